@@ -1,0 +1,45 @@
+# Two commands for a fresh machine with Python 3.11:
+#   make run   set up a virtualenv, build the SQLite database with Konut's reference data, demo
+#              data and demo users, then serve the app and its background worker on :8000
+#   make test  set up the same virtualenv and run the whole test suite
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE ?= konut_registry.settings.dev
+
+.PHONY: run test setup migrate demo bench messages clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+migrate: setup
+	mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_reference
+
+demo: migrate
+	$(PY) manage.py seed_demo
+
+run: demo
+	$(PY) manage.py db_worker --interval 1 & \
+	worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: setup
+	DJANGO_SETTINGS_MODULE=konut_registry.settings.test $(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=konut_registry.settings.test $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(PY) bench/run_all.py
+
+messages: setup
+	cd konut_registry && ../$(PY) ../manage.py makemessages -l en --ignore='.venv/*' && ../$(PY) ../manage.py compilemessages -l en
+
+clean:
+	rm -rf var

@@ -1,0 +1,92 @@
+"""Agencies (OPD: organisasi perangkat daerah) and the people who log in for them."""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Agency(models.Model):
+    """An OPD: one of Konut's 13 implementing dinas, or Bappeda, the coordinator that owns no program."""
+
+    code = models.SlugField(_("kode"), max_length=32, unique=True)
+    name = models.CharField(_("nama lengkap"), max_length=200)
+    short_name = models.CharField(_("nama singkat"), max_length=60)
+    is_coordinator = models.BooleanField(
+        _("koordinator"), default=False, help_text=_("Bappeda: mengoordinasikan, tidak memiliki program.")
+    )
+    order = models.PositiveSmallIntegerField(_("urutan"), default=0)
+
+    class Meta:
+        verbose_name = _("OPD")
+        verbose_name_plural = _("OPD")
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.short_name or self.name
+
+
+class Role(models.TextChoices):
+    BAPPEDA_OPERATOR = "bappeda_operator", _("Operator Bappeda")
+    AGENCY_HEAD = "agency_head", _("Kepala Dinas")
+    AGENCY_OPERATOR = "agency_operator", _("Operator Dinas")
+    LEADERSHIP = "leadership", _("Pimpinan (hanya baca)")
+
+
+class User(AbstractUser):
+    """A login. Every non-superuser belongs to an agency with a role; the role decides what they see."""
+
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("OPD"), null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    role = models.CharField(_("peran"), max_length=32, choices=Role.choices, blank=True)
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("pengguna")
+        verbose_name_plural = _("pengguna")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(role__in=[Role.AGENCY_HEAD, Role.AGENCY_OPERATOR]) | Q(agency__isnull=False),
+                name="agencies_user_agency_role_has_agency",
+            ),
+        ]
+
+    @property
+    def is_bappeda(self) -> bool:
+        return self.is_superuser or self.role == Role.BAPPEDA_OPERATOR
+
+    @property
+    def is_leadership(self) -> bool:
+        return self.role == Role.LEADERSHIP
+
+    @property
+    def is_agency_user(self) -> bool:
+        return self.role in (Role.AGENCY_HEAD, Role.AGENCY_OPERATOR)
+
+    @property
+    def can_see_full_nik(self) -> bool:
+        """Full NIK/KK only for those who verify people in the field or correct the data."""
+        return self.is_superuser or self.role in (Role.BAPPEDA_OPERATOR, Role.AGENCY_HEAD)
+
+    @property
+    def can_write(self) -> bool:
+        return self.is_superuser or self.role in (Role.BAPPEDA_OPERATOR, Role.AGENCY_HEAD, Role.AGENCY_OPERATOR)
+
+
+class ExportLog(models.Model):
+    """Who exported which list of people, when: exports carry ID numbers out of the building."""
+
+    user = models.ForeignKey(User, verbose_name=_("pengguna"), on_delete=models.PROTECT, related_name="exports")
+    created_at = models.DateTimeField(_("waktu"), auto_now_add=True)
+    kind = models.CharField(_("jenis"), max_length=64)
+    agency = models.ForeignKey(Agency, verbose_name=_("OPD"), null=True, blank=True, on_delete=models.SET_NULL)
+    filters = models.JSONField(_("filter"), default=dict, blank=True)
+    row_count = models.PositiveIntegerField(_("jumlah baris"), default=0)
+
+    class Meta:
+        verbose_name = _("log ekspor")
+        verbose_name_plural = _("log ekspor")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.kind} {self.created_at:%d/%m/%Y %H:%M}"

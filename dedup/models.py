@@ -1,0 +1,145 @@
+"""The one-aid rule's findings and Bappeda's decisions on them.
+
+A conflict is data, not an error: saving an enrollment never fails because of the rule; a
+``Conflict`` row is written instead, and Bappeda reviews it. Identity duplicates (one NIK in two
+households, one No KK twice, the same head twice in a village, near-identical members) are
+``IdentityMatch`` rows reviewed the same way.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from households.models import Household, Member
+from programs.models import Enrollment, Program
+
+
+class CompatiblePair(models.Model):
+    """Two programs Bappeda has declared may be combined for the same household (e.g. PKH with
+    Sembako). Stored once with ``program_a.pk < program_b.pk``; every other pair conflicts."""
+
+    program_a = models.ForeignKey(Program, verbose_name=_("program A"), on_delete=models.CASCADE, related_name="+")
+    program_b = models.ForeignKey(Program, verbose_name=_("program B"), on_delete=models.CASCADE, related_name="+")
+    reason = models.TextField(_("alasan"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("ditetapkan oleh"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    created_at = models.DateTimeField(_("ditetapkan pada"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("pasangan program yang boleh digabung")
+        verbose_name_plural = _("pasangan program yang boleh digabung")
+        constraints = [
+            models.UniqueConstraint(fields=["program_a", "program_b"], name="dedup_compatiblepair_unique"),
+            models.CheckConstraint(condition=Q(program_a__lt=F("program_b")), name="dedup_compatiblepair_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program_a} + {self.program_b}"
+
+
+class ConflictRule(models.TextChoices):
+    ONE_AID = "one_aid", _("Satu keluarga, satu bantuan")
+    SAME_PERSON = "same_person", _("Orang yang sama (NIK) menerima lewat dua keluarga")
+
+
+class ConflictStatus(models.TextChoices):
+    OPEN = "open", _("Terbuka")
+    RESOLVED = "resolved", _("Diselesaikan (satu dibatalkan)")
+    APPROVED = "approved", _("Disetujui sebagai pengecualian")
+    DISMISSED = "dismissed", _("Diabaikan")
+
+
+class Conflict(models.Model):
+    """Two live enrollments that break the one-aid rule. One row per pair (``enrollment_a.pk <
+    enrollment_b.pk``): re-checking never duplicates it, and an approved or dismissed pair stays quiet."""
+
+    household = models.ForeignKey(Household, verbose_name=_("keluarga"), on_delete=models.CASCADE, related_name="conflicts")
+    enrollment_a = models.ForeignKey(
+        Enrollment, verbose_name=_("kepesertaan A"), on_delete=models.CASCADE, related_name="conflicts_as_a"
+    )
+    enrollment_b = models.ForeignKey(
+        Enrollment, verbose_name=_("kepesertaan B"), on_delete=models.CASCADE, related_name="conflicts_as_b"
+    )
+    rule = models.CharField(_("aturan"), max_length=16, choices=ConflictRule.choices, default=ConflictRule.ONE_AID)
+    status = models.CharField(_("status"), max_length=10, choices=ConflictStatus.choices, default=ConflictStatus.OPEN)
+    evidence = models.JSONField(_("bukti"), default=dict, blank=True)
+    decision_reason = models.TextField(_("alasan keputusan"), blank=True)
+    kept_enrollment = models.ForeignKey(
+        Enrollment, verbose_name=_("kepesertaan dipertahankan"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("ditinjau oleh"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("ditinjau pada"), null=True, blank=True)
+    created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("konflik satu bantuan")
+        verbose_name_plural = _("konflik satu bantuan")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["enrollment_a", "enrollment_b"], name="dedup_conflict_unique_pair"),
+            models.CheckConstraint(condition=Q(enrollment_a__lt=F("enrollment_b")), name="dedup_conflict_ordered_pair"),
+        ]
+        indexes = [
+            # Lists of open conflicts, by household (household page, agency list marks).
+            models.Index(fields=["status", "household"], name="dedup_conflict_status_hh_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return _("Konflik #%(id)s") % {"id": self.pk}
+
+
+class IdentityKind(models.TextChoices):
+    SAME_NIK = "same_nik", _("NIK sama di dua keluarga")
+    SAME_KK = "same_kk", _("No KK sama di dua catatan")
+    SAME_HEAD = "same_head", _("Kepala keluarga sama di desa yang sama")
+    SIMILAR_MEMBER = "similar_member", _("Nama mirip dengan tanggal lahir sama")
+
+
+class IdentityStatus(models.TextChoices):
+    OPEN = "open", _("Terbuka")
+    MERGED = "merged", _("Digabung")
+    DISMISSED = "dismissed", _("Diabaikan")
+
+
+class IdentityMatch(models.Model):
+    """Two household records that look like one family (or hold one person), for Bappeda to merge or
+    dismiss. One row per (kind, household pair), ``household_a.pk < household_b.pk``."""
+
+    kind = models.CharField(_("jenis"), max_length=16, choices=IdentityKind.choices)
+    household_a = models.ForeignKey(Household, verbose_name=_("keluarga A"), on_delete=models.CASCADE, related_name="+")
+    household_b = models.ForeignKey(Household, verbose_name=_("keluarga B"), on_delete=models.CASCADE, related_name="+")
+    member_a = models.ForeignKey(Member, verbose_name=_("anggota A"), null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    member_b = models.ForeignKey(Member, verbose_name=_("anggota B"), null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    score = models.PositiveSmallIntegerField(_("skor kemiripan"), default=100)
+    evidence = models.JSONField(_("bukti"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=IdentityStatus.choices, default=IdentityStatus.OPEN)
+    decision_reason = models.TextField(_("alasan keputusan"), blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("ditinjau oleh"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("ditinjau pada"), null=True, blank=True)
+    created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("duplikat identitas")
+        verbose_name_plural = _("duplikat identitas")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "household_a", "household_b"], name="dedup_identitymatch_unique"),
+            models.CheckConstraint(condition=Q(household_a__lt=F("household_b")), name="dedup_identitymatch_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"

@@ -1,0 +1,152 @@
+"""NIK, No KK and Kemendagri region codes: parsing and validation. Pure Python, no Django.
+
+A NIK is 16 digits: ``pp rr dd`` issuing region (province, regency, district), ``DD`` day of birth
+(+40 for women), ``MM`` month, ``YY`` two-digit year, then a 4-digit serial from 0001. A No KK has
+the same shape with the card's issue date. Excel destroys such numbers when they sit in a numeric
+cell (15 significant digits: the last digit becomes 0), so the importer must be able to tell a value
+that went through a float from a good one.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+
+KONUT_PREFIX = "7409"
+_DIGITS16 = re.compile(r"^\d{16}$")
+_SCIENTIFIC = re.compile(r"^\d(?:[.,]\d+)?[eE]\+?\d+$")
+_FLOAT_TEXT = re.compile(r"^\d{15,17}[.,]0+$")
+
+
+class IdentifierError(ValueError):
+    """The value cannot be an identifier; ``str()`` is the Indonesian message for the user."""
+
+
+@dataclass
+class NikInfo:
+    """A valid NIK split into its parts, with non-fatal findings in ``warnings``."""
+
+    value: str
+    region: str
+    birth_date: datetime.date | None
+    female: bool
+    serial: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def clean_digits(raw: object) -> str:
+    """Text of a cell as an identifier candidate: trimmed, apostrophe and inner spaces removed."""
+    if raw is None:
+        return ""
+    text = str(raw).strip().lstrip("'").replace(" ", "").replace("\u00a0", "")
+    return text
+
+
+def is_excel_damaged(raw: object, *, numeric_cell: bool = False) -> bool:
+    """True when the value shows it went through an Excel number cell: a float, scientific notation,
+    a ``.0`` tail, or 16 digits ending in 0 that came from a numeric cell."""
+    if isinstance(raw, float):
+        return True
+    text = clean_digits(raw)
+    if _SCIENTIFIC.match(text) or _FLOAT_TEXT.match(text):
+        return True
+    return numeric_cell and bool(_DIGITS16.match(text)) and text.endswith("0")
+
+
+def _two_digit_year(yy: int, today: datetime.date) -> int:
+    year = 2000 + yy
+    return year if year <= today.year else 1900 + yy
+
+
+def parse_nik(raw: object, *, numeric_cell: bool = False, today: datetime.date | None = None) -> NikInfo:
+    """Validate a NIK. Raises ``IdentifierError`` when it is not usable (wrong length, letters,
+    damaged by Excel, impossible date, serial 0000); returns warnings for a prefix outside Konut."""
+    if is_excel_damaged(raw, numeric_cell=numeric_cell):
+        raise IdentifierError(
+            "NIK rusak oleh Excel (tersimpan sebagai angka, digit terakhir hilang); ketik ulang sebagai teks"
+        )
+    text = clean_digits(raw)
+    if not text:
+        raise IdentifierError("NIK kosong")
+    if not text.isdigit():
+        raise IdentifierError(f"NIK hanya boleh berisi angka: {mask(text)}")
+    if len(text) != 16:
+        raise IdentifierError(f"NIK harus 16 digit, bukan {len(text)} digit")
+    today = today or datetime.date.today()
+    day, month, yy = int(text[6:8]), int(text[8:10]), int(text[10:12])
+    female = day > 40
+    if female:
+        day -= 40
+    try:
+        birth = datetime.date(_two_digit_year(yy, today), month, day)
+    except ValueError:
+        raise IdentifierError("NIK memuat tanggal lahir yang tidak mungkin (digit 7-12)") from None
+    if text[12:] == "0000":
+        raise IdentifierError("Nomor urut NIK tidak boleh 0000")
+    info = NikInfo(value=text, region=text[:6], birth_date=birth, female=female, serial=text[12:])
+    if not text.startswith(KONUT_PREFIX):
+        info.warnings.append(f"Kode wilayah NIK {text[:4]} bukan Konawe Utara (7409)")
+    return info
+
+
+def nik_mismatch_warnings(info: NikInfo, *, birth_date: datetime.date | None, female: bool | None) -> list[str]:
+    """Warnings when the stated birth date or sex disagrees with what the NIK encodes."""
+    found = []
+    if female is not None and female != info.female:
+        found.append("Jenis kelamin tidak sesuai dengan NIK")
+    if birth_date is not None and info.birth_date is not None:
+        if (birth_date.day, birth_date.month, birth_date.year % 100) != (
+            info.birth_date.day,
+            info.birth_date.month,
+            info.birth_date.year % 100,
+        ):
+            found.append("Tanggal lahir tidak sesuai dengan NIK")
+    return found
+
+
+def parse_kk(raw: object, *, numeric_cell: bool = False) -> str:
+    """Validate a No KK (16 digits as text); raise ``IdentifierError`` otherwise."""
+    if is_excel_damaged(raw, numeric_cell=numeric_cell):
+        raise IdentifierError("No KK rusak oleh Excel (tersimpan sebagai angka); ketik ulang sebagai teks")
+    text = clean_digits(raw)
+    if not text:
+        raise IdentifierError("No KK kosong")
+    if not text.isdigit():
+        raise IdentifierError("No KK hanya boleh berisi angka")
+    if len(text) != 16:
+        raise IdentifierError(f"No KK harus 16 digit, bukan {len(text)} digit")
+    if text[12:] == "0000":
+        raise IdentifierError("Nomor urut No KK tidak boleh 0000")
+    return text
+
+
+def make_nik(*, region: str, birth: datetime.date, female: bool, serial: int) -> str:
+    """Build a NIK that passes ``parse_nik`` (for demo data and tests)."""
+    day = birth.day + (40 if female else 0)
+    return f"{region[:6]}{day:02d}{birth.month:02d}{birth.year % 100:02d}{serial:04d}"
+
+
+def mask(value: str) -> str:
+    """``7409********0001``: the region and the serial stay readable, the birth date does not."""
+    if not value:
+        return ""
+    if len(value) <= 8:
+        return "*" * len(value)
+    return value[:4] + "*" * (len(value) - 8) + value[-4:]
+
+
+def region_code_plain(raw: object) -> str:
+    """A Kemendagri village code without dots (``74.09.01.2006`` -> ``7409012006``)."""
+    text = clean_digits(raw).replace(".", "")
+    if text.endswith(".0"):
+        text = text[:-2]
+    return text
+
+
+def region_code_dotted(raw: object) -> str:
+    """A village code with dots (``7409012006`` -> ``74.09.01.2006``); '' when not 10 digits."""
+    plain = region_code_plain(raw)
+    if len(plain) != 10 or not plain.isdigit():
+        return ""
+    return f"{plain[:2]}.{plain[2:4]}.{plain[4:6]}.{plain[6:]}"

@@ -1,0 +1,410 @@
+"""The registry: Konut's regions, the families (households) and their members.
+
+Domain words stay Indonesian where users say them: *kecamatan* (district), *desa*/*kelurahan*
+(village; a kelurahan is an urban village), *desil* (welfare decile, 1 = poorest), *NIK*
+(16-digit national ID), *No KK* (16-digit family-card number), *P3KE* and *DTKS* (the two central
+poverty registers Bappeda uploads).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class Kecamatan(models.Model):
+    """A district of Konawe Utara, keyed by its Kemendagri code (``74.09.01``)."""
+
+    code = models.CharField(_("kode Kemendagri"), max_length=8, unique=True)
+    name = models.CharField(_("nama"), max_length=100)
+    bps_code = models.CharField(_("kode BPS"), max_length=7, blank=True)
+
+    class Meta:
+        verbose_name = _("kecamatan")
+        verbose_name_plural = _("kecamatan")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DesaKind(models.TextChoices):
+    DESA = "desa", _("Desa")
+    KELURAHAN = "kelurahan", _("Kelurahan")
+
+
+class Desa(models.Model):
+    """A village (desa or kelurahan). ``code`` is dotted (``74.09.01.2006``); ``code_plain`` is the
+    dotless form P3KE writes in its *Kode Kemdagri* column (``7409012006``). Names repeat across
+    kecamatan, so a village is found by code, or by (kecamatan, name) together."""
+
+    code = models.CharField(_("kode Kemendagri"), max_length=13, unique=True)
+    code_plain = models.CharField(_("kode tanpa titik"), max_length=10, unique=True, editable=False)
+    name = models.CharField(_("nama"), max_length=100)
+    kind = models.CharField(_("jenis"), max_length=10, choices=DesaKind.choices)
+    kecamatan = models.ForeignKey(
+        Kecamatan, verbose_name=_("kecamatan"), on_delete=models.PROTECT, related_name="desa_set"
+    )
+
+    class Meta:
+        verbose_name = _("desa/kelurahan")
+        verbose_name_plural = _("desa/kelurahan")
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["kecamatan", "name"], name="households_desa_unique_name_per_kecamatan"),
+        ]
+
+    def __str__(self) -> str:
+        # The code disambiguates names that repeat across kecamatan (Tobimeita, Bandaeha, Mataiwoi).
+        return f"{self.name} ({self.code})"
+
+    def save(self, *args, **kwargs):
+        self.code_plain = self.code.replace(".", "")
+        super().save(*args, **kwargs)
+
+
+# --- P3KE categorical values. Labels are the values as P3KE writes them, so that an importer can
+# match a raw cell against a label case-insensitively.
+
+
+class DataSource(models.TextChoices):
+    P3KE = "p3ke", _("P3KE")
+    DTKS = "dtks", _("DTKS")
+    MANUAL = "manual", _("Input manual")
+
+
+class HouseOwnership(models.TextChoices):
+    OWN = "milik_sendiri", _("Milik Sendiri")
+    RENT = "kontrak_sewa", _("Kontrak/Sewa")
+    FREE = "bebas_sewa", _("Bebas Sewa/Menumpang")
+    OFFICIAL = "dinas", _("Dinas")
+    OTHER = "lainnya", _("Lainnya")
+
+
+class RoofType(models.TextChoices):
+    CONCRETE = "beton", _("Beton")
+    TILE = "genteng", _("Genteng")
+    ASBESTOS_ZINC = "asbes_seng", _("Asbes/Seng")
+    WOOD = "kayu_sirap", _("Kayu/Sirap")
+    BAMBOO = "bambu", _("Bambu")
+    THATCH = "jerami", _("Jerami/Ijuk/Rumbia/ Daun-daunan")
+    OTHER = "lainnya", _("Lainnya")
+
+
+class WallType(models.TextChoices):
+    BRICK = "tembok", _("Tembok")
+    WOOD = "kayu_papan", _("Kayu/Papan")
+    ZINC = "seng", _("Seng")
+    BAMBOO = "bambu", _("Bambu")
+    OTHER = "lainnya", _("Lainnya")
+
+
+class FloorType(models.TextChoices):
+    CERAMIC = "keramik", _("Keramik/Granit/Marmer/Ubin/Tegel/Teraso")
+    CEMENT = "semen", _("Semen")
+    WOOD = "kayu_papan", _("Kayu/Papan")
+    BAMBOO = "bambu", _("Bambu")
+    EARTH = "tanah", _("Tanah")
+    OTHER = "lainnya", _("Lainnya")
+
+
+class Quality(models.TextChoices):
+    GOOD = "bagus", _("Bagus/Kualitas Tinggi")
+    POOR = "jelek", _("Jelek/Kualitas Rendah")
+    EMPTY = "kosong", _("Kosong")
+
+
+class Lighting(models.TextChoices):
+    PLN_METER = "pln_meteran", _("Listrik PLN meteran")
+    PLN_NO_METER = "pln_non_meteran", _("Listrik PLN non meteran")
+    NON_PLN = "non_pln", _("Listrik non-PLN")
+    NONE = "bukan_listrik", _("Bukan listrik")
+
+
+class CookingFuel(models.TextChoices):
+    ELECTRIC_GAS = "listrik_gas", _("Listrik/Gas")
+    KEROSENE = "minyak_tanah", _("Minyak Tanah")
+    CHARCOAL_WOOD = "arang_kayu", _("Arang/Kayu")
+    OTHER = "lainnya", _("Lainnya")
+
+
+class WaterSource(models.TextChoices):
+    BOTTLED = "kemasan", _("Air Kemasan/Isi Ulang")
+    PIPED = "ledeng", _("Ledeng/PAM")
+    BOREHOLE = "sumur_bor", _("Sumur Bor")
+    PROTECTED_WELL = "sumur_terlindung", _("Sumur Terlindung")
+    UNPROTECTED_WELL = "sumur_tidak_terlindung", _("Sumur Tidak Terlindung")
+    SURFACE = "air_permukaan", _("Air Permukaan (Sungai, Danau, dll)")
+    RAIN = "air_hujan", _("Air Hujan")
+    OTHER = "lainnya", _("Lainnya")
+
+
+# Water sources that do not count as safe drinking water (the SPAM target and the stunting driver).
+UNSAFE_WATER_SOURCES = (
+    WaterSource.UNPROTECTED_WELL,
+    WaterSource.SURFACE,
+    WaterSource.RAIN,
+    WaterSource.OTHER,
+)
+
+
+class Toilet(models.TextChoices):
+    OWN = "milik_sendiri", _("Milik Sendiri")
+    SHARED = "umum_bersama", _("Umum/Bersama")
+    OTHER = "lainnya", _("Lainnya")
+    EMPTY = "kosong", _("Kosong")
+
+
+class StuntingRisk(models.TextChoices):
+    AT_RISK = "beresiko", _("Beresiko Stunting")
+    NOT_AT_RISK = "tidak_beresiko", _("Tidak Beresiko Stunting")
+    NOT_TARGET = "bukan_sasaran", _("Bukan Target Sasaran")
+
+
+class VervalPriority(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    DUPLICATE = "duplikat", _("Keluarga Duplikat (NIK & Nama)")
+    NIK_EMPTY = "nik_kosong", _("Keluarga NIK Kosong")
+    NO_ADULT = "tanpa_usia_17", _("Keluarga Tidak Ada Usia 17+ Tahun")
+
+
+class Sex(models.TextChoices):
+    MALE = "L", _("Laki-laki")
+    FEMALE = "P", _("Perempuan")
+
+
+class Relation(models.TextChoices):
+    HEAD = "kepala", _("Kepala Keluarga")
+    SPOUSE = "pasangan", _("Istri/Suami")
+    CHILD = "anak", _("Anak")
+    OTHER = "lainnya", _("Lainnya")
+
+
+class MaritalStatus(models.TextChoices):
+    SINGLE = "belum_kawin", _("Belum Kawin")
+    MARRIED = "kawin", _("Kawin")
+    DIVORCED = "cerai_hidup", _("Cerai Hidup")
+    WIDOWED = "cerai_mati", _("Cerai Mati")
+
+
+class Occupation(models.TextChoices):
+    FISHER = "nelayan", _("Nelayan")
+    TRADER = "pedagang", _("Pedagang")
+    PRIVATE = "pegawai_swasta", _("Pegawai Swasta")
+    OFFICIAL = "pejabat_negara", _("Pejabat Negara")
+    FREELANCE = "pekerja_lepas", _("Pekerja Lepas")
+    RETIRED = "pensiunan", _("Pensiunan")
+    FARMER = "petani", _("Petani")
+    CIVIL_SERVANT = "pns_tni_polri", _("PNS/TNI/Polri")
+    NONE = "tidak_bekerja", _("Tidak/Belum Bekerja")
+    SELF_EMPLOYED = "wiraswasta", _("Wiraswasta")
+
+
+class Education(models.TextChoices):
+    NONE = "tidak_sekolah", _("Tidak/Belum Sekolah")
+    SD_DROPOUT = "tidak_tamat_sd", _("Tdk Tamat SD/Sederajat")
+    IN_SD = "masih_sd", _("Masih SD/Sederajat")
+    SD = "tamat_sd", _("Tamat SD/Sederajat")
+    IN_SLTP = "masih_sltp", _("Masih SLTP/Sederajat")
+    SLTP = "tamat_sltp", _("Tamat SLTP/Sederajat")
+    IN_SLTA = "masih_slta", _("Masih SLTA/Sederajat")
+    SLTA = "tamat_slta", _("Tamat SLTA/Sederajat")
+    IN_PT = "masih_pt", _("Masih PT/Akademi")
+    PT = "tamat_pt", _("Tamat PT/Akademi")
+
+
+class DukcapilMatch(models.TextChoices):
+    MATCHED = "padan", _("Padan")
+    NOT_MATCHED = "tidak_padan", _("Tidak Padan")
+    EMPTY = "kosong", _("Kosong")
+
+
+class ImportKind(models.TextChoices):
+    P3KE = "p3ke", _("P3KE")
+    DTKS = "dtks", _("DTKS")
+    RECIPIENTS = "recipients", _("Daftar penerima OPD")
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", _("Menunggu")
+    VALIDATING = "validating", _("Memeriksa")
+    PREVIEWED = "previewed", _("Pratinjau siap")
+    QUEUED = "queued", _("Dalam antrean")
+    RUNNING = "running", _("Sedang diimpor")
+    APPLIED = "applied", _("Selesai diimpor")
+    REFUSED = "refused", _("Ditolak karena ada kesalahan")
+    FAILED = "failed", _("Gagal")
+    CANCELLED = "cancelled", _("Dibatalkan")
+
+
+class ImportBatch(models.Model):
+    """One upload of a central-data file or an agency's recipient list, from preview to result.
+
+    It keeps the stored original, its hash (the same file twice is recognised), who and when, the
+    counts and the error report; every household, member and enrollment it writes points back to it.
+    """
+
+    kind = models.CharField(_("jenis"), max_length=16, choices=ImportKind.choices)
+    status = models.CharField(_("status"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.PENDING)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("diunggah oleh"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="import_batches",
+    )
+    created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
+    started_at = models.DateTimeField(_("mulai"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("selesai"), null=True, blank=True)
+    file = models.FileField(_("berkas"), upload_to="imports/%Y/%m/", max_length=255, blank=True)
+    extra_files = models.JSONField(_("berkas tambahan"), default=list, blank=True)
+    original_name = models.CharField(_("nama berkas asli"), max_length=255, blank=True)
+    sha256 = models.CharField(_("hash SHA-256"), max_length=64, blank=True, db_index=True)
+    options = models.JSONField(
+        _("pilihan"), default=dict, blank=True,
+        help_text=_("Mis. program dan tahun untuk daftar penerima, impor baris valid saja."),
+    )
+    skip_invalid = models.BooleanField(_("impor baris valid saja"), default=False)
+    full_extract = models.BooleanField(
+        _("ekstrak lengkap"), default=True,
+        help_text=_("Keluarga yang tidak ada di ekstrak lengkap ditandai tidak ada di data terbaru."),
+    )
+    data_year = models.PositiveSmallIntegerField(_("tahun data"), null=True, blank=True)
+    total_rows = models.PositiveIntegerField(_("jumlah baris"), default=0)
+    processed_rows = models.PositiveIntegerField(_("baris diproses"), default=0)
+    counts = models.JSONField(_("ringkasan"), default=dict, blank=True)
+    errors = models.JSONField(_("kesalahan"), default=list, blank=True)
+    warnings = models.JSONField(_("peringatan"), default=list, blank=True)
+    message = models.TextField(_("pesan"), blank=True)
+
+    class Meta:
+        verbose_name = _("batch impor")
+        verbose_name_plural = _("batch impor")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_kind_display()} {self.original_name}"
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.total_rows:
+            return 100 if self.status == ImportStatus.APPLIED else 0
+        return min(100, round(100 * self.processed_rows / self.total_rows))
+
+
+class Household(models.Model):
+    """One family (keluarga), as the central registers describe it, placed in a Konut village.
+
+    ``p3ke_id`` is P3KE's own family ID, not the KK number. A household that a newer full extract no
+    longer contains is kept and marked ``is_absent``; nothing is ever deleted by an import. Raw source
+    values that matched no known choice are kept in ``raw_values`` under the field's name.
+    """
+
+    p3ke_id = models.CharField(_("ID Keluarga P3KE"), max_length=32, null=True, blank=True, unique=True)
+    no_kk = models.CharField(_("No KK"), max_length=16, blank=True, db_index=True)
+    head_name = models.CharField(_("nama kepala keluarga"), max_length=150)
+    head_nik = models.CharField(_("NIK kepala keluarga"), max_length=16, blank=True, db_index=True)
+    address = models.CharField(_("alamat"), max_length=255, blank=True)
+    dusun = models.CharField(_("dusun"), max_length=100, blank=True)
+    rt = models.CharField(_("RT"), max_length=5, blank=True)
+    rw = models.CharField(_("RW"), max_length=5, blank=True)
+    desa = models.ForeignKey(Desa, verbose_name=_("desa/kelurahan"), on_delete=models.PROTECT, related_name="households")
+    desil = models.PositiveSmallIntegerField(_("desil"), null=True, blank=True, help_text=_("1 = paling miskin"))
+    persentil = models.PositiveSmallIntegerField(_("persentil"), null=True, blank=True)
+    source = models.CharField(_("sumber data"), max_length=10, choices=DataSource.choices, default=DataSource.MANUAL)
+    source_year = models.PositiveSmallIntegerField(_("tahun data"), null=True, blank=True)
+    updated_year = models.PositiveSmallIntegerField(_("dimutakhirkan tahun"), null=True, blank=True)
+    verval_priority = models.CharField(_("prioritas verval"), max_length=16, choices=VervalPriority.choices, blank=True)
+
+    house_ownership = models.CharField(_("kepemilikan rumah"), max_length=16, choices=HouseOwnership.choices, blank=True)
+    roof_type = models.CharField(_("jenis atap"), max_length=16, choices=RoofType.choices, blank=True)
+    roof_quality = models.CharField(_("kualitas atap"), max_length=8, choices=Quality.choices, blank=True)
+    wall_type = models.CharField(_("jenis dinding"), max_length=16, choices=WallType.choices, blank=True)
+    wall_quality = models.CharField(_("kualitas dinding"), max_length=8, choices=Quality.choices, blank=True)
+    floor_type = models.CharField(_("jenis lantai"), max_length=16, choices=FloorType.choices, blank=True)
+    floor_quality = models.CharField(_("kualitas lantai"), max_length=8, choices=Quality.choices, blank=True)
+    lighting = models.CharField(_("sumber penerangan"), max_length=16, choices=Lighting.choices, blank=True)
+    electricity_power = models.CharField(_("daya listrik terpasang"), max_length=32, blank=True)
+    cooking_fuel = models.CharField(_("bahan bakar memasak"), max_length=16, choices=CookingFuel.choices, blank=True)
+    water_source = models.CharField(_("sumber air minum"), max_length=24, choices=WaterSource.choices, blank=True)
+    toilet = models.CharField(_("fasilitas BAB"), max_length=16, choices=Toilet.choices, blank=True)
+    has_savings = models.BooleanField(_("memiliki simpanan"), null=True, blank=True)
+    stunting_risk = models.CharField(_("risiko stunting"), max_length=16, choices=StuntingRisk.choices, blank=True)
+    raw_values = models.JSONField(_("nilai asli tak dikenal"), default=dict, blank=True)
+
+    is_absent = models.BooleanField(
+        _("tidak ada di data terbaru"), default=False,
+        help_text=_("Tidak ada di ekstrak lengkap terakhir; tidak dihapus."),
+    )
+    last_batch = models.ForeignKey(
+        ImportBatch, verbose_name=_("batch impor terakhir"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("digabung ke"), null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
+    )
+    created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("diubah"), auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("keluarga")
+        verbose_name_plural = _("keluarga")
+        ordering = ["desa__code", "head_name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(desil__isnull=True) | Q(desil__gte=1, desil__lte=7), name="households_household_desil_1_7"
+            ),
+            models.CheckConstraint(
+                condition=Q(persentil__isnull=True) | Q(persentil__lte=100), name="households_household_persentil_0_100"
+            ),
+        ]
+        indexes = [
+            # Lists and dashboards filter by village and decile, poorest first.
+            models.Index(fields=["desa", "desil"], name="households_hh_desa_desil_idx"),
+            models.Index(fields=["desil", "id"], name="households_hh_desil_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.head_name
+
+
+class Member(models.Model):
+    """A person in a household. ``nik`` is deliberately not unique: one person in two families is a
+    finding for the dedup app to surface, not an import failure."""
+
+    household = models.ForeignKey(Household, verbose_name=_("keluarga"), on_delete=models.CASCADE, related_name="members")
+    nik = models.CharField(_("NIK"), max_length=16, blank=True, db_index=True)
+    id_individu = models.CharField(_("ID Individu P3KE"), max_length=32, null=True, blank=True, unique=True)
+    dtks_id = models.CharField(_("ID DTKS"), max_length=40, blank=True)
+    name = models.CharField(_("nama"), max_length=150)
+    sex = models.CharField(_("jenis kelamin"), max_length=1, choices=Sex.choices, blank=True)
+    birth_date = models.DateField(_("tanggal lahir"), null=True, blank=True)
+    birth_place = models.CharField(_("tempat lahir"), max_length=100, blank=True)
+    mother_name = models.CharField(_("nama ibu kandung"), max_length=150, blank=True)
+    relation = models.CharField(_("hubungan dengan kepala keluarga"), max_length=10, choices=Relation.choices, blank=True)
+    marital_status = models.CharField(_("status kawin"), max_length=12, choices=MaritalStatus.choices, blank=True)
+    occupation = models.CharField(_("pekerjaan"), max_length=16, choices=Occupation.choices, blank=True)
+    work_status = models.CharField(_("status pekerjaan"), max_length=60, blank=True)
+    education = models.CharField(_("pendidikan"), max_length=16, choices=Education.choices, blank=True)
+    dukcapil_match = models.CharField(_("padan Dukcapil"), max_length=12, choices=DukcapilMatch.choices, blank=True)
+    stunting_risk = models.CharField(_("risiko stunting"), max_length=16, choices=StuntingRisk.choices, blank=True)
+    raw_values = models.JSONField(_("nilai asli tak dikenal"), default=dict, blank=True)
+    is_absent = models.BooleanField(_("tidak ada di data terbaru"), default=False)
+    last_batch = models.ForeignKey(
+        ImportBatch, verbose_name=_("batch impor terakhir"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("diubah"), auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("anggota keluarga")
+        verbose_name_plural = _("anggota keluarga")
+        ordering = ["household", "relation", "birth_date", "id"]
+        indexes = [
+            # Identity checks group members by birth date before comparing names.
+            models.Index(fields=["birth_date"], name="households_member_birth_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
