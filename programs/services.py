@@ -71,3 +71,66 @@ def enrollment_update(*, enrollment: Enrollment, by=None, **changes) -> Enrollme
     enrollment._history_user = by
     enrollment.save()
     return EnrollmentResult(enrollment=enrollment, conflicts=check_enrollments([enrollment.pk]))
+
+
+@dataclass
+class BulkEnrollmentResult:
+    """What a bulk write did: enrollments created, those already present, conflicts raised."""
+
+    created: list[Enrollment] = field(default_factory=list)
+    existing: int = 0
+    conflicts: list = field(default_factory=list)
+
+
+def _natural_key(enrollment: Enrollment) -> tuple:
+    return (enrollment.program_id, enrollment.year, enrollment.household_id, enrollment.member_id)
+
+
+@transaction.atomic
+def enrollment_bulk_create(*, enrollments: list[Enrollment], by=None, batch=None) -> BulkEnrollmentResult:
+    """Create many enrollments at once (imports, P3KE *Penerima* columns, distribution).
+
+    Enrollments already in the registry under the same (program, year, household, member) are
+    left as they are and counted as ``existing``; the new ones are written in bulk with their
+    history, then handed to the one-aid check as one batch. Callers validate rows beforehand
+    (``Enrollment.clean`` rules: member required for person programs and belonging to the household).
+    """
+    from simple_history.utils import bulk_create_with_history
+
+    result = BulkEnrollmentResult()
+    if not enrollments:
+        return result
+    program_ids = {e.program_id for e in enrollments}
+    years = {e.year for e in enrollments}
+    household_ids = {e.household_id for e in enrollments}
+    present = set(
+        Enrollment.objects.filter(program_id__in=program_ids, year__in=years, household_id__in=household_ids)
+        .values_list("program_id", "year", "household_id", "member_id")
+        .iterator(chunk_size=5000)
+    )
+    fresh, seen = [], set()
+    for enrollment in enrollments:
+        key = _natural_key(enrollment)
+        if key in present or key in seen:
+            result.existing += 1
+            continue
+        seen.add(key)
+        enrollment.created_by = enrollment.created_by or by
+        enrollment.batch = enrollment.batch or batch
+        fresh.append(enrollment)
+    if fresh:
+        result.created = bulk_create_with_history(fresh, Enrollment, batch_size=2000, default_user=by)
+        created_ids = [e.pk for e in result.created if e.pk is not None]
+        if len(created_ids) != len(result.created):
+            # Backends that do not return primary keys from bulk inserts: look them up by natural key.
+            created_ids = _ids_by_natural_key(fresh)
+        result.conflicts = check_enrollments(created_ids)
+    return result
+
+
+def _ids_by_natural_key(enrollments: list[Enrollment]) -> list[int]:
+    wanted = {_natural_key(e) for e in enrollments}
+    rows = Enrollment.objects.filter(
+        program_id__in={k[0] for k in wanted}, year__in={k[1] for k in wanted}, household_id__in={k[2] for k in wanted}
+    ).values_list("pk", "program_id", "year", "household_id", "member_id")
+    return [pk for pk, *key in rows if tuple(key) in wanted]
