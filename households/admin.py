@@ -1,3 +1,158 @@
-from django.contrib import admin
+"""Registry admin for Bappeda: regions, households with their members and every aid they receive."""
 
-# Register your models here.
+from django.contrib import admin
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from dedup.models import Conflict, ConflictStatus
+from households.models import Desa, Household, Kecamatan, Member
+from programs.models import Enrollment
+
+from . import admin_imports  # noqa: F401  (ImportBatch upload, preview and confirm)
+
+
+@admin.register(Kecamatan)
+class KecamatanAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "bps_code", "desa_count"]
+    search_fields = ["name", "code"]
+    ordering = ["code"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_desa_count=Count("desa_set"))
+
+    @admin.display(description=_("jumlah desa/kelurahan"), ordering="_desa_count")
+    def desa_count(self, obj):
+        return obj._desa_count
+
+
+@admin.register(Desa)
+class DesaAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "kind", "kecamatan"]
+    list_filter = ["kecamatan", "kind"]
+    list_select_related = ["kecamatan"]
+    search_fields = ["name", "code", "code_plain", "kecamatan__name"]
+    ordering = ["code"]
+
+
+class DesaFilter(admin.SimpleListFilter):
+    """Villages of the chosen kecamatan only: 170 names in one list would be unusable, and names
+    repeat across kecamatan."""
+
+    title = _("desa/kelurahan")
+    parameter_name = "desa"
+
+    def lookups(self, request, model_admin):
+        kecamatan = request.GET.get("desa__kecamatan__id__exact")
+        if not kecamatan:
+            return []
+        return list(Desa.objects.filter(kecamatan_id=kecamatan).values_list("id", "name"))
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(desa_id=self.value())
+        return queryset
+
+
+class MemberInline(admin.TabularInline):
+    model = Member
+    extra = 0
+    fields = ["name", "nik", "id_individu", "sex", "birth_date", "relation", "marital_status", "occupation", "education", "dukcapil_match", "is_absent"]
+    show_change_link = True
+
+
+class AidInline(admin.TabularInline):
+    """Every aid the household receives, from every agency: what prevents double aid. Read-only here;
+    enrollments are written through their own page so that the one-aid check runs."""
+
+    model = Enrollment
+    extra = 0
+    can_delete = False
+    fields = ["program_link", "agency", "member", "year", "status", "amount", "delivered_on", "source"]
+    readonly_fields = fields
+    verbose_name = _("bantuan yang diterima")
+    verbose_name_plural = _("bantuan yang diterima (semua OPD)")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("program__agency", "member")
+
+    @admin.display(description=_("program"))
+    def program_link(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("admin:programs_enrollment_change", args=[obj.pk]), obj.program.name)
+
+    @admin.display(description=_("OPD"))
+    def agency(self, obj):
+        return obj.program.agency
+
+
+@admin.register(Household)
+class HouseholdAdmin(SimpleHistoryAdmin):
+    list_display = ["head_name", "p3ke_id", "no_kk", "desa", "kecamatan", "desil", "source", "is_absent"]
+    list_filter = ["desa__kecamatan", DesaFilter, "desil", "source", "is_absent", "house_ownership", "water_source", "toilet", "stunting_risk"]
+    list_select_related = ["desa__kecamatan"]
+    search_fields = ["head_name", "=head_nik", "=no_kk", "=p3ke_id", "=members__nik", "members__name"]
+    search_help_text = _("Cari nama, NIK (16 digit), No KK atau ID Keluarga P3KE.")
+    autocomplete_fields = ["desa", "merged_into"]
+    readonly_fields = ["open_conflicts", "last_batch", "raw_values", "created_at", "updated_at"]
+    inlines = [MemberInline, AidInline]
+    list_per_page = 50
+    show_full_result_count = False
+    fieldsets = [
+        (None, {"fields": ["head_name", "head_nik", "no_kk", "p3ke_id", "desa", "address", "dusun", "rt", "rw", "desil", "persentil"]}),
+        (_("Konflik satu bantuan"), {"fields": ["open_conflicts"]}),
+        (_("Kondisi tempat tinggal"), {"fields": [
+            "house_ownership", ("roof_type", "roof_quality"), ("wall_type", "wall_quality"), ("floor_type", "floor_quality"),
+            "lighting", "electricity_power", "cooking_fuel", "water_source", "toilet", "has_savings", "stunting_risk",
+        ]}),
+        (_("Sumber data"), {"fields": ["source", "source_year", "updated_year", "verval_priority", "is_absent", "merged_into", "last_batch", "raw_values", "created_at", "updated_at"]}),
+    ]
+
+    @admin.display(description=_("kecamatan"), ordering="desa__kecamatan__name")
+    def kecamatan(self, obj):
+        return obj.desa.kecamatan
+
+    @admin.display(description=_("konflik terbuka"))
+    def open_conflicts(self, obj):
+        if obj.pk is None:
+            return "-"
+        conflicts = (
+            Conflict.objects.filter(status=ConflictStatus.OPEN)
+            .filter(Q(household=obj) | Q(enrollment_a__household=obj) | Q(enrollment_b__household=obj))
+            .select_related("enrollment_a__program", "enrollment_b__program")
+            .distinct()
+        )
+        if not conflicts:
+            return _("Tidak ada konflik terbuka.")
+        return format_html_join(
+            format_html("<br>"),
+            '<a href="{}">#{}</a>: {} {} + {} {}',
+            (
+                (
+                    reverse("admin:dedup_conflict_change", args=[c.pk]), c.pk,
+                    c.enrollment_a.program.name, c.enrollment_a.year, c.enrollment_b.program.name, c.enrollment_b.year,
+                )
+                for c in conflicts
+            ),
+        )
+
+
+@admin.register(Member)
+class MemberAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "nik", "household", "desa", "sex", "birth_date", "relation", "dukcapil_match"]
+    list_filter = ["household__desa__kecamatan", "sex", "relation", "occupation", "education", "dukcapil_match", "is_absent"]
+    list_select_related = ["household__desa"]
+    search_fields = ["name", "=nik", "=id_individu", "=household__no_kk"]
+    search_help_text = _("Cari nama, NIK atau No KK.")
+    autocomplete_fields = ["household"]
+    readonly_fields = ["last_batch", "raw_values", "created_at", "updated_at"]
+    list_per_page = 50
+    show_full_result_count = False
+
+    @admin.display(description=_("desa/kelurahan"), ordering="household__desa__name")
+    def desa(self, obj):
+        return obj.household.desa

@@ -1,3 +1,103 @@
-from django.contrib import admin
+"""Programs and enrollments in the admin. Enrollment writes go through ``programs.services`` so
+that the one-aid check runs on every save, and any conflict raised is shown at once."""
 
-# Register your models here.
+from django.contrib import admin, messages
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from import_export.admin import ExportMixin, ImportExportMixin
+from simple_history.admin import SimpleHistoryAdmin
+
+from dedup.models import Conflict, ConflictStatus
+from dedup.presenters import conflict_message
+from programs.models import Enrollment, EnrollmentStatus, Program
+from programs.resources import EnrollmentResource, ProgramResource
+from programs.services import enrollment_create, enrollment_update
+
+from . import admin_targeting  # noqa: F401  (eligibility rules and their preview)
+
+
+@admin.register(Program)
+class ProgramAdmin(ImportExportMixin, SimpleHistoryAdmin):
+    resource_classes = [ProgramResource]
+    list_display = ["name", "code", "cluster", "agency", "target_unit", "funding_source", "is_local", "quota", "active"]
+    list_filter = ["cluster", "agency", "target_unit", "funding_source", "is_local", "active"]
+    list_select_related = ["agency"]
+    search_fields = ["name", "code"]
+    ordering = ["cluster", "agency__order", "name"]
+
+
+def show_conflicts(request, result) -> None:
+    for conflict in result.conflicts:
+        messages.warning(request, conflict_message(conflict, saved_enrollment_id=result.enrollment.pk))
+
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(ExportMixin, SimpleHistoryAdmin):
+    resource_classes = [EnrollmentResource]
+    list_display = ["household", "desa", "program", "agency", "member", "year", "status", "amount_rp", "source", "has_open_conflict"]
+    list_filter = [
+        "status", "year", "program__cluster", "program__agency", "program", "source", "household__desa__kecamatan",
+    ]
+    list_select_related = ["household__desa", "program__agency", "member"]
+    search_fields = ["household__head_name", "=household__head_nik", "=household__no_kk", "=member__nik", "member__name"]
+    search_help_text = _("Cari nama, NIK atau No KK.")
+    autocomplete_fields = ["household", "member", "program"]
+    readonly_fields = ["source", "batch", "created_by", "created_at", "updated_at"]
+    fields = ["program", "household", "member", "year", "status", "amount", "delivered_on", "status_reason",
+              "source", "batch", "created_by", "created_at", "updated_at"]
+    actions = ["cancel_selected"]
+    list_per_page = 50
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        open_conflict = Conflict.objects.filter(status=ConflictStatus.OPEN).filter(
+            Q(enrollment_a=OuterRef("pk")) | Q(enrollment_b=OuterRef("pk"))
+        )
+        return super().get_queryset(request).annotate(_open_conflict=Exists(open_conflict))
+
+    @admin.display(description=_("desa/kelurahan"), ordering="household__desa__name")
+    def desa(self, obj):
+        return obj.household.desa.name
+
+    @admin.display(description=_("OPD"), ordering="program__agency__order")
+    def agency(self, obj):
+        return obj.program.agency
+
+    @admin.display(description=_("nilai"), ordering="amount")
+    def amount_rp(self, obj):
+        from django.contrib.humanize.templatetags.humanize import intcomma
+
+        return f"Rp {intcomma(obj.amount)}" if obj.amount is not None else "-"
+
+    @admin.display(description=_("konflik terbuka"), boolean=True, ordering="_open_conflict")
+    def has_open_conflict(self, obj):
+        return getattr(obj, "_open_conflict", False)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            result = enrollment_update(enrollment=obj, by=request.user)
+        else:
+            result = enrollment_create(
+                household=obj.household, program=obj.program, year=obj.year, member=obj.member, status=obj.status,
+                amount=obj.amount, delivered_on=obj.delivered_on, status_reason=obj.status_reason, by=request.user,
+            )
+            obj.pk = result.enrollment.pk
+            obj._state.adding = False
+        show_conflicts(request, result)
+
+    def has_delete_permission(self, request, obj=None):
+        # Aid is cancelled, never deleted: the record of who received what must stay.
+        return False
+
+    @admin.action(description=_("Batalkan kepesertaan terpilih"))
+    def cancel_selected(self, request, queryset):
+        count = 0
+        for enrollment in queryset.select_related("program", "household", "member"):
+            if enrollment.status != EnrollmentStatus.CANCELLED:
+                enrollment_update(enrollment=enrollment, by=request.user, status=EnrollmentStatus.CANCELLED)
+                count += 1
+        self.message_user(
+            request, ngettext("%(n)d kepesertaan dibatalkan.", "%(n)d kepesertaan dibatalkan.", count) % {"n": count},
+            messages.SUCCESS,
+        )

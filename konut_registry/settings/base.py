@@ -111,6 +111,7 @@ AUTH_USER_MODEL = "agencies.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "agencies.backends.RolePermissionBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -179,6 +180,8 @@ CONTENT_SECURITY_POLICY = (
 )
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
+# Exported cells starting with =, +, - or @ are neutralised so no export opens as a formula.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 LOGGING = {

@@ -1,0 +1,43 @@
+"""django-import-export resources: programs (import and export) and enrollments (export only)."""
+
+from import_export import fields, resources
+from import_export.widgets import ForeignKeyWidget
+
+from agencies.models import Agency
+from programs.models import Enrollment, Program
+
+
+class ProgramResource(resources.ModelResource):
+    agency = fields.Field(attribute="agency", column_name="agency", widget=ForeignKeyWidget(Agency, field="code"))
+
+    class Meta:
+        model = Program
+        import_id_fields = ["code"]
+        fields = ["code", "name", "cluster", "agency", "target_unit", "funding_source", "is_local", "p3ke_column", "quota", "active", "description"]
+        clean_model_instances = True
+        skip_unchanged = True
+        report_skipped = False
+
+
+class EnrollmentResource(resources.ModelResource):
+    """Export of enrollments; ID columns are text so Excel keeps all 16 digits."""
+
+    program = fields.Field(attribute="program__code", column_name="program")
+    program_name = fields.Field(attribute="program__name", column_name="nama_program")
+    agency = fields.Field(attribute="program__agency__short_name", column_name="opd")
+    p3ke_id = fields.Field(attribute="household__p3ke_id", column_name="id_keluarga_p3ke")
+    no_kk = fields.Field(attribute="household__no_kk", column_name="no_kk")
+    head_name = fields.Field(attribute="household__head_name", column_name="kepala_keluarga")
+    head_nik = fields.Field(attribute="household__head_nik", column_name="nik_kepala_keluarga")
+    member_nik = fields.Field(attribute="member__nik", column_name="nik_penerima")
+    desa = fields.Field(attribute="household__desa__name", column_name="desa")
+    kecamatan = fields.Field(attribute="household__desa__kecamatan__name", column_name="kecamatan")
+
+    class Meta:
+        model = Enrollment
+        fields = ["id", "program", "program_name", "agency", "p3ke_id", "no_kk", "head_name", "head_nik", "member_nik",
+                  "desa", "kecamatan", "year", "status", "amount", "delivered_on", "source"]
+        export_order = fields
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("program__agency", "household__desa__kecamatan", "member")
