@@ -18,7 +18,7 @@ class UserFactory(DjangoModelFactory):
         django_get_or_create = ("username",)
 
     username = factory.Sequence(lambda n: f"user{n}")
-    password = factory.PostGenerationMethodCall("set_password", "rahasia-uji-123")
+    password = factory.django.Password("rahasia-uji-123")
     role = Role.BAPPEDA_OPERATOR
     is_staff = factory.LazyAttribute(lambda u: u.role == Role.BAPPEDA_OPERATOR)
 

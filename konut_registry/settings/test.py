@@ -12,6 +12,7 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 DEMO_USERS_ENABLED = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="konut-test-media-"))
+STATIC_ROOT = Path(tempfile.mkdtemp(prefix="konut-test-static-"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

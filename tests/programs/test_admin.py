@@ -1,0 +1,156 @@
+"""The admin as a Bappeda operator sees it: Indonesian, every page answers, lists stay cheap, and
+enrollment saves run the one-aid check and refuse duplicates."""
+
+import pytest
+from django.contrib import admin
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+
+from agencies.models import Role
+from programs.models import Enrollment, Program
+from programs.services import enrollment_create
+from tests.factories import HouseholdFactory, MemberFactory, UserFactory
+
+
+@pytest.fixture
+def demo_registry(reference):
+    from programs.demo import seed_demo
+
+    seed_demo(families=60, seed=7, users=True)
+
+
+def registered_models():
+    return sorted(admin.site._registry, key=lambda m: m._meta.label)
+
+
+@pytest.mark.django_db
+def test_every_admin_list_and_change_page_answers_in_indonesian(bappeda_client, demo_registry, django_assert_max_num_queries):
+    checked = 0
+    for model in registered_models():
+        if model._meta.app_label not in {"households", "programs", "agencies", "dedup"}:
+            continue
+        opts = model._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        with django_assert_max_num_queries(25):
+            response = bappeda_client.get(url)
+        assert response.status_code == 200, url
+        assert 'lang="id"' in response.content.decode()
+        obj = model._default_manager.order_by("pk").first()
+        if obj is not None:
+            change = bappeda_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]))
+            assert change.status_code == 200, (opts.label, obj.pk)
+        checked += 1
+    assert checked >= 8
+    index = bappeda_client.get(reverse("admin:index")).content.decode()
+    assert "Registri Kemiskinan Konawe Utara" in index
+    assert "Keluarga" in index and "Kepesertaan" in index
+
+
+@pytest.mark.django_db
+def test_household_list_query_count_does_not_grow_with_rows(bappeda_client, reference, django_assert_max_num_queries):
+    from programs.demo import seed_demo
+
+    seed_demo(families=120, seed=8, users=False)
+    url = reverse("admin:households_household_changelist")
+    with django_assert_max_num_queries(12):
+        assert bappeda_client.get(url).status_code == 200
+    with django_assert_max_num_queries(15):
+        assert bappeda_client.get(reverse("admin:programs_enrollment_changelist")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_household_page_shows_members_and_every_aid(bappeda_client, reference):
+    household = HouseholdFactory(head_name="Lasandara Tosuli")
+    MemberFactory(household=household, name="Wa Ode Hasna")
+    enrollment_create(household=household, program=Program.objects.get(code="bsps"), year=2024, status="active")
+    enrollment_create(household=household, program=Program.objects.get(code="pkh"), year=2024, status="active")
+    page = bappeda_client.get(reverse("admin:households_household_change", args=[household.pk])).content.decode()
+    assert "Wa Ode Hasna" in page
+    assert "Bantuan Stimulan Perumahan Swadaya (BSPS)" in page and "Program Keluarga Harapan (PKH)" in page
+    assert "Dinas Perumahan dan Permukiman" in page or "Disperkim" in page
+
+
+@pytest.mark.django_db
+def test_search_finds_household_by_nik_kk_and_name(bappeda_client, reference):
+    household = HouseholdFactory(head_name="Ruslan Pagala", no_kk="7409011203150007")
+    other = HouseholdFactory(head_name="Hasan Laosa")
+    member = MemberFactory(household=household)
+    url = reverse("admin:households_household_changelist")
+    for term in ("Ruslan", "7409011203150007", member.nik):
+        page = bappeda_client.get(url, {"q": term}).content.decode()
+        assert "Ruslan Pagala" in page and "Hasan Laosa" not in page, term
+    assert other.head_name in bappeda_client.get(url, {"q": "Laosa"}).content.decode()
+
+
+@pytest.mark.django_db
+def test_duplicate_enrollment_is_a_form_error_and_nothing_is_written(bappeda_client, reference):
+    household = HouseholdFactory()
+    program = Program.objects.get(code="pkh")
+    enrollment_create(household=household, program=program, year=2024, status="active")
+    response = bappeda_client.post(
+        reverse("admin:programs_enrollment_add"),
+        {"program": program.pk, "household": household.pk, "year": 2024, "status": "proposed", "status_reason": ""},
+    )
+    assert response.status_code == 200
+    assert "sudah terdaftar di program ini pada tahun yang sama" in response.content.decode()
+    assert Enrollment.objects.filter(household=household).count() == 1
+
+
+@pytest.mark.django_db
+def test_duplicate_enrollment_is_refused_by_the_database(reference):
+    household = HouseholdFactory()
+    program = Program.objects.get(code="pkh")
+    Enrollment.objects.create(household=household, program=program, year=2024)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Enrollment.objects.create(household=household, program=program, year=2024)
+    member = MemberFactory(household=household)
+    pip = Program.objects.get(code="pip")
+    Enrollment.objects.create(household=household, member=member, program=pip, year=2024)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Enrollment.objects.create(household=household, member=member, program=pip, year=2024)
+    assert Enrollment.objects.filter(household=household).count() == 2
+
+
+@pytest.mark.django_db
+def test_person_program_needs_a_member_of_the_household(bappeda_client, reference):
+    household = HouseholdFactory()
+    stranger = MemberFactory()
+    pip = Program.objects.get(code="pip")
+    url = reverse("admin:programs_enrollment_add")
+    page = bappeda_client.post(url, {"program": pip.pk, "household": household.pk, "year": 2024, "status": "proposed"}).content.decode()
+    assert "Program perorangan: pilih anggota keluarga penerima." in page
+    page = bappeda_client.post(url, {"program": pip.pk, "household": household.pk, "member": stranger.pk, "year": 2024, "status": "proposed"}).content.decode()
+    assert "Anggota ini bukan anggota keluarga yang dipilih." in page
+    assert not Enrollment.objects.exists()
+
+
+@pytest.mark.django_db
+def test_admin_add_enrollment_goes_through_the_service(bappeda_client, bappeda_user, reference):
+    household = HouseholdFactory()
+    program = Program.objects.get(code="bsps")
+    response = bappeda_client.post(
+        reverse("admin:programs_enrollment_add"),
+        {"program": program.pk, "household": household.pk, "year": 2024, "status": "active", "amount": 17500000},
+        follow=True,
+    )
+    assert response.status_code == 200
+    enrollment = Enrollment.objects.get(household=household)
+    assert enrollment.created_by == bappeda_user and enrollment.amount == 17_500_000
+    assert enrollment.history.first().history_user == bappeda_user
+
+
+@pytest.mark.django_db
+def test_agency_and_leadership_users_have_no_admin(client, reference):
+    for role in (Role.AGENCY_HEAD, Role.LEADERSHIP):
+        user = UserFactory(username=f"u-{role}", role=role)
+        client.force_login(user)
+        response = client.get(reverse("admin:households_household_changelist"))
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_bappeda_cannot_delete_households_or_grant_superuser(bappeda_client, reference):
+    household = HouseholdFactory()
+    assert bappeda_client.get(reverse("admin:households_household_delete", args=[household.pk])).status_code == 403
+    page = bappeda_client.get(reverse("admin:agencies_user_add")).content.decode()
+    assert 'name="is_superuser"' not in page
