@@ -35,8 +35,11 @@ test: setup
 	DJANGO_SETTINGS_MODULE=konut_registry.settings.test $(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=konut_registry.settings.test $(PY) -m pytest $(PYTEST_ARGS)
 
+# Benchmarks run on PostgreSQL (BENCH_DATABASE_URL) and write docs/benchmarks.md.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/konut_bench
 bench: setup
-	$(PY) bench/run_all.py
+	createdb -h 127.0.0.1 -U postgres konut_bench 2>/dev/null || true
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/run_all.py
 
 messages: setup
 	cd konut_registry && ../$(PY) ../manage.py makemessages -l en --ignore='.venv/*' && ../$(PY) ../manage.py compilemessages -l en
