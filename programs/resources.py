@@ -1,7 +1,7 @@
 """django-import-export resources: programs (import and export) and enrollments (export only)."""
 
 from import_export import fields, resources
-from import_export.widgets import ForeignKeyWidget
+from import_export.widgets import CharWidget, ForeignKeyWidget
 
 from agencies.models import Agency
 from programs.models import Enrollment, Program
@@ -9,6 +9,8 @@ from programs.models import Enrollment, Program
 
 class ProgramResource(resources.ModelResource):
     agency = fields.Field(attribute="agency", column_name="agency", widget=ForeignKeyWidget(Agency, field="code"))
+    # An empty cell is an empty text, not NULL (the column is NOT NULL).
+    description = fields.Field(attribute="description", column_name="description", widget=CharWidget())
 
     class Meta:
         model = Program

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
+from import_export.formats.base_formats import CSV, XLSX
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -182,6 +183,8 @@ CONTENT_SECURITY_POLICY = (
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 # Exported cells starting with =, +, - or @ are neutralised so no export opens as a formula.
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# Offices work in Excel: xlsx first, csv for other tools; nothing that loses 16-digit IDs.
+IMPORT_EXPORT_FORMATS = [XLSX, CSV]
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 LOGGING = {

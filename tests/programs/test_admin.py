@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from agencies.models import Role
 from programs.models import Enrollment, Program
+from programs.resources import EnrollmentResource
 from programs.services import enrollment_create
 from tests.factories import HouseholdFactory, MemberFactory, UserFactory
 
@@ -154,3 +155,49 @@ def test_bappeda_cannot_delete_households_or_grant_superuser(bappeda_client, ref
     assert bappeda_client.get(reverse("admin:households_household_delete", args=[household.pk])).status_code == 403
     page = bappeda_client.get(reverse("admin:agencies_user_add")).content.decode()
     assert 'name="is_superuser"' not in page
+
+
+@pytest.mark.django_db
+def test_enrollment_export_keeps_16_digit_ids_as_text(bappeda_client, reference):
+    import io
+
+    import openpyxl
+
+    household = HouseholdFactory(head_name="=HYPERLINK(\"http://x\")", no_kk="7409011203150007")
+    enrollment_create(household=household, program=Program.objects.get(code="pkh"), year=2024, status="active")
+    url = reverse("admin:programs_enrollment_export")
+    page = bappeda_client.get(url).content.decode()
+    assert "xlsx" in page and "xls<" not in page
+    fields = {f"enrollmentresource_{name}": "on" for name in EnrollmentResource._meta.fields}
+    response = bappeda_client.post(url, {"format": "0", "resource": "0", **fields})
+    assert response.status_code == 200, response.content[:500]
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    header = [c.value for c in sheet[1]]
+    row = dict(zip(header, [c.value for c in sheet[2]]))
+    assert row["no_kk"] == "7409011203150007" and row["nik_kepala_keluarga"] == household.head_nik
+    assert isinstance(row["nik_kepala_keluarga"], str) and len(row["nik_kepala_keluarga"]) == 16
+    assert not str(row["kepala_keluarga"]).startswith("=")
+
+
+@pytest.mark.django_db
+def test_programs_import_through_the_admin_updates_by_code(bappeda_client, reference):
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["code", "name", "cluster", "agency", "target_unit", "funding_source", "is_local", "p3ke_column", "quota", "active", "description"])
+    sheet.append(["spam", "SPAM Perdesaan", "kantong", "dpu", "household", "apbd_kab", 1, "", 500, 1, ""])
+    data = io.BytesIO()
+    book.save(data)
+    data.seek(0)
+    data.name = "program.xlsx"
+    response = bappeda_client.post(reverse("admin:programs_program_import"), {"resource": "0", "format": "0", "import_file": data})
+    assert response.status_code == 200
+    confirm = response.context["confirm_form"]
+    response = bappeda_client.post(reverse("admin:programs_program_process_import"), confirm.initial, follow=True)
+    assert response.status_code == 200
+    spam = Program.objects.get(code="spam")
+    assert spam.name == "SPAM Perdesaan" and spam.quota == 500
+    assert Program.objects.count() == 30
