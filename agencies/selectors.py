@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.shortcuts import get_object_or_404
 
 from agencies.models import Agency, User
-from households.models import Household
-from programs.models import Enrollment, Program
+from dedup.models import Conflict, ConflictStatus
+from households.models import Household, Member
+from programs.models import LIVE_STATUSES, Enrollment, EnrollmentStatus, Program
 
 
 def sees_everything(user: User) -> bool:
@@ -47,3 +49,158 @@ def visible_agencies(user: User) -> QuerySet[Agency]:
     if user.agency_id:
         return Agency.objects.filter(pk=user.agency_id)
     return Agency.objects.none()
+
+
+# --- The agency portal's household list, detail and export -------------------------------------
+# The list shows one row per household. Program, year and status filters apply to one enrollment
+# together ("a PKH enrollment of 2024 that is proposed"), inside the agency scope; the same condition
+# picks the enrollments shown in each row, the totals and the exported columns, so that what a user
+# filters is exactly what they see and export.
+
+
+def portal_agency(user: User, requested: Agency | None) -> Agency | None:
+    """The agency whose list a user is looking at: always their own for agency users; the one they
+    chose (or ``None``: every agency) for Bappeda and leadership."""
+    if sees_everything(user):
+        return requested
+    if user.is_agency_user and user.agency_id:
+        return user.agency
+    return None
+
+
+def enrollment_condition(
+    *, agency: Agency | None = None, program_id: int | None = None, year: int | None = None, status: str | None = None
+) -> Q:
+    """The Q over ``Enrollment`` fields that a list's agency scope and enrollment filters describe."""
+    condition = Q()
+    if agency is not None:
+        condition &= Q(program__agency_id=agency.pk)
+    if program_id is not None:
+        condition &= Q(program_id=program_id)
+    if year is not None:
+        condition &= Q(year=year)
+    if status:
+        condition &= Q(status=status)
+    return condition
+
+
+def with_enrollment(queryset: QuerySet[Household], condition: Q) -> QuerySet[Household]:
+    """Households that have at least one enrollment matching ``condition``."""
+    return queryset.filter(Exists(Enrollment.objects.filter(condition, household=OuterRef("pk"))))
+
+
+def without_live_aid(queryset: QuerySet[Household]) -> QuerySet[Household]:
+    """Households with no proposed or active enrollment in any program ("belum tersentuh bantuan")."""
+    live = Enrollment.objects.filter(household=OuterRef("pk"), status__in=LIVE_STATUSES)
+    return queryset.filter(~Exists(live))
+
+
+def open_conflict_exists() -> Exists:
+    return Exists(Conflict.objects.filter(household=OuterRef("pk"), status=ConflictStatus.OPEN))
+
+
+def household_search(queryset: QuerySet[Household], text: str) -> QuerySet[Household]:
+    """Search by name (head or member), NIK (head or member) or No KK.
+
+    Digits search identifiers: a full 16-digit number matches exactly (index use), a shorter run of
+    digits matches as a prefix. Anything else searches names, case-insensitively.
+    """
+    text = " ".join(text.split())
+    if not text:
+        return queryset
+    digits = text.replace(" ", "")
+    if digits.isdigit():
+        if len(digits) == 16:
+            members = Member.objects.filter(household=OuterRef("pk"), nik=digits)
+            return queryset.filter(Q(head_nik=digits) | Q(no_kk=digits) | Exists(members))
+        members = Member.objects.filter(household=OuterRef("pk"), nik__startswith=digits)
+        return queryset.filter(
+            Q(head_nik__startswith=digits) | Q(no_kk__startswith=digits) | Q(p3ke_id=digits) | Exists(members)
+        )
+    members = Member.objects.filter(household=OuterRef("pk"), name__icontains=text)
+    return queryset.filter(Q(head_name__icontains=text) | Exists(members))
+
+
+def listed_enrollments(condition: Q) -> Prefetch:
+    """Prefetch, into ``household.listed_enrollments``, the enrollments a list row shows."""
+    enrollments = (
+        Enrollment.objects.filter(condition)
+        .select_related("program", "program__agency")
+        .order_by("-year", "program__name", "id")
+    )
+    return Prefetch("enrollments", queryset=enrollments, to_attr="listed_enrollments")
+
+
+def household_list_rows(queryset: QuerySet[Household], condition: Q) -> QuerySet[Household]:
+    """The columns a list or export row needs, in a fixed number of queries."""
+    return (
+        queryset.select_related("desa", "desa__kecamatan")
+        .annotate(has_open_conflict=open_conflict_exists())
+        .prefetch_related(listed_enrollments(condition))
+    )
+
+
+def household_list_totals(queryset: QuerySet[Household], condition: Q) -> dict:
+    """Counts by enrollment status and delivered amounts for the filtered households (one query)."""
+    rows = (
+        Enrollment.objects.filter(condition, household__in=queryset.order_by().values("pk"))
+        .order_by()
+        .values("status")
+        .annotate(count=Count("pk"), amount=Sum("amount"))
+    )
+    by_status = {row["status"]: row for row in rows}
+    statuses = [
+        {"value": value, "label": label, "count": by_status.get(value, {}).get("count", 0)}
+        for value, label in EnrollmentStatus.choices
+    ]
+    return {
+        "enrollments": sum(item["count"] for item in statuses),
+        "by_status": statuses,
+        "amount": sum((row["amount"] or 0) for row in by_status.values()),
+    }
+
+
+def household_detail(user: User, pk: int) -> Household:
+    """One household the user may open, with everything its page shows; 404 otherwise."""
+    queryset = visible_households(user).select_related("desa", "desa__kecamatan").prefetch_related(
+        Prefetch("members", queryset=Member.objects.order_by("relation", "birth_date", "id")),
+        Prefetch(
+            "enrollments",
+            queryset=Enrollment.objects.select_related("program", "program__agency", "member").order_by(
+                "-year", "program__agency__order", "program__name", "id"
+            ),
+            to_attr="all_enrollments",
+        ),
+        Prefetch(
+            "conflicts",
+            queryset=Conflict.objects.filter(status=ConflictStatus.OPEN).select_related(
+                "enrollment_a__program__agency", "enrollment_b__program__agency"
+            ),
+            to_attr="open_conflicts",
+        ),
+    )
+    return get_object_or_404(queryset, pk=pk)
+
+
+def enrollment_history(household: Household, *, limit: int = 50) -> list:
+    """The latest changes to a household's enrollments (who, when, what), newest first."""
+    return list(
+        Enrollment.history.filter(household_id=household.pk)
+        .select_related("history_user", "program")
+        .order_by("-history_date", "-history_id")[:limit]
+    )
+
+
+def actionable_enrollment(user: User, pk: int) -> Enrollment:
+    """An enrollment the user may see; 404 for anything outside their scope."""
+    queryset = visible_enrollments(user).select_related("program", "program__agency", "household")
+    return get_object_or_404(queryset, pk=pk)
+
+
+def may_act_on(user: User, enrollment: Enrollment) -> bool:
+    """Agency users act on their own agency's programs; Bappeda on any; leadership on none."""
+    if not user.can_write:
+        return False
+    if user.is_bappeda:
+        return True
+    return user.is_agency_user and enrollment.program.agency_id == user.agency_id

@@ -1,11 +1,351 @@
+"""The agency portal: each OPD's list of target households, their detail, the actions an agency
+records on its own enrollments, the export, and Bappeda's distribution of households to programs.
+
+Every view checks the user's role and agency on the server: pages scope their queries through
+``agencies.selectors``; an id outside the user's scope answers 404; read-only roles get 403 on any
+write; anonymous users are sent to the login page.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from agencies import services
+from agencies.exports import EXPORT_KIND_PRINT, household_list_xlsx_response
+from agencies.filters import HouseholdFilter
+from agencies.forms import DeliverForm, DistributeForm, RejectForm
+from agencies.selectors import (
+    actionable_enrollment,
+    enrollment_history,
+    household_detail as select_household_detail,
+    household_list_rows,
+    household_list_totals,
+    may_act_on,
+    sees_everything,
+    visible_agencies,
+)
+from dedup.presenters import conflict_message
+from programs.models import EnrollmentStatus
+
+PAGE_SIZES = (25, 50, 100, 200)
+DEFAULT_PAGE_SIZE = 50
+PRINT_LIMIT = 2000
+MAX_CONFLICT_MESSAGES = 10
+
+
+def _dashboard_url() -> str | None:
+    """The dashboard (another part of the application) when it is installed."""
+    try:
+        return reverse("programs:dashboard")
+    except NoReverseMatch:
+        return None
+
+
+def _has_portal_role(user) -> bool:
+    return user.is_superuser or user.is_bappeda or user.is_leadership or (user.is_agency_user and user.agency_id)
+
+
+def portal_user_required(view):
+    """Logged in (else the login page) and holding a portal role (else 403)."""
+
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not _has_portal_role(request.user):
+            raise PermissionDenied(_("Akun Anda belum memiliki peran atau OPD. Hubungi Bappeda."))
+        return view(request, *args, **kwargs)
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
+def writer_required(view):
+    """Write actions: read-only roles (leadership) get 403."""
+
+    @portal_user_required
+    def wrapper(request, *args, **kwargs):
+        if not request.user.can_write:
+            raise PermissionDenied(_("Peran Anda hanya dapat melihat data."))
+        return view(request, *args, **kwargs)
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
 
 
 @login_required
 def home(request):
-    """Each role lands on its own home page."""
+    """Each role lands on its own home: agencies on their list, leadership on the dashboard,
+    Bappeda on a page of links."""
     user = request.user
-    if user.is_bappeda and user.is_staff:
-        return redirect("admin:index")
-    return render(request, "home.html")
+    if user.is_agency_user and user.agency_id:
+        return redirect("household_list")
+    dashboard = _dashboard_url()
+    if user.is_leadership and not user.is_superuser and dashboard:
+        return redirect(dashboard)
+    if not _has_portal_role(user):
+        return render(request, "home.html", {"no_role": True})
+    agencies = list(visible_agencies(user).order_by("order", "name"))
+    return render(request, "agencies/home.html", {"agencies": agencies, "dashboard_url": dashboard})
+
+
+def _filterset(request) -> HouseholdFilter:
+    return HouseholdFilter(request.GET, user=request.user)
+
+
+def _page_size(request) -> int:
+    try:
+        size = int(request.GET.get("per_page", DEFAULT_PAGE_SIZE))
+    except ValueError:
+        return DEFAULT_PAGE_SIZE
+    return size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE
+
+
+@require_GET
+@portal_user_required
+def household_list(request):
+    """Daftar keluarga sasaran: the households of an agency (or all, for Bappeda and leadership)."""
+    filterset = _filterset(request)
+    queryset = filterset.qs
+    condition = filterset.enrollment_q()
+    paginator = Paginator(household_list_rows(queryset, condition), _page_size(request))
+    page = paginator.get_page(request.GET.get("page"))
+    totals = household_list_totals(queryset, condition) if paginator.count else None
+    user = request.user
+    context = {
+        "filter": filterset,
+        "page": page,
+        "paginator": paginator,
+        "totals": totals,
+        "agency": filterset.scope_agency,
+        "page_sizes": PAGE_SIZES,
+        "page_size": paginator.per_page,
+        "dashboard_url": _dashboard_url() if sees_everything(user) else None,
+        "may_distribute": user.is_bappeda and user.can_write,
+        "query_string": request.GET.urlencode(),
+    }
+    if context["may_distribute"]:
+        context["distribute_form"] = DistributeForm(initial={"filters": request.GET.urlencode()})
+    return render(request, "agencies/household_list.html", context)
+
+
+@require_GET
+@portal_user_required
+def household_export(request):
+    """The filtered list as xlsx (logged)."""
+    filterset = _filterset(request)
+    return household_list_xlsx_response(
+        queryset=filterset.qs,
+        condition=filterset.enrollment_q(),
+        user=request.user,
+        agency=filterset.scope_agency,
+        filters=filterset.active_filters(),
+    )
+
+
+@require_GET
+@portal_user_required
+def household_print(request):
+    """A print-friendly page of the filtered list (logged, like an export)."""
+    filterset = _filterset(request)
+    queryset = filterset.qs
+    condition = filterset.enrollment_q()
+    total = queryset.count()
+    rows = list(household_list_rows(queryset, condition)[:PRINT_LIMIT])
+    services.export_log_create(
+        user=request.user, kind=EXPORT_KIND_PRINT, agency=filterset.scope_agency,
+        filters=filterset.active_filters(), row_count=len(rows),
+    )
+    return render(
+        request,
+        "agencies/household_print.html",
+        {"filter": filterset, "rows": rows, "total": total, "truncated": total > len(rows),
+         "agency": filterset.scope_agency, "print_limit": PRINT_LIMIT},
+    )
+
+
+@require_GET
+@portal_user_required
+def household_detail(request, pk: int):
+    """One household: members, living conditions, every aid from every agency, open conflicts."""
+    user = request.user
+    household = select_household_detail(user, pk)
+    enrollments = household.all_enrollments
+    actions = {e.pk: may_act_on(user, e) for e in enrollments}
+    context = {
+        "household": household,
+        "members": list(household.members.all()),
+        "enrollments": [(e, actions[e.pk]) for e in enrollments],
+        "conflicts": household.open_conflicts,
+        "history": enrollment_history(household),
+        "reject_form": RejectForm(),
+        "deliver_form": DeliverForm(),
+        "statuses": EnrollmentStatus,
+        "back_url": _safe_back(request),
+    }
+    return render(request, "agencies/household_detail.html", context)
+
+
+def _safe_back(request) -> str:
+    """Back to the list the user came from (same host only)."""
+    back = request.GET.get("kembali", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}) and back.startswith("/"):
+        return back
+    return reverse("household_list")
+
+
+# --- actions on one enrollment -------------------------------------------------------------------
+
+
+def _detail_redirect(request, enrollment) -> HttpResponseRedirect:
+    url = reverse("household_detail", args=[enrollment.household_id])
+    back = request.POST.get("kembali", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}) and back.startswith("/"):
+        url += "?" + urlencode({"kembali": back})
+    return redirect(url)
+
+
+def _report(request, result, *, done: str) -> None:
+    messages.success(request, done)
+    _report_conflicts(request, result.conflicts, saved_ids={result.enrollment.pk})
+
+
+def _report_conflicts(request, conflicts, *, saved_ids: set[int]) -> None:
+    for conflict in list(conflicts)[:MAX_CONFLICT_MESSAGES]:
+        saved = conflict.enrollment_a_id if conflict.enrollment_a_id in saved_ids else conflict.enrollment_b_id
+        messages.warning(request, conflict_message(conflict, saved_enrollment_id=saved))
+    hidden = len(conflicts) - MAX_CONFLICT_MESSAGES
+    if hidden > 0:
+        messages.warning(request, _("... dan %(count)s konflik satu bantuan lainnya.") % {"count": hidden})
+
+
+def _refuse(request, error: ValidationError) -> None:
+    for text in error.messages:
+        messages.error(request, text)
+
+
+def _enrollment_for_action(request, pk: int):
+    enrollment = actionable_enrollment(request.user, pk)  # 404 outside the user's scope
+    if not may_act_on(request.user, enrollment):
+        raise PermissionDenied(_("Anda tidak berwenang mengubah kepesertaan program OPD lain."))
+    return enrollment
+
+
+@require_POST
+@writer_required
+def enrollment_accept(request, pk: int):
+    enrollment = _enrollment_for_action(request, pk)
+    try:
+        result = services.enrollment_accept(enrollment=enrollment, by=request.user)
+    except ValidationError as error:
+        _refuse(request, error)
+    else:
+        _report(request, result, done=_("Keluarga diterima: %(program)s %(year)s sekarang aktif.")
+                % {"program": enrollment.program.name, "year": enrollment.year})
+    return _detail_redirect(request, enrollment)
+
+
+@require_POST
+@writer_required
+def enrollment_reject(request, pk: int):
+    enrollment = _enrollment_for_action(request, pk)
+    form = RejectForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for text in errors:
+                messages.error(request, text)
+        return _detail_redirect(request, enrollment)
+    try:
+        result = services.enrollment_reject(enrollment=enrollment, reason=form.cleaned_data["reason"], by=request.user)
+    except ValidationError as error:
+        _refuse(request, error)
+    else:
+        _report(request, result, done=_("Usulan %(program)s %(year)s ditolak.")
+                % {"program": enrollment.program.name, "year": enrollment.year})
+    return _detail_redirect(request, enrollment)
+
+
+@require_POST
+@writer_required
+def enrollment_deliver(request, pk: int):
+    enrollment = _enrollment_for_action(request, pk)
+    form = DeliverForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for text in errors:
+                messages.error(request, text)
+        return _detail_redirect(request, enrollment)
+    try:
+        result = services.enrollment_mark_delivered(
+            enrollment=enrollment, delivered_on=form.cleaned_data["delivered_on"],
+            amount=form.cleaned_data["amount"], by=request.user,
+        )
+    except ValidationError as error:
+        _refuse(request, error)
+    else:
+        _report(request, result, done=_("Penyaluran %(program)s %(year)s dicatat.")
+                % {"program": enrollment.program.name, "year": enrollment.year})
+    return _detail_redirect(request, enrollment)
+
+
+@require_POST
+@writer_required
+def enrollment_complete(request, pk: int):
+    enrollment = _enrollment_for_action(request, pk)
+    try:
+        result = services.enrollment_complete(enrollment=enrollment, by=request.user)
+    except ValidationError as error:
+        _refuse(request, error)
+    else:
+        _report(request, result, done=_("Kepesertaan %(program)s %(year)s diselesaikan.")
+                % {"program": enrollment.program.name, "year": enrollment.year})
+    return _detail_redirect(request, enrollment)
+
+
+# --- Bappeda: distribute households to a program -------------------------------------------------
+
+
+@require_POST
+@writer_required
+def household_distribute(request):
+    """Propose the ticked households (or every household the list's filters select) to a program."""
+    user = request.user
+    if not user.is_bappeda:
+        raise PermissionDenied(_("Hanya Bappeda yang dapat mendistribusikan keluarga ke program."))
+    form = DistributeForm(request.POST)
+    filters = request.POST.get("filters", "")
+    back = reverse("household_list") + (f"?{filters}" if filters else "")
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for text in errors:
+                messages.error(request, text)
+        return redirect(back)
+    program, year = form.cleaned_data["program"], form.cleaned_data["year"]
+    if form.cleaned_data["everything"]:
+        filterset = HouseholdFilter(QueryDict(filters), user=user)
+        household_ids = list(filterset.qs.order_by().values_list("pk", flat=True)[: services.DISTRIBUTE_MAX + 1])
+    else:
+        household_ids = form.cleaned_data["household"]
+    try:
+        result = services.households_distribute(program=program, year=year, household_ids=household_ids, by=user)
+    except ValidationError as error:
+        _refuse(request, error)
+        return redirect(back)
+    messages.success(
+        request,
+        _("%(created)s keluarga diusulkan ke %(program)s %(year)s; %(existing)s sudah terdaftar sebelumnya.")
+        % {"created": len(result.created), "existing": result.existing, "program": program.name, "year": year},
+    )
+    _report_conflicts(request, result.conflicts, saved_ids={e.pk for e in result.created})
+    return redirect(back)

@@ -1,0 +1,115 @@
+"""Forms of the portal's actions. They parse and check what a user typed; the services decide."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from programs.models import Program, TargetUnit
+
+
+class RupiahField(forms.CharField):
+    """An amount in rupiah as people type it: ``1250000``, ``1.250.000``, ``Rp 1.250.000``."""
+
+    default_error_messages = {
+        "invalid": _("Tulis nilai dalam rupiah tanpa desimal, mis. 1.250.000."),
+        "min_value": _("Nilai bantuan harus lebih dari Rp 0."),
+    }
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        text = re.sub(r"(?i)^rp\.?", "", value.strip()).strip().replace(" ", "")
+        if re.fullmatch(r"\d{1,3}(\.\d{3})+", text):
+            text = text.replace(".", "")
+        if text.endswith(",00"):
+            text = text[:-3]
+        if not text.isdigit():
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        number = int(text)
+        if number <= 0:
+            raise ValidationError(self.error_messages["min_value"], code="min_value")
+        return number
+
+
+class IdListField(forms.Field):
+    """Many ids posted under one name (the list's checkboxes)."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {"invalid": _("Pilihan keluarga tidak valid.")}
+
+    def to_python(self, value):
+        if not value:
+            return []
+        if not isinstance(value, (list, tuple)):
+            value = [value]
+        try:
+            return [int(item) for item in value]
+        except (TypeError, ValueError):
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Alasan penolakan"), max_length=1000, strip=True,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Alasan penolakan wajib diisi.")},
+    )
+
+
+class DeliverForm(forms.Form):
+    delivered_on = forms.DateField(
+        label=_("Tanggal penyaluran"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"required": _("Tanggal penyaluran wajib diisi."), "invalid": _("Tanggal tidak valid (dd/mm/yyyy).")},
+    )
+    amount = RupiahField(
+        label=_("Nilai bantuan (Rp)"), max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "1.250.000"}),
+        error_messages={"required": _("Nilai bantuan wajib diisi.")},
+    )
+
+    def clean_delivered_on(self):
+        value = self.cleaned_data["delivered_on"]
+        if value > timezone.localdate():
+            raise ValidationError(_("Tanggal penyaluran tidak boleh di masa depan."))
+        return value
+
+
+class DistributeForm(forms.Form):
+    """Bappeda: propose the chosen (or all filtered) households to one program for one year."""
+
+    program = forms.ModelChoiceField(
+        label=_("Program"), queryset=Program.objects.none(), to_field_name="code",
+        empty_label=_("Pilih program"),
+        error_messages={"required": _("Pilih program tujuan."), "invalid_choice": _("Program tidak dikenal.")},
+    )
+    year = forms.IntegerField(
+        label=_("Tahun"), min_value=2000, max_value=2100,
+        error_messages={"required": _("Isi tahun program."), "invalid": _("Tahun tidak valid.")},
+    )
+    household = IdListField(required=False)
+    everything = forms.BooleanField(label=_("Semua keluarga hasil filter"), required=False)
+    filters = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["program"].queryset = (
+            Program.objects.filter(target_unit=TargetUnit.HOUSEHOLD, active=True)
+            .select_related("agency")
+            .order_by("agency__order", "name")
+        )
+        self.fields["program"].label_from_instance = lambda p: f"{p.agency} · {p.name}"
+        self.fields["year"].initial = timezone.localdate().year
+
+    def clean(self):
+        # Ids are checked against the registry by the service; here they only need to be integers.
+        cleaned = super().clean()
+        if not cleaned.get("everything") and not cleaned.get("household"):
+            raise ValidationError(_("Pilih minimal satu keluarga, atau centang semua keluarga hasil filter."))
+        return cleaned

@@ -1,0 +1,131 @@
+"""What the agency portal writes: status changes on enrollments, Bappeda's distribution of
+households to a program, and the log of every export.
+
+Every enrollment write goes through ``programs.services`` so that the one-aid check and the change
+history run on it. Each action re-reads the enrollment under a row lock, checks who is acting and
+that the status allows the step, and raises ``ValidationError`` (an Indonesian message, nothing
+written) or ``PermissionDenied`` otherwise.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.models import ExportLog, User
+from agencies.selectors import may_act_on, visible_households
+from programs.models import Enrollment, EnrollmentSource, EnrollmentStatus, Program, TargetUnit
+from programs.services import (
+    BulkEnrollmentResult,
+    EnrollmentResult,
+    enrollment_bulk_create,
+    enrollment_update,
+)
+
+# The most households one distribution may touch; bigger distributions are imports.
+DISTRIBUTE_MAX = 20_000
+
+
+def _locked(enrollment: Enrollment, *, by: User, allowed: tuple[str, ...], step: str) -> Enrollment:
+    """The enrollment re-read under a row lock, after checking the actor and the current status."""
+    if not may_act_on(by, enrollment):
+        raise PermissionDenied(_("Anda tidak berwenang mengubah kepesertaan ini."))
+    current = Enrollment.objects.select_for_update().select_related("program").get(pk=enrollment.pk)
+    if current.status not in allowed:
+        raise ValidationError(
+            _("Tidak dapat %(step)s: status kepesertaan saat ini %(status)s.")
+            % {"step": step, "status": current.get_status_display()}
+        )
+    return current
+
+
+@transaction.atomic
+def enrollment_accept(*, enrollment: Enrollment, by: User) -> EnrollmentResult:
+    """A proposed household is accepted by the agency and becomes an active recipient."""
+    current = _locked(enrollment, by=by, allowed=(EnrollmentStatus.PROPOSED,), step=_("menerima"))
+    return enrollment_update(enrollment=current, by=by, status=EnrollmentStatus.ACTIVE)
+
+
+@transaction.atomic
+def enrollment_reject(*, enrollment: Enrollment, reason: str, by: User) -> EnrollmentResult:
+    """A proposed household is rejected, with the reason the field visit found."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("Alasan penolakan wajib diisi."))
+    current = _locked(enrollment, by=by, allowed=(EnrollmentStatus.PROPOSED,), step=_("menolak"))
+    return enrollment_update(enrollment=current, by=by, status=EnrollmentStatus.REJECTED, status_reason=reason)
+
+
+@transaction.atomic
+def enrollment_mark_delivered(
+    *, enrollment: Enrollment, delivered_on: datetime.date, amount: int, by: User
+) -> EnrollmentResult:
+    """Record that the aid of an active enrollment was handed over: on which day, for how much."""
+    if delivered_on is None or amount is None:
+        raise ValidationError(_("Tanggal penyaluran dan nilai bantuan wajib diisi."))
+    if delivered_on > timezone.localdate():
+        raise ValidationError(_("Tanggal penyaluran tidak boleh di masa depan."))
+    if amount <= 0:
+        raise ValidationError(_("Nilai bantuan harus lebih dari Rp 0."))
+    current = _locked(enrollment, by=by, allowed=(EnrollmentStatus.ACTIVE,), step=_("mencatat penyaluran"))
+    if delivered_on.year < current.year - 1:
+        raise ValidationError(
+            _("Tanggal penyaluran %(date)s terlalu jauh sebelum tahun program %(year)s.")
+            % {"date": delivered_on.strftime("%d/%m/%Y"), "year": current.year}
+        )
+    return enrollment_update(enrollment=current, by=by, delivered_on=delivered_on, amount=amount)
+
+
+@transaction.atomic
+def enrollment_complete(*, enrollment: Enrollment, by: User) -> EnrollmentResult:
+    """An active enrollment whose aid has been fully delivered is closed."""
+    current = _locked(enrollment, by=by, allowed=(EnrollmentStatus.ACTIVE,), step=_("menyelesaikan"))
+    return enrollment_update(enrollment=current, by=by, status=EnrollmentStatus.COMPLETED)
+
+
+@transaction.atomic
+def households_distribute(*, program: Program, year: int, household_ids: list[int], by: User) -> BulkEnrollmentResult:
+    """Bappeda proposes these households to an agency's program for a year, in one batch.
+
+    Households already in the program that year are left as they are; the new enrollments are
+    ``proposed`` with source *Distribusi Bappeda* and go through the one-aid check together.
+    """
+    if not by.is_bappeda or not by.can_write:
+        raise PermissionDenied(_("Hanya Bappeda yang dapat mendistribusikan keluarga ke program."))
+    if program.target_unit != TargetUnit.HOUSEHOLD:
+        raise ValidationError(
+            _("%(program)s adalah program perorangan: tetapkan penerimanya per anggota keluarga.")
+            % {"program": program.name}
+        )
+    if not program.active:
+        raise ValidationError(_("Program %(program)s tidak aktif.") % {"program": program.name})
+    ids = sorted(set(household_ids))
+    if not ids:
+        raise ValidationError(_("Pilih minimal satu keluarga."))
+    if len(ids) > DISTRIBUTE_MAX:
+        raise ValidationError(
+            _("Terlalu banyak keluarga sekaligus (%(count)s); batasnya %(max)s. Persempit filter.")
+            % {"count": len(ids), "max": DISTRIBUTE_MAX}
+        )
+    found = list(visible_households(by).filter(pk__in=ids).values_list("pk", flat=True))
+    if len(found) != len(ids):
+        raise ValidationError(_("Sebagian keluarga yang dipilih tidak ditemukan; tidak ada yang didistribusikan."))
+    enrollments = [
+        Enrollment(
+            household_id=pk, program=program, year=year, status=EnrollmentStatus.PROPOSED,
+            source=EnrollmentSource.DISTRIBUTION,
+        )
+        for pk in found
+    ]
+    return enrollment_bulk_create(enrollments=enrollments, by=by)
+
+
+def export_log_create(*, user: User, kind: str, agency=None, filters: dict | None = None, row_count: int = 0) -> ExportLog:
+    """Record who exported which list, with which filters, and how many rows left the building."""
+    return ExportLog.objects.create(
+        user=user, kind=kind, agency=agency, filters=filters or {}, row_count=row_count
+    )

@@ -1,0 +1,192 @@
+"""The household list: scope per role, each filter, search, sorting, totals and the query bound."""
+
+import pytest
+
+from programs.models import Enrollment, EnrollmentStatus
+from tests.agencies.helpers import listed_ids
+from tests.factories import EnrollmentFactory, HouseholdFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def ids(*households):
+    return {h.pk for h in households}
+
+
+def test_agency_head_sees_exactly_the_households_assigned_to_dinsos(registry, login):
+    hh = registry.hh
+    response = login(registry.users.head).get("/keluarga/")
+    assert set(listed_ids(response)) == ids(hh.a, hh.b, hh.d, hh.f, hh.g)
+    html = response.content.decode()
+    assert "Daftar keluarga sasaran" in html and "Dinas Sosial" in html
+
+
+def test_other_agency_sees_only_its_own(registry, login):
+    response = login(registry.users.other_head).get("/keluarga/")
+    assert set(listed_ids(response)) == ids(registry.hh.d)
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("kecamatan={asera}", "adfg"),
+        ("desa={wanggudu}", "ag"),
+        ("desil=1", "adg"),
+        ("program=pkh", "adfg"),
+        ("program=sembako", "b"),
+        ("year=2023", "d"),
+        ("status=proposed", "af"),
+        ("status=active", "bf"),
+        ("program=pkh&status=active", "f"),
+        ("program=pkh&year=2023", "d"),
+        ("program=sembako&status=proposed", ""),
+        ("conflict=1", "f"),
+        ("aid=none", "g"),
+        ("kecamatan={asera}&desil=1&program=pkh", "adg"),
+        ("q=lapodi", "a"),
+        ("q=FATIMAH", "a"),
+        ("q={nik_fatimah}", "a"),
+        ("q={kk_b}", "b"),
+        ("q=740901120520001", "abdfg"),
+        ("q=7409011205200016", "f"),
+        ("q=tidak-ada-nama-ini", ""),
+    ],
+)
+def test_filters_and_search_for_an_agency(registry, login, query, expected):
+    hh = registry.hh
+    query = query.format(
+        asera=registry.desa.wanggudu.kecamatan_id,
+        wanggudu=registry.desa.wanggudu.pk,
+        nik_fatimah=hh.a.members.get(name="Fatimah Lapodi").nik,
+        kk_b=hh.b.no_kk,
+    )
+    response = login(registry.users.head).get(f"/keluarga/?{query}")
+    assert set(listed_ids(response)) == {getattr(hh, key).pk for key in expected}
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("", "abcdefg"),
+        ("agency=perkim", "c"),
+        ("agency=dpu", "d"),
+        ("agency=dinsos&status=proposed", "af"),
+        ("status=proposed", "acf"),
+        ("aid=none", "eg"),
+        ("conflict=1", "f"),
+        ("agency=dpu&program=spam&year=2023", "d"),
+        ("q=Irwan", "e"),
+    ],
+)
+def test_bappeda_and_leadership_switch_between_agencies(registry, login, query, expected):
+    for user in (registry.users.bappeda, registry.users.leader):
+        response = login(user).get(f"/keluarga/?{query}")
+        assert set(listed_ids(response)) == {getattr(registry.hh, key).pk for key in expected}, user
+
+
+def test_an_agency_user_cannot_switch_to_another_agency(registry, login):
+    response = login(registry.users.head).get("/keluarga/?agency=perkim")
+    assert set(listed_ids(response)) == ids(registry.hh.a, registry.hh.b, registry.hh.d, registry.hh.f, registry.hh.g)
+    assert 'name="agency"' not in response.content.decode()
+
+
+def test_program_of_another_agency_is_refused_with_a_message(registry, login):
+    response = login(registry.users.head).get("/keluarga/?program=bsps")
+    html = response.content.decode()
+    assert "bsps bukan salah satu dari pilihan yang tersedia" in html
+    # The invalid filter is not applied, and another agency's household never appears.
+    assert registry.hh.c.pk not in listed_ids(response)
+
+
+def test_invalid_values_are_reported_not_crashing(registry, login):
+    response = login(registry.users.head).get("/keluarga/?desil=9&kecamatan=abc&year=1800&status=x&page=zz&sort=evil")
+    assert response.status_code == 200
+    assert response.content.decode().count('class="error"') >= 4
+
+
+def test_rows_show_program_status_and_conflict_mark(registry, login):
+    html = login(registry.users.head).get("/keluarga/?conflict=1").content.decode()
+    assert "Program Keluarga Harapan (PKH)" in html and "Rehabilitasi Rumah Tidak Layak Huni" in html
+    assert 'class="badge conflict"' in html
+    assert "Diusulkan" in html and "Aktif" in html
+
+
+def test_rows_only_show_the_enrollments_the_filters_select(registry, login):
+    response = login(registry.users.head).get("/keluarga/?status=active&q=Tamalaki")
+    [row] = response.context["page"].object_list
+    assert [e.program.code for e in row.listed_enrollments] == ["pkh"]
+    table = response.content.decode().split("<tbody>")[1]
+    assert "Program Keluarga Harapan (PKH)" in table and "Rehabilitasi Rumah" not in table
+
+
+def test_agency_list_hides_other_agencies_programs_in_rows(registry, login):
+    response = login(registry.users.head).get(f"/keluarga/?q={registry.hh.d.head_name}")
+    html = response.content.decode().split("<tbody>")[1]
+    assert "Sistem Penyediaan Air Minum" not in html  # PU's program, shown on the detail page only
+    assert "Program Keluarga Harapan (PKH)" in html
+
+
+def test_totals_count_what_is_filtered(registry, login):
+    response = login(registry.users.head).get("/keluarga/?year=2024")
+    assert response.context["paginator"].count == 4  # a, b, f, g
+    totals = response.context["totals"]
+    by_status = {item["value"]: item["count"] for item in totals["by_status"]}
+    assert by_status == {"proposed": 2, "active": 2, "completed": 0, "rejected": 1, "cancelled": 0}
+    assert totals["enrollments"] == 5
+    assert totals["amount"] == 600_000
+    assert "Rp 600.000" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "sort, expected",
+    [
+        ("nama", ["Ahmad Lapodi", "Rahman Tamalaki", "Siti Tosuli", "Wa Ode Laosa", "Yusuf Pagala"]),
+        ("-nama", ["Yusuf Pagala", "Wa Ode Laosa", "Siti Tosuli", "Rahman Tamalaki", "Ahmad Lapodi"]),
+    ],
+)
+def test_sorting(registry, login, sort, expected):
+    response = login(registry.users.head).get(f"/keluarga/?sort={sort}")
+    names = [h.head_name for h in response.context["page"].object_list]
+    assert names == expected
+
+
+def test_sort_by_desil_puts_the_poorest_first(registry, login):
+    response = login(registry.users.head).get("/keluarga/?sort=desil")
+    desils = [h.desil for h in response.context["page"].object_list]
+    assert desils == sorted(desils) and desils[0] == 1
+
+
+def test_pagination_keeps_filters(registry, login):
+    for number in range(30):
+        EnrollmentFactory(household=HouseholdFactory(head_name=f"Keluarga {number:02d}", desil=2), year=2024)
+    response = login(registry.users.head).get("/keluarga/?desil=2&per_page=25")
+    assert response.context["paginator"].count == 32 and len(listed_ids(response)) == 25  # 30 + b + f
+    assert "desil=2&amp;per_page=25&amp;page=2" in response.content.decode()
+    second = login(registry.users.head).get("/keluarga/?desil=2&per_page=25&page=2")
+    assert len(listed_ids(second)) == 7
+    assert not set(listed_ids(response)) & set(listed_ids(second))
+
+
+def test_nik_is_masked_for_an_operator_and_full_for_a_head(registry, login):
+    nik = registry.hh.a.head_nik
+    masked = nik[:4] + "********" + nik[-4:]
+    operator_html = login(registry.users.operator).get("/keluarga/").content.decode()
+    assert nik not in operator_html and masked in operator_html
+    head_html = login(registry.users.head).get("/keluarga/").content.decode()
+    assert nik in head_html
+
+
+@pytest.mark.parametrize("user_key, query", [("head", ""), ("bappeda", ""), ("bappeda", "agency=dinsos&program=pkh&year=2024&status=active&kecamatan=1&desil=1&conflict=1&q=a"), ("leader", "aid=none&desa=1&sort=-desil")])
+def test_list_query_count_does_not_grow_with_page_size(registry, login, django_assert_max_num_queries, user_key, query):
+    programs = list(registry.programs.values())
+    for number in range(120):
+        household = HouseholdFactory(head_name=f"Keluarga {number:03d}", desil=1 + number % 4)
+        EnrollmentFactory(household=household, program=programs[number % len(programs)], year=2024,
+                          status=EnrollmentStatus.PROPOSED)
+        EnrollmentFactory(household=household, program=programs[(number + 1) % len(programs)], year=2023)
+    client = login(getattr(registry.users, user_key))
+    for size in (25, 200):
+        with django_assert_max_num_queries(15):
+            response = client.get(f"/keluarga/?per_page={size}&{query}")
+        assert response.status_code == 200
+    assert Enrollment.objects.count() > 240
