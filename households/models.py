@@ -274,6 +274,8 @@ class ImportBatch(models.Model):
     errors = models.JSONField(_("kesalahan"), default=list, blank=True)
     warnings = models.JSONField(_("peringatan"), default=list, blank=True)
     message = models.TextField(_("pesan"), blank=True)
+    # Added by the import engine: the downloadable error report (original rows plus reasons).
+    error_report = models.FileField(_("laporan kesalahan"), upload_to="imports/reports/%Y/%m/", max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("batch impor")
@@ -329,6 +331,9 @@ class Household(models.Model):
     has_savings = models.BooleanField(_("memiliki simpanan"), null=True, blank=True)
     stunting_risk = models.CharField(_("risiko stunting"), max_length=16, choices=StuntingRisk.choices, blank=True)
     raw_values = models.JSONField(_("nilai asli tak dikenal"), default=dict, blank=True)
+    # What the central source said last time, per field (set by imports): a stored value that
+    # differs from it was corrected here, and a re-sync keeps it.
+    source_values = models.JSONField(_("nilai terakhir dari sumber"), default=dict, blank=True, editable=False)
 
     is_absent = models.BooleanField(
         _("tidak ada di data terbaru"), default=False,
@@ -343,7 +348,7 @@ class Household(models.Model):
     )
     created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
     updated_at = models.DateTimeField(_("diubah"), auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "source_values"])
 
     class Meta:
         verbose_name = _("keluarga")
@@ -388,6 +393,7 @@ class Member(models.Model):
     dukcapil_match = models.CharField(_("padan Dukcapil"), max_length=12, choices=DukcapilMatch.choices, blank=True)
     stunting_risk = models.CharField(_("risiko stunting"), max_length=16, choices=StuntingRisk.choices, blank=True)
     raw_values = models.JSONField(_("nilai asli tak dikenal"), default=dict, blank=True)
+    source_values = models.JSONField(_("nilai terakhir dari sumber"), default=dict, blank=True, editable=False)
     is_absent = models.BooleanField(_("tidak ada di data terbaru"), default=False)
     last_batch = models.ForeignKey(
         ImportBatch, verbose_name=_("batch impor terakhir"), null=True, blank=True,
@@ -395,7 +401,7 @@ class Member(models.Model):
     )
     created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
     updated_at = models.DateTimeField(_("diubah"), auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "source_values"])
 
     class Meta:
         verbose_name = _("anggota keluarga")
