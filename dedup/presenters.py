@@ -1,13 +1,29 @@
-"""How a one-aid conflict is told to the person who just saved an enrollment."""
+"""How a one-aid conflict is told to the person who just saved an enrollment (admin, agency pages,
+import summaries)."""
 
 from django.utils.translation import gettext as _
 
+from dedup.models import ConflictRule
+
 
 def conflict_message(conflict, *, saved_enrollment_id: int) -> str:
-    """"Keluarga ini sudah menerima PKH 2024: konflik #123 dibuat" for the enrollment just saved."""
+    """"Keluarga ini sudah menerima PKH 2024: konflik #123 dibuat" for the enrollment just saved.
+
+    A conflict that was already open before this save (``created_now`` False, set by
+    ``dedup.engine.check_enrollments``) says "masih terbuka" instead of "dibuat"; a same-person
+    conflict says the aid comes through another family card.
+    """
     other = conflict.enrollment_b if conflict.enrollment_a_id == saved_enrollment_id else conflict.enrollment_a
-    return _("Keluarga ini sudah menerima %(program)s %(year)s: konflik #%(id)s dibuat") % {
-        "program": other.program.name,
-        "year": other.year,
-        "id": conflict.pk,
-    }
+    values = {"program": other.program.name, "year": other.year, "id": conflict.pk}
+    fresh = getattr(conflict, "created_now", True)
+    if conflict.rule == ConflictRule.SAME_PERSON:
+        if fresh:
+            return _(
+                "Orang yang sama (NIK) sudah menerima %(program)s %(year)s lewat keluarga lain: konflik #%(id)s dibuat"
+            ) % values
+        return _(
+            "Orang yang sama (NIK) sudah menerima %(program)s %(year)s lewat keluarga lain: konflik #%(id)s masih terbuka"
+        ) % values
+    if fresh:
+        return _("Keluarga ini sudah menerima %(program)s %(year)s: konflik #%(id)s dibuat") % values
+    return _("Keluarga ini sudah menerima %(program)s %(year)s: konflik #%(id)s masih terbuka") % values

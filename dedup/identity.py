@@ -1,0 +1,224 @@
+"""Identity duplicates: two household records that are one family, or hold one person.
+
+Families split across two Kartu Keluarga collect aid twice; central extracts repeat a family under
+two IDs. Four findings, each an ``IdentityMatch`` row per (kind, household pair) for Bappeda to merge
+or dismiss:
+
+``same_nik``        one NIK (a live member's, or the head's) in two households;
+``same_kk``         one No KK on two household records;
+``same_head``       in one village, two heads with the same normalised name and birth date;
+``similar_member``  two people in different households with the same birth date and near-identical
+                    names (rapidfuzz on names normalised by :mod:`dedup.names`, score >= 90), whose
+                    NIKs are not already the same (that is ``same_nik``).
+
+The scan reads the registry in a handful of queries, compares in memory (names grouped by birth
+date, compared with ``rapidfuzz.process.cdist``), and writes with ``bulk_create(ignore_conflicts=
+True)`` on the unique (kind, household_a, household_b): a second scan adds nothing, and a dismissed
+or merged pair is never raised again. Records merged away (``merged_into`` set) and absent members
+take no part.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from itertools import combinations
+
+import numpy as np
+from django.db.models import Count
+from rapidfuzz import fuzz, process
+
+from dedup.models import IdentityKind, IdentityMatch, IdentityStatus
+from dedup.names import normalize_name, squeeze
+from households.identifiers import IdentifierError, parse_nik
+from households.models import Household, Member, Relation
+
+SIMILAR_NAME_THRESHOLD = 90
+# Evidence lists stay short: a whole family in two records would otherwise repeat every NIK.
+_MAX_EVIDENCE = 5
+
+
+@dataclass
+class IdentityScanResult:
+    new: int = 0
+    by_kind: dict = field(default_factory=dict)
+    open_total: int = 0
+
+    def as_dict(self) -> dict:
+        return {"new": self.new, "new_by_kind": self.by_kind, "open_total": self.open_total}
+
+
+@dataclass
+class _Person:
+    pk: int | None
+    household_id: int
+    nik: str
+    name: str
+    birth_date: datetime.date | None
+
+
+def _ordered(a: int, b: int) -> tuple[int, int]:
+    return (a, b) if a < b else (b, a)
+
+
+def _load():
+    """Live households and the people in them, read once."""
+    households = {
+        pk: {"desa_id": desa_id, "head_name": head_name, "head_nik": head_nik, "no_kk": no_kk}
+        for pk, desa_id, head_name, head_nik, no_kk in Household.objects.filter(merged_into__isnull=True)
+        .values_list("pk", "desa_id", "head_name", "head_nik", "no_kk")
+        .iterator(chunk_size=20000)
+    }
+    people: list[_Person] = []
+    head_birth: dict[int, datetime.date] = {}
+    for pk, household_id, nik, name, birth, relation in (
+        Member.objects.filter(is_absent=False, household__merged_into__isnull=True)
+        .values_list("pk", "household_id", "nik", "name", "birth_date", "relation")
+        .iterator(chunk_size=20000)
+    ):
+        people.append(_Person(pk, household_id, nik or "", name, birth))
+        info = households.get(household_id)
+        if birth and info and (relation == Relation.HEAD or (nik and nik == info["head_nik"])):
+            head_birth.setdefault(household_id, birth)
+    return households, people, head_birth
+
+
+def _same_nik(households, people) -> dict[tuple[int, int], dict]:
+    by_nik: dict[str, dict[int, int | None]] = defaultdict(dict)
+    for person in people:
+        if person.nik:
+            by_nik[person.nik].setdefault(person.household_id, person.pk)
+    for pk, info in households.items():
+        if info["head_nik"]:
+            by_nik[info["head_nik"]].setdefault(pk, None)
+    found: dict[tuple[int, int], dict] = {}
+    for nik, holders in by_nik.items():
+        if len(holders) < 2:
+            continue
+        for a, b in combinations(sorted(holders), 2):
+            entry = found.setdefault((a, b), {"member_a": holders[a], "member_b": holders[b], "niks": []})
+            if len(entry["niks"]) < _MAX_EVIDENCE:
+                entry["niks"].append(nik)
+    return found
+
+
+def _same_kk(households) -> dict[tuple[int, int], dict]:
+    by_kk: dict[str, list[int]] = defaultdict(list)
+    for pk, info in households.items():
+        if info["no_kk"]:
+            by_kk[info["no_kk"]].append(pk)
+    found = {}
+    for no_kk, holders in by_kk.items():
+        for a, b in combinations(sorted(holders), 2):
+            found[(a, b)] = {"no_kk": no_kk}
+    return found
+
+
+def _head_birth_date(household_id, info, head_birth) -> datetime.date | None:
+    if household_id in head_birth:
+        return head_birth[household_id]
+    if info["head_nik"]:
+        try:
+            return parse_nik(info["head_nik"]).birth_date
+        except IdentifierError:
+            return None
+    return None
+
+
+def _same_head(households, head_birth) -> dict[tuple[int, int], dict]:
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for pk, info in households.items():
+        name = normalize_name(info["head_name"])
+        birth = _head_birth_date(pk, info, head_birth)
+        if name and birth:
+            groups[(info["desa_id"], name, birth)].append(pk)
+    found = {}
+    for (_desa, name, birth), holders in groups.items():
+        for a, b in combinations(sorted(holders), 2):
+            found[(a, b)] = {"name": name, "birth_date": birth.isoformat()}
+    return found
+
+
+def _similar_members(people, skip_pairs) -> dict[tuple[int, int], dict]:
+    """Pairs of people in different households, same birth date, names scoring >= the threshold."""
+    by_birth: dict[datetime.date, list[_Person]] = defaultdict(list)
+    for person in people:
+        if person.birth_date and person.name:
+            by_birth[person.birth_date].append(person)
+    found: dict[tuple[int, int], dict] = {}
+    cache: dict[str, str] = {}
+    for birth, group in by_birth.items():
+        if len(group) < 2 or len({p.household_id for p in group}) < 2:
+            continue
+        names = [cache.setdefault(p.name, normalize_name(p.name)) for p in group]
+        squeezed = [squeeze(n) for n in names]
+        sorted_scores = process.cdist(names, names, scorer=fuzz.token_sort_ratio, dtype=np.uint8)
+        squeezed_scores = process.cdist(squeezed, squeezed, scorer=fuzz.ratio, dtype=np.uint8)
+        scores = np.maximum(sorted_scores, squeezed_scores)
+        rows, cols = np.nonzero(np.triu(scores >= SIMILAR_NAME_THRESHOLD, k=1))
+        for i, j in zip(rows.tolist(), cols.tolist()):
+            first, second = group[i], group[j]
+            if first.household_id == second.household_id or not names[i]:
+                continue
+            if first.nik and first.nik == second.nik:
+                continue
+            key = _ordered(first.household_id, second.household_id)
+            if key in skip_pairs:
+                continue
+            if first.household_id > second.household_id:
+                first, second = second, first
+                i, j = j, i
+            score = int(scores[i, j])
+            if key in found and found[key]["score"] >= score:
+                continue
+            found[key] = {
+                "score": score,
+                "member_a": first.pk,
+                "member_b": second.pk,
+                "names": [first.name, second.name],
+                "normalized": [names[i], names[j]],
+                "birth_date": birth.isoformat(),
+            }
+    return found
+
+
+def find_identity_matches() -> list[IdentityMatch]:
+    """Every identity duplicate in the registry, as unsaved ``IdentityMatch`` rows."""
+    households, people, head_birth = _load()
+    matches: list[IdentityMatch] = []
+    same_nik = _same_nik(households, people)
+    for (a, b), entry in same_nik.items():
+        matches.append(IdentityMatch(
+            kind=IdentityKind.SAME_NIK, household_a_id=a, household_b_id=b,
+            member_a_id=entry["member_a"], member_b_id=entry["member_b"], score=100, evidence={"niks": entry["niks"]},
+        ))
+    for (a, b), evidence in _same_kk(households).items():
+        matches.append(IdentityMatch(kind=IdentityKind.SAME_KK, household_a_id=a, household_b_id=b, score=100, evidence=evidence))
+    same_head = _same_head(households, head_birth)
+    for (a, b), evidence in same_head.items():
+        matches.append(IdentityMatch(kind=IdentityKind.SAME_HEAD, household_a_id=a, household_b_id=b, score=100, evidence=evidence))
+    # A pair already explained by one NIK or one head needs no second, fuzzier finding.
+    skip = set(same_nik) | set(same_head)
+    for (a, b), entry in _similar_members(people, skip).items():
+        matches.append(IdentityMatch(
+            kind=IdentityKind.SIMILAR_MEMBER, household_a_id=a, household_b_id=b,
+            member_a_id=entry.pop("member_a"), member_b_id=entry.pop("member_b"), score=entry.pop("score"), evidence=entry,
+        ))
+    return matches
+
+
+def scan_identities() -> IdentityScanResult:
+    """Find identity duplicates and record the new ones; existing rows keep their status."""
+    before = _counts_by_kind()
+    IdentityMatch.objects.bulk_create(find_identity_matches(), batch_size=5000, ignore_conflicts=True)
+    after = _counts_by_kind()
+    result = IdentityScanResult()
+    result.by_kind = {kind: after.get(kind, 0) - before.get(kind, 0) for kind in IdentityKind.values}
+    result.new = sum(result.by_kind.values())
+    result.open_total = IdentityMatch.objects.filter(status=IdentityStatus.OPEN).count()
+    return result
+
+
+def _counts_by_kind() -> dict[str, int]:
+    return dict(IdentityMatch.objects.order_by().values_list("kind").annotate(n=Count("id")))

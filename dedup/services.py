@@ -1,0 +1,362 @@
+"""Bappeda's decisions on the one-aid rule and on identity duplicates. The admin, commands and any
+page call these; each decision records who and when (on the row and in its history).
+
+Conflicts: keep one enrollment and cancel the other (:func:`conflict_resolve`), approve an exception
+with a written reason (:func:`conflict_approve`), or dismiss (:func:`conflict_dismiss`). Compatible
+programs: :func:`compatible_pair_create` and :func:`compatible_bundle_load` (the national bundle
+PKH + Sembako + PBI-JK + PIP, never loaded by default). Identity duplicates: :func:`identity_scan`,
+:func:`household_merge` / :func:`identity_merge`, :func:`identity_dismiss`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import combinations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_update_with_history
+
+from dedup import engine, identity
+from dedup.models import (
+    CompatiblePair,
+    Conflict,
+    ConflictStatus,
+    IdentityMatch,
+    IdentityStatus,
+)
+from households.models import Household
+from programs.models import Enrollment, EnrollmentStatus, Program
+from programs.services import enrollment_update
+
+# The national aid designed to be combined for one family (PKH, Sembako/BPNT, PBI health insurance,
+# PIP). Loaded only when Bappeda asks for it: by default every pair conflicts, as the Bupati ruled.
+NATIONAL_BUNDLE = ("pkh", "sembako", "pbi-jk", "pip")
+
+
+# --- conflicts -------------------------------------------------------------------------------
+
+
+def _locked_open_conflict(conflict: Conflict) -> Conflict:
+    """The conflict re-read under a row lock; refuses one that was already decided."""
+    locked = (
+        Conflict.objects.select_for_update(of=("self",))
+        .select_related("enrollment_a__program", "enrollment_b__program")
+        .get(pk=conflict.pk)
+    )
+    if locked.status != ConflictStatus.OPEN:
+        raise ValidationError(
+            _("Konflik #%(id)s sudah diputuskan (%(status)s).") % {"id": locked.pk, "status": locked.get_status_display()}
+        )
+    return locked
+
+
+def _decide(conflict: Conflict, *, status: str, by, reason: str, kept: Enrollment | None = None) -> Conflict:
+    conflict.status = status
+    conflict.decision_reason = reason
+    conflict.kept_enrollment = kept
+    conflict.reviewed_by = by
+    conflict.reviewed_at = timezone.now()
+    conflict._history_user = by
+    conflict.save()
+    return conflict
+
+
+@transaction.atomic
+def conflict_resolve(*, conflict: Conflict, keep: Enrollment | int, by, reason: str = "") -> Conflict:
+    """Keep one of the two enrollments and cancel the other (with its reason). The cancelled
+    enrollment's other open conflicts close by themselves (the engine does that on its re-check)."""
+    conflict = _locked_open_conflict(conflict)
+    keep_id = keep.pk if isinstance(keep, Enrollment) else int(keep)
+    if keep_id not in (conflict.enrollment_a_id, conflict.enrollment_b_id):
+        raise ValidationError(_("Kepesertaan yang dipertahankan harus salah satu dari dua kepesertaan dalam konflik ini."))
+    kept = conflict.enrollment_a if keep_id == conflict.enrollment_a_id else conflict.enrollment_b
+    other = conflict.enrollment_b if kept is conflict.enrollment_a else conflict.enrollment_a
+    reason = (reason or "").strip() or _("Dipertahankan %(program)s %(year)s.") % {"program": kept.program.name, "year": kept.year}
+    _decide(conflict, status=ConflictStatus.RESOLVED, by=by, reason=reason, kept=kept)
+    if other.status not in engine.DEAD_STATUSES:
+        enrollment_update(
+            enrollment=other,
+            by=by,
+            status=EnrollmentStatus.CANCELLED,
+            status_reason=_("Dibatalkan karena konflik satu bantuan #%(id)s: %(reason)s") % {"id": conflict.pk, "reason": reason},
+        )
+    return conflict
+
+
+@transaction.atomic
+def conflict_approve(*, conflict: Conflict, reason: str, by) -> Conflict:
+    """Approve the pair as an exception. A written reason is required; the pair is not raised again."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"decision_reason": _("Alasan persetujuan wajib diisi.")})
+    conflict = _locked_open_conflict(conflict)
+    return _decide(conflict, status=ConflictStatus.APPROVED, by=by, reason=reason)
+
+
+@transaction.atomic
+def conflict_dismiss(*, conflict: Conflict, by, reason: str = "") -> Conflict:
+    """Dismiss a conflict that is not a real double aid (e.g. a data error); not raised again."""
+    conflict = _locked_open_conflict(conflict)
+    return _decide(conflict, status=ConflictStatus.DISMISSED, by=by, reason=(reason or "").strip())
+
+
+@dataclass
+class BulkDecision:
+    """What a bulk decision did: how many conflicts were decided, and why the others were not."""
+
+    decided: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _bulk(conflicts, decide) -> BulkDecision:
+    result = BulkDecision()
+    for conflict in sorted(conflicts, key=lambda c: c.pk):
+        try:
+            decide(conflict)
+        except ValidationError as error:
+            result.errors.append(_("Konflik #%(id)s: %(error)s") % {"id": conflict.pk, "error": " ".join(error.messages)})
+        else:
+            result.decided += 1
+    return result
+
+
+def conflict_bulk_approve(*, conflicts, reason: str, by) -> BulkDecision:
+    """Approve many conflicts with one reason; each is its own transaction."""
+    if not (reason or "").strip():
+        raise ValidationError({"decision_reason": _("Alasan persetujuan wajib diisi.")})
+    return _bulk(conflicts, lambda c: conflict_approve(conflict=c, reason=reason, by=by))
+
+
+def conflict_bulk_resolve(*, conflicts, keep_side: str, by, reason: str = "") -> BulkDecision:
+    """Keep side ``"a"`` (the earlier enrollment) or ``"b"`` (the later one) of each conflict and
+    cancel the other. Conflicts closed meanwhile by an earlier cancellation are reported, not decided."""
+    if keep_side not in ("a", "b"):
+        raise ValueError(keep_side)
+
+    def decide(conflict):
+        keep = conflict.enrollment_a_id if keep_side == "a" else conflict.enrollment_b_id
+        conflict_resolve(conflict=conflict, keep=keep, by=by, reason=reason)
+
+    return _bulk(conflicts, decide)
+
+
+def conflicts_scan() -> engine.ScanResult:
+    """Re-check the whole registry against the one-aid rule (idempotent)."""
+    return engine.scan_all()
+
+
+# --- compatible programs ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def compatible_pair_create(*, program_a: Program, program_b: Program, reason: str, by) -> CompatiblePair:
+    """Declare two programs combinable for one household, with a written reason. Open conflicts
+    between these two programs are dismissed with that reason (a same-program, same-person double
+    aid is never compatible and stays open)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Alasan wajib diisi.")})
+    if program_a.pk == program_b.pk:
+        raise ValidationError({"program_b": _("Pilih dua program yang berbeda.")})
+    if program_a.pk > program_b.pk:
+        program_a, program_b = program_b, program_a
+    if CompatiblePair.objects.filter(program_a=program_a, program_b=program_b).exists():
+        raise ValidationError(
+            _("%(a)s dan %(b)s sudah ditetapkan boleh digabung.") % {"a": program_a.name, "b": program_b.name}
+        )
+    pair = CompatiblePair(program_a=program_a, program_b=program_b, reason=reason, created_by=by)
+    pair.full_clean()
+    pair._history_user = by
+    pair.save()
+    _dismiss_open_conflicts_between(program_a, program_b, by=by, reason=reason)
+    return pair
+
+
+def _dismiss_open_conflicts_between(program_a: Program, program_b: Program, *, by, reason: str) -> int:
+    between = Q(enrollment_a__program=program_a, enrollment_b__program=program_b) | Q(
+        enrollment_a__program=program_b, enrollment_b__program=program_a
+    )
+    conflicts = list(Conflict.objects.select_for_update(of=("self",)).filter(between, status=ConflictStatus.OPEN))
+    if not conflicts:
+        return 0
+    now = timezone.now()
+    note = _("Pasangan program dinyatakan boleh digabung: %(reason)s") % {"reason": reason}
+    for conflict in conflicts:
+        conflict.status = ConflictStatus.DISMISSED
+        conflict.decision_reason = note
+        conflict.reviewed_by = by
+        conflict.reviewed_at = now
+    bulk_update_with_history(
+        conflicts, Conflict, ["status", "decision_reason", "reviewed_by", "reviewed_at"], batch_size=2000, default_user=by
+    )
+    return len(conflicts)
+
+
+@dataclass
+class BundleResult:
+    created: list[CompatiblePair] = field(default_factory=list)
+    existing: int = 0
+
+
+@transaction.atomic
+def compatible_bundle_load(*, by) -> BundleResult:
+    """Declare every pair of the national bundle (PKH, Sembako, PBI-JK, PIP) compatible. Pairs
+    already declared are left as they are; running it twice adds nothing."""
+    programs = {p.code: p for p in Program.objects.filter(code__in=NATIONAL_BUNDLE)}
+    missing = [code for code in NATIONAL_BUNDLE if code not in programs]
+    if missing:
+        raise ValidationError(
+            _("Program paket nasional tidak ditemukan: %(codes)s. Muat data acuan dahulu.") % {"codes": ", ".join(missing)}
+        )
+    reason = _(
+        "Paket bantuan nasional yang dirancang untuk digabung bagi satu keluarga (PKH, Sembako, PBI-JK, PIP)."
+    )
+    result = BundleResult()
+    for code_a, code_b in combinations(NATIONAL_BUNDLE, 2):
+        a, b = sorted((programs[code_a], programs[code_b]), key=lambda p: p.pk)
+        if CompatiblePair.objects.filter(program_a=a, program_b=b).exists():
+            result.existing += 1
+            continue
+        result.created.append(compatible_pair_create(program_a=a, program_b=b, reason=reason, by=by))
+    return result
+
+
+# --- identity duplicates ---------------------------------------------------------------------
+
+
+def identity_scan() -> identity.IdentityScanResult:
+    """Find identity duplicates (same NIK, same No KK, same head, similar members) and record the
+    new ones; dismissed and merged pairs stay as they were."""
+    with transaction.atomic():
+        return identity.scan_identities()
+
+
+@dataclass
+class MergeResult:
+    target: Household
+    source: Household
+    moved_members: int = 0
+    duplicate_members: int = 0
+    moved_enrollments: int = 0
+    cancelled_enrollments: int = 0
+    conflicts: list = field(default_factory=list)
+
+
+@transaction.atomic
+def household_merge(*, source: Household, target: Household, by, reason: str = "") -> MergeResult:
+    """Merge ``source`` into ``target``: members and enrollments move to ``target``; ``source`` is kept,
+    marked absent and ``merged_into`` ``target`` (never deleted), and history records every change.
+
+    A source member whose NIK is already in ``target`` is the same person: it stays on the source
+    record, marked absent, and its enrollments move to the target's member. An enrollment that
+    ``target`` already has (same program, year and recipient) stays on the source record, cancelled.
+    Moved enrollments are re-checked against the one-aid rule; the conflicts raised are returned.
+    """
+    if source.pk == target.pk:
+        raise ValidationError(_("Keluarga tidak dapat digabung dengan dirinya sendiri."))
+    locked = {h.pk: h for h in Household.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk")}
+    source, target = locked[source.pk], locked[target.pk]
+    for household in (source, target):
+        if household.merged_into_id:
+            raise ValidationError(
+                _("Keluarga %(name)s (#%(id)s) sudah digabung ke keluarga lain.") % {"name": household.head_name, "id": household.pk}
+            )
+    result = MergeResult(target=target, source=source)
+    note = _("Digabung ke keluarga #%(id)s (%(name)s).") % {"id": target.pk, "name": target.head_name}
+
+    target_by_nik = {m.nik: m for m in target.members.filter(is_absent=False) if m.nik}
+    member_map: dict[int, int] = {}
+    for member in source.members.all():
+        member._history_user = by
+        twin = target_by_nik.get(member.nik) if member.nik else None
+        if twin is not None:
+            member_map[member.pk] = twin.pk
+            member.is_absent = True
+            member.save()
+            result.duplicate_members += 1
+        else:
+            member_map[member.pk] = member.pk
+            member.household = target
+            member.save()
+            result.moved_members += 1
+
+    taken = set(target.enrollments.values_list("program_id", "year", "member_id"))
+    moved_ids = []
+    for enrollment in source.enrollments.select_related("program", "member").order_by("pk"):
+        member_id = member_map.get(enrollment.member_id) if enrollment.member_id else None
+        key = (enrollment.program_id, enrollment.year, member_id)
+        if key in taken:
+            if enrollment.status not in engine.DEAD_STATUSES:
+                enrollment_update(
+                    enrollment=enrollment, by=by, status=EnrollmentStatus.CANCELLED,
+                    status_reason=_("%(note)s Kepesertaan yang sama sudah ada di keluarga tujuan.") % {"note": note},
+                )
+                result.cancelled_enrollments += 1
+            continue
+        taken.add(key)
+        update = enrollment_update(enrollment=enrollment, by=by, household=target, member_id=member_id)
+        moved_ids.append(enrollment.pk)
+        result.moved_enrollments += 1
+        known = {c.pk for c in result.conflicts}
+        result.conflicts.extend(c for c in update.conflicts if c.pk not in known)
+
+    # Conflicts recorded against the source record now belong to the family they moved to.
+    for conflict in Conflict.objects.filter(household=source).filter(
+        Q(enrollment_a_id__in=moved_ids) | Q(enrollment_b_id__in=moved_ids)
+    ):
+        conflict.household = target
+        conflict._history_user = by
+        conflict.save()
+
+    source.is_absent = True
+    source.merged_into = target
+    source._history_user = by
+    source.save()
+
+    now = timezone.now()
+    reason = (reason or "").strip() or note
+    for match in IdentityMatch.objects.select_for_update().filter(
+        Q(household_a=source, household_b=target) | Q(household_a=target, household_b=source), status=IdentityStatus.OPEN
+    ):
+        match.status = IdentityStatus.MERGED
+        match.decision_reason = reason
+        match.reviewed_by = by
+        match.reviewed_at = now
+        match._history_user = by
+        match.save()
+    return result
+
+
+def identity_merge(*, match: IdentityMatch, keep: str, by, reason: str = "") -> MergeResult:
+    """Merge the two households of an identity match, keeping household ``"a"`` or ``"b"``."""
+    if keep not in ("a", "b"):
+        raise ValueError(keep)
+    match = IdentityMatch.objects.select_related("household_a", "household_b").get(pk=match.pk)
+    if match.status != IdentityStatus.OPEN:
+        raise ValidationError(
+            _("Duplikat #%(id)s sudah diputuskan (%(status)s).") % {"id": match.pk, "status": match.get_status_display()}
+        )
+    target, source = (match.household_a, match.household_b) if keep == "a" else (match.household_b, match.household_a)
+    return household_merge(source=source, target=target, by=by, reason=reason)
+
+
+@transaction.atomic
+def identity_dismiss(*, match: IdentityMatch, by, reason: str = "") -> IdentityMatch:
+    """Two records that only look alike: dismissed, and never raised again."""
+    match = IdentityMatch.objects.select_for_update().get(pk=match.pk)
+    if match.status != IdentityStatus.OPEN:
+        raise ValidationError(
+            _("Duplikat #%(id)s sudah diputuskan (%(status)s).") % {"id": match.pk, "status": match.get_status_display()}
+        )
+    match.status = IdentityStatus.DISMISSED
+    match.decision_reason = (reason or "").strip()
+    match.reviewed_by = by
+    match.reviewed_at = timezone.now()
+    match._history_user = by
+    match.save()
+    return match
+
