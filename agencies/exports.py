@@ -17,6 +17,7 @@ from django.http import FileResponse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from agencies.models import User
 from agencies.selectors import household_list_rows
@@ -32,7 +33,7 @@ CHUNK = 2000
 
 def export_headers() -> list[str]:
     return [
-        _("No"),
+        pgettext("row number", "No"),
         _("ID Keluarga P3KE"),
         _("No KK"),
         _("NIK Kepala Keluarga"),

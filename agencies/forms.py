@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from programs.models import Program, TargetUnit
 
 
-class RupiahField(forms.CharField):
+class RupiahField(forms.Field):
     """An amount in rupiah as people type it: ``1250000``, ``1.250.000``, ``Rp 1.250.000``."""
 
     default_error_messages = {
@@ -20,10 +20,14 @@ class RupiahField(forms.CharField):
         "min_value": _("Nilai bantuan harus lebih dari Rp 0."),
     }
 
+    widget = forms.TextInput
+
     def to_python(self, value):
-        value = super().to_python(value)
-        if value in self.empty_values:
+        if value in self.empty_values or not str(value).strip():
             return None
+        value = str(value)
+        if len(value) > 30:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
         text = re.sub(r"(?i)^rp\.?", "", value.strip()).strip().replace(" ", "")
         if re.fullmatch(r"\d{1,3}(\.\d{3})+", text):
             text = text.replace(".", "")
@@ -69,7 +73,7 @@ class DeliverForm(forms.Form):
         error_messages={"required": _("Tanggal penyaluran wajib diisi."), "invalid": _("Tanggal tidak valid (dd/mm/yyyy).")},
     )
     amount = RupiahField(
-        label=_("Nilai bantuan (Rp)"), max_length=20,
+        label=_("Nilai bantuan (Rp)"),
         widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "1.250.000"}),
         error_messages={"required": _("Nilai bantuan wajib diisi.")},
     )

@@ -1,0 +1,156 @@
+"""What an agency records on its own enrollments, through the services, with messages."""
+
+import datetime
+
+import pytest
+from django.contrib.messages import get_messages
+from django.utils import timezone
+
+from programs.models import EnrollmentStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def _messages(response):
+    return [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
+
+
+def _post(client, enrollment, action, data=None):
+    return client.post(f"/kepesertaan/{enrollment.pk}/{action}/", data or {}, follow=True)
+
+
+def test_accept_makes_a_proposed_household_active_and_records_who(registry, login):
+    enrollment = registry.enr.a_pkh
+    response = _post(login(registry.users.head), enrollment, "terima")
+    assert response.redirect_chain[-1][0] == f"/keluarga/{registry.hh.a.pk}/"
+    enrollment.refresh_from_db()
+    assert enrollment.status == EnrollmentStatus.ACTIVE
+    latest = enrollment.history.first()
+    assert latest.status == EnrollmentStatus.ACTIVE and latest.history_user == registry.users.head
+    html = response.content.decode()
+    assert "Keluarga diterima: Program Keluarga Harapan (PKH) 2024 sekarang aktif." in html
+    assert "Riwayat perubahan kepesertaan" in html and "kadis-dinsos" in html
+
+
+def test_accept_twice_is_explained_and_changes_nothing(registry, login):
+    enrollment = registry.enr.b_sembako  # already active
+    response = _post(login(registry.users.head), enrollment, "terima")
+    assert ("error", "Tidak dapat menerima: status kepesertaan saat ini Aktif.") in _messages(response)
+    enrollment.refresh_from_db()
+    assert enrollment.status == EnrollmentStatus.ACTIVE and enrollment.history.count() == 1
+
+
+def test_reject_needs_a_reason(registry, login):
+    enrollment = registry.enr.a_pkh
+    response = _post(login(registry.users.head), enrollment, "tolak", {"reason": "   "})
+    assert ("error", "Alasan penolakan wajib diisi.") in _messages(response)
+    enrollment.refresh_from_db()
+    assert enrollment.status == EnrollmentStatus.PROPOSED and enrollment.status_reason == ""
+
+
+def test_reject_with_reason(registry, login):
+    enrollment = registry.enr.a_pkh
+    response = _post(login(registry.users.operator), enrollment, "tolak", {"reason": "Sudah pindah ke Kendari"})
+    enrollment.refresh_from_db()
+    assert enrollment.status == EnrollmentStatus.REJECTED
+    assert enrollment.status_reason == "Sudah pindah ke Kendari"
+    assert "Sudah pindah ke Kendari" in response.content.decode()
+
+
+def test_mark_delivered_with_date_and_amount(registry, login):
+    enrollment = registry.enr.b_sembako
+    response = _post(login(registry.users.head), enrollment, "salurkan",
+                     {"delivered_on": "2024-03-15", "amount": "Rp 1.250.000"})
+    enrollment.refresh_from_db()
+    assert enrollment.delivered_on == datetime.date(2024, 3, 15) and enrollment.amount == 1_250_000
+    assert enrollment.status == EnrollmentStatus.ACTIVE
+    html = response.content.decode()
+    assert "Penyaluran Program Sembako (BPNT) 2024 dicatat." in html
+    assert "15/03/2024" in html and "Rp 1.250.000" in html
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"delivered_on": "", "amount": "100000"}, "Tanggal penyaluran wajib diisi."),
+        ({"delivered_on": "2024-03-15", "amount": ""}, "Nilai bantuan wajib diisi."),
+        ({"delivered_on": "2024-03-15", "amount": "satu juta"}, "Tulis nilai dalam rupiah tanpa desimal, mis. 1.250.000."),
+        ({"delivered_on": "2024-03-15", "amount": "0"}, "Nilai bantuan harus lebih dari Rp 0."),
+        ({"delivered_on": "31/02/2024", "amount": "100000"}, "Tanggal tidak valid (dd/mm/yyyy)."),
+        ({"delivered_on": "future", "amount": "100000"}, "Tanggal penyaluran tidak boleh di masa depan."),
+        ({"delivered_on": "2019-01-01", "amount": "100000"}, "Tanggal penyaluran 01/01/2019 terlalu jauh sebelum tahun program 2024."),
+    ],
+)
+def test_bad_delivery_input_is_explained_and_nothing_is_written(registry, login, data, message):
+    if data["delivered_on"] == "future":
+        data = {**data, "delivered_on": (timezone.localdate() + datetime.timedelta(days=2)).isoformat()}
+    enrollment = registry.enr.b_sembako
+    response = _post(login(registry.users.head), enrollment, "salurkan", data)
+    assert ("error", message) in _messages(response)
+    enrollment.refresh_from_db()
+    assert enrollment.delivered_on is None and enrollment.amount == 600_000
+    assert enrollment.history.count() == 1
+
+
+def test_delivery_on_a_proposed_enrollment_is_refused(registry, login):
+    enrollment = registry.enr.a_pkh
+    response = _post(login(registry.users.head), enrollment, "salurkan", {"delivered_on": "2024-03-15", "amount": "100000"})
+    assert ("error", "Tidak dapat mencatat penyaluran: status kepesertaan saat ini Diusulkan.") in _messages(response)
+    enrollment.refresh_from_db()
+    assert enrollment.amount is None
+
+
+def test_complete_closes_an_active_enrollment(registry, login):
+    enrollment = registry.enr.b_sembako
+    _post(login(registry.users.head), enrollment, "selesai")
+    enrollment.refresh_from_db()
+    assert enrollment.status == EnrollmentStatus.COMPLETED
+
+
+def test_complete_a_proposed_one_is_refused(registry, login):
+    enrollment = registry.enr.a_pkh
+    response = _post(login(registry.users.head), enrollment, "selesai")
+    assert ("error", "Tidak dapat menyelesaikan: status kepesertaan saat ini Diusulkan.") in _messages(response)
+    enrollment.refresh_from_db()
+    assert enrollment.status == EnrollmentStatus.PROPOSED
+
+
+def test_conflicts_raised_by_an_action_are_shown(registry, login, monkeypatch):
+    """The one-aid check runs on every action; the conflicts it reports become warnings."""
+    checked = []
+
+    def fake_check(ids):
+        checked.append(list(ids))
+        return [registry.conflict]
+
+    monkeypatch.setattr("programs.services.check_enrollments", fake_check)
+    enrollment = registry.enr.f_rutilahu
+    response = _post(login(registry.users.head), enrollment, "terima")
+    assert checked == [[enrollment.pk]]
+    expected = f"Keluarga ini sudah menerima Program Keluarga Harapan (PKH) 2024: konflik #{registry.conflict.pk}"
+    warnings = [text for level, text in _messages(response) if level == "warning"]
+    assert len(warnings) == 1 and warnings[0].startswith(expected)
+
+
+def test_detail_page_shows_actions_only_for_own_programs(registry, login):
+    html = login(registry.users.head).get(f"/keluarga/{registry.hh.d.pk}/").content.decode()
+    # PKH 2023 (Dinsos) is completed: no action; SPAM (PU) is active but not Dinsos': no action.
+    assert f"/kepesertaan/{registry.enr.d_spam.pk}/" not in html
+    assert "Sistem Penyediaan Air Minum (SPAM)" in html  # every aid from every agency is listed
+    html = login(registry.users.other_head).get(f"/keluarga/{registry.hh.d.pk}/").content.decode()
+    assert f"/kepesertaan/{registry.enr.d_spam.pk}/salurkan/" in html
+
+
+def test_detail_shows_members_conditions_and_open_conflicts(registry, login):
+    response = login(registry.users.operator).get(f"/keluarga/{registry.hh.f.pk}/")
+    html = response.content.decode()
+    assert "Konflik satu bantuan terbuka" in html and f"Konflik #{registry.conflict.pk}" in html
+    html = login(registry.users.operator).get(f"/keluarga/{registry.hh.a.pk}/").content.decode()
+    assert "Fatimah Lapodi" in html and "Kondisi tempat tinggal" in html
+    fatimah = registry.hh.a.members.get(name="Fatimah Lapodi").nik
+    assert fatimah not in html and fatimah[:4] + "********" + fatimah[-4:] in html
+
+
+def test_leadership_sees_no_action_buttons(registry, login):
+    html = login(registry.users.leader).get(f"/keluarga/{registry.hh.a.pk}/").content.decode()
+    assert "/terima/" not in html and "/tolak/" not in html

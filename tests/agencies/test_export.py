@@ -1,0 +1,100 @@
+"""The xlsx export holds exactly the filtered rows, with ID numbers as 16-digit text, and is logged."""
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from agencies.models import ExportLog
+
+pytestmark = pytest.mark.django_db
+
+
+def _sheet(response):
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert "attachment" in response["Content-Disposition"]
+    content = b"".join(response.streaming_content)
+    workbook = load_workbook(io.BytesIO(content))
+    return workbook.active
+
+
+def _rows(sheet):
+    rows = list(sheet.iter_rows(values_only=True))
+    header, data = rows[0], rows[1:]
+    return header, [dict(zip(header, row)) for row in data]
+
+
+def test_export_holds_exactly_the_filtered_rows(registry, login):
+    client = login(registry.users.head)
+    response = client.get("/keluarga/ekspor/?kecamatan={}&desil=1".format(registry.desa.wanggudu.kecamatan_id))
+    sheet = _sheet(response)
+    header, rows = _rows(sheet)
+    listed = client.get("/keluarga/?kecamatan={}&desil=1&per_page=200".format(registry.desa.wanggudu.kecamatan_id))
+    assert [row["Nama Kepala Keluarga"] for row in rows] == [h.head_name for h in listed.context["page"].object_list]
+    assert {row["ID Keluarga P3KE"] for row in rows} == {registry.hh.a.p3ke_id, registry.hh.d.p3ke_id, registry.hh.g.p3ke_id}
+    assert header[:5] == ("No", "ID Keluarga P3KE", "No KK", "NIK Kepala Keluarga", "Nama Kepala Keluarga")
+    assert "Desa/Kelurahan" in header and "Kecamatan" in header and "Status" in header
+
+
+def test_ids_are_sixteen_digit_text_cells(registry, login):
+    sheet = _sheet(login(registry.users.head).get("/keluarga/ekspor/?q=Lapodi"))
+    header = [cell.value for cell in sheet[1]]
+    row = sheet[2]
+    nik_cell = row[header.index("NIK Kepala Keluarga")]
+    kk_cell = row[header.index("No KK")]
+    for cell, expected in ((nik_cell, registry.hh.a.head_nik), (kk_cell, registry.hh.a.no_kk)):
+        assert cell.data_type == "s" and cell.value == expected and len(cell.value) == 16
+        assert cell.number_format == "@"
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref.startswith("A1:")
+
+
+def test_export_columns_describe_the_aid(registry, login):
+    _header, rows = _rows(_sheet(login(registry.users.head).get("/keluarga/ekspor/?q=Tosuli")))
+    [row] = rows
+    assert row["Program"] == "Program Sembako (BPNT)"
+    assert row["Tahun"] == 2024 and row["Status"] == "Aktif" and row["Nilai Bantuan (Rp)"] == 600_000
+    assert row["Desil"] == 2 and row["Jumlah Anggota"] == 1
+    _header, rows = _rows(_sheet(login(registry.users.head).get("/keluarga/ekspor/?conflict=1")))
+    assert [row["Konflik Satu Bantuan"] for row in rows] == ["Ada"]
+
+
+def test_operator_export_masks_ids(registry, login):
+    _header, rows = _rows(_sheet(login(registry.users.operator).get("/keluarga/ekspor/?q=Lapodi")))
+    nik = registry.hh.a.head_nik
+    assert rows[0]["NIK Kepala Keluarga"] == nik[:4] + "********" + nik[-4:]
+
+
+def test_every_export_is_logged(registry, login):
+    client = login(registry.users.bappeda)
+    _sheet(client.get("/keluarga/ekspor/?agency=dinsos&status=proposed"))
+    log = ExportLog.objects.get()
+    assert log.user == registry.users.bappeda and log.agency.code == "dinsos"
+    assert log.filters == {"agency": "dinsos", "status": "proposed"}
+    assert log.row_count == 2 and log.kind == "daftar_keluarga_xlsx"
+    client.get("/keluarga/cetak/?aid=none")
+    printed = ExportLog.objects.filter(kind="daftar_keluarga_cetak").get()
+    assert printed.row_count == 2 and printed.filters == {"aid": "none"}
+
+
+def test_export_never_contains_another_agencys_household(registry, login):
+    _header, rows = _rows(_sheet(login(registry.users.head).get("/keluarga/ekspor/")))
+    names = {row["Nama Kepala Keluarga"] for row in rows}
+    assert registry.hh.c.head_name not in names and registry.hh.e.head_name not in names
+    assert len(rows) == 5
+
+
+def test_formula_like_names_are_neutralised(registry, login):
+    registry.hh.a.head_name = "=HYPERLINK(\"http://x\")"
+    registry.hh.a.save()
+    _header, rows = _rows(_sheet(login(registry.users.head).get("/keluarga/ekspor/?desa={}".format(registry.desa.wanggudu.pk))))
+    assert "'=HYPERLINK(\"http://x\")" in {row["Nama Kepala Keluarga"] for row in rows}
+
+
+def test_print_page_lists_the_filtered_rows(registry, login):
+    response = login(registry.users.head).get("/keluarga/cetak/?status=proposed")
+    html = response.content.decode()
+    assert registry.hh.a.head_name in html and registry.hh.f.head_name in html
+    assert registry.hh.b.head_name not in html
+    assert "2 keluarga" in html
