@@ -1,0 +1,259 @@
+"""What the P3KE and DTKS parsers share: the parsing context, the records, the cell checks.
+
+Pure Python: the context (villages, choice maps) is built from the database by ``sync`` and handed
+in, so parsing can be tested and benchmarked without a database.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from households.identifiers import IdentifierError, nik_mismatch_warnings, parse_kk, parse_nik, region_code_plain
+
+from .issues import IssueLog
+from .reader import Table, is_blank
+from .values import ChoiceMap, is_formula_text, norm, text, yes_no
+
+KONUT_REGION_PREFIX = "7409"
+
+# Household and Member fields an import fills: the order is the order of comparison in ``sync``.
+HOUSEHOLD_FIELDS = (
+    "p3ke_id", "no_kk", "head_name", "head_nik", "address", "dusun", "rt", "rw", "desa_id", "desil",
+    "persentil", "source_year", "updated_year", "verval_priority", "house_ownership", "roof_type",
+    "roof_quality", "wall_type", "wall_quality", "floor_type", "floor_quality", "lighting",
+    "electricity_power", "cooking_fuel", "water_source", "toilet", "has_savings", "stunting_risk",
+)
+MEMBER_FIELDS = (
+    "nik", "id_individu", "dtks_id", "name", "sex", "birth_date", "birth_place", "mother_name",
+    "relation", "marital_status", "occupation", "work_status", "education", "dukcapil_match",
+    "stunting_risk",
+)
+
+# Model field -> the column label shown in messages.
+FIELD_LABELS = {
+    "house_ownership": "Kepemilikan Rumah", "roof_type": "Jenis Atap", "roof_quality": "Kualitas Atap",
+    "wall_type": "Jenis Dinding", "wall_quality": "Kualitas Dinding", "floor_type": "Jenis Lantai",
+    "floor_quality": "Kualitas Lantai", "lighting": "Sumber Penerangan", "cooking_fuel": "Bahan Bakar Memasak",
+    "water_source": "Sumber Air Minum", "toilet": "Fasilitas Buang Air Besar", "stunting_risk": "Resiko Stunting",
+    "verval_priority": "Prioritas Verval", "sex": "Jenis Kelamin", "relation": "Hubungan dengan Kepala Keluarga",
+    "marital_status": "Status Kawin", "occupation": "Pekerjaan", "education": "Pendidikan",
+    "dukcapil_match": "Padan Dukcapil", "has_savings": "Memiliki Simpanan",
+}
+
+
+@dataclass
+class Context:
+    """What parsing needs from the registry and the operator's choices."""
+
+    desa_by_code: dict[str, int]
+    desa_by_names: dict[tuple[str, str], int]
+    choices: dict[str, ChoiceMap]
+    today: datetime.date = field(default_factory=datetime.date.today)
+    data_year: int | None = None
+
+
+@dataclass(slots=True)
+class MemberRecord:
+    household_key: str
+    sheet: str
+    row: int
+    values: dict
+    raw: dict
+    recipients: set
+
+
+@dataclass(slots=True)
+class HouseholdRecord:
+    key: str
+    sheet: str
+    row: int
+    values: dict
+    raw: dict
+    recipients: set
+    head: MemberRecord | None = None
+
+
+@dataclass
+class TableInfo:
+    source: str
+    sheet: str
+    kind: str
+    header_row: int
+    headers: list[str]
+    rows: int = 0
+
+
+@dataclass
+class Extract:
+    """A parsed file (or pair of files): records keyed by natural key, plus every issue found."""
+
+    kind: str  # "p3ke" or "dtks"
+    households: dict[str, HouseholdRecord] = field(default_factory=dict)
+    members: list[MemberRecord] = field(default_factory=list)
+    has_member_sheet: bool = False
+    rejected_households: dict[str, int] = field(default_factory=dict)  # key -> row of the bad household
+    data_year: int | None = None
+    issues: IssueLog = field(default_factory=IssueLog)
+    tables: list[TableInfo] = field(default_factory=list)
+    total_rows: int = 0
+
+
+class RowReader:
+    """Reads one row's cells by canonical key and records the row's issues with column labels."""
+
+    __slots__ = ("columns", "headers", "log", "sheet", "formulas", "row", "cells", "ok")
+
+    def __init__(self, table: Table, columns: dict[int, str], log: IssueLog):
+        self.columns = columns
+        self.headers = table.headers
+        self.log = log
+        self.sheet = table.name
+        self.formulas = table.formula_cells
+        self.row = 0
+        self.cells: dict[str, object] = {}
+        self.ok = True
+
+    def load(self, row: int, cells: list) -> None:
+        self.row, self.ok = row, True
+        values: dict[str, object] = {}
+        for index, key in self.columns.items():
+            if key.startswith("penerima:"):
+                # Penerima PKH and Penerima PKH 2023 (HIMBARA): both are read, a Ya in either counts.
+                values.setdefault(key, []).append(cells[index])
+            else:
+                values[key] = cells[index]
+        self.cells = values
+        if self.formulas:
+            for index, key in self.columns.items():
+                if (row, index) in self.formulas:
+                    self.error(key, "Sel berisi rumus Excel, bukan nilai; salin lalu tempel sebagai nilai (Paste Values)")
+        for key, value in values.items():
+            if isinstance(value, list):
+                value = next((v for v in value if is_formula_text(v)), None)
+            if is_formula_text(value):
+                self.error(key, "Sel berisi rumus atau teks yang diawali '=' atau '@'; isi dengan nilai biasa")
+
+    def label(self, key: str) -> str:
+        for index, name in self.columns.items():
+            if name == key:
+                return self.headers[index]
+        return FIELD_LABELS.get(key, key)
+
+    def get(self, key: str):
+        return self.cells.get(key)
+
+    def error(self, key: str, reason: str) -> None:
+        self.ok = False
+        self.log.error(self.sheet, self.row, self.label(key) if key else "", reason)
+
+    def warning(self, key: str, reason: str) -> None:
+        self.log.warning(self.sheet, self.row, self.label(key) if key else "", reason)
+
+
+def read_nik(reader: RowReader, key: str, ctx: Context, *, required: bool, empty_reason: str = "NIK kosong"):
+    """A NIK cell: the NikInfo, or None (blank, or an error recorded on the row)."""
+    value = reader.get(key)
+    if is_blank(value):
+        if required:
+            reader.error(key, empty_reason)
+        else:
+            reader.warning(key, empty_reason)
+        return None
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if numeric and isinstance(value, float) and value.is_integer() and value < 1e16 and int(value) % 10:
+        # 16 digits ending in non-zero cannot have gone through Excel's 15 digits: intact, but fragile.
+        value = str(int(value))
+        reader.warning(key, "NIK tersimpan sebagai angka, bukan teks; simpan kolom NIK sebagai teks agar tidak rusak")
+        numeric = True
+    elif isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    try:
+        info = parse_nik(value, numeric_cell=numeric, today=ctx.today)
+    except IdentifierError as exc:
+        reader.error(key, str(exc))
+        return None
+    for warning in info.warnings:
+        reader.warning(key, warning)
+    return info
+
+
+def read_kk(reader: RowReader, key: str) -> str:
+    value = reader.get(key)
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if numeric and isinstance(value, float) and value.is_integer() and value < 1e16 and int(value) % 10:
+        value = str(int(value))
+        reader.warning(key, "No KK tersimpan sebagai angka, bukan teks; simpan kolom sebagai teks agar tidak rusak")
+    elif isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    try:
+        return parse_kk(value, numeric_cell=numeric)
+    except IdentifierError as exc:
+        reader.error(key, str(exc))
+        return ""
+
+
+def read_desa(reader: RowReader, ctx: Context) -> int | None:
+    """The village: by Kode Kemdagri, or by (kecamatan, desa) names when the code is missing."""
+    code_cell = reader.get("region_code")
+    if not is_blank(code_cell):
+        if isinstance(code_cell, float) and code_cell.is_integer():
+            code_cell = int(code_cell)
+        code = region_code_plain(code_cell)
+        if len(code) != 10 or not code.isdigit():
+            reader.error("region_code", f"Kode Kemdagri '{text(code_cell)}' tidak sah (harus 10 digit, mis. 7409012006)")
+            return None
+        if not code.startswith(KONUT_REGION_PREFIX):
+            reader.error("region_code", f"Desa dengan kode {code} berada di luar Kabupaten Konawe Utara (7409)")
+            return None
+        desa_id = ctx.desa_by_code.get(code)
+        if desa_id is None:
+            reader.error("region_code", f"Kode Kemdagri {code} tidak ada di daftar 170 desa/kelurahan Konawe Utara")
+        return desa_id
+    kecamatan, desa = norm(reader.get("kecamatan")), norm(reader.get("desa"))
+    if not desa or not kecamatan:
+        reader.error("region_code", "Kode Kemdagri kosong; isi Kode Kemdagri, atau nama Kecamatan dan Desa/Kelurahan")
+        return None
+    desa_id = ctx.desa_by_names.get((kecamatan, desa))
+    if desa_id is None:
+        reader.error(
+            "desa",
+            f"Desa '{text(reader.get('desa'))}' di kecamatan '{text(reader.get('kecamatan'))}' tidak ada di Konawe Utara",
+        )
+    return desa_id
+
+
+def read_choice(reader: RowReader, key: str, field_name: str, ctx: Context, values: dict, raw: dict) -> None:
+    value = reader.get(key)
+    if is_blank(value):
+        return
+    code, known = ctx.choices[field_name](value)
+    if known:
+        if code:
+            values[field_name] = code
+        return
+    raw[field_name] = text(value, 200)
+    reader.warning(key, f"Nilai '{text(value, 60)}' tidak dikenal; disimpan apa adanya")
+
+
+def read_recipients(reader: RowReader, recipients: set) -> None:
+    """``Penerima X`` / ``Bansos X`` = Ya adds ``X`` to the row's programs; an unknown value warns."""
+    for key, cells in reader.cells.items():
+        if not key.startswith("penerima:"):
+            continue
+        for value in cells:
+            flag, known = yes_no(value)
+            if not known:
+                reader.warning(key, f"Nilai '{text(value, 30)}' bukan Ya/Tidak; kolom ini diabaikan")
+            elif flag:
+                recipients.add(key[9:])
+
+
+def check_nik_against(reader: RowReader, key: str, info, values: dict) -> None:
+    """Warn when the stated sex or birth date disagrees with what the NIK encodes."""
+    if info is None:
+        return
+    sex = values.get("sex")
+    female = None if not sex else sex == "P"
+    for warning in nik_mismatch_warnings(info, birth_date=values.get("birth_date"), female=female):
+        reader.warning(key, warning)

@@ -1,0 +1,267 @@
+"""P3KE extracts (2022 and 2023 releases): rows of the household and individual sheets to records.
+
+Pure Python. The sheets may come in one workbook or two files, in either order; each sheet is
+recognised by its headers (then by its name), its header row found below any title rows. Every
+row is checked (IDs, region, decile, dates, categorical values) and its problems recorded with
+sheet, row, column and reason; a row with an error yields no record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from . import columns as cols
+from .common import (
+    Context,
+    Extract,
+    HouseholdRecord,
+    MemberRecord,
+    RowReader,
+    TableInfo,
+    check_nik_against,
+    read_choice,
+    read_desa,
+    read_kk,
+    read_nik,
+    read_recipients,
+)
+from .reader import ReadError, Source, is_blank
+from .values import parse_date, parse_int, text, yes_no
+
+_HH_CHOICES = (
+    "house_ownership", "roof_type", "roof_quality", "wall_type", "wall_quality", "floor_type", "floor_quality",
+    "lighting", "cooking_fuel", "water_source", "toilet", "stunting_risk", "verval_priority",
+)
+_PERSON_CHOICES = ("sex", "marital_status", "occupation", "education", "dukcapil_match")
+
+
+def _id_text(value: object, max_length: int = 32) -> str:
+    return text(value, max_length)
+
+
+def parse_p3ke(sources: list[Source], ctx: Context, *, progress: Callable[[int], None] | None = None) -> Extract:
+    """Read every recognised sheet of ``sources`` into one ``Extract``; raise ``ReadError`` when no
+    P3KE sheet is found or a sheet lacks a required column."""
+    extract = Extract(kind="p3ke", data_year=ctx.data_year)
+    tables = []
+    for source in sources:
+        found_here = False
+        for sheet_name in source.sheet_names():
+            table = source.table(sheet_name, is_known_header=cols.is_known)
+            if table is None:
+                continue
+            kind = cols.classify(sheet_name, table.headers)
+            if kind is None:
+                extract.issues.warning(table.name, 0, "", "Lembar ini tidak dikenali sebagai lembar keluarga atau individu; dilewati")
+                continue
+            found_here = True
+            tables.append((kind, table))
+        if not found_here:
+            raise ReadError(
+                f"{source.display_name}: baris judul kolom P3KE tidak ditemukan (dicari di 30 baris pertama setiap "
+                "lembar; mis. 'ID Keluarga P3KE', 'Kode Kemdagri', 'NIK')."
+            )
+    # Households first, so that members can be checked against them.
+    tables.sort(key=lambda item: 0 if item[0] == cols.HOUSEHOLD else 1)
+    if not any(kind == cols.HOUSEHOLD for kind, _ in tables) and not any(kind == cols.INDIVIDUAL for kind, _ in tables):
+        raise ReadError("Tidak ada lembar keluarga atau individu P3KE di berkas ini.")
+    release_2023 = any(cols.is_release_2023(t.headers) for _, t in tables)
+    if extract.data_year is None:
+        extract.data_year = 2023 if release_2023 else 2022
+    for kind, table in tables:
+        column_index, missing = cols.map_headers(kind, table.headers)
+        if missing:
+            raise ReadError(
+                f"{table.source}, lembar {table.name}: kolom wajib tidak ada: {', '.join(missing)} "
+                f"(baris judul kolom: baris {table.header_row})."
+            )
+        info = TableInfo(table.source, table.name, kind, table.header_row, table.headers)
+        extract.tables.append(info)
+        reader = RowReader(table, column_index, extract.issues)
+        if kind == cols.HOUSEHOLD:
+            info.rows = _households(table, reader, ctx, extract, progress)
+        else:
+            extract.has_member_sheet = True
+            info.rows = _members(table, reader, ctx, extract, progress)
+        extract.total_rows += info.rows
+    return extract
+
+
+def _person(reader: RowReader, ctx: Context, values: dict, raw: dict, *, nik_key: str, nik_required: bool) -> None:
+    """Fields of a person (the head on the household sheet, a member on the individual sheet)."""
+    for field_name in _PERSON_CHOICES:
+        read_choice(reader, field_name, field_name, ctx, values, raw)
+    birth, problem = parse_date(reader.get("birth_date"))
+    if problem:
+        reader.error("birth_date", problem)
+    elif birth:
+        if birth > ctx.today:
+            reader.error("birth_date", f"Tanggal lahir {birth:%d/%m/%Y} di masa depan")
+        else:
+            values["birth_date"] = birth
+    work = text(reader.get("work_status"), 60)
+    if work:
+        values["work_status"] = work
+    info = read_nik(reader, nik_key, ctx, required=nik_required)
+    if info is not None:
+        values["nik"] = info.value
+        check_nik_against(reader, nik_key, info, values)
+
+
+def _households(table, reader: RowReader, ctx: Context, extract: Extract, progress) -> int:
+    count = 0
+    first_row: dict[str, int] = {}
+    head_nik_rows: dict[str, int] = {}
+    households = extract.households
+    for row, cells in table.rows:
+        count += 1
+        if progress and count % 2000 == 0:
+            progress(2000)
+        reader.load(row, cells)
+        key = _id_text(reader.get("p3ke_id"))
+        if not key:
+            reader.error("p3ke_id", "ID Keluarga P3KE kosong")
+        elif key in first_row:
+            reader.error("p3ke_id", f"ID Keluarga P3KE {key} ganda: sudah ada di baris {first_row[key]}")
+            if key in households:
+                earlier = households.pop(key)
+                extract.issues.error(earlier.sheet, earlier.row, reader.label("p3ke_id"), f"ID Keluarga P3KE {key} ganda: muncul lagi di baris {row}")
+            extract.rejected_households[key] = row
+            continue
+        else:
+            first_row[key] = row
+        values: dict = {"p3ke_id": key} if key else {}
+        raw: dict = {}
+        desa_id = read_desa(reader, ctx)
+        if desa_id:
+            values["desa_id"] = desa_id
+        desil, problem = parse_int(reader.get("desil"), low=1, high=7, label="Desil")
+        if problem:
+            reader.error("desil", problem)
+        elif desil is not None:
+            values["desil"] = desil
+        for key_name, low, high, label in (("persentil", 0, 100, "Persentil"), ("updated_year", 2000, 2100, "Tahun pemutakhiran")):
+            number, problem = parse_int(reader.get(key_name), low=low, high=high, label=label)
+            if problem:
+                reader.error(key_name, problem)
+            elif number is not None:
+                values[key_name] = number
+        name = text(reader.get("head_name"), 150)
+        if not name:
+            reader.error("head_name", "Nama kepala keluarga kosong")
+        else:
+            values["head_name"] = name
+        address = text(reader.get("address"), 255)
+        if address:
+            values["address"] = address
+        if not is_blank(reader.get("no_kk")):
+            kk = read_kk(reader, "no_kk")
+            if kk:
+                values["no_kk"] = kk
+        for field_name in _HH_CHOICES:
+            read_choice(reader, field_name, field_name, ctx, values, raw)
+        savings, known = yes_no(reader.get("has_savings"))
+        if not known:
+            raw["has_savings"] = text(reader.get("has_savings"), 60)
+            reader.warning("has_savings", f"Nilai '{text(reader.get('has_savings'), 30)}' bukan Ya/Tidak; disimpan apa adanya")
+        elif savings is not None:
+            values["has_savings"] = savings
+        power = text(reader.get("electricity_power"), 32)
+        if power:
+            values["electricity_power"] = power
+        if extract.data_year:
+            values["source_year"] = extract.data_year
+
+        head_values: dict = {"relation": "kepala"}
+        head_raw: dict = {}
+        if name:
+            head_values["name"] = name
+        _person(reader, ctx, head_values, head_raw, nik_key="head_nik", nik_required=False)
+        if "stunting_risk" in values:
+            head_values["stunting_risk"] = values["stunting_risk"]
+        head_nik = head_values.get("nik")
+        if head_nik:
+            values["head_nik"] = head_nik
+            if head_nik in head_nik_rows:
+                reader.warning(
+                    "head_nik",
+                    f"NIK kepala keluarga sama dengan keluarga di baris {head_nik_rows[head_nik]}; akan diperiksa sebagai duplikat identitas",
+                )
+            else:
+                head_nik_rows[head_nik] = row
+        recipients: set = set()
+        read_recipients(reader, recipients)
+        if not reader.ok:
+            if key:
+                extract.rejected_households[key] = row
+            continue
+        head = MemberRecord(key, table.name, row, head_values, head_raw, set())
+        households[key] = HouseholdRecord(key, table.name, row, values, raw, recipients, head)
+    if progress:
+        progress(count % 2000)
+    return count
+
+
+def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress) -> int:
+    count = 0
+    id_rows: dict[str, int] = {}
+    nik_rows: dict[str, tuple[str, int]] = {}
+    rejected_ids: set[str] = set()
+    by_row: dict[int, MemberRecord] = {}
+    for row, cells in table.rows:
+        count += 1
+        if progress and count % 2000 == 0:
+            progress(2000)
+        reader.load(row, cells)
+        household_key = _id_text(reader.get("p3ke_id"))
+        if not household_key:
+            reader.error("p3ke_id", "ID Keluarga P3KE kosong")
+        elif household_key in extract.rejected_households:
+            reader.error(
+                "p3ke_id",
+                f"Keluarga {household_key} ditolak (lihat baris {extract.rejected_households[household_key]} di lembar keluarga)",
+            )
+        values: dict = {}
+        raw: dict = {}
+        id_individu = _id_text(reader.get("id_individu"))
+        if id_individu:
+            values["id_individu"] = id_individu
+            if id_individu in id_rows:
+                reader.error("id_individu", f"ID Individu {id_individu} ganda: sudah ada di baris {id_rows[id_individu]}")
+                earlier = by_row.pop(id_rows[id_individu], None)
+                if earlier is not None:
+                    extract.issues.error(earlier.sheet, earlier.row, reader.label("id_individu"), f"ID Individu {id_individu} ganda: muncul lagi di baris {row}")
+                rejected_ids.add(id_individu)
+            else:
+                id_rows[id_individu] = row
+        name = text(reader.get("name"), 150)
+        if not name:
+            reader.error("name", "Nama kosong")
+        else:
+            values["name"] = name
+        read_choice(reader, "relation", "relation", ctx, values, raw)
+        read_choice(reader, "stunting_risk", "stunting_risk", ctx, values, raw)
+        _person(reader, ctx, values, raw, nik_key="nik", nik_required=False)
+        nik = values.get("nik")
+        if not nik and not id_individu and "nik" in reader.cells:
+            reader.error("nik", "NIK dan ID Individu kosong: anggota tidak dapat dicocokkan")
+        if nik:
+            seen = nik_rows.get(nik)
+            if seen and seen[0] == household_key:
+                reader.error("nik", f"NIK ganda dalam keluarga yang sama: sudah ada di baris {seen[1]}")
+                earlier = by_row.pop(seen[1], None)
+                if earlier is not None:
+                    extract.issues.error(earlier.sheet, earlier.row, reader.label("nik"), f"NIK ganda dalam keluarga yang sama: muncul lagi di baris {row}")
+            elif seen:
+                reader.warning("nik", f"NIK yang sama ada di keluarga {seen[0]} (baris {seen[1]}); akan diperiksa sebagai duplikat identitas")
+            else:
+                nik_rows[nik] = (household_key, row)
+        recipients: set = set()
+        read_recipients(reader, recipients)
+        if not reader.ok or (id_individu and id_individu in rejected_ids):
+            continue
+        by_row[row] = MemberRecord(household_key, table.name, row, values, raw, recipients)
+    if progress:
+        progress(count % 2000)
+    extract.members.extend(by_row.values())
+    return count

@@ -1,0 +1,111 @@
+"""The error report: the rows that were refused, exactly as uploaded, plus the reasons.
+
+One sheet per uploaded sheet that had errors, with the original sheet name, header and cells (so
+the operator can fix the rows and upload the file again), then the columns *Baris asal* and
+*Alasan kesalahan*. Written with the conventions of ``households.xlsx``: ID columns as text,
+cells that would be formulas neutralised, a frozen, filterable header.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from typing import IO
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from households.xlsx import safe_text, write_xlsx
+
+from . import columns as cols
+from .issues import IssueLog
+from .reader import Source, normalize_header
+
+_HEADER_FONT = Font(bold=True)
+_HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
+_REASON_FILL = PatternFill("solid", fgColor="F8D7DA")
+_ID_WORDS = ("nik", "kk", "id ", "id_", "kode", "nomor")
+
+
+def is_id_header(header: str) -> bool:
+    text = normalize_header(header) + " "
+    return any(word in text for word in _ID_WORDS) or text.startswith("id")
+
+
+def _as_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def write_error_report(target: IO[bytes], sources: list[Source], issues: IssueLog) -> int:
+    """Write the report for ``issues`` by reading the refused rows again from ``sources``;
+    return the number of rows written."""
+    reasons: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for issue in issues.errors:
+        reasons[(issue.sheet, issue.row)].append(f"{issue.column}: {issue.reason}" if issue.column else issue.reason)
+    file_level = [r for (sheet, row), r in reasons.items() if row == 0]
+    workbook = Workbook(write_only=True)
+    written = 0
+    used_titles: set[str] = set()
+    for source in sources:
+        for sheet_name in source.sheet_names():
+            wanted = {row for (sheet, row) in reasons if sheet == sheet_name and row}
+            if not wanted:
+                continue
+            table = source.table(sheet_name, is_known_header=cols.is_known)
+            if table is None:
+                continue
+            title = sheet_name[:31]
+            while title in used_titles:
+                title = title[:28] + f"_{len(used_titles)}"
+            used_titles.add(title)
+            sheet = workbook.create_sheet(title=title)
+            headers = [*table.headers, "Baris asal", "Alasan kesalahan"]
+            text_columns = {i for i, h in enumerate(table.headers) if is_id_header(h)}
+            sheet.freeze_panes = "A2"
+            for index, header in enumerate(headers):
+                width = 60 if index == len(headers) - 1 else max(12, min(40, len(header) + 4))
+                sheet.column_dimensions[get_column_letter(index + 1)].width = width
+            header_cells = []
+            for header in headers:
+                cell = WriteOnlyCell(sheet, value=safe_text(header))
+                cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
+                header_cells.append(cell)
+            sheet.append(header_cells)
+            count = 0
+            for row, cells in table.rows:
+                if row not in wanted:
+                    continue
+                out = []
+                for index, value in enumerate(cells):
+                    if index in text_columns:
+                        cell = WriteOnlyCell(sheet, value=safe_text(_as_text(value)))
+                        cell.number_format = "@"
+                    else:
+                        if isinstance(value, datetime.datetime):
+                            value = value.replace(tzinfo=None)
+                        cell = WriteOnlyCell(sheet, value=safe_text(value))
+                        if isinstance(value, datetime.date):
+                            cell.number_format = "DD/MM/YYYY"
+                    out.append(cell)
+                out.append(WriteOnlyCell(sheet, value=row))
+                reason = WriteOnlyCell(sheet, value=safe_text("; ".join(reasons[(sheet_name, row)])))
+                reason.fill = _REASON_FILL
+                out.append(reason)
+                sheet.append(out)
+                count += 1
+            sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{count + 1}"
+            written += count
+    if not written:
+        # Only file-level problems (or rows that could not be read again): list the reasons.
+        return write_xlsx(
+            target, sheet_title="Kesalahan", headers=["Lembar", "Baris", "Kolom", "Alasan kesalahan"],
+            rows=([i.sheet, i.row, i.column, i.reason] for i in issues.errors),
+        ) if issues.errors or file_level else 0
+    workbook.save(target)
+    return written

@@ -1,0 +1,156 @@
+"""Cell values to what the registry stores: choice codes, dates, integers, yes/no, text.
+
+Pure Python. Choice maps are built from ``(code, label)`` pairs (a model's ``TextChoices.choices``)
+by the caller: a raw value matches a label case-insensitively with spaces trimmed; a few spellings
+seen in real files are added as synonyms. Nothing here raises: each parser returns the value and,
+when the cell cannot be used, an Indonesian reason.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from .reader import is_blank
+
+EXCEL_EPOCH = datetime.date(1899, 12, 30)
+_MIN_SERIAL, _MAX_SERIAL = 1, 2958465  # 01/01/1900 .. 31/12/9999
+_DMY = re.compile(r"^(\d{1,2})[/\-.](\d{1,2})[/\-.](\d{4})(?:\s+\d{1,2}[:.]\d{2}(?:[:.]\d{2})?)?$")
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T\s]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+_SERIAL = re.compile(r"^\d{1,7}(?:\.\d+)?$")
+
+
+def norm(value: object) -> str:
+    """Text of a categorical cell as matched: lower case, spaces collapsed, none around '/'."""
+    if value is None:
+        return ""
+    text = " ".join(str(value).replace("\u00a0", " ").split()).lower()
+    return re.sub(r"\s*/\s*", "/", text)
+
+
+def text(value: object, max_length: int | None = None) -> str:
+    """A free-text cell: trimmed, inner whitespace collapsed; numbers without a ``.0`` tail."""
+    if is_blank(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    elif isinstance(value, (datetime.date, datetime.datetime)):
+        value = value.strftime("%d/%m/%Y")
+    result = " ".join(str(value).split())
+    return result[:max_length] if max_length else result
+
+
+class ChoiceMap:
+    """Raw categorical values to one model field's choice codes."""
+
+    def __init__(self, choices, synonyms: dict[str, str] | None = None):
+        self._by_text: dict[str, str] = {}
+        for code, label in choices:
+            self._by_text[norm(label)] = code
+            self._by_text[norm(code)] = code
+        for raw, code in (synonyms or {}).items():
+            self._by_text[norm(raw)] = code
+
+    def __call__(self, value: object) -> tuple[str, bool]:
+        """``(code, known)``; ``("", True)`` for a blank cell, ``("", False)`` for an unknown value."""
+        key = norm(value)
+        if not key:
+            return "", True
+        code = self._by_text.get(key)
+        return (code, True) if code is not None else ("", False)
+
+
+_YES = {"ya", "y", "yes", "1", "true", "benar", "ada", "iya"}
+_NO = {"tidak", "t", "tdk", "no", "n", "0", "false", "bukan", "tidak ada"}
+
+
+def yes_no(value: object) -> tuple[bool | None, bool]:
+    """``(True/False/None, known)`` for Ya/Tidak cells."""
+    if isinstance(value, bool):
+        return value, True
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value), True
+    key = norm(value)
+    if not key:
+        return None, True
+    if key in _YES:
+        return True, True
+    if key in _NO:
+        return False, True
+    return None, False
+
+
+def parse_date(value: object) -> tuple[datetime.date | None, str | None]:
+    """A date from a date cell, ``d/m/yyyy [hh:mm]``, ISO ``yyyy-mm-dd`` or an Excel serial number."""
+    if is_blank(value):
+        return None, None
+    if isinstance(value, datetime.datetime):
+        return value.date(), None
+    if isinstance(value, datetime.date):
+        return value, None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _from_serial(float(value), value)
+    raw = str(value).strip()
+    try:
+        match = _DMY.match(raw)
+        if match:
+            day, month, year = (int(g) for g in match.groups())
+            return datetime.date(year, month, day), None
+        match = _ISO.match(raw)
+        if match:
+            year, month, day = (int(g) for g in match.groups())
+            return datetime.date(year, month, day), None
+    except ValueError:
+        return None, f"Tanggal tidak mungkin: '{raw}'"
+    if _SERIAL.match(raw):
+        return _from_serial(float(raw), raw)
+    return None, f"Format tanggal tidak dikenal: '{raw}' (gunakan dd/mm/yyyy, yyyy-mm-dd atau tanggal Excel)"
+
+
+def _from_serial(serial: float, raw: object) -> tuple[datetime.date | None, str | None]:
+    if not (_MIN_SERIAL <= serial <= _MAX_SERIAL):
+        return None, f"Nomor tanggal Excel di luar jangkauan: {raw}"
+    return EXCEL_EPOCH + datetime.timedelta(days=int(serial)), None
+
+
+def parse_int(value: object, *, low: int | None = None, high: int | None = None, label: str = "Nilai") -> tuple[int | None, str | None]:
+    """An integer cell (``3``, ``3.0``, ``"3"``), optionally within ``[low, high]``."""
+    if is_blank(value):
+        return None, None
+    number: int | None = None
+    if isinstance(value, bool):
+        number = None
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    else:
+        raw = str(value).strip()
+        if re.fullmatch(r"[+]?\d+(?:[.,]0+)?", raw):
+            number = int(re.split(r"[.,]", raw.lstrip("+"))[0])
+    if number is None:
+        return None, f"{label} harus bilangan bulat, bukan '{value}'"
+    if (low is not None and number < low) or (high is not None and number > high):
+        return None, f"{label} harus antara {low} dan {high}, bukan {number}"
+    return number, None
+
+
+def parse_rupiah(value: object) -> tuple[int | None, str | None]:
+    """An amount in rupiah: ``1250000``, ``1.250.000``, ``Rp 1.250.000``, ``1,250,000``, ``1250000.0``."""
+    if is_blank(value):
+        return None, None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value < 0 or (isinstance(value, float) and not value.is_integer()):
+            return None, f"Nominal tidak sah: {value}"
+        return int(value), None
+    raw = str(value).strip().lower().replace("rp", "").replace(" ", "").replace("\u00a0", "")
+    raw = re.sub(r"[.,]00?$", "", raw) if re.search(r"[.,]\d{3}[.,]00?$|^\d+[.,]00?$", raw) else raw
+    digits = raw.replace(".", "").replace(",", "")
+    if not digits.isdigit():
+        return None, f"Nominal harus angka rupiah, bukan '{value}'"
+    return int(digits), None
+
+
+def is_formula_text(value: object) -> bool:
+    """A text cell that would be a formula if pasted back into a spreadsheet (CSV injection)."""
+    return isinstance(value, str) and value.strip().startswith(("=", "+=", "@", "-="))

@@ -1,0 +1,119 @@
+"""What the three import commands share: options, the terminal progress bar, output, exit codes.
+
+Exit codes: 0 applied or previewed, 1 refused because of row errors (or failed half-way, in which
+case nothing was written), 2 the file cannot be read.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from households.services import APPLIED, FAILED, PREVIEWED, REFUSED, UNREADABLE, Progress, run_file_import
+
+EXIT_CODES = {APPLIED: 0, PREVIEWED: 0, REFUSED: 1, FAILED: 1, UNREADABLE: 2}
+_PHASES = {"read": "Membaca", "compare": "Membandingkan", "write": "Menulis"}
+
+
+class TerminalProgress(Progress):
+    """A one-line progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.enabled = hasattr(stream, "isatty") and stream.isatty()
+        self.name, self.total, self.done, self.last = "", 0, 0, 0.0
+
+    def phase(self, name: str, total: int = 0) -> None:
+        self._draw(force=True)
+        if self.enabled and self.name:
+            self.stream.write("\n")
+        self.name, self.total, self.done = _PHASES.get(name, name), total, 0
+        self._draw(force=True)
+
+    def advance(self, count: int) -> None:
+        self.done += count
+        self._draw()
+
+    def _draw(self, force: bool = False) -> None:
+        if not self.enabled or not self.name:
+            return
+        now = time.monotonic()
+        if not force and now - self.last < 0.1:
+            return
+        self.last = now
+        if self.total:
+            share = min(1.0, self.done / self.total)
+            bar = "#" * int(share * 30)
+            self.stream.write(f"\r{self.name:<14} [{bar:<30}] {self.done:>8,}/{self.total:,}".replace(",", "."))
+        else:
+            self.stream.write(f"\r{self.name:<14} {self.done:>8,} baris".replace(",", "."))
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled and self.name:
+            self._draw(force=True)
+            self.stream.write("\n")
+
+
+class ImportCommand(BaseCommand):
+    kind = ""
+
+    def add_common_arguments(self, parser) -> None:
+        parser.add_argument("--dry-run", action="store_true", help="Pratinjau saja: tidak ada yang ditulis.")
+        parser.add_argument("--json", action="store_true", help="Cetak ringkasan sebagai satu objek JSON di stdout.")
+        parser.add_argument("--skip-invalid", action="store_true", help="Impor baris valid saja, lewati baris yang salah.")
+        parser.add_argument("--user", help="Nama pengguna yang dicatat sebagai pengimpor.")
+        parser.add_argument("--error-report", metavar="PATH", help="Simpan laporan kesalahan (.xlsx) ke berkas ini.")
+
+    def run_import(self, *, paths, options, full_extract=True, data_year=None, extra=None) -> None:
+        user = None
+        if options.get("user"):
+            user = get_user_model().objects.filter(username=options["user"]).first()
+            if user is None:
+                raise CommandError(f"Pengguna '{options['user']}' tidak ada.", returncode=2)
+        progress = TerminalProgress(sys.stderr)
+        outcome = run_file_import(
+            kind=self.kind, paths=paths, by=user, dry_run=options["dry_run"], skip_invalid=options["skip_invalid"],
+            full_extract=full_extract, data_year=data_year, options=extra or {}, progress=progress,
+            error_report=options.get("error_report"),
+        )
+        progress.close()
+        if options["json"]:
+            self.stdout.write(json.dumps(outcome.as_json(), ensure_ascii=False))
+        else:
+            self._print(outcome, options)
+        code = EXIT_CODES[outcome.status]
+        if code:
+            raise CommandError(outcome.message or _refusal(outcome), returncode=code)
+
+    def _print(self, outcome, options) -> None:
+        data = outcome.as_json()
+        if outcome.status == UNREADABLE:
+            return
+        title = "Pratinjau (tidak ada yang ditulis)" if options["dry_run"] else "Hasil impor"
+        self.stdout.write(f"{title}: {outcome.status}" + (f", batch #{data['batch']}" if data["batch"] else ""))
+        for label, key in (("Keluarga", "households"), ("Anggota", "members")):
+            c = data[key]
+            self.stdout.write(
+                f"  {label}: baru {c['created']}, diubah {c['updated']}, tetap {c['unchanged']}, tidak ada di data baru {c['absent']}"
+            )
+        if "enrollments" in data:
+            e = data["enrollments"]
+            self.stdout.write(f"  Kepesertaan: baru {e['created']}, sudah ada {e['existing']}, konflik satu bantuan {e['conflicts']}")
+        self.stdout.write(f"  Kesalahan: {data['errors']}, peringatan: {data['warnings']}")
+        issues = outcome.plan.extract.issues if outcome.plan is not None and hasattr(outcome.plan, "extract") else getattr(outcome.plan, "issues", None)
+        if issues is not None:
+            for issue in issues.errors[:20]:
+                self.stdout.write(f"  - {issue.sheet} baris {issue.row}, {issue.column}: {issue.reason}")
+            if len(issues.errors) > 20:
+                self.stdout.write(f"  ... dan {len(issues.errors) - 20} kesalahan lain")
+        if outcome.message:
+            self.stdout.write(outcome.message)
+
+
+def _refusal(outcome) -> str:
+    return f"Impor ditolak: {outcome.summary.get('errors', 0)} kesalahan. Tidak ada data yang diubah."

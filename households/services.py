@@ -1,0 +1,396 @@
+"""Imports as services: the admin, the background task and the commands all call these.
+
+An import is an ``ImportBatch``: the stored original file(s) and their hash, who and when, then
+``import_preview`` (read, validate, compare with the registry: counts, errors, error report;
+nothing written to the registry) and ``import_apply`` (the same again on the registry as it is
+now, then one transaction). With any row error, ``import_apply`` refuses unless the batch says
+``skip_invalid`` (import the valid rows, skip the invalid ones).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from households.imports.dtks import parse_dtks
+from households.imports.p3ke import parse_p3ke
+from households.imports.reader import Limits, ReadError, Source, open_source
+from households.imports.report import write_error_report
+from households.imports.sync import apply_plan, build_context, make_plan, program_columns
+from households.models import ImportBatch, ImportKind, ImportStatus
+
+logger = logging.getLogger(__name__)
+
+MAX_STORED_ISSUES = 500
+
+# The outcome of a run, as the commands' exit codes and the admin messages use it.
+PREVIEWED, APPLIED, REFUSED, UNREADABLE, FAILED = "previewed", "applied", "refused", "unreadable", "failed"
+
+
+class Progress:
+    """Receives progress: ``phase(name, total)`` then ``advance(n)``. The base class ignores it."""
+
+    def phase(self, name: str, total: int = 0) -> None:  # noqa: D401 - a hook
+        pass
+
+    def advance(self, count: int) -> None:
+        pass
+
+
+@dataclass
+class ImportOutcome:
+    status: str
+    summary: dict = field(default_factory=dict)
+    message: str = ""
+    batch: ImportBatch | None = None
+    plan: object | None = None
+
+    def as_json(self) -> dict:
+        data = {
+            "status": self.status,
+            "households": self.summary.get("households", _zero_counts()),
+            "members": self.summary.get("members", _zero_counts()),
+            "errors": self.summary.get("errors", 0),
+            "warnings": self.summary.get("warnings", 0),
+            "batch": self.batch.pk if self.batch is not None and self.batch.pk else None,
+        }
+        for key in ("enrollments", "rows", "error_rows", "warning_rows", "data_year", "same_as_batch"):
+            if key in self.summary:
+                data[key] = self.summary[key]
+        if self.message:
+            data["message"] = self.message
+        return data
+
+
+def _zero_counts() -> dict:
+    return {"created": 0, "updated": 0, "unchanged": 0, "absent": 0}
+
+
+def import_limits() -> Limits:
+    return Limits(
+        max_bytes=settings.IMPORT_MAX_UPLOAD_BYTES,
+        max_rows=settings.IMPORT_MAX_ROWS,
+        max_uncompressed_bytes=settings.IMPORT_MAX_UNCOMPRESSED_BYTES,
+    )
+
+
+def file_sha256(paths: list[Path]) -> str:
+    """The hash of one file, or of the sorted hashes of several (their order does not matter)."""
+    digests = []
+    for path in paths:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        digests.append(digest.hexdigest())
+    if len(digests) == 1:
+        return digests[0]
+    return hashlib.sha256("".join(sorted(digests)).encode()).hexdigest()
+
+
+# --- batches
+
+
+def batch_create(
+    *,
+    kind: str,
+    files: list[tuple[str, object]],
+    by=None,
+    skip_invalid: bool = False,
+    full_extract: bool = True,
+    data_year: int | None = None,
+    options: dict | None = None,
+) -> ImportBatch:
+    """Store the uploaded original(s) on a new batch. ``files`` are ``(name, file object or path)``;
+    the first is ``batch.file``, the others are listed in ``extra_files``."""
+    batch = ImportBatch.objects.create(
+        kind=kind, uploaded_by=by, skip_invalid=skip_invalid, full_extract=full_extract,
+        data_year=data_year, options=options or {}, original_name=", ".join(name for name, _ in files)[:255],
+        status=ImportStatus.PENDING,
+    )
+    storage = batch.file.storage
+    extra = []
+    for index, (name, content) in enumerate(files):
+        handle = open(content, "rb") if isinstance(content, (str, Path)) else content
+        try:
+            django_file = File(handle, name=os.path.basename(name))
+            if index == 0:
+                batch.file.save(os.path.basename(name), django_file, save=False)
+            else:
+                stored = storage.save(f"imports/{timezone.now():%Y/%m}/{os.path.basename(name)}", django_file)
+                extra.append({"name": name, "path": stored})
+        finally:
+            if isinstance(content, (str, Path)):
+                handle.close()
+    batch.extra_files = extra
+    batch.sha256 = file_sha256(_stored_paths(batch))
+    batch.save(update_fields=["file", "extra_files", "sha256"])
+    return batch
+
+
+def _stored_paths(batch: ImportBatch) -> list[Path]:
+    storage = batch.file.storage
+    paths = [Path(batch.file.path)]
+    paths += [Path(storage.path(item["path"])) for item in batch.extra_files]
+    return paths
+
+
+def _stored_names(batch: ImportBatch) -> list[str]:
+    names = [name.strip() for name in batch.original_name.split(",")] if batch.original_name else []
+    paths = _stored_paths(batch)
+    if len(names) != len(paths):
+        names = [p.name for p in paths]
+    return names
+
+
+def _open(paths: list[Path], names: list[str]) -> list[Source]:
+    limits = import_limits()
+    return [open_source(path, display_name=name, limits=limits) for path, name in zip(paths, names)]
+
+
+def same_file_batch(*, kind: str, sha256: str, exclude_pk: int | None = None) -> ImportBatch | None:
+    """The last applied batch of the same kind with the same file(s), if any."""
+    queryset = ImportBatch.objects.filter(kind=kind, sha256=sha256, status=ImportStatus.APPLIED)
+    if exclude_pk:
+        queryset = queryset.exclude(pk=exclude_pk)
+    return queryset.order_by("-finished_at", "-pk").first()
+
+
+# --- the engine, per kind
+
+
+def _build_plan(kind: str, sources: list[Source], *, data_year, full_extract, options, progress: Progress):
+    if kind == ImportKind.RECIPIENTS:
+        from programs.imports import parse_recipients
+
+        return parse_recipients(sources, options=options, progress=progress.advance)
+    ctx = build_context(data_year=data_year)
+    parse = parse_p3ke if kind == ImportKind.P3KE else parse_dtks
+    extract = parse(sources, ctx, progress=progress.advance)
+    progress.phase("compare", extract.total_rows)
+    programs = program_columns()
+    return make_plan(extract, full_extract=full_extract, programs=programs)
+
+
+def _apply(kind: str, plan, *, batch, by, progress: Progress) -> dict:
+    if kind == ImportKind.RECIPIENTS:
+        from programs.imports import apply_recipients
+
+        result = apply_recipients(plan, batch=batch, by=by)
+    else:
+        total = (
+            len(plan.household_creates) + len(plan.household_changes) + len(plan.household_absent)
+            + len(plan.member_creates) + len(plan.member_changes) + len(plan.member_absent)
+        )
+        progress.phase("write", total)
+        result = apply_plan(plan, batch=batch, by=by, programs=program_columns(), progress=progress.advance)
+    if result is None:
+        return {"created": 0, "existing": 0, "conflicts": 0}
+    return {"created": len(result.created), "existing": result.existing, "conflicts": len(result.conflicts)}
+
+
+def _issue_dicts(issues, limit=MAX_STORED_ISSUES) -> list[dict]:
+    return [issue.as_dict() for issue in issues[:limit]]
+
+
+def _store_report(batch: ImportBatch, sources: list[Source], plan) -> None:
+    issues = plan.extract.issues if hasattr(plan, "extract") else plan.issues
+    if not issues.errors:
+        if batch.error_report:
+            batch.error_report.delete(save=False)
+        return
+    buffer = io.BytesIO()
+    write_error_report(buffer, sources, issues)
+    batch.error_report.save(f"laporan-kesalahan-batch-{batch.pk}.xlsx", ContentFile(buffer.getvalue()), save=False)
+
+
+def _same_file_note(batch: ImportBatch, summary: dict) -> str:
+    earlier = same_file_batch(kind=batch.kind, sha256=batch.sha256, exclude_pk=batch.pk)
+    if earlier is None:
+        return ""
+    summary["same_as_batch"] = earlier.pk
+    when = timezone.localtime(earlier.finished_at).strftime("%d/%m/%Y %H:%M") if earlier.finished_at else ""
+    return _("Berkas yang sama sudah diimpor pada batch #%(pk)s (%(when)s).") % {"pk": earlier.pk, "when": when}
+
+
+def _run(batch: ImportBatch, *, apply: bool, by, progress: Progress) -> ImportOutcome:
+    """Parse (and, when ``apply``, write) the batch's stored files; record the outcome on it."""
+    progress = progress or Progress()
+    batch.status = ImportStatus.RUNNING if apply else ImportStatus.VALIDATING
+    batch.started_at = batch.started_at or timezone.now()
+    batch.message = ""
+    batch.save(update_fields=["status", "started_at", "message"])
+    sources: list[Source] = []
+    try:
+        sources = _open(_stored_paths(batch), _stored_names(batch))
+        progress.phase("read")
+        plan = _build_plan(
+            batch.kind, sources, data_year=batch.data_year, full_extract=batch.full_extract,
+            options=batch.options, progress=progress,
+        )
+    except ReadError as exc:
+        for source in sources:
+            source.close()
+        batch.status = ImportStatus.FAILED
+        batch.message = str(exc)
+        batch.finished_at = timezone.now()
+        batch.errors = [{"sheet": "", "row": 0, "column": "", "reason": str(exc)}]
+        batch.save(update_fields=["status", "message", "finished_at", "errors"])
+        return ImportOutcome(UNREADABLE, message=str(exc), batch=batch)
+    summary = plan.summary()
+    issues = plan.extract.issues if hasattr(plan, "extract") else plan.issues
+    note = _same_file_note(batch, summary)
+    batch.total_rows = summary.get("rows", 0)
+    batch.processed_rows = batch.total_rows
+    batch.errors = _issue_dicts(issues.errors)
+    batch.warnings = _issue_dicts(issues.warnings)
+    batch.data_year = batch.data_year or summary.get("data_year")
+    _store_report(batch, sources, plan)
+    for source in sources:
+        source.close()
+    refused = bool(issues.errors) and not batch.skip_invalid
+    if not apply or refused:
+        batch.status = ImportStatus.REFUSED if (apply and refused) else ImportStatus.PREVIEWED
+        if apply and refused:
+            batch.message = _("Impor ditolak: %(n)s kesalahan di %(rows)s baris. Tidak ada data yang diubah.") % {
+                "n": summary["errors"], "rows": summary["error_rows"],
+            }
+            batch.finished_at = timezone.now()
+        else:
+            batch.message = note
+        batch.counts = summary
+        batch.save()
+        status = REFUSED if (apply and refused) else PREVIEWED
+        return ImportOutcome(status, summary=summary, message=batch.message, batch=batch, plan=plan)
+    try:
+        summary["enrollments"] = _apply(batch.kind, plan, batch=batch, by=by, progress=progress)
+    except Exception as exc:  # the transaction rolled back: record why, write nothing else
+        logger.exception("Import batch %s failed", batch.pk)
+        batch.status = ImportStatus.FAILED
+        batch.message = _("Impor gagal di tengah jalan; tidak ada data yang diubah. Penyebab: %(error)s") % {"error": exc}
+        batch.finished_at = timezone.now()
+        batch.counts = summary
+        batch.save()
+        return ImportOutcome(FAILED, summary=summary, message=batch.message, batch=batch, plan=plan)
+    batch.status = ImportStatus.APPLIED
+    batch.finished_at = timezone.now()
+    batch.counts = summary
+    if not plan_has_changes(plan) and note:
+        batch.message = note + " " + _("Tidak ada perubahan.")
+    else:
+        batch.message = note
+    batch.save()
+    return ImportOutcome(APPLIED, summary=summary, message=batch.message, batch=batch, plan=plan)
+
+
+def plan_has_changes(plan) -> bool:
+    return bool(getattr(plan, "has_changes", True))
+
+
+def import_preview(*, batch: ImportBatch, progress: Progress | None = None) -> ImportOutcome:
+    """Read and validate the batch's file(s) and compare with the registry; write nothing there."""
+    return _run(batch, apply=False, by=batch.uploaded_by, progress=progress)
+
+
+def import_apply(*, batch: ImportBatch, by=None, progress: Progress | None = None) -> ImportOutcome:
+    """Re-read the file(s), compare with the registry as it is now and write, all or nothing."""
+    return _run(batch, apply=True, by=by or batch.uploaded_by, progress=progress)
+
+
+def import_queue(*, batch: ImportBatch, skip_invalid: bool | None = None) -> ImportBatch:
+    """Confirm a previewed batch: mark it queued for the background worker."""
+    if batch.status not in (ImportStatus.PREVIEWED, ImportStatus.REFUSED):
+        raise ValueError(_("Batch ini tidak dalam status pratinjau; tidak dapat dikonfirmasi."))
+    if skip_invalid is not None:
+        batch.skip_invalid = skip_invalid
+    batch.status = ImportStatus.QUEUED
+    batch.save(update_fields=["status", "skip_invalid"])
+    return batch
+
+
+def import_cancel(*, batch: ImportBatch) -> ImportBatch:
+    if batch.status in (ImportStatus.RUNNING, ImportStatus.APPLIED):
+        raise ValueError(_("Batch yang sedang berjalan atau sudah diimpor tidak dapat dibatalkan."))
+    batch.status = ImportStatus.CANCELLED
+    batch.finished_at = timezone.now()
+    batch.save(update_fields=["status", "finished_at"])
+    return batch
+
+
+def run_file_import(
+    *,
+    kind: str,
+    paths: list[str],
+    by=None,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    full_extract: bool = True,
+    data_year: int | None = None,
+    options: dict | None = None,
+    progress: Progress | None = None,
+    error_report: str | None = None,
+) -> ImportOutcome:
+    """The commands' path: one read, one plan; a dry run writes nothing at all (no batch either)."""
+    progress = progress or Progress()
+    names = [os.path.basename(p) for p in paths]
+    try:
+        sources = _open([Path(p) for p in paths], names)
+    except ReadError as exc:
+        return ImportOutcome(UNREADABLE, message=str(exc))
+    if not dry_run:
+        # Store the originals first (the batch keeps them), then run from the stored copies.
+        for source in sources:
+            source.close()
+        batch = batch_create(
+            kind=kind, files=[(name, path) for name, path in zip(names, paths)], by=by, skip_invalid=skip_invalid,
+            full_extract=full_extract, data_year=data_year, options=options,
+        )
+        outcome = import_apply(batch=batch, by=by, progress=progress)
+        if error_report and outcome.batch is not None and outcome.batch.error_report:
+            with outcome.batch.error_report.open("rb") as src, open(error_report, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+        return outcome
+    try:
+        progress.phase("read")
+        plan = _build_plan(kind, sources, data_year=data_year, full_extract=full_extract, options=options or {}, progress=progress)
+    except ReadError as exc:
+        for source in sources:
+            source.close()
+        return ImportOutcome(UNREADABLE, message=str(exc))
+    summary = plan.summary()
+    issues = plan.extract.issues if hasattr(plan, "extract") else plan.issues
+    if error_report and issues.errors:
+        with open(error_report, "wb") as handle:
+            write_error_report(handle, sources, issues)
+    for source in sources:
+        source.close()
+    sha = file_sha256([Path(p) for p in paths])
+    earlier = same_file_batch(kind=kind, sha256=sha)
+    message = ""
+    if earlier is not None:
+        summary["same_as_batch"] = earlier.pk
+        message = _("Berkas yang sama sudah diimpor pada batch #%(pk)s.") % {"pk": earlier.pk}
+    status = REFUSED if issues.errors and not skip_invalid else PREVIEWED
+    return ImportOutcome(status, summary=summary, message=message, plan=plan)
+
+
+def temp_copy(upload) -> str:
+    """Write an uploaded file to a temporary path (for code that needs a path)."""
+    handle, name = tempfile.mkstemp(suffix=Path(upload.name).suffix)
+    with os.fdopen(handle, "wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    return name

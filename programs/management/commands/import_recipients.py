@@ -1,0 +1,19 @@
+"""``manage.py import_recipients FILE --program CODE --year YYYY``: an agency's list of who received
+its aid, as enrollments (program and year may instead come from the file's columns)."""
+
+from households.management.commands._import_base import ImportCommand
+
+
+class Command(ImportCommand):
+    help = "Impor daftar penerima bantuan dari OPD menjadi kepesertaan program."
+    kind = "recipients"
+
+    def add_arguments(self, parser):
+        parser.add_argument("files", nargs="+", metavar="FILE", help="Berkas .xlsx atau .csv")
+        parser.add_argument("--program", help="Kode program (mis. pkh, bsps); bawaan: kolom PROGRAM/BANSOS.")
+        parser.add_argument("--year", type=int, help="Tahun; bawaan: kolom TAHUN/PERIODE.")
+        self.add_common_arguments(parser)
+
+    def handle(self, *args, **options):
+        extra = {"program": options["program"], "year": options["year"]}
+        self.run_import(paths=options["files"], options=extra, full_extract=False, data_year=options["year"])
