@@ -26,3 +26,8 @@ if env("DATABASE_URL") is None:
     }
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 AXES_ENABLED = True
+
+# --- Added for the portal's browser tests (agencies): Django's live test server wraps the app in a
+# media-files handler that parses MEDIA_URL and fails on None. Private media are still not served:
+# nothing is stored under this prefix and no URL pattern maps it.
+MEDIA_URL = "/_media-not-served/"
