@@ -154,3 +154,12 @@ def test_detail_shows_members_conditions_and_open_conflicts(registry, login):
 def test_leadership_sees_no_action_buttons(registry, login):
     html = login(registry.users.leader).get(f"/keluarga/{registry.hh.a.pk}/").content.decode()
     assert "/terima/" not in html and "/tolak/" not in html
+
+
+def test_rejecting_one_side_closes_its_open_conflict(registry, login):
+    """The real one-aid check runs on the action: a rejected proposal no longer conflicts."""
+    _post(login(registry.users.head), registry.enr.f_rutilahu, "tolak", {"reason": "Rumah sudah layak"})
+    registry.conflict.refresh_from_db()
+    assert registry.conflict.status != "open"
+    listed = login(registry.users.head).get("/keluarga/?conflict=1")
+    assert listed.context["paginator"].count == 0

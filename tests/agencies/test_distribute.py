@@ -101,3 +101,17 @@ def test_list_offers_distribution_to_bappeda_only(registry, login):
     assert 'id="distribute-form"' in login(registry.users.bappeda).get("/keluarga/").content.decode()
     for user in (registry.users.head, registry.users.leader):
         assert 'id="distribute-form"' not in login(user).get("/keluarga/").content.decode()
+
+
+def test_real_one_aid_check_flags_a_second_aid(registry, login):
+    """Without any stand-in: distributing BSPS to a household with an active Sembako raises a conflict."""
+    from dedup.models import Conflict
+
+    response = login(registry.users.bappeda).post(
+        "/keluarga/distribusi/", {"program": "bsps", "year": "2024", "household": [registry.hh.b.pk]}
+    )
+    conflict = Conflict.objects.get(household=registry.hh.b)
+    warnings = [text for level, text in _messages(response) if level == "warning"]
+    assert warnings == [f"Keluarga ini sudah menerima Program Sembako (BPNT) 2024: konflik #{conflict.pk} dibuat"]
+    listed = login(registry.users.head).get("/keluarga/?conflict=1")
+    assert registry.hh.b in listed.context["page"].object_list
