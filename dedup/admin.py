@@ -106,7 +106,10 @@ class YearFilter(admin.SimpleListFilter):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Alasan"), widget=forms.Textarea(attrs={"rows": 4, "cols": 60}))
+    reason = forms.CharField(
+        label=_("Alasan"), widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        error_messages={"required": _("Alasan wajib diisi.")},
+    )
 
     def __init__(self, *args, required=True, **kwargs):
         super().__init__(*args, **kwargs)

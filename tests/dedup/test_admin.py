@@ -1,0 +1,200 @@
+"""Bappeda's review screens in the admin, as an operator uses them."""
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from dedup.models import CompatiblePair, Conflict, ConflictStatus, IdentityMatch, IdentityStatus
+from dedup.services import identity_scan
+from households.models import Desa
+from programs.models import EnrollmentStatus
+from programs.services import enrollment_create
+from tests.factories import HouseholdFactory, MemberFactory
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "admin:dedup_conflict_changelist"
+
+
+def make_conflict(programs, a="pkh", b="bsps", household=None):
+    household = household or HouseholdFactory()
+    enrollment_create(household=household, program=programs[a], year=2024, status=EnrollmentStatus.ACTIVE)
+    return enrollment_create(household=household, program=programs[b], year=2024).conflicts[0]
+
+
+def texts(response):
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def test_saving_a_second_aid_in_the_enrollment_admin_warns_at_once(programs, bappeda_client):
+    household = HouseholdFactory()
+    enrollment_create(household=household, program=programs["pkh"], year=2024, status=EnrollmentStatus.ACTIVE)
+
+    response = bappeda_client.post(
+        reverse("admin:programs_enrollment_add"),
+        {"program": programs["bsps"].pk, "household": household.pk, "member": "", "year": "2024",
+         "status": EnrollmentStatus.PROPOSED, "amount": "", "delivered_on": "", "status_reason": ""},
+        follow=True,
+    )
+
+    conflict = Conflict.objects.get()
+    assert f"Keluarga ini sudah menerima {programs['pkh'].name} 2024: konflik #{conflict.pk} dibuat" in texts(response)
+    assert household.enrollments.count() == 2
+
+
+def test_household_page_shows_its_open_conflict_with_a_link(programs, bappeda_client):
+    conflict = make_conflict(programs)
+    response = bappeda_client.get(reverse("admin:households_household_change", args=[conflict.household_id]))
+    assert reverse("admin:dedup_conflict_change", args=[conflict.pk]) in response.content.decode()
+
+
+def test_conflict_list_links_both_enrollments_and_the_household(programs, bappeda_client):
+    conflict = make_conflict(programs)
+    html = bappeda_client.get(reverse(CHANGELIST)).content.decode()
+    assert reverse("admin:programs_enrollment_change", args=[conflict.enrollment_a_id]) in html
+    assert reverse("admin:programs_enrollment_change", args=[conflict.enrollment_b_id]) in html
+    assert reverse("admin:households_household_change", args=[conflict.household_id]) in html
+
+
+def test_conflict_list_filters(programs, bappeda_client):
+    villages = list(Desa.objects.select_related("kecamatan").order_by("code"))
+    here, there = villages[0], next(v for v in villages if v.kecamatan_id != villages[0].kecamatan_id)
+    housing = make_conflict(programs, "pkh", "bsps", HouseholdFactory(desa=here))
+    water = make_conflict(programs, "blt-desa", "spam", HouseholdFactory(desa=there))
+    dpu = water.enrollment_b.program.agency
+
+    def shown(**params):
+        cl = bappeda_client.get(reverse(CHANGELIST), params).context["cl"]
+        return {c.pk for c in cl.result_list}
+
+    assert shown(household__desa__kecamatan__id__exact=here.kecamatan_id) == {housing.pk}
+    assert shown(household__desa__kecamatan__id__exact=there.kecamatan_id, desa=there.pk) == {water.pk}
+    assert shown(program=programs["bsps"].pk) == {housing.pk}
+    assert shown(opd=dpu.pk) == {water.pk}
+    assert shown(rule__exact="one_aid") == {housing.pk, water.pk}
+    assert shown(rule__exact="same_person") == set()
+    assert shown(status__exact="open") == {housing.pk, water.pk}
+
+
+def test_bulk_approve_asks_for_a_reason_and_records_it(programs, bappeda_client, bappeda_user):
+    conflicts = [make_conflict(programs), make_conflict(programs)]
+    data = {"action": "approve_with_reason", "_selected_action": [c.pk for c in conflicts]}
+
+    form_page = bappeda_client.post(reverse(CHANGELIST), data)
+    assert form_page.status_code == 200
+    assert "Tuliskan alasan persetujuan" in form_page.content.decode()
+
+    empty = bappeda_client.post(reverse(CHANGELIST), {**data, "apply": "1", "reason": ""})
+    assert empty.status_code == 200 and "Alasan wajib diisi." in empty.content.decode()
+    assert not Conflict.objects.exclude(status=ConflictStatus.OPEN).exists()
+
+    done = bappeda_client.post(reverse(CHANGELIST), {**data, "apply": "1", "reason": "Keputusan rapat 6/2/2023"}, follow=True)
+    assert "2 konflik disetujui sebagai pengecualian." in texts(done)
+    for conflict in Conflict.objects.all():
+        assert (conflict.status, conflict.reviewed_by, conflict.decision_reason) == (
+            ConflictStatus.APPROVED, bappeda_user, "Keputusan rapat 6/2/2023",
+        )
+
+
+def test_bulk_keep_first_cancels_the_second(programs, bappeda_client):
+    conflict = make_conflict(programs)
+    response = bappeda_client.post(
+        reverse(CHANGELIST), {"action": "keep_a_cancel_b", "_selected_action": [conflict.pk]}, follow=True
+    )
+    conflict.refresh_from_db()
+    assert "1 konflik diselesaikan: kepesertaan B dibatalkan." in texts(response)
+    assert conflict.status == ConflictStatus.RESOLVED
+    assert conflict.enrollment_b.status == EnrollmentStatus.CANCELLED
+    assert conflict.enrollment_a.status == EnrollmentStatus.ACTIVE
+
+
+def test_conflict_page_decision_approve_needs_a_reason(programs, bappeda_client, bappeda_user):
+    conflict = make_conflict(programs)
+    url = reverse("admin:dedup_conflict_change", args=[conflict.pk])
+    page = bappeda_client.get(url)
+    assert page.status_code == 200 and "Keputusan" in page.content.decode()
+
+    refused = bappeda_client.post(url, {"decision": "approve", "reason": ""})
+    assert refused.status_code == 200 and "Alasan persetujuan wajib diisi." in refused.content.decode()
+    conflict.refresh_from_db()
+    assert conflict.status == ConflictStatus.OPEN
+
+    bappeda_client.post(url, {"decision": "keep_b", "reason": "BSPS lebih mendesak"})
+    conflict.refresh_from_db()
+    assert (conflict.status, conflict.kept_enrollment_id, conflict.reviewed_by) == (
+        ConflictStatus.RESOLVED, conflict.enrollment_b_id, bappeda_user,
+    )
+    assert conflict.enrollment_a.status == EnrollmentStatus.CANCELLED
+
+
+def test_conflicts_cannot_be_added_or_deleted_by_hand(programs, bappeda_client):
+    conflict = make_conflict(programs)
+    assert bappeda_client.get(reverse("admin:dedup_conflict_add")).status_code == 403
+    assert bappeda_client.post(reverse("admin:dedup_conflict_delete", args=[conflict.pk]), {"post": "yes"}).status_code == 403
+    assert Conflict.objects.filter(pk=conflict.pk).exists()
+
+
+def test_rescan_button_runs_the_full_check(programs, bappeda_client):
+    response = bappeda_client.post(reverse("admin:dedup_conflict_scan"), follow=True)
+    assert any(text.startswith("Pemeriksaan selesai: 0 konflik baru") for text in texts(response))
+
+
+def test_compatible_pair_admin_add_in_either_order_records_the_author(programs, bappeda_client, bappeda_user):
+    high, low = sorted([programs["pkh"], programs["sembako"]], key=lambda p: -p.pk)
+    response = bappeda_client.post(
+        reverse("admin:dedup_compatiblepair_add"),
+        {"program_a": high.pk, "program_b": low.pk, "reason": "Dirancang untuk digabung"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    pair = CompatiblePair.objects.get()
+    assert (pair.program_a, pair.program_b, pair.created_by) == (low, high, bappeda_user)
+
+
+def test_compatible_pair_admin_refuses_the_same_program_and_writes_nothing(programs, bappeda_client):
+    response = bappeda_client.post(
+        reverse("admin:dedup_compatiblepair_add"),
+        {"program_a": programs["pkh"].pk, "program_b": programs["pkh"].pk, "reason": "x"},
+    )
+    assert "Pilih dua program yang berbeda." in response.content.decode()
+    assert not CompatiblePair.objects.exists()
+
+
+def test_national_bundle_button_loads_the_bundle(programs, bappeda_client):
+    changelist = bappeda_client.get(reverse("admin:dedup_compatiblepair_changelist")).content.decode()
+    assert reverse("admin:dedup_compatiblepair_bundle") in changelist
+    confirm = bappeda_client.get(reverse("admin:dedup_compatiblepair_bundle"))
+    assert not CompatiblePair.objects.exists()
+    assert "PBI-JK" in confirm.content.decode()
+
+    response = bappeda_client.post(reverse("admin:dedup_compatiblepair_bundle"), follow=True)
+
+    assert "Paket bantuan nasional dimuat: 6 pasangan baru, 0 sudah ada." in texts(response)
+    assert CompatiblePair.objects.count() == 6
+
+
+def test_identity_merge_and_dismiss_actions(reference, bappeda_client, bappeda_user):
+    first, second, third = HouseholdFactory(), HouseholdFactory(), HouseholdFactory(no_kk="7409010101200555")
+    shared = MemberFactory(household=first)
+    MemberFactory(household=second, nik=shared.nik)
+    HouseholdFactory(no_kk="7409010101200555")
+    identity_scan()
+    same_nik = IdentityMatch.objects.get(kind="same_nik")
+    same_kk = IdentityMatch.objects.get(kind="same_kk")
+    url = reverse("admin:dedup_identitymatch_changelist")
+    assert bappeda_client.get(url).status_code == 200
+
+    merged = bappeda_client.post(url, {"action": "merge_into_a", "_selected_action": [same_nik.pk]}, follow=True)
+    dismissed = bappeda_client.post(
+        url, {"action": "dismiss_with_reason", "_selected_action": [same_kk.pk], "apply": "1", "reason": "KK baru"},
+        follow=True,
+    )
+
+    assert "1 pasangan keluarga digabung." in texts(merged)
+    assert "1 duplikat diabaikan." in texts(dismissed)
+    same_nik.refresh_from_db()
+    same_kk.refresh_from_db()
+    second.refresh_from_db()
+    assert same_nik.status == IdentityStatus.MERGED and second.merged_into == first
+    assert (same_kk.status, same_kk.reviewed_by, same_kk.decision_reason) == (IdentityStatus.DISMISSED, bappeda_user, "KK baru")
+    assert third.pk

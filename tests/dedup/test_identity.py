@@ -1,0 +1,189 @@
+"""Identity duplicates: found, not found, recorded once, merged or dismissed."""
+
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from dedup.models import Conflict, IdentityKind, IdentityMatch, IdentityStatus
+from dedup.services import household_merge, identity_dismiss, identity_merge, identity_scan
+from households.identifiers import make_nik
+from households.models import Desa, Household, Member, Relation
+from programs.models import EnrollmentStatus
+from programs.services import enrollment_create
+from tests.factories import HouseholdFactory, MemberFactory
+
+pytestmark = pytest.mark.django_db
+
+BIRTH = datetime.date(1982, 6, 14)
+
+
+def kinds():
+    return sorted(IdentityMatch.objects.values_list("kind", flat=True))
+
+
+def nik(serial, *, birth=BIRTH, female=False):
+    return make_nik(region="740905", birth=birth, female=female, serial=serial)
+
+
+def test_same_nik_in_two_households_is_found(reference):
+    shared = nik(501)
+    first, second = HouseholdFactory(), HouseholdFactory()
+    a = MemberFactory(household=first, nik=shared, name="Jumadi Tosuli", birth_date=BIRTH)
+    b = MemberFactory(household=second, nik=shared, name="Jumadi", birth_date=None)
+
+    result = identity_scan()
+
+    match = IdentityMatch.objects.get()
+    assert (match.kind, match.household_a, match.household_b) == (IdentityKind.SAME_NIK, first, second)
+    assert (match.member_a, match.member_b) == (a, b)
+    assert match.evidence == {"niks": [shared]}
+    assert result.new == 1 and result.by_kind[IdentityKind.SAME_NIK] == 1
+
+
+def test_same_kk_on_two_records_is_found(reference):
+    first = HouseholdFactory(no_kk="7409051406820001")
+    HouseholdFactory(no_kk="7409051406820001")
+    HouseholdFactory(no_kk="")
+    HouseholdFactory(no_kk="")
+
+    identity_scan()
+
+    match = IdentityMatch.objects.get()
+    assert match.kind == IdentityKind.SAME_KK and match.household_a == first
+    assert match.evidence == {"no_kk": "7409051406820001"}
+
+
+def test_same_head_in_same_village_is_found_but_not_in_another_village(reference):
+    villages = list(Desa.objects.order_by("code")[:2])
+    first = HouseholdFactory(head_name="H. Muhammad Sarman", head_nik=nik(11), desa=villages[0])
+    second = HouseholdFactory(head_name="Muh. Sarman", head_nik=nik(12), desa=villages[0])
+    HouseholdFactory(head_name="Muhammad Sarman", head_nik=nik(13), desa=villages[1])
+    HouseholdFactory(head_name="Muhammad Sarman", head_nik=nik(14, birth=datetime.date(1990, 1, 1)), desa=villages[0])
+
+    identity_scan()
+
+    match = IdentityMatch.objects.get(kind=IdentityKind.SAME_HEAD)
+    assert (match.household_a, match.household_b) == (first, second)
+    assert match.evidence == {"name": "muhamad sarman", "birth_date": "1982-06-14"}
+    assert kinds() == [IdentityKind.SAME_HEAD]
+
+
+def test_similar_member_names_with_same_birth_date_are_found(reference):
+    first, second, third = HouseholdFactory(), HouseholdFactory(), HouseholdFactory()
+    MemberFactory(household=first, name="Muhammad Ismail Haera", birth_date=BIRTH, nik=nik(21))
+    MemberFactory(household=second, name="Muh. Ismail Hera", birth_date=BIRTH, nik=nik(22))
+    # Same name, other birth date; other name, same birth date: not duplicates.
+    MemberFactory(household=third, name="Muhammad Ismail Haera", birth_date=datetime.date(1983, 6, 14), nik=nik(23))
+    MemberFactory(household=third, name="Wa Ode Hasnah", birth_date=BIRTH, nik=nik(24, female=True))
+
+    identity_scan()
+
+    match = IdentityMatch.objects.get()
+    assert (match.kind, match.household_a, match.household_b) == (IdentityKind.SIMILAR_MEMBER, first, second)
+    assert match.score >= 90
+    assert match.evidence["names"] == ["Muhammad Ismail Haera", "Muh. Ismail Hera"]
+    assert match.evidence["birth_date"] == "1982-06-14"
+
+
+def test_clearly_different_names_and_same_household_twins_are_not_found(reference):
+    first, second = HouseholdFactory(), HouseholdFactory()
+    MemberFactory(household=first, name="Siti Aminah", birth_date=BIRTH, nik=nik(31, female=True))
+    MemberFactory(household=second, name="Wa Ode Hasnah", birth_date=BIRTH, nik=nik(32, female=True))
+    MemberFactory(household=second, name="Hasan Tosuli", birth_date=BIRTH, nik=nik(33))
+    MemberFactory(household=first, name="Husen Tosuli", birth_date=BIRTH, nik=nik(34))
+    MemberFactory(household=first, name="Husein Tosuli", birth_date=BIRTH, nik=nik(35))
+
+    identity_scan()
+
+    assert not IdentityMatch.objects.exists()
+
+
+def test_scan_is_idempotent_and_a_dismissed_pair_is_not_raised_again(reference, reviewer):
+    shared = nik(41)
+    first, second = HouseholdFactory(), HouseholdFactory()
+    MemberFactory(household=first, nik=shared)
+    MemberFactory(household=second, nik=shared)
+    identity_scan()
+    match = IdentityMatch.objects.get()
+
+    identity_dismiss(match=match, by=reviewer, reason="Beda orang, NIK salah ketik di DTKS")
+    again = identity_scan()
+
+    assert again.new == 0
+    match.refresh_from_db()
+    assert (match.status, match.reviewed_by) == (IdentityStatus.DISMISSED, reviewer)
+    assert match.reviewed_at is not None
+    assert IdentityMatch.objects.count() == 1
+
+
+def test_merge_moves_members_and_enrollments_keeps_the_record_and_history(programs, reviewer):
+    shared = nik(51)
+    target, source = HouseholdFactory(head_name="Sarman"), HouseholdFactory(head_name="Sarman (KK lama)")
+    MemberFactory(household=target, nik=shared, name="Sarman", relation=Relation.HEAD)
+    twin = MemberFactory(household=source, nik=shared, name="Sarman", relation=Relation.HEAD)
+    child = MemberFactory(household=source, nik=nik(52, birth=datetime.date(2012, 1, 5)), name="Anak Sarman")
+    enrollment_create(household=target, program=programs["pkh"], year=2024, status=EnrollmentStatus.ACTIVE)
+    duplicate_pkh = enrollment_create(household=source, program=programs["pkh"], year=2024, status=EnrollmentStatus.ACTIVE)
+    pip = enrollment_create(household=source, program=programs["pip"], member=child, year=2024).enrollment
+    head_aid = enrollment_create(household=source, program=programs["jamkes"], member=twin, year=2024).enrollment
+    identity_scan()
+    match = IdentityMatch.objects.get(kind=IdentityKind.SAME_NIK)
+    history_before = Member.history.filter(id=child.pk).count()
+
+    result = identity_merge(match=match, keep="a" if match.household_a == target else "b", by=reviewer)
+
+    source.refresh_from_db()
+    child.refresh_from_db()
+    twin.refresh_from_db()
+    pip.refresh_from_db()
+    head_aid.refresh_from_db()
+    duplicate_pkh.enrollment.refresh_from_db()
+    assert Household.objects.filter(pk=source.pk).exists()
+    assert source.is_absent and source.merged_into == target
+    assert child.household == target
+    assert twin.household == source and twin.is_absent
+    assert (pip.household, pip.member) == (target, child)
+    assert (head_aid.household, head_aid.member.household) == (target, target)
+    assert duplicate_pkh.enrollment.household == source
+    assert duplicate_pkh.enrollment.status == EnrollmentStatus.CANCELLED
+    assert (result.moved_members, result.duplicate_members, result.moved_enrollments, result.cancelled_enrollments) == (1, 1, 2, 1)
+    assert Member.history.filter(id=child.pk).count() == history_before + 1
+    assert Member.history.filter(id=child.pk).first().history_user == reviewer
+    match.refresh_from_db()
+    assert (match.status, match.reviewed_by) == (IdentityStatus.MERGED, reviewer)
+    # The family now holds PKH, PIP and health aid: the one-aid rule sees it as one household.
+    assert Conflict.objects.filter(household=target, status="open").count() >= 2
+    assert not Conflict.objects.filter(household=source, status="open").exists()
+
+
+def test_merge_refuses_a_record_already_merged_and_changes_nothing(reference, reviewer):
+    target, source, third = HouseholdFactory(), HouseholdFactory(), HouseholdFactory()
+    household_merge(source=source, target=target, by=reviewer)
+    member = MemberFactory(household=third)
+
+    with pytest.raises(ValidationError) as error:
+        household_merge(source=third, target=source, by=reviewer)
+
+    assert "sudah digabung ke keluarga lain" in error.value.messages[0]
+    member.refresh_from_db()
+    third.refresh_from_db()
+    assert member.household == third and not third.is_absent
+
+    with pytest.raises(ValidationError):
+        household_merge(source=target, target=target, by=reviewer)
+
+
+def test_merged_record_takes_no_part_in_later_scans(reference, reviewer):
+    target = HouseholdFactory(no_kk="7409051406820009")
+    source = HouseholdFactory(no_kk="7409051406820009")
+    identity_scan()
+    match = IdentityMatch.objects.get()
+    identity_merge(match=match, keep="a", by=reviewer)
+    IdentityMatch.objects.all().delete()
+
+    identity_scan()
+
+    assert not IdentityMatch.objects.exists()
+    source.refresh_from_db()
+    assert source.merged_into == target
