@@ -155,3 +155,232 @@ class Enrollment(models.Model):
             raise ValidationError({"member": _("Program keluarga: penerima adalah keluarga, kosongkan anggota.")})
         if self.member_id and self.household_id and self.member.household_id != self.household_id:
             raise ValidationError({"member": _("Anggota ini bukan anggota keluarga yang dipilih.")})
+
+
+# --- Targeting: eligibility rules that Bappeda edits as data (see ``programs/targeting.py``).
+
+
+class ConditionField(models.TextChoices):
+    """What a targeting condition looks at. ``member_*`` fields hold when at least one (non-absent)
+    member of the household satisfies the condition; the derived flags (unfit house, unsafe water,
+    stunting risk, no aid) use the registry's single definitions in ``programs/targeting.py``."""
+
+    DESIL = "desil", _("Desil kesejahteraan")
+    HOUSE_OWNERSHIP = "house_ownership", _("Kepemilikan rumah")
+    ROOF_TYPE = "roof_type", _("Jenis atap")
+    ROOF_QUALITY = "roof_quality", _("Kualitas atap")
+    WALL_TYPE = "wall_type", _("Jenis dinding")
+    WALL_QUALITY = "wall_quality", _("Kualitas dinding")
+    FLOOR_TYPE = "floor_type", _("Jenis lantai")
+    FLOOR_QUALITY = "floor_quality", _("Kualitas lantai")
+    LIGHTING = "lighting", _("Sumber penerangan")
+    COOKING_FUEL = "cooking_fuel", _("Bahan bakar memasak")
+    WATER_SOURCE = "water_source", _("Sumber air minum")
+    TOILET = "toilet", _("Fasilitas BAB")
+    STUNTING_RISK = "stunting_risk", _("Risiko stunting (P3KE)")
+    HAS_SAVINGS = "has_savings", _("Memiliki simpanan")
+    UNFIT_HOUSE = "unfit_house", _("Rumah tidak layak huni (definisi registri)")
+    UNSAFE_WATER = "unsafe_water", _("Tanpa air minum layak (definisi registri)")
+    STUNTING_HOUSEHOLD = "stunting_household", _("Keluarga berisiko stunting (P3KE atau ada balita)")
+    NO_AID = "no_aid", _("Belum menerima bantuan apa pun pada tahun itu")
+    MEMBER_AGE = "member_age", _("Ada anggota berusia (tahun)")
+    MEMBER_OCCUPATION = "member_occupation", _("Ada anggota dengan pekerjaan")
+    MEMBER_EDUCATION = "member_education", _("Ada anggota dengan pendidikan")
+    MEMBER_STUNTING_RISK = "member_stunting_risk", _("Ada anggota berisiko stunting (P3KE)")
+
+
+class ConditionOperator(models.TextChoices):
+    IN = "in", _("salah satu dari")
+    NOT_IN = "not_in", _("bukan salah satu dari")
+    LTE = "lte", _("paling tinggi (≤)")
+    GTE = "gte", _("paling rendah (≥)")
+    BETWEEN = "between", _("antara (termasuk batas)")
+    YES = "yes", _("ya")
+    NO = "no", _("tidak")
+
+
+class ConditionKind(models.TextChoices):
+    CHOICE = "choice", _("pilihan")
+    NUMBER = "number", _("angka")
+    FLAG = "flag", _("ya/tidak")
+
+
+# For each condition field: its kind and, for choice fields, the household/member choices whose
+# codes or labels are accepted as values. The one catalogue the form, the model and the evaluator use.
+_CHOICE_FIELDS = {
+    ConditionField.HOUSE_OWNERSHIP: "HouseOwnership",
+    ConditionField.ROOF_TYPE: "RoofType",
+    ConditionField.ROOF_QUALITY: "Quality",
+    ConditionField.WALL_TYPE: "WallType",
+    ConditionField.WALL_QUALITY: "Quality",
+    ConditionField.FLOOR_TYPE: "FloorType",
+    ConditionField.FLOOR_QUALITY: "Quality",
+    ConditionField.LIGHTING: "Lighting",
+    ConditionField.COOKING_FUEL: "CookingFuel",
+    ConditionField.WATER_SOURCE: "WaterSource",
+    ConditionField.TOILET: "Toilet",
+    ConditionField.STUNTING_RISK: "StuntingRisk",
+    ConditionField.MEMBER_OCCUPATION: "Occupation",
+    ConditionField.MEMBER_EDUCATION: "Education",
+    ConditionField.MEMBER_STUNTING_RISK: "StuntingRisk",
+}
+NUMBER_FIELDS = (ConditionField.DESIL, ConditionField.MEMBER_AGE)
+FLAG_FIELDS = (
+    ConditionField.HAS_SAVINGS,
+    ConditionField.UNFIT_HOUSE,
+    ConditionField.UNSAFE_WATER,
+    ConditionField.STUNTING_HOUSEHOLD,
+    ConditionField.NO_AID,
+)
+OPERATORS_BY_KIND = {
+    ConditionKind.CHOICE: (ConditionOperator.IN, ConditionOperator.NOT_IN),
+    ConditionKind.NUMBER: (ConditionOperator.IN, ConditionOperator.LTE, ConditionOperator.GTE, ConditionOperator.BETWEEN),
+    ConditionKind.FLAG: (ConditionOperator.YES, ConditionOperator.NO),
+}
+
+
+def condition_kind(field_name: str) -> str:
+    if field_name in NUMBER_FIELDS:
+        return ConditionKind.NUMBER
+    if field_name in FLAG_FIELDS:
+        return ConditionKind.FLAG
+    return ConditionKind.CHOICE
+
+
+def condition_choices(field_name: str):
+    """The TextChoices class whose values a choice condition on ``field_name`` accepts, else None."""
+    from households import models as household_models
+
+    name = _CHOICE_FIELDS.get(field_name)
+    return getattr(household_models, name) if name else None
+
+
+class TargetingRule(models.Model):
+    """One way a household qualifies for a program: a household matches the rule when it meets
+    **all** of the rule's conditions, and it is eligible for the program when it matches **any** of
+    the program's active rules. A rule without conditions matches nothing (never "everyone").
+    ``default_key`` marks a rule shipped with the registry (``load_default_rules``); Bappeda may
+    edit or deactivate it, and loading the defaults again never overwrites the edit."""
+
+    program = models.ForeignKey(
+        Program, verbose_name=_("program"), on_delete=models.CASCADE, related_name="targeting_rules"
+    )
+    name = models.CharField(_("nama aturan"), max_length=200)
+    description = models.TextField(_("keterangan"), blank=True)
+    active = models.BooleanField(_("aktif"), default=True)
+    default_key = models.SlugField(_("kunci aturan bawaan"), max_length=64, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("dibuat oleh"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("diubah"), auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("aturan sasaran")
+        verbose_name_plural = _("aturan sasaran")
+        ordering = ["program__cluster", "program__name", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["default_key"], condition=~Q(default_key=""), name="programs_targetingrule_unique_default_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program}: {self.name}"
+
+
+def _split_values(raw: str) -> list[str]:
+    import re
+
+    return [part.strip() for part in re.split(r"[;\n]", raw or "") if part.strip()]
+
+
+class RuleCondition(models.Model):
+    """One condition of a targeting rule, e.g. *Jenis lantai* *salah satu dari* ``Tanah; Bambu``.
+
+    ``value`` holds the values separated by ``;``: choice codes (labels are accepted when typed and
+    stored as codes), whole numbers for desil and ages (``2``; ``6;18`` for *antara*), nothing for
+    yes/no conditions."""
+
+    rule = models.ForeignKey(TargetingRule, verbose_name=_("aturan"), on_delete=models.CASCADE, related_name="conditions")
+    field = models.CharField(_("data"), max_length=24, choices=ConditionField.choices)
+    operator = models.CharField(_("operator"), max_length=8, choices=ConditionOperator.choices)
+    value = models.CharField(
+        _("nilai"), max_length=500, blank=True,
+        help_text=_("Pisahkan beberapa nilai dengan titik koma (;). Antara: dua angka, mis. 6;18. Ya/tidak: kosongkan."),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("syarat")
+        verbose_name_plural = _("syarat")
+        ordering = ["rule", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_field_display()} {self.get_operator_display()} {self.value_labels}".strip()
+
+    @property
+    def values(self) -> list[str]:
+        return _split_values(self.value)
+
+    @property
+    def value_labels(self) -> str:
+        """The values as users read them: choice labels, ``6–18`` for a range."""
+        choices = condition_choices(self.field)
+        if choices is None:
+            separator = "–" if self.operator == ConditionOperator.BETWEEN else "; "
+            return separator.join(self.values)
+        labels = dict(choices.choices)
+        return "; ".join(str(labels.get(value, value)) for value in self.values)
+
+    def clean(self):
+        """Check that the operator fits the field and normalise the values (labels to codes)."""
+        super().clean()
+        if not self.field or not self.operator:
+            return
+        kind = condition_kind(self.field)
+        if self.operator not in OPERATORS_BY_KIND[kind]:
+            allowed = ", ".join(str(ConditionOperator(op).label) for op in OPERATORS_BY_KIND[kind])
+            raise ValidationError({"operator": _("Operator ini tidak cocok untuk data ini. Pilih: %(ops)s.") % {"ops": allowed}})
+        parts = _split_values(self.value)
+        if kind == ConditionKind.FLAG:
+            self.value = ""
+            return
+        if not parts:
+            raise ValidationError({"value": _("Isi nilai syarat.")})
+        if kind == ConditionKind.NUMBER:
+            if self.operator == ConditionOperator.BETWEEN and len(parts) == 1 and "-" in parts[0]:
+                parts = [p.strip() for p in parts[0].split("-", 1)]
+            try:
+                numbers = [int(p) for p in parts]
+            except ValueError:
+                raise ValidationError({"value": _("Nilai harus bilangan bulat, mis. 2 atau 6;18.")}) from None
+            if any(n < 0 or n > 150 for n in numbers):
+                raise ValidationError({"value": _("Nilai di luar batas wajar (0-150).")})
+            if self.operator in (ConditionOperator.LTE, ConditionOperator.GTE) and len(numbers) != 1:
+                raise ValidationError({"value": _("Isi satu angka saja.")})
+            if self.operator == ConditionOperator.BETWEEN:
+                if len(numbers) != 2 or numbers[0] > numbers[1]:
+                    raise ValidationError({"value": _("Antara: isi dua angka, yang kecil dahulu, mis. 6;18.")})
+            self.value = ";".join(str(n) for n in numbers)
+            return
+        choices = condition_choices(self.field)
+        by_key = {}
+        for code, label in choices.choices:
+            by_key[code.lower()] = code
+            by_key[str(label).strip().lower()] = code
+        codes, unknown = [], []
+        for part in parts:
+            code = by_key.get(part.lower())
+            if code is None:
+                unknown.append(part)
+            elif code not in codes:
+                codes.append(code)
+        if unknown:
+            allowed = "; ".join(str(label) for _code, label in choices.choices)
+            raise ValidationError(
+                {"value": _("Nilai tidak dikenal: %(bad)s. Nilai yang boleh: %(ok)s.") % {"bad": "; ".join(unknown), "ok": allowed}}
+            )
+        self.value = ";".join(codes)

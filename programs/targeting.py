@@ -1,0 +1,476 @@
+"""Targeting: which households a program should reach, and the registry's poverty indicators.
+
+Two things live here, both as Django ``Q`` objects over ``Household`` (and ``Member``) so that every
+count is one SQL query, never a Python loop over households:
+
+* **The indicators**, defined once and used by the dashboard, the rule conditions and (through the
+  household-list parameters ``water=unsafe``, ``toilet=none``, ``house=unfit``, ``stunting=1``) the
+  agency portal:
+
+  - *tanpa air minum layak* (no safe drinking water): ``water_source`` in
+    ``households.models.UNSAFE_WATER_SOURCES`` (unprotected well, surface water, rain water, other);
+  - *tanpa jamban sendiri* (no own toilet): a recorded toilet value other than ``Toilet.OWN``
+    (shared, other, "Kosong"); a blank (never recorded) value is unknown and not counted;
+  - *rumah tidak layak huni* (house unfit to live in): earth or bamboo floor, bamboo wall, thatch or
+    bamboo roof, or a roof, wall or floor P3KE rates poor quality (``Quality.POOR``);
+  - *berisiko stunting* (stunting risk): P3KE's *Resiko Stunting* is "Beresiko" for the household or
+    one of its members, or a (non-absent) member is under five years old on the reference date;
+  - *menerima bantuan* (receives aid): a proposed or active enrollment in any program
+    (``programs.models.LIVE_STATUSES``), whatever the year: the household list's ``aid=none`` is its
+    negation, "belum tersentuh bantuan".
+
+* **Eligibility rules** (``TargetingRule`` with its ``RuleCondition`` rows, edited by Bappeda in the
+  admin): a household is eligible for a program when it matches any active rule of the program, and
+  matches a rule when it meets all of its conditions. Conditions on members (age, occupation,
+  education, stunting risk) of one rule must hold for the same member. Only current households are
+  targeted: not absent from the latest extract and not merged into another record.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from households.models import (
+    FloorType,
+    Household,
+    HouseOwnership,
+    Kecamatan,
+    Member,
+    Occupation,
+    Quality,
+    Relation,
+    RoofType,
+    StuntingRisk,
+    Toilet,
+    UNSAFE_WATER_SOURCES,
+    WallType,
+    WaterSource,
+)
+from programs.models import (
+    LIVE_STATUSES,
+    ConditionField,
+    ConditionKind,
+    ConditionOperator,
+    Enrollment,
+    Program,
+    RuleCondition,
+    TargetingRule,
+    TargetUnit,
+    condition_kind,
+)
+
+# --- Indicators -----------------------------------------------------------------------------------
+
+UNFIT_FLOORS = (FloorType.EARTH, FloorType.BAMBOO)
+UNFIT_WALLS = (WallType.BAMBOO,)
+UNFIT_ROOFS = (RoofType.THATCH, RoofType.BAMBOO)
+UNDER_FIVE_YEARS = 5
+
+
+def today() -> datetime.date:
+    return timezone.localdate()
+
+
+def years_before(day: datetime.date, years: int) -> datetime.date:
+    """The same calendar day ``years`` earlier (28 February for a 29 February in a common year)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def current_households() -> QuerySet[Household]:
+    """Households in the latest data: not absent from the last full extract, not merged away."""
+    return Household.objects.filter(is_absent=False, merged_into__isnull=True)
+
+
+def unsafe_water_q() -> Q:
+    return Q(water_source__in=UNSAFE_WATER_SOURCES)
+
+
+def no_own_toilet_q() -> Q:
+    return ~Q(toilet=Toilet.OWN) & ~Q(toilet="")
+
+
+def unfit_house_q() -> Q:
+    return (
+        Q(floor_type__in=UNFIT_FLOORS)
+        | Q(wall_type__in=UNFIT_WALLS)
+        | Q(roof_type__in=UNFIT_ROOFS)
+        | Q(roof_quality=Quality.POOR)
+        | Q(wall_quality=Quality.POOR)
+        | Q(floor_quality=Quality.POOR)
+    )
+
+
+def _members(**filters) -> QuerySet[Member]:
+    return Member.objects.filter(household=OuterRef("pk"), is_absent=False, **filters)
+
+
+def under_five_q(as_of: datetime.date | None = None) -> Q:
+    """A member born less than five years before ``as_of`` (today by default)."""
+    as_of = as_of or today()
+    return Q(Exists(_members(birth_date__gt=years_before(as_of, UNDER_FIVE_YEARS), birth_date__lte=as_of)))
+
+
+def stunting_risk_q(as_of: datetime.date | None = None) -> Q:
+    return (
+        Q(stunting_risk=StuntingRisk.AT_RISK)
+        | Q(Exists(_members(stunting_risk=StuntingRisk.AT_RISK)))
+        | under_five_q(as_of)
+    )
+
+
+def live_aid_q() -> Q:
+    """The household has a proposed or active enrollment (any program, any year)."""
+    return Q(Exists(Enrollment.objects.filter(household=OuterRef("pk"), status__in=LIVE_STATUSES)))
+
+
+def no_aid_q() -> Q:
+    return ~live_aid_q()
+
+
+# --- Rules as Q objects ---------------------------------------------------------------------------
+
+MATCH_NOTHING = Q(pk__in=[])
+
+_MEMBER_FIELDS = {
+    ConditionField.MEMBER_AGE: "birth_date",
+    ConditionField.MEMBER_OCCUPATION: "occupation",
+    ConditionField.MEMBER_EDUCATION: "education",
+    ConditionField.MEMBER_STUNTING_RISK: "stunting_risk",
+}
+
+
+def is_member_condition(condition: RuleCondition) -> bool:
+    return condition.field in _MEMBER_FIELDS
+
+
+def _age_q(operator: str, numbers: list[int], as_of: datetime.date) -> Q:
+    """Members' age in whole years on ``as_of``, as a condition on their birth date."""
+
+    def born_at_least(years):  # age >= years
+        return Q(birth_date__lte=years_before(as_of, years))
+
+    def born_at_most(years):  # age <= years
+        return Q(birth_date__gt=years_before(as_of, years + 1))
+
+    if operator == ConditionOperator.LTE:
+        return born_at_most(numbers[0])
+    if operator == ConditionOperator.GTE:
+        return born_at_least(numbers[0])
+    if operator == ConditionOperator.BETWEEN:
+        return born_at_least(numbers[0]) & born_at_most(numbers[1])
+    combined = MATCH_NOTHING
+    for number in numbers:
+        combined |= born_at_least(number) & born_at_most(number)
+    return combined
+
+
+def _number_q(name: str, operator: str, numbers: list[int]) -> Q:
+    if operator == ConditionOperator.LTE:
+        return Q(**{f"{name}__lte": numbers[0]})
+    if operator == ConditionOperator.GTE:
+        return Q(**{f"{name}__gte": numbers[0]})
+    if operator == ConditionOperator.BETWEEN:
+        return Q(**{f"{name}__gte": numbers[0], f"{name}__lte": numbers[1]})
+    return Q(**{f"{name}__in": numbers})
+
+
+_FLAG_QS = {
+    ConditionField.UNFIT_HOUSE: lambda as_of: unfit_house_q(),
+    ConditionField.UNSAFE_WATER: lambda as_of: unsafe_water_q(),
+    ConditionField.STUNTING_HOUSEHOLD: stunting_risk_q,
+    ConditionField.NO_AID: lambda as_of: no_aid_q(),
+}
+
+
+def condition_q(condition: RuleCondition, *, as_of: datetime.date) -> Q:
+    """One condition as a ``Q``: over ``Member`` for member conditions, else over ``Household``."""
+    kind = condition_kind(condition.field)
+    values = condition.values
+    if condition.field == ConditionField.MEMBER_AGE:
+        return _age_q(condition.operator, [int(v) for v in values], as_of) & Q(birth_date__lte=as_of)
+    name = _MEMBER_FIELDS.get(condition.field, condition.field)
+    if kind == ConditionKind.NUMBER:
+        return _number_q(name, condition.operator, [int(v) for v in values])
+    if kind == ConditionKind.FLAG:
+        if condition.field == ConditionField.HAS_SAVINGS:
+            return Q(has_savings=condition.operator == ConditionOperator.YES)
+        flag = _FLAG_QS[condition.field](as_of)
+        return flag if condition.operator == ConditionOperator.YES else ~flag
+    matched = Q(**{f"{name}__in": values})
+    return ~matched if condition.operator == ConditionOperator.NOT_IN else matched
+
+
+def _split(conditions) -> tuple[list[RuleCondition], list[RuleCondition]]:
+    household, member = [], []
+    for condition in conditions:
+        (member if is_member_condition(condition) else household).append(condition)
+    return household, member
+
+
+def member_q(conditions, *, as_of: datetime.date) -> Q:
+    """The member conditions of one rule, for one and the same member."""
+    combined = Q(is_absent=False)
+    for condition in conditions:
+        combined &= condition_q(condition, as_of=as_of)
+    return combined
+
+
+def rule_q(rule: TargetingRule, *, as_of: datetime.date | None = None, conditions=None) -> Q:
+    """Households matching every condition of ``rule``; nothing when it has no conditions."""
+    as_of = as_of or today()
+    conditions = list(rule.conditions.all() if conditions is None else conditions)
+    if not conditions:
+        return MATCH_NOTHING
+    household_conditions, member_conditions = _split(conditions)
+    combined = Q()
+    for condition in household_conditions:
+        combined &= condition_q(condition, as_of=as_of)
+    if member_conditions:
+        members = Member.objects.filter(member_q(member_conditions, as_of=as_of), household=OuterRef("pk"))
+        combined &= Q(Exists(members))
+    return combined
+
+
+def active_rules(program: Program) -> list[TargetingRule]:
+    return list(program.targeting_rules.filter(active=True).prefetch_related("conditions").order_by("id"))
+
+
+def program_q(program: Program, *, as_of: datetime.date | None = None, rules=None) -> Q:
+    """Households eligible for ``program``: matching any of its active rules (nothing if none)."""
+    rules = active_rules(program) if rules is None else rules
+    combined = MATCH_NOTHING
+    for rule in rules:
+        q = rule_q(rule, as_of=as_of)
+        if q is not MATCH_NOTHING:
+            combined = q if combined is MATCH_NOTHING else combined | q
+    return combined
+
+
+def eligible_members_q(program: Program, *, as_of: datetime.date | None = None, rules=None) -> Q:
+    """For a person program (PIP, ...): the members to enroll, over ``Member``.
+
+    A member qualifies through a rule when their household meets the rule's household conditions
+    and they meet its member conditions; a rule without member conditions names the head of the
+    household (households without a recorded head member are then skipped).
+    """
+    as_of = as_of or today()
+    rules = active_rules(program) if rules is None else rules
+    combined = MATCH_NOTHING
+    for rule in rules:
+        conditions = list(rule.conditions.all())
+        if not conditions:
+            continue
+        household_conditions, member_conditions = _split(conditions)
+        households = current_households()
+        for condition in household_conditions:
+            households = households.filter(condition_q(condition, as_of=as_of))
+        who = member_q(member_conditions, as_of=as_of) if member_conditions else Q(is_absent=False, relation=Relation.HEAD)
+        q = Q(household__in=households.values("pk")) & who
+        combined = q if combined is MATCH_NOTHING else combined | q
+    return combined
+
+
+def matching_households(program: Program, *, as_of: datetime.date | None = None, base=None) -> QuerySet[Household]:
+    base = current_households() if base is None else base
+    return base.filter(program_q(program, as_of=as_of))
+
+
+# --- Preview --------------------------------------------------------------------------------------
+
+
+@dataclass
+class PreviewRow:
+    kecamatan_id: int
+    kecamatan: str
+    matching: int = 0
+    without_aid: int = 0
+
+
+@dataclass
+class Preview:
+    rows: list[PreviewRow] = field(default_factory=list)
+
+    @property
+    def matching(self) -> int:
+        return sum(row.matching for row in self.rows)
+
+    @property
+    def without_aid(self) -> int:
+        return sum(row.without_aid for row in self.rows)
+
+
+def preview_by_kecamatan(q: Q, *, base: QuerySet[Household] | None = None) -> Preview:
+    """How many households ``q`` selects in each kecamatan (all 13 listed), and how many of them
+    receive no aid yet. One grouped query."""
+    base = current_households() if base is None else base
+    counts = {
+        row["desa__kecamatan_id"]: row
+        for row in base.filter(q)
+        .order_by()
+        .values("desa__kecamatan_id")
+        .annotate(matching=Count("pk"), without_aid=Count("pk", filter=no_aid_q()))
+    }
+    preview = Preview()
+    for kecamatan in Kecamatan.objects.order_by("code"):
+        row = counts.get(kecamatan.pk, {})
+        preview.rows.append(
+            PreviewRow(kecamatan.pk, kecamatan.name, row.get("matching", 0), row.get("without_aid", 0))
+        )
+    return preview
+
+
+# --- Distribution plan ----------------------------------------------------------------------------
+
+
+@dataclass
+class DistributionPlan:
+    """What distributing a program would do, before anything is written."""
+
+    program: Program
+    year: int
+    include_aided: bool
+    eligible: int = 0  # households (person programs: members) matching the rules
+    already_enrolled: int = 0  # of those, already in this program this year (any status)
+    skipped_aided: int = 0  # of the rest, skipped because they already receive aid
+    quota_remaining: int | None = None  # None: no quota
+    candidates: QuerySet | None = None  # the ones to enroll, poorest first, before the quota cut
+
+    @property
+    def available(self) -> int:
+        return self.eligible - self.already_enrolled - self.skipped_aided
+
+    @property
+    def to_create(self) -> int:
+        if self.quota_remaining is None:
+            return self.available
+        return max(0, min(self.available, self.quota_remaining))
+
+
+def distribution_plan(
+    program: Program, *, year: int, include_aided: bool = False, as_of: datetime.date | None = None
+) -> DistributionPlan:
+    """The eligible households (or members, for person programs) of ``program`` for ``year``,
+    poorest first (desil, then persentil, unknown last), without those already enrolled in the
+    program that year and, unless ``include_aided``, without households that already receive aid."""
+    as_of = as_of or today()
+    plan = DistributionPlan(program=program, year=year, include_aided=include_aided)
+    rules = active_rules(program)
+    enrolled_this_year = Enrollment.objects.filter(program=program, year=year)
+    if program.quota is not None:
+        used = enrolled_this_year.filter(status__in=LIVE_STATUSES).count()
+        plan.quota_remaining = max(0, program.quota - used)
+
+    if program.target_unit == TargetUnit.PERSON:
+        eligible = Member.objects.filter(
+            eligible_members_q(program, as_of=as_of, rules=rules),
+            household__is_absent=False,
+            household__merged_into__isnull=True,
+        )
+        enrolled = Q(Exists(enrolled_this_year.filter(member=OuterRef("pk"))))
+        aided = Q(Exists(Enrollment.objects.filter(household=OuterRef("household"), status__in=LIVE_STATUSES)))
+        order = [
+            F("household__desil").asc(nulls_last=True),
+            F("household__persentil").asc(nulls_last=True),
+            "household_id",
+            "id",
+        ]
+    else:
+        eligible = matching_households(program, as_of=as_of)
+        enrolled = Q(Exists(enrolled_this_year.filter(household=OuterRef("pk"), member__isnull=True)))
+        aided = live_aid_q()
+        order = [F("desil").asc(nulls_last=True), F("persentil").asc(nulls_last=True), "id"]
+
+    counts = eligible.order_by().aggregate(
+        eligible=Count("pk"),
+        enrolled=Count("pk", filter=enrolled),
+        aided=Count("pk", filter=~enrolled & aided),
+    )
+    plan.eligible = counts["eligible"]
+    plan.already_enrolled = counts["enrolled"]
+    plan.skipped_aided = 0 if include_aided else counts["aided"]
+    candidates = eligible.filter(~enrolled)
+    if not include_aided:
+        candidates = candidates.filter(~aided)
+    plan.candidates = candidates.order_by(*order)
+    return plan
+
+
+# --- Default rules --------------------------------------------------------------------------------
+
+F_ = ConditionField
+OP = ConditionOperator
+P3KE_DESIL = (F_.DESIL, OP.LTE, "4")  # P3KE covers desil 1-4; unknown desil is not targeted
+
+# (key, program code, rule name, description, conditions). Values are codes (see households.models).
+DEFAULT_RULES: list[tuple[str, str, str, str, list[tuple[str, str, str]]]] = []
+for _code, _label in (("bsps", "BSPS"), ("rutilahu", "RS-Rutilahu")):
+    DEFAULT_RULES += [
+        (f"{_code}-tanpa-rumah", _code, "Belum memiliki rumah sendiri",
+         f"{_label}: keluarga miskin yang menyewa, menumpang atau tanpa rumah milik sendiri.",
+         [P3KE_DESIL, (F_.HOUSE_OWNERSHIP, OP.IN, f"{HouseOwnership.RENT};{HouseOwnership.FREE};{HouseOwnership.OTHER}")]),
+        (f"{_code}-lantai-tanah", _code, "Lantai tanah",
+         f"{_label}: rumah berlantai tanah.", [P3KE_DESIL, (F_.FLOOR_TYPE, OP.IN, FloorType.EARTH)]),
+        (f"{_code}-dinding-bambu", _code, "Dinding bambu",
+         f"{_label}: rumah berdinding bambu.", [P3KE_DESIL, (F_.WALL_TYPE, OP.IN, WallType.BAMBOO)]),
+        (f"{_code}-atap-jelek", _code, "Atap kualitas rendah",
+         f"{_label}: atap jelek/kualitas rendah.", [P3KE_DESIL, (F_.ROOF_QUALITY, OP.IN, Quality.POOR)]),
+    ]
+DEFAULT_RULES += [
+    ("spam-air-tidak-layak", "spam", "Sumur tidak terlindung, air permukaan atau air hujan",
+     "SPAM: keluarga yang minum dari sumur tidak terlindung, sungai/danau atau air hujan.",
+     [P3KE_DESIL, (F_.WATER_SOURCE, OP.IN, f"{WaterSource.UNPROTECTED_WELL};{WaterSource.SURFACE};{WaterSource.RAIN}")]),
+    ("sanimas-tanpa-jamban", "sanimas", "Tanpa jamban sendiri",
+     "Sanimas: keluarga tanpa fasilitas buang air besar milik sendiri.",
+     [P3KE_DESIL, (F_.TOILET, OP.IN, f"{Toilet.SHARED};{Toilet.OTHER};{Toilet.EMPTY}")]),
+    ("pkh-anak", "pkh", "Desil 1-2 dengan anak (0-18 tahun)",
+     "PKH: keluarga sangat miskin dengan anak usia dini atau usia sekolah.",
+     [(F_.DESIL, OP.LTE, "2"), (F_.MEMBER_AGE, OP.BETWEEN, "0;18")]),
+    ("pkh-lansia", "pkh", "Desil 1-2 dengan lansia (60+ tahun)",
+     "PKH: keluarga sangat miskin dengan anggota lanjut usia.",
+     [(F_.DESIL, OP.LTE, "2"), (F_.MEMBER_AGE, OP.GTE, "60")]),
+    ("pkh-ibu-hamil", "pkh", "Desil 1-2 berisiko stunting (ibu hamil/balita)",
+     "PKH: P3KE tidak mencatat kehamilan; keluarga berisiko stunting menurut BKKBN mencakup ibu hamil.",
+     [(F_.DESIL, OP.LTE, "2"), (F_.STUNTING_RISK, OP.IN, StuntingRisk.AT_RISK)]),
+    ("pupuk-petani", "pupuk", "Keluarga petani", "Bantuan Pupuk: ada anggota keluarga bekerja sebagai petani.",
+     [P3KE_DESIL, (F_.MEMBER_OCCUPATION, OP.IN, Occupation.FARMER)]),
+    ("bibit-petani", "bibit", "Keluarga petani", "Bantuan Bibit: ada anggota keluarga bekerja sebagai petani.",
+     [P3KE_DESIL, (F_.MEMBER_OCCUPATION, OP.IN, Occupation.FARMER)]),
+    ("nelayan-nelayan", "nelayan", "Keluarga nelayan", "Bantuan Nelayan: ada anggota keluarga bekerja sebagai nelayan.",
+     [P3KE_DESIL, (F_.MEMBER_OCCUPATION, OP.IN, Occupation.FISHER)]),
+    ("pip-usia-sekolah", "pip", "Anak usia sekolah (6-18 tahun)",
+     "PIP: setiap anak usia sekolah dari keluarga miskin (program perorangan: anak itulah penerimanya).",
+     [P3KE_DESIL, (F_.MEMBER_AGE, OP.BETWEEN, "6;18")]),
+    ("blt-desa-desil-1", "blt-desa", "Desil 1 yang belum menerima bantuan",
+     "BLT Desa: keluarga miskin ekstrem (desil 1) yang belum menerima bantuan lain.",
+     [(F_.DESIL, OP.IN, "1"), (F_.NO_AID, OP.YES, "")]),
+]
+
+
+@transaction.atomic
+def load_default_rules(*, by=None) -> int:
+    """Create the default rules that are missing (by ``default_key``); never overwrite an existing
+    one, even one Bappeda edited or deactivated. Programs not in the registry are skipped.
+    Returns how many rules were created."""
+    existing = set(TargetingRule.objects.exclude(default_key="").values_list("default_key", flat=True))
+    programs = {p.code: p for p in Program.objects.all()}
+    created = 0
+    for key, code, name, description, conditions in DEFAULT_RULES:
+        if key in existing or code not in programs:
+            continue
+        rule = TargetingRule(program=programs[code], name=name, description=description, default_key=key, created_by=by)
+        rule.full_clean()
+        rule.save()
+        for field_name, operator, value in conditions:
+            condition = RuleCondition(rule=rule, field=field_name, operator=operator, value=value)
+            condition.full_clean()
+            condition.save()
+        created += 1
+    return created
