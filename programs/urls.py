@@ -1,5 +1,12 @@
 from django.urls import path
 
+from . import views
+
 app_name = "programs"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("ekspor/<slug:key>.xlsx", views.export, name="export"),
+    path("distribusi/", views.distribute_index, name="distribute_index"),
+    path("distribusi/<slug:code>/", views.distribute, name="distribute"),
+]

@@ -1,3 +1,488 @@
-from django.shortcuts import render
+"""The Bappeda dashboard (coverage, the unreached, poverty pockets), its xlsx exports, and the
+distribution page that turns targeting rules into proposed enrollments.
 
-# Create your views here.
+Every figure is a link to the agency portal's household list (URL name ``household_list``) with the
+GET parameters that select the households behind it; every table is built once, as a ``Table``, and
+the page, the charts and the xlsx export all read that same table.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_safe
+
+from households.xlsx import write_xlsx
+from programs import selectors
+from programs.forms import DashboardFilterForm, DistributeForm
+from programs.models import Cluster, EnrollmentStatus, Program
+from programs.selectors import DashboardFilters
+from programs.services import program_distribute
+from programs.targeting import distribution_plan, preview_by_kecamatan, program_q
+
+HOUSEHOLD_LIST_FALLBACK = "/keluarga/"
+PAGE_ROWS = {"desa": 20, "pockets": 25}
+CHART_POCKETS = 15
+
+
+def household_list_url(**params) -> str:
+    """The agency portal's household list filtered by ``params`` (empty values dropped)."""
+    try:
+        base = reverse("household_list")
+    except NoReverseMatch:  # the portal is not wired yet: its agreed path
+        base = HOUSEHOLD_LIST_FALLBACK
+    query = urlencode({key: value for key, value in params.items() if value not in (None, "")})
+    return f"{base}?{query}" if query else base
+
+
+# --- Tables -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Cell:
+    value: object
+    url: str | None = None
+    numeric: bool = True
+    percent: bool = False
+
+    @property
+    def display(self) -> str:
+        if self.value is None:
+            return "–"
+        if self.percent:
+            return f"{number_format(self.value, decimal_pos=1)} %"
+        if self.numeric and isinstance(self.value, int):
+            return number_format(self.value, force_grouping=True)
+        return str(self.value)
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[list[Cell]] = field(default_factory=list)
+    footer: list[Cell] | None = None
+    note: str = ""
+    page_rows: int | None = None
+    chart: dict | None = None
+    export_url: str = ""
+
+    @property
+    def shown_rows(self) -> list[list[Cell]]:
+        return self.rows[: self.page_rows] if self.page_rows else self.rows
+
+    @property
+    def numeric_columns(self) -> set[int]:
+        first = self.rows[0] if self.rows else (self.footer or [])
+        return {index for index, cell in enumerate(first) if cell.numeric}
+
+    @property
+    def hidden_count(self) -> int:
+        return max(0, len(self.rows) - len(self.shown_rows))
+
+
+def text(value) -> Cell:
+    return Cell(value, numeric=False)
+
+
+class Links:
+    """Household-list links for the figures under the current filters."""
+
+    def __init__(self, filters: DashboardFilters):
+        self.filters = filters
+        self.kecamatan = filters.kecamatan.pk if filters.kecamatan else None
+
+    def households(self, **params) -> str:
+        return household_list_url(**{"kecamatan": self.kecamatan, **params})
+
+    def enrollments(self, **params) -> str:
+        base = {
+            "agency": self.filters.agency.code if self.filters.agency else None,
+            "cluster": self.filters.cluster or None,
+            "kecamatan": self.kecamatan,
+            "year": self.filters.year,
+        }
+        base.update(params)
+        return household_list_url(**base)
+
+
+STATUS_LABELS = dict(EnrollmentStatus.choices)
+
+
+def _stacked_chart(labels, series) -> dict:
+    return {"type": "bar", "stacked": True, "labels": labels, "datasets": series}
+
+
+def headline_table(dash: selectors.Dashboard, links: Links) -> Table:
+    c = dash.conflicts
+    rows = [
+        [text(_("Keluarga di registri")), Cell(dash.total_households, links.households())],
+        [text(_("Jiwa (anggota keluarga)")), Cell(dash.total_people, links.households())],
+        [text(_("Keluarga desil 1")), Cell(dash.desil1_total, links.households(desil=1))],
+        [text(_("Desil 1 belum tersentuh bantuan")), Cell(dash.desil1_unreached, links.households(desil=1, aid="none"))],
+        [text(_("Desil 1 yang sudah tersentuh")), Cell(dash.desil1_share_reached, links.households(desil=1, aid="any"), percent=True)],
+        [text(_("Konflik satu bantuan terbuka")), Cell(c.open_conflicts, links.enrollments(conflict=1))],
+        [text(_("Keluarga dengan konflik terbuka")), Cell(c.conflict_households, links.enrollments(conflict=1))],
+        [text(_("Duplikat identitas terbuka")), Cell(c.open_identity, links.households(duplicate=1))],
+    ]
+    return Table("ringkasan", _("Angka utama"), [_("Angka"), _("Nilai")], rows)
+
+
+def desil_table(rows: list[selectors.DesilRow], links: Links) -> Table:
+    table = Table("desil", _("Keluarga dan jiwa menurut desil"), [_("Desil"), _("Keluarga"), _("Jiwa")])
+    for row in rows:
+        label = str(row.desil) if row.desil is not None else _("Tidak diketahui")
+        url = links.households(desil=row.desil) if row.desil is not None else None
+        table.rows.append([text(label), Cell(row.households, url), Cell(row.people, url)])
+    table.footer = [
+        text(_("Jumlah")),
+        Cell(sum(r.households for r in rows), links.households()),
+        Cell(sum(r.people for r in rows), links.households()),
+    ]
+    known = [r for r in rows if r.desil is not None]
+    table.chart = {
+        "type": "bar",
+        "stacked": False,
+        "labels": [_("Desil %(n)s") % {"n": r.desil} for r in known],
+        "datasets": [
+            {"label": _("Keluarga"), "data": [r.households for r in known], "links": [links.households(desil=r.desil) for r in known]},
+            {"label": _("Jiwa"), "data": [r.people for r in known], "links": [links.households(desil=r.desil) for r in known]},
+        ],
+    }
+    return table
+
+
+def _reach_cells(row: selectors.ReachRow, params: dict, links: Links) -> list[Cell]:
+    return [
+        Cell(row.total, links.households(desil=1, **params)),
+        Cell(row.reached, links.households(desil=1, aid="any", **params)),
+        Cell(row.unreached, links.households(desil=1, aid="none", **params)),
+        Cell(row.share_reached, links.households(desil=1, aid="any", **params), percent=True),
+    ]
+
+
+def _reach_columns(first: list[str]) -> list[str]:
+    return [*first, _("Keluarga desil 1"), _("Sudah menerima bantuan"), _("Belum tersentuh bantuan"), _("% tersentuh")]
+
+
+def reach_kecamatan_table(dash: selectors.Dashboard, links: Links) -> Table:
+    table = Table(
+        "kecamatan", _("Desil 1 belum tersentuh bantuan, menurut kecamatan"), _reach_columns([_("Kecamatan")]),
+        note=_("Tersentuh: memiliki kepesertaan diusulkan atau aktif di program mana pun, tahun berapa pun."),
+    )
+    for row in dash.reach_kecamatan:
+        table.rows.append([text(row.name), *_reach_cells(row, {"kecamatan": row.id}, links)])
+    total = selectors.ReachRow(0, "", 0, "", dash.desil1_total, dash.desil1_reached)
+    table.footer = [text(_("Jumlah")), *_reach_cells(total, {}, links)]
+    rows = dash.reach_kecamatan
+    table.chart = _stacked_chart(
+        [r.name for r in rows],
+        [
+            {"label": _("Sudah menerima bantuan"), "data": [r.reached for r in rows], "color": "#067647",
+             "links": [links.households(desil=1, aid="any", kecamatan=r.id) for r in rows]},
+            {"label": _("Belum tersentuh bantuan"), "data": [r.unreached for r in rows], "color": "#b42318",
+             "links": [links.households(desil=1, aid="none", kecamatan=r.id) for r in rows]},
+        ],
+    )
+    return table
+
+
+def reach_desa_table(rows: list[selectors.ReachRow], links: Links) -> Table:
+    table = Table(
+        "desa", _("Desa dengan keluarga desil 1 belum tersentuh bantuan"),
+        _reach_columns([_("Desa/kelurahan"), _("Kecamatan")]), page_rows=PAGE_ROWS["desa"],
+    )
+    for row in rows:
+        params = {"kecamatan": row.kecamatan_id, "desa": row.id}
+        table.rows.append([text(row.name), text(row.kecamatan), *_reach_cells(row, params, links)])
+    return table
+
+
+def coverage_table(key: str, title: str, first: list[str], rows: list[selectors.CoverageRow], links: Links, param: str) -> Table:
+    columns = [*first, *[str(label) for _value, label in EnrollmentStatus.choices], _("Keluarga"), _("Kepesertaan")]
+    table = Table(key, title, columns, note=_("Jumlah keluarga per status; kepesertaan menghitung setiap penerima (program perorangan)."))
+    for row in rows:
+        ident = {param: row.key}
+        head = [text(row.name)]
+        if key == "program":
+            head += [text(row.agency_code), text(str(Cluster(row.cluster).label))]
+        table.rows.append(
+            head
+            + [Cell(row.by_status[status], links.enrollments(status=status, **ident)) for status in selectors.STATUSES]
+            + [Cell(row.households, links.enrollments(**ident)), Cell(row.enrollments, links.enrollments(**ident))]
+        )
+    charted = [r for r in rows if r.enrollments] if key == "program" else rows
+    table.chart = _stacked_chart(
+        [r.name for r in charted],
+        [
+            {"label": str(STATUS_LABELS[status]), "data": [r.by_status[status] for r in charted],
+             "links": [links.enrollments(status=status, **{param: r.key}) for r in charted]}
+            for status in selectors.STATUSES
+        ],
+    )
+    if key == "program":
+        table.chart["horizontal"] = True
+    return table
+
+
+POCKET_PARAMS = {
+    "unsafe_water": {"water": "unsafe"},
+    "no_toilet": {"toilet": "none"},
+    "unfit_house": {"house": "unfit"},
+    "stunting_unsafe_water": {"stunting": 1, "water": "unsafe"},
+}
+
+
+def pockets_table(rows: list[selectors.PocketRow], links: Links) -> Table:
+    labels = {
+        "unsafe_water": _("Tanpa air minum layak"),
+        "no_toilet": _("Tanpa jamban sendiri"),
+        "unfit_house": _("Rumah tidak layak huni"),
+        "stunting_unsafe_water": _("Berisiko stunting tanpa air layak"),
+    }
+    columns = [_("Desa/kelurahan"), _("Kecamatan"), _("Keluarga")]
+    for name in selectors.POCKET_INDICATORS:
+        columns += [labels[name], f"% {labels[name].lower()}"]
+    columns.append(_("Skor"))
+    table = Table(
+        "kantong", _("Kantong kemiskinan: desa menurut persentase keluarga"), columns, page_rows=PAGE_ROWS["pockets"],
+        note=_(
+            "Air minum tidak layak: sumur tidak terlindung, air permukaan, air hujan, lainnya. Rumah tidak layak: lantai "
+            "tanah/bambu, dinding bambu, atap jerami/bambu, atau atap/dinding/lantai berkualitas rendah. Berisiko stunting: "
+            "Resiko Stunting P3KE atau ada balita. Skor: rata-rata keempat persentase."
+        ),
+    )
+    for row in rows:
+        place = {"kecamatan": row.kecamatan_id, "desa": row.id}
+        cells = [text(row.name), text(row.kecamatan), Cell(row.households, links.households(**place))]
+        for name in selectors.POCKET_INDICATORS:
+            url = links.households(**place, **POCKET_PARAMS[name])
+            cells += [Cell(getattr(row, name), url), Cell(row.share(name), url, percent=True)]
+        cells.append(Cell(row.score, links.households(**place), percent=True))
+        table.rows.append(cells)
+    top = rows[:CHART_POCKETS]
+    table.chart = {
+        "type": "bar",
+        "stacked": False,
+        "percent": True,
+        "labels": [r.name for r in top],
+        "datasets": [
+            {"label": labels[name], "data": [r.share(name) for r in top],
+             "links": [links.households(kecamatan=r.kecamatan_id, desa=r.id, **POCKET_PARAMS[name]) for r in top]}
+            for name in selectors.POCKET_INDICATORS
+        ],
+    }
+    return table
+
+
+# Table key -> builder(user, filters, links, as_of, pocket_order); each computes only what it shows.
+def _build(key: str, user, filters: DashboardFilters, links: Links, as_of, pocket_order: str) -> Table:
+    if key == "ringkasan":
+        reach = selectors.desil1_reach_by_desa(user, filters)
+        dash = selectors.Dashboard(
+            filters, selectors.households_by_desil(user, filters), reach, selectors.reach_by_kecamatan(reach),
+            [], [], [], selectors.conflict_summary(user, filters), [],
+        )
+        return headline_table(dash, links)
+    if key == "desil":
+        return desil_table(selectors.households_by_desil(user, filters), links)
+    if key == "kecamatan":
+        reach = selectors.desil1_reach_by_desa(user, filters)
+        dash = selectors.Dashboard(filters, [], reach, selectors.reach_by_kecamatan(reach), [], [], [], None, [])
+        return reach_kecamatan_table(dash, links)
+    if key == "desa":
+        return reach_desa_table(selectors.desil1_reach_by_desa(user, filters), links)
+    if key == "program":
+        return program_table(selectors.coverage_by_program(user, filters), links)
+    if key == "opd":
+        return agency_table(selectors.coverage_by_agency(user, filters), links)
+    if key == "klaster":
+        return cluster_table(selectors.coverage_by_cluster(user, filters), links)
+    if key == "kantong":
+        return pockets_table(selectors.poverty_pockets(user, filters, as_of=as_of, order=pocket_order), links)
+    raise Http404
+
+
+def program_table(rows, links):
+    return coverage_table("program", _("Kepesertaan menurut program"), [_("Program"), _("OPD"), _("Klaster")], rows, links, "program")
+
+
+def agency_table(rows, links):
+    return coverage_table("opd", _("Kepesertaan menurut OPD"), [_("OPD")], rows, links, "agency")
+
+
+def cluster_table(rows, links):
+    return coverage_table("klaster", _("Kepesertaan menurut klaster"), [_("Klaster")], rows, links, "cluster")
+
+
+TABLE_KEYS = ("ringkasan", "desil", "kecamatan", "desa", "program", "opd", "klaster", "kantong")
+
+
+def _filters_from_request(request) -> tuple[DashboardFilterForm, DashboardFilters, str]:
+    user = request.user
+    years = selectors.enrollment_years(user)
+    form = DashboardFilterForm(request.GET or None, user=user, years=years)
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    if form.is_bound and not form.is_valid():
+        # Keep the valid filters; an invalid one falls back to its default.
+        data = {name: form.cleaned_data.get(name) for name in form.fields if name not in form.errors}
+    year = data.get("year") or selectors.default_year(user)
+    filters = DashboardFilters(
+        year=year, kecamatan=data.get("kecamatan"), cluster=data.get("cluster") or None, agency=data.get("agency")
+    )
+    if not form.is_bound:
+        form = DashboardFilterForm(initial={"year": year}, user=user, years=years)
+    return form, filters, data.get("urut") or "score"
+
+
+@login_required
+@require_safe
+def dashboard(request):
+    form, filters, pocket_order = _filters_from_request(request)
+    as_of = timezone.localdate()
+    dash = selectors.dashboard(request.user, filters, as_of=as_of, pocket_order=pocket_order)
+    links = Links(filters)
+    tables = {
+        "ringkasan": headline_table(dash, links),
+        "desil": desil_table(dash.desil, links),
+        "kecamatan": reach_kecamatan_table(dash, links),
+        "desa": reach_desa_table(dash.reach_desa, links),
+        "program": program_table(dash.programs, links),
+        "opd": agency_table(dash.agencies, links),
+        "klaster": cluster_table(dash.clusters, links),
+        "kantong": pockets_table(dash.pockets, links),
+    }
+    query = request.GET.urlencode()
+    for key, table in tables.items():
+        table.export_url = reverse("programs:export", args=[key]) + (f"?{query}" if query else "")
+    charts = {key: table.chart for key, table in tables.items() if table.chart}
+    return render(
+        request,
+        "dashboard/dashboard.html",
+        {
+            "form": form,
+            "filters": filters,
+            "dash": dash,
+            "links": links,
+            "tables": tables,
+            "charts": charts,
+            "cluster_label": Cluster(filters.cluster).label if filters.cluster else "",
+            "can_distribute": may_distribute(request.user),
+        },
+    )
+
+
+@login_required
+@require_safe
+def export(request, key: str):
+    if key not in TABLE_KEYS:
+        raise Http404
+    _form, filters, pocket_order = _filters_from_request(request)
+    table = _build(key, request.user, filters, Links(filters), timezone.localdate(), pocket_order)
+    rows = [[cell.value for cell in row] for row in table.rows]
+    if table.footer:
+        rows.append([cell.value for cell in table.footer])
+    buffer = io.BytesIO()
+    # Excel refuses : \ / ? * [ ] in a sheet name.
+    sheet_title = re.sub(r"[\\/?*\[\]:]", " ", table.title)
+    write_xlsx(buffer, sheet_title=sheet_title, headers=table.columns, rows=rows)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="dasbor-{key}-{filters.year}-{stamp}.xlsx"'
+    return response
+
+
+# --- Distribution -----------------------------------------------------------------------------------
+
+
+def may_distribute(user) -> bool:
+    """Only Bappeda distributes (leadership is read-only, agencies work on what they receive)."""
+    return user.is_authenticated and user.is_bappeda and user.can_write
+
+
+def _require_distributor(user):
+    if not may_distribute(user):
+        raise PermissionDenied(_("Hanya operator Bappeda yang dapat mendistribusikan sasaran program."))
+
+
+@login_required
+@require_safe
+def distribute_index(request):
+    _require_distributor(request.user)
+    return render(
+        request, "dashboard/distribute_index.html", {"programs": selectors.distributable_programs(), "can_distribute": True}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def distribute(request, code: str):
+    _require_distributor(request.user)
+    program = get_object_or_404(Program.objects.select_related("agency"), code=code)
+    this_year = timezone.localdate().year
+    if request.method == "POST":
+        form = DistributeForm(request.POST)
+        if form.is_valid():
+            result = program_distribute(
+                program=program,
+                year=form.cleaned_data["year"],
+                by=request.user,
+                include_aided=form.cleaned_data["include_aided"],
+                limit=form.cleaned_data["limit"],
+            )
+            created = len(result.created)
+            if created:
+                messages.success(
+                    request,
+                    _("%(n)s usulan kepesertaan %(program)s tahun %(year)s dibuat, termiskin lebih dahulu.")
+                    % {"n": number_format(created, force_grouping=True), "program": program.name, "year": form.cleaned_data["year"]},
+                )
+            else:
+                messages.warning(request, _("Tidak ada keluarga baru yang diusulkan: semua yang memenuhi syarat sudah terdaftar, sudah menerima bantuan, atau kuota habis."))
+            if result.conflicts:
+                messages.warning(
+                    request,
+                    _("%(n)s konflik satu bantuan ditandai untuk ditinjau Bappeda.") % {"n": len(result.conflicts)},
+                )
+            query = urlencode({"year": form.cleaned_data["year"], "include_aided": "on" if form.cleaned_data["include_aided"] else ""})
+            return redirect(reverse("programs:distribute", args=[program.code]) + "?" + query)
+    else:
+        form = DistributeForm(request.GET if "year" in request.GET else None, initial={"year": this_year})
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {"year": this_year, "include_aided": False}
+    year = data.get("year") or this_year
+    limit = data.get("limit")
+    plan = distribution_plan(program, year=year, include_aided=data.get("include_aided", False))
+    to_create = plan.to_create if not limit else min(plan.to_create, limit)
+    preview = preview_by_kecamatan(program_q(program))
+    rules = program.targeting_rules.prefetch_related("conditions").order_by("-active", "id")
+    return render(
+        request,
+        "dashboard/distribute.html",
+        {
+            "program": program,
+            "form": form,
+            "plan": plan,
+            "year": year,
+            "limit": limit,
+            "to_create": to_create,
+            "preview": preview,
+            "rules": rules,
+            "can_distribute": True,
+            "proposed_url": household_list_url(program=program.code, year=year, status=EnrollmentStatus.PROPOSED),
+        },
+    )

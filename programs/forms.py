@@ -1,0 +1,50 @@
+"""Forms of the dashboard and the distribution page."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from agencies.selectors import visible_agencies
+from households.models import Kecamatan
+from programs.models import Cluster
+
+POCKET_ORDERS = [
+    ("score", _("Skor gabungan (rata-rata keempat persentase)")),
+    ("unsafe_water", _("Tanpa air minum layak")),
+    ("no_toilet", _("Tanpa jamban sendiri")),
+    ("unfit_house", _("Rumah tidak layak huni")),
+    ("stunting_unsafe_water", _("Berisiko stunting tanpa air minum layak")),
+]
+
+
+class DashboardFilterForm(forms.Form):
+    """The dashboard's filters (all optional; an invalid value falls back to the default)."""
+
+    year = forms.TypedChoiceField(label=_("Tahun"), coerce=int, required=False)
+    kecamatan = forms.ModelChoiceField(
+        label=_("Kecamatan"), queryset=Kecamatan.objects.order_by("code"), required=False, empty_label=_("Semua kecamatan")
+    )
+    cluster = forms.ChoiceField(label=_("Klaster"), required=False, choices=[("", _("Semua klaster")), *Cluster.choices])
+    agency = forms.ModelChoiceField(
+        label=_("OPD"), queryset=None, required=False, to_field_name="code", empty_label=_("Semua OPD")
+    )
+    urut = forms.ChoiceField(label=_("Urutkan kantong kemiskinan"), required=False, choices=POCKET_ORDERS)
+
+    def __init__(self, *args, user, years: list[int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["year"].choices = [(year, str(year)) for year in years]
+        self.fields["agency"].queryset = visible_agencies(user).order_by("order", "name")
+
+
+class DistributeForm(forms.Form):
+    year = forms.IntegerField(label=_("Tahun"), min_value=2000, max_value=2100)
+    include_aided = forms.BooleanField(
+        label=_("Sertakan keluarga yang sudah menerima bantuan"),
+        required=False,
+        help_text=_("Aturan satu bantuan tetap diperiksa: bantuan kedua akan ditandai sebagai konflik untuk ditinjau."),
+    )
+    limit = forms.IntegerField(
+        label=_("Batas jumlah (opsional)"), min_value=1, required=False,
+        help_text=_("Paling banyak sekian usulan dalam sekali distribusi, di bawah sisa kuota program."),
+    )

@@ -1,0 +1,376 @@
+"""The Bappeda dashboard's figures: every one an aggregate computed in SQL, scoped by
+``agencies.selectors`` (Bappeda and leadership see everything, an agency user only what is theirs).
+
+Household figures (desil, reach, poverty pockets) count current households (see
+``programs.targeting.current_households``) and follow the kecamatan filter; the cluster and agency
+filters narrow the enrollment figures (programs, agencies, clusters, conflicts). "Reached" means a
+proposed or active enrollment in any program (``targeting.live_aid_q``), whatever the year, as the
+household list's ``aid=none`` does. The year filter applies to enrollments and conflicts.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from agencies.models import Agency, User
+from agencies.selectors import visible_agencies, visible_enrollments, visible_households, visible_programs
+from dedup.models import Conflict, ConflictStatus, IdentityMatch, IdentityStatus
+from households.models import Household, Kecamatan, Member
+from programs.models import Cluster, EnrollmentStatus, Program
+from programs.targeting import (
+    current_households,
+    live_aid_q,
+    no_own_toilet_q,
+    stunting_risk_q,
+    unfit_house_q,
+    unsafe_water_q,
+)
+
+STATUSES = [value for value, _label in EnrollmentStatus.choices]
+
+
+@dataclass(frozen=True)
+class DashboardFilters:
+    year: int
+    kecamatan: Kecamatan | None = None
+    cluster: str | None = None
+    agency: Agency | None = None
+
+
+def enrollment_years(user: User) -> list[int]:
+    """Years with enrollments the user may see, newest first, always including this year."""
+    years = set(visible_enrollments(user).order_by().values_list("year", flat=True).distinct())
+    years.add(timezone.localdate().year)
+    return sorted(years, reverse=True)
+
+
+def default_year(user: User) -> int:
+    """The latest year with visible enrollments, else this year."""
+    latest = visible_enrollments(user).order_by("-year").values_list("year", flat=True).first()
+    return latest or timezone.localdate().year
+
+
+def scoped_households(user: User, filters: DashboardFilters) -> QuerySet[Household]:
+    households = visible_households(user) & current_households()
+    if filters.kecamatan is not None:
+        households = households.filter(desa__kecamatan=filters.kecamatan)
+    return households.order_by()
+
+
+def scoped_enrollments(user: User, filters: DashboardFilters):
+    enrollments = visible_enrollments(user).filter(year=filters.year)
+    if filters.kecamatan is not None:
+        enrollments = enrollments.filter(household__desa__kecamatan=filters.kecamatan)
+    if filters.cluster:
+        enrollments = enrollments.filter(program__cluster=filters.cluster)
+    if filters.agency is not None:
+        enrollments = enrollments.filter(program__agency=filters.agency)
+    return enrollments.order_by()
+
+
+# --- Headline: the registry by desil ----------------------------------------------------------------
+
+
+@dataclass
+class DesilRow:
+    desil: int | None
+    households: int = 0
+    people: int = 0
+
+
+def households_by_desil(user: User, filters: DashboardFilters) -> list[DesilRow]:
+    """Households and people (non-absent members) per desil; an unknown desil last. Two queries."""
+    households = scoped_households(user, filters)
+    rows: dict[int | None, DesilRow] = {}
+    for row in households.values("desil").annotate(n=Count("pk")):
+        rows.setdefault(row["desil"], DesilRow(row["desil"])).households = row["n"]
+    people = (
+        Member.objects.filter(is_absent=False, household__in=households.values("pk"))
+        .order_by()
+        .values("household__desil")
+        .annotate(n=Count("pk"))
+    )
+    for row in people:
+        rows.setdefault(row["household__desil"], DesilRow(row["household__desil"])).people = row["n"]
+    return sorted(rows.values(), key=lambda r: (r.desil is None, r.desil or 0))
+
+
+# --- Desil 1 reach ("belum tersentuh bantuan") --------------------------------------------------------
+
+
+@dataclass
+class ReachRow:
+    id: int
+    name: str
+    kecamatan_id: int
+    kecamatan: str
+    total: int = 0
+    reached: int = 0
+
+    @property
+    def unreached(self) -> int:
+        return self.total - self.reached
+
+    @property
+    def share_reached(self) -> float | None:
+        return round(100 * self.reached / self.total, 1) if self.total else None
+
+
+def desil1_reach_by_desa(user: User, filters: DashboardFilters) -> list[ReachRow]:
+    """Desil-1 households per village and how many of them receive aid: one grouped query."""
+    rows = (
+        scoped_households(user, filters)
+        .filter(desil=1)
+        .values("desa_id", "desa__name", "desa__kecamatan_id", "desa__kecamatan__name")
+        .annotate(total=Count("pk"), reached=Count("pk", filter=live_aid_q()))
+    )
+    result = [
+        ReachRow(r["desa_id"], r["desa__name"], r["desa__kecamatan_id"], r["desa__kecamatan__name"], r["total"], r["reached"])
+        for r in rows
+    ]
+    return sorted(result, key=lambda r: (-r.unreached, r.kecamatan, r.name))
+
+
+def reach_by_kecamatan(desa_rows: list[ReachRow]) -> list[ReachRow]:
+    """Roll the village rows (at most 170) up to their kecamatan, in kecamatan code order."""
+    totals: dict[int, ReachRow] = {}
+    for row in desa_rows:
+        item = totals.setdefault(row.kecamatan_id, ReachRow(row.kecamatan_id, row.kecamatan, row.kecamatan_id, row.kecamatan))
+        item.total += row.total
+        item.reached += row.reached
+    order = {pk: index for index, pk in enumerate(Kecamatan.objects.order_by("code").values_list("pk", flat=True))}
+    return sorted(totals.values(), key=lambda r: order.get(r.id, 0))
+
+
+# --- Enrollments by program, agency and cluster -----------------------------------------------------
+
+
+@dataclass
+class CoverageRow:
+    """One program, agency or cluster: households per enrollment status, households in any status,
+    and enrollments (a person program can enroll several members of one household)."""
+
+    key: str
+    name: str
+    agency_code: str = ""
+    cluster: str = ""
+    by_status: dict[str, int] = field(default_factory=lambda: {s: 0 for s in STATUSES})
+    households: int = 0
+    enrollments: int = 0
+
+    @property
+    def live(self) -> int:
+        return self.by_status[EnrollmentStatus.PROPOSED] + self.by_status[EnrollmentStatus.ACTIVE]
+
+
+def _coverage(enrollments, key: str, rows: dict[str, CoverageRow]) -> list[CoverageRow]:
+    for row in enrollments.values(key, "status").annotate(h=Count("household", distinct=True)):
+        if row[key] in rows:
+            rows[row[key]].by_status[row["status"]] = row["h"]
+    for row in enrollments.values(key).annotate(h=Count("household", distinct=True), n=Count("pk")):
+        if row[key] in rows:
+            rows[row[key]].households = row["h"]
+            rows[row[key]].enrollments = row["n"]
+    return list(rows.values())
+
+
+def coverage_by_program(user: User, filters: DashboardFilters) -> list[CoverageRow]:
+    programs = visible_programs(user).select_related("agency")
+    if filters.cluster:
+        programs = programs.filter(cluster=filters.cluster)
+    if filters.agency is not None:
+        programs = programs.filter(agency=filters.agency)
+    rows = {
+        p.code: CoverageRow(p.code, p.name, agency_code=p.agency.code, cluster=p.cluster)
+        for p in programs.order_by("cluster", "agency__order", "name")
+    }
+    return _coverage(scoped_enrollments(user, filters), "program__code", rows)
+
+
+def coverage_by_agency(user: User, filters: DashboardFilters) -> list[CoverageRow]:
+    agencies = visible_agencies(user)
+    if filters.agency is not None:
+        agencies = agencies.filter(pk=filters.agency.pk)
+    if filters.cluster:
+        agencies = agencies.filter(programs__cluster=filters.cluster).distinct()
+    rows = {a.code: CoverageRow(a.code, a.short_name or a.name, agency_code=a.code) for a in agencies.order_by("order", "name")}
+    return _coverage(scoped_enrollments(user, filters), "program__agency__code", rows)
+
+
+def coverage_by_cluster(user: User, filters: DashboardFilters) -> list[CoverageRow]:
+    rows = {
+        value: CoverageRow(value, str(label), cluster=value)
+        for value, label in Cluster.choices
+        if not filters.cluster or value == filters.cluster
+    }
+    return _coverage(scoped_enrollments(user, filters), "program__cluster", rows)
+
+
+# --- Conflicts and identity duplicates --------------------------------------------------------------
+
+
+@dataclass
+class ConflictSummary:
+    open_conflicts: int = 0
+    conflict_households: int = 0
+    open_identity: int = 0
+
+
+def conflict_summary(user: User, filters: DashboardFilters) -> ConflictSummary:
+    """Open one-aid conflicts of the year (both enrollments visible to an agency user only if one of
+    them is theirs) and open identity duplicates among the households the user may see."""
+    enrollments = visible_enrollments(user).filter(year=filters.year)
+    if filters.cluster:
+        enrollments = enrollments.filter(program__cluster=filters.cluster)
+    if filters.agency is not None:
+        enrollments = enrollments.filter(program__agency=filters.agency)
+    ids = enrollments.order_by().values("pk")
+    conflicts = Conflict.objects.filter(status=ConflictStatus.OPEN).filter(
+        Q(enrollment_a__in=ids) | Q(enrollment_b__in=ids)
+    )
+    if filters.kecamatan is not None:
+        conflicts = conflicts.filter(household__desa__kecamatan=filters.kecamatan)
+    counts = conflicts.order_by().aggregate(n=Count("pk"), h=Count("household", distinct=True))
+
+    households = visible_households(user)
+    if filters.kecamatan is not None:
+        households = households.filter(desa__kecamatan=filters.kecamatan)
+    household_ids = households.order_by().values("pk")
+    identity = IdentityMatch.objects.filter(status=IdentityStatus.OPEN).filter(
+        Q(household_a__in=household_ids) | Q(household_b__in=household_ids)
+    )
+    return ConflictSummary(counts["n"], counts["h"], identity.order_by().count())
+
+
+# --- Poverty pockets ----------------------------------------------------------------------------------
+
+POCKET_INDICATORS = ("unsafe_water", "no_toilet", "unfit_house", "stunting_unsafe_water")
+
+
+@dataclass
+class PocketRow:
+    """A village and its households lacking safe water, an own toilet, a decent house, and its
+    stunting-risk households without safe water (the PU agency's field list)."""
+
+    id: int
+    name: str
+    code: str
+    kecamatan_id: int
+    kecamatan: str
+    households: int = 0
+    unsafe_water: int = 0
+    no_toilet: int = 0
+    unfit_house: int = 0
+    stunting: int = 0
+    stunting_unsafe_water: int = 0
+
+    def share(self, indicator: str) -> float:
+        return round(100 * getattr(self, indicator) / self.households, 1) if self.households else 0.0
+
+    @property
+    def score(self) -> float:
+        """The mean of the four shares: the default ranking."""
+        return round(sum(self.share(name) for name in POCKET_INDICATORS) / len(POCKET_INDICATORS), 1)
+
+
+def poverty_pockets(
+    user: User, filters: DashboardFilters, *, as_of: datetime.date | None = None, order: str = "score"
+) -> list[PocketRow]:
+    """Every village with households, with its indicator counts (one grouped query), ranked by
+    ``order`` (``score`` or one of ``POCKET_INDICATORS``), highest share first."""
+    stunting = stunting_risk_q(as_of)
+    rows = (
+        scoped_households(user, filters)
+        .values("desa_id", "desa__name", "desa__code", "desa__kecamatan_id", "desa__kecamatan__name")
+        .annotate(
+            households=Count("pk"),
+            unsafe_water=Count("pk", filter=unsafe_water_q()),
+            no_toilet=Count("pk", filter=no_own_toilet_q()),
+            unfit_house=Count("pk", filter=unfit_house_q()),
+            stunting=Count("pk", filter=stunting),
+            stunting_unsafe_water=Count("pk", filter=stunting & unsafe_water_q()),
+        )
+    )
+    result = [
+        PocketRow(
+            r["desa_id"], r["desa__name"], r["desa__code"], r["desa__kecamatan_id"], r["desa__kecamatan__name"],
+            r["households"], r["unsafe_water"], r["no_toilet"], r["unfit_house"], r["stunting"], r["stunting_unsafe_water"],
+        )
+        for r in rows
+    ]
+    if order in POCKET_INDICATORS:
+        key = lambda r: (-r.share(order), -getattr(r, order), r.code)  # noqa: E731
+    else:
+        key = lambda r: (-r.score, -r.households, r.code)  # noqa: E731
+    return sorted(result, key=key)
+
+
+# --- Everything the page shows ------------------------------------------------------------------------
+
+
+@dataclass
+class Dashboard:
+    filters: DashboardFilters
+    desil: list[DesilRow]
+    reach_desa: list[ReachRow]
+    reach_kecamatan: list[ReachRow]
+    programs: list[CoverageRow]
+    agencies: list[CoverageRow]
+    clusters: list[CoverageRow]
+    conflicts: ConflictSummary
+    pockets: list[PocketRow]
+
+    @property
+    def total_households(self) -> int:
+        return sum(r.households for r in self.desil)
+
+    @property
+    def total_people(self) -> int:
+        return sum(r.people for r in self.desil)
+
+    @property
+    def desil1_total(self) -> int:
+        return sum(r.total for r in self.reach_kecamatan)
+
+    @property
+    def desil1_reached(self) -> int:
+        return sum(r.reached for r in self.reach_kecamatan)
+
+    @property
+    def desil1_unreached(self) -> int:
+        return self.desil1_total - self.desil1_reached
+
+    @property
+    def desil1_share_reached(self) -> float | None:
+        return round(100 * self.desil1_reached / self.desil1_total, 1) if self.desil1_total else None
+
+
+def dashboard(
+    user: User, filters: DashboardFilters, *, as_of: datetime.date | None = None, pocket_order: str = "score"
+) -> Dashboard:
+    reach_desa = desil1_reach_by_desa(user, filters)
+    return Dashboard(
+        filters=filters,
+        desil=households_by_desil(user, filters),
+        reach_desa=reach_desa,
+        reach_kecamatan=reach_by_kecamatan(reach_desa),
+        programs=coverage_by_program(user, filters),
+        agencies=coverage_by_agency(user, filters),
+        clusters=coverage_by_cluster(user, filters),
+        conflicts=conflict_summary(user, filters),
+        pockets=poverty_pockets(user, filters, as_of=as_of, order=pocket_order),
+    )
+
+
+def distributable_programs() -> QuerySet[Program]:
+    """Programs with at least one active targeting rule (the distribution page's list)."""
+    return (
+        Program.objects.filter(active=True, targeting_rules__active=True)
+        .annotate(rule_count=Count("targeting_rules", filter=Q(targeting_rules__active=True)))
+        .select_related("agency")
+        .order_by("cluster", "agency__order", "name")
+    )
