@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -129,7 +130,7 @@ class HouseholdAdmin(SimpleHistoryAdmin):
         if not conflicts:
             return _("Tidak ada konflik terbuka.")
         return format_html_join(
-            format_html("<br>"),
+            mark_safe("<br>"),
             '<a href="{}">#{}</a>: {} {} + {} {}',
             (
                 (
