@@ -1,0 +1,98 @@
+"""The dashboard's charts and the rule admin's live preview in a real headless Chromium, under the
+application's strict content security policy (no inline script or style, nothing from a CDN)."""
+
+import os
+import shutil
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.programs.test_dashboard import YEAR, registry  # noqa: F401  (the hand-counted registry)
+from tests.programs.test_targeting import village  # noqa: F401
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+PASSWORD = "rahasia-uji-123"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not (os.path.exists(CHROMIUM) or shutil.which("chromium")), reason="Chromium is not installed"),
+]
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"), args=CHROMIUM_ARGS
+        )
+        context = browser.new_context(locale="id-ID")
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        problems = []
+        # Script errors and CSP refusals (a missing favicon is not a problem).
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" and "favicon" not in (m.location or {}).get("url", "") else None)
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        yield page, problems
+        context.close()
+        browser.close()
+
+
+def log_in(page, base_url, username):
+    page.goto(base_url + "/masuk/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def test_charts_draw_under_the_csp_and_a_bar_opens_its_households(live_server, registry, browser_page):  # noqa: F811
+    page, problems = browser_page
+    log_in(page, live_server.url, registry.users.bappeda.username)
+    page.goto(f"{live_server.url}/dasbor/?year={YEAR}")
+    page.wait_for_function("() => document.querySelectorAll('canvas[data-chart]').length > 0 && !!window.Chart")
+    drawn = page.evaluate(
+        "Array.from(document.querySelectorAll('canvas[data-chart]')).map(c => [c.dataset.chart, !!Chart.getChart(c)])"
+    )
+    assert dict(drawn) == {key: True for key in ("desil", "kecamatan", "kantong", "klaster", "opd", "program")}
+    assert problems == []
+
+    # Click the "belum tersentuh" bar of the only kecamatan: the household list behind it opens.
+    point = page.evaluate(
+        """() => {
+            const canvas = document.querySelector("canvas[data-chart='kecamatan']");
+            const box = canvas.getBoundingClientRect();
+            const bar = Chart.getChart(canvas).getDatasetMeta(1).data[0].getCenterPoint();
+            return [box.left + bar.x, box.top + bar.y];
+        }"""
+    )
+    page.mouse.click(*point)
+    page.wait_for_url("**/keluarga/**")
+    params = parse_qs(urlsplit(page.url).query)
+    assert params == {"desil": ["1"], "aid": ["none"], "kecamatan": [str(registry.asera.pk)]}
+
+
+def test_rule_admin_preview_updates_while_typing(live_server, village, browser_page, django_user_model):  # noqa: F811
+    from agencies.models import Role
+    from programs.models import Program
+    from tests.factories import UserFactory
+
+    page, problems = browser_page
+    UserFactory(username="bappeda-browser", role=Role.BAPPEDA_OPERATOR)
+    log_in(page, live_server.url, "bappeda-browser")
+    page.goto(live_server.url + "/admin/programs/targetingrule/add/")
+    page.select_option("#id_program", str(Program.objects.get(code="rutilahu").pk))
+    page.select_option("#id_conditions-0-field", "unfit_house")
+    page.select_option("#id_conditions-0-operator", "yes")
+    page.wait_for_selector("#rule-preview tfoot")
+    total = page.locator("#rule-preview tfoot th").nth(1).inner_text()
+    assert total == "4"  # earth, bamboo, roof, nodesil
+    page.select_option("#id_conditions-0-field", "desil")
+    page.select_option("#id_conditions-0-operator", "lte")
+    page.fill("#id_conditions-0-value", "1")
+    page.wait_for_function("() => document.querySelector('#rule-preview tfoot th:nth-child(2)')?.textContent === '2'")
+    assert [p for p in problems if "Content Security Policy" in p] == []
