@@ -1,0 +1,208 @@
+"""The Bappeda import flow in the admin: upload -> preview (counts, first errors) -> confirm or cancel.
+
+Reading, validating and writing run as background tasks (``households.tasks``); these pages only
+store the upload, queue the work and show the batch's progress, so no request waits on an import.
+Only Bappeda (and superusers) see or use it. Batches are records: they are never edited or deleted
+here.
+"""
+
+from __future__ import annotations
+
+import os
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from households.imports.reader import ReadError, open_source
+from households.models import ImportBatch, ImportKind, ImportStatus
+from households.services import batch_create, import_cancel, import_limits, import_queue, temp_copy
+from households.views import RUNNING_STATUSES
+
+
+class ImportUploadForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Jenis data"), choices=ImportKind.choices, initial=ImportKind.P3KE)
+    file = forms.FileField(label=_("Berkas (.xlsx atau .csv)"))
+    file2 = forms.FileField(
+        label=_("Berkas kedua (opsional)"), required=False,
+        help_text=_("Untuk P3KE yang dikirim sebagai dua berkas: keluarga dan individu."),
+    )
+    data_year = forms.IntegerField(
+        label=_("Tahun data"), required=False, min_value=2000, max_value=2100,
+        help_text=_("Kosongkan untuk memakai tahun dari berkas (P3KE 2023 atau 2022)."),
+    )
+    full_extract = forms.BooleanField(
+        label=_("Ekstrak lengkap"), required=False, initial=True,
+        help_text=_("Keluarga yang tidak ada di berkas ditandai 'tidak ada di data terbaru' (tidak dihapus)."),
+    )
+    skip_invalid = forms.BooleanField(
+        label=_("Impor baris valid saja"), required=False,
+        help_text=_("Bila ada baris yang salah, baris itu dilewati dan sisanya diimpor."),
+    )
+    program = forms.CharField(
+        label=_("Kode program (daftar penerima)"), required=False,
+        help_text=_("Mis. pkh, bsps. Kosongkan bila berkas punya kolom PROGRAM/BANSOS."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        limits = import_limits()
+        self._paths = []
+        for field_name in ("file", "file2"):
+            upload = data.get(field_name)
+            if not upload:
+                continue
+            if upload.size > limits.max_bytes:
+                self.add_error(
+                    field_name,
+                    _("Berkas terlalu besar (%(size).1f MB); batas unggahan %(limit).1f MB.")
+                    % {"size": upload.size / 2**20, "limit": limits.max_bytes / 2**20},
+                )
+                continue
+            temp = temp_copy(upload)
+            self._paths.append((upload.name, temp))
+            try:
+                source = open_source(temp, display_name=upload.name, limits=limits)
+                source.close()
+            except ReadError as exc:
+                self.add_error(field_name, str(exc))
+        if self.errors:
+            self.discard_temp()
+        return data
+
+    def discard_temp(self) -> None:
+        for _name, temp in getattr(self, "_paths", []):
+            try:
+                os.unlink(temp)
+            except OSError:
+                pass
+        self._paths = []
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin):
+    list_display = ("pk", "kind", "original_name", "status_link", "uploaded_by", "created_at", "finished_at")
+    list_filter = ("kind", "status")
+    list_select_related = ("uploaded_by",)
+    search_fields = ("original_name", "sha256")
+    date_hierarchy = "created_at"
+
+    # --- Bappeda only; batches are read-only records
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_bappeda
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_bappeda
+
+    def has_add_permission(self, request):
+        return request.user.is_active and request.user.is_bappeda
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_link(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:households_importbatch_preview", args=[obj.pk]), obj.get_status_display()
+        )
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("unggah/", wrap(self.upload_view), name="households_importbatch_upload"),
+            path("<int:pk>/pratinjau/", wrap(self.preview_view), name="households_importbatch_preview"),
+            path("<int:pk>/konfirmasi/", wrap(require_POST(self.confirm_view)), name="households_importbatch_confirm"),
+            path("<int:pk>/batal/", wrap(require_POST(self.cancel_view)), name="households_importbatch_cancel"),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return HttpResponseRedirect(reverse("admin:households_importbatch_upload"))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return HttpResponseRedirect(reverse("admin:households_importbatch_preview", args=[object_id]))
+
+    def _check(self, request):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+
+    def upload_view(self, request):
+        self._check(request)
+        form = ImportUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            options = {}
+            if data["kind"] == ImportKind.RECIPIENTS:
+                options = {"program": data["program"] or None, "year": data["data_year"]}
+            try:
+                batch = batch_create(
+                    kind=data["kind"], files=form._paths, by=request.user, skip_invalid=data["skip_invalid"],
+                    full_extract=data["full_extract"], data_year=data["data_year"], options=options,
+                )
+            finally:
+                form.discard_temp()
+            from households.tasks import preview_import_task
+
+            preview_import_task.enqueue(batch.pk)
+            messages.info(request, _("Berkas diterima; pratinjau sedang disiapkan."))
+            return HttpResponseRedirect(reverse("admin:households_importbatch_preview", args=[batch.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Unggah data P3KE, DTKS atau daftar penerima"),
+            "form": form,
+            "limits": import_limits(),
+        }
+        return TemplateResponse(request, "admin/households/importbatch/upload.html", context)
+
+    def preview_view(self, request, pk):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        batch = get_object_or_404(ImportBatch.objects.select_related("uploaded_by"), pk=pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Impor #%(pk)s: %(kind)s") % {"pk": batch.pk, "kind": batch.get_kind_display()},
+            "batch": batch,
+            "original": batch,
+            "running": batch.status in RUNNING_STATUSES,
+            "can_confirm": batch.status in (ImportStatus.PREVIEWED, ImportStatus.REFUSED),
+            "has_errors": bool(batch.errors),
+        }
+        return TemplateResponse(request, "admin/households/importbatch/preview.html", context)
+
+    def confirm_view(self, request, pk):
+        self._check(request)
+        batch = get_object_or_404(ImportBatch, pk=pk)
+        skip_invalid = request.POST.get("skip_invalid") == "1"
+        try:
+            import_queue(batch=batch, skip_invalid=skip_invalid or batch.skip_invalid)
+        except ValueError as exc:
+            messages.error(request, str(exc))
+            return HttpResponseRedirect(reverse("admin:households_importbatch_preview", args=[batch.pk]))
+        from households.tasks import apply_import_task
+
+        apply_import_task.enqueue(batch.pk)
+        messages.info(request, _("Impor dikonfirmasi dan sedang dijalankan di latar belakang."))
+        return HttpResponseRedirect(reverse("admin:households_importbatch_preview", args=[batch.pk]))
+
+    def cancel_view(self, request, pk):
+        self._check(request)
+        batch = get_object_or_404(ImportBatch, pk=pk)
+        try:
+            import_cancel(batch=batch)
+        except ValueError as exc:
+            messages.error(request, str(exc))
+            return HttpResponseRedirect(reverse("admin:households_importbatch_preview", args=[batch.pk]))
+        messages.info(request, _("Impor #%(pk)s dibatalkan; tidak ada data yang diubah.") % {"pk": batch.pk})
+        return HttpResponseRedirect(reverse("admin:households_importbatch_changelist"))

@@ -1,3 +1,76 @@
-from django.shortcuts import render
+"""Import pages outside the admin: a batch's status and progress, and its error report.
 
-# Create your views here.
+Only Bappeda runs imports; the upload, preview and confirm steps live in the admin
+(``admin_imports.py``), which links here for progress.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from agencies.services import export_log_create
+from households.models import ImportBatch, ImportStatus
+
+RUNNING_STATUSES = (ImportStatus.PENDING, ImportStatus.VALIDATING, ImportStatus.QUEUED, ImportStatus.RUNNING)
+
+
+def _bappeda_batch(request, pk: int) -> ImportBatch:
+    if not request.user.is_bappeda:
+        raise PermissionDenied
+    return get_object_or_404(ImportBatch.objects.select_related("uploaded_by"), pk=pk)
+
+
+@login_required
+@require_GET
+def batch_list(request):
+    if not request.user.is_bappeda:
+        raise PermissionDenied
+    batches = ImportBatch.objects.select_related("uploaded_by").order_by("-created_at")[:50]
+    return render(request, "households/import_list.html", {"batches": batches})
+
+
+@login_required
+@require_GET
+def batch_status(request, pk: int):
+    batch = _bappeda_batch(request, pk)
+    return render(
+        request, "households/import_status.html",
+        {"batch": batch, "running": batch.status in RUNNING_STATUSES},
+    )
+
+
+@login_required
+@require_GET
+def batch_status_json(request, pk: int):
+    batch = _bappeda_batch(request, pk)
+    return JsonResponse({
+        "id": batch.pk,
+        "status": batch.status,
+        "status_label": batch.get_status_display(),
+        "running": batch.status in RUNNING_STATUSES,
+        "percent": batch.progress_percent,
+        "processed_rows": batch.processed_rows,
+        "total_rows": batch.total_rows,
+        "message": batch.message,
+        "counts": batch.counts,
+    })
+
+
+@login_required
+@require_GET
+def batch_error_report(request, pk: int):
+    batch = _bappeda_batch(request, pk)
+    if not batch.error_report:
+        raise Http404
+    export_log_create(
+        user=request.user, kind="laporan_kesalahan_impor", filters={"batch": batch.pk},
+        row_count=int(batch.counts.get("error_rows", 0) or 0),
+    )
+    return FileResponse(
+        batch.error_report.open("rb"), as_attachment=True, filename=f"laporan-kesalahan-batch-{batch.pk}.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )

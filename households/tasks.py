@@ -1,0 +1,89 @@
+"""Background tasks (django-tasks): an upload never holds a web request while it is read or written.
+
+``manage.py db_worker`` runs them (the run command starts it next to the web server). Progress goes
+to the batch row: while the import writes inside its transaction, progress is written through a
+second connection on PostgreSQL so that the status page can see it before the commit.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.db import connection, connections
+from django_tasks import task
+
+from households.models import ImportBatch, ImportStatus
+from households.services import Progress, import_apply, import_preview
+
+_PHASE_MESSAGES = {
+    "read": "Membaca dan memeriksa baris",
+    "compare": "Membandingkan dengan registri",
+    "write": "Menulis ke basis data",
+}
+
+
+class BatchProgress(Progress):
+    """Writes ``processed_rows``/``total_rows`` and the phase to the batch, at most twice a second."""
+
+    def __init__(self, batch_id: int):
+        self.batch_id = batch_id
+        self.done = 0
+        self.total = 0
+        self.message = ""
+        self.last = 0.0
+        self._side = None
+
+    def phase(self, name: str, total: int = 0) -> None:
+        self.done, self.total = 0, total
+        self.message = _PHASE_MESSAGES.get(name, name)
+        self._write(force=True)
+
+    def advance(self, count: int) -> None:
+        self.done += count
+        self._write()
+
+    def _write(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last < 0.5:
+            return
+        self.last = now
+        params = [self.done, self.total, self.message, self.batch_id]
+        sql = "UPDATE households_importbatch SET processed_rows = %s, total_rows = %s, message = %s WHERE id = %s"
+        if connection.in_atomic_block and connection.vendor == "postgresql":
+            if self._side is None:
+                self._side = connections.create_connection("default")
+                self._side.set_autocommit(True)
+            with self._side.cursor() as cursor:
+                cursor.execute(sql, params)
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+
+    def close(self) -> None:
+        if self._side is not None:
+            self._side.close()
+            self._side = None
+
+
+def _run(batch_id: int, *, apply: bool) -> str:
+    batch = ImportBatch.objects.get(pk=batch_id)
+    if batch.status == ImportStatus.CANCELLED:
+        return batch.status
+    progress = BatchProgress(batch_id)
+    try:
+        outcome = import_apply(batch=batch, progress=progress) if apply else import_preview(batch=batch, progress=progress)
+    finally:
+        progress.close()
+    return outcome.status
+
+
+@task()
+def preview_import_task(batch_id: int) -> str:
+    """Read, validate and compare an uploaded batch; nothing is written to the registry."""
+    return _run(batch_id, apply=False)
+
+
+@task()
+def apply_import_task(batch_id: int) -> str:
+    """Write a confirmed batch (all or nothing)."""
+    return _run(batch_id, apply=True)

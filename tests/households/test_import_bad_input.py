@@ -1,0 +1,289 @@
+"""Every bad input the issue lists: the operator's message, and a registry left exactly as it was."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import zipfile
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from openpyxl import Workbook
+
+from households.models import Household, ImportBatch, Member
+from programs.models import Enrollment
+
+from .conftest import HH_2023, IND_2023, household_row, member_row, nik, write_xlsx
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args):
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command(*args, stdout=out, stderr=err)
+        code = 0
+    except CommandError as exc:
+        code = exc.returncode
+        err.write(str(exc))
+    return code, out.getvalue(), err.getvalue()
+
+
+def registry_state():
+    return (
+        sorted(Household.objects.values_list("p3ke_id", "head_name", "head_nik", "desil", "is_absent")),
+        sorted(Member.objects.values_list("nik", "name", "birth_date", "is_absent")),
+        Enrollment.objects.count(),
+    )
+
+
+@pytest.fixture
+def seeded(reference, p3ke_file):
+    """A registry holding a first import, so 'unchanged' means more than 'still empty'."""
+    code, _, _ = run("import_p3ke", str(p3ke_file(name="first.xlsx")), "--json")
+    assert code == 0 and Household.objects.count() == 3
+    return registry_state()
+
+
+def refused(code, out, err, seeded, *, expect_code=1):
+    assert code == expect_code, (out, err)
+    assert registry_state() == seeded
+
+
+def test_not_an_excel_file(seeded, tmp_path):
+    path = tmp_path / "data.pdf"
+    path.write_bytes(b"%PDF-1.4 not a spreadsheet")
+    code, out, err = run("import_p3ke", str(path))
+    refused(code, out, err, seeded, expect_code=2)
+    assert "jenis berkas '.pdf' tidak didukung" in err
+
+
+def test_old_xls_gets_its_own_advice(seeded, tmp_path):
+    path = tmp_path / "p3ke.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600)
+    code, out, err = run("import_p3ke", str(path))
+    refused(code, out, err, seeded, expect_code=2)
+    assert "format .xls (Excel 97-2003) tidak didukung" in err and "simpan sebagai" in err
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("p3ke.xlsx", b"ID Keluarga P3KE;NIK\n1;2\n", "bukan berkas Excel .xlsx yang sah"),
+        ("p3ke.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "format Excel lama (.xls)"),
+        ("p3ke.csv", None, "bukan berkas teks CSV"),
+    ],
+)
+def test_renamed_file(seeded, tmp_path, p3ke_file, name, content, message):
+    path = tmp_path / name
+    path.write_bytes(content if content is not None else p3ke_file(name="real.xlsx").read_bytes())
+    code, out, err = run("import_p3ke", str(path), "--json")
+    refused(code, out, err, seeded, expect_code=2)
+    assert message in err
+    assert json.loads(out)["status"] == "unreadable"
+
+
+def test_oversized_file(seeded, p3ke_file, settings):
+    settings.IMPORT_MAX_UPLOAD_BYTES = 1000
+    code, out, err = run("import_p3ke", str(p3ke_file(name="big.xlsx")))
+    refused(code, out, err, seeded, expect_code=2)
+    assert "berkas terlalu besar" in err and "batas unggahan" in err
+
+
+def test_zip_bomb_refused_before_reading(seeded, tmp_path, settings):
+    settings.IMPORT_MAX_UNCOMPRESSED_BYTES = 5 * 1024 * 1024
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"\x00" * (20 * 1024 * 1024))
+    assert path.stat().st_size < 100_000
+    code, out, err = run("import_p3ke", str(path))
+    refused(code, out, err, seeded, expect_code=2)
+    assert "setelah diekstrak terlalu besar" in err
+
+
+def test_too_many_rows(seeded, p3ke_file, settings):
+    settings.IMPORT_MAX_ROWS = 2
+    code, out, err = run("import_p3ke", str(p3ke_file(name="rows.xlsx")))
+    refused(code, out, err, seeded, expect_code=2)
+    assert "berisi lebih dari 2 baris data" in err
+
+
+def test_no_recognisable_header(seeded, tmp_path):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Nomor", "Keterangan", "Jumlah"])
+    sheet.append([1, "apa saja", 3])
+    path = tmp_path / "rekap.xlsx"
+    workbook.save(path)
+    code, out, err = run("import_p3ke", str(path))
+    refused(code, out, err, seeded, expect_code=2)
+    assert "baris judul kolom P3KE tidak ditemukan" in err
+
+
+def test_missing_required_column(seeded, tmp_path):
+    headers = [h for h in HH_2023 if h != "ID Keluarga P3KE"]
+    path = write_xlsx(tmp_path / "noid.xlsx", {"KEPALA-KELUARGA": (headers, [household_row("1", 1)])})
+    code, out, err = run("import_p3ke", str(path))
+    refused(code, out, err, seeded, expect_code=2)
+    assert "kolom wajib tidak ada: ID Keluarga P3KE" in err
+
+
+def test_title_rows_above_the_header_are_skipped(reference, p3ke_file):
+    code, out, _ = run("import_p3ke", str(p3ke_file(title_rows=12)), "--json")
+    summary = json.loads(out)
+    assert code == 0 and summary["errors"] == 0
+    assert summary["households"]["created"] == 3 and summary["members"]["created"] == 6
+
+
+def test_duplicated_id_keluarga_reported_on_both_rows(seeded, p3ke_file):
+    households = [household_row("122999001", 201), household_row("122999001", 202), household_row("122999003", 203)]
+    code, out, err = run("import_p3ke", str(p3ke_file(households=households, members=[], name="dup.xlsx")), "--json")
+    refused(code, out, err, seeded)
+    batch = ImportBatch.objects.get(pk=json.loads(out)["batch"])
+    reasons = {(e["row"], e["reason"]) for e in batch.errors}
+    assert (2, "ID Keluarga P3KE 122999001 ganda: muncul lagi di baris 3") in reasons
+    assert (3, "ID Keluarga P3KE 122999001 ganda: sudah ada di baris 2") in reasons
+    assert batch.status == "refused"
+
+
+def test_duplicated_nik_in_one_family_is_an_error(seeded, p3ke_file):
+    households = [household_row("122999001", 201)]
+    members = [member_row("122999001", "91", 301), member_row("122999001", "92", 301)]
+    code, out, err = run("import_p3ke", str(p3ke_file(households=households, members=members, name="dupnik.xlsx")))
+    refused(code, out, err, seeded)
+    assert "INDIVIDU baris 3, NIK: NIK ganda dalam keluarga yang sama: sudah ada di baris 2" in out
+    assert "INDIVIDU baris 2, NIK: NIK ganda dalam keluarga yang sama: muncul lagi di baris 3" in out
+
+
+def test_village_outside_konut(seeded, p3ke_file):
+    households = [household_row("122999001", 201, **{"Kode Kemdagri": "7402012001"})]
+    code, out, err = run("import_p3ke", str(p3ke_file(households=households, members=[], name="konawe.xlsx")))
+    refused(code, out, err, seeded)
+    assert "berada di luar Kabupaten Konawe Utara" in out
+
+
+def test_village_name_without_code_matched_with_its_kecamatan(reference, p3ke_file):
+    # Tobimeita exists in Langgikima and in Motui: the kecamatan decides.
+    households = [household_row("122999001", 201, **{"Kode Kemdagri": None, "Kecamatan": "motui ", "Desa/Kelurahan": " TOBIMEITA"})]
+    code, out, _ = run("import_p3ke", str(p3ke_file(households=households, members=[], name="names.xlsx")))
+    assert code == 0, out
+    assert Household.objects.get(p3ke_id="122999001").desa.code == "74.09.10.2013"
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("740901050180001", "NIK harus 16 digit, bukan 15 digit"),
+        ("74090105018000012", "NIK harus 16 digit, bukan 17 digit"),
+        ("74090105018O0001", "NIK hanya boleh berisi angka"),
+        (7409010501800000, "NIK rusak oleh Excel"),
+        (7.40901050180000e15, "NIK rusak oleh Excel"),
+        ("7.409010501800000e15", "NIK rusak oleh Excel"),
+        ("7409010501800000.0", "NIK rusak oleh Excel"),
+    ],
+)
+def test_bad_nik(seeded, p3ke_file, value, message):
+    households = [household_row("122999001", 201, **{"NIK Kepala Keluarga": value})]
+    code, out, err = run("import_p3ke", str(p3ke_file(households=households, members=[], name="nik.xlsx")))
+    refused(code, out, err, seeded)
+    assert message in out
+
+
+def test_numeric_nik_cell_ending_in_zero_is_damaged_not_stored(seeded, p3ke_file):
+    good = nik(10)  # serial 0010: a real NIK ending in 0 is only safe as text
+    assert good.endswith("0")
+    households = [household_row("122999001", 201, **{"NIK Kepala Keluarga": int(good)})]
+    code, out, err = run("import_p3ke", str(p3ke_file(households=households, members=[], name="num.xlsx")))
+    refused(code, out, err, seeded)
+    assert "NIK rusak oleh Excel" in out
+
+
+def test_nik_sex_and_birth_mismatch_is_a_warning(reference, p3ke_file):
+    households = [household_row("122999001", 201, **{"Jenis Kelamin Kepala Keluarga": "Perempuan", "Tanggal Lahir Kepala Keluarga": "1981-01-05"})]
+    code, out, _ = run("import_p3ke", str(p3ke_file(households=households, members=[], name="mismatch.xlsx")), "--json")
+    summary = json.loads(out)
+    assert code == 0 and summary["errors"] == 0 and summary["warnings"] == 2
+    batch = ImportBatch.objects.get(pk=summary["batch"])
+    assert {w["reason"] for w in batch.warnings} == {"Jenis kelamin tidak sesuai dengan NIK", "Tanggal lahir tidak sesuai dengan NIK"}
+
+
+def test_formula_cells_are_refused(seeded, p3ke_file):
+    households = [household_row("122999001", 201, **{"Nama Kepala Keluarga": "=HYPERLINK(\"http://x\")", "NIK Kepala Keluarga": "=A2&\"1\""})]
+    code, out, err = run("import_p3ke", str(p3ke_file(households=households, members=[], name="formula.xlsx")))
+    refused(code, out, err, seeded)
+    assert "Sel berisi rumus Excel" in out
+
+
+def test_desil_out_of_range(seeded, p3ke_file):
+    households = [household_row("122999001", 201, **{"Desil Kesejahteraan": 9})]
+    code, out, err = run("import_p3ke", str(p3ke_file(households=households, members=[], name="desil.xlsx")))
+    refused(code, out, err, seeded)
+    assert "Desil harus antara 1 dan 7, bukan 9" in out
+
+
+def test_three_date_formats(reference, p3ke_file):
+    birth = datetime.date(1980, 1, 5)
+    serial = (birth - datetime.date(1899, 12, 30)).days
+    households = [
+        household_row("122999001", 201, **{"Tanggal Lahir Kepala Keluarga": "5/1/1980 00:00"}),
+        household_row("122999002", 202, **{"Tanggal Lahir Kepala Keluarga": "1980-01-05"}),
+        household_row("122999003", 203, **{"Tanggal Lahir Kepala Keluarga": serial}),
+    ]
+    code, out, _ = run("import_p3ke", str(p3ke_file(households=households, members=[], name="dates.xlsx")), "--json")
+    assert code == 0 and json.loads(out)["warnings"] == 0
+    assert set(Member.objects.values_list("birth_date", flat=True)) == {birth}
+
+
+def test_bad_date_is_an_error(seeded, p3ke_file):
+    households = [household_row("122999001", 201, **{"Tanggal Lahir Kepala Keluarga": "31/02/1980"})]
+    code, out, err = run("import_p3ke", str(p3ke_file(households=households, members=[], name="baddate.xlsx")))
+    refused(code, out, err, seeded)
+    assert "Tanggal tidak mungkin: '31/02/1980'" in out
+
+
+def test_trailing_empty_rows_are_ignored(reference, tmp_path):
+    rows = [household_row(str(122999001 + i), 201 + i) for i in range(2)]
+    path = write_xlsx(tmp_path / "trailing.xlsx", {"KEPALA-KELUARGA": (HH_2023, rows)})
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path)
+    sheet = workbook["KEPALA-KELUARGA"]
+    for row in range(4, 40):
+        sheet.cell(row=row, column=1, value="")
+        sheet.cell(row=row, column=5, value="   ")
+    workbook.save(path)
+    code, out, _ = run("import_p3ke", str(path), "--json")
+    summary = json.loads(out)
+    assert code == 0 and summary["errors"] == 0 and summary["rows"] == 2
+    assert Household.objects.count() == 2
+
+
+def test_member_of_unknown_family_is_an_error(seeded, p3ke_file, tmp_path):
+    path = write_xlsx(tmp_path / "ind.xlsx", {"INDIVIDU": (IND_2023, [member_row("555", "5551", 700)])})
+    code, out, err = run("import_p3ke", str(path))
+    refused(code, out, err, seeded)
+    assert "Keluarga 555 tidak ada di lembar keluarga maupun di registri" in out
+
+
+def test_interrupted_import_writes_nothing(seeded, p3ke_file, monkeypatch):
+    import simple_history.utils as history_utils
+
+    original = history_utils.bulk_create_with_history
+    calls = {"n": 0}
+
+    def failing(objs, model, *args, **kwargs):
+        calls["n"] += 1
+        if model is Member:
+            raise RuntimeError("koneksi terputus")
+        return original(objs, model, *args, **kwargs)
+
+    monkeypatch.setattr(history_utils, "bulk_create_with_history", failing)
+    households = [household_row(str(123000001 + i), 400 + i) for i in range(3)]
+    code, out, err = run("import_p3ke", str(p3ke_file(households=households, name="half.xlsx")), "--json")
+    assert calls["n"] >= 2  # households were written before the failure...
+    refused(code, out, err, seeded)  # ...and rolled back with it
+    batch = ImportBatch.objects.get(pk=json.loads(out)["batch"])
+    assert batch.status == "failed" and "tidak ada data yang diubah" in batch.message
