@@ -42,6 +42,7 @@ statements whatever the number of enrollments or the size of the registry.
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -68,16 +69,13 @@ def _is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _id_set_sql() -> str:
-    """A one-column derived table ``(id)`` from one parameter holding the whole id list: one bind
-    parameter for 50,000 ids, where ``IN (%s, %s, ...)`` would hit SQLite's limit and bloat plans."""
+def _id_param(ids: list[int]) -> str:
+    """The id list as one literal: ``{1,2,3}`` for PostgreSQL (cast to ``bigint[]`` in the SQL; a
+    Python list would be sent as ``ARRAY[1,2,3]``, thousands of expression nodes the planner walks
+    again and again), a JSON array for SQLite."""
     if _is_postgres():
-        return "SELECT unnest(%s::bigint[]) AS id"
-    return "SELECT CAST(value AS INTEGER) AS id FROM json_each(%s)"
-
-
-def _id_param(ids: list[int]):
-    return list(ids) if _is_postgres() else json.dumps(list(ids))
+        return "{" + ",".join(str(int(pk)) for pk in ids) + "}"
+    return json.dumps([int(pk) for pk in ids])
 
 
 def _json_object() -> str:
@@ -101,53 +99,135 @@ def _compatible_sql(left: str, right: str) -> str:
     )
 
 
-def _people_sql(household_filter: str = "") -> str:
-    """(household_id, nik) of every person a household stands for: its live members with a NIK and
-    its head's NIK. UNION ALL so that PostgreSQL can push a ``nik = ...`` condition into both arms
-    and use their NIK indexes. Merged-away records and absent members no longer stand for anyone."""
-    member_filter = f" AND m.household_id IN ({household_filter})" if household_filter else ""
-    head_filter = f" AND h.id IN ({household_filter})" if household_filter else ""
-    return (
-        f"SELECT m.household_id AS household_id, m.nik AS nik FROM {T_MEM} m "
-        f"WHERE m.nik <> '' AND m.is_absent = {_false()}{member_filter} "
-        f"UNION ALL "
-        f"SELECT h.id AS household_id, h.head_nik AS nik FROM {T_HH} h "
-        f"WHERE h.head_nik <> '' AND h.merged_into_id IS NULL{head_filter}"
-    )
+# Up to this many ids, PostgreSQL gets them as one ``= ANY(array)`` literal: the best plan for a
+# form's save, in four statements. A larger batch (an import) goes through a temporary table.
+SMALL_BATCH = 200
 
 
 def _false() -> str:
     return "false" if _is_postgres() else "0"
 
 
-def _pairs_sql(*, triggered: bool) -> str:
-    """SELECT of the conflicting pairs as (lo, hi, household_id, rule, year, nik, hh_lo, hh_hi).
+@dataclass
+class _Ids:
+    """Where the enrollments to check come from, as SQL: ``predicate`` filters ``e.id`` (``{col}``
+    is replaced by the column), ``subquery`` lists the ids; both take ``params`` (zero or one).
+    ``tables``: for a large batch, the temporary tables (trig, trig_hh, links) already computed."""
 
-    ``triggered``: pairs with at least one enrollment in the id-list parameter (given twice: once
-    for each rule); otherwise every pair in the registry (the full scan)."""
+    predicate: str
+    subquery: str
+    params: list
+    tables: tuple[str, str, str] | None = None
+
+
+def _ids_source(ids: list[int]) -> _Ids:
+    if _is_postgres():
+        literal = _id_param(ids)
+        return _Ids("{col} = ANY(%s::bigint[])", "SELECT unnest(%s::bigint[])", [literal])
+    return _Ids("{col} IN (SELECT value FROM json_each(%s))", "SELECT value FROM json_each(%s)", [_id_param(ids)])
+
+
+def _people_and_links(*, member_filter: str, head_filter: str, other: str) -> tuple[str, str]:
+    """SQL of ``p1`` (household_id, nik) of every person the households on the first side stand for:
+    live members with a NIK and the head's NIK (records merged away and absent members stand for no
+    one); and of ``links`` (h1, h2, nik): a household h1 of ``p1`` and another household h2 sharing
+    a person, with one shared NIK as evidence. The second side joins the member and household tables
+    directly so that the planner uses their NIK statistics and indexes."""
+    people = (
+        f"SELECT m.household_id AS household_id, m.nik AS nik FROM {T_MEM} m "
+        f"WHERE m.nik <> '' AND m.is_absent = {_false()}{member_filter} "
+        f"UNION ALL "
+        f"SELECT h.id AS household_id, h.head_nik AS nik FROM {T_HH} h "
+        f"WHERE h.head_nik <> '' AND h.merged_into_id IS NULL{head_filter}"
+    )
+    links = (
+        f"SELECT l.h1 AS h1, l.h2 AS h2, MIN(l.nik) AS nik FROM ("
+        f"SELECT p1.household_id AS h1, m2.household_id AS h2, p1.nik AS nik FROM p1 "
+        f"JOIN {T_MEM} m2 ON m2.nik = p1.nik AND m2.is_absent = {_false()} AND m2.household_id {other} p1.household_id "
+        f"UNION ALL "
+        f"SELECT p1.household_id, h2.id, p1.nik FROM p1 "
+        f"JOIN {T_HH} h2 ON h2.head_nik = p1.nik AND h2.merged_into_id IS NULL AND h2.id {other} p1.household_id"
+        f") l GROUP BY l.h1, l.h2"
+    )
+    return people, links
+
+
+def _temp_ids_source(ids: list[int]) -> _Ids:
+    """A large batch on PostgreSQL (an import): the checked live enrollments, their households and
+    the households linked to them by a shared NIK are computed once into temporary tables with
+    statistics (ANALYZE), so that the lock and the insert read them instead of recomputing them,
+    with plans sized for their real row counts. The tables are dropped at commit."""
+    suffix = uuid.uuid4().hex[:16]
+    trig, households, links = f"dedup_trig_{suffix}", f"dedup_hh_{suffix}", f"dedup_links_{suffix}"
+    people, links_sql = _people_and_links(
+        member_filter=f" AND m.household_id IN (SELECT household_id FROM {households})",
+        head_filter=f" AND h.id IN (SELECT household_id FROM {households})",
+        other="<>",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {trig} ON COMMIT DROP AS "
+            f"SELECT e.id, e.household_id, e.program_id, e.year FROM {T_ENR} e "
+            f"WHERE e.id IN (SELECT unnest(%s::bigint[])) AND e.status IN ({_live_sql()})",
+            [_id_param(ids)],
+        )
+        cursor.execute(f"CREATE TEMPORARY TABLE {households} ON COMMIT DROP AS SELECT DISTINCT household_id FROM {trig}")
+        cursor.execute(f"ANALYZE {trig}, {households}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {links} ON COMMIT DROP AS WITH p1 AS MATERIALIZED ({people}) {links_sql}"
+        )
+        cursor.execute(f"ANALYZE {links}")
+    return _Ids(
+        "{col} IN (SELECT unnest(%s::bigint[]))", "SELECT unnest(%s::bigint[])", [_id_param(ids)],
+        tables=(trig, households, links),
+    )
+
+
+def _with_sql(source: _Ids | None) -> str:
+    """The common table expressions every statement starts from, computed once each:
+
+    ``trig``    the enrollments to check that are live (every live one for the full scan);
+    ``trig_hh`` their households;
+    ``links``   (h1, h2, nik): a household of ``trig_hh`` and another one sharing a person.
+
+    For a large batch they are the temporary tables of :func:`_temp_ids_source`, read in place.
+    """
     live = _live_sql()
-    if triggered:
-        trig = f"SELECT e.* FROM {T_ENR} e WHERE e.id IN ({_id_set_sql()}) AND e.status IN ({live})"
-        # A pair whose two sides were both checked appears twice; DISTINCT keeps one.
-        one_aid_order = ""
-        trig_households = f"SELECT t0.household_id FROM {T_ENR} t0 WHERE t0.id IN ({_id_set_sql()})"
-        links = (
-            f"SELECT p1.household_id AS h1, p2.household_id AS h2, MIN(p1.nik) AS nik "
-            f"FROM ({_people_sql(trig_households)}) p1 "
-            f"JOIN ({_people_sql()}) p2 ON p2.nik = p1.nik AND p2.household_id <> p1.household_id "
-            f"GROUP BY p1.household_id, p2.household_id"
+    if source is not None and source.tables:
+        trig, households, links = source.tables
+        return (
+            f"WITH trig AS NOT MATERIALIZED (SELECT id, household_id, program_id, year FROM {trig}), "
+            f"trig_hh AS NOT MATERIALIZED (SELECT household_id FROM {households}), "
+            f"links AS NOT MATERIALIZED (SELECT h1, h2, nik FROM {links}) "
         )
-        distinct = "DISTINCT "
+    columns = "e.id, e.household_id, e.program_id, e.year"
+    if source is not None:
+        trig = f"SELECT {columns} FROM {T_ENR} e WHERE {source.predicate.format(col='e.id')} AND e.status IN ({live})"
+        people, links = _people_and_links(
+            member_filter=" AND m.household_id IN (SELECT household_id FROM trig_hh)",
+            head_filter=" AND h.id IN (SELECT household_id FROM trig_hh)",
+            other="<>",
+        )
     else:
-        trig = f"SELECT e.* FROM {T_ENR} e WHERE e.status IN ({live})"
-        one_aid_order = " AND o.id > t.id"
-        links = (
-            f"SELECT p1.household_id AS h1, p2.household_id AS h2, MIN(p1.nik) AS nik "
-            f"FROM ({_people_sql()}) p1 "
-            f"JOIN ({_people_sql()}) p2 ON p2.nik = p1.nik AND p2.household_id > p1.household_id "
-            f"GROUP BY p1.household_id, p2.household_id"
-        )
-        distinct = ""
+        trig = f"SELECT {columns} FROM {T_ENR} e WHERE e.status IN ({live})"
+        # Every household is on the first side too: each linked pair once, lower id first.
+        people, links = _people_and_links(member_filter="", head_filter="", other=">")
+    return (
+        f"WITH trig AS MATERIALIZED ({trig}), "
+        f"trig_hh AS MATERIALIZED (SELECT DISTINCT household_id FROM trig), "
+        f"p1 AS MATERIALIZED ({people}), "
+        f"links AS MATERIALIZED ({links}) "
+    )
+
+
+def _pairs_sql(*, triggered: bool) -> str:
+    """SELECT of the conflicting pairs as (lo, hi, household_id, rule, year, nik, hh_lo, hh_hi),
+    over the CTEs of :func:`_with_sql`."""
+    live = _live_sql()
+    # With a checked batch, a pair whose two sides were both checked appears twice; DISTINCT keeps
+    # one. The full scan takes each pair once (o.id > t.id; links ordered h1 < h2).
+    one_aid_order = "" if triggered else " AND o.id > t.id"
+    distinct = "DISTINCT " if triggered else ""
     lo = "CASE WHEN t.id < o.id THEN t.id ELSE o.id END"
     hi = "CASE WHEN t.id < o.id THEN o.id ELSE t.id END"
     hh_lo = "CASE WHEN t.id < o.id THEN t.household_id ELSE o.household_id END"
@@ -155,21 +235,21 @@ def _pairs_sql(*, triggered: bool) -> str:
     one_aid = (
         f"SELECT {lo} AS lo, {hi} AS hi, t.household_id AS household_id, '{ConflictRule.ONE_AID}' AS rule, "
         f"t.year AS year, '' AS nik, t.household_id AS hh_lo, t.household_id AS hh_hi "
-        f"FROM ({trig}) t JOIN {T_ENR} o ON o.household_id = t.household_id AND o.year = t.year "
+        f"FROM trig t JOIN {T_ENR} o ON o.household_id = t.household_id AND o.year = t.year "
         f"AND o.program_id <> t.program_id AND o.status IN ({live}){one_aid_order} "
         f"WHERE NOT {_compatible_sql('t', 'o')}"
     )
     same_person = (
         f"SELECT {lo} AS lo, {hi} AS hi, {hh_lo} AS household_id, '{ConflictRule.SAME_PERSON}' AS rule, "
         f"t.year AS year, l.nik AS nik, {hh_lo} AS hh_lo, {hh_hi} AS hh_hi "
-        f"FROM ({trig}) t JOIN ({links}) l ON l.h1 = t.household_id "
+        f"FROM trig t JOIN links l ON l.h1 = t.household_id "
         f"JOIN {T_ENR} o ON o.household_id = l.h2 AND o.year = t.year AND o.status IN ({live}) "
         f"WHERE (o.program_id = t.program_id OR NOT {_compatible_sql('t', 'o')})"
     )
     return f"SELECT {distinct}* FROM ({one_aid} UNION ALL {same_person}) pairs"
 
 
-def _insert_sql(*, triggered: bool) -> str:
+def _insert_sql(source: _Ids | None) -> str:
     """INSERT the pairs; an existing pair is left alone unless it was resolved and both of its
     enrollments are live again, in which case it is reopened with a note of the earlier decision."""
     obj, arr = _json_object(), _json_array()
@@ -180,10 +260,11 @@ def _insert_sql(*, triggered: bool) -> str:
     )
     reopened = _("Dibuka kembali: kedua kepesertaan aktif lagi. Keputusan sebelumnya: ").replace("'", "''")
     return (
+        f"{_with_sql(source)}"
         f"INSERT INTO {T_CONFLICT} (household_id, enrollment_a_id, enrollment_b_id, rule, status, evidence, "
         f"decision_reason, created_at) "
         f"SELECT p.household_id, p.lo, p.hi, p.rule, '{ConflictStatus.OPEN}', {evidence}, '', %s "
-        f"FROM ({_pairs_sql(triggered=triggered)}) p WHERE 1 = 1 "
+        f"FROM ({_pairs_sql(triggered=source is not None)}) p WHERE 1 = 1 "
         f"ON CONFLICT (enrollment_a_id, enrollment_b_id) DO UPDATE SET status = '{ConflictStatus.OPEN}', "
         f"decision_reason = '{reopened}' || {T_CONFLICT}.decision_reason, reviewed_by_id = NULL, "
         f"reviewed_at = NULL, kept_enrollment_id = NULL "
@@ -192,20 +273,17 @@ def _insert_sql(*, triggered: bool) -> str:
     )
 
 
-def _lock_households(ids: list[int]) -> None:
+def _lock_households(source: _Ids) -> None:
     """Serialise concurrent checks that touch the same households (see the module docstring)."""
     if not _is_postgres() or not connection.features.has_select_for_update:
         return
-    trig_households = f"SELECT e.household_id FROM {T_ENR} e WHERE e.id IN ({_id_set_sql()})"
     sql = (
-        f"SELECT h.id FROM {T_HH} h WHERE h.id IN ("
-        f"{trig_households} UNION "
-        f"SELECT p2.household_id FROM ({_people_sql(trig_households)}) p1 "
-        f"JOIN ({_people_sql()}) p2 ON p2.nik = p1.nik"
-        f") ORDER BY h.id FOR NO KEY UPDATE"
+        f"{_with_sql(source)}"
+        f"SELECT h.id FROM {T_HH} h WHERE h.id IN (SELECT household_id FROM trig_hh UNION SELECT h2 FROM links) "
+        f"ORDER BY h.id FOR NO KEY UPDATE OF h"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [_id_param(ids)] * sql.count("%s"))
+        cursor.execute(sql, [] if source.tables else source.params)
 
 
 def _close_dead(id_filter) -> int:
@@ -233,14 +311,13 @@ def _close_dead(id_filter) -> int:
     )
 
 
-def _insert(*, triggered: bool, ids: list[int] | None = None) -> tuple[set[int], set[int]]:
+def _insert(source: _Ids | None) -> tuple[set[int], set[int]]:
     """Run the INSERT; return (ids of new conflicts, ids of reopened ones). A new row has an empty
     decision reason; a reopened one always carries the "Dibuka kembali" note."""
     stamp = connection.ops.adapt_datetimefield_value(timezone.now())
-    sql = _insert_sql(triggered=triggered)
-    # Placeholders in textual order: created_at, then the same id list wherever the pairs need it.
-    id_param = _id_param(ids) if triggered else None
-    params = [stamp] + [id_param] * (sql.count("%s") - 1)
+    sql = _insert_sql(source)
+    # Placeholders in textual order: the id list (in the WITH clause, when checking), created_at.
+    params = [*(source.params if source is not None and not source.tables else []), stamp]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -260,16 +337,23 @@ def check_enrollments(enrollment_ids) -> list[Conflict]:
     ids = sorted({int(pk) for pk in enrollment_ids if pk is not None})
     if not ids:
         return []
-    _lock_households(ids)
-    id_filter = RawSQL(_id_set_sql(), [_id_param(ids)])
-    _close_dead(id_filter)
-    new, reopened = _insert(triggered=True, ids=ids)
+    if _is_postgres() and len(ids) > SMALL_BATCH:
+        # The temporary table lives until commit; the savepoint keeps a failure from leaving it.
+        with transaction.atomic():
+            return _check(_temp_ids_source(ids))
+    return _check(_ids_source(ids))
+
+
+def _check(source: _Ids) -> list[Conflict]:
+    _lock_households(source)
+    _close_dead(RawSQL(source.subquery, source.params))
+    new, reopened = _insert(source)
     fresh = new | reopened
     conflicts = list(
         Conflict.objects.filter(status=ConflictStatus.OPEN)
         .filter(
-            Q(enrollment_a_id__in=RawSQL(_id_set_sql(), [_id_param(ids)]))
-            | Q(enrollment_b_id__in=RawSQL(_id_set_sql(), [_id_param(ids)]))
+            Q(enrollment_a_id__in=RawSQL(source.subquery, source.params))
+            | Q(enrollment_b_id__in=RawSQL(source.subquery, source.params))
         )
         .select_related("household", "enrollment_a__program", "enrollment_b__program")
         .order_by("id")
@@ -308,7 +392,7 @@ def scan_all() -> ScanResult:
     nothing new. Concurrent saves run their own checks, so the scan takes no locks."""
     result = ScanResult()
     result.closed = _close_dead(None)
-    new, reopened = _insert(triggered=False)
+    new, reopened = _insert(None)
     result.new, result.reopened, result.new_ids = len(new), len(reopened), sorted(new)
     counts = _open_counts()
     result.open_by_rule = counts

@@ -56,6 +56,7 @@ class _Person:
     nik: str
     name: str
     birth_date: datetime.date | None
+    sex: str = ""
 
 
 def _ordered(a: int, b: int) -> tuple[int, int]:
@@ -72,12 +73,12 @@ def _load():
     }
     people: list[_Person] = []
     head_birth: dict[int, datetime.date] = {}
-    for pk, household_id, nik, name, birth, relation in (
+    for pk, household_id, nik, name, birth, relation, sex in (
         Member.objects.filter(is_absent=False, household__merged_into__isnull=True)
-        .values_list("pk", "household_id", "nik", "name", "birth_date", "relation")
+        .values_list("pk", "household_id", "nik", "name", "birth_date", "relation", "sex")
         .iterator(chunk_size=20000)
     ):
-        people.append(_Person(pk, household_id, nik or "", name, birth))
+        people.append(_Person(pk, household_id, nik or "", name, birth, sex or ""))
         info = households.get(household_id)
         if birth and info and (relation == Relation.HEAD or (nik and nik == info["head_nik"])):
             head_birth.setdefault(household_id, birth)
@@ -148,13 +149,23 @@ def _similar_members(people, skip_pairs) -> dict[tuple[int, int], dict]:
             by_birth[person.birth_date].append(person)
     found: dict[tuple[int, int], dict] = {}
     cache: dict[str, str] = {}
+
+    def normalized(name: str) -> str:
+        if name not in cache:
+            cache[name] = normalize_name(name)
+        return cache[name]
+
     for birth, group in by_birth.items():
         if len(group) < 2 or len({p.household_id for p in group}) < 2:
             continue
-        names = [cache.setdefault(p.name, normalize_name(p.name)) for p in group]
+        names = [normalized(p.name) for p in group]
         squeezed = [squeeze(n) for n in names]
         sorted_scores = process.cdist(names, names, scorer=fuzz.token_sort_ratio, dtype=np.uint8)
         squeezed_scores = process.cdist(squeezed, squeezed, scorer=fuzz.ratio, dtype=np.uint8)
+        # Without spaces only where the word counts differ ("Nur Hayati" / "Nurhayati"); between names
+        # of as many words it would let a long shared family name outweigh different given names.
+        words = np.array([n.count(" ") for n in names])
+        squeezed_scores[words[:, None] == words[None, :]] = 0
         scores = np.maximum(sorted_scores, squeezed_scores)
         rows, cols = np.nonzero(np.triu(scores >= SIMILAR_NAME_THRESHOLD, k=1))
         for i, j in zip(rows.tolist(), cols.tolist()):
@@ -162,6 +173,8 @@ def _similar_members(people, skip_pairs) -> dict[tuple[int, int], dict]:
             if first.household_id == second.household_id or not names[i]:
                 continue
             if first.nik and first.nik == second.nik:
+                continue
+            if first.sex and second.sex and first.sex != second.sex:
                 continue
             key = _ordered(first.household_id, second.household_id)
             if key in skip_pairs:

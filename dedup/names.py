@@ -107,14 +107,19 @@ def normalize_name(raw: str | None) -> str:
 
 
 def name_similarity(a: str, b: str, *, normalized: bool = False) -> int:
-    """0-100: how alike two names are after normalisation. The better of two rapidfuzz views: the
-    words in sorted order (``Lapodi Hasan`` = ``Hasan Lapodi``) and the letters without spaces
-    (``Nur Hayati`` = ``Nurhayati``). ``dedup.identity`` computes the same with ``cdist`` in bulk."""
+    """0-100: how alike two names are after normalisation. The words in sorted order (``Lapodi
+    Hasan`` = ``Hasan Lapodi``); and, when the names have different numbers of words, the letters
+    without spaces too (``Nur Hayati`` = ``Nurhayati``). Between names of as many words the squeezed
+    view would let a long shared family name outweigh different given names. ``dedup.identity``
+    computes the same with ``rapidfuzz.process.cdist`` in bulk."""
     if not normalized:
         a, b = normalize_name(a), normalize_name(b)
     if not a or not b:
         return 0
-    return round(max(fuzz.token_sort_ratio(a, b), fuzz.ratio(squeeze(a), squeeze(b))))
+    score = fuzz.token_sort_ratio(a, b)
+    if a.count(" ") != b.count(" "):
+        score = max(score, fuzz.ratio(squeeze(a), squeeze(b)))
+    return round(score)
 
 
 def squeeze(normalized: str) -> str:

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from dedup.models import Conflict, IdentityKind, IdentityMatch, IdentityStatus
 from dedup.services import household_merge, identity_dismiss, identity_merge, identity_scan
 from households.identifiers import make_nik
-from households.models import Desa, Household, Member, Relation
+from households.models import Desa, Household, Member, Relation, Sex
 from programs.models import EnrollmentStatus
 from programs.services import enrollment_create
 from tests.factories import HouseholdFactory, MemberFactory
@@ -97,6 +97,18 @@ def test_clearly_different_names_and_same_household_twins_are_not_found(referenc
     identity_scan()
 
     assert not IdentityMatch.objects.exists()
+
+
+def test_a_man_and_a_woman_with_alike_names_are_not_one_person(reference):
+    first, second = HouseholdFactory(), HouseholdFactory()
+    MemberFactory(household=first, name="Hasan Lapodi", sex=Sex.MALE, birth_date=BIRTH, nik=nik(36))
+    MemberFactory(household=second, name="Hasna Lapodi", sex=Sex.FEMALE, birth_date=BIRTH, nik=nik(37, female=True))
+    MemberFactory(household=second, name="Hasan Lapody", sex=Sex.MALE, birth_date=BIRTH, nik=nik(38))
+
+    identity_scan()
+
+    match = IdentityMatch.objects.get()
+    assert match.evidence["names"] == ["Hasan Lapodi", "Hasan Lapody"]
 
 
 def test_scan_is_idempotent_and_a_dismissed_pair_is_not_raised_again(reference, reviewer):

@@ -57,6 +57,7 @@ def test_near_identical_names_score_high(a, b):
         ("Andi Lapodi", "Agus Lapodi"),
         ("Hasan Tosuli", "Husen Tosuli"),
         ("Budi Santoso", "Budi Susanto"),
+        ("Muh. Lakidende Lakidende", "Halima Lakidende Lakidende"),
     ],
 )
 def test_clearly_different_names_score_low(a, b):

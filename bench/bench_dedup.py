@@ -1,0 +1,307 @@
+"""Benchmark the one-aid engine and the identity scan on PostgreSQL.
+
+Targets (issue 4): a full scan over 100,000 households and 300,000 enrollments within 10 s; one
+saved enrollment checked in at most 5 queries whatever the registry size; a batch of 50,000
+enrollments checked within 5 s.
+
+The registry is generated with set-based SQL (``generate_series``) in this benchmark's own database
+(the DATABASE_URL database name plus ``_dedup``, created if missing): households in all 170
+villages, three members each, three enrollments each over 2022-2024 (one program per family, so
+most families hold no conflict), 5% of families with a second program in 2024 (one-aid breaches),
+0.5% of members also listed in a neighbouring family (same-person breaches), 10% cancelled.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/konut_bench .venv/bin/python bench/bench_dedup.py
+    .venv/bin/python bench/bench_dedup.py --households 20000 --batch 10000   # a quicker run
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/konut_bench"
+
+# Household-targeted programs the generator spreads families over (codes from fixtures/programs.csv).
+FIRST_NAMES = [
+    "Muhammad", "Muh.", "Ahmad", "Abdul", "Andi", "La Ode", "Rahman", "Hasan", "Yusuf", "Ismail", "Ruslan", "Jumadi",
+    "Siti", "Sitti", "Nurhayati", "Wa Ode", "Hasna", "Fatimah", "Rosmini", "Nur", "Aisyah", "Halima", "Marlina",
+    "Hj. Siti", "H. Abdul", "Sarman", "Baharudin", "Syamsul", "Irwan", "Hendra",
+]
+FAMILY_NAMES = [
+    "Lapodi", "Tosuli", "Sabara", "Laosa", "Mekuo", "Lamaranga", "Tamalaki", "Pagala", "Ruksamin", "Haera",
+    "Saranani", "Lakidende", "Sanggona", "Tombili", "Lasulika", "Anakia", "Wolasi", "Bende", "Latambaga", "Ndoloma",
+]
+PROGRAMS = ["pkh", "sembako", "blt-desa", "bsps", "rutilahu", "spam", "sanimas", "pupuk", "nelayan", "modal-usaha", "bibit"]
+
+
+def _own_database_url() -> str:
+    parts = urlsplit(os.environ.get("DATABASE_URL") or DEFAULT_URL)
+    name = parts.path.lstrip("/") or "konut_bench"
+    if not name.endswith("_dedup"):
+        name = f"{name}_dedup"
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _ensure_database(url: str) -> None:
+    import psycopg2
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = psycopg2.connect(
+        dbname="postgres", user=parts.username or "postgres", password=parts.password,
+        host=parts.hostname or "127.0.0.1", port=parts.port or 5432,
+    )
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+
+
+def _setup_django(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "konut_registry.settings.dev"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    import io
+
+    call_command("migrate", verbosity=0)
+    call_command("load_reference", verbosity=0, stdout=io.StringIO())
+
+
+def _insert_sql(model, values: dict[str, str], source: str) -> str:
+    """INSERT ... SELECT for ``model`` from ``source``: the given column expressions, and a neutral
+    value for every other NOT NULL column (so new fields added by others do not break the bench)."""
+    neutral = {"BooleanField": "false", "JSONField": "'{}'::jsonb", "DateTimeField": "now()"}
+    columns, expressions = [], []
+    for field in model._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        if field.column in values:
+            expression = values[field.column]
+        elif field.null:
+            continue
+        else:
+            expression = neutral.get(field.get_internal_type(), "0" if "Integer" in field.get_internal_type() else "''")
+        columns.append(field.column)
+        expressions.append(expression)
+    return f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) SELECT {', '.join(expressions)} FROM {source}"
+
+
+def generate(households: int, *, force: bool = False) -> dict:
+    """(Re)build the registry at the requested size; reuse it when it is already there."""
+    from django.db import connection
+
+    from households.models import Desa, Household, Member
+    from programs.models import Enrollment, Program
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {Household._meta.db_table}")
+        present = cursor.fetchone()[0]
+    if present == households and not force:
+        return {"generated": False}
+
+    desa_ids = list(Desa.objects.order_by("id").values_list("id", flat=True))
+    program_ids = [Program.objects.get(code=code).pk for code in PROGRAMS]
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE dedup_conflict, dedup_identitymatch, programs_enrollment, programs_historicalenrollment, "
+            "households_member, households_household RESTART IDENTITY CASCADE"
+        )
+        cursor.execute("DROP TABLE IF EXISTS bench_ids")
+        cursor.execute("CREATE TEMP TABLE bench_ids AS SELECT g AS i FROM generate_series(1, %s) g", [households])
+        desa = f"(ARRAY[{','.join(map(str, desa_ids))}])[1 + mod(i, {len(desa_ids)})]"
+        first_names = "ARRAY[" + ",".join(f"'{n}'" for n in FIRST_NAMES) + "]"
+        family_names = "ARRAY[" + ",".join(f"'{n}'" for n in FAMILY_NAMES) + "]"
+        cursor.execute(_insert_sql(Household, {
+            "p3ke_id": "'B' || i", "no_kk": "'74090101' || lpad(i::text, 8, '0')", "head_name": "'Kepala Keluarga ' || i",
+            "head_nik": "'7409010101' || lpad(i::text, 6, '0')", "desa_id": desa, "desil": "1 + mod(i, 4)", "source": "'p3ke'",
+        }, "bench_ids"))
+        cursor.execute(f"SELECT min(id) FROM {Household._meta.db_table}")
+        first_id = cursor.fetchone()[0]
+        # Three members: the head (same NIK as head_nik), a spouse and a child. 0.5% of children are
+        # also listed in the next family (one person on two family cards).
+        members = "(SELECT b.i, r.n, h.id AS household_id FROM bench_ids b CROSS JOIN generate_series(1, 3) r(n) " \
+                  f"JOIN {Household._meta.db_table} h ON h.id = b.i + {first_id - 1}) x"
+        cursor.execute(_insert_sql(Member, {
+            "household_id": "household_id",
+            "nik": "CASE WHEN n = 1 THEN '7409010101' || lpad(i::text, 6, '0') "
+                   "WHEN n = 3 AND mod(i, 200) IN (0, 1) THEN '74090201' || lpad((i - mod(i, 200))::text, 8, '0') "
+                   "ELSE '740902' || n || '1' || lpad(i::text, 8, '0') END",
+            # Pseudo-random but deterministic (hashtext), so names and birth dates are independent.
+            "name": f"({first_names})[1 + mod(abs(hashtext(i || ':' || n || ':f')), {len(FIRST_NAMES)})] || ' ' || "
+                    f"({family_names})[1 + mod(abs(hashtext(i || ':' || n || ':g')), {len(FAMILY_NAMES)})] || ' ' || "
+                    f"({family_names})[1 + mod(abs(hashtext(i || ':' || n || ':h')), {len(FAMILY_NAMES)})]",
+            "birth_date": "date '1950-01-01' + mod(abs(hashtext(i || ':' || n || ':d')), 25000)",
+            "sex": "CASE WHEN mod(abs(hashtext(i || ':' || n || ':s')), 2) = 0 THEN 'L' ELSE 'P' END",
+            "relation": "CASE n WHEN 1 THEN 'kepala' WHEN 2 THEN 'pasangan' ELSE 'anak' END",
+        }, members))
+        programs_array = "ARRAY[%s]" % ",".join(map(str, program_ids))
+        enrollments = "(SELECT b.i, y.year, h.id AS household_id FROM bench_ids b CROSS JOIN (VALUES (2022), (2023), (2024)) y(year) " \
+                      f"JOIN {Household._meta.db_table} h ON h.id = b.i + {first_id - 1}) x"
+        # One program per family over three years; for 5% of families the 2023 row is instead a
+        # second program in 2024 (a one-aid breach). 10% cancelled.
+        cursor.execute(_insert_sql(Enrollment, {
+            "program_id": f"CASE WHEN mod(i, 20) = 0 AND year = 2023 THEN ({programs_array})[1 + mod(i + 1, {len(program_ids)})] "
+                          f"ELSE ({programs_array})[1 + mod(i, {len(program_ids)})] END",
+            "household_id": "household_id",
+            "year": "CASE WHEN mod(i, 20) = 0 AND year = 2023 THEN 2024 ELSE year END",
+            "status": "CASE WHEN mod(i + year, 10) = 0 THEN 'cancelled' WHEN year = 2024 THEN 'proposed' ELSE 'active' END",
+            "source": "'p3ke'", "amount": "600000",
+        }, enrollments))
+        cursor.execute("ANALYZE")
+    return {"generated": True, "generate_seconds": time.perf_counter() - started}
+
+
+def _counts() -> dict:
+    from households.models import Household, Member
+    from programs.models import Enrollment
+
+    return {
+        "households": Household.objects.count(),
+        "members": Member.objects.count(),
+        "enrollments": Enrollment.objects.count(),
+    }
+
+
+class _Rollback(Exception):
+    pass
+
+
+def measure(batch: int) -> dict:
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from dedup import engine, identity
+    from dedup.models import Conflict
+    from households.models import Household
+    from programs.models import Enrollment, EnrollmentStatus, Program
+    from programs.services import enrollment_create
+
+    figures: dict = {}
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {Conflict._meta.db_table}, dedup_historicalconflict RESTART IDENTITY")
+
+    started = time.perf_counter()
+    first = engine.scan_all()
+    figures["scan_first_seconds"] = time.perf_counter() - started
+    figures["scan_first_new"] = first.new
+    started = time.perf_counter()
+    second = engine.scan_all()
+    figures["scan_again_seconds"] = time.perf_counter() - started
+    figures["scan_again_new"] = second.new
+    figures["open_conflicts"] = second.open_total
+    figures["open_by_rule"] = second.open_by_rule
+
+    # One enrollment saved: the engine's own statements, on the full registry.
+    household = Household.objects.order_by("id")[1000]
+    program = Program.objects.get(code="spam" if household.enrollments.filter(program__code="bsps").exists() else "bsps")
+    try:
+        with transaction.atomic():
+            saved = enrollment_create(household=household, program=program, year=2024, status=EnrollmentStatus.ACTIVE)
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                found = engine.check_enrollments([saved.enrollment.pk])
+                figures["one_check_ms"] = (time.perf_counter() - started) * 1000
+            figures["one_check_queries"] = len(captured)
+            figures["one_check_conflicts"] = len(found)
+            raise _Rollback
+    except _Rollback:
+        pass
+
+    # A batch of new enrollments for 2025 (one per family, a second program for 1 in 10).
+    ids_sql = (
+        "SELECT id FROM (SELECT h.id, row_number() OVER (ORDER BY h.id) AS r FROM households_household h) x "
+        "WHERE r <= %s"
+    )
+    program_ids = list(Program.objects.filter(code__in=PROGRAMS).order_by("id").values_list("id", flat=True))
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {Enrollment._meta.db_table} (program_id, household_id, year, status, status_reason, source, "
+                    f"created_at, updated_at) SELECT (ARRAY[{','.join(map(str, program_ids))}])[1 + mod(h.id, {len(program_ids)})], "
+                    f"h.id, 2025, 'proposed', '', 'import', now(), now() FROM ({ids_sql}) h "
+                    f"UNION ALL SELECT (ARRAY[{','.join(map(str, program_ids))}])[1 + mod(h.id + 3, {len(program_ids)})], "
+                    f"h.id, 2025, 'proposed', '', 'import', now(), now() FROM ({ids_sql}) h WHERE mod(h.id, 10) = 0 "
+                    f"RETURNING id",
+                    [round(batch / 1.1), round(batch / 1.1)],
+                )
+                batch_ids = [row[0] for row in cursor.fetchall()]
+            figures["batch_size"] = len(batch_ids)
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                found = engine.check_enrollments(batch_ids)
+                figures["batch_check_seconds"] = time.perf_counter() - started
+            figures["batch_check_queries"] = len(captured)
+            figures["batch_conflicts"] = len(found)
+            raise _Rollback
+    except _Rollback:
+        pass
+
+    started = time.perf_counter()
+    with transaction.atomic():
+        matches = identity.find_identity_matches()
+    figures["identity_scan_seconds"] = time.perf_counter() - started
+    figures["identity_matches"] = len(matches)
+    return figures
+
+
+def main(argv: list[str]) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--households", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=50_000)
+    parser.add_argument("--regenerate", action="store_true", help="rebuild the registry even if its size matches")
+    options = parser.parse_args(argv)
+
+    url = _own_database_url()
+    if not url.startswith("postgres"):
+        raise SystemExit("bench_dedup needs PostgreSQL: set DATABASE_URL=postgres://...")
+    _ensure_database(url)
+    _setup_django(url)
+    figures = generate(options.households, force=options.regenerate)
+    figures.update(_counts())
+    figures.update(measure(options.batch))
+
+    rows = [
+        ("registry", f"{figures['households']:,} households, {figures['members']:,} members, {figures['enrollments']:,} enrollments", "100,000 / 300,000", None),
+        ("full scan, first run", f"{figures['scan_first_seconds']:.2f} s ({figures['scan_first_new']:,} conflicts)", "<= 10 s", figures["scan_first_seconds"] <= 10),
+        ("full scan, again (idempotent)", f"{figures['scan_again_seconds']:.2f} s ({figures['scan_again_new']} new)", "<= 10 s, 0 new", figures["scan_again_seconds"] <= 10 and figures["scan_again_new"] == 0),
+        ("open conflicts by rule", ", ".join(f"{k} {v:,}" for k, v in figures["open_by_rule"].items()), "-", None),
+        ("one enrollment: queries", f"{figures['one_check_queries']} ({figures['one_check_ms']:.1f} ms, {figures['one_check_conflicts']} conflict)", "<= 5", figures["one_check_queries"] <= 5),
+        ("batch check", f"{figures['batch_check_seconds']:.2f} s for {figures['batch_size']:,} ({figures['batch_check_queries']} queries, {figures['batch_conflicts']:,} conflicts)", "<= 5 s for 50,000", figures["batch_check_seconds"] <= 5),
+        ("identity scan (find)", f"{figures['identity_scan_seconds']:.2f} s ({figures['identity_matches']:,} matches)", "-", None),
+    ]
+    if figures.get("generated"):
+        rows.insert(1, ("data generation", f"{figures['generate_seconds']:.1f} s", "-", None))
+    width = max(len(r[0]) for r in rows)
+    value_width = max(len(r[1]) for r in rows)
+    print(f"{'figure'.ljust(width)}  {'value'.ljust(value_width)}  target")
+    for name, value, target, ok in rows:
+        mark = "" if ok is None else ("  ok" if ok else "  MISSED")
+        print(f"{name.ljust(width)}  {value.ljust(value_width)}  {target}{mark}")
+    return figures
+
+
+if __name__ == "__main__":
+    result = main(sys.argv[1:])
+    missed = any(
+        [
+            result["scan_first_seconds"] > 10,
+            result["one_check_queries"] > 5,
+            result["batch_check_seconds"] > 5,
+            result["scan_again_new"] != 0,
+        ]
+    )
+    sys.exit(1 if missed else 0)
