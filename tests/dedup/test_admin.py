@@ -198,3 +198,30 @@ def test_identity_merge_and_dismiss_actions(reference, bappeda_client, bappeda_u
     assert same_nik.status == IdentityStatus.MERGED and second.merged_into == first
     assert (same_kk.status, same_kk.reviewed_by, same_kk.decision_reason) == (IdentityStatus.DISMISSED, bappeda_user, "KK baru")
     assert third.pk
+
+
+def test_decided_conflict_page_shows_the_decision_without_a_form(programs, bappeda_client, reviewer):
+    from dedup.services import conflict_approve
+
+    conflict = make_conflict(programs)
+    conflict_approve(conflict=conflict, reason="Korban kebakaran", by=reviewer)
+
+    html = bappeda_client.get(reverse("admin:dedup_conflict_change", args=[conflict.pk])).content.decode()
+
+    assert "Korban kebakaran" in html
+    assert 'name="decision"' not in html
+
+
+def test_same_person_conflict_page_masks_the_shared_nik(programs, bappeda_client):
+    first, second = HouseholdFactory(), HouseholdFactory()
+    shared = MemberFactory(household=first)
+    MemberFactory(household=second, nik=shared.nik)
+    enrollment_create(household=first, program=programs["pkh"], year=2024, status=EnrollmentStatus.ACTIVE)
+    [conflict] = enrollment_create(household=second, program=programs["bsps"], year=2024).conflicts
+
+    html = bappeda_client.get(reverse("admin:dedup_conflict_change", args=[conflict.pk])).content.decode()
+
+    assert "Orang yang sama (NIK) menerima lewat dua keluarga" in html
+    assert shared.nik not in html
+    assert shared.nik[:4] + "********" + shared.nik[-4:] in html
+    assert reverse("admin:households_household_change", args=[second.pk]) in html
