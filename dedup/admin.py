@@ -19,7 +19,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from agencies.models import Agency
 from dedup import services
-from dedup.models import CompatiblePair, Conflict, ConflictStatus, IdentityMatch, IdentityStatus
+from dedup.models import CompatiblePair, Conflict, ConflictStatus, IdentityMatch
 from households.identifiers import mask
 from households.models import Desa
 from programs.models import Program

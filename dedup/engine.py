@@ -36,7 +36,9 @@ Concurrency
     waits for the first to commit and then sees its enrollment. SQLite serialises writers anyway.
 
 Query budget for :func:`check_enrollments`: lock (PostgreSQL only), close, insert, fetch: four
-statements whatever the number of enrollments or the size of the registry.
+statements for a form's save, whatever the size of the registry. A batch of more than
+``SMALL_BATCH`` enrollments on PostgreSQL (an import) first stages itself in three temporary tables
+(seven more statements, still none per row); see ``bench/bench_dedup.py`` for the figures.
 """
 
 from __future__ import annotations
@@ -332,7 +334,8 @@ def check_enrollments(enrollment_ids) -> list[Conflict]:
 
     Returns the open conflicts that involve them, with ``created_now`` set on each: True for a
     conflict this check created or reopened, False for one that was already open. Closes the open
-    conflicts of those that are cancelled or rejected. Four statements whatever the batch size.
+    conflicts of those that are cancelled or rejected. Four statements for up to ``SMALL_BATCH``
+    enrollments, eleven for a larger batch on PostgreSQL; never one per enrollment.
     """
     ids = sorted({int(pk) for pk in enrollment_ids if pk is not None})
     if not ids:

@@ -1,3 +1,2 @@
-from django.shortcuts import render
-
-# Create your views here.
+"""The dedup app has no pages of its own: Bappeda reviews conflicts and identity duplicates in the
+admin (``dedup/admin.py``); agency pages show conflicts through ``dedup.presenters``."""
