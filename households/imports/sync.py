@@ -226,7 +226,7 @@ def make_plan(extract: Extract, *, full_extract: bool = True, programs: dict | N
     queryset = Household.objects.filter(merged_into__isnull=True)
     queryset = queryset.filter(p3ke_id__isnull=False) if p3ke else queryset.exclude(no_kk="")
     stored: dict[str, tuple] = {}
-    for row in queryset.order_by("pk").values_list(*stored_fields).iterator(chunk_size=5000):
+    for row in queryset.order_by("pk").values_list(*stored_fields):
         key = row[1]
         if key in stored and not p3ke:
             # Two records with one KK: the DTKS-sourced one (else the oldest) is the match.
@@ -292,7 +292,7 @@ def make_plan(extract: Extract, *, full_extract: bool = True, programs: dict | N
     if present_ids:
         member_qs = Member.objects.filter(household__merged_into__isnull=True)
         member_qs = member_qs.filter(household__p3ke_id__isnull=False) if p3ke else member_qs.exclude(household__no_kk="")
-        for row in member_qs.order_by("pk").values_list(*member_fields).iterator(chunk_size=5000):
+        for row in member_qs.order_by("pk").values_list(*member_fields):
             household_id = row[1]
             if row[3]:
                 by_id_individu[row[3]] = row

@@ -16,4 +16,4 @@ class Command(ImportCommand):
 
     def handle(self, *args, **options):
         extra = {"program": options["program"], "year": options["year"]}
-        self.run_import(paths=options["files"], options=extra, full_extract=False, data_year=options["year"])
+        self.run_import(paths=options["files"], options=options, full_extract=False, data_year=options["year"], extra=extra)

@@ -1,0 +1,125 @@
+"""The Bappeda admin flow: upload -> preview (in the background) -> confirm or cancel; status page,
+error report download; nobody else gets in."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from households.models import Household, ImportBatch, ImportStatus, Member
+from tests.factories import UserFactory
+
+from .conftest import household_row
+
+pytestmark = pytest.mark.django_db
+
+
+def upload(client, path, **extra):
+    with open(path, "rb") as handle:
+        data = {"kind": "p3ke", "file": handle, "full_extract": "on", **extra}
+        return client.post(reverse("admin:households_importbatch_upload"), data)
+
+
+def test_upload_preview_confirm(bappeda_client, p3ke_file):
+    response = upload(bappeda_client, p3ke_file())
+    batch = ImportBatch.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("admin:households_importbatch_preview", args=[batch.pk])
+    # The preview ran as a task (immediate backend in tests): counts, nothing written yet.
+    assert batch.status == ImportStatus.PREVIEWED and batch.sha256 and batch.file
+    assert not Household.objects.exists()
+    page = bappeda_client.get(response["Location"]).content.decode()
+    assert "Konfirmasi impor" in page and "Batalkan" in page
+    assert batch.counts["households"]["created"] == 3 and batch.counts["members"]["created"] == 6
+
+    response = bappeda_client.post(reverse("admin:households_importbatch_confirm", args=[batch.pk]))
+    batch.refresh_from_db()
+    assert response.status_code == 302 and batch.status == ImportStatus.APPLIED
+    assert Household.objects.count() == 3 and Member.objects.count() == 6
+    assert set(Household.objects.values_list("last_batch__uploaded_by__username", flat=True)) == {"bappeda"}
+    status = bappeda_client.get(reverse("households:import_status", args=[batch.pk])).content.decode()
+    assert "Selesai diimpor" in status
+    data = bappeda_client.get(reverse("households:import_status_json", args=[batch.pk])).json()
+    assert data["status"] == "applied" and data["percent"] == 100
+
+
+def test_preview_with_errors_refuses_then_skip_invalid(bappeda_client, p3ke_file):
+    households = [household_row("122999001", 201), household_row("122999002", 202, **{"Kode Kemdagri": "7402012001"})]
+    upload(bappeda_client, p3ke_file(households=households, members=[]))
+    batch = ImportBatch.objects.get()
+    page = bappeda_client.get(reverse("admin:households_importbatch_preview", args=[batch.pk])).content.decode()
+    assert "berada di luar Kabupaten Konawe Utara" in page and "Impor baris valid saja" in page
+    assert "Unduh laporan kesalahan" in page
+
+    bappeda_client.post(reverse("admin:households_importbatch_confirm", args=[batch.pk]))
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.REFUSED and "Tidak ada data yang diubah" in batch.message
+    assert not Household.objects.exists()
+
+    bappeda_client.post(reverse("admin:households_importbatch_confirm", args=[batch.pk]), {"skip_invalid": "1"})
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.APPLIED
+    assert list(Household.objects.values_list("p3ke_id", flat=True)) == ["122999001"]
+
+
+def test_error_report_has_original_rows_reasons_text_ids_and_no_formulas(bappeda_client, p3ke_file):
+    households = [
+        household_row("122999001", 201, **{"Desil Kesejahteraan": 9, "Alamat": "+1+1"}),
+        household_row("122999002", 202),
+    ]
+    upload(bappeda_client, p3ke_file(households=households, members=[]))
+    batch = ImportBatch.objects.get()
+    response = bappeda_client.get(reverse("households:import_error_report", args=[batch.pk]))
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    sheet = workbook["KEPALA-KELUARGA"]
+    header = [c.value for c in sheet[1]]
+    assert header[-2:] == ["Baris asal", "Alasan kesalahan"]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == 1
+    row = dict(zip(header, rows[0]))
+    assert row["ID Keluarga P3KE"] == "122999001" and row["Baris asal"] == 2
+    assert "Desil harus antara 1 dan 7, bukan 9" in row["Alasan kesalahan"]
+    assert row["Alamat"] == "'+1+1"  # neutralised, not a formula
+    nik_cell = sheet.cell(row=2, column=header.index("NIK Kepala Keluarga") + 1)
+    assert nik_cell.data_type == "s" and nik_cell.number_format == "@" and len(nik_cell.value) == 16
+
+
+def test_cancel(bappeda_client, p3ke_file):
+    upload(bappeda_client, p3ke_file())
+    batch = ImportBatch.objects.get()
+    response = bappeda_client.post(reverse("admin:households_importbatch_cancel", args=[batch.pk]))
+    batch.refresh_from_db()
+    assert response.status_code == 302 and batch.status == ImportStatus.CANCELLED
+    bappeda_client.post(reverse("admin:households_importbatch_confirm", args=[batch.pk]))
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.CANCELLED and not Household.objects.exists()
+
+
+def test_upload_of_a_bad_file_shows_the_message_and_stores_nothing(bappeda_client, tmp_path):
+    path = tmp_path / "p3ke.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100)
+    response = upload(bappeda_client, path)
+    assert response.status_code == 200
+    assert "format .xls (Excel 97-2003) tidak didukung" in response.content.decode()
+    assert not ImportBatch.objects.exists()
+
+
+def test_oversized_upload_refused_in_the_form(bappeda_client, p3ke_file, settings):
+    settings.IMPORT_MAX_UPLOAD_BYTES = 1000
+    response = upload(bappeda_client, p3ke_file())
+    assert "Berkas terlalu besar" in response.content.decode()
+    assert not ImportBatch.objects.exists()
+
+
+@pytest.mark.parametrize("role", ["agency_head", "agency_operator", "leadership"])
+def test_only_bappeda(client, reference, p3ke_file, role):
+    user = UserFactory(username=f"u-{role}", role=role, is_staff=True)
+    client.force_login(user)
+    assert upload(client, p3ke_file()).status_code in (302, 403)
+    assert not ImportBatch.objects.exists()
+    batch = ImportBatch.objects.create(kind="p3ke")
+    assert client.get(reverse("households:import_status", args=[batch.pk])).status_code == 403
+    assert client.get(reverse("households:import_error_report", args=[batch.pk])).status_code == 403
