@@ -299,3 +299,34 @@ def test_dedup_scan_command_speaks_indonesian(programs):
     call_command("dedup_scan", stdout=out)
     assert "Konflik satu bantuan: 0 baru" in out.getvalue()
     assert "Duplikat identitas" in out.getvalue()
+
+
+def test_a_large_import_batch_finds_what_the_full_scan_would(programs):
+    """More than SMALL_BATCH enrollments take the staged path on PostgreSQL; the scan afterwards
+    must find nothing the batch check missed."""
+    households = HouseholdFactory.create_batch(110)
+    shared = MemberFactory(household=households[0])
+    MemberFactory(household=households[1], nik=shared.nik)
+    first = enrollment_bulk_create(enrollments=[
+        Enrollment(household=h, program=programs["pkh"], year=2024, status=EnrollmentStatus.ACTIVE) for h in households
+    ])
+    # PKH through both family cards of the shared person: raised by the first batch already.
+    assert [c.rule for c in first.conflicts] == [ConflictRule.SAME_PERSON]
+    batch = [
+        Enrollment(household=h, program=programs[code], year=2024, status=EnrollmentStatus.PROPOSED)
+        for h in households for code in ("bsps", "spam")
+    ]
+    assert len(batch) > engine.SMALL_BATCH
+
+    result = enrollment_bulk_create(enrollments=batch)
+
+    # Three pairs within each family; across the two families sharing a person, every aid of one
+    # against every aid of the other: 3 x 3, of which PKH-PKH came from the first batch.
+    same_person = Conflict.objects.filter(rule=ConflictRule.SAME_PERSON).count()
+    assert Conflict.objects.filter(rule=ConflictRule.ONE_AID).count() == 3 * 110
+    assert same_person == 9
+    assert len(result.conflicts) == 3 * 110 + same_person - 1
+    assert engine.scan_all().new == 0
+    assert len(engine.check_enrollments([e.pk for e in result.created])) == len(result.conflicts)
+    assert not any(c.created_now for c in engine.check_enrollments([e.pk for e in result.created]))
+    assert Conflict.objects.count() == 3 * 110 + same_person
