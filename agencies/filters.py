@@ -167,6 +167,11 @@ class HouseholdFilter(django_filters.FilterSet):
     def has_enrollment_filters(self) -> bool:
         return any(self.cleaned(name) for name in ("program", "year", "status"))
 
+    @property
+    def has_household_filters(self) -> bool:
+        """Filters on the household itself (place, decile, conflicts, aid, search), beyond the scope."""
+        return any(self.cleaned(name) for name in ("kecamatan", "desa", "desil", "conflict", "aid", "q"))
+
     def active_filters(self) -> dict[str, str]:
         """The valid, non-empty filters as given (for the export log and links)."""
         if not self.is_bound:

@@ -99,11 +99,19 @@ def open_conflict_exists() -> Exists:
     return Exists(Conflict.objects.filter(household=OuterRef("pk"), status=ConflictStatus.OPEN))
 
 
+# A name search first collects the matching household ids in one query (one pass over the members);
+# the count, the page and the totals then look households up by id instead of each scanning every
+# member's name again. Beyond this many matches the search is too broad for an id list and the
+# filter stays a subquery.
+NAME_SEARCH_ID_LIMIT = 20_000
+
+
 def household_search(queryset: QuerySet[Household], text: str) -> QuerySet[Household]:
     """Search by name (head or member), NIK (head or member) or No KK.
 
-    Digits search identifiers: a full 16-digit number matches exactly (index use), a shorter run of
-    digits matches as a prefix. Anything else searches names, case-insensitively.
+    Digits search identifiers: a full 16-digit number matches exactly, a shorter run of digits
+    matches as a prefix (both use the columns' indexes). Anything else searches names,
+    case-insensitively, anywhere in the name.
     """
     text = " ".join(text.split())
     if not text:
@@ -117,6 +125,17 @@ def household_search(queryset: QuerySet[Household], text: str) -> QuerySet[House
         return queryset.filter(
             Q(head_nik__startswith=digits) | Q(no_kk__startswith=digits) | Q(p3ke_id=digits) | Exists(members)
         )
+    # Collected within the scope already narrowed (agency, place, ...), so the id list stays short.
+    scope = queryset.order_by()
+    heads = scope.filter(head_name__icontains=text).values_list("pk", flat=True)
+    named = (
+        Member.objects.filter(Exists(scope.filter(pk=OuterRef("household_id"))), name__icontains=text)
+        .order_by()
+        .values_list("household_id", flat=True)
+    )
+    ids = list(heads.union(named)[: NAME_SEARCH_ID_LIMIT + 1])
+    if len(ids) <= NAME_SEARCH_ID_LIMIT:
+        return queryset.filter(pk__in=ids)
     members = Member.objects.filter(household=OuterRef("pk"), name__icontains=text)
     return queryset.filter(Q(head_name__icontains=text) | Exists(members))
 
@@ -140,14 +159,16 @@ def household_list_rows(queryset: QuerySet[Household], condition: Q) -> QuerySet
     )
 
 
-def household_list_totals(queryset: QuerySet[Household], condition: Q) -> dict:
-    """Counts by enrollment status and delivered amounts for the filtered households (one query)."""
-    rows = (
-        Enrollment.objects.filter(condition, household__in=queryset.order_by().values("pk"))
-        .order_by()
-        .values("status")
-        .annotate(count=Count("pk"), amount=Sum("amount"))
-    )
+def household_list_totals(queryset: QuerySet[Household], condition: Q, *, restrict: bool = True) -> dict:
+    """Counts by enrollment status and recorded amounts for the filtered households (one query).
+
+    ``restrict=False`` when no household-level filter is active: then the enrollment condition alone
+    selects the same enrollments (it carries the agency scope), and the query needs no semi-join.
+    """
+    enrollments = Enrollment.objects.filter(condition)
+    if restrict:
+        enrollments = enrollments.filter(Exists(queryset.order_by().filter(pk=OuterRef("household_id"))))
+    rows = enrollments.order_by().values("status").annotate(count=Count("pk"), amount=Sum("amount"))
     by_status = {row["status"]: row for row in rows}
     statuses = [
         {"value": value, "label": label, "count": by_status.get(value, {}).get("count", 0)}

@@ -120,8 +120,12 @@ def household_list(request):
     queryset = filterset.qs
     condition = filterset.enrollment_q()
     paginator = Paginator(household_list_rows(queryset, condition), _page_size(request))
-    page = paginator.get_page(request.GET.get("page"))
-    totals = household_list_totals(queryset, condition) if paginator.count else None
+    number = request.GET.get("page")
+    page = paginator.get_page(paginator.num_pages if number == "last" else number)
+    totals = (
+        household_list_totals(queryset, condition, restrict=filterset.has_household_filters)
+        if paginator.count else None
+    )
     user = request.user
     context = {
         "filter": filterset,

@@ -164,6 +164,8 @@ def test_pagination_keeps_filters(registry, login):
     assert "desil=2&amp;per_page=25&amp;page=2" in response.content.decode()
     second = login(registry.users.head).get("/keluarga/?desil=2&per_page=25&page=2")
     assert len(listed_ids(second)) == 7
+    last = login(registry.users.head).get("/keluarga/?desil=2&per_page=25&page=last")
+    assert listed_ids(last) == listed_ids(second)
     assert not set(listed_ids(response)) & set(listed_ids(second))
 
 

@@ -1,0 +1,314 @@
+"""Agency portal speed on PostgreSQL: the household list, the detail page and the xlsx export.
+
+Targets (issue "Agency portal"): the list page answers in at most 15 SQL queries whatever the page
+size, and in at most 300 ms server time with 100,000 households; an export of 20,000 rows is
+streamed and done within 10 s.
+
+The benchmark uses its own database (the DATABASE_URL database name + ``_portal``),
+creates it when missing, and fills it once (100,000 families by default; later runs reuse it) with
+a bulk generator of its own: households in all 170 villages, members with valid NIKs, enrollments in
+the agencies' household programs, and open one-aid conflicts planted as rows. It writes rows
+directly instead of going through ``seed_demo`` because the list pages are what is measured here;
+the one-aid check over a whole registry has its own benchmark. Requests go through Django's test
+client in this process, so "server time" is the full request: middleware, queries, templates.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/konut_bench .venv/bin/python bench/bench_portal.py
+    .venv/bin/python bench/bench_portal.py --families 20000 --repeat 3     # a quicker run
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import re
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BENCH_DB_SUFFIX = "_portal"
+SEED = 7
+LIST_QUERY_TARGET = 15
+LIST_MS_TARGET = 300
+EXPORT_ROWS = 20_000
+EXPORT_S_TARGET = 10
+TOTAL_RE = re.compile(r'id="total-households">([\d.,]+)<')
+
+
+def _bench_database_url() -> str:
+    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/konut_bench")
+    parts = urlsplit(url)
+    if not parts.scheme.startswith("postgres"):
+        raise SystemExit("bench_portal needs PostgreSQL: set DATABASE_URL=postgres://...")
+    name = parts.path.lstrip("/") or "konut_bench"
+    if not name.endswith(BENCH_DB_SUFFIX):
+        name += BENCH_DB_SUFFIX
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+def _ensure_database(url: str) -> None:
+    import psycopg2
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = psycopg2.connect(
+        host=parts.hostname, port=parts.port or 5432, user=parts.username or "postgres",
+        password=parts.password, dbname="postgres",
+    )
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+
+
+def _setup_django(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "konut_registry.settings.dev"
+    os.environ.setdefault("LOG_LEVEL", "ERROR")
+    os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
+    import django
+
+    django.setup()
+
+
+def _prepare(families: int) -> dict:
+    """Migrate, load the reference data, seed the households once; return the bench users."""
+    from django.core.management import call_command
+
+    from agencies.models import Agency, Role, User
+    from households.models import Household
+
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("load_reference", verbosity=0)
+    present = Household.objects.count()
+    if present < families:
+        started = time.perf_counter()
+        _bulk_seed(families - present, offset=present)
+        print(f"seeded {families - present:,} families in {time.perf_counter() - started:.0f} s", flush=True)
+    users = {}
+    specs = [
+        ("bench-kadis-dinsos", Role.AGENCY_HEAD, "dinsos"),
+        ("bench-operator-dinsos", Role.AGENCY_OPERATOR, "dinsos"),
+        ("bench-bappeda", Role.BAPPEDA_OPERATOR, "bappeda"),
+        ("bench-bupati", Role.LEADERSHIP, None),
+    ]
+    for username, role, code in specs:
+        agency = Agency.objects.get(code=code) if code else None
+        user, _created = User.objects.get_or_create(
+            username=username, defaults={"role": role, "agency": agency, "is_staff": role == Role.BAPPEDA_OPERATOR}
+        )
+        users[role] = user
+    return users
+
+
+def _bulk_seed(count: int, *, offset: int) -> None:
+    """``count`` synthetic households with members, enrollments and some open conflicts."""
+    import datetime
+    import random
+
+    from django.db import connection, transaction
+
+    from dedup.models import Conflict, ConflictStatus
+    from households.identifiers import make_nik
+    from households.models import Desa, Household, Member, Relation, Sex
+    from programs.models import Enrollment, EnrollmentStatus, Program, TargetUnit
+
+    rng = random.Random(SEED + offset)
+    villages = list(Desa.objects.order_by("code"))
+    programs = list(Program.objects.filter(target_unit=TargetUnit.HOUSEHOLD, is_local=True).order_by("code"))
+    first = ["Muhammad", "Ahmad", "La Ode", "Wa Ode", "Siti", "Hasan", "Rahman", "Nur", "Andi", "Yusuf", "Fatimah", "Ruslan"]
+    last = ["Lapodi", "Tosuli", "Sabara", "Laosa", "Mekuo", "Tamalaki", "Pagala", "Haera", "Saranani", "Tombili"]
+    statuses = [EnrollmentStatus.ACTIVE] * 6 + [EnrollmentStatus.PROPOSED] * 3 + [EnrollmentStatus.COMPLETED]
+    chunk = 10_000
+    for start in range(offset, offset + count, chunk):
+        with transaction.atomic():
+            households = []
+            for index in range(start, min(start + chunk, offset + count)):
+                desa = villages[index % len(villages)]
+                serial = index % 9999 + 1
+                birth = datetime.date(1950 + index % 45, 1 + index % 12, 1 + index % 28)
+                households.append(Household(
+                    p3ke_id=f"8{index:09d}", no_kk=f"{desa.code_plain[:6]}0101{10 + index % 13:02d}{serial:04d}",
+                    head_name=f"{rng.choice(first)} {rng.choice(last)}",
+                    head_nik=make_nik(region=desa.code_plain[:6], birth=birth, female=False, serial=serial),
+                    desa=desa, desil=rng.choice([1, 1, 2, 2, 3, 4]), source="p3ke", source_year=2023,
+                    address=f"Dusun {1 + index % 5}", rt=f"{1 + index % 9:03d}", rw="001",
+                    water_source=rng.choice(["sumur_terlindung", "air_permukaan", "ledeng"]),
+                ))
+            Household.objects.bulk_create(households, batch_size=5000)
+            members, enrollments, pairs = [], [], []
+            for household in households:
+                members.append(Member(household=household, nik=household.head_nik, name=household.head_name,
+                                      relation=Relation.HEAD, sex=Sex.MALE))
+                for child in range(rng.randint(0, 4)):
+                    birth = datetime.date(2005 + child, 1 + child, 10)
+                    members.append(Member(
+                        household=household, name=f"{rng.choice(first)} {household.head_name.split()[-1]}",
+                        nik=make_nik(region=household.head_nik[:6], birth=birth, female=child % 2 == 1,
+                                     serial=int(household.head_nik[-4:])),
+                        relation=Relation.CHILD, birth_date=birth,
+                    ))
+                if rng.random() < 0.5:
+                    chosen = rng.sample(programs, 2)
+                    year = rng.choice([2023, 2024, 2024])
+                    enrollments.append(Enrollment(household=household, program=chosen[0], year=year,
+                                                  status=rng.choice(statuses), amount=rng.choice([None, 600_000, 1_200_000])))
+                    if rng.random() < 0.06:
+                        enrollments.append(Enrollment(household=household, program=chosen[1], year=year,
+                                                      status=EnrollmentStatus.PROPOSED))
+                        pairs.append(len(enrollments) - 2)
+            Member.objects.bulk_create(members, batch_size=10_000)
+            Enrollment.objects.bulk_create(enrollments, batch_size=10_000)
+            Conflict.objects.bulk_create([
+                Conflict(household_id=enrollments[i].household_id, enrollment_a=enrollments[i],
+                         enrollment_b=enrollments[i + 1], status=ConflictStatus.OPEN)
+                for i in pairs
+            ], batch_size=5000)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def _client(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _measure(client, url: str, repeat: int) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)  # warm: caches, prepared plans, template loading
+    timings, queries, status = [], 0, None
+    for _ in range(repeat):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(url)
+            timings.append((time.perf_counter() - started) * 1000)
+        status = response.status_code
+        queries = len(captured.captured_queries)
+    found = TOTAL_RE.search(response.content.decode()) if status == 200 else None
+    count = int(found.group(1).replace(".", "").replace(",", "")) if found else None
+    return {"url": url, "status": status, "median_ms": statistics.median(timings), "max_ms": max(timings),
+            "queries": queries, "rows": count}
+
+
+def _list_scenarios(users) -> list[tuple[str, object, str]]:
+    from agencies.models import Role
+    from households.models import Desa, Household
+
+    head, bappeda, leader = users[Role.AGENCY_HEAD], users[Role.BAPPEDA_OPERATOR], users[Role.LEADERSHIP]
+    sample = Household.objects.filter(enrollments__program__agency__code="dinsos").order_by("id")[1000]
+    desa = Desa.objects.order_by("code")[17]
+    return [
+        ("agency: default page", head, "/keluarga/"),
+        ("agency: 200 per page", head, "/keluarga/?per_page=200"),
+        ("agency: filters + sort", head, f"/keluarga/?kecamatan={desa.kecamatan_id}&desil=1&program=pkh&status=active&sort=nama"),
+        ("agency: search full name", head, "/keluarga/?q=Ahmad+Lapodi"),
+        ("agency: search surname", head, "/keluarga/?q=Lapodi"),
+        ("agency: search by NIK", head, f"/keluarga/?q={sample.head_nik}"),
+        ("agency: last page", head, "/keluarga/?page=last&per_page=50"),
+        ("bappeda: all agencies", bappeda, "/keluarga/"),
+        ("bappeda: 200 per page", bappeda, "/keluarga/?per_page=200&sort=-desil"),
+        ("bappeda: switch to PU", bappeda, "/keluarga/?agency=dpu&year=2024"),
+        ("bappeda: open conflicts", bappeda, "/keluarga/?conflict=1"),
+        ("bappeda: no aid yet", bappeda, "/keluarga/?aid=none"),
+        ("bappeda: search surname", bappeda, "/keluarga/?q=Lapodi"),
+        ("leadership: village", leader, f"/keluarga/?desa={desa.pk}"),
+    ]
+
+
+def _bench_export(users) -> dict:
+    """Export 20,000 rows through the portal's export code path and read the whole stream."""
+    from django.test import RequestFactory
+
+    from agencies.exports import household_list_xlsx_response
+    from agencies.filters import HouseholdFilter
+    from agencies.models import ExportLog, Role
+
+    user = users[Role.BAPPEDA_OPERATOR]
+    request = RequestFactory().get("/keluarga/ekspor/")
+    request.user = user
+    filterset = HouseholdFilter(request.GET, user=user)
+    queryset = filterset.qs.filter(pk__in=filterset.qs.order_by("id").values("pk")[:EXPORT_ROWS])
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    response = household_list_xlsx_response(
+        queryset=queryset, condition=filterset.enrollment_q(), user=user, agency=None, filters={"bench": "20000"}
+    )
+    size = sum(len(chunk) for chunk in response.streaming_content)
+    elapsed = time.perf_counter() - started
+    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    log = ExportLog.objects.filter(user=user).order_by("-id").first()
+    from openpyxl import load_workbook  # verify what was written, outside the timing
+
+    response = household_list_xlsx_response(
+        queryset=queryset, condition=filterset.enrollment_q(), user=user, agency=None, filters={"bench": "verify"}
+    )
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True).active
+    rows = sum(1 for _ in sheet.iter_rows(min_row=2, values_only=True))
+    return {"rows": log.row_count, "rows_read_back": rows, "seconds": elapsed, "bytes": size,
+            "streamed": response.streaming, "peak_rss_growth_mb": max(0, rss_after - rss_before) / 1024}
+
+
+def _bench_detail(users, repeat: int) -> dict:
+    from agencies.models import Role
+    from programs.models import Enrollment
+
+    enrollment = Enrollment.objects.filter(program__agency__code="dinsos").order_by("id").first()
+    return _measure(_client(users[Role.AGENCY_HEAD]), f"/keluarga/{enrollment.household_id}/", repeat)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--families", type=int, default=100_000, help="households in the bench database")
+    parser.add_argument("--repeat", type=int, default=5, help="timed requests per scenario")
+    args = parser.parse_args(argv)
+
+    url = _bench_database_url()
+    _ensure_database(url)
+    _setup_django(url)
+    users = _prepare(args.families)
+
+    from households.models import Household
+    from programs.models import Enrollment
+
+    figures: dict = {"households": Household.objects.count(), "enrollments": Enrollment.objects.count(), "list": []}
+    print(f"bench_portal: {figures['households']:,} households, {figures['enrollments']:,} enrollments, PostgreSQL")
+    print()
+    print(f"{'list page scenario':<26} {'rows':>8} {'queries':>8} {'target':>7} {'median ms':>10} {'max ms':>8} {'target':>7}  ok")
+    for label, user, path in _list_scenarios(users):
+        result = _measure(_client(user), path, args.repeat)
+        result["label"] = label
+        result["ok"] = (result["status"] == 200 and result["queries"] <= LIST_QUERY_TARGET
+                        and result["median_ms"] <= LIST_MS_TARGET)
+        figures["list"].append(result)
+        print(f"{label:<26} {result['rows'] or 0:>8,} {result['queries']:>8} {LIST_QUERY_TARGET:>7} "
+              f"{result['median_ms']:>10.0f} {result['max_ms']:>8.0f} {LIST_MS_TARGET:>7}  {'yes' if result['ok'] else 'NO'}")
+    detail = _bench_detail(users, args.repeat)
+    figures["detail"] = detail
+    print(f"{'household detail':<26} {'':>8} {detail['queries']:>8} {'':>7} {detail['median_ms']:>10.0f} {detail['max_ms']:>8.0f}")
+    print()
+    export = _bench_export(users)
+    export["ok"] = export["rows"] == EXPORT_ROWS and export["rows_read_back"] == EXPORT_ROWS and export["seconds"] <= EXPORT_S_TARGET
+    figures["export"] = export
+    print(f"{'xlsx export':<26} {'rows':>8} {'seconds':>8} {'target':>7} {'MB':>6} {'streamed':>9} {'peak RSS +MB':>13}  ok")
+    print(f"{'':<26} {export['rows']:>8,} {export['seconds']:>8.1f} {EXPORT_S_TARGET:>7} {export['bytes'] / 2**20:>6.1f} "
+          f"{'yes' if export['streamed'] else 'no':>9} {export['peak_rss_growth_mb']:>13.0f}  {'yes' if export['ok'] else 'NO'}")
+    figures["ok"] = all(item["ok"] for item in figures["list"]) and export["ok"]
+    return figures
+
+
+if __name__ == "__main__":
+    result = main(sys.argv[1:])
+    sys.exit(0 if result["ok"] else 1)
