@@ -192,3 +192,20 @@ def test_list_query_count_does_not_grow_with_page_size(registry, login, django_a
             response = client.get(f"/keluarga/?per_page={size}&{query}")
         assert response.status_code == 200
     assert Enrollment.objects.count() > 240
+
+
+def test_broad_name_search_falls_back_to_a_subquery(registry, login, monkeypatch):
+    """Past the id-list limit the search gives the same households through a subquery."""
+    monkeypatch.setattr("agencies.selectors.NAME_SEARCH_ID_LIMIT", 1)
+    response = login(registry.users.bappeda).get("/keluarga/?q=a")
+    names = {h.head_name for h in response.context["page"].object_list}
+    assert names == {h.head_name for h in vars(registry.hh).values() if "a" in h.head_name.lower()} | {"Nur Mekuo"}
+
+
+def test_back_link_never_leaves_the_site(registry, login):
+    client = login(registry.users.head)
+    html = client.get(f"/keluarga/{registry.hh.a.pk}/?kembali=//evil.example/keluarga/").content.decode()
+    assert 'href="//evil.example' not in html and 'value="//evil.example' not in html
+    assert '<a href="/keluarga/">' in html
+    html = client.get(f"/keluarga/{registry.hh.a.pk}/?kembali=/keluarga/%3Fdesil%3D1").content.decode()
+    assert 'href="/keluarga/?desil=1"' in html
