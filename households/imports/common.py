@@ -102,7 +102,7 @@ class Extract:
 class RowReader:
     """Reads one row's cells by canonical key and records the row's issues with column labels."""
 
-    __slots__ = ("columns", "headers", "log", "sheet", "formulas", "row", "cells", "ok")
+    __slots__ = ("columns", "headers", "log", "sheet", "formulas", "row", "cells", "ok", "_plain", "_multi")
 
     def __init__(self, table: Table, columns: dict[int, str], log: IssueLog):
         self.columns = columns
@@ -113,26 +113,26 @@ class RowReader:
         self.row = 0
         self.cells: dict[str, object] = {}
         self.ok = True
+        self._plain = [(i, k) for i, k in columns.items() if not k.startswith("penerima:")]
+        self._multi = [(i, k) for i, k in columns.items() if k.startswith("penerima:")]
 
     def load(self, row: int, cells: list) -> None:
         self.row, self.ok = row, True
-        values: dict[str, object] = {}
-        for index, key in self.columns.items():
-            if key.startswith("penerima:"):
-                # Penerima PKH and Penerima PKH 2023 (HIMBARA): both are read, a Ya in either counts.
-                values.setdefault(key, []).append(cells[index])
-            else:
-                values[key] = cells[index]
+        values = {key: cells[index] for index, key in self._plain}
+        # Penerima PKH and Penerima PKH 2023 (HIMBARA): both are read, a Ya in either counts.
+        for index, key in self._multi:
+            values.setdefault(key, []).append(cells[index])
         self.cells = values
         if self.formulas:
             for index, key in self.columns.items():
                 if (row, index) in self.formulas:
                     self.error(key, "Sel berisi rumus Excel, bukan nilai; salin lalu tempel sebagai nilai (Paste Values)")
-        for key, value in values.items():
-            if isinstance(value, list):
-                value = next((v for v in value if is_formula_text(v)), None)
+        for value in cells:
             if is_formula_text(value):
-                self.error(key, "Sel berisi rumus atau teks yang diawali '=' atau '@'; isi dengan nilai biasa")
+                for index, key in self.columns.items():
+                    if is_formula_text(cells[index]):
+                        self.error(key, "Sel berisi rumus atau teks yang diawali '=' atau '@'; isi dengan nilai biasa")
+                break
 
     def label(self, key: str) -> str:
         for index, name in self.columns.items():

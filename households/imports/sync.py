@@ -25,10 +25,12 @@ from django.utils import timezone, translation
 from households import models as hm
 from households.models import DataSource, Desa, Household, ImportBatch, Member
 
+from . import bulkcopy
 from .common import HOUSEHOLD_FIELDS, MEMBER_FIELDS, Context, Extract, HouseholdRecord, MemberRecord
 from .values import ChoiceMap, norm
 
 CHUNK = 2000
+COPY_CHUNK = 20000
 UPDATE_CHUNK = 1000
 
 _SYNONYMS = {
@@ -376,7 +378,7 @@ def apply_plan(
 ):
     """Write the plan in one transaction; a failure anywhere writes nothing. Returns the
     ``BulkEnrollmentResult`` of the ``Penerima ...`` enrollments (or None)."""
-    from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+    from simple_history.utils import bulk_create_with_history
 
     from programs.services import enrollment_bulk_create
 
@@ -388,18 +390,32 @@ def apply_plan(
     with transaction.atomic():
         # Households: create
         key_ids = plan.household_ids
-        for start in range(0, len(plan.household_creates), CHUNK):
-            chunk = plan.household_creates[start : start + CHUNK]
-            objects = [
-                Household(
-                    **record.values, source=source, raw_values=record.raw, last_batch=batch,
-                    source_values={k: _canon(v) for k, v in record.values.items()},
-                )
-                for record in chunk
-            ]
-            created = bulk_create_with_history(objects, Household, batch_size=CHUNK, default_user=by, default_change_reason=reason)
-            for record, obj in zip(chunk, created):
-                key_ids[record.key] = obj.pk
+        fast = bulkcopy.available()
+        user_id = getattr(by, "pk", None)
+        batch_id = batch.pk if batch is not None else None
+        for start in range(0, len(plan.household_creates), COPY_CHUNK if fast else CHUNK):
+            chunk = plan.household_creates[start : start + (COPY_CHUNK if fast else CHUNK)]
+            if fast:
+                rows = [
+                    {
+                        **record.values, "source": source, "raw_values": record.raw, "last_batch_id": batch_id,
+                        "source_values": {k: _canon(v) for k, v in record.values.items()},
+                    }
+                    for record in chunk
+                ]
+                ids = bulkcopy.insert_with_history(Household, rows, user_id=user_id, reason=reason, now=now)
+            else:
+                objects = [
+                    Household(
+                        **record.values, source=source, raw_values=record.raw, last_batch=batch,
+                        source_values={k: _canon(v) for k, v in record.values.items()},
+                    )
+                    for record in chunk
+                ]
+                created = bulk_create_with_history(objects, Household, batch_size=CHUNK, default_user=by, default_change_reason=reason)
+                ids = [obj.pk for obj in created]
+            for record, pk in zip(chunk, ids):
+                key_ids[record.key] = pk
             tick(len(chunk))
         # Households: update, mark absent
         _write_changes(plan.household_changes, Household, batch, by, reason, now, tick)
@@ -407,20 +423,26 @@ def apply_plan(
 
         # Members
         member_ids = plan.member_ids
-        for start in range(0, len(plan.member_creates), CHUNK):
-            chunk = plan.member_creates[start : start + CHUNK]
-            objects = []
+        for start in range(0, len(plan.member_creates), COPY_CHUNK if fast else CHUNK):
+            chunk = plan.member_creates[start : start + (COPY_CHUNK if fast else CHUNK)]
+            rows = []
             for record in chunk:
                 values = {k: v for k, v in record.values.items() if k != "household_id"}
-                objects.append(
-                    Member(
-                        **values, household_id=key_ids[record.household_key], raw_values=record.raw,
-                        last_batch=batch, source_values={k: _canon(v) for k, v in values.items()},
-                    )
+                rows.append(
+                    {
+                        **values, "household_id": key_ids[record.household_key], "raw_values": record.raw,
+                        "last_batch_id": batch_id, "source_values": {k: _canon(v) for k, v in values.items()},
+                    }
                 )
-            created = bulk_create_with_history(objects, Member, batch_size=CHUNK, default_user=by, default_change_reason=reason)
-            for record, obj in zip(chunk, created):
-                member_ids[id(record)] = obj.pk
+            if fast:
+                ids = bulkcopy.insert_with_history(Member, rows, user_id=user_id, reason=reason, now=now)
+            else:
+                created = bulk_create_with_history(
+                    [Member(**row) for row in rows], Member, batch_size=CHUNK, default_user=by, default_change_reason=reason
+                )
+                ids = [obj.pk for obj in created]
+            for record, pk in zip(chunk, ids):
+                member_ids[id(record)] = pk
             tick(len(chunk))
         _write_changes(plan.member_changes, Member, batch, by, reason, now, tick)
         _mark_absent(plan.member_absent, Member, batch, by, reason, now, tick)
@@ -508,8 +530,13 @@ def _enrollments(plan: Plan, programs: dict, batch, by) -> list:
             ).values_list("household_id", "pk"):
                 heads.setdefault(household_id, pk)
     result = []
+    seen: set[tuple] = set()
 
     def add(program_id, household_id, member_id):
+        key = (program_id, household_id, member_id)
+        if key in seen:  # every member of a PKH family says "Penerima PKH: Ya": one enrollment
+            return
+        seen.add(key)
         result.append(
             Enrollment(
                 program_id=program_id, household_id=household_id, member_id=member_id, year=year,

@@ -44,6 +44,7 @@ class ChoiceMap:
     """Raw categorical values to one model field's choice codes."""
 
     def __init__(self, choices, synonyms: dict[str, str] | None = None):
+        self._cache: dict[object, tuple[str, bool]] = {}
         self._by_text: dict[str, str] = {}
         for code, label in choices:
             self._by_text[norm(label)] = code
@@ -53,6 +54,19 @@ class ChoiceMap:
 
     def __call__(self, value: object) -> tuple[str, bool]:
         """``(code, known)``; ``("", True)`` for a blank cell, ``("", False)`` for an unknown value."""
+        try:
+            return self._cache[value]  # raw spellings repeat across thousands of rows
+        except (KeyError, TypeError):
+            pass
+        result = self._match(value)
+        if len(self._cache) < 50_000:
+            try:
+                self._cache[value] = result
+            except TypeError:
+                pass
+        return result
+
+    def _match(self, value: object) -> tuple[str, bool]:
         key = norm(value)
         if not key:
             return "", True
@@ -64,8 +78,22 @@ _YES = {"ya", "y", "yes", "1", "true", "benar", "ada", "iya"}
 _NO = {"tidak", "t", "tdk", "no", "n", "0", "false", "bukan", "tidak ada"}
 
 
+_YES_NO_CACHE: dict[object, tuple[bool | None, bool]] = {}
+
+
 def yes_no(value: object) -> tuple[bool | None, bool]:
     """``(True/False/None, known)`` for Ya/Tidak cells."""
+    try:
+        return _YES_NO_CACHE[value]
+    except (KeyError, TypeError):
+        pass
+    result = _yes_no(value)
+    if len(_YES_NO_CACHE) < 10_000 and isinstance(value, str):
+        _YES_NO_CACHE[value] = result
+    return result
+
+
+def _yes_no(value: object) -> tuple[bool | None, bool]:
     if isinstance(value, bool):
         return value, True
     if isinstance(value, (int, float)) and value in (0, 1):
@@ -91,6 +119,11 @@ def parse_date(value: object) -> tuple[datetime.date | None, str | None]:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return _from_serial(float(value), value)
     raw = str(value).strip()
+    if len(raw) == 10 and raw[4] == "-":
+        try:
+            return datetime.date.fromisoformat(raw), None
+        except ValueError:
+            pass
     try:
         match = _DMY.match(raw)
         if match:
@@ -151,6 +184,14 @@ def parse_rupiah(value: object) -> tuple[int | None, str | None]:
     return int(digits), None
 
 
+_FORMULA_STARTS = ("=", "+=", "@", "-=")
+
+
 def is_formula_text(value: object) -> bool:
     """A text cell that would be a formula if pasted back into a spreadsheet (CSV injection)."""
-    return isinstance(value, str) and value.strip().startswith(("=", "+=", "@", "-="))
+    if value.__class__ is not str or not value:
+        return False
+    first = value[0]
+    if first in "=+-@":
+        return value.startswith(_FORMULA_STARTS)
+    return first.isspace() and value.strip().startswith(_FORMULA_STARTS)
