@@ -30,7 +30,7 @@ from programs.forms import DashboardFilterForm, DistributeForm
 from programs.models import Cluster, EnrollmentStatus, Program
 from programs.selectors import DashboardFilters
 from programs.services import program_distribute
-from programs.targeting import distribution_plan, preview_by_kecamatan, program_q
+from programs.targeting import distribution_plan, fast_aggregates, preview_by_kecamatan, program_q
 
 HOUSEHOLD_LIST_FALLBACK = "/keluarga/"
 PAGE_ROWS = {"desa": 20, "pockets": 25}
@@ -335,10 +335,10 @@ def _filters_from_request(request) -> tuple[DashboardFilterForm, DashboardFilter
     user = request.user
     years = selectors.enrollment_years(user)
     form = DashboardFilterForm(request.GET or None, user=user, years=years)
-    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    if form.is_bound and not form.is_valid():
-        # Keep the valid filters; an invalid one falls back to its default.
-        data = {name: form.cleaned_data.get(name) for name in form.fields if name not in form.errors}
+    data = {}
+    if form.is_bound:
+        form.is_valid()  # the errors are shown; cleaned_data keeps only the valid filters
+        data = form.cleaned_data
     year = data.get("year") or selectors.default_year(user)
     filters = DashboardFilters(
         year=year, kecamatan=data.get("kecamatan"), cluster=data.get("cluster") or None, agency=data.get("agency")
@@ -391,7 +391,8 @@ def export(request, key: str):
     if key not in TABLE_KEYS:
         raise Http404
     _form, filters, pocket_order = _filters_from_request(request)
-    table = _build(key, request.user, filters, Links(filters), timezone.localdate(), pocket_order)
+    with fast_aggregates():
+        table = _build(key, request.user, filters, Links(filters), timezone.localdate(), pocket_order)
     rows = [[cell.value for cell in row] for row in table.rows]
     if table.footer:
         rows.append([cell.value for cell in table.footer])

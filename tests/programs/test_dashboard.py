@@ -37,7 +37,7 @@ def registry(reference):
     | h2 | Wanggudu (Asera)     | 1     | piped        | own     | good         | -                  | PKH active; Rutilahu cancelled             |
     | h3 | Walalindu (Asera)    | 1     | rain         | blank   | poor roof    | under five         | BSPS 2023 completed (not live)             |
     | h4 | Walalindu (Asera)    | 2     | borehole     | Kosong  | bamboo wall  | -                  | PKH active + Rutilahu proposed (conflict)  |
-    | h5 | first of Wiwirano    | 3     | surface      | own     | good         | member at risk     | SPAM proposed; PIP active for 2 children   |
+    | h5 | first of Wiwirano    | 3     | surface      | own     | good         | P3KE               | SPAM proposed; PIP active for 2 children   |
     | h6 | first of Wiwirano    | -     | blank        | blank   | blank        | -                  | none                                       |
     | h7 | Wanggudu, absent     | 1     | unprotected  | shared  | earth floor  | -                  | none (not counted anywhere)                |
     | h8 | Wanggudu, merged     | 1     | unprotected  | shared  | earth floor  | -                  | none (not counted anywhere)                |
@@ -54,7 +54,8 @@ def registry(reference):
     h2 = HouseholdFactory(desa=wanggudu, desil=1, water_source=WaterSource.PIPED, toilet=Toilet.OWN, **good)
     h3 = HouseholdFactory(desa=walalindu, desil=1, water_source=WaterSource.RAIN, toilet="", roof_quality=Quality.POOR)
     h4 = HouseholdFactory(desa=walalindu, desil=2, water_source=WaterSource.BOREHOLE, toilet=Toilet.EMPTY, wall_type=WallType.BAMBOO)
-    h5 = HouseholdFactory(desa=wiwirano, desil=3, water_source=WaterSource.SURFACE, toilet=Toilet.OWN, **good)
+    h5 = HouseholdFactory(desa=wiwirano, desil=3, water_source=WaterSource.SURFACE, toilet=Toilet.OWN,
+                          stunting_risk=StuntingRisk.AT_RISK, **good)
     h6 = HouseholdFactory(desa=wiwirano, desil=None)
     h7 = HouseholdFactory(desa=wanggudu, desil=1, water_source=WaterSource.UNPROTECTED_WELL, toilet=Toilet.SHARED,
                           floor_type=FloorType.EARTH, is_absent=True)
@@ -73,7 +74,7 @@ def registry(reference):
     MemberFactory(household=h3, relation=Relation.CHILD, birth_date=years_ago(3))
     MemberFactory(household=h4, relation=Relation.HEAD, birth_date=adult)
     MemberFactory(household=h5, relation=Relation.HEAD, birth_date=adult)
-    MemberFactory(household=h5, relation=Relation.SPOUSE, birth_date=adult, stunting_risk=StuntingRisk.AT_RISK)
+    MemberFactory(household=h5, relation=Relation.SPOUSE, birth_date=adult)
     child1 = MemberFactory(household=h5, relation=Relation.CHILD, birth_date=years_ago(9))
     child2 = MemberFactory(household=h5, relation=Relation.CHILD, birth_date=years_ago(12))
     MemberFactory(household=h6, relation=Relation.HEAD, birth_date=adult)

@@ -70,7 +70,8 @@ def village(reference):
     d2 = Desa.objects.filter(kecamatan__code="74.09.02").order_by("code").first()  # Wiwirano
     h = {
         "renter": HouseholdFactory(desa=d1, desil=1, house_ownership=HouseOwnership.RENT),
-        "earth": HouseholdFactory(desa=d1, desil=2, house_ownership=HouseOwnership.OWN, floor_type=FloorType.EARTH),
+        "earth": HouseholdFactory(desa=d1, desil=2, house_ownership=HouseOwnership.OWN, floor_type=FloorType.EARTH,
+                                  stunting_risk=StuntingRisk.AT_RISK),
         "bamboo": HouseholdFactory(desa=d2, desil=3, house_ownership=HouseOwnership.OWN, wall_type=WallType.BAMBOO),
         "roof": HouseholdFactory(desa=d2, desil=4, house_ownership=HouseOwnership.OWN, roof_quality=Quality.POOR),
         "well": HouseholdFactory(desa=d2, desil=1, house_ownership=HouseOwnership.OWN, water_source=WaterSource.UNPROTECTED_WELL,
@@ -111,7 +112,7 @@ def ids(village, *names) -> set[int]:
         ((F.WATER_SOURCE, OP.IN, "sumur_tidak_terlindung;air_permukaan"), {"well", "rich"}),
         ((F.UNFIT_HOUSE, OP.YES, ""), {"earth", "bamboo", "roof", "nodesil"}),
         ((F.UNSAFE_WATER, OP.YES, ""), {"well", "rich"}),
-        ((F.STUNTING_HOUSEHOLD, OP.YES, ""), {"roof", "well"}),  # member at risk; child under five
+        ((F.STUNTING_HOUSEHOLD, OP.YES, ""), {"well", "earth"}),  # child under five; P3KE household flag
         ((F.MEMBER_AGE, OP.BETWEEN, "6;18"), {"renter"}),  # the absent 6-year-old does not count
         ((F.MEMBER_AGE, OP.GTE, "60"), {"earth"}),
         ((F.MEMBER_AGE, OP.LTE, "4"), {"well"}),

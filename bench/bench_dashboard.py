@@ -1,0 +1,224 @@
+"""Dashboard and targeting speed at 100,000 households on PostgreSQL.
+
+Builds (once) a registry of ``--families`` households with ``manage.py seed_demo`` in its own
+database, loads the default targeting rules, then times, as the median of ``--repeat`` runs:
+the dashboard's figures (the selectors alone), the whole dashboard page (server time, as Bappeda,
+as an agency head, with a kecamatan filter), each program's rule preview by kecamatan, the admin's
+live preview, a distribution plan, and an xlsx export of the largest table. Prints a table of
+figures next to their targets.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/konut_bench .venv/bin/python bench/bench_dashboard.py
+
+The database name in DATABASE_URL is replaced by ``--db`` (default ``konut_bench_dashboard``) so
+the benchmark never touches another one; it is created when missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/konut_bench"
+TARGET_PAGE_S = 1.0
+TARGET_PREVIEW_S = 1.0
+
+
+def _database_url(db: str) -> str:
+    parts = urlsplit(os.environ.get("DATABASE_URL", DEFAULT_URL))
+    if not parts.scheme.startswith("postgres"):
+        raise SystemExit("bench_dashboard needs PostgreSQL: set DATABASE_URL=postgres://...")
+    return urlunsplit(parts._replace(path="/" + db))
+
+
+def _ensure_database(url: str) -> None:
+    import psycopg2
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = psycopg2.connect(
+        dbname="postgres", user=parts.username or "postgres", password=parts.password,
+        host=parts.hostname or "127.0.0.1", port=parts.port or 5432,
+    )
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+
+
+def _seed(args, *, families: int) -> None:
+    """The lead's ``seed_demo`` generator. Unless ``--with-engine``, the one-aid check is switched off
+    while seeding (this benchmark measures reads, and the engine has its own benchmark) and the
+    conflicts it would raise (two live aids of one household in one year) are written in one statement."""
+    from unittest import mock
+
+    from django.core.management import call_command
+    from django.db import connection
+
+    if args.with_engine:
+        call_command("seed_demo", families=families, seed=args.seed, year=args.year, no_users=True, verbosity=0)
+        return
+    with mock.patch("programs.services.check_enrollments", return_value=[]):
+        call_command("seed_demo", families=families, seed=args.seed, year=args.year, no_users=True, verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO dedup_conflict (household_id, enrollment_a_id, enrollment_b_id, rule, status, evidence,
+                                        decision_reason, created_at)
+            SELECT a.household_id, a.id, b.id, 'one_aid', 'open', '{}'::jsonb, '', now()
+            FROM programs_enrollment a
+            JOIN programs_enrollment b ON b.household_id = a.household_id AND b.year = a.year
+                 AND b.id > a.id AND b.program_id <> a.program_id
+            WHERE a.status IN ('proposed', 'active') AND b.status IN ('proposed', 'active')
+            ON CONFLICT DO NOTHING
+            """
+        )
+
+
+def _timed(fn, repeat: int) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), result
+
+
+def main(argv: list[str]) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--families", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=2023)
+    parser.add_argument("--year", type=int, default=2024)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--db", default="konut_bench_dashboard")
+    parser.add_argument("--with-engine", action="store_true", help="run the one-aid check while seeding (slow)")
+    args = parser.parse_args(argv)
+
+    url = _database_url(args.db)
+    _ensure_database(url)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "konut_registry.settings.dev")
+    import django
+
+    django.setup()
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from agencies.models import Agency, Role, User
+    from households.models import Household, Kecamatan
+    from programs import selectors
+    from programs.models import Program, TargetingRule
+    from programs.targeting import distribution_plan, load_default_rules, preview_by_kecamatan, program_q
+
+    call_command("migrate", verbosity=0)
+    call_command("load_reference", verbosity=0)
+    present = Household.objects.count()
+    setup_s = 0.0
+    if present < args.families:
+        started = time.perf_counter()
+        _seed(args, families=args.families - present)
+        setup_s = time.perf_counter() - started
+    load_default_rules()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+    bappeda, _ = User.objects.get_or_create(username="bench-bappeda", defaults={"role": Role.BAPPEDA_OPERATOR, "is_staff": True})
+    dinsos, _ = User.objects.get_or_create(
+        username="bench-dinsos", defaults={"role": Role.AGENCY_HEAD, "agency": Agency.objects.get(code="dinsos")}
+    )
+    households = Household.objects.count()
+    year = selectors.default_year(bappeda)
+    filters = selectors.DashboardFilters(year=year)
+    figures: dict[str, object] = {"households": households, "members": None, "seed_s": round(setup_s, 1)}
+    from households.models import Member
+
+    figures["members"] = Member.objects.count()
+
+    rows: list[tuple[str, str, str]] = []
+
+    def record(key: str, label: str, seconds: float, target: float | None, extra: str = "") -> None:
+        figures[key] = round(seconds, 3)
+        verdict = "" if target is None else ("ok" if seconds <= target else "SLOW")
+        rows.append((label, f"{seconds * 1000:,.0f} ms{extra}", f"<= {target * 1000:,.0f} ms {verdict}" if target else ""))
+
+    as_of = timezone.localdate()
+    seconds, _dash = _timed(lambda: selectors.dashboard(bappeda, filters, as_of=as_of), args.repeat)
+    with CaptureQueriesContext(connection) as captured:
+        selectors.dashboard(bappeda, filters, as_of=as_of)
+    record("figures_s", "dashboard figures (selectors), Bappeda", seconds, TARGET_PAGE_S, f", {len(captured)} queries")
+
+    client = Client(SERVER_NAME="localhost")
+
+    def page(user, **params):
+        client.force_login(user)
+
+        def get():
+            response = client.get("/dasbor/", params)
+            assert response.status_code == 200, response.status_code
+            return response
+
+        return get
+
+    seconds, _ = _timed(page(bappeda, year=year), args.repeat)
+    with CaptureQueriesContext(connection) as captured:
+        page(bappeda, year=year)()
+    record("page_bappeda_s", "dashboard page, Bappeda, whole registry", seconds, TARGET_PAGE_S, f", {len(captured)} queries")
+    kecamatan = Kecamatan.objects.order_by("code").first()
+    seconds, _ = _timed(page(bappeda, year=year, kecamatan=kecamatan.pk), args.repeat)
+    record("page_kecamatan_s", f"dashboard page, Bappeda, kecamatan {kecamatan.name}", seconds, TARGET_PAGE_S)
+    seconds, _ = _timed(page(dinsos, year=year), args.repeat)
+    record("page_agency_s", "dashboard page, Dinas Sosial head (scoped)", seconds, TARGET_PAGE_S)
+
+    client.force_login(bappeda)
+    seconds, _ = _timed(lambda: client.get("/dasbor/ekspor/kantong.xlsx", {"year": year}), args.repeat)
+    record("export_pockets_s", "xlsx export, poverty pockets (170 villages)", seconds, TARGET_PAGE_S)
+
+    slowest, slowest_code, matched = 0.0, "", 0
+    for program in Program.objects.filter(targeting_rules__active=True).distinct().order_by("code"):
+        seconds, preview = _timed(lambda: preview_by_kecamatan(program_q(program)), args.repeat)
+        if seconds >= slowest:
+            slowest, slowest_code, matched = seconds, program.code, preview.matching
+    record("preview_slowest_s", f"rule preview by kecamatan, slowest program ({slowest_code}, {matched:,} match)", slowest, TARGET_PREVIEW_S)
+
+    rule = TargetingRule.objects.get(default_key="pkh-anak")
+    params = {"field": ["desil", "member_age"], "operator": ["lte", "between"], "value": ["2", "0;18"]}
+    seconds, response = _timed(lambda: client.get("/admin/programs/targetingrule/pratinjau/", params), args.repeat)
+    assert response.status_code == 200, response.status_code
+    record("preview_live_s", "admin live preview (PKH: desil <= 2, member 0-18)", seconds, TARGET_PREVIEW_S)
+    del rule
+
+    pkh = Program.objects.get(code="pkh")
+
+    def plan():
+        result = distribution_plan(pkh, year=year + 1)
+        list(result.candidates.values_list("pk", flat=True)[:5000])
+        return result
+
+    seconds, result = _timed(plan, args.repeat)
+    record("distribution_plan_s", f"distribution plan, PKH ({result.eligible:,} eligible, first 5,000)", seconds, None)
+
+    width = max(len(r[0]) for r in rows)
+    print(f"Dashboard benchmark: {households:,} households, {figures['members']:,} members, year {year} (PostgreSQL)")
+    if setup_s:
+        print(f"(registry built with seed_demo in {setup_s:,.0f} s)")
+    print(f"{'figure'.ljust(width)}  {'value':>22}  target")
+    for label, value, target in rows:
+        print(f"{label.ljust(width)}  {value:>22}  {target}")
+    return figures
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
