@@ -15,7 +15,7 @@ import datetime
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, User
@@ -32,7 +32,9 @@ from agencies.selectors import (
     without_live_aid,
 )
 from households.models import Desa, Household
-from programs.models import EnrollmentStatus
+from dedup.models import IdentityMatch, IdentityStatus
+from programs import targeting
+from programs.models import Cluster, EnrollmentStatus
 
 # sort value -> (label, ordering). Every ordering ends on the primary key so pages never overlap.
 SORTS = {
@@ -70,8 +72,31 @@ class HouseholdFilter(django_filters.FilterSet):
         method="filter_conflict",
     )
     aid = django_filters.ChoiceFilter(
-        label=_("Bantuan"), empty_label=_("Semua"), choices=[("none", _("Belum tersentuh bantuan"))], method="filter_aid"
+        label=_("Bantuan"), empty_label=_("Semua"),
+        choices=[("none", _("Belum tersentuh bantuan")), ("any", _("Sudah tersentuh bantuan"))], method="filter_aid",
     )
+    cluster = django_filters.ChoiceFilter(label=_("Klaster"), empty_label=_("Semua klaster"), choices=Cluster.choices,
+                                          method="filter_none")
+    need = django_filters.ChoiceFilter(
+        label=_("Kondisi"), empty_label=_("Semua kondisi"), method="filter_need",
+        choices=[
+            ("water", _("Tanpa air minum layak")), ("toilet", _("Tanpa jamban sendiri")),
+            ("house", _("Rumah tidak layak huni")), ("stunting", _("Berisiko stunting")),
+        ],
+    )
+    duplicate = django_filters.ChoiceFilter(
+        label=_("Duplikat"), empty_label=_("Semua"), choices=[("1", _("Ada duplikat identitas terbuka"))],
+        method="filter_duplicate",
+    )
+    absent = django_filters.ChoiceFilter(
+        label=_("Data terbaru"), empty_label=_("Hanya yang ada di data terbaru"),
+        choices=[("1", _("Termasuk yang tidak ada di data terbaru"))], method="filter_none",
+    )
+    # Dashboard links name housing and water conditions with these parameters (see programs/views.py).
+    water = django_filters.ChoiceFilter(choices=[("unsafe", "unsafe")], method="filter_water", widget=forms.HiddenInput)
+    toilet = django_filters.ChoiceFilter(choices=[("none", "none")], method="filter_toilet", widget=forms.HiddenInput)
+    house = django_filters.ChoiceFilter(choices=[("unfit", "unfit")], method="filter_house", widget=forms.HiddenInput)
+    stunting = django_filters.ChoiceFilter(choices=[("1", "1")], method="filter_stunting", widget=forms.HiddenInput)
     q = django_filters.CharFilter(
         label=_("Cari"), method="filter_search",
         widget=forms.TextInput(attrs={"placeholder": _("Nama, NIK atau No KK"), "type": "search"}),
@@ -156,21 +181,35 @@ class HouseholdFilter(django_filters.FilterSet):
         """The enrollments a row shows and counts: the agency scope and the program/year/status filters."""
         program = self.selected_program
         year = self.cleaned("year")
-        return enrollment_condition(
+        condition = enrollment_condition(
             agency=self.scope_agency,
             program_id=program.pk if program else None,
             year=int(year) if year else None,
             status=self.cleaned("status"),
         )
+        cluster = self.cleaned("cluster")
+        return condition & Q(program__cluster=cluster) if cluster else condition
 
     @property
     def has_enrollment_filters(self) -> bool:
-        return any(self.cleaned(name) for name in ("program", "year", "status"))
+        return any(self.cleaned(name) for name in ("program", "year", "status", "cluster"))
+
+    def totals_condition(self) -> Q:
+        """The enrollments the totals count when no household-level filter applies: the enrollment
+        condition, on households of the latest data (as the list shows them)."""
+        current = Q(household__merged_into__isnull=True)
+        if not self.cleaned("absent"):
+            current &= Q(household__is_absent=False)
+        return self.enrollment_q() & current
 
     @property
     def has_household_filters(self) -> bool:
         """Filters on the household itself (place, decile, conflicts, aid, search), beyond the scope."""
-        return any(self.cleaned(name) for name in ("kecamatan", "desa", "desil", "conflict", "aid", "q"))
+        return any(
+            self.cleaned(name)
+            for name in ("kecamatan", "desa", "desil", "conflict", "aid", "q", "need", "duplicate",
+                         "water", "toilet", "house", "stunting")
+        )
 
     def active_filters(self) -> dict[str, str]:
         """The valid, non-empty filters as given (for the export log and links)."""
@@ -187,6 +226,11 @@ class HouseholdFilter(django_filters.FilterSet):
     # --- filtering
 
     def filter_queryset(self, queryset: QuerySet[Household]) -> QuerySet[Household]:
+        if not self.cleaned("absent"):
+            # Like the dashboard: households of the latest data (not absent, not merged away).
+            queryset = queryset.filter(is_absent=False, merged_into__isnull=True)
+        else:
+            queryset = queryset.filter(merged_into__isnull=True)
         queryset = super().filter_queryset(queryset)
         agency = self.scope_agency
         if self.has_enrollment_filters or (agency is not None and self.may_switch_agency):
@@ -209,7 +253,30 @@ class HouseholdFilter(django_filters.FilterSet):
         return queryset.filter(open_conflict_exists())
 
     def filter_aid(self, queryset, name, value):
+        if value == "any":
+            return queryset.filter(targeting.live_aid_q())
         return without_live_aid(queryset)
+
+    def filter_need(self, queryset, name, value):
+        return getattr(self, f"filter_{value}")(queryset, value, value)
+
+    def filter_water(self, queryset, name, value):
+        return queryset.filter(targeting.unsafe_water_q())
+
+    def filter_toilet(self, queryset, name, value):
+        return queryset.filter(targeting.no_own_toilet_q())
+
+    def filter_house(self, queryset, name, value):
+        return queryset.filter(targeting.unfit_house_q())
+
+    def filter_stunting(self, queryset, name, value):
+        return queryset.filter(targeting.stunting_risk_q())
+
+    def filter_duplicate(self, queryset, name, value):
+        open_matches = IdentityMatch.objects.filter(status=IdentityStatus.OPEN)
+        return queryset.filter(
+            Exists(open_matches.filter(household_a=OuterRef("pk"))) | Exists(open_matches.filter(household_b=OuterRef("pk")))
+        )
 
     def filter_search(self, queryset, name, value):
         return household_search(queryset, value)

@@ -122,10 +122,12 @@ def household_list(request):
     paginator = Paginator(household_list_rows(queryset, condition), _page_size(request))
     number = request.GET.get("page")
     page = paginator.get_page(paginator.num_pages if number == "last" else number)
-    totals = (
-        household_list_totals(queryset, condition, restrict=filterset.has_household_filters)
-        if paginator.count else None
-    )
+    if not paginator.count:
+        totals = None
+    elif filterset.has_household_filters:
+        totals = household_list_totals(queryset, condition)
+    else:
+        totals = household_list_totals(queryset, filterset.totals_condition(), restrict=False)
     user = request.user
     context = {
         "filter": filterset,

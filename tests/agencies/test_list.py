@@ -209,3 +209,48 @@ def test_back_link_never_leaves_the_site(registry, login):
     assert '<a href="/keluarga/">' in html
     html = client.get(f"/keluarga/{registry.hh.a.pk}/?kembali=/keluarga/%3Fdesil%3D1").content.decode()
     assert 'href="/keluarga/?desil=1"' in html
+
+
+def test_dashboard_parameters(registry, login):
+    """The dashboard links figures with these extra parameters; the list must count the same."""
+    from dedup.models import IdentityMatch
+
+    hh = registry.hh
+    hh.a.water_source = "air_permukaan"
+    hh.a.toilet = "umum_bersama"
+    hh.a.save()
+    hh.e.floor_type = "tanah"
+    hh.e.stunting_risk = "beresiko"
+    hh.e.save()
+    hh.g.is_absent = True
+    hh.g.save()
+    IdentityMatch.objects.create(kind="same_kk", household_a=hh.b, household_b=hh.c)
+    client = login(registry.users.bappeda)
+    expectations = {
+        "aid=any": "abcdf",
+        "aid=none": "e",
+        "cluster=kantong": "cdf",
+        "cluster=kantong&status=proposed": "cf",
+        "water=unsafe": "a",
+        "need=water": "a",
+        "toilet=none": "a",
+        "house=unfit": "e",
+        "stunting=1": "e",
+        "duplicate=1": "bc",
+        "absent=1&aid=none": "eg",
+        "": "abcdef",
+    }
+    for query, expected in expectations.items():
+        response = client.get(f"/keluarga/?{query}")
+        assert set(listed_ids(response)) == {getattr(hh, key).pk for key in expected}, query
+
+
+def test_totals_leave_out_households_absent_from_the_latest_data(registry, login):
+    registry.hh.b.is_absent = True
+    registry.hh.b.save()
+    client = login(registry.users.head)
+    response = client.get("/keluarga/?year=2024")
+    assert response.context["paginator"].count == 3
+    assert response.context["totals"]["amount"] == 0  # b's Sembako Rp 600.000 is not counted
+    response = client.get("/keluarga/?year=2024&absent=1")
+    assert response.context["paginator"].count == 4 and response.context["totals"]["amount"] == 600_000
