@@ -106,3 +106,42 @@ def insert_with_history(model, rows: list[dict], *, user_id, reason: str, now: d
     _copy(model._meta.db_table, columns, main)
     _copy(history._meta.db_table, history_columns, past)
     return ids
+
+
+def update_with_history(model, objects: list, field_names: list[str], *, user_id, reason: str, now: datetime.datetime) -> None:
+    """Update ``field_names`` of ``objects`` (full instances) in one statement through a temporary
+    table filled by COPY, and write one ``~`` history row each."""
+    if not objects:
+        return
+    fields = list(model._meta.concrete_fields)
+    names = [f.attname for f in fields]
+    serializers = [_serializer(f) for f in fields]
+    updated = {model._meta.get_field(name).column for name in field_names}
+    table = model._meta.db_table
+    temp = f"import_update_{table}"
+    rows = io.StringIO()
+    records = []
+    for obj in objects:
+        record = {name: getattr(obj, name) for name in names}
+        records.append(record)
+        rows.write("\t".join(s(record[n]) for s, n in zip(serializers, names)))
+        rows.write("\n")
+    pk_column = model._meta.pk.column
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE TEMPORARY TABLE "{temp}" (LIKE "{table}") ON COMMIT DROP')
+    _copy(temp, [f.column for f in fields], rows)
+    assignments = ", ".join(f'"{c}" = s."{c}"' for c in sorted(updated))
+    with connection.cursor() as cursor:
+        cursor.execute(f'UPDATE "{table}" AS t SET {assignments} FROM "{temp}" AS s WHERE t."{pk_column}" = s."{pk_column}"')
+        cursor.execute(f'DROP TABLE "{temp}"')
+    history = model.history.model
+    history_fields = [f for f in history._meta.concrete_fields if f.attname != "history_id"]
+    history_serializers = [_serializer(f) for f in history_fields]
+    history_names = [f.attname for f in history_fields]
+    extra = {"history_date": now, "history_change_reason": reason, "history_type": "~", "history_user_id": user_id}
+    past = io.StringIO()
+    for record in records:
+        record.update(extra)
+        past.write("\t".join(s(record.get(n)) for s, n in zip(history_serializers, history_names)))
+        past.write("\n")
+    _copy(history._meta.db_table, [f.column for f in history_fields], past)

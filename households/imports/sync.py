@@ -473,9 +473,12 @@ def _write_changes(changes: list[Change], model, batch, by, reason, now, tick) -
             obj.last_batch = batch
             obj.updated_at = now
             touched.append(obj)
-        bulk_update_with_history(
-            touched, model, fields=sorted(names), batch_size=500, default_user=by, default_change_reason=reason
-        )
+        if bulkcopy.available():
+            bulkcopy.update_with_history(model, touched, sorted(names), user_id=getattr(by, "pk", None), reason=reason, now=now)
+        else:
+            bulk_update_with_history(
+                touched, model, fields=sorted(names), batch_size=500, default_user=by, default_change_reason=reason
+            )
         tick(len(chunk))
 
 
@@ -488,10 +491,15 @@ def _mark_absent(pks: list[int], model, batch, by, reason, now, tick) -> None:
             obj.is_absent = True
             obj.last_batch = batch
             obj.updated_at = now
-        bulk_update_with_history(
-            objects, model, fields=["is_absent", "last_batch", "updated_at"], batch_size=500,
-            default_user=by, default_change_reason=reason,
-        )
+        if bulkcopy.available():
+            bulkcopy.update_with_history(
+                model, objects, ["is_absent", "last_batch", "updated_at"], user_id=getattr(by, "pk", None), reason=reason, now=now
+            )
+        else:
+            bulk_update_with_history(
+                objects, model, fields=["is_absent", "last_batch", "updated_at"], batch_size=500,
+                default_user=by, default_change_reason=reason,
+            )
         tick(len(objects))
 
 

@@ -63,7 +63,11 @@ def test_changed_value_updates_and_blank_cell_does_not_wipe(reference, p3ke_file
     code, out, _ = run("import_p3ke", str(p3ke_file(households=households, name="b.xlsx")), "--json")
     result = summary_of(out)
     assert code == 0 and result["households"] == {"created": 0, "updated": 1, "unchanged": 2, "absent": 0}
-    assert Household.objects.get(p3ke_id="122000001").desil == 3
+    changed = Household.objects.get(p3ke_id="122000001")
+    assert changed.desil == 3 and changed.last_batch_id == result["batch"]
+    latest = changed.history.order_by("-history_id").first()
+    assert (latest.history_type, latest.desil, latest.history_change_reason) == ("~", 3, f"Impor batch #{result['batch']}")
+    assert Household.history.filter(history_type="~").count() == 1
     kept = Household.objects.get(p3ke_id="122000002")
     assert kept.water_source == "sumur_terlindung" and kept.address == "Dusun 101"
 
