@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Agency(models.Model):
@@ -19,7 +20,7 @@ class Agency(models.Model):
 
     class Meta:
         verbose_name = _("OPD")
-        verbose_name_plural = _("OPD")
+        verbose_name_plural = pgettext_lazy("plural", "OPD")
         ordering = ["order", "name"]
 
     def __str__(self) -> str:
@@ -43,7 +44,7 @@ class User(AbstractUser):
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("pengguna")
-        verbose_name_plural = _("pengguna")
+        verbose_name_plural = pgettext_lazy("plural", "pengguna")
         constraints = [
             models.CheckConstraint(
                 condition=~Q(role__in=[Role.AGENCY_HEAD, Role.AGENCY_OPERATOR]) | Q(agency__isnull=False),
@@ -85,7 +86,7 @@ class ExportLog(models.Model):
 
     class Meta:
         verbose_name = _("log ekspor")
-        verbose_name_plural = _("log ekspor")
+        verbose_name_plural = pgettext_lazy("plural", "log ekspor")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from households.models import Household, Member
@@ -32,7 +33,7 @@ class CompatiblePair(models.Model):
 
     class Meta:
         verbose_name = _("pasangan program yang boleh digabung")
-        verbose_name_plural = _("pasangan program yang boleh digabung")
+        verbose_name_plural = pgettext_lazy("plural", "pasangan program yang boleh digabung")
         constraints = [
             models.UniqueConstraint(fields=["program_a", "program_b"], name="dedup_compatiblepair_unique"),
             models.CheckConstraint(condition=Q(program_a__lt=F("program_b")), name="dedup_compatiblepair_ordered"),
@@ -83,7 +84,7 @@ class Conflict(models.Model):
 
     class Meta:
         verbose_name = _("konflik satu bantuan")
-        verbose_name_plural = _("konflik satu bantuan")
+        verbose_name_plural = pgettext_lazy("plural", "konflik satu bantuan")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["enrollment_a", "enrollment_b"], name="dedup_conflict_unique_pair"),
@@ -134,7 +135,7 @@ class IdentityMatch(models.Model):
 
     class Meta:
         verbose_name = _("duplikat identitas")
-        verbose_name_plural = _("duplikat identitas")
+        verbose_name_plural = pgettext_lazy("plural", "duplikat identitas")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["kind", "household_a", "household_b"], name="dedup_identitymatch_unique"),

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 
@@ -22,7 +23,7 @@ class Kecamatan(models.Model):
 
     class Meta:
         verbose_name = _("kecamatan")
-        verbose_name_plural = _("kecamatan")
+        verbose_name_plural = pgettext_lazy("plural", "kecamatan")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -49,7 +50,7 @@ class Desa(models.Model):
 
     class Meta:
         verbose_name = _("desa/kelurahan")
-        verbose_name_plural = _("desa/kelurahan")
+        verbose_name_plural = pgettext_lazy("plural", "desa/kelurahan")
         ordering = ["code"]
         constraints = [
             models.UniqueConstraint(fields=["kecamatan", "name"], name="households_desa_unique_name_per_kecamatan"),
@@ -279,7 +280,7 @@ class ImportBatch(models.Model):
 
     class Meta:
         verbose_name = _("batch impor")
-        verbose_name_plural = _("batch impor")
+        verbose_name_plural = pgettext_lazy("plural", "batch impor")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -352,7 +353,7 @@ class Household(models.Model):
 
     class Meta:
         verbose_name = _("keluarga")
-        verbose_name_plural = _("keluarga")
+        verbose_name_plural = pgettext_lazy("plural", "keluarga")
         ordering = ["desa__code", "head_name", "id"]
         constraints = [
             models.CheckConstraint(
@@ -405,7 +406,7 @@ class Member(models.Model):
 
     class Meta:
         verbose_name = _("anggota keluarga")
-        verbose_name_plural = _("anggota keluarga")
+        verbose_name_plural = pgettext_lazy("plural", "anggota keluarga")
         ordering = ["household", "relation", "birth_date", "id"]
         indexes = [
             # Identity checks group members by birth date before comparing names.

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from agencies.models import Agency
@@ -59,7 +60,7 @@ class Program(models.Model):
 
     class Meta:
         verbose_name = _("program")
-        verbose_name_plural = _("program")
+        verbose_name_plural = pgettext_lazy("plural", "program")
         ordering = ["cluster", "agency__order", "name"]
 
     def __str__(self) -> str:
@@ -119,7 +120,7 @@ class Enrollment(models.Model):
 
     class Meta:
         verbose_name = _("kepesertaan")
-        verbose_name_plural = _("kepesertaan")
+        verbose_name_plural = pgettext_lazy("plural", "kepesertaan")
         ordering = ["-year", "program__name", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -279,7 +280,7 @@ class TargetingRule(models.Model):
 
     class Meta:
         verbose_name = _("aturan sasaran")
-        verbose_name_plural = _("aturan sasaran")
+        verbose_name_plural = pgettext_lazy("plural", "aturan sasaran")
         ordering = ["program__cluster", "program__name", "name", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -315,7 +316,7 @@ class RuleCondition(models.Model):
 
     class Meta:
         verbose_name = _("syarat")
-        verbose_name_plural = _("syarat")
+        verbose_name_plural = pgettext_lazy("plural", "syarat")
         ordering = ["rule", "id"]
 
     def __str__(self) -> str:
