@@ -39,6 +39,9 @@ FAMILY_NAMES = [
 ]
 
 
+STREETS = ["Poros Kendari-Asera", "Trans Sulawesi", "Pendidikan", "Masjid Raya", "Pelabuhan", "Lorong Damai", "Kebun Raya", "Sungai Lasolo"]
+
+
 def _weighted(rng: random.Random, options: list[tuple[str, int]]) -> str:
     values, weights = zip(*options)
     return rng.choices(values, weights=weights)[0]
@@ -127,7 +130,7 @@ def seed_demo(*, families: int = 3000, seed: int = 2023, year: int = 2024, users
         head_nik = make_nik(region=district, birth=head_birth, female=head_female, serial=serial)
         household = hm.Household(
             p3ke_id=f"{prefix}{index:06d}", no_kk=no_kk, head_name=head_name, head_nik=head_nik,
-            address=f"Dusun {rng.randint(1, 5)}", dusun=f"Dusun {rng.randint(1, 5)}",
+            address=f"Jl. {rng.choice(STREETS)} No. {rng.randint(1, 120)}", dusun=f"Dusun {rng.randint(1, 5)}",
             rt=f"{rng.randint(1, 9):03d}", rw=f"{rng.randint(1, 4):03d}", desa=desa, desil=desil,
             persentil=min(100, (desil - 1) * 10 + rng.randint(1, 10)),
             source=hm.DataSource.P3KE, source_year=2023, updated_year=2023, verval_priority=hm.VervalPriority.NORMAL,
