@@ -21,7 +21,7 @@ class Cluster(models.TextChoices):
 
 
 class TargetUnit(models.TextChoices):
-    HOUSEHOLD = "household", _("Keluarga")
+    HOUSEHOLD = "household", pgettext_lazy("recipient", "Keluarga")
     PERSON = "person", _("Perorangan")
 
 
