@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum, Value, When
 from django.shortcuts import get_object_or_404
 
 from agencies.models import Agency, User
 from dedup.models import Conflict, ConflictStatus
-from households.models import Household, Member
+from households.models import Household, Member, Relation
 from programs.models import LIVE_STATUSES, Enrollment, EnrollmentStatus, Program
 
 
@@ -181,10 +181,15 @@ def household_list_totals(queryset: QuerySet[Household], condition: Q, *, restri
     }
 
 
+# Members in family-card order: head, spouse, children, others (the stored codes sort alphabetically,
+# which put children before the head).
+FAMILY_CARD_ORDER = Case(*(When(relation=r, then=Value(i)) for i, r in enumerate(Relation)), default=Value(len(Relation)))
+
+
 def household_detail(user: User, pk: int) -> Household:
     """One household the user may open, with everything its page shows; 404 otherwise."""
     queryset = visible_households(user).select_related("desa", "desa__kecamatan").prefetch_related(
-        Prefetch("members", queryset=Member.objects.order_by("relation", "birth_date", "id")),
+        Prefetch("members", queryset=Member.objects.order_by(FAMILY_CARD_ORDER, "birth_date", "id")),
         Prefetch(
             "enrollments",
             queryset=Enrollment.objects.select_related("program", "program__agency", "member").order_by(
