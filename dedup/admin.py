@@ -15,7 +15,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from simple_history.admin import SimpleHistoryAdmin
+from konut_registry.admin_history import ReadOnlyHistoryAdmin
 
 from agencies.models import Agency
 from dedup import services
@@ -187,7 +187,7 @@ class ConflictDecisionForm(forms.ModelForm):
 
 
 @admin.register(Conflict)
-class ConflictAdmin(SimpleHistoryAdmin):
+class ConflictAdmin(ReadOnlyHistoryAdmin):
     form = ConflictDecisionForm
     list_display = [
         "number", "household_link", "kecamatan", "desa", "enrollment_a_link", "enrollment_b_link",
@@ -412,7 +412,7 @@ class CompatiblePairForm(forms.ModelForm):
 
 
 @admin.register(CompatiblePair)
-class CompatiblePairAdmin(SimpleHistoryAdmin):
+class CompatiblePairAdmin(ReadOnlyHistoryAdmin):
     form = CompatiblePairForm
     list_display = ["program_a", "program_b", "reason", "created_by", "created_at"]
     list_select_related = ["program_a", "program_b", "created_by"]
@@ -476,7 +476,7 @@ class IdentityDesaFilter(KecamatanDesaFilter):
 
 
 @admin.register(IdentityMatch)
-class IdentityMatchAdmin(SimpleHistoryAdmin):
+class IdentityMatchAdmin(ReadOnlyHistoryAdmin):
     list_display = [
         "number", "kind", "household_a_link", "household_b_link", "members", "score", "status", "created_at", "reviewed_by",
     ]

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
+from konut_registry.admin_history import ReadOnlyHistoryAdmin
 
 from dedup.models import Conflict, ConflictStatus
 from households.models import Desa, Household, Kecamatan, Member
@@ -92,7 +92,7 @@ class AidInline(admin.TabularInline):
 
 
 @admin.register(Household)
-class HouseholdAdmin(SimpleHistoryAdmin):
+class HouseholdAdmin(ReadOnlyHistoryAdmin):
     list_display = ["head_name", "p3ke_id", "no_kk", "desa", "kecamatan", "desil", "source", "is_absent"]
     list_filter = ["desa__kecamatan", DesaFilter, "desil", "source", "is_absent", "house_ownership", "water_source", "toilet", "stunting_risk"]
     list_select_related = ["desa__kecamatan"]
@@ -143,7 +143,7 @@ class HouseholdAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Member)
-class MemberAdmin(SimpleHistoryAdmin):
+class MemberAdmin(ReadOnlyHistoryAdmin):
     list_display = ["name", "nik", "household", "desa", "sex", "birth_date", "relation", "dukcapil_match"]
     list_filter = ["household__desa__kecamatan", "sex", "relation", "occupation", "education", "dukcapil_match", "is_absent"]
     list_select_related = ["household__desa"]

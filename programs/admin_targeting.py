@@ -15,7 +15,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
+from konut_registry.admin_history import ReadOnlyHistoryAdmin
 
 from programs.models import (
     OPERATORS_BY_KIND,
@@ -73,7 +73,7 @@ def _preview_table(preview) -> str:
 
 
 @admin.register(TargetingRule)
-class TargetingRuleAdmin(SimpleHistoryAdmin):
+class TargetingRuleAdmin(ReadOnlyHistoryAdmin):
     list_display = ["name", "program", "agency", "cluster", "active", "conditions_text"]
     list_filter = ["active", "program__cluster", "program__agency", "program"]
     list_select_related = ["program__agency"]
