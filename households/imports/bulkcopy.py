@@ -28,16 +28,34 @@ def _escape(text: str) -> str:
     return text
 
 
-def _serializer(field: models.Field):
+def _serialize_text(value) -> str:
+    return _NULL if value is None else _escape(str(value))
+
+
+# One encoder for every JSON value: ``json.dumps`` with a non-default option builds a new encoder
+# per call, which costs more than the encoding of a small dict.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _raw_serializer(field: models.Field):
+    """A non-None value to its COPY text, not yet escaped."""
     if isinstance(field, models.JSONField):
-        return lambda v: _NULL if v is None else _escape(json.dumps(v, ensure_ascii=False))
+        return _JSON
     if isinstance(field, models.BooleanField):
-        return lambda v: _NULL if v is None else ("t" if v else "f")
+        return lambda v: "t" if v else "f"
     if isinstance(field, (models.DateTimeField, models.DateField)):
-        return lambda v: _NULL if v is None else v.isoformat()
+        return lambda v: v.isoformat()
     if isinstance(field, (models.IntegerField, models.ForeignKey, models.AutoField)):
-        return lambda v: _NULL if v is None else str(int(v))
-    return lambda v: _NULL if v is None else _escape(str(v))
+        return lambda v: str(int(v))
+    return str
+
+
+def _serializer(field: models.Field):
+    """Any value (None included) to its escaped COPY text."""
+    raw = _raw_serializer(field)
+    if raw is str:
+        return _serialize_text
+    return lambda v: _NULL if v is None else _escape(raw(v))
 
 
 def _defaults(model, now: datetime.datetime) -> dict:
@@ -66,45 +84,161 @@ def reserve_ids(model, count: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def _copy(table: str, columns: list[str], lines: io.StringIO) -> None:
-    lines.seek(0)
+class _LineStream(io.TextIOBase):
+    """A read-only text stream over an iterator of COPY lines. ``copy_expert`` reads it a block at
+    a time, so PostgreSQL inserts one block while Python formats the next (two processes at work),
+    and the whole text is never held in memory."""
+
+    def __init__(self, lines):
+        self._lines = iter(lines)
+        self._buffer = ""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> str:
+        if size is None or size < 0:
+            text, self._buffer = self._buffer + "".join(self._lines), ""
+            return text
+        parts = [self._buffer]
+        length = len(self._buffer)
+        for line in self._lines:
+            parts.append(line)
+            length += len(line)
+            if length >= size:
+                break
+        text = "".join(parts)
+        self._buffer = text[size:]
+        return text[:size]
+
+
+
+_COPY_BLOCK = 256 * 1024
+
+
+def _copy(table: str, columns: list[str], lines) -> None:
+    """COPY ``lines`` (a StringIO, or an iterator of lines each ending in a newline) into ``table``."""
+    if isinstance(lines, io.StringIO):
+        lines.seek(0)
+    else:
+        lines = _LineStream(lines)
     quoted = ", ".join(f'"{c}"' for c in columns)
     with connection.cursor() as cursor:
-        cursor.copy_expert(f'COPY "{table}" ({quoted}) FROM STDIN', lines)
+        cursor.copy_expert(f'COPY "{table}" ({quoted}) FROM STDIN', lines, _COPY_BLOCK)
 
 
-def insert_with_history(model, rows: list[dict], *, user_id, reason: str, now: datetime.datetime) -> list[int]:
+class _Columns:
+    """How the rows of one model become COPY lines: its columns (primary key first) and, per
+    column, the attname, the raw serializer and the default for a value the row does not give."""
+
+    def __init__(self, fields, defaults: dict, pk_name: str):
+        self.names = [pk_name]
+        self.plan = []
+        for field in fields:
+            if field.attname == pk_name:
+                continue
+            serialize = _raw_serializer(field)
+            default = defaults.get(field.attname)
+            try:
+                default_text = _NULL if default is None else serialize(default)
+            except (TypeError, ValueError):
+                default_text = _NO_DEFAULT  # a required number without default: every row gives one
+            self.names.append(field.attname)
+            self.plan.append((field.attname, serialize, default_text))
+
+
+_NO_DEFAULT = object()
+_MISSING = object()
+
+
+def _texts(columns: _Columns, pk: int, values: dict) -> tuple[list[str], int]:
+    """The row's column texts, not escaped, and how many of them are NULL."""
+    get = values.get
+    texts = [str(pk)]
+    append = texts.append
+    missing = _MISSING
+    nulls = 0
+    for name, serialize, default in columns.plan:
+        value = get(name, missing)
+        if value is missing:
+            if default is _NO_DEFAULT:
+                raise ValueError(f"{name}: no value and no default")
+            if default is _NULL:
+                nulls += 1
+            append(default)
+        elif value is None:
+            nulls += 1
+            append(_NULL)
+        elif serialize is str and value.__class__ is str:
+            append(value)
+        else:
+            append(serialize(value))
+    return texts, nulls
+
+
+def _escaped(columns: _Columns, pk: int, values: dict) -> list[str]:
+    """The slow path for a row whose text holds a tab, newline, carriage return or backslash."""
+    texts = [str(pk)]
+    for name, serialize, default in columns.plan:
+        value = values.get(name, _MISSING)
+        if value is _MISSING:
+            if default is _NO_DEFAULT:
+                raise ValueError(f"{name}: no value and no default")
+            texts.append(default if default is _NULL else _escape(default))
+        elif value is None:
+            texts.append(_NULL)
+        else:
+            texts.append(_escape(serialize(value)))
+    return texts
+
+
+def _encode(columns: _Columns, ids, rows, history_index: list[int] | None, history_tail: str, history_lines: list):
+    """Yield each row's COPY line; append its history line (the same texts in the history
+    table's column order, then the fixed history columns) to ``history_lines``. A row's texts are
+    escaped only when the joined line shows a character that needs it (rare), checked once per line."""
+    width = len(columns.names) - 1
+    for pk, values in zip(ids, rows):
+        texts, nulls = _texts(columns, pk, values)
+        line = "\t".join(texts)
+        if line.count("\t") != width or line.count("\\") != nulls or "\n" in line or "\r" in line:
+            texts = _escaped(columns, pk, values)
+            line = "\t".join(texts)
+        if history_index is not None:
+            history_lines.append("\t".join([texts[i] for i in history_index]) + history_tail)
+        yield line + "\n"
+
+
+def insert_with_history(model, rows: list[dict], *, user_id, reason: str | None, now: datetime.datetime) -> list[int]:
     """Insert ``rows`` (attname -> value; missing fields take their defaults) and one ``+`` history
-    row each; return the new primary keys in order."""
+    row each; return the new primary keys in order. The history row repeats the record's texts, so
+    each value is serialized once."""
     if not rows:
         return []
     ids = reserve_ids(model, len(rows))
-    defaults = _defaults(model, now)
-    fields = [f for f in model._meta.concrete_fields]
-    columns = [f.column for f in fields]
-    serializers = [_serializer(f) for f in fields]
-    names = [f.attname for f in fields]
     pk_name = model._meta.pk.attname
+    columns = _Columns(model._meta.concrete_fields, _defaults(model, now), pk_name)
+    meta = model._meta
 
     history = model.history.model
-    history_fields = [f for f in history._meta.concrete_fields if f.attname != "history_id"]
-    history_columns = [f.column for f in history_fields]
-    history_serializers = [_serializer(f) for f in history_fields]
-    history_names = [f.attname for f in history_fields]
     extra = {"history_date": now, "history_change_reason": reason, "history_type": "+", "history_user_id": user_id}
-
-    main, past = io.StringIO(), io.StringIO()
-    for pk, values in zip(ids, rows):
-        record = dict(defaults)
-        record.update(values)
-        record[pk_name] = pk
-        main.write("\t".join(s(record[n]) for s, n in zip(serializers, names)))
-        main.write("\n")
-        record.update(extra)
-        past.write("\t".join(s(record.get(n)) for s, n in zip(history_serializers, history_names)))
-        past.write("\n")
-    _copy(model._meta.db_table, columns, main)
-    _copy(history._meta.db_table, history_columns, past)
+    position = {name: index for index, name in enumerate(columns.names)}
+    history_index, history_columns, tail_columns, tail = [], [], [], []
+    for field in history._meta.concrete_fields:
+        if field.attname == "history_id":
+            continue
+        if field.attname in position and field.attname not in extra:
+            history_index.append(position[field.attname])
+            history_columns.append(field.column)
+        else:
+            tail_columns.append(field.column)
+            tail.append(_serializer(field)(extra.get(field.attname)))
+    history_tail = ("\t" + "\t".join(tail) if tail else "") + "\n"
+    history_lines: list[str] = []
+    _copy(
+        meta.db_table, [meta.get_field(name).column for name in columns.names],
+        _encode(columns, ids, rows, history_index, history_tail, history_lines),
+    )
+    _copy(history._meta.db_table, history_columns + tail_columns, history_lines)
     return ids
 
 

@@ -102,7 +102,10 @@ class Extract:
 class RowReader:
     """Reads one row's cells by canonical key and records the row's issues with column labels."""
 
-    __slots__ = ("columns", "headers", "log", "sheet", "formulas", "row", "cells", "ok", "_plain", "_multi")
+    __slots__ = (
+        "columns", "headers", "log", "sheet", "formulas", "row", "cells", "ok", "raw_cells", "_plain", "_multi",
+        "_multi_keys", "_labels",
+    )
 
     def __init__(self, table: Table, columns: dict[int, str], log: IssueLog):
         self.columns = columns
@@ -112,12 +115,21 @@ class RowReader:
         self.formulas = table.formula_cells
         self.row = 0
         self.cells: dict[str, object] = {}
+        self.raw_cells: list = []
         self.ok = True
         self._plain = [(i, k) for i, k in columns.items() if not k.startswith("penerima:")]
         self._multi = [(i, k) for i, k in columns.items() if k.startswith("penerima:")]
+        self._multi_keys = list(dict.fromkeys(k for _, k in self._multi))
+        self._labels: dict[str, str] = {}
+        # The error report reuses the refused rows' cells; a sheet name read twice (two files)
+        # is ambiguous, and the report then reads the files again.
+        if table.name in log.sheet_headers:
+            log.sheet_headers[table.name] = None
+        else:
+            log.sheet_headers[table.name] = (table.source, table.headers)
 
     def load(self, row: int, cells: list) -> None:
-        self.row, self.ok = row, True
+        self.row, self.ok, self.raw_cells = row, True, cells
         values = {key: cells[index] for index, key in self._plain}
         # Penerima PKH and Penerima PKH 2023 (HIMBARA): both are read, a Ya in either counts.
         for index, key in self._multi:
@@ -128,17 +140,26 @@ class RowReader:
                 if (row, index) in self.formulas:
                     self.error(key, "Sel berisi rumus Excel, bukan nilai; salin lalu tempel sebagai nilai (Paste Values)")
         for value in cells:
-            if is_formula_text(value):
+            # Inline pre-check: this loop sees every cell of the file.
+            if value.__class__ is str and value and (value[0] in _FORMULA_FIRST or value[0].isspace()) and is_formula_text(value):
                 for index, key in self.columns.items():
                     if is_formula_text(cells[index]):
                         self.error(key, "Sel berisi rumus atau teks yang diawali '=' atau '@'; isi dengan nilai biasa")
                 break
 
     def label(self, key: str) -> str:
+        try:
+            return self._labels[key]
+        except KeyError:
+            pass
         for index, name in self.columns.items():
             if name == key:
-                return self.headers[index]
-        return FIELD_LABELS.get(key, key)
+                label = self.headers[index]
+                break
+        else:
+            label = FIELD_LABELS.get(key, key)
+        self._labels[key] = label
+        return label
 
     def get(self, key: str):
         return self.cells.get(key)
@@ -146,9 +167,13 @@ class RowReader:
     def error(self, key: str, reason: str) -> None:
         self.ok = False
         self.log.error(self.sheet, self.row, self.label(key) if key else "", reason)
+        self.log.keep_cells(self.sheet, self.row, self.raw_cells)
 
     def warning(self, key: str, reason: str) -> None:
         self.log.warning(self.sheet, self.row, self.label(key) if key else "", reason)
+
+
+_FORMULA_FIRST = frozenset("=+-@")
 
 
 def read_nik(reader: RowReader, key: str, ctx: Context, *, required: bool, empty_reason: str = "NIK kosong"):
@@ -236,17 +261,24 @@ def read_choice(reader: RowReader, key: str, field_name: str, ctx: Context, valu
     reader.warning(key, f"Nilai '{text(value, 60)}' tidak dikenal; disimpan apa adanya")
 
 
-def read_recipients(reader: RowReader, recipients: set) -> None:
-    """``Penerima X`` / ``Bansos X`` = Ya adds ``X`` to the row's programs; an unknown value warns."""
-    for key, cells in reader.cells.items():
-        if not key.startswith("penerima:"):
-            continue
-        for value in cells:
+def read_recipients(reader: RowReader, recipients: set | None = None) -> set | frozenset:
+    """``Penerima X`` / ``Bansos X`` = Ya adds ``X`` to the row's programs; an unknown value warns.
+    Returns the set (a shared empty frozenset when the row receives nothing, to keep records small)."""
+    found = recipients
+    cells = reader.cells
+    for key in reader._multi_keys:
+        for value in cells[key]:
             flag, known = yes_no(value)
             if not known:
                 reader.warning(key, f"Nilai '{text(value, 30)}' bukan Ya/Tidak; kolom ini diabaikan")
             elif flag:
-                recipients.add(key[9:])
+                if found is None:
+                    found = set()
+                found.add(key[9:])
+    return NO_RECIPIENTS if found is None else found
+
+
+NO_RECIPIENTS: frozenset = frozenset()
 
 
 def check_nik_against(reader: RowReader, key: str, info, values: dict) -> None:

@@ -21,13 +21,22 @@ class RowIssue:
 
 
 class IssueLog:
-    """Collects issues and remembers which rows are invalid (keyed by sheet and row)."""
+    """Collects issues and remembers which rows are invalid (keyed by sheet and row).
+
+    It also keeps the cells of the rows that got an error while they were being read, and each
+    sheet's header, so that the error report can be written without reading the file again
+    (reading a large sheet twice costs seconds); ``row_cells`` holds only refused rows."""
 
     def __init__(self) -> None:
         self.errors: list[RowIssue] = []
         self.warnings: list[RowIssue] = []
         self.error_rows: set[tuple[str, int]] = set()
         self.warning_rows: set[tuple[str, int]] = set()
+        self.row_cells: dict[tuple[str, int], list] = {}
+        self.sheet_headers: dict[str, tuple[str, list[str]] | None] = {}  # sheet -> (file, headers)
+
+    def keep_cells(self, sheet: str, row: int, cells: list) -> None:
+        self.row_cells.setdefault((sheet, row), cells)
 
     def error(self, sheet: str, row: int, column: str, reason: str) -> None:
         self.errors.append(RowIssue(sheet, row, column, reason, ERROR))

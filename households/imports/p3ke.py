@@ -13,6 +13,7 @@ from collections.abc import Callable
 from . import columns as cols
 from .common import (
     Context,
+    NO_RECIPIENTS,
     Extract,
     HouseholdRecord,
     MemberRecord,
@@ -25,6 +26,7 @@ from .common import (
     read_nik,
     read_recipients,
 )
+from .issues import WARNING, RowIssue
 from .reader import ReadError, Source, is_blank
 from .values import parse_date, parse_int, text, yes_no
 
@@ -41,50 +43,90 @@ def _id_text(value: object, max_length: int = 32) -> str:
 
 def parse_p3ke(sources: list[Source], ctx: Context, *, progress: Callable[[int], None] | None = None) -> Extract:
     """Read every recognised sheet of ``sources`` into one ``Extract``; raise ``ReadError`` when no
-    P3KE sheet is found or a sheet lacks a required column."""
+    P3KE sheet is found or a sheet lacks a required column.
+
+    One sheet is held in memory at a time: a household sheet is parsed as soon as it is found and
+    released before the next sheet is loaded (calamine keeps a whole sheet). Households are parsed
+    before members (members are checked against them), so an individual sheet found while a
+    household sheet may still follow is released and read again at the end; in the usual order
+    (households first) nothing is read twice. Issues come out in the order of reading all sheets
+    first, then households, then members."""
     extract = Extract(kind="p3ke", data_year=ctx.data_year)
-    tables = []
+    classify_warnings: list[tuple[str, int, str, str]] = []
+    deferred: list[tuple[Source, str]] = []
+    missing_columns: list[tuple[int, str]] = []  # (0 households / 1 members, message): raised after the scan
+    release_2023 = False
+    remaining = sum(len(source.sheet_names()) for source in sources)
+    if not sources:
+        raise ReadError("Tidak ada lembar keluarga atau individu P3KE di berkas ini.")
+
+    def check_columns(kind, table):
+        column_index, missing = cols.map_headers(kind, table.headers)
+        if missing:
+            missing_columns.append((
+                0 if kind == cols.HOUSEHOLD else 1,
+                f"{table.source}, lembar {table.name}: kolom wajib tidak ada: {', '.join(missing)} "
+                f"(baris judul kolom: baris {table.header_row}).",
+            ))
+            return None
+        return column_index
+
     for source in sources:
         found_here = False
         for sheet_name in source.sheet_names():
+            remaining -= 1
             table = source.table(sheet_name, is_known_header=cols.is_known)
             if table is None:
                 continue
             kind = cols.classify(sheet_name, table.headers)
             if kind is None:
-                extract.issues.warning(table.name, 0, "", "Lembar ini tidak dikenali sebagai lembar keluarga atau individu; dilewati")
+                classify_warnings.append((table.name, 0, "", "Lembar ini tidak dikenali sebagai lembar keluarga atau individu; dilewati"))
                 continue
             found_here = True
-            tables.append((kind, table))
+            release_2023 = release_2023 or cols.is_release_2023(table.headers)
+            column_index = check_columns(kind, table)
+            if column_index is None or missing_columns:
+                continue  # only the scan goes on, for the messages of the original order
+            if kind == cols.HOUSEHOLD:
+                _parse_table(kind, table, column_index, ctx, extract, progress)
+            elif deferred or remaining:
+                deferred.append((source, sheet_name))  # a household sheet may follow: read it again later
+            else:
+                _parse_table(kind, table, column_index, ctx, extract, progress)
+            del table
         if not found_here:
             raise ReadError(
                 f"{source.display_name}: baris judul kolom P3KE tidak ditemukan (dicari di 30 baris pertama setiap "
                 "lembar; mis. 'ID Keluarga P3KE', 'Kode Kemdagri', 'NIK')."
             )
-    # Households first, so that members can be checked against them.
-    tables.sort(key=lambda item: 0 if item[0] == cols.HOUSEHOLD else 1)
-    if not any(kind == cols.HOUSEHOLD for kind, _ in tables) and not any(kind == cols.INDIVIDUAL for kind, _ in tables):
-        raise ReadError("Tidak ada lembar keluarga atau individu P3KE di berkas ini.")
-    release_2023 = any(cols.is_release_2023(t.headers) for _, t in tables)
+    if missing_columns:
+        raise ReadError(min(missing_columns, key=lambda item: item[0])[1])
+    for source, sheet_name in deferred:
+        table = source.table(sheet_name, is_known_header=cols.is_known)
+        _parse_table(cols.INDIVIDUAL, table, cols.map_headers(cols.INDIVIDUAL, table.headers)[0], ctx, extract, progress)
+        del table
+    if classify_warnings:
+        issues = extract.issues
+        issues.warnings[:0] = [RowIssue(*item, level=WARNING) for item in classify_warnings]
+        issues.warning_rows.update((sheet, row) for sheet, row, _, _ in classify_warnings)
     if extract.data_year is None:
         extract.data_year = 2023 if release_2023 else 2022
-    for kind, table in tables:
-        column_index, missing = cols.map_headers(kind, table.headers)
-        if missing:
-            raise ReadError(
-                f"{table.source}, lembar {table.name}: kolom wajib tidak ada: {', '.join(missing)} "
-                f"(baris judul kolom: baris {table.header_row})."
-            )
-        info = TableInfo(table.source, table.name, kind, table.header_row, table.headers)
-        extract.tables.append(info)
-        reader = RowReader(table, column_index, extract.issues)
-        if kind == cols.HOUSEHOLD:
-            info.rows = _households(table, reader, ctx, extract, progress)
-        else:
-            extract.has_member_sheet = True
-            info.rows = _members(table, reader, ctx, extract, progress)
-        extract.total_rows += info.rows
+    year = extract.data_year
+    for record in extract.households.values():
+        record.values["source_year"] = year
     return extract
+
+
+def _parse_table(kind: str, table, column_index: dict[int, str], ctx: Context, extract: Extract, progress) -> None:
+    info = TableInfo(table.source, table.name, kind, table.header_row, table.headers)
+    extract.tables.append(info)
+    reader = RowReader(table, column_index, extract.issues)
+    if kind == cols.HOUSEHOLD:
+        info.rows = _households(table, reader, ctx, extract, progress)
+    else:
+        extract.has_member_sheet = True
+        info.rows = _members(table, reader, ctx, extract, progress)
+    extract.total_rows += info.rows
 
 
 def _person(reader: RowReader, ctx: Context, values: dict, raw: dict, *, nik_key: str, nik_required: bool) -> None:
@@ -169,8 +211,6 @@ def _households(table, reader: RowReader, ctx: Context, extract: Extract, progre
         power = text(reader.get("electricity_power"), 32)
         if power:
             values["electricity_power"] = power
-        if extract.data_year:
-            values["source_year"] = extract.data_year
 
         head_values: dict = {"relation": "kepala"}
         head_raw: dict = {}
@@ -189,13 +229,12 @@ def _households(table, reader: RowReader, ctx: Context, extract: Extract, progre
                 )
             else:
                 head_nik_rows[head_nik] = row
-        recipients: set = set()
-        read_recipients(reader, recipients)
+        recipients = read_recipients(reader)
         if not reader.ok:
             if key:
                 extract.rejected_households[key] = row
             continue
-        head = MemberRecord(key, table.name, row, head_values, head_raw, set())
+        head = MemberRecord(key, table.name, row, head_values, head_raw, NO_RECIPIENTS)
         households[key] = HouseholdRecord(key, table.name, row, values, raw, recipients, head)
     if progress:
         progress(count % 2000)
@@ -256,8 +295,7 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress)
                 reader.warning("nik", f"NIK yang sama ada di keluarga {seen[0]} (baris {seen[1]}); akan diperiksa sebagai duplikat identitas")
             else:
                 nik_rows[nik] = (household_key, row)
-        recipients: set = set()
-        read_recipients(reader, recipients)
+        recipients = read_recipients(reader)
         if not reader.ok or (id_individu and id_individu in rejected_ids):
             continue
         by_row[row] = MemberRecord(household_key, table.name, row, values, raw, recipients)

@@ -42,9 +42,22 @@ def _as_text(value: object) -> str:
     return str(value)
 
 
+def _cached_rows(issues: IssueLog, source: Source, sheet_name: str, wanted: set[int]):
+    """The refused rows of a sheet as kept while it was read, or None when any is missing (a row
+    refused later, e.g. the first of two duplicates) and the sheet must be read again."""
+    read = getattr(issues, "sheet_headers", {}).get(sheet_name)
+    if read is None or read[0] != source.display_name:
+        return None
+    headers = read[1]
+    kept = issues.row_cells
+    if any((sheet_name, row) not in kept for row in wanted):
+        return None
+    return headers, [(row, kept[(sheet_name, row)]) for row in sorted(wanted)]
+
+
 def write_error_report(target: IO[bytes], sources: list[Source], issues: IssueLog) -> int:
-    """Write the report for ``issues`` by reading the refused rows again from ``sources``;
-    return the number of rows written."""
+    """Write the report for ``issues`` from the refused rows kept while reading (or, when some were
+    refused later, by reading them again from ``sources``); return the number of rows written."""
     reasons: dict[tuple[str, int], list[str]] = defaultdict(list)
     for issue in issues.errors:
         reasons[(issue.sheet, issue.row)].append(f"{issue.column}: {issue.reason}" if issue.column else issue.reason)
@@ -57,16 +70,21 @@ def write_error_report(target: IO[bytes], sources: list[Source], issues: IssueLo
             wanted = {row for (sheet, row) in reasons if sheet == sheet_name and row}
             if not wanted:
                 continue
-            table = source.table(sheet_name, is_known_header=cols.is_known)
-            if table is None:
-                continue
+            cached = _cached_rows(issues, source, sheet_name, wanted)
+            if cached is not None:
+                headers_read, rows = cached
+            else:
+                table = source.table(sheet_name, is_known_header=cols.is_known)
+                if table is None:
+                    continue
+                headers_read, rows = table.headers, table.rows
             title = sheet_name[:31]
             while title in used_titles:
                 title = title[:28] + f"_{len(used_titles)}"
             used_titles.add(title)
             sheet = workbook.create_sheet(title=title)
-            headers = [*table.headers, "Baris asal", "Alasan kesalahan"]
-            text_columns = {i for i, h in enumerate(table.headers) if is_id_header(h)}
+            headers = [*headers_read, "Baris asal", "Alasan kesalahan"]
+            text_columns = {i for i, h in enumerate(headers_read) if is_id_header(h)}
             sheet.freeze_panes = "A2"
             for index, header in enumerate(headers):
                 width = 60 if index == len(headers) - 1 else max(12, min(40, len(header) + 4))
@@ -78,7 +96,7 @@ def write_error_report(target: IO[bytes], sources: list[Source], issues: IssueLo
                 header_cells.append(cell)
             sheet.append(header_cells)
             count = 0
-            for row, cells in table.rows:
+            for row, cells in rows:
                 if row not in wanted:
                     continue
                 out = []

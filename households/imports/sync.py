@@ -151,7 +151,11 @@ class Plan:
 
 def _diff(*, current: dict, cur_raw: dict, record, is_absent: bool) -> tuple[list[str], bool]:
     """Fields whose incoming non-blank value differs from the stored one; whether raw values differ."""
-    candidates = [name for name, value in record.values.items() if _canon(value) != _canon(current.get(name))]
+    # Equal values are equal in canonical form too: compare plainly first (most fields, most rows).
+    candidates = [
+        name for name, value in record.values.items()
+        if value != (stored := current.get(name)) and _canon(value) != _canon(stored)
+    ]
     raw_changed = False
     if record.raw or (cur_raw and any(k in cur_raw for k in record.values)):
         merged = {**cur_raw, **record.raw}
