@@ -10,8 +10,10 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import timezone
 
 from dedup.engine import check_enrollments
+from households.imports import bulkcopy
 from households.models import Household, Member
 from programs.models import Enrollment, EnrollmentSource, EnrollmentStatus, Program
 
@@ -119,13 +121,34 @@ def enrollment_bulk_create(*, enrollments: list[Enrollment], by=None, batch=None
         enrollment.batch = enrollment.batch or batch
         fresh.append(enrollment)
     if fresh:
-        result.created = bulk_create_with_history(fresh, Enrollment, batch_size=2000, default_user=by)
+        if len(fresh) > _COPY_MIN and bulkcopy.available():
+            result.created = _copy_create(fresh, by)
+        else:
+            result.created = bulk_create_with_history(fresh, Enrollment, batch_size=2000, default_user=by)
         created_ids = [e.pk for e in result.created if e.pk is not None]
         if len(created_ids) != len(result.created):
             # Backends that do not return primary keys from bulk inserts: look them up by natural key.
             created_ids = _ids_by_natural_key(fresh)
         result.conflicts = check_enrollments(created_ids)
     return result
+
+
+# From this many new enrollments on (an import), PostgreSQL gets them through COPY with their
+# history rows: about ten times faster than bulk_create_with_history for 20,000 rows.
+_COPY_MIN = 500
+
+
+def _copy_create(fresh: list[Enrollment], by) -> list[Enrollment]:
+    now = timezone.now()
+    fields = [f.attname for f in Enrollment._meta.concrete_fields if not f.primary_key]
+    for enrollment in fresh:
+        enrollment.created_at = enrollment.updated_at = now
+    rows = [{name: getattr(e, name) for name in fields} for e in fresh]
+    ids = bulkcopy.insert_with_history(Enrollment, rows, user_id=getattr(by, "pk", None), reason=None, now=now)
+    for enrollment, pk in zip(fresh, ids):
+        enrollment.pk = pk
+        enrollment._state.adding = False
+    return fresh
 
 
 def _ids_by_natural_key(enrollments: list[Enrollment]) -> list[int]:
