@@ -193,3 +193,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
 }
+
+# --- Added by the security suite (tests/security): a query string longer than this is answered 400
+# before any view runs; proxies stop long request lines too, the development server does not.
+MAX_QUERY_STRING_BYTES = int(env("MAX_QUERY_STRING_BYTES", str(8 * 1024)))
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "konut_registry.middleware.QueryStringLimitMiddleware",
+)
