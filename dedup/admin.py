@@ -33,6 +33,12 @@ def _admin_link(viewname: str, pk, text) -> str:
 
 
 # --- filters ----------------------------------------------------------------------------------
+def _is_id(value) -> bool:
+    """A filter value usable as a database id: digits within the bigint range (a longer number
+    overflows the database driver: a 500 instead of an empty list)."""
+    text = str(value or "")
+    return text.isdigit() and int(text) < 2**63
+
 
 
 class KecamatanDesaFilter(admin.SimpleListFilter):
@@ -46,12 +52,12 @@ class KecamatanDesaFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         kecamatan = request.GET.get(self.kecamatan_parameter)
-        if not kecamatan or not str(kecamatan).isdigit():
+        if not _is_id(kecamatan):
             return []
         return list(Desa.objects.filter(kecamatan_id=kecamatan).order_by("name").values_list("id", "name"))
 
     def queryset(self, request, queryset):
-        if self.value() and str(self.value()).isdigit():
+        if _is_id(self.value()):
             return queryset.filter(**{f"{self.household_field}__desa_id": self.value()})
         return queryset
 
@@ -66,7 +72,7 @@ class ProgramFilter(admin.SimpleListFilter):
         return list(Program.objects.order_by("name").values_list("id", "name"))
 
     def queryset(self, request, queryset):
-        if self.value() and str(self.value()).isdigit():
+        if _is_id(self.value()):
             return queryset.filter(Q(enrollment_a__program_id=self.value()) | Q(enrollment_b__program_id=self.value()))
         return queryset
 
@@ -81,7 +87,7 @@ class AgencyFilter(admin.SimpleListFilter):
         return list(Agency.objects.filter(is_coordinator=False).order_by("order", "name").values_list("id", "short_name"))
 
     def queryset(self, request, queryset):
-        if self.value() and str(self.value()).isdigit():
+        if _is_id(self.value()):
             return queryset.filter(
                 Q(enrollment_a__program__agency_id=self.value()) | Q(enrollment_b__program__agency_id=self.value())
             )
@@ -97,7 +103,7 @@ class YearFilter(admin.SimpleListFilter):
         return [(year, str(year)) for year in years]
 
     def queryset(self, request, queryset):
-        if self.value() and str(self.value()).isdigit():
+        if _is_id(self.value()):
             return queryset.filter(enrollment_a__year=self.value())
         return queryset
 

@@ -38,6 +38,13 @@ class DesaAdmin(admin.ModelAdmin):
     ordering = ["code"]
 
 
+def _is_id(value) -> bool:
+    """A filter value usable as a database id: digits within the bigint range (a longer number
+    overflows the database driver: a 500 instead of an empty list)."""
+    text = str(value or "")
+    return text.isdigit() and int(text) < 2**63
+
+
 class DesaFilter(admin.SimpleListFilter):
     """Villages of the chosen kecamatan only: 170 names in one list would be unusable, and names
     repeat across kecamatan."""
@@ -47,12 +54,12 @@ class DesaFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         kecamatan = request.GET.get("desa__kecamatan__id__exact")
-        if not kecamatan:
+        if not _is_id(kecamatan):
             return []
         return list(Desa.objects.filter(kecamatan_id=kecamatan).values_list("id", "name"))
 
     def queryset(self, request, queryset):
-        if self.value():
+        if _is_id(self.value()):
             return queryset.filter(desa_id=self.value())
         return queryset
 

@@ -13,7 +13,7 @@ import os
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -130,7 +130,18 @@ class ImportBatchAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:households_importbatch_upload"))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        if not str(object_id).isdigit():
+            raise Http404
         return HttpResponseRedirect(reverse("admin:households_importbatch_preview", args=[object_id]))
+
+    def changelist_view(self, request, extra_context=None):
+        # Django's date hierarchy catches a ValueError from an impossible date but not the
+        # OverflowError of a year with 20 digits: answer that like any other bad filter.
+        for part in ("year", "month", "day"):
+            value = request.GET.get(f"created_at__{part}")
+            if value is not None and not (value.isdigit() and len(value) <= 4):
+                return HttpResponseRedirect(f"{request.path}?e=1")
+        return super().changelist_view(request, extra_context)
 
     def _check(self, request):
         if not self.has_add_permission(request):
