@@ -53,9 +53,12 @@ class IdListField(forms.Field):
         if not isinstance(value, (list, tuple)):
             value = [value]
         try:
-            return [int(item) for item in value]
+            ids = [int(item) for item in value]
         except (TypeError, ValueError):
             raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+        if any(not 0 < pk < 2**63 for pk in ids):  # beyond a database id: the driver would overflow
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return ids
 
 
 class RejectForm(forms.Form):
