@@ -16,8 +16,8 @@ from django.core.files.base import ContentFile
 from agencies.models import Agency, ExportLog, Role
 from dedup.models import CompatiblePair, Conflict, ConflictStatus, IdentityKind, IdentityMatch
 from households.identifiers import make_nik
-from households.models import Desa, ImportBatch, ImportKind, ImportStatus
-from programs.models import EnrollmentStatus, Program, TargetingRule
+from households.models import Desa, Household, ImportBatch, ImportKind, ImportStatus, Member
+from programs.models import Enrollment, EnrollmentStatus, Program, TargetingRule
 from tests.factories import EnrollmentFactory, HouseholdFactory, MemberFactory, UserFactory
 
 ROLES = ("anonymous", "bappeda", "head", "operator", "leader", "other")
@@ -76,4 +76,19 @@ def world(reference, users):
         own_enrollment=own_enrollment, foreign_enrollment=foreign_enrollment,
         conflict=conflict, pair=pair, identity=identity, rule=rule, batch=batch, empty_batch=empty_batch,
         export_log=export_log,
+    )
+
+
+def registry_state() -> tuple:
+    """Everything a refused request must leave untouched."""
+    return (
+        sorted(Enrollment.objects.values_list("pk", "status", "amount", "delivered_on", "status_reason")),
+        Enrollment.history.count(),
+        sorted(Household.objects.values_list("pk", "head_name", "desil", "is_absent")),
+        Household.history.count(),
+        sorted(Member.objects.values_list("pk", "name", "nik")),
+        sorted(Conflict.objects.values_list("pk", "status", "decision_reason")),
+        sorted(ImportBatch.objects.values_list("pk", "status")),
+        sorted(CompatiblePair.objects.values_list("pk", "reason")),
+        sorted(IdentityMatch.objects.values_list("pk", "status")),
     )

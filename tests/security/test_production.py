@@ -67,6 +67,7 @@ def test_production_switches(production):
     assert production.X_FRAME_OPTIONS == "DENY" and production.SECURE_CONTENT_TYPE_NOSNIFF
     middleware = production.MIDDLEWARE
     assert "konut_registry.middleware.ContentSecurityPolicyMiddleware" in middleware
+    assert "konut_registry.middleware.QueryStringLimitMiddleware" in middleware and production.MAX_QUERY_STRING_BYTES
     assert middleware.index("django.middleware.security.SecurityMiddleware") == 0
     policy = production.CONTENT_SECURITY_POLICY
     for directive in ("default-src 'self'", "script-src 'self'", "object-src 'none'", "frame-ancestors 'none'",

@@ -28,7 +28,7 @@ from households.models import Household, ImportBatch, Member
 from programs.models import Enrollment, Program, TargetingRule
 from tests.factories import UserFactory
 
-from .conftest import ROLES
+from .conftest import ROLES, registry_state
 from .routes import ADMIN_LOGIN, LOGIN, REDIRECT, all_routes, call, outcome
 
 pytestmark = pytest.mark.django_db
@@ -247,19 +247,6 @@ def test_the_tables_name_only_urls_that_exist():
 
 
 # --- the portal ------------------------------------------------------------------------------------
-
-
-def registry_state() -> tuple:
-    """Everything a refused request must leave untouched."""
-    return (
-        sorted(Enrollment.objects.values_list("pk", "status", "amount", "delivered_on", "status_reason")),
-        Enrollment.history.count(),
-        sorted(Household.objects.values_list("pk", "head_name", "desil", "is_absent")),
-        Member.objects.count(),
-        sorted(Conflict.objects.values_list("pk", "status")),
-        sorted(ImportBatch.objects.values_list("pk", "status")),
-        ExportLog.objects.count(),
-    )
 
 
 REFUSED = {LOGIN, ADMIN_LOGIN, 400, 403, 404, 405}
