@@ -67,7 +67,7 @@ class ImportOutcome:
             "warnings": self.summary.get("warnings", 0),
             "batch": self.batch.pk if self.batch is not None and self.batch.pk else None,
         }
-        for key in ("enrollments", "rows", "error_rows", "warning_rows", "data_year", "same_as_batch"):
+        for key in ("enrollments", "rows", "error_rows", "warning_rows", "data_year", "same_as_batch", "identity_duplicates"):
             if key in self.summary:
                 data[key] = self.summary[key]
         if self.message:
@@ -310,6 +310,35 @@ def import_apply(*, batch: ImportBatch, by=None, progress: Progress | None = Non
     return _run(batch, apply=True, by=by or batch.uploaded_by, progress=progress)
 
 
+def import_identity_scan(outcome: ImportOutcome, *, progress: Progress | None = None) -> ImportOutcome:
+    """After an applied P3KE or DTKS import has committed, look for identity duplicates (the same
+    NIK, No KK or head in two records) in a transaction of its own, so the import's transaction
+    stays short and its locks are released first. The number of open identity duplicates goes to
+    the summary (``identity_duplicates``) and the batch's counts. When the import changed nothing,
+    there is nothing new to find: only the open ones are counted. A failure of the scan is logged;
+    the import stays applied."""
+    batch = outcome.batch
+    if outcome.status != APPLIED or batch is None or batch.kind not in (ImportKind.P3KE, ImportKind.DTKS):
+        return outcome
+    from dedup import services as dedup_services
+    from dedup.models import IdentityMatch, IdentityStatus
+
+    if progress is not None:
+        progress.phase("identity")
+    try:
+        if plan_has_changes(outcome.plan):
+            open_total = dedup_services.identity_scan().open_total
+        else:
+            open_total = IdentityMatch.objects.filter(status=IdentityStatus.OPEN).count()
+    except Exception:  # noqa: BLE001 - the import itself is committed; the scan can be run again
+        logger.exception("Identity scan after import batch %s failed", batch.pk)
+        return outcome
+    outcome.summary["identity_duplicates"] = open_total
+    batch.counts = {**(batch.counts or {}), "identity_duplicates": open_total}
+    batch.save(update_fields=["counts"])
+    return outcome
+
+
 def import_queue(*, batch: ImportBatch, skip_invalid: bool | None = None) -> ImportBatch:
     """Confirm a previewed batch: mark it queued for the background worker."""
     if batch.status not in (ImportStatus.PREVIEWED, ImportStatus.REFUSED):
@@ -342,8 +371,11 @@ def run_file_import(
     options: dict | None = None,
     progress: Progress | None = None,
     error_report: str | None = None,
+    scan_identities: bool = False,
 ) -> ImportOutcome:
-    """The commands' path: one read, one plan; a dry run writes nothing at all (no batch either)."""
+    """The commands' path: one read, one plan; a dry run writes nothing at all (no batch either).
+    With ``scan_identities``, an applied P3KE/DTKS import is followed by the identity-duplicate
+    scan, after its transaction (``import_identity_scan``)."""
     progress = progress or Progress()
     names = [os.path.basename(p) for p in paths]
     try:
@@ -359,6 +391,8 @@ def run_file_import(
             full_extract=full_extract, data_year=data_year, options=options,
         )
         outcome = import_apply(batch=batch, by=by, progress=progress)
+        if scan_identities:
+            import_identity_scan(outcome, progress=progress)
         if error_report and outcome.batch is not None and outcome.batch.error_report:
             with outcome.batch.error_report.open("rb") as src, open(error_report, "wb") as dst:
                 shutil.copyfileobj(src, dst)

@@ -13,12 +13,13 @@ from django.db import connection, connections
 from django_tasks import task
 
 from households.models import ImportBatch, ImportStatus
-from households.services import Progress, import_apply, import_preview
+from households.services import Progress, import_apply, import_identity_scan, import_preview
 
 _PHASE_MESSAGES = {
     "read": "Membaca dan memeriksa baris",
     "compare": "Membandingkan dengan registri",
     "write": "Menulis ke basis data",
+    "identity": "Mencari duplikat identitas",
 }
 
 
@@ -71,7 +72,11 @@ def _run(batch_id: int, *, apply: bool) -> str:
         return batch.status
     progress = BatchProgress(batch_id)
     try:
-        outcome = import_apply(batch=batch, progress=progress) if apply else import_preview(batch=batch, progress=progress)
+        if apply:
+            # The import commits first; the identity scan then runs in its own transaction.
+            outcome = import_identity_scan(import_apply(batch=batch, progress=progress), progress=progress)
+        else:
+            outcome = import_preview(batch=batch, progress=progress)
     finally:
         progress.close()
     return outcome.status

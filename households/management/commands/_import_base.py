@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from households.services import APPLIED, FAILED, PREVIEWED, REFUSED, UNREADABLE, Progress, run_file_import
 
 EXIT_CODES = {APPLIED: 0, PREVIEWED: 0, REFUSED: 1, FAILED: 1, UNREADABLE: 2}
-_PHASES = {"read": "Membaca", "compare": "Membandingkan", "write": "Menulis"}
+_PHASES = {"read": "Membaca", "compare": "Membandingkan", "write": "Menulis", "identity": "Duplikat identitas"}
 
 
 class TerminalProgress(Progress):
@@ -79,7 +79,7 @@ class ImportCommand(BaseCommand):
         outcome = run_file_import(
             kind=self.kind, paths=paths, by=user, dry_run=options["dry_run"], skip_invalid=options["skip_invalid"],
             full_extract=full_extract, data_year=data_year, options=extra or {}, progress=progress,
-            error_report=options.get("error_report"),
+            error_report=options.get("error_report"), scan_identities=True,
         )
         progress.close()
         if options["json"]:
@@ -104,6 +104,8 @@ class ImportCommand(BaseCommand):
         if "enrollments" in data:
             e = data["enrollments"]
             self.stdout.write(f"  Kepesertaan: baru {e['created']}, sudah ada {e['existing']}, konflik satu bantuan {e['conflicts']}")
+        if "identity_duplicates" in data:
+            self.stdout.write(f"  Duplikat identitas terbuka (perlu ditinjau): {data['identity_duplicates']}")
         self.stdout.write(f"  Kesalahan: {data['errors']}, peringatan: {data['warnings']}")
         issues = outcome.plan.extract.issues if outcome.plan is not None and hasattr(outcome.plan, "extract") else getattr(outcome.plan, "issues", None)
         if issues is not None:
