@@ -350,11 +350,24 @@ def make_plan(extract: Extract, *, full_extract: bool = True, programs: dict | N
                     plan.member_absent.append(pk)
         plan.members.absent = len(plan.member_absent)
     if programs:
-        plan.enrollments_planned = sum(
-            sum(len(programs.get(k, ())) for k in r.recipients)
-            for r in list(extract.households.values()) + list(extract.members)
-        )
+        plan.enrollments_planned = _planned_enrollment_count(extract, programs)
     return plan
+
+
+def _planned_enrollment_count(extract: Extract, programs: dict) -> int:
+    """The enrollments ``_enrollments`` will write: one per program and household (per person for
+    person programs), not one per mention: every member of a PKH family says "Penerima PKH: Ya"."""
+    keys: set[tuple] = set()
+    for key, record in extract.households.items():
+        for column in record.recipients:
+            for program_id, person in programs.get(column, ()):
+                keys.add((program_id, key, "head" if person else None))
+    for record in extract.members:
+        is_head = record.values.get("relation") == hm.Relation.HEAD
+        for column in record.recipients:
+            for program_id, person in programs.get(column, ()):
+                keys.add((program_id, record.household_key, ("head" if is_head else id(record)) if person else None))
+    return len(keys)
 
 
 def _household_label(name: str) -> str:
