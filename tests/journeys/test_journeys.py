@@ -87,6 +87,8 @@ def test_journey_1_bappeda_imports_resolves_conflicts_and_distributes(screen, pe
     assert "Baris dibaca: 25" in facts
     assert "Baris dengan kesalahan: 7 (7 kesalahan)" in facts
     assert "Tahun data: 2023" in facts
+    # PKH + Sembako and PKH + BPUM: four enrollments, however many member rows repeat "Penerima ...: Ya".
+    assert "Kepesertaan dari kolom Penerima/daftar: 4" in facts
     errors = table_rows(page, "section.import-summary > table.issues")
     assert errors[:3] == [
         ["KEPALA-KELUARGA", "8", "Desil Kesejahteraan", "Desil harus antara 1 dan 7, bukan 9"],
