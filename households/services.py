@@ -16,12 +16,14 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -226,8 +228,41 @@ def _same_file_note(batch: ImportBatch, summary: dict) -> str:
     return _("Berkas yang sama sudah diimpor pada batch #%(pk)s (%(when)s).") % {"pk": earlier.pk, "when": when}
 
 
+# Imports that write take this PostgreSQL advisory lock (any constant; one lock for the registry).
+IMPORT_LOCK_KEY = 7409_0001
+
+
+@contextmanager
+def import_lock():
+    """Imports that write run one at a time, from reading the registry to the commit: two imports
+    of the same file started together would each plan against the registry without the other's
+    rows and then both write (families twice, or a unique-key failure). A session lock, so it
+    spans the planning and the write transaction, and ends with the connection if a worker dies.
+    SQLite needs none here: it serialises writers, and the development setup runs one worker."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [IMPORT_LOCK_KEY])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [IMPORT_LOCK_KEY])
+
+
 def _run(batch: ImportBatch, *, apply: bool, by, progress: Progress) -> ImportOutcome:
     """Parse (and, when ``apply``, write) the batch's stored files; record the outcome on it."""
+    if not apply:
+        return _run_unlocked(batch, apply=False, by=by, progress=progress)
+    with import_lock():
+        batch.refresh_from_db(fields=["status"])
+        if batch.status == ImportStatus.APPLIED:  # confirmed twice: the other run already wrote it
+            return ImportOutcome(APPLIED, summary=batch.counts, message=batch.message, batch=batch)
+        return _run_unlocked(batch, apply=True, by=by, progress=progress)
+
+
+def _run_unlocked(batch: ImportBatch, *, apply: bool, by, progress: Progress) -> ImportOutcome:
     progress = progress or Progress()
     batch.status = ImportStatus.RUNNING if apply else ImportStatus.VALIDATING
     batch.started_at = batch.started_at or timezone.now()
