@@ -22,10 +22,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from agencies.models import Agency, ExportLog
-from dedup.models import CompatiblePair, Conflict, IdentityMatch
-from households.models import Household, ImportBatch, Member
-from programs.models import Enrollment, Program, TargetingRule
+from agencies.models import Agency
+from dedup.models import CompatiblePair, IdentityMatch
+from households.models import Household
+from programs.models import Program, TargetingRule
 from tests.factories import UserFactory
 
 from .conftest import ROLES, registry_state
