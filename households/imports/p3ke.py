@@ -13,6 +13,7 @@ from collections.abc import Callable
 from . import columns as cols
 from .common import (
     Context,
+    NO_RAW,
     NO_RECIPIENTS,
     Extract,
     HouseholdRecord,
@@ -124,6 +125,11 @@ def _parse_table(kind: str, table, column_index: dict[int, str], ctx: Context, e
     if kind == cols.HOUSEHOLD:
         info.rows = _households(table, reader, ctx, extract, progress)
     else:
+        if not extract.has_member_sheet:
+            # With an individual sheet, members come from it: the heads read from the household
+            # sheet are no longer needed (``sync`` uses them only without one); free them first.
+            for record in extract.households.values():
+                record.head = None
         extract.has_member_sheet = True
         info.rows = _members(table, reader, ctx, extract, progress)
     extract.total_rows += info.rows
@@ -234,8 +240,8 @@ def _households(table, reader: RowReader, ctx: Context, extract: Extract, progre
             if key:
                 extract.rejected_households[key] = row
             continue
-        head = MemberRecord(key, table.name, row, head_values, head_raw, NO_RECIPIENTS)
-        households[key] = HouseholdRecord(key, table.name, row, values, raw, recipients, head)
+        head = MemberRecord(key, table.name, row, head_values, head_raw or NO_RAW, NO_RECIPIENTS)
+        households[key] = HouseholdRecord(key, table.name, row, values, raw or NO_RAW, recipients, head)
     if progress:
         progress(count % 2000)
     return count
@@ -298,7 +304,7 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress)
         recipients = read_recipients(reader)
         if not reader.ok or (id_individu and id_individu in rejected_ids):
             continue
-        by_row[row] = MemberRecord(household_key, table.name, row, values, raw, recipients)
+        by_row[row] = MemberRecord(household_key, table.name, row, values, raw or NO_RAW, recipients)
     if progress:
         progress(count % 2000)
     extract.members.extend(by_row.values())

@@ -33,6 +33,15 @@ _MAX_COMPRESSION_RATIO = 400
 _RATIO_CHECK_MIN_BYTES = 20 * 1024 * 1024
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
+# Sheets whose XML is larger than this are read in chunks of about ``CHUNK_BYTES`` of XML.
+CHUNKED_PART_BYTES = 128 * 1024 * 1024
+CHUNK_BYTES = 16 * 1024 * 1024
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*\d*:?[A-Z]*(\d+)"')
+_DIMENSION_TAG = re.compile(rb"<(?:\w+:)?dimension\b[^>]*/>")
+_EMPTY_SHEET = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>'
+)
 
 
 class ReadError(Exception):
@@ -126,14 +135,19 @@ class Source:
             raw_rows, height, formulas = self._csv_rows(), 0, set()
         else:
             name = sheet_name or self.sheet_names()[0]
-            sheet = self._book().get_sheet_by_name(name)
-            height = sheet.total_height or sheet.height or 0
+            part = self._sheet_part(name)
+            large = part is not None and self._part_size(part) > CHUNKED_PART_BYTES
+            if large:
+                sheet, height = None, self._declared_height(part)
+            else:
+                sheet = self._book().get_sheet_by_name(name)
+                height = sheet.total_height or sheet.height or 0
             if height > self.limits.max_rows + HEADER_SCAN_ROWS:
                 raise ReadError(
                     f"Lembar {name} berisi {height:,} baris; batas {self.limits.max_rows:,} baris per lembar."
                     .replace(",", ".")
                 )
-            raw_rows = self._xlsx_rows(sheet)
+            raw_rows = self._chunked_rows(name, part) if large else self._xlsx_rows(sheet)
             formulas = self._formula_cells(name)
         head: list[tuple[int, list]] = []
         for item in raw_rows:
@@ -183,8 +197,21 @@ class Source:
         start = sheet.start or (0, 0)
         first_row, first_col = start
         pad = [None] * first_col
+        # python-calamine's iter_rows starts at the sheet's first row (empty rows above the data
+        # included) but at the first used column: number from row 1 when the rows above came too.
+        offset = None
         for index, cells in enumerate(sheet.iter_rows()):
-            yield first_row + index + 1, (pad + list(cells)) if first_col else cells
+            if offset is None:
+                offset = 0 if first_row and all(is_blank(c) for c in cells) else first_row
+            yield offset + index + 1, (pad + list(cells)) if first_col else cells
+
+    def _python_rows(self, sheet) -> Iterator[tuple[int, list]]:
+        """A chunk's rows from its first used row and column (``to_python`` skips the empty area,
+        where ``iter_rows`` would yield every row above the chunk)."""
+        first_row, first_col = sheet.start or (0, 0)
+        pad = [None] * first_col
+        for index, cells in enumerate(sheet.to_python(skip_empty_area=True)):
+            yield first_row + index + 1, (pad + cells) if first_col else cells
 
     def _csv_rows(self) -> Iterator[tuple[int, list]]:
         data = self.path.read_bytes()
@@ -202,6 +229,91 @@ class Source:
         reader = csv.reader(io.StringIO(text), delimiter=delimiter)
         for index, cells in enumerate(reader):
             yield index + 1, cells
+
+    # --- a large sheet, in row chunks: calamine holds a whole sheet in memory, and a 335,000-row
+    # individual sheet needs about 850 MB while it is loaded. Above ``CHUNKED_PART_BYTES`` of XML the
+    # sheet's XML is cut at row boundaries and each chunk is read by calamine as a small workbook
+    # (the same shared strings and styles, so values and dates come out exactly the same).
+    def _part_size(self, part: str) -> int:
+        with zipfile.ZipFile(self.path) as archive:
+            try:
+                return archive.getinfo(part).file_size
+            except KeyError:
+                return 0
+
+    def _declared_height(self, part: str) -> int:
+        with zipfile.ZipFile(self.path) as archive, archive.open(part) as stream:
+            head = stream.read(1 << 16)
+        match = _DIMENSION.search(head)
+        return int(match.group(1)) if match else 0
+
+    def _chunked_rows(self, name: str, part: str) -> Iterator[tuple[int, list]]:
+        with zipfile.ZipFile(self.path) as archive:
+            parts = []
+            for info in archive.infolist():
+                if info.filename == part:
+                    parts.append((info.filename, None))
+                elif info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                    parts.append((info.filename, _EMPTY_SHEET))
+                else:
+                    parts.append((info.filename, archive.read(info)))
+            with archive.open(part) as stream:
+                buffer = b""
+                prefix = None
+                finished = False
+                while not finished:
+                    data = stream.read(CHUNK_BYTES)
+                    finished = not data
+                    buffer += data
+                    if prefix is None:
+                        start = buffer.find(b"<sheetData")
+                        end = buffer.find(b">", start) if start >= 0 else -1
+                        if end < 0:
+                            if finished or len(buffer) > 4 * CHUNK_BYTES:
+                                break  # not the plain layout: read the sheet whole below
+                            continue
+                        if b"<worksheet" not in buffer[:start]:
+                            break
+                        if buffer[end - 1 : end] == b"/":  # <sheetData/>: no rows
+                            return
+                        prefix = _DIMENSION_TAG.sub(b"", buffer[: end + 1])
+                        buffer = buffer[end + 1 :]
+                    if len(buffer) < CHUNK_BYTES and not finished:
+                        continue
+                    if finished:
+                        cut = buffer.find(b"</sheetData>")
+                        cut = len(buffer) if cut < 0 else cut
+                    else:
+                        cut = buffer.rfind(b"</row>")
+                        if cut < 0:
+                            continue
+                        cut += len(b"</row>")
+                    chunk, buffer = buffer[:cut], buffer[cut:]
+                    yield from self._rows_of_chunk(name, part, parts, (prefix, chunk, b"</sheetData></worksheet>"))
+                    del chunk
+        if prefix is None:
+            yield from self._xlsx_rows(self._book().get_sheet_by_name(name))
+
+    def _rows_of_chunk(self, name: str, part: str, parts, pieces: tuple[bytes, ...]) -> Iterator[tuple[int, list]]:
+        packed = io.BytesIO()
+        with zipfile.ZipFile(packed, "w", zipfile.ZIP_STORED) as archive:
+            for filename, content in parts:
+                if filename == part:
+                    with archive.open(filename, "w", force_zip64=True) as target:
+                        for piece in pieces:
+                            target.write(piece)
+                else:
+                    archive.writestr(filename, content)
+        del pieces
+        packed.seek(0)
+        book = python_calamine.CalamineWorkbook.from_filelike(packed)
+        try:
+            sheet = book.get_sheet_by_name(name)
+            if sheet.height:
+                yield from self._python_rows(sheet)
+            del sheet
+        finally:
+            book.close()
 
     # --- formulas: calamine gives a formula's cached value (or nothing); find them in the XML
     def _formula_cells(self, sheet_name: str) -> set[tuple[int, int]]:

@@ -108,8 +108,25 @@ def _yes_no(value: object) -> tuple[bool | None, bool]:
     return None, False
 
 
+_DATE_CACHE: dict[str, tuple[datetime.date | None, str | None]] = {}
+
+
 def parse_date(value: object) -> tuple[datetime.date | None, str | None]:
-    """A date from a date cell, ``d/m/yyyy [hh:mm]``, ISO ``yyyy-mm-dd`` or an Excel serial number."""
+    """A date from a date cell, ``d/m/yyyy [hh:mm]``, ISO ``yyyy-mm-dd`` or an Excel serial number.
+    Date texts repeat (a few tens of thousands of birth dates over 300,000 people): parsed once,
+    one shared ``date`` each."""
+    if value.__class__ is str:
+        try:
+            return _DATE_CACHE[value]
+        except KeyError:
+            result = _parse_date(value)
+            if len(_DATE_CACHE) < 200_000:
+                _DATE_CACHE[value] = result
+            return result
+    return _parse_date(value)
+
+
+def _parse_date(value: object) -> tuple[datetime.date | None, str | None]:
     if is_blank(value):
         return None, None
     if isinstance(value, datetime.datetime):

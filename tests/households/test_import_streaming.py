@@ -118,3 +118,44 @@ def test_unknown_sheet_warning_comes_first_and_source_year_follows_the_release(r
 
     code, out, _ = run("import_p3ke", str(path), "--json")
     assert code == 0 and Household.objects.get(p3ke_id="122000001").source_year == 2022
+
+
+def test_large_sheet_read_in_chunks_gives_the_same_rows(reference, tmp_path, monkeypatch):
+    from households.imports import columns as cols
+    from households.imports import reader
+
+    households = [household_row(str(122000001 + i), 100 + i, **({"Desil Kesejahteraan": 9} if i == 7 else {})) for i in range(40)]
+    path = write_xlsx(tmp_path / "p3ke.xlsx", {"KEPALA-KELUARGA": (HH_2023, households)}, title_rows=3)
+
+    def read(chunked: bool):
+        monkeypatch.setattr(reader, "CHUNKED_PART_BYTES", 0 if chunked else 10**12)
+        monkeypatch.setattr(reader, "CHUNK_BYTES", 4096)  # many chunks of a few rows each
+        source = open_source(path)
+        table = source.table("KEPALA-KELUARGA", is_known_header=cols.is_known)
+        rows = (table.header_row, table.headers, list(table.rows))
+        source.close()
+        return rows
+
+    whole, chunked = read(False), read(True)
+    assert chunked == whole
+    assert whole[0] == 4 and [number for number, _ in whole[2]] == list(range(5, 45))
+    outcome = run_file_import(kind="p3ke", paths=[str(path)], dry_run=True)
+    assert outcome.summary["households"]["created"] == 39
+    assert [(i.row, i.column) for i in outcome.plan.extract.issues.errors] == [(12, "Desil Kesejahteraan")]
+
+
+def test_rows_keep_their_excel_numbers_when_the_sheet_starts_below_row_one(reference, tmp_path):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "KEPALA-KELUARGA"
+    rows = [HH_2023] + [[household_row("122000001", 100, **{"Desil Kesejahteraan": 9}).get(h) for h in HH_2023]]
+    for r, values in enumerate(rows, start=3):  # rows 1-2 empty, header on row 3, data on row 4
+        for c, value in enumerate(values, start=1):
+            sheet.cell(row=r, column=c, value=value)
+    path = tmp_path / "p3ke.xlsx"
+    workbook.save(path)
+    outcome = run_file_import(kind="p3ke", paths=[str(path)], dry_run=True)
+    assert [(i.row, i.column) for i in outcome.plan.extract.issues.errors] == [(4, "Desil Kesejahteraan")]
+    assert outcome.plan.extract.tables[0].header_row == 3
