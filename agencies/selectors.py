@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum, Value, When
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
 from agencies.models import Agency, User
 from dedup.models import Conflict, ConflictStatus
-from households.models import Household, Member, Relation
+from households.models import FAMILY_CARD_ORDER, Household, Member
 from programs.models import LIVE_STATUSES, Enrollment, EnrollmentStatus, Program
 
 
@@ -179,11 +179,6 @@ def household_list_totals(queryset: QuerySet[Household], condition: Q, *, restri
         "by_status": statuses,
         "amount": sum((row["amount"] or 0) for row in by_status.values()),
     }
-
-
-# Members in family-card order: head, spouse, children, others (the stored codes sort alphabetically,
-# which put children before the head).
-FAMILY_CARD_ORDER = Case(*(When(relation=r, then=Value(i)) for i, r in enumerate(Relation)), default=Value(len(Relation)))
 
 
 def household_detail(user: User, pk: int) -> Household:

@@ -182,6 +182,14 @@ class Relation(models.TextChoices):
     OTHER = "lainnya", _("Lainnya")
 
 
+# Members in family-card order: head, spouse, children, others. The stored relation codes sort
+# alphabetically, which would put children before the head.
+FAMILY_CARD_ORDER = models.Case(
+    *(models.When(relation=relation, then=models.Value(rank)) for rank, relation in enumerate(Relation)),
+    default=models.Value(len(Relation)),
+)
+
+
 class MaritalStatus(models.TextChoices):
     SINGLE = "belum_kawin", _("Belum Kawin")
     MARRIED = "kawin", _("Kawin")
@@ -407,7 +415,7 @@ class Member(models.Model):
     class Meta:
         verbose_name = _("anggota keluarga")
         verbose_name_plural = pgettext_lazy("plural", "anggota keluarga")
-        ordering = ["household", "relation", "birth_date", "id"]
+        ordering = ["household", FAMILY_CARD_ORDER, "birth_date", "id"]
         indexes = [
             # Identity checks group members by birth date before comparing names.
             models.Index(fields=["birth_date"], name="households_member_birth_idx"),

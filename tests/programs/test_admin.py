@@ -201,3 +201,13 @@ def test_programs_import_through_the_admin_updates_by_code(bappeda_client, refer
     spam = Program.objects.get(code="spam")
     assert spam.name == "SPAM Perdesaan" and spam.quota == 500
     assert Program.objects.count() == 30
+
+
+@pytest.mark.django_db
+def test_members_are_listed_in_family_card_order(bappeda_client, reference):
+    household = HouseholdFactory()
+    MemberFactory(household=household, name="Anak Pertama", relation="anak")
+    MemberFactory(household=household, name="Istri Kepala", relation="pasangan")
+    MemberFactory(household=household, name="Kepala Rumah", relation="kepala")
+    page = bappeda_client.get(reverse("admin:households_household_change", args=[household.pk])).content.decode()
+    assert page.index("Kepala Rumah") < page.index("Istri Kepala") < page.index("Anak Pertama")
