@@ -241,6 +241,13 @@ def _refuse(request, error: ValidationError) -> None:
         messages.error(request, text)
 
 
+def _form_refused(request, form) -> None:
+    """An action form's errors as messages on the page the user returns to."""
+    for errors in form.errors.values():
+        for text in errors:
+            messages.error(request, text)
+
+
 def _enrollment_for_action(request, pk: int):
     enrollment = actionable_enrollment(request.user, pk)  # 404 outside the user's scope
     if not may_act_on(request.user, enrollment):
@@ -268,9 +275,7 @@ def enrollment_reject(request, pk: int):
     enrollment = _enrollment_for_action(request, pk)
     form = RejectForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for text in errors:
-                messages.error(request, text)
+        _form_refused(request, form)
         return _detail_redirect(request, enrollment)
     try:
         result = services.enrollment_reject(enrollment=enrollment, reason=form.cleaned_data["reason"], by=request.user)
@@ -288,9 +293,7 @@ def enrollment_deliver(request, pk: int):
     enrollment = _enrollment_for_action(request, pk)
     form = DeliverForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for text in errors:
-                messages.error(request, text)
+        _form_refused(request, form)
         return _detail_redirect(request, enrollment)
     try:
         result = services.enrollment_mark_delivered(
@@ -333,9 +336,7 @@ def household_distribute(request):
     filters = request.POST.get("filters", "")
     back = reverse("household_list") + (f"?{filters}" if filters else "")
     if not form.is_valid():
-        for errors in form.errors.values():
-            for text in errors:
-                messages.error(request, text)
+        _form_refused(request, form)
         return redirect(back)
     program, year = form.cleaned_data["program"], form.cleaned_data["year"]
     if form.cleaned_data["everything"]:
