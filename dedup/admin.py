@@ -371,13 +371,7 @@ class ConflictAdmin(ReadOnlyHistoryAdmin):
     @admin.action(description=_("Abaikan (bukan bantuan ganda, dengan alasan)"), permissions=["change"])
     def dismiss_with_reason(self, request, queryset):
         def apply(reason):
-            result = services.BulkDecision()
-            for conflict in queryset.order_by("pk"):
-                try:
-                    services.conflict_dismiss(conflict=conflict, reason=reason, by=request.user)
-                    result.decided += 1
-                except ValidationError as error:
-                    result.errors.append(" ".join(error.messages))
+            result = services.conflict_bulk_dismiss(conflicts=list(queryset), reason=reason, by=request.user)
             _report(self, request, result, _("%(n)d konflik diabaikan."))
 
         return _reason_page(
@@ -607,13 +601,7 @@ class IdentityMatchAdmin(ReadOnlyHistoryAdmin):
     @admin.action(description=_("Abaikan (bukan duplikat, dengan alasan)"), permissions=["change"])
     def dismiss_with_reason(self, request, queryset):
         def apply(reason):
-            result = services.BulkDecision()
-            for match in queryset.order_by("pk"):
-                try:
-                    services.identity_dismiss(match=match, reason=reason, by=request.user)
-                    result.decided += 1
-                except ValidationError as error:
-                    result.errors.append(" ".join(error.messages))
+            result = services.identity_bulk_dismiss(matches=list(queryset), reason=reason, by=request.user)
             _report(self, request, result, _("%(n)d duplikat diabaikan."))
 
         return _reason_page(

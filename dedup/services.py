@@ -112,13 +112,15 @@ class BulkDecision:
     errors: list[str] = field(default_factory=list)
 
 
-def _bulk(conflicts, decide) -> BulkDecision:
+def _bulk(items, decide, *, refused=None) -> BulkDecision:
+    """Decide each item on its own; one refusal does not stop the others, and is reported."""
+    refused = refused or _("Konflik #%(id)s: %(error)s")
     result = BulkDecision()
-    for conflict in sorted(conflicts, key=lambda c: c.pk):
+    for item in sorted(items, key=lambda i: i.pk):
         try:
-            decide(conflict)
+            decide(item)
         except ValidationError as error:
-            result.errors.append(_("Konflik #%(id)s: %(error)s") % {"id": conflict.pk, "error": " ".join(error.messages)})
+            result.errors.append(refused % {"id": item.pk, "error": " ".join(error.messages)})
         else:
             result.decided += 1
     return result
@@ -129,6 +131,11 @@ def conflict_bulk_approve(*, conflicts, reason: str, by) -> BulkDecision:
     if not (reason or "").strip():
         raise ValidationError({"decision_reason": _("Alasan persetujuan wajib diisi.")})
     return _bulk(conflicts, lambda c: conflict_approve(conflict=c, reason=reason, by=by))
+
+
+def conflict_bulk_dismiss(*, conflicts, reason: str, by) -> BulkDecision:
+    """Dismiss many conflicts with one reason; each is its own transaction."""
+    return _bulk(conflicts, lambda c: conflict_dismiss(conflict=c, reason=reason, by=by))
 
 
 def conflict_bulk_resolve(*, conflicts, keep_side: str, by, reason: str = "") -> BulkDecision:
@@ -359,4 +366,12 @@ def identity_dismiss(*, match: IdentityMatch, by, reason: str = "") -> IdentityM
     match._history_user = by
     match.save()
     return match
+
+
+def identity_bulk_dismiss(*, matches, reason: str, by) -> BulkDecision:
+    """Dismiss many identity duplicates with one reason; each is its own transaction."""
+    return _bulk(
+        matches, lambda m: identity_dismiss(match=m, reason=reason, by=by),
+        refused=_("Duplikat #%(id)s: %(error)s"),
+    )
 
