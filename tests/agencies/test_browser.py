@@ -1,42 +1,13 @@
 """The portal in a real headless Chromium (Debian's package, driven by Playwright)."""
 
-import os
-import shutil
-
 import pytest
 from openpyxl import load_workbook
 
 from programs.models import Enrollment, EnrollmentStatus
 from tests.agencies.conftest import PASSWORD
+from tests.browser import browser_marks, browser_page  # noqa: F401  (fixture)
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not (os.path.exists(CHROMIUM) or shutil.which("chromium")), reason="Chromium is not installed"),
-]
-
-
-@pytest.fixture
-def browser_page(monkeypatch):
-    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are
-    # ordinary synchronous calls between browser steps.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
-                                             args=CHROMIUM_ARGS)
-        context = browser.new_context(accept_downloads=True, locale="id-ID")
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        problems = []
-        page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-        yield page, problems
-        context.close()
-        browser.close()
+pytestmark = browser_marks
 
 
 def test_agency_head_works_through_the_list(live_server, registry, browser_page, tmp_path):

@@ -23,8 +23,6 @@ this year.
 from __future__ import annotations
 
 import datetime
-import os
-import shutil
 from types import SimpleNamespace
 
 import pytest
@@ -38,13 +36,11 @@ from households.identifiers import make_nik
 from households.models import Household
 from households.services import run_file_import
 from programs.models import Program
+from tests.browser import launched_chromium, watch_problems
 from tests.factories import UserFactory
 from tests.households.conftest import HH_2023, IND_2023, head_member_row, household_row, member_row, write_xlsx
 
 PASSWORD = "rahasia-uji-123"  # UserFactory's password
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 WANGGUDU_RAYA = {"Kecamatan": "ASERA", "Desa/Kelurahan": "WANGGUDU RAYA", "Kode Kemdagri": "7409012006"}
 PADALERE = {"Kecamatan": "WIWIRANO", "Desa/Kelurahan": "PADALERE", "Kode Kemdagri": "7409022002"}
 KONAWE = {"Kabupaten/Kota": "KONAWE", "Kecamatan": "UNAAHA", "Desa/Kelurahan": "ASAKU", "Kode Kemdagri": "7402012001"}
@@ -58,16 +54,6 @@ GOOD_HOUSE = {
     "Kualitas Dinding": "Bagus/Kualitas Tinggi", "Jenis Atap": "Genteng", "Kualitas Atap": "Bagus/Kualitas Tinggi",
     "Sumber Air Minum": "Ledeng/PAM",
 }
-
-
-def chromium_path() -> str | None:
-    return CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
-
-
-browser_marks = [
-    pytest.mark.browser,
-    pytest.mark.skipif(chromium_path() is None, reason="Chromium is not installed"),
-]
 
 
 # --- the extract ------------------------------------------------------------------------------------
@@ -181,22 +167,8 @@ def after_journey_one(people, extract):
 @pytest.fixture(scope="module")
 def chromium():
     """One headless Chromium for the module; each journey gets its own context (fresh cookies)."""
-    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls between
-    # browser steps are ordinary synchronous calls.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-            yield browser
-            browser.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+    with launched_chromium() as browser:
+        yield browser
 
 
 class Screen:
@@ -207,13 +179,7 @@ class Screen:
         self.base = base_url
         self.problems: list[str] = []
         self.refusals: set[str] = set()  # addresses a journey opens to see them refused
-        page.on("console", self._console)
-        page.on("pageerror", lambda error: self.problems.append(f"script error: {error}"))
-
-    def _console(self, message) -> None:
-        source = (message.location or {}).get("url", "")
-        if message.type == "error" and "favicon" not in source and source not in self.refusals:
-            self.problems.append(message.text)
+        watch_problems(page, self.problems, ignore_urls=self.refusals)
 
     def url(self, path: str) -> str:
         return self.base + path

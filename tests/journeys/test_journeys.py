@@ -23,8 +23,9 @@ from playwright.sync_api import expect
 from dedup.models import Conflict, ConflictStatus
 from households.models import Household, ImportBatch, Member
 from programs.models import Enrollment, EnrollmentStatus
+from tests.browser import browser_marks
 
-from .conftest import DESIL_1, FAMILIES, GOOD, POCKET, browser_marks, head_nik, no_kk
+from .conftest import DESIL_1, FAMILIES, GOOD, POCKET, head_nik, no_kk
 
 pytestmark = [*browser_marks, pytest.mark.django_db(transaction=True)]
 

@@ -1,45 +1,17 @@
 """The dashboard's charts and the rule admin's live preview in a real headless Chromium, under the
 application's strict content security policy (no inline script or style, nothing from a CDN)."""
 
-import os
-import shutil
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.browser import browser_marks, browser_page  # noqa: F401  (fixture)
 from tests.programs.test_dashboard import YEAR, registry  # noqa: F401  (the hand-counted registry)
 from tests.programs.test_targeting import village  # noqa: F401
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 PASSWORD = "rahasia-uji-123"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not (os.path.exists(CHROMIUM) or shutil.which("chromium")), reason="Chromium is not installed"),
-]
-
-
-@pytest.fixture
-def browser_page(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"), args=CHROMIUM_ARGS
-        )
-        context = browser.new_context(locale="id-ID")
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        problems = []
-        # Script errors and CSP refusals (a missing favicon is not a problem).
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" and "favicon" not in (m.location or {}).get("url", "") else None)
-        page.on("pageerror", lambda error: problems.append(str(error)))
-        yield page, problems
-        context.close()
-        browser.close()
+pytestmark = browser_marks
 
 
 def log_in(page, base_url, username):
