@@ -16,43 +16,18 @@ the benchmark never touches another one; it is created when missing.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/konut_bench"
+from bench.common import database_url, ensure_database, setup_django  # noqa: E402
+
 TARGET_PAGE_S = 1.0
 TARGET_PREVIEW_S = 1.0
-
-
-def _database_url(db: str) -> str:
-    parts = urlsplit(os.environ.get("DATABASE_URL", DEFAULT_URL))
-    if not parts.scheme.startswith("postgres"):
-        raise SystemExit("bench_dashboard needs PostgreSQL: set DATABASE_URL=postgres://...")
-    return urlunsplit(parts._replace(path="/" + db))
-
-
-def _ensure_database(url: str) -> None:
-    import psycopg2
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = psycopg2.connect(
-        dbname="postgres", user=parts.username or "postgres", password=parts.password,
-        host=parts.hostname or "127.0.0.1", port=parts.port or 5432,
-    )
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
 
 
 def _seed(args, *, families: int) -> None:
@@ -103,13 +78,9 @@ def main(argv: list[str]) -> dict:
     parser.add_argument("--with-engine", action="store_true", help="run the one-aid check while seeding (slow)")
     args = parser.parse_args(argv)
 
-    url = _database_url(args.db)
-    _ensure_database(url)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "konut_registry.settings.dev")
-    import django
-
-    django.setup()
+    url = database_url(name=args.db)
+    ensure_database(url)
+    setup_django(url)
 
     from django.core.management import call_command
     from django.db import connection

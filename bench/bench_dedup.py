@@ -17,15 +17,14 @@ most families hold no conflict), 5% of families with a second program in 2024 (o
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/konut_bench"
+
+from bench.common import database_url, ensure_database, setup_django  # noqa: E402
 
 # Household-targeted programs the generator spreads families over (codes from fixtures/programs.csv).
 FIRST_NAMES = [
@@ -38,45 +37,6 @@ FAMILY_NAMES = [
     "Saranani", "Lakidende", "Sanggona", "Tombili", "Lasulika", "Anakia", "Wolasi", "Bende", "Latambaga", "Ndoloma",
 ]
 PROGRAMS = ["pkh", "sembako", "blt-desa", "bsps", "rutilahu", "spam", "sanimas", "pupuk", "nelayan", "modal-usaha", "bibit"]
-
-
-def _own_database_url() -> str:
-    parts = urlsplit(os.environ.get("DATABASE_URL") or DEFAULT_URL)
-    name = parts.path.lstrip("/") or "konut_bench"
-    if not name.endswith("_dedup"):
-        name = f"{name}_dedup"
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def _ensure_database(url: str) -> None:
-    import psycopg2
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = psycopg2.connect(
-        dbname="postgres", user=parts.username or "postgres", password=parts.password,
-        host=parts.hostname or "127.0.0.1", port=parts.port or 5432,
-    )
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-
-
-def _setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "konut_registry.settings.dev"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    import io
-
-    call_command("migrate", verbosity=0)
-    call_command("load_reference", verbosity=0, stdout=io.StringIO())
 
 
 def _insert_sql(model, values: dict[str, str], source: str) -> str:
@@ -265,11 +225,9 @@ def main(argv: list[str]) -> dict:
     parser.add_argument("--regenerate", action="store_true", help="rebuild the registry even if its size matches")
     options = parser.parse_args(argv)
 
-    url = _own_database_url()
-    if not url.startswith("postgres"):
-        raise SystemExit("bench_dedup needs PostgreSQL: set DATABASE_URL=postgres://...")
-    _ensure_database(url)
-    _setup_django(url)
+    url = database_url(suffix="_dedup")
+    ensure_database(url)
+    setup_django(url, migrate=True)
     figures = generate(options.households, force=options.regenerate)
     figures.update(_counts())
     figures.update(measure(options.batch))

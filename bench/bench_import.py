@@ -21,59 +21,27 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import os
 import resource
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/konut_bench"
+
+from bench.common import database_url, ensure_database, setup_django  # noqa: E402
 TARGETS = {"first": 20.0, "resync": 10.0, "resync5": 10.0, "ratio": 20.0, "memory_mb": 1024.0}
 
 
-def _own_database_url() -> str:
-    url = urlparse(os.environ.get("DATABASE_URL", DEFAULT_URL))
-    if not url.scheme.startswith("postgres"):
-        raise SystemExit("bench_import needs PostgreSQL: set DATABASE_URL=postgres://...")
-    name = url.path.lstrip("/") or "konut_bench"
-    if not name.endswith("_import"):
-        name += "_import"
-    return urlunparse(url._replace(path="/" + name))
-
-
 def _setup_django() -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "konut_registry.settings.dev"
-    os.environ["DATABASE_URL"] = _own_database_url()
-    os.environ.setdefault("LOG_LEVEL", "ERROR")
     # A 100,000-family workbook is about 70 MB: above the default upload limit of a web upload.
-    os.environ.setdefault("IMPORT_MAX_UPLOAD_BYTES", str(1024 * 1024 * 1024))
-    import django
-
-    django.setup()
+    setup_django(database_url(suffix="_import"), IMPORT_MAX_UPLOAD_BYTES=str(1024 * 1024 * 1024))
 
 
 def _ensure_database() -> None:
-    import psycopg2
-
-    url = urlparse(_own_database_url())
-    name = url.path.lstrip("/")
-    admin = psycopg2.connect(
-        host=url.hostname, port=url.port or 5432, user=url.username or "postgres", password=url.password, dbname="postgres"
-    )
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if not cursor.fetchone():
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-    _setup_django()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    call_command("load_reference", verbosity=0)
+    url = database_url(suffix="_import")
+    ensure_database(url)
+    setup_django(url, migrate=True, IMPORT_MAX_UPLOAD_BYTES=str(1024 * 1024 * 1024))
 
 
 def _wipe() -> None:

@@ -20,17 +20,17 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import re
 import resource
 import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import database_url, ensure_database, setup_django  # noqa: E402
 
 BENCH_DB_SUFFIX = "_portal"
 SEED = 7
@@ -39,44 +39,6 @@ LIST_MS_TARGET = 300
 EXPORT_ROWS = 20_000
 EXPORT_S_TARGET = 10
 TOTAL_RE = re.compile(r'id="total-households">([\d.,]+)<')
-
-
-def _bench_database_url() -> str:
-    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/konut_bench")
-    parts = urlsplit(url)
-    if not parts.scheme.startswith("postgres"):
-        raise SystemExit("bench_portal needs PostgreSQL: set DATABASE_URL=postgres://...")
-    name = parts.path.lstrip("/") or "konut_bench"
-    if not name.endswith(BENCH_DB_SUFFIX):
-        name += BENCH_DB_SUFFIX
-    return urlunsplit(parts._replace(path="/" + name))
-
-
-def _ensure_database(url: str) -> None:
-    import psycopg2
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = psycopg2.connect(
-        host=parts.hostname, port=parts.port or 5432, user=parts.username or "postgres",
-        password=parts.password, dbname="postgres",
-    )
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-
-
-def _setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "konut_registry.settings.dev"
-    os.environ.setdefault("LOG_LEVEL", "ERROR")
-    os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
-    import django
-
-    django.setup()
 
 
 def _prepare(families: int) -> dict:
@@ -275,9 +237,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--repeat", type=int, default=5, help="timed requests per scenario")
     args = parser.parse_args(argv)
 
-    url = _bench_database_url()
-    _ensure_database(url)
-    _setup_django(url)
+    url = database_url(suffix=BENCH_DB_SUFFIX)
+    ensure_database(url)
+    setup_django(url, ALLOWED_HOSTS="localhost,127.0.0.1,testserver")
     users = _prepare(args.families)
 
     from households.models import Household

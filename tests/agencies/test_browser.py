@@ -1,6 +1,5 @@
 """The portal in a real headless Chromium (Debian's package, driven by Playwright)."""
 
-import pytest
 from openpyxl import load_workbook
 
 from programs.models import Enrollment, EnrollmentStatus

@@ -3,7 +3,6 @@ application's strict content security policy (no inline script or style, nothing
 
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 
 from tests.browser import browser_marks, browser_page  # noqa: F401  (fixture)
 from tests.programs.test_dashboard import YEAR, registry  # noqa: F401  (the hand-counted registry)
