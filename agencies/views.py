@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from agencies import services
@@ -233,7 +234,13 @@ def _report_conflicts(request, conflicts, *, saved_ids: set[int]) -> None:
         messages.warning(request, conflict_message(conflict, saved_enrollment_id=saved))
     hidden = len(conflicts) - MAX_CONFLICT_MESSAGES
     if hidden > 0:
-        messages.warning(request, _("... dan %(count)s konflik satu bantuan lainnya.") % {"count": hidden})
+        messages.warning(
+            request,
+            ngettext(
+                "... dan %(count)s konflik satu bantuan lainnya.", "... dan %(count)s konflik satu bantuan lainnya.", hidden
+            )
+            % {"count": hidden},
+        )
 
 
 def _refuse(request, error: ValidationError) -> None:
@@ -351,7 +358,11 @@ def household_distribute(request):
         return redirect(back)
     messages.success(
         request,
-        _("%(created)s keluarga diusulkan ke %(program)s %(year)s; %(existing)s sudah terdaftar sebelumnya.")
+        ngettext(
+            "%(created)s keluarga diusulkan ke %(program)s %(year)s; %(existing)s sudah terdaftar sebelumnya.",
+            "%(created)s keluarga diusulkan ke %(program)s %(year)s; %(existing)s sudah terdaftar sebelumnya.",
+            len(result.created),
+        )
         % {"created": len(result.created), "existing": result.existing, "program": program.name, "year": year},
     )
     _report_conflicts(request, result.conflicts, saved_ids={e.pk for e in result.created})

@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, ngettext_lazy
 from konut_registry.admin_history import ReadOnlyHistoryAdmin
 
 from agencies.models import Agency
@@ -146,6 +146,10 @@ def _reason_page(modeladmin, request, queryset, *, action: str, title, intro, re
 
 
 def _report(modeladmin, request, result, done_message):
+    """One success message counting the decided rows, then one warning per refused row.
+
+    ``done_message`` is ``ngettext_lazy(singular, plural, "n")``: the plural form is picked from the
+    count when it is filled in, so English reads "1 conflict" / "2 conflicts"."""
     if result.decided:
         modeladmin.message_user(request, done_message % {"n": result.decided}, messages.SUCCESS)
     for error in result.errors:
@@ -341,7 +345,11 @@ class ConflictAdmin(ReadOnlyHistoryAdmin):
             result = services.conflicts_scan()
             self.message_user(
                 request,
-                _("Pemeriksaan selesai: %(new)d konflik baru, %(reopened)d dibuka kembali, %(open)d terbuka.")
+                ngettext(
+                    "Pemeriksaan selesai: %(new)d konflik baru, %(reopened)d dibuka kembali, %(open)d terbuka.",
+                    "Pemeriksaan selesai: %(new)d konflik baru, %(reopened)d dibuka kembali, %(open)d terbuka.",
+                    result.new,
+                )
                 % {"new": result.new, "reopened": result.reopened, "open": result.open_total},
                 messages.SUCCESS,
             )
@@ -360,7 +368,14 @@ class ConflictAdmin(ReadOnlyHistoryAdmin):
     def approve_with_reason(self, request, queryset):
         def apply(reason):
             result = services.conflict_bulk_approve(conflicts=list(queryset), reason=reason, by=request.user)
-            _report(self, request, result, _("%(n)d konflik disetujui sebagai pengecualian."))
+            _report(
+                self, request, result,
+                ngettext_lazy(
+                    "%(n)d konflik disetujui sebagai pengecualian.",
+                    "%(n)d konflik disetujui sebagai pengecualian.",
+                    "n",
+                ),
+            )
 
         return _reason_page(
             self, request, queryset, action="approve_with_reason", title=_("Setujui konflik sebagai pengecualian"),
@@ -372,7 +387,14 @@ class ConflictAdmin(ReadOnlyHistoryAdmin):
     def dismiss_with_reason(self, request, queryset):
         def apply(reason):
             result = services.conflict_bulk_dismiss(conflicts=list(queryset), reason=reason, by=request.user)
-            _report(self, request, result, _("%(n)d konflik diabaikan."))
+            _report(
+                self, request, result,
+                ngettext_lazy(
+                    "%(n)d konflik diabaikan.",
+                    "%(n)d konflik diabaikan.",
+                    "n",
+                ),
+            )
 
         return _reason_page(
             self, request, queryset, action="dismiss_with_reason", title=_("Abaikan konflik"),
@@ -383,12 +405,26 @@ class ConflictAdmin(ReadOnlyHistoryAdmin):
     @admin.action(description=_("Pertahankan kepesertaan A (lebih dulu), batalkan B"), permissions=["change"])
     def keep_a_cancel_b(self, request, queryset):
         result = services.conflict_bulk_resolve(conflicts=list(queryset), keep_side="a", by=request.user)
-        _report(self, request, result, _("%(n)d konflik diselesaikan: kepesertaan B dibatalkan."))
+        _report(
+            self, request, result,
+            ngettext_lazy(
+                "%(n)d konflik diselesaikan: kepesertaan B dibatalkan.",
+                "%(n)d konflik diselesaikan: kepesertaan B dibatalkan.",
+                "n",
+            ),
+        )
 
     @admin.action(description=_("Pertahankan kepesertaan B, batalkan A"), permissions=["change"])
     def keep_b_cancel_a(self, request, queryset):
         result = services.conflict_bulk_resolve(conflicts=list(queryset), keep_side="b", by=request.user)
-        _report(self, request, result, _("%(n)d konflik diselesaikan: kepesertaan A dibatalkan."))
+        _report(
+            self, request, result,
+            ngettext_lazy(
+                "%(n)d konflik diselesaikan: kepesertaan A dibatalkan.",
+                "%(n)d konflik diselesaikan: kepesertaan A dibatalkan.",
+                "n",
+            ),
+        )
 
 
 # --- compatible pairs -------------------------------------------------------------------------
@@ -450,7 +486,11 @@ class CompatiblePairAdmin(ReadOnlyHistoryAdmin):
             else:
                 self.message_user(
                     request,
-                    _("Paket bantuan nasional dimuat: %(created)d pasangan baru, %(existing)d sudah ada.")
+                    ngettext(
+                        "Paket bantuan nasional dimuat: %(created)d pasangan baru, %(existing)d sudah ada.",
+                        "Paket bantuan nasional dimuat: %(created)d pasangan baru, %(existing)d sudah ada.",
+                        len(result.created),
+                    )
                     % {"created": len(result.created), "existing": result.existing},
                     messages.SUCCESS,
                 )
@@ -558,7 +598,12 @@ class IdentityMatchAdmin(ReadOnlyHistoryAdmin):
             result = services.identity_scan()
             self.message_user(
                 request,
-                _("Pencarian selesai: %(new)d duplikat baru, %(open)d terbuka.") % {"new": result.new, "open": result.open_total},
+                ngettext(
+                    "Pencarian selesai: %(new)d duplikat baru, %(open)d terbuka.",
+                    "Pencarian selesai: %(new)d duplikat baru, %(open)d terbuka.",
+                    result.new,
+                )
+                % {"new": result.new, "open": result.open_total},
                 messages.SUCCESS,
             )
             return HttpResponseRedirect(reverse("admin:dedup_identitymatch_changelist"))
@@ -602,7 +647,14 @@ class IdentityMatchAdmin(ReadOnlyHistoryAdmin):
     def dismiss_with_reason(self, request, queryset):
         def apply(reason):
             result = services.identity_bulk_dismiss(matches=list(queryset), reason=reason, by=request.user)
-            _report(self, request, result, _("%(n)d duplikat diabaikan."))
+            _report(
+                self, request, result,
+                ngettext_lazy(
+                    "%(n)d duplikat diabaikan.",
+                    "%(n)d duplikat diabaikan.",
+                    "n",
+                ),
+            )
 
         return _reason_page(
             self, request, queryset, action="dismiss_with_reason", title=_("Abaikan duplikat identitas"),

@@ -26,6 +26,7 @@ from django.core.files.base import ContentFile
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from households.imports.dtks import parse_dtks
 from households.imports.p3ke import parse_p3ke
@@ -300,7 +301,11 @@ def _run_unlocked(batch: ImportBatch, *, apply: bool, by, progress: Progress) ->
     if not apply or refused:
         batch.status = ImportStatus.REFUSED if (apply and refused) else ImportStatus.PREVIEWED
         if apply and refused:
-            batch.message = _("Impor ditolak: %(n)s kesalahan di %(rows)s baris. Tidak ada data yang diubah.") % {
+            batch.message = ngettext(
+                "Impor ditolak: %(n)s kesalahan di %(rows)s baris. Tidak ada data yang diubah.",
+                "Impor ditolak: %(n)s kesalahan di %(rows)s baris. Tidak ada data yang diubah.",
+                summary["errors"],
+            ) % {
                 "n": summary["errors"], "rows": summary["error_rows"],
             }
             batch.finished_at = timezone.now()

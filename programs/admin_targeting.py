@@ -15,6 +15,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from konut_registry.admin_history import ReadOnlyHistoryAdmin
 
 from programs.models import (
@@ -145,7 +146,11 @@ class TargetingRuleAdmin(ReadOnlyHistoryAdmin):
         preview = preview_by_kecamatan(program_q(obj.program))
         return format_html(
             "{}<p><a href='{}'>{}</a></p>",
-            _("%(n)s keluarga cocok dengan salah satu aturan aktif program ini (%(m)s belum menerima bantuan).")
+            ngettext(
+                "%(n)s keluarga cocok dengan salah satu aturan aktif program ini (%(m)s belum menerima bantuan).",
+                "%(n)s keluarga cocok dengan salah satu aturan aktif program ini (%(m)s belum menerima bantuan).",
+                preview.matching,
+            )
             % {"n": preview.matching, "m": preview.without_aid},
             reverse("programs:distribute", args=[obj.program.code]),
             _("Pratinjau dan distribusikan program ini"),

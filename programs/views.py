@@ -22,6 +22,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_safe
 
 from households.xlsx import write_xlsx
@@ -450,7 +451,11 @@ def distribute(request, code: str):
             if created:
                 messages.success(
                     request,
-                    _("%(n)s usulan kepesertaan %(program)s tahun %(year)s dibuat, termiskin lebih dahulu.")
+                    ngettext(
+                        "%(n)s usulan kepesertaan %(program)s tahun %(year)s dibuat, termiskin lebih dahulu.",
+                        "%(n)s usulan kepesertaan %(program)s tahun %(year)s dibuat, termiskin lebih dahulu.",
+                        created,
+                    )
                     % {"n": number_format(created, force_grouping=True), "program": program.name, "year": form.cleaned_data["year"]},
                 )
             else:
@@ -458,7 +463,12 @@ def distribute(request, code: str):
             if result.conflicts:
                 messages.warning(
                     request,
-                    _("%(n)s konflik satu bantuan ditandai untuk ditinjau Bappeda.") % {"n": len(result.conflicts)},
+                    ngettext(
+                        "%(n)s konflik satu bantuan ditandai untuk ditinjau Bappeda.",
+                        "%(n)s konflik satu bantuan ditandai untuk ditinjau Bappeda.",
+                        len(result.conflicts),
+                    )
+                    % {"n": len(result.conflicts)},
                 )
             query = urlencode({"year": form.cleaned_data["year"], "include_aided": "on" if form.cleaned_data["include_aided"] else ""})
             return redirect(reverse("programs:distribute", args=[program.code]) + "?" + query)

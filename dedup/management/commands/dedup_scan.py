@@ -6,6 +6,7 @@ import time
 
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from dedup.models import ConflictRule, IdentityKind
 from dedup.services import conflicts_scan, identity_scan
@@ -40,9 +41,12 @@ class Command(BaseCommand):
             return
 
         self.stdout.write(
-            _(
+            ngettext(
                 "Konflik satu bantuan: %(new)d baru, %(reopened)d dibuka kembali, %(existing)d sudah ada, "
-                "%(closed)d ditutup otomatis; %(open)d terbuka (%(seconds).1f detik)."
+                "%(closed)d ditutup otomatis; %(open)d terbuka (%(seconds).1f detik).",
+                "Konflik satu bantuan: %(new)d baru, %(reopened)d dibuka kembali, %(existing)d sudah ada, "
+                "%(closed)d ditutup otomatis; %(open)d terbuka (%(seconds).1f detik).",
+                conflicts.new,
             )
             % {
                 "new": conflicts.new, "reopened": conflicts.reopened, "existing": conflicts.existing_open,
@@ -53,7 +57,11 @@ class Command(BaseCommand):
             self.stdout.write(f"  {label}: {conflicts.open_by_rule.get(rule, 0)}")
         if identities is not None:
             self.stdout.write(
-                _("Duplikat identitas: %(new)d baru; %(open)d terbuka (%(seconds).1f detik).")
+                ngettext(
+                    "Duplikat identitas: %(new)d baru; %(open)d terbuka (%(seconds).1f detik).",
+                    "Duplikat identitas: %(new)d baru; %(open)d terbuka (%(seconds).1f detik).",
+                    identities.new,
+                )
                 % {"new": identities.new, "open": identities.open_total, "seconds": identity_seconds}
             )
             for kind, label in IdentityKind.choices:
