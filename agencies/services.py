@@ -30,15 +30,17 @@ from programs.services import (
 DISTRIBUTE_MAX = 20_000
 
 
-def _locked(enrollment: Enrollment, *, by: User, allowed: tuple[str, ...], step: str) -> Enrollment:
-    """The enrollment re-read under a row lock, after checking the actor and the current status."""
+def _locked(enrollment: Enrollment, *, by: User, allowed: tuple[str, ...], refused: str) -> Enrollment:
+    """The enrollment re-read under a row lock, after checking the actor and the current status.
+
+    ``refused`` is the whole sentence shown when the status does not allow the step, with a
+    ``%(status)s`` placeholder (one sentence per step, so that every language can order it)."""
     if not may_act_on(by, enrollment):
         raise PermissionDenied(_("Anda tidak berwenang mengubah kepesertaan ini."))
     current = Enrollment.objects.select_for_update().select_related("program").get(pk=enrollment.pk)
     if current.status not in allowed:
         raise ValidationError(
-            _("Tidak dapat %(step)s: status kepesertaan saat ini %(status)s.")
-            % {"step": step, "status": current.get_status_display()}
+            refused % {"status": current.get_status_display()}
         )
     return current
 
@@ -46,7 +48,10 @@ def _locked(enrollment: Enrollment, *, by: User, allowed: tuple[str, ...], step:
 @transaction.atomic
 def enrollment_accept(*, enrollment: Enrollment, by: User) -> EnrollmentResult:
     """A proposed household is accepted by the agency and becomes an active recipient."""
-    current = _locked(enrollment, by=by, allowed=(EnrollmentStatus.PROPOSED,), step=_("menerima"))
+    current = _locked(
+        enrollment, by=by, allowed=(EnrollmentStatus.PROPOSED,),
+        refused=_("Tidak dapat menerima: status kepesertaan saat ini %(status)s."),
+    )
     return enrollment_update(enrollment=current, by=by, status=EnrollmentStatus.ACTIVE)
 
 
@@ -56,7 +61,10 @@ def enrollment_reject(*, enrollment: Enrollment, reason: str, by: User) -> Enrol
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError(_("Alasan penolakan wajib diisi."))
-    current = _locked(enrollment, by=by, allowed=(EnrollmentStatus.PROPOSED,), step=_("menolak"))
+    current = _locked(
+        enrollment, by=by, allowed=(EnrollmentStatus.PROPOSED,),
+        refused=_("Tidak dapat menolak: status kepesertaan saat ini %(status)s."),
+    )
     return enrollment_update(enrollment=current, by=by, status=EnrollmentStatus.REJECTED, status_reason=reason)
 
 
@@ -71,7 +79,10 @@ def enrollment_mark_delivered(
         raise ValidationError(_("Tanggal penyaluran tidak boleh di masa depan."))
     if amount <= 0:
         raise ValidationError(_("Nilai bantuan harus lebih dari Rp 0."))
-    current = _locked(enrollment, by=by, allowed=(EnrollmentStatus.ACTIVE,), step=_("mencatat penyaluran"))
+    current = _locked(
+        enrollment, by=by, allowed=(EnrollmentStatus.ACTIVE,),
+        refused=_("Tidak dapat mencatat penyaluran: status kepesertaan saat ini %(status)s."),
+    )
     if delivered_on.year < current.year - 1:
         raise ValidationError(
             _("Tanggal penyaluran %(date)s terlalu jauh sebelum tahun program %(year)s.")
@@ -83,7 +94,10 @@ def enrollment_mark_delivered(
 @transaction.atomic
 def enrollment_complete(*, enrollment: Enrollment, by: User) -> EnrollmentResult:
     """An active enrollment whose aid has been fully delivered is closed."""
-    current = _locked(enrollment, by=by, allowed=(EnrollmentStatus.ACTIVE,), step=_("menyelesaikan"))
+    current = _locked(
+        enrollment, by=by, allowed=(EnrollmentStatus.ACTIVE,),
+        refused=_("Tidak dapat menyelesaikan: status kepesertaan saat ini %(status)s."),
+    )
     return enrollment_update(enrollment=current, by=by, status=EnrollmentStatus.COMPLETED)
 
 

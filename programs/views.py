@@ -248,15 +248,16 @@ POCKET_PARAMS = {
 
 
 def pockets_table(rows: list[selectors.PocketRow], links: Links) -> Table:
-    labels = {
-        "unsafe_water": _("Tanpa air minum layak"),
-        "no_toilet": _("Tanpa jamban sendiri"),
-        "unfit_house": _("Rumah tidak layak huni"),
-        "stunting_unsafe_water": _("Berisiko stunting tanpa air layak"),
+    # Each indicator: the header of its count column and the header of its percentage column.
+    headers = {
+        "unsafe_water": (_("Tanpa air minum layak"), _("% tanpa air minum layak")),
+        "no_toilet": (_("Tanpa jamban sendiri"), _("% tanpa jamban sendiri")),
+        "unfit_house": (_("Rumah tidak layak huni"), _("% tinggal di rumah tidak layak huni")),
+        "stunting_unsafe_water": (_("Berisiko stunting tanpa air layak"), _("% berisiko stunting tanpa air layak")),
     }
     columns = [_("Desa/kelurahan"), _("Kecamatan"), _("Keluarga")]
     for name in selectors.POCKET_INDICATORS:
-        columns += [labels[name], f"% {labels[name].lower()}"]
+        columns += list(headers[name])
     columns.append(_("Skor"))
     table = Table(
         "kantong", _("Kantong kemiskinan: desa menurut persentase keluarga"), columns, page_rows=PAGE_ROWS["pockets"],
@@ -281,7 +282,7 @@ def pockets_table(rows: list[selectors.PocketRow], links: Links) -> Table:
         "percent": True,
         "labels": [r.name for r in top],
         "datasets": [
-            {"label": labels[name], "data": [r.share(name) for r in top],
+            {"label": headers[name][0], "data": [r.share(name) for r in top],
              "links": [links.households(kecamatan=r.kecamatan_id, desa=r.id, **POCKET_PARAMS[name]) for r in top]}
             for name in selectors.POCKET_INDICATORS
         ],

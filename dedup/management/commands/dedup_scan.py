@@ -65,4 +65,6 @@ class Command(BaseCommand):
                 % {"new": identities.new, "open": identities.open_total, "seconds": identity_seconds}
             )
             for kind, label in IdentityKind.choices:
-                self.stdout.write(f"  {label}: {identities.by_kind.get(kind, 0)} " + _("baru"))
+                self.stdout.write(
+                    "  " + _("%(kind)s: %(n)d baru") % {"kind": label, "n": identities.by_kind.get(kind, 0)}
+                )
