@@ -52,6 +52,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.expressions import Case, RawSQL, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 
 from dedup.models import CompatiblePair, Conflict, ConflictRule, ConflictStatus
 from households.models import Household, Member
@@ -59,6 +60,9 @@ from programs.models import LIVE_STATUSES, Enrollment, EnrollmentStatus
 
 # Statuses that end an enrollment's claim to aid: their open conflicts are closed automatically.
 DEAD_STATUSES = (EnrollmentStatus.CANCELLED, EnrollmentStatus.REJECTED)
+# Texts written into the database (decision reasons, automatic notes) are always in Indonesian,
+# the registry's language, whatever language the user who triggered the write reads the UI in.
+STORED_LANGUAGE = "id"
 
 T_ENR = Enrollment._meta.db_table
 T_HH = Household._meta.db_table
@@ -260,7 +264,11 @@ def _insert_sql(source: _Ids | None) -> str:
         f"THEN {obj}('year', p.year, 'nik', p.nik, 'household_ids', {arr}(p.hh_lo, p.hh_hi)) "
         f"ELSE {obj}('year', p.year) END"
     )
-    reopened = _("Dibuka kembali: kedua kepesertaan aktif lagi. Keputusan sebelumnya: ").replace("'", "''")
+    # Stored text: always in Indonesian, whatever language the user who triggered the check reads.
+    # One whole sentence for translators; the earlier decision is spliced in by SQL at the placeholder.
+    with override(STORED_LANGUAGE):
+        reopened = _("Dibuka kembali: kedua kepesertaan aktif lagi. Keputusan sebelumnya: %(previous)s")
+    before, after = (part.replace("'", "''") for part in reopened.split("%(previous)s", 1))
     return (
         f"{_with_sql(source)}"
         f"INSERT INTO {T_CONFLICT} (household_id, enrollment_a_id, enrollment_b_id, rule, status, evidence, "
@@ -268,7 +276,7 @@ def _insert_sql(source: _Ids | None) -> str:
         f"SELECT p.household_id, p.lo, p.hi, p.rule, '{ConflictStatus.OPEN}', {evidence}, '', %s "
         f"FROM ({_pairs_sql(triggered=source is not None)}) p WHERE 1 = 1 "
         f"ON CONFLICT (enrollment_a_id, enrollment_b_id) DO UPDATE SET status = '{ConflictStatus.OPEN}', "
-        f"decision_reason = '{reopened}' || {T_CONFLICT}.decision_reason, reviewed_by_id = NULL, "
+        f"decision_reason = '{before}' || {T_CONFLICT}.decision_reason || '{after}', reviewed_by_id = NULL, "
         f"reviewed_at = NULL, kept_enrollment_id = NULL "
         f"WHERE {T_CONFLICT}.status = '{ConflictStatus.RESOLVED}' "
         f"RETURNING id, decision_reason"
@@ -294,6 +302,8 @@ def _close_dead(id_filter) -> int:
     dead = Enrollment.objects.filter(status__in=DEAD_STATUSES)
     if id_filter is not None:
         dead = dead.filter(id__in=id_filter)
+    with override(STORED_LANGUAGE):  # stored text: always Indonesian, whatever the user reads
+        note = _("Otomatis: salah satu kepesertaan dibatalkan atau ditolak.")
     other_live_a = Exists(Enrollment.objects.filter(pk=OuterRef("enrollment_a_id"), status__in=LIVE_STATUSES))
     other_live_b = Exists(Enrollment.objects.filter(pk=OuterRef("enrollment_b_id"), status__in=LIVE_STATUSES))
     return (
@@ -303,7 +313,7 @@ def _close_dead(id_filter) -> int:
             status=ConflictStatus.RESOLVED,
             reviewed_at=timezone.now(),
             reviewed_by=None,
-            decision_reason=_("Otomatis: salah satu kepesertaan dibatalkan atau ditolak."),
+            decision_reason=note,
             kept_enrollment=Case(
                 When(other_live_a, then=F("enrollment_a_id")),
                 When(other_live_b, then=F("enrollment_b_id")),

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 from simple_history.utils import bulk_update_with_history
 
 from dedup import engine, identity
@@ -75,14 +76,17 @@ def conflict_resolve(*, conflict: Conflict, keep: Enrollment | int, by, reason: 
         raise ValidationError(_("Kepesertaan yang dipertahankan harus salah satu dari dua kepesertaan dalam konflik ini."))
     kept = conflict.enrollment_a if keep_id == conflict.enrollment_a_id else conflict.enrollment_b
     other = conflict.enrollment_b if kept is conflict.enrollment_a else conflict.enrollment_a
-    reason = (reason or "").strip() or _("Dipertahankan %(program)s %(year)s.") % {"program": kept.program.name, "year": kept.year}
+    with override(engine.STORED_LANGUAGE):
+        default_reason = _("Dipertahankan %(program)s %(year)s.") % {"program": kept.program.name, "year": kept.year}
+        reason = (reason or "").strip() or default_reason
+        cancelled_reason = _("Dibatalkan karena konflik satu bantuan #%(id)s: %(reason)s") % {"id": conflict.pk, "reason": reason}
     _decide(conflict, status=ConflictStatus.RESOLVED, by=by, reason=reason, kept=kept)
     if other.status not in engine.DEAD_STATUSES:
         enrollment_update(
             enrollment=other,
             by=by,
             status=EnrollmentStatus.CANCELLED,
-            status_reason=_("Dibatalkan karena konflik satu bantuan #%(id)s: %(reason)s") % {"id": conflict.pk, "reason": reason},
+            status_reason=cancelled_reason,
         )
     return conflict
 
@@ -191,7 +195,8 @@ def _dismiss_open_conflicts_between(program_a: Program, program_b: Program, *, b
     if not conflicts:
         return 0
     now = timezone.now()
-    note = _("Pasangan program dinyatakan boleh digabung: %(reason)s") % {"reason": reason}
+    with override(engine.STORED_LANGUAGE):
+        note = _("Pasangan program dinyatakan boleh digabung: %(reason)s") % {"reason": reason}
     for conflict in conflicts:
         conflict.status = ConflictStatus.DISMISSED
         conflict.decision_reason = note
@@ -219,9 +224,10 @@ def compatible_bundle_load(*, by) -> BundleResult:
         raise ValidationError(
             _("Program paket nasional tidak ditemukan: %(codes)s. Muat data acuan dahulu.") % {"codes": ", ".join(missing)}
         )
-    reason = _(
-        "Paket bantuan nasional yang dirancang untuk digabung bagi satu keluarga (PKH, Sembako, PBI-JK, PIP)."
-    )
+    with override(engine.STORED_LANGUAGE):
+        reason = _(
+            "Paket bantuan nasional yang dirancang untuk digabung bagi satu keluarga (PKH, Sembako, PBI-JK, PIP)."
+        )
     result = BundleResult()
     for code_a, code_b in combinations(NATIONAL_BUNDLE, 2):
         a, b = sorted((programs[code_a], programs[code_b]), key=lambda p: p.pk)
@@ -273,7 +279,9 @@ def household_merge(*, source: Household, target: Household, by, reason: str = "
                 _("Keluarga %(name)s (#%(id)s) sudah digabung ke keluarga lain.") % {"name": household.head_name, "id": household.pk}
             )
     result = MergeResult(target=target, source=source)
-    note = _("Digabung ke keluarga #%(id)s (%(name)s).") % {"id": target.pk, "name": target.head_name}
+    with override(engine.STORED_LANGUAGE):
+        note = _("Digabung ke keluarga #%(id)s (%(name)s).") % {"id": target.pk, "name": target.head_name}
+        duplicate_note = _("%(note)s Kepesertaan yang sama sudah ada di keluarga tujuan.") % {"note": note}
 
     target_by_nik = {m.nik: m for m in target.members.filter(is_absent=False) if m.nik}
     member_map: dict[int, int] = {}
@@ -300,7 +308,7 @@ def household_merge(*, source: Household, target: Household, by, reason: str = "
             if enrollment.status not in engine.DEAD_STATUSES:
                 enrollment_update(
                     enrollment=enrollment, by=by, status=EnrollmentStatus.CANCELLED,
-                    status_reason=_("%(note)s Kepesertaan yang sama sudah ada di keluarga tujuan.") % {"note": note},
+                    status_reason=duplicate_note,
                 )
                 result.cancelled_enrollments += 1
             continue
