@@ -151,7 +151,8 @@ UNSAFE_WATER_SOURCES = (
 
 
 class Toilet(models.TextChoices):
-    OWN = "milik_sendiri", _("Milik Sendiri")
+    # Same Indonesian label as HouseOwnership.OWN; the context lets English read "Own toilet" here.
+    OWN = "milik_sendiri", pgettext_lazy("toilet", "Milik Sendiri")
     SHARED = "umum_bersama", _("Umum/Bersama")
     OTHER = "lainnya", _("Lainnya")
     EMPTY = "kosong", _("Kosong")
