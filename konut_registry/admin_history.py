@@ -7,11 +7,17 @@ decision erased, a compatible pair "reverted" into a crash. The history pages of
 who changed what and when; changes are made on the change pages, through the services.
 
 Its views also pass the id from the URL straight to the database: ``.../abc/history/`` was a 500.
+
+The list of changes shows what a user reads on the change page: a choice's label ("Diusulkan ->
+Aktif", not "proposed -> active"), "Ya"/"Tidak" for a yes/no field, and an empty cell for an empty
+value or a missing change reason (not the text "None").
 """
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseNotAllowed
+from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 
 def _valid_key(field, value) -> bool:
@@ -23,7 +29,31 @@ def _valid_key(field, value) -> bool:
     return not isinstance(key, int) or -(2**63) <= key < 2**63
 
 
+class _ReadableChanges(HistoricalRecordContextHelper):
+    """Old and new values as the user knows them: choice labels, Ya/Tidak, blank for nothing."""
+
+    def prepare_delta_change_value(self, change, value):
+        value = super().prepare_delta_change_value(change, value)
+        if value is None:
+            return ""
+        field = self.model._meta.get_field(change.field)
+        if field.choices:
+            return str(dict(field.flatchoices).get(value, value))
+        if isinstance(value, bool):
+            return _("Ya") if value else _("Tidak")
+        return value
+
+
 class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
+    def get_historical_record_context_helper(self, request, historical_record):
+        return _ReadableChanges(self.model, historical_record)
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        super().set_history_delta_changes(request, historical_records, foreign_keys_are_objs)
+        for record in historical_records:
+            if record.history_change_reason is None:  # the template would print "None"
+                record.history_change_reason = ""
+
     def revert_disabled(self, request, obj=None):
         return True
 

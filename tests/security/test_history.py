@@ -74,7 +74,7 @@ def test_enrollment_accepted_by_the_agency_head_in_the_portal(world, client):
     client.force_login(world.users.bappeda)
     latest = history_rows(client, Enrollment, world.own_enrollment.pk)[0]
     assert "kadis-dinsos" in latest, latest
-    assert re.search(r"proposed\s*→\s*active", latest), latest
+    assert re.search(r"Diusulkan\s*→\s*Aktif", latest), latest  # labels, not the stored codes
 
 
 def test_program_edit_in_the_admin(world, client):
