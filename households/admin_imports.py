@@ -149,7 +149,8 @@ class ImportBatchAdmin(admin.ModelAdmin):
 
     def upload_view(self, request):
         self._check(request)
-        form = ImportUploadForm(request.POST or None, request.FILES or None)
+        # Bound on every POST, even an empty one, so that a missing file is reported, not ignored.
+        form = ImportUploadForm(request.POST, request.FILES) if request.method == "POST" else ImportUploadForm()
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             options = {}

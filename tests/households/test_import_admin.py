@@ -107,6 +107,14 @@ def test_upload_of_a_bad_file_shows_the_message_and_stores_nothing(bappeda_clien
     assert not ImportBatch.objects.exists()
 
 
+def test_upload_without_a_file_says_so_and_stores_nothing(bappeda_client):
+    response = bappeda_client.post(reverse("admin:households_importbatch_upload"), {})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'class="errorlist' in html and "Bidang ini" in html
+    assert not ImportBatch.objects.exists()
+
+
 def test_oversized_upload_refused_in_the_form(bappeda_client, p3ke_file, settings):
     settings.IMPORT_MAX_UPLOAD_BYTES = 1000
     response = upload(bappeda_client, p3ke_file())
