@@ -85,6 +85,7 @@ def writer_required(view):
     return wrapper
 
 
+@require_GET
 @login_required
 def home(request):
     """Each role lands on its own home: agencies on their list, leadership on the dashboard,

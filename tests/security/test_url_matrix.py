@@ -94,7 +94,7 @@ PORTAL: dict[str, list[Case]] = {
     "password_change": [Case(get=R(LOGIN, 200, 200, 200, 200, 200), post=R(LOGIN, 200, 200, 200, 200, 200))],
     "password_change_done": [Case(get=R(LOGIN, 200, 200, 200, 200, 200), post=R(LOGIN, 405, 405, 405, 405, 405))],
     # Agencies land on their list, leadership on the dashboard, Bappeda on a page of links.
-    "home": [Case(get=R(LOGIN, 200, REDIRECT, REDIRECT, REDIRECT, REDIRECT))],
+    "home": [Case(get=R(LOGIN, 200, REDIRECT, REDIRECT, REDIRECT, REDIRECT), post=ALL(405))],
     "household_list": LIST_PAGE,
     "household_export": LIST_PAGE,
     "household_print": LIST_PAGE,
