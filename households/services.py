@@ -15,7 +15,6 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -253,14 +252,18 @@ def import_lock():
 
 
 def _run(batch: ImportBatch, *, apply: bool, by, progress: Progress) -> ImportOutcome:
-    """Parse (and, when ``apply``, write) the batch's stored files; record the outcome on it."""
-    if not apply:
-        return _run_unlocked(batch, apply=False, by=by, progress=progress)
-    with import_lock():
-        batch.refresh_from_db(fields=["status"])
-        if batch.status == ImportStatus.APPLIED:  # confirmed twice: the other run already wrote it
-            return ImportOutcome(APPLIED, summary=batch.counts, message=batch.message, batch=batch)
-        return _run_unlocked(batch, apply=True, by=by, progress=progress)
+    """Parse (and, when ``apply``, write) the batch's stored files; record the outcome on it.
+
+    The batch's message is stored text, so it is written in Indonesian whatever the language of the
+    user who started the run (the worker and the commands run in Indonesian anyway)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        if not apply:
+            return _run_unlocked(batch, apply=False, by=by, progress=progress)
+        with import_lock():
+            batch.refresh_from_db(fields=["status"])
+            if batch.status == ImportStatus.APPLIED:  # confirmed twice: the other run already wrote it
+                return ImportOutcome(APPLIED, summary=batch.counts, message=batch.message, batch=batch)
+            return _run_unlocked(batch, apply=True, by=by, progress=progress)
 
 
 def _run_unlocked(batch: ImportBatch, *, apply: bool, by, progress: Progress) -> ImportOutcome:

@@ -64,6 +64,23 @@ def test_preview_with_errors_refuses_then_skip_invalid(bappeda_client, p3ke_file
     assert list(Household.objects.values_list("p3ke_id", flat=True)) == ["122999001"]
 
 
+def test_refusal_is_stored_in_indonesian_for_an_operator_working_in_english(bappeda_client, p3ke_file):
+    from django.conf import settings
+    from django.utils import translation
+
+    bappeda_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    try:
+        households = [household_row("122999011", 211, **{"Kode Kemdagri": "7402012001"})]
+        upload(bappeda_client, p3ke_file(households=households, members=[]))
+        batch = ImportBatch.objects.get()
+        bappeda_client.post(reverse("admin:households_importbatch_confirm", args=[batch.pk]))
+        batch.refresh_from_db()
+        assert batch.status == ImportStatus.REFUSED
+        assert batch.message.startswith("Impor ditolak") and "Tidak ada data yang diubah" in batch.message
+    finally:
+        translation.activate(settings.LANGUAGE_CODE)
+
+
 def test_error_report_has_original_rows_reasons_text_ids_and_no_formulas(bappeda_client, p3ke_file):
     households = [
         household_row("122999001", 201, **{"Desil Kesejahteraan": 9, "Alamat": "+1+1"}),
