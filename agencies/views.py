@@ -263,71 +263,68 @@ def _enrollment_for_action(request, pk: int):
     return enrollment
 
 
-@require_POST
-@writer_required
-def enrollment_accept(request, pk: int):
+def _enrollment_action(request, pk: int, *, perform, done, form_class=None):
+    """One portal action on one enrollment: scope and permission, the action's form when it has
+    one, the service (which runs the one-aid check), then messages and back to the household."""
     enrollment = _enrollment_for_action(request, pk)
+    data = {}
+    if form_class is not None:
+        form = form_class(request.POST)
+        if not form.is_valid():
+            _form_refused(request, form)
+            return _detail_redirect(request, enrollment)
+        data = form.cleaned_data
     try:
-        result = services.enrollment_accept(enrollment=enrollment, by=request.user)
+        result = perform(enrollment, data)
     except ValidationError as error:
         _refuse(request, error)
     else:
-        _report(request, result, done=_("Keluarga diterima: %(program)s %(year)s sekarang aktif.")
-                % {"program": enrollment.program.name, "year": enrollment.year})
+        _report(request, result, done=done % {"program": enrollment.program.name, "year": enrollment.year})
     return _detail_redirect(request, enrollment)
+
+
+@require_POST
+@writer_required
+def enrollment_accept(request, pk: int):
+    return _enrollment_action(
+        request, pk,
+        perform=lambda enrollment, _data: services.enrollment_accept(enrollment=enrollment, by=request.user),
+        done=_("Keluarga diterima: %(program)s %(year)s sekarang aktif."),
+    )
 
 
 @require_POST
 @writer_required
 def enrollment_reject(request, pk: int):
-    enrollment = _enrollment_for_action(request, pk)
-    form = RejectForm(request.POST)
-    if not form.is_valid():
-        _form_refused(request, form)
-        return _detail_redirect(request, enrollment)
-    try:
-        result = services.enrollment_reject(enrollment=enrollment, reason=form.cleaned_data["reason"], by=request.user)
-    except ValidationError as error:
-        _refuse(request, error)
-    else:
-        _report(request, result, done=_("Usulan %(program)s %(year)s ditolak.")
-                % {"program": enrollment.program.name, "year": enrollment.year})
-    return _detail_redirect(request, enrollment)
+    return _enrollment_action(
+        request, pk, form_class=RejectForm,
+        perform=lambda enrollment, data: services.enrollment_reject(
+            enrollment=enrollment, reason=data["reason"], by=request.user
+        ),
+        done=_("Usulan %(program)s %(year)s ditolak."),
+    )
 
 
 @require_POST
 @writer_required
 def enrollment_deliver(request, pk: int):
-    enrollment = _enrollment_for_action(request, pk)
-    form = DeliverForm(request.POST)
-    if not form.is_valid():
-        _form_refused(request, form)
-        return _detail_redirect(request, enrollment)
-    try:
-        result = services.enrollment_mark_delivered(
-            enrollment=enrollment, delivered_on=form.cleaned_data["delivered_on"],
-            amount=form.cleaned_data["amount"], by=request.user,
-        )
-    except ValidationError as error:
-        _refuse(request, error)
-    else:
-        _report(request, result, done=_("Penyaluran %(program)s %(year)s dicatat.")
-                % {"program": enrollment.program.name, "year": enrollment.year})
-    return _detail_redirect(request, enrollment)
+    return _enrollment_action(
+        request, pk, form_class=DeliverForm,
+        perform=lambda enrollment, data: services.enrollment_mark_delivered(
+            enrollment=enrollment, delivered_on=data["delivered_on"], amount=data["amount"], by=request.user
+        ),
+        done=_("Penyaluran %(program)s %(year)s dicatat."),
+    )
 
 
 @require_POST
 @writer_required
 def enrollment_complete(request, pk: int):
-    enrollment = _enrollment_for_action(request, pk)
-    try:
-        result = services.enrollment_complete(enrollment=enrollment, by=request.user)
-    except ValidationError as error:
-        _refuse(request, error)
-    else:
-        _report(request, result, done=_("Kepesertaan %(program)s %(year)s diselesaikan.")
-                % {"program": enrollment.program.name, "year": enrollment.year})
-    return _detail_redirect(request, enrollment)
+    return _enrollment_action(
+        request, pk,
+        perform=lambda enrollment, _data: services.enrollment_complete(enrollment=enrollment, by=request.user),
+        done=_("Kepesertaan %(program)s %(year)s diselesaikan."),
+    )
 
 
 # --- Bappeda: distribute households to a program -------------------------------------------------
