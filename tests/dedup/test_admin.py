@@ -1,7 +1,6 @@
 """Bappeda's review screens in the admin, as an operator uses them."""
 
 import pytest
-from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from dedup.models import CompatiblePair, Conflict, ConflictStatus, IdentityMatch, IdentityStatus
@@ -11,19 +10,11 @@ from programs.models import EnrollmentStatus
 from programs.services import enrollment_create
 from tests.factories import HouseholdFactory, MemberFactory
 
+from .conftest import make_conflict, texts
+
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "admin:dedup_conflict_changelist"
-
-
-def make_conflict(programs, a="pkh", b="bsps", household=None):
-    household = household or HouseholdFactory()
-    enrollment_create(household=household, program=programs[a], year=2024, status=EnrollmentStatus.ACTIVE)
-    return enrollment_create(household=household, program=programs[b], year=2024).conflicts[0]
-
-
-def texts(response):
-    return [str(m) for m in get_messages(response.wsgi_request)]
 
 
 def test_saving_a_second_aid_in_the_enrollment_admin_warns_at_once(programs, bappeda_client):

@@ -3,7 +3,6 @@ stores (decision reasons, automatic notes) stays in Indonesian, the registry's l
 
 import pytest
 from django.conf import settings
-from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import translation
 
@@ -11,6 +10,8 @@ from dedup.models import Conflict, ConflictStatus
 from programs.models import EnrollmentStatus
 from programs.services import enrollment_create, enrollment_update
 from tests.factories import HouseholdFactory
+
+from .conftest import make_conflict, texts
 
 pytestmark = pytest.mark.django_db
 
@@ -29,16 +30,6 @@ AUTO_NOTE = "Otomatis: salah satu kepesertaan dibatalkan atau ditolak."
 def english_client(bappeda_client):
     bappeda_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return bappeda_client
-
-
-def make_conflict(programs, a="pkh", b="bsps", household=None):
-    household = household or HouseholdFactory()
-    enrollment_create(household=household, program=programs[a], year=2024, status=EnrollmentStatus.ACTIVE)
-    return enrollment_create(household=household, program=programs[b], year=2024).conflicts[0]
-
-
-def texts(response):
-    return [str(m) for m in get_messages(response.wsgi_request)]
 
 
 @pytest.mark.parametrize("count, expected", [(1, "1 conflict dismissed."), (2, "2 conflicts dismissed.")])
