@@ -60,7 +60,7 @@ class HouseholdFilter(django_filters.FilterSet):
     kecamatan = django_filters.ChoiceFilter(label=_("Kecamatan"), empty_label=_("Semua kecamatan"), method="filter_kecamatan")
     desa = django_filters.ChoiceFilter(label=_("Desa/kelurahan"), empty_label=_("Semua desa"), method="filter_desa")
     desil = django_filters.ChoiceFilter(
-        label=_("Desil"), empty_label=_("Semua desil"), choices=[(str(d), str(d)) for d in range(1, 8)], method="filter_desil"
+        label=_("Desil"), empty_label=_("Semua desil"), choices=[(str(d), str(d)) for d in range(1, 11)], method="filter_desil"
     )
     program = django_filters.ChoiceFilter(label=_("Program"), empty_label=_("Semua program"), method="filter_none")
     year = django_filters.ChoiceFilter(label=_("Tahun"), empty_label=_("Semua tahun"), choices=_year_choices, method="filter_none")

@@ -72,6 +72,8 @@ class Desa(models.Model):
 class DataSource(models.TextChoices):
     P3KE = "p3ke", _("P3KE")
     DTKS = "dtks", _("DTKS")
+    DTSEN = "dtsen", _("DTSEN")
+    VERVAL = "verval", _("Verifikasi lapangan (verval)")
     MANUAL = "manual", _("Input manual")
 
 
@@ -319,7 +321,13 @@ class Household(models.Model):
     rt = models.CharField(_("RT"), max_length=5, blank=True)
     rw = models.CharField(_("RW"), max_length=5, blank=True)
     desa = models.ForeignKey(Desa, verbose_name=_("desa/kelurahan"), on_delete=models.PROTECT, related_name="households")
-    desil = models.PositiveSmallIntegerField(_("desil"), null=True, blank=True, help_text=_("1 = paling miskin"))
+    desil = models.PositiveSmallIntegerField(
+        _("desil"), null=True, blank=True, help_text=_("1 = paling miskin; P3KE memakai 1-4, DTSEN 1-10")
+    )
+    # Where the desil came from and as of when: DTSEN re-ranks every quarter, and eligibility (PKH
+    # desil 1-4, Sembako and PBI-JK desil 1-5) follows the newest ranking.
+    desil_source = models.CharField(_("sumber desil"), max_length=10, choices=DataSource.choices, blank=True)
+    desil_date = models.DateField(_("tanggal desil"), null=True, blank=True)
     persentil = models.PositiveSmallIntegerField(_("persentil"), null=True, blank=True)
     source = models.CharField(_("sumber data"), max_length=10, choices=DataSource.choices, default=DataSource.MANUAL)
     source_year = models.PositiveSmallIntegerField(_("tahun data"), null=True, blank=True)
@@ -366,7 +374,7 @@ class Household(models.Model):
         ordering = ["desa__code", "head_name", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(desil__isnull=True) | Q(desil__gte=1, desil__lte=7), name="households_household_desil_1_7"
+                condition=Q(desil__isnull=True) | Q(desil__gte=1, desil__lte=10), name="households_household_desil_1_10"
             ),
             models.CheckConstraint(
                 condition=Q(persentil__isnull=True) | Q(persentil__lte=100), name="households_household_persentil_0_100"

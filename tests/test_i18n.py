@@ -28,7 +28,7 @@ CATALOG = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / "django.po
 COMPILED = CATALOG.with_suffix(".mo")
 
 # Proper names and codes: English keeps them as they are (their msgstr may be empty or equal).
-PROPER_NAMES = {"P3KE", "DTKS", "NIK", "RT", "RW", "APBN", "Bahasa Indonesia"}
+PROPER_NAMES = {"P3KE", "DTKS", "DTSEN", "NIK", "RT", "RW", "APBN", "Bahasa Indonesia"}
 # Words spelled the same in both languages: their msgstr must be filled in, and may equal the msgid.
 SAME_IN_ENGLISH = {
     "Admin", "Data", "data", "Filter", "Filter:", "filter", "Home", "Normal", "Operator", "operator",

@@ -183,7 +183,7 @@ def _households(table, reader: RowReader, ctx: Context, extract: Extract, progre
         desa_id = read_desa(reader, ctx)
         if desa_id:
             values["desa_id"] = desa_id
-        desil, problem = parse_int(reader.get("desil"), low=1, high=7, label="Desil")
+        desil, problem = parse_int(reader.get("desil"), low=1, high=10, label="Desil")
         if problem:
             reader.error("desil", problem)
         elif desil is not None:

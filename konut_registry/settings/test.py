@@ -1,10 +1,11 @@
 """Tests: SQLite in memory unless DATABASE_URL points at PostgreSQL (CI runs both)."""
 
+import hashlib
 import tempfile
 from pathlib import Path
 
 from .base import *  # noqa: F401,F403
-from .base import DATABASES, env
+from .base import BASE_DIR, DATABASES, env
 
 SECRET_KEY = "test-only-key"
 DEBUG = False
@@ -20,7 +21,8 @@ STORAGES = {
 if env("DATABASE_URL") is None:
     DATABASES["default"] = {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": str(Path(tempfile.gettempdir()) / "konut-test.sqlite3"),
+        # One file per checkout, so that two checkouts can run their suites side by side.
+        "NAME": str(Path(tempfile.gettempdir()) / f"konut-test-{hashlib.sha1(str(BASE_DIR).encode()).hexdigest()[:8]}.sqlite3"),
         "TEST": {"NAME": None},
         "OPTIONS": {"timeout": 30},
     }

@@ -83,7 +83,7 @@ def test_refusal_is_stored_in_indonesian_for_an_operator_working_in_english(bapp
 
 def test_error_report_has_original_rows_reasons_text_ids_and_no_formulas(bappeda_client, p3ke_file):
     households = [
-        household_row("122999001", 201, **{"Desil Kesejahteraan": 9, "Alamat": "+1+1"}),
+        household_row("122999001", 201, **{"Desil Kesejahteraan": 11, "Alamat": "+1+1"}),
         household_row("122999002", 202),
     ]
     upload(bappeda_client, p3ke_file(households=households, members=[]))
@@ -98,7 +98,7 @@ def test_error_report_has_original_rows_reasons_text_ids_and_no_formulas(bappeda
     assert len(rows) == 1
     row = dict(zip(header, rows[0]))
     assert row["ID Keluarga P3KE"] == "122999001" and row["Baris asal"] == 2
-    assert "Desil harus antara 1 dan 7, bukan 9" in row["Alasan kesalahan"]
+    assert "Desil harus antara 1 dan 10, bukan 11" in row["Alasan kesalahan"]
     assert row["Alamat"] == "'+1+1"  # neutralised, not a formula
     nik_cell = sheet.cell(row=2, column=header.index("NIK Kepala Keluarga") + 1)
     assert nik_cell.data_type == "s" and nik_cell.number_format == "@" and len(nik_cell.value) == 16

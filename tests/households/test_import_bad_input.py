@@ -218,10 +218,10 @@ def test_formula_cells_are_refused(seeded, p3ke_file):
 
 
 def test_desil_out_of_range(seeded, p3ke_file):
-    households = [household_row("122999001", 201, **{"Desil Kesejahteraan": 9})]
+    households = [household_row("122999001", 201, **{"Desil Kesejahteraan": 11})]
     code, out, err = run("import_p3ke", str(p3ke_file(households=households, members=[], name="desil.xlsx")))
     refused(code, out, err, seeded)
-    assert "Desil harus antara 1 dan 7, bukan 9" in out
+    assert "Desil harus antara 1 dan 10, bukan 11" in out
 
 
 def test_three_date_formats(reference, p3ke_file):

@@ -57,7 +57,7 @@ def _report_rows(path_or_buffer):
 
 def test_error_report_from_kept_rows_equals_report_read_again(reference, tmp_path):
     households = [
-        household_row("122000001", 100, **{"Desil Kesejahteraan": 9}),
+        household_row("122000001", 100, **{"Desil Kesejahteraan": 11}),
         household_row("122000002", 101),
         household_row("122000003", 102, **{"Kode Kemdagri": "7402012001"}),
         household_row("122000002", 103),  # duplicate: refuses row 3 as well, after it was read
@@ -83,7 +83,7 @@ def test_error_report_from_kept_rows_equals_report_read_again(reference, tmp_pat
     again = _report_rows(io.BytesIO(buffer.getvalue()))
     assert kept == again
     assert [row[-2] for row in kept["KEPALA-KELUARGA"][1:]] == [4, 5, 6, 7]
-    assert any("Desil harus antara 1 dan 7, bukan 9" in row[-1] for row in kept["KEPALA-KELUARGA"][1:])
+    assert any("Desil harus antara 1 dan 10, bukan 11" in row[-1] for row in kept["KEPALA-KELUARGA"][1:])
     assert [row[-2] for row in kept["INDIVIDU"][1:]] == [4, 5, 6, 7]
     assert "NIK" in kept["INDIVIDU"][4][-1] and "ditolak" in kept["INDIVIDU"][1][-1]
 
@@ -124,7 +124,7 @@ def test_large_sheet_read_in_chunks_gives_the_same_rows(reference, tmp_path, mon
     from households.imports import columns as cols
     from households.imports import reader
 
-    households = [household_row(str(122000001 + i), 100 + i, **({"Desil Kesejahteraan": 9} if i == 7 else {})) for i in range(40)]
+    households = [household_row(str(122000001 + i), 100 + i, **({"Desil Kesejahteraan": 11} if i == 7 else {})) for i in range(40)]
     path = write_xlsx(tmp_path / "p3ke.xlsx", {"KEPALA-KELUARGA": (HH_2023, households)}, title_rows=3)
 
     def read(chunked: bool):
@@ -150,7 +150,7 @@ def test_rows_keep_their_excel_numbers_when_the_sheet_starts_below_row_one(refer
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "KEPALA-KELUARGA"
-    rows = [HH_2023] + [[household_row("122000001", 100, **{"Desil Kesejahteraan": 9}).get(h) for h in HH_2023]]
+    rows = [HH_2023] + [[household_row("122000001", 100, **{"Desil Kesejahteraan": 11}).get(h) for h in HH_2023]]
     for r, values in enumerate(rows, start=3):  # rows 1-2 empty, header on row 3, data on row 4
         for c, value in enumerate(values, start=1):
             sheet.cell(row=r, column=c, value=value)

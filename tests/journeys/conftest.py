@@ -12,7 +12,7 @@ The extract (KEPALA-KELUARGA + INDIVIDU), row by row:
 | 5   | 122300004        | SITTI TOSUKA      | Padalere (Wiwirano)     | 1     | -              | poverty pocket              |
 | 6   | 122300005        | RUSLAN MOKOLE     | Padalere (Wiwirano)     | 2     | -              | poverty pocket              |
 | 7   | 122300006        | HASAN LAMBULI     | Wanggudu Raya (Asera)   | 3     | -              | decent house, safe water    |
-| 8   | 122300007        | YUSUF TAMBURAKA   | Wanggudu Raya (Asera)   | 9     | -              | bad: decile out of range    |
+| 8   | 122300007        | YUSUF TAMBURAKA   | Wanggudu Raya (Asera)   | 11    | -              | bad: decile out of range    |
 | 9   | 122300008        | NUR LAUMBU        | a village of Konawe     | 1     | -              | bad: outside Konawe Utara   |
 | 10  | 122300009        | IRMA SARANANI     | Wanggudu Raya (Asera)   | 2     | -              | bad: NIK typed as a number  |
 
@@ -71,7 +71,7 @@ FAMILIES = [
     ("122300004", "SITTI TOSUKA", PADALERE, 1, (), POOR_HOUSE, True),
     ("122300005", "RUSLAN MOKOLE", PADALERE, 2, (), POOR_HOUSE, False),
     ("122300006", "HASAN LAMBULI", WANGGUDU_RAYA, 3, (), GOOD_HOUSE, False),
-    ("122300007", "YUSUF TAMBURAKA", WANGGUDU_RAYA, 9, (), {}, False),
+    ("122300007", "YUSUF TAMBURAKA", WANGGUDU_RAYA, 11, (), {}, False),
     ("122300008", "NUR LAUMBU", KONAWE, 1, (), {}, False),
     ("122300009", "IRMA SARANANI", WANGGUDU_RAYA, 2, (), {}, True),
 ]
