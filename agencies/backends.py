@@ -2,8 +2,10 @@
 
 The role on the user, not per-user permission rows, decides what Bappeda operators may do in the
 admin: every app of the registry, except deleting records the registry must keep (households,
-members, enrollments, import batches and the dedup decisions are corrected or cancelled, never
-deleted). Agency users and leadership are not staff and have no admin access at all.
+members, enrollments, import batches, accounts and the dedup decisions are corrected, cancelled or
+deactivated, never deleted). Which accounts an operator may change is decided per object in the user
+admin (``selectors.manageable_users``): never a superuser's or another operator's. Agency users and
+leadership are not staff and have no admin access at all.
 """
 
 from django.contrib.auth.backends import BaseBackend
@@ -20,6 +22,7 @@ NEVER_DELETED = {
     "programs.delete_enrollment",
     "dedup.delete_conflict",
     "dedup.delete_identitymatch",
+    "agencies.delete_user",
     "agencies.delete_exportlog",
     "agencies.change_exportlog",
     "agencies.add_exportlog",

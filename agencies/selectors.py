@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
-from agencies.models import Agency, User
+from agencies.models import Agency, Role, User
 from dedup.models import Conflict, ConflictStatus
 from households.models import FAMILY_CARD_ORDER, Household, Member
 from programs.models import LIVE_STATUSES, Enrollment, EnrollmentStatus, Program
@@ -14,6 +14,36 @@ from programs.models import LIVE_STATUSES, Enrollment, EnrollmentStatus, Program
 def sees_everything(user: User) -> bool:
     """Bappeda and leadership see every agency's data (leadership read-only)."""
     return user.is_superuser or user.is_bappeda or user.is_leadership
+
+
+# Accounts a Bappeda operator creates and looks after: every role without admin access. Bappeda
+# operators (staff) and superusers are managed by a superuser only, so that no operator can take
+# over an account with more rights, or give anyone more rights than the roles carry.
+MANAGED_ROLES = (Role.AGENCY_HEAD, Role.AGENCY_OPERATOR, Role.LEADERSHIP)
+
+
+def is_bappeda_operator(user: User) -> bool:
+    """An active staff account with the Bappeda operator role (a superuser is more than that)."""
+    return bool(user.is_active and user.is_staff and user.role == Role.BAPPEDA_OPERATOR)
+
+
+def manageable_users(by: User) -> QuerySet[User]:
+    """Accounts ``by`` may see and change in the admin: all for a superuser; for a Bappeda operator,
+    accounts with a managed role and nothing more (not staff, no superuser status, no group and no
+    individual permission that a superuser may have given them)."""
+    if by.is_superuser:
+        return User.objects.all()
+    if not is_bappeda_operator(by):
+        return User.objects.none()
+    extra_rights = User.groups.through.objects.filter(user=OuterRef("pk"))
+    extra_permissions = User.user_permissions.through.objects.filter(user=OuterRef("pk"))
+    return User.objects.filter(is_superuser=False, is_staff=False, role__in=MANAGED_ROLES).exclude(
+        Exists(extra_rights)
+    ).exclude(Exists(extra_permissions))
+
+
+def may_manage_user(by: User, target: User) -> bool:
+    return manageable_users(by).filter(pk=target.pk).exists()
 
 
 def visible_programs(user: User) -> QuerySet[Program]:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import ExportLog, User
-from agencies.selectors import may_act_on, visible_households
+from agencies.selectors import MANAGED_ROLES, may_act_on, may_manage_user, visible_households
 from programs.models import Enrollment, EnrollmentSource, EnrollmentStatus, Program, TargetUnit
 from programs.services import (
     BulkEnrollmentResult,
@@ -143,3 +143,22 @@ def export_log_create(*, user: User, kind: str, agency=None, filters: dict | Non
     return ExportLog.objects.create(
         user=user, kind=kind, agency=agency, filters=filters or {}, row_count=row_count
     )
+
+
+@transaction.atomic
+def user_save(*, user: User, by: User) -> User:
+    """Save an account as an administrator edited it (the admin's user form).
+
+    A superuser saves any account. A Bappeda operator saves only an account he may manage (checked
+    on the stored row, so an edited id cannot reach a superuser), and only as an account with one of
+    the managed roles and no admin rights: he cannot make anyone staff or superuser, himself included.
+    """
+    if not by.is_superuser:
+        if user.pk is not None and not may_manage_user(by, user):
+            raise PermissionDenied(_("Anda tidak berwenang mengubah akun ini."))
+        if user.is_superuser or user.is_staff or user.role not in MANAGED_ROLES:
+            raise PermissionDenied(
+                _("Operator Bappeda hanya dapat mengelola akun Kepala Dinas, Operator Dinas dan Pimpinan.")
+            )
+    user.save()
+    return user

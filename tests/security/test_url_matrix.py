@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from agencies.models import Agency
+from agencies.models import Agency, Role, User
 from dedup.models import CompatiblePair, IdentityMatch
 from households.models import Household
 from programs.models import Program, TargetingRule
@@ -156,7 +156,8 @@ ADMIN_MODELS: dict[str, tuple] = {
     # A compatible pair is declared or withdrawn, not edited (its change page is read-only).
     "dedup.compatiblepair": (lambda w: w.pair, {**OK_ALL, **WITH_HISTORY}),
     "agencies.agency": (lambda w: Agency.objects.get(code="dinsos"), OK_ALL),
-    "agencies.user": (lambda w: w.users.head, OK_ALL),
+    # Accounts are deactivated, not deleted; the password page is the user admin's own view.
+    "agencies.user": (lambda w: w.users.head, {**OK_ALL, "delete": 403, "password": 200}),
     "agencies.exportlog": (lambda w: w.export_log, {**KEPT, "add": 403}),
     # Other apps' models: not Bappeda's business.
     "auth.group": (lambda w: w.group, NO_ACCESS),
@@ -180,7 +181,6 @@ ADMIN_SITE: dict[str, tuple] = {
     "admin:app_list": (lambda w: {"app_label": "households"}, 200, 200),
 }
 ADMIN_CUSTOM: dict[str, tuple] = {
-    "admin:auth_user_password_change": (lambda w: {"id": w.users.head.pk}, 200, 200),
     "admin:agencies_agency_import": (None, 200, 200),
     "admin:agencies_agency_process_import": (None, 405, 200),
     "admin:agencies_agency_export": (None, 200, 200),
@@ -198,6 +198,22 @@ ADMIN_CUSTOM: dict[str, tuple] = {
     "admin:dedup_compatiblepair_bundle": (None, 200, REDIRECT),
 }
 GENERIC_SUFFIXES = ("changelist", "add", "change", "history", "delete", "simple_history")
+
+# Accounts a Bappeda operator must not reach: for him they do not exist (the admin sends him back to
+# its index, the password page is 404), and he may delete no account at all.
+HIDDEN_ACCOUNT = dict(change=REDIRECT, history=REDIRECT, delete=403, object=REDIRECT, password=404)
+# model label -> (what the sample is, sample object from world, expected GET per view): more objects
+# of a model whose pages answer differently depending on the object.
+ADMIN_MORE_OBJECTS: dict[str, list[tuple]] = {
+    "agencies.user": [
+        ("leadership account", lambda w: w.users.leader, {**OK_ALL, "delete": 403, "password": 200}),
+        ("superuser", lambda w: w.superuser, HIDDEN_ACCOUNT),
+        ("another Bappeda operator", lambda w: w.peer, HIDDEN_ACCOUNT),
+        ("his own account", lambda w: w.users.bappeda, HIDDEN_ACCOUNT),
+    ],
+}
+# URL name -> (model label, view) for object views a ModelAdmin adds with a name of its own.
+ADMIN_OBJECT_VIEWS = {"admin:auth_user_password_change": ("agencies.user", "password")}
 
 
 def _model_prefixes() -> dict[str, str]:
@@ -229,7 +245,7 @@ def test_every_url_has_an_expected_access_entry():
         if route.is_admin:
             if route.name in ADMIN_SITE or route.name in ADMIN_CUSTOM:
                 continue
-            kind = _admin_kind(route.name)
+            kind = ADMIN_OBJECT_VIEWS.get(route.name) or _admin_kind(route.name)
             if kind is None or kind[0] not in ADMIN_MODELS or kind[1] not in ADMIN_MODELS[kind[0]][1]:
                 missing.append(route.name)
         elif route.name not in PORTAL:
@@ -242,7 +258,7 @@ def test_every_url_has_an_expected_access_entry():
 
 def test_the_tables_name_only_urls_that_exist():
     names = {route.name for route in all_routes() if route.name}
-    stale = (set(PORTAL) | set(ADMIN_SITE) | set(ADMIN_CUSTOM)) - names
+    stale = (set(PORTAL) | set(ADMIN_SITE) | set(ADMIN_CUSTOM) | set(ADMIN_OBJECT_VIEWS)) - names
     assert not stale, f"expected-access entries for URLs that no longer exist: {stale}"
 
 
@@ -291,6 +307,8 @@ def admin_world(world):
     world.access_log = AccessLog.objects.create(
         username="x", ip_address="10.0.0.1", user_agent="uji", http_accept="*/*", path_info="/masuk/",
     )
+    world.superuser = User.objects.create_superuser("root", "root@example.go.id", "Akar-Rahasia-2026")
+    world.peer = UserFactory(username="op-bappeda-2", role=Role.BAPPEDA_OPERATOR)
     world.task_result = DBTaskResult.objects.create(
         enqueued_at=now, args_kwargs={"args": [], "kwargs": {}}, task_path="households.tasks.preview_import_task",
         backend_name="default", run_after=now, exception_class_path="", traceback="",
@@ -310,16 +328,19 @@ def admin_urls(world) -> list[tuple[str, str | None, object, object]]:
             params, get, post = {**ADMIN_SITE, **ADMIN_CUSTOM}[route.name]
             rows.append((reverse(route.name, kwargs=params(world) if params else None), route.name, get, post))
             continue
-        label, view = _admin_kind(route.name)
+        label, view = ADMIN_OBJECT_VIEWS.get(route.name) or _admin_kind(route.name)
         sample, expected = ADMIN_MODELS[label]
-        obj = sample(world)
         if view in ("changelist", "add"):
-            url = reverse(route.name)
-        elif view == "simple_history":
-            url = reverse(route.name, args=[obj.pk, obj.history.order_by("history_id").first().history_id])
-        else:
-            url = reverse(route.name, args=[obj.pk])
-        rows.append((url, route.name, expected[view], None))
+            rows.append((reverse(route.name), route.name, expected[view], None))
+            continue
+        objects = [("", sample, expected), *ADMIN_MORE_OBJECTS.get(label, [])]
+        for what, sample, expected in objects:
+            obj = sample(world)
+            if view == "simple_history":
+                url = reverse(route.name, args=[obj.pk, obj.history.order_by("history_id").first().history_id])
+            else:
+                url = reverse(route.name, args=[obj.pk])
+            rows.append((url, f"{route.name} {what}".strip(), expected[view], None))
     return rows
 
 
@@ -354,6 +375,25 @@ def test_admin_as_bappeda_operator(admin_world):
             got = outcome(call(user, "post", url))
             if got != post:
                 failures.append(f"POST {url} ({name}): expected {post}, got {got}")
+    assert not failures, "\n".join(failures)
+
+
+def test_superuser_opens_every_accounts_pages_and_the_groups(admin_world):
+    """Accounts beyond a Bappeda operator's reach are a superuser's: every user, password and group
+    page answers him."""
+    w = admin_world
+    failures = []
+    for user in (w.superuser, w.peer, w.users.bappeda, w.users.head, w.users.leader):
+        for name in ("admin:agencies_user_change", "admin:agencies_user_history", "admin:agencies_user_delete",
+                     "admin:auth_user_password_change"):
+            url = reverse(name, args=[user.pk])
+            if (got := outcome(call(w.superuser, "get", url))) != 200:
+                failures.append(f"GET {url}: expected 200, got {got}")
+    for url in (reverse("admin:agencies_user_changelist"), reverse("admin:agencies_user_add"),
+                reverse("admin:auth_group_changelist"), reverse("admin:auth_group_add"),
+                reverse("admin:auth_group_change", args=[w.group.pk])):
+        if (got := outcome(call(w.superuser, "get", url))) != 200:
+            failures.append(f"GET {url}: expected 200, got {got}")
     assert not failures, "\n".join(failures)
 
 
