@@ -22,6 +22,7 @@ from agencies.models import Agency, User
 from agencies.selectors import (
     enrollment_condition,
     household_search,
+    identifier_digits,
     open_conflict_exists,
     portal_agency,
     sees_everything,
@@ -279,4 +280,13 @@ class HouseholdFilter(django_filters.FilterSet):
         )
 
     def filter_search(self, queryset, name, value):
-        return household_search(queryset, value)
+        return household_search(queryset, value, partial_identifiers=self.user.can_see_full_nik)
+
+    @property
+    def search_notice(self) -> str:
+        """Why a short number found no NIK or No KK, for roles that see them masked."""
+        text = self.cleaned("q")
+        digits = identifier_digits(text) if text else None
+        if digits is None or len(digits) == 16 or self.user.can_see_full_nik:
+            return ""
+        return _("NIK dan No KK dicari dengan ke-16 angkanya; angka yang lebih pendek hanya mencocokkan ID Keluarga P3KE.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
@@ -136,21 +138,34 @@ def open_conflict_exists() -> Exists:
 NAME_SEARCH_ID_LIMIT = 20_000
 
 
-def household_search(queryset: QuerySet[Household], text: str) -> QuerySet[Household]:
-    """Search by name (head or member), NIK (head or member) or No KK.
+_ASCII_DIGITS = re.compile(r"[0-9]+")
 
-    Digits search identifiers: a full 16-digit number matches exactly, a shorter run of digits
-    matches as a prefix (both use the columns' indexes). Anything else searches names,
-    case-insensitively, anywhere in the name.
+
+def identifier_digits(text: str) -> str | None:
+    """The search text as a run of ASCII digits (spaces ignored), or None when it is not one."""
+    digits = " ".join(text.split()).replace(" ", "")
+    return digits if _ASCII_DIGITS.fullmatch(digits) else None
+
+
+def household_search(queryset: QuerySet[Household], text: str, *, partial_identifiers: bool) -> QuerySet[Household]:
+    """Search by name (head or member), NIK (head or member), No KK or ID Keluarga P3KE.
+
+    Digits search identifiers: a full 16-digit number matches a NIK or No KK exactly, any number
+    matches an ID Keluarga P3KE exactly. With ``partial_identifiers`` (roles that see NIKs in full),
+    a shorter run of digits also matches NIKs and No KKs by prefix (both use the columns' indexes).
+    Roles that see masked NIKs never get a prefix match: digit by digit, it would reveal the masked
+    digits. Anything else searches names, case-insensitively, anywhere in the name.
     """
     text = " ".join(text.split())
     if not text:
         return queryset
-    digits = text.replace(" ", "")
-    if digits.isdigit():
+    digits = identifier_digits(text)
+    if digits is not None:
         if len(digits) == 16:
             members = Member.objects.filter(household=OuterRef("pk"), nik=digits)
             return queryset.filter(Q(head_nik=digits) | Q(no_kk=digits) | Exists(members))
+        if not partial_identifiers:
+            return queryset.filter(p3ke_id=digits)
         members = Member.objects.filter(household=OuterRef("pk"), nik__startswith=digits)
         return queryset.filter(
             Q(head_nik__startswith=digits) | Q(no_kk__startswith=digits) | Q(p3ke_id=digits) | Exists(members)
