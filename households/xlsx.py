@@ -1,8 +1,8 @@
 """The one xlsx writer the application uses for every file it hands out (exports, error reports).
 
 ID columns (NIK, No KK, ID Keluarga, ...) are written as text cells with the ``@`` format, so Excel
-keeps all 16 digits; any text starting with ``=``, ``+``, ``-`` or ``@`` is prefixed with a single
-quote so that no cell becomes a formula (formula injection).
+keeps all 16 digits; text that a spreadsheet would run as a formula stays text
+(``konut_registry.spreadsheets``).
 The workbook is written in constant memory (openpyxl write-only mode) with a frozen, filterable
 header row.
 """
@@ -15,20 +15,13 @@ from collections.abc import Iterable, Sequence
 from typing import IO
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+from konut_registry.spreadsheets import xlsx_cell
+
 _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
-
-
-def safe_text(value: object) -> object:
-    """Neutralise a value that a spreadsheet would read as a formula; leave others as they are."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def write_xlsx(
@@ -53,7 +46,7 @@ def write_xlsx(
         sheet.column_dimensions[get_column_letter(index + 1)].width = width
     header_cells = []
     for header in headers:
-        cell = WriteOnlyCell(sheet, value=header)
+        cell = xlsx_cell(sheet, header)
         cell.font = _HEADER_FONT
         cell.fill = _HEADER_FILL
         header_cells.append(cell)
@@ -67,12 +60,9 @@ def write_xlsx(
             elif isinstance(value, datetime.datetime) and value.tzinfo is not None:
                 value = value.replace(tzinfo=None)
             if index in text_columns:
-                cell = WriteOnlyCell(sheet, value="" if value is None else safe_text(str(value)))
-                cell.number_format = "@"
+                cell = xlsx_cell(sheet, "" if value is None else str(value), number_format="@")
             else:
-                cell = WriteOnlyCell(sheet, value=safe_text(value))
-                if isinstance(value, datetime.date):
-                    cell.number_format = "DD/MM/YYYY"
+                cell = xlsx_cell(sheet, value, number_format="DD/MM/YYYY" if isinstance(value, datetime.date) else None)
             cells.append(cell)
         sheet.append(cells)
         count += 1

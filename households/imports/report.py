@@ -3,7 +3,8 @@
 One sheet per uploaded sheet that had errors, with the original sheet name, header and cells (so
 the operator can fix the rows and upload the file again), then the columns *Baris asal* and
 *Alasan kesalahan*. Written with the conventions of ``households.xlsx``: ID columns as text,
-cells that would be formulas neutralised, a frozen, filterable header.
+text that would run as a formula kept as text (``konut_registry.spreadsheets``), a frozen,
+filterable header.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from households.xlsx import safe_text, write_xlsx
+from households.xlsx import write_xlsx
+from konut_registry.spreadsheets import xlsx_cell
 
 from . import columns as cols
 from .issues import IssueLog
@@ -91,7 +93,7 @@ def write_error_report(target: IO[bytes], sources: list[Source], issues: IssueLo
                 sheet.column_dimensions[get_column_letter(index + 1)].width = width
             header_cells = []
             for header in headers:
-                cell = WriteOnlyCell(sheet, value=safe_text(header))
+                cell = xlsx_cell(sheet, header)
                 cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
                 header_cells.append(cell)
             sheet.append(header_cells)
@@ -102,17 +104,15 @@ def write_error_report(target: IO[bytes], sources: list[Source], issues: IssueLo
                 out = []
                 for index, value in enumerate(cells):
                     if index in text_columns:
-                        cell = WriteOnlyCell(sheet, value=safe_text(_as_text(value)))
-                        cell.number_format = "@"
+                        cell = xlsx_cell(sheet, _as_text(value), number_format="@")
                     else:
                         if isinstance(value, datetime.datetime):
                             value = value.replace(tzinfo=None)
-                        cell = WriteOnlyCell(sheet, value=safe_text(value))
-                        if isinstance(value, datetime.date):
-                            cell.number_format = "DD/MM/YYYY"
+                        date_format = "DD/MM/YYYY" if isinstance(value, datetime.date) else None
+                        cell = xlsx_cell(sheet, value, number_format=date_format)
                     out.append(cell)
                 out.append(WriteOnlyCell(sheet, value=row))
-                reason = WriteOnlyCell(sheet, value=safe_text("; ".join(reasons[(sheet_name, row)])))
+                reason = xlsx_cell(sheet, "; ".join(reasons[(sheet_name, row)]))
                 reason.fill = _REASON_FILL
                 out.append(reason)
                 sheet.append(out)

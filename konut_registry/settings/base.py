@@ -9,7 +9,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
-from import_export.formats.base_formats import CSV, XLSX
+from konut_registry.export_formats import FormulaSafeCSV, FormulaSafeXLSX
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -181,10 +181,10 @@ CONTENT_SECURITY_POLICY = (
 )
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
-# Exported cells starting with =, +, - or @ are neutralised so no export opens as a formula.
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
-# Offices work in Excel: xlsx first, csv for other tools; nothing that loses 16-digit IDs.
-IMPORT_EXPORT_FORMATS = [XLSX, CSV]
+# Offices work in Excel: xlsx first, csv for other tools; nothing that loses 16-digit IDs. Both write
+# text that a spreadsheet would run as a formula as text (konut_registry.spreadsheets); the library's
+# own escaping (IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT) would strip the "=" and stays off.
+IMPORT_EXPORT_FORMATS = [FormulaSafeXLSX, FormulaSafeCSV]
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 LOGGING = {

@@ -99,7 +99,8 @@ def test_error_report_has_original_rows_reasons_text_ids_and_no_formulas(bappeda
     row = dict(zip(header, rows[0]))
     assert row["ID Keluarga P3KE"] == "122999001" and row["Baris asal"] == 2
     assert "Desil harus antara 1 dan 10, bukan 11" in row["Alasan kesalahan"]
-    assert row["Alamat"] == "'+1+1"  # neutralised, not a formula
+    address = sheet.cell(row=2, column=header.index("Alamat") + 1)
+    assert (address.value, address.data_type, address.quotePrefix) == ("+1+1", "s", True)  # text, not a formula
     nik_cell = sheet.cell(row=2, column=header.index("NIK Kepala Keluarga") + 1)
     assert nik_cell.data_type == "s" and nik_cell.number_format == "@" and len(nik_cell.value) == 16
 
