@@ -14,9 +14,23 @@ import re
 from dataclasses import dataclass, field
 
 KONUT_PREFIX = "7409"
-_DIGITS16 = re.compile(r"^\d{16}$")
-_SCIENTIFIC = re.compile(r"^\d(?:[.,]\d+)?[eE]\+?\d+$")
-_FLOAT_TEXT = re.compile(r"^\d{15,17}[.,]0+$")
+# Identifiers are ASCII digits only. ``str.isdigit()`` and ``\d`` also accept fullwidth (０-９),
+# Arabic-Indic (٠-٩) and superscript (¹²³) digits: such a value looks like a NIK, is not equal to
+# its ASCII twin (so no duplicate is found), and some of them do not even convert with ``int()``.
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+_DIGITS16 = re.compile(r"^[0-9]{16}$")
+_SCIENTIFIC = re.compile(r"^[0-9](?:[.,][0-9]+)?[eE]\+?[0-9]+$")
+_FLOAT_TEXT = re.compile(r"^[0-9]{15,17}[.,]0+$")
+
+
+def is_ascii_digits(text: str) -> bool:
+    """True for a non-empty run of the ASCII digits 0-9 and nothing else."""
+    return bool(_ASCII_DIGITS.fullmatch(text))
+
+
+def _other_digits(text: str) -> bool:
+    """True when the text holds a digit that is not ASCII (fullwidth, Arabic-Indic, superscript...)."""
+    return any(char.isdigit() and char not in "0123456789" for char in text)
 
 
 class IdentifierError(ValueError):
@@ -69,7 +83,9 @@ def parse_nik(raw: object, *, numeric_cell: bool = False, today: datetime.date |
     text = clean_digits(raw)
     if not text:
         raise IdentifierError("NIK kosong")
-    if not text.isdigit():
+    if _other_digits(text):
+        raise IdentifierError("NIK hanya boleh berisi angka 0-9 biasa (bukan angka lebar penuh, Arab atau superskrip)")
+    if not is_ascii_digits(text):
         raise IdentifierError(f"NIK hanya boleh berisi angka: {mask(text)}")
     if len(text) != 16:
         raise IdentifierError(f"NIK harus 16 digit, bukan {len(text)} digit")
@@ -112,7 +128,9 @@ def parse_kk(raw: object, *, numeric_cell: bool = False) -> str:
     text = clean_digits(raw)
     if not text:
         raise IdentifierError("No KK kosong")
-    if not text.isdigit():
+    if _other_digits(text):
+        raise IdentifierError("No KK hanya boleh berisi angka 0-9 biasa (bukan angka lebar penuh, Arab atau superskrip)")
+    if not is_ascii_digits(text):
         raise IdentifierError("No KK hanya boleh berisi angka")
     if len(text) != 16:
         raise IdentifierError(f"No KK harus 16 digit, bukan {len(text)} digit")
@@ -147,6 +165,6 @@ def region_code_plain(raw: object) -> str:
 def region_code_dotted(raw: object) -> str:
     """A village code with dots (``7409012006`` -> ``74.09.01.2006``); '' when not 10 digits."""
     plain = region_code_plain(raw)
-    if len(plain) != 10 or not plain.isdigit():
+    if len(plain) != 10 or not is_ascii_digits(plain):
         return ""
     return f"{plain[:2]}.{plain[2:4]}.{plain[4:6]}.{plain[6:]}"

@@ -7,11 +7,26 @@ poverty registers Bappeda uploads).
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
+
+from households.identifiers import is_ascii_digits
+
+
+def check_identifiers(instance, *names: str) -> None:
+    """A NIK or No KK typed in a form is empty or 16 ASCII digits (imports check more: the date in
+    a NIK, a value damaged by Excel)."""
+    errors = {}
+    for name in names:
+        value = getattr(instance, name)
+        if value and not (len(value) == 16 and is_ascii_digits(value)):
+            errors[name] = _("Harus 16 angka 0-9.")
+    if errors:
+        raise ValidationError(errors)
 
 
 class Kecamatan(models.Model):
@@ -389,6 +404,9 @@ class Household(models.Model):
     def __str__(self) -> str:
         return self.head_name
 
+    def clean(self) -> None:
+        check_identifiers(self, "head_nik", "no_kk")
+
 
 class Member(models.Model):
     """A person in a household. ``nik`` is deliberately not unique: one person in two families is a
@@ -432,3 +450,6 @@ class Member(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        check_identifiers(self, "nik")

@@ -9,7 +9,14 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from households.identifiers import IdentifierError, nik_mismatch_warnings, parse_kk, parse_nik, region_code_plain
+from households.identifiers import (
+    IdentifierError,
+    is_ascii_digits,
+    nik_mismatch_warnings,
+    parse_kk,
+    parse_nik,
+    region_code_plain,
+)
 
 from .issues import IssueLog
 from .reader import Table, is_blank
@@ -225,8 +232,8 @@ def read_desa(reader: RowReader, ctx: Context) -> int | None:
         if isinstance(code_cell, float) and code_cell.is_integer():
             code_cell = int(code_cell)
         code = region_code_plain(code_cell)
-        if len(code) != 10 or not code.isdigit():
-            reader.error("region_code", f"Kode Kemdagri '{text(code_cell)}' tidak sah (harus 10 digit, mis. 7409012006)")
+        if len(code) != 10 or not is_ascii_digits(code):
+            reader.error("region_code", f"Kode Kemdagri '{text(code_cell)}' tidak sah (harus 10 angka 0-9, mis. 7409012006)")
             return None
         if not code.startswith(KONUT_REGION_PREFIX):
             reader.error("region_code", f"Desa dengan kode {code} berada di luar Kabupaten Konawe Utara (7409)")

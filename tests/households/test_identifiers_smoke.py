@@ -20,3 +20,55 @@ def test_excel_damaged_nik_is_refused(raw):
 
 def test_mask_keeps_region_and_serial():
     assert mask("7409014501800001") == "7409********0001"
+
+
+ASCII_NIK = "7409014501800001"
+# Characters that str.isdigit() accepts but that are not the digits 0-9.
+OTHER_DIGITS = {
+    "fullwidth": str.maketrans("0123456789", "０１２３４５６７８９"),
+    "arabic-indic": str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"),
+    "extended arabic-indic": str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"),
+    "superscript": str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"),
+    "devanagari": str.maketrans("0123456789", "०१२३४५६७८९"),
+}
+
+
+@pytest.mark.parametrize("script", OTHER_DIGITS)
+@pytest.mark.parametrize("where", ["all", "one"])
+def test_only_ascii_digits_make_a_nik_or_kk(script, where):
+    from households.identifiers import parse_kk, region_code_dotted
+
+    if where == "all":
+        value = ASCII_NIK.translate(OTHER_DIGITS[script])
+    else:
+        value = ASCII_NIK[:10] + ASCII_NIK[10].translate(OTHER_DIGITS[script]) + ASCII_NIK[11:]
+    assert value.isdigit() and value != ASCII_NIK  # what the old check accepted
+    with pytest.raises(IdentifierError, match="angka 0-9 biasa"):
+        parse_nik(value)
+    with pytest.raises(IdentifierError, match="angka 0-9 biasa"):
+        parse_kk(value)
+    assert region_code_dotted("7409012006".translate(OTHER_DIGITS[script])) == ""
+    assert parse_nik(ASCII_NIK).value == ASCII_NIK and parse_kk(ASCII_NIK) == ASCII_NIK
+
+
+@pytest.mark.django_db
+def test_admin_forms_take_ascii_digits_only(bappeda_client):
+    from django.urls import reverse
+
+    from households.models import Household
+    from tests.factories import HouseholdFactory, MemberFactory
+    from tests.security.admin_forms import admin_form_data
+
+    household = HouseholdFactory()
+    MemberFactory(household=household)
+    url = reverse("admin:households_household_change", args=[household.pk])
+    fullwidth = ASCII_NIK.translate(OTHER_DIGITS["fullwidth"])
+    data = admin_form_data(bappeda_client.get(url), head_nik=fullwidth, no_kk=fullwidth,
+                           **{"members-0-nik": ASCII_NIK.translate(OTHER_DIGITS["arabic-indic"])})
+    response = bappeda_client.post(url, data)
+    assert response.status_code == 200
+    assert set(response.context["adminform"].form.errors) == {"head_nik", "no_kk"}
+    assert "Harus 16 angka 0-9." in response.content.decode()
+    assert response.context["inline_admin_formsets"][0].formset.errors[0] == {"nik": ["Harus 16 angka 0-9."]}
+    stored = Household.objects.get(pk=household.pk)
+    assert (stored.head_nik, stored.no_kk) == (household.head_nik, household.no_kk)

@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from households.models import Household, ImportBatch, Member
 from programs.models import Enrollment
 
-from .conftest import HH_2023, IND_2023, household_row, member_row, nik, write_xlsx
+from .conftest import DTKS, HH_2023, IND_2023, household_row, member_row, nik, write_xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -190,6 +190,38 @@ def test_bad_nik(seeded, p3ke_file, value, message):
     code, out, err = run("import_p3ke", str(p3ke_file(households=households, members=[], name="nik.xlsx")))
     refused(code, out, err, seeded)
     assert message in out
+
+
+FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+@pytest.mark.parametrize("digits", [FULLWIDTH, ARABIC_INDIC, SUPERSCRIPT], ids=["fullwidth", "arabic-indic", "superscript"])
+def test_non_ascii_digits_are_refused_naming_the_cell(seeded, p3ke_file, digits):
+    households = [
+        household_row("122999001", 201, **{"NIK Kepala Keluarga": nik(201).translate(digits)}),
+        household_row("122999002", 202, **{"Kode Kemdagri": "7409012006".translate(digits)}),
+    ]
+    members = [member_row("122999001", "91229990012", 501, NIK=nik(501).translate(digits))]
+    code, out, err = run("import_p3ke", str(p3ke_file(households=households, members=members, name="digits.xlsx")))
+    refused(code, out, err, seeded)
+    assert "KEPALA-KELUARGA baris 2, NIK Kepala Keluarga: NIK hanya boleh berisi angka 0-9 biasa" in out
+    assert "KEPALA-KELUARGA baris 3, Kode Kemdagri: Kode Kemdagri" in out and "harus 10 angka 0-9" in out
+    assert "INDIVIDU baris 2, NIK: NIK hanya boleh berisi angka 0-9 biasa" in out
+
+
+def test_non_ascii_digits_in_a_dtks_no_kk_are_refused_naming_the_cell(seeded, tmp_path):
+    kk = "7409010101200001"
+    rows = [
+        {"ID DTKS": "D1", "Kecamatan": "Asera", "Desa/Kelurahan": "Wanggudu Raya", "Nomor KK": kk.translate(FULLWIDTH),
+         "Nomor NIK": nik(11), "Nama": "BAPAK", "Tanggal Lahir": "05-01-1980", "Jenis Kelamin": "Laki-laki",
+         "Hubungan Keluarga": "KEPALA KELUARGA"},
+    ]
+    path = write_xlsx(tmp_path / "dtks.xlsx", {"DTKS": (DTKS, rows)})
+    code, out, err = run("import_dtks", str(path), "--year", "2024")
+    refused(code, out, err, seeded)
+    assert "DTKS baris 2, Nomor KK: No KK hanya boleh berisi angka 0-9 biasa" in out
 
 
 def test_numeric_nik_cell_ending_in_zero_is_damaged_not_stored(seeded, p3ke_file):
