@@ -1,8 +1,14 @@
-from django.contrib import admin
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import OuterRef, Q, Subquery, Sum
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from import_export.admin import ImportExportMixin
 
+from agencies import throttling
 from agencies.models import Agency, ExportLog, Role, User
 from agencies.resources import AgencyResource
 from agencies.selectors import MANAGED_ROLES, manageable_users
@@ -87,3 +93,95 @@ class ExportLogAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# --- Login locks (django-axes) ------------------------------------------------------------------
+
+
+class LockFilter(admin.SimpleListFilter):
+    title = _("status")
+    parameter_name = "kunci"
+
+    def lookups(self, request, model_admin):
+        return [("aktif", _("Masih berlaku")), ("kedaluwarsa", _("Sudah kedaluwarsa"))]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "aktif":
+            return queryset.filter(expiration__expires_at__gt=now)
+        if self.value() == "kedaluwarsa":
+            return queryset.exclude(expiration__expires_at__gt=now)
+        return queryset
+
+
+def _unlocked_message(count: int) -> str:
+    return ngettext(
+        "Kunci dibuka: %(n)s catatan kegagalan dihapus.", "Kunci dibuka: %(n)s catatan kegagalan dihapus.", count
+    ) % {"n": count}
+
+
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class LoginLockAdmin(admin.ModelAdmin):
+    """Failed logins, one row per username and address (``agencies.throttling``). Unlocking deletes
+    the rows: the username (from that address) or the whole address may log in again at once. An
+    operator does not see, and so cannot unlock, the failures against staff or superuser accounts."""
+
+    list_display = ["username", "ip_address", "failures_since_start", "attempt_time", "locked_until", "state"]
+    list_filter = [LockFilter]
+    search_fields = ["username", "ip_address"]
+    fields = ["username", "ip_address", "failures_since_start", "attempt_time", "locked_until", "state", "user_agent", "path_info"]
+    readonly_fields = fields
+    actions = ["unlock", "unlock_addresses"]
+    ordering = ["-attempt_time"]
+
+    def get_queryset(self, request):
+        active = AccessAttempt.objects.filter(ip_address=OuterRef("ip_address"), expiration__expires_at__gt=timezone.now())
+        address_failures = active.order_by().values("ip_address").annotate(total=Sum("failures_since_start")).values("total")
+        queryset = super().get_queryset(request).select_related("expiration").annotate(
+            address_failures=Subquery(address_failures)
+        )
+        if not request.user.is_superuser:
+            queryset = queryset.exclude(username__in=User.objects.filter(Q(is_staff=True) | Q(is_superuser=True)).values("username"))
+        return queryset
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # "Buka kunci" says what deleting does
+        return actions
+
+    @admin.display(description=_("terkunci sampai"), ordering="expiration__expires_at")
+    def locked_until(self, obj):
+        expiration = getattr(obj, "expiration", None)
+        return timezone.localtime(expiration.expires_at).strftime("%d/%m/%Y %H:%M") if expiration else "-"
+
+    @admin.display(description=_("status"))
+    def state(self, obj):
+        expiration = getattr(obj, "expiration", None)
+        if expiration is None or expiration.expires_at <= timezone.now():
+            return _("Kedaluwarsa")
+        if (getattr(obj, "address_failures", 0) or 0) >= settings.LOGIN_ADDRESS_FAILURE_LIMIT:
+            return _("Alamat terkunci")
+        if obj.failures_since_start >= settings.AXES_FAILURE_LIMIT:
+            return _("Nama pengguna terkunci dari alamat ini")
+        return _("Belum terkunci")
+
+    @admin.action(description=_("Buka kunci nama pengguna terpilih (dari alamatnya)"), permissions=["delete"])
+    def unlock(self, request, queryset):
+        count = throttling.unlock(attempt_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, _unlocked_message(count), messages.SUCCESS)
+
+    @admin.action(description=_("Buka kunci alamat terpilih (semua nama pengguna)"), permissions=["delete"])
+    def unlock_addresses(self, request, queryset):
+        addresses = set(queryset.values_list("ip_address", flat=True))
+        rows = self.get_queryset(request).filter(ip_address__in=addresses)
+        count = throttling.unlock(attempt_ids=list(rows.values_list("pk", flat=True)))
+        self.message_user(request, _unlocked_message(count), messages.SUCCESS)

@@ -29,6 +29,10 @@ NEVER_DELETED = {
 }
 
 
+# Beyond the registry's apps: an operator sees failed logins and unlocks agency accounts.
+LOGIN_LOCK_PERMISSIONS = {"axes.view_accessattempt", "axes.delete_accessattempt"}
+
+
 class RolePermissionBackend(BaseBackend):
     def _is_operator(self, user_obj) -> bool:
         return bool(user_obj and user_obj.is_active and user_obj.is_staff and getattr(user_obj, "role", "") == Role.BAPPEDA_OPERATOR)
@@ -37,7 +41,7 @@ class RolePermissionBackend(BaseBackend):
         if not self._is_operator(user_obj):
             return False
         app_label = perm.split(".", 1)[0]
-        return app_label in REGISTRY_APPS and perm not in NEVER_DELETED
+        return (app_label in REGISTRY_APPS and perm not in NEVER_DELETED) or perm in LOGIN_LOCK_PERMISSIONS
 
     def has_module_perms(self, user_obj, app_label):
-        return self._is_operator(user_obj) and app_label in REGISTRY_APPS
+        return self._is_operator(user_obj) and (app_label in REGISTRY_APPS or app_label == "axes")

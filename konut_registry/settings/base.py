@@ -46,7 +46,7 @@ INSTALLED_APPS = [
     "import_export",
     "simple_history",
     "django_filters",
-    "axes",
+    "agencies.apps.LoginThrottleConfig",  # django-axes, named in Indonesian in the admin
     "django_tasks",
     "django_tasks_db",
     "agencies",
@@ -160,12 +160,26 @@ IMPORT_MAX_UNCOMPRESSED_BYTES = int(env("IMPORT_MAX_UNCOMPRESSED_BYTES", str(102
 # Background tasks (imports) run in the database-backed queue; `manage.py db_worker` executes them.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
-# Login throttling: five failures lock the username+address pair for 30 minutes.
+# Login throttling (agencies/throttling.py). Behind a reverse proxy, set TRUSTED_PROXY_COUNT to the
+# number of proxies that append to X-Forwarded-For (1 for one nginx): the client address is then read
+# from that header, and only as far as those proxies wrote it.
+TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "agencies.throttling.client_address"
+AXES_HANDLER = "agencies.throttling.LoginThrottle"
+# Guessing: failures of one username from one address lock that pair; spraying: failures from one
+# address across usernames lock the address.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "5"))
-AXES_COOLOFF_TIME = 0.5
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+LOGIN_ADDRESS_FAILURE_LIMIT = int(env("LOGIN_ADDRESS_FAILURE_LIMIT", "20"))
+# The first lock is short and each further one doubles, up to the maximum.
+AXES_COOLOFF_TIME = "agencies.throttling.cool_off"
+LOGIN_COOLOFF_MINUTES = int(env("LOGIN_COOLOFF_MINUTES", "2"))
+LOGIN_COOLOFF_MAX_MINUTES = int(env("LOGIN_COOLOFF_MAX_MINUTES", "60"))
+AXES_USE_ATTEMPT_EXPIRATION = True  # each failure expires after the cool-off it was given
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failure is kept: the memory the doubling reads
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # hammering a locked form does not extend the lock
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+AXES_LOCKOUT_CALLABLE = "agencies.throttling.lockout_response"
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

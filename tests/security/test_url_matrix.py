@@ -159,9 +159,10 @@ ADMIN_MODELS: dict[str, tuple] = {
     # Accounts are deactivated, not deleted; the password page is the user admin's own view.
     "agencies.user": (lambda w: w.users.head, {**OK_ALL, "delete": 403, "password": 200}),
     "agencies.exportlog": (lambda w: w.export_log, {**KEPT, "add": 403}),
-    # Other apps' models: not Bappeda's business.
+    # Failed logins: an operator sees them and unlocks (deletes); nothing is added or edited by hand.
+    "axes.accessattempt": (lambda w: w.access_attempt, {**OK_ALL, "add": 403}),
+    # Other apps' models: not Bappeda's business (groups and permissions are a superuser's).
     "auth.group": (lambda w: w.group, NO_ACCESS),
-    "axes.accessattempt": (lambda w: w.access_attempt, NO_ACCESS),
     "axes.accesslog": (lambda w: w.access_log, NO_ACCESS),
     "axes.accessfailurelog": (lambda w: w.access_failure, NO_ACCESS),
     "django_tasks_database.dbtaskresult": (lambda w: w.task_result, NO_ACCESS),
