@@ -154,8 +154,10 @@ def export_filename(agency) -> str:
     return f"keluarga-sasaran-{scope}-{stamp}.xlsx"
 
 
-def household_list_xlsx_response(*, queryset: QuerySet[Household], condition, user: User, agency, filters: dict):
-    """Write the workbook to a temporary file, log the export, and stream the file."""
+def household_list_xlsx_response(
+    *, queryset: QuerySet[Household], condition, user: User, agency, filters: dict, log: bool = True
+):
+    """Write the workbook to a temporary file, log the export (when ``log``), and stream the file."""
     target = tempfile.TemporaryFile(prefix="konut-export-", suffix=".xlsx")
     try:
         count = write_xlsx(
@@ -166,7 +168,8 @@ def household_list_xlsx_response(*, queryset: QuerySet[Household], condition, us
             text_columns=TEXT_COLUMNS,
             widths=WIDTHS,
         )
-        export_log_create(user=user, kind=EXPORT_KIND_XLSX, agency=agency, filters=filters, row_count=count)
+        if log:
+            export_log_create(user=user, kind=EXPORT_KIND_XLSX, agency=agency, filters=filters, row_count=count)
         target.seek(0)
     except BaseException:
         target.close()

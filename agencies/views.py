@@ -20,7 +20,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST, require_safe
 
 from agencies import services
 from agencies.exports import EXPORT_KIND_PRINT, household_list_xlsx_response
@@ -85,7 +86,7 @@ def writer_required(view):
     return wrapper
 
 
-@require_GET
+@require_safe
 @login_required
 def home(request):
     """Each role lands on its own home: agencies on their list, leadership on the dashboard,
@@ -114,7 +115,8 @@ def _page_size(request) -> int:
     return size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE
 
 
-@require_GET
+@require_safe
+@never_cache  # people's names and ID numbers: no browser or proxy keeps a copy
 @portal_user_required
 def household_list(request):
     """Daftar keluarga sasaran: the households of an agency (or all, for Bappeda and leadership)."""
@@ -148,7 +150,8 @@ def household_list(request):
     return render(request, "agencies/household_list.html", context)
 
 
-@require_GET
+@require_safe
+@never_cache  # people's names and ID numbers: no browser or proxy keeps a copy
 @portal_user_required
 def household_export(request):
     """The filtered list as xlsx (logged)."""
@@ -159,10 +162,12 @@ def household_export(request):
         user=request.user,
         agency=filterset.scope_agency,
         filters=filterset.active_filters(),
+        log=request.method == "GET",  # a HEAD request carries no file out of the building
     )
 
 
-@require_GET
+@require_safe
+@never_cache  # people's names and ID numbers: no browser or proxy keeps a copy
 @portal_user_required
 def household_print(request):
     """A print-friendly page of the filtered list (logged, like an export)."""
@@ -171,10 +176,11 @@ def household_print(request):
     condition = filterset.enrollment_q()
     total = queryset.count()
     rows = list(household_list_rows(queryset, condition)[:PRINT_LIMIT])
-    services.export_log_create(
-        user=request.user, kind=EXPORT_KIND_PRINT, agency=filterset.scope_agency,
-        filters=filterset.active_filters(), row_count=len(rows),
-    )
+    if request.method == "GET":  # a HEAD request prints nothing
+        services.export_log_create(
+            user=request.user, kind=EXPORT_KIND_PRINT, agency=filterset.scope_agency,
+            filters=filterset.active_filters(), row_count=len(rows),
+        )
     return render(
         request,
         "agencies/household_print.html",
@@ -183,7 +189,8 @@ def household_print(request):
     )
 
 
-@require_GET
+@require_safe
+@never_cache  # people's names and ID numbers: no browser or proxy keeps a copy
 @portal_user_required
 def household_detail(request, pk: int):
     """One household: members, living conditions, every aid from every agency, open conflicts."""

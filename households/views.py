@@ -10,7 +10,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 from agencies.services import export_log_create
 from households.models import ImportBatch, ImportStatus
@@ -25,7 +26,8 @@ def _bappeda_batch(request, pk: int) -> ImportBatch:
 
 
 @login_required
-@require_GET
+@require_safe
+@never_cache
 def batch_list(request):
     if not request.user.is_bappeda:
         raise PermissionDenied
@@ -34,7 +36,8 @@ def batch_list(request):
 
 
 @login_required
-@require_GET
+@require_safe
+@never_cache
 def batch_status(request, pk: int):
     batch = _bappeda_batch(request, pk)
     return render(
@@ -44,7 +47,8 @@ def batch_status(request, pk: int):
 
 
 @login_required
-@require_GET
+@require_safe
+@never_cache
 def batch_status_json(request, pk: int):
     batch = _bappeda_batch(request, pk)
     return JsonResponse({
@@ -61,15 +65,17 @@ def batch_status_json(request, pk: int):
 
 
 @login_required
-@require_GET
+@require_safe
+@never_cache
 def batch_error_report(request, pk: int):
     batch = _bappeda_batch(request, pk)
     if not batch.error_report:
         raise Http404
-    export_log_create(
-        user=request.user, kind="laporan_kesalahan_impor", filters={"batch": batch.pk},
-        row_count=int(batch.counts.get("error_rows", 0) or 0),
-    )
+    if request.method == "GET":  # the report holds the refused rows, ID numbers included
+        export_log_create(
+            user=request.user, kind="laporan_kesalahan_impor", filters={"batch": batch.pk},
+            row_count=int(batch.counts.get("error_rows", 0) or 0),
+        )
     return FileResponse(
         batch.error_report.open("rb"), as_attachment=True, filename=f"laporan-kesalahan-batch-{batch.pk}.xlsx",
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

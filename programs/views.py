@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from households.xlsx import write_xlsx
@@ -352,6 +353,7 @@ def _filters_from_request(request) -> tuple[DashboardFilterForm, DashboardFilter
 
 @login_required
 @require_safe
+@never_cache
 def dashboard(request):
     form, filters, pocket_order = _filters_from_request(request)
     as_of = timezone.localdate()
@@ -389,6 +391,7 @@ def dashboard(request):
 
 @login_required
 @require_safe
+@never_cache  # figures per village and program leave the building in this file
 def export(request, key: str):
     if key not in TABLE_KEYS:
         raise Http404
