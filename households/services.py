@@ -280,26 +280,25 @@ def _run_unlocked(batch: ImportBatch, *, apply: bool, by, progress: Progress) ->
             batch.kind, sources, data_year=batch.data_year, full_extract=batch.full_extract,
             options=batch.options, progress=progress,
         )
+        summary = plan.summary()
+        issues = plan.extract.issues if hasattr(plan, "extract") else plan.issues
+        _store_report(batch, sources, plan)  # may read the file again
     except ReadError as exc:
-        for source in sources:
-            source.close()
         batch.status = ImportStatus.FAILED
         batch.message = str(exc)
         batch.finished_at = timezone.now()
         batch.errors = [{"sheet": "", "row": 0, "column": "", "reason": str(exc)}]
-        batch.save(update_fields=["status", "message", "finished_at", "errors"])
+        batch.save(update_fields=["status", "message", "finished_at", "errors", "error_report"])
         return ImportOutcome(UNREADABLE, message=str(exc), batch=batch)
-    summary = plan.summary()
-    issues = plan.extract.issues if hasattr(plan, "extract") else plan.issues
+    finally:
+        for source in sources:
+            source.close()
     note = _same_file_note(batch, summary)
     batch.total_rows = summary.get("rows", 0)
     batch.processed_rows = batch.total_rows
     batch.errors = _issue_dicts(issues.errors)
     batch.warnings = _issue_dicts(issues.warnings)
     batch.data_year = batch.data_year or summary.get("data_year")
-    _store_report(batch, sources, plan)
-    for source in sources:
-        source.close()
     refused = bool(issues.errors) and not batch.skip_invalid
     if not apply or refused:
         batch.status = ImportStatus.REFUSED if (apply and refused) else ImportStatus.PREVIEWED

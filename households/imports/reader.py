@@ -127,9 +127,29 @@ class Source:
                 pass
             self._workbook = None
 
+    def damaged(self, exc: Exception, sheet: str | None = None) -> ReadError:
+        """Any other error while reading (a truncated sheet, a zip whose sizes lie, a parser error
+        halfway through the rows) as the refusal the operator sees. The error's own text is left
+        out: it may quote cell contents."""
+        where = f", lembar {sheet}" if sheet else ""
+        return ReadError(
+            f"Berkas {self.display_name} rusak atau tidak lengkap{where} ({type(exc).__name__}); tidak ada data "
+            "yang diubah. Buka di Excel lalu simpan ulang sebagai Buku Kerja Excel (.xlsx), atau ekspor ulang "
+            "dari aplikasi sumbernya."
+        )
+
     def table(self, sheet_name: str | None, *, is_known_header: Callable[[str], bool]) -> Table | None:
         """The sheet with its header row found by content; ``None`` when no row of the first
-        ``HEADER_SCAN_ROWS`` holds at least ``MIN_HEADER_MATCHES`` known headers."""
+        ``HEADER_SCAN_ROWS`` holds at least ``MIN_HEADER_MATCHES`` known headers. Any error while
+        reading is a ``ReadError``, here or while ``rows`` is consumed."""
+        try:
+            return self._table(sheet_name, is_known_header=is_known_header)
+        except ReadError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - calamine, zipfile, XML and csv errors alike
+            raise self.damaged(exc, sheet_name) from exc
+
+    def _table(self, sheet_name: str | None, *, is_known_header: Callable[[str], bool]) -> Table | None:
         if self.kind == "csv":
             name = self.sheet_names()[0]
             raw_rows, height, formulas = self._csv_rows(), 0, set()
@@ -178,6 +198,14 @@ class Source:
         )
 
     def _data_rows(self, rows, width: int, name: str) -> Iterator[tuple[int, list]]:
+        try:
+            yield from self._padded_rows(rows, width, name)
+        except ReadError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - an error halfway through the sheet
+            raise self.damaged(exc, name) from exc
+
+    def _padded_rows(self, rows, width: int, name: str) -> Iterator[tuple[int, list]]:
         count = 0
         for number, cells in rows:
             if len(cells) < width:
