@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from households.imports.dtks import parse_dtks
+from households.imports.failures import failure_cause, identity_scan_failure
 from households.imports.p3ke import parse_p3ke
 from households.imports.reader import Limits, ReadError, Source, open_source
 from households.imports.report import write_error_report
@@ -69,7 +70,8 @@ class ImportOutcome:
             "warnings": self.summary.get("warnings", 0),
             "batch": self.batch.pk if self.batch is not None and self.batch.pk else None,
         }
-        for key in ("enrollments", "rows", "error_rows", "warning_rows", "data_year", "same_as_batch", "identity_duplicates"):
+        for key in ("enrollments", "rows", "error_rows", "warning_rows", "data_year", "same_as_batch", "identity_duplicates",
+                    "identity_scan_failed"):
             if key in self.summary:
                 data[key] = self.summary[key]
         if self.message:
@@ -320,9 +322,12 @@ def _run_unlocked(batch: ImportBatch, *, apply: bool, by, progress: Progress) ->
     try:
         summary["enrollments"] = _apply(batch.kind, plan, batch=batch, by=by, progress=progress)
     except Exception as exc:  # the transaction rolled back: record why, write nothing else
+        # The database's own text can quote a row (a NIK, a name): it goes to the server log only.
         logger.exception("Import batch %s failed", batch.pk)
         batch.status = ImportStatus.FAILED
-        batch.message = _("Impor gagal di tengah jalan; tidak ada data yang diubah. Penyebab: %(error)s") % {"error": exc}
+        batch.message = _("Impor gagal di tengah jalan; tidak ada data yang diubah. Penyebab: %(cause)s") % {
+            "cause": failure_cause(exc)
+        }
         batch.finished_at = timezone.now()
         batch.counts = summary
         batch.save()
@@ -357,14 +362,16 @@ def import_identity_scan(outcome: ImportOutcome, *, progress: Progress | None = 
     NIK, No KK or head in two records) in a transaction of its own, so the import's transaction
     stays short and its locks are released first. The number of open identity duplicates goes to
     the summary (``identity_duplicates``) and the batch's counts. When the import changed nothing,
-    there is nothing new to find: only the open ones are counted. A failure of the scan is logged;
-    the import stays applied."""
+    there is nothing new to find: only the open ones are counted. A failure of the scan is logged and
+    said on the batch and in the outcome's message (the import stays applied; the scan can be run
+    again from the identity-duplicate page)."""
     batch = outcome.batch
     if outcome.status != APPLIED or batch is None or batch.kind not in (ImportKind.P3KE, ImportKind.DTKS):
         return outcome
     from dedup import services as dedup_services
     from dedup.models import IdentityMatch, IdentityStatus
 
+    final_message = batch.message  # the phase text below replaces it while the scan runs
     if progress is not None:
         progress.phase("identity")
     try:
@@ -374,10 +381,13 @@ def import_identity_scan(outcome: ImportOutcome, *, progress: Progress | None = 
             open_total = IdentityMatch.objects.filter(status=IdentityStatus.OPEN).count()
     except Exception:  # noqa: BLE001 - the import itself is committed; the scan can be run again
         logger.exception("Identity scan after import batch %s failed", batch.pk)
+        outcome.message = identity_scan_failure(batch=batch, message=final_message)
+        outcome.summary["identity_scan_failed"] = True
         return outcome
     outcome.summary["identity_duplicates"] = open_total
     batch.counts = {**(batch.counts or {}), "identity_duplicates": open_total}
-    batch.save(update_fields=["counts"])
+    batch.message = final_message
+    batch.save(update_fields=["counts", "message"])
     return outcome
 
 

@@ -1,8 +1,10 @@
-"""Imports that fail never hang: a damaged file is a clean refusal, whether the damage shows when
-the sheet is opened or halfway through its rows."""
+"""Imports that fail never hang, never hide the failure and never store a person's data in the
+message: a damaged file is a clean refusal, a failed identity scan is said on the batch, a database
+error is summarised (its text, which can quote a row, stays in the server log)."""
 
 from __future__ import annotations
 
+import json
 import struct
 import zipfile
 
@@ -11,8 +13,9 @@ from django.urls import reverse
 
 from households.imports import reader
 from households.models import Household, ImportBatch, ImportStatus
+from households.services import FAILED, Progress, import_apply
 
-from .conftest import HH_2023, household_row
+from .conftest import HH_2023, household_row, nik
 from .test_import_admin import upload
 from .test_import_bad_input import registry_state, run
 
@@ -102,4 +105,67 @@ def test_a_damaged_upload_ends_failed_with_its_message_not_checking_forever(bapp
     assert batch.status == ImportStatus.FAILED and "rusak atau tidak lengkap" in batch.message
     page = bappeda_client.get(reverse("households:import_status", args=[batch.pk])).content.decode()
     assert "Gagal" in page and "rusak atau tidak lengkap" in page and "Memeriksa" not in page
+    assert not Household.objects.exists()
+
+
+# --- failures told, not swallowed ----------------------------------------------------------------------
+
+
+def test_a_failed_identity_scan_is_said_on_the_batch(bappeda_client, reference, p3ke_file, monkeypatch):
+    from dedup import services as dedup_services
+
+    def broken():
+        raise RuntimeError("identity scan broke")
+
+    monkeypatch.setattr(dedup_services, "identity_scan", broken)
+    code, out, err = run("import_p3ke", str(p3ke_file()), "--json")
+    summary = json.loads(out)
+    assert code == 0 and summary["identity_scan_failed"] is True and "identity_duplicates" not in summary
+    assert "pencarian duplikat identitas gagal" in summary["message"]
+    batch = ImportBatch.objects.get(pk=summary["batch"])
+    assert batch.status == ImportStatus.APPLIED and "pencarian duplikat identitas gagal" in batch.message
+    page = bappeda_client.get(reverse("households:import_status", args=[batch.pk])).content.decode()
+    assert "pencarian duplikat identitas gagal" in page
+
+
+def test_the_final_message_is_not_replaced_by_the_last_phase(bappeda_client, reference, p3ke_file):
+    path = p3ke_file()
+    for _attempt in range(2):
+        upload(bappeda_client, path)
+        batch = ImportBatch.objects.latest("pk")
+        bappeda_client.post(reverse("admin:households_importbatch_confirm", args=[batch.pk]))
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.APPLIED
+    assert batch.message.startswith("Berkas yang sama sudah diimpor pada batch #")
+    assert "Mencari duplikat identitas" not in batch.message
+
+
+class BreaksAConstraint(Progress):
+    """During the write, a row the database refuses; PostgreSQL quotes the whole row in its error."""
+
+    NIK, NAME = nik(777), "SITI RAHASIA"
+
+    def __init__(self):
+        self.writing = False
+
+    def phase(self, name, total=0):
+        self.writing = name == "write"
+
+    def advance(self, count):
+        if self.writing:
+            from households.models import Desa
+
+            Household.objects.create(head_name=self.NAME, head_nik=self.NIK, desa=Desa.objects.first(), desil=11)
+
+
+def test_a_database_failure_stores_no_nik_or_name(bappeda_client, reference, p3ke_file, caplog):
+    upload(bappeda_client, p3ke_file())
+    batch = ImportBatch.objects.get()
+    outcome = import_apply(batch=batch, progress=BreaksAConstraint())
+    batch.refresh_from_db()
+    assert outcome.status == FAILED and batch.status == ImportStatus.FAILED
+    assert "tidak ada data yang diubah" in batch.message and "bertentangan dengan aturan basis data" in batch.message
+    stored = batch.message + json.dumps(batch.errors) + json.dumps(batch.counts)
+    assert BreaksAConstraint.NIK not in stored and BreaksAConstraint.NAME not in stored
+    assert "households_household_desil_1_10" in caplog.text  # the whole error is in the server log
     assert not Household.objects.exists()
