@@ -26,9 +26,11 @@ migrate: setup
 demo: migrate
 	$(PY) manage.py seed_demo
 
+# The worker runs without the autoreloader, so the shell's $! is the worker itself: when the web server stops
+# (Ctrl+C, or killed), the worker gets SIGTERM, finishes or fails its current batch, and exits.
 run: demo
-	$(PY) manage.py db_worker --interval 1 & \
-	worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+	$(PY) manage.py db_worker --interval 1 --no-reload & \
+	worker=$$!; trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: setup

@@ -21,9 +21,17 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from households.imports.lease import stale_batches_fail
 from households.imports.reader import ReadError, open_source
-from households.models import ImportBatch, ImportKind, ImportStatus
-from households.services import batch_create, import_cancel, import_limits, import_queue, temp_copy
+from households.models import ImportBatch, ImportKind
+from households.services import (
+    CONFIRMABLE_STATUSES,
+    batch_create,
+    import_cancel,
+    import_limits,
+    import_queue,
+    temp_copy,
+)
 from households.views import RUNNING_STATUSES
 
 
@@ -181,6 +189,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         batch = get_object_or_404(ImportBatch.objects.select_related("uploaded_by"), pk=pk)
+        stale_batches_fail(batch=batch)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -188,7 +197,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
             "batch": batch,
             "original": batch,
             "running": batch.status in RUNNING_STATUSES,
-            "can_confirm": batch.status in (ImportStatus.PREVIEWED, ImportStatus.REFUSED),
+            "can_confirm": batch.status in CONFIRMABLE_STATUSES,
             "has_errors": bool(batch.errors),
         }
         return TemplateResponse(request, "admin/households/importbatch/preview.html", context)

@@ -280,6 +280,9 @@ class ImportBatch(models.Model):
     )
     created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
     started_at = models.DateTimeField(_("mulai"), null=True, blank=True)
+    # The worker's lease: renewed with every progress report while it reads or writes. A batch
+    # whose lease is older than IMPORT_STALE_AFTER_SECONDS lost its worker (killed, restarted).
+    heartbeat_at = models.DateTimeField(_("tanda hidup terakhir"), null=True, blank=True)
     finished_at = models.DateTimeField(_("selesai"), null=True, blank=True)
     file = models.FileField(_("berkas"), upload_to="imports/%Y/%m/", max_length=255, blank=True)
     extra_files = models.JSONField(_("berkas tambahan"), default=list, blank=True)

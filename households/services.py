@@ -22,13 +22,14 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from households.imports.dtks import parse_dtks
 from households.imports.failures import failure_cause, identity_scan_failure
+from households.imports.lease import stale_batches_fail
 from households.imports.p3ke import parse_p3ke
 from households.imports.reader import Limits, ReadError, Source, open_source
 from households.imports.report import write_error_report
@@ -119,7 +120,9 @@ def batch_create(
     options: dict | None = None,
 ) -> ImportBatch:
     """Store the uploaded original(s) on a new batch. ``files`` are ``(name, file object or path)``;
-    the first is ``batch.file``, the others are listed in ``extra_files``."""
+    the first is ``batch.file``, the others are listed in ``extra_files``. Batches whose worker died
+    are failed first: they never stand in a new upload's way."""
+    stale_batches_fail()
     batch = ImportBatch.objects.create(
         kind=kind, uploaded_by=by, skip_invalid=skip_invalid, full_extract=full_extract,
         data_year=data_year, options=options or {}, original_name=", ".join(name for name, _ in files)[:255],
@@ -272,8 +275,9 @@ def _run_unlocked(batch: ImportBatch, *, apply: bool, by, progress: Progress) ->
     progress = progress or Progress()
     batch.status = ImportStatus.RUNNING if apply else ImportStatus.VALIDATING
     batch.started_at = batch.started_at or timezone.now()
+    batch.heartbeat_at = timezone.now()
     batch.message = ""
-    batch.save(update_fields=["status", "started_at", "message"])
+    batch.save(update_fields=["status", "started_at", "heartbeat_at", "message"])
     sources: list[Source] = []
     try:
         sources = _open(_stored_paths(batch), _stored_names(batch))
@@ -320,7 +324,18 @@ def _run_unlocked(batch: ImportBatch, *, apply: bool, by, progress: Progress) ->
         status = REFUSED if (apply and refused) else PREVIEWED
         return ImportOutcome(status, summary=summary, message=batch.message, batch=batch, plan=plan)
     try:
-        summary["enrollments"] = _apply(batch.kind, plan, batch=batch, by=by, progress=progress)
+        # The batch becomes "applied" in the write's own transaction: a worker that dies at any
+        # point leaves either everything written and the batch applied, or nothing at all.
+        with transaction.atomic():
+            summary["enrollments"] = _apply(batch.kind, plan, batch=batch, by=by, progress=progress)
+            batch.status = ImportStatus.APPLIED
+            batch.finished_at = timezone.now()
+            batch.counts = summary
+            if not plan_has_changes(plan) and note:
+                batch.message = note + " " + _("Tidak ada perubahan.")
+            else:
+                batch.message = note
+            batch.save()
     except Exception as exc:  # the transaction rolled back: record why, write nothing else
         # The database's own text can quote a row (a NIK, a name): it goes to the server log only.
         logger.exception("Import batch %s failed", batch.pk)
@@ -332,14 +347,6 @@ def _run_unlocked(batch: ImportBatch, *, apply: bool, by, progress: Progress) ->
         batch.counts = summary
         batch.save()
         return ImportOutcome(FAILED, summary=summary, message=batch.message, batch=batch, plan=plan)
-    batch.status = ImportStatus.APPLIED
-    batch.finished_at = timezone.now()
-    batch.counts = summary
-    if not plan_has_changes(plan) and note:
-        batch.message = note + " " + _("Tidak ada perubahan.")
-    else:
-        batch.message = note
-    batch.save()
     return ImportOutcome(APPLIED, summary=summary, message=batch.message, batch=batch, plan=plan)
 
 
@@ -391,9 +398,14 @@ def import_identity_scan(outcome: ImportOutcome, *, progress: Progress | None = 
     return outcome
 
 
+CONFIRMABLE_STATUSES = (ImportStatus.PREVIEWED, ImportStatus.REFUSED, ImportStatus.FAILED)
+
+
 def import_queue(*, batch: ImportBatch, skip_invalid: bool | None = None) -> ImportBatch:
-    """Confirm a previewed batch: mark it queued for the background worker."""
-    if batch.status not in (ImportStatus.PREVIEWED, ImportStatus.REFUSED):
+    """Confirm a previewed batch, or retry a failed one: mark it queued for the background worker
+    (which reads, checks and compares the file again before it writes)."""
+    stale_batches_fail(batch=batch)
+    if batch.status not in CONFIRMABLE_STATUSES:
         raise ValueError(_("Batch ini tidak dalam status pratinjau; tidak dapat dikonfirmasi."))
     if skip_invalid is not None:
         batch.skip_invalid = skip_invalid
@@ -403,6 +415,7 @@ def import_queue(*, batch: ImportBatch, skip_invalid: bool | None = None) -> Imp
 
 
 def import_cancel(*, batch: ImportBatch) -> ImportBatch:
+    stale_batches_fail(batch=batch)
     if batch.status in (ImportStatus.RUNNING, ImportStatus.APPLIED):
         raise ValueError(_("Batch yang sedang berjalan atau sudah diimpor tidak dapat dibatalkan."))
     batch.status = ImportStatus.CANCELLED

@@ -2,18 +2,25 @@
 
 ``manage.py db_worker`` runs them (the run command starts it next to the web server). Progress goes
 to the batch row: while the import writes inside its transaction, progress is written through a
-second connection on PostgreSQL so that the status page can see it before the commit.
+second connection on PostgreSQL so that the status page can see it before the commit. Every progress
+report renews the batch's lease (``heartbeat_at``, see ``households.imports.lease``); a worker stopped
+by a signal mid-task fails its batch on the way out.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.db import connection, connections
+from django.utils import timezone
 from django_tasks import task
 
+from households.imports.lease import batch_interrupted, stale_batches_fail
 from households.models import ImportBatch, ImportStatus
 from households.services import Progress, import_apply, import_identity_scan, import_preview
+
+logger = logging.getLogger(__name__)
 
 _PHASE_MESSAGES = {
     "read": "Membaca dan memeriksa baris",
@@ -24,7 +31,8 @@ _PHASE_MESSAGES = {
 
 
 class BatchProgress(Progress):
-    """Writes ``processed_rows``/``total_rows`` and the phase to the batch, at most twice a second."""
+    """Writes ``processed_rows``/``total_rows``, the phase and the lease to the batch, at most twice
+    a second."""
 
     def __init__(self, batch_id: int):
         self.batch_id = batch_id
@@ -48,8 +56,11 @@ class BatchProgress(Progress):
         if not force and now - self.last < 0.5:
             return
         self.last = now
-        params = [self.done, self.total, self.message, self.batch_id]
-        sql = "UPDATE households_importbatch SET processed_rows = %s, total_rows = %s, message = %s WHERE id = %s"
+        params = [self.done, self.total, self.message, timezone.now(), self.batch_id]
+        sql = (
+            "UPDATE households_importbatch SET processed_rows = %s, total_rows = %s, message = %s, heartbeat_at = %s "
+            "WHERE id = %s"
+        )
         if connection.in_atomic_block and connection.vendor == "postgresql":
             if self._side is None:
                 self._side = connections.create_connection("default")
@@ -67,6 +78,7 @@ class BatchProgress(Progress):
 
 
 def _run(batch_id: int, *, apply: bool) -> str:
+    stale_batches_fail()  # batches an earlier worker left behind
     batch = ImportBatch.objects.get(pk=batch_id)
     if batch.status == ImportStatus.CANCELLED:
         return batch.status
@@ -77,6 +89,14 @@ def _run(batch_id: int, *, apply: bool) -> str:
             outcome = import_identity_scan(import_apply(batch=batch, progress=progress), progress=progress)
         else:
             outcome = import_preview(batch=batch, progress=progress)
+    except BaseException:
+        # Stopped mid-task (SIGTERM/SIGINT to the worker) or an error the run did not expect: the
+        # transaction has rolled back, so the batch must not stay "reading" or "importing".
+        try:
+            batch_interrupted(batch_id=batch_id)
+        except Exception:  # noqa: BLE001 - the database is gone too: the lease will tell
+            logger.exception("Could not mark import batch %s as interrupted", batch_id)
+        raise
     finally:
         progress.close()
     return outcome.status

@@ -14,15 +14,19 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from agencies.services import export_log_create
+from households.imports.lease import stale_batches_fail
 from households.models import ImportBatch, ImportStatus
 
 RUNNING_STATUSES = (ImportStatus.PENDING, ImportStatus.VALIDATING, ImportStatus.QUEUED, ImportStatus.RUNNING)
 
 
 def _bappeda_batch(request, pk: int) -> ImportBatch:
+    """The batch, failed first if its worker died (so the page never shows it running forever)."""
     if not request.user.is_bappeda:
         raise PermissionDenied
-    return get_object_or_404(ImportBatch.objects.select_related("uploaded_by"), pk=pk)
+    batch = get_object_or_404(ImportBatch.objects.select_related("uploaded_by"), pk=pk)
+    stale_batches_fail(batch=batch)
+    return batch
 
 
 @login_required

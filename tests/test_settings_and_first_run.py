@@ -50,10 +50,28 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _session_processes(session: int) -> dict[int, str]:
+    """pid -> command line of every process in a session (Linux /proc)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[3]) == session:  # field 6 of /proc/PID/stat: the session id
+            found[int(entry.name)] = cmdline
+    return found
+
+
 @pytest.mark.slow
 def test_make_run_serves_the_indonesian_login_page(tmp_path):
     """`make run` from the README: builds the SQLite database with reference and demo data and
-    serves the app. Runs against a throwaway database file and port."""
+    serves the app, with the background worker beside it; when the web server stops, the worker
+    stops too. Runs against a throwaway database file and port."""
     port = _free_port()
     venv = Path(sys.executable).parent.parent
     process = subprocess.Popen(
@@ -62,6 +80,7 @@ def test_make_run_serves_the_indonesian_login_page(tmp_path):
         env=_env(DATABASE_URL=f"sqlite:///{tmp_path / 'first-run.sqlite3'}"),
     )
     body = ""
+    workers_left = None
     try:
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
@@ -73,10 +92,29 @@ def test_make_run_serves_the_indonesian_login_page(tmp_path):
                     break
             except OSError:
                 time.sleep(1)
+        if body:
+            assert any("db_worker" in cmd for cmd in _session_processes(process.pid).values())
+            # The web server goes away (killed, or it stopped): make's shell stops the worker.
+            for pid, cmd in _session_processes(process.pid).items():
+                if "manage.py runserver" in cmd and not cmd.startswith("/bin/sh"):
+                    os.kill(pid, signal.SIGTERM)
+            process.wait(timeout=60)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                workers_left = [cmd for cmd in _session_processes(process.pid).values() if "db_worker" in cmd]
+                if not workers_left:
+                    break
+                time.sleep(0.5)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+        except ProcessLookupError:  # everything has stopped already
+            pass
         output = process.communicate(timeout=30)[0]
     assert 'lang="id"' in body, output[-3000:]
     assert "Masuk" in body and "Kata sandi" in body
     assert "170 desa/kelurahan" in output
     assert "Pengguna demo" in output and "kadis-dinsos" in output
+    assert workers_left == [], workers_left
+    # Stopped by its own signal handler (it finishes or fails the batch in hand), not killed outright.
+    assert "shutting down gracefully" in output, output[-3000:]

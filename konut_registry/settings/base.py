@@ -156,6 +156,10 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 IMPORT_MAX_UPLOAD_BYTES = int(env("IMPORT_MAX_UPLOAD_BYTES", str(50 * 1024 * 1024)))
 IMPORT_MAX_ROWS = int(env("IMPORT_MAX_ROWS", "1000000"))
 IMPORT_MAX_UNCOMPRESSED_BYTES = int(env("IMPORT_MAX_UNCOMPRESSED_BYTES", str(1024 * 1024 * 1024)))
+# A batch being read or written whose worker has not reported progress for this long lost its worker
+# (killed, restarted): it is failed (nothing was changed) and may be confirmed again. Progress comes
+# at least every few seconds; the margin covers a slow database.
+IMPORT_STALE_AFTER_SECONDS = int(env("IMPORT_STALE_AFTER_SECONDS", "600"))
 
 # Background tasks (imports) run in the database-backed queue; `manage.py db_worker` executes them.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
