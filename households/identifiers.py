@@ -28,6 +28,11 @@ def is_ascii_digits(text: str) -> bool:
     return bool(_ASCII_DIGITS.fullmatch(text))
 
 
+def is_identifier(text: str) -> bool:
+    """True for the shape of a NIK or No KK: exactly 16 ASCII digits."""
+    return bool(_DIGITS16.fullmatch(text))
+
+
 def _other_digits(text: str) -> bool:
     """True when the text holds a digit that is not ASCII (fullwidth, Arabic-Indic, superscript...)."""
     return any(char.isdigit() and char not in "0123456789" for char in text)

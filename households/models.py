@@ -7,26 +7,13 @@ poverty registers Bappeda uploads).
 """
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from households.identifiers import is_ascii_digits
-
-
-def check_identifiers(instance, *names: str) -> None:
-    """A NIK or No KK typed in a form is empty or 16 ASCII digits (imports check more: the date in
-    a NIK, a value damaged by Excel)."""
-    errors = {}
-    for name in names:
-        value = getattr(instance, name)
-        if value and not (len(value) == 16 and is_ascii_digits(value)):
-            errors[name] = _("Harus 16 angka 0-9.")
-    if errors:
-        raise ValidationError(errors)
+from households.validators import check_identifiers
 
 
 class Kecamatan(models.Model):
@@ -280,8 +267,7 @@ class ImportBatch(models.Model):
     )
     created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
     started_at = models.DateTimeField(_("mulai"), null=True, blank=True)
-    # The worker's lease: renewed with every progress report while it reads or writes. A batch
-    # whose lease is older than IMPORT_STALE_AFTER_SECONDS lost its worker (killed, restarted).
+    # The worker's lease, renewed by its progress reports (households/imports/lease.py).
     heartbeat_at = models.DateTimeField(_("tanda hidup terakhir"), null=True, blank=True)
     finished_at = models.DateTimeField(_("selesai"), null=True, blank=True)
     file = models.FileField(_("berkas"), upload_to="imports/%Y/%m/", max_length=255, blank=True)

@@ -96,6 +96,7 @@ def test_a_dead_batch_never_blocks_a_new_upload_and_the_worker_clears_it(bappeda
     assert other.status == ImportStatus.FAILED
 
 
+@pytest.mark.django_db(transaction=True)  # on PostgreSQL progress is written through a second connection
 def test_a_working_batch_keeps_its_lease(bappeda_client, reference, p3ke_file, settings):
     batch = _preview_then_kill(bappeda_client, p3ke_file())
     ImportBatch.objects.filter(pk=batch.pk).update(started_at=timezone.now() - datetime.timedelta(hours=3))
