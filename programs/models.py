@@ -158,13 +158,13 @@ class Enrollment(models.Model):
             raise ValidationError({"member": _("Anggota ini bukan anggota keluarga yang dipilih.")})
 
 
-# --- Targeting: eligibility rules that Bappeda edits as data (see ``programs/targeting.py``).
+# --- Targeting: eligibility rules that Bappeda edits as data (compiled to queries in ``programs/targeting.py``).
 
 
 class ConditionField(models.TextChoices):
     """What a targeting condition looks at. ``member_*`` fields hold when at least one (non-absent)
     member of the household satisfies the condition; the derived flags (unfit house, unsafe water,
-    stunting risk, no aid) use the registry's single definitions in ``programs/targeting.py``."""
+    stunting risk, no aid) use the registry's single definitions in ``programs/indicators.py``."""
 
     DESIL = "desil", _("Desil kesejahteraan")
     HOUSE_OWNERSHIP = "house_ownership", _("Kepemilikan rumah")

@@ -1,41 +1,23 @@
-"""Targeting: which households a program should reach, and the registry's poverty indicators.
+"""Targeting: which households a program should reach, as Django ``Q`` objects.
 
-Two things live here, both as Django ``Q`` objects over ``Household`` (and ``Member``) so that every
-count is one SQL query, never a Python loop over households:
+**Eligibility rules** (``TargetingRule`` with its ``RuleCondition`` rows, edited by Bappeda in the
+admin) compile to one ``Q`` over ``Household`` (and ``Member``), so that every count is one SQL
+query: a household is eligible for a program when it matches any active rule of the program, and
+matches a rule when it meets all of its conditions. Conditions on members (age, occupation,
+education, stunting risk) of one rule must hold for the same member. Only current households are
+targeted: not absent from the latest extract and not merged into another record. Flag conditions
+(unfit house, unsafe water, stunting risk, no aid) use the indicators of ``programs.indicators``.
 
-* **The indicators**, defined once and used by the dashboard, the rule conditions and (through the
-  household-list parameters ``water=unsafe``, ``toilet=none``, ``house=unfit``, ``stunting=1``) the
-  agency portal:
-
-  - *tanpa air minum layak* (no safe drinking water): ``water_source`` in
-    ``households.models.UNSAFE_WATER_SOURCES`` (unprotected well, surface water, rain water, other);
-  - *tanpa jamban sendiri* (no own toilet): a recorded toilet value other than ``Toilet.OWN``
-    (shared, other, "Kosong"); a blank (never recorded) value is unknown and not counted;
-  - *rumah tidak layak huni* (house unfit to live in): earth or bamboo floor, bamboo wall, thatch or
-    bamboo roof, or a roof, wall or floor P3KE rates poor quality (``Quality.POOR``);
-  - *berisiko stunting* (stunting risk): P3KE's *Resiko Stunting* of the household is "Beresiko
-    Stunting", or a (non-absent) member is under five years old on the reference date (a rule may
-    also look at the members' own *Resiko Stunting*: ``member_stunting_risk``);
-  - *menerima bantuan* (receives aid): a proposed or active enrollment in any program
-    (``programs.models.LIVE_STATUSES``), whatever the year: the household list's ``aid=none`` is its
-    negation, "belum tersentuh bantuan".
-
-* **Eligibility rules** (``TargetingRule`` with its ``RuleCondition`` rows, edited by Bappeda in the
-  admin): a household is eligible for a program when it matches any active rule of the program, and
-  matches a rule when it meets all of its conditions. Conditions on members (age, occupation,
-  education, stunting risk) of one rule must hold for the same member. Only current households are
-  targeted: not absent from the latest extract and not merged into another record.
+The preview counts what a ``Q`` selects in each kecamatan (the rule admin and the distribution page).
 """
 
 from __future__ import annotations
 
 import datetime
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
-from django.utils import timezone
 
 from households.models import (
     FloorType,
@@ -46,12 +28,21 @@ from households.models import (
     Occupation,
     Quality,
     Relation,
-    RoofType,
     StuntingRisk,
     Toilet,
-    UNSAFE_WATER_SOURCES,
     WallType,
     WaterSource,
+)
+from konut_registry.db import fast_aggregates
+from programs.indicators import (
+    current_households,
+    live_aid_q,
+    no_live_aid_q,
+    stunting_risk_q,
+    today,
+    unfit_house_q,
+    unsafe_water_q,
+    years_before,
 )
 from programs.models import (
     LIVE_STATUSES,
@@ -65,96 +56,6 @@ from programs.models import (
     TargetUnit,
     condition_kind,
 )
-
-# --- Indicators -----------------------------------------------------------------------------------
-
-UNFIT_FLOORS = (FloorType.EARTH, FloorType.BAMBOO)
-UNFIT_WALLS = (WallType.BAMBOO,)
-UNFIT_ROOFS = (RoofType.THATCH, RoofType.BAMBOO)
-UNDER_FIVE_YEARS = 5
-
-
-def today() -> datetime.date:
-    return timezone.localdate()
-
-
-def years_before(day: datetime.date, years: int) -> datetime.date:
-    """The same calendar day ``years`` earlier (28 February for a 29 February in a common year)."""
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
-
-
-def current_households() -> QuerySet[Household]:
-    """Households in the latest data: not absent from the last full extract, not merged away."""
-    return Household.objects.filter(is_absent=False, merged_into__isnull=True)
-
-
-def unsafe_water_q() -> Q:
-    return Q(water_source__in=UNSAFE_WATER_SOURCES)
-
-
-def no_own_toilet_q() -> Q:
-    return ~Q(toilet=Toilet.OWN) & ~Q(toilet="")
-
-
-def unfit_house_q() -> Q:
-    return (
-        Q(floor_type__in=UNFIT_FLOORS)
-        | Q(wall_type__in=UNFIT_WALLS)
-        | Q(roof_type__in=UNFIT_ROOFS)
-        | Q(roof_quality=Quality.POOR)
-        | Q(wall_quality=Quality.POOR)
-        | Q(floor_quality=Quality.POOR)
-    )
-
-
-def _members(**filters) -> QuerySet[Member]:
-    return Member.objects.filter(household=OuterRef("pk"), is_absent=False, **filters)
-
-
-def _under_five(as_of: datetime.date) -> Q:
-    return Q(birth_date__gt=years_before(as_of, UNDER_FIVE_YEARS), birth_date__lte=as_of)
-
-
-def under_five_q(as_of: datetime.date | None = None) -> Q:
-    """A member born less than five years before ``as_of`` (today by default)."""
-    return Q(Exists(_members().filter(_under_five(as_of or today()))))
-
-
-def stunting_risk_q(as_of: datetime.date | None = None) -> Q:
-    # An uncorrelated subquery on the members' birth-date index, which PostgreSQL hashes once,
-    # rather than an EXISTS per household.
-    under_five = Member.objects.filter(_under_five(as_of or today()), is_absent=False).values("household_id")
-    return Q(stunting_risk=StuntingRisk.AT_RISK) | Q(pk__in=under_five)
-
-
-def live_aid_q() -> Q:
-    """The household has a proposed or active enrollment (any program, any year)."""
-    return Q(Exists(Enrollment.objects.filter(household=OuterRef("pk"), status__in=LIVE_STATUSES)))
-
-
-def no_aid_q() -> Q:
-    return ~live_aid_q()
-
-
-@contextmanager
-def fast_aggregates():
-    """Run the enclosed aggregate queries with PostgreSQL's JIT compiler off.
-
-    The dashboard's and the previews' grouped counts over 100,000 households execute in tens of
-    milliseconds, but their plan cost is above ``jit_above_cost``, and compiling them took 1-4 s
-    (measured in ``bench/bench_dashboard.py``). ``SET LOCAL`` confines the switch to this transaction.
-    """
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
-        yield
-
 
 # --- Rules as Q objects ---------------------------------------------------------------------------
 
@@ -207,7 +108,7 @@ _FLAG_QS = {
     ConditionField.UNFIT_HOUSE: lambda as_of: unfit_house_q(),
     ConditionField.UNSAFE_WATER: lambda as_of: unsafe_water_q(),
     ConditionField.STUNTING_HOUSEHOLD: stunting_risk_q,
-    ConditionField.NO_AID: lambda as_of: no_aid_q(),
+    ConditionField.NO_AID: lambda as_of: no_live_aid_q(),
 }
 
 
@@ -338,7 +239,7 @@ def preview_by_kecamatan(q: Q, *, base: QuerySet[Household] | None = None) -> Pr
             for row in base.filter(q)
             .order_by()
             .values("desa__kecamatan_id")
-            .annotate(matching=Count("pk"), without_aid=Count("pk", filter=no_aid_q()))
+            .annotate(matching=Count("pk"), without_aid=Count("pk", filter=no_live_aid_q()))
         }
     preview = Preview()
     for kecamatan in Kecamatan.objects.order_by("code"):
@@ -397,7 +298,7 @@ def distribution_plan(
             household__merged_into__isnull=True,
         )
         enrolled = Q(Exists(enrolled_this_year.filter(member=OuterRef("pk"))))
-        aided = Q(Exists(Enrollment.objects.filter(household=OuterRef("household"), status__in=LIVE_STATUSES)))
+        aided = live_aid_q("household")
         order = [
             F("household__desil").asc(nulls_last=True),
             F("household__persentil").asc(nulls_last=True),

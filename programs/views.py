@@ -31,7 +31,8 @@ from programs.forms import DashboardFilterForm, DistributeForm
 from programs.models import Cluster, EnrollmentStatus, Program
 from programs.selectors import DashboardFilters
 from programs.services import program_distribute
-from programs.targeting import distribution_plan, fast_aggregates, preview_by_kecamatan, program_q
+from konut_registry.db import fast_aggregates
+from programs.targeting import distribution_plan, preview_by_kecamatan, program_q
 
 HOUSEHOLD_LIST_FALLBACK = "/keluarga/"
 PAGE_ROWS = {"desa": 20, "pockets": 25}
