@@ -260,8 +260,9 @@ class TargetingRule(models.Model):
     """One way a household qualifies for a program: a household matches the rule when it meets
     **all** of the rule's conditions, and it is eligible for the program when it matches **any** of
     the program's active rules. A rule without conditions matches nothing (never "everyone").
-    ``default_key`` marks a rule shipped with the registry (``load_default_rules``); Bappeda may
-    edit or deactivate it, and loading the defaults again never overwrites the edit."""
+    ``default_key`` marks a rule shipped with the registry (``programs.default_rules``, loaded by
+    ``manage.py load_default_rules``); Bappeda may edit or deactivate it, and loading the defaults
+    again never overwrites the edit."""
 
     program = models.ForeignKey(
         Program, verbose_name=_("program"), on_delete=models.CASCADE, related_name="targeting_rules"

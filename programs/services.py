@@ -15,7 +15,8 @@ from django.utils import timezone
 from dedup.engine import check_enrollments
 from households.imports import bulkcopy
 from households.models import Household, Member
-from programs.models import Enrollment, EnrollmentSource, EnrollmentStatus, Program
+from programs.default_rules import DEFAULT_RULES
+from programs.models import Enrollment, EnrollmentSource, EnrollmentStatus, Program, RuleCondition, TargetingRule
 
 
 @dataclass
@@ -215,3 +216,28 @@ def program_distribute(
     written = enrollment_bulk_create(enrollments=enrollments, by=by)
     result.created, result.existing, result.conflicts = written.created, written.existing, written.conflicts
     return result
+
+
+# --- Targeting rules ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def default_rules_load(*, by=None) -> int:
+    """Create the default rules (``programs.default_rules``) that are missing, by ``default_key``;
+    never overwrite an existing one, even one Bappeda edited or deactivated. Programs not in the
+    registry are skipped. Returns how many rules were created."""
+    existing = set(TargetingRule.objects.exclude(default_key="").values_list("default_key", flat=True))
+    programs = {p.code: p for p in Program.objects.all()}
+    created = 0
+    for key, code, name, description, conditions in DEFAULT_RULES:
+        if key in existing or code not in programs:
+            continue
+        rule = TargetingRule(program=programs[code], name=name, description=description, default_key=key, created_by=by)
+        rule.full_clean()
+        rule.save()
+        for field_name, operator, value in conditions:
+            condition = RuleCondition(rule=rule, field=field_name, operator=operator, value=value)
+            condition.full_clean()
+            condition.save()
+        created += 1
+    return created
