@@ -37,6 +37,7 @@ from agencies.selectors import (
     visible_agencies,
 )
 from dedup.presenters import conflict_message
+from programs.distribution import DISTRIBUTE_MAX, households_distribute, may_distribute
 from programs.models import EnrollmentStatus
 
 PAGE_SIZES = (25, 50, 100, 200)
@@ -140,7 +141,7 @@ def household_list(request):
         "page_sizes": PAGE_SIZES,
         "page_size": paginator.per_page,
         "dashboard_url": _dashboard_url() if sees_everything(user) else None,
-        "may_distribute": user.is_bappeda and user.can_write,
+        "may_distribute": may_distribute(user),
         "query_string": request.GET.urlencode(),
     }
     if context["may_distribute"]:
@@ -335,7 +336,7 @@ def enrollment_complete(request, pk: int):
 def household_distribute(request):
     """Propose the ticked households (or every household the list's filters select) to a program."""
     user = request.user
-    if not user.is_bappeda:
+    if not may_distribute(user):
         raise PermissionDenied(_("Hanya Bappeda yang dapat mendistribusikan keluarga ke program."))
     form = DistributeForm(request.POST)
     filters = request.POST.get("filters", "")
@@ -346,11 +347,11 @@ def household_distribute(request):
     program, year = form.cleaned_data["program"], form.cleaned_data["year"]
     if form.cleaned_data["everything"]:
         filterset = HouseholdFilter(QueryDict(filters), user=user)
-        household_ids = list(filterset.qs.order_by().values_list("pk", flat=True)[: services.DISTRIBUTE_MAX + 1])
+        household_ids = list(filterset.qs.order_by().values_list("pk", flat=True)[: DISTRIBUTE_MAX + 1])
     else:
         household_ids = form.cleaned_data["household"]
     try:
-        result = services.households_distribute(program=program, year=year, household_ids=household_ids, by=user)
+        result = households_distribute(program=program, year=year, household_ids=household_ids, by=user)
     except ValidationError as error:
         _refuse(request, error)
         return redirect(back)

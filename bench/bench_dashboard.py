@@ -93,7 +93,8 @@ def main(argv: list[str]) -> dict:
     from programs import selectors
     from programs.models import Program, TargetingRule
     from programs.services import default_rules_load
-    from programs.targeting import distribution_plan, preview_by_kecamatan, program_q
+    from programs.distribution import distribution_plan
+    from programs.targeting import preview_by_kecamatan, program_q
 
     call_command("migrate", verbosity=0)
     call_command("load_reference", verbosity=0)

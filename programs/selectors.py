@@ -26,7 +26,7 @@ from agencies.selectors import (
 )
 from dedup.models import Conflict, ConflictStatus, IdentityMatch, IdentityStatus
 from households.models import Desa, Household, Kecamatan, Member
-from programs.models import Cluster, EnrollmentStatus, Program
+from programs.models import Cluster, EnrollmentStatus
 from konut_registry.db import fast_aggregates
 from programs.indicators import (
     current_households,
@@ -386,13 +386,3 @@ def dashboard(
             conflicts=conflict_summary(user, filters),
             pockets=poverty_pockets(user, filters, as_of=as_of, order=pocket_order),
         )
-
-
-def distributable_programs() -> QuerySet[Program]:
-    """Programs with at least one active targeting rule (the distribution page's list)."""
-    return (
-        Program.objects.filter(active=True, targeting_rules__active=True)
-        .annotate(rule_count=Count("targeting_rules", filter=Q(targeting_rules__active=True)))
-        .select_related("agency")
-        .order_by("cluster", "agency__order", "name")
-    )

@@ -1,4 +1,5 @@
-"""Every write to programs and enrollments. Views, the admin, imports and commands call these.
+"""Every write to programs and enrollments. Views, the admin, imports and commands call these
+(distribution, which proposes enrollments in bulk, is ``programs.distribution``).
 
 Each service validates (``full_clean``), writes, and hands the enrollments it touched to the dedup
 engine explicitly, in the same transaction: the one-aid rule is never left to signals or ``save()``.
@@ -158,64 +159,6 @@ def _ids_by_natural_key(enrollments: list[Enrollment]) -> list[int]:
         program_id__in={k[0] for k in wanted}, year__in={k[1] for k in wanted}, household_id__in={k[2] for k in wanted}
     ).values_list("pk", "program_id", "year", "household_id", "member_id")
     return [pk for pk, *key in rows if tuple(key) in wanted]
-
-
-# --- Distribution (targeting): proposed enrollments for the households a program's rules select.
-
-
-@dataclass
-class DistributionResult:
-    """What a distribution did: the plan it followed and what the bulk write created."""
-
-    plan: object  # programs.targeting.DistributionPlan
-    created: list[Enrollment] = field(default_factory=list)
-    existing: int = 0
-    conflicts: list = field(default_factory=list)
-
-
-@transaction.atomic
-def program_distribute(
-    *,
-    program: Program,
-    year: int,
-    by=None,
-    include_aided: bool = False,
-    limit: int | None = None,
-    as_of: datetime.date | None = None,
-) -> DistributionResult:
-    """Propose the households (members, for person programs) that ``program``'s targeting rules
-    select for ``year``: poorest first, skipping those already in the program that year and, unless
-    ``include_aided``, households that already receive aid; at most the program's remaining
-    ``quota`` (and ``limit``, if given). Writes through ``enrollment_bulk_create``, so the one-aid
-    check runs on the whole batch and flags what it must.
-    """
-    from programs.models import TargetUnit
-    from programs.targeting import distribution_plan
-
-    # Lock the program row: two distributions at once must not both fill the same remaining quota.
-    program = Program.objects.select_for_update().get(pk=program.pk)
-    plan = distribution_plan(program, year=year, include_aided=include_aided, as_of=as_of)
-    result = DistributionResult(plan=plan)
-    count = plan.to_create if limit is None else min(plan.to_create, max(0, limit))
-    if count <= 0:
-        return result
-    person = program.target_unit == TargetUnit.PERSON
-    enrollments = []
-    for row in plan.candidates[:count].iterator(chunk_size=2000):
-        enrollments.append(
-            Enrollment(
-                program=program,
-                year=year,
-                household_id=row.household_id if person else row.pk,
-                member_id=row.pk if person else None,
-                status=EnrollmentStatus.PROPOSED,
-                source=EnrollmentSource.DISTRIBUTION,
-                created_by=by,
-            )
-        )
-    written = enrollment_bulk_create(enrollments=enrollments, by=by)
-    result.created, result.existing, result.conflicts = written.created, written.existing, written.conflicts
-    return result
 
 
 # --- Targeting rules ------------------------------------------------------------------------------

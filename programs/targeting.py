@@ -16,13 +16,12 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from households.models import Household, Kecamatan, Member, Relation
 from konut_registry.db import fast_aggregates
 from programs.indicators import (
     current_households,
-    live_aid_q,
     no_live_aid_q,
     stunting_risk_q,
     today,
@@ -31,15 +30,12 @@ from programs.indicators import (
     years_before,
 )
 from programs.models import (
-    LIVE_STATUSES,
     ConditionField,
     ConditionKind,
     ConditionOperator,
-    Enrollment,
     Program,
     RuleCondition,
     TargetingRule,
-    TargetUnit,
     condition_kind,
 )
 
@@ -234,80 +230,3 @@ def preview_by_kecamatan(q: Q, *, base: QuerySet[Household] | None = None) -> Pr
             PreviewRow(kecamatan.pk, kecamatan.name, row.get("matching", 0), row.get("without_aid", 0))
         )
     return preview
-
-
-# --- Distribution plan ----------------------------------------------------------------------------
-
-
-@dataclass
-class DistributionPlan:
-    """What distributing a program would do, before anything is written."""
-
-    program: Program
-    year: int
-    include_aided: bool
-    eligible: int = 0  # households (person programs: members) matching the rules
-    already_enrolled: int = 0  # of those, already in this program this year (any status)
-    skipped_aided: int = 0  # of the rest, skipped because they already receive aid
-    quota_remaining: int | None = None  # None: no quota
-    candidates: QuerySet | None = None  # the ones to enroll, poorest first, before the quota cut
-
-    @property
-    def available(self) -> int:
-        return self.eligible - self.already_enrolled - self.skipped_aided
-
-    @property
-    def to_create(self) -> int:
-        if self.quota_remaining is None:
-            return self.available
-        return max(0, min(self.available, self.quota_remaining))
-
-
-def distribution_plan(
-    program: Program, *, year: int, include_aided: bool = False, as_of: datetime.date | None = None
-) -> DistributionPlan:
-    """The eligible households (or members, for person programs) of ``program`` for ``year``,
-    poorest first (desil, then persentil, unknown last), without those already enrolled in the
-    program that year and, unless ``include_aided``, without households that already receive aid."""
-    as_of = as_of or today()
-    plan = DistributionPlan(program=program, year=year, include_aided=include_aided)
-    rules = active_rules(program)
-    enrolled_this_year = Enrollment.objects.filter(program=program, year=year)
-    if program.quota is not None:
-        used = enrolled_this_year.filter(status__in=LIVE_STATUSES).count()
-        plan.quota_remaining = max(0, program.quota - used)
-
-    if program.target_unit == TargetUnit.PERSON:
-        eligible = Member.objects.filter(
-            eligible_members_q(program, as_of=as_of, rules=rules),
-            household__is_absent=False,
-            household__merged_into__isnull=True,
-        )
-        enrolled = Q(Exists(enrolled_this_year.filter(member=OuterRef("pk"))))
-        aided = live_aid_q("household")
-        order = [
-            F("household__desil").asc(nulls_last=True),
-            F("household__persentil").asc(nulls_last=True),
-            "household_id",
-            "id",
-        ]
-    else:
-        eligible = matching_households(program, as_of=as_of)
-        enrolled = Q(Exists(enrolled_this_year.filter(household=OuterRef("pk"), member__isnull=True)))
-        aided = live_aid_q()
-        order = [F("desil").asc(nulls_last=True), F("persentil").asc(nulls_last=True), "id"]
-
-    with fast_aggregates():
-        counts = eligible.order_by().aggregate(
-            eligible=Count("pk"),
-            enrolled=Count("pk", filter=enrolled),
-            aided=Count("pk", filter=~enrolled & aided),
-        )
-    plan.eligible = counts["eligible"]
-    plan.already_enrolled = counts["enrolled"]
-    plan.skipped_aided = 0 if include_aided else counts["aided"]
-    candidates = eligible.filter(~enrolled)
-    if not include_aided:
-        candidates = candidates.filter(~aided)
-    plan.candidates = candidates.order_by(*order)
-    return plan

@@ -26,13 +26,13 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_safe
 
 from households.xlsx import write_xlsx
+from konut_registry.db import fast_aggregates
 from programs import selectors
+from programs.distribution import distributable_programs, distribution_plan, may_distribute, program_distribute
 from programs.forms import DashboardFilterForm, DistributeForm
 from programs.models import Cluster, EnrollmentStatus, Program
 from programs.selectors import DashboardFilters
-from programs.services import program_distribute
-from konut_registry.db import fast_aggregates
-from programs.targeting import distribution_plan, preview_by_kecamatan, program_q
+from programs.targeting import preview_by_kecamatan, program_q
 
 HOUSEHOLD_LIST_FALLBACK = "/keluarga/"
 PAGE_ROWS = {"desa": 20, "pockets": 25}
@@ -414,11 +414,6 @@ def export(request, key: str):
 # --- Distribution -----------------------------------------------------------------------------------
 
 
-def may_distribute(user) -> bool:
-    """Only Bappeda distributes (leadership is read-only, agencies work on what they receive)."""
-    return user.is_authenticated and user.is_bappeda and user.can_write
-
-
 def _require_distributor(user):
     if not may_distribute(user):
         raise PermissionDenied(_("Hanya operator Bappeda yang dapat mendistribusikan sasaran program."))
@@ -429,7 +424,7 @@ def _require_distributor(user):
 def distribute_index(request):
     _require_distributor(request.user)
     return render(
-        request, "dashboard/distribute_index.html", {"programs": selectors.distributable_programs(), "can_distribute": True}
+        request, "dashboard/distribute_index.html", {"programs": distributable_programs(), "can_distribute": True}
     )
 
 
