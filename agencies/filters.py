@@ -91,7 +91,7 @@ class HouseholdFilter(django_filters.FilterSet):
         label=_("Data terbaru"), empty_label=_("Hanya yang ada di data terbaru"),
         choices=[("1", _("Termasuk yang tidak ada di data terbaru"))], method="filter_none",
     )
-    # Dashboard links name housing and water conditions with these parameters (see programs/views.py).
+    # Dashboard links name housing and water conditions with these parameters (see programs/dashboard/presenters.py).
     water = django_filters.ChoiceFilter(choices=[("unsafe", "unsafe")], method="filter_water", widget=forms.HiddenInput)
     toilet = django_filters.ChoiceFilter(choices=[("none", "none")], method="filter_toilet", widget=forms.HiddenInput)
     house = django_filters.ChoiceFilter(choices=[("unfit", "unfit")], method="filter_house", widget=forms.HiddenInput)

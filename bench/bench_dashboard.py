@@ -90,7 +90,7 @@ def main(argv: list[str]) -> dict:
 
     from agencies.models import Agency, Role, User
     from households.models import Household, Kecamatan
-    from programs import selectors
+    from programs.dashboard import selectors
     from programs.models import Program, TargetingRule
     from programs.services import default_rules_load
     from programs.distribution import distribution_plan

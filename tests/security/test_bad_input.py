@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from agencies.filters import HouseholdFilter
 from households.models import ImportBatch
-from programs.forms import DashboardFilterForm
+from programs.dashboard.forms import DashboardFilterForm
 from programs.models import EnrollmentStatus
 
 from .conftest import registry_state
