@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -44,14 +44,6 @@ PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
 PRINT_LIMIT = 2000
 MAX_CONFLICT_MESSAGES = 10
-
-
-def _dashboard_url() -> str | None:
-    """The dashboard (another part of the application) when it is installed."""
-    try:
-        return reverse("programs:dashboard")
-    except NoReverseMatch:
-        return None
 
 
 def _has_portal_role(user) -> bool:
@@ -93,9 +85,9 @@ def home(request):
     Bappeda on a page of links."""
     user = request.user
     if user.is_agency_user and user.agency_id:
-        return redirect("household_list")
-    dashboard = _dashboard_url()
-    if user.is_leadership and not user.is_superuser and dashboard:
+        return redirect("agencies:household_list")
+    dashboard = reverse("programs:dashboard")
+    if user.is_leadership and not user.is_superuser:
         return redirect(dashboard)
     if not _has_portal_role(user):
         return render(request, "home.html", {"no_role": True})
@@ -140,7 +132,7 @@ def household_list(request):
         "agency": filterset.scope_agency,
         "page_sizes": PAGE_SIZES,
         "page_size": paginator.per_page,
-        "dashboard_url": _dashboard_url() if sees_everything(user) else None,
+        "dashboard_url": reverse("programs:dashboard") if sees_everything(user) else None,
         "may_distribute": may_distribute(user),
         "query_string": request.GET.urlencode(),
     }
@@ -211,14 +203,14 @@ def _safe_back(request) -> str:
     back = request.GET.get("kembali", "")
     if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}) and back.startswith("/"):
         return back
-    return reverse("household_list")
+    return reverse("agencies:household_list")
 
 
 # --- actions on one enrollment -------------------------------------------------------------------
 
 
 def _detail_redirect(request, enrollment) -> HttpResponseRedirect:
-    url = reverse("household_detail", args=[enrollment.household_id])
+    url = reverse("agencies:household_detail", args=[enrollment.household_id])
     back = request.POST.get("kembali", "")
     if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}) and back.startswith("/"):
         url += "?" + urlencode({"kembali": back})
@@ -340,7 +332,7 @@ def household_distribute(request):
         raise PermissionDenied(_("Hanya Bappeda yang dapat mendistribusikan keluarga ke program."))
     form = DistributeForm(request.POST)
     filters = request.POST.get("filters", "")
-    back = reverse("household_list") + (f"?{filters}" if filters else "")
+    back = reverse("agencies:household_list") + (f"?{filters}" if filters else "")
     if not form.is_valid():
         _form_refused(request, form)
         return redirect(back)

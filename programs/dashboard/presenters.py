@@ -26,7 +26,7 @@ CHART_POCKETS = 15
 
 def household_list_url(**params) -> str:
     """The agency portal's household list filtered by ``params`` (empty values dropped)."""
-    base = reverse("household_list")
+    base = reverse("agencies:household_list")
     query = urlencode({key: value for key, value in params.items() if value not in (None, "")})
     return f"{base}?{query}" if query else base
 
