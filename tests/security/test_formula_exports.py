@@ -65,7 +65,7 @@ def bappeda(reference):
 def test_portal_export(client, bappeda, payload):
     HouseholdFactory(head_name=payload, address=payload, desa=Desa.objects.get(code="74.09.01.1005"))
     client.force_login(bappeda)
-    response = client.get(reverse("household_export"))
+    response = client.get(reverse("agencies:household_export"))
     assert_text_in_xlsx(b"".join(response.streaming_content), payload)
 
 

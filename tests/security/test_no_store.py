@@ -28,10 +28,10 @@ def world(reference):
 
 def _urls(household, member, batch) -> list[str]:
     return [
-        reverse("household_list") + "?q=Ahmad",
-        reverse("household_detail", args=[household.pk]),
-        reverse("household_export"),
-        reverse("household_print"),
+        reverse("agencies:household_list") + "?q=Ahmad",
+        reverse("agencies:household_detail", args=[household.pk]),
+        reverse("agencies:household_export"),
+        reverse("agencies:household_print"),
         reverse("programs:dashboard"),
         reverse("programs:export", args=["desa"]),
         reverse("households:import_status", args=[batch.pk]),
@@ -63,5 +63,5 @@ def test_head_answers_like_get_and_logs_no_export(world):
         assert response.status_code == 200, url
         assert "no-store" in response.get("Cache-Control", ""), url
     assert not ExportLog.objects.exists()
-    client.get(reverse("household_export"))
+    client.get(reverse("agencies:household_export"))
     assert ExportLog.objects.count() == 1
