@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 
 from households import wilayah
@@ -100,3 +101,13 @@ def loaded_regions() -> LoadedRegions:
 def has_several_regencies() -> bool:
     """True when more than one regency is loaded: pages then show and filter by kabupaten."""
     return Kabupaten.objects.count() > 1
+
+
+def covered_region() -> tuple[str, str]:
+    """The full and the short name of the area ``KONUT_WILAYAH`` names, for titles: (``Kabupaten
+    Konawe Utara``, ``Konawe Utara``) or (``Provinsi Sulawesi Tenggara``, ``Sulawesi Tenggara``). Read
+    from the package data, not the database, so that error pages can show it too."""
+    try:
+        return wilayah.region_names(settings.KONUT_WILAYAH)
+    except wilayah.RegionCodeError:
+        return settings.KONUT_WILAYAH, settings.KONUT_WILAYAH

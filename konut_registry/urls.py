@@ -1,10 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.utils.translation import gettext_lazy as _
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-admin.site.site_header = _("Registri Kemiskinan Konawe Utara")
-admin.site.site_title = _("Registri Konut")
-admin.site.index_title = _("Administrasi data")
+from households.regions import covered_region
+
+# The area's name comes from KONUT_WILAYAH when a page is drawn (and in the page's language).
+admin.site.site_header = lazy(lambda: _("Registri Kemiskinan %(region)s") % {"region": covered_region()[1]}, str)()
+admin.site.site_title = lazy(lambda: _("Registri %(region)s") % {"region": covered_region()[1]}, str)()
+admin.site.index_title = gettext_lazy("Administrasi data")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
