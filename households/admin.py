@@ -9,14 +9,37 @@ from django.utils.translation import gettext_lazy as _
 from konut_registry.admin_history import ReadOnlyHistoryAdmin
 
 from dedup.models import Conflict, ConflictStatus
-from households.models import Desa, Household, Kecamatan, Member
+from households.models import Desa, Household, Kabupaten, Kecamatan, Member, Provinsi
 from programs.models import Enrollment
 
 from . import admin_imports  # noqa: F401  (ImportBatch upload, preview and confirm)
+from .admin_regions import RegionListMixin, is_id
+
+
+@admin.register(Provinsi)
+class ProvinsiAdmin(admin.ModelAdmin):
+    list_display = ["code", "name"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(Kabupaten)
+class KabupatenAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "provinsi", "kecamatan_count"]
+    list_select_related = ["provinsi"]
+    search_fields = ["name", "code"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_kecamatan_count=Count("kecamatan_set"))
+
+    @admin.display(description=_("jumlah kecamatan"), ordering="_kecamatan_count")
+    def kecamatan_count(self, obj):
+        return obj._kecamatan_count
 
 
 @admin.register(Kecamatan)
-class KecamatanAdmin(admin.ModelAdmin):
+class KecamatanAdmin(RegionListMixin, admin.ModelAdmin):
+    kecamatan_path = ""
+    kabupaten_after = "name"
     list_display = ["code", "name", "bps_code", "desa_count"]
     search_fields = ["name", "code"]
     ordering = ["code"]
@@ -30,7 +53,8 @@ class KecamatanAdmin(admin.ModelAdmin):
 
 
 @admin.register(Desa)
-class DesaAdmin(admin.ModelAdmin):
+class DesaAdmin(RegionListMixin, admin.ModelAdmin):
+    kecamatan_path = "kecamatan"
     list_display = ["code", "name", "kind", "kecamatan"]
     list_filter = ["kecamatan", "kind"]
     list_select_related = ["kecamatan"]
@@ -38,28 +62,21 @@ class DesaAdmin(admin.ModelAdmin):
     ordering = ["code"]
 
 
-def _is_id(value) -> bool:
-    """A filter value usable as a database id: digits within the bigint range (a longer number
-    overflows the database driver: a 500 instead of an empty list)."""
-    text = str(value or "")
-    return text.isdigit() and int(text) < 2**63
-
-
 class DesaFilter(admin.SimpleListFilter):
-    """Villages of the chosen kecamatan only: 170 names in one list would be unusable, and names
-    repeat across kecamatan."""
+    """Villages of the chosen kecamatan only: a regency's villages (170 in Konawe Utara) in one list
+    would be unusable, and names repeat across kecamatan."""
 
     title = _("desa/kelurahan")
     parameter_name = "desa"
 
     def lookups(self, request, model_admin):
         kecamatan = request.GET.get("desa__kecamatan__id__exact")
-        if not _is_id(kecamatan):
+        if not is_id(kecamatan):
             return []
         return list(Desa.objects.filter(kecamatan_id=kecamatan).values_list("id", "name"))
 
     def queryset(self, request, queryset):
-        if _is_id(self.value()):
+        if is_id(self.value()):
             return queryset.filter(desa_id=self.value())
         return queryset
 
@@ -99,7 +116,8 @@ class AidInline(admin.TabularInline):
 
 
 @admin.register(Household)
-class HouseholdAdmin(ReadOnlyHistoryAdmin):
+class HouseholdAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
+    region_clears = ("desa",)
     list_display = ["head_name", "p3ke_id", "no_kk", "desa", "kecamatan", "desil", "source", "is_absent"]
     list_filter = ["desa__kecamatan", DesaFilter, "desil", "source", "is_absent", "house_ownership", "water_source", "toilet", "stunting_risk"]
     list_select_related = ["desa__kecamatan"]
@@ -150,7 +168,9 @@ class HouseholdAdmin(ReadOnlyHistoryAdmin):
 
 
 @admin.register(Member)
-class MemberAdmin(ReadOnlyHistoryAdmin):
+class MemberAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
+    kecamatan_path = "household__desa__kecamatan"
+    kabupaten_after = "desa"
     list_display = ["name", "nik", "household", "desa", "sex", "birth_date", "relation", "dukcapil_match"]
     list_filter = ["household__desa__kecamatan", "sex", "relation", "occupation", "education", "dukcapil_match", "is_absent"]
     list_select_related = ["household__desa"]
