@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_safe
 
+from households.regions import has_several_regencies
 from households.xlsx import write_xlsx
 from programs import selectors
 from programs.forms import DashboardFilterForm, DistributeForm
@@ -104,16 +105,19 @@ class Links:
 
     def __init__(self, filters: DashboardFilters):
         self.filters = filters
-        self.kecamatan = filters.kecamatan.pk if filters.kecamatan else None
+        self.place = {
+            "kabupaten": filters.kabupaten.pk if filters.kabupaten else None,
+            "kecamatan": filters.kecamatan.pk if filters.kecamatan else None,
+        }
 
     def households(self, **params) -> str:
-        return household_list_url(**{"kecamatan": self.kecamatan, **params})
+        return household_list_url(**{**self.place, **params})
 
     def enrollments(self, **params) -> str:
         base = {
             "agency": self.filters.agency.code if self.filters.agency else None,
             "cluster": self.filters.cluster or None,
-            "kecamatan": self.kecamatan,
+            **self.place,
             "year": self.filters.year,
         }
         base.update(params)
@@ -179,36 +183,49 @@ def _reach_columns(first: list[str]) -> list[str]:
     return [*first, _("Keluarga desil 1"), _("Sudah menerima bantuan"), _("Belum tersentuh bantuan"), _("% tersentuh")]
 
 
-def reach_kecamatan_table(dash: selectors.Dashboard, links: Links) -> Table:
+def _place(row, several: bool, **place) -> dict:
+    """A row's place parameters, with its regency when several are loaded."""
+    return {"kabupaten": row.kabupaten_id, **place} if several else place
+
+
+def reach_kecamatan_table(dash: selectors.Dashboard, links: Links, *, level: str = "kecamatan") -> Table:
+    """Desil-1 reach by kecamatan, or (``level="kabupaten"``) by regency."""
+    if level == "kabupaten":
+        rows, title, column = dash.reach_kabupaten, _("Desil 1 belum tersentuh bantuan, menurut kabupaten/kota"), _("Kabupaten/kota")
+        place = [{"kabupaten": r.id} for r in rows]
+    else:
+        rows, title, column = dash.reach_kecamatan, _("Desil 1 belum tersentuh bantuan, menurut kecamatan"), _("Kecamatan")
+        place = [_place(r, dash.several_regencies, kecamatan=r.id) for r in rows]
     table = Table(
-        "kecamatan", _("Desil 1 belum tersentuh bantuan, menurut kecamatan"), _reach_columns([_("Kecamatan")]),
+        level, title, _reach_columns([column]),
         note=_("Tersentuh: memiliki kepesertaan diusulkan atau aktif di program mana pun, tahun berapa pun."),
     )
-    for row in dash.reach_kecamatan:
-        table.rows.append([text(row.name), *_reach_cells(row, {"kecamatan": row.id}, links)])
+    for row, params in zip(rows, place):
+        table.rows.append([text(row.name), *_reach_cells(row, params, links)])
     total = selectors.ReachRow(0, "", 0, "", dash.desil1_total, dash.desil1_reached)
     table.footer = [text(_("Jumlah")), *_reach_cells(total, {}, links)]
-    rows = dash.reach_kecamatan
     table.chart = _stacked_chart(
         [r.name for r in rows],
         [
             {"label": _("Sudah menerima bantuan"), "data": [r.reached for r in rows], "color": "#067647",
-             "links": [links.households(desil=1, aid="any", kecamatan=r.id) for r in rows]},
+             "links": [links.households(desil=1, aid="any", **p) for p in place]},
             {"label": _("Belum tersentuh bantuan"), "data": [r.unreached for r in rows], "color": "#b42318",
-             "links": [links.households(desil=1, aid="none", kecamatan=r.id) for r in rows]},
+             "links": [links.households(desil=1, aid="none", **p) for p in place]},
         ],
     )
     return table
 
 
-def reach_desa_table(rows: list[selectors.ReachRow], links: Links) -> Table:
+def reach_desa_table(rows: list[selectors.ReachRow], links: Links, several: bool = False) -> Table:
+    regency = [_("Kabupaten/kota")] if several else []
     table = Table(
         "desa", _("Desa dengan keluarga desil 1 belum tersentuh bantuan"),
-        _reach_columns([_("Desa/kelurahan"), _("Kecamatan")]), page_rows=PAGE_ROWS["desa"],
+        _reach_columns([_("Desa/kelurahan"), _("Kecamatan"), *regency]), page_rows=PAGE_ROWS["desa"],
     )
     for row in rows:
-        params = {"kecamatan": row.kecamatan_id, "desa": row.id}
-        table.rows.append([text(row.name), text(row.kecamatan), *_reach_cells(row, params, links)])
+        params = _place(row, several, kecamatan=row.kecamatan_id, desa=row.id)
+        regency = [text(row.kabupaten)] if several else []
+        table.rows.append([text(row.name), text(row.kecamatan), *regency, *_reach_cells(row, params, links)])
     return table
 
 
@@ -247,7 +264,7 @@ POCKET_PARAMS = {
 }
 
 
-def pockets_table(rows: list[selectors.PocketRow], links: Links) -> Table:
+def pockets_table(rows: list[selectors.PocketRow], links: Links, several: bool = False) -> Table:
     # Each indicator: the header of its count column and the header of its percentage column.
     headers = {
         "unsafe_water": (_("Tanpa air minum layak"), _("% tanpa air minum layak")),
@@ -255,7 +272,7 @@ def pockets_table(rows: list[selectors.PocketRow], links: Links) -> Table:
         "unfit_house": (_("Rumah tidak layak huni"), _("% tinggal di rumah tidak layak huni")),
         "stunting_unsafe_water": (_("Berisiko stunting tanpa air layak"), _("% berisiko stunting tanpa air layak")),
     }
-    columns = [_("Desa/kelurahan"), _("Kecamatan"), _("Keluarga")]
+    columns = [_("Desa/kelurahan"), _("Kecamatan"), *([_("Kabupaten/kota")] if several else []), _("Keluarga")]
     for name in selectors.POCKET_INDICATORS:
         columns += list(headers[name])
     columns.append(_("Skor"))
@@ -268,8 +285,9 @@ def pockets_table(rows: list[selectors.PocketRow], links: Links) -> Table:
         ),
     )
     for row in rows:
-        place = {"kecamatan": row.kecamatan_id, "desa": row.id}
-        cells = [text(row.name), text(row.kecamatan), Cell(row.households, links.households(**place))]
+        place = _place(row, several, kecamatan=row.kecamatan_id, desa=row.id)
+        regency = [text(row.kabupaten)] if several else []
+        cells = [text(row.name), text(row.kecamatan), *regency, Cell(row.households, links.households(**place))]
         for name in selectors.POCKET_INDICATORS:
             url = links.households(**place, **POCKET_PARAMS[name])
             cells += [Cell(getattr(row, name), url), Cell(row.share(name), url, percent=True)]
@@ -283,15 +301,16 @@ def pockets_table(rows: list[selectors.PocketRow], links: Links) -> Table:
         "labels": [r.name for r in top],
         "datasets": [
             {"label": headers[name][0], "data": [r.share(name) for r in top],
-             "links": [links.households(kecamatan=r.kecamatan_id, desa=r.id, **POCKET_PARAMS[name]) for r in top]}
+             "links": [links.households(**_place(r, several, kecamatan=r.kecamatan_id, desa=r.id), **POCKET_PARAMS[name])
+                       for r in top]}
             for name in selectors.POCKET_INDICATORS
         ],
     }
     return table
 
 
-# Table key -> builder(user, filters, links, as_of, pocket_order); each computes only what it shows.
-def _build(key: str, user, filters: DashboardFilters, links: Links, as_of, pocket_order: str) -> Table:
+# Table key -> builder(user, filters, links, as_of, pocket_order, several); each computes only what it shows.
+def _build(key: str, user, filters: DashboardFilters, links: Links, as_of, pocket_order: str, several: bool) -> Table:
     if key == "ringkasan":
         reach = selectors.desil1_reach_by_desa(user, filters)
         dash = selectors.Dashboard(
@@ -301,12 +320,12 @@ def _build(key: str, user, filters: DashboardFilters, links: Links, as_of, pocke
         return headline_table(dash, links)
     if key == "desil":
         return desil_table(selectors.households_by_desil(user, filters), links)
-    if key == "kecamatan":
+    if key == "kecamatan" or (key == "kabupaten" and several):
         reach = selectors.desil1_reach_by_desa(user, filters)
-        dash = selectors.Dashboard(filters, [], reach, selectors.reach_by_kecamatan(reach), [], [], [], None, [])
-        return reach_kecamatan_table(dash, links)
+        dash = selectors.Dashboard(filters, [], reach, selectors.reach_by_kecamatan(reach), [], [], [], None, [], several)
+        return reach_kecamatan_table(dash, links, level=key)
     if key == "desa":
-        return reach_desa_table(selectors.desil1_reach_by_desa(user, filters), links)
+        return reach_desa_table(selectors.desil1_reach_by_desa(user, filters), links, several)
     if key == "program":
         return program_table(selectors.coverage_by_program(user, filters), links)
     if key == "opd":
@@ -314,7 +333,7 @@ def _build(key: str, user, filters: DashboardFilters, links: Links, as_of, pocke
     if key == "klaster":
         return cluster_table(selectors.coverage_by_cluster(user, filters), links)
     if key == "kantong":
-        return pockets_table(selectors.poverty_pockets(user, filters, as_of=as_of, order=pocket_order), links)
+        return pockets_table(selectors.poverty_pockets(user, filters, as_of=as_of, order=pocket_order), links, several)
     raise Http404
 
 
@@ -330,43 +349,48 @@ def cluster_table(rows, links):
     return coverage_table("klaster", _("Kepesertaan menurut klaster"), [_("Klaster")], rows, links, "cluster")
 
 
-TABLE_KEYS = ("ringkasan", "desil", "kecamatan", "desa", "program", "opd", "klaster", "kantong")
+TABLE_KEYS = ("ringkasan", "desil", "kabupaten", "kecamatan", "desa", "program", "opd", "klaster", "kantong")
 
 
-def _filters_from_request(request) -> tuple[DashboardFilterForm, DashboardFilters, str]:
+def _filters_from_request(request) -> tuple[DashboardFilterForm, DashboardFilters, str, bool]:
+    """The form, the filters, the pocket order, and whether several regencies are loaded."""
     user = request.user
     years = selectors.enrollment_years(user)
-    form = DashboardFilterForm(request.GET or None, user=user, years=years)
+    several = has_several_regencies()
+    form = DashboardFilterForm(request.GET or None, user=user, years=years, several_regencies=several)
     data = {}
     if form.is_bound:
         form.is_valid()  # the errors are shown; cleaned_data keeps only the valid filters
         data = form.cleaned_data
     year = data.get("year") or selectors.default_year(user)
     filters = DashboardFilters(
-        year=year, kecamatan=data.get("kecamatan"), cluster=data.get("cluster") or None, agency=data.get("agency")
+        year=year, kecamatan=data.get("kecamatan"), cluster=data.get("cluster") or None, agency=data.get("agency"),
+        kabupaten=data.get("kabupaten"),
     )
     if not form.is_bound:
-        form = DashboardFilterForm(initial={"year": year}, user=user, years=years)
-    return form, filters, data.get("urut") or "score"
+        form = DashboardFilterForm(initial={"year": year}, user=user, years=years, several_regencies=several)
+    return form, filters, data.get("urut") or "score", several
 
 
 @login_required
 @require_safe
 def dashboard(request):
-    form, filters, pocket_order = _filters_from_request(request)
+    form, filters, pocket_order, several = _filters_from_request(request)
     as_of = timezone.localdate()
-    dash = selectors.dashboard(request.user, filters, as_of=as_of, pocket_order=pocket_order)
+    dash = selectors.dashboard(request.user, filters, as_of=as_of, pocket_order=pocket_order, several_regencies=several)
     links = Links(filters)
     tables = {
         "ringkasan": headline_table(dash, links),
         "desil": desil_table(dash.desil, links),
         "kecamatan": reach_kecamatan_table(dash, links),
-        "desa": reach_desa_table(dash.reach_desa, links),
+        "desa": reach_desa_table(dash.reach_desa, links, several),
         "program": program_table(dash.programs, links),
         "opd": agency_table(dash.agencies, links),
         "klaster": cluster_table(dash.clusters, links),
-        "kantong": pockets_table(dash.pockets, links),
+        "kantong": pockets_table(dash.pockets, links, several),
     }
+    if several:
+        tables["kabupaten"] = reach_kecamatan_table(dash, links, level="kabupaten")
     query = request.GET.urlencode()
     for key, table in tables.items():
         table.export_url = reverse("programs:export", args=[key]) + (f"?{query}" if query else "")
@@ -392,9 +416,9 @@ def dashboard(request):
 def export(request, key: str):
     if key not in TABLE_KEYS:
         raise Http404
-    _form, filters, pocket_order = _filters_from_request(request)
+    _form, filters, pocket_order, several = _filters_from_request(request)
     with fast_aggregates():
-        table = _build(key, request.user, filters, Links(filters), timezone.localdate(), pocket_order)
+        table = _build(key, request.user, filters, Links(filters), timezone.localdate(), pocket_order, several)
     rows = [[cell.value for cell in row] for row in table.rows]
     if table.footer:
         rows.append([cell.value for cell in table.footer])
