@@ -4,16 +4,25 @@ from django.contrib import admin
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.functional import lazy
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from konut_registry.admin_filters import is_database_id
 from konut_registry.admin_history import ReadOnlyHistoryAdmin
 
 from dedup.models import Conflict, ConflictStatus
 from households.models import Desa, Household, Kabupaten, Kecamatan, Member, Provinsi
+from households.regions import covered_region
 from programs.models import Enrollment
 
 from . import admin_imports  # noqa: F401  (ImportBatch upload, preview and confirm)
-from .admin_regions import RegionListMixin, is_id
+from .admin_regions import RegionListMixin
+
+# The whole admin's header and title name the area KONUT_WILAYAH covers, when a page is drawn (in
+# the page's language): the regions live here.
+admin.site.site_header = lazy(lambda: gettext("Registri Kemiskinan %(region)s") % {"region": covered_region()[1]}, str)()
+admin.site.site_title = lazy(lambda: gettext("Registri %(region)s") % {"region": covered_region()[1]}, str)()
 
 
 @admin.register(Provinsi)
@@ -71,12 +80,12 @@ class DesaFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         kecamatan = request.GET.get("desa__kecamatan__id__exact")
-        if not is_id(kecamatan):
+        if not is_database_id(kecamatan):
             return []
         return list(Desa.objects.filter(kecamatan_id=kecamatan).values_list("id", "name"))
 
     def queryset(self, request, queryset):
-        if is_id(self.value()):
+        if is_database_id(self.value()):
             return queryset.filter(desa_id=self.value())
         return queryset
 

@@ -6,16 +6,10 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from konut_registry.admin_filters import is_database_id as is_id
 
 from households.models import Kabupaten, Kecamatan
 from households.regions import has_several_regencies
-
-
-def is_id(value) -> bool:
-    """A filter value usable as a database id: digits within the bigint range (a longer number
-    overflows the database driver: a 500 instead of an empty list)."""
-    text = str(value or "")
-    return text.isdigit() and int(text) < 2**63
 
 
 def _join(*parts: str) -> str:

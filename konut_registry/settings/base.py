@@ -123,7 +123,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "agencies:home"
 LOGOUT_REDIRECT_URL = "login"
 
 # The area the registry covers, as a Kemendagri code: one regency (kabupaten/kota, "74.09" is Konawe

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from konut_registry.admin_filters import is_database_id
 
 from agencies.selectors import visible_agencies
 from households.models import Kabupaten, Kecamatan
@@ -43,8 +44,8 @@ class DashboardFilterForm(forms.Form):
             del self.fields["kabupaten"]
             return
         # The kecamatan of the chosen regency only (a kecamatan of another one is refused).
-        regency = str((self.data or {}).get("kabupaten") or "")
-        if regency.isdigit() and int(regency) < 2**63:
+        regency = (self.data or {}).get("kabupaten")
+        if is_database_id(regency):
             self.fields["kecamatan"].queryset = Kecamatan.objects.filter(kabupaten_id=int(regency)).order_by("code")
 
 
