@@ -20,6 +20,7 @@ from households.imports.issues import IssueLog
 from households.imports.reader import ReadError, Source, is_blank, normalize_header
 from households.imports.values import ChoiceMap, norm, parse_date, parse_rupiah, text
 from households.models import Household, Member
+from households.regions import loaded_regions
 from programs.models import Enrollment, EnrollmentSource, EnrollmentStatus, Program, TargetUnit
 
 COLUMNS = {
@@ -101,7 +102,8 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
     plan.data_year = fixed_year
     with translation.override(None):
         statuses = ChoiceMap([(c, str(l)) for c, l in EnrollmentStatus.choices], _STATUS_SYNONYMS)
-    ctx = Context(desa_by_code={}, desa_by_names={}, choices={})
+    regions = loaded_regions()
+    ctx = Context(desa_by_code={}, desa_by_names={}, choices={}, region_prefixes=regions.prefixes, region_label=regions.label)
     rows = []  # (sheet, row, nik, kk, program, year, status, amount, delivered, note)
     for source in sources:
         found = False

@@ -37,7 +37,7 @@ LAYERS = [
     ("services", "services (every write), selectors (reads), the use cases and query builders they share", [
         "*.services", "*.selectors", "*.dashboard.*", "*.indicators", "*.targeting", "*.distribution",
         "*.claims", "*.backends", "programs.demo", "programs.reference", "programs.imports", "households.imports.*",
-        "agencies.throttling",
+        "agencies.throttling", "households.regions",
     ]),
     ("engine", "the dedup engine: set-based one-aid and identity checks", [
         "dedup.engine", "dedup.identity",
@@ -48,7 +48,8 @@ LAYERS = [
         "konut_registry.export_formats",
     ]),
     ("pure", "plain Python, no Django: identifiers, the file reading and parsing of the import, names, spreadsheet cells", [
-        "households.identifiers", "households.xlsx", "dedup.names", "konut_registry.admin_filters", "konut_registry.spreadsheets",
+        "households.identifiers", "households.wilayah", "households.xlsx", "dedup.names", "konut_registry.admin_filters",
+        "konut_registry.spreadsheets",
         "households.imports", "households.imports.reader", "households.imports.columns",
         "households.imports.values", "households.imports.issues", "households.imports.common",
         "households.imports.p3ke", "households.imports.dtks", "households.imports.report",

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('households', '0005_desil_1_10_source_date'),
+        ('households', '0008_kecamatan_kabupaten_required'),
     ]
 
     operations = [
