@@ -72,3 +72,13 @@ def test_admin_forms_take_ascii_digits_only(bappeda_client):
     assert response.context["inline_admin_formsets"][0].formset.errors[0] == {"nik": ["Harus 16 angka 0-9."]}
     stored = Household.objects.get(pk=household.pk)
     assert (stored.head_nik, stored.no_kk) == (household.head_nik, household.no_kk)
+
+
+@pytest.mark.parametrize("script", OTHER_DIGITS)
+def test_only_ascii_digits_make_a_province_or_regency_code(script):
+    from households.wilayah import RegionCodeError, normalize_region_code
+
+    for code in ("74", "7409", "74.09"):
+        assert normalize_region_code(code) in ("74", "74.09")
+        with pytest.raises(RegionCodeError):
+            normalize_region_code(code.translate(OTHER_DIGITS[script]))
