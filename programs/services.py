@@ -13,8 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from dedup.engine import check_enrollments
-from households.imports import bulkcopy
 from households.models import Household, Member
+from konut_registry import bulkcopy
 from programs.models import Enrollment, EnrollmentSource, EnrollmentStatus, Program
 
 

@@ -24,8 +24,8 @@ from django.utils import timezone, translation
 
 from households import models as hm
 from households.models import DataSource, Desa, Household, ImportBatch, Member
+from konut_registry import bulkcopy
 
-from . import bulkcopy
 from .common import HOUSEHOLD_FIELDS, MEMBER_FIELDS, Context, Extract, HouseholdRecord, MemberRecord
 from .values import ChoiceMap, norm
 
