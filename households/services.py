@@ -31,7 +31,7 @@ from households.imports.dtks import parse_dtks
 from households.imports.p3ke import parse_p3ke
 from households.imports.reader import Limits, ReadError, Source, open_source
 from households.imports.report import write_error_report
-from households.imports.sync import apply_plan, build_context, make_plan, program_columns
+from households.imports.sync import apply_plan, build_context, make_plan
 from households.models import ImportBatch, ImportKind, ImportStatus
 
 logger = logging.getLogger(__name__)
@@ -183,8 +183,7 @@ def _build_plan(kind: str, sources: list[Source], *, data_year, full_extract, op
     parse = parse_p3ke if kind == ImportKind.P3KE else parse_dtks
     extract = parse(sources, ctx, progress=progress.advance)
     progress.phase("compare", extract.total_rows)
-    programs = program_columns()
-    return make_plan(extract, full_extract=full_extract, programs=programs)
+    return make_plan(extract, full_extract=full_extract)
 
 
 def _apply(kind: str, plan, *, batch, by, progress: Progress) -> dict:
@@ -198,7 +197,7 @@ def _apply(kind: str, plan, *, batch, by, progress: Progress) -> dict:
             + len(plan.member_creates) + len(plan.member_changes) + len(plan.member_absent)
         )
         progress.phase("write", total)
-        result = apply_plan(plan, batch=batch, by=by, programs=program_columns(), progress=progress.advance)
+        result = apply_plan(plan, batch=batch, by=by, progress=progress.advance)
     if result is None:
         return {"created": 0, "existing": 0, "conflicts": 0}
     return {"created": len(result.created), "existing": result.existing, "conflicts": len(result.conflicts)}

@@ -3,7 +3,7 @@
 ``make_plan`` reads the registry in a few queries (no per-row query) and works out, for households
 and members, what to create, update, leave unchanged and mark absent. ``apply_plan`` writes the plan
 in one transaction with bulk inserts and updates, each with its history row (who, when, which
-batch), then hands the ``Penerima ...`` enrollments to ``programs.services.enrollment_bulk_create``.
+batch), then hands what the ``Penerima ...`` columns say to ``programs.services.aid_claims_record``.
 
 Three rules protect the registry:
 - a blank cell never wipes a stored value;
@@ -25,6 +25,9 @@ from django.utils import timezone, translation
 from households import models as hm
 from households.models import DataSource, Desa, Household, ImportBatch, Member
 from konut_registry import bulkcopy
+from programs.claims import AidClaim, aid_claims_count
+from programs.models import EnrollmentSource
+from programs.services import aid_claims_record
 
 from .common import HOUSEHOLD_FIELDS, MEMBER_FIELDS, Context, Extract, HouseholdRecord, MemberRecord
 from .values import ChoiceMap, norm
@@ -220,7 +223,7 @@ def _show(value) -> str:
     return str(value)
 
 
-def make_plan(extract: Extract, *, full_extract: bool = True, programs: dict | None = None) -> Plan:
+def make_plan(extract: Extract, *, full_extract: bool = True) -> Plan:
     """Compare ``extract`` with the registry; nothing is written."""
     plan = Plan(extract=extract, full_extract=full_extract)
     issues = extract.issues
@@ -349,25 +352,21 @@ def make_plan(extract: Extract, *, full_extract: bool = True, programs: dict | N
                 if pk not in matched and not is_absent:
                     plan.member_absent.append(pk)
         plan.members.absent = len(plan.member_absent)
-    if programs:
-        plan.enrollments_planned = _planned_enrollment_count(extract, programs)
+    plan.enrollments_planned = aid_claims_count(claims=_planned_claims(extract), year=extract.data_year)
     return plan
 
 
-def _planned_enrollment_count(extract: Extract, programs: dict) -> int:
-    """The enrollments ``_enrollments`` will write: one per program and household (per person for
-    person programs), not one per mention: every member of a PKH family says "Penerima PKH: Ya"."""
-    keys: set[tuple] = set()
+def _planned_claims(extract: Extract) -> list[AidClaim]:
+    """The ``Penerima ...`` claims of an extract not yet written, households named by their natural
+    key and people by their record (a family row's claim names the family's head)."""
+    claims = []
     for key, record in extract.households.items():
-        for column in record.recipients:
-            for program_id, person in programs.get(column, ()):
-                keys.add((program_id, key, "head" if person else None))
+        claims += [AidClaim(household=key, member="head", aid=aid) for aid in record.recipients]
     for record in extract.members:
-        is_head = record.values.get("relation") == hm.Relation.HEAD
-        for column in record.recipients:
-            for program_id, person in programs.get(column, ()):
-                keys.add((program_id, record.household_key, ("head" if is_head else id(record)) if person else None))
-    return len(keys)
+        if record.recipients:
+            person = "head" if record.values.get("relation") == hm.Relation.HEAD else id(record)
+            claims += [AidClaim(household=record.household_key, member=person, aid=aid) for aid in record.recipients]
+    return claims
 
 
 def _household_label(name: str) -> str:
@@ -390,14 +389,11 @@ def apply_plan(
     *,
     batch: ImportBatch | None,
     by=None,
-    programs: dict | None = None,
     progress: Callable[[int], None] | None = None,
 ):
     """Write the plan in one transaction; a failure anywhere writes nothing. Returns the
-    ``BulkEnrollmentResult`` of the ``Penerima ...`` enrollments (or None)."""
+    ``BulkEnrollmentResult`` of what the ``Penerima ...`` columns claim."""
     from simple_history.utils import bulk_create_with_history
-
-    from programs.services import enrollment_bulk_create
 
     reason = _history_reason(batch)
     source = DataSource.P3KE if plan.extract.kind == "p3ke" else DataSource.DTKS
@@ -464,12 +460,10 @@ def apply_plan(
         _write_changes(plan.member_changes, Member, batch, by, reason, now, tick)
         _mark_absent(plan.member_absent, Member, batch, by, reason, now, tick)
 
-        result = None
-        if programs:
-            enrollments = _enrollments(plan, programs, batch, by)
-            if enrollments:
-                result = enrollment_bulk_create(enrollments=enrollments, by=by, batch=batch)
-    return result
+        return aid_claims_record(
+            claims=_recorded_claims(plan), year=plan.extract.data_year,
+            source=EnrollmentSource.P3KE if plan.extract.kind == "p3ke" else EnrollmentSource.DTKS, batch=batch, by=by,
+        )
 
 
 def _write_changes(changes: list[Change], model, batch, by, reason, now, tick) -> None:
@@ -520,70 +514,31 @@ def _mark_absent(pks: list[int], model, batch, by, reason, now, tick) -> None:
         tick(len(objects))
 
 
-def program_columns() -> dict[str, list[tuple[int, bool]]]:
-    """``Penerima`` key -> [(program id, person-targeted)] from ``Program.p3ke_column``."""
-    from programs.models import Program, TargetUnit
-
-    mapping: dict[str, list[tuple[int, bool]]] = {}
-    for pk, columns, unit in Program.objects.exclude(p3ke_column="").values_list("pk", "p3ke_column", "target_unit"):
-        for key in columns.split(","):
-            key = key.strip().lower()
-            if key:
-                mapping.setdefault(key, []).append((pk, unit == TargetUnit.PERSON))
-    return mapping
-
-
-def _enrollments(plan: Plan, programs: dict, batch, by) -> list:
-    from programs.models import Enrollment, EnrollmentSource, EnrollmentStatus
-
+def _recorded_claims(plan: Plan) -> list[AidClaim]:
+    """The ``Penerima ...`` claims of a written plan, by household and member id. A family row's
+    claim names the family's head: from this extract, else from the registry."""
     extract = plan.extract
-    year = extract.data_year
-    source = EnrollmentSource.P3KE if extract.kind == "p3ke" else EnrollmentSource.DTKS
     key_ids = plan.household_ids
     member_ids = plan.member_ids
-    # Head member of each household: from the records of this extract, else from the registry.
     heads: dict[int, int] = {}
     records = extract.members if extract.has_member_sheet else [h.head for h in extract.households.values() if h.head]
     for record in records:
         if record.values.get("relation") == hm.Relation.HEAD and id(record) in member_ids:
             heads.setdefault(key_ids.get(record.household_key), member_ids[id(record)])
-    missing_heads = [pk for pk in key_ids.values() if pk not in heads]
-    if missing_heads and any(person for options in programs.values() for _, person in options):
-        for start in range(0, len(missing_heads), 5000):
-            for household_id, pk in Member.objects.filter(
-                household_id__in=missing_heads[start : start + 5000], relation=hm.Relation.HEAD
-            ).values_list("household_id", "pk"):
-                heads.setdefault(household_id, pk)
-    result = []
-    seen: set[tuple] = set()
-
-    def add(program_id, household_id, member_id):
-        key = (program_id, household_id, member_id)
-        if key in seen:  # every member of a PKH family says "Penerima PKH: Ya": one enrollment
-            return
-        seen.add(key)
-        result.append(
-            Enrollment(
-                program_id=program_id, household_id=household_id, member_id=member_id, year=year,
-                status=EnrollmentStatus.ACTIVE, source=source, batch=batch, created_by=by,
-            )
-        )
-
+    missing_heads = [
+        key_ids[key] for key, record in extract.households.items() if record.recipients and key_ids[key] not in heads
+    ]
+    for start in range(0, len(missing_heads), 5000):
+        for household_id, pk in Member.objects.filter(
+            household_id__in=missing_heads[start : start + 5000], relation=hm.Relation.HEAD
+        ).values_list("household_id", "pk"):
+            heads.setdefault(household_id, pk)
+    claims = []
     for key, record in extract.households.items():
-        household_id = key_ids.get(key)
-        for column in record.recipients:
-            for program_id, person in programs.get(column, ()):
-                if person:
-                    head = heads.get(household_id)
-                    if head:
-                        add(program_id, household_id, head)
-                else:
-                    add(program_id, household_id, None)
+        household_id = key_ids[key]
+        claims += [AidClaim(household=household_id, member=heads.get(household_id), aid=aid) for aid in record.recipients]
     for record in extract.members:
-        if not record.recipients or id(record) not in member_ids:
-            continue
-        household_id = key_ids.get(record.household_key)
-        for column in record.recipients:
-            for program_id, person in programs.get(column, ()):
-                add(program_id, household_id, member_ids[id(record)] if person else None)
-    return result
+        if record.recipients and id(record) in member_ids:
+            household_id, member_id = key_ids[record.household_key], member_ids[id(record)]
+            claims += [AidClaim(household=household_id, member=member_id, aid=aid) for aid in record.recipients]
+    return claims
