@@ -176,7 +176,7 @@ def same_file_batch(*, kind: str, sha256: str, exclude_pk: int | None = None) ->
 
 def _build_plan(kind: str, sources: list[Source], *, data_year, full_extract, options, progress: Progress):
     if kind == ImportKind.RECIPIENTS:
-        from programs.imports import parse_recipients
+        from households.imports.recipients import parse_recipients
 
         return parse_recipients(sources, options=options, progress=progress.advance)
     ctx = build_context(data_year=data_year)
@@ -188,7 +188,7 @@ def _build_plan(kind: str, sources: list[Source], *, data_year, full_extract, op
 
 def _apply(kind: str, plan, *, batch, by, progress: Progress) -> dict:
     if kind == ImportKind.RECIPIENTS:
-        from programs.imports import apply_recipients
+        from households.imports.recipients import apply_recipients
 
         result = apply_recipients(plan, batch=batch, by=by)
     else:

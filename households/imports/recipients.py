@@ -1,10 +1,11 @@
-"""Agencies' recipient lists (who received their aid) as enrollments.
+"""Agencies' recipient lists (who received their aid): read, matched to the registry, handed to programs.
 
 Each row is matched to a registry household by NIK (a member's NIK, else a head's NIK), then by
 No KK; an unmatched row is a row error. The program and year come from the command's options or
 from the row (``PROGRAM``/``BANSOS``, ``TAHUN``/``PERIODE``). Matched rows become enrollments (status
-*active* unless a ``STATUS`` column says otherwise, ``NOMINAL`` in rupiah) recorded by
-``programs.services.aid_claims_record``, which hands them to the one-aid check as one batch.
+*active* unless a ``STATUS`` column says otherwise, ``NOMINAL`` in rupiah): each valid row is an
+``AidClaim`` naming its program, recorded by ``programs.services.aid_claims_record``, which hands
+the enrollments to the one-aid check as one batch.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ from dataclasses import dataclass, field
 
 from django.utils import translation
 
-from households.imports.common import Context, RowReader, read_kk, read_nik
-from households.imports.issues import IssueLog
-from households.imports.reader import ReadError, Source, is_blank, normalize_header
-from households.imports.values import ChoiceMap, norm, parse_date, parse_rupiah, text
 from households.models import Household, Member
 from programs.claims import AidClaim, AidProgram, aid_claims_existing, aid_programs
 from programs.models import EnrollmentSource, EnrollmentStatus
 from programs.services import aid_claims_record
+
+from .common import Context, RowReader, read_kk, read_nik
+from .issues import IssueLog
+from .reader import ReadError, Source, is_blank, normalize_header
+from .values import ChoiceMap, norm, parse_date, parse_rupiah, text
 
 COLUMNS = {
     "nik": "nik", "nik ktp": "nik", "nik penerima": "nik", "no nik": "nik", "nomor nik": "nik",
