@@ -27,11 +27,15 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from households.imports.compare import make_plan
+from households.imports.context import build_context
 from households.imports.dtks import parse_dtks
 from households.imports.p3ke import parse_p3ke
+from households.imports.plan import ImportPlan
+from households.imports.progress import Progress
 from households.imports.reader import Limits, ReadError, Source, open_source
+from households.imports.recipients import parse_recipients
 from households.imports.report import write_error_report
-from households.imports.sync import apply_plan, build_context, make_plan
 from households.models import ImportBatch, ImportKind, ImportStatus
 
 logger = logging.getLogger(__name__)
@@ -42,23 +46,13 @@ MAX_STORED_ISSUES = 500
 PREVIEWED, APPLIED, REFUSED, UNREADABLE, FAILED = "previewed", "applied", "refused", "unreadable", "failed"
 
 
-class Progress:
-    """Receives progress: ``phase(name, total)`` then ``advance(n)``. The base class ignores it."""
-
-    def phase(self, name: str, total: int = 0) -> None:  # noqa: D401 - a hook
-        pass
-
-    def advance(self, count: int) -> None:
-        pass
-
-
 @dataclass
 class ImportOutcome:
     status: str
     summary: dict = field(default_factory=dict)
     message: str = ""
     batch: ImportBatch | None = None
-    plan: object | None = None
+    plan: ImportPlan | None = None
 
     def as_json(self) -> dict:
         data = {
@@ -174,10 +168,8 @@ def same_file_batch(*, kind: str, sha256: str, exclude_pk: int | None = None) ->
 # --- the engine, per kind
 
 
-def _build_plan(kind: str, sources: list[Source], *, data_year, full_extract, options, progress: Progress):
+def _build_plan(kind: str, sources: list[Source], *, data_year, full_extract, options, progress: Progress) -> ImportPlan:
     if kind == ImportKind.RECIPIENTS:
-        from households.imports.recipients import parse_recipients
-
         return parse_recipients(sources, options=options, progress=progress.advance)
     ctx = build_context(data_year=data_year)
     parse = parse_p3ke if kind == ImportKind.P3KE else parse_dtks
@@ -186,29 +178,12 @@ def _build_plan(kind: str, sources: list[Source], *, data_year, full_extract, op
     return make_plan(extract, full_extract=full_extract)
 
 
-def _apply(kind: str, plan, *, batch, by, progress: Progress) -> dict:
-    if kind == ImportKind.RECIPIENTS:
-        from households.imports.recipients import apply_recipients
-
-        result = apply_recipients(plan, batch=batch, by=by)
-    else:
-        total = (
-            len(plan.household_creates) + len(plan.household_changes) + len(plan.household_absent)
-            + len(plan.member_creates) + len(plan.member_changes) + len(plan.member_absent)
-        )
-        progress.phase("write", total)
-        result = apply_plan(plan, batch=batch, by=by, progress=progress.advance)
-    if result is None:
-        return {"created": 0, "existing": 0, "conflicts": 0}
-    return {"created": len(result.created), "existing": result.existing, "conflicts": len(result.conflicts)}
-
-
 def _issue_dicts(issues, limit=MAX_STORED_ISSUES) -> list[dict]:
     return [issue.as_dict() for issue in issues[:limit]]
 
 
-def _store_report(batch: ImportBatch, sources: list[Source], plan) -> None:
-    issues = plan.extract.issues if hasattr(plan, "extract") else plan.issues
+def _store_report(batch: ImportBatch, sources: list[Source], plan: ImportPlan) -> None:
+    issues = plan.issues
     if not issues.errors:
         if batch.error_report:
             batch.error_report.delete(save=False)
@@ -289,7 +264,7 @@ def _run_unlocked(batch: ImportBatch, *, apply: bool, by, progress: Progress) ->
         batch.save(update_fields=["status", "message", "finished_at", "errors"])
         return ImportOutcome(UNREADABLE, message=str(exc), batch=batch)
     summary = plan.summary()
-    issues = plan.extract.issues if hasattr(plan, "extract") else plan.issues
+    issues = plan.issues
     note = _same_file_note(batch, summary)
     batch.total_rows = summary.get("rows", 0)
     batch.processed_rows = batch.total_rows
@@ -318,7 +293,7 @@ def _run_unlocked(batch: ImportBatch, *, apply: bool, by, progress: Progress) ->
         status = REFUSED if (apply and refused) else PREVIEWED
         return ImportOutcome(status, summary=summary, message=batch.message, batch=batch, plan=plan)
     try:
-        summary["enrollments"] = _apply(batch.kind, plan, batch=batch, by=by, progress=progress)
+        summary["enrollments"] = plan.apply(batch=batch, by=by, progress=progress)
     except Exception as exc:  # the transaction rolled back: record why, write nothing else
         logger.exception("Import batch %s failed", batch.pk)
         batch.status = ImportStatus.FAILED
@@ -330,16 +305,12 @@ def _run_unlocked(batch: ImportBatch, *, apply: bool, by, progress: Progress) ->
     batch.status = ImportStatus.APPLIED
     batch.finished_at = timezone.now()
     batch.counts = summary
-    if not plan_has_changes(plan) and note:
+    if not plan.has_changes and note:
         batch.message = note + " " + _("Tidak ada perubahan.")
     else:
         batch.message = note
     batch.save()
     return ImportOutcome(APPLIED, summary=summary, message=batch.message, batch=batch, plan=plan)
-
-
-def plan_has_changes(plan) -> bool:
-    return bool(getattr(plan, "has_changes", True))
 
 
 def import_preview(*, batch: ImportBatch, progress: Progress | None = None) -> ImportOutcome:
@@ -368,7 +339,8 @@ def import_identity_scan(outcome: ImportOutcome, *, progress: Progress | None = 
     if progress is not None:
         progress.phase("identity")
     try:
-        if plan_has_changes(outcome.plan):
+        # A run that found the batch already applied by another has no plan: scan anyway.
+        if outcome.plan is None or outcome.plan.has_changes:
             open_total = dedup_services.identity_scan().open_total
         else:
             open_total = IdentityMatch.objects.filter(status=IdentityStatus.OPEN).count()
@@ -447,7 +419,7 @@ def run_file_import(
             source.close()
         return ImportOutcome(UNREADABLE, message=str(exc))
     summary = plan.summary()
-    issues = plan.extract.issues if hasattr(plan, "extract") else plan.issues
+    issues = plan.issues
     if error_report and issues.errors:
         with open(error_report, "wb") as handle:
             write_error_report(handle, sources, issues)

@@ -16,13 +16,15 @@ from dataclasses import dataclass, field
 
 from django.utils import translation
 
-from households.models import Household, Member
+from households.models import Household, ImportBatch, Member
 from programs.claims import AidClaim, AidProgram, aid_claims_existing, aid_programs
 from programs.models import EnrollmentSource, EnrollmentStatus
 from programs.services import aid_claims_record
 
 from .common import Context, RowReader, read_kk, read_nik
 from .issues import IssueLog
+from .plan import enrollment_counts
+from .progress import Progress
 from .reader import ReadError, Source, is_blank, normalize_header
 from .values import ChoiceMap, norm, parse_date, parse_rupiah, text
 
@@ -54,6 +56,8 @@ def _known(header: str) -> bool:
 
 @dataclass
 class RecipientPlan:
+    """The plan of a recipient list (an ``ImportPlan``): one claim per valid row."""
+
     issues: IssueLog = field(default_factory=IssueLog)
     claims: list[AidClaim] = field(default_factory=list)  # one per valid row, each a distinct enrollment
     total_rows: int = 0
@@ -63,6 +67,11 @@ class RecipientPlan:
     @property
     def has_changes(self) -> bool:
         return len(self.claims) > self.existing
+
+    def apply(self, *, batch: ImportBatch | None, by, progress: Progress) -> dict:
+        """Record the matched rows through ``aid_claims_record`` (one transaction, one dedup batch)."""
+        result = aid_claims_record(claims=self.claims, year=None, source=EnrollmentSource.IMPORT, batch=batch, by=by)
+        return enrollment_counts(result)
 
     def summary(self) -> dict:
         zero = {"created": 0, "updated": 0, "unchanged": 0, "absent": 0}
@@ -232,8 +241,3 @@ def _match(plan: RecipientPlan, rows: list[tuple]) -> None:
     years = {claim.year for claim in plan.claims}
     if len(years) == 1:
         plan.data_year = next(iter(years))
-
-
-def apply_recipients(plan: RecipientPlan, *, batch=None, by=None):
-    """Record the matched rows through ``aid_claims_record`` (one transaction, one dedup batch)."""
-    return aid_claims_record(claims=plan.claims, year=None, source=EnrollmentSource.IMPORT, batch=batch, by=by)

@@ -107,8 +107,8 @@ class ImportCommand(BaseCommand):
         if "identity_duplicates" in data:
             self.stdout.write(f"  Duplikat identitas terbuka (perlu ditinjau): {data['identity_duplicates']}")
         self.stdout.write(f"  Kesalahan: {data['errors']}, peringatan: {data['warnings']}")
-        issues = outcome.plan.extract.issues if outcome.plan is not None and hasattr(outcome.plan, "extract") else getattr(outcome.plan, "issues", None)
-        if issues is not None:
+        if outcome.plan is not None:
+            issues = outcome.plan.issues
             for issue in issues.errors[:20]:
                 self.stdout.write(f"  - {issue.sheet} baris {issue.row}, {issue.column}: {issue.reason}")
             if len(issues.errors) > 20:
