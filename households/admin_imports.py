@@ -9,6 +9,8 @@ here.
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 from django import forms
 from django.contrib import admin, messages
@@ -21,10 +23,18 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from households.imports.batches import RUNNING_STATUSES, batch_create, import_cancel, import_limits, import_queue
 from households.imports.reader import ReadError, open_source
 from households.models import ImportBatch, ImportKind, ImportStatus
-from households.services import batch_create, import_cancel, import_limits, import_queue, temp_copy
-from households.views import RUNNING_STATUSES
+
+
+def _temp_copy(upload) -> str:
+    """Write an uploaded file to a temporary path: the reader and the batch take paths."""
+    handle, name = tempfile.mkstemp(suffix=Path(upload.name).suffix)
+    with os.fdopen(handle, "wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    return name
 
 
 class ImportUploadForm(forms.Form):
@@ -66,7 +76,7 @@ class ImportUploadForm(forms.Form):
                     % {"size": upload.size / 2**20, "limit": limits.max_bytes / 2**20},
                 )
                 continue
-            temp = temp_copy(upload)
+            temp = _temp_copy(upload)
             self._paths.append((upload.name, temp))
             try:
                 source = open_source(temp, display_name=upload.name, limits=limits)

@@ -13,9 +13,8 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from agencies.services import export_log_create
-from households.models import ImportBatch, ImportStatus
-
-RUNNING_STATUSES = (ImportStatus.PENDING, ImportStatus.VALIDATING, ImportStatus.QUEUED, ImportStatus.RUNNING)
+from households.imports.batches import RUNNING_STATUSES
+from households.models import ImportBatch
 
 
 def _bappeda_batch(request, pk: int) -> ImportBatch:

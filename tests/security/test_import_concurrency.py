@@ -15,9 +15,12 @@ from pathlib import Path
 import pytest
 from django.db import connection, connections
 
-from households.models import Household, ImportBatch, ImportKind, ImportStatus, Member
+from households.imports.batches import batch_create
+from households.imports.outcome import APPLIED, FAILED
 from households.imports.plan import ExtractPlan
-from households.services import APPLIED, FAILED, Progress, batch_create, import_apply
+from households.imports.progress import Progress
+from households.imports.services import import_apply
+from households.models import Household, ImportBatch, ImportKind, ImportStatus, Member
 from programs.models import Enrollment
 from tests.factories import UserFactory
 from tests.households.conftest import DTKS, HH_2023, IND_2023, head_member_row, household_row, member_row, nik, write_xlsx

@@ -13,7 +13,9 @@ import time
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from households.services import APPLIED, FAILED, PREVIEWED, REFUSED, UNREADABLE, Progress, run_file_import
+from households.imports.outcome import APPLIED, FAILED, PREVIEWED, REFUSED, UNREADABLE
+from households.imports.progress import Progress
+from households.imports.services import run_file_import
 
 EXIT_CODES = {APPLIED: 0, PREVIEWED: 0, REFUSED: 1, FAILED: 1, UNREADABLE: 2}
 _PHASES = {"read": "Membaca", "compare": "Membandingkan", "write": "Menulis", "identity": "Duplikat identitas"}

@@ -1,171 +1,49 @@
-"""Imports as services: the admin, the background task and the commands all call these.
+"""Running an import: the admin, the background task and the commands all call these.
 
-An import is an ``ImportBatch``: the stored original file(s) and their hash, who and when, then
-``import_preview`` (read, validate, compare with the registry: counts, errors, error report;
-nothing written to the registry) and ``import_apply`` (the same again on the registry as it is
-now, then one transaction). With any row error, ``import_apply`` refuses unless the batch says
-``skip_invalid`` (import the valid rows, skip the invalid ones).
+A batch (``batches``) holds the stored original file(s). ``import_preview`` reads, validates and
+compares them with the registry (counts, errors, error report; nothing written to the registry);
+``import_apply`` does the same again on the registry as it is now, then writes the plan in one
+transaction, one import at a time (``lock``). With any row error, ``import_apply`` refuses unless
+the batch says ``skip_invalid`` (import the valid rows, skip the invalid ones). After an applied
+P3KE or DTKS import, ``import_identity_scan`` looks for identity duplicates in a transaction of its
+own. ``run_file_import`` is the commands' path: files on disk, optionally a dry run.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import os
 import shutil
-import tempfile
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.core.files import File
 from django.core.files.base import ContentFile
-from django.db import connection
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from households.imports.compare import make_plan
-from households.imports.context import build_context
-from households.imports.dtks import parse_dtks
-from households.imports.p3ke import parse_p3ke
-from households.imports.plan import ImportPlan
-from households.imports.progress import Progress
-from households.imports.reader import Limits, ReadError, Source, open_source
-from households.imports.recipients import parse_recipients
-from households.imports.report import write_error_report
+from dedup import services as dedup_services
+from dedup.models import IdentityMatch, IdentityStatus
 from households.models import ImportBatch, ImportKind, ImportStatus
+
+from .batches import batch_create, file_sha256, open_sources, open_stored, same_file_batch
+from .compare import make_plan
+from .context import build_context
+from .dtks import parse_dtks
+from .lock import import_lock
+from .outcome import APPLIED, FAILED, PREVIEWED, REFUSED, UNREADABLE, ImportOutcome
+from .p3ke import parse_p3ke
+from .plan import ImportPlan
+from .progress import Progress
+from .reader import ReadError, Source
+from .recipients import parse_recipients
+from .report import write_error_report
 
 logger = logging.getLogger(__name__)
 
+# Errors and warnings kept on the batch for its pages (the error report holds every error).
 MAX_STORED_ISSUES = 500
-
-# The outcome of a run, as the commands' exit codes and the admin messages use it.
-PREVIEWED, APPLIED, REFUSED, UNREADABLE, FAILED = "previewed", "applied", "refused", "unreadable", "failed"
-
-
-@dataclass
-class ImportOutcome:
-    status: str
-    summary: dict = field(default_factory=dict)
-    message: str = ""
-    batch: ImportBatch | None = None
-    plan: ImportPlan | None = None
-
-    def as_json(self) -> dict:
-        data = {
-            "status": self.status,
-            "households": self.summary.get("households", _zero_counts()),
-            "members": self.summary.get("members", _zero_counts()),
-            "errors": self.summary.get("errors", 0),
-            "warnings": self.summary.get("warnings", 0),
-            "batch": self.batch.pk if self.batch is not None and self.batch.pk else None,
-        }
-        for key in ("enrollments", "rows", "error_rows", "warning_rows", "data_year", "same_as_batch", "identity_duplicates"):
-            if key in self.summary:
-                data[key] = self.summary[key]
-        if self.message:
-            data["message"] = self.message
-        return data
-
-
-def _zero_counts() -> dict:
-    return {"created": 0, "updated": 0, "unchanged": 0, "absent": 0}
-
-
-def import_limits() -> Limits:
-    return Limits(
-        max_bytes=settings.IMPORT_MAX_UPLOAD_BYTES,
-        max_rows=settings.IMPORT_MAX_ROWS,
-        max_uncompressed_bytes=settings.IMPORT_MAX_UNCOMPRESSED_BYTES,
-    )
-
-
-def file_sha256(paths: list[Path]) -> str:
-    """The hash of one file, or of the sorted hashes of several (their order does not matter)."""
-    digests = []
-    for path in paths:
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        digests.append(digest.hexdigest())
-    if len(digests) == 1:
-        return digests[0]
-    return hashlib.sha256("".join(sorted(digests)).encode()).hexdigest()
-
-
-# --- batches
-
-
-def batch_create(
-    *,
-    kind: str,
-    files: list[tuple[str, object]],
-    by=None,
-    skip_invalid: bool = False,
-    full_extract: bool = True,
-    data_year: int | None = None,
-    options: dict | None = None,
-) -> ImportBatch:
-    """Store the uploaded original(s) on a new batch. ``files`` are ``(name, file object or path)``;
-    the first is ``batch.file``, the others are listed in ``extra_files``."""
-    batch = ImportBatch.objects.create(
-        kind=kind, uploaded_by=by, skip_invalid=skip_invalid, full_extract=full_extract,
-        data_year=data_year, options=options or {}, original_name=", ".join(name for name, _ in files)[:255],
-        status=ImportStatus.PENDING,
-    )
-    storage = batch.file.storage
-    extra = []
-    for index, (name, content) in enumerate(files):
-        handle = open(content, "rb") if isinstance(content, (str, Path)) else content
-        try:
-            django_file = File(handle, name=os.path.basename(name))
-            if index == 0:
-                batch.file.save(os.path.basename(name), django_file, save=False)
-            else:
-                stored = storage.save(f"imports/{timezone.now():%Y/%m}/{os.path.basename(name)}", django_file)
-                extra.append({"name": name, "path": stored})
-        finally:
-            if isinstance(content, (str, Path)):
-                handle.close()
-    batch.extra_files = extra
-    batch.sha256 = file_sha256(_stored_paths(batch))
-    batch.save(update_fields=["file", "extra_files", "sha256"])
-    return batch
-
-
-def _stored_paths(batch: ImportBatch) -> list[Path]:
-    storage = batch.file.storage
-    paths = [Path(batch.file.path)]
-    paths += [Path(storage.path(item["path"])) for item in batch.extra_files]
-    return paths
-
-
-def _stored_names(batch: ImportBatch) -> list[str]:
-    names = [name.strip() for name in batch.original_name.split(",")] if batch.original_name else []
-    paths = _stored_paths(batch)
-    if len(names) != len(paths):
-        names = [p.name for p in paths]
-    return names
-
-
-def _open(paths: list[Path], names: list[str]) -> list[Source]:
-    limits = import_limits()
-    return [open_source(path, display_name=name, limits=limits) for path, name in zip(paths, names)]
-
-
-def same_file_batch(*, kind: str, sha256: str, exclude_pk: int | None = None) -> ImportBatch | None:
-    """The last applied batch of the same kind with the same file(s), if any."""
-    queryset = ImportBatch.objects.filter(kind=kind, sha256=sha256, status=ImportStatus.APPLIED)
-    if exclude_pk:
-        queryset = queryset.exclude(pk=exclude_pk)
-    return queryset.order_by("-finished_at", "-pk").first()
-
-
-# --- the engine, per kind
 
 
 def _build_plan(kind: str, sources: list[Source], *, data_year, full_extract, options, progress: Progress) -> ImportPlan:
@@ -202,29 +80,6 @@ def _same_file_note(batch: ImportBatch, summary: dict) -> str:
     return _("Berkas yang sama sudah diimpor pada batch #%(pk)s (%(when)s).") % {"pk": earlier.pk, "when": when}
 
 
-# Imports that write take this PostgreSQL advisory lock (any constant; one lock for the registry).
-IMPORT_LOCK_KEY = 7409_0001
-
-
-@contextmanager
-def import_lock():
-    """Imports that write run one at a time, from reading the registry to the commit: two imports
-    of the same file started together would each plan against the registry without the other's
-    rows and then both write (families twice, or a unique-key failure). A session lock, so it
-    spans the planning and the write transaction, and ends with the connection if a worker dies.
-    SQLite needs none here: it serialises writers, and the development setup runs one worker."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s)", [IMPORT_LOCK_KEY])
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [IMPORT_LOCK_KEY])
-
-
 def _run(batch: ImportBatch, *, apply: bool, by, progress: Progress) -> ImportOutcome:
     """Parse (and, when ``apply``, write) the batch's stored files; record the outcome on it.
 
@@ -248,7 +103,7 @@ def _run_unlocked(batch: ImportBatch, *, apply: bool, by, progress: Progress) ->
     batch.save(update_fields=["status", "started_at", "message"])
     sources: list[Source] = []
     try:
-        sources = _open(_stored_paths(batch), _stored_names(batch))
+        sources = open_stored(batch)
         progress.phase("read")
         plan = _build_plan(
             batch.kind, sources, data_year=batch.data_year, full_extract=batch.full_extract,
@@ -333,9 +188,6 @@ def import_identity_scan(outcome: ImportOutcome, *, progress: Progress | None = 
     batch = outcome.batch
     if outcome.status != APPLIED or batch is None or batch.kind not in (ImportKind.P3KE, ImportKind.DTKS):
         return outcome
-    from dedup import services as dedup_services
-    from dedup.models import IdentityMatch, IdentityStatus
-
     if progress is not None:
         progress.phase("identity")
     try:
@@ -351,26 +203,6 @@ def import_identity_scan(outcome: ImportOutcome, *, progress: Progress | None = 
     batch.counts = {**(batch.counts or {}), "identity_duplicates": open_total}
     batch.save(update_fields=["counts"])
     return outcome
-
-
-def import_queue(*, batch: ImportBatch, skip_invalid: bool | None = None) -> ImportBatch:
-    """Confirm a previewed batch: mark it queued for the background worker."""
-    if batch.status not in (ImportStatus.PREVIEWED, ImportStatus.REFUSED):
-        raise ValueError(_("Batch ini tidak dalam status pratinjau; tidak dapat dikonfirmasi."))
-    if skip_invalid is not None:
-        batch.skip_invalid = skip_invalid
-    batch.status = ImportStatus.QUEUED
-    batch.save(update_fields=["status", "skip_invalid"])
-    return batch
-
-
-def import_cancel(*, batch: ImportBatch) -> ImportBatch:
-    if batch.status in (ImportStatus.RUNNING, ImportStatus.APPLIED):
-        raise ValueError(_("Batch yang sedang berjalan atau sudah diimpor tidak dapat dibatalkan."))
-    batch.status = ImportStatus.CANCELLED
-    batch.finished_at = timezone.now()
-    batch.save(update_fields=["status", "finished_at"])
-    return batch
 
 
 def run_file_import(
@@ -393,7 +225,7 @@ def run_file_import(
     progress = progress or Progress()
     names = [os.path.basename(p) for p in paths]
     try:
-        sources = _open([Path(p) for p in paths], names)
+        sources = open_sources([Path(p) for p in paths], names)
     except ReadError as exc:
         return ImportOutcome(UNREADABLE, message=str(exc))
     if not dry_run:
@@ -435,10 +267,3 @@ def run_file_import(
     return ImportOutcome(status, summary=summary, message=message, plan=plan)
 
 
-def temp_copy(upload) -> str:
-    """Write an uploaded file to a temporary path (for code that needs a path)."""
-    handle, name = tempfile.mkstemp(suffix=Path(upload.name).suffix)
-    with os.fdopen(handle, "wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    return name
