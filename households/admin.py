@@ -12,7 +12,7 @@ from dedup.models import Conflict, ConflictStatus
 from households.models import Desa, Household, Kecamatan, Member
 from programs.models import Enrollment
 
-from . import admin_imports  # noqa: F401  (ImportBatch upload, preview and confirm)
+from .imports import admin as imports_admin  # noqa: F401  (ImportBatch upload, preview and confirm)
 
 
 @admin.register(Kecamatan)

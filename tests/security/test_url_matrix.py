@@ -292,7 +292,7 @@ def admin_world(world):
         username="x", ip_address="10.0.0.1", user_agent="uji", http_accept="*/*", path_info="/masuk/",
     )
     world.task_result = DBTaskResult.objects.create(
-        enqueued_at=now, args_kwargs={"args": [], "kwargs": {}}, task_path="households.tasks.preview_import_task",
+        enqueued_at=now, args_kwargs={"args": [], "kwargs": {}}, task_path="households.imports.tasks.preview_import_task",
         backend_name="default", run_after=now, exception_class_path="", traceback="",
     )
     return world

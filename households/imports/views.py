@@ -1,7 +1,7 @@
 """Import pages outside the admin: a batch's status and progress, and its error report.
 
 Only Bappeda runs imports; the upload, preview and confirm steps live in the admin
-(``admin_imports.py``), which links here for progress.
+(``admin.py`` beside this module), which links here for progress.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from agencies.services import export_log_create
-from households.imports.batches import RUNNING_STATUSES
 from households.models import ImportBatch
+
+from .batches import RUNNING_STATUSES
 
 
 def _bappeda_batch(request, pk: int) -> ImportBatch:

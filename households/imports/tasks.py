@@ -12,9 +12,10 @@ import time
 from django.db import connection, connections
 from django_tasks import task
 
-from households.imports.progress import Progress
-from households.imports.services import import_apply, import_identity_scan, import_preview
 from households.models import ImportBatch, ImportStatus
+
+from .progress import Progress
+from .services import import_apply, import_identity_scan, import_preview
 
 _PHASE_MESSAGES = {
     "read": "Membaca dan memeriksa baris",

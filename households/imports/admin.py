@@ -1,6 +1,6 @@
 """The Bappeda import flow in the admin: upload -> preview (counts, first errors) -> confirm or cancel.
 
-Reading, validating and writing run as background tasks (``households.tasks``); these pages only
+Reading, validating and writing run as background tasks (``tasks``); these pages only
 store the upload, queue the work and show the batch's progress, so no request waits on an import.
 Only Bappeda (and superusers) see or use it. Batches are records: they are never edited or deleted
 here.
@@ -23,9 +23,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from households.imports.batches import RUNNING_STATUSES, batch_create, import_cancel, import_limits, import_queue
-from households.imports.reader import ReadError, open_source
 from households.models import ImportBatch, ImportKind, ImportStatus
+
+from .batches import RUNNING_STATUSES, batch_create, import_cancel, import_limits, import_queue
+from .reader import ReadError, open_source
+from .tasks import apply_import_task, preview_import_task
 
 
 def _temp_copy(upload) -> str:
@@ -173,8 +175,6 @@ class ImportBatchAdmin(admin.ModelAdmin):
                 )
             finally:
                 form.discard_temp()
-            from households.tasks import preview_import_task
-
             preview_import_task.enqueue(batch.pk)
             messages.info(request, _("Berkas diterima; pratinjau sedang disiapkan."))
             return HttpResponseRedirect(reverse("admin:households_importbatch_preview", args=[batch.pk]))
@@ -212,8 +212,6 @@ class ImportBatchAdmin(admin.ModelAdmin):
         except ValueError as exc:
             messages.error(request, str(exc))
             return HttpResponseRedirect(reverse("admin:households_importbatch_preview", args=[batch.pk]))
-        from households.tasks import apply_import_task
-
         apply_import_task.enqueue(batch.pk)
         messages.info(request, _("Impor dikonfirmasi dan sedang dijalankan di latar belakang."))
         return HttpResponseRedirect(reverse("admin:households_importbatch_preview", args=[batch.pk]))
