@@ -2,7 +2,7 @@
 
 A P3KE or DTKS extract says *Penerima PKH: Ya* for a family or a person; an agency's recipient
 list names one program per row. Both reach programs as ``AidClaim``s: plain data naming a
-household (and a member), the aid by its ``Penerima`` key or the program itself, and what the file
+household (and a member), the aid by its ``Penerima`` keys or the program itself, and what the file
 says of the enrollment. This module maps claims to programs and reads the registry;
 ``programs.services.aid_claims_record`` writes them.
 
@@ -14,24 +14,24 @@ household; claims that name the same enrollment (program, year, household, membe
 from __future__ import annotations
 
 import datetime
-from collections.abc import Hashable, Iterable
+from collections.abc import Collection, Hashable, Iterable
 from dataclasses import dataclass
 
 from programs.models import Enrollment, EnrollmentStatus, Program, TargetUnit
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AidClaim:
-    """What a file says: ``household`` (or its member ``member``) receives an aid.
+    """What a file says: ``household`` (or its member ``member``) receives aid.
 
     ``household`` and ``member`` are ids when the claim is recorded; counting the claims of a file
     not yet written takes any keys that tell households and people apart. The aid is either
-    ``aid``, a ``Penerima`` key (``"pkh"``), or ``program``, one program's id. ``year`` None means
-    the year the claims are recorded for."""
+    ``aids``, ``Penerima`` keys (``{"pkh", "bpnt"}``), or ``program``, one program's id. ``year``
+    None means the year the claims are recorded for."""
 
     household: Hashable
     member: Hashable | None = None
-    aid: str = ""
+    aids: Collection[str] = ()
     program: int | None = None
     year: int | None = None
     status: str = EnrollmentStatus.ACTIVE
@@ -81,19 +81,24 @@ def claim_enrollments(
         if claim.program is not None:
             named = [by_id[claim.program]] if claim.program in by_id else []
         else:
-            named = by_key.get(claim.aid, ())
+            named = [program for aid in claim.aids for program in by_key.get(aid, ())]
+        household, member, claim_year = claim.household, claim.member, claim.year or year
         for program in named:
-            if program.person and claim.member is None:
+            if not program.person:
+                key = (program.id, claim_year, household, None)
+            elif member is not None:
+                key = (program.id, claim_year, household, member)
+            else:
                 continue  # e.g. a family row for a person program, the family's head not known
-            key = (program.id, claim.year or year, claim.household, claim.member if program.person else None)
-            found.setdefault(key, claim)
+            if key not in found:
+                found[key] = claim
     return found
 
 
 def aid_claims_count(*, claims: Iterable[AidClaim], year: int | None = None) -> int:
-    """How many enrollments the claims come to (before those already in the registry)."""
-    claims = list(claims)
-    return len(claim_enrollments(claims, year=year)) if claims else 0
+    """How many enrollments the claims come to (before those already in the registry). The claims
+    may come one at a time: only the first claim of each enrollment is kept."""
+    return len(claim_enrollments(claims, year=year))
 
 
 def aid_claims_existing(*, claims: Iterable[AidClaim], year: int | None = None) -> int:

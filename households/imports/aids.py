@@ -2,7 +2,7 @@
 
 A ``Ya`` in *Penerima PKH* on a family row claims PKH for the family; on a person's row, for that
 person (and so for the family). The import states these claims as plain data (``AidClaim``: this
-household, this member, this key) and programs decides what they come to: which programs a key
+household, this member, these keys) and programs decides what they come to: which programs a key
 names, whom each program enrolls, and the enrollment rows (``programs.services.aid_claims_record``).
 A family row's claim names the family's head, for programs that enroll a person.
 """
@@ -26,13 +26,14 @@ def aid_planned(extract: Extract) -> int:
     """How many enrollments the extract's claims come to, before anything is written: households
     are told apart by their natural key and people by their record (a family row's claim names the
     family's head). Every member of a PKH family says "Penerima PKH: Ya": one enrollment."""
-    claims = []
-    for key, record in extract.households.items():
-        claims += [AidClaim(household=key, member="head", aid=aid) for aid in record.recipients]
+    claims = [
+        AidClaim(household=key, member="head", aids=record.recipients)
+        for key, record in extract.households.items() if record.recipients
+    ]
     for record in extract.members:
         if record.recipients:
             person = "head" if record.values.get("relation") == Relation.HEAD else id(record)
-            claims += [AidClaim(household=record.household_key, member=person, aid=aid) for aid in record.recipients]
+            claims.append(AidClaim(household=record.household_key, member=person, aids=record.recipients))
     return aid_claims_count(claims=claims, year=extract.data_year)
 
 
@@ -50,12 +51,14 @@ def _claims(plan: ExtractPlan) -> list[AidClaim]:
     heads = _heads(plan)
     claims = []
     for key, record in extract.households.items():
-        household_id = key_ids[key]
-        claims += [AidClaim(household=household_id, member=heads.get(household_id), aid=aid) for aid in record.recipients]
+        if record.recipients:
+            household_id = key_ids[key]
+            claims.append(AidClaim(household=household_id, member=heads.get(household_id), aids=record.recipients))
     for record in extract.members:
         if record.recipients and id(record) in member_ids:
-            household_id, member_id = key_ids[record.household_key], member_ids[id(record)]
-            claims += [AidClaim(household=household_id, member=member_id, aid=aid) for aid in record.recipients]
+            claims.append(
+                AidClaim(household=key_ids[record.household_key], member=member_ids[id(record)], aids=record.recipients)
+            )
     return claims
 
 

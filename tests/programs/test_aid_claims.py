@@ -26,13 +26,11 @@ def test_penerima_keys_map_to_programs_one_enrollment_each(family):
     household, head, child = family
     by = UserFactory(username="bappeda")
     claims = [
-        AidClaim(household=household.pk, member=head.pk, aid="pkh"),
-        AidClaim(household=household.pk, member=child.pk, aid="pkh"),  # the same family's PKH: once
-        AidClaim(household=household.pk, member=head.pk, aid="bpnt"),  # BPNT is the Sembako program
-        AidClaim(household=household.pk, member=child.pk, aid="sembako"),
-        AidClaim(household=household.pk, member=child.pk, aid="prakerja"),  # a person program: the child
-        AidClaim(household=household.pk, member=None, aid="pbi"),  # a person program, nobody named: left out
-        AidClaim(household=household.pk, member=head.pk, aid="unknown"),  # no program has this key
+        AidClaim(household=household.pk, member=head.pk, aids={"pkh", "bpnt"}),  # BPNT is the Sembako program
+        AidClaim(household=household.pk, member=child.pk, aids={"pkh", "sembako"}),  # the same family's: once
+        AidClaim(household=household.pk, member=child.pk, aids={"prakerja"}),  # a person program: the child
+        AidClaim(household=household.pk, member=None, aids={"pbi"}),  # a person program, nobody named: left out
+        AidClaim(household=household.pk, member=head.pk, aids={"unknown"}),  # no program has this key
     ]
     assert aid_claims_count(claims=claims, year=2024) == 3
 
@@ -70,7 +68,7 @@ def test_a_claim_naming_a_program_keeps_what_the_list_says(family):
 def test_a_second_aid_is_flagged_by_the_one_aid_check(family):
     household, head, _child = family
     result = aid_claims_record(
-        claims=[AidClaim(household=household.pk, aid="pkh"), AidClaim(household=household.pk, aid="sembako")],
+        claims=[AidClaim(household=household.pk, aids={"pkh"}), AidClaim(household=household.pk, aids={"sembako"})],
         year=2024, source=EnrollmentSource.DTKS,
     )
     assert len(result.created) == 2 and len(result.conflicts) == 1
