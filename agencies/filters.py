@@ -29,11 +29,10 @@ from agencies.selectors import (
     visible_households,
     visible_programs,
     with_enrollment,
-    without_live_aid,
 )
 from households.models import Desa, Household
 from dedup.models import IdentityMatch, IdentityStatus
-from programs import targeting
+from programs import indicators
 from programs.models import Cluster, EnrollmentStatus
 
 # sort value -> (label, ordering). Every ordering ends on the primary key so pages never overlap.
@@ -92,7 +91,7 @@ class HouseholdFilter(django_filters.FilterSet):
         label=_("Data terbaru"), empty_label=_("Hanya yang ada di data terbaru"),
         choices=[("1", _("Termasuk yang tidak ada di data terbaru"))], method="filter_none",
     )
-    # Dashboard links name housing and water conditions with these parameters (see programs/views.py).
+    # Dashboard links name housing and water conditions with these parameters (see programs/dashboard/presenters.py).
     water = django_filters.ChoiceFilter(choices=[("unsafe", "unsafe")], method="filter_water", widget=forms.HiddenInput)
     toilet = django_filters.ChoiceFilter(choices=[("none", "none")], method="filter_toilet", widget=forms.HiddenInput)
     house = django_filters.ChoiceFilter(choices=[("unfit", "unfit")], method="filter_house", widget=forms.HiddenInput)
@@ -254,23 +253,23 @@ class HouseholdFilter(django_filters.FilterSet):
 
     def filter_aid(self, queryset, name, value):
         if value == "any":
-            return queryset.filter(targeting.live_aid_q())
-        return without_live_aid(queryset)
+            return queryset.filter(indicators.live_aid_q())
+        return queryset.filter(indicators.no_live_aid_q())
 
     def filter_need(self, queryset, name, value):
         return getattr(self, f"filter_{value}")(queryset, value, value)
 
     def filter_water(self, queryset, name, value):
-        return queryset.filter(targeting.unsafe_water_q())
+        return queryset.filter(indicators.unsafe_water_q())
 
     def filter_toilet(self, queryset, name, value):
-        return queryset.filter(targeting.no_own_toilet_q())
+        return queryset.filter(indicators.no_own_toilet_q())
 
     def filter_house(self, queryset, name, value):
-        return queryset.filter(targeting.unfit_house_q())
+        return queryset.filter(indicators.unfit_house_q())
 
     def filter_stunting(self, queryset, name, value):
-        return queryset.filter(targeting.stunting_risk_q())
+        return queryset.filter(indicators.stunting_risk_q())
 
     def filter_duplicate(self, queryset, name, value):
         open_matches = IdentityMatch.objects.filter(status=IdentityStatus.OPEN)

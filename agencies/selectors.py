@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from agencies.models import Agency, User
 from dedup.models import Conflict, ConflictStatus
 from households.models import FAMILY_CARD_ORDER, Household, Member
-from programs.models import LIVE_STATUSES, Enrollment, EnrollmentStatus, Program
+from programs.models import Enrollment, EnrollmentStatus, Program
 
 
 def sees_everything(user: User) -> bool:
@@ -87,12 +87,6 @@ def enrollment_condition(
 def with_enrollment(queryset: QuerySet[Household], condition: Q) -> QuerySet[Household]:
     """Households that have at least one enrollment matching ``condition``."""
     return queryset.filter(Exists(Enrollment.objects.filter(condition, household=OuterRef("pk"))))
-
-
-def without_live_aid(queryset: QuerySet[Household]) -> QuerySet[Household]:
-    """Households with no proposed or active enrollment in any program ("belum tersentuh bantuan")."""
-    live = Enrollment.objects.filter(household=OuterRef("pk"), status__in=LIVE_STATUSES)
-    return queryset.filter(~Exists(live))
 
 
 def open_conflict_exists() -> Exists:

@@ -1,5 +1,5 @@
-"""What the agency portal writes: status changes on enrollments, Bappeda's distribution of
-households to a program, and the log of every export.
+"""What the agency portal writes: status changes on enrollments and the log of every export
+(Bappeda's distribution of households to a program is ``programs.distribution``).
 
 Every enrollment write goes through ``programs.services`` so that the one-aid check and the change
 history run on it. Each action re-reads the enrollment under a row lock, checks who is acting and
@@ -17,17 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import ExportLog, User
-from agencies.selectors import may_act_on, visible_households
-from programs.models import Enrollment, EnrollmentSource, EnrollmentStatus, Program, TargetUnit
-from programs.services import (
-    BulkEnrollmentResult,
-    EnrollmentResult,
-    enrollment_bulk_create,
-    enrollment_update,
-)
-
-# The most households one distribution may touch; bigger distributions are imports.
-DISTRIBUTE_MAX = 20_000
+from agencies.selectors import may_act_on
+from programs.models import Enrollment, EnrollmentStatus
+from programs.services import EnrollmentResult, enrollment_update
 
 
 def _locked(enrollment: Enrollment, *, by: User, allowed: tuple[str, ...], refused: str) -> Enrollment:
@@ -99,43 +91,6 @@ def enrollment_complete(*, enrollment: Enrollment, by: User) -> EnrollmentResult
         refused=_("Tidak dapat menyelesaikan: status kepesertaan saat ini %(status)s."),
     )
     return enrollment_update(enrollment=current, by=by, status=EnrollmentStatus.COMPLETED)
-
-
-@transaction.atomic
-def households_distribute(*, program: Program, year: int, household_ids: list[int], by: User) -> BulkEnrollmentResult:
-    """Bappeda proposes these households to an agency's program for a year, in one batch.
-
-    Households already in the program that year are left as they are; the new enrollments are
-    ``proposed`` with source *Distribusi Bappeda* and go through the one-aid check together.
-    """
-    if not by.is_bappeda or not by.can_write:
-        raise PermissionDenied(_("Hanya Bappeda yang dapat mendistribusikan keluarga ke program."))
-    if program.target_unit != TargetUnit.HOUSEHOLD:
-        raise ValidationError(
-            _("%(program)s adalah program perorangan: tetapkan penerimanya per anggota keluarga.")
-            % {"program": program.name}
-        )
-    if not program.active:
-        raise ValidationError(_("Program %(program)s tidak aktif.") % {"program": program.name})
-    ids = sorted(set(household_ids))
-    if not ids:
-        raise ValidationError(_("Pilih minimal satu keluarga."))
-    if len(ids) > DISTRIBUTE_MAX:
-        raise ValidationError(
-            _("Terlalu banyak keluarga sekaligus (%(count)s); batasnya %(max)s. Persempit filter.")
-            % {"count": len(ids), "max": DISTRIBUTE_MAX}
-        )
-    found = list(visible_households(by).filter(pk__in=ids).values_list("pk", flat=True))
-    if len(found) != len(ids):
-        raise ValidationError(_("Sebagian keluarga yang dipilih tidak ditemukan; tidak ada yang didistribusikan."))
-    enrollments = [
-        Enrollment(
-            household_id=pk, program=program, year=year, status=EnrollmentStatus.PROPOSED,
-            source=EnrollmentSource.DISTRIBUTION,
-        )
-        for pk in found
-    ]
-    return enrollment_bulk_create(enrollments=enrollments, by=by)
 
 
 def export_log_create(*, user: User, kind: str, agency=None, filters: dict | None = None, row_count: int = 0) -> ExportLog:

@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -37,20 +37,13 @@ from agencies.selectors import (
     visible_agencies,
 )
 from dedup.presenters import conflict_message
+from programs.distribution import DISTRIBUTE_MAX, households_distribute, may_distribute
 from programs.models import EnrollmentStatus
 
 PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
 PRINT_LIMIT = 2000
 MAX_CONFLICT_MESSAGES = 10
-
-
-def _dashboard_url() -> str | None:
-    """The dashboard (another part of the application) when it is installed."""
-    try:
-        return reverse("programs:dashboard")
-    except NoReverseMatch:
-        return None
 
 
 def _has_portal_role(user) -> bool:
@@ -92,9 +85,9 @@ def home(request):
     Bappeda on a page of links."""
     user = request.user
     if user.is_agency_user and user.agency_id:
-        return redirect("household_list")
-    dashboard = _dashboard_url()
-    if user.is_leadership and not user.is_superuser and dashboard:
+        return redirect("agencies:household_list")
+    dashboard = reverse("programs:dashboard")
+    if user.is_leadership and not user.is_superuser:
         return redirect(dashboard)
     if not _has_portal_role(user):
         return render(request, "home.html", {"no_role": True})
@@ -139,8 +132,8 @@ def household_list(request):
         "agency": filterset.scope_agency,
         "page_sizes": PAGE_SIZES,
         "page_size": paginator.per_page,
-        "dashboard_url": _dashboard_url() if sees_everything(user) else None,
-        "may_distribute": user.is_bappeda and user.can_write,
+        "dashboard_url": reverse("programs:dashboard") if sees_everything(user) else None,
+        "may_distribute": may_distribute(user),
         "query_string": request.GET.urlencode(),
     }
     if context["may_distribute"]:
@@ -210,14 +203,14 @@ def _safe_back(request) -> str:
     back = request.GET.get("kembali", "")
     if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}) and back.startswith("/"):
         return back
-    return reverse("household_list")
+    return reverse("agencies:household_list")
 
 
 # --- actions on one enrollment -------------------------------------------------------------------
 
 
 def _detail_redirect(request, enrollment) -> HttpResponseRedirect:
-    url = reverse("household_detail", args=[enrollment.household_id])
+    url = reverse("agencies:household_detail", args=[enrollment.household_id])
     back = request.POST.get("kembali", "")
     if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}) and back.startswith("/"):
         url += "?" + urlencode({"kembali": back})
@@ -335,22 +328,22 @@ def enrollment_complete(request, pk: int):
 def household_distribute(request):
     """Propose the ticked households (or every household the list's filters select) to a program."""
     user = request.user
-    if not user.is_bappeda:
+    if not may_distribute(user):
         raise PermissionDenied(_("Hanya Bappeda yang dapat mendistribusikan keluarga ke program."))
     form = DistributeForm(request.POST)
     filters = request.POST.get("filters", "")
-    back = reverse("household_list") + (f"?{filters}" if filters else "")
+    back = reverse("agencies:household_list") + (f"?{filters}" if filters else "")
     if not form.is_valid():
         _form_refused(request, form)
         return redirect(back)
     program, year = form.cleaned_data["program"], form.cleaned_data["year"]
     if form.cleaned_data["everything"]:
         filterset = HouseholdFilter(QueryDict(filters), user=user)
-        household_ids = list(filterset.qs.order_by().values_list("pk", flat=True)[: services.DISTRIBUTE_MAX + 1])
+        household_ids = list(filterset.qs.order_by().values_list("pk", flat=True)[: DISTRIBUTE_MAX + 1])
     else:
         household_ids = form.cleaned_data["household"]
     try:
-        result = services.households_distribute(program=program, year=year, household_ids=household_ids, by=user)
+        result = households_distribute(program=program, year=year, household_ids=household_ids, by=user)
     except ValidationError as error:
         _refuse(request, error)
         return redirect(back)

@@ -90,9 +90,11 @@ def main(argv: list[str]) -> dict:
 
     from agencies.models import Agency, Role, User
     from households.models import Household, Kecamatan
-    from programs import selectors
+    from programs.dashboard import selectors
     from programs.models import Program, TargetingRule
-    from programs.targeting import distribution_plan, load_default_rules, preview_by_kecamatan, program_q
+    from programs.services import default_rules_load
+    from programs.distribution import distribution_plan
+    from programs.targeting import preview_by_kecamatan, program_q
 
     call_command("migrate", verbosity=0)
     call_command("load_reference", verbosity=0)
@@ -102,7 +104,7 @@ def main(argv: list[str]) -> dict:
         started = time.perf_counter()
         _seed(args, families=args.families - present)
         setup_s = time.perf_counter() - started
-    load_default_rules()
+    default_rules_load()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 

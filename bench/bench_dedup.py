@@ -1,8 +1,8 @@
 """Benchmark the one-aid engine and the identity scan on PostgreSQL.
 
-Targets (issue 4): a full scan over 100,000 households and 300,000 enrollments within 10 s; one
-saved enrollment checked in at most 5 queries whatever the registry size; a batch of 50,000
-enrollments checked within 5 s.
+Targets: a full scan over 100,000 households and 300,000 enrollments within 10 s; one saved
+enrollment checked in at most 5 queries whatever the registry size; a batch of 50,000 enrollments
+checked within 5 s.
 
 The registry is generated with set-based SQL (``generate_series``) in this benchmark's own database
 (the DATABASE_URL database name plus ``_dedup``, created if missing): households in all 170

@@ -1,8 +1,8 @@
 """Agency portal speed on PostgreSQL: the household list, the detail page and the xlsx export.
 
-Targets (issue "Agency portal"): the list page answers in at most 15 SQL queries whatever the page
-size, and in at most 300 ms server time with 100,000 households; an export of 20,000 rows is
-streamed and done within 10 s.
+Targets: the list page answers in at most 15 SQL queries whatever the page size, and in at most
+300 ms server time with 100,000 households; an export of 20,000 rows is streamed and done within
+10 s.
 
 The benchmark uses its own database (the DATABASE_URL database name + ``_portal``),
 creates it when missing, and fills it once (100,000 families by default; later runs reuse it) with

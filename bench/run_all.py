@@ -63,7 +63,7 @@ def main(argv: list[str]) -> int:
         "# Benchmarks\n\n"
         f"Run on {datetime.date.today():%d/%m/%Y} with `make bench` on PostgreSQL.\n\n"
         f"Machine: {machine()}.\n\n"
-        "Each table prints every figure next to its target; where an issue asks for it, the plain "
+        "Each table prints every figure next to its target; where a target compares with it, the plain "
         "django-import-export way is measured on the same data in the same run.\n\n" + "\n".join(sections)
     )
     (ROOT / "docs").mkdir(exist_ok=True)

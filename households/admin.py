@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from konut_registry.admin_filters import is_database_id
 from konut_registry.admin_history import ReadOnlyHistoryAdmin
 
 from dedup.models import Conflict, ConflictStatus
@@ -38,13 +39,6 @@ class DesaAdmin(admin.ModelAdmin):
     ordering = ["code"]
 
 
-def _is_id(value) -> bool:
-    """A filter value usable as a database id: digits within the bigint range (a longer number
-    overflows the database driver: a 500 instead of an empty list)."""
-    text = str(value or "")
-    return text.isdigit() and int(text) < 2**63
-
-
 class DesaFilter(admin.SimpleListFilter):
     """Villages of the chosen kecamatan only: 170 names in one list would be unusable, and names
     repeat across kecamatan."""
@@ -54,12 +48,12 @@ class DesaFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         kecamatan = request.GET.get("desa__kecamatan__id__exact")
-        if not _is_id(kecamatan):
+        if not is_database_id(kecamatan):
             return []
         return list(Desa.objects.filter(kecamatan_id=kecamatan).values_list("id", "name"))
 
     def queryset(self, request, queryset):
-        if _is_id(self.value()):
+        if is_database_id(self.value()):
             return queryset.filter(desa_id=self.value())
         return queryset
 

@@ -1,4 +1,12 @@
+"""The project's URLs: each app's pages under its own namespace (``agencies``, ``households``,
+``programs``), the admin, the language switch, and the login pages.
+
+The login pages keep Django's own un-namespaced names (``login``, ``logout``, ``password_change``,
+``password_change_done``): Django's auth views and the ``LOGIN_URL`` setting look them up by those.
+"""
+
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
@@ -9,6 +17,10 @@ admin.site.index_title = _("Administrasi data")
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("masuk/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
+    path("kata-sandi/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("kata-sandi/selesai/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("impor/", include("households.urls")),
     path("dasbor/", include("programs.urls")),
     path("", include("agencies.urls")),

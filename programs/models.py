@@ -158,13 +158,13 @@ class Enrollment(models.Model):
             raise ValidationError({"member": _("Anggota ini bukan anggota keluarga yang dipilih.")})
 
 
-# --- Targeting: eligibility rules that Bappeda edits as data (see ``programs/targeting.py``).
+# --- Targeting: eligibility rules that Bappeda edits as data (compiled to queries in ``programs/targeting.py``).
 
 
 class ConditionField(models.TextChoices):
     """What a targeting condition looks at. ``member_*`` fields hold when at least one (non-absent)
     member of the household satisfies the condition; the derived flags (unfit house, unsafe water,
-    stunting risk, no aid) use the registry's single definitions in ``programs/targeting.py``."""
+    stunting risk, no aid) use the registry's single definitions in ``programs/indicators.py``."""
 
     DESIL = "desil", _("Desil kesejahteraan")
     HOUSE_OWNERSHIP = "house_ownership", _("Kepemilikan rumah")
@@ -260,8 +260,9 @@ class TargetingRule(models.Model):
     """One way a household qualifies for a program: a household matches the rule when it meets
     **all** of the rule's conditions, and it is eligible for the program when it matches **any** of
     the program's active rules. A rule without conditions matches nothing (never "everyone").
-    ``default_key`` marks a rule shipped with the registry (``load_default_rules``); Bappeda may
-    edit or deactivate it, and loading the defaults again never overwrites the edit."""
+    ``default_key`` marks a rule shipped with the registry (``programs.default_rules``, loaded by
+    ``manage.py load_default_rules``); Bappeda may edit or deactivate it, and loading the defaults
+    again never overwrites the edit."""
 
     program = models.ForeignKey(
         Program, verbose_name=_("program"), on_delete=models.CASCADE, related_name="targeting_rules"

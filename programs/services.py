@@ -1,4 +1,5 @@
-"""Every write to programs and enrollments. Views, the admin, imports and commands call these.
+"""Every write to programs and enrollments. Views, the admin, imports and commands call these
+(distribution, which proposes enrollments in bulk, is ``programs.distribution``).
 
 Each service validates (``full_clean``), writes, and hands the enrollments it touched to the dedup
 engine explicitly, in the same transaction: the one-aid rule is never left to signals or ``save()``.
@@ -17,7 +18,8 @@ from dedup.engine import check_enrollments
 from households.models import Household, Member
 from konut_registry import bulkcopy
 from programs.claims import AidClaim, claim_enrollments
-from programs.models import Enrollment, EnrollmentSource, EnrollmentStatus, Program
+from programs.default_rules import DEFAULT_RULES
+from programs.models import Enrollment, EnrollmentSource, EnrollmentStatus, Program, RuleCondition, TargetingRule
 
 
 @dataclass
@@ -190,59 +192,26 @@ def aid_claims_record(
     return enrollment_bulk_create(enrollments=enrollments, by=by, batch=batch)
 
 
-# --- Distribution (targeting): proposed enrollments for the households a program's rules select.
-
-
-@dataclass
-class DistributionResult:
-    """What a distribution did: the plan it followed and what the bulk write created."""
-
-    plan: object  # programs.targeting.DistributionPlan
-    created: list[Enrollment] = field(default_factory=list)
-    existing: int = 0
-    conflicts: list = field(default_factory=list)
+# --- Targeting rules ------------------------------------------------------------------------------
 
 
 @transaction.atomic
-def program_distribute(
-    *,
-    program: Program,
-    year: int,
-    by=None,
-    include_aided: bool = False,
-    limit: int | None = None,
-    as_of: datetime.date | None = None,
-) -> DistributionResult:
-    """Propose the households (members, for person programs) that ``program``'s targeting rules
-    select for ``year``: poorest first, skipping those already in the program that year and, unless
-    ``include_aided``, households that already receive aid; at most the program's remaining
-    ``quota`` (and ``limit``, if given). Writes through ``enrollment_bulk_create``, so the one-aid
-    check runs on the whole batch and flags what it must.
-    """
-    from programs.models import TargetUnit
-    from programs.targeting import distribution_plan
-
-    # Lock the program row: two distributions at once must not both fill the same remaining quota.
-    program = Program.objects.select_for_update().get(pk=program.pk)
-    plan = distribution_plan(program, year=year, include_aided=include_aided, as_of=as_of)
-    result = DistributionResult(plan=plan)
-    count = plan.to_create if limit is None else min(plan.to_create, max(0, limit))
-    if count <= 0:
-        return result
-    person = program.target_unit == TargetUnit.PERSON
-    enrollments = []
-    for row in plan.candidates[:count].iterator(chunk_size=2000):
-        enrollments.append(
-            Enrollment(
-                program=program,
-                year=year,
-                household_id=row.household_id if person else row.pk,
-                member_id=row.pk if person else None,
-                status=EnrollmentStatus.PROPOSED,
-                source=EnrollmentSource.DISTRIBUTION,
-                created_by=by,
-            )
-        )
-    written = enrollment_bulk_create(enrollments=enrollments, by=by)
-    result.created, result.existing, result.conflicts = written.created, written.existing, written.conflicts
-    return result
+def default_rules_load(*, by=None) -> int:
+    """Create the default rules (``programs.default_rules``) that are missing, by ``default_key``;
+    never overwrite an existing one, even one Bappeda edited or deactivated. Programs not in the
+    registry are skipped. Returns how many rules were created."""
+    existing = set(TargetingRule.objects.exclude(default_key="").values_list("default_key", flat=True))
+    programs = {p.code: p for p in Program.objects.all()}
+    created = 0
+    for key, code, name, description, conditions in DEFAULT_RULES:
+        if key in existing or code not in programs:
+            continue
+        rule = TargetingRule(program=programs[code], name=name, description=description, default_key=key, created_by=by)
+        rule.full_clean()
+        rule.save()
+        for field_name, operator, value in conditions:
+            condition = RuleCondition(rule=rule, field=field_name, operator=operator, value=value)
+            condition.full_clean()
+            condition.save()
+        created += 1
+    return created

@@ -1,160 +1,43 @@
-"""Targeting: which households a program should reach, and the registry's poverty indicators.
+"""Targeting: which households a program should reach, as Django ``Q`` objects.
 
-Two things live here, both as Django ``Q`` objects over ``Household`` (and ``Member``) so that every
-count is one SQL query, never a Python loop over households:
+**Eligibility rules** (``TargetingRule`` with its ``RuleCondition`` rows, edited by Bappeda in the
+admin) compile to one ``Q`` over ``Household`` (and ``Member``), so that every count is one SQL
+query: a household is eligible for a program when it matches any active rule of the program, and
+matches a rule when it meets all of its conditions. Conditions on members (age, occupation,
+education, stunting risk) of one rule must hold for the same member. Only current households are
+targeted: not absent from the latest extract and not merged into another record. Flag conditions
+(unfit house, unsafe water, stunting risk, no aid) use the indicators of ``programs.indicators``.
 
-* **The indicators**, defined once and used by the dashboard, the rule conditions and (through the
-  household-list parameters ``water=unsafe``, ``toilet=none``, ``house=unfit``, ``stunting=1``) the
-  agency portal:
-
-  - *tanpa air minum layak* (no safe drinking water): ``water_source`` in
-    ``households.models.UNSAFE_WATER_SOURCES`` (unprotected well, surface water, rain water, other);
-  - *tanpa jamban sendiri* (no own toilet): a recorded toilet value other than ``Toilet.OWN``
-    (shared, other, "Kosong"); a blank (never recorded) value is unknown and not counted;
-  - *rumah tidak layak huni* (house unfit to live in): earth or bamboo floor, bamboo wall, thatch or
-    bamboo roof, or a roof, wall or floor P3KE rates poor quality (``Quality.POOR``);
-  - *berisiko stunting* (stunting risk): P3KE's *Resiko Stunting* of the household is "Beresiko
-    Stunting", or a (non-absent) member is under five years old on the reference date (a rule may
-    also look at the members' own *Resiko Stunting*: ``member_stunting_risk``);
-  - *menerima bantuan* (receives aid): a proposed or active enrollment in any program
-    (``programs.models.LIVE_STATUSES``), whatever the year: the household list's ``aid=none`` is its
-    negation, "belum tersentuh bantuan".
-
-* **Eligibility rules** (``TargetingRule`` with its ``RuleCondition`` rows, edited by Bappeda in the
-  admin): a household is eligible for a program when it matches any active rule of the program, and
-  matches a rule when it meets all of its conditions. Conditions on members (age, occupation,
-  education, stunting risk) of one rule must hold for the same member. Only current households are
-  targeted: not absent from the latest extract and not merged into another record.
+The preview counts what a ``Q`` selects in each kecamatan (the rule admin and the distribution page).
 """
 
 from __future__ import annotations
 
 import datetime
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
-from django.utils import timezone
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from households.models import (
-    FloorType,
-    Household,
-    HouseOwnership,
-    Kecamatan,
-    Member,
-    Occupation,
-    Quality,
-    Relation,
-    RoofType,
-    StuntingRisk,
-    Toilet,
-    UNSAFE_WATER_SOURCES,
-    WallType,
-    WaterSource,
+from households.models import Household, Kecamatan, Member, Relation
+from konut_registry.db import fast_aggregates
+from programs.indicators import (
+    current_households,
+    no_live_aid_q,
+    stunting_risk_q,
+    today,
+    unfit_house_q,
+    unsafe_water_q,
+    years_before,
 )
 from programs.models import (
-    LIVE_STATUSES,
     ConditionField,
     ConditionKind,
     ConditionOperator,
-    Enrollment,
     Program,
     RuleCondition,
     TargetingRule,
-    TargetUnit,
     condition_kind,
 )
-
-# --- Indicators -----------------------------------------------------------------------------------
-
-UNFIT_FLOORS = (FloorType.EARTH, FloorType.BAMBOO)
-UNFIT_WALLS = (WallType.BAMBOO,)
-UNFIT_ROOFS = (RoofType.THATCH, RoofType.BAMBOO)
-UNDER_FIVE_YEARS = 5
-
-
-def today() -> datetime.date:
-    return timezone.localdate()
-
-
-def years_before(day: datetime.date, years: int) -> datetime.date:
-    """The same calendar day ``years`` earlier (28 February for a 29 February in a common year)."""
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
-
-
-def current_households() -> QuerySet[Household]:
-    """Households in the latest data: not absent from the last full extract, not merged away."""
-    return Household.objects.filter(is_absent=False, merged_into__isnull=True)
-
-
-def unsafe_water_q() -> Q:
-    return Q(water_source__in=UNSAFE_WATER_SOURCES)
-
-
-def no_own_toilet_q() -> Q:
-    return ~Q(toilet=Toilet.OWN) & ~Q(toilet="")
-
-
-def unfit_house_q() -> Q:
-    return (
-        Q(floor_type__in=UNFIT_FLOORS)
-        | Q(wall_type__in=UNFIT_WALLS)
-        | Q(roof_type__in=UNFIT_ROOFS)
-        | Q(roof_quality=Quality.POOR)
-        | Q(wall_quality=Quality.POOR)
-        | Q(floor_quality=Quality.POOR)
-    )
-
-
-def _members(**filters) -> QuerySet[Member]:
-    return Member.objects.filter(household=OuterRef("pk"), is_absent=False, **filters)
-
-
-def _under_five(as_of: datetime.date) -> Q:
-    return Q(birth_date__gt=years_before(as_of, UNDER_FIVE_YEARS), birth_date__lte=as_of)
-
-
-def under_five_q(as_of: datetime.date | None = None) -> Q:
-    """A member born less than five years before ``as_of`` (today by default)."""
-    return Q(Exists(_members().filter(_under_five(as_of or today()))))
-
-
-def stunting_risk_q(as_of: datetime.date | None = None) -> Q:
-    # An uncorrelated subquery on the members' birth-date index, which PostgreSQL hashes once,
-    # rather than an EXISTS per household.
-    under_five = Member.objects.filter(_under_five(as_of or today()), is_absent=False).values("household_id")
-    return Q(stunting_risk=StuntingRisk.AT_RISK) | Q(pk__in=under_five)
-
-
-def live_aid_q() -> Q:
-    """The household has a proposed or active enrollment (any program, any year)."""
-    return Q(Exists(Enrollment.objects.filter(household=OuterRef("pk"), status__in=LIVE_STATUSES)))
-
-
-def no_aid_q() -> Q:
-    return ~live_aid_q()
-
-
-@contextmanager
-def fast_aggregates():
-    """Run the enclosed aggregate queries with PostgreSQL's JIT compiler off.
-
-    The dashboard's and the previews' grouped counts over 100,000 households execute in tens of
-    milliseconds, but their plan cost is above ``jit_above_cost``, and compiling them took 1-4 s
-    (measured in ``bench/bench_dashboard.py``). ``SET LOCAL`` confines the switch to this transaction.
-    """
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
-        yield
-
 
 # --- Rules as Q objects ---------------------------------------------------------------------------
 
@@ -207,7 +90,7 @@ _FLAG_QS = {
     ConditionField.UNFIT_HOUSE: lambda as_of: unfit_house_q(),
     ConditionField.UNSAFE_WATER: lambda as_of: unsafe_water_q(),
     ConditionField.STUNTING_HOUSEHOLD: stunting_risk_q,
-    ConditionField.NO_AID: lambda as_of: no_aid_q(),
+    ConditionField.NO_AID: lambda as_of: no_live_aid_q(),
 }
 
 
@@ -338,7 +221,7 @@ def preview_by_kecamatan(q: Q, *, base: QuerySet[Household] | None = None) -> Pr
             for row in base.filter(q)
             .order_by()
             .values("desa__kecamatan_id")
-            .annotate(matching=Count("pk"), without_aid=Count("pk", filter=no_aid_q()))
+            .annotate(matching=Count("pk"), without_aid=Count("pk", filter=no_live_aid_q()))
         }
     preview = Preview()
     for kecamatan in Kecamatan.objects.order_by("code"):
@@ -347,153 +230,3 @@ def preview_by_kecamatan(q: Q, *, base: QuerySet[Household] | None = None) -> Pr
             PreviewRow(kecamatan.pk, kecamatan.name, row.get("matching", 0), row.get("without_aid", 0))
         )
     return preview
-
-
-# --- Distribution plan ----------------------------------------------------------------------------
-
-
-@dataclass
-class DistributionPlan:
-    """What distributing a program would do, before anything is written."""
-
-    program: Program
-    year: int
-    include_aided: bool
-    eligible: int = 0  # households (person programs: members) matching the rules
-    already_enrolled: int = 0  # of those, already in this program this year (any status)
-    skipped_aided: int = 0  # of the rest, skipped because they already receive aid
-    quota_remaining: int | None = None  # None: no quota
-    candidates: QuerySet | None = None  # the ones to enroll, poorest first, before the quota cut
-
-    @property
-    def available(self) -> int:
-        return self.eligible - self.already_enrolled - self.skipped_aided
-
-    @property
-    def to_create(self) -> int:
-        if self.quota_remaining is None:
-            return self.available
-        return max(0, min(self.available, self.quota_remaining))
-
-
-def distribution_plan(
-    program: Program, *, year: int, include_aided: bool = False, as_of: datetime.date | None = None
-) -> DistributionPlan:
-    """The eligible households (or members, for person programs) of ``program`` for ``year``,
-    poorest first (desil, then persentil, unknown last), without those already enrolled in the
-    program that year and, unless ``include_aided``, without households that already receive aid."""
-    as_of = as_of or today()
-    plan = DistributionPlan(program=program, year=year, include_aided=include_aided)
-    rules = active_rules(program)
-    enrolled_this_year = Enrollment.objects.filter(program=program, year=year)
-    if program.quota is not None:
-        used = enrolled_this_year.filter(status__in=LIVE_STATUSES).count()
-        plan.quota_remaining = max(0, program.quota - used)
-
-    if program.target_unit == TargetUnit.PERSON:
-        eligible = Member.objects.filter(
-            eligible_members_q(program, as_of=as_of, rules=rules),
-            household__is_absent=False,
-            household__merged_into__isnull=True,
-        )
-        enrolled = Q(Exists(enrolled_this_year.filter(member=OuterRef("pk"))))
-        aided = Q(Exists(Enrollment.objects.filter(household=OuterRef("household"), status__in=LIVE_STATUSES)))
-        order = [
-            F("household__desil").asc(nulls_last=True),
-            F("household__persentil").asc(nulls_last=True),
-            "household_id",
-            "id",
-        ]
-    else:
-        eligible = matching_households(program, as_of=as_of)
-        enrolled = Q(Exists(enrolled_this_year.filter(household=OuterRef("pk"), member__isnull=True)))
-        aided = live_aid_q()
-        order = [F("desil").asc(nulls_last=True), F("persentil").asc(nulls_last=True), "id"]
-
-    with fast_aggregates():
-        counts = eligible.order_by().aggregate(
-            eligible=Count("pk"),
-            enrolled=Count("pk", filter=enrolled),
-            aided=Count("pk", filter=~enrolled & aided),
-        )
-    plan.eligible = counts["eligible"]
-    plan.already_enrolled = counts["enrolled"]
-    plan.skipped_aided = 0 if include_aided else counts["aided"]
-    candidates = eligible.filter(~enrolled)
-    if not include_aided:
-        candidates = candidates.filter(~aided)
-    plan.candidates = candidates.order_by(*order)
-    return plan
-
-
-# --- Default rules --------------------------------------------------------------------------------
-
-F_ = ConditionField
-OP = ConditionOperator
-P3KE_DESIL = (F_.DESIL, OP.LTE, "4")  # P3KE covers desil 1-4; unknown desil is not targeted
-
-# (key, program code, rule name, description, conditions). Values are codes (see households.models).
-DEFAULT_RULES: list[tuple[str, str, str, str, list[tuple[str, str, str]]]] = []
-for _code, _label in (("bsps", "BSPS"), ("rutilahu", "RS-Rutilahu")):
-    DEFAULT_RULES += [
-        (f"{_code}-tanpa-rumah", _code, "Belum memiliki rumah sendiri",
-         f"{_label}: keluarga miskin yang menyewa, menumpang atau tanpa rumah milik sendiri.",
-         [P3KE_DESIL, (F_.HOUSE_OWNERSHIP, OP.IN, f"{HouseOwnership.RENT};{HouseOwnership.FREE};{HouseOwnership.OTHER}")]),
-        (f"{_code}-lantai-tanah", _code, "Lantai tanah",
-         f"{_label}: rumah berlantai tanah.", [P3KE_DESIL, (F_.FLOOR_TYPE, OP.IN, FloorType.EARTH)]),
-        (f"{_code}-dinding-bambu", _code, "Dinding bambu",
-         f"{_label}: rumah berdinding bambu.", [P3KE_DESIL, (F_.WALL_TYPE, OP.IN, WallType.BAMBOO)]),
-        (f"{_code}-atap-jelek", _code, "Atap kualitas rendah",
-         f"{_label}: atap jelek/kualitas rendah.", [P3KE_DESIL, (F_.ROOF_QUALITY, OP.IN, Quality.POOR)]),
-    ]
-DEFAULT_RULES += [
-    ("spam-air-tidak-layak", "spam", "Sumur tidak terlindung, air permukaan atau air hujan",
-     "SPAM: keluarga yang minum dari sumur tidak terlindung, sungai/danau atau air hujan.",
-     [P3KE_DESIL, (F_.WATER_SOURCE, OP.IN, f"{WaterSource.UNPROTECTED_WELL};{WaterSource.SURFACE};{WaterSource.RAIN}")]),
-    ("sanimas-tanpa-jamban", "sanimas", "Tanpa jamban sendiri",
-     "Sanimas: keluarga tanpa fasilitas buang air besar milik sendiri.",
-     [P3KE_DESIL, (F_.TOILET, OP.IN, f"{Toilet.SHARED};{Toilet.OTHER};{Toilet.EMPTY}")]),
-    ("pkh-anak", "pkh", "Desil 1-2 dengan anak (0-18 tahun)",
-     "PKH: keluarga sangat miskin dengan anak usia dini atau usia sekolah.",
-     [(F_.DESIL, OP.LTE, "2"), (F_.MEMBER_AGE, OP.BETWEEN, "0;18")]),
-    ("pkh-lansia", "pkh", "Desil 1-2 dengan lansia (60+ tahun)",
-     "PKH: keluarga sangat miskin dengan anggota lanjut usia.",
-     [(F_.DESIL, OP.LTE, "2"), (F_.MEMBER_AGE, OP.GTE, "60")]),
-    ("pkh-ibu-hamil", "pkh", "Desil 1-2 berisiko stunting (ibu hamil/balita)",
-     "PKH: P3KE tidak mencatat kehamilan; keluarga berisiko stunting menurut BKKBN mencakup ibu hamil.",
-     [(F_.DESIL, OP.LTE, "2"), (F_.STUNTING_RISK, OP.IN, StuntingRisk.AT_RISK)]),
-    ("pupuk-petani", "pupuk", "Keluarga petani", "Bantuan Pupuk: ada anggota keluarga bekerja sebagai petani.",
-     [P3KE_DESIL, (F_.MEMBER_OCCUPATION, OP.IN, Occupation.FARMER)]),
-    ("bibit-petani", "bibit", "Keluarga petani", "Bantuan Bibit: ada anggota keluarga bekerja sebagai petani.",
-     [P3KE_DESIL, (F_.MEMBER_OCCUPATION, OP.IN, Occupation.FARMER)]),
-    ("nelayan-nelayan", "nelayan", "Keluarga nelayan", "Bantuan Nelayan: ada anggota keluarga bekerja sebagai nelayan.",
-     [P3KE_DESIL, (F_.MEMBER_OCCUPATION, OP.IN, Occupation.FISHER)]),
-    ("pip-usia-sekolah", "pip", "Anak usia sekolah (6-18 tahun)",
-     "PIP: setiap anak usia sekolah dari keluarga miskin (program perorangan: anak itulah penerimanya).",
-     [P3KE_DESIL, (F_.MEMBER_AGE, OP.BETWEEN, "6;18")]),
-    ("blt-desa-desil-1", "blt-desa", "Desil 1 yang belum menerima bantuan",
-     "BLT Desa: keluarga miskin ekstrem (desil 1) yang belum menerima bantuan lain.",
-     [(F_.DESIL, OP.IN, "1"), (F_.NO_AID, OP.YES, "")]),
-]
-
-
-@transaction.atomic
-def load_default_rules(*, by=None) -> int:
-    """Create the default rules that are missing (by ``default_key``); never overwrite an existing
-    one, even one Bappeda edited or deactivated. Programs not in the registry are skipped.
-    Returns how many rules were created."""
-    existing = set(TargetingRule.objects.exclude(default_key="").values_list("default_key", flat=True))
-    programs = {p.code: p for p in Program.objects.all()}
-    created = 0
-    for key, code, name, description, conditions in DEFAULT_RULES:
-        if key in existing or code not in programs:
-            continue
-        rule = TargetingRule(program=programs[code], name=name, description=description, default_key=key, created_by=by)
-        rule.full_clean()
-        rule.save()
-        for field_name, operator, value in conditions:
-            condition = RuleCondition(rule=rule, field=field_name, operator=operator, value=value)
-            condition.full_clean()
-            condition.save()
-        created += 1
-    return created

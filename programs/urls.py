@@ -1,12 +1,7 @@
-from django.urls import path
-
-from . import views
+from django.urls import include, path
 
 app_name = "programs"
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
-    path("ekspor/<slug:key>.xlsx", views.export, name="export"),
-    path("distribusi/", views.distribute_index, name="distribute_index"),
-    path("distribusi/<slug:code>/", views.distribute, name="distribute"),
+    path("", include("programs.dashboard.urls")),
 ]

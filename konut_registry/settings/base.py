@@ -123,7 +123,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "agencies:home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Language and time: the users work in Bahasa Indonesia, in WITA (UTC+8).

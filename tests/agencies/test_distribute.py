@@ -88,7 +88,7 @@ def test_bad_distribution_is_explained_and_writes_nothing(registry, login, data,
 def test_person_programs_are_refused_by_the_service(registry):
     from django.core.exceptions import ValidationError
 
-    from agencies.services import households_distribute
+    from programs.distribution import households_distribute
     from programs.models import Program
 
     with pytest.raises(ValidationError, match="program perorangan"):

@@ -1,7 +1,6 @@
 """Login, landing pages per role, logout, password change, login throttling, template helpers."""
 
 import pytest
-from django.urls import NoReverseMatch
 
 from agencies.templatetags.portal import format_rupiah, protect_identifier
 from tests.agencies.conftest import PASSWORD
@@ -32,26 +31,14 @@ def test_bappeda_lands_on_a_page_of_links(registry, client):
     response = client.get("/")
     html = response.content.decode()
     assert response.status_code == 200
-    assert 'href="/keluarga/"' in html and 'href="/admin/"' in html
+    assert 'href="/keluarga/"' in html and 'href="/admin/"' in html and 'href="/dasbor/"' in html
     assert 'href="/keluarga/?agency=perkim"' in html
 
 
-def test_leadership_lands_on_the_dashboard_or_the_links_page(registry, client, monkeypatch):
+def test_leadership_lands_on_the_dashboard(registry, client):
     _login(client, "bupati")
     response = client.get("/")
-    try:
-        from django.urls import reverse
-
-        dashboard = reverse("programs:dashboard")
-    except NoReverseMatch:
-        dashboard = None
-    if dashboard:
-        assert response.status_code == 302 and response["Location"] == dashboard
-    else:
-        assert response.status_code == 200 and 'href="/admin/"' not in response.content.decode()
-    monkeypatch.setattr("agencies.views._dashboard_url", lambda: None)
-    fallback = client.get("/")
-    assert fallback.status_code == 200 and 'href="/keluarga/"' in fallback.content.decode()
+    assert response.status_code == 302 and response["Location"] == "/dasbor/"
 
 
 def test_next_parameter_is_honoured_after_login(registry, client):

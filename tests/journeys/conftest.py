@@ -29,7 +29,7 @@ import pytest
 from django.utils import timezone
 
 from agencies.models import Agency, Role
-from agencies.services import households_distribute
+from programs.distribution import households_distribute
 from dedup import services as dedup_services
 from dedup.models import Conflict
 from households.identifiers import make_nik

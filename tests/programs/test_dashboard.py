@@ -216,7 +216,7 @@ def test_poverty_pockets_can_be_ranked_by_one_indicator(client, registry):
 def test_every_number_links_to_the_household_list_behind_it(client, registry):
     response = get(client, registry.users.bappeda, year=YEAR)
     tables = response.context["tables"]
-    list_path = reverse("household_list")
+    list_path = reverse("agencies:household_list")
     for table in tables.values():
         for row in [*table.rows, *(table.footer and [table.footer] or [])]:
             for cell in row:

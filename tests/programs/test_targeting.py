@@ -31,10 +31,10 @@ from programs.models import (
     RuleCondition,
     TargetingRule,
 )
+from programs.default_rules import DEFAULT_RULES
+from programs.indicators import current_households
+from programs.services import default_rules_load
 from programs.targeting import (
-    DEFAULT_RULES,
-    current_households,
-    load_default_rules,
     matching_households,
     preview_by_kecamatan,
     program_q,
@@ -209,12 +209,12 @@ def test_bad_conditions_get_a_clear_message(reference, field_name, operator, val
 
 
 def test_default_rules_load_once_and_never_overwrite_edits(reference):
-    assert load_default_rules() == len(DEFAULT_RULES)
+    assert default_rules_load() == len(DEFAULT_RULES)
     spam = TargetingRule.objects.get(default_key="spam-air-tidak-layak")
     spam.name = "SPAM versi Bappeda"
     spam.active = False
     spam.save()
-    assert load_default_rules() == 0
+    assert default_rules_load() == 0
     spam.refresh_from_db()
     assert (spam.name, spam.active) == ("SPAM versi Bappeda", False)
     codes = set(TargetingRule.objects.values_list("program__code", flat=True))
@@ -222,7 +222,7 @@ def test_default_rules_load_once_and_never_overwrite_edits(reference):
 
 
 def test_default_rules_target_what_a_planner_expects(village):
-    load_default_rules()
+    default_rules_load()
 
     def eligible(code):
         return set(matching_households(Program.objects.get(code=code)).values_list("pk", flat=True))
@@ -308,7 +308,7 @@ def test_a_bad_condition_in_the_admin_writes_nothing(client, village):
 
 
 def test_leadership_and_agencies_cannot_edit_rules(client, village):
-    load_default_rules()
+    default_rules_load()
     before = list(TargetingRule.objects.values_list("pk", "name", "active"))
     rule = TargetingRule.objects.first()
     spam = Program.objects.get(code="spam")

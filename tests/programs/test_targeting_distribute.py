@@ -24,7 +24,8 @@ from programs.models import (
     RuleCondition,
     TargetingRule,
 )
-from programs.services import enrollment_create, program_distribute
+from programs.distribution import program_distribute
+from programs.services import enrollment_create
 from tests.factories import EnrollmentFactory, HouseholdFactory, MemberFactory, UserFactory
 
 YEAR = 2025

@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from agencies.filters import HouseholdFilter
 from households.models import ImportBatch
-from programs.forms import DashboardFilterForm
+from programs.dashboard.forms import DashboardFilterForm
 from programs.models import EnrollmentStatus
 
 from .conftest import registry_state
@@ -65,7 +65,7 @@ def portal_parameters(user) -> list[str]:
 
 
 @pytest.mark.parametrize("role", ["bappeda", "head"])
-@pytest.mark.parametrize("page", ["household_list", "household_export", "household_print"])
+@pytest.mark.parametrize("page", ["agencies:household_list", "agencies:household_export", "agencies:household_print"])
 def test_household_list_filters_and_search(world, role, page):
     user = getattr(world.users, role)
     client = client_for(user)
@@ -75,7 +75,7 @@ def test_household_list_filters_and_search(world, role, page):
     for payload in INJECTIONS:
         answered(client.get(reverse(page), {name: payload for name in params}), (page, payload))
     text = answered(client.get(reverse(page), {"q": SCRIPT}), page)
-    if page == "household_list":
+    if page == "agencies:household_list":
         assert "&lt;script&gt;alert(&#x27;konut&#x27;)&lt;/script&gt;" in text  # shown back in the box, escaped
     for payload in (HUGE_INT, SVG):
         for name in params:
@@ -84,7 +84,7 @@ def test_household_list_filters_and_search(world, role, page):
     assert registry_state() == before
 
 
-@pytest.mark.parametrize("page", ["household_list", "household_export", "household_print"])
+@pytest.mark.parametrize("page", ["agencies:household_list", "agencies:household_export", "agencies:household_print"])
 def test_a_100_kb_search_is_refused_clearly(world, page):
     client = client_for(world.users.bappeda)
     response = client.get(reverse(page), {"q": LONG_SEARCH})
@@ -95,13 +95,13 @@ def test_a_100_kb_search_is_refused_clearly(world, page):
 def test_search_finds_nothing_by_injection(world):
     client = client_for(world.users.head)  # Dinsos sees one household of the three
     for payload in ("' OR '1'='1' --", "Ahmad%' OR 1=1 --", "%", "_"):
-        text = answered(client.get(reverse("household_list"), {"q": payload}), payload)
+        text = answered(client.get(reverse("agencies:household_list"), {"q": payload}), payload)
         assert world.foreign_hh.head_name not in text and world.conflict_hh.head_name not in text
 
 
 def test_detail_back_link_stays_on_the_site(world):
     client = client_for(world.users.head)
-    url = reverse("household_detail", args=[world.own_hh.pk])
+    url = reverse("agencies:household_detail", args=[world.own_hh.pk])
     for back in ("javascript:alert(1)", "//evil.example/", "https://evil.example/", "/\\evil.example", SCRIPT):
         text = answered(client.get(url, {"kembali": back}), back)
         assert '<a href="/keluarga/">' in text
@@ -205,7 +205,7 @@ def messages_of(response) -> list[str]:
 def test_a_10000_character_rejection_reason_is_refused_with_a_message(world):
     client = client_for(world.users.head)
     before = registry_state()
-    response = client.post(reverse("enrollment_reject", args=[world.own_enrollment.pk]), {"reason": "x" * 10_000})
+    response = client.post(reverse("agencies:enrollment_reject", args=[world.own_enrollment.pk]), {"reason": "x" * 10_000})
     assert response.status_code == 302
     assert any("paling banyak 1000 karakter" in m for m in messages_of(response)), messages_of(response)
     assert registry_state() == before
@@ -220,7 +220,7 @@ def test_bad_delivery_values_are_refused_with_a_message(world, amount, date):
     world.own_enrollment.save()
     client = client_for(world.users.head)
     before = registry_state()
-    response = client.post(reverse("enrollment_deliver", args=[world.own_enrollment.pk]),
+    response = client.post(reverse("agencies:enrollment_deliver", args=[world.own_enrollment.pk]),
                            {"amount": amount, "delivered_on": date})
     assert response.status_code == 302
     shown = messages_of(response)
@@ -230,7 +230,7 @@ def test_bad_delivery_values_are_refused_with_a_message(world, amount, date):
 
 def test_unexpected_parameters_on_an_action_are_ignored(world):
     client = client_for(world.users.head)
-    response = client.post(reverse("enrollment_reject", args=[world.own_enrollment.pk]), {
+    response = client.post(reverse("agencies:enrollment_reject", args=[world.own_enrollment.pk]), {
         "reason": "Pindah domisili", "status": "active", "program": world.programs["bsps"].pk, "household": world.foreign_hh.pk,
         "amount": "999999999", "pk": world.foreign_enrollment.pk, "created_by": world.users.bappeda.pk,
     })
@@ -252,7 +252,7 @@ def test_distribute_garbage_is_refused_with_a_message(world):
         {"program": "pkh", "year": "2025", "household": HUGE_INT},
         {"program": "pkh", "year": "2025", "everything": "1", "filters": "q=" + SCRIPT + "&desil=" + HUGE_INT},
     ]:
-        response = client.post(reverse("household_distribute"), data)
+        response = client.post(reverse("agencies:household_distribute"), data)
         assert response.status_code == 302, data
         shown = messages_of(response)
         assert shown, data
@@ -265,8 +265,8 @@ def test_wrong_methods(world, method):
     client = client_for(world.users.bappeda)
     before = registry_state()
     for url in [
-        reverse("household_list"), reverse("household_export"), reverse("household_detail", args=[world.own_hh.pk]),
-        reverse("enrollment_accept", args=[world.own_enrollment.pk]), reverse("household_distribute"),
+        reverse("agencies:household_list"), reverse("agencies:household_export"), reverse("agencies:household_detail", args=[world.own_hh.pk]),
+        reverse("agencies:enrollment_accept", args=[world.own_enrollment.pk]), reverse("agencies:household_distribute"),
         reverse("programs:dashboard"), reverse("programs:distribute", args=["pkh"]),
         reverse("households:import_status", args=[world.batch.pk]),
     ]:

@@ -70,7 +70,7 @@ def test_member_edit_in_the_admin(world, client):
 
 def test_enrollment_accepted_by_the_agency_head_in_the_portal(world, client):
     client.force_login(world.users.head)
-    assert client.post(reverse("enrollment_accept", args=[world.own_enrollment.pk])).status_code == 302
+    assert client.post(reverse("agencies:enrollment_accept", args=[world.own_enrollment.pk])).status_code == 302
     client.force_login(world.users.bappeda)
     latest = history_rows(client, Enrollment, world.own_enrollment.pk)[0]
     assert "kadis-dinsos" in latest, latest
@@ -145,7 +145,7 @@ def test_no_history_page_accepts_a_post(model, world, client):
 
 def test_enrollment_status_stays_on_its_page_after_a_refused_revert(world, client):
     client.force_login(world.users.head)
-    client.post(reverse("enrollment_accept", args=[world.own_enrollment.pk]))
+    client.post(reverse("agencies:enrollment_accept", args=[world.own_enrollment.pk]))
     proposed = world.own_enrollment.history.order_by("history_id").first()
     client.force_login(world.users.bappeda)
     url = reverse("admin:programs_enrollment_simple_history", args=[world.own_enrollment.pk, proposed.history_id])

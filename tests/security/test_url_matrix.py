@@ -94,23 +94,23 @@ PORTAL: dict[str, list[Case]] = {
     "password_change": [Case(get=R(LOGIN, 200, 200, 200, 200, 200), post=R(LOGIN, 200, 200, 200, 200, 200))],
     "password_change_done": [Case(get=R(LOGIN, 200, 200, 200, 200, 200), post=R(LOGIN, 405, 405, 405, 405, 405))],
     # Agencies land on their list, leadership on the dashboard, Bappeda on a page of links.
-    "home": [Case(get=R(LOGIN, 200, REDIRECT, REDIRECT, REDIRECT, REDIRECT), post=ALL(405))],
-    "household_list": LIST_PAGE,
-    "household_export": LIST_PAGE,
-    "household_print": LIST_PAGE,
-    "household_distribute": [
+    "agencies:home": [Case(get=R(LOGIN, 200, REDIRECT, REDIRECT, REDIRECT, REDIRECT), post=ALL(405))],
+    "agencies:household_list": LIST_PAGE,
+    "agencies:household_export": LIST_PAGE,
+    "agencies:household_print": LIST_PAGE,
+    "agencies:household_distribute": [
         Case(get=ALL(405), post=R(LOGIN, REDIRECT, 403, 403, 403, 403),
              data={"program": "pkh", "year": "2025", "household": "1"}),
     ],
-    "household_detail": [
+    "agencies:household_detail": [
         Case(lambda w: {"pk": w.own_hh.pk}, label="own agency's", get=R(LOGIN, 200, 200, 200, 200, 404), post=ALL(405)),
         Case(lambda w: {"pk": w.foreign_hh.pk}, label="another agency's", get=R(LOGIN, 200, 404, 404, 200, 404)),
         Case(UNKNOWN, label="unknown id", get=R(LOGIN, 404, 404, 404, 404, 404)),
     ],
-    "enrollment_accept": _enrollment_action(),
-    "enrollment_reject": _enrollment_action(),
-    "enrollment_deliver": _enrollment_action(),
-    "enrollment_complete": _enrollment_action(),
+    "agencies:enrollment_accept": _enrollment_action(),
+    "agencies:enrollment_reject": _enrollment_action(),
+    "agencies:enrollment_deliver": _enrollment_action(),
+    "agencies:enrollment_complete": _enrollment_action(),
     "households:import_list": [Case(get=R(LOGIN, 200, 403, 403, 403, 403), post=R(LOGIN, 405, 405, 405, 405, 405))],
     "households:import_status": _bappeda_import_page(),
     "households:import_status_json": _bappeda_import_page(),

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from programs.targeting import load_default_rules
+from programs.services import default_rules_load
 
 
 class Command(BaseCommand):
@@ -11,5 +11,5 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        created = load_default_rules()
+        created = default_rules_load()
         self.stdout.write(_("Aturan sasaran bawaan dimuat: %(n)d aturan baru.") % {"n": created})

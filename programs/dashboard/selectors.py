@@ -2,10 +2,10 @@
 ``agencies.selectors`` (Bappeda and leadership see everything, an agency user only what is theirs).
 
 Household figures (desil, reach, poverty pockets) count current households (see
-``programs.targeting.current_households``) and follow the kecamatan filter; the cluster and agency
+``programs.indicators.current_households``) and follow the kecamatan filter; the cluster and agency
 filters narrow the enrollment figures (programs, agencies, clusters, conflicts). "Reached" means a
-proposed or active enrollment in any program (``targeting.live_aid_q``), whatever the year, as the
-household list's ``aid=none`` does. The year filter applies to enrollments and conflicts.
+proposed or active enrollment in any program (``indicators.live_aid_q``), whatever the year, as the
+household list's ``aid=any`` does. The year filter applies to enrollments and conflicts.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from agencies.selectors import (
 )
 from dedup.models import Conflict, ConflictStatus, IdentityMatch, IdentityStatus
 from households.models import Desa, Household, Kecamatan, Member
-from programs.models import Cluster, EnrollmentStatus, Program
-from programs.targeting import (
+from programs.models import Cluster, EnrollmentStatus
+from konut_registry.db import fast_aggregates
+from programs.indicators import (
     current_households,
-    fast_aggregates,
     live_aid_q,
     no_own_toilet_q,
     stunting_risk_q,
@@ -386,13 +386,3 @@ def dashboard(
             conflicts=conflict_summary(user, filters),
             pockets=poverty_pockets(user, filters, as_of=as_of, order=pocket_order),
         )
-
-
-def distributable_programs() -> QuerySet[Program]:
-    """Programs with at least one active targeting rule (the distribution page's list)."""
-    return (
-        Program.objects.filter(active=True, targeting_rules__active=True)
-        .annotate(rule_count=Count("targeting_rules", filter=Q(targeting_rules__active=True)))
-        .select_related("agency")
-        .order_by("cluster", "agency__order", "name")
-    )

@@ -1,54 +1,37 @@
-"""The Bappeda dashboard (coverage, the unreached, poverty pockets), its xlsx exports, and the
-distribution page that turns targeting rules into proposed enrollments.
+"""The dashboard's tables: every figure the page, its charts and its xlsx exports show, built once.
 
-Every figure is a link to the agency portal's household list (URL name ``household_list``) with the
-GET parameters that select the households behind it; every table is built once, as a ``Table``, and
-the page, the charts and the xlsx export all read that same table.
+Each table is a ``Table`` of ``Cell`` rows built from the selectors' rows; a cell that counts
+households carries the link to the agency portal's household list (URL ``agencies:household_list``)
+with the GET parameters that select the households behind it (see ``agencies/filters.py``). The page
+renders the tables, the charts read ``Table.chart``, and the export writes the same rows.
 """
 
 from __future__ import annotations
 
-import io
-import re
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.http import Http404
+from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
-from django.views.decorators.http import require_http_methods, require_safe
 
-from households.xlsx import write_xlsx
-from programs import selectors
-from programs.forms import DashboardFilterForm, DistributeForm
-from programs.models import Cluster, EnrollmentStatus, Program
-from programs.selectors import DashboardFilters
-from programs.services import program_distribute
-from programs.targeting import distribution_plan, fast_aggregates, preview_by_kecamatan, program_q
+from programs.dashboard import selectors
+from programs.dashboard.selectors import DashboardFilters
+from programs.models import Cluster, EnrollmentStatus
 
-HOUSEHOLD_LIST_FALLBACK = "/keluarga/"
 PAGE_ROWS = {"desa": 20, "pockets": 25}
 CHART_POCKETS = 15
 
 
 def household_list_url(**params) -> str:
     """The agency portal's household list filtered by ``params`` (empty values dropped)."""
-    try:
-        base = reverse("household_list")
-    except NoReverseMatch:  # the portal is not wired yet: its agreed path
-        base = HOUSEHOLD_LIST_FALLBACK
+    base = reverse("agencies:household_list")
     query = urlencode({key: value for key, value in params.items() if value not in (None, "")})
     return f"{base}?{query}" if query else base
 
 
-# --- Tables -------------------------------------------------------------------------------------------
+# --- Cells and tables -------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -290,8 +273,8 @@ def pockets_table(rows: list[selectors.PocketRow], links: Links) -> Table:
     return table
 
 
-# Table key -> builder(user, filters, links, as_of, pocket_order); each computes only what it shows.
-def _build(key: str, user, filters: DashboardFilters, links: Links, as_of, pocket_order: str) -> Table:
+def build_table(key: str, user, filters: DashboardFilters, links: Links, as_of, pocket_order: str) -> Table:
+    """One table by its key (the xlsx export), computing only what that table shows."""
     if key == "ringkasan":
         reach = selectors.desil1_reach_by_desa(user, filters)
         dash = selectors.Dashboard(
@@ -333,31 +316,9 @@ def cluster_table(rows, links):
 TABLE_KEYS = ("ringkasan", "desil", "kecamatan", "desa", "program", "opd", "klaster", "kantong")
 
 
-def _filters_from_request(request) -> tuple[DashboardFilterForm, DashboardFilters, str]:
-    user = request.user
-    years = selectors.enrollment_years(user)
-    form = DashboardFilterForm(request.GET or None, user=user, years=years)
-    data = {}
-    if form.is_bound:
-        form.is_valid()  # the errors are shown; cleaned_data keeps only the valid filters
-        data = form.cleaned_data
-    year = data.get("year") or selectors.default_year(user)
-    filters = DashboardFilters(
-        year=year, kecamatan=data.get("kecamatan"), cluster=data.get("cluster") or None, agency=data.get("agency")
-    )
-    if not form.is_bound:
-        form = DashboardFilterForm(initial={"year": year}, user=user, years=years)
-    return form, filters, data.get("urut") or "score"
-
-
-@login_required
-@require_safe
-def dashboard(request):
-    form, filters, pocket_order = _filters_from_request(request)
-    as_of = timezone.localdate()
-    dash = selectors.dashboard(request.user, filters, as_of=as_of, pocket_order=pocket_order)
-    links = Links(filters)
-    tables = {
+def dashboard_tables(dash: selectors.Dashboard, links: Links) -> dict[str, Table]:
+    """Every table of the page, by key, in the page's order."""
+    return {
         "ringkasan": headline_table(dash, links),
         "desil": desil_table(dash.desil, links),
         "kecamatan": reach_kecamatan_table(dash, links),
@@ -367,134 +328,11 @@ def dashboard(request):
         "klaster": cluster_table(dash.clusters, links),
         "kantong": pockets_table(dash.pockets, links),
     }
-    query = request.GET.urlencode()
-    for key, table in tables.items():
-        table.export_url = reverse("programs:export", args=[key]) + (f"?{query}" if query else "")
-    charts = {key: table.chart for key, table in tables.items() if table.chart}
-    return render(
-        request,
-        "dashboard/dashboard.html",
-        {
-            "form": form,
-            "filters": filters,
-            "dash": dash,
-            "links": links,
-            "tables": tables,
-            "charts": charts,
-            "cluster_label": Cluster(filters.cluster).label if filters.cluster else "",
-            "can_distribute": may_distribute(request.user),
-        },
-    )
 
 
-@login_required
-@require_safe
-def export(request, key: str):
-    if key not in TABLE_KEYS:
-        raise Http404
-    _form, filters, pocket_order = _filters_from_request(request)
-    with fast_aggregates():
-        table = _build(key, request.user, filters, Links(filters), timezone.localdate(), pocket_order)
+def table_rows(table: Table) -> list[list]:
+    """The table's values row by row, the footer last (what the xlsx export writes)."""
     rows = [[cell.value for cell in row] for row in table.rows]
     if table.footer:
         rows.append([cell.value for cell in table.footer])
-    buffer = io.BytesIO()
-    # Excel refuses : \ / ? * [ ] in a sheet name.
-    sheet_title = re.sub(r"[\\/?*\[\]:]", " ", table.title)
-    write_xlsx(buffer, sheet_title=sheet_title, headers=table.columns, rows=rows)
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="dasbor-{key}-{filters.year}-{stamp}.xlsx"'
-    return response
-
-
-# --- Distribution -----------------------------------------------------------------------------------
-
-
-def may_distribute(user) -> bool:
-    """Only Bappeda distributes (leadership is read-only, agencies work on what they receive)."""
-    return user.is_authenticated and user.is_bappeda and user.can_write
-
-
-def _require_distributor(user):
-    if not may_distribute(user):
-        raise PermissionDenied(_("Hanya operator Bappeda yang dapat mendistribusikan sasaran program."))
-
-
-@login_required
-@require_safe
-def distribute_index(request):
-    _require_distributor(request.user)
-    return render(
-        request, "dashboard/distribute_index.html", {"programs": selectors.distributable_programs(), "can_distribute": True}
-    )
-
-
-@login_required
-@require_http_methods(["GET", "HEAD", "POST"])
-def distribute(request, code: str):
-    _require_distributor(request.user)
-    program = get_object_or_404(Program.objects.select_related("agency"), code=code)
-    this_year = timezone.localdate().year
-    if request.method == "POST":
-        form = DistributeForm(request.POST)
-        if form.is_valid():
-            result = program_distribute(
-                program=program,
-                year=form.cleaned_data["year"],
-                by=request.user,
-                include_aided=form.cleaned_data["include_aided"],
-                limit=form.cleaned_data["limit"],
-            )
-            created = len(result.created)
-            if created:
-                messages.success(
-                    request,
-                    ngettext(
-                        "%(n)s usulan kepesertaan %(program)s tahun %(year)s dibuat, termiskin lebih dahulu.",
-                        "%(n)s usulan kepesertaan %(program)s tahun %(year)s dibuat, termiskin lebih dahulu.",
-                        created,
-                    )
-                    % {"n": number_format(created, force_grouping=True), "program": program.name, "year": form.cleaned_data["year"]},
-                )
-            else:
-                messages.warning(request, _("Tidak ada keluarga baru yang diusulkan: semua yang memenuhi syarat sudah terdaftar, sudah menerima bantuan, atau kuota habis."))
-            if result.conflicts:
-                messages.warning(
-                    request,
-                    ngettext(
-                        "%(n)s konflik satu bantuan ditandai untuk ditinjau Bappeda.",
-                        "%(n)s konflik satu bantuan ditandai untuk ditinjau Bappeda.",
-                        len(result.conflicts),
-                    )
-                    % {"n": len(result.conflicts)},
-                )
-            query = urlencode({"year": form.cleaned_data["year"], "include_aided": "on" if form.cleaned_data["include_aided"] else ""})
-            return redirect(reverse("programs:distribute", args=[program.code]) + "?" + query)
-    else:
-        form = DistributeForm(request.GET if "year" in request.GET else None, initial={"year": this_year})
-    data = form.cleaned_data if form.is_bound and form.is_valid() else {"year": this_year, "include_aided": False}
-    year = data.get("year") or this_year
-    limit = data.get("limit")
-    plan = distribution_plan(program, year=year, include_aided=data.get("include_aided", False))
-    to_create = plan.to_create if not limit else min(plan.to_create, limit)
-    preview = preview_by_kecamatan(program_q(program))
-    rules = program.targeting_rules.prefetch_related("conditions").order_by("-active", "id")
-    return render(
-        request,
-        "dashboard/distribute.html",
-        {
-            "program": program,
-            "form": form,
-            "plan": plan,
-            "year": year,
-            "limit": limit,
-            "to_create": to_create,
-            "preview": preview,
-            "rules": rules,
-            "can_distribute": True,
-            "proposed_url": household_list_url(program=program.code, year=year, status=EnrollmentStatus.PROPOSED),
-        },
-    )
+    return rows

@@ -1,0 +1,3 @@
+"""The Bappeda dashboard: ``selectors`` compute the figures in SQL, ``presenters`` build the tables
+(page, charts, xlsx), ``views`` and ``urls`` serve them with the distribution pages; the templates
+are in ``templates/dashboard/``."""

@@ -1,0 +1,185 @@
+"""The Bappeda dashboard (coverage, the unreached, poverty pockets), its xlsx exports, and the
+distribution page that turns targeting rules into proposed enrollments (``programs.distribution``).
+
+The figures come from ``programs.dashboard.selectors``, scoped to what the user may see; the tables
+are built by ``programs.dashboard.presenters``.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_safe
+
+from households.xlsx import write_xlsx
+from konut_registry.db import fast_aggregates
+from programs.dashboard import selectors
+from programs.dashboard.forms import DashboardFilterForm, DistributeForm
+from programs.dashboard.presenters import TABLE_KEYS, Links, build_table, dashboard_tables, household_list_url, table_rows
+from programs.dashboard.selectors import DashboardFilters
+from programs.distribution import distributable_programs, distribution_plan, may_distribute, program_distribute
+from programs.models import Cluster, EnrollmentStatus, Program
+from programs.targeting import preview_by_kecamatan, program_q
+
+
+def _filters_from_request(request) -> tuple[DashboardFilterForm, DashboardFilters, str]:
+    user = request.user
+    years = selectors.enrollment_years(user)
+    form = DashboardFilterForm(request.GET or None, user=user, years=years)
+    data = {}
+    if form.is_bound:
+        form.is_valid()  # the errors are shown; cleaned_data keeps only the valid filters
+        data = form.cleaned_data
+    year = data.get("year") or selectors.default_year(user)
+    filters = DashboardFilters(
+        year=year, kecamatan=data.get("kecamatan"), cluster=data.get("cluster") or None, agency=data.get("agency")
+    )
+    if not form.is_bound:
+        form = DashboardFilterForm(initial={"year": year}, user=user, years=years)
+    return form, filters, data.get("urut") or "score"
+
+
+@login_required
+@require_safe
+def dashboard(request):
+    form, filters, pocket_order = _filters_from_request(request)
+    as_of = timezone.localdate()
+    dash = selectors.dashboard(request.user, filters, as_of=as_of, pocket_order=pocket_order)
+    links = Links(filters)
+    tables = dashboard_tables(dash, links)
+    query = request.GET.urlencode()
+    for key, table in tables.items():
+        table.export_url = reverse("programs:export", args=[key]) + (f"?{query}" if query else "")
+    charts = {key: table.chart for key, table in tables.items() if table.chart}
+    return render(
+        request,
+        "dashboard/dashboard.html",
+        {
+            "form": form,
+            "filters": filters,
+            "dash": dash,
+            "links": links,
+            "tables": tables,
+            "charts": charts,
+            "cluster_label": Cluster(filters.cluster).label if filters.cluster else "",
+            "can_distribute": may_distribute(request.user),
+        },
+    )
+
+
+@login_required
+@require_safe
+def export(request, key: str):
+    if key not in TABLE_KEYS:
+        raise Http404
+    _form, filters, pocket_order = _filters_from_request(request)
+    with fast_aggregates():
+        table = build_table(key, request.user, filters, Links(filters), timezone.localdate(), pocket_order)
+    rows = table_rows(table)
+    buffer = io.BytesIO()
+    # Excel refuses : \ / ? * [ ] in a sheet name.
+    sheet_title = re.sub(r"[\\/?*\[\]:]", " ", table.title)
+    write_xlsx(buffer, sheet_title=sheet_title, headers=table.columns, rows=rows)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="dasbor-{key}-{filters.year}-{stamp}.xlsx"'
+    return response
+
+
+# --- Distribution -----------------------------------------------------------------------------------
+
+
+def _require_distributor(user):
+    if not may_distribute(user):
+        raise PermissionDenied(_("Hanya operator Bappeda yang dapat mendistribusikan sasaran program."))
+
+
+@login_required
+@require_safe
+def distribute_index(request):
+    _require_distributor(request.user)
+    return render(
+        request, "dashboard/distribute_index.html", {"programs": distributable_programs(), "can_distribute": True}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def distribute(request, code: str):
+    _require_distributor(request.user)
+    program = get_object_or_404(Program.objects.select_related("agency"), code=code)
+    this_year = timezone.localdate().year
+    if request.method == "POST":
+        form = DistributeForm(request.POST)
+        if form.is_valid():
+            result = program_distribute(
+                program=program,
+                year=form.cleaned_data["year"],
+                by=request.user,
+                include_aided=form.cleaned_data["include_aided"],
+                limit=form.cleaned_data["limit"],
+            )
+            created = len(result.created)
+            if created:
+                messages.success(
+                    request,
+                    ngettext(
+                        "%(n)s usulan kepesertaan %(program)s tahun %(year)s dibuat, termiskin lebih dahulu.",
+                        "%(n)s usulan kepesertaan %(program)s tahun %(year)s dibuat, termiskin lebih dahulu.",
+                        created,
+                    )
+                    % {"n": number_format(created, force_grouping=True), "program": program.name, "year": form.cleaned_data["year"]},
+                )
+            else:
+                messages.warning(request, _("Tidak ada keluarga baru yang diusulkan: semua yang memenuhi syarat sudah terdaftar, sudah menerima bantuan, atau kuota habis."))
+            if result.conflicts:
+                messages.warning(
+                    request,
+                    ngettext(
+                        "%(n)s konflik satu bantuan ditandai untuk ditinjau Bappeda.",
+                        "%(n)s konflik satu bantuan ditandai untuk ditinjau Bappeda.",
+                        len(result.conflicts),
+                    )
+                    % {"n": len(result.conflicts)},
+                )
+            query = urlencode({"year": form.cleaned_data["year"], "include_aided": "on" if form.cleaned_data["include_aided"] else ""})
+            return redirect(reverse("programs:distribute", args=[program.code]) + "?" + query)
+    else:
+        form = DistributeForm(request.GET if "year" in request.GET else None, initial={"year": this_year})
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {"year": this_year, "include_aided": False}
+    year = data.get("year") or this_year
+    limit = data.get("limit")
+    plan = distribution_plan(program, year=year, include_aided=data.get("include_aided", False))
+    to_create = plan.to_create if not limit else min(plan.to_create, limit)
+    preview = preview_by_kecamatan(program_q(program))
+    rules = program.targeting_rules.prefetch_related("conditions").order_by("-active", "id")
+    return render(
+        request,
+        "dashboard/distribute.html",
+        {
+            "program": program,
+            "form": form,
+            "plan": plan,
+            "year": year,
+            "limit": limit,
+            "to_create": to_create,
+            "preview": preview,
+            "rules": rules,
+            "can_distribute": True,
+            "proposed_url": household_list_url(program=program.code, year=year, status=EnrollmentStatus.PROPOSED),
+        },
+    )
