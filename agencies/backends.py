@@ -15,6 +15,8 @@ NEVER_DELETED = {
     "households.delete_household",
     "households.delete_member",
     "households.delete_importbatch",
+    "households.delete_provinsi",
+    "households.delete_kabupaten",
     "households.delete_kecamatan",
     "households.delete_desa",
     "programs.delete_enrollment",

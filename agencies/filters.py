@@ -1,12 +1,14 @@
 """The household list's filters (django-filter), shared by the list page, the export and the print page.
 
 The GET parameters are a contract other pages link to (the dashboard): ``agency`` (agency code),
-``kecamatan`` (Kecamatan id), ``desa`` (Desa id), ``desil``, ``program`` (program code), ``year``,
-``status`` (enrollment status), ``conflict=1``, ``aid=none``, ``q``, ``sort`` (and ``page``).
+``kabupaten`` (Kabupaten id), ``kecamatan`` (Kecamatan id), ``desa`` (Desa id), ``desil``,
+``program`` (program code), ``year``, ``status`` (enrollment status), ``conflict=1``, ``aid=none``,
+``q``, ``sort`` (and ``page``).
 
-Choices are built from two small queries (villages with their kecamatan, programs with their
-agency) plus one for the agencies when the user may switch, so that validating a choice never costs
-another query: the list page keeps a fixed number of queries.
+Choices are built from two small queries (villages with their kecamatan and regency, programs with
+their agency) plus one for the agencies when the user may switch, so that validating a choice never
+costs another query: the list page keeps a fixed number of queries. The kabupaten filter exists only
+when more than one regency is loaded (a province); it then narrows the kecamatan and village choices.
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ def _year_choices() -> list[tuple[str, str]]:
 
 class HouseholdFilter(django_filters.FilterSet):
     agency = django_filters.ChoiceFilter(label=_("OPD"), empty_label=_("Semua OPD"), method="filter_none")
+    kabupaten = django_filters.ChoiceFilter(
+        label=_("Kabupaten/kota"), empty_label=_("Semua kabupaten/kota"), method="filter_kabupaten"
+    )
     kecamatan = django_filters.ChoiceFilter(label=_("Kecamatan"), empty_label=_("Semua kecamatan"), method="filter_kecamatan")
     desa = django_filters.ChoiceFilter(label=_("Desa/kelurahan"), empty_label=_("Semua desa"), method="filter_desa")
     desil = django_filters.ChoiceFilter(
@@ -121,23 +126,47 @@ class HouseholdFilter(django_filters.FilterSet):
         else:
             del self.filters["agency"]
         self._programs = {p.code: p for p in visible_programs(user).select_related("agency").order_by("agency__order", "name")}
-        self._desa = list(Desa.objects.select_related("kecamatan").order_by("kecamatan__name", "name"))
+        self._desa = list(Desa.objects.select_related("kecamatan__kabupaten").order_by("kecamatan__name", "name"))
+        regencies = {desa.kecamatan.kabupaten_id: desa.kecamatan.kabupaten for desa in self._desa}
+        self.several_regencies = len(regencies) > 1
+        if self.several_regencies:
+            self.filters["kabupaten"].extra["choices"] = [
+                (str(k.pk), k.name) for k in sorted(regencies.values(), key=lambda k: k.code)
+            ]
+            self._desa = self._in_requested_regency(self._desa, regencies)
+        else:
+            del self.filters["kabupaten"]
         self.filters["kecamatan"].extra["choices"] = self._kecamatan_choices()
         self.filters["desa"].extra["choices"] = self._desa_choices()
         self.filters["program"].extra["choices"] = self._program_choices()
 
     # --- choices, from the rows loaded once in __init__
 
+    def _in_requested_regency(self, villages: list[Desa], regencies: dict) -> list[Desa]:
+        """The villages of the regency asked for, or all of them when none (or an unknown one) is."""
+        requested = str((self.data or {}).get("kabupaten") or "")
+        if requested.isdigit() and int(requested) in regencies:
+            return [desa for desa in villages if desa.kecamatan.kabupaten_id == int(requested)]
+        return villages
+
     def _kecamatan_choices(self):
         seen = {}
         for desa in self._desa:
-            seen.setdefault(desa.kecamatan_id, desa.kecamatan.name)
-        return [(str(pk), name) for pk, name in sorted(seen.items(), key=lambda item: item[1])]
+            seen.setdefault(desa.kecamatan_id, desa.kecamatan)
+        ordered = sorted(seen.values(), key=lambda k: k.name)
+        if not self.several_regencies:
+            return [(str(k.pk), k.name) for k in ordered]
+        groups: dict[str, list] = {}
+        for kecamatan in sorted(ordered, key=lambda k: k.kabupaten.code):
+            groups.setdefault(kecamatan.kabupaten.name, []).append((str(kecamatan.pk), kecamatan.name))
+        return list(groups.items()) if len(groups) > 1 else next(iter(groups.values()))
 
     def _desa_choices(self):
         groups: dict[str, list] = {}
         for desa in self._desa:
-            groups.setdefault(desa.kecamatan.name, []).append((str(desa.pk), desa.name))
+            kecamatan = desa.kecamatan
+            group = f"{kecamatan.name} ({kecamatan.kabupaten.name})" if self.several_regencies else kecamatan.name
+            groups.setdefault(group, []).append((str(desa.pk), desa.name))
         return list(groups.items())
 
     def _program_choices(self):
@@ -206,7 +235,7 @@ class HouseholdFilter(django_filters.FilterSet):
         """Filters on the household itself (place, decile, conflicts, aid, search), beyond the scope."""
         return any(
             self.cleaned(name)
-            for name in ("kecamatan", "desa", "desil", "conflict", "aid", "q", "need", "duplicate",
+            for name in ("kabupaten", "kecamatan", "desa", "desil", "conflict", "aid", "q", "need", "duplicate",
                          "water", "toilet", "house", "stunting")
         )
 
@@ -238,6 +267,9 @@ class HouseholdFilter(django_filters.FilterSet):
 
     def filter_none(self, queryset, name, value):
         return queryset  # applied together in filter_queryset
+
+    def filter_kabupaten(self, queryset, name, value):
+        return queryset.filter(desa__kecamatan__kabupaten_id=int(value))
 
     def filter_kecamatan(self, queryset, name, value):
         return queryset.filter(desa__kecamatan_id=int(value))

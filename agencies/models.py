@@ -8,7 +8,7 @@ from django.utils.translation import pgettext_lazy
 
 
 class Agency(models.Model):
-    """An OPD: one of Konut's 13 implementing dinas, or Bappeda, the coordinator that owns no program."""
+    """An OPD: an implementing dinas (the seed holds Konut's 13), or Bappeda, the coordinator that owns no program."""
 
     code = models.SlugField(_("kode"), max_length=32, unique=True)
     name = models.CharField(_("nama lengkap"), max_length=200)

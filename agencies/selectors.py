@@ -147,7 +147,7 @@ def listed_enrollments(condition: Q) -> Prefetch:
 def household_list_rows(queryset: QuerySet[Household], condition: Q) -> QuerySet[Household]:
     """The columns a list or export row needs, in a fixed number of queries."""
     return (
-        queryset.select_related("desa", "desa__kecamatan")
+        queryset.select_related("desa", "desa__kecamatan__kabupaten")
         .annotate(has_open_conflict=open_conflict_exists())
         .prefetch_related(listed_enrollments(condition))
     )

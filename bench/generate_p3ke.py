@@ -13,7 +13,6 @@ changes 5% of the families (decile, water source, a member's name) on top of it,
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime
 import random
 import sys
@@ -26,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 from openpyxl import Workbook  # noqa: E402
 
 from households.identifiers import make_nik  # noqa: E402
+from households.wilayah import region_tree  # noqa: E402
 
 HH_HEADERS = [
     "ID Keluarga P3KE", "Provinsi", "Kabupaten/Kota", "Kecamatan", "Desa/Kelurahan", "Kode Kemdagri",
@@ -64,8 +64,9 @@ OWNERSHIP = ["Milik Sendiri", "Bebas Sewa/Menumpang", "Kontrak/Sewa", "Milik sen
 
 
 def _villages() -> list[tuple[str, str, str]]:
-    with open(ROOT / "fixtures" / "konut_wilayah.csv", newline="", encoding="utf-8") as handle:
-        return [(r["nama_kecamatan"], r["nama_desa"], r["kode_desa"].replace(".", "")) for r in csv.DictReader(handle)]
+    """Konawe Utara's 170 villages from the Kemendagri list, in code order: (kecamatan, desa, code)."""
+    regency = region_tree("74.09").regencies[0]
+    return [(d.name, v.name, v.code.replace(".", "")) for d in regency.districts for v in d.villages]
 
 
 def _yes(rng: random.Random, share: float) -> str:

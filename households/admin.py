@@ -4,20 +4,51 @@ from django.contrib import admin
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.functional import lazy
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from konut_registry.admin_filters import is_database_id
 from konut_registry.admin_history import ReadOnlyHistoryAdmin
 
 from dedup.models import Conflict, ConflictStatus
-from households.models import Desa, Household, Kecamatan, Member
+from households.models import Desa, Household, Kabupaten, Kecamatan, Member, Provinsi
+from households.regions import covered_region
 from programs.models import Enrollment
 
+from .admin_regions import RegionListMixin
 from .imports import admin as imports_admin  # noqa: F401  (ImportBatch upload, preview and confirm)
+
+# The whole admin's header and title name the area KONUT_WILAYAH covers, when a page is drawn (in
+# the page's language): the regions live here.
+admin.site.site_header = lazy(lambda: gettext("Registri Kemiskinan %(region)s") % {"region": covered_region()[1]}, str)()
+admin.site.site_title = lazy(lambda: gettext("Registri %(region)s") % {"region": covered_region()[1]}, str)()
+
+
+@admin.register(Provinsi)
+class ProvinsiAdmin(admin.ModelAdmin):
+    list_display = ["code", "name"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(Kabupaten)
+class KabupatenAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "provinsi", "kecamatan_count"]
+    list_select_related = ["provinsi"]
+    search_fields = ["name", "code"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_kecamatan_count=Count("kecamatan_set"))
+
+    @admin.display(description=_("jumlah kecamatan"), ordering="_kecamatan_count")
+    def kecamatan_count(self, obj):
+        return obj._kecamatan_count
 
 
 @admin.register(Kecamatan)
-class KecamatanAdmin(admin.ModelAdmin):
+class KecamatanAdmin(RegionListMixin, admin.ModelAdmin):
+    kecamatan_path = ""
+    kabupaten_after = "name"
     list_display = ["code", "name", "bps_code", "desa_count"]
     search_fields = ["name", "code"]
     ordering = ["code"]
@@ -31,7 +62,8 @@ class KecamatanAdmin(admin.ModelAdmin):
 
 
 @admin.register(Desa)
-class DesaAdmin(admin.ModelAdmin):
+class DesaAdmin(RegionListMixin, admin.ModelAdmin):
+    kecamatan_path = "kecamatan"
     list_display = ["code", "name", "kind", "kecamatan"]
     list_filter = ["kecamatan", "kind"]
     list_select_related = ["kecamatan"]
@@ -40,8 +72,8 @@ class DesaAdmin(admin.ModelAdmin):
 
 
 class DesaFilter(admin.SimpleListFilter):
-    """Villages of the chosen kecamatan only: 170 names in one list would be unusable, and names
-    repeat across kecamatan."""
+    """Villages of the chosen kecamatan only: a regency's villages (170 in Konawe Utara) in one list
+    would be unusable, and names repeat across kecamatan."""
 
     title = _("desa/kelurahan")
     parameter_name = "desa"
@@ -93,7 +125,8 @@ class AidInline(admin.TabularInline):
 
 
 @admin.register(Household)
-class HouseholdAdmin(ReadOnlyHistoryAdmin):
+class HouseholdAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
+    region_clears = ("desa",)
     list_display = ["head_name", "p3ke_id", "no_kk", "desa", "kecamatan", "desil", "source", "is_absent"]
     list_filter = ["desa__kecamatan", DesaFilter, "desil", "source", "is_absent", "house_ownership", "water_source", "toilet", "stunting_risk"]
     list_select_related = ["desa__kecamatan"]
@@ -144,7 +177,9 @@ class HouseholdAdmin(ReadOnlyHistoryAdmin):
 
 
 @admin.register(Member)
-class MemberAdmin(ReadOnlyHistoryAdmin):
+class MemberAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
+    kecamatan_path = "household__desa__kecamatan"
+    kabupaten_after = "desa"
     list_display = ["name", "nik", "household", "desa", "sex", "birth_date", "relation", "dukcapil_match"]
     list_filter = ["household__desa__kecamatan", "sex", "relation", "occupation", "education", "dukcapil_match", "is_absent"]
     list_select_related = ["household__desa"]

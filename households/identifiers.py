@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
-KONUT_PREFIX = "7409"
 _DIGITS16 = re.compile(r"^\d{16}$")
 _SCIENTIFIC = re.compile(r"^\d(?:[.,]\d+)?[eE]\+?\d+$")
 _FLOAT_TEXT = re.compile(r"^\d{15,17}[.,]0+$")
@@ -59,9 +59,14 @@ def _two_digit_year(yy: int, today: datetime.date) -> int:
     return year if year <= today.year else 1900 + yy
 
 
-def parse_nik(raw: object, *, numeric_cell: bool = False, today: datetime.date | None = None) -> NikInfo:
+def parse_nik(
+    raw: object, *, numeric_cell: bool = False, today: datetime.date | None = None,
+    home_regions: Collection[str] = (), home_label: str = "",
+) -> NikInfo:
     """Validate a NIK. Raises ``IdentifierError`` when it is not usable (wrong length, letters,
-    damaged by Excel, impossible date, serial 0000); returns warnings for a prefix outside Konut."""
+    damaged by Excel, impossible date, serial 0000). ``home_regions`` are the 4-digit regency codes
+    (``7409``) of the area the registry covers, named ``home_label``: a NIK issued elsewhere gets a
+    warning, since residents keep the NIK of the regency that issued it."""
     if is_excel_damaged(raw, numeric_cell=numeric_cell):
         raise IdentifierError(
             "NIK rusak oleh Excel (tersimpan sebagai angka, digit terakhir hilang); ketik ulang sebagai teks"
@@ -85,8 +90,8 @@ def parse_nik(raw: object, *, numeric_cell: bool = False, today: datetime.date |
     if text[12:] == "0000":
         raise IdentifierError("Nomor urut NIK tidak boleh 0000")
     info = NikInfo(value=text, region=text[:6], birth_date=birth, female=female, serial=text[12:])
-    if not text.startswith(KONUT_PREFIX):
-        info.warnings.append(f"Kode wilayah NIK {text[:4]} bukan Konawe Utara (7409)")
+    if home_regions and text[:4] not in home_regions:
+        info.warnings.append(f"Kode wilayah NIK {text[:4]} di luar wilayah yang dimuat ({home_label})")
     return info
 
 
@@ -137,11 +142,12 @@ def mask(value: str) -> str:
 
 
 def region_code_plain(raw: object) -> str:
-    """A Kemendagri village code without dots (``74.09.01.2006`` -> ``7409012006``)."""
-    text = clean_digits(raw).replace(".", "")
+    """A Kemendagri village code without dots (``74.09.01.2006`` -> ``7409012006``; a code that went
+    through a float, ``7409012006.0``, loses its tail)."""
+    text = clean_digits(raw)
     if text.endswith(".0"):
         text = text[:-2]
-    return text
+    return text.replace(".", "")
 
 
 def region_code_dotted(raw: object) -> str:

@@ -1,12 +1,14 @@
-"""The registry: Konut's regions, the families (households) and their members.
+"""The registry: the regions it covers, the families (households) and their members.
 
-Domain words stay Indonesian where users say them: *kecamatan* (district), *desa*/*kelurahan*
-(village; a kelurahan is an urban village), *desil* (welfare decile, 1 = poorest), *NIK*
+Domain words stay Indonesian where users say them: *provinsi* (province), *kabupaten* (regency; a
+*kota* is a city at the same level), *kecamatan* (district), *desa*/*kelurahan* (village; a
+kelurahan is an urban village), *desil* (welfare decile, 1 = poorest), *NIK*
 (16-digit national ID), *No KK* (16-digit family-card number), *P3KE* and *DTKS* (the two central
 poverty registers Bappeda uploads).
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -14,11 +16,50 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 
+class Provinsi(models.Model):
+    """A province, keyed by its Kemendagri code (``74``); ``name`` without the word Provinsi."""
+
+    code = models.CharField(_("kode Kemendagri"), max_length=2, unique=True)
+    name = models.CharField(_("nama"), max_length=100)
+
+    class Meta:
+        verbose_name = _("provinsi")
+        verbose_name_plural = pgettext_lazy("plural", "provinsi")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Kabupaten(models.Model):
+    """A regency or a city, keyed by its Kemendagri code (``74.09``). ``name`` says which, as
+    Kemendagri writes it (``Kabupaten Konawe Utara``, ``Kota Kendari``). The registry covers one
+    regency, or every regency of a province (``KONUT_WILAYAH``)."""
+
+    code = models.CharField(_("kode Kemendagri"), max_length=5, unique=True)
+    name = models.CharField(_("nama"), max_length=100)
+    provinsi = models.ForeignKey(
+        Provinsi, verbose_name=_("provinsi"), on_delete=models.PROTECT, related_name="kabupaten_set"
+    )
+
+    class Meta:
+        verbose_name = _("kabupaten/kota")
+        verbose_name_plural = pgettext_lazy("plural", "kabupaten/kota")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Kecamatan(models.Model):
-    """A district of Konawe Utara, keyed by its Kemendagri code (``74.09.01``)."""
+    """A district of a regency, keyed by its Kemendagri code (``74.09.01``). ``bps_code`` is the
+    district's code at BPS, which numbers regions differently (Konawe Utara is 7410 there)."""
 
     code = models.CharField(_("kode Kemendagri"), max_length=8, unique=True)
     name = models.CharField(_("nama"), max_length=100)
+    kabupaten = models.ForeignKey(
+        Kabupaten, verbose_name=_("kabupaten/kota"), on_delete=models.PROTECT, related_name="kecamatan_set"
+    )
     bps_code = models.CharField(_("kode BPS"), max_length=7, blank=True)
 
     class Meta:
@@ -29,6 +70,11 @@ class Kecamatan(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self):
+        if self.kabupaten_id and not self.code.startswith(f"{self.kabupaten.code}."):
+            raise ValidationError({"code": _("Kode kecamatan harus diawali kode kabupaten/kotanya (%(code)s).")
+                                   % {"code": self.kabupaten.code}})
+
 
 class DesaKind(models.TextChoices):
     DESA = "desa", _("Desa")
@@ -38,7 +84,8 @@ class DesaKind(models.TextChoices):
 class Desa(models.Model):
     """A village (desa or kelurahan). ``code`` is dotted (``74.09.01.2006``); ``code_plain`` is the
     dotless form P3KE writes in its *Kode Kemdagri* column (``7409012006``). Names repeat across
-    kecamatan, so a village is found by code, or by (kecamatan, name) together."""
+    kecamatan, and a few times within one (Wakumoro in Parigi, Muna, is a kelurahan and a desa), so
+    a village is found by code, or by (kecamatan, name) when that pair is unique."""
 
     code = models.CharField(_("kode Kemendagri"), max_length=13, unique=True)
     code_plain = models.CharField(_("kode tanpa titik"), max_length=10, unique=True, editable=False)
@@ -52,13 +99,15 @@ class Desa(models.Model):
         verbose_name = _("desa/kelurahan")
         verbose_name_plural = pgettext_lazy("plural", "desa/kelurahan")
         ordering = ["code"]
-        constraints = [
-            models.UniqueConstraint(fields=["kecamatan", "name"], name="households_desa_unique_name_per_kecamatan"),
-        ]
 
     def __str__(self) -> str:
         # The code disambiguates names that repeat across kecamatan (Tobimeita, Bandaeha, Mataiwoi).
         return f"{self.name} ({self.code})"
+
+    def clean(self):
+        if self.kecamatan_id and not self.code.startswith(f"{self.kecamatan.code}."):
+            raise ValidationError({"code": _("Kode desa/kelurahan harus diawali kode kecamatannya (%(code)s).")
+                                   % {"code": self.kecamatan.code}})
 
     def save(self, *args, **kwargs):
         self.code_plain = self.code.replace(".", "")
@@ -305,7 +354,7 @@ class ImportBatch(models.Model):
 
 
 class Household(models.Model):
-    """One family (keluarga), as the central registers describe it, placed in a Konut village.
+    """One family (keluarga), as the central registers describe it, placed in a village.
 
     ``p3ke_id`` is P3KE's own family ID, not the KK number. A household that a newer full extract no
     longer contains is kept and marked ``is_absent``; nothing is ever deleted by an import. Raw source

@@ -10,8 +10,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-admin.site.site_header = _("Registri Kemiskinan Konawe Utara")
-admin.site.site_title = _("Registri Konut")
+# The admin's header and title name the covered area: households.admin sets them.
 admin.site.index_title = _("Administrasi data")
 
 urlpatterns = [

@@ -1,7 +1,7 @@
 """A deterministic synthetic registry for demos and benchmarks (``manage.py seed_demo``).
 
-Families are spread over all 170 villages with desil 1-4, plausible living conditions and members
-whose NIKs follow the rules in the domain brief (Konut prefixes, +40 for women). Some families get
+Families are spread over all loaded villages with desil 1-4, plausible living conditions and members
+whose NIKs follow the rules in the domain brief (the village's district prefix, +40 for women). Some families get
 aid, a few get a second aid that breaks the one-aid rule, and a few identity duplicates are planted
 (one NIK in two families, one No KK twice, a name written two ways) so that every review screen has
 something to show. Nothing here is real data.
@@ -19,6 +19,7 @@ from django.db import transaction
 from agencies.models import Agency, Role, User
 from households import models as hm
 from households.identifiers import make_nik
+from households.regions import covered_region
 from programs.models import Enrollment, EnrollmentSource, EnrollmentStatus, Program, TargetUnit
 from programs.services import enrollment_bulk_create
 
@@ -84,12 +85,22 @@ def _household_conditions(rng: random.Random, desil: int) -> dict:
     }
 
 
+def _head_of_region() -> tuple[str, str]:
+    """The leadership account's name: Bupati of a regency, Wali Kota of a city, Gubernur of a province."""
+    full, short = covered_region()
+    if full.startswith("Provinsi "):
+        return "Gubernur", short
+    if short.startswith("Kota "):
+        return "Wali Kota", short.removeprefix("Kota ")
+    return "Bupati", short
+
+
 def ensure_demo_users() -> list[tuple[str, str, str]]:
     """One Bappeda operator, one head per agency, one agency operator, one leadership account."""
     created = []
     bappeda = Agency.objects.get(code="bappeda")
     specs = [("bappeda", "Operator", "Bappeda", Role.BAPPEDA_OPERATOR, bappeda, True),
-             ("bupati", "Bupati", "Konawe Utara", Role.LEADERSHIP, None, False)]
+             ("bupati", *_head_of_region(), Role.LEADERSHIP, None, False)]
     for agency in Agency.objects.filter(is_coordinator=False).order_by("order"):
         specs.append((f"kadis-{agency.code}", "Kepala", agency.short_name, Role.AGENCY_HEAD, agency, False))
     specs.append(("operator-dinsos", "Operator", "Dinas Sosial", Role.AGENCY_OPERATOR, Agency.objects.get(code="dinsos"), False))
@@ -153,7 +164,7 @@ def seed_demo(*, families: int = 3000, seed: int = 2023, year: int = 2024, users
         households[11].no_kk = households[10].no_kk
         member_rows[21].append(member_rows[20][0][:4] + (hm.Relation.OTHER,))
         name, nik, female, birth, relation = member_rows[31][0]
-        member_rows[30].append((name.replace("Muhammad", "Muh.") if "Muhammad" in name else "Muh. " + name, make_nik(region="740902", birth=birth, female=female, serial=9999), female, birth, hm.Relation.OTHER))
+        member_rows[30].append((name.replace("Muhammad", "Muh.") if "Muhammad" in name else "Muh. " + name, make_nik(region=households[30].desa.code_plain[:6], birth=birth, female=female, serial=9999), female, birth, hm.Relation.OTHER))
 
     hm.Household.objects.bulk_create(households, batch_size=2000)
     if households[0].pk is None:

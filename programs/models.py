@@ -1,4 +1,5 @@
-"""Programs (the 25 Konut programs and the national aid P3KE reports) and enrollments in them."""
+"""Programs (the regional government's own, seeded with Konut's 25, and the national aid P3KE reports)
+and enrollments in them."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -34,9 +35,10 @@ class FundingSource(models.TextChoices):
 
 
 class Program(models.Model):
-    """An aid program run by one agency. ``is_local`` marks the 25 programs of the Bupati's plan;
-    national aid that P3KE reports in its *Penerima ...* columns is a program too (``p3ke_column``
-    names the column, e.g. ``pkh``), because it counts for the one-aid rule."""
+    """An aid program run by one agency. ``is_local`` marks the regional government's own programs
+    (the seed holds the 25 of the Konawe Utara Bupati's plan); national aid that P3KE reports in its
+    *Penerima ...* columns is a program too (``p3ke_column`` names the column, e.g. ``pkh``), because
+    it counts for the one-aid rule."""
 
     code = models.SlugField(_("kode"), max_length=32, unique=True)
     name = models.CharField(_("nama"), max_length=200)
@@ -48,7 +50,7 @@ class Program(models.Model):
     funding_source = models.CharField(
         _("sumber dana"), max_length=10, choices=FundingSource.choices, default=FundingSource.APBD_KAB
     )
-    is_local = models.BooleanField(_("program daerah Konut"), default=True)
+    is_local = models.BooleanField(_("program daerah"), default=True)
     p3ke_column = models.CharField(
         _("kolom Penerima P3KE/DTKS"), max_length=32, blank=True,
         help_text=_("Mis. pkh, bpnt, sembako: kolom 'Penerima ...' yang menjadi kepesertaan program ini."),

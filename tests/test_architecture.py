@@ -37,6 +37,7 @@ LAYERS = [
     ("services", "services (every write), selectors (reads), the use cases and query builders they share", [
         "*.services", "*.selectors", "*.dashboard.*", "*.indicators", "*.targeting", "*.distribution",
         "*.claims", "*.backends", "programs.demo", "programs.reference", "households.imports.*",
+        "households.regions",
     ]),
     ("engine", "the dedup engine: set-based one-aid and identity checks", [
         "dedup.engine", "dedup.identity",
@@ -46,7 +47,7 @@ LAYERS = [
         "konut_registry.settings.*", "konut_registry.formats.*",
     ]),
     ("pure", "plain Python, no Django: identifiers, the file reading and parsing of the import, names", [
-        "households.identifiers", "households.xlsx", "dedup.names", "konut_registry.admin_filters",
+        "households.identifiers", "households.wilayah", "households.xlsx", "dedup.names", "konut_registry.admin_filters",
         "households.imports", "households.imports.reader", "households.imports.columns",
         "households.imports.values", "households.imports.issues", "households.imports.common",
         "households.imports.p3ke", "households.imports.dtks", "households.imports.report",

@@ -21,8 +21,9 @@ def admin_link(viewname: str, pk, text) -> str:
 
 
 class KecamatanDesaFilter(admin.SimpleListFilter):
-    """Villages of the chosen kecamatan only: 170 names in one list would be unusable, and names
-    repeat across kecamatan. ``household_field`` names the household to filter on."""
+    """Villages of the chosen kecamatan only: a regency's villages (170 in Konawe Utara) in one list
+    would be unusable, and names repeat across kecamatan. ``household_field`` names the household to
+    filter on."""
 
     title = _("desa/kelurahan")
     parameter_name = "desa"

@@ -15,8 +15,6 @@ from .issues import IssueLog
 from .reader import Table, is_blank
 from .values import ChoiceMap, is_formula_text, norm, text, yes_no
 
-KONUT_REGION_PREFIX = "7409"
-
 # Household and Member fields an import fills: the order is the order of comparison in ``compare``.
 HOUSEHOLD_FIELDS = (
     "p3ke_id", "no_kk", "head_name", "head_nik", "address", "dusun", "rt", "rw", "desa_id", "desil",
@@ -47,10 +45,14 @@ class Context:
     """What parsing needs from the registry and the operator's choices."""
 
     desa_by_code: dict[str, int]
-    desa_by_names: dict[tuple[str, str], int]
+    # (kecamatan, desa) names -> village id; None when the pair names more than one village.
+    desa_by_names: dict[tuple[str, str], int | None]
     choices: dict[str, ChoiceMap]
     today: datetime.date = field(default_factory=datetime.date.today)
     data_year: int | None = None
+    # The loaded regencies' 4-digit codes (``7409``) and their name for messages; no prefix, no check.
+    region_prefixes: tuple[str, ...] = ()
+    region_label: str = ""
 
 
 @dataclass(slots=True)
@@ -194,7 +196,9 @@ def read_nik(reader: RowReader, key: str, ctx: Context, *, required: bool, empty
     elif isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     try:
-        info = parse_nik(value, numeric_cell=numeric, today=ctx.today)
+        info = parse_nik(
+            value, numeric_cell=numeric, today=ctx.today, home_regions=ctx.region_prefixes, home_label=ctx.region_label
+        )
     except IdentifierError as exc:
         reader.error(key, str(exc))
         return None
@@ -228,23 +232,29 @@ def read_desa(reader: RowReader, ctx: Context) -> int | None:
         if len(code) != 10 or not code.isdigit():
             reader.error("region_code", f"Kode Kemdagri '{text(code_cell)}' tidak sah (harus 10 digit, mis. 7409012006)")
             return None
-        if not code.startswith(KONUT_REGION_PREFIX):
-            reader.error("region_code", f"Desa dengan kode {code} berada di luar Kabupaten Konawe Utara (7409)")
+        if ctx.region_prefixes and not code.startswith(ctx.region_prefixes):
+            reader.error("region_code", f"Desa dengan kode {code} berada di luar wilayah yang dimuat ({ctx.region_label})")
             return None
         desa_id = ctx.desa_by_code.get(code)
         if desa_id is None:
-            reader.error("region_code", f"Kode Kemdagri {code} tidak ada di daftar 170 desa/kelurahan Konawe Utara")
+            count = f"{len(ctx.desa_by_code):_d}".replace("_", ".")  # 2.285, as Indonesian writes it
+            reader.error(
+                "region_code",
+                f"Kode Kemdagri {code} tidak ada di daftar {count} desa/kelurahan yang dimuat ({ctx.region_label})",
+            )
         return desa_id
     kecamatan, desa = norm(reader.get("kecamatan")), norm(reader.get("desa"))
     if not desa or not kecamatan:
         reader.error("region_code", "Kode Kemdagri kosong; isi Kode Kemdagri, atau nama Kecamatan dan Desa/Kelurahan")
         return None
-    desa_id = ctx.desa_by_names.get((kecamatan, desa))
-    if desa_id is None:
-        reader.error(
-            "desa",
-            f"Desa '{text(reader.get('desa'))}' di kecamatan '{text(reader.get('kecamatan'))}' tidak ada di Konawe Utara",
-        )
+    desa_id = ctx.desa_by_names.get((kecamatan, desa), 0)
+    if not desa_id:
+        place = f"Desa '{text(reader.get('desa'))}' di kecamatan '{text(reader.get('kecamatan'))}'"
+        if desa_id is None:
+            reader.error("desa", f"{place} ada lebih dari satu di wilayah yang dimuat; isi Kode Kemdagri")
+        else:
+            reader.error("desa", f"{place} tidak ada di wilayah yang dimuat ({ctx.region_label})")
+        return None
     return desa_id
 
 

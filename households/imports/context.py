@@ -1,4 +1,4 @@
-"""What parsing needs from the registry: the villages and the choice maps, built once per import.
+"""What parsing needs from the registry: villages, loaded regions and choice maps, built once per import.
 
 ``common.Context`` is the pure container the parsers take; this fills it from the database.
 """
@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 
 from households import models as hm
 from households.models import Desa
+from households.regions import loaded_regions
 
 from .common import Context
 from .values import ChoiceMap, norm
@@ -43,7 +44,10 @@ def build_context(*, data_year: int | None = None, today: datetime.date | None =
     by_code, by_names = {}, {}
     for pk, code_plain, name, kecamatan_name in Desa.objects.values_list("pk", "code_plain", "name", "kecamatan__name"):
         by_code[code_plain] = pk
-        by_names[(norm(kecamatan_name), norm(name))] = pk
+        key = (norm(kecamatan_name), norm(name))
+        # A pair that names two villages (two regencies, or a kelurahan and a desa) finds neither.
+        by_names[key] = None if key in by_names else pk
+    regions = loaded_regions()
     with translation.override(None):
         choices = {
             name: ChoiceMap([(code, str(label)) for code, label in enum.choices], _SYNONYMS.get(name))
@@ -52,5 +56,6 @@ def build_context(*, data_year: int | None = None, today: datetime.date | None =
     return Context(
         desa_by_code=by_code, desa_by_names=by_names, choices=choices,
         today=today or timezone.localdate(), data_year=data_year,
+        region_prefixes=regions.prefixes, region_label=regions.label,
     )
 

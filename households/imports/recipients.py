@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from django.utils import translation
 
 from households.models import Household, ImportBatch, Member
+from households.regions import loaded_regions
 from programs.claims import AidClaim, AidProgram, aid_claims_existing, aid_programs
 from programs.models import EnrollmentSource, EnrollmentStatus
 from programs.services import aid_claims_record
@@ -113,7 +114,8 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
     plan.data_year = fixed_year
     with translation.override(None):
         statuses = ChoiceMap([(c, str(l)) for c, l in EnrollmentStatus.choices], _STATUS_SYNONYMS)
-    ctx = Context(desa_by_code={}, desa_by_names={}, choices={})
+    regions = loaded_regions()
+    ctx = Context(desa_by_code={}, desa_by_names={}, choices={}, region_prefixes=regions.prefixes, region_label=regions.label)
     rows = []  # (sheet, row, nik, kk, program, year, status, amount, delivered, note)
     for source in sources:
         found = False

@@ -126,6 +126,10 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "agencies:home"
 LOGOUT_REDIRECT_URL = "login"
 
+# The area the registry covers, as a Kemendagri code: one regency (kabupaten/kota, "74.09" is Konawe
+# Utara) or a whole province ("74", Sulawesi Tenggara). `load_reference` loads its regions.
+KONUT_WILAYAH = env("KONUT_WILAYAH", "74.09")
+
 # Language and time: the users work in Bahasa Indonesia, in WITA (UTC+8).
 LANGUAGE_CODE = "id"
 LANGUAGES = [("id", _("Bahasa Indonesia")), ("en", _("Inggris"))]

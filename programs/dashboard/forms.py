@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from konut_registry.admin_filters import is_database_id
 
 from agencies.selectors import visible_agencies
-from households.models import Kecamatan
+from households.models import Kabupaten, Kecamatan
 from programs.models import Cluster
 
 POCKET_ORDERS = [
@@ -22,6 +23,10 @@ class DashboardFilterForm(forms.Form):
     """The dashboard's filters (all optional; an invalid value falls back to the default)."""
 
     year = forms.TypedChoiceField(label=_("Tahun"), coerce=int, required=False)
+    kabupaten = forms.ModelChoiceField(
+        label=_("Kabupaten/kota"), queryset=Kabupaten.objects.order_by("code"), required=False,
+        empty_label=_("Semua kabupaten/kota"),
+    )
     kecamatan = forms.ModelChoiceField(
         label=_("Kecamatan"), queryset=Kecamatan.objects.order_by("code"), required=False, empty_label=_("Semua kecamatan")
     )
@@ -31,10 +36,17 @@ class DashboardFilterForm(forms.Form):
     )
     urut = forms.ChoiceField(label=_("Urutkan kantong kemiskinan"), required=False, choices=POCKET_ORDERS)
 
-    def __init__(self, *args, user, years: list[int], **kwargs):
+    def __init__(self, *args, user, years: list[int], several_regencies: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["year"].choices = [(year, str(year)) for year in years]
         self.fields["agency"].queryset = visible_agencies(user).order_by("order", "name")
+        if not several_regencies:
+            del self.fields["kabupaten"]
+            return
+        # The kecamatan of the chosen regency only (a kecamatan of another one is refused).
+        regency = (self.data or {}).get("kabupaten")
+        if is_database_id(regency):
+            self.fields["kecamatan"].queryset = Kecamatan.objects.filter(kabupaten_id=int(regency)).order_by("code")
 
 
 class DistributeForm(forms.Form):

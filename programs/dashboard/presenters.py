@@ -87,16 +87,19 @@ class Links:
 
     def __init__(self, filters: DashboardFilters):
         self.filters = filters
-        self.kecamatan = filters.kecamatan.pk if filters.kecamatan else None
+        self.place = {
+            "kabupaten": filters.kabupaten.pk if filters.kabupaten else None,
+            "kecamatan": filters.kecamatan.pk if filters.kecamatan else None,
+        }
 
     def households(self, **params) -> str:
-        return household_list_url(**{"kecamatan": self.kecamatan, **params})
+        return household_list_url(**{**self.place, **params})
 
     def enrollments(self, **params) -> str:
         base = {
             "agency": self.filters.agency.code if self.filters.agency else None,
             "cluster": self.filters.cluster or None,
-            "kecamatan": self.kecamatan,
+            **self.place,
             "year": self.filters.year,
         }
         base.update(params)
@@ -162,36 +165,49 @@ def _reach_columns(first: list[str]) -> list[str]:
     return [*first, _("Keluarga desil 1"), _("Sudah menerima bantuan"), _("Belum tersentuh bantuan"), _("% tersentuh")]
 
 
-def reach_kecamatan_table(dash: selectors.Dashboard, links: Links) -> Table:
+def _place(row, several: bool, **place) -> dict:
+    """A row's place parameters, with its regency when several are loaded."""
+    return {"kabupaten": row.kabupaten_id, **place} if several else place
+
+
+def reach_kecamatan_table(dash: selectors.Dashboard, links: Links, *, level: str = "kecamatan") -> Table:
+    """Desil-1 reach by kecamatan, or (``level="kabupaten"``) by regency."""
+    if level == "kabupaten":
+        rows, title, column = dash.reach_kabupaten, _("Desil 1 belum tersentuh bantuan, menurut kabupaten/kota"), _("Kabupaten/kota")
+        place = [{"kabupaten": r.id} for r in rows]
+    else:
+        rows, title, column = dash.reach_kecamatan, _("Desil 1 belum tersentuh bantuan, menurut kecamatan"), _("Kecamatan")
+        place = [_place(r, dash.several_regencies, kecamatan=r.id) for r in rows]
     table = Table(
-        "kecamatan", _("Desil 1 belum tersentuh bantuan, menurut kecamatan"), _reach_columns([_("Kecamatan")]),
+        level, title, _reach_columns([column]),
         note=_("Tersentuh: memiliki kepesertaan diusulkan atau aktif di program mana pun, tahun berapa pun."),
     )
-    for row in dash.reach_kecamatan:
-        table.rows.append([text(row.name), *_reach_cells(row, {"kecamatan": row.id}, links)])
+    for row, params in zip(rows, place):
+        table.rows.append([text(row.name), *_reach_cells(row, params, links)])
     total = selectors.ReachRow(0, "", 0, "", dash.desil1_total, dash.desil1_reached)
     table.footer = [text(_("Jumlah")), *_reach_cells(total, {}, links)]
-    rows = dash.reach_kecamatan
     table.chart = _stacked_chart(
         [r.name for r in rows],
         [
             {"label": _("Sudah menerima bantuan"), "data": [r.reached for r in rows], "color": "#067647",
-             "links": [links.households(desil=1, aid="any", kecamatan=r.id) for r in rows]},
+             "links": [links.households(desil=1, aid="any", **p) for p in place]},
             {"label": _("Belum tersentuh bantuan"), "data": [r.unreached for r in rows], "color": "#b42318",
-             "links": [links.households(desil=1, aid="none", kecamatan=r.id) for r in rows]},
+             "links": [links.households(desil=1, aid="none", **p) for p in place]},
         ],
     )
     return table
 
 
-def reach_desa_table(rows: list[selectors.ReachRow], links: Links) -> Table:
+def reach_desa_table(rows: list[selectors.ReachRow], links: Links, several: bool = False) -> Table:
+    regency = [_("Kabupaten/kota")] if several else []
     table = Table(
         "desa", _("Desa dengan keluarga desil 1 belum tersentuh bantuan"),
-        _reach_columns([_("Desa/kelurahan"), _("Kecamatan")]), page_rows=PAGE_ROWS["desa"],
+        _reach_columns([_("Desa/kelurahan"), _("Kecamatan"), *regency]), page_rows=PAGE_ROWS["desa"],
     )
     for row in rows:
-        params = {"kecamatan": row.kecamatan_id, "desa": row.id}
-        table.rows.append([text(row.name), text(row.kecamatan), *_reach_cells(row, params, links)])
+        params = _place(row, several, kecamatan=row.kecamatan_id, desa=row.id)
+        regency = [text(row.kabupaten)] if several else []
+        table.rows.append([text(row.name), text(row.kecamatan), *regency, *_reach_cells(row, params, links)])
     return table
 
 
@@ -230,7 +246,7 @@ POCKET_PARAMS = {
 }
 
 
-def pockets_table(rows: list[selectors.PocketRow], links: Links) -> Table:
+def pockets_table(rows: list[selectors.PocketRow], links: Links, several: bool = False) -> Table:
     # Each indicator: the header of its count column and the header of its percentage column.
     headers = {
         "unsafe_water": (_("Tanpa air minum layak"), _("% tanpa air minum layak")),
@@ -238,7 +254,7 @@ def pockets_table(rows: list[selectors.PocketRow], links: Links) -> Table:
         "unfit_house": (_("Rumah tidak layak huni"), _("% tinggal di rumah tidak layak huni")),
         "stunting_unsafe_water": (_("Berisiko stunting tanpa air layak"), _("% berisiko stunting tanpa air layak")),
     }
-    columns = [_("Desa/kelurahan"), _("Kecamatan"), _("Keluarga")]
+    columns = [_("Desa/kelurahan"), _("Kecamatan"), *([_("Kabupaten/kota")] if several else []), _("Keluarga")]
     for name in selectors.POCKET_INDICATORS:
         columns += list(headers[name])
     columns.append(_("Skor"))
@@ -251,8 +267,9 @@ def pockets_table(rows: list[selectors.PocketRow], links: Links) -> Table:
         ),
     )
     for row in rows:
-        place = {"kecamatan": row.kecamatan_id, "desa": row.id}
-        cells = [text(row.name), text(row.kecamatan), Cell(row.households, links.households(**place))]
+        place = _place(row, several, kecamatan=row.kecamatan_id, desa=row.id)
+        regency = [text(row.kabupaten)] if several else []
+        cells = [text(row.name), text(row.kecamatan), *regency, Cell(row.households, links.households(**place))]
         for name in selectors.POCKET_INDICATORS:
             url = links.households(**place, **POCKET_PARAMS[name])
             cells += [Cell(getattr(row, name), url), Cell(row.share(name), url, percent=True)]
@@ -266,15 +283,17 @@ def pockets_table(rows: list[selectors.PocketRow], links: Links) -> Table:
         "labels": [r.name for r in top],
         "datasets": [
             {"label": headers[name][0], "data": [r.share(name) for r in top],
-             "links": [links.households(kecamatan=r.kecamatan_id, desa=r.id, **POCKET_PARAMS[name]) for r in top]}
+             "links": [links.households(**_place(r, several, kecamatan=r.kecamatan_id, desa=r.id), **POCKET_PARAMS[name])
+                       for r in top]}
             for name in selectors.POCKET_INDICATORS
         ],
     }
     return table
 
 
-def build_table(key: str, user, filters: DashboardFilters, links: Links, as_of, pocket_order: str) -> Table:
-    """One table by its key (the xlsx export), computing only what that table shows."""
+def build_table(key: str, user, filters: DashboardFilters, links: Links, as_of, pocket_order: str, several: bool = False) -> Table:
+    """One table by its key (the xlsx export), computing only what that table shows; ``several``:
+    more than one regency is loaded (the kabupaten table exists, villages show their regency)."""
     if key == "ringkasan":
         reach = selectors.desil1_reach_by_desa(user, filters)
         dash = selectors.Dashboard(
@@ -284,12 +303,12 @@ def build_table(key: str, user, filters: DashboardFilters, links: Links, as_of, 
         return headline_table(dash, links)
     if key == "desil":
         return desil_table(selectors.households_by_desil(user, filters), links)
-    if key == "kecamatan":
+    if key == "kecamatan" or (key == "kabupaten" and several):
         reach = selectors.desil1_reach_by_desa(user, filters)
-        dash = selectors.Dashboard(filters, [], reach, selectors.reach_by_kecamatan(reach), [], [], [], None, [])
-        return reach_kecamatan_table(dash, links)
+        dash = selectors.Dashboard(filters, [], reach, selectors.reach_by_kecamatan(reach), [], [], [], None, [], several)
+        return reach_kecamatan_table(dash, links, level=key)
     if key == "desa":
-        return reach_desa_table(selectors.desil1_reach_by_desa(user, filters), links)
+        return reach_desa_table(selectors.desil1_reach_by_desa(user, filters), links, several)
     if key == "program":
         return program_table(selectors.coverage_by_program(user, filters), links)
     if key == "opd":
@@ -297,7 +316,7 @@ def build_table(key: str, user, filters: DashboardFilters, links: Links, as_of, 
     if key == "klaster":
         return cluster_table(selectors.coverage_by_cluster(user, filters), links)
     if key == "kantong":
-        return pockets_table(selectors.poverty_pockets(user, filters, as_of=as_of, order=pocket_order), links)
+        return pockets_table(selectors.poverty_pockets(user, filters, as_of=as_of, order=pocket_order), links, several)
     raise Http404
 
 
@@ -313,21 +332,26 @@ def cluster_table(rows, links):
     return coverage_table("klaster", _("Kepesertaan menurut klaster"), [_("Klaster")], rows, links, "cluster")
 
 
-TABLE_KEYS = ("ringkasan", "desil", "kecamatan", "desa", "program", "opd", "klaster", "kantong")
+TABLE_KEYS = ("ringkasan", "desil", "kabupaten", "kecamatan", "desa", "program", "opd", "klaster", "kantong")
 
 
 def dashboard_tables(dash: selectors.Dashboard, links: Links) -> dict[str, Table]:
-    """Every table of the page, by key, in the page's order."""
-    return {
+    """Every table of the page, by key, in the page's order; the by-kabupaten reach when several
+    regencies are loaded."""
+    several = dash.several_regencies
+    tables = {
         "ringkasan": headline_table(dash, links),
         "desil": desil_table(dash.desil, links),
         "kecamatan": reach_kecamatan_table(dash, links),
-        "desa": reach_desa_table(dash.reach_desa, links),
+        "desa": reach_desa_table(dash.reach_desa, links, several),
         "program": program_table(dash.programs, links),
         "opd": agency_table(dash.agencies, links),
         "klaster": cluster_table(dash.clusters, links),
-        "kantong": pockets_table(dash.pockets, links),
+        "kantong": pockets_table(dash.pockets, links, several),
     }
+    if several:
+        tables["kabupaten"] = reach_kecamatan_table(dash, links, level="kabupaten")
+    return tables
 
 
 def table_rows(table: Table) -> list[list]:

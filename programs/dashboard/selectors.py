@@ -2,10 +2,11 @@
 ``agencies.selectors`` (Bappeda and leadership see everything, an agency user only what is theirs).
 
 Household figures (desil, reach, poverty pockets) count current households (see
-``programs.indicators.current_households``) and follow the kecamatan filter; the cluster and agency
-filters narrow the enrollment figures (programs, agencies, clusters, conflicts). "Reached" means a
-proposed or active enrollment in any program (``indicators.live_aid_q``), whatever the year, as the
-household list's ``aid=any`` does. The year filter applies to enrollments and conflicts.
+``programs.indicators.current_households``) and follow the kabupaten and kecamatan filters; the
+cluster and agency filters narrow the enrollment figures (programs, agencies, clusters, conflicts).
+"Reached" means a proposed or active enrollment in any program (``indicators.live_aid_q``),
+whatever the year, as the household list's ``aid=any`` does. The year filter applies to enrollments
+and conflicts.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from agencies.selectors import (
     visible_programs,
 )
 from dedup.models import Conflict, ConflictStatus, IdentityMatch, IdentityStatus
-from households.models import Desa, Household, Kecamatan, Member
+from households.models import Desa, Household, Kabupaten, Kecamatan, Member
 from programs.models import Cluster, EnrollmentStatus
 from konut_registry.db import fast_aggregates
 from programs.indicators import (
@@ -46,6 +47,16 @@ class DashboardFilters:
     kecamatan: Kecamatan | None = None
     cluster: str | None = None
     agency: Agency | None = None
+    kabupaten: Kabupaten | None = None  # offered when more than one regency is loaded
+
+    def place_q(self, household: str = "") -> Q:
+        """The place filters on the household at path ``household`` ('' for a Household itself)."""
+        q = Q()
+        if self.kabupaten is not None:
+            q &= Q(**{f"{household}desa__kecamatan__kabupaten": self.kabupaten})
+        if self.kecamatan is not None:
+            q &= Q(**{f"{household}desa__kecamatan": self.kecamatan})
+        return q
 
 
 def enrollment_years(user: User) -> list[int]:
@@ -63,15 +74,11 @@ def default_year(user: User) -> int:
 
 def scoped_households(user: User, filters: DashboardFilters) -> QuerySet[Household]:
     households = visible_households(user) & current_households()
-    if filters.kecamatan is not None:
-        households = households.filter(desa__kecamatan=filters.kecamatan)
-    return households.order_by()
+    return households.filter(filters.place_q()).order_by()
 
 
 def scoped_enrollments(user: User, filters: DashboardFilters):
-    enrollments = visible_enrollments(user).filter(year=filters.year)
-    if filters.kecamatan is not None:
-        enrollments = enrollments.filter(household__desa__kecamatan=filters.kecamatan)
+    enrollments = visible_enrollments(user).filter(filters.place_q("household__"), year=filters.year)
     if filters.cluster:
         enrollments = enrollments.filter(program__cluster=filters.cluster)
     if filters.agency is not None:
@@ -97,9 +104,9 @@ def households_by_desil(user: User, filters: DashboardFilters) -> list[DesilRow]
         rows.setdefault(row["desil"], DesilRow(row["desil"])).households = row["n"]
     if sees_everything(user):
         # Everyone's households: join on the same conditions instead of a semi-join on the list.
-        members = Member.objects.filter(household__is_absent=False, household__merged_into__isnull=True)
-        if filters.kecamatan is not None:
-            members = members.filter(household__desa__kecamatan=filters.kecamatan)
+        members = Member.objects.filter(
+            filters.place_q("household__"), household__is_absent=False, household__merged_into__isnull=True
+        )
     else:
         members = Member.objects.filter(household__in=households.values("pk"))
     people = (
@@ -124,6 +131,8 @@ class ReachRow:
     kecamatan: str
     total: int = 0
     reached: int = 0
+    kabupaten_id: int = 0
+    kabupaten: str = ""
 
     @property
     def unreached(self) -> int:
@@ -146,25 +155,43 @@ def desil1_reach_by_desa(user: User, filters: DashboardFilters) -> list[ReachRow
     result = []
     for r in rows:
         desa = villages[r["desa_id"]]
-        result.append(ReachRow(desa.pk, desa.name, desa.kecamatan_id, desa.kecamatan.name, r["total"], r["reached"]))
+        kabupaten = desa.kecamatan.kabupaten
+        result.append(ReachRow(
+            desa.pk, desa.name, desa.kecamatan_id, desa.kecamatan.name, r["total"], r["reached"], kabupaten.pk, kabupaten.name
+        ))
     return sorted(result, key=lambda r: (-r.unreached, r.kecamatan, r.name))
 
 
 def _villages() -> dict[int, Desa]:
-    """The 170 villages with their kecamatan, by id. Grouped counts group by the village id alone
-    (a hash on one integer) and take the names from here."""
-    return Desa.objects.select_related("kecamatan").in_bulk()
+    """The loaded villages (170 in Konawe Utara) with their kecamatan and regency, by id. Grouped
+    counts group by the village id alone (a hash on one integer) and take the names from here."""
+    return Desa.objects.select_related("kecamatan__kabupaten").in_bulk()
 
 
 def reach_by_kecamatan(desa_rows: list[ReachRow]) -> list[ReachRow]:
-    """Roll the village rows (at most 170) up to their kecamatan, in kecamatan code order."""
+    """Roll the village rows up to their kecamatan, in kecamatan code order."""
     totals: dict[int, ReachRow] = {}
     for row in desa_rows:
-        item = totals.setdefault(row.kecamatan_id, ReachRow(row.kecamatan_id, row.kecamatan, row.kecamatan_id, row.kecamatan))
+        item = totals.setdefault(row.kecamatan_id, ReachRow(
+            row.kecamatan_id, row.kecamatan, row.kecamatan_id, row.kecamatan,
+            kabupaten_id=row.kabupaten_id, kabupaten=row.kabupaten,
+        ))
         item.total += row.total
         item.reached += row.reached
     order = {pk: index for index, pk in enumerate(Kecamatan.objects.order_by("code").values_list("pk", flat=True))}
     return sorted(totals.values(), key=lambda r: order.get(r.id, 0))
+
+
+def reach_by_kabupaten(kecamatan_rows: list[ReachRow]) -> list[ReachRow]:
+    """Roll the kecamatan rows up to their regency, in regency code order (rows keep kecamatan order)."""
+    totals: dict[int, ReachRow] = {}
+    for row in kecamatan_rows:
+        item = totals.setdefault(row.kabupaten_id, ReachRow(
+            row.kabupaten_id, row.kabupaten, 0, "", kabupaten_id=row.kabupaten_id, kabupaten=row.kabupaten
+        ))
+        item.total += row.total
+        item.reached += row.reached
+    return list(totals.values())
 
 
 # --- Enrollments by program, agency and cluster -----------------------------------------------------
@@ -253,13 +280,10 @@ def conflict_summary(user: User, filters: DashboardFilters) -> ConflictSummary:
     conflicts = Conflict.objects.filter(status=ConflictStatus.OPEN).filter(
         Q(enrollment_a__in=ids) | Q(enrollment_b__in=ids)
     )
-    if filters.kecamatan is not None:
-        conflicts = conflicts.filter(household__desa__kecamatan=filters.kecamatan)
+    conflicts = conflicts.filter(filters.place_q("household__"))
     counts = conflicts.order_by().aggregate(n=Count("pk"), h=Count("household", distinct=True))
 
-    households = visible_households(user)
-    if filters.kecamatan is not None:
-        households = households.filter(desa__kecamatan=filters.kecamatan)
+    households = visible_households(user).filter(filters.place_q())
     household_ids = households.order_by().values("pk")
     identity = IdentityMatch.objects.filter(status=IdentityStatus.OPEN).filter(
         Q(household_a__in=household_ids) | Q(household_b__in=household_ids)
@@ -287,6 +311,8 @@ class PocketRow:
     no_toilet: int = 0
     unfit_house: int = 0
     stunting_unsafe_water: int = 0
+    kabupaten_id: int = 0
+    kabupaten: str = ""
 
     def share(self, indicator: str) -> float:
         return round(100 * getattr(self, indicator) / self.households, 1) if self.households else 0.0
@@ -321,6 +347,7 @@ def poverty_pockets(
             PocketRow(
                 desa.pk, desa.name, desa.code, desa.kecamatan_id, desa.kecamatan.name,
                 r["households"], r["unsafe_water"], r["no_toilet"], r["unfit_house"], r["stunting_unsafe_water"],
+                desa.kecamatan.kabupaten_id, desa.kecamatan.kabupaten.name,
             )
         )
     if order in POCKET_INDICATORS:
@@ -344,6 +371,12 @@ class Dashboard:
     clusters: list[CoverageRow]
     conflicts: ConflictSummary
     pockets: list[PocketRow]
+    # Several regencies loaded: the page adds the by-kabupaten reach and a kabupaten column.
+    several_regencies: bool = False
+
+    @property
+    def reach_kabupaten(self) -> list[ReachRow]:
+        return reach_by_kabupaten(self.reach_kecamatan)
 
     @property
     def total_households(self) -> int:
@@ -371,7 +404,8 @@ class Dashboard:
 
 
 def dashboard(
-    user: User, filters: DashboardFilters, *, as_of: datetime.date | None = None, pocket_order: str = "score"
+    user: User, filters: DashboardFilters, *, as_of: datetime.date | None = None, pocket_order: str = "score",
+    several_regencies: bool = False,
 ) -> Dashboard:
     with fast_aggregates():
         reach_desa = desil1_reach_by_desa(user, filters)
@@ -385,4 +419,5 @@ def dashboard(
             clusters=coverage_by_cluster(user, filters),
             conflicts=conflict_summary(user, filters),
             pockets=poverty_pockets(user, filters, as_of=as_of, order=pocket_order),
+            several_regencies=several_regencies,
         )

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_safe
 
+from households.regions import has_several_regencies
 from households.xlsx import write_xlsx
 from konut_registry.db import fast_aggregates
 from programs.dashboard import selectors
@@ -34,29 +35,32 @@ from programs.models import Cluster, EnrollmentStatus, Program
 from programs.targeting import preview_by_kecamatan, program_q
 
 
-def _filters_from_request(request) -> tuple[DashboardFilterForm, DashboardFilters, str]:
+def _filters_from_request(request) -> tuple[DashboardFilterForm, DashboardFilters, str, bool]:
+    """The form, the filters, the pocket order, and whether several regencies are loaded."""
     user = request.user
     years = selectors.enrollment_years(user)
-    form = DashboardFilterForm(request.GET or None, user=user, years=years)
+    several = has_several_regencies()
+    form = DashboardFilterForm(request.GET or None, user=user, years=years, several_regencies=several)
     data = {}
     if form.is_bound:
         form.is_valid()  # the errors are shown; cleaned_data keeps only the valid filters
         data = form.cleaned_data
     year = data.get("year") or selectors.default_year(user)
     filters = DashboardFilters(
-        year=year, kecamatan=data.get("kecamatan"), cluster=data.get("cluster") or None, agency=data.get("agency")
+        year=year, kecamatan=data.get("kecamatan"), cluster=data.get("cluster") or None, agency=data.get("agency"),
+        kabupaten=data.get("kabupaten"),
     )
     if not form.is_bound:
-        form = DashboardFilterForm(initial={"year": year}, user=user, years=years)
-    return form, filters, data.get("urut") or "score"
+        form = DashboardFilterForm(initial={"year": year}, user=user, years=years, several_regencies=several)
+    return form, filters, data.get("urut") or "score", several
 
 
 @login_required
 @require_safe
 def dashboard(request):
-    form, filters, pocket_order = _filters_from_request(request)
+    form, filters, pocket_order, several = _filters_from_request(request)
     as_of = timezone.localdate()
-    dash = selectors.dashboard(request.user, filters, as_of=as_of, pocket_order=pocket_order)
+    dash = selectors.dashboard(request.user, filters, as_of=as_of, pocket_order=pocket_order, several_regencies=several)
     links = Links(filters)
     tables = dashboard_tables(dash, links)
     query = request.GET.urlencode()
@@ -84,9 +88,9 @@ def dashboard(request):
 def export(request, key: str):
     if key not in TABLE_KEYS:
         raise Http404
-    _form, filters, pocket_order = _filters_from_request(request)
+    _form, filters, pocket_order, several = _filters_from_request(request)
     with fast_aggregates():
-        table = build_table(key, request.user, filters, Links(filters), timezone.localdate(), pocket_order)
+        table = build_table(key, request.user, filters, Links(filters), timezone.localdate(), pocket_order, several)
     rows = table_rows(table)
     buffer = io.BytesIO()
     # Excel refuses : \ / ? * [ ] in a sheet name.

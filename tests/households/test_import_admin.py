@@ -50,7 +50,7 @@ def test_preview_with_errors_refuses_then_skip_invalid(bappeda_client, p3ke_file
     upload(bappeda_client, p3ke_file(households=households, members=[]))
     batch = ImportBatch.objects.get()
     page = bappeda_client.get(reverse("admin:households_importbatch_preview", args=[batch.pk])).content.decode()
-    assert "berada di luar Kabupaten Konawe Utara" in page and "Impor baris valid saja" in page
+    assert "berada di luar wilayah yang dimuat (Kabupaten Konawe Utara)" in page and "Impor baris valid saja" in page
     assert "Unduh laporan kesalahan" in page
 
     bappeda_client.post(reverse("admin:households_importbatch_confirm", args=[batch.pk]))

@@ -162,7 +162,7 @@ def test_village_outside_konut(seeded, p3ke_file):
     households = [household_row("122999001", 201, **{"Kode Kemdagri": "7402012001"})]
     code, out, err = run("import_p3ke", str(p3ke_file(households=households, members=[], name="konawe.xlsx")))
     refused(code, out, err, seeded)
-    assert "berada di luar Kabupaten Konawe Utara" in out
+    assert "berada di luar wilayah yang dimuat (Kabupaten Konawe Utara)" in out
 
 
 def test_village_name_without_code_matched_with_its_kecamatan(reference, p3ke_file):

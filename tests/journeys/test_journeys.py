@@ -93,7 +93,7 @@ def test_journey_1_bappeda_imports_resolves_conflicts_and_distributes(screen, pe
     errors = table_rows(page, "section.import-summary > table.issues")
     assert errors[:3] == [
         ["KEPALA-KELUARGA", "8", "Desil Kesejahteraan", "Desil harus antara 1 dan 10, bukan 11"],
-        ["KEPALA-KELUARGA", "9", "Kode Kemdagri", "Desa dengan kode 7402012001 berada di luar Kabupaten Konawe Utara (7409)"],
+        ["KEPALA-KELUARGA", "9", "Kode Kemdagri", "Desa dengan kode 7402012001 berada di luar wilayah yang dimuat (Kabupaten Konawe Utara)"],
         ["KEPALA-KELUARGA", "10", "NIK Kepala Keluarga",
          "NIK rusak oleh Excel (tersimpan sebagai angka, digit terakhir hilang); ketik ulang sebagai teks"],
     ]
@@ -116,7 +116,7 @@ def test_journey_1_bappeda_imports_resolves_conflicts_and_distributes(screen, pe
         ("122300007", "YUSUF TAMBURAKA", 8), ("122300008", "NUR LAUMBU", 9), ("122300009", "IRMA SARANANI", 10),
     ]
     assert "Desil harus antara 1 dan 10, bukan 11" in rows[0]["Alasan kesalahan"]
-    assert "di luar Kabupaten Konawe Utara" in rows[1]["Alasan kesalahan"]
+    assert "di luar wilayah yang dimuat (Kabupaten Konawe Utara)" in rows[1]["Alasan kesalahan"]
     assert "NIK rusak oleh Excel" in rows[2]["Alasan kesalahan"]
     members_sheet = report["INDIVIDU"]
     member_header = [c.value for c in members_sheet[1]]

@@ -143,6 +143,8 @@ NO_ACCESS = dict(changelist=403, add=403, change=403, history=403, delete=403, o
 ADMIN_MODELS: dict[str, tuple] = {
     "households.household": (lambda w: w.own_hh, {**KEPT, **WITH_HISTORY}),
     "households.member": (lambda w: w.own_member, {**KEPT, **WITH_HISTORY}),
+    "households.provinsi": (lambda w: w.desa.kecamatan.kabupaten.provinsi, KEPT),
+    "households.kabupaten": (lambda w: w.desa.kecamatan.kabupaten, KEPT),
     "households.kecamatan": (lambda w: w.desa.kecamatan, KEPT),
     "households.desa": (lambda w: w.desa, KEPT),
     # Batches are records: add goes to the upload page, change to the preview.

@@ -1,15 +1,36 @@
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from households.wilayah import RegionCodeError, region_names
 from programs.reference import load_reference
 
 
 class Command(BaseCommand):
-    help = "Memuat data acuan Konawe Utara: 13 kecamatan, 170 desa/kelurahan, 14 OPD, program. Aman dijalankan berulang."
+    help = (
+        "Memuat data acuan: wilayah KONUT_WILAYAH (satu kabupaten/kota, mis. 74.09, atau satu provinsi, mis. 74) "
+        "dari daftar Kemendagri, serta OPD dan program. Aman dijalankan berulang; tidak mengubah suntingan setempat."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--wilayah", help="Kode provinsi atau kabupaten/kota Kemendagri; bawaan: KONUT_WILAYAH dari pengaturan."
+        )
 
     def handle(self, *args, **options):
-        created = load_reference()
+        code = options.get("wilayah") or settings.KONUT_WILAYAH
+        try:
+            region = region_names(code)[0]
+            created = load_reference(wilayah=code)
+        except RegionCodeError as exc:
+            raise CommandError(str(exc)) from None
         self.stdout.write(
-            _("Data acuan dimuat: %(kec)d kecamatan, %(desa)d desa/kelurahan, %(opd)d OPD, %(prog)d program baru.")
-            % {"kec": created.kecamatan, "desa": created.desa, "opd": created.agencies, "prog": created.programs}
+            _(
+                "Data acuan %(region)s dimuat: %(kab)d kabupaten/kota, %(kec)d kecamatan, %(desa)d desa/kelurahan, "
+                "%(opd)d OPD, %(prog)d program baru."
+            )
+            % {
+                "region": region, "kab": created.kabupaten, "kec": created.kecamatan, "desa": created.desa,
+                "opd": created.agencies, "prog": created.programs,
+            }
         )

@@ -1,0 +1,113 @@
+"""The regions the registry covers: loading them from the Kemendagri list (``households.wilayah``),
+and what imports and pages need to know about them.
+
+``KONUT_WILAYAH`` names one regency (``74.09``) or a whole province (``74``). Loading creates the
+province, regencies, kecamatan and villages that are missing and never changes or deletes a stored
+one: a village renamed in the admin keeps its name when the list is loaded again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+
+from households import wilayah
+from households.models import Desa, DesaKind, Kabupaten, Kecamatan, Provinsi
+
+
+@dataclass
+class RegionCounts:
+    """How many rows of each level a load created."""
+
+    provinsi: int = 0
+    kabupaten: int = 0
+    kecamatan: int = 0
+    desa: int = 0
+
+
+@transaction.atomic
+def regions_load(*, code: str, bps_codes: Mapping[str, str] | None = None) -> RegionCounts:
+    """Create the missing regions of ``code`` (a province or a regency); return what was created.
+    ``bps_codes`` maps a kecamatan's Kemendagri code to its BPS code, set on kecamatan it creates.
+    Raises ``wilayah.RegionCodeError`` when ``code`` names no province or regency."""
+    tree = wilayah.region_tree(code)
+    bps_codes = bps_codes or {}
+    created = RegionCounts()
+    within = f"{tree.code}."
+
+    provinsi = Provinsi.objects.filter(code=tree.code).first()
+    if provinsi is None:
+        provinsi = Provinsi.objects.create(code=tree.code, name=tree.name)
+        created.provinsi += 1
+    kabupaten_by_code = {k.code: k for k in Kabupaten.objects.filter(code__startswith=within)}
+    kecamatan_by_code = {k.code: k for k in Kecamatan.objects.filter(code__startswith=within)}
+    desa_codes = set(Desa.objects.filter(code__startswith=within).values_list("code", flat=True))
+
+    new_desa = []
+    for regency in tree.regencies:
+        kabupaten = kabupaten_by_code.get(regency.code)
+        if kabupaten is None:
+            kabupaten = Kabupaten.objects.create(code=regency.code, name=regency.name, provinsi=provinsi)
+            created.kabupaten += 1
+        for district in regency.districts:
+            kecamatan = kecamatan_by_code.get(district.code)
+            if kecamatan is None:
+                kecamatan = Kecamatan.objects.create(
+                    code=district.code, name=district.name, kabupaten=kabupaten, bps_code=bps_codes.get(district.code, "")
+                )
+                created.kecamatan += 1
+            for village in district.villages:
+                if village.code not in desa_codes:
+                    new_desa.append(Desa(
+                        code=village.code, code_plain=village.code.replace(".", ""), name=village.name,
+                        kind=DesaKind(village.kind), kecamatan=kecamatan,
+                    ))
+    Desa.objects.bulk_create(new_desa, batch_size=2000)
+    created.desa = len(new_desa)
+    return created
+
+
+@dataclass(frozen=True)
+class LoadedRegions:
+    """The loaded regencies as imports check them: the 4-digit code prefixes (``7409``) that a NIK
+    or a village code of the covered area starts with, and the area's name for messages."""
+
+    prefixes: tuple[str, ...]
+    label: str
+    villages: int
+
+
+def regions_label(names: list[str], provinces: list[str]) -> str:
+    """``Kabupaten Konawe Utara``; two or three regencies by name; more as a count in their province."""
+    if len(names) <= 3:
+        return ", ".join(names)
+    if len(set(provinces)) == 1:
+        return f"{len(names)} kabupaten/kota di Provinsi {provinces[0]}"
+    return f"{len(names)} kabupaten/kota di {len(set(provinces))} provinsi"
+
+
+def loaded_regions() -> LoadedRegions:
+    regencies = list(Kabupaten.objects.order_by("code").values_list("code", "name", "provinsi__name"))
+    return LoadedRegions(
+        prefixes=tuple(code.replace(".", "") for code, _name, _province in regencies),
+        label=regions_label([name for _code, name, _p in regencies], [p for _c, _n, p in regencies]),
+        villages=Desa.objects.count(),
+    )
+
+
+def has_several_regencies() -> bool:
+    """True when more than one regency is loaded: pages then show and filter by kabupaten."""
+    return Kabupaten.objects.count() > 1
+
+
+def covered_region() -> tuple[str, str]:
+    """The full and the short name of the area ``KONUT_WILAYAH`` names, for titles: (``Kabupaten
+    Konawe Utara``, ``Konawe Utara``) or (``Provinsi Sulawesi Tenggara``, ``Sulawesi Tenggara``). Read
+    from the package data, not the database, so that error pages can show it too."""
+    try:
+        return wilayah.region_names(settings.KONUT_WILAYAH)
+    except wilayah.RegionCodeError:
+        return settings.KONUT_WILAYAH, settings.KONUT_WILAYAH

@@ -1,0 +1,132 @@
+"""Imports place families by the loaded regions: one regency (Konawe Utara) or a whole province."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.management import call_command
+
+from households.identifiers import parse_nik, region_code_plain
+from households.models import Household, ImportBatch, Member
+
+from .conftest import HH_2023, head_member_row, household_row, member_row, nik, write_csv
+from .test_import_bad_input import refused, registry_state, run
+
+pytestmark = pytest.mark.django_db
+
+SULTRA = "17 kabupaten/kota di Provinsi Sulawesi Tenggara"
+
+
+@pytest.fixture
+def province(reference):
+    """Konawe Utara from the reference, then the rest of Sulawesi Tenggara, as KONUT_WILAYAH=74 loads it."""
+    call_command("load_reference", wilayah="74", verbosity=0)
+
+
+def konawe_family(p3ke_id: str, serial: int) -> tuple[dict, list[dict]]:
+    """A family of Awuliti (Lambuya, Kabupaten Konawe), whose NIKs Konawe issued (7402...)."""
+    place = {"Kabupaten/Kota": "KONAWE", "Kecamatan": "LAMBUYA", "Desa/Kelurahan": "AWULITI", "Kode Kemdagri": "7402012006"}
+    head_nik = nik(serial, region="740201")
+    household = household_row(p3ke_id, serial, **place, **{"NIK Kepala Keluarga": head_nik})
+    members = [
+        head_member_row(p3ke_id, f"9{p3ke_id}1", serial, **place, **{"NIK": head_nik}),
+        member_row(p3ke_id, f"9{p3ke_id}2", 0, **place, **{"NIK": nik(serial + 1, region="740201", birth=datetime.date(2010, 5, 17))}),
+    ]
+    return household, members
+
+
+def test_a_family_of_a_second_regency_imports_when_the_province_is_loaded(province, p3ke_file):
+    konawe, konawe_members = konawe_family("122999001", 301)
+    konut = household_row("122999002", 302)
+    members = konawe_members + [head_member_row("122999002", "91229990021", 302)]
+    code, out, err = run("import_p3ke", str(p3ke_file(households=[konawe, konut], members=members, name="sultra.xlsx")))
+    assert code == 0, (out, err)
+
+    family = Household.objects.select_related("desa__kecamatan__kabupaten").get(p3ke_id="122999001")
+    assert (family.desa.name, family.desa.kecamatan.name, family.desa.kecamatan.kabupaten.name) == (
+        "Awuliti", "Lambuya", "Kabupaten Konawe",
+    )
+    assert Member.objects.filter(household=family).count() == 2
+    assert Household.objects.get(p3ke_id="122999002").desa.kecamatan.kabupaten.code == "74.09"
+    # Konawe's NIKs are at home in the province: no region warning.
+    assert not [w for w in ImportBatch.objects.get().warnings if "Kode wilayah NIK" in w["reason"]]
+
+
+def test_a_nik_from_another_regency_is_a_warning_naming_the_loaded_regency(reference, p3ke_file):
+    household = household_row("122999001", 201, **{"NIK Kepala Keluarga": nik(201, region="740201")})
+    code, out, err = run("import_p3ke", str(p3ke_file(households=[household], members=[], name="nik7402.xlsx")))
+    assert code == 0, (out, err)
+    assert [w["reason"] for w in ImportBatch.objects.get().warnings] == [
+        "Kode wilayah NIK 7402 di luar wilayah yang dimuat (Kabupaten Konawe Utara)"
+    ]
+    assert Household.objects.filter(p3ke_id="122999001").exists()
+
+
+@pytest.mark.parametrize("cell", ["74.09.01.2006", "7409012006", " 74.09.01.2006 ", "7409012006.0"])
+def test_region_code_with_or_without_dots(reference, tmp_path, cell):
+    household = household_row("122999001", 201, **{"Kode Kemdagri": cell})
+    path = write_csv(tmp_path / "codes.csv", HH_2023, [household])
+    code, out, err = run("import_p3ke", str(path))
+    assert code == 0, (out, err)
+    assert Household.objects.get(p3ke_id="122999001").desa.code == "74.09.01.2006"
+
+
+@pytest.mark.parametrize("cell, message", [
+    ("7409019999", "Kode Kemdagri 7409019999 tidak ada di daftar 170 desa/kelurahan yang dimuat (Kabupaten Konawe Utara)"),
+    ("74.02.01.2006", "Desa dengan kode 7402012006 berada di luar wilayah yang dimuat (Kabupaten Konawe Utara)"),
+])
+def test_unknown_or_outside_code_with_one_regency(reference, p3ke_file, cell, message):
+    before = registry_state()
+    household = household_row("122999001", 201, **{"Kode Kemdagri": cell})
+    code, out, err = run("import_p3ke", str(p3ke_file(households=[household], members=[], name="bad.xlsx")))
+    refused(code, out, err, before)
+    assert message in out
+
+
+@pytest.mark.parametrize("cell, message", [
+    ("7402019999", f"Kode Kemdagri 7402019999 tidak ada di daftar 2.285 desa/kelurahan yang dimuat ({SULTRA})"),
+    ("7301012001", f"Desa dengan kode 7301012001 berada di luar wilayah yang dimuat ({SULTRA})"),
+])
+def test_unknown_or_outside_code_with_the_province(province, p3ke_file, cell, message):
+    before = registry_state()
+    household = household_row("122999001", 201, **{"Kode Kemdagri": cell})
+    code, out, err = run("import_p3ke", str(p3ke_file(households=[household], members=[], name="bad.xlsx")))
+    refused(code, out, err, before)
+    assert message in out
+
+
+def test_a_village_name_that_names_two_villages_needs_the_code(province, p3ke_file):
+    before = registry_state()
+    place = {"Kode Kemdagri": None, "Kabupaten/Kota": "MUNA", "Kecamatan": "Parigi", "Desa/Kelurahan": "Wakumoro"}
+    households = [household_row("122999001", 201, **place)]
+    code, out, err = run("import_p3ke", str(p3ke_file(households=households, members=[], name="wakumoro.xlsx")))
+    refused(code, out, err, before)
+    assert "Desa 'Wakumoro' di kecamatan 'Parigi' ada lebih dari satu di wilayah yang dimuat; isi Kode Kemdagri" in out
+
+    households = [household_row("122999001", 201, **{**place, "Kode Kemdagri": "7403252012"})]
+    code, out, err = run("import_p3ke", str(p3ke_file(households=households, members=[], name="wakumoro2.xlsx")))
+    assert code == 0, (out, err)
+    assert Household.objects.get(p3ke_id="122999001").desa.kind == "desa"
+
+
+def test_a_village_name_outside_the_loaded_regency(reference, p3ke_file):
+    before = registry_state()
+    place = {"Kode Kemdagri": None, "Kecamatan": "Lambuya", "Desa/Kelurahan": "Awuliti"}
+    code, out, err = run("import_p3ke", str(p3ke_file(households=[household_row("122999001", 201, **place)], members=[], name="n.xlsx")))
+    refused(code, out, err, before)
+    assert "Desa 'Awuliti' di kecamatan 'Lambuya' tidak ada di wilayah yang dimuat (Kabupaten Konawe Utara)" in out
+
+
+def test_parse_nik_checks_the_prefix_only_against_the_regions_given():
+    konawe = nik(1, region="740201")
+    assert parse_nik(konawe, today=datetime.date(2026, 1, 1)).warnings == []
+    assert parse_nik(konawe, home_regions=("7402", "7409"), home_label="Sultra").warnings == []
+    assert parse_nik(konawe, home_regions=("7409",), home_label="Kabupaten Konawe Utara").warnings == [
+        "Kode wilayah NIK 7402 di luar wilayah yang dimuat (Kabupaten Konawe Utara)"
+    ]
+
+
+@pytest.mark.parametrize("raw", ["74.09.01.2006", "7409012006", 7409012006, "7409012006.0", "'7409012006"])
+def test_region_code_plain(raw):
+    assert region_code_plain(raw) == "7409012006"

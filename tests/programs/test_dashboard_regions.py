@@ -1,0 +1,129 @@
+"""The dashboard by kabupaten: with several regencies loaded, a kabupaten filter, the desil-1 reach by
+regency, and the regency beside every village (reach and poverty pockets); with one, as before."""
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from agencies.models import Role
+from households.models import Desa, Kabupaten, Kecamatan, WaterSource
+from programs.models import EnrollmentStatus, Program
+from tests.agencies.helpers import listed_ids
+from tests.factories import EnrollmentFactory, HouseholdFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+DASHBOARD = reverse("programs:dashboard")
+YEAR = 2024
+
+
+def params(url: str) -> dict[str, str]:
+    return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
+
+
+def values(table) -> list[list]:
+    return [[cell.value for cell in row] for row in table.rows]
+
+
+@pytest.fixture
+def bappeda(client, reference):
+    client.force_login(UserFactory(username="bappeda-wilayah", role=Role.BAPPEDA_OPERATOR))
+    return client
+
+
+@pytest.fixture
+def two_regencies(reference):
+    """Konawe Utara: two desil-1 families in Wanggudu Raya, one with PKH. Konawe: one desil-1 family in
+    Awuliti without aid or safe water."""
+    call_command("load_reference", wilayah="74.02", verbosity=0)
+    wanggudu = Desa.objects.get(code="74.09.01.2006")
+    aided = HouseholdFactory(desa=wanggudu, desil=1, water_source=WaterSource.PROTECTED_WELL)
+    HouseholdFactory(desa=wanggudu, desil=1, water_source=WaterSource.PROTECTED_WELL)
+    EnrollmentFactory(household=aided, program=Program.objects.get(code="pkh"), year=YEAR, status=EnrollmentStatus.ACTIVE)
+    awuliti = HouseholdFactory(desa=Desa.objects.get(code="74.02.01.2006"), desil=1, water_source=WaterSource.SURFACE)
+    return awuliti
+
+
+def test_one_regency_dashboard_has_no_kabupaten_filter_table_or_column(bappeda):
+    HouseholdFactory(desa=Desa.objects.get(code="74.09.01.2006"), desil=1)
+    response = bappeda.get(DASHBOARD, {"year": YEAR})
+    html = response.content.decode()
+    tables = response.context["tables"]
+    assert 'name="kabupaten"' not in html and "kabupaten" not in tables
+    assert tables["desa"].columns[:3] == ["Desa/kelurahan", "Kecamatan", "Keluarga desil 1"]
+    assert tables["kantong"].columns[:3] == ["Desa/kelurahan", "Kecamatan", "Keluarga"]
+    assert "kabupaten" not in params(tables["kantong"].rows[0][2].url)
+    assert bappeda.get(reverse("programs:export", args=["kabupaten"])).status_code == 404
+
+
+def test_desil_1_reach_by_kabupaten_links_to_each_regencys_families(bappeda, two_regencies):
+    konawe, konut = Kabupaten.objects.get(code="74.02"), Kabupaten.objects.get(code="74.09")
+    response = bappeda.get(DASHBOARD, {"year": YEAR})
+    assert 'name="kabupaten"' in response.content.decode()
+    table = response.context["tables"]["kabupaten"]
+    assert table.columns[0] == "Kabupaten/kota"
+    assert values(table) == [["Kabupaten Konawe", 1, 0, 1, 0.0], ["Kabupaten Konawe Utara", 2, 1, 1, 50.0]]
+    assert [cell.value for cell in table.footer] == ["Jumlah", 3, 1, 2, 33.3]
+    unreached = table.rows[0][3].url
+    assert params(unreached) == {"kabupaten": str(konawe.pk), "desil": "1", "aid": "none"}
+    assert listed_ids(bappeda.get(unreached)) == [two_regencies.pk]
+    assert params(table.rows[1][1].url) == {"kabupaten": str(konut.pk), "desil": "1"}
+
+    # The kecamatan reach follows, each kecamatan with its regency.
+    kecamatan = response.context["tables"]["kecamatan"]
+    assert [row[0] for row in values(kecamatan)] == ["Lambuya", "Asera"]
+    assert params(kecamatan.rows[0][1].url)["kabupaten"] == str(konawe.pk)
+
+
+def test_villages_and_poverty_pockets_name_their_regency(bappeda, two_regencies):
+    konawe = Kabupaten.objects.get(code="74.02")
+    tables = bappeda.get(DASHBOARD, {"year": YEAR}).context["tables"]
+    desa = tables["desa"]
+    assert desa.columns[:3] == ["Desa/kelurahan", "Kecamatan", "Kabupaten/kota"]
+    assert sorted(row[:3] for row in values(desa)) == [
+        ["Awuliti", "Lambuya", "Kabupaten Konawe"], ["Wanggudu Raya", "Asera", "Kabupaten Konawe Utara"],
+    ]
+    pockets = tables["kantong"]
+    assert pockets.columns[:4] == ["Desa/kelurahan", "Kecamatan", "Kabupaten/kota", "Keluarga"]
+    top = values(pockets)[0]
+    assert top[:4] == ["Awuliti", "Lambuya", "Kabupaten Konawe", 1]
+    assert params(pockets.rows[0][3].url) == {
+        "kabupaten": str(konawe.pk), "kecamatan": str(Kecamatan.objects.get(code="74.02.01").pk),
+        "desa": str(two_regencies.desa_id),
+    }
+    assert pockets.chart["datasets"][0]["links"][0].startswith(f"/keluarga/?kabupaten={konawe.pk}&")
+
+
+def test_kabupaten_filter_narrows_every_figure_and_the_kecamatan_choices(bappeda, two_regencies):
+    konawe = Kabupaten.objects.get(code="74.02")
+    response = bappeda.get(DASHBOARD, {"year": YEAR, "kabupaten": konawe.pk})
+    dash = response.context["dash"]
+    assert dash.total_households == 1 and dash.desil1_total == 1
+    assert [row.name for row in dash.pockets] == ["Awuliti"]
+    assert response.context["dash"].programs and all(row.households == 0 for row in dash.programs)
+    headline = {row[0].value: row[1] for row in response.context["tables"]["ringkasan"].rows}
+    assert params(headline["Keluarga di registri"].url) == {"kabupaten": str(konawe.pk)}
+    assert "Kabupaten Konawe" in response.content.decode()
+    kecamatan = response.context["form"].fields["kecamatan"].queryset
+    assert set(kecamatan.values_list("kabupaten__code", flat=True)) == {"74.02"}
+
+    # A kecamatan of another regency is refused and the filter falls back to the regency alone.
+    asera = Kecamatan.objects.get(code="74.09.01")
+    response = bappeda.get(DASHBOARD, {"year": YEAR, "kabupaten": konawe.pk, "kecamatan": asera.pk})
+    assert response.context["form"].errors["kecamatan"]
+    assert response.context["dash"].total_households == 1
+
+
+def test_the_kabupaten_table_exports_to_xlsx(bappeda, two_regencies):
+    import io
+
+    from openpyxl import load_workbook
+
+    response = bappeda.get(reverse("programs:export", args=["kabupaten"]), {"year": YEAR})
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert rows[0][0] == "Kabupaten/kota"
+    assert [row[:2] for row in rows[1:]] == [["Kabupaten Konawe", 1], ["Kabupaten Konawe Utara", 2], ["Jumlah", 3]]
