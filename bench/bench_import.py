@@ -62,7 +62,7 @@ def _engine_step(path: str, wipe: bool, skip_dedup: bool, queue) -> None:
     if wipe:
         _wipe()
     import programs.services
-    from households.services import run_file_import
+    from households.imports.services import run_file_import
 
     # The one-aid check is another component (dedup.engine): time it apart, or leave it out.
     dedup_seconds = [0.0]
@@ -84,7 +84,7 @@ def _engine_step(path: str, wipe: bool, skip_dedup: bool, queue) -> None:
     seconds = time.perf_counter() - started
     peak = _peak_mb()
     # What the task and the commands run next, after the import's transaction: timed apart.
-    from households.services import import_identity_scan
+    from households.imports.services import import_identity_scan
 
     started = time.perf_counter()
     import_identity_scan(outcome)

@@ -16,8 +16,8 @@ from households.models import Desa, Household, Kabupaten, Kecamatan, Member, Pro
 from households.regions import covered_region
 from programs.models import Enrollment
 
-from . import admin_imports  # noqa: F401  (ImportBatch upload, preview and confirm)
 from .admin_regions import RegionListMixin
+from .imports import admin as imports_admin  # noqa: F401  (ImportBatch upload, preview and confirm)
 
 # The whole admin's header and title name the area KONUT_WILAYAH covers, when a page is drawn (in
 # the page's language): the regions live here.

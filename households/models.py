@@ -339,7 +339,7 @@ class ImportBatch(models.Model):
     errors = models.JSONField(_("kesalahan"), default=list, blank=True)
     warnings = models.JSONField(_("peringatan"), default=list, blank=True)
     message = models.TextField(_("pesan"), blank=True)
-    # Added by the import engine: the downloadable error report (original rows plus reasons).
+    # The downloadable error report: the refused rows as uploaded, plus the reasons.
     error_report = models.FileField(_("laporan kesalahan"), upload_to="imports/reports/%Y/%m/", max_length=255, blank=True)
 
     class Meta:

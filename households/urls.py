@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from .imports import views
 
 app_name = "households"
 

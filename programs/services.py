@@ -8,14 +8,16 @@ engine explicitly, in the same transaction: the one-aid rule is never left to si
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
 
 from dedup.engine import check_enrollments
-from households.imports import bulkcopy
 from households.models import Household, Member
+from konut_registry import bulkcopy
+from programs.claims import AidClaim, claim_enrollments
 from programs.default_rules import DEFAULT_RULES
 from programs.models import Enrollment, EnrollmentSource, EnrollmentStatus, Program, RuleCondition, TargetingRule
 
@@ -159,6 +161,35 @@ def _ids_by_natural_key(enrollments: list[Enrollment]) -> list[int]:
         program_id__in={k[0] for k in wanted}, year__in={k[1] for k in wanted}, household_id__in={k[2] for k in wanted}
     ).values_list("pk", "program_id", "year", "household_id", "member_id")
     return [pk for pk, *key in rows if tuple(key) in wanted]
+
+
+# --- Aid that an import states: the one way files become enrollments.
+
+
+def aid_claims_record(
+    *, claims: Iterable[AidClaim], year: int | None, source: str, batch=None, by=None
+) -> BulkEnrollmentResult:
+    """Record what an import says about aid (the ``Penerima ...`` columns of a P3KE or DTKS
+    extract, an agency's recipient list) as enrollments, ``source`` an ``EnrollmentSource``.
+
+    Claims map to programs as ``programs.claims`` describes (one enrollment per program, year,
+    household and, for person programs, member; ``year`` for claims that name none). The
+    enrollments go through ``enrollment_bulk_create``: those already in the registry are counted
+    as existing, the new ones are written in one transaction and checked by the one-aid rule as
+    one batch.
+    """
+    claims = list(claims)
+    if not claims:
+        return BulkEnrollmentResult()
+    enrollments = [
+        Enrollment(
+            program_id=program_id, year=claim_year, household_id=household_id, member_id=member_id,
+            status=claim.status, amount=claim.amount, delivered_on=claim.delivered_on, status_reason=claim.note,
+            source=source, batch=batch, created_by=by,
+        )
+        for (program_id, claim_year, household_id, member_id), claim in claim_enrollments(claims, year=year).items()
+    ]
+    return enrollment_bulk_create(enrollments=enrollments, by=by, batch=batch)
 
 
 # --- Targeting rules ------------------------------------------------------------------------------

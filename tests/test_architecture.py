@@ -36,16 +36,15 @@ LAYERS = [
     ]),
     ("services", "services (every write), selectors (reads), the use cases and query builders they share", [
         "*.services", "*.selectors", "*.dashboard.*", "*.indicators", "*.targeting", "*.distribution",
-        "*.claims", "*.backends", "programs.demo", "programs.reference", "programs.imports", "households.imports.*",
-        "agencies.throttling", "households.regions",
+        "*.claims", "*.backends", "programs.demo", "programs.reference", "households.imports.*",
+        "households.regions", "agencies.throttling",
     ]),
     ("engine", "the dedup engine: set-based one-aid and identity checks", [
         "dedup.engine", "dedup.identity",
     ]),
     ("models", "models and their data (choices, default rules), their form checks, database helpers, app configs, settings", [
         "*.models", "*.apps", "*.validators", "programs.default_rules", "konut_registry.db", "konut_registry.bulkcopy",
-        "households.imports.bulkcopy", "konut_registry.settings.*", "konut_registry.formats.*",
-        "konut_registry.export_formats",
+        "konut_registry.settings.*", "konut_registry.formats.*", "konut_registry.export_formats",
     ]),
     ("pure", "plain Python, no Django: identifiers, the file reading and parsing of the import, names, spreadsheet cells", [
         "households.identifiers", "households.wilayah", "households.xlsx", "dedup.names", "konut_registry.admin_filters",
@@ -53,16 +52,17 @@ LAYERS = [
         "households.imports", "households.imports.reader", "households.imports.columns",
         "households.imports.values", "households.imports.issues", "households.imports.common",
         "households.imports.p3ke", "households.imports.dtks", "households.imports.report",
+        "households.imports.snapshot", "households.imports.progress",
     ]),
 ]
 RANK = {name: len(LAYERS) - index for index, (name, _what, _patterns) in enumerate(LAYERS)}
 # The most specific patterns first: pure names, the engine, then models, UI, services.
 LAYER_LOOKUP = ["pure", "engine", "models", "ui", "services"]
 
-# The households import use case: reading files, planning, applying, batches, their pages and commands.
+# The households import use case: reading files, planning, applying, batches, their task, admin and
+# pages (all in households/imports/), the URLs of those pages and the import commands.
 IMPORT_USE_CASE = [
-    "households.imports", "households.imports.*", "households.services", "households.tasks",
-    "households.admin_imports", "households.views", "households.urls", "households.management.commands.*",
+    "households.imports", "households.imports.*", "households.urls", "households.management.commands.*",
 ]
 
 # What each part may import from the other apps (``konut_registry``'s neutral helpers are open to

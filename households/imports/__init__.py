@@ -1,7 +1,29 @@
-"""The bulk import engine for central data (P3KE, DTKS) and agencies' recipient lists.
+"""The upload use case: central data (P3KE, DTKS) and agencies' recipient lists into the registry.
 
-Pure layers (no Django): ``reader`` (files to rows, header found), ``columns`` (header maps),
+Data flow: file -> ``reader`` -> ``p3ke``/``dtks`` (or ``recipients``) -> plan -> preview ->
+confirm -> ``plan.apply`` in one transaction -> identity scan, once for the batch.
+
+Pure code (no Django): ``reader`` (files to rows, header found), ``columns`` (header maps),
 ``values`` (cell values to choice codes, dates, numbers), ``issues`` (row errors and warnings),
-``p3ke`` and ``dtks`` (rows to validated records). Django layers: ``sync`` (the plan: diff
-against the registry, then one transactional bulk write) and ``report`` (the error-report xlsx).
+``common`` (records and cell checks), ``p3ke`` and ``dtks`` (rows to validated records),
+``snapshot`` (what the source last said, in comparable form), ``progress`` (the progress hook).
+
+On the registry: ``context`` (villages and choice maps for parsing), ``compare`` (an extract against
+the registry: the ``ExtractPlan``), ``plan`` (``ImportPlan``, the interface every plan offers, and
+the extract plan), ``write`` (bulk writes with history), ``aids`` (what the ``Penerima ...`` columns
+claim, handed to ``programs.services.aid_claims_record``), ``recipients`` (a recipient list read
+and matched: the ``RecipientPlan``), ``report`` (the error-report workbook).
+
+Batches and running them: ``batches`` (stored originals, hash, queue, cancel), ``services``
+(preview, apply, identity scan, the commands' ``run_file_import``), ``lock`` (one writing import
+at a time), ``lease`` (a batch whose worker died is failed and may be retried), ``failures`` (how a
+failed run is told, without the database's text), ``outcome`` (what a run reports), ``tasks`` (the
+background tasks, which renew the lease).
+
+UI: ``admin`` (upload, preview, confirm), ``views`` (status pages); the commands are
+``households/management/commands/import_p3ke``, ``import_dtks`` and ``import_recipients``.
+
+This package is the one part of ``households`` that imports other apps: ``programs`` (aid claims,
+enrollment sources and statuses), ``dedup`` (the identity scan) and ``agencies`` (the export log of
+an error-report download).
 """

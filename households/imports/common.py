@@ -1,6 +1,6 @@
 """What the P3KE and DTKS parsers share: the parsing context, the records, the cell checks.
 
-Pure Python: the context (villages, choice maps) is built from the database by ``sync`` and handed
+Pure Python: the context (villages, choice maps) is built from the database by ``context`` and handed
 in, so parsing can be tested and benchmarked without a database.
 """
 
@@ -22,7 +22,7 @@ from .issues import IssueLog
 from .reader import Table, is_blank
 from .values import ChoiceMap, is_formula_text, norm, text, yes_no
 
-# Household and Member fields an import fills: the order is the order of comparison in ``sync``.
+# Household and Member fields an import fills: the order is the order of comparison in ``compare``.
 HOUSEHOLD_FIELDS = (
     "p3ke_id", "no_kk", "head_name", "head_nik", "address", "dusun", "rt", "rw", "desa_id", "desil",
     "persentil", "source_year", "updated_year", "verval_priority", "house_ownership", "roof_type",

@@ -1,7 +1,7 @@
 """Whether a batch's worker is still alive: its lease (``ImportBatch.heartbeat_at``).
 
-The worker renews the lease with every progress report (``households.tasks.BatchProgress``) while
-it reads or writes a batch. A batch still reading or writing whose lease is older than
+The worker renews the lease with every progress report (``tasks.BatchProgress``) while it reads or
+writes a batch. A batch still reading or writing whose lease is older than
 ``IMPORT_STALE_AFTER_SECONDS`` lost its worker (killed, or restarted mid-task): it is failed, with
 the truth that nothing was changed (the write is one transaction, and the batch becomes "applied"
 inside it), and it may be confirmed again. A worker stopped by a signal fails its batch at once.

@@ -127,7 +127,7 @@ def _parse_table(kind: str, table, column_index: dict[int, str], ctx: Context, e
     else:
         if not extract.has_member_sheet:
             # With an individual sheet, members come from it: the heads read from the household
-            # sheet are no longer needed (``sync`` uses them only without one); free them first.
+            # sheet are no longer needed (``compare`` uses them only without one); free them first.
             for record in extract.households.values():
                 record.head = None
         extract.has_member_sheet = True

@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from django.utils import translation
 
-from households.imports.sync import build_context
+from households.imports.context import build_context
 from households.models import Household, HouseOwnership, Toilet
 
 from .test_import_bad_input import run

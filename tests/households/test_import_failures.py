@@ -12,8 +12,10 @@ import pytest
 from django.urls import reverse
 
 from households.imports import reader
+from households.imports.outcome import FAILED
+from households.imports.progress import Progress
+from households.imports.services import import_apply
 from households.models import Household, ImportBatch, ImportStatus
-from households.services import FAILED, Progress, import_apply
 
 from .conftest import HH_2023, household_row, nik
 from .test_import_admin import upload

@@ -8,9 +8,11 @@ import json
 import pytest
 
 from dedup.models import IdentityKind, IdentityMatch
+from households.imports.batches import batch_create
+from households.imports.outcome import APPLIED
+from households.imports.services import run_file_import
+from households.imports.tasks import apply_import_task
 from households.models import Household, ImportBatch, ImportStatus
-from households.services import APPLIED, batch_create, run_file_import
-from households.tasks import apply_import_task
 
 from .conftest import HH_2023, IND_2023, head_member_row, household_row, member_row, nik, write_xlsx
 from .test_import_bad_input import run

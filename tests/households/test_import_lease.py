@@ -10,9 +10,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from households.imports.progress import Progress
+from households.imports.services import import_apply
+from households.imports.tasks import BatchProgress, _run
 from households.models import Household, ImportBatch, ImportStatus, Member
-from households.services import Progress, import_apply
-from households.tasks import BatchProgress, _run
 
 from .conftest import household_row
 from .test_import_admin import upload

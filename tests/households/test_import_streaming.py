@@ -10,10 +10,10 @@ import json
 import pytest
 from openpyxl import load_workbook
 
-from households.imports.report import write_error_report
 from households.imports.reader import open_source
+from households.imports.report import write_error_report
+from households.imports.services import run_file_import
 from households.models import Household, Member
-from households.services import run_file_import
 
 from .conftest import HH_2022, HH_2023, IND_2023, head_member_row, household_row, member_row, write_xlsx
 from .test_import_bad_input import run

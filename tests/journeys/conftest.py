@@ -33,8 +33,8 @@ from programs.distribution import households_distribute
 from dedup import services as dedup_services
 from dedup.models import Conflict
 from households.identifiers import make_nik
+from households.imports.services import run_file_import
 from households.models import Household
-from households.services import run_file_import
 from programs.models import Program
 from tests.browser import launched_chromium, watch_problems
 from tests.factories import UserFactory

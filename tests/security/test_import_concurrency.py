@@ -15,9 +15,12 @@ from pathlib import Path
 import pytest
 from django.db import connection, connections
 
-import households.services as import_services
+from households.imports.batches import batch_create
+from households.imports.outcome import APPLIED, FAILED
+from households.imports.plan import ExtractPlan
+from households.imports.progress import Progress
+from households.imports.services import import_apply
 from households.models import Household, ImportBatch, ImportKind, ImportStatus, Member
-from households.services import APPLIED, FAILED, Progress, batch_create, import_apply
 from programs.models import Enrollment
 from tests.factories import UserFactory
 from tests.households.conftest import DTKS, HH_2023, IND_2023, head_member_row, household_row, member_row, nik, write_xlsx
@@ -127,7 +130,7 @@ def at_the_same_moment(monkeypatch, jobs) -> list:
     file with the registry and is about to write, waits until all the others have got that far too,
     or are blocked by a lock: without one, all of them plan against the same registry, then write."""
     arrived = threading.Semaphore(0)
-    real = import_services._apply
+    real = ExtractPlan.apply
 
     def rendezvous(*args, **kwargs):
         arrived.release()
@@ -138,7 +141,7 @@ def at_the_same_moment(monkeypatch, jobs) -> list:
             time.sleep(0.05)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(import_services, "_apply", rendezvous)
+    monkeypatch.setattr(ExtractPlan, "apply", rendezvous)
     results, errors = [None] * len(jobs), []
 
     def run(index, job):

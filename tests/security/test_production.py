@@ -16,8 +16,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from households.imports.batches import batch_create
 from households.models import Household
-from households.services import batch_create
 
 from .routes import all_routes
 

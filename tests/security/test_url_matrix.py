@@ -314,7 +314,7 @@ def admin_world(world):
     world.superuser = User.objects.create_superuser("root", "root@example.go.id", "Akar-Rahasia-2026")
     world.peer = UserFactory(username="op-bappeda-2", role=Role.BAPPEDA_OPERATOR)
     world.task_result = DBTaskResult.objects.create(
-        enqueued_at=now, args_kwargs={"args": [], "kwargs": {}}, task_path="households.tasks.preview_import_task",
+        enqueued_at=now, args_kwargs={"args": [], "kwargs": {}}, task_path="households.imports.tasks.preview_import_task",
         backend_name="default", run_after=now, exception_class_path="", traceback="",
     )
     return world

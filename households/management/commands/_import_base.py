@@ -13,7 +13,9 @@ import time
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from households.services import APPLIED, FAILED, PREVIEWED, REFUSED, UNREADABLE, Progress, run_file_import
+from households.imports.outcome import APPLIED, FAILED, PREVIEWED, REFUSED, UNREADABLE
+from households.imports.progress import Progress
+from households.imports.services import run_file_import
 
 EXIT_CODES = {APPLIED: 0, PREVIEWED: 0, REFUSED: 1, FAILED: 1, UNREADABLE: 2}
 _PHASES = {"read": "Membaca", "compare": "Membandingkan", "write": "Menulis", "identity": "Duplikat identitas"}
@@ -107,8 +109,8 @@ class ImportCommand(BaseCommand):
         if "identity_duplicates" in data:
             self.stdout.write(f"  Duplikat identitas terbuka (perlu ditinjau): {data['identity_duplicates']}")
         self.stdout.write(f"  Kesalahan: {data['errors']}, peringatan: {data['warnings']}")
-        issues = outcome.plan.extract.issues if outcome.plan is not None and hasattr(outcome.plan, "extract") else getattr(outcome.plan, "issues", None)
-        if issues is not None:
+        if outcome.plan is not None:
+            issues = outcome.plan.issues
             for issue in issues.errors[:20]:
                 self.stdout.write(f"  - {issue.sheet} baris {issue.row}, {issue.column}: {issue.reason}")
             if len(issues.errors) > 20:

@@ -1,7 +1,7 @@
 """Import pages outside the admin: a batch's status and progress, and its error report.
 
 Only Bappeda runs imports; the upload, preview and confirm steps live in the admin
-(``admin_imports.py``), which links here for progress.
+(``admin.py`` beside this module), which links here for progress.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from agencies.services import export_log_create
-from households.imports.lease import stale_batches_fail
-from households.models import ImportBatch, ImportStatus
+from households.models import ImportBatch
 
-RUNNING_STATUSES = (ImportStatus.PENDING, ImportStatus.VALIDATING, ImportStatus.QUEUED, ImportStatus.RUNNING)
+from .batches import RUNNING_STATUSES
+from .lease import stale_batches_fail
 
 
 def _bappeda_batch(request, pk: int) -> ImportBatch:

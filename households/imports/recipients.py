@@ -1,10 +1,11 @@
-"""Agencies' recipient lists (who received their aid) as enrollments.
+"""Agencies' recipient lists (who received their aid): read, matched to the registry, handed to programs.
 
 Each row is matched to a registry household by NIK (a member's NIK, else a head's NIK), then by
 No KK; an unmatched row is a row error. The program and year come from the command's options or
 from the row (``PROGRAM``/``BANSOS``, ``TAHUN``/``PERIODE``). Matched rows become enrollments (status
-*active* unless a ``STATUS`` column says otherwise, ``NOMINAL`` in rupiah) written by
-``enrollment_bulk_create``, which hands them to the one-aid check as one batch.
+*active* unless a ``STATUS`` column says otherwise, ``NOMINAL`` in rupiah): each valid row is an
+``AidClaim`` naming its program, recorded by ``programs.services.aid_claims_record``, which hands
+the enrollments to the one-aid check as one batch.
 """
 
 from __future__ import annotations
@@ -15,13 +16,18 @@ from dataclasses import dataclass, field
 
 from django.utils import translation
 
-from households.imports.common import Context, RowReader, read_kk, read_nik
-from households.imports.issues import IssueLog
-from households.imports.reader import ReadError, Source, is_blank, normalize_header
-from households.imports.values import ChoiceMap, norm, parse_date, parse_rupiah, text
-from households.models import Household, Member
+from households.models import Household, ImportBatch, Member
 from households.regions import loaded_regions
-from programs.models import Enrollment, EnrollmentSource, EnrollmentStatus, Program, TargetUnit
+from programs.claims import AidClaim, AidProgram, aid_claims_existing, aid_programs
+from programs.models import EnrollmentSource, EnrollmentStatus
+from programs.services import aid_claims_record
+
+from .common import Context, RowReader, read_kk, read_nik
+from .issues import IssueLog
+from .plan import enrollment_counts
+from .progress import Progress
+from .reader import ReadError, Source, is_blank, normalize_header
+from .values import ChoiceMap, norm, parse_date, parse_rupiah, text
 
 COLUMNS = {
     "nik": "nik", "nik ktp": "nik", "nik penerima": "nik", "no nik": "nik", "nomor nik": "nik",
@@ -51,15 +57,22 @@ def _known(header: str) -> bool:
 
 @dataclass
 class RecipientPlan:
+    """The plan of a recipient list (an ``ImportPlan``): one claim per valid row."""
+
     issues: IssueLog = field(default_factory=IssueLog)
-    enrollments: list[Enrollment] = field(default_factory=list)
+    claims: list[AidClaim] = field(default_factory=list)  # one per valid row, each a distinct enrollment
     total_rows: int = 0
     existing: int = 0
     data_year: int | None = None
 
     @property
     def has_changes(self) -> bool:
-        return len(self.enrollments) > self.existing
+        return len(self.claims) > self.existing
+
+    def apply(self, *, batch: ImportBatch | None, by, progress: Progress) -> dict:
+        """Record the matched rows through ``aid_claims_record`` (one transaction, one dedup batch)."""
+        result = aid_claims_record(claims=self.claims, year=None, source=EnrollmentSource.IMPORT, batch=batch, by=by)
+        return enrollment_counts(result)
 
     def summary(self) -> dict:
         zero = {"created": 0, "updated": 0, "unchanged": 0, "absent": 0}
@@ -68,7 +81,7 @@ class RecipientPlan:
             "errors": len(self.issues.errors), "warnings": len(self.issues.warnings),
             "error_rows": len(self.issues.error_rows), "warning_rows": len(self.issues.warning_rows),
             "rows": self.total_rows, "data_year": self.data_year,
-            "enrollments_planned": len(self.enrollments), "enrollments_existing": self.existing,
+            "enrollments_planned": len(self.claims), "enrollments_existing": self.existing,
         }
 
 
@@ -76,15 +89,14 @@ class _Programs:
     """Program by code, name or ``Penerima`` column key (``PKH``, ``BPNT``), case-insensitively."""
 
     def __init__(self):
-        self.by_text: dict[str, Program] = {}
-        for program in Program.objects.all():
+        self.by_text: dict[str, AidProgram] = {}
+        for program in aid_programs():
             self.by_text.setdefault(norm(program.code), program)
             self.by_text.setdefault(norm(program.name), program)
-            for key in program.p3ke_column.split(","):
-                if key.strip():
-                    self.by_text.setdefault(norm(key), program)
+            for key in program.keys:
+                self.by_text.setdefault(norm(key), program)
 
-    def get(self, value: object) -> Program | None:
+    def get(self, value: object) -> AidProgram | None:
         return self.by_text.get(norm(value))
 
 
@@ -212,42 +224,22 @@ def _match(plan: RecipientPlan, rows: list[tuple]) -> None:
             shown = ", ".join(x for x in (f"NIK {nik}" if nik else "", f"No KK {kk}" if kk else "") if x)
             log.error(sheet, row, "NIK", f"Penerima tidak ditemukan di registri ({shown})")
             continue
-        person = program.target_unit == TargetUnit.PERSON
+        person = program.person
         if person and member_id is None:
             log.error(sheet, row, "NIK", "Program perorangan: NIK penerima harus NIK anggota keluarga di registri")
             continue
-        key = (program.pk, year, household_id, member_id if person else None)
+        key = (program.id, year, household_id, member_id if person else None)
         if key in seen:
             log.error(sheet, row, "NIK", f"Penerima ganda untuk program dan tahun yang sama: sudah ada di baris {seen[key]}")
             continue
         seen[key] = row
-        plan.enrollments.append(
-            Enrollment(
-                program=program, household_id=household_id, member_id=member_id if person else None, year=year,
-                status=status, amount=amount, delivered_on=delivered, status_reason=note, source=EnrollmentSource.IMPORT,
+        plan.claims.append(
+            AidClaim(
+                household=household_id, member=member_id if person else None, program=program.id, year=year,
+                status=status, amount=amount, delivered_on=delivered, note=note,
             )
         )
-    if plan.enrollments:
-        years = {e.year for e in plan.enrollments}
-        program_ids = {e.program_id for e in plan.enrollments}
-        household_ids = sorted({e.household_id for e in plan.enrollments})
-        present = set()
-        for start in range(0, len(household_ids), 5000):
-            present |= set(
-                Enrollment.objects.filter(
-                    program_id__in=program_ids, year__in=years, household_id__in=household_ids[start : start + 5000]
-                ).values_list("program_id", "year", "household_id", "member_id")
-            )
-        plan.existing = sum(1 for e in plan.enrollments if (e.program_id, e.year, e.household_id, e.member_id) in present)
-        if len(years) == 1:
-            plan.data_year = next(iter(years))
-
-
-def apply_recipients(plan: RecipientPlan, *, batch=None, by=None):
-    """Write the matched rows through ``enrollment_bulk_create`` (one transaction, one dedup batch)."""
-    from programs.services import enrollment_bulk_create
-
-    for enrollment in plan.enrollments:
-        enrollment.batch = batch
-        enrollment.created_by = by
-    return enrollment_bulk_create(enrollments=plan.enrollments, by=by, batch=batch)
+    plan.existing = aid_claims_existing(claims=plan.claims)
+    years = {claim.year for claim in plan.claims}
+    if len(years) == 1:
+        plan.data_year = next(iter(years))

@@ -1,10 +1,12 @@
-"""Fast inserts on PostgreSQL: ``COPY ... FROM STDIN`` for new records and their history rows.
+"""Fast bulk writes on PostgreSQL: ``COPY ... FROM STDIN`` for records and their history rows.
 
-Django's ``bulk_create`` spends most of its time compiling values in Python (about two thirds of a
-first import); COPY takes plain text. Primary keys are reserved from the table's sequence first,
-so the caller knows each new record's id, and the history rows (``simple_history``'s table, the
-same shape as ``bulk_history_create`` writes) go in with the same COPY. Only used on PostgreSQL;
-other databases take the ``bulk_create_with_history`` path.
+A neutral database helper: the import writes households and members through it, the enrollment
+services write large batches of enrollments through it. Django's ``bulk_create`` spends most of
+its time compiling values in Python (about two thirds of a first import); COPY takes plain text.
+Primary keys are reserved from the table's sequence first, so the caller knows each new record's
+id, and the history rows (``simple_history``'s table, the same shape as ``bulk_history_create``
+writes) go in with the same COPY. Only used on PostgreSQL; other databases take the
+``bulk_create_with_history`` path.
 """
 
 from __future__ import annotations
@@ -252,7 +254,7 @@ def update_with_history(model, objects: list, field_names: list[str], *, user_id
     serializers = [_serializer(f) for f in fields]
     updated = {model._meta.get_field(name).column for name in field_names}
     table = model._meta.db_table
-    temp = f"import_update_{table}"
+    temp = f"bulkcopy_update_{table}"
     rows = io.StringIO()
     records = []
     for obj in objects:

@@ -1,6 +1,6 @@
 """The Bappeda import flow in the admin: upload -> preview (counts, first errors) -> confirm or cancel.
 
-Reading, validating and writing run as background tasks (``households.tasks``); these pages only
+Reading, validating and writing run as background tasks (``tasks``); these pages only
 store the upload, queue the work and show the batch's progress, so no request waits on an import.
 Only Bappeda (and superusers) see or use it. Batches are records: they are never edited or deleted
 here.
@@ -9,6 +9,8 @@ here.
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 from django import forms
 from django.contrib import admin, messages
@@ -21,18 +23,21 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from households.imports.lease import stale_batches_fail
-from households.imports.reader import ReadError, open_source
 from households.models import ImportBatch, ImportKind
-from households.services import (
-    CONFIRMABLE_STATUSES,
-    batch_create,
-    import_cancel,
-    import_limits,
-    import_queue,
-    temp_copy,
-)
-from households.views import RUNNING_STATUSES
+
+from .batches import CONFIRMABLE_STATUSES, RUNNING_STATUSES, batch_create, import_cancel, import_limits, import_queue
+from .lease import stale_batches_fail
+from .reader import ReadError, open_source
+from .tasks import apply_import_task, preview_import_task
+
+
+def _temp_copy(upload) -> str:
+    """Write an uploaded file to a temporary path: the reader and the batch take paths."""
+    handle, name = tempfile.mkstemp(suffix=Path(upload.name).suffix)
+    with os.fdopen(handle, "wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    return name
 
 
 class ImportUploadForm(forms.Form):
@@ -74,7 +79,7 @@ class ImportUploadForm(forms.Form):
                     % {"size": upload.size / 2**20, "limit": limits.max_bytes / 2**20},
                 )
                 continue
-            temp = temp_copy(upload)
+            temp = _temp_copy(upload)
             self._paths.append((upload.name, temp))
             try:
                 source = open_source(temp, display_name=upload.name, limits=limits)
@@ -171,8 +176,6 @@ class ImportBatchAdmin(admin.ModelAdmin):
                 )
             finally:
                 form.discard_temp()
-            from households.tasks import preview_import_task
-
             preview_import_task.enqueue(batch.pk)
             messages.info(request, _("Berkas diterima; pratinjau sedang disiapkan."))
             return HttpResponseRedirect(reverse("admin:households_importbatch_preview", args=[batch.pk]))
@@ -211,8 +214,6 @@ class ImportBatchAdmin(admin.ModelAdmin):
         except ValueError as exc:
             messages.error(request, str(exc))
             return HttpResponseRedirect(reverse("admin:households_importbatch_preview", args=[batch.pk]))
-        from households.tasks import apply_import_task
-
         apply_import_task.enqueue(batch.pk)
         messages.info(request, _("Impor dikonfirmasi dan sedang dijalankan di latar belakang."))
         return HttpResponseRedirect(reverse("admin:households_importbatch_preview", args=[batch.pk]))

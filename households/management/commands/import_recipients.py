@@ -1,7 +1,7 @@
 """``manage.py import_recipients FILE --program CODE --year YYYY``: an agency's list of who received
 its aid, as enrollments (program and year may instead come from the file's columns)."""
 
-from households.management.commands._import_base import ImportCommand
+from ._import_base import ImportCommand
 
 
 class Command(ImportCommand):

@@ -16,9 +16,11 @@ from django.db import connection, connections
 from django.utils import timezone
 from django_tasks import task
 
-from households.imports.lease import batch_interrupted, stale_batches_fail
 from households.models import ImportBatch, ImportStatus
-from households.services import Progress, import_apply, import_identity_scan, import_preview
+
+from .lease import batch_interrupted, stale_batches_fail
+from .progress import Progress
+from .services import import_apply, import_identity_scan, import_preview
 
 logger = logging.getLogger(__name__)
 

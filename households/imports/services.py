@@ -1,220 +1,69 @@
-"""Imports as services: the admin, the background task and the commands all call these.
+"""Running an import: the admin, the background task and the commands all call these.
 
-An import is an ``ImportBatch``: the stored original file(s) and their hash, who and when, then
-``import_preview`` (read, validate, compare with the registry: counts, errors, error report;
-nothing written to the registry) and ``import_apply`` (the same again on the registry as it is
-now, then one transaction). With any row error, ``import_apply`` refuses unless the batch says
-``skip_invalid`` (import the valid rows, skip the invalid ones).
+A batch (``batches``) holds the stored original file(s). ``import_preview`` reads, validates and
+compares them with the registry (counts, errors, error report; nothing written to the registry);
+``import_apply`` does the same again on the registry as it is now, then writes the plan in one
+transaction, one import at a time (``lock``). With any row error, ``import_apply`` refuses unless
+the batch says ``skip_invalid`` (import the valid rows, skip the invalid ones). After an applied
+P3KE or DTKS import, ``import_identity_scan`` looks for identity duplicates in a transaction of its
+own. ``run_file_import`` is the commands' path: files on disk, optionally a dry run.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import os
 import shutil
-import tempfile
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.core.files import File
 from django.core.files.base import ContentFile
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from households.imports.dtks import parse_dtks
-from households.imports.failures import failure_cause, identity_scan_failure
-from households.imports.lease import stale_batches_fail
-from households.imports.p3ke import parse_p3ke
-from households.imports.reader import Limits, ReadError, Source, open_source
-from households.imports.report import write_error_report
-from households.imports.sync import apply_plan, build_context, make_plan, program_columns
+from dedup import services as dedup_services
+from dedup.models import IdentityMatch, IdentityStatus
 from households.models import ImportBatch, ImportKind, ImportStatus
+
+from .batches import batch_create, file_sha256, open_sources, open_stored, same_file_batch
+from .compare import make_plan
+from .context import build_context
+from .dtks import parse_dtks
+from .failures import failure_cause, identity_scan_failure
+from .lock import import_lock
+from .outcome import APPLIED, FAILED, PREVIEWED, REFUSED, UNREADABLE, ImportOutcome
+from .p3ke import parse_p3ke
+from .plan import ImportPlan
+from .progress import Progress
+from .reader import ReadError, Source
+from .recipients import parse_recipients
+from .report import write_error_report
 
 logger = logging.getLogger(__name__)
 
+# Errors and warnings kept on the batch for its pages (the error report holds every error).
 MAX_STORED_ISSUES = 500
 
-# The outcome of a run, as the commands' exit codes and the admin messages use it.
-PREVIEWED, APPLIED, REFUSED, UNREADABLE, FAILED = "previewed", "applied", "refused", "unreadable", "failed"
 
-
-class Progress:
-    """Receives progress: ``phase(name, total)`` then ``advance(n)``. The base class ignores it."""
-
-    def phase(self, name: str, total: int = 0) -> None:  # noqa: D401 - a hook
-        pass
-
-    def advance(self, count: int) -> None:
-        pass
-
-
-@dataclass
-class ImportOutcome:
-    status: str
-    summary: dict = field(default_factory=dict)
-    message: str = ""
-    batch: ImportBatch | None = None
-    plan: object | None = None
-
-    def as_json(self) -> dict:
-        data = {
-            "status": self.status,
-            "households": self.summary.get("households", _zero_counts()),
-            "members": self.summary.get("members", _zero_counts()),
-            "errors": self.summary.get("errors", 0),
-            "warnings": self.summary.get("warnings", 0),
-            "batch": self.batch.pk if self.batch is not None and self.batch.pk else None,
-        }
-        for key in ("enrollments", "rows", "error_rows", "warning_rows", "data_year", "same_as_batch", "identity_duplicates",
-                    "identity_scan_failed"):
-            if key in self.summary:
-                data[key] = self.summary[key]
-        if self.message:
-            data["message"] = self.message
-        return data
-
-
-def _zero_counts() -> dict:
-    return {"created": 0, "updated": 0, "unchanged": 0, "absent": 0}
-
-
-def import_limits() -> Limits:
-    return Limits(
-        max_bytes=settings.IMPORT_MAX_UPLOAD_BYTES,
-        max_rows=settings.IMPORT_MAX_ROWS,
-        max_uncompressed_bytes=settings.IMPORT_MAX_UNCOMPRESSED_BYTES,
-    )
-
-
-def file_sha256(paths: list[Path]) -> str:
-    """The hash of one file, or of the sorted hashes of several (their order does not matter)."""
-    digests = []
-    for path in paths:
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        digests.append(digest.hexdigest())
-    if len(digests) == 1:
-        return digests[0]
-    return hashlib.sha256("".join(sorted(digests)).encode()).hexdigest()
-
-
-# --- batches
-
-
-def batch_create(
-    *,
-    kind: str,
-    files: list[tuple[str, object]],
-    by=None,
-    skip_invalid: bool = False,
-    full_extract: bool = True,
-    data_year: int | None = None,
-    options: dict | None = None,
-) -> ImportBatch:
-    """Store the uploaded original(s) on a new batch. ``files`` are ``(name, file object or path)``;
-    the first is ``batch.file``, the others are listed in ``extra_files``. Batches whose worker died
-    are failed first: they never stand in a new upload's way."""
-    stale_batches_fail()
-    batch = ImportBatch.objects.create(
-        kind=kind, uploaded_by=by, skip_invalid=skip_invalid, full_extract=full_extract,
-        data_year=data_year, options=options or {}, original_name=", ".join(name for name, _ in files)[:255],
-        status=ImportStatus.PENDING,
-    )
-    storage = batch.file.storage
-    extra = []
-    for index, (name, content) in enumerate(files):
-        handle = open(content, "rb") if isinstance(content, (str, Path)) else content
-        try:
-            django_file = File(handle, name=os.path.basename(name))
-            if index == 0:
-                batch.file.save(os.path.basename(name), django_file, save=False)
-            else:
-                stored = storage.save(f"imports/{timezone.now():%Y/%m}/{os.path.basename(name)}", django_file)
-                extra.append({"name": name, "path": stored})
-        finally:
-            if isinstance(content, (str, Path)):
-                handle.close()
-    batch.extra_files = extra
-    batch.sha256 = file_sha256(_stored_paths(batch))
-    batch.save(update_fields=["file", "extra_files", "sha256"])
-    return batch
-
-
-def _stored_paths(batch: ImportBatch) -> list[Path]:
-    storage = batch.file.storage
-    paths = [Path(batch.file.path)]
-    paths += [Path(storage.path(item["path"])) for item in batch.extra_files]
-    return paths
-
-
-def _stored_names(batch: ImportBatch) -> list[str]:
-    names = [name.strip() for name in batch.original_name.split(",")] if batch.original_name else []
-    paths = _stored_paths(batch)
-    if len(names) != len(paths):
-        names = [p.name for p in paths]
-    return names
-
-
-def _open(paths: list[Path], names: list[str]) -> list[Source]:
-    limits = import_limits()
-    return [open_source(path, display_name=name, limits=limits) for path, name in zip(paths, names)]
-
-
-def same_file_batch(*, kind: str, sha256: str, exclude_pk: int | None = None) -> ImportBatch | None:
-    """The last applied batch of the same kind with the same file(s), if any."""
-    queryset = ImportBatch.objects.filter(kind=kind, sha256=sha256, status=ImportStatus.APPLIED)
-    if exclude_pk:
-        queryset = queryset.exclude(pk=exclude_pk)
-    return queryset.order_by("-finished_at", "-pk").first()
-
-
-# --- the engine, per kind
-
-
-def _build_plan(kind: str, sources: list[Source], *, data_year, full_extract, options, progress: Progress):
+def _build_plan(kind: str, sources: list[Source], *, data_year, full_extract, options, progress: Progress) -> ImportPlan:
     if kind == ImportKind.RECIPIENTS:
-        from programs.imports import parse_recipients
-
         return parse_recipients(sources, options=options, progress=progress.advance)
     ctx = build_context(data_year=data_year)
     parse = parse_p3ke if kind == ImportKind.P3KE else parse_dtks
     extract = parse(sources, ctx, progress=progress.advance)
     progress.phase("compare", extract.total_rows)
-    programs = program_columns()
-    return make_plan(extract, full_extract=full_extract, programs=programs)
-
-
-def _apply(kind: str, plan, *, batch, by, progress: Progress) -> dict:
-    if kind == ImportKind.RECIPIENTS:
-        from programs.imports import apply_recipients
-
-        result = apply_recipients(plan, batch=batch, by=by)
-    else:
-        total = (
-            len(plan.household_creates) + len(plan.household_changes) + len(plan.household_absent)
-            + len(plan.member_creates) + len(plan.member_changes) + len(plan.member_absent)
-        )
-        progress.phase("write", total)
-        result = apply_plan(plan, batch=batch, by=by, programs=program_columns(), progress=progress.advance)
-    if result is None:
-        return {"created": 0, "existing": 0, "conflicts": 0}
-    return {"created": len(result.created), "existing": result.existing, "conflicts": len(result.conflicts)}
+    return make_plan(extract, full_extract=full_extract)
 
 
 def _issue_dicts(issues, limit=MAX_STORED_ISSUES) -> list[dict]:
     return [issue.as_dict() for issue in issues[:limit]]
 
 
-def _store_report(batch: ImportBatch, sources: list[Source], plan) -> None:
-    issues = plan.extract.issues if hasattr(plan, "extract") else plan.issues
+def _store_report(batch: ImportBatch, sources: list[Source], plan: ImportPlan) -> None:
+    issues = plan.issues
     if not issues.errors:
         if batch.error_report:
             batch.error_report.delete(save=False)
@@ -231,29 +80,6 @@ def _same_file_note(batch: ImportBatch, summary: dict) -> str:
     summary["same_as_batch"] = earlier.pk
     when = timezone.localtime(earlier.finished_at).strftime("%d/%m/%Y %H:%M") if earlier.finished_at else ""
     return _("Berkas yang sama sudah diimpor pada batch #%(pk)s (%(when)s).") % {"pk": earlier.pk, "when": when}
-
-
-# Imports that write take this PostgreSQL advisory lock (any constant; one lock for the registry).
-IMPORT_LOCK_KEY = 7409_0001
-
-
-@contextmanager
-def import_lock():
-    """Imports that write run one at a time, from reading the registry to the commit: two imports
-    of the same file started together would each plan against the registry without the other's
-    rows and then both write (families twice, or a unique-key failure). A session lock, so it
-    spans the planning and the write transaction, and ends with the connection if a worker dies.
-    SQLite needs none here: it serialises writers, and the development setup runs one worker."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s)", [IMPORT_LOCK_KEY])
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [IMPORT_LOCK_KEY])
 
 
 def _run(batch: ImportBatch, *, apply: bool, by, progress: Progress) -> ImportOutcome:
@@ -280,14 +106,14 @@ def _run_unlocked(batch: ImportBatch, *, apply: bool, by, progress: Progress) ->
     batch.save(update_fields=["status", "started_at", "heartbeat_at", "message"])
     sources: list[Source] = []
     try:
-        sources = _open(_stored_paths(batch), _stored_names(batch))
+        sources = open_stored(batch)
         progress.phase("read")
         plan = _build_plan(
             batch.kind, sources, data_year=batch.data_year, full_extract=batch.full_extract,
             options=batch.options, progress=progress,
         )
         summary = plan.summary()
-        issues = plan.extract.issues if hasattr(plan, "extract") else plan.issues
+        issues = plan.issues
         _store_report(batch, sources, plan)  # may read the file again
     except ReadError as exc:
         batch.status = ImportStatus.FAILED
@@ -327,11 +153,11 @@ def _run_unlocked(batch: ImportBatch, *, apply: bool, by, progress: Progress) ->
         # The batch becomes "applied" in the write's own transaction: a worker that dies at any
         # point leaves either everything written and the batch applied, or nothing at all.
         with transaction.atomic():
-            summary["enrollments"] = _apply(batch.kind, plan, batch=batch, by=by, progress=progress)
+            summary["enrollments"] = plan.apply(batch=batch, by=by, progress=progress)
             batch.status = ImportStatus.APPLIED
             batch.finished_at = timezone.now()
             batch.counts = summary
-            if not plan_has_changes(plan) and note:
+            if not plan.has_changes and note:
                 batch.message = note + " " + _("Tidak ada perubahan.")
             else:
                 batch.message = note
@@ -348,10 +174,6 @@ def _run_unlocked(batch: ImportBatch, *, apply: bool, by, progress: Progress) ->
         batch.save()
         return ImportOutcome(FAILED, summary=summary, message=batch.message, batch=batch, plan=plan)
     return ImportOutcome(APPLIED, summary=summary, message=batch.message, batch=batch, plan=plan)
-
-
-def plan_has_changes(plan) -> bool:
-    return bool(getattr(plan, "has_changes", True))
 
 
 def import_preview(*, batch: ImportBatch, progress: Progress | None = None) -> ImportOutcome:
@@ -375,14 +197,12 @@ def import_identity_scan(outcome: ImportOutcome, *, progress: Progress | None = 
     batch = outcome.batch
     if outcome.status != APPLIED or batch is None or batch.kind not in (ImportKind.P3KE, ImportKind.DTKS):
         return outcome
-    from dedup import services as dedup_services
-    from dedup.models import IdentityMatch, IdentityStatus
-
     final_message = batch.message  # the phase text below replaces it while the scan runs
     if progress is not None:
         progress.phase("identity")
     try:
-        if plan_has_changes(outcome.plan):
+        # A run that found the batch already applied by another has no plan: scan anyway.
+        if outcome.plan is None or outcome.plan.has_changes:
             open_total = dedup_services.identity_scan().open_total
         else:
             open_total = IdentityMatch.objects.filter(status=IdentityStatus.OPEN).count()
@@ -396,32 +216,6 @@ def import_identity_scan(outcome: ImportOutcome, *, progress: Progress | None = 
     batch.message = final_message
     batch.save(update_fields=["counts", "message"])
     return outcome
-
-
-CONFIRMABLE_STATUSES = (ImportStatus.PREVIEWED, ImportStatus.REFUSED, ImportStatus.FAILED)
-
-
-def import_queue(*, batch: ImportBatch, skip_invalid: bool | None = None) -> ImportBatch:
-    """Confirm a previewed batch, or retry a failed one: mark it queued for the background worker
-    (which reads, checks and compares the file again before it writes)."""
-    stale_batches_fail(batch=batch)
-    if batch.status not in CONFIRMABLE_STATUSES:
-        raise ValueError(_("Batch ini tidak dalam status pratinjau; tidak dapat dikonfirmasi."))
-    if skip_invalid is not None:
-        batch.skip_invalid = skip_invalid
-    batch.status = ImportStatus.QUEUED
-    batch.save(update_fields=["status", "skip_invalid"])
-    return batch
-
-
-def import_cancel(*, batch: ImportBatch) -> ImportBatch:
-    stale_batches_fail(batch=batch)
-    if batch.status in (ImportStatus.RUNNING, ImportStatus.APPLIED):
-        raise ValueError(_("Batch yang sedang berjalan atau sudah diimpor tidak dapat dibatalkan."))
-    batch.status = ImportStatus.CANCELLED
-    batch.finished_at = timezone.now()
-    batch.save(update_fields=["status", "finished_at"])
-    return batch
 
 
 def run_file_import(
@@ -444,7 +238,7 @@ def run_file_import(
     progress = progress or Progress()
     names = [os.path.basename(p) for p in paths]
     try:
-        sources = _open([Path(p) for p in paths], names)
+        sources = open_sources([Path(p) for p in paths], names)
     except ReadError as exc:
         return ImportOutcome(UNREADABLE, message=str(exc))
     if not dry_run:
@@ -470,7 +264,7 @@ def run_file_import(
             source.close()
         return ImportOutcome(UNREADABLE, message=str(exc))
     summary = plan.summary()
-    issues = plan.extract.issues if hasattr(plan, "extract") else plan.issues
+    issues = plan.issues
     if error_report and issues.errors:
         with open(error_report, "wb") as handle:
             write_error_report(handle, sources, issues)
@@ -486,10 +280,3 @@ def run_file_import(
     return ImportOutcome(status, summary=summary, message=message, plan=plan)
 
 
-def temp_copy(upload) -> str:
-    """Write an uploaded file to a temporary path (for code that needs a path)."""
-    handle, name = tempfile.mkstemp(suffix=Path(upload.name).suffix)
-    with os.fdopen(handle, "wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    return name

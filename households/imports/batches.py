@@ -1,0 +1,148 @@
+"""Import batches: the stored original files of an upload, their hash, and the batch's own steps.
+
+An import is an ``ImportBatch``: the uploaded original file(s) stored with it and their hash (the
+same file twice is recognised), who and when, and its status from upload to result. Queueing and
+cancelling change only the batch; reading and writing are ``services``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files import File
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from households.models import ImportBatch, ImportStatus
+
+from .lease import stale_batches_fail
+from .reader import Limits, Source, open_source
+
+# A batch in one of these is still being read or written: its pages refresh.
+RUNNING_STATUSES = (ImportStatus.PENDING, ImportStatus.VALIDATING, ImportStatus.QUEUED, ImportStatus.RUNNING)
+# A batch in one of these may be confirmed: after its preview, or again after a failed run.
+CONFIRMABLE_STATUSES = (ImportStatus.PREVIEWED, ImportStatus.REFUSED, ImportStatus.FAILED)
+
+
+def import_limits() -> Limits:
+    """The upload limits from the settings (size, rows, uncompressed size of a workbook)."""
+    return Limits(
+        max_bytes=settings.IMPORT_MAX_UPLOAD_BYTES,
+        max_rows=settings.IMPORT_MAX_ROWS,
+        max_uncompressed_bytes=settings.IMPORT_MAX_UNCOMPRESSED_BYTES,
+    )
+
+
+def file_sha256(paths: list[Path]) -> str:
+    """The hash of one file, or of the sorted hashes of several (their order does not matter)."""
+    digests = []
+    for path in paths:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        digests.append(digest.hexdigest())
+    if len(digests) == 1:
+        return digests[0]
+    return hashlib.sha256("".join(sorted(digests)).encode()).hexdigest()
+
+
+def batch_create(
+    *,
+    kind: str,
+    files: list[tuple[str, object]],
+    by=None,
+    skip_invalid: bool = False,
+    full_extract: bool = True,
+    data_year: int | None = None,
+    options: dict | None = None,
+) -> ImportBatch:
+    """Store the uploaded original(s) on a new batch. ``files`` are ``(name, file object or path)``;
+    the first is ``batch.file``, the others are listed in ``extra_files``. Batches whose worker died
+    are failed first: they never stand in a new upload's way."""
+    stale_batches_fail()
+    batch = ImportBatch.objects.create(
+        kind=kind, uploaded_by=by, skip_invalid=skip_invalid, full_extract=full_extract,
+        data_year=data_year, options=options or {}, original_name=", ".join(name for name, _ in files)[:255],
+        status=ImportStatus.PENDING,
+    )
+    storage = batch.file.storage
+    extra = []
+    for index, (name, content) in enumerate(files):
+        handle = open(content, "rb") if isinstance(content, (str, Path)) else content
+        try:
+            django_file = File(handle, name=os.path.basename(name))
+            if index == 0:
+                batch.file.save(os.path.basename(name), django_file, save=False)
+            else:
+                stored = storage.save(f"imports/{timezone.now():%Y/%m}/{os.path.basename(name)}", django_file)
+                extra.append({"name": name, "path": stored})
+        finally:
+            if isinstance(content, (str, Path)):
+                handle.close()
+    batch.extra_files = extra
+    batch.sha256 = file_sha256(_stored_paths(batch))
+    batch.save(update_fields=["file", "extra_files", "sha256"])
+    return batch
+
+
+def _stored_paths(batch: ImportBatch) -> list[Path]:
+    storage = batch.file.storage
+    paths = [Path(batch.file.path)]
+    paths += [Path(storage.path(item["path"])) for item in batch.extra_files]
+    return paths
+
+
+def _stored_names(batch: ImportBatch) -> list[str]:
+    names = [name.strip() for name in batch.original_name.split(",")] if batch.original_name else []
+    paths = _stored_paths(batch)
+    if len(names) != len(paths):
+        names = [p.name for p in paths]
+    return names
+
+
+def open_sources(paths: list[Path], names: list[str]) -> list[Source]:
+    """Open files for reading within the upload limits; ``names`` are what messages call them.
+    Raises ``ReadError`` for a file that cannot be read."""
+    limits = import_limits()
+    return [open_source(path, display_name=name, limits=limits) for path, name in zip(paths, names)]
+
+
+def open_stored(batch: ImportBatch) -> list[Source]:
+    """Open the batch's stored originals, named as they were uploaded."""
+    return open_sources(_stored_paths(batch), _stored_names(batch))
+
+
+def same_file_batch(*, kind: str, sha256: str, exclude_pk: int | None = None) -> ImportBatch | None:
+    """The last applied batch of the same kind with the same file(s), if any."""
+    queryset = ImportBatch.objects.filter(kind=kind, sha256=sha256, status=ImportStatus.APPLIED)
+    if exclude_pk:
+        queryset = queryset.exclude(pk=exclude_pk)
+    return queryset.order_by("-finished_at", "-pk").first()
+
+
+def import_queue(*, batch: ImportBatch, skip_invalid: bool | None = None) -> ImportBatch:
+    """Confirm a previewed batch, or retry a failed one: mark it queued for the background worker
+    (which reads, checks and compares the file again before it writes)."""
+    stale_batches_fail(batch=batch)
+    if batch.status not in CONFIRMABLE_STATUSES:
+        raise ValueError(_("Batch ini tidak dalam status pratinjau; tidak dapat dikonfirmasi."))
+    if skip_invalid is not None:
+        batch.skip_invalid = skip_invalid
+    batch.status = ImportStatus.QUEUED
+    batch.save(update_fields=["status", "skip_invalid"])
+    return batch
+
+
+def import_cancel(*, batch: ImportBatch) -> ImportBatch:
+    """Cancel a batch that has not started writing; nothing is written."""
+    stale_batches_fail(batch=batch)
+    if batch.status in (ImportStatus.RUNNING, ImportStatus.APPLIED):
+        raise ValueError(_("Batch yang sedang berjalan atau sudah diimpor tidak dapat dibatalkan."))
+    batch.status = ImportStatus.CANCELLED
+    batch.finished_at = timezone.now()
+    batch.save(update_fields=["status", "finished_at"])
+    return batch

@@ -1,0 +1,24 @@
+"""What the source last said about a record (``source_values``), in comparable form.
+
+Each household and member keeps the values its last extract gave (``source_values``). A stored value
+that differs from that snapshot was corrected here, and a new extract does not overwrite it: the
+comparison (``compare``) reads snapshots, the writing (``write``) stores them.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+
+def canonical(value):
+    """Comparable form of a stored or incoming value (also the form kept in ``source_values``)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def source_snapshot(values: dict) -> dict:
+    """The ``source_values`` of a record created from ``values``."""
+    return {name: canonical(value) for name, value in values.items()}

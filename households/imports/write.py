@@ -1,0 +1,143 @@
+"""Write an ``ExtractPlan``: households and members in bulk, each write with its history row.
+
+Who, when and which batch go into the history (``simple_history``); on PostgreSQL new records and
+updates go through COPY (``konut_registry.bulkcopy``), elsewhere through ``bulk_create_with_history``
+and ``bulk_update_with_history``. Nothing is deleted: a record missing from a full extract is marked
+``is_absent``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from households.models import DataSource, Household, ImportBatch, Member
+from konut_registry import bulkcopy
+
+from .snapshot import source_snapshot
+
+if TYPE_CHECKING:
+    from .plan import Change, ExtractPlan
+
+CHUNK = 2000
+COPY_CHUNK = 20000
+UPDATE_CHUNK = 1000
+
+
+def _history_reason(batch: ImportBatch | None) -> str:
+    return f"Impor batch #{batch.pk}" if batch is not None and batch.pk else "Impor"
+
+
+def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Callable[[int], None]) -> None:
+    """Write the plan's households, then its members: new ones in bulk (COPY on PostgreSQL), then
+    the updates, then the absent marks, each with its history row. Fills in the new ids in
+    ``plan.household_ids`` and ``plan.member_ids``. The caller holds the transaction."""
+    reason = _history_reason(batch)
+    source = DataSource.P3KE if plan.extract.kind == "p3ke" else DataSource.DTKS
+    now = timezone.now()
+
+    # Households: create
+    key_ids = plan.household_ids
+    fast = bulkcopy.available()
+    user_id = getattr(by, "pk", None)
+    batch_id = batch.pk if batch is not None else None
+    for start in range(0, len(plan.household_creates), COPY_CHUNK if fast else CHUNK):
+        chunk = plan.household_creates[start : start + (COPY_CHUNK if fast else CHUNK)]
+        if fast:
+            rows = [
+                {
+                    **record.values, "source": source, "raw_values": record.raw, "last_batch_id": batch_id,
+                    "source_values": source_snapshot(record.values),
+                }
+                for record in chunk
+            ]
+            ids = bulkcopy.insert_with_history(Household, rows, user_id=user_id, reason=reason, now=now)
+        else:
+            objects = [
+                Household(
+                    **record.values, source=source, raw_values=record.raw, last_batch=batch,
+                    source_values=source_snapshot(record.values),
+                )
+                for record in chunk
+            ]
+            created = bulk_create_with_history(objects, Household, batch_size=CHUNK, default_user=by, default_change_reason=reason)
+            ids = [obj.pk for obj in created]
+        for record, pk in zip(chunk, ids):
+            key_ids[record.key] = pk
+        tick(len(chunk))
+    # Households: update, mark absent
+    _write_changes(plan.household_changes, Household, batch, by, reason, now, tick)
+    _mark_absent(plan.household_absent, Household, batch, by, reason, now, tick)
+
+    # Members
+    member_ids = plan.member_ids
+    for start in range(0, len(plan.member_creates), COPY_CHUNK if fast else CHUNK):
+        chunk = plan.member_creates[start : start + (COPY_CHUNK if fast else CHUNK)]
+        rows = []
+        for record in chunk:
+            values = {k: v for k, v in record.values.items() if k != "household_id"}
+            rows.append(
+                {
+                    **values, "household_id": key_ids[record.household_key], "raw_values": record.raw,
+                    "last_batch_id": batch_id, "source_values": source_snapshot(values),
+                }
+            )
+        if fast:
+            ids = bulkcopy.insert_with_history(Member, rows, user_id=user_id, reason=reason, now=now)
+        else:
+            created = bulk_create_with_history(
+                [Member(**row) for row in rows], Member, batch_size=CHUNK, default_user=by, default_change_reason=reason
+            )
+            ids = [obj.pk for obj in created]
+        for record, pk in zip(chunk, ids):
+            member_ids[id(record)] = pk
+        tick(len(chunk))
+    _write_changes(plan.member_changes, Member, batch, by, reason, now, tick)
+    _mark_absent(plan.member_absent, Member, batch, by, reason, now, tick)
+
+
+def _write_changes(changes: list[Change], model, batch, by, reason, now, tick) -> None:
+    for start in range(0, len(changes), UPDATE_CHUNK):
+        chunk = changes[start : start + UPDATE_CHUNK]
+        objects = model.objects.in_bulk([c.pk for c in chunk])
+        names = {"source_values", "raw_values", "last_batch", "updated_at"}
+        touched = []
+        for change in chunk:
+            obj = objects[change.pk]
+            for name, value in change.fields.items():
+                setattr(obj, name, value)
+                names.add(name)
+            obj.source_values = change.snapshot
+            obj.raw_values = change.raw
+            obj.last_batch = batch
+            obj.updated_at = now
+            touched.append(obj)
+        if bulkcopy.available():
+            bulkcopy.update_with_history(model, touched, sorted(names), user_id=getattr(by, "pk", None), reason=reason, now=now)
+        else:
+            bulk_update_with_history(
+                touched, model, fields=sorted(names), batch_size=500, default_user=by, default_change_reason=reason
+            )
+        tick(len(chunk))
+
+
+def _mark_absent(pks: list[int], model, batch, by, reason, now, tick) -> None:
+    for start in range(0, len(pks), UPDATE_CHUNK):
+        objects = list(model.objects.in_bulk(pks[start : start + UPDATE_CHUNK]).values())
+        for obj in objects:
+            obj.is_absent = True
+            obj.last_batch = batch
+            obj.updated_at = now
+        if bulkcopy.available():
+            bulkcopy.update_with_history(
+                model, objects, ["is_absent", "last_batch", "updated_at"], user_id=getattr(by, "pk", None), reason=reason, now=now
+            )
+        else:
+            bulk_update_with_history(
+                objects, model, fields=["is_absent", "last_batch", "updated_at"], batch_size=500,
+                default_user=by, default_change_reason=reason,
+            )
+        tick(len(objects))

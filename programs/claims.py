@@ -1,0 +1,120 @@
+"""Aid as an import states it ("this family receives PKH"), and the enrollments that comes to.
+
+A P3KE or DTKS extract says *Penerima PKH: Ya* for a family or a person; an agency's recipient
+list names one program per row. Both reach programs as ``AidClaim``s: plain data naming a
+household (and a member), the aid by its ``Penerima`` keys or the program itself, and what the file
+says of the enrollment. This module maps claims to programs and reads the registry;
+``programs.services.aid_claims_record`` writes them.
+
+Mapping rules: a ``Penerima`` key names every program whose ``p3ke_column`` lists it; a person
+program enrolls the claim's member (a claim without one is left out) and a household program the
+household; claims that name the same enrollment (program, year, household, member) count once.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Collection, Hashable, Iterable
+from dataclasses import dataclass
+
+from programs.models import Enrollment, EnrollmentStatus, Program, TargetUnit
+
+
+@dataclass(slots=True)
+class AidClaim:
+    """What a file says: ``household`` (or its member ``member``) receives aid.
+
+    ``household`` and ``member`` are ids when the claim is recorded; counting the claims of a file
+    not yet written takes any keys that tell households and people apart. The aid is either
+    ``aids``, ``Penerima`` keys (``{"pkh", "bpnt"}``), or ``program``, one program's id. ``year``
+    None means the year the claims are recorded for."""
+
+    household: Hashable
+    member: Hashable | None = None
+    aids: Collection[str] = ()
+    program: int | None = None
+    year: int | None = None
+    status: str = EnrollmentStatus.ACTIVE
+    amount: int | None = None
+    delivered_on: datetime.date | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AidProgram:
+    """A program as files name it: its code, name and ``Penerima`` keys, and whom it enrolls."""
+
+    id: int
+    code: str
+    name: str
+    keys: tuple[str, ...]
+    person: bool
+
+
+def aid_programs() -> list[AidProgram]:
+    """Every program, in the registry's order, with its ``Penerima`` keys (lower case)."""
+    return [
+        AidProgram(
+            id=pk, code=code, name=name, person=unit == TargetUnit.PERSON,
+            keys=tuple(key.strip().lower() for key in column.split(",") if key.strip()),
+        )
+        for pk, code, name, column, unit in Program.objects.values_list("pk", "code", "name", "p3ke_column", "target_unit")
+    ]
+
+
+EnrollmentKey = tuple  # (program id, year, household, member or None)
+
+
+def claim_enrollments(
+    claims: Iterable[AidClaim], *, year: int | None, programs: list[AidProgram] | None = None
+) -> dict[EnrollmentKey, AidClaim]:
+    """The enrollments the claims come to, each with the first claim that names it, in order."""
+    catalogue = aid_programs() if programs is None else programs
+    by_key: dict[str, list[AidProgram]] = {}
+    by_id: dict[int, AidProgram] = {}
+    for program in catalogue:
+        by_id[program.id] = program
+        for key in program.keys:
+            by_key.setdefault(key, []).append(program)
+    found: dict[EnrollmentKey, AidClaim] = {}
+    for claim in claims:
+        if claim.program is not None:
+            named = [by_id[claim.program]] if claim.program in by_id else []
+        else:
+            named = [program for aid in claim.aids for program in by_key.get(aid, ())]
+        household, member, claim_year = claim.household, claim.member, claim.year or year
+        for program in named:
+            if not program.person:
+                key = (program.id, claim_year, household, None)
+            elif member is not None:
+                key = (program.id, claim_year, household, member)
+            else:
+                continue  # e.g. a family row for a person program, the family's head not known
+            if key not in found:
+                found[key] = claim
+    return found
+
+
+def aid_claims_count(*, claims: Iterable[AidClaim], year: int | None = None) -> int:
+    """How many enrollments the claims come to (before those already in the registry). The claims
+    may come one at a time: only the first claim of each enrollment is kept."""
+    return len(claim_enrollments(claims, year=year))
+
+
+def aid_claims_existing(*, claims: Iterable[AidClaim], year: int | None = None) -> int:
+    """How many of the claims' enrollments the registry already holds (claims name ids here)."""
+    claims = list(claims)
+    if not claims:
+        return 0
+    keys = set(claim_enrollments(claims, year=year))
+    program_ids = {k[0] for k in keys}
+    years = {k[1] for k in keys}
+    household_ids = sorted({k[2] for k in keys})
+    present = set()
+    for start in range(0, len(household_ids), 5000):
+        present |= set(
+            Enrollment.objects.filter(
+                program_id__in=program_ids, year__in=years, household_id__in=household_ids[start : start + 5000]
+            ).values_list("program_id", "year", "household_id", "member_id")
+        )
+    return len(keys & present)

@@ -1,0 +1,80 @@
+"""What an import says about aid becomes enrollments through one service: ``aid_claims_record``."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from programs.claims import AidClaim, aid_claims_count, aid_claims_existing
+from programs.models import Enrollment, EnrollmentSource, Program
+from programs.services import aid_claims_record
+from tests.factories import HouseholdFactory, MemberFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def family(reference):
+    household = HouseholdFactory()
+    head = MemberFactory(household=household, relation="kepala")
+    child = MemberFactory(household=household)
+    return household, head, child
+
+
+def test_penerima_keys_map_to_programs_one_enrollment_each(family):
+    household, head, child = family
+    by = UserFactory(username="bappeda")
+    claims = [
+        AidClaim(household=household.pk, member=head.pk, aids={"pkh", "bpnt"}),  # BPNT is the Sembako program
+        AidClaim(household=household.pk, member=child.pk, aids={"pkh", "sembako"}),  # the same family's: once
+        AidClaim(household=household.pk, member=child.pk, aids={"prakerja"}),  # a person program: the child
+        AidClaim(household=household.pk, member=None, aids={"pbi"}),  # a person program, nobody named: left out
+        AidClaim(household=household.pk, member=head.pk, aids={"unknown"}),  # no program has this key
+    ]
+    assert aid_claims_count(claims=claims, year=2024) == 3
+
+    result = aid_claims_record(claims=claims, year=2024, source=EnrollmentSource.P3KE, by=by)
+
+    assert len(result.created) == 3 and result.existing == 0
+    rows = set(Enrollment.objects.values_list("program__code", "member_id", "year", "status", "source", "created_by"))
+    assert rows == {
+        ("pkh", None, 2024, "active", "p3ke", by.pk),
+        ("sembako", None, 2024, "active", "p3ke", by.pk),
+        ("prakerja", child.pk, 2024, "active", "p3ke", by.pk),
+    }
+    assert aid_claims_existing(claims=claims, year=2024) == 3
+    again = aid_claims_record(claims=claims, year=2024, source=EnrollmentSource.P3KE, by=by)
+    assert again.created == [] and again.existing == 3 and Enrollment.objects.count() == 3
+
+
+def test_a_claim_naming_a_program_keeps_what_the_list_says(family):
+    household, head, _child = family
+    pkh = Program.objects.get(code="pkh")
+    claim = AidClaim(
+        household=household.pk, member=head.pk, program=pkh.pk, year=2023, status="completed", amount=750000,
+        delivered_on=datetime.date(2023, 5, 2), note="tahap 2",
+    )
+
+    result = aid_claims_record(claims=[claim], year=None, source=EnrollmentSource.IMPORT)
+
+    [enrollment] = result.created
+    enrollment.refresh_from_db()
+    assert (enrollment.program, enrollment.member, enrollment.year, enrollment.status) == (pkh, None, 2023, "completed")
+    assert (enrollment.amount, enrollment.delivered_on, enrollment.status_reason) == (750000, datetime.date(2023, 5, 2), "tahap 2")
+    assert enrollment.source == EnrollmentSource.IMPORT
+
+
+def test_a_second_aid_is_flagged_by_the_one_aid_check(family):
+    household, head, _child = family
+    result = aid_claims_record(
+        claims=[AidClaim(household=household.pk, aids={"pkh"}), AidClaim(household=household.pk, aids={"sembako"})],
+        year=2024, source=EnrollmentSource.DTKS,
+    )
+    assert len(result.created) == 2 and len(result.conflicts) == 1
+
+
+def test_no_claims_write_nothing(reference):
+    result = aid_claims_record(claims=[], year=2024, source=EnrollmentSource.P3KE)
+    assert (result.created, result.existing, result.conflicts) == ([], 0, [])
+    assert not Enrollment.objects.exists()
