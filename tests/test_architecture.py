@@ -43,7 +43,7 @@ LAYERS = [
         "dedup.engine", "dedup.identity",
     ]),
     ("models", "models and their data (choices, default rules), their form checks, database helpers, app configs, settings", [
-        "*.models", "*.apps", "*.validators", "programs.default_rules", "konut_registry.db", "konut_registry.bulkcopy",
+        "*.models", "*.apps", "*.validators", "households.choices", "programs.default_rules", "konut_registry.db", "konut_registry.bulkcopy",
         "konut_registry.settings.*", "konut_registry.formats.*", "konut_registry.export_formats",
     ]),
     ("pure", "plain Python, no Django: identifiers, the file reading and parsing of the import, names, spreadsheet cells", [
