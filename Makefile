@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= konut_registry.settings.dev
 
-.PHONY: run test setup migrate demo bench messages clean
+.PHONY: run test setup migrate demo bench bench-province messages clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,13 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/konut_bench
 bench: setup
 	createdb -h 127.0.0.1 -U postgres konut_bench 2>/dev/null || true
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/run_all.py
+
+# The same benchmarks at province scale (700,000 families, 2 million enrollments; each in a database
+# of its own, generated with set-based SQL or a streaming workbook writer): the province section of
+# docs/benchmarks.md. About an hour on a small shared machine.
+bench-province: setup
+	createdb -h 127.0.0.1 -U postgres konut_bench 2>/dev/null || true
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/run_all.py --province
 
 # The English catalog (the Indonesian gettext source strings are the UI's own language). Run from the
 # project root so every app and template is scanned; existing translations are kept, new strings come

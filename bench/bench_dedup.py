@@ -1,8 +1,10 @@
 """Benchmark the one-aid engine and the identity scan on PostgreSQL.
 
 Targets: a full scan over 100,000 households and 300,000 enrollments within 10 s; one saved
-enrollment checked in at most 5 queries whatever the registry size; a batch of 50,000 enrollments
-checked within 5 s.
+enrollment (a real insert through ``enrollment_create``) checked in at most 5 queries whatever the
+registry size; a batch of 50,000 enrollments written through ``enrollment_bulk_create`` (existing
+ones looked up, new ones written with history, the one-aid check) into 2024, a year that already
+holds enrollments, within 5 s.
 
 The registry is generated with set-based SQL (``generate_series``) in this benchmark's own database
 (the DATABASE_URL database name plus ``_dedup``, created if missing): households in all 170
@@ -12,6 +14,7 @@ most families hold no conflict), 5% of families with a second program in 2024 (o
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/konut_bench .venv/bin/python bench/bench_dedup.py
     .venv/bin/python bench/bench_dedup.py --households 20000 --batch 10000   # a quicker run
+    .venv/bin/python bench/bench_dedup.py --province   # 700,000 households, 2.1 million enrollments: scan <= 20 s
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ FAMILY_NAMES = [
     "Lapodi", "Tosuli", "Sabara", "Laosa", "Mekuo", "Lamaranga", "Tamalaki", "Pagala", "Ruksamin", "Haera",
     "Saranani", "Lakidende", "Sanggona", "Tombili", "Lasulika", "Anakia", "Wolasi", "Bende", "Latambaga", "Ndoloma",
 ]
+SCAN_TARGET = 10
+PROVINCE_HOUSEHOLDS = 700_000
+PROVINCE_SCAN_TARGET = 20
 PROGRAMS = ["pkh", "sembako", "blt-desa", "bsps", "rutilahu", "spam", "sanimas", "pupuk", "nelayan", "modal-usaha", "bibit"]
 
 
@@ -146,6 +152,7 @@ def measure(batch: int) -> dict:
     from dedup import engine, identity
     from dedup.models import Conflict
     from households.models import Household
+    from programs import services as programs_services
     from programs.models import Enrollment, EnrollmentStatus, Program
     from programs.services import enrollment_create
 
@@ -164,48 +171,63 @@ def measure(batch: int) -> dict:
     figures["open_conflicts"] = second.open_total
     figures["open_by_rule"] = second.open_by_rule
 
-    # One enrollment saved: the engine's own statements, on the full registry.
+    # One enrollment saved for real (validated, inserted with its history row, checked), on the
+    # full registry, into a year that already holds enrollments; the check's own statements counted.
     household = Household.objects.order_by("id")[1000]
     program = Program.objects.get(code="spam" if household.enrollments.filter(program__code="bsps").exists() else "bsps")
+    check = programs_services.check_enrollments
+    check_queries = []
+
+    def counted_check(ids):
+        with CaptureQueriesContext(connection) as captured:
+            try:
+                return check(ids)
+            finally:
+                check_queries.append(len(captured))
+
     try:
         with transaction.atomic():
-            saved = enrollment_create(household=household, program=program, year=2024, status=EnrollmentStatus.ACTIVE)
+            programs_services.check_enrollments = counted_check
             with CaptureQueriesContext(connection) as captured:
                 started = time.perf_counter()
-                found = engine.check_enrollments([saved.enrollment.pk])
-                figures["one_check_ms"] = (time.perf_counter() - started) * 1000
-            figures["one_check_queries"] = len(captured)
-            figures["one_check_conflicts"] = len(found)
+                saved = enrollment_create(household=household, program=program, year=2024, status=EnrollmentStatus.ACTIVE)
+                figures["one_create_ms"] = (time.perf_counter() - started) * 1000
+            figures["one_create_queries"] = len(captured)
+            figures["one_check_queries"] = check_queries[0]
+            figures["one_check_conflicts"] = len(saved.conflicts)
             raise _Rollback
     except _Rollback:
         pass
+    finally:
+        programs_services.check_enrollments = check
 
-    # A batch of new enrollments for 2025 (one per family, a second program for 1 in 10).
-    ids_sql = (
-        "SELECT id FROM (SELECT h.id, row_number() OVER (ORDER BY h.id) AS r FROM households_household h) x "
-        "WHERE r <= %s"
-    )
+    # A batch of enrollments through enrollment_bulk_create into 2024, a year that already holds
+    # enrollments: one per family in a program of its own number, a second program for 1 in 10
+    # (some already enrolled: counted as existing, not written).
     program_ids = list(Program.objects.filter(code__in=PROGRAMS).order_by("id").values_list("id", flat=True))
+    household_ids = list(Household.objects.order_by("id").values_list("id", flat=True)[: round(batch / 1.1)])
+    enrollments = []
+    for household_id in household_ids:
+        enrollments.append(Enrollment(
+            program_id=program_ids[(household_id + 5) % len(program_ids)], household_id=household_id, year=2024,
+            status=EnrollmentStatus.PROPOSED, source="import",
+        ))
+        if household_id % 10 == 0:
+            enrollments.append(Enrollment(
+                program_id=program_ids[(household_id + 3) % len(program_ids)], household_id=household_id, year=2024,
+                status=EnrollmentStatus.PROPOSED, source="import",
+            ))
+    figures["batch_size"] = len(enrollments)
     try:
         with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"INSERT INTO {Enrollment._meta.db_table} (program_id, household_id, year, status, status_reason, source, "
-                    f"created_at, updated_at) SELECT (ARRAY[{','.join(map(str, program_ids))}])[1 + mod(h.id, {len(program_ids)})], "
-                    f"h.id, 2025, 'proposed', '', 'import', now(), now() FROM ({ids_sql}) h "
-                    f"UNION ALL SELECT (ARRAY[{','.join(map(str, program_ids))}])[1 + mod(h.id + 3, {len(program_ids)})], "
-                    f"h.id, 2025, 'proposed', '', 'import', now(), now() FROM ({ids_sql}) h WHERE mod(h.id, 10) = 0 "
-                    f"RETURNING id",
-                    [round(batch / 1.1), round(batch / 1.1)],
-                )
-                batch_ids = [row[0] for row in cursor.fetchall()]
-            figures["batch_size"] = len(batch_ids)
             with CaptureQueriesContext(connection) as captured:
                 started = time.perf_counter()
-                found = engine.check_enrollments(batch_ids)
+                result = programs_services.enrollment_bulk_create(enrollments=enrollments)
                 figures["batch_check_seconds"] = time.perf_counter() - started
             figures["batch_check_queries"] = len(captured)
-            figures["batch_conflicts"] = len(found)
+            figures["batch_created"] = len(result.created)
+            figures["batch_existing"] = result.existing
+            figures["batch_conflicts"] = len(result.conflicts)
             raise _Rollback
     except _Rollback:
         pass
@@ -223,22 +245,33 @@ def main(argv: list[str]) -> dict:
     parser.add_argument("--households", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=50_000)
     parser.add_argument("--regenerate", action="store_true", help="rebuild the registry even if its size matches")
+    parser.add_argument(
+        "--province", action="store_true",
+        help="Sulawesi Tenggara scale: 700,000 households over the province's villages (own database)",
+    )
     options = parser.parse_args(argv)
+    global SCAN_TARGET
+    if options.province:
+        options.households = PROVINCE_HOUSEHOLDS
+        SCAN_TARGET = PROVINCE_SCAN_TARGET
 
-    url = database_url(suffix="_dedup")
+    url = database_url(suffix="_dedup_province" if options.province else "_dedup")
     ensure_database(url)
-    setup_django(url, migrate=True)
+    setup_django(url, migrate=True, KONUT_WILAYAH="74" if options.province else "74.09")
     figures = generate(options.households, force=options.regenerate)
     figures.update(_counts())
     figures.update(measure(options.batch))
 
     rows = [
-        ("registry", f"{figures['households']:,} households, {figures['members']:,} members, {figures['enrollments']:,} enrollments", "100,000 / 300,000", None),
-        ("full scan, first run", f"{figures['scan_first_seconds']:.2f} s ({figures['scan_first_new']:,} conflicts)", "<= 10 s", figures["scan_first_seconds"] <= 10),
-        ("full scan, again (idempotent)", f"{figures['scan_again_seconds']:.2f} s ({figures['scan_again_new']} new)", "<= 10 s, 0 new", figures["scan_again_seconds"] <= 10 and figures["scan_again_new"] == 0),
+        ("registry", f"{figures['households']:,} households, {figures['members']:,} members, {figures['enrollments']:,} enrollments", f"{options.households:,} / {3 * options.households:,}", None),
+        ("full scan, first run", f"{figures['scan_first_seconds']:.2f} s ({figures['scan_first_new']:,} conflicts)", f"<= {SCAN_TARGET} s", figures["scan_first_seconds"] <= SCAN_TARGET),
+        ("full scan, again (idempotent)", f"{figures['scan_again_seconds']:.2f} s ({figures['scan_again_new']} new)", f"<= {SCAN_TARGET} s, 0 new", figures["scan_again_seconds"] <= SCAN_TARGET and figures["scan_again_new"] == 0),
         ("open conflicts by rule", ", ".join(f"{k} {v:,}" for k, v in figures["open_by_rule"].items()), "-", None),
-        ("one enrollment: queries", f"{figures['one_check_queries']} ({figures['one_check_ms']:.1f} ms, {figures['one_check_conflicts']} conflict)", "<= 5", figures["one_check_queries"] <= 5),
-        ("batch check", f"{figures['batch_check_seconds']:.2f} s for {figures['batch_size']:,} ({figures['batch_check_queries']} queries, {figures['batch_conflicts']:,} conflicts)", "<= 5 s for 50,000", figures["batch_check_seconds"] <= 5),
+        ("one enrollment, real insert", f"{figures['one_create_ms']:.1f} ms, {figures['one_create_queries']} queries in all, "
+         f"{figures['one_check_queries']} for the check ({figures['one_check_conflicts']} conflict)", "check <= 5 queries", figures["one_check_queries"] <= 5),
+        ("batch via enrollment_bulk_create", f"{figures['batch_check_seconds']:.2f} s for {figures['batch_size']:,} into 2024 "
+         f"({figures['batch_created']:,} written, {figures['batch_existing']:,} existing, {figures['batch_conflicts']:,} conflicts, "
+         f"{figures['batch_check_queries']} queries)", "<= 5 s for 50,000", figures["batch_check_seconds"] <= 5),
         ("identity scan (find)", f"{figures['identity_scan_seconds']:.2f} s ({figures['identity_matches']:,} matches)", "-", None),
     ]
     if figures.get("generated"):
@@ -256,7 +289,7 @@ if __name__ == "__main__":
     result = main(sys.argv[1:])
     missed = any(
         [
-            result["scan_first_seconds"] > 10,
+            result["scan_first_seconds"] > SCAN_TARGET,
             result["one_check_queries"] > 5,
             result["batch_check_seconds"] > 5,
             result["scan_again_new"] != 0,

@@ -1,11 +1,14 @@
 """Generate a P3KE-format workbook (2023 layout: KEPALA-KELUARGA and INDIVIDU sheets) of any size.
 
-Default: Konawe Utara scale, 26,000 families and about 84,000 members, with a share of the mess real
+Default: Konawe Utara scale, 26,000 families and about 87,000 members, with a share of the mess real
 extracts have: title rows above the header, UPPER/Mixed case and stray spaces in categorical values,
 dates in several forms, blank NIKs, values no choice list knows, NIKs whose sex digit disagrees with
 the stated sex, and (``--error-rate``) rows with real errors (a NIK damaged by Excel, a village
 outside Konut, a decile of 9). The same ``--seed`` gives the same file; ``--change-share 0.05``
 changes 5% of the families (decile, water source, a member's name) on top of it, for re-sync tests.
+``--wilayah 74`` spreads the families over a whole province (Sulawesi Tenggara's 17 regencies).
+Families are generated and written one at a time (``bench.xlsx_fast``): a 700,000-family
+workbook takes a few minutes and little memory.
 
     .venv/bin/python bench/generate_p3ke.py --families 26000 --out var/bench/p3ke.xlsx
 """
@@ -22,8 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from openpyxl import Workbook  # noqa: E402
-
+from bench.xlsx_fast import FastWorkbook  # noqa: E402
 from households.identifiers import make_nik  # noqa: E402
 from households.wilayah import region_tree  # noqa: E402
 
@@ -63,10 +65,13 @@ TOILET = ["Milik Sendiri", "Umum/Bersama", "Lainnya", "Kosong"]
 OWNERSHIP = ["Milik Sendiri", "Bebas Sewa/Menumpang", "Kontrak/Sewa", "Milik sendiri "]
 
 
-def _villages() -> list[tuple[str, str, str]]:
-    """Konawe Utara's 170 villages from the Kemendagri list, in code order: (kecamatan, desa, code)."""
-    regency = region_tree("74.09").regencies[0]
-    return [(d.name, v.name, v.code.replace(".", "")) for d in regency.districts for v in d.villages]
+def _villages(wilayah: str = "74.09") -> list[tuple[str, str, str, str]]:
+    """The villages of a regency (default Konawe Utara's 170) or a province from the Kemendagri
+    list, in code order: (kabupaten, kecamatan, desa, code)."""
+    return [
+        (r.name, d.name, v.name, v.code.replace(".", ""))
+        for r in region_tree(wilayah).regencies for d in r.districts for v in d.villages
+    ]
 
 
 def _yes(rng: random.Random, share: float) -> str:
@@ -81,15 +86,24 @@ def _date(rng: random.Random, day: datetime.date, style: str):
     return day  # a real date cell
 
 
-def build(families: int, seed: int, *, change_share: float = 0.0, error_rate: float = 0.002):
+def build(families: int, seed: int, *, change_share: float = 0.0, error_rate: float = 0.002, wilayah: str = "74.09"):
     """Rows of both sheets; the same ``seed`` gives the same families before changes."""
+    households, members = [], []
+    for household, family in iter_families(families, seed, change_share=change_share, error_rate=error_rate, wilayah=wilayah):
+        households.append(household)
+        members.extend(family)
+    return households, members
+
+
+def iter_families(families: int, seed: int, *, change_share: float = 0.0, error_rate: float = 0.002, wilayah: str = "74.09"):
+    """``(household row, member rows)`` per family, one family at a time."""
     rng = random.Random(seed)
     change = random.Random(seed + 1)
-    villages = _villages()
-    households, members = [], []
+    villages = _villages(wilayah)
+    outside = "7402012001" if not wilayah.startswith("74") else "7302012001"
     serial = 0
     for index in range(families):
-        kecamatan, desa, code = villages[rng.randrange(len(villages))]
+        kabupaten, kecamatan, desa, code = villages[rng.randrange(len(villages))]
         pid = str(120_000_000 + index)
         head_birth = datetime.date(rng.randint(1945, 2000), rng.randint(1, 12), rng.randint(1, 28))
         female_head = rng.random() < 0.15
@@ -105,7 +119,7 @@ def build(families: int, seed: int, *, change_share: float = 0.0, error_rate: fl
         mess = rng.random()
         region_code = code
         if mess < error_rate / 3:
-            region_code = "7402012001"  # Konawe, outside Konut
+            region_code = outside if len(wilayah) == 2 else "7402012001"  # outside the loaded regions
         elif mess < 2 * error_rate / 3:
             desil = 9
         head_nik_cell: object = head_nik
@@ -114,8 +128,8 @@ def build(families: int, seed: int, *, change_share: float = 0.0, error_rate: fl
         elif rng.random() < 0.01:
             head_nik_cell = ""
         aid = {k: _yes(rng, p) for k, p in (("BPNT", 0.25), ("BPUM", 0.05), ("BST", 0.05), ("PKH", 0.2), ("SEMBAKO", 0.25), ("Prakerja", 0.02), ("KUR", 0.02))}
-        households.append([
-            pid, "SULAWESI TENGGARA", "KONAWE UTARA", kecamatan.upper(), desa.upper(), region_code, desil, 2023,
+        household = [
+            pid, "SULAWESI TENGGARA", kabupaten.upper().removeprefix("KABUPATEN "), kecamatan.upper(), desa.upper(), region_code, desil, 2023,
             rng.randint(1, 40), "Normal", f"DUSUN {rng.randint(1, 5)}", head_name, head_nik_cell,
             rng.choice(("Padan", "PADAN", "Tidak Padan")), "Perempuan" if female_head else "Laki-laki",
             _date(rng, head_birth, "iso"), rng.choice(("Kawin", "KAWIN", "Cerai Mati")), rng.choice(OCCUPATIONS),
@@ -125,7 +139,8 @@ def build(families: int, seed: int, *, change_share: float = 0.0, error_rate: fl
             rng.choice(FUEL), water, rng.choice(TOILET), aid["BPNT"], aid["BPUM"], aid["BST"], aid["PKH"],
             aid["SEMBAKO"], aid["Prakerja"], aid["KUR"],
             rng.choice(("Tidak Beresiko Stunting", "Beresiko Stunting", "Bukan Target Sasaran", "Beresiko stunting ")),
-        ])
+        ]
+        family = []
         size = rng.choices((1, 2, 3, 4, 5, 6), weights=(8, 22, 25, 24, 14, 7))[0]
         for position in range(size):
             if position == 0:
@@ -142,37 +157,42 @@ def build(families: int, seed: int, *, change_share: float = 0.0, error_rate: fl
             if changed and position == size - 1:
                 name = name + " ALIAS"
             stated_sex = ("Perempuan" if female else "Laki-laki") if rng.random() > 0.003 else ("Laki-laki" if female else "Perempuan")
-            members.append([
-                pid, "SULAWESI TENGGARA", "KONAWE UTARA", kecamatan.upper(), desa.upper(), code, desil, "",
+            family.append([
+                pid, "SULAWESI TENGGARA", kabupaten.upper().removeprefix("KABUPATEN "), kecamatan.upper(), desa.upper(), code, desil, "",
                 f"{pid}{position + 1:02d}", name, nik, rng.choice(("Padan", "Tidak Padan", "Kosong")), stated_sex,
                 relation, _date(rng, birth, "iso"), "Kawin" if position < 2 else "Belum Kawin",
                 rng.choice(OCCUPATIONS), "", rng.choice(EDUCATION), 2023 - birth.year, "", aid["BPNT"], aid["BPUM"],
                 aid["BST"], aid["PKH"], aid["SEMBAKO"], "Tidak", "Tidak", "Bukan Target Sasaran",
             ])
-    return households, members
+        yield household, family
 
 
-def write(path: Path, households, members, *, title_rows: int = 12) -> Path:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("KEPALA-KELUARGA")
-    for index in range(title_rows):
-        sheet.append(["DATA PENSASARAN PERCEPATAN PENGHAPUSAN KEMISKINAN EKSTREM (P3KE)" if index == 0 else None])
-    sheet.append(HH_HEADERS)
-    for row in households:
-        sheet.append(row)
-    sheet = workbook.create_sheet("INDIVIDU")
-    sheet.append(IND_HEADERS)
-    for row in members:
-        sheet.append(row)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(path)
-    return path
+def write(path: Path, families, *, title_rows: int = 12) -> tuple[int, int]:
+    """Write ``(household row, member rows)`` pairs as a two-sheet workbook; the row counts."""
+    counts = [0, 0]
+    with FastWorkbook(Path(path), ["KEPALA-KELUARGA", "INDIVIDU"]) as workbook:
+        sheet, individuals = workbook.sheet("KEPALA-KELUARGA"), workbook.sheet("INDIVIDU")
+        for index in range(title_rows):
+            sheet.append(["DATA PENSASARAN PERCEPATAN PENGHAPUSAN KEMISKINAN EKSTREM (P3KE)" if index == 0 else None])
+        sheet.append(HH_HEADERS)
+        individuals.append(IND_HEADERS)
+        for household, members in families:
+            sheet.append(household)
+            counts[0] += 1
+            for row in members:
+                individuals.append(row)
+            counts[1] += len(members)
+    return counts[0], counts[1]
 
 
-def generate(path: Path, *, families: int = 26_000, seed: int = 7, change_share: float = 0.0, error_rate: float = 0.002) -> dict:
-    households, members = build(families, seed, change_share=change_share, error_rate=error_rate)
-    write(Path(path), households, members)
-    return {"families": len(households), "members": len(members), "path": str(path)}
+def generate(
+    path: Path, *, families: int = 26_000, seed: int = 7, change_share: float = 0.0, error_rate: float = 0.002,
+    wilayah: str = "74.09",
+) -> dict:
+    households, members = write(
+        Path(path), iter_families(families, seed, change_share=change_share, error_rate=error_rate, wilayah=wilayah)
+    )
+    return {"families": households, "members": members, "path": str(path)}
 
 
 def main(argv=None) -> dict:
@@ -181,10 +201,14 @@ def main(argv=None) -> dict:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--change-share", type=float, default=0.0)
     parser.add_argument("--error-rate", type=float, default=0.002)
+    parser.add_argument("--wilayah", default="74.09", help="regency or province code the families live in")
     parser.add_argument("--out", default=str(ROOT / "var" / "bench" / "p3ke.xlsx"))
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    result = generate(Path(args.out), families=args.families, seed=args.seed, change_share=args.change_share, error_rate=args.error_rate)
+    result = generate(
+        Path(args.out), families=args.families, seed=args.seed, change_share=args.change_share,
+        error_rate=args.error_rate, wilayah=args.wilayah,
+    )
     result["seconds"] = round(time.perf_counter() - started, 1)
     print(f"{result['families']:,} keluarga, {result['members']:,} anggota -> {result['path']} ({result['seconds']} s)")
     return result
