@@ -156,13 +156,12 @@ def household_search(queryset: QuerySet[Household], text: str, *, partial_identi
     digits = identifier_digits(text)
     if digits is not None:
         if len(digits) == 16:
-            members = Member.objects.filter(household=OuterRef("pk"), nik=digits)
-            return queryset.filter(Q(head_nik=digits) | Q(no_kk=digits) | Exists(members))
+            return _identifier_search(queryset, Q(head_nik=digits) | Q(no_kk=digits), Q(nik=digits))
         if not partial_identifiers:
             return queryset.filter(p3ke_id=digits)
-        members = Member.objects.filter(household=OuterRef("pk"), nik__startswith=digits)
-        return queryset.filter(
-            Q(head_nik__startswith=digits) | Q(no_kk__startswith=digits) | Q(p3ke_id=digits) | Exists(members)
+        return _identifier_search(
+            queryset, Q(head_nik__startswith=digits) | Q(no_kk__startswith=digits) | Q(p3ke_id=digits),
+            Q(nik__startswith=digits),
         )
     # Collected within the scope already narrowed (agency, place, ...), so the id list stays short.
     scope = queryset.order_by()
@@ -177,6 +176,18 @@ def household_search(queryset: QuerySet[Household], text: str, *, partial_identi
         return queryset.filter(pk__in=ids)
     members = Member.objects.filter(household=OuterRef("pk"), name__icontains=text)
     return queryset.filter(Q(head_name__icontains=text) | Exists(members))
+
+
+def _identifier_search(queryset: QuerySet[Household], households: Q, members: Q) -> QuerySet[Household]:
+    """Households matching ``households`` or with a member matching ``members``: the ids are looked
+    up first through the identifier columns' indexes (an OR with a member subquery over the whole
+    scope would scan every household), then the scope is filtered by id."""
+    heads = Household.objects.filter(households).order_by().values_list("pk", flat=True)
+    listed = Member.objects.filter(members).order_by().values_list("household_id", flat=True)
+    ids = list(heads.union(listed)[: NAME_SEARCH_ID_LIMIT + 1])
+    if len(ids) <= NAME_SEARCH_ID_LIMIT:
+        return queryset.filter(pk__in=ids)
+    return queryset.filter(households | Exists(Member.objects.filter(members, household=OuterRef("pk"))))
 
 
 def listed_enrollments(condition: Q) -> Prefetch:
