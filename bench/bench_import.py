@@ -167,7 +167,9 @@ def _workbook(families: int, seed: int, change_share: float, wilayah: str) -> st
     path = ROOT / "var" / "bench" / f"p3ke{region}-{families}-{seed}{suffix}.xlsx"
     if not path.exists():
         started = time.perf_counter()
-        generate(path, families=families, seed=seed, change_share=change_share, wilayah=wilayah)
+        partial = path.with_name(path.name + ".part")  # a run stopped halfway leaves no cached workbook
+        generate(partial, families=families, seed=seed, change_share=change_share, wilayah=wilayah)
+        partial.rename(path)
         print(f"generated {path.name} in {time.perf_counter() - started:.0f} s", flush=True)
     return str(path)
 

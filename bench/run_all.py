@@ -10,7 +10,8 @@ printed, and writes the report with the machine it ran on.
 
 With ``--province`` each benchmark runs with ``--province`` (Sulawesi Tenggara scale, databases of
 their own) and the report's province section is replaced; a plain run replaces the rest and keeps
-the province section of the last province run, with its own date and machine.
+the province section of the last province run, with its own date and machine. The notes below
+``<!-- notes -->`` at the end of the report are written by hand and kept by every run.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ def machine() -> str:
 
 
 PROVINCE_MARK = "<!-- province -->"
+# Written by hand below this mark (what misses its target and why); every run keeps it.
+NOTES_MARK = "<!-- notes -->"
 
 
 def main(argv: list[str]) -> int:
@@ -84,6 +87,7 @@ def main(argv: list[str]) -> int:
     total = time.monotonic() - run_started
     path = ROOT / "docs" / "benchmarks.md"
     existing = path.read_text() if path.exists() else ""
+    existing, _mark, notes = existing.partition(NOTES_MARK)
     head, _mark, province = existing.partition(PROVINCE_MARK)
     if args.province:
         province = (
@@ -96,6 +100,17 @@ def main(argv: list[str]) -> int:
         )
         report = (head.rstrip("\n") + "\n\n" if head.strip() else "# Benchmarks\n\n") + PROVINCE_MARK + province
     else:
+        if only:
+            # A run of some benchmarks keeps the others' sections from the last run.
+            kept = {}
+            for part in ("\n" + head).split("\n## ")[1:]:
+                name = part.split("\n", 1)[0].strip()
+                if name not in {script.stem for script in scripts}:
+                    earlier = "_This section is from an earlier run, not re-run this time._"
+                    text = "## " + part.rstrip("\n") + "\n"
+                    kept[name] = text if earlier in text else text + "\n" + earlier + "\n"
+            ran = {script.stem: section for script, section in zip(scripts, sections)}
+            sections = [ran.get(name) or kept[name] for name in sorted({*kept, *ran})]
         report = (
             "# Benchmarks\n\n"
             f"Run on {when:%d/%m/%Y %H:%M} UTC with `make bench` on PostgreSQL, {total / 60:.0f} min in all.\n\n"
@@ -108,6 +123,8 @@ def main(argv: list[str]) -> int:
         )
         if province:
             report += "\n" + PROVINCE_MARK + province
+    if notes.strip():
+        report = report.rstrip("\n") + "\n\n" + NOTES_MARK + notes
     (ROOT / "docs").mkdir(exist_ok=True)
     path.write_text(report)
     print(f"wrote docs/benchmarks.md ({len(scripts)} benchmarks, {len(failed)} failed)")
