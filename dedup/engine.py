@@ -362,15 +362,20 @@ def _check(source: _Ids) -> list[Conflict]:
     _close_dead(RawSQL(source.subquery, source.params))
     new, reopened = _insert(source)
     fresh = new | reopened
-    conflicts = list(
+    conflicts = (
         Conflict.objects.filter(status=ConflictStatus.OPEN)
         .filter(
             Q(enrollment_a_id__in=RawSQL(source.subquery, source.params))
             | Q(enrollment_b_id__in=RawSQL(source.subquery, source.params))
         )
-        .select_related("household", "enrollment_a__program", "enrollment_b__program")
         .order_by("id")
     )
+    if source.tables is None:
+        # A page's few conflicts are shown with their household and programs. A large batch (an
+        # import, a distribution) is counted, and at most a few of its conflicts are shown: building
+        # six model instances for each of tens of thousands of rows would cost most of the check.
+        conflicts = conflicts.select_related("household", "enrollment_a__program", "enrollment_b__program")
+    conflicts = list(conflicts)
     for conflict in conflicts:
         conflict.created_now = conflict.pk in fresh
     return conflicts
