@@ -74,7 +74,7 @@ def main(argv: list[str]) -> dict:
     parser.add_argument("--families", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=2023)
     parser.add_argument("--year", type=int, default=2024)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=None, help="timed runs per figure (5; 3 with --province)")
     parser.add_argument("--db", default="konut_bench_dashboard")
     parser.add_argument("--with-engine", action="store_true", help="run the one-aid check while seeding (slow)")
     parser.add_argument(
@@ -85,6 +85,8 @@ def main(argv: list[str]) -> dict:
     args = parser.parse_args(argv)
     if args.province:
         args.families = PROVINCE_FAMILIES
+    if args.repeat is None:
+        args.repeat = 3 if args.province else 5
 
     url = database_url(suffix="_portal_province") if args.province else database_url(name=args.db)
     ensure_database(url)

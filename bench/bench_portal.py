@@ -268,7 +268,7 @@ def _bench_detail(users, repeat: int) -> dict:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--families", type=int, default=100_000, help="households in the bench database")
-    parser.add_argument("--repeat", type=int, default=5, help="timed requests per scenario")
+    parser.add_argument("--repeat", type=int, default=None, help="timed requests per scenario (5; 3 with --province)")
     parser.add_argument(
         "--province", action="store_true",
         help="Sulawesi Tenggara scale: 700,000 families and about 2 million enrollments (own database)",
@@ -276,6 +276,8 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     if args.province:
         args.families = PROVINCE_FAMILIES
+    if args.repeat is None:
+        args.repeat = 3 if args.province else 5
 
     url = database_url(suffix=BENCH_DB_SUFFIX + ("_province" if args.province else ""))
     ensure_database(url)

@@ -85,6 +85,7 @@ def main(argv: list[str]) -> int:
         level = "###" if args.province else "##"
         sections.append(f"{level} {script.stem}\n\n```\n{body}\n```\n\n_{elapsed:.0f} s in all._{status}\n")
     total = time.monotonic() - run_started
+    machine_line += ", at end " + " / ".join(f"{value:.2f}" for value in os.getloadavg())
     path = ROOT / "docs" / "benchmarks.md"
     existing = path.read_text() if path.exists() else ""
     existing, _mark, notes = existing.partition(NOTES_MARK)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from agencies.models import Agency, User
@@ -276,17 +276,19 @@ def conflict_summary(user: User, filters: DashboardFilters) -> ConflictSummary:
         enrollments = enrollments.filter(program__cluster=filters.cluster)
     if filters.agency is not None:
         enrollments = enrollments.filter(program__agency=filters.agency)
-    ids = enrollments.order_by().values("pk")
+    # Each open conflict (or identity duplicate) looks its two sides up by primary key: an IN over
+    # all the year's enrollments (or every visible household), ORed, is a subplan PostgreSQL cannot
+    # hash at province scale and rescans for every conflict.
+    enrollments = enrollments.order_by()
     conflicts = Conflict.objects.filter(status=ConflictStatus.OPEN).filter(
-        Q(enrollment_a__in=ids) | Q(enrollment_b__in=ids)
+        Exists(enrollments.filter(pk=OuterRef("enrollment_a_id"))) | Exists(enrollments.filter(pk=OuterRef("enrollment_b_id")))
     )
     conflicts = conflicts.filter(filters.place_q("household__"))
     counts = conflicts.order_by().aggregate(n=Count("pk"), h=Count("household", distinct=True))
 
-    households = visible_households(user).filter(filters.place_q())
-    household_ids = households.order_by().values("pk")
+    households = visible_households(user).filter(filters.place_q()).order_by()
     identity = IdentityMatch.objects.filter(status=IdentityStatus.OPEN).filter(
-        Q(household_a__in=household_ids) | Q(household_b__in=household_ids)
+        Exists(households.filter(pk=OuterRef("household_a_id"))) | Exists(households.filter(pk=OuterRef("household_b_id")))
     )
     return ConflictSummary(counts["n"], counts["h"], identity.order_by().count())
 
