@@ -56,6 +56,65 @@ PROVINCE_MARK = "<!-- province -->"
 NOTES_MARK = "<!-- notes -->"
 
 
+def _sections(text: str, level: str) -> dict[str, str]:
+    """The ``level`` headed sections of a report part, by benchmark name."""
+    found = {}
+    for part in ("\n" + text).split(f"\n{level} ")[1:]:
+        name = part.split("\n", 1)[0].strip()
+        if name.startswith("bench_"):
+            found[name] = f"{level} " + part.rstrip("\n") + "\n"
+    return found
+
+
+EARLIER = "_This section is from an earlier run, not re-run this time._"
+
+
+def write_report(*, sections: dict[str, str], province: bool, started_at, total: float, machine_line: str) -> None:
+    """Write docs/benchmarks.md: this run's sections, the other benchmarks' sections of the last
+    run (marked as such), the province section (replaced by a province run, kept otherwise) and the
+    hand-written notes."""
+    path = ROOT / "docs" / "benchmarks.md"
+    existing = path.read_text() if path.exists() else ""
+    existing, _mark, notes = existing.partition(NOTES_MARK)
+    head, _mark, province_part = existing.partition(PROVINCE_MARK)
+    level = "###" if province else "##"
+    earlier = _sections(province_part if province else head, level)
+    merged = {}
+    for name in sorted({*earlier, *sections}):
+        if name in sections:
+            merged[name] = sections[name]
+        else:
+            text = earlier[name]
+            merged[name] = text if EARLIER in text else text + "\n" + EARLIER + "\n"
+    body = "\n".join(merged.values())
+    if province:
+        province_part = (
+            "\n## Province scale (`make bench-province`)\n\n"
+            f"Run on {started_at:%d/%m/%Y %H:%M} UTC, {total / 60:.0f} min in all, on PostgreSQL.\n\n"
+            f"Machine: {machine_line}.\n\n"
+            "Sulawesi Tenggara: 700,000 families over the province's 17 regencies (`KONUT_WILAYAH=74`), "
+            "each benchmark in a database of its own; the import's floor is measured in the same run.\n\n" + body
+        )
+        report = (head.rstrip("\n") + "\n\n" if head.strip() else "# Benchmarks\n\n") + PROVINCE_MARK + province_part
+    else:
+        report = (
+            "# Benchmarks\n\n"
+            f"Run on {started_at:%d/%m/%Y %H:%M} UTC with `make bench` on PostgreSQL, {total / 60:.0f} min in all.\n\n"
+            f"Machine: {machine_line}.\n\n"
+            "Each table prints every figure next to its target. Speed targets are ratios measured in the same "
+            "run: the import against a floor (calamine reads every cell, COPY of the raw rows into an unlogged "
+            "table, one core) and against the plain django-import-export way on the same file and the same "
+            "kind of rows. The machine is shared, so absolute seconds vary from run to run; the ratios within "
+            "one run are what the targets compare.\n\n" + body
+        )
+        if province_part:
+            report += "\n" + PROVINCE_MARK + province_part
+    if notes.strip():
+        report = report.rstrip("\n") + "\n\n" + NOTES_MARK + notes
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(report)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("only", nargs="*", help="benchmark names (bench_import, ...); all by default")
@@ -65,12 +124,13 @@ def main(argv: list[str]) -> int:
     env = dict(os.environ)
     env.setdefault("DATABASE_URL", DEFAULT_URL)
     scripts = sorted(p for p in (ROOT / "bench").glob("bench_*.py") if not only or p.stem in only)
-    sections = []
+    sections: dict[str, str] = {}
     failed = []
     run_started = time.monotonic()
-    machine_line = machine()
+    start_line = machine()
     when = datetime.datetime.now(datetime.timezone.utc)
     extra = ["--province"] if args.province else []
+    level = "###" if args.province else "##"
     for script in scripts:
         print(f"== {script.name}", flush=True)
         started = time.monotonic()
@@ -82,52 +142,13 @@ def main(argv: list[str]) -> int:
             print(result.stderr[-4000:], file=sys.stderr, flush=True)
         body = result.stdout.strip() or "(no output)"
         status = "" if result.returncode == 0 else f"\n\n**exited with {result.returncode}**: `{result.stderr.strip().splitlines()[-1] if result.stderr.strip() else ''}`"
-        level = "###" if args.province else "##"
-        sections.append(f"{level} {script.stem}\n\n```\n{body}\n```\n\n_{elapsed:.0f} s in all._{status}\n")
-    total = time.monotonic() - run_started
-    machine_line += ", at end " + " / ".join(f"{value:.2f}" for value in os.getloadavg())
-    path = ROOT / "docs" / "benchmarks.md"
-    existing = path.read_text() if path.exists() else ""
-    existing, _mark, notes = existing.partition(NOTES_MARK)
-    head, _mark, province = existing.partition(PROVINCE_MARK)
-    if args.province:
-        province = (
-            "\n## Province scale (`make bench-province`)\n\n"
-            f"Run on {when:%d/%m/%Y %H:%M} UTC, {total / 60:.0f} min in all, on PostgreSQL.\n\n"
-            f"Machine: {machine_line}.\n\n"
-            "Sulawesi Tenggara: 700,000 families over the province's 17 regencies (`KONUT_WILAYAH=74`), "
-            "each benchmark in a database of its own; the import's floor is measured in the same run.\n\n"
-            + "\n".join(sections)
+        sections[script.stem] = f"{level} {script.stem}\n\n```\n{body}\n```\n\n_{elapsed:.0f} s in all._{status}\n"
+        # Written after each benchmark, so a run stopped halfway keeps what it measured.
+        load = " / ".join(f"{value:.2f}" for value in os.getloadavg())
+        write_report(
+            sections=sections, province=args.province, started_at=when,
+            total=time.monotonic() - run_started, machine_line=f"{start_line}, at end {load}",
         )
-        report = (head.rstrip("\n") + "\n\n" if head.strip() else "# Benchmarks\n\n") + PROVINCE_MARK + province
-    else:
-        if only:
-            # A run of some benchmarks keeps the others' sections from the last run.
-            kept = {}
-            for part in ("\n" + head).split("\n## ")[1:]:
-                name = part.split("\n", 1)[0].strip()
-                if name not in {script.stem for script in scripts}:
-                    earlier = "_This section is from an earlier run, not re-run this time._"
-                    text = "## " + part.rstrip("\n") + "\n"
-                    kept[name] = text if earlier in text else text + "\n" + earlier + "\n"
-            ran = {script.stem: section for script, section in zip(scripts, sections)}
-            sections = [ran.get(name) or kept[name] for name in sorted({*kept, *ran})]
-        report = (
-            "# Benchmarks\n\n"
-            f"Run on {when:%d/%m/%Y %H:%M} UTC with `make bench` on PostgreSQL, {total / 60:.0f} min in all.\n\n"
-            f"Machine: {machine_line}.\n\n"
-            "Each table prints every figure next to its target. Speed targets are ratios measured in the same "
-            "run: the import against a floor (calamine reads every cell, COPY of the raw rows into an unlogged "
-            "table, one core) and against the plain django-import-export way on the same file and the same "
-            "kind of rows. The machine is shared, so absolute seconds vary from run to run; the ratios within "
-            "one run are what the targets compare.\n\n" + "\n".join(sections)
-        )
-        if province:
-            report += "\n" + PROVINCE_MARK + province
-    if notes.strip():
-        report = report.rstrip("\n") + "\n\n" + NOTES_MARK + notes
-    (ROOT / "docs").mkdir(exist_ok=True)
-    path.write_text(report)
     print(f"wrote docs/benchmarks.md ({len(scripts)} benchmarks, {len(failed)} failed)")
     return 1 if failed else 0
 
