@@ -121,7 +121,7 @@ def build(families: int, seed: int, *, change_share: float = 0.0, error_rate: fl
             _date(rng, head_birth, "iso"), rng.choice(("Kawin", "KAWIN", "Cerai Mati")), rng.choice(OCCUPATIONS),
             rng.choice(("Berusaha sendiri", "Buruh/karyawan", "")), rng.choice(EDUCATION), rng.choice(OWNERSHIP),
             rng.choice(("Tidak", "Ya")), rng.choice(ROOF), rng.choice(QUALITY), rng.choice(WALL), rng.choice(QUALITY),
-            rng.choice(FLOOR), rng.choice(QUALITY), rng.choice(LIGHT), rng.choice(("450 Watt", "900 Watt", "")),
+            rng.choice(FLOOR), rng.choice(QUALITY), rng.choice(LIGHT), rng.choice(("=< 900 WATT", "> 900 WATT", "KOSONG")),
             rng.choice(FUEL), water, rng.choice(TOILET), aid["BPNT"], aid["BPUM"], aid["BST"], aid["PKH"],
             aid["SEMBAKO"], aid["Prakerja"], aid["KUR"],
             rng.choice(("Tidak Beresiko Stunting", "Beresiko Stunting", "Bukan Target Sasaran", "Beresiko stunting ")),
