@@ -34,6 +34,7 @@ DTSEN = "dtsen"
 RECIPIENTS = "recipients"
 LAYOUTS = (HOUSEHOLD, INDIVIDUAL, DTKS, DTSEN, RECIPIENTS)
 BUILTIN_COLUMNS = Path(__file__).resolve().parents[2] / "fixtures" / "import_columns.csv"
+BUILTIN_VALUES = BUILTIN_COLUMNS.with_name("import_values.csv")
 AID_PREFIX = "penerima:"
 # The fields that tell one family or person apart: a header row must hold one of them.
 IDENTITY_FIELDS = frozenset({"p3ke_id", "id_individu", "nik", "head_nik", "no_kk", "dtks_id"})
@@ -79,6 +80,12 @@ def builtin_rows() -> list[tuple[str, str, str]]:
     """``(layout, header, field)`` of the shipped layouts."""
     with open(BUILTIN_COLUMNS, newline="", encoding="utf-8") as handle:
         return [(row["layout"], row["header"], row["field"]) for row in csv.DictReader(handle)]
+
+
+def builtin_values() -> list[tuple[str, str, str, str]]:
+    """``(kind, field, value, code)`` of the shipped value synonyms (kind empty: every kind)."""
+    with open(BUILTIN_VALUES, newline="", encoding="utf-8") as handle:
+        return [(row["kind"], row["field"], row["value"], row["code"]) for row in csv.DictReader(handle)]
 
 
 @dataclass

@@ -187,7 +187,7 @@ def map_table(table: Table, layout: str, ctx: Context, log: IssueLog) -> Mapped:
     listed for mapping, and an aid column that names no program also warns (its Ya would be lost)."""
     mapped = ctx.layouts.map_headers(layout, table.headers)
     for header, reason in mapped.unmapped.items():
-        log.unmapped_column(table.name, header, aid=reason == "aid")
+        log.unmapped_column(table.name, header, layout=layout, aid=reason == "aid")
         if reason == "aid":
             log.warning(
                 table.name, 0, header,

@@ -8,7 +8,6 @@ column layouts and the value synonyms are the shipped rows (``fixtures/import_co
 
 from __future__ import annotations
 
-import csv
 import datetime
 
 from django.utils import timezone, translation
@@ -18,11 +17,10 @@ from households.models import ColumnMapping, Desa, ValueMapping
 from households.regions import loaded_regions
 from programs.claims import aid_programs
 
-from .columns import BUILTIN_COLUMNS, Layouts, builtin_rows
+from .columns import Layouts, builtin_rows, builtin_values
 from .common import Context
 from .values import ChoiceMap, norm
 
-BUILTIN_VALUES = BUILTIN_COLUMNS.with_name("import_values.csv")
 # The fields whose cells are matched against a model's choices.
 CHOICE_FIELDS = {
     "house_ownership": hm.HouseOwnership, "roof_type": hm.RoofType, "roof_quality": hm.Quality,
@@ -33,12 +31,6 @@ CHOICE_FIELDS = {
     "marital_status": hm.MaritalStatus, "occupation": hm.Occupation, "work_status": hm.WorkStatus,
     "education": hm.Education, "dukcapil_match": hm.DukcapilMatch,
 }
-
-
-def builtin_values() -> list[tuple[str, str, str, str]]:
-    """``(kind, field, value, code)`` of the shipped value synonyms (kind empty: every kind)."""
-    with open(BUILTIN_VALUES, newline="", encoding="utf-8") as handle:
-        return [(row["kind"], row["field"], row["value"], row["code"]) for row in csv.DictReader(handle)]
 
 
 def layouts() -> Layouts:

@@ -36,7 +36,7 @@ class IssueLog:
         self.sheet_headers: dict[str, tuple[str, list[str]] | None] = {}  # sheet -> (file, headers)
         # What no mapping placed, for Bappeda to map in the admin: headers by (sheet, header), and
         # values of choice columns by (field, column, value) with how many rows hold them.
-        self.unmapped_columns: dict[tuple[str, str], bool] = {}  # -> True for an aid column
+        self.unmapped_columns: dict[tuple[str, str], tuple[str, bool]] = {}  # -> (layout, is an aid column)
         self.unmapped_values: dict[tuple[str, str, str], int] = {}
 
     def keep_cells(self, sheet: str, row: int, cells: list) -> None:
@@ -53,8 +53,8 @@ class IssueLog:
     def has_error(self, sheet: str, row: int) -> bool:
         return (sheet, row) in self.error_rows
 
-    def unmapped_column(self, sheet: str, header: str, *, aid: bool) -> None:
-        self.unmapped_columns[(sheet, header)] = aid
+    def unmapped_column(self, sheet: str, header: str, *, layout: str, aid: bool) -> None:
+        self.unmapped_columns[(sheet, header)] = (layout, aid)
 
     def unmapped_value(self, field: str, column: str, value: str) -> None:
         key = (field, column, value)
@@ -64,7 +64,8 @@ class IssueLog:
         """``unmapped_columns`` and ``unmapped_values`` as the preview and the JSON summary show them."""
         return {
             "unmapped_columns": [
-                {"sheet": sheet, "column": header, "aid": aid} for (sheet, header), aid in self.unmapped_columns.items()
+                {"sheet": sheet, "column": header, "layout": layout, "aid": aid}
+                for (sheet, header), (layout, aid) in self.unmapped_columns.items()
             ],
             "unmapped_values": [
                 {"field": field, "column": column, "value": value, "rows": rows}
