@@ -7,8 +7,9 @@ means the value went through an Excel number cell.
 
 The header row is the row of the first ``HEADER_SCAN_ROWS`` that holds an identity column (NIK,
 No KK, a family ID: the caller says which headers are) and the most known headers. A table ends at
-the first row without identity whose text opens with a notes, totals or signature word
-(``Catatan``, ``Mengetahui``, ``Jumlah``, ``###``): ``Table.ended`` says where, for a warning.
+the first row whose identity cells hold no id and whose first text opens with a notes, totals or
+signature word (``Catatan``, ``Mengetahui``, ``Jumlah``, ``###``): ``Table.ended`` says where, for a
+warning.
 
 What is refused before any row is read, with a message the operator can act on: an extension
 other than ``.xlsx``/``.xls``/``.csv``/``.txt``, a file whose content does not match its extension
@@ -46,6 +47,7 @@ END_WORDS = (
     "kepala desa", "lurah", "tanda tangan", "ttd", "nb ", "sumber ",
 )
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
+_DIGITS = re.compile(r"\D+")
 
 
 class ReadError(Exception):
@@ -243,11 +245,15 @@ class Source:
                 cells = cells[:width]
             if all(is_blank(c) for c in cells):
                 continue
-            if identity and all(is_blank(cells[i]) for i in identity):
-                note = _end_note(cells)
-                if note is not None:
-                    table.ended = (number, note)
-                    return
+            if identity:
+                first = cells[identity[0]]
+                # Nearly every row: an id in text starting with a digit, or a number cell.
+                plain_id = (first.__class__ is str and first[:1].isdigit()) or first.__class__ in (int, float)
+                if not plain_id and not any(_holds_id(cells[i]) for i in identity):
+                    note = _end_note(cells)
+                    if note is not None:
+                        table.ended = (number, note)
+                        return
             count += 1
             if count > self.limits.max_rows:
                 raise ReadError(
@@ -281,6 +287,13 @@ class Source:
         if self._sheet_paths is None:
             self._sheet_paths = xlsxparts.sheet_parts(self.path)
         return self._sheet_paths.get(sheet_name)
+
+
+def _holds_id(value: object) -> bool:
+    """Whether an identity cell holds something like an id (a number, or text with six digits)."""
+    if isinstance(value, (int, float)):
+        return True
+    return isinstance(value, str) and len(_DIGITS.sub("", value)) >= 6
 
 
 def _end_note(cells: list) -> str | None:
