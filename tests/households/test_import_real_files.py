@@ -145,3 +145,23 @@ def test_legacy_xls_from_phpexcel_with_title_and_notes_rows(reference, tmp_path)
     assert [(w.row, "Catatan" in w.reason) for w in issues.warnings] == [(17, True)]
     code, out, _ = run("import_p3ke", str(path), "--json")
     assert code == 0 and Household.objects.get(p3ke_id="122000002").desa.code_plain == "7409012006"
+
+
+def test_a_name_that_looks_like_a_formula_is_imported_as_data_and_exported_as_text(reference, bappeda_client, tmp_path):
+    import io
+
+    from openpyxl import load_workbook
+
+    name = '=HYPERLINK("x")'
+    households = [household_row("122000001", 100, **{"Nama Kepala Keluarga": name})]
+    path = write_xlsx(tmp_path / "p3ke.xlsx", {"KEPALA-KELUARGA": (HH_2023, households)})
+    code, out, _ = run("import_p3ke", str(path), "--json")
+    assert code == 0 and json.loads(out)["errors"] == 0
+    household = Household.objects.get()
+    assert household.head_name == name
+    response = bappeda_client.get(f"/keluarga/ekspor/?desa={household.desa_id}")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    cells = [cell for row in sheet.iter_rows() for cell in row if cell.value == name]
+    # Excel shows the text as it came: a string cell marked "quote prefix", never a formula.
+    assert len(cells) == 1 and cells[0].data_type == "s" and cells[0].quotePrefix
