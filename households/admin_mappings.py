@@ -13,11 +13,10 @@ from konut_registry.admin_history import ReadOnlyHistoryAdmin
 
 from households.imports.columns import AID_PREFIX, builtin_rows
 from households.imports.common import FIELD_LABELS
-from households.imports.context import CHOICE_FIELDS
+from households.imports.context import CHOICE_FIELDS, aid_fields
 from households.imports.reader import normalize_header
 from households.imports.values import norm
 from households.models import ColumnMapping, Household, Member, ValueMapping
-from programs.claims import aid_programs
 
 
 def _field_label(name: str) -> str:
@@ -47,8 +46,7 @@ class ColumnMappingForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         known = sorted({f for names in _layout_fields().values() for f in names}, key=_field_label)
-        aid = [(AID_PREFIX + key, _("Bantuan: %(program)s") % {"program": program.name})
-               for program in aid_programs() for key in program.keys]
+        aid = [(name, _("Bantuan: %(program)s") % {"program": program}) for name, program in aid_fields()]
         self.fields["field"].choices = [
             ("", _("(kolom dikenal, tidak dipakai)")),
             (_("Data keluarga dan anggota"), [(name, f"{_field_label(name)} ({name})") for name in known]),

@@ -17,7 +17,7 @@ from households.models import ColumnMapping, Desa, ValueMapping
 from households.regions import loaded_regions
 from programs.claims import aid_programs
 
-from .columns import Layouts, builtin_rows, builtin_values
+from .columns import AID_PREFIX, Layouts, builtin_rows, builtin_values
 from .common import Context
 from .values import ChoiceMap, norm
 
@@ -38,6 +38,11 @@ def layouts() -> Layouts:
     rows = builtin_rows() + list(ColumnMapping.objects.values_list("layout", "header", "field"))
     keys = frozenset(key for program in aid_programs() for key in program.keys)
     return Layouts(rows, aid_keys=keys)
+
+
+def aid_fields() -> list[tuple[str, str]]:
+    """``(penerima:<key>, program name)`` for every aid key a program lists."""
+    return [(AID_PREFIX + key, program.name) for program in aid_programs() for key in program.keys]
 
 
 def value_synonyms(kind: str | None) -> dict[str, dict[str, str]]:
