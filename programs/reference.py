@@ -22,6 +22,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from simple_history.utils import bulk_create_with_history
 
 from agencies.models import Agency
 from households.imports.columns import builtin_rows, builtin_values
@@ -106,7 +107,6 @@ def _load_mappings() -> int:
         if key not in values:
             values.add(key)
             new_values.append(ValueMapping(kind=kind, field=field_name, value=key[2], code=code, builtin=True))
-    # Plain bulk inserts: the mapping history starts with Bappeda's first edit.
-    ColumnMapping.objects.bulk_create(new_columns)
-    ValueMapping.objects.bulk_create(new_values)
+    bulk_create_with_history(new_columns, ColumnMapping, default_change_reason="Data acuan")
+    bulk_create_with_history(new_values, ValueMapping, default_change_reason="Data acuan")
     return len(new_columns) + len(new_values)
