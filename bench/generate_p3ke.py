@@ -120,7 +120,7 @@ def build(families: int, seed: int, *, change_share: float = 0.0, error_rate: fl
             rng.randint(1, 40), "Normal", f"DUSUN {rng.randint(1, 5)}", head_name, head_nik_cell,
             rng.choice(("Padan", "PADAN", "Tidak Padan")), "Perempuan" if female_head else "Laki-laki",
             _date(rng, head_birth, "iso"), rng.choice(("Kawin", "KAWIN", "Cerai Mati")), rng.choice(OCCUPATIONS),
-            rng.choice(("Berusaha sendiri", "Buruh/karyawan", "")), rng.choice(EDUCATION), rng.choice(OWNERSHIP),
+            rng.choice(("Berusaha Sendiri", "Buruh/Karyawan/Pegawai", "KOSONG")), rng.choice(EDUCATION), rng.choice(OWNERSHIP),
             rng.choice(("Tidak", "Ya")), rng.choice(ROOF), rng.choice(QUALITY), rng.choice(WALL), rng.choice(QUALITY),
             rng.choice(FLOOR), rng.choice(QUALITY), rng.choice(LIGHT), rng.choice(("=< 900 WATT", "> 900 WATT", "KOSONG")),
             rng.choice(FUEL), water, rng.choice(TOILET), aid["BPNT"], aid["BPUM"], aid["BST"], aid["PKH"],
