@@ -43,7 +43,7 @@ def upload(client, path):
     return ImportBatch.objects.latest("pk")
 
 
-def test_import_dtsen_command_keeps_desil_1_10_with_source_and_date(reference, tmp_path):
+def test_import_dtsen_command_keeps_desil_1_10_with_source_and_date(reference, bappeda_client, tmp_path):
     path = write_xlsx(tmp_path / "dtsen.xlsx", {"DTSEN": (DTSEN, dtsen_rows(desil=10))})
     code, out, err = run("import_dtsen", str(path), "--json")
     summary = json.loads(out)
@@ -58,6 +58,9 @@ def test_import_dtsen_command_keeps_desil_1_10_with_source_and_date(reference, t
     )
     assert set(household.enrollments.values_list("program__code", "member__name")) == {("pbi-jk", "WA NURI")}
     assert summary["unmapped_columns"] == [{"sheet": "DTSEN", "column": "SUMBER AIR", "layout": "dtsen", "aid": False}]
+    # Desil 10 is a desil like any other in the portal's filter.
+    assert "LA BAHARU" in bappeda_client.get("/keluarga/?desil=10").content.decode()
+    assert "LA BAHARU" not in bappeda_client.get("/keluarga/?desil=1").content.decode()
 
 
 def test_desil_above_10_is_refused(reference, tmp_path):
