@@ -165,3 +165,16 @@ def test_a_name_that_looks_like_a_formula_is_imported_as_data_and_exported_as_te
     cells = [cell for row in sheet.iter_rows() for cell in row if cell.value == name]
     # Excel shows the text as it came: a string cell marked "quote prefix", never a formula.
     assert len(cells) == 1 and cells[0].data_type == "s" and cells[0].quotePrefix
+
+
+def test_the_error_report_keeps_formula_like_values_as_text(reference, tmp_path):
+    from openpyxl import load_workbook
+
+    households = [household_row("122000001", 100, **{"Desil Kesejahteraan": 11, "Daya Listrik Terpasang": "=< 900 WATT"})]
+    path = write_xlsx(tmp_path / "p3ke.xlsx", {"KEPALA-KELUARGA": (HH_2023, households)})
+    report = tmp_path / "laporan.xlsx"
+    outcome = run_file_import(kind="p3ke", paths=[str(path)], dry_run=True, error_report=str(report))
+    assert [(i.row, i.column) for i in outcome.plan.issues.errors] == [(2, "Desil Kesejahteraan")]
+    sheet = load_workbook(report).active
+    cells = [cell for row in sheet.iter_rows() for cell in row if cell.value == "=< 900 WATT"]
+    assert len(cells) == 1 and cells[0].data_type == "s" and cells[0].quotePrefix
