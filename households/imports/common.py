@@ -7,6 +7,7 @@ in, so parsing can be tested and benchmarked without a database.
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, field
 
 from households.identifiers import (
@@ -269,7 +270,7 @@ def read_desa(reader: RowReader, ctx: Context) -> int | None:
                 f"Kode Kemdagri {code} tidak ada di daftar {count} desa/kelurahan yang dimuat ({ctx.region_label})",
             )
         return desa_id
-    kecamatan, desa = norm(reader.get("kecamatan")), norm(reader.get("desa"))
+    kecamatan, desa = place_name(reader.get("kecamatan")), place_name(reader.get("desa"))
     if not desa or not kecamatan:
         reader.error("region_code", "Kode Kemdagri kosong; isi Kode Kemdagri, atau nama Kecamatan dan Desa/Kelurahan")
         return None
@@ -282,6 +283,15 @@ def read_desa(reader: RowReader, ctx: Context) -> int | None:
             reader.error("desa", f"{place} tidak ada di wilayah yang dimuat ({ctx.region_label})")
         return None
     return desa_id
+
+
+_PLACE_PREFIX = re.compile(r"^(?:kecamatan|kec\.?|kelurahan|kel\.?|desa|ds\.?)\s+")
+
+
+def place_name(value: object) -> str:
+    """A kecamatan or village name as matched: ``KEC. ASERA`` and ``Desa Wanggudu Raya`` read as the
+    names the region list holds."""
+    return _PLACE_PREFIX.sub("", norm(value))
 
 
 def read_choice(reader: RowReader, key: str, field_name: str, ctx: Context, values: dict, raw: dict) -> None:

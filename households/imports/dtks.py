@@ -29,7 +29,7 @@ from .common import (
     read_recipients,
 )
 from .reader import ReadError, Source
-from .values import id_text, parse_date, parse_int, text
+from .values import desil_cell, id_text, parse_date, parse_int, text
 
 _PERSON_CHOICES = ("sex", "relation", "marital_status", "occupation", "work_status", "education", "dukcapil_match")
 _HOUSE_CHOICES = (
@@ -194,7 +194,7 @@ def parse_dtks(
 
 def _house(reader, ctx: Context, house: dict, raw: dict) -> None:
     """A DTSEN row's family fields: the desil (1-10) with its source and date, the living conditions."""
-    desil, problem = parse_int(reader.get("desil"), low=1, high=10, label="Desil")
+    desil, problem = parse_int(desil_cell(reader.get("desil")), low=1, high=10, label="Desil")
     if problem:
         reader.error("desil", problem)
     elif desil is not None:

@@ -31,7 +31,7 @@ from .common import (
 )
 from .issues import WARNING, RowIssue
 from .reader import ReadError, Source, is_blank
-from .values import id_text, parse_date, parse_int, text, yes_no
+from .values import desil_cell, id_text, parse_date, parse_int, text, yes_no
 
 _HH_CHOICES = (
     "house_ownership", "roof_type", "roof_quality", "wall_type", "wall_quality", "floor_type", "floor_quality",
@@ -190,7 +190,7 @@ def _households(table, reader: RowReader, ctx: Context, extract: Extract, progre
         desa_id = read_desa(reader, ctx)
         if desa_id:
             values["desa_id"] = desa_id
-        desil, problem = parse_int(reader.get("desil"), low=1, high=10, label="Desil")
+        desil, problem = parse_int(desil_cell(reader.get("desil")), low=1, high=10, label="Desil")
         if problem:
             reader.error("desil", problem)
         elif desil is not None:

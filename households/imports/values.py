@@ -212,6 +212,13 @@ def parse_int(value: object, *, low: int | None = None, high: int | None = None,
     return number, None
 
 
+def desil_cell(value: object) -> object:
+    """A desil cell without the word some files write before the number (``Desil 3``)."""
+    if value.__class__ is str and value[:5].lower() == "desil":
+        return value[5:].strip()
+    return value
+
+
 def parse_rupiah(value: object) -> tuple[int | None, str | None]:
     """An amount in rupiah: ``1250000``, ``1.250.000``, ``Rp 1.250.000``, ``1,250,000``, ``1250000.0``."""
     if _is_empty(value):

@@ -80,3 +80,13 @@ def test_txt_and_xls_are_accepted_and_other_types_refused(tmp_path):
     assert table.headers == ["NOKK", "NIK", "NAMA"] and list(table.rows) == [(2, ["7409011005080001", "7409010501800001", "LA ODE"])]
     with pytest.raises(ReadError, match="unggah berkas .xlsx, .xls, .csv atau .txt"):
         open_source(tmp_path / "x.pdf")
+
+
+def test_place_names_with_their_prefix_and_desil_with_its_word():
+    from households.imports.common import place_name
+    from households.imports.values import desil_cell
+
+    assert place_name("KEC. ASERA") == "asera" and place_name("Kecamatan  Asera") == "asera"
+    assert place_name("DESA WANGGUDU RAYA") == "wanggudu raya" and place_name("Kel. Wanggudu") == "wanggudu"
+    assert place_name("Desaku") == "desaku"
+    assert parse_int(desil_cell("Desil 3"), low=1, high=10) == (3, None) and desil_cell(3) == 3
