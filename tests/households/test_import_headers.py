@@ -90,3 +90,12 @@ def test_place_names_with_their_prefix_and_desil_with_its_word():
     assert place_name("DESA WANGGUDU RAYA") == "wanggudu raya" and place_name("Kel. Wanggudu") == "wanggudu"
     assert place_name("Desaku") == "desaku"
     assert parse_int(desil_cell("Desil 3"), low=1, high=10) == (3, None) and desil_cell(3) == 3
+
+
+def test_every_shipped_value_mapping_names_a_choice_of_its_field():
+    from households.imports.context import CHOICE_FIELDS
+
+    rows = cols.builtin_values()
+    assert rows and all(code == "" or code in CHOICE_FIELDS[field].values for _kind, field, _value, code in rows)
+    layouts = {layout for layout, _h, _f in cols.builtin_rows()}
+    assert layouts == set(cols.LAYOUTS)
