@@ -189,16 +189,25 @@ def main(argv=None) -> dict:
     families = args.families or (PROVINCE_FAMILIES if province else 26_000)
     wilayah = "74" if province else "74.09"
 
+    def step(label, target, *step_args):
+        # Each step's raw figures as soon as they are measured: a run stopped halfway keeps them.
+        started = time.perf_counter()
+        figures = _in_process(target, *step_args)
+        shown = {k: v for k, v in figures.items() if isinstance(v, (int, float, str))}
+        print(f"({label}: {time.perf_counter() - started:.0f} s with process start; {shown})", flush=True)
+        return figures
+
     _in_process(_prepare, province)
     base = _workbook(families, args.seed, 0.0, wilayah)
-    floor = _in_process(_floor_step, base, province)
-    first = _in_process(_engine_step, base, True, province)
+    floor = step("floor", _floor_step, base, province)
+    first = step("first import", _engine_step, base, True, province)
     resync = resync5 = iex = None
     if not province:
         changed = _workbook(families, args.seed, 0.05, wilayah)
-        resync = _in_process(_engine_step, base, False, province)
-        resync5 = _in_process(_engine_step, changed, False, province)
-        iex = _in_process(_iex_step, base, args.iex_families)
+        resync = step("re-sync", _engine_step, base, False, province)
+        resync5 = step("re-sync 5%", _engine_step, changed, False, province)
+        iex = step("django-import-export", _iex_step, base, args.iex_families)
+    print(flush=True)
 
     def rate(step):
         return step["rows"] / step["seconds"] if step and step["seconds"] else 0.0
