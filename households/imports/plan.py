@@ -17,6 +17,7 @@ from typing import Protocol
 from django.db import transaction
 
 from households.models import ImportBatch
+from programs.services import enrollments_follow_members
 
 from . import aids, write
 from .common import Extract, HouseholdRecord, MemberRecord
@@ -43,9 +44,25 @@ class ImportPlan(Protocol):
         enrollment counts ``{"created", "existing", "conflicts"}``."""
 
 
-def enrollment_counts(result) -> dict:
-    """The counts an import keeps of a ``programs.services.BulkEnrollmentResult``."""
-    return {"created": len(result.created), "existing": result.existing, "conflicts": len(result.conflicts)}
+def enrollment_counts(result, *, moved: int = 0) -> dict:
+    """The counts an import keeps of a ``programs.services.BulkEnrollmentResult``: enrollments
+    created, already there and the conflicts the write left open on them or raised; when they
+    happen, those moved with their person (``moved``), the conflicts the write closed
+    (``conflicts_closed``) and the rows refused, with the first reasons (``refused``,
+    ``refused_reasons``)."""
+    counts = {"created": len(result.created), "existing": result.existing, "conflicts": len(result.conflicts)}
+    if moved:
+        counts["moved"] = moved
+    if result.recheck.closed:
+        counts["conflicts_closed"] = len(result.recheck.closed)
+    if result.refused:
+        counts["refused"] = len(result.refused)
+        counts["refused_reasons"] = result.refused[:MAX_REFUSED_REASONS]
+    return counts
+
+
+# How many refused enrollments' reasons a batch keeps (all are counted).
+MAX_REFUSED_REASONS = 50
 
 
 @dataclass
@@ -88,6 +105,10 @@ class ExtractPlan:
     member_ids: dict[int, int] = field(default_factory=dict)  # id(record) -> stored pk
     full_extract: bool = True
     enrollments_planned: int = 0
+    # Filled in by ``apply``: every household written or whose members changed (a moved member's
+    # old family too), and the members who moved to another family.
+    touched_households: set[int] = field(default_factory=set)
+    moved_members: set[int] = field(default_factory=set)
 
     @property
     def issues(self) -> IssueLog:
@@ -123,9 +144,13 @@ class ExtractPlan:
         }
 
     def apply(self, *, batch: ImportBatch | None, by, progress: Progress) -> dict:
-        """Households and members first (bulk, with history), then the aid the ``Penerima ...``
-        columns claim, handed to programs; one transaction."""
+        """Households and members first (bulk, with history); the person-level enrollments of
+        members who moved family follow them; then the aid the ``Penerima ...`` columns claim,
+        handed to programs, whose one re-check of the one-aid rule covers every household written
+        here; one transaction."""
         progress.phase("write", self.writes)
         with transaction.atomic():
             write.write_records(self, batch=batch, by=by, tick=progress.advance)
-            return enrollment_counts(aids.aid_record(self, batch=batch, by=by))
+            moved = enrollments_follow_members(member_ids=self.moved_members, by=by, batch=batch)
+            result = aids.aid_record(self, batch=batch, by=by, recheck_households=self.touched_households | moved.households)
+            return enrollment_counts(result, moved=moved.count)

@@ -34,7 +34,10 @@ def _history_reason(batch: ImportBatch | None) -> str:
 def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Callable[[int], None]) -> None:
     """Write the plan's households, then its members: new ones in bulk (COPY on PostgreSQL), then
     the updates, then the absent marks, each with its history row. Fills in the new ids in
-    ``plan.household_ids`` and ``plan.member_ids``. The caller holds the transaction."""
+    ``plan.household_ids`` and ``plan.member_ids``, every household written or whose members were
+    in ``plan.touched_households`` (a moved member's old family too), and the members who moved to
+    another family in ``plan.moved_members``. The caller holds the transaction."""
+    touched = plan.touched_households
     reason = _history_reason(batch)
     source = DataSource.P3KE if plan.extract.kind == "p3ke" else DataSource.DTKS
     now = timezone.now()
@@ -67,10 +70,13 @@ def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Cal
             ids = [obj.pk for obj in created]
         for record, pk in zip(chunk, ids):
             key_ids[record.key] = pk
+        touched.update(ids)
         tick(len(chunk))
     # Households: update, mark absent
     _write_changes(plan.household_changes, Household, batch, by, reason, now, tick)
     _mark_absent(plan.household_absent, Household, batch, by, reason, now, tick)
+    touched.update(change.pk for change in plan.household_changes)
+    touched.update(plan.household_absent)
 
     # Members
     member_ids = plan.member_ids
@@ -94,12 +100,15 @@ def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Cal
             ids = [obj.pk for obj in created]
         for record, pk in zip(chunk, ids):
             member_ids[id(record)] = pk
+        touched.update(row["household_id"] for row in rows)
         tick(len(chunk))
-    _write_changes(plan.member_changes, Member, batch, by, reason, now, tick)
-    _mark_absent(plan.member_absent, Member, batch, by, reason, now, tick)
+    _write_changes(plan.member_changes, Member, batch, by, reason, now, tick, households=touched, moved=plan.moved_members)
+    _mark_absent(plan.member_absent, Member, batch, by, reason, now, tick, households=touched)
 
 
-def _write_changes(changes: list[Change], model, batch, by, reason, now, tick) -> None:
+def _write_changes(changes: list[Change], model, batch, by, reason, now, tick, *, households=None, moved=None) -> None:
+    """Update the changed records. For members, ``households`` collects their households (old and
+    new) and ``moved`` the members whose family changed."""
     for start in range(0, len(changes), UPDATE_CHUNK):
         chunk = changes[start : start + UPDATE_CHUNK]
         objects = model.objects.in_bulk([c.pk for c in chunk])
@@ -107,6 +116,12 @@ def _write_changes(changes: list[Change], model, batch, by, reason, now, tick) -
         touched = []
         for change in chunk:
             obj = objects[change.pk]
+            if households is not None:
+                households.add(obj.household_id)
+                new_household = change.fields.get("household_id", obj.household_id)
+                if new_household != obj.household_id:
+                    moved.add(obj.pk)
+                    households.add(new_household)
             for name, value in change.fields.items():
                 setattr(obj, name, value)
                 names.add(name)
@@ -124,10 +139,12 @@ def _write_changes(changes: list[Change], model, batch, by, reason, now, tick) -
         tick(len(chunk))
 
 
-def _mark_absent(pks: list[int], model, batch, by, reason, now, tick) -> None:
+def _mark_absent(pks: list[int], model, batch, by, reason, now, tick, *, households=None) -> None:
     for start in range(0, len(pks), UPDATE_CHUNK):
         objects = list(model.objects.in_bulk(pks[start : start + UPDATE_CHUNK]).values())
         for obj in objects:
+            if households is not None:
+                households.add(obj.household_id)
             obj.is_absent = True
             obj.last_batch = batch
             obj.updated_at = now
