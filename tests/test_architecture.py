@@ -36,11 +36,11 @@ LAYERS = [
     ]),
     ("services", "services (every write), selectors (reads), the use cases and query builders they share", [
         "*.services", "*.selectors", "*.dashboard.*", "*.indicators", "*.targeting", "*.distribution",
-        "*.claims", "*.backends", "programs.demo", "programs.reference", "households.imports.*",
+        "*.claims", "*.backends", "dedup.membership", "programs.demo", "programs.reference", "households.imports.*",
         "households.regions", "agencies.throttling",
     ]),
     ("engine", "the dedup engine: set-based one-aid and identity checks", [
-        "dedup.engine", "dedup.identity",
+        "dedup.engine", "dedup.engine_sql", "dedup.identity",
     ]),
     ("models", "models and their data (choices, default rules), their form checks, database helpers, app configs, settings", [
         "*.models", "*.apps", "*.validators", "households.choices", "programs.default_rules", "konut_registry.db", "konut_registry.bulkcopy",
@@ -70,8 +70,8 @@ IMPORT_USE_CASE = [
 APP_RULES = [
     ("the households import use case", IMPORT_USE_CASE, ["programs", "dedup", "agencies"],
      "hands the aids a file states to programs' one service, re-checks identities with dedup, logs exports"),
-    ("the households admin", ["households.admin"], ["programs.models", "dedup.models"],
-     "shows every aid and open conflict of a household, read-only"),
+    ("the households admin", ["households.admin"], ["programs.models", "dedup.models", "dedup.membership"],
+     "shows every aid and open conflict of a household, read-only; saves, merges and absence marks re-check the one-aid rule"),
     ("households (regions, families, members, identifiers)", ["households", "households.*"], [],
      "the registry's core stands alone"),
     ("agencies' models", ["agencies.models", "agencies.backends", "agencies.apps"], [],

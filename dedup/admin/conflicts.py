@@ -8,7 +8,9 @@ from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
 
@@ -121,12 +123,13 @@ class ConflictAdmin(ReadOnlyHistoryAdmin):
     search_help_text = _("Cari nama kepala keluarga, No KK, NIK kepala keluarga atau nomor konflik.")
     readonly_fields = [
         "number", "household_link", "enrollment_a_detail", "enrollment_b_detail", "rule", "status", "evidence_text",
-        "decision_reason", "kept_enrollment", "reviewed_by", "reviewed_at", "created_at",
+        "decision_reason", "kept_enrollment", "reviewed_by", "reviewed_at", "created_at", "automatic_history",
     ]
     fieldsets = [
         (None, {"fields": ["number", "household_link", "rule", "status", "evidence_text", "created_at"]}),
         (_("Dua kepesertaan"), {"fields": ["enrollment_a_detail", "enrollment_b_detail"]}),
         (_("Keputusan"), {"fields": ["decision", "reason", "decision_reason", "kept_enrollment", "reviewed_by", "reviewed_at"]}),
+        (_("Riwayat otomatis"), {"fields": ["automatic_history"]}),
     ]
     actions = ["approve_with_reason", "keep_a_cancel_b", "keep_b_cancel_a", "dismiss_with_reason"]
     list_per_page = 50
@@ -263,6 +266,33 @@ class ConflictAdmin(ReadOnlyHistoryAdmin):
             links = [admin_link("admin:households_household_change", pk, f"#{pk}") for pk in evidence["household_ids"]]
             parts.append(format_html("{} {}", _("keluarga"), format_html(", ".join(["{}"] * len(links)), *links)))
         return format_html("; ".join(["{}"] * len(parts)), *parts) if parts else "-"
+
+    @admin.display(description=_("dibuat, ditutup, dibuka kembali"))
+    def automatic_history(self, obj):
+        """What the engine did to this conflict by itself: when, by which write, which import batch,
+        whose action."""
+        events = list(obj.events.select_related("batch", "by")) if obj.pk else []
+        if not events:
+            return _("Belum ada catatan otomatis.")
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    date_format(localtime(event.at), "d/m/Y H:i"),
+                    event.get_kind_display(),
+                    event.get_cause_display(),
+                    admin_link("admin:households_importbatch_change", event.batch_id, f"#{event.batch_id}") if event.batch_id else "-",
+                    (event.by.get_full_name() or event.by.get_username()) if event.by_id else "-",
+                )
+                for event in events
+            ),
+        )
+        return format_html(
+            '<table class="conflict-history"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>'
+            "<tbody>{}</tbody></table>",
+            _("waktu"), _("kejadian"), _("oleh penulisan"), _("batch impor"), _("oleh"), rows,
+        )
 
     # decisions
 
