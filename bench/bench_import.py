@@ -66,18 +66,20 @@ def _engine_step(path: str, wipe: bool, skip_dedup: bool, queue) -> None:
 
     # The one-aid check is another component (dedup.engine): time it apart, or leave it out.
     dedup_seconds = [0.0]
-    check = programs.services.check_enrollments
+    check = programs.services.check_enrollments_and_households
 
-    def timed_check(ids):
+    def timed_check(ids, households, **kwargs):
         if skip_dedup:
-            return []
+            from dedup.engine import RecheckResult
+
+            return RecheckResult(), []
         started = time.perf_counter()
         try:
-            return check(ids)
+            return check(ids, households, **kwargs)
         finally:
             dedup_seconds[0] += time.perf_counter() - started
 
-    programs.services.check_enrollments = timed_check
+    programs.services.check_enrollments_and_households = timed_check
 
     started = time.perf_counter()
     outcome = run_file_import(kind="p3ke", paths=[path], skip_invalid=True)

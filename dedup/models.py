@@ -81,7 +81,9 @@ class Conflict(models.Model):
     reviewed_at = models.DateTimeField(_("ditinjau pada"), null=True, blank=True)
     # Dismissed because Bappeda declared the two programs compatible: withdrawing that declaration
     # opens the conflict again (when the pair still breaks the rule).
-    dismissed_by_pair = models.BooleanField(_("diabaikan karena pasangan boleh digabung"), default=False, editable=False)
+    dismissed_by_pair = models.BooleanField(
+        _("diabaikan karena pasangan boleh digabung"), default=False, db_default=False, editable=False
+    )
     created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
     history = HistoricalRecords()
 

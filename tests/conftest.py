@@ -31,14 +31,17 @@ def one_aid_invariant(request):
     re-check (``dedup.engine.scan_all``, rolled back) finds nothing to create, reopen or close.
     Whatever path the test took (admin, import, service, command), it flagged and closed its
     conflicts itself. Tests that write rows past the services on purpose carry
-    ``@pytest.mark.bypasses_services`` and say why. Cheap: skipped when the registry holds no
-    enrollment (nothing can conflict)."""
+    ``@pytest.mark.bypasses_services`` and say why (a fixture that builds such rows for every test
+    using it adds the marker with ``request.node.add_marker``). Cheap: skipped when the registry
+    holds no enrollment (nothing can conflict)."""
     uses_db = request.node.get_closest_marker("django_db") or _DB_FIXTURES & set(request.fixturenames)
     if not uses_db or request.node.get_closest_marker("bypasses_services"):
         yield
         return
     request.getfixturevalue("_django_db_helper")  # the database stays open until this check is done
     yield
+    if request.node.get_closest_marker("bypasses_services"):
+        return
     from django.db import connection, transaction
 
     from programs.models import Enrollment

@@ -48,17 +48,20 @@ def test_already_enrolled_households_are_counted_not_duplicated(registry, login)
     assert Enrollment.objects.filter(program__code="pkh", year=2024, household=registry.hh.a).count() == 1
 
 
+@pytest.mark.bypasses_services  # the one-aid check is replaced by a stub: this test reads how the page reports it
 def test_conflicts_of_a_distribution_are_reported(registry, login, monkeypatch):
+    from dedup.engine import RecheckResult
+
     seen = []
 
-    def fake_check(ids):
+    def fake_check(ids, households, **kwargs):
         seen.extend(ids)
         conflict = registry.conflict
         # Pretend the new enrollment conflicts with the household's PKH.
         conflict.enrollment_b_id = ids[0]
-        return [conflict]
+        return RecheckResult(), [conflict]
 
-    monkeypatch.setattr("programs.services.check_enrollments", fake_check)
+    monkeypatch.setattr("programs.services.check_enrollments_and_households", fake_check)
     response = login(registry.users.bappeda).post(
         "/keluarga/distribusi/", {"program": "bsps", "year": "2024", "household": [registry.hh.f.pk]}
     )

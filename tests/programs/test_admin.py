@@ -99,6 +99,7 @@ def test_duplicate_enrollment_is_a_form_error_and_nothing_is_written(bappeda_cli
 
 
 @pytest.mark.django_db
+@pytest.mark.bypasses_services  # writes rows straight to the table: it tests the database's own constraints
 def test_duplicate_enrollment_is_refused_by_the_database(reference):
     household = HouseholdFactory()
     program = Program.objects.get(code="pkh")

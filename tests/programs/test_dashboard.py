@@ -29,7 +29,7 @@ def years_ago(years: int) -> datetime.date:
 
 
 @pytest.fixture
-def registry(reference):
+def registry(reference, request):
     """Eight household records in three villages of two kecamatan.
 
     | hh | desa (kecamatan)     | desil | water        | toilet  | house        | stunting           | aid (2024 unless said)                     |
@@ -42,6 +42,9 @@ def registry(reference):
     | h7 | Wanggudu, absent     | 1     | unprotected  | shared  | earth floor  | -                  | none (not counted anywhere)                |
     | h8 | Wanggudu, merged     | 1     | unprotected  | shared  | earth floor  | -                  | none (not counted anywhere)                |
     """
+    # Rows and conflicts written by hand, exactly as the table says, for the dashboard to count:
+    # h5's SPAM and PIP are left unflagged on purpose.
+    request.node.add_marker(pytest.mark.bypasses_services)
     wanggudu = Desa.objects.get(code="74.09.01.1005")
     walalindu = Desa.objects.get(code="74.09.01.2007")
     wiwirano = Desa.objects.filter(kecamatan__code="74.09.02").order_by("code").first()
