@@ -99,18 +99,14 @@ class RecheckResult:
         return bool(self.new or self.reopened or self.closed)
 
 
-def _stored(text: str) -> str:
-    with override(STORED_LANGUAGE):  # stored text: always Indonesian, whatever the user reads
-        return _(text)
-
-
 def _close_sql(source: sql.Source | None) -> str:
     """UPDATE closing the open conflicts of the re-checked households' enrollments (any status)
     that have a dead side or no longer break the rule; RETURNING their ids."""
-    dead_note = sql.sql_text(_stored("Otomatis: salah satu kepesertaan dibatalkan atau ditolak."))
-    stale_note = sql.sql_text(
-        _stored("Otomatis: pasangan ini tidak lagi melanggar aturan satu bantuan (keluarga atau anggotanya berubah).")
-    )
+    with override(STORED_LANGUAGE):  # stored text: always Indonesian, whatever the user reads
+        dead_note = sql.sql_text(_("Otomatis: salah satu kepesertaan dibatalkan atau ditolak."))
+        stale_note = sql.sql_text(
+            _("Otomatis: pasangan ini tidak lagi melanggar aturan satu bantuan (keluarga atau anggotanya berubah).")
+        )
     c = T_CONFLICT
     dead = f"EXISTS (SELECT 1 FROM {T_ENR} d WHERE d.id IN ({c}.enrollment_a_id, {c}.enrollment_b_id) AND d.status IN ({sql.dead_sql()}))"
 
@@ -144,7 +140,8 @@ def _insert_sql(source: sql.Source | None) -> str:
         f"ELSE {obj}('year', p.year) END"
     )
     # One whole sentence for translators; the earlier decision is spliced in by SQL at the placeholder.
-    reopened = _stored("Dibuka kembali: pasangan ini melanggar aturan satu bantuan lagi. Keputusan sebelumnya: %(previous)s")
+    with override(STORED_LANGUAGE):  # stored text: always Indonesian, whatever the user reads
+        reopened = _("Dibuka kembali: pasangan ini melanggar aturan satu bantuan lagi. Keputusan sebelumnya: %(previous)s")
     before, after = (sql.sql_text(part) for part in reopened.split("%(previous)s", 1))
     return (
         f"{sql.with_sql(source)}"
