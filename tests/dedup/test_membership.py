@@ -295,3 +295,27 @@ def test_the_conflict_page_shows_its_automatic_history(two_cards, reviewer, bapp
     assert "Riwayat otomatis" in html
     assert "dibuat" in html and "Simpan kepesertaan" in html
     assert "ditutup otomatis" in html and "Tandai tidak ada/ada di data terbaru" in html and "Rina Bappeda" in html
+
+
+def test_a_large_recheck_closes_and_flags_like_a_small_one(two_cards, programs, reviewer):
+    """More than ``SMALL_BATCH`` households (an import's size): on PostgreSQL the re-check stages
+    them in temporary tables; the outcome is the same."""
+    from dedup.engine_sql import SMALL_BATCH
+
+    x, y, person_x, person_y, conflict = two_cards
+    others = HouseholdFactory.create_batch(SMALL_BATCH + 5)
+    z = others[0]
+    enroll(z, programs["bsps"])
+    # Two changes of who is who made in one write, re-checked together: y's copy of the person
+    # leaves, and z's head turns out to be x's member.
+    Member.objects.filter(pk=person_y.pk).update(is_absent=True)
+    Household.objects.filter(pk=z.pk).update(head_nik=person_x.nik)
+    result = membership.registry_changed(
+        households=[x.pk, y.pk, *(h.pk for h in others)], cause=WriteCause.HOUSEHOLD, by=reviewer
+    )
+    conflict.refresh_from_db()
+    assert conflict.status == ConflictStatus.RESOLVED and result.closed == {conflict.pk}
+    [new] = open_conflicts()
+    assert new.rule == ConflictRule.SAME_PERSON and result.new == {new.pk}
+    assert {new.enrollment_a.household_id, new.enrollment_b.household_id} == {x.pk, z.pk}
+    assert nothing_left_to_find()
