@@ -6,6 +6,9 @@ each one in its own process (so peak-memory figures are the benchmark's own), co
 printed, and writes the report with the machine it ran on.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/konut_bench .venv/bin/python bench/run_all.py
+
+Given benchmark names (``bench/run_all.py bench_recheck``), it runs only those and keeps the other
+sections of the report as they were.
 """
 
 from __future__ import annotations
@@ -40,6 +43,19 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {memory}, {cpu}; Python {platform.python_version()}; {pg}"
 
 
+def _with_earlier_sections(sections: list[str]) -> list[str]:
+    """When only some benchmarks ran, the report keeps the other sections of the last report as
+    they were (each section is one benchmark, ``## bench_name``), in name order."""
+    path = ROOT / "docs" / "benchmarks.md"
+    by_name = {}
+    if path.exists():
+        for part in path.read_text().split("\n## ")[1:]:
+            by_name[part.split("\n", 1)[0].strip()] = "## " + part.rstrip("\n") + "\n"
+    for section in sections:
+        by_name[section.split("\n", 1)[0][3:].strip()] = section
+    return [by_name[name] for name in sorted(by_name)]
+
+
 def main(argv: list[str]) -> int:
     only = set(argv)
     env = dict(os.environ)
@@ -59,6 +75,8 @@ def main(argv: list[str]) -> int:
         body = result.stdout.strip() or "(no output)"
         status = "" if result.returncode == 0 else f"\n\n**exited with {result.returncode}**: `{result.stderr.strip().splitlines()[-1] if result.stderr.strip() else ''}`"
         sections.append(f"## {script.stem}\n\n```\n{body}\n```\n\n_{elapsed:.0f} s in all._{status}\n")
+    if only:
+        sections = _with_earlier_sections(sections)
     report = (
         "# Benchmarks\n\n"
         f"Run on {datetime.date.today():%d/%m/%Y} with `make bench` on PostgreSQL.\n\n"

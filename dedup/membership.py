@@ -29,7 +29,9 @@ from programs.models import EnrollmentStatus
 from programs.services import enrollment_update, enrollments_follow_members
 
 
-def registry_changed(*, households: Iterable[int] = (), moved_members: Iterable[int] = (), cause: str, by=None, batch=None) -> RecheckResult:
+def registry_changed(
+    *, households: Iterable[int] = (), moved_members: Iterable[int] = (), cause: str, by=None, batch=None
+) -> RecheckResult:
     """After a write changed these households (their people, NIKs, absence, merge) and moved these
     members to another family: the moved members' person-level enrollments follow them, then one
     re-check of every household involved. Runs in the caller's transaction."""

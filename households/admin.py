@@ -181,11 +181,19 @@ class HouseholdAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
 
     mark_absent = _absent_action(
         "household", absent=True, description=_("Tandai tidak ada di data terbaru"),
-        done=ngettext_lazy("%(n)d keluarga ditandai tidak ada di data terbaru.", "%(n)d keluarga ditandai tidak ada di data terbaru.", "n"),
+        done=ngettext_lazy(
+            "%(n)d keluarga ditandai tidak ada di data terbaru.",
+            "%(n)d keluarga ditandai tidak ada di data terbaru.",
+            "n",
+        ),
     )
     mark_present = _absent_action(
         "household", absent=False, description=_("Tandai ada di data terbaru"),
-        done=ngettext_lazy("%(n)d keluarga ditandai ada di data terbaru.", "%(n)d keluarga ditandai ada di data terbaru.", "n"),
+        done=ngettext_lazy(
+            "%(n)d keluarga ditandai ada di data terbaru.",
+            "%(n)d keluarga ditandai ada di data terbaru.",
+            "n",
+        ),
     )
 
     def save_related(self, request, form, formsets, change):
@@ -278,11 +286,19 @@ class MemberAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
 
     mark_absent = _absent_action(
         "member", absent=True, description=_("Tandai tidak ada di data terbaru"),
-        done=ngettext_lazy("%(n)d anggota ditandai tidak ada di data terbaru.", "%(n)d anggota ditandai tidak ada di data terbaru.", "n"),
+        done=ngettext_lazy(
+            "%(n)d anggota ditandai tidak ada di data terbaru.",
+            "%(n)d anggota ditandai tidak ada di data terbaru.",
+            "n",
+        ),
     )
     mark_present = _absent_action(
         "member", absent=False, description=_("Tandai ada di data terbaru"),
-        done=ngettext_lazy("%(n)d anggota ditandai ada di data terbaru.", "%(n)d anggota ditandai ada di data terbaru.", "n"),
+        done=ngettext_lazy(
+            "%(n)d anggota ditandai ada di data terbaru.",
+            "%(n)d anggota ditandai ada di data terbaru.",
+            "n",
+        ),
     )
 
     def save_model(self, request, obj, form, change):
