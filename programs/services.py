@@ -208,9 +208,15 @@ class FollowResult:
     households: set[int] = field(default_factory=set)
 
 
-def enrollments_follow_members(*, member_ids, by=None, batch=None) -> FollowResult:
-    """Move the person-level enrollments of these members to the family each member is now in
-    (household-level enrollments stay with their household), each with a history row saying why.
+def enrollments_follow_members(*, member_ids=(), successors: dict[int, int] | None = None, by=None, batch=None) -> FollowResult:
+    """Person-level enrollments follow their person (household-level enrollments stay with their
+    household), each with a history row saying why:
+
+    * ``member_ids``: members now in another family; their enrollments move to that family;
+    * ``successors``: {old member id: new member id} for a person whose record was replaced by a
+      new one in another family (a file without the person's own id: the old record was marked
+      absent, a new one created with the same NIK); their enrollments move to the new record.
+
     The caller changed who belongs where and re-checks the households it touched, these included,
     in the same transaction (one re-check per write)."""
     with override(STORED_LANGUAGE):
@@ -228,22 +234,33 @@ def enrollments_follow_members(*, member_ids, by=None, batch=None) -> FollowResu
         for enrollment in moving:
             result.households.update((enrollment.household_id, enrollment.member_household))
             enrollment.household_id = enrollment.member_household
-            enrollment.updated_at = now
-        if not moving:
-            continue
-        result.count += len(moving)
-        if bulkcopy.available():
-            bulkcopy.update_with_history(
-                Enrollment, moving, ["household", "updated_at"], user_id=getattr(by, "pk", None), reason=reason, now=now
-            )
-        else:
-            from simple_history.utils import bulk_update_with_history
-
-            bulk_update_with_history(
-                moving, Enrollment, ["household", "updated_at"], batch_size=500, default_user=by,
-                default_change_reason=reason,
-            )
+        _write_moves(moving, ["household", "updated_at"], result, by=by, reason=reason, now=now)
+    successors = successors or {}
+    for chunk in chunks(successors):
+        moving = list(Enrollment.objects.filter(member_id__in=chunk))
+        households = dict(
+            Member.objects.filter(pk__in={successors[e.member_id] for e in moving}).values_list("pk", "household_id")
+        )
+        for enrollment in moving:
+            new_member = successors[enrollment.member_id]
+            result.households.update((enrollment.household_id, households[new_member]))
+            enrollment.member_id, enrollment.household_id = new_member, households[new_member]
+        _write_moves(moving, ["household", "member", "updated_at"], result, by=by, reason=reason, now=now)
     return result
+
+
+def _write_moves(moving: list[Enrollment], fields: list[str], result: FollowResult, *, by, reason: str, now) -> None:
+    if not moving:
+        return
+    result.count += len(moving)
+    for enrollment in moving:
+        enrollment.updated_at = now
+    if bulkcopy.available():
+        bulkcopy.update_with_history(Enrollment, moving, fields, user_id=getattr(by, "pk", None), reason=reason, now=now)
+    else:
+        from simple_history.utils import bulk_update_with_history
+
+        bulk_update_with_history(moving, Enrollment, fields, batch_size=500, default_user=by, default_change_reason=reason)
 
 
 # --- Aid that an import states: the one way files become enrollments.

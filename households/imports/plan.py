@@ -109,6 +109,8 @@ class ExtractPlan:
     # old family too), and the members who moved to another family.
     touched_households: set[int] = field(default_factory=set)
     moved_members: set[int] = field(default_factory=set)
+    # {old member: new member}: a person whose record was replaced by a new one in another family.
+    member_successors: dict[int, int] = field(default_factory=dict)
 
     @property
     def issues(self) -> IssueLog:
@@ -145,12 +147,15 @@ class ExtractPlan:
 
     def apply(self, *, batch: ImportBatch | None, by, progress: Progress) -> dict:
         """Households and members first (bulk, with history); the person-level enrollments of
-        members who moved family follow them; then the aid the ``Penerima ...`` columns claim,
+        members who moved family follow them (to a new record of the same NIK, when the file
+        replaced the person's record); then the aid the ``Penerima ...`` columns claim,
         handed to programs, whose one re-check of the one-aid rule covers every household written
         here; one transaction."""
         progress.phase("write", self.writes)
         with transaction.atomic():
             write.write_records(self, batch=batch, by=by, tick=progress.advance)
-            moved = enrollments_follow_members(member_ids=self.moved_members, by=by, batch=batch)
+            moved = enrollments_follow_members(
+                member_ids=self.moved_members, successors=self.member_successors, by=by, batch=batch
+            )
             result = aids.aid_record(self, batch=batch, by=by, recheck_households=self.touched_households | moved.households)
             return enrollment_counts(result, moved=moved.count)

@@ -80,6 +80,7 @@ def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Cal
 
     # Members
     member_ids = plan.member_ids
+    rows_created: list[tuple[int, str, int]] = []  # (pk, NIK, household) of each new member
     for start in range(0, len(plan.member_creates), COPY_CHUNK if fast else CHUNK):
         chunk = plan.member_creates[start : start + (COPY_CHUNK if fast else CHUNK)]
         rows = []
@@ -98,12 +99,34 @@ def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Cal
                 [Member(**row) for row in rows], Member, batch_size=CHUNK, default_user=by, default_change_reason=reason
             )
             ids = [obj.pk for obj in created]
-        for record, pk in zip(chunk, ids):
+        for record, pk, row in zip(chunk, ids, rows):
             member_ids[id(record)] = pk
+            rows_created.append((pk, row.get("nik") or "", row["household_id"]))
         touched.update(row["household_id"] for row in rows)
         tick(len(chunk))
     _write_changes(plan.member_changes, Member, batch, by, reason, now, tick, households=touched, moved=plan.moved_members)
-    _mark_absent(plan.member_absent, Member, batch, by, reason, now, tick, households=touched)
+    gone: list[tuple[int, str, int]] = []
+    _mark_absent(plan.member_absent, Member, batch, by, reason, now, tick, households=touched, gone=gone)
+    plan.member_successors.update(_successors(gone, rows_created))
+
+
+def _successors(gone: list[tuple[int, str, int]], created: list[tuple[int, str, int]]) -> dict[int, int]:
+    """{old member: new member} for a person (by NIK) whose record left one family (marked absent)
+    while a new record was created in another: the file did not carry the person's own id, so the
+    same person came in as a new record. Only unambiguous NIKs (one record each way)."""
+    def by_nik(records):
+        found: dict[str, list[tuple[int, int]]] = {}
+        for pk, nik, household_id in records:
+            if nik:
+                found.setdefault(nik, []).append((pk, household_id))
+        return found
+
+    old, new = by_nik(gone), by_nik(created)
+    return {
+        old[nik][0][0]: new[nik][0][0]
+        for nik in old.keys() & new.keys()
+        if len(old[nik]) == 1 and len(new[nik]) == 1 and old[nik][0][1] != new[nik][0][1]
+    }
 
 
 def _write_changes(changes: list[Change], model, batch, by, reason, now, tick, *, households=None, moved=None) -> None:
@@ -139,12 +162,15 @@ def _write_changes(changes: list[Change], model, batch, by, reason, now, tick, *
         tick(len(chunk))
 
 
-def _mark_absent(pks: list[int], model, batch, by, reason, now, tick, *, households=None) -> None:
+def _mark_absent(pks: list[int], model, batch, by, reason, now, tick, *, households=None, gone=None) -> None:
+    """Mark the records absent. For members, ``households`` collects their households and ``gone``
+    (pk, NIK, household) of each."""
     for start in range(0, len(pks), UPDATE_CHUNK):
         objects = list(model.objects.in_bulk(pks[start : start + UPDATE_CHUNK]).values())
         for obj in objects:
             if households is not None:
                 households.add(obj.household_id)
+                gone.append((obj.pk, obj.nik, obj.household_id))
             obj.is_absent = True
             obj.last_batch = batch
             obj.updated_at = now

@@ -44,7 +44,7 @@ def import_file(path):
 
 def open_pairs():
     return {
-        (c.rule, c.household.p3ke_id, frozenset((c.enrollment_a.program.code, c.enrollment_b.program.code)))
+        (c.rule, c.household.p3ke_id or c.household.no_kk, frozenset((c.enrollment_a.program.code, c.enrollment_b.program.code)))
         for c in Conflict.objects.filter(status=ConflictStatus.OPEN).select_related(
             "household", "enrollment_a__program", "enrollment_b__program"
         )
@@ -105,3 +105,43 @@ def test_a_moved_person_without_a_claim_keeps_their_aid_and_no_database_text_rea
     assert prakerja.household.p3ke_id == "122700003"
     assert "Key (" not in json.dumps(summary) and "UNIQUE" not in json.dumps(summary)
     assert open_pairs() == set()
+
+
+def dtks_rows(child_kk, child_pbi="Ya"):
+    """Two DTKS families; the child (PBI JKN, a person-level aid) is listed under ``child_kk``.
+    Family 1 receives PKH, family 2 BPNT."""
+    from .conftest import nik
+
+    kk1, kk2 = "7409010101200001", "7409010101200002"
+    place = {"Kecamatan": "Asera", "Desa/Kelurahan": "Wanggudu Raya"}
+    return [
+        {"ID DTKS": "D1", **place, "Nomor KK": kk1, "Nomor NIK": nik(21), "Nama": "BAPAK SATU", "Tanggal Lahir": "05-01-1980",
+         "Jenis Kelamin": "Laki-laki", "Hubungan Keluarga": "KEPALA KELUARGA", "Bansos PKH": "Ya"},
+        {"ID DTKS": "D2", **place, "Nomor KK": kk2, "Nomor NIK": nik(22), "Nama": "BAPAK DUA", "Tanggal Lahir": "05-01-1980",
+         "Jenis Kelamin": "Laki-laki", "Hubungan Keluarga": "KEPALA KELUARGA", "Bansos BPNT": "Ya"},
+        {"ID DTKS": "D3", **place, "Nomor KK": kk1 if child_kk == 1 else kk2, "Nomor NIK": nik(23), "Nama": "ANAK",
+         "Tanggal Lahir": "05-01-1980", "Jenis Kelamin": "Laki-laki", "Hubungan Keluarga": "ANAK", "PBI JKN": child_pbi},
+    ]
+
+
+def test_dtks_resync_moves_a_persons_aid_to_their_new_record_in_the_new_family(reference, tmp_path):
+    """DTKS carries no person id: the child comes in as a new record in family 2 and the old one is
+    marked absent. The child's PBI-JK follows to the new record; nothing is counted twice."""
+    from .conftest import DTKS, write_xlsx
+
+    def sync(name, rows):
+        code, out, err = run("import_dtks", str(write_xlsx(tmp_path / name, {"DTKS": (DTKS, rows)})), "--year", "2024", "--json")
+        assert code == 0, (out, err)
+        return json.loads(out)
+
+    sync("a.xlsx", dtks_rows(1))
+    assert open_pairs() == {(ConflictRule.ONE_AID, "7409010101200001", frozenset({"pkh", "pbi-jk"}))}
+    summary = sync("b.xlsx", dtks_rows(2))
+
+    pbi = Enrollment.objects.get(program__code="pbi-jk")
+    assert (pbi.household.no_kk, pbi.member.is_absent, pbi.member.name) == ("7409010101200002", False, "ANAK")
+    assert summary["enrollments"]["existing"] >= 1 and summary["enrollments"]["moved"] == 1
+    assert Enrollment.objects.filter(program__code="pbi-jk").count() == 1
+    assert open_pairs() == {(ConflictRule.ONE_AID, "7409010101200002", frozenset({"sembako", "pbi-jk"}))}
+    found = scan_all()
+    assert (found.new, found.reopened, found.closed) == (0, 0, 0)
