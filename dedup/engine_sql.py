@@ -151,6 +151,34 @@ def people_and_links(*, member_filter: str, head_filter: str, other: str) -> tup
     return people, links
 
 
+def _people_and_links_by_index(households: str) -> tuple[str, str]:
+    """PostgreSQL's form of :func:`people_and_links` for a staged batch (same rows): each
+    household's people, and each person's other households, looked up one by one through the
+    household and NIK indexes (``LATERAL ... OFFSET 0`` keeps the planner from turning them into a
+    sort or hash of every member of the registry, which costs several times more for a few thousand
+    households of an import)."""
+    people = (
+        f"SELECT hh.household_id AS household_id, m.nik AS nik FROM {households} hh JOIN LATERAL ("
+        f"SELECT m.nik FROM {T_MEM} m WHERE m.household_id = hh.household_id AND m.nik <> '' AND NOT m.is_absent "
+        f"OFFSET 0) m ON true "
+        f"UNION ALL "
+        f"SELECT h.id, h.head_nik FROM {T_HH} h WHERE h.id IN (SELECT household_id FROM {households}) "
+        f"AND h.head_nik <> '' AND h.merged_into_id IS NULL"
+    )
+    links = (
+        f"SELECT l.h1 AS h1, l.h2 AS h2, MIN(l.nik) AS nik FROM ("
+        f"SELECT p1.household_id AS h1, o.household_id AS h2, p1.nik AS nik FROM p1 JOIN LATERAL ("
+        f"SELECT m2.household_id FROM {T_MEM} m2 WHERE m2.nik = p1.nik AND NOT m2.is_absent "
+        f"AND m2.household_id <> p1.household_id OFFSET 0) o ON true "
+        f"UNION ALL "
+        f"SELECT p1.household_id, o.id, p1.nik FROM p1 JOIN LATERAL ("
+        f"SELECT h2.id FROM {T_HH} h2 WHERE h2.head_nik = p1.nik AND h2.merged_into_id IS NULL "
+        f"AND h2.id <> p1.household_id OFFSET 0) o ON true"
+        f") l GROUP BY l.h1, l.h2"
+    )
+    return people, links
+
+
 def temp_source(source: Source, cursor) -> Source:
     """A large batch on PostgreSQL (an import): the households, their live enrollments and the
     households linked to them are computed once into temporary tables with statistics (ANALYZE), so
@@ -158,11 +186,7 @@ def temp_source(source: Source, cursor) -> Source:
     counts. The tables are dropped at commit."""
     suffix = uuid.uuid4().hex[:16]
     trig, households, links = f"dedup_trig_{suffix}", f"dedup_hh_{suffix}", f"dedup_links_{suffix}"
-    people, links_sql = people_and_links(
-        member_filter=f" AND m.household_id IN (SELECT household_id FROM {households})",
-        head_filter=f" AND h.id IN (SELECT household_id FROM {households})",
-        other="<>",
-    )
+    people, links_sql = _people_and_links_by_index(households)
     cursor.execute(f"CREATE TEMPORARY TABLE {households} ON COMMIT DROP AS {source.households}", source.params)
     cursor.execute(
         f"CREATE TEMPORARY TABLE {trig} ON COMMIT DROP AS "

@@ -255,7 +255,7 @@ def _write_moves(moving: list[Enrollment], fields: list[str], result: FollowResu
     result.count += len(moving)
     for enrollment in moving:
         enrollment.updated_at = now
-    if bulkcopy.available():
+    if len(moving) > _COPY_MIN and bulkcopy.available():
         bulkcopy.update_with_history(Enrollment, moving, fields, user_id=getattr(by, "pk", None), reason=reason, now=now)
     else:
         from simple_history.utils import bulk_update_with_history
