@@ -170,19 +170,25 @@ def _lock_households(cursor, source: sql.Source) -> None:
 
 
 def _record(result: RecheckResult, write: Write, now) -> None:
-    """One history row per conflict the re-check created, reopened or closed."""
+    """One history row per conflict the re-check created, reopened or closed: one INSERT ... SELECT
+    over the three id lists, whatever their length."""
     if not result.changed:
         return
     kinds = ((result.new, ConflictEventKind.CREATED), (result.reopened, ConflictEventKind.REOPENED),
              (result.closed, ConflictEventKind.CLOSED))
-    ConflictEvent.objects.bulk_create(
-        [
-            ConflictEvent(conflict_id=pk, kind=kind, cause=write.cause, batch_id=write.batch_id, by_id=write.user_id, at=now)
-            for ids, kind in kinds
-            for pk in sorted(ids)
-        ],
-        batch_size=5000,
-    )
+    parts, params = [], []
+    for ids, kind in kinds:
+        if ids:
+            parts.append(f"SELECT s.id AS id, '{kind}' AS kind FROM ({sql.ids_subquery()}) s")
+            params.append(sql.id_param(sorted(ids)))
+    table = ConflictEvent._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (conflict_id, kind, cause, batch_id, by_id, at) "
+            f"SELECT e.id, e.kind, %s, %s, %s, %s FROM ({' UNION ALL '.join(parts)}) e",
+            # Placeholders in textual order: the four constants, then the id lists.
+            [write.cause, write.batch_id, write.user_id, connection.ops.adapt_datetimefield_value(now), *params],
+        )
 
 
 def _recheck(source: sql.Source | None, write: Write) -> RecheckResult:
