@@ -20,6 +20,7 @@ and migrated when missing). Generated workbooks are cached in ``var/bench/``.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -155,7 +156,7 @@ def main(argv=None) -> dict:
     ok_recheck = recheck_seconds <= TARGETS["recheck_seconds"]
     ok_scan = (scan.new, scan.reopened, scan.closed) == (0, 0, 0)
     ok_save = save_queries <= TARGETS["save_queries"]
-    ok_move = move_queries <= TARGETS["save_queries"] + 3
+    ok_move = move_queries <= TARGETS["save_queries"] + 2
     lines = [
         f"One-aid re-check of who is who, P3KE 2023 layout, {args.families:,} families, PostgreSQL",
         "",
@@ -171,11 +172,13 @@ def main(argv=None) -> dict:
         f"| one household saved in the admin: queries of its re-check | {save_queries} | <= {TARGETS['save_queries']} | "
         f"{'yes' if ok_save else 'NO'} |",
         f"| one member moved to another family: queries (enrollments follow, re-check) | {move_queries} | "
-        f"<= {TARGETS['save_queries'] + 3} | {'yes' if ok_move else 'NO'} |",
+        f"<= {TARGETS['save_queries'] + 2} | {'yes' if ok_move else 'NO'} |",
         "",
         f"re-sync: households {resync.summary.get('households')}, members {resync.summary.get('members')}, "
         f"enrollments {enrollments}",
         f"open conflicts after the re-sync: {scan.open_total:,} ({scan.open_by_rule}); enrollments {Enrollment.objects.count():,}",
+        f"the re-check is {recheck_seconds / resync_seconds:.1%} of the re-sync's time; load average of the machine "
+        f"during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
     ]
     print("\n".join(lines))
     return figures

@@ -41,13 +41,15 @@ def registry_changed(
     return recheck_households(touched, write=Write.of(cause, batch=batch, by=by))
 
 
-@transaction.atomic
+# No savepoint of their own: they run inside the admin's transaction (a failure undoes the save
+# with them), or open one when there is none.
+@transaction.atomic(savepoint=False)
 def household_changed(*, household: Household, by) -> RecheckResult:
     """A household (its head NIK, No KK, members) was saved in the admin: re-check it."""
     return registry_changed(households=[household.pk], cause=WriteCause.HOUSEHOLD, by=by)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def member_changed(*, member: Member, previous_household_id: int | None, by) -> RecheckResult:
     """A member was saved in the admin, perhaps moved to another family (``previous_household_id``
     is where they were before the save): their person-level enrollments follow them, and both
