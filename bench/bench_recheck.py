@@ -108,7 +108,7 @@ def main(argv=None) -> dict:
     import programs.services
     from dedup import membership
     from dedup.engine import scan_all
-    from django.db import connection
+    from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
     from households.imports.services import run_file_import
     from households.models import Household, Member
@@ -135,15 +135,17 @@ def main(argv=None) -> dict:
     scan = scan_all()
     scan_seconds = time.perf_counter() - started
 
+    # As the admin makes them: inside the transaction of the admin's save (no BEGIN/COMMIT of their own).
     household = Household.objects.filter(enrollments__isnull=False).order_by("pk").first()
-    with CaptureQueriesContext(connection) as household_queries:
+    with transaction.atomic(), CaptureQueriesContext(connection) as household_queries:
         membership.household_changed(household=household, by=None)
     member = Member.objects.filter(enrollments__isnull=False, household__enrollments__isnull=False).order_by("pk").first()
     previous = member.household_id
-    member.household = Household.objects.exclude(pk=previous).order_by("pk").first()
-    member.save()
-    with CaptureQueriesContext(connection) as member_queries:
-        membership.member_changed(member=member, previous_household_id=previous, by=None)
+    with transaction.atomic():
+        member.household = Household.objects.exclude(pk=previous).order_by("pk").first()
+        member.save()
+        with CaptureQueriesContext(connection) as member_queries:
+            membership.member_changed(member=member, previous_household_id=previous, by=None)
     save_queries = len(household_queries.captured_queries)
     move_queries = len(member_queries.captured_queries)
 
