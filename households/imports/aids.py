@@ -41,7 +41,7 @@ def aid_record(plan: ExtractPlan, *, batch: ImportBatch | None, by, recheck_hous
     """Hand the claims of a written plan to programs, by household and member id, with the other
     households the plan changed, for the write's one re-check of the one-aid rule."""
     extract = plan.extract
-    source = EnrollmentSource.P3KE if extract.kind == "p3ke" else EnrollmentSource.DTKS
+    source = EnrollmentSource(extract.kind)
     return aid_claims_record(
         claims=_claims(plan), year=extract.data_year, source=source, batch=batch, by=by,
         recheck_households=recheck_households,

@@ -39,7 +39,7 @@ def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Cal
     another family in ``plan.moved_members``. The caller holds the transaction."""
     touched = plan.touched_households
     reason = _history_reason(batch)
-    source = DataSource.P3KE if plan.extract.kind == "p3ke" else DataSource.DTKS
+    source = DataSource(plan.extract.kind)
     now = timezone.now()
 
     # Households: create
