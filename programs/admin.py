@@ -8,6 +8,8 @@ from django.utils.translation import ngettext
 from import_export.admin import ExportMixin, ImportExportMixin
 from konut_registry.admin_history import ReadOnlyHistoryAdmin
 
+from agencies.forms import RupiahField
+from agencies.templatetags.portal import format_rupiah
 from dedup.models import Conflict, ConflictStatus
 from dedup.presenters import conflict_message
 from programs.models import Enrollment, EnrollmentStatus, Program
@@ -50,6 +52,12 @@ class EnrollmentAdmin(ExportMixin, ReadOnlyHistoryAdmin):
     list_per_page = 50
     show_full_result_count = False
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "amount":
+            # Shown as 1.200.000 and accepted as typed: 1200000, 1.200.000 or Rp 1.200.000.
+            return RupiahField(label=db_field.verbose_name.capitalize(), required=False)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     def get_queryset(self, request):
         open_conflict = Conflict.objects.filter(status=ConflictStatus.OPEN).filter(
             Q(enrollment_a=OuterRef("pk")) | Q(enrollment_b=OuterRef("pk"))
@@ -66,9 +74,7 @@ class EnrollmentAdmin(ExportMixin, ReadOnlyHistoryAdmin):
 
     @admin.display(description=_("nilai"), ordering="amount")
     def amount_rp(self, obj):
-        from django.contrib.humanize.templatetags.humanize import intcomma
-
-        return f"Rp {intcomma(obj.amount)}" if obj.amount is not None else "-"
+        return format_rupiah(obj.amount) if obj.amount is not None else "-"
 
     @admin.display(description=_("konflik terbuka"), boolean=True, ordering="_open_conflict")
     def has_open_conflict(self, obj):

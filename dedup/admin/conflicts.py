@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
@@ -105,9 +107,10 @@ class ConflictDecisionForm(forms.ModelForm):
 @admin.register(Conflict)
 class ConflictAdmin(ReadOnlyHistoryAdmin):
     form = ConflictDecisionForm
+    # What Bappeda decides on, within 1366 px: the place in one column, the decision (who, when) in one.
     list_display = [
-        "number", "household_link", "kecamatan", "desa", "enrollment_a_link", "enrollment_b_link",
-        "rule", "status", "created_at", "reviewed_by", "reviewed_at",
+        "number", "household_link", "place", "enrollment_a_link", "enrollment_b_link",
+        "rule", "status", "created_on", "decision_text",
     ]
     list_display_links = ["number"]
     list_filter = [
@@ -213,13 +216,22 @@ class ConflictAdmin(ReadOnlyHistoryAdmin):
     def household_link(self, obj):
         return admin_link("admin:households_household_change", obj.household_id, obj.household)
 
-    @admin.display(description=_("kecamatan"), ordering="household__desa__kecamatan__name")
-    def kecamatan(self, obj):
-        return obj.household.desa.kecamatan
+    @admin.display(description=_("desa, kecamatan"), ordering="household__desa__name")
+    def place(self, obj):
+        return format_html("{}<br><small>{}</small>", obj.household.desa.name, obj.household.desa.kecamatan)
 
-    @admin.display(description=_("desa/kelurahan"), ordering="household__desa__name")
-    def desa(self, obj):
-        return obj.household.desa.name
+    @admin.display(description=_("dibuat"), ordering="created_at")
+    def created_on(self, obj):
+        return date_format(timezone.localtime(obj.created_at), "d/m/Y")
+
+    @admin.display(description=_("keputusan"), ordering="reviewed_at")
+    def decision_text(self, obj):
+        if not obj.reviewed_at:
+            return "-"
+        who = obj.reviewed_by.get_username() if obj.reviewed_by_id else _("otomatis")
+        return format_html(
+            '<span title="{}">{}, {}</span>', obj.decision_reason, who, date_format(timezone.localtime(obj.reviewed_at), "d/m/Y"),
+        )
 
     @staticmethod
     def _enrollment_text(enrollment) -> str:
