@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportMixin
+from konut_registry.admin_export import LabelledExportForm
 
 from agencies import throttling
 from agencies.models import Agency, ExportLog, Role, User
@@ -17,6 +18,7 @@ from agencies.services import user_save
 
 @admin.register(Agency)
 class AgencyAdmin(ImportExportMixin, admin.ModelAdmin):
+    export_form_class = LabelledExportForm
     resource_classes = [AgencyResource]
     list_display = ["short_name", "name", "code", "is_coordinator", "order"]
     list_filter = ["is_coordinator"]

@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ExportMixin, ImportExportMixin
+from konut_registry.admin_export import LabelledExportForm
 from konut_registry.admin_history import ReadOnlyHistoryAdmin
 
 from agencies.forms import RupiahField
@@ -21,6 +22,7 @@ from . import admin_targeting  # noqa: F401  (eligibility rules and their previe
 
 @admin.register(Program)
 class ProgramAdmin(ImportExportMixin, ReadOnlyHistoryAdmin):
+    export_form_class = LabelledExportForm
     resource_classes = [ProgramResource]
     list_display = ["name", "code", "cluster", "agency", "target_unit", "funding_source", "is_local", "quota", "active"]
     list_filter = ["cluster", "agency", "target_unit", "funding_source", "is_local", "active"]
@@ -36,6 +38,7 @@ def show_conflicts(request, result) -> None:
 
 @admin.register(Enrollment)
 class EnrollmentAdmin(ExportMixin, ReadOnlyHistoryAdmin):
+    export_form_class = LabelledExportForm
     resource_classes = [EnrollmentResource]
     list_display = ["household", "desa", "program", "agency", "member", "year", "status", "amount_rp", "source", "has_open_conflict"]
     list_filter = [
