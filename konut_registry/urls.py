@@ -19,6 +19,7 @@ class FaviconView(RedirectView):
     production, resolved at request time when the manifest exists)."""
 
     permanent = False
+    http_method_names = ["get", "head"]
 
     def get_redirect_url(self, *args, **kwargs):
         return static("favicon.ico")
@@ -31,7 +32,7 @@ admin.site.index_title = _("Administrasi data")
 admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
-    path("favicon.ico", FaviconView.as_view()),
+    path("favicon.ico", FaviconView.as_view(), name="favicon"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("masuk/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),

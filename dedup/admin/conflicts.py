@@ -15,9 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
 
 from dedup import services
-from dedup.admin.common import KecamatanDesaFilter, admin_link, reason_action, report
+from dedup.admin.common import KecamatanDesaFilter, admin_link, reason_action, report, shown_identifier
 from dedup.models import Conflict, ConflictStatus
-from households.identifiers import mask
 from konut_registry.admin_filters import is_database_id
 from konut_registry.admin_history import ReadOnlyHistoryAdmin
 from programs.admin_filters import ProgramAgencyFilter
@@ -191,6 +190,12 @@ class ConflictAdmin(ReadOnlyHistoryAdmin):
         extra_context = {**(extra_context or {}), "can_scan": self.has_change_permission(request)}
         return super().changelist_view(request, extra_context)
 
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj._viewer = request.user  # the evidence shows NIKs as this user may see them
+        return obj
+
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is not None and obj.status != ConflictStatus.OPEN:
@@ -270,7 +275,8 @@ class ConflictAdmin(ReadOnlyHistoryAdmin):
         if evidence.get("year"):
             parts.append(_("tahun %(year)s") % {"year": evidence["year"]})
         if evidence.get("nik"):
-            parts.append(_("NIK bersama %(nik)s") % {"nik": mask(evidence["nik"])})
+            shared = shown_identifier(evidence["nik"], getattr(obj, "_viewer", None))
+            parts.append(_("NIK bersama %(nik)s") % {"nik": shared})
         if evidence.get("household_ids"):
             links = [admin_link("admin:households_household_change", pk, f"#{pk}") for pk in evidence["household_ids"]]
             parts.append(format_html("{} {}", _("keluarga"), format_html(", ".join(["{}"] * len(links)), *links)))
