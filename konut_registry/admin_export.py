@@ -3,12 +3,13 @@
 The add-on labels each column checkbox from the resource's attribute name ("Head Nik
 (nik_kepala_keluarga)"). Here a column takes the label its resource declares in ``export_labels``,
 else the verbose name of the model field the attribute leads to, followed by the column's name in
-the file: "NIK kepala keluarga (nik_kepala_keluarga)".
+the file in code type: "NIK kepala keluarga (``nik_kepala_keluarga``)".
 """
 
 from __future__ import annotations
 
 from django.core.exceptions import FieldDoesNotExist
+from django.utils.html import format_html
 from django.utils.text import capfirst
 from import_export.forms import SelectableFieldsExportForm
 
@@ -36,4 +37,6 @@ class LabelledExportForm(SelectableFieldsExportForm):
             attribute = field.attribute if field is not None and field.attribute else field_name
             label = verbose_name_of(resource._meta.model, attribute) or field_name.replace("_", " ")
         label = capfirst(str(label))
-        return label if label.lower() == column.lower() else f"{label} ({column})"
+        if label.lower() == column.lower():
+            return label
+        return format_html("{} (<code>{}</code>)", label, column)
