@@ -3,6 +3,7 @@ that the one-aid check runs on every save, and any conflict raised is shown at o
 
 from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef, Q
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ExportMixin, ImportExportMixin
@@ -58,7 +59,7 @@ class EnrollmentAdmin(ExportMixin, ReadOnlyHistoryAdmin):
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "amount":
             # Shown as 1.200.000 and accepted as typed: 1200000, 1.200.000 or Rp 1.200.000.
-            return RupiahField(label=db_field.verbose_name.capitalize(), required=False)
+            return RupiahField(label=capfirst(db_field.verbose_name), required=False)
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_queryset(self, request):
