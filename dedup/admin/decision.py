@@ -10,7 +10,6 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.formats import date_format
@@ -111,12 +110,9 @@ def decide(match: IdentityMatch, form: IdentityDecisionForm, user) -> str:
 
 def decision_view(model_admin, request, object_id):
     """GET: the page; POST: one decision, then back to the list (or the page with the error)."""
-    match = get_object_or_404(
-        IdentityMatch.objects.select_related(
-            "household_a__desa__kecamatan", "household_b__desa__kecamatan", "member_a", "member_b", "reviewed_by",
-        ),
-        pk=object_id,
-    )
+    match = model_admin.get_object(request, object_id)  # None for an id that is not one, as the admin's own page
+    if match is None:
+        return model_admin._get_obj_does_not_exist_redirect(request, model_admin.model._meta, object_id)
     if not model_admin.has_view_permission(request, match):
         raise PermissionDenied
     can_decide = match.status == IdentityStatus.OPEN and model_admin.has_change_permission(request, match)

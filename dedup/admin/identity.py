@@ -53,7 +53,9 @@ class IdentityMatchAdmin(ReadOnlyHistoryAdmin):
     ]
     list_display_links = ["number"]
     list_filter = ["kind", "status", "household_a__desa__kecamatan", IdentityDesaFilter]
-    list_select_related = ["household_a__desa", "household_b__desa", "member_a", "member_b", "reviewed_by"]
+    list_select_related = [
+        "household_a__desa__kecamatan", "household_b__desa__kecamatan", "member_a", "member_b", "reviewed_by",
+    ]
     search_fields = ["household_a__head_name", "household_b__head_name", "=household_a__no_kk", "=household_b__no_kk"]
     readonly_fields = [
         "number", "kind", "household_a_link", "household_b_link", "members", "score", "evidence_text", "status",
