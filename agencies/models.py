@@ -74,6 +74,14 @@ class User(AbstractUser):
         return self.is_superuser or self.role in (Role.BAPPEDA_OPERATOR, Role.AGENCY_HEAD, Role.AGENCY_OPERATOR)
 
 
+# The export log's kinds as people read them; the code is what the log stores.
+EXPORT_KIND_LABELS = {
+    "daftar_keluarga_xlsx": _("Daftar keluarga (Excel)"),
+    "daftar_keluarga_cetak": _("Daftar keluarga (cetak)"),
+    "laporan_kesalahan_impor": _("Laporan kesalahan impor (Excel)"),
+}
+
+
 class ExportLog(models.Model):
     """Who exported which list of people, when: exports carry ID numbers out of the building."""
 
@@ -89,5 +97,9 @@ class ExportLog(models.Model):
         verbose_name_plural = pgettext_lazy("plural", "log ekspor")
         ordering = ["-created_at"]
 
+    @property
+    def kind_label(self) -> str:
+        return str(EXPORT_KIND_LABELS.get(self.kind, self.kind))
+
     def __str__(self) -> str:
-        return f"{self.user} {self.kind} {self.created_at:%d/%m/%Y %H:%M}"
+        return f"{self.user} {self.kind_label} {self.created_at:%d/%m/%Y %H:%M}"

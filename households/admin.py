@@ -96,13 +96,20 @@ class DesaFilter(admin.SimpleListFilter):
         return queryset
 
 
-class MemberInline(admin.TabularInline):
+class MemberInline(admin.StackedInline):
+    """The family's members, one block each with its fields on three lines: eleven columns side by
+    side would not fit an office screen."""
+
     model = Member
     extra = 0
-    fields = ["name", "nik", "id_individu", "sex", "birth_date", "relation", "marital_status", "occupation", "education", "dukcapil_match", "is_absent"]
+    fields = [
+        ("name", "nik", "id_individu"), ("sex", "birth_date", "relation", "marital_status"),
+        ("occupation", "education", "dukcapil_match", "is_absent"),
+    ]
     # Absence is set by imports and by the "mark absent/present" actions, which re-check the rule.
     readonly_fields = ["is_absent"]
     show_change_link = True
+    classes = ["konut-members"]
 
 
 def _absent_action(model_label: str, *, absent: bool, description, done):
@@ -135,7 +142,7 @@ class AidInline(admin.TabularInline):
     model = Enrollment
     extra = 0
     can_delete = False
-    fields = ["program_link", "agency", "member", "year", "status", "amount", "delivered_on", "source"]
+    fields = ["program_link", "agency", "member", "year", "status", "amount_rp", "delivered_on", "source"]
     readonly_fields = fields
     verbose_name = _("bantuan yang diterima")
     verbose_name_plural = _("bantuan yang diterima (semua OPD)")
@@ -153,6 +160,10 @@ class AidInline(admin.TabularInline):
     @admin.display(description=_("OPD"))
     def agency(self, obj):
         return obj.program.agency
+
+    @admin.display(description=_("nilai (Rp)"))
+    def amount_rp(self, obj):
+        return f"{obj.amount:,}".replace(",", ".") if obj.amount is not None else "-"
 
 
 @admin.register(Household)

@@ -42,6 +42,10 @@ class ReferenceCounts:
     desa: int = 0
     agencies: int = 0
     programs: int = 0
+    # Of the new programs: the agencies' own (the Bupati's plan) and the national ones whose aid P3KE
+    # records in its columns (BPUM, BST, Prakerja, KUR, PBI-JK).
+    local_programs: int = 0
+    national_programs: int = 0
     mappings: int = 0
 
 
@@ -86,6 +90,10 @@ def load_reference(*, wilayah: str | None = None) -> ReferenceCounts:
                 p3ke_column=row["p3ke_column"],
             )
             created.programs += 1
+            if row["is_local"] == "1":
+                created.local_programs += 1
+            else:
+                created.national_programs += 1
     created.mappings = _load_mappings()
     return created
 

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
@@ -15,9 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
 
 from dedup import services
-from dedup.admin.common import KecamatanDesaFilter, admin_link, reason_action, report
+from dedup.admin.common import KecamatanDesaFilter, admin_link, reason_action, report, shown_identifier
 from dedup.models import Conflict, ConflictStatus
-from households.identifiers import mask
 from konut_registry.admin_filters import is_database_id
 from konut_registry.admin_history import ReadOnlyHistoryAdmin
 from programs.admin_filters import ProgramAgencyFilter
@@ -107,9 +107,10 @@ class ConflictDecisionForm(forms.ModelForm):
 @admin.register(Conflict)
 class ConflictAdmin(ReadOnlyHistoryAdmin):
     form = ConflictDecisionForm
+    # What Bappeda decides on, within 1366 px: the place in one column, the decision (who, when) in one.
     list_display = [
-        "number", "household_link", "kecamatan", "desa", "enrollment_a_link", "enrollment_b_link",
-        "rule", "status", "created_at", "reviewed_by", "reviewed_at",
+        "number", "household_link", "place", "enrollment_a_link", "enrollment_b_link",
+        "rule", "status", "created_on", "decision_text",
     ]
     list_display_links = ["number"]
     list_filter = [
@@ -191,6 +192,12 @@ class ConflictAdmin(ReadOnlyHistoryAdmin):
         extra_context = {**(extra_context or {}), "can_scan": self.has_change_permission(request)}
         return super().changelist_view(request, extra_context)
 
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj._viewer = request.user  # the evidence shows NIKs as this user may see them
+        return obj
+
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is not None and obj.status != ConflictStatus.OPEN:
@@ -216,13 +223,22 @@ class ConflictAdmin(ReadOnlyHistoryAdmin):
     def household_link(self, obj):
         return admin_link("admin:households_household_change", obj.household_id, obj.household)
 
-    @admin.display(description=_("kecamatan"), ordering="household__desa__kecamatan__name")
-    def kecamatan(self, obj):
-        return obj.household.desa.kecamatan
+    @admin.display(description=_("desa, kecamatan"), ordering="household__desa__name")
+    def place(self, obj):
+        return format_html("{}<br><small>{}</small>", obj.household.desa.name, obj.household.desa.kecamatan)
 
-    @admin.display(description=_("desa/kelurahan"), ordering="household__desa__name")
-    def desa(self, obj):
-        return obj.household.desa.name
+    @admin.display(description=_("dibuat"), ordering="created_at")
+    def created_on(self, obj):
+        return date_format(timezone.localtime(obj.created_at), "d/m/Y")
+
+    @admin.display(description=_("keputusan"), ordering="reviewed_at")
+    def decision_text(self, obj):
+        if not obj.reviewed_at:
+            return "-"
+        who = obj.reviewed_by.get_username() if obj.reviewed_by_id else _("otomatis")
+        return format_html(
+            '<span title="{}">{}, {}</span>', obj.decision_reason, who, date_format(timezone.localtime(obj.reviewed_at), "d/m/Y"),
+        )
 
     @staticmethod
     def _enrollment_text(enrollment) -> str:
@@ -261,7 +277,8 @@ class ConflictAdmin(ReadOnlyHistoryAdmin):
         if evidence.get("year"):
             parts.append(_("tahun %(year)s") % {"year": evidence["year"]})
         if evidence.get("nik"):
-            parts.append(_("NIK bersama %(nik)s") % {"nik": mask(evidence["nik"])})
+            shared = shown_identifier(evidence["nik"], getattr(obj, "_viewer", None))
+            parts.append(_("NIK bersama %(nik)s") % {"nik": shared})
         if evidence.get("household_ids"):
             links = [admin_link("admin:households_household_change", pk, f"#{pk}") for pk in evidence["household_ids"]]
             parts.append(format_html("{} {}", _("keluarga"), format_html(", ".join(["{}"] * len(links)), *links)))

@@ -89,6 +89,7 @@ LIST_PAGE = [Case(get=R(LOGIN, 200, 200, 200, 200, 200), post=ALL(405))]
 # URL name -> how each role is answered. Portal pages, the dashboard, imports, login and language.
 PORTAL: dict[str, list[Case]] = {
     "set_language": [Case(get=ALL(REDIRECT), post=ALL(REDIRECT), data={"language": "id", "next": "/"})],
+    "favicon": [Case(get=ALL(REDIRECT), post=ALL(405))],
     "login": [Case(get=R(200, *[REDIRECT] * 5), post=R(200, *[REDIRECT] * 5))],
     "logout": [Case(get=ALL(405), post=ALL(REDIRECT))],
     "password_change": [Case(get=R(LOGIN, 200, 200, 200, 200, 200), post=R(LOGIN, 200, 200, 200, 200, 200))],

@@ -27,10 +27,11 @@ class Command(BaseCommand):
         self.stdout.write(
             _(
                 "Data acuan %(region)s dimuat: %(kab)d kabupaten/kota, %(kec)d kecamatan, %(desa)d desa/kelurahan, "
-                "%(opd)d OPD, %(prog)d program baru."
+                "%(opd)d OPD, %(prog)d program baru (%(local)d program OPD, %(national)d program nasional dari kolom P3KE)."
             )
             % {
                 "region": region, "kab": created.kabupaten, "kec": created.kecamatan, "desa": created.desa,
-                "opd": created.agencies, "prog": created.programs,
+                "opd": created.agencies, "prog": created.programs, "local": created.local_programs,
+                "national": created.national_programs,
             }
         )
