@@ -10,8 +10,10 @@ from households.models import ImportBatch
 if TYPE_CHECKING:
     from .plan import ImportPlan
 
-# The outcome of a run, as the commands' exit codes and the admin messages use it.
+# The outcome of a run, as the commands' exit codes and the admin messages use it. UNCONFIRMED: a
+# full extract whose absent marks need a confirmation that was not given (nothing written).
 PREVIEWED, APPLIED, REFUSED, UNREADABLE, FAILED = "previewed", "applied", "refused", "unreadable", "failed"
+UNCONFIRMED = "unconfirmed"
 
 
 @dataclass
@@ -32,7 +34,7 @@ class ImportOutcome:
             "batch": self.batch.pk if self.batch is not None and self.batch.pk else None,
         }
         for key in ("enrollments", "rows", "error_rows", "warning_rows", "data_year", "same_as_batch", "identity_duplicates",
-                    "identity_scan_failed"):
+                    "identity_scan_failed", "absent_check", "new_identity_duplicates"):
             if key in self.summary:
                 data[key] = self.summary[key]
         if self.message:
