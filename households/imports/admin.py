@@ -68,6 +68,7 @@ class ImportUploadForm(forms.Form):
     program = forms.ModelChoiceField(
         label=_("Program (daftar penerima)"), required=False, queryset=Program.objects.order_by("name"),
         empty_label=_("Dari kolom PROGRAM/BANSOS berkas"),
+        error_messages={"invalid_choice": _("Pilih program dari daftar.")},
         help_text=_("Program yang diterima semua orang di daftar; kosongkan bila berkas punya kolom PROGRAM/BANSOS."),
     )
 

@@ -204,7 +204,7 @@ def test_journey_1_bappeda_imports_resolves_conflicts_and_distributes(screen, pe
     form.get_by_label(f"Semua {len(DESIL_1)} keluarga hasil filter").check()
     click_and_wait(page, form.get_by_role("button", name="Distribusikan"))
     assert screen.messages("success") == [
-        f"{len(DESIL_1)} keluarga diusulkan ke {BSPS} {year}; 0 sudah terdaftar sebelumnya."
+        f"{len(DESIL_1)} keluarga diusulkan ke {BSPS} {year}; 0 sudah terdaftar sebelumnya; 0 konflik satu bantuan ditandai."
     ]
     assert screen.messages("warning") == []  # no new one-aid conflict this year
     expect(page).to_have_url(re.compile(r"desil=1"))
