@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
 from households.models import ImportBatch
 
 if TYPE_CHECKING:
@@ -44,3 +47,34 @@ class ImportOutcome:
 
 def _zero_counts() -> dict:
     return {"created": 0, "updated": 0, "unchanged": 0, "absent": 0}
+
+
+def applied_message(summary: dict) -> str:
+    """What an applied import did, in one or two sentences: households and members created,
+    updated and marked absent; enrollments created and the one-aid conflicts raised."""
+    def n(value) -> str:
+        return number_format(value or 0, force_grouping=True)
+
+    households, members = summary.get("households") or {}, summary.get("members") or {}
+    enrollments = summary.get("enrollments") or {}
+    parts = []
+    if any(c.get(k) for c in (households, members) for k in ("created", "updated", "absent")):
+        parts.append(
+            _(
+                "Diimpor: keluarga %(hc)s baru, %(hu)s diubah, %(ha)s ditandai tidak ada di data terbaru; anggota "
+                "keluarga %(mc)s baru, %(mu)s diubah, %(ma)s ditandai tidak ada."
+            )
+            % {
+                "hc": n(households.get("created")), "hu": n(households.get("updated")), "ha": n(households.get("absent")),
+                "mc": n(members.get("created")), "mu": n(members.get("updated")), "ma": n(members.get("absent")),
+            }
+        )
+    if enrollments.get("created") or enrollments.get("conflicts"):
+        parts.append(
+            _("Kepesertaan: %(created)s baru, %(existing)s sudah ada; %(conflicts)s konflik satu bantuan.")
+            % {
+                "created": n(enrollments.get("created")), "existing": n(enrollments.get("existing")),
+                "conflicts": n(enrollments.get("conflicts")),
+            }
+        )
+    return " ".join(parts) or _("Tidak ada perubahan.")

@@ -35,7 +35,7 @@ from .context import build_context
 from .dtks import parse_dtks
 from .failures import failure_cause, identity_scan_failure
 from .lock import import_lock
-from .outcome import APPLIED, FAILED, PREVIEWED, REFUSED, UNCONFIRMED, UNREADABLE, ImportOutcome
+from .outcome import APPLIED, FAILED, PREVIEWED, REFUSED, UNCONFIRMED, UNREADABLE, ImportOutcome, applied_message
 from .p3ke import parse_p3ke
 from .plan import ImportPlan, absent_warning
 from .progress import Progress
@@ -168,10 +168,7 @@ def _run_unlocked(batch: ImportBatch, *, apply: bool, by, progress: Progress, sc
             batch.finished_at = timezone.now()
             # Committed with the batch: its pages keep following it until the scan after it is done.
             batch.counts = {**summary, "identity_scan": "pending"} if scan_follows and _scanned(batch) else summary
-            if not plan.has_changes and note:
-                batch.message = note + " " + _("Tidak ada perubahan.")
-            else:
-                batch.message = note
+            batch.message = " ".join(part for part in (note, applied_message(summary)) if part)
             batch.save()
     except Exception as exc:  # the transaction rolled back: record why, write nothing else
         # The database's own text can quote a row (a NIK, a name): it goes to the server log only.

@@ -120,6 +120,9 @@ def test_the_outcome_links_to_the_new_conflicts_and_identity_duplicates(bappeda_
         page = bappeda_client.get(url).content.decode()
         assert "Mencari duplikat identitas" not in page and 'http-equiv="refresh"' not in page
         assert "konflik satu bantuan: 1" in page
+        # The batch's message says what it did.
+        assert "anggota keluarga 1 baru, 0 diubah, 0 ditandai tidak ada." in page
+        assert "Kepesertaan: 1 baru, 0 sudah ada; 1 konflik satu bantuan." in page
         links = dict(re.findall(r'<a href="([^"]+)">(Tinjau [^<]+)</a>', page))
         conflicts_url = reverse("admin:dedup_conflict_changelist") + f"?id__gte={conflict.pk}&amp;id__lte={conflict.pk}"
         matches_url = reverse("admin:dedup_identitymatch_changelist") + f"?id__gte={match.pk}&amp;id__lte={match.pk}"
