@@ -4,9 +4,11 @@ A batch (``batches``) holds the stored original file(s). ``import_preview`` read
 compares them with the registry (counts, errors, error report; nothing written to the registry);
 ``import_apply`` does the same again on the registry as it is now, then writes the plan in one
 transaction, one import at a time (``lock``). With any row error, ``import_apply`` refuses unless
-the batch says ``skip_invalid`` (import the valid rows, skip the invalid ones). After an applied
-P3KE or DTKS import, ``import_identity_scan`` looks for identity duplicates in a transaction of its
-own. ``run_file_import`` is the commands' path: files on disk, optionally a dry run.
+the batch says ``skip_invalid`` (import the valid rows, skip the invalid ones); it refuses a full
+extract whose absent marks need a confirmation (``ExtractPlan.absent_check``) unless the batch's
+options say ``absent_confirmed``. After an applied P3KE or DTKS import, ``import_identity_scan``
+looks for identity duplicates in a transaction of its own. ``run_file_import`` is the commands'
+path: files on disk, optionally a dry run.
 """
 
 from __future__ import annotations
