@@ -133,7 +133,7 @@ def test_journey_1_bappeda_imports_resolves_conflicts_and_distributes(screen, pe
     assert "Impor dikonfirmasi dan sedang dijalankan di latar belakang." in screen.messages()
     expect(summary).to_contain_text("Status: Selesai diimpor")
     facts = summary.locator("ul.facts li").all_inner_texts()
-    assert "Kepesertaan dibuat: 4, sudah ada: 0, konflik satu bantuan: 2" in facts
+    assert "Kepesertaan dibuat: 4, sudah ada: 0, konflik satu bantuan: 2 · Tinjau 2 konflik baru" in facts
     expect(page.get_by_role("button", name="Konfirmasi impor")).to_have_count(0)
     assert sorted(Household.objects.values_list("head_name", flat=True)) == names(GOOD)
     assert Member.objects.count() == 12
