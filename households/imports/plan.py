@@ -168,6 +168,7 @@ class ExtractPlan:
             "rows": self.extract.total_rows,
             "data_year": self.extract.data_year,
             "enrollments_planned": self.enrollments_planned,
+            **issues.mapping_summary(),
         }
         check = self.absent_check()
         if check:
