@@ -169,3 +169,23 @@ def test_the_same_file_without_full_extract_needs_no_confirmation(registry, bapp
     bappeda_client.post(reverse("admin:households_importbatch_confirm", args=[batch.pk]))
     batch.refresh_from_db()
     assert batch.status == ImportStatus.APPLIED and not Household.objects.filter(is_absent=True).exists()
+
+
+def test_dtsen_command_shares_the_confirmation(reference, tmp_path):
+    from .test_import_dtsen_mapping import DTSEN
+
+    def family(index):
+        kk = f"74090110050800{index + 1:02d}"
+        return {
+            "NO KK": kk, "KODE KEMENDAGRI": "7409012006", "DESIL NASIONAL": 3, "NIK": nik(600 + index),
+            "NAMA": f"KEPALA {index}", "SHDK": "KEPALA KELUARGA", "JENIS KELAMIN": "LAKI-LAKI", "TANGGAL LAHIR": "1980-01-05",
+        }
+
+    families = [family(i) for i in range(4)]
+    assert run("import_dtsen", str(write_xlsx(tmp_path / "a.xlsx", {"DTSEN": (DTSEN, families)})), "--year", "2026")[0] == 0
+    path = str(write_xlsx(tmp_path / "b.xlsx", {"DTSEN": (DTSEN, families[:2])}))
+    code, out, err = run("import_dtsen", path, "--year", "2026")
+    assert code == 2 and "2 keluarga akan ditandai tidak ada di data terbaru (dari 4 keluarga saat ini)." in err
+    assert not Household.objects.filter(is_absent=True).exists()
+    assert run("import_dtsen", path, "--year", "2026", "--confirm-absent")[0] == 0
+    assert Household.objects.filter(is_absent=True).count() == 2
