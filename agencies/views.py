@@ -359,11 +359,16 @@ def household_distribute(request):
     messages.success(
         request,
         ngettext(
-            "%(created)s keluarga diusulkan ke %(program)s %(year)s; %(existing)s sudah terdaftar sebelumnya.",
-            "%(created)s keluarga diusulkan ke %(program)s %(year)s; %(existing)s sudah terdaftar sebelumnya.",
+            "%(created)s keluarga diusulkan ke %(program)s %(year)s; %(existing)s sudah terdaftar sebelumnya; "
+            "%(conflicts)s konflik satu bantuan ditandai.",
+            "%(created)s keluarga diusulkan ke %(program)s %(year)s; %(existing)s sudah terdaftar sebelumnya; "
+            "%(conflicts)s konflik satu bantuan ditandai.",
             len(result.created),
         )
-        % {"created": len(result.created), "existing": result.existing, "program": program.name, "year": year},
+        % {
+            "created": len(result.created), "existing": result.existing, "program": program.name, "year": year,
+            "conflicts": len(result.conflicts),
+        },
     )
     _report_conflicts(request, result.conflicts, saved_ids={e.pk for e in result.created})
     return redirect(back)

@@ -264,8 +264,8 @@ class TargetingRule(models.Model):
     **all** of the rule's conditions, and it is eligible for the program when it matches **any** of
     the program's active rules. A rule without conditions matches nothing (never "everyone").
     ``default_key`` marks a rule shipped with the registry (``programs.default_rules``, loaded by
-    ``manage.py load_default_rules``); Bappeda may edit or deactivate it, and loading the defaults
-    again never overwrites the edit."""
+    ``manage.py load_reference``); Bappeda may edit, deactivate or delete it, and loading the
+    reference data again never overwrites the edit nor brings the rule back."""
 
     program = models.ForeignKey(
         Program, verbose_name=_("program"), on_delete=models.CASCADE, related_name="targeting_rules"

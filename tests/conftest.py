@@ -60,3 +60,13 @@ def one_aid_invariant(request):
         f"reopen {found.reopened} and close {found.closed} conflicts. Write through the services, or mark the "
         f"test @pytest.mark.bypasses_services and say why."
     )
+
+
+@pytest.fixture
+def without_rules(reference):
+    """The reference data without the default targeting rules, for tests that write the rules they
+    need (history too: the loader never brings back a rule whose key it has seen)."""
+    from programs.models import TargetingRule
+
+    TargetingRule.objects.all().delete()
+    TargetingRule.history.all().delete()

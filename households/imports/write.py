@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from .plan import Change, ExtractPlan
 
 CHUNK = 2000
-COPY_CHUNK = 20000
+COPY_CHUNK = 5000  # also the progress step of the write on PostgreSQL
 UPDATE_CHUNK = 1000
 
 

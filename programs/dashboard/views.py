@@ -140,29 +140,24 @@ def distribute(request, code: str):
                 include_aided=form.cleaned_data["include_aided"],
                 limit=form.cleaned_data["limit"],
             )
-            created = len(result.created)
+            created, conflicts = len(result.created), len(result.conflicts)
             if created:
                 messages.success(
                     request,
                     ngettext(
-                        "%(n)s usulan kepesertaan %(program)s tahun %(year)s dibuat, termiskin lebih dahulu.",
-                        "%(n)s usulan kepesertaan %(program)s tahun %(year)s dibuat, termiskin lebih dahulu.",
+                        "%(n)s usulan kepesertaan %(program)s tahun %(year)s dibuat, termiskin lebih dahulu; "
+                        "%(conflicts)s konflik satu bantuan ditandai untuk ditinjau Bappeda.",
+                        "%(n)s usulan kepesertaan %(program)s tahun %(year)s dibuat, termiskin lebih dahulu; "
+                        "%(conflicts)s konflik satu bantuan ditandai untuk ditinjau Bappeda.",
                         created,
                     )
-                    % {"n": number_format(created, force_grouping=True), "program": program.name, "year": form.cleaned_data["year"]},
+                    % {
+                        "n": number_format(created, force_grouping=True), "program": program.name,
+                        "year": form.cleaned_data["year"], "conflicts": number_format(conflicts, force_grouping=True),
+                    },
                 )
             else:
                 messages.warning(request, _("Tidak ada keluarga baru yang diusulkan: semua yang memenuhi syarat sudah terdaftar, sudah menerima bantuan, atau kuota habis."))
-            if result.conflicts:
-                messages.warning(
-                    request,
-                    ngettext(
-                        "%(n)s konflik satu bantuan ditandai untuk ditinjau Bappeda.",
-                        "%(n)s konflik satu bantuan ditandai untuk ditinjau Bappeda.",
-                        len(result.conflicts),
-                    )
-                    % {"n": len(result.conflicts)},
-                )
             query = urlencode({"year": form.cleaned_data["year"], "include_aided": "on" if form.cleaned_data["include_aided"] else ""})
             return redirect(reverse("programs:distribute", args=[program.code]) + "?" + query)
     else:

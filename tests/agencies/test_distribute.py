@@ -24,7 +24,7 @@ def test_distribute_ticked_households(registry, login):
     assert set(created.values_list("status", "source", "created_by")) == {
         (EnrollmentStatus.PROPOSED, EnrollmentSource.DISTRIBUTION, registry.users.bappeda.pk)
     }
-    assert ("success", "2 keluarga diusulkan ke Bantuan Stimulan Perumahan Swadaya (BSPS) 2025; 0 sudah terdaftar sebelumnya.") in _messages(response)
+    assert ("success", "2 keluarga diusulkan ke Bantuan Stimulan Perumahan Swadaya (BSPS) 2025; 0 sudah terdaftar sebelumnya; 0 konflik satu bantuan ditandai.") in _messages(response)
     # The agency now finds them in its list.
     perkim = login(registry.users.bappeda).get("/keluarga/?agency=perkim&year=2025")
     assert perkim.context["paginator"].count == 2
@@ -44,7 +44,7 @@ def test_already_enrolled_households_are_counted_not_duplicated(registry, login)
     response = login(registry.users.bappeda).post(
         "/keluarga/distribusi/", {"program": "pkh", "year": "2024", "household": [registry.hh.a.pk, registry.hh.e.pk]}
     )
-    assert ("success", "1 keluarga diusulkan ke Program Keluarga Harapan (PKH) 2024; 1 sudah terdaftar sebelumnya.") in _messages(response)
+    assert ("success", "1 keluarga diusulkan ke Program Keluarga Harapan (PKH) 2024; 1 sudah terdaftar sebelumnya; 0 konflik satu bantuan ditandai.") in _messages(response)
     assert Enrollment.objects.filter(program__code="pkh", year=2024, household=registry.hh.a).count() == 1
 
 

@@ -97,7 +97,12 @@ def test_household_missing_from_full_extract_is_marked_absent_not_deleted(refere
     run("import_p3ke", str(p3ke_file(name="a.xlsx")))
     households = [household_row(str(122000001 + i), 100 + i) for i in range(2)]
     members = [head_member_row(h["ID Keluarga P3KE"], f"9{h['ID Keluarga P3KE']}1", 100 + i) for i, h in enumerate(households)]
-    code, out, _ = run("import_p3ke", str(p3ke_file(households=households, members=members, name="b.xlsx")), "--json")
+    path = str(p3ke_file(households=households, members=members, name="b.xlsx"))
+    # One family in three is more than 5%: the marks need the explicit confirmation.
+    code, out, err = run("import_p3ke", path, "--json")
+    assert code == 2 and "1 keluarga akan ditandai tidak ada di data terbaru" in err and "--confirm-absent" in err
+    assert not Household.objects.filter(is_absent=True).exists() and not Member.objects.filter(is_absent=True).exists()
+    code, out, _ = run("import_p3ke", path, "--json", "--confirm-absent")
     result = summary_of(out)
     assert code == 0 and result["households"]["absent"] == 1 and result["members"]["absent"] == 2
     gone = Household.objects.get(p3ke_id="122000003")

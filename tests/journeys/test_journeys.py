@@ -133,7 +133,7 @@ def test_journey_1_bappeda_imports_resolves_conflicts_and_distributes(screen, pe
     assert "Impor dikonfirmasi dan sedang dijalankan di latar belakang." in screen.messages()
     expect(summary).to_contain_text("Status: Selesai diimpor")
     facts = summary.locator("ul.facts li").all_inner_texts()
-    assert "Kepesertaan dibuat: 4, sudah ada: 0, konflik satu bantuan: 2" in facts
+    assert "Kepesertaan dibuat: 4, sudah ada: 0, konflik satu bantuan: 2 · Tinjau 2 konflik baru" in facts
     expect(page.get_by_role("button", name="Konfirmasi impor")).to_have_count(0)
     assert sorted(Household.objects.values_list("head_name", flat=True)) == names(GOOD)
     assert Member.objects.count() == 12
@@ -205,7 +205,7 @@ def test_journey_1_bappeda_imports_resolves_conflicts_and_distributes(screen, pe
     form.get_by_label(f"Semua {len(DESIL_1)} keluarga hasil filter").check()
     click_and_wait(page, form.get_by_role("button", name="Distribusikan"))
     assert screen.messages("success") == [
-        f"{len(DESIL_1)} keluarga diusulkan ke {BSPS} {year}; 0 sudah terdaftar sebelumnya."
+        f"{len(DESIL_1)} keluarga diusulkan ke {BSPS} {year}; 0 sudah terdaftar sebelumnya; 0 konflik satu bantuan ditandai."
     ]
     assert screen.messages("warning") == []  # no new one-aid conflict this year
     expect(page).to_have_url(re.compile(r"desil=1"))

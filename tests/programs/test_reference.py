@@ -57,7 +57,7 @@ def test_reference_counts_and_program_agencies(reference):
 def test_first_load_reports_the_25_agency_programs_and_the_5_national_ones(capsys):
     call_command("load_reference")
     out = capsys.readouterr().out
-    assert "14 OPD, 30 program baru (25 program OPD, 5 program nasional dari kolom P3KE)." in out
+    assert "14 OPD, 30 program baru (25 program daerah, 5 program nasional), " in out
 
 
 @pytest.mark.django_db

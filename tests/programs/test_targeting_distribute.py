@@ -46,7 +46,7 @@ def make_rule(code, *conditions):
 
 
 @pytest.fixture
-def setup(reference):
+def setup(without_rules):
     """BSPS for desil <= 4 with an earth floor.
 
     | hh | desil (persentil) | earth floor | aid                         |
@@ -177,7 +177,10 @@ def test_bappeda_previews_then_distributes_from_the_page(client, setup):
     assert parse_qs(link.query) == {"program": ["bsps"], "year": [str(YEAR)], "status": ["proposed"]}
 
     response = client.post("/dasbor/distribusi/bsps/", {"year": YEAR}, follow=True)
-    assert "3 usulan kepesertaan" in response.content.decode()
+    assert (
+        "3 usulan kepesertaan Bantuan Stimulan Perumahan Swadaya (BSPS) tahun %d dibuat, termiskin lebih dahulu; "
+        "0 konflik satu bantuan ditandai untuk ditinjau Bappeda." % YEAR
+    ) in response.content.decode()
     assert proposed(setup.bsps) == [setup.hh.c.pk, setup.hh.b.pk, setup.hh.a.pk]
 
 
