@@ -3,7 +3,8 @@
 
 Existing rows are only created when missing, never overwritten: an admin who renamed a village or a
 program, or corrected an agency's name, keeps the correction when the command runs again. The OPD
-and program seed is Konawe Utara's; another regency edits its own in the admin.
+and program seed is Konawe Utara's; another regency edits its own in the admin. The eligibility
+limits of the national social-welfare programs (Kepmensos desil ceilings) come with them.
 
 ``fixtures/bps_kecamatan.csv`` supplements the Kemendagri list with the BPS codes of Konawe Utara's
 kecamatan: BPS numbers regions differently (Konut is 7410 there), the package has no BPS codes, and
@@ -22,6 +23,7 @@ from django.db import transaction
 from agencies.models import Agency
 from households.regions import regions_load
 from programs.models import Program
+from programs.services import eligibility_rules_load
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 
@@ -33,6 +35,7 @@ class ReferenceCounts:
     desa: int = 0
     agencies: int = 0
     programs: int = 0
+    eligibility: int = 0
 
 
 def _rows(name: str) -> list[dict[str, str]]:
@@ -76,4 +79,5 @@ def load_reference(*, wilayah: str | None = None) -> ReferenceCounts:
                 p3ke_column=row["p3ke_column"],
             )
             created.programs += 1
+    created.eligibility = eligibility_rules_load()
     return created
