@@ -332,6 +332,7 @@ def batch_approve(*, batch: VervalBatch, by) -> ApplyResult:
 def proposal_export_record(*, batch: VervalBatch, cases, by, filename: str) -> ProposalExport:
     """Remember which cases went out in which file."""
     _require(may_manage(by), _("Hanya Bappeda atau Dinas Sosial yang dapat mengekspor usulan."))
+    batch = VervalBatch.objects.get(pk=batch.pk)
     if not batch.is_approved:
         raise ValidationError(_("Usulan hanya dapat diekspor dari berkas yang sudah disahkan Bupati."))
     export = ProposalExport.objects.create(batch=batch, created_by=by, row_count=len(cases), filename=filename[:200])
