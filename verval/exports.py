@@ -10,7 +10,7 @@ import tempfile
 
 from django.http import FileResponse
 from django.utils import timezone
-from django.utils.text import slugify
+from django.utils.text import capfirst, slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -90,7 +90,7 @@ def _verified_variables(case: VervalCase) -> str:
         value = getattr(case, name)
         if value:
             label = Household._meta.get_field(name).verbose_name
-            parts.append(f"{label}: {_labels(name).get(value, value)}")
+            parts.append(f"{capfirst(label)}: {_labels(name).get(value, value)}")
     return "; ".join(parts)
 
 
@@ -103,7 +103,7 @@ def proposal_rows(batch, cases: list[VervalCase]):
         yield [
             number, household.head_nik, household.no_kk, household.head_name, members or None,
             code[0], ".".join(code[:2]), ".".join(code[:3]), household.desa.code, household.desa.name,
-            PROPOSAL_TYPE_LABELS[proposal_type(case)], f"{case.reason}. {case.note}".strip(". ") or None,
+            str(PROPOSAL_TYPE_LABELS[proposal_type(case)]), f"{case.reason}. {case.note}".strip(". ") or None,
             case.get_presence_display(), case.get_verdict_display(), _verified_variables(case) or None, officer,
             _date(case.visited_on), _date(batch.deliberation_date),
             _date(timezone.localtime(batch.verified_at)) if batch.verified_at else None,
