@@ -389,6 +389,8 @@ def case_visit(request, pk: int):
 @require_POST
 @verval_user
 def case_photo_upload(request, pk: int):
+    if not selectors.sees_names(request.user):
+        raise PermissionDenied(_("Peran Anda hanya melihat angka."))
     case = selectors.case_for(request.user, pk)
     form = PhotoForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -408,9 +410,9 @@ def case_photo_upload(request, pk: int):
 @verval_user
 def case_photo(request, pk: int):
     """A photo, to those who may see its case (never by a public URL)."""
-    photo = get_object_or_404(CasePhoto.objects.select_related("case"), pk=pk)
     if not selectors.sees_names(request.user):
         raise PermissionDenied(_("Peran Anda hanya melihat angka."))
+    photo = get_object_or_404(CasePhoto.objects.select_related("case"), pk=pk)
     selectors.case_for(request.user, photo.case_id)  # 404 outside the user's cases
     response = FileResponse(photo.file.open("rb"), content_type=photo.content_type)
     response["Content-Disposition"] = "inline"
