@@ -354,11 +354,12 @@ def returns_record(*, rows: list[tuple[str, str]], by) -> ReturnResult:
     sent case are reported."""
     _require(may_manage(by), _("Hanya Bappeda atau Dinas Sosial yang dapat mengimpor daftar pengembalian."))
     reasons = {nik: reason for nik, reason in rows}
+    exported = ProposalExport.cases.through.objects.values("vervalcase_id")
     sent = (
         VervalCase.objects.select_for_update()
-        .filter(status=CaseStatus.APPLIED, exports__isnull=False, household__head_nik__in=list(reasons))
+        .filter(status=CaseStatus.APPLIED, pk__in=exported, household__head_nik__in=list(reasons))
         .select_related("household", "batch")
-        .distinct()
+        .order_by("id")
     )
     result = ReturnResult()
     found = set()
