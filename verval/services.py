@@ -118,8 +118,9 @@ def cases_open(*, kind: str, household_ids, by, desa=None, title: str = "") -> O
     today = timezone.localdate()
     label = CaseKind(kind).label
     place = desa.name if desa is not None else (households[0].desa.name if len({h.desa_id for h in households}) == 1 else "")
+    default_title = " · ".join(part for part in (str(label), place, date_format(today, "SHORT_DATE_FORMAT")) if part)
     batch = VervalBatch(
-        title=(title or f"{label} · {place} · {date_format(today, 'SHORT_DATE_FORMAT')}".replace(" ·  ·", " ·"))[:200],
+        title=(title or default_title)[:200],
         kind=kind, desa=desa, created_by=by,
     )
     batch.full_clean()
