@@ -12,6 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from agencies.models import ExportLog
+from programs.models import Enrollment, EnrollmentStatus, Program
 from verval import services
 from verval.models import CasePhoto, CaseStatus, Presence, ProposalExport, Verdict
 
@@ -175,3 +176,25 @@ def test_the_proposal_file_and_the_returned_list(assigned, people, registry):
     assert cases[0].status == CaseStatus.RETURNED
     wrong = SimpleUploadedFile("kembali.txt", b"NIK\n", "text/plain")
     assert "harus .xlsx atau .csv" in client.post("/verval/berkas/pengembalian/", {"file": wrong}, follow=True).content.decode()
+
+
+def test_unreached_families_found_eligible_are_offered_to_distribution(registry, people):
+    batch = services.cases_open(kind="exclusion", household_ids=[registry.poor_1.pk, registry.poor_4.pk], by=people.bappeda).batch
+    cases = list(batch.cases.order_by("id"))
+    services.cases_assign(cases=cases, officer=people.officer, by=people.bappeda)
+    for case, verdict in zip(cases, (Verdict.ELIGIBLE, Verdict.NEEDS_DATA)):
+        services.case_visit_record(case=case, by=people.officer, visited_on=timezone.localdate(), presence=Presence.FOUND,
+                                   verdict=verdict)
+    services.batch_deliberation_record(batch=batch, held_on=timezone.localdate(), outcome="Setuju", by=people.bappeda)
+    services.batch_verify(batch=batch, note="", by=people.dinsos_head)
+    services.batch_approve(batch=batch, by=people.bupati)
+    client = client_for(people.bappeda)
+    page = client.get(f"/verval/berkas/{batch.pk}/").content.decode()
+    assert 'id="offer-form"' in page and "1 keluarga belum terjangkau dinyatakan layak" in page
+    assert 'id="offer-form"' not in client_for(people.dinsos_head).get(f"/verval/berkas/{batch.pk}/").content.decode()
+    year = timezone.localdate().year
+    pkh = Program.objects.get(code="pkh")
+    page = client.post(f"/verval/berkas/{batch.pk}/distribusi/", {"program": pkh.pk, "year": year}, follow=True).content.decode()
+    assert "1 keluarga diusulkan ke Program Keluarga Harapan (PKH)" in page
+    enrollment = Enrollment.objects.get(program=pkh, year=year, household__in=[c.household for c in cases])
+    assert enrollment.household == cases[0].household and enrollment.status == EnrollmentStatus.PROPOSED
