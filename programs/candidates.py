@@ -57,7 +57,7 @@ def ineligible_enrollments() -> QuerySet[Enrollment]:
 
 def inclusion_candidates() -> QuerySet[Household]:
     ineligible = ineligible_enrollments().filter(household=OuterRef("pk"))
-    return current_households().filter(Exists(ineligible)).order_by("-desil", "desa__code", "id")
+    return current_households().filter(Exists(ineligible)).order_by("-desil", "id")
 
 
 def exclusion_candidates() -> QuerySet[Household]:
@@ -65,14 +65,12 @@ def exclusion_candidates() -> QuerySet[Household]:
         current_households()
         .filter(desil__gte=1, desil__lte=EXCLUSION_MAX_DESIL)
         .filter(no_live_aid_q())
-        .order_by("desil", "desa__code", "id")
+        .order_by("desil", "id")  # the (desil, id) index: a page of the poorest needs no sort
     )
 
 
 def absent_enrolled_candidates() -> QuerySet[Household]:
-    return Household.objects.filter(is_absent=True, merged_into__isnull=True).filter(live_aid_q()).order_by(
-        "desa__code", "id"
-    )
+    return Household.objects.filter(is_absent=True, merged_into__isnull=True).filter(live_aid_q()).order_by("id")
 
 
 def incomplete_q() -> Q:
@@ -83,7 +81,7 @@ def incomplete_q() -> Q:
 
 
 def incomplete_candidates() -> QuerySet[Household]:
-    return current_households().filter(incomplete_q()).order_by("desa__code", "id")
+    return current_households().filter(incomplete_q()).order_by("id")
 
 
 SELECTORS = {
