@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -379,7 +380,7 @@ def case_visit(request, pk: int):
                                 **({} if request.user.is_field_officer else {"pk": case.batch_id}))
         case = selectors.case_for(request.user, pk)
     else:
-        form = VisitForm(instance=case)
+        form = VisitForm(instance=case, initial=None if case.visited_on else {"visited_on": timezone.localdate()})
     return render(request, "verval/case_visit.html", {
         "case": case, "form": form, "may_record": may_record, "photo_form": PhotoForm(),
         "photos": list(case.photos.all()), "enrollments": list(case.enrollments.select_related("program")),
