@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from openpyxl import Workbook  # noqa: E402
+from openpyxl.cell import WriteOnlyCell  # noqa: E402
 
 from households.identifiers import make_nik  # noqa: E402
 from households.wilayah import region_tree  # noqa: E402
@@ -119,9 +120,9 @@ def build(families: int, seed: int, *, change_share: float = 0.0, error_rate: fl
             rng.randint(1, 40), "Normal", f"DUSUN {rng.randint(1, 5)}", head_name, head_nik_cell,
             rng.choice(("Padan", "PADAN", "Tidak Padan")), "Perempuan" if female_head else "Laki-laki",
             _date(rng, head_birth, "iso"), rng.choice(("Kawin", "KAWIN", "Cerai Mati")), rng.choice(OCCUPATIONS),
-            rng.choice(("Berusaha sendiri", "Buruh/karyawan", "")), rng.choice(EDUCATION), rng.choice(OWNERSHIP),
+            rng.choice(("Berusaha Sendiri", "Buruh/Karyawan/Pegawai", "KOSONG")), rng.choice(EDUCATION), rng.choice(OWNERSHIP),
             rng.choice(("Tidak", "Ya")), rng.choice(ROOF), rng.choice(QUALITY), rng.choice(WALL), rng.choice(QUALITY),
-            rng.choice(FLOOR), rng.choice(QUALITY), rng.choice(LIGHT), rng.choice(("450 Watt", "900 Watt", "")),
+            rng.choice(FLOOR), rng.choice(QUALITY), rng.choice(LIGHT), rng.choice(("=< 900 WATT", "> 900 WATT", "KOSONG")),
             rng.choice(FUEL), water, rng.choice(TOILET), aid["BPNT"], aid["BPUM"], aid["BST"], aid["PKH"],
             aid["SEMBAKO"], aid["Prakerja"], aid["KUR"],
             rng.choice(("Tidak Beresiko Stunting", "Beresiko Stunting", "Bukan Target Sasaran", "Beresiko stunting ")),
@@ -152,6 +153,19 @@ def build(families: int, seed: int, *, change_share: float = 0.0, error_rate: fl
     return households, members
 
 
+def _as_text(sheet, row: list) -> list:
+    """Text starting with "=" (``=< 900 WATT``) as a text cell, as Excel saves it; openpyxl would
+    write it as a formula."""
+    out = []
+    for value in row:
+        if isinstance(value, str) and value.startswith("="):
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"
+            value = cell
+        out.append(value)
+    return out
+
+
 def write(path: Path, households, members, *, title_rows: int = 12) -> Path:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("KEPALA-KELUARGA")
@@ -159,7 +173,7 @@ def write(path: Path, households, members, *, title_rows: int = 12) -> Path:
         sheet.append(["DATA PENSASARAN PERCEPATAN PENGHAPUSAN KEMISKINAN EKSTREM (P3KE)" if index == 0 else None])
     sheet.append(HH_HEADERS)
     for row in households:
-        sheet.append(row)
+        sheet.append(_as_text(sheet, row))
     sheet = workbook.create_sheet("INDIVIDU")
     sheet.append(IND_HEADERS)
     for row in members:

@@ -61,6 +61,12 @@ class Quality(models.TextChoices):
     EMPTY = "kosong", _("Kosong")
 
 
+class ElectricityPower(models.TextChoices):
+    # P3KE 2023 writes these exact texts; the code is the text, so the stored value is what came.
+    UP_TO_900 = "=< 900 WATT", _("=< 900 WATT")
+    OVER_900 = "> 900 WATT", _("> 900 WATT")
+
+
 class Lighting(models.TextChoices):
     PLN_METER = "pln_meteran", _("Listrik PLN meteran")
     PLN_NO_METER = "pln_non_meteran", _("Listrik PLN non meteran")
@@ -156,6 +162,15 @@ class Occupation(models.TextChoices):
     SELF_EMPLOYED = "wiraswasta", _("Wiraswasta")
 
 
+class WorkStatus(models.TextChoices):
+    OWN_ACCOUNT = "berusaha_sendiri", _("Berusaha Sendiri")
+    TEMPORARY_HELP = "dibantu_tidak_tetap", _("Berusaha Dibantu Buruh Tidak Tetap/Buruh Tidak Dibayar")
+    PERMANENT_HELP = "dibantu_tetap", _("Berusaha Dibantu Buruh Tetap/Dibayar")
+    EMPLOYEE = "buruh_karyawan", _("Buruh/Karyawan/Pegawai")
+    CASUAL = "pekerja_bebas", _("Pekerja Bebas")
+    FAMILY = "pekerja_keluarga", _("Pekerja Keluarga/Tidak Dibayar")
+
+
 class Education(models.TextChoices):
     NONE = "tidak_sekolah", _("Tidak/Belum Sekolah")
     SD_DROPOUT = "tidak_tamat_sd", _("Tdk Tamat SD/Sederajat")
@@ -178,6 +193,17 @@ class DukcapilMatch(models.TextChoices):
 class ImportKind(models.TextChoices):
     P3KE = "p3ke", _("P3KE")
     DTKS = "dtks", _("DTKS")
+    DTSEN = "dtsen", _("DTSEN")
+    RECIPIENTS = "recipients", _("Daftar penerima OPD")
+
+
+class ImportLayout(models.TextChoices):
+    """The kinds of table whose columns are mapped (a P3KE file has two)."""
+
+    P3KE_HOUSEHOLD = "keluarga", _("P3KE, lembar keluarga")
+    P3KE_INDIVIDUAL = "individu", _("P3KE, lembar individu")
+    DTKS = "dtks", _("DTKS")
+    DTSEN = "dtsen", _("DTSEN")
     RECIPIENTS = "recipients", _("Daftar penerima OPD")
 
 

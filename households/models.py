@@ -37,7 +37,10 @@ from households.choices import (  # noqa: F401
     Occupation,
     Education,
     DukcapilMatch,
+    ElectricityPower,
+    WorkStatus,
     ImportKind,
+    ImportLayout,
     ImportStatus,
 )
 from households.validators import check_identifiers
@@ -235,7 +238,9 @@ class Household(models.Model):
     floor_type = models.CharField(_("jenis lantai"), max_length=16, choices=FloorType.choices, blank=True)
     floor_quality = models.CharField(_("kualitas lantai"), max_length=8, choices=Quality.choices, blank=True)
     lighting = models.CharField(_("sumber penerangan"), max_length=16, choices=Lighting.choices, blank=True)
-    electricity_power = models.CharField(_("daya listrik terpasang"), max_length=32, blank=True)
+    electricity_power = models.CharField(
+        _("daya listrik terpasang"), max_length=32, choices=ElectricityPower.choices, blank=True
+    )
     cooking_fuel = models.CharField(_("bahan bakar memasak"), max_length=16, choices=CookingFuel.choices, blank=True)
     water_source = models.CharField(_("sumber air minum"), max_length=24, choices=WaterSource.choices, blank=True)
     toilet = models.CharField(_("fasilitas BAB"), max_length=16, choices=Toilet.choices, blank=True)
@@ -307,7 +312,7 @@ class Member(models.Model):
     relation = models.CharField(_("hubungan dengan kepala keluarga"), max_length=10, choices=Relation.choices, blank=True)
     marital_status = models.CharField(_("status kawin"), max_length=12, choices=MaritalStatus.choices, blank=True)
     occupation = models.CharField(_("pekerjaan"), max_length=16, choices=Occupation.choices, blank=True)
-    work_status = models.CharField(_("status pekerjaan"), max_length=60, blank=True)
+    work_status = models.CharField(_("status pekerjaan"), max_length=60, choices=WorkStatus.choices, blank=True)
     education = models.CharField(_("pendidikan"), max_length=16, choices=Education.choices, blank=True)
     dukcapil_match = models.CharField(_("padan Dukcapil"), max_length=12, choices=DukcapilMatch.choices, blank=True)
     stunting_risk = models.CharField(_("risiko stunting"), max_length=16, choices=StuntingRisk.choices, blank=True)
@@ -336,3 +341,45 @@ class Member(models.Model):
 
     def clean(self) -> None:
         check_identifiers(self, "nik")
+
+
+class ColumnMapping(models.Model):
+    """A header of one kind of table and the field it fills (empty: a known column left unused).
+    The built-in layouts are loaded by ``load_reference``; Bappeda adds the headers a new file
+    brings. ``header`` is stored as matched (lower case, punctuation and spacing as one space)."""
+
+    layout = models.CharField(_("jenis tabel"), max_length=16, choices=ImportLayout.choices)
+    header = models.CharField(_("judul kolom"), max_length=200)
+    field = models.CharField(_("kolom registri"), max_length=60, blank=True)
+    builtin = models.BooleanField(_("bawaan"), default=False, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("pemetaan kolom impor")
+        verbose_name_plural = _("pemetaan kolom impor")
+        ordering = ["layout", "header"]
+        constraints = [models.UniqueConstraint(fields=["layout", "header"], name="households_columnmapping_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.get_layout_display()}: {self.header} -> {self.field or '-'}"
+
+
+class ValueMapping(models.Model):
+    """A value of a choice column and the choice it means (empty: "no value", like Kosong), for one
+    kind of import or (kind left empty) for every kind. ``value`` is stored as matched."""
+
+    kind = models.CharField(_("jenis impor"), max_length=16, choices=ImportKind.choices, blank=True)
+    field = models.CharField(_("kolom registri"), max_length=60)
+    value = models.CharField(_("nilai di berkas"), max_length=200)
+    code = models.CharField(_("pilihan"), max_length=60, blank=True)
+    builtin = models.BooleanField(_("bawaan"), default=False, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("pemetaan nilai impor")
+        verbose_name_plural = _("pemetaan nilai impor")
+        ordering = ["field", "value"]
+        constraints = [models.UniqueConstraint(fields=["kind", "field", "value"], name="households_valuemapping_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.value} -> {self.code or '-'}"

@@ -88,6 +88,7 @@ class EnrollmentSource(models.TextChoices):
     IMPORT = "import", _("Impor daftar penerima")
     P3KE = "p3ke", _("Kolom Penerima P3KE")
     DTKS = "dtks", _("Kolom Bansos DTKS")
+    DTSEN = "dtsen", _("Kolom bantuan DTSEN")
     DISTRIBUTION = "distribusi", _("Distribusi Bappeda")
 
 

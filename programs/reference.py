@@ -6,6 +6,10 @@ program, or corrected an agency's name, keeps the correction when the command ru
 and program seed is Konawe Utara's; another regency edits its own in the admin. The eligibility
 limits of the national social-welfare programs (Kepmensos desil ceilings) come with them.
 
+The import layouts (``fixtures/import_columns.csv``, ``fixtures/import_values.csv``: which header
+of a P3KE, DTKS, DTSEN or recipient file is which field, and the spellings of choice values) become
+column and value mappings, the same rows Bappeda adds to when a new layout arrives.
+
 ``fixtures/bps_kecamatan.csv`` supplements the Kemendagri list with the BPS codes of Konawe Utara's
 kecamatan: BPS numbers regions differently (Konut is 7410 there), the package has no BPS codes, and
 BPS runs DTSEN, whose extracts may carry them.
@@ -19,8 +23,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from simple_history.utils import bulk_create_with_history
 
 from agencies.models import Agency
+from households.imports.columns import builtin_rows, builtin_values
+from households.imports.reader import normalize_header
+from households.imports.values import norm
+from households.models import ColumnMapping, ValueMapping
 from households.regions import regions_load
 from programs.models import Program
 from programs.services import eligibility_rules_load
@@ -36,6 +45,7 @@ class ReferenceCounts:
     agencies: int = 0
     programs: int = 0
     eligibility: int = 0
+    mappings: int = 0
 
 
 def _rows(name: str) -> list[dict[str, str]]:
@@ -80,4 +90,27 @@ def load_reference(*, wilayah: str | None = None) -> ReferenceCounts:
             )
             created.programs += 1
     created.eligibility = eligibility_rules_load()
+    created.mappings = _load_mappings()
     return created
+
+
+def _load_mappings() -> int:
+    """The built-in import layouts and value synonyms as mapping rows Bappeda sees and edits in the
+    admin; a row already there (built-in or Bappeda's) is left as it is."""
+    columns = set(ColumnMapping.objects.values_list("layout", "header"))
+    new_columns = []
+    for layout, header, target in builtin_rows():
+        key = (layout, normalize_header(header))
+        if key not in columns:
+            columns.add(key)
+            new_columns.append(ColumnMapping(layout=layout, header=key[1], field=target, builtin=True))
+    values = set(ValueMapping.objects.values_list("kind", "field", "value"))
+    new_values = []
+    for kind, field_name, value, code in builtin_values():
+        key = (kind, field_name, norm(value))
+        if key not in values:
+            values.add(key)
+            new_values.append(ValueMapping(kind=kind, field=field_name, value=key[2], code=code, builtin=True))
+    bulk_create_with_history(new_columns, ColumnMapping, default_change_reason="Data acuan")
+    bulk_create_with_history(new_values, ValueMapping, default_change_reason="Data acuan")
+    return len(new_columns) + len(new_values)

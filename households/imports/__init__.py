@@ -1,14 +1,17 @@
-"""The upload use case: central data (P3KE, DTKS) and agencies' recipient lists into the registry.
+"""The upload use case: central data (P3KE, DTKS, DTSEN) and agencies' recipient lists into the registry.
 
 Data flow: file -> ``reader`` -> ``p3ke``/``dtks`` (or ``recipients``) -> plan -> preview ->
 confirm -> ``plan.apply`` in one transaction -> identity scan, once for the batch.
 
-Pure code (no Django): ``reader`` (files to rows, header found), ``columns`` (header maps),
-``values`` (cell values to choice codes, dates, numbers), ``issues`` (row errors and warnings),
-``common`` (records and cell checks), ``p3ke`` and ``dtks`` (rows to validated records),
+Pure code (no Django): ``reader`` (files to rows, header found, table end), ``xlsxparts`` (formula
+cells and large sheets of an xlsx), ``textfile`` (encoding and separator of .csv/.txt), ``columns``
+(the column layouts, header matching, aid columns), ``values`` (cell values to choice codes, dates,
+numbers), ``issues`` (row errors and warnings, unmapped columns and values), ``common`` (records and
+cell checks), ``p3ke`` and ``dtks`` (rows to validated records; ``dtks`` also reads DTSEN),
 ``snapshot`` (what the source last said, in comparable form), ``progress`` (the progress hook).
 
-On the registry: ``context`` (villages and choice maps for parsing), ``compare`` (an extract against
+On the registry: ``context`` (villages, column layouts and choice maps for parsing, with the saved
+mappings), ``compare`` (an extract against
 the registry: the ``ExtractPlan``), ``plan`` (``ImportPlan``, the interface every plan offers, and
 the extract plan), ``write`` (bulk writes with history), ``aids`` (what the ``Penerima ...`` columns
 claim, handed to ``programs.services.aid_claims_record``), ``recipients`` (a recipient list read
@@ -21,7 +24,8 @@ failed run is told, without the database's text), ``outcome`` (what a run report
 background tasks, which renew the lease).
 
 UI: ``admin`` (upload, preview, confirm), ``views`` (status pages); the commands are
-``households/management/commands/import_p3ke``, ``import_dtks`` and ``import_recipients``.
+``households/management/commands/import_p3ke``, ``import_dtks``, ``import_dtsen`` and
+``import_recipients``; the mappings' admin is ``households/admin_mappings``.
 
 This package is the one part of ``households`` that imports other apps: ``programs`` (aid claims,
 enrollment sources and statuses), ``dedup`` (the identity scan) and ``agencies`` (the export log of

@@ -40,7 +40,7 @@ def aid_planned(extract: Extract) -> int:
 def aid_record(plan: ExtractPlan, *, batch: ImportBatch | None, by) -> BulkEnrollmentResult:
     """Hand the claims of a written plan to programs, by household and member id."""
     extract = plan.extract
-    source = EnrollmentSource.P3KE if extract.kind == "p3ke" else EnrollmentSource.DTKS
+    source = EnrollmentSource(extract.kind)
     return aid_claims_record(claims=_claims(plan), year=extract.data_year, source=source, batch=batch, by=by)
 
 

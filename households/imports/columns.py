@@ -1,146 +1,54 @@
-"""Column maps: the header spellings of P3KE 2022 and 2023 and of DTKS, to canonical keys.
+"""Column layouts: which header of which kind of file is which field, as data.
 
-Pure Python. Headers are matched after ``reader.normalize_header`` (lower case, spaces trimmed and
-collapsed, no spaces around '/'). ``Penerima ...`` (P3KE) and ``Bansos ...`` (DTKS) columns map to
-``penerima:<key>`` where ``<key>`` is what ``Program.p3ke_column`` lists (``pkh``, ``bpnt``, ...);
-``Penerima PKH 2023 (HIMBARA)`` and similar variants map to the same key.
+Pure Python. The built-in layouts (P3KE 2022/2023 household and individual sheets, DTKS, DTSEN,
+recipient lists) are the rows of ``fixtures/import_columns.csv``; ``load_reference`` copies them
+into the column mappings Bappeda edits in the admin, and the mappings saved there (``context``
+reads them) are laid over the built-in rows for every later file. A mapping to the empty field
+says "a known column the registry does not use".
+
+Headers are matched after ``reader.normalize_header`` (lower case, punctuation and spacing as one
+space), then, for a header of eight characters or more that matches nothing, by a small-typo
+match (``DESA/KELUARAHAN`` is ``Desa/Kelurahan``), worked out once per header text.
+
+Aid columns (``Penerima PKH``, ``Penerima PKH 2023 (HIMBARA)``, ``Keluarga Penerima SEMBAKO
+(HIMBARA 2023)``, ``Bansos BPNT``, ``PBI JKN``) map to ``penerima:<key>``, ``<key>`` being what
+``Program.p3ke_column`` lists (``pkh``, ``sembako``, ``pbi``, ...); an aid column whose key no program
+lists is an *unmapped column*, reported, never read in silence.
 """
 
 from __future__ import annotations
 
+import csv
 import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
 
 from .reader import normalize_header
 
 HOUSEHOLD = "keluarga"
 INDIVIDUAL = "individu"
 DTKS = "dtks"
+DTSEN = "dtsen"
+RECIPIENTS = "recipients"
+LAYOUTS = (HOUSEHOLD, INDIVIDUAL, DTKS, DTSEN, RECIPIENTS)
+BUILTIN_COLUMNS = Path(__file__).resolve().parents[2] / "fixtures" / "import_columns.csv"
+BUILTIN_VALUES = BUILTIN_COLUMNS.with_name("import_values.csv")
+AID_PREFIX = "penerima:"
+# The fields that tell one family or person apart: a header row must hold one of them.
+IDENTITY_FIELDS = frozenset({"p3ke_id", "id_individu", "nik", "head_nik", "no_kk", "dtks_id"})
+_TYPO_MIN_LENGTH = 8
+_TYPO_SCORE = 90
 
-# Keys shared by both P3KE sheets (they repeat the household's place and decile).
-_COMMON = {
-    "id keluarga p3ke": "p3ke_id",
-    "id keluarga": "p3ke_id",
-    "id kel p3ke": "p3ke_id",
-    "provinsi": "provinsi",
-    "kabupaten/kota": "kabupaten",
-    "kabupaten": "kabupaten",
-    "kecamatan": "kecamatan",
-    "nama kecamatan": "kecamatan",
-    "desa/kelurahan": "desa",
-    "desa": "desa",
-    "kelurahan": "desa",
-    "nama desa": "desa",
-    "kode kemdagri": "region_code",
-    "kode kemendagri": "region_code",
-    "kode wilayah": "region_code",
-    "kode desa": "region_code",
-    "desil kesejahteraan": "desil",
-    "desil": "desil",
-    "alamat": "address",
-    "no kk": "no_kk",
-    "nomor kk": "no_kk",
-    "no. kk": "no_kk",
-    "nokk": "no_kk",
+# Required columns per layout, each a tuple of alternatives (one of them must be present).
+REQUIRED = {
+    HOUSEHOLD: (("p3ke_id",), ("head_name",), ("region_code", "desa")),
+    INDIVIDUAL: (("p3ke_id",), ("name",), ("nik", "id_individu")),
+    DTKS: (("no_kk",), ("nik",), ("name",), ("region_code", "desa")),
+    DTSEN: (("no_kk",), ("nik",), ("name",), ("region_code", "desa")),
+    RECIPIENTS: (("nik", "no_kk"),),
 }
-
-HOUSEHOLD_COLUMNS = {
-    **_COMMON,
-    "kepala keluarga": "head_name",
-    "nama kepala keluarga": "head_name",
-    "nik": "head_nik",
-    "nik kepala keluarga": "head_nik",
-    "padan dukcapil": "dukcapil_match",
-    "nik kepala keluarga padan kemdagri": "dukcapil_match",
-    "nik kepala keluarga padan dukcapil": "dukcapil_match",
-    "jenis kelamin": "sex",
-    "jenis kelamin kepala keluarga": "sex",
-    "tanggal lahir": "birth_date",
-    "tanggal lahir kepala keluarga": "birth_date",
-    "status kawin kepala keluarga": "marital_status",
-    "pekerjaan": "occupation",
-    "pekerjaan kepala keluarga": "occupation",
-    "status pekerjaan kepala keluarga": "work_status",
-    "pendidikan": "education",
-    "pendidikan kepala keluarga": "education",
-    "kepemilikan rumah": "house_ownership",
-    "memiliki simpanan uang/perhiasan/ternak/lainnya": "has_savings",
-    "jenis atap": "roof_type",
-    "kualitas atap": "roof_quality",
-    "jenis dinding": "wall_type",
-    "kualitas dinding": "wall_quality",
-    "jenis lantai": "floor_type",
-    "kualitas lantai": "floor_quality",
-    "sumber penerangan": "lighting",
-    "daya listrik terpasang": "electricity_power",
-    "bahan bakar memasak": "cooking_fuel",
-    "sumber air minum": "water_source",
-    "memiliki fasilitas buang air besar": "toilet",
-    "fasilitas buang air besar": "toilet",
-    "resiko stunting": "stunting_risk",
-    "risiko stunting": "stunting_risk",
-    "dimuktakhirkan tahun": "updated_year",
-    "dimutakhirkan tahun": "updated_year",
-    "persentil": "persentil",
-    "prioritas verval": "verval_priority",
-}
-
-INDIVIDUAL_COLUMNS = {
-    **_COMMON,
-    "id individu": "id_individu",
-    "nama": "name",
-    "nama anggota keluarga": "name",
-    "nik": "nik",
-    "padan dukcapil": "dukcapil_match",
-    "nik padan kemdagri": "dukcapil_match",
-    "jenis kelamin": "sex",
-    "hubungan dengan kepala keluarga": "relation",
-    "hubungan keluarga": "relation",
-    "tanggal lahir": "birth_date",
-    "status kawin": "marital_status",
-    "pekerjaan": "occupation",
-    "status pekerjaan": "work_status",
-    "pendidikan": "education",
-    "resiko stunting": "stunting_risk",
-    "risiko stunting": "stunting_risk",
-}
-
-DTKS_COLUMNS = {
-    "id dtks": "dtks_id",
-    "provinsi": "provinsi",
-    "kabupaten/kota": "kabupaten",
-    "kecamatan": "kecamatan",
-    "desa/kelurahan": "desa",
-    "desa": "desa",
-    "kelurahan": "desa",
-    "kode kemdagri": "region_code",
-    "kode wilayah": "region_code",
-    "kode desa": "region_code",
-    "alamat": "address",
-    "dusun": "dusun",
-    "rt": "rt",
-    "rw": "rw",
-    "nomor kk": "no_kk",
-    "no kk": "no_kk",
-    "nokk": "no_kk",
-    "nomor nik": "nik",
-    "nik": "nik",
-    "nama": "name",
-    "tanggal lahir": "birth_date",
-    "tempat lahir": "birth_place",
-    "jenis kelamin": "sex",
-    "nama ibu kandung": "mother_name",
-    "hubungan keluarga": "relation",
-    "hubungan dengan kepala keluarga": "relation",
-    "pekerjaan": "occupation",
-    "keterangan padan": "dukcapil_match",
-    "status kawin": "marital_status",
-}
-
-# Required columns, each a tuple of alternatives (one of them must be present).
-HOUSEHOLD_REQUIRED = (("p3ke_id",), ("head_name",), ("region_code", "desa"))
-INDIVIDUAL_REQUIRED = (("p3ke_id",), ("name",), ("nik", "id_individu"))
-DTKS_REQUIRED = (("no_kk",), ("nik",), ("name",), ("region_code", "desa"))
-
 COLUMN_LABELS = {
     "p3ke_id": "ID Keluarga P3KE",
     "head_name": "Kepala Keluarga / Nama Kepala Keluarga",
@@ -152,51 +60,122 @@ COLUMN_LABELS = {
     "no_kk": "Nomor KK",
 }
 
-_RECIPIENT = re.compile(r"^(?:penerima|bansos)\s+(.+)$")
-# DTKS spells some aid differently from the Program.p3ke_column keys.
-_RECIPIENT_ALIASES = {"pbi jkn": "pbi", "pbi": "pbi", "pbi-jk": "pbi", "bpnt ppkm": "bpnt_ppkm"}
+_AID = re.compile(r"^(?:keluarga )?(penerima|bansos|pbi)\b ?(.*)$")
+_AID_NOISE = frozenset({"himbara", "tahun", "tahap", "bantuan"})
 
 
-def recipient_key(header: str) -> str | None:
-    """``penerima pkh 2023 (himbara)`` -> ``pkh``; ``bansos bpnt`` -> ``bpnt``; None otherwise."""
-    if header in _RECIPIENT_ALIASES:
-        return _RECIPIENT_ALIASES[header]
-    match = _RECIPIENT.match(header)
+def aid_key(header: str) -> str | None:
+    """``penerima pkh 2023 himbara`` -> ``pkh``; ``keluarga penerima sembako himbara 2023`` ->
+    ``sembako``; ``bansos bpnt ppkm`` -> ``bpnt_ppkm``; ``pbi jkn`` -> ``pbi``; None otherwise."""
+    match = _AID.match(header)
     if not match:
         return None
-    rest = match.group(1)
-    if rest in _RECIPIENT_ALIASES:
-        return _RECIPIENT_ALIASES[rest]
-    return rest.split()[0].strip("()") or None
+    if match.group(1) == "pbi":
+        return "pbi"
+    words = [w for w in match.group(2).split() if not w.isdigit() and w not in _AID_NOISE]
+    return "_".join(words) or None
 
 
-def column_map(kind: str) -> dict[str, str]:
-    return {HOUSEHOLD: HOUSEHOLD_COLUMNS, INDIVIDUAL: INDIVIDUAL_COLUMNS, DTKS: DTKS_COLUMNS}[kind]
+def builtin_rows() -> list[tuple[str, str, str]]:
+    """``(layout, header, field)`` of the shipped layouts."""
+    with open(BUILTIN_COLUMNS, newline="", encoding="utf-8") as handle:
+        return [(row["layout"], row["header"], row["field"]) for row in csv.DictReader(handle)]
 
 
-def canonical(kind: str, header: object) -> str | None:
-    """The canonical key of one header for this sheet kind, or None when the column is unused."""
-    text = normalize_header(header)
-    if not text:
-        return None
-    mapping = column_map(kind)
-    if text in mapping:
-        return mapping[text]
-    if text.startswith("memiliki simpanan") and kind == HOUSEHOLD:
-        return "has_savings"
-    key = recipient_key(text)
-    return f"penerima:{key}" if key else None
+def builtin_values() -> list[tuple[str, str, str, str]]:
+    """``(kind, field, value, code)`` of the shipped value synonyms (kind empty: every kind)."""
+    with open(BUILTIN_VALUES, newline="", encoding="utf-8") as handle:
+        return [(row["kind"], row["field"], row["value"], row["code"]) for row in csv.DictReader(handle)]
+
+
+@dataclass
+class Mapped:
+    """One table's headers placed: column index -> field, the required columns missing (as labels
+    the operator knows), and the headers nothing placed (``unmapped``: header -> reason)."""
+
+    index: dict[int, str]
+    missing: list[str]
+    unmapped: dict[str, str] = field(default_factory=dict)
+
+
+class Layouts:
+    """Every layout's header -> field map: the built-in rows with the saved mappings laid over."""
+
+    def __init__(self, rows, *, aid_keys: frozenset[str] | None = None):
+        self.maps: dict[str, dict[str, str]] = {layout: {} for layout in LAYOUTS}
+        for layout, header, target in rows:
+            if layout in self.maps and normalize_header(header):
+                self.maps[layout][normalize_header(header)] = target
+        self.aid_keys = aid_keys
+        self._any = {h for mapping in self.maps.values() for h in mapping}
+        self._identity = {h for m in self.maps.values() for h, f in m.items() if f in IDENTITY_FIELDS}
+        self._choices = {layout: list(mapping) for layout, mapping in self.maps.items()}
+        self._cache: dict[tuple[str, str], str | None] = {}
+
+    @classmethod
+    def builtin(cls) -> Layouts:
+        return cls(builtin_rows())
+
+    def field(self, layout: str, header: object) -> str | None:
+        """The field of a header in this layout (``""`` for a known unused column), or None."""
+        text = normalize_header(header)
+        if not text:
+            return ""
+        key = (layout, text)
+        try:
+            return self._cache[key]
+        except KeyError:
+            pass
+        mapping = self.maps[layout]
+        found = mapping.get(text)
+        if found is None:
+            aid = aid_key(text)
+            if aid is not None:
+                found = AID_PREFIX + aid
+            elif len(text) >= _TYPO_MIN_LENGTH:
+                best = process.extractOne(text, self._choices[layout], scorer=fuzz.ratio, score_cutoff=_TYPO_SCORE)
+                found = mapping[best[0]] if best else None
+        self._cache[key] = found
+        return found
+
+    def is_known(self, header: str) -> bool:
+        """True for a normalised header of any layout (scores a candidate header row)."""
+        return header in self._any or aid_key(header) is not None or header.startswith("usia ")
+
+    def is_identity(self, header: str) -> bool:
+        return header in self._identity
+
+    def map_headers(self, layout: str, headers: list[str]) -> Mapped:
+        """Place a table's headers. The first occurrence of a field wins, except aid fields, which
+        may repeat (``Penerima PKH`` and ``Penerima PKH 2023 (HIMBARA)``) and are combined."""
+        index: dict[int, str] = {}
+        unmapped: dict[str, str] = {}
+        seen: set[str] = set()
+        for position, header in enumerate(headers):
+            target = self.field(layout, header)
+            if target is None:
+                unmapped[header] = "unknown"
+                continue
+            if not target or (target in seen and not target.startswith(AID_PREFIX)):
+                continue
+            if target.startswith(AID_PREFIX) and self.aid_keys is not None and target[len(AID_PREFIX):] not in self.aid_keys:
+                unmapped[header] = "aid"
+                continue
+            seen.add(target)
+            index[position] = target
+        missing = [
+            " atau ".join(COLUMN_LABELS.get(k, k) for k in alternatives)
+            for alternatives in REQUIRED[layout]
+            if not any(k in seen for k in alternatives)
+        ]
+        return Mapped(index, missing, unmapped)
+
+
+BUILTIN = Layouts.builtin()
 
 
 def is_known(header: str) -> bool:
-    """True when a normalised header belongs to any of the layouts (used to find the header row)."""
-    return (
-        header in HOUSEHOLD_COLUMNS
-        or header in INDIVIDUAL_COLUMNS
-        or header in DTKS_COLUMNS
-        or recipient_key(header) is not None
-        or header.startswith("usia ")
-    )
+    return BUILTIN.is_known(header)
 
 
 def classify(sheet_name: str, headers: list[str]) -> str | None:
@@ -206,7 +185,7 @@ def classify(sheet_name: str, headers: list[str]) -> str | None:
         return INDIVIDUAL
     if normalized & {"kepala keluarga", "nama kepala keluarga", "nik kepala keluarga"}:
         return HOUSEHOLD
-    name = normalize_header(sheet_name).replace("-", " ").replace("_", " ")
+    name = normalize_header(sheet_name)
     if "individu" in name:
         return INDIVIDUAL
     if "keluarga" in name:
@@ -217,24 +196,3 @@ def classify(sheet_name: str, headers: list[str]) -> str | None:
 def is_release_2023(headers: list[str]) -> bool:
     normalized = {normalize_header(h) for h in headers}
     return bool(normalized & {"nik kepala keluarga", "dimuktakhirkan tahun", "usia 2023", "kelompok usia 2023", "persentil"})
-
-
-def map_headers(kind: str, headers: list[str]) -> tuple[dict[int, str], list[str]]:
-    """Column index -> canonical key for the headers we use; and the required keys that are missing
-    (as labels the operator recognises). The first occurrence of a key wins, except ``penerima:``
-    keys, which may repeat (``Penerima PKH`` and ``Penerima PKH 2023 (HIMBARA)``) and are combined."""
-    index: dict[int, str] = {}
-    seen: set[str] = set()
-    for position, header in enumerate(headers):
-        key = canonical(kind, header)
-        if key is None or (key in seen and not key.startswith("penerima:")):
-            continue
-        seen.add(key)
-        index[position] = key
-    required = {HOUSEHOLD: HOUSEHOLD_REQUIRED, INDIVIDUAL: INDIVIDUAL_REQUIRED, DTKS: DTKS_REQUIRED}[kind]
-    missing = [
-        " atau ".join(COLUMN_LABELS.get(k, k) for k in alternatives)
-        for alternatives in required
-        if not any(k in seen for k in alternatives)
-    ]
-    return index, missing

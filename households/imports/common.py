@@ -7,6 +7,7 @@ in, so parsing can be tested and benchmarked without a database.
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, field
 
 from households.identifiers import (
@@ -18,13 +19,15 @@ from households.identifiers import (
     region_code_plain,
 )
 
+from .columns import AID_PREFIX, BUILTIN, Layouts, Mapped
 from .issues import IssueLog
 from .reader import Table, is_blank
-from .values import ChoiceMap, is_formula_text, norm, text, yes_no
+from .values import ChoiceMap, float_id, norm, text, yes_no
 
 # Household and Member fields an import fills: the order is the order of comparison in ``compare``.
 HOUSEHOLD_FIELDS = (
     "p3ke_id", "no_kk", "head_name", "head_nik", "address", "dusun", "rt", "rw", "desa_id", "desil",
+    "desil_source", "desil_date",
     "persentil", "source_year", "updated_year", "verval_priority", "house_ownership", "roof_type",
     "roof_quality", "wall_type", "wall_quality", "floor_type", "floor_quality", "lighting",
     "electricity_power", "cooking_fuel", "water_source", "toilet", "has_savings", "stunting_risk",
@@ -60,6 +63,9 @@ class Context:
     # The loaded regencies' 4-digit codes (``7409``) and their name for messages; no prefix, no check.
     region_prefixes: tuple[str, ...] = ()
     region_label: str = ""
+    # The column layouts (built-in and saved mappings) and, once the registry is read, the aid
+    # keys programs list (an aid column with another key is reported as unmapped).
+    layouts: Layouts = BUILTIN
 
 
 @dataclass(slots=True)
@@ -97,7 +103,7 @@ class TableInfo:
 class Extract:
     """A parsed file (or pair of files): records keyed by natural key, plus every issue found."""
 
-    kind: str  # "p3ke" or "dtks"
+    kind: str  # "p3ke", "dtks" or "dtsen" (also the DataSource and EnrollmentSource value)
     households: dict[str, HouseholdRecord] = field(default_factory=dict)
     members: list[MemberRecord] = field(default_factory=list)
     has_member_sheet: bool = False
@@ -144,17 +150,12 @@ class RowReader:
         for index, key in self._multi:
             values.setdefault(key, []).append(cells[index])
         self.cells = values
+        # A text cell is data whatever its first character (``=< 900 WATT``); a real formula cell
+        # (an ``<f>`` in the sheet) holds no value of its own.
         if self.formulas:
             for index, key in self.columns.items():
                 if (row, index) in self.formulas:
                     self.error(key, "Sel berisi rumus Excel, bukan nilai; salin lalu tempel sebagai nilai (Paste Values)")
-        for value in cells:
-            # Inline pre-check: this loop sees every cell of the file.
-            if value.__class__ is str and value and (value[0] in _FORMULA_FIRST or value[0].isspace()) and is_formula_text(value):
-                for index, key in self.columns.items():
-                    if is_formula_text(cells[index]):
-                        self.error(key, "Sel berisi rumus atau teks yang diawali '=' atau '@'; isi dengan nilai biasa")
-                break
 
     def label(self, key: str) -> str:
         try:
@@ -182,12 +183,31 @@ class RowReader:
         self.log.warning(self.sheet, self.row, self.label(key) if key else "", reason)
 
 
-_FORMULA_FIRST = frozenset("=+-@")
+def map_table(table: Table, layout: str, ctx: Context, log: IssueLog) -> Mapped:
+    """Place a table's headers in ``layout`` and record what nothing placed: every unknown header is
+    listed for mapping, and an aid column that names no program also warns (its Ya would be lost)."""
+    mapped = ctx.layouts.map_headers(layout, table.headers)
+    for header, reason in mapped.unmapped.items():
+        log.unmapped_column(table.name, header, layout=layout, aid=reason == "aid")
+        if reason == "aid":
+            log.warning(
+                table.name, 0, header,
+                "Kolom bantuan ini tidak terpetakan ke program mana pun; isinya belum dihitung sebagai bantuan. "
+                "Petakan kolom ini ke program di Admin, Pemetaan kolom impor.",
+            )
+    return mapped
+
+
+def note_table_end(table: Table, log: IssueLog) -> None:
+    """Warn where a table ended at a notes, totals or signature row (rows below it were not read)."""
+    if table.ended is not None:
+        row, note = table.ended
+        log.warning(table.name, row, "", f"Tabel berakhir di baris catatan/jumlah/tanda tangan ('{note}'); baris di bawahnya tidak dibaca")
 
 
 def read_nik(reader: RowReader, key: str, ctx: Context, *, required: bool, empty_reason: str = "NIK kosong"):
     """A NIK cell: the NikInfo, or None (blank, or an error recorded on the row)."""
-    value = reader.get(key)
+    value = float_id(reader.get(key))
     if is_blank(value):
         if required:
             reader.error(key, empty_reason)
@@ -215,7 +235,7 @@ def read_nik(reader: RowReader, key: str, ctx: Context, *, required: bool, empty
 
 
 def read_kk(reader: RowReader, key: str) -> str:
-    value = reader.get(key)
+    value = float_id(reader.get(key))
     numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
     if numeric and isinstance(value, float) and value.is_integer() and value < 1e16 and int(value) % 10:
         value = str(int(value))
@@ -250,7 +270,7 @@ def read_desa(reader: RowReader, ctx: Context) -> int | None:
                 f"Kode Kemdagri {code} tidak ada di daftar {count} desa/kelurahan yang dimuat ({ctx.region_label})",
             )
         return desa_id
-    kecamatan, desa = norm(reader.get("kecamatan")), norm(reader.get("desa"))
+    kecamatan, desa = place_name(reader.get("kecamatan")), place_name(reader.get("desa"))
     if not desa or not kecamatan:
         reader.error("region_code", "Kode Kemdagri kosong; isi Kode Kemdagri, atau nama Kecamatan dan Desa/Kelurahan")
         return None
@@ -265,6 +285,15 @@ def read_desa(reader: RowReader, ctx: Context) -> int | None:
     return desa_id
 
 
+_PLACE_PREFIX = re.compile(r"^(?:kecamatan|kec\.?|kelurahan|kel\.?|desa|ds\.?)\s+")
+
+
+def place_name(value: object) -> str:
+    """A kecamatan or village name as matched: ``KEC. ASERA`` and ``Desa Wanggudu Raya`` read as the
+    names the region list holds."""
+    return _PLACE_PREFIX.sub("", norm(value))
+
+
 def read_choice(reader: RowReader, key: str, field_name: str, ctx: Context, values: dict, raw: dict) -> None:
     value = reader.get(key)
     if is_blank(value):
@@ -275,6 +304,7 @@ def read_choice(reader: RowReader, key: str, field_name: str, ctx: Context, valu
             values[field_name] = code
         return
     raw[field_name] = text(value, 200)
+    reader.log.unmapped_value(field_name, reader.label(key), text(value, 60))
     reader.warning(key, f"Nilai '{text(value, 60)}' tidak dikenal; disimpan apa adanya")
 
 
@@ -291,7 +321,7 @@ def read_recipients(reader: RowReader, recipients: set | None = None) -> set | f
             elif flag:
                 if found is None:
                     found = set()
-                found.add(key[9:])
+                found.add(key[len(AID_PREFIX):])
     if found is None:
         return NO_RECIPIENTS
     if recipients is not None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 
-from households.models import DataSource, Household, Member, Relation
+from households.models import Household, Member, Relation
 
 from .aids import aid_planned
 from .common import HOUSEHOLD_FIELDS, MEMBER_FIELDS, Extract, MemberRecord
@@ -112,8 +112,8 @@ def make_plan(extract: Extract, *, full_extract: bool = True) -> ExtractPlan:
     for row in queryset.order_by("pk").values_list(*stored_fields):
         key = row[1]
         if key in stored and not p3ke:
-            # Two records with one KK: the DTKS-sourced one (else the oldest) is the match.
-            if row[-1] != DataSource.DTKS or stored[key][-1] == DataSource.DTKS:
+            # Two records with one KK: the one from this kind of extract (else the oldest) is the match.
+            if row[-1] != extract.kind or stored[key][-1] == extract.kind:
                 continue
         stored[key] = row
     names = stored_fields
@@ -143,7 +143,7 @@ def make_plan(extract: Extract, *, full_extract: bool = True) -> ExtractPlan:
             current_is_absent, source = row[-2], row[-1]
             if key in present or current_is_absent:
                 continue
-            if p3ke or source == DataSource.DTKS:
+            if p3ke or source == extract.kind:
                 plan.household_absent.append(row[0])
         plan.households.absent = len(plan.household_absent)
 

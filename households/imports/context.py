@@ -1,6 +1,9 @@
-"""What parsing needs from the registry: villages, loaded regions and choice maps, built once per import.
+"""What parsing needs from the registry: villages, loaded regions, column layouts and choice maps,
+built once per import.
 
-``common.Context`` is the pure container the parsers take; this fills it from the database.
+``common.Context`` is the pure container the parsers take; this fills it from the database. The
+column layouts and the value synonyms are the shipped rows (``fixtures/import_columns.csv``,
+``fixtures/import_values.csv``) with the mappings saved in the admin laid over them.
 """
 
 from __future__ import annotations
@@ -10,37 +13,51 @@ import datetime
 from django.utils import timezone, translation
 
 from households import models as hm
-from households.models import Desa
+from households.models import ColumnMapping, Desa, ValueMapping
 from households.regions import loaded_regions
+from programs.claims import aid_programs
 
+from .columns import AID_PREFIX, Layouts, builtin_rows, builtin_values
 from .common import Context
 from .values import ChoiceMap, norm
 
-# Spellings the extracts use besides the choice labels, per field.
-_SYNONYMS = {
-    "sex": {"l": "L", "lk": "L", "laki laki": "L", "laki": "L", "pria": "L", "p": "P", "pr": "P", "wanita": "P"},
-    "relation": {
-        "istri": "pasangan", "suami": "pasangan", "kepala rumah tangga": "kepala", "anak kandung": "anak",
-        "anak tiri": "anak", "anak angkat": "anak", "cucu": "lainnya", "orang tua": "lainnya", "mertua": "lainnya",
-        "menantu": "lainnya", "famili lain": "lainnya", "family lain": "lainnya", "pembantu": "lainnya",
-    },
-    "dukcapil_match": {"ya": "padan", "tidak": "tidak_padan", "sudah padan": "padan", "belum padan": "tidak_padan"},
-    "stunting_risk": {"berisiko stunting": "beresiko", "tidak berisiko stunting": "tidak_beresiko"},
-}
 # The fields whose cells are matched against a model's choices.
-_CHOICE_FIELDS = {
+CHOICE_FIELDS = {
     "house_ownership": hm.HouseOwnership, "roof_type": hm.RoofType, "roof_quality": hm.Quality,
     "wall_type": hm.WallType, "wall_quality": hm.Quality, "floor_type": hm.FloorType, "floor_quality": hm.Quality,
-    "lighting": hm.Lighting, "cooking_fuel": hm.CookingFuel, "water_source": hm.WaterSource, "toilet": hm.Toilet,
-    "stunting_risk": hm.StuntingRisk, "verval_priority": hm.VervalPriority, "sex": hm.Sex, "relation": hm.Relation,
-    "marital_status": hm.MaritalStatus, "occupation": hm.Occupation, "education": hm.Education,
-    "dukcapil_match": hm.DukcapilMatch,
+    "lighting": hm.Lighting, "electricity_power": hm.ElectricityPower, "cooking_fuel": hm.CookingFuel,
+    "water_source": hm.WaterSource, "toilet": hm.Toilet, "stunting_risk": hm.StuntingRisk,
+    "verval_priority": hm.VervalPriority, "sex": hm.Sex, "relation": hm.Relation,
+    "marital_status": hm.MaritalStatus, "occupation": hm.Occupation, "work_status": hm.WorkStatus,
+    "education": hm.Education, "dukcapil_match": hm.DukcapilMatch,
 }
 
 
-def build_context(*, data_year: int | None = None, today: datetime.date | None = None) -> Context:
-    """Villages and choice maps from the registry. Labels are matched in their source language
-    (the P3KE spelling), whatever language the operator's session uses."""
+def layouts() -> Layouts:
+    """The built-in layouts with the saved column mappings over them, and the programs' aid keys."""
+    rows = builtin_rows() + list(ColumnMapping.objects.values_list("layout", "header", "field"))
+    keys = frozenset(key for program in aid_programs() for key in program.keys)
+    return Layouts(rows, aid_keys=keys)
+
+
+def aid_fields() -> list[tuple[str, str]]:
+    """``(penerima:<key>, program name)`` for every aid key a program lists."""
+    return [(AID_PREFIX + key, program.name) for program in aid_programs() for key in program.keys]
+
+
+def value_synonyms(kind: str | None) -> dict[str, dict[str, str]]:
+    """Field -> {value as matched: code} for one kind of import: shipped, then saved (saved win)."""
+    synonyms: dict[str, dict[str, str]] = {}
+    saved = ValueMapping.objects.filter(kind__in=["", kind or ""]).order_by("kind").values_list("kind", "field", "value", "code")
+    for row_kind, field_name, value, code in [*builtin_values(), *saved]:
+        if row_kind in ("", kind):
+            synonyms.setdefault(field_name, {})[norm(value)] = code
+    return synonyms
+
+
+def build_context(*, data_year: int | None = None, today: datetime.date | None = None, kind: str | None = None) -> Context:
+    """Villages, layouts and choice maps from the registry. Labels are matched in their source
+    language (the P3KE spelling), whatever language the operator's session uses."""
     by_code, by_names = {}, {}
     for pk, code_plain, name, kecamatan_name in Desa.objects.values_list("pk", "code_plain", "name", "kecamatan__name"):
         by_code[code_plain] = pk
@@ -48,14 +65,14 @@ def build_context(*, data_year: int | None = None, today: datetime.date | None =
         # A pair that names two villages (two regencies, or a kelurahan and a desa) finds neither.
         by_names[key] = None if key in by_names else pk
     regions = loaded_regions()
+    synonyms = value_synonyms(kind)
     with translation.override(None):
         choices = {
-            name: ChoiceMap([(code, str(label)) for code, label in enum.choices], _SYNONYMS.get(name))
-            for name, enum in _CHOICE_FIELDS.items()
+            name: ChoiceMap([(code, str(label)) for code, label in enum.choices], synonyms.get(name))
+            for name, enum in CHOICE_FIELDS.items()
         }
     return Context(
         desa_by_code=by_code, desa_by_names=by_names, choices=choices,
         today=today or timezone.localdate(), data_year=data_year,
-        region_prefixes=regions.prefixes, region_label=regions.label,
+        region_prefixes=regions.prefixes, region_label=regions.label, layouts=layouts(),
     )
-

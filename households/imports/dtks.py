@@ -1,8 +1,10 @@
-"""DTKS extracts (Kemensos, SIKS-NG): one row per person, families grouped by Nomor KK.
+"""DTKS (Kemensos, SIKS-NG) and DTSEN (BPS) extracts: one row per person, families grouped by No KK.
 
 Pure Python. The household takes its place, address and head from its rows (the row whose
 relation is *Kepala Keluarga*, else the first row, with a warning); every row is a member.
-``Bansos ...`` and ``PBI JKN`` columns are the aid the person's family already receives.
+``Bansos ...`` and ``PBI JKN`` columns are the aid the person's family already receives. A DTSEN
+extract also gives each family its national desil (1-10, with its date when the file has one) and
+the living conditions of the house, taken from the head's row (else the first row).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from .common import (
     RowReader,
     TableInfo,
     check_nik_against,
+    map_table,
+    note_table_end,
     read_choice,
     read_desa,
     read_kk,
@@ -25,31 +29,48 @@ from .common import (
     read_recipients,
 )
 from .reader import ReadError, Source
-from .values import parse_date, text
+from .values import desil_cell, id_text, parse_date, parse_int, text
 
-_PERSON_CHOICES = ("sex", "relation", "marital_status", "occupation", "dukcapil_match")
+_PERSON_CHOICES = ("sex", "relation", "marital_status", "occupation", "work_status", "education", "dukcapil_match")
+_HOUSE_CHOICES = (
+    "house_ownership", "roof_type", "wall_type", "floor_type", "lighting", "electricity_power", "cooking_fuel",
+    "water_source", "toilet",
+)
 
 
-def parse_dtks(sources: list[Source], ctx: Context, *, progress: Callable[[int], None] | None = None) -> Extract:
-    extract = Extract(kind="dtks", data_year=ctx.data_year, has_member_sheet=True)
+def parse_dtsen(sources: list[Source], ctx: Context, *, progress: Callable[[int], None] | None = None) -> Extract:
+    return parse_dtks(sources, ctx, progress=progress, layout=cols.DTSEN)
+
+
+def parse_dtks(
+    sources: list[Source], ctx: Context, *, progress: Callable[[int], None] | None = None, layout: str = cols.DTKS
+) -> Extract:
+    label = "DTSEN" if layout == cols.DTSEN else "DTKS"
+    dtsen = layout == cols.DTSEN
+    extract = Extract(kind=layout, data_year=ctx.data_year, has_member_sheet=True)
+    layouts = ctx.layouts
     tables = []
     for source in sources:
         for sheet_name in source.sheet_names():
-            table = source.table(sheet_name, is_known_header=cols.is_known)
+            table = source.table(sheet_name, is_known_header=layouts.is_known, is_identity_header=layouts.is_identity)
             if table is None:
                 continue
-            index, missing = cols.map_headers(cols.DTKS, table.headers)
-            if missing and "nomor kk" not in table.normalized_headers and "no kk" not in table.normalized_headers:
+            mapped = map_table(table, layout, ctx, extract.issues)
+            index, missing = mapped.index, mapped.missing
+            if missing and "no_kk" not in index.values():
                 continue  # a notes sheet, not data
             if missing:
+                unknown = [h for h in mapped.unmapped if h]
+                hint = f" Kolom yang tidak dikenali: {', '.join(unknown)}; petakan di Admin, Pemetaan kolom impor." if unknown else ""
                 raise ReadError(
-                    f"{table.source}, lembar {table.name}: kolom wajib DTKS tidak ada: {', '.join(missing)} "
-                    f"(baris judul kolom: baris {table.header_row})."
+                    f"{table.source}, lembar {table.name}: kolom wajib {label} tidak ada: {', '.join(missing)} "
+                    f"(baris judul kolom: baris {table.header_row}).{hint}",
+                    details=extract.issues.mapping_summary(),
                 )
             tables.append((table, index))
         if not tables:
             raise ReadError(
-                f"{source.display_name}: baris judul kolom DTKS tidak ditemukan (dicari di 30 baris pertama; "
+                f"{source.display_name}: baris judul kolom {label} tidak ditemukan (dicari di 30 baris pertama; "
                 "mis. 'Nomor KK', 'Nomor NIK', 'Nama')."
             )
     if extract.data_year is None:
@@ -71,7 +92,7 @@ def parse_dtks(sources: list[Source], ctx: Context, *, progress: Callable[[int],
             kk = read_kk(reader, "no_kk")
             values: dict = {}
             raw: dict = {}
-            dtks_id = text(reader.get("dtks_id"), 40)
+            dtks_id = id_text(reader.get("dtks_id"), 40)
             if dtks_id:
                 values["dtks_id"] = dtks_id
                 if dtks_id in id_rows:
@@ -109,6 +130,10 @@ def parse_dtks(sources: list[Source], ctx: Context, *, progress: Callable[[int],
                 else:
                     nik_rows[nik_info.value] = (kk, row)
             desa_id = read_desa(reader, ctx)
+            house: dict = {}
+            house_raw: dict = {}
+            if dtsen:
+                _house(reader, ctx, house, house_raw)
             recipients: set = set()
             read_recipients(reader, recipients)
             if not reader.ok:
@@ -127,6 +152,12 @@ def parse_dtks(sources: list[Source], ctx: Context, *, progress: Callable[[int],
                 value = text(reader.get(field_name), length)
                 if value and (field_name not in hh_values or is_head):
                     hh_values[field_name] = value
+            for field_name, value in house.items():
+                if field_name not in hh_values or is_head:
+                    hh_values[field_name] = value
+            for field_name, value in house_raw.items():
+                if field_name not in household.raw or is_head:
+                    household.raw[field_name] = value
             if is_head or "head_name" not in hh_values:
                 if is_head and household.head is not None and household.head.values.get("relation") == "kepala":
                     reader.warning("relation", f"KK {kk} memiliki lebih dari satu kepala keluarga")
@@ -141,6 +172,7 @@ def parse_dtks(sources: list[Source], ctx: Context, *, progress: Callable[[int],
             members_by_row[(table.name, row)] = member
             if "head_name" in hh_values and hh_values.get("head_name") == values.get("name") and household.head is None:
                 household.head = member
+        note_table_end(table, extract.issues)
         extract.total_rows += info.rows
     for kk, household in by_kk.items():
         if kk in bad_kk:
@@ -158,3 +190,20 @@ def parse_dtks(sources: list[Source], ctx: Context, *, progress: Callable[[int],
             continue
         extract.members.append(member)
     return extract
+
+
+def _house(reader, ctx: Context, house: dict, raw: dict) -> None:
+    """A DTSEN row's family fields: the desil (1-10) with its source and date, the living conditions."""
+    desil, problem = parse_int(desil_cell(reader.get("desil")), low=1, high=10, label="Desil")
+    if problem:
+        reader.error("desil", problem)
+    elif desil is not None:
+        house["desil"] = desil
+        house["desil_source"] = "dtsen"
+        when, problem = parse_date(reader.get("desil_date"))
+        if problem:
+            reader.warning("desil_date", problem)
+        elif when:
+            house["desil_date"] = when
+    for field_name in _HOUSE_CHOICES:
+        read_choice(reader, field_name, field_name, ctx, house, raw)

@@ -34,6 +34,10 @@ class IssueLog:
         self.warning_rows: set[tuple[str, int]] = set()
         self.row_cells: dict[tuple[str, int], list] = {}
         self.sheet_headers: dict[str, tuple[str, list[str]] | None] = {}  # sheet -> (file, headers)
+        # What no mapping placed, for Bappeda to map in the admin: headers by (sheet, header), and
+        # values of choice columns by (field, column, value) with how many rows hold them.
+        self.unmapped_columns: dict[tuple[str, str], tuple[str, bool]] = {}  # -> (layout, is an aid column)
+        self.unmapped_values: dict[tuple[str, str, str], int] = {}
 
     def keep_cells(self, sheet: str, row: int, cells: list) -> None:
         self.row_cells.setdefault((sheet, row), cells)
@@ -48,3 +52,23 @@ class IssueLog:
 
     def has_error(self, sheet: str, row: int) -> bool:
         return (sheet, row) in self.error_rows
+
+    def unmapped_column(self, sheet: str, header: str, *, layout: str, aid: bool) -> None:
+        self.unmapped_columns[(sheet, header)] = (layout, aid)
+
+    def unmapped_value(self, field: str, column: str, value: str) -> None:
+        key = (field, column, value)
+        self.unmapped_values[key] = self.unmapped_values.get(key, 0) + 1
+
+    def mapping_summary(self) -> dict:
+        """``unmapped_columns`` and ``unmapped_values`` as the preview and the JSON summary show them."""
+        return {
+            "unmapped_columns": [
+                {"sheet": sheet, "column": header, "layout": layout, "aid": aid}
+                for (sheet, header), (layout, aid) in self.unmapped_columns.items()
+            ],
+            "unmapped_values": [
+                {"field": field, "column": column, "value": value, "rows": rows}
+                for (field, column, value), rows in sorted(self.unmapped_values.items(), key=lambda item: (item[0][1], -item[1]))
+            ],
+        }

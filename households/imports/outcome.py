@@ -35,6 +35,9 @@ class ImportOutcome:
                     "identity_scan_failed"):
             if key in self.summary:
                 data[key] = self.summary[key]
+        # What no mapping placed, always said (an empty list means every column and value was known).
+        data["unmapped_columns"] = self.summary.get("unmapped_columns", [])
+        data["unmapped_values"] = self.summary.get("unmapped_values", [])
         if self.message:
             data["message"] = self.message
         return data

@@ -21,6 +21,8 @@ from .common import (
     RowReader,
     TableInfo,
     check_nik_against,
+    map_table,
+    note_table_end,
     read_choice,
     read_desa,
     read_kk,
@@ -29,17 +31,22 @@ from .common import (
 )
 from .issues import WARNING, RowIssue
 from .reader import ReadError, Source, is_blank
-from .values import parse_date, parse_int, text, yes_no
+from .values import desil_cell, id_text, parse_date, parse_int, text, yes_no
 
 _HH_CHOICES = (
     "house_ownership", "roof_type", "roof_quality", "wall_type", "wall_quality", "floor_type", "floor_quality",
-    "lighting", "cooking_fuel", "water_source", "toilet", "stunting_risk", "verval_priority",
+    "lighting", "electricity_power", "cooking_fuel", "water_source", "toilet", "stunting_risk", "verval_priority",
 )
-_PERSON_CHOICES = ("sex", "marital_status", "occupation", "education", "dukcapil_match")
+_PERSON_CHOICES = ("sex", "marital_status", "occupation", "work_status", "education", "dukcapil_match")
 
 
 def _id_text(value: object, max_length: int = 32) -> str:
-    return text(value, max_length)
+    return id_text(value, max_length)
+
+
+def _unknown_hint(mapped) -> str:
+    unknown = [h for h in mapped.unmapped if h]
+    return f" Kolom yang tidak dikenali: {', '.join(unknown)}; petakan di Admin, Pemetaan kolom impor." if unknown else ""
 
 
 def parse_p3ke(sources: list[Source], ctx: Context, *, progress: Callable[[int], None] | None = None) -> Extract:
@@ -57,17 +64,19 @@ def parse_p3ke(sources: list[Source], ctx: Context, *, progress: Callable[[int],
     deferred: list[tuple[Source, str]] = []
     missing_columns: list[tuple[int, str]] = []  # (0 households / 1 members, message): raised after the scan
     release_2023 = False
+    layouts = ctx.layouts
     remaining = sum(len(source.sheet_names()) for source in sources)
     if not sources:
         raise ReadError("Tidak ada lembar keluarga atau individu P3KE di berkas ini.")
 
     def check_columns(kind, table):
-        column_index, missing = cols.map_headers(kind, table.headers)
+        mapped = map_table(table, kind, ctx, extract.issues)
+        column_index, missing = mapped.index, mapped.missing
         if missing:
             missing_columns.append((
                 0 if kind == cols.HOUSEHOLD else 1,
                 f"{table.source}, lembar {table.name}: kolom wajib tidak ada: {', '.join(missing)} "
-                f"(baris judul kolom: baris {table.header_row}).",
+                f"(baris judul kolom: baris {table.header_row}).{_unknown_hint(mapped)}",
             ))
             return None
         return column_index
@@ -76,7 +85,7 @@ def parse_p3ke(sources: list[Source], ctx: Context, *, progress: Callable[[int],
         found_here = False
         for sheet_name in source.sheet_names():
             remaining -= 1
-            table = source.table(sheet_name, is_known_header=cols.is_known)
+            table = source.table(sheet_name, is_known_header=layouts.is_known, is_identity_header=layouts.is_identity)
             if table is None:
                 continue
             kind = cols.classify(sheet_name, table.headers)
@@ -101,10 +110,10 @@ def parse_p3ke(sources: list[Source], ctx: Context, *, progress: Callable[[int],
                 "lembar; mis. 'ID Keluarga P3KE', 'Kode Kemdagri', 'NIK')."
             )
     if missing_columns:
-        raise ReadError(min(missing_columns, key=lambda item: item[0])[1])
+        raise ReadError(min(missing_columns, key=lambda item: item[0])[1], details=extract.issues.mapping_summary())
     for source, sheet_name in deferred:
-        table = source.table(sheet_name, is_known_header=cols.is_known)
-        _parse_table(cols.INDIVIDUAL, table, cols.map_headers(cols.INDIVIDUAL, table.headers)[0], ctx, extract, progress)
+        table = source.table(sheet_name, is_known_header=layouts.is_known, is_identity_header=layouts.is_identity)
+        _parse_table(cols.INDIVIDUAL, table, layouts.map_headers(cols.INDIVIDUAL, table.headers).index, ctx, extract, progress)
         del table
     if classify_warnings:
         issues = extract.issues
@@ -132,6 +141,7 @@ def _parse_table(kind: str, table, column_index: dict[int, str], ctx: Context, e
                 record.head = None
         extract.has_member_sheet = True
         info.rows = _members(table, reader, ctx, extract, progress)
+    note_table_end(table, extract.issues)
     extract.total_rows += info.rows
 
 
@@ -147,9 +157,6 @@ def _person(reader: RowReader, ctx: Context, values: dict, raw: dict, *, nik_key
             reader.error("birth_date", f"Tanggal lahir {birth:%d/%m/%Y} di masa depan")
         else:
             values["birth_date"] = birth
-    work = text(reader.get("work_status"), 60)
-    if work:
-        values["work_status"] = work
     info = read_nik(reader, nik_key, ctx, required=nik_required)
     if info is not None:
         values["nik"] = info.value
@@ -183,11 +190,12 @@ def _households(table, reader: RowReader, ctx: Context, extract: Extract, progre
         desa_id = read_desa(reader, ctx)
         if desa_id:
             values["desa_id"] = desa_id
-        desil, problem = parse_int(reader.get("desil"), low=1, high=10, label="Desil")
+        desil, problem = parse_int(desil_cell(reader.get("desil")), low=1, high=10, label="Desil")
         if problem:
             reader.error("desil", problem)
         elif desil is not None:
             values["desil"] = desil
+            values["desil_source"] = "p3ke"
         for key_name, low, high, label in (("persentil", 0, 100, "Persentil"), ("updated_year", 2000, 2100, "Tahun pemutakhiran")):
             number, problem = parse_int(reader.get(key_name), low=low, high=high, label=label)
             if problem:
@@ -214,9 +222,6 @@ def _households(table, reader: RowReader, ctx: Context, extract: Extract, progre
             reader.warning("has_savings", f"Nilai '{text(reader.get('has_savings'), 30)}' bukan Ya/Tidak; disimpan apa adanya")
         elif savings is not None:
             values["has_savings"] = savings
-        power = text(reader.get("electricity_power"), 32)
-        if power:
-            values["electricity_power"] = power
 
         head_values: dict = {"relation": "kepala"}
         head_raw: dict = {}

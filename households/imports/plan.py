@@ -120,6 +120,7 @@ class ExtractPlan:
             "rows": self.extract.total_rows,
             "data_year": self.extract.data_year,
             "enrollments_planned": self.enrollments_planned,
+            **issues.mapping_summary(),
         }
 
     def apply(self, *, batch: ImportBatch | None, by, progress: Progress) -> dict:

@@ -1,28 +1,34 @@
-"""Read an uploaded ``.xlsx`` or ``.csv`` into rows, find the header row, protect the server.
+"""Read an uploaded ``.xlsx``, ``.xls``, ``.csv`` or ``.txt`` into rows, find the header row, protect the server.
 
-Pure Python (python-calamine for xlsx, the csv module for csv): no Django. Rows are streamed one
-at a time, so a 300,000-row sheet is never held twice in memory. Cells keep their type as read:
-a ``float`` in an identifier column means the value went through an Excel number cell.
+Pure Python (python-calamine for the workbooks, ``textfile`` for text tables, ``xlsxparts`` for what
+calamine does not give): no Django. Rows are streamed one at a time, so a 300,000-row sheet is
+never held twice in memory. Cells keep their type as read: a ``float`` in an identifier column
+means the value went through an Excel number cell.
+
+The header row is the row of the first ``HEADER_SCAN_ROWS`` that holds an identity column (NIK,
+No KK, a family ID: the caller says which headers are) and the most known headers. A table ends at
+the first row whose identity cells hold no id and whose first text opens with a notes, totals or
+signature word (``Catatan``, ``Mengetahui``, ``Jumlah``, ``###``): ``Table.ended`` says where, for a
+warning.
 
 What is refused before any row is read, with a message the operator can act on: an extension
-other than ``.xlsx``/``.csv`` (``.xls`` gets its own advice), a file whose content does not match
-its extension (a renamed file), an empty or oversized file, an xlsx whose uncompressed size is
-absurd (a zip bomb), a sheet with more rows than allowed.
+other than ``.xlsx``/``.xls``/``.csv``/``.txt``, a file whose content does not match its extension
+(a renamed file), an empty or oversized file, an xlsx whose uncompressed size is absurd (a zip
+bomb), a sheet with more rows than allowed.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
-from xml.etree.ElementTree import iterparse
 
 import python_calamine
+
+from . import textfile, xlsxparts
 
 HEADER_SCAN_ROWS = 30
 MIN_HEADER_MATCHES = 3
@@ -31,21 +37,26 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # A worksheet part compresses about 10-20x; a ratio this high is a zip bomb, not a spreadsheet.
 _MAX_COMPRESSION_RATIO = 400
 _RATIO_CHECK_MIN_BYTES = 20 * 1024 * 1024
-_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
-_CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
 # Sheets whose XML is larger than this are read in chunks of about ``CHUNK_BYTES`` of XML.
 CHUNKED_PART_BYTES = 128 * 1024 * 1024
 CHUNK_BYTES = 16 * 1024 * 1024
-_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*\d*:?[A-Z]*(\d+)"')
-_DIMENSION_TAG = re.compile(rb"<(?:\w+:)?dimension\b[^>]*/>")
-_EMPTY_SHEET = (
-    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>'
+TEXT_SUFFIXES = (".csv", ".txt")
+# The first words of the notes, totals and signature rows under a table.
+END_WORDS = (
+    "catatan", "mengetahui", "jumlah", "total", "keterangan", "ket ", "dibuat oleh", "disahkan", "menyetujui",
+    "kepala desa", "lurah", "tanda tangan", "ttd", "nb ", "sumber ",
 )
+_NOT_WORD = re.compile(r"[^0-9a-z]+")
+_DIGITS = re.compile(r"\D+")
 
 
 class ReadError(Exception):
-    """The file as a whole cannot be read; ``str()`` is the Indonesian message for the operator."""
+    """The file as a whole cannot be read; ``str()`` is the Indonesian message for the operator.
+    ``details`` may carry what the preview lists besides (the unmapped columns of a refused layout)."""
+
+    def __init__(self, message: str, *, details: dict | None = None):
+        super().__init__(message)
+        self.details = details or {}
 
 
 @dataclass(frozen=True)
@@ -56,12 +67,11 @@ class Limits:
 
 
 def normalize_header(value: object) -> str:
-    """Header text as matched: lower case, inner whitespace collapsed, spaces around '/' dropped."""
+    """Header text as matched: lower case, every run of punctuation and spacing one space
+    (``NO_KK``, ``No. KK`` and ``no kk`` all read ``no kk``; ``Desa/Kelurahan`` reads ``desa kelurahan``)."""
     if value is None:
         return ""
-    text = " ".join(str(value).replace("\u00a0", " ").split()).lower()
-    text = re.sub(r"\s*/\s*", "/", text)
-    return text.strip(" :*")
+    return _NOT_WORD.sub(" ", str(value).lower()).strip()
 
 
 def is_blank(value: object) -> bool:
@@ -81,6 +91,8 @@ class Table:
     rows: Iterator[tuple[int, list]]
     formula_cells: set[tuple[int, int]] = field(default_factory=set)
     height: int = 0
+    # (row, text) of the notes/totals/signature row where the table ended, once read that far.
+    ended: tuple[int, str] | None = None
 
     @property
     def normalized_headers(self) -> list[str]:
@@ -92,7 +104,8 @@ def _mb(size: int) -> str:
 
 
 class Source:
-    """An uploaded file, checked and ready to read. Use ``open_source``."""
+    """An uploaded file, checked and ready to read. Use ``open_source``. ``kind`` is ``xlsx``,
+    ``xls`` or ``csv`` (any text table)."""
 
     def __init__(self, path: Path, display_name: str, kind: str, limits: Limits):
         self.path = path
@@ -114,7 +127,7 @@ class Source:
                 self._workbook = python_calamine.CalamineWorkbook.from_path(str(self.path))
             except Exception as exc:  # calamine raises several error types for a broken file
                 raise ReadError(
-                    f"Berkas {self.display_name} tidak dapat dibaca sebagai .xlsx ({type(exc).__name__}). "
+                    f"Berkas {self.display_name} tidak dapat dibaca sebagai buku kerja Excel ({type(exc).__name__}). "
                     "Buka di Excel lalu simpan ulang sebagai Buku Kerja Excel (.xlsx)."
                 ) from exc
         return self._workbook
@@ -138,37 +151,52 @@ class Source:
             "dari aplikasi sumbernya."
         )
 
-    def table(self, sheet_name: str | None, *, is_known_header: Callable[[str], bool]) -> Table | None:
+    def table(
+        self, sheet_name: str | None, *, is_known_header: Callable[[str], bool],
+        is_identity_header: Callable[[str], bool] | None = None,
+    ) -> Table | None:
         """The sheet with its header row found by content; ``None`` when no row of the first
-        ``HEADER_SCAN_ROWS`` holds at least ``MIN_HEADER_MATCHES`` known headers. Any error while
-        reading is a ``ReadError``, here or while ``rows`` is consumed."""
+        ``HEADER_SCAN_ROWS`` qualifies: with ``is_identity_header``, a row holding an identity
+        header (the one with the most known headers wins); without, a row of at least
+        ``MIN_HEADER_MATCHES`` known headers. Any error while reading is a ``ReadError``, here or
+        while ``rows`` is consumed."""
         try:
-            return self._table(sheet_name, is_known_header=is_known_header)
+            return self._table(sheet_name, is_known_header, is_identity_header)
         except ReadError:
             raise
         except Exception as exc:  # noqa: BLE001 - calamine, zipfile, XML and csv errors alike
             raise self.damaged(exc, sheet_name) from exc
 
-    def _table(self, sheet_name: str | None, *, is_known_header: Callable[[str], bool]) -> Table | None:
+    def _raw_rows(self, sheet_name: str | None) -> tuple[str, Iterator[tuple[int, list]], int, set]:
         if self.kind == "csv":
-            name = self.sheet_names()[0]
-            raw_rows, height, formulas = self._csv_rows(), 0, set()
+            text = textfile.decode(self.path.read_bytes())
+            if text is None:  # pragma: no cover - latin-1 decodes any byte
+                raise ReadError(f"Berkas {self.display_name} bukan teks CSV yang dapat dibaca.")
+            return self.sheet_names()[0], textfile.text_rows(text), 0, set()
+        name = sheet_name or self.sheet_names()[0]
+        part = self._sheet_part(name)
+        large = part is not None and xlsxparts.part_size(self.path, part) > CHUNKED_PART_BYTES
+        if large:
+            sheet, height = None, xlsxparts.declared_height(self.path, part)
         else:
-            name = sheet_name or self.sheet_names()[0]
-            part = self._sheet_part(name)
-            large = part is not None and self._part_size(part) > CHUNKED_PART_BYTES
-            if large:
-                sheet, height = None, self._declared_height(part)
-            else:
-                sheet = self._book().get_sheet_by_name(name)
-                height = sheet.total_height or sheet.height or 0
-            if height > self.limits.max_rows + HEADER_SCAN_ROWS:
-                raise ReadError(
-                    f"Lembar {name} berisi {height:,} baris; batas {self.limits.max_rows:,} baris per lembar."
-                    .replace(",", ".")
-                )
-            raw_rows = self._chunked_rows(name, part) if large else self._xlsx_rows(sheet)
-            formulas = self._formula_cells(name)
+            sheet = self._book().get_sheet_by_name(name)
+            height = sheet.total_height or sheet.height or 0
+        if height > self.limits.max_rows + HEADER_SCAN_ROWS:
+            raise ReadError(
+                f"Lembar {name} berisi {height:,} baris; batas {self.limits.max_rows:,} baris per lembar."
+                .replace(",", ".")
+            )
+        if large:
+            rows = xlsxparts.chunked_rows(
+                self.path, name, part, chunk_bytes=CHUNK_BYTES, rows_of=self._python_rows,
+                whole=lambda: self._xlsx_rows(self._book().get_sheet_by_name(name)),
+            )
+        else:
+            rows = self._xlsx_rows(sheet)
+        return name, rows, height, xlsxparts.formula_cells(self.path, part)
+
+    def _table(self, sheet_name, is_known_header, is_identity_header) -> Table | None:
+        name, raw_rows, height, formulas = self._raw_rows(sheet_name)
         head: list[tuple[int, list]] = []
         for item in raw_rows:
             head.append(item)
@@ -176,36 +204,39 @@ class Source:
                 break
         best_index, best_score = -1, 0
         for index, (_, cells) in enumerate(head):
-            score = sum(1 for cell in cells if is_known_header(normalize_header(cell)))
+            names = [normalize_header(cell) for cell in cells if not is_blank(cell)]
+            if is_identity_header is not None and not any(is_identity_header(h) for h in names):
+                continue
+            score = sum(1 for h in names if is_known_header(h))
             if score > best_score:
                 best_index, best_score = index, score
-        if best_score < MIN_HEADER_MATCHES:
+        if best_score < (1 if is_identity_header is not None else MIN_HEADER_MATCHES):
             return None
         header_number, header_cells = head[best_index]
         width = len(header_cells)
         while width and is_blank(header_cells[width - 1]):
             width -= 1
         headers = ["" if is_blank(c) else " ".join(str(c).split()) for c in header_cells[:width]]
+        identity = ()
+        if is_identity_header is not None:
+            identity = tuple(i for i, h in enumerate(headers) if h and is_identity_header(normalize_header(h)))
         rest = chain(head[best_index + 1 :], raw_rows)
-        return Table(
-            source=self.display_name,
-            name=name,
-            header_row=header_number,
-            headers=headers,
-            rows=self._data_rows(rest, width, name),
-            formula_cells=formulas,
-            height=max(0, height - header_number),
+        table = Table(
+            source=self.display_name, name=name, header_row=header_number, headers=headers, rows=iter(()),
+            formula_cells=formulas, height=max(0, height - header_number),
         )
+        table.rows = self._data_rows(rest, width, table, identity)
+        return table
 
-    def _data_rows(self, rows, width: int, name: str) -> Iterator[tuple[int, list]]:
+    def _data_rows(self, rows, width: int, table: Table, identity: tuple[int, ...]) -> Iterator[tuple[int, list]]:
         try:
-            yield from self._padded_rows(rows, width, name)
+            yield from self._padded_rows(rows, width, table, identity)
         except ReadError:
             raise
         except Exception as exc:  # noqa: BLE001 - an error halfway through the sheet
-            raise self.damaged(exc, name) from exc
+            raise self.damaged(exc, table.name) from exc
 
-    def _padded_rows(self, rows, width: int, name: str) -> Iterator[tuple[int, list]]:
+    def _padded_rows(self, rows, width: int, table: Table, identity: tuple[int, ...]) -> Iterator[tuple[int, list]]:
         count = 0
         for number, cells in rows:
             if len(cells) < width:
@@ -214,10 +245,19 @@ class Source:
                 cells = cells[:width]
             if all(is_blank(c) for c in cells):
                 continue
+            if identity:
+                first = cells[identity[0]]
+                # Nearly every row: an id in text starting with a digit, or a number cell.
+                plain_id = (first.__class__ is str and first[:1].isdigit()) or first.__class__ in (int, float)
+                if not plain_id and not any(_holds_id(cells[i]) for i in identity):
+                    note = _end_note(cells)
+                    if note is not None:
+                        table.ended = (number, note)
+                        return
             count += 1
             if count > self.limits.max_rows:
                 raise ReadError(
-                    f"Lembar {name} berisi lebih dari {self.limits.max_rows:,} baris data.".replace(",", ".")
+                    f"Lembar {table.name} berisi lebih dari {self.limits.max_rows:,} baris data.".replace(",", ".")
                 )
             yield number, cells
 
@@ -241,179 +281,34 @@ class Source:
         for index, cells in enumerate(sheet.to_python(skip_empty_area=True)):
             yield first_row + index + 1, (pad + cells) if first_col else cells
 
-    def _csv_rows(self) -> Iterator[tuple[int, list]]:
-        data = self.path.read_bytes()
-        for encoding in ("utf-8-sig", "cp1252"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:  # pragma: no cover - cp1252 decodes nearly anything
-            raise ReadError(f"Berkas {self.display_name} bukan teks CSV yang dapat dibaca.")
-        del data
-        sample = text[:20000]
-        delimiter = max((";", ",", "\t", "|"), key=lambda d: sample.count(d))
-        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-        for index, cells in enumerate(reader):
-            yield index + 1, cells
-
-    # --- a large sheet, in row chunks: calamine holds a whole sheet in memory, and a 335,000-row
-    # individual sheet needs about 850 MB while it is loaded. Above ``CHUNKED_PART_BYTES`` of XML the
-    # sheet's XML is cut at row boundaries and each chunk is read by calamine as a small workbook
-    # (the same shared strings and styles, so values and dates come out exactly the same).
-    def _part_size(self, part: str) -> int:
-        with zipfile.ZipFile(self.path) as archive:
-            try:
-                return archive.getinfo(part).file_size
-            except KeyError:
-                return 0
-
-    def _declared_height(self, part: str) -> int:
-        with zipfile.ZipFile(self.path) as archive, archive.open(part) as stream:
-            head = stream.read(1 << 16)
-        match = _DIMENSION.search(head)
-        return int(match.group(1)) if match else 0
-
-    def _chunked_rows(self, name: str, part: str) -> Iterator[tuple[int, list]]:
-        with zipfile.ZipFile(self.path) as archive:
-            parts = []
-            for info in archive.infolist():
-                if info.filename == part:
-                    parts.append((info.filename, None))
-                elif info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
-                    parts.append((info.filename, _EMPTY_SHEET))
-                else:
-                    parts.append((info.filename, archive.read(info)))
-            with archive.open(part) as stream:
-                buffer = b""
-                prefix = None
-                finished = False
-                while not finished:
-                    data = stream.read(CHUNK_BYTES)
-                    finished = not data
-                    buffer += data
-                    if prefix is None:
-                        start = buffer.find(b"<sheetData")
-                        end = buffer.find(b">", start) if start >= 0 else -1
-                        if end < 0:
-                            if finished or len(buffer) > 4 * CHUNK_BYTES:
-                                break  # not the plain layout: read the sheet whole below
-                            continue
-                        if b"<worksheet" not in buffer[:start]:
-                            break
-                        if buffer[end - 1 : end] == b"/":  # <sheetData/>: no rows
-                            return
-                        prefix = _DIMENSION_TAG.sub(b"", buffer[: end + 1])
-                        buffer = buffer[end + 1 :]
-                    if len(buffer) < CHUNK_BYTES and not finished:
-                        continue
-                    if finished:
-                        cut = buffer.find(b"</sheetData>")
-                        cut = len(buffer) if cut < 0 else cut
-                    else:
-                        cut = buffer.rfind(b"</row>")
-                        if cut < 0:
-                            continue
-                        cut += len(b"</row>")
-                    chunk, buffer = buffer[:cut], buffer[cut:]
-                    yield from self._rows_of_chunk(name, part, parts, (prefix, chunk, b"</sheetData></worksheet>"))
-                    del chunk
-        if prefix is None:
-            yield from self._xlsx_rows(self._book().get_sheet_by_name(name))
-
-    def _rows_of_chunk(self, name: str, part: str, parts, pieces: tuple[bytes, ...]) -> Iterator[tuple[int, list]]:
-        packed = io.BytesIO()
-        with zipfile.ZipFile(packed, "w", zipfile.ZIP_STORED) as archive:
-            for filename, content in parts:
-                if filename == part:
-                    with archive.open(filename, "w", force_zip64=True) as target:
-                        for piece in pieces:
-                            target.write(piece)
-                else:
-                    archive.writestr(filename, content)
-        del pieces
-        packed.seek(0)
-        book = python_calamine.CalamineWorkbook.from_filelike(packed)
-        try:
-            sheet = book.get_sheet_by_name(name)
-            if sheet.height:
-                yield from self._python_rows(sheet)
-            del sheet
-        finally:
-            book.close()
-
-    # --- formulas: calamine gives a formula's cached value (or nothing); find them in the XML
-    def _formula_cells(self, sheet_name: str) -> set[tuple[int, int]]:
-        part = self._sheet_part(sheet_name)
-        if not part:
-            return set()
-        with zipfile.ZipFile(self.path) as archive:
-            with archive.open(part) as stream:
-                tail = b""
-                found = False
-                while chunk := stream.read(1 << 20):
-                    if _may_hold_formula(tail + chunk):
-                        found = True
-                        break
-                    tail = chunk[-16:]
-            if not found:
-                return set()
-            cells: set[tuple[int, int]] = set()
-            with archive.open(part) as stream:
-                ref = None
-                for event, element in iterparse(stream, events=("start", "end")):
-                    tag = element.tag.rsplit("}", 1)[-1]
-                    if event == "start" and tag == "c":
-                        ref = element.get("r")
-                    elif event == "end" and tag == "f" and ref:
-                        match = _CELL_REF.match(ref)
-                        if match:
-                            cells.add((int(match.group(2)), _column_index(match.group(1))))
-                    elif event == "end" and tag in ("c", "row"):
-                        element.clear()
-            return cells
-
     def _sheet_part(self, sheet_name: str) -> str | None:
+        if self.kind != "xlsx":
+            return None
         if self._sheet_paths is None:
-            self._sheet_paths = {}
-            with zipfile.ZipFile(self.path) as archive:
-                try:
-                    workbook = archive.read("xl/workbook.xml").decode("utf-8", "replace")
-                    rels = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
-                except KeyError:
-                    return None
-            targets = {}
-            for rel in re.finditer(r"<(?:\w+:)?Relationship\b[^>]*>", rels):
-                attrs = dict(re.findall(r'(\w+)="([^"]*)"', rel.group(0)))
-                if "Id" in attrs and "Target" in attrs:
-                    target = attrs["Target"].lstrip("/")
-                    targets[attrs["Id"]] = target if target.startswith("xl/") else f"xl/{target}"
-            for sheet in re.finditer(r"<(?:\w+:)?sheet\b[^>]*>", workbook):
-                name = re.search(r'\bname="([^"]*)"', sheet.group(0))
-                rid = re.search(r'\b\w+:id="([^"]*)"', sheet.group(0))
-                if name and rid and rid.group(1) in targets:
-                    self._sheet_paths[_xml_unescape(name.group(1))] = targets[rid.group(1)]
+            self._sheet_paths = xlsxparts.sheet_parts(self.path)
         return self._sheet_paths.get(sheet_name)
 
 
-# Substring tests (memchr speed) before the regex: the regex alone scans a large sheet's XML slowly.
-_FORMULA_HINTS = tuple(prefix + b"f" + end for prefix in (b"<", b":") for end in (b">", b" ", b"/", b"\t", b"\n", b"\r"))
+def _holds_id(value: object) -> bool:
+    """Whether an identity cell holds something like an id (a number, or text with six digits)."""
+    if isinstance(value, (int, float)):
+        return True
+    return isinstance(value, str) and len(_DIGITS.sub("", value)) >= 6
 
 
-def _may_hold_formula(data: bytes) -> bool:
-    return any(hint in data for hint in _FORMULA_HINTS) and _FORMULA_TAG.search(data) is not None
-
-
-def _xml_unescape(text: str) -> str:
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'").replace("&amp;", "&")
-
-
-def _column_index(letters: str) -> int:
-    index = 0
-    for letter in letters:
-        index = index * 26 + (ord(letter) - 64)
-    return index - 1
+def _end_note(cells: list) -> str | None:
+    """The text of a notes/totals/signature row (its first text cell), or None for a data row."""
+    for cell in cells:
+        if is_blank(cell):
+            continue
+        if not isinstance(cell, str):
+            return None
+        raw = cell.strip()
+        if raw.startswith("#"):
+            return raw[:60]
+        words = normalize_header(raw) + " "
+        return raw[:60] if words.startswith(END_WORDS) else None
+    return None
 
 
 def open_source(path: str | Path, *, display_name: str | None = None, limits: Limits = Limits()) -> Source:
@@ -421,13 +316,10 @@ def open_source(path: str | Path, *, display_name: str | None = None, limits: Li
     path = Path(path)
     name = display_name or path.name
     suffix = Path(name).suffix.lower()
-    if suffix == ".xls":
+    if suffix not in (".xlsx", ".xls", *TEXT_SUFFIXES):
         raise ReadError(
-            f"{name}: format .xls (Excel 97-2003) tidak didukung. Buka di Excel lalu simpan sebagai "
-            "Buku Kerja Excel (.xlsx)."
+            f"{name}: jenis berkas '{suffix or 'tanpa ekstensi'}' tidak didukung; unggah berkas .xlsx, .xls, .csv atau .txt."
         )
-    if suffix not in (".xlsx", ".csv"):
-        raise ReadError(f"{name}: jenis berkas '{suffix or 'tanpa ekstensi'}' tidak didukung; unggah berkas .xlsx atau .csv.")
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -451,12 +343,30 @@ def open_source(path: str | Path, *, display_name: str | None = None, limits: Li
             )
         _check_archive(path, name, limits)
         return Source(path, name, "xlsx", limits)
+    if suffix == ".xls":
+        return _legacy_workbook(path, name, head, limits)
     if head.startswith(_ZIP_MAGIC) or head.startswith(_OLE_MAGIC) or b"\x00" in head:
         raise ReadError(
             f"{name}: bukan berkas teks CSV (isinya biner, mungkin berkas Excel yang diganti namanya). "
             "Unggah sebagai .xlsx atau simpan ulang sebagai CSV."
         )
     return Source(path, name, "csv", limits)
+
+
+def _legacy_workbook(path: Path, name: str, head: bytes, limits: Limits) -> Source:
+    """An Excel 97-2003 workbook, opened once here so that a damaged one is refused on upload."""
+    advice = "Buka di Excel lalu simpan ulang sebagai Buku Kerja Excel (.xlsx)."
+    if head.startswith(_ZIP_MAGIC):
+        return Source(path, name, "xlsx", limits) if _check_archive(path, name, limits) is None else None
+    if not head.startswith(_OLE_MAGIC):
+        raise ReadError(f"{name}: bukan berkas Excel 97-2003 (.xls) yang sah (mungkin berkas lain yang diganti namanya).")
+    try:
+        python_calamine.CalamineWorkbook.from_path(str(path)).close()
+    except Exception as exc:  # noqa: BLE001 - calamine raises several error types for a broken file
+        raise ReadError(
+            f"{name}: berkas Excel 97-2003 (.xls) rusak, terenkripsi atau tidak lengkap. {advice}"
+        ) from exc
+    return Source(path, name, "xls", limits)
 
 
 def _check_archive(path: Path, name: str, limits: Limits) -> None:

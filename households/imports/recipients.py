@@ -1,9 +1,12 @@
 """Agencies' recipient lists (who received their aid): read, matched to the registry, handed to programs.
 
 Each row is matched to a registry household by NIK (a member's NIK, else a head's NIK), then by
-No KK; an unmatched row is a row error. The program and year come from the command's options or
-from the row (``PROGRAM``/``BANSOS``, ``TAHUN``/``PERIODE``). Matched rows become enrollments (status
-*active* unless a ``STATUS`` column says otherwise, ``NOMINAL`` in rupiah): each valid row is an
+No KK; an unmatched row is a row error. A NIK or No KK column is all a list needs: the program
+and year come from the command's options or the upload form, or from the row (``PROGRAM``/``BANSOS``,
+``TAHUN``/``PERIODE``/``TAHAP``, e.g. ``TAHAP 2 2024``); with no year anywhere, the current year.
+Matched rows become enrollments (status *active*, ``NOMINAL`` in rupiah). A ``STATUS`` column is
+read as the enrollment status only when most of its values are enrollment statuses; otherwise (a
+marital status such as KAWIN or JANDA) it is ignored, with a note. Each valid row is an
 ``AidClaim`` naming its program, recorded by ``programs.services.aid_claims_record``, which hands
 the enrollments to the one-aid check as one batch.
 """
@@ -22,37 +25,17 @@ from programs.claims import AidClaim, AidProgram, aid_claims_existing, aid_progr
 from programs.models import EnrollmentSource, EnrollmentStatus
 from programs.services import aid_claims_record
 
-from .common import Context, RowReader, read_kk, read_nik
+from . import columns as cols
+from .common import Context, RowReader, map_table, note_table_end, read_kk, read_nik
+from .context import layouts as saved_layouts
 from .issues import IssueLog
 from .plan import enrollment_counts
 from .progress import Progress
-from .reader import ReadError, Source, is_blank, normalize_header
+from .reader import ReadError, Source, is_blank
 from .values import ChoiceMap, norm, parse_date, parse_rupiah, text
 
-COLUMNS = {
-    "nik": "nik", "nik ktp": "nik", "nik penerima": "nik", "no nik": "nik", "nomor nik": "nik",
-    "nokk": "no_kk", "no kk": "no_kk", "nomor kk": "no_kk", "no. kk": "no_kk", "kk": "no_kk",
-    "nama penerima": "name", "nama": "name", "nama kpm": "name",
-    "kecamatan": "kecamatan", "desa": "desa", "desa/kelurahan": "desa", "kelurahan": "desa",
-    "kode wilayah": "region_code", "kode kemdagri": "region_code",
-    "program": "program", "bansos": "program", "kode program": "program", "jenis bansos": "program",
-    "nama program": "program",
-    "tahun": "year", "periode": "year", "tahap": "period", "tahun anggaran": "year",
-    "nominal": "amount", "nilai": "amount", "jumlah": "amount", "nilai bantuan": "amount", "jumlah bantuan": "amount",
-    "status": "status", "status penyaluran": "status",
-    "tanggal penyaluran": "delivered_on", "tanggal salur": "delivered_on", "tanggal": "delivered_on",
-    "keterangan": "note", "catatan": "note",
-}
 _YEAR = re.compile(r"(20\d{2})")
 _STATUS_SYNONYMS = {"tersalur": "active", "sudah disalurkan": "completed", "batal": "cancelled", "usulan": "proposed"}
-
-
-def _header_key(header: object) -> str | None:
-    return COLUMNS.get(normalize_header(header).replace("_", " "))
-
-
-def _known(header: str) -> bool:
-    return header.replace("_", " ") in COLUMNS
 
 
 @dataclass
@@ -82,6 +65,7 @@ class RecipientPlan:
             "error_rows": len(self.issues.error_rows), "warning_rows": len(self.issues.warning_rows),
             "rows": self.total_rows, "data_year": self.data_year,
             "enrollments_planned": len(self.claims), "enrollments_existing": self.existing,
+            **self.issues.mapping_summary(),
         }
 
 
@@ -115,47 +99,72 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
     with translation.override(None):
         statuses = ChoiceMap([(c, str(l)) for c, l in EnrollmentStatus.choices], _STATUS_SYNONYMS)
     regions = loaded_regions()
-    ctx = Context(desa_by_code={}, desa_by_names={}, choices={}, region_prefixes=regions.prefixes, region_label=regions.label)
-    rows = []  # (sheet, row, nik, kk, program, year, status, amount, delivered, note)
+    layouts = saved_layouts()
+    ctx = Context(
+        desa_by_code={}, desa_by_names={}, choices={}, region_prefixes=regions.prefixes, region_label=regions.label,
+        layouts=layouts,
+    )
+    rows = []  # (sheet, row, nik, kk, program, year, status cell, amount, delivered, note)
     for source in sources:
         found = False
         for sheet_name in source.sheet_names():
-            table = source.table(sheet_name, is_known_header=_known)
+            table = source.table(sheet_name, is_known_header=layouts.is_known, is_identity_header=layouts.is_identity)
             if table is None:
                 continue
-            index = {}
-            for position, header in enumerate(table.headers):
-                key = _header_key(header)
-                if key and key not in index.values():
-                    index[position] = key
+            index = map_table(table, cols.RECIPIENTS, ctx, log).index
             keys = set(index.values())
             if not keys & {"nik", "no_kk"}:
                 continue
             found = True
-            missing = []
             if fixed_program is None and "program" not in keys:
-                missing.append("PROGRAM/BANSOS (atau pilihan --program)")
-            if not fixed_year and not keys & {"year", "period"}:
-                missing.append("TAHUN/PERIODE (atau pilihan --year)")
-            if missing:
-                raise ReadError(f"{table.source}, lembar {table.name}: kolom wajib tidak ada: {', '.join(missing)}.")
+                raise ReadError(
+                    f"{table.source}, lembar {table.name}: kolom PROGRAM/BANSOS tidak ada; pilih program di formulir "
+                    "(atau pilihan --program)."
+                )
+            year = fixed_year
+            if not year and not keys & {"year", "period"}:
+                year = ctx.today.year
+                log.warning(table.name, 0, "", f"Tahun tidak ada di berkas maupun formulir; dipakai tahun {year}")
             reader = RowReader(table, index, log)
             for row, cells in table.rows:
                 plan.total_rows += 1
                 if progress and plan.total_rows % 2000 == 0:
                     progress(2000)
                 reader.load(row, cells)
-                rows.append(_row(reader, ctx, programs, statuses, fixed_program, fixed_year))
+                rows.append(_row(reader, ctx, programs, fixed_program, year))
+            note_table_end(table, log)
         if not found:
             raise ReadError(
                 f"{source.display_name}: baris judul kolom daftar penerima tidak ditemukan (mis. NIK, NOKK, "
                 "NAMA_PENERIMA, NOMINAL)."
             )
-    _match(plan, [r for r in rows if r is not None])
+    _match(plan, _with_status(log, [r for r in rows if r is not None], statuses))
     return plan
 
 
-def _row(reader: RowReader, ctx, programs: _Programs, statuses, fixed_program, fixed_year):
+def _with_status(log: IssueLog, rows: list[tuple], statuses: ChoiceMap) -> list[tuple]:
+    """Rows with their enrollment status: read from the STATUS column when most of its values are
+    enrollment statuses (an unknown one is then a row error), else *active*, the column ignored."""
+    filled = [r for r in rows if not is_blank(r[6])]
+    known = sum(1 for r in filled if statuses(r[6])[0])
+    if filled and known * 2 <= len(filled):
+        sample = ", ".join(sorted({text(r[6], 20) for r in filled})[:3])
+        log.warning(filled[0][0], 0, "STATUS", f"Kolom STATUS bukan status penerimaan (mis. {sample}); diabaikan, semua baris berstatus Aktif")
+        return [(*r[:6], EnrollmentStatus.ACTIVE, *r[7:]) for r in rows]
+    result = []
+    for r in rows:
+        if is_blank(r[6]):
+            result.append((*r[:6], EnrollmentStatus.ACTIVE, *r[7:]))
+            continue
+        code, _known = statuses(r[6])
+        if not code:
+            log.error(r[0], r[1], "STATUS", f"Status '{text(r[6], 40)}' tidak dikenal (Aktif, Diusulkan, Selesai, Ditolak, Dibatalkan)")
+            continue
+        result.append((*r[:6], code, *r[7:]))
+    return result
+
+
+def _row(reader: RowReader, ctx, programs: _Programs, fixed_program, fixed_year):
     nik = None
     if not is_blank(reader.get("nik")):
         info = read_nik(reader, "nik", ctx, required=True)
@@ -175,13 +184,7 @@ def _row(reader: RowReader, ctx, programs: _Programs, statuses, fixed_program, f
             year = int(found.group(1))
         else:
             reader.error("year", "Tahun/periode kosong atau tidak berisi tahun (mis. 2024)")
-    status = EnrollmentStatus.ACTIVE
-    if not is_blank(reader.get("status")):
-        code, known = statuses(reader.get("status"))
-        if not known or not code:
-            reader.error("status", f"Status '{text(reader.get('status'), 40)}' tidak dikenal (Aktif, Diusulkan, Selesai, Ditolak, Dibatalkan)")
-        else:
-            status = code
+    status = reader.get("status")
     amount, problem = parse_rupiah(reader.get("amount"))
     if problem:
         reader.error("amount", problem)

@@ -31,7 +31,7 @@ from households.models import ImportBatch, ImportKind, ImportStatus
 from .batches import batch_create, file_sha256, open_sources, open_stored, same_file_batch
 from .compare import make_plan
 from .context import build_context
-from .dtks import parse_dtks
+from .dtks import parse_dtks, parse_dtsen
 from .failures import failure_cause, identity_scan_failure
 from .lock import import_lock
 from .outcome import APPLIED, FAILED, PREVIEWED, REFUSED, UNREADABLE, ImportOutcome
@@ -51,8 +51,8 @@ MAX_STORED_ISSUES = 500
 def _build_plan(kind: str, sources: list[Source], *, data_year, full_extract, options, progress: Progress) -> ImportPlan:
     if kind == ImportKind.RECIPIENTS:
         return parse_recipients(sources, options=options, progress=progress.advance)
-    ctx = build_context(data_year=data_year)
-    parse = parse_p3ke if kind == ImportKind.P3KE else parse_dtks
+    ctx = build_context(data_year=data_year, kind=kind)
+    parse = {ImportKind.P3KE: parse_p3ke, ImportKind.DTSEN: parse_dtsen}.get(kind, parse_dtks)
     extract = parse(sources, ctx, progress=progress.advance)
     progress.phase("compare", extract.total_rows)
     return make_plan(extract, full_extract=full_extract)
@@ -120,8 +120,9 @@ def _run_unlocked(batch: ImportBatch, *, apply: bool, by, progress: Progress) ->
         batch.message = str(exc)
         batch.finished_at = timezone.now()
         batch.errors = [{"sheet": "", "row": 0, "column": "", "reason": str(exc)}]
-        batch.save(update_fields=["status", "message", "finished_at", "errors", "error_report"])
-        return ImportOutcome(UNREADABLE, message=str(exc), batch=batch)
+        batch.counts = exc.details
+        batch.save(update_fields=["status", "message", "finished_at", "errors", "error_report", "counts"])
+        return ImportOutcome(UNREADABLE, summary=exc.details, message=str(exc), batch=batch)
     finally:
         for source in sources:
             source.close()
@@ -195,7 +196,7 @@ def import_identity_scan(outcome: ImportOutcome, *, progress: Progress | None = 
     said on the batch and in the outcome's message (the import stays applied; the scan can be run
     again from the identity-duplicate page)."""
     batch = outcome.batch
-    if outcome.status != APPLIED or batch is None or batch.kind not in (ImportKind.P3KE, ImportKind.DTKS):
+    if outcome.status != APPLIED or batch is None or batch.kind not in (ImportKind.P3KE, ImportKind.DTKS, ImportKind.DTSEN):
         return outcome
     final_message = batch.message  # the phase text below replaces it while the scan runs
     if progress is not None:
@@ -262,7 +263,7 @@ def run_file_import(
     except ReadError as exc:
         for source in sources:
             source.close()
-        return ImportOutcome(UNREADABLE, message=str(exc))
+        return ImportOutcome(UNREADABLE, summary=exc.details, message=str(exc))
     summary = plan.summary()
     issues = plan.issues
     if error_report and issues.errors:

@@ -18,6 +18,9 @@ _MIN_SERIAL, _MAX_SERIAL = 1, 2958465  # 01/01/1900 .. 31/12/9999
 _DMY = re.compile(r"^(\d{1,2})[/\-.](\d{1,2})[/\-.](\d{4})(?:\s+\d{1,2}[:.]\d{2}(?:[:.]\d{2})?)?$")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T\s]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 _SERIAL = re.compile(r"^\d{1,7}(?:\.\d+)?$")
+_FLOAT_ID = re.compile(r"^\d+\.0+$")
+# What offices write for "no value" in any column: read as a blank cell.
+EMPTY_WORDS = frozenset({"kosong", "-", "--", "---", "tidak ada data", "n/a", "#n/a"})
 
 
 def norm(value: object) -> str:
@@ -37,7 +40,25 @@ def text(value: object, max_length: int | None = None) -> str:
     elif isinstance(value, (datetime.date, datetime.datetime)):
         value = value.strftime("%d/%m/%Y")
     result = " ".join(str(value).split())
+    if len(result) <= 14 and result.lower() in EMPTY_WORDS:
+        return ""
     return result[:max_length] if max_length else result
+
+
+def id_text(value: object, max_length: int | None = None) -> str:
+    """An identifier cell as text; one that went through a float (``122237092.0``) as the integer
+    it was."""
+    if value.__class__ is str and value.endswith("0") and _FLOAT_ID.match(value.strip()):
+        value = value.strip().split(".")[0]
+    return text(value, max_length)
+
+
+def float_id(value: object) -> object:
+    """A text identifier written from a float (``7409014501800001.0``) as that float, so that the
+    identifier checks treat it as the number cell it was; anything else unchanged."""
+    if value.__class__ is str and value.endswith("0") and _FLOAT_ID.match(value.strip()):
+        return float(value)
+    return value
 
 
 class ChoiceMap:
@@ -71,6 +92,8 @@ class ChoiceMap:
         if not key:
             return "", True
         code = self._by_text.get(key)
+        if code is None and key in EMPTY_WORDS:
+            return "", True
         return (code, True) if code is not None else ("", False)
 
 
@@ -99,7 +122,7 @@ def _yes_no(value: object) -> tuple[bool | None, bool]:
     if isinstance(value, (int, float)) and value in (0, 1):
         return bool(value), True
     key = norm(value)
-    if not key:
+    if not key or key in EMPTY_WORDS:
         return None, True
     if key in _YES:
         return True, True
@@ -126,8 +149,12 @@ def parse_date(value: object) -> tuple[datetime.date | None, str | None]:
     return _parse_date(value)
 
 
+def _is_empty(value: object) -> bool:
+    return is_blank(value) or (value.__class__ is str and len(value) <= 14 and value.strip().lower() in EMPTY_WORDS)
+
+
 def _parse_date(value: object) -> tuple[datetime.date | None, str | None]:
-    if is_blank(value):
+    if _is_empty(value):
         return None, None
     if isinstance(value, datetime.datetime):
         return value.date(), None
@@ -165,7 +192,7 @@ def _from_serial(serial: float, raw: object) -> tuple[datetime.date | None, str 
 
 def parse_int(value: object, *, low: int | None = None, high: int | None = None, label: str = "Nilai") -> tuple[int | None, str | None]:
     """An integer cell (``3``, ``3.0``, ``"3"``), optionally within ``[low, high]``."""
-    if is_blank(value):
+    if _is_empty(value):
         return None, None
     number: int | None = None
     if isinstance(value, bool):
@@ -185,9 +212,16 @@ def parse_int(value: object, *, low: int | None = None, high: int | None = None,
     return number, None
 
 
+def desil_cell(value: object) -> object:
+    """A desil cell without the word some files write before the number (``Desil 3``)."""
+    if value.__class__ is str and value[:5].lower() == "desil":
+        return value[5:].strip()
+    return value
+
+
 def parse_rupiah(value: object) -> tuple[int | None, str | None]:
     """An amount in rupiah: ``1250000``, ``1.250.000``, ``Rp 1.250.000``, ``1,250,000``, ``1250000.0``."""
-    if is_blank(value):
+    if _is_empty(value):
         return None, None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if value < 0 or (isinstance(value, float) and not value.is_integer()):
@@ -199,16 +233,3 @@ def parse_rupiah(value: object) -> tuple[int | None, str | None]:
     if not digits.isdigit():
         return None, f"Nominal harus angka rupiah, bukan '{value}'"
     return int(digits), None
-
-
-_FORMULA_STARTS = ("=", "+=", "@", "-=")
-
-
-def is_formula_text(value: object) -> bool:
-    """A text cell that would be a formula if pasted back into a spreadsheet (CSV injection)."""
-    if value.__class__ is not str or not value:
-        return False
-    first = value[0]
-    if first in "=+-@":
-        return value.startswith(_FORMULA_STARTS)
-    return first.isspace() and value.strip().startswith(_FORMULA_STARTS)

@@ -36,7 +36,7 @@ def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Cal
     the updates, then the absent marks, each with its history row. Fills in the new ids in
     ``plan.household_ids`` and ``plan.member_ids``. The caller holds the transaction."""
     reason = _history_reason(batch)
-    source = DataSource.P3KE if plan.extract.kind == "p3ke" else DataSource.DTKS
+    source = DataSource(plan.extract.kind)
     now = timezone.now()
 
     # Households: create

@@ -63,7 +63,7 @@ def household_row(p3ke_id: str, serial: int, **overrides) -> dict:
         "Memiliki Simpanan Uang/Perhiasan/Ternak/Lainnya": "Tidak", "Jenis Atap": "Asbes/Seng",
         "Kualitas Atap": "Jelek/Kualitas Rendah", "Jenis Dinding": "Kayu/Papan", "Kualitas Dinding": "Jelek/Kualitas Rendah",
         "Jenis Lantai": "Kayu/Papan", "Kualitas Lantai": "Jelek/Kualitas Rendah", "Sumber Penerangan": "Listrik PLN meteran",
-        "Daya Listrik Terpasang": "450 Watt", "Bahan Bakar Memasak": "Arang/Kayu", "Sumber Air Minum": "Sumur Terlindung",
+        "Daya Listrik Terpasang": "=< 900 WATT", "Bahan Bakar Memasak": "Arang/Kayu", "Sumber Air Minum": "Sumur Terlindung",
         "Memiliki fasilitas Buang Air Besar": "Milik Sendiri", "Penerima BPNT": "Tidak", "Penerima BPUM": "Tidak",
         "Penerima BST": "Tidak", "Penerima PKH": "Tidak", "Penerima SEMBAKO": "Tidak", "Penerima Prakerja": "Tidak",
         "Penerima KUR": "Tidak", "Resiko Stunting": "Tidak Beresiko Stunting",
@@ -98,9 +98,15 @@ def head_member_row(p3ke_id: str, id_individu: str, serial: int, **overrides) ->
     return base
 
 
+class Formula(str):
+    """A cell written as a real formula (an ``<f>`` in the sheet); any other text, even one
+    starting with ``=`` (P3KE's ``=< 900 WATT``), is written as a text cell, as Excel saves it."""
+
+
 def write_xlsx(path: Path, sheets: dict[str, tuple[list[str], list[dict]]], *, title_rows: int = 0, numeric_columns=()) -> Path:
     """Sheets as ``{name: (headers, rows as dicts)}``. Values are written as they are typed: strings
-    as text cells, numbers as number cells (so a NIK passed as int/float is a damaged-NIK cell)."""
+    as text cells, numbers as number cells (so a NIK passed as int/float is a damaged-NIK cell),
+    ``Formula`` values as formulas."""
     workbook = Workbook()
     workbook.remove(workbook.active)
     for name, (headers, rows) in sheets.items():
@@ -110,6 +116,9 @@ def write_xlsx(path: Path, sheets: dict[str, tuple[list[str], list[dict]]], *, t
         sheet.append(headers)
         for row in rows:
             sheet.append([row.get(h) for h in headers])
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, str) and cell.value.startswith("=") and not isinstance(row.get(headers[cell.column - 1]), Formula):
+                    cell.data_type = "s"
     workbook.save(path)
     return path
 

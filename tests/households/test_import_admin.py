@@ -121,7 +121,7 @@ def test_upload_of_a_bad_file_shows_the_message_and_stores_nothing(bappeda_clien
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100)
     response = upload(bappeda_client, path)
     assert response.status_code == 200
-    assert "format .xls (Excel 97-2003) tidak didukung" in response.content.decode()
+    assert "berkas Excel 97-2003 (.xls) rusak" in response.content.decode()
     assert not ImportBatch.objects.exists()
 
 

@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from households.models import Household, ImportBatch, Member
 from programs.models import Enrollment
 
-from .conftest import DTKS, HH_2023, IND_2023, household_row, member_row, nik, write_xlsx
+from .conftest import DTKS, HH_2023, IND_2023, Formula, household_row, member_row, nik, write_xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -60,12 +60,12 @@ def test_not_an_excel_file(seeded, tmp_path):
     assert "jenis berkas '.pdf' tidak didukung" in err
 
 
-def test_old_xls_gets_its_own_advice(seeded, tmp_path):
+def test_a_damaged_xls_gets_its_own_advice(seeded, tmp_path):
     path = tmp_path / "p3ke.xls"
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600)
     code, out, err = run("import_p3ke", str(path))
     refused(code, out, err, seeded, expect_code=2)
-    assert "format .xls (Excel 97-2003) tidak didukung" in err and "simpan sebagai" in err
+    assert "berkas Excel 97-2003 (.xls) rusak" in err and "simpan ulang" in err
 
 
 @pytest.mark.parametrize(
@@ -243,7 +243,7 @@ def test_nik_sex_and_birth_mismatch_is_a_warning(reference, p3ke_file):
 
 
 def test_formula_cells_are_refused(seeded, p3ke_file):
-    households = [household_row("122999001", 201, **{"Nama Kepala Keluarga": "=HYPERLINK(\"http://x\")", "NIK Kepala Keluarga": "=A2&\"1\""})]
+    households = [household_row("122999001", 201, **{"Nama Kepala Keluarga": Formula("=HYPERLINK(\"http://x\")"), "NIK Kepala Keluarga": Formula("=A2&\"1\"")})]
     code, out, err = run("import_p3ke", str(p3ke_file(households=households, members=[], name="formula.xlsx")))
     refused(code, out, err, seeded)
     assert "Sel berisi rumus Excel" in out

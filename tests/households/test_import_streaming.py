@@ -109,7 +109,7 @@ def test_individual_sheet_before_household_sheet_gives_the_same_result(reference
 def test_unknown_sheet_warning_comes_first_and_source_year_follows_the_release(reference, tmp_path):
     households = [household_row("122000001", 100)]
     old = [{h: households[0].get(h) for h in HH_2022} | {"Kepala Keluarga": "KEPALA 100", "NIK": households[0]["NIK Kepala Keluarga"]}]
-    path = write_xlsx(tmp_path / "p3ke.xlsx", {"KEPALA-KELUARGA": (HH_2022, old), "Catatan": (["Kecamatan", "Desa", "Alamat", "Lain"], [])})
+    path = write_xlsx(tmp_path / "p3ke.xlsx", {"KEPALA-KELUARGA": (HH_2022, old), "Catatan": (["Kecamatan", "Desa", "NIK", "Lain"], [])})
     outcome = run_file_import(kind="p3ke", paths=[str(path)], dry_run=True)
     extract = outcome.plan.extract
     assert extract.data_year == 2022
@@ -153,7 +153,9 @@ def test_rows_keep_their_excel_numbers_when_the_sheet_starts_below_row_one(refer
     rows = [HH_2023] + [[household_row("122000001", 100, **{"Desil Kesejahteraan": 11}).get(h) for h in HH_2023]]
     for r, values in enumerate(rows, start=3):  # rows 1-2 empty, header on row 3, data on row 4
         for c, value in enumerate(values, start=1):
-            sheet.cell(row=r, column=c, value=value)
+            cell = sheet.cell(row=r, column=c, value=value)
+            if isinstance(value, str) and value.startswith("="):
+                cell.data_type = "s"  # text, as Excel saves "=< 900 WATT"
     path = tmp_path / "p3ke.xlsx"
     workbook.save(path)
     outcome = run_file_import(kind="p3ke", paths=[str(path)], dry_run=True)

@@ -24,7 +24,7 @@ from django_tasks_db.models import DBTaskResult
 
 from agencies.models import Agency, Role, User
 from dedup.models import CompatiblePair, IdentityMatch
-from households.models import Household
+from households.models import ColumnMapping, Household, ValueMapping
 from programs.models import EligibilityRule, Program, TargetingRule
 from tests.factories import UserFactory
 
@@ -175,6 +175,10 @@ KEPT = {**OK_ALL, "delete": 403}  # records the registry keeps: corrected, never
 WITH_HISTORY = {"simple_history": 200}
 NO_ACCESS = dict(changelist=403, add=403, change=403, history=403, delete=403, object=REDIRECT)
 
+def _mapping(model, **fields):
+    return model.objects.filter(**fields).first() or model.objects.create(**fields)
+
+
 # model label -> (sample object from world, expected GET outcome per generic view)
 ADMIN_MODELS: dict[str, tuple] = {
     "households.household": (lambda w: w.own_hh, {**KEPT, **WITH_HISTORY}),
@@ -185,6 +189,11 @@ ADMIN_MODELS: dict[str, tuple] = {
     "households.desa": (lambda w: w.desa, KEPT),
     # Batches are records: add goes to the upload page, change to the preview.
     "households.importbatch": (lambda w: w.batch, {**KEPT, "add": REDIRECT, "change": REDIRECT}),
+    # Import mappings are Bappeda's data: added, edited and withdrawn, with their history.
+    "households.columnmapping": (lambda w: _mapping(ColumnMapping, layout="dtsen", header="no kk", field="no_kk"),
+                                 {**OK_ALL, **WITH_HISTORY}),
+    "households.valuemapping": (lambda w: _mapping(ValueMapping, kind="dtsen", field="sex", value="lk", code="L"),
+                                {**OK_ALL, **WITH_HISTORY}),
     "programs.program": (lambda w: w.programs["pkh"], {**OK_ALL, **WITH_HISTORY}),
     "programs.enrollment": (lambda w: w.own_enrollment, {**KEPT, **WITH_HISTORY}),
     "programs.targetingrule": (lambda w: w.rule, {**OK_ALL, **WITH_HISTORY}),

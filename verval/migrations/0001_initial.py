@@ -11,8 +11,8 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('households', '0010_verval_conditions_source'),
-        ('programs', '0004_verval_eligibility_suspended'),
+        ('households', '0011_verval_conditions_source'),
+        ('programs', '0005_verval_eligibility_suspended'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,7 +8,7 @@ class Command(ImportCommand):
     kind = "dtks"
 
     def add_arguments(self, parser):
-        parser.add_argument("files", nargs="+", metavar="FILE", help="Berkas .xlsx atau .csv")
+        parser.add_argument("files", nargs="+", metavar="FILE", help="Berkas .xlsx, .xls, .csv atau .txt")
         parser.add_argument("--year", type=int, help="Tahun data (bawaan: tahun ini).")
         parser.add_argument(
             "--partial", action="store_true",

@@ -9,7 +9,7 @@ class Command(ImportCommand):
     kind = "p3ke"
 
     def add_arguments(self, parser):
-        parser.add_argument("files", nargs="+", metavar="FILE", help="Berkas .xlsx atau .csv")
+        parser.add_argument("files", nargs="+", metavar="FILE", help="Berkas .xlsx, .xls, .csv atau .txt")
         parser.add_argument("--year", type=int, help="Tahun data (bawaan: dari berkas; 2023 atau 2022).")
         parser.add_argument(
             "--partial", action="store_true",

@@ -9,7 +9,7 @@ class Command(ImportCommand):
     kind = "recipients"
 
     def add_arguments(self, parser):
-        parser.add_argument("files", nargs="+", metavar="FILE", help="Berkas .xlsx atau .csv")
+        parser.add_argument("files", nargs="+", metavar="FILE", help="Berkas .xlsx, .xls, .csv atau .txt")
         parser.add_argument("--program", help="Kode program (mis. pkh, bsps); bawaan: kolom PROGRAM/BANSOS.")
         parser.add_argument("--year", type=int, help="Tahun; bawaan: kolom TAHUN/PERIODE.")
         self.add_common_arguments(parser)

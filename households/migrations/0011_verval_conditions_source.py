@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('households', '0009_importbatch_heartbeat'),
+        ('households', '0010_realfiles_mappings'),
     ]
 
     operations = [

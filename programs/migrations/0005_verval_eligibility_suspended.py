@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('programs', '0003_program_is_local_label'),
+        ('programs', '0004_realfiles_dtsen_source'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,188 @@
+"""The parts of an ``.xlsx`` that calamine does not give: formula cells, sheet paths, large sheets in chunks.
+
+Pure Python (zipfile and the XML of the sheet). calamine gives a formula's cached value (or nothing),
+so formula cells are found in the sheet's XML. calamine also holds a whole sheet in memory (a
+335,000-row individual sheet needs about 850 MB while loaded): above a size the reader sets, the
+sheet's XML is cut at row boundaries and each chunk is read by calamine as a small workbook (the
+same shared strings and styles, so values and dates come out exactly the same).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from xml.etree.ElementTree import iterparse
+
+import python_calamine
+
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*\d*:?[A-Z]*(\d+)"')
+_DIMENSION_TAG = re.compile(rb"<(?:\w+:)?dimension\b[^>]*/>")
+_EMPTY_SHEET = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>'
+)
+# Substring tests (memchr speed) before the regex: the regex alone scans a large sheet's XML slowly.
+_FORMULA_HINTS = tuple(prefix + b"f" + end for prefix in (b"<", b":") for end in (b">", b" ", b"/", b"\t", b"\n", b"\r"))
+
+
+def part_size(path: Path, part: str) -> int:
+    with zipfile.ZipFile(path) as archive:
+        try:
+            return archive.getinfo(part).file_size
+        except KeyError:
+            return 0
+
+
+def declared_height(path: Path, part: str) -> int:
+    with zipfile.ZipFile(path) as archive, archive.open(part) as stream:
+        head = stream.read(1 << 16)
+    match = _DIMENSION.search(head)
+    return int(match.group(1)) if match else 0
+
+
+def sheet_parts(path: Path) -> dict[str, str]:
+    """Sheet name -> the path of its XML part inside the archive."""
+    found: dict[str, str] = {}
+    with zipfile.ZipFile(path) as archive:
+        try:
+            workbook = archive.read("xl/workbook.xml").decode("utf-8", "replace")
+            rels = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+        except KeyError:
+            return found
+    targets = {}
+    for rel in re.finditer(r"<(?:\w+:)?Relationship\b[^>]*>", rels):
+        attrs = dict(re.findall(r'(\w+)="([^"]*)"', rel.group(0)))
+        if "Id" in attrs and "Target" in attrs:
+            target = attrs["Target"].lstrip("/")
+            targets[attrs["Id"]] = target if target.startswith("xl/") else f"xl/{target}"
+    for sheet in re.finditer(r"<(?:\w+:)?sheet\b[^>]*>", workbook):
+        name = re.search(r'\bname="([^"]*)"', sheet.group(0))
+        rid = re.search(r'\b\w+:id="([^"]*)"', sheet.group(0))
+        if name and rid and rid.group(1) in targets:
+            found[_xml_unescape(name.group(1))] = targets[rid.group(1)]
+    return found
+
+
+def formula_cells(path: Path, part: str | None) -> set[tuple[int, int]]:
+    """(row as Excel shows it, 0-based column) of every cell holding a formula (an ``<f>``)."""
+    if not part:
+        return set()
+    with zipfile.ZipFile(path) as archive:
+        with archive.open(part) as stream:
+            tail = b""
+            found = False
+            while chunk := stream.read(1 << 20):
+                if _may_hold_formula(tail + chunk):
+                    found = True
+                    break
+                tail = chunk[-16:]
+        if not found:
+            return set()
+        cells: set[tuple[int, int]] = set()
+        with archive.open(part) as stream:
+            ref = None
+            for event, element in iterparse(stream, events=("start", "end")):
+                tag = element.tag.rsplit("}", 1)[-1]
+                if event == "start" and tag == "c":
+                    ref = element.get("r")
+                elif event == "end" and tag == "f" and ref:
+                    match = _CELL_REF.match(ref)
+                    if match:
+                        cells.add((int(match.group(2)), _column_index(match.group(1))))
+                elif event == "end" and tag in ("c", "row"):
+                    element.clear()
+        return cells
+
+
+def chunked_rows(
+    path: Path, name: str, part: str, *, chunk_bytes: int, rows_of: Callable, whole: Callable[[], Iterator]
+) -> Iterator[tuple[int, list]]:
+    """The sheet's rows read chunk by chunk; ``rows_of(sheet)`` turns a chunk's calamine sheet into
+    numbered rows; ``whole()`` reads the sheet at once when its XML is not the plain layout."""
+    with zipfile.ZipFile(path) as archive:
+        parts = []
+        for info in archive.infolist():
+            if info.filename == part:
+                parts.append((info.filename, None))
+            elif info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                parts.append((info.filename, _EMPTY_SHEET))
+            else:
+                parts.append((info.filename, archive.read(info)))
+        with archive.open(part) as stream:
+            buffer = b""
+            prefix = None
+            finished = False
+            while not finished:
+                data = stream.read(chunk_bytes)
+                finished = not data
+                buffer += data
+                if prefix is None:
+                    start = buffer.find(b"<sheetData")
+                    end = buffer.find(b">", start) if start >= 0 else -1
+                    if end < 0:
+                        if finished or len(buffer) > 4 * chunk_bytes:
+                            break  # not the plain layout: read the sheet whole below
+                        continue
+                    if b"<worksheet" not in buffer[:start]:
+                        break
+                    if buffer[end - 1 : end] == b"/":  # <sheetData/>: no rows
+                        return
+                    prefix = _DIMENSION_TAG.sub(b"", buffer[: end + 1])
+                    buffer = buffer[end + 1 :]
+                if len(buffer) < chunk_bytes and not finished:
+                    continue
+                if finished:
+                    cut = buffer.find(b"</sheetData>")
+                    cut = len(buffer) if cut < 0 else cut
+                else:
+                    cut = buffer.rfind(b"</row>")
+                    if cut < 0:
+                        continue
+                    cut += len(b"</row>")
+                chunk, buffer = buffer[:cut], buffer[cut:]
+                yield from _rows_of_chunk(name, part, parts, (prefix, chunk, b"</sheetData></worksheet>"), rows_of)
+                del chunk
+    if prefix is None:
+        yield from whole()
+
+
+def _rows_of_chunk(name: str, part: str, parts, pieces: tuple[bytes, ...], rows_of) -> Iterator[tuple[int, list]]:
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_STORED) as archive:
+        for filename, content in parts:
+            if filename == part:
+                with archive.open(filename, "w", force_zip64=True) as target:
+                    for piece in pieces:
+                        target.write(piece)
+            else:
+                archive.writestr(filename, content)
+    del pieces
+    packed.seek(0)
+    book = python_calamine.CalamineWorkbook.from_filelike(packed)
+    try:
+        sheet = book.get_sheet_by_name(name)
+        if sheet.height:
+            yield from rows_of(sheet)
+        del sheet
+    finally:
+        book.close()
+
+
+def _may_hold_formula(data: bytes) -> bool:
+    return any(hint in data for hint in _FORMULA_HINTS) and _FORMULA_TAG.search(data) is not None
+
+
+def _xml_unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'").replace("&amp;", "&")
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + (ord(letter) - 64)
+    return index - 1

@@ -1,0 +1,101 @@
+"""Header matching as offices' files need it, and text tables whatever their separator and encoding
+(pure code, no database)."""
+
+from __future__ import annotations
+
+import pytest
+
+from households.imports import columns as cols
+from households.imports.reader import normalize_header, open_source
+from households.imports.textfile import decode, sniff_separator
+from households.imports.values import ChoiceMap, id_text, parse_int, text, yes_no
+
+
+@pytest.mark.parametrize("layout, header, field", [
+    (cols.DTKS, "NOKK", "no_kk"), (cols.DTKS, "No. KK", "no_kk"), (cols.DTKS, "Nomor KK", "no_kk"), (cols.DTKS, "NO_KK", "no_kk"),
+    (cols.DTKS, "NIK", "nik"), (cols.DTKS, "NIK KTP", "nik"), (cols.DTKS, "No NIK", "nik"), (cols.DTKS, "nik_ktp", "nik"),
+    (cols.DTKS, "HUB KELUARGA", "relation"), (cols.DTKS, "Hubungan Keluarga", "relation"), (cols.DTKS, "SHDK", "relation"),
+    (cols.DTKS, "DESA/KELUARAHAN", "desa"), (cols.DTKS, "  Desa / Kelurahan ", "desa"), (cols.DTKS, "KECAMATN", "kecamatan"),
+    (cols.HOUSEHOLD, "nama  kepala   keluarga", "head_name"), (cols.HOUSEHOLD, "KODE KEMDAGRI", "region_code"),
+    (cols.HOUSEHOLD, "Memiliki fasilitas Buang Air Besar", "toilet"), (cols.RECIPIENTS, "NAMA_PENERIMA", "name"),
+    (cols.RECIPIENTS, "NIK_KTP", "nik"),
+])
+def test_aliases_case_punctuation_and_small_typos(layout, header, field):
+    assert cols.BUILTIN.field(layout, header) == field
+
+
+@pytest.mark.parametrize("header, key", [
+    ("Penerima PKH", "pkh"), ("Penerima PKH 2023 (HIMBARA)", "pkh"), ("Keluarga Penerima PKH 2023 (HIMBARA)", "pkh"),
+    ("Keluarga Penerima SEMBAKO (HIMBARA 2023)", "sembako"), ("Penerima SEMBAKO 2023 (HIMBARA)", "sembako"),
+    ("BANSOS BPNT", "bpnt"), ("BANSOS BPNT-PPKM", "bpnt_ppkm"), ("PBI JKN", "pbi"), ("PBI-JK", "pbi"),
+    ("Penerima Prakerja", "prakerja"), ("Nama Penerima", None), ("BANSOS", None), ("Kepala Keluarga", None),
+])
+def test_aid_columns(header, key):
+    assert cols.aid_key(normalize_header(header)) == key
+
+
+def test_an_aid_column_no_program_lists_is_unmapped_and_unknown_headers_are_listed():
+    layouts = cols.Layouts(cols.builtin_rows(), aid_keys=frozenset({"pkh", "sembako", "bpnt", "pbi"}))
+    mapped = layouts.map_headers(cols.DTKS, ["NOKK", "NIK", "NAMA", "DESA", "BANSOS BPNT", "BANSOS BPNT-PPKM", "PBI JKN", "WARNA RUMAH"])
+    assert mapped.missing == []
+    assert sorted(mapped.index.values()) == ["desa", "name", "nik", "no_kk", "penerima:bpnt", "penerima:pbi"]
+    assert mapped.unmapped == {"BANSOS BPNT-PPKM": "aid", "WARNA RUMAH": "unknown"}
+
+
+def test_a_saved_mapping_overrides_the_built_in_one():
+    layouts = cols.Layouts([*cols.builtin_rows(), ("dtks", "nik", ""), ("dtks", "nik anggota", "nik")])
+    assert layouts.field(cols.DTKS, "NIK") == "" and layouts.field(cols.DTKS, "NIK ANGGOTA") == "nik"
+
+
+@pytest.mark.parametrize("separator", [",", ";", "|", "\t"])
+def test_the_separator_is_sniffed_even_with_commas_in_addresses(separator):
+    lines = ["DATA DTKS", "KABUPATEN KONAWE UTARA", separator.join(["NOKK", "NIK", "NAMA", "ALAMAT"])]
+    lines += [separator.join(["7409011005080001", "7409010501800001", "LA ODE", '"JL. POROS, RT 1"'])] * 5
+    assert sniff_separator("\n".join(lines)) == separator
+
+
+def test_windows_1252_and_utf8_with_bom():
+    assert decode("NAMA;RÉZA".encode("cp1252")) == "NAMA;RÉZA"
+    assert decode("\ufeffNAMA;RÉZA".encode("utf-8")) == "NAMA;RÉZA"
+
+
+def test_kosong_and_dash_are_blank_and_float_ids_are_integers():
+    quality = ChoiceMap([("bagus", "Bagus/Kualitas Tinggi"), ("kosong", "Kosong")])
+    status = ChoiceMap([("buruh_karyawan", "Buruh/Karyawan/Pegawai")])
+    assert quality("KOSONG") == ("kosong", True)  # a real choice where the vocabulary has it
+    assert status("KOSONG") == ("", True) and status("-") == ("", True) and status("Buruh / Karyawan / Pegawai") == ("buruh_karyawan", True)
+    assert yes_no("Kosong") == (None, True) and yes_no("-") == (None, True)
+    assert text("-") == "" and text(" kosong ") == "" and text("=< 900 WATT") == "=< 900 WATT"
+    assert parse_int("KOSONG", low=1, high=10) == (None, None) and parse_int("8.0", low=1, high=10) == (8, None)
+    assert id_text("122237092.0") == "122237092" and id_text(122237092.0) == "122237092" and id_text("12.5") == "12.5"
+
+
+def test_txt_and_xls_are_accepted_and_other_types_refused(tmp_path):
+    from households.imports.reader import ReadError
+
+    path = tmp_path / "DTKS.txt"
+    path.write_text("NOKK|NIK|NAMA\n7409011005080001|7409010501800001|LA ODE\n", encoding="utf-8")
+    source = open_source(path)
+    table = source.table(None, is_known_header=cols.is_known, is_identity_header=cols.BUILTIN.is_identity)
+    assert table.headers == ["NOKK", "NIK", "NAMA"] and list(table.rows) == [(2, ["7409011005080001", "7409010501800001", "LA ODE"])]
+    with pytest.raises(ReadError, match="unggah berkas .xlsx, .xls, .csv atau .txt"):
+        open_source(tmp_path / "x.pdf")
+
+
+def test_place_names_with_their_prefix_and_desil_with_its_word():
+    from households.imports.common import place_name
+    from households.imports.values import desil_cell
+
+    assert place_name("KEC. ASERA") == "asera" and place_name("Kecamatan  Asera") == "asera"
+    assert place_name("DESA WANGGUDU RAYA") == "wanggudu raya" and place_name("Kel. Wanggudu") == "wanggudu"
+    assert place_name("Desaku") == "desaku"
+    assert parse_int(desil_cell("Desil 3"), low=1, high=10) == (3, None) and desil_cell(3) == 3
+
+
+def test_every_shipped_value_mapping_names_a_choice_of_its_field():
+    from households.imports.context import CHOICE_FIELDS
+
+    rows = cols.builtin_values()
+    assert rows and all(code == "" or code in CHOICE_FIELDS[field].values for _kind, field, _value, code in rows)
+    layouts = {layout for layout, _h, _f in cols.builtin_rows()}
+    assert layouts == set(cols.LAYOUTS)
