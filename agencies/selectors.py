@@ -21,7 +21,7 @@ def sees_everything(user: User) -> bool:
 # Accounts a Bappeda operator creates and looks after: every role without admin access. Bappeda
 # operators (staff) and superusers are managed by a superuser only, so that no operator can take
 # over an account with more rights, or give anyone more rights than the roles carry.
-MANAGED_ROLES = (Role.AGENCY_HEAD, Role.AGENCY_OPERATOR, Role.LEADERSHIP)
+MANAGED_ROLES = (Role.AGENCY_HEAD, Role.AGENCY_OPERATOR, Role.FIELD_OFFICER, Role.LEADERSHIP)
 
 
 def is_bappeda_operator(user: User) -> bool:

@@ -84,9 +84,11 @@ def writer_required(view):
 @require_safe
 @login_required
 def home(request):
-    """Each role lands on its own home: agencies on their list, leadership on the dashboard,
-    Bappeda on a page of links."""
+    """Each role lands on its own home: agencies on their list, field officers on their verval
+    cases, leadership on the dashboard, Bappeda on a page of links."""
     user = request.user
+    if user.is_field_officer:
+        return redirect("verval:my_cases")
     if user.is_agency_user and user.agency_id:
         return redirect("agencies:household_list")
     dashboard = reverse("programs:dashboard")

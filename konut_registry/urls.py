@@ -1,5 +1,5 @@
 """The project's URLs: each app's pages under its own namespace (``agencies``, ``households``,
-``programs``), the admin, the language switch, and the login pages.
+``programs``, ``verval``), the admin, the language switch, and the login pages.
 
 The login pages keep Django's own un-namespaced names (``login``, ``logout``, ``password_change``,
 ``password_change_done``): Django's auth views and the ``LOGIN_URL`` setting look them up by those.
@@ -41,5 +41,6 @@ urlpatterns = [
     path("kata-sandi/selesai/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("impor/", include("households.urls")),
     path("dasbor/", include("programs.urls")),
+    path("verval/", include("verval.urls")),
     path("", include("agencies.urls")),
 ]

@@ -14,7 +14,7 @@ from agencies.forms import RupiahField
 from agencies.templatetags.portal import format_rupiah
 from dedup.models import Conflict, ConflictStatus
 from dedup.presenters import conflict_message
-from programs.models import Enrollment, EnrollmentStatus, Program
+from programs.models import EligibilityRule, Enrollment, EnrollmentStatus, Program
 from programs.resources import EnrollmentResource, ProgramResource
 from programs.services import enrollment_create, enrollment_update
 
@@ -111,3 +111,14 @@ class EnrollmentAdmin(ExportMixin, ReadOnlyHistoryAdmin):
             request, ngettext("%(n)d kepesertaan dibatalkan.", "%(n)d kepesertaan dibatalkan.", count) % {"n": count},
             messages.SUCCESS,
         )
+
+
+@admin.register(EligibilityRule)
+class EligibilityRuleAdmin(ReadOnlyHistoryAdmin):
+    """The desil limits of programs: a live enrollment above its limit is an inclusion-error
+    candidate for field verification. Plain single-row writes (no rule beyond the model's)."""
+
+    list_display = ("program", "max_desil", "legal_basis", "active")
+    list_filter = ("active",)
+    list_select_related = ("program",)
+    autocomplete_fields = ("program",)

@@ -5,7 +5,8 @@ targeting rules (``programs.default_rules``), idempotently.
 Existing rows are only created when missing, never overwritten: an admin who renamed a village or a
 program, corrected an agency's name, or edited, deactivated or deleted a default rule keeps the
 correction when the command runs again. The OPD
-and program seed is Konawe Utara's; another regency edits its own in the admin.
+and program seed is Konawe Utara's; another regency edits its own in the admin. The eligibility
+limits of the national social-welfare programs (Kepmensos desil ceilings) come with them.
 
 The import layouts (``fixtures/import_columns.csv``, ``fixtures/import_values.csv``: which header
 of a P3KE, DTKS, DTSEN or recipient file is which field, and the spellings of choice values) become
@@ -33,7 +34,7 @@ from households.imports.values import norm
 from households.models import ColumnMapping, ValueMapping
 from households.regions import regions_load
 from programs.models import Program
-from programs.services import default_rules_load
+from programs.services import default_rules_load, eligibility_rules_load
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 
@@ -50,6 +51,7 @@ class ReferenceCounts:
     local_programs: int = 0
     national_programs: int = 0
     rules: int = 0
+    eligibility: int = 0
     mappings: int = 0
 
 
@@ -99,6 +101,7 @@ def load_reference(*, wilayah: str | None = None) -> ReferenceCounts:
             else:
                 created.national_programs += 1
     created.rules = default_rules_load()
+    created.eligibility = eligibility_rules_load()
     created.mappings = _load_mappings()
     return created
 

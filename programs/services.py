@@ -22,8 +22,9 @@ from dedup.models import WriteCause
 from households.models import Household, Member
 from konut_registry import bulkcopy
 from programs.claims import AidClaim, chunks, claim_enrollments, present_keys, unique_key
-from programs.default_rules import DEFAULT_RULES
+from programs.default_rules import DEFAULT_ELIGIBILITY, DEFAULT_RULES
 from programs.models import (
+    EligibilityRule,
     Enrollment,
     EnrollmentSource,
     EnrollmentStatus,
@@ -316,5 +317,29 @@ def default_rules_load(*, by=None) -> int:
             condition = RuleCondition(rule=rule, field=field_name, operator=operator, value=value)
             condition.full_clean()
             condition.save()
+        created += 1
+    return created
+
+
+@transaction.atomic
+def eligibility_rules_load() -> int:
+    """Create the default eligibility limits (``programs.default_rules.DEFAULT_ELIGIBILITY``) that are
+    missing, by ``default_key``; an existing one, edited or deactivated, is kept as it is. A program
+    that already has an active limit of its own gets the default inactive. Returns how many were
+    created."""
+    existing = set(EligibilityRule.objects.exclude(default_key="").values_list("default_key", flat=True))
+    programs = {p.code: p for p in Program.objects.all()}
+    limited = set(EligibilityRule.objects.filter(active=True).values_list("program_id", flat=True))
+    created = 0
+    for key, code, max_desil, basis in DEFAULT_ELIGIBILITY:
+        if key in existing or code not in programs:
+            continue
+        program = programs[code]
+        rule = EligibilityRule(
+            program=program, max_desil=max_desil, legal_basis=basis, default_key=key, active=program.pk not in limited
+        )
+        rule.full_clean()
+        rule.save()
+        limited.add(program.pk)
         created += 1
     return created

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("agencies", "dedup", "households", "programs", "konut_registry")
-APPS = ("agencies", "dedup", "households", "programs")
+PACKAGES = ("agencies", "dedup", "households", "programs", "verval", "konut_registry")
+APPS = ("agencies", "dedup", "households", "programs", "verval")
 
 # --- The rules -------------------------------------------------------------------------------------
 
@@ -35,7 +35,7 @@ LAYERS = [
         "konut_registry.middleware", "konut_registry.wsgi", "konut_registry.asgi",
     ]),
     ("services", "services (every write), selectors (reads), the use cases and query builders they share", [
-        "*.services", "*.selectors", "*.dashboard.*", "*.indicators", "*.targeting", "*.distribution",
+        "*.services", "*.selectors", "*.dashboard.*", "*.indicators", "*.targeting", "*.distribution", "*.candidates",
         "*.claims", "*.backends", "dedup.membership", "programs.demo", "programs.reference", "households.imports.*",
         "households.regions", "agencies.throttling",
     ]),
@@ -53,7 +53,7 @@ LAYERS = [
         "households.imports.values", "households.imports.issues", "households.imports.common",
         "households.imports.textfile", "households.imports.xlsxparts",
         "households.imports.p3ke", "households.imports.dtks", "households.imports.report",
-        "households.imports.snapshot", "households.imports.progress",
+        "households.imports.snapshot", "households.imports.progress", "verval.returns",
     ]),
 ]
 RANK = {name: len(LAYERS) - index for index, (name, _what, _patterns) in enumerate(LAYERS)}
@@ -86,6 +86,9 @@ APP_RULES = [
      "every enrollment write runs the dedup engine; pages are scoped by agencies' selectors"),
     ("dedup (the one-aid rule, identity duplicates)", ["dedup", "dedup.*"], ["households", "programs"],
      "knows households and programs, never agencies"),
+    ("verval (field verification: cases, visits, approval, proposals)", ["verval", "verval.*"],
+     ["households", "programs", "agencies"],
+     "cases are about households; candidates and enrollment writes are programs'; roles, scoping and the export log are agencies'"),
     ("konut_registry (settings, URLs, neutral helpers)", ["konut_registry", "konut_registry.*"], [],
      "serves every app, imports none (URLs include apps by name)"),
 ]

@@ -1,5 +1,6 @@
 """The main navigation, the same on the portal's pages and the admin's: each role sees the pages it
-may open (Bappeda: the list, the dashboard, distribution, the upload and the admin)."""
+may open (Bappeda: the list, the dashboard, distribution, the upload, verval and the admin; a field
+officer: their verval cases)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def nav_items(user, path: str) -> list[NavItem]:
     if not (user and user.is_authenticated):
         return []
     links: list[tuple[str, str]] = []
-    if user.is_superuser or user.role:
+    if user.is_superuser or (user.role and not user.is_field_officer):
         links.append((reverse("agencies:household_list"), _("Daftar keluarga")))
     if user.is_bappeda or user.is_leadership:
         links.append((reverse("programs:dashboard"), _("Dasbor")))
@@ -34,6 +35,10 @@ def nav_items(user, path: str) -> list[NavItem]:
         links.append((reverse("programs:distribute_index"), _("Distribusi sasaran")))
     if user.is_bappeda:
         links.append((reverse("households:import_list"), _("Impor data")))
+    if user.is_field_officer:
+        links.append((reverse("verval:my_cases"), _("Tugas verval")))
+    elif user.is_superuser or user.is_bappeda or user.is_leadership or user.is_agency_user:
+        links.append((reverse("verval:batch_list"), _("Verval")))
     if user.is_staff:
         links.append((reverse("admin:index"), _("Admin")))
     # The longest matching prefix is the current section (the dashboard's /dasbor/ holds distribution's

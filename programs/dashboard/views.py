@@ -24,9 +24,11 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
+from agencies.selectors import sees_everything, visible_households
 from households.regions import has_several_regencies
 from households.xlsx import write_xlsx
 from konut_registry.db import fast_aggregates
+from programs.candidates import candidate_counts
 from programs.dashboard import selectors
 from programs.dashboard.forms import DashboardFilterForm, DistributeForm
 from programs.dashboard.presenters import TABLE_KEYS, Links, build_table, dashboard_tables, household_list_url, table_rows
@@ -81,6 +83,9 @@ def dashboard(request):
             "charts": charts,
             "cluster_label": Cluster(filters.cluster).label if filters.cluster else "",
             "can_distribute": may_distribute(request.user),
+            "verval_counts": candidate_counts(
+                base=None if sees_everything(request.user) else visible_households(request.user)
+            ),
         },
     )
 

@@ -349,7 +349,7 @@ def test_journey_3_bupati_reads_the_dashboard_and_changes_nothing(screen, people
     expect(page.locator("h1")).to_have_text("Dasbor penanggulangan kemiskinan")
     expect(page.locator(".dash-sub")).to_have_text(f"Tahun kepesertaan {year}")
     nav = page.locator(".mainnav a").all_inner_texts()
-    assert nav == ["Daftar keluarga", "Dasbor"]  # no admin, no distribution
+    assert nav == ["Daftar keluarga", "Dasbor", "Verval"]  # no admin, no distribution; verval to approve batches
     page.wait_for_function("() => !!window.Chart && document.querySelectorAll('canvas[data-chart]').length > 0")
     assert _post_forms(page) == 0
     expect(page.locator("a[data-export]")).to_have_count(7)  # reading and downloading are allowed
