@@ -30,7 +30,8 @@ from agencies.models import Agency, Role
 from households.identifiers import make_nik
 from households.models import Desa
 from programs.models import EnrollmentStatus, Program
-from tests.factories import EnrollmentFactory, HouseholdFactory, UserFactory
+from programs.services import enrollment_create
+from tests.factories import HouseholdFactory, UserFactory
 
 COMPLETE = {
     "house_ownership": "milik_sendiri", "roof_type": "asbes_seng", "wall_type": "kayu_papan", "floor_type": "semen",
@@ -48,7 +49,8 @@ def household(desa, desil, **fields):
 
 
 def enroll(home, code, status=EnrollmentStatus.ACTIVE, year=2025):
-    return EnrollmentFactory(household=home, program=Program.objects.get(code=code), status=status, year=year)
+    """Through the enrollment service, so that a second aid is flagged as on every write."""
+    return enrollment_create(household=home, program=Program.objects.get(code=code), status=status, year=year).enrollment
 
 
 @pytest.fixture
