@@ -7,9 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportMixin
+from konut_registry.admin_export import LabelledExportForm
 
 from agencies import throttling
-from agencies.models import Agency, ExportLog, Role, User
+from agencies.models import EXPORT_KIND_LABELS, Agency, ExportLog, Role, User
 from agencies.resources import AgencyResource
 from agencies.selectors import MANAGED_ROLES, manageable_users
 from agencies.services import user_save
@@ -17,6 +18,7 @@ from agencies.services import user_save
 
 @admin.register(Agency)
 class AgencyAdmin(ImportExportMixin, admin.ModelAdmin):
+    export_form_class = LabelledExportForm
     resource_classes = [AgencyResource]
     list_display = ["short_name", "name", "code", "is_coordinator", "order"]
     list_filter = ["is_coordinator"]
@@ -81,12 +83,29 @@ class UserAdmin(DjangoUserAdmin):
         user_save(user=obj, by=request.user)
 
 
+class ExportKindFilter(admin.SimpleListFilter):
+    title = _("jenis")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        kinds = ExportLog.objects.order_by("kind").values_list("kind", flat=True).distinct()
+        return [(kind, EXPORT_KIND_LABELS.get(kind, kind)) for kind in kinds]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
 @admin.register(ExportLog)
 class ExportLogAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "user", "agency", "kind", "row_count"]
-    list_filter = ["kind", "agency"]
+    list_display = ["created_at", "user", "agency", "kind_label", "row_count"]
+    list_filter = [ExportKindFilter, "agency"]
     list_select_related = ["user", "agency"]
-    readonly_fields = ["created_at", "user", "agency", "kind", "filters", "row_count"]
+    readonly_fields = ["created_at", "user", "agency", "kind_label", "filters", "row_count"]
+    fields = readonly_fields
+
+    @admin.display(description=_("jenis"), ordering="kind")
+    def kind_label(self, obj):
+        return obj.kind_label
 
     def has_add_permission(self, request):
         return False

@@ -12,6 +12,15 @@ from django.utils.translation import gettext_lazy as _
 from programs.models import Program, TargetUnit
 
 
+class RupiahInput(forms.TextInput):
+    """A rupiah amount shown with thousands separators (``1.250.000``), as it is typed back."""
+
+    def format_value(self, value):
+        if isinstance(value, int):
+            return f"{value:,}".replace(",", ".")
+        return super().format_value(value)
+
+
 class RupiahField(forms.Field):
     """An amount in rupiah as people type it: ``1250000``, ``1.250.000``, ``Rp 1.250.000``."""
 
@@ -20,7 +29,7 @@ class RupiahField(forms.Field):
         "min_value": _("Nilai bantuan harus lebih dari Rp 0."),
     }
 
-    widget = forms.TextInput
+    widget = RupiahInput
 
     def to_python(self, value):
         if value in self.empty_values or not str(value).strip():

@@ -32,6 +32,9 @@ class Role(models.TextChoices):
     AGENCY_HEAD = "agency_head", _("Kepala Dinas")
     AGENCY_OPERATOR = "agency_operator", _("Operator Dinas")
     LEADERSHIP = "leadership", _("Pimpinan (hanya baca)")
+    # A field officer of an agency (usually a PKH facilitator of Dinas Sosial): sees and records
+    # only the verification cases assigned to them.
+    FIELD_OFFICER = "field_officer", _("Petugas verval (pendamping lapangan)")
 
 
 class User(AbstractUser):
@@ -47,7 +50,7 @@ class User(AbstractUser):
         verbose_name_plural = pgettext_lazy("plural", "pengguna")
         constraints = [
             models.CheckConstraint(
-                condition=~Q(role__in=[Role.AGENCY_HEAD, Role.AGENCY_OPERATOR]) | Q(agency__isnull=False),
+                condition=~Q(role__in=[Role.AGENCY_HEAD, Role.AGENCY_OPERATOR, Role.FIELD_OFFICER]) | Q(agency__isnull=False),
                 name="agencies_user_agency_role_has_agency",
             ),
         ]
@@ -67,11 +70,23 @@ class User(AbstractUser):
     @property
     def can_see_full_nik(self) -> bool:
         """Full NIK/KK only for those who verify people in the field or correct the data."""
-        return self.is_superuser or self.role in (Role.BAPPEDA_OPERATOR, Role.AGENCY_HEAD)
+        return self.is_superuser or self.role in (Role.BAPPEDA_OPERATOR, Role.AGENCY_HEAD, Role.FIELD_OFFICER)
+
+    @property
+    def is_field_officer(self) -> bool:
+        return self.role == Role.FIELD_OFFICER and self.agency_id is not None
 
     @property
     def can_write(self) -> bool:
         return self.is_superuser or self.role in (Role.BAPPEDA_OPERATOR, Role.AGENCY_HEAD, Role.AGENCY_OPERATOR)
+
+
+# The export log's kinds as people read them; the code is what the log stores.
+EXPORT_KIND_LABELS = {
+    "daftar_keluarga_xlsx": _("Daftar keluarga (Excel)"),
+    "daftar_keluarga_cetak": _("Daftar keluarga (cetak)"),
+    "laporan_kesalahan_impor": _("Laporan kesalahan impor (Excel)"),
+}
 
 
 class ExportLog(models.Model):
@@ -89,5 +104,9 @@ class ExportLog(models.Model):
         verbose_name_plural = pgettext_lazy("plural", "log ekspor")
         ordering = ["-created_at"]
 
+    @property
+    def kind_label(self) -> str:
+        return str(EXPORT_KIND_LABELS.get(self.kind, self.kind))
+
     def __str__(self) -> str:
-        return f"{self.user} {self.kind} {self.created_at:%d/%m/%Y %H:%M}"
+        return f"{self.user} {self.kind_label} {self.created_at:%d/%m/%Y %H:%M}"

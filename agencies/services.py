@@ -113,7 +113,7 @@ def user_save(*, user: User, by: User) -> User:
             raise PermissionDenied(_("Anda tidak berwenang mengubah akun ini."))
         if user.is_superuser or user.is_staff or user.role not in MANAGED_ROLES:
             raise PermissionDenied(
-                _("Operator Bappeda hanya dapat mengelola akun Kepala Dinas, Operator Dinas dan Pimpinan.")
+                _("Operator Bappeda hanya dapat mengelola akun Kepala Dinas, Operator Dinas, petugas verval dan Pimpinan.")
             )
     user.save()
     return user

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from agencies import services
 from agencies.exports import EXPORT_KIND_PRINT, household_list_xlsx_response
+from agencies.presenters import print_rows
 from agencies.filters import HouseholdFilter
 from agencies.forms import DeliverForm, DistributeForm, RejectForm
 from agencies.selectors import (
@@ -33,6 +34,7 @@ from agencies.selectors import (
     household_detail as select_household_detail,
     household_list_rows,
     household_list_totals,
+    household_print_rows,
     may_act_on,
     sees_everything,
     visible_agencies,
@@ -82,9 +84,11 @@ def writer_required(view):
 @require_safe
 @login_required
 def home(request):
-    """Each role lands on its own home: agencies on their list, leadership on the dashboard,
-    Bappeda on a page of links."""
+    """Each role lands on its own home: agencies on their list, field officers on their verval
+    cases, leadership on the dashboard, Bappeda on a page of links."""
     user = request.user
+    if user.is_field_officer:
+        return redirect("verval:my_cases")
     if user.is_agency_user and user.agency_id:
         return redirect("agencies:household_list")
     dashboard = reverse("programs:dashboard")
@@ -168,7 +172,7 @@ def household_print(request):
     queryset = filterset.qs
     condition = filterset.enrollment_q()
     total = queryset.count()
-    rows = list(household_list_rows(queryset, condition)[:PRINT_LIMIT])
+    rows = household_print_rows(queryset, condition, limit=PRINT_LIMIT)
     if request.method == "GET":  # a HEAD request prints nothing
         services.export_log_create(
             user=request.user, kind=EXPORT_KIND_PRINT, agency=filterset.scope_agency,
@@ -177,8 +181,8 @@ def household_print(request):
     return render(
         request,
         "agencies/household_print.html",
-        {"filter": filterset, "rows": rows, "total": total, "truncated": total > len(rows),
-         "agency": filterset.scope_agency, "print_limit": PRINT_LIMIT},
+        {"filter": filterset, "rows": print_rows(rows, request.user, several_regencies=filterset.several_regencies),
+         "total": total, "truncated": total > len(rows), "agency": filterset.scope_agency, "print_limit": PRINT_LIMIT},
     )
 
 
@@ -357,11 +361,16 @@ def household_distribute(request):
     messages.success(
         request,
         ngettext(
-            "%(created)s keluarga diusulkan ke %(program)s %(year)s; %(existing)s sudah terdaftar sebelumnya.",
-            "%(created)s keluarga diusulkan ke %(program)s %(year)s; %(existing)s sudah terdaftar sebelumnya.",
+            "%(created)s keluarga diusulkan ke %(program)s %(year)s; %(existing)s sudah terdaftar sebelumnya; "
+            "%(conflicts)s konflik satu bantuan ditandai.",
+            "%(created)s keluarga diusulkan ke %(program)s %(year)s; %(existing)s sudah terdaftar sebelumnya; "
+            "%(conflicts)s konflik satu bantuan ditandai.",
             len(result.created),
         )
-        % {"created": len(result.created), "existing": result.existing, "program": program.name, "year": year},
+        % {
+            "created": len(result.created), "existing": result.existing, "program": program.name, "year": year,
+            "conflicts": len(result.conflicts),
+        },
     )
     _report_conflicts(request, result.conflicts, saved_ids={e.pk for e in result.created})
     return redirect(back)

@@ -43,7 +43,9 @@ def _seed(args, *, families: int) -> None:
     if args.with_engine:
         call_command("seed_demo", families=families, seed=args.seed, year=args.year, no_users=True, verbosity=0)
         return
-    with mock.patch("programs.services.check_enrollments", return_value=[]):
+    from dedup.engine import RecheckResult
+
+    with mock.patch("programs.services.check_enrollments_and_households", return_value=(RecheckResult(), [])):
         call_command("seed_demo", families=families, seed=args.seed, year=args.year, no_users=True, verbosity=0)
     with connection.cursor() as cursor:
         cursor.execute(

@@ -178,10 +178,10 @@ def measure(batch: int) -> dict:
     check = programs_services.check_enrollments
     check_queries = []
 
-    def counted_check(ids):
+    def counted_check(ids, **kwargs):
         with CaptureQueriesContext(connection) as captured:
             try:
-                return check(ids)
+                return check(ids, **kwargs)
             finally:
                 check_queries.append(len(captured))
 

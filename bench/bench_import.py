@@ -99,16 +99,16 @@ def _engine_step(path: str, wipe: bool, province: bool, queue) -> None:
 
     # The one-aid check (dedup.engine) is part of the import; its share is shown apart.
     dedup_seconds = [0.0]
-    check = programs.services.check_enrollments
+    check = programs.services.check_enrollments_and_households
 
-    def timed_check(ids):
+    def timed_check(ids, households, **kwargs):
         started = time.perf_counter()
         try:
-            return check(ids)
+            return check(ids, households, **kwargs)
         finally:
             dedup_seconds[0] += time.perf_counter() - started
 
-    programs.services.check_enrollments = timed_check
+    programs.services.check_enrollments_and_households = timed_check
     out = io.StringIO()
     started = time.perf_counter()
     call_command("import_p3ke", path, "--skip-invalid", "--json", stdout=out, stderr=io.StringIO())

@@ -8,9 +8,13 @@ printed, and writes the report with the machine it ran on.
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/konut_bench .venv/bin/python bench/run_all.py
     .venv/bin/python bench/run_all.py --province     # the 700,000-family figures (make bench-province)
 
-With ``--province`` each benchmark runs with ``--province`` (Sulawesi Tenggara scale, databases of
-their own) and the report's province section is replaced; a plain run replaces the rest and keeps
-the province section of the last province run, with its own date and machine. The notes below
+Given benchmark names (``bench/run_all.py bench_recheck``), it runs only those and keeps the other
+sections of the report as they were.
+
+With ``--province`` each benchmark that has that option runs with ``--province`` (Sulawesi
+Tenggara scale, databases of their own) and the report's province section is replaced; a plain run
+replaces the rest and keeps the province section of the last province run, with its own date and
+machine. The notes below
 ``<!-- notes -->`` at the end of the report are written by hand and kept by every run.
 """
 
@@ -115,6 +119,10 @@ def write_report(*, sections: dict[str, str], province: bool, started_at, total:
     path.write_text(report)
 
 
+def _has_province(script: Path) -> bool:
+    return '"--province"' in script.read_text()
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("only", nargs="*", help="benchmark names (bench_import, ...); all by default")
@@ -124,6 +132,12 @@ def main(argv: list[str]) -> int:
     env = dict(os.environ)
     env.setdefault("DATABASE_URL", DEFAULT_URL)
     scripts = sorted(p for p in (ROOT / "bench").glob("bench_*.py") if not only or p.stem in only)
+    if args.province:
+        # Only the benchmarks that have a province scale (a ``--province`` option) belong to its section.
+        skipped = [p.stem for p in scripts if not _has_province(p)]
+        scripts = [p for p in scripts if p.stem not in skipped]
+        if skipped:
+            print(f"no --province option, not run: {', '.join(skipped)}", flush=True)
     sections: dict[str, str] = {}
     failed = []
     run_started = time.monotonic()

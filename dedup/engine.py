@@ -1,9 +1,12 @@
-"""The one-aid rule as set-based checks over enrollments.
+"""The one-aid rule as set-based checks, keyed by households.
 
-Every write path (admin, agency pages, imports, commands) saves enrollments through
-``programs.services``, which hands the ids it touched to :func:`check_enrollments` inside its own
-transaction. One enrollment from a form and 50,000 from an import go through the same few SQL
-statements; nothing here runs per row, and nothing lives in signals or ``save()``.
+Every write that changes who receives what, who belongs where or who is who re-checks the
+households it touched, in its own transaction: enrollment saves (``programs.services`` hands the
+ids it wrote to :func:`check_enrollments`), imports, household and member saves, merges, marking
+absent or present, members moving family, withdrawing a compatible pair
+(:func:`recheck_households`). One household from a form and 26,000 from an import go through the
+same few SQL statements (``dedup.engine_sql``); nothing here runs per row, and nothing lives in
+signals or ``save()``.
 
 The rule
     A proposed or active enrollment conflicts with another proposed or active enrollment
@@ -20,370 +23,270 @@ Records, not errors
     A conflict is one ``Conflict`` row per pair of enrollments (``enrollment_a < enrollment_b``),
     written with ``INSERT ... SELECT ... ON CONFLICT`` on the pair's unique constraint, so re-checking
     never duplicates it and two transactions racing on the same pair both end up with it recorded.
-    An approved or dismissed pair stays as it is. A *resolved* pair whose two enrollments are both
-    live again (a cancelled one was reactivated) is reopened.
+    An approved or dismissed pair stays as it is. A *resolved* pair that breaks the rule again (a
+    cancelled enrollment reactivated, a person back in the family) is reopened.
 
-Cancelled or rejected enrollments never conflict. When a checked enrollment is cancelled or rejected,
-its open conflicts are closed as resolved (kept enrollment: the other side, reviewer empty, reason
-saying it was automatic). A completed enrollment does not raise new conflicts, but an open conflict
-stays open when one side completes: the double aid was delivered and Bappeda still has to see it.
+Closing by itself
+    An open conflict of a re-checked household closes as resolved when one of its enrollments is
+    cancelled or rejected (the other side, if live, is recorded as kept), or when the pair no longer
+    breaks the rule (a member moved family or was marked absent, a NIK was corrected, a record
+    merged away, an enrollment moved): reviewer empty, a reason saying it was automatic. A completed
+    enrollment does not raise new conflicts, but an open conflict stays open when one side completes:
+    the double aid was delivered and Bappeda still has to see it.
+
+History
+    Every conflict the engine creates, closes or reopens gets a ``ConflictEvent``: when, which kind
+    of write (``Write.cause``), which import batch and whose action.
 
 Concurrency
-    Two users saving enrollments for the same household at the same moment would each not see the
-    other's uncommitted row. On PostgreSQL the check therefore first locks the households involved
-    (and those sharing a NIK with them), in id order, ``FOR NO KEY UPDATE`` (compatible with the key
+    Two users saving for the same household at the same moment would each not see the other's
+    uncommitted row. On PostgreSQL the check therefore first locks the households involved (and
+    those sharing a NIK with them), in id order, ``FOR NO KEY UPDATE`` (compatible with the key
     share lock an enrollment insert takes on its household, so no deadlock); the second transaction
     waits for the first to commit and then sees its enrollment. SQLite serialises writers anyway.
 
-Query budget for :func:`check_enrollments`: lock (PostgreSQL only), close, insert, fetch: four
-statements for a form's save, whatever the size of the registry. A batch of more than
-``SMALL_BATCH`` enrollments on PostgreSQL (an import) first stages itself in three temporary tables
-(seven more statements, still none per row); see ``bench/bench_dedup.py`` for the figures.
+Query budget: lock (PostgreSQL only), close, insert, and one insert of history rows when anything
+changed; :func:`check_enrollments` then reads the conflicts of its enrollments. A batch of more
+than ``SMALL_BATCH`` households or enrollments on PostgreSQL (an import) first stages itself in
+three temporary tables (seven more statements, settings and statistics included, still none per
+row); see ``bench/bench_dedup.py`` and ``bench/bench_recheck.py`` for the figures.
 """
 
 from __future__ import annotations
 
-import json
-import uuid
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
-from django.db.models.expressions import Case, RawSQL, When
+from django.db.models import Count, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from dedup.models import CompatiblePair, Conflict, ConflictRule, ConflictStatus
-from households.models import Household, Member
-from programs.models import LIVE_STATUSES, Enrollment, EnrollmentStatus
+from dedup import engine_sql as sql
+from dedup.engine_sql import DEAD_STATUSES, SMALL_BATCH, T_CONFLICT, T_ENR, T_HH  # noqa: F401
+from dedup.models import Conflict, ConflictEvent, ConflictEventKind, ConflictRule, ConflictStatus, WriteCause
 
-# Statuses that end an enrollment's claim to aid: their open conflicts are closed automatically.
-DEAD_STATUSES = (EnrollmentStatus.CANCELLED, EnrollmentStatus.REJECTED)
 # Texts written into the database (decision reasons, automatic notes) are always in Indonesian,
 # the registry's language, whatever language the user who triggered the write reads the UI in.
 STORED_LANGUAGE = "id"
 
-T_ENR = Enrollment._meta.db_table
-T_HH = Household._meta.db_table
-T_MEM = Member._meta.db_table
-T_CONFLICT = Conflict._meta.db_table
-T_COMPAT = CompatiblePair._meta.db_table
 
+@dataclass(frozen=True)
+class Write:
+    """The write a re-check belongs to, for the conflicts' history: its kind (``WriteCause``), the
+    import batch and the user, when there are."""
 
-def _is_postgres() -> bool:
-    return connection.vendor == "postgresql"
+    cause: str = WriteCause.ENROLLMENT
+    batch_id: int | None = None
+    user_id: int | None = None
 
-
-def _id_param(ids: list[int]) -> str:
-    """The id list as one literal: ``{1,2,3}`` for PostgreSQL (cast to ``bigint[]`` in the SQL; a
-    Python list would be sent as ``ARRAY[1,2,3]``, thousands of expression nodes the planner walks
-    again and again), a JSON array for SQLite."""
-    if _is_postgres():
-        return "{" + ",".join(str(int(pk)) for pk in ids) + "}"
-    return json.dumps([int(pk) for pk in ids])
-
-
-def _json_object() -> str:
-    return "jsonb_build_object" if _is_postgres() else "json_object"
-
-
-def _json_array() -> str:
-    return "jsonb_build_array" if _is_postgres() else "json_array"
-
-
-def _live_sql() -> str:
-    return ", ".join(f"'{status}'" for status in LIVE_STATUSES)
-
-
-def _compatible_sql(left: str, right: str) -> str:
-    """True when Bappeda declared the programs of enrollments ``left`` and ``right`` compatible."""
-    return (
-        f"EXISTS (SELECT 1 FROM {T_COMPAT} cp WHERE "
-        f"(cp.program_a_id = {left}.program_id AND cp.program_b_id = {right}.program_id) OR "
-        f"(cp.program_a_id = {right}.program_id AND cp.program_b_id = {left}.program_id))"
-    )
-
-
-# Up to this many ids, PostgreSQL gets them as one ``= ANY(array)`` literal: the best plan for a
-# form's save, in four statements. A larger batch (an import) goes through a temporary table.
-SMALL_BATCH = 200
-
-
-def _false() -> str:
-    return "false" if _is_postgres() else "0"
+    @classmethod
+    def of(cls, cause: str, *, batch=None, by=None) -> Write:
+        return cls(cause=cause, batch_id=getattr(batch, "pk", None), user_id=getattr(by, "pk", None))
 
 
 @dataclass
-class _Ids:
-    """Where the enrollments to check come from, as SQL: ``predicate`` filters ``e.id`` (``{col}``
-    is replaced by the column), ``subquery`` lists the ids; both take ``params`` (zero or one).
-    ``tables``: for a large batch, the temporary tables (trig, trig_hh, links) already computed."""
+class RecheckResult:
+    """The conflicts a re-check created, reopened and closed (ids)."""
 
-    predicate: str
-    subquery: str
-    params: list
-    tables: tuple[str, str, str] | None = None
+    new: set[int] = field(default_factory=set)
+    reopened: set[int] = field(default_factory=set)
+    closed: set[int] = field(default_factory=set)
 
-
-def _ids_source(ids: list[int]) -> _Ids:
-    if _is_postgres():
-        literal = _id_param(ids)
-        return _Ids("{col} = ANY(%s::bigint[])", "SELECT unnest(%s::bigint[])", [literal])
-    return _Ids("{col} IN (SELECT value FROM json_each(%s))", "SELECT value FROM json_each(%s)", [_id_param(ids)])
+    @property
+    def changed(self) -> bool:
+        return bool(self.new or self.reopened or self.closed)
 
 
-def _people_and_links(*, member_filter: str, head_filter: str, other: str) -> tuple[str, str]:
-    """SQL of ``p1`` (household_id, nik) of every person the households on the first side stand for:
-    live members with a NIK and the head's NIK (records merged away and absent members stand for no
-    one); and of ``links`` (h1, h2, nik): a household h1 of ``p1`` and another household h2 sharing
-    a person, with one shared NIK as evidence. The second side joins the member and household tables
-    directly so that the planner uses their NIK statistics and indexes."""
-    people = (
-        f"SELECT m.household_id AS household_id, m.nik AS nik FROM {T_MEM} m "
-        f"WHERE m.nik <> '' AND m.is_absent = {_false()}{member_filter} "
-        f"UNION ALL "
-        f"SELECT h.id AS household_id, h.head_nik AS nik FROM {T_HH} h "
-        f"WHERE h.head_nik <> '' AND h.merged_into_id IS NULL{head_filter}"
-    )
-    links = (
-        f"SELECT l.h1 AS h1, l.h2 AS h2, MIN(l.nik) AS nik FROM ("
-        f"SELECT p1.household_id AS h1, m2.household_id AS h2, p1.nik AS nik FROM p1 "
-        f"JOIN {T_MEM} m2 ON m2.nik = p1.nik AND m2.is_absent = {_false()} AND m2.household_id {other} p1.household_id "
-        f"UNION ALL "
-        f"SELECT p1.household_id, h2.id, p1.nik FROM p1 "
-        f"JOIN {T_HH} h2 ON h2.head_nik = p1.nik AND h2.merged_into_id IS NULL AND h2.id {other} p1.household_id"
-        f") l GROUP BY l.h1, l.h2"
-    )
-    return people, links
-
-
-def _temp_ids_source(ids: list[int]) -> _Ids:
-    """A large batch on PostgreSQL (an import): the checked live enrollments, their households and
-    the households linked to them by a shared NIK are computed once into temporary tables with
-    statistics (ANALYZE), so that the lock and the insert read them instead of recomputing them,
-    with plans sized for their real row counts. The tables are dropped at commit."""
-    suffix = uuid.uuid4().hex[:16]
-    trig, households, links = f"dedup_trig_{suffix}", f"dedup_hh_{suffix}", f"dedup_links_{suffix}"
-    people, links_sql = _people_and_links(
-        member_filter=f" AND m.household_id IN (SELECT household_id FROM {households})",
-        head_filter=f" AND h.id IN (SELECT household_id FROM {households})",
-        other="<>",
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {trig} ON COMMIT DROP AS "
-            f"SELECT e.id, e.household_id, e.program_id, e.year FROM {T_ENR} e "
-            f"WHERE e.id IN (SELECT unnest(%s::bigint[])) AND e.status IN ({_live_sql()})",
-            [_id_param(ids)],
+def _close_sql(source: sql.Source | None) -> str:
+    """UPDATE closing the open conflicts of the re-checked households' enrollments (any status)
+    that have a dead side or no longer break the rule; RETURNING their ids."""
+    with override(STORED_LANGUAGE):  # stored text: always Indonesian, whatever the user reads
+        dead_note = sql.sql_text(_("Otomatis: salah satu kepesertaan dibatalkan atau ditolak."))
+        stale_note = sql.sql_text(
+            _("Otomatis: pasangan ini tidak lagi melanggar aturan satu bantuan (keluarga atau anggotanya berubah).")
         )
-        cursor.execute(f"CREATE TEMPORARY TABLE {households} ON COMMIT DROP AS SELECT DISTINCT household_id FROM {trig}")
-        cursor.execute(f"ANALYZE {trig}, {households}")
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {links} ON COMMIT DROP AS WITH p1 AS MATERIALIZED ({people}) {links_sql}"
-        )
-        cursor.execute(f"ANALYZE {links}")
-    return _Ids(
-        "{col} IN (SELECT unnest(%s::bigint[]))", "SELECT unnest(%s::bigint[])", [_id_param(ids)],
-        tables=(trig, households, links),
+    c = T_CONFLICT
+    dead = f"EXISTS (SELECT 1 FROM {T_ENR} d WHERE d.id IN ({c}.enrollment_a_id, {c}.enrollment_b_id) AND d.status IN ({sql.dead_sql()}))"
+
+    def live(column):
+        return f"EXISTS (SELECT 1 FROM {T_ENR} k WHERE k.id = {c}.{column} AND k.status IN ({sql.live_sql()}))"
+
+    kept = (
+        f"CASE WHEN {dead} THEN (CASE WHEN {live('enrollment_a_id')} THEN {c}.enrollment_a_id "
+        f"WHEN {live('enrollment_b_id')} THEN {c}.enrollment_b_id ELSE NULL END) ELSE NULL END"
     )
-
-
-def _with_sql(source: _Ids | None) -> str:
-    """The common table expressions every statement starts from, computed once each:
-
-    ``trig``    the enrollments to check that are live (every live one for the full scan);
-    ``trig_hh`` their households;
-    ``links``   (h1, h2, nik): a household of ``trig_hh`` and another one sharing a person.
-
-    For a large batch they are the temporary tables of :func:`_temp_ids_source`, read in place.
-    """
-    live = _live_sql()
-    if source is not None and source.tables:
-        trig, households, links = source.tables
-        return (
-            f"WITH trig AS NOT MATERIALIZED (SELECT id, household_id, program_id, year FROM {trig}), "
-            f"trig_hh AS NOT MATERIALIZED (SELECT household_id FROM {households}), "
-            f"links AS NOT MATERIALIZED (SELECT h1, h2, nik FROM {links}) "
-        )
-    columns = "e.id, e.household_id, e.program_id, e.year"
+    prefix, scope = "", ""
     if source is not None:
-        trig = f"SELECT {columns} FROM {T_ENR} e WHERE {source.predicate.format(col='e.id')} AND e.status IN ({live})"
-        people, links = _people_and_links(
-            member_filter=" AND m.household_id IN (SELECT household_id FROM trig_hh)",
-            head_filter=" AND h.id IN (SELECT household_id FROM trig_hh)",
-            other="<>",
-        )
-    else:
-        trig = f"SELECT {columns} FROM {T_ENR} e WHERE e.status IN ({live})"
-        # Every household is on the first side too: each linked pair once, lower id first.
-        people, links = _people_and_links(member_filter="", head_filter="", other=">")
+        prefix = f"WITH trig_hh AS ({source.households}) "
+        scoped = f"SELECT s.id FROM {T_ENR} s WHERE s.household_id IN (SELECT household_id FROM trig_hh)"
+        scope = f" AND ({c}.enrollment_a_id IN ({scoped}) OR {c}.enrollment_b_id IN ({scoped}))"
     return (
-        f"WITH trig AS MATERIALIZED ({trig}), "
-        f"trig_hh AS MATERIALIZED (SELECT DISTINCT household_id FROM trig), "
-        f"p1 AS MATERIALIZED ({people}), "
-        f"links AS MATERIALIZED ({links}) "
+        f"{prefix}UPDATE {c} SET status = '{ConflictStatus.RESOLVED}', reviewed_at = %s, reviewed_by_id = NULL, "
+        f"kept_enrollment_id = {kept}, decision_reason = CASE WHEN {dead} THEN {dead_note} ELSE {stale_note} END "
+        f"WHERE {c}.status = '{ConflictStatus.OPEN}'{scope} AND ({dead} OR NOT {sql.still_breaches_sql(c)}) "
+        f"RETURNING {c}.id"
     )
 
 
-def _pairs_sql(*, triggered: bool) -> str:
-    """SELECT of the conflicting pairs as (lo, hi, household_id, rule, year, nik, hh_lo, hh_hi),
-    over the CTEs of :func:`_with_sql`."""
-    live = _live_sql()
-    # With a checked batch, a pair whose two sides were both checked appears twice; DISTINCT keeps
-    # one. The full scan takes each pair once (o.id > t.id; links ordered h1 < h2).
-    one_aid_order = "" if triggered else " AND o.id > t.id"
-    distinct = "DISTINCT " if triggered else ""
-    lo = "CASE WHEN t.id < o.id THEN t.id ELSE o.id END"
-    hi = "CASE WHEN t.id < o.id THEN o.id ELSE t.id END"
-    hh_lo = "CASE WHEN t.id < o.id THEN t.household_id ELSE o.household_id END"
-    hh_hi = "CASE WHEN t.id < o.id THEN o.household_id ELSE t.household_id END"
-    one_aid = (
-        f"SELECT {lo} AS lo, {hi} AS hi, t.household_id AS household_id, '{ConflictRule.ONE_AID}' AS rule, "
-        f"t.year AS year, '' AS nik, t.household_id AS hh_lo, t.household_id AS hh_hi "
-        f"FROM trig t JOIN {T_ENR} o ON o.household_id = t.household_id AND o.year = t.year "
-        f"AND o.program_id <> t.program_id AND o.status IN ({live}){one_aid_order} "
-        f"WHERE NOT {_compatible_sql('t', 'o')}"
-    )
-    same_person = (
-        f"SELECT {lo} AS lo, {hi} AS hi, {hh_lo} AS household_id, '{ConflictRule.SAME_PERSON}' AS rule, "
-        f"t.year AS year, l.nik AS nik, {hh_lo} AS hh_lo, {hh_hi} AS hh_hi "
-        f"FROM trig t JOIN links l ON l.h1 = t.household_id "
-        f"JOIN {T_ENR} o ON o.household_id = l.h2 AND o.year = t.year AND o.status IN ({live}) "
-        f"WHERE (o.program_id = t.program_id OR NOT {_compatible_sql('t', 'o')})"
-    )
-    return f"SELECT {distinct}* FROM ({one_aid} UNION ALL {same_person}) pairs"
-
-
-def _insert_sql(source: _Ids | None) -> str:
-    """INSERT the pairs; an existing pair is left alone unless it was resolved and both of its
-    enrollments are live again, in which case it is reopened with a note of the earlier decision."""
-    obj, arr = _json_object(), _json_array()
+def _insert_sql(source: sql.Source | None) -> str:
+    """INSERT the pairs; an existing pair is left alone unless it was resolved, in which case it is
+    reopened with a note of the earlier decision."""
+    obj, arr = sql.json_object(), sql.json_array()
     evidence = (
         f"CASE WHEN p.rule = '{ConflictRule.SAME_PERSON}' "
         f"THEN {obj}('year', p.year, 'nik', p.nik, 'household_ids', {arr}(p.hh_lo, p.hh_hi)) "
         f"ELSE {obj}('year', p.year) END"
     )
-    # Stored text: always in Indonesian, whatever language the user who triggered the check reads.
     # One whole sentence for translators; the earlier decision is spliced in by SQL at the placeholder.
-    with override(STORED_LANGUAGE):
-        reopened = _("Dibuka kembali: kedua kepesertaan aktif lagi. Keputusan sebelumnya: %(previous)s")
-    before, after = (part.replace("'", "''") for part in reopened.split("%(previous)s", 1))
+    with override(STORED_LANGUAGE):  # stored text: always Indonesian, whatever the user reads
+        reopened = _("Dibuka kembali: pasangan ini melanggar aturan satu bantuan lagi. Keputusan sebelumnya: %(previous)s")
+    before, after = (sql.sql_text(part) for part in reopened.split("%(previous)s", 1))
     return (
-        f"{_with_sql(source)}"
+        f"{sql.with_sql(source)}"
         f"INSERT INTO {T_CONFLICT} (household_id, enrollment_a_id, enrollment_b_id, rule, status, evidence, "
-        f"decision_reason, created_at) "
-        f"SELECT p.household_id, p.lo, p.hi, p.rule, '{ConflictStatus.OPEN}', {evidence}, '', %s "
-        f"FROM ({_pairs_sql(triggered=source is not None)}) p WHERE 1 = 1 "
+        f"decision_reason, dismissed_by_pair, created_at) "
+        f"SELECT p.household_id, p.lo, p.hi, p.rule, '{ConflictStatus.OPEN}', {evidence}, '', {sql.false()}, %s "
+        f"FROM ({sql.pairs_sql(triggered=source is not None)}) p WHERE 1 = 1 "
         f"ON CONFLICT (enrollment_a_id, enrollment_b_id) DO UPDATE SET status = '{ConflictStatus.OPEN}', "
-        f"decision_reason = '{before}' || {T_CONFLICT}.decision_reason || '{after}', reviewed_by_id = NULL, "
+        f"decision_reason = {before} || {T_CONFLICT}.decision_reason || {after}, reviewed_by_id = NULL, "
         f"reviewed_at = NULL, kept_enrollment_id = NULL "
         f"WHERE {T_CONFLICT}.status = '{ConflictStatus.RESOLVED}' "
         f"RETURNING id, decision_reason"
     )
 
 
-def _lock_households(source: _Ids) -> None:
+def _lock_households(cursor, source: sql.Source) -> None:
     """Serialise concurrent checks that touch the same households (see the module docstring)."""
-    if not _is_postgres() or not connection.features.has_select_for_update:
+    if not sql.is_postgres() or not connection.features.has_select_for_update:
         return
-    sql = (
-        f"{_with_sql(source)}"
+    cursor.execute(
+        f"{sql.with_sql(source)}"
         f"SELECT h.id FROM {T_HH} h WHERE h.id IN (SELECT household_id FROM trig_hh UNION SELECT h2 FROM links) "
-        f"ORDER BY h.id FOR NO KEY UPDATE OF h"
+        f"ORDER BY h.id FOR NO KEY UPDATE OF h",
+        sql.with_params(source),
     )
+
+
+def _record(result: RecheckResult, write: Write, now) -> None:
+    """One history row per conflict the re-check created, reopened or closed: one INSERT ... SELECT
+    over the three id lists, whatever their length."""
+    if not result.changed:
+        return
+    kinds = ((result.new, ConflictEventKind.CREATED), (result.reopened, ConflictEventKind.REOPENED),
+             (result.closed, ConflictEventKind.CLOSED))
+    parts, params = [], []
+    for ids, kind in kinds:
+        if ids:
+            parts.append(f"SELECT s.id AS id, '{kind}' AS kind FROM ({sql.ids_subquery()}) s")
+            params.append(sql.id_param(sorted(ids)))
+    table = ConflictEvent._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(sql, [] if source.tables else source.params)
-
-
-def _close_dead(id_filter) -> int:
-    """Close the open conflicts of enrollments (matching ``id_filter``) that are cancelled or
-    rejected; the other side, if still live, is recorded as the one kept."""
-    dead = Enrollment.objects.filter(status__in=DEAD_STATUSES)
-    if id_filter is not None:
-        dead = dead.filter(id__in=id_filter)
-    with override(STORED_LANGUAGE):  # stored text: always Indonesian, whatever the user reads
-        note = _("Otomatis: salah satu kepesertaan dibatalkan atau ditolak.")
-    other_live_a = Exists(Enrollment.objects.filter(pk=OuterRef("enrollment_a_id"), status__in=LIVE_STATUSES))
-    other_live_b = Exists(Enrollment.objects.filter(pk=OuterRef("enrollment_b_id"), status__in=LIVE_STATUSES))
-    return (
-        Conflict.objects.filter(status=ConflictStatus.OPEN)
-        .filter(Q(enrollment_a__in=dead.values("pk")) | Q(enrollment_b__in=dead.values("pk")))
-        .update(
-            status=ConflictStatus.RESOLVED,
-            reviewed_at=timezone.now(),
-            reviewed_by=None,
-            decision_reason=note,
-            kept_enrollment=Case(
-                When(other_live_a, then=F("enrollment_a_id")),
-                When(other_live_b, then=F("enrollment_b_id")),
-                default=None,
-            ),
+        cursor.execute(
+            f"INSERT INTO {table} (conflict_id, kind, cause, batch_id, by_id, at) "
+            f"SELECT e.id, e.kind, %s, %s, %s, %s FROM ({' UNION ALL '.join(parts)}) e",
+            # Placeholders in textual order: the four constants, then the id lists.
+            [write.cause, write.batch_id, write.user_id, connection.ops.adapt_datetimefield_value(now), *params],
         )
-    )
 
 
-def _insert(source: _Ids | None) -> tuple[set[int], set[int]]:
-    """Run the INSERT; return (ids of new conflicts, ids of reopened ones). A new row has an empty
-    decision reason; a reopened one always carries the "Dibuka kembali" note."""
-    stamp = connection.ops.adapt_datetimefield_value(timezone.now())
-    sql = _insert_sql(source)
-    # Placeholders in textual order: the id list (in the WITH clause, when checking), created_at.
-    params = [*(source.params if source is not None and not source.tables else []), stamp]
+def _recheck(source: sql.Source | None, write: Write) -> RecheckResult:
+    now = timezone.now()
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    result = RecheckResult()
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    new, reopened = set(), set()
-    for pk, reason in rows:
-        (reopened if reason else new).add(pk)
-    return new, reopened
+        if source is not None:
+            _lock_households(cursor, source)
+        cursor.execute(_close_sql(source), [*(source.params if source is not None else []), stamp])
+        result.closed = {row[0] for row in cursor.fetchall()}
+        cursor.execute(_insert_sql(source), [*sql.with_params(source), stamp])
+        for pk, reason in cursor.fetchall():
+            (result.reopened if reason else result.new).add(pk)
+    # Closed and opened again in one re-check cannot happen (a pair closes only when it no longer
+    # breaks the rule); a reopened pair is never in ``closed``.
+    _record(result, write, now)
+    return result
 
 
-def check_enrollments(enrollment_ids) -> list[Conflict]:
-    """Check these enrollments against the one-aid rule, in the caller's transaction.
+def _run(source: sql.Source, write: Write, size: int) -> RecheckResult:
+    if sql.is_postgres() and size > SMALL_BATCH:
+        # The temporary tables live until commit; the savepoint keeps a failure from leaving them.
+        with transaction.atomic(), connection.cursor() as cursor:
+            # A large re-check joins thousands of people on their NIK: in memory (not an on-disk
+            # sort) and without JIT compiling, which costs more than these joins take. SET LOCAL:
+            # until the caller's transaction ends, nowhere else.
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+            return _recheck(sql.temp_source(source, cursor), write)
+    return _recheck(source, write)
 
-    Returns the open conflicts that involve them, with ``created_now`` set on each: True for a
-    conflict this check created or reopened, False for one that was already open. Closes the open
-    conflicts of those that are cancelled or rejected. Four statements for up to ``SMALL_BATCH``
-    enrollments, eleven for a larger batch on PostgreSQL; never one per enrollment.
-    """
-    ids = sorted({int(pk) for pk in enrollment_ids if pk is not None})
+
+def recheck_households(household_ids, *, write: Write) -> RecheckResult:
+    """Re-check every live enrollment of these households (and of the households sharing a person
+    with them) against the one-aid rule, in the caller's transaction: new breaches are recorded,
+    resolved pairs that break the rule again are reopened, and open conflicts of these households
+    that no longer hold close by themselves. The write that changed the households names itself in
+    ``write`` for the conflicts' history."""
+    ids = sorted({int(pk) for pk in household_ids if pk is not None})
     if not ids:
-        return []
-    if _is_postgres() and len(ids) > SMALL_BATCH:
-        # The temporary table lives until commit; the savepoint keeps a failure from leaving it.
-        with transaction.atomic():
-            return _check(_temp_ids_source(ids))
-    return _check(_ids_source(ids))
+        return RecheckResult()
+    return _run(sql.households_source(ids), write, len(ids))
 
 
-def _check(source: _Ids) -> list[Conflict]:
-    _lock_households(source)
-    _close_dead(RawSQL(source.subquery, source.params))
-    new, reopened = _insert(source)
-    fresh = new | reopened
+def check_enrollments(enrollment_ids, *, write: Write | None = None) -> list[Conflict]:
+    """Re-check the households of these enrollments (see :func:`recheck_households`).
+
+    Returns the open conflicts that involve these enrollments, with ``created_now`` set on each:
+    True for a conflict this check created or reopened, False for one that was already open.
+    """
+    return check_enrollments_and_households(enrollment_ids, (), write=write)[1]
+
+
+def check_enrollments_and_households(
+    enrollment_ids, household_ids, *, write: Write | None = None
+) -> tuple[RecheckResult, list[Conflict]]:
+    """One re-check of the households of these enrollments and of these households (a bulk write
+    that also moved people); returns what it changed and the open conflicts that involve these
+    enrollments or that it created or reopened, ``created_now`` set as in :func:`check_enrollments`."""
+    ids = sorted({int(pk) for pk in enrollment_ids if pk is not None})
+    households = sorted({int(pk) for pk in household_ids if pk is not None})
+    if not ids and not households:
+        return RecheckResult(), []
+    size = len(ids) + len(households)
+    result = _run(sql.mixed_source(ids, households), write or Write(), size)
+    fresh = result.new | result.reopened
+    conflicts = _involved_conflicts(ids, fresh, large=sql.is_postgres() and size > SMALL_BATCH)
+    for conflict in conflicts:
+        conflict.created_now = conflict.pk in fresh
+    return result, conflicts
+
+
+def _involved_conflicts(ids: list[int], fresh: set[int], *, large: bool) -> list[Conflict]:
+    """The open conflicts that involve these enrollments or that the re-check created or reopened."""
+    subquery = f"SELECT s.id FROM ({sql.ids_subquery()}) s"
     open_conflicts = Conflict.objects.filter(status=ConflictStatus.OPEN)
-    if source.tables is None:
-        # A page's few conflicts, shown with their household and programs.
-        conflicts = list(
-            open_conflicts.filter(
-                Q(enrollment_a_id__in=RawSQL(source.subquery, source.params))
-                | Q(enrollment_b_id__in=RawSQL(source.subquery, source.params))
-            )
+    by_fresh = Q(pk__in=RawSQL(subquery, [sql.id_param(sorted(fresh))]))
+    params = [sql.id_param(ids)]
+    by_a = Q(enrollment_a_id__in=RawSQL(subquery, params))
+    by_b = Q(enrollment_b_id__in=RawSQL(subquery, params))
+    if not large:
+        # A form's few conflicts, shown with their household and programs.
+        involved = by_fresh | by_a | by_b if ids else by_fresh
+        return list(
+            open_conflicts.filter(involved)
             .select_related("household", "enrollment_a__program", "enrollment_b__program")
             .order_by("id")
         )
-    else:
-        # A large batch (an import, a distribution) is counted, and at most a few of its conflicts
-        # are shown: no related objects (six model instances for each of tens of thousands of rows
-        # would cost most of the check). One side at a time, as a UNION: an OR of two IN over
-        # hundreds of thousands of ids is a subplan PostgreSQL cannot hash and rescans per conflict.
-        by_a = open_conflicts.filter(enrollment_a_id__in=RawSQL(source.subquery, source.params)).order_by()
-        by_b = open_conflicts.filter(enrollment_b_id__in=RawSQL(source.subquery, source.params)).order_by()
-        conflicts = list(by_a.union(by_b).order_by("id"))
-    for conflict in conflicts:
-        conflict.created_now = conflict.pk in fresh
-    return conflicts
+    # A large batch (an import, a distribution) is counted, and at most a few of its conflicts are
+    # shown: no related objects (six model instances for each of tens of thousands of rows would
+    # cost most of the check). One condition at a time, as a UNION: an OR of IN over hundreds of
+    # thousands of ids is a subplan PostgreSQL cannot hash and rescans per conflict.
+    parts = [open_conflicts.filter(by_fresh).order_by()]
+    if ids:
+        parts += [open_conflicts.filter(by_a).order_by(), open_conflicts.filter(by_b).order_by()]
+    query = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+    return list(query.order_by("id"))
 
 
 @dataclass
@@ -410,13 +313,11 @@ class ScanResult:
 
 
 @transaction.atomic
-def scan_all() -> ScanResult:
+def scan_all(*, write: Write | None = None) -> ScanResult:
     """Re-check the whole registry (``manage.py dedup_scan``). Idempotent: a second run finds
     nothing new. Concurrent saves run their own checks, so the scan takes no locks."""
-    result = ScanResult()
-    result.closed = _close_dead(None)
-    new, reopened = _insert(None)
-    result.new, result.reopened, result.new_ids = len(new), len(reopened), sorted(new)
+    found = _recheck(None, write or Write(cause=WriteCause.SCAN))
+    result = ScanResult(new=len(found.new), reopened=len(found.reopened), closed=len(found.closed), new_ids=sorted(found.new))
     counts = _open_counts()
     result.open_by_rule = counts
     result.open_total = sum(counts.values())

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from households.models import Household, Member
+from households.models import Household, ImportBatch, Member
 from programs.models import Enrollment, Program
 
 
@@ -79,6 +79,11 @@ class Conflict(models.Model):
         on_delete=models.SET_NULL, related_name="+",
     )
     reviewed_at = models.DateTimeField(_("ditinjau pada"), null=True, blank=True)
+    # Dismissed because Bappeda declared the two programs compatible: withdrawing that declaration
+    # opens the conflict again (when the pair still breaks the rule).
+    dismissed_by_pair = models.BooleanField(
+        _("diabaikan karena pasangan boleh digabung"), default=False, db_default=False, editable=False
+    )
     created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
     history = HistoricalRecords()
 
@@ -97,6 +102,51 @@ class Conflict(models.Model):
 
     def __str__(self) -> str:
         return _("Konflik #%(id)s") % {"id": self.pk}
+
+
+class WriteCause(models.TextChoices):
+    """The kind of write that made the engine create, close or reopen a conflict."""
+
+    ENROLLMENT = "enrollment", _("Simpan kepesertaan")
+    IMPORT = "import", _("Impor data")
+    HOUSEHOLD = "household", _("Ubah data keluarga")
+    MEMBER = "member", _("Ubah data anggota")
+    MERGE = "merge", _("Gabung keluarga")
+    ABSENT = "absent", _("Tandai tidak ada/ada di data terbaru")
+    PAIR_DECLARED = "pair_declared", _("Pasangan program dinyatakan boleh digabung")
+    PAIR_WITHDRAWN = "pair_withdrawn", _("Pasangan program boleh digabung ditarik")
+    SCAN = "scan", _("Periksa ulang seluruh registri")
+
+
+class ConflictEventKind(models.TextChoices):
+    CREATED = "created", _("dibuat")
+    CLOSED = "closed", _("ditutup otomatis")
+    REOPENED = "reopened", _("dibuka kembali")
+
+
+class ConflictEvent(models.Model):
+    """What the engine did to a conflict by itself: created, closed (no longer a breach) or reopened,
+    when, by which kind of write, which import batch and whose action. Bappeda's own decisions are
+    kept on the conflict and in its change history."""
+
+    conflict = models.ForeignKey(Conflict, verbose_name=_("konflik"), on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("kejadian"), max_length=10, choices=ConflictEventKind.choices)
+    cause = models.CharField(_("oleh penulisan"), max_length=16, choices=WriteCause.choices)
+    batch = models.ForeignKey(
+        ImportBatch, verbose_name=_("batch impor"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("oleh"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(_("waktu"))
+
+    class Meta:
+        verbose_name = _("riwayat otomatis konflik")
+        verbose_name_plural = pgettext_lazy("plural", "riwayat otomatis konflik")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.conflict_id}"
 
 
 class IdentityKind(models.TextChoices):

@@ -22,15 +22,18 @@ from django.utils.translation import override
 from simple_history.utils import bulk_update_with_history
 
 from dedup import engine, identity
+from dedup.membership import MergeResult, household_merge  # noqa: F401  (merging is an identity decision too)
 from dedup.models import (
     CompatiblePair,
     Conflict,
+    ConflictEvent,
+    ConflictEventKind,
     ConflictStatus,
     IdentityMatch,
     IdentityStatus,
+    WriteCause,
 )
-from households.models import Household
-from programs.models import Enrollment, EnrollmentStatus, Program
+from programs.models import LIVE_STATUSES, Enrollment, EnrollmentStatus, Program
 from programs.services import enrollment_update
 
 # The national aid designed to be combined for one family (PKH, Sembako/BPNT, PBI health insurance,
@@ -202,10 +205,46 @@ def _dismiss_open_conflicts_between(program_a: Program, program_b: Program, *, b
         conflict.decision_reason = note
         conflict.reviewed_by = by
         conflict.reviewed_at = now
+        conflict.dismissed_by_pair = True
     bulk_update_with_history(
-        conflicts, Conflict, ["status", "decision_reason", "reviewed_by", "reviewed_at"], batch_size=2000, default_user=by
+        conflicts, Conflict, ["status", "decision_reason", "reviewed_by", "reviewed_at", "dismissed_by_pair"],
+        batch_size=2000, default_user=by,
+    )
+    ConflictEvent.objects.bulk_create(
+        [
+            ConflictEvent(conflict=c, kind=ConflictEventKind.CLOSED, cause=WriteCause.PAIR_DECLARED, by=by, at=now)
+            for c in conflicts
+        ],
+        batch_size=2000,
     )
     return len(conflicts)
+
+
+@transaction.atomic
+def compatible_pair_withdraw(*, pair: CompatiblePair, by) -> engine.RecheckResult:
+    """Withdraw a declaration that two programs may be combined (deleted, with history). The
+    conflicts it dismissed are opened again when they still break the rule (with the earlier
+    decision in their note), and pairs never raised because of it are flagged now: one re-check of
+    every household with live aid in either program, in this transaction."""
+    pair = CompatiblePair.objects.select_for_update().get(pk=pair.pk)
+    programs = (pair.program_a_id, pair.program_b_id)
+    pair._history_user = by
+    pair.delete()
+    between = Q(enrollment_a__program_id=programs[0], enrollment_b__program_id=programs[1]) | Q(
+        enrollment_a__program_id=programs[1], enrollment_b__program_id=programs[0]
+    )
+    # Resolved, the engine's re-check reopens those that still break the rule.
+    Conflict.objects.filter(between, status=ConflictStatus.DISMISSED, dismissed_by_pair=True).update(
+        status=ConflictStatus.RESOLVED, dismissed_by_pair=False
+    )
+    households = (
+        Enrollment.objects.filter(program_id__in=programs, status__in=LIVE_STATUSES)
+        .values_list("household_id", flat=True)
+        .distinct()
+    )
+    return engine.recheck_households(
+        list(households), write=engine.Write.of(WriteCause.PAIR_WITHDRAWN, by=by)
+    )
 
 
 @dataclass
@@ -246,104 +285,6 @@ def identity_scan() -> identity.IdentityScanResult:
     new ones; dismissed and merged pairs stay as they were."""
     with transaction.atomic():
         return identity.scan_identities()
-
-
-@dataclass
-class MergeResult:
-    target: Household
-    source: Household
-    moved_members: int = 0
-    duplicate_members: int = 0
-    moved_enrollments: int = 0
-    cancelled_enrollments: int = 0
-    conflicts: list = field(default_factory=list)
-
-
-@transaction.atomic
-def household_merge(*, source: Household, target: Household, by, reason: str = "") -> MergeResult:
-    """Merge ``source`` into ``target``: members and enrollments move to ``target``; ``source`` is kept,
-    marked absent and ``merged_into`` ``target`` (never deleted), and history records every change.
-
-    A source member whose NIK is already in ``target`` is the same person: it stays on the source
-    record, marked absent, and its enrollments move to the target's member. An enrollment that
-    ``target`` already has (same program, year and recipient) stays on the source record, cancelled.
-    Moved enrollments are re-checked against the one-aid rule; the conflicts raised are returned.
-    """
-    if source.pk == target.pk:
-        raise ValidationError(_("Keluarga tidak dapat digabung dengan dirinya sendiri."))
-    locked = {h.pk: h for h in Household.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk")}
-    source, target = locked[source.pk], locked[target.pk]
-    for household in (source, target):
-        if household.merged_into_id:
-            raise ValidationError(
-                _("Keluarga %(name)s (#%(id)s) sudah digabung ke keluarga lain.") % {"name": household.head_name, "id": household.pk}
-            )
-    result = MergeResult(target=target, source=source)
-    with override(engine.STORED_LANGUAGE):
-        note = _("Digabung ke keluarga #%(id)s (%(name)s).") % {"id": target.pk, "name": target.head_name}
-        duplicate_note = _("%(note)s Kepesertaan yang sama sudah ada di keluarga tujuan.") % {"note": note}
-
-    target_by_nik = {m.nik: m for m in target.members.filter(is_absent=False) if m.nik}
-    member_map: dict[int, int] = {}
-    for member in source.members.all():
-        member._history_user = by
-        twin = target_by_nik.get(member.nik) if member.nik else None
-        if twin is not None:
-            member_map[member.pk] = twin.pk
-            member.is_absent = True
-            member.save()
-            result.duplicate_members += 1
-        else:
-            member_map[member.pk] = member.pk
-            member.household = target
-            member.save()
-            result.moved_members += 1
-
-    taken = set(target.enrollments.values_list("program_id", "year", "member_id"))
-    moved_ids = []
-    for enrollment in source.enrollments.select_related("program", "member").order_by("pk"):
-        member_id = member_map.get(enrollment.member_id) if enrollment.member_id else None
-        key = (enrollment.program_id, enrollment.year, member_id)
-        if key in taken:
-            if enrollment.status not in engine.DEAD_STATUSES:
-                enrollment_update(
-                    enrollment=enrollment, by=by, status=EnrollmentStatus.CANCELLED,
-                    status_reason=duplicate_note,
-                )
-                result.cancelled_enrollments += 1
-            continue
-        taken.add(key)
-        update = enrollment_update(enrollment=enrollment, by=by, household=target, member_id=member_id)
-        moved_ids.append(enrollment.pk)
-        result.moved_enrollments += 1
-        known = {c.pk for c in result.conflicts}
-        result.conflicts.extend(c for c in update.conflicts if c.pk not in known)
-
-    # Conflicts recorded against the source record now belong to the family they moved to.
-    for conflict in Conflict.objects.filter(household=source).filter(
-        Q(enrollment_a_id__in=moved_ids) | Q(enrollment_b_id__in=moved_ids)
-    ):
-        conflict.household = target
-        conflict._history_user = by
-        conflict.save()
-
-    source.is_absent = True
-    source.merged_into = target
-    source._history_user = by
-    source.save()
-
-    now = timezone.now()
-    reason = (reason or "").strip() or note
-    for match in IdentityMatch.objects.select_for_update().filter(
-        Q(household_a=source, household_b=target) | Q(household_a=target, household_b=source), status=IdentityStatus.OPEN
-    ):
-        match.status = IdentityStatus.MERGED
-        match.decision_reason = reason
-        match.reviewed_by = by
-        match.reviewed_at = now
-        match._history_user = by
-        match.save()
-    return result
 
 
 def identity_merge(*, match: IdentityMatch, keep: str, by, reason: str = "") -> MergeResult:

@@ -1,16 +1,21 @@
 """Registry admin for Bappeda: regions, households with their members and every aid they receive."""
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.functional import lazy
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext, ngettext_lazy
 from konut_registry.admin_filters import is_database_id
 from konut_registry.admin_history import ReadOnlyHistoryAdmin
 
+from dedup import membership
 from dedup.models import Conflict, ConflictStatus
 from households.models import Desa, Household, Kabupaten, Kecamatan, Member, Provinsi
 from households.regions import covered_region
@@ -91,11 +96,43 @@ class DesaFilter(admin.SimpleListFilter):
         return queryset
 
 
-class MemberInline(admin.TabularInline):
+class MemberInline(admin.StackedInline):
+    """The family's members, one block each with its fields on three lines: eleven columns side by
+    side would not fit an office screen."""
+
     model = Member
     extra = 0
-    fields = ["name", "nik", "id_individu", "sex", "birth_date", "relation", "marital_status", "occupation", "education", "dukcapil_match", "is_absent"]
+    fields = [
+        ("name", "nik", "id_individu"), ("sex", "birth_date", "relation", "marital_status"),
+        ("occupation", "education", "dukcapil_match", "is_absent"),
+    ]
+    # Absence is set by imports and by the "mark absent/present" actions, which re-check the rule.
+    readonly_fields = ["is_absent"]
     show_change_link = True
+    classes = ["konut-members"]
+
+
+def _absent_action(model_label: str, *, absent: bool, description, done):
+    """The list action marking the selected records absent from (or present in) the newest data,
+    through ``dedup.membership`` (which re-checks the one-aid rule in the same transaction)."""
+    mark = membership.households_mark_absent if model_label == "household" else membership.members_mark_absent
+
+    @admin.action(description=description, permissions=["change"])
+    def action(modeladmin, request, queryset):
+        changed = mark(**{f"{model_label}s": list(queryset), "absent": absent, "by": request.user})
+        modeladmin.message_user(request, done % {"n": changed}, messages.SUCCESS)
+
+    action.__name__ = f"mark_{'absent' if absent else 'present'}"
+    return action
+
+
+class MergeForm(forms.Form):
+    keep = forms.TypedChoiceField(label=_("Keluarga yang dipertahankan"), coerce=int, widget=forms.RadioSelect)
+    reason = forms.CharField(label=_("Alasan"), required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
+
+    def __init__(self, *args, households, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["keep"].choices = [(h.pk, f"{h} (#{h.pk}, {h.desa})") for h in households]
 
 
 class AidInline(admin.TabularInline):
@@ -105,7 +142,7 @@ class AidInline(admin.TabularInline):
     model = Enrollment
     extra = 0
     can_delete = False
-    fields = ["program_link", "agency", "member", "year", "status", "amount", "delivered_on", "source"]
+    fields = ["program_link", "agency", "member", "year", "status", "amount_rp", "delivered_on", "source"]
     readonly_fields = fields
     verbose_name = _("bantuan yang diterima")
     verbose_name_plural = _("bantuan yang diterima (semua OPD)")
@@ -124,6 +161,10 @@ class AidInline(admin.TabularInline):
     def agency(self, obj):
         return obj.program.agency
 
+    @admin.display(description=_("nilai (Rp)"))
+    def amount_rp(self, obj):
+        return f"{obj.amount:,}".replace(",", ".") if obj.amount is not None else "-"
+
 
 @admin.register(Household)
 class HouseholdAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
@@ -133,9 +174,11 @@ class HouseholdAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
     list_select_related = ["desa__kecamatan"]
     search_fields = ["head_name", "=head_nik", "=no_kk", "=p3ke_id", "=members__nik", "members__name"]
     search_help_text = _("Cari nama, NIK (16 digit), No KK atau ID Keluarga P3KE.")
-    autocomplete_fields = ["desa", "merged_into"]
-    readonly_fields = ["open_conflicts", "last_batch", "raw_values", "created_at", "updated_at"]
+    autocomplete_fields = ["desa"]
+    # Merging and absence go through the actions (``dedup.membership``), never a hand edit.
+    readonly_fields = ["open_conflicts", "is_absent", "merged_into", "last_batch", "raw_values", "created_at", "updated_at"]
     inlines = [MemberInline, AidInline]
+    actions = ["merge_two", "mark_absent", "mark_present"]
     list_per_page = 50
     show_full_result_count = False
     fieldsets = [
@@ -147,6 +190,67 @@ class HouseholdAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
         ]}),
         (_("Sumber data"), {"fields": ["source", "source_year", "updated_year", "verval_priority", "is_absent", "merged_into", "last_batch", "raw_values", "created_at", "updated_at"]}),
     ]
+
+    mark_absent = _absent_action(
+        "household", absent=True, description=_("Tandai tidak ada di data terbaru"),
+        done=ngettext_lazy(
+            "%(n)d keluarga ditandai tidak ada di data terbaru.",
+            "%(n)d keluarga ditandai tidak ada di data terbaru.",
+            "n",
+        ),
+    )
+    mark_present = _absent_action(
+        "household", absent=False, description=_("Tandai ada di data terbaru"),
+        done=ngettext_lazy(
+            "%(n)d keluarga ditandai ada di data terbaru.",
+            "%(n)d keluarga ditandai ada di data terbaru.",
+            "n",
+        ),
+    )
+
+    def save_related(self, request, form, formsets, change):
+        """After the household and its members are saved: one re-check of the one-aid rule for it,
+        in the admin's transaction (a corrected NIK or head NIK can make or end a double aid)."""
+        super().save_related(request, form, formsets, change)
+        membership.household_changed(household=form.instance, by=request.user)
+
+    @admin.action(description=_("Gabungkan dua catatan keluarga yang sama"), permissions=["change"])
+    def merge_two(self, request, queryset):
+        households = list(queryset.select_related("desa").order_by("pk")[:3])
+        if len(households) != 2:
+            self.message_user(request, _("Pilih tepat dua keluarga untuk digabung."), messages.ERROR)
+            return None
+        form = MergeForm(request.POST if "apply" in request.POST else None, households=households)
+        if form.is_valid():
+            target = next(h for h in households if h.pk == form.cleaned_data["keep"])
+            source = next(h for h in households if h.pk != target.pk)
+            try:
+                result = membership.household_merge(source=source, target=target, by=request.user, reason=form.cleaned_data["reason"])
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "Keluarga #%(source)s digabung ke #%(target)s; %(n)d konflik satu bantuan terbuka.",
+                        "Keluarga #%(source)s digabung ke #%(target)s; %(n)d konflik satu bantuan terbuka.",
+                        len(result.conflicts),
+                    ) % {"source": source.pk, "target": target.pk, "n": len(result.conflicts)},
+                    messages.SUCCESS,
+                )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Gabungkan dua catatan keluarga"),
+            "intro": _("Anggota dan kepesertaan keluarga yang lain pindah ke keluarga yang dipertahankan; catatannya "
+                       "disimpan, ditandai digabung. Aturan satu bantuan diperiksa ulang untuk keduanya."),
+            "form": form,
+            "objects": households,
+            "action": "merge_two",
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/households/household/merge.html", context)
 
     @admin.display(description=_("kecamatan"), ordering="desa__kecamatan__name")
     def kecamatan(self, obj):
@@ -187,9 +291,34 @@ class MemberAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
     search_fields = ["name", "=nik", "=id_individu", "=household__no_kk"]
     search_help_text = _("Cari nama, NIK atau No KK.")
     autocomplete_fields = ["household"]
-    readonly_fields = ["last_batch", "raw_values", "created_at", "updated_at"]
+    readonly_fields = ["is_absent", "last_batch", "raw_values", "created_at", "updated_at"]
+    actions = ["mark_absent", "mark_present"]
     list_per_page = 50
     show_full_result_count = False
+
+    mark_absent = _absent_action(
+        "member", absent=True, description=_("Tandai tidak ada di data terbaru"),
+        done=ngettext_lazy(
+            "%(n)d anggota ditandai tidak ada di data terbaru.",
+            "%(n)d anggota ditandai tidak ada di data terbaru.",
+            "n",
+        ),
+    )
+    mark_present = _absent_action(
+        "member", absent=False, description=_("Tandai ada di data terbaru"),
+        done=ngettext_lazy(
+            "%(n)d anggota ditandai ada di data terbaru.",
+            "%(n)d anggota ditandai ada di data terbaru.",
+            "n",
+        ),
+    )
+
+    def save_model(self, request, obj, form, change):
+        """Save, then (same transaction) let the member's person-level enrollments follow a move to
+        another family and re-check the one-aid rule for the families involved."""
+        previous = form.initial.get("household") if change else None
+        super().save_model(request, obj, form, change)
+        membership.member_changed(member=obj, previous_household_id=previous, by=request.user)
 
     @admin.display(description=_("desa/kelurahan"), ordering="household__desa__name")
     def desa(self, obj):

@@ -246,6 +246,11 @@ class Household(models.Model):
     toilet = models.CharField(_("fasilitas BAB"), max_length=16, choices=Toilet.choices, blank=True)
     has_savings = models.BooleanField(_("memiliki simpanan"), null=True, blank=True)
     stunting_risk = models.CharField(_("risiko stunting"), max_length=16, choices=StuntingRisk.choices, blank=True)
+    # Who last observed the living conditions and when, once a field verification corrected them.
+    conditions_source = models.CharField(
+        _("sumber kondisi tempat tinggal"), max_length=10, choices=DataSource.choices, blank=True
+    )
+    conditions_date = models.DateField(_("tanggal kondisi tempat tinggal"), null=True, blank=True)
     raw_values = models.JSONField(_("nilai asli tak dikenal"), default=dict, blank=True)
     # What the central source said last time, per field (set by imports): a stored value that
     # differs from it was corrected here, and a re-sync keeps it.

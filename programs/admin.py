@@ -3,14 +3,18 @@ that the one-aid check runs on every save, and any conflict raised is shown at o
 
 from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef, Q
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ExportMixin, ImportExportMixin
+from konut_registry.admin_export import LabelledExportForm
 from konut_registry.admin_history import ReadOnlyHistoryAdmin
 
+from agencies.forms import RupiahField
+from agencies.templatetags.portal import format_rupiah
 from dedup.models import Conflict, ConflictStatus
 from dedup.presenters import conflict_message
-from programs.models import Enrollment, EnrollmentStatus, Program
+from programs.models import EligibilityRule, Enrollment, EnrollmentStatus, Program
 from programs.resources import EnrollmentResource, ProgramResource
 from programs.services import enrollment_create, enrollment_update
 
@@ -19,6 +23,7 @@ from . import admin_targeting  # noqa: F401  (eligibility rules and their previe
 
 @admin.register(Program)
 class ProgramAdmin(ImportExportMixin, ReadOnlyHistoryAdmin):
+    export_form_class = LabelledExportForm
     resource_classes = [ProgramResource]
     list_display = ["name", "code", "cluster", "agency", "target_unit", "funding_source", "is_local", "quota", "active"]
     list_filter = ["cluster", "agency", "target_unit", "funding_source", "is_local", "active"]
@@ -34,6 +39,7 @@ def show_conflicts(request, result) -> None:
 
 @admin.register(Enrollment)
 class EnrollmentAdmin(ExportMixin, ReadOnlyHistoryAdmin):
+    export_form_class = LabelledExportForm
     resource_classes = [EnrollmentResource]
     list_display = ["household", "desa", "program", "agency", "member", "year", "status", "amount_rp", "source", "has_open_conflict"]
     list_filter = [
@@ -49,6 +55,12 @@ class EnrollmentAdmin(ExportMixin, ReadOnlyHistoryAdmin):
     actions = ["cancel_selected"]
     list_per_page = 50
     show_full_result_count = False
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "amount":
+            # Shown as 1.200.000 and accepted as typed: 1200000, 1.200.000 or Rp 1.200.000.
+            return RupiahField(label=capfirst(db_field.verbose_name), required=False)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_queryset(self, request):
         open_conflict = Conflict.objects.filter(status=ConflictStatus.OPEN).filter(
@@ -66,9 +78,7 @@ class EnrollmentAdmin(ExportMixin, ReadOnlyHistoryAdmin):
 
     @admin.display(description=_("nilai"), ordering="amount")
     def amount_rp(self, obj):
-        from django.contrib.humanize.templatetags.humanize import intcomma
-
-        return f"Rp {intcomma(obj.amount)}" if obj.amount is not None else "-"
+        return format_rupiah(obj.amount) if obj.amount is not None else "-"
 
     @admin.display(description=_("konflik terbuka"), boolean=True, ordering="_open_conflict")
     def has_open_conflict(self, obj):
@@ -101,3 +111,14 @@ class EnrollmentAdmin(ExportMixin, ReadOnlyHistoryAdmin):
             request, ngettext("%(n)d kepesertaan dibatalkan.", "%(n)d kepesertaan dibatalkan.", count) % {"n": count},
             messages.SUCCESS,
         )
+
+
+@admin.register(EligibilityRule)
+class EligibilityRuleAdmin(ReadOnlyHistoryAdmin):
+    """The desil limits of programs: a live enrollment above its limit is an inclusion-error
+    candidate for field verification. Plain single-row writes (no rule beyond the model's)."""
+
+    list_display = ("program", "max_desil", "legal_basis", "active")
+    list_filter = ("active",)
+    list_select_related = ("program",)
+    autocomplete_fields = ("program",)

@@ -9,6 +9,8 @@ says of the enrollment. This module maps claims to programs and reads the regist
 Mapping rules: a ``Penerima`` key names every program whose ``p3ke_column`` lists it; a person
 program enrolls the claim's member (a claim without one is left out) and a household program the
 household; claims that name the same enrollment (program, year, household, member) count once.
+Whether an enrollment is already in the registry follows the database's uniqueness rule
+(:func:`unique_key`): a person once per program and year, whatever family card they are on.
 """
 
 from __future__ import annotations
@@ -102,19 +104,47 @@ def aid_claims_count(*, claims: Iterable[AidClaim], year: int | None = None) -> 
 
 
 def aid_claims_existing(*, claims: Iterable[AidClaim], year: int | None = None) -> int:
-    """How many of the claims' enrollments the registry already holds (claims name ids here)."""
+    """How many of the claims' enrollments the registry already holds (claims name ids here), by
+    the database's uniqueness rule (:func:`unique_key`)."""
     claims = list(claims)
     if not claims:
         return 0
-    keys = set(claim_enrollments(claims, year=year))
-    program_ids = {k[0] for k in keys}
-    years = {k[1] for k in keys}
-    household_ids = sorted({k[2] for k in keys})
+    wanted = [
+        Enrollment(program_id=program_id, year=claim_year, household_id=household, member_id=member)
+        for program_id, claim_year, household, member in claim_enrollments(claims, year=year)
+    ]
+    present = present_keys(wanted)
+    return len({unique_key(e) for e in wanted} & present)
+
+
+def unique_key(enrollment: Enrollment) -> tuple:
+    """The database's uniqueness rule for an enrollment: a person program enrolls a person once per
+    program and year (whatever family card they are on), a household program a household."""
+    if enrollment.member_id is not None:
+        return ("person", enrollment.program_id, enrollment.year, enrollment.member_id)
+    return ("household", enrollment.program_id, enrollment.year, enrollment.household_id)
+
+
+def chunks(values, size=5000):
+    values = sorted(values)
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def present_keys(enrollments) -> set[tuple]:
+    """The unique keys (:func:`unique_key`) of ``enrollments`` (objects with ``program_id``,
+    ``year``, ``household_id``, ``member_id``) already in the registry: a few queries, none per row."""
+    program_ids = {e.program_id for e in enrollments}
+    years = {e.year for e in enrollments}
+    members = {e.member_id for e in enrollments if e.member_id is not None}
+    households = {e.household_id for e in enrollments if e.member_id is None}
     present = set()
-    for start in range(0, len(household_ids), 5000):
-        present |= set(
-            Enrollment.objects.filter(
-                program_id__in=program_ids, year__in=years, household_id__in=household_ids[start : start + 5000]
-            ).values_list("program_id", "year", "household_id", "member_id")
+    for chunk in chunks(members):
+        rows = Enrollment.objects.filter(program_id__in=program_ids, year__in=years, member_id__in=chunk)
+        present |= {("person", *row) for row in rows.values_list("program_id", "year", "member_id")}
+    for chunk in chunks(households):
+        rows = Enrollment.objects.filter(
+            program_id__in=program_ids, year__in=years, household_id__in=chunk, member__isnull=True
         )
-    return len(keys & present)
+        present |= {("household", *row) for row in rows.values_list("program_id", "year", "household_id")}
+    return present

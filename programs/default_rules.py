@@ -66,3 +66,11 @@ DEFAULT_RULES += [
      "BLT Desa: keluarga miskin ekstrem (desil 1) yang belum menerima bantuan lain.",
      [(F_.DESIL, OP.IN, "1"), (F_.NO_AID, OP.YES, "")]),
 ]
+
+# Eligibility limits (``EligibilityRule``): (key, program code, highest eligible desil, legal basis).
+KEPMENSOS_2025 = "Kepmensos 79/HUK/2025"
+DEFAULT_ELIGIBILITY: list[tuple[str, str, int, str]] = [
+    ("kepmensos-2025-pkh", "pkh", 4, KEPMENSOS_2025),
+    ("kepmensos-2025-sembako", "sembako", 5, KEPMENSOS_2025),
+    ("kepmensos-2025-pbi-jk", "pbi-jk", 5, KEPMENSOS_2025),
+]

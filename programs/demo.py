@@ -96,7 +96,8 @@ def _head_of_region() -> tuple[str, str]:
 
 
 def ensure_demo_users() -> list[tuple[str, str, str]]:
-    """One Bappeda operator, one head per agency, one agency operator, one leadership account."""
+    """One Bappeda operator, one head per agency, one agency operator, one field officer (a PKH
+    facilitator of Dinas Sosial), one leadership account."""
     created = []
     bappeda = Agency.objects.get(code="bappeda")
     specs = [("bappeda", "Operator", "Bappeda", Role.BAPPEDA_OPERATOR, bappeda, True),
@@ -104,6 +105,7 @@ def ensure_demo_users() -> list[tuple[str, str, str]]:
     for agency in Agency.objects.filter(is_coordinator=False).order_by("order"):
         specs.append((f"kadis-{agency.code}", "Kepala", agency.short_name, Role.AGENCY_HEAD, agency, False))
     specs.append(("operator-dinsos", "Operator", "Dinas Sosial", Role.AGENCY_OPERATOR, Agency.objects.get(code="dinsos"), False))
+    specs.append(("pendamping-dinsos", "Pendamping", "PKH", Role.FIELD_OFFICER, Agency.objects.get(code="dinsos"), False))
     for username, first, last, role, agency, staff in specs:
         user, made = User.objects.get_or_create(
             username=username, defaults={"first_name": first, "last_name": last, "role": role, "agency": agency, "is_staff": staff}

@@ -75,6 +75,8 @@ class EnrollmentStatus(models.TextChoices):
     COMPLETED = "completed", _("Selesai")
     REJECTED = "rejected", _("Ditolak")
     CANCELLED = "cancelled", _("Dibatalkan")
+    # Held until a ground check decides (a family whose desil rose above the program's limit).
+    SUSPENDED = "suspended", _("Ditangguhkan")
 
 
 # Statuses in which an enrollment counts as aid for the one-aid rule.
@@ -264,8 +266,8 @@ class TargetingRule(models.Model):
     **all** of the rule's conditions, and it is eligible for the program when it matches **any** of
     the program's active rules. A rule without conditions matches nothing (never "everyone").
     ``default_key`` marks a rule shipped with the registry (``programs.default_rules``, loaded by
-    ``manage.py load_default_rules``); Bappeda may edit or deactivate it, and loading the defaults
-    again never overwrites the edit."""
+    ``manage.py load_reference``); Bappeda may edit, deactivate or delete it, and loading the
+    reference data again never overwrites the edit nor brings the rule back."""
 
     program = models.ForeignKey(
         Program, verbose_name=_("program"), on_delete=models.CASCADE, related_name="targeting_rules"
@@ -389,3 +391,41 @@ class RuleCondition(models.Model):
                 {"value": _("Nilai tidak dikenal: %(bad)s. Nilai yang boleh: %(ok)s.") % {"bad": "; ".join(unknown), "ok": allowed}}
             )
         self.value = ";".join(codes)
+
+
+class EligibilityRule(models.Model):
+    """Who may keep a program's aid at all: the highest desil a household may have (Kepmensos
+    79/HUK/2025: PKH desil 1-4; Sembako, PBI-JK desil 1-5). A live enrollment of a household ranked
+    above it is an inclusion-error candidate for field verification (verval). Targeting rules choose
+    whom a program reaches first (PKH: desil 1-2 with children); this limit is wider and separate, so
+    that a desil-3 PKH family is no inclusion error. ``default_key`` marks a limit shipped with the
+    registry (``programs.default_rules``); loading the defaults again never overwrites an edit."""
+
+    program = models.ForeignKey(
+        Program, verbose_name=_("program"), on_delete=models.CASCADE, related_name="eligibility_rules"
+    )
+    max_desil = models.PositiveSmallIntegerField(_("desil tertinggi yang layak"))
+    legal_basis = models.CharField(_("dasar hukum"), max_length=200, blank=True)
+    active = models.BooleanField(_("aktif"), default=True)
+    default_key = models.SlugField(_("kunci aturan bawaan"), max_length=64, blank=True, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("batas kelayakan desil")
+        verbose_name_plural = pgettext_lazy("plural", "batas kelayakan desil")
+        ordering = ["program__name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program"], condition=Q(active=True), name="programs_eligibilityrule_one_active_per_program",
+                violation_error_message=_("Program ini sudah memiliki batas kelayakan yang aktif."),
+            ),
+            models.UniqueConstraint(
+                fields=["default_key"], condition=~Q(default_key=""), name="programs_eligibilityrule_unique_default_key"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_desil__gte=1, max_desil__lte=10), name="programs_eligibilityrule_desil_1_10"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return _("%(program)s: desil 1-%(max)s") % {"program": self.program, "max": self.max_desil}

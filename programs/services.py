@@ -12,14 +12,27 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
 
-from dedup.engine import check_enrollments
+from dedup.engine import STORED_LANGUAGE, RecheckResult, Write, check_enrollments, check_enrollments_and_households
+from dedup.models import WriteCause
 from households.models import Household, Member
 from konut_registry import bulkcopy
-from programs.claims import AidClaim, claim_enrollments
-from programs.default_rules import DEFAULT_RULES
-from programs.models import Enrollment, EnrollmentSource, EnrollmentStatus, Program, RuleCondition, TargetingRule
+from programs.claims import AidClaim, chunks, claim_enrollments, present_keys, unique_key
+from programs.default_rules import DEFAULT_ELIGIBILITY, DEFAULT_RULES
+from programs.models import (
+    EligibilityRule,
+    Enrollment,
+    EnrollmentSource,
+    EnrollmentStatus,
+    Program,
+    RuleCondition,
+    TargetingRule,
+    TargetUnit,
+)
 
 
 @dataclass
@@ -65,75 +78,105 @@ def enrollment_create(
     )
     enrollment.full_clean()
     enrollment.save()
-    return EnrollmentResult(enrollment=enrollment, conflicts=check_enrollments([enrollment.pk]))
+    write = Write.of(WriteCause.ENROLLMENT, batch=batch, by=by)
+    return EnrollmentResult(enrollment=enrollment, conflicts=check_enrollments([enrollment.pk], write=write))
 
 
 @transaction.atomic
-def enrollment_update(*, enrollment: Enrollment, by=None, **changes) -> EnrollmentResult:
-    """Change an enrollment's fields (status, amount, delivery, reason, ...) and re-check the rule."""
+def enrollment_update(*, enrollment: Enrollment, by=None, write: Write | None = None, **changes) -> EnrollmentResult:
+    """Change an enrollment's fields (status, amount, delivery, reason, ...) and re-check the rule;
+    ``write`` names the write it is part of (a merge, a decision), else an enrollment save."""
     for name, value in changes.items():
         setattr(enrollment, name, value)
     enrollment.full_clean()
     enrollment._history_user = by
     enrollment.save()
-    return EnrollmentResult(enrollment=enrollment, conflicts=check_enrollments([enrollment.pk]))
+    # A moved enrollment takes its conflicts along: they are re-checked with its new household.
+    write = write or Write.of(WriteCause.ENROLLMENT, by=by)
+    return EnrollmentResult(enrollment=enrollment, conflicts=check_enrollments([enrollment.pk], write=write))
 
 
 @dataclass
 class BulkEnrollmentResult:
-    """What a bulk write did: enrollments created, those already present, conflicts raised."""
+    """What a bulk write did: enrollments created, those already present, rows refused (with the
+    reason, in Indonesian), conflicts raised, and what the one re-check of the write changed."""
 
     created: list[Enrollment] = field(default_factory=list)
     existing: int = 0
+    refused: list[str] = field(default_factory=list)
     conflicts: list = field(default_factory=list)
+    recheck: RecheckResult = field(default_factory=RecheckResult)
 
 
-def _natural_key(enrollment: Enrollment) -> tuple:
-    return (enrollment.program_id, enrollment.year, enrollment.household_id, enrollment.member_id)
+def _refusals(enrollments: list[Enrollment]) -> dict[int, str]:
+    """Rows that break an enrollment's own rules (``Enrollment.clean``), by position, with the
+    reason as the operator reads it: a person program without a member, a household program naming
+    one, a member of another family."""
+    programs = {pk: (unit, name) for pk, unit, name in Program.objects.values_list("pk", "target_unit", "name")}
+    member_households = {}
+    for chunk in chunks({e.member_id for e in enrollments if e.member_id is not None}):
+        member_households.update(Member.objects.filter(pk__in=chunk).values_list("pk", "household_id"))
+    refused = {}
+    for index, enrollment in enumerate(enrollments):
+        unit, name = programs.get(enrollment.program_id, (None, ""))
+        values = {"program": name, "year": enrollment.year, "household": enrollment.household_id}
+        if unit is None:
+            reason = _("Program tidak ditemukan di registri.")
+        elif unit == TargetUnit.PERSON and enrollment.member_id is None:
+            reason = _("Program perorangan: pilih anggota keluarga penerima.")
+        elif unit == TargetUnit.HOUSEHOLD and enrollment.member_id is not None:
+            reason = _("Program keluarga: penerima adalah keluarga, kosongkan anggota.")
+        elif enrollment.member_id is not None and member_households.get(enrollment.member_id) != enrollment.household_id:
+            reason = _("Anggota ini bukan anggota keluarga yang dipilih.")
+        else:
+            continue
+        refused[index] = _("%(program)s %(year)s untuk keluarga #%(household)s tidak dicatat: %(reason)s") % {
+            **values, "reason": reason,
+        }
+    return refused
 
 
 @transaction.atomic
-def enrollment_bulk_create(*, enrollments: list[Enrollment], by=None, batch=None) -> BulkEnrollmentResult:
+def enrollment_bulk_create(
+    *, enrollments: list[Enrollment], by=None, batch=None, write: Write | None = None, recheck_households=()
+) -> BulkEnrollmentResult:
     """Create many enrollments at once (imports, P3KE *Penerima* columns, distribution).
 
-    Enrollments already in the registry under the same (program, year, household, member) are
-    left as they are and counted as ``existing``; the new ones are written in bulk with their
-    history, then handed to the one-aid check as one batch. Callers validate rows beforehand
-    (``Enrollment.clean`` rules: member required for person programs and belonging to the household).
+    Rows that break an enrollment's own rules are refused and said why (``refused``, Indonesian);
+    nothing reaches the database that its constraints would reject. Enrollments already in the
+    registry under the database's own uniqueness rule (:func:`unique_key`) are left as they are and
+    counted as ``existing``. The new ones are written in bulk with their history, then one re-check
+    of the one-aid rule covers their households and ``recheck_households`` (households the same
+    write changed otherwise, e.g. people who moved family in an import).
     """
     from simple_history.utils import bulk_create_with_history
 
     result = BulkEnrollmentResult()
-    if not enrollments:
-        return result
-    program_ids = {e.program_id for e in enrollments}
-    years = {e.year for e in enrollments}
-    household_ids = {e.household_id for e in enrollments}
-    present = set(
-        Enrollment.objects.filter(program_id__in=program_ids, year__in=years, household_id__in=household_ids)
-        .values_list("program_id", "year", "household_id", "member_id")
-        .iterator(chunk_size=5000)
-    )
-    fresh, seen = [], set()
-    for enrollment in enrollments:
-        key = _natural_key(enrollment)
-        if key in present or key in seen:
-            result.existing += 1
-            continue
-        seen.add(key)
-        enrollment.created_by = enrollment.created_by or by
-        enrollment.batch = enrollment.batch or batch
-        fresh.append(enrollment)
+    write = write or Write.of(WriteCause.ENROLLMENT, batch=batch, by=by)
+    fresh = []
+    if enrollments:
+        refused = _refusals(enrollments)
+        result.refused = list(refused.values())
+        present = present_keys([e for i, e in enumerate(enrollments) if i not in refused])
+        seen = set()
+        for index, enrollment in enumerate(enrollments):
+            if index in refused:
+                continue
+            key = unique_key(enrollment)
+            if key in present or key in seen:
+                result.existing += 1
+                continue
+            seen.add(key)
+            enrollment.created_by = enrollment.created_by or by
+            enrollment.batch = enrollment.batch or batch
+            fresh.append(enrollment)
     if fresh:
         if len(fresh) > _COPY_MIN and bulkcopy.available():
             result.created = _copy_create(fresh, by)
         else:
             result.created = bulk_create_with_history(fresh, Enrollment, batch_size=2000, default_user=by)
-        created_ids = [e.pk for e in result.created if e.pk is not None]
-        if len(created_ids) != len(result.created):
-            # Backends that do not return primary keys from bulk inserts: look them up by natural key.
-            created_ids = _ids_by_natural_key(fresh)
-        result.conflicts = check_enrollments(created_ids)
+    created_ids = [e.pk for e in result.created]
+    result.recheck, result.conflicts = check_enrollments_and_households(created_ids, recheck_households, write=write)
     return result
 
 
@@ -155,19 +198,77 @@ def _copy_create(fresh: list[Enrollment], by) -> list[Enrollment]:
     return fresh
 
 
-def _ids_by_natural_key(enrollments: list[Enrollment]) -> list[int]:
-    wanted = {_natural_key(e) for e in enrollments}
-    rows = Enrollment.objects.filter(
-        program_id__in={k[0] for k in wanted}, year__in={k[1] for k in wanted}, household_id__in={k[2] for k in wanted}
-    ).values_list("pk", "program_id", "year", "household_id", "member_id")
-    return [pk for pk, *key in rows if tuple(key) in wanted]
+# --- People who move family: their person-level enrollments follow them.
+
+
+@dataclass
+class FollowResult:
+    """Person-level enrollments moved with their member, and the households they left and joined."""
+
+    count: int = 0
+    households: set[int] = field(default_factory=set)
+
+
+def enrollments_follow_members(*, member_ids=(), successors: dict[int, int] | None = None, by=None, batch=None) -> FollowResult:
+    """Person-level enrollments follow their person (household-level enrollments stay with their
+    household), each with a history row saying why:
+
+    * ``member_ids``: members now in another family; their enrollments move to that family;
+    * ``successors``: {old member id: new member id} for a person whose record was replaced by a
+      new one in another family (a file without the person's own id: the old record was marked
+      absent, a new one created with the same NIK); their enrollments move to the new record.
+
+    The caller changed who belongs where and re-checks the households it touched, these included,
+    in the same transaction (one re-check per write)."""
+    with override(STORED_LANGUAGE):
+        reason = _("Kepesertaan perorangan mengikuti anggotanya yang pindah keluarga.")
+        if batch is not None:
+            reason = _("%(reason)s Impor batch #%(batch)s.") % {"reason": reason, "batch": batch.pk}
+    result = FollowResult()
+    now = timezone.now()
+    for chunk in chunks({int(pk) for pk in member_ids if pk is not None}):
+        moving = list(
+            Enrollment.objects.filter(member_id__in=chunk)
+            .exclude(household_id=F("member__household_id"))
+            .annotate(member_household=F("member__household_id"))
+        )
+        for enrollment in moving:
+            result.households.update((enrollment.household_id, enrollment.member_household))
+            enrollment.household_id = enrollment.member_household
+        _write_moves(moving, ["household", "updated_at"], result, by=by, reason=reason, now=now)
+    successors = successors or {}
+    for chunk in chunks(successors):
+        moving = list(Enrollment.objects.filter(member_id__in=chunk))
+        households = dict(
+            Member.objects.filter(pk__in={successors[e.member_id] for e in moving}).values_list("pk", "household_id")
+        )
+        for enrollment in moving:
+            new_member = successors[enrollment.member_id]
+            result.households.update((enrollment.household_id, households[new_member]))
+            enrollment.member_id, enrollment.household_id = new_member, households[new_member]
+        _write_moves(moving, ["household", "member", "updated_at"], result, by=by, reason=reason, now=now)
+    return result
+
+
+def _write_moves(moving: list[Enrollment], fields: list[str], result: FollowResult, *, by, reason: str, now) -> None:
+    if not moving:
+        return
+    result.count += len(moving)
+    for enrollment in moving:
+        enrollment.updated_at = now
+    if len(moving) > _COPY_MIN and bulkcopy.available():
+        bulkcopy.update_with_history(Enrollment, moving, fields, user_id=getattr(by, "pk", None), reason=reason, now=now)
+    else:
+        from simple_history.utils import bulk_update_with_history
+
+        bulk_update_with_history(moving, Enrollment, fields, batch_size=500, default_user=by, default_change_reason=reason)
 
 
 # --- Aid that an import states: the one way files become enrollments.
 
 
 def aid_claims_record(
-    *, claims: Iterable[AidClaim], year: int | None, source: str, batch=None, by=None
+    *, claims: Iterable[AidClaim], year: int | None, source: str, batch=None, by=None, recheck_households=()
 ) -> BulkEnrollmentResult:
     """Record what an import says about aid (the ``Penerima ...`` columns of a P3KE or DTKS
     extract, an agency's recipient list) as enrollments, ``source`` an ``EnrollmentSource``.
@@ -176,11 +277,9 @@ def aid_claims_record(
     household and, for person programs, member; ``year`` for claims that name none). The
     enrollments go through ``enrollment_bulk_create``: those already in the registry are counted
     as existing, the new ones are written in one transaction and checked by the one-aid rule as
-    one batch.
+    one batch, together with ``recheck_households`` (the households an import changed otherwise).
     """
     claims = list(claims)
-    if not claims:
-        return BulkEnrollmentResult()
     enrollments = [
         Enrollment(
             program_id=program_id, year=claim_year, household_id=household_id, member_id=member_id,
@@ -189,7 +288,10 @@ def aid_claims_record(
         )
         for (program_id, claim_year, household_id, member_id), claim in claim_enrollments(claims, year=year).items()
     ]
-    return enrollment_bulk_create(enrollments=enrollments, by=by, batch=batch)
+    write = Write.of(WriteCause.IMPORT, batch=batch, by=by)
+    return enrollment_bulk_create(
+        enrollments=enrollments, by=by, batch=batch, write=write, recheck_households=recheck_households
+    )
 
 
 # --- Targeting rules ------------------------------------------------------------------------------
@@ -197,10 +299,12 @@ def aid_claims_record(
 
 @transaction.atomic
 def default_rules_load(*, by=None) -> int:
-    """Create the default rules (``programs.default_rules``) that are missing, by ``default_key``;
-    never overwrite an existing one, even one Bappeda edited or deactivated. Programs not in the
-    registry are skipped. Returns how many rules were created."""
+    """Create the default rules (``programs.default_rules``) that were never loaded, by
+    ``default_key``; never overwrite an existing one, even one Bappeda edited or deactivated, and
+    never bring back one Bappeda deleted (its history keeps the key). Programs not in the registry
+    are skipped. Returns how many rules were created."""
     existing = set(TargetingRule.objects.exclude(default_key="").values_list("default_key", flat=True))
+    existing |= set(TargetingRule.history.exclude(default_key="").values_list("default_key", flat=True).distinct())
     programs = {p.code: p for p in Program.objects.all()}
     created = 0
     for key, code, name, description, conditions in DEFAULT_RULES:
@@ -213,5 +317,29 @@ def default_rules_load(*, by=None) -> int:
             condition = RuleCondition(rule=rule, field=field_name, operator=operator, value=value)
             condition.full_clean()
             condition.save()
+        created += 1
+    return created
+
+
+@transaction.atomic
+def eligibility_rules_load() -> int:
+    """Create the default eligibility limits (``programs.default_rules.DEFAULT_ELIGIBILITY``) that are
+    missing, by ``default_key``; an existing one, edited or deactivated, is kept as it is. A program
+    that already has an active limit of its own gets the default inactive. Returns how many were
+    created."""
+    existing = set(EligibilityRule.objects.exclude(default_key="").values_list("default_key", flat=True))
+    programs = {p.code: p for p in Program.objects.all()}
+    limited = set(EligibilityRule.objects.filter(active=True).values_list("program_id", flat=True))
+    created = 0
+    for key, code, max_desil, basis in DEFAULT_ELIGIBILITY:
+        if key in existing or code not in programs:
+            continue
+        program = programs[code]
+        rule = EligibilityRule(
+            program=program, max_desil=max_desil, legal_basis=basis, default_key=key, active=program.pk not in limited
+        )
+        rule.full_clean()
+        rule.save()
+        limited.add(program.pk)
         created += 1
     return created

@@ -24,7 +24,7 @@ class UserFactory(DjangoModelFactory):
 
     @factory.lazy_attribute
     def agency(self):
-        if self.role in (Role.AGENCY_HEAD, Role.AGENCY_OPERATOR):
+        if self.role in (Role.AGENCY_HEAD, Role.AGENCY_OPERATOR, Role.FIELD_OFFICER):
             return Agency.objects.get(code="dinsos")
         if self.role == Role.BAPPEDA_OPERATOR:
             return Agency.objects.get(code="bappeda")

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("agencies", "dedup", "households", "programs", "konut_registry")
-APPS = ("agencies", "dedup", "households", "programs")
+PACKAGES = ("agencies", "dedup", "households", "programs", "verval", "konut_registry")
+APPS = ("agencies", "dedup", "households", "programs", "verval")
 
 # --- The rules -------------------------------------------------------------------------------------
 
@@ -35,12 +35,12 @@ LAYERS = [
         "konut_registry.middleware", "konut_registry.wsgi", "konut_registry.asgi",
     ]),
     ("services", "services (every write), selectors (reads), the use cases and query builders they share", [
-        "*.services", "*.selectors", "*.dashboard.*", "*.indicators", "*.targeting", "*.distribution",
-        "*.claims", "*.backends", "programs.demo", "programs.reference", "households.imports.*",
+        "*.services", "*.selectors", "*.dashboard.*", "*.indicators", "*.targeting", "*.distribution", "*.candidates",
+        "*.claims", "*.backends", "dedup.membership", "programs.demo", "programs.reference", "households.imports.*",
         "households.regions", "agencies.throttling",
     ]),
     ("engine", "the dedup engine: set-based one-aid and identity checks", [
-        "dedup.engine", "dedup.identity",
+        "dedup.engine", "dedup.engine_sql", "dedup.identity",
     ]),
     ("models", "models and their data (choices, default rules), their form checks, database helpers, app configs, settings", [
         "*.models", "*.apps", "*.validators", "households.choices", "programs.default_rules", "konut_registry.db", "konut_registry.bulkcopy",
@@ -53,7 +53,7 @@ LAYERS = [
         "households.imports.values", "households.imports.issues", "households.imports.common",
         "households.imports.textfile", "households.imports.xlsxparts",
         "households.imports.p3ke", "households.imports.dtks", "households.imports.report",
-        "households.imports.snapshot", "households.imports.progress",
+        "households.imports.snapshot", "households.imports.progress", "verval.returns",
     ]),
 ]
 RANK = {name: len(LAYERS) - index for index, (name, _what, _patterns) in enumerate(LAYERS)}
@@ -71,8 +71,8 @@ IMPORT_USE_CASE = [
 APP_RULES = [
     ("the households import use case", IMPORT_USE_CASE, ["programs", "dedup", "agencies"],
      "hands the aids a file states to programs' one service, re-checks identities with dedup, logs exports"),
-    ("the households admin", ["households.admin"], ["programs.models", "dedup.models"],
-     "shows every aid and open conflict of a household, read-only"),
+    ("the households admin", ["households.admin"], ["programs.models", "dedup.models", "dedup.membership"],
+     "shows every aid and open conflict of a household, read-only; saves, merges and absence marks re-check the one-aid rule"),
     ("households (regions, families, members, identifiers)", ["households", "households.*"], [],
      "the registry's core stands alone"),
     ("agencies' models", ["agencies.models", "agencies.backends", "agencies.apps"], [],
@@ -86,6 +86,9 @@ APP_RULES = [
      "every enrollment write runs the dedup engine; pages are scoped by agencies' selectors"),
     ("dedup (the one-aid rule, identity duplicates)", ["dedup", "dedup.*"], ["households", "programs"],
      "knows households and programs, never agencies"),
+    ("verval (field verification: cases, visits, approval, proposals)", ["verval", "verval.*"],
+     ["households", "programs", "agencies"],
+     "cases are about households; candidates and enrollment writes are programs'; roles, scoping and the export log are agencies'"),
     ("konut_registry (settings, URLs, neutral helpers)", ["konut_registry", "konut_registry.*"], [],
      "serves every app, imports none (URLs include apps by name)"),
 ]

@@ -12,8 +12,17 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from households.identifiers import mask
 from households.models import Desa
 from konut_registry.admin_filters import is_database_id
+
+
+def shown_identifier(value: str, viewer) -> str:
+    """A NIK or No KK as ``viewer`` may see it: whole for the roles that correct data, masked for the
+    others (the same rule as the portal's)."""
+    if not value:
+        return ""
+    return value if getattr(viewer, "can_see_full_nik", False) else mask(value)
 
 
 def admin_link(viewname: str, pk, text) -> str:

@@ -8,14 +8,16 @@ from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
 
 from dedup import services
-from dedup.admin.common import KecamatanDesaFilter, admin_link, reason_action, report
+from dedup.admin.common import KecamatanDesaFilter, admin_link, reason_action, report, shown_identifier
 from dedup.models import Conflict, ConflictStatus
-from households.identifiers import mask
 from konut_registry.admin_filters import is_database_id
 from konut_registry.admin_history import ReadOnlyHistoryAdmin
 from programs.admin_filters import ProgramAgencyFilter
@@ -105,9 +107,10 @@ class ConflictDecisionForm(forms.ModelForm):
 @admin.register(Conflict)
 class ConflictAdmin(ReadOnlyHistoryAdmin):
     form = ConflictDecisionForm
+    # What Bappeda decides on, within 1366 px: the place in one column, the decision (who, when) in one.
     list_display = [
-        "number", "household_link", "kecamatan", "desa", "enrollment_a_link", "enrollment_b_link",
-        "rule", "status", "created_at", "reviewed_by", "reviewed_at",
+        "number", "household_link", "place", "enrollment_a_link", "enrollment_b_link",
+        "rule", "status", "created_on", "decision_text",
     ]
     list_display_links = ["number"]
     list_filter = [
@@ -121,12 +124,13 @@ class ConflictAdmin(ReadOnlyHistoryAdmin):
     search_help_text = _("Cari nama kepala keluarga, No KK, NIK kepala keluarga atau nomor konflik.")
     readonly_fields = [
         "number", "household_link", "enrollment_a_detail", "enrollment_b_detail", "rule", "status", "evidence_text",
-        "decision_reason", "kept_enrollment", "reviewed_by", "reviewed_at", "created_at",
+        "decision_reason", "kept_enrollment", "reviewed_by", "reviewed_at", "created_at", "automatic_history",
     ]
     fieldsets = [
         (None, {"fields": ["number", "household_link", "rule", "status", "evidence_text", "created_at"]}),
         (_("Dua kepesertaan"), {"fields": ["enrollment_a_detail", "enrollment_b_detail"]}),
         (_("Keputusan"), {"fields": ["decision", "reason", "decision_reason", "kept_enrollment", "reviewed_by", "reviewed_at"]}),
+        (_("Riwayat otomatis"), {"fields": ["automatic_history"]}),
     ]
     actions = ["approve_with_reason", "keep_a_cancel_b", "keep_b_cancel_a", "dismiss_with_reason"]
     list_per_page = 50
@@ -188,6 +192,12 @@ class ConflictAdmin(ReadOnlyHistoryAdmin):
         extra_context = {**(extra_context or {}), "can_scan": self.has_change_permission(request)}
         return super().changelist_view(request, extra_context)
 
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj._viewer = request.user  # the evidence shows NIKs as this user may see them
+        return obj
+
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is not None and obj.status != ConflictStatus.OPEN:
@@ -213,13 +223,22 @@ class ConflictAdmin(ReadOnlyHistoryAdmin):
     def household_link(self, obj):
         return admin_link("admin:households_household_change", obj.household_id, obj.household)
 
-    @admin.display(description=_("kecamatan"), ordering="household__desa__kecamatan__name")
-    def kecamatan(self, obj):
-        return obj.household.desa.kecamatan
+    @admin.display(description=_("desa, kecamatan"), ordering="household__desa__name")
+    def place(self, obj):
+        return format_html("{}<br><small>{}</small>", obj.household.desa.name, obj.household.desa.kecamatan)
 
-    @admin.display(description=_("desa/kelurahan"), ordering="household__desa__name")
-    def desa(self, obj):
-        return obj.household.desa.name
+    @admin.display(description=_("dibuat"), ordering="created_at")
+    def created_on(self, obj):
+        return date_format(timezone.localtime(obj.created_at), "d/m/Y")
+
+    @admin.display(description=_("keputusan"), ordering="reviewed_at")
+    def decision_text(self, obj):
+        if not obj.reviewed_at:
+            return "-"
+        who = obj.reviewed_by.get_username() if obj.reviewed_by_id else _("otomatis")
+        return format_html(
+            '<span title="{}">{}, {}</span>', obj.decision_reason, who, date_format(timezone.localtime(obj.reviewed_at), "d/m/Y"),
+        )
 
     @staticmethod
     def _enrollment_text(enrollment) -> str:
@@ -258,11 +277,39 @@ class ConflictAdmin(ReadOnlyHistoryAdmin):
         if evidence.get("year"):
             parts.append(_("tahun %(year)s") % {"year": evidence["year"]})
         if evidence.get("nik"):
-            parts.append(_("NIK bersama %(nik)s") % {"nik": mask(evidence["nik"])})
+            shared = shown_identifier(evidence["nik"], getattr(obj, "_viewer", None))
+            parts.append(_("NIK bersama %(nik)s") % {"nik": shared})
         if evidence.get("household_ids"):
             links = [admin_link("admin:households_household_change", pk, f"#{pk}") for pk in evidence["household_ids"]]
             parts.append(format_html("{} {}", _("keluarga"), format_html(", ".join(["{}"] * len(links)), *links)))
         return format_html("; ".join(["{}"] * len(parts)), *parts) if parts else "-"
+
+    @admin.display(description=_("dibuat, ditutup, dibuka kembali"))
+    def automatic_history(self, obj):
+        """What the engine did to this conflict by itself: when, by which write, which import batch,
+        whose action."""
+        events = list(obj.events.select_related("batch", "by")) if obj.pk else []
+        if not events:
+            return _("Belum ada catatan otomatis.")
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    date_format(localtime(event.at), "d/m/Y H:i"),
+                    event.get_kind_display(),
+                    event.get_cause_display(),
+                    admin_link("admin:households_importbatch_change", event.batch_id, f"#{event.batch_id}") if event.batch_id else "-",
+                    (event.by.get_full_name() or event.by.get_username()) if event.by_id else "-",
+                )
+                for event in events
+            ),
+        )
+        return format_html(
+            '<table class="conflict-history"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>'
+            "<tbody>{}</tbody></table>",
+            _("waktu"), _("kejadian"), _("oleh penulisan"), _("batch impor"), _("oleh"), rows,
+        )
 
     # decisions
 

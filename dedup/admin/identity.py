@@ -10,9 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
 
 from dedup import services
-from dedup.admin.common import KecamatanDesaFilter, admin_link, reason_action
+from dedup.admin.common import KecamatanDesaFilter, admin_link, reason_action, shown_identifier
+from dedup.admin.decision import decision_view
 from dedup.models import IdentityMatch
-from households.identifiers import mask
 from konut_registry.admin_history import ReadOnlyHistoryAdmin
 
 
@@ -53,7 +53,9 @@ class IdentityMatchAdmin(ReadOnlyHistoryAdmin):
     ]
     list_display_links = ["number"]
     list_filter = ["kind", "status", "household_a__desa__kecamatan", IdentityDesaFilter]
-    list_select_related = ["household_a__desa", "household_b__desa", "member_a", "member_b", "reviewed_by"]
+    list_select_related = [
+        "household_a__desa__kecamatan", "household_b__desa__kecamatan", "member_a", "member_b", "reviewed_by",
+    ]
     search_fields = ["household_a__head_name", "household_b__head_name", "=household_a__no_kk", "=household_b__no_kk"]
     readonly_fields = [
         "number", "kind", "household_a_link", "household_b_link", "members", "score", "evidence_text", "status",
@@ -117,12 +119,17 @@ class IdentityMatchAdmin(ReadOnlyHistoryAdmin):
 
     @admin.display(description=_("bukti"))
     def evidence_text(self, obj):
+        return "; ".join(self.evidence_for(obj, getattr(obj, "_viewer", None))) or "-"
+
+    @staticmethod
+    def evidence_for(obj, viewer) -> list[str]:
+        """What the two records share, NIK and No KK shown as ``viewer`` may see them."""
         evidence = obj.evidence or {}
         parts = []
         if evidence.get("niks"):
-            parts.append(_("NIK: %(niks)s") % {"niks": ", ".join(mask(n) for n in evidence["niks"])})
+            parts.append(_("NIK: %(niks)s") % {"niks": ", ".join(shown_identifier(n, viewer) for n in evidence["niks"])})
         if evidence.get("no_kk"):
-            parts.append(_("No KK: %(kk)s") % {"kk": mask(evidence["no_kk"])})
+            parts.append(_("No KK: %(kk)s") % {"kk": shown_identifier(evidence["no_kk"], viewer)})
         if evidence.get("names"):
             parts.append(_("nama: %(names)s") % {"names": " / ".join(evidence["names"])})
         elif evidence.get("name"):
@@ -130,7 +137,11 @@ class IdentityMatchAdmin(ReadOnlyHistoryAdmin):
         if evidence.get("birth_date"):
             year, month, day = evidence["birth_date"].split("-")
             parts.append(_("tanggal lahir: %(date)s") % {"date": f"{day}/{month}/{year}"})
-        return "; ".join(str(p) for p in parts) or "-"
+        return [str(p) for p in parts]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The decision page instead of a read-only form: both records side by side, merge or dismiss."""
+        return decision_view(self, request, object_id)
 
     def get_urls(self):
         return [

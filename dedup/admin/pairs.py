@@ -53,6 +53,15 @@ class CompatiblePairAdmin(ReadOnlyHistoryAdmin):
         obj.pk = pair.pk
         obj._state.adding = False
 
+    def delete_model(self, request, obj):
+        """Withdrawing a declaration re-opens the conflicts it dismissed and flags the pairs it had
+        allowed, in the same transaction (``services.compatible_pair_withdraw``)."""
+        services.compatible_pair_withdraw(pair=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for pair in queryset.order_by("pk"):
+            services.compatible_pair_withdraw(pair=pair, by=request.user)
+
     def get_urls(self):
         return [
             path("paket-nasional/", self.admin_site.admin_view(self.bundle_view), name="dedup_compatiblepair_bundle"),

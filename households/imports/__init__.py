@@ -21,7 +21,8 @@ Batches and running them: ``batches`` (stored originals, hash, queue, cancel), `
 (preview, apply, identity scan, the commands' ``run_file_import``), ``lock`` (one writing import
 at a time), ``lease`` (a batch whose worker died is failed and may be retried), ``failures`` (how a
 failed run is told, without the database's text), ``outcome`` (what a run reports), ``tasks`` (the
-background tasks, which renew the lease).
+background tasks, which renew the lease), ``live`` (progress written inside an open SQLite write
+transaction, through a file the status pages read).
 
 UI: ``admin`` (upload, preview, confirm), ``views`` (status pages); the commands are
 ``households/management/commands/import_p3ke``, ``import_dtks``, ``import_dtsen`` and

@@ -24,9 +24,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from households.models import ImportBatch, ImportKind
+from programs.models import Program
 
-from .batches import CONFIRMABLE_STATUSES, RUNNING_STATUSES, batch_create, import_cancel, import_limits, import_queue
+from .batches import CONFIRMABLE_STATUSES, batch_create, batch_running, import_cancel, import_limits, import_queue
 from .lease import stale_batches_fail
+from .live import live_overlay
 from .reader import ReadError, open_source
 from .tasks import apply_import_task, preview_import_task
 
@@ -52,16 +54,22 @@ class ImportUploadForm(forms.Form):
         help_text=_("Kosongkan untuk memakai tahun dari berkas (P3KE 2023 atau 2022)."),
     )
     full_extract = forms.BooleanField(
-        label=_("Ekstrak lengkap"), required=False, initial=True,
-        help_text=_("Keluarga yang tidak ada di berkas ditandai 'tidak ada di data terbaru' (tidak dihapus)."),
+        label=_("Ekstrak lengkap"), required=False,
+        help_text=_(
+            "Centang hanya bila berkas berisi seluruh keluarga wilayah: keluarga yang tidak ada di berkas ditandai "
+            "'tidak ada di data terbaru' (tidak dihapus). Bila banyak keluarga akan ditandai, atau berkas lebih lama "
+            "dari data registri, pratinjau meminta konfirmasi."
+        ),
     )
     skip_invalid = forms.BooleanField(
         label=_("Impor baris valid saja"), required=False,
         help_text=_("Bila ada baris yang salah, baris itu dilewati dan sisanya diimpor."),
     )
-    program = forms.CharField(
-        label=_("Kode program (daftar penerima)"), required=False,
-        help_text=_("Mis. pkh, bsps. Kosongkan bila berkas punya kolom PROGRAM/BANSOS."),
+    program = forms.ModelChoiceField(
+        label=_("Program (daftar penerima)"), required=False, queryset=Program.objects.order_by("name"),
+        empty_label=_("Dari kolom PROGRAM/BANSOS berkas"),
+        error_messages={"invalid_choice": _("Pilih program dari daftar.")},
+        help_text=_("Program yang diterima semua orang di daftar; kosongkan bila berkas punya kolom PROGRAM/BANSOS."),
     )
 
     def clean(self):
@@ -168,7 +176,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
             data = form.cleaned_data
             options = {}
             if data["kind"] == ImportKind.RECIPIENTS:
-                options = {"program": data["program"] or None, "year": data["data_year"]}
+                options = {"program": data["program"].code if data["program"] else None, "year": data["data_year"]}
             try:
                 batch = batch_create(
                     kind=data["kind"], files=form._paths, by=request.user, skip_invalid=data["skip_invalid"],
@@ -193,13 +201,14 @@ class ImportBatchAdmin(admin.ModelAdmin):
             raise PermissionDenied
         batch = get_object_or_404(ImportBatch.objects.select_related("uploaded_by"), pk=pk)
         stale_batches_fail(batch=batch)
+        live_overlay(batch)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": _("Impor #%(pk)s: %(kind)s") % {"pk": batch.pk, "kind": batch.get_kind_display()},
             "batch": batch,
             "original": batch,
-            "running": batch.status in RUNNING_STATUSES,
+            "running": batch_running(batch),
             "can_confirm": batch.status in CONFIRMABLE_STATUSES,
             "has_errors": bool(batch.errors),
         }
@@ -210,7 +219,10 @@ class ImportBatchAdmin(admin.ModelAdmin):
         batch = get_object_or_404(ImportBatch, pk=pk)
         skip_invalid = request.POST.get("skip_invalid") == "1"
         try:
-            import_queue(batch=batch, skip_invalid=skip_invalid or batch.skip_invalid)
+            import_queue(
+                batch=batch, skip_invalid=skip_invalid or batch.skip_invalid,
+                absent_confirmed=request.POST.get("confirm_absent") == "1",
+            )
         except ValueError as exc:
             messages.error(request, str(exc))
             return HttpResponseRedirect(reverse("admin:households_importbatch_preview", args=[batch.pk]))

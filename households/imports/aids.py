@@ -37,11 +37,15 @@ def aid_planned(extract: Extract) -> int:
     return aid_claims_count(claims=claims, year=extract.data_year)
 
 
-def aid_record(plan: ExtractPlan, *, batch: ImportBatch | None, by) -> BulkEnrollmentResult:
-    """Hand the claims of a written plan to programs, by household and member id."""
+def aid_record(plan: ExtractPlan, *, batch: ImportBatch | None, by, recheck_households=()) -> BulkEnrollmentResult:
+    """Hand the claims of a written plan to programs, by household and member id, with the other
+    households the plan changed, for the write's one re-check of the one-aid rule."""
     extract = plan.extract
     source = EnrollmentSource(extract.kind)
-    return aid_claims_record(claims=_claims(plan), year=extract.data_year, source=source, batch=batch, by=by)
+    return aid_claims_record(
+        claims=_claims(plan), year=extract.data_year, source=source, batch=batch, by=by,
+        recheck_households=recheck_households,
+    )
 
 
 def _claims(plan: ExtractPlan) -> list[AidClaim]:

@@ -7,6 +7,7 @@ cancelling change only the batch; reading and writing are ``services``.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import os
 from pathlib import Path
@@ -25,6 +26,17 @@ from .reader import Limits, Source, open_source
 RUNNING_STATUSES = (ImportStatus.PENDING, ImportStatus.VALIDATING, ImportStatus.QUEUED, ImportStatus.RUNNING)
 # A batch in one of these may be confirmed: after its preview, or again after a failed run.
 CONFIRMABLE_STATUSES = (ImportStatus.PREVIEWED, ImportStatus.REFUSED, ImportStatus.FAILED)
+
+
+def batch_running(batch: ImportBatch) -> bool:
+    """Whether the batch's pages keep following it: it is still being read or written, or it is
+    applied and the identity-duplicate scan after it still runs (while its worker is alive)."""
+    if batch.status in RUNNING_STATUSES:
+        return True
+    if batch.status == ImportStatus.APPLIED and (batch.counts or {}).get("identity_scan") == "pending":
+        cutoff = timezone.now() - datetime.timedelta(seconds=settings.IMPORT_STALE_AFTER_SECONDS)
+        return batch.heartbeat_at is not None and batch.heartbeat_at >= cutoff
+    return False
 
 
 def import_limits() -> Limits:
@@ -124,16 +136,24 @@ def same_file_batch(*, kind: str, sha256: str, exclude_pk: int | None = None) ->
     return queryset.order_by("-finished_at", "-pk").first()
 
 
-def import_queue(*, batch: ImportBatch, skip_invalid: bool | None = None) -> ImportBatch:
+def import_queue(*, batch: ImportBatch, skip_invalid: bool | None = None, absent_confirmed: bool = False) -> ImportBatch:
     """Confirm a previewed batch, or retry a failed one: mark it queued for the background worker
-    (which reads, checks and compares the file again before it writes)."""
+    (which reads, checks and compares the file again before it writes). A batch whose preview found
+    absent marks that need a confirmation (``absent_check`` in its counts) is queued only with
+    ``absent_confirmed``; otherwise ``ValueError`` says so and the batch stays as it was."""
     stale_batches_fail(batch=batch)
     if batch.status not in CONFIRMABLE_STATUSES:
         raise ValueError(_("Batch ini tidak dalam status pratinjau; tidak dapat dikonfirmasi."))
+    if (batch.counts or {}).get("absent_check") and not (absent_confirmed or batch.options.get("absent_confirmed")):
+        raise ValueError(
+            _("Centang konfirmasi penandaan 'tidak ada di data terbaru' untuk menerapkan impor ini, atau batalkan.")
+        )
     if skip_invalid is not None:
         batch.skip_invalid = skip_invalid
+    if absent_confirmed:
+        batch.options = {**batch.options, "absent_confirmed": True}
     batch.status = ImportStatus.QUEUED
-    batch.save(update_fields=["status", "skip_invalid"])
+    batch.save(update_fields=["status", "skip_invalid", "options"])
     return batch
 
 

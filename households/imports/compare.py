@@ -15,6 +15,8 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 
+from django.db.models import Count, Max
+
 from households.models import Household, Member, Relation
 
 from .aids import aid_planned
@@ -137,6 +139,12 @@ def make_plan(extract: Extract, *, full_extract: bool = True) -> ExtractPlan:
     plan.households.created = len(plan.household_creates)
     plan.households.updated = len(plan.household_changes)
     has_household_sheet = not p3ke or any(t.kind == "keluarga" for t in extract.tables)
+    # The families a full extract could mark absent, as they are now (the confirmation's measure).
+    markable = queryset.filter(is_absent=False)
+    if not p3ke:
+        markable = markable.filter(source=extract.kind)
+    current = markable.aggregate(n=Count("pk"), year=Max("source_year"))
+    plan.current_households, plan.registry_year = current["n"], current["year"]
     if full_extract and has_household_sheet:
         present = set(extract.households) | set(extract.rejected_households)
         for key, row in stored.items():

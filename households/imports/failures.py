@@ -35,6 +35,8 @@ def identity_scan_failure(*, batch, message: str) -> str:
             "\"Cari duplikat identitas\" di halaman Duplikat identitas."
         )
     batch.message = " ".join(part for part in (message, failed) if part)
-    batch.counts = {**(batch.counts or {}), "identity_scan_failed": True}
+    counts = {**(batch.counts or {}), "identity_scan_failed": True}
+    counts.pop("identity_scan", None)
+    batch.counts = counts
     batch.save(update_fields=["counts", "message"])
     return batch.message

@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 
 from households.models import ImportBatch, ImportStatus
 
+from .live import live_fresh
+
 WORKING_STATUSES = (ImportStatus.VALIDATING, ImportStatus.RUNNING)
 
 
@@ -30,6 +32,12 @@ def stale_batches_fail(*, batch: ImportBatch | None = None) -> int:
     stale = ImportBatch.objects.filter(lost, status__in=WORKING_STATUSES)
     if batch is not None:
         stale = stale.filter(pk=batch.pk)
+    # Read first, write only what is really stale: on SQLite an UPDATE waits for an import's open
+    # write transaction, whose worker reports its progress to a file meanwhile (``live``).
+    lost_ids = [pk for pk in stale.values_list("pk", flat=True) if not live_fresh(pk, cutoff)]
+    if not lost_ids:
+        return 0
+    stale = stale.filter(pk__in=lost_ids)
     with translation.override(settings.LANGUAGE_CODE):
         message = _(
             "Proses impor berhenti tanpa selesai (pekerja latar belakang mati atau dimulai ulang); tidak ada "

@@ -5,13 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
 from households.models import ImportBatch
 
 if TYPE_CHECKING:
     from .plan import ImportPlan
 
-# The outcome of a run, as the commands' exit codes and the admin messages use it.
+# The outcome of a run, as the commands' exit codes and the admin messages use it. UNCONFIRMED: a
+# full extract whose absent marks need a confirmation that was not given (nothing written).
 PREVIEWED, APPLIED, REFUSED, UNREADABLE, FAILED = "previewed", "applied", "refused", "unreadable", "failed"
+UNCONFIRMED = "unconfirmed"
 
 
 @dataclass
@@ -32,7 +37,7 @@ class ImportOutcome:
             "batch": self.batch.pk if self.batch is not None and self.batch.pk else None,
         }
         for key in ("enrollments", "rows", "error_rows", "warning_rows", "data_year", "same_as_batch", "identity_duplicates",
-                    "identity_scan_failed"):
+                    "identity_scan_failed", "absent_check", "new_identity_duplicates"):
             if key in self.summary:
                 data[key] = self.summary[key]
         # What no mapping placed, always said (an empty list means every column and value was known).
@@ -45,3 +50,34 @@ class ImportOutcome:
 
 def _zero_counts() -> dict:
     return {"created": 0, "updated": 0, "unchanged": 0, "absent": 0}
+
+
+def applied_message(summary: dict) -> str:
+    """What an applied import did, in one or two sentences: households and members created,
+    updated and marked absent; enrollments created and the one-aid conflicts raised."""
+    def n(value) -> str:
+        return number_format(value or 0, force_grouping=True)
+
+    households, members = summary.get("households") or {}, summary.get("members") or {}
+    enrollments = summary.get("enrollments") or {}
+    parts = []
+    if any(c.get(k) for c in (households, members) for k in ("created", "updated", "absent")):
+        parts.append(
+            _(
+                "Diimpor: keluarga %(hc)s baru, %(hu)s diubah, %(ha)s ditandai tidak ada di data terbaru; anggota "
+                "keluarga %(mc)s baru, %(mu)s diubah, %(ma)s ditandai tidak ada."
+            )
+            % {
+                "hc": n(households.get("created")), "hu": n(households.get("updated")), "ha": n(households.get("absent")),
+                "mc": n(members.get("created")), "mu": n(members.get("updated")), "ma": n(members.get("absent")),
+            }
+        )
+    if enrollments.get("created") or enrollments.get("conflicts"):
+        parts.append(
+            _("Kepesertaan: %(created)s baru, %(existing)s sudah ada; %(conflicts)s konflik satu bantuan.")
+            % {
+                "created": n(enrollments.get("created")), "existing": n(enrollments.get("existing")),
+                "conflicts": n(enrollments.get("conflicts")),
+            }
+        )
+    return " ".join(parts) or _("Tidak ada perubahan.")

@@ -15,8 +15,11 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from django.db import transaction
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 from households.models import ImportBatch
+from programs.services import enrollments_follow_members
 
 from . import aids, write
 from .common import Extract, HouseholdRecord, MemberRecord
@@ -43,9 +46,50 @@ class ImportPlan(Protocol):
         enrollment counts ``{"created", "existing", "conflicts"}``."""
 
 
-def enrollment_counts(result) -> dict:
-    """The counts an import keeps of a ``programs.services.BulkEnrollmentResult``."""
-    return {"created": len(result.created), "existing": result.existing, "conflicts": len(result.conflicts)}
+def enrollment_counts(result, *, moved: int = 0) -> dict:
+    """The counts an import keeps of a ``programs.services.BulkEnrollmentResult``: enrollments
+    created, already there and the conflicts the write left open on them or raised; the id range
+    of the conflicts it raised (``new_conflicts``: those that were not already open), so that the
+    batch's page can link to them; when they happen, those moved with their person (``moved``),
+    the conflicts the write closed (``conflicts_closed``) and the rows refused, with the first
+    reasons (``refused``, ``refused_reasons``)."""
+    counts = {"created": len(result.created), "existing": result.existing, "conflicts": len(result.conflicts)}
+    fresh = [c.pk for c in result.conflicts if getattr(c, "created_now", True) and c.pk]
+    if fresh:
+        counts["new_conflicts"] = {"count": len(fresh), "first": min(fresh), "last": max(fresh)}
+    if moved:
+        counts["moved"] = moved
+    if result.recheck.closed:
+        counts["conflicts_closed"] = len(result.recheck.closed)
+    if result.refused:
+        counts["refused"] = len(result.refused)
+        counts["refused_reasons"] = result.refused[:MAX_REFUSED_REASONS]
+    return counts
+
+
+# How many refused enrollments' reasons a batch keeps (all are counted).
+MAX_REFUSED_REASONS = 50
+
+
+# A full extract that would mark more than this share of the current families absent is applied only
+# after an explicit confirmation; so is one whose data year is older than the registry's newest.
+ABSENT_CONFIRM_SHARE = 0.05
+
+
+def absent_warning(check: dict) -> str:
+    """The confirmation's text: "3.000 keluarga akan ditandai tidak ada di data terbaru ..."."""
+    values = {
+        "n": number_format(check["households"], force_grouping=True),
+        "current": number_format(check["current"], force_grouping=True),
+        "m": number_format(check["members"], force_grouping=True),
+        "year": check["data_year"], "newest": check["registry_year"],
+    }
+    text = _("%(n)s keluarga akan ditandai tidak ada di data terbaru (dari %(current)s keluarga saat ini).") % values
+    if check["members"]:
+        text += " " + _("%(m)s anggota keluarga juga akan ditandai tidak ada.") % values
+    if check["older"]:
+        text += " " + _("Berkas ini data tahun %(year)s, lebih lama dari data terbaru di registri (%(newest)s).") % values
+    return text
 
 
 @dataclass
@@ -88,6 +132,15 @@ class ExtractPlan:
     member_ids: dict[int, int] = field(default_factory=dict)  # id(record) -> stored pk
     full_extract: bool = True
     enrollments_planned: int = 0
+    # Filled in by ``apply``: every household written or whose members changed (a moved member's
+    # old family too), and the members who moved to another family.
+    touched_households: set[int] = field(default_factory=set)
+    moved_members: set[int] = field(default_factory=set)
+    # {old member: new member}: a person whose record was replaced by a new one in another family.
+    member_successors: dict[int, int] = field(default_factory=dict)
+    # The families a full extract may mark absent that are not absent now, and their newest data year.
+    current_households: int = 0
+    registry_year: int | None = None
 
     @property
     def issues(self) -> IssueLog:
@@ -108,9 +161,25 @@ class ExtractPlan:
             + len(self.member_creates) + len(self.member_changes) + len(self.member_absent)
         )
 
+    def absent_check(self) -> dict | None:
+        """What a confirmation must show before this plan is applied, or None when none is needed: a
+        full extract that marks records absent, and either more than ``ABSENT_CONFIRM_SHARE`` of the
+        current families or with a data year older than the registry's newest."""
+        households, members = len(self.household_absent), len(self.member_absent)
+        if not self.full_extract or not (households or members):
+            return None
+        year, newest = self.extract.data_year, self.registry_year
+        older = bool(year and newest and year < newest)
+        if not older and households <= ABSENT_CONFIRM_SHARE * self.current_households:
+            return None
+        return {
+            "households": households, "members": members, "current": self.current_households,
+            "data_year": year, "registry_year": newest, "older": older,
+        }
+
     def summary(self) -> dict:
         issues = self.extract.issues
-        return {
+        summary = {
             "households": self.households.as_dict(),
             "members": self.members.as_dict(),
             "errors": len(issues.errors),
@@ -122,11 +191,23 @@ class ExtractPlan:
             "enrollments_planned": self.enrollments_planned,
             **issues.mapping_summary(),
         }
+        check = self.absent_check()
+        if check:
+            summary["absent_check"] = check
+        return summary
 
     def apply(self, *, batch: ImportBatch | None, by, progress: Progress) -> dict:
-        """Households and members first (bulk, with history), then the aid the ``Penerima ...``
-        columns claim, handed to programs; one transaction."""
+        """Households and members first (bulk, with history); the person-level enrollments of
+        members who moved family follow them (to a new record of the same NIK, when the file
+        replaced the person's record); then the aid the ``Penerima ...`` columns claim,
+        handed to programs, whose one re-check of the one-aid rule covers every household written
+        here; one transaction."""
         progress.phase("write", self.writes)
         with transaction.atomic():
             write.write_records(self, batch=batch, by=by, tick=progress.advance)
-            return enrollment_counts(aids.aid_record(self, batch=batch, by=by))
+            moved = enrollments_follow_members(
+                member_ids=self.moved_members, successors=self.member_successors, by=by, batch=batch
+            )
+            progress.phase("aids")
+            result = aids.aid_record(self, batch=batch, by=by, recheck_households=self.touched_households | moved.households)
+            return enrollment_counts(result, moved=moved.count)

@@ -4,9 +4,11 @@ A batch (``batches``) holds the stored original file(s). ``import_preview`` read
 compares them with the registry (counts, errors, error report; nothing written to the registry);
 ``import_apply`` does the same again on the registry as it is now, then writes the plan in one
 transaction, one import at a time (``lock``). With any row error, ``import_apply`` refuses unless
-the batch says ``skip_invalid`` (import the valid rows, skip the invalid ones). After an applied
-P3KE or DTKS import, ``import_identity_scan`` looks for identity duplicates in a transaction of its
-own. ``run_file_import`` is the commands' path: files on disk, optionally a dry run.
+the batch says ``skip_invalid`` (import the valid rows, skip the invalid ones); it refuses a full
+extract whose absent marks need a confirmation (``ExtractPlan.absent_check``) unless the batch's
+options say ``absent_confirmed``. After an applied P3KE or DTKS import, ``import_identity_scan``
+looks for identity duplicates in a transaction of its own. ``run_file_import`` is the commands'
+path: files on disk, optionally a dry run.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Count, Max, Min
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -34,9 +37,9 @@ from .context import build_context
 from .dtks import parse_dtks, parse_dtsen
 from .failures import failure_cause, identity_scan_failure
 from .lock import import_lock
-from .outcome import APPLIED, FAILED, PREVIEWED, REFUSED, UNREADABLE, ImportOutcome
+from .outcome import APPLIED, FAILED, PREVIEWED, REFUSED, UNCONFIRMED, UNREADABLE, ImportOutcome, applied_message
 from .p3ke import parse_p3ke
-from .plan import ImportPlan
+from .plan import ImportPlan, absent_warning
 from .progress import Progress
 from .reader import ReadError, Source
 from .recipients import parse_recipients
@@ -82,7 +85,7 @@ def _same_file_note(batch: ImportBatch, summary: dict) -> str:
     return _("Berkas yang sama sudah diimpor pada batch #%(pk)s (%(when)s).") % {"pk": earlier.pk, "when": when}
 
 
-def _run(batch: ImportBatch, *, apply: bool, by, progress: Progress) -> ImportOutcome:
+def _run(batch: ImportBatch, *, apply: bool, by, progress: Progress, scan_follows: bool = False) -> ImportOutcome:
     """Parse (and, when ``apply``, write) the batch's stored files; record the outcome on it.
 
     The batch's message is stored text, so it is written in Indonesian whatever the language of the
@@ -94,10 +97,10 @@ def _run(batch: ImportBatch, *, apply: bool, by, progress: Progress) -> ImportOu
             batch.refresh_from_db(fields=["status"])
             if batch.status == ImportStatus.APPLIED:  # confirmed twice: the other run already wrote it
                 return ImportOutcome(APPLIED, summary=batch.counts, message=batch.message, batch=batch)
-            return _run_unlocked(batch, apply=True, by=by, progress=progress)
+            return _run_unlocked(batch, apply=True, by=by, progress=progress, scan_follows=scan_follows)
 
 
-def _run_unlocked(batch: ImportBatch, *, apply: bool, by, progress: Progress) -> ImportOutcome:
+def _run_unlocked(batch: ImportBatch, *, apply: bool, by, progress: Progress, scan_follows: bool = False) -> ImportOutcome:
     progress = progress or Progress()
     batch.status = ImportStatus.RUNNING if apply else ImportStatus.VALIDATING
     batch.started_at = batch.started_at or timezone.now()
@@ -133,6 +136,15 @@ def _run_unlocked(batch: ImportBatch, *, apply: bool, by, progress: Progress) ->
     batch.warnings = _issue_dicts(issues.warnings)
     batch.data_year = batch.data_year or summary.get("data_year")
     refused = bool(issues.errors) and not batch.skip_invalid
+    check = summary.get("absent_check")
+    if apply and not refused and check and not batch.options.get("absent_confirmed"):
+        # A full extract that would mark many families absent, or an older one: only with a confirmation.
+        batch.status = ImportStatus.REFUSED
+        batch.message = absent_warning(check) + " " + _("Impor ini perlu dikonfirmasi; tidak ada data yang diubah.")
+        batch.finished_at = timezone.now()
+        batch.counts = summary
+        batch.save()
+        return ImportOutcome(UNCONFIRMED, summary=summary, message=batch.message, batch=batch, plan=plan)
     if not apply or refused:
         batch.status = ImportStatus.REFUSED if (apply and refused) else ImportStatus.PREVIEWED
         if apply and refused:
@@ -157,11 +169,9 @@ def _run_unlocked(batch: ImportBatch, *, apply: bool, by, progress: Progress) ->
             summary["enrollments"] = plan.apply(batch=batch, by=by, progress=progress)
             batch.status = ImportStatus.APPLIED
             batch.finished_at = timezone.now()
-            batch.counts = summary
-            if not plan.has_changes and note:
-                batch.message = note + " " + _("Tidak ada perubahan.")
-            else:
-                batch.message = note
+            # Committed with the batch: its pages keep following it until the scan after it is done.
+            batch.counts = {**summary, "identity_scan": "pending"} if scan_follows and _scanned(batch) else summary
+            batch.message = " ".join(part for part in (note, applied_message(summary)) if part)
             batch.save()
     except Exception as exc:  # the transaction rolled back: record why, write nothing else
         # The database's own text can quote a row (a NIK, a name): it goes to the server log only.
@@ -182,9 +192,18 @@ def import_preview(*, batch: ImportBatch, progress: Progress | None = None) -> I
     return _run(batch, apply=False, by=batch.uploaded_by, progress=progress)
 
 
-def import_apply(*, batch: ImportBatch, by=None, progress: Progress | None = None) -> ImportOutcome:
-    """Re-read the file(s), compare with the registry as it is now and write, all or nothing."""
-    return _run(batch, apply=True, by=by or batch.uploaded_by, progress=progress)
+def import_apply(
+    *, batch: ImportBatch, by=None, progress: Progress | None = None, scan_follows: bool = False
+) -> ImportOutcome:
+    """Re-read the file(s), compare with the registry as it is now and write, all or nothing.
+    ``scan_follows``: the caller runs ``import_identity_scan`` next; the applied batch says so
+    (``counts["identity_scan"] == "pending"``) until the scan is done."""
+    return _run(batch, apply=True, by=by or batch.uploaded_by, progress=progress, scan_follows=scan_follows)
+
+
+def _scanned(batch: ImportBatch) -> bool:
+    """Whether an applied batch of this kind is followed by the identity-duplicate scan."""
+    return batch.kind in (ImportKind.P3KE, ImportKind.DTKS, ImportKind.DTSEN)
 
 
 def import_identity_scan(outcome: ImportOutcome, *, progress: Progress | None = None) -> ImportOutcome:
@@ -196,24 +215,31 @@ def import_identity_scan(outcome: ImportOutcome, *, progress: Progress | None = 
     said on the batch and in the outcome's message (the import stays applied; the scan can be run
     again from the identity-duplicate page)."""
     batch = outcome.batch
-    if outcome.status != APPLIED or batch is None or batch.kind not in (ImportKind.P3KE, ImportKind.DTKS, ImportKind.DTSEN):
+    if outcome.status != APPLIED or batch is None or not _scanned(batch):
         return outcome
     final_message = batch.message  # the phase text below replaces it while the scan runs
     if progress is not None:
         progress.phase("identity")
     try:
         # A run that found the batch already applied by another has no plan: scan anyway.
+        before = IdentityMatch.objects.aggregate(last=Max("pk"))["last"] or 0
         if outcome.plan is None or outcome.plan.has_changes:
             open_total = dedup_services.identity_scan().open_total
         else:
             open_total = IdentityMatch.objects.filter(status=IdentityStatus.OPEN).count()
+        new = IdentityMatch.objects.filter(pk__gt=before).aggregate(count=Count("pk"), first=Min("pk"), last=Max("pk"))
     except Exception:  # noqa: BLE001 - the import itself is committed; the scan can be run again
         logger.exception("Identity scan after import batch %s failed", batch.pk)
         outcome.message = identity_scan_failure(batch=batch, message=final_message)
         outcome.summary["identity_scan_failed"] = True
         return outcome
     outcome.summary["identity_duplicates"] = open_total
-    batch.counts = {**(batch.counts or {}), "identity_duplicates": open_total}
+    counts = {**(batch.counts or {}), "identity_duplicates": open_total}
+    counts.pop("identity_scan", None)
+    if new["count"]:
+        # The id range of the duplicates this scan found, for the batch page's link to them.
+        outcome.summary["new_identity_duplicates"] = counts["new_identity_duplicates"] = new
+    batch.counts = counts
     batch.message = final_message
     batch.save(update_fields=["counts", "message"])
     return outcome
@@ -232,10 +258,12 @@ def run_file_import(
     progress: Progress | None = None,
     error_report: str | None = None,
     scan_identities: bool = False,
+    confirm_absent: bool = False,
 ) -> ImportOutcome:
     """The commands' path: one read, one plan; a dry run writes nothing at all (no batch either).
     With ``scan_identities``, an applied P3KE/DTKS import is followed by the identity-duplicate
-    scan, after its transaction (``import_identity_scan``)."""
+    scan, after its transaction (``import_identity_scan``). A full extract whose absent marks need a
+    confirmation (``ExtractPlan.absent_check``) is applied only with ``confirm_absent``."""
     progress = progress or Progress()
     names = [os.path.basename(p) for p in paths]
     try:
@@ -246,11 +274,13 @@ def run_file_import(
         # Store the originals first (the batch keeps them), then run from the stored copies.
         for source in sources:
             source.close()
+        if confirm_absent:
+            options = {**(options or {}), "absent_confirmed": True}
         batch = batch_create(
             kind=kind, files=[(name, path) for name, path in zip(names, paths)], by=by, skip_invalid=skip_invalid,
             full_extract=full_extract, data_year=data_year, options=options,
         )
-        outcome = import_apply(batch=batch, by=by, progress=progress)
+        outcome = import_apply(batch=batch, by=by, progress=progress, scan_follows=scan_identities)
         if scan_identities:
             import_identity_scan(outcome, progress=progress)
         if error_report and outcome.batch is not None and outcome.batch.error_report:

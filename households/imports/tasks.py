@@ -2,7 +2,8 @@
 
 ``manage.py db_worker`` runs them (the run command starts it next to the web server). Progress goes
 to the batch row: while the import writes inside its transaction, progress is written through a
-second connection on PostgreSQL so that the status page can see it before the commit. Every progress
+second connection on PostgreSQL, and to a file on SQLite (``live``), so that the status page can
+see it before the commit. Every progress
 report renews the batch's lease (``heartbeat_at``, see ``households.imports.lease``); a worker stopped
 by a signal mid-task fails its batch on the way out.
 """
@@ -19,6 +20,7 @@ from django_tasks import task
 from households.models import ImportBatch, ImportStatus
 
 from .lease import batch_interrupted, stale_batches_fail
+from .live import live_clear, live_write
 from .progress import Progress
 from .services import import_apply, import_identity_scan, import_preview
 
@@ -28,6 +30,7 @@ _PHASE_MESSAGES = {
     "read": "Membaca dan memeriksa baris",
     "compare": "Membandingkan dengan registri",
     "write": "Menulis ke basis data",
+    "aids": "Mencatat kepesertaan dan memeriksa satu bantuan",
     "identity": "Mencari duplikat identitas",
 }
 
@@ -69,6 +72,8 @@ class BatchProgress(Progress):
                 self._side.set_autocommit(True)
             with self._side.cursor() as cursor:
                 cursor.execute(sql, params)
+        elif connection.in_atomic_block:
+            live_write(self.batch_id, done=self.done, total=self.total, message=self.message)
         else:
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
@@ -77,6 +82,7 @@ class BatchProgress(Progress):
         if self._side is not None:
             self._side.close()
             self._side = None
+        live_clear(self.batch_id)
 
 
 def _run(batch_id: int, *, apply: bool) -> str:
@@ -88,7 +94,9 @@ def _run(batch_id: int, *, apply: bool) -> str:
     try:
         if apply:
             # The import commits first; the identity scan then runs in its own transaction.
-            outcome = import_identity_scan(import_apply(batch=batch, progress=progress), progress=progress)
+            outcome = import_identity_scan(
+                import_apply(batch=batch, progress=progress, scan_follows=True), progress=progress
+            )
         else:
             outcome = import_preview(batch=batch, progress=progress)
     except BaseException:

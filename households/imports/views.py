@@ -16,8 +16,9 @@ from django.views.decorators.http import require_safe
 from agencies.services import export_log_create
 from households.models import ImportBatch
 
-from .batches import RUNNING_STATUSES
+from .batches import batch_running
 from .lease import stale_batches_fail
+from .live import live_overlay
 
 
 def _bappeda_batch(request, pk: int) -> ImportBatch:
@@ -26,7 +27,7 @@ def _bappeda_batch(request, pk: int) -> ImportBatch:
         raise PermissionDenied
     batch = get_object_or_404(ImportBatch.objects.select_related("uploaded_by"), pk=pk)
     stale_batches_fail(batch=batch)
-    return batch
+    return live_overlay(batch)
 
 
 @login_required
@@ -46,7 +47,7 @@ def batch_status(request, pk: int):
     batch = _bappeda_batch(request, pk)
     return render(
         request, "households/import_status.html",
-        {"batch": batch, "running": batch.status in RUNNING_STATUSES},
+        {"batch": batch, "running": batch_running(batch)},
     )
 
 
@@ -59,7 +60,7 @@ def batch_status_json(request, pk: int):
         "id": batch.pk,
         "status": batch.status,
         "status_label": batch.get_status_display(),
-        "running": batch.status in RUNNING_STATUSES,
+        "running": batch_running(batch),
         "percent": batch.progress_percent,
         "processed_rows": batch.processed_rows,
         "total_rows": batch.total_rows,

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from .plan import Change, ExtractPlan
 
 CHUNK = 2000
-COPY_CHUNK = 20000
+COPY_CHUNK = 5000  # also the progress step of the write on PostgreSQL
 UPDATE_CHUNK = 1000
 
 
@@ -34,7 +34,10 @@ def _history_reason(batch: ImportBatch | None) -> str:
 def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Callable[[int], None]) -> None:
     """Write the plan's households, then its members: new ones in bulk (COPY on PostgreSQL), then
     the updates, then the absent marks, each with its history row. Fills in the new ids in
-    ``plan.household_ids`` and ``plan.member_ids``. The caller holds the transaction."""
+    ``plan.household_ids`` and ``plan.member_ids``, every household written or whose members were
+    in ``plan.touched_households`` (a moved member's old family too), and the members who moved to
+    another family in ``plan.moved_members``. The caller holds the transaction."""
+    touched = plan.touched_households
     reason = _history_reason(batch)
     source = DataSource(plan.extract.kind)
     now = timezone.now()
@@ -67,13 +70,17 @@ def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Cal
             ids = [obj.pk for obj in created]
         for record, pk in zip(chunk, ids):
             key_ids[record.key] = pk
+        touched.update(ids)
         tick(len(chunk))
     # Households: update, mark absent
     _write_changes(plan.household_changes, Household, batch, by, reason, now, tick)
     _mark_absent(plan.household_absent, Household, batch, by, reason, now, tick)
+    touched.update(change.pk for change in plan.household_changes)
+    touched.update(plan.household_absent)
 
     # Members
     member_ids = plan.member_ids
+    rows_created: list[tuple[int, str, int]] = []  # (pk, NIK, household) of each new member
     for start in range(0, len(plan.member_creates), COPY_CHUNK if fast else CHUNK):
         chunk = plan.member_creates[start : start + (COPY_CHUNK if fast else CHUNK)]
         rows = []
@@ -92,14 +99,39 @@ def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Cal
                 [Member(**row) for row in rows], Member, batch_size=CHUNK, default_user=by, default_change_reason=reason
             )
             ids = [obj.pk for obj in created]
-        for record, pk in zip(chunk, ids):
+        for record, pk, row in zip(chunk, ids, rows):
             member_ids[id(record)] = pk
+            rows_created.append((pk, row.get("nik") or "", row["household_id"]))
+        touched.update(row["household_id"] for row in rows)
         tick(len(chunk))
-    _write_changes(plan.member_changes, Member, batch, by, reason, now, tick)
-    _mark_absent(plan.member_absent, Member, batch, by, reason, now, tick)
+    _write_changes(plan.member_changes, Member, batch, by, reason, now, tick, households=touched, moved=plan.moved_members)
+    gone: list[tuple[int, str, int]] = []
+    _mark_absent(plan.member_absent, Member, batch, by, reason, now, tick, households=touched, gone=gone)
+    plan.member_successors.update(_successors(gone, rows_created))
 
 
-def _write_changes(changes: list[Change], model, batch, by, reason, now, tick) -> None:
+def _successors(gone: list[tuple[int, str, int]], created: list[tuple[int, str, int]]) -> dict[int, int]:
+    """{old member: new member} for a person (by NIK) whose record left one family (marked absent)
+    while a new record was created in another: the file did not carry the person's own id, so the
+    same person came in as a new record. Only unambiguous NIKs (one record each way)."""
+    def by_nik(records):
+        found: dict[str, list[tuple[int, int]]] = {}
+        for pk, nik, household_id in records:
+            if nik:
+                found.setdefault(nik, []).append((pk, household_id))
+        return found
+
+    old, new = by_nik(gone), by_nik(created)
+    return {
+        old[nik][0][0]: new[nik][0][0]
+        for nik in old.keys() & new.keys()
+        if len(old[nik]) == 1 and len(new[nik]) == 1 and old[nik][0][1] != new[nik][0][1]
+    }
+
+
+def _write_changes(changes: list[Change], model, batch, by, reason, now, tick, *, households=None, moved=None) -> None:
+    """Update the changed records. For members, ``households`` collects their households (old and
+    new) and ``moved`` the members whose family changed."""
     for start in range(0, len(changes), UPDATE_CHUNK):
         chunk = changes[start : start + UPDATE_CHUNK]
         objects = model.objects.in_bulk([c.pk for c in chunk])
@@ -107,6 +139,12 @@ def _write_changes(changes: list[Change], model, batch, by, reason, now, tick) -
         touched = []
         for change in chunk:
             obj = objects[change.pk]
+            if households is not None:
+                households.add(obj.household_id)
+                new_household = change.fields.get("household_id", obj.household_id)
+                if new_household != obj.household_id:
+                    moved.add(obj.pk)
+                    households.add(new_household)
             for name, value in change.fields.items():
                 setattr(obj, name, value)
                 names.add(name)
@@ -124,10 +162,15 @@ def _write_changes(changes: list[Change], model, batch, by, reason, now, tick) -
         tick(len(chunk))
 
 
-def _mark_absent(pks: list[int], model, batch, by, reason, now, tick) -> None:
+def _mark_absent(pks: list[int], model, batch, by, reason, now, tick, *, households=None, gone=None) -> None:
+    """Mark the records absent. For members, ``households`` collects their households and ``gone``
+    (pk, NIK, household) of each."""
     for start in range(0, len(pks), UPDATE_CHUNK):
         objects = list(model.objects.in_bulk(pks[start : start + UPDATE_CHUNK]).values())
         for obj in objects:
+            if households is not None:
+                households.add(obj.household_id)
+                gone.append((obj.pk, obj.nik, obj.household_id))
             obj.is_absent = True
             obj.last_batch = batch
             obj.updated_at = now

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "households",
     "programs",
     "dedup",
+    "verval",
 ]
 
 MIDDLEWARE = [
@@ -164,6 +165,8 @@ IMPORT_MAX_UNCOMPRESSED_BYTES = int(env("IMPORT_MAX_UNCOMPRESSED_BYTES", str(102
 # (killed, restarted): it is failed (nothing was changed) and may be confirmed again. Progress comes
 # at least every few seconds; the margin covers a slow database.
 IMPORT_STALE_AFTER_SECONDS = int(env("IMPORT_STALE_AFTER_SECONDS", "600"))
+# Field-verification photos (house, family card): images only, each at most this large.
+VERVAL_PHOTO_MAX_BYTES = int(env("VERVAL_PHOTO_MAX_BYTES", str(3 * 1024 * 1024)))
 
 # Background tasks (imports) run in the database-backed queue; `manage.py db_worker` executes them.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -212,7 +215,10 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"forbidden_without_traceback": {"()": "konut_registry.settings.logfilters.ForbiddenWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # A 403 is logged as one line; its PermissionDenied traceback is dropped.
+    "loggers": {"django.request": {"filters": ["forbidden_without_traceback"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
 }
 

@@ -40,6 +40,7 @@ class Cell:
     url: str | None = None
     numeric: bool = True
     percent: bool = False
+    title: str = ""  # shown on hover: what a shortened cell leaves out
 
     @property
     def display(self) -> str:
@@ -63,6 +64,8 @@ class Table:
     page_rows: int | None = None
     chart: dict | None = None
     export_url: str = ""
+    # Columns the page leaves out to fit an office screen (the xlsx has them all).
+    page_hidden: frozenset[int] = frozenset()
 
     @property
     def shown_rows(self) -> list[list[Cell]]:
@@ -72,6 +75,18 @@ class Table:
     def numeric_columns(self) -> set[int]:
         first = self.rows[0] if self.rows else (self.footer or [])
         return {index for index, cell in enumerate(first) if cell.numeric}
+
+    @property
+    def page_columns(self) -> list[tuple[int, str]]:
+        return [(index, column) for index, column in enumerate(self.columns) if index not in self.page_hidden]
+
+    @property
+    def page_cells(self) -> list[list[Cell]]:
+        return [[cell for index, cell in enumerate(row) if index not in self.page_hidden] for row in self.shown_rows]
+
+    @property
+    def page_footer(self) -> list[Cell]:
+        return [cell for index, cell in enumerate(self.footer or []) if index not in self.page_hidden]
 
     @property
     def hidden_count(self) -> int:
@@ -218,7 +233,7 @@ def coverage_table(key: str, title: str, first: list[str], rows: list[selectors.
         ident = {param: row.key}
         head = [text(row.name)]
         if key == "program":
-            head += [text(row.agency_code), text(str(Cluster(row.cluster).label))]
+            head += [text(row.agency_name), text(str(Cluster(row.cluster).label))]
         table.rows.append(
             head
             + [Cell(row.by_status[status], links.enrollments(status=status, **ident)) for status in selectors.STATUSES]
@@ -255,6 +270,7 @@ def pockets_table(rows: list[selectors.PocketRow], links: Links, several: bool =
         "stunting_unsafe_water": (_("Berisiko stunting tanpa air layak"), _("% berisiko stunting tanpa air layak")),
     }
     columns = [_("Desa/kelurahan"), _("Kecamatan"), *([_("Kabupaten/kota")] if several else []), _("Keluarga")]
+    first_count = len(columns)
     for name in selectors.POCKET_INDICATORS:
         columns += list(headers[name])
     columns.append(_("Skor"))
@@ -265,6 +281,8 @@ def pockets_table(rows: list[selectors.PocketRow], links: Links, several: bool =
             "tanah/bambu, dinding bambu, atap jerami/bambu, atau atap/dinding/lantai berkualitas rendah. Berisiko stunting: "
             "Resiko Stunting P3KE atau ada balita. Skor: rata-rata keempat persentase."
         ),
+        # The page shows the percentages (each count in its title); the xlsx has the counts too.
+        page_hidden=frozenset(range(first_count, first_count + 2 * len(selectors.POCKET_INDICATORS), 2)),
     )
     for row in rows:
         place = _place(row, several, kecamatan=row.kecamatan_id, desa=row.id)
@@ -272,7 +290,11 @@ def pockets_table(rows: list[selectors.PocketRow], links: Links, several: bool =
         cells = [text(row.name), text(row.kecamatan), *regency, Cell(row.households, links.households(**place))]
         for name in selectors.POCKET_INDICATORS:
             url = links.households(**place, **POCKET_PARAMS[name])
-            cells += [Cell(getattr(row, name), url), Cell(row.share(name), url, percent=True)]
+            count = getattr(row, name)
+            title = _("%(n)s dari %(total)s keluarga") % {
+                "n": number_format(count, force_grouping=True), "total": number_format(row.households, force_grouping=True),
+            }
+            cells += [Cell(count, url), Cell(row.share(name), url, percent=True, title=title)]
         cells.append(Cell(row.score, links.households(**place), percent=True))
         table.rows.append(cells)
     top = rows[:CHART_POCKETS]

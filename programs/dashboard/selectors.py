@@ -205,6 +205,7 @@ class CoverageRow:
     key: str
     name: str
     agency_code: str = ""
+    agency_name: str = ""
     cluster: str = ""
     by_status: dict[str, int] = field(default_factory=lambda: {s: 0 for s in STATUSES})
     households: int = 0
@@ -233,7 +234,7 @@ def coverage_by_program(user: User, filters: DashboardFilters) -> list[CoverageR
     if filters.agency is not None:
         programs = programs.filter(agency=filters.agency)
     rows = {
-        p.code: CoverageRow(p.code, p.name, agency_code=p.agency.code, cluster=p.cluster)
+        p.code: CoverageRow(p.code, p.name, agency_code=p.agency.code, agency_name=str(p.agency), cluster=p.cluster)
         for p in programs.order_by("cluster", "agency__order", "name")
     }
     return _coverage(scoped_enrollments(user, filters), "program__code", rows)

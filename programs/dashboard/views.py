@@ -24,9 +24,11 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
+from agencies.selectors import sees_everything, visible_households
 from households.regions import has_several_regencies
 from households.xlsx import write_xlsx
 from konut_registry.db import fast_aggregates
+from programs.candidates import candidate_counts
 from programs.dashboard import selectors
 from programs.dashboard.forms import DashboardFilterForm, DistributeForm
 from programs.dashboard.presenters import TABLE_KEYS, Links, build_table, dashboard_tables, household_list_url, table_rows
@@ -81,6 +83,9 @@ def dashboard(request):
             "charts": charts,
             "cluster_label": Cluster(filters.cluster).label if filters.cluster else "",
             "can_distribute": may_distribute(request.user),
+            "verval_counts": candidate_counts(
+                base=None if sees_everything(request.user) else visible_households(request.user)
+            ),
         },
     )
 
@@ -140,29 +145,24 @@ def distribute(request, code: str):
                 include_aided=form.cleaned_data["include_aided"],
                 limit=form.cleaned_data["limit"],
             )
-            created = len(result.created)
+            created, conflicts = len(result.created), len(result.conflicts)
             if created:
                 messages.success(
                     request,
                     ngettext(
-                        "%(n)s usulan kepesertaan %(program)s tahun %(year)s dibuat, termiskin lebih dahulu.",
-                        "%(n)s usulan kepesertaan %(program)s tahun %(year)s dibuat, termiskin lebih dahulu.",
+                        "%(n)s usulan kepesertaan %(program)s tahun %(year)s dibuat, termiskin lebih dahulu; "
+                        "%(conflicts)s konflik satu bantuan ditandai untuk ditinjau Bappeda.",
+                        "%(n)s usulan kepesertaan %(program)s tahun %(year)s dibuat, termiskin lebih dahulu; "
+                        "%(conflicts)s konflik satu bantuan ditandai untuk ditinjau Bappeda.",
                         created,
                     )
-                    % {"n": number_format(created, force_grouping=True), "program": program.name, "year": form.cleaned_data["year"]},
+                    % {
+                        "n": number_format(created, force_grouping=True), "program": program.name,
+                        "year": form.cleaned_data["year"], "conflicts": number_format(conflicts, force_grouping=True),
+                    },
                 )
             else:
                 messages.warning(request, _("Tidak ada keluarga baru yang diusulkan: semua yang memenuhi syarat sudah terdaftar, sudah menerima bantuan, atau kuota habis."))
-            if result.conflicts:
-                messages.warning(
-                    request,
-                    ngettext(
-                        "%(n)s konflik satu bantuan ditandai untuk ditinjau Bappeda.",
-                        "%(n)s konflik satu bantuan ditandai untuk ditinjau Bappeda.",
-                        len(result.conflicts),
-                    )
-                    % {"n": len(result.conflicts)},
-                )
             query = urlencode({"year": form.cleaned_data["year"], "include_aided": "on" if form.cleaned_data["include_aided"] else ""})
             return redirect(reverse("programs:distribute", args=[program.code]) + "?" + query)
     else:

@@ -24,7 +24,7 @@ def test_distribute_ticked_households(registry, login):
     assert set(created.values_list("status", "source", "created_by")) == {
         (EnrollmentStatus.PROPOSED, EnrollmentSource.DISTRIBUTION, registry.users.bappeda.pk)
     }
-    assert ("success", "2 keluarga diusulkan ke Bantuan Stimulan Perumahan Swadaya (BSPS) 2025; 0 sudah terdaftar sebelumnya.") in _messages(response)
+    assert ("success", "2 keluarga diusulkan ke Bantuan Stimulan Perumahan Swadaya (BSPS) 2025; 0 sudah terdaftar sebelumnya; 0 konflik satu bantuan ditandai.") in _messages(response)
     # The agency now finds them in its list.
     perkim = login(registry.users.bappeda).get("/keluarga/?agency=perkim&year=2025")
     assert perkim.context["paginator"].count == 2
@@ -44,21 +44,24 @@ def test_already_enrolled_households_are_counted_not_duplicated(registry, login)
     response = login(registry.users.bappeda).post(
         "/keluarga/distribusi/", {"program": "pkh", "year": "2024", "household": [registry.hh.a.pk, registry.hh.e.pk]}
     )
-    assert ("success", "1 keluarga diusulkan ke Program Keluarga Harapan (PKH) 2024; 1 sudah terdaftar sebelumnya.") in _messages(response)
+    assert ("success", "1 keluarga diusulkan ke Program Keluarga Harapan (PKH) 2024; 1 sudah terdaftar sebelumnya; 0 konflik satu bantuan ditandai.") in _messages(response)
     assert Enrollment.objects.filter(program__code="pkh", year=2024, household=registry.hh.a).count() == 1
 
 
+@pytest.mark.bypasses_services  # the one-aid check is replaced by a stub: this test reads how the page reports it
 def test_conflicts_of_a_distribution_are_reported(registry, login, monkeypatch):
+    from dedup.engine import RecheckResult
+
     seen = []
 
-    def fake_check(ids):
+    def fake_check(ids, households, **kwargs):
         seen.extend(ids)
         conflict = registry.conflict
         # Pretend the new enrollment conflicts with the household's PKH.
         conflict.enrollment_b_id = ids[0]
-        return [conflict]
+        return RecheckResult(), [conflict]
 
-    monkeypatch.setattr("programs.services.check_enrollments", fake_check)
+    monkeypatch.setattr("programs.services.check_enrollments_and_households", fake_check)
     response = login(registry.users.bappeda).post(
         "/keluarga/distribusi/", {"program": "bsps", "year": "2024", "household": [registry.hh.f.pk]}
     )

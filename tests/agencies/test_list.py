@@ -131,7 +131,7 @@ def test_totals_count_what_is_filtered(registry, login):
     assert response.context["paginator"].count == 4  # a, b, f, g
     totals = response.context["totals"]
     by_status = {item["value"]: item["count"] for item in totals["by_status"]}
-    assert by_status == {"proposed": 2, "active": 2, "completed": 0, "rejected": 1, "cancelled": 0}
+    assert by_status == {"proposed": 2, "active": 2, "completed": 0, "rejected": 1, "cancelled": 0, "suspended": 0}
     assert totals["enrollments"] == 5
     assert totals["amount"] == 600_000
     assert "Rp 600.000" in response.content.decode()

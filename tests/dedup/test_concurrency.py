@@ -33,9 +33,9 @@ def save_at_the_same_moment(monkeypatch, jobs):
     barrier = threading.Barrier(len(jobs), timeout=20)
     real_check = program_services.check_enrollments
 
-    def check_after_everyone_inserted(ids):
+    def check_after_everyone_inserted(ids, **kwargs):
         barrier.wait()
-        return real_check(ids)
+        return real_check(ids, **kwargs)
 
     monkeypatch.setattr(program_services, "check_enrollments", check_after_everyone_inserted)
     errors = []

@@ -108,4 +108,4 @@ def test_reopened_note_is_one_indonesian_sentence_whatever_the_language(programs
         enrollment_update(enrollment=second.enrollment, status=EnrollmentStatus.ACTIVE)
     conflict.refresh_from_db()
     assert conflict.status == ConflictStatus.OPEN
-    assert conflict.decision_reason == f"Dibuka kembali: kedua kepesertaan aktif lagi. Keputusan sebelumnya: {AUTO_NOTE}"
+    assert conflict.decision_reason == f"Dibuka kembali: pasangan ini melanggar aturan satu bantuan lagi. Keputusan sebelumnya: {AUTO_NOTE}"

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 def upload(client, path, **extra):
     with open(path, "rb") as handle:
-        data = {"kind": "p3ke", "file": handle, "full_extract": "on", **extra}
+        data = {"kind": "p3ke", "file": handle, **extra}  # "Ekstrak lengkap" is not ticked unless asked
         return client.post(reverse("admin:households_importbatch_upload"), data)
 
 

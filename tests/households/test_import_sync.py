@@ -97,7 +97,12 @@ def test_household_missing_from_full_extract_is_marked_absent_not_deleted(refere
     run("import_p3ke", str(p3ke_file(name="a.xlsx")))
     households = [household_row(str(122000001 + i), 100 + i) for i in range(2)]
     members = [head_member_row(h["ID Keluarga P3KE"], f"9{h['ID Keluarga P3KE']}1", 100 + i) for i, h in enumerate(households)]
-    code, out, _ = run("import_p3ke", str(p3ke_file(households=households, members=members, name="b.xlsx")), "--json")
+    path = str(p3ke_file(households=households, members=members, name="b.xlsx"))
+    # One family in three is more than 5%: the marks need the explicit confirmation.
+    code, out, err = run("import_p3ke", path, "--json")
+    assert code == 2 and "1 keluarga akan ditandai tidak ada di data terbaru" in err and "--confirm-absent" in err
+    assert not Household.objects.filter(is_absent=True).exists() and not Member.objects.filter(is_absent=True).exists()
+    code, out, _ = run("import_p3ke", path, "--json", "--confirm-absent")
     result = summary_of(out)
     assert code == 0 and result["households"]["absent"] == 1 and result["members"]["absent"] == 2
     gone = Household.objects.get(p3ke_id="122000003")
@@ -148,8 +153,13 @@ def test_penerima_columns_become_enrollments_through_the_service(reference, p3ke
     import programs.services
 
     checked = []
-    real_check = programs.services.check_enrollments
-    monkeypatch.setattr(programs.services, "check_enrollments", lambda ids: checked.append(sorted(ids)) or real_check(ids))
+    real_check = programs.services.check_enrollments_and_households
+
+    def check(ids, households, **kwargs):
+        checked.append((sorted(ids), sorted(households)))
+        return real_check(ids, households, **kwargs)
+
+    monkeypatch.setattr(programs.services, "check_enrollments_and_households", check)
     households = [
         household_row("122999001", 201, **{"Penerima PKH": "Ya", "Penerima BPNT": "YA", "Penerima Prakerja": "ya"}),
         household_row("122999002", 202, **{"Penerima SEMBAKO": "Ya"}),
@@ -164,7 +174,9 @@ def test_penerima_columns_become_enrollments_through_the_service(reference, p3ke
         ("prakerja", "122999001", "kepala", 2023, "active", EnrollmentSource.P3KE),
         ("sembako", "122999002", None, 2023, "active", EnrollmentSource.P3KE),
     }
-    assert len(checked) == 1 and len(checked[0]) == 4  # one batch for the one-aid check
+    # one re-check of the one-aid rule: the new enrollments and every household the import wrote
+    assert len(checked) == 1 and len(checked[0][0]) == 4
+    assert checked[0][1] == sorted(Household.objects.values_list("pk", flat=True))
     assert set(Enrollment.objects.values_list("batch_id", flat=True)) == {result["batch"]}
     code, out, _ = run("import_p3ke", str(p3ke_file(households=households, members=[], name="aid2.xlsx")), "--json")
     assert summary_of(out)["enrollments"] == {"created": 0, "existing": 4, "conflicts": 0}

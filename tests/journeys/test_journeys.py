@@ -133,22 +133,23 @@ def test_journey_1_bappeda_imports_resolves_conflicts_and_distributes(screen, pe
     assert "Impor dikonfirmasi dan sedang dijalankan di latar belakang." in screen.messages()
     expect(summary).to_contain_text("Status: Selesai diimpor")
     facts = summary.locator("ul.facts li").all_inner_texts()
-    assert "Kepesertaan dibuat: 4, sudah ada: 0, konflik satu bantuan: 2" in facts
+    assert "Kepesertaan dibuat: 4, sudah ada: 0, konflik satu bantuan: 2 · Tinjau 2 konflik baru" in facts
     expect(page.get_by_role("button", name="Konfirmasi impor")).to_have_count(0)
     assert sorted(Household.objects.values_list("head_name", flat=True)) == names(GOOD)
     assert Member.objects.count() == 12
 
-    # The conflicts the import raised, in the conflict admin (from the admin's side menu).
-    click_and_wait(page, page.locator("#nav-sidebar").get_by_role("link", name="Konflik satu bantuan"))
+    # The conflicts the import raised, in the conflict admin (the main navigation's Admin, then the model).
+    click_and_wait(page, page.locator(".konut-mainnav").get_by_role("link", name="Admin"))
+    click_and_wait(page, page.locator("#content-main").get_by_role("link", name="Konflik satu bantuan"))
     expect(page).to_have_url(re.compile(r"/admin/dedup/conflict/$"))
     expect(page.locator("h1")).to_have_text(re.compile("konflik satu bantuan", re.I))
     listed = {row[2]: row for row in table_rows(page, "#result_list")}
     assert set(listed) == {"LA ODE SABARA", "WA ODE HASNAH"}
     sabara, hasnah = listed["LA ODE SABARA"], listed["WA ODE HASNAH"]
-    assert {sabara[5], sabara[6]} == {f"{PKH} 2023 (Aktif)", f"{SEMBAKO} 2023 (Aktif)"}
-    assert {hasnah[5], hasnah[6]} == {f"{PKH} 2023 (Aktif)", f"{BPUM} 2023 (Aktif)"}
-    assert sabara[3] == "Asera" and sabara[4] == "Wanggudu Raya"
-    assert sabara[8] == hasnah[8] == "Terbuka"
+    assert {sabara[4], sabara[5]} == {f"{PKH} 2023 (Aktif)", f"{SEMBAKO} 2023 (Aktif)"}
+    assert {hasnah[4], hasnah[5]} == {f"{PKH} 2023 (Aktif)", f"{BPUM} 2023 (Aktif)"}
+    assert sabara[3].split("\n") == ["Wanggudu Raya", "Asera"]
+    assert sabara[7] == hasnah[7] == "Terbuka"
 
     # One: approve PKH + Sembako as an exception. Without a reason it is refused, nothing changes.
     approved = Conflict.objects.get(household__p3ke_id="122300001")
@@ -165,7 +166,7 @@ def test_journey_1_bappeda_imports_resolves_conflicts_and_distributes(screen, pe
     click_and_wait(page, page.locator("input[name=_save]"))
     assert any(f"#{approved.pk}" in text for text in screen.messages("success")), screen.messages()
     row = {r[2]: r for r in table_rows(page, "#result_list")}["LA ODE SABARA"]
-    assert row[8] == "Disetujui sebagai pengecualian" and row[10] == "rina.bappeda"
+    assert row[7] == "Disetujui sebagai pengecualian" and row[9].startswith("rina.bappeda, ")
     approved.refresh_from_db()
     assert approved.decision_reason == "PKH dan Sembako dirancang untuk digabung (paket nasional)."
 
@@ -178,8 +179,8 @@ def test_journey_1_bappeda_imports_resolves_conflicts_and_distributes(screen, pe
     click_and_wait(page, page.locator("button[name=index]"))
     assert f"1 konflik diselesaikan: kepesertaan {bpum_side.upper()} dibatalkan." in screen.messages("success")
     row = {r[2]: r for r in table_rows(page, "#result_list")}["WA ODE HASNAH"]
-    assert row[8] == "Diselesaikan (satu dibatalkan)"
-    assert f"{BPUM} 2023 (Dibatalkan)" in (row[5], row[6]) and f"{PKH} 2023 (Aktif)" in (row[5], row[6])
+    assert row[7] == "Diselesaikan (satu dibatalkan)"
+    assert f"{BPUM} 2023 (Dibatalkan)" in (row[4], row[5]) and f"{PKH} 2023 (Aktif)" in (row[4], row[5])
 
     # The household page in the portal shows the cancelled BPUM with the reason.
     hasnah_hh = Household.objects.get(p3ke_id="122300002")
@@ -204,7 +205,7 @@ def test_journey_1_bappeda_imports_resolves_conflicts_and_distributes(screen, pe
     form.get_by_label(f"Semua {len(DESIL_1)} keluarga hasil filter").check()
     click_and_wait(page, form.get_by_role("button", name="Distribusikan"))
     assert screen.messages("success") == [
-        f"{len(DESIL_1)} keluarga diusulkan ke {BSPS} {year}; 0 sudah terdaftar sebelumnya."
+        f"{len(DESIL_1)} keluarga diusulkan ke {BSPS} {year}; 0 sudah terdaftar sebelumnya; 0 konflik satu bantuan ditandai."
     ]
     assert screen.messages("warning") == []  # no new one-aid conflict this year
     expect(page).to_have_url(re.compile(r"desil=1"))
@@ -348,15 +349,20 @@ def test_journey_3_bupati_reads_the_dashboard_and_changes_nothing(screen, people
     expect(page.locator("h1")).to_have_text("Dasbor penanggulangan kemiskinan")
     expect(page.locator(".dash-sub")).to_have_text(f"Tahun kepesertaan {year}")
     nav = page.locator(".mainnav a").all_inner_texts()
-    assert nav == ["Daftar keluarga", "Dasbor"]  # no admin, no distribution
+    assert nav == ["Daftar keluarga", "Dasbor", "Verval"]  # no admin, no distribution; verval to approve batches
     page.wait_for_function("() => !!window.Chart && document.querySelectorAll('canvas[data-chart]').length > 0")
     assert _post_forms(page) == 0
     expect(page.locator("a[data-export]")).to_have_count(7)  # reading and downloading are allowed
 
-    # Poverty pockets: Padalere (Wiwirano) tops the table, every household in every indicator.
+    # Poverty pockets (folded: opened on demand): Padalere (Wiwirano) tops the table, every household
+    # in every indicator; the page shows the percentages, each count in its title.
+    page.locator("#tabel-kantong > summary").click()
+    page.locator("#tabel-kantong .dash-table-fold > summary").click()
     pockets = table_rows(page, "#tabel-kantong table")
     assert pockets[0][:3] == ["Padalere", "Wiwirano", str(len(POCKET))]
-    assert pockets[0][3:] == [str(len(POCKET)), "100,0 %"] * 4 + ["100,0 %"]
+    assert pockets[0][3:] == ["100,0 %"] * 5
+    share = page.locator("#tabel-kantong tbody tr").first.locator("td").nth(3)
+    assert share.get_attribute("title") == f"{len(POCKET)} dari {len(POCKET)} keluarga"
     assert pockets[1][0] == "Wanggudu Raya"
 
     # Drill down: the household count of Padalere opens exactly its households, read-only.

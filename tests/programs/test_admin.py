@@ -99,6 +99,7 @@ def test_duplicate_enrollment_is_a_form_error_and_nothing_is_written(bappeda_cli
 
 
 @pytest.mark.django_db
+@pytest.mark.bypasses_services  # writes rows straight to the table: it tests the database's own constraints
 def test_duplicate_enrollment_is_refused_by_the_database(reference):
     household = HouseholdFactory()
     program = Program.objects.get(code="pkh")
@@ -213,3 +214,16 @@ def test_members_are_listed_in_family_card_order(bappeda_client, reference):
     MemberFactory(household=household, name="Kepala Rumah", relation="kepala")
     page = bappeda_client.get(reverse("admin:households_household_change", args=[household.pk])).content.decode()
     assert page.index("Kepala Rumah") < page.index("Istri Kepala") < page.index("Anak Pertama")
+
+
+@pytest.mark.django_db
+def test_enrollment_form_shows_and_reads_the_amount_with_thousands_separators(reference):
+    from django.contrib.admin.sites import site
+
+    from programs.models import Enrollment
+
+    field = site._registry[Enrollment].formfield_for_dbfield(Enrollment._meta.get_field("amount"), None)
+    assert field.label == "Nilai (Rp)"
+    assert 'value="1.200.000"' in field.widget.render("amount", 1_200_000)
+    assert field.clean("1.200.000") == field.clean("1200000") == field.clean("Rp 1.200.000") == 1_200_000
+    assert field.clean("") is None

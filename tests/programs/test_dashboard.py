@@ -29,7 +29,7 @@ def years_ago(years: int) -> datetime.date:
 
 
 @pytest.fixture
-def registry(reference):
+def registry(reference, request):
     """Eight household records in three villages of two kecamatan.
 
     | hh | desa (kecamatan)     | desil | water        | toilet  | house        | stunting           | aid (2024 unless said)                     |
@@ -42,6 +42,9 @@ def registry(reference):
     | h7 | Wanggudu, absent     | 1     | unprotected  | shared  | earth floor  | -                  | none (not counted anywhere)                |
     | h8 | Wanggudu, merged     | 1     | unprotected  | shared  | earth floor  | -                  | none (not counted anywhere)                |
     """
+    # Rows and conflicts written by hand, exactly as the table says, for the dashboard to count:
+    # h5's SPAM and PIP are left unflagged on purpose.
+    request.node.add_marker(pytest.mark.bypasses_services)
     wanggudu = Desa.objects.get(code="74.09.01.1005")
     walalindu = Desa.objects.get(code="74.09.01.2007")
     wiwirano = Desa.objects.filter(kecamatan__code="74.09.02").order_by("code").first()
@@ -172,26 +175,26 @@ def test_unreached_desil_1_by_kecamatan_and_village(client, registry):
 
 def test_coverage_by_program_agency_and_cluster(client, registry):
     tables = get(client, registry.users.bappeda, year=YEAR).context["tables"]
-    # columns after the labels: proposed, active, completed, rejected, cancelled, households, enrollments
+    # columns after the labels: proposed, active, completed, rejected, cancelled, suspended, households, enrollments
     programs = {row[0]: row[3:] for row in rows(tables["program"])}
-    assert programs[Program.objects.get(code="pkh").name] == [0, 2, 0, 0, 0, 2, 2]
-    assert programs[Program.objects.get(code="rutilahu").name] == [1, 0, 0, 0, 1, 2, 2]
-    assert programs[Program.objects.get(code="spam").name] == [1, 0, 0, 0, 0, 1, 1]
-    assert programs[Program.objects.get(code="pip").name] == [0, 1, 0, 0, 0, 1, 2]  # two children, one household
-    assert programs[Program.objects.get(code="bsps").name] == [0, 0, 0, 0, 0, 0, 0]  # 2023 only
+    assert programs[Program.objects.get(code="pkh").name] == [0, 2, 0, 0, 0, 0, 2, 2]
+    assert programs[Program.objects.get(code="rutilahu").name] == [1, 0, 0, 0, 1, 0, 2, 2]
+    assert programs[Program.objects.get(code="spam").name] == [1, 0, 0, 0, 0, 0, 1, 1]
+    assert programs[Program.objects.get(code="pip").name] == [0, 1, 0, 0, 0, 0, 1, 2]  # two children, one household
+    assert programs[Program.objects.get(code="bsps").name] == [0, 0, 0, 0, 0, 0, 0, 0]  # 2023 only
     assert len(programs) == Program.objects.count()
 
     agencies = {row[0]: row[1:] for row in rows(tables["opd"])}
-    assert agencies["Dinas Sosial"] == [1, 2, 0, 0, 1, 2, 4]  # h2, h4: PKH x2, Rutilahu proposed + cancelled
-    assert agencies["Dinas PU"] == [1, 0, 0, 0, 0, 1, 1]
-    assert agencies["Dikbud"] == [0, 1, 0, 0, 0, 1, 2]
-    assert agencies["Disperkim"] == [0, 0, 0, 0, 0, 0, 0]
+    assert agencies["Dinas Sosial"] == [1, 2, 0, 0, 1, 0, 2, 4]  # h2, h4: PKH x2, Rutilahu proposed + cancelled
+    assert agencies["Dinas PU"] == [1, 0, 0, 0, 0, 0, 1, 1]
+    assert agencies["Dikbud"] == [0, 1, 0, 0, 0, 0, 1, 2]
+    assert agencies["Disperkim"] == [0, 0, 0, 0, 0, 0, 0, 0]
     assert "Bappeda" not in agencies
 
     clusters = {row[0]: row[1:] for row in rows(tables["klaster"])}
-    assert clusters["Pengurangan Beban Pengeluaran"] == [0, 3, 0, 0, 0, 3, 4]  # PKH h2, h4; PIP h5
-    assert clusters["Penurunan Kantong-Kantong Kemiskinan"] == [2, 0, 0, 0, 1, 3, 3]  # Rutilahu h4 + h2, SPAM h5
-    assert clusters["Peningkatan Pendapatan"] == [0, 0, 0, 0, 0, 0, 0]
+    assert clusters["Pengurangan Beban Pengeluaran"] == [0, 3, 0, 0, 0, 0, 3, 4]  # PKH h2, h4; PIP h5
+    assert clusters["Penurunan Kantong-Kantong Kemiskinan"] == [2, 0, 0, 0, 1, 0, 3, 3]  # Rutilahu h4 + h2, SPAM h5
+    assert clusters["Peningkatan Pendapatan"] == [0, 0, 0, 0, 0, 0, 0, 0]
 
 
 def test_poverty_pockets_ranked_by_combined_share(client, registry):
@@ -301,7 +304,7 @@ def test_year_filter_and_default_year(client, registry):
     assert dash.filters.year == YEAR  # the latest year with enrollments
     tables = get(client, registry.users.bappeda, year=2023).context["tables"]
     bsps = by_label(tables["program"])[Program.objects.get(code="bsps").name]
-    assert [c.value for c in bsps[3:]] == [0, 0, 1, 0, 0, 1, 1]
+    assert [c.value for c in bsps[3:]] == [0, 0, 1, 0, 0, 0, 1, 1]
     assert get(client, registry.users.bappeda, year=2023).context["dash"].conflicts.open_conflicts == 0
 
 

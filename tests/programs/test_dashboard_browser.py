@@ -33,6 +33,7 @@ def test_charts_draw_under_the_csp_and_a_bar_opens_its_households(live_server, r
     assert problems == []
 
     # Click the "belum tersentuh" bar of the only kecamatan: the household list behind it opens.
+    page.locator("canvas[data-chart='kecamatan']").scroll_into_view_if_needed()
     point = page.evaluate(
         """() => {
             const canvas = document.querySelector("canvas[data-chart='kecamatan']");

@@ -54,6 +54,13 @@ def test_reference_counts_and_program_agencies(reference):
 
 
 @pytest.mark.django_db
+def test_first_load_reports_the_25_agency_programs_and_the_5_national_ones(capsys):
+    call_command("load_reference")
+    out = capsys.readouterr().out
+    assert "14 OPD, 30 program baru (25 program daerah, 5 program nasional), " in out
+
+
+@pytest.mark.django_db
 def test_load_reference_is_idempotent_and_keeps_local_edits(reference, capsys):
     Program.objects.filter(code="pkh").update(name="PKH Konut")
     Agency.objects.filter(code="dpu").update(short_name="PUPR")

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
+from io import StringIO
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.utils import timezone
 
 from agencies.models import Role
@@ -64,7 +66,7 @@ def selected(q) -> set[int]:
 
 
 @pytest.fixture
-def village(reference):
+def village(without_rules):
     """Households in two kecamatan with one distinguishing trait each."""
     d1 = Desa.objects.get(code="74.09.01.1005")  # Asera
     d2 = Desa.objects.filter(kecamatan__code="74.09.02").order_by("code").first()  # Wiwirano
@@ -208,15 +210,21 @@ def test_bad_conditions_get_a_clear_message(reference, field_name, operator, val
 # --- defaults -------------------------------------------------------------------------------------
 
 
-def test_default_rules_load_once_and_never_overwrite_edits(reference):
-    assert default_rules_load() == len(DEFAULT_RULES)
+def test_load_reference_loads_the_default_rules_once_and_never_overwrites_edits(reference):
+    # The reference data (load_reference, so `make run`) brings every default rule.
+    assert set(TargetingRule.objects.values_list("default_key", flat=True)) == {rule[0] for rule in DEFAULT_RULES}
+    assert default_rules_load() == 0
     spam = TargetingRule.objects.get(default_key="spam-air-tidak-layak")
     spam.name = "SPAM versi Bappeda"
     spam.active = False
     spam.save()
+    TargetingRule.objects.get(default_key="pkh-lansia").delete()  # Bappeda does not want this one
+    call_command("load_reference", verbosity=0)
     assert default_rules_load() == 0
     spam.refresh_from_db()
     assert (spam.name, spam.active) == ("SPAM versi Bappeda", False)
+    assert not TargetingRule.objects.filter(default_key="pkh-lansia").exists()
+    assert TargetingRule.objects.count() == len(DEFAULT_RULES) - 1
     codes = set(TargetingRule.objects.values_list("program__code", flat=True))
     assert {"bsps", "rutilahu", "spam", "sanimas", "pkh", "pupuk", "bibit", "nelayan", "pip", "blt-desa"} <= codes
 
@@ -237,13 +245,14 @@ def test_default_rules_target_what_a_planner_expects(village):
     assert eligible("blt-desa") == ids(village, "renter", "well")
 
 
-def test_load_default_rules_command(reference):
-    from django.core.management import call_command
-    from io import StringIO
-
+def test_load_reference_reports_the_rules_it_loaded(db):
     out = StringIO()
-    call_command("load_default_rules", stdout=out)
-    assert f"{len(DEFAULT_RULES)} aturan baru" in out.getvalue()
+    call_command("load_reference", stdout=out)
+    assert f"{len(DEFAULT_RULES)} aturan sasaran bawaan baru" in out.getvalue()
+    assert "30 program baru (25 program daerah, 5 program nasional)" in out.getvalue()
+    out = StringIO()
+    call_command("load_reference", stdout=out)
+    assert "0 program baru (0 program daerah, 0 program nasional), 0 aturan sasaran bawaan baru" in out.getvalue()
 
 
 # --- the admin ------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from households.identifiers import make_nik
 from households.models import Desa, Household, ImportBatch, ImportKind, ImportStatus, Member
 from programs.models import Enrollment, EnrollmentStatus, Program, TargetingRule
 from tests.factories import EnrollmentFactory, HouseholdFactory, MemberFactory, UserFactory
+from verval.models import CasePhoto, VervalBatch, VervalCase
 
 ROLES = ("anonymous", "bappeda", "head", "operator", "leader", "other")
 
@@ -70,12 +71,16 @@ def world(reference, users):
     batch.error_report.save("laporan.xlsx", ContentFile(b"PK\x03\x04 laporan"), save=True)
     empty_batch = ImportBatch.objects.create(kind=ImportKind.P3KE, status=ImportStatus.PREVIEWED, uploaded_by=users.bappeda)
     export_log = ExportLog.objects.create(user=users.head, kind="daftar_keluarga", row_count=1)
+    verval_batch = VervalBatch.objects.create(title="Verval uji", kind="inclusion", desa=desa, created_by=users.bappeda)
+    verval_case = VervalCase.objects.create(batch=verval_batch, household=own_hh, kind="inclusion", reason="Uji")
+    verval_photo = CasePhoto(case=verval_case, kind="kk", content_type="image/png", size=9, uploaded_by=users.bappeda)
+    verval_photo.file.save("kk.png", ContentFile(b"\x89PNG\r\n\x1a\n."), save=True)
     return SimpleNamespace(
         users=users, programs=programs, desa=desa,
         own_hh=own_hh, foreign_hh=foreign_hh, conflict_hh=conflict_hh, own_member=own_member,
         own_enrollment=own_enrollment, foreign_enrollment=foreign_enrollment,
         conflict=conflict, pair=pair, identity=identity, rule=rule, batch=batch, empty_batch=empty_batch,
-        export_log=export_log,
+        export_log=export_log, verval_batch=verval_batch, verval_case=verval_case, verval_photo=verval_photo,
     )
 
 
@@ -91,4 +96,7 @@ def registry_state() -> tuple:
         sorted(ImportBatch.objects.values_list("pk", "status")),
         sorted(CompatiblePair.objects.values_list("pk", "reason")),
         sorted(IdentityMatch.objects.values_list("pk", "status")),
+        sorted(VervalBatch.objects.values_list("pk", "stage")),
+        sorted(VervalCase.objects.values_list("pk", "status", "officer_id", "recorded_at")),
+        CasePhoto.objects.count(),
     )

@@ -25,7 +25,7 @@ from django_tasks_db.models import DBTaskResult
 from agencies.models import Agency, Role, User
 from dedup.models import CompatiblePair, IdentityMatch
 from households.models import ColumnMapping, Household, ValueMapping
-from programs.models import Program, TargetingRule
+from programs.models import EligibilityRule, Program, TargetingRule
 from tests.factories import UserFactory
 
 from .conftest import ROLES, registry_state
@@ -61,6 +61,8 @@ ACTION_DATA = {"reason": "Tidak ditemukan di alamat", "delivered_on": "2024-05-0
 OWN_ENROLLMENT = lambda w: {"pk": w.own_enrollment.pk}  # noqa: E731
 FOREIGN_ENROLLMENT = lambda w: {"pk": w.foreign_enrollment.pk}  # noqa: E731
 UNKNOWN = lambda w: {"pk": 999999}  # noqa: E731
+VERVAL_BATCH = lambda w: {"pk": w.verval_batch.pk}  # noqa: E731
+VERVAL_CASE = lambda w: {"pk": w.verval_case.pk}  # noqa: E731
 
 
 def _enrollment_action() -> list[Case]:
@@ -89,6 +91,7 @@ LIST_PAGE = [Case(get=R(LOGIN, 200, 200, 200, 200, 200), post=ALL(405))]
 # URL name -> how each role is answered. Portal pages, the dashboard, imports, login and language.
 PORTAL: dict[str, list[Case]] = {
     "set_language": [Case(get=ALL(REDIRECT), post=ALL(REDIRECT), data={"language": "id", "next": "/"})],
+    "favicon": [Case(get=ALL(REDIRECT), post=ALL(405))],
     "login": [Case(get=R(200, *[REDIRECT] * 5), post=R(200, *[REDIRECT] * 5))],
     "logout": [Case(get=ALL(405), post=ALL(REDIRECT))],
     "password_change": [Case(get=R(LOGIN, 200, 200, 200, 200, 200), post=R(LOGIN, 200, 200, 200, 200, 200))],
@@ -128,6 +131,40 @@ PORTAL: dict[str, list[Case]] = {
              post=R(LOGIN, 200, 403, 403, 403, 403), data={"year": "abc"}),
         Case(lambda w: {"code": "tidak-ada"}, label="unknown program", get=R(LOGIN, 404, 403, 403, 403, 403)),
     ],
+    # Verval: Bappeda and Dinas Sosial (head, operator) manage; the Dinsos head verifies; leadership
+    # sees counts and approves; an agency whose programs do not reach the case's family sees nothing.
+    "verval:home": [Case(get=R(LOGIN, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT), post=ALL(405))],
+    "verval:candidates": [Case(get=R(LOGIN, 200, 200, 200, 403, 403), post=ALL(405))],
+    "verval:cases_open": [
+        Case(get=ALL(405), post=R(LOGIN, REDIRECT, REDIRECT, REDIRECT, 403, 403), data={"kind": "exclusion", "household": "1"}),
+    ],
+    "verval:batch_list": [Case(get=R(LOGIN, 200, 200, 200, 200, 200), post=ALL(405))],
+    "verval:returns_import": [Case(get=ALL(405), post=R(LOGIN, REDIRECT, REDIRECT, REDIRECT, 403, 403))],
+    "verval:batch_detail": [
+        Case(VERVAL_BATCH, label="batch", get=R(LOGIN, 200, 200, 200, 200, 404), post=ALL(405)),
+        Case(UNKNOWN, label="unknown batch", get=R(LOGIN, 404, 404, 404, 404, 404)),
+    ],
+    "verval:batch_assign": [Case(VERVAL_BATCH, get=ALL(405), post=R(LOGIN, REDIRECT, REDIRECT, REDIRECT, 403, 403))],
+    "verval:batch_deliberation": [Case(VERVAL_BATCH, get=ALL(405), post=R(LOGIN, REDIRECT, REDIRECT, REDIRECT, 403, 403))],
+    "verval:batch_verify": [Case(VERVAL_BATCH, get=ALL(405), post=R(LOGIN, 403, REDIRECT, 403, 403, 403))],
+    "verval:batch_approve": [Case(VERVAL_BATCH, get=ALL(405), post=R(LOGIN, 403, 403, 403, REDIRECT, 403))],
+    # Not approved yet: no proposal file for anyone.
+    "verval:batch_proposal": [Case(VERVAL_BATCH, get=R(LOGIN, 403, 403, 403, 403, 403), post=ALL(405))],
+    "verval:batch_distribute": [Case(VERVAL_BATCH, get=ALL(405), post=R(LOGIN, 403, 403, 403, 403, 403))],
+    "verval:my_cases": LIST_PAGE,
+    "verval:my_cases_print": LIST_PAGE,
+    "verval:my_cases_export": LIST_PAGE,
+    "verval:case_visit": [
+        Case(VERVAL_CASE, label="case", get=R(LOGIN, 200, 200, 200, 403, 404), post=R(LOGIN, 200, 200, 200, 403, 404)),
+        Case(UNKNOWN, label="unknown case", get=R(LOGIN, 404, 404, 404, 403, 404)),
+    ],
+    "verval:case_photo_upload": [
+        Case(VERVAL_CASE, get=ALL(405), post=R(LOGIN, REDIRECT, REDIRECT, REDIRECT, 403, 404)),
+    ],
+    "verval:case_photo": [
+        Case(lambda w: {"pk": w.verval_photo.pk}, label="photo", get=R(LOGIN, 200, 200, 200, 403, 404), post=ALL(405)),
+        Case(UNKNOWN, label="unknown photo", get=R(LOGIN, 404, 404, 404, 403, 404)),
+    ],
 }
 
 # --- the admin -------------------------------------------------------------------------------------
@@ -161,6 +198,7 @@ ADMIN_MODELS: dict[str, tuple] = {
     "programs.program": (lambda w: w.programs["pkh"], {**OK_ALL, **WITH_HISTORY}),
     "programs.enrollment": (lambda w: w.own_enrollment, {**KEPT, **WITH_HISTORY}),
     "programs.targetingrule": (lambda w: w.rule, {**OK_ALL, **WITH_HISTORY}),
+    "programs.eligibilityrule": (lambda w: EligibilityRule.objects.get(program__code="pkh"), {**OK_ALL, **WITH_HISTORY}),
     # Conflicts and identity matches are raised by the engine, decided by Bappeda: never added or deleted.
     "dedup.conflict": (lambda w: w.conflict, {**KEPT, "add": 403, **WITH_HISTORY}),
     "dedup.identitymatch": (lambda w: w.identity, {**KEPT, "add": 403, **WITH_HISTORY}),

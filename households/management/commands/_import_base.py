@@ -1,7 +1,8 @@
 """What the three import commands share: options, the terminal progress bar, output, exit codes.
 
 Exit codes: 0 applied or previewed, 1 refused because of row errors (or failed half-way, in which
-case nothing was written), 2 the file cannot be read.
+case nothing was written), 2 the file cannot be read, or a full extract would mark many families (or,
+being older than the registry's data, any family) absent and ``--confirm-absent`` was not given.
 """
 
 from __future__ import annotations
@@ -13,12 +14,17 @@ import time
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from households.imports.outcome import APPLIED, FAILED, PREVIEWED, REFUSED, UNREADABLE
+from households.imports.outcome import APPLIED, FAILED, PREVIEWED, REFUSED, UNCONFIRMED, UNREADABLE
+from households.imports.plan import absent_warning
 from households.imports.progress import Progress
 from households.imports.services import run_file_import
+from households.models import ImportKind
 
-EXIT_CODES = {APPLIED: 0, PREVIEWED: 0, REFUSED: 1, FAILED: 1, UNREADABLE: 2}
-_PHASES = {"read": "Membaca", "compare": "Membandingkan", "write": "Menulis", "identity": "Duplikat identitas"}
+EXIT_CODES = {APPLIED: 0, PREVIEWED: 0, REFUSED: 1, FAILED: 1, UNREADABLE: 2, UNCONFIRMED: 2}
+_PHASES = {
+    "read": "Membaca", "compare": "Membandingkan", "write": "Menulis", "aids": "Kepesertaan",
+    "identity": "Duplikat identitas",
+}
 
 
 class TerminalProgress(Progress):
@@ -70,6 +76,14 @@ class ImportCommand(BaseCommand):
         parser.add_argument("--skip-invalid", action="store_true", help="Impor baris valid saja, lewati baris yang salah.")
         parser.add_argument("--user", help="Nama pengguna yang dicatat sebagai pengimpor.")
         parser.add_argument("--error-report", metavar="PATH", help="Simpan laporan kesalahan (.xlsx) ke berkas ini.")
+        if self.kind != ImportKind.RECIPIENTS:
+            parser.add_argument(
+                "--confirm-absent", action="store_true",
+                help=(
+                    "Tetap terapkan ekstrak lengkap yang akan menandai lebih dari 5%% keluarga, atau (berkas lebih lama "
+                    "dari data registri) keluarga mana pun, 'tidak ada di data terbaru'."
+                ),
+            )
 
     def run_import(self, *, paths, options, full_extract=True, data_year=None, extra=None) -> None:
         user = None
@@ -82,6 +96,7 @@ class ImportCommand(BaseCommand):
             kind=self.kind, paths=paths, by=user, dry_run=options["dry_run"], skip_invalid=options["skip_invalid"],
             full_extract=full_extract, data_year=data_year, options=extra or {}, progress=progress,
             error_report=options.get("error_report"), scan_identities=True,
+            confirm_absent=bool(options.get("confirm_absent")),
         )
         progress.close()
         if options["json"]:
@@ -89,6 +104,12 @@ class ImportCommand(BaseCommand):
         else:
             self._print(outcome, options)
         code = EXIT_CODES[outcome.status]
+        if outcome.status == UNCONFIRMED:
+            raise CommandError(
+                outcome.message + " Jalankan lagi dengan --confirm-absent untuk tetap menandainya, atau dengan --partial "
+                "untuk mengimpor tanpa menandai keluarga yang tidak ada di berkas.",
+                returncode=code,
+            )
         if code:
             raise CommandError(outcome.message or _refusal(outcome), returncode=code)
 
@@ -109,6 +130,8 @@ class ImportCommand(BaseCommand):
         if "identity_duplicates" in data:
             self.stdout.write(f"  Duplikat identitas terbuka (perlu ditinjau): {data['identity_duplicates']}")
         self.stdout.write(f"  Kesalahan: {data['errors']}, peringatan: {data['warnings']}")
+        if options["dry_run"] and "absent_check" in data:
+            self.stdout.write("  Perlu konfirmasi (--confirm-absent): " + absent_warning(data["absent_check"]))
         if outcome.plan is not None:
             issues = outcome.plan.issues
             for issue in issues.errors[:20]:

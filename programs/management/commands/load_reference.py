@@ -9,7 +9,8 @@ from programs.reference import load_reference
 class Command(BaseCommand):
     help = (
         "Memuat data acuan: wilayah KONUT_WILAYAH (satu kabupaten/kota, mis. 74.09, atau satu provinsi, mis. 74) "
-        "dari daftar Kemendagri, serta OPD dan program. Aman dijalankan berulang; tidak mengubah suntingan setempat."
+        "dari daftar Kemendagri, OPD, program dan aturan sasaran bawaan program. Aman dijalankan berulang; tidak "
+        "mengubah suntingan setempat."
     )
 
     def add_arguments(self, parser):
@@ -27,10 +28,12 @@ class Command(BaseCommand):
         self.stdout.write(
             _(
                 "Data acuan %(region)s dimuat: %(kab)d kabupaten/kota, %(kec)d kecamatan, %(desa)d desa/kelurahan, "
-                "%(opd)d OPD, %(prog)d program baru."
+                "%(opd)d OPD, %(prog)d program baru (%(local)d program daerah, %(national)d program nasional), "
+                "%(rules)d aturan sasaran bawaan baru."
             )
             % {
                 "region": region, "kab": created.kabupaten, "kec": created.kecamatan, "desa": created.desa,
-                "opd": created.agencies, "prog": created.programs,
+                "opd": created.agencies, "prog": created.programs, "local": created.local_programs,
+                "national": created.national_programs, "rules": created.rules,
             }
         )

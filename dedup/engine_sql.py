@@ -1,0 +1,307 @@
+"""The SQL of the one-aid engine (``dedup.engine``): where the households to re-check come from, the
+pairs that break the rule, and whether a recorded pair still breaks it. Text builders only; the
+engine runs the statements.
+
+Every statement starts from ``trig_hh``, the households to re-check, and ``trig``, their live
+enrollments; ``links`` pairs a household of ``trig_hh`` with every other household sharing a person
+(a NIK among its live members or as its head) with it.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+
+from django.db import connection
+
+from dedup.models import CompatiblePair, Conflict, ConflictRule
+from households.models import Household, Member
+from programs.models import LIVE_STATUSES, Enrollment, EnrollmentStatus
+
+# Statuses that end an enrollment's claim to aid: their open conflicts are closed automatically.
+DEAD_STATUSES = (EnrollmentStatus.CANCELLED, EnrollmentStatus.REJECTED)
+
+T_ENR = Enrollment._meta.db_table
+T_HH = Household._meta.db_table
+T_MEM = Member._meta.db_table
+T_CONFLICT = Conflict._meta.db_table
+T_COMPAT = CompatiblePair._meta.db_table
+
+# Up to this many ids, PostgreSQL gets them as one ``= ANY(array)`` literal: the best plan for a
+# form's save, in a handful of statements. A larger batch (an import) goes through temporary tables.
+SMALL_BATCH = 200
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def id_param(ids: list[int]) -> str:
+    """The id list as one literal: ``{1,2,3}`` for PostgreSQL (cast to ``bigint[]`` in the SQL; a
+    Python list would be sent as ``ARRAY[1,2,3]``, thousands of expression nodes the planner walks
+    again and again), a JSON array for SQLite."""
+    if is_postgres():
+        return "{" + ",".join(str(int(pk)) for pk in ids) + "}"
+    return json.dumps([int(pk) for pk in ids])
+
+
+def ids_subquery() -> str:
+    """A subquery listing the ids of one :func:`id_param` literal, column ``id``."""
+    if is_postgres():
+        return "SELECT unnest(%s::bigint[]) AS id"
+    return "SELECT value AS id FROM json_each(%s)"
+
+
+def json_object() -> str:
+    return "jsonb_build_object" if is_postgres() else "json_object"
+
+
+def json_array() -> str:
+    return "jsonb_build_array" if is_postgres() else "json_array"
+
+
+def false() -> str:
+    return "false" if is_postgres() else "0"
+
+
+def sql_text(text: str) -> str:
+    """``text`` as an SQL string literal inside a statement run with parameters."""
+    return "'" + text.replace("'", "''").replace("%", "%%") + "'"
+
+
+def live_sql() -> str:
+    return ", ".join(f"'{status}'" for status in LIVE_STATUSES)
+
+
+def dead_sql() -> str:
+    return ", ".join(f"'{status}'" for status in DEAD_STATUSES)
+
+
+def compatible_sql(left: str, right: str) -> str:
+    """True when Bappeda declared the programs of enrollments ``left`` and ``right`` compatible."""
+    return (
+        f"EXISTS (SELECT 1 FROM {T_COMPAT} cp WHERE "
+        f"(cp.program_a_id = {left}.program_id AND cp.program_b_id = {right}.program_id) OR "
+        f"(cp.program_a_id = {right}.program_id AND cp.program_b_id = {left}.program_id))"
+    )
+
+
+@dataclass
+class Source:
+    """The households to re-check, as SQL: ``households`` selects their ids (column
+    ``household_id``) with ``params``. ``tables``: for a large batch, the temporary tables (trig,
+    trig_hh, links) already computed. ``enrollment_ids``: the enrollments a save handed over, whose
+    households these are (None when the caller named households)."""
+
+    households: str
+    params: list
+    tables: tuple[str, str, str] | None = None
+    enrollment_ids: list[int] | None = None
+
+
+def households_source(household_ids: list[int]) -> Source:
+    return Source(f"SELECT DISTINCT s.id AS household_id FROM ({ids_subquery()}) s", [id_param(household_ids)])
+
+
+def enrollments_source(enrollment_ids: list[int]) -> Source:
+    return Source(
+        f"SELECT DISTINCT e.household_id AS household_id FROM {T_ENR} e WHERE e.id IN (SELECT s.id FROM ({ids_subquery()}) s)",
+        [id_param(enrollment_ids)],
+        enrollment_ids=enrollment_ids,
+    )
+
+
+def mixed_source(enrollment_ids: list[int], household_ids: list[int]) -> Source:
+    """The households of these enrollments and these households."""
+    if not household_ids:
+        return enrollments_source(enrollment_ids)
+    if not enrollment_ids:
+        return households_source(household_ids)
+    enrollments = enrollments_source(enrollment_ids)
+    return Source(
+        f"{enrollments.households} UNION SELECT s.id AS household_id FROM ({ids_subquery()}) s",
+        [*enrollments.params, id_param(household_ids)],
+        enrollment_ids=enrollment_ids,
+    )
+
+
+def people_and_links(*, member_filter: str, head_filter: str, other: str) -> tuple[str, str]:
+    """SQL of ``p1`` (household_id, nik) of every person the households on the first side stand for:
+    live members with a NIK and the head's NIK (records merged away and absent members stand for no
+    one); and of ``links`` (h1, h2, nik): a household h1 of ``p1`` and another household h2 sharing
+    a person, with one shared NIK as evidence. The second side joins the member and household tables
+    directly so that the planner uses their NIK statistics and indexes."""
+    people = (
+        f"SELECT m.household_id AS household_id, m.nik AS nik FROM {T_MEM} m "
+        f"WHERE m.nik <> '' AND m.is_absent = {false()}{member_filter} "
+        f"UNION ALL "
+        f"SELECT h.id AS household_id, h.head_nik AS nik FROM {T_HH} h "
+        f"WHERE h.head_nik <> '' AND h.merged_into_id IS NULL{head_filter}"
+    )
+    links = (
+        f"SELECT l.h1 AS h1, l.h2 AS h2, MIN(l.nik) AS nik FROM ("
+        f"SELECT p1.household_id AS h1, m2.household_id AS h2, p1.nik AS nik FROM p1 "
+        f"JOIN {T_MEM} m2 ON m2.nik = p1.nik AND m2.is_absent = {false()} AND m2.household_id {other} p1.household_id "
+        f"UNION ALL "
+        f"SELECT p1.household_id, h2.id, p1.nik FROM p1 "
+        f"JOIN {T_HH} h2 ON h2.head_nik = p1.nik AND h2.merged_into_id IS NULL AND h2.id {other} p1.household_id"
+        f") l GROUP BY l.h1, l.h2"
+    )
+    return people, links
+
+
+def _people_and_links_by_index(households: str) -> tuple[str, str]:
+    """PostgreSQL's form of :func:`people_and_links` for a staged batch (same rows): each
+    household's people, and each person's other households, looked up one by one through the
+    household and NIK indexes (``LATERAL ... OFFSET 0`` keeps the planner from turning them into a
+    sort or hash of every member of the registry, which costs several times more for a few thousand
+    households of an import)."""
+    people = (
+        f"SELECT hh.household_id AS household_id, m.nik AS nik FROM {households} hh JOIN LATERAL ("
+        f"SELECT m.nik FROM {T_MEM} m WHERE m.household_id = hh.household_id AND m.nik <> '' AND NOT m.is_absent "
+        f"OFFSET 0) m ON true "
+        f"UNION ALL "
+        f"SELECT h.id, h.head_nik FROM {T_HH} h WHERE h.id IN (SELECT household_id FROM {households}) "
+        f"AND h.head_nik <> '' AND h.merged_into_id IS NULL"
+    )
+    links = (
+        f"SELECT l.h1 AS h1, l.h2 AS h2, MIN(l.nik) AS nik FROM ("
+        f"SELECT p1.household_id AS h1, o.household_id AS h2, p1.nik AS nik FROM p1 JOIN LATERAL ("
+        f"SELECT m2.household_id FROM {T_MEM} m2 WHERE m2.nik = p1.nik AND NOT m2.is_absent "
+        f"AND m2.household_id <> p1.household_id OFFSET 0) o ON true "
+        f"UNION ALL "
+        f"SELECT p1.household_id, o.id, p1.nik FROM p1 JOIN LATERAL ("
+        f"SELECT h2.id FROM {T_HH} h2 WHERE h2.head_nik = p1.nik AND h2.merged_into_id IS NULL "
+        f"AND h2.id <> p1.household_id OFFSET 0) o ON true"
+        f") l GROUP BY l.h1, l.h2"
+    )
+    return people, links
+
+
+def temp_source(source: Source, cursor) -> Source:
+    """A large batch on PostgreSQL (an import): the households, their live enrollments and the
+    households linked to them are computed once into temporary tables with statistics (ANALYZE), so
+    that every statement reads them instead of recomputing them, with plans sized for their real row
+    counts. The tables are dropped at commit."""
+    suffix = uuid.uuid4().hex[:16]
+    trig, households, links = f"dedup_trig_{suffix}", f"dedup_hh_{suffix}", f"dedup_links_{suffix}"
+    people, links_sql = _people_and_links_by_index(households)
+    cursor.execute(f"CREATE TEMPORARY TABLE {households} ON COMMIT DROP AS {source.households}", source.params)
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {trig} ON COMMIT DROP AS "
+        f"SELECT e.id, e.household_id, e.program_id, e.year FROM {T_ENR} e "
+        f"WHERE e.household_id IN (SELECT household_id FROM {households}) AND e.status IN ({live_sql()})"
+    )
+    cursor.execute(f"ANALYZE {trig}, {households}")
+    cursor.execute(f"CREATE TEMPORARY TABLE {links} ON COMMIT DROP AS WITH p1 AS MATERIALIZED ({people}) {links_sql}")
+    cursor.execute(f"ANALYZE {links}")
+    return Source(
+        f"SELECT household_id FROM {households}", [], tables=(trig, households, links),
+        enrollment_ids=source.enrollment_ids,
+    )
+
+
+def with_sql(source: Source | None) -> str:
+    """The common table expressions the lock and the insert start from, computed once each:
+
+    ``trig_hh`` the households to re-check (every household for the full scan);
+    ``trig``    their live enrollments;
+    ``links``   (h1, h2, nik): a household of ``trig_hh`` and another one sharing a person.
+
+    For a large batch they are the temporary tables of :func:`temp_source`, read in place.
+    """
+    live = live_sql()
+    if source is not None and source.tables:
+        trig, households, links = source.tables
+        return (
+            f"WITH trig AS NOT MATERIALIZED (SELECT id, household_id, program_id, year FROM {trig}), "
+            f"trig_hh AS NOT MATERIALIZED (SELECT household_id FROM {households}), "
+            f"links AS NOT MATERIALIZED (SELECT h1, h2, nik FROM {links}) "
+        )
+    columns = "e.id, e.household_id, e.program_id, e.year"
+    if source is not None:
+        households = source.households
+        trig = (
+            f"SELECT {columns} FROM {T_ENR} e WHERE e.household_id IN (SELECT household_id FROM trig_hh) "
+            f"AND e.status IN ({live})"
+        )
+        people, links = people_and_links(
+            member_filter=" AND m.household_id IN (SELECT household_id FROM trig_hh)",
+            head_filter=" AND h.id IN (SELECT household_id FROM trig_hh)",
+            other="<>",
+        )
+    else:
+        households = f"SELECT DISTINCT e.household_id AS household_id FROM {T_ENR} e WHERE e.status IN ({live})"
+        trig = f"SELECT {columns} FROM {T_ENR} e WHERE e.status IN ({live})"
+        # Every household is on the first side too: each linked pair once, lower id first.
+        people, links = people_and_links(member_filter="", head_filter="", other=">")
+    return (
+        f"WITH trig_hh AS MATERIALIZED ({households}), "
+        f"trig AS MATERIALIZED ({trig}), "
+        f"p1 AS MATERIALIZED ({people}), "
+        f"links AS MATERIALIZED ({links}) "
+    )
+
+
+def with_params(source: Source | None) -> list:
+    return list(source.params) if source is not None and not source.tables else []
+
+
+def pairs_sql(*, triggered: bool) -> str:
+    """SELECT of the conflicting pairs as (lo, hi, household_id, rule, year, nik, hh_lo, hh_hi),
+    over the CTEs of :func:`with_sql`."""
+    live = live_sql()
+    # With a checked batch, a pair whose two sides were both checked appears twice; DISTINCT keeps
+    # one. The full scan takes each pair once (o.id > t.id; links ordered h1 < h2).
+    one_aid_order = "" if triggered else " AND o.id > t.id"
+    distinct = "DISTINCT " if triggered else ""
+    lo = "CASE WHEN t.id < o.id THEN t.id ELSE o.id END"
+    hi = "CASE WHEN t.id < o.id THEN o.id ELSE t.id END"
+    hh_lo = "CASE WHEN t.id < o.id THEN t.household_id ELSE o.household_id END"
+    hh_hi = "CASE WHEN t.id < o.id THEN o.household_id ELSE t.household_id END"
+    one_aid = (
+        f"SELECT {lo} AS lo, {hi} AS hi, t.household_id AS household_id, '{ConflictRule.ONE_AID}' AS rule, "
+        f"t.year AS year, '' AS nik, t.household_id AS hh_lo, t.household_id AS hh_hi "
+        f"FROM trig t JOIN {T_ENR} o ON o.household_id = t.household_id AND o.year = t.year "
+        f"AND o.program_id <> t.program_id AND o.status IN ({live}){one_aid_order} "
+        f"WHERE NOT {compatible_sql('t', 'o')}"
+    )
+    same_person = (
+        f"SELECT {lo} AS lo, {hi} AS hi, {hh_lo} AS household_id, '{ConflictRule.SAME_PERSON}' AS rule, "
+        f"t.year AS year, l.nik AS nik, {hh_lo} AS hh_lo, {hh_hi} AS hh_hi "
+        f"FROM trig t JOIN links l ON l.h1 = t.household_id "
+        f"JOIN {T_ENR} o ON o.household_id = l.h2 AND o.year = t.year AND o.status IN ({live}) "
+        f"WHERE (o.program_id = t.program_id OR NOT {compatible_sql('t', 'o')})"
+    )
+    return f"SELECT {distinct}* FROM ({one_aid} UNION ALL {same_person}) pairs"
+
+
+def _share_a_person(left: str, right: str) -> str:
+    """True when households ``left`` and ``right`` (SQL expressions) stand for one person: the same
+    NIK among their live members or as their heads, as ``links`` counts it."""
+    f = false()
+    return (
+        f"EXISTS (SELECT 1 FROM {T_MEM} m1 JOIN {T_MEM} m2 ON m2.nik = m1.nik WHERE m1.household_id = {left} "
+        f"AND m2.household_id = {right} AND m1.nik <> '' AND m1.is_absent = {f} AND m2.is_absent = {f}) "
+        f"OR EXISTS (SELECT 1 FROM {T_MEM} m1 JOIN {T_HH} h2 ON h2.head_nik = m1.nik WHERE m1.household_id = {left} "
+        f"AND h2.id = {right} AND m1.nik <> '' AND m1.is_absent = {f} AND h2.merged_into_id IS NULL) "
+        f"OR EXISTS (SELECT 1 FROM {T_HH} h1 JOIN {T_MEM} m2 ON m2.nik = h1.head_nik WHERE h1.id = {left} "
+        f"AND m2.household_id = {right} AND h1.head_nik <> '' AND h1.merged_into_id IS NULL AND m2.is_absent = {f}) "
+        f"OR EXISTS (SELECT 1 FROM {T_HH} h1 JOIN {T_HH} h2 ON h2.head_nik = h1.head_nik WHERE h1.id = {left} "
+        f"AND h2.id = {right} AND h1.head_nik <> '' AND h1.merged_into_id IS NULL AND h2.merged_into_id IS NULL)"
+    )
+
+
+def still_breaches_sql(conflict: str) -> str:
+    """True when the recorded pair of ``conflict`` (a table name or alias) still breaks the rule as
+    the registry stands, whatever the two enrollments' statuses: one household and two programs, or
+    two households sharing a person (the same program counts too), in one year, and not a compatible
+    pair. A member who moved family, a NIK corrected, a record merged away end the breach."""
+    return (
+        f"EXISTS (SELECT 1 FROM {T_ENR} ea JOIN {T_ENR} eb ON eb.id = {conflict}.enrollment_b_id "
+        f"WHERE ea.id = {conflict}.enrollment_a_id AND ea.year = eb.year AND ("
+        f"(ea.household_id = eb.household_id AND ea.program_id <> eb.program_id AND NOT {compatible_sql('ea', 'eb')}) "
+        f"OR (ea.household_id <> eb.household_id AND (ea.program_id = eb.program_id OR NOT {compatible_sql('ea', 'eb')}) "
+        f"AND ({_share_a_person('ea.household_id', 'eb.household_id')}))))"
+    )

@@ -1,0 +1,211 @@
+"""Writes that change who belongs where or who is who, each re-checking the one-aid rule in its own
+transaction: a household or member saved in the admin, households or members marked absent or
+present, a member moving family, two records merged into one.
+
+A member who moves family takes their person-level enrollments along (``programs.services.
+enrollments_follow_members``, with a history row saying why); household-level enrollments stay with
+the household. Then one re-check (``dedup.engine.recheck_households``) covers every household the
+write touched: new breaches are flagged, conflicts that no longer hold close by themselves, and
+each of those changes is recorded in the conflict's history with the write that caused it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+from simple_history.utils import bulk_update_with_history
+
+from dedup.engine import DEAD_STATUSES, STORED_LANGUAGE, RecheckResult, Write, recheck_households
+from dedup.models import Conflict, ConflictStatus, IdentityMatch, IdentityStatus, WriteCause
+from households.models import Household, Member
+from programs.models import EnrollmentStatus
+from programs.services import enrollment_update, enrollments_follow_members
+
+
+def registry_changed(
+    *, households: Iterable[int] = (), moved_members: Iterable[int] = (), cause: str, by=None, batch=None
+) -> RecheckResult:
+    """After a write changed these households (their people, NIKs, absence, merge) and moved these
+    members to another family: the moved members' person-level enrollments follow them, then one
+    re-check of every household involved. Runs in the caller's transaction."""
+    moved = list(moved_members)
+    followed = enrollments_follow_members(member_ids=moved, by=by, batch=batch) if moved else None
+    touched = set(households) | (followed.households if followed else set())
+    return recheck_households(touched, write=Write.of(cause, batch=batch, by=by))
+
+
+# No savepoint of their own: they run inside the admin's transaction (a failure undoes the save
+# with them), or open one when there is none.
+@transaction.atomic(savepoint=False)
+def household_changed(*, household: Household, by) -> RecheckResult:
+    """A household (its head NIK, No KK, members) was saved in the admin: re-check it."""
+    return registry_changed(households=[household.pk], cause=WriteCause.HOUSEHOLD, by=by)
+
+
+@transaction.atomic(savepoint=False)
+def member_changed(*, member: Member, previous_household_id: int | None, by) -> RecheckResult:
+    """A member was saved in the admin, perhaps moved to another family (``previous_household_id``
+    is where they were before the save): their person-level enrollments follow them, and both
+    families are re-checked."""
+    moved = previous_household_id is not None and previous_household_id != member.household_id
+    return registry_changed(
+        households=[member.household_id, previous_household_id] if moved else [member.household_id],
+        moved_members=[member.pk] if moved else [],
+        cause=WriteCause.MEMBER, by=by,
+    )
+
+
+def _mark(model, objects: list, *, absent: bool, by) -> list:
+    """Set ``is_absent`` on the records that differ, with a history row each; returns them."""
+    changing = [obj for obj in objects if obj.is_absent != absent]
+    with override(STORED_LANGUAGE):
+        reason = _("Ditandai tidak ada di data terbaru.") if absent else _("Ditandai ada di data terbaru.")
+    now = timezone.now()
+    for obj in changing:
+        obj.is_absent = absent
+        obj.updated_at = now
+    if changing:
+        bulk_update_with_history(
+            changing, model, ["is_absent", "updated_at"], batch_size=500, default_user=by, default_change_reason=reason
+        )
+    return changing
+
+
+@transaction.atomic
+def households_mark_absent(*, households: Iterable[Household], absent: bool, by) -> int:
+    """Mark households absent from (or present in) the newest data, then re-check them. A record
+    merged into another stays as the merge left it (absent). Returns how many changed."""
+    ids = [h.pk for h in households]
+    rows = list(Household.objects.select_for_update().filter(pk__in=ids, merged_into__isnull=True).order_by("pk"))
+    changed = _mark(Household, rows, absent=absent, by=by)
+    registry_changed(households=[h.pk for h in changed], cause=WriteCause.ABSENT, by=by)
+    return len(changed)
+
+
+@transaction.atomic
+def members_mark_absent(*, members: Iterable[Member], absent: bool, by) -> int:
+    """Mark members absent from (or present in) their family, then re-check their families: an
+    absent member no longer links two families as one person. Returns how many changed."""
+    ids = [m.pk for m in members]
+    rows = list(Member.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    changed = _mark(Member, rows, absent=absent, by=by)
+    registry_changed(households={m.household_id for m in changed}, cause=WriteCause.ABSENT, by=by)
+    return len(changed)
+
+
+@dataclass
+class MergeResult:
+    target: Household
+    source: Household
+    moved_members: int = 0
+    duplicate_members: int = 0
+    moved_enrollments: int = 0
+    cancelled_enrollments: int = 0
+    conflicts: list = field(default_factory=list)
+
+
+@transaction.atomic
+def household_merge(*, source: Household, target: Household, by, reason: str = "") -> MergeResult:
+    """Merge ``source`` into ``target``: members and enrollments move to ``target``; ``source`` is kept,
+    marked absent and ``merged_into`` ``target`` (never deleted), and history records every change.
+
+    A source member whose NIK is already in ``target`` is the same person: it stays on the source
+    record, marked absent, and its enrollments move to the target's member. An enrollment that
+    ``target`` already has (same program, year and recipient) stays on the source record, cancelled.
+    The source record then stands for no one (its head and members count only on ``target``); moved
+    enrollments and both records are re-checked against the one-aid rule in the same transaction,
+    and the conflicts raised are returned.
+    """
+    if source.pk == target.pk:
+        raise ValidationError(_("Keluarga tidak dapat digabung dengan dirinya sendiri."))
+    locked = {h.pk: h for h in Household.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk")}
+    source, target = locked[source.pk], locked[target.pk]
+    for household in (source, target):
+        if household.merged_into_id:
+            raise ValidationError(
+                _("Keluarga %(name)s (#%(id)s) sudah digabung ke keluarga lain.") % {"name": household.head_name, "id": household.pk}
+            )
+    result = MergeResult(target=target, source=source)
+    write = Write.of(WriteCause.MERGE, by=by)
+    with override(STORED_LANGUAGE):
+        note = _("Digabung ke keluarga #%(id)s (%(name)s).") % {"id": target.pk, "name": target.head_name}
+        duplicate_note = _("%(note)s Kepesertaan yang sama sudah ada di keluarga tujuan.") % {"note": note}
+
+    target_by_nik = {m.nik: m for m in target.members.filter(is_absent=False) if m.nik}
+    member_map: dict[int, int] = {}
+    for member in source.members.all():
+        member._history_user = by
+        twin = target_by_nik.get(member.nik) if member.nik else None
+        if twin is not None:
+            member_map[member.pk] = twin.pk
+            member.is_absent = True
+            member.save()
+            result.duplicate_members += 1
+        else:
+            member_map[member.pk] = member.pk
+            member.household = target
+            member.save()
+            result.moved_members += 1
+
+    # From here on the source record stands for no one: its head and members count only on target.
+    source.is_absent = True
+    source.merged_into = target
+    source._history_user = by
+    source.save()
+
+    taken = set(target.enrollments.values_list("program_id", "year", "member_id"))
+    moved_ids = []
+    for enrollment in source.enrollments.select_related("program", "member").order_by("pk"):
+        member_id = member_map.get(enrollment.member_id) if enrollment.member_id else None
+        key = (enrollment.program_id, enrollment.year, member_id)
+        if key in taken:
+            if enrollment.status not in DEAD_STATUSES:
+                enrollment_update(
+                    enrollment=enrollment, by=by, write=write, status=EnrollmentStatus.CANCELLED,
+                    status_reason=duplicate_note,
+                )
+                result.cancelled_enrollments += 1
+            continue
+        taken.add(key)
+        update = enrollment_update(enrollment=enrollment, by=by, write=write, household=target, member_id=member_id)
+        moved_ids.append(enrollment.pk)
+        result.moved_enrollments += 1
+        known = {c.pk for c in result.conflicts}
+        result.conflicts.extend(c for c in update.conflicts if c.pk not in known)
+
+    # Conflicts recorded against the source record now belong to the family they moved to.
+    for conflict in Conflict.objects.filter(household=source).filter(
+        Q(enrollment_a_id__in=moved_ids) | Q(enrollment_b_id__in=moved_ids)
+    ):
+        conflict.household = target
+        conflict._history_user = by
+        conflict.save()
+
+    # One re-check of both records: what the moves ended closes, what they raised is flagged.
+    found = recheck_households([source.pk, target.pk], write=write)
+    known = {c.pk for c in result.conflicts}
+    result.conflicts.extend(
+        Conflict.objects.filter(pk__in=(found.new | found.reopened) - known, status=ConflictStatus.OPEN).order_by("pk")
+    )
+
+    now = timezone.now()
+    reason = (reason or "").strip() or note
+    for match in IdentityMatch.objects.select_for_update().filter(
+        Q(household_a=source, household_b=target) | Q(household_a=target, household_b=source), status=IdentityStatus.OPEN
+    ):
+        match.status = IdentityStatus.MERGED
+        match.decision_reason = reason
+        match.reviewed_by = by
+        match.reviewed_at = now
+        match._history_user = by
+        match.save()
+    return result
+
+

@@ -1,0 +1,65 @@
+"""Writes to households that come from outside an import: corrections a field verification found.
+
+Each service validates and saves one household with its history (who, and the reason); imports write
+through ``households.imports`` instead. A corrected field differs from what the central source said
+last (``source_values``), so a later re-sync keeps the correction.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import transaction
+
+from households.models import DataSource, Household, Member, Relation
+
+# The living conditions a field officer observes: the housing and utility variables of the ranking.
+LIVING_CONDITION_FIELDS = (
+    "house_ownership", "roof_type", "roof_quality", "wall_type", "wall_quality", "floor_type", "floor_quality",
+    "lighting", "cooking_fuel", "water_source", "toilet",
+)
+
+
+def _save(household: Household, *, by, reason: str) -> None:
+    household.full_clean()
+    household._history_user = by
+    household._change_reason = reason[:100] if reason else None
+    household.save()
+
+
+@transaction.atomic
+def household_conditions_update(
+    *, household: Household, values: dict[str, str], on: datetime.date, by, reason: str = "",
+    source: str = DataSource.VERVAL,
+) -> list[str]:
+    """Set the observed living conditions (blank values are left as they are), record their source
+    and date; return the names of the fields that changed."""
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    changed = []
+    for name, value in values.items():
+        if name not in LIVING_CONDITION_FIELDS:
+            raise ValueError(name)
+        if value and getattr(household, name) != value:
+            setattr(household, name, value)
+            changed.append(name)
+    household.conditions_source = source
+    household.conditions_date = on
+    _save(household, by=by, reason=reason)
+    return changed
+
+
+@transaction.atomic
+def household_mark_absent(*, household: Household, by, reason: str = "", head_deceased: bool = False) -> Household:
+    """The family is no longer where the registry places it (moved, not found, or its head died):
+    it is kept and marked absent, like a family a newer full extract no longer holds. With
+    ``head_deceased`` the head member is marked absent too."""
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    household.is_absent = True
+    _save(household, by=by, reason=reason)
+    if head_deceased:
+        for member in Member.objects.filter(household=household, relation=Relation.HEAD, is_absent=False):
+            member.is_absent = True
+            member._history_user = by
+            member._change_reason = reason[:100] if reason else None
+            member.save()
+    return household

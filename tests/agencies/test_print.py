@@ -1,0 +1,59 @@
+"""The print view: what each role reads on paper, escaped, masked with a legend, counted with
+thousands separators."""
+
+import re
+
+import pytest
+from django.template.loader import render_to_string
+from django.test import RequestFactory
+
+from agencies.presenters import print_rows
+from tests.factories import HouseholdFactory
+
+pytestmark = pytest.mark.django_db
+
+LEGEND = "NIK dan No KK disamarkan untuk peran Anda."
+
+
+def body_rows(html: str) -> list[str]:
+    return re.findall(r"<tr><td>\d+</td>.*?</tr>", html)
+
+
+def test_agency_head_prints_its_households_with_whole_niks(registry, login):
+    html = login(registry.users.head).get("/keluarga/cetak/?status=proposed").content.decode()
+    rows = body_rows(html)
+    assert len(rows) == 2
+    assert registry.hh.a.head_nik in html and LEGEND not in html
+    assert "Program Keluarga Harapan (PKH) 2024 (Diusulkan)" in rows[0] + rows[1]
+
+
+def test_operator_prints_masked_niks_with_the_legend(registry, login):
+    html = login(registry.users.operator).get("/keluarga/cetak/").content.decode()
+    assert LEGEND in html
+    assert registry.hh.a.head_nik not in html
+    assert registry.hh.a.head_nik[:4] + "********" + registry.hh.a.head_nik[-4:] in html
+
+
+def test_names_are_escaped(reference):
+    household = HouseholdFactory(head_name="<b>Wa Ode</b> & anak", address='Jl. "Baru"')
+    row = {
+        "pk": household.pk, "head_name": household.head_name, "head_nik": household.head_nik, "no_kk": household.no_kk,
+        "address": household.address, "rt": "001", "rw": "", "desil": None, "desa__name": "Wanggudu",
+        "desa__kecamatan__name": "Asera", "desa__kecamatan__kabupaten__name": "Konawe Utara",
+        "has_open_conflict": True, "enrollments": [("Bantuan <Bibit>", 2024, "active")],
+    }
+    html = str(print_rows([row], None, several_regencies=True))
+    assert "&lt;b&gt;Wa Ode&lt;/b&gt; &amp; anak" in html and "<b>" not in html
+    assert "Jl. &quot;Baru&quot; RT 001" in html and "Bantuan &lt;Bibit&gt; 2024 (Aktif)" in html
+    assert "<td>Konawe Utara</td><td>–</td>" in html and "<td>Ada</td>" in html
+
+
+def test_the_count_has_thousands_separators(users):
+    request = RequestFactory().get("/keluarga/cetak/")
+    request.user = users.head
+    html = render_to_string(
+        "agencies/household_print.html",
+        {"rows": "", "total": 3000, "truncated": True, "print_limit": 2000, "user": users.head},
+        request=request,
+    )
+    assert "3.000 keluarga" in html and "hanya 2.000 pertama yang dicetak" in html

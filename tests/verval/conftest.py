@@ -1,0 +1,108 @@
+"""A small registry whose verval candidates are counted by hand, and the people of the verval flow.
+
+| key              | desil | state                       | aid (live unless said)             | candidate of            |
+|------------------|-------|-----------------------------|------------------------------------|-------------------------|
+| pkh_ok           | 3     |                             | PKH active                         | -                       |
+| pkh_high         | 6     |                             | PKH active                         | inclusion               |
+| sembako_5        | 5     |                             | Sembako active                     | - (limit 5)             |
+| sembako_7        | 7     |                             | Sembako proposed                   | inclusion               |
+| pkh_cancelled    | 8     |                             | PKH cancelled (not live)           | -                       |
+| bsps_9           | 9     |                             | BSPS active (no limit)             | -                       |
+| poor_1           | 1     |                             | -                                  | exclusion               |
+| poor_4           | 4     |                             | -                                  | exclusion               |
+| poor_5           | 5     |                             | -                                  | -                       |
+| absent_pkh       | 2     | absent from newest extract  | PKH active                         | absent_enrolled         |
+| absent_none      | 2     | absent                      | -                                  | -                       |
+| no_desil         | -     |                             | PKH active                         | incomplete              |
+| no_water         | 2     | water source blank          | BSPS active                        | incomplete              |
+| merged           | 1     | merged into pkh_ok          | -                                  | -                       |
+| pkh_sembako_high | 7     |                             | PKH active + Sembako active        | inclusion (once)        |
+"""
+
+from __future__ import annotations
+
+import datetime
+from types import SimpleNamespace
+
+import pytest
+
+from agencies.models import Agency, Role
+from households.identifiers import make_nik
+from households.models import Desa
+from programs.models import EnrollmentStatus, Program
+from programs.services import enrollment_create
+from tests.factories import HouseholdFactory, UserFactory
+
+COMPLETE = {
+    "house_ownership": "milik_sendiri", "roof_type": "asbes_seng", "wall_type": "kayu_papan", "floor_type": "semen",
+    "lighting": "pln_meteran", "cooking_fuel": "arang_kayu", "water_source": "sumur_terlindung", "toilet": "milik_sendiri",
+}
+HAND_COUNTED = {"inclusion": 3, "exclusion": 2, "absent_enrolled": 1, "incomplete": 2}
+
+_serial = iter(range(1000, 9999))
+
+
+def household(desa, desil, **fields):
+    values = {**COMPLETE, **fields}
+    nik = make_nik(region="740901", birth=datetime.date(1975, 3, 4), female=False, serial=next(_serial))
+    return HouseholdFactory(desa=desa, desil=desil, head_nik=nik, **values)
+
+
+def enroll(home, code, status=EnrollmentStatus.ACTIVE, year=2025):
+    """Through the enrollment service, so that a second aid is flagged as on every write."""
+    return enrollment_create(household=home, program=Program.objects.get(code=code), status=status, year=year).enrollment
+
+
+@pytest.fixture
+def registry(reference):
+    from households.models import HouseOwnership, Lighting, CookingFuel, FloorType, RoofType, Toilet, WallType, WaterSource
+
+    # The codes above must be real choice values: a typo would make every household incomplete.
+    assert COMPLETE["house_ownership"] in HouseOwnership.values and COMPLETE["roof_type"] in RoofType.values
+    assert COMPLETE["wall_type"] in WallType.values and COMPLETE["floor_type"] in FloorType.values
+    assert COMPLETE["lighting"] in Lighting.values and COMPLETE["cooking_fuel"] in CookingFuel.values
+    assert COMPLETE["water_source"] in WaterSource.values and COMPLETE["toilet"] in Toilet.values
+    desa = Desa.objects.get(code="74.09.01.2006")
+    other = Desa.objects.get(code="74.09.02.2002")
+    h = SimpleNamespace(desa=desa, other=other)
+    h.pkh_ok = household(desa, 3)
+    enroll(h.pkh_ok, "pkh")
+    h.pkh_high = household(desa, 6)
+    h.pkh_high_enrollment = enroll(h.pkh_high, "pkh")
+    h.sembako_5 = household(desa, 5)
+    enroll(h.sembako_5, "sembako")
+    h.sembako_7 = household(other, 7)
+    enroll(h.sembako_7, "sembako", EnrollmentStatus.PROPOSED)
+    h.pkh_cancelled = household(desa, 8)
+    enroll(h.pkh_cancelled, "pkh", EnrollmentStatus.CANCELLED)
+    h.bsps_9 = household(desa, 9)
+    enroll(h.bsps_9, "bsps")
+    h.poor_1 = household(other, 1)
+    h.poor_4 = household(desa, 4)
+    h.poor_5 = household(desa, 5)
+    h.absent_pkh = household(desa, 2, is_absent=True)
+    enroll(h.absent_pkh, "pkh")
+    h.absent_none = household(desa, 2, is_absent=True)
+    h.no_desil = household(desa, None)
+    enroll(h.no_desil, "pkh")
+    h.no_water = household(desa, 2, water_source="")
+    enroll(h.no_water, "bsps")
+    h.merged = household(desa, 1, merged_into=h.pkh_ok)
+    h.pkh_sembako_high = household(desa, 7)
+    enroll(h.pkh_sembako_high, "pkh")
+    enroll(h.pkh_sembako_high, "sembako")
+    return h
+
+
+@pytest.fixture
+def people(reference):
+    dinsos = Agency.objects.get(code="dinsos")
+    return SimpleNamespace(
+        bappeda=UserFactory(username="rina.bappeda", role=Role.BAPPEDA_OPERATOR, first_name="Rina"),
+        dinsos_head=UserFactory(username="kadis.dinsos", role=Role.AGENCY_HEAD, agency=dinsos, first_name="Kadis"),
+        dinsos_operator=UserFactory(username="operator.dinsos", role=Role.AGENCY_OPERATOR, agency=dinsos),
+        officer=UserFactory(username="pendamping.ani", role=Role.FIELD_OFFICER, agency=dinsos, first_name="Ani", last_name="Pendamping"),
+        other_officer=UserFactory(username="pendamping.budi", role=Role.FIELD_OFFICER, agency=dinsos, first_name="Budi"),
+        perkim_head=UserFactory(username="kadis.perkim", role=Role.AGENCY_HEAD, agency=Agency.objects.get(code="perkim")),
+        bupati=UserFactory(username="bupati", role=Role.LEADERSHIP, first_name="Bupati"),
+    )

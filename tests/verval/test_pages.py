@@ -1,0 +1,200 @@
+"""The verval pages as each role sees them: who may open what, the officer's own list and its
+exports, private photos, the proposal file and the returned list."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.utils import timezone
+
+from agencies.models import ExportLog
+from programs.models import Enrollment, EnrollmentStatus, Program
+from verval import services
+from verval.models import CasePhoto, CaseStatus, Presence, ProposalExport, Verdict
+
+pytestmark = pytest.mark.django_db
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def assigned(registry, people):
+    batch = services.cases_open_village(kind="inclusion", desa=registry.desa, by=people.bappeda).batch
+    cases = list(batch.cases.order_by("id"))
+    services.cases_assign(cases=cases[:1], officer=people.officer, by=people.bappeda)
+    services.cases_assign(cases=cases[1:], officer=people.other_officer, by=people.bappeda)
+    return batch, cases
+
+
+def test_candidates_page_opens_cases_for_a_whole_village(registry, people):
+    client = client_for(people.bappeda)
+    page = client.get("/verval/kandidat/", {"kind": "inclusion", "desa": registry.desa.pk})
+    assert page.status_code == 200
+    assert 'id="candidate-total">2<' in page.content.decode()
+    response = client.post("/verval/kandidat/buka/", {"kind": "inclusion", "desa": registry.desa.pk, "whole_village": "1"})
+    assert response.status_code == 302
+    detail = client.get(response.url).content.decode()
+    assert registry.pkh_high.head_name in detail and registry.pkh_sembako_high.head_name in detail
+    refused = client.post("/verval/kandidat/buka/", {"kind": "inclusion"}, follow=True)
+    assert "Pilih paling sedikit satu keluarga." in refused.content.decode()
+
+
+@pytest.mark.parametrize("who", ["perkim_head", "officer", "bupati"])
+def test_only_managers_see_candidates(registry, people, who):
+    assert client_for(getattr(people, who)).get("/verval/kandidat/").status_code == 403
+    response = client_for(getattr(people, who)).post("/verval/kandidat/buka/", {"kind": "exclusion", "household": [registry.poor_1.pk]})
+    assert response.status_code == 403
+
+
+def test_an_officer_sees_only_own_cases(assigned, people):
+    batch, cases = assigned
+    client = client_for(people.officer)
+    assert client.get("/").url == "/verval/tugas/"
+    page = client.get("/verval/tugas/").content.decode()
+    assert cases[0].household.head_name in page and cases[1].household.head_name not in page
+    assert client.get(f"/verval/kasus/{cases[0].pk}/").status_code == 200
+    assert client.get(f"/verval/kasus/{cases[1].pk}/").status_code == 404
+    assert cases[1].household.head_name not in client.get(f"/verval/berkas/{batch.pk}/").content.decode()
+    assert client.get("/keluarga/").status_code == 403
+
+
+def test_the_officer_records_a_visit_and_nothing_else_changes(assigned, people, registry):
+    _batch, cases = assigned
+    client = client_for(people.officer)
+    bad = client.post(f"/verval/kasus/{cases[0].pk}/", {"visited_on": "31/02/2026", "presence": "ditemukan", "verdict": "layak"})
+    assert "Tulis tanggal sebagai dd/mm/yyyy" in bad.content.decode()
+    cases[0].refresh_from_db()
+    assert cases[0].recorded_at is None
+    day = timezone.localdate().strftime("%d/%m/%Y")
+    response = client.post(f"/verval/kasus/{cases[0].pk}/", {
+        "visited_on": day, "presence": "ditemukan", "verdict": "tidak_layak", "floor_type": "keramik", "note": "Rumah permanen.",
+    })
+    assert response.status_code == 302
+    cases[0].refresh_from_db()
+    assert (cases[0].verdict, cases[0].floor_type, cases[0].status) == (Verdict.NOT_ELIGIBLE, "keramik", CaseStatus.VISITED)
+    cases[0].household.refresh_from_db()
+    assert cases[0].household.floor_type == "semen"
+
+
+def test_the_officer_list_exports_with_nik_as_text(assigned, people):
+    _batch, cases = assigned
+    response = client_for(people.officer).get("/verval/tugas/ekspor.xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == 1
+    cell = sheet.cell(row=2, column=2)
+    assert cell.value == cases[0].household.head_nik and cell.data_type == "s" and len(cell.value) == 16
+    assert ExportLog.objects.filter(user=people.officer, kind="verval_daftar_petugas_xlsx", row_count=1).exists()
+    printed = client_for(people.officer).get("/verval/tugas/cetak/").content.decode()
+    assert cases[0].household.head_nik in printed
+
+
+def test_photos_are_private_images_within_the_limit(assigned, people, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    _batch, cases = assigned
+    client = client_for(people.officer)
+    url = f"/verval/kasus/{cases[0].pk}/foto/"
+    page = client.post(url, {"kind": "kk", "photo": SimpleUploadedFile("kk.jpg", b"MZ not an image", "image/jpeg")}, follow=True)
+    assert "bukan foto" in page.content.decode()
+    settings.VERVAL_PHOTO_MAX_BYTES = 32
+    page = client.post(url, {"kind": "kk", "photo": SimpleUploadedFile("kk.png", PNG, "image/png")}, follow=True)
+    assert "Foto terlalu besar" in page.content.decode()
+    assert not CasePhoto.objects.exists()
+    settings.VERVAL_PHOTO_MAX_BYTES = 1024
+    client.post(url, {"kind": "rumah_depan", "photo": SimpleUploadedFile("rumah.png", PNG, "image/png")})
+    photo = CasePhoto.objects.get()
+    assert photo.content_type == "image/png" and str(tmp_path) in photo.file.path
+    served = client.get(f"/verval/foto/{photo.pk}/")
+    assert served.status_code == 200 and b"".join(served.streaming_content) == PNG
+    assert client_for(people.other_officer).get(f"/verval/foto/{photo.pk}/").status_code == 404
+    assert client_for(people.bupati).get(f"/verval/foto/{photo.pk}/").status_code == 403
+    assert Client().get(f"/verval/foto/{photo.pk}/").status_code == 302  # to the login page
+
+
+def test_leadership_sees_counts_and_agencies_their_own(assigned, people, registry):
+    batch, cases = assigned
+    page = client_for(people.bupati).get(f"/verval/berkas/{batch.pk}/").content.decode()
+    assert 'id="case-total">2<' in page and cases[0].household.head_name not in page
+    assert client_for(people.bupati).get(f"/verval/kasus/{cases[0].pk}/").status_code == 403
+    # Perkim's programs reach neither family: no batch, no case.
+    assert client_for(people.perkim_head).get(f"/verval/berkas/{batch.pk}/").status_code == 404
+    # Dinsos's operator sees the cases with NIK masked.
+    operator_page = client_for(people.dinsos_operator).get(f"/verval/berkas/{batch.pk}/").content.decode()
+    nik = cases[0].household.head_nik
+    assert nik not in operator_page and f"{nik[:4]}********{nik[-4:]}" in operator_page
+
+
+def _approved(batch, cases, people):
+    services.cases_assign(cases=cases, officer=people.officer, by=people.bappeda)
+    for case, verdict in zip(cases, (Verdict.NOT_ELIGIBLE, Verdict.ELIGIBLE)):
+        services.case_visit_record(case=case, by=people.officer, visited_on=timezone.localdate(), presence=Presence.FOUND,
+                                   verdict=verdict, note='=HYPERLINK("http://x","klik")', conditions={"floor_type": "tanah"})
+    services.batch_deliberation_record(batch=batch, held_on=timezone.localdate(), outcome="Setuju", by=people.bappeda)
+    services.batch_verify(batch=batch, note="", by=people.dinsos_head)
+    services.batch_approve(batch=batch, by=people.bupati)
+
+
+def test_the_proposal_file_and_the_returned_list(assigned, people, registry):
+    batch, cases = assigned
+    client = client_for(people.bappeda)
+    assert client.get(f"/verval/berkas/{batch.pk}/usulan.xlsx").status_code == 403  # not approved yet
+    _approved(batch, cases, people)
+    assert client_for(people.dinsos_operator).get(f"/verval/berkas/{batch.pk}/usulan.xlsx").status_code == 403  # masked role
+    response = client.get(f"/verval/berkas/{batch.pk}/usulan.xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    header = [c.value for c in sheet[1]]
+    rows = list(sheet.iter_rows(min_row=2))
+    assert len(rows) == 2
+    niks = {row[header.index("NIK")].value for row in rows}
+    assert niks == {c.household.head_nik for c in cases}
+    assert all(row[header.index("NIK")].data_type == "s" for row in rows)
+    assert {row[header.index("Jenis Usulan")].value for row in rows} == {"Usulan hapus", "Perbaikan data"}
+    assert rows[0][header.index("Kode Desa/Kelurahan")].value == "74.09.01.2006"
+    reason = rows[0][header.index("Alasan")]
+    assert reason.data_type == "s" and reason.value.endswith('=HYPERLINK("http://x","klik")')
+    assert "Jenis lantai: Tanah" in rows[0][header.index("Variabel Terverifikasi")].value
+    export = ProposalExport.objects.get()
+    assert export.row_count == 2 and set(export.cases.all()) == set(cases)
+
+    returned = io.StringIO()
+    returned.write("NIK;Alasan\n")
+    returned.write(f"{cases[0].household.head_nik};Alamat tidak padan Dukcapil\n")
+    returned.write("12345;x\n")
+    upload = SimpleUploadedFile("kembali.csv", returned.getvalue().encode(), "text/csv")
+    page = client.post("/verval/berkas/pengembalian/", {"file": upload}, follow=True).content.decode()
+    assert "1 kasus dibuka ulang." in page and "NIK harus 16 angka" in page
+    cases[0].refresh_from_db()
+    assert cases[0].status == CaseStatus.RETURNED
+    wrong = SimpleUploadedFile("kembali.txt", b"NIK\n", "text/plain")
+    assert "harus .xlsx atau .csv" in client.post("/verval/berkas/pengembalian/", {"file": wrong}, follow=True).content.decode()
+
+
+def test_unreached_families_found_eligible_are_offered_to_distribution(registry, people):
+    batch = services.cases_open(kind="exclusion", household_ids=[registry.poor_1.pk, registry.poor_4.pk], by=people.bappeda).batch
+    cases = list(batch.cases.order_by("id"))
+    services.cases_assign(cases=cases, officer=people.officer, by=people.bappeda)
+    for case, verdict in zip(cases, (Verdict.ELIGIBLE, Verdict.NEEDS_DATA)):
+        services.case_visit_record(case=case, by=people.officer, visited_on=timezone.localdate(), presence=Presence.FOUND,
+                                   verdict=verdict)
+    services.batch_deliberation_record(batch=batch, held_on=timezone.localdate(), outcome="Setuju", by=people.bappeda)
+    services.batch_verify(batch=batch, note="", by=people.dinsos_head)
+    services.batch_approve(batch=batch, by=people.bupati)
+    client = client_for(people.bappeda)
+    page = client.get(f"/verval/berkas/{batch.pk}/").content.decode()
+    assert 'id="offer-form"' in page and "1 keluarga belum terjangkau dinyatakan layak" in page
+    assert 'id="offer-form"' not in client_for(people.dinsos_head).get(f"/verval/berkas/{batch.pk}/").content.decode()
+    year = timezone.localdate().year
+    pkh = Program.objects.get(code="pkh")
+    page = client.post(f"/verval/berkas/{batch.pk}/distribusi/", {"program": pkh.pk, "year": year}, follow=True).content.decode()
+    assert "1 keluarga diusulkan ke Program Keluarga Harapan (PKH)" in page
+    enrollment = Enrollment.objects.get(program=pkh, year=year, household__in=[c.household for c in cases])
+    assert enrollment.household == cases[0].household and enrollment.status == EnrollmentStatus.PROPOSED

@@ -1,0 +1,127 @@
+"""The verval workbooks: an officer's field list, and an approved batch's proposal file for
+submission upward. Both are written by ``households.xlsx.write_xlsx`` with NIK, No KK and region
+codes as text cells (Excel keeps all 16 digits), formula-like text neutralised, and every download
+logged (the field list in the export log, the proposal as a ``ProposalExport``).
+"""
+
+from __future__ import annotations
+
+import tempfile
+
+from django.http import FileResponse
+from django.utils import timezone
+from django.utils.text import capfirst, slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from agencies.services import export_log_create
+from agencies.templatetags.portal import protect_identifier
+from households.services import LIVING_CONDITION_FIELDS
+from households.models import Household
+from households.xlsx import write_xlsx
+from verval.models import VervalCase, proposal_type, ProposalType
+from verval.services import proposal_export_record
+
+EXPORT_KIND_FIELD_LIST = "verval_daftar_petugas_xlsx"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _labels(name: str) -> dict:
+    return dict(Household._meta.get_field(name).choices)
+
+
+def _stream(filename: str, *, title: str, headers, rows, text_columns, widths=None):
+    target = tempfile.TemporaryFile(prefix="konut-verval-", suffix=".xlsx")
+    try:
+        count = write_xlsx(target, sheet_title=title, headers=headers, rows=rows, text_columns=text_columns, widths=widths)
+        target.seek(0)
+    except BaseException:
+        target.close()
+        raise
+    return count, FileResponse(target, as_attachment=True, filename=filename, content_type=XLSX)
+
+
+def _date(value) -> str | None:
+    return value.strftime("%d/%m/%Y") if value else None
+
+
+def field_list_response(*, cases: list[VervalCase], user, log: bool = True):
+    """An officer's cases for the field: who, where, why, and empty columns to fill in."""
+    headers = [
+        pgettext("row number", "No"), _("NIK Kepala Keluarga"), _("No KK"), _("Nama Kepala Keluarga"), _("Alamat"),
+        _("Desa/Kelurahan"), _("Kecamatan"), _("Desil"), _("Jenis kandidat"), _("Alasan"), _("Berkas"),
+        _("Keberadaan"), _("Kesimpulan"), _("Catatan"),
+    ]
+    rows = (
+        [
+            number, protect_identifier(case.household.head_nik, user), protect_identifier(case.household.no_kk, user),
+            case.household.head_name, case.household.address or None, case.household.desa.name,
+            case.household.desa.kecamatan.name, case.household.desil, case.get_kind_display(), case.reason,
+            case.batch.title, case.get_presence_display() or None, case.get_verdict_display() or None, case.note or None,
+        ]
+        for number, case in enumerate(cases, start=1)
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    count, response = _stream(
+        f"verval-{slugify(user.username)}-{stamp}.xlsx", title=_("Daftar kunjungan"), headers=headers, rows=rows,
+        text_columns=(1, 2), widths=(6, 20, 20, 28, 28, 20, 16, 7, 24, 40, 30, 16, 16, 30),
+    )
+    if log:
+        export_log_create(user=user, kind=EXPORT_KIND_FIELD_LIST, agency=user.agency, row_count=count)
+    return response
+
+
+PROPOSAL_TYPE_LABELS = dict(ProposalType.choices)
+
+
+def proposal_headers() -> list[str]:
+    return [
+        pgettext("row number", "No"), _("NIK"), _("No KK"), _("Nama Kepala Keluarga"), _("Nama Anggota"),
+        _("Kode Provinsi"), _("Kode Kabupaten/Kota"), _("Kode Kecamatan"), _("Kode Desa/Kelurahan"),
+        _("Desa/Kelurahan"), _("Jenis Usulan"), _("Alasan"), _("Keberadaan"), _("Kesimpulan"),
+        _("Variabel Terverifikasi"), _("Petugas"), _("Tanggal Kunjungan"), _("Tanggal Musyawarah Desa"),
+        _("Tanggal Verifikasi Dinas Sosial"), _("Tanggal Pengesahan"),
+    ]
+
+
+def _verified_variables(case: VervalCase) -> str:
+    parts = []
+    for name in LIVING_CONDITION_FIELDS:
+        value = getattr(case, name)
+        if value:
+            label = Household._meta.get_field(name).verbose_name
+            parts.append(f"{capfirst(label)}: {_labels(name).get(value, value)}")
+    return "; ".join(parts)
+
+
+def proposal_rows(batch, cases: list[VervalCase]):
+    for number, case in enumerate(cases, start=1):
+        household = case.household
+        code = household.desa.code.split(".")
+        members = "; ".join(m.name for m in household.members.all() if not m.is_absent)
+        officer = case.officer.get_full_name() or case.officer.username if case.officer else ""
+        yield [
+            number, household.head_nik, household.no_kk, household.head_name, members or None,
+            code[0], ".".join(code[:2]), ".".join(code[:3]), household.desa.code, household.desa.name,
+            str(PROPOSAL_TYPE_LABELS[proposal_type(case)]), f"{case.reason}. {case.note}".strip(". ") or None,
+            case.get_presence_display(), case.get_verdict_display(), _verified_variables(case) or None, officer,
+            _date(case.visited_on), _date(batch.deliberation_date),
+            _date(timezone.localtime(batch.verified_at)) if batch.verified_at else None,
+            _date(timezone.localtime(batch.approved_at)) if batch.approved_at else None,
+        ]
+
+
+def proposal_response(*, batch, by, log: bool = True):
+    """The approved batch's proposals: one row per case, NIK and codes as text; remembered as sent."""
+    cases = list(
+        batch.cases.select_related("household__desa", "officer").prefetch_related("household__members").order_by("id")
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    filename = f"usulan-verval-{batch.pk}-{stamp}.xlsx"
+    count, response = _stream(
+        filename, title=_("Usulan verval"), headers=proposal_headers(), rows=proposal_rows(batch, cases),
+        text_columns=(1, 2, 5, 6, 7, 8), widths=(6, 20, 20, 28, 40, 8, 10, 12, 16, 20, 16, 50, 14, 14, 50, 22, 14, 14, 14, 14),
+    )
+    if log:
+        proposal_export_record(batch=batch, cases=cases, by=by, filename=filename)
+    return response

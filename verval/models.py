@@ -1,0 +1,260 @@
+"""Field verification (verval: verifikasi dan validasi) of the registry's doubts.
+
+A **batch** (berkas verval) gathers cases opened together, usually one village's candidates of one
+kind. Each **case** is one household to visit: a field officer (usually a PKH facilitator of Dinas
+Sosial) records what the visit found, without changing the registry. The batch then goes through
+the village deliberation (musyawarah desa/kelurahan), the verification by Dinas Sosial and the
+Bupati's approval (pengesahan); only approval applies the corrections, through the services, and
+the batch is read-only from then on. The approved proposals are exported for submission upward
+(``ProposalExport`` remembers what was sent); cases the ministry returns are reopened in a new batch.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from simple_history.models import HistoricalRecords
+
+from households.models import (
+    CookingFuel,
+    Desa,
+    FloorType,
+    Household,
+    HouseOwnership,
+    Lighting,
+    Quality,
+    RoofType,
+    Toilet,
+    WallType,
+    WaterSource,
+)
+from programs.models import Enrollment
+
+
+class CaseKind(models.TextChoices):
+    """The candidate kind a case was opened from (``programs.candidates``)."""
+
+    INCLUSION = "inclusion", _("Salah sasaran (inklusi)")
+    EXCLUSION = "exclusion", _("Belum terjangkau (eksklusi)")
+    ABSENT_ENROLLED = "absent_enrolled", _("Tidak ada di data terbaru tetapi masih menerima")
+    INCOMPLETE = "incomplete", _("Variabel peringkat belum lengkap")
+
+
+class Stage(models.TextChoices):
+    FIELD = "lapangan", _("Kunjungan lapangan")
+    DELIBERATED = "musdes", _("Musyawarah desa dicatat")
+    VERIFIED = "verifikasi", _("Diverifikasi Dinas Sosial")
+    APPROVED = "disahkan", _("Disahkan Bupati")
+
+
+class VervalBatch(models.Model):
+    """Cases opened together that go through deliberation, verification and approval as one."""
+
+    title = models.CharField(_("judul"), max_length=200)
+    kind = models.CharField(_("jenis kandidat"), max_length=16, choices=CaseKind.choices)
+    desa = models.ForeignKey(
+        Desa, verbose_name=_("desa/kelurahan"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    stage = models.CharField(_("tahap"), max_length=10, choices=Stage.choices, default=Stage.FIELD)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("dibuka oleh"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("dibuka"), auto_now_add=True)
+    deliberation_date = models.DateField(_("tanggal musyawarah desa"), null=True, blank=True)
+    deliberation_outcome = models.TextField(_("hasil musyawarah desa"), blank=True)
+    deliberation_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("musyawarah dicatat oleh"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    verified_at = models.DateTimeField(_("diverifikasi"), null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("diverifikasi oleh"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    verification_note = models.TextField(_("catatan verifikasi"), blank=True)
+    approved_at = models.DateTimeField(_("disahkan"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("disahkan oleh"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    applied = models.JSONField(_("koreksi yang diterapkan"), default=dict, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("berkas verval")
+        verbose_name_plural = pgettext_lazy("plural", "berkas verval")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_approved(self) -> bool:
+        return self.stage == Stage.APPROVED
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "baru", _("Belum ditugaskan")
+    ASSIGNED = "ditugaskan", _("Ditugaskan")
+    VISITED = "dikunjungi", _("Sudah dikunjungi")
+    APPLIED = "diterapkan", _("Disahkan dan diterapkan")
+    RETURNED = "dikembalikan", _("Dikembalikan kementerian")
+
+
+# A household has at most one case of a kind in these statuses.
+OPEN_STATUSES = (CaseStatus.OPEN, CaseStatus.ASSIGNED, CaseStatus.VISITED)
+
+
+class Presence(models.TextChoices):
+    FOUND = "ditemukan", _("Ditemukan")
+    MOVED = "pindah", _("Pindah")
+    DECEASED = "meninggal", _("Meninggal")
+    NOT_FOUND = "tidak_ditemukan", _("Tidak ditemukan")
+
+
+class Verdict(models.TextChoices):
+    ELIGIBLE = "layak", _("Layak")
+    NOT_ELIGIBLE = "tidak_layak", _("Tidak layak")
+    NEEDS_DATA = "perlu_data", _("Perlu data baru")
+
+
+class VervalCase(models.Model):
+    """One household to visit, the visit's findings, and what became of them. The observed living
+    conditions use the registry's own vocabularies; recording them changes nothing in the registry
+    until the batch is approved."""
+
+    batch = models.ForeignKey(VervalBatch, verbose_name=_("berkas"), on_delete=models.CASCADE, related_name="cases")
+    household = models.ForeignKey(Household, verbose_name=_("keluarga"), on_delete=models.PROTECT, related_name="verval_cases")
+    kind = models.CharField(_("jenis kandidat"), max_length=16, choices=CaseKind.choices)
+    reason = models.CharField(_("alasan"), max_length=300, blank=True)
+    enrollments = models.ManyToManyField(
+        Enrollment, verbose_name=_("kepesertaan yang diperiksa"), blank=True, related_name="verval_cases"
+    )
+    status = models.CharField(_("status"), max_length=12, choices=CaseStatus.choices, default=CaseStatus.OPEN)
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("petugas"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="verval_cases",
+    )
+    assigned_at = models.DateTimeField(_("ditugaskan"), null=True, blank=True)
+    visited_on = models.DateField(_("tanggal kunjungan"), null=True, blank=True)
+    presence = models.CharField(_("keberadaan"), max_length=16, choices=Presence.choices, blank=True)
+    verdict = models.CharField(_("kesimpulan"), max_length=12, choices=Verdict.choices, blank=True)
+    note = models.TextField(_("catatan"), blank=True)
+    house_ownership = models.CharField(_("kepemilikan rumah"), max_length=16, choices=HouseOwnership.choices, blank=True)
+    roof_type = models.CharField(_("jenis atap"), max_length=16, choices=RoofType.choices, blank=True)
+    roof_quality = models.CharField(_("kualitas atap"), max_length=8, choices=Quality.choices, blank=True)
+    wall_type = models.CharField(_("jenis dinding"), max_length=16, choices=WallType.choices, blank=True)
+    wall_quality = models.CharField(_("kualitas dinding"), max_length=8, choices=Quality.choices, blank=True)
+    floor_type = models.CharField(_("jenis lantai"), max_length=16, choices=FloorType.choices, blank=True)
+    floor_quality = models.CharField(_("kualitas lantai"), max_length=8, choices=Quality.choices, blank=True)
+    lighting = models.CharField(_("sumber penerangan"), max_length=16, choices=Lighting.choices, blank=True)
+    cooking_fuel = models.CharField(_("bahan bakar memasak"), max_length=16, choices=CookingFuel.choices, blank=True)
+    water_source = models.CharField(_("sumber air minum"), max_length=24, choices=WaterSource.choices, blank=True)
+    toilet = models.CharField(_("fasilitas BAB"), max_length=16, choices=Toilet.choices, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("dicatat oleh"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("dicatat"), null=True, blank=True)
+    applied_at = models.DateTimeField(_("diterapkan"), null=True, blank=True)
+    returned_at = models.DateTimeField(_("dikembalikan"), null=True, blank=True)
+    return_reason = models.TextField(_("alasan pengembalian"), blank=True)
+    reopened_from = models.ForeignKey(
+        "self", verbose_name=_("dibuka ulang dari"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("kasus verval")
+        verbose_name_plural = pgettext_lazy("plural", "kasus verval")
+        ordering = ["batch", "household__desa__code", "household__head_name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "kind"], condition=Q(status__in=["baru", "ditugaskan", "dikunjungi"]),
+                name="verval_case_one_open_per_household_kind",
+                violation_error_message=_("Keluarga ini sudah memiliki kasus verval terbuka dengan jenis yang sama."),
+            ),
+        ]
+        indexes = [
+            # An officer's own list.
+            models.Index(fields=["officer", "status"], name="verval_case_officer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household} ({self.get_kind_display()})"
+
+    @property
+    def is_visited(self) -> bool:
+        return bool(self.recorded_at)
+
+
+class PhotoKind(models.TextChoices):
+    HOUSE_FRONT = "rumah_depan", _("Rumah tampak depan")
+    HOUSE_INSIDE = "rumah_dalam", _("Bagian dalam rumah")
+    FAMILY_CARD = "kk", _("Kartu Keluarga")
+
+
+class CasePhoto(models.Model):
+    """A photo from the visit, kept in the private media folder: never served by URL, only through
+    the permission-checked view."""
+
+    case = models.ForeignKey(VervalCase, verbose_name=_("kasus"), on_delete=models.CASCADE, related_name="photos")
+    kind = models.CharField(_("jenis foto"), max_length=12, choices=PhotoKind.choices)
+    file = models.FileField(_("berkas"), upload_to="verval/%Y/%m/", max_length=255)
+    content_type = models.CharField(_("jenis berkas"), max_length=32)
+    size = models.PositiveIntegerField(_("ukuran (bita)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("diunggah oleh"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("diunggah"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("foto verval")
+        verbose_name_plural = pgettext_lazy("plural", "foto verval")
+        ordering = ["case", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+
+class ProposalExport(models.Model):
+    """One proposal file handed out for submission upward: who, when, which cases (what was sent)."""
+
+    batch = models.ForeignKey(VervalBatch, verbose_name=_("berkas"), on_delete=models.PROTECT, related_name="exports")
+    cases = models.ManyToManyField(VervalCase, verbose_name=_("kasus"), related_name="exports")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("diekspor oleh"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("waktu"), auto_now_add=True)
+    row_count = models.PositiveIntegerField(_("jumlah baris"), default=0)
+    filename = models.CharField(_("nama berkas"), max_length=200)
+
+    class Meta:
+        verbose_name = _("usulan terkirim")
+        verbose_name_plural = pgettext_lazy("plural", "usulan terkirim")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class ProposalType(models.TextChoices):
+    """What a case proposes to the ministry."""
+
+    NEW = "baru", _("Usulan baru")
+    UPDATE = "perbaikan", _("Perbaikan data")
+    REMOVE = "hapus", _("Usulan hapus")
+
+
+def proposal_type(case: VervalCase) -> str:
+    """A family gone (moved, deceased, not found) or found not eligible while receiving aid is
+    proposed for removal; an unreached family found eligible is proposed as new; any other visit
+    corrects the family's data."""
+    if case.presence and case.presence != Presence.FOUND:
+        return ProposalType.REMOVE
+    if case.kind == CaseKind.EXCLUSION and case.verdict == Verdict.ELIGIBLE:
+        return ProposalType.NEW
+    if case.kind in (CaseKind.INCLUSION, CaseKind.ABSENT_ENROLLED) and case.verdict == Verdict.NOT_ELIGIBLE:
+        return ProposalType.REMOVE
+    return ProposalType.UPDATE

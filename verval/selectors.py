@@ -1,0 +1,137 @@
+"""Who may do what in field verification, and the scoped queries every verval page uses.
+
+- **Managers** open cases from candidates, assign officers and record the village deliberation:
+  Bappeda, and the heads and operators of an agency running a program with an eligibility limit
+  (Dinas Sosial: PKH and Sembako). They see every case.
+- **Verifiers** record the agency's verification: heads of such an agency.
+- **Approvers**: leadership (the Bupati) sees the batches' counts and approves; no names.
+- **Field officers** see and record only the cases assigned to them.
+- Other agency heads and operators see the cases about their programs' households, read-only.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from agencies.models import Agency, Role, User
+from agencies.selectors import visible_households
+from verval.models import CaseStatus, Presence, Verdict, VervalBatch, VervalCase
+
+
+def verval_agencies() -> QuerySet[Agency]:
+    """Agencies running a program with an active eligibility limit (Dinas Sosial)."""
+    return Agency.objects.filter(programs__eligibility_rules__active=True).distinct()
+
+
+def _in_verval_agency(user: User) -> bool:
+    return bool(user.agency_id) and verval_agencies().filter(pk=user.agency_id).exists()
+
+
+def may_manage(user: User) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser or user.is_bappeda:
+        return True
+    return user.is_agency_user and _in_verval_agency(user)
+
+
+def may_verify(user: User) -> bool:
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or (user.role == Role.AGENCY_HEAD and _in_verval_agency(user))
+
+
+def may_approve(user: User) -> bool:
+    return user.is_authenticated and (user.is_superuser or user.is_leadership)
+
+
+def sees_names(user: User) -> bool:
+    """Leadership sees counts only; everyone else with a verval role sees the households."""
+    return user.is_authenticated and not (user.is_leadership and not user.is_superuser)
+
+
+def has_verval_role(user: User) -> bool:
+    return user.is_authenticated and (
+        may_manage(user) or may_approve(user) or user.is_field_officer or (user.is_agency_user and bool(user.agency_id))
+    )
+
+
+def field_officers(user: User) -> QuerySet[User]:
+    """The officers ``user`` may assign: every active officer for Bappeda, the agency's own for an agency."""
+    officers = User.objects.filter(role=Role.FIELD_OFFICER, is_active=True, agency__isnull=False)
+    if not (user.is_superuser or user.is_bappeda):
+        officers = officers.filter(agency_id=user.agency_id)
+    return officers.select_related("agency").order_by("first_name", "last_name", "username")
+
+
+def visible_cases(user: User) -> QuerySet[VervalCase]:
+    cases = VervalCase.objects.all()
+    if user.is_superuser or may_manage(user) or may_approve(user):
+        return cases
+    if user.is_field_officer:
+        return cases.filter(officer=user)
+    if user.is_agency_user and user.agency_id:
+        return cases.filter(household__in=visible_households(user).values("pk"))
+    return cases.none()
+
+
+def visible_batches(user: User) -> QuerySet[VervalBatch]:
+    if user.is_superuser or may_manage(user) or may_approve(user):
+        return VervalBatch.objects.all()
+    return VervalBatch.objects.filter(pk__in=visible_cases(user).values("batch_id"))
+
+
+def batch_list(user: User) -> QuerySet[VervalBatch]:
+    """The batches with their case counts (one query)."""
+    return (
+        visible_batches(user)
+        .select_related("desa", "created_by", "approved_by")
+        .annotate(
+            case_count=Count("cases", distinct=True),
+            visited_count=Count("cases", filter=Q(cases__recorded_at__isnull=False), distinct=True),
+            not_eligible_count=Count("cases", filter=Q(cases__verdict=Verdict.NOT_ELIGIBLE), distinct=True),
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def batch_for(user: User, pk: int) -> VervalBatch:
+    return get_object_or_404(visible_batches(user).select_related("desa", "created_by", "deliberation_by",
+                                                                   "verified_by", "approved_by"), pk=pk)
+
+
+def batch_cases(user: User, batch: VervalBatch) -> QuerySet[VervalCase]:
+    return (
+        visible_cases(user)
+        .filter(batch=batch)
+        .select_related("household__desa__kecamatan", "officer")
+        .prefetch_related("enrollments__program", "photos")
+    )
+
+
+def case_for(user: User, pk: int) -> VervalCase:
+    return get_object_or_404(
+        visible_cases(user).select_related("batch", "household__desa__kecamatan", "officer"), pk=pk
+    )
+
+
+def officer_cases(user: User) -> QuerySet[VervalCase]:
+    """An officer's own list: what is still to visit first, then the visited ones."""
+    return (
+        VervalCase.objects.filter(officer=user)
+        .select_related("batch", "household__desa__kecamatan")
+        .prefetch_related("enrollments__program")
+        .order_by("recorded_at", "household__desa__code", "household__head_name", "id")
+    )
+
+
+def batch_summary(batch: VervalBatch, cases: QuerySet[VervalCase] | None = None) -> dict:
+    """The batch's counts by status, presence and verdict (one grouped query each)."""
+    cases = batch.cases.all() if cases is None else cases
+    by = {}
+    for field, choices in (("status", CaseStatus), ("presence", Presence), ("verdict", Verdict)):
+        counts = dict(cases.order_by().values_list(field).annotate(n=Count("pk")))
+        by[field] = [(label, counts.get(value, 0)) for value, label in choices.choices]
+    by["total"] = cases.count()
+    return by

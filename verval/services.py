@@ -1,0 +1,393 @@
+"""Every write of field verification: opening cases, assigning them, recording visits and photos,
+the village deliberation, the agency's verification, the Bupati's approval and what it applies,
+the proposal file handed out, and the ministry's returns.
+
+Recording a visit never changes the registry. Approval applies the batch's findings through the
+services that own the data: ``households.services`` (absent, living conditions with their source
+and date) and ``programs.services`` (enrollments suspended or ended, with history and the one-aid
+re-check).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from households.models import Household
+from households.services import LIVING_CONDITION_FIELDS, household_conditions_update, household_mark_absent
+from programs.candidates import candidates, ineligible_enrollments
+from programs.models import LIVE_STATUSES, Enrollment, EnrollmentStatus
+from programs.services import enrollment_update
+from verval.models import (
+    OPEN_STATUSES,
+    CaseKind,
+    CasePhoto,
+    CaseStatus,
+    Presence,
+    ProposalExport,
+    Stage,
+    Verdict,
+    VervalBatch,
+    VervalCase,
+)
+from verval.selectors import field_officers, may_approve, may_manage, may_verify
+
+# Cases one request may open: a large village's candidates, not the whole registry at once.
+OPEN_MAX = 2000
+IMAGE_SIGNATURES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
+
+
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+def _locked_batch(batch: VervalBatch, *, stage: str, refused: str) -> VervalBatch:
+    current = VervalBatch.objects.select_for_update().get(pk=batch.pk)
+    if current.stage != stage:
+        raise ValidationError(refused % {"stage": current.get_stage_display()})
+    return current
+
+
+# --- opening and assigning -----------------------------------------------------------------------
+
+
+@dataclass
+class OpenResult:
+    batch: VervalBatch | None
+    opened: int = 0
+    skipped: int = 0
+
+
+def _reason(kind: str, household: Household, enrollments: list[Enrollment]) -> str:
+    if kind == CaseKind.INCLUSION:
+        limits = ", ".join(
+            f"{e.program.name} {e.year} (desil {household.desil} > {e.limit})" for e in enrollments
+        )
+        return _("Desil di atas batas kelayakan: %(limits)s") % {"limits": limits}
+    if kind == CaseKind.ABSENT_ENROLLED:
+        return _("Tidak ada di ekstrak terbaru, masih menerima: %(programs)s") % {
+            "programs": ", ".join(f"{e.program.name} {e.year}" for e in enrollments)
+        }
+    if kind == CaseKind.EXCLUSION:
+        return _("Desil %(desil)s, belum menerima bantuan apa pun") % {"desil": household.desil}
+    return _("Variabel peringkat belum lengkap")
+
+
+@transaction.atomic
+def cases_open(*, kind: str, household_ids, by, desa=None, title: str = "") -> OpenResult:
+    """Open a batch of cases for the given households that are (still) candidates of ``kind`` and
+    have no open case of that kind; the others are skipped and counted."""
+    _require(may_manage(by), _("Hanya Bappeda atau Dinas Sosial yang dapat membuka kasus verval."))
+    if kind not in CaseKind.values:
+        raise ValidationError(_("Jenis kandidat tidak dikenal."))
+    wanted = {int(pk) for pk in household_ids}
+    if not wanted:
+        raise ValidationError(_("Pilih paling sedikit satu keluarga."))
+    if len(wanted) > OPEN_MAX:
+        raise ValidationError(
+            _("Paling banyak %(max)s kasus sekali buka; saring per desa/kelurahan.") % {"max": f"{OPEN_MAX:,}".replace(",", ".")}
+        )
+    busy = VervalCase.objects.filter(kind=kind, status__in=OPEN_STATUSES).values("household_id")
+    households = list(
+        candidates(kind).filter(pk__in=wanted).exclude(pk__in=busy).select_related("desa").order_by("desa__code", "id")
+    )
+    result = OpenResult(batch=None, skipped=len(wanted) - len(households))
+    if not households:
+        return result
+    ids = [h.pk for h in households]
+    questioned: dict[int, list[Enrollment]] = {}
+    if kind == CaseKind.INCLUSION:
+        rows = ineligible_enrollments().filter(household_id__in=ids).annotate(
+            limit=F("program__eligibility_rules__max_desil")
+        ).select_related("program")
+    elif kind == CaseKind.ABSENT_ENROLLED:
+        rows = Enrollment.objects.filter(household_id__in=ids, status__in=LIVE_STATUSES).select_related("program")
+    else:
+        rows = []
+    for enrollment in rows:
+        questioned.setdefault(enrollment.household_id, []).append(enrollment)
+    today = timezone.localdate()
+    label = CaseKind(kind).label
+    place = desa.name if desa is not None else (households[0].desa.name if len({h.desa_id for h in households}) == 1 else "")
+    default_title = " · ".join(part for part in (str(label), place, date_format(today, "SHORT_DATE_FORMAT")) if part)
+    batch = VervalBatch(
+        title=(title or default_title)[:200],
+        kind=kind, desa=desa, created_by=by,
+    )
+    batch.full_clean()
+    batch._history_user = by
+    batch.save()
+    for household in households:
+        enrollments = questioned.get(household.pk, [])
+        case = VervalCase(batch=batch, household=household, kind=kind, reason=_reason(kind, household, enrollments)[:300])
+        case.full_clean()
+        case._history_user = by
+        case.save()
+        if enrollments:
+            case.enrollments.set(enrollments)
+    result.batch, result.opened = batch, len(households)
+    return result
+
+
+@transaction.atomic
+def cases_open_village(*, kind: str, desa, by) -> OpenResult:
+    """Open cases for every candidate of ``kind`` in a village."""
+    ids = list(candidates(kind).filter(desa=desa).values_list("pk", flat=True)[: OPEN_MAX + 1])
+    if not ids:
+        raise ValidationError(_("Tidak ada kandidat jenis ini di %(desa)s.") % {"desa": desa.name})
+    return cases_open(kind=kind, household_ids=ids, by=by, desa=desa)
+
+
+@transaction.atomic
+def cases_assign(*, cases, officer, by) -> int:
+    """Assign cases still in the field stage to a field officer; returns how many."""
+    _require(may_manage(by), _("Hanya Bappeda atau Dinas Sosial yang dapat menugaskan petugas."))
+    if not field_officers(by).filter(pk=officer.pk).exists():
+        raise ValidationError(_("Pilih petugas verval yang aktif dari OPD Anda."))
+    count = 0
+    for case in VervalCase.objects.select_for_update().select_related("batch").filter(pk__in=[c.pk for c in cases]):
+        if case.batch.stage != Stage.FIELD or case.status not in (CaseStatus.OPEN, CaseStatus.ASSIGNED, CaseStatus.VISITED):
+            continue
+        case.officer = officer
+        case.assigned_at = timezone.now()
+        if case.status == CaseStatus.OPEN:
+            case.status = CaseStatus.ASSIGNED
+        case._history_user = by
+        case.save()
+        count += 1
+    if not count:
+        raise ValidationError(_("Tidak ada kasus yang dapat ditugaskan (berkas sudah melewati tahap lapangan)."))
+    return count
+
+
+# --- the visit ------------------------------------------------------------------------------------
+
+
+def _case_in_field(case: VervalCase, by) -> VervalCase:
+    current = VervalCase.objects.select_for_update().select_related("batch").get(pk=case.pk)
+    _require(current.officer_id == by.pk or may_manage(by), _("Kasus ini tidak ditugaskan kepada Anda."))
+    if current.batch.stage != Stage.FIELD or current.status not in OPEN_STATUSES:
+        raise ValidationError(_("Berkas ini sudah melewati tahap kunjungan lapangan; hasil tidak dapat diubah."))
+    return current
+
+
+@transaction.atomic
+def case_visit_record(
+    *, case: VervalCase, by, visited_on: datetime.date, presence: str, verdict: str, note: str = "",
+    conditions: dict[str, str] | None = None,
+) -> VervalCase:
+    """Record what the visit found. Nothing in the registry changes until the batch is approved."""
+    current = _case_in_field(case, by)
+    if visited_on > timezone.localdate():
+        raise ValidationError(_("Tanggal kunjungan tidak boleh di masa depan."))
+    current.visited_on, current.presence, current.verdict, current.note = visited_on, presence, verdict, note.strip()
+    for name in LIVING_CONDITION_FIELDS:
+        setattr(current, name, (conditions or {}).get(name, "") or "")
+    current.recorded_by, current.recorded_at, current.status = by, timezone.now(), CaseStatus.VISITED
+    current.full_clean()
+    current._history_user = by
+    current.save()
+    return current
+
+
+def _image_type(head: bytes) -> str | None:
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return next((kind for signature, kind in IMAGE_SIGNATURES if head.startswith(signature)), None)
+
+
+@transaction.atomic
+def case_photo_add(*, case: VervalCase, kind: str, upload, by) -> CasePhoto:
+    """Keep one photo of the visit (JPEG, PNG or WebP, within ``VERVAL_PHOTO_MAX_BYTES``)."""
+    current = _case_in_field(case, by)
+    limit = settings.VERVAL_PHOTO_MAX_BYTES
+    if upload.size > limit:
+        raise ValidationError(
+            _("Foto terlalu besar (%(size)s MB); paling besar %(max)s MB.")
+            % {"size": f"{upload.size / 2**20:.1f}".replace(".", ","), "max": f"{limit / 2**20:.0f}"}
+        )
+    upload.seek(0)
+    content_type = _image_type(upload.read(16))
+    upload.seek(0)
+    if content_type is None:
+        raise ValidationError(_("Berkas ini bukan foto (JPEG, PNG atau WebP)."))
+    extension = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}[content_type]
+    photo = CasePhoto(case=current, kind=kind, content_type=content_type, size=upload.size, uploaded_by=by)
+    photo.file.save(f"kasus-{current.pk}-{kind}.{extension}", upload, save=False)
+    photo.full_clean()
+    photo.save()
+    return photo
+
+
+# --- deliberation, verification, approval ----------------------------------------------------------
+
+
+@transaction.atomic
+def batch_deliberation_record(*, batch: VervalBatch, held_on: datetime.date, outcome: str, by) -> VervalBatch:
+    """The village deliberation discussed the visits: every case must have been visited."""
+    _require(may_manage(by), _("Hanya Bappeda atau Dinas Sosial yang dapat mencatat musyawarah desa."))
+    current = _locked_batch(batch, stage=Stage.FIELD, refused=_("Musyawarah tidak dapat dicatat: tahap berkas %(stage)s."))
+    missing = current.cases.filter(recorded_at__isnull=True).count()
+    if missing:
+        raise ValidationError(
+            _("Masih ada %(count)s kasus yang belum dikunjungi; musyawarah dicatat setelah semua dikunjungi.") % {"count": missing}
+        )
+    if held_on > timezone.localdate():
+        raise ValidationError(_("Tanggal musyawarah tidak boleh di masa depan."))
+    if not outcome.strip():
+        raise ValidationError(_("Isi hasil musyawarah desa."))
+    current.deliberation_date, current.deliberation_outcome = held_on, outcome.strip()
+    current.deliberation_by, current.stage = by, Stage.DELIBERATED
+    current._history_user = by
+    current.save()
+    return current
+
+
+@transaction.atomic
+def batch_verify(*, batch: VervalBatch, note: str, by) -> VervalBatch:
+    _require(may_verify(by), _("Hanya Kepala Dinas Sosial yang dapat memverifikasi berkas verval."))
+    current = _locked_batch(batch, stage=Stage.DELIBERATED, refused=_("Verifikasi tidak dapat dicatat: tahap berkas %(stage)s."))
+    current.verification_note, current.verified_by, current.verified_at = note.strip(), by, timezone.now()
+    current.stage = Stage.VERIFIED
+    current._history_user = by
+    current.save()
+    return current
+
+
+@dataclass
+class ApplyResult:
+    absent: int = 0
+    conditions: int = 0
+    suspended: int = 0
+    ended: int = 0
+    conflicts: list = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"absent": self.absent, "conditions": self.conditions, "suspended": self.suspended, "ended": self.ended}
+
+
+def _set_status(enrollment: Enrollment, status: str, reason: str, by, result: ApplyResult) -> None:
+    current = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+    if current.status not in LIVE_STATUSES:
+        return
+    outcome = enrollment_update(enrollment=current, by=by, status=status, status_reason=reason)
+    result.conflicts.extend(outcome.conflicts)
+    if status == EnrollmentStatus.SUSPENDED:
+        result.suspended += 1
+    else:
+        result.ended += 1
+
+
+def _apply_case(case: VervalCase, *, batch: VervalBatch, by, result: ApplyResult) -> None:
+    reason = _("Verval disahkan %(date)s: %(batch)s") % {
+        "date": date_format(timezone.localdate(), "SHORT_DATE_FORMAT"), "batch": batch.title,
+    }
+    household = case.household
+    if case.presence in (Presence.MOVED, Presence.NOT_FOUND, Presence.DECEASED):
+        household_mark_absent(household=household, by=by, reason=reason, head_deceased=case.presence == Presence.DECEASED)
+        result.absent += 1
+        for enrollment in Enrollment.objects.filter(household=household, status__in=LIVE_STATUSES):
+            _set_status(enrollment, EnrollmentStatus.CANCELLED, f"{reason} ({case.get_presence_display()})", by, result)
+        return
+    observed = {name: getattr(case, name) for name in LIVING_CONDITION_FIELDS if getattr(case, name)}
+    if observed:
+        household_conditions_update(household=household, values=observed, on=case.visited_on, by=by, reason=reason)
+        result.conditions += 1
+    if case.verdict == Verdict.NOT_ELIGIBLE:
+        for enrollment in case.enrollments.all():
+            _set_status(enrollment, EnrollmentStatus.SUSPENDED, f"{reason} ({case.get_verdict_display()})", by, result)
+
+
+@transaction.atomic
+def batch_approve(*, batch: VervalBatch, by) -> ApplyResult:
+    """The Bupati's approval: apply every case's findings, then the batch is read-only."""
+    _require(may_approve(by), _("Hanya Bupati (pimpinan) yang dapat mengesahkan berkas verval."))
+    current = _locked_batch(batch, stage=Stage.VERIFIED, refused=_("Berkas tidak dapat disahkan: tahap berkas %(stage)s."))
+    result = ApplyResult()
+    now = timezone.now()
+    for case in current.cases.select_for_update().select_related("household").order_by("id"):
+        _apply_case(case, batch=current, by=by, result=result)
+        case.status, case.applied_at = CaseStatus.APPLIED, now
+        case._history_user = by
+        case.save()
+    current.stage, current.approved_by, current.approved_at = Stage.APPROVED, by, now
+    current.applied = result.as_dict()
+    current._history_user = by
+    current.save()
+    return result
+
+
+# --- upward: the proposal file and what the ministry returns ----------------------------------------
+
+
+@transaction.atomic
+def proposal_export_record(*, batch: VervalBatch, cases, by, filename: str) -> ProposalExport:
+    """Remember which cases went out in which file."""
+    _require(may_manage(by), _("Hanya Bappeda atau Dinas Sosial yang dapat mengekspor usulan."))
+    batch = VervalBatch.objects.get(pk=batch.pk)
+    if not batch.is_approved:
+        raise ValidationError(_("Usulan hanya dapat diekspor dari berkas yang sudah disahkan Bupati."))
+    export = ProposalExport.objects.create(batch=batch, created_by=by, row_count=len(cases), filename=filename[:200])
+    export.cases.set(cases)
+    return export
+
+
+@dataclass
+class ReturnResult:
+    batch: VervalBatch | None = None
+    reopened: int = 0
+    unknown: list[str] = field(default_factory=list)
+
+
+@transaction.atomic
+def returns_record(*, rows: list[tuple[str, str]], by) -> ReturnResult:
+    """The ministry's returned list, as (NIK, reason) rows: each sent case whose household head's
+    NIK is listed is marked returned and reopened in a new batch with the reason. NIKs that match no
+    sent case are reported."""
+    _require(may_manage(by), _("Hanya Bappeda atau Dinas Sosial yang dapat mengimpor daftar pengembalian."))
+    reasons = {nik: reason for nik, reason in rows}
+    exported = ProposalExport.cases.through.objects.values("vervalcase_id")
+    sent = (
+        VervalCase.objects.select_for_update()
+        .filter(status=CaseStatus.APPLIED, pk__in=exported, household__head_nik__in=list(reasons))
+        .select_related("household", "batch")
+        .order_by("id")
+    )
+    result = ReturnResult()
+    found = set()
+    reopened = []
+    now = timezone.now()
+    for case in sent:
+        found.add(case.household.head_nik)
+        case.status, case.returned_at = CaseStatus.RETURNED, now
+        case.return_reason = reasons[case.household.head_nik]
+        case._history_user = by
+        case.save()
+        reopened.append(case)
+    result.unknown = sorted(set(reasons) - found)
+    if not reopened:
+        return result
+    batch = VervalBatch(
+        title=_("Dikembalikan kementerian · %(date)s") % {"date": date_format(timezone.localdate(), "SHORT_DATE_FORMAT")},
+        kind=reopened[0].kind, created_by=by,
+    )
+    batch._history_user = by
+    batch.save()
+    for old in reopened:
+        reason = _("Dikembalikan: %(reason)s") % {"reason": old.return_reason or "-"}
+        case = VervalCase(batch=batch, household=old.household, kind=old.kind, reason=reason[:300], reopened_from=old)
+        case.full_clean()
+        case._history_user = by
+        case.save()
+        case.enrollments.set(old.enrollments.all())
+    result.batch, result.reopened = batch, len(reopened)
+    return result

@@ -1,0 +1,421 @@
+"""The verval pages: candidates (open cases), batches (assign, deliberation, verification,
+approval, proposal file, returns), an officer's own list with its print and xlsx versions, the visit
+form, and the photos (served only here, to those who may see the case).
+
+Every view checks the role on the server (``verval.selectors``); a case or batch outside the user's
+scope answers 404; pages with names and ID numbers are never cached.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from agencies.selectors import sees_everything, visible_households
+from programs.candidates import KIND_LABELS, candidates
+from programs.distribution import households_distribute, may_distribute
+from programs.models import Program, TargetUnit
+from verval import selectors, services
+from verval.exports import field_list_response, proposal_response
+from verval.forms import (
+    AssignForm,
+    CandidateFilter,
+    DeliberationForm,
+    DistributeForm,
+    OpenCasesForm,
+    PhotoForm,
+    ReturnsForm,
+    VerifyForm,
+    VisitForm,
+)
+from verval.models import CaseKind, CasePhoto, Stage, Verdict
+from verval.returns import ReturnsError, read_returns
+
+CANDIDATE_PAGE = 200
+
+
+def _role_required(check, message):
+    def decorator(view):
+        @login_required
+        def wrapper(request, *args, **kwargs):
+            if not check(request.user):
+                raise PermissionDenied(message)
+            return view(request, *args, **kwargs)
+
+        wrapper.__name__, wrapper.__doc__ = view.__name__, view.__doc__
+        return wrapper
+
+    return decorator
+
+
+verval_user = _role_required(selectors.has_verval_role, _("Akun Anda tidak memiliki peran verval."))
+manager_only = _role_required(selectors.may_manage, _("Hanya Bappeda atau Dinas Sosial yang dapat melakukan ini."))
+
+
+def _refuse(request, error: ValidationError) -> None:
+    for text in error.messages:
+        messages.error(request, text)
+
+
+def _form_errors(request, form) -> None:
+    for errors in form.errors.values():
+        for text in errors:
+            messages.error(request, text)
+
+
+@require_safe
+@login_required
+def home(request):
+    if request.user.is_field_officer:
+        return redirect("verval:my_cases")
+    if not selectors.has_verval_role(request.user):
+        raise PermissionDenied(_("Akun Anda tidak memiliki peran verval."))
+    return redirect("verval:batch_list")
+
+
+@require_safe
+@never_cache
+@manager_only
+def candidate_list(request):
+    """Candidates of one kind, by kecamatan or village; tick some or take the whole village."""
+    form = CandidateFilter(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {"kind": "inclusion"}
+    kind = data.get("kind") or "inclusion"
+    base = None if sees_everything(request.user) else visible_households(request.user)
+    queryset = candidates(kind, base=base)
+    if data.get("desa"):
+        queryset = queryset.filter(desa=data["desa"])
+    elif data.get("kecamatan"):
+        queryset = queryset.filter(desa__kecamatan=data["kecamatan"])
+    total = queryset.count()
+    rows = list(queryset.select_related("desa__kecamatan")[:CANDIDATE_PAGE])
+    context = {
+        "form": form, "kind": kind, "kind_label": KIND_LABELS[kind], "rows": rows, "total": total,
+        "truncated": total > len(rows), "desa": data.get("desa"), "page_limit": CANDIDATE_PAGE,
+    }
+    return render(request, "verval/candidates.html", context)
+
+
+@require_POST
+@manager_only
+def cases_open(request):
+    form = OpenCasesForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect(request.META.get("HTTP_REFERER") or "verval:candidates")
+    data = form.cleaned_data
+    try:
+        if data["whole_village"]:
+            result = services.cases_open_village(kind=data["kind"], desa=data["desa"], by=request.user)
+        else:
+            result = services.cases_open(kind=data["kind"], household_ids=data["household"], by=request.user, desa=data["desa"])
+    except ValidationError as error:
+        _refuse(request, error)
+        return redirect("verval:candidates")
+    if result.batch is None:
+        messages.warning(request, _("Tidak ada kasus dibuka: keluarga itu bukan kandidat lagi atau sudah punya kasus terbuka."))
+        return redirect("verval:candidates")
+    text = ngettext("%(count)s kasus dibuka.", "%(count)s kasus dibuka.", result.opened) % {"count": result.opened}
+    if result.skipped:
+        text += " " + _("%(count)s dilewati (bukan kandidat lagi atau sudah punya kasus terbuka).") % {"count": result.skipped}
+    messages.success(request, text)
+    return redirect("verval:batch_detail", pk=result.batch.pk)
+
+
+@require_safe
+@never_cache
+@verval_user
+def batch_list(request):
+    user = request.user
+    return render(request, "verval/batch_list.html", {
+        "batches": selectors.batch_list(user)[:200], "may_manage": selectors.may_manage(user),
+        "sees_names": selectors.sees_names(user), "returns_form": ReturnsForm(),
+    })
+
+
+def _batch_context(request, batch) -> dict:
+    user = request.user
+    cases = list(selectors.batch_cases(user, batch)) if selectors.sees_names(user) else []
+    may_manage = selectors.may_manage(user)
+    context = {
+        "batch": batch, "cases": cases, "summary": selectors.batch_summary(batch),
+        "stages": Stage, "may_manage": may_manage, "sees_names": selectors.sees_names(user),
+        "may_verify": selectors.may_verify(user) and batch.stage == Stage.DELIBERATED,
+        "may_approve": selectors.may_approve(user) and batch.stage == Stage.VERIFIED,
+        "may_export": may_manage and batch.is_approved and user.can_see_full_nik,
+        "exports": list(batch.exports.select_related("created_by")),
+    }
+    if may_manage and batch.stage == Stage.FIELD:
+        context["assign_form"] = AssignForm(officers=selectors.field_officers(user), case_ids=[c.pk for c in cases])
+        context["deliberation_form"] = DeliberationForm()
+    if context["may_verify"]:
+        context["verify_form"] = VerifyForm()
+    offered = [c for c in cases if c.kind == CaseKind.EXCLUSION and c.verdict == Verdict.ELIGIBLE]
+    if batch.is_approved and offered and may_distribute(user):
+        context["offered"] = offered
+        context["distribute_form"] = DistributeForm(
+            programs=Program.objects.filter(active=True, target_unit=TargetUnit.HOUSEHOLD).order_by("name"),
+            initial={"year": batch.approved_at.year},
+        )
+    return context
+
+
+@require_safe
+@never_cache
+@verval_user
+def batch_detail(request, pk: int):
+    batch = selectors.batch_for(request.user, pk)
+    return render(request, "verval/batch_detail.html", _batch_context(request, batch))
+
+
+@require_POST
+@manager_only
+def batch_assign(request, pk: int):
+    batch = selectors.batch_for(request.user, pk)
+    cases = list(selectors.batch_cases(request.user, batch))
+    form = AssignForm(request.POST, officers=selectors.field_officers(request.user), case_ids=[c.pk for c in cases])
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("verval:batch_detail", pk=pk)
+    chosen = [c for c in cases if c.pk in set(form.cleaned_data["case"])]
+    try:
+        count = services.cases_assign(cases=chosen, officer=form.cleaned_data["officer"], by=request.user)
+    except ValidationError as error:
+        _refuse(request, error)
+    else:
+        officer = form.cleaned_data["officer"]
+        messages.success(request, _("%(count)s kasus ditugaskan kepada %(officer)s.") % {
+            "count": count, "officer": officer.get_full_name() or officer.username})
+    return redirect("verval:batch_detail", pk=pk)
+
+
+def _batch_step(request, pk: int, form_class, perform, done: str):
+    batch = selectors.batch_for(request.user, pk)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("verval:batch_detail", pk=pk)
+    try:
+        perform(batch, form.cleaned_data)
+    except ValidationError as error:
+        _refuse(request, error)
+    else:
+        messages.success(request, done)
+    return redirect("verval:batch_detail", pk=pk)
+
+
+@require_POST
+@manager_only
+def batch_deliberation(request, pk: int):
+    return _batch_step(
+        request, pk, DeliberationForm,
+        lambda batch, data: services.batch_deliberation_record(
+            batch=batch, held_on=data["held_on"], outcome=data["outcome"], by=request.user),
+        _("Hasil musyawarah desa dicatat."),
+    )
+
+
+@require_POST
+@verval_user
+def batch_verify(request, pk: int):
+    if not selectors.may_verify(request.user):
+        raise PermissionDenied(_("Hanya Kepala Dinas Sosial yang dapat memverifikasi berkas verval."))
+    return _batch_step(
+        request, pk, VerifyForm,
+        lambda batch, data: services.batch_verify(batch=batch, note=data["note"], by=request.user),
+        _("Verifikasi Dinas Sosial dicatat."),
+    )
+
+
+@require_POST
+@verval_user
+def batch_approve(request, pk: int):
+    if not selectors.may_approve(request.user):
+        raise PermissionDenied(_("Hanya Bupati (pimpinan) yang dapat mengesahkan berkas verval."))
+    batch = selectors.batch_for(request.user, pk)
+    try:
+        result = services.batch_approve(batch=batch, by=request.user)
+    except ValidationError as error:
+        _refuse(request, error)
+    else:
+        messages.success(request, _(
+            "Berkas disahkan. %(suspended)s kepesertaan ditangguhkan, %(ended)s diakhiri, %(absent)s keluarga ditandai "
+            "tidak ada, kondisi tempat tinggal %(conditions)s keluarga diperbarui."
+        ) % result.as_dict())
+        if result.conflicts:
+            messages.warning(request, _("%(count)s konflik satu bantuan baru perlu ditinjau Bappeda.") % {"count": len(result.conflicts)})
+    return redirect("verval:batch_detail", pk=pk)
+
+
+@require_safe
+@never_cache
+@manager_only
+def batch_proposal(request, pk: int):
+    batch = selectors.batch_for(request.user, pk)
+    if not (batch.is_approved and request.user.can_see_full_nik):
+        raise PermissionDenied(_("Usulan hanya dapat diekspor dari berkas yang sudah disahkan Bupati."))
+    return proposal_response(batch=batch, by=request.user, log=request.method == "GET")
+
+
+@require_POST
+@manager_only
+def batch_distribute(request, pk: int):
+    """Offer the exclusion cases found eligible to a program (Bappeda's distribution)."""
+    batch = selectors.batch_for(request.user, pk)
+    context = _batch_context(request, batch)
+    if "offered" not in context:
+        raise PermissionDenied(_("Tidak ada keluarga yang dapat diusulkan dari berkas ini."))
+    form = DistributeForm(request.POST, programs=context["distribute_form"].fields["program"].queryset)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("verval:batch_detail", pk=pk)
+    program, year = form.cleaned_data["program"], form.cleaned_data["year"]
+    try:
+        result = households_distribute(
+            program=program, year=year, household_ids=[c.household_id for c in context["offered"]], by=request.user)
+    except ValidationError as error:
+        _refuse(request, error)
+    else:
+        messages.success(request, _("%(created)s keluarga diusulkan ke %(program)s %(year)s; %(existing)s sudah terdaftar.") % {
+            "created": len(result.created), "existing": result.existing, "program": program.name, "year": year})
+    return redirect("verval:batch_detail", pk=pk)
+
+
+@require_POST
+@manager_only
+def returns_import(request):
+    """The ministry's returned list reopens the cases it names."""
+    form = ReturnsForm(request.POST, request.FILES)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("verval:batch_list")
+    upload = form.cleaned_data["file"]
+    if upload.size > 5 * 1024 * 1024:
+        messages.error(request, _("Berkas terlalu besar; paling besar 5 MB."))
+        return redirect("verval:batch_list")
+    with tempfile.NamedTemporaryFile(suffix=Path(upload.name).suffix.lower()) as handle:
+        for chunk in upload.chunks():
+            handle.write(chunk)
+        handle.flush()
+        try:
+            rows, problems = read_returns(handle.name, name=upload.name)
+        except ReturnsError as error:
+            messages.error(request, str(error))
+            return redirect("verval:batch_list")
+    for problem in problems[:10]:
+        messages.warning(request, problem)
+    result = services.returns_record(rows=rows, by=request.user)
+    if result.unknown:
+        messages.warning(request, _("NIK tanpa usulan terkirim: %(niks)s") % {"niks": ", ".join(result.unknown[:20])})
+    if result.batch is None:
+        messages.error(request, _("Tidak ada usulan terkirim yang cocok dengan daftar ini; tidak ada yang diubah."))
+        return redirect("verval:batch_list")
+    messages.success(request, _("%(count)s kasus dibuka ulang.") % {"count": result.reopened})
+    return redirect("verval:batch_detail", pk=result.batch.pk)
+
+
+# --- the officer ----------------------------------------------------------------------------------
+
+
+@require_safe
+@never_cache
+@verval_user
+def my_cases(request):
+    cases = list(selectors.officer_cases(request.user))
+    return render(request, "verval/my_cases.html", {"cases": cases, "open": [c for c in cases if not c.is_visited]})
+
+
+@require_safe
+@never_cache
+@verval_user
+def my_cases_print(request):
+    cases = list(selectors.officer_cases(request.user))
+    return render(request, "verval/my_cases_print.html", {"cases": cases})
+
+
+@require_safe
+@never_cache
+@verval_user
+def my_cases_export(request):
+    return field_list_response(cases=list(selectors.officer_cases(request.user)), user=request.user,
+                               log=request.method == "GET")
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@never_cache
+@verval_user
+def case_visit(request, pk: int):
+    """The visit form (GET shows it, POST records it) and the photos."""
+    if not selectors.sees_names(request.user):
+        raise PermissionDenied(_("Peran Anda hanya melihat angka."))
+    case = selectors.case_for(request.user, pk)
+    may_record = (case.officer_id == request.user.pk or selectors.may_manage(request.user)) and case.batch.stage == Stage.FIELD
+    if request.method == "POST":
+        if not may_record:
+            raise PermissionDenied(_("Kasus ini tidak ditugaskan kepada Anda."))
+        form = VisitForm(request.POST, instance=case)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.case_visit_record(
+                    case=case, by=request.user, visited_on=data["visited_on"], presence=data["presence"],
+                    verdict=data["verdict"], note=data["note"], conditions=data,
+                )
+            except ValidationError as error:
+                _refuse(request, error)
+            else:
+                messages.success(request, _("Hasil kunjungan %(name)s dicatat.") % {"name": case.household.head_name})
+                return redirect("verval:my_cases" if request.user.is_field_officer else "verval:batch_detail",
+                                **({} if request.user.is_field_officer else {"pk": case.batch_id}))
+        case = selectors.case_for(request.user, pk)
+    else:
+        form = VisitForm(instance=case, initial=None if case.visited_on else {"visited_on": timezone.localdate()})
+    return render(request, "verval/case_visit.html", {
+        "case": case, "form": form, "may_record": may_record, "photo_form": PhotoForm(),
+        "photos": list(case.photos.all()), "enrollments": list(case.enrollments.select_related("program")),
+    })
+
+
+@require_POST
+@verval_user
+def case_photo_upload(request, pk: int):
+    if not selectors.sees_names(request.user):
+        raise PermissionDenied(_("Peran Anda hanya melihat angka."))
+    case = selectors.case_for(request.user, pk)
+    form = PhotoForm(request.POST, request.FILES)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("verval:case_visit", pk=pk)
+    try:
+        services.case_photo_add(case=case, kind=form.cleaned_data["kind"], upload=form.cleaned_data["photo"], by=request.user)
+    except ValidationError as error:
+        _refuse(request, error)
+    else:
+        messages.success(request, _("Foto disimpan."))
+    return redirect("verval:case_visit", pk=pk)
+
+
+@require_safe
+@never_cache
+@verval_user
+def case_photo(request, pk: int):
+    """A photo, to those who may see its case (never by a public URL)."""
+    if not selectors.sees_names(request.user):
+        raise PermissionDenied(_("Peran Anda hanya melihat angka."))
+    photo = get_object_or_404(CasePhoto.objects.select_related("case"), pk=pk)
+    selectors.case_for(request.user, photo.case_id)  # 404 outside the user's cases
+    response = FileResponse(photo.file.open("rb"), content_type=photo.content_type)
+    response["Content-Disposition"] = "inline"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
