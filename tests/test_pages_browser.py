@@ -143,7 +143,7 @@ def test_agency_head_pages_fit_and_speak_indonesian(chromium, live_server, demo)
         "/keluarga/", f"/keluarga/{demo['household'].pk}/", "/keluarga/cetak/", "/keluarga/?per_page=200",
     ])
     assert not failures, "\n".join(failures)
-    assert nav_labels(page) == ["Daftar keluarga"]
+    assert nav_labels(page) == ["Daftar keluarga", "Verval"]
     assert not [p for p in problems if "Content Security Policy" in p or "script error" in p], problems
     context.close()
 
@@ -159,7 +159,7 @@ def test_bupati_pages_fit_and_speak_indonesian(chromium, live_server, demo):
     assert first_section < 200
     assert page.evaluate("document.documentElement.scrollHeight") <= 2 * 768
     assert page.locator("details#tabel-kantong").get_attribute("open") is None
-    assert set(nav_labels(page)) == {"Daftar keluarga", "Dasbor"}
+    assert set(nav_labels(page)) == {"Daftar keluarga", "Dasbor", "Verval"}
     assert page.get_by_text("NIK dan No KK disamarkan untuk peran Anda.").count() == 0  # the dashboard shows no NIK
     page.goto(live_server.url + "/keluarga/")
     assert page.get_by_text("NIK dan No KK disamarkan untuk peran Anda.").count() == 1
