@@ -97,7 +97,10 @@ def test_make_run_serves_the_indonesian_login_page(tmp_path):
             # The web server goes away (killed, or it stopped): make's shell stops the worker.
             for pid, cmd in _session_processes(process.pid).items():
                 if "manage.py runserver" in cmd and not cmd.startswith("/bin/sh"):
-                    os.kill(pid, signal.SIGTERM)
+                    try:
+                        os.kill(pid, signal.SIGTERM)
+                    except ProcessLookupError:  # runserver's reloader child, gone with its parent
+                        pass
             process.wait(timeout=60)
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
