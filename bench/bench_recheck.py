@@ -62,9 +62,19 @@ def _workbooks(families: int, seed: int, share: float) -> tuple[str, str]:
             rows[mover][PRAKERJA] = "Ya"
         changed_members[mover][PID] = target[PID]
         changed_members[mover][REGION] = target[REGION]
-    write(base_path, households, members)
-    write(moved_path, changed_households, changed_members)
+    write(base_path, _families(households, members))
+    write(moved_path, _families(changed_households, changed_members))
     return str(base_path), str(moved_path)
+
+
+def _families(households, members):
+    """``(household row, member rows)`` pairs as the generator's writer takes them: each member
+    under the family its row names (a moved member under its new family)."""
+    by_family: dict[str, list] = {}
+    for row in members:
+        by_family.setdefault(row[PID], []).append(row)
+    for household in households:
+        yield household, by_family.get(household[0], [])
 
 
 def _wipe() -> None:
