@@ -69,7 +69,7 @@ def resources_for_p3ke():
         floor_type = _choice("floor_type", "Jenis Lantai", choices["floor_type"])
         floor_quality = _choice("floor_quality", "Kualitas Lantai", choices["floor_quality"])
         lighting = _choice("lighting", "Sumber Penerangan", choices["lighting"])
-        electricity_power = fields.Field(attribute="electricity_power", column_name="Daya Listrik Terpasang")
+        electricity_power = _choice("electricity_power", "Daya Listrik Terpasang", choices["electricity_power"])
         cooking_fuel = _choice("cooking_fuel", "Bahan Bakar Memasak", choices["cooking_fuel"])
         water_source = _choice("water_source", "Sumber Air Minum", choices["water_source"])
         toilet = _choice("toilet", "Memiliki fasilitas Buang Air Besar", choices["toilet"])
