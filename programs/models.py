@@ -145,6 +145,9 @@ class Enrollment(models.Model):
             models.Index(fields=["household", "year", "status"], name="programs_enr_hh_year_idx"),
             # Agency lists and dashboards count a program's enrollments by year and status.
             models.Index(fields=["program", "year", "status"], name="programs_enr_prog_year_idx"),
+            # The dashboard groups a year's enrollments per household and program (status flags
+            # per status) from this index alone, and finds the latest year in it.
+            models.Index(fields=["year", "household", "program", "status"], name="programs_enr_year_hh_idx"),
         ]
 
     def __str__(self) -> str:

@@ -21,6 +21,15 @@ def bappeda_client(client, bappeda_user):
     return client
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache. The dashboard remembers its counts under the registry's
+    highest history ids, and SQLite hands the ids of a rolled-back test out again."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 # Fixtures that open the test database: a test using any of them wrote (or could write) to the registry.
 _DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "live_server"}
 

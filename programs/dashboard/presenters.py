@@ -314,32 +314,35 @@ def pockets_table(rows: list[selectors.PocketRow], links: Links, several: bool =
 
 
 def build_table(key: str, user, filters: DashboardFilters, links: Links, as_of, pocket_order: str, several: bool = False) -> Table:
-    """One table by its key (the xlsx export), computing only what that table shows; ``several``:
-    more than one regency is loaded (the kabupaten table exists, villages show their regency)."""
+    """One table by its key (the xlsx export), computing only what that table shows (or taking the
+    counts the page remembered); ``several``: more than one regency is loaded (the kabupaten table
+    exists, villages show their regency)."""
+    if key not in TABLE_KEYS or (key == "kabupaten" and not several):
+        raise Http404
+    remember = selectors.Remember(user, filters)
+    if key in ("ringkasan", "kecamatan", "kabupaten", "desa"):
+        reach = selectors.desil1_reach_by_desa(user, filters, remember=remember)
     if key == "ringkasan":
-        reach = selectors.desil1_reach_by_desa(user, filters)
         dash = selectors.Dashboard(
-            filters, selectors.households_by_desil(user, filters), reach, selectors.reach_by_kecamatan(reach),
-            [], [], [], selectors.conflict_summary(user, filters), [],
+            filters, selectors.households_by_desil(user, filters, remember=remember), reach,
+            selectors.reach_by_kecamatan(reach), [], [], [], selectors.conflict_summary(user, filters, remember=remember), [],
         )
         return headline_table(dash, links)
     if key == "desil":
-        return desil_table(selectors.households_by_desil(user, filters), links)
-    if key == "kecamatan" or (key == "kabupaten" and several):
-        reach = selectors.desil1_reach_by_desa(user, filters)
+        return desil_table(selectors.households_by_desil(user, filters, remember=remember), links)
+    if key in ("kecamatan", "kabupaten"):
         dash = selectors.Dashboard(filters, [], reach, selectors.reach_by_kecamatan(reach), [], [], [], None, [], several)
         return reach_kecamatan_table(dash, links, level=key)
     if key == "desa":
-        return reach_desa_table(selectors.desil1_reach_by_desa(user, filters), links, several)
+        return reach_desa_table(reach, links, several)
     if key == "program":
-        return program_table(selectors.coverage_by_program(user, filters), links)
+        return program_table(selectors.coverage_by_program(user, filters, remember=remember), links)
     if key == "opd":
-        return agency_table(selectors.coverage_by_agency(user, filters), links)
+        return agency_table(selectors.coverage_by_agency(user, filters, remember=remember), links)
     if key == "klaster":
-        return cluster_table(selectors.coverage_by_cluster(user, filters), links)
-    if key == "kantong":
-        return pockets_table(selectors.poverty_pockets(user, filters, as_of=as_of, order=pocket_order), links, several)
-    raise Http404
+        return cluster_table(selectors.coverage_by_cluster(user, filters, remember=remember), links)
+    pockets = selectors.poverty_pockets(user, filters, as_of=as_of, order=pocket_order, remember=remember)
+    return pockets_table(pockets, links, several)
 
 
 def program_table(rows, links):

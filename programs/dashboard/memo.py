@@ -1,0 +1,82 @@
+"""The dashboard's heavy counts, remembered until the registry changes.
+
+At province scale (700,000 families, two million enrollments) the counts take seconds even as
+single grouped scans, and Bappeda opens the page far more often than the registry changes. Each
+count is kept in Django's cache under a key made of its name, its arguments and the *registry
+version*: the highest ids of the tables every write path adds a row to (the history of households,
+members, enrollments, programs, conflicts and identity duplicates, the conflict events and the
+identity duplicates themselves). Any write through the registry's services, imports, admin or
+engine adds such a row, so the next request computes the counts afresh; nothing is ever stale
+while the registry stays unchanged. Only counts are remembered, by ids: names and the order of the
+rows are read on every request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.core.cache import cache
+from django.db import connection
+
+from agencies.models import User
+from dedup.models import Conflict, ConflictEvent, IdentityMatch
+from households.models import Household, Member
+from programs.dashboard.scope import DashboardFilters, user_scope
+from programs.models import Enrollment, Program
+
+T = TypeVar("T")
+
+# A remembered count is dropped after this long even if the registry did not change: it bounds what
+# a write past the history (a manual SQL repair) could leave behind.
+TIMEOUT_S = 6 * 60 * 60
+
+
+def _version_tables() -> list[tuple[str, str]]:
+    models = [
+        Household.history.model, Member.history.model, Enrollment.history.model, Program.history.model,
+        Conflict.history.model, IdentityMatch.history.model, ConflictEvent, IdentityMatch,
+    ]
+    return [(model._meta.db_table, model._meta.pk.column) for model in models]
+
+
+def registry_version() -> str:
+    """The highest id of each table every write adds to: one query of index lookups."""
+    quote = connection.ops.quote_name
+    parts = [f"(SELECT MAX({quote(column)}) FROM {quote(table)})" for table, column in _version_tables()]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts))
+        row = cursor.fetchone()
+    return ".".join(str(value or 0) for value in row)
+
+
+def remembered(name: str, args: tuple, compute: Callable[[], T], *, version: str | None = None) -> T:
+    """``compute()``, or its value from the cache when it was computed for the same ``args`` at the
+    same registry version. ``version``: the caller's ``registry_version()``, to read it once for
+    several counts."""
+    version = registry_version() if version is None else version
+    digest = hashlib.sha256(repr((connection.settings_dict["NAME"], name, args, version)).encode()).hexdigest()
+    key = f"konut:dasbor:{digest}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, TIMEOUT_S)
+    return value
+
+
+def compute_now(name: str, compute: Callable[[], T]) -> T:
+    """Compute a count afresh: what the selectors do unless given a ``Remember``."""
+    return compute()
+
+
+class Remember:
+    """Keeps one request's counts for a user's scope and filters: ``remember(name, compute)``. The
+    registry version is read once, when the request starts."""
+
+    def __init__(self, user: User, filters: DashboardFilters):
+        self.args = (user_scope(user), filters.key)
+        self.version = registry_version()
+
+    def __call__(self, name: str, compute: Callable[[], T]) -> T:
+        return remembered(name, self.args, compute, version=self.version)

@@ -1,0 +1,76 @@
+"""What the dashboard counts: its filters, the years it offers, and the households and enrollments
+a user may see under those filters (scoped by ``agencies.selectors``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from agencies.models import Agency, User
+from agencies.selectors import sees_everything, visible_enrollments, visible_households
+from households.models import Household, Kabupaten, Kecamatan
+from programs.indicators import current_households
+
+
+@dataclass(frozen=True)
+class DashboardFilters:
+    year: int
+    kecamatan: Kecamatan | None = None
+    cluster: str | None = None
+    agency: Agency | None = None
+    kabupaten: Kabupaten | None = None  # offered when more than one regency is loaded
+
+    def place_q(self, household: str = "") -> Q:
+        """The place filters on the household at path ``household`` ('' for a Household itself)."""
+        q = Q()
+        if self.kabupaten is not None:
+            q &= Q(**{f"{household}desa__kecamatan__kabupaten": self.kabupaten})
+        if self.kecamatan is not None:
+            q &= Q(**{f"{household}desa__kecamatan": self.kecamatan})
+        return q
+
+    @property
+    def key(self) -> tuple:
+        """The filters as plain values (part of a remembered figure's key)."""
+        return (
+            self.year, self.kecamatan.pk if self.kecamatan else None, self.cluster or None,
+            self.agency.pk if self.agency else None, self.kabupaten.pk if self.kabupaten else None,
+        )
+
+
+def user_scope(user: User) -> tuple:
+    """Who sees the same figures: everyone who sees everything alike, an agency's users alike."""
+    if sees_everything(user):
+        return ("all",)
+    if user.is_agency_user and user.agency_id:
+        return ("agency", user.agency_id)
+    return ("none",)
+
+
+def enrollment_years(user: User) -> list[int]:
+    """Years with enrollments the user may see, newest first, always including this year."""
+    years = set(visible_enrollments(user).order_by().values_list("year", flat=True).distinct())
+    years.add(timezone.localdate().year)
+    return sorted(years, reverse=True)
+
+
+def default_year(user: User) -> int:
+    """The latest year with visible enrollments, else this year."""
+    latest = visible_enrollments(user).order_by("-year").values_list("year", flat=True).first()
+    return latest or timezone.localdate().year
+
+
+def scoped_households(user: User, filters: DashboardFilters) -> QuerySet[Household]:
+    households = visible_households(user) & current_households()
+    return households.filter(filters.place_q()).order_by()
+
+
+def scoped_enrollments(user: User, filters: DashboardFilters):
+    enrollments = visible_enrollments(user).filter(filters.place_q("household__"), year=filters.year)
+    if filters.cluster:
+        enrollments = enrollments.filter(program__cluster=filters.cluster)
+    if filters.agency is not None:
+        enrollments = enrollments.filter(program__agency=filters.agency)
+    return enrollments.order_by()
