@@ -5,7 +5,9 @@ database, loads the default targeting rules, then times, as the median of ``--re
 the dashboard's figures (the selectors alone), the whole dashboard page (server time, as Bappeda,
 as an agency head, with a kecamatan filter), each program's rule preview by kecamatan, the admin's
 live preview, a distribution plan, and an xlsx export of the largest table. Prints a table of
-figures next to their targets.
+figures next to their targets. The dashboard remembers its counts until the registry changes
+(``programs.dashboard.memo``): each dashboard figure is timed *afresh* (the cache emptied before
+each run, as after a write) and, for the main ones, again on an *unchanged registry*.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/konut_bench .venv/bin/python bench/bench_dashboard.py
 

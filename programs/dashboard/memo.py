@@ -4,8 +4,8 @@ At province scale (700,000 families, two million enrollments) the counts take se
 single grouped scans, and Bappeda opens the page far more often than the registry changes. Each
 count is kept in Django's cache under a key made of its name, its arguments and the *registry
 version*: the highest ids of the tables every write path adds a row to (the history of households,
-members, enrollments, programs, conflicts and identity duplicates, the conflict events and the
-identity duplicates themselves). Any write through the registry's services, imports, admin or
+members, enrollments, programs, eligibility limits, conflicts and identity duplicates, the conflict
+events and the identity duplicates themselves). Any write through the registry's services, imports, admin or
 engine adds such a row, so the next request computes the counts afresh; nothing is ever stale
 while the registry stays unchanged. Only counts are remembered, by ids: names and the order of the
 rows are read on every request.
@@ -15,16 +15,19 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from django.core.cache import cache
 from django.db import connection
 
 from agencies.models import User
+from agencies.selectors import sees_everything
 from dedup.models import Conflict, ConflictEvent, IdentityMatch
 from households.models import Household, Member
-from programs.dashboard.scope import DashboardFilters, user_scope
-from programs.models import Enrollment, Program
+from programs.models import EligibilityRule, Enrollment, Program
+
+if TYPE_CHECKING:
+    from programs.dashboard.scope import DashboardFilters
 
 T = TypeVar("T")
 
@@ -36,7 +39,7 @@ TIMEOUT_S = 6 * 60 * 60
 def _version_tables() -> list[tuple[str, str]]:
     models = [
         Household.history.model, Member.history.model, Enrollment.history.model, Program.history.model,
-        Conflict.history.model, IdentityMatch.history.model, ConflictEvent, IdentityMatch,
+        EligibilityRule.history.model, Conflict.history.model, IdentityMatch.history.model, ConflictEvent, IdentityMatch,
     ]
     return [(model._meta.db_table, model._meta.pk.column) for model in models]
 
@@ -49,6 +52,15 @@ def registry_version() -> str:
         cursor.execute("SELECT " + ", ".join(parts))
         row = cursor.fetchone()
     return ".".join(str(value or 0) for value in row)
+
+
+def user_scope(user: User) -> tuple:
+    """Who sees the same figures: everyone who sees everything alike, an agency's users alike."""
+    if sees_everything(user):
+        return ("all",)
+    if user.is_agency_user and user.agency_id:
+        return ("agency", user.agency_id)
+    return ("none",)
 
 
 def remembered(name: str, args: tuple, compute: Callable[[], T], *, version: str | None = None) -> T:
@@ -80,3 +92,7 @@ class Remember:
 
     def __call__(self, name: str, compute: Callable[[], T]) -> T:
         return remembered(name, self.args, compute, version=self.version)
+
+    def general(self, name: str, compute: Callable[[], T]) -> T:
+        """A count that depends on the user's scope but not on the filters."""
+        return remembered(name, self.args[:1], compute, version=self.version)

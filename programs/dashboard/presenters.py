@@ -8,12 +8,14 @@ renders the tables, the charts read ``Table.chart``, and the export writes the s
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from django.http import Http404
 from django.urls import reverse
 from django.utils.formats import number_format
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 
 from programs.dashboard import selectors
@@ -21,13 +23,21 @@ from programs.dashboard.selectors import DashboardFilters
 from programs.models import Cluster, EnrollmentStatus
 
 PAGE_ROWS = {"desa": 20, "pockets": 25}
+_quoted = functools.lru_cache(maxsize=4096)(quote_plus)  # the few words the links repeat
 CHART_POCKETS = 15
 
 
-def household_list_url(**params) -> str:
-    """The agency portal's household list filtered by ``params`` (empty values dropped)."""
-    base = reverse("agencies:household_list")
-    query = urlencode({key: value for key, value in params.items() if value not in (None, "")})
+def household_list_url(*, list_url: str | None = None, **params) -> str:
+    """The agency portal's household list filtered by ``params`` (empty values dropped), as
+    ``urlencode`` writes it; ``list_url``: the list's address, when the caller looked it up once
+    (a province's tables link some 25,000 cells)."""
+    base = list_url or reverse("agencies:household_list")
+    query = "&".join(
+        # Ids and years (most parameters) need no quoting; the parameter names are plain words.
+        f"{key}={value}" if type(value) is int else f"{key}={_quoted(str(value))}"
+        for key, value in params.items()
+        if value not in (None, "")
+    )
     return f"{base}?{query}" if query else base
 
 
@@ -106,9 +116,10 @@ class Links:
             "kabupaten": filters.kabupaten.pk if filters.kabupaten else None,
             "kecamatan": filters.kecamatan.pk if filters.kecamatan else None,
         }
+        self.list_url = reverse("agencies:household_list")
 
     def households(self, **params) -> str:
-        return household_list_url(**{**self.place, **params})
+        return household_list_url(list_url=self.list_url, **{**self.place, **params})
 
     def enrollments(self, **params) -> str:
         base = {
@@ -118,7 +129,7 @@ class Links:
             "year": self.filters.year,
         }
         base.update(params)
-        return household_list_url(**base)
+        return household_list_url(list_url=self.list_url, **base)
 
 
 STATUS_LABELS = dict(EnrollmentStatus.choices)
@@ -261,6 +272,15 @@ POCKET_PARAMS = {
 }
 
 
+def _format_share_title(count: int, total: int) -> str:
+    return _("%(n)s dari %(total)s keluarga") % {
+        "n": number_format(count, force_grouping=True), "total": number_format(total, force_grouping=True),
+    }
+
+
+_share_title = lazy(_format_share_title, str)
+
+
 def pockets_table(rows: list[selectors.PocketRow], links: Links, several: bool = False) -> Table:
     # Each indicator: the header of its count column and the header of its percentage column.
     headers = {
@@ -291,9 +311,7 @@ def pockets_table(rows: list[selectors.PocketRow], links: Links, several: bool =
         for name in selectors.POCKET_INDICATORS:
             url = links.households(**place, **POCKET_PARAMS[name])
             count = getattr(row, name)
-            title = _("%(n)s dari %(total)s keluarga") % {
-                "n": number_format(count, force_grouping=True), "total": number_format(row.households, force_grouping=True),
-            }
+            title = _share_title(count, row.households)  # formatted when shown (the page shows 25 of 2,285 rows)
             cells += [Cell(count, url), Cell(row.share(name), url, percent=True, title=title)]
         cells.append(Cell(row.score, links.households(**place), percent=True))
         table.rows.append(cells)

@@ -9,8 +9,9 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from agencies.models import Agency, User
-from agencies.selectors import sees_everything, visible_enrollments, visible_households
+from agencies.selectors import visible_enrollments, visible_households
 from households.models import Household, Kabupaten, Kecamatan
+from programs.dashboard.memo import remembered, user_scope
 from programs.indicators import current_households
 
 
@@ -40,20 +41,16 @@ class DashboardFilters:
         )
 
 
-def user_scope(user: User) -> tuple:
-    """Who sees the same figures: everyone who sees everything alike, an agency's users alike."""
-    if sees_everything(user):
-        return ("all",)
-    if user.is_agency_user and user.agency_id:
-        return ("agency", user.agency_id)
-    return ("none",)
-
-
 def enrollment_years(user: User) -> list[int]:
-    """Years with enrollments the user may see, newest first, always including this year."""
-    years = set(visible_enrollments(user).order_by().values_list("year", flat=True).distinct())
+    """Years with enrollments the user may see, newest first, always including this year (the
+    years with enrollments remembered until the registry changes: a scan of every enrollment)."""
+    years = set(remembered("years", user_scope(user), lambda: _enrollment_years(user)))
     years.add(timezone.localdate().year)
     return sorted(years, reverse=True)
+
+
+def _enrollment_years(user: User) -> list[int]:
+    return list(visible_enrollments(user).order_by().values_list("year", flat=True).distinct())
 
 
 def default_year(user: User) -> int:

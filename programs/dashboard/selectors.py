@@ -110,9 +110,8 @@ def desil1_reach_by_desa(user: User, filters: DashboardFilters, *, remember=comp
     result = []
     for desa_id, total, reached in counts:
         desa = places[desa_id]
-        kabupaten = desa.kecamatan.kabupaten
         result.append(ReachRow(
-            desa.pk, desa.name, desa.kecamatan_id, desa.kecamatan.name, total, reached, kabupaten.pk, kabupaten.name
+            desa.id, desa.name, desa.kecamatan_id, desa.kecamatan, total, reached, desa.kabupaten_id, desa.kabupaten
         ))
     return sorted(result, key=lambda r: (-r.unreached, r.kecamatan, r.name))
 
@@ -202,11 +201,11 @@ class Dashboard:
 
 def dashboard(
     user: User, filters: DashboardFilters, *, as_of: datetime.date | None = None, pocket_order: str = "score",
-    several_regencies: bool = False,
+    several_regencies: bool = False, remember: Remember | None = None,
 ) -> Dashboard:
     """Every figure of the page; the counts are remembered until the registry changes (``memo``)."""
     with fast_aggregates():
-        remember = Remember(user, filters)
+        remember = remember or Remember(user, filters)
         reach_desa = desil1_reach_by_desa(user, filters, remember=remember)
         return Dashboard(
             filters=filters,

@@ -28,9 +28,10 @@ from agencies.selectors import sees_everything, visible_households
 from households.regions import has_several_regencies
 from households.xlsx import write_xlsx
 from konut_registry.db import fast_aggregates
-from programs.candidates import candidate_counts
+from programs.candidates import KIND_LABELS, CandidateCount, candidate_counts
 from programs.dashboard import selectors
 from programs.dashboard.forms import DashboardFilterForm, DistributeForm
+from programs.dashboard.memo import Remember
 from programs.dashboard.presenters import TABLE_KEYS, Links, build_table, dashboard_tables, household_list_url, table_rows
 from programs.dashboard.selectors import DashboardFilters
 from programs.distribution import distributable_programs, distribution_plan, may_distribute, program_distribute
@@ -64,7 +65,10 @@ def _filters_from_request(request) -> tuple[DashboardFilterForm, DashboardFilter
 def dashboard(request):
     form, filters, pocket_order, several = _filters_from_request(request)
     as_of = timezone.localdate()
-    dash = selectors.dashboard(request.user, filters, as_of=as_of, pocket_order=pocket_order, several_regencies=several)
+    remember = Remember(request.user, filters)
+    dash = selectors.dashboard(
+        request.user, filters, as_of=as_of, pocket_order=pocket_order, several_regencies=several, remember=remember
+    )
     links = Links(filters)
     tables = dashboard_tables(dash, links)
     query = request.GET.urlencode()
@@ -83,11 +87,17 @@ def dashboard(request):
             "charts": charts,
             "cluster_label": Cluster(filters.cluster).label if filters.cluster else "",
             "can_distribute": may_distribute(request.user),
-            "verval_counts": candidate_counts(
-                base=None if sees_everything(request.user) else visible_households(request.user)
-            ),
+            "verval_counts": _verval_counts(request.user, remember),
         },
     )
+
+
+def _verval_counts(user, remember: Remember) -> list[CandidateCount]:
+    """The verval candidates of each kind among the user's households (remembered as counts; the
+    labels follow the language of each request)."""
+    base = None if sees_everything(user) else visible_households(user)
+    counts = remember.general("verval", lambda: [(c.kind, c.count) for c in candidate_counts(base=base)])
+    return [CandidateCount(kind, str(KIND_LABELS[kind]), count) for kind, count in counts]
 
 
 @login_required
