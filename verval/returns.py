@@ -1,5 +1,6 @@
 """Read the ministry's returned list (the proposals that failed its checks): an .xlsx or .csv with a
-NIK column and, when present, a reason column. Pure Python: no Django.
+NIK column and, when present, a reason column. No Django beyond its translation functions: the
+messages are shown to the operator in the language of the page.
 
 The header row is searched in the first rows (``NIK``, ``NIK_KTP`` or ``NIK Kepala Keluarga``; the
 reason under ``Alasan``, ``Keterangan`` or ``Catatan``). A NIK that went through an Excel number cell
@@ -14,6 +15,7 @@ import re
 from pathlib import Path
 
 import python_calamine
+from django.utils.translation import gettext as _
 
 NIK_HEADERS = ("nik", "nik_ktp", "nik ktp", "nik kepala keluarga", "nik_kepala_keluarga")
 REASON_HEADERS = ("alasan", "keterangan", "catatan", "alasan pengembalian", "keterangan gagal")
@@ -37,12 +39,12 @@ def _rows(path: Path, name: str) -> list[list[object]]:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;|\t") if text.strip() else csv.excel
         return list(csv.reader(io.StringIO(text), dialect))[: MAX_ROWS + HEADER_SCAN_ROWS]
     if suffix != ".xlsx":
-        raise ReturnsError("Berkas harus .xlsx atau .csv.")
+        raise ReturnsError(_("Berkas harus .xlsx atau .csv."))
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
         return book.get_sheet_by_index(0).to_python()[: MAX_ROWS + HEADER_SCAN_ROWS]
     except Exception as exc:  # calamine raises several error types for a broken file
-        raise ReturnsError(f"Berkas {name} tidak dapat dibaca ({type(exc).__name__}).") from exc
+        raise ReturnsError(_("Berkas %(name)s tidak dapat dibaca (%(error)s).") % {"name": name, "error": type(exc).__name__}) from exc
 
 
 def read_returns(path: str | Path, *, name: str) -> tuple[list[tuple[str, str]], list[str]]:
@@ -55,18 +57,21 @@ def read_returns(path: str | Path, *, name: str) -> tuple[list[tuple[str, str]],
             reason_column = next((i for i, h in enumerate(headers) if h in REASON_HEADERS), None)
             break
     else:
-        raise ReturnsError("Kolom NIK tidak ditemukan di baris judul berkas.")
+        raise ReturnsError(_("Kolom NIK tidak ditemukan di baris judul berkas."))
     found, problems = [], []
     for number, row in enumerate(rows[index + 1:], start=index + 2):
         cell = row[nik_column] if nik_column < len(row) else ""
         if cell in ("", None):
             continue
         if isinstance(cell, float):
-            problems.append(f"Baris {number}: NIK tersimpan sebagai angka di Excel (digit terakhir hilang); simpan sebagai teks.")
+            problems.append(
+                _("Baris %(row)d: NIK tersimpan sebagai angka di Excel (digit terakhir hilang); simpan sebagai teks.")
+                % {"row": number}
+            )
             continue
         nik = str(cell).strip().lstrip("'")
         if not _NIK.fullmatch(nik):
-            problems.append(f"Baris {number}: NIK harus 16 angka ({nik[:20]}).")
+            problems.append(_("Baris %(row)d: NIK harus 16 angka (%(value)s).") % {"row": number, "value": nik[:20]})
             continue
         reason = ""
         if reason_column is not None and reason_column < len(row):
