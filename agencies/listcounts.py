@@ -69,17 +69,19 @@ def registry_version(using: str) -> str | None:
 
 
 def _key(version: str, kind: str, queryset: QuerySet, extra: str = "") -> str:
-    sql, params = queryset.order_by().query.sql_with_params()
+    if not queryset.query.is_sliced and not queryset.query.combinator:
+        queryset = queryset.order_by()  # one count whatever the sort
+    sql, params = queryset.query.sql_with_params()
     digest = hashlib.sha256(f"{version}\n{kind}\n{sql}\n{params!r}\n{extra}".encode()).hexdigest()
     return _PREFIX + digest
 
 
-class ListCounts:
-    """Count and totals of one list request, sharing one version read."""
+class ListMemo:
+    """What one list request may take from the cache, sharing one version read: the version is read
+    before anything it keys is computed, so a value is never older than its key."""
 
-    def __init__(self, queryset: QuerySet):
-        self.queryset = queryset
-        self.using = router.db_for_read(queryset.model)
+    def __init__(self, model):
+        self.using = router.db_for_read(model)
         self._version: str | None | bool = False  # False: not read yet
 
     @property
@@ -88,35 +90,35 @@ class ListCounts:
             self._version = registry_version(self.using)
         return self._version
 
-    def remembered(self, kind: str, compute: Callable[[], object], *, queryset: QuerySet | None = None, extra: str = ""):
+    def remembered(self, kind: str, compute: Callable[[], object], *, queryset: QuerySet, extra: str = ""):
         """``compute()``, or its value from the cache for the same query and registry version."""
         version = self.version
         if version is None:
             return compute()
-        key = _key(version, kind, self.queryset if queryset is None else queryset, extra)
+        key = _key(version, kind, queryset, extra)
         value = cache.get(key)
         if value is None:
             value = compute()
             cache.set(key, value, CACHE_SECONDS)
         return value
 
-    def count(self) -> int:
-        return self.remembered("count", self.queryset.count)
+    def count(self, queryset: QuerySet) -> int:
+        return self.remembered("count", queryset.count, queryset=queryset)
 
 
 class ListPaginator(Paginator):
-    """A paginator whose count comes from ``ListCounts`` and whose pages past the middle are read from
+    """A paginator whose count comes from ``count()`` (``ListMemo.count``) and whose pages past the middle are read from
     the other end: the last page of 190,000 households is the first 50 rows of the reversed order
     (an index walk) instead of 190,000 rows sorted and skipped. Every list ordering ends on the
     primary key, so the reversed order is exactly the same rows backwards."""
 
-    def __init__(self, object_list: QuerySet, per_page: int, *, counts: ListCounts):
+    def __init__(self, object_list: QuerySet, per_page: int, *, count: Callable[[], int]):
         super().__init__(object_list, per_page)
-        self.counts = counts
+        self._count = count
 
     @cached_property
     def count(self) -> int:
-        return self.counts.count()
+        return self._count()
 
     def page(self, number):
         number = self.validate_number(number)

@@ -142,14 +142,18 @@ def identifier_digits(text: str) -> str | None:
     return digits if _ASCII_DIGITS.fullmatch(digits) else None
 
 
-def household_search(queryset: QuerySet[Household], text: str, *, partial_identifiers: bool) -> QuerySet[Household]:
+def household_search(
+    queryset: QuerySet[Household], text: str, *, partial_identifiers: bool, remember: Callable | None = None
+) -> QuerySet[Household]:
     """Search by name (head or member), NIK (head or member), No KK or ID Keluarga P3KE.
 
     Digits search identifiers: a full 16-digit number matches a NIK or No KK exactly, any number
     matches an ID Keluarga P3KE exactly. With ``partial_identifiers`` (roles that see NIKs in full),
     a shorter run of digits also matches NIKs and No KKs by prefix (both use the columns' indexes).
     Roles that see masked NIKs never get a prefix match: digit by digit, it would reveal the masked
-    digits. Anything else searches names, case-insensitively, anywhere in the name.
+    digits. Anything else searches names, case-insensitively, anywhere in the name; a common name
+    reads tens of thousands of members, so ``remember(kind, compute, queryset=...)`` may keep the
+    id list (``ListMemo``).
     """
     text = " ".join(text.split())
     if not text:
@@ -172,7 +176,9 @@ def household_search(queryset: QuerySet[Household], text: str, *, partial_identi
         .order_by()
         .values_list("household_id", flat=True)
     )
-    ids = list(heads.union(named)[: NAME_SEARCH_ID_LIMIT + 1])
+    matches = heads.union(named)[: NAME_SEARCH_ID_LIMIT + 1]
+    # Sorted: the same search gives the same query text (and cache key) for its count and totals.
+    ids = remember("search", lambda: sorted(matches), queryset=matches) if remember else sorted(matches)
     if len(ids) <= NAME_SEARCH_ID_LIMIT:
         return queryset.filter(pk__in=ids)
     members = Member.objects.filter(household=OuterRef("pk"), name__icontains=text)
@@ -241,7 +247,7 @@ def household_list_totals(
 
     ``restrict=False`` when no household-level filter is active: then the enrollment condition alone
     selects the same enrollments (it carries the agency scope), and the query needs no semi-join.
-    ``remember(kind, compute, queryset=...)`` may answer the query from a cache (``ListCounts``).
+    ``remember(kind, compute, queryset=...)`` may answer the query from a cache (``ListMemo``).
     """
     enrollments = Enrollment.objects.filter(condition)
     if restrict:
