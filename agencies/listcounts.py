@@ -11,9 +11,10 @@ version*, read in one cheap query on each page:
   themselves (the identity scan writes them without history). Every write path (services, the admin,
   imports through COPY, the one-aid engine) adds such a row in the transaction that writes, after
   that transaction has started writing; and
-- the transaction ids still running in this database (``pg_stat_activity``): a transaction that
-  was running when a count was taken has history ids that may be lower than the largest id seen, so
-  its commit must change the key some other way: it leaves this list.
+- the transaction ids still running in this database (``pg_stat_activity``; in the whole cluster
+  when the database role may not see other roles' sessions): a transaction that was running when a
+  count was taken has history ids that may be lower than the largest id seen, so its commit must
+  change the key some other way: it leaves this list.
 
 A commit after the version was read therefore changes it: the next page counts again. Inside a
 transaction that has written itself (its own rows are visible to it alone) nothing is cached or
@@ -58,8 +59,11 @@ def registry_version(using: str) -> str | None:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_current_xact_id_if_assigned() IS NOT NULL, "
-            "ARRAY(SELECT backend_xid::text FROM pg_stat_activity "
-            "WHERE datname = current_database() AND backend_xid IS NOT NULL), "
+            # Other roles' sessions show no transaction id without this right: then every
+            # transaction running in the cluster counts (correct, only more often recounted).
+            "CASE WHEN pg_has_role('pg_read_all_stats', 'USAGE') THEN ARRAY(SELECT backend_xid::text "
+            "FROM pg_stat_activity WHERE datname = current_database() AND backend_xid IS NOT NULL) "
+            "ELSE ARRAY(SELECT pg_snapshot_xip(pg_current_snapshot())::text) END, "
             f"{largest}"
         )
         own_writes, running, *ids = cursor.fetchone()

@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from django.db.models import BooleanField, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db import connection
+from django.db.models import (
+    BooleanField, Count, Exists, Expression, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value,
+)
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
@@ -194,9 +197,37 @@ def household_search(
     # Sorted: the same search gives the same query text (and cache key) for its count and totals.
     ids = remember("search", lambda: sorted(matches), queryset=matches) if remember else sorted(matches)
     if len(ids) <= NAME_SEARCH_ID_LIMIT:
-        return queryset.filter(pk__in=ids)
+        return _among(queryset, ids)
     members = Member.objects.filter(household=OuterRef("pk"), name__icontains=text)
     return queryset.filter(Q(head_name__icontains=text) | Exists(members))
+
+
+class _AmongIds(Expression):
+    """``pk = ANY(%s)`` with the ids as one array parameter: Django compiles ``pk__in`` with one
+    parameter per id, which for a search matching 10,000 households costs more than the query."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, expression, ids: list[int]):
+        super().__init__()
+        self.expression, self.ids = expression, ids
+
+    def get_source_expressions(self):
+        return [self.expression]
+
+    def set_source_expressions(self, expressions):
+        (self.expression,) = expressions
+
+    def as_sql(self, compiler, connection):
+        sql, params = compiler.compile(self.expression)
+        return f"{sql} = ANY(%s)", [*params, self.ids]
+
+
+def _among(queryset: QuerySet[Household], ids: list[int]) -> QuerySet[Household]:
+    if connection.vendor == "postgresql":
+        return queryset.filter(_AmongIds(F("pk"), ids))
+    return queryset.filter(pk__in=ids)
 
 
 def _identifier_search(queryset: QuerySet[Household], households: Q, members: Q) -> QuerySet[Household]:
@@ -207,7 +238,7 @@ def _identifier_search(queryset: QuerySet[Household], households: Q, members: Q)
     listed = Member.objects.filter(members).order_by().values_list("household_id", flat=True)
     ids = list(heads.union(listed)[: NAME_SEARCH_ID_LIMIT + 1])
     if len(ids) <= NAME_SEARCH_ID_LIMIT:
-        return queryset.filter(pk__in=ids)
+        return _among(queryset, ids)
     return queryset.filter(households | Exists(Member.objects.filter(members, household=OuterRef("pk"))))
 
 
