@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import (
+    BooleanField, Count, Exists, Expression, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value,
+)
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from agencies.models import Agency, Role, User
@@ -125,6 +130,19 @@ def open_conflict_exists() -> Exists:
     return Exists(Conflict.objects.filter(household=OuterRef("pk"), status=ConflictStatus.OPEN))
 
 
+def open_conflict_flag() -> Coalesce:
+    """Whether a row's household has an open conflict, for the SELECT of a page of rows: a scalar
+    subquery looked up per row through the household index. As an EXISTS, PostgreSQL plans it for
+    every household in scope and hashes all 35,000 open conflicts of a province for 50 rows."""
+    first = (
+        Conflict.objects.filter(household=OuterRef("pk"), status=ConflictStatus.OPEN)
+        .order_by()
+        .annotate(flag=Value(True, output_field=BooleanField()))
+        .values("flag")[:1]
+    )
+    return Coalesce(Subquery(first, output_field=BooleanField()), Value(False))
+
+
 # A name search first collects the matching household ids in one query (one pass over the members);
 # the count, the page and the totals then look households up by id instead of each scanning every
 # member's name again. Beyond this many matches the search is too broad for an id list and the
@@ -141,14 +159,18 @@ def identifier_digits(text: str) -> str | None:
     return digits if _ASCII_DIGITS.fullmatch(digits) else None
 
 
-def household_search(queryset: QuerySet[Household], text: str, *, partial_identifiers: bool) -> QuerySet[Household]:
+def household_search(
+    queryset: QuerySet[Household], text: str, *, partial_identifiers: bool, remember: Callable | None = None
+) -> QuerySet[Household]:
     """Search by name (head or member), NIK (head or member), No KK or ID Keluarga P3KE.
 
     Digits search identifiers: a full 16-digit number matches a NIK or No KK exactly, any number
     matches an ID Keluarga P3KE exactly. With ``partial_identifiers`` (roles that see NIKs in full),
     a shorter run of digits also matches NIKs and No KKs by prefix (both use the columns' indexes).
     Roles that see masked NIKs never get a prefix match: digit by digit, it would reveal the masked
-    digits. Anything else searches names, case-insensitively, anywhere in the name.
+    digits. Anything else searches names, case-insensitively, anywhere in the name; a common name
+    reads tens of thousands of members, so ``remember(kind, compute, queryset=...)`` may keep the
+    id list (``ListMemo``).
     """
     text = " ".join(text.split())
     if not text:
@@ -171,11 +193,41 @@ def household_search(queryset: QuerySet[Household], text: str, *, partial_identi
         .order_by()
         .values_list("household_id", flat=True)
     )
-    ids = list(heads.union(named)[: NAME_SEARCH_ID_LIMIT + 1])
+    matches = heads.union(named)[: NAME_SEARCH_ID_LIMIT + 1]
+    # Sorted: the same search gives the same query text (and cache key) for its count and totals.
+    ids = remember("search", lambda: sorted(matches), queryset=matches) if remember else sorted(matches)
     if len(ids) <= NAME_SEARCH_ID_LIMIT:
-        return queryset.filter(pk__in=ids)
+        return _among(queryset, ids)
     members = Member.objects.filter(household=OuterRef("pk"), name__icontains=text)
     return queryset.filter(Q(head_name__icontains=text) | Exists(members))
+
+
+class _AmongIds(Expression):
+    """``pk = ANY(%s)`` with the ids as one array parameter: Django compiles ``pk__in`` with one
+    parameter per id, which for a search matching 10,000 households costs more than the query."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, expression, ids: list[int]):
+        super().__init__()
+        self.expression, self.ids = expression, ids
+
+    def get_source_expressions(self):
+        return [self.expression]
+
+    def set_source_expressions(self, expressions):
+        (self.expression,) = expressions
+
+    def as_sql(self, compiler, connection):
+        sql, params = compiler.compile(self.expression)
+        return f"{sql} = ANY(%s)", [*params, self.ids]
+
+
+def _among(queryset: QuerySet[Household], ids: list[int]) -> QuerySet[Household]:
+    if connection.vendor == "postgresql":
+        return queryset.filter(_AmongIds(F("pk"), ids))
+    return queryset.filter(pk__in=ids)
 
 
 def _identifier_search(queryset: QuerySet[Household], households: Q, members: Q) -> QuerySet[Household]:
@@ -186,7 +238,7 @@ def _identifier_search(queryset: QuerySet[Household], households: Q, members: Q)
     listed = Member.objects.filter(members).order_by().values_list("household_id", flat=True)
     ids = list(heads.union(listed)[: NAME_SEARCH_ID_LIMIT + 1])
     if len(ids) <= NAME_SEARCH_ID_LIMIT:
-        return queryset.filter(pk__in=ids)
+        return _among(queryset, ids)
     return queryset.filter(households | Exists(Member.objects.filter(members, household=OuterRef("pk"))))
 
 
@@ -204,7 +256,7 @@ def household_list_rows(queryset: QuerySet[Household], condition: Q) -> QuerySet
     """The columns a list or export row needs, in a fixed number of queries."""
     return (
         queryset.select_related("desa", "desa__kecamatan__kabupaten")
-        .annotate(has_open_conflict=open_conflict_exists())
+        .annotate(has_open_conflict=open_conflict_flag())
         .prefetch_related(listed_enrollments(condition))
     )
 
@@ -233,16 +285,21 @@ def household_print_rows(queryset: QuerySet[Household], condition: Q, *, limit: 
     return rows
 
 
-def household_list_totals(queryset: QuerySet[Household], condition: Q, *, restrict: bool = True) -> dict:
+def household_list_totals(
+    queryset: QuerySet[Household], condition: Q, *, restrict: bool = True, remember: Callable | None = None
+) -> dict:
     """Counts by enrollment status and recorded amounts for the filtered households (one query).
 
     ``restrict=False`` when no household-level filter is active: then the enrollment condition alone
     selects the same enrollments (it carries the agency scope), and the query needs no semi-join.
+    ``remember(kind, compute, queryset=...)`` may answer the query from a cache (``ListMemo``).
     """
     enrollments = Enrollment.objects.filter(condition)
     if restrict:
         enrollments = enrollments.filter(Exists(queryset.order_by().filter(pk=OuterRef("household_id"))))
     rows = enrollments.order_by().values("status").annotate(count=Count("pk"), amount=Sum("amount"))
+    if remember is not None:
+        rows = remember("totals", lambda: list(rows), queryset=rows)
     by_status = {row["status"]: row for row in rows}
     statuses = [
         {"value": value, "label": label, "count": by_status.get(value, {}).get("count", 0)}

@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,6 +26,7 @@ from agencies import services
 from agencies.exports import EXPORT_KIND_PRINT, household_list_xlsx_response
 from agencies.presenters import print_rows
 from agencies.filters import HouseholdFilter
+from agencies.listcounts import ListPaginator
 from agencies.forms import DeliverForm, DistributeForm, RejectForm
 from agencies.selectors import (
     actionable_enrollment,
@@ -120,15 +120,20 @@ def household_list(request):
     filterset = _filterset(request)
     queryset = filterset.qs
     condition = filterset.enrollment_q()
-    paginator = Paginator(household_list_rows(queryset, condition), _page_size(request))
+    memo = filterset.memo
+    paginator = ListPaginator(
+        household_list_rows(queryset, condition), _page_size(request), count=lambda: memo.count(queryset)
+    )
     number = request.GET.get("page")
     page = paginator.get_page(paginator.num_pages if number == "last" else number)
     if not paginator.count:
         totals = None
     elif filterset.has_household_filters:
-        totals = household_list_totals(queryset, condition)
+        totals = household_list_totals(queryset, condition, remember=memo.remembered)
     else:
-        totals = household_list_totals(queryset, filterset.totals_condition(), restrict=False)
+        totals = household_list_totals(
+            queryset, filterset.totals_condition(), restrict=False, remember=memo.remembered
+        )
     user = request.user
     context = {
         "filter": filterset,

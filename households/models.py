@@ -287,6 +287,9 @@ class Household(models.Model):
             # Lists and dashboards filter by village and decile, poorest first.
             models.Index(fields=["desa", "desil"], name="households_hh_desa_desil_idx"),
             models.Index(fields=["desil", "id"], name="households_hh_desil_idx"),
+            # The agency list's decile sorts (poorest first, richest first), read page by page in order.
+            models.Index(fields=["desil", "head_name", "id"], name="households_hh_desil_name_idx"),
+            models.Index(fields=["-desil", "head_name", "id"], name="households_hh_desil_desc_idx"),
         ]
 
     def __str__(self) -> str:

@@ -30,14 +30,14 @@ APPS = ("agencies", "dedup", "households", "programs", "verval")
 # dotted module names; a package's own module is its dotted name (``dedup.admin``).
 LAYERS = [
     ("ui", "admin, views, urls, forms, filters, exports, presenters, template tags, commands, tasks", [
-        "*.admin", "*.admin.*", "*.admin_*", "*.views", "*.urls", "*.forms", "*.filters", "*.exports",
+        "*.admin", "*.admin.*", "*.admin_*", "*.views", "*.urls", "*.forms", "*.widgets", "*.filters", "*.exports",
         "*.resources", "*.presenters", "*.templatetags.*", "*.management.commands.*", "*.tasks",
         "konut_registry.middleware", "konut_registry.wsgi", "konut_registry.asgi",
     ]),
     ("services", "services (every write), selectors (reads), the use cases and query builders they share", [
         "*.services", "*.selectors", "*.dashboard.*", "*.indicators", "*.targeting", "*.distribution", "*.candidates",
         "*.claims", "*.backends", "dedup.membership", "programs.demo", "programs.reference", "households.imports.*",
-        "households.regions", "agencies.throttling",
+        "households.regions", "agencies.throttling", "agencies.listcounts",
     ]),
     ("engine", "the dedup engine: set-based one-aid and identity checks", [
         "dedup.engine", "dedup.engine_sql", "dedup.identity",
