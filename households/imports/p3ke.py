@@ -123,7 +123,7 @@ def parse_p3ke(sources: list[Source], ctx: Context, *, progress: Callable[[int],
         extract.data_year = 2023 if release_2023 else 2022
     year = extract.data_year
     for record in extract.households.values():
-        record.values["source_year"] = year
+        record.set("source_year", year)
     return extract
 
 
@@ -245,7 +245,7 @@ def _households(table, reader: RowReader, ctx: Context, extract: Extract, progre
             if key:
                 extract.rejected_households[key] = row
             continue
-        head = MemberRecord(key, table.name, row, head_values, head_raw or NO_RAW, NO_RECIPIENTS)
+        head = MemberRecord(key, table.name, row, head_values, head_raw, NO_RECIPIENTS)
         households[key] = HouseholdRecord(key, table.name, row, values, raw or NO_RAW, recipients, head)
     if progress:
         progress(count % 2000)
@@ -309,7 +309,7 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress)
         recipients = read_recipients(reader)
         if not reader.ok or (id_individu and id_individu in rejected_ids):
             continue
-        by_row[row] = MemberRecord(household_key, table.name, row, values, raw or NO_RAW, recipients)
+        by_row[row] = MemberRecord(household_key, table.name, row, values, raw, recipients)
     if progress:
         progress(count % 2000)
     extract.members.extend(by_row.values())
