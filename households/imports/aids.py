@@ -32,7 +32,7 @@ def aid_planned(extract: Extract) -> int:
     ]
     for record in extract.members:
         if record.recipients:
-            person = "head" if record.values.get("relation") == Relation.HEAD else id(record)
+            person = "head" if record.get("relation") == Relation.HEAD else id(record)
             claims.append(AidClaim(household=record.household_key, member=person, aids=record.recipients))
     return aid_claims_count(claims=claims, year=extract.data_year)
 
@@ -51,7 +51,6 @@ def aid_record(plan: ExtractPlan, *, batch: ImportBatch | None, by, recheck_hous
 def _claims(plan: ExtractPlan) -> list[AidClaim]:
     extract = plan.extract
     key_ids = plan.household_ids
-    member_ids = plan.member_ids
     heads = _heads(plan)
     claims = []
     for key, record in extract.households.items():
@@ -59,10 +58,8 @@ def _claims(plan: ExtractPlan) -> list[AidClaim]:
             household_id = key_ids[key]
             claims.append(AidClaim(household=household_id, member=heads.get(household_id), aids=record.recipients))
     for record in extract.members:
-        if record.recipients and id(record) in member_ids:
-            claims.append(
-                AidClaim(household=key_ids[record.household_key], member=member_ids[id(record)], aids=record.recipients)
-            )
+        if record.recipients and record.pk is not None:
+            claims.append(AidClaim(household=key_ids[record.household_key], member=record.pk, aids=record.recipients))
     return claims
 
 
@@ -71,12 +68,11 @@ def _heads(plan: ExtractPlan) -> dict[int, int]:
     records of this extract, else from the registry."""
     extract = plan.extract
     key_ids = plan.household_ids
-    member_ids = plan.member_ids
     heads: dict[int, int] = {}
     records = extract.members if extract.has_member_sheet else [h.head for h in extract.households.values() if h.head]
     for record in records:
-        if record.values.get("relation") == Relation.HEAD and id(record) in member_ids:
-            heads.setdefault(key_ids.get(record.household_key), member_ids[id(record)])
+        if record.pk is not None and record.get("relation") == Relation.HEAD:
+            heads.setdefault(key_ids.get(record.household_key), record.pk)
     missing = [key_ids[key] for key, record in extract.households.items() if record.recipients and key_ids[key] not in heads]
     for start in range(0, len(missing), 5000):
         for household_id, pk in Member.objects.filter(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from households.identifiers import (
     IdentifierError,
@@ -68,25 +69,63 @@ class Context:
     layouts: Layouts = BUILTIN
 
 
-@dataclass(slots=True)
-class MemberRecord:
-    household_key: str
-    sheet: str
-    row: int
-    values: dict
-    raw: dict
-    recipients: set
+_NAME_TUPLES: dict[tuple, tuple] = {}
 
 
-@dataclass(slots=True)
-class HouseholdRecord:
-    key: str
-    sheet: str
-    row: int
-    values: dict
-    raw: dict
-    recipients: set
-    head: MemberRecord | None = None
+class _Packed:
+    """A record's values kept compact: the field names (one shared tuple per combination, a handful
+    over a whole file) and a tuple of the values, instead of a dict per row. ``values`` gives a
+    read-only mapping; ``set`` changes one value."""
+
+    __slots__ = ()
+
+    def _pack(self, values) -> None:
+        names = tuple(values)
+        self._names = _NAME_TUPLES.setdefault(names, names)
+        self._data = tuple(values.values())
+
+    @property
+    def values(self) -> MappingProxyType:
+        return MappingProxyType(dict(zip(self._names, self._data)))
+
+    @values.setter
+    def values(self, values) -> None:
+        self._pack(values)
+
+    def get(self, name: str, default=None):
+        try:
+            return self._data[self._names.index(name)]
+        except ValueError:
+            return default
+
+    def set(self, name: str, value) -> None:
+        values = dict(zip(self._names, self._data))
+        values[name] = value
+        self._pack(values)
+
+
+class MemberRecord(_Packed):
+    __slots__ = ("household_key", "sheet", "row", "_names", "_data", "raw", "recipients", "pk")
+
+    def __init__(self, household_key: str, sheet: str, row: int, values: dict, raw: dict, recipients) -> None:
+        self.household_key, self.sheet, self.row = household_key, sheet, row
+        self._pack(values)
+        self.raw = raw or NO_RAW
+        self.recipients = recipients or NO_RECIPIENTS
+        self.pk: int | None = None  # the stored member, once matched or written
+
+
+class HouseholdRecord(_Packed):
+    __slots__ = ("key", "sheet", "row", "_names", "_data", "raw", "recipients", "head")
+
+    def __init__(
+        self, key: str, sheet: str, row: int, values: dict, raw: dict, recipients, head: MemberRecord | None = None
+    ) -> None:
+        self.key, self.sheet, self.row = key, sheet, row
+        self._pack(values)
+        self.raw = raw
+        self.recipients = recipients
+        self.head = head
 
 
 @dataclass

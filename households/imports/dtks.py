@@ -76,6 +76,7 @@ def parse_dtks(
     if extract.data_year is None:
         extract.data_year = ctx.today.year
     by_kk: dict[str, HouseholdRecord] = {}
+    building: dict[str, dict] = {}
     bad_kk: dict[str, int] = {}
     nik_rows: dict[str, tuple[str, int]] = {}
     id_rows: dict[str, int] = {}
@@ -143,9 +144,10 @@ def parse_dtks(
             household = by_kk.get(kk)
             is_head = values.get("relation") == "kepala"
             if household is None:
-                household = HouseholdRecord(kk, table.name, row, {"no_kk": kk}, {}, set())
+                household = HouseholdRecord(kk, table.name, row, {}, {}, set())
                 by_kk[kk] = household
-            hh_values = household.values
+                building[kk] = {"no_kk": kk}
+            hh_values = building[kk]  # the family's values while its rows are read
             if desa_id and ("desa_id" not in hh_values or is_head):
                 hh_values["desa_id"] = desa_id
             for field_name, length in (("address", 255), ("dusun", 100), ("rt", 5), ("rw", 5)):
@@ -159,7 +161,7 @@ def parse_dtks(
                 if field_name not in household.raw or is_head:
                     household.raw[field_name] = value
             if is_head or "head_name" not in hh_values:
-                if is_head and household.head is not None and household.head.values.get("relation") == "kepala":
+                if is_head and household.head is not None and household.head.get("relation") == "kepala":
                     reader.warning("relation", f"KK {kk} memiliki lebih dari satu kepala keluarga")
                 else:
                     hh_values["head_name"] = values.get("name", "")
@@ -175,10 +177,11 @@ def parse_dtks(
         note_table_end(table, extract.issues)
         extract.total_rows += info.rows
     for kk, household in by_kk.items():
+        household.values = building.pop(kk)
         if kk in bad_kk:
             extract.rejected_households[kk] = bad_kk[kk]
             continue
-        if household.head is not None and household.head.values.get("relation") != "kepala":
+        if household.head is not None and household.head.get("relation") != "kepala":
             extract.issues.warning(household.sheet, household.row, "Hubungan Keluarga", f"KK {kk} tanpa kepala keluarga; anggota pertama dipakai sebagai kepala")
         extract.households[kk] = household
     for member in members_by_row.values():

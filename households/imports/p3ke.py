@@ -123,7 +123,7 @@ def parse_p3ke(sources: list[Source], ctx: Context, *, progress: Callable[[int],
         extract.data_year = 2023 if release_2023 else 2022
     year = extract.data_year
     for record in extract.households.values():
-        record.values["source_year"] = year
+        record.set("source_year", year)
     return extract
 
 
@@ -245,7 +245,7 @@ def _households(table, reader: RowReader, ctx: Context, extract: Extract, progre
             if key:
                 extract.rejected_households[key] = row
             continue
-        head = MemberRecord(key, table.name, row, head_values, head_raw or NO_RAW, NO_RECIPIENTS)
+        head = MemberRecord(key, table.name, row, head_values, head_raw, NO_RECIPIENTS)
         households[key] = HouseholdRecord(key, table.name, row, values, raw or NO_RAW, recipients, head)
     if progress:
         progress(count % 2000)
@@ -254,10 +254,20 @@ def _households(table, reader: RowReader, ctx: Context, extract: Extract, progre
 
 def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress) -> int:
     count = 0
-    id_rows: dict[str, int] = {}
-    nik_rows: dict[str, tuple[str, int]] = {}
+    # The first row of each ID Individu and NIK: its record once kept (the record knows its row and
+    # family: no tuple per row), else the row (and family) of a refused row.
+    id_rows: dict[str, MemberRecord | int] = {}
+    nik_rows: dict[str, MemberRecord | tuple[str, int]] = {}
     rejected_ids: set[str] = set()
-    by_row: dict[int, MemberRecord] = {}
+    kept: list[MemberRecord] = []
+    dropped: set[int] = set()  # rows of kept records refused by a later duplicate
+
+    def drop(first) -> MemberRecord | None:
+        if isinstance(first, MemberRecord) and first.row not in dropped:
+            dropped.add(first.row)
+            return first
+        return None
+
     for row, cells in table.rows:
         count += 1
         if progress and count % 2000 == 0:
@@ -274,16 +284,20 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress)
         values: dict = {}
         raw: dict = {}
         id_individu = _id_text(reader.get("id_individu"))
+        first_id = False
         if id_individu:
             values["id_individu"] = id_individu
             if id_individu in id_rows:
-                reader.error("id_individu", f"ID Individu {id_individu} ganda: sudah ada di baris {id_rows[id_individu]}")
-                earlier = by_row.pop(id_rows[id_individu], None)
+                first = id_rows[id_individu]
+                first_row = first.row if isinstance(first, MemberRecord) else first
+                reader.error("id_individu", f"ID Individu {id_individu} ganda: sudah ada di baris {first_row}")
+                earlier = drop(first)
                 if earlier is not None:
                     extract.issues.error(earlier.sheet, earlier.row, reader.label("id_individu"), f"ID Individu {id_individu} ganda: muncul lagi di baris {row}")
                 rejected_ids.add(id_individu)
             else:
                 id_rows[id_individu] = row
+                first_id = True
         name = text(reader.get("name"), 150)
         if not name:
             reader.error("name", "Nama kosong")
@@ -295,22 +309,33 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress)
         nik = values.get("nik")
         if not nik and not id_individu and "nik" in reader.cells:
             reader.error("nik", "NIK dan ID Individu kosong: anggota tidak dapat dicocokkan")
+        first_nik = False
         if nik:
             seen = nik_rows.get(nik)
-            if seen and seen[0] == household_key:
-                reader.error("nik", f"NIK ganda dalam keluarga yang sama: sudah ada di baris {seen[1]}")
-                earlier = by_row.pop(seen[1], None)
+            if isinstance(seen, MemberRecord):
+                seen_key, seen_row = seen.household_key, seen.row
+            elif seen:
+                seen_key, seen_row = seen
+            if seen and seen_key == household_key:
+                reader.error("nik", f"NIK ganda dalam keluarga yang sama: sudah ada di baris {seen_row}")
+                earlier = drop(seen)
                 if earlier is not None:
                     extract.issues.error(earlier.sheet, earlier.row, reader.label("nik"), f"NIK ganda dalam keluarga yang sama: muncul lagi di baris {row}")
             elif seen:
-                reader.warning("nik", f"NIK yang sama ada di keluarga {seen[0]} (baris {seen[1]}); akan diperiksa sebagai duplikat identitas")
+                reader.warning("nik", f"NIK yang sama ada di keluarga {seen_key} (baris {seen_row}); akan diperiksa sebagai duplikat identitas")
             else:
                 nik_rows[nik] = (household_key, row)
+                first_nik = True
         recipients = read_recipients(reader)
         if not reader.ok or (id_individu and id_individu in rejected_ids):
             continue
-        by_row[row] = MemberRecord(household_key, table.name, row, values, raw or NO_RAW, recipients)
+        record = MemberRecord(household_key, table.name, row, values, raw, recipients)
+        kept.append(record)
+        if first_id:
+            id_rows[id_individu] = record
+        if first_nik:
+            nik_rows[nik] = record
     if progress:
         progress(count % 2000)
-    extract.members.extend(by_row.values())
+    extract.members.extend(record for record in kept if record.row not in dropped)
     return count

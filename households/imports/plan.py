@@ -105,19 +105,18 @@ class Counts:
 
 @dataclass(slots=True)
 class Change:
-    """An update of one stored record: the fields to set, its new snapshot and raw values."""
+    """An update of one stored record: the fields to set, and the record read from the file (its
+    values and raw values go into the stored snapshot when written)."""
 
     pk: int
     fields: dict
-    snapshot: dict
-    raw: dict
     record: object
 
 
 @dataclass
 class ExtractPlan:
     """A P3KE or DTKS extract compared with the registry. ``apply`` fills in the ids of the new
-    records (``household_ids``, ``member_ids``) as it writes them."""
+    records (``household_ids``; a member record's ``pk``) as it writes them."""
 
     extract: Extract
     households: Counts = field(default_factory=Counts)
@@ -129,7 +128,6 @@ class ExtractPlan:
     member_creates: list[MemberRecord] = field(default_factory=list)
     member_changes: list[Change] = field(default_factory=list)
     member_absent: list[int] = field(default_factory=list)
-    member_ids: dict[int, int] = field(default_factory=dict)  # id(record) -> stored pk
     full_extract: bool = True
     enrollments_planned: int = 0
     # Filled in by ``apply``: every household written or whose members changed (a moved member's

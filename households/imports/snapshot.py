@@ -22,3 +22,13 @@ def canonical(value):
 def source_snapshot(values: dict) -> dict:
     """The ``source_values`` of a record created from ``values``."""
     return {name: canonical(value) for name, value in values.items()}
+
+
+def merged_sources(values, raw: dict, snapshot: dict, cur_raw: dict) -> tuple[dict, dict]:
+    """A stored record's new ``source_values`` and ``raw_values`` once a file's ``values`` and
+    ``raw`` (the values no choice list knew) are taken in: a field the file now gives leaves the raw values."""
+    new_snapshot = {**snapshot, **source_snapshot(values)}
+    merged = {**cur_raw, **raw}
+    for name in values:
+        merged.pop(name, None)
+    return new_snapshot, merged

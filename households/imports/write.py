@@ -17,7 +17,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from households.models import DataSource, Household, ImportBatch, Member
 from konut_registry import bulkcopy
 
-from .snapshot import source_snapshot
+from .snapshot import merged_sources, source_snapshot
 
 if TYPE_CHECKING:
     from .plan import Change, ExtractPlan
@@ -34,7 +34,7 @@ def _history_reason(batch: ImportBatch | None) -> str:
 def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Callable[[int], None]) -> None:
     """Write the plan's households, then its members: new ones in bulk (COPY on PostgreSQL), then
     the updates, then the absent marks, each with its history row. Fills in the new ids in
-    ``plan.household_ids`` and ``plan.member_ids``, every household written or whose members were
+    ``plan.household_ids`` and the member records' ``pk``, every household written or whose members were
     in ``plan.touched_households`` (a moved member's old family too), and the members who moved to
     another family in ``plan.moved_members``. The caller holds the transaction."""
     touched = plan.touched_households
@@ -50,22 +50,22 @@ def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Cal
     for start in range(0, len(plan.household_creates), COPY_CHUNK if fast else CHUNK):
         chunk = plan.household_creates[start : start + (COPY_CHUNK if fast else CHUNK)]
         if fast:
-            rows = [
-                {
-                    **record.values, "source": source, "raw_values": record.raw, "last_batch_id": batch_id,
-                    "source_values": source_snapshot(record.values),
-                }
-                for record in chunk
-            ]
+            rows = []
+            for record in chunk:
+                values = record.values
+                rows.append({
+                    **values, "source": source, "raw_values": record.raw, "last_batch_id": batch_id,
+                    "source_values": source_snapshot(values),
+                })
             ids = bulkcopy.insert_with_history(Household, rows, user_id=user_id, reason=reason, now=now)
         else:
-            objects = [
-                Household(
-                    **record.values, source=source, raw_values=record.raw, last_batch=batch,
-                    source_values=source_snapshot(record.values),
-                )
-                for record in chunk
-            ]
+            objects = []
+            for record in chunk:
+                values = record.values
+                objects.append(Household(
+                    **values, source=source, raw_values=record.raw, last_batch=batch,
+                    source_values=source_snapshot(values),
+                ))
             created = bulk_create_with_history(objects, Household, batch_size=CHUNK, default_user=by, default_change_reason=reason)
             ids = [obj.pk for obj in created]
         for record, pk in zip(chunk, ids):
@@ -79,8 +79,9 @@ def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Cal
     touched.update(plan.household_absent)
 
     # Members
-    member_ids = plan.member_ids
-    rows_created: list[tuple[int, str, int]] = []  # (pk, NIK, household) of each new member
+    # (pk, NIK, household) of each new member whose NIK is also a member's marked absent below.
+    gone_niks = _niks(plan.member_absent)
+    rows_created: list[tuple[int, str, int]] = []
     for start in range(0, len(plan.member_creates), COPY_CHUNK if fast else CHUNK):
         chunk = plan.member_creates[start : start + (COPY_CHUNK if fast else CHUNK)]
         rows = []
@@ -100,14 +101,25 @@ def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Cal
             )
             ids = [obj.pk for obj in created]
         for record, pk, row in zip(chunk, ids, rows):
-            member_ids[id(record)] = pk
-            rows_created.append((pk, row.get("nik") or "", row["household_id"]))
+            record.pk = pk
+            if gone_niks and row.get("nik") in gone_niks:
+                rows_created.append((pk, row["nik"], row["household_id"]))
         touched.update(row["household_id"] for row in rows)
         tick(len(chunk))
     _write_changes(plan.member_changes, Member, batch, by, reason, now, tick, households=touched, moved=plan.moved_members)
     gone: list[tuple[int, str, int]] = []
     _mark_absent(plan.member_absent, Member, batch, by, reason, now, tick, households=touched, gone=gone)
     plan.member_successors.update(_successors(gone, rows_created))
+
+
+def _niks(member_pks: list[int]) -> set[str]:
+    """The NIKs of these members (in chunks)."""
+    found: set[str] = set()
+    for start in range(0, len(member_pks), UPDATE_CHUNK):
+        found.update(
+            Member.objects.filter(pk__in=member_pks[start : start + UPDATE_CHUNK]).exclude(nik="").values_list("nik", flat=True)
+        )
+    return found
 
 
 def _successors(gone: list[tuple[int, str, int]], created: list[tuple[int, str, int]]) -> dict[int, int]:
@@ -148,8 +160,10 @@ def _write_changes(changes: list[Change], model, batch, by, reason, now, tick, *
             for name, value in change.fields.items():
                 setattr(obj, name, value)
                 names.add(name)
-            obj.source_values = change.snapshot
-            obj.raw_values = change.raw
+            record = change.record
+            obj.source_values, obj.raw_values = merged_sources(
+                record.values, record.raw, obj.source_values or {}, obj.raw_values or {}
+            )
             obj.last_batch = batch
             obj.updated_at = now
             touched.append(obj)

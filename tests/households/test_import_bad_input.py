@@ -158,6 +158,26 @@ def test_duplicated_nik_in_one_family_is_an_error(seeded, p3ke_file):
     assert "INDIVIDU baris 2, NIK: NIK ganda dalam keluarga yang sama: muncul lagi di baris 3" in out
 
 
+def test_repeated_ids_on_the_individual_sheet_reported_on_each_row(seeded, p3ke_file):
+    households = [household_row("122999001", 201), household_row("122999002", 202)]
+    members = [
+        member_row("122999001", "91", 301), member_row("122999001", "91", 302), member_row("122999001", "93", 301),
+        member_row("122999002", "95", 302), member_row("122999002", "91", 304),
+    ]
+    code, out, err = run("import_p3ke", str(p3ke_file(households=households, members=members, name="dupids.xlsx")), "--json")
+    refused(code, out, err, seeded)
+    batch = ImportBatch.objects.get(pk=json.loads(out)["batch"])
+    assert {(e["row"], e["reason"]) for e in batch.errors if e["sheet"] == "INDIVIDU"} == {
+        (2, "ID Individu 91 ganda: muncul lagi di baris 3"),
+        (3, "ID Individu 91 ganda: sudah ada di baris 2"),
+        (4, "NIK ganda dalam keluarga yang sama: sudah ada di baris 2"),
+        (6, "ID Individu 91 ganda: sudah ada di baris 2"),
+    }
+    assert any(
+        w["row"] == 5 and w["reason"].startswith("NIK yang sama ada di keluarga 122999001 (baris 3)") for w in batch.warnings
+    )
+
+
 def test_village_outside_konut(seeded, p3ke_file):
     households = [household_row("122999001", 201, **{"Kode Kemdagri": "7402012001"})]
     code, out, err = run("import_p3ke", str(p3ke_file(households=households, members=[], name="konawe.xlsx")))
