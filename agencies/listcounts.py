@@ -3,23 +3,11 @@
 At province scale (700,000 families, 2 million enrollments) counting an agency's households and
 summing its enrollments by status reads most of both tables, seconds per page, while the rows of a
 page come from an index in milliseconds. The count and the totals depend only on the filters and on
-the registry, so they are kept in Django's cache under a key made of the query and a *registry
-version*, read in one cheap query on each page:
-
-- the largest id of the history tables of everything the list filters on (households, members,
-  enrollments, programs, conflicts and their events, identity matches) and of the identity matches
-  themselves (the identity scan writes them without history). Every write path (services, the admin,
-  imports through COPY, the one-aid engine) adds such a row in the transaction that writes, after
-  that transaction has started writing; and
-- the transaction ids still running in this database (``pg_stat_activity``; in the whole cluster
-  when the database role may not see other roles' sessions): a transaction that was running when a
-  count was taken has history ids that may be lower than the largest id seen, so its commit must
-  change the key some other way: it leaves this list.
-
-A commit after the version was read therefore changes it: the next page counts again. Inside a
-transaction that has written itself (its own rows are visible to it alone) nothing is cached or
-reused, and on SQLite (tests, small installations) the list always counts. Reference data (villages,
-kecamatan) carries no history: entries also expire after ``CACHE_SECONDS``.
+the registry, so they are kept in Django's cache under a key made of the query and the registry
+version (``programs.registry_version``), read once per page: a commit after it was read
+changes it, and the next page counts again. Inside a transaction that has written itself nothing is
+cached or reused. Reference data (villages, kecamatan) carries no history: entries also expire after
+``CACHE_SECONDS``.
 """
 
 from __future__ import annotations
@@ -29,47 +17,14 @@ from collections.abc import Callable
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db import connections, router
+from django.db import router
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
-from dedup.models import Conflict, ConflictEvent, IdentityMatch
-from households.models import Household, Member
-from programs.models import Enrollment, Program
+from programs.registry_version import registry_version
 
 CACHE_SECONDS = 10 * 60
 _PREFIX = "konut:daftar-keluarga:"
-
-
-def _version_tables() -> list[tuple[str, str]]:
-    """(table, primary key column) whose largest id moves with every write the list depends on."""
-    models = [model.history.model for model in (Household, Member, Enrollment, Program, Conflict, IdentityMatch)]
-    models += [ConflictEvent, IdentityMatch]
-    return [(model._meta.db_table, model._meta.pk.column) for model in models]
-
-
-def registry_version(using: str) -> str | None:
-    """The version of the registry seen by the connection ``using``; ``None`` when counts must not be
-    cached (not PostgreSQL, or this connection's transaction has written)."""
-    connection = connections[using]
-    if connection.vendor != "postgresql":
-        return None
-    quote = connection.ops.quote_name
-    largest = ", ".join(f"(SELECT max({quote(pk)}) FROM {quote(table)})" for table, pk in _version_tables())
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_current_xact_id_if_assigned() IS NOT NULL, "
-            # Other roles' sessions show no transaction id without this right: then every
-            # transaction running in the cluster counts (correct, only more often recounted).
-            "CASE WHEN pg_has_role('pg_read_all_stats', 'USAGE') THEN ARRAY(SELECT backend_xid::text "
-            "FROM pg_stat_activity WHERE datname = current_database() AND backend_xid IS NOT NULL) "
-            "ELSE ARRAY(SELECT pg_snapshot_xip(pg_current_snapshot())::text) END, "
-            f"{largest}"
-        )
-        own_writes, running, *ids = cursor.fetchone()
-    if own_writes:
-        return None
-    return f"{connection.settings_dict['NAME']}|{','.join(sorted(running))}|{','.join(map(str, ids))}"
 
 
 def _key(version: str, kind: str, queryset: QuerySet, extra: str = "") -> str:

@@ -36,7 +36,7 @@ LAYERS = [
     ]),
     ("services", "services (every write), selectors (reads), the use cases and query builders they share", [
         "*.services", "*.selectors", "*.dashboard.*", "*.indicators", "*.targeting", "*.distribution", "*.candidates",
-        "*.claims", "*.backends", "dedup.membership", "programs.demo", "programs.reference", "households.imports.*",
+        "*.claims", "*.backends", "*.registry_version", "dedup.membership", "programs.demo", "programs.reference", "households.imports.*",
         "households.regions", "agencies.throttling", "agencies.listcounts",
     ]),
     ("engine", "the dedup engine: set-based one-aid and identity checks", [

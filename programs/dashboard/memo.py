@@ -2,12 +2,10 @@
 
 At province scale (700,000 families, two million enrollments) the counts take seconds even as
 single grouped scans, and Bappeda opens the page far more often than the registry changes. Each
-count is kept in Django's cache under a key made of its name, its arguments and the *registry
-version*: the highest ids of the tables every write path adds a row to (the history of households,
-members, enrollments, programs, eligibility limits, conflicts and identity duplicates, the conflict
-events and the identity duplicates themselves). Any write through the registry's services, imports, admin or
-engine adds such a row, so the next request computes the counts afresh; nothing is ever stale
-while the registry stays unchanged. Only counts are remembered, by ids: names and the order of the
+count is kept in Django's cache under a key made of its name, its arguments and the registry
+version (``programs.registry_version``): any committed write through the registry's
+services, imports, admin or engine changes it, so the next request computes the counts afresh.
+Inside a transaction that has written itself (no version) every count is computed. Only counts are remembered, by ids: names and the order of the
 rows are read on every request.
 """
 
@@ -18,13 +16,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from django.core.cache import cache
-from django.db import connection
 
 from agencies.models import User
 from agencies.selectors import sees_everything
-from dedup.models import Conflict, ConflictEvent, IdentityMatch
-from households.models import Household, Member
-from programs.models import EligibilityRule, Enrollment, Program
+from programs.registry_version import registry_version
 
 if TYPE_CHECKING:
     from programs.dashboard.scope import DashboardFilters
@@ -36,24 +31,6 @@ T = TypeVar("T")
 TIMEOUT_S = 6 * 60 * 60
 
 
-def _version_tables() -> list[tuple[str, str]]:
-    models = [
-        Household.history.model, Member.history.model, Enrollment.history.model, Program.history.model,
-        EligibilityRule.history.model, Conflict.history.model, IdentityMatch.history.model, ConflictEvent, IdentityMatch,
-    ]
-    return [(model._meta.db_table, model._meta.pk.column) for model in models]
-
-
-def registry_version() -> str:
-    """The highest id of each table every write adds to: one query of index lookups."""
-    quote = connection.ops.quote_name
-    parts = [f"(SELECT MAX({quote(column)}) FROM {quote(table)})" for table, column in _version_tables()]
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts))
-        row = cursor.fetchone()
-    return ".".join(str(value or 0) for value in row)
-
-
 def user_scope(user: User) -> tuple:
     """Who sees the same figures: everyone who sees everything alike, an agency's users alike."""
     if sees_everything(user):
@@ -63,12 +40,17 @@ def user_scope(user: User) -> tuple:
     return ("none",)
 
 
-def remembered(name: str, args: tuple, compute: Callable[[], T], *, version: str | None = None) -> T:
+_UNREAD = object()
+
+
+def remembered(name: str, args: tuple, compute: Callable[[], T], *, version: str | None | object = _UNREAD) -> T:
     """``compute()``, or its value from the cache when it was computed for the same ``args`` at the
     same registry version. ``version``: the caller's ``registry_version()``, to read it once for
-    several counts."""
-    version = registry_version() if version is None else version
-    digest = hashlib.sha256(repr((connection.settings_dict["NAME"], name, args, version)).encode()).hexdigest()
+    several counts (``None``: compute)."""
+    version = registry_version() if version is _UNREAD else version
+    if version is None:
+        return compute()
+    digest = hashlib.sha256(repr((name, args, version)).encode()).hexdigest()
     key = f"konut:dasbor:{digest}"
     value = cache.get(key)
     if value is None:

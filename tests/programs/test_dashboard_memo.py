@@ -1,6 +1,8 @@
 """The dashboard remembers its counts between requests and counts afresh after any write: an
 enrollment added or changed through the services, a conflict decided, an identity duplicate
-dismissed, a household marked absent; each shows on the next page load."""
+dismissed, a household marked absent; each shows on the next page load. The registry is committed
+(transactional tests): on PostgreSQL a transaction that has written never reuses a count.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +15,13 @@ from dedup.models import Conflict, ConflictStatus, IdentityMatch, IdentityStatus
 from dedup.services import conflict_dismiss, identity_dismiss
 from households.services import household_mark_absent
 from programs.dashboard import selectors
-from programs.dashboard.memo import registry_version
 from programs.models import EnrollmentStatus, Program
+from programs.registry_version import registry_version
 from programs.services import enrollment_create, enrollment_update
 from tests.programs.test_dashboard import YEAR, by_label, get, registry, rows  # noqa: F401 (the fixture)
+
+
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def programs_table(response) -> dict[str, list]:
@@ -94,7 +99,6 @@ def test_each_scope_and_filter_has_its_own_counts(client, registry):  # noqa: F8
     assert asera.total_households == 4  # h1..h4
 
 
-@pytest.mark.django_db
 def test_the_registry_version_moves_with_every_write(registry):  # noqa: F811
     bappeda = registry.users.bappeda
     before = registry_version()
