@@ -3,8 +3,9 @@
 The role on the user, not per-user permission rows, decides what Bappeda operators may do in the
 admin: every app of the registry, except deleting records the registry must keep (households,
 members, enrollments, import batches, accounts and the dedup decisions are corrected, cancelled or
-deactivated, never deleted). Which accounts an operator may change is decided per object in the user
-admin (``selectors.manageable_users``): never a superuser's or another operator's. Agency users and
+deactivated, never deleted), and looking verval up (read-only: it changes on its own pages). Which
+accounts an operator may change is decided per object in the user admin
+(``selectors.manageable_users``): never a superuser's or another operator's. Agency users and
 leadership are not staff and have no admin access at all.
 """
 
@@ -31,6 +32,9 @@ NEVER_DELETED = {
 }
 
 
+# Verval is run on its own pages, stage by stage; in the admin an operator only looks it up.
+VIEW_ONLY_APPS = {"verval"}
+
 # Beyond the registry's apps: an operator sees failed logins and unlocks agency accounts.
 LOGIN_LOCK_PERMISSIONS = {"axes.view_accessattempt", "axes.delete_accessattempt"}
 
@@ -43,7 +47,9 @@ class RolePermissionBackend(BaseBackend):
         if not self._is_operator(user_obj):
             return False
         app_label = perm.split(".", 1)[0]
+        if app_label in VIEW_ONLY_APPS:
+            return perm.split(".", 1)[1].startswith("view_")
         return (app_label in REGISTRY_APPS and perm not in NEVER_DELETED) or perm in LOGIN_LOCK_PERMISSIONS
 
     def has_module_perms(self, user_obj, app_label):
-        return self._is_operator(user_obj) and (app_label in REGISTRY_APPS or app_label == "axes")
+        return self._is_operator(user_obj) and (app_label in REGISTRY_APPS | VIEW_ONLY_APPS or app_label == "axes")

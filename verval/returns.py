@@ -1,5 +1,7 @@
 """Read the ministry's returned list (the proposals that failed its checks): an .xlsx or .csv with a
-NIK column and, when present, a reason column. Pure Python: no Django.
+NIK column and, when present, a reason column. Pure Python: no Django. Its messages are Indonesian
+templates with their values apart (``gettext_noop`` below only marks them for the catalog); the page
+translates them into the operator's language.
 
 The header row is searched in the first rows (``NIK``, ``NIK_KTP`` or ``NIK Kepala Keluarga``; the
 reason under ``Alasan``, ``Keterangan`` or ``Catatan``). A NIK that went through an Excel number cell
@@ -22,8 +24,21 @@ MAX_ROWS = 50_000
 _NIK = re.compile(r"[0-9]{16}")
 
 
+def gettext_noop(message: str) -> str:
+    """Marks ``message`` for the translation catalog (``makemessages`` reads this name)."""
+    return message
+
+
+# A message: its Indonesian template and the values to fill in once it is translated.
+Message = tuple[str, dict]
+
+
 class ReturnsError(Exception):
-    """The file cannot be used; ``str()`` is the Indonesian message."""
+    """The file cannot be used; ``message`` is the Indonesian template, ``params`` its values."""
+
+    def __init__(self, message: str, params: dict | None = None):
+        super().__init__(message % (params or {}))
+        self.message, self.params = message, params or {}
 
 
 def _normal(value: object) -> str:
@@ -37,15 +52,17 @@ def _rows(path: Path, name: str) -> list[list[object]]:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;|\t") if text.strip() else csv.excel
         return list(csv.reader(io.StringIO(text), dialect))[: MAX_ROWS + HEADER_SCAN_ROWS]
     if suffix != ".xlsx":
-        raise ReturnsError("Berkas harus .xlsx atau .csv.")
+        raise ReturnsError(gettext_noop("Berkas harus .xlsx atau .csv."))
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
         return book.get_sheet_by_index(0).to_python()[: MAX_ROWS + HEADER_SCAN_ROWS]
     except Exception as exc:  # calamine raises several error types for a broken file
-        raise ReturnsError(f"Berkas {name} tidak dapat dibaca ({type(exc).__name__}).") from exc
+        raise ReturnsError(
+            gettext_noop("Berkas %(name)s tidak dapat dibaca (%(error)s)."), {"name": name, "error": type(exc).__name__}
+        ) from exc
 
 
-def read_returns(path: str | Path, *, name: str) -> tuple[list[tuple[str, str]], list[str]]:
+def read_returns(path: str | Path, *, name: str) -> tuple[list[tuple[str, str]], list[Message]]:
     """(rows as (NIK, reason), problems as messages naming the row)."""
     rows = _rows(Path(path), name)
     for index, row in enumerate(rows[:HEADER_SCAN_ROWS]):
@@ -55,18 +72,21 @@ def read_returns(path: str | Path, *, name: str) -> tuple[list[tuple[str, str]],
             reason_column = next((i for i, h in enumerate(headers) if h in REASON_HEADERS), None)
             break
     else:
-        raise ReturnsError("Kolom NIK tidak ditemukan di baris judul berkas.")
+        raise ReturnsError(gettext_noop("Kolom NIK tidak ditemukan di baris judul berkas."))
     found, problems = [], []
     for number, row in enumerate(rows[index + 1:], start=index + 2):
         cell = row[nik_column] if nik_column < len(row) else ""
         if cell in ("", None):
             continue
         if isinstance(cell, float):
-            problems.append(f"Baris {number}: NIK tersimpan sebagai angka di Excel (digit terakhir hilang); simpan sebagai teks.")
+            problems.append((
+                gettext_noop("Baris %(row)d: NIK tersimpan sebagai angka di Excel (digit terakhir hilang); simpan sebagai teks."),
+                {"row": number},
+            ))
             continue
         nik = str(cell).strip().lstrip("'")
         if not _NIK.fullmatch(nik):
-            problems.append(f"Baris {number}: NIK harus 16 angka ({nik[:20]}).")
+            problems.append((gettext_noop("Baris %(row)d: NIK harus 16 angka (%(value)s)."), {"row": number, "value": nik[:20]}))
             continue
         reason = ""
         if reason_column is not None and reason_column < len(row):

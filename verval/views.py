@@ -311,10 +311,10 @@ def returns_import(request):
         try:
             rows, problems = read_returns(handle.name, name=upload.name)
         except ReturnsError as error:
-            messages.error(request, str(error))
+            messages.error(request, _(error.message) % error.params)
             return redirect("verval:batch_list")
-    for problem in problems[:10]:
-        messages.warning(request, problem)
+    for message, params in problems[:10]:
+        messages.warning(request, _(message) % params)
     result = services.returns_record(rows=rows, by=request.user)
     if result.unknown:
         messages.warning(request, _("NIK tanpa usulan terkirim: %(niks)s") % {"niks": ", ".join(result.unknown[:20])})

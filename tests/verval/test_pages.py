@@ -198,3 +198,15 @@ def test_unreached_families_found_eligible_are_offered_to_distribution(registry,
     assert "1 keluarga diusulkan ke Program Keluarga Harapan (PKH)" in page
     enrollment = Enrollment.objects.get(program=pkh, year=year, household__in=[c.household for c in cases])
     assert enrollment.household == cases[0].household and enrollment.status == EnrollmentStatus.PROPOSED
+
+
+def test_the_returned_list_speaks_the_page_language(assigned, people):
+    client = client_for(people.bappeda)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/verval/"})
+    no_nik = SimpleUploadedFile("kembali.csv", b"Nama;Alasan\nAni;x\n", "text/csv")
+    page = client.post("/verval/berkas/pengembalian/", {"file": no_nik}, follow=True).content.decode()
+    assert "No NIK column was found in the file&#x27;s header row." in page
+    short = SimpleUploadedFile("kembali.csv", b"NIK;Alasan\n12345;x\n", "text/csv")
+    page = client.post("/verval/berkas/pengembalian/", {"file": short}, follow=True).content.decode()
+    assert "Row 2: a NIK must be 16 digits (12345)." in page
+    assert "Baris 2" not in page

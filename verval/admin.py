@@ -1,0 +1,71 @@
+"""Verval in the admin, read-only: Bappeda looks a batch, a case or a sent proposal up, with its
+change history ("Riwayat"), to answer a question about it. Every change goes through the verval
+pages and their services (assignment, visit, deliberation, verification, approval), which keep the
+stages in order and apply corrections only after the Bupati's approval; the admin never writes.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from konut_registry.admin_history import ReadOnlyHistoryAdmin
+from verval.models import CasePhoto, ProposalExport, VervalBatch, VervalCase
+
+
+class _ReadOnly:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class CaseInline(_ReadOnly, admin.TabularInline):
+    model = VervalCase
+    fields = ("household", "kind", "status", "officer", "visited_on", "presence", "verdict")
+    readonly_fields = fields
+    show_change_link = True
+    extra = 0
+
+
+@admin.register(VervalBatch)
+class VervalBatchAdmin(_ReadOnly, ReadOnlyHistoryAdmin):
+    list_display = ("title", "kind", "desa", "stage", "created_at", "approved_at")
+    list_filter = ("stage", "kind")
+    search_fields = ("title", "desa__name")
+    date_hierarchy = "created_at"
+    list_select_related = ("desa",)
+    inlines = [CaseInline]
+
+
+class PhotoInline(_ReadOnly, admin.TabularInline):
+    model = CasePhoto
+    fields = ("kind", "content_type", "size", "uploaded_by", "uploaded_at")
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(VervalCase)
+class VervalCaseAdmin(_ReadOnly, ReadOnlyHistoryAdmin):
+    list_display = ("household", "kind", "status", "batch", "officer", "visited_on", "verdict")
+    list_filter = ("status", "kind", "verdict", "presence")
+    search_fields = ("household__head_name", "household__no_kk", "batch__title")
+    list_select_related = ("household", "batch", "officer")
+    raw_id_fields = ("household", "batch", "officer", "reopened_from")
+    inlines = [PhotoInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("household__desa")
+
+
+@admin.register(ProposalExport)
+class ProposalExportAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = ("filename", "batch", "row_count", "created_by", "created_at")
+    search_fields = ("filename", "batch__title")
+    list_select_related = ("batch", "created_by")
+    date_hierarchy = "created_at"
+    fields = ("filename", "batch", "row_count", "created_by", "created_at", "cases")
+    readonly_fields = fields
