@@ -158,7 +158,7 @@ def measure(batch: int) -> dict:
 
     figures: dict = {}
     with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {Conflict._meta.db_table}, dedup_historicalconflict RESTART IDENTITY")
+        cursor.execute(f"TRUNCATE {Conflict._meta.db_table}, dedup_historicalconflict RESTART IDENTITY CASCADE")
 
     started = time.perf_counter()
     first = engine.scan_all()

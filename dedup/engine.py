@@ -57,7 +57,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, signals
+from django.db.models.base import ModelState
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -86,6 +87,37 @@ class Write:
         return cls(cause=cause, batch_id=getattr(batch, "pk", None), user_id=getattr(by, "pk", None))
 
 
+_CONFLICT_FIELDS = tuple(Conflict._meta.concrete_fields)
+# Every column of a conflict, in the order of the rows :func:`conflict_instances` reads.
+CONFLICT_COLUMNS = tuple(f.column for f in _CONFLICT_FIELDS)
+_REASON = CONFLICT_COLUMNS.index(Conflict._meta.get_field("decision_reason").column)
+
+
+def conflict_instances(rows) -> list[Conflict]:
+    """``Conflict`` instances from raw rows of :data:`CONFLICT_COLUMNS`, as the ORM would load
+    them (field conversions included). Tens of thousands of conflicts of a large batch: without
+    ``Model.__init__``, which costs several times more than the rest, unless something listens to
+    a conflict's initialisation (then through ``Model.from_db``)."""
+    names = [f.attname for f in _CONFLICT_FIELDS]
+    converters = [(i, f.from_db_value) for i, f in enumerate(_CONFLICT_FIELDS) if hasattr(f, "from_db_value")]
+    db = connection.alias
+    through_init = signals.pre_init.has_listeners(Conflict) or signals.post_init.has_listeners(Conflict)
+    instances = []
+    for row in rows:
+        values = list(row)
+        for index, convert in converters:
+            values[index] = convert(values[index], None, connection)
+        if through_init:
+            instances.append(Conflict.from_db(db, names, values))
+            continue
+        conflict = Conflict.__new__(Conflict)
+        conflict.__dict__.update(zip(names, values))
+        conflict._state = ModelState()
+        conflict._state.adding, conflict._state.db = False, db
+        instances.append(conflict)
+    return instances
+
+
 @dataclass
 class RecheckResult:
     """The conflicts a re-check created, reopened and closed (ids)."""
@@ -99,7 +131,7 @@ class RecheckResult:
         return bool(self.new or self.reopened or self.closed)
 
 
-def _close_sql(source: sql.Source | None) -> str:
+def _close_sql(source: sql.Source | None, pairs: str | None = None) -> str:
     """UPDATE closing the open conflicts of the re-checked households' enrollments (any status)
     that have a dead side or no longer break the rule; RETURNING their ids."""
     with override(STORED_LANGUAGE):  # stored text: always Indonesian, whatever the user reads
@@ -118,19 +150,35 @@ def _close_sql(source: sql.Source | None) -> str:
         f"WHEN {live('enrollment_b_id')} THEN {c}.enrollment_b_id ELSE NULL END) ELSE NULL END"
     )
     prefix, scope = "", ""
-    if source is not None:
+    if source is not None and source.tables:
+        # A staged batch (thousands of households): from the open conflicts, each side looked up by
+        # its key and its household in the staged batch's hash; listing every enrollment of the
+        # batch's households first would cost more.
+        households = source.tables[1]
+        scope = (
+            f" AND {c}.id IN (SELECT c2.id FROM {c} c2 JOIN {T_ENR} s "
+            f"ON s.id IN (c2.enrollment_a_id, c2.enrollment_b_id) "
+            f"JOIN {households} b ON b.household_id = s.household_id WHERE c2.status = '{ConflictStatus.OPEN}')"
+        )
+    elif source is not None:
         prefix = f"WITH trig_hh AS ({source.households}) "
         scoped = f"SELECT s.id FROM {T_ENR} s WHERE s.household_id IN (SELECT household_id FROM trig_hh)"
         scope = f" AND ({c}.enrollment_a_id IN ({scoped}) OR {c}.enrollment_b_id IN ({scoped}))"
+    if pairs is not None:
+        # The full scan on PostgreSQL: the open conflicts that close, found by one pass with the
+        # breaching pairs hashed, instead of the rule re-checked conflict by conflict.
+        closing = f"{c}.id IN (SELECT c2.id FROM {c} c2 WHERE c2.status = '{ConflictStatus.OPEN}' AND {sql.scan_closing_sql('c2', pairs)})"
+    else:
+        closing = f"({dead} OR NOT {sql.still_breaches_sql(c)})"
     return (
         f"{prefix}UPDATE {c} SET status = '{ConflictStatus.RESOLVED}', reviewed_at = %s, reviewed_by_id = NULL, "
         f"kept_enrollment_id = {kept}, decision_reason = CASE WHEN {dead} THEN {dead_note} ELSE {stale_note} END "
-        f"WHERE {c}.status = '{ConflictStatus.OPEN}'{scope} AND ({dead} OR NOT {sql.still_breaches_sql(c)}) "
+        f"WHERE {c}.status = '{ConflictStatus.OPEN}'{scope} AND {closing} "
         f"RETURNING {c}.id"
     )
 
 
-def _insert_sql(source: sql.Source | None) -> str:
+def _insert_sql(source: sql.Source | None, returning: str = "id, decision_reason", pairs: str | None = None) -> str:
     """INSERT the pairs; an existing pair is left alone unless it was resolved, in which case it is
     reopened with a note of the earlier decision."""
     obj, arr = sql.json_object(), sql.json_array()
@@ -143,17 +191,18 @@ def _insert_sql(source: sql.Source | None) -> str:
     with override(STORED_LANGUAGE):  # stored text: always Indonesian, whatever the user reads
         reopened = _("Dibuka kembali: pasangan ini melanggar aturan satu bantuan lagi. Keputusan sebelumnya: %(previous)s")
     before, after = (sql.sql_text(part) for part in reopened.split("%(previous)s", 1))
+    selected = pairs if pairs is not None else f"({sql.pairs_sql(triggered=source is not None)})"
     return (
-        f"{sql.with_sql(source)}"
+        f"{sql.with_sql(source) if pairs is None else ''}"
         f"INSERT INTO {T_CONFLICT} (household_id, enrollment_a_id, enrollment_b_id, rule, status, evidence, "
         f"decision_reason, dismissed_by_pair, created_at) "
         f"SELECT p.household_id, p.lo, p.hi, p.rule, '{ConflictStatus.OPEN}', {evidence}, '', {sql.false()}, %s "
-        f"FROM ({sql.pairs_sql(triggered=source is not None)}) p WHERE 1 = 1 "
+        f"FROM {selected} p WHERE 1 = 1 "
         f"ON CONFLICT (enrollment_a_id, enrollment_b_id) DO UPDATE SET status = '{ConflictStatus.OPEN}', "
         f"decision_reason = {before} || {T_CONFLICT}.decision_reason || {after}, reviewed_by_id = NULL, "
         f"reviewed_at = NULL, kept_enrollment_id = NULL "
         f"WHERE {T_CONFLICT}.status = '{ConflictStatus.RESOLVED}' "
-        f"RETURNING id, decision_reason"
+        f"RETURNING {returning}"
     )
 
 
@@ -191,25 +240,37 @@ def _record(result: RecheckResult, write: Write, now) -> None:
         )
 
 
-def _recheck(source: sql.Source | None, write: Write) -> RecheckResult:
+def _recheck(source: sql.Source | None, write: Write, rows: list | None = None) -> RecheckResult:
+    """``rows``: a list to receive the created and reopened conflicts' rows (every column, in
+    :data:`CONFLICT_COLUMNS` order), for a caller that returns them without reading them again."""
     now = timezone.now()
     stamp = connection.ops.adapt_datetimefield_value(now)
     result = RecheckResult()
     with connection.cursor() as cursor:
         if source is not None:
             _lock_households(cursor, source)
-        cursor.execute(_close_sql(source), [*(source.params if source is not None else []), stamp])
+        pairs = sql.scan_pairs_table(cursor) if source is None and sql.is_postgres() else None
+        close_params = source.params if source is not None and not source.tables else []
+        cursor.execute(_close_sql(source, pairs), [*close_params, stamp])
         result.closed = {row[0] for row in cursor.fetchall()}
-        cursor.execute(_insert_sql(source), [*sql.with_params(source), stamp])
-        for pk, reason in cursor.fetchall():
-            (result.reopened if reason else result.new).add(pk)
+        insert_params = [] if pairs is not None else sql.with_params(source)
+        if rows is None:
+            cursor.execute(_insert_sql(source, pairs=pairs), [*insert_params, stamp])
+            for pk, reason in cursor.fetchall():
+                (result.reopened if reason else result.new).add(pk)
+        else:
+            returning = ", ".join(f"{T_CONFLICT}.{column}" for column in CONFLICT_COLUMNS)
+            cursor.execute(_insert_sql(source, returning), [*sql.with_params(source), stamp])
+            rows.extend(cursor.fetchall())
+            for row in rows:
+                (result.reopened if row[_REASON] else result.new).add(row[0])
     # Closed and opened again in one re-check cannot happen (a pair closes only when it no longer
     # breaks the rule); a reopened pair is never in ``closed``.
     _record(result, write, now)
     return result
 
 
-def _run(source: sql.Source, write: Write, size: int) -> RecheckResult:
+def _run(source: sql.Source, write: Write, size: int, rows: list | None = None) -> RecheckResult:
     if sql.is_postgres() and size > SMALL_BATCH:
         # The temporary tables live until commit; the savepoint keeps a failure from leaving them.
         with transaction.atomic(), connection.cursor() as cursor:
@@ -218,8 +279,8 @@ def _run(source: sql.Source, write: Write, size: int) -> RecheckResult:
             # until the caller's transaction ends, nowhere else.
             cursor.execute("SET LOCAL jit = off")
             cursor.execute("SET LOCAL work_mem = '64MB'")
-            return _recheck(sql.temp_source(source, cursor), write)
-    return _recheck(source, write)
+            return _recheck(sql.temp_source(source, cursor), write, rows)
+    return _recheck(source, write, rows)
 
 
 def recheck_households(household_ids, *, write: Write) -> RecheckResult:
@@ -244,49 +305,75 @@ def check_enrollments(enrollment_ids, *, write: Write | None = None) -> list[Con
 
 
 def check_enrollments_and_households(
-    enrollment_ids, household_ids, *, write: Write | None = None
+    enrollment_ids, household_ids, *, write: Write | None = None, enrollment_households=None
 ) -> tuple[RecheckResult, list[Conflict]]:
     """One re-check of the households of these enrollments and of these households (a bulk write
     that also moved people); returns what it changed and the open conflicts that involve these
-    enrollments or that it created or reopened, ``created_now`` set as in :func:`check_enrollments`."""
+    enrollments or that it created or reopened, ``created_now`` set as in :func:`check_enrollments`.
+
+    ``enrollment_households``: the households of these enrollments, when the caller has them at hand
+    (a bulk write that has just written the enrollments); otherwise they are looked up."""
     ids = sorted({int(pk) for pk in enrollment_ids if pk is not None})
     households = sorted({int(pk) for pk in household_ids if pk is not None})
     if not ids and not households:
         return RecheckResult(), []
     size = len(ids) + len(households)
-    result = _run(sql.mixed_source(ids, households), write or Write(), size)
+    large = sql.is_postgres() and size > SMALL_BATCH
+    rows: list | None = [] if large else None
+    if enrollment_households is not None:
+        # The caller just wrote these enrollments and names their households: no look-up.
+        known = {int(pk) for pk in enrollment_households if pk is not None}
+        source = sql.households_source(sorted(known.union(households)))
+    else:
+        source = sql.mixed_source(ids, households)
+    result = _run(source, write or Write(), size, rows)
     fresh = result.new | result.reopened
-    conflicts = _involved_conflicts(ids, fresh, large=sql.is_postgres() and size > SMALL_BATCH)
+    if large:
+        conflicts = conflict_instances(rows) + _other_open_conflicts(ids, fresh)
+        conflicts.sort(key=lambda conflict: conflict.pk)
+    else:
+        conflicts = _involved_conflicts(ids, fresh)
     for conflict in conflicts:
         conflict.created_now = conflict.pk in fresh
     return result, conflicts
 
 
-def _involved_conflicts(ids: list[int], fresh: set[int], *, large: bool) -> list[Conflict]:
-    """The open conflicts that involve these enrollments or that the re-check created or reopened."""
+def _involved_conflicts(ids: list[int], fresh: set[int]) -> list[Conflict]:
+    """A form's few conflicts: the open conflicts that involve these enrollments or that the
+    re-check created or reopened, shown with their household and programs."""
     subquery = f"SELECT s.id FROM ({sql.ids_subquery()}) s"
-    open_conflicts = Conflict.objects.filter(status=ConflictStatus.OPEN)
-    by_fresh = Q(pk__in=RawSQL(subquery, [sql.id_param(sorted(fresh))]))
-    params = [sql.id_param(ids)]
-    by_a = Q(enrollment_a_id__in=RawSQL(subquery, params))
-    by_b = Q(enrollment_b_id__in=RawSQL(subquery, params))
-    if not large:
-        # A form's few conflicts, shown with their household and programs.
-        involved = by_fresh | by_a | by_b if ids else by_fresh
-        return list(
-            open_conflicts.filter(involved)
-            .select_related("household", "enrollment_a__program", "enrollment_b__program")
-            .order_by("id")
-        )
-    # A large batch (an import, a distribution) is counted, and at most a few of its conflicts are
-    # shown: no related objects (six model instances for each of tens of thousands of rows would
-    # cost most of the check). One condition at a time, as a UNION: an OR of IN over hundreds of
-    # thousands of ids is a subplan PostgreSQL cannot hash and rescans per conflict.
-    parts = [open_conflicts.filter(by_fresh).order_by()]
+    involved = Q(pk__in=RawSQL(subquery, [sql.id_param(sorted(fresh))]))
     if ids:
-        parts += [open_conflicts.filter(by_a).order_by(), open_conflicts.filter(by_b).order_by()]
-    query = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
-    return list(query.order_by("id"))
+        params = [sql.id_param(ids)]
+        involved |= Q(enrollment_a_id__in=RawSQL(subquery, params)) | Q(enrollment_b_id__in=RawSQL(subquery, params))
+    return list(
+        Conflict.objects.filter(status=ConflictStatus.OPEN)
+        .filter(involved)
+        .select_related("household", "enrollment_a__program", "enrollment_b__program")
+        .order_by("id")
+    )
+
+
+def _other_open_conflicts(ids: list[int], fresh: set[int]) -> list[Conflict]:
+    """A large batch (PostgreSQL): the open conflicts that involve these enrollments and that the
+    re-check did not create or reopen (those came back from its insert). No related objects: a
+    large batch is counted, and at most a few of its conflicts are shown. ``= ANY`` of a constant
+    array is hashed by PostgreSQL, so one pass over the open conflicts answers it."""
+    if not ids:
+        return []
+    columns = ", ".join(f"c.{column}" for column in CONFLICT_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns} FROM {T_CONFLICT} c WHERE c.status = %s "
+            f"AND (c.enrollment_a_id = ANY(%s::bigint[]) OR c.enrollment_b_id = ANY(%s::bigint[])) "
+            f"AND NOT (c.id = ANY(%s::bigint[]))",
+            [ConflictStatus.OPEN, sql.id_param(ids), sql.id_param(ids), sql.id_param(sorted(fresh) or [0])],
+        )
+        return conflict_instances(cursor.fetchall())
+
+
+# Memory for each hash of the full scan on PostgreSQL (a province: 2 million people by NIK).
+SCAN_WORK_MEM = "256MB"
 
 
 @dataclass
@@ -316,6 +403,12 @@ class ScanResult:
 def scan_all(*, write: Write | None = None) -> ScanResult:
     """Re-check the whole registry (``manage.py dedup_scan``). Idempotent: a second run finds
     nothing new. Concurrent saves run their own checks, so the scan takes no locks."""
+    if sql.is_postgres():
+        with connection.cursor() as cursor:
+            # Joins over every member and enrollment of the registry: in memory, not in batches on
+            # disk, and without JIT compiling. SET LOCAL: until this transaction ends.
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute(f"SET LOCAL work_mem = '{SCAN_WORK_MEM}'")
     found = _recheck(None, write or Write(cause=WriteCause.SCAN))
     result = ScanResult(new=len(found.new), reopened=len(found.reopened), closed=len(found.closed), new_ids=sorted(found.new))
     counts = _open_counts()

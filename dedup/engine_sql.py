@@ -31,6 +31,9 @@ T_COMPAT = CompatiblePair._meta.db_table
 # Up to this many ids, PostgreSQL gets them as one ``= ANY(array)`` literal: the best plan for a
 # form's save, in a handful of statements. A larger batch (an import) goes through temporary tables.
 SMALL_BATCH = 200
+# A staged batch holding at least one household in this many of the registry's is joined to the
+# members by hash (one pass over them) rather than looked up person by person through the indexes.
+WIDE_BATCH_SHARE = 10
 
 
 def is_postgres() -> bool:
@@ -179,7 +182,7 @@ def _people_and_links_by_index(households: str) -> tuple[str, str]:
     return people, links
 
 
-def _analyze_if_unknown(cursor, households: str) -> None:
+def _analyze_if_unknown(cursor, households: str) -> tuple[int, float]:
     """ANALYZE the households and members when their statistics do not yet know this batch's
     households. An import writes them in the same transaction, which autovacuum cannot see until
     commit; planned on an empty registry's statistics, the links below scan every member per
@@ -191,6 +194,9 @@ def _analyze_if_unknown(cursor, households: str) -> None:
     known = cursor.fetchone()[0]
     if known < 2 * batch:
         cursor.execute(f"ANALYZE {T_HH}, {T_MEM}")
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [T_HH])
+        known = cursor.fetchone()[0]
+    return batch, known
 
 
 def temp_source(source: Source, cursor) -> Source:
@@ -200,15 +206,26 @@ def temp_source(source: Source, cursor) -> Source:
     counts. The tables are dropped at commit."""
     suffix = uuid.uuid4().hex[:16]
     trig, households, links = f"dedup_trig_{suffix}", f"dedup_hh_{suffix}", f"dedup_links_{suffix}"
-    people, links_sql = _people_and_links_by_index(households)
     cursor.execute(f"CREATE TEMPORARY TABLE {households} ON COMMIT DROP AS {source.households}", source.params)
-    _analyze_if_unknown(cursor, households)
+    batch, known = _analyze_if_unknown(cursor, households)
+    # Statistics of the batch before anything joins it: a batch of thousands is then joined by hash.
+    cursor.execute(f"ANALYZE {households}")
     cursor.execute(
         f"CREATE TEMPORARY TABLE {trig} ON COMMIT DROP AS "
         f"SELECT e.id, e.household_id, e.program_id, e.year FROM {T_ENR} e "
         f"WHERE e.household_id IN (SELECT household_id FROM {households}) AND e.status IN ({live_sql()})"
     )
-    cursor.execute(f"ANALYZE {trig}, {households}")
+    cursor.execute(f"ANALYZE {trig}")
+    if batch * WIDE_BATCH_SHARE >= known:
+        # A batch that is a good part of the registry (a province's yearly distribution): one pass
+        # over the members and households, joined by hash, costs less than a lookup per person.
+        people, links_sql = people_and_links(
+            member_filter=f" AND m.household_id IN (SELECT household_id FROM {households})",
+            head_filter=f" AND h.id IN (SELECT household_id FROM {households})",
+            other="<>",
+        )
+    else:
+        people, links_sql = _people_and_links_by_index(households)
     cursor.execute(f"CREATE TEMPORARY TABLE {links} ON COMMIT DROP AS WITH p1 AS MATERIALIZED ({people}) {links_sql}")
     cursor.execute(f"ANALYZE {links}")
     return Source(
@@ -319,4 +336,30 @@ def still_breaches_sql(conflict: str) -> str:
         f"(ea.household_id = eb.household_id AND ea.program_id <> eb.program_id AND NOT {compatible_sql('ea', 'eb')}) "
         f"OR (ea.household_id <> eb.household_id AND (ea.program_id = eb.program_id OR NOT {compatible_sql('ea', 'eb')}) "
         f"AND ({_share_a_person('ea.household_id', 'eb.household_id')}))))"
+    )
+
+
+def scan_pairs_table(cursor) -> str:
+    """The full scan on PostgreSQL: every pair that breaks the rule, computed once into a temporary
+    table (dropped at commit) that both the close and the insert read. Returns its name."""
+    table = f"dedup_pairs_{uuid.uuid4().hex[:16]}"
+    cursor.execute(f"CREATE TEMPORARY TABLE {table} ON COMMIT DROP AS {with_sql(None)}{pairs_sql(triggered=False)}")
+    cursor.execute(f"ANALYZE {table}")
+    return table
+
+
+def scan_closing_sql(conflict: str, pairs: str) -> str:
+    """True when the open conflict ``conflict`` (alias) should close, read against the full scan's
+    ``pairs`` table (:func:`scan_pairs_table`): a dead side; or two live sides that are not a
+    breaching pair any more (the pairs list every breach between live enrollments, so this is
+    :func:`still_breaches_sql` for them, answered from one hash); or, for a side neither live nor
+    dead (a completed aid), the pair no longer breaking the rule (:func:`still_breaches_sql`)."""
+    live, dead = live_sql(), dead_sql()
+    return (
+        f"EXISTS (SELECT 1 FROM {T_ENR} ea JOIN {T_ENR} eb ON eb.id = {conflict}.enrollment_b_id "
+        f"WHERE ea.id = {conflict}.enrollment_a_id AND ("
+        f"ea.status IN ({dead}) OR eb.status IN ({dead}) "
+        f"OR (ea.status IN ({live}) AND eb.status IN ({live}) AND NOT "
+        f"(({conflict}.enrollment_a_id, {conflict}.enrollment_b_id) IN (SELECT p.lo, p.hi FROM {pairs} p))) "
+        f"OR (NOT (ea.status IN ({live}) AND eb.status IN ({live})) AND NOT {still_breaches_sql(conflict)})))"
     )

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 
 import numpy as np
+from django.db import connection, transaction
 from django.db.models import Count
 from rapidfuzz import fuzz, process
 
@@ -63,26 +64,52 @@ def _ordered(a: int, b: int) -> tuple[int, int]:
     return (a, b) if a < b else (b, a)
 
 
+def _rows(queryset):
+    """The rows of a ``values_list`` queryset, in its order. On PostgreSQL straight from the cursor
+    (these columns need no conversion): the ORM's per-row work is most of reading a registry."""
+    if connection.vendor != "postgresql":
+        yield from queryset.iterator(chunk_size=20000)
+        return
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(20000):
+            yield from chunk
+
+
 def _load():
     """Live households and the people in them, read once."""
     households = {
         pk: {"desa_id": desa_id, "head_name": head_name, "head_nik": head_nik, "no_kk": no_kk}
-        for pk, desa_id, head_name, head_nik, no_kk in Household.objects.filter(merged_into__isnull=True)
-        .values_list("pk", "desa_id", "head_name", "head_nik", "no_kk")
-        .iterator(chunk_size=20000)
+        for pk, desa_id, head_name, head_nik, no_kk in _rows(
+            Household.objects.filter(merged_into__isnull=True).values_list("pk", "desa_id", "head_name", "head_nik", "no_kk")
+        )
     }
     people: list[_Person] = []
     head_birth: dict[int, datetime.date] = {}
-    for pk, household_id, nik, name, birth, relation, sex in (
+    for pk, household_id, nik, name, birth, relation, sex in _rows(
         Member.objects.filter(is_absent=False, household__merged_into__isnull=True)
         .values_list("pk", "household_id", "nik", "name", "birth_date", "relation", "sex")
-        .iterator(chunk_size=20000)
     ):
         people.append(_Person(pk, household_id, nik or "", name, birth, sex or ""))
         info = households.get(household_id)
         if birth and info and (relation == Relation.HEAD or (nik and nik == info["head_nik"])):
             head_birth.setdefault(household_id, birth)
     return households, people, head_birth
+
+
+def _shared(sql: str) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _shared_kks() -> set[str]:
+    """The No KK on more than one live household record, grouped by the database."""
+    return _shared(
+        f"SELECT h.no_kk FROM {Household._meta.db_table} h WHERE h.no_kk <> '' AND h.merged_into_id IS NULL "
+        f"GROUP BY h.no_kk HAVING COUNT(*) > 1"
+    )
 
 
 def _same_nik(households, people) -> dict[tuple[int, int], dict]:
@@ -105,9 +132,10 @@ def _same_nik(households, people) -> dict[tuple[int, int], dict]:
 
 
 def _same_kk(households) -> dict[tuple[int, int], dict]:
+    shared = _shared_kks()
     by_kk: dict[str, list[int]] = defaultdict(list)
     for pk, info in households.items():
-        if info["no_kk"]:
+        if info["no_kk"] in shared:
             by_kk[info["no_kk"]].append(pk)
     found = {}
     for no_kk, holders in by_kk.items():
@@ -128,11 +156,22 @@ def _head_birth_date(household_id, info, head_birth) -> datetime.date | None:
 
 
 def _same_head(households, head_birth) -> dict[tuple[int, int], dict]:
+    # Two heads can only match in one village on one birth date: the names of heads alone on
+    # theirs are never normalised (most of the registry).
+    births: dict[int, datetime.date] = {}
+    per_day: dict[tuple, int] = defaultdict(int)
+    for pk, info in households.items():
+        birth = _head_birth_date(pk, info, head_birth)
+        if birth and info["head_name"]:
+            births[pk] = birth
+            per_day[(info["desa_id"], birth)] += 1
     groups: dict[tuple, list[int]] = defaultdict(list)
     for pk, info in households.items():
+        birth = births.get(pk)
+        if birth is None or per_day[(info["desa_id"], birth)] < 2:
+            continue
         name = normalize_name(info["head_name"])
-        birth = _head_birth_date(pk, info, head_birth)
-        if name and birth:
+        if name:
             groups[(info["desa_id"], name, birth)].append(pk)
     found = {}
     for (_desa, name, birth), holders in groups.items():
@@ -159,14 +198,19 @@ def _similar_members(people, skip_pairs) -> dict[tuple[int, int], dict]:
         if len(group) < 2 or len({p.household_id for p in group}) < 2:
             continue
         names = [normalized(p.name) for p in group]
-        squeezed = [squeeze(n) for n in names]
-        sorted_scores = process.cdist(names, names, scorer=fuzz.token_sort_ratio, dtype=np.uint8)
-        squeezed_scores = process.cdist(squeezed, squeezed, scorer=fuzz.ratio, dtype=np.uint8)
+        # Scores well under the threshold come back as 0 (rapidfuzz stops early); the others are
+        # rounded to whole numbers as before. One below the threshold: 89.6 still rounds to 90.
+        cutoff = SIMILAR_NAME_THRESHOLD - 1
+        scores = process.cdist(names, names, scorer=fuzz.token_sort_ratio, dtype=np.uint8, score_cutoff=cutoff)
         # Without spaces only where the word counts differ ("Nur Hayati" / "Nurhayati"); between names
         # of as many words it would let a long shared family name outweigh different given names.
         words = np.array([n.count(" ") for n in names])
-        squeezed_scores[words[:, None] == words[None, :]] = 0
-        scores = np.maximum(sorted_scores, squeezed_scores)
+        differ = words[:, None] != words[None, :]
+        if differ.any():
+            squeezed = [squeeze(n) for n in names]
+            squeezed_scores = process.cdist(squeezed, squeezed, scorer=fuzz.ratio, dtype=np.uint8, score_cutoff=cutoff)
+            squeezed_scores[~differ] = 0
+            scores = np.maximum(scores, squeezed_scores)
         rows, cols = np.nonzero(np.triu(scores >= SIMILAR_NAME_THRESHOLD, k=1))
         for i, j in zip(rows.tolist(), cols.tolist()):
             first, second = group[i], group[j]
@@ -198,7 +242,14 @@ def _similar_members(people, skip_pairs) -> dict[tuple[int, int], dict]:
 
 def find_identity_matches() -> list[IdentityMatch]:
     """Every identity duplicate in the registry, as unsaved ``IdentityMatch`` rows."""
-    households, people, head_birth = _load()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                # The registry is read in the family-card order: sorted in memory, not on disk.
+                # SET LOCAL: until the caller's transaction ends.
+                cursor.execute("SET LOCAL work_mem = '256MB'")
+                cursor.execute("SET LOCAL jit = off")
+        households, people, head_birth = _load()
     matches: list[IdentityMatch] = []
     same_nik = _same_nik(households, people)
     for (a, b), entry in same_nik.items():

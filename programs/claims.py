@@ -19,6 +19,8 @@ import datetime
 from collections.abc import Collection, Hashable, Iterable
 from dataclasses import dataclass
 
+from django.db import connection
+
 from programs.models import Enrollment, EnrollmentStatus, Program, TargetUnit
 
 
@@ -134,6 +136,8 @@ def chunks(values, size=5000):
 def present_keys(enrollments) -> set[tuple]:
     """The unique keys (:func:`unique_key`) of ``enrollments`` (objects with ``program_id``,
     ``year``, ``household_id``, ``member_id``) already in the registry: a few queries, none per row."""
+    if connection.vendor == "postgresql":
+        return _present_keys_joined(enrollments)
     program_ids = {e.program_id for e in enrollments}
     years = {e.year for e in enrollments}
     members = {e.member_id for e in enrollments if e.member_id is not None}
@@ -147,4 +151,32 @@ def present_keys(enrollments) -> set[tuple]:
             program_id__in=program_ids, year__in=years, household_id__in=chunk, member__isnull=True
         )
         present |= {("household", *row) for row in rows.values_list("program_id", "year", "household_id")}
+    return present
+
+
+def _array(values) -> str:
+    return "{" + ",".join(str(int(value)) for value in values) + "}"
+
+
+def _present_keys_joined(enrollments) -> set[tuple]:
+    """PostgreSQL: the keys joined to the enrollments through the uniqueness indexes, one query per
+    kind of key; only the keys that are present come back (a batch of tens of thousands of
+    enrollments for households that already hold others in the year reads just those)."""
+    wanted = {unique_key(e) for e in enrollments if e.program_id is not None and e.year is not None}
+    present = set()
+    table = Enrollment._meta.db_table
+    for kind, column, condition in (("person", "member_id", "IS NOT NULL"), ("household", "household_id", "IS NULL")):
+        keys = [key[1:] for key in wanted if key[0] == kind and key[3] is not None]
+        if not keys:
+            continue
+        programs, years, owners = zip(*keys)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT e.program_id, e.year, e.{column} FROM {table} e "
+                f"JOIN unnest(%s::bigint[], %s::int[], %s::bigint[]) AS k(program_id, year, owner) "
+                f"ON e.program_id = k.program_id AND e.year = k.year AND e.{column} = k.owner "
+                f"WHERE e.member_id {condition}",
+                [_array(programs), _array(years), _array(owners)],
+            )
+            present |= {(kind, *row) for row in cursor.fetchall()}
     return present

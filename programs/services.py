@@ -176,7 +176,9 @@ def enrollment_bulk_create(
         else:
             result.created = bulk_create_with_history(fresh, Enrollment, batch_size=2000, default_user=by)
     created_ids = [e.pk for e in result.created]
-    result.recheck, result.conflicts = check_enrollments_and_households(created_ids, recheck_households, write=write)
+    result.recheck, result.conflicts = check_enrollments_and_households(
+        created_ids, recheck_households, write=write, enrollment_households=[e.household_id for e in result.created]
+    )
     return result
 
 
