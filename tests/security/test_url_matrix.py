@@ -180,6 +180,21 @@ def _mapping(model, **fields):
     return model.objects.filter(**fields).first() or model.objects.create(**fields)
 
 
+# Verval is looked up in the admin, never changed there (its pages and services run the stages).
+VIEW_ONLY = {**NO_ACCESS, "changelist": 200, "change": 200, "history": 200}
+
+
+def _verval(w, what: str):
+    from verval.models import ProposalExport, VervalBatch, VervalCase
+
+    batch = VervalBatch.objects.first() or VervalBatch.objects.create(title="Verval Uji", kind="exclusion", desa=w.desa)
+    case = VervalCase.objects.first() or VervalCase.objects.create(batch=batch, household=w.own_hh, kind="exclusion")
+    sent = ProposalExport.objects.first() or ProposalExport.objects.create(
+        batch=batch, created_by=w.users.bappeda, filename="usulan.xlsx", row_count=1
+    )
+    return {"batch": batch, "case": case, "sent": sent}[what]
+
+
 # model label -> (sample object from world, expected GET outcome per generic view)
 ADMIN_MODELS: dict[str, tuple] = {
     "households.household": (lambda w: w.own_hh, {**KEPT, **WITH_HISTORY}),
@@ -210,6 +225,9 @@ ADMIN_MODELS: dict[str, tuple] = {
     "agencies.exportlog": (lambda w: w.export_log, {**KEPT, "add": 403}),
     # Failed logins: an operator sees them and unlocks (deletes); nothing is added or edited by hand.
     "axes.accessattempt": (lambda w: w.access_attempt, {**OK_ALL, "add": 403}),
+    "verval.vervalbatch": (lambda w: _verval(w, "batch"), {**VIEW_ONLY, **WITH_HISTORY}),
+    "verval.vervalcase": (lambda w: _verval(w, "case"), {**VIEW_ONLY, **WITH_HISTORY}),
+    "verval.proposalexport": (lambda w: _verval(w, "sent"), VIEW_ONLY),
     # Other apps' models: not Bappeda's business (groups and permissions are a superuser's).
     "auth.group": (lambda w: w.group, NO_ACCESS),
     "axes.accesslog": (lambda w: w.access_log, NO_ACCESS),
