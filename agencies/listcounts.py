@@ -16,6 +16,7 @@ import hashlib
 from collections.abc import Callable
 
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import router
 from django.db.models import QuerySet
@@ -54,7 +55,10 @@ class ListMemo:
         version = self.version
         if version is None:
             return compute()
-        key = _key(version, kind, queryset, extra)
+        try:
+            key = _key(version, kind, queryset, extra)
+        except EmptyResultSet:  # a query that cannot match (a search that found no one): nothing to count
+            return compute()
         value = cache.get(key)
         if value is None:
             value = compute()
