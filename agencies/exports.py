@@ -25,6 +25,7 @@ from agencies.services import export_log_create
 from agencies.templatetags.portal import protect_identifier
 from households.models import Household, Member
 from households.xlsx import write_xlsx
+from konut_registry.chunks import chunked
 from programs.models import Enrollment, EnrollmentStatus, Program
 
 EXPORT_KIND_XLSX = "daftar_keluarga_xlsx"
@@ -83,17 +84,6 @@ def _joined(values: list[str]) -> str:
     return "; ".join(values)
 
 
-def _chunks(iterable, size: int):
-    chunk = []
-    for item in iterable:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def export_rows(queryset: QuerySet[Household], *, condition, user: User) -> Iterator[list]:
     """The xlsx rows of the filtered households, in the list's order, read ``CHUNK`` at a time: one
     query for the households (a server-side cursor on PostgreSQL) and one per chunk for their
@@ -107,7 +97,7 @@ def export_rows(queryset: QuerySet[Household], *, condition, user: User) -> Iter
         .values_list(*_HOUSEHOLD_COLUMNS)
     )
     number = 0
-    for chunk in _chunks(rows.iterator(chunk_size=CHUNK), CHUNK):
+    for chunk in chunked(rows.iterator(chunk_size=CHUNK), CHUNK):
         enrollments: dict[int, list] = {}
         for household_id, program_id, year, status, delivered_on, amount in (
             Enrollment.objects.filter(condition, household_id__in=[row[0] for row in chunk])

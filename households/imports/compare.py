@@ -18,6 +18,7 @@ from collections.abc import Callable
 from django.db.models import Count, Max, Q
 
 from households.models import Household, Member, Relation
+from konut_registry.chunks import chunked
 
 from .aids import aid_planned
 from .common import HOUSEHOLD_FIELDS, MEMBER_FIELDS, Extract, MemberRecord
@@ -91,17 +92,6 @@ def _show(value) -> str:
     return str(value)
 
 
-def _chunks(items, size: int = CHUNK):
-    chunk = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def make_plan(extract: Extract, *, full_extract: bool = True) -> ExtractPlan:
     """Compare ``extract`` with the registry; nothing is written."""
     plan = ExtractPlan(extract=extract, full_extract=full_extract)
@@ -122,7 +112,7 @@ def make_plan(extract: Extract, *, full_extract: bool = True) -> ExtractPlan:
     stored_fields = ("pk", key_field, *[f for f in HOUSEHOLD_FIELDS if f != key_field], "raw_values", "is_absent", "source_values")
     warn = lambda r, c, m: issues.warning(r.sheet, r.row, c, m)  # noqa: E731
     key_ids = plan.household_ids
-    for chunk in _chunks(extract.households.items()):
+    for chunk in chunked(extract.households.items(), CHUNK):
         matched = []
         for key, record in chunk:
             row = stored.get(key)
@@ -167,7 +157,7 @@ def make_plan(extract: Extract, *, full_extract: bool = True) -> ExtractPlan:
     member_qs = Member.objects.filter(household__merged_into__isnull=True)
     member_qs = member_qs.filter(household__p3ke_id__isnull=False) if p3ke else member_qs.exclude(household__no_kk="")
     matched_pks: set[int] = set()
-    for chunk in _chunks(records):
+    for chunk in chunked(records, CHUNK):
         placed = []
         for record in chunk:
             key = record.household_key
@@ -212,7 +202,7 @@ def make_plan(extract: Extract, *, full_extract: bool = True) -> ExtractPlan:
     if extract.has_member_sheet and full_extract:
         # Members of a household in this extract that its individual sheet no longer lists.
         ids = [key_ids[key] for key in extract.households if key in key_ids]
-        for chunk in _chunks(ids):
+        for chunk in chunked(ids, CHUNK):
             for pk in member_qs.filter(household_id__in=chunk, is_absent=False).order_by("household_id", "pk").values_list("pk", flat=True):
                 if pk not in matched_pks:
                     plan.member_absent.append(pk)
