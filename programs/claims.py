@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from dedup.engine_sql import id_param
+from konut_registry.chunks import chunked
 from programs.models import Enrollment, EnrollmentStatus, Program, TargetUnit
 
 
@@ -128,9 +130,8 @@ def unique_key(enrollment: Enrollment) -> tuple:
 
 
 def chunks(values, size=5000):
-    values = sorted(values)
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
+    """``values`` sorted, in lists of ``size``."""
+    return chunked(sorted(values), size)
 
 
 def present_keys(enrollments) -> set[tuple]:
@@ -154,10 +155,6 @@ def present_keys(enrollments) -> set[tuple]:
     return present
 
 
-def _array(values) -> str:
-    return "{" + ",".join(str(int(value)) for value in values) + "}"
-
-
 def _present_keys_joined(enrollments) -> set[tuple]:
     """PostgreSQL: the keys joined to the enrollments through the uniqueness indexes, one query per
     kind of key; only the keys that are present come back (a batch of tens of thousands of
@@ -176,7 +173,7 @@ def _present_keys_joined(enrollments) -> set[tuple]:
                 f"JOIN unnest(%s::bigint[], %s::int[], %s::bigint[]) AS k(program_id, year, owner) "
                 f"ON e.program_id = k.program_id AND e.year = k.year AND e.{column} = k.owner "
                 f"WHERE e.member_id {condition}",
-                [_array(programs), _array(years), _array(owners)],
+                [id_param(programs), id_param(years), id_param(owners)],
             )
             present |= {(kind, *row) for row in cursor.fetchall()}
     return present
