@@ -255,6 +255,10 @@ class Household(models.Model):
     # What the central source said last time, per field (set by imports): a stored value that
     # differs from it was corrected here, and a re-sync keeps it.
     source_values = models.JSONField(_("nilai terakhir dari sumber"), default=dict, blank=True, editable=False)
+    # The hash of the file row the last import read this record from, with the layout it was read
+    # in (``households.imports.rowhash``): a re-sync skips a row whose hash is unchanged. Imports
+    # set it; a local edit leaves it (a correction is not source data and the merge keeps it).
+    source_row_hash = models.BigIntegerField(_("hash baris sumber"), null=True, blank=True, editable=False)
 
     is_absent = models.BooleanField(
         _("tidak ada di data terbaru"), default=False,
@@ -269,7 +273,7 @@ class Household(models.Model):
     )
     created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
     updated_at = models.DateTimeField(_("diubah"), auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at", "source_values"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "source_values", "source_row_hash"])
 
     class Meta:
         verbose_name = _("keluarga")
@@ -321,6 +325,7 @@ class Member(models.Model):
     stunting_risk = models.CharField(_("risiko stunting"), max_length=16, choices=StuntingRisk.choices, blank=True)
     raw_values = models.JSONField(_("nilai asli tak dikenal"), default=dict, blank=True)
     source_values = models.JSONField(_("nilai terakhir dari sumber"), default=dict, blank=True, editable=False)
+    source_row_hash = models.BigIntegerField(_("hash baris sumber"), null=True, blank=True, editable=False)  # as Household's
     is_absent = models.BooleanField(_("tidak ada di data terbaru"), default=False)
     last_batch = models.ForeignKey(
         ImportBatch, verbose_name=_("batch impor terakhir"), null=True, blank=True,
@@ -328,7 +333,7 @@ class Member(models.Model):
     )
     created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
     updated_at = models.DateTimeField(_("diubah"), auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at", "source_values"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "source_values", "source_row_hash"])
 
     class Meta:
         verbose_name = _("anggota keluarga")

@@ -28,12 +28,16 @@ def aid_planned(extract: Extract) -> int:
     family's head). Every member of a PKH family says "Penerima PKH: Ya": one enrollment."""
     claims = [
         AidClaim(household=key, member="head", aids=record.recipients)
-        for key, record in extract.households.items() if record.recipients
+        for records in (extract.households, extract.skipped_households)
+        for key, record in records.items() if record.recipients
     ]
     for record in extract.members:
         if record.recipients:
             person = "head" if record.get("relation") == Relation.HEAD else id(record)
             claims.append(AidClaim(household=record.household_key, member=person, aids=record.recipients))
+    for row in extract.skipped_members:
+        if row.recipients:
+            claims.append(AidClaim(household=row.household_key, member="head" if row.is_head else row.pk, aids=row.recipients))
     return aid_claims_count(claims=claims, year=extract.data_year)
 
 
@@ -53,11 +57,13 @@ def _claims(plan: ExtractPlan) -> list[AidClaim]:
     key_ids = plan.household_ids
     heads = _heads(plan)
     claims = []
-    for key, record in extract.households.items():
-        if record.recipients:
-            household_id = key_ids[key]
-            claims.append(AidClaim(household=household_id, member=heads.get(household_id), aids=record.recipients))
-    for record in extract.members:
+    # Rows skipped as unchanged claim their aid as any unchanged row does (already there: counted existing).
+    for records in (extract.households, extract.skipped_households):
+        for key, record in records.items():
+            if record.recipients:
+                household_id = key_ids[key]
+                claims.append(AidClaim(household=household_id, member=heads.get(household_id), aids=record.recipients))
+    for record in (*extract.members, *extract.skipped_members):
         if record.recipients and record.pk is not None:
             claims.append(AidClaim(household=key_ids[record.household_key], member=record.pk, aids=record.recipients))
     return claims
@@ -73,7 +79,14 @@ def _heads(plan: ExtractPlan) -> dict[int, int]:
     for record in records:
         if record.pk is not None and record.get("relation") == Relation.HEAD:
             heads.setdefault(key_ids.get(record.household_key), record.pk)
-    missing = [key_ids[key] for key, record in extract.households.items() if record.recipients and key_ids[key] not in heads]
+    for row in extract.skipped_members:
+        if row.is_head:
+            heads.setdefault(key_ids.get(row.household_key), row.pk)
+    missing = [
+        key_ids[key]
+        for records in (extract.households, extract.skipped_households)
+        for key, record in records.items() if record.recipients and key_ids[key] not in heads
+    ]
     for start in range(0, len(missing), 5000):
         for household_id, pk in Member.objects.filter(
             household_id__in=missing[start : start + 5000], relation=Relation.HEAD

@@ -23,6 +23,7 @@ from households.identifiers import (
 from .columns import AID_PREFIX, BUILTIN, Layouts, Mapped
 from .issues import IssueLog
 from .reader import Table, is_blank
+from .rowhash import KnownRows, SkippedRow
 from .values import ChoiceMap, float_id, norm, text, yes_no
 
 # Household and Member fields an import fills: the order is the order of comparison in ``compare``.
@@ -67,6 +68,10 @@ class Context:
     # The column layouts (built-in and saved mappings) and, once the registry is read, the aid
     # keys programs list (an aid column with another key is reported as unmapped).
     layouts: Layouts = BUILTIN
+    # What, besides a row's cells, decides what it is stored as (``rowhash.signature``), and the
+    # registry's stored row hashes: a row hashed as its stored record was is skipped as unchanged.
+    signature: bytes = b""
+    known: KnownRows | None = None
 
 
 _NAME_TUPLES: dict[tuple, tuple] = {}
@@ -105,7 +110,7 @@ class _Packed:
 
 
 class MemberRecord(_Packed):
-    __slots__ = ("household_key", "sheet", "row", "_names", "_data", "raw", "recipients", "pk")
+    __slots__ = ("household_key", "sheet", "row", "_names", "_data", "raw", "recipients", "pk", "row_hash")
 
     def __init__(self, household_key: str, sheet: str, row: int, values: dict, raw: dict, recipients) -> None:
         self.household_key, self.sheet, self.row = household_key, sheet, row
@@ -113,10 +118,11 @@ class MemberRecord(_Packed):
         self.raw = raw or NO_RAW
         self.recipients = recipients or NO_RECIPIENTS
         self.pk: int | None = None  # the stored member, once matched or written
+        self.row_hash: int | None = None  # its file row's ``rowhash``, stored with the record
 
 
 class HouseholdRecord(_Packed):
-    __slots__ = ("key", "sheet", "row", "_names", "_data", "raw", "recipients", "head")
+    __slots__ = ("key", "sheet", "row", "_names", "_data", "raw", "recipients", "head", "row_hash")
 
     def __init__(
         self, key: str, sheet: str, row: int, values: dict, raw: dict, recipients, head: MemberRecord | None = None
@@ -126,6 +132,7 @@ class HouseholdRecord(_Packed):
         self.raw = raw
         self.recipients = recipients
         self.head = head
+        self.row_hash: int | None = None
 
 
 @dataclass
@@ -147,6 +154,9 @@ class Extract:
     members: list[MemberRecord] = field(default_factory=list)
     has_member_sheet: bool = False
     rejected_households: dict[str, int] = field(default_factory=dict)  # key -> row of the bad household
+    # Rows skipped as unchanged since the last import (``rowhash``): households by key, and members.
+    skipped_households: dict[str, SkippedRow] = field(default_factory=dict)
+    skipped_members: list[SkippedRow] = field(default_factory=list)
     data_year: int | None = None
     issues: IssueLog = field(default_factory=IssueLog)
     tables: list[TableInfo] = field(default_factory=list)

@@ -13,9 +13,11 @@ registry:
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Callable
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, TextField
+from django.db.models.functions import Cast
 
 from households.models import Household, Member, Relation
 from konut_registry.chunks import chunked
@@ -23,11 +25,20 @@ from konut_registry.chunks import chunked
 from .aids import aid_planned
 from .common import HOUSEHOLD_FIELDS, MEMBER_FIELDS, Extract, MemberRecord
 from .plan import Change, ExtractPlan
+from .rowhash import KnownRows
 from .snapshot import canonical, merged_sources
 
 # The registry is read this many records at a time: only the stored rows of the records being
 # compared are held, whatever the size of the file or of the registry.
 CHUNK = 1000
+# The JSON fields are read as text and decoded only for a record the file changes (most are equal).
+_JSON_FIELDS = (Cast("raw_values", TextField()), Cast("source_values", TextField()))
+
+
+def _decoded(value) -> dict:
+    if not value or value == "{}":
+        return {}
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def _diff(*, current: dict, cur_raw: dict, values, raw: dict, is_absent: bool) -> tuple[list[str], bool]:
@@ -57,11 +68,11 @@ def _resolve(record, current: dict, log_warning: Callable[[object, str, str], No
     ``Change``, or None when nothing would change. The write works out the new snapshot and raw
     values again from the record as it is then (``snapshot.merged_sources``)."""
     values = record.values
-    cur_raw = current["raw_values"] or {}
+    cur_raw = _decoded(current["raw_values"])
     candidates, other = _diff(current=current, cur_raw=cur_raw, values=values, raw=record.raw, is_absent=current["is_absent"])
     if not candidates and not other:
         return None
-    snapshot = current["source_values"] or {}
+    snapshot = _decoded(current["source_values"])
     to_set = {}
     for name in candidates:
         value = values[name]
@@ -92,26 +103,62 @@ def _show(value) -> str:
     return str(value)
 
 
-def make_plan(extract: Extract, *, full_extract: bool = True) -> ExtractPlan:
-    """Compare ``extract`` with the registry; nothing is written."""
+def _stored_households(kind: str):
+    queryset = Household.objects.filter(merged_into__isnull=True)
+    return queryset.filter(p3ke_id__isnull=False) if kind == "p3ke" else queryset.exclude(no_kk="")
+
+
+def known_rows(kind: str) -> KnownRows:
+    """The registry's records an extract of ``kind`` is matched with, as a re-sync needs them
+    (``rowhash.KnownRows``): one query per model, no stored fields. Members only for P3KE (whose
+    rows are skipped as unchanged); absent members are left out (their row is compared, to revive them)."""
+    p3ke = kind == "p3ke"
+    key_field = "p3ke_id" if p3ke else "no_kk"
+    households: dict[str, tuple[int, bool, str, int | None]] = {}
+    rows = _stored_households(kind).order_by("pk").values_list("pk", key_field, "is_absent", "source", "source_row_hash")
+    for pk, key, is_absent, source, row_hash in rows.iterator(5000):
+        if key in households and not p3ke:
+            # Two records with one KK: the one from this kind of extract (else the oldest) is the match.
+            if source != kind or households[key][2] == kind:
+                continue
+        households[key] = (pk, is_absent, source, row_hash)
+    members: dict[int, tuple[int, int, bool]] = {}
+    if p3ke:
+        rows = Member.objects.filter(
+            household__merged_into__isnull=True, household__p3ke_id__isnull=False, is_absent=False, source_row_hash__isnull=False
+        ).values_list("source_row_hash", "pk", "household_id", "relation")
+        for row_hash, pk, household_id, relation in rows.iterator(5000):
+            members[row_hash] = (pk, household_id, relation == Relation.HEAD)
+    return KnownRows(households, members)
+
+
+def _keep_hash(hashes: list, pk: int, stored_hash, record) -> None:
+    """An unchanged record read from a row with another hash (stored before row hashes, or in another
+    layout) keeps the new one: the next re-sync skips its row."""
+    if record.row_hash is not None and record.row_hash != stored_hash:
+        hashes.append((pk, record.row_hash))
+
+
+def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows | None = None) -> ExtractPlan:
+    """Compare ``extract`` with the registry; nothing is written. ``known``: the registry's records
+    as read before parsing (``known_rows``), else read here. Rows the parser skipped as unchanged
+    are counted unchanged and keep their records from being marked absent."""
     plan = ExtractPlan(extract=extract, full_extract=full_extract)
     issues = extract.issues
     p3ke = extract.kind == "p3ke"
     key_field = "p3ke_id" if p3ke else "no_kk"
 
-    # --- households: each stored key's record (pk, absent, source), then the stored fields chunk by chunk
-    queryset = Household.objects.filter(merged_into__isnull=True)
-    queryset = queryset.filter(p3ke_id__isnull=False) if p3ke else queryset.exclude(no_kk="")
-    stored: dict[str, tuple[int, bool, str]] = {}
-    for pk, key, is_absent, source in queryset.order_by("pk").values_list("pk", key_field, "is_absent", "source").iterator(5000):
-        if key in stored and not p3ke:
-            # Two records with one KK: the one from this kind of extract (else the oldest) is the match.
-            if source != extract.kind or stored[key][2] == extract.kind:
-                continue
-        stored[key] = (pk, is_absent, source)
-    stored_fields = ("pk", key_field, *[f for f in HOUSEHOLD_FIELDS if f != key_field], "raw_values", "is_absent", "source_values")
+    # --- households: each stored key's record (pk, absent, source, row hash), then the stored fields chunk by chunk
+    queryset = _stored_households(extract.kind)
+    stored = (known or known_rows(extract.kind)).households
+    stored_fields = ("pk", key_field, *[f for f in HOUSEHOLD_FIELDS if f != key_field], *_JSON_FIELDS, "is_absent")
+    names = (*stored_fields[:-3], "raw_values", "source_values", "is_absent")
     warn = lambda r, c, m: issues.warning(r.sheet, r.row, c, m)  # noqa: E731
     key_ids = plan.household_ids
+    skipped = extract.skipped_households
+    for key, row in skipped.items():
+        key_ids[key] = row.pk
+    plan.households.unchanged = len(skipped)
     for chunk in chunked(extract.households.items(), CHUNK):
         matched = []
         for key, record in chunk:
@@ -125,9 +172,10 @@ def make_plan(extract: Extract, *, full_extract: bool = True) -> ExtractPlan:
             continue
         rows = {row[0]: row for row in Household.objects.filter(pk__in=[pk for pk, _ in matched]).values_list(*stored_fields)}
         for pk, record in matched:
-            change = _resolve(record, dict(zip(stored_fields, rows[pk])), warn, _household_label)
+            change = _resolve(record, dict(zip(names, rows[pk])), warn, _household_label)
             if change is None:
                 plan.households.unchanged += 1
+                _keep_hash(plan.household_hashes, pk, stored[record.key][3], record)
             else:
                 plan.household_changes.append(change)
     plan.households.created = len(plan.household_creates)
@@ -141,8 +189,8 @@ def make_plan(extract: Extract, *, full_extract: bool = True) -> ExtractPlan:
     plan.current_households, plan.registry_year = current["n"], current["year"]
     if full_extract and has_household_sheet:
         households, rejected = extract.households, extract.rejected_households
-        for key, (pk, current_is_absent, source) in stored.items():
-            if key in households or key in rejected or current_is_absent:
+        for key, (pk, current_is_absent, source, _hash) in stored.items():
+            if key in households or key in skipped or key in rejected or current_is_absent:
                 continue
             if p3ke or source == extract.kind:
                 plan.household_absent.append(pk)
@@ -153,10 +201,14 @@ def make_plan(extract: Extract, *, full_extract: bool = True) -> ExtractPlan:
     records: list[MemberRecord] = extract.members
     if not extract.has_member_sheet:
         records = [h.head for h in extract.households.values() if h.head is not None]
-    member_fields = ("pk", "household_id", *MEMBER_FIELDS, "raw_values", "is_absent", "source_values")
+    member_fields = ("pk", "household_id", *MEMBER_FIELDS, *_JSON_FIELDS, "is_absent", "source_row_hash")
+    member_names = ("pk", "household_id", *MEMBER_FIELDS, "raw_values", "source_values", "is_absent", "source_row_hash")
     member_qs = Member.objects.filter(household__merged_into__isnull=True)
     member_qs = member_qs.filter(household__p3ke_id__isnull=False) if p3ke else member_qs.exclude(household__no_kk="")
-    matched_pks: set[int] = set()
+    matched_pks: set[int] = {row.pk for row in extract.skipped_members}
+    for row in extract.skipped_members:  # a family only in the registry: its id for the claims
+        key_ids.setdefault(row.household_key, stored[row.household_key][0])
+    plan.members.unchanged = len(matched_pks)
     for chunk in chunked(records, CHUNK):
         placed = []
         for record in chunk:
@@ -172,7 +224,8 @@ def make_plan(extract: Extract, *, full_extract: bool = True) -> ExtractPlan:
                     continue
                 household_id = key_ids[key] = row[0]
             placed.append((record, household_id))
-        by_id_individu, by_nik, heads = _stored_members(member_qs, member_fields, placed) if stored else ({}, {}, {})
+        by_id_individu, by_nik, heads = _stored_members(member_qs, placed) if stored else ({}, {}, {})
+        matches = []
         for record, household_id in placed:
             row = None
             if household_id is not None:
@@ -191,9 +244,15 @@ def make_plan(extract: Extract, *, full_extract: bool = True) -> ExtractPlan:
             record.pk = row[0]
             if row[1] != household_id:
                 record.set("household_id", household_id)  # moved to another family in the new extract
-            change = _resolve(record, dict(zip(member_fields, row)), warn, _member_label)
+            matches.append(record)
+        # The stored fields (JSON as text) of the matched members only.
+        rows = {row[0]: row for row in Member.objects.filter(pk__in=[r.pk for r in matches]).values_list(*member_fields)} if matches else {}
+        for record in matches:
+            current = dict(zip(member_names, rows[record.pk]))
+            change = _resolve(record, current, warn, _member_label)
             if change is None:
                 plan.members.unchanged += 1
+                _keep_hash(plan.member_hashes, record.pk, current["source_row_hash"], record)
             else:
                 plan.member_changes.append(change)
     del stored
@@ -202,6 +261,7 @@ def make_plan(extract: Extract, *, full_extract: bool = True) -> ExtractPlan:
     if extract.has_member_sheet and full_extract:
         # Members of a household in this extract that its individual sheet no longer lists.
         ids = [key_ids[key] for key in extract.households if key in key_ids]
+        ids += [row.pk for row in skipped.values()]
         for chunk in chunked(ids, CHUNK):
             for pk in member_qs.filter(household_id__in=chunk, is_absent=False).order_by("household_id", "pk").values_list("pk", flat=True):
                 if pk not in matched_pks:
@@ -211,9 +271,14 @@ def make_plan(extract: Extract, *, full_extract: bool = True) -> ExtractPlan:
     return plan
 
 
-def _stored_members(member_qs, fields: tuple[str, ...], placed) -> tuple[dict, dict, dict]:
-    """The stored members a chunk of records may match: by ID Individu (any family), by (family,
-    NIK) and the head of each family, as the registry holds them (the oldest first)."""
+# What the matching reads of the stored members: (pk, household, NIK, ID Individu, relation).
+_MATCH_FIELDS = ("pk", "household_id", "nik", "id_individu", "relation")
+
+
+def _stored_members(member_qs, placed) -> tuple[dict, dict, dict]:
+    """The stored members a chunk of records may match, as ``(pk, household_id, ...)``: by ID
+    Individu (any family), by (family, NIK) and the head of each family, as the registry holds them
+    (the oldest first). Two plain queries (the families' members, the IDs' members), no stored fields."""
     id_individus = [v for record, _ in placed if (v := record.get("id_individu"))]
     household_ids = {household_id for _, household_id in placed if household_id is not None}
     by_id_individu: dict[str, tuple] = {}
@@ -221,8 +286,11 @@ def _stored_members(member_qs, fields: tuple[str, ...], placed) -> tuple[dict, d
     heads: dict[int, tuple] = {}
     if not household_ids:
         return by_id_individu, by_nik, heads
-    rows = member_qs.filter(Q(household_id__in=household_ids) | Q(id_individu__in=id_individus))
-    for row in rows.order_by("pk").values_list(*fields):
+    found = {row[0]: row for row in member_qs.filter(household_id__in=household_ids).values_list(*_MATCH_FIELDS)}
+    for ids in chunked(id_individus, CHUNK):
+        found.update((row[0], row) for row in member_qs.filter(id_individu__in=ids).values_list(*_MATCH_FIELDS))
+    for pk in sorted(found):
+        row = found[pk]
         household_id = row[1]
         if row[3]:
             by_id_individu[row[3]] = row
@@ -230,7 +298,7 @@ def _stored_members(member_qs, fields: tuple[str, ...], placed) -> tuple[dict, d
             continue
         if row[2]:
             by_nik.setdefault((household_id, row[2]), row)
-        if row[10] == Relation.HEAD:
+        if row[4] == Relation.HEAD:
             heads.setdefault(household_id, row)
     return by_id_individu, by_nik, heads
 

@@ -19,6 +19,7 @@ from programs.claims import aid_programs
 
 from .columns import AID_PREFIX, Layouts, builtin_rows, builtin_values
 from .common import Context
+from .rowhash import signature
 from .values import ChoiceMap, norm
 
 # The fields whose cells are matched against a model's choices.
@@ -75,4 +76,8 @@ def build_context(*, data_year: int | None = None, today: datetime.date | None =
         desa_by_code=by_code, desa_by_names=by_names, choices=choices,
         today=today or timezone.localdate(), data_year=data_year,
         region_prefixes=regions.prefixes, region_label=regions.label, layouts=layouts(),
+        signature=signature(
+            kind, data_year, sorted((name, sorted(values.items())) for name, values in synonyms.items()),
+            sorted(by_code.items()), sorted(by_names.items(), key=repr), regions.prefixes,
+        ),
     )

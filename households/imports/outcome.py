@@ -37,7 +37,7 @@ class ImportOutcome:
             "batch": self.batch.pk if self.batch is not None and self.batch.pk else None,
         }
         for key in ("enrollments", "rows", "error_rows", "warning_rows", "data_year", "same_as_batch", "identity_duplicates",
-                    "identity_scan_failed", "absent_check", "new_identity_duplicates"):
+                    "identity_scan_failed", "skipped_rows", "absent_check", "new_identity_duplicates"):
             if key in self.summary:
                 data[key] = self.summary[key]
         # What no mapping placed, always said (an empty list means every column and value was known).
@@ -54,7 +54,8 @@ def _zero_counts() -> dict:
 
 def applied_message(summary: dict) -> str:
     """What an applied import did, in one or two sentences: households and members created,
-    updated and marked absent; enrollments created and the one-aid conflicts raised."""
+    updated and marked absent; enrollments created and the one-aid conflicts raised; the rows
+    skipped as unchanged since the last import."""
     def n(value) -> str:
         return number_format(value or 0, force_grouping=True)
 
@@ -80,4 +81,10 @@ def applied_message(summary: dict) -> str:
                 "conflicts": n(enrollments.get("conflicts")),
             }
         )
-    return " ".join(parts) or _("Tidak ada perubahan.")
+    if not parts:
+        parts.append(_("Tidak ada perubahan."))
+    if summary.get("skipped_rows"):
+        parts.append(
+            _("%(n)s baris tidak berubah sejak impor terakhir dan dilewati.") % {"n": n(summary["skipped_rows"])}
+        )
+    return " ".join(parts)

@@ -29,9 +29,12 @@ from .common import (
     read_nik,
     read_recipients,
 )
+from households.identifiers import clean_digits
+
 from .issues import WARNING, RowIssue
 from .reader import ReadError, Source, is_blank
-from .values import desil_cell, id_text, parse_date, parse_int, text, yes_no
+from .rowhash import SkippedRow, table_hasher
+from .values import desil_cell, float_id, id_text, parse_date, parse_int, text, yes_no
 
 _HH_CHOICES = (
     "house_ownership", "roof_type", "roof_quality", "wall_type", "wall_quality", "floor_type", "floor_quality",
@@ -131,8 +134,9 @@ def _parse_table(kind: str, table, column_index: dict[int, str], ctx: Context, e
     info = TableInfo(table.source, table.name, kind, table.header_row, table.headers)
     extract.tables.append(info)
     reader = RowReader(table, column_index, extract.issues)
+    row_hash = table_hasher(ctx.signature, kind, column_index, cols.is_release_2023(table.headers))
     if kind == cols.HOUSEHOLD:
-        info.rows = _households(table, reader, ctx, extract, progress)
+        info.rows = _households(table, reader, ctx, extract, progress, row_hash)
     else:
         if not extract.has_member_sheet:
             # With an individual sheet, members come from it: the heads read from the household
@@ -140,7 +144,7 @@ def _parse_table(kind: str, table, column_index: dict[int, str], ctx: Context, e
             for record in extract.households.values():
                 record.head = None
         extract.has_member_sheet = True
-        info.rows = _members(table, reader, ctx, extract, progress)
+        info.rows = _members(table, reader, ctx, extract, progress, row_hash)
     note_table_end(table, extract.issues)
     extract.total_rows += info.rows
 
@@ -163,28 +167,48 @@ def _person(reader: RowReader, ctx: Context, values: dict, raw: dict, *, nik_key
         check_nik_against(reader, nik_key, info, values)
 
 
-def _households(table, reader: RowReader, ctx: Context, extract: Extract, progress) -> int:
+def _nik_key(value) -> str:
+    """A NIK cell as ``read_nik`` stores a valid one, without checking it: for the duplicate checks
+    of a row skipped as unchanged (its NIK was valid, or blank, when its record was stored)."""
+    value = float_id(value)
+    if is_blank(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return clean_digits(value)
+
+
+def _households(table, reader: RowReader, ctx: Context, extract: Extract, progress, row_hash) -> int:
     count = 0
     first_row: dict[str, int] = {}
     head_nik_rows: dict[str, int] = {}
     households = extract.households
+    skipped = extract.skipped_households
+    stored_rows = ctx.known
     for row, cells in table.rows:
         count += 1
         if progress and count % 2000 == 0:
             progress(2000)
         reader.load(row, cells)
+        digest = row_hash(cells)
         key = _id_text(reader.get("p3ke_id"))
         if not key:
             reader.error("p3ke_id", "ID Keluarga P3KE kosong")
         elif key in first_row:
             reader.error("p3ke_id", f"ID Keluarga P3KE {key} ganda: sudah ada di baris {first_row[key]}")
-            if key in households:
-                earlier = households.pop(key)
+            earlier = households.pop(key, None) or skipped.pop(key, None)
+            if earlier is not None:
                 extract.issues.error(earlier.sheet, earlier.row, reader.label("p3ke_id"), f"ID Keluarga P3KE {key} ganda: muncul lagi di baris {row}")
             extract.rejected_households[key] = row
             continue
         else:
             first_row[key] = row
+            # Read as its stored record was (and no formula cell): counted unchanged, not checked again.
+            if stored_rows is not None and reader.ok and key not in households:
+                pk = stored_rows.unchanged_household(key, digest)
+                if pk is not None:
+                    skipped[key] = SkippedRow(key, table.name, row, pk, read_recipients(reader))
+                    continue
         values: dict = {"p3ke_id": key} if key else {}
         raw: dict = {}
         desa_id = read_desa(reader, ctx)
@@ -246,24 +270,29 @@ def _households(table, reader: RowReader, ctx: Context, extract: Extract, progre
                 extract.rejected_households[key] = row
             continue
         head = MemberRecord(key, table.name, row, head_values, head_raw, NO_RECIPIENTS)
-        households[key] = HouseholdRecord(key, table.name, row, values, raw or NO_RAW, recipients, head)
+        head.row_hash = digest
+        households[key] = record = HouseholdRecord(key, table.name, row, values, raw or NO_RAW, recipients, head)
+        record.row_hash = digest
+        skipped.pop(key, None)  # read again from another household sheet
     if progress:
         progress(count % 2000)
     return count
 
 
-def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress) -> int:
+def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress, row_hash) -> int:
     count = 0
     # The first row of each ID Individu and NIK: its record once kept (the record knows its row and
-    # family: no tuple per row), else the row (and family) of a refused row.
-    id_rows: dict[str, MemberRecord | int] = {}
-    nik_rows: dict[str, MemberRecord | tuple[str, int]] = {}
+    # family: no tuple per row) or its ``SkippedRow``, else the row (and family) of a refused row.
+    id_rows: dict[str, MemberRecord | SkippedRow | int] = {}
+    nik_rows: dict[str, MemberRecord | SkippedRow | tuple[str, int]] = {}
     rejected_ids: set[str] = set()
     kept: list[MemberRecord] = []
-    dropped: set[int] = set()  # rows of kept records refused by a later duplicate
+    skipped: list[SkippedRow] = []
+    dropped: set[int] = set()  # rows of kept (or skipped) records refused by a later duplicate
+    stored_rows = ctx.known
 
-    def drop(first) -> MemberRecord | None:
-        if isinstance(first, MemberRecord) and first.row not in dropped:
+    def drop(first) -> MemberRecord | SkippedRow | None:
+        if not isinstance(first, (int, tuple)) and first.row not in dropped:
             dropped.add(first.row)
             return first
         return None
@@ -281,15 +310,29 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress)
                 "p3ke_id",
                 f"Keluarga {household_key} ditolak (lihat baris {extract.rejected_households[household_key]} di lembar keluarga)",
             )
+        id_individu = _id_text(reader.get("id_individu"))
+        digest = row_hash(cells)
+        if stored_rows is not None and reader.ok:
+            # Read as its stored member was, its IDs not seen yet: counted unchanged, not checked again.
+            nik = _nik_key(reader.get("nik"))
+            if id_individu not in id_rows and nik not in nik_rows:
+                stored = stored_rows.take_member(household_key, digest)
+                if stored is not None:
+                    marker = SkippedRow(household_key, table.name, row, stored[0], read_recipients(reader), stored[1])
+                    skipped.append(marker)
+                    if id_individu:
+                        id_rows[id_individu] = marker
+                    if nik:
+                        nik_rows[nik] = marker
+                    continue
         values: dict = {}
         raw: dict = {}
-        id_individu = _id_text(reader.get("id_individu"))
         first_id = False
         if id_individu:
             values["id_individu"] = id_individu
             if id_individu in id_rows:
                 first = id_rows[id_individu]
-                first_row = first.row if isinstance(first, MemberRecord) else first
+                first_row = first if isinstance(first, int) else first.row
                 reader.error("id_individu", f"ID Individu {id_individu} ganda: sudah ada di baris {first_row}")
                 earlier = drop(first)
                 if earlier is not None:
@@ -312,10 +355,10 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress)
         first_nik = False
         if nik:
             seen = nik_rows.get(nik)
-            if isinstance(seen, MemberRecord):
-                seen_key, seen_row = seen.household_key, seen.row
-            elif seen:
+            if isinstance(seen, tuple):
                 seen_key, seen_row = seen
+            elif seen:
+                seen_key, seen_row = seen.household_key, seen.row
             if seen and seen_key == household_key:
                 reader.error("nik", f"NIK ganda dalam keluarga yang sama: sudah ada di baris {seen_row}")
                 earlier = drop(seen)
@@ -330,6 +373,7 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress)
         if not reader.ok or (id_individu and id_individu in rejected_ids):
             continue
         record = MemberRecord(household_key, table.name, row, values, raw, recipients)
+        record.row_hash = digest
         kept.append(record)
         if first_id:
             id_rows[id_individu] = record
@@ -338,4 +382,5 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress)
     if progress:
         progress(count % 2000)
     extract.members.extend(record for record in kept if record.row not in dropped)
+    extract.skipped_members.extend(marker for marker in skipped if marker.row not in dropped)
     return count

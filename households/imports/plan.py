@@ -128,6 +128,9 @@ class ExtractPlan:
     member_creates: list[MemberRecord] = field(default_factory=list)
     member_changes: list[Change] = field(default_factory=list)
     member_absent: list[int] = field(default_factory=list)
+    # (pk, row hash) of unchanged records read from a row hashed otherwise than stored (``rowhash``).
+    household_hashes: list[tuple[int, int]] = field(default_factory=list)
+    member_hashes: list[tuple[int, int]] = field(default_factory=list)
     full_extract: bool = True
     enrollments_planned: int = 0
     # Filled in by ``apply``: every household written or whose members changed (a moved member's
@@ -185,6 +188,8 @@ class ExtractPlan:
             "error_rows": len(issues.error_rows),
             "warning_rows": len(issues.warning_rows),
             "rows": self.extract.total_rows,
+            # Rows skipped as unchanged since the last import (``rowhash``), in the unchanged counts too.
+            "skipped_rows": len(self.extract.skipped_households) + len(self.extract.skipped_members),
             "data_year": self.extract.data_year,
             "enrollments_planned": self.enrollments_planned,
             **issues.mapping_summary(),
@@ -203,6 +208,7 @@ class ExtractPlan:
         progress.phase("write", self.writes)
         with transaction.atomic():
             write.write_records(self, batch=batch, by=by, tick=progress.advance)
+            write.store_row_hashes(self)
             moved = enrollments_follow_members(
                 member_ids=self.moved_members, successors=self.member_successors, by=by, batch=batch
             )

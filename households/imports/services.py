@@ -32,7 +32,7 @@ from dedup.models import IdentityMatch, IdentityStatus
 from households.models import ImportBatch, ImportKind, ImportStatus
 
 from .batches import batch_create, file_sha256, open_sources, open_stored, same_file_batch
-from .compare import make_plan
+from .compare import known_rows, make_plan
 from .context import build_context
 from .dtks import parse_dtks, parse_dtsen
 from .failures import failure_cause, identity_scan_failure
@@ -55,10 +55,12 @@ def _build_plan(kind: str, sources: list[Source], *, data_year, full_extract, op
     if kind == ImportKind.RECIPIENTS:
         return parse_recipients(sources, options=options, progress=progress.advance)
     ctx = build_context(data_year=data_year, kind=kind)
+    # Read before parsing: a row hashed as its stored record was is skipped as unchanged (``rowhash``).
+    ctx.known = known_rows(kind)
     parse = {ImportKind.P3KE: parse_p3ke, ImportKind.DTSEN: parse_dtsen}.get(kind, parse_dtks)
     extract = parse(sources, ctx, progress=progress.advance)
     progress.phase("compare", extract.total_rows)
-    return make_plan(extract, full_extract=full_extract)
+    return make_plan(extract, full_extract=full_extract, known=ctx.known)
 
 
 def _issue_dicts(issues, limit=MAX_STORED_ISSUES) -> list[dict]:

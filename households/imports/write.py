@@ -55,7 +55,7 @@ def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Cal
                 values = record.values
                 rows.append({
                     **values, "source": source, "raw_values": record.raw, "last_batch_id": batch_id,
-                    "source_values": source_snapshot(values),
+                    "source_values": source_snapshot(values), "source_row_hash": record.row_hash,
                 })
             ids = bulkcopy.insert_with_history(Household, rows, user_id=user_id, reason=reason, now=now)
         else:
@@ -64,7 +64,7 @@ def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Cal
                 values = record.values
                 objects.append(Household(
                     **values, source=source, raw_values=record.raw, last_batch=batch,
-                    source_values=source_snapshot(values),
+                    source_values=source_snapshot(values), source_row_hash=record.row_hash,
                 ))
             created = bulk_create_with_history(objects, Household, batch_size=CHUNK, default_user=by, default_change_reason=reason)
             ids = [obj.pk for obj in created]
@@ -91,6 +91,7 @@ def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Cal
                 {
                     **values, "household_id": key_ids[record.household_key], "raw_values": record.raw,
                     "last_batch_id": batch_id, "source_values": source_snapshot(values),
+                    "source_row_hash": record.row_hash,
                 }
             )
         if fast:
@@ -147,7 +148,7 @@ def _write_changes(changes: list[Change], model, batch, by, reason, now, tick, *
     for start in range(0, len(changes), UPDATE_CHUNK):
         chunk = changes[start : start + UPDATE_CHUNK]
         objects = model.objects.in_bulk([c.pk for c in chunk])
-        names = {"source_values", "raw_values", "last_batch", "updated_at"}
+        names = {"source_values", "raw_values", "source_row_hash", "last_batch", "updated_at"}
         touched = []
         for change in chunk:
             obj = objects[change.pk]
@@ -164,6 +165,7 @@ def _write_changes(changes: list[Change], model, batch, by, reason, now, tick, *
             obj.source_values, obj.raw_values = merged_sources(
                 record.values, record.raw, obj.source_values or {}, obj.raw_values or {}
             )
+            obj.source_row_hash = record.row_hash  # None from a file read without row hashes
             obj.last_batch = batch
             obj.updated_at = now
             touched.append(obj)
@@ -198,3 +200,12 @@ def _mark_absent(pks: list[int], model, batch, by, reason, now, tick, *, househo
                 default_user=by, default_change_reason=reason,
             )
         tick(len(objects))
+
+
+def store_row_hashes(plan: ExtractPlan) -> None:
+    """Keep the row hash of each unchanged record whose stored one differs (``rowhash``): bookkeeping
+    of the import, not a change of the record, so neither its history nor its batch changes."""
+    for model, pairs in ((Household, plan.household_hashes), (Member, plan.member_hashes)):
+        for start in range(0, len(pairs), UPDATE_CHUNK):
+            objects = [model(pk=pk, source_row_hash=row_hash) for pk, row_hash in pairs[start : start + UPDATE_CHUNK]]
+            model.objects.bulk_update(objects, ["source_row_hash"])

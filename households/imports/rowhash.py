@@ -1,0 +1,78 @@
+"""Row hashes: a re-sync of a file skips the rows the registry already took in unchanged.
+
+Each record an import writes keeps the hash of the file row it was read from (``source_row_hash``).
+The hash covers the row's cells as read and the layout they were read in: the kind of import, the
+table's column -> field map, the data year and the parsing options that change what is stored
+(value synonyms, villages, loaded regions) and ``VERSION``. A row whose hash equals its stored
+record's (not absent, not merged) would be read into the same values and compared as unchanged:
+the parser counts it without validating it (``SkippedRow``), and the comparison leaves it alone.
+
+Pure Python: the stored hashes (``KnownRows``) are read from the registry by ``compare.known_rows``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+# Bump when parsing would store something else from the same cells: every row is read again once.
+VERSION = 1
+
+
+def signature(*parts) -> bytes:
+    """A digest of what, besides a row's cells, decides what the row is stored as."""
+    return hashlib.blake2b(repr((VERSION, *parts)).encode(), digest_size=32).digest()
+
+
+def table_hasher(signature: bytes, layout: str, column_index: dict[int, str], *extra) -> Callable[[object], int]:
+    """The row hash of one table: ``row_hash(cells)``, a signed 64-bit int (a ``BigIntegerField``),
+    the same in every process (no Python ``hash``)."""
+    key = hashlib.blake2b(repr((layout, sorted(column_index.items()), *extra)).encode(), key=signature, digest_size=32)
+    base = hashlib.blake2b(key=key.digest(), digest_size=8)
+
+    def row_hash(cells) -> int:
+        digest = base.copy()
+        digest.update(repr(cells).encode())
+        return int.from_bytes(digest.digest(), "big", signed=True)
+
+    return row_hash
+
+
+class SkippedRow:
+    """A file row skipped as unchanged: what the import still needs of it. Its record's ``pk``
+    (a household's, or a member's), the aid its ``Penerima ...`` columns claim (recorded again, as
+    for any unchanged row), and for a member whether the registry holds it as the family's head."""
+
+    __slots__ = ("household_key", "sheet", "row", "pk", "recipients", "is_head")
+
+    def __init__(self, household_key: str, sheet: str, row: int, pk: int, recipients, is_head: bool = False) -> None:
+        self.household_key, self.sheet, self.row, self.pk = household_key, sheet, row, pk
+        self.recipients, self.is_head = recipients, is_head
+
+
+@dataclass
+class KnownRows:
+    """The registry's records as a re-sync needs them, without their fields: each household key's
+    ``(pk, is_absent, source, row hash)``, and each present member's row hash -> ``(pk,
+    household_id, is_head)``."""
+
+    households: dict[str, tuple[int, bool, str, int | None]] = field(default_factory=dict)
+    members: dict[int, tuple[int, int, bool]] = field(default_factory=dict)
+
+    def unchanged_household(self, key: str, row_hash: int) -> int | None:
+        """The pk of the present household ``key`` when it was stored from a row with this hash."""
+        stored = self.households.get(key)
+        if stored is None or stored[1] or stored[3] != row_hash:
+            return None
+        return stored[0]
+
+    def take_member(self, household_key: str, row_hash: int) -> tuple[int, bool] | None:
+        """``(pk, is_head)`` of the present member stored from a row with this hash, in the family
+        ``household_key`` as the registry holds it; each member is taken by one row at most."""
+        stored = self.members.get(row_hash)
+        household = self.households.get(household_key)
+        if stored is None or household is None or stored[1] != household[0]:
+            return None
+        del self.members[row_hash]
+        return stored[0], stored[2]
