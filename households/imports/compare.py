@@ -122,14 +122,24 @@ def known_rows(kind: str) -> KnownRows:
             if source != kind or households[key][2] == kind:
                 continue
         households[key] = (pk, is_absent, source, row_hash)
-    members: dict[int, tuple[int, int, bool]] = {}
+    known = KnownRows(households)
     if p3ke:
-        rows = Member.objects.filter(
-            household__merged_into__isnull=True, household__p3ke_id__isnull=False, is_absent=False, source_row_hash__isnull=False
-        ).values_list("source_row_hash", "pk", "household_id", "relation")
-        for row_hash, pk, household_id, relation in rows.iterator(5000):
-            members[row_hash] = (pk, household_id, relation == Relation.HEAD)
-    return KnownRows(households, members)
+        members, shadowed = known.members, known.shadowed
+        rows = _present_members(kind).filter(source_row_hash__isnull=False)
+        for row_hash, pk, household_id, relation, nik in rows.values_list(
+            "source_row_hash", "pk", "household_id", "relation", "nik"
+        ).iterator(5000):
+            if row_hash in members:
+                shadowed.append((pk, household_id))
+            else:
+                members[row_hash] = (pk, household_id, relation == Relation.HEAD, nik)
+    return known
+
+
+def _present_members(kind: str):
+    """The members an extract of ``kind`` is matched with that are not marked absent."""
+    queryset = Member.objects.filter(household__merged_into__isnull=True, is_absent=False)
+    return queryset.filter(household__p3ke_id__isnull=False) if kind == "p3ke" else queryset.exclude(household__no_kk="")
 
 
 def _keep_hash(hashes: list, pk: int, stored_hash, record) -> None:
@@ -150,7 +160,8 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
 
     # --- households: each stored key's record (pk, absent, source, row hash), then the stored fields chunk by chunk
     queryset = _stored_households(extract.kind)
-    stored = (known or known_rows(extract.kind)).households
+    known = known or known_rows(extract.kind)
+    stored = known.households
     stored_fields = ("pk", key_field, *[f for f in HOUSEHOLD_FIELDS if f != key_field], *_JSON_FIELDS, "is_absent")
     names = (*stored_fields[:-3], "raw_values", "source_values", "is_absent")
     warn = lambda r, c, m: issues.warning(r.sheet, r.row, c, m)  # noqa: E731
@@ -259,16 +270,28 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     plan.members.created = len(plan.member_creates)
     plan.members.updated = len(plan.member_changes)
     if extract.has_member_sheet and full_extract:
-        # Members of a household in this extract that its individual sheet no longer lists.
-        ids = [key_ids[key] for key in extract.households if key in key_ids]
-        ids += [row.pk for row in skipped.values()]
-        for chunk in chunked(ids, CHUNK):
-            for pk in member_qs.filter(household_id__in=chunk, is_absent=False).order_by("household_id", "pk").values_list("pk", flat=True):
-                if pk not in matched_pks:
-                    plan.member_absent.append(pk)
+        plan.member_absent = _members_left_out(extract, key_ids, known, matched_pks)
         plan.members.absent = len(plan.member_absent)
     plan.enrollments_planned = aid_planned(extract)
     return plan
+
+
+def _members_left_out(extract: Extract, key_ids: dict, known: KnownRows, matched_pks: set[int]) -> list[int]:
+    """The present members of a household in this extract that its individual sheet no longer
+    lists, by family and pk. For P3KE: those with a row hash no row took (``known``), and those
+    without one (stored before row hashes or by another kind of import) in one query."""
+    households = {key_ids[key] for key in extract.households if key in key_ids}
+    households.update(row.pk for row in extract.skipped_households.values())
+    rows = _present_members(extract.kind)
+    candidates = []
+    if extract.kind == "p3ke":
+        candidates += known.untaken_members()
+        rows = rows.filter(source_row_hash__isnull=True)
+    candidates += rows.values_list("pk", "household_id").iterator(5000)
+    return [
+        pk for pk, household_id in sorted(candidates, key=lambda c: (c[1], c[0]))
+        if household_id in households and pk not in matched_pks
+    ]
 
 
 # What the matching reads of the stored members: (pk, household, NIK, ID Individu, relation).

@@ -178,6 +178,26 @@ def _nik_key(value) -> str:
     return clean_digits(value)
 
 
+def _skipped_member(reader: RowReader, stored_rows, digest: int, household_key: str, id_individu: str, id_rows, nik_rows):
+    """The ``SkippedRow`` of a member row hashed as a stored member was, in the family its file
+    row names as the registry holds it, its ID Individu and NIK not seen yet in this file (a
+    repeat goes the usual way, to be refused or warned about); else None. Registers its IDs."""
+    pk, household_id, is_head, stored_nik = stored_rows.members[digest]
+    if stored_rows.household_key(household_id) != household_key:
+        return None
+    cell = reader.get("nik")
+    nik = stored_nik if stored_nik and cell == stored_nik else _nik_key(cell)
+    if id_individu in id_rows or nik in nik_rows:
+        return None
+    del stored_rows.members[digest]
+    marker = SkippedRow(household_key, reader.sheet, reader.row, pk, read_recipients(reader), is_head)
+    if id_individu:
+        id_rows[id_individu] = marker
+    if nik:
+        nik_rows[nik] = marker
+    return marker
+
+
 def _households(table, reader: RowReader, ctx: Context, extract: Extract, progress, row_hash) -> int:
     count = 0
     first_row: dict[str, int] = {}
@@ -312,19 +332,12 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
             )
         id_individu = _id_text(reader.get("id_individu"))
         digest = row_hash(cells)
-        if stored_rows is not None and reader.ok:
+        if stored_rows is not None and reader.ok and digest in stored_rows.members:
             # Read as its stored member was, its IDs not seen yet: counted unchanged, not checked again.
-            nik = _nik_key(reader.get("nik"))
-            if id_individu not in id_rows and nik not in nik_rows:
-                stored = stored_rows.take_member(household_key, digest)
-                if stored is not None:
-                    marker = SkippedRow(household_key, table.name, row, stored[0], read_recipients(reader), stored[1])
-                    skipped.append(marker)
-                    if id_individu:
-                        id_rows[id_individu] = marker
-                    if nik:
-                        nik_rows[nik] = marker
-                    continue
+            marker = _skipped_member(reader, stored_rows, digest, household_key, id_individu, id_rows, nik_rows)
+            if marker is not None:
+                skipped.append(marker)
+                continue
         values: dict = {}
         raw: dict = {}
         first_id = False

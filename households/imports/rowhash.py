@@ -54,11 +54,14 @@ class SkippedRow:
 @dataclass
 class KnownRows:
     """The registry's records as a re-sync needs them, without their fields: each household key's
-    ``(pk, is_absent, source, row hash)``, and each present member's row hash -> ``(pk,
-    household_id, is_head)``."""
+    ``(pk, is_absent, source, row hash)``; each present member's row hash -> ``(pk, household_id,
+    is_head, nik)``, and ``(pk, household_id)`` of a present member whose hash another
+    member holds too (``shadowed``)."""
 
     households: dict[str, tuple[int, bool, str, int | None]] = field(default_factory=dict)
-    members: dict[int, tuple[int, int, bool]] = field(default_factory=dict)
+    members: dict[int, tuple[int, int, bool, str]] = field(default_factory=dict)
+    shadowed: list[tuple[int, int]] = field(default_factory=list)
+    _keys: dict[int, str] | None = field(default=None, repr=False)
 
     def unchanged_household(self, key: str, row_hash: int) -> int | None:
         """The pk of the present household ``key`` when it was stored from a row with this hash."""
@@ -67,12 +70,13 @@ class KnownRows:
             return None
         return stored[0]
 
-    def take_member(self, household_key: str, row_hash: int) -> tuple[int, bool] | None:
-        """``(pk, is_head)`` of the present member stored from a row with this hash, in the family
-        ``household_key`` as the registry holds it; each member is taken by one row at most."""
-        stored = self.members.get(row_hash)
-        household = self.households.get(household_key)
-        if stored is None or household is None or stored[1] != household[0]:
-            return None
-        del self.members[row_hash]
-        return stored[0], stored[2]
+    def household_key(self, pk: int) -> str | None:
+        """The key of a stored household, by its pk."""
+        if self._keys is None:
+            self._keys = {row[0]: key for key, row in self.households.items()}
+        return self._keys.get(pk)
+
+    def untaken_members(self):
+        """``(pk, household_id)`` of the present members with a hash that no row took."""
+        yield from ((row[0], row[1]) for row in self.members.values())
+        yield from self.shadowed
