@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from households.identifiers import clean_digits
+
 from . import columns as cols
 from .common import (
     Context,
@@ -29,8 +31,6 @@ from .common import (
     read_nik,
     read_recipients,
 )
-from households.identifiers import clean_digits
-
 from .issues import WARNING, RowIssue
 from .reader import ReadError, Source, is_blank
 from .rowhash import SkippedRow, table_hasher

@@ -8,7 +8,8 @@ import json
 import pytest
 
 from households.imports.columns import normalize_header
-from households.models import ColumnMapping, Household, Member
+from households.imports.values import norm
+from households.models import ColumnMapping, Household, Member, ValueMapping
 from programs.models import Enrollment
 
 from .conftest import HH_2023, IND_2023, head_member_row, household_row, member_row, write_xlsx
@@ -181,3 +182,16 @@ def test_records_without_a_hash_get_one_without_a_history_row(reference, p3ke_fi
     assert not Household.objects.filter(source_row_hash__isnull=True).exists()
     assert not Member.objects.filter(source_row_hash__isnull=True).exists()
     assert imported(p3ke_file, households, members, "c.xlsx")["skipped_rows"] == 9
+
+
+def test_a_new_saved_value_mapping_reads_the_rows_again(reference, p3ke_file):
+    households, members = families(overrides={"Jenis Atap": "Genteng Kaca"})
+    imported(p3ke_file, households, members, "a.xlsx")
+    household = Household.objects.get(p3ke_id="122000001")
+    assert household.roof_type == "" and household.raw_values == {"roof_type": "Genteng Kaca"}
+    ValueMapping.objects.create(kind="", field="roof_type", value=norm("Genteng Kaca"), code="genteng")
+
+    again = imported(p3ke_file, households, members, "b.xlsx")
+    assert again["households"]["updated"] == 3 and again["skipped_rows"] == 0
+    household.refresh_from_db()
+    assert household.roof_type == "genteng" and household.raw_values == {}
