@@ -11,7 +11,8 @@ from django_tasks import task
 
 from agencies.models import User
 from programs.dashboard import selectors
-from programs.dashboard.memo import Remember, forget_unused
+from programs.dashboard.memo import Remember
+from programs.registry_version import forget_unused
 
 
 @task()

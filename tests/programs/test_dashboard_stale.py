@@ -17,6 +17,7 @@ import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from programs import registry_version as kept
 from programs.dashboard import memo
 from programs.dashboard import views as dashboard_views
 from programs.models import KeptFigure, Program
@@ -110,7 +111,7 @@ def test_a_recount_is_asked_once_and_done_by_a_request_when_no_worker_did_it(cli
     assert len(worker.asked) == 1  # already asked: not again
 
     KeptFigure.objects.exclude(recount_requested_at=None).update(
-        recount_requested_at=timezone.now() - memo.RECOUNT_GRACE - datetime.timedelta(seconds=1)
+        recount_requested_at=timezone.now() - kept.RECOUNT_GRACE - datetime.timedelta(seconds=1)
     )
     response = get(client, bappeda, year=YEAR)
     assert not response.context["figures_stale"]
@@ -145,13 +146,13 @@ def test_a_count_older_than_max_age_is_counted_again_and_unused_ones_are_forgott
     bappeda = registry.users.bappeda
     get(client, bappeda, year=YEAR)
     get(client, bappeda, year=YEAR - 1)
-    long_ago = timezone.now() - memo.MAX_AGE - datetime.timedelta(minutes=1)
+    long_ago = timezone.now() - kept.MAX_AGE - datetime.timedelta(minutes=1)
     KeptFigure.objects.update(computed_at=long_ago)
     response = get(client, bappeda, year=YEAR)
     assert response.context["figures_at"] > long_ago  # counted again (quick figures: in the request)
 
-    KeptFigure.objects.filter(computed_at=long_ago).update(computed_at=timezone.now() - memo.FORGET_AFTER * 2)
-    forgotten = memo.forget_unused()
+    KeptFigure.objects.filter(computed_at=long_ago).update(computed_at=timezone.now() - kept.FORGET_AFTER * 2)
+    forgotten = kept.forget_unused()
     assert forgotten > 0
-    assert not KeptFigure.objects.filter(computed_at__lt=timezone.now() - memo.FORGET_AFTER).exists()
+    assert not KeptFigure.objects.filter(computed_at__lt=timezone.now() - kept.FORGET_AFTER).exists()
     assert not get(client, bappeda, year=YEAR).context["figures_stale"]
