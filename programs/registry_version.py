@@ -35,10 +35,12 @@ everything now.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from django.core.cache import cache
 from django.db import connections
 from django.utils import timezone
 
@@ -53,6 +55,8 @@ RECOUNT_GRACE = datetime.timedelta(minutes=5)
 # A kept count older than this is counted again even if the registry version did not move: it bounds
 # what a write past the history (a manual SQL repair) could leave behind.
 MAX_AGE = datetime.timedelta(hours=6)
+# How long a process keeps a current count in its own memory (Django's cache) besides the database.
+LOCAL_SECONDS = 10 * 60
 # Kept counts nobody asked for in this long are deleted by the background recounts (filters tried once).
 FORGET_AFTER = datetime.timedelta(days=7)
 
@@ -119,8 +123,15 @@ class KeptCounts:
         if self.version is None:
             return compute()
         version = f"{self.version}|{as_of}"
+        # This process's own memory first: an unchanged registry costs no query.
+        local = f"konut:kept:{key}:{hashlib.sha256(version.encode()).hexdigest()}"
+        hit = None if self.fresh else cache.get(local)
+        if hit is not None and timezone.now() - hit[0] < MAX_AGE:
+            self._shown(hit[0])
+            return hit[1]
         kept = None if self.fresh else KeptFigure.objects.using(self.using).filter(key=key).first()
         if kept is not None and kept.version == version and timezone.now() - kept.computed_at < MAX_AGE:
+            cache.set(local, (kept.computed_at, kept.value), LOCAL_SECONDS)
             self._shown(kept.computed_at)
             return kept.value
         if kept is not None and self._may_show_stale(kept):
@@ -139,8 +150,10 @@ class KeptCounts:
             update_conflicts=True, unique_fields=["key"],
             update_fields=["version", "computed_at", "seconds", "value", "recount_requested_at"],
         )
+        value = _as_stored(value)
+        cache.set(local, (now, value), LOCAL_SECONDS)
         self._shown(now)
-        return _as_stored(value)
+        return value
 
     def _may_show_stale(self, kept: KeptFigure) -> bool:
         if not self.stale_ok or self._inline_s + kept.seconds <= self.inline_budget_s:
