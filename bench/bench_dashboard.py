@@ -82,6 +82,7 @@ def _write_something(index: int, user, year: int) -> None:
     """One write through the services, as an operator makes them: a household's living conditions
     saved (even ``index``) or an enrollment proposed in ``year`` (odd ``index``) for a household and
     program that have none yet (a later run takes the next pair)."""
+    from django.core.exceptions import ValidationError
     from django.utils import timezone
 
     from households.models import Household
@@ -90,10 +91,15 @@ def _write_something(index: int, user, year: int) -> None:
     from programs.services import enrollment_create
 
     if index % 2 == 0:
-        household = Household.objects.order_by("id")[1000 + index]
-        water = "ledeng" if household.water_source != "ledeng" else "sumur_terlindung"
-        household_conditions_update(household=household, values={"water_source": water}, on=timezone.localdate(), by=user)
-        return
+        # The first household from the 1,000th on whose stored values pass the model's checks (some
+        # generated ones carry a value outside the current choices, and saving checks them all).
+        for household in Household.objects.order_by("id")[1000 + index:].iterator():
+            water = "ledeng" if household.water_source != "ledeng" else "sumur_terlindung"
+            try:
+                household_conditions_update(household=household, values={"water_source": water}, on=timezone.localdate(), by=user)
+            except ValidationError:
+                continue
+            return
     programs = list(Program.objects.filter(is_local=True, target_unit="household").order_by("code")[:5])
     for household in Household.objects.order_by("id")[1000:2000].iterator():
         taken = set(Enrollment.objects.filter(household=household, year=year).values_list("program_id", flat=True))
