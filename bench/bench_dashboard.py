@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import database_url, ensure_database, setup_django  # noqa: E402
+from bench.common import database_url, ensure_database, registry_write, setup_django  # noqa: E402
 
 TARGET_PAGE_S = 1.0
 TARGET_PREVIEW_S = 1.0
@@ -78,37 +78,6 @@ def _forget_counts() -> None:
     cache.clear()
 
 
-def _write_something(index: int, user, year: int) -> None:
-    """One write through the services, as an operator makes them: a household's living conditions
-    saved (even ``index``) or an enrollment proposed in ``year`` (odd ``index``) for a household and
-    program that have none yet (a later run takes the next pair)."""
-    from django.core.exceptions import ValidationError
-    from django.utils import timezone
-
-    from households.models import Household
-    from households.services import household_conditions_update
-    from programs.models import Enrollment, Program
-    from programs.services import enrollment_create
-
-    if index % 2 == 0:
-        # The first household from the 1,000th on whose stored values pass the model's checks (some
-        # generated ones carry a value outside the current choices, and saving checks them all).
-        for household in Household.objects.order_by("id")[1000 + index:].iterator():
-            water = "ledeng" if household.water_source != "ledeng" else "sumur_terlindung"
-            try:
-                household_conditions_update(household=household, values={"water_source": water}, on=timezone.localdate(), by=user)
-            except ValidationError:
-                continue
-            return
-    programs = list(Program.objects.filter(is_local=True, target_unit="household").order_by("code")[:5])
-    for household in Household.objects.order_by("id")[1000:2000].iterator():
-        taken = set(Enrollment.objects.filter(household=household, year=year).values_list("program_id", flat=True))
-        for program in programs:
-            if program.pk not in taken:
-                enrollment_create(household=household, program=program, year=year, by=user)
-                return
-
-
 def _timed(fn, repeat: int, *, cold: bool = True, write_by=None, year: int = 0) -> tuple[float, object]:
     """The median seconds of ``fn()`` over ``repeat`` runs; ``cold``: each run after the kept counts
     are deleted (the page counts everything itself), else after one untimed run (a reload of an
@@ -121,7 +90,7 @@ def _timed(fn, repeat: int, *, cold: bool = True, write_by=None, year: int = 0) 
         if cold:
             _forget_counts()
         if write_by is not None:
-            _write_something(index, write_by, year)
+            registry_write(index, write_by, year)
         started = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - started)
