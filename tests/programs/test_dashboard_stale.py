@@ -85,7 +85,7 @@ def test_after_a_write_the_last_figures_show_labelled_and_the_next_load_is_recou
 def test_hitung_ulang_sekarang_counts_at_once(client, registry, slow_figures):  # noqa: F811
     bappeda = registry.users.bappeda
     response = get(client, bappeda, year=YEAR)
-    assert f"segar=1" in response.context["fresh_url"]
+    assert "segar=1" in response.context["fresh_url"]
     add_spam(registry)
 
     response = get(client, bappeda, year=YEAR, segar="1")
