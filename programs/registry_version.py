@@ -1,7 +1,7 @@
 """The registry's version: a short text that changes with every committed write to what the pages
-count, read in one cheap query. The household list and the dashboard keep their heavy counts in
-Django's cache under keys that include it, so a count is reused only while nothing it depends on has
-changed.
+count, read in one cheap query. The household list and the dashboard keep their heavy counts with
+the version they were counted at (``KeptCounts`` below), so a count is shown as current only while
+nothing it depends on has changed.
 
 It is made of:
 
