@@ -148,9 +148,9 @@ class HouseholdFilter(django_filters.FilterSet):
         model = Household
         fields: list[str] = []
 
-    def __init__(self, data=None, *, user: User, **kwargs):
+    def __init__(self, data=None, *, user: User, memo: ListMemo | None = None, **kwargs):
         self.user = user
-        self.memo = ListMemo(Household)  # counts, totals and name searches kept per registry version
+        self.memo = memo or ListMemo(Household)  # counts, totals and name searches kept per registry version
         kwargs.setdefault("queryset", visible_households(user))
         super().__init__(data, **kwargs)
         self.may_switch_agency = sees_everything(user)

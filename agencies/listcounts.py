@@ -1,13 +1,16 @@
-"""The household list's count and totals, remembered while the registry has not changed.
+"""The household list's count and totals, kept while the registry has not changed, and shown from
+their last count while a slow recount runs.
 
 At province scale (700,000 families, 2 million enrollments) counting an agency's households and
 summing its enrollments by status reads most of both tables, seconds per page, while the rows of a
 page come from an index in milliseconds. The count and the totals depend only on the filters and on
-the registry, so they are kept in Django's cache under a key made of the query and the registry
-version (``programs.registry_version``), read once per page: a commit after it was read
-changes it, and the next page counts again. Inside a transaction that has written itself nothing is
-cached or reused. Reference data (villages, kecamatan) carries no history: entries also expire after
-``CACHE_SECONDS``.
+the registry, so they are kept (``programs.registry_version.KeptCounts``, in the database, shared by
+every web process and the worker) under a key made of the query. After a write, the list (with
+``stale_ok``) shows a slow count from its last count, says when that was, and asks the worker
+(``agencies.tasks``) to count again; the rows of the page are always read now. Pages past the middle
+are read from the other end: with a count that is behind by a few households, those pages are as
+many rows off, as the label says. A name search's household ids decide which rows show, so they are
+never shown stale: they stay in Django's cache under the version, for ``CACHE_SECONDS``.
 """
 
 from __future__ import annotations
@@ -22,55 +25,76 @@ from django.db import router
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
-from programs.registry_version import registry_version
+from agencies.selectors import household_list_totals, household_list_totals_query
+from programs.registry_version import KeptCounts
 
 CACHE_SECONDS = 10 * 60
 _PREFIX = "konut:daftar-keluarga:"
+# Counts the list may redo itself after a write, in seconds (by how long each took the last time):
+# the rest of its 300 ms is the page.
+INLINE_BUDGET_S = 0.1
+# What may be shown from its last count (a search's ids may not: they choose the rows).
+_MAY_BE_STALE = {"counts"}
 
 
-def _key(version: str, kind: str, queryset: QuerySet, extra: str = "") -> str:
+def _digest(kind: str, queryset: QuerySet, extra: str = "") -> str:
     if not queryset.query.is_sliced and not queryset.query.combinator:
         queryset = queryset.order_by()  # one count whatever the sort
     sql, params = queryset.query.sql_with_params()
-    digest = hashlib.sha256(f"{version}\n{kind}\n{sql}\n{params!r}\n{extra}".encode()).hexdigest()
-    return _PREFIX + digest
+    return hashlib.sha256(f"daftar\n{kind}\n{sql}\n{params!r}\n{extra}".encode()).hexdigest()
 
 
-class ListMemo:
-    """What one list request may take from the cache, sharing one version read: the version is read
-    before anything it keys is computed, so a value is never older than its key."""
+class ListMemo(KeptCounts):
+    """What one list request may take from the kept counts, sharing one version read.
+    ``stale_ok``: the list page (after a write, a slow count from its last count, labelled);
+    ``fresh``: its "hitung ulang sekarang"."""
 
-    def __init__(self, model):
-        self.using = router.db_for_read(model)
-        self._version: str | None | bool = False  # False: not read yet
-
-    @property
-    def version(self) -> str | None:
-        if self._version is False:
-            self._version = registry_version(self.using)
-        return self._version
+    def __init__(self, model, *, stale_ok: bool = False, fresh: bool = False):
+        super().__init__(using=router.db_for_read(model), stale_ok=stale_ok, fresh=fresh, inline_budget_s=INLINE_BUDGET_S)
 
     def remembered(self, kind: str, compute: Callable[[], object], *, queryset: QuerySet, extra: str = ""):
-        """``compute()``, or its value from the cache for the same query and registry version."""
+        """``compute()``, or its kept value for the same query."""
         version = self.version
         if version is None:
             return compute()
         try:
-            key = _key(version, kind, queryset, extra)
+            key = _digest(kind, queryset, extra)
         except EmptyResultSet:  # a query that cannot match (a search that found no one): nothing to count
             return compute()
+        if kind in _MAY_BE_STALE:
+            return self.get(key, compute)
+        key = f"{_PREFIX}{key}:{hashlib.sha256(version.encode()).hexdigest()}"
         value = cache.get(key)
         if value is None:
             value = compute()
             cache.set(key, value, CACHE_SECONDS)
         return value
 
-    def count(self, queryset: QuerySet) -> int:
-        return self.remembered("count", queryset.count, queryset=queryset)
+
+def household_list_counts(filterset) -> tuple[int, dict | None]:
+    """The filtered list's household count and its enrollment totals (``None`` when empty), kept
+    together by the filter set's ``memo`` (one read, one write): what the list page shows above its
+    rows, and what the worker counts again after a write (``agencies.tasks``)."""
+    queryset, memo = filterset.qs, filterset.memo
+    if filterset.has_household_filters:
+        rows = household_list_totals_query(queryset, filterset.enrollment_q())
+    else:
+        rows = household_list_totals_query(queryset, filterset.totals_condition(), restrict=False)
+
+    def compute() -> tuple[int, list | None]:
+        count = queryset.count()
+        return count, (list(rows) if count else None)
+
+    try:
+        totals_sql = repr(rows.query.sql_with_params())
+    except EmptyResultSet:  # an enrollment condition that cannot match
+        totals_sql = "-"
+    count, totals = memo.remembered("counts", compute, queryset=queryset, extra=totals_sql)
+    return count, (household_list_totals(totals) if totals is not None else None)
 
 
 class ListPaginator(Paginator):
-    """A paginator whose count comes from ``count()`` (``ListMemo.count``) and whose pages past the middle are read from
+    """A paginator whose count comes from ``count()`` (``household_list_counts``) and whose pages past the middle are read from
     the other end: the last page of 190,000 households is the first 50 rows of the reversed order
     (an index walk) instead of 190,000 rows sorted and skipped. Every list ordering ends on the
     primary key, so the reversed order is exactly the same rows backwards."""

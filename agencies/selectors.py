@@ -285,21 +285,21 @@ def household_print_rows(queryset: QuerySet[Household], condition: Q, *, limit: 
     return rows
 
 
-def household_list_totals(
-    queryset: QuerySet[Household], condition: Q, *, restrict: bool = True, remember: Callable | None = None
-) -> dict:
-    """Counts by enrollment status and recorded amounts for the filtered households (one query).
+def household_list_totals_query(queryset: QuerySet[Household], condition: Q, *, restrict: bool = True) -> QuerySet:
+    """The enrollments of the filtered households by status, with their count and recorded amount
+    (one query; ``household_list_totals`` reads it).
 
     ``restrict=False`` when no household-level filter is active: then the enrollment condition alone
     selects the same enrollments (it carries the agency scope), and the query needs no semi-join.
-    ``remember(kind, compute, queryset=...)`` may answer the query from a cache (``ListMemo``).
     """
     enrollments = Enrollment.objects.filter(condition)
     if restrict:
         enrollments = enrollments.filter(Exists(queryset.order_by().filter(pk=OuterRef("household_id"))))
-    rows = enrollments.order_by().values("status").annotate(count=Count("pk"), amount=Sum("amount"))
-    if remember is not None:
-        rows = remember("totals", lambda: list(rows), queryset=rows)
+    return enrollments.order_by().values("status").annotate(count=Count("pk"), amount=Sum("amount"))
+
+
+def household_list_totals(rows) -> dict:
+    """Counts by enrollment status and recorded amounts, from the rows of ``household_list_totals_query``."""
     by_status = {row["status"]: row for row in rows}
     statuses = [
         {"value": value, "label": label, "count": by_status.get(value, {}).get("count", 0)}

@@ -26,20 +26,21 @@ from agencies import services
 from agencies.exports import EXPORT_KIND_PRINT, household_list_xlsx_response
 from agencies.presenters import print_rows
 from agencies.filters import HouseholdFilter
-from agencies.listcounts import ListPaginator
+from agencies.listcounts import ListMemo, ListPaginator, household_list_counts
+from agencies.tasks import household_list_recount
 from agencies.forms import DeliverForm, DistributeForm, RejectForm
 from agencies.selectors import (
     actionable_enrollment,
     enrollment_history,
     household_detail as select_household_detail,
     household_list_rows,
-    household_list_totals,
     household_print_rows,
     may_act_on,
     sees_everything,
     visible_agencies,
 )
 from dedup.presenters import conflict_message
+from households.models import Household
 from programs.distribution import DISTRIBUTE_MAX, households_distribute, may_distribute
 from programs.models import EnrollmentStatus
 
@@ -116,25 +117,23 @@ def _page_size(request) -> int:
 @never_cache  # people's names and ID numbers: no browser or proxy keeps a copy
 @portal_user_required
 def household_list(request):
-    """Daftar keluarga sasaran: the households of an agency (or all, for Bappeda and leadership)."""
-    filterset = _filterset(request)
+    """Daftar keluarga sasaran: the households of an agency (or all, for Bappeda and leadership).
+    After a write, a slow count shows from its last count, labelled, while the worker counts again
+    (``agencies.listcounts``); "segar" counts now."""
+    query = request.GET.copy()
+    fresh = query.pop("segar", None) == ["1"]
+    memo = ListMemo(Household, stale_ok=True, fresh=fresh)
+    filterset = HouseholdFilter(query, user=request.user, memo=memo)
     queryset = filterset.qs
-    condition = filterset.enrollment_q()
-    memo = filterset.memo
-    paginator = ListPaginator(
-        household_list_rows(queryset, condition), _page_size(request), count=lambda: memo.count(queryset)
-    )
+    count, totals = household_list_counts(filterset)
+    paginator = ListPaginator(household_list_rows(queryset, filterset.enrollment_q()), _page_size(request), count=lambda: count)
     number = request.GET.get("page")
     page = paginator.get_page(paginator.num_pages if number == "last" else number)
-    if not paginator.count:
-        totals = None
-    elif filterset.has_household_filters:
-        totals = household_list_totals(queryset, condition, remember=memo.remembered)
-    else:
-        totals = household_list_totals(
-            queryset, filterset.totals_condition(), restrict=False, remember=memo.remembered
-        )
+    if memo.recount_requested():
+        household_list_recount.enqueue(user_id=request.user.pk, query=query.urlencode())
     user = request.user
+    fresh_query = query.copy()
+    fresh_query["segar"] = "1"
     context = {
         "filter": filterset,
         "page": page,
@@ -145,7 +144,11 @@ def household_list(request):
         "page_size": paginator.per_page,
         "dashboard_url": reverse("programs:dashboard") if sees_everything(user) else None,
         "may_distribute": may_distribute(user),
-        "query_string": request.GET.urlencode(),
+        "query_string": query.urlencode(),
+        # When the counts shown were counted, and whether the registry changed since.
+        "counts_at": memo.computed_at,
+        "counts_stale": memo.stale,
+        "fresh_url": "?" + fresh_query.urlencode(),
     }
     if context["may_distribute"]:
         context["distribute_form"] = DistributeForm(initial={"filters": request.GET.urlencode()})

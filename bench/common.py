@@ -61,3 +61,35 @@ def setup_django(url: str, *, migrate: bool = False, **environ: str) -> None:
 
         call_command("migrate", verbosity=0)
         call_command("load_reference", verbosity=0, stdout=io.StringIO())
+
+
+def registry_write(index: int, user, year: int) -> None:
+    """One write through the services, as an operator makes them: a household's living conditions
+    saved (even ``index``) or an enrollment proposed in ``year`` (odd ``index``) for a household and
+    program that have none yet (a later run takes the next pair)."""
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    from households.models import Household
+    from households.services import household_conditions_update
+    from programs.models import Enrollment, Program
+    from programs.services import enrollment_create
+
+    if index % 2 == 0:
+        # The first household from the 1,000th on whose stored values pass the model's checks (some
+        # generated ones carry a value outside the current choices, and saving checks them all).
+        for household in Household.objects.order_by("id")[1000 + index : 1100 + index]:
+            water = "ledeng" if household.water_source != "ledeng" else "sumur_terlindung"
+            try:
+                household_conditions_update(household=household, values={"water_source": water}, on=timezone.localdate(), by=user)
+            except ValidationError:
+                continue
+            return
+        raise RuntimeError("no household among 100 passes the model's checks")
+    programs = list(Program.objects.filter(is_local=True, target_unit="household").order_by("code")[:5])
+    for household in Household.objects.order_by("id")[1000:2000].iterator():
+        taken = set(Enrollment.objects.filter(household=household, year=year).values_list("program_id", flat=True))
+        for program in programs:
+            if program.pk not in taken:
+                enrollment_create(household=household, program=program, year=year, by=user)
+                return

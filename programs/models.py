@@ -432,3 +432,21 @@ class EligibilityRule(models.Model):
 
     def __str__(self) -> str:
         return _("%(program)s: desil 1-%(max)s") % {"program": self.program, "max": self.max_desil}
+
+
+class KeptFigure(models.Model):
+    """A heavy count of the dashboard (or the household list) as last computed, shared by every web
+    process and the background worker: its value, the registry version it was counted at, when and
+    how long it took. A page shows it while its version is current; after a write it may show it,
+    labelled with its time, while the worker counts again (``programs.dashboard.memo``)."""
+
+    key = models.CharField(max_length=64, unique=True)  # sha256 of the figure's name and arguments
+    version = models.TextField()
+    computed_at = models.DateTimeField()
+    seconds = models.FloatField()
+    value = models.JSONField()
+    recount_requested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("angka tersimpan")
+        verbose_name_plural = pgettext_lazy("plural", "angka tersimpan")

@@ -1,7 +1,7 @@
 """The registry's version: a short text that changes with every committed write to what the pages
-count, read in one cheap query. The household list and the dashboard keep their heavy counts in
-Django's cache under keys that include it, so a count is reused only while nothing it depends on has
-changed.
+count, read in one cheap query. The household list and the dashboard keep their heavy counts with
+the version they were counted at (``KeptCounts`` below), so a count is shown as current only while
+nothing it depends on has changed.
 
 It is made of:
 
@@ -18,16 +18,47 @@ It is made of:
 
 ``None`` means "do not reuse a count": on PostgreSQL, when this connection's own transaction has
 written (its rows are visible to it alone). Reference data (villages, kecamatan) carries no history;
-the caches also expire their entries after a while.
+a kept count is also counted again after ``MAX_AGE``.
+
+``KeptCounts`` keeps the heavy counts in the database (``programs.models.KeptFigure``, shared by
+every web process and the background worker) with the version they were counted at. After a write,
+a count that was quick the last time is counted again at once (``inline_budget_s``: the seconds a
+request may spend on them, by how long each took the last time; the rest of a page's target is
+rendering). A slow one is shown from its last count when the page allows it (``stale_ok``): the
+page then says when the figures it shows were counted and that a recount is running, and asks the
+worker for it (``recount_requested``). A count whose recount was asked for more than
+``RECOUNT_GRACE`` ago and is still not done (no worker running, a long import ahead of it in the
+queue) is counted by the request itself. ``fresh=True`` (a page's "hitung ulang sekarang") counts
+everything now.
 """
 
 from __future__ import annotations
 
+import datetime
+import hashlib
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.core.cache import cache
 from django.db import connections
+from django.utils import timezone
 
 from dedup.models import Conflict, ConflictEvent, IdentityMatch
 from households.models import Household, Member
-from programs.models import EligibilityRule, Enrollment, Program
+from programs.models import EligibilityRule, Enrollment, KeptFigure, Program
+
+T = TypeVar("T")
+
+# A recount asked of the worker and not done after this long is done by the next request.
+RECOUNT_GRACE = datetime.timedelta(minutes=5)
+# A kept count older than this is counted again even if the registry version did not move: it bounds
+# what a write past the history (a manual SQL repair) could leave behind.
+MAX_AGE = datetime.timedelta(hours=6)
+# How long a process keeps a current count in its own memory (Django's cache) besides the database.
+LOCAL_SECONDS = 10 * 60
+# Kept counts nobody asked for in this long are deleted by the background recounts (filters tried once).
+FORGET_AFTER = datetime.timedelta(days=7)
 
 
 def _version_tables() -> list[tuple[str, str]]:
@@ -61,3 +92,97 @@ def registry_version(using: str = "default") -> str | None:
     if own_writes:
         return None
     return f"{connection.settings_dict['NAME']}|{','.join(sorted(running))}|{','.join(str(value or 0) for value in ids)}"
+
+
+class KeptCounts:
+    """One request's kept counts, sharing one version read (see the module's docstring). Afterwards
+    ``computed_at`` is the time of the oldest count shown and ``stale`` whether any of them predates
+    the registry's last write."""
+
+    def __init__(self, *, using: str = "default", stale_ok: bool = False, fresh: bool = False, inline_budget_s: float = 0.2):
+        self.using = using
+        self.inline_budget_s = inline_budget_s
+        self.stale_ok, self.fresh = stale_ok, fresh
+        self._version: str | None | bool = False  # False: not read yet
+        self.computed_at: datetime.datetime | None = None
+        self.stale = False
+        self._stale_keys: list[str] = []
+        self._inline_s = 0.0
+
+    @property
+    def version(self) -> str | None:
+        """Read before anything it keys is counted, so that a count is never older than its key."""
+        if self._version is False:
+            self._version = registry_version(self.using)
+        return self._version
+
+    def get(self, key: str, compute: Callable[[], T], *, as_of: str = "") -> T:
+        """``compute()``, or the count kept under ``key`` (a digest of what is counted). ``as_of``:
+        the day a count depends on besides the registry (the dashboard's under-fives): a count of
+        another day is as stale as one of another registry version. Tuples read back as lists."""
+        if self.version is None:
+            return compute()
+        version = f"{self.version}|{as_of}"
+        # This process's own memory first: an unchanged registry costs no query.
+        local = f"konut:kept:{key}:{hashlib.sha256(version.encode()).hexdigest()}"
+        hit = None if self.fresh else cache.get(local)
+        if hit is not None and timezone.now() - hit[0] < MAX_AGE:
+            self._shown(hit[0])
+            return hit[1]
+        kept = None if self.fresh else KeptFigure.objects.using(self.using).filter(key=key).first()
+        if kept is not None and kept.version == version and timezone.now() - kept.computed_at < MAX_AGE:
+            cache.set(local, (kept.computed_at, kept.value), LOCAL_SECONDS)
+            self._shown(kept.computed_at)
+            return kept.value
+        if kept is not None and self._may_show_stale(kept):
+            self.stale = True
+            if kept.recount_requested_at is None:
+                self._stale_keys.append(key)
+            self._shown(kept.computed_at)
+            return kept.value
+        started = time.perf_counter()
+        value = compute()
+        seconds = time.perf_counter() - started
+        self._inline_s += seconds
+        now = timezone.now()
+        KeptFigure.objects.using(self.using).bulk_create(
+            [KeptFigure(key=key, version=version, computed_at=now, seconds=seconds, value=value)],
+            update_conflicts=True, unique_fields=["key"],
+            update_fields=["version", "computed_at", "seconds", "value", "recount_requested_at"],
+        )
+        value = _as_stored(value)
+        cache.set(local, (now, value), LOCAL_SECONDS)
+        self._shown(now)
+        return value
+
+    def _may_show_stale(self, kept: KeptFigure) -> bool:
+        if not self.stale_ok or self._inline_s + kept.seconds <= self.inline_budget_s:
+            return False
+        return kept.recount_requested_at is None or timezone.now() - kept.recount_requested_at < RECOUNT_GRACE
+
+    def _shown(self, at: datetime.datetime) -> None:
+        if self.computed_at is None or at < self.computed_at:
+            self.computed_at = at
+
+    def recount_requested(self) -> bool:
+        """Mark the stale counts shown as asked for; True when this request is the one to ask the
+        worker (no other request asked since they were last counted)."""
+        if not self._stale_keys:
+            return False
+        asked = KeptFigure.objects.using(self.using).filter(
+            key__in=self._stale_keys, recount_requested_at__isnull=True
+        ).update(recount_requested_at=timezone.now())
+        return asked > 0
+
+
+def forget_unused(using: str = "default") -> int:
+    """Delete the kept counts not counted for ``FORGET_AFTER``; how many."""
+    deleted, _ = KeptFigure.objects.using(using).filter(computed_at__lt=timezone.now() - FORGET_AFTER).delete()
+    return deleted
+
+
+def _as_stored(value):
+    """``value`` as it reads back from the store: tuples as lists, the way JSON keeps them."""
+    if isinstance(value, (list, tuple)):
+        return [_as_stored(item) for item in value]
+    return value

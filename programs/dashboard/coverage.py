@@ -73,7 +73,9 @@ def _fill(rows: dict[object, CoverageRow], counts: dict[object, GroupCounts]) ->
 
 
 def _counts(user: User, filters: DashboardFilters, group: str, remember) -> dict[object, GroupCounts]:
-    return remember(f"coverage:{group}", lambda: coverage_counts(scoped_enrollments(user, filters), group))
+    # Kept as a list of pairs: JSON would turn the program and agency ids, as keys, into text.
+    pairs = remember(f"coverage:{group}", lambda: list(coverage_counts(scoped_enrollments(user, filters), group).items()))
+    return {key: (tuple(by_status), households, enrollments) for key, (by_status, households, enrollments) in pairs}
 
 
 def coverage_by_program(user: User, filters: DashboardFilters, *, remember=compute_now) -> list[CoverageRow]:

@@ -1,12 +1,13 @@
-"""The dashboard's heavy counts, remembered until the registry changes.
+"""The dashboard's heavy counts, kept until the registry changes, and shown from their last count
+while a slow recount runs.
 
-At province scale (700,000 families, two million enrollments) the counts take seconds even as
-single grouped scans, and Bappeda opens the page far more often than the registry changes. Each
-count is kept in Django's cache under a key made of its name, its arguments and the registry
-version (``programs.registry_version``): any committed write through the registry's
-services, imports, admin or engine changes it, so the next request computes the counts afresh.
-Inside a transaction that has written itself (no version) every count is computed. Only counts are remembered, by ids: names and the order of the
-rows are read on every request.
+At province scale (700,000 families, two million enrollments) the counts take seconds each even as
+single grouped scans, 17-25 s for the whole page, and Bappeda opens the page far more often than the
+registry changes. Each count is kept (``programs.registry_version.KeptCounts``) under a key made of
+its name and arguments. After a write the page shows the slow ones from their last count, says when
+that was, and asks the worker (``programs.dashboard.tasks``) to count them again; the exports always
+count at the registry's version. Only counts are kept, by ids: names and the order of the rows are
+read on every request.
 """
 
 from __future__ import annotations
@@ -15,20 +16,18 @@ import hashlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from django.core.cache import cache
-
 from agencies.models import User
 from agencies.selectors import sees_everything
-from programs.registry_version import registry_version
+from programs.registry_version import KeptCounts, registry_version
 
 if TYPE_CHECKING:
     from programs.dashboard.scope import DashboardFilters
 
 T = TypeVar("T")
 
-# A remembered count is dropped after this long even if the registry did not change: it bounds what
-# a write past the history (a manual SQL repair) could leave behind.
-TIMEOUT_S = 6 * 60 * 60
+# Counts the dashboard may redo itself after a write, in seconds (by how long each took the last
+# time): the rest of its one second is rendering.
+INLINE_BUDGET_S = 0.25
 
 
 def user_scope(user: User) -> tuple:
@@ -40,41 +39,34 @@ def user_scope(user: User) -> tuple:
     return ("none",)
 
 
-_UNREAD = object()
-
-
-def remembered(name: str, args: tuple, compute: Callable[[], T], *, version: str | None | object = _UNREAD) -> T:
-    """``compute()``, or its value from the cache when it was computed for the same ``args`` at the
-    same registry version. ``version``: the caller's ``registry_version()``, to read it once for
-    several counts (``None``: compute)."""
-    version = registry_version() if version is _UNREAD else version
-    if version is None:
-        return compute()
-    digest = hashlib.sha256(repr((name, args, version)).encode()).hexdigest()
-    key = f"konut:dasbor:{digest}"
-    value = cache.get(key)
-    if value is None:
-        value = compute()
-        cache.set(key, value, TIMEOUT_S)
-    return value
-
-
-def compute_now(name: str, compute: Callable[[], T]) -> T:
-    """Compute a count afresh: what the selectors do unless given a ``Remember``."""
-    return compute()
-
-
-class Remember:
+class Remember(KeptCounts):
     """Keeps one request's counts for a user's scope and filters: ``remember(name, compute)``. The
-    registry version is read once, when the request starts."""
+    page passes ``stale_ok=True`` (slow counts from their last count after a write, labelled); the
+    exports and the background recount count whatever is past."""
 
-    def __init__(self, user: User, filters: DashboardFilters):
-        self.args = (user_scope(user), filters.key)
-        self.version = registry_version()
+    def __init__(self, user: User, filters: DashboardFilters | None = None, *, stale_ok: bool = False, fresh: bool = False):
+        super().__init__(stale_ok=stale_ok, fresh=fresh, inline_budget_s=INLINE_BUDGET_S)
+        self.scope = user_scope(user)
+        self.filters_key = filters.key if filters is not None else None
+        self._version = registry_version(self.using)  # read now, before anything it keys is counted
 
-    def __call__(self, name: str, compute: Callable[[], T]) -> T:
-        return remembered(name, self.args, compute, version=self.version)
+    def for_filters(self, filters: DashboardFilters) -> Remember:
+        """The filters, once known (the years offered are read before them)."""
+        self.filters_key = filters.key
+        return self
+
+    def __call__(self, name: str, compute: Callable[[], T], *, as_of: str = "") -> T:
+        return self.get(_key(name, (self.scope, self.filters_key)), compute, as_of=as_of)
 
     def general(self, name: str, compute: Callable[[], T]) -> T:
         """A count that depends on the user's scope but not on the filters."""
-        return remembered(name, self.args[:1], compute, version=self.version)
+        return self.get(_key(name, (self.scope,)), compute)
+
+
+def _key(name: str, args: tuple) -> str:
+    return hashlib.sha256(repr(("dasbor", name, args)).encode()).hexdigest()
+
+
+def compute_now(name: str, compute: Callable[[], T], **_context) -> T:
+    """Compute a count afresh: what the selectors do unless given a ``Remember``."""
+    return compute()

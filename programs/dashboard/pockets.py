@@ -88,7 +88,7 @@ def poverty_pockets(
     """Every village with households, with its indicator counts, ranked by ``order`` (``score`` or
     one of ``POCKET_INDICATORS``), highest share first."""
     as_of = as_of or today()
-    counts = remember(f"pockets:{as_of.isoformat()}", lambda: pocket_counts(user, filters, as_of))
+    counts = remember("pockets", lambda: pocket_counts(user, filters, as_of), as_of=as_of.isoformat())
     places = villages()
     result = []
     for desa_id, households, unsafe_water, no_toilet, unfit_house, stunting_unsafe_water in counts:

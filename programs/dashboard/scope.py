@@ -11,7 +11,7 @@ from django.utils import timezone
 from agencies.models import Agency, User
 from agencies.selectors import visible_enrollments, visible_households
 from households.models import Household, Kabupaten, Kecamatan
-from programs.dashboard.memo import remembered, user_scope
+from programs.dashboard.memo import compute_now
 from programs.indicators import current_households
 
 
@@ -32,6 +32,17 @@ class DashboardFilters:
             q &= Q(**{f"{household}desa__kecamatan": self.kecamatan})
         return q
 
+    @classmethod
+    def from_key(cls, key: list | tuple) -> DashboardFilters:
+        """The filters of ``key`` (what the background recount is given)."""
+        year, kecamatan, cluster, agency, kabupaten = key
+        return cls(
+            year=year, cluster=cluster,
+            kecamatan=Kecamatan.objects.get(pk=kecamatan) if kecamatan else None,
+            agency=Agency.objects.get(pk=agency) if agency else None,
+            kabupaten=Kabupaten.objects.get(pk=kabupaten) if kabupaten else None,
+        )
+
     @property
     def key(self) -> tuple:
         """The filters as plain values (part of a remembered figure's key)."""
@@ -41,10 +52,11 @@ class DashboardFilters:
         )
 
 
-def enrollment_years(user: User) -> list[int]:
+def enrollment_years(user: User, *, remember=None) -> list[int]:
     """Years with enrollments the user may see, newest first, always including this year (the
-    years with enrollments remembered until the registry changes: a scan of every enrollment)."""
-    years = set(remembered("years", user_scope(user), lambda: _enrollment_years(user)))
+    years with enrollments kept by ``remember``, a ``memo.Remember``: a scan of every enrollment)."""
+    keep = remember.general if remember is not None else compute_now
+    years = set(keep("years", lambda: _enrollment_years(user)))
     years.add(timezone.localdate().year)
     return sorted(years, reverse=True)
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from django.db.models import Count
 
 from agencies.models import User
-from agencies.selectors import sees_everything
+from agencies.selectors import sees_everything, visible_households
 from households.models import Kecamatan, Member
 from konut_registry.db import fast_aggregates
 from programs.dashboard.coverage import (  # noqa: F401 (the dashboard's figures, by one name)
@@ -42,6 +42,7 @@ from programs.dashboard.scope import (  # noqa: F401
     scoped_enrollments,
     scoped_households,
 )
+from programs.candidates import KIND_LABELS, CandidateCount, candidate_counts
 from programs.indicators import live_aid_q
 
 
@@ -151,6 +152,21 @@ def reach_by_kabupaten(kecamatan_rows: list[ReachRow]) -> list[ReachRow]:
         item.total += row.total
         item.reached += row.reached
     return list(totals.values())
+
+
+# --- Verval candidates ---------------------------------------------------------------------------------
+
+
+def verval_counts(user: User, *, remember: Remember | None = None) -> list[CandidateCount]:
+    """The verval candidates of each kind among the user's households (kept as counts, whatever
+    the filters; the labels follow the language of each request)."""
+    base = None if sees_everything(user) else visible_households(user)
+
+    def compute():
+        return [(c.kind, c.count) for c in candidate_counts(base=base)]
+
+    counts = remember.general("verval", compute) if remember is not None else compute()
+    return [CandidateCount(kind, str(KIND_LABELS[kind]), count) for kind, count in counts]
 
 
 # --- Everything the page shows ------------------------------------------------------------------------

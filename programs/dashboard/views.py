@@ -24,14 +24,13 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
-from agencies.selectors import sees_everything, visible_households
 from households.regions import has_several_regencies
 from households.xlsx import write_xlsx
 from konut_registry.db import fast_aggregates
-from programs.candidates import KIND_LABELS, CandidateCount, candidate_counts
 from programs.dashboard import selectors
 from programs.dashboard.forms import DashboardFilterForm, DistributeForm
 from programs.dashboard.memo import Remember
+from programs.dashboard.tasks import dashboard_recount
 from programs.dashboard.presenters import TABLE_KEYS, Links, build_table, dashboard_tables, household_list_url, table_rows
 from programs.dashboard.selectors import DashboardFilters
 from programs.distribution import distributable_programs, distribution_plan, may_distribute, program_distribute
@@ -39,10 +38,11 @@ from programs.models import Cluster, EnrollmentStatus, Program
 from programs.targeting import preview_by_kecamatan, program_q
 
 
-def _filters_from_request(request) -> tuple[DashboardFilterForm, DashboardFilters, str, bool]:
-    """The form, the filters, the pocket order, and whether several regencies are loaded."""
+def _filters_from_request(request, remember: Remember | None = None) -> tuple[DashboardFilterForm, DashboardFilters, str, bool]:
+    """The form, the filters, the pocket order, and whether several regencies are loaded (the years
+    offered kept by ``remember``)."""
     user = request.user
-    years = selectors.enrollment_years(user)
+    years = selectors.enrollment_years(user, remember=remember)
     several = has_several_regencies()
     form = DashboardFilterForm(request.GET or None, user=user, years=years, several_regencies=several)
     data = {}
@@ -63,15 +63,25 @@ def _filters_from_request(request) -> tuple[DashboardFilterForm, DashboardFilter
 @require_safe
 @never_cache
 def dashboard(request):
-    form, filters, pocket_order, several = _filters_from_request(request)
+    # "segar": the user asked for the figures counted now, not the last count shown while a recount runs.
+    fresh = request.GET.get("segar") == "1"
+    remember = Remember(request.user, stale_ok=True, fresh=fresh)
+    form, filters, pocket_order, several = _filters_from_request(request, remember)
+    remember.for_filters(filters)
     as_of = timezone.localdate()
-    remember = Remember(request.user, filters)
     dash = selectors.dashboard(
         request.user, filters, as_of=as_of, pocket_order=pocket_order, several_regencies=several, remember=remember
     )
+    verval_counts = selectors.verval_counts(request.user, remember=remember)
+    if remember.recount_requested():
+        dashboard_recount.enqueue(
+            user_id=request.user.pk, filters=list(filters.key), as_of=as_of.isoformat(), several_regencies=several
+        )
+    fresh_query = request.GET.copy()
+    fresh_query["segar"] = "1"
     links = Links(filters)
     tables = dashboard_tables(dash, links)
-    query = request.GET.urlencode()
+    query = _without_fresh(request.GET).urlencode()
     for key, table in tables.items():
         table.export_url = reverse("programs:export", args=[key]) + (f"?{query}" if query else "")
     charts = {key: table.chart for key, table in tables.items() if table.chart}
@@ -87,17 +97,21 @@ def dashboard(request):
             "charts": charts,
             "cluster_label": Cluster(filters.cluster).label if filters.cluster else "",
             "can_distribute": may_distribute(request.user),
-            "verval_counts": _verval_counts(request.user, remember),
+            "verval_counts": verval_counts,
+            # When the figures shown were counted, and whether the registry changed since (then a
+            # recount runs in the background and the page says so).
+            "figures_at": remember.computed_at,
+            "figures_stale": remember.stale,
+            "fresh_url": reverse("programs:dashboard") + "?" + fresh_query.urlencode(),
         },
     )
 
 
-def _verval_counts(user, remember: Remember) -> list[CandidateCount]:
-    """The verval candidates of each kind among the user's households (remembered as counts; the
-    labels follow the language of each request)."""
-    base = None if sees_everything(user) else visible_households(user)
-    counts = remember.general("verval", lambda: [(c.kind, c.count) for c in candidate_counts(base=base)])
-    return [CandidateCount(kind, str(KIND_LABELS[kind]), count) for kind, count in counts]
+def _without_fresh(query):
+    """The request's parameters without "segar" (an export or a filter link never forces a recount)."""
+    query = query.copy()
+    query.pop("segar", None)
+    return query
 
 
 @login_required
