@@ -243,7 +243,8 @@ class Source:
                 cells = list(cells) + [None] * (width - len(cells))
             elif len(cells) > width:
                 cells = cells[:width]
-            if all(is_blank(c) for c in cells):
+            first = cells[0]  # nearly every row: a value in the first column, no need to look further
+            if (first is None or (isinstance(first, str) and not first.strip())) and all(is_blank(c) for c in cells):
                 continue
             if identity:
                 first = cells[identity[0]]
