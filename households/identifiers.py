@@ -42,7 +42,7 @@ class IdentifierError(ValueError):
     """The value cannot be an identifier; ``str()`` is the Indonesian message for the user."""
 
 
-@dataclass
+@dataclass(slots=True)
 class NikInfo:
     """A valid NIK split into its parts, with non-fatal findings in ``warnings``."""
 

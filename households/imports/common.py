@@ -184,7 +184,8 @@ class RowReader:
         self._plain = [(i, k) for i, k in columns.items() if not k.startswith("penerima:")]
         self._multi = [(i, k) for i, k in columns.items() if k.startswith("penerima:")]
         self._multi_keys = list(dict.fromkeys(k for _, k in self._multi))
-        # Each aid key's columns (Penerima PKH and Penerima PKH 2023 (HIMBARA) give one key), in order.
+        # Each aid key's columns, in order: Penerima PKH and Penerima PKH 2023 (HIMBARA) are both
+        # read for one key, a Ya in either counts.
         self._multi_columns = [(key, [i for i, k in self._multi if k == key]) for key in self._multi_keys]
         # The plain cells of a row picked in one C call (a tuple even for a single column).
         self._plain_keys = tuple(k for _, k in self._plain)
@@ -201,10 +202,9 @@ class RowReader:
 
     def load(self, row: int, cells: list) -> None:
         self.row, self.ok, self.raw_cells = row, True, cells
+        # The aid columns (``penerima:...``) are not in ``cells``: ``read_recipients`` reads them from
+        # the row by ``_multi_columns``.
         values = dict(zip(self._plain_keys, self._plain_cells(cells))) if self._plain else {}
-        # Penerima PKH and Penerima PKH 2023 (HIMBARA): both are read, a Ya in either counts.
-        for key, indexes in self._multi_columns:
-            values[key] = [cells[i] for i in indexes]
         self.cells = values
         # A text cell is data whatever its first character (``=< 900 WATT``); a real formula cell
         # (an ``<f>`` in the sheet) holds no value of its own.
@@ -367,6 +367,25 @@ def read_choice(reader: RowReader, key: str, field_name: str, ctx: Context, valu
         if code:
             values[field_name] = code
         return
+    _unknown_choice(reader, key, field_name, value, raw)
+
+
+def read_choices(reader: RowReader, field_names: tuple[str, ...], ctx: Context, values: dict, raw: dict) -> None:
+    """``read_choice`` of several columns keyed by their field names: one call a row, not one a column."""
+    cells, choices = reader.cells, ctx.choices
+    for name in field_names:
+        value = cells.get(name)
+        if value is None:
+            continue
+        code, known = choices[name](value)
+        if known:
+            if code:
+                values[name] = code
+        else:
+            _unknown_choice(reader, name, name, value, raw)
+
+
+def _unknown_choice(reader: RowReader, key: str, field_name: str, value, raw: dict) -> None:
     raw[field_name] = text(value, 200)
     reader.log.unmapped_value(field_name, reader.label(key), text(value, 60))
     reader.warning(key, f"Nilai '{text(value, 60)}' tidak dikenal; disimpan apa adanya")
@@ -376,9 +395,10 @@ def read_recipients(reader: RowReader, recipients: set | None = None) -> set | f
     """``Penerima X`` / ``Bansos X`` = Ya adds ``X`` to the row's programs; an unknown value warns.
     Returns the set (a shared empty frozenset when the row receives nothing, to keep records small)."""
     found = recipients
-    cells = reader.cells
-    for key in reader._multi_keys:
-        for value in cells[key]:
+    cells = reader.raw_cells
+    for key, indexes in reader._multi_columns:
+        for index in indexes:
+            value = cells[index]
             if value is None:  # a blank cell: neither Ya nor a value to warn about
                 continue
             flag, known = yes_no(value)

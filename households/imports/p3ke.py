@@ -25,6 +25,7 @@ from .common import (
     map_table,
     note_table_end,
     read_choice,
+    read_choices,
     read_desa,
     read_kk,
     read_nik,
@@ -193,8 +194,7 @@ def _parse_forked(table, column_index: dict[int, str], ctx: Context, extract: Ex
 
 def _person(reader: RowReader, ctx: Context, values: dict, raw: dict, *, nik_key: str, nik_required: bool) -> None:
     """Fields of a person (the head on the household sheet, a member on the individual sheet)."""
-    for field_name in _PERSON_CHOICES:
-        read_choice(reader, field_name, field_name, ctx, values, raw)
+    read_choices(reader, _PERSON_CHOICES, ctx, values, raw)
     birth, problem = parse_date(reader.get("birth_date"))
     if problem:
         reader.error("birth_date", problem)
@@ -260,8 +260,7 @@ def _households(table, reader: RowReader, ctx: Context, extract: Extract, progre
             kk = read_kk(reader, "no_kk")
             if kk:
                 values["no_kk"] = kk
-        for field_name in _HH_CHOICES:
-            read_choice(reader, field_name, field_name, ctx, values, raw)
+        read_choices(reader, _HH_CHOICES, ctx, values, raw)
         savings, known = yes_no(reader.get("has_savings"))
         if not known:
             raw["has_savings"] = text(reader.get("has_savings"), 60)

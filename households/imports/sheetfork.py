@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable
 
 # Below this size (all the files of an import together) starting a process costs more than it saves.
@@ -80,6 +81,9 @@ class ForkedSheet:
 
 
 def _child(work: Callable, channel, args) -> None:
+    # The handlers the parent installed (a worker's stop handlers) are not the child's: stopped, it ends.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     try:
         work(channel, *args)
     except BaseException:  # noqa: BLE001 - any failure: the parent reads the sheet itself
