@@ -161,15 +161,19 @@ def _parse_table(kind: str, table, column_index: dict[int, str], ctx: Context, e
     if kind == cols.HOUSEHOLD:
         info.rows = _households(table, reader, ctx, extract, progress)
     else:
-        if not extract.has_member_sheet:
-            # With an individual sheet, members come from it: the heads read from the household
-            # sheet are no longer needed (``compare`` uses them only without one); free them first.
-            for record in extract.households.values():
-                record.head = None
-        extract.has_member_sheet = True
+        _member_sheet_found(extract)
         info.rows = _members(table, reader, ctx, extract, progress)
     note_table_end(table, extract.issues)
     extract.total_rows += info.rows
+
+
+def _member_sheet_found(extract: Extract) -> None:
+    """With an individual sheet, members come from it: the heads read from the household sheet are
+    no longer needed (``compare`` uses them only without one); free them first."""
+    if not extract.has_member_sheet:
+        for record in extract.households.values():
+            record.head = None
+    extract.has_member_sheet = True
 
 
 def _parse_forked(table, column_index: dict[int, str], ctx: Context, extract: Extract, progress) -> None:
@@ -181,10 +185,7 @@ def _parse_forked(table, column_index: dict[int, str], ctx: Context, extract: Ex
         return
     count, members, issues = result
     extract.tables.append(TableInfo(table.source, table.name, cols.INDIVIDUAL, table.header_row, table.headers, count))
-    if not extract.has_member_sheet:
-        for record in extract.households.values():
-            record.head = None
-    extract.has_member_sheet = True
+    _member_sheet_found(extract)
     extract.issues.absorb(issues)
     extract.members.extend(members)
     extract.total_rows += count
