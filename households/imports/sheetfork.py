@@ -15,6 +15,7 @@ the parent's sockets stay the parent's.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -84,6 +85,9 @@ def _child(work: Callable, channel, args) -> None:
     # The handlers the parent installed (a worker's stop handlers) are not the child's: stopped, it ends.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    # The objects inherited from the parent are never garbage here: the collector skips them, and
+    # does not write to (and so copy) the pages they share with the parent.
+    gc.freeze()
     try:
         work(channel, *args)
     except BaseException:  # noqa: BLE001 - any failure: the parent reads the sheet itself
