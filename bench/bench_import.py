@@ -116,6 +116,8 @@ def _engine_step(path: str, wipe: bool, province: bool, queue) -> None:
     summary = json.loads(out.getvalue())
     queue.put({
         "status": summary.get("status"), "seconds": seconds, "peak_mb": _peak_mb(), "dedup_seconds": dedup_seconds[0],
+        # The process forked to read the individual sheet (0 when none was): its own peak.
+        "child_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "rows": summary.get("rows", 0), "households": summary.get("households"), "members": summary.get("members"),
         "errors": summary.get("errors"), "enrollments": summary.get("enrollments"),
         "identity_duplicates": summary.get("identity_duplicates"),

@@ -42,7 +42,7 @@ class IdentifierError(ValueError):
     """The value cannot be an identifier; ``str()`` is the Indonesian message for the user."""
 
 
-@dataclass
+@dataclass(slots=True)
 class NikInfo:
     """A valid NIK split into its parts, with non-fatal findings in ``warnings``."""
 
@@ -86,10 +86,32 @@ def parse_nik(
     damaged by Excel, impossible date, serial 0000). ``home_regions`` are the 4-digit regency codes
     (``7409``) of the area the registry covers, named ``home_label``: a NIK issued elsewhere gets a
     warning, since residents keep the NIK of the regency that issued it."""
+    if raw.__class__ is str and len(raw) == 16 and raw.isascii() and raw.isdigit():
+        # Nearly every cell: 16 plain digits, nothing to clean (the checks below would all pass).
+        text = raw
+        if numeric_cell and text.endswith("0"):
+            raise IdentifierError(_NIK_DAMAGED)
+    else:
+        text = _nik_text(raw, numeric_cell)
+    today = today or datetime.date.today()
+    birth, female = _nik_birth(text[6:12], today)
+    if text[12:] == "0000":
+        raise IdentifierError("Nomor urut NIK tidak boleh 0000")
+    info = NikInfo(value=text, region=text[:6], birth_date=birth, female=female, serial=text[12:])
+    if home_regions and text[:4] not in home_regions:
+        info.warnings.append(f"Kode wilayah NIK {text[:4]} di luar wilayah yang dimuat ({home_label})")
+    return info
+
+
+_NIK_DAMAGED = "NIK rusak oleh Excel (tersimpan sebagai angka, digit terakhir hilang); ketik ulang sebagai teks"
+# (DDMMYY of a NIK, today) -> (birth date, female): a few tens of thousands of dates over 300,000 people.
+_NIK_BIRTHS: dict[tuple[str, datetime.date], tuple[datetime.date, bool]] = {}
+
+
+def _nik_text(raw: object, numeric_cell: bool) -> str:
+    """A NIK cell that is not 16 plain digits: cleaned, or the reason it cannot be a NIK."""
     if is_excel_damaged(raw, numeric_cell=numeric_cell):
-        raise IdentifierError(
-            "NIK rusak oleh Excel (tersimpan sebagai angka, digit terakhir hilang); ketik ulang sebagai teks"
-        )
+        raise IdentifierError(_NIK_DAMAGED)
     text = clean_digits(raw)
     if not text:
         raise IdentifierError("NIK kosong")
@@ -99,21 +121,27 @@ def parse_nik(
         raise IdentifierError(f"NIK hanya boleh berisi angka: {mask(text)}")
     if len(text) != 16:
         raise IdentifierError(f"NIK harus 16 digit, bukan {len(text)} digit")
-    today = today or datetime.date.today()
-    day, month, yy = int(text[6:8]), int(text[8:10]), int(text[10:12])
+    return text
+
+
+def _nik_birth(digits: str, today: datetime.date) -> tuple[datetime.date, bool]:
+    """The birth date and sex encoded in a NIK's digits 7-12 (``DDMMYY``, women's day + 40)."""
+    key = (digits, today)
+    try:
+        return _NIK_BIRTHS[key]
+    except KeyError:
+        pass
+    day, month, yy = int(digits[0:2]), int(digits[2:4]), int(digits[4:6])
     female = day > 40
     if female:
         day -= 40
     try:
-        birth = datetime.date(_two_digit_year(yy, today), month, day)
+        result = datetime.date(_two_digit_year(yy, today), month, day), female
     except ValueError:
         raise IdentifierError("NIK memuat tanggal lahir yang tidak mungkin (digit 7-12)") from None
-    if text[12:] == "0000":
-        raise IdentifierError("Nomor urut NIK tidak boleh 0000")
-    info = NikInfo(value=text, region=text[:6], birth_date=birth, female=female, serial=text[12:])
-    if home_regions and text[:4] not in home_regions:
-        info.warnings.append(f"Kode wilayah NIK {text[:4]} di luar wilayah yang dimuat ({home_label})")
-    return info
+    if len(_NIK_BIRTHS) < 100_000:
+        _NIK_BIRTHS[key] = result
+    return result
 
 
 def nik_mismatch_warnings(info: NikInfo, *, birth_date: datetime.date | None, female: bool | None) -> list[str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import io
 import json
+from operator import itemgetter
 
 from django.db import connection, models
 
@@ -34,9 +35,24 @@ def _serialize_text(value) -> str:
     return _NULL if value is None else _escape(str(value))
 
 
-# One encoder for every JSON value: ``json.dumps`` with a non-default option builds a new encoder
-# per call, which costs more than the encoding of a small dict.
-_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# The C encoder built once: ``JSONEncoder.encode`` builds a new one per call, which costs more than
+# the encoding of a small dict (two per imported record). No circular check: the values are plain data.
+_C_ENCODE = (
+    json.encoder.c_make_encoder(
+        None, _ENCODER.default, json.encoder.encode_basestring, None, ":", ",", False, False, True
+    )
+    if json.encoder.c_make_encoder is not None else None
+)
+
+
+def _JSON(value) -> str:
+    """A JSON value as ``JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode`` writes it."""
+    if not value and value.__class__ is dict:
+        return "{}"
+    if _C_ENCODE is None or value.__class__ is not dict:
+        return _ENCODER.encode(value)
+    return "".join(_C_ENCODE(value, 0))
 
 
 def _raw_serializer(field: models.Field):
@@ -131,7 +147,9 @@ def _copy(table: str, columns: list[str], lines) -> None:
 
 class _Columns:
     """How the rows of one model become COPY lines: its columns (primary key first) and, per
-    column, the attname, the raw serializer and the default for a value the row does not give."""
+    column, the attname, the raw serializer and the default for a value the row does not give.
+    ``template`` is a row of defaults; ``slots`` places a given value: attname -> (position, raw
+    serializer, whether the default is NULL)."""
 
     def __init__(self, fields, defaults: dict, pk_name: str):
         self.names = [pk_name]
@@ -147,6 +165,10 @@ class _Columns:
                 default_text = _NO_DEFAULT  # a required number without default: every row gives one
             self.names.append(field.attname)
             self.plan.append((field.attname, serialize, default_text))
+        self.template = [""] + [default for _, _, default in self.plan]
+        self.template_nulls = sum(1 for _, _, default in self.plan if default is _NULL)
+        self.required = [(index + 1, name) for index, (name, _, default) in enumerate(self.plan) if default is _NO_DEFAULT]
+        self.slots = {name: (index + 1, serialize, default is _NULL) for index, (name, serialize, default) in enumerate(self.plan)}
 
 
 _NO_DEFAULT = object()
@@ -154,27 +176,28 @@ _MISSING = object()
 
 
 def _texts(columns: _Columns, pk: int, values: dict) -> tuple[list[str], int]:
-    """The row's column texts, not escaped, and how many of them are NULL."""
-    get = values.get
-    texts = [str(pk)]
-    append = texts.append
-    missing = _MISSING
-    nulls = 0
-    for name, serialize, default in columns.plan:
-        value = get(name, missing)
-        if value is missing:
-            if default is _NO_DEFAULT:
-                raise ValueError(f"{name}: no value and no default")
-            if default is _NULL:
+    """The row's column texts, not escaped, and how many of them are NULL: the defaults' row with
+    the values the row gives put in their places (a row gives fewer values than the model has)."""
+    texts = columns.template.copy()
+    texts[0] = str(pk)
+    nulls = columns.template_nulls
+    slot_of = columns.slots.get
+    for name, value in values.items():
+        slot = slot_of(name)
+        if slot is None:
+            continue
+        index, serialize, default_null = slot
+        if value is None:
+            if not default_null:
                 nulls += 1
-            append(default)
-        elif value is None:
-            nulls += 1
-            append(_NULL)
-        elif serialize is str and value.__class__ is str:
-            append(value)
-        else:
-            append(serialize(value))
+            texts[index] = _NULL
+            continue
+        if default_null:
+            nulls -= 1
+        texts[index] = value if serialize is str and value.__class__ is str else serialize(value)
+    for index, name in columns.required:
+        if texts[index] is _NO_DEFAULT:
+            raise ValueError(f"{name}: no value and no default")
     return texts, nulls
 
 
@@ -199,14 +222,18 @@ def _encode(columns: _Columns, ids, rows, history_index: list[int] | None, histo
     table's column order, then the fixed history columns) to ``history_lines``. A row's texts are
     escaped only when the joined line shows a character that needs it (rare), checked once per line."""
     width = len(columns.names) - 1
+    history_texts = None
+    if history_index is not None:
+        # The history texts picked in one C call (a tuple, whatever the number of columns).
+        history_texts = itemgetter(*history_index) if len(history_index) > 1 else lambda texts: tuple(texts[i] for i in history_index)
     for pk, values in zip(ids, rows):
         texts, nulls = _texts(columns, pk, values)
         line = "\t".join(texts)
         if line.count("\t") != width or line.count("\\") != nulls or "\n" in line or "\r" in line:
             texts = _escaped(columns, pk, values)
             line = "\t".join(texts)
-        if history_index is not None:
-            history_lines.append("\t".join([texts[i] for i in history_index]) + history_tail)
+        if history_texts is not None:
+            history_lines.append("\t".join(history_texts(texts)) + history_tail)
         yield line + "\n"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass, field
+from operator import itemgetter
 from types import MappingProxyType
 
 from households.identifiers import (
@@ -120,6 +121,15 @@ class MemberRecord(_Packed):
         self.pk: int | None = None  # the stored member, once matched or written
         self.row_hash: int | None = None  # its file row's ``rowhash``, stored with the record
 
+    @classmethod
+    def packed(cls, household_key: str, sheet: str, row: int, names: tuple, data: tuple, raw: dict, recipients, row_hash) -> MemberRecord:
+        """A record from the parts another process sent (``_names`` and ``_data`` as they were)."""
+        record = cls.__new__(cls)
+        record.household_key, record.sheet, record.row = household_key, sheet, row
+        record._names, record._data = _NAME_TUPLES.setdefault(names, names), data
+        record.raw, record.recipients, record.pk, record.row_hash = raw, recipients, None, row_hash
+        return record
+
 
 class HouseholdRecord(_Packed):
     __slots__ = ("key", "sheet", "row", "_names", "_data", "raw", "recipients", "head", "row_hash")
@@ -168,7 +178,7 @@ class RowReader:
 
     __slots__ = (
         "columns", "headers", "log", "sheet", "formulas", "row", "cells", "ok", "raw_cells", "_plain", "_multi",
-        "_multi_keys", "_labels",
+        "_multi_keys", "_labels", "_plain_keys", "_plain_cells", "_formula_rows", "_multi_columns",
     )
 
     def __init__(self, table: Table, columns: dict[int, str], log: IssueLog):
@@ -184,6 +194,14 @@ class RowReader:
         self._plain = [(i, k) for i, k in columns.items() if not k.startswith("penerima:")]
         self._multi = [(i, k) for i, k in columns.items() if k.startswith("penerima:")]
         self._multi_keys = list(dict.fromkeys(k for _, k in self._multi))
+        # Each aid key's columns, in order: Penerima PKH and Penerima PKH 2023 (HIMBARA) are both
+        # read for one key, a Ya in either counts.
+        self._multi_columns = [(key, [i for i, k in self._multi if k == key]) for key in self._multi_keys]
+        # The plain cells of a row picked in one C call (a tuple even for a single column).
+        self._plain_keys = tuple(k for _, k in self._plain)
+        indexes = [i for i, _ in self._plain]
+        self._plain_cells = itemgetter(*indexes) if len(indexes) > 1 else lambda cells: tuple(cells[i] for i in indexes)
+        self._formula_rows = {row for row, _ in self.formulas}
         self._labels: dict[str, str] = {}
         # The error report reuses the refused rows' cells; a sheet name read twice (two files)
         # is ambiguous, and the report then reads the files again.
@@ -194,14 +212,13 @@ class RowReader:
 
     def load(self, row: int, cells: list) -> None:
         self.row, self.ok, self.raw_cells = row, True, cells
-        values = {key: cells[index] for index, key in self._plain}
-        # Penerima PKH and Penerima PKH 2023 (HIMBARA): both are read, a Ya in either counts.
-        for index, key in self._multi:
-            values.setdefault(key, []).append(cells[index])
+        # The aid columns (``penerima:...``) are not in ``cells``: ``read_recipients`` reads them from
+        # the row by ``_multi_columns``.
+        values = dict(zip(self._plain_keys, self._plain_cells(cells))) if self._plain else {}
         self.cells = values
         # A text cell is data whatever its first character (``=< 900 WATT``); a real formula cell
         # (an ``<f>`` in the sheet) holds no value of its own.
-        if self.formulas:
+        if row in self._formula_rows:
             for index, key in self.columns.items():
                 if (row, index) in self.formulas:
                     self.error(key, "Sel berisi rumus Excel, bukan nilai; salin lalu tempel sebagai nilai (Paste Values)")
@@ -256,7 +273,11 @@ def note_table_end(table: Table, log: IssueLog) -> None:
 
 def read_nik(reader: RowReader, key: str, ctx: Context, *, required: bool, empty_reason: str = "NIK kosong"):
     """A NIK cell: the NikInfo, or None (blank, or an error recorded on the row)."""
-    value = float_id(reader.get(key))
+    value = reader.cells.get(key)
+    if value.__class__ is str and len(value) == 16 and value.isascii() and value.isdigit():
+        # Nearly every cell: 16 plain digits in a text cell, straight to the checks of the NIK.
+        return _nik_info(reader, key, value, False, ctx)
+    value = float_id(value)
     if is_blank(value):
         if required:
             reader.error(key, empty_reason)
@@ -271,6 +292,10 @@ def read_nik(reader: RowReader, key: str, ctx: Context, *, required: bool, empty
         numeric = True
     elif isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
+    return _nik_info(reader, key, value, numeric, ctx)
+
+
+def _nik_info(reader: RowReader, key: str, value, numeric: bool, ctx: Context):
     try:
         info = parse_nik(
             value, numeric_cell=numeric, today=ctx.today, home_regions=ctx.region_prefixes, home_label=ctx.region_label
@@ -344,14 +369,33 @@ def place_name(value: object) -> str:
 
 
 def read_choice(reader: RowReader, key: str, field_name: str, ctx: Context, values: dict, raw: dict) -> None:
-    value = reader.get(key)
-    if is_blank(value):
+    value = reader.cells.get(key)
+    if value is None:
         return
-    code, known = ctx.choices[field_name](value)
+    code, known = ctx.choices[field_name](value)  # a blank text is ("", True): nothing to keep
     if known:
         if code:
             values[field_name] = code
         return
+    _unknown_choice(reader, key, field_name, value, raw)
+
+
+def read_choices(reader: RowReader, field_names: tuple[str, ...], ctx: Context, values: dict, raw: dict) -> None:
+    """``read_choice`` of several columns keyed by their field names: one call a row, not one a column."""
+    cells, choices = reader.cells, ctx.choices
+    for name in field_names:
+        value = cells.get(name)
+        if value is None:
+            continue
+        code, known = choices[name](value)
+        if known:
+            if code:
+                values[name] = code
+        else:
+            _unknown_choice(reader, name, name, value, raw)
+
+
+def _unknown_choice(reader: RowReader, key: str, field_name: str, value, raw: dict) -> None:
     raw[field_name] = text(value, 200)
     reader.log.unmapped_value(field_name, reader.label(key), text(value, 60))
     reader.warning(key, f"Nilai '{text(value, 60)}' tidak dikenal; disimpan apa adanya")
@@ -361,9 +405,12 @@ def read_recipients(reader: RowReader, recipients: set | None = None) -> set | f
     """``Penerima X`` / ``Bansos X`` = Ya adds ``X`` to the row's programs; an unknown value warns.
     Returns the set (a shared empty frozenset when the row receives nothing, to keep records small)."""
     found = recipients
-    cells = reader.cells
-    for key in reader._multi_keys:
-        for value in cells[key]:
+    cells = reader.raw_cells
+    for key, indexes in reader._multi_columns:
+        for index in indexes:
+            value = cells[index]
+            if value is None:  # a blank cell: neither Ya nor a value to warn about
+                continue
             flag, known = yes_no(value)
             if not known:
                 reader.warning(key, f"Nilai '{text(value, 30)}' bukan Ya/Tidak; kolom ini diabaikan")
@@ -375,7 +422,13 @@ def read_recipients(reader: RowReader, recipients: set | None = None) -> set | f
         return NO_RECIPIENTS
     if recipients is not None:
         return found
-    # A handful of combinations repeat over 100,000 rows: one shared frozenset each.
+    return shared_recipients(found)
+
+
+def shared_recipients(found) -> frozenset:
+    """The one shared frozenset of these programs: a handful of combinations repeat over 100,000 rows."""
+    if not found:
+        return NO_RECIPIENTS
     frozen = frozenset(found)
     return _RECIPIENT_SETS.setdefault(frozen, frozen)
 

@@ -60,6 +60,21 @@ class IssueLog:
         key = (field, column, value)
         self.unmapped_values[key] = self.unmapped_values.get(key, 0) + 1
 
+    def absorb(self, other: IssueLog) -> None:
+        """Take in the issues of a sheet read in another process, as if they had been recorded here
+        (a sheet name met twice loses its cached header, as ``RowReader`` does)."""
+        self.errors.extend(other.errors)
+        self.warnings.extend(other.warnings)
+        self.error_rows |= other.error_rows
+        self.warning_rows |= other.warning_rows
+        for key, cells in other.row_cells.items():
+            self.row_cells.setdefault(key, cells)
+        for sheet, read in other.sheet_headers.items():
+            self.sheet_headers[sheet] = None if sheet in self.sheet_headers else read
+        self.unmapped_columns.update(other.unmapped_columns)
+        for key, rows in other.unmapped_values.items():
+            self.unmapped_values[key] = self.unmapped_values.get(key, 0) + rows
+
     def mapping_summary(self) -> dict:
         """``unmapped_columns`` and ``unmapped_values`` as the preview and the JSON summary show them."""
         return {

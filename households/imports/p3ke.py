@@ -13,6 +13,7 @@ from collections.abc import Callable
 from households.identifiers import clean_digits
 
 from . import columns as cols
+from . import p3ke_fork, sheetfork
 from .common import (
     Context,
     NO_RAW,
@@ -26,6 +27,7 @@ from .common import (
     map_table,
     note_table_end,
     read_choice,
+    read_choices,
     read_desa,
     read_kk,
     read_nik,
@@ -67,16 +69,32 @@ def parse_p3ke(sources: list[Source], ctx: Context, *, progress: Callable[[int],
     before members (members are checked against them), so an individual sheet found while a
     household sheet may still follow is released and read again at the end; in the usual order
     (households first) nothing is read twice. Issues come out in the order of reading all sheets
-    first, then households, then members."""
+    first, then households, then members.
+
+    With a large enough file, the last sheet (the individual sheet, in the usual order) is read in
+    a forked process from the start while this one reads the others (``p3ke_fork``): the same
+    records and issues, on two cores."""
     extract = Extract(kind="p3ke", data_year=ctx.data_year)
-    classify_warnings: list[tuple[str, int, str, str]] = []
-    deferred: list[tuple[Source, str]] = []
-    missing_columns: list[tuple[int, str]] = []  # (0 households / 1 members, message): raised after the scan
-    release_2023 = False
-    layouts = ctx.layouts
     remaining = sum(len(source.sheet_names()) for source in sources)
     if not sources:
         raise ReadError("Tidak ada lembar keluarga atau individu P3KE di berkas ini.")
+    forked, forked_at = None, None
+    if remaining >= 2 and sheetfork.usable(sum(source.path.stat().st_size for source in sources)):
+        forked_at = (sources[-1], sources[-1].sheet_names()[-1])
+        forked = p3ke_fork.start(*forked_at, ctx, _members)
+    try:
+        return _parse_sheets(sources, ctx, extract, progress, forked, forked_at, remaining)
+    finally:
+        if forked is not None:
+            forked.close()
+
+
+def _parse_sheets(sources, ctx, extract, progress, forked, forked_at, remaining) -> Extract:
+    classify_warnings: list[tuple[str, int, str, str]] = []
+    deferred: list[tuple[Source, str, object]] = []
+    missing_columns: list[tuple[int, str]] = []  # (0 households / 1 members, message): raised after the scan
+    release_2023 = False
+    layouts = ctx.layouts
 
     def check_columns(kind, table):
         mapped = map_table(table, kind, ctx, extract.issues)
@@ -94,13 +112,18 @@ def parse_p3ke(sources: list[Source], ctx: Context, *, progress: Callable[[int],
         found_here = False
         for sheet_name in source.sheet_names():
             remaining -= 1
-            table = source.table(sheet_name, is_known_header=layouts.is_known, is_identity_header=layouts.is_identity)
+            if (source, sheet_name) == forked_at:
+                table = p3ke_fork.header(forked, source, sheet_name, ctx)
+            else:
+                table = source.table(sheet_name, is_known_header=layouts.is_known, is_identity_header=layouts.is_identity)
             if table is None:
                 continue
             kind = cols.classify(sheet_name, table.headers)
             if kind is None:
                 classify_warnings.append((table.name, 0, "", "Lembar ini tidak dikenali sebagai lembar keluarga atau individu; dilewati"))
                 continue
+            if kind != cols.INDIVIDUAL and isinstance(table, p3ke_fork.ForkedTable):
+                table = p3ke_fork.read_here(table, ctx)
             found_here = True
             release_2023 = release_2023 or cols.is_release_2023(table.headers)
             column_index = check_columns(kind, table)
@@ -109,7 +132,8 @@ def parse_p3ke(sources: list[Source], ctx: Context, *, progress: Callable[[int],
             if kind == cols.HOUSEHOLD:
                 _parse_table(kind, table, column_index, ctx, extract, progress)
             elif deferred or remaining:
-                deferred.append((source, sheet_name))  # a household sheet may follow: read it again later
+                # A household sheet may follow: read it again later (a forked one is still being read).
+                deferred.append((source, sheet_name, table if isinstance(table, p3ke_fork.ForkedTable) else None))
             else:
                 _parse_table(kind, table, column_index, ctx, extract, progress)
             del table
@@ -120,8 +144,8 @@ def parse_p3ke(sources: list[Source], ctx: Context, *, progress: Callable[[int],
             )
     if missing_columns:
         raise ReadError(min(missing_columns, key=lambda item: item[0])[1], details=extract.issues.mapping_summary())
-    for source, sheet_name in deferred:
-        table = source.table(sheet_name, is_known_header=layouts.is_known, is_identity_header=layouts.is_identity)
+    for source, sheet_name, forked_table in deferred:
+        table = forked_table or source.table(sheet_name, is_known_header=layouts.is_known, is_identity_header=layouts.is_identity)
         _parse_table(cols.INDIVIDUAL, table, layouts.map_headers(cols.INDIVIDUAL, table.headers).index, ctx, extract, progress)
         del table
     if classify_warnings:
@@ -137,6 +161,9 @@ def parse_p3ke(sources: list[Source], ctx: Context, *, progress: Callable[[int],
 
 
 def _parse_table(kind: str, table, column_index: dict[int, str], ctx: Context, extract: Extract, progress) -> None:
+    if isinstance(table, p3ke_fork.ForkedTable):
+        _parse_forked(table, column_index, ctx, extract, progress)
+        return
     info = TableInfo(table.source, table.name, kind, table.header_row, table.headers)
     extract.tables.append(info)
     reader = RowReader(table, column_index, extract.issues)
@@ -144,21 +171,42 @@ def _parse_table(kind: str, table, column_index: dict[int, str], ctx: Context, e
     if kind == cols.HOUSEHOLD:
         info.rows = _households(table, reader, ctx, extract, progress, row_hash)
     else:
-        if not extract.has_member_sheet:
-            # With an individual sheet, members come from it: the heads read from the household
-            # sheet are no longer needed (``compare`` uses them only without one); free them first.
-            for record in extract.households.values():
-                record.head = None
-        extract.has_member_sheet = True
+        _member_sheet_found(extract)
         info.rows = _members(table, reader, ctx, extract, progress, row_hash)
     note_table_end(table, extract.issues)
     extract.total_rows += info.rows
 
 
+def _member_sheet_found(extract: Extract) -> None:
+    """With an individual sheet, members come from it: the heads read from the household sheet are
+    no longer needed (``compare`` uses them only without one); free them first."""
+    if not extract.has_member_sheet:
+        for record in extract.households.values():
+            record.head = None
+    extract.has_member_sheet = True
+
+
+def _parse_forked(table, column_index: dict[int, str], ctx: Context, extract: Extract, progress) -> None:
+    """An individual sheet read by the child: its results merged where the sequential reading would
+    have produced them, or, when the child failed, the sheet read here."""
+    result = p3ke_fork.collect(table, column_index, extract)
+    if result is None:
+        _parse_table(cols.INDIVIDUAL, p3ke_fork.read_here(table, ctx), column_index, ctx, extract, progress)
+        return
+    count, members, skipped, issues = result
+    extract.tables.append(TableInfo(table.source, table.name, cols.INDIVIDUAL, table.header_row, table.headers, count))
+    _member_sheet_found(extract)
+    extract.issues.absorb(issues)
+    extract.members.extend(members)
+    extract.skipped_members.extend(skipped)
+    extract.total_rows += count
+    if progress:
+        progress(count)
+
+
 def _person(reader: RowReader, ctx: Context, values: dict, raw: dict, *, nik_key: str, nik_required: bool) -> None:
     """Fields of a person (the head on the household sheet, a member on the individual sheet)."""
-    for field_name in _PERSON_CHOICES:
-        read_choice(reader, field_name, field_name, ctx, values, raw)
+    read_choices(reader, _PERSON_CHOICES, ctx, values, raw)
     birth, problem = parse_date(reader.get("birth_date"))
     if problem:
         reader.error("birth_date", problem)
@@ -264,8 +312,7 @@ def _households(table, reader: RowReader, ctx: Context, extract: Extract, progre
             kk = read_kk(reader, "no_kk")
             if kk:
                 values["no_kk"] = kk
-        for field_name in _HH_CHOICES:
-            read_choice(reader, field_name, field_name, ctx, values, raw)
+        read_choices(reader, _HH_CHOICES, ctx, values, raw)
         savings, known = yes_no(reader.get("has_savings"))
         if not known:
             raw["has_savings"] = text(reader.get("has_savings"), 60)
@@ -305,7 +352,10 @@ def _households(table, reader: RowReader, ctx: Context, extract: Extract, progre
     return count
 
 
-def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress, row_hash) -> int:
+def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress, row_hash, late=None) -> int:
+    """The individual sheet's rows to member records (or ``SkippedRow``s, rows hashed as their
+    stored member was). ``late`` (a ``p3ke_fork.LateRejections``): the refused families are not
+    known yet, they come while the rows are read."""
     count = 0
     # The first row of each ID Individu and NIK: its record once kept (the record knows its row and
     # family: no tuple per row) or its ``SkippedRow``, else the row (and family) of a refused row.
@@ -327,15 +377,17 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
         count += 1
         if progress and count % 2000 == 0:
             progress(2000)
+        if late is not None and count % p3ke_fork.POLL_ROWS == 0 and late.ready():
+            late.apply(reader, extract, dropped, id_rows, nik_rows)
+            late = None
         reader.load(row, cells)
         household_key = _id_text(reader.get("p3ke_id"))
         if not household_key:
             reader.error("p3ke_id", "ID Keluarga P3KE kosong")
         elif household_key in extract.rejected_households:
-            reader.error(
-                "p3ke_id",
-                f"Keluarga {household_key} ditolak (lihat baris {extract.rejected_households[household_key]} di lembar keluarga)",
-            )
+            reader.error("p3ke_id", p3ke_fork.family_refused(household_key, extract.rejected_households[household_key]))
+        elif late is not None:
+            late.note(row, household_key, len(extract.issues.errors), cells)
         id_individu = _id_text(reader.get("id_individu"))
         digest = row_hash(cells)
         if stored_rows is not None and reader.ok and digest in stored_rows.members:
@@ -400,6 +452,8 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
             nik_rows[nik] = record
     if progress:
         progress(count % 2000)
+    if late is not None:
+        late.apply(reader, extract, dropped, id_rows, nik_rows)
     extract.members.extend(record for record in kept if record.row not in dropped)
     extract.skipped_members.extend(marker for marker in skipped if marker.row not in dropped)
     return count

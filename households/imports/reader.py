@@ -20,6 +20,7 @@ bomb), a sheet with more rows than allowed.
 from __future__ import annotations
 
 import re
+import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -167,14 +168,17 @@ class Source:
         except Exception as exc:  # noqa: BLE001 - calamine, zipfile, XML and csv errors alike
             raise self.damaged(exc, sheet_name) from exc
 
-    def _raw_rows(self, sheet_name: str | None) -> tuple[str, Iterator[tuple[int, list]], int, set]:
+    def _raw_rows(self, sheet_name: str | None) -> tuple[str, Iterator[tuple[int, list]], int, _Background]:
         if self.kind == "csv":
             text = textfile.decode(self.path.read_bytes())
             if text is None:  # pragma: no cover - latin-1 decodes any byte
                 raise ReadError(f"Berkas {self.display_name} bukan teks CSV yang dapat dibaca.")
-            return self.sheet_names()[0], textfile.text_rows(text), 0, set()
+            return self.sheet_names()[0], textfile.text_rows(text), 0, _Background(None)
         name = sheet_name or self.sheet_names()[0]
         part = self._sheet_part(name)
+        # The formula scan inflates the sheet's XML again: in a thread, while calamine (which lets
+        # other threads run) loads the sheet.
+        formulas = _Background(xlsxparts.formula_cells, self.path, part)
         large = part is not None and xlsxparts.part_size(self.path, part) > CHUNKED_PART_BYTES
         if large:
             sheet, height = None, xlsxparts.declared_height(self.path, part)
@@ -193,7 +197,7 @@ class Source:
             )
         else:
             rows = self._xlsx_rows(sheet)
-        return name, rows, height, xlsxparts.formula_cells(self.path, part)
+        return name, rows, height, formulas
 
     def _table(self, sheet_name, is_known_header, is_identity_header) -> Table | None:
         name, raw_rows, height, formulas = self._raw_rows(sheet_name)
@@ -211,6 +215,7 @@ class Source:
             if score > best_score:
                 best_index, best_score = index, score
         if best_score < (1 if is_identity_header is not None else MIN_HEADER_MATCHES):
+            formulas.result()
             return None
         header_number, header_cells = head[best_index]
         width = len(header_cells)
@@ -223,7 +228,7 @@ class Source:
         rest = chain(head[best_index + 1 :], raw_rows)
         table = Table(
             source=self.display_name, name=name, header_row=header_number, headers=headers, rows=iter(()),
-            formula_cells=formulas, height=max(0, height - header_number),
+            formula_cells=formulas.result(), height=max(0, height - header_number),
         )
         table.rows = self._data_rows(rest, width, table, identity)
         return table
@@ -243,7 +248,8 @@ class Source:
                 cells = list(cells) + [None] * (width - len(cells))
             elif len(cells) > width:
                 cells = cells[:width]
-            if all(is_blank(c) for c in cells):
+            first = cells[0]  # nearly every row: a value in the first column, no need to look further
+            if (first is None or (isinstance(first, str) and not first.strip())) and all(is_blank(c) for c in cells):
                 continue
             if identity:
                 first = cells[identity[0]]
@@ -287,6 +293,32 @@ class Source:
         if self._sheet_paths is None:
             self._sheet_paths = xlsxparts.sheet_parts(self.path)
         return self._sheet_paths.get(sheet_name)
+
+
+class _Background:
+    """``function(*args)`` run in a thread; ``result()`` waits for it, then returns its value or
+    raises its error (in the caller's thread, where the reader's error handling is)."""
+
+    def __init__(self, function: Callable | None, *args) -> None:
+        self._value = self._error = self._thread = None
+        if function is None:  # nothing to scan (a text file): an empty set of formula cells
+            self._value = set()
+            return
+        self._thread = threading.Thread(target=self._run, args=(function, args), daemon=True)
+        self._thread.start()
+
+    def _run(self, function: Callable, args) -> None:
+        try:
+            self._value = function(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller by result()
+            self._error = exc
+
+    def result(self):
+        if self._thread is not None:
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def _holds_id(value: object) -> bool:

@@ -19,9 +19,16 @@ def canonical(value):
     return value
 
 
+# Values that ``canonical`` keeps as they are (unless empty): tested inline, one call fewer per value.
+_AS_IS = frozenset({str, int, bool, float})
+
+
 def source_snapshot(values: dict) -> dict:
     """The ``source_values`` of a record created from ``values``."""
-    return {name: canonical(value) for name, value in values.items()}
+    return {
+        name: value if value.__class__ in _AS_IS and value != "" else canonical(value)
+        for name, value in values.items()
+    }
 
 
 def merged_sources(values, raw: dict, snapshot: dict, cur_raw: dict) -> tuple[dict, dict]:

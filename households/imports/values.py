@@ -33,6 +33,11 @@ def norm(value: object) -> str:
 
 def text(value: object, max_length: int | None = None) -> str:
     """A free-text cell: trimmed, inner whitespace collapsed; numbers without a ``.0`` tail."""
+    if value.__class__ is str:  # nearly every cell: no other check applies
+        result = " ".join(value.split())
+        if len(result) <= 14 and result.lower() in EMPTY_WORDS:
+            return ""
+        return result[:max_length] if max_length else result
     if is_blank(value):
         return ""
     if isinstance(value, float) and value.is_integer():

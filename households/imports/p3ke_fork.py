@@ -1,0 +1,160 @@
+"""The P3KE individual sheet read in a forked process while this one reads the household sheet.
+
+Pure Python (``sheetfork``). The individual sheet is the larger (about three rows per family) and
+nearly all of its work is per row; only one check needs the household sheet: a member of a family
+refused there is refused too ("Keluarga ... ditolak"). The child reads its rows before that list is
+known and notes, for each row, where that error would go; once the list arrives (between rows,
+after the household sheet is read), ``LateRejections.apply`` puts the errors in their places and
+refuses those rows as the sequential reading would have (their cells kept for the error report,
+the duplicate bookkeeping of later rows unchanged). From then on the child checks each row directly.
+
+The parent receives the member records, the rows skipped as unchanged (``rowhash``), the issue
+log and the row count, and merges them where the
+sequential reading would have produced them: the records and issues are identical. When the child
+fails for any reason, the parent reads the sheet itself (``ForkedTable.read_here``).
+"""
+
+from __future__ import annotations
+
+from . import columns as cols
+from .common import NO_RAW, NO_RECIPIENTS, Extract, MemberRecord, RowReader, note_table_end, shared_recipients
+from .issues import ERROR, RowIssue
+from .reader import Source, Table
+from .rowhash import SkippedRow, table_hasher
+from .sheetfork import ForkedSheet
+
+# Rows read ahead of the refused families before the child waits for them (their cells are held),
+# and how often (in rows) the child looks whether they came.
+MAX_EARLY_ROWS = 50_000
+POLL_ROWS = 1_000
+_DUPLICATE_TAIL = "muncul lagi di baris"
+
+
+def family_refused(key: str, row: int) -> str:
+    """The error of a member whose family the household sheet refused."""
+    return f"Keluarga {key} ditolak (lihat baris {row} di lembar keluarga)"
+
+
+class LateRejections:
+    """Rows read before the household sheet's refused families were known."""
+
+    def __init__(self, channel) -> None:
+        self._channel = channel
+        self.rows: list[tuple[int, str, int, list]] = []  # (row, family ID, error position, cells)
+
+    def note(self, row: int, household_key: str, position: int, cells: list) -> None:
+        self.rows.append((row, household_key, position, cells))
+
+    def ready(self) -> bool:
+        """Whether the refused families are here (the child waits once it has read far enough)."""
+        return len(self.rows) >= MAX_EARLY_ROWS or self._channel.poll()
+
+    def apply(self, reader: RowReader, extract: Extract, dropped: set, id_rows: dict, nik_rows: dict) -> None:
+        """Take in the refused families (waiting for them if needed) and refuse the rows noted so far
+        whose family is among them, as if the check had run when each row was read."""
+        rejected = self._channel.recv()
+        extract.rejected_households.update(rejected)
+        hit = [item for item in self.rows if item[1] in rejected]
+        self.rows = []
+        if not hit:
+            return
+        issues, sheet, label = extract.issues, reader.sheet, reader.label("p3ke_id")
+        merged: list[RowIssue] = []
+        start = 0
+        for row, key, position, cells in hit:
+            merged.extend(issues.errors[start:position])
+            start = position
+            merged.append(RowIssue(sheet, row, label, family_refused(key, rejected[key]), ERROR))
+            issues.error_rows.add((sheet, row))
+            issues.keep_cells(sheet, row, cells)
+        merged.extend(issues.errors[start:])
+        refused = {item[0] for item in hit}
+        # A refused row is never kept, so a later duplicate of it does not mark it ("muncul lagi").
+        issues.errors[:] = [i for i in merged if not (i.row in refused and _DUPLICATE_TAIL in i.reason)]
+        # Its record (kept, or skipped as unchanged) is dropped, and the first row of its IDs is
+        # a refused row's, as the sequential reading would have left them.
+        dropped.update(refused)
+        for first_rows, refused_first in ((id_rows, lambda first: first.row), (nik_rows, lambda first: (first.household_key, first.row))):
+            for value, first in first_rows.items():
+                if not isinstance(first, (int, tuple)) and first.row in refused:
+                    first_rows[value] = refused_first(first)
+
+
+class ForkedTable(Table):
+    """The header of a sheet read in a child process (no rows here): what the scan of the sheets
+    needs, and the child to collect the rows from."""
+
+    forked: ForkedSheet
+    origin: Source
+
+
+def start(source: Source, sheet_name: str, ctx, members) -> ForkedSheet:
+    """Fork a child reading ``sheet_name`` of ``source`` (``members`` is the parser's row loop)."""
+    return ForkedSheet(_read_members, source, sheet_name, ctx, members)
+
+
+def header(forked: ForkedSheet, source: Source, sheet_name: str, ctx) -> Table | None:
+    """The sheet as the scan sees it: from the child, else read here (the child failed)."""
+    message = forked.receive()
+    if message is None:
+        return _read_table(source, sheet_name, ctx)
+    if message == "no-header":
+        return None
+    name, header_row, headers, height = message
+    table = ForkedTable(source=source.display_name, name=name, header_row=header_row, headers=headers, rows=iter(()), height=height)
+    table.forked, table.origin = forked, source
+    return table
+
+
+def read_here(table: ForkedTable, ctx) -> Table | None:
+    """The sheet read in this process: the child's work is not used."""
+    table.forked.close()
+    return _read_table(table.origin, table.name, ctx)
+
+
+def collect(table: ForkedTable, column_index: dict[int, str], extract: Extract):
+    """Send the refused families, receive ``(rows, members, skipped rows, issues)``; ``None`` when the child failed."""
+    forked = table.forked
+    if not forked.send(dict(extract.rejected_households)):
+        return None
+    message = forked.receive()
+    forked.close()
+    if message is None or message[0] != column_index:
+        return None
+    _, count, packed, skipped, issues = message
+    sheet = table.name
+    members = [
+        MemberRecord.packed(key, sheet, row, names, data, raw or NO_RAW, shared_recipients(recipients), row_hash)
+        for key, row, names, data, raw, recipients, row_hash in packed
+    ]
+    skipped = [
+        SkippedRow(key, sheet, row, pk, shared_recipients(recipients), is_head)
+        for key, row, pk, recipients, is_head in skipped
+    ]
+    return count, members, skipped, issues
+
+
+def _read_table(source: Source, sheet_name: str, ctx) -> Table | None:
+    layouts = ctx.layouts
+    return source.table(sheet_name, is_known_header=layouts.is_known, is_identity_header=layouts.is_identity)
+
+
+def _read_members(channel, source: Source, sheet_name: str, ctx, members) -> None:
+    """In the child: the header, then (for an individual sheet with every required column) the rows."""
+    source = Source(source.path, source.display_name, source.kind, source.limits)  # its own file handle
+    table = _read_table(source, sheet_name, ctx)
+    if table is None:
+        channel.send("no-header")
+        return
+    channel.send((table.name, table.header_row, table.headers, table.height))
+    mapped = ctx.layouts.map_headers(cols.INDIVIDUAL, table.headers)
+    if cols.classify(sheet_name, table.headers) != cols.INDIVIDUAL or mapped.missing:
+        return
+    extract = Extract(kind="p3ke", data_year=ctx.data_year)
+    reader = RowReader(table, mapped.index, extract.issues)
+    row_hash = table_hasher(ctx.signature, cols.INDIVIDUAL, mapped.index, cols.is_release_2023(table.headers))
+    count = members(table, reader, ctx, extract, None, row_hash, late=LateRejections(channel))
+    note_table_end(table, extract.issues)
+    packed = [(m.household_key, m.row, m._names, m._data, m.raw, m.recipients, m.row_hash) for m in extract.members]
+    skipped = [(s.household_key, s.row, s.pk, s.recipients, s.is_head) for s in extract.skipped_members]
+    channel.send((mapped.index, count, packed, skipped, extract.issues))

@@ -1,0 +1,247 @@
+"""The individual sheet read in a forked process: the records, errors, warnings and kept cells must
+be exactly those of the sequential reading, whenever the household sheet's refused families reach
+the child (before its first row, between rows, after its last), when the child fails, and when the
+sheets come in the other order."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from households.imports import p3ke_fork, sheetfork
+from households.imports.compare import known_rows
+from households.imports.context import build_context
+from households.imports.p3ke import parse_p3ke
+from households.imports.reader import open_source
+from households.models import Household, Member
+
+from .conftest import HH_2023, IND_2023, Formula, head_member_row, household_row, member_row, nik, write_xlsx
+from .test_import_bad_input import run
+
+pytestmark = pytest.mark.django_db
+
+
+def _messy_workbook(path, *, members_first=False):
+    """Two refused families (a bad desil, a bad village code) whose members are otherwise clean,
+    duplicates that point at those members, unknown values, a formula and a notes row."""
+    households = [
+        household_row("122000001", 100),
+        household_row("122000002", 101, **{"Desil Kesejahteraan": 11}),
+        household_row("122000003", 102),
+        household_row("122000004", 103, **{"Kode Kemdagri": "74090120"}),
+        household_row("122000005", 104, **{"Jenis Atap": "Daun rumbia"}),
+    ]
+    shared = nik(700)
+    members = [
+        head_member_row("122000001", "9001", 100),
+        member_row("122000002", "9002", 701, NIK=shared),
+        member_row("122000002", "9003", 702, NIK=shared),  # same NIK in the refused family
+        member_row("122000003", "9002", 703),  # the refused member's ID Individu again
+        member_row("122000001", "9005", 705, Pekerjaan="Penjual Sayur Keliling"),
+        member_row("122000004", "9006", 706, **{"Tanggal Lahir": "31/02/2010"}),
+        member_row("122000003", "9007", 707, Nama=Formula("=UPPER(\"budi\")")),
+        member_row("122000001", "9001", 708),  # a kept member's ID Individu again
+        member_row("122000005", "9009", 709, female=True),
+        member_row("122000003", "9010", 710),
+        member_row("122000004", "9012", 712),  # a refused family's member, nothing else wrong
+        {"ID Keluarga P3KE": "Catatan: data per Desember"},
+        member_row("122000003", "9011", 711),  # below the notes row: not read
+    ]
+    sheets = {"KEPALA-KELUARGA": (HH_2023, households), "INDIVIDU": (IND_2023, members)}
+    if members_first:
+        sheets = dict(reversed(list(sheets.items())))
+    return write_xlsx(path, sheets)
+
+
+def _parse(path, *, resync=False):
+    source = open_source(path)
+    ctx = build_context(kind="p3ke")
+    if resync:
+        ctx.known = known_rows("p3ke")
+    try:
+        return parse_p3ke([source], ctx)
+    finally:
+        source.close()
+
+
+def _seen(extract) -> dict:
+    """Everything of an extract that the preview, the write and the error report use."""
+    issues = extract.issues
+    return {
+        "households": [
+            (r.key, r.row, dict(r.values), dict(r.raw), sorted(r.recipients), r.head and dict(r.head.values))
+            for r in extract.households.values()
+        ],
+        "members": [(m.household_key, m.sheet, m.row, dict(m.values), dict(m.raw), sorted(m.recipients)) for m in extract.members],
+        "errors": [i.as_dict() for i in issues.errors],
+        "warnings": [i.as_dict() for i in issues.warnings],
+        "rows": (issues.error_rows, issues.warning_rows),
+        "cells": issues.row_cells,
+        "headers": issues.sheet_headers,
+        "mapping": issues.mapping_summary(),
+        "tables": [vars(t) for t in extract.tables],
+        "counts": (extract.total_rows, extract.data_year, extract.rejected_households, extract.has_member_sheet),
+        "row_hashes": [m.row_hash for m in extract.members],
+        "skipped": [
+            (s.household_key, s.sheet, s.row, s.pk, sorted(s.recipients), s.is_head)
+            for s in (*extract.skipped_households.values(), *extract.skipped_members)
+        ],
+    }
+
+
+@pytest.fixture
+def forking(monkeypatch):
+    """Switch the forked reading on or off; record the forks and the sheets read here instead."""
+    calls = {"forks": 0, "read_here": 0}
+    start, read_here = p3ke_fork.start, p3ke_fork.read_here
+
+    def counted_start(*args):
+        calls["forks"] += 1
+        return start(*args)
+
+    def counted_read_here(*args):
+        calls["read_here"] += 1
+        return read_here(*args)
+
+    monkeypatch.setattr(p3ke_fork, "start", counted_start)
+    monkeypatch.setattr(p3ke_fork, "read_here", counted_read_here)
+
+    def switch(on: bool):
+        monkeypatch.setattr(sheetfork, "MIN_BYTES", 0 if on else 1 << 62)
+        return calls
+
+    return switch
+
+
+def _sequential(path, forking) -> dict:
+    calls = forking(False)
+    seen = _seen(_parse(path))
+    assert calls["forks"] == 0
+    return seen
+
+
+@pytest.mark.parametrize(
+    "early_rows, poll_rows",
+    [(50_000, 1_000), (2, 1), (1, 1)],
+    ids=["refusals-after-the-last-row", "refusals-between-rows", "refusals-from-the-second-row"],
+)
+def test_the_forked_reading_gives_what_the_sequential_reading_gives(reference, tmp_path, forking, monkeypatch, early_rows, poll_rows):
+    path = _messy_workbook(tmp_path / "p3ke.xlsx")
+    expected = _sequential(path, forking)
+    monkeypatch.setattr(p3ke_fork, "MAX_EARLY_ROWS", early_rows)
+    monkeypatch.setattr(p3ke_fork, "POLL_ROWS", poll_rows)
+    calls = forking(True)
+    seen = _seen(_parse(path))
+    assert calls == {"forks": 1, "read_here": 0}  # the child's work was used
+    assert seen == expected
+    # What the operator reads: the refused family's member is refused for it, and only for it (the
+    # same NIK and the same ID Individu further down do not mark it again).
+    row_9002 = 3  # the sheet's second member row, under the header row
+    errors = [e for e in seen["errors"] if e["sheet"] == "INDIVIDU" and e["row"] == row_9002]
+    assert [e["reason"] for e in errors] == ["Keluarga 122000002 ditolak (lihat baris 3 di lembar keluarga)"]
+    assert ("INDIVIDU", row_9002) in seen["cells"]
+    kept = [m[3].get("id_individu") for m in seen["members"]]
+    assert "9002" not in kept and "9012" not in kept and "9010" in kept
+    assert any("muncul lagi di baris 9" in e["reason"] for e in seen["errors"])  # 9001, kept, marked by row 9
+
+
+def test_a_failed_child_leaves_the_sheet_to_this_process(reference, tmp_path, forking, monkeypatch):
+    path = _messy_workbook(tmp_path / "p3ke.xlsx")
+    expected = _sequential(path, forking)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the child stops halfway")
+
+    monkeypatch.setattr(p3ke_fork.LateRejections, "apply", broken)  # runs only in the child
+    calls = forking(True)
+    assert _seen(_parse(path)) == expected
+    assert calls == {"forks": 1, "read_here": 1}
+
+
+def test_an_individual_sheet_first_is_read_here_after_the_households(reference, tmp_path, forking):
+    path = _messy_workbook(tmp_path / "p3ke.xlsx", members_first=True)
+    expected = _sequential(path, forking)
+    calls = forking(True)
+    assert _seen(_parse(path)) == expected
+    assert calls == {"forks": 1, "read_here": 1}  # the forked (last) sheet is the household sheet
+
+
+def test_a_damaged_individual_sheet_is_refused_with_the_same_message(reference, tmp_path, forking, monkeypatch):
+    path = _messy_workbook(tmp_path / "p3ke.xlsx")
+
+    def damaged(self, sheet):
+        if sheet == "INDIVIDU":
+            raise ValueError("truncated sheet")
+        return original(self, sheet)
+
+    original = p3ke_fork.Source._raw_rows
+    monkeypatch.setattr(p3ke_fork.Source, "_raw_rows", damaged)
+    messages = []
+    for on in (False, True):
+        forking(on)
+        with pytest.raises(Exception) as caught:
+            _parse(path)
+        messages.append((type(caught.value), str(caught.value)))
+    assert messages[0] == messages[1]
+    assert "rusak atau tidak lengkap, lembar INDIVIDU" in messages[0][1]
+
+
+def test_the_import_command_writes_what_the_forked_reading_gave(reference, tmp_path, forking):
+    path = _messy_workbook(tmp_path / "p3ke.xlsx")
+    expected = _sequential(path, forking)
+    forking(True)
+    code, out, _ = run("import_p3ke", str(path), "--skip-invalid", "--json")
+    summary = json.loads(out)
+    assert code == 0, out
+    assert summary["errors"] == len(expected["errors"])
+    assert Household.objects.count() == len(expected["households"])
+    assert sorted(Member.objects.values_list("id_individu", flat=True)) == sorted(m[3]["id_individu"] for m in expected["members"])
+
+
+@pytest.mark.parametrize(
+    "early_rows, poll_rows",
+    [(50_000, 1_000), (1, 1)],
+    ids=["refusals-after-the-last-row", "refusals-from-the-second-row"],
+)
+def test_a_forked_resync_skips_what_the_sequential_one_skips(reference, tmp_path, forking, monkeypatch, early_rows, poll_rows):
+    first = _messy_workbook(tmp_path / "first.xlsx")
+    forking(False)
+    code, out, _ = run("import_p3ke", str(first), "--skip-invalid", "--json")
+    assert code == 0, out
+    # The same file again, but family 122000001 now refused on the household sheet while its
+    # member rows are unchanged: they are refused with it, not skipped.
+    path = tmp_path / "again.xlsx"
+    _messy_workbook(path)
+    import openpyxl
+
+    book = openpyxl.load_workbook(path)
+    sheet = book["KEPALA-KELUARGA"]
+    desil = [c.value for c in sheet[1]].index("Desil Kesejahteraan") + 1
+    sheet.cell(row=2, column=desil, value=12)
+    book.save(path)
+    expected = _sequential_resync(path, forking)
+    skipped_families = {s[0] for s in expected["skipped"]}
+    assert "122000003" in skipped_families and "122000001" not in skipped_families
+    refused = [e for e in expected["errors"] if e["sheet"] == "INDIVIDU" and "Keluarga 122000001 ditolak" in e["reason"]]
+    assert len(refused) == 3  # each of its member rows, unchanged as they are
+    monkeypatch.setattr(p3ke_fork, "MAX_EARLY_ROWS", early_rows)
+    monkeypatch.setattr(p3ke_fork, "POLL_ROWS", poll_rows)
+    calls = forking(True)
+    seen = _seen(_parse(path, resync=True))
+    assert calls == {"forks": 1, "read_here": 0}
+    # The child skips those rows before it learns that their family is refused, so it does not warn
+    # about their other cells (an unknown occupation): on a refused row, only the refusal is the same.
+    refused_rows = {("INDIVIDU", e["row"]) for e in refused}
+    for view in (seen, expected):
+        view["warnings"] = [w for w in view["warnings"] if (w["sheet"], w["row"]) not in refused_rows]
+        view["rows"] = (view["rows"][0], view["rows"][1] - refused_rows)
+        del view["mapping"]
+    assert seen == expected
+
+
+def _sequential_resync(path, forking) -> dict:
+    calls = forking(False)
+    seen = _seen(_parse(path, resync=True))
+    assert calls["forks"] == 0
+    return seen
