@@ -99,7 +99,10 @@ def conflict_instances(rows) -> list[Conflict]:
     ``Model.__init__``, which costs several times more than the rest, unless something listens to
     a conflict's initialisation (then through ``Model.from_db``)."""
     names = [f.attname for f in _CONFLICT_FIELDS]
-    converters = [(i, f.from_db_value) for i, f in enumerate(_CONFLICT_FIELDS) if hasattr(f, "from_db_value")]
+    converters = [
+        (i, _evidence_loader() if f.column == "evidence" else f.from_db_value)
+        for i, f in enumerate(_CONFLICT_FIELDS) if hasattr(f, "from_db_value")
+    ]
     db = connection.alias
     through_init = signals.pre_init.has_listeners(Conflict) or signals.post_init.has_listeners(Conflict)
     instances = []
@@ -116,6 +119,25 @@ def conflict_instances(rows) -> list[Conflict]:
         conflict._state.adding, conflict._state.db = False, db
         instances.append(conflict)
     return instances
+
+
+def _evidence_loader():
+    """The evidence field's ``from_db_value`` for many rows: a batch's one_aid conflicts all carry
+    the same few texts (``{"year": 2024}``), decoded once each; every instance still gets a dict
+    of its own (a copy: their values are plain numbers and strings)."""
+    decode = Conflict._meta.get_field("evidence").from_db_value
+    flat: dict[str, dict] = {}
+
+    def load(value, expression, conn):
+        known = flat.get(value) if isinstance(value, str) else None
+        if known is not None:
+            return dict(known)
+        decoded = decode(value, expression, conn)
+        if isinstance(decoded, dict) and all(isinstance(v, (int, str)) for v in decoded.values()):
+            flat[value] = dict(decoded)
+        return decoded
+
+    return load
 
 
 @dataclass
