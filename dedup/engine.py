@@ -333,8 +333,9 @@ def check_enrollments_and_households(
     that also moved people); returns what it changed and the open conflicts that involve these
     enrollments or that it created or reopened, ``created_now`` set as in :func:`check_enrollments`.
 
-    ``enrollment_households``: the households of these enrollments, when the caller has them at hand
-    (a bulk write that has just written the enrollments); otherwise they are looked up."""
+    ``enrollment_households``: the households of these enrollments, when the caller has just
+    created them (a bulk write): no look-up, and no conflict can have involved them before this
+    re-check, so those it created are all there is to return."""
     ids = sorted({int(pk) for pk in enrollment_ids if pk is not None})
     households = sorted({int(pk) for pk in household_ids if pk is not None})
     if not ids and not households:
@@ -351,7 +352,9 @@ def check_enrollments_and_households(
     result = _run(source, write or Write(), size, rows)
     fresh = result.new | result.reopened
     if large:
-        conflicts = conflict_instances(rows) + _other_open_conflicts(ids, fresh)
+        conflicts = conflict_instances(rows)
+        if enrollment_households is None:
+            conflicts += _other_open_conflicts(ids, fresh)
         conflicts.sort(key=lambda conflict: conflict.pk)
     else:
         conflicts = _involved_conflicts(ids, fresh)

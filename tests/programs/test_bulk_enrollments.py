@@ -8,6 +8,7 @@ import datetime
 
 import pytest
 
+from dedup import engine
 from dedup.models import Conflict, ConflictEvent, ConflictStatus
 from programs import services
 from programs.models import Enrollment, EnrollmentStatus, Program
@@ -19,9 +20,12 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(params=["large", "small"])
 def batch_path(request, monkeypatch):
-    """Both write paths on the same batch: "large" writes it as an import's batch would be written
-    (on PostgreSQL, the one set-based statement), "small" as a form's few enrollments."""
-    monkeypatch.setattr(services, "_SQL_MIN", 0 if request.param == "large" else 10_000)
+    """Both write paths on the same batch: "large" writes and checks it as an import's batch would
+    be (on PostgreSQL, the one set-based statement and the staged one-aid check), "small" as a
+    form's few enrollments."""
+    large = request.param == "large"
+    monkeypatch.setattr(services, "_SQL_MIN", 0 if large else 10_000)
+    monkeypatch.setattr(engine, "SMALL_BATCH", 0 if large else 10_000)
     return request.param
 
 
