@@ -187,9 +187,10 @@ def enrollment_bulk_create(
     return result
 
 
-# From this many enrollments on (an import, a distribution), PostgreSQL writes them with their
-# history rows in one statement (:func:`programs.bulk_sql.insert_new_with_history`); a form's few
-# go through ``bulk_create_with_history``.
+# From this many enrollments on (an import, a distribution), PostgreSQL writes them in bulk with
+# their history rows: new ones in one statement (:func:`programs.bulk_sql.insert_new_with_history`),
+# moved ones through COPY (``konut_registry.bulkcopy``); a form's few go through simple_history's
+# bulk helpers.
 _SQL_MIN = 500
 
 
