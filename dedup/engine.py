@@ -99,7 +99,10 @@ def conflict_instances(rows) -> list[Conflict]:
     ``Model.__init__``, which costs several times more than the rest, unless something listens to
     a conflict's initialisation (then through ``Model.from_db``)."""
     names = [f.attname for f in _CONFLICT_FIELDS]
-    converters = [(i, f.from_db_value) for i, f in enumerate(_CONFLICT_FIELDS) if hasattr(f, "from_db_value")]
+    converters = [
+        (i, _evidence_loader() if f.column == "evidence" else f.from_db_value)
+        for i, f in enumerate(_CONFLICT_FIELDS) if hasattr(f, "from_db_value")
+    ]
     db = connection.alias
     through_init = signals.pre_init.has_listeners(Conflict) or signals.post_init.has_listeners(Conflict)
     instances = []
@@ -116,6 +119,25 @@ def conflict_instances(rows) -> list[Conflict]:
         conflict._state.adding, conflict._state.db = False, db
         instances.append(conflict)
     return instances
+
+
+def _evidence_loader():
+    """The evidence field's ``from_db_value`` for many rows: a batch's one_aid conflicts all carry
+    the same few texts (``{"year": 2024}``), decoded once each; every instance still gets a dict
+    of its own (a copy: their values are plain numbers and strings)."""
+    decode = Conflict._meta.get_field("evidence").from_db_value
+    flat: dict[str, dict] = {}
+
+    def load(value, expression, conn):
+        known = flat.get(value) if isinstance(value, str) else None
+        if known is not None:
+            return dict(known)
+        decoded = decode(value, expression, conn)
+        if isinstance(decoded, dict) and all(isinstance(v, (int, str)) for v in decoded.values()):
+            flat[value] = dict(decoded)
+        return decoded
+
+    return load
 
 
 @dataclass
@@ -311,8 +333,9 @@ def check_enrollments_and_households(
     that also moved people); returns what it changed and the open conflicts that involve these
     enrollments or that it created or reopened, ``created_now`` set as in :func:`check_enrollments`.
 
-    ``enrollment_households``: the households of these enrollments, when the caller has them at hand
-    (a bulk write that has just written the enrollments); otherwise they are looked up."""
+    ``enrollment_households``: the households of these enrollments, when the caller has just
+    created them (a bulk write): no look-up, and no conflict can have involved them before this
+    re-check, so those it created are all there is to return."""
     ids = sorted({int(pk) for pk in enrollment_ids if pk is not None})
     households = sorted({int(pk) for pk in household_ids if pk is not None})
     if not ids and not households:
@@ -329,7 +352,9 @@ def check_enrollments_and_households(
     result = _run(source, write or Write(), size, rows)
     fresh = result.new | result.reopened
     if large:
-        conflicts = conflict_instances(rows) + _other_open_conflicts(ids, fresh)
+        conflicts = conflict_instances(rows)
+        if enrollment_households is None:
+            conflicts += _other_open_conflicts(ids, fresh)
         conflicts.sort(key=lambda conflict: conflict.pk)
     else:
         conflicts = _involved_conflicts(ids, fresh)

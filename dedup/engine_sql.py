@@ -187,13 +187,15 @@ def _analyze_if_unknown(cursor, households: str) -> tuple[int, float]:
     households. An import writes them in the same transaction, which autovacuum cannot see until
     commit; planned on an empty registry's statistics, the links below scan every member per
     household (a first Konut import: 54 s instead of under 2 s). ANALYZE counts this transaction's
-    own rows. A re-sync of a known registry skips it (it would cost about a second)."""
+    own rows. Only the columns the links join and filter on are analysed (the households and
+    members have some forty others, which a full ANALYZE would sort through for nothing: most of
+    its time on a first import). A re-sync of a known registry skips it."""
     cursor.execute(f"SELECT count(*) FROM {households}")
     batch = cursor.fetchone()[0]
     cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [T_HH])
     known = cursor.fetchone()[0]
     if known < 2 * batch:
-        cursor.execute(f"ANALYZE {T_HH}, {T_MEM}")
+        cursor.execute(f"ANALYZE {T_HH} (id, head_nik, merged_into_id), {T_MEM} (household_id, nik, is_absent)")
         cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [T_HH])
         known = cursor.fetchone()[0]
     return batch, known
@@ -266,13 +268,33 @@ def with_sql(source: Source | None) -> str:
     else:
         households = f"SELECT DISTINCT e.household_id AS household_id FROM {T_ENR} e WHERE e.status IN ({live})"
         trig = f"SELECT {columns} FROM {T_ENR} e WHERE e.status IN ({live})"
-        # Every household is on the first side too: each linked pair once, lower id first.
-        people, links = people_and_links(member_filter="", head_filter="", other=">")
+        return (
+            f"WITH trig_hh AS MATERIALIZED ({households}), "
+            f"trig AS MATERIALIZED ({trig}), "
+            f"{_shared_links_sql()} "
+        )
     return (
         f"WITH trig_hh AS MATERIALIZED ({households}), "
         f"trig AS MATERIALIZED ({trig}), "
         f"p1 AS MATERIALIZED ({people}), "
         f"links AS MATERIALIZED ({links}) "
+    )
+
+
+def _shared_links_sql() -> str:
+    """The full scan's ``links`` (each linked pair of households once, lower id first, the lowest
+    shared NIK as evidence: the rows :func:`people_and_links` gives with every household on the
+    first side), as common table expressions: the NIKs that two households or more stand for, found
+    by grouping everyone once, then the households holding those few. Joining every person to every
+    member and head by NIK cost about half as much again at province scale (2.8 million people)."""
+    people = people_and_links(member_filter="", head_filter="", other=">")[0]
+    return (
+        f"people AS ({people}), "
+        f"shared AS MATERIALIZED (SELECT nik FROM people GROUP BY nik HAVING MIN(household_id) <> MAX(household_id)), "
+        f"held AS MATERIALIZED (SELECT DISTINCT household_id, nik FROM people WHERE nik IN (SELECT nik FROM shared)), "
+        f"links AS MATERIALIZED (SELECT a.household_id AS h1, b.household_id AS h2, MIN(a.nik) AS nik "
+        f"FROM held a JOIN held b ON b.nik = a.nik AND b.household_id > a.household_id "
+        f"GROUP BY a.household_id, b.household_id)"
     )
 
 
@@ -284,29 +306,30 @@ def pairs_sql(*, triggered: bool) -> str:
     """SELECT of the conflicting pairs as (lo, hi, household_id, rule, year, nik, hh_lo, hh_hi),
     over the CTEs of :func:`with_sql`."""
     live = live_sql()
-    # With a checked batch, a pair whose two sides were both checked appears twice; DISTINCT keeps
-    # one. The full scan takes each pair once (o.id > t.id; links ordered h1 < h2).
-    one_aid_order = "" if triggered else " AND o.id > t.id"
+    # ``trig`` holds every live enrollment of its households, so both sides of a one_aid pair are
+    # in it: the pair is read from ``trig`` alone (not from every enrollment of the registry), once
+    # (o.id > t.id). A same_person pair of two checked households appears twice; DISTINCT keeps one
+    # (the full scan takes each once: links ordered h1 < h2).
     distinct = "DISTINCT " if triggered else ""
     lo = "CASE WHEN t.id < o.id THEN t.id ELSE o.id END"
     hi = "CASE WHEN t.id < o.id THEN o.id ELSE t.id END"
     hh_lo = "CASE WHEN t.id < o.id THEN t.household_id ELSE o.household_id END"
     hh_hi = "CASE WHEN t.id < o.id THEN o.household_id ELSE t.household_id END"
     one_aid = (
-        f"SELECT {lo} AS lo, {hi} AS hi, t.household_id AS household_id, '{ConflictRule.ONE_AID}' AS rule, "
+        f"SELECT t.id AS lo, o.id AS hi, t.household_id AS household_id, '{ConflictRule.ONE_AID}' AS rule, "
         f"t.year AS year, '' AS nik, t.household_id AS hh_lo, t.household_id AS hh_hi "
-        f"FROM trig t JOIN {T_ENR} o ON o.household_id = t.household_id AND o.year = t.year "
-        f"AND o.program_id <> t.program_id AND o.status IN ({live}){one_aid_order} "
+        f"FROM trig t JOIN trig o ON o.household_id = t.household_id AND o.year = t.year "
+        f"AND o.program_id <> t.program_id AND o.id > t.id "
         f"WHERE NOT {compatible_sql('t', 'o')}"
     )
     same_person = (
-        f"SELECT {lo} AS lo, {hi} AS hi, {hh_lo} AS household_id, '{ConflictRule.SAME_PERSON}' AS rule, "
+        f"SELECT {distinct}{lo} AS lo, {hi} AS hi, {hh_lo} AS household_id, '{ConflictRule.SAME_PERSON}' AS rule, "
         f"t.year AS year, l.nik AS nik, {hh_lo} AS hh_lo, {hh_hi} AS hh_hi "
         f"FROM trig t JOIN links l ON l.h1 = t.household_id "
         f"JOIN {T_ENR} o ON o.household_id = l.h2 AND o.year = t.year AND o.status IN ({live}) "
         f"WHERE (o.program_id = t.program_id OR NOT {compatible_sql('t', 'o')})"
     )
-    return f"SELECT {distinct}* FROM ({one_aid} UNION ALL {same_person}) pairs"
+    return f"SELECT * FROM ({one_aid} UNION ALL {same_person}) pairs"
 
 
 def _share_a_person(left: str, right: str) -> str:

@@ -60,8 +60,12 @@ class Conflict(models.Model):
     enrollment_b.pk``): re-checking never duplicates it, and an approved or dismissed pair stays quiet."""
 
     household = models.ForeignKey(Household, verbose_name=_("keluarga"), on_delete=models.CASCADE, related_name="conflicts")
+    # Indexes: an import writes tens of thousands of conflicts, each index on every one of them.
+    # ``enrollment_a`` is looked up through the unique pair (it starts with it); the decision
+    # columns, empty on a new conflict, have partial indexes without the empty rows (``Meta``).
     enrollment_a = models.ForeignKey(
-        Enrollment, verbose_name=_("kepesertaan A"), on_delete=models.CASCADE, related_name="conflicts_as_a"
+        Enrollment, verbose_name=_("kepesertaan A"), on_delete=models.CASCADE, related_name="conflicts_as_a",
+        db_index=False,
     )
     enrollment_b = models.ForeignKey(
         Enrollment, verbose_name=_("kepesertaan B"), on_delete=models.CASCADE, related_name="conflicts_as_b"
@@ -72,11 +76,11 @@ class Conflict(models.Model):
     decision_reason = models.TextField(_("alasan keputusan"), blank=True)
     kept_enrollment = models.ForeignKey(
         Enrollment, verbose_name=_("kepesertaan dipertahankan"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        on_delete=models.SET_NULL, related_name="+", db_index=False,
     )
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("ditinjau oleh"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        on_delete=models.SET_NULL, related_name="+", db_index=False,
     )
     reviewed_at = models.DateTimeField(_("ditinjau pada"), null=True, blank=True)
     # Dismissed because Bappeda declared the two programs compatible: withdrawing that declaration
@@ -98,6 +102,11 @@ class Conflict(models.Model):
         indexes = [
             # Lists of open conflicts, by household (household page, agency list marks).
             models.Index(fields=["status", "household"], name="dedup_conflict_status_hh_idx"),
+            # Deleting an enrollment or a user sets these to NULL: only decided conflicts name one.
+            models.Index(
+                fields=["kept_enrollment"], condition=Q(kept_enrollment__isnull=False), name="dedup_conflict_kept_idx"
+            ),
+            models.Index(fields=["reviewed_by"], condition=Q(reviewed_by__isnull=False), name="dedup_conflict_reviewer_idx"),
         ]
 
     def __str__(self) -> str:
@@ -132,11 +141,15 @@ class ConflictEvent(models.Model):
     conflict = models.ForeignKey(Conflict, verbose_name=_("konflik"), on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("kejadian"), max_length=10, choices=ConflictEventKind.choices)
     cause = models.CharField(_("oleh penulisan"), max_length=16, choices=WriteCause.choices)
+    # An import writes one event per conflict: the batch and the user, empty for most events
+    # (scans, saves without a user), have partial indexes without the empty rows (``Meta``).
     batch = models.ForeignKey(
-        ImportBatch, verbose_name=_("batch impor"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        ImportBatch, verbose_name=_("batch impor"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_index=False,
     )
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("oleh"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("oleh"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_index=False,
     )
     at = models.DateTimeField(_("waktu"))
 
@@ -144,6 +157,11 @@ class ConflictEvent(models.Model):
         verbose_name = _("riwayat otomatis konflik")
         verbose_name_plural = pgettext_lazy("plural", "riwayat otomatis konflik")
         ordering = ["at", "id"]
+        indexes = [
+            # Deleting an import batch or a user sets these to NULL.
+            models.Index(fields=["batch"], condition=Q(batch__isnull=False), name="dedup_event_batch_idx"),
+            models.Index(fields=["by"], condition=Q(by__isnull=False), name="dedup_event_by_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.conflict_id}"

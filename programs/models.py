@@ -97,12 +97,19 @@ class Enrollment(models.Model):
     year. Proposed and active enrollments are aid for the one-aid rule; the dedup app flags a second
     one as a conflict instead of refusing it."""
 
-    program = models.ForeignKey(Program, verbose_name=_("program"), on_delete=models.PROTECT, related_name="enrollments")
+    # Indexes: every index is written on every insert (an import writes tens of thousands of
+    # enrollments), so the foreign keys have none of their own where a composite index starts with
+    # them (program, household) and a partial one, without the empty rows, where most rows are
+    # empty (member, batch, created_by): see ``Meta.indexes``.
+    program = models.ForeignKey(
+        Program, verbose_name=_("program"), on_delete=models.PROTECT, related_name="enrollments", db_index=False
+    )
     household = models.ForeignKey(
-        Household, verbose_name=_("keluarga"), on_delete=models.PROTECT, related_name="enrollments"
+        Household, verbose_name=_("keluarga"), on_delete=models.PROTECT, related_name="enrollments", db_index=False
     )
     member = models.ForeignKey(
-        Member, verbose_name=_("anggota"), null=True, blank=True, on_delete=models.PROTECT, related_name="enrollments"
+        Member, verbose_name=_("anggota"), null=True, blank=True, on_delete=models.PROTECT, related_name="enrollments",
+        db_index=False,
     )
     year = models.PositiveSmallIntegerField(_("tahun"))
     status = models.CharField(
@@ -113,15 +120,18 @@ class Enrollment(models.Model):
     status_reason = models.TextField(_("alasan/catatan"), blank=True)
     source = models.CharField(_("sumber"), max_length=12, choices=EnrollmentSource.choices, default=EnrollmentSource.MANUAL)
     batch = models.ForeignKey(
-        ImportBatch, verbose_name=_("batch impor"), null=True, blank=True, on_delete=models.SET_NULL, related_name="enrollments"
+        ImportBatch, verbose_name=_("batch impor"), null=True, blank=True, on_delete=models.SET_NULL, related_name="enrollments",
+        db_index=False,
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("dibuat oleh"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        on_delete=models.SET_NULL, related_name="+", db_index=False,
     )
     created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
     updated_at = models.DateTimeField(_("diubah"), auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    # History is read per enrollment (``id``) and per household (the household page); nothing looks
+    # it up by program, member, batch or creator, so those columns are not indexed there.
+    history = HistoricalRecords(excluded_fields=["updated_at"], no_db_index=["program", "member", "batch", "created_by"])
 
     class Meta:
         verbose_name = _("kepesertaan")
@@ -148,6 +158,11 @@ class Enrollment(models.Model):
             # The dashboard groups a year's enrollments per household and program (status flags
             # per status) from this index alone, and finds the latest year in it.
             models.Index(fields=["year", "household", "program", "status"], name="programs_enr_year_hh_idx"),
+            # A member's, a batch's and a user's enrollments (deleting or merging a member, an
+            # import's report, deleting a user): most enrollments name none, and those are left out.
+            models.Index(fields=["member"], condition=Q(member__isnull=False), name="programs_enr_member_idx"),
+            models.Index(fields=["batch"], condition=Q(batch__isnull=False), name="programs_enr_batch_idx"),
+            models.Index(fields=["created_by"], condition=Q(created_by__isnull=False), name="programs_enr_created_by_idx"),
         ]
 
     def __str__(self) -> str:

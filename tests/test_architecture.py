@@ -44,6 +44,7 @@ LAYERS = [
     ]),
     ("models", "models and their data (choices, default rules), their form checks, database helpers, app configs, settings", [
         "*.models", "*.apps", "*.validators", "households.choices", "programs.default_rules", "konut_registry.db", "konut_registry.bulkcopy",
+        "programs.bulk_sql",
         "konut_registry.settings.*", "konut_registry.formats.*", "konut_registry.export_formats",
     ]),
     ("pure", "plain Python, no Django: identifiers, the file reading and parsing of the import, names, spreadsheet cells", [
