@@ -1,6 +1,7 @@
 """The filtered household list as an xlsx file for field verification.
 
-One row per household, exactly the rows of the list page with the same filters. The workbook is
+One row per household, exactly the rows of the list page with the same filters, and like it with a
+Kabupaten/kota column only when more than one regency is loaded (a province). The workbook is
 written by ``households.xlsx.write_xlsx`` (constant memory: openpyxl write-only mode) into a
 temporary file that is then streamed to the browser; households are read in chunks. ID columns are
 text, so Excel keeps all 16 digits. Every export is logged (who, which filters, how many rows).
@@ -33,7 +34,8 @@ EXPORT_KIND_PRINT = "daftar_keluarga_cetak"
 CHUNK = 2000
 
 
-def export_headers() -> list[str]:
+def export_headers(*, several_regencies: bool) -> list[str]:
+    """The column heads; the regency's after the kecamatan's when several regencies are loaded."""
     return [
         pgettext("row number", "No"),
         _("ID Keluarga P3KE"),
@@ -47,6 +49,7 @@ def export_headers() -> list[str]:
         _("Desa/Kelurahan"),
         _("Kode Kemendagri"),
         _("Kecamatan"),
+        *([_("Kabupaten/kota")] if several_regencies else []),
         _("Desil"),
         _("Jumlah Anggota"),
         _("Program"),
@@ -60,9 +63,16 @@ def export_headers() -> list[str]:
     ]
 
 
-# 0-based indexes of identifier columns written as text.
+# 0-based indexes of identifier columns written as text (all before the optional regency column).
 TEXT_COLUMNS = (1, 2, 3, 10)
 WIDTHS = (6, 16, 20, 20, 28, 28, 12, 6, 6, 22, 16, 16, 7, 9, 34, 8, 14, 14, 16, 12, 24, 30)
+REGENCY_COLUMN, REGENCY_WIDTH = 12, 24
+
+
+def export_widths(*, several_regencies: bool) -> tuple[int, ...]:
+    if not several_regencies:
+        return WIDTHS
+    return WIDTHS[:REGENCY_COLUMN] + (REGENCY_WIDTH,) + WIDTHS[REGENCY_COLUMN:]
 
 
 def with_member_count(queryset: QuerySet[Household]) -> QuerySet[Household]:
@@ -84,17 +94,20 @@ def _joined(values: list[str]) -> str:
     return "; ".join(values)
 
 
-def export_rows(queryset: QuerySet[Household], *, condition, user: User) -> Iterator[list]:
+def export_rows(
+    queryset: QuerySet[Household], *, condition, user: User, several_regencies: bool
+) -> Iterator[list]:
     """The xlsx rows of the filtered households, in the list's order, read ``CHUNK`` at a time: one
     query for the households (a server-side cursor on PostgreSQL) and one per chunk for their
-    enrollments, whatever the number of rows."""
+    enrollments, whatever the number of rows. With ``several_regencies`` the household query also
+    reads the regency's name (one more join in the same query), written after the kecamatan."""
     programs = dict(Program.objects.values_list("pk", "name"))
     status_labels = {value: str(label) for value, label in EnrollmentStatus.choices}
     conflict_mark = _("Ada")
     rows = (
         with_member_count(queryset)
         .annotate(has_open_conflict=open_conflict_exists())
-        .values_list(*_HOUSEHOLD_COLUMNS)
+        .values_list(*_HOUSEHOLD_COLUMNS, *(["desa__kecamatan__kabupaten__name"] if several_regencies else []))
     )
     number = 0
     for chunk in chunked(rows.iterator(chunk_size=CHUNK), CHUNK):
@@ -106,7 +119,7 @@ def export_rows(queryset: QuerySet[Household], *, condition, user: User) -> Iter
         ):
             enrollments.setdefault(household_id, []).append((program_id, year, status, delivered_on, amount))
         for (pk, p3ke_id, no_kk, head_nik, head_name, address, dusun, rt, rw, desa, desa_code, kecamatan, desil,
-             member_count, has_open_conflict) in chunk:
+             member_count, has_open_conflict, *regency) in chunk:
             number += 1
             listed = enrollments.get(pk, [])
             years = sorted({e[1] for e in listed}, reverse=True)
@@ -125,6 +138,7 @@ def export_rows(queryset: QuerySet[Household], *, condition, user: User) -> Iter
                 desa,
                 desa_code,
                 kecamatan,
+                *regency,  # the regency's name, or nothing with one regency
                 desil,
                 member_count,
                 _joined([programs[e[0]] for e in listed]) or None,
@@ -145,18 +159,22 @@ def export_filename(agency) -> str:
 
 
 def household_list_xlsx_response(
-    *, queryset: QuerySet[Household], condition, user: User, agency, filters: dict, log: bool = True
+    *, queryset: QuerySet[Household], condition, user: User, agency, filters: dict, several_regencies: bool,
+    log: bool = True,
 ):
-    """Write the workbook to a temporary file, log the export (when ``log``), and stream the file."""
+    """Write the workbook to a temporary file, log the export (when ``log``), and stream the file.
+
+    ``several_regencies`` is the list filter's own decision (``HouseholdFilter.several_regencies``),
+    so the file has the Kabupaten/kota column exactly when the list page shows it."""
     target = tempfile.TemporaryFile(prefix="konut-export-", suffix=".xlsx")
     try:
         count = write_xlsx(
             target,
             sheet_title=_("Keluarga sasaran"),
-            headers=export_headers(),
-            rows=export_rows(queryset, condition=condition, user=user),
+            headers=export_headers(several_regencies=several_regencies),
+            rows=export_rows(queryset, condition=condition, user=user, several_regencies=several_regencies),
             text_columns=TEXT_COLUMNS,
-            widths=WIDTHS,
+            widths=export_widths(several_regencies=several_regencies),
         )
         if log:
             export_log_create(user=user, kind=EXPORT_KIND_XLSX, agency=agency, filters=filters, row_count=count)

@@ -167,6 +167,7 @@ def household_export(request):
         user=request.user,
         agency=filterset.scope_agency,
         filters=filterset.active_filters(),
+        several_regencies=filterset.several_regencies,
         log=request.method == "GET",  # a HEAD request carries no file out of the building
     )
 

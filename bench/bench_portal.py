@@ -264,7 +264,8 @@ def _export_peak_mb(users, rows: int) -> float:
     tracemalloc.start()
     try:
         response = household_list_xlsx_response(
-            queryset=queryset, condition=filterset.enrollment_q(), user=user, agency=None, filters={"bench": "memory"}
+            queryset=queryset, condition=filterset.enrollment_q(), user=user, agency=None, filters={"bench": "memory"},
+            several_regencies=filterset.several_regencies,
         )
         for _chunk in response.streaming_content:
             pass
@@ -283,7 +284,8 @@ def _bench_export(users) -> dict:
     user, filterset, queryset = _export_queryset(users, EXPORT_ROWS)
     started = time.perf_counter()
     response = household_list_xlsx_response(
-        queryset=queryset, condition=filterset.enrollment_q(), user=user, agency=None, filters={"bench": "20000"}
+        queryset=queryset, condition=filterset.enrollment_q(), user=user, agency=None, filters={"bench": "20000"},
+        several_regencies=filterset.several_regencies,
     )
     size = sum(len(chunk) for chunk in response.streaming_content)
     elapsed = time.perf_counter() - started
@@ -291,7 +293,8 @@ def _bench_export(users) -> dict:
     from openpyxl import load_workbook  # verify what was written, outside the timing
 
     response = household_list_xlsx_response(
-        queryset=queryset, condition=filterset.enrollment_q(), user=user, agency=None, filters={"bench": "verify"}
+        queryset=queryset, condition=filterset.enrollment_q(), user=user, agency=None, filters={"bench": "verify"},
+        several_regencies=filterset.several_regencies,
     )
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True).active
     rows = sum(1 for _ in sheet.iter_rows(min_row=2, values_only=True))

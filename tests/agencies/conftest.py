@@ -7,6 +7,7 @@ import datetime
 from types import SimpleNamespace
 
 import pytest
+from django.core.management import call_command
 
 from agencies.models import Agency, Role
 from dedup.models import Conflict, ConflictStatus
@@ -91,6 +92,15 @@ def registry(reference, users):
     )
     return SimpleNamespace(hh=hh, enr=enr, conflict=conflict, programs=programs, users=users,
                            desa=SimpleNamespace(wanggudu=wanggudu, walalindu=walalindu, wiwirano=wiwirano))
+
+
+@pytest.fixture
+def konawe(registry):
+    """Konawe loaded beside Konawe Utara, with one Dinsos family in Awuliti (Lambuya)."""
+    call_command("load_reference", wilayah="74.02", verbosity=0)
+    household = HouseholdFactory(head_name="Keluarga Awuliti", desa=Desa.objects.get(code="74.02.01.2006"), desil=1)
+    EnrollmentFactory(household=household, program=Program.objects.get(code="pkh"), year=2024, status=EnrollmentStatus.PROPOSED)
+    return household
 
 
 @pytest.fixture

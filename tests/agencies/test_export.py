@@ -1,11 +1,17 @@
-"""The xlsx export holds exactly the filtered rows, with ID numbers as 16-digit text, and is logged."""
+"""The xlsx export holds exactly the filtered rows, with ID numbers as 16-digit text, and is logged.
+Like the list, it has a Kabupaten/kota column only when several regencies are loaded."""
 
 import io
 
 import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from agencies.models import ExportLog
+from households.models import Desa, Kabupaten
+from tests.factories import EnrollmentFactory, HouseholdFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +41,9 @@ def test_export_holds_exactly_the_filtered_rows(registry, login):
     assert {row["ID Keluarga P3KE"] for row in rows} == {registry.hh.a.p3ke_id, registry.hh.d.p3ke_id, registry.hh.g.p3ke_id}
     assert header[:5] == ("No", "ID Keluarga P3KE", "No KK", "NIK Kepala Keluarga", "Nama Kepala Keluarga")
     assert "Desa/Kelurahan" in header and "Kecamatan" in header and "Status" in header
+    # One regency: no regency column, as on the list page.
+    assert "Kabupaten/kota" not in header
+    assert header[header.index("Kecamatan") + 1] == "Desil"
 
 
 def test_ids_are_sixteen_digit_text_cells(registry, login):
@@ -99,3 +108,39 @@ def test_print_page_lists_the_filtered_rows(registry, login):
     assert registry.hh.a.head_name in html and registry.hh.f.head_name in html
     assert registry.hh.b.head_name not in html
     assert "2 keluarga" in html
+
+
+def test_several_regencies_add_a_kabupaten_column(registry, konawe, login):
+    client = login(registry.users.head)
+    header, rows = _rows(_sheet(client.get("/keluarga/ekspor/")))
+    assert header[header.index("Kecamatan") + 1:header.index("Kecamatan") + 3] == ("Kabupaten/kota", "Desil")
+    konut = Kabupaten.objects.get(code="74.09").name
+    own = {h.head_name for h in (registry.hh.a, registry.hh.b, registry.hh.d, registry.hh.f, registry.hh.g)}
+    assert {row["Nama Kepala Keluarga"]: row["Kabupaten/kota"] for row in rows} == {
+        **{name: konut for name in own}, "Keluarga Awuliti": "Kabupaten Konawe",
+    }
+    # The row's other columns stay in place after the inserted one.
+    awuliti = next(row for row in rows if row["Nama Kepala Keluarga"] == "Keluarga Awuliti")
+    assert awuliti["Kecamatan"] == "Lambuya" and awuliti["Desil"] == 1 and awuliti["Program"] == "Program Keluarga Harapan (PKH)"
+    # Filtered to one regency, the column stays (the list page decides by what is loaded, not by the filter).
+    regency = Kabupaten.objects.get(code="74.02")
+    _header, rows = _rows(_sheet(client.get(f"/keluarga/ekspor/?kabupaten={regency.pk}")))
+    assert [(row["Nama Kepala Keluarga"], row["Kabupaten/kota"]) for row in rows] == [("Keluarga Awuliti", "Kabupaten Konawe")]
+
+
+def _export_queries(client) -> tuple[int, int]:
+    """(queries, rows) of one export read to its end."""
+    with CaptureQueriesContext(connection) as queries:
+        _header, rows = _rows(_sheet(client.get("/keluarga/ekspor/")))
+    return len(queries), len(rows)
+
+
+def test_the_kabupaten_column_costs_no_query(registry, login):
+    client = login(registry.users.head)
+    one_regency, rows = _export_queries(client)
+    call_command("load_reference", wilayah="74.02", verbosity=0)
+    lambuya = Desa.objects.filter(kecamatan__code="74.02.01").order_by("code")
+    for desa in lambuya[:3]:
+        EnrollmentFactory(household=HouseholdFactory(desa=desa), program=registry.programs["pkh"], year=2024)
+    several, more_rows = _export_queries(client)
+    assert more_rows == rows + 3 and several == one_regency

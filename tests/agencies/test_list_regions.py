@@ -4,12 +4,9 @@ kabupaten filter that narrows the kecamatan and village choices, and a kabupaten
 import re
 
 import pytest
-from django.core.management import call_command
 
 from households.models import Desa, Kabupaten, Kecamatan
-from programs.models import EnrollmentStatus, Program
 from tests.agencies.helpers import listed_ids
-from tests.factories import EnrollmentFactory, HouseholdFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,15 +22,6 @@ def test_one_regency_keeps_the_list_as_it_was(registry, login):
     html = login(registry.users.head).get("/keluarga/").content.decode()
     assert 'name="kabupaten"' not in html and "Kabupaten/kota" not in html
     assert len(options(html, "kecamatan")) == 13 and len(options(html, "desa")) == 170
-
-
-@pytest.fixture
-def konawe(registry):
-    """Konawe loaded beside Konawe Utara, with one Dinsos family in Awuliti (Lambuya)."""
-    call_command("load_reference", wilayah="74.02", verbosity=0)
-    household = HouseholdFactory(head_name="Keluarga Awuliti", desa=Desa.objects.get(code="74.02.01.2006"), desil=1)
-    EnrollmentFactory(household=household, program=Program.objects.get(code="pkh"), year=2024, status=EnrollmentStatus.PROPOSED)
-    return household
 
 
 def test_several_regencies_add_a_kabupaten_filter_and_column(registry, konawe, login):
