@@ -2,7 +2,7 @@
 
 One row per household, exactly the rows of the list page with the same filters, and like it with a
 Kabupaten/kota column only when more than one regency is loaded (a province). The workbook is
-written by ``households.xlsx.write_xlsx`` (constant memory: openpyxl write-only mode) into a
+written by ``households.xlsx.write_xlsx`` (constant memory: the sheet XML streamed row by row) into a
 temporary file that is then streamed to the browser; households are read in chunks. ID columns are
 text, so Excel keeps all 16 digits. Every export is logged (who, which filters, how many rows).
 """
