@@ -28,8 +28,9 @@ rendering). A slow one is shown from its last count when the page allows it (``s
 page then says when the figures it shows were counted and that a recount is running, and asks the
 worker for it (``recount_requested``). A count whose recount was asked for more than
 ``RECOUNT_GRACE`` ago and is still not done (no worker running, a long import ahead of it in the
-queue) is counted by the request itself. ``fresh=True`` (a page's "hitung ulang sekarang") counts
-everything now.
+queue) is counted by the request itself. ``fresh=True`` (a page's "hitung ulang sekarang", offered
+with the last counts) counts now what predates the registry's last write; a count of the current
+version is already what counting now would give, so asking again costs nothing.
 """
 
 from __future__ import annotations
@@ -125,16 +126,17 @@ class KeptCounts:
         version = f"{self.version}|{as_of}"
         # This process's own memory first: an unchanged registry costs no query.
         local = f"konut:kept:{key}:{hashlib.sha256(version.encode()).hexdigest()}"
-        hit = None if self.fresh else cache.get(local)
+        hit = cache.get(local)
         if hit is not None and timezone.now() - hit[0] < MAX_AGE:
             self._shown(hit[0])
             return hit[1]
-        kept = None if self.fresh else KeptFigure.objects.using(self.using).filter(key=key).first()
+        kept = KeptFigure.objects.using(self.using).filter(key=key).first()
         if kept is not None and kept.version == version and timezone.now() - kept.computed_at < MAX_AGE:
             cache.set(local, (kept.computed_at, kept.value), LOCAL_SECONDS)
             self._shown(kept.computed_at)
             return kept.value
-        if kept is not None and self._may_show_stale(kept):
+        # Asked for figures counted now (``fresh``): a count of the current version is that already.
+        if kept is not None and not self.fresh and self._may_show_stale(kept):
             self.stale = True
             if kept.recount_requested_at is None:
                 self._stale_keys.append(key)
