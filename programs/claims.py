@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Collection, Hashable, Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db import connection
 
@@ -113,12 +114,26 @@ def aid_claims_existing(*, claims: Iterable[AidClaim], year: int | None = None) 
     claims = list(claims)
     if not claims:
         return 0
-    wanted = [
-        Enrollment(program_id=program_id, year=claim_year, household_id=household, member_id=member)
-        for program_id, claim_year, household, member in claim_enrollments(claims, year=year)
-    ]
+    return len(present_enrollment_keys(claim_enrollments(claims, year=year)))
+
+
+class _Wanted(NamedTuple):
+    """An enrollment key with the attributes :func:`unique_key` and :func:`present_keys` read."""
+
+    program_id: int
+    year: int
+    household_id: int
+    member_id: int | None
+
+
+def present_enrollment_keys(keys: Iterable[EnrollmentKey]) -> set[EnrollmentKey]:
+    """Those of ``keys`` (``claim_enrollments``'s) whose enrollment the registry already holds, by
+    the database's uniqueness rule (:func:`unique_key`): a few queries, none per key."""
+    wanted = [_Wanted(*key) for key in keys]
+    if not wanted:
+        return set()
     present = present_keys(wanted)
-    return len({unique_key(e) for e in wanted} & present)
+    return {tuple(key) for key in wanted if unique_key(key) in present}
 
 
 def unique_key(enrollment: Enrollment) -> tuple:

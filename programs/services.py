@@ -22,7 +22,7 @@ from dedup.models import WriteCause
 from households.models import Household, Member
 from konut_registry import bulkcopy
 from programs.bulk_sql import insert_new_with_history
-from programs.claims import AidClaim, chunks, claim_enrollments, present_keys, unique_key
+from programs.claims import AidClaim, chunks, claim_enrollments, present_enrollment_keys, present_keys, unique_key
 from programs.default_rules import DEFAULT_ELIGIBILITY, DEFAULT_RULES
 from programs.models import (
     EligibilityRule,
@@ -275,19 +275,24 @@ def aid_claims_record(
     as existing, the new ones are written in one transaction and checked by the one-aid rule as
     one batch, together with ``recheck_households`` (the households an import changed otherwise).
     """
-    claims = list(claims)
+    claimed = claim_enrollments(list(claims), year=year)
+    # A re-sync claims again what the registry holds: those are counted, not built to be skipped.
+    present = present_enrollment_keys(claimed)
     new = _enrollment_maker(
         ("program_id", "year", "household_id", "member_id", "status", "amount", "delivered_on", "status_reason"),
         source=source, batch_id=getattr(batch, "pk", None), created_by_id=getattr(by, "pk", None),
     )
     enrollments = [
         new(program_id, claim_year, household_id, member_id, claim.status, claim.amount, claim.delivered_on, claim.note)
-        for (program_id, claim_year, household_id, member_id), claim in claim_enrollments(claims, year=year).items()
+        for (program_id, claim_year, household_id, member_id), claim in claimed.items()
+        if (program_id, claim_year, household_id, member_id) not in present
     ]
     write = Write.of(WriteCause.IMPORT, batch=batch, by=by)
-    return enrollment_bulk_create(
+    result = enrollment_bulk_create(
         enrollments=enrollments, by=by, batch=batch, write=write, recheck_households=recheck_households
     )
+    result.existing += len(claimed) - len(enrollments)
+    return result
 
 
 def _enrollment_maker(names: tuple[str, ...], **fixed):
