@@ -86,8 +86,8 @@ def parse_nik(
     damaged by Excel, impossible date, serial 0000). ``home_regions`` are the 4-digit regency codes
     (``7409``) of the area the registry covers, named ``home_label``: a NIK issued elsewhere gets a
     warning, since residents keep the NIK of the regency that issued it."""
-    if raw.__class__ is str and len(raw) == 16 and raw.isascii() and raw.isdigit():
-        # Nearly every cell: 16 plain digits, nothing to clean (the checks below would all pass).
+    if is_plain_nik(raw):
+        # Nearly every cell: nothing to clean (the checks below would all pass).
         text = raw
         if numeric_cell and text.endswith("0"):
             raise IdentifierError(_NIK_DAMAGED)
@@ -101,6 +101,11 @@ def parse_nik(
     if home_regions and text[:4] not in home_regions:
         info.warnings.append(f"Kode wilayah NIK {text[:4]} di luar wilayah yang dimuat ({home_label})")
     return info
+
+
+def is_plain_nik(value: object) -> bool:
+    """Whether a cell is a text of 16 plain digits: nearly every NIK cell, with nothing to clean."""
+    return value.__class__ is str and len(value) == 16 and value.isascii() and value.isdigit()
 
 
 _NIK_DAMAGED = "NIK rusak oleh Excel (tersimpan sebagai angka, digit terakhir hilang); ketik ulang sebagai teks"

@@ -15,6 +15,7 @@ from types import MappingProxyType
 from households.identifiers import (
     IdentifierError,
     is_ascii_digits,
+    is_plain_nik,
     nik_mismatch_warnings,
     parse_kk,
     parse_nik,
@@ -274,8 +275,8 @@ def note_table_end(table: Table, log: IssueLog) -> None:
 def read_nik(reader: RowReader, key: str, ctx: Context, *, required: bool, empty_reason: str = "NIK kosong"):
     """A NIK cell: the NikInfo, or None (blank, or an error recorded on the row)."""
     value = reader.cells.get(key)
-    if value.__class__ is str and len(value) == 16 and value.isascii() and value.isdigit():
-        # Nearly every cell: 16 plain digits in a text cell, straight to the checks of the NIK.
+    if is_plain_nik(value):
+        # Nearly every cell: straight to the checks of the NIK.
         return _nik_info(reader, key, value, False, ctx)
     value = float_id(value)
     if is_blank(value):
