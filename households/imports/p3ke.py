@@ -46,12 +46,6 @@ _PERSON_CHOICES = ("sex", "marital_status", "occupation", "work_status", "educat
 
 
 def _id_text(value: object, max_length: int = 32) -> str:
-    # Nearly every ID cell is plain digits or a whole number, which ``id_text`` gives back as is:
-    # read every row, including those skipped as unchanged, so worth the shortcut.
-    if value.__class__ is str and value.isdigit() and value.isascii():
-        return value[:max_length]
-    if value.__class__ is int:
-        return str(value)[:max_length]
     return id_text(value, max_length)
 
 

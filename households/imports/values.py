@@ -53,6 +53,11 @@ def text(value: object, max_length: int | None = None) -> str:
 def id_text(value: object, max_length: int | None = None) -> str:
     """An identifier cell as text; one that went through a float (``122237092.0``) as the integer
     it was."""
+    # Nearly every ID cell is plain digits or a whole number, given back as it is.
+    if value.__class__ is str and value.isdigit() and value.isascii():
+        return value[:max_length] if max_length else value
+    if value.__class__ is int:
+        return str(value)[:max_length] if max_length else str(value)
     if value.__class__ is str and value.endswith("0") and _FLOAT_ID.match(value.strip()):
         value = value.strip().split(".")[0]
     return text(value, max_length)
