@@ -178,8 +178,8 @@ class RowReader:
     """Reads one row's cells by canonical key and records the row's issues with column labels."""
 
     __slots__ = (
-        "columns", "headers", "log", "sheet", "formulas", "row", "cells", "ok", "raw_cells", "_plain", "_multi",
-        "_multi_keys", "_labels", "_plain_keys", "_plain_cells", "_formula_rows", "_multi_columns",
+        "columns", "headers", "log", "sheet", "formulas", "row", "cells", "ok", "raw_cells", "_plain",
+        "_labels", "_plain_keys", "_plain_cells", "_formula_rows", "_multi_columns",
     )
 
     def __init__(self, table: Table, columns: dict[int, str], log: IssueLog):
@@ -193,11 +193,13 @@ class RowReader:
         self.raw_cells: list = []
         self.ok = True
         self._plain = [(i, k) for i, k in columns.items() if not k.startswith("penerima:")]
-        self._multi = [(i, k) for i, k in columns.items() if k.startswith("penerima:")]
-        self._multi_keys = list(dict.fromkeys(k for _, k in self._multi))
         # Each aid key's columns, in order: Penerima PKH and Penerima PKH 2023 (HIMBARA) are both
         # read for one key, a Ya in either counts.
-        self._multi_columns = [(key, [i for i, k in self._multi if k == key]) for key in self._multi_keys]
+        multi: dict[str, list[int]] = {}
+        for index, key in columns.items():
+            if key.startswith("penerima:"):
+                multi.setdefault(key, []).append(index)
+        self._multi_columns = list(multi.items())
         # The plain cells of a row picked in one C call (a tuple even for a single column).
         self._plain_keys = tuple(k for _, k in self._plain)
         indexes = [i for i, _ in self._plain]
@@ -369,37 +371,22 @@ def place_name(value: object) -> str:
     return _PLACE_PREFIX.sub("", norm(value))
 
 
-def read_choice(reader: RowReader, key: str, field_name: str, ctx: Context, values: dict, raw: dict) -> None:
-    value = reader.cells.get(key)
-    if value is None:
-        return
-    code, known = ctx.choices[field_name](value)  # a blank text is ("", True): nothing to keep
-    if known:
-        if code:
-            values[field_name] = code
-        return
-    _unknown_choice(reader, key, field_name, value, raw)
-
-
 def read_choices(reader: RowReader, field_names: tuple[str, ...], ctx: Context, values: dict, raw: dict) -> None:
-    """``read_choice`` of several columns keyed by their field names: one call a row, not one a column."""
+    """The choice columns keyed by their field names, in that order: a known value's code into
+    ``values``; an unknown one kept as text in ``raw``, with a warning. One call a row, not one a column."""
     cells, choices = reader.cells, ctx.choices
     for name in field_names:
         value = cells.get(name)
         if value is None:
             continue
-        code, known = choices[name](value)
+        code, known = choices[name](value)  # a blank text is ("", True): nothing to keep
         if known:
             if code:
                 values[name] = code
-        else:
-            _unknown_choice(reader, name, name, value, raw)
-
-
-def _unknown_choice(reader: RowReader, key: str, field_name: str, value, raw: dict) -> None:
-    raw[field_name] = text(value, 200)
-    reader.log.unmapped_value(field_name, reader.label(key), text(value, 60))
-    reader.warning(key, f"Nilai '{text(value, 60)}' tidak dikenal; disimpan apa adanya")
+            continue
+        raw[name] = text(value, 200)
+        reader.log.unmapped_value(name, reader.label(name), text(value, 60))
+        reader.warning(name, f"Nilai '{text(value, 60)}' tidak dikenal; disimpan apa adanya")
 
 
 def read_recipients(reader: RowReader, recipients: set | None = None) -> set | frozenset:

@@ -22,7 +22,7 @@ from .common import (
     check_nik_against,
     map_table,
     note_table_end,
-    read_choice,
+    read_choices,
     read_desa,
     read_kk,
     read_nik,
@@ -105,8 +105,7 @@ def parse_dtks(
                 reader.error("name", "Nama kosong")
             else:
                 values["name"] = name
-            for field_name in _PERSON_CHOICES:
-                read_choice(reader, field_name, field_name, ctx, values, raw)
+            read_choices(reader, _PERSON_CHOICES, ctx, values, raw)
             birth, problem = parse_date(reader.get("birth_date"))
             if problem:
                 reader.error("birth_date", problem)
@@ -208,5 +207,4 @@ def _house(reader, ctx: Context, house: dict, raw: dict) -> None:
             reader.warning("desil_date", problem)
         elif when:
             house["desil_date"] = when
-    for field_name in _HOUSE_CHOICES:
-        read_choice(reader, field_name, field_name, ctx, house, raw)
+    read_choices(reader, _HOUSE_CHOICES, ctx, house, raw)

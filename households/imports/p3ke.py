@@ -26,7 +26,6 @@ from .common import (
     check_nik_against,
     map_table,
     note_table_end,
-    read_choice,
     read_choices,
     read_desa,
     read_kk,
@@ -411,8 +410,7 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
             reader.error("name", "Nama kosong")
         else:
             values["name"] = name
-        read_choice(reader, "relation", "relation", ctx, values, raw)
-        read_choice(reader, "stunting_risk", "stunting_risk", ctx, values, raw)
+        read_choices(reader, ("relation", "stunting_risk"), ctx, values, raw)
         _person(reader, ctx, values, raw, nik_key="nik", nik_required=False)
         nik = values.get("nik")
         if not nik and not id_individu and "nik" in reader.cells:
