@@ -136,10 +136,15 @@ def known_rows(kind: str) -> KnownRows:
     return known
 
 
+def _stored_members_of(kind: str):
+    """The members an extract of ``kind`` is matched with: those of ``_stored_households``."""
+    queryset = Member.objects.filter(household__merged_into__isnull=True)
+    return queryset.filter(household__p3ke_id__isnull=False) if kind == "p3ke" else queryset.exclude(household__no_kk="")
+
+
 def _present_members(kind: str):
     """The members an extract of ``kind`` is matched with that are not marked absent."""
-    queryset = Member.objects.filter(household__merged_into__isnull=True, is_absent=False)
-    return queryset.filter(household__p3ke_id__isnull=False) if kind == "p3ke" else queryset.exclude(household__no_kk="")
+    return _stored_members_of(kind).filter(is_absent=False)
 
 
 def _keep_hash(hashes: list, pk: int, stored_hash, record) -> None:
@@ -214,8 +219,7 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
         records = [h.head for h in extract.households.values() if h.head is not None]
     member_fields = ("pk", "household_id", *MEMBER_FIELDS, *_JSON_FIELDS, "is_absent", "source_row_hash")
     member_names = ("pk", "household_id", *MEMBER_FIELDS, "raw_values", "source_values", "is_absent", "source_row_hash")
-    member_qs = Member.objects.filter(household__merged_into__isnull=True)
-    member_qs = member_qs.filter(household__p3ke_id__isnull=False) if p3ke else member_qs.exclude(household__no_kk="")
+    member_qs = _stored_members_of(extract.kind)
     matched_pks: set[int] = {row.pk for row in extract.skipped_members}
     for row in extract.skipped_members:  # a family only in the registry: its id for the claims
         key_ids.setdefault(row.household_key, stored[row.household_key][0])
@@ -309,9 +313,10 @@ def _stored_members(member_qs, placed) -> tuple[dict, dict, dict]:
     heads: dict[int, tuple] = {}
     if not household_ids:
         return by_id_individu, by_nik, heads
+    # ``placed`` is one chunk of records: at most ``CHUNK`` ids of each kind.
     found = {row[0]: row for row in member_qs.filter(household_id__in=household_ids).values_list(*_MATCH_FIELDS)}
-    for ids in chunked(id_individus, CHUNK):
-        found.update((row[0], row) for row in member_qs.filter(id_individu__in=ids).values_list(*_MATCH_FIELDS))
+    if id_individus:
+        found.update((row[0], row) for row in member_qs.filter(id_individu__in=id_individus).values_list(*_MATCH_FIELDS))
     for pk in sorted(found):
         row = found[pk]
         household_id = row[1]

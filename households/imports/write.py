@@ -16,6 +16,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from households.models import DataSource, Household, ImportBatch, Member
 from konut_registry import bulkcopy
+from konut_registry.chunks import chunked
 
 from .snapshot import merged_sources, source_snapshot
 
@@ -206,6 +207,5 @@ def store_row_hashes(plan: ExtractPlan) -> None:
     """Keep the row hash of each unchanged record whose stored one differs (``rowhash``): bookkeeping
     of the import, not a change of the record, so neither its history nor its batch changes."""
     for model, pairs in ((Household, plan.household_hashes), (Member, plan.member_hashes)):
-        for start in range(0, len(pairs), UPDATE_CHUNK):
-            objects = [model(pk=pk, source_row_hash=row_hash) for pk, row_hash in pairs[start : start + UPDATE_CHUNK]]
-            model.objects.bulk_update(objects, ["source_row_hash"])
+        for chunk in chunked(pairs, UPDATE_CHUNK):
+            model.objects.bulk_update([model(pk=pk, source_row_hash=row_hash) for pk, row_hash in chunk], ["source_row_hash"])
