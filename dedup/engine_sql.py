@@ -265,20 +265,12 @@ def with_sql(source: Source | None) -> str:
             head_filter=" AND h.id IN (SELECT household_id FROM trig_hh)",
             other="<>",
         )
+        links_ctes = f"p1 AS MATERIALIZED ({people}), links AS MATERIALIZED ({links})"
     else:
         households = f"SELECT DISTINCT e.household_id AS household_id FROM {T_ENR} e WHERE e.status IN ({live})"
         trig = f"SELECT {columns} FROM {T_ENR} e WHERE e.status IN ({live})"
-        return (
-            f"WITH trig_hh AS MATERIALIZED ({households}), "
-            f"trig AS MATERIALIZED ({trig}), "
-            f"{_shared_links_sql()} "
-        )
-    return (
-        f"WITH trig_hh AS MATERIALIZED ({households}), "
-        f"trig AS MATERIALIZED ({trig}), "
-        f"p1 AS MATERIALIZED ({people}), "
-        f"links AS MATERIALIZED ({links}) "
-    )
+        links_ctes = _shared_links_sql()
+    return f"WITH trig_hh AS MATERIALIZED ({households}), trig AS MATERIALIZED ({trig}), {links_ctes} "
 
 
 def _shared_links_sql() -> str:
