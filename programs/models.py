@@ -461,6 +461,8 @@ class KeptFigure(models.Model):
     seconds = models.FloatField()
     value = models.JSONField()
     recount_requested_at = models.DateTimeField(null=True, blank=True)
+    # Set while a page counts this figure again at a user's request: one such count at a time.
+    counting_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("angka tersimpan")

@@ -30,7 +30,9 @@ worker for it (``recount_requested``). A count whose recount was asked for more 
 ``RECOUNT_GRACE`` ago and is still not done (no worker running, a long import ahead of it in the
 queue) is counted by the request itself. ``fresh=True`` (a page's "hitung ulang sekarang", offered
 with the last counts) counts now what predates the registry's last write; a count of the current
-version is already what counting now would give, so asking again costs nothing.
+version is already what counting now would give, so asking again costs nothing. A slow count is
+made by one request at a time (``counting_since``): while one counts it, the others show its last
+count, labelled as being counted again.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from typing import TypeVar
 
 from django.core.cache import cache
 from django.db import connections
+from django.db.models import Q
 from django.utils import timezone
 
 from dedup.models import Conflict, ConflictEvent, IdentityMatch
@@ -56,6 +59,10 @@ RECOUNT_GRACE = datetime.timedelta(minutes=5)
 # A kept count older than this is counted again even if the registry version did not move: it bounds
 # what a write past the history (a manual SQL repair) could leave behind.
 MAX_AGE = datetime.timedelta(hours=6)
+# A slow figure is counted by one request at a time ("hitung ulang sekarang" pressed by many users,
+# or a recount the worker left undone): the others show its last count. A request still counting
+# after this long is taken to have died.
+COUNTING_HORIZON = datetime.timedelta(minutes=5)
 # How long a process keeps a current count in its own memory (Django's cache) besides the database.
 LOCAL_SECONDS = 10 * 60
 # Kept counts nobody asked for in this long are deleted by the background recounts (filters tried once).
@@ -142,15 +149,26 @@ class KeptCounts:
                 self._stale_keys.append(key)
             self._shown(kept.computed_at)
             return kept.value
+        claimed = self._claim(kept) if kept is not None and self.stale_ok and kept.seconds > self.inline_budget_s else None
+        if claimed is False:
+            # Another page is counting this figure now: its last count, labelled, until that one is kept.
+            self.stale = True
+            self._shown(kept.computed_at)
+            return kept.value
         started = time.perf_counter()
-        value = compute()
+        try:
+            value = compute()
+        except BaseException:
+            if claimed:
+                KeptFigure.objects.using(self.using).filter(pk=kept.pk, counting_since=claimed).update(counting_since=None)
+            raise
         seconds = time.perf_counter() - started
         self._inline_s += seconds
         now = timezone.now()
         KeptFigure.objects.using(self.using).bulk_create(
             [KeptFigure(key=key, version=version, computed_at=now, seconds=seconds, value=value)],
             update_conflicts=True, unique_fields=["key"],
-            update_fields=["version", "computed_at", "seconds", "value", "recount_requested_at"],
+            update_fields=["version", "computed_at", "seconds", "value", "recount_requested_at", "counting_since"],
         )
         value = _as_stored(value)
         cache.set(local, (now, value), LOCAL_SECONDS)
@@ -161,6 +179,18 @@ class KeptCounts:
         if not self.stale_ok or self._inline_s + kept.seconds <= self.inline_budget_s:
             return False
         return kept.recount_requested_at is None or timezone.now() - kept.recount_requested_at < RECOUNT_GRACE
+
+    def _claim(self, kept: KeptFigure) -> datetime.datetime | bool:
+        """Mark the slow figure ``kept`` as being counted by this request; its mark (the time), or
+        False when another request is counting it (a mark older than ``COUNTING_HORIZON`` is one
+        whose request died: taken over)."""
+        now = timezone.now()
+        taken = (
+            KeptFigure.objects.using(self.using)
+            .filter(Q(counting_since__isnull=True) | Q(counting_since__lt=now - COUNTING_HORIZON), pk=kept.pk)
+            .update(counting_since=now)
+        )
+        return now if taken else False
 
     def _shown(self, at: datetime.datetime) -> None:
         if self.computed_at is None or at < self.computed_at:

@@ -168,3 +168,39 @@ def test_a_count_older_than_max_age_is_counted_again_and_unused_ones_are_forgott
     assert forgotten > 0
     assert not KeptFigure.objects.filter(computed_at__lt=timezone.now() - kept.FORGET_AFTER).exists()
     assert not get(client, bappeda, year=YEAR).context["figures_stale"]
+
+
+def test_hitung_ulang_sekarang_while_another_page_counts_shows_the_last_figures(client, registry, slow_figures):  # noqa: F811
+    """A slow figure is counted by one page at a time: many users pressing "hitung ulang sekarang"
+    (15-25 s at province scale) do not each count it again."""
+    bappeda = registry.users.bappeda
+    get(client, bappeda, year=YEAR)
+    add_spam(registry)
+    # Another request is counting every figure of the page right now.
+    KeptFigure.objects.update(counting_since=timezone.now())
+
+    response = get(client, bappeda, year=YEAR, segar="1")
+    assert response.context["figures_stale"]
+    assert spam_households(response) == 1  # its last count, labelled as being counted again
+    assert "sedang dihitung ulang" in response.content.decode()
+
+    # That request died: after COUNTING_HORIZON its mark is taken over and the page counts itself.
+    KeptFigure.objects.update(counting_since=timezone.now() - kept.COUNTING_HORIZON - datetime.timedelta(seconds=1))
+    response = get(client, bappeda, year=YEAR, segar="1")
+    assert not response.context["figures_stale"]
+    assert spam_households(response) == 2
+    assert not KeptFigure.objects.exclude(counting_since=None).exists()  # kept, and the marks cleared
+
+
+def test_a_failed_count_leaves_the_figure_free_for_the_next_request(registry, slow_figures):  # noqa: F811
+    counts = kept.KeptCounts(stale_ok=True, inline_budget_s=-1.0)
+    assert counts.get("figure", lambda: 1) == 1
+    add_spam(registry)
+
+    def failing():
+        raise RuntimeError("database gone")
+
+    with pytest.raises(RuntimeError):
+        kept.KeptCounts(stale_ok=True, fresh=True, inline_budget_s=-1.0).get("figure", failing)
+    assert KeptFigure.objects.get(key="figure").counting_since is None
+    assert kept.KeptCounts(stale_ok=True, fresh=True, inline_budget_s=-1.0).get("figure", lambda: 2) == 2
