@@ -46,11 +46,21 @@ def launched_chromium():
                 yield browser
             finally:
                 browser.close()
+                close_test_connections()
     finally:
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def close_test_connections() -> None:
+    """Close the database connections the test opened while Playwright's event loop ran: Django
+    keeps them apart from the ones of the test run, and on PostgreSQL such a left-open session kept
+    the test database from being dropped at the end of the run."""
+    from django.db import connections
+
+    connections.close_all()
 
 
 def watch_problems(page, problems: list[str], *, ignore_urls: set[str] | None = None) -> None:
