@@ -6,7 +6,8 @@
   ``include_aided``, without households that already receive aid; at most the remaining quota);
   ``program_distribute`` follows that plan.
 - By hand (the agency portal's household list): ``households_distribute`` proposes the ticked
-  households, or every household the list's filters select.
+  households, or every household the list's filters select; a choice with more households new to the
+  program than its remaining quota is refused whole.
 
 Both write ``proposed`` enrollments with source *Distribusi Bappeda* through
 ``programs.services.enrollment_bulk_create``, so the one-aid check runs on the whole batch and
@@ -79,6 +80,15 @@ class DistributionPlan:
         return max(0, min(self.available, self.quota_remaining))
 
 
+def quota_remaining(program: Program, year: int) -> int | None:
+    """How many more proposed or active enrollments ``program``'s yearly quota allows in ``year``;
+    ``None`` when the program has no quota."""
+    if program.quota is None:
+        return None
+    used = Enrollment.objects.filter(program=program, year=year, status__in=LIVE_STATUSES).count()
+    return max(0, program.quota - used)
+
+
 def distribution_plan(
     program: Program, *, year: int, include_aided: bool = False, as_of: datetime.date | None = None
 ) -> DistributionPlan:
@@ -89,9 +99,7 @@ def distribution_plan(
     plan = DistributionPlan(program=program, year=year, include_aided=include_aided)
     rules = active_rules(program)
     enrolled_this_year = Enrollment.objects.filter(program=program, year=year)
-    if program.quota is not None:
-        used = enrolled_this_year.filter(status__in=LIVE_STATUSES).count()
-        plan.quota_remaining = max(0, program.quota - used)
+    plan.quota_remaining = quota_remaining(program, year)
 
     if program.target_unit == TargetUnit.PERSON:
         eligible = Member.objects.filter(
@@ -198,7 +206,8 @@ def households_distribute(*, program: Program, year: int, household_ids: list[in
 
     Households already in the program that year are left as they are and counted as ``existing``.
     Raises ``ValidationError`` (an Indonesian message, nothing written) for a person program, an
-    inactive program, no household, too many, or a household outside the user's scope.
+    inactive program, no household, too many, a household outside the user's scope, or more
+    households new to the program than its remaining quota for the year.
     """
     if not may_distribute(by):
         raise PermissionDenied(_("Hanya Bappeda yang dapat mendistribusikan keluarga ke program."))
@@ -220,6 +229,22 @@ def households_distribute(*, program: Program, year: int, household_ids: list[in
     found = list(visible_households(by).filter(pk__in=ids).values_list("pk", flat=True))
     if len(found) != len(ids):
         raise ValidationError(_("Sebagian keluarga yang dipilih tidak ditemukan; tidak ada yang didistribusikan."))
+    # Lock the program row (as ``program_distribute`` does): two distributions at once must not both
+    # fill the same remaining quota.
+    program = Program.objects.select_for_update().get(pk=program.pk)
+    remaining = quota_remaining(program, year)
+    if remaining is not None:
+        enrolled = Enrollment.objects.filter(program=program, year=year, member__isnull=True, household_id__in=found)
+        new = len(found) - enrolled.values("household_id").distinct().count()
+        if new > remaining:
+            raise ValidationError(
+                _(
+                    "Kuota %(program)s tahun %(year)s tersisa %(remaining)s keluarga, sedangkan %(new)s keluarga "
+                    "yang dipilih belum terdaftar di program ini; tidak ada yang didistribusikan. Kurangi pilihan "
+                    "atau ubah kuota program."
+                )
+                % {"program": program.name, "year": year, "remaining": remaining, "new": new}
+            )
     return _propose(
         program=program, year=year, recipients=((pk, None) for pk in found), by=by, result=DistributionResult()
     )

@@ -118,3 +118,36 @@ def test_real_one_aid_check_flags_a_second_aid(registry, login):
     assert warnings == [f"Keluarga ini sudah menerima Program Sembako (BPNT) 2024: konflik #{conflict.pk} dibuat"]
     listed = login(registry.users.head).get("/keluarga/?conflict=1")
     assert registry.hh.b in listed.context["page"].object_list
+
+
+def test_a_choice_beyond_the_remaining_quota_is_refused_whole(registry, login):
+    from programs.models import Program
+
+    bsps = Program.objects.get(code="bsps")
+    bsps.quota = 1
+    bsps.save()
+    hh = registry.hh
+    response = login(registry.users.bappeda).post(
+        "/keluarga/distribusi/", {"program": "bsps", "year": "2025", "household": [hh.e.pk, hh.g.pk]}
+    )
+    assert (
+        "error",
+        "Kuota Bantuan Stimulan Perumahan Swadaya (BSPS) tahun 2025 tersisa 1 keluarga, sedangkan 2 keluarga yang "
+        "dipilih belum terdaftar di program ini; tidak ada yang didistribusikan. Kurangi pilihan atau ubah kuota program.",
+    ) in _messages(response)
+    assert not Enrollment.objects.filter(program=bsps, year=2025).exists()
+
+    response = login(registry.users.bappeda).post(
+        "/keluarga/distribusi/", {"program": "bsps", "year": "2025", "household": [hh.e.pk]}
+    )
+    assert Enrollment.objects.filter(program=bsps, year=2025).count() == 1
+    # The quota is full; a household already in the program is counted, not refused.
+    response = login(registry.users.bappeda).post(
+        "/keluarga/distribusi/", {"program": "bsps", "year": "2025", "household": [hh.e.pk]}
+    )
+    assert ("success", "0 keluarga diusulkan ke Bantuan Stimulan Perumahan Swadaya (BSPS) 2025; 1 sudah terdaftar sebelumnya; 0 konflik satu bantuan ditandai.") in _messages(response)
+    response = login(registry.users.bappeda).post(
+        "/keluarga/distribusi/", {"program": "bsps", "year": "2025", "household": [hh.g.pk]}
+    )
+    assert any(level == "error" and "tersisa 0 keluarga" in text for level, text in _messages(response))
+    assert Enrollment.objects.filter(program=bsps, year=2025).count() == 1
