@@ -1,4 +1,4 @@
-"""What the three import commands share: options, the terminal progress bar, output, exit codes.
+"""What the import commands share: options, the terminal progress bar, output, exit codes.
 
 Exit codes: 0 applied or previewed, 1 refused because of row errors (or failed half-way, in which
 case nothing was written), 2 the file cannot be read, or a full extract would mark many families (or,
@@ -21,6 +21,7 @@ from households.imports.services import run_file_import
 from households.models import ImportKind
 
 EXIT_CODES = {APPLIED: 0, PREVIEWED: 0, REFUSED: 1, FAILED: 1, UNREADABLE: 2, UNCONFIRMED: 2}
+FILES_HELP = "Berkas .xlsx, .xls, .csv atau .txt"
 _PHASES = {
     "read": "Membaca", "compare": "Membandingkan", "write": "Menulis", "aids": "Kepesertaan",
     "identity": "Duplikat identitas",
@@ -140,6 +141,27 @@ class ImportCommand(BaseCommand):
                 self.stdout.write(f"  ... dan {len(issues.errors) - 20} kesalahan lain")
         if outcome.message:
             self.stdout.write(outcome.message)
+
+
+class ExtractCommand(ImportCommand):
+    """A central-government extract (P3KE, DTKS, DTSEN): files, the data year, and whether the file is
+    the whole extract (then what it leaves out is marked absent)."""
+
+    year_help = "Tahun data (bawaan: tahun ini)."
+    # What a full extract marks absent when it leaves it out ("keluarga", or "KK" for files by No KK).
+    unit = "keluarga"
+
+    def add_arguments(self, parser):
+        parser.add_argument("files", nargs="+", metavar="FILE", help=FILES_HELP)
+        parser.add_argument("--year", type=int, help=self.year_help)
+        parser.add_argument(
+            "--partial", action="store_true",
+            help=f"Bukan ekstrak lengkap: {self.unit} yang tidak ada di berkas tidak ditandai 'tidak ada di data terbaru'.",
+        )
+        self.add_common_arguments(parser)
+
+    def handle(self, *args, **options):
+        self.run_import(paths=options["files"], options=options, full_extract=not options["partial"], data_year=options["year"])
 
 
 def _refusal(outcome) -> str:

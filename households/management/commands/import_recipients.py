@@ -1,7 +1,7 @@
 """``manage.py import_recipients FILE --program CODE --year YYYY``: an agency's list of who received
 its aid, as enrollments (program and year may instead come from the file's columns)."""
 
-from ._import_base import ImportCommand
+from ._import_base import FILES_HELP, ImportCommand
 
 
 class Command(ImportCommand):
@@ -9,7 +9,7 @@ class Command(ImportCommand):
     kind = "recipients"
 
     def add_arguments(self, parser):
-        parser.add_argument("files", nargs="+", metavar="FILE", help="Berkas .xlsx, .xls, .csv atau .txt")
+        parser.add_argument("files", nargs="+", metavar="FILE", help=FILES_HELP)
         parser.add_argument("--program", help="Kode program (mis. pkh, bsps); bawaan: kolom PROGRAM/BANSOS.")
         parser.add_argument("--year", type=int, help="Tahun; bawaan: kolom TAHUN/PERIODE.")
         self.add_common_arguments(parser)
