@@ -40,6 +40,9 @@ from households.identifiers import IdentifierError, parse_nik
 from households.models import Household, Relation
 
 SIMILAR_NAME_THRESHOLD = 90
+# A scan limited to at least this share of the registry's households (a first import) reads it all:
+# finding what surrounds them would cost more than it saves.
+WHOLE_READ_SHARE = 0.5
 # Evidence lists stay short: a whole family in two records would otherwise repeat every NIK.
 _MAX_EVIDENCE = 5
 
@@ -84,7 +87,7 @@ def _rows(queryset):
 def _load(scope: set[int] | None = None):
     """Live households and the people in them, read once; with ``scope``, only what a duplicate of
     one of those households can involve (``identity_scope``)."""
-    if scope is None:
+    if scope is None or len(scope) >= WHOLE_READ_SHARE * live_households().count():
         household_qs, member_qs = live_households(), live_members()
     else:
         household_qs, member_qs = scoped_querysets(scope)
