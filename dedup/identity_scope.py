@@ -1,10 +1,11 @@
 """Which records an identity scan limited to some households must read (``dedup.identity``).
 
 A duplicate of a household is found from its own records and those of the households that share
-something with it: a NIK (a live member's or the head's), the No KK, the head's normalised name in
-its village, or a birth date of one of its people (the similar-member comparison). Read with their
-people and compared as the whole scan compares them, these give the very findings the whole scan
-gives for the scoped households, in the same order; the registry's other records are never read.
+something with it: a NIK (a live member's or the head's), the No KK, the head's birth day in its
+village (the heads' names are then compared), or a birth date of one of its people (the
+similar-member comparison). Read with their people and compared as the whole scan compares them,
+these give the very findings the whole scan gives for the scoped households, in the same order; the
+registry's other records are never read.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ def ids_in(ids) -> RawSQL:
 
 
 def _texts(values) -> list:
+    """Dates as ISO text (PostgreSQL's and SQLite's date form); other values as they are."""
     return [value.isoformat() if isinstance(value, datetime.date) else value for value in values]
 
 
@@ -125,7 +127,7 @@ def _same_head_day(days: set[tuple[int, datetime.date]]) -> set[int]:
     sql = (
         f"SELECT m.household_id FROM {T_MEM} m JOIN {T_HH} h ON h.id = m.household_id "
         f"JOIN ({by_member}) k ON k.desa_id = h.desa_id AND k.birth = m.birth_date "
-        f"WHERE h.merged_into_id IS NULL AND {false()} = m.is_absent AND (m.relation = %s OR m.nik = h.head_nik) "
+        f"WHERE h.merged_into_id IS NULL AND m.is_absent = {false()} AND (m.relation = %s OR m.nik = h.head_nik) "
         f"UNION SELECT h.id FROM {T_HH} h JOIN ({by_nik}) k ON k.desa_id = h.desa_id AND substr(h.head_nik, 7, 6) = k.code "
         f"WHERE h.merged_into_id IS NULL"
     )
