@@ -15,13 +15,16 @@ The scan reads the registry in a handful of queries, compares in memory (names g
 date, compared with ``rapidfuzz.process.cdist``), and writes with ``bulk_create(ignore_conflicts=
 True)`` on the unique (kind, household_a, household_b): a second scan adds nothing, and a dismissed
 or merged pair is never raised again. Records merged away (``merged_into`` set) and absent members
-take no part.
+take no part. A scan limited to some households (after an import, the families it wrote) reads
+only what a duplicate of theirs can involve (``identity_scope``) and gives, for them, exactly the
+rows the whole scan gives.
 """
 
 from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -30,12 +33,16 @@ from django.db import connection, transaction
 from django.db.models import Count
 from rapidfuzz import fuzz, process
 
+from dedup.identity_scope import live_households, live_members, scoped_querysets
 from dedup.models import IdentityKind, IdentityMatch, IdentityStatus
 from dedup.names import normalize_name, squeeze
 from households.identifiers import IdentifierError, parse_nik
-from households.models import Household, Member, Relation
+from households.models import Household, Relation
 
 SIMILAR_NAME_THRESHOLD = 90
+# A scan limited to at least this share of the registry's households (a first import) reads it all:
+# finding what surrounds them would cost more than it saves.
+WHOLE_READ_SHARE = 0.5
 # Evidence lists stay short: a whole family in two records would otherwise repeat every NIK.
 _MAX_EVIDENCE = 5
 
@@ -77,19 +84,23 @@ def _rows(queryset):
             yield from chunk
 
 
-def _load():
-    """Live households and the people in them, read once."""
+def _load(scope: set[int] | None = None):
+    """Live households and the people in them, read once; with ``scope``, only what a duplicate of
+    one of those households can involve (``identity_scope``)."""
+    if scope is None or len(scope) >= WHOLE_READ_SHARE * live_households().count():
+        household_qs, member_qs = live_households(), live_members()
+    else:
+        household_qs, member_qs = scoped_querysets(scope)
     households = {
         pk: {"desa_id": desa_id, "head_name": head_name, "head_nik": head_nik, "no_kk": no_kk}
         for pk, desa_id, head_name, head_nik, no_kk in _rows(
-            Household.objects.filter(merged_into__isnull=True).values_list("pk", "desa_id", "head_name", "head_nik", "no_kk")
+            household_qs.values_list("pk", "desa_id", "head_name", "head_nik", "no_kk")
         )
     }
     people: list[_Person] = []
     head_birth: dict[int, datetime.date] = {}
     for pk, household_id, nik, name, birth, relation, sex in _rows(
-        Member.objects.filter(is_absent=False, household__merged_into__isnull=True)
-        .values_list("pk", "household_id", "nik", "name", "birth_date", "relation", "sex")
+        member_qs.values_list("pk", "household_id", "nik", "name", "birth_date", "relation", "sex")
     ):
         people.append(_Person(pk, household_id, nik or "", name, birth, sex or ""))
         info = households.get(household_id)
@@ -131,11 +142,12 @@ def _same_nik(households, people) -> dict[tuple[int, int], dict]:
     return found
 
 
-def _same_kk(households) -> dict[tuple[int, int], dict]:
-    shared = _shared_kks()
+def _same_kk(households, *, whole: bool) -> dict[tuple[int, int], dict]:
+    # A limited scan read every holder of its households' No KK: the ones held once pair with none.
+    shared = _shared_kks() if whole else None
     by_kk: dict[str, list[int]] = defaultdict(list)
     for pk, info in households.items():
-        if info["no_kk"] in shared:
+        if info["no_kk"] and (shared is None or info["no_kk"] in shared):
             by_kk[info["no_kk"]].append(pk)
     found = {}
     for no_kk, holders in by_kk.items():
@@ -180,8 +192,42 @@ def _same_head(households, head_birth) -> dict[tuple[int, int], dict]:
     return found
 
 
-def _similar_members(people, skip_pairs) -> dict[tuple[int, int], dict]:
-    """Pairs of people in different households, same birth date, names scoring >= the threshold."""
+def _close_pairs(names: list[str], rows: list[int] | None):
+    """(i, j) with i < j of the names scoring >= the threshold, and their scores, in row-major
+    order; with ``rows``, only the pairs with one of those positions (the rest are not compared)."""
+    # Scores well under the threshold come back as 0 (rapidfuzz stops early); the others are
+    # rounded to whole numbers as before. One below the threshold: 89.6 still rounds to 90.
+    cutoff = SIMILAR_NAME_THRESHOLD - 1
+    left = names if rows is None else [names[i] for i in rows]
+    scores = process.cdist(left, names, scorer=fuzz.token_sort_ratio, dtype=np.uint8, score_cutoff=cutoff)
+    # Without spaces only where the word counts differ ("Nur Hayati" / "Nurhayati"); between names
+    # of as many words it would let a long shared family name outweigh different given names.
+    words = np.array([n.count(" ") for n in names])
+    left_words = words if rows is None else words[rows]
+    differ = left_words[:, None] != words[None, :]
+    if differ.any():
+        squeezed = [squeeze(n) for n in names]
+        left_squeezed = squeezed if rows is None else [squeezed[i] for i in rows]
+        squeezed_scores = process.cdist(left_squeezed, squeezed, scorer=fuzz.ratio, dtype=np.uint8, score_cutoff=cutoff)
+        squeezed_scores[~differ] = 0
+        scores = np.maximum(scores, squeezed_scores)
+    if rows is None:
+        first, second = np.nonzero(np.triu(scores >= SIMILAR_NAME_THRESHOLD, k=1))
+        return first.tolist(), second.tolist(), scores[first, second].tolist()
+    at, second = np.nonzero(scores >= SIMILAR_NAME_THRESHOLD)
+    first = np.asarray(rows)[at]
+    values = scores[at, second]
+    keep = first != second
+    first, second, values = first[keep], second[keep], values[keep]
+    # Each pair once, as (lower, higher) position, in the order the whole comparison meets it.
+    low, high = np.minimum(first, second), np.maximum(first, second)
+    _, unique = np.unique(low * len(names) + high, return_index=True)
+    return low[unique].tolist(), high[unique].tolist(), values[unique].tolist()
+
+
+def _similar_members(people, skip_pairs, focus: set[int] | None = None) -> dict[tuple[int, int], dict]:
+    """Pairs of people in different households, same birth date, names scoring >= the threshold;
+    with ``focus``, only the pairs with someone of those households."""
     by_birth: dict[datetime.date, list[_Person]] = defaultdict(list)
     for person in people:
         if person.birth_date and person.name:
@@ -197,22 +243,13 @@ def _similar_members(people, skip_pairs) -> dict[tuple[int, int], dict]:
     for birth, group in by_birth.items():
         if len(group) < 2 or len({p.household_id for p in group}) < 2:
             continue
+        rows = None
+        if focus is not None:
+            rows = [k for k, person in enumerate(group) if person.household_id in focus]
+            if not rows:
+                continue
         names = [normalized(p.name) for p in group]
-        # Scores well under the threshold come back as 0 (rapidfuzz stops early); the others are
-        # rounded to whole numbers as before. One below the threshold: 89.6 still rounds to 90.
-        cutoff = SIMILAR_NAME_THRESHOLD - 1
-        scores = process.cdist(names, names, scorer=fuzz.token_sort_ratio, dtype=np.uint8, score_cutoff=cutoff)
-        # Without spaces only where the word counts differ ("Nur Hayati" / "Nurhayati"); between names
-        # of as many words it would let a long shared family name outweigh different given names.
-        words = np.array([n.count(" ") for n in names])
-        differ = words[:, None] != words[None, :]
-        if differ.any():
-            squeezed = [squeeze(n) for n in names]
-            squeezed_scores = process.cdist(squeezed, squeezed, scorer=fuzz.ratio, dtype=np.uint8, score_cutoff=cutoff)
-            squeezed_scores[~differ] = 0
-            scores = np.maximum(scores, squeezed_scores)
-        rows, cols = np.nonzero(np.triu(scores >= SIMILAR_NAME_THRESHOLD, k=1))
-        for i, j in zip(rows.tolist(), cols.tolist()):
+        for i, j, score in zip(*_close_pairs(names, rows)):
             first, second = group[i], group[j]
             if first.household_id == second.household_id or not names[i]:
                 continue
@@ -226,7 +263,6 @@ def _similar_members(people, skip_pairs) -> dict[tuple[int, int], dict]:
             if first.household_id > second.household_id:
                 first, second = second, first
                 i, j = j, i
-            score = int(scores[i, j])
             if key in found and found[key]["score"] >= score:
                 continue
             found[key] = {
@@ -240,8 +276,11 @@ def _similar_members(people, skip_pairs) -> dict[tuple[int, int], dict]:
     return found
 
 
-def find_identity_matches() -> list[IdentityMatch]:
-    """Every identity duplicate in the registry, as unsaved ``IdentityMatch`` rows."""
+def find_identity_matches(households: Collection[int] | None = None) -> list[IdentityMatch]:
+    """Every identity duplicate in the registry, as unsaved ``IdentityMatch`` rows. With
+    ``households``, only the duplicates of those households (with any record of the registry):
+    the rows the whole scan gives for them, read from their surroundings alone."""
+    scope = None if households is None else set(households)
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -249,22 +288,32 @@ def find_identity_matches() -> list[IdentityMatch]:
                 # SET LOCAL: until the caller's transaction ends.
                 cursor.execute("SET LOCAL work_mem = '256MB'")
                 cursor.execute("SET LOCAL jit = off")
-        households, people, head_birth = _load()
+        households_, people, head_birth = _load(scope)
+
+    def wanted(pairs: dict) -> dict:
+        # What a limited read sees of the other records' own duplicates is partial: left out.
+        if scope is None:
+            return pairs
+        return {key: value for key, value in pairs.items() if key[0] in scope or key[1] in scope}
+
     matches: list[IdentityMatch] = []
-    same_nik = _same_nik(households, people)
+    # A limited read holds people of other households only for their names and birth dates: their
+    # NIKs are none of the scope's (the households holding those were read whole).
+    holders = people if scope is None else [person for person in people if person.household_id in households_]
+    same_nik = wanted(_same_nik(households_, holders))
     for (a, b), entry in same_nik.items():
         matches.append(IdentityMatch(
             kind=IdentityKind.SAME_NIK, household_a_id=a, household_b_id=b,
             member_a_id=entry["member_a"], member_b_id=entry["member_b"], score=100, evidence={"niks": entry["niks"]},
         ))
-    for (a, b), evidence in _same_kk(households).items():
+    for (a, b), evidence in wanted(_same_kk(households_, whole=scope is None)).items():
         matches.append(IdentityMatch(kind=IdentityKind.SAME_KK, household_a_id=a, household_b_id=b, score=100, evidence=evidence))
-    same_head = _same_head(households, head_birth)
+    same_head = wanted(_same_head(households_, head_birth))
     for (a, b), evidence in same_head.items():
         matches.append(IdentityMatch(kind=IdentityKind.SAME_HEAD, household_a_id=a, household_b_id=b, score=100, evidence=evidence))
     # A pair already explained by one NIK or one head needs no second, fuzzier finding.
     skip = set(same_nik) | set(same_head)
-    for (a, b), entry in _similar_members(people, skip).items():
+    for (a, b), entry in _similar_members(people, skip, focus=scope).items():
         matches.append(IdentityMatch(
             kind=IdentityKind.SIMILAR_MEMBER, household_a_id=a, household_b_id=b,
             member_a_id=entry.pop("member_a"), member_b_id=entry.pop("member_b"), score=entry.pop("score"), evidence=entry,
@@ -272,10 +321,11 @@ def find_identity_matches() -> list[IdentityMatch]:
     return matches
 
 
-def scan_identities() -> IdentityScanResult:
-    """Find identity duplicates and record the new ones; existing rows keep their status."""
+def scan_identities(households: Collection[int] | None = None) -> IdentityScanResult:
+    """Find identity duplicates (of ``households`` only, when given) and record the new ones;
+    existing rows keep their status."""
     before = _counts_by_kind()
-    IdentityMatch.objects.bulk_create(find_identity_matches(), batch_size=5000, ignore_conflicts=True)
+    IdentityMatch.objects.bulk_create(find_identity_matches(households), batch_size=5000, ignore_conflicts=True)
     after = _counts_by_kind()
     result = IdentityScanResult()
     result.by_kind = {kind: after.get(kind, 0) - before.get(kind, 0) for kind in IdentityKind.values}

@@ -280,11 +280,13 @@ def compatible_bundle_load(*, by) -> BundleResult:
 # --- identity duplicates ---------------------------------------------------------------------
 
 
-def identity_scan() -> identity.IdentityScanResult:
+def identity_scan(*, households=None) -> identity.IdentityScanResult:
     """Find identity duplicates (same NIK, same No KK, same head, similar members) and record the
-    new ones; dismissed and merged pairs stay as they were."""
+    new ones; dismissed and merged pairs stay as they were. With ``households`` (ids), only the
+    duplicates of those households, with any record of the registry (after an import, the families
+    it wrote); without, the whole registry."""
     with transaction.atomic():
-        return identity.scan_identities()
+        return identity.scan_identities(households)
 
 
 def identity_merge(*, match: IdentityMatch, keep: str, by, reason: str = "") -> MergeResult:

@@ -340,8 +340,13 @@ class Member(models.Model):
         verbose_name_plural = pgettext_lazy("plural", "anggota keluarga")
         ordering = ["household", FAMILY_CARD_ORDER, "birth_date", "id"]
         indexes = [
-            # Identity checks group members by birth date before comparing names.
-            models.Index(fields=["birth_date"], name="households_member_birth_idx"),
+            # Present members by birth date, with their household: the targeting rules' member ages
+            # (rule previews, the admin's live preview, distribution), stunting's under-fives and the
+            # identity scan after an import (everyone born on a day its people were). The rules read
+            # the index alone (700,000 families: 0.4-0.5 s of heap per age condition before).
+            models.Index(
+                fields=["birth_date", "household"], condition=Q(is_absent=False), name="households_member_birth_hh_idx"
+            ),
         ]
 
     def __str__(self) -> str:

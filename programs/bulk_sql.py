@@ -13,7 +13,7 @@ writes one ``+`` history row per inserted enrollment from the inserted rows them
 
 from __future__ import annotations
 
-from operator import attrgetter
+from operator import itemgetter
 
 from django.db import connection, models
 from django.utils import timezone
@@ -50,7 +50,9 @@ def insert_new_with_history(enrollments: list[Enrollment], by) -> list[Enrollmen
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     stamped = {f.attname for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)}
     given = [f for f in fields if f.attname not in stamped]
-    columns = list(zip(*map(attrgetter(*(f.attname for f in given)), enrollments)))
+    # Read from each instance's dict: through the fields' descriptors, 50,000 enrollments of a
+    # dozen columns were 650,000 Python calls (a sixth of a second and more).
+    columns = list(zip(*map(itemgetter(*(f.attname for f in given)), map(vars, enrollments))))
     arrays, array_params, select, select_params = [], [], [], []
     for field, values in zip(given, columns):
         values = list(values)

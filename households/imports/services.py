@@ -210,10 +210,12 @@ def _scanned(batch: ImportBatch) -> bool:
 
 def import_identity_scan(outcome: ImportOutcome, *, progress: Progress | None = None) -> ImportOutcome:
     """After an applied P3KE or DTKS import has committed, look for identity duplicates (the same
-    NIK, No KK or head in two records) in a transaction of its own, so the import's transaction
-    stays short and its locks are released first. The number of open identity duplicates goes to
-    the summary (``identity_duplicates``) and the batch's counts. When the import changed nothing,
-    there is nothing new to find: only the open ones are counted. A failure of the scan is logged and
+    NIK, No KK or head in two records) of the families it wrote, with any record of the registry,
+    in a transaction of its own, so the import's transaction stays short and its locks are released
+    first. The number of open identity duplicates goes to the summary (``identity_duplicates``) and
+    the batch's counts. When the import changed nothing, there is nothing new to find: only the open
+    ones are counted. A run that found the batch applied by another has no plan, and scans the whole
+    registry. A failure of the scan is logged and
     said on the batch and in the outcome's message (the import stays applied; the scan can be run
     again from the identity-duplicate page)."""
     batch = outcome.batch
@@ -223,10 +225,13 @@ def import_identity_scan(outcome: ImportOutcome, *, progress: Progress | None = 
     if progress is not None:
         progress.phase("identity")
     try:
-        # A run that found the batch already applied by another has no plan: scan anyway.
         before = IdentityMatch.objects.aggregate(last=Max("pk"))["last"] or 0
-        if outcome.plan is None or outcome.plan.has_changes:
+        if outcome.plan is None:
             open_total = dedup_services.identity_scan().open_total
+        elif outcome.plan.has_changes:
+            # Only the families this import wrote (and their counterparts anywhere in the registry):
+            # the others were scanned when they were written; the whole scan is Bappeda's button.
+            open_total = dedup_services.identity_scan(households=outcome.plan.touched_households).open_total
         else:
             open_total = IdentityMatch.objects.filter(status=IdentityStatus.OPEN).count()
         new = IdentityMatch.objects.filter(pk__gt=before).aggregate(count=Count("pk"), first=Min("pk"), last=Max("pk"))

@@ -3,16 +3,20 @@ transaction) and the summary tells how many identity duplicates are open."""
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import pytest
 
+from dedup.identity import find_identity_matches
 from dedup.models import IdentityKind, IdentityMatch
+from dedup.services import identity_scan
 from households.imports.batches import batch_create
 from households.imports.outcome import APPLIED
 from households.imports.services import run_file_import
 from households.imports.tasks import apply_import_task
-from households.models import Household, ImportBatch, ImportStatus
+from households.models import Household, ImportBatch, ImportStatus, Member
+from tests.factories import HouseholdFactory
 
 from .conftest import HH_2023, IND_2023, head_member_row, household_row, member_row, nik, write_xlsx
 from .test_import_bad_input import run
@@ -71,7 +75,7 @@ def test_background_task_scans_after_applying(reference, shared_person_file):
 def test_failed_scan_leaves_the_import_applied(reference, shared_person_file, monkeypatch):
     from dedup import services as dedup_services
 
-    def broken():
+    def broken(**kwargs):
         raise RuntimeError("scan broke")
 
     monkeypatch.setattr(dedup_services, "identity_scan", broken)
@@ -79,3 +83,79 @@ def test_failed_scan_leaves_the_import_applied(reference, shared_person_file, mo
     assert outcome.status == APPLIED and "identity_duplicates" not in outcome.summary
     assert Household.objects.count() == 2 and not IdentityMatch.objects.exists()
 
+
+
+HEADS = {401: "JUMADI TOSULI", 402: "RUSLAN MEKUO", 403: "IRWAN PAGALA", 404: "SYAMSUL WOLASI", 405: "BAHARUDIN ANAKIA"}
+KK = {serial: f"74090120060{serial}01" for serial in HEADS}
+CHILD_BIRTH = datetime.date(2011, 3, 3)
+
+
+def family(serial, *, kk=None):
+    """A KEPALA-KELUARGA row and its head's INDIVIDU row, the head named ``HEADS[serial]``."""
+    p3ke_id = f"122100{serial:03d}"
+    row = household_row(p3ke_id, serial, **{"Nama Kepala Keluarga": HEADS[serial], "No KK": kk or KK[serial]})
+    return row, head_member_row(p3ke_id, f"9{p3ke_id}1", serial, Nama=HEADS[serial])
+
+
+def extract(path, families, members):
+    households = [row for row, _ in families]
+    individuals = [head for _, head in families] + members
+    return write_xlsx(path, {"KEPALA-KELUARGA": (HH_2023 + ["No KK"], households), "INDIVIDU": (IND_2023, individuals)})
+
+
+def recorded():
+    return sorted(
+        (m.kind, m.household_a_id, m.household_b_id, m.member_a_id, m.member_b_id, m.score, m.evidence)
+        for m in IdentityMatch.objects.all()
+    )
+
+
+def test_an_import_scans_the_families_it_wrote_against_the_whole_registry(reference, tmp_path):
+    child = {"Nama": "LA ODE SABARA", "birth": CHILD_BIRTH}
+    cousin = member_row("122100402", "91221004022", 802, Nama="LA ODE SABARAH", birth=CHILD_BIRTH)
+    first = extract(tmp_path / "first.xlsx", [family(401), family(402), family(403)], [
+        cousin, member_row("122100403", "91221004032", 801, **child),
+    ])
+    code, out, _ = run("import_p3ke", str(first), "--json")
+    assert code == 0 and json.loads(out)["identity_duplicates"] == 1  # the child and the cousin
+    by_id = dict(Household.objects.values_list("p3ke_id", "pk"))
+    before = recorded()
+    assert [(kind, a, b) for kind, a, b, *_ in before] == [
+        (IdentityKind.SIMILAR_MEMBER, by_id["122100402"], by_id["122100403"]),
+    ]
+    # Two old records of one family card, from no extract and written past any import: only the
+    # whole scan sees them.
+    old = [HouseholdFactory(p3ke_id=None, no_kk="7409012006099901") for _ in range(2)]
+
+    # The next extract: the child moves to the first family, a new family holds a member carrying
+    # the first family's head NIK, another new family holds the second family's card.
+    second = extract(tmp_path / "second.xlsx", [family(serial) for serial in (401, 402, 403, 404)] + [family(405, kk=KK[402])], [
+        cousin,
+        member_row("122100401", "91221004032", 801, **child),
+        member_row("122100404", "91221004042", 0, NIK=nik(401), Nama="JUMADI", birth=datetime.date(1980, 1, 5)),
+    ])
+    code, out, _ = run("import_p3ke", str(second), "--json")
+    summary = json.loads(out)
+    assert code == 0 and summary["households"]["created"] == 2
+    assert Member.objects.get(id_individu="91221004032").household.p3ke_id == "122100401"
+    by_id = dict(Household.objects.values_list("p3ke_id", "pk"))
+    touched = {by_id["122100401"], by_id["122100403"], by_id["122100404"], by_id["122100405"]}
+    whole = [
+        (m.kind, m.household_a_id, m.household_b_id, m.member_a_id, m.member_b_id, m.score, m.evidence)
+        for m in find_identity_matches()
+    ]
+    theirs = [row for row in whole if row[1] in touched or row[2] in touched]
+    assert {(kind, a, b) for kind, a, b, *_ in theirs} == {
+        (IdentityKind.SAME_NIK, by_id["122100401"], by_id["122100404"]),
+        (IdentityKind.SAME_KK, by_id["122100402"], by_id["122100405"]),
+        (IdentityKind.SIMILAR_MEMBER, by_id["122100401"], by_id["122100402"]),
+    }
+    # Recorded: what the whole scan finds for the families the import wrote, each once, and what
+    # earlier scans recorded; not the old records' own duplicate.
+    assert recorded() == sorted(before + theirs)
+    assert summary["identity_duplicates"] == 4
+    assert not IdentityMatch.objects.filter(household_a__in=old).exists()
+
+    # The whole scan (the identity-duplicate page's button, the dedup_scan command) still finds it.
+    assert identity_scan().new == 1
+    assert IdentityMatch.objects.filter(kind=IdentityKind.SAME_KK, household_a=old[0], household_b=old[1]).exists()

@@ -1,0 +1,90 @@
+"""The identity scan limited to some households finds, for them, exactly what the whole scan finds
+(same pairs, members, scores and evidence), each once, and nothing about the other records."""
+
+import datetime
+import random
+
+import pytest
+
+from dedup.identity import find_identity_matches
+from dedup.models import IdentityKind, IdentityMatch
+from dedup.services import identity_scan
+from households.identifiers import make_nik
+from households.models import Desa, Household, Member, Relation, Sex
+from tests.factories import HouseholdFactory, MemberFactory
+
+pytestmark = pytest.mark.django_db
+
+BIRTHS = [datetime.date(1982, 6, 14), datetime.date(1990, 2, 1), datetime.date(2011, 9, 30)]
+GIVEN = ["Muhammad", "Muh.", "Ahmad", "Siti", "Sitti", "Nur", "Nurhayati", "Wa Ode", "La Ode"]
+FAMILY = ["Haera", "Hera", "Tosuli", "Lapodi", "Sabara", ""]
+
+
+def rows(matches):
+    return [
+        (m.kind, m.household_a_id, m.household_b_id, m.member_a_id, m.member_b_id, m.score, m.evidence)
+        for m in matches
+    ]
+
+
+def of(found, scope):
+    return sorted((row for row in found if row[1] in scope or row[2] in scope), key=repr)
+
+
+@pytest.fixture
+def crowded_registry(reference):
+    """Sixty families in two villages sharing NIKs, family cards, heads and look-alike names: every
+    kind of identity duplicate, many times, some households in several; one merged away, absent
+    members."""
+    rng = random.Random(7)
+    villages = list(Desa.objects.order_by("code")[:2])
+    niks = [make_nik(region="740905", birth=BIRTHS[k % 3], female=False, serial=k + 1) for k in range(40)]
+    kks = [f"74090514068200{k:02d}" for k in range(25)]
+    households = []
+    for index in range(60):
+        head = f"{rng.choice(GIVEN)} {rng.choice(FAMILY)}".strip()
+        household = HouseholdFactory(
+            head_name=head, head_nik=rng.choice(niks + [""] * 20), no_kk=rng.choice(kks + [""] * 10),
+            desa=villages[index % 2],
+        )
+        households.append(household)
+        for position in range(rng.randint(1, 4)):
+            Member.objects.create(
+                household=household, name=f"{rng.choice(GIVEN)} {rng.choice(FAMILY)} {rng.choice(FAMILY)}".strip(),
+                nik=rng.choice(niks + [""] * 10), birth_date=rng.choice(BIRTHS + [None]),
+                sex=rng.choice([Sex.MALE, Sex.FEMALE, ""]), relation=Relation.HEAD if position == 0 else Relation.CHILD,
+                is_absent=rng.random() < 0.1,
+            )
+    Household.objects.filter(pk=households[5].pk).update(merged_into=households[6])
+    return households
+
+
+def test_a_limited_scan_finds_what_the_whole_scan_finds_for_its_households(crowded_registry):
+    whole = rows(find_identity_matches())
+    assert {row[0] for row in whole} == set(IdentityKind.values)  # every kind is there to compare
+    pks = [household.pk for household in crowded_registry]
+    # Small scopes read their surroundings; one of more than half the registry reads it all.
+    scopes = [{pk} for pk in pks] + [set(pks[:7]), set(pks[20:45:3]), set(pks[:40]), set(pks), {pks[5]}, set()]
+    for scope in scopes:
+        found = rows(find_identity_matches(scope))
+        assert len(found) == len({row[:3] for row in found})  # each pair once
+        assert sorted(found, key=repr) == of(whole, scope), scope
+
+
+def test_a_limited_scan_records_only_its_households_duplicates(reference):
+    shared = make_nik(region="740905", birth=BIRTHS[0], female=False, serial=501)
+    old_a, old_b = HouseholdFactory(no_kk="7409051406820001"), HouseholdFactory(no_kk="7409051406820001")
+    new = HouseholdFactory()
+    MemberFactory(household=old_a, nik=shared, name="Jumadi Tosuli", birth_date=BIRTHS[0])
+    MemberFactory(household=new, nik=shared, name="Jumadi", birth_date=None)
+
+    result = identity_scan(households={new.pk})
+
+    assert rows(IdentityMatch.objects.all()) == [
+        (IdentityKind.SAME_NIK, old_a.pk, new.pk, old_a.members.get().pk, new.members.get().pk, 100, {"niks": [shared]}),
+    ]
+    assert result.new == 1
+    # The whole scan, still available, adds the old records' own duplicate and nothing twice.
+    assert identity_scan().new == 1
+    assert sorted(IdentityMatch.objects.values_list("kind", flat=True)) == [IdentityKind.SAME_KK, IdentityKind.SAME_NIK]
+    assert identity_scan(households={new.pk}).new == 0
