@@ -35,6 +35,7 @@ from .common import (
 from .issues import WARNING, RowIssue
 from .reader import ReadError, Source, is_blank
 from .rowhash import SkippedRow, table_hasher
+from .spool import RecordSpool
 from .values import desil_cell, float_id, id_text, parse_date, parse_int, text, yes_no
 
 _HH_CHOICES = (
@@ -172,10 +173,12 @@ def _parse_table(kind: str, table, column_index: dict[int, str], ctx: Context, e
 
 def _member_sheet_found(extract: Extract) -> None:
     """With an individual sheet, members come from it: the heads read from the household sheet are
-    no longer needed (``compare`` uses them only without one); free them first."""
+    no longer needed (``compare`` uses them only without one); free them first. Its records go to
+    a ``RecordSpool``, not a list."""
     if not extract.has_member_sheet:
         for record in extract.households.values():
             record.head = None
+        extract.members = RecordSpool()
     extract.has_member_sheet = True
 
 
@@ -190,7 +193,10 @@ def _parse_forked(table, column_index: dict[int, str], ctx: Context, extract: Ex
     extract.tables.append(TableInfo(table.source, table.name, cols.INDIVIDUAL, table.header_row, table.headers, count))
     _member_sheet_found(extract)
     extract.issues.absorb(issues)
-    extract.members.extend(members)
+    if extract.members.count:
+        extract.members.extend(members)  # another individual sheet came first
+    else:
+        extract.members = members
     extract.skipped_members.extend(skipped)
     extract.total_rows += count
     if progress:
@@ -225,6 +231,12 @@ def _nik_key(value) -> str:
     return clean_digits(value)
 
 
+def _slot(value: str):
+    """An ID Individu or NIK as a key of the duplicate checks: a plain number where the text is one
+    (an int takes half the memory of a 16-digit string), else the text itself."""
+    return int(value) if value.isascii() and value.isdigit() and value[0] != "0" else value
+
+
 def _skipped_member(reader: RowReader, stored_rows, digest: int, household_key: str, id_individu: str, id_rows, nik_rows):
     """The ``SkippedRow`` of a member row hashed as a stored member was, in the family its file
     row names as the registry holds it, its ID Individu and NIK not seen yet in this file (a
@@ -234,14 +246,16 @@ def _skipped_member(reader: RowReader, stored_rows, digest: int, household_key: 
         return None
     cell = reader.get("nik")
     nik = stored_nik if stored_nik and cell == stored_nik else _nik_key(cell)
-    if id_individu in id_rows or nik in nik_rows:
+    id_slot, nik_slot = _slot(id_individu), _slot(nik)
+    if id_slot in id_rows or nik_slot in nik_rows:
         return None
     del stored_rows.members[digest]
-    marker = SkippedRow(household_key, reader.sheet, reader.row, pk, read_recipients(reader), is_head)
+    row = reader.row
+    marker = SkippedRow(household_key, reader.sheet, row, pk, read_recipients(reader), is_head)
     if id_individu:
-        id_rows[id_individu] = marker
+        id_rows[id_slot] = row
     if nik:
-        nik_rows[nik] = marker
+        nik_rows[nik_slot] = (household_key, row)
     return marker
 
 
@@ -348,21 +362,26 @@ def _households(table, reader: RowReader, ctx: Context, extract: Extract, progre
 def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress, row_hash, late=None) -> int:
     """The individual sheet's rows to member records (or ``SkippedRow``s, rows hashed as their
     stored member was). ``late`` (a ``p3ke_fork.LateRejections``): the refused families are not
-    known yet, they come while the rows are read."""
+    known yet, they come while the rows are read. A kept record goes to ``extract.members`` (a
+    ``spool.RecordSpool``: to disk in chunks) as soon as it is read; one refused by a later
+    duplicate of its ID is dropped from it."""
     count = 0
-    # The first row of each ID Individu and NIK: its record once kept (the record knows its row and
-    # family: no tuple per row) or its ``SkippedRow``, else the row (and family) of a refused row.
-    id_rows: dict[str, MemberRecord | SkippedRow | int] = {}
-    nik_rows: dict[str, MemberRecord | SkippedRow | tuple[str, int]] = {}
+    # The first row of each ID Individu and NIK (keys by ``_slot``), and for a NIK its family:
+    # the row as it is once kept (a record spooled, or a row skipped as unchanged), its negative
+    # while it is not (refused, or still being checked).
+    id_rows: dict[int | str, int] = {}
+    nik_rows: dict[int | str, tuple[str, int]] = {}
     rejected_ids: set[str] = set()
-    kept: list[MemberRecord] = []
+    members = extract.members
     skipped: list[SkippedRow] = []
     dropped: set[int] = set()  # rows of kept (or skipped) records refused by a later duplicate
     stored_rows = ctx.known
+    sheet = table.name
 
-    def drop(first) -> MemberRecord | SkippedRow | None:
-        if not isinstance(first, (int, tuple)) and first.row not in dropped:
-            dropped.add(first.row)
+    def drop(first: int) -> int | None:
+        """The row of a kept record refused now (to tell it "muncul lagi"), once."""
+        if first > 0 and first not in dropped:
+            dropped.add(first)
             return first
         return None
 
@@ -391,20 +410,20 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
                 continue
         values: dict = {}
         raw: dict = {}
-        first_id = False
+        id_slot = nik_slot = None
         if id_individu:
             values["id_individu"] = id_individu
-            if id_individu in id_rows:
-                first = id_rows[id_individu]
-                first_row = first if isinstance(first, int) else first.row
-                reader.error("id_individu", f"ID Individu {id_individu} ganda: sudah ada di baris {first_row}")
+            slot = _slot(id_individu)
+            first = id_rows.get(slot)
+            if first is not None:
+                reader.error("id_individu", f"ID Individu {id_individu} ganda: sudah ada di baris {abs(first)}")
                 earlier = drop(first)
                 if earlier is not None:
-                    extract.issues.error(earlier.sheet, earlier.row, reader.label("id_individu"), f"ID Individu {id_individu} ganda: muncul lagi di baris {row}")
+                    extract.issues.error(sheet, earlier, reader.label("id_individu"), f"ID Individu {id_individu} ganda: muncul lagi di baris {row}")
                 rejected_ids.add(id_individu)
             else:
-                id_rows[id_individu] = row
-                first_id = True
+                id_rows[slot] = -row
+                id_slot = slot
         name = text(reader.get("name"), 150)
         if not name:
             reader.error("name", "Nama kosong")
@@ -415,37 +434,33 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
         nik = values.get("nik")
         if not nik and not id_individu and "nik" in reader.cells:
             reader.error("nik", "NIK dan ID Individu kosong: anggota tidak dapat dicocokkan")
-        first_nik = False
         if nik:
-            seen = nik_rows.get(nik)
-            if isinstance(seen, tuple):
-                seen_key, seen_row = seen
-            elif seen:
-                seen_key, seen_row = seen.household_key, seen.row
-            if seen and seen_key == household_key:
-                reader.error("nik", f"NIK ganda dalam keluarga yang sama: sudah ada di baris {seen_row}")
-                earlier = drop(seen)
+            slot = _slot(nik)
+            seen = nik_rows.get(slot)
+            if seen is not None and seen[0] == household_key:
+                reader.error("nik", f"NIK ganda dalam keluarga yang sama: sudah ada di baris {abs(seen[1])}")
+                earlier = drop(seen[1])
                 if earlier is not None:
-                    extract.issues.error(earlier.sheet, earlier.row, reader.label("nik"), f"NIK ganda dalam keluarga yang sama: muncul lagi di baris {row}")
-            elif seen:
-                reader.warning("nik", f"NIK yang sama ada di keluarga {seen_key} (baris {seen_row}); akan diperiksa sebagai duplikat identitas")
+                    extract.issues.error(sheet, earlier, reader.label("nik"), f"NIK ganda dalam keluarga yang sama: muncul lagi di baris {row}")
+            elif seen is not None:
+                reader.warning("nik", f"NIK yang sama ada di keluarga {seen[0]} (baris {abs(seen[1])}); akan diperiksa sebagai duplikat identitas")
             else:
-                nik_rows[nik] = (household_key, row)
-                first_nik = True
+                nik_rows[slot] = (household_key, -row)
+                nik_slot = slot
         recipients = read_recipients(reader)
         if not reader.ok or (id_individu and id_individu in rejected_ids):
             continue
-        record = MemberRecord(household_key, table.name, row, values, raw, recipients)
+        record = MemberRecord(household_key, sheet, row, values, raw, recipients)
         record.row_hash = digest
-        kept.append(record)
-        if first_id:
-            id_rows[id_individu] = record
-        if first_nik:
-            nik_rows[nik] = record
+        members.append(record)
+        if id_slot is not None:
+            id_rows[id_slot] = row
+        if nik_slot is not None:
+            nik_rows[nik_slot] = (household_key, row)
     if progress:
         progress(count % 2000)
     if late is not None:
         late.apply(reader, extract, dropped, id_rows, nik_rows)
-    extract.members.extend(record for record in kept if record.row not in dropped)
+    members.dropped.update((sheet, row) for row in dropped)
     extract.skipped_members.extend(marker for marker in skipped if marker.row not in dropped)
     return count
