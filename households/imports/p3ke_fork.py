@@ -95,7 +95,7 @@ class ForkedTable(Table):
 def start(source: Source, sheet_name: str, ctx, members) -> ForkedSheet:
     """Fork a child reading ``sheet_name`` of ``source`` (``members`` is the parser's row loop).
     The child writes its member records into a spool made here (``spool``): its file is shared."""
-    records = RecordSpool()
+    records = RecordSpool(shared=True)
     forked = ForkedSheet(_read_members, source, sheet_name, ctx, members, records)
     forked.records = records
     return forked

@@ -188,10 +188,8 @@ class ExtractPlan:
 
     @property
     def has_changes(self) -> bool:
-        return bool(
-            self.household_creates or self.household_changes or self.household_absent
-            or self.members.created or self.members.updated or self.member_absent
-        )
+        households, members = self.households, self.members
+        return bool(households.created or households.updated or households.absent or members.created or members.updated or members.absent)
 
     @property
     def writes(self) -> int:
@@ -278,4 +276,16 @@ class ExtractPlan:
             )
             progress.phase("aids")
             result = aids.aid_record(self, batch=batch, by=by, recheck_households=self.touched_households | moved.households)
-            return enrollment_counts(result, moved=moved.count)
+            counts = enrollment_counts(result, moved=moved.count)
+        self.release()
+        return counts
+
+    def release(self) -> None:
+        """Let go of the records once written: what follows the write (the identity scan) reads
+        the registry itself, and the outcome keeps only the counts and the issues of this plan."""
+        extract = self.extract
+        extract.households, extract.skipped_households, extract.skipped_members = {}, {}, []
+        extract.members = []
+        self.member_records, self.member_decisions = (), MemberDecisions()
+        self.household_ids, self.household_creates, self.household_changes = {}, [], []
+        self.member_claims, self.heads, self.touched_households, self.moved_members = [], {}, set(), set()

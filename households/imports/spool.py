@@ -27,18 +27,29 @@ CHUNK = 5_000
 
 class Spool:
     """Items appended to an unnamed temporary file and read back in order; reading does not
-    disturb appending (each reader keeps its own position)."""
+    disturb appending (each reader keeps its own position). The file is made at the first item,
+    or at once with ``shared`` (a child forked afterwards writes into it)."""
 
-    def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile(prefix="konut-import-")
+    def __init__(self, *, shared: bool = False) -> None:
+        self._file = None
         self.items = 0
+        if shared:
+            self._handle()
+
+    def _handle(self):
+        if self._file is None:
+            self._file = tempfile.TemporaryFile(prefix="konut-import-")
+        return self._file
 
     def put(self, item) -> None:
-        self._file.seek(0, 2)
-        pickle.dump(item, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        handle = self._handle()
+        handle.seek(0, 2)
+        pickle.dump(item, handle, protocol=pickle.HIGHEST_PROTOCOL)
         self.items += 1
 
     def __iter__(self) -> Iterator:
+        if not self.items:
+            return
         handle = self._file
         handle.flush()
         position = 0
@@ -50,24 +61,16 @@ class Spool:
 
     def sync(self) -> None:
         """Hand what was written to the file itself (a child ends without flushing its buffers)."""
-        self._file.flush()
-
-    def reset(self) -> None:
-        """Forget every item (what a failed child wrote)."""
-        self._file.seek(0)
-        self._file.truncate()
-        self.items = 0
-
-    def close(self) -> None:
-        self._file.close()
+        if self._file is not None:
+            self._file.flush()
 
 
 class RecordSpool:
     """Member records in a ``Spool``, chunk by chunk; iterating gives ``MemberRecord``s again (a
-    fresh object each time: what a reader sets on one is not kept)."""
+    fresh object each time: what a reader sets on one is not kept). ``shared``: see ``Spool``."""
 
-    def __init__(self) -> None:
-        self._spool = Spool()
+    def __init__(self, *, shared: bool = False) -> None:
+        self._spool = Spool(shared=shared)
         self._buffer: list[tuple] = []
         self._sheet = ""
         self.count = 0  # records appended, dropped ones included
@@ -103,13 +106,6 @@ class RecordSpool:
         """Take the counts of what a child wrote into this spool's file."""
         self._spool.items, self.count, self.dropped = state
 
-    def reset(self) -> None:
-        self._spool.reset()
-        self._buffer, self.count, self.dropped = [], 0, set()
-
-    def __len__(self) -> int:
-        return sum(len(chunk) for chunk in self.chunks())
-
     def chunks(self) -> Iterator[list[MemberRecord]]:
         """The kept records, one chunk at a time, in the order they were appended."""
         self.flush()
@@ -124,6 +120,3 @@ class RecordSpool:
     def __iter__(self) -> Iterator[MemberRecord]:
         for chunk in self.chunks():
             yield from chunk
-
-    def close(self) -> None:
-        self._spool.close()
