@@ -32,6 +32,7 @@ from .common import (
     read_nik,
     read_recipients,
 )
+from .firstrows import FirstRows
 from .issues import WARNING, RowIssue
 from .reader import ReadError, Source, is_blank
 from .rowhash import SkippedRow, table_hasher
@@ -231,13 +232,7 @@ def _nik_key(value) -> str:
     return clean_digits(value)
 
 
-def _slot(value: str):
-    """An ID Individu or NIK as a key of the duplicate checks: a plain number where the text is one
-    (an int takes half the memory of a 16-digit string), else the text itself."""
-    return int(value) if value.isascii() and value.isdigit() and value[0] != "0" else value
-
-
-def _skipped_member(reader: RowReader, stored_rows, digest: int, household_key: str, id_individu: str, id_rows, nik_rows):
+def _skipped_member(reader: RowReader, stored_rows, digest: int, household_key: str, id_individu: str, first: FirstRows):
     """The ``SkippedRow`` of a member row hashed as a stored member was, in the family its file
     row names as the registry holds it, its ID Individu and NIK not seen yet in this file (a
     repeat goes the usual way, to be refused or warned about); else None. Registers its IDs."""
@@ -246,16 +241,15 @@ def _skipped_member(reader: RowReader, stored_rows, digest: int, household_key: 
         return None
     cell = reader.get("nik")
     nik = stored_nik if stored_nik and cell == stored_nik else _nik_key(cell)
-    id_slot, nik_slot = _slot(id_individu), _slot(nik)
-    if id_slot in id_rows or nik_slot in nik_rows:
+    if first.seen(id_individu, nik):
         return None
     del stored_rows.members[digest]
     row = reader.row
     marker = SkippedRow(household_key, reader.sheet, row, pk, read_recipients(reader), is_head)
     if id_individu:
-        id_rows[id_slot] = row
+        first.set_id(id_individu, row)
     if nik:
-        nik_rows[nik_slot] = (household_key, row)
+        first.set_nik(nik, household_key, row)
     return marker
 
 
@@ -366,11 +360,10 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
     ``spool.RecordSpool``: to disk in chunks) as soon as it is read; one refused by a later
     duplicate of its ID is dropped from it."""
     count = 0
-    # The first row of each ID Individu and NIK (keys by ``_slot``), and for a NIK its family:
-    # the row as it is once kept (a record spooled, or a row skipped as unchanged), its negative
-    # while it is not (refused, or still being checked).
-    id_rows: dict[int | str, int] = {}
-    nik_rows: dict[int | str, tuple[str, int]] = {}
+    # The first row of each ID Individu and NIK, and for a NIK its family: the row as it is once
+    # kept (a record spooled, or a row skipped as unchanged), its negative while it is not
+    # (refused, or still being checked).
+    first_rows = FirstRows()
     rejected_ids: set[str] = set()
     members = extract.members
     skipped: list[SkippedRow] = []
@@ -390,7 +383,7 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
         if progress and count % 2000 == 0:
             progress(2000)
         if late is not None and count % p3ke_fork.POLL_ROWS == 0 and late.ready():
-            late.apply(reader, extract, dropped, id_rows, nik_rows)
+            late.apply(reader, extract, dropped, first_rows)
             late = None
         reader.load(row, cells)
         household_key = _id_text(reader.get("p3ke_id"))
@@ -404,17 +397,16 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
         digest = row_hash(cells)
         if stored_rows is not None and reader.ok and digest in stored_rows.members:
             # Read as its stored member was, its IDs not seen yet: counted unchanged, not checked again.
-            marker = _skipped_member(reader, stored_rows, digest, household_key, id_individu, id_rows, nik_rows)
+            marker = _skipped_member(reader, stored_rows, digest, household_key, id_individu, first_rows)
             if marker is not None:
                 skipped.append(marker)
                 continue
         values: dict = {}
         raw: dict = {}
-        id_slot = nik_slot = None
+        first_id = first_nik = False
         if id_individu:
             values["id_individu"] = id_individu
-            slot = _slot(id_individu)
-            first = id_rows.get(slot)
+            first = first_rows.first_id(id_individu)
             if first is not None:
                 reader.error("id_individu", f"ID Individu {id_individu} ganda: sudah ada di baris {abs(first)}")
                 earlier = drop(first)
@@ -422,8 +414,8 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
                     extract.issues.error(sheet, earlier, reader.label("id_individu"), f"ID Individu {id_individu} ganda: muncul lagi di baris {row}")
                 rejected_ids.add(id_individu)
             else:
-                id_rows[slot] = -row
-                id_slot = slot
+                first_rows.set_id(id_individu, -row)
+                first_id = True
         name = text(reader.get("name"), 150)
         if not name:
             reader.error("name", "Nama kosong")
@@ -435,8 +427,7 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
         if not nik and not id_individu and "nik" in reader.cells:
             reader.error("nik", "NIK dan ID Individu kosong: anggota tidak dapat dicocokkan")
         if nik:
-            slot = _slot(nik)
-            seen = nik_rows.get(slot)
+            seen = first_rows.first_nik(nik)
             if seen is not None and seen[0] == household_key:
                 reader.error("nik", f"NIK ganda dalam keluarga yang sama: sudah ada di baris {abs(seen[1])}")
                 earlier = drop(seen[1])
@@ -445,22 +436,22 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
             elif seen is not None:
                 reader.warning("nik", f"NIK yang sama ada di keluarga {seen[0]} (baris {abs(seen[1])}); akan diperiksa sebagai duplikat identitas")
             else:
-                nik_rows[slot] = (household_key, -row)
-                nik_slot = slot
+                first_rows.set_nik(nik, household_key, -row)
+                first_nik = True
         recipients = read_recipients(reader)
         if not reader.ok or (id_individu and id_individu in rejected_ids):
             continue
         record = MemberRecord(household_key, sheet, row, values, raw, recipients)
         record.row_hash = digest
         members.append(record)
-        if id_slot is not None:
-            id_rows[id_slot] = row
-        if nik_slot is not None:
-            nik_rows[nik_slot] = (household_key, row)
+        if first_id:
+            first_rows.set_id(id_individu, row)
+        if first_nik:
+            first_rows.set_nik(nik, household_key, row)
     if progress:
         progress(count % 2000)
     if late is not None:
-        late.apply(reader, extract, dropped, id_rows, nik_rows)
+        late.apply(reader, extract, dropped, first_rows)
     members.dropped.update((sheet, row) for row in dropped)
     extract.skipped_members.extend(marker for marker in skipped if marker.row not in dropped)
     return count

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from . import columns as cols
 from .common import Extract, RowReader, note_table_end, shared_recipients
+from .firstrows import FirstRows
 from .issues import ERROR, RowIssue
 from .reader import Source, Table
 from .rowhash import SkippedRow, table_hasher
@@ -51,7 +52,7 @@ class LateRejections:
         """Whether the refused families are here (the child waits once it has read far enough)."""
         return len(self.rows) >= MAX_EARLY_ROWS or self._channel.poll()
 
-    def apply(self, reader: RowReader, extract: Extract, dropped: set, id_rows: dict, nik_rows: dict) -> None:
+    def apply(self, reader: RowReader, extract: Extract, dropped: set, first_rows: FirstRows) -> None:
         """Take in the refused families (waiting for them if needed) and refuse the rows noted so far
         whose family is among them, as if the check had run when each row was read."""
         rejected = self._channel.recv()
@@ -74,14 +75,9 @@ class LateRejections:
         # A refused row is never kept, so a later duplicate of it does not mark it ("muncul lagi").
         issues.errors[:] = [i for i in merged if not (i.row in refused and _DUPLICATE_TAIL in i.reason)]
         # Its record (kept, or skipped as unchanged) is dropped, and the first row of its IDs is
-        # a refused row's (negative, ``p3ke._members``), as the sequential reading would have left them.
+        # a refused row's, as the sequential reading would have left them.
         dropped.update(refused)
-        for value, first in id_rows.items():
-            if first in refused:
-                id_rows[value] = -first
-        for value, (key, first) in nik_rows.items():
-            if first in refused:
-                nik_rows[value] = (key, -first)
+        first_rows.refuse(refused)
 
 
 class ForkedTable(Table):
