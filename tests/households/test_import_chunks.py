@@ -86,9 +86,15 @@ def _registry() -> dict:
          h.history.count())
         for h in Household.objects.all()
     )
+    keys = dict(Household.objects.values_list("pk", "p3ke_id"))
+
+    def sources(values: dict) -> dict:
+        # A moved member's snapshot names its new family by id: by P3KE ID here.
+        return {**values, "household_id": keys[values["household_id"]]} if "household_id" in values else values
+
     members = sorted(
-        (m.id_individu, m.household.p3ke_id, m.nik, m.name, m.relation, m.is_absent, m.source_values, m.raw_values,
-         m.source_row_hash, m.history.count())
+        (m.id_individu, m.household.p3ke_id, m.nik, m.name, m.relation, m.is_absent, sources(m.source_values),
+         m.raw_values, m.source_row_hash, m.history.count())
         for m in Member.objects.select_related("household")
     )
     enrollments = sorted(
