@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from households.models import ImportBatch, Member, Relation
-from programs.claims import AidClaim, aid_claims_count
+from programs.claims import AidClaim, aid_claims_count, aid_programs, claim_enrollments
 from programs.models import EnrollmentSource
 from programs.services import BulkEnrollmentResult, aid_claims_record
 
@@ -30,17 +30,41 @@ def member_claim(record, position: int) -> AidClaim:
     return AidClaim(household=record.household_key, member=person, aids=record.recipients)
 
 
-def aid_planned(extract: Extract, member_claims: list[AidClaim]) -> int:
+class FirstClaims:
+    """Claims that come a chunk at a time (the member rows'), kept as the first claim of each
+    enrollment they name (``programs.claims.claim_enrollments``): handed on after the claims before
+    them, they come to the same enrollments with the same claims as all of them would, and memory
+    holds one claim per enrollment instead of one per row (every member of a PKH family claims it)."""
+
+    def __init__(self, year: int | None) -> None:
+        self.year = year
+        self._programs = None
+        self._first: dict = {}
+
+    def add(self, claims: list[AidClaim]) -> None:
+        if not claims:
+            return
+        if self._programs is None:
+            self._programs = aid_programs()
+        first = self._first
+        for key, claim in claim_enrollments(claims, year=self.year, programs=self._programs).items():
+            first.setdefault(key, claim)
+
+    def claims(self) -> list[AidClaim]:
+        return list(self._first.values())
+
+
+def aid_planned(extract: Extract, member_claims: FirstClaims) -> int:
     """How many enrollments the extract's claims come to, before anything is written: households
-    are told apart by their natural key and people by their record (``member_claim``, noted while
-    the records were compared; a family row's claim names the family's head). Every member of a
+    are told apart by their natural key and people by their record (``member_claim``, gathered
+    while the records were compared; a family row's claim names the family's head). Every member of a
     PKH family says "Penerima PKH: Ya": one enrollment."""
     claims = [
         AidClaim(household=key, member="head", aids=record.recipients)
         for records in (extract.households, extract.skipped_households)
         for key, record in records.items() if record.recipients
     ]
-    claims += member_claims
+    claims += member_claims.claims()
     for row in extract.skipped_members:
         if row.recipients:
             claims.append(AidClaim(household=row.household_key, member="head" if row.is_head else row.pk, aids=row.recipients))
@@ -57,7 +81,7 @@ def note_members(plan: ExtractPlan, records) -> None:
             key_ids[key] for source in (extract.households, extract.skipped_households)
             for key, record in source.items() if record.recipients
         }
-    claiming, heads, claims = plan.claiming_households, plan.heads, plan.member_claims
+    claiming, heads, claims = plan.claiming_households, plan.heads, []
     member_sheet = plan.extract.has_member_sheet
     for record in records:
         if member_sheet and record.recipients:
@@ -66,6 +90,7 @@ def note_members(plan: ExtractPlan, records) -> None:
             household_id = key_ids.get(record.household_key)
             if household_id in claiming:
                 heads.setdefault(household_id, record.pk)
+    plan.member_claims.add(claims)
 
 
 def aid_record(plan: ExtractPlan, *, batch: ImportBatch | None, by, recheck_households=()) -> BulkEnrollmentResult:
@@ -90,7 +115,7 @@ def _claims(plan: ExtractPlan) -> list[AidClaim]:
             if record.recipients:
                 household_id = key_ids[key]
                 claims.append(AidClaim(household=household_id, member=heads.get(household_id), aids=record.recipients))
-    claims += plan.member_claims
+    claims += plan.member_claims.claims()
     for row in extract.skipped_members:
         if row.recipients:
             claims.append(AidClaim(household=key_ids[row.household_key], member=row.pk, aids=row.recipients))

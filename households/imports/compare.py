@@ -22,7 +22,7 @@ from django.db.models.functions import Cast
 from households.models import Household, Member, Relation
 from konut_registry.chunks import chunked
 
-from .aids import aid_planned, member_claim
+from .aids import FirstClaims, aid_planned, member_claim
 from .common import HOUSEHOLD_FIELDS, MEMBER_FIELDS, Extract
 from .plan import Change, ExtractPlan, MemberDecisions
 from .rowhash import KnownRows
@@ -158,7 +158,7 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     """Compare ``extract`` with the registry; nothing is written. ``known``: the registry's records
     as read before parsing (``known_rows``), else read here. Rows the parser skipped as unchanged
     are counted unchanged and keep their records from being marked absent."""
-    plan = ExtractPlan(extract=extract, full_extract=full_extract)
+    plan = ExtractPlan(extract=extract, full_extract=full_extract, member_claims=FirstClaims(extract.data_year))
     issues = extract.issues
     p3ke = extract.kind == "p3ke"
     key_field = "p3ke_id" if p3ke else "no_kk"
@@ -228,13 +228,13 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     for row in extract.skipped_members:  # a family only in the registry: its id for the claims
         key_ids.setdefault(row.household_key, stored[row.household_key][0])
     plan.members.unchanged = len(matched_pks)
-    claims = []  # the aid the member rows claim, for the preview's count
+    claims = FirstClaims(extract.data_year)  # the aid the member rows claim, for the preview's count
     position = 0
     for chunk in chunked(records, CHUNK):
-        placed = []
+        placed, chunk_claims = [], []
         for record in chunk:
             if record.recipients:
-                claims.append(member_claim(record, position))
+                chunk_claims.append(member_claim(record, position))
             key = record.household_key
             household_id = key_ids.get(key)
             if household_id is None and key not in extract.households:
@@ -250,6 +250,7 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
                 household_id = key_ids[key] = row[0]
             placed.append((position, record, household_id))
             position += 1
+        claims.add(chunk_claims)
         by_id_individu, by_nik, heads = _stored_members(member_qs, placed) if stored else ({}, {}, {})
         matches = []
         for at, record, household_id in placed:

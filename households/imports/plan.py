@@ -175,7 +175,7 @@ class ExtractPlan:
     member_successors: dict[int, int] = field(default_factory=dict)
     # Noted while the members are written (``aids.note_members``): the aid claims of member rows by
     # id, the head of each family whose row claims aid, and those families.
-    member_claims: list = field(default_factory=list)
+    member_claims: aids.FirstClaims = field(default_factory=lambda: aids.FirstClaims(None))
     heads: dict[int, int] = field(default_factory=dict)
     claiming_households: set[int] | None = None
     # The families a full extract may mark absent that are not absent now, and their newest data year.
@@ -288,4 +288,5 @@ class ExtractPlan:
         extract.members = []
         self.member_records, self.member_decisions = (), MemberDecisions()
         self.household_ids, self.household_creates, self.household_changes = {}, [], []
-        self.member_claims, self.heads, self.touched_households, self.moved_members = [], {}, set(), set()
+        self.member_claims, self.heads = aids.FirstClaims(None), {}
+        self.touched_households, self.moved_members = set(), set()
