@@ -366,6 +366,7 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
     first_rows = FirstRows()
     rejected_ids: set[str] = set()
     members = extract.members
+    members.begin(table.name)
     skipped: list[SkippedRow] = []
     dropped: set[int] = set()  # rows of kept (or skipped) records refused by a later duplicate
     stored_rows = ctx.known
@@ -452,6 +453,6 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
         progress(count % 2000)
     if late is not None:
         late.apply(reader, extract, dropped, first_rows)
-    members.dropped.update((sheet, row) for row in dropped)
+    members.drop(dropped)
     extract.skipped_members.extend(marker for marker in skipped if marker.row not in dropped)
     return count

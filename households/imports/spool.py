@@ -67,19 +67,25 @@ class Spool:
 
 class RecordSpool:
     """Member records in a ``Spool``, chunk by chunk; iterating gives ``MemberRecord``s again (a
-    fresh object each time: what a reader sets on one is not kept). ``shared``: see ``Spool``."""
+    fresh object each time: what a reader sets on one is not kept). Each table's records are a
+    part of their own (``begin``): a row number names one record within its part, even when two
+    files hold a sheet of the same name. ``shared``: see ``Spool``."""
 
     def __init__(self, *, shared: bool = False) -> None:
         self._spool = Spool(shared=shared)
         self._buffer: list[tuple] = []
+        self._part = 0
         self._sheet = ""
         self.count = 0  # records appended, dropped ones included
-        self.dropped: set[tuple[str, int]] = set()  # (sheet, row) of the records left out
+        self.dropped: set[tuple[int, int]] = set()  # (part, row) of the records left out
+
+    def begin(self, sheet: str) -> None:
+        """The records of another table follow."""
+        self.flush()
+        self._part += 1
+        self._sheet = sheet
 
     def append(self, record: MemberRecord) -> None:
-        if record.sheet != self._sheet:
-            self.flush()
-            self._sheet = record.sheet
         self._buffer.append(
             (record.household_key, record.row, record._names, record._data, record.raw, record.recipients, record.row_hash)
         )
@@ -88,29 +94,38 @@ class RecordSpool:
             self.flush()
 
     def extend(self, records: Iterable[MemberRecord]) -> None:
+        """Append the (kept) records of other tables, each table a part of its own."""
+        sheet = None
         for record in records:
+            if record.sheet != sheet:
+                sheet = record.sheet
+                self.begin(sheet)
             self.append(record)
+
+    def drop(self, rows: Iterable[int]) -> None:
+        """Leave out the records of these rows of the current table."""
+        self.dropped.update((self._part, row) for row in rows)
 
     def flush(self) -> None:
         if self._buffer:
-            self._spool.put((self._sheet, self._buffer))
+            self._spool.put((self._part, self._sheet, self._buffer))
             self._buffer = []
 
-    def state(self) -> tuple[int, int, set[tuple[str, int]]]:
-        """What a child tells its parent about the spool it wrote: items, records, dropped rows."""
+    def state(self) -> tuple[int, int, int, set[tuple[int, int]]]:
+        """What a child tells its parent about the spool it wrote: items, last part, records, dropped rows."""
         self.flush()
         self._spool.sync()
-        return self._spool.items, self.count, self.dropped
+        return self._spool.items, self._part, self.count, self.dropped
 
-    def adopt(self, state: tuple[int, int, set[tuple[str, int]]]) -> None:
+    def adopt(self, state: tuple[int, int, int, set[tuple[int, int]]]) -> None:
         """Take the counts of what a child wrote into this spool's file."""
-        self._spool.items, self.count, self.dropped = state
+        self._spool.items, self._part, self.count, self.dropped = state
 
     def chunks(self) -> Iterator[list[MemberRecord]]:
         """The kept records, one chunk at a time, in the order they were appended."""
         self.flush()
-        for sheet, parts in self._spool:
-            dropped = {row for dropped_sheet, row in self.dropped if dropped_sheet == sheet}
+        for part, sheet, parts in self._spool:
+            dropped = {row for dropped_part, row in self.dropped if dropped_part == part}
             yield [
                 MemberRecord.packed(key, sheet, row, names, data, raw or NO_RAW, shared_recipients(recipients), row_hash)
                 for key, row, names, data, raw, recipients, row_hash in parts

@@ -213,3 +213,20 @@ def test_first_rows_keep_ids_as_numbers_only_where_the_text_comes_back():
     assert first.first_nik("7409010101800002") == ("P3KE-01", -11)
     assert first.first_nik("7409010101800001") == ("122000001", -9)
     assert first.first_nik("7409010101800003") == ("0122", 12)
+
+
+def test_a_duplicate_in_a_second_file_drops_nothing_of_the_first(reference, tmp_path, monkeypatch):
+    """Two files each with an individual sheet of the same name: a row refused in the second file
+    leaves the record of the same row number in the first alone."""
+    _tiny_chunks(monkeypatch, fork=False)
+    households, members = _families(2)
+    first = write_xlsx(tmp_path / "a.xlsx", {"KEPALA-KELUARGA": (HH_2023, households), "INDIVIDU": (IND_2023, members)})
+    second = write_xlsx(tmp_path / "b.xlsx", {"INDIVIDU": (IND_2023, [
+        member_row("122000002", "9b01", 801), member_row("122000002", "9b01", 802),  # the same ID twice
+        member_row("122000002", "9b03", 803),
+    ])})
+    outcome = run_file_import(kind="p3ke", paths=[str(first), str(second)], skip_invalid=True)
+    assert outcome.status == APPLIED
+    ids = set(Member.objects.values_list("id_individu", flat=True))
+    assert ids == {m["ID Individu"] for m in members} | {"9b03"}
+    assert sorted((e.sheet, e.row) for e in outcome.plan.issues.errors) == [("INDIVIDU", 2), ("INDIVIDU", 3)]
