@@ -54,7 +54,8 @@ LAYERS = [
         "households.imports.values", "households.imports.issues", "households.imports.common",
         "households.imports.textfile", "households.imports.xlsxparts", "households.imports.sheetfork", "households.imports.p3ke_fork",
         "households.imports.p3ke", "households.imports.dtks", "households.imports.report",
-        "households.imports.snapshot", "households.imports.progress", "households.imports.rowhash", "verval.returns",
+        "households.imports.snapshot", "households.imports.progress", "households.imports.rowhash", "households.imports.spool", "households.imports.firstrows",
+        "verval.returns",
     ]),
 ]
 RANK = {name: len(LAYERS) - index for index, (name, _what, _patterns) in enumerate(LAYERS)}

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from households.models import ImportBatch, Member, Relation
-from programs.claims import AidClaim, aid_claims_count
+from programs.claims import AidClaim, aid_claims_count, aid_programs, claim_enrollments
 from programs.models import EnrollmentSource
 from programs.services import BulkEnrollmentResult, aid_claims_record
 
@@ -22,23 +22,75 @@ if TYPE_CHECKING:
     from .plan import ExtractPlan
 
 
-def aid_planned(extract: Extract) -> int:
+def member_claim(record, position: int) -> AidClaim:
+    """The claim of a member row not written yet, for ``aid_planned``: its family by natural key,
+    the person as the family's head or by the record's position among the records (negative: no
+    stored member's id is)."""
+    person = "head" if record.get("relation") == Relation.HEAD else -1 - position
+    return AidClaim(household=record.household_key, member=person, aids=record.recipients)
+
+
+class FirstClaims:
+    """Claims that come a chunk at a time (the member rows'), kept as the first claim of each
+    enrollment they name (``programs.claims.claim_enrollments``): handed on after the claims before
+    them, they come to the same enrollments with the same claims as all of them would, and memory
+    holds one claim per enrollment instead of one per row (every member of a PKH family claims it)."""
+
+    def __init__(self, year: int | None) -> None:
+        self.year = year
+        self._programs = None
+        self._first: dict = {}
+
+    def add(self, claims: list[AidClaim]) -> None:
+        if not claims:
+            return
+        if self._programs is None:
+            self._programs = aid_programs()
+        first = self._first
+        for key, claim in claim_enrollments(claims, year=self.year, programs=self._programs).items():
+            first.setdefault(key, claim)
+
+    def claims(self) -> list[AidClaim]:
+        return list(self._first.values())
+
+
+def aid_planned(extract: Extract, member_claims: FirstClaims) -> int:
     """How many enrollments the extract's claims come to, before anything is written: households
-    are told apart by their natural key and people by their record (a family row's claim names the
-    family's head). Every member of a PKH family says "Penerima PKH: Ya": one enrollment."""
+    are told apart by their natural key and people by their record (``member_claim``, gathered
+    while the records were compared; a family row's claim names the family's head). Every member of a
+    PKH family says "Penerima PKH: Ya": one enrollment."""
     claims = [
         AidClaim(household=key, member="head", aids=record.recipients)
         for records in (extract.households, extract.skipped_households)
         for key, record in records.items() if record.recipients
     ]
-    for record in extract.members:
-        if record.recipients:
-            person = "head" if record.get("relation") == Relation.HEAD else id(record)
-            claims.append(AidClaim(household=record.household_key, member=person, aids=record.recipients))
+    claims += member_claims.claims()
     for row in extract.skipped_members:
         if row.recipients:
             claims.append(AidClaim(household=row.household_key, member="head" if row.is_head else row.pk, aids=row.recipients))
     return aid_claims_count(claims=claims, year=extract.data_year)
+
+
+def note_members(plan: ExtractPlan, records) -> None:
+    """While the members are written: the claims of member rows (each record has its id now) and
+    the head of each family whose own row claims aid (a family row's claim names its head)."""
+    key_ids = plan.household_ids
+    if plan.claiming_households is None:
+        extract = plan.extract
+        plan.claiming_households = {
+            key_ids[key] for source in (extract.households, extract.skipped_households)
+            for key, record in source.items() if record.recipients
+        }
+    claiming, heads, claims = plan.claiming_households, plan.heads, []
+    member_sheet = plan.extract.has_member_sheet
+    for record in records:
+        if member_sheet and record.recipients:
+            claims.append(AidClaim(household=key_ids[record.household_key], member=record.pk, aids=record.recipients))
+        if record.get("relation") == Relation.HEAD:
+            household_id = key_ids.get(record.household_key)
+            if household_id in claiming:
+                heads.setdefault(household_id, record.pk)
+    plan.member_claims.add(claims)
 
 
 def aid_record(plan: ExtractPlan, *, batch: ImportBatch | None, by, recheck_households=()) -> BulkEnrollmentResult:
@@ -63,22 +115,19 @@ def _claims(plan: ExtractPlan) -> list[AidClaim]:
             if record.recipients:
                 household_id = key_ids[key]
                 claims.append(AidClaim(household=household_id, member=heads.get(household_id), aids=record.recipients))
-    for record in (*extract.members, *extract.skipped_members):
-        if record.recipients and record.pk is not None:
-            claims.append(AidClaim(household=key_ids[record.household_key], member=record.pk, aids=record.recipients))
+    claims += plan.member_claims.claims()
+    for row in extract.skipped_members:
+        if row.recipients:
+            claims.append(AidClaim(household=key_ids[row.household_key], member=row.pk, aids=row.recipients))
     return claims
 
 
 def _heads(plan: ExtractPlan) -> dict[int, int]:
     """Household id -> head member id, for the households whose family row claims aid: from the
-    records of this extract, else from the registry."""
+    records of this extract (noted while written), else from the registry."""
     extract = plan.extract
     key_ids = plan.household_ids
-    heads: dict[int, int] = {}
-    records = extract.members if extract.has_member_sheet else [h.head for h in extract.households.values() if h.head]
-    for record in records:
-        if record.pk is not None and record.get("relation") == Relation.HEAD:
-            heads.setdefault(key_ids.get(record.household_key), record.pk)
+    heads = plan.heads
     for row in extract.skipped_members:
         if row.is_head:
             heads.setdefault(key_ids.get(row.household_key), row.pk)

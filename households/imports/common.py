@@ -162,6 +162,7 @@ class Extract:
 
     kind: str  # "p3ke", "dtks" or "dtsen" (also the DataSource and EnrollmentSource value)
     households: dict[str, HouseholdRecord] = field(default_factory=dict)
+    # A list (DTKS, DTSEN), or for a P3KE individual sheet a ``spool.RecordSpool`` (records on disk).
     members: list[MemberRecord] = field(default_factory=list)
     has_member_sheet: bool = False
     rejected_households: dict[str, int] = field(default_factory=dict)  # key -> row of the bad household

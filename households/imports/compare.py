@@ -22,9 +22,9 @@ from django.db.models.functions import Cast
 from households.models import Household, Member, Relation
 from konut_registry.chunks import chunked
 
-from .aids import aid_planned
-from .common import HOUSEHOLD_FIELDS, MEMBER_FIELDS, Extract, MemberRecord
-from .plan import Change, ExtractPlan
+from .aids import FirstClaims, aid_planned, member_claim
+from .common import HOUSEHOLD_FIELDS, MEMBER_FIELDS, Extract
+from .plan import Change, ExtractPlan, MemberDecisions
 from .rowhash import KnownRows
 from .snapshot import canonical, merged_sources
 
@@ -158,7 +158,7 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     """Compare ``extract`` with the registry; nothing is written. ``known``: the registry's records
     as read before parsing (``known_rows``), else read here. Rows the parser skipped as unchanged
     are counted unchanged and keep their records from being marked absent."""
-    plan = ExtractPlan(extract=extract, full_extract=full_extract)
+    plan = ExtractPlan(extract=extract, full_extract=full_extract, member_claims=FirstClaims(extract.data_year))
     issues = extract.issues
     p3ke = extract.kind == "p3ke"
     key_field = "p3ke_id" if p3ke else "no_kk"
@@ -214,9 +214,13 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
 
     # --- members: each record's household (in this extract, or already in the registry), then the
     # stored members that may match a chunk of records: by ID Individu, or in the record's family.
-    records: list[MemberRecord] = extract.members
+    # What is decided for each record is kept by its position (``MemberDecisions``), not the records:
+    # they stay where they are (a P3KE individual sheet's on disk) and are read again to be written.
+    records = extract.members
     if not extract.has_member_sheet:
         records = [h.head for h in extract.households.values() if h.head is not None]
+    plan.member_records = records
+    decisions = plan.member_decisions = MemberDecisions()
     member_fields = ("pk", "household_id", *MEMBER_FIELDS, *_JSON_FIELDS, "is_absent", "source_row_hash")
     member_names = ("pk", "household_id", *MEMBER_FIELDS, "raw_values", "source_values", "is_absent", "source_row_hash")
     member_qs = _stored_members_of(extract.kind)
@@ -224,9 +228,13 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     for row in extract.skipped_members:  # a family only in the registry: its id for the claims
         key_ids.setdefault(row.household_key, stored[row.household_key][0])
     plan.members.unchanged = len(matched_pks)
+    claims = FirstClaims(extract.data_year)  # the aid the member rows claim, for the preview's count
+    position = 0
     for chunk in chunked(records, CHUNK):
-        placed = []
+        placed, chunk_claims = [], []
         for record in chunk:
+            if record.recipients:
+                chunk_claims.append(member_claim(record, position))
             key = record.household_key
             household_id = key_ids.get(key)
             if household_id is None and key not in extract.households:
@@ -236,12 +244,16 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
                         record.sheet, record.row, "ID Keluarga P3KE" if p3ke else "Nomor KK",
                         f"Keluarga {key} tidak ada di lembar keluarga maupun di registri",
                     )
+                    decisions.skip(position)
+                    position += 1
                     continue
                 household_id = key_ids[key] = row[0]
-            placed.append((record, household_id))
+            placed.append((position, record, household_id))
+            position += 1
+        claims.add(chunk_claims)
         by_id_individu, by_nik, heads = _stored_members(member_qs, placed) if stored else ({}, {}, {})
         matches = []
-        for record, household_id in placed:
+        for at, record, household_id in placed:
             row = None
             if household_id is not None:
                 id_individu = record.get("id_individu")
@@ -253,30 +265,29 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
                 elif not extract.has_member_sheet and record.get("relation") == Relation.HEAD and household_id in heads:
                     row = heads[household_id]
             if row is None or row[0] in matched_pks:
-                plan.member_creates.append(record)
+                plan.members.created += 1
                 continue
             matched_pks.add(row[0])
-            record.pk = row[0]
-            if row[1] != household_id:
-                record.set("household_id", household_id)  # moved to another family in the new extract
-            matches.append(record)
+            matches.append((at, record, row[0], household_id if row[1] != household_id else None))
         # The stored fields (JSON as text) of the matched members only.
-        rows = {row[0]: row for row in Member.objects.filter(pk__in=[r.pk for r in matches]).values_list(*member_fields)} if matches else {}
-        for record in matches:
-            current = dict(zip(member_names, rows[record.pk]))
+        rows = {row[0]: row for row in Member.objects.filter(pk__in=[m[2] for m in matches]).values_list(*member_fields)} if matches else {}
+        for at, record, pk, moved_to in matches:
+            if moved_to is not None:
+                record.set("household_id", moved_to)  # moved to another family in the new extract
+            current = dict(zip(member_names, rows[pk]))
             change = _resolve(record, current, warn, _member_label)
             if change is None:
                 plan.members.unchanged += 1
-                _keep_hash(plan.member_hashes, record.pk, current["source_row_hash"], record)
+                _keep_hash(plan.member_hashes, pk, current["source_row_hash"], record)
             else:
-                plan.member_changes.append(change)
+                plan.members.updated += 1
+            decisions.match(at, pk, moved_to, None if change is None else change.fields)
+        decisions.close_chunk()
     del stored
-    plan.members.created = len(plan.member_creates)
-    plan.members.updated = len(plan.member_changes)
     if extract.has_member_sheet and full_extract:
         plan.member_absent = _members_left_out(extract, key_ids, known, matched_pks)
         plan.members.absent = len(plan.member_absent)
-    plan.enrollments_planned = aid_planned(extract)
+    plan.enrollments_planned = aid_planned(extract, claims)
     return plan
 
 
@@ -306,8 +317,8 @@ def _stored_members(member_qs, placed) -> tuple[dict, dict, dict]:
     """The stored members a chunk of records may match, as ``(pk, household_id, ...)``: by ID
     Individu (any family), by (family, NIK) and the head of each family, as the registry holds them
     (the oldest first). Two plain queries (the families' members, the IDs' members), no stored fields."""
-    id_individus = [v for record, _ in placed if (v := record.get("id_individu"))]
-    household_ids = {household_id for _, household_id in placed if household_id is not None}
+    id_individus = [v for _, record, _ in placed if (v := record.get("id_individu"))]
+    household_ids = {household_id for _, _, household_id in placed if household_id is not None}
     by_id_individu: dict[str, tuple] = {}
     by_nik: dict[tuple[int, str], tuple] = {}
     heads: dict[int, tuple] = {}

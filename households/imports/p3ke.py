@@ -32,9 +32,11 @@ from .common import (
     read_nik,
     read_recipients,
 )
+from .firstrows import FirstRows
 from .issues import WARNING, RowIssue
 from .reader import ReadError, Source, is_blank
 from .rowhash import SkippedRow, table_hasher
+from .spool import RecordSpool
 from .values import desil_cell, float_id, id_text, parse_date, parse_int, text, yes_no
 
 _HH_CHOICES = (
@@ -172,10 +174,12 @@ def _parse_table(kind: str, table, column_index: dict[int, str], ctx: Context, e
 
 def _member_sheet_found(extract: Extract) -> None:
     """With an individual sheet, members come from it: the heads read from the household sheet are
-    no longer needed (``compare`` uses them only without one); free them first."""
+    no longer needed (``compare`` uses them only without one); free them first. Its records go to
+    a ``RecordSpool``, not a list."""
     if not extract.has_member_sheet:
         for record in extract.households.values():
             record.head = None
+        extract.members = RecordSpool()
     extract.has_member_sheet = True
 
 
@@ -190,7 +194,10 @@ def _parse_forked(table, column_index: dict[int, str], ctx: Context, extract: Ex
     extract.tables.append(TableInfo(table.source, table.name, cols.INDIVIDUAL, table.header_row, table.headers, count))
     _member_sheet_found(extract)
     extract.issues.absorb(issues)
-    extract.members.extend(members)
+    if extract.members.count:
+        extract.members.extend(members)  # another individual sheet came first
+    else:
+        extract.members = members
     extract.skipped_members.extend(skipped)
     extract.total_rows += count
     if progress:
@@ -225,7 +232,7 @@ def _nik_key(value) -> str:
     return clean_digits(value)
 
 
-def _skipped_member(reader: RowReader, stored_rows, digest: int, household_key: str, id_individu: str, id_rows, nik_rows):
+def _skipped_member(reader: RowReader, stored_rows, digest: int, household_key: str, id_individu: str, first: FirstRows):
     """The ``SkippedRow`` of a member row hashed as a stored member was, in the family its file
     row names as the registry holds it, its ID Individu and NIK not seen yet in this file (a
     repeat goes the usual way, to be refused or warned about); else None. Registers its IDs."""
@@ -234,14 +241,15 @@ def _skipped_member(reader: RowReader, stored_rows, digest: int, household_key: 
         return None
     cell = reader.get("nik")
     nik = stored_nik if stored_nik and cell == stored_nik else _nik_key(cell)
-    if id_individu in id_rows or nik in nik_rows:
+    if first.seen(id_individu, nik):
         return None
     del stored_rows.members[digest]
-    marker = SkippedRow(household_key, reader.sheet, reader.row, pk, read_recipients(reader), is_head)
+    row = reader.row
+    marker = SkippedRow(household_key, reader.sheet, row, pk, read_recipients(reader), is_head)
     if id_individu:
-        id_rows[id_individu] = marker
+        first.set_id(id_individu, row)
     if nik:
-        nik_rows[nik] = marker
+        first.set_nik(nik, household_key, row)
     return marker
 
 
@@ -348,21 +356,26 @@ def _households(table, reader: RowReader, ctx: Context, extract: Extract, progre
 def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress, row_hash, late=None) -> int:
     """The individual sheet's rows to member records (or ``SkippedRow``s, rows hashed as their
     stored member was). ``late`` (a ``p3ke_fork.LateRejections``): the refused families are not
-    known yet, they come while the rows are read."""
+    known yet, they come while the rows are read. A kept record goes to ``extract.members`` (a
+    ``spool.RecordSpool``: to disk in chunks) as soon as it is read; one refused by a later
+    duplicate of its ID is dropped from it."""
     count = 0
-    # The first row of each ID Individu and NIK: its record once kept (the record knows its row and
-    # family: no tuple per row) or its ``SkippedRow``, else the row (and family) of a refused row.
-    id_rows: dict[str, MemberRecord | SkippedRow | int] = {}
-    nik_rows: dict[str, MemberRecord | SkippedRow | tuple[str, int]] = {}
+    # The first row of each ID Individu and NIK, and for a NIK its family: the row as it is once
+    # kept (a record spooled, or a row skipped as unchanged), its negative while it is not
+    # (refused, or still being checked).
+    first_rows = FirstRows()
     rejected_ids: set[str] = set()
-    kept: list[MemberRecord] = []
+    members = extract.members
+    members.begin(table.name)
     skipped: list[SkippedRow] = []
     dropped: set[int] = set()  # rows of kept (or skipped) records refused by a later duplicate
     stored_rows = ctx.known
+    sheet = table.name
 
-    def drop(first) -> MemberRecord | SkippedRow | None:
-        if not isinstance(first, (int, tuple)) and first.row not in dropped:
-            dropped.add(first.row)
+    def drop(first: int) -> int | None:
+        """The row of a kept record refused now (to tell it "muncul lagi"), once."""
+        if first > 0 and first not in dropped:
+            dropped.add(first)
             return first
         return None
 
@@ -371,7 +384,7 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
         if progress and count % 2000 == 0:
             progress(2000)
         if late is not None and count % p3ke_fork.POLL_ROWS == 0 and late.ready():
-            late.apply(reader, extract, dropped, id_rows, nik_rows)
+            late.apply(reader, extract, dropped, first_rows)
             late = None
         reader.load(row, cells)
         household_key = _id_text(reader.get("p3ke_id"))
@@ -385,25 +398,24 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
         digest = row_hash(cells)
         if stored_rows is not None and reader.ok and digest in stored_rows.members:
             # Read as its stored member was, its IDs not seen yet: counted unchanged, not checked again.
-            marker = _skipped_member(reader, stored_rows, digest, household_key, id_individu, id_rows, nik_rows)
+            marker = _skipped_member(reader, stored_rows, digest, household_key, id_individu, first_rows)
             if marker is not None:
                 skipped.append(marker)
                 continue
         values: dict = {}
         raw: dict = {}
-        first_id = False
+        first_id = first_nik = False
         if id_individu:
             values["id_individu"] = id_individu
-            if id_individu in id_rows:
-                first = id_rows[id_individu]
-                first_row = first if isinstance(first, int) else first.row
-                reader.error("id_individu", f"ID Individu {id_individu} ganda: sudah ada di baris {first_row}")
+            first = first_rows.first_id(id_individu)
+            if first is not None:
+                reader.error("id_individu", f"ID Individu {id_individu} ganda: sudah ada di baris {abs(first)}")
                 earlier = drop(first)
                 if earlier is not None:
-                    extract.issues.error(earlier.sheet, earlier.row, reader.label("id_individu"), f"ID Individu {id_individu} ganda: muncul lagi di baris {row}")
+                    extract.issues.error(sheet, earlier, reader.label("id_individu"), f"ID Individu {id_individu} ganda: muncul lagi di baris {row}")
                 rejected_ids.add(id_individu)
             else:
-                id_rows[id_individu] = row
+                first_rows.set_id(id_individu, -row)
                 first_id = True
         name = text(reader.get("name"), 150)
         if not name:
@@ -415,37 +427,32 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
         nik = values.get("nik")
         if not nik and not id_individu and "nik" in reader.cells:
             reader.error("nik", "NIK dan ID Individu kosong: anggota tidak dapat dicocokkan")
-        first_nik = False
         if nik:
-            seen = nik_rows.get(nik)
-            if isinstance(seen, tuple):
-                seen_key, seen_row = seen
-            elif seen:
-                seen_key, seen_row = seen.household_key, seen.row
-            if seen and seen_key == household_key:
-                reader.error("nik", f"NIK ganda dalam keluarga yang sama: sudah ada di baris {seen_row}")
-                earlier = drop(seen)
+            seen = first_rows.first_nik(nik)
+            if seen is not None and seen[0] == household_key:
+                reader.error("nik", f"NIK ganda dalam keluarga yang sama: sudah ada di baris {abs(seen[1])}")
+                earlier = drop(seen[1])
                 if earlier is not None:
-                    extract.issues.error(earlier.sheet, earlier.row, reader.label("nik"), f"NIK ganda dalam keluarga yang sama: muncul lagi di baris {row}")
-            elif seen:
-                reader.warning("nik", f"NIK yang sama ada di keluarga {seen_key} (baris {seen_row}); akan diperiksa sebagai duplikat identitas")
+                    extract.issues.error(sheet, earlier, reader.label("nik"), f"NIK ganda dalam keluarga yang sama: muncul lagi di baris {row}")
+            elif seen is not None:
+                reader.warning("nik", f"NIK yang sama ada di keluarga {seen[0]} (baris {abs(seen[1])}); akan diperiksa sebagai duplikat identitas")
             else:
-                nik_rows[nik] = (household_key, row)
+                first_rows.set_nik(nik, household_key, -row)
                 first_nik = True
         recipients = read_recipients(reader)
         if not reader.ok or (id_individu and id_individu in rejected_ids):
             continue
-        record = MemberRecord(household_key, table.name, row, values, raw, recipients)
+        record = MemberRecord(household_key, sheet, row, values, raw, recipients)
         record.row_hash = digest
-        kept.append(record)
+        members.append(record)
         if first_id:
-            id_rows[id_individu] = record
+            first_rows.set_id(id_individu, row)
         if first_nik:
-            nik_rows[nik] = record
+            first_rows.set_nik(nik, household_key, row)
     if progress:
         progress(count % 2000)
     if late is not None:
-        late.apply(reader, extract, dropped, id_rows, nik_rows)
-    extract.members.extend(record for record in kept if record.row not in dropped)
+        late.apply(reader, extract, dropped, first_rows)
+    members.drop(dropped)
     extract.skipped_members.extend(marker for marker in skipped if marker.row not in dropped)
     return count

@@ -8,20 +8,23 @@ after the household sheet is read), ``LateRejections.apply`` puts the errors in 
 refuses those rows as the sequential reading would have (their cells kept for the error report,
 the duplicate bookkeeping of later rows unchanged). From then on the child checks each row directly.
 
-The parent receives the member records, the rows skipped as unchanged (``rowhash``), the issue
-log and the row count, and merges them where the
-sequential reading would have produced them: the records and issues are identical. When the child
+The child writes its member records into a ``spool.RecordSpool`` (a temporary file both processes
+share) as it reads them, so neither process holds them all; the parent receives the spool's
+counts, the rows skipped as unchanged (``rowhash``), the issue log and the row count, and merges
+them where the sequential reading would have produced them: the records and issues are identical. When the child
 fails for any reason, the parent reads the sheet itself (``ForkedTable.read_here``).
 """
 
 from __future__ import annotations
 
 from . import columns as cols
-from .common import NO_RAW, NO_RECIPIENTS, Extract, MemberRecord, RowReader, note_table_end, shared_recipients
+from .common import Extract, RowReader, note_table_end, shared_recipients
+from .firstrows import FirstRows
 from .issues import ERROR, RowIssue
 from .reader import Source, Table
 from .rowhash import SkippedRow, table_hasher
 from .sheetfork import ForkedSheet
+from .spool import RecordSpool
 
 # Rows read ahead of the refused families before the child waits for them (their cells are held),
 # and how often (in rows) the child looks whether they came.
@@ -49,7 +52,7 @@ class LateRejections:
         """Whether the refused families are here (the child waits once it has read far enough)."""
         return len(self.rows) >= MAX_EARLY_ROWS or self._channel.poll()
 
-    def apply(self, reader: RowReader, extract: Extract, dropped: set, id_rows: dict, nik_rows: dict) -> None:
+    def apply(self, reader: RowReader, extract: Extract, dropped: set, first_rows: FirstRows) -> None:
         """Take in the refused families (waiting for them if needed) and refuse the rows noted so far
         whose family is among them, as if the check had run when each row was read."""
         rejected = self._channel.recv()
@@ -74,10 +77,7 @@ class LateRejections:
         # Its record (kept, or skipped as unchanged) is dropped, and the first row of its IDs is
         # a refused row's, as the sequential reading would have left them.
         dropped.update(refused)
-        for first_rows, refused_first in ((id_rows, lambda first: first.row), (nik_rows, lambda first: (first.household_key, first.row))):
-            for value, first in first_rows.items():
-                if not isinstance(first, (int, tuple)) and first.row in refused:
-                    first_rows[value] = refused_first(first)
+        first_rows.refuse(refused)
 
 
 class ForkedTable(Table):
@@ -89,8 +89,12 @@ class ForkedTable(Table):
 
 
 def start(source: Source, sheet_name: str, ctx, members) -> ForkedSheet:
-    """Fork a child reading ``sheet_name`` of ``source`` (``members`` is the parser's row loop)."""
-    return ForkedSheet(_read_members, source, sheet_name, ctx, members)
+    """Fork a child reading ``sheet_name`` of ``source`` (``members`` is the parser's row loop).
+    The child writes its member records into a spool made here (``spool``): its file is shared."""
+    records = RecordSpool(shared=True)
+    forked = ForkedSheet(_read_members, source, sheet_name, ctx, members, records)
+    forked.records = records
+    return forked
 
 
 def header(forked: ForkedSheet, source: Source, sheet_name: str, ctx) -> Table | None:
@@ -113,7 +117,8 @@ def read_here(table: ForkedTable, ctx) -> Table | None:
 
 
 def collect(table: ForkedTable, column_index: dict[int, str], extract: Extract):
-    """Send the refused families, receive ``(rows, members, skipped rows, issues)``; ``None`` when the child failed."""
+    """Send the refused families, receive ``(rows, members, skipped rows, issues)``, ``members`` the
+    ``RecordSpool`` the child wrote; ``None`` when the child failed."""
     forked = table.forked
     if not forked.send(dict(extract.rejected_households)):
         return None
@@ -121,12 +126,10 @@ def collect(table: ForkedTable, column_index: dict[int, str], extract: Extract):
     forked.close()
     if message is None or message[0] != column_index:
         return None
-    _, count, packed, skipped, issues = message
+    _, count, state, skipped, issues = message
     sheet = table.name
-    members = [
-        MemberRecord.packed(key, sheet, row, names, data, raw or NO_RAW, shared_recipients(recipients), row_hash)
-        for key, row, names, data, raw, recipients, row_hash in packed
-    ]
+    members = forked.records
+    members.adopt(state)
     skipped = [
         SkippedRow(key, sheet, row, pk, shared_recipients(recipients), is_head)
         for key, row, pk, recipients, is_head in skipped
@@ -139,7 +142,7 @@ def _read_table(source: Source, sheet_name: str, ctx) -> Table | None:
     return source.table(sheet_name, is_known_header=layouts.is_known, is_identity_header=layouts.is_identity)
 
 
-def _read_members(channel, source: Source, sheet_name: str, ctx, members) -> None:
+def _read_members(channel, source: Source, sheet_name: str, ctx, members, records: RecordSpool) -> None:
     """In the child: the header, then (for an individual sheet with every required column) the rows."""
     source = Source(source.path, source.display_name, source.kind, source.limits)  # its own file handle
     table = _read_table(source, sheet_name, ctx)
@@ -150,11 +153,10 @@ def _read_members(channel, source: Source, sheet_name: str, ctx, members) -> Non
     mapped = ctx.layouts.map_headers(cols.INDIVIDUAL, table.headers)
     if cols.classify(sheet_name, table.headers) != cols.INDIVIDUAL or mapped.missing:
         return
-    extract = Extract(kind="p3ke", data_year=ctx.data_year)
+    extract = Extract(kind="p3ke", data_year=ctx.data_year, members=records)
     reader = RowReader(table, mapped.index, extract.issues)
     row_hash = table_hasher(ctx.signature, cols.INDIVIDUAL, mapped.index, cols.is_release_2023(table.headers))
     count = members(table, reader, ctx, extract, None, row_hash, late=LateRejections(channel))
     note_table_end(table, extract.issues)
-    packed = [(m.household_key, m.row, m._names, m._data, m.raw, m.recipients, m.row_hash) for m in extract.members]
     skipped = [(s.household_key, s.row, s.pk, s.recipients, s.is_head) for s in extract.skipped_members]
-    channel.send((mapped.index, count, packed, skipped, extract.issues))
+    channel.send((mapped.index, count, records.state(), skipped, extract.issues))

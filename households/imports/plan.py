@@ -11,6 +11,7 @@ claim. ``recipients.RecipientPlan`` is the plan of an agency's recipient list.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -19,12 +20,14 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from households.models import ImportBatch
+from konut_registry.chunks import chunked
 from programs.services import enrollments_follow_members
 
 from . import aids, write
 from .common import Extract, HouseholdRecord, MemberRecord
 from .issues import IssueLog
 from .progress import Progress
+from .spool import Spool
 
 
 class ImportPlan(Protocol):
@@ -113,10 +116,39 @@ class Change:
     record: object
 
 
+class MemberDecisions:
+    """What the comparison decided for each member record, by its position among the records:
+    refused (its family is in neither the file nor the registry), or matched with a stored member
+    (``(pk, the family it moves to or None, the fields to set or None when unchanged)``); a record
+    not named here is created. Kept on disk one chunk at a time (``spool``): a first import names
+    none, a re-sync of a province up to millions."""
+
+    def __init__(self) -> None:
+        self._spool = Spool()
+        self._chunk: dict[int, tuple | None] = {}
+
+    def skip(self, position: int) -> None:
+        self._chunk[position] = None
+
+    def match(self, position: int, pk: int, moved_to: int | None, fields: dict | None) -> None:
+        self._chunk[position] = (pk, moved_to, fields)
+
+    def close_chunk(self) -> None:
+        if self._chunk:
+            self._spool.put(self._chunk)
+            self._chunk = {}
+
+    def __iter__(self):
+        """``(position, decision)`` in the order of the records."""
+        for chunk in self._spool:
+            yield from sorted(chunk.items())
+
+
 @dataclass
 class ExtractPlan:
     """A P3KE or DTKS extract compared with the registry. ``apply`` fills in the ids of the new
-    records (``household_ids``; a member record's ``pk``) as it writes them."""
+    households (``household_ids``) as it writes them; the member records are read again, chunk by
+    chunk, with what the comparison decided for them (``member_chunks``)."""
 
     extract: Extract
     households: Counts = field(default_factory=Counts)
@@ -125,8 +157,10 @@ class ExtractPlan:
     household_creates: list[HouseholdRecord] = field(default_factory=list)
     household_changes: list[Change] = field(default_factory=list)
     household_absent: list[int] = field(default_factory=list)
-    member_creates: list[MemberRecord] = field(default_factory=list)
-    member_changes: list[Change] = field(default_factory=list)
+    # The member records compared (the extract's, or without an individual sheet the heads read
+    # from the household sheet) and what was decided for each; the counts are in ``members``.
+    member_records: Iterable[MemberRecord] = ()
+    member_decisions: MemberDecisions = field(default_factory=MemberDecisions)
     member_absent: list[int] = field(default_factory=list)
     # (pk, row hash) of unchanged records read from a row hashed otherwise than stored (``rowhash``).
     household_hashes: list[tuple[int, int]] = field(default_factory=list)
@@ -139,6 +173,11 @@ class ExtractPlan:
     moved_members: set[int] = field(default_factory=set)
     # {old member: new member}: a person whose record was replaced by a new one in another family.
     member_successors: dict[int, int] = field(default_factory=dict)
+    # Noted while the members are written (``aids.note_members``): the aid claims of member rows by
+    # id, the head of each family whose row claims aid, and those families.
+    member_claims: aids.FirstClaims = field(default_factory=lambda: aids.FirstClaims(None))
+    heads: dict[int, int] = field(default_factory=dict)
+    claiming_households: set[int] | None = None
     # The families a full extract may mark absent that are not absent now, and their newest data year.
     current_households: int = 0
     registry_year: int | None = None
@@ -149,18 +188,41 @@ class ExtractPlan:
 
     @property
     def has_changes(self) -> bool:
-        return bool(
-            self.household_creates or self.household_changes or self.household_absent
-            or self.member_creates or self.member_changes or self.member_absent
-        )
+        households, members = self.households, self.members
+        return bool(households.created or households.updated or households.absent or members.created or members.updated or members.absent)
 
     @property
     def writes(self) -> int:
         """The records ``apply`` writes (its progress total)."""
         return (
             len(self.household_creates) + len(self.household_changes) + len(self.household_absent)
-            + len(self.member_creates) + len(self.member_changes) + len(self.member_absent)
+            + self.members.created + self.members.updated + len(self.member_absent)
         )
+
+    def member_chunks(self, size: int) -> Iterator[tuple[list[MemberRecord], list[MemberRecord], list[Change]]]:
+        """The member records again, ``size`` at a time, as ``(records, creates, changes)``: every
+        record but those the comparison refused, in order; those to create; the updates of matched
+        ones (a matched record has its ``pk``, and its new family when it moved)."""
+        decided = iter(self.member_decisions)
+        next_at, decision = next(decided, (None, None))
+        position = 0
+        for chunk in chunked(self.member_records, size):
+            kept, creates, changes = [], [], []
+            for record in chunk:
+                if position != next_at:
+                    creates.append(record)
+                    kept.append(record)
+                else:
+                    if decision is not None:
+                        record.pk, moved_to, fields = decision
+                        if moved_to is not None:
+                            record.set("household_id", moved_to)
+                        if fields is not None:
+                            changes.append(Change(record.pk, fields, record))
+                        kept.append(record)
+                    next_at, decision = next(decided, (None, None))
+                position += 1
+            yield kept, creates, changes
 
     def absent_check(self) -> dict | None:
         """What a confirmation must show before this plan is applied, or None when none is needed: a
@@ -214,4 +276,17 @@ class ExtractPlan:
             )
             progress.phase("aids")
             result = aids.aid_record(self, batch=batch, by=by, recheck_households=self.touched_households | moved.households)
-            return enrollment_counts(result, moved=moved.count)
+            counts = enrollment_counts(result, moved=moved.count)
+        self.release()
+        return counts
+
+    def release(self) -> None:
+        """Let go of the records once written: what follows the write (the identity scan) reads
+        the registry itself, and the outcome keeps only the counts and the issues of this plan."""
+        extract = self.extract
+        extract.households, extract.skipped_households, extract.skipped_members = {}, {}, []
+        extract.members = []
+        self.member_records, self.member_decisions = (), MemberDecisions()
+        self.household_ids, self.household_creates, self.household_changes = {}, [], []
+        self.member_claims, self.heads = aids.FirstClaims(None), {}
+        self.touched_households, self.moved_members = set(), set()

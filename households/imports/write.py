@@ -18,6 +18,7 @@ from households.models import DataSource, Household, ImportBatch, Member
 from konut_registry import bulkcopy
 from konut_registry.chunks import chunked
 
+from . import aids
 from .snapshot import merged_sources, source_snapshot
 
 if TYPE_CHECKING:
@@ -79,12 +80,13 @@ def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Cal
     touched.update(change.pk for change in plan.household_changes)
     touched.update(plan.household_absent)
 
-    # Members
+    # Members, chunk by chunk as the comparison left them (read again from where they are kept):
+    # the new ones, then the updates; then the absent marks. The aid claims of the records (written
+    # or unchanged, each with its id now) are noted for ``aids.aid_record`` as they pass.
     # (pk, NIK, household) of each new member whose NIK is also a member's marked absent below.
     gone_niks = _niks(plan.member_absent)
     rows_created: list[tuple[int, str, int]] = []
-    for start in range(0, len(plan.member_creates), COPY_CHUNK if fast else CHUNK):
-        chunk = plan.member_creates[start : start + (COPY_CHUNK if fast else CHUNK)]
+    for records, chunk, changes in plan.member_chunks(COPY_CHUNK if fast else CHUNK):
         rows = []
         for record in chunk:
             values = {k: v for k, v in record.values.items() if k != "household_id"}
@@ -95,7 +97,9 @@ def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Cal
                     "source_row_hash": record.row_hash,
                 }
             )
-        if fast:
+        if not rows:
+            ids = []
+        elif fast:
             ids = bulkcopy.insert_with_history(Member, rows, user_id=user_id, reason=reason, now=now)
         else:
             created = bulk_create_with_history(
@@ -108,7 +112,8 @@ def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Cal
                 rows_created.append((pk, row["nik"], row["household_id"]))
         touched.update(row["household_id"] for row in rows)
         tick(len(chunk))
-    _write_changes(plan.member_changes, Member, batch, by, reason, now, tick, households=touched, moved=plan.moved_members)
+        _write_changes(changes, Member, batch, by, reason, now, tick, households=touched, moved=plan.moved_members)
+        aids.note_members(plan, records)
     gone: list[tuple[int, str, int]] = []
     _mark_absent(plan.member_absent, Member, batch, by, reason, now, tick, households=touched, gone=gone)
     plan.member_successors.update(_successors(gone, rows_created))

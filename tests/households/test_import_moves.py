@@ -124,10 +124,18 @@ def dtks_rows(child_kk, child_pbi="Ya"):
     ]
 
 
-def test_dtks_resync_moves_a_persons_aid_to_their_new_record_in_the_new_family(reference, tmp_path):
+@pytest.mark.parametrize("chunk", [None, 1], ids=["usual-chunks", "one-record-chunks"])
+def test_dtks_resync_moves_a_persons_aid_to_their_new_record_in_the_new_family(reference, tmp_path, monkeypatch, chunk):
     """DTKS carries no person id: the child comes in as a new record in family 2 and the old one is
-    marked absent. The child's PBI-JK follows to the new record; nothing is counted twice."""
+    marked absent. The child's PBI-JK follows to the new record; nothing is counted twice. The same
+    when the members are compared and written one record at a time."""
+    from households.imports import compare, write
+
     from .conftest import DTKS, write_xlsx
+
+    if chunk:
+        for module, name in ((compare, "CHUNK"), (write, "CHUNK"), (write, "COPY_CHUNK"), (write, "UPDATE_CHUNK")):
+            monkeypatch.setattr(module, name, chunk)
 
     def sync(name, rows):
         code, out, err = run("import_dtks", str(write_xlsx(tmp_path / name, {"DTKS": (DTKS, rows)})), "--year", "2024", "--json")

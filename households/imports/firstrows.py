@@ -1,0 +1,75 @@
+"""The first row of each ID Individu and NIK on an individual sheet: the duplicate checks' memory.
+
+Pure Python. The reading of a province's individual sheet keeps, for millions of rows, the first
+row of each ID Individu and NIK (and the NIK's family), while the records themselves go to disk
+(``spool``). Each entry is kept as small as Python allows: an ID or NIK that is a plain number is
+keyed by the number (half the memory of its text); a row is an int, negative while the row is not
+kept (refused, or still being checked), and a NIK's family and row are packed into one int when
+the family ID is a plain number (else a ``(family, row)`` pair).
+"""
+
+from __future__ import annotations
+
+_ROW_BITS = 32
+_ROW_MASK = (1 << _ROW_BITS) - 1
+
+
+def slot(value: str) -> int | str:
+    """An ID as a dictionary key: the number where the text is one (no leading zero, ASCII digits,
+    so that the number gives the text back), else the text."""
+    return int(value) if value.isascii() and value.isdigit() and value[0] != "0" else value
+
+
+class FirstRows:
+    """``ids``: ID Individu -> signed row; ``niks``: NIK -> the family and signed row, packed."""
+
+    __slots__ = ("ids", "niks")
+
+    def __init__(self) -> None:
+        self.ids: dict[int | str, int] = {}
+        self.niks: dict[int | str, int | tuple[str, int]] = {}
+
+    def seen(self, id_individu: str, nik: str) -> bool:
+        """Whether either ID was met before."""
+        return (bool(id_individu) and slot(id_individu) in self.ids) or (bool(nik) and slot(nik) in self.niks)
+
+    def first_id(self, id_individu: str) -> int | None:
+        return self.ids.get(slot(id_individu))
+
+    def set_id(self, id_individu: str, row: int) -> None:
+        self.ids[slot(id_individu)] = row
+
+    def first_nik(self, nik: str) -> tuple[str, int] | None:
+        """``(family, signed row)`` of the NIK's first row, or None."""
+        value = self.niks.get(slot(nik))
+        return None if value is None else _unpack(value)
+
+    def set_nik(self, nik: str, family: str, row: int) -> None:
+        self.niks[slot(nik)] = _pack(family, row)
+
+    def refuse(self, rows: set[int]) -> None:
+        """The kept rows among ``rows`` are refused after all: their entries say so."""
+        ids, niks = self.ids, self.niks
+        for value, first in ids.items():
+            if first in rows:
+                ids[value] = -first
+        for value, packed in niks.items():
+            family, first = _unpack(packed)
+            if first in rows:
+                niks[value] = _pack(family, -first)
+
+
+def _pack(family: str, row: int) -> int | tuple[str, int]:
+    number = slot(family)
+    if not isinstance(number, int):
+        return (family, row)
+    packed = number << _ROW_BITS | abs(row)
+    return packed if row > 0 else -packed
+
+
+def _unpack(value: int | tuple[str, int]) -> tuple[str, int]:
+    if isinstance(value, tuple):
+        return value
+    packed = abs(value)
+    row = packed & _ROW_MASK
+    return str(packed >> _ROW_BITS), (row if value > 0 else -row)

@@ -1,0 +1,137 @@
+"""Records kept in a temporary file in compact chunks instead of one list in memory.
+
+Pure Python. A province's individual sheet holds millions of rows: kept as objects, its member
+records alone would take gigabytes. ``RecordSpool`` pickles them ``CHUNK`` at a time (the parts
+``MemberRecord.packed`` takes, the shared field-name tuples and aid sets once per chunk) into an
+unnamed temporary file, and gives them back in file order, chunk by chunk, as often as asked:
+the comparison reads them once, the write once more. A row refused after its record was kept (a
+later duplicate of its ID) is left out when read (``dropped``), as the list's filter did.
+
+``Spool`` is the plain sequence of pickled items under it; the plan keeps its per-chunk decisions
+in one too. A forked child appends to the file it inherited (the file offset is shared, the
+parent reads only once the child is done) and tells the parent its counts (``state``).
+"""
+
+from __future__ import annotations
+
+import pickle
+import tempfile
+from collections.abc import Iterable, Iterator
+
+from .common import NO_RAW, MemberRecord, shared_recipients
+
+# Records per pickled chunk: large enough that pickling costs little per record, small enough
+# that a chunk of objects (about 600 bytes a record) stays a few megabytes.
+CHUNK = 5_000
+
+
+class Spool:
+    """Items appended to an unnamed temporary file and read back in order; reading does not
+    disturb appending (each reader keeps its own position). The file is made at the first item,
+    or at once with ``shared`` (a child forked afterwards writes into it)."""
+
+    def __init__(self, *, shared: bool = False) -> None:
+        self._file = None
+        self.items = 0
+        if shared:
+            self._handle()
+
+    def _handle(self):
+        if self._file is None:
+            self._file = tempfile.TemporaryFile(prefix="konut-import-")
+        return self._file
+
+    def put(self, item) -> None:
+        handle = self._handle()
+        handle.seek(0, 2)
+        pickle.dump(item, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        self.items += 1
+
+    def __iter__(self) -> Iterator:
+        if not self.items:
+            return
+        handle = self._file
+        handle.flush()
+        position = 0
+        for _ in range(self.items):
+            handle.seek(position)
+            item = pickle.load(handle)
+            position = handle.tell()
+            yield item
+
+    def sync(self) -> None:
+        """Hand what was written to the file itself (a child ends without flushing its buffers)."""
+        if self._file is not None:
+            self._file.flush()
+
+
+class RecordSpool:
+    """Member records in a ``Spool``, chunk by chunk; iterating gives ``MemberRecord``s again (a
+    fresh object each time: what a reader sets on one is not kept). Each table's records are a
+    part of their own (``begin``): a row number names one record within its part, even when two
+    files hold a sheet of the same name. ``shared``: see ``Spool``."""
+
+    def __init__(self, *, shared: bool = False) -> None:
+        self._spool = Spool(shared=shared)
+        self._buffer: list[tuple] = []
+        self._part = 0
+        self._sheet = ""
+        self.count = 0  # records appended, dropped ones included
+        self.dropped: set[tuple[int, int]] = set()  # (part, row) of the records left out
+
+    def begin(self, sheet: str) -> None:
+        """The records of another table follow."""
+        self.flush()
+        self._part += 1
+        self._sheet = sheet
+
+    def append(self, record: MemberRecord) -> None:
+        self._buffer.append(
+            (record.household_key, record.row, record._names, record._data, record.raw, record.recipients, record.row_hash)
+        )
+        self.count += 1
+        if len(self._buffer) >= CHUNK:
+            self.flush()
+
+    def extend(self, records: Iterable[MemberRecord]) -> None:
+        """Append the (kept) records of other tables, each table a part of its own."""
+        sheet = None
+        for record in records:
+            if record.sheet != sheet:
+                sheet = record.sheet
+                self.begin(sheet)
+            self.append(record)
+
+    def drop(self, rows: Iterable[int]) -> None:
+        """Leave out the records of these rows of the current table."""
+        self.dropped.update((self._part, row) for row in rows)
+
+    def flush(self) -> None:
+        if self._buffer:
+            self._spool.put((self._part, self._sheet, self._buffer))
+            self._buffer = []
+
+    def state(self) -> tuple[int, int, int, set[tuple[int, int]]]:
+        """What a child tells its parent about the spool it wrote: items, last part, records, dropped rows."""
+        self.flush()
+        self._spool.sync()
+        return self._spool.items, self._part, self.count, self.dropped
+
+    def adopt(self, state: tuple[int, int, int, set[tuple[int, int]]]) -> None:
+        """Take the counts of what a child wrote into this spool's file."""
+        self._spool.items, self._part, self.count, self.dropped = state
+
+    def chunks(self) -> Iterator[list[MemberRecord]]:
+        """The kept records, one chunk at a time, in the order they were appended."""
+        self.flush()
+        for part, sheet, parts in self._spool:
+            dropped = {row for dropped_part, row in self.dropped if dropped_part == part}
+            yield [
+                MemberRecord.packed(key, sheet, row, names, data, raw or NO_RAW, shared_recipients(recipients), row_hash)
+                for key, row, names, data, raw, recipients, row_hash in parts
+                if row not in dropped
+            ]
+
+    def __iter__(self) -> Iterator[MemberRecord]:
+        for chunk in self.chunks():
+            yield from chunk
