@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from operator import itemgetter
 from types import MappingProxyType
@@ -74,6 +75,16 @@ class Context:
     # registry's stored row hashes: a row hashed as its stored record was is skipped as unchanged.
     signature: bytes = b""
     known: KnownRows | None = None
+    # Reads ``known`` from the registry: called once, by ``read_known``, when the parser needs it
+    # (the P3KE parser starts its forked reader first, so that the query runs while the child loads).
+    load_known: Callable[[], KnownRows] | None = None
+
+    def read_known(self) -> KnownRows | None:
+        """The stored row hashes (``known``), read now if not yet."""
+        if self.known is None and self.load_known is not None:
+            self.known = self.load_known()
+        self.load_known = None
+        return self.known
 
 
 _NAME_TUPLES: dict[tuple, tuple] = {}

@@ -76,6 +76,7 @@ def parse_p3ke(sources: list[Source], ctx: Context, *, progress: Callable[[int],
         forked_at = (sources[-1], sources[-1].sheet_names()[-1])
         forked = p3ke_fork.start(*forked_at, ctx, _members)
     try:
+        p3ke_fork.share_known(forked, ctx)
         return _parse_sheets(sources, ctx, extract, progress, forked, forked_at, remaining)
     finally:
         if forked is not None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from . import columns as cols
 from .common import NO_RAW, NO_RECIPIENTS, Extract, MemberRecord, RowReader, note_table_end, shared_recipients
 from .issues import ERROR, RowIssue
-from .reader import Source, Table
+from .reader import Background, Source, Table
 from .rowhash import SkippedRow, table_hasher
 from .sheetfork import ForkedSheet
 
@@ -89,8 +89,21 @@ class ForkedTable(Table):
 
 
 def start(source: Source, sheet_name: str, ctx, members) -> ForkedSheet:
-    """Fork a child reading ``sheet_name`` of ``source`` (``members`` is the parser's row loop)."""
-    return ForkedSheet(_read_members, source, sheet_name, ctx, members)
+    """Fork a child reading ``sheet_name`` of ``source`` (``members`` is the parser's row loop).
+    Started before the stored row hashes are read (``Context.load_known``): the child loads its
+    sheet while this process reads them, then receives them (``share_known``) before its rows."""
+    known_follows = ctx.known is None and ctx.load_known is not None
+    forked = ForkedSheet(_read_members, source, sheet_name, ctx, members, known_follows)
+    forked.known_follows = known_follows
+    return forked
+
+
+def share_known(forked: ForkedSheet | None, ctx) -> None:
+    """Read the stored row hashes here (``Context.read_known``) and send them to the child that
+    waits for them. A child that ended meanwhile is not used (``send`` fails, the sheet is read here)."""
+    known = ctx.read_known()
+    if forked is not None and forked.known_follows:
+        forked.send(known)
 
 
 def header(forked: ForkedSheet, source: Source, sheet_name: str, ctx) -> Table | None:
@@ -139,8 +152,11 @@ def _read_table(source: Source, sheet_name: str, ctx) -> Table | None:
     return source.table(sheet_name, is_known_header=layouts.is_known, is_identity_header=layouts.is_identity)
 
 
-def _read_members(channel, source: Source, sheet_name: str, ctx, members) -> None:
-    """In the child: the header, then (for an individual sheet with every required column) the rows."""
+def _read_members(channel, source: Source, sheet_name: str, ctx, members, known_follows: bool) -> None:
+    """In the child: the header, then (for an individual sheet with every required column) the rows.
+    The stored row hashes, when they follow, are received in a thread while calamine loads the
+    sheet (it lets other threads run): the parent's send does not wait for the load."""
+    known = Background(channel.recv) if known_follows else None
     source = Source(source.path, source.display_name, source.kind, source.limits)  # its own file handle
     table = _read_table(source, sheet_name, ctx)
     if table is None:
@@ -150,6 +166,8 @@ def _read_members(channel, source: Source, sheet_name: str, ctx, members) -> Non
     mapped = ctx.layouts.map_headers(cols.INDIVIDUAL, table.headers)
     if cols.classify(sheet_name, table.headers) != cols.INDIVIDUAL or mapped.missing:
         return
+    if known is not None:
+        ctx.known = known.result()
     extract = Extract(kind="p3ke", data_year=ctx.data_year)
     reader = RowReader(table, mapped.index, extract.issues)
     row_hash = table_hasher(ctx.signature, cols.INDIVIDUAL, mapped.index, cols.is_release_2023(table.headers))
