@@ -190,7 +190,7 @@ class RowReader:
 
     __slots__ = (
         "columns", "headers", "log", "sheet", "formulas", "row", "cells", "ok", "raw_cells", "_plain",
-        "_labels", "_plain_keys", "_plain_cells", "_formula_rows", "_multi_columns",
+        "_labels", "_plain_keys", "_plain_cells", "_formula_rows", "_multi_columns", "_aid_cells", "_aid_sets",
     )
 
     def __init__(self, table: Table, columns: dict[int, str], log: IssueLog):
@@ -211,6 +211,11 @@ class RowReader:
             if key.startswith("penerima:"):
                 multi.setdefault(key, []).append(index)
         self._multi_columns = list(multi.items())
+        # All the aid cells of a row in one C call, and the programs of each combination of them
+        # already read without a warning: a handful of combinations repeat over 100,000 rows.
+        aid_indexes = [index for _, indexes in self._multi_columns for index in indexes]
+        self._aid_cells = itemgetter(*aid_indexes) if len(aid_indexes) > 1 else None
+        self._aid_sets: dict[tuple, frozenset] = {}
         # The plain cells of a row picked in one C call (a tuple even for a single column).
         self._plain_keys = tuple(k for _, k in self._plain)
         indexes = [i for i, _ in self._plain]
@@ -403,8 +408,18 @@ def read_choices(reader: RowReader, field_names: tuple[str, ...], ctx: Context, 
 def read_recipients(reader: RowReader, recipients: set | None = None) -> set | frozenset:
     """``Penerima X`` / ``Bansos X`` = Ya adds ``X`` to the row's programs; an unknown value warns.
     Returns the set (a shared empty frozenset when the row receives nothing, to keep records small)."""
-    found = recipients
     cells = reader.raw_cells
+    combination = None
+    if recipients is None and reader._aid_cells is not None:
+        combination = reader._aid_cells(cells)
+        try:
+            return reader._aid_sets[combination]
+        except KeyError:
+            pass
+        except TypeError:  # a cell of a kind that cannot be a key: read as it is
+            combination = None
+    found = recipients
+    warned = False
     for key, indexes in reader._multi_columns:
         for index in indexes:
             value = cells[index]
@@ -412,16 +427,18 @@ def read_recipients(reader: RowReader, recipients: set | None = None) -> set | f
                 continue
             flag, known = yes_no(value)
             if not known:
+                warned = True
                 reader.warning(key, f"Nilai '{text(value, 30)}' bukan Ya/Tidak; kolom ini diabaikan")
             elif flag:
                 if found is None:
                     found = set()
                 found.add(key[len(AID_PREFIX):])
-    if found is None:
-        return NO_RECIPIENTS
     if recipients is not None:
         return found
-    return shared_recipients(found)
+    found = NO_RECIPIENTS if found is None else shared_recipients(found)
+    if combination is not None and not warned and len(reader._aid_sets) < MAX_AID_COMBINATIONS:
+        reader._aid_sets[combination] = found
+    return found
 
 
 def shared_recipients(found) -> frozenset:
@@ -433,6 +450,8 @@ def shared_recipients(found) -> frozenset:
 
 
 NO_RECIPIENTS: frozenset = frozenset()
+# The combinations of aid cells a reader remembers (``read_recipients``).
+MAX_AID_COMBINATIONS = 4096
 _RECIPIENT_SETS: dict[frozenset, frozenset] = {}
 # The raw values of a record whose every cell was understood (nearly all): one shared, never
 # mutated dict instead of an empty dict per record.
