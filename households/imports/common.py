@@ -15,6 +15,7 @@ from types import MappingProxyType
 
 from households.identifiers import (
     IdentifierError,
+    clean_digits,
     is_ascii_digits,
     is_plain_nik,
     nik_mismatch_warnings,
@@ -340,6 +341,20 @@ def read_kk(reader: RowReader, key: str) -> str:
     except IdentifierError as exc:
         reader.error(key, str(exc))
         return ""
+
+
+def skipped_nik(cell, stored_nik: str) -> str:
+    """The NIK of a row skipped as unchanged, for the duplicate checks of the rows after it: the
+    stored one when the cell holds it, else the cell as ``read_nik`` stores a valid one, without
+    checking it (its NIK was valid, or blank, when its record was stored)."""
+    if stored_nik and cell == stored_nik:
+        return stored_nik
+    value = float_id(cell)
+    if is_blank(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return clean_digits(value)
 
 
 def read_desa(reader: RowReader, ctx: Context) -> int | None:

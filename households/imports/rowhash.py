@@ -6,6 +6,8 @@ table's column -> field map, the data year and the parsing options that change w
 (value synonyms, villages, loaded regions) and ``VERSION``. A row whose hash equals its stored
 record's (not absent, not merged) would be read into the same values and compared as unchanged:
 the parser counts it without validating it (``SkippedRow``), and the comparison leaves it alone.
+A DTKS or DTSEN household is read from all its family's rows: it keeps the chained hash of those
+rows (``family_chain``), and its members their own rows' hashes.
 
 Pure Python: the stored hashes (``KnownRows``) are read from the registry by ``compare.known_rows``.
 """
@@ -37,6 +39,14 @@ def table_hasher(signature: bytes, layout: str, column_index: dict[int, str], *e
         return int.from_bytes(digest.digest(), "big", signed=True)
 
     return row_hash
+
+
+def family_chain(previous: int | None, row_hash: int) -> int:
+    """The hash of a family spread over several rows (DTKS, DTSEN: one row per person): chained
+    over its rows' hashes in file order, so a changed, added, removed or moved row changes it. The
+    rows' hashes already carry the table's layout and the parsing options (``table_hasher``)."""
+    data = (previous or 0).to_bytes(8, "big", signed=True) + row_hash.to_bytes(8, "big", signed=True)
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
 
 
 class SkippedRow:
