@@ -15,11 +15,13 @@ Pure Python: the stored hashes (``KnownRows``) are read from the registry by ``c
 from __future__ import annotations
 
 import hashlib
+import marshal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-# Bump when parsing would store something else from the same cells: every row is read again once.
-VERSION = 1
+# Bump when parsing would store something else from the same cells, or the cells are hashed
+# otherwise: every row is read again once.
+VERSION = 2
 
 
 def signature(*parts) -> bytes:
@@ -35,10 +37,20 @@ def table_hasher(signature: bytes, layout: str, column_index: dict[int, str], *e
 
     def row_hash(cells) -> int:
         digest = base.copy()
-        digest.update(repr(cells).encode())
+        digest.update(cell_bytes(cells))
         return int.from_bytes(digest.digest(), "big", signed=True)
 
     return row_hash
+
+
+def cell_bytes(cells) -> bytes:
+    """A row's cells as bytes that tell every value and its type apart: ``marshal`` (a third of
+    ``repr``'s time; format 2 writes no back-references, so equal cells give equal bytes whatever
+    objects hold them), ``repr`` for a row with a cell marshal cannot write (a date)."""
+    try:
+        return b"m" + marshal.dumps(cells, 2)
+    except ValueError:
+        return b"r" + repr(cells).encode()
 
 
 def family_chain(previous: int | None, row_hash: int) -> int:
