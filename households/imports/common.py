@@ -190,7 +190,7 @@ class RowReader:
     """Reads one row's cells by canonical key and records the row's issues with column labels."""
 
     __slots__ = (
-        "columns", "headers", "log", "sheet", "formulas", "row", "cells", "ok", "raw_cells", "_plain",
+        "columns", "headers", "log", "sheet", "formulas", "row", "_cells", "ok", "raw_cells", "_plain", "_positions",
         "_labels", "_plain_keys", "_plain_cells", "_formula_rows", "_multi_columns", "_aid_cells", "_aid_sets",
     )
 
@@ -201,10 +201,11 @@ class RowReader:
         self.sheet = table.name
         self.formulas = table.formula_cells
         self.row = 0
-        self.cells: dict[str, object] = {}
+        self._cells: dict[str, object] | None = {}
         self.raw_cells: list = []
         self.ok = True
         self._plain = [(i, k) for i, k in columns.items() if not k.startswith("penerima:")]
+        self._positions = {k: i for i, k in self._plain}  # a key's column (the last one, as in ``cells``)
         # Each aid key's columns, in order: Penerima PKH and Penerima PKH 2023 (HIMBARA) are both
         # read for one key, a Ya in either counts.
         multi: dict[str, list[int]] = {}
@@ -231,11 +232,9 @@ class RowReader:
             log.sheet_headers[table.name] = (table.source, table.headers)
 
     def load(self, row: int, cells: list) -> None:
-        self.row, self.ok, self.raw_cells = row, True, cells
-        # The aid columns (``penerima:...``) are not in ``cells``: ``read_recipients`` reads them from
-        # the row by ``_multi_columns``.
-        values = dict(zip(self._plain_keys, self._plain_cells(cells))) if self._plain else {}
-        self.cells = values
+        # ``cells`` is built when first asked for: a row skipped as unchanged reads two or three
+        # cells by ``get``, a row that is checked nearly all of them.
+        self.row, self.ok, self.raw_cells, self._cells = row, True, cells, None
         # A text cell is data whatever its first character (``=< 900 WATT``); a real formula cell
         # (an ``<f>`` in the sheet) holds no value of its own.
         if row in self._formula_rows:
@@ -257,8 +256,17 @@ class RowReader:
         self._labels[key] = label
         return label
 
+    @property
+    def cells(self) -> dict[str, object]:
+        """The row's plain cells by key. The aid columns (``penerima:...``) are not in it:
+        ``read_recipients`` reads them from the row by ``_multi_columns``."""
+        if self._cells is None:
+            self._cells = dict(zip(self._plain_keys, self._plain_cells(self.raw_cells))) if self._plain else {}
+        return self._cells
+
     def get(self, key: str):
-        return self.cells.get(key)
+        index = self._positions.get(key)
+        return None if index is None else self.raw_cells[index]
 
     def error(self, key: str, reason: str) -> None:
         self.ok = False
