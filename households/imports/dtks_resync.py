@@ -100,7 +100,7 @@ class FamilyRows:
             found.append(digest)
         sheet = self.table.name
         for row, cells, digest in run:
-            pk, _, is_head, stored_nik = members.pop(digest)
+            pk, _, is_head, stored_nik = self.known.take(digest)
             reader.load(row, cells)
             self.extract.skipped_members.append(SkippedRow(key, sheet, row, pk, read_recipients(reader), is_head))
             dtks_id = id_text(reader.get("dtks_id"), 40)

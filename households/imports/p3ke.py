@@ -224,7 +224,7 @@ def _skipped_member(reader: RowReader, stored_rows, digest: int, household_key: 
     nik = skipped_nik(reader.get("nik"), stored_nik)
     if id_individu in id_rows or nik in nik_rows:
         return None
-    del stored_rows.members[digest]
+    stored_rows.take(digest)
     marker = SkippedRow(household_key, reader.sheet, reader.row, pk, read_recipients(reader), is_head)
     if id_individu:
         id_rows[id_individu] = marker

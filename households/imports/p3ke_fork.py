@@ -94,7 +94,7 @@ def start(source: Source, sheet_name: str, ctx, members) -> ForkedSheet:
     sheet while this process reads them, then receives them (``share_known``) before its rows."""
     known_follows = ctx.known is None and ctx.load_known is not None
     forked = ForkedSheet(_read_members, source, sheet_name, ctx, members, known_follows)
-    forked.known_follows = known_follows
+    forked.known_follows, forked.known = known_follows, ctx.known
     return forked
 
 
@@ -102,8 +102,10 @@ def share_known(forked: ForkedSheet | None, ctx) -> None:
     """Read the stored row hashes here (``Context.read_known``) and send them to the child that
     waits for them. A child that ended meanwhile is not used (``send`` fails, the sheet is read here)."""
     known = ctx.read_known()
-    if forked is not None and forked.known_follows:
-        forked.send(known)
+    if forked is not None:
+        forked.known = known
+        if forked.known_follows:
+            forked.send(known)
 
 
 def header(forked: ForkedSheet, source: Source, sheet_name: str, ctx) -> Table | None:
@@ -126,7 +128,8 @@ def read_here(table: ForkedTable, ctx) -> Table | None:
 
 
 def collect(table: ForkedTable, column_index: dict[int, str], extract: Extract):
-    """Send the refused families, receive ``(rows, members, skipped rows, issues)``; ``None`` when the child failed."""
+    """Send the refused families, receive ``(rows, members, skipped rows, issues)``; ``None`` when the
+    child failed. The member hashes its skipped rows took are taken from this process's ``known`` too."""
     forked = table.forked
     if not forked.send(dict(extract.rejected_households)):
         return None
@@ -134,7 +137,10 @@ def collect(table: ForkedTable, column_index: dict[int, str], extract: Extract):
     forked.close()
     if message is None or message[0] != column_index:
         return None
-    _, count, packed, skipped, issues = message
+    _, count, packed, skipped, taken, issues = message
+    if forked.known is not None:
+        # As the rows read here would have: the members the child's rows took are not left out.
+        forked.known.taken_elsewhere(taken)
     sheet = table.name
     members = [
         MemberRecord.packed(key, sheet, row, names, data, raw or NO_RAW, shared_recipients(recipients), row_hash)
@@ -175,4 +181,5 @@ def _read_members(channel, source: Source, sheet_name: str, ctx, members, known_
     note_table_end(table, extract.issues)
     packed = [(m.household_key, m.row, m._names, m._data, m.raw, m.recipients, m.row_hash) for m in extract.members]
     skipped = [(s.household_key, s.row, s.pk, s.recipients, s.is_head) for s in extract.skipped_members]
-    channel.send((mapped.index, count, packed, skipped, extract.issues))
+    taken = ctx.known.taken if ctx.known is not None else []
+    channel.send((mapped.index, count, packed, skipped, taken, extract.issues))

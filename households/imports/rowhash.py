@@ -83,7 +83,21 @@ class KnownRows:
     households: dict[str, tuple[int, bool, str, int | None]] = field(default_factory=dict)
     members: dict[int, tuple[int, int, bool, str]] = field(default_factory=dict)
     shadowed: list[tuple[int, int]] = field(default_factory=list)
+    # The member hashes a row took (``take``), in order: a forked reader sends them to its parent.
+    taken: list[int] = field(default_factory=list)
     _keys: dict[int, str] | None = field(default=None, repr=False)
+
+    def take(self, row_hash: int) -> tuple[int, int, bool, str]:
+        """The stored member of ``row_hash``, taken by a row skipped as unchanged: no longer among
+        the members no row took (``untaken_members``)."""
+        self.taken.append(row_hash)
+        return self.members.pop(row_hash)
+
+    def taken_elsewhere(self, row_hashes) -> None:
+        """The member hashes another process's rows took (its ``taken``)."""
+        members = self.members
+        for row_hash in row_hashes:
+            members.pop(row_hash, None)
 
     def unchanged_household(self, key: str, row_hash: int) -> int | None:
         """The pk of the present household ``key`` when it was stored from a row with this hash."""
