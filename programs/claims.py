@@ -83,11 +83,19 @@ def claim_enrollments(
         for key in program.keys:
             by_key.setdefault(key, []).append(program)
     found: dict[EnrollmentKey, AidClaim] = {}
+    # The programs of each set of keys: a file's rows share a handful of them (``shared_recipients``).
+    named_by_aids: dict[Collection[str], list[AidProgram]] = {}
     for claim in claims:
         if claim.program is not None:
             named = [by_id[claim.program]] if claim.program in by_id else []
         else:
-            named = [program for aid in claim.aids for program in by_key.get(aid, ())]
+            aids = claim.aids
+            hashable = isinstance(aids, (frozenset, tuple))  # a set is not a key
+            named = named_by_aids.get(aids) if hashable else None
+            if named is None:
+                named = [program for aid in aids for program in by_key.get(aid, ())]
+                if hashable:
+                    named_by_aids[aids] = named
         household, member, claim_year = claim.household, claim.member, claim.year or year
         for program in named:
             if not program.person:
