@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime
 from collections.abc import Collection, Hashable, Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from django.db import connection
 
@@ -84,11 +83,19 @@ def claim_enrollments(
         for key in program.keys:
             by_key.setdefault(key, []).append(program)
     found: dict[EnrollmentKey, AidClaim] = {}
+    # The programs of each set of keys: a file's rows share a handful of them (``shared_recipients``).
+    named_by_aids: dict[Collection[str], list[AidProgram]] = {}
     for claim in claims:
         if claim.program is not None:
             named = [by_id[claim.program]] if claim.program in by_id else []
         else:
-            named = [program for aid in claim.aids for program in by_key.get(aid, ())]
+            aids = claim.aids
+            hashable = isinstance(aids, (frozenset, tuple))  # a set is not a key
+            named = named_by_aids.get(aids) if hashable else None
+            if named is None:
+                named = [program for aid in aids for program in by_key.get(aid, ())]
+                if hashable:
+                    named_by_aids[aids] = named
         household, member, claim_year = claim.household, claim.member, claim.year or year
         for program in named:
             if not program.person:
@@ -117,23 +124,18 @@ def aid_claims_existing(*, claims: Iterable[AidClaim], year: int | None = None) 
     return len(present_enrollment_keys(claim_enrollments(claims, year=year)))
 
 
-class _Wanted(NamedTuple):
-    """An enrollment key with the attributes :func:`unique_key` and :func:`present_keys` read."""
-
-    program_id: int
-    year: int
-    household_id: int
-    member_id: int | None
-
-
 def present_enrollment_keys(keys: Iterable[EnrollmentKey]) -> set[EnrollmentKey]:
     """Those of ``keys`` (``claim_enrollments``'s) whose enrollment the registry already holds, by
     the database's uniqueness rule (:func:`unique_key`): a few queries, none per key."""
-    wanted = [_Wanted(*key) for key in keys]
-    if not wanted:
+    # The unique key straight from the tuple: a re-sync asks for tens of thousands.
+    unique = {
+        key: ("person", key[0], key[1], key[3]) if key[3] is not None else ("household", key[0], key[1], key[2])
+        for key in keys
+    }
+    if not unique:
         return set()
-    present = present_keys(wanted)
-    return {tuple(key) for key in wanted if unique_key(key) in present}
+    present = present_unique_keys(set(unique.values()))
+    return {key for key, wanted in unique.items() if wanted in present}
 
 
 def unique_key(enrollment: Enrollment) -> tuple:
@@ -152,12 +154,17 @@ def chunks(values, size=5000):
 def present_keys(enrollments) -> set[tuple]:
     """The unique keys (:func:`unique_key`) of ``enrollments`` (objects with ``program_id``,
     ``year``, ``household_id``, ``member_id``) already in the registry: a few queries, none per row."""
+    return present_unique_keys({unique_key(e) for e in enrollments})
+
+
+def present_unique_keys(wanted: set[tuple]) -> set[tuple]:
+    """Those of the unique keys ``wanted`` (:func:`unique_key`'s) already in the registry."""
     if connection.vendor == "postgresql":
-        return _present_keys_joined(enrollments)
-    program_ids = {e.program_id for e in enrollments}
-    years = {e.year for e in enrollments}
-    members = {e.member_id for e in enrollments if e.member_id is not None}
-    households = {e.household_id for e in enrollments if e.member_id is None}
+        return _present_keys_joined(wanted)
+    program_ids = {key[1] for key in wanted}
+    years = {key[2] for key in wanted}
+    members = {key[3] for key in wanted if key[0] == "person"}
+    households = {key[3] for key in wanted if key[0] == "household"}
     present = set()
     for chunk in chunks(members):
         rows = Enrollment.objects.filter(program_id__in=program_ids, year__in=years, member_id__in=chunk)
@@ -170,15 +177,14 @@ def present_keys(enrollments) -> set[tuple]:
     return present
 
 
-def _present_keys_joined(enrollments) -> set[tuple]:
+def _present_keys_joined(wanted: set[tuple]) -> set[tuple]:
     """PostgreSQL: the keys joined to the enrollments through the uniqueness indexes, one query per
     kind of key; only the keys that are present come back (a batch of tens of thousands of
     enrollments for households that already hold others in the year reads just those)."""
-    wanted = {unique_key(e) for e in enrollments if e.program_id is not None and e.year is not None}
     present = set()
     table = Enrollment._meta.db_table
     for kind, column, condition in (("person", "member_id", "IS NOT NULL"), ("household", "household_id", "IS NULL")):
-        keys = [key[1:] for key in wanted if key[0] == kind and key[3] is not None]
+        keys = [key[1:] for key in wanted if key[0] == kind and None not in key]
         if not keys:
             continue
         programs, years, owners = zip(*keys)

@@ -8,7 +8,10 @@ cells and large sheets of an xlsx), ``textfile`` (encoding and separator of .csv
 (the column layouts, header matching, aid columns), ``values`` (cell values to choice codes, dates,
 numbers), ``issues`` (row errors and warnings, unmapped columns and values), ``common`` (records and
 cell checks), ``p3ke`` and ``dtks`` (rows to validated records; ``dtks`` also reads DTSEN),
-``snapshot`` (what the source last said, in comparable form), ``progress`` (the progress hook).
+``sheetfork`` and ``p3ke_fork`` (the P3KE individual sheet read in a forked process), ``rowhash``
+(row hashes: a re-sync skips the rows stored unchanged) and ``dtks_resync`` (the same for DTKS and
+DTSEN families), ``snapshot`` (what the source last said, in comparable form), ``progress`` (the
+progress hook).
 
 On the registry: ``context`` (villages, column layouts and choice maps for parsing, with the saved
 mappings), ``compare`` (an extract against

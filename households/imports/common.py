@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from operator import itemgetter
 from types import MappingProxyType
 
 from households.identifiers import (
     IdentifierError,
+    clean_digits,
     is_ascii_digits,
     is_plain_nik,
     nik_mismatch_warnings,
@@ -74,6 +76,16 @@ class Context:
     # registry's stored row hashes: a row hashed as its stored record was is skipped as unchanged.
     signature: bytes = b""
     known: KnownRows | None = None
+    # Reads ``known`` from the registry: called once, by ``read_known``, when the parser needs it
+    # (the P3KE parser starts its forked reader first, so that the query runs while the child loads).
+    load_known: Callable[[], KnownRows] | None = None
+
+    def read_known(self) -> KnownRows | None:
+        """The stored row hashes (``known``), read now if not yet."""
+        if self.known is None and self.load_known is not None:
+            self.known = self.load_known()
+        self.load_known = None
+        return self.known
 
 
 _NAME_TUPLES: dict[tuple, tuple] = {}
@@ -179,8 +191,8 @@ class RowReader:
     """Reads one row's cells by canonical key and records the row's issues with column labels."""
 
     __slots__ = (
-        "columns", "headers", "log", "sheet", "formulas", "row", "cells", "ok", "raw_cells", "_plain",
-        "_labels", "_plain_keys", "_plain_cells", "_formula_rows", "_multi_columns",
+        "columns", "headers", "log", "sheet", "formulas", "row", "_cells", "ok", "raw_cells", "_plain", "_positions",
+        "_labels", "_plain_keys", "_plain_cells", "_formula_rows", "_multi_columns", "_aid_cells", "_aid_sets",
     )
 
     def __init__(self, table: Table, columns: dict[int, str], log: IssueLog):
@@ -190,10 +202,11 @@ class RowReader:
         self.sheet = table.name
         self.formulas = table.formula_cells
         self.row = 0
-        self.cells: dict[str, object] = {}
+        self._cells: dict[str, object] | None = {}
         self.raw_cells: list = []
         self.ok = True
         self._plain = [(i, k) for i, k in columns.items() if not k.startswith("penerima:")]
+        self._positions = {k: i for i, k in self._plain}  # a key's column (the last one, as in ``cells``)
         # Each aid key's columns, in order: Penerima PKH and Penerima PKH 2023 (HIMBARA) are both
         # read for one key, a Ya in either counts.
         multi: dict[str, list[int]] = {}
@@ -201,6 +214,11 @@ class RowReader:
             if key.startswith("penerima:"):
                 multi.setdefault(key, []).append(index)
         self._multi_columns = list(multi.items())
+        # All the aid cells of a row in one C call, and the programs of each combination of them
+        # already read without a warning: a handful of combinations repeat over 100,000 rows.
+        aid_indexes = [index for _, indexes in self._multi_columns for index in indexes]
+        self._aid_cells = itemgetter(*aid_indexes) if len(aid_indexes) > 1 else None
+        self._aid_sets: dict[tuple, frozenset] = {}
         # The plain cells of a row picked in one C call (a tuple even for a single column).
         self._plain_keys = tuple(k for _, k in self._plain)
         indexes = [i for i, _ in self._plain]
@@ -215,11 +233,9 @@ class RowReader:
             log.sheet_headers[table.name] = (table.source, table.headers)
 
     def load(self, row: int, cells: list) -> None:
-        self.row, self.ok, self.raw_cells = row, True, cells
-        # The aid columns (``penerima:...``) are not in ``cells``: ``read_recipients`` reads them from
-        # the row by ``_multi_columns``.
-        values = dict(zip(self._plain_keys, self._plain_cells(cells))) if self._plain else {}
-        self.cells = values
+        # ``cells`` is built when first asked for: a row skipped as unchanged reads two or three
+        # cells by ``get``, a row that is checked nearly all of them.
+        self.row, self.ok, self.raw_cells, self._cells = row, True, cells, None
         # A text cell is data whatever its first character (``=< 900 WATT``); a real formula cell
         # (an ``<f>`` in the sheet) holds no value of its own.
         if row in self._formula_rows:
@@ -241,8 +257,17 @@ class RowReader:
         self._labels[key] = label
         return label
 
+    @property
+    def cells(self) -> dict[str, object]:
+        """The row's plain cells by key. The aid columns (``penerima:...``) are not in it:
+        ``read_recipients`` reads them from the row by ``_multi_columns``."""
+        if self._cells is None:
+            self._cells = dict(zip(self._plain_keys, self._plain_cells(self.raw_cells))) if self._plain else {}
+        return self._cells
+
     def get(self, key: str):
-        return self.cells.get(key)
+        index = self._positions.get(key)
+        return None if index is None else self.raw_cells[index]
 
     def error(self, key: str, reason: str) -> None:
         self.ok = False
@@ -327,6 +352,20 @@ def read_kk(reader: RowReader, key: str) -> str:
         return ""
 
 
+def skipped_nik(cell, stored_nik: str) -> str:
+    """The NIK of a row skipped as unchanged, for the duplicate checks of the rows after it: the
+    stored one when the cell holds it, else the cell as ``read_nik`` stores a valid one, without
+    checking it (its NIK was valid, or blank, when its record was stored)."""
+    if stored_nik and cell == stored_nik:
+        return stored_nik
+    value = float_id(cell)
+    if is_blank(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return clean_digits(value)
+
+
 def read_desa(reader: RowReader, ctx: Context) -> int | None:
     """The village: by Kode Kemdagri, or by (kecamatan, desa) names when the code is missing."""
     code_cell = reader.get("region_code")
@@ -393,8 +432,18 @@ def read_choices(reader: RowReader, field_names: tuple[str, ...], ctx: Context, 
 def read_recipients(reader: RowReader, recipients: set | None = None) -> set | frozenset:
     """``Penerima X`` / ``Bansos X`` = Ya adds ``X`` to the row's programs; an unknown value warns.
     Returns the set (a shared empty frozenset when the row receives nothing, to keep records small)."""
-    found = recipients
     cells = reader.raw_cells
+    combination = None
+    if recipients is None and reader._aid_cells is not None:
+        combination = reader._aid_cells(cells)
+        try:
+            return reader._aid_sets[combination]
+        except KeyError:
+            pass
+        except TypeError:  # a cell of a kind that cannot be a key: read as it is
+            combination = None
+    found = recipients
+    warned = False
     for key, indexes in reader._multi_columns:
         for index in indexes:
             value = cells[index]
@@ -402,16 +451,18 @@ def read_recipients(reader: RowReader, recipients: set | None = None) -> set | f
                 continue
             flag, known = yes_no(value)
             if not known:
+                warned = True
                 reader.warning(key, f"Nilai '{text(value, 30)}' bukan Ya/Tidak; kolom ini diabaikan")
             elif flag:
                 if found is None:
                     found = set()
                 found.add(key[len(AID_PREFIX):])
-    if found is None:
-        return NO_RECIPIENTS
     if recipients is not None:
         return found
-    return shared_recipients(found)
+    found = NO_RECIPIENTS if found is None else shared_recipients(found)
+    if combination is not None and not warned and len(reader._aid_sets) < MAX_AID_COMBINATIONS:
+        reader._aid_sets[combination] = found
+    return found
 
 
 def shared_recipients(found) -> frozenset:
@@ -423,6 +474,8 @@ def shared_recipients(found) -> frozenset:
 
 
 NO_RECIPIENTS: frozenset = frozenset()
+# The combinations of aid cells a reader remembers (``read_recipients``).
+MAX_AID_COMBINATIONS = 4096
 _RECIPIENT_SETS: dict[frozenset, frozenset] = {}
 # The raw values of a record whose every cell was understood (nearly all): one shared, never
 # mutated dict instead of an empty dict per record.

@@ -31,6 +31,8 @@ from .snapshot import canonical, merged_sources
 # The registry is read this many records at a time: only the stored rows of the records being
 # compared are held, whatever the size of the file or of the registry.
 CHUNK = 1000
+# The kinds of extract whose unchanged member rows are skipped (P3KE, and DTKS/DTSEN with their families).
+SKIPPED_BY_ROW_HASH = ("p3ke", "dtks", "dtsen")
 # The JSON fields are read as text and decoded only for a record the file changes (most are equal).
 _JSON_FIELDS = (Cast("raw_values", TextField()), Cast("source_values", TextField()))
 
@@ -110,8 +112,8 @@ def _stored_households(kind: str):
 
 def known_rows(kind: str) -> KnownRows:
     """The registry's records an extract of ``kind`` is matched with, as a re-sync needs them
-    (``rowhash.KnownRows``): one query per model, no stored fields. Members only for P3KE (whose
-    rows are skipped as unchanged); absent members are left out (their row is compared, to revive them)."""
+    (``rowhash.KnownRows``): one query per model, no stored fields. Absent members are left out
+    (their row is compared, to revive them)."""
     p3ke = kind == "p3ke"
     key_field = "p3ke_id" if p3ke else "no_kk"
     households: dict[str, tuple[int, bool, str, int | None]] = {}
@@ -123,7 +125,7 @@ def known_rows(kind: str) -> KnownRows:
                 continue
         households[key] = (pk, is_absent, source, row_hash)
     known = KnownRows(households)
-    if p3ke:
+    if kind in SKIPPED_BY_ROW_HASH:
         members, shadowed = known.members, known.shadowed
         rows = _present_members(kind).filter(source_row_hash__isnull=False)
         for row_hash, pk, household_id, relation, nik in rows.values_list(

@@ -28,7 +28,9 @@ from .common import (
     read_nik,
     read_recipients,
 )
+from .dtks_resync import FamilyRows, Ungrouped
 from .reader import ReadError, Source
+from .rowhash import KnownRows, family_chain, table_hasher
 from .values import desil_cell, id_text, parse_date, parse_int, text
 
 _PERSON_CHOICES = ("sex", "relation", "marital_status", "occupation", "work_status", "education", "dukcapil_match")
@@ -45,6 +47,19 @@ def parse_dtsen(sources: list[Source], ctx: Context, *, progress: Callable[[int]
 def parse_dtks(
     sources: list[Source], ctx: Context, *, progress: Callable[[int], None] | None = None, layout: str = cols.DTKS
 ) -> Extract:
+    """Read every data sheet of ``sources`` into one ``Extract``. On a re-sync, the families read
+    exactly as their stored records were are skipped as unchanged (``dtks_resync``); when such a
+    family has rows apart from each other in the file, the file is read again without skipping."""
+    known = ctx.read_known()
+    if known is not None:
+        try:
+            return _parse(sources, ctx, progress, layout, known)
+        except Ungrouped:
+            pass
+    return _parse(sources, ctx, progress, layout, None)
+
+
+def _parse(sources: list[Source], ctx: Context, progress, layout: str, known: KnownRows | None) -> Extract:
     label = "DTSEN" if layout == cols.DTSEN else "DTKS"
     dtsen = layout == cols.DTSEN
     extract = Extract(kind=layout, data_year=ctx.data_year, has_member_sheet=True)
@@ -81,16 +96,25 @@ def parse_dtks(
     nik_rows: dict[str, tuple[str, int]] = {}
     id_rows: dict[str, int] = {}
     members_by_row: dict[tuple[str, int], MemberRecord] = {}
+    chains: dict[str, int] = {}  # each family's chained row hash (``rowhash.family_chain``)
     for table, index in tables:
         info = TableInfo(table.source, table.name, cols.DTKS, table.header_row, table.headers)
         extract.tables.append(info)
         reader = RowReader(table, index, extract.issues)
-        for row, cells in table.rows:
+        row_hash = table_hasher(ctx.signature, layout, index, extract.data_year)
+        family_rows = FamilyRows(
+            table, reader, index, known, extract, row_hash, id_rows, nik_rows, lambda key: key in by_kk or key in bad_kk
+        )
+        for row, cells, digest in family_rows.rows():
             info.rows += 1
             if progress and info.rows % 2000 == 0:
                 progress(2000)
             reader.load(row, cells)
             kk = read_kk(reader, "no_kk")
+            if kk in extract.skipped_households:
+                raise Ungrouped(kk)  # a row of a family skipped as unchanged, apart from its other rows
+            if kk:
+                chains[kk] = family_chain(chains.get(kk), digest)
             values: dict = {}
             raw: dict = {}
             dtks_id = id_text(reader.get("dtks_id"), 40)
@@ -170,13 +194,18 @@ def parse_dtks(
             if extract.data_year:
                 hh_values["source_year"] = extract.data_year
             member = MemberRecord(kk, table.name, row, values, raw, recipients)
+            member.row_hash = digest
             members_by_row[(table.name, row)] = member
             if "head_name" in hh_values and hh_values.get("head_name") == values.get("name") and household.head is None:
                 household.head = member
+        info.rows += family_rows.skipped
+        if progress and family_rows.skipped:
+            progress(family_rows.skipped)
         note_table_end(table, extract.issues)
         extract.total_rows += info.rows
     for kk, household in by_kk.items():
         household.values = building.pop(kk)
+        household.row_hash = chains[kk]
         if kk in bad_kk:
             extract.rejected_households[kk] = bad_kk[kk]
             continue

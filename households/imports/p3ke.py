@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from households.identifiers import clean_digits
-
 from . import columns as cols
 from . import p3ke_fork, sheetfork
 from .common import (
@@ -31,13 +29,14 @@ from .common import (
     read_kk,
     read_nik,
     read_recipients,
+    skipped_nik,
 )
 from .firstrows import FirstRows
 from .issues import WARNING, RowIssue
 from .reader import ReadError, Source, is_blank
 from .rowhash import SkippedRow, table_hasher
 from .spool import RecordSpool
-from .values import desil_cell, float_id, id_text, parse_date, parse_int, text, yes_no
+from .values import desil_cell, id_text, parse_date, parse_int, text, yes_no
 
 _HH_CHOICES = (
     "house_ownership", "roof_type", "roof_quality", "wall_type", "wall_quality", "floor_type", "floor_quality",
@@ -78,6 +77,7 @@ def parse_p3ke(sources: list[Source], ctx: Context, *, progress: Callable[[int],
         forked_at = (sources[-1], sources[-1].sheet_names()[-1])
         forked = p3ke_fork.start(*forked_at, ctx, _members)
     try:
+        p3ke_fork.share_known(forked, ctx)
         return _parse_sheets(sources, ctx, extract, progress, forked, forked_at, remaining)
     finally:
         if forked is not None:
@@ -221,17 +221,6 @@ def _person(reader: RowReader, ctx: Context, values: dict, raw: dict, *, nik_key
         check_nik_against(reader, nik_key, info, values)
 
 
-def _nik_key(value) -> str:
-    """A NIK cell as ``read_nik`` stores a valid one, without checking it: for the duplicate checks
-    of a row skipped as unchanged (its NIK was valid, or blank, when its record was stored)."""
-    value = float_id(value)
-    if is_blank(value):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return clean_digits(value)
-
-
 def _skipped_member(reader: RowReader, stored_rows, digest: int, household_key: str, id_individu: str, first: FirstRows):
     """The ``SkippedRow`` of a member row hashed as a stored member was, in the family its file
     row names as the registry holds it, its ID Individu and NIK not seen yet in this file (a
@@ -239,11 +228,10 @@ def _skipped_member(reader: RowReader, stored_rows, digest: int, household_key: 
     pk, household_id, is_head, stored_nik = stored_rows.members[digest]
     if stored_rows.household_key(household_id) != household_key:
         return None
-    cell = reader.get("nik")
-    nik = stored_nik if stored_nik and cell == stored_nik else _nik_key(cell)
+    nik = skipped_nik(reader.get("nik"), stored_nik)
     if first.seen(id_individu, nik):
         return None
-    del stored_rows.members[digest]
+    stored_rows.take(digest)
     row = reader.row
     marker = SkippedRow(household_key, reader.sheet, row, pk, read_recipients(reader), is_head)
     if id_individu:

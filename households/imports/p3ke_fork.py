@@ -21,7 +21,7 @@ from . import columns as cols
 from .common import Extract, RowReader, note_table_end, shared_recipients
 from .firstrows import FirstRows
 from .issues import ERROR, RowIssue
-from .reader import Source, Table
+from .reader import Background, Source, Table
 from .rowhash import SkippedRow, table_hasher
 from .sheetfork import ForkedSheet
 from .spool import RecordSpool
@@ -90,11 +90,24 @@ class ForkedTable(Table):
 
 def start(source: Source, sheet_name: str, ctx, members) -> ForkedSheet:
     """Fork a child reading ``sheet_name`` of ``source`` (``members`` is the parser's row loop).
-    The child writes its member records into a spool made here (``spool``): its file is shared."""
+    The child writes its member records into a spool made here (``spool``): its file is shared.
+    Started before the stored row hashes are read (``Context.load_known``): the child loads its
+    sheet while this process reads them, then receives them (``share_known``) before its rows."""
+    known_follows = ctx.known is None and ctx.load_known is not None
     records = RecordSpool(shared=True)
-    forked = ForkedSheet(_read_members, source, sheet_name, ctx, members, records)
-    forked.records = records
+    forked = ForkedSheet(_read_members, source, sheet_name, ctx, members, records, known_follows)
+    forked.records, forked.known_follows, forked.known = records, known_follows, ctx.known
     return forked
+
+
+def share_known(forked: ForkedSheet | None, ctx) -> None:
+    """Read the stored row hashes here (``Context.read_known``) and send them to the child that
+    waits for them. A child that ended meanwhile is not used (``send`` fails, the sheet is read here)."""
+    known = ctx.read_known()
+    if forked is not None:
+        forked.known = known
+        if forked.known_follows:
+            forked.send(known)
 
 
 def header(forked: ForkedSheet, source: Source, sheet_name: str, ctx) -> Table | None:
@@ -118,7 +131,8 @@ def read_here(table: ForkedTable, ctx) -> Table | None:
 
 def collect(table: ForkedTable, column_index: dict[int, str], extract: Extract):
     """Send the refused families, receive ``(rows, members, skipped rows, issues)``, ``members`` the
-    ``RecordSpool`` the child wrote; ``None`` when the child failed."""
+    ``RecordSpool`` the child wrote; ``None`` when the child failed. The member hashes its skipped
+    rows took are taken from this process's ``known`` too."""
     forked = table.forked
     if not forked.send(dict(extract.rejected_households)):
         return None
@@ -126,7 +140,10 @@ def collect(table: ForkedTable, column_index: dict[int, str], extract: Extract):
     forked.close()
     if message is None or message[0] != column_index:
         return None
-    _, count, state, skipped, issues = message
+    _, count, state, skipped, taken, issues = message
+    if forked.known is not None:
+        # As the rows read here would have: the members the child's rows took are not left out.
+        forked.known.taken_elsewhere(taken)
     sheet = table.name
     members = forked.records
     members.adopt(state)
@@ -142,8 +159,11 @@ def _read_table(source: Source, sheet_name: str, ctx) -> Table | None:
     return source.table(sheet_name, is_known_header=layouts.is_known, is_identity_header=layouts.is_identity)
 
 
-def _read_members(channel, source: Source, sheet_name: str, ctx, members, records: RecordSpool) -> None:
-    """In the child: the header, then (for an individual sheet with every required column) the rows."""
+def _read_members(channel, source: Source, sheet_name: str, ctx, members, records: RecordSpool, known_follows: bool) -> None:
+    """In the child: the header, then (for an individual sheet with every required column) the rows.
+    The stored row hashes, when they follow, are received in a thread while calamine loads the
+    sheet (it lets other threads run): the parent's send does not wait for the load."""
+    known = Background(channel.recv) if known_follows else None
     source = Source(source.path, source.display_name, source.kind, source.limits)  # its own file handle
     table = _read_table(source, sheet_name, ctx)
     if table is None:
@@ -153,10 +173,13 @@ def _read_members(channel, source: Source, sheet_name: str, ctx, members, record
     mapped = ctx.layouts.map_headers(cols.INDIVIDUAL, table.headers)
     if cols.classify(sheet_name, table.headers) != cols.INDIVIDUAL or mapped.missing:
         return
+    if known is not None:
+        ctx.known = known.result()
     extract = Extract(kind="p3ke", data_year=ctx.data_year, members=records)
     reader = RowReader(table, mapped.index, extract.issues)
     row_hash = table_hasher(ctx.signature, cols.INDIVIDUAL, mapped.index, cols.is_release_2023(table.headers))
     count = members(table, reader, ctx, extract, None, row_hash, late=LateRejections(channel))
     note_table_end(table, extract.issues)
     skipped = [(s.household_key, s.row, s.pk, s.recipients, s.is_head) for s in extract.skipped_members]
-    channel.send((mapped.index, count, records.state(), skipped, extract.issues))
+    taken = ctx.known.taken if ctx.known is not None else []
+    channel.send((mapped.index, count, records.state(), skipped, taken, extract.issues))

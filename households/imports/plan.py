@@ -282,11 +282,12 @@ class ExtractPlan:
 
     def release(self) -> None:
         """Let go of the records once written: what follows the write (the identity scan) reads
-        the registry itself, and the outcome keeps only the counts and the issues of this plan."""
+        the registry itself, and the outcome keeps only the counts, the issues of this plan and the
+        ids of the households it wrote (``touched_households``, the identity scan's scope)."""
         extract = self.extract
         extract.households, extract.skipped_households, extract.skipped_members = {}, {}, []
         extract.members = []
         self.member_records, self.member_decisions = (), MemberDecisions()
         self.household_ids, self.household_creates, self.household_changes = {}, [], []
         self.member_claims, self.heads = aids.FirstClaims(None), {}
-        self.touched_households, self.moved_members = set(), set()
+        self.moved_members = set()

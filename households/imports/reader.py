@@ -168,17 +168,17 @@ class Source:
         except Exception as exc:  # noqa: BLE001 - calamine, zipfile, XML and csv errors alike
             raise self.damaged(exc, sheet_name) from exc
 
-    def _raw_rows(self, sheet_name: str | None) -> tuple[str, Iterator[tuple[int, list]], int, _Background]:
+    def _raw_rows(self, sheet_name: str | None) -> tuple[str, Iterator[tuple[int, list]], int, Background]:
         if self.kind == "csv":
             text = textfile.decode(self.path.read_bytes())
             if text is None:  # pragma: no cover - latin-1 decodes any byte
                 raise ReadError(f"Berkas {self.display_name} bukan teks CSV yang dapat dibaca.")
-            return self.sheet_names()[0], textfile.text_rows(text), 0, _Background(None)
+            return self.sheet_names()[0], textfile.text_rows(text), 0, Background(None)
         name = sheet_name or self.sheet_names()[0]
         part = self._sheet_part(name)
         # The formula scan inflates the sheet's XML again: in a thread, while calamine (which lets
         # other threads run) loads the sheet.
-        formulas = _Background(xlsxparts.formula_cells, self.path, part)
+        formulas = Background(xlsxparts.formula_cells, self.path, part)
         large = part is not None and xlsxparts.part_size(self.path, part) > CHUNKED_PART_BYTES
         if large:
             sheet, height = None, xlsxparts.declared_height(self.path, part)
@@ -295,7 +295,7 @@ class Source:
         return self._sheet_paths.get(sheet_name)
 
 
-class _Background:
+class Background:
     """``function(*args)`` run in a thread; ``result()`` waits for it, then returns its value or
     raises its error (in the caller's thread, where the reader's error handling is)."""
 

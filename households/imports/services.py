@@ -17,6 +17,7 @@ import io
 import logging
 import os
 import shutil
+from functools import partial
 from pathlib import Path
 
 from django.conf import settings
@@ -55,12 +56,13 @@ def _build_plan(kind: str, sources: list[Source], *, data_year, full_extract, op
     if kind == ImportKind.RECIPIENTS:
         return parse_recipients(sources, options=options, progress=progress.advance)
     ctx = build_context(data_year=data_year, kind=kind)
-    # Read before parsing: a row hashed as its stored record was is skipped as unchanged (``rowhash``).
-    ctx.known = known_rows(kind)
+    # Read by the parser before its rows: a row hashed as its stored record was is skipped as
+    # unchanged (``rowhash``).
+    ctx.load_known = partial(known_rows, kind)
     parse = {ImportKind.P3KE: parse_p3ke, ImportKind.DTSEN: parse_dtsen}.get(kind, parse_dtks)
     extract = parse(sources, ctx, progress=progress.advance)
     progress.phase("compare", extract.total_rows)
-    return make_plan(extract, full_extract=full_extract, known=ctx.known)
+    return make_plan(extract, full_extract=full_extract, known=ctx.read_known())
 
 
 def _issue_dicts(issues, limit=MAX_STORED_ISSUES) -> list[dict]:
