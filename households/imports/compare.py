@@ -24,7 +24,7 @@ from konut_registry.chunks import chunked
 
 from .aids import FirstClaims, aid_planned, member_claim
 from .common import HOUSEHOLD_FIELDS, MEMBER_FIELDS, Extract
-from .plan import Change, ExtractPlan, MemberDecisions
+from .plan import Change, ExtractPlan, MemberDecisions, NewFamily
 from .rowhash import KnownRows
 from .snapshot import canonical, merged_sources
 
@@ -257,12 +257,14 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
         matches = []
         for at, record, household_id in placed:
             row = None
-            if household_id is not None:
-                id_individu = record.get("id_individu")
+            id_individu = record.get("id_individu")
+            if id_individu and id_individu in by_id_individu:
+                # One person's ID, in any family: also one this file brings (a child who formed a
+                # family of their own moves there rather than coming in twice).
+                row = by_id_individu[id_individu]
+            elif household_id is not None:
                 nik = record.get("nik")
-                if id_individu and id_individu in by_id_individu:
-                    row = by_id_individu[id_individu]
-                elif nik and (household_id, nik) in by_nik:
+                if nik and (household_id, nik) in by_nik:
                     row = by_nik[(household_id, nik)]
                 elif not extract.has_member_sheet and record.get("relation") == Relation.HEAD and household_id in heads:
                     row = heads[household_id]
@@ -270,7 +272,11 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
                 plan.members.created += 1
                 continue
             matched_pks.add(row[0])
-            matches.append((at, record, row[0], household_id if row[1] != household_id else None))
+            if household_id is None:
+                moved_to = NewFamily(record.household_key)  # its id comes when the family is written
+            else:
+                moved_to = household_id if row[1] != household_id else None
+            matches.append((at, record, row[0], moved_to))
         # The stored fields (JSON as text) of the matched members only.
         rows = {row[0]: row for row in Member.objects.filter(pk__in=[m[2] for m in matches]).values_list(*member_fields)} if matches else {}
         for at, record, pk, moved_to in matches:
@@ -324,10 +330,10 @@ def _stored_members(member_qs, placed) -> tuple[dict, dict, dict]:
     by_id_individu: dict[str, tuple] = {}
     by_nik: dict[tuple[int, str], tuple] = {}
     heads: dict[int, tuple] = {}
-    if not household_ids:
-        return by_id_individu, by_nik, heads
     # ``placed`` is one chunk of records: at most ``CHUNK`` ids of each kind.
-    found = {row[0]: row for row in member_qs.filter(household_id__in=household_ids).values_list(*_MATCH_FIELDS)}
+    found = {}
+    if household_ids:
+        found.update((row[0], row) for row in member_qs.filter(household_id__in=household_ids).values_list(*_MATCH_FIELDS))
     if id_individus:
         found.update((row[0], row) for row in member_qs.filter(id_individu__in=id_individus).values_list(*_MATCH_FIELDS))
     for pk in sorted(found):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from django.db import transaction
 from django.utils.formats import number_format
@@ -116,10 +116,18 @@ class Change:
     record: object
 
 
+class NewFamily(NamedTuple):
+    """The family a matched member moves to when this import creates it: its key (its id is known
+    once the households are written)."""
+
+    key: str
+
+
 class MemberDecisions:
     """What the comparison decided for each member record, by its position among the records:
     refused (its family is in neither the file nor the registry), or matched with a stored member
-    (``(pk, the family it moves to or None, the fields to set or None when unchanged)``); a record
+    (``(pk, the family it moves to (an id, or a ``NewFamily``) or None, the fields to set or None
+    when unchanged)``); a record
     not named here is created. Kept on disk one chunk at a time (``spool``): a first import names
     none, a re-sync of a province up to millions."""
 
@@ -130,7 +138,7 @@ class MemberDecisions:
     def skip(self, position: int) -> None:
         self._chunk[position] = None
 
-    def match(self, position: int, pk: int, moved_to: int | None, fields: dict | None) -> None:
+    def match(self, position: int, pk: int, moved_to: int | NewFamily | None, fields: dict | None) -> None:
         self._chunk[position] = (pk, moved_to, fields)
 
     def close_chunk(self) -> None:
@@ -215,6 +223,9 @@ class ExtractPlan:
                 else:
                     if decision is not None:
                         record.pk, moved_to, fields = decision
+                        if isinstance(moved_to, NewFamily):
+                            moved_to = self.household_ids[moved_to.key]  # written by now
+                            fields = {**fields, "household_id": moved_to}
                         if moved_to is not None:
                             record.set("household_id", moved_to)
                         if fields is not None:

@@ -153,3 +153,37 @@ def test_dtks_resync_moves_a_persons_aid_to_their_new_record_in_the_new_family(r
     assert open_pairs() == {(ConflictRule.ONE_AID, "7409010101200002", frozenset({"sembako", "pbi-jk"}))}
     found = scan_all()
     assert (found.new, found.reopened, found.closed) == (0, 0, 0)
+
+
+def test_a_person_moving_to_a_family_new_in_the_file_keeps_their_record_and_aid(reference, p3ke_file):
+    """A child marries and forms a family of their own: the newer extract lists a family the registry
+    does not hold yet, with the child (same ID Individu) in it. The child's record moves to the new
+    family; it is not created twice (the ID Individu is one person's)."""
+    import_file(extract(p3ke_file, "a.xlsx"))
+    child = Member.objects.get(id_individu="91227000012")
+    households = [
+        household_row("122700001", 301, **{"Penerima PKH": "Ya"}),
+        household_row("122700002", 302, **{"Penerima KUR": "Ya"}),
+        household_row("122700003", 303),
+        household_row("122700004", 304),
+    ]
+    members = [
+        head_member_row("122700001", "91227000011", 301),
+        head_member_row("122700002", "91227000021", 302),
+        head_member_row("122700003", "91227000031", 303),
+        head_member_row("122700004", "91227000041", 304),
+        member_row("122700004", "91227000012", 601, relation="Istri/Suami", **{"Penerima Prakerja": "Ya"}),
+    ]
+    summary = import_file(p3ke_file(households=households, members=members, name="b.xlsx"))
+
+    new_family = Household.objects.get(p3ke_id="122700004")
+    moved = Member.objects.get(id_individu="91227000012")
+    assert moved.pk == child.pk and moved.household == new_family and not moved.is_absent
+    assert summary["households"]["created"] == 1
+    assert summary["members"]["created"] == 1 and summary["members"]["updated"] == 1
+    prakerja = Enrollment.objects.get(program__code="prakerja")
+    assert (prakerja.household, prakerja.member) == (new_family, moved)
+    assert Enrollment.objects.count() == 3
+    assert open_pairs() == set()
+    found = scan_all()
+    assert (found.new, found.reopened, found.closed) == (0, 0, 0)
