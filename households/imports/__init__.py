@@ -7,8 +7,10 @@ Pure code (no Django): ``reader`` (files to rows, header found, table end), ``xl
 cells and large sheets of an xlsx), ``textfile`` (encoding and separator of .csv/.txt), ``columns``
 (the column layouts, header matching, aid columns), ``values`` (cell values to choice codes, dates,
 numbers), ``issues`` (row errors and warnings, unmapped columns and values), ``common`` (records and
-cell checks), ``p3ke`` and ``dtks`` (rows to validated records; ``dtks`` also reads DTSEN),
-``sheetfork`` and ``p3ke_fork`` (the P3KE individual sheet read in a forked process), ``rowhash``
+the row reader), ``cells`` (the cell checks: NIK, No KK, village, choices, aid columns), ``p3ke``
+and ``dtks`` (rows to validated records; ``dtks`` also reads DTSEN), ``spool`` (member records on
+disk in chunks) and ``firstrows`` (each ID's first row, for the duplicate checks), ``sheetfork`` and
+``p3ke_fork`` (the P3KE individual sheet read in a forked process), ``rowhash``
 (row hashes: a re-sync skips the rows stored unchanged) and ``dtks_resync`` (the same for DTKS and
 DTSEN families), ``snapshot`` (what the source last said, in comparable form), ``progress`` (the
 progress hook).

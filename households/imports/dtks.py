@@ -12,22 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from . import columns as cols
-from .common import (
-    Context,
-    Extract,
-    HouseholdRecord,
-    MemberRecord,
-    RowReader,
-    TableInfo,
-    check_nik_against,
-    map_table,
-    note_table_end,
-    read_choices,
-    read_desa,
-    read_kk,
-    read_nik,
-    read_recipients,
-)
+from .cells import check_nik_against, read_choices, read_desa, read_kk, read_nik, read_recipients
+from .common import Context, Extract, HouseholdRecord, MemberRecord, RowReader, TableInfo, map_table, note_table_end
 from .dtks_resync import FamilyRows, Ungrouped
 from .reader import ReadError, Source
 from .rowhash import KnownRows, family_chain, table_hasher

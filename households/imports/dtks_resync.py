@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from .common import NO_RECIPIENTS, Extract, RowReader, read_recipients, skipped_nik
+from .cells import read_recipients, skipped_nik
+from .common import NO_RECIPIENTS, Extract, RowReader
 from .rowhash import KnownRows, SkippedRow, family_chain
 from .values import id_text
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from . import columns as cols
 from . import p3ke_fork, sheetfork
+from .cells import check_nik_against, read_choices, read_desa, read_kk, read_nik, read_recipients, skipped_nik
 from .common import (
     Context,
     NO_RAW,
@@ -21,15 +22,8 @@ from .common import (
     MemberRecord,
     RowReader,
     TableInfo,
-    check_nik_against,
     map_table,
     note_table_end,
-    read_choices,
-    read_desa,
-    read_kk,
-    read_nik,
-    read_recipients,
-    skipped_nik,
 )
 from .firstrows import FirstRows
 from .issues import WARNING, RowIssue

@@ -26,7 +26,8 @@ from programs.models import EnrollmentSource, EnrollmentStatus
 from programs.services import aid_claims_record
 
 from . import columns as cols
-from .common import Context, RowReader, map_table, note_table_end, read_kk, read_nik
+from .cells import read_kk, read_nik
+from .common import Context, RowReader, map_table, note_table_end
 from .context import layouts as saved_layouts
 from .issues import IssueLog
 from .plan import enrollment_counts

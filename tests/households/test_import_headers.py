@@ -83,7 +83,7 @@ def test_txt_and_xls_are_accepted_and_other_types_refused(tmp_path):
 
 
 def test_place_names_with_their_prefix_and_desil_with_its_word():
-    from households.imports.common import place_name
+    from households.imports.cells import place_name
     from households.imports.values import desil_cell
 
     assert place_name("KEC. ASERA") == "asera" and place_name("Kecamatan  Asera") == "asera"

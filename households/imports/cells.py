@@ -1,0 +1,204 @@
+"""The cell checks the P3KE, DTKS and recipient parsers share: NIK, No KK, village, choices and the
+aid a row claims, each read from a row (``common.RowReader``) with its problems logged there.
+
+Pure Python, like ``common``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from households.identifiers import (
+    IdentifierError,
+    clean_digits,
+    is_ascii_digits,
+    is_plain_nik,
+    nik_mismatch_warnings,
+    parse_kk,
+    parse_nik,
+    region_code_plain,
+)
+
+from .columns import AID_PREFIX
+from .common import NO_RECIPIENTS, Context, RowReader, shared_recipients
+from .reader import is_blank
+from .values import float_id, norm, text, yes_no
+
+
+def read_nik(reader: RowReader, key: str, ctx: Context, *, required: bool, empty_reason: str = "NIK kosong"):
+    """A NIK cell: the NikInfo, or None (blank, or an error recorded on the row)."""
+    value = reader.cells.get(key)
+    if is_plain_nik(value):
+        # Nearly every cell: straight to the checks of the NIK.
+        return _nik_info(reader, key, value, False, ctx)
+    value = float_id(value)
+    if is_blank(value):
+        if required:
+            reader.error(key, empty_reason)
+        else:
+            reader.warning(key, empty_reason)
+        return None
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if numeric and isinstance(value, float) and value.is_integer() and value < 1e16 and int(value) % 10:
+        # 16 digits ending in non-zero cannot have gone through Excel's 15 digits: intact, but fragile.
+        value = str(int(value))
+        reader.warning(key, "NIK tersimpan sebagai angka, bukan teks; simpan kolom NIK sebagai teks agar tidak rusak")
+        numeric = True
+    elif isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    return _nik_info(reader, key, value, numeric, ctx)
+
+
+def _nik_info(reader: RowReader, key: str, value, numeric: bool, ctx: Context):
+    try:
+        info = parse_nik(
+            value, numeric_cell=numeric, today=ctx.today, home_regions=ctx.region_prefixes, home_label=ctx.region_label
+        )
+    except IdentifierError as exc:
+        reader.error(key, str(exc))
+        return None
+    for warning in info.warnings:
+        reader.warning(key, warning)
+    return info
+
+
+def read_kk(reader: RowReader, key: str) -> str:
+    value = float_id(reader.get(key))
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if numeric and isinstance(value, float) and value.is_integer() and value < 1e16 and int(value) % 10:
+        value = str(int(value))
+        reader.warning(key, "No KK tersimpan sebagai angka, bukan teks; simpan kolom sebagai teks agar tidak rusak")
+    elif isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    try:
+        return parse_kk(value, numeric_cell=numeric)
+    except IdentifierError as exc:
+        reader.error(key, str(exc))
+        return ""
+
+
+def skipped_nik(cell, stored_nik: str) -> str:
+    """The NIK of a row skipped as unchanged, for the duplicate checks of the rows after it: the
+    stored one when the cell holds it, else the cell as ``read_nik`` stores a valid one, without
+    checking it (its NIK was valid, or blank, when its record was stored)."""
+    if stored_nik and cell == stored_nik:
+        return stored_nik
+    value = float_id(cell)
+    if is_blank(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return clean_digits(value)
+
+
+def read_desa(reader: RowReader, ctx: Context) -> int | None:
+    """The village: by Kode Kemdagri, or by (kecamatan, desa) names when the code is missing."""
+    code_cell = reader.get("region_code")
+    if not is_blank(code_cell):
+        if isinstance(code_cell, float) and code_cell.is_integer():
+            code_cell = int(code_cell)
+        code = region_code_plain(code_cell)
+        if len(code) != 10 or not is_ascii_digits(code):
+            reader.error("region_code", f"Kode Kemdagri '{text(code_cell)}' tidak sah (harus 10 angka 0-9, mis. 7409012006)")
+            return None
+        if ctx.region_prefixes and not code.startswith(ctx.region_prefixes):
+            reader.error("region_code", f"Desa dengan kode {code} berada di luar wilayah yang dimuat ({ctx.region_label})")
+            return None
+        desa_id = ctx.desa_by_code.get(code)
+        if desa_id is None:
+            count = f"{len(ctx.desa_by_code):_d}".replace("_", ".")  # 2.285, as Indonesian writes it
+            reader.error(
+                "region_code",
+                f"Kode Kemdagri {code} tidak ada di daftar {count} desa/kelurahan yang dimuat ({ctx.region_label})",
+            )
+        return desa_id
+    kecamatan, desa = place_name(reader.get("kecamatan")), place_name(reader.get("desa"))
+    if not desa or not kecamatan:
+        reader.error("region_code", "Kode Kemdagri kosong; isi Kode Kemdagri, atau nama Kecamatan dan Desa/Kelurahan")
+        return None
+    desa_id = ctx.desa_by_names.get((kecamatan, desa), 0)
+    if not desa_id:
+        place = f"Desa '{text(reader.get('desa'))}' di kecamatan '{text(reader.get('kecamatan'))}'"
+        if desa_id is None:
+            reader.error("desa", f"{place} ada lebih dari satu di wilayah yang dimuat; isi Kode Kemdagri")
+        else:
+            reader.error("desa", f"{place} tidak ada di wilayah yang dimuat ({ctx.region_label})")
+        return None
+    return desa_id
+
+
+_PLACE_PREFIX = re.compile(r"^(?:kecamatan|kec\.?|kelurahan|kel\.?|desa|ds\.?)\s+")
+
+
+def place_name(value: object) -> str:
+    """A kecamatan or village name as matched: ``KEC. ASERA`` and ``Desa Wanggudu Raya`` read as the
+    names the region list holds."""
+    return _PLACE_PREFIX.sub("", norm(value))
+
+
+def read_choices(reader: RowReader, field_names: tuple[str, ...], ctx: Context, values: dict, raw: dict) -> None:
+    """The choice columns keyed by their field names, in that order: a known value's code into
+    ``values``; an unknown one kept as text in ``raw``, with a warning. One call a row, not one a column."""
+    cells, choices = reader.cells, ctx.choices
+    for name in field_names:
+        value = cells.get(name)
+        if value is None:
+            continue
+        code, known = choices[name](value)  # a blank text is ("", True): nothing to keep
+        if known:
+            if code:
+                values[name] = code
+            continue
+        raw[name] = text(value, 200)
+        reader.log.unmapped_value(name, reader.label(name), text(value, 60))
+        reader.warning(name, f"Nilai '{text(value, 60)}' tidak dikenal; disimpan apa adanya")
+
+
+def read_recipients(reader: RowReader, recipients: set | None = None) -> set | frozenset:
+    """``Penerima X`` / ``Bansos X`` = Ya adds ``X`` to the row's programs; an unknown value warns.
+    Returns the set (a shared empty frozenset when the row receives nothing, to keep records small)."""
+    cells = reader.raw_cells
+    combination = None
+    if recipients is None and reader._aid_cells is not None:
+        combination = reader._aid_cells(cells)
+        try:
+            return reader._aid_sets[combination]
+        except KeyError:
+            pass
+        except TypeError:  # a cell of a kind that cannot be a key: read as it is
+            combination = None
+    found = recipients
+    warned = False
+    for key, indexes in reader._multi_columns:
+        for index in indexes:
+            value = cells[index]
+            if value is None:  # a blank cell: neither Ya nor a value to warn about
+                continue
+            flag, known = yes_no(value)
+            if not known:
+                warned = True
+                reader.warning(key, f"Nilai '{text(value, 30)}' bukan Ya/Tidak; kolom ini diabaikan")
+            elif flag:
+                if found is None:
+                    found = set()
+                found.add(key[len(AID_PREFIX):])
+    if recipients is not None:
+        return found
+    found = NO_RECIPIENTS if found is None else shared_recipients(found)
+    if combination is not None and not warned and len(reader._aid_sets) < MAX_AID_COMBINATIONS:
+        reader._aid_sets[combination] = found
+    return found
+
+
+# The combinations of aid cells a reader remembers (``read_recipients``).
+MAX_AID_COMBINATIONS = 4096
+
+
+def check_nik_against(reader: RowReader, key: str, info, values: dict) -> None:
+    """Warn when the stated sex or birth date disagrees with what the NIK encodes."""
+    if info is None:
+        return
+    sex = values.get("sex")
+    female = None if not sex else sex == "P"
+    for warning in nik_mismatch_warnings(info, birth_date=values.get("birth_date"), female=female):
+        reader.warning(key, warning)
