@@ -14,9 +14,10 @@ from __future__ import annotations
 import datetime
 import io
 import json
-from operator import itemgetter
 
 from django.db import connection, models
+
+from konut_registry.chunks import picker
 
 _NULL = "\\N"
 
@@ -225,7 +226,7 @@ def _encode(columns: _Columns, ids, rows, history_index: list[int] | None, histo
     history_texts = None
     if history_index is not None:
         # The history texts picked in one C call (a tuple, whatever the number of columns).
-        history_texts = itemgetter(*history_index) if len(history_index) > 1 else lambda texts: tuple(texts[i] for i in history_index)
+        history_texts = picker(history_index)
     for pk, values in zip(ids, rows):
         texts, nulls = _texts(columns, pk, values)
         line = "\t".join(texts)

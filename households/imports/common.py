@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from types import MappingProxyType
 
+from konut_registry.chunks import picker
+
 from .columns import BUILTIN, Layouts, Mapped
 from .issues import IssueLog
 from .reader import Table
@@ -211,7 +213,7 @@ class RowReader:
         # The plain cells of a row picked in one C call (a tuple even for a single column).
         self._plain_keys = tuple(k for _, k in self._plain)
         indexes = [i for i, _ in self._plain]
-        self._plain_cells = itemgetter(*indexes) if len(indexes) > 1 else lambda cells: tuple(cells[i] for i in indexes)
+        self._plain_cells = picker(indexes)
         self._formula_rows = {row for row, _ in self.formulas}
         self._labels: dict[str, str] = {}
         # The error report reuses the refused rows' cells; a sheet name read twice (two files)

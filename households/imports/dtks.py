@@ -53,7 +53,7 @@ def _parse(sources: list[Source], ctx: Context, progress, layout: str, known: Kn
     tables = []
     for source in sources:
         for sheet_name in source.sheet_names():
-            table = source.table(sheet_name, is_known_header=layouts.is_known, is_identity_header=layouts.is_identity)
+            table = layouts.table(source, sheet_name)
             if table is None:
                 continue
             mapped = map_table(table, layout, ctx, extract.issues)

@@ -104,7 +104,7 @@ def _parse_sheets(sources, ctx, extract, progress, forked, forked_at, remaining)
             if (source, sheet_name) == forked_at:
                 table = p3ke_fork.header(forked, source, sheet_name, ctx)
             else:
-                table = source.table(sheet_name, is_known_header=layouts.is_known, is_identity_header=layouts.is_identity)
+                table = layouts.table(source, sheet_name)
             if table is None:
                 continue
             kind = cols.classify(sheet_name, table.headers)
@@ -134,7 +134,7 @@ def _parse_sheets(sources, ctx, extract, progress, forked, forked_at, remaining)
     if missing_columns:
         raise ReadError(min(missing_columns, key=lambda item: item[0])[1], details=extract.issues.mapping_summary())
     for source, sheet_name, forked_table in deferred:
-        table = forked_table or source.table(sheet_name, is_known_header=layouts.is_known, is_identity_header=layouts.is_identity)
+        table = forked_table or layouts.table(source, sheet_name)
         _parse_table(cols.INDIVIDUAL, table, layouts.map_headers(cols.INDIVIDUAL, table.headers).index, ctx, extract, progress)
         del table
     if classify_warnings:

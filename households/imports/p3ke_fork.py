@@ -155,8 +155,7 @@ def collect(table: ForkedTable, column_index: dict[int, str], extract: Extract):
 
 
 def _read_table(source: Source, sheet_name: str, ctx) -> Table | None:
-    layouts = ctx.layouts
-    return source.table(sheet_name, is_known_header=layouts.is_known, is_identity_header=layouts.is_identity)
+    return ctx.layouts.table(source, sheet_name)
 
 
 def _read_members(channel, source: Source, sheet_name: str, ctx, members, records: RecordSpool, known_follows: bool) -> None:

@@ -109,7 +109,7 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
     for source in sources:
         found = False
         for sheet_name in source.sheet_names():
-            table = source.table(sheet_name, is_known_header=layouts.is_known, is_identity_header=layouts.is_identity)
+            table = layouts.table(source, sheet_name)
             if table is None:
                 continue
             index = map_table(table, cols.RECIPIENTS, ctx, log).index

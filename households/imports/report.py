@@ -76,7 +76,7 @@ def write_error_report(target: IO[bytes], sources: list[Source], issues: IssueLo
             if cached is not None:
                 headers_read, rows = cached
             else:
-                table = source.table(sheet_name, is_known_header=cols.is_known, is_identity_header=cols.BUILTIN.is_identity)
+                table = cols.BUILTIN.table(source, sheet_name)
                 if table is None:
                     continue
                 headers_read, rows = table.headers, table.rows

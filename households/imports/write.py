@@ -49,8 +49,7 @@ def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Cal
     fast = bulkcopy.available()
     user_id = getattr(by, "pk", None)
     batch_id = batch.pk if batch is not None else None
-    for start in range(0, len(plan.household_creates), COPY_CHUNK if fast else CHUNK):
-        chunk = plan.household_creates[start : start + (COPY_CHUNK if fast else CHUNK)]
+    for chunk in chunked(plan.household_creates, COPY_CHUNK if fast else CHUNK):
         if fast:
             rows = []
             for record in chunk:
@@ -122,10 +121,8 @@ def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Cal
 def _niks(member_pks: list[int]) -> set[str]:
     """The NIKs of these members (in chunks)."""
     found: set[str] = set()
-    for start in range(0, len(member_pks), UPDATE_CHUNK):
-        found.update(
-            Member.objects.filter(pk__in=member_pks[start : start + UPDATE_CHUNK]).exclude(nik="").values_list("nik", flat=True)
-        )
+    for chunk in chunked(member_pks, UPDATE_CHUNK):
+        found.update(Member.objects.filter(pk__in=chunk).exclude(nik="").values_list("nik", flat=True))
     return found
 
 
@@ -151,8 +148,7 @@ def _successors(gone: list[tuple[int, str, int]], created: list[tuple[int, str, 
 def _write_changes(changes: list[Change], model, batch, by, reason, now, tick, *, households=None, moved=None) -> None:
     """Update the changed records. For members, ``households`` collects their households (old and
     new) and ``moved`` the members whose family changed."""
-    for start in range(0, len(changes), UPDATE_CHUNK):
-        chunk = changes[start : start + UPDATE_CHUNK]
+    for chunk in chunked(changes, UPDATE_CHUNK):
         objects = model.objects.in_bulk([c.pk for c in chunk])
         names = {"source_values", "raw_values", "source_row_hash", "last_batch", "updated_at"}
         touched = []
@@ -187,8 +183,8 @@ def _write_changes(changes: list[Change], model, batch, by, reason, now, tick, *
 def _mark_absent(pks: list[int], model, batch, by, reason, now, tick, *, households=None, gone=None) -> None:
     """Mark the records absent. For members, ``households`` collects their households and ``gone``
     (pk, NIK, household) of each."""
-    for start in range(0, len(pks), UPDATE_CHUNK):
-        objects = list(model.objects.in_bulk(pks[start : start + UPDATE_CHUNK]).values())
+    for chunk in chunked(pks, UPDATE_CHUNK):
+        objects = list(model.objects.in_bulk(chunk).values())
         for obj in objects:
             if households is not None:
                 households.add(obj.household_id)
