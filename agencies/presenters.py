@@ -47,12 +47,12 @@ def list_rows(households, user, *, back: str, may_distribute: bool, several_rege
     Every value escaped."""
     statuses = _statuses()
     back_query = "?kembali=" + escape(quote(back))
-    absent = f' <span class="badge muted">{escape(_("tidak ada di data terbaru"))}</span>'
-    none = f'<span class="muted">{escape(_("belum ada bantuan"))}</span>'
-    conflict = (
-        f'<span class="badge conflict" title="{escape(_("Ada konflik satu bantuan yang terbuka"))}">'
-        f'{escape(_("Konflik"))}</span>'
-    )
+    # Translated outside the f-strings below: makemessages does not look inside them.
+    absent, none = escape(_("tidak ada di data terbaru")), escape(_("belum ada bantuan"))
+    conflict_title, conflict_badge = escape(_("Ada konflik satu bantuan yang terbuka")), escape(_("Konflik"))
+    absent = f' <span class="badge muted">{absent}</span>'
+    none = f'<span class="muted">{none}</span>'
+    conflict = f'<span class="badge conflict" title="{conflict_title}">{conflict_badge}</span>'
     lines = []
     for household in households:
         name = escape(household.head_name)

@@ -52,7 +52,7 @@ def test_status_labels_follow_the_chosen_language(registry, login):
     finally:
         translation.activate(settings.LANGUAGE_CODE)
     assert '<span class="badge status-proposed">Proposed</span>' in row
-    assert 'class="badge conflict"' in conflicts and 'title="Ada konflik' not in conflicts
+    assert 'class="badge conflict" title="There is an open one-aid conflict"' in conflicts
 
 
 def test_a_household_without_aid_absent_and_without_decile(registry, login):
