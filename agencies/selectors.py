@@ -246,7 +246,7 @@ def listed_enrollments(condition: Q) -> Prefetch:
     """Prefetch, into ``household.listed_enrollments``, the enrollments a list row shows."""
     enrollments = (
         Enrollment.objects.filter(condition)
-        .select_related("program", "program__agency")
+        .select_related("program")
         .order_by("-year", "program__name", "id")
     )
     return Prefetch("enrollments", queryset=enrollments, to_attr="listed_enrollments")

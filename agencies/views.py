@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from agencies import services
 from agencies.exports import EXPORT_KIND_PRINT, household_list_xlsx_response
-from agencies.presenters import print_rows
+from agencies.presenters import list_rows, print_rows
 from agencies.filters import HouseholdFilter
 from agencies.listcounts import ListMemo, ListPaginator, household_list_counts
 from agencies.tasks import household_list_recount
@@ -150,6 +150,10 @@ def household_list(request):
         "counts_stale": memo.stale,
         "fresh_url": "?" + fresh_query.urlencode(),
     }
+    context["rows"] = list_rows(
+        page.object_list, user, back=request.get_full_path(), may_distribute=context["may_distribute"],
+        several_regencies=filterset.several_regencies,
+    )
     if context["may_distribute"]:
         context["distribute_form"] = DistributeForm(initial={"filters": request.GET.urlencode()})
     return render(request, "agencies/household_list.html", context)
