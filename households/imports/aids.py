@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from households.models import ImportBatch, Member, Relation
+from konut_registry.chunks import chunked
 from programs.claims import AidClaim, aid_claims_count, aid_programs, claim_enrollments
 from programs.models import EnrollmentSource
 from programs.services import BulkEnrollmentResult, aid_claims_record
@@ -54,16 +55,21 @@ class FirstClaims:
         return list(self._first.values())
 
 
+def family_claims(extract: Extract):
+    """``(family key, programs)`` of each family row claiming aid, those skipped as unchanged
+    included (they claim it again as any unchanged row does: already there, counted existing)."""
+    for records in (extract.households, extract.skipped_households):
+        for key, record in records.items():
+            if record.recipients:
+                yield key, record.recipients
+
+
 def aid_planned(extract: Extract, member_claims: FirstClaims) -> int:
     """How many enrollments the extract's claims come to, before anything is written: households
     are told apart by their natural key and people by their record (``member_claim``, gathered
     while the records were compared; a family row's claim names the family's head). Every member of a
     PKH family says "Penerima PKH: Ya": one enrollment."""
-    claims = [
-        AidClaim(household=key, member="head", aids=record.recipients)
-        for records in (extract.households, extract.skipped_households)
-        for key, record in records.items() if record.recipients
-    ]
+    claims = [AidClaim(household=key, member="head", aids=recipients) for key, recipients in family_claims(extract)]
     claims += member_claims.claims()
     for row in extract.skipped_members:
         if row.recipients:
@@ -77,10 +83,7 @@ def note_members(plan: ExtractPlan, records) -> None:
     key_ids = plan.household_ids
     if plan.claiming_households is None:
         extract = plan.extract
-        plan.claiming_households = {
-            key_ids[key] for source in (extract.households, extract.skipped_households)
-            for key, record in source.items() if record.recipients
-        }
+        plan.claiming_households = {key_ids[key] for key, _ in family_claims(extract)}
     claiming, heads, claims = plan.claiming_households, plan.heads, []
     member_sheet = plan.extract.has_member_sheet
     for record in records:
@@ -109,12 +112,9 @@ def _claims(plan: ExtractPlan) -> list[AidClaim]:
     key_ids = plan.household_ids
     heads = _heads(plan)
     claims = []
-    # Rows skipped as unchanged claim their aid as any unchanged row does (already there: counted existing).
-    for records in (extract.households, extract.skipped_households):
-        for key, record in records.items():
-            if record.recipients:
-                household_id = key_ids[key]
-                claims.append(AidClaim(household=household_id, member=heads.get(household_id), aids=record.recipients))
+    for key, recipients in family_claims(extract):
+        household_id = key_ids[key]
+        claims.append(AidClaim(household=household_id, member=heads.get(household_id), aids=recipients))
     claims += plan.member_claims.claims()
     for row in extract.skipped_members:
         if row.recipients:
@@ -131,14 +131,10 @@ def _heads(plan: ExtractPlan) -> dict[int, int]:
     for row in extract.skipped_members:
         if row.is_head:
             heads.setdefault(key_ids.get(row.household_key), row.pk)
-    missing = [
-        key_ids[key]
-        for records in (extract.households, extract.skipped_households)
-        for key, record in records.items() if record.recipients and key_ids[key] not in heads
-    ]
-    for start in range(0, len(missing), 5000):
-        for household_id, pk in Member.objects.filter(
-            household_id__in=missing[start : start + 5000], relation=Relation.HEAD
-        ).values_list("household_id", "pk"):
+    missing = [key_ids[key] for key, _ in family_claims(extract) if key_ids[key] not in heads]
+    for chunk in chunked(missing, 5000):
+        for household_id, pk in Member.objects.filter(household_id__in=chunk, relation=Relation.HEAD).values_list(
+            "household_id", "pk"
+        ):
             heads.setdefault(household_id, pk)
     return heads
