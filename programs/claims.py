@@ -128,10 +128,7 @@ def present_enrollment_keys(keys: Iterable[EnrollmentKey]) -> set[EnrollmentKey]
     """Those of ``keys`` (``claim_enrollments``'s) whose enrollment the registry already holds, by
     the database's uniqueness rule (:func:`unique_key`): a few queries, none per key."""
     # The unique key straight from the tuple: a re-sync asks for tens of thousands.
-    unique = {
-        key: ("person", key[0], key[1], key[3]) if key[3] is not None else ("household", key[0], key[1], key[2])
-        for key in keys
-    }
+    unique = {key: key_unique(*key) for key in keys}
     if not unique:
         return set()
     present = present_unique_keys(set(unique.values()))
@@ -141,9 +138,14 @@ def present_enrollment_keys(keys: Iterable[EnrollmentKey]) -> set[EnrollmentKey]
 def unique_key(enrollment: Enrollment) -> tuple:
     """The database's uniqueness rule for an enrollment: a person program enrolls a person once per
     program and year (whatever family card they are on), a household program a household."""
-    if enrollment.member_id is not None:
-        return ("person", enrollment.program_id, enrollment.year, enrollment.member_id)
-    return ("household", enrollment.program_id, enrollment.year, enrollment.household_id)
+    return key_unique(enrollment.program_id, enrollment.year, enrollment.household_id, enrollment.member_id)
+
+
+def key_unique(program_id, year, household_id, member_id) -> tuple:
+    """:func:`unique_key` of an enrollment given by its ``EnrollmentKey`` values."""
+    if member_id is not None:
+        return ("person", program_id, year, member_id)
+    return ("household", program_id, year, household_id)
 
 
 def chunks(values, size=5000):
