@@ -17,6 +17,7 @@ from django.db import connection
 
 from dedup.models import CompatiblePair, Conflict, ConflictRule
 from households.models import Household, Member
+from konut_registry.db import pg_array
 from programs.models import LIVE_STATUSES, Enrollment, EnrollmentStatus
 
 # Statuses that end an enrollment's claim to aid: their open conflicts are closed automatically.
@@ -45,7 +46,7 @@ def id_param(ids: list[int]) -> str:
     Python list would be sent as ``ARRAY[1,2,3]``, thousands of expression nodes the planner walks
     again and again), a JSON array for SQLite."""
     if is_postgres():
-        return "{" + ",".join(str(int(pk)) for pk in ids) + "}"
+        return pg_array(ids, numbers=True)
     return json.dumps([int(pk) for pk in ids])
 
 

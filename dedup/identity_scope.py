@@ -20,6 +20,7 @@ from django.db.models.expressions import RawSQL
 from dedup.engine_sql import T_HH, T_MEM, false, id_param, ids_subquery, is_postgres
 from households.identifiers import IdentifierError, parse_nik
 from households.models import Household, Member, Relation
+from konut_registry.db import pg_array
 
 
 def ids_in(ids) -> RawSQL:
@@ -32,25 +33,18 @@ def _texts(values) -> list:
     return [value.isoformat() if isinstance(value, datetime.date) else value for value in values]
 
 
-def _array(texts: list[str]) -> str:
-    """A PostgreSQL array literal (one parameter, however long)."""
-    return "{" + ",".join('"' + str(text).replace("\\", "\\\\").replace('"', '\\"') + '"' for text in texts) + "}"
-
-
 def _values_in(values, sql_type: str) -> RawSQL:
     """``field__in=`` these texts or dates, as one parameter: a PostgreSQL array literal or a JSON
     array (thousands of separate parameters would pass SQLite's limit)."""
-    texts = sorted(set(_texts(values)))
-    if is_postgres():
-        return RawSQL(f"SELECT unnest(%s::{sql_type}[])", [_array(texts)])
-    return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(texts)])
+    return RawSQL(*_rows_subquery([(value,) for value in sorted(set(_texts(values)))], [("value", sql_type)]))
 
 
 def _rows_subquery(rows, columns: list[tuple[str, str]]) -> tuple[str, list]:
-    """A subquery of these (desa id, value) rows, columns named and typed as ``columns``."""
+    """A subquery of these rows (tuples, one value a column), columns named and typed as ``columns``
+    (``(name, PostgreSQL type)``): one parameter a column on PostgreSQL, one JSON array on SQLite."""
     if is_postgres():
         parts = [f"unnest(%s::{sql_type}[]) AS {name}" for name, sql_type in columns]
-        return "SELECT " + ", ".join(parts), [_array(_texts(column)) for column in zip(*rows)]
+        return "SELECT " + ", ".join(parts), [pg_array(_texts(column)) for column in zip(*rows)]
     parts = [f"json_extract(value, '$[{index}]') AS {name}" for index, (name, _) in enumerate(columns)]
     return "SELECT " + ", ".join(parts) + " FROM json_each(%s)", [json.dumps([_texts(row) for row in rows])]
 

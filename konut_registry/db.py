@@ -22,3 +22,15 @@ def fast_aggregates():
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL jit = off")
         yield
+
+
+def pg_array(values, *, numbers: bool = False) -> str:
+    """``values`` as one PostgreSQL array literal for ``%s::type[]`` (``{1,2,NULL}``,
+    ``{"a","b"}``): one parameter whatever their number, parsed by the server in one pass (a
+    Python list goes as ``ARRAY[...]``, an expression node per value). ``numbers``: written as
+    integers, else as quoted texts; ``None`` is NULL."""
+    if numbers:
+        return "{" + ",".join("NULL" if v is None else str(int(v)) for v in values) + "}"
+    return "{" + ",".join(
+        "NULL" if v is None else '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values
+    ) + "}"

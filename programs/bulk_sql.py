@@ -18,6 +18,7 @@ from operator import itemgetter
 from django.db import connection, models
 from django.utils import timezone
 
+from konut_registry.db import pg_array
 from programs.models import Enrollment
 
 _INTEGER_TYPES = (models.IntegerField, models.ForeignKey, models.AutoField)
@@ -26,13 +27,9 @@ _INTEGER_TYPES = (models.IntegerField, models.ForeignKey, models.AutoField)
 def _array_literal(field: models.Field, values: list) -> str:
     """``values`` as one PostgreSQL array literal (``{1,2,NULL}``, ``{"a","b"}``) for
     ``%s::type[]``: one parameter whatever the batch size, parsed by the server in one pass."""
-    if isinstance(field, _INTEGER_TYPES):
-        return "{" + ",".join("NULL" if v is None else str(int(v)) for v in values) + "}"
     if isinstance(field, (models.BooleanField, models.JSONField)):
         raise TypeError(f"{field.name}: no array form for {field.get_internal_type()}")
-    return "{" + ",".join(
-        "NULL" if v is None else '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values
-    ) + "}"
+    return pg_array(values, numbers=isinstance(field, _INTEGER_TYPES))
 
 
 def _same(values: list) -> bool:
