@@ -114,7 +114,7 @@ def header(forked: ForkedSheet, source: Source, sheet_name: str, ctx) -> Table |
     """The sheet as the scan sees it: from the child, else read here (the child failed)."""
     message = forked.receive()
     if message is None:
-        return _read_table(source, sheet_name, ctx)
+        return ctx.layouts.table(source, sheet_name)
     if message == "no-header":
         return None
     name, header_row, headers, height = message
@@ -126,7 +126,7 @@ def header(forked: ForkedSheet, source: Source, sheet_name: str, ctx) -> Table |
 def read_here(table: ForkedTable, ctx) -> Table | None:
     """The sheet read in this process: the child's work is not used."""
     table.forked.close()
-    return _read_table(table.origin, table.name, ctx)
+    return ctx.layouts.table(table.origin, table.name)
 
 
 def collect(table: ForkedTable, column_index: dict[int, str], extract: Extract):
@@ -154,17 +154,13 @@ def collect(table: ForkedTable, column_index: dict[int, str], extract: Extract):
     return count, members, skipped, issues
 
 
-def _read_table(source: Source, sheet_name: str, ctx) -> Table | None:
-    return ctx.layouts.table(source, sheet_name)
-
-
 def _read_members(channel, source: Source, sheet_name: str, ctx, members, records: RecordSpool, known_follows: bool) -> None:
     """In the child: the header, then (for an individual sheet with every required column) the rows.
     The stored row hashes, when they follow, are received in a thread while calamine loads the
     sheet (it lets other threads run): the parent's send does not wait for the load."""
     known = Background(channel.recv) if known_follows else None
     source = Source(source.path, source.display_name, source.kind, source.limits)  # its own file handle
-    table = _read_table(source, sheet_name, ctx)
+    table = ctx.layouts.table(source, sheet_name)
     if table is None:
         channel.send("no-header")
         return
