@@ -253,9 +253,11 @@ def listed_enrollments(condition: Q) -> Prefetch:
 
 
 def household_list_rows(queryset: QuerySet[Household], condition: Q) -> QuerySet[Household]:
-    """The columns a list or export row needs, in a fixed number of queries."""
+    """The columns a list or export row needs, in a fixed number of queries (without the import's
+    kept values, ``raw_values`` and ``source_values``: large, and neither page shows them)."""
     return (
         queryset.select_related("desa", "desa__kecamatan__kabupaten")
+        .defer("raw_values", "source_values")
         .annotate(has_open_conflict=open_conflict_flag())
         .prefetch_related(listed_enrollments(condition))
     )
