@@ -18,7 +18,9 @@ from types import SimpleNamespace
 
 import django_filters
 from django import forms
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.listcounts import ListMemo
@@ -35,6 +37,7 @@ from agencies.selectors import (
     visible_programs,
     with_enrollment,
 )
+from agencies.services import identifier_search_record
 from agencies.widgets import PlainSelect
 from households.models import Desa, Household
 from dedup.models import IdentityMatch, IdentityStatus
@@ -150,6 +153,7 @@ class HouseholdFilter(django_filters.FilterSet):
 
     def __init__(self, data=None, *, user: User, memo: ListMemo | None = None, **kwargs):
         self.user = user
+        self.search_refused_until = None  # set when a masked role's NIK search is over the limit
         self.memo = memo or ListMemo(Household)  # counts, totals and name searches kept per registry version
         kwargs.setdefault("queryset", visible_households(user))
         super().__init__(data, **kwargs)
@@ -345,6 +349,11 @@ class HouseholdFilter(django_filters.FilterSet):
         )
 
     def filter_search(self, queryset, name, value):
+        digits = identifier_digits(value)
+        if digits is not None and len(digits) == 16 and not self.user.can_see_full_nik:
+            self.search_refused_until = identifier_search_record(user=self.user, digits=digits)
+            if self.search_refused_until is not None:
+                return queryset.none()
         return household_search(
             queryset, value, partial_identifiers=self.user.can_see_full_nik, remember=self.memo.remembered
         )
@@ -352,6 +361,14 @@ class HouseholdFilter(django_filters.FilterSet):
     @property
     def search_notice(self) -> str:
         """Why a short number found no NIK or No KK, for roles that see them masked."""
+        if self.search_refused_until is not None:
+            return _(
+                "Batas pencarian NIK/No KK tercapai: paling banyak %(limit)s nomor berbeda dalam %(minutes)s menit. "
+                "Nomor baru dapat dicari lagi pukul %(time)s."
+            ) % {
+                "limit": settings.IDENTIFIER_SEARCH_LIMIT, "minutes": settings.IDENTIFIER_SEARCH_WINDOW_MINUTES,
+                "time": timezone.localtime(self.search_refused_until).strftime("%H:%M"),
+            }
         text = self.cleaned("q")
         digits = identifier_digits(text) if text else None
         if digits is None or len(digits) == 16 or self.user.can_see_full_nik:

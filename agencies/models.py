@@ -3,6 +3,7 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -110,3 +111,21 @@ class ExportLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.kind_label} {self.created_at:%d/%m/%Y %H:%M}"
+
+
+class IdentifierSearch(models.Model):
+    """A full NIK or No KK searched by someone who sees them masked, kept to limit how many distinct
+    numbers one person may try in an hour (``IDENTIFIER_SEARCH_LIMIT``): searched number by number,
+    the list would confirm who is in the registry. Only a keyed digest of the number is kept."""
+
+    user = models.ForeignKey(User, verbose_name=_("pengguna"), on_delete=models.CASCADE, related_name="+")
+    digest = models.CharField(_("sidik"), max_length=64)
+    searched_at = models.DateTimeField(_("waktu"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("pencarian NIK/No KK")
+        verbose_name_plural = pgettext_lazy("plural", "pencarian NIK/No KK")
+        indexes = [models.Index(fields=["user", "searched_at"], name="identifier_search_user_at")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.searched_at:%d/%m/%Y %H:%M}"

@@ -10,13 +10,16 @@ written) or ``PermissionDenied`` otherwise.
 from __future__ import annotations
 
 import datetime
+import hashlib
+import hmac
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agencies.models import ExportLog, User
+from agencies.models import ExportLog, IdentifierSearch, User
 from agencies.selectors import MANAGED_ROLES, may_act_on, may_manage_user
 from programs.models import Enrollment, EnrollmentStatus
 from programs.services import EnrollmentResult, enrollment_update
@@ -117,3 +120,27 @@ def user_save(*, user: User, by: User) -> User:
             )
     user.save()
     return user
+
+
+def identifier_search_record(*, user: User, digits: str) -> datetime.datetime | None:
+    """Let a user who sees NIKs masked search one full NIK or No KK: ``None`` when allowed (the
+    number is recorded as a keyed digest), or the time the next new number may be searched.
+
+    A number already searched in the window stays allowed (the list's pages, its count and its export
+    search it again); a new one is allowed while fewer than ``IDENTIFIER_SEARCH_LIMIT`` distinct
+    numbers were searched in the last ``IDENTIFIER_SEARCH_WINDOW_MINUTES``. The user's row is locked
+    so that two tabs cannot both take the last one."""
+    now = timezone.now()
+    since = now - datetime.timedelta(minutes=settings.IDENTIFIER_SEARCH_WINDOW_MINUTES)
+    digest = hmac.new(settings.SECRET_KEY.encode(), digits.encode(), hashlib.sha256).hexdigest()
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).exists()
+        IdentifierSearch.objects.filter(user=user, searched_at__lt=since).delete()
+        recent = IdentifierSearch.objects.filter(user=user)
+        if recent.filter(digest=digest).exists():
+            return None
+        times = sorted(recent.values_list("searched_at", flat=True))
+        if len(times) >= settings.IDENTIFIER_SEARCH_LIMIT:
+            return times[len(times) - settings.IDENTIFIER_SEARCH_LIMIT] + (now - since)
+        IdentifierSearch.objects.create(user=user, digest=digest, searched_at=now)
+    return None

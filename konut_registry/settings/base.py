@@ -192,6 +192,11 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # hammering a locked form
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "agencies.throttling.lockout_response"
 
+# Roles that see NIKs masked may search a full NIK or No KK, but only this many distinct numbers in
+# the window: one by one, searches would confirm who is in the registry.
+IDENTIFIER_SEARCH_LIMIT = int(env("IDENTIFIER_SEARCH_LIMIT", "30"))
+IDENTIFIER_SEARCH_WINDOW_MINUTES = int(env("IDENTIFIER_SEARCH_WINDOW_MINUTES", "60"))
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"

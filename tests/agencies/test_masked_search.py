@@ -62,3 +62,67 @@ def test_export_and_print_apply_the_same_rule(registry, login):
     assert printed.context["total"] == 0
     full = client.get("/keluarga/cetak/", {"q": registry.hh.a.head_nik})
     assert full.context["total"] == 1
+
+
+def _other_numbers(count: int, base: str) -> list[str]:
+    """Full 16-digit numbers of the same region as ``base`` that no one in the registry holds,
+    tried one after another the way a serial would be."""
+    return [f"{base[:6]}999999{step:04d}" for step in range(1, count + 1)]
+
+
+def test_a_masked_role_may_search_only_so_many_full_numbers_an_hour(registry, login, settings):
+    settings.IDENTIFIER_SEARCH_LIMIT = 3
+    household = registry.hh.a
+    client = login(registry.users.operator)
+    for number in _other_numbers(2, household.head_nik):
+        assert _found(client, number) == set()
+    assert _found(client, household.head_nik) == {household.pk}  # the third distinct number
+    # The same numbers again (the list's pages, its export) are still allowed ...
+    assert _found(client, household.head_nik) == {household.pk}
+    workbook = load_workbook(
+        io.BytesIO(client.get("/keluarga/ekspor/", {"q": household.head_nik}).getvalue()), read_only=True
+    )
+    assert len(list(workbook.active.iter_rows(values_only=True))) == 2
+    # ... a fourth distinct number is refused, found or not, and the operator is told until when.
+    response = client.get("/keluarga/", {"q": household.no_kk})
+    html = response.content.decode()
+    assert set(listed_ids(response)) == set()
+    assert 'id="search-notice"' in html and "Batas pencarian NIK/No KK tercapai" in html
+    assert "paling banyak 3 nomor berbeda dalam 60 menit" in html
+    # Names and the P3KE family ID are not limited.
+    assert _found(client, household.p3ke_id) == {household.pk}
+    # The digests kept are not the numbers.
+    from agencies.models import IdentifierSearch
+
+    kept = set(IdentifierSearch.objects.values_list("digest", flat=True))
+    assert len(kept) == 3 and household.head_nik not in kept
+
+
+def test_the_limit_frees_a_number_as_the_hour_passes(registry, login, settings):
+    import datetime
+
+    from agencies.models import IdentifierSearch
+
+    settings.IDENTIFIER_SEARCH_LIMIT = 2
+    household = registry.hh.a
+    client = login(registry.users.leader)
+    for number in _other_numbers(2, household.head_nik):
+        _found(client, number)
+    assert _found(client, household.head_nik) == set()
+    oldest = IdentifierSearch.objects.order_by("searched_at").first()
+    oldest.searched_at -= datetime.timedelta(minutes=61)
+    oldest.save()
+    assert _found(client, household.head_nik) == {household.pk}
+    assert IdentifierSearch.objects.count() == 2  # the expired one is gone
+
+
+def test_roles_that_see_full_niks_are_not_limited(registry, login, settings):
+    settings.IDENTIFIER_SEARCH_LIMIT = 1
+    household = registry.hh.a
+    client = login(registry.users.head)
+    for number in _other_numbers(3, household.head_nik):
+        _found(client, number)
+    assert _found(client, household.head_nik) == {household.pk}
+    from agencies.models import IdentifierSearch
+
+    assert not IdentifierSearch.objects.exists()
