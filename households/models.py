@@ -216,7 +216,10 @@ class Household(models.Model):
     dusun = models.CharField(_("dusun"), max_length=100, blank=True)
     rt = models.CharField(_("RT"), max_length=5, blank=True)
     rw = models.CharField(_("RW"), max_length=5, blank=True)
-    desa = models.ForeignKey(Desa, verbose_name=_("desa/kelurahan"), on_delete=models.PROTECT, related_name="households")
+    # No index of its own: the (desa, desil) index below starts with it.
+    desa = models.ForeignKey(
+        Desa, verbose_name=_("desa/kelurahan"), on_delete=models.PROTECT, related_name="households", db_index=False
+    )
     desil = models.PositiveSmallIntegerField(
         _("desil"), null=True, blank=True, help_text=_("1 = paling miskin; P3KE memakai 1-4, DTSEN 1-10")
     )
@@ -264,16 +267,25 @@ class Household(models.Model):
         _("tidak ada di data terbaru"), default=False,
         help_text=_("Tidak ada di ekstrak lengkap terakhir; tidak dihapus."),
     )
+    # Not indexed: nothing reads the records of a batch (no reverse relation), and a batch is never
+    # deleted (the admin refuses); the index was written on every record an import wrote.
     last_batch = models.ForeignKey(
         ImportBatch, verbose_name=_("batch impor terakhir"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        on_delete=models.SET_NULL, related_name="+", db_index=False,
     )
-    merged_into = models.ForeignKey(
-        "self", verbose_name=_("digabung ke"), null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
+    merged_into = models.ForeignKey(  # indexed below, without the (nearly all) empty rows
+        "self", verbose_name=_("digabung ke"), null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from",
+        db_index=False,
     )
     created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
     updated_at = models.DateTimeField(_("diubah"), auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at", "source_values", "source_row_hash"])
+    # The history is read by record (``id``) and date only: the other indexes a history table would
+    # copy from the record's (its identifiers and foreign keys, each with its LIKE twin) were written
+    # on every one of an import's tens of thousands of history rows and never read.
+    history = HistoricalRecords(
+        excluded_fields=["updated_at", "source_values", "source_row_hash"],
+        no_db_index=["p3ke_id", "no_kk", "head_nik", "desa", "last_batch", "merged_into"],
+    )
 
     class Meta:
         verbose_name = _("keluarga")
@@ -294,6 +306,8 @@ class Household(models.Model):
             # The agency list's decile sorts (poorest first, richest first), read page by page in order.
             models.Index(fields=["desil", "head_name", "id"], name="households_hh_desil_name_idx"),
             models.Index(fields=["-desil", "head_name", "id"], name="households_hh_desil_desc_idx"),
+            # The families merged into one (and the foreign key's own lookups): a handful of rows.
+            models.Index(fields=["merged_into"], name="households_hh_merged_into_idx", condition=Q(merged_into__isnull=False)),
         ]
 
     def __str__(self) -> str:
@@ -327,13 +341,16 @@ class Member(models.Model):
     source_values = models.JSONField(_("nilai terakhir dari sumber"), default=dict, blank=True, editable=False)
     source_row_hash = models.BigIntegerField(_("hash baris sumber"), null=True, blank=True, editable=False)  # as Household's
     is_absent = models.BooleanField(_("tidak ada di data terbaru"), default=False)
-    last_batch = models.ForeignKey(
+    last_batch = models.ForeignKey(  # not indexed, as the household's
         ImportBatch, verbose_name=_("batch impor terakhir"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        on_delete=models.SET_NULL, related_name="+", db_index=False,
     )
     created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
     updated_at = models.DateTimeField(_("diubah"), auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at", "source_values", "source_row_hash"])
+    history = HistoricalRecords(  # read by record and date only, as the household's
+        excluded_fields=["updated_at", "source_values", "source_row_hash"],
+        no_db_index=["nik", "id_individu", "household", "last_batch"],
+    )
 
     class Meta:
         verbose_name = _("anggota keluarga")

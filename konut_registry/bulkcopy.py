@@ -238,13 +238,17 @@ def _encode(columns: _Columns, ids, rows, history_index: list[int] | None, histo
         yield line + "\n"
 
 
-def insert_with_history(model, rows: list[dict], *, user_id, reason: str | None, now: datetime.datetime) -> list[int]:
+def insert_with_history(
+    model, rows, *, user_id, reason: str | None, now: datetime.datetime, count: int | None = None
+) -> list[int]:
     """Insert ``rows`` (attname -> value; missing fields take their defaults) and one ``+`` history
     row each; return the new primary keys in order. The history row repeats the record's texts, so
-    each value is serialized once."""
-    if not rows:
+    each value is serialized once. ``rows`` may be an iterator giving ``count`` rows: each is then
+    built while PostgreSQL writes the ones before it."""
+    count = len(rows) if count is None else count
+    if not count:
         return []
-    ids = reserve_ids(model, len(rows))
+    ids = reserve_ids(model, count)
     pk_name = model._meta.pk.attname
     columns = _Columns(model._meta.concrete_fields, _defaults(model, now), pk_name)
     meta = model._meta

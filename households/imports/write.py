@@ -51,14 +51,16 @@ def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Cal
     batch_id = batch.pk if batch is not None else None
     for chunk in chunked(plan.household_creates, COPY_CHUNK if fast else CHUNK):
         if fast:
-            rows = []
-            for record in chunk:
-                values = record.values
-                rows.append({
+            # Each row built as COPY reads it: while PostgreSQL writes the rows before it.
+            rows = (
+                {
                     **values, "source": source, "raw_values": record.raw, "last_batch_id": batch_id,
                     "source_values": source_snapshot(values), "source_row_hash": record.row_hash,
-                })
-            ids = bulkcopy.insert_with_history(Household, rows, user_id=user_id, reason=reason, now=now)
+                }
+                for record in chunk
+                for values in (record.values,)
+            )
+            ids = bulkcopy.insert_with_history(Household, rows, count=len(chunk), user_id=user_id, reason=reason, now=now)
         else:
             objects = []
             for record in chunk:
@@ -86,30 +88,33 @@ def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Cal
     gone_niks = _niks(plan.member_absent)
     rows_created: list[tuple[int, str, int]] = []
     for records, chunk, changes in plan.member_chunks(COPY_CHUNK if fast else CHUNK):
-        rows = []
-        for record in chunk:
-            values = {k: v for k, v in record.values.items() if k != "household_id"}
-            rows.append(
-                {
-                    **values, "household_id": key_ids[record.household_key], "raw_values": record.raw,
-                    "last_batch_id": batch_id, "source_values": source_snapshot(values),
-                    "source_row_hash": record.row_hash,
-                }
-            )
-        if not rows:
+        household_ids = [key_ids[record.household_key] for record in chunk]
+        # Each row built as it is written (on PostgreSQL, while the rows before it are).
+        rows = (
+            {
+                **values, "household_id": household_id, "raw_values": record.raw,
+                "last_batch_id": batch_id, "source_values": source_snapshot(values),
+                "source_row_hash": record.row_hash,
+            }
+            for record, household_id in zip(chunk, household_ids)
+            for values in ({k: v for k, v in record.values.items() if k != "household_id"},)
+        )
+        if not chunk:
             ids = []
         elif fast:
-            ids = bulkcopy.insert_with_history(Member, rows, user_id=user_id, reason=reason, now=now)
+            ids = bulkcopy.insert_with_history(Member, rows, count=len(chunk), user_id=user_id, reason=reason, now=now)
         else:
             created = bulk_create_with_history(
                 [Member(**row) for row in rows], Member, batch_size=CHUNK, default_user=by, default_change_reason=reason
             )
             ids = [obj.pk for obj in created]
-        for record, pk, row in zip(chunk, ids, rows):
+        for record, pk, household_id in zip(chunk, ids, household_ids):
             record.pk = pk
-            if gone_niks and row.get("nik") in gone_niks:
-                rows_created.append((pk, row["nik"], row["household_id"]))
-        touched.update(row["household_id"] for row in rows)
+            if gone_niks:
+                nik = record.get("nik")
+                if nik in gone_niks:
+                    rows_created.append((pk, nik, household_id))
+        touched.update(household_ids)
         tick(len(chunk))
         _write_changes(changes, Member, batch, by, reason, now, tick, households=touched, moved=plan.moved_members)
         aids.note_members(plan, records)
