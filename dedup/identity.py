@@ -237,6 +237,9 @@ def each_identity_match(consume: Callable[[list[IdentityMatch]], None], househol
                 # SET LOCAL: until the caller's transaction ends.
                 cursor.execute("SET LOCAL work_mem = '256MB'")
                 cursor.execute("SET LOCAL jit = off")
+                # The whole scan reads through server-side cursors: plan them to read everything
+                # (by default a cursor's plan favours its first rows: index scans, nested loops).
+                cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
         if scope is None or len(scope) >= WHOLE_READ_SHARE * live_households().count():
             identity_stream.each_identity_match(consume, scope)
         else:

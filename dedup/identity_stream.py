@@ -43,6 +43,7 @@ WRITE_ROWS = 5000
 
 _CANDIDATES = "dedup_identity_candidates"
 _SCOPE = "dedup_identity_scope"
+_SHARED_NIKS = "dedup_identity_shared_niks"
 _KINDS = [IdentityKind.SAME_NIK, IdentityKind.SAME_KK, IdentityKind.SAME_HEAD, IdentityKind.SIMILAR_MEMBER]
 NIK, KK, HEAD, SIMILAR = range(4)
 # A NIK no live member holds (a head's alone) comes after every NIK a member holds.
@@ -115,14 +116,18 @@ class _Candidates:
 def _same_nik(out: _Candidates) -> None:
     """One NIK (a live member's or a head's) in two households: per NIK, each household's first
     member holding it (in the registry's order; none for a head's NIK no member of it holds)."""
-    # The NIKs held by two households or more, grouped once (a common table) for both reads.
-    shared_sql = (
-        f"SELECT x.nik FROM (SELECT m.nik AS nik, m.household_id AS hid FROM {T_MEM} m JOIN {T_HH} h ON h.id = m.household_id "
+    # The NIKs held by two households or more, grouped once into a table of their own (counted, so
+    # that the reads below join it by hash rather than look each NIK up).
+    out.cursor.execute(f"DROP TABLE IF EXISTS {_SHARED_NIKS}")
+    out.cursor.execute(
+        f"CREATE TEMPORARY TABLE {_SHARED_NIKS} AS SELECT x.nik FROM (SELECT m.nik AS nik, m.household_id AS hid FROM {T_MEM} m JOIN {T_HH} h ON h.id = m.household_id "
         f"WHERE h.merged_into_id IS NULL AND m.is_absent = {false()} AND m.nik <> '' "
         f"UNION ALL SELECT h.head_nik, h.id FROM {T_HH} h WHERE h.merged_into_id IS NULL AND h.head_nik <> '') x "
         f"GROUP BY x.nik HAVING MIN(x.hid) < MAX(x.hid)"
     )
-    shared = RawSQL("SELECT nik FROM dedup_shared_niks", [])
+    if is_postgres():
+        out.cursor.execute(f"ANALYZE {_SHARED_NIKS}")
+    shared = RawSQL(f"SELECT nik FROM {_SHARED_NIKS}", [])
     members = live_members().filter(nik__in=shared).annotate(pos=Window(RowNumber(), order_by=_member_order()))
     heads = live_households().filter(head_nik__in=shared).annotate(
         none=Cast(Value(None), BigIntegerField()), pos=Window(RowNumber(), order_by=_household_order()),
@@ -130,7 +135,7 @@ def _same_nik(out: _Candidates) -> None:
     members_sql, members_params = _sql(members.order_by().values_list("nik", "household_id", "pk", "pos"))
     heads_sql, heads_params = _sql(heads.order_by().values_list("head_nik", "pk", "none", "pos"))
     sql = (
-        f"WITH dedup_shared_niks AS ({shared_sql}) SELECT u.* FROM (SELECT a.*, 0 AS src FROM ({members_sql}) a "
+        f"SELECT u.* FROM (SELECT a.*, 0 AS src FROM ({members_sql}) a "
         f"UNION ALL SELECT b.*, 1 AS src FROM ({heads_sql}) b) u ORDER BY 1, 5, 4"
     )
     for nik, rows in groupby(_stream(sql, (*members_params, *heads_params)), key=itemgetter(0)):
@@ -142,6 +147,7 @@ def _same_nik(out: _Candidates) -> None:
             holders.setdefault(household_id, member_id)
         for a, b in combinations(sorted(holders), 2):
             out.add((NIK, a, b, holders[a], holders[b], 100, rank, nik))
+    out.cursor.execute(f"DROP TABLE {_SHARED_NIKS}")
 
 
 def _same_kk(out: _Candidates) -> None:
