@@ -11,13 +11,15 @@ or dismiss:
                     names (rapidfuzz on names normalised by :mod:`dedup.names`, score >= 90), whose
                     NIKs are not already the same (that is ``same_nik``).
 
-The scan reads the registry in a handful of queries, compares in memory (names grouped by birth
-date, compared with ``rapidfuzz.process.cdist``), and writes with ``bulk_create(ignore_conflicts=
-True)`` on the unique (kind, household_a, household_b): a second scan adds nothing, and a dismissed
-or merged pair is never raised again. Records merged away (``merged_into`` set) and absent members
-take no part. A scan limited to some households (after an import, the families it wrote) reads
-only what a duplicate of theirs can involve (``identity_scope``) and gives, for them, exactly the
-rows the whole scan gives.
+The whole scan (or one of half the registry or more: a first import) streams the registry group by
+group from the database in flat memory (``identity_stream``); names are compared within a birth
+date with ``rapidfuzz.process.cdist`` (``identity_compare``). Findings are written in batches with
+``bulk_create(ignore_conflicts=True)`` on the unique (kind, household_a, household_b): a second scan
+adds nothing, and a dismissed or merged pair is never raised again. Records merged away
+(``merged_into`` set) and absent members take no part. A scan limited to fewer households (after a
+re-sync, the families it wrote) reads only what a duplicate of theirs can involve
+(``identity_scope``), compares it in memory here, and gives, for them, exactly the rows the whole
+scan gives.
 """
 
 from __future__ import annotations
