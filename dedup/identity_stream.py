@@ -1,5 +1,5 @@
-"""The identity scan of the whole registry (``dedup_scan``, the identity page) or of half of it or
-more (a first import), in flat memory.
+"""The identity scan of the whole registry (``dedup_scan``, the identity page) or of many of its
+households (a first import, a large re-sync), in flat memory.
 
 The database groups the registry by key and hands the groups over in key order through a
 server-side cursor, :data:`CHUNK_ROWS` rows at a time: the records holding a NIK held by two
@@ -13,6 +13,8 @@ ordering): a pair sharing several NIKs keeps the members of the first NIK met an
 NIKs; a pair of similar people met on several birth dates keeps its best score, the first met of
 equal ones; a similar pair that shares a NIK or a head is no finding of its own. The findings come
 back in order, a chunk at a time. Neither every person nor every finding is ever held at once.
+With a scope, only the groups holding one of its households are read (each whole), only its people
+are compared with the others of their birth date, and only the pairs with one of them are kept.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from itertools import combinations, groupby
 from operator import itemgetter
 
 from django.db import connection
-from django.db.models import BigIntegerField, F, Value, Window
+from django.db.models import BigIntegerField, BooleanField, F, Value, Window
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, RowNumber
 
@@ -85,8 +87,10 @@ class _Candidates:
     """The temporary table of candidate pairs: (kind, a, b, member_a, member_b, score, rank,
     evidence); ``rank`` orders the candidates of one pair as the in-memory scan met them."""
 
-    def __init__(self, cursor):
+    def __init__(self, cursor, *, scoped: bool):
         self.cursor = cursor
+        # With a scope, only the groups holding one of its households are read (whole).
+        self.scoped = scoped
         self.rows: list[tuple] = []
         cursor.execute(f"DROP TABLE IF EXISTS {_CANDIDATES}")
         cursor.execute(
@@ -121,8 +125,9 @@ def _same_nik(out: _Candidates) -> None:
     out.cursor.execute(f"DROP TABLE IF EXISTS {_SHARED_NIKS}")
     out.cursor.execute(
         f"CREATE TEMPORARY TABLE {_SHARED_NIKS} AS SELECT x.nik FROM (SELECT m.nik AS nik, m.household_id AS hid FROM {T_MEM} m JOIN {T_HH} h ON h.id = m.household_id "
-        f"WHERE h.merged_into_id IS NULL AND m.is_absent = {false()} AND m.nik <> '' "
-        f"UNION ALL SELECT h.head_nik, h.id FROM {T_HH} h WHERE h.merged_into_id IS NULL AND h.head_nik <> '') x "
+        f"WHERE h.merged_into_id IS NULL AND m.is_absent = {false()} AND m.nik <> ''{_of_scope(out, 'm.nik', _SCOPE_NIKS)} "
+        f"UNION ALL SELECT h.head_nik, h.id FROM {T_HH} h WHERE h.merged_into_id IS NULL AND h.head_nik <> ''"
+        f"{_of_scope(out, 'h.head_nik', _SCOPE_NIKS)}) x "
         f"GROUP BY x.nik HAVING MIN(x.hid) < MAX(x.hid)"
     )
     if is_postgres():
@@ -153,8 +158,8 @@ def _same_nik(out: _Candidates) -> None:
 def _same_kk(out: _Candidates) -> None:
     sql = (
         f"SELECT h.no_kk, h.id FROM {T_HH} h WHERE h.merged_into_id IS NULL AND h.no_kk IN ("
-        f"SELECT no_kk FROM {T_HH} WHERE no_kk <> '' AND merged_into_id IS NULL GROUP BY no_kk HAVING COUNT(*) > 1) "
-        f"ORDER BY 1, 2"
+        f"SELECT no_kk FROM {T_HH} WHERE no_kk <> '' AND merged_into_id IS NULL{_of_scope(out, 'no_kk', _SCOPE_KKS)} "
+        f"GROUP BY no_kk HAVING COUNT(*) > 1) ORDER BY 1, 2"
     )
     for no_kk, rows in groupby(_stream(sql, ()), key=itemgetter(0)):
         evidence = json.dumps({"no_kk": no_kk})
@@ -182,7 +187,7 @@ def _same_head(out: _Candidates) -> None:
         f"SELECT h.desa_id, h.id, h.head_name, h.head_nik, m.birth_date FROM {T_HH} h LEFT JOIN {T_MEM} m "
         f"ON m.household_id = h.id AND m.is_absent = {false()} AND m.birth_date IS NOT NULL "
         f"AND (m.relation = %s OR (m.nik <> '' AND m.nik = h.head_nik)) "
-        f"WHERE h.merged_into_id IS NULL AND h.head_name <> '' "
+        f"WHERE h.merged_into_id IS NULL AND h.head_name <> ''{_of_scope(out, 'h.desa_id', _SCOPE_VILLAGES)} "
         f"ORDER BY h.desa_id, h.id, CASE m.relation {card} ELSE {len(Relation)} END, m.birth_date, m.id"
     )
     params = [Relation.HEAD.value, *(relation.value for relation in Relation)]
@@ -223,18 +228,31 @@ def _similar_members(out: _Candidates) -> None:
     day's best pair of people for a pair of households (the first met of equal scores), with where
     the day is first met in the registry's order (its first person's place in ``Member``'s)."""
     people = live_members().filter(birth_date__isnull=False).exclude(name="").annotate(card=FAMILY_CARD_ORDER)
+    if out.scoped:
+        # The days someone of the scope was born; only the scope's people are compared with the rest.
+        people = people.filter(birth_date__in=RawSQL(_SCOPE_DAYS, [])).annotate(
+            focus=RawSQL(f"EXISTS (SELECT 1 FROM {_SCOPE} s WHERE s.id = {T_MEM}.household_id)", [], output_field=BooleanField())
+        )
+    else:
+        people = people.annotate(focus=Value(True))
     sql, params = _sql(people.order_by("birth_date", *_member_order()).values_list(
         "birth_date", "pk", "household_id", "nik", "name", "sex", "household__desa__code", "household__head_name", "card",
+        "focus",
     ))
     for birth, rows in groupby(_stream(sql, params), key=itemgetter(0)):
         group = list(rows)
         if len(group) < 2 or len({row[2] for row in group}) < 2:
             continue
-        _, first_member, first_household, _, _, _, desa, head, card = group[0]
+        focus = None
+        if out.scoped:
+            focus = [k for k, row in enumerate(group) if row[9]]
+            if not focus:
+                continue
+        _, first_member, first_household, _, _, _, desa, head, card, _ = group[0]
         met_first = (desa, head, first_household, card, first_member)
         names = [_normalized(row[4]) for row in group]
         found: dict[tuple[int, int], tuple] = {}
-        for i, j, score in zip(*close_pairs(names, None)):
+        for i, j, score in zip(*close_pairs(names, focus)):
             first, second = group[i], group[j]
             if first[2] == second[2] or not names[i]:
                 continue
@@ -266,6 +284,23 @@ def _scope_table(cursor, scope: set[int]) -> None:
             execute_values(cursor.cursor, f"INSERT INTO {_SCOPE} VALUES %s", batch, page_size=WRITE_ROWS)
         else:
             cursor.executemany(f"INSERT INTO {_SCOPE} VALUES (%s)", batch)
+    if is_postgres():
+        cursor.execute(f"ANALYZE {_SCOPE}")
+
+
+# What the scope's households hold: every group holding one of these is read whole (the others are
+# none of the scope's). Over-inclusive where a scope household was merged away: that costs a read.
+_SCOPE_NIKS = (
+    f"SELECT m.nik FROM {T_MEM} m JOIN {_SCOPE} s ON s.id = m.household_id WHERE m.nik <> '' "
+    f"UNION SELECT h.head_nik FROM {T_HH} h JOIN {_SCOPE} s ON s.id = h.id WHERE h.head_nik <> ''"
+)
+_SCOPE_KKS = f"SELECT h.no_kk FROM {T_HH} h JOIN {_SCOPE} s ON s.id = h.id"
+_SCOPE_VILLAGES = f"SELECT h.desa_id FROM {T_HH} h JOIN {_SCOPE} s ON s.id = h.id"
+_SCOPE_DAYS = f"SELECT m.birth_date FROM {T_MEM} m JOIN {_SCOPE} s ON s.id = m.household_id WHERE m.birth_date IS NOT NULL"
+
+
+def _of_scope(out: _Candidates, column: str, values: str) -> str:
+    return f" AND {column} IN ({values})" if out.scoped else ""
 
 
 def _findings(scope: bool) -> Iterator[IdentityMatch]:
@@ -297,13 +332,13 @@ def each_identity_match(consume: Callable[[list[IdentityMatch]], None], scope: I
     households), handed to ``consume`` :data:`WRITE_ROWS` unsaved ``IdentityMatch`` rows at a
     time. Run inside a transaction."""
     with connection.cursor() as cursor:
-        candidates = _Candidates(cursor)
+        if scope is not None:
+            _scope_table(cursor, set(scope))
+        candidates = _Candidates(cursor, scoped=scope is not None)
         for find in (_same_nik, _same_kk, _same_head, _similar_members):
             find(candidates)
         candidates.flush()
         cursor.execute(f"CREATE INDEX {_CANDIDATES}_pair ON {_CANDIDATES} (a, b, kind)")
-        if scope is not None:
-            _scope_table(cursor, set(scope))
         if is_postgres():
             cursor.execute(f"ANALYZE {_CANDIDATES}")
         batch: list[IdentityMatch] = []
