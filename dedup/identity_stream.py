@@ -124,7 +124,8 @@ def _same_nik(out: _Candidates) -> None:
     # that the reads below join it by hash rather than look each NIK up).
     out.cursor.execute(f"DROP TABLE IF EXISTS {_SHARED_NIKS}")
     out.cursor.execute(
-        f"CREATE TEMPORARY TABLE {_SHARED_NIKS} AS SELECT x.nik FROM (SELECT m.nik AS nik, m.household_id AS hid FROM {T_MEM} m JOIN {T_HH} h ON h.id = m.household_id "
+        f"CREATE TEMPORARY TABLE {_SHARED_NIKS} AS SELECT x.nik FROM ("
+        f"SELECT m.nik AS nik, m.household_id AS hid FROM {T_MEM} m JOIN {T_HH} h ON h.id = m.household_id "
         f"WHERE h.merged_into_id IS NULL AND m.is_absent = {false()} AND m.nik <> ''{_of_scope(out, 'm.nik', _SCOPE_NIKS)} "
         f"UNION ALL SELECT h.head_nik, h.id FROM {T_HH} h WHERE h.merged_into_id IS NULL AND h.head_nik <> ''"
         f"{_of_scope(out, 'h.head_nik', _SCOPE_NIKS)}) x "
