@@ -353,3 +353,5 @@ def each_identity_match(consume: Callable[[list[IdentityMatch]], None], scope: I
         cursor.execute(f"DROP TABLE {_CANDIDATES}")
         if scope is not None:
             cursor.execute(f"DROP TABLE {_SCOPE}")
+    # A web process keeps nothing of the scan.
+    _NAMES.clear()
