@@ -232,11 +232,13 @@ def measure(batch: int) -> dict:
     except _Rollback:
         pass
 
+    # The identity scan's findings as they come, batch by batch (what the scan writes), counted.
+    found = []
     started = time.perf_counter()
     with transaction.atomic():
-        matches = identity.find_identity_matches()
+        identity.each_identity_match(lambda batch: found.append(len(batch)))
     figures["identity_scan_seconds"] = time.perf_counter() - started
-    figures["identity_matches"] = len(matches)
+    figures["identity_matches"] = sum(found)
     return figures
 
 

@@ -11,40 +11,43 @@ or dismiss:
                     names (rapidfuzz on names normalised by :mod:`dedup.names`, score >= 90), whose
                     NIKs are not already the same (that is ``same_nik``).
 
-The scan reads the registry in a handful of queries, compares in memory (names grouped by birth
-date, compared with ``rapidfuzz.process.cdist``), and writes with ``bulk_create(ignore_conflicts=
-True)`` on the unique (kind, household_a, household_b): a second scan adds nothing, and a dismissed
-or merged pair is never raised again. Records merged away (``merged_into`` set) and absent members
-take no part. A scan limited to some households (after an import, the families it wrote) reads
-only what a duplicate of theirs can involve (``identity_scope``) and gives, for them, exactly the
-rows the whole scan gives.
+The whole scan (or one of half the registry or more: a first import) streams the registry group by
+group from the database in flat memory (``identity_stream``); names are compared within a birth
+date with ``rapidfuzz.process.cdist`` (``identity_compare``). Findings are written in batches with
+``bulk_create(ignore_conflicts=True)`` on the unique (kind, household_a, household_b): a second scan
+adds nothing, and a dismissed or merged pair is never raised again. Records merged away
+(``merged_into`` set) and absent members take no part. A scan limited to fewer households (after a
+re-sync, the families it wrote) reads only what a duplicate of theirs can involve
+(``identity_scope``), compares it in memory here, and gives, for them, exactly the rows the whole
+scan gives.
 """
 
 from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from itertools import combinations
 
-import numpy as np
 from django.db import connection, transaction
 from django.db.models import Count
-from rapidfuzz import fuzz, process
 
-from dedup.identity_scope import live_households, live_members, scoped_querysets
+from dedup import identity_stream
+from dedup.identity_compare import MAX_EVIDENCE, close_pairs
+from dedup.identity_scope import live_households, scoped_querysets
 from dedup.models import IdentityKind, IdentityMatch, IdentityStatus
-from dedup.names import normalize_name, squeeze
+from dedup.names import normalize_name
 from households.identifiers import IdentifierError, parse_nik
-from households.models import Household, Relation
+from households.models import Relation
 
-SIMILAR_NAME_THRESHOLD = 90
-# A scan limited to at least this share of the registry's households (a first import) reads it all:
+# A scan limited to at least this share of the registry's households (a first import) streams it:
 # finding what surrounds them would cost more than it saves.
 WHOLE_READ_SHARE = 0.5
-# Evidence lists stay short: a whole family in two records would otherwise repeat every NIK.
-_MAX_EVIDENCE = 5
+# A scan of at least this many households streams the groups holding them too: their surroundings,
+# read into memory, would hold much of the registry's people (those born on their people's days:
+# 700,000 families, 4,000 of them spread over the province, 500 MB; streamed, as fast and flat).
+STREAMED_SCOPE = 1000
 
 
 @dataclass
@@ -84,13 +87,10 @@ def _rows(queryset):
             yield from chunk
 
 
-def _load(scope: set[int] | None = None):
-    """Live households and the people in them, read once; with ``scope``, only what a duplicate of
-    one of those households can involve (``identity_scope``)."""
-    if scope is None or len(scope) >= WHOLE_READ_SHARE * live_households().count():
-        household_qs, member_qs = live_households(), live_members()
-    else:
-        household_qs, member_qs = scoped_querysets(scope)
+def _load(scope: set[int]):
+    """The households a duplicate of one of ``scope``'s can involve and the people in them, read
+    once (``identity_scope``)."""
+    household_qs, member_qs = scoped_querysets(scope)
     households = {
         pk: {"desa_id": desa_id, "head_name": head_name, "head_nik": head_nik, "no_kk": no_kk}
         for pk, desa_id, head_name, head_nik, no_kk in _rows(
@@ -109,20 +109,6 @@ def _load(scope: set[int] | None = None):
     return households, people, head_birth
 
 
-def _shared(sql: str) -> set[str]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        return {row[0] for row in cursor.fetchall()}
-
-
-def _shared_kks() -> set[str]:
-    """The No KK on more than one live household record, grouped by the database."""
-    return _shared(
-        f"SELECT h.no_kk FROM {Household._meta.db_table} h WHERE h.no_kk <> '' AND h.merged_into_id IS NULL "
-        f"GROUP BY h.no_kk HAVING COUNT(*) > 1"
-    )
-
-
 def _same_nik(households, people) -> dict[tuple[int, int], dict]:
     by_nik: dict[str, dict[int, int | None]] = defaultdict(dict)
     for person in people:
@@ -137,17 +123,16 @@ def _same_nik(households, people) -> dict[tuple[int, int], dict]:
             continue
         for a, b in combinations(sorted(holders), 2):
             entry = found.setdefault((a, b), {"member_a": holders[a], "member_b": holders[b], "niks": []})
-            if len(entry["niks"]) < _MAX_EVIDENCE:
+            if len(entry["niks"]) < MAX_EVIDENCE:
                 entry["niks"].append(nik)
     return found
 
 
-def _same_kk(households, *, whole: bool) -> dict[tuple[int, int], dict]:
+def _same_kk(households) -> dict[tuple[int, int], dict]:
     # A limited scan read every holder of its households' No KK: the ones held once pair with none.
-    shared = _shared_kks() if whole else None
     by_kk: dict[str, list[int]] = defaultdict(list)
     for pk, info in households.items():
-        if info["no_kk"] and (shared is None or info["no_kk"] in shared):
+        if info["no_kk"]:
             by_kk[info["no_kk"]].append(pk)
     found = {}
     for no_kk, holders in by_kk.items():
@@ -192,39 +177,6 @@ def _same_head(households, head_birth) -> dict[tuple[int, int], dict]:
     return found
 
 
-def _close_pairs(names: list[str], rows: list[int] | None):
-    """(i, j) with i < j of the names scoring >= the threshold, and their scores, in row-major
-    order; with ``rows``, only the pairs with one of those positions (the rest are not compared)."""
-    # Scores well under the threshold come back as 0 (rapidfuzz stops early); the others are
-    # rounded to whole numbers as before. One below the threshold: 89.6 still rounds to 90.
-    cutoff = SIMILAR_NAME_THRESHOLD - 1
-    left = names if rows is None else [names[i] for i in rows]
-    scores = process.cdist(left, names, scorer=fuzz.token_sort_ratio, dtype=np.uint8, score_cutoff=cutoff)
-    # Without spaces only where the word counts differ ("Nur Hayati" / "Nurhayati"); between names
-    # of as many words it would let a long shared family name outweigh different given names.
-    words = np.array([n.count(" ") for n in names])
-    left_words = words if rows is None else words[rows]
-    differ = left_words[:, None] != words[None, :]
-    if differ.any():
-        squeezed = [squeeze(n) for n in names]
-        left_squeezed = squeezed if rows is None else [squeezed[i] for i in rows]
-        squeezed_scores = process.cdist(left_squeezed, squeezed, scorer=fuzz.ratio, dtype=np.uint8, score_cutoff=cutoff)
-        squeezed_scores[~differ] = 0
-        scores = np.maximum(scores, squeezed_scores)
-    if rows is None:
-        first, second = np.nonzero(np.triu(scores >= SIMILAR_NAME_THRESHOLD, k=1))
-        return first.tolist(), second.tolist(), scores[first, second].tolist()
-    at, second = np.nonzero(scores >= SIMILAR_NAME_THRESHOLD)
-    first = np.asarray(rows)[at]
-    values = scores[at, second]
-    keep = first != second
-    first, second, values = first[keep], second[keep], values[keep]
-    # Each pair once, as (lower, higher) position, in the order the whole comparison meets it.
-    low, high = np.minimum(first, second), np.maximum(first, second)
-    _, unique = np.unique(low * len(names) + high, return_index=True)
-    return low[unique].tolist(), high[unique].tolist(), values[unique].tolist()
-
-
 def _similar_members(people, skip_pairs, focus: set[int] | None = None) -> dict[tuple[int, int], dict]:
     """Pairs of people in different households, same birth date, names scoring >= the threshold;
     with ``focus``, only the pairs with someone of those households."""
@@ -249,7 +201,7 @@ def _similar_members(people, skip_pairs, focus: set[int] | None = None) -> dict[
             if not rows:
                 continue
         names = [normalized(p.name) for p in group]
-        for i, j, score in zip(*_close_pairs(names, rows)):
+        for i, j, score in zip(*close_pairs(names, rows)):
             first, second = group[i], group[j]
             if first.household_id == second.household_id or not names[i]:
                 continue
@@ -276,10 +228,13 @@ def _similar_members(people, skip_pairs, focus: set[int] | None = None) -> dict[
     return found
 
 
-def find_identity_matches(households: Collection[int] | None = None) -> list[IdentityMatch]:
-    """Every identity duplicate in the registry, as unsaved ``IdentityMatch`` rows. With
-    ``households``, only the duplicates of those households (with any record of the registry):
-    the rows the whole scan gives for them, read from their surroundings alone."""
+def each_identity_match(consume: Callable[[list[IdentityMatch]], None], households: Collection[int] | None = None) -> None:
+    """Every identity duplicate in the registry, handed to ``consume`` as lists of unsaved
+    ``IdentityMatch`` rows. With ``households``, only the duplicates of those households (with any
+    record of the registry). The whole registry, or :data:`STREAMED_SCOPE` households or more (a
+    first import, a large re-sync), is streamed group by group (``identity_stream``: flat memory,
+    chunk by chunk); fewer households are read with their surroundings alone and compared in
+    memory. Either gives, for the households, the rows the whole scan gives."""
     scope = None if households is None else set(households)
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -288,25 +243,43 @@ def find_identity_matches(households: Collection[int] | None = None) -> list[Ide
                 # SET LOCAL: until the caller's transaction ends.
                 cursor.execute("SET LOCAL work_mem = '256MB'")
                 cursor.execute("SET LOCAL jit = off")
-        households_, people, head_birth = _load(scope)
+                # The whole scan reads through server-side cursors: plan them to read everything
+                # (by default a cursor's plan favours its first rows: index scans, nested loops).
+                cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
+        if scope is None or len(scope) >= STREAMED_SCOPE or len(scope) >= WHOLE_READ_SHARE * live_households().count():
+            identity_stream.each_identity_match(consume, scope)
+        else:
+            consume(_find_around(scope))
+
+
+def find_identity_matches(households: Collection[int] | None = None) -> list[IdentityMatch]:
+    """Every identity duplicate in the registry (of ``households`` only, when given), as a list of
+    unsaved ``IdentityMatch`` rows (for a check or a test: ``scan_identities`` writes them as they
+    come)."""
+    matches: list[IdentityMatch] = []
+    each_identity_match(matches.extend, households)
+    return matches
+
+
+def _find_around(scope: set[int]) -> list[IdentityMatch]:
+    """The duplicates of a few households, read with what surrounds them (``identity_scope``)."""
+    households_, people, head_birth = _load(scope)
 
     def wanted(pairs: dict) -> dict:
         # What a limited read sees of the other records' own duplicates is partial: left out.
-        if scope is None:
-            return pairs
         return {key: value for key, value in pairs.items() if key[0] in scope or key[1] in scope}
 
     matches: list[IdentityMatch] = []
     # A limited read holds people of other households only for their names and birth dates: their
     # NIKs are none of the scope's (the households holding those were read whole).
-    holders = people if scope is None else [person for person in people if person.household_id in households_]
+    holders = [person for person in people if person.household_id in households_]
     same_nik = wanted(_same_nik(households_, holders))
     for (a, b), entry in same_nik.items():
         matches.append(IdentityMatch(
             kind=IdentityKind.SAME_NIK, household_a_id=a, household_b_id=b,
             member_a_id=entry["member_a"], member_b_id=entry["member_b"], score=100, evidence={"niks": entry["niks"]},
         ))
-    for (a, b), evidence in wanted(_same_kk(households_, whole=scope is None)).items():
+    for (a, b), evidence in wanted(_same_kk(households_)).items():
         matches.append(IdentityMatch(kind=IdentityKind.SAME_KK, household_a_id=a, household_b_id=b, score=100, evidence=evidence))
     same_head = wanted(_same_head(households_, head_birth))
     for (a, b), evidence in same_head.items():
@@ -325,7 +298,7 @@ def scan_identities(households: Collection[int] | None = None) -> IdentityScanRe
     """Find identity duplicates (of ``households`` only, when given) and record the new ones;
     existing rows keep their status."""
     before = _counts_by_kind()
-    IdentityMatch.objects.bulk_create(find_identity_matches(households), batch_size=5000, ignore_conflicts=True)
+    each_identity_match(lambda batch: IdentityMatch.objects.bulk_create(batch, batch_size=5000, ignore_conflicts=True), households)
     after = _counts_by_kind()
     result = IdentityScanResult()
     result.by_kind = {kind: after.get(kind, 0) - before.get(kind, 0) for kind in IdentityKind.values}

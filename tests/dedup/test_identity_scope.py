@@ -88,3 +88,42 @@ def test_a_limited_scan_records_only_its_households_duplicates(reference):
     assert identity_scan().new == 1
     assert sorted(IdentityMatch.objects.values_list("kind", flat=True)) == [IdentityKind.SAME_KK, IdentityKind.SAME_NIK]
     assert identity_scan(households={new.pk}).new == 0
+
+
+def test_the_streamed_scan_gives_the_same_rows_chunk_by_chunk(crowded_registry, monkeypatch):
+    """The whole scan reads its groups and writes its findings a few rows at a time: with one row
+    fetched and two written at a time, every group (a NIK, a No KK, a village, a birth date) and
+    every pair's candidates cross chunk boundaries, and the findings are the same."""
+    from dedup import identity, identity_stream
+
+    pks = [household.pk for household in crowded_registry]
+    whole, most = rows(find_identity_matches()), rows(find_identity_matches(set(pks[:40])))
+    monkeypatch.setattr(identity_stream, "CHUNK_ROWS", 1)
+    monkeypatch.setattr(identity_stream, "WRITE_ROWS", 2)
+    batches = []
+    identity.each_identity_match(lambda batch: batches.append(rows(batch)))
+    assert len(batches) > 1 and all(len(batch) <= 2 for batch in batches)
+    assert sorted(row for batch in batches for row in batch) == sorted(whole)
+    assert sorted(rows(find_identity_matches(set(pks[:40])))) == sorted(most) == sorted(of(whole, set(pks[:40])))
+
+    result = identity_scan()
+    assert result.new == len(whole)
+    assert sorted(rows(IdentityMatch.objects.all())) == sorted(whole)
+    assert identity_scan().new == 0
+
+
+def test_the_streamed_scan_of_some_households_finds_what_the_whole_scan_finds_for_them(crowded_registry, monkeypatch):
+    """A scan of many households streams only the groups (NIK, No KK, village, birth date) holding
+    one of them, compares only their people with the rest, and gives what the whole scan gives for
+    them, whatever the scope and the chunks."""
+    from dedup import identity, identity_stream
+
+    whole = rows(find_identity_matches())
+    pks = [household.pk for household in crowded_registry]
+    monkeypatch.setattr(identity, "STREAMED_SCOPE", 1)
+    monkeypatch.setattr(identity_stream, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(identity_stream, "WRITE_ROWS", 3)
+    for scope in [{pk} for pk in pks] + [set(pks[:7]), set(pks[20:45:3]), {pks[5]}]:
+        found = rows(find_identity_matches(scope))
+        assert len(found) == len({row[:3] for row in found})
+        assert sorted(found, key=repr) == of(whole, scope), scope

@@ -1,0 +1,357 @@
+"""The identity scan of the whole registry (``dedup_scan``, the identity page) or of many of its
+households (a first import, a large re-sync), in flat memory.
+
+The database groups the registry by key and hands the groups over in key order through a
+server-side cursor, :data:`CHUNK_ROWS` rows at a time: the records holding a NIK held by two
+households or more, by NIK; the records holding a No KK held twice, by No KK; the households, by
+village (their heads' names are compared there); the people, by birth date (their names are
+compared there). Each group is compared as ``dedup.identity`` compares the registry in memory, and
+the pairs it gives are written, :data:`WRITE_ROWS` at a time, to a temporary table of candidates.
+The database then settles what depends on more than one group, as the in-memory scan did by the
+order it met them in (the order the registry is read in, ``Member``'s and ``Household``'s own
+ordering): a pair sharing several NIKs keeps the members of the first NIK met and its first five
+NIKs; a pair of similar people met on several birth dates keeps its best score, the first met of
+equal ones; a similar pair that shares a NIK or a head is no finding of its own. The findings come
+back in order, a chunk at a time. Neither every person nor every finding is ever held at once.
+With a scope, only the groups holding one of its households are read (each whole), only its people
+are compared with the others of their birth date, and only the pairs with one of them are kept.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from itertools import combinations, groupby
+from operator import itemgetter
+
+from django.db import connection
+from django.db.models import BigIntegerField, BooleanField, F, Value, Window
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast, RowNumber
+
+from dedup.engine_sql import T_HH, T_MEM, false, is_postgres
+from dedup.identity_compare import MAX_EVIDENCE, close_pairs
+from dedup.identity_scope import live_households, live_members
+from dedup.models import IdentityKind, IdentityMatch
+from dedup.names import normalize_name
+from households.identifiers import IdentifierError, parse_nik
+from households.models import FAMILY_CARD_ORDER, Relation
+
+# Rows fetched from the database at a time, and candidate rows or findings written at a time.
+CHUNK_ROWS = 20000
+WRITE_ROWS = 5000
+
+_CANDIDATES = "dedup_identity_candidates"
+_SCOPE = "dedup_identity_scope"
+_SHARED_NIKS = "dedup_identity_shared_niks"
+_KINDS = [IdentityKind.SAME_NIK, IdentityKind.SAME_KK, IdentityKind.SAME_HEAD, IdentityKind.SIMILAR_MEMBER]
+NIK, KK, HEAD, SIMILAR = range(4)
+# A NIK no live member holds (a head's alone) comes after every NIK a member holds.
+_HEADS_AFTER = 10**12
+
+
+def _stream(sql: str, params) -> Iterator[tuple]:
+    """The rows of a query, :data:`CHUNK_ROWS` at a time (PostgreSQL: a server-side cursor)."""
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(CHUNK_ROWS):
+            yield from chunk
+
+
+def _sql(queryset) -> tuple[str, tuple]:
+    return queryset.query.sql_with_params()
+
+
+def _date(value) -> datetime.date | None:
+    """A date column read through a plain cursor (SQLite gives its text)."""
+    if value is None or isinstance(value, datetime.date):
+        return value
+    return datetime.date.fromisoformat(value)
+
+
+def _member_order():
+    """``Member``'s ordering (its household by the household's ordering), for a window."""
+    return [
+        F("household__desa__code").asc(), F("household__head_name").asc(), F("household_id").asc(),
+        FAMILY_CARD_ORDER.asc(), F("birth_date").asc(), F("id").asc(),
+    ]
+
+
+def _household_order():
+    return [F("desa__code").asc(), F("head_name").asc(), F("id").asc()]
+
+
+class _Candidates:
+    """The temporary table of candidate pairs: (kind, a, b, member_a, member_b, score, rank,
+    evidence); ``rank`` orders the candidates of one pair as the in-memory scan met them."""
+
+    def __init__(self, cursor, *, scoped: bool):
+        self.cursor = cursor
+        # With a scope, only the groups holding one of its households are read (whole).
+        self.scoped = scoped
+        self.rows: list[tuple] = []
+        cursor.execute(f"DROP TABLE IF EXISTS {_CANDIDATES}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {_CANDIDATES} (kind smallint, a bigint, b bigint, member_a bigint, "
+            f"member_b bigint, score smallint, rank bigint, evidence text, "
+            # Similar people: the registry's order of the first person of their birth date.
+            f"first_desa text, first_head text, first_household bigint, first_card smallint, first_member bigint)"
+        )
+
+    def add(self, row: tuple, first: tuple = (None,) * 5) -> None:
+        self.rows.append(row + first)
+        if len(self.rows) >= WRITE_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        if is_postgres():
+            from psycopg2.extras import execute_values
+
+            execute_values(self.cursor.cursor, f"INSERT INTO {_CANDIDATES} VALUES %s", self.rows, page_size=WRITE_ROWS)
+        else:
+            self.cursor.executemany(f"INSERT INTO {_CANDIDATES} VALUES ({', '.join(['%s'] * 13)})", self.rows)
+        self.rows = []
+
+
+def _same_nik(out: _Candidates) -> None:
+    """One NIK (a live member's or a head's) in two households: per NIK, each household's first
+    member holding it (in the registry's order; none for a head's NIK no member of it holds)."""
+    # The NIKs held by two households or more, grouped once into a table of their own (counted, so
+    # that the reads below join it by hash rather than look each NIK up).
+    out.cursor.execute(f"DROP TABLE IF EXISTS {_SHARED_NIKS}")
+    out.cursor.execute(
+        f"CREATE TEMPORARY TABLE {_SHARED_NIKS} AS SELECT x.nik FROM ("
+        f"SELECT m.nik AS nik, m.household_id AS hid FROM {T_MEM} m JOIN {T_HH} h ON h.id = m.household_id "
+        f"WHERE h.merged_into_id IS NULL AND m.is_absent = {false()} AND m.nik <> ''{_of_scope(out, 'm.nik', _SCOPE_NIKS)} "
+        f"UNION ALL SELECT h.head_nik, h.id FROM {T_HH} h WHERE h.merged_into_id IS NULL AND h.head_nik <> ''"
+        f"{_of_scope(out, 'h.head_nik', _SCOPE_NIKS)}) x "
+        f"GROUP BY x.nik HAVING MIN(x.hid) < MAX(x.hid)"
+    )
+    if is_postgres():
+        out.cursor.execute(f"ANALYZE {_SHARED_NIKS}")
+    shared = RawSQL(f"SELECT nik FROM {_SHARED_NIKS}", [])
+    members = live_members().filter(nik__in=shared).annotate(pos=Window(RowNumber(), order_by=_member_order()))
+    heads = live_households().filter(head_nik__in=shared).annotate(
+        none=Cast(Value(None), BigIntegerField()), pos=Window(RowNumber(), order_by=_household_order()),
+    )
+    members_sql, members_params = _sql(members.order_by().values_list("nik", "household_id", "pk", "pos"))
+    heads_sql, heads_params = _sql(heads.order_by().values_list("head_nik", "pk", "none", "pos"))
+    sql = (
+        f"SELECT u.* FROM (SELECT a.*, 0 AS src FROM ({members_sql}) a "
+        f"UNION ALL SELECT b.*, 1 AS src FROM ({heads_sql}) b) u ORDER BY 1, 5, 4"
+    )
+    for nik, rows in groupby(_stream(sql, (*members_params, *heads_params)), key=itemgetter(0)):
+        holders: dict[int, int | None] = {}
+        rank = None
+        for _, household_id, member_id, pos, src in rows:
+            if rank is None:
+                rank = src * _HEADS_AFTER + pos
+            holders.setdefault(household_id, member_id)
+        for a, b in combinations(sorted(holders), 2):
+            out.add((NIK, a, b, holders[a], holders[b], 100, rank, nik))
+    out.cursor.execute(f"DROP TABLE {_SHARED_NIKS}")
+
+
+def _same_kk(out: _Candidates) -> None:
+    sql = (
+        f"SELECT h.no_kk, h.id FROM {T_HH} h WHERE h.merged_into_id IS NULL AND h.no_kk IN ("
+        f"SELECT no_kk FROM {T_HH} WHERE no_kk <> '' AND merged_into_id IS NULL{_of_scope(out, 'no_kk', _SCOPE_KKS)} "
+        f"GROUP BY no_kk HAVING COUNT(*) > 1) ORDER BY 1, 2"
+    )
+    for no_kk, rows in groupby(_stream(sql, ()), key=itemgetter(0)):
+        evidence = json.dumps({"no_kk": no_kk})
+        for a, b in combinations([row[1] for row in rows], 2):
+            out.add((KK, a, b, None, None, 100, 0, evidence))
+
+
+def _head_birth(head_nik: str, member_birth) -> datetime.date | None:
+    if member_birth is not None:
+        return _date(member_birth)
+    if head_nik:
+        try:
+            return parse_nik(head_nik).birth_date
+        except IdentifierError:
+            return None
+    return None
+
+
+def _same_head(out: _Candidates) -> None:
+    """Two heads with one normalised name and birth date in one village, village by village. A
+    head's birth date: the first member (in the card's order) who is the head or holds the head's
+    NIK, with a birth date; else the one the head's NIK encodes."""
+    card = " ".join(f"WHEN %s THEN {rank}" for rank, _ in enumerate(Relation))
+    sql = (
+        f"SELECT h.desa_id, h.id, h.head_name, h.head_nik, m.birth_date FROM {T_HH} h LEFT JOIN {T_MEM} m "
+        f"ON m.household_id = h.id AND m.is_absent = {false()} AND m.birth_date IS NOT NULL "
+        f"AND (m.relation = %s OR (m.nik <> '' AND m.nik = h.head_nik)) "
+        f"WHERE h.merged_into_id IS NULL AND h.head_name <> ''{_of_scope(out, 'h.desa_id', _SCOPE_VILLAGES)} "
+        f"ORDER BY h.desa_id, h.id, CASE m.relation {card} ELSE {len(Relation)} END, m.birth_date, m.id"
+    )
+    params = [Relation.HEAD.value, *(relation.value for relation in Relation)]
+    for _desa, rows in groupby(_stream(sql, params), key=itemgetter(0)):
+        village = []
+        for pk, candidates in groupby(rows, key=itemgetter(1)):
+            _, _, name, head_nik, birth = next(candidates)
+            village.append((pk, name, _head_birth(head_nik, birth)))
+        per_day: dict[datetime.date, int] = defaultdict(int)
+        for _, _, birth in village:
+            if birth:
+                per_day[birth] += 1
+        groups: dict[tuple, list[int]] = defaultdict(list)
+        for pk, name, birth in village:
+            if birth and per_day[birth] >= 2 and (name := _normalized(name)):
+                groups[(name, birth)].append(pk)
+        for (name, birth), holders in groups.items():
+            evidence = json.dumps({"name": name, "birth_date": birth.isoformat()})
+            for a, b in combinations(sorted(holders), 2):
+                out.add((HEAD, a, b, None, None, 100, 0, evidence))
+
+
+_NAMES: dict[str, str] = {}
+
+
+def _normalized(name: str) -> str:
+    """``normalize_name``, remembered for the names met again (at most :data:`CHUNK_ROWS` * 10)."""
+    normalized = _NAMES.get(name)
+    if normalized is None:
+        if len(_NAMES) >= CHUNK_ROWS * 10:
+            _NAMES.clear()
+        normalized = _NAMES[name] = normalize_name(name)
+    return normalized
+
+
+def _similar_members(out: _Candidates) -> None:
+    """People of different households born on one day with near-identical names, day by day; each
+    day's best pair of people for a pair of households (the first met of equal scores), with where
+    the day is first met in the registry's order (its first person's place in ``Member``'s)."""
+    people = live_members().filter(birth_date__isnull=False).exclude(name="").annotate(card=FAMILY_CARD_ORDER)
+    if out.scoped:
+        # The days someone of the scope was born; only the scope's people are compared with the rest.
+        people = people.filter(birth_date__in=RawSQL(_SCOPE_DAYS, [])).annotate(
+            focus=RawSQL(f"EXISTS (SELECT 1 FROM {_SCOPE} s WHERE s.id = {T_MEM}.household_id)", [], output_field=BooleanField())
+        )
+    else:
+        people = people.annotate(focus=Value(True))
+    sql, params = _sql(people.order_by("birth_date", *_member_order()).values_list(
+        "birth_date", "pk", "household_id", "nik", "name", "sex", "household__desa__code", "household__head_name", "card",
+        "focus",
+    ))
+    for birth, rows in groupby(_stream(sql, params), key=itemgetter(0)):
+        group = list(rows)
+        if len(group) < 2 or len({row[2] for row in group}) < 2:
+            continue
+        focus = None
+        if out.scoped:
+            focus = [k for k, row in enumerate(group) if row[9]]
+            if not focus:
+                continue
+        _, first_member, first_household, _, _, _, desa, head, card, _ = group[0]
+        met_first = (desa, head, first_household, card, first_member)
+        names = [_normalized(row[4]) for row in group]
+        found: dict[tuple[int, int], tuple] = {}
+        for i, j, score in zip(*close_pairs(names, focus)):
+            first, second = group[i], group[j]
+            if first[2] == second[2] or not names[i]:
+                continue
+            if first[3] and first[3] == second[3]:
+                continue
+            if first[5] and second[5] and first[5] != second[5]:
+                continue
+            if first[2] > second[2]:
+                first, second, i, j = second, first, j, i
+            key = (first[2], second[2])
+            if key in found and found[key][0] >= score:
+                continue
+            found[key] = (score, first[1], second[1], [first[4], second[4]], [names[i], names[j]])
+        day = _date(birth).isoformat()
+        for (a, b), (score, member_a, member_b, raw, normalized) in found.items():
+            evidence = json.dumps({"names": raw, "normalized": normalized, "birth_date": day})
+            out.add((SIMILAR, a, b, member_a, member_b, score, 0, evidence), met_first)
+
+
+def _scope_table(cursor, scope: set[int]) -> None:
+    cursor.execute(f"DROP TABLE IF EXISTS {_SCOPE}")
+    cursor.execute(f"CREATE TEMPORARY TABLE {_SCOPE} (id bigint PRIMARY KEY)")
+    ids = sorted(scope)
+    for start in range(0, len(ids), WRITE_ROWS):
+        batch = [(pk,) for pk in ids[start:start + WRITE_ROWS]]
+        if is_postgres():
+            from psycopg2.extras import execute_values
+
+            execute_values(cursor.cursor, f"INSERT INTO {_SCOPE} VALUES %s", batch, page_size=WRITE_ROWS)
+        else:
+            cursor.executemany(f"INSERT INTO {_SCOPE} VALUES (%s)", batch)
+    if is_postgres():
+        cursor.execute(f"ANALYZE {_SCOPE}")
+
+
+# What the scope's households hold: every group holding one of these is read whole (the others are
+# none of the scope's). Over-inclusive where a scope household was merged away: that costs a read.
+_SCOPE_NIKS = (
+    f"SELECT m.nik FROM {T_MEM} m JOIN {_SCOPE} s ON s.id = m.household_id WHERE m.nik <> '' "
+    f"UNION SELECT h.head_nik FROM {T_HH} h JOIN {_SCOPE} s ON s.id = h.id WHERE h.head_nik <> ''"
+)
+_SCOPE_KKS = f"SELECT h.no_kk FROM {T_HH} h JOIN {_SCOPE} s ON s.id = h.id"
+_SCOPE_VILLAGES = f"SELECT h.desa_id FROM {T_HH} h JOIN {_SCOPE} s ON s.id = h.id"
+_SCOPE_DAYS = f"SELECT m.birth_date FROM {T_MEM} m JOIN {_SCOPE} s ON s.id = m.household_id WHERE m.birth_date IS NOT NULL"
+
+
+def _of_scope(out: _Candidates, column: str, values: str) -> str:
+    return f" AND {column} IN ({values})" if out.scoped else ""
+
+
+def _findings(scope: bool) -> Iterator[IdentityMatch]:
+    """The candidates settled pair by pair, in (kind, pair) order."""
+    in_scope = f" AND (c.a IN (SELECT id FROM {_SCOPE}) OR c.b IN (SELECT id FROM {_SCOPE}))" if scope else ""
+    sql = (
+        f"SELECT c.kind, c.a, c.b, c.member_a, c.member_b, c.score, c.evidence FROM {_CANDIDATES} c "
+        f"WHERE (c.kind <> {SIMILAR} OR NOT EXISTS (SELECT 1 FROM {_CANDIDATES} s "
+        f"WHERE s.a = c.a AND s.b = c.b AND s.kind IN ({NIK}, {HEAD}))){in_scope} "
+        f"ORDER BY c.kind, c.a, c.b, c.score DESC, c.rank, c.first_desa, c.first_head, c.first_household, c.first_card, "
+        f"c.first_member"
+    )
+    for (kind, a, b), rows in groupby(_stream(sql, ()), key=itemgetter(0, 1, 2)):
+        first = next(rows)
+        _, _, _, member_a, member_b, score, evidence = first
+        if kind == NIK:
+            niks = [evidence] + [row[6] for _, row in zip(range(MAX_EVIDENCE - 1), rows)]
+            evidence = {"niks": niks}
+        else:
+            evidence = json.loads(evidence)
+        yield IdentityMatch(
+            kind=_KINDS[kind], household_a_id=a, household_b_id=b, member_a_id=member_a, member_b_id=member_b,
+            score=score, evidence=evidence,
+        )
+
+
+def each_identity_match(consume: Callable[[list[IdentityMatch]], None], scope: Iterable[int] | None = None) -> None:
+    """Every identity duplicate of the registry (with ``scope``, those with one of these
+    households), handed to ``consume`` :data:`WRITE_ROWS` unsaved ``IdentityMatch`` rows at a
+    time. Run inside a transaction."""
+    with connection.cursor() as cursor:
+        if scope is not None:
+            _scope_table(cursor, set(scope))
+        candidates = _Candidates(cursor, scoped=scope is not None)
+        for find in (_same_nik, _same_kk, _same_head, _similar_members):
+            find(candidates)
+        candidates.flush()
+        cursor.execute(f"CREATE INDEX {_CANDIDATES}_pair ON {_CANDIDATES} (a, b, kind)")
+        if is_postgres():
+            cursor.execute(f"ANALYZE {_CANDIDATES}")
+        batch: list[IdentityMatch] = []
+        for match in _findings(scope is not None):
+            batch.append(match)
+            if len(batch) >= WRITE_ROWS:
+                consume(batch)
+                batch = []
+        if batch:
+            consume(batch)
+        cursor.execute(f"DROP TABLE {_CANDIDATES}")
+        if scope is not None:
+            cursor.execute(f"DROP TABLE {_SCOPE}")
+    # A web process keeps nothing of the scan.
+    _NAMES.clear()
