@@ -56,8 +56,12 @@ def enrollment_counts(result, *, moved: int = 0) -> dict:
     batch's page can link to them; when they happen, those moved with their person (``moved``),
     the conflicts the write closed (``conflicts_closed``) and the rows refused, with the first
     reasons (``refused``, ``refused_reasons``)."""
-    counts = {"created": len(result.created), "existing": result.existing, "conflicts": len(result.conflicts)}
-    fresh = [c.pk for c in result.conflicts if getattr(c, "created_now", True) and c.pk]
+    if result.conflict_ids is not None:  # an import's, counted by id (all raised or reopened by it)
+        conflicts, fresh = len(result.conflict_ids), result.conflict_ids
+    else:
+        conflicts = len(result.conflicts)
+        fresh = [c.pk for c in result.conflicts if getattr(c, "created_now", True) and c.pk]
+    counts = {"created": result.created_count, "existing": result.existing, "conflicts": conflicts}
     if fresh:
         counts["new_conflicts"] = {"count": len(fresh), "first": min(fresh), "last": max(fresh)}
     if moved:
