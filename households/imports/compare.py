@@ -177,12 +177,15 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     for key, row in skipped.items():
         key_ids[key] = row.pk
     plan.households.unchanged = len(skipped)
+    # A P3KE extract's records are on disk (``spool.HouseholdSpool``): those to create are chosen
+    # among them, not kept.
+    creates = plan.household_creates = getattr(extract.households, "selection", list)()
     for chunk in chunked(extract.households.items(), CHUNK):
         matched = []
         for key, record in chunk:
             row = stored.get(key)
             if row is None:
-                plan.household_creates.append(record)
+                creates.append(record)
             else:
                 key_ids[key] = row[0]
                 matched.append((row[0], record))

@@ -27,7 +27,7 @@ from . import aids, write
 from .common import Extract, HouseholdRecord, MemberRecord
 from .issues import IssueLog
 from .progress import Progress
-from .spool import Spool
+from .spool import Selection, Spool
 
 
 class ImportPlan(Protocol):
@@ -166,7 +166,8 @@ class ExtractPlan:
     households: Counts = field(default_factory=Counts)
     members: Counts = field(default_factory=Counts)
     household_ids: dict[str, int] = field(default_factory=dict)  # natural key -> stored pk
-    household_creates: list[HouseholdRecord] = field(default_factory=list)
+    # A list, or for a P3KE extract's records on disk the ones chosen among them (``spool.Selection``).
+    household_creates: list[HouseholdRecord] | Selection = field(default_factory=list)
     household_changes: list[Change] = field(default_factory=list)
     household_absent: list[int] = field(default_factory=list)
     # The member records compared (the extract's, or without an individual sheet the heads read
