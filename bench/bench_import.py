@@ -114,6 +114,17 @@ def _engine_step(path: str, wipe: bool, province: bool, queue) -> None:
             dedup_seconds[0] += time.perf_counter() - started
 
     programs.services.check_enrollments_and_households = timed_check
+    # An import's aid write re-checks its households directly (its conflicts counted by id).
+    recheck = programs.services.recheck_households_of_write
+
+    def timed_recheck(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return recheck(*args, **kwargs)
+        finally:
+            dedup_seconds[0] += time.perf_counter() - started
+
+    programs.services.recheck_households_of_write = timed_recheck
     # The process's peak RSS when each phase of the import starts (read, compare, write, aids,
     # identity): the peak at "identity" is the import's own, before the identity scan that follows it.
     from households.management.commands import _import_base

@@ -152,6 +152,7 @@ class HouseholdSpool:
         self._spool = Spool()
         self._buffer: list[tuple] = []
         self._index: dict[str, int] = {}  # key -> position of its record
+        self._keys: list[str] = []  # the one string of each key: records read back share it
         self._sheets: list[str] = []
         self._rows = array("q")  # no int object per row
         self._recipients: list = []
@@ -169,6 +170,7 @@ class HouseholdSpool:
             (key, record.row, record._names, record._data, record.raw, record.recipients, record.row_hash, head)
         )
         self._index[key] = len(self._rows)
+        self._keys.append(key)
         self._sheets.append(record.sheet)
         self._rows.append(record.row)
         self._recipients.append(record.recipients)
@@ -218,10 +220,11 @@ class HouseholdSpool:
     def records(self, chosen=None) -> Iterator[HouseholdRecord]:
         """The records in the order they were stored (those ``chosen(position)`` names, if given)."""
         self._flush()
-        index, sheets, changes, heads = self._index, self._sheets, self._set, self._heads
+        index, keys, sheets, changes, heads = self._index, self._keys, self._sheets, self._set, self._heads
         position = 0
         for parts in self._spool:
-            for key, row, names, data, raw, recipients, row_hash, head in parts:
+            for _key, row, names, data, raw, recipients, row_hash, head in parts:
+                key = keys[position]
                 if index.get(key) == position and (chosen is None or chosen(position)):
                     sheet = sheets[position]
                     if head is not None and heads:
