@@ -177,15 +177,20 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     for key, row in skipped.items():
         key_ids[key] = row.pk
     plan.households.unchanged = len(skipped)
-    # A P3KE extract's records are on disk (``spool.HouseholdSpool``): those to create are chosen
-    # among them, not kept.
-    creates = plan.household_creates = getattr(extract.households, "selection", list)()
-    for chunk in chunked(extract.households.items(), CHUNK):
+    households = extract.households
+    if hasattr(households, "partition"):
+        # On disk (``spool.HouseholdSpool``): those to create are chosen by key, not read or kept;
+        # only the records of stored families are read back, to be compared.
+        plan.household_creates, compared = households.partition(stored)
+        pairs = ((record.key, record) for record in compared)
+    else:
+        pairs = households.items()
+    for chunk in chunked(pairs, CHUNK):
         matched = []
         for key, record in chunk:
             row = stored.get(key)
             if row is None:
-                creates.append(record)
+                plan.household_creates.append(record)
             else:
                 key_ids[key] = row[0]
                 matched.append((row[0], record))

@@ -221,7 +221,7 @@ class HouseholdSpool:
         """The records in the order they were stored (those ``chosen(position)`` names, if given)."""
         self._flush()
         index, keys, sheets, changes, heads = self._index, self._keys, self._sheets, self._set, self._heads
-        position = 0
+        position, plans = 0, {}
         for parts in self._spool:
             for _key, row, names, data, raw, recipients, row_hash, head in parts:
                 key = keys[position]
@@ -232,12 +232,11 @@ class HouseholdSpool:
                         head = MemberRecord.packed(key, sheet, row, head_names, head_data, head_raw or NO_RAW, NO_RECIPIENTS, head_hash)
                     else:
                         head = None
-                    record = HouseholdRecord.packed(
+                    if changes:
+                        names, data = _changed(names, data, changes, plans)
+                    yield HouseholdRecord.packed(
                         key, sheet, row, names, data, raw or NO_RAW, shared_recipients(recipients), row_hash, head
                     )
-                    for name, value in changes.items():
-                        record.set(name, value)
-                    yield record
                 position += 1
 
     def values(self) -> Iterator[HouseholdRecord]:
@@ -259,6 +258,30 @@ class HouseholdSpool:
     def selection(self) -> Selection:
         return Selection(self)
 
+    def partition(self, known) -> tuple[Selection, Selection]:
+        """The records whose key is not in ``known`` (to create) and those whose key is, chosen by
+        key alone: none is read (a first import compares none of its records)."""
+        new, matched = Selection(self), Selection(self)
+        for key, position in self._index.items():
+            (matched if key in known else new)._choose(position)
+        return new, matched
+
+
+def _changed(names: tuple, data: tuple, changes: dict, plans: dict) -> tuple[tuple, tuple]:
+    """``names`` and ``data`` with ``changes`` set, as ``HouseholdRecord.set`` would (a new name
+    last); ``plans`` keeps where each change goes for each tuple of names (a handful per file)."""
+    plan = plans.get(names)
+    if plan is None:
+        merged = dict.fromkeys(names)
+        merged.update(changes)
+        new_names = tuple(merged)
+        plan = plans[names] = (new_names, len(new_names) - len(names), [(new_names.index(n), v) for n, v in changes.items()])
+    new_names, added, places = plan
+    values = [*data, *(None,) * added]
+    for index, value in places:
+        values[index] = value
+    return new_names, tuple(values)
+
 
 class Place(NamedTuple):
     sheet: str
@@ -275,7 +298,9 @@ class Selection:
         self._count = 0
 
     def append(self, record: HouseholdRecord) -> None:
-        position = self._spool._index[record.key]
+        self._choose(self._spool._index[record.key])
+
+    def _choose(self, position: int) -> None:
         if position >= len(self._chosen):
             self._chosen.extend(bytes(position + 1 - len(self._chosen)))
         if not self._chosen[position]:
