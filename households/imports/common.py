@@ -149,7 +149,9 @@ class HouseholdRecord(_Packed):
         self.row_hash: int | None = None
 
     @classmethod
-    def packed(cls, key: str, sheet: str, row: int, names: tuple, data: tuple, raw: dict, recipients, row_hash, head=None) -> HouseholdRecord:
+    def packed(
+        cls, key: str, sheet: str, row: int, names: tuple, data: tuple, raw: dict, recipients, row_hash, head=None
+    ) -> HouseholdRecord:
         """A record from its parts as they were kept (``spool.HouseholdSpool``)."""
         record = cls.__new__(cls)
         record.key, record.sheet, record.row = key, sheet, row

@@ -6,6 +6,7 @@ records alone would take gigabytes. ``RecordSpool`` pickles them ``CHUNK`` at a 
 unnamed temporary file, and gives them back in file order, chunk by chunk, as often as asked:
 the comparison reads them once, the write once more. A row refused after its record was kept (a
 later duplicate of its ID) is left out when read (``dropped``), as the list's filter did.
+``HouseholdSpool`` keeps a household sheet's records the same way, as a mapping by family key.
 
 ``Spool`` is the plain sequence of pickled items under it; the plan keeps its per-chunk decisions
 in one too. A forked child appends to the file it inherited (the file offset is shared, the
@@ -15,8 +16,8 @@ parent reads only once the child is done) and tells the parent its counts (``sta
 from __future__ import annotations
 
 import pickle
-from array import array
 import tempfile
+from array import array
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
@@ -229,7 +230,9 @@ class HouseholdSpool:
                     sheet = sheets[position]
                     if head is not None and heads:
                         head_names, head_data, head_raw, head_hash = head
-                        head = MemberRecord.packed(key, sheet, row, head_names, head_data, head_raw or NO_RAW, NO_RECIPIENTS, head_hash)
+                        head = MemberRecord.packed(
+                            key, sheet, row, head_names, head_data, head_raw or NO_RAW, NO_RECIPIENTS, head_hash
+                        )
                     else:
                         head = None
                     if changes:
