@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import chain
 
 from django.db import transaction
 from django.db.models import F
@@ -333,8 +334,8 @@ def aid_claims_record(
     # The enrollments are new: the conflicts that involve them are the ones this re-check raises
     # (or reopens), as ``check_enrollments_and_households`` would return them; counted by id.
     result.counted = len(created_ids)
-    del created_ids
-    result.recheck = recheck_households_of_write(set(households).union(recheck_households), write=write)
+    del created_ids, claimed  # the check's own lists take their place
+    result.recheck = recheck_households_of_write(chain(households, recheck_households), write=write)
     result.conflict_ids = sorted(result.recheck.new | result.recheck.reopened)
     return result
 

@@ -126,6 +126,7 @@ def _claims(plan: ExtractPlan, heads: dict[int, int]) -> Iterator[AidClaim]:
         household_id = key_ids[key]
         yield AidClaim(household=household_id, member=heads.get(household_id), aids=recipients)
     yield from plan.member_claims.claims()
+    plan.member_claims = FirstClaims(None)  # handed on: the aid write keeps what it needs of them
     for row in extract.skipped_members:
         if row.recipients:
             yield AidClaim(household=key_ids[row.household_key], member=row.pk, aids=row.recipients)

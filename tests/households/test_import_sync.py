@@ -156,7 +156,8 @@ def test_penerima_columns_become_enrollments_through_the_service(reference, p3ke
     real_check = programs.services.recheck_households_of_write
 
     def check(households, **kwargs):
-        checked.append(sorted(households))
+        households = list(households)  # may come as an iterator
+        checked.append(sorted(set(households)))
         return real_check(households, **kwargs)
 
     monkeypatch.setattr(programs.services, "recheck_households_of_write", check)
