@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import chain
 
 from django.db import transaction
 from django.db.models import F
@@ -18,9 +19,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from dedup.engine import STORED_LANGUAGE, RecheckResult, Write, check_enrollments, check_enrollments_and_households
+from dedup.engine import recheck_households as recheck_households_of_write
 from dedup.models import WriteCause
 from households.models import Household, Member
 from konut_registry import bulkcopy
+from konut_registry.chunks import chunked
 from programs.bulk_sql import insert_new_with_history
 from programs.claims import AidClaim, chunks, claim_enrollments, present_enrollment_keys, present_keys, unique_key
 from programs.default_rules import DEFAULT_ELIGIBILITY, DEFAULT_RULES
@@ -107,6 +110,16 @@ class BulkEnrollmentResult:
     refused: list[str] = field(default_factory=list)
     conflicts: list = field(default_factory=list)
     recheck: RecheckResult = field(default_factory=RecheckResult)
+    # How many were created when they are counted, not kept (``aid_claims_record(keep=False)``:
+    # an import's hundreds of thousands); None when ``created`` holds them all. Then the conflicts
+    # are their ids (``conflict_ids``), every one raised or reopened by this write, and ``conflicts``
+    # stays empty.
+    counted: int | None = None
+    conflict_ids: list[int] | None = None
+
+    @property
+    def created_count(self) -> int:
+        return len(self.created) if self.counted is None else self.counted
 
 
 def _refusals(enrollments: list[Enrollment]) -> dict[int, str]:
@@ -151,12 +164,24 @@ def enrollment_bulk_create(
     of the one-aid rule covers their households and ``recheck_households`` (households the same
     write changed otherwise, e.g. people who moved family in an import).
     """
-    from simple_history.utils import bulk_create_with_history
-
     result = BulkEnrollmentResult()
     write = write or Write.of(WriteCause.ENROLLMENT, batch=batch, by=by)
+    result.created = _insert_new(enrollments, by=by, batch=batch, result=result)
+    created_ids = [e.pk for e in result.created]
+    result.recheck, result.conflicts = check_enrollments_and_households(
+        created_ids, recheck_households, write=write, enrollment_households=[e.household_id for e in result.created]
+    )
+    return result
+
+
+def _insert_new(enrollments: list[Enrollment], *, by, batch, result: BulkEnrollmentResult) -> list[Enrollment]:
+    """Write those of ``enrollments`` that are valid and not in the registry yet, with their history;
+    the refused ones' reasons and the count of those already there go to ``result``. Returns the
+    written ones. No one-aid check: the caller runs one for the whole write."""
+    from simple_history.utils import bulk_create_with_history
+
     refused = _refusals(enrollments) if enrollments else {}
-    result.refused = list(refused.values())
+    result.refused.extend(refused.values())
     candidates = [e for i, e in enumerate(enrollments) if i not in refused]
     for enrollment in candidates:
         # By id: the related-object descriptors cost more than the rest of the loop.
@@ -166,25 +191,19 @@ def enrollment_bulk_create(
             enrollment.batch = batch
     if len(candidates) > _SQL_MIN and bulkcopy.available():
         # The database skips what it already holds, by its own uniqueness rule.
-        result.created = insert_new_with_history(candidates, by)
-        result.existing = len(candidates) - len(result.created)
-    elif candidates:
-        present = present_keys(candidates)
-        fresh, seen = [], set()
-        for enrollment in candidates:
-            key = unique_key(enrollment)
-            if key in present or key in seen:
-                result.existing += 1
-                continue
-            seen.add(key)
-            fresh.append(enrollment)
-        if fresh:
-            result.created = bulk_create_with_history(fresh, Enrollment, batch_size=2000, default_user=by)
-    created_ids = [e.pk for e in result.created]
-    result.recheck, result.conflicts = check_enrollments_and_households(
-        created_ids, recheck_households, write=write, enrollment_households=[e.household_id for e in result.created]
-    )
-    return result
+        created = insert_new_with_history(candidates, by)
+        result.existing += len(candidates) - len(created)
+        return created
+    present = present_keys(candidates) if candidates else set()
+    fresh, seen = [], set()
+    for enrollment in candidates:
+        key = unique_key(enrollment)
+        if key in present or key in seen:
+            result.existing += 1
+            continue
+        seen.add(key)
+        fresh.append(enrollment)
+    return bulk_create_with_history(fresh, Enrollment, batch_size=2000, default_user=by) if fresh else []
 
 
 # From this many enrollments on (an import, a distribution), PostgreSQL writes them in bulk with
@@ -263,35 +282,61 @@ def _write_moves(moving: list[Enrollment], fields: list[str], result: FollowResu
 # --- Aid that an import states: the one way files become enrollments.
 
 
+# The enrollments of an import's claims are built and written this many at a time: a province's
+# half a million never stand in memory as model instances at once.
+CLAIM_CHUNK = 20_000
+
+
+@transaction.atomic
 def aid_claims_record(
-    *, claims: Iterable[AidClaim], year: int | None, source: str, batch=None, by=None, recheck_households=()
+    *, claims: Iterable[AidClaim], year: int | None, source: str, batch=None, by=None, recheck_households=(),
+    keep: bool = True,
 ) -> BulkEnrollmentResult:
     """Record what an import says about aid (the ``Penerima ...`` columns of a P3KE or DTKS
     extract, an agency's recipient list) as enrollments, ``source`` an ``EnrollmentSource``.
 
     Claims map to programs as ``programs.claims`` describes (one enrollment per program, year,
-    household and, for person programs, member; ``year`` for claims that name none). The
-    enrollments go through ``enrollment_bulk_create``: those already in the registry are counted
-    as existing, the new ones are written in one transaction and checked by the one-aid rule as
-    one batch, together with ``recheck_households`` (the households an import changed otherwise).
+    household and, for person programs, member; ``year`` for claims that name none; ``claims`` is
+    read once, and may be a generator). The enrollments are written as ``enrollment_bulk_create``
+    writes them, ``CLAIM_CHUNK`` at a time, in one transaction: those already in the registry are
+    counted as existing; the new ones are checked by the one-aid rule as one batch after the last
+    chunk, together with ``recheck_households`` (the households an import changed otherwise).
+    ``keep=False``: the created enrollments are counted (``counted``), not kept in ``created``.
     """
-    claimed = claim_enrollments(list(claims), year=year)
-    # A re-sync claims again what the registry holds: those are counted, not built to be skipped.
-    present = present_enrollment_keys(claimed)
+    claimed = claim_enrollments(claims, year=year)
     new = _enrollment_maker(
         ("program_id", "year", "household_id", "member_id", "status", "amount", "delivered_on", "status_reason"),
         source=source, batch_id=getattr(batch, "pk", None), created_by_id=getattr(by, "pk", None),
     )
-    enrollments = [
-        new(program_id, claim_year, household_id, member_id, claim.status, claim.amount, claim.delivered_on, claim.note)
-        for (program_id, claim_year, household_id, member_id), claim in claimed.items()
-        if (program_id, claim_year, household_id, member_id) not in present
-    ]
+    result = BulkEnrollmentResult()
+    created_ids, households = [], []
+    for chunk in chunked(claimed.items(), CLAIM_CHUNK):
+        # A re-sync claims again what the registry holds: those are counted, not built to be skipped.
+        present = present_enrollment_keys(key for key, _ in chunk)
+        enrollments = [
+            new(program_id, claim_year, household_id, member_id, claim.status, claim.amount, claim.delivered_on, claim.note)
+            for (program_id, claim_year, household_id, member_id), claim in chunk
+            if (program_id, claim_year, household_id, member_id) not in present
+        ]
+        result.existing += len(chunk) - len(enrollments)
+        created = _insert_new(enrollments, by=by, batch=batch, result=result)
+        created_ids += [e.pk for e in created]
+        households += [e.household_id for e in created]
+        if keep:
+            result.created += created
+        del chunk, enrollments, created
     write = Write.of(WriteCause.IMPORT, batch=batch, by=by)
-    result = enrollment_bulk_create(
-        enrollments=enrollments, by=by, batch=batch, write=write, recheck_households=recheck_households
-    )
-    result.existing += len(claimed) - len(enrollments)
+    if keep:
+        result.recheck, result.conflicts = check_enrollments_and_households(
+            created_ids, recheck_households, write=write, enrollment_households=households
+        )
+        return result
+    # The enrollments are new: the conflicts that involve them are the ones this re-check raises
+    # (or reopens), as ``check_enrollments_and_households`` would return them; counted by id.
+    result.counted = len(created_ids)
+    del created_ids, claimed  # the check's own lists take their place
+    result.recheck = recheck_households_of_write(chain(households, recheck_households), write=write)
+    result.conflict_ids = sorted(result.recheck.new | result.recheck.reopened)
     return result
 
 

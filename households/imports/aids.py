@@ -9,6 +9,8 @@ A family row's claim names the family's head, for programs that enroll a person.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from itertools import chain
 from typing import TYPE_CHECKING
 
 from households.models import ImportBatch, Member, Relation
@@ -51,17 +53,24 @@ class FirstClaims:
         for key, claim in claim_enrollments(claims, year=self.year, programs=self._programs).items():
             first.setdefault(key, claim)
 
-    def claims(self) -> list[AidClaim]:
-        return list(self._first.values())
+    def claims(self):
+        """The first claim of each enrollment, in order (a view: nothing copied)."""
+        return self._first.values()
 
 
 def family_claims(extract: Extract):
     """``(family key, programs)`` of each family row claiming aid, those skipped as unchanged
     included (they claim it again as any unchanged row does: already there, counted existing)."""
-    for records in (extract.households, extract.skipped_households):
-        for key, record in records.items():
+    households = extract.households
+    if hasattr(households, "recipients"):  # on disk (``spool.HouseholdSpool``): claims kept in memory
+        yield from households.recipients()
+    else:
+        for key, record in households.items():
             if record.recipients:
                 yield key, record.recipients
+    for key, record in extract.skipped_households.items():
+        if record.recipients:
+            yield key, record.recipients
 
 
 def aid_planned(extract: Extract, member_claims: FirstClaims) -> int:
@@ -69,12 +78,12 @@ def aid_planned(extract: Extract, member_claims: FirstClaims) -> int:
     are told apart by their natural key and people by their record (``member_claim``, gathered
     while the records were compared; a family row's claim names the family's head). Every member of a
     PKH family says "Penerima PKH: Ya": one enrollment."""
-    claims = [AidClaim(household=key, member="head", aids=recipients) for key, recipients in family_claims(extract)]
-    claims += member_claims.claims()
-    for row in extract.skipped_members:
-        if row.recipients:
-            claims.append(AidClaim(household=row.household_key, member="head" if row.is_head else row.pk, aids=row.recipients))
-    return aid_claims_count(claims=claims, year=extract.data_year)
+    family = (AidClaim(household=key, member="head", aids=recipients) for key, recipients in family_claims(extract))
+    skipped = (
+        AidClaim(household=row.household_key, member="head" if row.is_head else row.pk, aids=row.recipients)
+        for row in extract.skipped_members if row.recipients
+    )
+    return aid_claims_count(claims=chain(family, member_claims.claims(), skipped), year=extract.data_year)
 
 
 def note_members(plan: ExtractPlan, records) -> None:
@@ -101,25 +110,26 @@ def aid_record(plan: ExtractPlan, *, batch: ImportBatch | None, by, recheck_hous
     households the plan changed, for the write's one re-check of the one-aid rule."""
     extract = plan.extract
     source = EnrollmentSource(extract.kind)
+    # The claims one at a time, the enrollments written a chunk at a time and counted, not kept.
     return aid_claims_record(
-        claims=_claims(plan), year=extract.data_year, source=source, batch=batch, by=by,
-        recheck_households=recheck_households,
+        claims=_claims(plan, _heads(plan)), year=extract.data_year, source=source, batch=batch, by=by,
+        recheck_households=recheck_households, keep=False,
     )
 
 
-def _claims(plan: ExtractPlan) -> list[AidClaim]:
+def _claims(plan: ExtractPlan, heads: dict[int, int]) -> Iterator[AidClaim]:
+    """Every claim of the plan by ids, one at a time: the family rows' (naming the head), the
+    member rows' (the first of each enrollment), the skipped member rows'."""
     extract = plan.extract
     key_ids = plan.household_ids
-    heads = _heads(plan)
-    claims = []
     for key, recipients in family_claims(extract):
         household_id = key_ids[key]
-        claims.append(AidClaim(household=household_id, member=heads.get(household_id), aids=recipients))
-    claims += plan.member_claims.claims()
+        yield AidClaim(household=household_id, member=heads.get(household_id), aids=recipients)
+    yield from plan.member_claims.claims()
+    plan.member_claims = FirstClaims(None)  # handed on: the aid write keeps what it needs of them
     for row in extract.skipped_members:
         if row.recipients:
-            claims.append(AidClaim(household=key_ids[row.household_key], member=row.pk, aids=row.recipients))
-    return claims
+            yield AidClaim(household=key_ids[row.household_key], member=row.pk, aids=row.recipients)
 
 
 def _heads(plan: ExtractPlan) -> dict[int, int]:

@@ -148,6 +148,17 @@ class HouseholdRecord(_Packed):
         self.head = head
         self.row_hash: int | None = None
 
+    @classmethod
+    def packed(
+        cls, key: str, sheet: str, row: int, names: tuple, data: tuple, raw: dict, recipients, row_hash, head=None
+    ) -> HouseholdRecord:
+        """A record from its parts as they were kept (``spool.HouseholdSpool``)."""
+        record = cls.__new__(cls)
+        record.key, record.sheet, record.row = key, sheet, row
+        record._names, record._data = _NAME_TUPLES.setdefault(names, names), data
+        record.raw, record.recipients, record.head, record.row_hash = raw, recipients, head, row_hash
+        return record
+
 
 @dataclass
 class TableInfo:

@@ -177,7 +177,15 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     for key, row in skipped.items():
         key_ids[key] = row.pk
     plan.households.unchanged = len(skipped)
-    for chunk in chunked(extract.households.items(), CHUNK):
+    households = extract.households
+    if hasattr(households, "partition"):
+        # On disk (``spool.HouseholdSpool``): those to create are chosen by key, not read or kept;
+        # only the records of stored families are read back, to be compared.
+        plan.household_creates, compared = households.partition(stored)
+        pairs = ((record.key, record) for record in compared)
+    else:
+        pairs = households.items()
+    for chunk in chunked(pairs, CHUNK):
         matched = []
         for key, record in chunk:
             row = stored.get(key)

@@ -29,7 +29,7 @@ from .firstrows import FirstRows
 from .issues import WARNING, RowIssue
 from .reader import ReadError, Source, is_blank
 from .rowhash import SkippedRow, table_hasher
-from .spool import RecordSpool
+from .spool import HouseholdSpool, RecordSpool
 from .values import desil_cell, id_text, parse_date, parse_int, text, yes_no
 
 _HH_CHOICES = (
@@ -62,7 +62,8 @@ def parse_p3ke(sources: list[Source], ctx: Context, *, progress: Callable[[int],
     With a large enough file, the last sheet (the individual sheet, in the usual order) is read in
     a forked process from the start while this one reads the others (``p3ke_fork``): the same
     records and issues, on two cores."""
-    extract = Extract(kind="p3ke", data_year=ctx.data_year)
+    # The household records on disk as they are read, as the member records are (``spool``).
+    extract = Extract(kind="p3ke", data_year=ctx.data_year, households=HouseholdSpool())
     remaining = sum(len(source.sheet_names()) for source in sources)
     if not sources:
         raise ReadError("Tidak ada lembar keluarga atau individu P3KE di berkas ini.")
@@ -143,9 +144,7 @@ def _parse_sheets(sources, ctx, extract, progress, forked, forked_at, remaining)
         issues.warning_rows.update((sheet, row) for sheet, row, _, _ in classify_warnings)
     if extract.data_year is None:
         extract.data_year = 2023 if release_2023 else 2022
-    year = extract.data_year
-    for record in extract.households.values():
-        record.set("source_year", year)
+    extract.households.set_all("source_year", extract.data_year)
     return extract
 
 
@@ -171,8 +170,7 @@ def _member_sheet_found(extract: Extract) -> None:
     no longer needed (``compare`` uses them only without one); free them first. Its records go to
     a ``RecordSpool``, not a list."""
     if not extract.has_member_sheet:
-        for record in extract.households.values():
-            record.head = None
+        extract.households.drop_heads()
         extract.members = RecordSpool()
     extract.has_member_sheet = True
 
@@ -327,8 +325,9 @@ def _households(table, reader: RowReader, ctx: Context, extract: Extract, progre
             continue
         head = MemberRecord(key, table.name, row, head_values, head_raw, NO_RECIPIENTS)
         head.row_hash = digest
-        households[key] = record = HouseholdRecord(key, table.name, row, values, raw or NO_RAW, recipients, head)
+        record = HouseholdRecord(key, table.name, row, values, raw or NO_RAW, recipients, head)
         record.row_hash = digest
+        households[key] = record  # kept as it is now (on disk)
         skipped.pop(key, None)  # read again from another household sheet
     if progress:
         progress(count % 2000)

@@ -27,7 +27,7 @@ from . import aids, write
 from .common import Extract, HouseholdRecord, MemberRecord
 from .issues import IssueLog
 from .progress import Progress
-from .spool import Spool
+from .spool import Selection, Spool
 
 
 class ImportPlan(Protocol):
@@ -56,8 +56,12 @@ def enrollment_counts(result, *, moved: int = 0) -> dict:
     batch's page can link to them; when they happen, those moved with their person (``moved``),
     the conflicts the write closed (``conflicts_closed``) and the rows refused, with the first
     reasons (``refused``, ``refused_reasons``)."""
-    counts = {"created": len(result.created), "existing": result.existing, "conflicts": len(result.conflicts)}
-    fresh = [c.pk for c in result.conflicts if getattr(c, "created_now", True) and c.pk]
+    if result.conflict_ids is not None:  # an import's, counted by id (all raised or reopened by it)
+        conflicts, fresh = len(result.conflict_ids), result.conflict_ids
+    else:
+        conflicts = len(result.conflicts)
+        fresh = [c.pk for c in result.conflicts if getattr(c, "created_now", True) and c.pk]
+    counts = {"created": result.created_count, "existing": result.existing, "conflicts": conflicts}
     if fresh:
         counts["new_conflicts"] = {"count": len(fresh), "first": min(fresh), "last": max(fresh)}
     if moved:
@@ -162,7 +166,8 @@ class ExtractPlan:
     households: Counts = field(default_factory=Counts)
     members: Counts = field(default_factory=Counts)
     household_ids: dict[str, int] = field(default_factory=dict)  # natural key -> stored pk
-    household_creates: list[HouseholdRecord] = field(default_factory=list)
+    # A list, or for a P3KE extract's records on disk the ones chosen among them (``spool.Selection``).
+    household_creates: list[HouseholdRecord] | Selection = field(default_factory=list)
     household_changes: list[Change] = field(default_factory=list)
     household_absent: list[int] = field(default_factory=list)
     # The member records compared (the extract's, or without an individual sheet the heads read

@@ -6,6 +6,7 @@ records alone would take gigabytes. ``RecordSpool`` pickles them ``CHUNK`` at a 
 unnamed temporary file, and gives them back in file order, chunk by chunk, as often as asked:
 the comparison reads them once, the write once more. A row refused after its record was kept (a
 later duplicate of its ID) is left out when read (``dropped``), as the list's filter did.
+``HouseholdSpool`` keeps a household sheet's records the same way, as a mapping by family key.
 
 ``Spool`` is the plain sequence of pickled items under it; the plan keeps its per-chunk decisions
 in one too. A forked child appends to the file it inherited (the file offset is shared, the
@@ -16,9 +17,11 @@ from __future__ import annotations
 
 import pickle
 import tempfile
+from array import array
 from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
-from .common import NO_RAW, MemberRecord, shared_recipients
+from .common import NO_RAW, NO_RECIPIENTS, HouseholdRecord, MemberRecord, shared_recipients
 
 # Records per pickled chunk: large enough that pickling costs little per record, small enough
 # that a chunk of objects (about 600 bytes a record) stays a few megabytes.
@@ -135,3 +138,182 @@ class RecordSpool:
     def __iter__(self) -> Iterator[MemberRecord]:
         for chunk in self.chunks():
             yield from chunk
+
+
+class HouseholdSpool:
+    """A P3KE household sheet's records by family key, kept on disk as the member records are: in
+    memory only each key with the position of its record, and per position the record's sheet,
+    row and the aid its row claims (one shared set); the records are pickled ``CHUNK`` at a time
+    and read back in order, a fresh ``HouseholdRecord`` each time (what a reader sets on one is not
+    kept; ``set_all`` sets a value on every record). A mapping as the dict it stands for: a key
+    stored again or popped (a duplicate family) leaves its earlier record out. The heads read from
+    the household sheet are kept with their family until ``drop_heads`` (an individual sheet came)."""
+
+    def __init__(self) -> None:
+        self._spool = Spool()
+        self._buffer: list[tuple] = []
+        self._index: dict[str, int] = {}  # key -> position of its record
+        self._keys: list[str] = []  # the one string of each key: records read back share it
+        self._sheets: list[str] = []
+        self._rows = array("q")  # no int object per row
+        self._recipients: list = []
+        self._set: dict = {}
+        self._heads = True
+
+    # --- writing
+    def __setitem__(self, key: str, record: HouseholdRecord) -> None:
+        head = record.head
+        if head is not None and self._heads:
+            head = (head._names, head._data, head.raw, head.row_hash)
+        else:
+            head = None
+        self._buffer.append(
+            (key, record.row, record._names, record._data, record.raw, record.recipients, record.row_hash, head)
+        )
+        self._index[key] = len(self._rows)
+        self._keys.append(key)
+        self._sheets.append(record.sheet)
+        self._rows.append(record.row)
+        self._recipients.append(record.recipients)
+        if len(self._buffer) >= CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._buffer:
+            self._spool.put(self._buffer)
+            self._buffer = []
+
+    def pop(self, key: str, default=None):
+        """Leave out the record of ``key``; return its place (``.sheet``, ``.row``), or ``default``."""
+        position = self._index.pop(key, None)
+        if position is None:
+            return default
+        return Place(self._sheets[position], self._rows[position])
+
+    def set_all(self, name: str, value) -> None:
+        """Every record is read with ``name`` set to ``value``."""
+        self._set[name] = value
+
+    def drop_heads(self) -> None:
+        """The heads read from the household sheet are not needed (members come from an individual sheet)."""
+        self._heads = False
+
+    # --- reading
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __contains__(self, key) -> bool:
+        return key in self._index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index)
+
+    def keys(self):
+        return self._index.keys()
+
+    def recipients(self) -> Iterator[tuple[str, frozenset]]:
+        """``(key, programs)`` of each record whose row claims aid, without reading the records."""
+        found = self._recipients
+        for key, position in self._index.items():
+            if found[position]:
+                yield key, found[position]
+
+    def records(self, chosen=None) -> Iterator[HouseholdRecord]:
+        """The records in the order they were stored (those ``chosen(position)`` names, if given)."""
+        self._flush()
+        index, keys, sheets, changes, heads = self._index, self._keys, self._sheets, self._set, self._heads
+        position, plans = 0, {}
+        for parts in self._spool:
+            for _key, row, names, data, raw, recipients, row_hash, head in parts:
+                key = keys[position]
+                if index.get(key) == position and (chosen is None or chosen(position)):
+                    sheet = sheets[position]
+                    if head is not None and heads:
+                        head_names, head_data, head_raw, head_hash = head
+                        head = MemberRecord.packed(
+                            key, sheet, row, head_names, head_data, head_raw or NO_RAW, NO_RECIPIENTS, head_hash
+                        )
+                    else:
+                        head = None
+                    if changes:
+                        names, data = _changed(names, data, changes, plans)
+                    yield HouseholdRecord.packed(
+                        key, sheet, row, names, data, raw or NO_RAW, shared_recipients(recipients), row_hash, head
+                    )
+                position += 1
+
+    def values(self) -> Iterator[HouseholdRecord]:
+        return self.records()
+
+    def items(self) -> Iterator[tuple[str, HouseholdRecord]]:
+        for record in self.records():
+            yield record.key, record
+
+    def __getitem__(self, key: str) -> HouseholdRecord:
+        if key in self._index:
+            for record in self.records(self._index[key].__eq__):
+                return record
+        raise KeyError(key)
+
+    def get(self, key: str, default=None):
+        return self[key] if key in self._index else default
+
+    def selection(self) -> Selection:
+        return Selection(self)
+
+    def partition(self, known) -> tuple[Selection, Selection]:
+        """The records whose key is not in ``known`` (to create) and those whose key is, chosen by
+        key alone: none is read (a first import compares none of its records)."""
+        new, matched = Selection(self), Selection(self)
+        for key, position in self._index.items():
+            (matched if key in known else new)._choose(position)
+        return new, matched
+
+
+def _changed(names: tuple, data: tuple, changes: dict, plans: dict) -> tuple[tuple, tuple]:
+    """``names`` and ``data`` with ``changes`` set, as ``HouseholdRecord.set`` would (a new name
+    last); ``plans`` keeps where each change goes for each tuple of names (a handful per file)."""
+    plan = plans.get(names)
+    if plan is None:
+        merged = dict.fromkeys(names)
+        merged.update(changes)
+        new_names = tuple(merged)
+        plan = plans[names] = (new_names, len(new_names) - len(names), [(new_names.index(n), v) for n, v in changes.items()])
+    new_names, added, places = plan
+    values = [*data, *(None,) * added]
+    for index, value in places:
+        values[index] = value
+    return new_names, tuple(values)
+
+
+class Place(NamedTuple):
+    sheet: str
+    row: int
+
+
+class Selection:
+    """Some of a ``HouseholdSpool``'s records (the comparison's households to create), read back
+    from it in order: one byte a record in memory, not the records."""
+
+    def __init__(self, spool: HouseholdSpool) -> None:
+        self._spool = spool
+        self._chosen = bytearray()
+        self._count = 0
+
+    def append(self, record: HouseholdRecord) -> None:
+        self._choose(self._spool._index[record.key])
+
+    def _choose(self, position: int) -> None:
+        if position >= len(self._chosen):
+            self._chosen.extend(bytes(position + 1 - len(self._chosen)))
+        if not self._chosen[position]:
+            self._chosen[position] = 1
+            self._count += 1
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[HouseholdRecord]:
+        if self._count:
+            chosen = self._chosen
+            yield from self._spool.records(lambda position: position < len(chosen) and chosen[position])

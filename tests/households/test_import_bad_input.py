@@ -323,12 +323,12 @@ def test_member_of_unknown_family_is_an_error(seeded, p3ke_file, tmp_path):
 def test_interrupted_import_writes_nothing(seeded, p3ke_file, monkeypatch):
     import programs.services
 
-    def failing(**kwargs):
+    def failing(*args, **kwargs):
         # Households and members are written by now; the enrollments step fails.
         assert Household.objects.count() == 6
         raise RuntimeError("koneksi terputus")
 
-    monkeypatch.setattr(programs.services, "enrollment_bulk_create", failing)
+    monkeypatch.setattr(programs.services, "_insert_new", failing)  # where every bulk write's enrollments go
     households = [household_row(str(123000001 + i), 400 + i, **{"Penerima PKH": "Ya"}) for i in range(3)]
     code, out, err = run("import_p3ke", str(p3ke_file(households=households, name="half.xlsx")), "--partial", "--json")
     refused(code, out, err, seeded)  # rolled back as a whole

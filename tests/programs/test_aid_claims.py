@@ -6,6 +6,8 @@ import datetime
 
 import pytest
 
+from dedup.models import Conflict, ConflictStatus
+from households.imports.plan import enrollment_counts
 from programs.claims import AidClaim, aid_claims_count, aid_claims_existing
 from programs.models import Enrollment, EnrollmentSource, Program
 from programs.services import aid_claims_record
@@ -78,3 +80,35 @@ def test_no_claims_write_nothing(reference):
     result = aid_claims_record(claims=[], year=2024, source=EnrollmentSource.P3KE)
     assert (result.created, result.existing, result.conflicts) == ([], 0, [])
     assert not Enrollment.objects.exists()
+
+
+def test_claims_written_chunk_by_chunk_are_checked_as_one_write(family, monkeypatch):
+    """A large import's enrollments are built and written a chunk at a time and counted, not kept:
+    two aids of one family that fall into different chunks are still a one-aid conflict, and a
+    claim of an enrollment the registry already holds is counted as existing."""
+    import programs.services
+
+    household, head, child = family
+    other = HouseholdFactory()
+    pkh = Program.objects.get(code="pkh")
+    Enrollment.objects.create(household=other, program=pkh, year=2024)
+    monkeypatch.setattr(programs.services, "CLAIM_CHUNK", 1)
+    monkeypatch.setattr(programs.services, "_SQL_MIN", 0)  # PostgreSQL: each chunk through its one statement
+    claims = iter([
+        AidClaim(household=household.pk, aids={"pkh"}),
+        AidClaim(household=other.pk, aids={"pkh"}),  # already in the registry
+        AidClaim(household=household.pk, member=child.pk, aids={"prakerja"}),
+        AidClaim(household=household.pk, aids={"sembako"}),
+    ])
+
+    result = aid_claims_record(claims=claims, year=2024, source=EnrollmentSource.P3KE, keep=False)
+
+    assert (result.created, result.created_count, result.existing) == ([], 3, 1)
+    assert Enrollment.objects.filter(household=household).count() == 3
+    assert Enrollment.history.filter(household_id=household.pk, history_type="+").count() == 3
+    # The conflicts by id: every open one of the family, each raised by this write.
+    conflicts = Conflict.objects.filter(status=ConflictStatus.OPEN)
+    assert result.conflicts == [] and result.conflict_ids == sorted(conflicts.values_list("pk", flat=True))
+    flagged = {frozenset((c.enrollment_a.program.code, c.enrollment_b.program.code)) for c in conflicts}
+    assert frozenset(("pkh", "sembako")) in flagged
+    assert enrollment_counts(result)["conflicts"] == len(result.conflict_ids) == result.recheck.new.__len__()
