@@ -22,7 +22,7 @@ from dedup.models import WriteCause
 from households.models import Household, Member
 from konut_registry import bulkcopy
 from programs.bulk_sql import insert_new_with_history
-from programs.claims import AidClaim, chunks, claim_enrollments, present_enrollment_keys, present_keys, unique_key
+from programs.claims import AidClaim, chunks, claim_enrollments, claim_fields, PlainClaim, present_enrollment_keys, present_keys, unique_key
 from programs.default_rules import DEFAULT_ELIGIBILITY, DEFAULT_RULES
 from programs.models import (
     EligibilityRule,
@@ -264,7 +264,7 @@ def _write_moves(moving: list[Enrollment], fields: list[str], result: FollowResu
 
 
 def aid_claims_record(
-    *, claims: Iterable[AidClaim], year: int | None, source: str, batch=None, by=None, recheck_households=()
+    *, claims: Iterable[AidClaim | PlainClaim], year: int | None, source: str, batch=None, by=None, recheck_households=()
 ) -> BulkEnrollmentResult:
     """Record what an import says about aid (the ``Penerima ...`` columns of a P3KE or DTKS
     extract, an agency's recipient list) as enrollments, ``source`` an ``EnrollmentSource``.
@@ -282,11 +282,11 @@ def aid_claims_record(
         ("program_id", "year", "household_id", "member_id", "status", "amount", "delivered_on", "status_reason"),
         source=source, batch_id=getattr(batch, "pk", None), created_by_id=getattr(by, "pk", None),
     )
-    enrollments = [
-        new(program_id, claim_year, household_id, member_id, claim.status, claim.amount, claim.delivered_on, claim.note)
-        for (program_id, claim_year, household_id, member_id), claim in claimed.items()
-        if (program_id, claim_year, household_id, member_id) not in present
-    ]
+    enrollments = []
+    for key, claim in claimed.items():
+        if key not in present:
+            said = claim_fields(claim)
+            enrollments.append(new(*key, said.status, said.amount, said.delivered_on, said.note))
     write = Write.of(WriteCause.IMPORT, batch=batch, by=by)
     result = enrollment_bulk_create(
         enrollments=enrollments, by=by, batch=batch, write=write, recheck_households=recheck_households
