@@ -17,10 +17,13 @@ fails for any reason, the parent reads the sheet itself (``ForkedTable.read_here
 
 from __future__ import annotations
 
+import gc
+
 from . import columns as cols
 from .common import Extract, RowReader, note_table_end, shared_recipients
 from .firstrows import FirstRows
 from .issues import ERROR, RowIssue
+from .longlived import keep
 from .reader import Background, Source, Table
 from .rowhash import SkippedRow, table_hasher
 from .sheetfork import ForkedSheet
@@ -134,6 +137,7 @@ def collect(table: ForkedTable, column_index: dict[int, str], extract: Extract):
     ``RecordSpool`` the child wrote; ``None`` when the child failed. The member hashes its skipped
     rows took are taken from this process's ``known`` too."""
     forked = table.forked
+    keep()  # what this process read (the stored row hashes, the household sheet) stays to the end
     if not forked.send(dict(extract.rejected_households)):
         return None
     message = forked.receive()
@@ -170,6 +174,7 @@ def _read_members(channel, source: Source, sheet_name: str, ctx, members, record
         return
     if known is not None:
         ctx.known = known.result()
+        gc.freeze()  # kept to the end of this process: no collection goes over them again (``longlived``)
     extract = Extract(kind="p3ke", data_year=ctx.data_year, members=records)
     reader = RowReader(table, mapped.index, extract.issues)
     row_hash = table_hasher(ctx.signature, cols.INDIVIDUAL, mapped.index, cols.is_release_2023(table.headers))
