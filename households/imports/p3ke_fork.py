@@ -18,9 +18,10 @@ fails for any reason, the parent reads the sheet itself (``ForkedTable.read_here
 from __future__ import annotations
 
 import gc
+from functools import partial
 
 from . import columns as cols
-from .common import Extract, RowReader, note_table_end, shared_recipients
+from .common import Extract, RowReader, note_table_end
 from .firstrows import FirstRows
 from .issues import ERROR, RowIssue
 from .longlived import keep
@@ -81,6 +82,10 @@ class LateRejections:
         # a refused row's, as the sequential reading would have left them.
         dropped.update(refused)
         first_rows.refuse(refused)
+
+
+# A skipped row sent back by the child (a plain tuple) as a ``SkippedRow``, with no Python call per row.
+_skipped_row = partial(tuple.__new__, SkippedRow)
 
 
 class ForkedTable(Table):
@@ -148,14 +153,9 @@ def collect(table: ForkedTable, column_index: dict[int, str], extract: Extract):
     if forked.known is not None:
         # As the rows read here would have: the members the child's rows took are not left out.
         forked.known.taken_elsewhere(taken)
-    sheet = table.name
     members = forked.records
     members.adopt(state)
-    skipped = [
-        SkippedRow(key, sheet, row, pk, shared_recipients(recipients), is_head)
-        for key, row, pk, recipients, is_head in skipped
-    ]
-    return count, members, skipped, issues
+    return count, members, list(map(_skipped_row, skipped)), issues
 
 
 def _read_members(channel, source: Source, sheet_name: str, ctx, members, records: RecordSpool, known_follows: bool) -> None:
@@ -180,6 +180,6 @@ def _read_members(channel, source: Source, sheet_name: str, ctx, members, record
     row_hash = table_hasher(ctx.signature, cols.INDIVIDUAL, mapped.index, cols.is_release_2023(table.headers))
     count = members(table, reader, ctx, extract, None, row_hash, late=LateRejections(channel))
     note_table_end(table, extract.issues)
-    skipped = [(s.household_key, s.row, s.pk, s.recipients, s.is_head) for s in extract.skipped_members]
+    skipped = list(map(tuple, extract.skipped_members))  # plain tuples pickle fastest
     taken = ctx.known.taken if ctx.known is not None else []
     channel.send((mapped.index, count, records.state(), skipped, taken, extract.issues))
