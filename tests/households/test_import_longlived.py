@@ -8,8 +8,14 @@ import gc
 import pytest
 
 from households.imports import write
+from households.imports.batches import open_sources
+from households.imports.compare import known_rows
+from households.imports.context import build_context
 from households.imports.longlived import keep, long_lived
+from households.imports.p3ke import parse_p3ke
+from households.imports.rowhash import KnownRows
 
+from .conftest import member_row
 from .test_import_resync import families, imported
 
 
@@ -59,3 +65,31 @@ def test_an_import_writes_with_what_it_read_kept_and_gives_it_back(reference, p3
     assert summary["households"]["created"] == 3
     assert seen and seen[0] > 0  # the plan and the extract were out of the collector's way
     assert gc.get_freeze_count() == 0  # and back in its reach once the import ended
+
+
+def test_reading_a_p3ke_file_makes_no_reference_cycles(reference, p3ke_file, nothing_frozen):
+    """The forked reader of the individual sheet runs without the cycle collector: reading a file
+    (its refused rows, warnings and aid columns included), as a first import and as a re-sync, must
+    leave nothing that only the collector would free."""
+    households, members = families()
+    households[1]["Desil Kesejahteraan"] = 42  # refused
+    households[2]["Penerima PKH"] = "Ya"
+    members[1]["Nama"] = ""  # refused
+    members[3]["Penerima PKH"] = "Mungkin"  # a warning
+    members.append(member_row(households[0]["ID Keluarga P3KE"], members[1]["ID Individu"], 900))  # a duplicate ID
+    path = p3ke_file(households=households, members=members, name="a.xlsx")
+    imported(p3ke_file, households, members, "b.xlsx", "--skip-invalid")
+    for known in (KnownRows(), known_rows("p3ke")):
+        sources = open_sources([path], ["a.xlsx"])
+        ctx = build_context(kind="p3ke")
+        ctx.load_known = lambda known=known: known
+        gc.collect()
+        gc.disable()
+        try:
+            extract = parse_p3ke(sources, ctx)
+            assert extract.issues.errors and extract.issues.warnings
+            assert gc.collect() == 0
+        finally:
+            gc.enable()
+            for source in sources:
+                source.close()
