@@ -100,31 +100,34 @@ def start(source: Source, sheet_name: str, ctx, members) -> ForkedSheet:
     """Fork a child reading ``sheet_name`` of ``source`` (``members`` is the parser's row loop).
     The child writes its member records into a spool made here (``spool``): its file is shared.
     Started before the stored row hashes are read (``Context.load_known``): the child loads its
-    sheet while this process reads them, then receives them (``share_known``) before its rows.
-    With them comes the sheet's formula cells: this process looks for them (inflating the sheet's
-    XML a second time) while it waits for the stored hashes, where the child would have taken that
-    time from its own reading."""
+    sheet while this process reads them, then receives them (``share_known``) before its rows."""
     known_follows = ctx.known is None and ctx.load_known is not None
     records = RecordSpool(shared=True)
     forked = ForkedSheet(_read_members, source, sheet_name, ctx, members, records, known_follows)
     forked.records, forked.known_follows, forked.known = records, known_follows, ctx.known
-    forked.formulas = source.formula_scan(sheet_name) if known_follows else None  # once forked: no thread in the child
+    forked.origin = (source, sheet_name)
     return forked
 
 
 def share_known(forked: ForkedSheet | None, ctx) -> None:
     """Read the stored row hashes here (``Context.read_known``) and send them to the child that
-    waits for them, with the sheet's formula cells (``None`` when looking for them failed: the
-    child looks again, and reports the damage). A child that ended meanwhile is not used (``send``
-    fails, the sheet is read here)."""
+    waits for them. A child that ended meanwhile is not used (``send`` fails, the sheet is read here).
+
+    On a re-sync (stored member hashes), the sheet's formula cells go with them: this process looks
+    for them (inflating the sheet's XML a second time) before it reads its own sheet, where the
+    child would have taken that time from the reading an unchanged re-sync waits for. Otherwise
+    (a first import, whose own work fills this process), or when looking for them failed, the child
+    looks itself (and reports a damaged sheet)."""
     known = ctx.read_known()
     if forked is not None:
         forked.known = known
         if forked.known_follows:
-            try:
-                formulas = forked.formulas.result()
-            except Exception:  # noqa: BLE001 - a damaged sheet: the child's own reading says so
-                formulas = None
+            formulas = None
+            if known is not None and known.members:
+                try:
+                    formulas = forked.origin[0].formula_scan(forked.origin[1]).result()
+                except Exception:  # noqa: BLE001 - a damaged sheet: the child's own reading says so
+                    formulas = None
             forked.send((known, formulas))
 
 
@@ -168,16 +171,11 @@ def collect(table: ForkedTable, column_index: dict[int, str], extract: Extract):
     return count, members, list(map(_skipped_row, skipped)), issues
 
 
-class _ParentFormulas:
-    """In the child: the sheet's formula cells as the parent found them (``share_known``), or
-    found here when the parent could not."""
-
-    def __init__(self, received: Background, source: Source, sheet_name: str) -> None:
-        self._received, self._source, self._sheet_name = received, source, sheet_name
-
-    def result(self):
-        cells = self._received.result()[1]
-        return self._source.formula_scan(self._sheet_name).result() if cells is None else cells
+def _formulas(received: Background, source: Source, sheet_name: str) -> set[tuple[int, int]]:
+    """In the child, in a thread while calamine loads the sheet: its formula cells as the parent
+    found them (``share_known``), or found here when the parent did not."""
+    cells = received.result()[1]
+    return source.formula_scan(sheet_name).result() if cells is None else cells
 
 
 def _read_members(channel, source: Source, sheet_name: str, ctx, members, records: RecordSpool, known_follows: bool) -> None:
@@ -191,7 +189,8 @@ def _read_members(channel, source: Source, sheet_name: str, ctx, members, record
     gc.disable()
     received = Background(channel.recv) if known_follows else None
     source = Source(source.path, source.display_name, source.kind, source.limits)  # its own file handle
-    table = ctx.layouts.table(source, sheet_name, _ParentFormulas(received, source, sheet_name) if received else None)
+    formulas = Background(_formulas, received, source, sheet_name) if received else None
+    table = ctx.layouts.table(source, sheet_name, formulas)
     if table is None:
         channel.send("no-header")
         return
