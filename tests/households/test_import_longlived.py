@@ -34,7 +34,7 @@ def test_kept_objects_leave_the_collector_until_the_outer_scope_ends(nothing_fro
         assert frozen >= len(held)
         with long_lived():  # an inner scope (the write inside the import) does not let them go
             keep()
-        assert gc.get_freeze_count() >= frozen
+        assert gc.get_freeze_count() >= len(held)
     assert gc.get_freeze_count() == 0
     keep()  # outside any scope: nothing happens
     assert gc.get_freeze_count() == 0
@@ -42,12 +42,12 @@ def test_kept_objects_leave_the_collector_until_the_outer_scope_ends(nothing_fro
 
 def test_a_process_that_froze_objects_itself_is_left_alone(nothing_frozen):
     gc.freeze()
-    before = gc.get_freeze_count()
+    before = gc.get_freeze_count()  # (it drops as frozen objects are freed)
     with long_lived():
-        [[index] for index in range(1000)]
+        held = [[index] for index in range(1000)]
         keep()
-        assert gc.get_freeze_count() == before
-    assert gc.get_freeze_count() == before
+        assert gc.get_freeze_count() <= before  # nothing more frozen
+    assert len(held) == 1000 and gc.get_freeze_count() > before // 2  # nor let go
 
 
 def test_an_import_writes_with_what_it_read_kept_and_gives_it_back(reference, p3ke_file, monkeypatch, nothing_frozen):
