@@ -33,7 +33,11 @@ class AidClaim:
     ``household`` and ``member`` are ids when the claim is recorded; counting the claims of a file
     not yet written takes any keys that tell households and people apart. The aid is either
     ``aids``, ``Penerima`` keys (``{"pkh", "bpnt"}``), or ``program``, one program's id. ``year``
-    None means the year the claims are recorded for."""
+    None means the year the claims are recorded for.
+
+    An extract's row claims with every other field at its default: it may be given as the plain
+    tuple ``(household, member, aids)`` instead, tens of thousands of them on a
+    re-sync, each read twice (the preview's count, the write)."""
 
     household: Hashable
     member: Hashable | None = None
@@ -69,12 +73,21 @@ def aid_programs() -> list[AidProgram]:
 
 
 EnrollmentKey = tuple  # (program id, year, household, member or None)
+PlainClaim = tuple  # (household, member, aids): an ``AidClaim`` with every other field at its default
+_DEFAULT_CLAIM = AidClaim(household=None)
+
+
+def claim_fields(claim: AidClaim | PlainClaim) -> AidClaim:
+    """What the claim says of its enrollment (``status``, ``amount``, ``delivered_on``, ``note``):
+    the defaults for a plain one."""
+    return _DEFAULT_CLAIM if claim.__class__ is tuple else claim
 
 
 def claim_enrollments(
-    claims: Iterable[AidClaim], *, year: int | None, programs: list[AidProgram] | None = None
-) -> dict[EnrollmentKey, AidClaim]:
-    """The enrollments the claims come to, each with the first claim that names it, in order."""
+    claims: Iterable[AidClaim | PlainClaim], *, year: int | None, programs: list[AidProgram] | None = None
+) -> dict[EnrollmentKey, AidClaim | PlainClaim]:
+    """The enrollments the claims come to, each with the first claim that names it, in order
+    (``AidClaim``s and plain ``(household, member, aids)`` tuples alike)."""
     catalogue = aid_programs() if programs is None else programs
     by_key: dict[str, list[AidProgram]] = {}
     by_id: dict[int, AidProgram] = {}
@@ -86,17 +99,20 @@ def claim_enrollments(
     # The programs of each set of keys: a file's rows share a handful of them (``shared_recipients``).
     named_by_aids: dict[Collection[str], list[AidProgram]] = {}
     for claim in claims:
-        if claim.program is not None:
-            named = [by_id[claim.program]] if claim.program in by_id else []
+        if claim.__class__ is tuple:
+            (household, member, aids), claim_year, program_id = claim, year, None
         else:
-            aids = claim.aids
+            household, member, aids, program_id = claim.household, claim.member, claim.aids, claim.program
+            claim_year = claim.year or year
+        if program_id is not None:
+            named = [by_id[program_id]] if program_id in by_id else []
+        else:
             hashable = isinstance(aids, (frozenset, tuple))  # a set is not a key
             named = named_by_aids.get(aids) if hashable else None
             if named is None:
                 named = [program for aid in aids for program in by_key.get(aid, ())]
                 if hashable:
                     named_by_aids[aids] = named
-        household, member, claim_year = claim.household, claim.member, claim.year or year
         for program in named:
             if not program.person:
                 key = (program.id, claim_year, household, None)
@@ -109,7 +125,7 @@ def claim_enrollments(
     return found
 
 
-def aid_claims_count(*, claims: Iterable[AidClaim], year: int | None = None) -> int:
+def aid_claims_count(*, claims: Iterable[AidClaim | PlainClaim], year: int | None = None) -> int:
     """How many enrollments the claims come to (before those already in the registry). The claims
     may come one at a time: only the first claim of each enrollment is kept."""
     return len(claim_enrollments(claims, year=year))

@@ -25,7 +25,7 @@ from households.models import Household, Member
 from konut_registry import bulkcopy
 from konut_registry.chunks import chunked
 from programs.bulk_sql import insert_new_with_history
-from programs.claims import AidClaim, chunks, claim_enrollments, present_enrollment_keys, present_keys, unique_key
+from programs.claims import AidClaim, chunks, claim_enrollments, claim_fields, PlainClaim, present_enrollment_keys, present_keys, unique_key
 from programs.default_rules import DEFAULT_ELIGIBILITY, DEFAULT_RULES
 from programs.models import (
     EligibilityRule,
@@ -289,8 +289,8 @@ CLAIM_CHUNK = 20_000
 
 @transaction.atomic
 def aid_claims_record(
-    *, claims: Iterable[AidClaim], year: int | None, source: str, batch=None, by=None, recheck_households=(),
-    keep: bool = True,
+    *, claims: Iterable[AidClaim | PlainClaim], year: int | None, source: str, batch=None, by=None,
+    recheck_households=(), keep: bool = True,
 ) -> BulkEnrollmentResult:
     """Record what an import says about aid (the ``Penerima ...`` columns of a P3KE or DTKS
     extract, an agency's recipient list) as enrollments, ``source`` an ``EnrollmentSource``.
@@ -313,11 +313,11 @@ def aid_claims_record(
     for chunk in chunked(claimed.items(), CLAIM_CHUNK):
         # A re-sync claims again what the registry holds: those are counted, not built to be skipped.
         present = present_enrollment_keys(key for key, _ in chunk)
-        enrollments = [
-            new(program_id, claim_year, household_id, member_id, claim.status, claim.amount, claim.delivered_on, claim.note)
-            for (program_id, claim_year, household_id, member_id), claim in chunk
-            if (program_id, claim_year, household_id, member_id) not in present
-        ]
+        enrollments = []
+        for key, claim in chunk:
+            if key not in present:
+                said = claim_fields(claim)
+                enrollments.append(new(*key, said.status, said.amount, said.delivered_on, said.note))
         result.existing += len(chunk) - len(enrollments)
         created = _insert_new(enrollments, by=by, batch=batch, result=result)
         created_ids += [e.pk for e in created]

@@ -1,21 +1,21 @@
 """The aid an extract's ``Penerima ...`` / ``Bansos ...`` columns claim, handed to programs.
 
 A ``Ya`` in *Penerima PKH* on a family row claims PKH for the family; on a person's row, for that
-person (and so for the family). The import states these claims as plain data (``AidClaim``: this
-household, this member, these keys) and programs decides what they come to: which programs a key
+person (and so for the family). The import states these claims as plain data (an ``AidClaim`` as the
+plain tuple ``(household, member, aids)``) and programs decides what they come to: which programs a key
 names, whom each program enrolls, and the enrollment rows (``programs.services.aid_claims_record``).
 A family row's claim names the family's head, for programs that enroll a person.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from itertools import chain
 from typing import TYPE_CHECKING
 
 from households.models import ImportBatch, Member, Relation
 from konut_registry.chunks import chunked
-from programs.claims import AidClaim, aid_claims_count, aid_programs, claim_enrollments
+from programs.claims import PlainClaim, aid_claims_count, aid_programs, claim_enrollments
 from programs.models import EnrollmentSource
 from programs.services import BulkEnrollmentResult, aid_claims_record
 
@@ -25,12 +25,13 @@ if TYPE_CHECKING:
     from .plan import ExtractPlan
 
 
-def member_claim(record, position: int) -> AidClaim:
+def member_claim(record, position: int) -> PlainClaim:
     """The claim of a member row not written yet, for ``aid_planned``: its family by natural key,
     the person as the family's head or by the record's position among the records (negative: no
-    stored member's id is)."""
+    stored member's id is). Claims are plain ``(household, member, aids)`` tuples here
+    (``programs.claims``): a re-sync states tens of thousands, twice."""
     person = "head" if record.get("relation") == Relation.HEAD else -1 - position
-    return AidClaim(household=record.household_key, member=person, aids=record.recipients)
+    return (record.household_key, person, record.recipients)
 
 
 class FirstClaims:
@@ -44,7 +45,7 @@ class FirstClaims:
         self._programs = None
         self._first: dict = {}
 
-    def add(self, claims: list[AidClaim]) -> None:
+    def add(self, claims: list[PlainClaim]) -> None:
         if not claims:
             return
         if self._programs is None:
@@ -53,7 +54,7 @@ class FirstClaims:
         for key, claim in claim_enrollments(claims, year=self.year, programs=self._programs).items():
             first.setdefault(key, claim)
 
-    def claims(self):
+    def claims(self) -> Iterable[PlainClaim]:
         """The first claim of each enrollment, in order (a view: nothing copied)."""
         return self._first.values()
 
@@ -78,9 +79,9 @@ def aid_planned(extract: Extract, member_claims: FirstClaims) -> int:
     are told apart by their natural key and people by their record (``member_claim``, gathered
     while the records were compared; a family row's claim names the family's head). Every member of a
     PKH family says "Penerima PKH: Ya": one enrollment."""
-    family = (AidClaim(household=key, member="head", aids=recipients) for key, recipients in family_claims(extract))
+    family = ((key, "head", recipients) for key, recipients in family_claims(extract))
     skipped = (
-        AidClaim(household=row.household_key, member="head" if row.is_head else row.pk, aids=row.recipients)
+        (row.household_key, "head" if row.is_head else row.pk, row.recipients)
         for row in extract.skipped_members if row.recipients
     )
     return aid_claims_count(claims=chain(family, member_claims.claims(), skipped), year=extract.data_year)
@@ -97,7 +98,7 @@ def note_members(plan: ExtractPlan, records) -> None:
     member_sheet = plan.extract.has_member_sheet
     for record in records:
         if member_sheet and record.recipients:
-            claims.append(AidClaim(household=key_ids[record.household_key], member=record.pk, aids=record.recipients))
+            claims.append((key_ids[record.household_key], record.pk, record.recipients))
         if record.get("relation") == Relation.HEAD:
             household_id = key_ids.get(record.household_key)
             if household_id in claiming:
@@ -117,19 +118,19 @@ def aid_record(plan: ExtractPlan, *, batch: ImportBatch | None, by, recheck_hous
     )
 
 
-def _claims(plan: ExtractPlan, heads: dict[int, int]) -> Iterator[AidClaim]:
+def _claims(plan: ExtractPlan, heads: dict[int, int]) -> Iterator[PlainClaim]:
     """Every claim of the plan by ids, one at a time: the family rows' (naming the head), the
     member rows' (the first of each enrollment), the skipped member rows'."""
     extract = plan.extract
     key_ids = plan.household_ids
     for key, recipients in family_claims(extract):
         household_id = key_ids[key]
-        yield AidClaim(household=household_id, member=heads.get(household_id), aids=recipients)
+        yield household_id, heads.get(household_id), recipients
     yield from plan.member_claims.claims()
     plan.member_claims = FirstClaims(None)  # handed on: the aid write keeps what it needs of them
     for row in extract.skipped_members:
         if row.recipients:
-            yield AidClaim(household=key_ids[row.household_key], member=row.pk, aids=row.recipients)
+            yield key_ids[row.household_key], row.pk, row.recipients
 
 
 def _heads(plan: ExtractPlan) -> dict[int, int]:

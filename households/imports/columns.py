@@ -145,9 +145,10 @@ class Layouts:
     def is_identity(self, header: str) -> bool:
         return header in self._identity
 
-    def table(self, source, sheet_name: str | None):
-        """``source``'s sheet (a ``reader.Source``) with its header row found by these layouts."""
-        return source.table(sheet_name, is_known_header=self.is_known, is_identity_header=self.is_identity)
+    def table(self, source, sheet_name: str | None, formulas=None):
+        """``source``'s sheet (a ``reader.Source``) with its header row found by these layouts
+        (``formulas``: as ``Source.table`` takes them)."""
+        return source.table(sheet_name, is_known_header=self.is_known, is_identity_header=self.is_identity, formulas=formulas)
 
     def map_headers(self, layout: str, headers: list[str]) -> Mapped:
         """Place a table's headers. The first occurrence of a field wins, except aid fields, which

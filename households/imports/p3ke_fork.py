@@ -17,10 +17,14 @@ fails for any reason, the parent reads the sheet itself (``ForkedTable.read_here
 
 from __future__ import annotations
 
+import gc
+from functools import partial
+
 from . import columns as cols
-from .common import Extract, RowReader, note_table_end, shared_recipients
+from .common import Extract, RowReader, note_table_end
 from .firstrows import FirstRows
 from .issues import ERROR, RowIssue
+from .longlived import keep
 from .reader import Background, Source, Table
 from .rowhash import SkippedRow, table_hasher
 from .sheetfork import ForkedSheet
@@ -80,6 +84,10 @@ class LateRejections:
         first_rows.refuse(refused)
 
 
+# A skipped row sent back by the child (a plain tuple) as a ``SkippedRow``, with no Python call per row.
+_skipped_row = partial(tuple.__new__, SkippedRow)
+
+
 class ForkedTable(Table):
     """The header of a sheet read in a child process (no rows here): what the scan of the sheets
     needs, and the child to collect the rows from."""
@@ -97,17 +105,30 @@ def start(source: Source, sheet_name: str, ctx, members) -> ForkedSheet:
     records = RecordSpool(shared=True)
     forked = ForkedSheet(_read_members, source, sheet_name, ctx, members, records, known_follows)
     forked.records, forked.known_follows, forked.known = records, known_follows, ctx.known
+    forked.origin = (source, sheet_name)
     return forked
 
 
 def share_known(forked: ForkedSheet | None, ctx) -> None:
     """Read the stored row hashes here (``Context.read_known``) and send them to the child that
-    waits for them. A child that ended meanwhile is not used (``send`` fails, the sheet is read here)."""
+    waits for them. A child that ended meanwhile is not used (``send`` fails, the sheet is read here).
+
+    On a re-sync (stored member hashes), the sheet's formula cells go with them: this process looks
+    for them (inflating the sheet's XML a second time) before it reads its own sheet, where the
+    child would have taken that time from the reading an unchanged re-sync waits for. Otherwise
+    (a first import, whose own work fills this process), or when looking for them failed, the child
+    looks itself (and reports a damaged sheet)."""
     known = ctx.read_known()
     if forked is not None:
         forked.known = known
         if forked.known_follows:
-            forked.send(known)
+            formulas = None
+            if known is not None and known.members:
+                try:
+                    formulas = forked.origin[0].formula_scan(forked.origin[1]).result()
+                except Exception:  # noqa: BLE001 - a damaged sheet: the child's own reading says so
+                    formulas = None
+            forked.send((known, formulas))
 
 
 def header(forked: ForkedSheet, source: Source, sheet_name: str, ctx) -> Table | None:
@@ -134,6 +155,7 @@ def collect(table: ForkedTable, column_index: dict[int, str], extract: Extract):
     ``RecordSpool`` the child wrote; ``None`` when the child failed. The member hashes its skipped
     rows took are taken from this process's ``known`` too."""
     forked = table.forked
+    keep()  # what this process read (the stored row hashes, the household sheet) stays to the end
     if not forked.send(dict(extract.rejected_households)):
         return None
     message = forked.receive()
@@ -144,23 +166,31 @@ def collect(table: ForkedTable, column_index: dict[int, str], extract: Extract):
     if forked.known is not None:
         # As the rows read here would have: the members the child's rows took are not left out.
         forked.known.taken_elsewhere(taken)
-    sheet = table.name
     members = forked.records
     members.adopt(state)
-    skipped = [
-        SkippedRow(key, sheet, row, pk, shared_recipients(recipients), is_head)
-        for key, row, pk, recipients, is_head in skipped
-    ]
-    return count, members, skipped, issues
+    return count, members, list(map(_skipped_row, skipped)), issues
+
+
+def _formulas(received: Background, source: Source, sheet_name: str) -> set[tuple[int, int]]:
+    """In the child, in a thread while calamine loads the sheet: its formula cells as the parent
+    found them (``share_known``), or found here when the parent did not."""
+    cells = received.result()[1]
+    return source.formula_scan(sheet_name).result() if cells is None else cells
 
 
 def _read_members(channel, source: Source, sheet_name: str, ctx, members, records: RecordSpool, known_follows: bool) -> None:
     """In the child: the header, then (for an individual sheet with every required column) the rows.
     The stored row hashes, when they follow, are received in a thread while calamine loads the
-    sheet (it lets other threads run): the parent's send does not wait for the load."""
-    known = Background(channel.recv) if known_follows else None
+    sheet (it lets other threads run): the parent's send does not wait for the load.
+
+    This process reads one sheet and ends. What it reads stays to its end, and reading makes no
+    reference cycles (``test_import_longlived``): the cycle collector would only go over the stored
+    row hashes and the rows read, again and again (a tenth of a second of this process's CPU)."""
+    gc.disable()
+    received = Background(channel.recv) if known_follows else None
     source = Source(source.path, source.display_name, source.kind, source.limits)  # its own file handle
-    table = ctx.layouts.table(source, sheet_name)
+    formulas = Background(_formulas, received, source, sheet_name) if received else None
+    table = ctx.layouts.table(source, sheet_name, formulas)
     if table is None:
         channel.send("no-header")
         return
@@ -168,13 +198,13 @@ def _read_members(channel, source: Source, sheet_name: str, ctx, members, record
     mapped = ctx.layouts.map_headers(cols.INDIVIDUAL, table.headers)
     if cols.classify(sheet_name, table.headers) != cols.INDIVIDUAL or mapped.missing:
         return
-    if known is not None:
-        ctx.known = known.result()
+    if received is not None:
+        ctx.known = received.result()[0]
     extract = Extract(kind="p3ke", data_year=ctx.data_year, members=records)
     reader = RowReader(table, mapped.index, extract.issues)
     row_hash = table_hasher(ctx.signature, cols.INDIVIDUAL, mapped.index, cols.is_release_2023(table.headers))
     count = members(table, reader, ctx, extract, None, row_hash, late=LateRejections(channel))
     note_table_end(table, extract.issues)
-    skipped = [(s.household_key, s.row, s.pk, s.recipients, s.is_head) for s in extract.skipped_members]
+    skipped = list(map(tuple, extract.skipped_members))  # plain tuples pickle fastest
     taken = ctx.known.taken if ctx.known is not None else []
     channel.send((mapped.index, count, records.state(), skipped, taken, extract.issues))

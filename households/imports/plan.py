@@ -26,6 +26,7 @@ from programs.services import enrollments_follow_members
 from . import aids, write
 from .common import Extract, HouseholdRecord, MemberRecord
 from .issues import IssueLog
+from .longlived import long_lived
 from .progress import Progress
 from .spool import Selection, Spool
 
@@ -284,7 +285,7 @@ class ExtractPlan:
         handed to programs, whose one re-check of the one-aid rule covers every household written
         here; one transaction."""
         progress.phase("write", self.writes)
-        with transaction.atomic():
+        with long_lived(), transaction.atomic():  # the plan stays to the end of the write
             write.write_records(self, batch=batch, by=by, tick=progress.advance)
             write.store_row_hashes(self)
             moved = enrollments_follow_members(

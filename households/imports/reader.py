@@ -154,21 +154,26 @@ class Source:
 
     def table(
         self, sheet_name: str | None, *, is_known_header: Callable[[str], bool],
-        is_identity_header: Callable[[str], bool] | None = None,
+        is_identity_header: Callable[[str], bool] | None = None, formulas=None,
     ) -> Table | None:
         """The sheet with its header row found by content; ``None`` when no row of the first
         ``HEADER_SCAN_ROWS`` qualifies: with ``is_identity_header``, a row holding an identity
         header (the one with the most known headers wins); without, a row of at least
         ``MIN_HEADER_MATCHES`` known headers. Any error while reading is a ``ReadError``, here or
-        while ``rows`` is consumed."""
+        while ``rows`` is consumed. ``formulas``: the sheet's formula cells found elsewhere (an
+        object whose ``result()`` gives them, as ``formula_scan``'s), else found here."""
         try:
-            return self._table(sheet_name, is_known_header, is_identity_header)
+            return self._table(sheet_name, is_known_header, is_identity_header, formulas)
         except ReadError:
             raise
         except Exception as exc:  # noqa: BLE001 - calamine, zipfile, XML and csv errors alike
             raise self.damaged(exc, sheet_name) from exc
 
-    def _raw_rows(self, sheet_name: str | None) -> tuple[str, Iterator[tuple[int, list]], int, Background]:
+    def formula_scan(self, sheet_name: str) -> Background:
+        """The formula cells of ``sheet_name`` found in a thread (``result()``), as ``table`` does."""
+        return Background(xlsxparts.formula_cells, self.path, self._sheet_part(sheet_name))
+
+    def _raw_rows(self, sheet_name: str | None, formulas=None) -> tuple[str, Iterator[tuple[int, list]], int, Background]:
         if self.kind == "csv":
             text = textfile.decode(self.path.read_bytes())
             if text is None:  # pragma: no cover - latin-1 decodes any byte
@@ -178,7 +183,8 @@ class Source:
         part = self._sheet_part(name)
         # The formula scan inflates the sheet's XML again: in a thread, while calamine (which lets
         # other threads run) loads the sheet.
-        formulas = Background(xlsxparts.formula_cells, self.path, part)
+        if formulas is None:
+            formulas = Background(xlsxparts.formula_cells, self.path, part)
         large = part is not None and xlsxparts.part_size(self.path, part) > CHUNKED_PART_BYTES
         if large:
             sheet, height = None, xlsxparts.declared_height(self.path, part)
@@ -199,8 +205,8 @@ class Source:
             rows = self._xlsx_rows(sheet)
         return name, rows, height, formulas
 
-    def _table(self, sheet_name, is_known_header, is_identity_header) -> Table | None:
-        name, raw_rows, height, formulas = self._raw_rows(sheet_name)
+    def _table(self, sheet_name, is_known_header, is_identity_header, formulas=None) -> Table | None:
+        name, raw_rows, height, formulas = self._raw_rows(sheet_name, formulas)
         head: list[tuple[int, list]] = []
         for item in raw_rows:
             head.append(item)

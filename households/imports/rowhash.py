@@ -18,6 +18,7 @@ import hashlib
 import marshal
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 # Bump when parsing would store something else from the same cells, or the cells are hashed
 # otherwise: every row is read again once.
@@ -61,16 +62,19 @@ def family_chain(previous: int | None, row_hash: int) -> int:
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
 
 
-class SkippedRow:
+class SkippedRow(NamedTuple):
     """A file row skipped as unchanged: what the import still needs of it. Its record's ``pk``
     (a household's, or a member's), the aid its ``Penerima ...`` columns claim (recorded again, as
-    for any unchanged row), and for a member whether the registry holds it as the family's head."""
+    for any unchanged row), and for a member whether the registry holds it as the family's head.
+    A tuple: a forked reader's rows come back as plain tuples and are made into these in C, tens of
+    thousands at once (``p3ke_fork.collect``)."""
 
-    __slots__ = ("household_key", "sheet", "row", "pk", "recipients", "is_head")
-
-    def __init__(self, household_key: str, sheet: str, row: int, pk: int, recipients, is_head: bool = False) -> None:
-        self.household_key, self.sheet, self.row, self.pk = household_key, sheet, row, pk
-        self.recipients, self.is_head = recipients, is_head
+    household_key: str
+    sheet: str
+    row: int
+    pk: int
+    recipients: frozenset
+    is_head: bool = False
 
 
 @dataclass

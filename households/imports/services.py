@@ -38,6 +38,7 @@ from .context import build_context
 from .dtks import parse_dtks, parse_dtsen
 from .failures import failure_cause, identity_scan_failure
 from .lock import import_lock
+from .longlived import keep, long_lived
 from .outcome import APPLIED, FAILED, PREVIEWED, REFUSED, UNCONFIRMED, UNREADABLE, ImportOutcome, applied_message
 from .p3ke import parse_p3ke
 from .plan import ImportPlan, absent_warning
@@ -60,9 +61,11 @@ def _build_plan(kind: str, sources: list[Source], *, data_year, full_extract, op
     # unchanged (``rowhash``).
     ctx.load_known = partial(known_rows, kind)
     parse = {ImportKind.P3KE: parse_p3ke, ImportKind.DTSEN: parse_dtsen}.get(kind, parse_dtks)
-    extract = parse(sources, ctx, progress=progress.advance)
-    progress.phase("compare", extract.total_rows)
-    return make_plan(extract, full_extract=full_extract, known=ctx.read_known())
+    with long_lived():
+        extract = parse(sources, ctx, progress=progress.advance)
+        keep()  # the extract stays to the end of the import
+        progress.phase("compare", extract.total_rows)
+        return make_plan(extract, full_extract=full_extract, known=ctx.read_known())
 
 
 def _issue_dicts(issues, limit=MAX_STORED_ISSUES) -> list[dict]:

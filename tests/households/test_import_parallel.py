@@ -10,7 +10,7 @@ from functools import partial
 
 import pytest
 
-from households.imports import p3ke_fork, sheetfork
+from households.imports import p3ke_fork, sheetfork, xlsxparts
 from households.imports.compare import known_rows
 from households.imports.context import build_context
 from households.imports.p3ke import parse_p3ke
@@ -172,10 +172,10 @@ def test_an_individual_sheet_first_is_read_here_after_the_households(reference, 
 def test_a_damaged_individual_sheet_is_refused_with_the_same_message(reference, tmp_path, forking, monkeypatch):
     path = _messy_workbook(tmp_path / "p3ke.xlsx")
 
-    def damaged(self, sheet):
+    def damaged(self, sheet, *rest):
         if sheet == "INDIVIDU":
             raise ValueError("truncated sheet")
-        return original(self, sheet)
+        return original(self, sheet, *rest)
 
     original = p3ke_fork.Source._raw_rows
     monkeypatch.setattr(p3ke_fork.Source, "_raw_rows", damaged)
@@ -187,6 +187,33 @@ def test_a_damaged_individual_sheet_is_refused_with_the_same_message(reference, 
         messages.append((type(caught.value), str(caught.value)))
     assert messages[0] == messages[1]
     assert "rusak atau tidak lengkap, lembar INDIVIDU" in messages[0][1]
+
+
+@pytest.mark.parametrize("resync", [True, False], ids=["re-sync", "first-import"])
+def test_on_a_resync_the_formula_cells_of_the_forked_sheet_are_found_here(reference, tmp_path, forking, monkeypatch, resync):
+    """On a re-sync (stored row hashes follow the fork) the parent looks for the individual
+    sheet's formula cells and sends them with the hashes; on a first import the child looks
+    itself. Either way the child refuses the same formula rows as the sequential reading."""
+    path = _messy_workbook(tmp_path / "p3ke.xlsx")
+    if resync:
+        forking(False)
+        code, out, _ = run("import_p3ke", str(path), "--skip-invalid", "--json")
+        assert code == 0, out
+    expected = _sequential_resync(path, forking)
+    scanned = []
+    original = xlsxparts.formula_cells
+
+    def formula_cells(path, part):
+        scanned.append(part)  # in this process only: the child's list is its own
+        return original(path, part)
+
+    monkeypatch.setattr(xlsxparts, "formula_cells", formula_cells)
+    calls = forking(True)
+    seen = _seen(_parse(path, resync=True))
+    assert calls["forks"] == 1 and calls["read_here"] == 0
+    assert seen == expected
+    assert any("formula" in str(issue).lower() or "rumus" in str(issue) for issue in seen["errors"])
+    assert sorted(scanned) == (["xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml"] if resync else ["xl/worksheets/sheet1.xml"])
 
 
 def test_the_import_command_writes_what_the_forked_reading_gave(reference, tmp_path, forking):

@@ -112,3 +112,29 @@ def test_claims_written_chunk_by_chunk_are_checked_as_one_write(family, monkeypa
     flagged = {frozenset((c.enrollment_a.program.code, c.enrollment_b.program.code)) for c in conflicts}
     assert frozenset(("pkh", "sembako")) in flagged
     assert enrollment_counts(result)["conflicts"] == len(result.conflict_ids) == result.recheck.new.__len__()
+
+
+def test_plain_claims_come_to_the_same_enrollments_as_aid_claims(family):
+    """An extract's row claims go as ``(household, member, aids)`` tuples: the enrollments, their
+    defaults and the counts are those of the same ``AidClaim``s, and both kinds mix."""
+    household, head, child = family
+    by = UserFactory(username="bappeda")
+    plain = [(household.pk, head.pk, frozenset({"pkh", "bpnt"})), (household.pk, child.pk, frozenset({"prakerja"}))]
+    mixed = [*plain, AidClaim(household=household.pk, member=child.pk, aids={"pkh"})]
+    assert aid_claims_count(claims=plain, year=2024) == 3
+    assert aid_claims_count(claims=mixed, year=2024) == 3
+
+    result = aid_claims_record(claims=plain, year=2024, source=EnrollmentSource.P3KE, by=by)
+
+    assert len(result.created) == 3 and result.existing == 0
+    rows = set(Enrollment.objects.values_list(
+        "program__code", "member_id", "year", "status", "amount", "delivered_on", "status_reason", "source",
+    ))
+    assert rows == {
+        ("pkh", None, 2024, "active", None, None, "", "p3ke"),
+        ("sembako", None, 2024, "active", None, None, "", "p3ke"),
+        ("prakerja", child.pk, 2024, "active", None, None, "", "p3ke"),
+    }
+    assert aid_claims_existing(claims=mixed, year=2024) == 3
+    again = aid_claims_record(claims=mixed, year=2024, source=EnrollmentSource.P3KE, by=by)
+    assert again.created == [] and again.existing == 3
