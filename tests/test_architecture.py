@@ -40,7 +40,8 @@ LAYERS = [
         "households.regions", "agencies.throttling", "agencies.listcounts",
     ]),
     ("engine", "the dedup engine: set-based one-aid and identity checks", [
-        "dedup.engine", "dedup.engine_sql", "dedup.identity", "dedup.identity_scope",
+        "dedup.engine", "dedup.engine_sql", "dedup.identity", "dedup.identity_scope", "dedup.identity_stream",
+        "dedup.identity_compare",
     ]),
     ("models", "models and their data (choices, default rules), their form checks, database helpers, app configs, settings", [
         "*.models", "*.apps", "*.validators", "households.choices", "programs.default_rules", "konut_registry.db", "konut_registry.bulkcopy",
@@ -55,7 +56,7 @@ LAYERS = [
         "households.imports.textfile", "households.imports.cells", "households.imports.xlsxparts", "households.imports.sheetfork", "households.imports.p3ke_fork",
         "households.imports.p3ke", "households.imports.dtks", "households.imports.dtks_resync", "households.imports.report",
         "households.imports.snapshot", "households.imports.progress", "households.imports.rowhash", "households.imports.spool", "households.imports.firstrows",
-        "verval.returns",
+        "households.imports.longlived", "verval.returns",
     ]),
 ]
 RANK = {name: len(LAYERS) - index for index, (name, _what, _patterns) in enumerate(LAYERS)}
