@@ -151,8 +151,13 @@ class HouseholdFilter(django_filters.FilterSet):
         model = Household
         fields: list[str] = []
 
-    def __init__(self, data=None, *, user: User, memo: ListMemo | None = None, **kwargs):
+    def __init__(
+        self, data=None, *, user: User, memo: ListMemo | None = None, record_searches: bool = True, **kwargs
+    ):
         self.user = user
+        # A masked role's full-NIK searches count against its hourly limit only when it asked for
+        # them (not a HEAD request, not the worker counting its list again).
+        self.record_searches = record_searches
         self.search_refused_until = None  # set when a masked role's NIK search is over the limit
         self.memo = memo or ListMemo(Household)  # counts, totals and name searches kept per registry version
         kwargs.setdefault("queryset", visible_households(user))
@@ -351,7 +356,9 @@ class HouseholdFilter(django_filters.FilterSet):
     def filter_search(self, queryset, name, value):
         digits = identifier_digits(value)
         if digits is not None and len(digits) == 16 and not self.user.can_see_full_nik:
-            self.search_refused_until = identifier_search_record(user=self.user, digits=digits)
+            self.search_refused_until = identifier_search_record(
+                user=self.user, digits=digits, record=self.record_searches
+            )
             if self.search_refused_until is not None:
                 return queryset.none()
         return household_search(

@@ -122,25 +122,30 @@ def user_save(*, user: User, by: User) -> User:
     return user
 
 
-def identifier_search_record(*, user: User, digits: str) -> datetime.datetime | None:
+def identifier_search_record(*, user: User, digits: str, record: bool = True) -> datetime.datetime | None:
     """Let a user who sees NIKs masked search one full NIK or No KK: ``None`` when allowed (the
     number is recorded as a keyed digest), or the time the next new number may be searched.
 
     A number already searched in the window stays allowed (the list's pages, its count and its export
     search it again); a new one is allowed while fewer than ``IDENTIFIER_SEARCH_LIMIT`` distinct
-    numbers were searched in the last ``IDENTIFIER_SEARCH_WINDOW_MINUTES``. The user's row is locked
-    so that two tabs cannot both take the last one."""
+    numbers were searched in the last ``IDENTIFIER_SEARCH_WINDOW_MINUTES`` (none at all when the
+    limit is 0). With ``record=False`` (a HEAD request, the worker's recount of a list the user
+    opened) the rule is only read: nothing is recorded. The user's row is locked so that two tabs
+    cannot both take the last one; digests older than the window are deleted, everyone's."""
     now = timezone.now()
-    since = now - datetime.timedelta(minutes=settings.IDENTIFIER_SEARCH_WINDOW_MINUTES)
+    window = datetime.timedelta(minutes=settings.IDENTIFIER_SEARCH_WINDOW_MINUTES)
+    limit = settings.IDENTIFIER_SEARCH_LIMIT
     digest = hmac.new(settings.SECRET_KEY.encode(), digits.encode(), hashlib.sha256).hexdigest()
     with transaction.atomic():
-        User.objects.select_for_update().filter(pk=user.pk).exists()
-        IdentifierSearch.objects.filter(user=user, searched_at__lt=since).delete()
-        recent = IdentifierSearch.objects.filter(user=user)
+        if record:
+            User.objects.select_for_update().filter(pk=user.pk).exists()
+            IdentifierSearch.objects.filter(searched_at__lt=now - window).delete()
+        recent = IdentifierSearch.objects.filter(user=user, searched_at__gte=now - window)
         if recent.filter(digest=digest).exists():
             return None
         times = sorted(recent.values_list("searched_at", flat=True))
-        if len(times) >= settings.IDENTIFIER_SEARCH_LIMIT:
-            return times[len(times) - settings.IDENTIFIER_SEARCH_LIMIT] + (now - since)
-        IdentifierSearch.objects.create(user=user, digest=digest, searched_at=now)
+        if len(times) >= limit:
+            return (times[len(times) - limit] if limit > 0 else now) + window
+        if record:
+            IdentifierSearch.objects.create(user=user, digest=digest, searched_at=now)
     return None

@@ -17,5 +17,7 @@ from programs.registry_version import forget_unused
 def household_list_recount(*, user_id: int, query: str) -> None:
     """Count again the list of ``user_id`` under the filters of ``query`` (its GET parameters), the
     same way the page counts."""
-    household_list_counts(HouseholdFilter(QueryDict(query), user=User.objects.get(pk=user_id)))
+    household_list_counts(
+        HouseholdFilter(QueryDict(query), user=User.objects.get(pk=user_id), record_searches=False)
+    )
     forget_unused()

@@ -102,7 +102,17 @@ def home(request):
 
 
 def _filterset(request) -> HouseholdFilter:
-    return HouseholdFilter(request.GET, user=request.user)
+    return HouseholdFilter(request.GET, user=request.user, record_searches=request.method == "GET")
+
+
+def _search_refused(request, filterset: HouseholdFilter) -> HttpResponseRedirect | None:
+    """Back to the list, saying why, when a masked role's full-NIK search is over its limit: an
+    empty file or print page would not say it."""
+    filterset.qs  # runs the search
+    if filterset.search_refused_until is None:
+        return None
+    messages.error(request, filterset.search_notice)
+    return redirect(reverse("agencies:household_list") + f"?{request.GET.urlencode()}")
 
 
 def _page_size(request) -> int:
@@ -123,7 +133,7 @@ def household_list(request):
     query = request.GET.copy()
     fresh = query.pop("segar", None) == ["1"]
     memo = ListMemo(Household, stale_ok=True, fresh=fresh)
-    filterset = HouseholdFilter(query, user=request.user, memo=memo)
+    filterset = HouseholdFilter(query, user=request.user, memo=memo, record_searches=request.method == "GET")
     queryset = filterset.qs
     count, totals = household_list_counts(filterset)
     paginator = ListPaginator(household_list_rows(queryset, filterset.enrollment_q()), _page_size(request), count=lambda: count)
@@ -165,6 +175,8 @@ def household_list(request):
 def household_export(request):
     """The filtered list as xlsx (logged)."""
     filterset = _filterset(request)
+    if refused := _search_refused(request, filterset):
+        return refused
     return household_list_xlsx_response(
         queryset=filterset.qs,
         condition=filterset.enrollment_q(),
@@ -182,6 +194,8 @@ def household_export(request):
 def household_print(request):
     """A print-friendly page of the filtered list (logged, like an export)."""
     filterset = _filterset(request)
+    if refused := _search_refused(request, filterset):
+        return refused
     queryset = filterset.qs
     condition = filterset.enrollment_q()
     total = queryset.count()

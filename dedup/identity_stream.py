@@ -332,6 +332,13 @@ def each_identity_match(consume: Callable[[list[IdentityMatch]], None], scope: I
     """Every identity duplicate of the registry (with ``scope``, those with one of these
     households), handed to ``consume`` :data:`WRITE_ROWS` unsaved ``IdentityMatch`` rows at a
     time. Run inside a transaction."""
+    try:
+        _each_identity_match(consume, scope)
+    finally:
+        _NAMES.clear()  # a web or worker process keeps nothing of the scan, finished or failed
+
+
+def _each_identity_match(consume: Callable[[list[IdentityMatch]], None], scope: Iterable[int] | None) -> None:
     with connection.cursor() as cursor:
         if scope is not None:
             _scope_table(cursor, set(scope))
@@ -353,5 +360,3 @@ def each_identity_match(consume: Callable[[list[IdentityMatch]], None], scope: I
         cursor.execute(f"DROP TABLE {_CANDIDATES}")
         if scope is not None:
             cursor.execute(f"DROP TABLE {_SCOPE}")
-    # A web process keeps nothing of the scan.
-    _NAMES.clear()

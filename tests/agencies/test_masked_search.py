@@ -126,3 +126,41 @@ def test_roles_that_see_full_niks_are_not_limited(registry, login, settings):
     from agencies.models import IdentifierSearch
 
     assert not IdentifierSearch.objects.exists()
+
+
+def test_over_the_limit_export_and_print_say_why_instead_of_an_empty_list(registry, login, settings):
+    from agencies.models import ExportLog
+
+    settings.IDENTIFIER_SEARCH_LIMIT = 1
+    household = registry.hh.a
+    client = login(registry.users.operator)
+    _found(client, _other_numbers(1, household.head_nik)[0])
+    for url in ("/keluarga/ekspor/", "/keluarga/cetak/"):
+        response = client.get(url, {"q": household.head_nik}, follow=True)
+        assert response.redirect_chain and response.redirect_chain[0][0].startswith("/keluarga/?")
+        assert "Batas pencarian NIK/No KK tercapai" in response.content.decode()
+    assert not ExportLog.objects.exists()
+
+
+def test_a_limit_of_zero_refuses_every_full_number(registry, login, settings):
+    settings.IDENTIFIER_SEARCH_LIMIT = 0
+    client = login(registry.users.operator)
+    response = client.get("/keluarga/", {"q": registry.hh.a.head_nik})
+    assert set(listed_ids(response)) == set()
+    assert "Batas pencarian NIK/No KK tercapai" in response.content.decode()
+
+
+def test_head_requests_and_the_worker_recount_take_no_search(registry, login, settings):
+    from django.http import QueryDict
+
+    from agencies.filters import HouseholdFilter
+    from agencies.models import IdentifierSearch
+
+    settings.IDENTIFIER_SEARCH_LIMIT = 1
+    household = registry.hh.a
+    client = login(registry.users.operator)
+    assert client.head("/keluarga/", {"q": household.head_nik}).status_code == 200
+    recount = HouseholdFilter(QueryDict(f"q={household.no_kk}"), user=registry.users.operator, record_searches=False)
+    assert list(recount.qs.values_list("pk", flat=True)) == [household.pk]
+    assert not IdentifierSearch.objects.exists()
+    assert _found(client, household.head_nik) == {household.pk}  # the one search of the hour is still there
