@@ -1,6 +1,5 @@
-"""Names of one birth date compared with each other in bulk, for both identity scans (the whole
-registry streamed by ``dedup.identity_stream``, a few households read whole by ``dedup.identity``).
-No Django."""
+"""Names of one birth date compared with each other in bulk, for the identity scan
+(``dedup.identity_stream``). No Django."""
 
 from __future__ import annotations
 

@@ -1,15 +1,14 @@
-"""The identity scan of the whole registry (``dedup_scan``, the identity page) or of many of its
-households (a first import, a large re-sync), in flat memory.
+"""The identity scan of the whole registry (``dedup_scan``, the identity page) or of some of its
+households (the families an import wrote), in flat memory.
 
 The database groups the registry by key and hands the groups over in key order through a
 server-side cursor, :data:`CHUNK_ROWS` rows at a time: the records holding a NIK held by two
 households or more, by NIK; the records holding a No KK held twice, by No KK; the households, by
 village (their heads' names are compared there); the people, by birth date (their names are
-compared there). Each group is compared as ``dedup.identity`` compares the registry in memory, and
-the pairs it gives are written, :data:`WRITE_ROWS` at a time, to a temporary table of candidates.
-The database then settles what depends on more than one group, as the in-memory scan did by the
-order it met them in (the order the registry is read in, ``Member``'s and ``Household``'s own
-ordering): a pair sharing several NIKs keeps the members of the first NIK met and its first five
+compared there). Each group is compared by the rules ``dedup.identity`` describes, and the pairs it
+gives are written, :data:`WRITE_ROWS` at a time, to a temporary table of candidates. The database
+then settles what depends on more than one group by the order the registry is read in
+(``Member``'s and ``Household``'s own ordering): a pair sharing several NIKs keeps the members of the first NIK met and its first five
 NIKs; a pair of similar people met on several birth dates keeps its best score, the first met of
 equal ones; a similar pair that shares a NIK or a head is no finding of its own. The findings come
 back in order, a chunk at a time. Neither every person nor every finding is ever held at once.
@@ -33,11 +32,10 @@ from django.db.models.functions import Cast, RowNumber
 
 from dedup.engine_sql import T_HH, T_MEM, false, is_postgres
 from dedup.identity_compare import MAX_EVIDENCE, close_pairs
-from dedup.identity_scope import live_households, live_members
 from dedup.models import IdentityKind, IdentityMatch
 from dedup.names import normalize_name
 from households.identifiers import IdentifierError, parse_nik
-from households.models import FAMILY_CARD_ORDER, Relation
+from households.models import FAMILY_CARD_ORDER, Household, Member, Relation
 
 # Rows fetched from the database at a time, and candidate rows or findings written at a time.
 CHUNK_ROWS = 20000
@@ -50,6 +48,14 @@ _KINDS = [IdentityKind.SAME_NIK, IdentityKind.SAME_KK, IdentityKind.SAME_HEAD, I
 NIK, KK, HEAD, SIMILAR = range(4)
 # A NIK no live member holds (a head's alone) comes after every NIK a member holds.
 _HEADS_AFTER = 10**12
+
+
+def live_households():
+    return Household.objects.filter(merged_into__isnull=True)
+
+
+def live_members():
+    return Member.objects.filter(is_absent=False, household__merged_into__isnull=True)
 
 
 def _stream(sql: str, params) -> Iterator[tuple]:

@@ -40,7 +40,7 @@ LAYERS = [
         "households.regions", "agencies.throttling", "agencies.listcounts",
     ]),
     ("engine", "the dedup engine: set-based one-aid and identity checks", [
-        "dedup.engine", "dedup.engine_sql", "dedup.identity", "dedup.identity_scope", "dedup.identity_stream",
+        "dedup.engine", "dedup.engine_sql", "dedup.identity", "dedup.identity_stream",
         "dedup.identity_compare",
     ]),
     ("models", "models and their data (choices, default rules), their form checks, database helpers, app configs, settings", [

@@ -113,14 +113,13 @@ def test_the_streamed_scan_gives_the_same_rows_chunk_by_chunk(crowded_registry, 
 
 
 def test_the_streamed_scan_of_some_households_finds_what_the_whole_scan_finds_for_them(crowded_registry, monkeypatch):
-    """A scan of many households streams only the groups (NIK, No KK, village, birth date) holding
+    """A scan of some households streams only the groups (NIK, No KK, village, birth date) holding
     one of them, compares only their people with the rest, and gives what the whole scan gives for
     them, whatever the scope and the chunks."""
-    from dedup import identity, identity_stream
+    from dedup import identity_stream
 
     whole = rows(find_identity_matches())
     pks = [household.pk for household in crowded_registry]
-    monkeypatch.setattr(identity, "STREAMED_SCOPE", 1)
     monkeypatch.setattr(identity_stream, "CHUNK_ROWS", 2)
     monkeypatch.setattr(identity_stream, "WRITE_ROWS", 3)
     for scope in [{pk} for pk in pks] + [set(pks[:7]), set(pks[20:45:3]), {pks[5]}]:
