@@ -62,13 +62,7 @@ class FirstClaims:
 def family_claims(extract: Extract):
     """``(family key, programs)`` of each family row claiming aid, those skipped as unchanged
     included (they claim it again as any unchanged row does: already there, counted existing)."""
-    households = extract.households
-    if hasattr(households, "recipients"):  # on disk (``spool.HouseholdSpool``): claims kept in memory
-        yield from households.recipients()
-    else:
-        for key, record in households.items():
-            if record.recipients:
-                yield key, record.recipients
+    yield from extract.households.recipients()
     for key, record in extract.skipped_households.items():
         if record.recipients:
             yield key, record.recipients

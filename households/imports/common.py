@@ -8,7 +8,7 @@ in, so parsing can be tested and benchmarked without a database.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from operator import itemgetter
 from types import MappingProxyType
@@ -170,12 +170,30 @@ class TableInfo:
     rows: int = 0
 
 
+class HouseholdRecords(dict):
+    """An extract's household records by family key, in memory (DTKS, DTSEN); a P3KE extract keeps
+    them on disk behind the same three methods (``spool.HouseholdSpool``)."""
+
+    def recipients(self) -> Iterator[tuple[str, frozenset]]:
+        """``(key, programs)`` of each record whose row claims aid."""
+        for key, record in self.items():
+            if record.recipients:
+                yield key, record.recipients
+
+    def partition(self, known) -> tuple[list[HouseholdRecord], list[HouseholdRecord]]:
+        """The records whose key is not in ``known`` (to create) and those whose key is, in order."""
+        new, matched = [], []
+        for key, record in self.items():
+            (matched if key in known else new).append(record)
+        return new, matched
+
+
 @dataclass
 class Extract:
     """A parsed file (or pair of files): records keyed by natural key, plus every issue found."""
 
     kind: str  # "p3ke", "dtks" or "dtsen" (also the DataSource and EnrollmentSource value)
-    households: dict[str, HouseholdRecord] = field(default_factory=dict)
+    households: HouseholdRecords = field(default_factory=HouseholdRecords)
     # A list (DTKS, DTSEN), or for a P3KE individual sheet a ``spool.RecordSpool`` (records on disk).
     members: list[MemberRecord] = field(default_factory=list)
     has_member_sheet: bool = False

@@ -177,25 +177,14 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     for key, row in skipped.items():
         key_ids[key] = row.pk
     plan.households.unchanged = len(skipped)
-    households = extract.households
-    if hasattr(households, "partition"):
-        # On disk (``spool.HouseholdSpool``): those to create are chosen by key, not read or kept;
-        # only the records of stored families are read back, to be compared.
-        plan.household_creates, compared = households.partition(stored)
-        pairs = ((record.key, record) for record in compared)
-    else:
-        pairs = households.items()
-    for chunk in chunked(pairs, CHUNK):
+    # Those to create are chosen by key alone (a P3KE extract's, on disk, are not read back for
+    # it); only the records of stored families are compared.
+    plan.household_creates, compared = extract.households.partition(stored)
+    for chunk in chunked(compared, CHUNK):
         matched = []
-        for key, record in chunk:
-            row = stored.get(key)
-            if row is None:
-                plan.household_creates.append(record)
-            else:
-                key_ids[key] = row[0]
-                matched.append((row[0], record))
-        if not matched:
-            continue
+        for record in chunk:
+            pk = key_ids[record.key] = stored[record.key][0]
+            matched.append((pk, record))
         rows = {row[0]: row for row in Household.objects.filter(pk__in=[pk for pk, _ in matched]).values_list(*stored_fields)}
         for pk, record in matched:
             change = _resolve(record, dict(zip(names, rows[pk])), warn, _household_label)

@@ -145,9 +145,10 @@ class HouseholdSpool:
     memory only each key with the position of its record, and per position the record's sheet,
     row and the aid its row claims (one shared set); the records are pickled ``CHUNK`` at a time
     and read back in order, a fresh ``HouseholdRecord`` each time (what a reader sets on one is not
-    kept; ``set_all`` sets a value on every record). A mapping as the dict it stands for: a key
-    stored again or popped (a duplicate family) leaves its earlier record out. The heads read from
-    the household sheet are kept with their family until ``drop_heads`` (an individual sheet came)."""
+    kept; ``set_all`` sets a value on every record). It answers what the import asks of
+    ``common.HouseholdRecords``; a key stored again or popped (a duplicate family) leaves its
+    earlier record out. The heads read from the household sheet are kept with their family until
+    ``drop_heads`` (an individual sheet came)."""
 
     def __init__(self) -> None:
         self._spool = Spool()
@@ -208,9 +209,6 @@ class HouseholdSpool:
     def __iter__(self) -> Iterator[str]:
         return iter(self._index)
 
-    def keys(self):
-        return self._index.keys()
-
     def recipients(self) -> Iterator[tuple[str, frozenset]]:
         """``(key, programs)`` of each record whose row claims aid, without reading the records."""
         found = self._recipients
@@ -244,22 +242,6 @@ class HouseholdSpool:
 
     def values(self) -> Iterator[HouseholdRecord]:
         return self.records()
-
-    def items(self) -> Iterator[tuple[str, HouseholdRecord]]:
-        for record in self.records():
-            yield record.key, record
-
-    def __getitem__(self, key: str) -> HouseholdRecord:
-        if key in self._index:
-            for record in self.records(self._index[key].__eq__):
-                return record
-        raise KeyError(key)
-
-    def get(self, key: str, default=None):
-        return self[key] if key in self._index else default
-
-    def selection(self) -> Selection:
-        return Selection(self)
 
     def partition(self, known) -> tuple[Selection, Selection]:
         """The records whose key is not in ``known`` (to create) and those whose key is, chosen by
@@ -299,9 +281,6 @@ class Selection:
         self._spool = spool
         self._chosen = bytearray()
         self._count = 0
-
-    def append(self, record: HouseholdRecord) -> None:
-        self._choose(self._spool._index[record.key])
 
     def _choose(self, position: int) -> None:
         if position >= len(self._chosen):

@@ -113,7 +113,8 @@ def test_unknown_sheet_warning_comes_first_and_source_year_follows_the_release(r
     outcome = run_file_import(kind="p3ke", paths=[str(path)], dry_run=True)
     extract = outcome.plan.extract
     assert extract.data_year == 2022
-    assert extract.households["122000001"].values["source_year"] == 2022
+    record = next(record for record in extract.households.values() if record.key == "122000001")
+    assert record.values["source_year"] == 2022
     assert extract.issues.warnings[0].sheet == "Catatan" and "tidak dikenali" in extract.issues.warnings[0].reason
 
     code, out, _ = run("import_p3ke", str(path), "--json")
