@@ -86,10 +86,10 @@ class FamilyRows:
         if chain != stored_hash:
             return False
         members, reader = self.known.members, self.reader
-        found, ids, niks = [], set(), set()
+        found, digests, ids, niks = [], set(), set(), set()
         for row, cells, digest in run:
             member = members.get(digest)
-            if row in self.formula_rows or member is None or member[1] != household_pk or digest in found:
+            if row in self.formula_rows or member is None or member[1] != household_pk or digest in digests:
                 return False
             reader.load(row, cells)
             dtks_id = id_text(reader.get("dtks_id"), 40)
@@ -98,16 +98,15 @@ class FamilyRows:
                 return False  # a repeated ID: read as usual, to be refused or warned about
             ids.add(dtks_id)
             niks.add(nik)
-            found.append(digest)
+            digests.add(digest)
+            found.append((row, cells, digest, dtks_id, nik))
         sheet = self.table.name
-        for row, cells, digest in run:
-            pk, _, is_head, stored_nik = self.known.take(digest)
-            reader.load(row, cells)
+        for row, cells, digest, dtks_id, nik in found:
+            pk, _, is_head, _ = self.known.take(digest)
+            reader.load(row, cells)  # its aid cells, read only now: a family read as usual warns once
             self.extract.skipped_members.append(SkippedRow(key, sheet, row, pk, read_recipients(reader), is_head))
-            dtks_id = id_text(reader.get("dtks_id"), 40)
             if dtks_id:
                 self.id_rows[dtks_id] = row
-            nik = skipped_nik(reader.get("nik"), stored_nik)
             if nik:
                 self.nik_rows[nik] = (key, row)
         self.extract.skipped_households[key] = SkippedRow(key, sheet, run[0][0], household_pk, NO_RECIPIENTS)
