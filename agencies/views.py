@@ -101,17 +101,19 @@ def home(request):
     return render(request, "agencies/home.html", {"agencies": agencies, "dashboard_url": dashboard})
 
 
-def _filterset(request) -> HouseholdFilter:
-    return HouseholdFilter(request.GET, user=request.user, record_searches=request.method == "GET")
+def _filterset(request, data=None, **kwargs) -> HouseholdFilter:
+    """The list's filters from ``data`` (the request's GET parameters by default); a HEAD request
+    takes none of a masked role's NIK searches (``HouseholdFilter.record_searches``)."""
+    data = request.GET if data is None else data
+    return HouseholdFilter(data, user=request.user, record_searches=request.method == "GET", **kwargs)
 
 
 def _search_refused(request, filterset: HouseholdFilter) -> HttpResponseRedirect | None:
-    """Back to the list, saying why, when a masked role's full-NIK search is over its limit: an
-    empty file or print page would not say it."""
+    """Back to the list, which says why (``search_notice``), when a masked role's full-NIK search
+    is over its limit: an empty file or print page would not say it."""
     filterset.qs  # runs the search
     if filterset.search_refused_until is None:
         return None
-    messages.error(request, filterset.search_notice)
     return redirect(reverse("agencies:household_list") + f"?{request.GET.urlencode()}")
 
 
@@ -133,7 +135,7 @@ def household_list(request):
     query = request.GET.copy()
     fresh = query.pop("segar", None) == ["1"]
     memo = ListMemo(Household, stale_ok=True, fresh=fresh)
-    filterset = HouseholdFilter(query, user=request.user, memo=memo, record_searches=request.method == "GET")
+    filterset = _filterset(request, query, memo=memo)
     queryset = filterset.qs
     count, totals = household_list_counts(filterset)
     paginator = ListPaginator(household_list_rows(queryset, filterset.enrollment_q()), _page_size(request), count=lambda: count)
