@@ -30,7 +30,6 @@ import argparse
 import io
 import json
 import multiprocessing
-import os
 import resource
 import sys
 import time
@@ -102,29 +101,23 @@ def _engine_step(path: str, wipe: bool, province: bool, queue) -> None:
 
     import programs.services
 
-    # The one-aid check (dedup.engine) is part of the import; its share is shown apart.
+    # The one-aid check (dedup.engine) is part of the import; its share is shown apart. An import's
+    # aid write re-checks its households directly (its conflicts counted by id), other writes
+    # through ``check_enrollments_and_households``.
     dedup_seconds = [0.0]
-    check = programs.services.check_enrollments_and_households
 
-    def timed_check(ids, households, **kwargs):
-        started = time.perf_counter()
-        try:
-            return check(ids, households, **kwargs)
-        finally:
-            dedup_seconds[0] += time.perf_counter() - started
+    def timed(function):
+        def run(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                dedup_seconds[0] += time.perf_counter() - started
 
-    programs.services.check_enrollments_and_households = timed_check
-    # An import's aid write re-checks its households directly (its conflicts counted by id).
-    recheck = programs.services.recheck_households_of_write
+        return run
 
-    def timed_recheck(*args, **kwargs):
-        started = time.perf_counter()
-        try:
-            return recheck(*args, **kwargs)
-        finally:
-            dedup_seconds[0] += time.perf_counter() - started
-
-    programs.services.recheck_households_of_write = timed_recheck
+    for name in ("check_enrollments_and_households", "recheck_households_of_write"):
+        setattr(programs.services, name, timed(getattr(programs.services, name)))
     # The process's peak RSS when each phase of the import starts (read, compare, write, aids,
     # identity): the peak at "identity" is the import's own, before the identity scan that follows it.
     from households.management.commands import _import_base
