@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import database_url, ensure_database, setup_django  # noqa: E402
+from bench.common import database_url, ensure_database, setup_django, time_calls  # noqa: E402
 
 # Targets, as ratios to the floor measured in the same run (and to django-import-export's rate).
 TARGETS = {"first": 1.5, "resync": 1.0, "province": 2.0, "iex": 40.0, "memory_mb": 1024.0}
@@ -105,19 +105,8 @@ def _engine_step(path: str, wipe: bool, province: bool, queue) -> None:
     # aid write re-checks its households directly (its conflicts counted by id), other writes
     # through ``check_enrollments_and_households``.
     dedup_seconds = [0.0]
-
-    def timed(function):
-        def run(*args, **kwargs):
-            started = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                dedup_seconds[0] += time.perf_counter() - started
-
-        return run
-
     for name in ("check_enrollments_and_households", "recheck_households_of_write"):
-        setattr(programs.services, name, timed(getattr(programs.services, name)))
+        time_calls(programs.services, name, dedup_seconds)
     # The process's peak RSS when each phase of the import starts (read, compare, write, aids,
     # identity): the peak at "identity" is the import's own, before the identity scan that follows it.
     from households.management.commands import _import_base

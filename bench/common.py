@@ -7,6 +7,7 @@ that one benchmark's registry never skews another's figures and a second run can
 from __future__ import annotations
 
 import os
+import time
 from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/konut_bench"
@@ -93,3 +94,18 @@ def registry_write(index: int, user, year: int) -> None:
             if program.pk not in taken:
                 enrollment_create(household=household, program=program, year=year, by=user)
                 return
+
+
+def time_calls(module, name: str, spent: list[float]) -> None:
+    """Replace ``module.name`` by a wrapper adding the seconds of each call to ``spent[0]``: the
+    share of one step (the one-aid check, say) in a command timed as a whole."""
+    real = getattr(module, name)
+
+    def timed(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            spent[0] += time.perf_counter() - started
+
+    setattr(module, name, timed)
