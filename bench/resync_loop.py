@@ -27,12 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.bench_import import _cpu_seconds as _cpu  # noqa: E402
 from bench.bench_import import _in_process, _prepare, _setup, _wipe, _workbook  # noqa: E402
-
-
-def _cpu(who) -> float:
-    usage = resource.getrusage(who)
-    return usage.ru_utime + usage.ru_stime
 
 
 def _floor_step(path: str, queue) -> None:
