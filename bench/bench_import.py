@@ -111,11 +111,14 @@ def _engine_step(path: str, wipe: bool, province: bool, queue) -> None:
     # identity): the peak at "identity" is the import's own, before the identity scan that follows it.
     from households.management.commands import _import_base
 
+    # And the seconds since the start when each phase starts (where the import's time goes).
     phase_peaks: dict[str, float] = {}
+    phase_starts: dict[str, float] = {}
     phase = _import_base.TerminalProgress.phase
 
     def noted_phase(self, name, total=0):
         phase_peaks[name] = _peak_mb()
+        phase_starts[name] = time.perf_counter() - started
         return phase(self, name, total)
 
     _import_base.TerminalProgress.phase = noted_phase
@@ -131,6 +134,7 @@ def _engine_step(path: str, wipe: bool, province: bool, queue) -> None:
         "peak_before_identity_mb": phase_peaks.get("identity", 0.0),
         "cpu_seconds": _cpu_seconds(resource.RUSAGE_SELF), "child_cpu_seconds": _cpu_seconds(resource.RUSAGE_CHILDREN),
         "phase_peaks": " ".join(f"{name} {mb:.0f}" for name, mb in phase_peaks.items()),
+        "phase_starts": " ".join(f"{name} {at:.1f}" for name, at in phase_starts.items()),
         "rows": summary.get("rows", 0), "households": summary.get("households"), "members": summary.get("members"),
         "errors": summary.get("errors"), "enrollments": summary.get("enrollments"),
         "identity_duplicates": summary.get("identity_duplicates"),
