@@ -124,7 +124,7 @@ def known_rows(kind: str) -> KnownRows:
             if source != kind or households[key][2] == kind:
                 continue
         households[key] = (pk, is_absent, source, row_hash)
-    known = KnownRows(households)
+    known = KnownRows(households, markable=_markable(kind))
     if kind in SKIPPED_BY_ROW_HASH:
         members, shadowed = known.members, known.shadowed
         rows = _present_members(kind).filter(source_row_hash__isnull=False)
@@ -136,6 +136,16 @@ def known_rows(kind: str) -> KnownRows:
             else:
                 members[row_hash] = (pk, household_id, relation == Relation.HEAD, nik)
     return known
+
+
+def _markable(kind: str) -> tuple[int, int | None]:
+    """How many families a full extract of ``kind`` could mark absent, as they are now (the
+    confirmation's measure, ``ExtractPlan.absent_check``), and their newest data year."""
+    markable = _stored_households(kind).filter(is_absent=False)
+    if kind != "p3ke":
+        markable = markable.filter(source=kind)
+    current = markable.aggregate(n=Count("pk"), year=Max("source_year"))
+    return current["n"], current["year"]
 
 
 def _stored_members_of(kind: str):
@@ -166,7 +176,6 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     key_field = "p3ke_id" if p3ke else "no_kk"
 
     # --- households: each stored key's record (pk, absent, source, row hash), then the stored fields chunk by chunk
-    queryset = _stored_households(extract.kind)
     known = known or known_rows(extract.kind)
     stored = known.households
     stored_fields = ("pk", key_field, *[f for f in HOUSEHOLD_FIELDS if f != key_field], *_JSON_FIELDS, "is_absent")
@@ -196,12 +205,8 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     plan.households.created = len(plan.household_creates)
     plan.households.updated = len(plan.household_changes)
     has_household_sheet = not p3ke or any(t.kind == "keluarga" for t in extract.tables)
-    # The families a full extract could mark absent, as they are now (the confirmation's measure).
-    markable = queryset.filter(is_absent=False)
-    if not p3ke:
-        markable = markable.filter(source=extract.kind)
-    current = markable.aggregate(n=Count("pk"), year=Max("source_year"))
-    plan.current_households, plan.registry_year = current["n"], current["year"]
+    # As read with the stored keys, before any of this import's families was written (``write.HouseholdsAhead``).
+    plan.current_households, plan.registry_year = known.markable or _markable(extract.kind)
     if full_extract and has_household_sheet:
         households, rejected = extract.households, extract.rejected_households
         for key, (pk, current_is_absent, source, _hash) in stored.items():

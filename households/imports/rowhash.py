@@ -89,6 +89,8 @@ class KnownRows:
     shadowed: list[tuple[int, int]] = field(default_factory=list)
     # The member hashes a row took (``take``), in order: a forked reader sends them to its parent.
     taken: list[int] = field(default_factory=list)
+    # (families a full extract could mark absent, their newest data year), read with the households.
+    markable: tuple[int, int | None] | None = None
     _keys: dict[int, str] | None = field(default=None, repr=False)
 
     def take(self, row_hash: int) -> tuple[int, int, bool, str]:
