@@ -70,6 +70,10 @@ class Context:
     # Reads ``known`` from the registry: called once, by ``read_known``, when the parser needs it
     # (the P3KE parser starts its forked reader first, so that the query runs while the child loads).
     load_known: Callable[[], KnownRows] | None = None
+    # Called with the extract once its household records are final, while a forked process still
+    # reads the individual sheet (``p3ke_fork``): an import writes its new families meanwhile
+    # (``write.HouseholdsAhead``).
+    households_read: Callable[[Extract, KnownRows | None], None] | None = None
 
     def read_known(self) -> KnownRows | None:
         """The stored row hashes (``known``), read now if not yet."""

@@ -98,6 +98,13 @@ def _parse_sheets(sources, ctx, extract, progress, forked, forked_at, remaining)
             return None
         return column_index
 
+    def households_read() -> None:
+        # Every sheet scanned, the household sheets read, a forked individual sheet still being read:
+        # the families are final (a member row refuses none) and their data year known.
+        _settle_year(extract, release_2023)
+        if ctx.households_read is not None:
+            ctx.households_read(extract, ctx.known)
+
     for source in sources:
         found_here = False
         for sheet_name in source.sheet_names():
@@ -125,7 +132,7 @@ def _parse_sheets(sources, ctx, extract, progress, forked, forked_at, remaining)
                 # A household sheet may follow: read it again later (a forked one is still being read).
                 deferred.append((source, sheet_name, table if isinstance(table, p3ke_fork.ForkedTable) else None))
             else:
-                _parse_table(kind, table, column_index, ctx, extract, progress)
+                _parse_table(kind, table, column_index, ctx, extract, progress, households_read)
             del table
         if not found_here:
             raise ReadError(
@@ -136,20 +143,28 @@ def _parse_sheets(sources, ctx, extract, progress, forked, forked_at, remaining)
         raise ReadError(min(missing_columns, key=lambda item: item[0])[1], details=extract.issues.mapping_summary())
     for source, sheet_name, forked_table in deferred:
         table = forked_table or layouts.table(source, sheet_name)
-        _parse_table(cols.INDIVIDUAL, table, layouts.map_headers(cols.INDIVIDUAL, table.headers).index, ctx, extract, progress)
+        index = layouts.map_headers(cols.INDIVIDUAL, table.headers).index
+        _parse_table(cols.INDIVIDUAL, table, index, ctx, extract, progress, households_read)
         del table
     if classify_warnings:
         issues = extract.issues
         issues.warnings[:0] = [RowIssue(*item, level=WARNING) for item in classify_warnings]
         issues.warning_rows.update((sheet, row) for sheet, row, _, _ in classify_warnings)
-    if extract.data_year is None:
-        extract.data_year = 2023 if release_2023 else 2022
-    extract.households.set_all("source_year", extract.data_year)
+    _settle_year(extract, release_2023)
     return extract
 
 
-def _parse_table(kind: str, table, column_index: dict[int, str], ctx: Context, extract: Extract, progress) -> None:
+def _settle_year(extract: Extract, release_2023: bool) -> None:
+    """The extract's data year (the batch's, else the layout's) on every household record."""
+    if extract.data_year is None:
+        extract.data_year = 2023 if release_2023 else 2022
+    extract.households.set_all("source_year", extract.data_year)
+
+
+def _parse_table(kind: str, table, column_index: dict[int, str], ctx: Context, extract: Extract, progress, households_read=None) -> None:
     if isinstance(table, p3ke_fork.ForkedTable):
+        if households_read is not None:
+            households_read()
         _parse_forked(table, column_index, ctx, extract, progress)
         return
     info = TableInfo(table.source, table.name, kind, table.header_row, table.headers)

@@ -171,6 +171,8 @@ class ExtractPlan:
     household_creates: list[HouseholdRecord] | Selection = field(default_factory=list)
     household_changes: list[Change] = field(default_factory=list)
     household_absent: list[int] = field(default_factory=list)
+    # The new households written while the file was still read (``write.HouseholdsAhead``), if any.
+    households_ahead: write.HouseholdsAhead | None = None
     # The member records compared (the extract's, or without an individual sheet the heads read
     # from the household sheet) and what was decided for each; the counts are in ``members``.
     member_records: Iterable[MemberRecord] = ()
@@ -306,5 +308,6 @@ class ExtractPlan:
         extract.members = []
         self.member_records, self.member_decisions = (), MemberDecisions()
         self.household_ids, self.household_creates, self.household_changes = {}, [], []
+        self.households_ahead = None
         self.member_claims, self.heads = aids.FirstClaims(None), {}
         self.moved_members = set()

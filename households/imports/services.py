@@ -17,6 +17,7 @@ import io
 import logging
 import os
 import shutil
+from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
 
@@ -46,6 +47,7 @@ from .progress import Progress
 from .reader import ReadError, Source
 from .recipients import parse_recipients
 from .report import write_error_report
+from .write import HouseholdsAhead
 
 logger = logging.getLogger(__name__)
 
@@ -53,19 +55,27 @@ logger = logging.getLogger(__name__)
 MAX_STORED_ISSUES = 500
 
 
-def _build_plan(kind: str, sources: list[Source], *, data_year, full_extract, options, progress: Progress) -> ImportPlan:
+def _build_plan(
+    kind: str, sources: list[Source], *, data_year, full_extract, options, progress: Progress, ahead: HouseholdsAhead | None = None
+) -> ImportPlan:
+    """``ahead``: writes a P3KE extract's new households while its individual sheet is still read
+    (in the caller's transaction); the plan then does not write them again."""
     if kind == ImportKind.RECIPIENTS:
         return parse_recipients(sources, options=options, progress=progress.advance)
     ctx = build_context(data_year=data_year, kind=kind)
     # Read by the parser before its rows: a row hashed as its stored record was is skipped as
     # unchanged (``rowhash``).
     ctx.load_known = partial(known_rows, kind)
+    ctx.households_read = ahead
     parse = {ImportKind.P3KE: parse_p3ke, ImportKind.DTSEN: parse_dtsen}.get(kind, parse_dtks)
     with long_lived():
         extract = parse(sources, ctx, progress=progress.advance)
         keep()  # the extract stays to the end of the import
         progress.phase("compare", extract.total_rows)
-        return make_plan(extract, full_extract=full_extract, known=ctx.read_known())
+        plan = make_plan(extract, full_extract=full_extract, known=ctx.read_known())
+    if ahead is not None and ahead.written:
+        plan.households_ahead = ahead
+    return plan
 
 
 def _issue_dicts(issues, limit=MAX_STORED_ISSUES) -> list[dict]:
@@ -107,20 +117,44 @@ def _run(batch: ImportBatch, *, apply: bool, by, progress: Progress, scan_follow
             return _run_unlocked(batch, apply=True, by=by, progress=progress, scan_follows=scan_follows)
 
 
+class _Undone(Exception):  # noqa: N818 - not an error: how the transaction is left
+    """Leaves the import's transaction (rolling it back) with the outcome to record after it."""
+
+    def __init__(self, outcome: ImportOutcome, fields: list[str] | None = None) -> None:
+        super().__init__(outcome.status)
+        self.outcome, self.fields = outcome, fields
+
+
 def _run_unlocked(batch: ImportBatch, *, apply: bool, by, progress: Progress, scan_follows: bool = False) -> ImportOutcome:
+    """A preview reads and records. An import reads, checks and writes in one transaction: its new
+    families are written while the file is still read (``write.HouseholdsAhead``); anything but an
+    applied import rolls it all back, and the batch's outcome is recorded after that."""
     progress = progress or Progress()
     batch.status = ImportStatus.RUNNING if apply else ImportStatus.VALIDATING
     batch.started_at = batch.started_at or timezone.now()
     batch.heartbeat_at = timezone.now()
     batch.message = ""
     batch.save(update_fields=["status", "started_at", "heartbeat_at", "message"])
+    try:
+        with transaction.atomic() if apply else nullcontext():
+            ahead = HouseholdsAhead(kind=batch.kind, batch=batch, by=by) if apply and batch.kind == ImportKind.P3KE else None
+            plan, summary, note = _checked(batch, apply=apply, progress=progress, ahead=ahead)
+            return _written(batch, plan, summary, note, by=by, progress=progress, scan_follows=scan_follows)
+    except _Undone as undone:
+        batch.save(update_fields=undone.fields)
+        return undone.outcome
+
+
+def _checked(batch: ImportBatch, *, apply: bool, progress: Progress, ahead: HouseholdsAhead | None):
+    """Read and check the batch's files: ``(plan, summary, note)`` of an import to write, else
+    ``_Undone`` with the batch's outcome (a preview's too)."""
     sources: list[Source] = []
     try:
         sources = open_stored(batch)
         progress.phase("read")
         plan = _build_plan(
             batch.kind, sources, data_year=batch.data_year, full_extract=batch.full_extract,
-            options=batch.options, progress=progress,
+            options=batch.options, progress=progress, ahead=ahead,
         )
         summary = plan.summary()
         issues = plan.issues
@@ -131,8 +165,10 @@ def _run_unlocked(batch: ImportBatch, *, apply: bool, by, progress: Progress, sc
         batch.finished_at = timezone.now()
         batch.errors = [{"sheet": "", "row": 0, "column": "", "reason": str(exc)}]
         batch.counts = exc.details
-        batch.save(update_fields=["status", "message", "finished_at", "errors", "error_report", "counts"])
-        return ImportOutcome(UNREADABLE, summary=exc.details, message=str(exc), batch=batch)
+        raise _Undone(
+            ImportOutcome(UNREADABLE, summary=exc.details, message=str(exc), batch=batch),
+            ["status", "message", "finished_at", "errors", "error_report", "counts"],
+        ) from None
     finally:
         for source in sources:
             source.close()
@@ -150,8 +186,7 @@ def _run_unlocked(batch: ImportBatch, *, apply: bool, by, progress: Progress, sc
         batch.message = absent_warning(check) + " " + _("Impor ini perlu dikonfirmasi; tidak ada data yang diubah.")
         batch.finished_at = timezone.now()
         batch.counts = summary
-        batch.save()
-        return ImportOutcome(UNCONFIRMED, summary=summary, message=batch.message, batch=batch, plan=plan)
+        raise _Undone(ImportOutcome(UNCONFIRMED, summary=summary, message=batch.message, batch=batch, plan=plan))
     if not apply or refused:
         batch.status = ImportStatus.REFUSED if (apply and refused) else ImportStatus.PREVIEWED
         if apply and refused:
@@ -166,12 +201,15 @@ def _run_unlocked(batch: ImportBatch, *, apply: bool, by, progress: Progress, sc
         else:
             batch.message = note
         batch.counts = summary
-        batch.save()
         status = REFUSED if (apply and refused) else PREVIEWED
-        return ImportOutcome(status, summary=summary, message=batch.message, batch=batch, plan=plan)
+        raise _Undone(ImportOutcome(status, summary=summary, message=batch.message, batch=batch, plan=plan))
+    return plan, summary, note
+
+
+def _written(batch: ImportBatch, plan: ImportPlan, summary: dict, note: str, *, by, progress: Progress, scan_follows: bool):
+    """Write the checked plan; the batch becomes "applied" in the same transaction: a worker that
+    dies at any point leaves either everything written and the batch applied, or nothing at all."""
     try:
-        # The batch becomes "applied" in the write's own transaction: a worker that dies at any
-        # point leaves either everything written and the batch applied, or nothing at all.
         with transaction.atomic():
             summary["enrollments"] = plan.apply(batch=batch, by=by, progress=progress)
             batch.status = ImportStatus.APPLIED
@@ -180,7 +218,7 @@ def _run_unlocked(batch: ImportBatch, *, apply: bool, by, progress: Progress, sc
             batch.counts = {**summary, "identity_scan": "pending"} if scan_follows and _scanned(batch) else summary
             batch.message = " ".join(part for part in (note, applied_message(summary)) if part)
             batch.save()
-    except Exception as exc:  # the transaction rolled back: record why, write nothing else
+    except Exception as exc:  # the transaction rolls back: record why, write nothing else
         # The database's own text can quote a row (a NIK, a name): it goes to the server log only.
         logger.exception("Import batch %s failed", batch.pk)
         batch.status = ImportStatus.FAILED
@@ -189,8 +227,7 @@ def _run_unlocked(batch: ImportBatch, *, apply: bool, by, progress: Progress, sc
         }
         batch.finished_at = timezone.now()
         batch.counts = summary
-        batch.save()
-        return ImportOutcome(FAILED, summary=summary, message=batch.message, batch=batch, plan=plan)
+        raise _Undone(ImportOutcome(FAILED, summary=summary, message=batch.message, batch=batch, plan=plan)) from exc
     return ImportOutcome(APPLIED, summary=summary, message=batch.message, batch=batch, plan=plan)
 
 

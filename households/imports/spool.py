@@ -292,6 +292,10 @@ class Selection:
     def __len__(self) -> int:
         return self._count
 
+    def same(self, other: Selection) -> bool:
+        """Whether ``other`` chooses the same records of the same spool."""
+        return self._spool is other._spool and self._chosen.rstrip(b"\0") == other._chosen.rstrip(b"\0")
+
     def __iter__(self) -> Iterator[HouseholdRecord]:
         if self._count:
             chosen = self._chosen

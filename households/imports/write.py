@@ -8,9 +8,11 @@ and ``bulk_update_with_history``. Nothing is deleted: a record missing from a fu
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
+from django.db import connection, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -23,6 +25,9 @@ from .snapshot import merged_sources, source_snapshot
 
 if TYPE_CHECKING:
     from .plan import Change, ExtractPlan
+    from .rowhash import KnownRows
+
+logger = logging.getLogger(__name__)
 
 CHUNK = 2000
 COPY_CHUNK = 5000  # also the progress step of the write on PostgreSQL
@@ -38,10 +43,10 @@ def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Cal
     the updates, then the absent marks, each with its history row. Fills in the new ids in
     ``plan.household_ids`` and the member records' ``pk``, every household written or whose members were
     in ``plan.touched_households`` (a moved member's old family too), and the members who moved to
-    another family in ``plan.moved_members``. The caller holds the transaction."""
+    another family in ``plan.moved_members``. The new households written already while the file was
+    read (``plan.households_ahead``) are not written again. The caller holds the transaction."""
     touched = plan.touched_households
     reason = _history_reason(batch)
-    source = DataSource(plan.extract.kind)
     now = timezone.now()
 
     # Households: create
@@ -49,28 +54,16 @@ def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Cal
     fast = bulkcopy.available()
     user_id = getattr(by, "pk", None)
     batch_id = batch.pk if batch is not None else None
-    for chunk in chunked(plan.household_creates, COPY_CHUNK if fast else CHUNK):
-        if fast:
-            # Each row built as COPY reads it: while PostgreSQL writes the rows before it.
-            rows = (
-                {
-                    **values, "source": source, "raw_values": record.raw, "last_batch_id": batch_id,
-                    "source_values": source_snapshot(values), "source_row_hash": record.row_hash,
-                }
-                for record in chunk
-                for values in (record.values,)
-            )
-            ids = bulkcopy.insert_with_history(Household, rows, count=len(chunk), user_id=user_id, reason=reason, now=now)
-        else:
-            objects = []
-            for record in chunk:
-                values = record.values
-                objects.append(Household(
-                    **values, source=source, raw_values=record.raw, last_batch=batch,
-                    source_values=source_snapshot(values), source_row_hash=record.row_hash,
-                ))
-            created = bulk_create_with_history(objects, Household, batch_size=CHUNK, default_user=by, default_change_reason=reason)
-            ids = [obj.pk for obj in created]
+    creates = plan.household_creates
+    ahead = plan.households_ahead
+    if ahead is not None:
+        if not ahead.covers(creates):
+            raise RuntimeError("The households written ahead are not the plan's new households.")
+        creates, now = (), ahead.now
+        key_ids.update(ahead.ids)
+        touched.update(ahead.ids.values())
+        tick(len(ahead.ids))
+    for chunk, ids in _create_households(creates, DataSource(plan.extract.kind), batch=batch, by=by, reason=reason, now=now):
         for record, pk in zip(chunk, ids):
             key_ids[record.key] = pk
         touched.update(ids)
@@ -121,6 +114,78 @@ def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Cal
     gone: list[tuple[int, str, int]] = []
     _mark_absent(plan.member_absent, Member, batch, by, reason, now, tick, households=touched, gone=gone)
     plan.member_successors.update(_successors(gone, rows_created))
+
+
+def _create_households(records, source: DataSource, *, batch, by, reason: str, now) -> Iterator[tuple[list, list[int]]]:
+    """Create the households of ``records`` with their history, a chunk at a time: ``(chunk, ids)``."""
+    fast = bulkcopy.available()
+    user_id = getattr(by, "pk", None)
+    batch_id = batch.pk if batch is not None else None
+    for chunk in chunked(records, COPY_CHUNK if fast else CHUNK):
+        if fast:
+            # Each row built as COPY reads it: while PostgreSQL writes the rows before it.
+            rows = (
+                {
+                    **values, "source": source, "raw_values": record.raw, "last_batch_id": batch_id,
+                    "source_values": source_snapshot(values), "source_row_hash": record.row_hash,
+                }
+                for record in chunk
+                for values in (record.values,)
+            )
+            ids = bulkcopy.insert_with_history(Household, rows, count=len(chunk), user_id=user_id, reason=reason, now=now)
+        else:
+            objects = []
+            for record in chunk:
+                values = record.values
+                objects.append(Household(
+                    **values, source=source, raw_values=record.raw, last_batch=batch,
+                    source_values=source_snapshot(values), source_row_hash=record.row_hash,
+                ))
+            created = bulk_create_with_history(objects, Household, batch_size=CHUNK, default_user=by, default_change_reason=reason)
+            ids = [obj.pk for obj in created]
+        yield chunk, ids
+
+
+class HouseholdsAhead:
+    """The new families of a P3KE extract, written in the import's transaction as soon as the
+    household sheet is read, while a forked process still reads the individual sheet
+    (``Context.households_read``): the database writes them while the rows of the members are
+    checked. Only the families whose key the registry does not hold (the comparison's households
+    to create, chosen by key alone, as ``compare.make_plan`` chooses them from the same records and
+    stored keys); nothing is compared or updated ahead. Outside a transaction (a preview) nothing is
+    written. A failure rolls back to before it and leaves the households to ``write_records``, which
+    meets it again and fails the import as it always did."""
+
+    def __init__(self, *, kind: str, batch: ImportBatch | None, by) -> None:
+        self.kind, self.batch, self.by = kind, batch, by
+        self.ids: dict[str, int] = {}  # natural key -> new pk
+        self.now = None
+        self._written = None
+
+    def __call__(self, extract, known: KnownRows | None) -> None:
+        if known is None or not connection.in_atomic_block:
+            return
+        new, _stored = extract.households.partition(known.households)
+        now = timezone.now()
+        ids: dict[str, int] = {}
+        try:
+            with transaction.atomic():  # a savepoint
+                reason = _history_reason(self.batch)
+                for chunk, pks in _create_households(new, DataSource(self.kind), batch=self.batch, by=self.by, reason=reason, now=now):
+                    ids.update(zip((record.key for record in chunk), pks))
+        except Exception:  # noqa: BLE001 - written again by ``write_records``, whose failure the batch tells
+            logger.exception("Writing the new households ahead failed")
+            return
+        self.ids, self.now, self._written = ids, now, new
+
+    @property
+    def written(self) -> bool:
+        return self._written is not None
+
+    def covers(self, creates) -> bool:
+        """Whether ``creates`` (the plan's households to create, a ``spool.Selection``) are the
+        households written here."""
+        return self._written is not None and self._written.same(creates)
 
 
 def _niks(member_pks: list[int]) -> set[str]:
