@@ -99,8 +99,7 @@ def _parse_sheets(sources, ctx, extract, progress, forked, forked_at, remaining)
         return column_index
 
     def households_read() -> None:
-        # Every sheet scanned, the household sheets read, a forked individual sheet still being read:
-        # the families are final (a member row refuses none) and their data year known.
+        # Every sheet scanned, the forked individual sheet still being read: the families are final.
         _settle_year(extract, release_2023)
         if ctx.households_read is not None:
             ctx.households_read(extract, ctx.known)
@@ -143,8 +142,7 @@ def _parse_sheets(sources, ctx, extract, progress, forked, forked_at, remaining)
         raise ReadError(min(missing_columns, key=lambda item: item[0])[1], details=extract.issues.mapping_summary())
     for source, sheet_name, forked_table in deferred:
         table = forked_table or layouts.table(source, sheet_name)
-        index = layouts.map_headers(cols.INDIVIDUAL, table.headers).index
-        _parse_table(cols.INDIVIDUAL, table, index, ctx, extract, progress, households_read)
+        _parse_table(cols.INDIVIDUAL, table, layouts.map_headers(cols.INDIVIDUAL, table.headers).index, ctx, extract, progress, households_read)
         del table
     if classify_warnings:
         issues = extract.issues
@@ -163,8 +161,7 @@ def _settle_year(extract: Extract, release_2023: bool) -> None:
 
 def _parse_table(kind: str, table, column_index: dict[int, str], ctx: Context, extract: Extract, progress, households_read=None) -> None:
     if isinstance(table, p3ke_fork.ForkedTable):
-        if households_read is not None:
-            households_read()
+        households_read()  # before waiting for the forked process
         _parse_forked(table, column_index, ctx, extract, progress)
         return
     info = TableInfo(table.source, table.name, kind, table.header_row, table.headers)

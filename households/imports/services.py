@@ -2,8 +2,9 @@
 
 A batch (``batches``) holds the stored original file(s). ``import_preview`` reads, validates and
 compares them with the registry (counts, errors, error report; nothing written to the registry);
-``import_apply`` does the same again on the registry as it is now, then writes the plan in one
-transaction, one import at a time (``lock``). With any row error, ``import_apply`` refuses unless
+``import_apply`` does the same again on the registry as it is now, then writes the plan, reading
+and writing in one transaction (a P3KE extract's new families are written while its individual
+sheet is still being read, ``write.HouseholdsAhead``), one import at a time (``lock``). With any row error, ``import_apply`` refuses unless
 the batch says ``skip_invalid`` (import the valid rows, skip the invalid ones); it refuses a full
 extract whose absent marks need a confirmation (``ExtractPlan.absent_check``) unless the batch's
 options say ``absent_confirmed``. After an applied P3KE or DTKS import, ``import_identity_scan``

@@ -1,0 +1,131 @@
+"""A P3KE import writes its new families while the forked process still reads the individual sheet
+(``write.HouseholdsAhead``), in the import's one transaction: what it leaves must be what the usual
+write leaves, and whatever stops the import afterwards (row errors, an unconfirmed absent check, a
+failure) must leave none of them, with the batch's outcome recorded all the same."""
+
+from __future__ import annotations
+
+import pytest
+
+from households.imports import sheetfork, write
+from households.imports.outcome import APPLIED, FAILED, PREVIEWED, REFUSED, UNCONFIRMED
+from households.imports.services import import_preview, run_file_import
+from households.models import Household, ImportBatch, ImportStatus, Member
+from programs.models import Enrollment
+
+from .conftest import HH_2023, IND_2023, head_member_row, household_row, member_row, write_xlsx
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ahead(monkeypatch):
+    """The individual sheet read in a forked process; the families each early write wrote."""
+    monkeypatch.setattr(sheetfork, "MIN_BYTES", 0)
+    written: list[int] = []
+    call = write.HouseholdsAhead.__call__
+
+    def spy(self, extract, known):
+        call(self, extract, known)
+        written.append(len(self.ids))
+
+    monkeypatch.setattr(write.HouseholdsAhead, "__call__", spy)
+    return written
+
+
+def _workbook(path, ids, *, bad_member=False):
+    households = [household_row(pid, 100 + i, **({"Penerima PKH": "Ya"} if i == 0 else {})) for i, pid in enumerate(ids)]
+    members = []
+    for i, pid in enumerate(ids):
+        members.append(head_member_row(pid, f"9{pid}1", 100 + i))
+        members.append(member_row(pid, f"9{pid}2", 500 + i))
+    if bad_member:
+        members.append(member_row(ids[0], "9z01", 990, **{"Tanggal Lahir": "31/02/2010"}))
+    return write_xlsx(path, {"KEPALA-KELUARGA": (HH_2023, households), "INDIVIDU": (IND_2023, members)})
+
+
+IDS = [str(122000001 + i) for i in range(5)]
+
+
+def _histories(model):
+    return sorted(model.history.values_list("history_type", "history_change_reason", "history_user_id"))
+
+
+def test_the_new_families_written_ahead_are_those_the_usual_write_writes(reference, tmp_path, ahead, django_user_model):
+    user = django_user_model.objects.create_user("operator")
+    outcome = run_file_import(kind="p3ke", paths=[str(_workbook(tmp_path / "p3ke.xlsx", IDS))], by=user, skip_invalid=True)
+    assert outcome.status == APPLIED and ahead == [5]
+    assert outcome.summary["households"]["created"] == 5 and outcome.summary["members"]["created"] == 10
+    batch = outcome.batch
+    assert sorted(Household.objects.values_list("p3ke_id", "last_batch_id", "source_year")) == [(pid, batch.pk, 2023) for pid in IDS]
+    # One history row each, with who and why.
+    households, members = _histories(Household), _histories(Member)
+    assert len(households) == 5 and len(members) == 10
+    assert {row[:3] for row in households + members} == {("+", f"Impor batch #{batch.pk}", user.pk)}
+    assert Member.objects.filter(household__p3ke_id=IDS[0]).count() == 2
+    assert Enrollment.objects.filter(household__p3ke_id=IDS[0]).exists()
+
+
+def test_a_refused_import_leaves_none_of_the_families_written_ahead(reference, tmp_path, ahead):
+    # A member row's error refuses the whole import (no skip_invalid) after the families were written.
+    outcome = run_file_import(kind="p3ke", paths=[str(_workbook(tmp_path / "p3ke.xlsx", IDS, bad_member=True))])
+    assert outcome.status == REFUSED and ahead == [5]
+    assert (Household.objects.count(), Member.objects.count(), Enrollment.objects.count()) == (0, 0, 0)
+    assert Household.history.count() == 0
+    batch = ImportBatch.objects.get(pk=outcome.batch.pk)  # recorded although the transaction rolled back
+    assert batch.status == ImportStatus.REFUSED and "Tidak ada data yang diubah" in batch.message
+    assert batch.counts["households"]["created"] == 5 and batch.errors
+
+
+def test_an_unconfirmed_absent_check_counts_the_registry_before_the_families_written_ahead(reference, tmp_path, ahead):
+    old = [str(122100001 + i) for i in range(20)]
+    assert run_file_import(kind="p3ke", paths=[str(_workbook(tmp_path / "old.xlsx", old))]).status == APPLIED
+    before = sorted(Household.objects.values_list("pk", "p3ke_id", "is_absent"))
+    ahead.clear()
+    # Two of the twenty families again and five new ones: 18 of the 20 would be marked absent.
+    outcome = run_file_import(kind="p3ke", paths=[str(_workbook(tmp_path / "new.xlsx", old[:2] + IDS))])
+    assert outcome.status == UNCONFIRMED and ahead == [5]
+    check = outcome.summary["absent_check"]
+    assert (check["households"], check["current"]) == (18, 20)
+    assert sorted(Household.objects.values_list("pk", "p3ke_id", "is_absent")) == before
+    batch = ImportBatch.objects.get(pk=outcome.batch.pk)
+    assert batch.status == ImportStatus.REFUSED and "dikonfirmasi" in batch.message
+
+
+def test_a_failed_write_after_the_families_written_ahead_writes_nothing(reference, tmp_path, ahead, monkeypatch):
+    def failing(*args, **kwargs):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(write, "_mark_absent", failing)  # after the members, in the write
+    outcome = run_file_import(kind="p3ke", paths=[str(_workbook(tmp_path / "p3ke.xlsx", IDS))], skip_invalid=True)
+    assert outcome.status == FAILED and ahead == [5]
+    assert (Household.objects.count(), Member.objects.count(), Household.history.count()) == (0, 0, 0)
+    batch = ImportBatch.objects.get(pk=outcome.batch.pk)
+    assert batch.status == ImportStatus.FAILED and "tidak ada data yang diubah" in batch.message
+
+
+def test_a_failure_of_the_early_write_leaves_the_families_to_the_usual_write(reference, tmp_path, ahead, monkeypatch):
+    create = write._create_households
+    calls = []
+
+    def once_failing(records, *args, **kwargs):
+        calls.append(len(records))
+        if len(calls) == 1:
+            raise RuntimeError("the connection hiccuped")
+        return create(records, *args, **kwargs)
+
+    monkeypatch.setattr(write, "_create_households", once_failing)
+    outcome = run_file_import(kind="p3ke", paths=[str(_workbook(tmp_path / "p3ke.xlsx", IDS))], skip_invalid=True)
+    assert outcome.status == APPLIED and ahead == [0] and calls == [5, 5]
+    assert sorted(Household.objects.values_list("p3ke_id", flat=True)) == IDS
+    assert Household.history.count() == 5 and Member.objects.count() == 10
+
+
+def test_a_preview_writes_no_family_ahead(reference, tmp_path, ahead, p3ke_file):
+    from households.imports.batches import batch_create
+
+    path = _workbook(tmp_path / "p3ke.xlsx", IDS)
+    batch = batch_create(kind="p3ke", files=[(path.name, str(path))], by=None)
+    outcome = import_preview(batch=batch)
+    assert outcome.status == PREVIEWED and ahead == []
+    assert Household.objects.count() == 0 and outcome.summary["households"]["created"] == 5
