@@ -36,3 +36,16 @@ def test_records_carry_no_index_nothing_reads():
     assert {("p3ke_id",), ("no_kk",), ("head_nik",)} <= households.keys()
     assert {("nik",), ("id_individu",), ("household_id",)} <= _indexed_columns(Member).keys()
 
+
+
+def test_the_ids_are_unique_without_a_prefix_index_and_the_batch_pointer_is_not_checked_per_row():
+    """On PostgreSQL ``unique=True`` on a text column adds a LIKE-prefix index (varchar_pattern_ops)
+    that nothing reads; the ids are unique by a constraint instead. ``last_batch`` has no database
+    foreign key: its check ran once per record at the import's commit."""
+    for model, column in ((Household, "p3ke_id"), (Member, "id_individu")):
+        with connection.cursor() as cursor:
+            constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
+        on_column = [info for info in constraints.values() if info["columns"] == [column]]
+        assert [info["unique"] for info in on_column] == [True]
+        assert not any(info["foreign_key"] for info in constraints.values() if info["columns"] == ["last_batch_id"])
+        assert model._meta.get_field("last_batch").remote_field.on_delete.__name__ == "SET_NULL"
