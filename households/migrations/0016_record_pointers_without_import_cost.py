@@ -1,9 +1,11 @@
-"""What every record an import writes no longer costs: the foreign-key check of ``last_batch`` (a
-bookkeeping pointer to a batch that is never deleted; ``on_delete`` stays the ORM's), run once per
-record at commit, and the LIKE-prefix twin PostgreSQL gave the unique ``p3ke_id`` and ``id_individu``
-(nothing looks them up by prefix). They stay unique, now by a constraint of the same name."""
+"""What every record an import writes no longer costs: the foreign-key checks of ``last_batch``
+and of the household and member history's user (pointers to the batch and the user at work: a
+batch is never deleted, and ``on_delete`` stays the ORM's), run once per row at commit, and the
+LIKE-prefix twin PostgreSQL gave the unique ``p3ke_id`` and ``id_individu`` (nothing looks them up
+by prefix). They stay unique, now by a constraint of the same name."""
 
 import django.db.models.deletion
+from django.conf import settings
 from django.db import migrations, models
 
 
@@ -11,9 +13,20 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('households', '0015_import_write_indexes'),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
+        migrations.AlterField(
+            model_name='historicalhousehold',
+            name='history_user',
+            field=models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+        ),
+        migrations.AlterField(
+            model_name='historicalmember',
+            name='history_user',
+            field=models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+        ),
         migrations.AlterField(
             model_name='household',
             name='last_batch',
