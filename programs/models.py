@@ -119,11 +119,8 @@ class Enrollment(models.Model):
     delivered_on = models.DateField(_("tanggal penyaluran"), null=True, blank=True)
     status_reason = models.TextField(_("alasan/catatan"), blank=True)
     source = models.CharField(_("sumber"), max_length=12, choices=EnrollmentSource.choices, default=EnrollmentSource.MANUAL)
-    # Where the enrollment came from and who wrote it: pointers the database does not check row by
-    # row (as a household's ``last_batch`` and its history's user), unlike the program, household and
-    # member. An import re-checked one batch and one user once per enrollment and history row at
-    # commit; the services set them to the batch and user at work, a batch is never deleted, and
-    # deleting either through the ORM still clears them (SET_NULL).
+    # Batch and creator (and the history's user): pointers not checked by the database row by row, as
+    # a household's ``last_batch`` (see there); the program, household and member are.
     batch = models.ForeignKey(
         ImportBatch, verbose_name=_("batch impor"), null=True, blank=True, on_delete=models.SET_NULL, related_name="enrollments",
         db_index=False, db_constraint=False,
@@ -136,9 +133,8 @@ class Enrollment(models.Model):
     updated_at = models.DateTimeField(_("diubah"), auto_now=True)
     # History is read per enrollment (``id``) and per household (the household page); nothing looks
     # it up by program, member, batch or creator, so those columns are not indexed there.
-    history = HistoricalRecords(
-        excluded_fields=["updated_at"], no_db_index=["program", "member", "batch", "created_by"], user_db_constraint=False,
-    )
+    history = HistoricalRecords(excluded_fields=["updated_at"], no_db_index=["program", "member", "batch", "created_by"],
+                                user_db_constraint=False)
 
     class Meta:
         verbose_name = _("kepesertaan")
