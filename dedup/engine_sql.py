@@ -32,8 +32,9 @@ T_COMPAT = CompatiblePair._meta.db_table
 # Up to this many ids, PostgreSQL gets them as one ``= ANY(array)`` literal: the best plan for a
 # form's save, in a handful of statements. A larger batch (an import) goes through temporary tables.
 SMALL_BATCH = 200
-# A staged batch holding at least one household in this many of the registry's is joined to the
-# members by hash (one pass over them) rather than looked up person by person through the indexes.
+# A staged batch holding at least one household in this many of the registry's finds the NIKs two
+# households share in one pass over everyone first, and looks up only its people holding one of them;
+# a smaller one looks up each of its people through the indexes.
 WIDE_BATCH_SHARE = 10
 
 
@@ -183,6 +184,30 @@ def _people_and_links_by_index(households: str) -> tuple[str, str]:
     return people, links
 
 
+def _people_and_links_of_shared(cursor, households: str, table: str) -> tuple[str, str]:
+    """PostgreSQL's form of :func:`people_and_links` for a batch that is a good part of the registry
+    (a first import, a province's yearly distribution; same rows): the NIKs that two households or
+    more stand for are found by grouping everyone once, and only the batch's people holding one of
+    those few, staged in ``table`` with statistics, are looked up through the NIK indexes. Joining
+    every person of the batch to every member and head by NIK hashed or sorted both sides in full
+    for the handful that match. A link needs a NIK of two households: none is lost."""
+    everyone = people_and_links(member_filter="", head_filter="", other="<>")[0]
+    shared = f"SELECT s.nik FROM ({everyone}) s GROUP BY s.nik HAVING MIN(s.household_id) <> MAX(s.household_id)"
+    batch_people = people_and_links(
+        member_filter=f" AND m.household_id IN (SELECT household_id FROM {households})",
+        head_filter=f" AND h.id IN (SELECT household_id FROM {households})",
+        other="<>",
+    )[0]
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {table} ON COMMIT DROP AS SELECT p.household_id AS household_id, p.nik AS nik "
+        f"FROM ({batch_people}) p WHERE p.nik IN ({shared})"
+    )
+    # Its real size: planned on a guess of a third of the batch's people, the lookups below cost
+    # enough for PostgreSQL to compile them (JIT, a second and more).
+    cursor.execute(f"ANALYZE {table}")
+    return f"SELECT household_id, nik FROM {table}", _people_and_links_by_index(households)[1]
+
+
 def _analyze_if_unknown(cursor, households: str) -> tuple[int, float]:
     """ANALYZE the households and members when their statistics do not yet know this batch's
     households. An import writes them in the same transaction, which autovacuum cannot see until
@@ -220,13 +245,7 @@ def temp_source(source: Source, cursor) -> Source:
     )
     cursor.execute(f"ANALYZE {trig}")
     if batch * WIDE_BATCH_SHARE >= known:
-        # A batch that is a good part of the registry (a province's yearly distribution): one pass
-        # over the members and households, joined by hash, costs less than a lookup per person.
-        people, links_sql = people_and_links(
-            member_filter=f" AND m.household_id IN (SELECT household_id FROM {households})",
-            head_filter=f" AND h.id IN (SELECT household_id FROM {households})",
-            other="<>",
-        )
+        people, links_sql = _people_and_links_of_shared(cursor, households, f"dedup_people_{suffix}")
     else:
         people, links_sql = _people_and_links_by_index(households)
     cursor.execute(f"CREATE TEMPORARY TABLE {links} ON COMMIT DROP AS WITH p1 AS MATERIALIZED ({people}) {links_sql}")

@@ -13,9 +13,18 @@ SIMILAR_NAME_THRESHOLD = 90
 MAX_EVIDENCE = 5
 
 
+# Up to this many names, pairs are scored one call each: most birth dates of a regency hold a few
+# people (at 26,000 families, 16,000 of its 20,000 dates hold two to five), and numpy's fixed cost
+# per array, a dozen arrays per date, outweighed their few comparisons (2-3 us against 20-30 us
+# for two or three names; even at five, slower from six on).
+FEW_NAMES = 5
+
+
 def close_pairs(names: list[str], rows: list[int] | None):
     """(i, j) with i < j of the names scoring >= the threshold, and their scores, in row-major
     order; with ``rows``, only the pairs with one of those positions (the rest are not compared)."""
+    if len(names) <= FEW_NAMES:
+        return _few_close_pairs(names, rows)
     # Scores well under the threshold come back as 0 (rapidfuzz stops early); the others are
     # rounded to whole numbers as before. One below the threshold: 89.6 still rounds to 90.
     cutoff = SIMILAR_NAME_THRESHOLD - 1
@@ -44,3 +53,33 @@ def close_pairs(names: list[str], rows: list[int] | None):
     low, high = np.minimum(first, second), np.maximum(first, second)
     _, unique = np.unique(low * len(names) + high, return_index=True)
     return low[unique].tolist(), high[unique].tolist(), values[unique].tolist()
+
+
+def _score(a: str, b: str, cutoff: int) -> int:
+    """``token_sort_ratio`` of two names as ``cdist`` gives it (``dtype=np.uint8``): under the
+    cutoff 0, else rounded half away from zero (92.5 is 93)."""
+    return int(fuzz.token_sort_ratio(a, b, score_cutoff=cutoff) + 0.5)
+
+
+def _few_close_pairs(names: list[str], rows: list[int] | None):
+    """:func:`close_pairs` of a few names, pair by pair, the same pairs, scores and order. Both
+    scorers are symmetric: a pair's score is the same from either side."""
+    cutoff = SIMILAR_NAME_THRESHOLD - 1
+    focus = None if rows is None else set(rows)
+    words = [n.count(" ") for n in names]
+    squeezed = None
+    first, second, scores = [], [], []
+    for i, a in enumerate(names):
+        for j in range(i + 1, len(names)):
+            if focus is not None and i not in focus and j not in focus:
+                continue
+            score = _score(a, names[j], cutoff)
+            if words[i] != words[j]:
+                if squeezed is None:
+                    squeezed = [squeeze(n) for n in names]
+                score = max(score, int(fuzz.ratio(squeezed[i], squeezed[j], score_cutoff=cutoff) + 0.5))
+            if score >= SIMILAR_NAME_THRESHOLD:
+                first.append(i)
+                second.append(j)
+                scores.append(score)
+    return first, second, scores

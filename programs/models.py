@@ -119,19 +119,22 @@ class Enrollment(models.Model):
     delivered_on = models.DateField(_("tanggal penyaluran"), null=True, blank=True)
     status_reason = models.TextField(_("alasan/catatan"), blank=True)
     source = models.CharField(_("sumber"), max_length=12, choices=EnrollmentSource.choices, default=EnrollmentSource.MANUAL)
+    # Batch and creator (and the history's user): pointers not checked by the database row by row, as
+    # a household's ``last_batch`` (see there); the program, household and member are.
     batch = models.ForeignKey(
         ImportBatch, verbose_name=_("batch impor"), null=True, blank=True, on_delete=models.SET_NULL, related_name="enrollments",
-        db_index=False,
+        db_index=False, db_constraint=False,
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("dibuat oleh"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+", db_index=False,
+        on_delete=models.SET_NULL, related_name="+", db_index=False, db_constraint=False,
     )
     created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
     updated_at = models.DateTimeField(_("diubah"), auto_now=True)
     # History is read per enrollment (``id``) and per household (the household page); nothing looks
     # it up by program, member, batch or creator, so those columns are not indexed there.
-    history = HistoricalRecords(excluded_fields=["updated_at"], no_db_index=["program", "member", "batch", "created_by"])
+    history = HistoricalRecords(excluded_fields=["updated_at"], no_db_index=["program", "member", "batch", "created_by"],
+                                user_db_constraint=False)
 
     class Meta:
         verbose_name = _("kepesertaan")

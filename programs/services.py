@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from itertools import chain
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, signals
+from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -344,19 +345,32 @@ def _enrollment_maker(names: tuple[str, ...], **fixed):
     """A function making an unsaved ``Enrollment`` from the values of ``names`` (attnames), in that
     order, with ``fixed`` values and every other field's default. An import makes tens of
     thousands: ``Model.__init__`` with every field given in order (as the ORM loads rows) costs
-    half of the keyword form."""
+    half of the keyword form, and setting the attributes directly a sixth of that."""
     fields = Enrollment._meta.concrete_fields
     attnames = [f.attname for f in fields]
     template = [fixed[name] if name in fixed else field.get_default() for name, field in zip(attnames, fields)]
     positions = [attnames.index(name) for name in names]
+    if signals.pre_init.has_listeners(Enrollment) or signals.post_init.has_listeners(Enrollment):
+        def new(*values) -> Enrollment:
+            row = template.copy()
+            for position, value in zip(positions, values):
+                row[position] = value
+            return Enrollment(*row)
 
-    def new(*values) -> Enrollment:
-        row = template.copy()
-        for position, value in zip(positions, values):
-            row[position] = value
-        return Enrollment(*row)
+        return new
+    # Nothing listens to its construction: the instance's attributes are set as ``__init__`` sets
+    # them (a fresh state, then every field's value by attname), at a sixth of its cost.
+    defaults = dict(zip(attnames, template))
 
-    return new
+    def new_plain(*values) -> Enrollment:
+        enrollment = Enrollment.__new__(Enrollment)
+        attributes = enrollment.__dict__
+        attributes["_state"] = ModelState()
+        attributes.update(defaults)
+        attributes.update(zip(names, values))
+        return enrollment
+
+    return new_plain
 
 
 # --- Targeting rules ------------------------------------------------------------------------------

@@ -303,11 +303,11 @@ def test_dedup_scan_command_speaks_indonesian(programs):
     assert "Duplikat identitas" in out.getvalue()
 
 
-@pytest.mark.parametrize("wide_share", [10, 0], ids=["people-joined-by-hash", "people-looked-up-by-index"])
+@pytest.mark.parametrize("wide_share", [10, 0], ids=["shared-niks-first", "people-looked-up-by-index"])
 def test_a_large_import_batch_finds_what_the_full_scan_would(programs, monkeypatch, wide_share):
     """More than SMALL_BATCH enrollments take the staged path on PostgreSQL; the scan afterwards
-    must find nothing the batch check missed. A batch that is a good part of the registry joins
-    its people by hash, a small part looks them up one by one: both find the same."""
+    must find nothing the batch check missed. A batch that is a good part of the registry first
+    finds the NIKs households share, a small part looks its people up one by one: both find the same."""
     from dedup import engine_sql
 
     monkeypatch.setattr(engine_sql, "WIDE_BATCH_SHARE", wide_share)

@@ -126,3 +126,20 @@ def test_the_streamed_scan_of_some_households_finds_what_the_whole_scan_finds_fo
         found = rows(find_identity_matches(scope))
         assert len(found) == len({row[:3] for row in found})
         assert sorted(found, key=repr) == of(whole, scope), scope
+
+
+def test_a_scope_holding_every_live_household_is_scanned_as_the_whole_registry(crowded_registry, monkeypatch):
+    """After a first import the families it wrote are the registry: the scan runs unlimited (no
+    scope table, no filter per group) and gives the same rows; a scope missing one live household
+    stays limited."""
+    from dedup import identity_stream
+
+    whole = rows(find_identity_matches())
+    pks = [household.pk for household in crowded_registry]
+    live = [pk for pk in pks if pk != crowded_registry[5].pk]  # the one merged away is no one's
+    scopes = []
+    scan = identity_stream.each_identity_match
+    monkeypatch.setattr(identity_stream, "each_identity_match", lambda consume, scope: scopes.append(scope) or scan(consume, scope))
+    assert sorted(rows(find_identity_matches(set(live))), key=repr) == sorted(whole, key=repr)
+    assert sorted(rows(find_identity_matches(set(live[1:]))), key=repr) == of(whole, set(live[1:]))
+    assert scopes == [None, set(live[1:])]

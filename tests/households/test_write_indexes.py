@@ -36,3 +36,35 @@ def test_records_carry_no_index_nothing_reads():
     assert {("p3ke_id",), ("no_kk",), ("head_nik",)} <= households.keys()
     assert {("nik",), ("id_individu",), ("household_id",)} <= _indexed_columns(Member).keys()
 
+
+
+def _foreign_keys(model) -> dict[str, tuple]:
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
+    return {info["columns"][0]: info["foreign_key"] for info in constraints.values() if info["foreign_key"]}
+
+
+def test_the_ids_are_unique_without_a_prefix_index():
+    """On PostgreSQL ``unique=True`` on a text column adds a LIKE-prefix index (varchar_pattern_ops)
+    that nothing reads; the ids are unique by a constraint instead."""
+    for model, column in ((Household, "p3ke_id"), (Member, "id_individu")):
+        with connection.cursor() as cursor:
+            constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
+        assert [info["unique"] for info in constraints.values() if info["columns"] == [column]] == [True]
+
+
+def test_the_batch_and_user_pointers_are_not_checked_row_by_row_the_records_links_are():
+    """An import's commit checked every foreign key of every row it wrote: the pointers to the
+    batch and the user at work are the ORM's alone (SET_NULL on delete); a member's household, a
+    household's village, an enrollment's program, household and member stay the database's."""
+    from programs.models import Enrollment
+
+    checked = {
+        Household: {"desa_id", "merged_into_id"}, Member: {"household_id"},
+        Enrollment: {"program_id", "household_id", "member_id"},
+        Household.history.model: set(), Member.history.model: set(), Enrollment.history.model: set(),
+    }
+    for model, columns in checked.items():
+        assert set(_foreign_keys(model)) == columns, model
+    for model, name in ((Household, "last_batch"), (Member, "last_batch"), (Enrollment, "batch"), (Enrollment, "created_by")):
+        assert model._meta.get_field(name).remote_field.on_delete.__name__ == "SET_NULL"

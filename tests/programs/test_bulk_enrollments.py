@@ -70,3 +70,16 @@ def test_a_batch_writes_the_new_ones_with_history_and_counts_the_rest(reference,
 
     again = enrollment_bulk_create(enrollments=[Enrollment(household=households[2], program=programs["bsps"], year=2024)])
     assert (again.created, again.existing) == ([], 1)
+
+
+def test_an_import_s_enrollments_are_built_as_the_model_builds_them():
+    """The aid write sets the attributes of its tens of thousands of enrollments directly (nothing
+    listens to their construction): the same instance as ``Enrollment(...)``, state included."""
+    from programs.services import _enrollment_maker
+
+    names = ("program_id", "year", "household_id", "member_id", "status", "amount", "delivered_on", "status_reason")
+    values = (3, 2024, 11, 12, EnrollmentStatus.ACTIVE, 150_000, None, "catatan")
+    made = _enrollment_maker(names, source="p3ke", batch_id=None, created_by_id=None)(*values)
+    expected = Enrollment(**dict(zip(names, values)), source="p3ke")
+    assert {k: v for k, v in vars(made).items() if k != "_state"} == {k: v for k, v in vars(expected).items() if k != "_state"}
+    assert (made._state.adding, made._state.db, made.pk) == (True, None, None)
