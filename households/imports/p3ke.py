@@ -406,7 +406,7 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
         read_choices(reader, ("relation", "stunting_risk"), ctx, values, raw)
         _person(reader, ctx, values, raw, nik_key="nik", nik_required=False)
         nik = values.get("nik")
-        if not nik and not id_individu and "nik" in reader.cells:
+        if not nik and not id_individu and reader.has("nik"):
             reader.error("nik", "NIK dan ID Individu kosong: anggota tidak dapat dicocokkan")
         if nik:
             seen = first_rows.first_nik(nik)

@@ -75,7 +75,9 @@ class ChoiceMap:
     """Raw categorical values to one model field's choice codes."""
 
     def __init__(self, choices, synonyms: dict[str, str] | None = None):
-        self._cache: dict[object, tuple[str, bool]] = {}
+        # What each raw value met so far gave (raw spellings repeat across thousands of rows): the
+        # row loops look here first (``cells.read_choices``) and call the map only for a new value.
+        self.cache: dict[object, tuple[str, bool]] = {}
         self._by_text: dict[str, str] = {}
         for code, label in choices:
             self._by_text[norm(label)] = code
@@ -86,13 +88,13 @@ class ChoiceMap:
     def __call__(self, value: object) -> tuple[str, bool]:
         """``(code, known)``; ``("", True)`` for a blank cell, ``("", False)`` for an unknown value."""
         try:
-            return self._cache[value]  # raw spellings repeat across thousands of rows
+            return self.cache[value]
         except (KeyError, TypeError):
             pass
         result = self._match(value)
-        if len(self._cache) < 50_000:
+        if len(self.cache) < 50_000:
             try:
-                self._cache[value] = result
+                self.cache[value] = result
             except TypeError:
                 pass
         return result
