@@ -25,7 +25,7 @@ from .common import (
     map_table,
     note_table_end,
 )
-from .firstrows import FirstRows
+from .firstrows import FirstRows, pack, slot, unpack
 from .issues import WARNING, RowIssue
 from .reader import ReadError, Source, is_blank
 from .rowhash import SkippedRow, table_hasher
@@ -37,10 +37,6 @@ _HH_CHOICES = (
     "lighting", "electricity_power", "cooking_fuel", "water_source", "toilet", "stunting_risk", "verval_priority",
 )
 _PERSON_CHOICES = ("sex", "marital_status", "occupation", "work_status", "education", "dukcapil_match")
-
-
-def _id_text(value: object, max_length: int = 32) -> str:
-    return id_text(value, max_length)
 
 
 def _unknown_hint(mapped) -> str:
@@ -246,7 +242,7 @@ def _households(table, reader: RowReader, ctx: Context, extract: Extract, progre
             progress(2000)
         reader.load(row, cells)
         digest = row_hash(cells)
-        key = _id_text(reader.get("p3ke_id"))
+        key = id_text(reader.get("p3ke_id"), 32)
         if not key:
             reader.error("p3ke_id", "ID Keluarga P3KE kosong")
         elif key in first_row:
@@ -345,6 +341,7 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
     # kept (a record spooled, or a row skipped as unchanged), its negative while it is not
     # (refused, or still being checked).
     first_rows = FirstRows()
+    first_ids, first_niks = first_rows.ids, first_rows.niks
     rejected_ids: set[str] = set()
     members = extract.members
     members.begin(table.name)
@@ -368,14 +365,14 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
             late.apply(reader, extract, dropped, first_rows)
             late = None
         reader.load(row, cells)
-        household_key = _id_text(reader.get("p3ke_id"))
+        household_key = id_text(reader.get("p3ke_id"), 32)
         if not household_key:
             reader.error("p3ke_id", "ID Keluarga P3KE kosong")
         elif household_key in extract.rejected_households:
             reader.error("p3ke_id", p3ke_fork.family_refused(household_key, extract.rejected_households[household_key]))
         elif late is not None:
             late.note(row, household_key, len(extract.issues.errors), cells)
-        id_individu = _id_text(reader.get("id_individu"))
+        id_individu = id_text(reader.get("id_individu"), 32)
         digest = row_hash(cells)
         if stored_rows is not None and reader.ok and digest in stored_rows.members:
             # Read as its stored member was, its IDs not seen yet: counted unchanged, not checked again.
@@ -385,10 +382,11 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
                 continue
         values: dict = {}
         raw: dict = {}
-        first_id = first_nik = False
+        id_key = nik_key = None  # the ``slot`` of an ID met here first, to mark the row kept
         if id_individu:
             values["id_individu"] = id_individu
-            first = first_rows.first_id(id_individu)
+            key = slot(id_individu)
+            first = first_ids.get(key)
             if first is not None:
                 reader.error("id_individu", f"ID Individu {id_individu} ganda: sudah ada di baris {abs(first)}")
                 earlier = drop(first)
@@ -396,8 +394,8 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
                     extract.issues.error(sheet, earlier, reader.label("id_individu"), f"ID Individu {id_individu} ganda: muncul lagi di baris {row}")
                 rejected_ids.add(id_individu)
             else:
-                first_rows.set_id(id_individu, -row)
-                first_id = True
+                first_ids[key] = -row
+                id_key = key
         name = text(reader.get("name"), 150)
         if not name:
             reader.error("name", "Nama kosong")
@@ -409,7 +407,10 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
         if not nik and not id_individu and reader.has("nik"):
             reader.error("nik", "NIK dan ID Individu kosong: anggota tidak dapat dicocokkan")
         if nik:
-            seen = first_rows.first_nik(nik)
+            key = slot(nik)
+            seen = first_niks.get(key)
+            if seen is not None:
+                seen = unpack(seen)
             if seen is not None and seen[0] == household_key:
                 reader.error("nik", f"NIK ganda dalam keluarga yang sama: sudah ada di baris {abs(seen[1])}")
                 earlier = drop(seen[1])
@@ -418,18 +419,18 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
             elif seen is not None:
                 reader.warning("nik", f"NIK yang sama ada di keluarga {seen[0]} (baris {abs(seen[1])}); akan diperiksa sebagai duplikat identitas")
             else:
-                first_rows.set_nik(nik, household_key, -row)
-                first_nik = True
+                first_niks[key] = pack(household_key, -row)
+                nik_key = key
         recipients = read_recipients(reader)
         if not reader.ok or (id_individu and id_individu in rejected_ids):
             continue
         record = MemberRecord(household_key, sheet, row, values, raw, recipients)
         record.row_hash = digest
         members.append(record)
-        if first_id:
-            first_rows.set_id(id_individu, row)
-        if first_nik:
-            first_rows.set_nik(nik, household_key, row)
+        if id_key is not None:
+            first_ids[id_key] = row
+        if nik_key is not None:
+            first_niks[nik_key] = pack(household_key, row)
     if progress:
         progress(count % 2000)
     if late is not None:
