@@ -150,6 +150,8 @@ def parse_date(value: object) -> tuple[datetime.date | None, str | None]:
     """A date from a date cell, ``d/m/yyyy [hh:mm]``, ISO ``yyyy-mm-dd`` or an Excel serial number.
     Date texts repeat (a few tens of thousands of birth dates over 300,000 people): parsed once,
     one shared ``date`` each."""
+    if value is None:
+        return None, None
     if value.__class__ is str:
         try:
             return _DATE_CACHE[value]
