@@ -80,6 +80,12 @@ class Context:
 _NAME_TUPLES: dict[tuple, tuple] = {}
 
 
+def packed_values(values: dict) -> tuple[tuple, tuple]:
+    """A record's values as ``_Packed`` keeps them: the shared tuple of their names, the tuple of the values."""
+    names = tuple(values)
+    return _NAME_TUPLES.setdefault(names, names), tuple(values.values())
+
+
 class _Packed:
     """A record's values kept compact: the field names (one shared tuple per combination, a handful
     over a whole file) and a tuple of the values, instead of a dict per row. ``values`` gives a
@@ -88,9 +94,7 @@ class _Packed:
     __slots__ = ()
 
     def _pack(self, values) -> None:
-        names = tuple(values)
-        self._names = _NAME_TUPLES.setdefault(names, names)
-        self._data = tuple(values.values())
+        self._names, self._data = packed_values(values)
 
     @property
     def values(self) -> MappingProxyType:

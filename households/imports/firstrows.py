@@ -69,6 +69,11 @@ def pack(family: str, row: int) -> int | tuple[str, int]:
     return packed if row > 0 else -packed
 
 
+def refused(packed: int | tuple[str, int]) -> int | tuple[str, int]:
+    """``pack(family, -row)`` of ``packed = pack(family, row)``, without packing again."""
+    return -packed if packed.__class__ is int else (packed[0], -packed[1])
+
+
 def unpack(value: int | tuple[str, int]) -> tuple[str, int]:
     if isinstance(value, tuple):
         return value

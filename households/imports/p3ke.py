@@ -25,7 +25,7 @@ from .common import (
     map_table,
     note_table_end,
 )
-from .firstrows import FirstRows, pack, slot, unpack
+from .firstrows import FirstRows, pack, refused, slot, unpack
 from .issues import WARNING, RowIssue
 from .reader import ReadError, Source, is_blank
 from .rowhash import SkippedRow, table_hasher
@@ -419,18 +419,16 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
             elif seen is not None:
                 reader.warning("nik", f"NIK yang sama ada di keluarga {seen[0]} (baris {abs(seen[1])}); akan diperiksa sebagai duplikat identitas")
             else:
-                first_niks[key] = pack(household_key, -row)
-                nik_key = key
+                nik_key, nik_entry = key, pack(household_key, row)
+                first_niks[key] = refused(nik_entry)  # while the row is being checked
         recipients = read_recipients(reader)
         if not reader.ok or (id_individu and id_individu in rejected_ids):
             continue
-        record = MemberRecord(household_key, sheet, row, values, raw, recipients)
-        record.row_hash = digest
-        members.append(record)
+        members.add(household_key, row, values, raw, recipients, digest)
         if id_key is not None:
             first_ids[id_key] = row
         if nik_key is not None:
-            first_niks[nik_key] = pack(household_key, row)
+            first_niks[nik_key] = nik_entry
     if progress:
         progress(count % 2000)
     if late is not None:

@@ -21,7 +21,7 @@ from array import array
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
-from .common import NO_RAW, NO_RECIPIENTS, HouseholdRecord, MemberRecord, shared_recipients
+from .common import NO_RAW, NO_RECIPIENTS, HouseholdRecord, MemberRecord, packed_values, shared_recipients
 
 # Records per pickled chunk: large enough that pickling costs little per record, small enough
 # that a chunk of objects (about 600 bytes a record) stays a few megabytes.
@@ -92,6 +92,15 @@ class RecordSpool:
         self._buffer.append(
             (record.household_key, record.row, record._names, record._data, record.raw, record.recipients, record.row_hash)
         )
+        self.count += 1
+        if len(self._buffer) >= CHUNK:
+            self.flush()
+
+    def add(self, household_key: str, row: int, values: dict, raw: dict, recipients, row_hash: int) -> None:
+        """Append the record ``MemberRecord(household_key, <this table>, row, values, raw, recipients)``
+        with its row hash, without making it (a row loop's records go nowhere else)."""
+        names, data = packed_values(values)
+        self._buffer.append((household_key, row, names, data, raw or NO_RAW, recipients or NO_RECIPIENTS, row_hash))
         self.count += 1
         if len(self._buffer) >= CHUNK:
             self.flush()
