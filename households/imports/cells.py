@@ -92,9 +92,16 @@ def skipped_nik(cell, stored_nik: str) -> str:
 
 
 def read_desa(reader: RowReader, ctx: Context) -> int | None:
-    """The village: by Kode Kemdagri, or by (kecamatan, desa) names when the code is missing."""
+    """The village: by Kode Kemdagri, or by (kecamatan, desa) names when the code is missing. A
+    code cell found once is looked up in the reader's memory of them (a few hundred villages over
+    a whole sheet); one that gives an error is checked again each time."""
     code_cell = reader.get("region_code")
+    try:
+        return reader._desa_ids[code_cell]
+    except (KeyError, TypeError):
+        pass
     if not is_blank(code_cell):
+        cell = code_cell
         if isinstance(code_cell, float) and code_cell.is_integer():
             code_cell = int(code_cell)
         code = region_code_plain(code_cell)
@@ -111,6 +118,8 @@ def read_desa(reader: RowReader, ctx: Context) -> int | None:
                 "region_code",
                 f"Kode Kemdagri {code} tidak ada di daftar {count} desa/kelurahan yang dimuat ({ctx.region_label})",
             )
+        else:
+            reader._desa_ids[cell] = desa_id
         return desa_id
     kecamatan, desa = place_name(reader.get("kecamatan")), place_name(reader.get("desa"))
     if not desa or not kecamatan:

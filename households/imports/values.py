@@ -206,10 +206,12 @@ def _from_serial(serial: float, raw: object) -> tuple[datetime.date | None, str 
 
 def parse_int(value: object, *, low: int | None = None, high: int | None = None, label: str = "Nilai") -> tuple[int | None, str | None]:
     """An integer cell (``3``, ``3.0``, ``"3"``), optionally within ``[low, high]``."""
-    if _is_empty(value):
-        return None, None
     number: int | None = None
-    if isinstance(value, bool):
+    if value.__class__ is float and value.is_integer():  # nearly every number cell
+        number = int(value)
+    elif _is_empty(value):
+        return None, None
+    elif isinstance(value, bool):
         number = None
     elif isinstance(value, int):
         number = value
