@@ -37,6 +37,7 @@ _HH_CHOICES = (
     "lighting", "electricity_power", "cooking_fuel", "water_source", "toilet", "stunting_risk", "verval_priority",
 )
 _PERSON_CHOICES = ("sex", "marital_status", "occupation", "work_status", "education", "dukcapil_match")
+_MEMBER_CHOICES = ("relation", "stunting_risk", *_PERSON_CHOICES)
 
 
 def _unknown_hint(mapped) -> str:
@@ -192,9 +193,12 @@ def _parse_forked(table, column_index: dict[int, str], ctx: Context, extract: Ex
         progress(count)
 
 
-def _person(reader: RowReader, ctx: Context, values: dict, raw: dict, *, nik_key: str, nik_required: bool) -> None:
-    """Fields of a person (the head on the household sheet, a member on the individual sheet)."""
-    read_choices(reader, _PERSON_CHOICES, ctx, values, raw)
+def _person(
+    reader: RowReader, ctx: Context, values: dict, raw: dict, *, nik_key: str, nik_required: bool, choices=_PERSON_CHOICES
+) -> None:
+    """Fields of a person (the head on the household sheet, a member on the individual sheet);
+    ``choices``: the choice fields read first, a person's and any before them, in one pass."""
+    read_choices(reader, choices, ctx, values, raw)
     birth, problem = parse_date(reader.get("birth_date"))
     if problem:
         reader.error("birth_date", problem)
@@ -401,8 +405,7 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
             reader.error("name", "Nama kosong")
         else:
             values["name"] = name
-        read_choices(reader, ("relation", "stunting_risk"), ctx, values, raw)
-        _person(reader, ctx, values, raw, nik_key="nik", nik_required=False)
+        _person(reader, ctx, values, raw, nik_key="nik", nik_required=False, choices=_MEMBER_CHOICES)
         nik = values.get("nik")
         if not nik and not id_individu and reader.has("nik"):
             reader.error("nik", "NIK dan ID Individu kosong: anggota tidak dapat dicocokkan")
