@@ -221,15 +221,19 @@ def _skipped_member(reader: RowReader, stored_rows, digest: int, household_key: 
     if stored_rows.household_key(household_id) != household_key:
         return None
     nik = skipped_nik(reader.get("nik"), stored_nik)
-    if first.seen(id_individu, nik):
+    # Each ID's key in the first-row memory, computed once (``FirstRows.seen``, then ``set_id``
+    # and ``set_nik``, would compute each twice).
+    id_key = slot(id_individu) if id_individu else None
+    nik_key = slot(nik) if nik else None
+    if (id_key is not None and id_key in first.ids) or (nik_key is not None and nik_key in first.niks):
         return None
     stored_rows.take(digest)
     row = reader.row
     marker = SkippedRow(household_key, reader.sheet, row, pk, read_recipients(reader), is_head)
-    if id_individu:
-        first.set_id(id_individu, row)
-    if nik:
-        first.set_nik(nik, household_key, row)
+    if id_key is not None:
+        first.ids[id_key] = row
+    if nik_key is not None:
+        first.niks[nik_key] = pack(household_key, row)
     return marker
 
 
