@@ -291,11 +291,13 @@ class Source:
 
     def _python_rows(self, sheet) -> Iterator[tuple[int, list]]:
         """A chunk's rows from its first used row and column (``to_python`` skips the empty area,
-        where ``iter_rows`` would yield every row above the chunk)."""
+        where ``iter_rows`` would yield every row above the chunk), numbered in C as ``_xlsx_rows``."""
         first_row, first_col = sheet.start or (0, 0)
-        pad = [None] * first_col
-        for index, cells in enumerate(sheet.to_python(skip_empty_area=True)):
-            yield first_row + index + 1, (pad + cells) if first_col else cells
+        numbered = enumerate(sheet.to_python(skip_empty_area=True), first_row + 1)
+        if first_col:
+            pad = [None] * first_col
+            return ((number, pad + cells) for number, cells in numbered)
+        return numbered
 
     def _sheet_part(self, sheet_name: str) -> str | None:
         if self.kind != "xlsx":
