@@ -16,10 +16,7 @@ from .cells import check_nik_against, read_choices, read_desa, read_kk, read_nik
 from .common import (
     Context,
     NO_RAW,
-    NO_RECIPIENTS,
     Extract,
-    HouseholdRecord,
-    MemberRecord,
     RowReader,
     TableInfo,
     map_table,
@@ -327,11 +324,8 @@ def _households(table, reader: RowReader, ctx: Context, extract: Extract, progre
             if key:
                 extract.rejected_households[key] = row
             continue
-        head = MemberRecord(key, table.name, row, head_values, head_raw, NO_RECIPIENTS)
-        head.row_hash = digest
-        record = HouseholdRecord(key, table.name, row, values, raw or NO_RAW, recipients, head)
-        record.row_hash = digest
-        households[key] = record  # kept as it is now (on disk)
+        # Kept as it is now (on disk), its head with it.
+        households.add(key, table.name, row, values, raw or NO_RAW, recipients, digest, head_values, head_raw)
         skipped.pop(key, None)  # read again from another household sheet
     if progress:
         progress(count % 2000)
