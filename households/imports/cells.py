@@ -27,7 +27,7 @@ from .values import float_id, norm, text, yes_no
 
 def read_nik(reader: RowReader, key: str, ctx: Context, *, required: bool, empty_reason: str = "NIK kosong"):
     """A NIK cell: the NikInfo, or None (blank, or an error recorded on the row)."""
-    value = reader.cells.get(key)
+    value = reader.get(key)
     if is_plain_nik(value):
         # Nearly every cell: straight to the checks of the NIK.
         return _nik_info(reader, key, value, False, ctx)
@@ -92,9 +92,16 @@ def skipped_nik(cell, stored_nik: str) -> str:
 
 
 def read_desa(reader: RowReader, ctx: Context) -> int | None:
-    """The village: by Kode Kemdagri, or by (kecamatan, desa) names when the code is missing."""
+    """The village: by Kode Kemdagri, or by (kecamatan, desa) names when the code is missing. A
+    code cell found once is looked up in the reader's memory of them (a few hundred villages over
+    a whole sheet); one that gives an error is checked again each time."""
     code_cell = reader.get("region_code")
+    try:
+        return reader._desa_ids[code_cell]
+    except (KeyError, TypeError):
+        pass
     if not is_blank(code_cell):
+        cell = code_cell
         if isinstance(code_cell, float) and code_cell.is_integer():
             code_cell = int(code_cell)
         code = region_code_plain(code_cell)
@@ -111,6 +118,8 @@ def read_desa(reader: RowReader, ctx: Context) -> int | None:
                 "region_code",
                 f"Kode Kemdagri {code} tidak ada di daftar {count} desa/kelurahan yang dimuat ({ctx.region_label})",
             )
+        else:
+            reader._desa_ids[cell] = desa_id
         return desa_id
     kecamatan, desa = place_name(reader.get("kecamatan")), place_name(reader.get("desa"))
     if not desa or not kecamatan:
@@ -138,13 +147,17 @@ def place_name(value: object) -> str:
 
 def read_choices(reader: RowReader, field_names: tuple[str, ...], ctx: Context, values: dict, raw: dict) -> None:
     """The choice columns keyed by their field names, in that order: a known value's code into
-    ``values``; an unknown one kept as text in ``raw``, with a warning. One call a row, not one a column."""
-    cells, choices = reader.cells, ctx.choices
-    for name in field_names:
-        value = cells.get(name)
+    ``values``; an unknown one kept as text in ``raw``, with a warning. One call a row, not one a
+    column: each column's cell is read by its index and looked up in its map's cache first."""
+    cells = reader.raw_cells
+    for name, index, cache, choice in reader.choice_columns(field_names, ctx.choices):
+        value = cells[index]
         if value is None:
             continue
-        code, known = choices[name](value)  # a blank text is ("", True): nothing to keep
+        try:
+            code, known = cache[value]
+        except (KeyError, TypeError):
+            code, known = choice(value)  # a blank text is ("", True): nothing to keep
         if known:
             if code:
                 values[name] = code

@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from types import MappingProxyType
 
-from konut_registry.chunks import picker
-
 from .columns import BUILTIN, Layouts, Mapped
 from .issues import IssueLog
 from .reader import Table
@@ -86,6 +84,12 @@ class Context:
 _NAME_TUPLES: dict[tuple, tuple] = {}
 
 
+def packed_values(values: dict) -> tuple[tuple, tuple]:
+    """A record's values as ``_Packed`` keeps them: the shared tuple of their names, the tuple of the values."""
+    names = tuple(values)
+    return _NAME_TUPLES.setdefault(names, names), tuple(values.values())
+
+
 class _Packed:
     """A record's values kept compact: the field names (one shared tuple per combination, a handful
     over a whole file) and a tuple of the values, instead of a dict per row. ``values`` gives a
@@ -94,9 +98,7 @@ class _Packed:
     __slots__ = ()
 
     def _pack(self, values) -> None:
-        names = tuple(values)
-        self._names = _NAME_TUPLES.setdefault(names, names)
-        self._data = tuple(values.values())
+        self._names, self._data = packed_values(values)
 
     @property
     def values(self) -> MappingProxyType:
@@ -215,8 +217,9 @@ class RowReader:
     """Reads one row's cells by canonical key and records the row's issues with column labels."""
 
     __slots__ = (
-        "columns", "headers", "log", "sheet", "formulas", "row", "_cells", "ok", "raw_cells", "_plain", "_positions",
-        "_labels", "_plain_keys", "_plain_cells", "_formula_rows", "_multi_columns", "_aid_cells", "_aid_sets",
+        "columns", "headers", "log", "sheet", "formulas", "row", "ok", "raw_cells", "_positions",
+        "_labels", "_formula_rows", "_multi_columns", "_aid_cells", "_aid_sets",
+        "_choice_columns", "_desa_ids",
     )
 
     def __init__(self, table: Table, columns: dict[int, str], log: IssueLog):
@@ -226,11 +229,11 @@ class RowReader:
         self.sheet = table.name
         self.formulas = table.formula_cells
         self.row = 0
-        self._cells: dict[str, object] | None = {}
         self.raw_cells: list = []
         self.ok = True
-        self._plain = [(i, k) for i, k in columns.items() if not k.startswith("penerima:")]
-        self._positions = {k: i for i, k in self._plain}  # a key's column (the last one, as in ``cells``)
+        # A plain key's column (the last one); the aid columns (``penerima:...``) are read by
+        # ``read_recipients`` from ``_multi_columns``.
+        self._positions = {k: i for i, k in columns.items() if not k.startswith("penerima:")}
         # Each aid key's columns, in order: Penerima PKH and Penerima PKH 2023 (HIMBARA) are both
         # read for one key, a Ya in either counts.
         multi: dict[str, list[int]] = {}
@@ -243,12 +246,10 @@ class RowReader:
         aid_indexes = [index for _, indexes in self._multi_columns for index in indexes]
         self._aid_cells = itemgetter(*aid_indexes) if len(aid_indexes) > 1 else None
         self._aid_sets: dict[tuple, frozenset] = {}
-        # The plain cells of a row picked in one C call (a tuple even for a single column).
-        self._plain_keys = tuple(k for _, k in self._plain)
-        indexes = [i for i, _ in self._plain]
-        self._plain_cells = picker(indexes)
         self._formula_rows = {row for row, _ in self.formulas}
         self._labels: dict[str, str] = {}
+        self._choice_columns: dict[tuple[str, ...], list[tuple]] = {}
+        self._desa_ids: dict[object, int] = {}  # a Kode Kemdagri cell read without error -> its village
         # The error report reuses the refused rows' cells; a sheet name read twice (two files)
         # is ambiguous, and the report then reads the files again.
         if table.name in log.sheet_headers:
@@ -257,9 +258,7 @@ class RowReader:
             log.sheet_headers[table.name] = (table.source, table.headers)
 
     def load(self, row: int, cells: list) -> None:
-        # ``cells`` is built when first asked for: a row skipped as unchanged reads two or three
-        # cells by ``get``, a row that is checked nearly all of them.
-        self.row, self.ok, self.raw_cells, self._cells = row, True, cells, None
+        self.row, self.ok, self.raw_cells = row, True, cells
         # A text cell is data whatever its first character (``=< 900 WATT``); a real formula cell
         # (an ``<f>`` in the sheet) holds no value of its own.
         if row in self._formula_rows:
@@ -281,17 +280,28 @@ class RowReader:
         self._labels[key] = label
         return label
 
-    @property
-    def cells(self) -> dict[str, object]:
-        """The row's plain cells by key. The aid columns (``penerima:...``) are not in it:
-        ``read_recipients`` reads them from the row by ``_multi_columns``."""
-        if self._cells is None:
-            self._cells = dict(zip(self._plain_keys, self._plain_cells(self.raw_cells))) if self._plain else {}
-        return self._cells
-
     def get(self, key: str):
+        """The row's cell of a plain key; None without its column."""
         index = self._positions.get(key)
         return None if index is None else self.raw_cells[index]
+
+    def has(self, key: str) -> bool:
+        """Whether the table has a (plain) column for ``key``."""
+        return key in self._positions
+
+    def choice_columns(self, field_names: tuple[str, ...], choices: dict) -> list[tuple]:
+        """``(field, column index, the map's cache, the map)`` of the choice fields the table has
+        a column for, in the order of ``field_names`` (``cells.read_choices``)."""
+        try:
+            return self._choice_columns[field_names]
+        except KeyError:
+            pass
+        found = [
+            (name, self._positions[name], choices[name].cache, choices[name])
+            for name in field_names if name in self._positions
+        ]
+        self._choice_columns[field_names] = found
+        return found
 
     def error(self, key: str, reason: str) -> None:
         self.ok = False

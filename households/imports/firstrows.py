@@ -21,7 +21,9 @@ def slot(value: str) -> int | str:
 
 
 class FirstRows:
-    """``ids``: ID Individu -> signed row; ``niks``: NIK -> the family and signed row, packed."""
+    """``ids``: ID Individu -> signed row; ``niks``: NIK -> the family and signed row, packed.
+    Both are keyed by ``slot``: a row loop that has an ID's slot reads and writes them directly
+    (``ids[key]``, ``niks[key]`` through ``pack`` and ``unpack``)."""
 
     __slots__ = ("ids", "niks")
 
@@ -42,10 +44,10 @@ class FirstRows:
     def first_nik(self, nik: str) -> tuple[str, int] | None:
         """``(family, signed row)`` of the NIK's first row, or None."""
         value = self.niks.get(slot(nik))
-        return None if value is None else _unpack(value)
+        return None if value is None else unpack(value)
 
     def set_nik(self, nik: str, family: str, row: int) -> None:
-        self.niks[slot(nik)] = _pack(family, row)
+        self.niks[slot(nik)] = pack(family, row)
 
     def refuse(self, rows: set[int]) -> None:
         """The kept rows among ``rows`` are refused after all: their entries say so."""
@@ -54,12 +56,12 @@ class FirstRows:
             if first in rows:
                 ids[value] = -first
         for value, packed in niks.items():
-            family, first = _unpack(packed)
+            family, first = unpack(packed)
             if first in rows:
-                niks[value] = _pack(family, -first)
+                niks[value] = pack(family, -first)
 
 
-def _pack(family: str, row: int) -> int | tuple[str, int]:
+def pack(family: str, row: int) -> int | tuple[str, int]:
     number = slot(family)
     if not isinstance(number, int):
         return (family, row)
@@ -67,7 +69,12 @@ def _pack(family: str, row: int) -> int | tuple[str, int]:
     return packed if row > 0 else -packed
 
 
-def _unpack(value: int | tuple[str, int]) -> tuple[str, int]:
+def refused(packed: int | tuple[str, int]) -> int | tuple[str, int]:
+    """``pack(family, -row)`` of ``packed = pack(family, row)``, without packing again."""
+    return -packed if packed.__class__ is int else (packed[0], -packed[1])
+
+
+def unpack(value: int | tuple[str, int]) -> tuple[str, int]:
     if isinstance(value, tuple):
         return value
     packed = abs(value)

@@ -16,16 +16,13 @@ from .cells import check_nik_against, read_choices, read_desa, read_kk, read_nik
 from .common import (
     Context,
     NO_RAW,
-    NO_RECIPIENTS,
     Extract,
-    HouseholdRecord,
-    MemberRecord,
     RowReader,
     TableInfo,
     map_table,
     note_table_end,
 )
-from .firstrows import FirstRows
+from .firstrows import FirstRows, pack, refused, slot, unpack
 from .issues import WARNING, RowIssue
 from .reader import ReadError, Source, is_blank
 from .rowhash import SkippedRow, table_hasher
@@ -37,10 +34,7 @@ _HH_CHOICES = (
     "lighting", "electricity_power", "cooking_fuel", "water_source", "toilet", "stunting_risk", "verval_priority",
 )
 _PERSON_CHOICES = ("sex", "marital_status", "occupation", "work_status", "education", "dukcapil_match")
-
-
-def _id_text(value: object, max_length: int = 32) -> str:
-    return id_text(value, max_length)
+_MEMBER_CHOICES = ("relation", "stunting_risk", *_PERSON_CHOICES)
 
 
 def _unknown_hint(mapped) -> str:
@@ -208,9 +202,12 @@ def _parse_forked(table, column_index: dict[int, str], ctx: Context, extract: Ex
         progress(count)
 
 
-def _person(reader: RowReader, ctx: Context, values: dict, raw: dict, *, nik_key: str, nik_required: bool) -> None:
-    """Fields of a person (the head on the household sheet, a member on the individual sheet)."""
-    read_choices(reader, _PERSON_CHOICES, ctx, values, raw)
+def _person(
+    reader: RowReader, ctx: Context, values: dict, raw: dict, *, nik_key: str, nik_required: bool, choices=_PERSON_CHOICES
+) -> None:
+    """Fields of a person (the head on the household sheet, a member on the individual sheet);
+    ``choices``: the choice fields read first, a person's and any before them, in one pass."""
+    read_choices(reader, choices, ctx, values, raw)
     birth, problem = parse_date(reader.get("birth_date"))
     if problem:
         reader.error("birth_date", problem)
@@ -233,15 +230,19 @@ def _skipped_member(reader: RowReader, stored_rows, digest: int, household_key: 
     if stored_rows.household_key(household_id) != household_key:
         return None
     nik = skipped_nik(reader.get("nik"), stored_nik)
-    if first.seen(id_individu, nik):
+    # Each ID's key in the first-row memory, computed once (``FirstRows.seen``, then ``set_id``
+    # and ``set_nik``, would compute each twice).
+    id_key = slot(id_individu) if id_individu else None
+    nik_key = slot(nik) if nik else None
+    if (id_key is not None and id_key in first.ids) or (nik_key is not None and nik_key in first.niks):
         return None
     stored_rows.take(digest)
     row = reader.row
     marker = SkippedRow(household_key, reader.sheet, row, pk, read_recipients(reader), is_head)
-    if id_individu:
-        first.set_id(id_individu, row)
-    if nik:
-        first.set_nik(nik, household_key, row)
+    if id_key is not None:
+        first.ids[id_key] = row
+    if nik_key is not None:
+        first.niks[nik_key] = pack(household_key, row)
     return marker
 
 
@@ -258,7 +259,7 @@ def _households(table, reader: RowReader, ctx: Context, extract: Extract, progre
             progress(2000)
         reader.load(row, cells)
         digest = row_hash(cells)
-        key = _id_text(reader.get("p3ke_id"))
+        key = id_text(reader.get("p3ke_id"), 32)
         if not key:
             reader.error("p3ke_id", "ID Keluarga P3KE kosong")
         elif key in first_row:
@@ -335,11 +336,8 @@ def _households(table, reader: RowReader, ctx: Context, extract: Extract, progre
             if key:
                 extract.rejected_households[key] = row
             continue
-        head = MemberRecord(key, table.name, row, head_values, head_raw, NO_RECIPIENTS)
-        head.row_hash = digest
-        record = HouseholdRecord(key, table.name, row, values, raw or NO_RAW, recipients, head)
-        record.row_hash = digest
-        households[key] = record  # kept as it is now (on disk)
+        # Kept as it is now (on disk), its head with it.
+        households.add(key, table.name, row, values, raw or NO_RAW, recipients, digest, head_values, head_raw)
         skipped.pop(key, None)  # read again from another household sheet
     if progress:
         progress(count % 2000)
@@ -357,6 +355,7 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
     # kept (a record spooled, or a row skipped as unchanged), its negative while it is not
     # (refused, or still being checked).
     first_rows = FirstRows()
+    first_ids, first_niks = first_rows.ids, first_rows.niks
     rejected_ids: set[str] = set()
     members = extract.members
     members.begin(table.name)
@@ -380,14 +379,14 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
             late.apply(reader, extract, dropped, first_rows)
             late = None
         reader.load(row, cells)
-        household_key = _id_text(reader.get("p3ke_id"))
+        household_key = id_text(reader.get("p3ke_id"), 32)
         if not household_key:
             reader.error("p3ke_id", "ID Keluarga P3KE kosong")
         elif household_key in extract.rejected_households:
             reader.error("p3ke_id", p3ke_fork.family_refused(household_key, extract.rejected_households[household_key]))
         elif late is not None:
             late.note(row, household_key, len(extract.issues.errors), cells)
-        id_individu = _id_text(reader.get("id_individu"))
+        id_individu = id_text(reader.get("id_individu"), 32)
         digest = row_hash(cells)
         if stored_rows is not None and reader.ok and digest in stored_rows.members:
             # Read as its stored member was, its IDs not seen yet: counted unchanged, not checked again.
@@ -397,10 +396,11 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
                 continue
         values: dict = {}
         raw: dict = {}
-        first_id = first_nik = False
+        id_key = nik_key = None  # the ``slot`` of an ID met here first, to mark the row kept
         if id_individu:
             values["id_individu"] = id_individu
-            first = first_rows.first_id(id_individu)
+            key = slot(id_individu)
+            first = first_ids.get(key)
             if first is not None:
                 reader.error("id_individu", f"ID Individu {id_individu} ganda: sudah ada di baris {abs(first)}")
                 earlier = drop(first)
@@ -408,20 +408,22 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
                     extract.issues.error(sheet, earlier, reader.label("id_individu"), f"ID Individu {id_individu} ganda: muncul lagi di baris {row}")
                 rejected_ids.add(id_individu)
             else:
-                first_rows.set_id(id_individu, -row)
-                first_id = True
+                first_ids[key] = -row
+                id_key = key
         name = text(reader.get("name"), 150)
         if not name:
             reader.error("name", "Nama kosong")
         else:
             values["name"] = name
-        read_choices(reader, ("relation", "stunting_risk"), ctx, values, raw)
-        _person(reader, ctx, values, raw, nik_key="nik", nik_required=False)
+        _person(reader, ctx, values, raw, nik_key="nik", nik_required=False, choices=_MEMBER_CHOICES)
         nik = values.get("nik")
-        if not nik and not id_individu and "nik" in reader.cells:
+        if not nik and not id_individu and reader.has("nik"):
             reader.error("nik", "NIK dan ID Individu kosong: anggota tidak dapat dicocokkan")
         if nik:
-            seen = first_rows.first_nik(nik)
+            key = slot(nik)
+            seen = first_niks.get(key)
+            if seen is not None:
+                seen = unpack(seen)
             if seen is not None and seen[0] == household_key:
                 reader.error("nik", f"NIK ganda dalam keluarga yang sama: sudah ada di baris {abs(seen[1])}")
                 earlier = drop(seen[1])
@@ -430,18 +432,16 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
             elif seen is not None:
                 reader.warning("nik", f"NIK yang sama ada di keluarga {seen[0]} (baris {abs(seen[1])}); akan diperiksa sebagai duplikat identitas")
             else:
-                first_rows.set_nik(nik, household_key, -row)
-                first_nik = True
+                nik_key, nik_entry = key, pack(household_key, row)
+                first_niks[key] = refused(nik_entry)  # while the row is being checked
         recipients = read_recipients(reader)
         if not reader.ok or (id_individu and id_individu in rejected_ids):
             continue
-        record = MemberRecord(household_key, sheet, row, values, raw, recipients)
-        record.row_hash = digest
-        members.append(record)
-        if first_id:
-            first_rows.set_id(id_individu, row)
-        if first_nik:
-            first_rows.set_nik(nik, household_key, row)
+        members.add(household_key, row, values, raw, recipients, digest)
+        if id_key is not None:
+            first_ids[id_key] = row
+        if nik_key is not None:
+            first_niks[nik_key] = nik_entry
     if progress:
         progress(count % 2000)
     if late is not None:

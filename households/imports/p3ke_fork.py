@@ -113,21 +113,19 @@ def share_known(forked: ForkedSheet | None, ctx) -> None:
     """Read the stored row hashes here (``Context.read_known``) and send them to the child that
     waits for them. A child that ended meanwhile is not used (``send`` fails, the sheet is read here).
 
-    On a re-sync (stored member hashes), the sheet's formula cells go with them: this process looks
-    for them (inflating the sheet's XML a second time) before it reads its own sheet, where the
-    child would have taken that time from the reading an unchanged re-sync waits for. Otherwise
-    (a first import, whose own work fills this process), or when looking for them failed, the child
-    looks itself (and reports a damaged sheet)."""
+    The sheet's formula cells go with them: this process looks for them (inflating the sheet's XML
+    a second time) before it reads its own sheet. The child's sheet is the larger (about three rows
+    a family): this process, done with its own, waits for the child, on a first import as on a
+    re-sync, so the time is taken from the waiting rather than from the child's reading. When
+    looking for them failed, the child looks itself (and reports a damaged sheet)."""
     known = ctx.read_known()
     if forked is not None:
         forked.known = known
         if forked.known_follows:
-            formulas = None
-            if known is not None and known.members:
-                try:
-                    formulas = forked.origin[0].formula_scan(forked.origin[1]).result()
-                except Exception:  # noqa: BLE001 - a damaged sheet: the child's own reading says so
-                    formulas = None
+            try:
+                formulas = forked.origin[0].formula_scan(forked.origin[1]).result()
+            except Exception:  # noqa: BLE001 - a damaged sheet: the child's own reading says so
+                formulas = None
             forked.send((known, formulas))
 
 

@@ -274,24 +274,30 @@ class Source:
             yield number, cells
 
     def _xlsx_rows(self, sheet) -> Iterator[tuple[int, list]]:
-        start = sheet.start or (0, 0)
-        first_row, first_col = start
-        pad = [None] * first_col
+        first_row, first_col = sheet.start or (0, 0)
+        rows = sheet.iter_rows()
+        first = next(rows, None)
+        if first is None:
+            return iter(())
         # python-calamine's iter_rows starts at the sheet's first row (empty rows above the data
         # included) but at the first used column: number from row 1 when the rows above came too.
-        offset = None
-        for index, cells in enumerate(sheet.iter_rows()):
-            if offset is None:
-                offset = 0 if first_row and all(is_blank(c) for c in cells) else first_row
-            yield offset + index + 1, (pad + list(cells)) if first_col else cells
+        offset = 0 if first_row and all(is_blank(c) for c in first) else first_row
+        # Numbered in C (``enumerate``): no Python frame per row where no column is missing in front.
+        numbered = enumerate(chain((first,), rows), offset + 1)
+        if first_col:
+            pad = [None] * first_col
+            return ((number, pad + list(cells)) for number, cells in numbered)
+        return numbered
 
     def _python_rows(self, sheet) -> Iterator[tuple[int, list]]:
         """A chunk's rows from its first used row and column (``to_python`` skips the empty area,
-        where ``iter_rows`` would yield every row above the chunk)."""
+        where ``iter_rows`` would yield every row above the chunk), numbered in C as ``_xlsx_rows``."""
         first_row, first_col = sheet.start or (0, 0)
-        pad = [None] * first_col
-        for index, cells in enumerate(sheet.to_python(skip_empty_area=True)):
-            yield first_row + index + 1, (pad + cells) if first_col else cells
+        numbered = enumerate(sheet.to_python(skip_empty_area=True), first_row + 1)
+        if first_col:
+            pad = [None] * first_col
+            return ((number, pad + cells) for number, cells in numbered)
+        return numbered
 
     def _sheet_part(self, sheet_name: str) -> str | None:
         if self.kind != "xlsx":

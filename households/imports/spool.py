@@ -21,7 +21,7 @@ from array import array
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
-from .common import NO_RAW, NO_RECIPIENTS, HouseholdRecord, MemberRecord, shared_recipients
+from .common import NO_RAW, NO_RECIPIENTS, HouseholdRecord, MemberRecord, packed_values, shared_recipients
 
 # Records per pickled chunk: large enough that pickling costs little per record, small enough
 # that a chunk of objects (about 600 bytes a record) stays a few megabytes.
@@ -92,6 +92,15 @@ class RecordSpool:
         self._buffer.append(
             (record.household_key, record.row, record._names, record._data, record.raw, record.recipients, record.row_hash)
         )
+        self.count += 1
+        if len(self._buffer) >= CHUNK:
+            self.flush()
+
+    def add(self, household_key: str, row: int, values: dict, raw: dict, recipients, row_hash: int) -> None:
+        """Append the record ``MemberRecord(household_key, <this table>, row, values, raw, recipients)``
+        with its row hash, without making it (a row loop's records go nowhere else)."""
+        names, data = packed_values(values)
+        self._buffer.append((household_key, row, names, data, raw or NO_RAW, recipients or NO_RECIPIENTS, row_hash))
         self.count += 1
         if len(self._buffer) >= CHUNK:
             self.flush()
@@ -168,14 +177,22 @@ class HouseholdSpool:
             head = (head._names, head._data, head.raw, head.row_hash)
         else:
             head = None
-        self._buffer.append(
-            (key, record.row, record._names, record._data, record.raw, record.recipients, record.row_hash, head)
-        )
+        self._put(key, record.sheet, record.row, record._names, record._data, record.raw, record.recipients, record.row_hash, head)
+
+    def add(self, key: str, sheet: str, row: int, values: dict, raw: dict, recipients, row_hash: int, head_values: dict, head_raw: dict) -> None:
+        """Store ``HouseholdRecord(key, sheet, row, values, raw, recipients, head)`` with its row hash,
+        its head ``MemberRecord(key, sheet, row, head_values, head_raw, NO_RECIPIENTS)`` with the
+        same hash, without making either (a row loop's records go nowhere else)."""
+        head = (*packed_values(head_values), head_raw or NO_RAW, row_hash) if self._heads else None
+        self._put(key, sheet, row, *packed_values(values), raw, recipients, row_hash, head)
+
+    def _put(self, key: str, sheet: str, row: int, names: tuple, data: tuple, raw, recipients, row_hash, head) -> None:
+        self._buffer.append((key, row, names, data, raw, recipients, row_hash, head))
         self._index[key] = len(self._rows)
         self._keys.append(key)
-        self._sheets.append(record.sheet)
-        self._rows.append(record.row)
-        self._recipients.append(record.recipients)
+        self._sheets.append(sheet)
+        self._rows.append(row)
+        self._recipients.append(recipients)
         if len(self._buffer) >= CHUNK:
             self._flush()
 

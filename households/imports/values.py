@@ -75,7 +75,9 @@ class ChoiceMap:
     """Raw categorical values to one model field's choice codes."""
 
     def __init__(self, choices, synonyms: dict[str, str] | None = None):
-        self._cache: dict[object, tuple[str, bool]] = {}
+        # What each raw value met so far gave (raw spellings repeat across thousands of rows): the
+        # row loops look here first (``cells.read_choices``) and call the map only for a new value.
+        self.cache: dict[object, tuple[str, bool]] = {}
         self._by_text: dict[str, str] = {}
         for code, label in choices:
             self._by_text[norm(label)] = code
@@ -86,13 +88,13 @@ class ChoiceMap:
     def __call__(self, value: object) -> tuple[str, bool]:
         """``(code, known)``; ``("", True)`` for a blank cell, ``("", False)`` for an unknown value."""
         try:
-            return self._cache[value]  # raw spellings repeat across thousands of rows
+            return self.cache[value]
         except (KeyError, TypeError):
             pass
         result = self._match(value)
-        if len(self._cache) < 50_000:
+        if len(self.cache) < 50_000:
             try:
-                self._cache[value] = result
+                self.cache[value] = result
             except TypeError:
                 pass
         return result
@@ -148,6 +150,8 @@ def parse_date(value: object) -> tuple[datetime.date | None, str | None]:
     """A date from a date cell, ``d/m/yyyy [hh:mm]``, ISO ``yyyy-mm-dd`` or an Excel serial number.
     Date texts repeat (a few tens of thousands of birth dates over 300,000 people): parsed once,
     one shared ``date`` each."""
+    if value is None:
+        return None, None
     if value.__class__ is str:
         try:
             return _DATE_CACHE[value]
@@ -202,10 +206,12 @@ def _from_serial(serial: float, raw: object) -> tuple[datetime.date | None, str 
 
 def parse_int(value: object, *, low: int | None = None, high: int | None = None, label: str = "Nilai") -> tuple[int | None, str | None]:
     """An integer cell (``3``, ``3.0``, ``"3"``), optionally within ``[low, high]``."""
-    if _is_empty(value):
-        return None, None
     number: int | None = None
-    if isinstance(value, bool):
+    if value.__class__ is float and value.is_integer():  # nearly every number cell
+        number = int(value)
+    elif _is_empty(value):
+        return None, None
+    elif isinstance(value, bool):
         number = None
     elif isinstance(value, int):
         number = value
