@@ -31,24 +31,6 @@ class FirstRows:
         self.ids: dict[int | str, int] = {}
         self.niks: dict[int | str, int | tuple[str, int]] = {}
 
-    def seen(self, id_individu: str, nik: str) -> bool:
-        """Whether either ID was met before."""
-        return (bool(id_individu) and slot(id_individu) in self.ids) or (bool(nik) and slot(nik) in self.niks)
-
-    def first_id(self, id_individu: str) -> int | None:
-        return self.ids.get(slot(id_individu))
-
-    def set_id(self, id_individu: str, row: int) -> None:
-        self.ids[slot(id_individu)] = row
-
-    def first_nik(self, nik: str) -> tuple[str, int] | None:
-        """``(family, signed row)`` of the NIK's first row, or None."""
-        value = self.niks.get(slot(nik))
-        return None if value is None else unpack(value)
-
-    def set_nik(self, nik: str, family: str, row: int) -> None:
-        self.niks[slot(nik)] = pack(family, row)
-
     def refuse(self, rows: set[int]) -> None:
         """The kept rows among ``rows`` are refused after all: their entries say so."""
         ids, niks = self.ids, self.niks

@@ -230,8 +230,7 @@ def _skipped_member(reader: RowReader, stored_rows, digest: int, household_key: 
     if stored_rows.household_key(household_id) != household_key:
         return None
     nik = skipped_nik(reader.get("nik"), stored_nik)
-    # Each ID's key in the first-row memory, computed once (``FirstRows.seen``, then ``set_id``
-    # and ``set_nik``, would compute each twice).
+    # Each ID's key in the first-row memory (``firstrows.slot``), computed once.
     id_key = slot(id_individu) if id_individu else None
     nik_key = slot(nik) if nik else None
     if (id_key is not None and id_key in first.ids) or (nik_key is not None and nik_key in first.niks):

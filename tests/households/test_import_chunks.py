@@ -15,7 +15,7 @@ from django.db import transaction
 
 from dedup.models import IdentityMatch
 from households.imports import compare, sheetfork, spool, write
-from households.imports.firstrows import FirstRows
+from households.imports.firstrows import FirstRows, pack, refused, slot, unpack
 from households.imports.outcome import APPLIED, FAILED, REFUSED
 from households.imports.services import run_file_import
 from households.models import Household, Member
@@ -198,21 +198,26 @@ def test_a_failure_while_writing_a_late_chunk_writes_nothing(reference, tmp_path
 
 def test_first_rows_keep_ids_as_numbers_only_where_the_text_comes_back():
     first = FirstRows()
-    first.set_id("0123", -5)  # a leading zero: kept as text, not confused with 123
-    first.set_id("123", 7)
-    first.set_nik("7409010101800001", "122000001", -9)
-    first.set_nik("7409010101800002", "P3KE-01", 11)  # a family ID that is no plain number
-    first.set_nik("7409010101800003", "0122", 12)
-    assert (first.first_id("0123"), first.first_id("123"), first.first_id("9")) == (-5, 7, None)
-    assert first.first_nik("7409010101800001") == ("122000001", -9)
-    assert first.first_nik("7409010101800002") == ("P3KE-01", 11)
-    assert first.first_nik("7409010101800003") == ("0122", 12)
-    assert first.seen("", "7409010101800001") and first.seen("123", "") and not first.seen("0124", "")
+    first.ids[slot("0123")] = -5  # a leading zero: kept as text, not confused with 123
+    first.ids[slot("123")] = 7
+    first.niks[slot("7409010101800001")] = pack("122000001", -9)
+    first.niks[slot("7409010101800002")] = pack("P3KE-01", 11)  # a family ID that is no plain number
+    first.niks[slot("7409010101800003")] = pack("0122", 12)
+    assert (slot("0123"), slot("123"), slot("P3KE-01")) == ("0123", 123, "P3KE-01")
+
+    def nik(value):
+        return unpack(first.niks[slot(value)])
+
+    assert (first.ids.get(slot("0123")), first.ids.get(slot("123")), first.ids.get(slot("9"))) == (-5, 7, None)
+    assert nik("7409010101800001") == ("122000001", -9)
+    assert nik("7409010101800002") == ("P3KE-01", 11)
+    assert nik("7409010101800003") == ("0122", 12)
+    assert refused(pack("122000001", 4)) == pack("122000001", -4) and refused(pack("P3KE-01", 4)) == ("P3KE-01", -4)
     first.refuse({7, 11, 9})  # only kept rows (positive) become refused ones
-    assert first.first_id("123") == -7 and first.first_id("0123") == -5
-    assert first.first_nik("7409010101800002") == ("P3KE-01", -11)
-    assert first.first_nik("7409010101800001") == ("122000001", -9)
-    assert first.first_nik("7409010101800003") == ("0122", 12)
+    assert first.ids[slot("123")] == -7 and first.ids[slot("0123")] == -5
+    assert nik("7409010101800002") == ("P3KE-01", -11)
+    assert nik("7409010101800001") == ("122000001", -9)
+    assert nik("7409010101800003") == ("0122", 12)
 
 
 def test_a_duplicate_in_a_second_file_drops_nothing_of_the_first(reference, tmp_path, monkeypatch):
