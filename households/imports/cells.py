@@ -97,7 +97,7 @@ def read_desa(reader: RowReader, ctx: Context) -> int | None:
     a whole sheet); one that gives an error is checked again each time."""
     code_cell = reader.get("region_code")
     try:
-        return reader._desa_ids[code_cell]
+        return reader.desa_ids[code_cell]
     except (KeyError, TypeError):
         pass
     if not is_blank(code_cell):
@@ -119,7 +119,7 @@ def read_desa(reader: RowReader, ctx: Context) -> int | None:
                 f"Kode Kemdagri {code} tidak ada di daftar {count} desa/kelurahan yang dimuat ({ctx.region_label})",
             )
         else:
-            reader._desa_ids[cell] = desa_id
+            reader.desa_ids[cell] = desa_id
         return desa_id
     kecamatan, desa = place_name(reader.get("kecamatan")), place_name(reader.get("desa"))
     if not desa or not kecamatan:

@@ -219,7 +219,7 @@ class RowReader:
     __slots__ = (
         "columns", "headers", "log", "sheet", "formulas", "row", "ok", "raw_cells", "_positions",
         "_labels", "_formula_rows", "_multi_columns", "_aid_cells", "_aid_sets",
-        "_choice_columns", "_desa_ids",
+        "_choice_columns", "desa_ids",
     )
 
     def __init__(self, table: Table, columns: dict[int, str], log: IssueLog):
@@ -249,7 +249,8 @@ class RowReader:
         self._formula_rows = {row for row, _ in self.formulas}
         self._labels: dict[str, str] = {}
         self._choice_columns: dict[tuple[str, ...], list[tuple]] = {}
-        self._desa_ids: dict[object, int] = {}  # a Kode Kemdagri cell read without error -> its village
+        # A Kode Kemdagri cell read without error -> its village (``cells.read_desa``).
+        self.desa_ids: dict[object, int] = {}
         # The error report reuses the refused rows' cells; a sheet name read twice (two files)
         # is ambiguous, and the report then reads the files again.
         if table.name in log.sheet_headers:
