@@ -155,7 +155,8 @@ def _settle_year(extract: Extract, release_2023: bool) -> None:
 
 def _parse_table(kind: str, table, column_index: dict[int, str], ctx: Context, extract: Extract, progress, households_read=None) -> None:
     if isinstance(table, p3ke_fork.ForkedTable):
-        households_read()  # before waiting for the forked process
+        if households_read is not None:
+            households_read()  # before waiting for the forked process
         _parse_forked(table, column_index, ctx, extract, progress)
         return
     info = TableInfo(table.source, table.name, kind, table.header_row, table.headers)

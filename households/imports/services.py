@@ -24,7 +24,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, Min
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -136,14 +136,32 @@ def _run_unlocked(batch: ImportBatch, *, apply: bool, by, progress: Progress, sc
     batch.heartbeat_at = timezone.now()
     batch.message = ""
     batch.save(update_fields=["status", "started_at", "heartbeat_at", "message"])
+    checked = None
     try:
         with transaction.atomic() if apply else nullcontext():
-            ahead = HouseholdsAhead(kind=batch.kind, batch=batch, by=by) if apply and batch.kind == ImportKind.P3KE else None
-            plan, summary, note = _checked(batch, apply=apply, progress=progress, ahead=ahead)
-            return _written(batch, plan, summary, note, by=by, progress=progress, scan_follows=scan_follows)
+            ahead = None
+            if apply:
+                _keep_idle_transaction()
+                if batch.kind == ImportKind.P3KE:
+                    ahead = HouseholdsAhead(kind=batch.kind, batch=batch, by=by)
+            checked = _checked(batch, apply=apply, progress=progress, ahead=ahead)
+            return _written(batch, *checked, by=by, progress=progress, scan_follows=scan_follows)
     except _Undone as undone:
         batch.save(update_fields=undone.fields)
         return undone.outcome
+    except Exception as exc:
+        if checked is None:
+            raise  # not a reading's outcome (``ReadError`` is): a fault of the code, as before
+        # The write, or the commit (the database's deferred checks), failed: everything rolled back.
+        return _failed(batch, *checked, exc)
+
+
+def _keep_idle_transaction() -> None:
+    """The import's transaction sits idle while the file is read (minutes for a province): a
+    server-wide ``idle_in_transaction_session_timeout`` must not end it (PostgreSQL)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
 
 
 def _checked(batch: ImportBatch, *, apply: bool, progress: Progress, ahead: HouseholdsAhead | None):
@@ -210,26 +228,28 @@ def _checked(batch: ImportBatch, *, apply: bool, progress: Progress, ahead: Hous
 def _written(batch: ImportBatch, plan: ImportPlan, summary: dict, note: str, *, by, progress: Progress, scan_follows: bool):
     """Write the checked plan; the batch becomes "applied" in the same transaction: a worker that
     dies at any point leaves either everything written and the batch applied, or nothing at all."""
-    try:
-        with transaction.atomic():
-            summary["enrollments"] = plan.apply(batch=batch, by=by, progress=progress)
-            batch.status = ImportStatus.APPLIED
-            batch.finished_at = timezone.now()
-            # Committed with the batch: its pages keep following it until the scan after it is done.
-            batch.counts = {**summary, "identity_scan": "pending"} if scan_follows and _scanned(batch) else summary
-            batch.message = " ".join(part for part in (note, applied_message(summary)) if part)
-            batch.save()
-    except Exception as exc:  # the transaction rolls back: record why, write nothing else
-        # The database's own text can quote a row (a NIK, a name): it goes to the server log only.
-        logger.exception("Import batch %s failed", batch.pk)
-        batch.status = ImportStatus.FAILED
-        batch.message = _("Impor gagal di tengah jalan; tidak ada data yang diubah. Penyebab: %(cause)s") % {
-            "cause": failure_cause(exc)
-        }
-        batch.finished_at = timezone.now()
-        batch.counts = summary
-        raise _Undone(ImportOutcome(FAILED, summary=summary, message=batch.message, batch=batch, plan=plan)) from exc
+    summary["enrollments"] = plan.apply(batch=batch, by=by, progress=progress)
+    batch.status = ImportStatus.APPLIED
+    batch.finished_at = timezone.now()
+    # Committed with the batch: its pages keep following it until the scan after it is done.
+    batch.counts = {**summary, "identity_scan": "pending"} if scan_follows and _scanned(batch) else summary
+    batch.message = " ".join(part for part in (note, applied_message(summary)) if part)
+    batch.save()
     return ImportOutcome(APPLIED, summary=summary, message=batch.message, batch=batch, plan=plan)
+
+
+def _failed(batch: ImportBatch, plan: ImportPlan, summary: dict, note: str, exc: Exception) -> ImportOutcome:
+    """Record, after the rollback, why the write failed; nothing else was written."""
+    # The database's own text can quote a row (a NIK, a name): it goes to the server log only.
+    logger.error("Import batch %s failed", batch.pk, exc_info=exc)
+    batch.status = ImportStatus.FAILED
+    batch.message = _("Impor gagal di tengah jalan; tidak ada data yang diubah. Penyebab: %(cause)s") % {
+        "cause": failure_cause(exc)
+    }
+    batch.finished_at = timezone.now()
+    batch.counts = summary
+    batch.save()
+    return ImportOutcome(FAILED, summary=summary, message=batch.message, batch=batch, plan=plan)
 
 
 def import_preview(*, batch: ImportBatch, progress: Progress | None = None) -> ImportOutcome:
@@ -254,8 +274,8 @@ def _scanned(batch: ImportBatch) -> bool:
 def import_identity_scan(outcome: ImportOutcome, *, progress: Progress | None = None) -> ImportOutcome:
     """After an applied P3KE or DTKS import has committed, look for identity duplicates (the same
     NIK, No KK or head in two records) of the families it wrote, with any record of the registry,
-    in a transaction of its own, so the import's transaction stays short and its locks are released
-    first. The number of open identity duplicates goes to the summary (``identity_duplicates``) and
+    in a transaction of its own, so the import's transaction (already as long as reading the file)
+    grows no longer and its locks are released first. The number of open identity duplicates goes to the summary (``identity_duplicates``) and
     the batch's counts. When the import changed nothing, there is nothing new to find: only the open
     ones are counted. A run that found the batch applied by another has no plan, and scans the whole
     registry. A failure of the scan is logged and

@@ -1,7 +1,7 @@
 """Background tasks (django-tasks): an upload never holds a web request while it is read or written.
 
 ``manage.py db_worker`` runs them (the run command starts it next to the web server). Progress goes
-to the batch row: while the import writes inside its transaction, progress is written through a
+to the batch row: while an import reads and writes inside its transaction, progress is written through a
 second connection on PostgreSQL, and to a file on SQLite (``live``), so that the status page can
 see it before the commit. Every progress
 report renews the batch's lease (``heartbeat_at``, see ``households.imports.lease``); a worker stopped

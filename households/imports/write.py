@@ -59,7 +59,7 @@ def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Cal
     if ahead is not None:
         if not ahead.covers(creates):
             raise RuntimeError("The households written ahead are not the plan's new households.")
-        creates, now = (), ahead.now
+        creates = ()
         key_ids.update(ahead.ids)
         touched.update(ahead.ids.values())
         tick(len(ahead.ids))
@@ -159,7 +159,6 @@ class HouseholdsAhead:
     def __init__(self, *, kind: str, batch: ImportBatch | None, by) -> None:
         self.kind, self.batch, self.by = kind, batch, by
         self.ids: dict[str, int] = {}  # natural key -> new pk
-        self.now = None
         self._written = None
 
     def __call__(self, extract, known: KnownRows | None) -> None:
@@ -176,7 +175,7 @@ class HouseholdsAhead:
         except Exception:  # noqa: BLE001 - written again by ``write_records``, whose failure the batch tells
             logger.exception("Writing the new households ahead failed")
             return
-        self.ids, self.now, self._written = ids, now, new
+        self.ids, self._written = ids, new
 
     @property
     def written(self) -> bool:

@@ -129,3 +129,22 @@ def test_a_preview_writes_no_family_ahead(reference, tmp_path, ahead, p3ke_file)
     outcome = import_preview(batch=batch)
     assert outcome.status == PREVIEWED and ahead == []
     assert Household.objects.count() == 0 and outcome.summary["households"]["created"] == 5
+
+
+@pytest.mark.django_db(transaction=True)  # the commit itself is what fails
+def test_a_failed_commit_is_recorded_and_leaves_nothing(reference, tmp_path, ahead, monkeypatch):
+    """The database's deferred checks run at the commit, after the write: a row they refuse fails
+    the import there, and the batch says so (it does not stay "running")."""
+    mark_absent = write._mark_absent
+
+    def and_an_orphan(*args, **kwargs):
+        mark_absent(*args, **kwargs)
+        if kwargs.get("households") is not None:  # the members' marks: the last write
+            Member.objects.create(household_id=999_999, name="Tanpa keluarga")
+
+    monkeypatch.setattr(write, "_mark_absent", and_an_orphan)
+    outcome = run_file_import(kind="p3ke", paths=[str(_workbook(tmp_path / "p3ke.xlsx", IDS))], skip_invalid=True)
+    assert outcome.status == FAILED and ahead == [5]
+    assert (Household.objects.count(), Member.objects.count(), Enrollment.objects.count()) == (0, 0, 0)
+    batch = ImportBatch.objects.get(pk=outcome.batch.pk)
+    assert batch.status == ImportStatus.FAILED and "tidak ada data yang diubah" in batch.message
