@@ -92,7 +92,9 @@ class ChoiceMap:
         except (KeyError, TypeError):
             pass
         result = self._match(value)
-        if len(self.cache) < 50_000:
+        # True == 1 == 1.0 (and False == 0): one dict key for a boolean cell and a number cell that
+        # read differently ("true" is not "1"), so these are never kept.
+        if len(self.cache) < 50_000 and (value.__class__ is str or value not in (0, 1)):
             try:
                 self.cache[value] = result
             except TypeError:

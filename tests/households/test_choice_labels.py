@@ -45,3 +45,17 @@ def test_imported_own_toilet_reads_own_toilet_in_english(reference, p3ke_file, c
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "id"
     assert html.count("Milik Sendiri") == 0
     assert client.get(f"/keluarga/{household.pk}/").content.decode().count("<dd>Milik Sendiri</dd>") == 2
+
+
+def test_a_boolean_cell_is_not_read_as_the_number_one_met_before():
+    """True == 1 == 1.0 in Python: a choice map that kept what the number 1 gave would give it to a
+    TRUE cell met later (and the reverse), though they read differently."""
+    from households.imports.values import ChoiceMap
+
+    choices = ChoiceMap([("a", "Satu")], synonyms={"1": "a", "true": "a", "false": "b"})
+    assert [choices(value) for value in (1, True, 1.0, False, 0)] == [
+        ("a", True), ("a", True), ("", False), ("b", True), ("", False),
+    ]
+    only_one = ChoiceMap([("a", "Satu")], synonyms={"1": "a"})
+    assert [only_one(value) for value in (1, True, "1", True)] == [("a", True), ("", False), ("a", True), ("", False)]
+    assert [only_one(value) for value in (True, 1)] == [("", False), ("a", True)]
