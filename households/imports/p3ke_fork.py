@@ -106,6 +106,7 @@ def start(source: Source, sheet_name: str, ctx, members) -> ForkedSheet:
     forked = ForkedSheet(_read_members, source, sheet_name, ctx, members, records, known_follows)
     forked.records, forked.known_follows, forked.known = records, known_follows, ctx.known
     forked.origin = (source, sheet_name)
+    forked.refused_sent = None  # ``send_refused``
     return forked
 
 
@@ -148,13 +149,23 @@ def read_here(table: ForkedTable, ctx) -> Table | None:
     return ctx.layouts.table(table.origin, table.name)
 
 
+def send_refused(table: ForkedTable, extract: Extract) -> bool:
+    """Send the household sheet's refused families to the child, once, as soon as they are final:
+    past ``MAX_EARLY_ROWS`` rows it waits for them, so they must not wait for what this process
+    does next (writing the new families, ``Context.households_read``). False when the child is gone."""
+    forked = table.forked
+    if forked.refused_sent is None:
+        forked.refused_sent = forked.send(dict(extract.rejected_households))
+    return forked.refused_sent
+
+
 def collect(table: ForkedTable, column_index: dict[int, str], extract: Extract):
-    """Send the refused families, receive ``(rows, members, skipped rows, issues)``, ``members`` the
+    """Send the refused families (unless ``send_refused`` did), receive ``(rows, members, skipped rows, issues)``, ``members`` the
     ``RecordSpool`` the child wrote; ``None`` when the child failed. The member hashes its skipped
     rows took are taken from this process's ``known`` too."""
     forked = table.forked
     keep()  # what this process read (the stored row hashes, the household sheet) stays to the end
-    if not forked.send(dict(extract.rejected_households)):
+    if not send_refused(table, extract):
         return None
     message = forked.receive()
     forked.close()

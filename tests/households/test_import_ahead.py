@@ -148,3 +148,26 @@ def test_a_failed_commit_is_recorded_and_leaves_nothing(reference, tmp_path, ahe
     assert (Household.objects.count(), Member.objects.count(), Enrollment.objects.count()) == (0, 0, 0)
     batch = ImportBatch.objects.get(pk=outcome.batch.pk)
     assert batch.status == ImportStatus.FAILED and "tidak ada data yang diubah" in batch.message
+
+
+def test_the_refused_families_reach_the_forked_reader_before_the_early_write(reference, tmp_path, ahead, monkeypatch):
+    """Past its first rows the forked reader waits for the household sheet's refused families: they
+    go to it before the new families are written, not after (a province's write took minutes)."""
+    from households.imports import p3ke_fork
+
+    order: list[str] = []
+    send_refused, early_write = p3ke_fork.send_refused, write.HouseholdsAhead.__call__
+
+    def sent(table, extract):
+        order.append("refused" if table.forked.refused_sent is None else "again")
+        return send_refused(table, extract)
+
+    def written(self, extract, known):
+        order.append("write")
+        return early_write(self, extract, known)
+
+    monkeypatch.setattr(p3ke_fork, "send_refused", sent)
+    monkeypatch.setattr(write.HouseholdsAhead, "__call__", written)
+    outcome = run_file_import(kind="p3ke", paths=[str(_workbook(tmp_path / "p3ke.xlsx", IDS))], skip_invalid=True)
+    assert outcome.status == APPLIED and outcome.summary["members"]["created"] == 10
+    assert order == ["refused", "write", "again"]
