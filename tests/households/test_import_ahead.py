@@ -51,6 +51,17 @@ def _histories(model):
     return sorted(model.history.values_list("history_type", "history_change_reason", "history_user_id"))
 
 
+def _failed_with_nothing_written(tmp_path, ahead):
+    """Import the five families; the import fails after writing them ahead and leaves nothing (no
+    record, history row or enrollment), its batch saying so."""
+    outcome = run_file_import(kind="p3ke", paths=[str(_workbook(tmp_path / "p3ke.xlsx", IDS))], skip_invalid=True)
+    assert outcome.status == FAILED and ahead == [5]
+    counts = (Household.objects.count(), Member.objects.count(), Household.history.count(), Enrollment.objects.count())
+    assert counts == (0, 0, 0, 0)
+    batch = ImportBatch.objects.get(pk=outcome.batch.pk)
+    assert batch.status == ImportStatus.FAILED and "tidak ada data yang diubah" in batch.message
+
+
 def test_the_new_families_written_ahead_are_those_the_usual_write_writes(reference, tmp_path, ahead, django_user_model):
     user = django_user_model.objects.create_user("operator")
     outcome = run_file_import(kind="p3ke", paths=[str(_workbook(tmp_path / "p3ke.xlsx", IDS))], by=user, skip_invalid=True)
@@ -97,11 +108,7 @@ def test_a_failed_write_after_the_families_written_ahead_writes_nothing(referenc
         raise RuntimeError("the disk is full")
 
     monkeypatch.setattr(write, "_mark_absent", failing)  # after the members, in the write
-    outcome = run_file_import(kind="p3ke", paths=[str(_workbook(tmp_path / "p3ke.xlsx", IDS))], skip_invalid=True)
-    assert outcome.status == FAILED and ahead == [5]
-    assert (Household.objects.count(), Member.objects.count(), Household.history.count()) == (0, 0, 0)
-    batch = ImportBatch.objects.get(pk=outcome.batch.pk)
-    assert batch.status == ImportStatus.FAILED and "tidak ada data yang diubah" in batch.message
+    _failed_with_nothing_written(tmp_path, ahead)
 
 
 def test_a_failure_of_the_early_write_leaves_the_families_to_the_usual_write(reference, tmp_path, ahead, monkeypatch):
@@ -143,11 +150,7 @@ def test_a_failed_commit_is_recorded_and_leaves_nothing(reference, tmp_path, ahe
             Member.objects.create(household_id=999_999, name="Tanpa keluarga")
 
     monkeypatch.setattr(write, "_mark_absent", and_an_orphan)
-    outcome = run_file_import(kind="p3ke", paths=[str(_workbook(tmp_path / "p3ke.xlsx", IDS))], skip_invalid=True)
-    assert outcome.status == FAILED and ahead == [5]
-    assert (Household.objects.count(), Member.objects.count(), Enrollment.objects.count()) == (0, 0, 0)
-    batch = ImportBatch.objects.get(pk=outcome.batch.pk)
-    assert batch.status == ImportStatus.FAILED and "tidak ada data yang diubah" in batch.message
+    _failed_with_nothing_written(tmp_path, ahead)
 
 
 def test_the_refused_families_reach_the_forked_reader_before_the_early_write(reference, tmp_path, ahead, monkeypatch):
