@@ -73,7 +73,8 @@ def _household_conditions(rng: random.Random, desil: int) -> dict:
         "floor_type": _weighted(rng, [("kayu_papan", 45), ("semen", 30), ("tanah", 15 if poor else 4), ("keramik", 8), ("bambu", 4)]),
         "floor_quality": _weighted(rng, [("jelek", 40 if poor else 15), ("bagus", 60)]),
         "lighting": _weighted(rng, [("pln_meteran", 60), ("pln_non_meteran", 20), ("non_pln", 10), ("bukan_listrik", 6 if poor else 2)]),
-        "electricity_power": _weighted(rng, [("450 VA", 50), ("900 VA", 40), ("Tanpa meteran", 10)]),
+        # P3KE knows two classes of installed power; a house without its own meter has none.
+        "electricity_power": _weighted(rng, [(hm.ElectricityPower.UP_TO_900, 80 if poor else 60), (hm.ElectricityPower.OVER_900, 5 if poor else 30), ("", 10)]),
         "cooking_fuel": _weighted(rng, [("arang_kayu", 55 if poor else 30), ("listrik_gas", 35), ("minyak_tanah", 10)]),
         "water_source": _weighted(rng, [
             ("sumur_terlindung", 30), ("sumur_tidak_terlindung", 20 if poor else 8), ("air_permukaan", 15 if poor else 5),

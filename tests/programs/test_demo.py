@@ -1,0 +1,32 @@
+"""The demo registry (``make run``) holds only what an operator could have saved."""
+
+import datetime
+
+import pytest
+
+from households.models import Household, Member
+from households.services import household_conditions_update
+from programs.demo import seed_demo
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_demo_household_and_member_passes_the_model_checks(reference):
+    seed_demo(families=80, seed=5, users=False)
+    assert Household.objects.count() == 80
+    refused = {}
+    for record in [*Household.objects.all(), *Member.objects.all()]:
+        try:
+            record.full_clean(validate_unique=False)
+        except Exception as error:  # noqa: BLE001 - every refusal is listed below
+            refused[str(record)] = getattr(error, "message_dict", str(error))
+    assert refused == {}
+
+
+def test_an_operator_can_save_a_demo_households_living_conditions(reference, bappeda_user):
+    seed_demo(families=20, seed=6, users=False)
+    household = Household.objects.order_by("id").first()
+    water = "ledeng" if household.water_source != "ledeng" else "sumur_terlindung"
+    household_conditions_update(household=household, values={"water_source": water}, on=datetime.date(2024, 8, 1), by=bappeda_user)
+    household.refresh_from_db()
+    assert household.water_source == water
