@@ -258,6 +258,12 @@ def preview_by_kecamatan(q: Q, *, base: QuerySet[Household] | None = None) -> Pr
             .values("desa__kecamatan_id")
             .annotate(matching=Count("pk"), without_aid=Count("pk", filter=no_live_aid_q()))
         }
+    return preview_from_counts(counts)
+
+
+def preview_from_counts(counts: dict[int, dict]) -> Preview:
+    """A preview of every kecamatan from the counts of those that have any (``matching`` and
+    ``without_aid`` by kecamatan id), e.g. counted with a distribution plan's figures."""
     preview = Preview()
     for kecamatan in Kecamatan.objects.order_by("code"):
         row = counts.get(kecamatan.pk, {})
