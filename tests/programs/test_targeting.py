@@ -148,6 +148,11 @@ def test_a_rule_needs_all_its_conditions_and_a_program_any_of_its_rules(village)
         # nothing shared: each rule whole, member and household conditions together in one of them
         ([[(F.DESIL, OP.GTE, "3"), (F.MEMBER_OCCUPATION, OP.IN, "petani")], [(F.FLOOR_TYPE, OP.IN, "tanah")],
           [(F.MEMBER_AGE, OP.BETWEEN, "6;10")]], {"bamboo", "earth", "nodesil", "renter"}),
+        # household conditions alone (BSPS's shape): the shared desil once, the rest as one OR
+        ([[(F.DESIL, OP.LTE, "4"), (F.HOUSE_OWNERSHIP, OP.IN, "kontrak_sewa")], [(F.DESIL, OP.LTE, "4"),
+          (F.FLOOR_TYPE, OP.IN, "tanah")], [(F.DESIL, OP.LTE, "4"), (F.WALL_TYPE, OP.IN, "bambu")]],
+         {"renter", "earth", "bamboo"}),
+        ([[(F.DESIL, OP.IN, "1"), (F.NO_AID, OP.YES, "")], [(F.WALL_TYPE, OP.IN, "bambu")]], {"renter", "well", "bamboo"}),
         # the absent six-year-old of 'well' counts for neither rule; 'rich' (desil 5) fails the shared desil
         ([[(F.DESIL, OP.LTE, "4"), (F.MEMBER_AGE, OP.BETWEEN, "5;7")], [(F.HOUSE_OWNERSHIP, OP.IN, "kontrak_sewa"),
           (F.DESIL, OP.LTE, "4")]], {"renter"}),
