@@ -31,7 +31,7 @@ from konut_registry.db import fast_aggregates
 from programs.indicators import live_aid_q, today
 from programs.models import LIVE_STATUSES, Enrollment, EnrollmentSource, EnrollmentStatus, Program, TargetUnit
 from programs.services import enrollment_bulk_create
-from programs.targeting import active_rules, eligible_members_q, matching_households
+from programs.targeting import Preview, active_rules, eligible_members_q, matching_households, preview_from_counts
 
 # The most households one hand-picked distribution may touch; bigger distributions are imports.
 DISTRIBUTE_MAX = 20_000
@@ -68,6 +68,9 @@ class DistributionPlan:
     skipped_aided: int = 0  # of the rest, skipped because they already receive aid
     quota_remaining: int | None = None  # None: no quota
     candidates: QuerySet | None = None  # the ones to enroll, poorest first, before the quota cut
+    # Household programs: the eligible households by kecamatan (``targeting.preview_by_kecamatan``'s
+    # table), counted in the same statement as the figures above; None for person programs.
+    preview: Preview | None = None
 
     @property
     def available(self) -> int:
@@ -126,14 +129,27 @@ def distribution_plan(
     with fast_aggregates():
         # Counted against the program's enrollments of the year as one hashed id list: an EXISTS
         # in both counts looked them up twice per eligible household (275,000 at province scale).
-        counts = eligible.order_by().aggregate(
+        # The live-aid look-up once per eligible one ("aided"), and again only for those already in
+        # the program this year (``AND`` stops at the id list), whose aid is not a reason to skip.
+        figures = dict(
             eligible=Count("pk"),
             enrolled=Count("pk", filter=enrolled_ids),
-            aided=Count("pk", filter=~enrolled_ids & aided),
+            aided=Count("pk", filter=aided),
+            enrolled_aided=Count("pk", filter=enrolled_ids & aided),
         )
-    plan.eligible = counts["eligible"]
-    plan.already_enrolled = counts["enrolled"]
-    plan.skipped_aided = 0 if include_aided else counts["aided"]
+        if program.target_unit == TargetUnit.PERSON:
+            rows = [eligible.order_by().aggregate(**figures)]
+        else:
+            # By kecamatan: the distribution page's table of eligible households comes with the
+            # figures, instead of a second pass over the rules' households.
+            rows = list(eligible.order_by().values("desa__kecamatan_id").annotate(**figures))
+            plan.preview = preview_from_counts({
+                row["desa__kecamatan_id"]: {"matching": row["eligible"], "without_aid": row["eligible"] - row["aided"]}
+                for row in rows
+            })
+    plan.eligible = sum(row["eligible"] for row in rows)
+    plan.already_enrolled = sum(row["enrolled"] for row in rows)
+    plan.skipped_aided = 0 if include_aided else sum(row["aided"] - row["enrolled_aided"] for row in rows)
     candidates = eligible.filter(~enrolled)
     if not include_aided:
         candidates = candidates.filter(~aided)

@@ -196,7 +196,8 @@ def distribute(request, code: str):
     limit = data.get("limit")
     plan = distribution_plan(program, year=year, include_aided=data.get("include_aided", False))
     to_create = plan.to_create if not limit else min(plan.to_create, limit)
-    preview = preview_by_kecamatan(program_q(program))
+    # A household program's plan counts its table too; a person program's counts people, not households.
+    preview = plan.preview if plan.preview is not None else preview_by_kecamatan(program_q(program))
     rules = program.targeting_rules.prefetch_related("conditions").order_by("-active", "id")
     return render(
         request,

@@ -137,6 +137,36 @@ def test_a_rule_needs_all_its_conditions_and_a_program_any_of_its_rules(village)
     assert set(matching_households(bsps).values_list("pk", flat=True)) == ids(village, "renter", "earth")
 
 
+@pytest.mark.parametrize(
+    "rules, expected",
+    [
+        # PKH's shape: the shared desil once, members alone for two rules, a household flag for the third
+        ([[(F.DESIL, OP.LTE, "2"), (F.MEMBER_AGE, OP.LTE, "4")], [(F.DESIL, OP.LTE, "2"), (F.MEMBER_AGE, OP.GTE, "60")],
+          [(F.DESIL, OP.LTE, "2"), (F.STUNTING_RISK, OP.IN, "beresiko")]], {"well", "earth"}),
+        # a rule of the shared conditions alone takes every household that meets them
+        ([[(F.DESIL, OP.LTE, "2"), (F.MEMBER_AGE, OP.GTE, "60")], [(F.DESIL, OP.LTE, "2")]], {"renter", "earth", "well"}),
+        # nothing shared: each rule whole, member and household conditions together in one of them
+        ([[(F.DESIL, OP.GTE, "3"), (F.MEMBER_OCCUPATION, OP.IN, "petani")], [(F.FLOOR_TYPE, OP.IN, "tanah")],
+          [(F.MEMBER_AGE, OP.BETWEEN, "6;10")]], {"bamboo", "earth", "nodesil", "renter"}),
+        # household conditions alone (BSPS's shape): the shared desil once, the rest as one OR
+        ([[(F.DESIL, OP.LTE, "4"), (F.HOUSE_OWNERSHIP, OP.IN, "kontrak_sewa")], [(F.DESIL, OP.LTE, "4"),
+          (F.FLOOR_TYPE, OP.IN, "tanah")], [(F.DESIL, OP.LTE, "4"), (F.WALL_TYPE, OP.IN, "bambu")]],
+         {"renter", "earth", "bamboo"}),
+        ([[(F.DESIL, OP.IN, "1"), (F.NO_AID, OP.YES, "")], [(F.WALL_TYPE, OP.IN, "bambu")]], {"renter", "well", "bamboo"}),
+        # the absent six-year-old of 'well' counts for neither rule; 'rich' (desil 5) fails the shared desil
+        ([[(F.DESIL, OP.LTE, "4"), (F.MEMBER_AGE, OP.BETWEEN, "5;7")], [(F.HOUSE_OWNERSHIP, OP.IN, "kontrak_sewa"),
+          (F.DESIL, OP.LTE, "4")]], {"renter"}),
+    ],
+)
+def test_a_program_selects_the_union_of_its_rules(village, rules, expected):
+    made = [make_rule("pkh", *conditions, name=f"aturan {n}") for n, conditions in enumerate(rules)]
+    program = Program.objects.get(code="pkh")
+    assert selected(program_q(program)) == ids(village, *expected)
+    assert selected(program_q(program)) == set().union(*(selected(rule_q(rule)) for rule in made))
+    by_kecamatan = {row.kecamatan: row.matching for row in preview_by_kecamatan(program_q(program)).rows if row.matching}
+    assert sum(by_kecamatan.values()) == len(expected)
+
+
 def test_member_conditions_of_one_rule_hold_for_the_same_member(village):
     # 'bamboo' has a farmer aged 30 and a 19-year-old: no single member is a farmer aged 15-20
     rule = make_rule("pupuk", (F.MEMBER_OCCUPATION, OP.IN, "petani"), (F.MEMBER_AGE, OP.BETWEEN, "15;20"))

@@ -24,7 +24,8 @@ from programs.models import (
     RuleCondition,
     TargetingRule,
 )
-from programs.distribution import program_distribute
+from programs.distribution import distribution_plan, program_distribute
+from programs.targeting import preview_by_kecamatan, program_q
 from tests.factories import EnrollmentFactory, HouseholdFactory, MemberFactory, UserFactory
 
 YEAR = 2025
@@ -159,6 +160,34 @@ def test_distribute_a_person_program_enrolls_the_members_the_rule_names(referenc
     pip.save()
     more = program_distribute(program=pip, year=YEAR, include_aided=True)
     assert [e.household_id for e in more.created] == [z.pk]
+
+
+def test_the_plan_counts_its_kecamatan_table_in_the_same_pass(setup):
+    hh, programs = setup.hh, setup.programs
+    # a: already proposed to BSPS this year, so aided as well: counted as enrolled, never as skipped;
+    # c: an active aid of 2020 (aided); b: only a completed one (not aided); d: PKH this year (aided)
+    EnrollmentFactory(household=hh.a, program=setup.bsps, year=YEAR, status=EnrollmentStatus.PROPOSED)
+    EnrollmentFactory(household=hh.c, program=programs["sembako"], year=2020, status=EnrollmentStatus.ACTIVE)
+    EnrollmentFactory(household=hh.b, program=programs["sembako"], year=2021, status=EnrollmentStatus.COMPLETED)
+    plan = distribution_plan(setup.bsps, year=YEAR)
+    # eligible a b c d e; in BSPS this year a (proposed) and e (rejected); skipped for their aid c and d
+    assert (plan.eligible, plan.already_enrolled, plan.skipped_aided, plan.to_create) == (5, 2, 2, 1)
+    assert list(plan.candidates.values_list("pk", flat=True)) == [hh.b.pk]
+    table = [(r.kecamatan, r.matching, r.without_aid) for r in plan.preview.rows]
+    assert table == [(r.kecamatan, r.matching, r.without_aid) for r in preview_by_kecamatan(program_q(setup.bsps)).rows]
+    assert (plan.preview.matching, plan.preview.without_aid) == (5, 2)  # without aid: b and e
+    aided_too = distribution_plan(setup.bsps, year=YEAR, include_aided=True)
+    assert (aided_too.already_enrolled, aided_too.skipped_aided, aided_too.to_create) == (2, 0, 3)
+    assert [(r.matching, r.without_aid) for r in aided_too.preview.rows] == [(r[1], r[2]) for r in table]
+
+
+def test_a_person_programs_plan_leaves_the_household_table_to_the_preview(reference):
+    make_rule("pip", (F.DESIL, OP.LTE, "4"), (F.MEMBER_AGE, OP.BETWEEN, "6;18"))
+    household = HouseholdFactory(desa=Desa.objects.get(code="74.09.01.1005"), desil=1)
+    MemberFactory(household=household, relation=Relation.CHILD, birth_date=years_ago(9))
+    MemberFactory(household=household, relation=Relation.CHILD, birth_date=years_ago(12))
+    plan = distribution_plan(Program.objects.get(code="pip"), year=YEAR)
+    assert (plan.eligible, plan.skipped_aided, plan.preview) == (2, 0, None)
 
 
 # --- the distribution page ------------------------------------------------------------------------
