@@ -259,13 +259,12 @@ def _similar_members(out: _Candidates) -> None:
         met_first = (desa, head, first_household, card, first_member)
         names = [_normalized(row[4]) for row in group]
         found: dict[tuple[int, int], tuple] = {}
-        for i, j, score in zip(*close_pairs(names, focus)):
+        # Two different known sexes are not one person: those pairs are not even compared.
+        for i, j, score in zip(*close_pairs(names, focus, [row[5] for row in group])):
             first, second = group[i], group[j]
             if first[2] == second[2] or not names[i]:
                 continue
             if first[3] and first[3] == second[3]:
-                continue
-            if first[5] and second[5] and first[5] != second[5]:
                 continue
             if first[2] > second[2]:
                 first, second, i, j = second, first, j, i
