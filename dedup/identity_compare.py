@@ -14,14 +14,11 @@ MAX_EVIDENCE = 5
 
 
 # Up to this many names, pairs are scored one call each: most birth dates of a regency hold a few
-# people (at 26,000 families, 16,000 of its 20,000 dates hold two to five), and numpy's fixed cost
-# per array, a dozen arrays per date, outweighed their few comparisons (2-3 us against 20-30 us
-# for two or three names; even at five, slower from six on).
-FEW_NAMES = 5
-# From this many names on, the people of each sex are compared apart (men with men, women with
-# women, the unknown with everyone): half the comparisons, for a few more calls. At province
-# scale a birth date holds ~90 people.
-SPLIT_BY_SEX = 24
+# people (at 26,000 families, 16,000 of its 20,000 dates hold two to five; at 150,000 over the
+# province, twenty on average), and numpy's fixed cost per array, a dozen arrays per date,
+# outweighed their few comparisons (at 150,000 families: 28 us against 57 us for ten names, 90 us
+# against 117 us for twenty; slower from about twenty-five on).
+FEW_NAMES = 20
 
 
 def close_pairs(names: list[str], rows: list[int] | None, sexes: list[str] | None = None):
@@ -43,7 +40,7 @@ def close_pairs(names: list[str], rows: list[int] | None, sexes: list[str] | Non
     everyone = list(range(count))
     focus = None if rows is None else set(rows)
     codes = None
-    if sexes is not None and count >= SPLIT_BY_SEX and focus is None:
+    if sexes is not None and focus is None:
         classes: dict[str, list[int]] = {}
         for position, sex in enumerate(sexes):
             classes.setdefault(sex or "", []).append(position)
@@ -114,31 +111,30 @@ def _hits(strings: list[str], left: list[int], right: list[int], found: list, wo
     found.append((first, second, values))
 
 
-def _score(a: str, b: str, cutoff: int) -> int:
-    """``token_sort_ratio`` of two names as ``cdist`` gives it (``dtype=np.uint8``): under the
-    cutoff 0, else rounded half away from zero (92.5 is 93)."""
-    return int(fuzz.token_sort_ratio(a, b, score_cutoff=cutoff) + 0.5)
-
-
 def _few_close_pairs(names: list[str], rows: list[int] | None, sexes: list[str] | None = None):
-    """:func:`close_pairs` of a few names, pair by pair, the same pairs, scores and order. Both
-    scorers are symmetric: a pair's score is the same from either side."""
+    """:func:`close_pairs` of a few names, pair by pair, the same pairs, scores and order: a score
+    rounded as ``cdist`` rounds it (``dtype=np.uint8``: under the cutoff 0, else half away from
+    zero, 92.5 is 93). Both scorers are symmetric: a pair's score is the same from either side."""
     cutoff = SIMILAR_NAME_THRESHOLD - 1
     focus = None if rows is None else set(rows)
-    words = [n.count(" ") for n in names]
+    sorted_words = [" ".join(sorted(name.split())) for name in names]
+    words = [name.count(" ") for name in names]
+    sexes = sexes or [""] * len(names)
     squeezed = None
+    ratio = fuzz.ratio
     first, second, scores = [], [], []
-    for i, a in enumerate(names):
+    for i, a in enumerate(sorted_words):
+        sex = sexes[i]
         for j in range(i + 1, len(names)):
             if focus is not None and i not in focus and j not in focus:
                 continue
-            if sexes is not None and sexes[i] and sexes[j] and sexes[i] != sexes[j]:
+            if sex and sexes[j] and sex != sexes[j]:
                 continue
-            score = _score(a, names[j], cutoff)
+            score = int(ratio(a, sorted_words[j], score_cutoff=cutoff) + 0.5)
             if words[i] != words[j]:
                 if squeezed is None:
                     squeezed = [squeeze(n) for n in names]
-                score = max(score, int(fuzz.ratio(squeezed[i], squeezed[j], score_cutoff=cutoff) + 0.5))
+                score = max(score, int(ratio(squeezed[i], squeezed[j], score_cutoff=cutoff) + 0.5))
             if score >= SIMILAR_NAME_THRESHOLD:
                 first.append(i)
                 second.append(j)
