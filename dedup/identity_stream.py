@@ -37,6 +37,7 @@ from dedup.models import IdentityKind, IdentityMatch, IdentityStatus
 from dedup.names import normalize_name
 from households.identifiers import IdentifierError, parse_nik
 from households.models import FAMILY_CARD_ORDER, Household, Member, Relation
+from konut_registry import bulkcopy
 
 # Rows fetched from the database at a time, and candidate rows or findings written at a time.
 CHUNK_ROWS = 20000
@@ -90,6 +91,12 @@ def _household_order():
     return [F("desa__code").asc(), F("head_name").asc(), F("id").asc()]
 
 
+_CANDIDATE_COLUMNS = [
+    "kind", "a", "b", "member_a", "member_b", "score", "rank", "evidence", "first_desa", "first_head", "first_household",
+    "first_card", "first_member",
+]
+
+
 class _Candidates:
     """The temporary table of candidate pairs: (kind, a, b, member_a, member_b, score, rank,
     evidence); ``rank`` orders the candidates of one pair as the in-memory scan met them."""
@@ -98,7 +105,9 @@ class _Candidates:
         self.cursor = cursor
         # With a scope, only the groups holding one of its households are read (whole).
         self.scoped = scoped
-        self.rows: list[tuple] = []
+        self.rows: list = []
+        self.copy = is_postgres()
+        self.first, self.first_text = None, ""
         cursor.execute(f"DROP TABLE IF EXISTS {_CANDIDATES}")
         cursor.execute(
             f"CREATE TEMPORARY TABLE {_CANDIDATES} (kind smallint, a bigint, b bigint, member_a bigint, "
@@ -108,17 +117,22 @@ class _Candidates:
         )
 
     def add(self, row: tuple, first: tuple = (None,) * 5) -> None:
-        self.rows.append(row + first)
+        if self.copy:
+            # PostgreSQL: the row as COPY reads it; a birth date's place, the same for all its
+            # pairs, made once.
+            if first is not self.first:
+                self.first, self.first_text = first, "\t".join([bulkcopy.copy_text(value) for value in first])
+            self.rows.append("\t".join([bulkcopy.copy_text(value) for value in row]) + "\t" + self.first_text + "\n")
+        else:
+            self.rows.append(row + first)
         if len(self.rows) >= WRITE_ROWS:
             self.flush()
 
     def flush(self) -> None:
         if not self.rows:
             return
-        if is_postgres():
-            from psycopg2.extras import execute_values
-
-            execute_values(self.cursor.cursor, f"INSERT INTO {_CANDIDATES} VALUES %s", self.rows, page_size=WRITE_ROWS)
+        if self.copy:
+            bulkcopy.copy_lines(_CANDIDATES, _CANDIDATE_COLUMNS, self.rows)
         else:
             self.cursor.executemany(f"INSERT INTO {_CANDIDATES} VALUES ({', '.join(['%s'] * 13)})", self.rows)
         self.rows = []
