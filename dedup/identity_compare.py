@@ -21,7 +21,13 @@ MAX_EVIDENCE = 5
 FEW_NAMES = 20
 
 
-def close_pairs(names: list[str], rows: list[int] | None, sexes: list[str] | None = None):
+def name_forms(normalized: str) -> tuple[str, str, str, int]:
+    """What the comparison reads of a normalised name: the name, its words sorted, the name without
+    spaces and its number of spaces. The scan makes them once per name met (``identity_stream``)."""
+    return normalized, " ".join(sorted(normalized.split())), squeeze(normalized), normalized.count(" ")
+
+
+def close_pairs(names: list[str], rows: list[int] | None, sexes: list[str] | None = None, forms: list[tuple] | None = None):
     """(i, j) with i < j of the names scoring >= the threshold, and their scores, in row-major
     order; with ``rows``, only the pairs with one of those positions (the rest are not compared);
     with ``sexes`` (one per name, empty when unknown), no pair of two different known sexes (they
@@ -33,9 +39,12 @@ def close_pairs(names: list[str], rows: list[int] | None, sexes: list[str] | Non
     words it would let a long shared family name outweigh different given names). In bulk the
     words are sorted once per name and compared with ``ratio`` (what ``token_sort_ratio`` does for
     each pair, and ``cdist`` compares many names at once with ``ratio`` alone), one block of
-    people per sex, and the names without spaces only from the people of an unusual word count."""
+    people per sex, and the names without spaces only from the people of an unusual word count.
+    ``forms``: the names' :func:`name_forms`, when the caller has them already."""
+    if forms is None:
+        forms = [name_forms(name) for name in names]
     if len(names) <= FEW_NAMES:
-        return _few_close_pairs(names, rows, sexes)
+        return _few_close_pairs(forms, rows, sexes)
     count = len(names)
     everyone = list(range(count))
     focus = None if rows is None else set(rows)
@@ -54,9 +63,9 @@ def close_pairs(names: list[str], rows: list[int] | None, sexes: list[str] | Non
         if sexes is not None:
             known: dict[str, int] = {}
             codes = np.array([known.setdefault(sex, len(known) + 1) if sex else 0 for sex in sexes])
-    words = np.array([name.count(" ") for name in names])
+    words = np.array([form[3] for form in forms])
     found: list[tuple] = []
-    sorted_words = [" ".join(sorted(name.split())) for name in names]
+    sorted_words = [form[1] for form in forms]
     for left, others in blocks:
         _hits(sorted_words, left, others, found, None)
     # Without spaces, only the pairs whose word counts differ: every one of them holds someone of
@@ -67,7 +76,7 @@ def close_pairs(names: list[str], rows: list[int] | None, sexes: list[str] | Non
     else:
         unusual = words != np.bincount(words).argmax()
     if unusual.any():
-        squeezed = [squeeze(name) for name in names]
+        squeezed = [form[2] for form in forms]
         for members, others in blocks:
             left = [k for k in members if unusual[k]]
             _hits(squeezed, left, others, found, words)
@@ -111,30 +120,28 @@ def _hits(strings: list[str], left: list[int], right: list[int], found: list, wo
     found.append((first, second, values))
 
 
-def _few_close_pairs(names: list[str], rows: list[int] | None, sexes: list[str] | None = None):
+def _few_close_pairs(forms: list[tuple], rows: list[int] | None, sexes: list[str] | None = None):
     """:func:`close_pairs` of a few names, pair by pair, the same pairs, scores and order: a score
     rounded as ``cdist`` rounds it (``dtype=np.uint8``: under the cutoff 0, else half away from
     zero, 92.5 is 93). Both scorers are symmetric: a pair's score is the same from either side."""
     cutoff = SIMILAR_NAME_THRESHOLD - 1
     focus = None if rows is None else set(rows)
-    sorted_words = [" ".join(sorted(name.split())) for name in names]
-    words = [name.count(" ") for name in names]
-    sexes = sexes or [""] * len(names)
-    squeezed = None
+    count = len(forms)
+    sorted_words = [form[1] for form in forms]
+    words = [form[3] for form in forms]
+    sexes = sexes or [""] * count
     ratio = fuzz.ratio
     first, second, scores = [], [], []
     for i, a in enumerate(sorted_words):
         sex = sexes[i]
-        for j in range(i + 1, len(names)):
+        for j in range(i + 1, count):
             if focus is not None and i not in focus and j not in focus:
                 continue
             if sex and sexes[j] and sex != sexes[j]:
                 continue
             score = int(ratio(a, sorted_words[j], score_cutoff=cutoff) + 0.5)
             if words[i] != words[j]:
-                if squeezed is None:
-                    squeezed = [squeeze(n) for n in names]
-                score = max(score, int(ratio(squeezed[i], squeezed[j], score_cutoff=cutoff) + 0.5))
+                score = max(score, int(ratio(forms[i][2], forms[j][2], score_cutoff=cutoff) + 0.5))
             if score >= SIMILAR_NAME_THRESHOLD:
                 first.append(i)
                 second.append(j)

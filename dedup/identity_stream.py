@@ -32,7 +32,7 @@ from django.db.models.functions import Cast, RowNumber
 from django.utils import timezone
 
 from dedup.engine_sql import T_HH, T_MEM, false, is_postgres
-from dedup.identity_compare import MAX_EVIDENCE, close_pairs
+from dedup.identity_compare import MAX_EVIDENCE, close_pairs, name_forms
 from dedup.models import IdentityKind, IdentityMatch, IdentityStatus
 from dedup.names import normalize_name
 from households.identifiers import IdentifierError, parse_nik
@@ -232,17 +232,22 @@ def _same_head(out: _Candidates) -> None:
                 out.add((HEAD, a, b, None, None, 100, 0, evidence))
 
 
-_NAMES: dict[str, str] = {}
+_NAMES: dict[str, tuple[str, str, str, int]] = {}
 
 
 def _normalized(name: str) -> str:
-    """``normalize_name``, remembered for the names met again (at most :data:`CHUNK_ROWS` * 10)."""
-    normalized = _NAMES.get(name)
-    if normalized is None:
+    return _forms(name)[0]
+
+
+def _forms(name: str) -> tuple[str, str, str, int]:
+    """``normalize_name`` and what the comparison reads of it (``name_forms``), remembered for the
+    names met again (at most :data:`CHUNK_ROWS` * 10)."""
+    forms = _NAMES.get(name)
+    if forms is None:
         if len(_NAMES) >= CHUNK_ROWS * 10:
             _NAMES.clear()
-        normalized = _NAMES[name] = normalize_name(name)
-    return normalized
+        forms = _NAMES[name] = name_forms(normalize_name(name))
+    return forms
 
 
 def _similar_members(out: _Candidates) -> None:
@@ -272,10 +277,11 @@ def _similar_members(out: _Candidates) -> None:
                 continue
         _, first_member, first_household, _, _, _, desa, head, card, _ = group[0]
         met_first = (desa, head, first_household, card, first_member)
-        names = [_normalized(row[4]) for row in group]
+        forms = [_forms(row[4]) for row in group]
+        names = [form[0] for form in forms]
         found: dict[tuple[int, int], tuple] = {}
         # Two different known sexes are not one person: those pairs are not even compared.
-        for i, j, score in zip(*close_pairs(names, focus, [row[5] for row in group])):
+        for i, j, score in zip(*close_pairs(names, focus, [row[5] for row in group], forms)):
             first, second = group[i], group[j]
             if first[2] == second[2] or not names[i]:
                 continue
