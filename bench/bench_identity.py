@@ -2,8 +2,10 @@
 
 Deletes the recorded findings, runs ``scan_identities()`` (or ``find_identity_matches()`` with
 ``--find``) over the whole registry, and prints wall seconds, the CPU seconds of this process and
-of its PostgreSQL backend, and the load average. With ``--dump FILE``, every finding (kind, pair,
-members, score, evidence) goes to FILE sorted, to compare two versions of the scan.
+of its PostgreSQL backend (its parallel workers not counted), the load average and the peak RSS.
+With ``--dump FILE``, every finding (kind, pair, members, score, evidence) goes to FILE sorted, to
+compare two versions of the scan. A registry with province-sized birth dates: a copy of the
+database with its people's birth dates gathered five days into one.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/konut_bench_province .venv/bin/python bench/bench_identity.py
 """
@@ -77,6 +79,7 @@ def main(argv=None) -> dict:
         "mode": "find" if args.find else "scan", "findings": count, "wall": round(time.perf_counter() - started, 2),
         "cpu": round(_cpu() - cpu, 2), "backend_cpu": round(_backend_cpu(backend) - backend_cpu, 2),
         "load_before": [round(x, 2) for x in load], "load_after": [round(x, 2) for x in os.getloadavg()],
+        "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
     if profiler is not None:
         profiler.stop()
