@@ -11,7 +11,8 @@ then settles what depends on more than one group by the order the registry is re
 (``Member``'s and ``Household``'s own ordering): a pair sharing several NIKs keeps the members of the first NIK met and its first five
 NIKs; a pair of similar people met on several birth dates keeps its best score, the first met of
 equal ones; a similar pair that shares a NIK or a head is no finding of its own. The findings come
-back in order, a chunk at a time. Neither every person nor every finding is ever held at once.
+back in order, a chunk at a time (on PostgreSQL, ``scan_identities`` lets the database settle and
+record them itself, the same rows). Neither every person nor every finding is ever held at once.
 With a scope, only the groups holding one of its households are read (each whole), only its people
 are compared with the others of their birth date, and only the pairs with one of them are kept.
 """
@@ -236,6 +237,7 @@ _NAMES: dict[str, tuple[str, str, str, int]] = {}
 
 
 def _normalized(name: str) -> str:
+    """``normalize_name``, remembered (:func:`_forms`)."""
     return _forms(name)[0]
 
 
