@@ -1,7 +1,7 @@
 """The identity-duplicate scan alone, on a registry an import benchmark left (PostgreSQL).
 
 Deletes the recorded findings, runs ``scan_identities()`` (or ``find_identity_matches()`` with
-``--find``) over the whole registry, and prints wall seconds, the CPU seconds of this process and
+``--find``) over the whole registry (or a share of its households, ``--sample``), and prints wall seconds, the CPU seconds of this process and
 of its PostgreSQL backend (its parallel workers not counted), the load average and the peak RSS.
 With ``--dump FILE``, every finding (kind, pair, members, score, evidence) goes to FILE sorted, to
 compare two versions of the scan. A registry with province-sized birth dates: a copy of the
@@ -49,6 +49,10 @@ def main(argv=None) -> dict:
     parser.add_argument("--find", action="store_true", help="find_identity_matches() only (nothing written)")
     parser.add_argument("--dump", help="write every finding to this file, sorted")
     parser.add_argument("--profile", help="write a pyinstrument profile (text) to this file")
+    parser.add_argument(
+        "--sample", type=float, default=0.0,
+        help="scan only this share of the live households, drawn with a fixed seed (as a re-sync's scan)",
+    )
     args = parser.parse_args(argv)
     setup_django(database_url(), KONUT_WILAYAH="74")
     from django.db import connection
@@ -61,6 +65,14 @@ def main(argv=None) -> dict:
         cursor.execute(f"VACUUM {IdentityMatch._meta.db_table}")
         cursor.execute("SELECT pg_backend_pid()")
         backend = cursor.fetchone()[0]
+    households = None
+    if args.sample:
+        import random
+
+        from dedup.identity_stream import live_households
+
+        pks = list(live_households().order_by("pk").values_list("pk", flat=True))
+        households = random.Random(7).sample(pks, round(len(pks) * args.sample))
     profiler = None
     if args.profile:
         from pyinstrument import Profiler
@@ -70,13 +82,13 @@ def main(argv=None) -> dict:
     load = os.getloadavg()
     cpu, backend_cpu, started = _cpu(), _backend_cpu(backend), time.perf_counter()
     if args.find:
-        matches = identity.find_identity_matches()
+        matches = identity.find_identity_matches(households)
         count = len(matches)
     else:
-        result = identity.scan_identities()
+        result = identity.scan_identities(households)
         count = result.new
     figures = {
-        "mode": "find" if args.find else "scan", "findings": count, "wall": round(time.perf_counter() - started, 2),
+        "mode": "find" if args.find else "scan", "sample": args.sample, "findings": count, "wall": round(time.perf_counter() - started, 2),
         "cpu": round(_cpu() - cpu, 2), "backend_cpu": round(_backend_cpu(backend) - backend_cpu, 2),
         "load_before": [round(x, 2) for x in load], "load_after": [round(x, 2) for x in os.getloadavg()],
         "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
