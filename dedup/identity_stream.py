@@ -11,7 +11,8 @@ then settles what depends on more than one group by the order the registry is re
 (``Member``'s and ``Household``'s own ordering): a pair sharing several NIKs keeps the members of the first NIK met and its first five
 NIKs; a pair of similar people met on several birth dates keeps its best score, the first met of
 equal ones; a similar pair that shares a NIK or a head is no finding of its own. The findings come
-back in order, a chunk at a time. Neither every person nor every finding is ever held at once.
+back in order, a chunk at a time (on PostgreSQL, ``scan_identities`` lets the database settle and
+record them itself, the same rows). Neither every person nor every finding is ever held at once.
 With a scope, only the groups holding one of its households are read (each whole), only its people
 are compared with the others of their birth date, and only the pairs with one of them are kept.
 """
@@ -29,13 +30,15 @@ from django.db import connection
 from django.db.models import BigIntegerField, BooleanField, F, Value, Window
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, RowNumber
+from django.utils import timezone
 
 from dedup.engine_sql import T_HH, T_MEM, false, is_postgres
-from dedup.identity_compare import MAX_EVIDENCE, close_pairs
-from dedup.models import IdentityKind, IdentityMatch
+from dedup.identity_compare import MAX_EVIDENCE, close_pairs, name_forms
+from dedup.models import IdentityKind, IdentityMatch, IdentityStatus
 from dedup.names import normalize_name
 from households.identifiers import IdentifierError, parse_nik
 from households.models import FAMILY_CARD_ORDER, Household, Member, Relation
+from konut_registry import bulkcopy
 
 # Rows fetched from the database at a time, and candidate rows or findings written at a time.
 CHUNK_ROWS = 20000
@@ -89,6 +92,12 @@ def _household_order():
     return [F("desa__code").asc(), F("head_name").asc(), F("id").asc()]
 
 
+_CANDIDATE_COLUMNS = [
+    "kind", "a", "b", "member_a", "member_b", "score", "rank", "evidence", "first_desa", "first_head", "first_household",
+    "first_card", "first_member",
+]
+
+
 class _Candidates:
     """The temporary table of candidate pairs: (kind, a, b, member_a, member_b, score, rank,
     evidence); ``rank`` orders the candidates of one pair as the in-memory scan met them."""
@@ -97,7 +106,9 @@ class _Candidates:
         self.cursor = cursor
         # With a scope, only the groups holding one of its households are read (whole).
         self.scoped = scoped
-        self.rows: list[tuple] = []
+        self.rows: list = []
+        self.copy = is_postgres()
+        self.first, self.first_text = None, ""
         cursor.execute(f"DROP TABLE IF EXISTS {_CANDIDATES}")
         cursor.execute(
             f"CREATE TEMPORARY TABLE {_CANDIDATES} (kind smallint, a bigint, b bigint, member_a bigint, "
@@ -107,17 +118,22 @@ class _Candidates:
         )
 
     def add(self, row: tuple, first: tuple = (None,) * 5) -> None:
-        self.rows.append(row + first)
+        if self.copy:
+            # PostgreSQL: the row as COPY reads it; a birth date's place, the same for all its
+            # pairs, made once.
+            if first is not self.first:
+                self.first, self.first_text = first, "\t".join([bulkcopy.copy_text(value) for value in first])
+            self.rows.append("\t".join([bulkcopy.copy_text(value) for value in row]) + "\t" + self.first_text + "\n")
+        else:
+            self.rows.append(row + first)
         if len(self.rows) >= WRITE_ROWS:
             self.flush()
 
     def flush(self) -> None:
         if not self.rows:
             return
-        if is_postgres():
-            from psycopg2.extras import execute_values
-
-            execute_values(self.cursor.cursor, f"INSERT INTO {_CANDIDATES} VALUES %s", self.rows, page_size=WRITE_ROWS)
+        if self.copy:
+            bulkcopy.copy_lines(_CANDIDATES, _CANDIDATE_COLUMNS, self.rows)
         else:
             self.cursor.executemany(f"INSERT INTO {_CANDIDATES} VALUES ({', '.join(['%s'] * 13)})", self.rows)
         self.rows = []
@@ -217,17 +233,23 @@ def _same_head(out: _Candidates) -> None:
                 out.add((HEAD, a, b, None, None, 100, 0, evidence))
 
 
-_NAMES: dict[str, str] = {}
+_NAMES: dict[str, tuple[str, str, str, int]] = {}
 
 
 def _normalized(name: str) -> str:
-    """``normalize_name``, remembered for the names met again (at most :data:`CHUNK_ROWS` * 10)."""
-    normalized = _NAMES.get(name)
-    if normalized is None:
+    """``normalize_name``, remembered (:func:`_forms`)."""
+    return _forms(name)[0]
+
+
+def _forms(name: str) -> tuple[str, str, str, int]:
+    """``normalize_name`` and what the comparison reads of it (``name_forms``), remembered for the
+    names met again (at most :data:`CHUNK_ROWS` * 10)."""
+    forms = _NAMES.get(name)
+    if forms is None:
         if len(_NAMES) >= CHUNK_ROWS * 10:
             _NAMES.clear()
-        normalized = _NAMES[name] = normalize_name(name)
-    return normalized
+        forms = _NAMES[name] = name_forms(normalize_name(name))
+    return forms
 
 
 def _similar_members(out: _Candidates) -> None:
@@ -257,15 +279,15 @@ def _similar_members(out: _Candidates) -> None:
                 continue
         _, first_member, first_household, _, _, _, desa, head, card, _ = group[0]
         met_first = (desa, head, first_household, card, first_member)
-        names = [_normalized(row[4]) for row in group]
+        forms = [_forms(row[4]) for row in group]
+        names = [form[0] for form in forms]
         found: dict[tuple[int, int], tuple] = {}
-        for i, j, score in zip(*close_pairs(names, focus)):
+        # Two different known sexes are not one person: those pairs are not even compared.
+        for i, j, score in zip(*close_pairs(names, focus, [row[5] for row in group], forms)):
             first, second = group[i], group[j]
             if first[2] == second[2] or not names[i]:
                 continue
             if first[3] and first[3] == second[3]:
-                continue
-            if first[5] and second[5] and first[5] != second[5]:
                 continue
             if first[2] > second[2]:
                 first, second, i, j = second, first, j, i
@@ -310,15 +332,27 @@ def _of_scope(out: _Candidates, column: str, values: str) -> str:
     return f" AND {column} IN ({values})" if out.scoped else ""
 
 
+def _kept(scope: bool) -> str:
+    """The candidates that are findings: a similar pair that shares a NIK or a head is none of its
+    own; with a scope, only the pairs with one of its households."""
+    in_scope = f" AND (c.a IN (SELECT id FROM {_SCOPE}) OR c.b IN (SELECT id FROM {_SCOPE}))" if scope else ""
+    return (
+        f"(c.kind <> {SIMILAR} OR NOT EXISTS (SELECT 1 FROM {_CANDIDATES} s "
+        f"WHERE s.a = c.a AND s.b = c.b AND s.kind IN ({NIK}, {HEAD}))){in_scope}"
+    )
+
+
+# A pair's candidates in the order the in-memory scan met them: the first is the finding.
+_PAIR_ORDER = (
+    "c.score DESC, c.rank, c.first_desa, c.first_head, c.first_household, c.first_card, c.first_member"
+)
+
+
 def _findings(scope: bool) -> Iterator[IdentityMatch]:
     """The candidates settled pair by pair, in (kind, pair) order."""
-    in_scope = f" AND (c.a IN (SELECT id FROM {_SCOPE}) OR c.b IN (SELECT id FROM {_SCOPE}))" if scope else ""
     sql = (
         f"SELECT c.kind, c.a, c.b, c.member_a, c.member_b, c.score, c.evidence FROM {_CANDIDATES} c "
-        f"WHERE (c.kind <> {SIMILAR} OR NOT EXISTS (SELECT 1 FROM {_CANDIDATES} s "
-        f"WHERE s.a = c.a AND s.b = c.b AND s.kind IN ({NIK}, {HEAD}))){in_scope} "
-        f"ORDER BY c.kind, c.a, c.b, c.score DESC, c.rank, c.first_desa, c.first_head, c.first_household, c.first_card, "
-        f"c.first_member"
+        f"WHERE {_kept(scope)} ORDER BY c.kind, c.a, c.b, {_PAIR_ORDER}"
     )
     for (kind, a, b), rows in groupby(_stream(sql, ()), key=itemgetter(0, 1, 2)):
         first = next(rows)
@@ -334,10 +368,36 @@ def _findings(scope: bool) -> Iterator[IdentityMatch]:
         )
 
 
-def each_identity_match(consume: Callable[[list[IdentityMatch]], None], scope: Iterable[int] | None = None) -> None:
+def _record(cursor, scope: bool) -> None:
+    """PostgreSQL: the candidates settled pair by pair as :func:`_findings` settles them, and
+    written straight into ``IdentityMatch`` in (kind, pair) order, an existing pair left as it is
+    (``bulk_create(ignore_conflicts=True)``'s ``ON CONFLICT DO NOTHING``). At province scale a
+    quarter of a million findings: no model instance, no JSON made and read again in Python."""
+    kinds = ", ".join(f"'{kind}'" for kind in _KINDS)
+    cursor.execute(
+        f"INSERT INTO {IdentityMatch._meta.db_table} (kind, household_a_id, household_b_id, member_a_id, member_b_id, "
+        f"score, evidence, status, decision_reason, created_at) "
+        f"SELECT (ARRAY[{kinds}])[p.kind + 1], p.a, p.b, p.member_a, p.member_b, p.score, "
+        f"CASE WHEN p.kind = {NIK} THEN jsonb_build_object('niks', p.niks) ELSE p.evidence::jsonb END, %s, '', %s "
+        f"FROM (SELECT s.kind, s.a, s.b, MAX(s.member_a) FILTER (WHERE s.nth = 1) AS member_a, "
+        f"MAX(s.member_b) FILTER (WHERE s.nth = 1) AS member_b, MAX(s.score) FILTER (WHERE s.nth = 1) AS score, "
+        f"MAX(s.evidence) FILTER (WHERE s.nth = 1) AS evidence, "
+        # A pair sharing several NIKs: its first MAX_EVIDENCE NIKs, in the order met.
+        f"jsonb_agg(s.evidence ORDER BY s.nth) FILTER (WHERE s.kind = {NIK} AND s.nth <= {MAX_EVIDENCE}) AS niks "
+        f"FROM (SELECT c.kind, c.a, c.b, c.member_a, c.member_b, c.score, c.evidence, "
+        f"ROW_NUMBER() OVER (PARTITION BY c.kind, c.a, c.b ORDER BY {_PAIR_ORDER}) AS nth "
+        f"FROM {_CANDIDATES} c WHERE {_kept(scope)}) s GROUP BY s.kind, s.a, s.b) p "
+        f"ORDER BY p.kind, p.a, p.b "
+        f"ON CONFLICT DO NOTHING",
+        [IdentityStatus.OPEN.value, timezone.now()],
+    )
+
+
+def each_identity_match(consume: Callable[[list[IdentityMatch]], None] | None, scope: Iterable[int] | None = None) -> None:
     """Every identity duplicate of the registry (with ``scope``, those with one of these
     households), handed to ``consume`` :data:`WRITE_ROWS` unsaved ``IdentityMatch`` rows at a
-    time. Run inside a transaction."""
+    time; with ``consume`` None (PostgreSQL), recorded by the database itself as ``bulk_create``
+    with ``ignore_conflicts`` records them (:func:`_record`). Run inside a transaction."""
     try:
         _each_identity_match(consume, scope)
     finally:
@@ -355,14 +415,17 @@ def _each_identity_match(consume: Callable[[list[IdentityMatch]], None], scope: 
         cursor.execute(f"CREATE INDEX {_CANDIDATES}_pair ON {_CANDIDATES} (a, b, kind)")
         if is_postgres():
             cursor.execute(f"ANALYZE {_CANDIDATES}")
-        batch: list[IdentityMatch] = []
-        for match in _findings(scope is not None):
-            batch.append(match)
-            if len(batch) >= WRITE_ROWS:
+        if consume is None:
+            _record(cursor, scope is not None)
+        else:
+            batch: list[IdentityMatch] = []
+            for match in _findings(scope is not None):
+                batch.append(match)
+                if len(batch) >= WRITE_ROWS:
+                    consume(batch)
+                    batch = []
+            if batch:
                 consume(batch)
-                batch = []
-        if batch:
-            consume(batch)
         cursor.execute(f"DROP TABLE {_CANDIDATES}")
         if scope is not None:
             cursor.execute(f"DROP TABLE {_SCOPE}")

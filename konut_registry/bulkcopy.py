@@ -149,6 +149,18 @@ def _copy(table: str, columns: list[str], lines) -> None:
         cursor.copy_expert(f'COPY "{table}" ({quoted}) FROM STDIN', lines, _COPY_BLOCK)
 
 
+def copy_text(value) -> str:
+    """A value (None, a number or text) as COPY's text format reads it, escaped."""
+    return _serialize_text(value)
+
+
+def copy_lines(table: str, columns: list[str], lines) -> None:
+    """COPY lines of values (each made with :func:`copy_text`, joined by tabs, ending in a newline)
+    into ``table``: for a temporary table of the connection's own, where ``execute_values`` would
+    spend its time formatting SQL in Python."""
+    _copy(table, columns, lines)
+
+
 class _Columns:
     """How the rows of one model become COPY lines: its columns (primary key first) and, per
     column, the attname, the raw serializer and the default for a value the row does not give.

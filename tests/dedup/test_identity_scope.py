@@ -143,3 +143,34 @@ def test_a_scope_holding_every_live_household_is_scanned_as_the_whole_registry(c
     assert sorted(rows(find_identity_matches(set(live))), key=repr) == sorted(whole, key=repr)
     assert sorted(rows(find_identity_matches(set(live[1:]))), key=repr) == of(whole, set(live[1:]))
     assert scopes == [None, set(live[1:])]
+
+
+def test_the_recorded_findings_are_the_found_ones_whatever_writes_them(reference):
+    """``identity_scan`` records exactly the rows ``find_identity_matches`` finds (on PostgreSQL the
+    database settles and writes them itself): a pair sharing seven NIKs keeps its first five in the
+    registry's order and its first members, its look-alike people are no finding of their own, and a
+    similar pair met on two birth dates keeps its best score."""
+    first, second = HouseholdFactory(head_name="Jumadi Tosuli"), HouseholdFactory(head_name="Hasan Lapodi")
+    for serial in (7, 3, 6, 1, 5, 2, 4):
+        shared = make_nik(region="740905", birth=BIRTHS[0], female=False, serial=600 + serial)
+        for household in (second, first):
+            MemberFactory(household=household, nik=shared, name=f"Anak {serial}", birth_date=BIRTHS[serial % 2])
+    third, fourth = HouseholdFactory(), HouseholdFactory()
+    for household, names in ((third, ["Siti Aminah", "Nurhayati"]), (fourth, ["Siti Aminat", "Nur Hayati"])):
+        for name, birth in zip(names, BIRTHS):
+            MemberFactory(household=household, nik="", name=name, birth_date=birth, sex=Sex.FEMALE)
+
+    found = rows(find_identity_matches())
+    assert identity_scan().new == len(found)
+    assert sorted(rows(IdentityMatch.objects.all()), key=repr) == sorted(found, key=repr)
+    by_kind = {row[0]: row for row in found}
+    assert set(by_kind) == {IdentityKind.SAME_NIK, IdentityKind.SIMILAR_MEMBER}
+    niks = by_kind[IdentityKind.SAME_NIK][6]["niks"]
+    assert len(niks) == 5 and niks == [m.nik for m in Member.objects.filter(household=first)][:5]
+    similar = by_kind[IdentityKind.SIMILAR_MEMBER]  # 100 on the second birth date beats 91 on the first
+    assert similar[3:6] == (third.members.get(birth_date=BIRTHS[1]).pk, fourth.members.get(birth_date=BIRTHS[1]).pk, 100)
+    assert set(IdentityMatch.objects.values_list("status", "decision_reason")) == {("open", "")}
+    assert list(IdentityMatch.objects.order_by("id").values_list("kind", flat=True)) == [
+        IdentityKind.SAME_NIK, IdentityKind.SIMILAR_MEMBER,
+    ]
+    assert identity_scan().new == 0
