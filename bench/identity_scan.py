@@ -1,4 +1,5 @@
-"""The identity-duplicate scan alone, on a registry an import benchmark left (PostgreSQL).
+"""The identity-duplicate scan alone, on a registry an import benchmark left (PostgreSQL). Not a
+``bench_*`` script: ``run_all`` does not run it, since it needs a registry already imported.
 
 Deletes the recorded findings, runs ``scan_identities()`` (or ``find_identity_matches()`` with
 ``--find``) over the whole registry (or a share of its households, ``--sample``), and prints wall seconds, the CPU seconds of this process and
@@ -7,7 +8,7 @@ With ``--dump FILE``, every finding (kind, pair, members, score, evidence) goes 
 compare two versions of the scan. A registry with province-sized birth dates: a copy of the
 database with its people's birth dates gathered five days into one.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/konut_bench_province .venv/bin/python bench/bench_identity.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/konut_bench_province .venv/bin/python bench/identity_scan.py
 """
 
 from __future__ import annotations
