@@ -20,9 +20,12 @@ from collections.abc import Collection, Hashable, Iterable
 from dataclasses import dataclass
 
 from django.db import connection
+from django.utils.translation import gettext as _
 
 from dedup.engine_sql import id_param
+from households.models import Member
 from konut_registry.chunks import chunked
+from konut_registry.db import pg_array
 from programs.models import Enrollment, EnrollmentStatus, Program, TargetUnit
 
 
@@ -235,3 +238,55 @@ def _present_keys_joined(wanted: set[tuple], **by_kind: list[tuple]) -> set[tupl
             )
             present |= {(kind, *row) for row in cursor.fetchall()}
     return present
+
+
+def enrollment_refusals(keys: list[tuple]) -> dict[int, str]:
+    """Enrollments given as ``(program, year, household, member)`` ids that break an enrollment's
+    own rules (``Enrollment.clean``), by position, with the reason as the operator reads it: a
+    person program without a member, a household program naming one, a member of another family."""
+    programs = {pk: (unit, name) for pk, unit, name in Program.objects.values_list("pk", "target_unit", "name")}
+    elsewhere = _members_elsewhere({(member, household) for _, _, household, member in keys if member is not None})
+    refused = {}
+    for index, (program_id, year, household_id, member_id) in enumerate(keys):
+        unit, name = programs.get(program_id, (None, ""))
+        if unit == TargetUnit.HOUSEHOLD and member_id is None:
+            continue  # the common case, first
+        values = {"program": name, "year": year, "household": household_id}
+        if unit is None:
+            reason = _("Program tidak ditemukan di registri.")
+        elif unit == TargetUnit.PERSON and member_id is None:
+            reason = _("Program perorangan: pilih anggota keluarga penerima.")
+        elif unit == TargetUnit.HOUSEHOLD and member_id is not None:
+            reason = _("Program keluarga: penerima adalah keluarga, kosongkan anggota.")
+        elif member_id is not None and (member_id, household_id) in elsewhere:
+            reason = _("Anggota ini bukan anggota keluarga yang dipilih.")
+        else:
+            continue
+        refused[index] = _("%(program)s %(year)s untuk keluarga #%(household)s tidak dicatat: %(reason)s") % {
+            **values, "reason": reason,
+        }
+    return refused
+
+
+def _members_elsewhere(pairs: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Those of the ``(member, household)`` pairs whose member is not (or no more) in that
+    household. PostgreSQL answers with the few that are not in one statement; elsewhere every
+    member's household is read."""
+    if not pairs:
+        return set()
+    if connection.vendor == "postgresql":
+        members, households = zip(*pairs)
+        with connection.cursor() as cursor:
+            # Each member looked up by its id (``LATERAL ... OFFSET 0``): a join the planner is free
+            # to turn into a pass over every member of the registry, once per chunk of an import.
+            cursor.execute(
+                f"SELECT k.member, k.household FROM unnest(%s::bigint[], %s::bigint[]) AS k(member, household) "
+                f"LEFT JOIN LATERAL (SELECT m.household_id FROM {Member._meta.db_table} m WHERE m.id = k.member "
+                f"OFFSET 0) m ON true WHERE m.household_id IS DISTINCT FROM k.household",
+                [pg_array(members, numbers=True), pg_array(households, numbers=True)],
+            )
+            return set(cursor.fetchall())
+    member_households = {}
+    for chunk in chunks({member for member, _ in pairs}):
+        member_households.update(Member.objects.filter(pk__in=chunk).values_list("pk", "household_id"))
+    return {(member, household) for member, household in pairs if member_households.get(member) != household}
