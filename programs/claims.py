@@ -20,9 +20,12 @@ from collections.abc import Collection, Hashable, Iterable
 from dataclasses import dataclass
 
 from django.db import connection
+from django.utils.translation import gettext as _
 
 from dedup.engine_sql import id_param
+from households.models import Member
 from konut_registry.chunks import chunked
+from konut_registry.db import pg_array
 from programs.models import Enrollment, EnrollmentStatus, Program, TargetUnit
 
 
@@ -143,12 +146,27 @@ def aid_claims_existing(*, claims: Iterable[AidClaim], year: int | None = None) 
 def present_enrollment_keys(keys: Iterable[EnrollmentKey]) -> set[EnrollmentKey]:
     """Those of ``keys`` (``claim_enrollments``'s) whose enrollment the registry already holds, by
     the database's uniqueness rule (:func:`unique_key`): a few queries, none per key."""
+    if connection.vendor == "postgresql":
+        return _present_enrollment_keys_joined(keys)
     # The unique key straight from the tuple: a re-sync asks for tens of thousands.
     unique = {key: key_unique(*key) for key in keys}
     if not unique:
         return set()
     present = present_unique_keys(set(unique.values()))
     return {key for key, wanted in unique.items() if wanted in present}
+
+
+def _present_enrollment_keys_joined(keys: Iterable[EnrollmentKey]) -> set[EnrollmentKey]:
+    """PostgreSQL's :func:`present_enrollment_keys`: the keys split by kind straight from their
+    tuples, no unique key built for each (an import's chunk is 20,000 keys, and on a first import
+    none is present)."""
+    keys = list(keys)
+    person = [(p, y, m) for p, y, _h, m in keys if m is not None and p is not None and y is not None]
+    household = [(p, y, h) for p, y, h, m in keys if m is None and None not in (p, y, h)]
+    present = _present_keys_joined(set(), person=person, household=household)
+    if not present:
+        return set()
+    return {key for key in keys if key_unique(*key) in present}
 
 
 def unique_key(enrollment: Enrollment) -> tuple:
@@ -195,14 +213,18 @@ def present_unique_keys(wanted: set[tuple]) -> set[tuple]:
     return present
 
 
-def _present_keys_joined(wanted: set[tuple]) -> set[tuple]:
+def _present_keys_joined(wanted: set[tuple], **by_kind: list[tuple]) -> set[tuple]:
     """PostgreSQL: the keys joined to the enrollments through the uniqueness indexes, one query per
     kind of key; only the keys that are present come back (a batch of tens of thousands of
-    enrollments for households that already hold others in the year reads just those)."""
+    enrollments for households that already hold others in the year reads just those).
+    ``by_kind``: the ``(program, year, member or household)`` of each kind given apart instead."""
     present = set()
     table = Enrollment._meta.db_table
     for kind, column, condition in (("person", "member_id", "IS NOT NULL"), ("household", "household_id", "IS NULL")):
-        keys = [key[1:] for key in wanted if key[0] == kind and None not in key]
+        if kind in by_kind:
+            keys = by_kind[kind]
+        else:
+            keys = [key[1:] for key in wanted if key[0] == kind and None not in key]
         if not keys:
             continue
         programs, years, owners = zip(*keys)
@@ -216,3 +238,55 @@ def _present_keys_joined(wanted: set[tuple]) -> set[tuple]:
             )
             present |= {(kind, *row) for row in cursor.fetchall()}
     return present
+
+
+def enrollment_refusals(keys: list[tuple]) -> dict[int, str]:
+    """Enrollments given as ``(program, year, household, member)`` ids that break an enrollment's
+    own rules (``Enrollment.clean``), by position, with the reason as the operator reads it: a
+    person program without a member, a household program naming one, a member of another family."""
+    programs = {pk: (unit, name) for pk, unit, name in Program.objects.values_list("pk", "target_unit", "name")}
+    elsewhere = _members_elsewhere({(member, household) for _, _, household, member in keys if member is not None})
+    refused = {}
+    for index, (program_id, year, household_id, member_id) in enumerate(keys):
+        unit, name = programs.get(program_id, (None, ""))
+        if unit == TargetUnit.HOUSEHOLD and member_id is None:
+            continue  # the common case, first
+        values = {"program": name, "year": year, "household": household_id}
+        if unit is None:
+            reason = _("Program tidak ditemukan di registri.")
+        elif unit == TargetUnit.PERSON and member_id is None:
+            reason = _("Program perorangan: pilih anggota keluarga penerima.")
+        elif unit == TargetUnit.HOUSEHOLD and member_id is not None:
+            reason = _("Program keluarga: penerima adalah keluarga, kosongkan anggota.")
+        elif member_id is not None and (member_id, household_id) in elsewhere:
+            reason = _("Anggota ini bukan anggota keluarga yang dipilih.")
+        else:
+            continue
+        refused[index] = _("%(program)s %(year)s untuk keluarga #%(household)s tidak dicatat: %(reason)s") % {
+            **values, "reason": reason,
+        }
+    return refused
+
+
+def _members_elsewhere(pairs: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Those of the ``(member, household)`` pairs whose member is not (or no more) in that
+    household. PostgreSQL answers with the few that are not in one statement; elsewhere every
+    member's household is read."""
+    if not pairs:
+        return set()
+    if connection.vendor == "postgresql":
+        members, households = zip(*pairs)
+        with connection.cursor() as cursor:
+            # Each member looked up by its id (``LATERAL ... OFFSET 0``): a join the planner is free
+            # to turn into a pass over every member of the registry, once per chunk of an import.
+            cursor.execute(
+                f"SELECT k.member, k.household FROM unnest(%s::bigint[], %s::bigint[]) AS k(member, household) "
+                f"LEFT JOIN LATERAL (SELECT m.household_id FROM {Member._meta.db_table} m WHERE m.id = k.member "
+                f"OFFSET 0) m ON true WHERE m.household_id IS DISTINCT FROM k.household",
+                [pg_array(members, numbers=True), pg_array(households, numbers=True)],
+            )
+            return set(cursor.fetchall())
+    member_households = {}
+    for chunk in chunks({member for member, _ in pairs}):
+        member_households.update(Member.objects.filter(pk__in=chunk).values_list("pk", "household_id"))
+    return {(member, household) for member, household in pairs if member_households.get(member) != household}

@@ -25,8 +25,11 @@ from dedup.models import WriteCause
 from households.models import Household, Member
 from konut_registry import bulkcopy
 from konut_registry.chunks import chunked
-from programs.bulk_sql import insert_new_with_history
-from programs.claims import AidClaim, chunks, claim_enrollments, claim_fields, PlainClaim, present_enrollment_keys, present_keys, unique_key
+from programs.bulk_sql import insert_new_with_history, insert_rows_with_history
+from programs.claims import (
+    AidClaim, PlainClaim, chunks, claim_enrollments, claim_fields, enrollment_refusals, present_enrollment_keys, present_keys,
+    unique_key,
+)
 from programs.default_rules import DEFAULT_ELIGIBILITY, DEFAULT_RULES
 from programs.models import (
     EligibilityRule,
@@ -36,7 +39,6 @@ from programs.models import (
     Program,
     RuleCondition,
     TargetingRule,
-    TargetUnit,
 )
 
 
@@ -127,28 +129,7 @@ def _refusals(enrollments: list[Enrollment]) -> dict[int, str]:
     """Rows that break an enrollment's own rules (``Enrollment.clean``), by position, with the
     reason as the operator reads it: a person program without a member, a household program naming
     one, a member of another family."""
-    programs = {pk: (unit, name) for pk, unit, name in Program.objects.values_list("pk", "target_unit", "name")}
-    member_households = {}
-    for chunk in chunks({e.member_id for e in enrollments if e.member_id is not None}):
-        member_households.update(Member.objects.filter(pk__in=chunk).values_list("pk", "household_id"))
-    refused = {}
-    for index, enrollment in enumerate(enrollments):
-        unit, name = programs.get(enrollment.program_id, (None, ""))
-        values = {"program": name, "year": enrollment.year, "household": enrollment.household_id}
-        if unit is None:
-            reason = _("Program tidak ditemukan di registri.")
-        elif unit == TargetUnit.PERSON and enrollment.member_id is None:
-            reason = _("Program perorangan: pilih anggota keluarga penerima.")
-        elif unit == TargetUnit.HOUSEHOLD and enrollment.member_id is not None:
-            reason = _("Program keluarga: penerima adalah keluarga, kosongkan anggota.")
-        elif enrollment.member_id is not None and member_households.get(enrollment.member_id) != enrollment.household_id:
-            reason = _("Anggota ini bukan anggota keluarga yang dipilih.")
-        else:
-            continue
-        refused[index] = _("%(program)s %(year)s untuk keluarga #%(household)s tidak dicatat: %(reason)s") % {
-            **values, "reason": reason,
-        }
-    return refused
+    return enrollment_refusals([(e.program_id, e.year, e.household_id, e.member_id) for e in enrollments])
 
 
 @transaction.atomic
@@ -305,13 +286,18 @@ def aid_claims_record(
     ``keep=False``: the created enrollments are counted (``counted``), not kept in ``created``.
     """
     claimed = claim_enrollments(claims, year=year)
+    source_fields = {"source": source, "batch_id": getattr(batch, "pk", None), "created_by_id": getattr(by, "pk", None)}
     new = _enrollment_maker(
         ("program_id", "year", "household_id", "member_id", "status", "amount", "delivered_on", "status_reason"),
-        source=source, batch_id=getattr(batch, "pk", None), created_by_id=getattr(by, "pk", None),
+        **source_fields,
     )
     result = BulkEnrollmentResult()
     created_ids, households = [], []
     for chunk in chunked(claimed.items(), CLAIM_CHUNK):
+        if not keep and len(chunk) > _SQL_MIN and bulkcopy.available():
+            # Counted, not kept: no instance is built.
+            households += _insert_claimed(chunk, source_fields, by=by, result=result)
+            continue
         # A re-sync claims again what the registry holds: those are counted, not built to be skipped.
         present = present_enrollment_keys(key for key, _ in chunk)
         enrollments = []
@@ -334,11 +320,53 @@ def aid_claims_record(
         return result
     # The enrollments are new: the conflicts that involve them are the ones this re-check raises
     # (or reopens), as ``check_enrollments_and_households`` would return them; counted by id.
-    result.counted = len(created_ids)
+    result.counted = len(households)
     del created_ids, claimed  # the check's own lists take their place
     result.recheck = recheck_households_of_write(chain(households, recheck_households), write=write)
     result.conflict_ids = sorted(result.recheck.new | result.recheck.reopened)
     return result
+
+
+def _insert_claimed(chunk: list[tuple], fixed: dict, *, by, result: BulkEnrollmentResult) -> list[int]:
+    """PostgreSQL, an import's chunk of ``(enrollment key, claim)`` counted and not kept: those the
+    registry does not hold yet written as columns straight from the keys, with their history, by
+    :func:`programs.bulk_sql.insert_rows_with_history`. The same outcome as building them and going
+    through ``_insert_new`` (held ones counted as existing, refused ones said why, the rest written
+    in order) without an instance per row. Returns the households of the enrollments written."""
+    present = present_enrollment_keys(key for key, _ in chunk)
+    if present:
+        fresh = [(key, claim) for key, claim in chunk if key not in present]
+        result.existing += len(chunk) - len(fresh)
+        chunk = fresh
+    keys = [key for key, _ in chunk]
+    refused = enrollment_refusals(keys) if keys else {}
+    if refused:
+        result.refused.extend(refused.values())
+        chunk = [item for index, item in enumerate(chunk) if index not in refused]
+        keys = [key for key, _ in chunk]
+    if not keys:
+        return []
+    count = len(keys)
+    columns = dict(zip(("program_id", "year", "household_id", "member_id"), map(list, zip(*keys))))
+    said = [claim_fields(claim) for _, claim in chunk]
+    for name, attribute in (("status", "status"), ("amount", "amount"), ("delivered_on", "delivered_on"),
+                            ("status_reason", "note")):
+        columns[name] = [getattr(fields, attribute) for fields in said]
+    for name, value in _enrollment_defaults(**fixed).items():
+        columns.setdefault(name, [value] * count)
+    positions, _ids = insert_rows_with_history(columns, count, by, now=timezone.now())
+    result.existing += count - len(positions)  # a concurrent writer's, or two equal rows of the chunk
+    household_ids = columns["household_id"]
+    return [household_ids[position - 1] for position in positions]
+
+
+def _enrollment_defaults(**fixed) -> dict:
+    """Every field of a new enrollment (attnames, the id and time stamps aside) at ``fixed`` or its default."""
+    return {
+        field.attname: fixed[field.attname] if field.attname in fixed else field.get_default()
+        for field in Enrollment._meta.concrete_fields
+        if not field.primary_key and not (getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
+    }
 
 
 def _enrollment_maker(names: tuple[str, ...], **fixed):

@@ -328,7 +328,10 @@ def test_interrupted_import_writes_nothing(seeded, p3ke_file, monkeypatch):
         assert Household.objects.count() == 6
         raise RuntimeError("koneksi terputus")
 
-    monkeypatch.setattr(programs.services, "_insert_new", failing)  # where every bulk write's enrollments go
+    # Where a bulk write's enrollments go: built as instances, or (an import's large chunks on
+    # PostgreSQL) written as columns.
+    monkeypatch.setattr(programs.services, "_insert_new", failing)
+    monkeypatch.setattr(programs.services, "_insert_claimed", failing)
     households = [household_row(str(123000001 + i), 400 + i, **{"Penerima PKH": "Ya"}) for i in range(3)]
     code, out, err = run("import_p3ke", str(p3ke_file(households=households, name="half.xlsx")), "--partial", "--json")
     refused(code, out, err, seeded)  # rolled back as a whole

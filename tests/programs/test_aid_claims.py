@@ -138,3 +138,50 @@ def test_plain_claims_come_to_the_same_enrollments_as_aid_claims(family):
     assert aid_claims_existing(claims=mixed, year=2024) == 3
     again = aid_claims_record(claims=mixed, year=2024, source=EnrollmentSource.P3KE, by=by)
     assert again.created == [] and again.existing == 3
+
+
+def test_counted_claims_come_to_what_kept_claims_do(family, monkeypatch):
+    """An import's claims are counted, not kept (on PostgreSQL written as columns straight from the
+    keys, the held ones skipped by the database): the same enrollments, history rows and counts as
+    the same claims kept as instances, a refused claim said why and a refused claim of an
+    enrollment already held counted as existing."""
+    import programs.services
+    from django.db import transaction
+
+    household, head, child = family
+    other = HouseholdFactory()
+    stranger = MemberFactory(household=other)
+    by = UserFactory(username="bappeda")
+    pip = Program.objects.get(code="pip")
+    aid_claims_record(
+        claims=[AidClaim(household=other.pk, aids={"pkh"}), AidClaim(household=other.pk, member=stranger.pk, aids={"pbi"})],
+        year=2024, source=EnrollmentSource.P3KE,
+    )
+    monkeypatch.setattr(programs.services, "_SQL_MIN", 0)  # PostgreSQL: each chunk through its one statement
+    claims = [
+        AidClaim(household=household.pk, aids={"pkh"}),
+        AidClaim(household=other.pk, aids={"pkh"}),  # already in the registry
+        AidClaim(household=household.pk, member=stranger.pk, aids={"prakerja"}),  # not of this family: refused
+        AidClaim(household=household.pk, member=stranger.pk, aids={"pbi"}),  # refused, but already held: existing
+        AidClaim(household=household.pk, member=child.pk, program=pip.pk, year=2023, status="completed",
+                 amount=450_000, delivered_on=datetime.date(2023, 8, 1), note="tahap 1"),
+        (household.pk, head.pk, frozenset({"sembako", "prakerja"})),
+    ]
+
+    def outcome(keep):
+        with transaction.atomic():
+            result = aid_claims_record(claims=claims, year=2024, source=EnrollmentSource.P3KE, by=by, keep=keep)
+            rows = sorted(Enrollment.objects.values_list(
+                "program__code", "year", "household_id", "member_id", "status", "amount", "delivered_on",
+                "status_reason", "source", "created_by_id", "batch_id",
+            ), key=repr)
+            history = sorted(Enrollment.history.values_list("program_id", "member_id", "history_type", "history_user_id"), key=repr)
+            conflicts = sorted(Conflict.objects.values_list(
+                "enrollment_a__program__code", "enrollment_b__program__code", "rule", "status"
+            ))
+            transaction.set_rollback(True)
+        return rows, history, conflicts, (result.created_count, result.existing, result.refused)
+
+    kept, counted = outcome(True), outcome(False)
+    assert counted == kept
+    assert kept[3][:2] == (4, 2) and len(kept[3][2]) == 1 and "bukan anggota keluarga" in kept[3][2][0]
