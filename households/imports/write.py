@@ -80,10 +80,20 @@ def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Cal
     # (pk, NIK, household) of each new member whose NIK is also a member's marked absent below.
     gone_niks = _niks(plan.member_absent)
     rows_created: list[tuple[int, str, int]] = []
-    for records, chunk, changes in plan.member_chunks(COPY_CHUNK if fast else CHUNK):
+    upcoming = plan.member_chunks(COPY_CHUNK if fast else CHUNK)
+    current = next(upcoming, None)
+    while current is not None:
+        records, chunk, changes = current
+        following: list = []
+
+        def read_following(following=following) -> None:
+            following.append(next(upcoming, None))
+
         household_ids = [key_ids[record.household_key] for record in chunk]
-        # Each row built as it is written (on PostgreSQL, while the rows before it are).
-        rows = (
+        # Each row built as it is written (on PostgreSQL, while the rows before it are); the next
+        # chunk read from where it is kept before the last row: while PostgreSQL still writes the
+        # rows sent before it, not while it waits for them.
+        rows = _reading_ahead((
             {
                 **values, "household_id": household_id, "raw_values": record.raw,
                 "last_batch_id": batch_id, "source_values": source_snapshot(values),
@@ -91,7 +101,7 @@ def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Cal
             }
             for record, household_id in zip(chunk, household_ids)
             for values in ({k: v for k, v in record.values.items() if k != "household_id"},)
-        )
+        ), len(chunk), read_following)
         if not chunk:
             ids = []
         elif fast:
@@ -111,9 +121,20 @@ def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Cal
         tick(len(chunk))
         _write_changes(changes, Member, batch, by, reason, now, tick, households=touched, moved=plan.moved_members)
         aids.note_members(plan, records)
+        if not following:  # no row to create in this chunk
+            read_following()
+        current = following[0]
     gone: list[tuple[int, str, int]] = []
     _mark_absent(plan.member_absent, Member, batch, by, reason, now, tick, households=touched, gone=gone)
     plan.member_successors.update(_successors(gone, rows_created))
+
+
+def _reading_ahead(rows, count: int, read: Callable[[], None]) -> Iterator[dict]:
+    """``rows`` (``count`` of them), calling ``read`` just before the last one is given."""
+    for number, row in enumerate(rows, 1):
+        if number == count:
+            read()
+        yield row
 
 
 def _create_households(records, source: DataSource, *, batch, by, reason: str, now) -> Iterator[tuple[list, list[int]]]:

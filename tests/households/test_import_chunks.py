@@ -17,6 +17,7 @@ from dedup.models import IdentityMatch
 from households.imports import compare, sheetfork, spool, write
 from households.imports.firstrows import FirstRows, pack, refused, slot, unpack
 from households.imports.outcome import APPLIED, FAILED, REFUSED
+from households.imports.plan import ExtractPlan
 from households.imports.services import run_file_import
 from households.models import Household, Member
 from konut_registry import bulkcopy
@@ -194,6 +195,40 @@ def test_a_failure_while_writing_a_late_chunk_writes_nothing(reference, tmp_path
     assert calls["members"] == 3
     assert (Household.objects.count(), Member.objects.count(), Enrollment.objects.count()) == (0, 0, 0)
     assert "tidak ada data yang diubah" in outcome.message
+
+
+def test_the_next_chunk_of_members_is_read_before_the_one_before_is_written(reference, tmp_path, monkeypatch):
+    """The next chunk comes from the spool while the last rows of a chunk are still sent (on
+    PostgreSQL, COPY: PostgreSQL writes the rows before them meanwhile), not after the write."""
+    _tiny_chunks(monkeypatch, fork=False)
+    households, members = _families(3)
+    path = write_xlsx(tmp_path / "p3ke.xlsx", {"KEPALA-KELUARGA": (HH_2023, households), "INDIVIDU": (IND_2023, members)})
+    events = []
+    member_chunks = ExtractPlan.member_chunks
+
+    def logged_chunks(self, size):
+        for number, item in enumerate(member_chunks(self, size)):
+            events.append(("read", number))
+            yield item
+
+    insert, bulk_create = bulkcopy.insert_with_history, write.bulk_create_with_history
+
+    def logged(objects_or_model, *args, **kwargs):
+        model = objects_or_model if isinstance(objects_or_model, type) else args[0]
+        result = (insert if isinstance(objects_or_model, type) else bulk_create)(objects_or_model, *args, **kwargs)
+        if model is Member:
+            events.append(("written", sum(1 for event in events if event[0] == "written")))
+        return result
+
+    monkeypatch.setattr(ExtractPlan, "member_chunks", logged_chunks)
+    monkeypatch.setattr(bulkcopy, "insert_with_history", logged)
+    monkeypatch.setattr(write, "bulk_create_with_history", logged)
+    assert run_file_import(kind="p3ke", paths=[str(path)]).status == APPLIED
+    assert Member.objects.count() == 9
+    written = [number for kind, number in events if kind == "written"]
+    assert written == [0, 1, 2, 3, 4]  # nine members, two a chunk
+    for number in written[:-1]:
+        assert events.index(("read", number + 1)) < events.index(("written", number))
 
 
 def test_first_rows_keep_ids_as_numbers_only_where_the_text_comes_back():

@@ -38,6 +38,30 @@ def test_records_carry_no_index_nothing_reads():
 
 
 
+IDENTIFIERS = [(Household, "no_kk", "households_hh_no_kk_idx"), (Household, "head_nik", "households_hh_head_nik_idx"),
+               (Member, "nik", "households_member_nik_idx")]
+
+
+@pytest.mark.parametrize(("model", "column", "name"), IDENTIFIERS)
+def test_each_identifier_has_one_index_for_exact_and_prefix_lookups(model, column, name):
+    """``db_index=True`` gave PostgreSQL a plain index and a LIKE-prefix twin, both written by every
+    import; the twin alone serves the exact lookups and the agency list's prefix search."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
+    assert [index for index, info in constraints.items() if info["columns"] == [column]] == [name]
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [name])
+        assert "varchar_pattern_ops" in cursor.fetchone()[0]
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    for lookup in ("exact", "in", "startswith"):
+        value = ["7409010101010001"] if lookup == "in" else "7409010101010001"[: 6 if lookup == "startswith" else 16]
+        plan = model.objects.filter(**{f"{column}__{lookup}": value}).explain()
+        assert name in plan, (lookup, plan)
+
+
+
 def _foreign_keys(model) -> dict[str, tuple]:
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
