@@ -29,6 +29,19 @@ def _names(apps, schema_editor, model_name: str, column: str):
     return table, plain, like
 
 
+def _build_concurrently(schema_editor, name: str, table: str, column: str, opclass: str = "") -> None:
+    """CREATE INDEX CONCURRENTLY unless a valid index of that name is there. A build interrupted
+    (a lock timeout, a stopped migration) leaves an invalid index under the name, which IF NOT EXISTS
+    would keep: it is dropped first, so running the migration again builds it."""
+    q = schema_editor.quote_name
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute("SELECT NOT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", [q(name)])
+        row = cursor.fetchone()
+    if row and row[0]:
+        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {q(name)}")
+    schema_editor.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {q(name)} ON {q(table)} ({q(column)}{opclass})")
+
+
 def one_index_each(apps, schema_editor):
     q = schema_editor.quote_name
     postgres = schema_editor.connection.vendor == "postgresql"
@@ -38,9 +51,7 @@ def one_index_each(apps, schema_editor):
             schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {q(plain)}")
             schema_editor.execute(f"ALTER INDEX IF EXISTS {q(like)} RENAME TO {q(name)}")
             # Only where the twin was missing.
-            schema_editor.execute(
-                f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {q(name)} ON {q(table)} ({q(column)} varchar_pattern_ops)"
-            )
+            _build_concurrently(schema_editor, name, table, column, " varchar_pattern_ops")
         else:
             schema_editor.execute(f"DROP INDEX IF EXISTS {q(plain)}")
             schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {q(name)} ON {q(table)} ({q(column)})")
@@ -53,7 +64,7 @@ def two_indexes_each(apps, schema_editor):
         table, plain, like = _names(apps, schema_editor, model_name, column)
         if postgres:
             schema_editor.execute(f"ALTER INDEX IF EXISTS {q(name)} RENAME TO {q(like)}")
-            schema_editor.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {q(plain)} ON {q(table)} ({q(column)})")
+            _build_concurrently(schema_editor, plain, table, column)
         else:
             schema_editor.execute(f"DROP INDEX IF EXISTS {q(name)}")
             schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {q(plain)} ON {q(table)} ({q(column)})")

@@ -92,3 +92,30 @@ def test_the_batch_and_user_pointers_are_not_checked_row_by_row_the_records_link
         assert set(_foreign_keys(model)) == columns, model
     for model, name in ((Household, "last_batch"), (Member, "last_batch"), (Enrollment, "batch"), (Enrollment, "created_by")):
         assert model._meta.get_field(name).remote_field.on_delete.__name__ == "SET_NULL"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_interrupted_index_build_is_built_again():
+    """A concurrent build that fails leaves an invalid index under its name; migration 0017 run
+    again must not keep it (IF NOT EXISTS alone would)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent index builds are PostgreSQL's")
+    import importlib
+
+    from django.db import IntegrityError
+
+    migration = importlib.import_module("households.migrations.0017_identifier_indexes_one_each")
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE scratch_index_build (nik varchar(16))")
+        cursor.execute("INSERT INTO scratch_index_build VALUES ('7409'), ('7409')")
+    try:
+        with pytest.raises(IntegrityError), connection.cursor() as cursor:
+            cursor.execute("CREATE UNIQUE INDEX CONCURRENTLY scratch_nik_idx ON scratch_index_build (nik)")
+        with connection.schema_editor(atomic=False) as editor:
+            migration._build_concurrently(editor, "scratch_nik_idx", "scratch_index_build", "nik", " varchar_pattern_ops")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT indisvalid, indisunique FROM pg_index WHERE indexrelid = 'scratch_nik_idx'::regclass")
+            assert cursor.fetchone() == (True, False)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE scratch_index_build")
