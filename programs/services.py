@@ -25,7 +25,7 @@ from dedup.models import WriteCause
 from households.models import Household, Member
 from konut_registry import bulkcopy
 from konut_registry.chunks import chunked
-from programs.bulk_sql import insert_new_with_history, insert_rows_with_history
+from programs.bulk_sql import given_fields, insert_new_with_history, insert_rows_with_history
 from programs.claims import (
     AidClaim, PlainClaim, chunks, claim_enrollments, claim_fields, enrollment_refusals, present_enrollment_keys, present_keys,
     unique_key,
@@ -362,11 +362,7 @@ def _insert_claimed(chunk: list[tuple], fixed: dict, *, by, result: BulkEnrollme
 
 def _enrollment_defaults(**fixed) -> dict:
     """Every field of a new enrollment (attnames, the id and time stamps aside) at ``fixed`` or its default."""
-    return {
-        field.attname: fixed[field.attname] if field.attname in fixed else field.get_default()
-        for field in Enrollment._meta.concrete_fields
-        if not field.primary_key and not (getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
-    }
+    return {field.attname: fixed[field.attname] if field.attname in fixed else field.get_default() for field in given_fields()}
 
 
 def _enrollment_maker(names: tuple[str, ...], **fixed):
