@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import database_url, ensure_database, setup_django, time_calls  # noqa: E402
+from bench.common import cpu_seconds, database_url, ensure_database, peak_mb, setup_django, time_calls  # noqa: E402
 
 # Targets, as ratios to the floor measured in the same run (and to django-import-export's rate).
 TARGETS = {"first": 1.5, "resync": 1.0, "province": 2.0, "iex": 40.0, "memory_mb": 1024.0}
@@ -72,15 +72,6 @@ def _wipe() -> None:
         cursor.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
 
 
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _cpu_seconds(who) -> float:
-    usage = resource.getrusage(who)
-    return usage.ru_utime + usage.ru_stime
-
-
 def _floor_step(path: str, province: bool, queue) -> None:
     _setup(province)
     from django.db import connection
@@ -89,7 +80,7 @@ def _floor_step(path: str, province: bool, queue) -> None:
 
     connection.ensure_connection()
     figures = floor(path, connection.connection)
-    figures["peak_mb"] = _peak_mb()
+    figures["peak_mb"] = peak_mb()
     queue.put(figures)
 
 
@@ -117,7 +108,7 @@ def _engine_step(path: str, wipe: bool, province: bool, queue) -> None:
     phase = _import_base.TerminalProgress.phase
 
     def noted_phase(self, name, total=0):
-        phase_peaks[name] = _peak_mb()
+        phase_peaks[name] = peak_mb()
         phase_starts[name] = time.perf_counter() - started
         return phase(self, name, total)
 
@@ -128,11 +119,11 @@ def _engine_step(path: str, wipe: bool, province: bool, queue) -> None:
     seconds = time.perf_counter() - started
     summary = json.loads(out.getvalue())
     queue.put({
-        "status": summary.get("status"), "seconds": seconds, "peak_mb": _peak_mb(), "dedup_seconds": dedup_seconds[0],
+        "status": summary.get("status"), "seconds": seconds, "peak_mb": peak_mb(), "dedup_seconds": dedup_seconds[0],
         # The process forked to read the individual sheet (0 when none was): its own peak.
         "child_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "peak_before_identity_mb": phase_peaks.get("identity", 0.0),
-        "cpu_seconds": _cpu_seconds(resource.RUSAGE_SELF), "child_cpu_seconds": _cpu_seconds(resource.RUSAGE_CHILDREN),
+        "cpu_seconds": cpu_seconds(resource.RUSAGE_SELF), "child_cpu_seconds": cpu_seconds(resource.RUSAGE_CHILDREN),
         "phase_peaks": " ".join(f"{name} {mb:.0f}" for name, mb in phase_peaks.items()),
         "phase_starts": " ".join(f"{name} {at:.1f}" for name, at in phase_starts.items()),
         "rows": summary.get("rows", 0), "households": summary.get("households"), "members": summary.get("members"),
@@ -156,7 +147,7 @@ def _iex_step(path: str, families: int, queue) -> None:
     seconds = time.perf_counter() - started
     queue.put({
         "seconds": seconds, "read_seconds": read_seconds, "rows": len(households) + len(members),
-        "household_rows": len(households), "member_rows": len(members), "peak_mb": _peak_mb(),
+        "household_rows": len(households), "member_rows": len(members), "peak_mb": peak_mb(),
         "households_written": Household.objects.count(), "members_written": Member.objects.count(),
         "invalid": len(first.invalid_rows) + len(second.invalid_rows),
     })

@@ -7,10 +7,22 @@ that one benchmark's registry never skews another's figures and a second run can
 from __future__ import annotations
 
 import os
+import resource
 import time
 from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/konut_bench"
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cpu_seconds(who=resource.RUSAGE_SELF) -> float:
+    """CPU seconds (user + system) of this process, or of its waited-for children."""
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 def database_url(*, suffix: str = "", name: str | None = None) -> str:

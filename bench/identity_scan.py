@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import sys
 import time
 from pathlib import Path
@@ -24,18 +23,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import database_url, setup_django  # noqa: E402
+from bench.common import cpu_seconds, database_url, peak_mb, setup_django  # noqa: E402
 
 
 def _backend_cpu(pid: int) -> float:
     """CPU seconds of a local PostgreSQL backend (user + system), from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def _rows(matches) -> list[str]:
@@ -81,7 +75,7 @@ def main(argv=None) -> dict:
         profiler = Profiler()
         profiler.start()
     load = os.getloadavg()
-    cpu, backend_cpu, started = _cpu(), _backend_cpu(backend), time.perf_counter()
+    cpu, backend_cpu, started = cpu_seconds(), _backend_cpu(backend), time.perf_counter()
     if args.find:
         matches = identity.find_identity_matches(households)
         count = len(matches)
@@ -90,9 +84,9 @@ def main(argv=None) -> dict:
         count = result.new
     figures = {
         "mode": "find" if args.find else "scan", "sample": args.sample, "findings": count, "wall": round(time.perf_counter() - started, 2),
-        "cpu": round(_cpu() - cpu, 2), "backend_cpu": round(_backend_cpu(backend) - backend_cpu, 2),
+        "cpu": round(cpu_seconds() - cpu, 2), "backend_cpu": round(_backend_cpu(backend) - backend_cpu, 2),
         "load_before": [round(x, 2) for x in load], "load_after": [round(x, 2) for x in os.getloadavg()],
-        "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "peak_mb": round(peak_mb()),
     }
     if profiler is not None:
         profiler.stop()
