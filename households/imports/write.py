@@ -81,14 +81,14 @@ def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Cal
     gone_niks = _niks(plan.member_absent)
     rows_created: list[tuple[int, str, int]] = []
     upcoming = plan.member_chunks(COPY_CHUNK if fast else CHUNK)
-    current = next(upcoming, None)
-    while current is not None:
+    ahead: list = []  # the next chunk, once read
+
+    def read_next() -> None:
+        ahead.append(next(upcoming, None))
+
+    read_next()
+    while (current := ahead.pop()) is not None:
         records, chunk, changes = current
-        following: list = []
-
-        def read_following(following=following) -> None:
-            following.append(next(upcoming, None))
-
         household_ids = [key_ids[record.household_key] for record in chunk]
         # Each row built as it is written (on PostgreSQL, while the rows before it are); the next
         # chunk read from where it is kept before the last row: while PostgreSQL still writes the
@@ -101,7 +101,7 @@ def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Cal
             }
             for record, household_id in zip(chunk, household_ids)
             for values in ({k: v for k, v in record.values.items() if k != "household_id"},)
-        ), len(chunk), read_following)
+        ), len(chunk), read_next)
         if not chunk:
             ids = []
         elif fast:
@@ -121,9 +121,8 @@ def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Cal
         tick(len(chunk))
         _write_changes(changes, Member, batch, by, reason, now, tick, households=touched, moved=plan.moved_members)
         aids.note_members(plan, records)
-        if not following:  # no row to create in this chunk
-            read_following()
-        current = following[0]
+        if not ahead:  # no row to create in this chunk, none to read the next one before
+            read_next()
     gone: list[tuple[int, str, int]] = []
     _mark_absent(plan.member_absent, Member, batch, by, reason, now, tick, households=touched, gone=gone)
     plan.member_successors.update(_successors(gone, rows_created))
