@@ -129,10 +129,13 @@ def member_q(conditions, *, as_of: datetime.date) -> Q:
 
 def rule_q(rule: TargetingRule, *, as_of: datetime.date | None = None, conditions=None) -> Q:
     """Households matching every condition of ``rule``; nothing when it has no conditions."""
-    as_of = as_of or today()
     conditions = list(rule.conditions.all() if conditions is None else conditions)
-    if not conditions:
-        return MATCH_NOTHING
+    return conditions_q(conditions, as_of=as_of or today()) if conditions else MATCH_NOTHING
+
+
+def conditions_q(conditions, *, as_of: datetime.date) -> Q:
+    """Households meeting every one of ``conditions`` (the member conditions by one and the same
+    member); every household when there are none."""
     household_conditions, member_conditions = _split(conditions)
     combined = Q()
     for condition in household_conditions:
@@ -155,13 +158,7 @@ def _rest_ids(household_conditions, member_conditions, *, as_of: datetime.date) 
     """The ids of the households meeting one rule's conditions (those all rules share left out)."""
     if not household_conditions:  # members only: their household ids, no household read
         return Member.objects.filter(member_q(member_conditions, as_of=as_of)).order_by().values("household_id")
-    households = Household.objects.all()
-    for condition in household_conditions:
-        households = households.filter(condition_q(condition, as_of=as_of))
-    if member_conditions:
-        members = Member.objects.filter(member_q(member_conditions, as_of=as_of), household=OuterRef("pk"))
-        households = households.filter(Exists(members))
-    return households.order_by().values("pk")
+    return Household.objects.filter(conditions_q([*household_conditions, *member_conditions], as_of=as_of)).order_by().values("pk")
 
 
 def program_q(program: Program, *, as_of: datetime.date | None = None, rules=None) -> Q:
@@ -170,7 +167,7 @@ def program_q(program: Program, *, as_of: datetime.date | None = None, rules=Non
     rules = active_rules(program) if rules is None else rules
     rule_conditions = [conditions for conditions in (list(rule.conditions.all()) for rule in rules) if conditions]
     if len(rule_conditions) <= 1:
-        return rule_q(TargetingRule(), as_of=as_of, conditions=rule_conditions[0]) if rule_conditions else MATCH_NOTHING
+        return conditions_q(rule_conditions[0], as_of=as_of) if rule_conditions else MATCH_NOTHING
     # Several rules: the household conditions every rule has (PKH's desil <= 2) once, on the
     # households, and one id list for the rest, the union of each rule's own condition ids. A rule
     # of member conditions alone gives its members' household ids, read from the members' index
@@ -194,9 +191,7 @@ def program_q(program: Program, *, as_of: datetime.date | None = None, rules=Non
             rests.append(_rest_ids(household_conditions, member_conditions, as_of=as_of))
             continue
         # Household conditions alone (BSPS's four rules): one OR, the households read once.
-        rest = Q()
-        for condition in household_conditions:
-            rest &= condition_q(condition, as_of=as_of)
+        rest = conditions_q(household_conditions, as_of=as_of)
         household_rests = rest if household_rests is MATCH_NOTHING else household_rests | rest
     if not rests:
         return combined & household_rests
