@@ -156,7 +156,7 @@ def _settle_year(extract: Extract, release_2023: bool) -> None:
 def _parse_table(kind: str, table, column_index: dict[int, str], ctx: Context, extract: Extract, progress, households_read=None) -> None:
     if isinstance(table, p3ke_fork.ForkedTable):
         if households_read is not None:
-            p3ke_fork.send_refused(table, extract)  # first: the child may be waiting for them
+            p3ke_fork.send_refused(table, extract)  # first: the child sets rows aside until they come
             households_read()  # before waiting for the forked process
         _parse_forked(table, column_index, ctx, extract, progress)
         return

@@ -18,6 +18,7 @@ fails for any reason, the parent reads the sheet itself (``ForkedTable.read_here
 from __future__ import annotations
 
 import gc
+import pickle
 from functools import partial
 
 from . import columns as cols
@@ -28,10 +29,11 @@ from .longlived import keep
 from .reader import Background, Source, Table
 from .rowhash import SkippedRow, table_hasher
 from .sheetfork import ForkedSheet
-from .spool import RecordSpool
+from .spool import RecordSpool, Spool
 
-# Rows read ahead of the refused families before the child waits for them (their cells are held),
-# and how often (in rows) the child looks whether they came.
+# Rows read ahead of the refused families held in memory (their cells with them); each further block
+# of as many goes to a temporary file, and the child reads on. How often (in rows) it looks whether
+# they came.
 MAX_EARLY_ROWS = 50_000
 POLL_ROWS = 1_000
 _DUPLICATE_TAIL = "muncul lagi di baris"
@@ -43,26 +45,48 @@ def family_refused(key: str, row: int) -> str:
 
 
 class LateRejections:
-    """Rows read before the household sheet's refused families were known."""
+    """Rows read before the household sheet's refused families were known.
+
+    A province's household sheet takes the parent a minute to read; the child reads on meanwhile
+    instead of waiting for it. The rows noted are held ``MAX_EARLY_ROWS`` at a time; each full block
+    goes to a temporary file (``spool.Spool``), its cells pickled apart, so that taking in the
+    refused families reads every block's keys but unpickles only the cells of a block holding a
+    refused family's row (rare: a family refused whole)."""
 
     def __init__(self, channel) -> None:
         self._channel = channel
         self.rows: list[tuple[int, str, int, list]] = []  # (row, family ID, error position, cells)
+        self._blocks = Spool()  # (rows without cells, their cells pickled)
 
     def note(self, row: int, household_key: str, position: int, cells: list) -> None:
         self.rows.append((row, household_key, position, cells))
+        if len(self.rows) >= MAX_EARLY_ROWS:
+            block, self.rows = self.rows, []
+            cells_of = pickle.dumps([item[3] for item in block], protocol=pickle.HIGHEST_PROTOCOL)
+            self._blocks.put(([item[:3] for item in block], cells_of))
 
     def ready(self) -> bool:
-        """Whether the refused families are here (the child waits once it has read far enough)."""
-        return len(self.rows) >= MAX_EARLY_ROWS or self._channel.poll()
+        """Whether the refused families are here."""
+        return self._channel.poll()
+
+    def _hit(self, rejected: dict) -> list[tuple[int, str, int, list]]:
+        """The rows noted whose family is refused, in reading order, with their cells."""
+        hit = []
+        for rows, cells_of in self._blocks:
+            found = [index for index, item in enumerate(rows) if item[1] in rejected]
+            if found:
+                cells = pickle.loads(cells_of)
+                hit.extend((*rows[index], cells[index]) for index in found)
+        hit.extend(item for item in self.rows if item[1] in rejected)
+        self.rows, self._blocks = [], Spool()
+        return hit
 
     def apply(self, reader: RowReader, extract: Extract, dropped: set, first_rows: FirstRows) -> None:
         """Take in the refused families (waiting for them if needed) and refuse the rows noted so far
         whose family is among them, as if the check had run when each row was read."""
         rejected = self._channel.recv()
         extract.rejected_households.update(rejected)
-        hit = [item for item in self.rows if item[1] in rejected]
-        self.rows = []
+        hit = self._hit(rejected)
         if not hit:
             return
         issues, sheet, label = extract.issues, reader.sheet, reader.label("p3ke_id")
@@ -151,7 +175,7 @@ def read_here(table: ForkedTable, ctx) -> Table | None:
 
 def send_refused(table: ForkedTable, extract: Extract) -> bool:
     """Send the household sheet's refused families to the child, once, as soon as they are final:
-    past ``MAX_EARLY_ROWS`` rows it waits for them, so they must not wait for what this process
+    until they come it sets aside every row it reads, so they must not wait for what this process
     does next (writing the new families, ``Context.households_read``). False when the child is gone."""
     forked = table.forked
     if forked.refused_sent is None:

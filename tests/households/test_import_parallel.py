@@ -125,8 +125,8 @@ def _sequential(path, forking) -> dict:
 
 @pytest.mark.parametrize(
     "early_rows, poll_rows",
-    [(50_000, 1_000), (2, 1), (1, 1)],
-    ids=["refusals-after-the-last-row", "refusals-between-rows", "refusals-from-the-second-row"],
+    [(50_000, 1_000), (2, 1), (1, 1), (2, 50_000)],
+    ids=["refusals-after-the-last-row", "refusals-between-rows", "refusals-from-the-second-row", "rows-set-aside-on-disk"],
 )
 def test_the_forked_reading_gives_what_the_sequential_reading_gives(reference, tmp_path, forking, monkeypatch, early_rows, poll_rows):
     path = _messy_workbook(tmp_path / "p3ke.xlsx")
