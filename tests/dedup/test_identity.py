@@ -199,3 +199,39 @@ def test_merged_record_takes_no_part_in_later_scans(reference, reviewer):
     assert not IdentityMatch.objects.exists()
     source.refresh_from_db()
     assert source.merged_into == target
+
+
+def test_a_record_deleted_takes_its_identity_matches_with_it(reference):
+    # The database does not check what a match points at (a province's scan records hundreds of
+    # thousands): Django's delete takes the matches of a deleted member or household with it.
+    shared = nik(601)
+    first, second, third = HouseholdFactory(), HouseholdFactory(), HouseholdFactory()
+    MemberFactory(household=first, nik=shared, name="Wa Ode Sitti", birth_date=BIRTH)
+    gone = MemberFactory(household=second, nik=shared, name="Wa Ode Siti", birth_date=BIRTH)
+    MemberFactory(household=third, nik=shared, name="Sitti", birth_date=None)
+    identity_scan()
+    assert IdentityMatch.objects.filter(kind=IdentityKind.SAME_NIK).count() == 3
+
+    gone.delete()
+    assert IdentityMatch.objects.filter(kind=IdentityKind.SAME_NIK).count() == 1
+    third.delete()
+    assert not IdentityMatch.objects.exists()
+
+
+def test_the_suite_finds_a_match_naming_a_record_deleted_behind_django(reference):
+    from django.db import connection
+
+    from tests.conftest import _identity_matches_name_records
+
+    shared = nik(602)
+    first, second = HouseholdFactory(), HouseholdFactory()
+    MemberFactory(household=first, nik=shared, name="La Ode Amir", birth_date=BIRTH)
+    member = MemberFactory(household=second, nik=shared, name="La Ode Amir", birth_date=BIRTH)
+    identity_scan()
+    _identity_matches_name_records()  # every match names records that are there
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {Member._meta.db_table} WHERE id = %s", [member.pk])
+    with pytest.raises(AssertionError, match="name a record that is gone"):
+        _identity_matches_name_records()
+    IdentityMatch.objects.all().delete()  # as the import's scan would leave it
