@@ -376,7 +376,7 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
         count += 1
         if progress and count % 2000 == 0:
             progress(2000)
-        if late is not None and count % p3ke_fork.POLL_ROWS == 0 and late.ready():
+        if late is not None and count % p3ke_fork.POLL_ROWS == 0 and late.ready(skipping=bool(skipped)):
             late.apply(reader, extract, dropped, first_rows)
             late = None
         reader.load(row, cells)

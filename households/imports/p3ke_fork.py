@@ -32,8 +32,8 @@ from .sheetfork import ForkedSheet
 from .spool import RecordSpool, Spool
 
 # Rows read ahead of the refused families held in memory (their cells with them); each further block
-# of as many goes to a temporary file, and the child reads on. How often (in rows) it looks whether
-# they came.
+# of as many goes to a temporary file, and the child reads on (on a re-sync it waits past them, see
+# ``LateRejections.ready``). How often (in rows) it looks whether they came.
 MAX_EARLY_ROWS = 50_000
 POLL_ROWS = 1_000
 _DUPLICATE_TAIL = "muncul lagi di baris"
@@ -57,17 +57,24 @@ class LateRejections:
         self._channel = channel
         self.rows: list[tuple[int, str, int, list]] = []  # (row, family ID, error position, cells)
         self._blocks = Spool()  # (rows without cells, their cells pickled)
+        self._noted = 0
 
     def note(self, row: int, household_key: str, position: int, cells: list) -> None:
         self.rows.append((row, household_key, position, cells))
+        self._noted += 1
         if len(self.rows) >= MAX_EARLY_ROWS:
             block, self.rows = self.rows, []
             cells_of = pickle.dumps([item[3] for item in block], protocol=pickle.HIGHEST_PROTOCOL)
             self._blocks.put(([item[:3] for item in block], cells_of))
 
-    def ready(self) -> bool:
-        """Whether the refused families are here."""
-        return self._channel.poll()
+    def ready(self, *, skipping: bool) -> bool:
+        """Whether to take in the refused families now: they are here, or ``MAX_EARLY_ROWS`` rows
+        were read without them while rows are being skipped as unchanged (a re-sync). A re-sync's
+        household sheet is read quickly (its rows skipped too), so waiting for it costs little,
+        where setting its rows aside would cost pickling; and a row skipped before its family's
+        refusal is known misses the warnings its other cells would have had: waiting keeps such
+        rows as few as they were before the blocks on disk."""
+        return self._channel.poll() or (skipping and self._noted >= MAX_EARLY_ROWS)
 
     def _hit(self, rejected: dict) -> list[tuple[int, str, int, list]]:
         """The rows noted whose family is refused, in reading order, with their cells."""
