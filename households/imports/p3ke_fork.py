@@ -31,10 +31,11 @@ from .rowhash import SkippedRow, table_hasher
 from .sheetfork import ForkedSheet
 from .spool import RecordSpool, Spool
 
-# Rows read ahead of the refused families held in memory (their cells with them); each further block
-# of as many goes to a temporary file, and the child reads on (on a re-sync it waits past them, see
-# ``LateRejections.ready``). How often (in rows) it looks whether they came.
+# Rows read ahead of the refused families held in memory: on a re-sync the child waits for them past
+# this many (see ``LateRejections.ready``); on a first import it sets the oldest aside on disk,
+# ``SET_ASIDE_ROWS`` at a time, and reads on. How often (in rows) it looks whether they came.
 MAX_EARLY_ROWS = 50_000
+SET_ASIDE_ROWS = 5_000
 POLL_ROWS = 1_000
 _DUPLICATE_TAIL = "muncul lagi di baris"
 
@@ -47,25 +48,22 @@ def family_refused(key: str, row: int) -> str:
 class LateRejections:
     """Rows read before the household sheet's refused families were known.
 
-    A province's household sheet takes the parent a minute to read; the child reads on meanwhile
-    instead of waiting for it. The rows noted are held ``MAX_EARLY_ROWS`` at a time; each full block
-    goes to a temporary file (``spool.Spool``), its cells pickled apart, so that taking in the
+    A province's household sheet takes the parent a minute to read; on a first import the child
+    reads on meanwhile instead of waiting for it. Past ``MAX_EARLY_ROWS`` rows held, the oldest are
+    set aside ``SET_ASIDE_ROWS`` at a time in a temporary file (``spool.Spool``), their cells pickled
+    apart (memory holds what it held before the child read on), so that taking in the
     refused families reads every block's keys but unpickles only the cells of a block holding a
-    refused family's row (rare: a family refused whole)."""
+    refused family's row (a family refused whole: rare). The file holds the cells of every row read
+    before the refusals come (at 700,000 families about 1.3 million rows), in the system's
+    temporary directory as the member records' own file."""
 
     def __init__(self, channel) -> None:
         self._channel = channel
         self.rows: list[tuple[int, str, int, list]] = []  # (row, family ID, error position, cells)
         self._blocks = Spool()  # (rows without cells, their cells pickled)
-        self._noted = 0
 
     def note(self, row: int, household_key: str, position: int, cells: list) -> None:
         self.rows.append((row, household_key, position, cells))
-        self._noted += 1
-        if len(self.rows) >= MAX_EARLY_ROWS:
-            block, self.rows = self.rows, []
-            cells_of = pickle.dumps([item[3] for item in block], protocol=pickle.HIGHEST_PROTOCOL)
-            self._blocks.put(([item[:3] for item in block], cells_of))
 
     def ready(self, *, skipping: bool) -> bool:
         """Whether to take in the refused families now: they are here, or ``MAX_EARLY_ROWS`` rows
@@ -73,8 +71,19 @@ class LateRejections:
         household sheet is read quickly (its rows skipped too), so waiting for it costs little,
         where setting its rows aside would cost pickling; and a row skipped before its family's
         refusal is known misses the warnings its other cells would have had: waiting keeps such
-        rows as few as they were before the blocks on disk."""
-        return self._channel.poll() or (skipping and self._noted >= MAX_EARLY_ROWS)
+        rows as few as they were before the rows were set aside. Otherwise, past ``MAX_EARLY_ROWS``
+        rows held, the oldest are set aside."""
+        if self._channel.poll():
+            return True
+        full = len(self.rows) >= MAX_EARLY_ROWS
+        if skipping or not full:
+            return full
+        while len(self.rows) >= MAX_EARLY_ROWS:
+            block = self.rows[:SET_ASIDE_ROWS]
+            del self.rows[:SET_ASIDE_ROWS]
+            cells_of = pickle.dumps([item[3] for item in block], protocol=pickle.HIGHEST_PROTOCOL)
+            self._blocks.put(([item[:3] for item in block], cells_of))
+        return False
 
     def _hit(self, rejected: dict) -> list[tuple[int, str, int, list]]:
         """The rows noted whose family is refused, in reading order, with their cells."""

@@ -5,6 +5,7 @@ sheets come in the other order."""
 
 from __future__ import annotations
 
+import datetime
 import json
 from functools import partial
 
@@ -125,13 +126,14 @@ def _sequential(path, forking) -> dict:
 
 @pytest.mark.parametrize(
     "early_rows, poll_rows",
-    [(50_000, 1_000), (2, 1), (1, 1), (2, 50_000)],
+    [(50_000, 1_000), (2, 1), (1, 1), (2, 2)],
     ids=["refusals-after-the-last-row", "refusals-between-rows", "refusals-from-the-second-row", "rows-set-aside-on-disk"],
 )
 def test_the_forked_reading_gives_what_the_sequential_reading_gives(reference, tmp_path, forking, monkeypatch, early_rows, poll_rows):
     path = _messy_workbook(tmp_path / "p3ke.xlsx")
     expected = _sequential(path, forking)
     monkeypatch.setattr(p3ke_fork, "MAX_EARLY_ROWS", early_rows)
+    monkeypatch.setattr(p3ke_fork, "SET_ASIDE_ROWS", early_rows)
     monkeypatch.setattr(p3ke_fork, "POLL_ROWS", poll_rows)
     calls = forking(True)
     seen = _seen(_parse(path))
@@ -297,3 +299,43 @@ def test_a_skipped_member_refused_by_a_later_twin_is_not_marked_absent(reference
     assert calls["forks"] == (1 if forked else 0) and calls["read_here"] == 0
     assert result["error_rows"] == 2 and result["members"]["absent"] == 0
     assert not Member.objects.filter(is_absent=True).exists()
+
+
+class _Channel:
+    """The parent's end as the child sees it: the refused families, once sent."""
+
+    def __init__(self, refused=None):
+        self.refused = refused
+
+    def poll(self):
+        return self.refused is not None
+
+    def recv(self):
+        return self.refused
+
+
+def test_a_first_import_sets_early_rows_aside_and_finds_the_refused_ones_with_their_cells(monkeypatch):
+    monkeypatch.setattr(p3ke_fork, "SET_ASIDE_ROWS", 2)
+    monkeypatch.setattr(p3ke_fork, "MAX_EARLY_ROWS", 3)
+    late = p3ke_fork.LateRejections(_Channel())
+    born = datetime.date(1990, 5, 17)
+    for index in range(5):
+        late.note(index + 2, f"12200000{index % 2}", index, [f"12200000{index % 2}", f"Nama {index}", born, 3.0])
+        # The refused families have not come: the child reads on, whatever it has read.
+        assert late.ready(skipping=False) is False
+    assert late._blocks.items == 2 and len(late.rows) == 1  # two blocks of two on disk, one row held
+    hit = late._hit({"122000001": 7})
+    assert hit == [(3, "122000001", 1, ["122000001", "Nama 1", born, 3.0]), (5, "122000001", 3, ["122000001", "Nama 3", born, 3.0])]
+    assert late._blocks.items == 0 and late.rows == []
+
+
+def test_a_resync_waits_for_the_refused_families_without_setting_rows_aside(monkeypatch):
+    monkeypatch.setattr(p3ke_fork, "SET_ASIDE_ROWS", 2)
+    monkeypatch.setattr(p3ke_fork, "MAX_EARLY_ROWS", 3)
+    late = p3ke_fork.LateRejections(_Channel())
+    answers = []
+    for index in range(3):
+        late.note(index + 2, "122000001", index, ["122000001"])
+        answers.append(late.ready(skipping=True))
+    assert answers == [False, False, True]  # past MAX_EARLY_ROWS rows it takes them in (and waits)
+    assert late._blocks.items == 0 and len(late.rows) == 3
