@@ -9,7 +9,7 @@ poverty registers Bappeda uploads).
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -44,6 +44,7 @@ from households.choices import (  # noqa: F401
     ImportStatus,
 )
 from households.validators import check_identifiers
+from konut_registry.db import identity_records_lock
 
 
 class Provinsi(models.Model):
@@ -200,7 +201,27 @@ class ImportBatch(models.Model):
         return min(100, round(100 * self.processed_rows / self.total_rows))
 
 
-class Household(models.Model):
+class RecordsQuerySet(models.QuerySet):
+    """Households and members deleted in bulk (the admin's "delete selected") wait for an identity
+    scan that is recording matches (``identity_records_lock``)."""
+
+    def delete(self):
+        with transaction.atomic(using=self.db):
+            identity_records_lock()
+            return super().delete()
+
+
+class RecordDeletion:
+    """A household or member deleted on its own waits for an identity scan that is recording
+    matches (``identity_records_lock``), before Django collects the matches that go with it."""
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            identity_records_lock()
+            return super().delete(*args, **kwargs)
+
+
+class Household(RecordDeletion, models.Model):
     """One family (keluarga), as the central registers describe it, placed in a village.
 
     ``p3ke_id`` is P3KE's own family ID, not the KK number. A household that a newer full extract no
@@ -293,6 +314,7 @@ class Household(models.Model):
     # import by a user re-checked that one user once per history row at commit (0.4 s of a 26,000-
     # family import's); the service sets it to the user at work, and deleting a user through the
     # ORM still clears it (SET_NULL).
+    objects = RecordsQuerySet.as_manager()
     history = HistoricalRecords(
         excluded_fields=["updated_at", "source_values", "source_row_hash"],
         no_db_index=["p3ke_id", "no_kk", "head_nik", "desa", "last_batch", "merged_into"], user_db_constraint=False,
@@ -335,7 +357,7 @@ class Household(models.Model):
         check_identifiers(self, "head_nik", "no_kk")
 
 
-class Member(models.Model):
+class Member(RecordDeletion, models.Model):
     """A person in a household. ``nik`` is deliberately not unique: one person in two families is a
     finding for the dedup app to surface, not an import failure."""
 
@@ -365,6 +387,7 @@ class Member(models.Model):
     )
     created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
     updated_at = models.DateTimeField(_("diubah"), auto_now=True)
+    objects = RecordsQuerySet.as_manager()
     history = HistoricalRecords(  # read by record and date only, its user not checked, as the household's
         excluded_fields=["updated_at", "source_values", "source_row_hash"],
         no_db_index=["nik", "id_individu", "household", "last_batch"], user_db_constraint=False,

@@ -34,3 +34,24 @@ def pg_array(values, *, numbers: bool = False) -> str:
     return "{" + ",".join(
         "NULL" if v is None else '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values
     ) + "}"
+
+
+# Deleting households or members, and recording identity matches, take this PostgreSQL advisory
+# lock (any constant, other than the import's).
+IDENTITY_RECORDS_LOCK_KEY = 7409_0002
+
+
+def identity_records_lock() -> None:
+    """Hold, to the end of the caller's transaction, the lock that an identity scan and a deletion
+    of households or members take: the later one waits for the first to commit. The database does
+    not check what an identity match points at (``dedup.models.IdentityMatch``): a household deleted
+    while a scan records its matches would leave them pointing at nothing. After the wait, the
+    deletion finds the scan's matches and takes them with it, or the scan no longer finds the
+    record. Taken before a deletion collects what goes with the record. SQLite serialises writers
+    itself."""
+    if connection.vendor != "postgresql":
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("identity_records_lock needs a transaction: it is held until its end.")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IDENTITY_RECORDS_LOCK_KEY])

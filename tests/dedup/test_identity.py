@@ -235,3 +235,44 @@ def test_the_suite_finds_a_match_naming_a_record_deleted_behind_django(reference
     with pytest.raises(AssertionError, match="name a record that is gone"):
         _identity_matches_name_records()
     IdentityMatch.objects.all().delete()  # as the import's scan would leave it
+
+
+def _holds_identity_records_lock() -> bool:
+    from django.db import connection
+
+    from konut_registry.db import IDENTITY_RECORDS_LOCK_KEY
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted "
+            "AND ((classid::bigint << 32) | objid::bigint) = %s",
+            [IDENTITY_RECORDS_LOCK_KEY],
+        )
+        return cursor.fetchone()[0] > 0
+
+
+@pytest.mark.django_db(transaction=True)  # each step commits, and its lock ends with it
+def test_a_scan_and_every_way_of_deleting_a_record_take_the_same_lock(reference, monkeypatch):
+    # An identity match's records are not checked by the database: a household deleted while a
+    # scan records its matches would leave them pointing at nothing. Both sides take one lock,
+    # held to the end of their transaction, so that one waits for the other.
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers itself")
+    from dedup import identity
+
+    seen = []
+    scan = identity.scan_identities
+    monkeypatch.setattr(identity, "scan_identities", lambda households=None: seen.append(_holds_identity_records_lock()) or scan(households))
+    identity_scan()
+    assert seen == [True]
+
+    first, second = HouseholdFactory(), HouseholdFactory()
+    member = MemberFactory(household=first)
+    for delete in (member.delete, first.delete, Household.objects.filter(pk=second.pk).delete):
+        with transaction.atomic():
+            assert not _holds_identity_records_lock()
+            delete()
+            assert _holds_identity_records_lock(), delete
+            transaction.set_rollback(True)
