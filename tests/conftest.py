@@ -1,6 +1,8 @@
 import pytest
 from django.core.management import call_command
 
+from tests.invariants import identity_matches_name_records
+
 
 @pytest.fixture
 def reference(db):
@@ -46,7 +48,7 @@ def one_aid_invariant(request):
 
     Before it, the identity matches: the database does not check what they point at (a province's
     scan records hundreds of thousands), so every path that deletes a record must take its matches
-    with it (``_identity_matches_name_records``)."""
+    with it (``tests.invariants.identity_matches_name_records``)."""
     uses_db = request.node.get_closest_marker("django_db") or _DB_FIXTURES & set(request.fixturenames)
     if not uses_db or request.node.get_closest_marker("bypasses_services"):
         yield
@@ -61,7 +63,7 @@ def one_aid_invariant(request):
 
     if connection.needs_rollback:  # the test ended inside a failed transaction it expected
         return
-    _identity_matches_name_records()
+    identity_matches_name_records()
     if not Enrollment.objects.exists():
         return
     from dedup.engine import scan_all
@@ -74,24 +76,6 @@ def one_aid_invariant(request):
         f"reopen {found.reopened} and close {found.closed} conflicts. Write through the services, or mark the "
         f"test @pytest.mark.bypasses_services and say why."
     )
-
-
-def _identity_matches_name_records() -> None:
-    """No identity match names a household or member the registry no longer holds."""
-    from django.db.models import Exists, OuterRef, Q
-
-    from dedup.models import IdentityMatch
-    from households.models import Household, Member
-
-    def gone(model, column):
-        return ~Exists(model.objects.filter(pk=OuterRef(column)))
-
-    dangling = IdentityMatch.objects.filter(
-        Q(gone(Household, "household_a_id")) | Q(gone(Household, "household_b_id"))
-        | Q(member_a__isnull=False) & Q(gone(Member, "member_a_id"))
-        | Q(member_b__isnull=False) & Q(gone(Member, "member_b_id"))
-    ).values_list("pk", flat=True)
-    assert not dangling.exists(), f"identity matches {list(dangling[:5])} name a record that is gone"
 
 
 @pytest.fixture

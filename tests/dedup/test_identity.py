@@ -221,19 +221,19 @@ def test_a_record_deleted_takes_its_identity_matches_with_it(reference):
 def test_the_suite_finds_a_match_naming_a_record_deleted_behind_django(reference):
     from django.db import connection
 
-    from tests.conftest import _identity_matches_name_records
+    from tests.invariants import identity_matches_name_records
 
     shared = nik(602)
     first, second = HouseholdFactory(), HouseholdFactory()
     MemberFactory(household=first, nik=shared, name="La Ode Amir", birth_date=BIRTH)
     member = MemberFactory(household=second, nik=shared, name="La Ode Amir", birth_date=BIRTH)
     identity_scan()
-    _identity_matches_name_records()  # every match names records that are there
+    identity_matches_name_records()  # every match names records that are there
 
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {Member._meta.db_table} WHERE id = %s", [member.pk])
     with pytest.raises(AssertionError, match="name a record that is gone"):
-        _identity_matches_name_records()
+        identity_matches_name_records()
     IdentityMatch.objects.all().delete()  # as the import's scan would leave it
 
 
