@@ -169,7 +169,7 @@ def main(argv=None) -> dict:
         f"({resync.status}, {rows:,} rows) | {resync_seconds:.1f} s | | |",
         f"| of which the re-check (enrollments following their person, one re-check of every household written) "
         f"| {recheck_seconds:.2f} s | <= {TARGETS['recheck_seconds']:.0f} s | {'yes' if ok_recheck else 'NO'} |",
-        f"| dedup_scan right after: new, reopened, closed | {scan.new}, {scan.reopened}, {scan.closed} | 0, 0, 0 | "
+        f"| dedup_scan right after: new, reopened, closed (in {scan_seconds:.1f} s) | {scan.new}, {scan.reopened}, {scan.closed} | 0, 0, 0 | "
         f"{'yes' if ok_scan else 'NO'} |",
         f"| one household saved in the admin: queries of its re-check | {save_queries} | <= {TARGETS['save_queries']} | "
         f"{'yes' if ok_save else 'NO'} |",
