@@ -43,17 +43,12 @@ class IdentityScanResult:
         return {"new": self.new, "new_by_kind": self.by_kind, "open_total": self.open_total}
 
 
-def each_identity_match(consume: Callable[[list[IdentityMatch]], None], households: Collection[int] | None = None) -> None:
+def each_identity_match(consume: Callable[[list[IdentityMatch]], None] | None, households: Collection[int] | None = None) -> None:
     """Every identity duplicate in the registry, handed to ``consume`` as lists of unsaved
-    ``IdentityMatch`` rows. With ``households``, only the duplicates of those households (with any
-    record of the registry): the rows the whole scan gives for them. Streamed group by group
-    (``identity_stream``: flat memory, chunk by chunk)."""
-    _scan(consume, households)
-
-
-def _scan(consume: Callable[[list[IdentityMatch]], None] | None, households: Collection[int] | None) -> None:
-    """:func:`each_identity_match`; with ``consume`` None (PostgreSQL), the database records the
-    findings itself."""
+    ``IdentityMatch`` rows; with ``consume`` None (PostgreSQL), recorded by the database itself.
+    With ``households``, only the duplicates of those households (with any record of the registry):
+    the rows the whole scan gives for them. Streamed group by group (``identity_stream``: flat
+    memory, chunk by chunk)."""
     scope = None if households is None else set(households)
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -97,9 +92,9 @@ def scan_identities(households: Collection[int] | None = None) -> IdentityScanRe
     if connection.vendor == "postgresql":
         # Settled and written by the database itself, as bulk_create(ignore_conflicts=True) writes
         # them (the same rows): at province scale a quarter of a million findings.
-        _scan(None, households)
+        each_identity_match(None, households)
     else:
-        _scan(lambda batch: IdentityMatch.objects.bulk_create(batch, batch_size=5000, ignore_conflicts=True), households)
+        each_identity_match(lambda batch: IdentityMatch.objects.bulk_create(batch, batch_size=5000, ignore_conflicts=True), households)
     after = _counts_by_kind()
     result = IdentityScanResult()
     result.by_kind = {kind: after.get(kind, 0) - before.get(kind, 0) for kind in IdentityKind.values}
