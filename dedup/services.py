@@ -22,7 +22,7 @@ from django.utils.translation import override
 from simple_history.utils import bulk_update_with_history
 
 from dedup import engine, identity
-from konut_registry.db import identity_records_lock
+from konut_registry.db import identity_records_locked
 from dedup.membership import MergeResult, household_merge  # noqa: F401  (merging is an identity decision too)
 from dedup.models import (
     CompatiblePair,
@@ -286,8 +286,7 @@ def identity_scan(*, households=None) -> identity.IdentityScanResult:
     new ones; dismissed and merged pairs stay as they were. With ``households`` (ids), only the
     duplicates of those households, with any record of the registry (after an import, the families
     it wrote); without, the whole registry."""
-    with transaction.atomic():
-        identity_records_lock()  # no household or member deleted under the matches being recorded
+    with identity_records_locked():  # no household or member deleted under the matches being recorded
         return identity.scan_identities(households)
 
 

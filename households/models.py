@@ -9,7 +9,7 @@ poverty registers Bappeda uploads).
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -44,7 +44,7 @@ from households.choices import (  # noqa: F401
     ImportStatus,
 )
 from households.validators import check_identifiers
-from konut_registry.db import identity_records_lock
+from konut_registry.db import identity_records_locked
 
 
 class Provinsi(models.Model):
@@ -203,21 +203,19 @@ class ImportBatch(models.Model):
 
 class RecordsQuerySet(models.QuerySet):
     """Households and members deleted in bulk (the admin's "delete selected") wait for an identity
-    scan that is recording matches (``identity_records_lock``)."""
+    scan that is recording matches (``identity_records_locked``)."""
 
     def delete(self):
-        with transaction.atomic(using=self.db):
-            identity_records_lock()
+        with identity_records_locked(self.db):
             return super().delete()
 
 
 class RecordDeletion:
     """A household or member deleted on its own waits for an identity scan that is recording
-    matches (``identity_records_lock``), before Django collects the matches that go with it."""
+    matches (``identity_records_locked``), before Django collects the matches that go with it."""
 
     def delete(self, *args, **kwargs):
-        with transaction.atomic():
-            identity_records_lock()
+        with identity_records_locked():
             return super().delete(*args, **kwargs)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
 
 @contextmanager
@@ -37,21 +37,22 @@ def pg_array(values, *, numbers: bool = False) -> str:
 
 
 # Deleting households or members, and recording identity matches, take this PostgreSQL advisory
-# lock (any constant, other than the import's).
+# lock (any constant, other than the import's): ``identity_records_locked``.
 IDENTITY_RECORDS_LOCK_KEY = 7409_0002
 
 
-def identity_records_lock() -> None:
-    """Hold, to the end of the caller's transaction, the lock that an identity scan and a deletion
-    of households or members take: the later one waits for the first to commit. The database does
+@contextmanager
+def identity_records_locked(using: str | None = None):
+    """A transaction holding, to its end, the lock that an identity scan and a deletion of
+    households or members take: the later one waits for the first to commit. The database does
     not check what an identity match points at (``dedup.models.IdentityMatch``): a household deleted
     while a scan records its matches would leave them pointing at nothing. After the wait, the
     deletion finds the scan's matches and takes them with it, or the scan no longer finds the
-    record. Taken before a deletion collects what goes with the record. SQLite serialises writers
+    record. Entered before a deletion collects what goes with the record. SQLite serialises writers
     itself."""
-    if connection.vendor != "postgresql":
-        return
-    if not connection.in_atomic_block:
-        raise RuntimeError("identity_records_lock needs a transaction: it is held until its end.")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IDENTITY_RECORDS_LOCK_KEY])
+    with transaction.atomic(using=using):
+        db = connections[using or DEFAULT_DB_ALIAS]
+        if db.vendor == "postgresql":
+            with db.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IDENTITY_RECORDS_LOCK_KEY])
+        yield
