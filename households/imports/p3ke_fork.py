@@ -54,7 +54,7 @@ class LateRejections:
     apart (memory holds what it held before the child read on), so that taking in the
     refused families reads every block's keys but unpickles only the cells of a block holding a
     refused family's row (a family refused whole: rare). The file holds the cells of every row read
-    before the refusals come (at 700,000 families about 1.3 million rows), in the system's
+    before the refusals come (at 700,000 families about a million rows), in the system's
     temporary directory as the member records' own file."""
 
     def __init__(self, channel) -> None:
@@ -191,8 +191,9 @@ def read_here(table: ForkedTable, ctx) -> Table | None:
 
 def send_refused(table: ForkedTable, extract: Extract) -> bool:
     """Send the household sheet's refused families to the child, once, as soon as they are final:
-    until they come it sets aside every row it reads, so they must not wait for what this process
-    does next (writing the new families, ``Context.households_read``). False when the child is gone."""
+    until they come it holds or sets aside every row it reads (a re-sync waits for them), so they
+    must not wait for what this process does next (writing the new families,
+    ``Context.households_read``). False when the child is gone."""
     forked = table.forked
     if forked.refused_sent is None:
         forked.refused_sent = forked.send(dict(extract.rejected_households))
