@@ -46,25 +46,25 @@ def one_aid_invariant(request):
     using it adds the marker with ``request.node.add_marker``). Cheap: skipped when the registry
     holds no enrollment (nothing can conflict).
 
-    Before it, the identity matches: the database does not check what they point at (a province's
-    scan records hundreds of thousands), so every path that deletes a record must take its matches
-    with it (``tests.invariants.identity_matches_name_records``)."""
+    Before it, after every test that opened the database (one that bypasses the services too), the
+    identity matches: the database does not check what they point at (a province's scan records
+    hundreds of thousands), so every path that deletes a record must take its matches with it
+    (``tests.invariants.identity_matches_name_records``)."""
     uses_db = request.node.get_closest_marker("django_db") or _DB_FIXTURES & set(request.fixturenames)
-    if not uses_db or request.node.get_closest_marker("bypasses_services"):
+    if not uses_db:
         yield
         return
     request.getfixturevalue("_django_db_helper")  # the database stays open until this check is done
     yield
-    if request.node.get_closest_marker("bypasses_services"):
-        return
     from django.db import connection, transaction
 
     from programs.models import Enrollment
 
     if connection.needs_rollback:  # the test ended inside a failed transaction it expected
         return
+    # A test that bypasses the services still deletes records only through Django: its matches go too.
     identity_matches_name_records()
-    if not Enrollment.objects.exists():
+    if request.node.get_closest_marker("bypasses_services") or not Enrollment.objects.exists():
         return
     from dedup.engine import scan_all
 
