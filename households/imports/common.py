@@ -70,8 +70,8 @@ class Context:
     load_known: Callable[[], KnownRows] | None = None
     # Called with the extract once its household records are final, while a forked process still
     # reads the individual sheet (``p3ke_fork``): an import writes its new families meanwhile
-    # (``write.HouseholdsAhead``).
-    households_read: Callable[[Extract, KnownRows | None], None] | None = None
+    # (``write.HouseholdsAhead``), calling the progress (rows read, or None) now and then.
+    households_read: Callable[[Extract, KnownRows | None, Callable[[int], None] | None], None] | None = None
 
     def read_known(self) -> KnownRows | None:
         """The stored row hashes (``known``), read now if not yet."""

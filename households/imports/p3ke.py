@@ -65,6 +65,8 @@ def parse_p3ke(sources: list[Source], ctx: Context, *, progress: Callable[[int],
     if remaining >= 2 and sheetfork.usable(sum(source.path.stat().st_size for source in sources)):
         forked_at = (sources[-1], sources[-1].sheet_names()[-1])
         forked = p3ke_fork.start(*forked_at, ctx, _members)
+        if progress is not None:
+            progress = p3ke_fork.WithChildRows(forked, progress)
     try:
         p3ke_fork.share_known(forked, ctx)
         return _parse_sheets(sources, ctx, extract, progress, forked, forked_at, remaining)
@@ -96,7 +98,7 @@ def _parse_sheets(sources, ctx, extract, progress, forked, forked_at, remaining)
         # Every sheet scanned, the forked individual sheet still being read: the families are final.
         _settle_year(extract, release_2023)
         if ctx.households_read is not None:
-            ctx.households_read(extract, ctx.known)
+            ctx.households_read(extract, ctx.known, progress)
 
     for source in sources:
         found_here = False
@@ -186,8 +188,10 @@ def _member_sheet_found(extract: Extract) -> None:
 def _parse_forked(table, column_index: dict[int, str], ctx: Context, extract: Extract, progress) -> None:
     """An individual sheet read by the child: its results merged where the sequential reading would
     have produced them, or, when the child failed, the sheet read here."""
-    result = p3ke_fork.collect(table, column_index, extract)
+    result = p3ke_fork.collect(table, column_index, extract, progress)
     if result is None:
+        if progress:
+            progress.taken_back()
         _parse_table(cols.INDIVIDUAL, p3ke_fork.read_here(table, ctx), column_index, ctx, extract, progress)
         return
     count, members, skipped, issues = result
@@ -201,7 +205,7 @@ def _parse_forked(table, column_index: dict[int, str], ctx: Context, extract: Ex
     extract.skipped_members.extend(skipped)
     extract.total_rows += count
     if progress:
-        progress(count)
+        progress(0)  # the child's last rows (``p3ke_fork.WithChildRows``)
 
 
 def _person(

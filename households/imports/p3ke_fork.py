@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import gc
 import pickle
+from collections.abc import Callable
 from functools import partial
+from multiprocessing.sharedctypes import RawValue
 
 from . import columns as cols
 from .common import Extract, RowReader, note_table_end
@@ -143,11 +145,40 @@ def start(source: Source, sheet_name: str, ctx, members) -> ForkedSheet:
     sheet while this process reads them, then receives them (``share_known``) before its rows."""
     known_follows = ctx.known is None and ctx.load_known is not None
     records = RecordSpool(shared=True)
-    forked = ForkedSheet(_read_members, source, sheet_name, ctx, members, records, known_follows)
+    rows_read = RawValue("q", 0)  # in memory both processes share: the child counts, this one reads
+    forked = ForkedSheet(_read_members, source, sheet_name, ctx, members, records, known_follows, rows_read)
     forked.records, forked.known_follows, forked.known = records, known_follows, ctx.known
+    forked.rows_read = rows_read
     forked.origin = (source, sheet_name)
     forked.refused_sent = None  # ``send_refused``
     return forked
+
+
+class WithChildRows:
+    """This process's progress (rows read) with the rows the child has read so far added in, each
+    time this process reports, or waits for the child: the count of rows read goes on moving while
+    the child reads the larger sheet (at a province's scale, a minute after this process is done
+    with its own). The child's rows in all come to the row count it sends at its end."""
+
+    def __init__(self, forked: ForkedSheet, progress: Callable[[int], None]) -> None:
+        self._forked, self._progress = forked, progress
+        self.shown = 0  # the child's rows reported so far
+        self._counting = True
+
+    def __call__(self, count: int) -> None:
+        if self._counting:
+            done = self._forked.rows_read.value
+            count += done - self.shown
+            self.shown = done
+        if count:
+            self._progress(count)
+
+    def taken_back(self) -> None:
+        """The child failed: its rows no longer count (this process reads its sheet again)."""
+        self._counting = False
+        if self.shown:
+            self._progress(-self.shown)
+        self.shown = 0
 
 
 def share_known(forked: ForkedSheet | None, ctx) -> None:
@@ -200,15 +231,16 @@ def send_refused(table: ForkedTable, extract: Extract) -> bool:
     return forked.refused_sent
 
 
-def collect(table: ForkedTable, column_index: dict[int, str], extract: Extract):
+def collect(table: ForkedTable, column_index: dict[int, str], extract: Extract, progress=None):
     """Send the refused families (unless ``send_refused`` did), receive ``(rows, members, skipped rows, issues)``, ``members`` the
     ``RecordSpool`` the child wrote; ``None`` when the child failed. The member hashes its skipped
-    rows took are taken from this process's ``known`` too."""
+    rows took are taken from this process's ``known`` too. While waiting, ``progress`` (a
+    ``WithChildRows``) reports the child's rows twice a second."""
     forked = table.forked
     keep()  # what this process read (the stored row hashes, the household sheet) stays to the end
     if not send_refused(table, extract):
         return None
-    message = forked.receive()
+    message = forked.receive(None if progress is None else partial(progress, 0))
     forked.close()
     if message is None or message[0] != column_index:
         return None
@@ -228,7 +260,9 @@ def _formulas(received: Background, source: Source, sheet_name: str) -> set[tupl
     return source.formula_scan(sheet_name).result() if cells is None else cells
 
 
-def _read_members(channel, source: Source, sheet_name: str, ctx, members, records: RecordSpool, known_follows: bool) -> None:
+def _read_members(
+    channel, source: Source, sheet_name: str, ctx, members, records: RecordSpool, known_follows: bool, rows_read
+) -> None:
     """In the child: the header, then (for an individual sheet with every required column) the rows.
     The stored row hashes, when they follow, are received in a thread while calamine loads the
     sheet (it lets other threads run): the parent's send does not wait for the load.
@@ -253,7 +287,10 @@ def _read_members(channel, source: Source, sheet_name: str, ctx, members, record
     extract = Extract(kind="p3ke", data_year=ctx.data_year, members=records)
     reader = RowReader(table, mapped.index, extract.issues)
     row_hash = table_hasher(ctx.signature, cols.INDIVIDUAL, mapped.index, cols.is_release_2023(table.headers))
-    count = members(table, reader, ctx, extract, None, row_hash, late=LateRejections(channel))
+    def counted(rows: int) -> None:  # the parent's progress reads it
+        rows_read.value += rows
+
+    count = members(table, reader, ctx, extract, counted, row_hash, late=LateRejections(channel))
     note_table_end(table, extract.issues)
     skipped = list(map(tuple, extract.skipped_members))  # plain tuples pickle fastest
     taken = ctx.known.taken if ctx.known is not None else []

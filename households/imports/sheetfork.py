@@ -49,11 +49,14 @@ class ForkedSheet:
         child_end.close()
         self.alive = True
 
-    def receive(self):
-        """The child's next message, or ``None`` once it failed or ended (then it is stopped)."""
+    def receive(self, waiting: Callable[[], None] | None = None, every: float = 0.5):
+        """The child's next message, or ``None`` once it failed or ended (then it is stopped).
+        ``waiting`` is called every ``every`` seconds until the message comes."""
         if not self.alive:
             return None
         try:
+            while waiting is not None and not self._channel.poll(every):
+                waiting()
             message = self._channel.recv()
         except (EOFError, OSError):
             message = _FAILED

@@ -181,7 +181,9 @@ class HouseholdsAhead:
         self.ids: dict[str, int] = {}  # natural key -> new pk
         self._written = None
 
-    def __call__(self, extract, known: KnownRows | None) -> None:
+    def __call__(self, extract, known: KnownRows | None, progress: Callable[[int], None] | None = None) -> None:
+        """``progress`` is called with 0 after each chunk: the rows the forked process read meanwhile
+        are counted (``p3ke_fork.WithChildRows``)."""
         if known is None or not connection.in_atomic_block:
             return
         new, _stored = extract.households.partition(known.households)
@@ -192,6 +194,8 @@ class HouseholdsAhead:
                 reason = _history_reason(self.batch)
                 for chunk, pks in _create_households(new, DataSource(self.kind), batch=self.batch, by=self.by, reason=reason, now=now):
                     ids.update(zip((record.key for record in chunk), pks))
+                    if progress is not None:
+                        progress(0)
         except Exception:  # noqa: BLE001 - written again by ``write_records``, whose failure the batch tells
             logger.exception("Writing the new households ahead failed")
             return

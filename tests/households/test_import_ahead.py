@@ -25,8 +25,8 @@ def ahead(monkeypatch):
     written: list[int] = []
     call = write.HouseholdsAhead.__call__
 
-    def spy(self, extract, known):
-        call(self, extract, known)
+    def spy(self, extract, known, progress=None):
+        call(self, extract, known, progress)
         written.append(len(self.ids))
 
     monkeypatch.setattr(write.HouseholdsAhead, "__call__", spy)
@@ -165,9 +165,9 @@ def test_the_refused_families_reach_the_forked_reader_before_the_early_write(ref
         order.append("refused" if table.forked.refused_sent is None else "again")
         return send_refused(table, extract)
 
-    def written(self, extract, known):
+    def written(self, extract, known, progress=None):
         order.append("write")
-        return early_write(self, extract, known)
+        return early_write(self, extract, known, progress)
 
     monkeypatch.setattr(p3ke_fork, "send_refused", sent)
     monkeypatch.setattr(write.HouseholdsAhead, "__call__", written)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import time
 from functools import partial
 
 import pytest
@@ -161,6 +162,61 @@ def test_a_failed_child_leaves_the_sheet_to_this_process(reference, tmp_path, fo
     calls = forking(True)
     assert _seen(_parse(path)) == expected
     assert calls == {"forks": 1, "read_here": 1}
+
+
+def _counted(path, monkeypatch) -> tuple[list[int], list[int]]:
+    """The rows read as the progress reports them: (while the child was still read from, after)."""
+    while_reading: list[int] = []
+    after: list[int] = []
+    collect = p3ke_fork.collect
+
+    def collected(*args, **kwargs):
+        result = collect(*args, **kwargs)
+        while_reading.append(None)  # the child's results are in: what follows is reported after
+        return result
+
+    monkeypatch.setattr(p3ke_fork, "collect", collected)
+
+    def progress(rows):
+        (after if None in while_reading else while_reading).append(rows)
+
+    source = open_source(path)
+    try:
+        parse_p3ke([source], build_context(kind="p3ke"), progress=progress)
+    finally:
+        source.close()
+    return [n for n in while_reading if n is not None], after
+
+
+def test_the_rows_the_child_reads_are_counted_while_this_process_waits_for_it(reference, tmp_path, forking, monkeypatch):
+    """A province's individual sheet takes the child a minute after this process is done with the
+    household sheet: the count of rows read shown to the operator moves on meanwhile."""
+    path = _messy_workbook(tmp_path / "p3ke.xlsx")
+    calls = forking(True)
+    # The child, its rows counted, takes a while before it sends them: this process waits for it.
+    end = p3ke_fork.note_table_end
+    monkeypatch.setattr(p3ke_fork, "note_table_end", lambda *args: (time.sleep(1.2), end(*args)))
+    while_reading, after = _counted(path, monkeypatch)
+    assert calls == {"forks": 1, "read_here": 0}
+    # 5 household rows, 11 member rows above the notes row: all of them counted while the child was
+    # still at work, nothing after, and nothing twice.
+    assert sum(while_reading) == 5 + 11 and after == []
+    assert all(rows > 0 for rows in while_reading)
+
+
+def test_a_failed_childs_rows_are_counted_once(reference, tmp_path, forking, monkeypatch):
+    path = _messy_workbook(tmp_path / "p3ke.xlsx")
+    calls = forking(True)
+
+    def broken(*args, **kwargs):  # runs only in the child, after its rows are counted
+        time.sleep(1.2)
+        raise RuntimeError("the child stops halfway")
+
+    monkeypatch.setattr(p3ke_fork.LateRejections, "apply", broken)
+    while_reading, after = _counted(path, monkeypatch)
+    assert calls == {"forks": 1, "read_here": 1}
+    assert sum(while_reading) == 5 + 11  # the child's rows shown while it read them
+    assert after == [-11, 11]  # then taken back, and the sheet read here counts its own
 
 
 def test_an_individual_sheet_first_is_read_here_after_the_households(reference, tmp_path, forking):
