@@ -6,10 +6,12 @@ never held twice in memory. Cells keep their type as read: a ``float`` in an ide
 means the value went through an Excel number cell.
 
 The header row is the row of the first ``HEADER_SCAN_ROWS`` that holds an identity column (NIK,
-No KK, a family ID: the caller says which headers are) and the most known headers. A table ends at
-the first row whose identity cells hold no id and whose first text opens with a notes, totals or
-signature word (``Catatan``, ``Mengetahui``, ``Jumlah``, ``###``): ``Table.ended`` says where, for a
-warning.
+No KK, a family ID: the caller says which headers are) and the most known headers; a row right
+under it that numbers the columns (1, 2, 3 ...) is not data. A table ends at the first row whose
+identity cells hold no id and whose first text opens with a notes, totals or signature word
+(``Catatan``, ``Mengetahui``, ``Jumlah``, ``Kepala Dinas``, ``NIP``, ``###``) or is the place and
+date a signature block opens with (``Wanggudu, 12 Desember 2024``): ``Table.ended`` says where, for
+a warning.
 
 What is refused before any row is read, with a message the operator can act on: an extension
 other than ``.xlsx``/``.xls``/``.csv``/``.txt``, a file whose content does not match its extension
@@ -46,6 +48,17 @@ TEXT_SUFFIXES = (".csv", ".txt")
 END_WORDS = (
     "catatan", "mengetahui", "jumlah", "total", "keterangan", "ket ", "dibuat oleh", "disahkan", "menyetujui",
     "kepala desa", "lurah", "tanda tangan", "ttd", "nb ", "sumber ",
+    # A signature block without a "Mengetahui" line: the signer's office, then the name and NIP.
+    "kepala dinas", "kepala badan", "kepala bidang", "kepala bagian", "kepala seksi", "kepala kantor", "camat ",
+    "bupati ", "sekretaris", "a n ", "plt ", "plh ", "diketahui", "disetujui", "dibuat ", "yang membuat",
+    "yang menerima", "yang menyerahkan", "nip ",
+)
+# The place-and-date line that opens a signature block: "Wanggudu, 12 Desember 2024" (the day may be
+# left blank, to be written by hand).
+_SIGNED_AT = re.compile(
+    r"^[a-z][a-z .'-]*,\s*(\d{1,2}\s+)?(januari|februari|pebruari|maret|april|mei|juni|juli|agustus|september|"
+    r"oktober|nopember|november|desember)\s+(19|20)\d{2}\s*$",
+    re.IGNORECASE,
 )
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
 _DIGITS = re.compile(r"\D+")
@@ -231,7 +244,10 @@ class Source:
         identity = ()
         if is_identity_header is not None:
             identity = tuple(i for i, h in enumerate(headers) if h and is_identity_header(normalize_header(h)))
-        rest = chain(head[best_index + 1 :], raw_rows)
+        below = head[best_index + 1 :]
+        if below and _column_numbers(below[0][1][:width]):
+            below = below[1:]  # the columns' numbers (1, 2, 3 ...) printed under the header: not data
+        rest = chain(below, raw_rows)
         table = Table(
             source=self.display_name, name=name, header_row=header_number, headers=headers, rows=iter(()),
             formula_cells=formulas.result(), height=max(0, height - header_number),
@@ -340,6 +356,23 @@ def _holds_id(value: object) -> bool:
     return isinstance(value, str) and len(_DIGITS.sub("", value)) >= 6
 
 
+def _column_numbers(cells: list) -> bool:
+    """Whether a row numbers the columns above it: 1, 2, 3 ... (or (1), (2) ...), as government
+    tables print under their header, at least three of them."""
+    numbers = []
+    for cell in cells:
+        if is_blank(cell):
+            continue
+        if isinstance(cell, str):
+            cell = cell.strip().strip("()")
+            if not cell.isdigit():
+                return False
+        elif not isinstance(cell, (int, float)) or isinstance(cell, bool) or cell != int(cell):
+            return False
+        numbers.append(int(cell))
+    return len(numbers) >= 3 and numbers == list(range(numbers[0], numbers[0] + len(numbers))) and numbers[0] in (0, 1)
+
+
 def _end_note(cells: list) -> str | None:
     """The text of a notes/totals/signature row (its first text cell), or None for a data row."""
     for cell in cells:
@@ -351,7 +384,7 @@ def _end_note(cells: list) -> str | None:
         if raw.startswith("#"):
             return raw[:60]
         words = normalize_header(raw) + " "
-        return raw[:60] if words.startswith(END_WORDS) else None
+        return raw[:60] if words.startswith(END_WORDS) or _SIGNED_AT.match(raw) else None
     return None
 
 

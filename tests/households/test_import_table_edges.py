@@ -1,0 +1,77 @@
+"""Where an office's table starts and ends: the columns' numbers printed under the header, and the
+signature block under the table (the place and date, the signer's office, the name, the NIP) with
+no "Mengetahui" line. Neither is data: the rows of the table import, and the end is said."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from households.models import Household, Member
+from programs.models import Enrollment
+
+from ..programs.test_import_recipients import family, run  # noqa: F401 - the registry's two households
+from ..programs.test_import_recipients_real import workbook
+from .conftest import HH_2023, IND_2023, head_member_row, household_row, member_row
+
+pytestmark = pytest.mark.django_db
+
+SIGNATURE = [
+    "Wanggudu, 12 Desember 2024", "KEPALA DINAS PERUMAHAN DAN PERMUKIMAN", None, None,
+    "Ir. LA ODE MUHAMMAD, M.T.", "NIP. 19700101 199003 1 001",
+]
+
+
+@pytest.mark.parametrize("first_line", [SIGNATURE[0], "Wanggudu,      Desember 2024", "a.n. BUPATI KONAWE UTARA"])
+def test_a_recipient_list_ending_in_a_signature_block_imports(family, tmp_path, first_line):  # noqa: F811
+    household, head, child, other = family
+    signature = [first_line, *SIGNATURE[1:]]
+    path = workbook(tmp_path / "bsps.xlsx", {"Penerima BSPS 2024": [
+        ["DAFTAR PENERIMA BANTUAN STIMULAN PERUMAHAN SWADAYA (BSPS) TAHUN 2024"],
+        [],
+        ["NO", "NIK", "NAMA", "DESA", "KECAMATAN", "NILAI BANTUAN"],
+        [1, head.nik, "KEPALA", "WANGGUDU RAYA", "ASERA", 20000000],
+        [],
+        # Written in the right-hand columns under the table, as offices sign.
+        *[[None, None, None, None, line] for line in signature],
+    ]})
+    code, out, err = run("import_recipients", str(path), "--program", "bsps", "--year", "2024", "--json")
+    result = json.loads(out)
+    assert code == 0, (out, err)
+    assert result["errors"] == 0 and result["enrollments"]["created"] == 1
+    assert list(Enrollment.objects.values_list("household_id", "program__code", "year")) == [(household.pk, "bsps", 2024)]
+    assert result["warnings"] == 1  # where the table ended
+
+
+def test_a_row_missing_its_nik_above_the_signature_is_still_an_error(family, tmp_path):  # noqa: F811
+    """Only the signature block ends the table: a recipient whose NIK was left out is not taken for it."""
+    household, head, child, other = family
+    path = workbook(tmp_path / "bsps.xlsx", {"Penerima": [
+        ["NO", "NIK", "NAMA", "DESA"],
+        [1, head.nik, "KEPALA", "WANGGUDU RAYA"],
+        [2, None, "AN NISA", "WANGGUDU RAYA"],
+        [None, None, "AN NURI", "WANGGUDU RAYA"],
+        [],
+        *[[None, None, line] for line in SIGNATURE],
+    ]})
+    code, out, err = run("import_recipients", str(path), "--program", "bsps", "--year", "2024", "--json", "--dry-run")
+    result = json.loads(out)
+    assert result["errors"] == 2, (out, err)
+
+
+def test_the_columns_numbers_under_the_header_are_not_a_row(reference, tmp_path):
+    """Government tables print 1, 2, 3 ... under their header (here as the central application's
+    export does, numbers; and as text in brackets)."""
+    households = [HH_2023, [i + 1 for i in range(len(HH_2023))]]
+    # (openpyxl would write "=< 900 WATT" as a formula: the value is another of the column's)
+    households += [[household_row("122000001", 100, **{"Daya Listrik Terpasang": "> 900 WATT"})[h] for h in HH_2023]]
+    members = [IND_2023, [f"({i + 1})" for i in range(len(IND_2023))]]
+    members += [[row[h] for h in IND_2023] for row in (head_member_row("122000001", "9001", 100), member_row("122000001", "9002", 101))]
+    path = workbook(tmp_path / "p3ke.xlsx", {"KEPALA-KELUARGA": households, "INDIVIDU": members})
+    code, out, err = run("import_p3ke", str(path), "--json")
+    summary = json.loads(out)
+    assert code == 0, (out, err)
+    assert summary["errors"] == 0 and summary["warnings"] == 0 and summary["unmapped_values"] == []
+    assert list(Household.objects.values_list("p3ke_id", flat=True)) == ["122000001"]
+    assert sorted(Member.objects.values_list("id_individu", flat=True)) == ["9001", "9002"]
