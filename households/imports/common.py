@@ -15,7 +15,7 @@ from types import MappingProxyType
 
 from .columns import BUILTIN, Layouts, Mapped
 from .issues import IssueLog
-from .reader import Table
+from .reader import Table, is_blank
 from .rowhash import KnownRows, SkippedRow
 from .values import ChoiceMap
 
@@ -219,7 +219,7 @@ class RowReader:
     __slots__ = (
         "columns", "headers", "log", "sheet", "formulas", "row", "ok", "raw_cells", "_positions",
         "_labels", "_formula_rows", "_multi_columns", "_aid_cells", "_aid_sets",
-        "_choice_columns", "desa_ids",
+        "_choice_columns", "desa_ids", "_formula_columns",
     )
 
     def __init__(self, table: Table, columns: dict[int, str], log: IssueLog):
@@ -247,6 +247,7 @@ class RowReader:
         self._aid_cells = itemgetter(*aid_indexes) if len(aid_indexes) > 1 else None
         self._aid_sets: dict[tuple, frozenset] = {}
         self._formula_rows = {row for row, _ in self.formulas}
+        self._formula_columns: set[str] = set()  # the columns whose formulas' saved values were noted
         self._labels: dict[str, str] = {}
         self._choice_columns: dict[tuple[str, ...], list[tuple]] = {}
         # A Kode Kemdagri cell read without error -> its village (``cells.read_desa``).
@@ -260,12 +261,24 @@ class RowReader:
 
     def load(self, row: int, cells: list) -> None:
         self.row, self.ok, self.raw_cells = row, True, cells
-        # A text cell is data whatever its first character (``=< 900 WATT``); a real formula cell
-        # (an ``<f>`` in the sheet) holds no value of its own.
+        # A text cell is data whatever its first character (``=< 900 WATT``). A real formula cell (an
+        # ``<f>`` in the sheet) is read by the value Excel saved with it; one saved without a value
+        # (a file written by a program that does not compute) holds nothing to read.
         if row in self._formula_rows:
-            for index, key in self.columns.items():
-                if (row, index) in self.formulas:
-                    self.error(key, "Sel berisi rumus Excel, bukan nilai; salin lalu tempel sebagai nilai (Paste Values)")
+            self._formula_cells(row, cells)
+
+    def _formula_cells(self, row: int, cells: list) -> None:
+        for index, key in self.columns.items():
+            if (row, index) not in self.formulas:
+                continue
+            if is_blank(cells[index]):
+                self.error(
+                    key, "Sel berisi rumus Excel tanpa nilai tersimpan; buka dan simpan berkas di Excel, atau salin "
+                    "lalu tempel sebagai nilai (Paste Values)",
+                )
+            elif key not in self._formula_columns:
+                self._formula_columns.add(key)  # once a column: an agency may compute a whole column
+                self.warning(key, "Kolom ini berisi rumus Excel; nilai yang tersimpan di berkas dipakai (dicatat sekali, di sel rumus pertama)")
 
     def label(self, key: str) -> str:
         try:

@@ -5,6 +5,8 @@ no "Mengetahui" line. Neither is data: the rows of the table import, and the end
 from __future__ import annotations
 
 import json
+import re
+import zipfile
 
 import pytest
 
@@ -13,7 +15,7 @@ from programs.models import Enrollment
 
 from ..programs.test_import_recipients import family, run  # noqa: F401 - the registry's two households
 from ..programs.test_import_recipients_real import workbook
-from .conftest import HH_2023, IND_2023, head_member_row, household_row, member_row
+from .conftest import HH_2023, IND_2023, Formula, head_member_row, household_row, member_row, write_xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -75,3 +77,48 @@ def test_the_columns_numbers_under_the_header_are_not_a_row(reference, tmp_path)
     assert summary["errors"] == 0 and summary["warnings"] == 0 and summary["unmapped_values"] == []
     assert list(Household.objects.values_list("p3ke_id", flat=True)) == ["122000001"]
     assert sorted(Member.objects.values_list("id_individu", flat=True)) == ["9001", "9002"]
+
+
+def _saved_values(path, values: dict[str, tuple[str, str]]):
+    """The values Excel saves with each formula (``<v>``), which openpyxl does not write: formula
+    text -> (cell type, saved value)."""
+    rewritten = path.with_suffix(".saved.xlsx")
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(rewritten, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename.startswith("xl/worksheets/sheet"):
+                xml = data.decode()
+                for formula, (kind, value) in values.items():
+                    pattern = re.compile(r'<c r="([A-Z]+\d+)"([^>]*)><f>' + re.escape(formula) + r"</f><v\s*/?>(?:</v>)?")
+                    typed = ' t="str"' if kind == "str" else ""
+                    xml = pattern.sub(lambda m: f'<c r="{m.group(1)}"{typed}><f>{formula}</f><v>{value}</v>', xml)
+                data = xml.encode()
+            target.writestr(item, data)
+    return rewritten
+
+
+def test_formulas_are_read_by_the_values_excel_saved_with_them(family, tmp_path):  # noqa: F811
+    household, head, child, other = family
+    path = workbook(tmp_path / "salur.xlsx", {"Sheet1": [
+        ["NO", "NOKK", "NIK_KTP", "NAMA_PENERIMA", "TAHAP", "BANSOS", "NOMINAL"],
+        [1, household.no_kk, head.nik, "KEPALA", "TAHAP 2 2024", "PKH", "=3*250000"],
+        [2, other.no_kk, other.head_nik, "LAIN", "TAHAP 2 2024", "PKH", "=3*250000"],
+    ]})
+    code, out, err = run("import_recipients", str(_saved_values(path, {"3*250000": ("n", "750000")})), "--json")
+    result = json.loads(out)
+    assert code == 0, (out, err)
+    assert result["errors"] == 0 and result["enrollments"]["created"] == 2
+    assert set(Enrollment.objects.values_list("program__code", "year", "amount")) == {("pkh", 2024, 750000)}
+    assert result["warnings"] == 1  # once for the column, not once a row
+
+
+def test_a_formula_kode_kemdagri_places_the_family_and_one_without_a_saved_value_is_refused(reference, tmp_path):
+    rows = [household_row("122000011", 111, **{"Kode Kemdagri": Formula('="7409012006"')})]
+    path = write_xlsx(tmp_path / "p3ke.xlsx", {"KEPALA-KELUARGA": (HH_2023, rows)})
+    code, out, err = run("import_p3ke", str(path))
+    assert code == 1 and "Sel berisi rumus Excel tanpa nilai tersimpan" in out, (out, err)
+    code, out, err = run("import_p3ke", str(_saved_values(path, {'"7409012006"': ("str", "7409012006")})), "--json")
+    summary = json.loads(out)
+    assert code == 0, (out, err)
+    assert summary["errors"] == 0 and summary["warnings"] == 1
+    assert Household.objects.get(p3ke_id="122000011").desa.code_plain == "7409012006"
