@@ -189,7 +189,7 @@ class Source:
     def _raw_rows(self, sheet_name: str | None, formulas=None) -> tuple[str, Iterator[tuple[int, list]], int, Background]:
         if self.kind == "csv":
             text = textfile.decode(self.path.read_bytes())
-            if text is None:  # pragma: no cover - latin-1 decodes any byte
+            if text is None:  # UTF-16 that does not decode
                 raise ReadError(f"Berkas {self.display_name} bukan teks CSV yang dapat dibaca.")
             return self.sheet_names()[0], textfile.text_rows(text), 0, Background(None)
         name = sheet_name or self.sheet_names()[0]
@@ -422,7 +422,7 @@ def open_source(path: str | Path, *, display_name: str | None = None, limits: Li
         return Source(path, name, "xlsx", limits)
     if suffix == ".xls":
         return _legacy_workbook(path, name, head, limits)
-    if head.startswith(_ZIP_MAGIC) or head.startswith(_OLE_MAGIC) or b"\x00" in head:
+    if head.startswith(_ZIP_MAGIC) or head.startswith(_OLE_MAGIC) or (b"\x00" in head and not textfile.is_utf16(head)):
         raise ReadError(
             f"{name}: bukan berkas teks CSV (isinya biner, mungkin berkas Excel yang diganti namanya). "
             "Unggah sebagai .xlsx atau simpan ulang sebagai CSV."

@@ -124,6 +124,32 @@ def test_csv_in_windows_1252_with_float_ids(reference, tmp_path, separator):
     assert household.members.get().id_individu == "91222370921"
 
 
+@pytest.mark.parametrize("suffix", [".txt", ".csv"])
+def test_excel_unicode_text_in_utf_16_imports(reference, tmp_path, suffix):
+    """Excel's "Save As, Unicode Text": UTF-16 with its byte-order mark, tab-separated."""
+    rows = siks_rows()
+    rows[0][8] = "LA ODE RÉZA"
+    path = write_text(tmp_path / f"DTKS_ASERA{suffix}", SIKS_DTKS, rows, separator="\t", encoding="utf-16")
+    code, out, err = run("import_dtks", str(path), "--json")
+    summary = json.loads(out)
+    assert code == 0, (out, err)
+    assert summary["errors"] == 0 and summary["households"]["created"] == 2 and summary["members"]["created"] == 4
+    assert Household.objects.get(no_kk=KK_1).head_name == "LA ODE RÉZA"
+
+
+def test_a_csv_pasted_from_a_utf_8_file_and_a_windows_1252_file_keeps_both_names(reference, tmp_path):
+    """Two villages' lists pasted into one file: one saved as UTF-8, the other by Excel (ANSI)."""
+    rows = siks_rows()
+    rows[0][8], rows[3][8] = "LA ODE RÉZA", "WA ODE NURAÉNI"
+    lines = [",".join(SIKS_DTKS).encode()]
+    lines += [",".join(row).encode("utf-8" if index < 3 else "cp1252") for index, row in enumerate(rows)]
+    path = tmp_path / "dtks.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + b"\r\n".join(lines) + b"\r\n")
+    code, out, err = run("import_dtks", str(path), "--json")
+    assert code == 0, (out, err)
+    assert set(Member.objects.filter(name__contains="É").values_list("name", flat=True)) == {"LA ODE RÉZA", "WA ODE NURAÉNI"}
+
+
 def test_legacy_xls_from_phpexcel_with_title_and_notes_rows(reference, tmp_path):
     headers = ["No", *HH_2022]
     rows = []
