@@ -123,7 +123,11 @@ def read_desa(reader: RowReader, ctx: Context) -> int | None:
         return desa_id
     kecamatan, desa = place_name(reader.get("kecamatan")), place_name(reader.get("desa"))
     if not desa or not kecamatan:
-        reader.error("region_code", "Kode Kemdagri kosong; isi Kode Kemdagri, atau nama Kecamatan dan Desa/Kelurahan")
+        if reader.has("region_code"):
+            reader.error("region_code", "Kode Kemdagri kosong; isi Kode Kemdagri, atau nama Kecamatan dan Desa/Kelurahan")
+        else:  # a layout without the code (SIKS-NG): the names are all it has
+            missing = "Desa/Kelurahan" if not desa else "Kecamatan"
+            reader.error("desa" if not desa else "kecamatan", f"Nama {missing} kosong; isi nama Kecamatan dan Desa/Kelurahan")
         return None
     desa_id = ctx.desa_by_names.get((kecamatan, desa), 0)
     if not desa_id:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from types import MappingProxyType
 
-from .columns import BUILTIN, Layouts, Mapped
+from .columns import BUILTIN, COLUMN_LABELS, Layouts, Mapped
 from .issues import IssueLog
 from .reader import Table, is_blank
 from .rowhash import KnownRows, SkippedRow
@@ -43,6 +43,7 @@ FIELD_LABELS = {
     "marital_status": "Status Kawin", "occupation": "Pekerjaan", "education": "Pendidikan",
     "dukcapil_match": "Padan Dukcapil", "has_savings": "Memiliki Simpanan",
 }
+_OTHER_LABELS = {"kecamatan": "Kecamatan"}
 
 
 @dataclass
@@ -290,7 +291,7 @@ class RowReader:
                 label = self.headers[index]
                 break
         else:
-            label = FIELD_LABELS.get(key, key)
+            label = FIELD_LABELS.get(key) or COLUMN_LABELS.get(key) or _OTHER_LABELS.get(key, key)
         self._labels[key] = label
         return label
 

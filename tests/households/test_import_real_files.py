@@ -11,7 +11,7 @@ import pytest
 
 from dedup.models import Conflict, ConflictStatus
 from households.imports.services import run_file_import
-from households.models import Household, Member
+from households.models import Household, ImportBatch, Member
 from programs.models import Enrollment
 
 from .conftest import HH_2022, HH_2023, IND_2023, head_member_row, household_row, member_row, nik, write_csv, write_xlsx
@@ -122,6 +122,40 @@ def test_csv_in_windows_1252_with_float_ids(reference, tmp_path, separator):
     household = Household.objects.get()
     assert (household.p3ke_id, household.head_name, household.desa.code_plain) == ("122237092", "LA ODE MUHAMMAD RÉZA", "7409012006")
     assert household.members.get().id_individu == "91222370921"
+
+
+def test_every_relation_of_the_dtks_code_list_is_known(reference, tmp_path):
+    """Hubungan dengan kepala rumah tangga, as SIKS-NG lists them (codes 1-8)."""
+    rows = siks_rows()
+    rows[2][11] = "ORANG TUA/MERTUA"
+    for id_dtks, serial, name, sex, relation in (
+        ("1005", 305, "WA ODE RUTA", "WANITA", "PEMBANTU RUTA"), ("1006", 306, "LA ODE CUCU", "PRIA", "CUCU"),
+        ("1007", 307, "LA ODE LAIN", "PRIA", "LAINNYA"),
+    ):
+        rows.append([id_dtks, *rows[2][1:7], nik(serial, female=sex == "WANITA"), name, "05/01/1980", sex, relation, *rows[2][12:]])
+    path = write_text(tmp_path / "DTKS_ASERA.txt", SIKS_DTKS, rows, separator="|")
+    code, out, err = run("import_dtks", str(path), "--json")
+    summary = json.loads(out)
+    assert code == 0, (out, err)
+    assert summary["errors"] == 0 and summary["unmapped_values"] == []
+    relations = dict(Household.objects.get(no_kk=KK_1).members.values_list("name", "relation"))
+    assert relations == {
+        "LA ODE BAKRI": "kepala", "WA ODE SITTI": "pasangan", "LA ODE ANAK": "lainnya", "WA ODE RUTA": "lainnya",
+        "LA ODE CUCU": "lainnya", "LA ODE LAIN": "lainnya",
+    }
+
+
+def test_a_siks_ng_row_without_its_village_is_refused_in_the_files_own_terms(reference, tmp_path):
+    """The file has no Kode Kemdagri column: the message names its village column, in Indonesian."""
+    rows = siks_rows()
+    rows[3][4] = ""
+    path = write_text(tmp_path / "DTKS_ASERA.txt", SIKS_DTKS, rows, separator="|")
+    code, out, err = run("import_dtks", str(path), "--json")
+    assert code == 1, (out, err)
+    batch = ImportBatch.objects.get(pk=json.loads(out)["batch"])
+    assert [(e["row"], e["column"], e["reason"]) for e in batch.errors] == [
+        (5, "DESA/KELUARAHAN", "Nama Desa/Kelurahan kosong; isi nama Kecamatan dan Desa/Kelurahan"),
+    ]
 
 
 @pytest.mark.parametrize("suffix", [".txt", ".csv"])
