@@ -237,6 +237,11 @@ class Source:
             formulas.result()
             return None
         header_number, header_cells = head[best_index]
+        below = head[best_index + 1 :]
+        if below and (merged := _under_merged_headers(header_cells, below[0][1], is_identity_header)):
+            # A header of two rows: the sub-headers under a merged cell ("Penerima Bantuan" over
+            # BPNT, PKH ...) named with it; the data starts below them.
+            header_cells, below = merged, below[1:]
         width = len(header_cells)
         while width and is_blank(header_cells[width - 1]):
             width -= 1
@@ -244,7 +249,6 @@ class Source:
         identity = ()
         if is_identity_header is not None:
             identity = tuple(i for i, h in enumerate(headers) if h and is_identity_header(normalize_header(h)))
-        below = head[best_index + 1 :]
         if below and _column_numbers(below[0][1][:width]):
             below = below[1:]  # the columns' numbers (1, 2, 3 ...) printed under the header: not data
         rest = chain(below, raw_rows)
@@ -354,6 +358,39 @@ def _holds_id(value: object) -> bool:
     if isinstance(value, (int, float)):
         return True
     return isinstance(value, str) and len(_DIGITS.sub("", value)) >= 6
+
+
+def _under_merged_headers(header: list, cells: list, is_identity_header) -> list | None:
+    """The header of two rows that ``header`` and the row under it (``cells``) make, or None when that
+    row is not a row of sub-headers: text only, nothing under an identity header, and some of it
+    under a blank header cell (the rest of a cell merged across columns). Each sub-header is named
+    with the merged cell over it ("Penerima Bantuan" and "PKH": "Penerima Bantuan PKH"); a header
+    merged down over both rows keeps its name."""
+    if is_identity_header is None or not any(not is_blank(c) for c in cells):
+        return None
+    width = max(len(header), len(cells))
+    header = list(header) + [None] * (width - len(header))
+    cells = list(cells) + [None] * (width - len(cells))
+    under_blank = False
+    for above, cell in zip(header, cells):
+        if is_blank(cell):
+            continue
+        if not isinstance(cell, str) or cell.strip().strip("()").isdigit():
+            return None
+        if not is_blank(above) and is_identity_header(normalize_header(above)):
+            return None  # an id column holds a value: a data row
+        under_blank = under_blank or is_blank(above)
+    if not under_blank:
+        return None
+    merged, parent = [], ""
+    for above, cell in zip(header, cells):
+        if not is_blank(above):
+            parent = " ".join(str(above).split())
+        if is_blank(cell):
+            merged.append(above)
+        else:
+            merged.append(f"{parent} {' '.join(cell.split())}".strip())
+    return merged
 
 
 def _column_numbers(cells: list) -> bool:

@@ -9,6 +9,7 @@ import re
 import zipfile
 
 import pytest
+from openpyxl import Workbook
 
 from households.models import Household, Member
 from programs.models import Enrollment
@@ -122,3 +123,37 @@ def test_a_formula_kode_kemdagri_places_the_family_and_one_without_a_saved_value
     assert code == 0, (out, err)
     assert summary["errors"] == 0 and summary["warnings"] == 1
     assert Household.objects.get(p3ke_id="122000011").desa.code_plain == "7409012006"
+
+
+def test_aid_columns_under_one_merged_header_cell_are_read(reference, tmp_path):
+    """A household sheet re-made in an office: every header merged down over two rows, the aid
+    columns under one "Penerima Bantuan" cell merged across them, their programs in the row below."""
+    base = [h for h in HH_2023 if not h.startswith("Penerima")]
+    aids = ["BPNT", "BPUM", "BST", "PKH", "SEMBAKO"]
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "KEPALA-KELUARGA"
+    sheet["A1"] = "DATA P3KE KECAMATAN ASERA"
+    for column, header in enumerate(base, 1):
+        sheet.cell(4, column, header)
+        sheet.merge_cells(start_row=4, end_row=5, start_column=column, end_column=column)
+    first = len(base) + 1
+    sheet.cell(4, first, "Penerima Bantuan")
+    sheet.merge_cells(start_row=4, end_row=4, start_column=first, end_column=first + len(aids) - 1)
+    for index, aid in enumerate(aids):
+        sheet.cell(5, first + index, aid)
+    for number, (p3ke_id, answers) in enumerate([("122000001", ["Tidak", "Tidak", "Tidak", "Ya", "Ya"]), ("122000002", ["Tidak"] * 5)], 6):
+        row = household_row(p3ke_id, 100 + number)
+        for column, header in enumerate(base, 1):
+            sheet.cell(number, column, row[header]).data_type = "s" if isinstance(row[header], str) else "n"
+        for index, answer in enumerate(answers):
+            sheet.cell(number, first + index, answer)
+    path = tmp_path / "p3ke.xlsx"
+    book.save(path)
+    code, out, err = run("import_p3ke", str(path), "--json")
+    summary = json.loads(out)
+    assert code == 0, (out, err)
+    assert summary["errors"] == 0 and summary["unmapped_columns"] == []
+    assert summary["households"]["created"] == 2
+    received = set(Enrollment.objects.values_list("household__p3ke_id", "program__code"))
+    assert received == {("122000001", "pkh"), ("122000001", "sembako")}
