@@ -6,6 +6,10 @@ household (and a member), the aid by its ``Penerima`` keys or the program itself
 says of the enrollment. This module maps claims to programs and reads the registry;
 ``programs.services.aid_claims_record`` writes them.
 
+A list's program names are matched by :func:`programs_by_spelling`: code, name or ``Penerima``
+key with case, punctuation and spacing ignored, and the usual names of the national programs
+(``PROGRAM_ALIASES``: PBI JK, BPNT, BLT DD ...).
+
 Mapping rules: a ``Penerima`` key names every program whose ``p3ke_column`` lists it; a person
 program enrolls the claim's member (a claim without one is left out) and a household program the
 household; claims that name the same enrollment (program, year, household, member) count once.
@@ -16,6 +20,7 @@ Whether an enrollment is already in the registry follows the database's uniquene
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Collection, Hashable, Iterable
 from dataclasses import dataclass
 
@@ -73,6 +78,51 @@ def aid_programs() -> list[AidProgram]:
         )
         for pk, code, name, column, unit in Program.objects.values_list("pk", "code", "name", "p3ke_column", "target_unit")
     ]
+
+
+# The names the national programs go by in agencies' lists, one group per program: a registry
+# program answers to every name of a group when its code, name or ``Penerima`` key is one of them
+# (so the aliases follow the programs the registry holds, whatever their codes).
+PROGRAM_ALIASES: tuple[tuple[str, ...], ...] = (
+    ("PKH", "Program Keluarga Harapan"),
+    ("Sembako", "BPNT", "BPNT Sembako", "Kartu Sembako", "Program Sembako", "Bantuan Pangan Non Tunai"),
+    ("PBI JK", "PBI JKN", "JKN PBI", "PBI", "Penerima Bantuan Iuran Jaminan Kesehatan"),
+    ("BLT Desa", "BLT DD", "BLT Dana Desa", "Bantuan Langsung Tunai Desa", "Bantuan Langsung Tunai Dana Desa"),
+)
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+_IN_PARENTHESES = re.compile(r"\(([^)]*)\)")
+
+
+def program_spelling(value: object) -> str:
+    """A program's name as lists are matched to it: case, punctuation and spacing ignored
+    (``BLT DESA``, ``blt-desa`` and ``Blt Desa`` all read ``bltdesa``)."""
+    return _NOT_ALNUM.sub("", str(value).lower()) if value is not None else ""
+
+
+def program_spellings(program: AidProgram) -> tuple[set[str], set[str]]:
+    """The spellings a program answers to: its own (code, name with and without the part in
+    parentheses, that part alone, ``Penerima`` keys), and those its alias groups add."""
+    names = [program.code, program.name, _IN_PARENTHESES.sub("", program.name), *program.keys]
+    names += _IN_PARENTHESES.findall(program.name)
+    own = {program_spelling(name) for name in names} - {""}
+    aliases = set()
+    for group in PROGRAM_ALIASES:
+        spellings = {program_spelling(name) for name in group}
+        if spellings & own:
+            aliases |= spellings
+    return own, aliases - own
+
+
+def programs_by_spelling(programs: list[AidProgram]) -> dict[str, AidProgram]:
+    """Each spelling (``program_spelling``) to its program: a program's own spellings before any
+    alias, and among equals the first program in the registry's order."""
+    spelled = [program_spellings(program) for program in programs]
+    found: dict[str, AidProgram] = {}
+    for kind in (0, 1):
+        for program, spellings in zip(programs, spelled):
+            for spelling in sorted(spellings[kind]):
+                found.setdefault(spelling, program)
+    return found
 
 
 EnrollmentKey = tuple  # (program id, year, household, member or None)

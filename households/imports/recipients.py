@@ -1,27 +1,48 @@
 """Agencies' recipient lists (who received their aid): read, matched to the registry, handed to programs.
 
 Each row is matched to a registry household by NIK (a member's NIK, else a head's NIK), then by
-No KK; an unmatched row is a row error. A NIK or No KK column is all a list needs: the program
-and year come from the command's options or the upload form, or from the row (``PROGRAM``/``BANSOS``,
-``TAHUN``/``PERIODE``/``TAHAP``, e.g. ``TAHAP 2 2024``); with no year anywhere, the current year.
-Matched rows become enrollments (status *active*, ``NOMINAL`` in rupiah). A ``STATUS`` column is
-read as the enrollment status only when most of its values are enrollment statuses; otherwise (a
-marital status such as KAWIN or JANDA) it is ignored, with a note. Each valid row is an
-``AidClaim`` naming its program, recorded by ``programs.services.aid_claims_record``, which hands
-the enrollments to the one-aid check as one batch.
+No KK; an unmatched row is a row error. A NIK or No KK column is all a list needs; OpenSID's
+program-bantuan template gives its participant's id in ``Peserta`` (the NIK for a person program,
+the No KK for a family one), read as one more NIK or No KK. The program and year come from the
+command's options or the upload form, or from the row (``PROGRAM``/``BANSOS``,
+``TAHUN``/``PERIODE``/``TAHAP``, e.g. ``TAHAP 2 2024``), else from the start date on the OpenSID
+template's ``Program`` sheet; with no year anywhere, the current year (with a warning). A program is
+named by code, name or ``Penerima`` key, case, punctuation and spacing ignored, or by the usual
+names of the national programs (PBI JK, BPNT, BLT DD: ``programs.claims.programs_by_spelling``).
+
+Matched rows become enrollments (status *active*, ``NOMINAL`` in rupiah such as ``Rp 750.000,-``).
+A ``STATUS`` column is read as the enrollment status only when most of its values are enrollment
+or distribution statuses; otherwise (a marital status such as KAWIN or JANDA) it is ignored, with a
+note. Distribution statuses: paid (SUDAH SALUR, TERSALUR) is *active*; a failed payment (RETUR,
+GAGAL SALUR) is *suspended*; not yet paid (BELUM SALUR, DALAM PROSES) stays *active*, still aid
+for the one-aid rule. A distribution status other than paid is kept in the enrollment's
+``status_reason``.
+
+An enrollment is one per program and year for a household (or member): the rows of one recipient,
+program and year from different stages (``TAHAP 1 2024``, ``TAHAP 2 2024``) are one claim whose
+amount is the stages' sum (of the stages with the claim's status), each merged row warned; the
+same stage twice, or two rows without a stage, are a double recipient, a row error.
+
+Each enrollment is an ``AidClaim`` naming its program, recorded by
+``programs.services.aid_claims_record``, which hands the enrollments to the one-aid check as one
+batch.
 """
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.utils import translation
 
+from households.identifiers import IdentifierError, parse_kk
 from households.models import Household, ImportBatch, Member
 from households.regions import loaded_regions
-from programs.claims import AidClaim, AidProgram, aid_claims_existing, aid_programs
+from programs.claims import (
+    AidClaim, AidProgram, aid_claims_existing, aid_programs, program_spelling, programs_by_spelling,
+)
 from programs.models import EnrollmentSource, EnrollmentStatus
 from programs.services import aid_claims_record
 
@@ -32,19 +53,49 @@ from .context import layouts as saved_layouts
 from .issues import IssueLog
 from .plan import enrollment_counts
 from .progress import Progress
-from .reader import ReadError, Source, is_blank
+from .reader import ReadError, Source, Table, is_blank, normalize_header
 from .values import ChoiceMap, norm, parse_date, parse_rupiah, text
 
 _YEAR = re.compile(r"(20\d{2})")
-_STATUS_SYNONYMS = {"tersalur": "active", "sudah disalurkan": "completed", "batal": "cancelled", "usulan": "proposed"}
+_STATUS_SYNONYMS = {
+    "tersalur": "active", "sudah disalurkan": "completed", "batal": "cancelled", "usulan": "proposed",
+    # Distribution statuses, as banks and Kemensos write them.
+    "sudah tersalur": "active", "sudah salur": "active", "salur": "active",
+    "retur": "suspended", "gagal salur": "suspended", "gagal tersalur": "suspended",
+    "belum salur": "active", "belum tersalur": "active", "dalam proses": "active",
+}
+# The distribution statuses that do not say the aid was paid: kept as the enrollment's reason.
+_STATUS_KEPT = frozenset({"retur", "gagal salur", "gagal tersalur", "belum salur", "belum tersalur", "dalam proses"})
+# OpenSID's program-bantuan template: the participant's id column, and its ``Program`` sheet's start date.
+_PARTICIPANT = "peserta"
+_TEMPLATE_SHEET = "program"
+_TEMPLATE_YEAR_KEYS = frozenset({"rentang waktu awal", "tahun", "tahun anggaran"})
+
+
+@dataclass(slots=True)
+class _Row:
+    """A valid row of a list: whom it names, for which program, year and stage, and what it says."""
+
+    sheet: str
+    row: int
+    nik: str | None
+    kk: str
+    participant: str  # OpenSID's ``Peserta``: a NIK or a No KK
+    program: AidProgram
+    year: int
+    stage: str  # the TAHAP cell, "" without one
+    status: object  # the STATUS cell, then its enrollment status
+    amount: int | None
+    delivered: datetime.date | None
+    note: str
 
 
 @dataclass
 class RecipientPlan:
-    """The plan of a recipient list (an ``ImportPlan``): one claim per valid row."""
+    """The plan of a recipient list (an ``ImportPlan``): one claim per enrollment."""
 
     issues: IssueLog = field(default_factory=IssueLog)
-    claims: list[AidClaim] = field(default_factory=list)  # one per valid row, each a distinct enrollment
+    claims: list[AidClaim] = field(default_factory=list)  # each a distinct enrollment (a recipient's stages merged)
     total_rows: int = 0
     existing: int = 0
     data_year: int | None = None
@@ -71,18 +122,18 @@ class RecipientPlan:
 
 
 class _Programs:
-    """Program by code, name or ``Penerima`` column key (``PKH``, ``BPNT``), case-insensitively."""
+    """The registry's programs by the names lists give them (``programs_by_spelling``)."""
 
     def __init__(self):
-        self.by_text: dict[str, AidProgram] = {}
-        for program in aid_programs():
-            self.by_text.setdefault(norm(program.code), program)
-            self.by_text.setdefault(norm(program.name), program)
-            for key in program.keys:
-                self.by_text.setdefault(norm(key), program)
+        programs = aid_programs()
+        self.by_spelling = programs_by_spelling(programs)
+        self.known = ", ".join(program.code for program in programs)
 
     def get(self, value: object) -> AidProgram | None:
-        return self.by_text.get(norm(value))
+        return self.by_spelling.get(program_spelling(value))
+
+    def unknown(self, value: object) -> str:
+        return f"Program '{text(value, 60)}' tidak dikenal; program di registri: {self.known}"
 
 
 def parse_recipients(sources: list[Source], *, options: dict, progress: Callable[[int], None] | None = None) -> RecipientPlan:
@@ -94,7 +145,7 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
     if options.get("program"):
         fixed_program = programs.get(options["program"])
         if fixed_program is None:
-            raise ReadError(f"Program '{options['program']}' tidak dikenal (gunakan kode program, mis. pkh, bsps).")
+            raise ReadError(programs.unknown(options["program"]) + " (gunakan kode program, mis. pkh, bsps).")
     fixed_year = options.get("year")
     plan.data_year = fixed_year
     with translation.override(None):
@@ -105,16 +156,16 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
         desa_by_code={}, desa_by_names={}, choices={}, region_prefixes=regions.prefixes, region_label=regions.label,
         layouts=layouts,
     )
-    rows = []  # (sheet, row, nik, kk, program, year, status cell, amount, delivered, note)
+    rows: list[_Row] = []
     for source in sources:
         found = False
         for sheet_name in source.sheet_names():
             table = layouts.table(source, sheet_name)
             if table is None:
                 continue
-            index = map_table(table, cols.RECIPIENTS, ctx, log).index
+            index = _columns(table, ctx, log)
             keys = set(index.values())
-            if not keys & {"nik", "no_kk"}:
+            if not keys & {"nik", "no_kk", "participant"}:
                 continue
             found = True
             if fixed_program is None and "program" not in keys:
@@ -122,10 +173,7 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
                     f"{table.source}, lembar {table.name}: kolom PROGRAM/BANSOS tidak ada; pilih program di formulir "
                     "(atau pilihan --program)."
                 )
-            year = fixed_year
-            if not year and not keys & {"year", "period"}:
-                year = ctx.today.year
-                log.warning(table.name, 0, "", f"Tahun tidak ada di berkas maupun formulir; dipakai tahun {year}")
+            year = fixed_year or (None if keys & {"year", "period"} else _sheet_year(source, table, ctx, log))
             reader = RowReader(table, index, log)
             for row, cells in table.rows:
                 plan.total_rows += 1
@@ -143,41 +191,89 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
     return plan
 
 
-def _with_status(log: IssueLog, rows: list[tuple], statuses: ChoiceMap) -> list[tuple]:
+def _columns(table: Table, ctx: Context, log: IssueLog) -> dict[int, str]:
+    """The table's columns by field, OpenSID's ``Peserta`` column (unknown to the layouts) read as
+    the participant's id rather than listed as unmapped."""
+    index = map_table(table, cols.RECIPIENTS, ctx, log).index
+    for position, header in enumerate(table.headers):
+        if normalize_header(header) == _PARTICIPANT and position not in index:
+            index[position] = "participant"
+            log.unmapped_columns.pop((table.name, header), None)
+            break
+    return index
+
+
+def _sheet_year(source: Source, table: Table, ctx: Context, log: IssueLog) -> int:
+    """The year of a table without a year column: the template's (``_template_year``), else the
+    current year, with a warning."""
+    year = _template_year(source, table.name)
+    if not year:
+        year = ctx.today.year
+        log.warning(table.name, 0, "", f"Tahun tidak ada di berkas maupun formulir; dipakai tahun {year}")
+    return year
+
+
+def _template_year(source: Source, data_sheet: str) -> int | None:
+    """The year an OpenSID template's ``Program`` sheet gives (``Rentang Waktu (Awal)``,
+    ``2024-01-01``), else None. The sheet is key/value rows: the row naming the start date is found
+    as a header row would be, and the date is the cell after its key."""
+    for name in source.sheet_names():
+        if name == data_sheet or normalize_header(name) != _TEMPLATE_SHEET:
+            continue
+        sheet = source.table(name, is_known_header=_TEMPLATE_YEAR_KEYS.__contains__,
+                             is_identity_header=_TEMPLATE_YEAR_KEYS.__contains__)
+        if sheet is None:
+            return None
+        keys = [normalize_header(h) for h in sheet.headers]
+        position = next(i for i, key in enumerate(keys) if key in _TEMPLATE_YEAR_KEYS)
+        found = _YEAR.search(" ".join(sheet.headers[position + 1 : position + 2]))
+        return int(found.group(1)) if found else None
+    return None
+
+
+def _with_status(log: IssueLog, rows: list[_Row], statuses: ChoiceMap) -> list[_Row]:
     """Rows with their enrollment status: read from the STATUS column when most of its values are
-    enrollment statuses (an unknown one is then a row error), else *active*, the column ignored."""
-    filled = [r for r in rows if not is_blank(r[6])]
-    known = sum(1 for r in filled if statuses(r[6])[0])
+    enrollment or distribution statuses (an unknown one is then a row error), else *active*, the
+    column ignored. A distribution status that is not *paid* is kept in the row's note."""
+    filled = [r for r in rows if not is_blank(r.status)]
+    known = sum(1 for r in filled if statuses(r.status)[0])
     if filled and known * 2 <= len(filled):
-        sample = ", ".join(sorted({text(r[6], 20) for r in filled})[:3])
-        log.warning(filled[0][0], 0, "STATUS", f"Kolom STATUS bukan status penerimaan (mis. {sample}); diabaikan, semua baris berstatus Aktif")
-        return [(*r[:6], EnrollmentStatus.ACTIVE, *r[7:]) for r in rows]
+        sample = ", ".join(sorted({text(r.status, 20) for r in filled})[:3])
+        log.warning(filled[0].sheet, 0, "STATUS", f"Kolom STATUS bukan status penerimaan (mis. {sample}); diabaikan, semua baris berstatus Aktif")
+        for r in rows:
+            r.status = EnrollmentStatus.ACTIVE
+        return rows
     result = []
     for r in rows:
-        if is_blank(r[6]):
-            result.append((*r[:6], EnrollmentStatus.ACTIVE, *r[7:]))
-            continue
-        code, _known = statuses(r[6])
+        raw = r.status
+        code, _known = statuses(raw) if not is_blank(raw) else (EnrollmentStatus.ACTIVE, True)
         if not code:
-            log.error(r[0], r[1], "STATUS", f"Status '{text(r[6], 40)}' tidak dikenal (Aktif, Diusulkan, Selesai, Ditolak, Dibatalkan)")
+            log.error(r.sheet, r.row, "STATUS", f"Status '{text(raw, 40)}' tidak dikenal (Aktif, Diusulkan, Selesai, "
+                      "Ditolak, Dibatalkan, Ditangguhkan; atau status penyaluran SUDAH SALUR, RETUR, GAGAL SALUR, "
+                      "BELUM SALUR)")
             continue
-        result.append((*r[:6], code, *r[7:]))
+        r.status = code
+        if norm(raw) in _STATUS_KEPT:
+            r.note = "; ".join(x for x in (f"Status penyaluran: {text(raw, 40)}", r.note) if x)
+        result.append(r)
     return result
 
 
-def _row(reader: RowReader, ctx, programs: _Programs, fixed_program, fixed_year):
+def _row(reader: RowReader, ctx, programs: _Programs, fixed_program, fixed_year) -> _Row | None:
     nik = None
     if not is_blank(reader.get("nik")):
         info = read_nik(reader, "nik", ctx, required=True)
         nik = info.value if info else None
     kk = read_kk(reader, "no_kk") if not is_blank(reader.get("no_kk")) else ""
-    if is_blank(reader.get("nik")) and is_blank(reader.get("no_kk")):
+    alone = is_blank(reader.get("nik")) and is_blank(reader.get("no_kk"))
+    participant = _participant(reader, alone=alone)
+    if alone and is_blank(reader.get("participant")):
         reader.error("nik", "NIK dan No KK kosong: penerima tidak dapat dicocokkan")
     program = fixed_program
     if program is None:
         program = programs.get(reader.get("program"))
         if program is None:
-            reader.error("program", f"Program '{text(reader.get('program'), 60)}' tidak dikenal")
+            reader.error("program", programs.unknown(reader.get("program")))
     year = fixed_year
     if not year:
         found = _YEAR.search(text(reader.get("year")) + " " + text(reader.get("period")))
@@ -185,7 +281,6 @@ def _row(reader: RowReader, ctx, programs: _Programs, fixed_program, fixed_year)
             year = int(found.group(1))
         else:
             reader.error("year", "Tahun/periode kosong atau tidak berisi tahun (mis. 2024)")
-    status = reader.get("status")
     amount, problem = parse_rupiah(reader.get("amount"))
     if problem:
         reader.error("amount", problem)
@@ -194,7 +289,25 @@ def _row(reader: RowReader, ctx, programs: _Programs, fixed_program, fixed_year)
         reader.error("delivered_on", problem)
     if not reader.ok:
         return None
-    return (reader.sheet, reader.row, nik, kk, program, year, status, amount, delivered, text(reader.get("note"), 500))
+    return _Row(
+        sheet=reader.sheet, row=reader.row, nik=nik, kk=kk, participant=participant, program=program, year=year,
+        stage=text(reader.get("period"), 40), status=reader.get("status"), amount=amount, delivered=delivered,
+        note=text(reader.get("note"), 500),
+    )
+
+
+def _participant(reader: RowReader, *, alone: bool) -> str:
+    """The ``Peserta`` cell's id: read as a No KK would be when it is the row's only id (an error
+    then if it is none); beside a NIK or No KK, used only when it holds 16 digits."""
+    cell = reader.get("participant")
+    if is_blank(cell):
+        return ""
+    if alone:
+        return read_kk(reader, "participant")
+    try:
+        return parse_kk(text(cell))
+    except IdentifierError:
+        return ""
 
 
 def _lookup(model_values, field_name: str, values: set[str]) -> dict:
@@ -206,44 +319,84 @@ def _lookup(model_values, field_name: str, values: set[str]) -> dict:
     return found
 
 
-def _match(plan: RecipientPlan, rows: list[tuple]) -> None:
+class _Registry:
+    """The live members and households the rows name, looked up in a few queries."""
+
+    def __init__(self, rows: list[_Row]):
+        niks = {r.nik for r in rows} | {r.participant for r in rows}
+        kks = {r.kk for r in rows} | {r.participant for r in rows}
+        live_members = Member.objects.filter(household__merged_into__isnull=True).order_by("is_absent", "pk")
+        live_households = Household.objects.filter(merged_into__isnull=True).order_by("is_absent", "pk")
+        self.member_by_nik = _lookup(live_members.values_list("nik", "pk", "household_id"), "nik", niks)
+        self.household_by_head = _lookup(live_households.values_list("head_nik", "pk"), "head_nik", niks)
+        self.household_by_kk = _lookup(live_households.values_list("no_kk", "pk"), "no_kk", kks)
+
+    def find(self, row: _Row) -> tuple[int | None, int | None]:
+        """``(member, household)`` of the row: by NIK (a member's, then a head's), then No KK, the
+        ``Peserta`` id tried as either after them; ``(None, None)`` when none is in the registry."""
+        for nik in (row.nik, row.participant):
+            if nik and nik in self.member_by_nik:
+                return self.member_by_nik[nik]
+            if nik and nik in self.household_by_head:
+                return None, self.household_by_head[nik][0]
+        for kk in (row.kk, row.participant):
+            if kk and kk in self.household_by_kk:
+                return None, self.household_by_kk[kk][0]
+        return None, None
+
+
+def _match(plan: RecipientPlan, rows: list[_Row]) -> None:
     log = plan.issues
-    niks = {r[2] for r in rows}
-    kks = {r[3] for r in rows}
-    live_members = Member.objects.filter(household__merged_into__isnull=True).order_by("is_absent", "pk")
-    live_households = Household.objects.filter(merged_into__isnull=True).order_by("is_absent", "pk")
-    member_by_nik = _lookup(live_members.values_list("nik", "pk", "household_id"), "nik", niks)
-    household_by_head = _lookup(live_households.values_list("head_nik", "pk"), "head_nik", niks)
-    household_by_kk = _lookup(live_households.values_list("no_kk", "pk"), "no_kk", kks)
-    seen: dict[tuple, int] = {}
-    for sheet, row, nik, kk, program, year, status, amount, delivered, note in rows:
-        member_id = household_id = None
-        if nik and nik in member_by_nik:
-            member_id, household_id = member_by_nik[nik]
-        elif nik and nik in household_by_head:
-            household_id = household_by_head[nik][0]
-        elif kk and kk in household_by_kk:
-            household_id = household_by_kk[kk][0]
+    registry = _Registry(rows)
+    enrollments: dict[tuple, list[_Row]] = {}  # (program, year, household, member or None) -> its rows
+    for r in rows:
+        member_id, household_id = registry.find(r)
         if household_id is None:
-            shown = ", ".join(x for x in (f"NIK {nik}" if nik else "", f"No KK {kk}" if kk else "") if x)
-            log.error(sheet, row, "NIK", f"Penerima tidak ditemukan di registri ({shown})")
-            continue
-        person = program.person
-        if person and member_id is None:
-            log.error(sheet, row, "NIK", "Program perorangan: NIK penerima harus NIK anggota keluarga di registri")
-            continue
-        key = (program.id, year, household_id, member_id if person else None)
-        if key in seen:
-            log.error(sheet, row, "NIK", f"Penerima ganda untuk program dan tahun yang sama: sudah ada di baris {seen[key]}")
-            continue
-        seen[key] = row
-        plan.claims.append(
-            AidClaim(
-                household=household_id, member=member_id if person else None, program=program.id, year=year,
-                status=status, amount=amount, delivered_on=delivered, note=note,
+            shown = ", ".join(
+                f"{label} {value}" for label, value in (("NIK", r.nik), ("No KK", r.kk), ("Peserta", r.participant)) if value
             )
-        )
+            log.error(r.sheet, r.row, "NIK", f"Penerima tidak ditemukan di registri ({shown})")
+            continue
+        person = r.program.person
+        if person and member_id is None:
+            log.error(r.sheet, r.row, "NIK", "Program perorangan: NIK penerima harus NIK anggota keluarga di registri")
+            continue
+        key = (r.program.id, r.year, household_id, member_id if person else None)
+        same = enrollments.setdefault(key, [])
+        stages = {normalize_header(s.stage) for s in same}
+        if same and (not r.stage or normalize_header(r.stage) in stages or "" in stages):
+            log.error(r.sheet, r.row, "NIK", f"Penerima ganda untuk program dan tahun yang sama: sudah ada di baris {same[0].row}")
+            continue
+        same.append(r)
+    plan.claims = [_claim(key, same, log) for key, same in enrollments.items()]
     plan.existing = aid_claims_existing(claims=plan.claims)
     years = {claim.year for claim in plan.claims}
     if len(years) == 1:
         plan.data_year = next(iter(years))
+
+
+def _claim(key: tuple, rows: list[_Row], log: IssueLog) -> AidClaim:
+    """The claim of one enrollment's rows: a row's own, or the stages of a year merged (see the
+    module docstring), each merged row warned."""
+    program_id, year, household_id, member_id = key
+    first = rows[0]
+    if len(rows) == 1:
+        return AidClaim(
+            household=household_id, member=member_id, program=program_id, year=year, status=first.status,
+            amount=first.amount, delivered_on=first.delivered, note=first.note,
+        )
+    paid = any(r.status == EnrollmentStatus.ACTIVE for r in rows)
+    status = EnrollmentStatus.ACTIVE if paid else first.status
+    amounts = [r.amount for r in rows if r.status == status and r.amount is not None]
+    amount = sum(amounts) if amounts else None
+    delivered = max((r.delivered for r in rows if r.delivered), default=None)
+    note = "; ".join(f"{r.stage}: {r.note}" for r in rows if r.note)[:500]
+    shown = f"Rp {amount:,}".replace(",", ".") if amount is not None else "tanpa nominal"
+    stages = ", ".join(r.stage for r in rows)
+    for r in rows:
+        log.warning(r.sheet, r.row, "TAHAP", f"{len(rows)} tahap penerima yang sama untuk program dan tahun yang sama "
+                    f"({stages}) digabung menjadi satu kepesertaan, nilai {shown}")
+    return AidClaim(
+        household=household_id, member=member_id, program=program_id, year=year, status=status, amount=amount,
+        delivered_on=delivered, note=note,
+    )

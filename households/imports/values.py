@@ -237,17 +237,29 @@ def desil_cell(value: object) -> object:
     return value
 
 
+# Rupiah as offices type it, spaces removed: ``Rp``/``Rp.``/``IDR`` in front; thousands grouped by
+# one separator (``1.250.000``, ``1,250,000``) or none; a decimal part of zeros (``,00``, ``.0``);
+# ``,-`` at the end ("no cents", ``Rp 750.000,-``).
+_RUPIAH = re.compile(
+    r"(?:rp|idr)?\.?(?P<whole>\d{1,3}(?P<sep>[.,])\d{3}(?:(?P=sep)\d{3})*|\d+)(?:[.,](?P<cents>\d{1,2}))?(?:[.,]?-)?",
+    re.ASCII,
+)
+
+
 def parse_rupiah(value: object) -> tuple[int | None, str | None]:
-    """An amount in rupiah: ``1250000``, ``1.250.000``, ``Rp 1.250.000``, ``1,250,000``, ``1250000.0``."""
+    """An amount in rupiah: ``1250000``, ``1.250.000``, ``Rp 1.250.000``, ``Rp. 1.250.000,-``,
+    ``Rp1.250.000,00``, ``1,250,000``, ``1250000.0``. A part below one rupiah (``750.000,50``) is
+    refused rather than read as thousands."""
     if _is_empty(value):
         return None, None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if value < 0 or (isinstance(value, float) and not value.is_integer()):
             return None, f"Nominal tidak sah: {value}"
         return int(value), None
-    raw = str(value).strip().lower().replace("rp", "").replace(" ", "").replace("\u00a0", "")
-    raw = re.sub(r"[.,]00?$", "", raw) if re.search(r"[.,]\d{3}[.,]00?$|^\d+[.,]00?$", raw) else raw
-    digits = raw.replace(".", "").replace(",", "")
-    if not digits.isdigit():
+    raw = str(value).strip().lower().replace(" ", "").replace("\u00a0", "")
+    found = _RUPIAH.fullmatch(raw)
+    if found is None:
         return None, f"Nominal harus angka rupiah, bukan '{value}'"
-    return int(digits), None
+    if found["cents"] and int(found["cents"]):
+        return None, f"Nominal tidak sah: '{value}' (rupiah tanpa sen, mis. Rp 750.000)"
+    return int(found["whole"].replace(".", "").replace(",", "")), None

@@ -122,3 +122,14 @@ def test_dry_run(family, tmp_path):
     code, out, _ = run("import_recipients", str(path), "--dry-run", "--json")
     assert code == 0 and json.loads(out)["batch"] is None
     assert not Enrollment.objects.exists() and not ImportBatch.objects.exists()
+
+
+def test_program_option_matches_spellings_and_an_unknown_one_lists_the_programs(family, tmp_path):
+    household, head, child, other = family
+    path = sheet(tmp_path / "blt.xlsx", [{"NIK": head.nik}], headers=["NIK", "NAMA_PENERIMA"])
+    code, out, err = run("import_recipients", str(path), "--program", "BLT DD", "--year", "2024", "--json")
+    assert code == 0, err
+    assert list(Enrollment.objects.values_list("household_id", "program__code")) == [(household.pk, "blt-desa")]
+    code, out, err = run("import_recipients", str(path), "--program", "BLT KABUPATEN", "--year", "2024")
+    assert code == 2 and "Program 'BLT KABUPATEN' tidak dikenal; program di registri: " in err and "blt-desa" in err
+    assert Enrollment.objects.count() == 1

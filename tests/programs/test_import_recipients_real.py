@@ -1,6 +1,8 @@
 """Recipient lists in the shapes agencies send: OpenSID's program-bantuan ``Peserta`` sheet (NIK and
-Nama only, notes under the table), a Kemensos distribution list (IDDTKS, NOKK, NIK_KTP,
-NAMA_PENERIMA, KODE_WILAYAH, TAHAP, BANSOS, BANK, NOMINAL), a STATUS column that holds marital status."""
+Nama only, notes under the table; for a family program the No KK in ``Peserta`` and the year on the
+``Program`` sheet), a Kemensos distribution list (IDDTKS, NOKK, NIK_KTP, NAMA_PENERIMA, KODE_WILAYAH,
+TAHAP, BANSOS, BANK, NOMINAL) with the programs' usual names, rupiah as offices write it and one row
+per stage, a STATUS column that holds marital status or the distribution status."""
 
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ import json
 import pytest
 from openpyxl import Workbook
 
-from programs.models import Enrollment
+from households.models import ImportBatch
+from programs.models import Enrollment, Program
+from tests.factories import HouseholdFactory
 
 from .test_import_recipients import family, run  # noqa: F401 - the registry's two households
 
@@ -88,3 +92,171 @@ def test_a_status_column_of_enrollment_statuses_is_read(family, tmp_path):  # no
     code, out, _ = run("import_recipients", str(path), "--program", "pip", "--year", "2025", "--skip-invalid", "--json")
     assert code == 0
     assert set(Enrollment.objects.values_list("member__nik", "status")) == {(head.nik, "proposed"), (child.nik, "active")}
+
+
+KEMENSOS = ["NO", "IDDTKS", "IDSEMESTA", "NOKK", "NIK_KTP", "NAMA_PENERIMA", "KODE_WILAYAH", "TAHAP", "BANSOS", "BANK",
+            "NOMINAL", "STATUS"]
+
+
+def kpm(nik="", kk="", *, tahap="TAHAP 2 2024", bansos="PKH", nominal="Rp 750.000", status="KAWIN"):
+    """One row of a Kemensos distribution list, in ``KEMENSOS`` order."""
+    return [1, "7409012006000001", "S-1", kk, nik, "PENERIMA", "7409012006", tahap, bansos, "BRI", nominal, status]
+
+
+def kemensos(path, rows, headers=KEMENSOS):
+    return workbook(path, {"Sheet1": [
+        ["DAFTAR KPM PENERIMA BANSOS KABUPATEN KONAWE UTARA"], headers, *rows,
+        [None, "TOTAL", None, None, None, None, None, None, None, None, "Rp 2.250.000", None],
+        [None, None, None, None, None, None, None, None, "Mengetahui,"],
+    ]})
+
+
+def batch_warnings(result) -> list[str]:
+    return [w["reason"] for w in ImportBatch.objects.get(pk=result["batch"]).warnings]
+
+
+@pytest.mark.parametrize("bansos, code", [
+    ("PBI JK", "pbi-jk"), ("PBI-JKN", "pbi-jk"), ("JKN PBI", "pbi-jk"), ("PBI JKN", "pbi-jk"),
+    ("BPNT-SEMBAKO", "sembako"), ("Kartu Sembako", "sembako"), ("BPNT", "sembako"), ("SEMBAKO", "sembako"),
+    ("BLT DD", "blt-desa"), ("BLT DESA", "blt-desa"), ("Blt Desa", "blt-desa"), ("blt-desa", "blt-desa"),
+    ("BLT Dana Desa", "blt-desa"), ("PKH", "pkh"), ("Program Keluarga Harapan", "pkh"),
+])
+def test_kemensos_bansos_spellings_name_the_registry_programs(family, tmp_path, bansos, code):  # noqa: F811
+    household, head, child, other = family
+    path = kemensos(tmp_path / "salur.xlsx", [kpm(head.nik, household.no_kk, bansos=bansos)])
+    rc, out, err = run("import_recipients", str(path), "--json")
+    assert rc == 0, (out, err)
+    assert json.loads(out)["enrollments"]["created"] == 1
+    assert list(Enrollment.objects.values_list("household_id", "program__code", "year")) == [(household.pk, code, 2024)]
+
+
+def test_an_unknown_bansos_is_refused_with_the_programs_the_registry_knows(family, tmp_path):  # noqa: F811
+    household, head, child, other = family
+    path = kemensos(tmp_path / "salur.xlsx", [kpm(head.nik, bansos="BANTUAN ENTAH"), kpm("", other.no_kk, bansos="BLT")])
+    rc, out, err = run("import_recipients", str(path))
+    assert rc == 1
+    assert "Program 'BANTUAN ENTAH' tidak dikenal" in out and "Program 'BLT' tidak dikenal" in out
+    listed = out.split("program di registri: ")[1].splitlines()[0].split(", ")
+    assert set(listed) == set(Program.objects.values_list("code", flat=True)) >= {"pkh", "sembako", "blt-desa", "pbi-jk"}
+    assert not Enrollment.objects.exists()
+
+
+@pytest.mark.parametrize("nominal", ["Rp 750.000,-", "Rp. 750.000,-", "750.000,-", "Rp750.000,00", "Rp 750.000", "750000"])
+def test_kemensos_nominal_as_offices_write_rupiah(family, tmp_path, nominal):  # noqa: F811
+    household, head, child, other = family
+    path = kemensos(tmp_path / "salur.xlsx", [kpm(head.nik, household.no_kk, nominal=nominal)])
+    rc, out, err = run("import_recipients", str(path), "--json")
+    assert rc == 0, (out, err)
+    assert list(Enrollment.objects.values_list("household_id", "amount")) == [(household.pk, 750000)]
+
+
+@pytest.mark.parametrize("nominal", ["tujuh ratus ribu", "Rp 750.000,50", "-750.000"])
+def test_a_nominal_that_is_not_a_rupiah_amount_is_refused(family, tmp_path, nominal):  # noqa: F811
+    household, head, child, other = family
+    path = kemensos(tmp_path / "salur.xlsx", [kpm(head.nik, household.no_kk, nominal=nominal)])
+    rc, out, err = run("import_recipients", str(path))
+    assert rc == 1 and "Nominal" in out and nominal in out
+    assert not Enrollment.objects.exists()
+
+
+def test_the_stages_of_one_year_are_one_enrollment_with_their_sum(family, tmp_path):  # noqa: F811
+    household, head, child, other = family
+    path = kemensos(tmp_path / "salur.xlsx", [
+        kpm(head.nik, household.no_kk, tahap="TAHAP 1 2024"),
+        kpm("", other.no_kk, tahap="TAHAP 2 2024", nominal="Rp 900.000"),
+        kpm(head.nik, household.no_kk, tahap="TAHAP 2 2024"),
+        kpm(head.nik, household.no_kk, tahap="TAHAP 2 2024", bansos="SEMBAKO", nominal="Rp 600.000"),
+        kpm(head.nik, household.no_kk, tahap="TAHAP 1 2023", nominal="Rp 700.000"),
+    ])
+    rc, out, err = run("import_recipients", str(path), "--json")
+    result = json.loads(out)
+    assert rc == 0, (out, err)
+    assert result["errors"] == 0 and result["enrollments"]["created"] == 4
+    assert set(Enrollment.objects.values_list("household_id", "program__code", "year", "amount")) == {
+        (household.pk, "pkh", 2024, 1500000), (other.pk, "pkh", 2024, 900000),
+        (household.pk, "sembako", 2024, 600000), (household.pk, "pkh", 2023, 700000),
+    }
+    merged = [w for w in ImportBatch.objects.get(pk=result["batch"]).warnings if "digabung" in w["reason"]]
+    assert [w["row"] for w in merged] == [3, 5]
+    assert "TAHAP 1 2024, TAHAP 2 2024" in merged[0]["reason"] and "Rp 1.500.000" in merged[0]["reason"]
+    rc, out, _ = run("import_recipients", str(path), "--json")
+    assert json.loads(out)["enrollments"] == {"created": 0, "existing": 4, "conflicts": 0}
+
+
+def test_the_same_stage_twice_is_still_a_double_recipient(family, tmp_path):  # noqa: F811
+    household, head, child, other = family
+    path = kemensos(tmp_path / "salur.xlsx", [kpm(head.nik, household.no_kk), kpm(head.nik, household.no_kk)])
+    rc, out, _ = run("import_recipients", str(path))
+    assert rc == 1 and "Penerima ganda untuk program dan tahun yang sama: sudah ada di baris 3" in out
+    no_stage = workbook(tmp_path / "tanpa_tahap.xlsx", {"Sheet1": [
+        ["NIK", "NAMA", "NOMINAL"], [head.nik, "KEPALA", "Rp 750.000"], [head.nik, "KEPALA", "Rp 750.000"],
+    ]})
+    rc, out, _ = run("import_recipients", str(no_stage), "--program", "pkh", "--year", "2024")
+    assert rc == 1 and "Penerima ganda untuk program dan tahun yang sama: sudah ada di baris 2" in out
+    assert not Enrollment.objects.exists()
+
+
+def test_a_status_column_of_distribution_statuses_is_read(family, tmp_path):  # noqa: F811
+    household, head, child, other = family
+    third = HouseholdFactory(p3ke_id="122000003", no_kk="7409010101200003")
+    fourth = HouseholdFactory(p3ke_id="122000004", no_kk="7409010101200004")
+    headers = ["NO", "NOKK", "NIK_KTP", "NAMA_PENERIMA", "TAHAP", "BANSOS", "BANK", "NOMINAL", "STATUS"]
+    path = workbook(tmp_path / "status_salur.xlsx", {"Sheet1": [
+        headers,
+        [1, household.no_kk, head.nik, "KEPALA", "TAHAP 2 2024", "PKH", "BRI", "Rp 750.000", "SUDAH TERSALUR"],
+        [2, other.no_kk, "", "LAIN", "TAHAP 2 2024", "PKH", "BRI", "Rp 750.000", "RETUR"],
+        [3, third.no_kk, "", "KETIGA", "TAHAP 2 2024", "PKH", "BRI", "Rp 750.000", "GAGAL SALUR"],
+        [4, household.no_kk, head.nik, "KEPALA", "TAHAP 2 2024", "SEMBAKO", "BRI", "Rp 600.000", "SUDAH SALUR"],
+        [5, fourth.no_kk, "", "KEEMPAT", "TAHAP 2 2024", "PKH", "BRI", "Rp 750.000", "BELUM SALUR"],
+    ]})
+    rc, out, err = run("import_recipients", str(path), "--json")
+    result = json.loads(out)
+    assert rc == 0, (out, err)
+    assert not [w for w in batch_warnings(result) if "STATUS" in w]
+    got = set(Enrollment.objects.values_list("household_id", "program__code", "status", "status_reason"))
+    assert got == {
+        (household.pk, "pkh", "active", ""), (household.pk, "sembako", "active", ""),
+        (other.pk, "pkh", "suspended", "Status penyaluran: RETUR"),
+        (third.pk, "pkh", "suspended", "Status penyaluran: GAGAL SALUR"),
+        (fourth.pk, "pkh", "active", "Status penyaluran: BELUM SALUR"),
+    }
+
+
+def test_opensid_family_program_reads_the_kk_in_peserta_and_the_year_of_the_program_sheet(family, tmp_path):  # noqa: F811
+    household, head, child, other = family
+    path = workbook(tmp_path / "program_bantuan_BLT DANA DESA 2024.xlsx", {
+        "Program": [
+            ["id", 7], ["Nama Program", "BLT DANA DESA 2024"], ["Sasaran Program", 2], ["Keterangan", "BLT DD"],
+            ["Asal Dana", "APBDes"], ["Rentang Waktu (Awal)", "2024-01-01"], ["Rentang Waktu (Akhir)", "2024-12-31"],
+        ],
+        "Peserta": [
+            ["Peserta", "No. Peserta", "NIK", "Nama", "Tempat Lahir", "Tanggal Lahir", "Alamat"],
+            [household.no_kk, "BLT-001", head.nik, "KEPALA", "WANGGUDU", "1980-01-05", "DUSUN I"],
+            [other.no_kk, "BLT-002", None, "LAIN", "WANGGUDU", "1975-02-02", "DUSUN II"],
+            ["###"],
+            [],
+            ["* Kolom Peserta diisi NIK (sasaran penduduk) atau No. KK (sasaran keluarga)"],
+        ],
+    })
+    rc, out, err = run("import_recipients", str(path), "--program", "BLT Dana Desa", "--json")
+    result = json.loads(out)
+    assert rc == 0, (out, err)
+    assert result["errors"] == 0 and result["enrollments"]["created"] == 2
+    assert set(Enrollment.objects.values_list("household_id", "program__code", "year")) == {
+        (household.pk, "blt-desa", 2024), (other.pk, "blt-desa", 2024),
+    }
+    assert not [w for w in batch_warnings(result) if "Tahun" in w]
+    assert "Peserta" not in {c["column"] for c in result["unmapped_columns"]}
+
+
+def test_a_returned_stage_merged_with_a_paid_one_keeps_the_paid_amount_and_says_which_stage(family, tmp_path):  # noqa: F811
+    household, head, child, other = family
+    path = kemensos(tmp_path / "salur.xlsx", [
+        kpm(head.nik, household.no_kk, tahap="TAHAP 1 2024", status="SUDAH SALUR"),
+        kpm(head.nik, household.no_kk, tahap="TAHAP 2 2024", status="RETUR"),
+    ])
+    rc, out, err = run("import_recipients", str(path), "--json")
+    assert rc == 0, (out, err)
+    assert list(Enrollment.objects.values_list("program__code", "year", "status", "amount", "status_reason")) == [
+        ("pkh", 2024, "active", 750000, "TAHAP 2 2024: Status penyaluran: RETUR"),
+    ]
