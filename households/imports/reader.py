@@ -128,6 +128,8 @@ class Source:
         self.limits = limits
         self._workbook = None
         self._sheet_paths: dict[str, str] | None = None
+        # Per sheet, its cells merged down over rows: (first row, last row, column), rows as Excel numbers them.
+        self._merged_down: dict[str, list[tuple[int, int, int]]] = {}
 
     # --- sheets
     def sheet_names(self) -> list[str]:
@@ -204,6 +206,7 @@ class Source:
         else:
             sheet = self._book().get_sheet_by_name(name)
             height = sheet.total_height or sheet.height or 0
+            self._merged_down[name] = _merged_down(sheet)
         if height > self.limits.max_rows + HEADER_SCAN_ROWS:
             raise ReadError(
                 f"Lembar {name} berisi {height:,} baris; batas {self.limits.max_rows:,} baris per lembar."
@@ -252,6 +255,9 @@ class Source:
         if below and _column_numbers(below[0][1][:width]):
             below = below[1:]  # the columns' numbers (1, 2, 3 ...) printed under the header: not data
         rest = chain(below, raw_rows)
+        merged = [merge for merge in self._merged_down.pop(name, ()) if merge[0] > header_number]
+        if merged:
+            rest = _filled_down(rest, merged)
         table = Table(
             source=self.display_name, name=name, header_row=header_number, headers=headers, rows=iter(()),
             formula_cells=formulas.result(), height=max(0, height - header_number),
@@ -358,6 +364,37 @@ def _holds_id(value: object) -> bool:
     if isinstance(value, (int, float)):
         return True
     return isinstance(value, str) and len(_DIGITS.sub("", value)) >= 6
+
+
+def _merged_down(sheet) -> list[tuple[int, int, int]]:
+    """The sheet's cells merged over several rows, as ``(first row, last row, column)`` (rows as
+    Excel numbers them, the column 0-based): a family's No KK, village and address typed once and
+    merged down over its members' rows."""
+    try:
+        ranges = sheet.merged_cell_ranges or ()
+    except Exception:  # noqa: BLE001 - a format calamine gives no merges for
+        return []
+    return [(top + 1, bottom + 1, left) for (top, left), (bottom, _right) in ranges if bottom > top]
+
+
+def _filled_down(rows: Iterator[tuple[int, list]], merged: list[tuple[int, int, int]]) -> Iterator[tuple[int, list]]:
+    """The rows with the value of each cell merged down repeated in the rows it covers, as Excel
+    shows it (only its first row holds it in the file)."""
+    starts: dict[int, list[tuple[int, int]]] = {}
+    for top, bottom, column in merged:
+        starts.setdefault(top, []).append((bottom, column))
+    active: list[tuple[int, int, object]] = []  # (last row, column, value)
+    for number, cells in rows:
+        if active:
+            active = [item for item in active if item[0] >= number]
+            for _bottom, column, value in active:
+                if column < len(cells) and is_blank(cells[column]):
+                    cells = list(cells)
+                    cells[column] = value
+        for bottom, column in starts.pop(number, ()):
+            if column < len(cells) and not is_blank(cells[column]):
+                active.append((bottom, column, cells[column]))
+        yield number, cells
 
 
 def _under_merged_headers(header: list, cells: list, is_identity_header) -> list | None:

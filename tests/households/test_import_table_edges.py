@@ -17,6 +17,7 @@ from programs.models import Enrollment
 from ..programs.test_import_recipients import family, run  # noqa: F401 - the registry's two households
 from ..programs.test_import_recipients_real import workbook
 from .conftest import HH_2023, IND_2023, Formula, head_member_row, household_row, member_row, write_xlsx
+from .realfiles import KK_1, siks_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -157,3 +158,29 @@ def test_aid_columns_under_one_merged_header_cell_are_read(reference, tmp_path):
     assert summary["households"]["created"] == 2
     received = set(Enrollment.objects.values_list("household__p3ke_id", "program__code"))
     assert received == {("122000001", "pkh"), ("122000001", "sembako")}
+
+
+def test_a_familys_cells_merged_down_over_its_members_rows_belong_to_each_member(reference, tmp_path):
+    """A DTKS list re-typed in a village office: the No KK, kecamatan, village and address typed
+    once per family and merged down over its members' rows (the file holds them in the first row)."""
+    headers = ["NO", "NOKK", "KECAMATAN", "DESA/KELURAHAN", "ALAMAT", "NIK", "NAMA", "TGL LAHIR", "JENIS KELAMIN",
+               "HUB KELUARGA", "BANSOS PKH"]
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "DTKS"
+    sheet.append(headers)
+    people = siks_rows()
+    for index, person in enumerate(people):
+        first = index in (0, 3)  # each family's first row
+        family = [person[6], "ASERA", "WANGGUDU RAYA", person[5]] if first else [None] * 4
+        sheet.append([index + 1, *family, person[7], person[8], person[9], person[10], person[11], "YA"])
+    for column in range(2, 6):
+        sheet.merge_cells(start_row=2, end_row=4, start_column=column, end_column=column)
+    path = tmp_path / "dtks.xlsx"
+    book.save(path)
+    code, out, err = run("import_dtks", str(path), "--json")
+    summary = json.loads(out)
+    assert code == 0, (out, err)
+    assert summary["errors"] == 0 and summary["households"]["created"] == 2 and summary["members"]["created"] == 4
+    family = Household.objects.get(no_kk=KK_1)
+    assert family.members.count() == 3 and family.desa.name.upper() == "WANGGUDU RAYA"
