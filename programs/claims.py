@@ -70,14 +70,18 @@ class AidProgram:
 
 
 def aid_programs() -> list[AidProgram]:
-    """Every program, in the registry's order, with its ``Penerima`` keys (lower case)."""
-    return [
-        AidProgram(
-            id=pk, code=code, name=name, person=unit == TargetUnit.PERSON,
-            keys=tuple(key.strip().lower() for key in column.split(",") if key.strip()),
-        )
-        for pk, code, name, column, unit in Program.objects.values_list("pk", "code", "name", "p3ke_column", "target_unit")
-    ]
+    """Every program, in the registry's order, with its ``Penerima`` keys (lower case): those its
+    ``p3ke_column`` lists, then its code as a column names it (``Penerima BLT Desa``: ``blt_desa``)
+    unless another program lists that key."""
+    rows = list(Program.objects.values_list("pk", "code", "name", "p3ke_column", "target_unit"))
+    listed = {pk: tuple(key.strip().lower() for key in column.split(",") if key.strip()) for pk, _c, _n, column, _u in rows}
+    taken = {key for keys in listed.values() for key in keys}
+    programs = []
+    for pk, code, name, _column, unit in rows:
+        own = code.lower().replace("-", "_")
+        keys = listed[pk] if own in listed[pk] or own in taken else (*listed[pk], own)
+        programs.append(AidProgram(id=pk, code=code, name=name, person=unit == TargetUnit.PERSON, keys=keys))
+    return programs
 
 
 # The names the national programs go by in agencies' lists, one group per program: a registry

@@ -12,8 +12,9 @@ match (``DESA/KELUARAHAN`` is ``Desa/Kelurahan``), worked out once per header te
 
 Aid columns (``Penerima PKH``, ``Penerima PKH 2023 (HIMBARA)``, ``Keluarga Penerima SEMBAKO
 (HIMBARA 2023)``, ``Bansos BPNT``, ``PBI JKN``) map to ``penerima:<key>``, ``<key>`` being what
-``Program.p3ke_column`` lists (``pkh``, ``sembako``, ``pbi``, ...); an aid column whose key no program
-lists is an *unmapped column*, reported, never read in silence.
+``Program.p3ke_column`` lists (``pkh``, ``sembako``, ``pbi``, ...) or a program's code
+(``Penerima BSPS``), or a name the program goes by (``Penerima PBI JK``, ``Penerima BLT DD``); an aid
+column that names no program is an *unmapped column*, reported, never read in silence.
 """
 
 from __future__ import annotations
@@ -101,12 +102,14 @@ class Mapped:
 class Layouts:
     """Every layout's header -> field map: the built-in rows with the saved mappings laid over."""
 
-    def __init__(self, rows, *, aid_keys: frozenset[str] | None = None):
+    def __init__(self, rows, *, aid_keys: frozenset[str] | None = None, aid_spellings: dict[str, str] | None = None):
         self.maps: dict[str, dict[str, str]] = {layout: {} for layout in LAYOUTS}
         for layout, header, target in rows:
             if layout in self.maps and normalize_header(header):
                 self.maps[layout][normalize_header(header)] = target
         self.aid_keys = aid_keys
+        # A program's names with case, punctuation and spacing ignored -> its key (``context.layouts``).
+        self.aid_spellings = aid_spellings or {}
         self._any = {h for mapping in self.maps.values() for h in mapping}
         self._identity = {h for m in self.maps.values() for h, f in m.items() if f in IDENTITY_FIELDS}
         self._choices = {layout: list(mapping) for layout, mapping in self.maps.items()}
@@ -164,8 +167,12 @@ class Layouts:
             if not target or (target in seen and not target.startswith(AID_PREFIX)):
                 continue
             if target.startswith(AID_PREFIX) and self.aid_keys is not None and target[len(AID_PREFIX):] not in self.aid_keys:
-                unmapped[header] = "aid"
-                continue
+                # An aid key is words joined by "_": without them, it is spelled as programs are.
+                key = self.aid_spellings.get(target[len(AID_PREFIX):].replace("_", ""))
+                if key is None:
+                    unmapped[header] = "aid"
+                    continue
+                target = AID_PREFIX + key
             seen.add(target)
             index[position] = target
         missing = [

@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from households import models as hm
 from households.models import ColumnMapping, Desa, ValueMapping
 from households.regions import loaded_regions
-from programs.claims import aid_programs
+from programs.claims import aid_programs, programs_by_spelling
 
 from .columns import AID_PREFIX, Layouts, builtin_rows, builtin_values
 from .common import Context
@@ -35,10 +35,14 @@ CHOICE_FIELDS = {
 
 
 def layouts() -> Layouts:
-    """The built-in layouts with the saved column mappings over them, and the programs' aid keys."""
+    """The built-in layouts with the saved column mappings over them, the programs' aid keys, and
+    each spelling of a program's names (``programs_by_spelling``) to its first key: an aid column
+    named as a list names the program (``Penerima BLT DD``) is that program's."""
     rows = builtin_rows() + list(ColumnMapping.objects.values_list("layout", "header", "field"))
-    keys = frozenset(key for program in aid_programs() for key in program.keys)
-    return Layouts(rows, aid_keys=keys)
+    programs = aid_programs()
+    keys = frozenset(key for program in programs for key in program.keys)
+    spellings = {spelling: program.keys[0] for spelling, program in programs_by_spelling(programs).items() if program.keys}
+    return Layouts(rows, aid_keys=keys, aid_spellings=spellings)
 
 
 def aid_fields() -> list[tuple[str, str]]:

@@ -79,6 +79,33 @@ def test_himbara_columns_are_aid_and_an_unknown_aid_column_is_reported(reference
     assert not Conflict.objects.filter(household=second).exists()
 
 
+def test_aid_columns_named_as_offices_name_the_registrys_programs(reference, tmp_path):
+    """Columns an office adds for the programs the registry runs, by code or by another name."""
+    local = ["Penerima BSPS", "Penerima BLT DD 2024", "Penerima Rutilahu"]
+    households = [
+        household_row("122000001", 100, **{"Penerima BSPS": "Ya", "Penerima BLT DD 2024": "Tidak", "Penerima Rutilahu": "Tidak"}),
+        household_row("122000002", 101, **{"Penerima BSPS": "Tidak", "Penerima BLT DD 2024": "Ya", "Penerima Rutilahu": "Tidak"}),
+    ]
+    members = [
+        head_member_row("122000001", "9001", 100, **{"Penerima PBI JK": "Ya", "Penerima PIP": "Tidak"}),
+        member_row("122000001", "9002", 102, **{"Penerima PBI JK": "Tidak", "Penerima PIP": "Ya"}),
+        head_member_row("122000002", "9003", 101, **{"Penerima PBI JK": "Tidak", "Penerima PIP": "Tidak"}),
+    ]
+    path = write_xlsx(tmp_path / "p3ke.xlsx", {
+        "KEPALA-KELUARGA": ([*HH_2023, *local], households),
+        "INDIVIDU": ([*IND_2023, "Penerima PBI JK", "Penerima PIP"], members),
+    })
+    code, out, err = run("import_p3ke", str(path), "--json")
+    summary = json.loads(out)
+    assert code == 0, (out, err)
+    assert summary["errors"] == 0 and summary["unmapped_columns"] == []
+    received = set(Enrollment.objects.values_list("household__p3ke_id", "program__code", "member__id_individu"))
+    assert received == {
+        ("122000001", "bsps", None), ("122000001", "pbi-jk", "9001"), ("122000001", "pip", "9002"),
+        ("122000002", "blt-desa", None),
+    }
+
+
 def test_siks_ng_pipe_text_with_its_own_headers(reference, tmp_path):
     path = write_text(
         tmp_path / "DTKS_ASERA.txt", SIKS_DTKS, siks_rows(), separator="|",
