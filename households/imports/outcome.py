@@ -36,7 +36,8 @@ class ImportOutcome:
             "warnings": self.summary.get("warnings", 0),
             "batch": self.batch.pk if self.batch is not None and self.batch.pk else None,
         }
-        for key in ("enrollments", "rows", "error_rows", "warning_rows", "data_year", "same_as_batch", "identity_duplicates",
+        for key in ("enrollments", "enrollments_planned", "enrollments_existing", "rows", "error_rows", "warning_rows",
+                    "data_year", "same_as_batch", "identity_duplicates",
                     "identity_scan_failed", "skipped_rows", "absent_check", "new_identity_duplicates"):
             if key in self.summary:
                 data[key] = self.summary[key]

@@ -106,6 +106,24 @@ def test_aid_columns_named_as_offices_name_the_registrys_programs(reference, tmp
     }
 
 
+def test_the_commands_preview_says_what_it_did_not_read_and_the_aid_it_found(reference, tmp_path):
+    """Without --json, the preview lists the unknown columns and values, the warnings, and the
+    aid the file claims, not only their counts."""
+    headers = [*HH_2023, "Penerima Bantuan Lansia"]
+    households = [
+        household_row("122000001", 100, **{"Penerima PKH": "Ya", "Penerima Bantuan Lansia": "Ya", "Jenis Atap": "Daun rumbia"}),
+        household_row("122000002", 101, **{"Penerima Bantuan Lansia": "Tidak", "Jenis Kelamin Kepala Keluarga": "Perempuan"}),
+    ]
+    path = write_xlsx(tmp_path / "p3ke.xlsx", {"KEPALA-KELUARGA": (headers, households)})
+    code, out, err = run("import_p3ke", str(path), "--dry-run")
+    assert code == 0, (out, err)
+    assert "Kepesertaan di berkas: 1" in out
+    assert "Tidak dikenali, tidak dibaca: kolom bantuan 'Penerima Bantuan Lansia' (lembar KEPALA-KELUARGA)" in out
+    assert "Nilai tidak dikenali: 'Daun rumbia' di kolom Jenis Atap (1 baris)" in out
+    assert "Peringatan:" in out and "Jenis kelamin tidak sesuai dengan NIK" in out
+    assert not Household.objects.exists()
+
+
 def test_siks_ng_pipe_text_with_its_own_headers(reference, tmp_path):
     path = write_text(
         tmp_path / "DTKS_ASERA.txt", SIKS_DTKS, siks_rows(), separator="|",

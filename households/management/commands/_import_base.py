@@ -128,19 +128,42 @@ class ImportCommand(BaseCommand):
         if "enrollments" in data:
             e = data["enrollments"]
             self.stdout.write(f"  Kepesertaan: baru {e['created']}, sudah ada {e['existing']}, konflik satu bantuan {e['conflicts']}")
+        elif data.get("enrollments_planned"):
+            existing = data.get("enrollments_existing")
+            self.stdout.write(
+                f"  Kepesertaan di berkas: {data['enrollments_planned']}" + (f", sudah ada {existing}" if existing else "")
+            )
         if "identity_duplicates" in data:
             self.stdout.write(f"  Duplikat identitas terbuka (perlu ditinjau): {data['identity_duplicates']}")
         self.stdout.write(f"  Kesalahan: {data['errors']}, peringatan: {data['warnings']}")
         if options["dry_run"] and "absent_check" in data:
             self.stdout.write("  Perlu konfirmasi (--confirm-absent): " + absent_warning(data["absent_check"]))
+        self._print_unmapped(data)
         if outcome.plan is not None:
             issues = outcome.plan.issues
-            for issue in issues.errors[:20]:
-                self.stdout.write(f"  - {issue.sheet} baris {issue.row}, {issue.column}: {issue.reason}")
-            if len(issues.errors) > 20:
-                self.stdout.write(f"  ... dan {len(issues.errors) - 20} kesalahan lain")
+            for kind, found in (("kesalahan", issues.errors), ("peringatan", issues.warnings)):
+                if found:
+                    self.stdout.write(f"  {kind.capitalize()}:")
+                for issue in found[:20]:
+                    self.stdout.write(f"  - {issue.sheet} baris {issue.row}, {issue.column}: {issue.reason}")
+                if len(found) > 20:
+                    self.stdout.write(f"  ... dan {len(found) - 20} {kind} lain")
         if outcome.message:
             self.stdout.write(outcome.message)
+
+
+    def _print_unmapped(self, data: dict) -> None:
+        """The columns and values no mapping placed: not read (an aid column's aid included) until
+        they are mapped in the admin."""
+        for column in data["unmapped_columns"]:
+            what = "kolom bantuan" if column["aid"] else "kolom"
+            self.stdout.write(f"  Tidak dikenali, tidak dibaca: {what} '{column['column']}' (lembar {column['sheet']})")
+        for value in data["unmapped_values"][:20]:
+            self.stdout.write(
+                f"  Nilai tidak dikenali: '{value['value']}' di kolom {value['column']} ({value['rows']} baris)"
+            )
+        if data["unmapped_columns"] or data["unmapped_values"]:
+            self.stdout.write("  Petakan di Admin, Pemetaan kolom impor / Pemetaan nilai impor.")
 
 
 class ExtractCommand(ImportCommand):
