@@ -15,7 +15,7 @@ from types import MappingProxyType
 
 from .columns import BUILTIN, COLUMN_LABELS, Layouts, Mapped
 from .issues import IssueLog
-from .reader import Table, is_blank
+from .reader import Table, column_letter, is_blank
 from .rowhash import KnownRows, SkippedRow
 from .values import ChoiceMap
 
@@ -329,8 +329,15 @@ class RowReader:
 
 def map_table(table: Table, layout: str, ctx: Context, log: IssueLog) -> Mapped:
     """Place a table's headers in ``layout`` and record what nothing placed: every unknown header is
-    listed for mapping, and an aid column that names no program also warns (its Ya would be lost)."""
+    listed for mapping, an aid column that names no program also warns (its Ya would be lost), and
+    so does a column with data but no header."""
     mapped = ctx.layouts.map_headers(layout, table.headers)
+    for position in table.unheaded:
+        log.warning(
+            table.name, table.header_row, "",
+            f"Kolom {column_letter(position)} berisi data tetapi tidak berjudul; isinya tidak dibaca. Beri judul kolom, "
+            "lalu unggah lagi.",
+        )
     for header, reason in mapped.unmapped.items():
         log.unmapped_column(table.name, header, layout=layout, aid=reason == "aid")
         if reason == "aid":

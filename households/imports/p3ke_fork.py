@@ -208,8 +208,11 @@ def header(forked: ForkedSheet, source: Source, sheet_name: str, ctx) -> Table |
         return ctx.layouts.table(source, sheet_name)
     if message == "no-header":
         return None
-    name, header_row, headers, height = message
-    table = ForkedTable(source=source.display_name, name=name, header_row=header_row, headers=headers, rows=iter(()), height=height)
+    name, header_row, headers, height, unheaded = message
+    table = ForkedTable(
+        source=source.display_name, name=name, header_row=header_row, headers=headers, rows=iter(()), height=height,
+        unheaded=unheaded,
+    )
     table.forked, table.origin = forked, source
     return table
 
@@ -278,7 +281,7 @@ def _read_members(
     if table is None:
         channel.send("no-header")
         return
-    channel.send((table.name, table.header_row, table.headers, table.height))
+    channel.send((table.name, table.header_row, table.headers, table.height, table.unheaded))
     mapped = ctx.layouts.map_headers(cols.INDIVIDUAL, table.headers)
     if cols.classify(sheet_name, table.headers) != cols.INDIVIDUAL or mapped.missing:
         return

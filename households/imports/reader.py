@@ -107,6 +107,8 @@ class Table:
     height: int = 0
     # (row, text) of the notes/totals/signature row where the table ended, once read that far.
     ended: tuple[int, str] | None = None
+    # Columns (0-based) with data under no header, seen in the first rows: not read (``unheaded_columns``).
+    unheaded: tuple[int, ...] = ()
 
     @property
     def normalized_headers(self) -> list[str]:
@@ -254,13 +256,14 @@ class Source:
             identity = tuple(i for i, h in enumerate(headers) if h and is_identity_header(normalize_header(h)))
         if below and _column_numbers(below[0][1][:width]):
             below = below[1:]  # the columns' numbers (1, 2, 3 ...) printed under the header: not data
+        unheaded = unheaded_columns(headers, below, identity)
         rest = chain(below, raw_rows)
         merged = [merge for merge in self._merged_down.pop(name, ()) if merge[0] > header_number]
         if merged:
             rest = _filled_down(rest, merged)
         table = Table(
             source=self.display_name, name=name, header_row=header_number, headers=headers, rows=iter(()),
-            formula_cells=formulas.result(), height=max(0, height - header_number),
+            formula_cells=formulas.result(), height=max(0, height - header_number), unheaded=unheaded,
         )
         table.rows = self._data_rows(rest, width, table, identity)
         return table
@@ -364,6 +367,28 @@ def _holds_id(value: object) -> bool:
     if isinstance(value, (int, float)):
         return True
     return isinstance(value, str) and len(_DIGITS.sub("", value)) >= 6
+
+
+def unheaded_columns(headers: list[str], rows: list[tuple[int, list]], identity: tuple[int, ...]) -> tuple[int, ...]:
+    """The columns (0-based) where the data rows among ``rows`` (those whose identity cells hold an
+    id: not the notes under a table) have a value and the header row has none: a column an office
+    filled without a title, which no mapping can place."""
+    found: set[int] = set()
+    for _number, cells in rows:
+        if not identity or not any(i < len(cells) and _holds_id(cells[i]) for i in identity):
+            continue
+        found.update(i for i, cell in enumerate(cells) if (i >= len(headers) or not headers[i]) and not is_blank(cell))
+    return tuple(sorted(found))
+
+
+def column_letter(index: int) -> str:
+    """A 0-based column as Excel names it: 0 -> A, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
 
 
 def _merged_down(sheet) -> list[tuple[int, int, int]]:

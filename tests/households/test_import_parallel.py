@@ -395,3 +395,22 @@ def test_a_resync_waits_for_the_refused_families_without_setting_rows_aside(monk
         answers.append(late.ready(skipping=True))
     assert answers == [False, False, True]  # past MAX_EARLY_ROWS rows it takes them in (and waits)
     assert late._blocks.items == 0 and len(late.rows) == 3
+
+
+def test_a_forked_sheets_column_without_a_header_is_said_as_the_sequential_reading_says_it(reference, tmp_path, forking):
+    from ..programs.test_import_recipients_real import workbook
+
+    power = {"Daya Listrik Terpasang": "> 900 WATT"}  # openpyxl would write "=< 900 WATT" as a formula
+    households = [HH_2023, [household_row("122000001", 100, **power)[h] for h in HH_2023]]
+    members = [IND_2023]
+    for row in (head_member_row("122000001", "9001", 100), member_row("122000001", "9002", 101)):
+        members.append([*(row[h] for h in IND_2023), "KETERANGAN"])
+    path = workbook(tmp_path / "p3ke.xlsx", {"KEPALA-KELUARGA": households, "INDIVIDU": members})
+    expected = _sequential(path, forking)
+    calls = forking(True)
+    seen = _seen(_parse(path))
+    assert calls == {"forks": 1, "read_here": 0}
+    assert seen == expected
+    assert [w["reason"] for w in seen["warnings"] if "berjudul" in w["reason"]] == [
+        "Kolom AD berisi data tetapi tidak berjudul; isinya tidak dibaca. Beri judul kolom, lalu unggah lagi."
+    ]

@@ -184,3 +184,23 @@ def test_a_familys_cells_merged_down_over_its_members_rows_belong_to_each_member
     assert summary["errors"] == 0 and summary["households"]["created"] == 2 and summary["members"]["created"] == 4
     family = Household.objects.get(no_kk=KK_1)
     assert family.members.count() == 3 and family.desa.name.upper() == "WANGGUDU RAYA"
+
+
+def test_a_column_with_data_but_no_header_is_said_not_silently_dropped(reference, tmp_path):
+    """An office typed a column without a title (between two, and after the last): no mapping can
+    place it, so the operator is told; a note written to the right, under the table, is not one."""
+    headers = [*HH_2023[:5], None, *HH_2023[5:]]
+    power = {"Daya Listrik Terpasang": "> 900 WATT"}  # openpyxl would write "=< 900 WATT" as a formula
+    rows = [household_row(p3ke_id, 100 + index, **power) for index, p3ke_id in enumerate(("122000001", "122000002"))]
+    lines = [headers]
+    for row in rows:
+        cells = [row[h] for h in HH_2023]
+        lines.append([*cells[:5], "CATATAN DESA", *cells[5:], "PINDAH 2024"])
+    lines += [[], [*[None] * (len(headers) + 3), "Diperiksa operator"]]
+    path = workbook(tmp_path / "p3ke.xlsx", {"KEPALA-KELUARGA": lines})
+    code, out, err = run("import_p3ke", str(path), "--dry-run")
+    assert code == 0, (out, err)
+    f_column, last = "F", "AQ"  # the sixth column; the one after the 42 titled ones
+    assert f"Kolom {f_column} berisi data tetapi tidak berjudul; isinya tidak dibaca" in out
+    assert f"Kolom {last} berisi data tetapi tidak berjudul; isinya tidak dibaca" in out
+    assert out.count("tidak berjudul") == 2
