@@ -5,8 +5,9 @@ No KK; an unmatched row is a row error. A NIK or No KK column is all a list need
 program-bantuan template gives its participant's id in ``Peserta`` (the NIK for a person program,
 the No KK for a family one), read as one more NIK or No KK. The program and year come from the
 command's options or the upload form, or from the row (``PROGRAM``/``BANSOS``,
-``TAHUN``/``PERIODE``/``TAHAP``, e.g. ``TAHAP 2 2024``), else from the start date on the OpenSID
-template's ``Program`` sheet; with no year anywhere, the current year (with a warning). A program is
+``TAHUN``/``PERIODE``/``TAHAP``, e.g. ``TAHAP 2 2024``), else from the OpenSID template's
+``Program`` sheet (its ``Nama Program``, its start date); with no year anywhere, the current year
+(with a warning). A program is
 named by code, name or ``Penerima`` key, case, punctuation and spacing ignored, or by the usual
 names of the national programs (PBI JK, BPNT, BLT DD: ``programs.claims.programs_by_spelling``).
 
@@ -66,10 +67,11 @@ _STATUS_SYNONYMS = {
 }
 # The distribution statuses that do not say the aid was paid: kept as the enrollment's reason.
 _STATUS_KEPT = frozenset({"retur", "gagal salur", "gagal tersalur", "belum salur", "belum tersalur", "dalam proses"})
-# OpenSID's program-bantuan template: the participant's id column, and its ``Program`` sheet's start date.
+# OpenSID's program-bantuan template: the participant's id column, and its ``Program`` sheet's name and start date.
 _PARTICIPANT = "peserta"
 _TEMPLATE_SHEET = "program"
 _TEMPLATE_YEAR_KEYS = frozenset({"rentang waktu awal", "tahun", "tahun anggaran"})
+_TEMPLATE_PROGRAM_KEYS = frozenset({"nama program", "program"})
 
 
 @dataclass(slots=True)
@@ -168,7 +170,10 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
             if not keys & {"nik", "no_kk", "participant"}:
                 continue
             found = True
-            if fixed_program is None and "program" not in keys:
+            program = fixed_program
+            if program is None and "program" not in keys:
+                program = programs.get(_template_value(source, table.name, _TEMPLATE_PROGRAM_KEYS))
+            if program is None and "program" not in keys:
                 raise ReadError(
                     f"{table.source}, lembar {table.name}: kolom PROGRAM/BANSOS tidak ada; pilih program di formulir "
                     "(atau pilihan --program)."
@@ -180,7 +185,7 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
                 if progress and plan.total_rows % 2000 == 0:
                     progress(2000)
                 reader.load(row, cells)
-                rows.append(_row(reader, ctx, programs, fixed_program, year))
+                rows.append(_row(reader, ctx, programs, program, year))
             note_table_end(table, log)
         if not found:
             raise ReadError(
@@ -215,20 +220,24 @@ def _sheet_year(source: Source, table: Table, ctx: Context, log: IssueLog) -> in
 
 def _template_year(source: Source, data_sheet: str) -> int | None:
     """The year an OpenSID template's ``Program`` sheet gives (``Rentang Waktu (Awal)``,
-    ``2024-01-01``), else None. The sheet is key/value rows: the row naming the start date is found
-    as a header row would be, and the date is the cell after its key."""
+    ``2024-01-01``), else None."""
+    found = _YEAR.search(_template_value(source, data_sheet, _TEMPLATE_YEAR_KEYS))
+    return int(found.group(1)) if found else None
+
+
+def _template_value(source: Source, data_sheet: str, keys: frozenset[str]) -> str:
+    """The value an OpenSID template's ``Program`` sheet gives for one of ``keys``, else "". The
+    sheet is key/value rows: the row naming the key is found as a header row would be, and the
+    value is the cell after its key."""
     for name in source.sheet_names():
         if name == data_sheet or normalize_header(name) != _TEMPLATE_SHEET:
             continue
-        sheet = source.table(name, is_known_header=_TEMPLATE_YEAR_KEYS.__contains__,
-                             is_identity_header=_TEMPLATE_YEAR_KEYS.__contains__)
+        sheet = source.table(name, is_known_header=keys.__contains__, is_identity_header=keys.__contains__)
         if sheet is None:
-            return None
-        keys = [normalize_header(h) for h in sheet.headers]
-        position = next(i for i, key in enumerate(keys) if key in _TEMPLATE_YEAR_KEYS)
-        found = _YEAR.search(" ".join(sheet.headers[position + 1 : position + 2]))
-        return int(found.group(1)) if found else None
-    return None
+            return ""
+        position = next(i for i, key in enumerate(sheet.normalized_headers) if key in keys)
+        return " ".join(sheet.headers[position + 1 : position + 2])
+    return ""
 
 
 def _with_status(log: IssueLog, rows: list[_Row], statuses: ChoiceMap) -> list[_Row]:

@@ -260,3 +260,17 @@ def test_a_returned_stage_merged_with_a_paid_one_keeps_the_paid_amount_and_says_
     assert list(Enrollment.objects.values_list("program__code", "year", "status", "amount", "status_reason")) == [
         ("pkh", 2024, "active", 750000, "TAHAP 2 2024: Status penyaluran: RETUR"),
     ]
+
+
+def test_opensid_template_names_its_program_on_its_program_sheet(family, tmp_path):  # noqa: F811
+    """Uploaded without choosing a program: the template's Program sheet names it."""
+    household, head, child, other = family
+    path = workbook(tmp_path / "program_bantuan.xlsx", {
+        "Program": [["Nama Program", "BLT Dana Desa"], ["Sasaran", "Keluarga"], ["Rentang Waktu (Awal)", "2024-01-01"]],
+        "Peserta": [["NIK", "Nama"], [head.nik, "KEPALA"]],
+    })
+    code, out, err = run("import_recipients", str(path), "--json")
+    result = json.loads(out)
+    assert code == 0, (out, err)
+    assert result["errors"] == 0 and result["warnings"] == 0 and result["enrollments"]["created"] == 1
+    assert set(Enrollment.objects.values_list("household_id", "program__code", "year")) == {(household.pk, "blt-desa", 2024)}
