@@ -54,11 +54,19 @@ class NikInfo:
     warnings: list[str] = field(default_factory=list)
 
 
+# Digits typed in groups (7409.0105.0180.0403, 7409-0105-0180-0403): two separators at least, so
+# that a float's one dot (7409011005080001.0) is not one.
+_GROUPED_DIGITS = re.compile(r"^[0-9]+(?:[.\-][0-9]+){2,}$")
+
+
 def clean_digits(raw: object) -> str:
-    """Text of a cell as an identifier candidate: trimmed, apostrophe and inner spaces removed."""
+    """Text of a cell as an identifier candidate: trimmed, apostrophe, inner spaces and the dots or
+    dashes between groups of digits removed."""
     if raw is None:
         return ""
     text = str(raw).strip().lstrip("'").replace(" ", "").replace("\u00a0", "")
+    if _GROUPED_DIGITS.match(text):
+        text = text.replace(".", "").replace("-", "")
     return text
 
 

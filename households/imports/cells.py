@@ -140,13 +140,16 @@ def read_desa(reader: RowReader, ctx: Context) -> int | None:
     return desa_id
 
 
-_PLACE_PREFIX = re.compile(r"^(?:kecamatan|kec\.?|kelurahan|kel\.?|desa|ds\.?)\s+")
+_PLACE_PREFIX = re.compile(r"^(?:kecamatan\s+|kec\.\s*|kec\s+|kelurahan\s+|kel\.\s*|kel\s+|desa\s+|ds\.\s*|ds\s+)")
+_ISLANDS = re.compile(r"\bkep\b\.?")  # Lasolo Kep.: Lasolo Kepulauan
+_NOT_LETTER = re.compile(r"[^0-9a-z]+")
 
 
 def place_name(value: object) -> str:
-    """A kecamatan or village name as matched: ``KEC. ASERA`` and ``Desa Wanggudu Raya`` read as the
-    names the region list holds."""
-    return _PLACE_PREFIX.sub("", norm(value))
+    """A kecamatan or village name as matched: ``KEC. ASERA``, ``Kec.Asera`` and ``Desa Wanggudu
+    Raya`` read as the names the region list holds, and spaces and hyphens do not count
+    (``ALO-ALO`` is Alo Alo, ``WACUPINODO`` Wacu Pinodo, ``LASOLO KEP.`` Lasolo Kepulauan)."""
+    return _NOT_LETTER.sub("", _ISLANDS.sub("kepulauan", _PLACE_PREFIX.sub("", norm(value))))
 
 
 def read_choices(reader: RowReader, field_names: tuple[str, ...], ctx: Context, values: dict, raw: dict) -> None:
@@ -219,3 +222,38 @@ def check_nik_against(reader: RowReader, key: str, info, values: dict) -> None:
     female = None if not sex else sex == "P"
     for warning in nik_mismatch_warnings(info, birth_date=values.get("birth_date"), female=female):
         reader.warning(key, warning)
+
+
+# An RT or RW cell as offices type it: ``001``, ``RT. 001``, ``RT 01 RW 02``, ``001/002`` (RT/RW in one).
+_RT_RW = re.compile(r"^(?:rt\.?\s*)?(\d{1,4})\s*(?:(?:/|\s)\s*(?:rw\.?\s*)?(\d{1,4}))?$", re.IGNORECASE)
+_RW = re.compile(r"^(?:rw\.?\s*)?(\d{1,4})$", re.IGNORECASE)
+
+
+def neighbourhood(reader: RowReader) -> dict[str, str]:
+    """The RT and RW of a row: the numbers without the words around them (``RT. 001`` is 001), an
+    RT cell that holds both (``001/002``, ``RT 01 RW 02``) split; a cell read otherwise is kept as
+    its text when it fits (five characters), else warned and left out."""
+    found: dict[str, str] = {}
+    rt_cell, rw_cell = text(reader.get("rt")), text(reader.get("rw"))
+    if rt_cell:
+        match = _RT_RW.match(rt_cell)
+        if match:
+            found["rt"] = match.group(1)
+            if match.group(2):
+                found["rw"] = match.group(2)
+        else:
+            _keep_short(reader, found, "rt", rt_cell)
+    if rw_cell:
+        match = _RW.match(rw_cell)
+        if match:
+            found["rw"] = match.group(1)
+        else:
+            _keep_short(reader, found, "rw", rw_cell)
+    return found
+
+
+def _keep_short(reader: RowReader, found: dict, key: str, value: str) -> None:
+    if len(value) <= 5:
+        found[key] = value
+    else:
+        reader.warning(key, f"{key.upper()} '{value[:40]}' tidak dikenali (isi angka, mis. 001); tidak disimpan")

@@ -17,6 +17,7 @@ from households.models import ColumnMapping, Desa, ValueMapping
 from households.regions import loaded_regions
 from programs.claims import aid_programs, programs_by_spelling
 
+from .cells import place_name
 from .columns import AID_PREFIX, Layouts, builtin_rows, builtin_values
 from .common import Context
 from .rowhash import signature
@@ -66,7 +67,7 @@ def build_context(*, data_year: int | None = None, today: datetime.date | None =
     by_code, by_names = {}, {}
     for pk, code_plain, name, kecamatan_name in Desa.objects.values_list("pk", "code_plain", "name", "kecamatan__name"):
         by_code[code_plain] = pk
-        key = (norm(kecamatan_name), norm(name))
+        key = (place_name(kecamatan_name), place_name(name))
         # A pair that names two villages (two regencies, or a kelurahan and a desa) finds neither.
         by_names[key] = None if key in by_names else pk
     regions = loaded_regions()

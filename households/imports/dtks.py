@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from . import columns as cols
-from .cells import check_nik_against, read_choices, read_desa, read_kk, read_nik, read_recipients
+from .cells import check_nik_against, neighbourhood, read_choices, read_desa, read_kk, read_nik, read_recipients
 from .common import Context, Extract, HouseholdRecord, MemberRecord, RowReader, TableInfo, map_table, note_table_end
 from .dtks_resync import FamilyRows, Ungrouped
 from .reader import ReadError, Source
@@ -159,9 +159,12 @@ def _parse(sources: list[Source], ctx: Context, progress, layout: str, known: Kn
             hh_values = building[kk]  # the family's values while its rows are read
             if desa_id and ("desa_id" not in hh_values or is_head):
                 hh_values["desa_id"] = desa_id
-            for field_name, length in (("address", 255), ("dusun", 100), ("rt", 5), ("rw", 5)):
+            for field_name, length in (("address", 255), ("dusun", 100)):
                 value = text(reader.get(field_name), length)
                 if value and (field_name not in hh_values or is_head):
+                    hh_values[field_name] = value
+            for field_name, value in neighbourhood(reader).items():
+                if field_name not in hh_values or is_head:
                     hh_values[field_name] = value
             for field_name, value in house.items():
                 if field_name not in hh_values or is_head:

@@ -115,6 +115,11 @@ class Table:
         return [normalize_header(h) for h in self.headers]
 
 
+def _count(number: int) -> str:
+    """A count as Indonesian writes it: 1.048.576."""
+    return f"{number:_d}".replace("_", ".")
+
+
 def _mb(size: int) -> str:
     return f"{size / (1024 * 1024):.1f}".replace(".", ",")
 
@@ -211,8 +216,9 @@ class Source:
             self._merged_down[name] = _merged_down(sheet)
         if height > self.limits.max_rows + HEADER_SCAN_ROWS:
             raise ReadError(
-                f"Lembar {name} berisi {height:,} baris; batas {self.limits.max_rows:,} baris per lembar."
-                .replace(",", ".")
+                f"Lembar {name} berisi {_count(height)} baris; batas {_count(self.limits.max_rows)} baris per lembar. "
+                f"Jika datanya jauh lebih sedikit, ada isi sampai baris {_count(height)} (spasi, atau rumus yang "
+                "disalin ke seluruh kolom): hapus baris di bawah data, simpan, lalu unggah lagi."
             )
         if large:
             rows = xlsxparts.chunked_rows(

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 
 from django.utils import translation
 
+from dedup.names import name_similarity
 from households.identifiers import IdentifierError, parse_kk
 from households.models import Household, ImportBatch, Member
 from households.regions import loaded_regions
@@ -58,6 +59,9 @@ from .reader import ReadError, Source, Table, is_blank, normalize_header
 from .values import ChoiceMap, norm, parse_date, parse_rupiah, text
 
 _YEAR = re.compile(r"(20\d{2})")
+# Below this likeness (0-100, ``dedup.names.name_similarity``) a row's name is not the name the
+# registry holds for its NIK: lists shorten and misspell names, so the bar is lower than for duplicates.
+NAME_MATCH = 70
 _STATUS_SYNONYMS = {
     "tersalur": "active", "sudah disalurkan": "completed", "batal": "cancelled", "usulan": "proposed",
     # Distribution statuses, as banks and Kemensos write them.
@@ -83,6 +87,7 @@ class _Row:
     nik: str | None
     kk: str
     participant: str  # OpenSID's ``Peserta``: a NIK or a No KK
+    name: str
     program: AidProgram
     year: int
     stage: str  # the TAHAP cell, "" without one
@@ -189,8 +194,9 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
             note_table_end(table, log)
         if not found:
             raise ReadError(
-                f"{source.display_name}: baris judul kolom daftar penerima tidak ditemukan (mis. NIK, NOKK, "
-                "NAMA_PENERIMA, NOMINAL)."
+                f"{source.display_name}: baris judul kolom daftar penerima tidak ditemukan: tidak ada kolom NIK atau "
+                "No KK yang dikenali (mis. NIK, NOKK, NAMA_PENERIMA, NOMINAL). Jika berkas menamai kolom NIK atau No KK "
+                "dengan judul lain, petakan judul itu di Admin, Pemetaan kolom impor (tata letak daftar penerima)."
             )
     _match(plan, _with_status(log, [r for r in rows if r is not None], statuses))
     return plan
@@ -299,7 +305,8 @@ def _row(reader: RowReader, ctx, programs: _Programs, fixed_program, fixed_year)
     if not reader.ok:
         return None
     return _Row(
-        sheet=reader.sheet, row=reader.row, nik=nik, kk=kk, participant=participant, program=program, year=year,
+        sheet=reader.sheet, row=reader.row, nik=nik, kk=kk, participant=participant, name=text(reader.get("name"), 150),
+        program=program, year=year,
         stage=text(reader.get("period"), 40), status=reader.get("status"), amount=amount, delivered=delivered,
         note=text(reader.get("note"), 500),
     )
@@ -336,22 +343,41 @@ class _Registry:
         kks = {r.kk for r in rows} | {r.participant for r in rows}
         live_members = Member.objects.filter(household__merged_into__isnull=True).order_by("is_absent", "pk")
         live_households = Household.objects.filter(merged_into__isnull=True).order_by("is_absent", "pk")
-        self.member_by_nik = _lookup(live_members.values_list("nik", "pk", "household_id"), "nik", niks)
-        self.household_by_head = _lookup(live_households.values_list("head_nik", "pk"), "head_nik", niks)
+        self.member_by_nik = _lookup(
+            live_members.values_list("nik", "pk", "household_id", "name", "household__no_kk"), "nik", niks
+        )
+        self.household_by_head = _lookup(live_households.values_list("head_nik", "pk", "head_name", "no_kk"), "head_nik", niks)
         self.household_by_kk = _lookup(live_households.values_list("no_kk", "pk"), "no_kk", kks)
 
-    def find(self, row: _Row) -> tuple[int | None, int | None]:
-        """``(member, household)`` of the row: by NIK (a member's, then a head's), then No KK, the
-        ``Peserta`` id tried as either after them; ``(None, None)`` when none is in the registry."""
+    def find(self, row: _Row) -> tuple[int | None, int | None, str, str]:
+        """``(member, household, name, No KK)`` of the row: by NIK (a member's, then a head's), then
+        No KK, the ``Peserta`` id tried as either after them (name and No KK: the registry's for the
+        NIK found, "" for a No KK match); ``(None, None, "", "")`` when none is in the registry."""
         for nik in (row.nik, row.participant):
             if nik and nik in self.member_by_nik:
                 return self.member_by_nik[nik]
             if nik and nik in self.household_by_head:
-                return None, self.household_by_head[nik][0]
+                return None, *self.household_by_head[nik]
         for kk in (row.kk, row.participant):
             if kk and kk in self.household_by_kk:
-                return None, self.household_by_kk[kk][0]
-        return None, None
+                return None, self.household_by_kk[kk][0], "", ""
+        return None, None, "", ""
+
+
+def _check_found(log: IssueLog, row: _Row, name: str, kk: str) -> None:
+    """Warn when the person the row's NIK found is not the one the row names, or lives in another
+    family than the row's No KK: a mistyped NIK lands on someone else, who would get the aid."""
+    if row.name and name and name_similarity(row.name, name) < NAME_MATCH:
+        log.warning(
+            row.sheet, row.row, "NAMA",
+            f"Nama di berkas '{text(row.name, 60)}' berbeda dengan nama pemilik NIK ini di registri ('{name}'); "
+            "periksa NIK-nya",
+        )
+    if row.kk and kk and row.kk != kk:
+        log.warning(
+            row.sheet, row.row, "No KK",
+            f"No KK di berkas {row.kk} berbeda dengan No KK keluarga pemilik NIK ini di registri ({kk})",
+        )
 
 
 def _match(plan: RecipientPlan, rows: list[_Row]) -> None:
@@ -359,13 +385,14 @@ def _match(plan: RecipientPlan, rows: list[_Row]) -> None:
     registry = _Registry(rows)
     enrollments: dict[tuple, list[_Row]] = {}  # (program, year, household, member or None) -> its rows
     for r in rows:
-        member_id, household_id = registry.find(r)
+        member_id, household_id, name, kk = registry.find(r)
         if household_id is None:
             shown = ", ".join(
                 f"{label} {value}" for label, value in (("NIK", r.nik), ("No KK", r.kk), ("Peserta", r.participant)) if value
             )
             log.error(r.sheet, r.row, "NIK", f"Penerima tidak ditemukan di registri ({shown})")
             continue
+        _check_found(log, r, name, kk)
         person = r.program.person
         if person and member_id is None:
             log.error(r.sheet, r.row, "NIK", "Program perorangan: NIK penerima harus NIK anggota keluarga di registri")

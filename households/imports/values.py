@@ -18,6 +18,22 @@ _MIN_SERIAL, _MAX_SERIAL = 1, 2958465  # 01/01/1900 .. 31/12/9999
 _DMY = re.compile(r"^(\d{1,2})[/\-.](\d{1,2})[/\-.](\d{4})(?:\s+\d{1,2}[:.]\d{2}(?:[:.]\d{2})?)?$")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T\s]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 _SERIAL = re.compile(r"^\d{1,7}(?:\.\d+)?$")
+# "No date" as PHP and MySQL applications (SIKS-NG, OpenSID) write it: 0000-00-00, 00-00-0000.
+_ZERO_DATE = re.compile(r"^0{1,4}[/\-.]0{1,2}[/\-.]0{1,4}(?:\s+0{1,2}[:.]0{2}(?:[:.]0{2})?)?$")
+# 17 Agustus 1980, 17-Agu-1980, 17 AGT 1980, 17-Aug-80: the month in words (Indonesian or English).
+_DAY_MONTH_NAME_YEAR = re.compile(r"^(\d{1,2})[\s\-./]+([a-z]+)\.?[\s\-./]+(\d{4}|\d{2})$", re.IGNORECASE)
+_DMY_SHORT = re.compile(r"^(\d{1,2})[/\-.](\d{1,2})[/\-.](\d{2})$")  # 17/08/80
+_YMD_SLASHED = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})$")  # 1980/08/17
+_MONTHS = {
+    name: number
+    for number, names in enumerate((
+        ("januari", "jan"), ("februari", "pebruari", "feb", "peb"), ("maret", "mar"), ("april", "apr"),
+        ("mei", "may"), ("juni", "jun"), ("juli", "jul"), ("agustus", "agu", "agt", "ags", "aug", "august"),
+        ("september", "sep", "sept"), ("oktober", "okt", "oct", "october"), ("november", "nopember", "nov", "nop"),
+        ("desember", "des", "dec", "december"),
+    ), start=1)
+    for name in names
+}
 _FLOAT_ID = re.compile(r"^\d+\.0+$")
 # What offices write for "no value" in any column: read as a blank cell.
 EMPTY_WORDS = frozenset({"kosong", "-", "--", "---", "tidak ada data", "n/a", "#n/a"})
@@ -149,7 +165,8 @@ _DATE_CACHE: dict[str, tuple[datetime.date | None, str | None]] = {}
 
 
 def parse_date(value: object) -> tuple[datetime.date | None, str | None]:
-    """A date from a date cell, ``d/m/yyyy [hh:mm]``, ISO ``yyyy-mm-dd`` or an Excel serial number.
+    """A date from a date cell, ``d/m/yyyy [hh:mm]``, ISO ``yyyy-mm-dd``, an Excel serial number, or
+    the less common forms ``_other_date`` reads; ``0000-00-00`` is no date.
     Date texts repeat (a few tens of thousands of birth dates over 300,000 people): parsed once,
     one shared ``date`` each."""
     if value is None:
@@ -179,6 +196,8 @@ def _parse_date(value: object) -> tuple[datetime.date | None, str | None]:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return _from_serial(float(value), value)
     raw = str(value).strip()
+    if raw[:1] == "0" and _ZERO_DATE.match(raw):
+        return None, None  # no date, as the application that wrote the file says it
     if len(raw) == 10 and raw[4] == "-":
         try:
             return datetime.date.fromisoformat(raw), None
@@ -197,7 +216,42 @@ def _parse_date(value: object) -> tuple[datetime.date | None, str | None]:
         return None, f"Tanggal tidak mungkin: '{raw}'"
     if _SERIAL.match(raw):
         return _from_serial(float(raw), raw)
+    try:
+        found = _other_date(raw)
+    except ValueError:
+        return None, f"Tanggal tidak mungkin: '{raw}'"
+    if found is not None:
+        return found, None
     return None, f"Format tanggal tidak dikenal: '{raw}' (gunakan dd/mm/yyyy, yyyy-mm-dd atau tanggal Excel)"
+
+
+def _other_date(raw: str) -> datetime.date | None:
+    """The less common ways offices write a date: the month in words (``17 Agustus 1980``,
+    ``17-Aug-80``), a two-digit year (``17/08/80``), ``1980/08/17``, eight digits (``17081980`` or
+    ``19800817``); None for none of them. A two-digit year is this century's up to this year,
+    else the last century's (a birth date). Raises ``ValueError`` for an impossible date."""
+    if match := _DAY_MONTH_NAME_YEAR.match(raw):
+        month = _MONTHS.get(match.group(2).lower())
+        if month is None:
+            return None
+        return datetime.date(_full_year(match.group(3)), month, int(match.group(1)))
+    if match := _DMY_SHORT.match(raw):
+        return datetime.date(_full_year(match.group(3)), int(match.group(2)), int(match.group(1)))
+    if match := _YMD_SLASHED.match(raw):
+        return datetime.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    if len(raw) == 8 and raw.isdigit():
+        year = int(raw[:4])
+        if 1900 <= year <= 2100 and 1 <= int(raw[4:6]) <= 12:
+            return datetime.date(year, int(raw[4:6]), int(raw[6:]))
+        return datetime.date(int(raw[4:]), int(raw[2:4]), int(raw[:2]))
+    return None
+
+
+def _full_year(text: str) -> int:
+    if len(text) == 4:
+        return int(text)
+    year = 2000 + int(text)
+    return year if year <= datetime.date.today().year else year - 100
 
 
 def _from_serial(serial: float, raw: object) -> tuple[datetime.date | None, str | None]:
@@ -230,10 +284,15 @@ def parse_int(value: object, *, low: int | None = None, high: int | None = None,
     return number, None
 
 
+# A desil with the words some files write around its number: ``Desil 3``, ``D3``, ``1 (Sangat Miskin)``,
+# ``1 - Sangat Miskin``.
+_DESIL_WORDS = re.compile(r"^(?:desil|d)?\s*(\d{1,2})(?:\s*[-:(]?\s*[a-z][a-z ]*\)?)?$", re.IGNORECASE)
+
+
 def desil_cell(value: object) -> object:
-    """A desil cell without the word some files write before the number (``Desil 3``)."""
-    if value.__class__ is str and value[:5].lower() == "desil":
-        return value[5:].strip()
+    """A desil cell without the words some files write around the number (``_DESIL_WORDS``)."""
+    if value.__class__ is str and not value.isdigit() and (match := _DESIL_WORDS.match(value.strip())):
+        return match.group(1)
     return value
 
 

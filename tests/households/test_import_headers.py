@@ -87,7 +87,10 @@ def test_place_names_with_their_prefix_and_desil_with_its_word():
     from households.imports.values import desil_cell
 
     assert place_name("KEC. ASERA") == "asera" and place_name("Kecamatan  Asera") == "asera"
-    assert place_name("DESA WANGGUDU RAYA") == "wanggudu raya" and place_name("Kel. Wanggudu") == "wanggudu"
+    # Spaces and hyphens do not count: ALO-ALO is the region list's Alo Alo.
+    assert place_name("DESA WANGGUDU RAYA") == place_name("Wanggudu Raya") == "wangguduraya"
+    assert place_name("Kel. Wanggudu") == place_name("Kel.Wanggudu") == "wanggudu"
+    assert place_name("ALO-ALO") == place_name("Alo Alo")
     assert place_name("Desaku") == "desaku"
     assert parse_int(desil_cell("Desil 3"), low=1, high=10) == (3, None) and desil_cell(3) == 3
 

@@ -104,7 +104,7 @@ def test_formulas_are_read_by_the_values_excel_saved_with_them(family, tmp_path)
     path = workbook(tmp_path / "salur.xlsx", {"Sheet1": [
         ["NO", "NOKK", "NIK_KTP", "NAMA_PENERIMA", "TAHAP", "BANSOS", "NOMINAL"],
         [1, household.no_kk, head.nik, "KEPALA", "TAHAP 2 2024", "PKH", "=3*250000"],
-        [2, other.no_kk, other.head_nik, "LAIN", "TAHAP 2 2024", "PKH", "=3*250000"],
+        [2, other.no_kk, other.head_nik, other.head_name, "TAHAP 2 2024", "PKH", "=3*250000"],
     ]})
     code, out, err = run("import_recipients", str(_saved_values(path, {"3*250000": ("n", "750000")})), "--json")
     result = json.loads(out)

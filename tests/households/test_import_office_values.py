@@ -1,0 +1,103 @@
+"""Values as offices type them, in files an office would call valid: dates in words, with two-digit
+years or none at all (0000-00-00, as PHP applications write it), ids typed in groups, RT and RW with
+their words, village names spelled without the hyphen or the space, desil with its words, and the
+headers Dinas Sosial and schools give a recipient list. Each file is built here from those values."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+
+from households.identifiers import make_nik
+from households.models import Household, ImportBatch, Member
+from programs.models import Enrollment
+
+from ..programs.test_import_recipients import family, run  # noqa: F401 - the registry's two households
+from ..programs.test_import_recipients_real import workbook
+from .conftest import HH_2023, household_row, nik, write_xlsx
+from .realfiles import write_text
+
+pytestmark = pytest.mark.django_db
+
+SIKS = ["NOKK", "NIK", "NAMA", "TGL LAHIR", "JENIS KELAMIN", "HUB KELUARGA", "KECAMATAN", "DESA/KELURAHAN", "ALAMAT", "RT", "RW"]
+
+
+def _kk(serial: int) -> str:
+    return f"74090110050800{serial:02d}"
+
+
+def _grouped(digits: str, separator: str) -> str:
+    return separator.join(digits[i : i + 4] for i in range(0, 16, 4))
+
+
+def test_dates_ids_and_neighbourhoods_as_offices_type_them(reference, tmp_path):
+    born = datetime.date(1980, 8, 17)
+
+    def nik(serial, female=False):
+        return make_nik(region="740901", birth=born, female=female, serial=serial)
+
+    people = [
+        # (No KK, NIK, name, birth date as typed, relation, RT, RW)
+        (_kk(81), nik(801), "LA ODE SATU", "17 Agustus 1980", "KEPALA KELUARGA", "RT. 001", "RW. 002"),
+        (_kk(81), nik(802, female=True), "WA ODE DUA", "0000-00-00", "ISTRI", "", ""),
+        (_grouped(_kk(82), "."), _grouped(nik(803), "."), "LA ODE TIGA", "17-Aug-80", "KEPALA KELUARGA", "001/003", ""),
+        (_grouped(_kk(83), "-"), nik(804), "LA ODE EMPAT", "17081980",
+         "KEPALA KELUARGA", "RT 04 RW 05", ""),
+        (_kk(84), nik(805), "LA ODE LIMA", "1980/08/17", "KEPALA KELUARGA", "7", "8"),
+    ]
+    rows = [[kk, person, name, born, "LAKI-LAKI" if relation != "ISTRI" else "PEREMPUAN", relation, "ASERA",
+             "WANGGUDU RAYA", "DUSUN I", rt, rw] for kk, person, name, born, relation, rt, rw in people]
+    path = write_text(tmp_path / "DTKS.txt", SIKS, rows, separator="|")
+    code, out, err = run("import_dtks", str(path), "--json")
+    summary = json.loads(out)
+    assert code == 0, (out, err)
+    assert summary["errors"] == 0 and summary["households"]["created"] == 4 and summary["members"]["created"] == 5
+    assert summary["warnings"] == 0
+    assert dict(Member.objects.values_list("name", "birth_date")) == {
+        "LA ODE SATU": born, "WA ODE DUA": None, "LA ODE TIGA": born, "LA ODE EMPAT": born, "LA ODE LIMA": born,
+    }
+    assert Member.objects.get(name="LA ODE TIGA").nik == nik(803)
+    places = {kk: (rt, rw) for kk, rt, rw in Household.objects.values_list("no_kk", "rt", "rw")}
+    assert places == {_kk(81): ("001", "002"), _kk(82): ("001", "003"), _kk(83): ("04", "05"), _kk(84): ("7", "8")}
+
+
+def test_village_names_without_their_hyphen_or_space_place_the_family(reference, tmp_path):
+    places = [("LEMBO", "ALO-ALO", "Alo Alo"), ("WIWIRANO", "WACUPINODO", "Wacu Pinodo"),
+              ("LASOLO KEP.", "LABENGKI", "Labengki"), ("KEC.ASERA", "Ds. Wanggudu Raya", "Wanggudu Raya")]
+    rows = [[_kk(90 + index), nik(900 + index), f"KEPALA {index}", "05/01/1980", "LAKI-LAKI", "KEPALA KELUARGA",
+             kecamatan, desa, "DUSUN I", "", ""] for index, (kecamatan, desa, _name) in enumerate(places)]
+    path = write_text(tmp_path / "DTKS.txt", SIKS, rows, separator="|")
+    code, out, err = run("import_dtks", str(path), "--json")
+    assert code == 0, (out, err)
+    placed = dict(Household.objects.values_list("no_kk", "desa__name"))
+    assert placed == {_kk(90 + index): name for index, (_k, _d, name) in enumerate(places)}
+
+
+@pytest.mark.parametrize("desil", ["D3", "3 (Miskin)", "3 - Miskin", "Desil 3"])
+def test_a_desil_with_its_words_is_its_number(reference, tmp_path, desil):
+    path = write_xlsx(tmp_path / "p3ke.xlsx", {"KEPALA-KELUARGA": (HH_2023, [household_row("122000001", 100, **{"Desil Kesejahteraan": desil})])})
+    code, out, err = run("import_p3ke", str(path), "--json")
+    assert code == 0, (out, err)
+    assert Household.objects.get().desil == 3
+
+
+def test_a_dinsos_list_with_kpm_headers_and_a_nik_that_is_someone_elses(family, tmp_path):  # noqa: F811
+    """NIK KPM and NO KK KPM name the recipient; a row whose name or No KK is not its NIK's owner's is
+    imported but warned (a mistyped NIK gives the aid to someone else)."""
+    household, head, child, other = family
+    path = workbook(tmp_path / "kpm.xlsx", {"Sheet1": [
+        ["NO", "NIK KPM", "NO KK KPM", "NAMA KPM", "BANSOS", "TAHUN", "NILAI BANSOS"],
+        [1, head.nik, household.no_kk, "KEPALA", "PKH", 2024, "Rp 750.000"],
+        [2, child.nik, other.no_kk, "NAMA YANG LAIN SAMA SEKALI", "PIP", 2024, "Rp 450.000"],
+    ]})
+    code, out, err = run("import_recipients", str(path), "--json")
+    result = json.loads(out)
+    assert code == 0, (out, err)
+    assert result["errors"] == 0 and result["unmapped_columns"] == [] and result["enrollments"]["created"] == 2
+    assert set(Enrollment.objects.values_list("program__code", "amount")) == {("pkh", 750000), ("pip", 450000)}
+    batch_warnings = {w["reason"] for w in ImportBatch.objects.get(pk=result["batch"]).warnings}
+    assert any(w.startswith("Nama di berkas 'NAMA YANG LAIN SAMA SEKALI' berbeda") for w in batch_warnings)
+    assert any(w.startswith(f"No KK di berkas {other.no_kk} berbeda") for w in batch_warnings)
+    assert result["warnings"] == 2
