@@ -17,7 +17,7 @@ from .common import Context, Extract, HouseholdRecord, MemberRecord, RowReader, 
 from .dtks_resync import FamilyRows, Ungrouped
 from .reader import ReadError, Source
 from .rowhash import KnownRows, family_chain, table_hasher
-from .values import desil_cell, id_text, parse_date, parse_int, text
+from .values import desil_cell, id_text, parse_date, parse_int, parse_period, text
 
 _PERSON_CHOICES = ("sex", "relation", "marital_status", "occupation", "work_status", "education", "dukcapil_match")
 _HOUSE_CHOICES = (
@@ -220,7 +220,7 @@ def _house(reader, ctx: Context, house: dict, raw: dict) -> None:
     elif desil is not None:
         house["desil"] = desil
         house["desil_source"] = "dtsen"
-        when, problem = parse_date(reader.get("desil_date"))
+        when, problem = parse_period(reader.get("desil_date"))
         if problem:
             reader.warning("desil_date", problem)
         elif when:

@@ -254,6 +254,29 @@ def _full_year(text: str) -> int:
     return year if year <= datetime.date.today().year else year - 100
 
 
+# A period rather than a day (a DTSEN release): "Maret 2025", "03/2025", "Triwulan I 2025", "TW 1 2025".
+_MONTH_YEAR = re.compile(r"^([a-z]+|\d{1,2})[\s/\-.]+(\d{4})$", re.IGNORECASE)
+_QUARTER_YEAR = re.compile(r"^(?:triwulan|tw|kuartal|q)\.?\s*(iv|iii|ii|i|[1-4])[\s/\-.]+(\d{4})$", re.IGNORECASE)
+_QUARTERS = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+
+
+def parse_period(value: object) -> tuple[datetime.date | None, str | None]:
+    """A date, or a month or quarter given as a period, as its first day (``Maret 2025``:
+    01/03/2025; ``Triwulan II 2025``: 01/04/2025); otherwise ``parse_date``'s problem."""
+    when, problem = parse_date(value)
+    if problem is None or value.__class__ is not str:
+        return when, problem
+    raw = value.strip()
+    if match := _MONTH_YEAR.match(raw):
+        month = int(match.group(1)) if match.group(1).isdigit() else _MONTHS.get(match.group(1).lower())
+        if month and 1 <= month <= 12:
+            return datetime.date(int(match.group(2)), month, 1), None
+    if match := _QUARTER_YEAR.match(raw):
+        quarter = _QUARTERS.get(match.group(1).lower()) or int(match.group(1))
+        return datetime.date(int(match.group(2)), 3 * quarter - 2, 1), None
+    return None, problem
+
+
 def _from_serial(serial: float, raw: object) -> tuple[datetime.date | None, str | None]:
     if not (_MIN_SERIAL <= serial <= _MAX_SERIAL):
         return None, f"Nomor tanggal Excel di luar jangkauan: {raw}"

@@ -101,3 +101,31 @@ def test_a_dinsos_list_with_kpm_headers_and_a_nik_that_is_someone_elses(family, 
     assert any(w.startswith("Nama di berkas 'NAMA YANG LAIN SAMA SEKALI' berbeda") for w in batch_warnings)
     assert any(w.startswith(f"No KK di berkas {other.no_kk} berbeda") for w in batch_warnings)
     assert result["warnings"] == 2
+
+
+@pytest.mark.parametrize("period, first_day", [("Maret 2025", datetime.date(2025, 3, 1)), ("03/2025", datetime.date(2025, 3, 1)),
+                                               ("Triwulan II 2025", datetime.date(2025, 4, 1))])
+def test_a_dtsen_desil_dated_by_its_release_period(reference, tmp_path, period, first_day):
+    from .test_import_dtsen_mapping import DTSEN, KK, dtsen_rows
+
+    rows = [{**row, "TANGGAL DESIL": period} for row in dtsen_rows(desil=3)]
+    path = write_xlsx(tmp_path / "dtsen.xlsx", {"DTSEN": (DTSEN, rows)})
+    code, out, err = run("import_dtsen", str(path), "--json")
+    summary = json.loads(out)
+    assert code == 0 and summary["warnings"] == 0, (out, err)
+    assert Household.objects.values_list("desil", "desil_date").get(no_kk=KK) == (3, first_day)
+
+
+def test_short_spellings_of_sex_and_relation(reference, tmp_path):
+    rows = [
+        [_kk(71), nik(701), "LA ODE SATU", "05/01/1980", "L.", "KK", "ASERA", "WANGGUDU RAYA", "DUSUN I", "", ""],
+        [_kk(71), nik(702, female=True), "WA ODE DUA", "05/01/1980", "P.", "ISTERI", "ASERA", "WANGGUDU RAYA", "DUSUN I", "", ""],
+    ]
+    path = write_text(tmp_path / "DTKS.txt", SIKS, rows, separator="|")
+    code, out, err = run("import_dtks", str(path), "--json")
+    summary = json.loads(out)
+    assert code == 0, (out, err)
+    assert summary["warnings"] == 0 and summary["unmapped_values"] == []
+    assert set(Member.objects.values_list("name", "sex", "relation")) == {
+        ("LA ODE SATU", "L", "kepala"), ("WA ODE DUA", "P", "pasangan"),
+    }
