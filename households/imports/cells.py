@@ -6,6 +6,7 @@ Pure Python, like ``common``.
 
 from __future__ import annotations
 
+import datetime
 import re
 
 from households.identifiers import (
@@ -215,13 +216,53 @@ MAX_AID_COMBINATIONS = 4096
 
 
 def check_nik_against(reader: RowReader, key: str, info, values: dict) -> None:
-    """Warn when the stated sex or birth date disagrees with what the NIK encodes."""
+    """Warn when the stated sex or birth date disagrees with what the NIK encodes. A birth date
+    typed month first (a CSV saved on an English Windows, ``1/5/1980``) that read day first
+    disagrees, but agrees month first: it is read month first, with a warning."""
     if info is None:
         return
+    birth = values.get("birth_date")
+    if birth is not None and birth != info.birth_date and (swapped := month_first(reader.get("birth_date"), info.birth_date)):
+        values["birth_date"] = swapped
+        reader.warning("birth_date", _month_first_note(reader.get("birth_date")))
     sex = values.get("sex")
     female = None if not sex else sex == "P"
     for warning in nik_mismatch_warnings(info, birth_date=values.get("birth_date"), female=female):
         reader.warning(key, warning)
+
+
+_DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})[/\-.](\d{1,2})[/\-.](\d{4})$")
+
+
+def month_first(cell: object, nik_birth) -> object:
+    """The date of a ``d/m/yyyy``-shaped cell read month first, when that is the birth date the NIK
+    encodes (its day, month and two-digit year); else None."""
+    if nik_birth is None or cell.__class__ is not str or not (match := _DAY_MONTH_YEAR.match(cell.strip())):
+        return None
+    month, day, year = (int(group) for group in match.groups())
+    if (day, month, year % 100) != (nik_birth.day, nik_birth.month, nik_birth.year % 100):
+        return None
+    try:
+        return datetime.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def birth_month_first(reader: RowReader, nik_key: str):
+    """For a birth date cell that is impossible day first (``12/25/1975``): the date month first
+    when the row's NIK encodes it, with a warning; else None."""
+    try:
+        nik_birth = parse_nik(reader.get(nik_key)).birth_date
+    except (IdentifierError, TypeError):
+        return None
+    swapped = month_first(reader.get("birth_date"), nik_birth)
+    if swapped is not None:
+        reader.warning("birth_date", _month_first_note(reader.get("birth_date")))
+    return swapped
+
+
+def _month_first_note(cell) -> str:
+    return f"Tanggal lahir '{text(cell, 20)}' dibaca sebagai bulan/hari/tahun, sesuai tanggal lahir di NIK"
 
 
 # An RT or RW cell as offices type it: ``001``, ``RT. 001``, ``RT 01 RW 02``, ``001/002`` (RT/RW in one).

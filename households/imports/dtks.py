@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from . import columns as cols
-from .cells import check_nik_against, neighbourhood, read_choices, read_desa, read_kk, read_nik, read_recipients
+from .cells import birth_month_first, check_nik_against, neighbourhood, read_choices, read_desa, read_kk, read_nik, read_recipients
 from .common import Context, Extract, HouseholdRecord, MemberRecord, RowReader, TableInfo, map_table, note_table_end
 from .dtks_resync import FamilyRows, Ungrouped
 from .reader import ReadError, Source
@@ -117,7 +117,7 @@ def _parse(sources: list[Source], ctx: Context, progress, layout: str, known: Kn
                 values["name"] = name
             read_choices(reader, _PERSON_CHOICES, ctx, values, raw)
             birth, problem = parse_date(reader.get("birth_date"))
-            if problem:
+            if problem and (birth := birth_month_first(reader, "nik")) is None:
                 reader.error("birth_date", problem)
             elif birth:
                 values["birth_date"] = birth

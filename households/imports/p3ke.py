@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from . import columns as cols
 from . import p3ke_fork, sheetfork
-from .cells import check_nik_against, read_choices, read_desa, read_kk, read_nik, read_recipients, skipped_nik
+from .cells import birth_month_first, check_nik_against, read_choices, read_desa, read_kk, read_nik, read_recipients, skipped_nik
 from .common import (
     Context,
     NO_RAW,
@@ -215,7 +215,7 @@ def _person(
     ``choices``: the choice fields read first, a person's and any before them, in one pass."""
     read_choices(reader, choices, ctx, values, raw)
     birth, problem = parse_date(reader.get("birth_date"))
-    if problem:
+    if problem and (birth := birth_month_first(reader, nik_key)) is None:
         reader.error("birth_date", problem)
     elif birth:
         if birth > ctx.today:

@@ -129,3 +129,38 @@ def test_short_spellings_of_sex_and_relation(reference, tmp_path):
     assert set(Member.objects.values_list("name", "sex", "relation")) == {
         ("LA ODE SATU", "L", "kepala"), ("WA ODE DUA", "P", "pasangan"),
     }
+
+
+def test_birth_dates_typed_month_first_are_read_as_the_nik_says(reference, tmp_path):
+    """A CSV saved on an English Windows writes dates month first: 1/5/1980 (read day first, 1 May,
+    not the NIK's 5 January) and 12/25/1975 (impossible day first). The NIK settles it."""
+    first = make_nik(region="740901", birth=datetime.date(1980, 1, 5), female=False, serial=601)
+    second = make_nik(region="740901", birth=datetime.date(1975, 12, 25), female=True, serial=602)
+    rows = [
+        [_kk(61), first, "LA ODE SATU", "1/5/1980", "LAKI-LAKI", "KEPALA KELUARGA", "ASERA", "WANGGUDU RAYA", "DUSUN I", "", ""],
+        [_kk(61), second, "WA ODE DUA", "12/25/1975", "PEREMPUAN", "ISTRI", "ASERA", "WANGGUDU RAYA", "DUSUN I", "", ""],
+        # Day first and as the NIK says: untouched.
+        [_kk(62), nik(603), "LA ODE TIGA", "05/01/1980", "LAKI-LAKI", "KEPALA KELUARGA", "ASERA", "WANGGUDU RAYA", "DUSUN I", "", ""],
+    ]
+    path = write_text(tmp_path / "DTKS.csv", SIKS, rows, separator=",")
+    code, out, err = run("import_dtks", str(path), "--json")
+    summary = json.loads(out)
+    assert code == 0, (out, err)
+    assert summary["errors"] == 0 and summary["warnings"] == 2
+    assert dict(Member.objects.values_list("name", "birth_date")) == {
+        "LA ODE SATU": datetime.date(1980, 1, 5), "WA ODE DUA": datetime.date(1975, 12, 25),
+        "LA ODE TIGA": datetime.date(1980, 1, 5),
+    }
+    reasons = {w["reason"] for w in ImportBatch.objects.get(pk=summary["batch"]).warnings}
+    assert "Tanggal lahir '1/5/1980' dibaca sebagai bulan/hari/tahun, sesuai tanggal lahir di NIK" in reasons
+
+
+def test_a_p3ke_heads_birth_date_typed_month_first(reference, tmp_path):
+    head = make_nik(region="740901", birth=datetime.date(1975, 12, 25), female=False, serial=604)
+    row = household_row("122000001", 100, **{"NIK Kepala Keluarga": head, "Tanggal Lahir Kepala Keluarga": "12/25/1975"})
+    path = write_xlsx(tmp_path / "p3ke.xlsx", {"KEPALA-KELUARGA": (HH_2023, [row])})
+    code, out, err = run("import_p3ke", str(path), "--json")
+    summary = json.loads(out)
+    assert code == 0 and summary["errors"] == 0 and summary["warnings"] == 1, (out, err)
+    assert Household.objects.get().head_nik == head
+    assert Member.objects.get(nik=head).birth_date == datetime.date(1975, 12, 25)
