@@ -16,6 +16,8 @@ import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from households.imports.reader import column_letter
+
 _NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -37,15 +39,6 @@ def _cell(value) -> str:
     return f'<c t="inlineStr"><is><t>{text}</t></is></c>'
 
 
-def _column(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 class SheetStream:
     """Rows appended to one worksheet's rows, kept in a temporary file until the workbook closes."""
 
@@ -60,7 +53,7 @@ class SheetStream:
         self.stream.write(f'<row r="{self.rows}">{"".join(map(_cell, cells))}</row>'.encode())
 
     def head(self) -> bytes:
-        dimension = f'<dimension ref="A1:{_column(max(self.width, 1) - 1)}{max(self.rows, 1)}"/>'
+        dimension = f'<dimension ref="A1:{column_letter(max(self.width, 1) - 1)}{max(self.rows, 1)}"/>'
         return f'{_HEAD}<worksheet xmlns="{_NS}">{dimension}<sheetData>'.encode()
 
 
