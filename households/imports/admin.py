@@ -44,7 +44,7 @@ def _temp_copy(upload) -> str:
 
 class ImportUploadForm(forms.Form):
     kind = forms.ChoiceField(label=_("Jenis data"), choices=ImportKind.choices, initial=ImportKind.P3KE)
-    file = forms.FileField(label=_("Berkas (.xlsx, .xls, .csv atau .txt)"))
+    file = forms.FileField(label=_("Berkas (.xlsx, .xlsm, .xls, .csv atau .txt)"))
     file2 = forms.FileField(
         label=_("Berkas kedua (opsional)"), required=False,
         help_text=_("Untuk P3KE yang dikirim sebagai dua berkas: keluarga dan individu."),

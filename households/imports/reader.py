@@ -44,6 +44,8 @@ _RATIO_CHECK_MIN_BYTES = 20 * 1024 * 1024
 CHUNKED_PART_BYTES = 128 * 1024 * 1024
 CHUNK_BYTES = 16 * 1024 * 1024
 TEXT_SUFFIXES = (".csv", ".txt")
+# A workbook with macros (.xlsm) is an .xlsx besides its macros, which are never run.
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 # The first words of the notes, totals and signature rows under a table.
 END_WORDS = (
     "catatan", "mengetahui", "jumlah", "total", "keterangan", "ket ", "dibuat oleh", "disahkan", "menyetujui",
@@ -498,9 +500,10 @@ def open_source(path: str | Path, *, display_name: str | None = None, limits: Li
     path = Path(path)
     name = display_name or path.name
     suffix = Path(name).suffix.lower()
-    if suffix not in (".xlsx", ".xls", *TEXT_SUFFIXES):
+    if suffix not in (*WORKBOOK_SUFFIXES, ".xls", *TEXT_SUFFIXES):
         raise ReadError(
-            f"{name}: jenis berkas '{suffix or 'tanpa ekstensi'}' tidak didukung; unggah berkas .xlsx, .xls, .csv atau .txt."
+            f"{name}: jenis berkas '{suffix or 'tanpa ekstensi'}' tidak didukung; unggah berkas .xlsx, .xlsm, .xls, .csv "
+            "atau .txt."
         )
     try:
         size = path.stat().st_size
@@ -512,7 +515,7 @@ def open_source(path: str | Path, *, display_name: str | None = None, limits: Li
         raise ReadError(f"{name}: berkas terlalu besar ({_mb(size)} MB); batas unggahan {_mb(limits.max_bytes)} MB.")
     with open(path, "rb") as handle:
         head = handle.read(8192)
-    if suffix == ".xlsx":
+    if suffix in WORKBOOK_SUFFIXES:
         if head.startswith(_OLE_MAGIC):
             raise ReadError(
                 f"{name}: isi berkas adalah format Excel lama (.xls) atau berkas terenkripsi yang diberi nama "

@@ -204,3 +204,13 @@ def test_a_column_with_data_but_no_header_is_said_not_silently_dropped(reference
     assert f"Kolom {f_column} berisi data tetapi tidak berjudul; isinya tidak dibaca" in out
     assert f"Kolom {last} berisi data tetapi tidak berjudul; isinya tidak dibaca" in out
     assert out.count("tidak berjudul") == 2
+
+
+def test_a_workbook_with_macros_is_read_as_the_workbook_it_is(reference, tmp_path):
+    """Some offices save as .xlsm (a workbook with macros, never run here)."""
+    power = {"Daya Listrik Terpasang": "> 900 WATT"}
+    path = write_xlsx(tmp_path / "p3ke.xlsx", {"KEPALA-KELUARGA": (HH_2023, [household_row("122000001", 100, **power)])})
+    macros = path.rename(tmp_path / "p3ke.xlsm")
+    code, out, err = run("import_p3ke", str(macros), "--json")
+    assert code == 0, (out, err)
+    assert json.loads(out)["households"]["created"] == 1

@@ -21,7 +21,7 @@ from households.imports.services import run_file_import
 from households.models import ImportKind
 
 EXIT_CODES = {APPLIED: 0, PREVIEWED: 0, REFUSED: 1, FAILED: 1, UNREADABLE: 2, UNCONFIRMED: 2}
-FILES_HELP = "Berkas .xlsx, .xls, .csv atau .txt"
+FILES_HELP = "Berkas .xlsx, .xlsm, .xls, .csv atau .txt"
 _PHASES = {
     "read": "Membaca", "compare": "Membandingkan", "write": "Menulis", "aids": "Kepesertaan",
     "identity": "Duplikat identitas",
