@@ -78,7 +78,7 @@ def test_txt_and_xls_are_accepted_and_other_types_refused(tmp_path):
     source = open_source(path)
     table = source.table(None, is_known_header=cols.is_known, is_identity_header=cols.BUILTIN.is_identity)
     assert table.headers == ["NOKK", "NIK", "NAMA"] and list(table.rows) == [(2, ["7409011005080001", "7409010501800001", "LA ODE"])]
-    with pytest.raises(ReadError, match="unggah berkas .xlsx, .xls, .csv atau .txt"):
+    with pytest.raises(ReadError, match="unggah berkas .xlsx, .xlsm, .xls, .csv atau .txt"):
         open_source(tmp_path / "x.pdf")
 
 
