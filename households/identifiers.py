@@ -81,7 +81,8 @@ def is_excel_damaged(raw: object, *, numeric_cell: bool = False) -> bool:
     return numeric_cell and bool(_DIGITS16.match(text)) and text.endswith("0")
 
 
-def _two_digit_year(yy: int, today: datetime.date) -> int:
+def two_digit_year(yy: int, today: datetime.date) -> int:
+    """A two-digit year in full: this century's up to ``today``'s year, else the last century's."""
     year = 2000 + yy
     return year if year <= today.year else 1900 + yy
 
@@ -149,7 +150,7 @@ def _nik_birth(digits: str, today: datetime.date) -> tuple[datetime.date, bool]:
     if female:
         day -= 40
     try:
-        result = datetime.date(_two_digit_year(yy, today), month, day), female
+        result = datetime.date(two_digit_year(yy, today), month, day), female
     except ValueError:
         raise IdentifierError("NIK memuat tanggal lahir yang tidak mungkin (digit 7-12)") from None
     if len(_NIK_BIRTHS) < 100_000:

@@ -41,9 +41,8 @@ FIELD_LABELS = {
     "water_source": "Sumber Air Minum", "toilet": "Fasilitas Buang Air Besar", "stunting_risk": "Resiko Stunting",
     "verval_priority": "Prioritas Verval", "sex": "Jenis Kelamin", "relation": "Hubungan dengan Kepala Keluarga",
     "marital_status": "Status Kawin", "occupation": "Pekerjaan", "education": "Pendidikan",
-    "dukcapil_match": "Padan Dukcapil", "has_savings": "Memiliki Simpanan",
+    "dukcapil_match": "Padan Dukcapil", "has_savings": "Memiliki Simpanan", "kecamatan": "Kecamatan",
 }
-_OTHER_LABELS = {"kecamatan": "Kecamatan"}
 
 
 @dataclass
@@ -291,7 +290,7 @@ class RowReader:
                 label = self.headers[index]
                 break
         else:
-            label = FIELD_LABELS.get(key) or COLUMN_LABELS.get(key) or _OTHER_LABELS.get(key, key)
+            label = FIELD_LABELS.get(key) or COLUMN_LABELS.get(key, key)
         self._labels[key] = label
         return label
 

@@ -290,6 +290,7 @@ def _read_members(
     extract = Extract(kind="p3ke", data_year=ctx.data_year, members=records)
     reader = RowReader(table, mapped.index, extract.issues)
     row_hash = table_hasher(ctx.signature, cols.INDIVIDUAL, mapped.index, cols.is_release_2023(table.headers))
+
     def counted(rows: int) -> None:  # the parent's progress reads it
         rows_read.value += rows
 

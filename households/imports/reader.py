@@ -306,7 +306,7 @@ class Source:
             count += 1
             if count > self.limits.max_rows:
                 raise ReadError(
-                    f"Lembar {table.name} berisi lebih dari {self.limits.max_rows:,} baris data.".replace(",", ".")
+                    f"Lembar {table.name} berisi lebih dari {_count(self.limits.max_rows)} baris data."
                 )
             yield number, cells
 

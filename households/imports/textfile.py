@@ -3,8 +3,9 @@
 Pure Python. Offices send UTF-8 (with or without a byte-order mark) or Windows-1252 (what Excel
 saves as "CSV" on an Indonesian Windows), or UTF-16 (Excel's "Unicode Text"), separated by ``,``
 ``;`` ``|`` or a tab (SIKS-NG exports use ``|``). A file pasted together from both of the first two
-(two villages' files, one saved by Excel) is read line by line, each line in its own encoding. The separator is the one that splits the first lines into the same number of fields
-most often; title lines above the header do not count against it.
+(two villages' files, one saved by Excel) is read line by line, each line in its own encoding. The
+separator is the one that splits the first lines into the same number of fields most often; title
+lines above the header do not count against it.
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime
 import re
 
+from households.identifiers import two_digit_year
+
 from .reader import is_blank
 
 EXCEL_EPOCH = datetime.date(1899, 12, 30)
@@ -248,10 +250,7 @@ def _other_date(raw: str) -> datetime.date | None:
 
 
 def _full_year(text: str) -> int:
-    if len(text) == 4:
-        return int(text)
-    year = 2000 + int(text)
-    return year if year <= datetime.date.today().year else year - 100
+    return int(text) if len(text) == 4 else two_digit_year(int(text), datetime.date.today())
 
 
 # A period rather than a day (a DTSEN release): "Maret 2025", "03/2025", "Triwulan I 2025", "TW 1 2025".

@@ -151,7 +151,6 @@ class ImportCommand(BaseCommand):
         if outcome.message:
             self.stdout.write(outcome.message)
 
-
     def _print_unmapped(self, data: dict) -> None:
         """The columns and values no mapping placed: not read (an aid column's aid included) until
         they are mapped in the admin."""
