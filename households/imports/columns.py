@@ -50,6 +50,15 @@ REQUIRED = {
     DTSEN: (("no_kk",), ("nik",), ("name",), ("region_code", "desa")),
     RECIPIENTS: (("nik", "no_kk"),),
 }
+# Columns a layout's rows are expected to carry, though a file without them is read: each one
+# missing is warned (every record of the sheet is then stored without that value).
+EXPECTED = {
+    HOUSEHOLD: ("desil",),
+    INDIVIDUAL: ("sex", "birth_date", "relation"),
+    DTKS: ("sex", "birth_date", "relation"),
+    DTSEN: ("sex", "birth_date", "relation", "desil"),
+    RECIPIENTS: (),
+}
 COLUMN_LABELS = {
     "p3ke_id": "ID Keluarga P3KE",
     "head_name": "Kepala Keluarga / Nama Kepala Keluarga",
@@ -59,6 +68,8 @@ COLUMN_LABELS = {
     "nik": "NIK",
     "id_individu": "ID Individu",
     "no_kk": "Nomor KK",
+    "desil": "Desil Kesejahteraan",
+    "birth_date": "Tanggal Lahir",
 }
 
 _AID = re.compile(r"^(?:keluarga )?(penerima|bansos|pbi)\b ?(.*)$")
@@ -92,11 +103,15 @@ def builtin_values() -> list[tuple[str, str, str, str]]:
 @dataclass
 class Mapped:
     """One table's headers placed: column index -> field, the required columns missing (as labels
-    the operator knows), and the headers nothing placed (``unmapped``: header -> reason)."""
+    the operator knows), the headers nothing placed (``unmapped``: header -> reason), the columns
+    whose field an earlier column already gives (``repeated``: column index -> that column's index)
+    and the expected fields no column gives (``EXPECTED``)."""
 
     index: dict[int, str]
     missing: list[str]
     unmapped: dict[str, str] = field(default_factory=dict)
+    repeated: dict[int, int] = field(default_factory=dict)
+    absent: list[str] = field(default_factory=list)
 
 
 class Layouts:
@@ -154,17 +169,22 @@ class Layouts:
         return source.table(sheet_name, is_known_header=self.is_known, is_identity_header=self.is_identity, formulas=formulas)
 
     def map_headers(self, layout: str, headers: list[str]) -> Mapped:
-        """Place a table's headers. The first occurrence of a field wins, except aid fields, which
-        may repeat (``Penerima PKH`` and ``Penerima PKH 2023 (HIMBARA)``) and are combined."""
+        """Place a table's headers. The first occurrence of a field wins (a later column giving it
+        is ``repeated``), except aid fields, which may repeat (``Penerima PKH`` and ``Penerima PKH
+        2023 (HIMBARA)``) and are combined."""
         index: dict[int, str] = {}
         unmapped: dict[str, str] = {}
-        seen: set[str] = set()
+        first: dict[str, int] = {}
+        repeated: dict[int, int] = {}
         for position, header in enumerate(headers):
             target = self.field(layout, header)
             if target is None:
                 unmapped[header] = "unknown"
                 continue
-            if not target or (target in seen and not target.startswith(AID_PREFIX)):
+            if not target:
+                continue
+            if target in first and not target.startswith(AID_PREFIX):
+                repeated[position] = first[target]
                 continue
             if target.startswith(AID_PREFIX) and self.aid_keys is not None and target[len(AID_PREFIX):] not in self.aid_keys:
                 # An aid key is words joined by "_": without them, it is spelled as programs are.
@@ -173,14 +193,15 @@ class Layouts:
                     unmapped[header] = "aid"
                     continue
                 target = AID_PREFIX + key
-            seen.add(target)
+            first.setdefault(target, position)
             index[position] = target
         missing = [
             " atau ".join(COLUMN_LABELS.get(k, k) for k in alternatives)
             for alternatives in REQUIRED[layout]
-            if not any(k in seen for k in alternatives)
+            if not any(k in first for k in alternatives)
         ]
-        return Mapped(index, missing, unmapped)
+        absent = [name for name in EXPECTED[layout] if name not in first]
+        return Mapped(index, missing, unmapped, repeated, absent)
 
 
 BUILTIN = Layouts.builtin()

@@ -329,8 +329,24 @@ class RowReader:
 def map_table(table: Table, layout: str, ctx: Context, log: IssueLog) -> Mapped:
     """Place a table's headers in ``layout`` and record what nothing placed: every unknown header is
     listed for mapping, an aid column that names no program also warns (its Ya would be lost), and
-    so does a column with data but no header."""
+    so does a column with data but no header, a column whose field an earlier column gives, and an
+    expected column the sheet lacks (once the sheet has its required ones)."""
     mapped = ctx.layouts.map_headers(layout, table.headers)
+    for position, earlier in mapped.repeated.items():
+        log.warning(
+            table.name, table.header_row, table.headers[position],
+            f"Kolom {column_letter(position)} berjudul sama (atau sepadan) dengan kolom {column_letter(earlier)} "
+            f"('{table.headers[earlier]}'); hanya kolom {column_letter(earlier)} yang dibaca. Hapus atau ganti judul "
+            "salah satunya, lalu unggah lagi.",
+        )
+    if not mapped.missing:
+        for name in mapped.absent:
+            label = FIELD_LABELS.get(name) or COLUMN_LABELS.get(name, name)
+            log.warning(
+                table.name, table.header_row, "",
+                f"Kolom {label} tidak ditemukan; {label} tidak diisi dari lembar ini. Bila kolom itu ada dengan "
+                "judul lain, petakan judulnya di Admin, Pemetaan kolom impor.",
+            )
     for position in table.unheaded:
         log.warning(
             table.name, table.header_row, "",
@@ -341,7 +357,7 @@ def map_table(table: Table, layout: str, ctx: Context, log: IssueLog) -> Mapped:
         log.unmapped_column(table.name, header, layout=layout, aid=reason == "aid")
         if reason == "aid":
             log.warning(
-                table.name, 0, header,
+                table.name, table.header_row, header,
                 "Kolom bantuan ini tidak terpetakan ke program mana pun; isinya belum dihitung sebagai bantuan. "
                 "Petakan kolom ini ke program di Admin, Pemetaan kolom impor.",
             )

@@ -5,6 +5,7 @@ headers and values (domain brief, "Real files are messier than any generator")."
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import pytest
@@ -71,6 +72,8 @@ def test_himbara_columns_are_aid_and_an_unknown_aid_column_is_reported(reference
     assert summary["unmapped_columns"] == [
         {"sheet": "KEPALA-KELUARGA", "column": "Penerima Bantuan Lansia", "layout": "keluarga", "aid": True}
     ]
+    # The warning names the column where the office sees it: its header, on the header row.
+    assert [(w["row"], w["column"]) for w in _batch_warnings(out)] == [(1, "Penerima Bantuan Lansia")]
     first, second = Household.objects.get(p3ke_id="122000001"), Household.objects.get(p3ke_id="122000002")
     assert _programs(first) == {"pkh", "sembako"} and _programs(second) == {"sembako"}
     # Two aids for one family: flagged, not dropped.
@@ -283,3 +286,73 @@ def test_the_error_report_keeps_formula_like_values_as_text(reference, tmp_path)
     sheet = load_workbook(report).active
     cells = [cell for row in sheet.iter_rows() for cell in row if cell.value == "=< 900 WATT"]
     assert len(cells) == 1 and cells[0].data_type == "s" and cells[0].quotePrefix
+
+
+def test_abbreviated_person_headers_are_read_in_p3ke_and_dtks(reference, tmp_path):
+    # Offices retype the headers of a P3KE INDIVIDU sheet and of a DTKS list with the usual short forms.
+    short = {"Tanggal Lahir": "Tgl. Lahir", "Jenis Kelamin": "JK", "Hubungan dengan Kepala Keluarga": "Hub. KK",
+             "Status Kawin": "Status Perkawinan", "Padan Dukcapil": "Padan"}
+    headers = [short.get(h, h) for h in IND_2023]
+    rows = [
+        head_member_row("122000001", "91220000011", 100),
+        member_row("122000001", "91220000012", 200, relation="Istri/Suami", female=True, birth=datetime.date(1985, 3, 2),
+                   **{"Status Kawin": "Kawin"}),
+    ]
+    members = [{short.get(h, h): value for h, value in row.items()} for row in rows]
+    path = write_xlsx(tmp_path / "p3ke.xlsx", {"KEPALA-KELUARGA": (HH_2023, [household_row("122000001", 100)]),
+                                             "INDIVIDU": (headers, members)})
+    code, out, err = run("import_p3ke", str(path), "--json")
+    summary = json.loads(out)
+    assert code == 0, (out, err)
+    assert summary["warnings"] == 0 and summary["unmapped_columns"] == []
+    wife = Member.objects.get(id_individu="91220000012")
+    assert (wife.sex, wife.relation, wife.birth_date, wife.marital_status, wife.dukcapil_match) == (
+        "P", "pasangan", datetime.date(1985, 3, 2), "kawin", "padan")
+
+    siks = ["JK" if h == "JENIS KELAMIN" else "HUB. KK" if h == "HUB KELUARGA" else h for h in SIKS_DTKS]
+    path = write_text(tmp_path / "DTKS.txt", siks, siks_rows(), separator="|")
+    code, out, err = run("import_dtks", str(path), "--json")
+    assert code == 0, (out, err)
+    family = Household.objects.get(no_kk=KK_1)
+    assert dict(family.members.values_list("name", "relation")) == {
+        "LA ODE BAKRI": "kepala", "WA ODE SITTI": "pasangan", "LA ODE ANAK": "anak",
+    }
+    assert dict(family.members.values_list("name", "sex")) == {"LA ODE BAKRI": "L", "WA ODE SITTI": "P", "LA ODE ANAK": "L"}
+
+
+def _batch_warnings(out) -> list[dict]:
+    return ImportBatch.objects.get(pk=json.loads(out)["batch"]).warnings
+
+
+def test_a_second_column_with_the_same_header_is_warned_not_dropped_in_silence(reference, tmp_path):
+    # A column pasted twice at the end of the sheet, with other values: only the first is read, and
+    # the office is told which one.
+    headers = [*HH_2023, "Alamat", "Nama Kepala Keluarga"]
+    row = household_row("122000001", 100)
+    values = [row.get(h) for h in HH_2023] + ["Jl. Poros", "X"]
+    path = write_text(tmp_path / "keluarga.csv", headers, [values], separator=";")
+    code, out, err = run("import_p3ke", str(path), "--json")
+    assert code == 0, (out, err)
+    assert json.loads(out)["warnings"] == 2
+    family = Household.objects.get(p3ke_id="122000001")
+    assert (family.head_name, family.address) == ("KEPALA 100", "Dusun 100")
+    reasons = sorted(w["reason"] for w in _batch_warnings(out))
+    assert reasons[0].startswith("Kolom AP berjudul sama (atau sepadan) dengan kolom K ('Alamat'); hanya kolom K yang dibaca")
+    assert reasons[1].startswith("Kolom AQ berjudul sama (atau sepadan) dengan kolom L ('Nama Kepala Keluarga')")
+
+
+def test_a_sheet_without_sex_birth_date_or_relation_columns_says_so(reference, tmp_path):
+    # A DTKS list typed by a village office: only the ids, the name and the village. It imports, and
+    # the office learns which person fields stay empty and where to map a column it named otherwise.
+    headers = ["NOKK", "NIK", "NAMA", "KECAMATAN", "DESA"]
+    rows = [[KK_1, nik(301), "LA ODE BAKRI", "ASERA", "WANGGUDU RAYA"]]
+    path = write_text(tmp_path / "dtks.csv", headers, rows, separator=",")
+    code, out, err = run("import_dtks", str(path), "--json")
+    assert code == 0, (out, err)
+    warnings = [w for w in _batch_warnings(out) if w["reason"].startswith("Kolom")]
+    assert [w["reason"].split(";")[0] for w in warnings] == [
+        "Kolom Jenis Kelamin tidak ditemukan", "Kolom Tanggal Lahir tidak ditemukan",
+        "Kolom Hubungan dengan Kepala Keluarga tidak ditemukan",
+    ]
+    assert {w["row"] for w in warnings} == {1} and "Pemetaan kolom impor" in warnings[0]["reason"]
+    assert Member.objects.get(nik=nik(301)).sex == ""
