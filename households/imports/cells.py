@@ -19,6 +19,7 @@ from households.identifiers import (
     parse_nik,
     region_code_plain,
 )
+from konut_registry.numbers import thousands
 
 from .columns import AID_PREFIX
 from .common import NO_RECIPIENTS, Context, RowReader, shared_recipients
@@ -114,7 +115,7 @@ def read_desa(reader: RowReader, ctx: Context) -> int | None:
             return None
         desa_id = ctx.desa_by_code.get(code)
         if desa_id is None:
-            count = f"{len(ctx.desa_by_code):_d}".replace("_", ".")  # 2.285, as Indonesian writes it
+            count = thousands(len(ctx.desa_by_code))
             reader.error(
                 "region_code",
                 f"Kode Kemdagri {code} tidak ada di daftar {count} desa/kelurahan yang dimuat ({ctx.region_label})",

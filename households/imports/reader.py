@@ -31,6 +31,8 @@ from pathlib import Path
 
 import python_calamine
 
+from konut_registry.numbers import thousands
+
 from . import textfile, xlsxparts
 
 HEADER_SCAN_ROWS = 30
@@ -115,11 +117,6 @@ class Table:
     @property
     def normalized_headers(self) -> list[str]:
         return [normalize_header(h) for h in self.headers]
-
-
-def _count(number: int) -> str:
-    """A count as Indonesian writes it: 1.048.576."""
-    return f"{number:_d}".replace("_", ".")
 
 
 def _mb(size: int) -> str:
@@ -218,8 +215,8 @@ class Source:
             self._merged_down[name] = _merged_down(sheet)
         if height > self.limits.max_rows + HEADER_SCAN_ROWS:
             raise ReadError(
-                f"Lembar {name} berisi {_count(height)} baris; batas {_count(self.limits.max_rows)} baris per lembar. "
-                f"Jika datanya jauh lebih sedikit, ada isi sampai baris {_count(height)} (spasi, atau rumus yang "
+                f"Lembar {name} berisi {thousands(height)} baris; batas {thousands(self.limits.max_rows)} baris per lembar. "
+                f"Jika datanya jauh lebih sedikit, ada isi sampai baris {thousands(height)} (spasi, atau rumus yang "
                 "disalin ke seluruh kolom): hapus baris di bawah data, simpan, lalu unggah lagi."
             )
         if large:
@@ -306,7 +303,7 @@ class Source:
             count += 1
             if count > self.limits.max_rows:
                 raise ReadError(
-                    f"Lembar {table.name} berisi lebih dari {_count(self.limits.max_rows)} baris data."
+                    f"Lembar {table.name} berisi lebih dari {thousands(self.limits.max_rows)} baris data."
                 )
             yield number, cells
 
