@@ -72,8 +72,7 @@ _STATUS_SYNONYMS = {
 }
 # The distribution statuses that do not say the aid was paid: kept as the enrollment's reason.
 _STATUS_KEPT = frozenset({"retur", "gagal salur", "gagal tersalur", "belum salur", "belum tersalur", "dalam proses"})
-# OpenSID's program-bantuan template: the participant's id column, and its ``Program`` sheet's name and start date.
-_PARTICIPANT = "peserta"
+# OpenSID's program-bantuan template: its ``Program`` sheet's name and start date.
 _TEMPLATE_SHEET = "program"
 _TEMPLATE_YEAR_KEYS = frozenset({"rentang waktu awal", "tahun", "tahun anggaran"})
 _TEMPLATE_PROGRAM_KEYS = frozenset({"nama program", "program"})
@@ -171,7 +170,7 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
             table = layouts.table(source, sheet_name)
             if table is None:
                 continue
-            index = _columns(table, ctx, log)
+            index = map_table(table, cols.RECIPIENTS, ctx, log).index
             keys = set(index.values())
             if not keys & {"nik", "no_kk", "participant"}:
                 continue
@@ -201,18 +200,6 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
             )
     _match(plan, _with_status(log, [r for r in rows if r is not None], statuses))
     return plan
-
-
-def _columns(table: Table, ctx: Context, log: IssueLog) -> dict[int, str]:
-    """The table's columns by field, OpenSID's ``Peserta`` column (unknown to the layouts) read as
-    the participant's id rather than listed as unmapped."""
-    index = map_table(table, cols.RECIPIENTS, ctx, log).index
-    for position, header in enumerate(table.headers):
-        if normalize_header(header) == _PARTICIPANT and position not in index:
-            index[position] = "participant"
-            log.unmapped_columns.pop((table.name, header), None)
-            break
-    return index
 
 
 def _sheet_year(source: Source, table: Table, ctx: Context, log: IssueLog) -> int:

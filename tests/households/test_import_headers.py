@@ -18,7 +18,7 @@ from households.imports.values import ChoiceMap, id_text, parse_int, text, yes_n
     (cols.DTKS, "DESA/KELUARAHAN", "desa"), (cols.DTKS, "  Desa / Kelurahan ", "desa"), (cols.DTKS, "KECAMATN", "kecamatan"),
     (cols.HOUSEHOLD, "nama  kepala   keluarga", "head_name"), (cols.HOUSEHOLD, "KODE KEMDAGRI", "region_code"),
     (cols.HOUSEHOLD, "Memiliki fasilitas Buang Air Besar", "toilet"), (cols.RECIPIENTS, "NAMA_PENERIMA", "name"),
-    (cols.RECIPIENTS, "NIK_KTP", "nik"),
+    (cols.RECIPIENTS, "NIK_KTP", "nik"), (cols.RECIPIENTS, "Peserta", "participant"),
 ])
 def test_aliases_case_punctuation_and_small_typos(layout, header, field):
     assert cols.BUILTIN.field(layout, header) == field
@@ -45,6 +45,16 @@ def test_an_aid_column_no_program_lists_is_unmapped_and_unknown_headers_are_list
 def test_a_saved_mapping_overrides_the_built_in_one():
     layouts = cols.Layouts([*cols.builtin_rows(), ("dtks", "nik", ""), ("dtks", "nik anggota", "nik")])
     assert layouts.field(cols.DTKS, "NIK") == "" and layouts.field(cols.DTKS, "NIK ANGGOTA") == "nik"
+
+
+def test_opensids_peserta_column_is_a_row_of_the_recipient_layout_that_a_saved_mapping_can_change():
+    """``Peserta`` (a NIK or a No KK) is the participant's id in recipient lists only; Bappeda may
+    map another header to it, or leave the column unused."""
+    assert cols.BUILTIN.field(cols.DTKS, "Peserta") is None
+    layouts = cols.Layouts([*cols.builtin_rows(), ("recipients", "id peserta", "participant")])
+    assert layouts.map_headers(cols.RECIPIENTS, ["ID Peserta", "Nama"]).index == {0: "participant", 1: "name"}
+    unused = cols.Layouts([*cols.builtin_rows(), ("recipients", "peserta", "")])
+    assert unused.map_headers(cols.RECIPIENTS, ["Peserta", "NIK"]).index == {1: "nik"}
 
 
 @pytest.mark.parametrize("separator", [",", ";", "|", "\t"])
