@@ -24,9 +24,9 @@ from __future__ import annotations
 import re
 import threading
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, islice
 from pathlib import Path
 
 import python_calamine
@@ -114,10 +114,6 @@ class Table:
     # Columns (0-based) with data under no header, seen in the first rows: not read (``unheaded_columns``).
     unheaded: tuple[int, ...] = ()
 
-    @property
-    def normalized_headers(self) -> list[str]:
-        return [normalize_header(h) for h in self.headers]
-
 
 def _mb(size: int) -> str:
     return f"{size / (1024 * 1024):.1f}".replace(".", ",")
@@ -185,6 +181,27 @@ class Source:
         object whose ``result()`` gives them, as ``formula_scan``'s), else found here."""
         try:
             return self._table(sheet_name, is_known_header, is_identity_header, formulas)
+        except ReadError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - calamine, zipfile, XML and csv errors alike
+            raise self.damaged(exc, sheet_name) from exc
+
+    def key_values(self, sheet_name: str, keys: Collection[str]) -> dict[str, str]:
+        """A sheet of key/value rows (a form rather than a table, such as OpenSID's ``Program``
+        sheet), in its first ``HEADER_SCAN_ROWS`` rows: each of ``keys`` (as ``normalize_header``
+        gives them) found in a cell -> the text of the cell after it ("" for none); the first
+        occurrence of each, in the order of the sheet."""
+        try:
+            name, rows, _height, _formulas = self._raw_rows(sheet_name, Background(None))
+            self._merged_down.pop(name, None)
+            found: dict[str, str] = {}
+            for _number, cells in islice(rows, HEADER_SCAN_ROWS):
+                for position, cell in enumerate(cells):
+                    key = "" if is_blank(cell) else normalize_header(cell)
+                    if key in keys and key not in found:
+                        after = cells[position + 1] if position + 1 < len(cells) else None
+                        found[key] = "" if is_blank(after) else " ".join(str(after).split())
+            return found
         except ReadError:
             raise
         except Exception as exc:  # noqa: BLE001 - calamine, zipfile, XML and csv errors alike

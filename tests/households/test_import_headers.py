@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import pytest
+from openpyxl import Workbook
 
 from households.imports import columns as cols
-from households.imports.reader import normalize_header, open_source
+from households.imports.reader import HEADER_SCAN_ROWS, normalize_header, open_source
 from households.imports.textfile import decode, sniff_separator
 from households.imports.values import ChoiceMap, id_text, parse_int, text, yes_no
 
@@ -112,3 +113,21 @@ def test_every_shipped_value_mapping_names_a_choice_of_its_field():
     assert rows and all(code == "" or code in CHOICE_FIELDS[field].values for _kind, field, _value, code in rows)
     layouts = {layout for layout, _h, _f in cols.builtin_rows()}
     assert layouts == set(cols.LAYOUTS)
+
+
+def test_a_sheet_of_key_value_rows_is_read_as_its_keys_values(tmp_path):
+    """OpenSID's Program sheet: each key's first value, "" for a key with nothing after it; rows
+    below the header scan are not read."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Program"
+    for line in (
+        ["id", 7], ["Nama Program", "BLT  DANA DESA"], ["Sasaran Program", 2], [None, "Tahun", None],
+        ["Rentang Waktu (Awal)", "2024-01-01"], ["Nama Program", "Lain"],
+        *[["x"]] * HEADER_SCAN_ROWS, ["Tahun Anggaran", 2025],
+    ):
+        sheet.append(line)
+    book.save(tmp_path / "program_bantuan.xlsx")
+    source = open_source(tmp_path / "program_bantuan.xlsx")
+    keys = {"nama program", "tahun", "rentang waktu awal", "tahun anggaran"}
+    assert source.key_values("Program", keys) == {"nama program": "BLT DANA DESA", "tahun": "", "rentang waktu awal": "2024-01-01"}
