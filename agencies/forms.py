@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from konut_registry.numbers import thousands
 from programs.models import Program, TargetUnit
 
 
@@ -17,7 +18,7 @@ class RupiahInput(forms.TextInput):
 
     def format_value(self, value):
         if isinstance(value, int):
-            return f"{value:,}".replace(",", ".")
+            return thousands(value)
         return super().format_value(value)
 
 

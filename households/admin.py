@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
 from konut_registry.admin_filters import is_database_id
 from konut_registry.admin_history import ReadOnlyHistoryAdmin
+from konut_registry.numbers import thousands
 
 from dedup import membership
 from dedup.models import Conflict, ConflictStatus
@@ -163,7 +164,7 @@ class AidInline(admin.TabularInline):
 
     @admin.display(description=_("nilai (Rp)"))
     def amount_rp(self, obj):
-        return f"{obj.amount:,}".replace(",", ".") if obj.amount is not None else "-"
+        return thousands(obj.amount) if obj.amount is not None else "-"
 
 
 @admin.register(Household)

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from households.models import Household
 from households.services import LIVING_CONDITION_FIELDS, household_conditions_update, household_mark_absent
+from konut_registry.numbers import thousands
 from programs.candidates import candidates, ineligible_enrollments
 from programs.models import LIVE_STATUSES, Enrollment, EnrollmentStatus
 from programs.services import enrollment_update
@@ -94,7 +95,7 @@ def cases_open(*, kind: str, household_ids, by, desa=None, title: str = "") -> O
         raise ValidationError(_("Pilih paling sedikit satu keluarga."))
     if len(wanted) > OPEN_MAX:
         raise ValidationError(
-            _("Paling banyak %(max)s kasus sekali buka; saring per desa/kelurahan.") % {"max": f"{OPEN_MAX:,}".replace(",", ".")}
+            _("Paling banyak %(max)s kasus sekali buka; saring per desa/kelurahan.") % {"max": thousands(OPEN_MAX)}
         )
     busy = VervalCase.objects.filter(kind=kind, status__in=OPEN_STATUSES).values("household_id")
     households = list(

@@ -6,6 +6,7 @@ from django import template
 from django.utils.translation import gettext as _
 
 from households.identifiers import mask
+from konut_registry.numbers import thousands
 
 register = template.Library()
 
@@ -18,8 +19,7 @@ def format_rupiah(value) -> str:
         number = int(value)
     except (TypeError, ValueError):
         return str(value)
-    sign = "-" if number < 0 else ""
-    return f"Rp {sign}{abs(number):,}".replace(",", ".")
+    return f"Rp {thousands(number)}"
 
 
 @register.filter

@@ -19,11 +19,12 @@ from households.identifiers import (
     parse_nik,
     region_code_plain,
 )
+from konut_registry.numbers import thousands
 
 from .columns import AID_PREFIX
 from .common import NO_RECIPIENTS, Context, RowReader, shared_recipients
 from .reader import is_blank
-from .values import float_id, norm, text, yes_no
+from .values import DAY_MONTH_YEAR, float_id, norm, text, yes_no
 
 
 def read_nik(reader: RowReader, key: str, ctx: Context, *, required: bool, empty_reason: str = "NIK kosong"):
@@ -114,7 +115,7 @@ def read_desa(reader: RowReader, ctx: Context) -> int | None:
             return None
         desa_id = ctx.desa_by_code.get(code)
         if desa_id is None:
-            count = f"{len(ctx.desa_by_code):_d}".replace("_", ".")  # 2.285, as Indonesian writes it
+            count = thousands(len(ctx.desa_by_code))
             reader.error(
                 "region_code",
                 f"Kode Kemdagri {code} tidak ada di daftar {count} desa/kelurahan yang dimuat ({ctx.region_label})",
@@ -231,13 +232,11 @@ def check_nik_against(reader: RowReader, key: str, info, values: dict) -> None:
         reader.warning(key, warning)
 
 
-_DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})[/\-.](\d{1,2})[/\-.](\d{4})$")
-
-
 def month_first(cell: object, nik_birth) -> object:
-    """The date of a ``d/m/yyyy``-shaped cell read month first, when that is the birth date the NIK
-    encodes (its day, month and two-digit year); else None."""
-    if nik_birth is None or cell.__class__ is not str or not (match := _DAY_MONTH_YEAR.match(cell.strip())):
+    """The date of a ``d/m/yyyy``-shaped cell (``values.DAY_MONTH_YEAR``, a time after it ignored)
+    read month first, when that is the birth date the NIK encodes (its day, month and two-digit
+    year); else None."""
+    if nik_birth is None or cell.__class__ is not str or not (match := DAY_MONTH_YEAR.match(cell.strip())):
         return None
     month, day, year = (int(group) for group in match.groups())
     if (day, month, year % 100) != (nik_birth.day, nik_birth.month, nik_birth.year % 100):

@@ -42,6 +42,7 @@ FIELD_LABELS = {
     "verval_priority": "Prioritas Verval", "sex": "Jenis Kelamin", "relation": "Hubungan dengan Kepala Keluarga",
     "marital_status": "Status Kawin", "occupation": "Pekerjaan", "education": "Pendidikan",
     "dukcapil_match": "Padan Dukcapil", "has_savings": "Memiliki Simpanan", "kecamatan": "Kecamatan",
+    "participant": "Peserta",
 }
 
 

@@ -24,12 +24,14 @@ from __future__ import annotations
 import re
 import threading
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, islice
 from pathlib import Path
 
 import python_calamine
+
+from konut_registry.numbers import thousands
 
 from . import textfile, xlsxparts
 
@@ -112,15 +114,6 @@ class Table:
     # Columns (0-based) with data under no header, seen in the first rows: not read (``unheaded_columns``).
     unheaded: tuple[int, ...] = ()
 
-    @property
-    def normalized_headers(self) -> list[str]:
-        return [normalize_header(h) for h in self.headers]
-
-
-def _count(number: int) -> str:
-    """A count as Indonesian writes it: 1.048.576."""
-    return f"{number:_d}".replace("_", ".")
-
 
 def _mb(size: int) -> str:
     return f"{size / (1024 * 1024):.1f}".replace(".", ",")
@@ -193,6 +186,27 @@ class Source:
         except Exception as exc:  # noqa: BLE001 - calamine, zipfile, XML and csv errors alike
             raise self.damaged(exc, sheet_name) from exc
 
+    def key_values(self, sheet_name: str, keys: Collection[str]) -> dict[str, str]:
+        """A sheet of key/value rows (a form rather than a table, such as OpenSID's ``Program``
+        sheet), in its first ``HEADER_SCAN_ROWS`` rows: each of ``keys`` (as ``normalize_header``
+        gives them) found in a cell -> the text of the cell after it ("" for none); the first
+        occurrence of each, in the order of the sheet."""
+        try:
+            name, rows, _height, _formulas = self._raw_rows(sheet_name, Background(None))
+            self._merged_down.pop(name, None)
+            found: dict[str, str] = {}
+            for _number, cells in islice(rows, HEADER_SCAN_ROWS):
+                for position, cell in enumerate(cells):
+                    key = "" if is_blank(cell) else normalize_header(cell)
+                    if key in keys and key not in found:
+                        after = cells[position + 1] if position + 1 < len(cells) else None
+                        found[key] = "" if is_blank(after) else " ".join(str(after).split())
+            return found
+        except ReadError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - calamine, zipfile, XML and csv errors alike
+            raise self.damaged(exc, sheet_name) from exc
+
     def formula_scan(self, sheet_name: str) -> Background:
         """The formula cells of ``sheet_name`` found in a thread (``result()``), as ``table`` does."""
         return Background(xlsxparts.formula_cells, self.path, self._sheet_part(sheet_name))
@@ -218,8 +232,8 @@ class Source:
             self._merged_down[name] = _merged_down(sheet)
         if height > self.limits.max_rows + HEADER_SCAN_ROWS:
             raise ReadError(
-                f"Lembar {name} berisi {_count(height)} baris; batas {_count(self.limits.max_rows)} baris per lembar. "
-                f"Jika datanya jauh lebih sedikit, ada isi sampai baris {_count(height)} (spasi, atau rumus yang "
+                f"Lembar {name} berisi {thousands(height)} baris; batas {thousands(self.limits.max_rows)} baris per lembar. "
+                f"Jika datanya jauh lebih sedikit, ada isi sampai baris {thousands(height)} (spasi, atau rumus yang "
                 "disalin ke seluruh kolom): hapus baris di bawah data, simpan, lalu unggah lagi."
             )
         if large:
@@ -306,7 +320,7 @@ class Source:
             count += 1
             if count > self.limits.max_rows:
                 raise ReadError(
-                    f"Lembar {table.name} berisi lebih dari {_count(self.limits.max_rows)} baris data."
+                    f"Lembar {table.name} berisi lebih dari {thousands(self.limits.max_rows)} baris data."
                 )
             yield number, cells
 

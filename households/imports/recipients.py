@@ -42,6 +42,7 @@ from dedup.names import name_similarity
 from households.identifiers import IdentifierError, parse_kk
 from households.models import Household, ImportBatch, Member
 from households.regions import loaded_regions
+from konut_registry.numbers import thousands
 from programs.claims import (
     AidClaim, AidProgram, aid_claims_existing, aid_programs, program_spelling, programs_by_spelling,
 )
@@ -71,8 +72,7 @@ _STATUS_SYNONYMS = {
 }
 # The distribution statuses that do not say the aid was paid: kept as the enrollment's reason.
 _STATUS_KEPT = frozenset({"retur", "gagal salur", "gagal tersalur", "belum salur", "belum tersalur", "dalam proses"})
-# OpenSID's program-bantuan template: the participant's id column, and its ``Program`` sheet's name and start date.
-_PARTICIPANT = "peserta"
+# OpenSID's program-bantuan template: its ``Program`` sheet's name and start date.
 _TEMPLATE_SHEET = "program"
 _TEMPLATE_YEAR_KEYS = frozenset({"rentang waktu awal", "tahun", "tahun anggaran"})
 _TEMPLATE_PROGRAM_KEYS = frozenset({"nama program", "program"})
@@ -170,20 +170,21 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
             table = layouts.table(source, sheet_name)
             if table is None:
                 continue
-            index = _columns(table, ctx, log)
+            index = map_table(table, cols.RECIPIENTS, ctx, log).index
             keys = set(index.values())
             if not keys & {"nik", "no_kk", "participant"}:
                 continue
             found = True
+            template = _Template(source, table.name)
             program = fixed_program
             if program is None and "program" not in keys:
-                program = programs.get(_template_value(source, table.name, _TEMPLATE_PROGRAM_KEYS))
+                program = programs.get(template.value(_TEMPLATE_PROGRAM_KEYS))
             if program is None and "program" not in keys:
                 raise ReadError(
                     f"{table.source}, lembar {table.name}: kolom PROGRAM/BANSOS tidak ada; pilih program di formulir "
                     "(atau pilihan --program)."
                 )
-            year = fixed_year or (None if keys & {"year", "period"} else _sheet_year(source, table, ctx, log))
+            year = fixed_year or (None if keys & {"year", "period"} else _sheet_year(template, table, ctx, log))
             reader = RowReader(table, index, log)
             for row, cells in table.rows:
                 plan.total_rows += 1
@@ -202,48 +203,36 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
     return plan
 
 
-def _columns(table: Table, ctx: Context, log: IssueLog) -> dict[int, str]:
-    """The table's columns by field, OpenSID's ``Peserta`` column (unknown to the layouts) read as
-    the participant's id rather than listed as unmapped."""
-    index = map_table(table, cols.RECIPIENTS, ctx, log).index
-    for position, header in enumerate(table.headers):
-        if normalize_header(header) == _PARTICIPANT and position not in index:
-            index[position] = "participant"
-            log.unmapped_columns.pop((table.name, header), None)
-            break
-    return index
-
-
-def _sheet_year(source: Source, table: Table, ctx: Context, log: IssueLog) -> int:
-    """The year of a table without a year column: the template's (``_template_year``), else the
-    current year, with a warning."""
-    year = _template_year(source, table.name)
-    if not year:
-        year = ctx.today.year
-        log.warning(table.name, 0, "", f"Tahun tidak ada di berkas maupun formulir; dipakai tahun {year}")
+def _sheet_year(template: _Template, table: Table, ctx: Context, log: IssueLog) -> int:
+    """The year of a table without a year column: the template's (``Rentang Waktu (Awal)``,
+    ``2024-01-01``), else the current year, with a warning."""
+    found = _YEAR.search(template.value(_TEMPLATE_YEAR_KEYS))
+    if found:
+        return int(found.group(1))
+    year = ctx.today.year
+    log.warning(table.name, 0, "", f"Tahun tidak ada di berkas maupun formulir; dipakai tahun {year}")
     return year
 
 
-def _template_year(source: Source, data_sheet: str) -> int | None:
-    """The year an OpenSID template's ``Program`` sheet gives (``Rentang Waktu (Awal)``,
-    ``2024-01-01``), else None."""
-    found = _YEAR.search(_template_value(source, data_sheet, _TEMPLATE_YEAR_KEYS))
-    return int(found.group(1)) if found else None
+class _Template:
+    """The OpenSID template's ``Program`` sheet beside a data sheet: key/value rows (``Nama Program``,
+    ``Rentang Waktu (Awal)``), read once, when the program or the year is first asked of it."""
 
+    def __init__(self, source: Source, data_sheet: str):
+        self.source, self.data_sheet = source, data_sheet
+        self._values: dict[str, str] | None = None
 
-def _template_value(source: Source, data_sheet: str, keys: frozenset[str]) -> str:
-    """The value an OpenSID template's ``Program`` sheet gives for one of ``keys``, else "". The
-    sheet is key/value rows: the row naming the key is found as a header row would be, and the
-    value is the cell after its key."""
-    for name in source.sheet_names():
-        if name == data_sheet or normalize_header(name) != _TEMPLATE_SHEET:
-            continue
-        sheet = source.table(name, is_known_header=keys.__contains__, is_identity_header=keys.__contains__)
-        if sheet is None:
-            return ""
-        position = next(i for i, key in enumerate(sheet.normalized_headers) if key in keys)
-        return " ".join(sheet.headers[position + 1 : position + 2])
-    return ""
+    def value(self, keys: frozenset[str]) -> str:
+        """The value after the first of ``keys`` the sheet names, else ""."""
+        if self._values is None:
+            self._values = self._read()
+        return next((value for key, value in self._values.items() if key in keys), "")
+
+    def _read(self) -> dict[str, str]:
+        for name in self.source.sheet_names():
+            if name != self.data_sheet and normalize_header(name) == _TEMPLATE_SHEET:
+                return self.source.key_values(name, _TEMPLATE_PROGRAM_KEYS | _TEMPLATE_YEAR_KEYS)
+        return {}
 
 
 def _with_status(log: IssueLog, rows: list[_Row], statuses: ChoiceMap) -> list[_Row]:
@@ -427,7 +416,7 @@ def _claim(key: tuple, rows: list[_Row], log: IssueLog) -> AidClaim:
     amount = sum(amounts) if amounts else None
     delivered = max((r.delivered for r in rows if r.delivered), default=None)
     note = "; ".join(f"{r.stage}: {r.note}" for r in rows if r.note)[:500]
-    shown = f"Rp {amount:,}".replace(",", ".") if amount is not None else "tanpa nominal"
+    shown = f"Rp {thousands(amount)}" if amount is not None else "tanpa nominal"
     stages = ", ".join(r.stage for r in rows)
     for r in rows:
         log.warning(r.sheet, r.row, "TAHAP", f"{len(rows)} tahap penerima yang sama untuk program dan tahun yang sama "

@@ -17,7 +17,9 @@ from .reader import is_blank
 
 EXCEL_EPOCH = datetime.date(1899, 12, 30)
 _MIN_SERIAL, _MAX_SERIAL = 1, 2958465  # 01/01/1900 .. 31/12/9999
-_DMY = re.compile(r"^(\d{1,2})[/\-.](\d{1,2})[/\-.](\d{4})(?:\s+\d{1,2}[:.]\d{2}(?:[:.]\d{2})?)?$")
+# 17/08/1980, 17-08-1980 00:00: day, month, year (a time after it ignored); ``cells.month_first``
+# reads the same shape month first.
+DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})[/\-.](\d{1,2})[/\-.](\d{4})(?:\s+\d{1,2}[:.]\d{2}(?:[:.]\d{2})?)?$")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T\s]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 _SERIAL = re.compile(r"^\d{1,7}(?:\.\d+)?$")
 # "No date" as PHP and MySQL applications (SIKS-NG, OpenSID) write it: 0000-00-00, 00-00-0000.
@@ -206,7 +208,7 @@ def _parse_date(value: object) -> tuple[datetime.date | None, str | None]:
         except ValueError:
             pass
     try:
-        match = _DMY.match(raw)
+        match = DAY_MONTH_YEAR.match(raw)
         if match:
             day, month, year = (int(g) for g in match.groups())
             return datetime.date(year, month, day), None

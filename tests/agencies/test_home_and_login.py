@@ -92,7 +92,7 @@ def test_nav_links_per_role(registry, client):
     assert 'href="/admin/"' in html
 
 
-@pytest.mark.parametrize("value, expected", [(1_250_000, "Rp 1.250.000"), (0, "Rp 0"), (950, "Rp 950"), (None, ""), ("12000", "Rp 12.000")])
+@pytest.mark.parametrize("value, expected", [(1_250_000, "Rp 1.250.000"), (-1_250_000, "Rp -1.250.000"), (0, "Rp 0"), (950, "Rp 950"), (None, ""), ("12000", "Rp 12.000")])
 def test_rupiah(value, expected):
     assert format_rupiah(value) == expected
 

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import pytest
+from openpyxl import Workbook
 
 from households.imports import columns as cols
-from households.imports.reader import normalize_header, open_source
+from households.imports.reader import HEADER_SCAN_ROWS, normalize_header, open_source
 from households.imports.textfile import decode, sniff_separator
 from households.imports.values import ChoiceMap, id_text, parse_int, text, yes_no
 
@@ -18,7 +19,7 @@ from households.imports.values import ChoiceMap, id_text, parse_int, text, yes_n
     (cols.DTKS, "DESA/KELUARAHAN", "desa"), (cols.DTKS, "  Desa / Kelurahan ", "desa"), (cols.DTKS, "KECAMATN", "kecamatan"),
     (cols.HOUSEHOLD, "nama  kepala   keluarga", "head_name"), (cols.HOUSEHOLD, "KODE KEMDAGRI", "region_code"),
     (cols.HOUSEHOLD, "Memiliki fasilitas Buang Air Besar", "toilet"), (cols.RECIPIENTS, "NAMA_PENERIMA", "name"),
-    (cols.RECIPIENTS, "NIK_KTP", "nik"),
+    (cols.RECIPIENTS, "NIK_KTP", "nik"), (cols.RECIPIENTS, "Peserta", "participant"),
 ])
 def test_aliases_case_punctuation_and_small_typos(layout, header, field):
     assert cols.BUILTIN.field(layout, header) == field
@@ -45,6 +46,16 @@ def test_an_aid_column_no_program_lists_is_unmapped_and_unknown_headers_are_list
 def test_a_saved_mapping_overrides_the_built_in_one():
     layouts = cols.Layouts([*cols.builtin_rows(), ("dtks", "nik", ""), ("dtks", "nik anggota", "nik")])
     assert layouts.field(cols.DTKS, "NIK") == "" and layouts.field(cols.DTKS, "NIK ANGGOTA") == "nik"
+
+
+def test_opensids_peserta_column_is_a_row_of_the_recipient_layout_that_a_saved_mapping_can_change():
+    """``Peserta`` (a NIK or a No KK) is the participant's id in recipient lists only; Bappeda may
+    map another header to it, or leave the column unused."""
+    assert cols.BUILTIN.field(cols.DTKS, "Peserta") is None
+    layouts = cols.Layouts([*cols.builtin_rows(), ("recipients", "id peserta", "participant")])
+    assert layouts.map_headers(cols.RECIPIENTS, ["ID Peserta", "Nama"]).index == {0: "participant", 1: "name"}
+    unused = cols.Layouts([*cols.builtin_rows(), ("recipients", "peserta", "")])
+    assert unused.map_headers(cols.RECIPIENTS, ["Peserta", "NIK"]).index == {1: "nik"}
 
 
 @pytest.mark.parametrize("separator", [",", ";", "|", "\t"])
@@ -102,3 +113,21 @@ def test_every_shipped_value_mapping_names_a_choice_of_its_field():
     assert rows and all(code == "" or code in CHOICE_FIELDS[field].values for _kind, field, _value, code in rows)
     layouts = {layout for layout, _h, _f in cols.builtin_rows()}
     assert layouts == set(cols.LAYOUTS)
+
+
+def test_a_sheet_of_key_value_rows_is_read_as_its_keys_values(tmp_path):
+    """OpenSID's Program sheet: each key's first value, "" for a key with nothing after it; rows
+    below the header scan are not read."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Program"
+    for line in (
+        ["id", 7], ["Nama Program", "BLT  DANA DESA"], ["Sasaran Program", 2], [None, "Tahun", None],
+        ["Rentang Waktu (Awal)", "2024-01-01"], ["Nama Program", "Lain"],
+        *[["x"]] * HEADER_SCAN_ROWS, ["Tahun Anggaran", 2025],
+    ):
+        sheet.append(line)
+    book.save(tmp_path / "program_bantuan.xlsx")
+    source = open_source(tmp_path / "program_bantuan.xlsx")
+    keys = {"nama program", "tahun", "rentang waktu awal", "tahun anggaran"}
+    assert source.key_values("Program", keys) == {"nama program": "BLT DANA DESA", "tahun": "", "rentang waktu awal": "2024-01-01"}

@@ -155,6 +155,22 @@ def test_birth_dates_typed_month_first_are_read_as_the_nik_says(reference, tmp_p
     assert "Tanggal lahir '1/5/1980' dibaca sebagai bulan/hari/tahun, sesuai tanggal lahir di NIK" in reasons
 
 
+def test_a_month_first_birth_date_with_a_time_is_read_as_the_nik_says(reference, tmp_path):
+    """Excel on an English Windows may add midnight to a date: 12/25/1975 00:00 is impossible day
+    first and, as the NIK encodes 25/12/75, read month first (the time ignored, as day first)."""
+    person = make_nik(region="740901", birth=datetime.date(1975, 12, 25), female=True, serial=605)
+    rows = [[_kk(63), person, "WA ODE EMPAT", "12/25/1975 00:00", "PEREMPUAN", "KEPALA KELUARGA", "ASERA", "WANGGUDU RAYA",
+             "DUSUN I", "", ""]]
+    path = write_text(tmp_path / "DTKS.csv", SIKS, rows, separator=",")
+    code, out, err = run("import_dtks", str(path), "--json")
+    summary = json.loads(out)
+    assert code == 0, (out, err)
+    assert summary["errors"] == 0 and summary["warnings"] == 1
+    assert Member.objects.get(nik=person).birth_date == datetime.date(1975, 12, 25)
+    reasons = {w["reason"] for w in ImportBatch.objects.get(pk=summary["batch"]).warnings}
+    assert "Tanggal lahir '12/25/1975 00:00' dibaca sebagai bulan/hari/tahun, sesuai tanggal lahir di NIK" in reasons
+
+
 def test_a_p3ke_heads_birth_date_typed_month_first(reference, tmp_path):
     head = make_nik(region="740901", birth=datetime.date(1975, 12, 25), female=False, serial=604)
     row = household_row("122000001", 100, **{"NIK Kepala Keluarga": head, "Tanggal Lahir Kepala Keluarga": "12/25/1975"})

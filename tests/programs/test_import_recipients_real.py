@@ -11,6 +11,7 @@ import json
 import pytest
 from openpyxl import Workbook
 
+from households.imports.reader import Source
 from households.models import ImportBatch
 from programs.models import Enrollment, Program
 from tests.factories import HouseholdFactory
@@ -262,14 +263,24 @@ def test_a_returned_stage_merged_with_a_paid_one_keeps_the_paid_amount_and_says_
     ]
 
 
-def test_opensid_template_names_its_program_on_its_program_sheet(family, tmp_path):  # noqa: F811
-    """Uploaded without choosing a program: the template's Program sheet names it."""
+def test_opensid_template_names_its_program_on_its_program_sheet(family, tmp_path, monkeypatch):  # noqa: F811
+    """Uploaded without choosing a program or a year: the template's Program sheet names both, its
+    values read once for both."""
     household, head, child, other = family
     path = workbook(tmp_path / "program_bantuan.xlsx", {
         "Program": [["Nama Program", "BLT Dana Desa"], ["Sasaran", "Keluarga"], ["Rentang Waktu (Awal)", "2024-01-01"]],
         "Peserta": [["NIK", "Nama"], [head.nik, "KEPALA"]],
     })
+    reads = []
+    raw_rows = Source._raw_rows
+
+    def counted(self, sheet_name, *args, **kwargs):
+        reads.append(sheet_name)
+        return raw_rows(self, sheet_name, *args, **kwargs)
+
+    monkeypatch.setattr(Source, "_raw_rows", counted)
     code, out, err = run("import_recipients", str(path), "--json")
+    assert reads.count("Program") == 2, reads  # once looking for a list's header in it, once for its values
     result = json.loads(out)
     assert code == 0, (out, err)
     assert result["errors"] == 0 and result["warnings"] == 0 and result["enrollments"]["created"] == 1

@@ -19,6 +19,7 @@ from households.imports.plan import absent_warning
 from households.imports.progress import Progress
 from households.imports.services import run_file_import
 from households.models import ImportKind
+from konut_registry.numbers import thousands
 
 EXIT_CODES = {APPLIED: 0, PREVIEWED: 0, REFUSED: 1, FAILED: 1, UNREADABLE: 2, UNCONFIRMED: 2}
 FILES_HELP = "Berkas .xlsx, .xlsm, .xls, .csv atau .txt"
@@ -57,9 +58,9 @@ class TerminalProgress(Progress):
         if self.total:
             share = min(1.0, self.done / self.total)
             bar = "#" * int(share * 30)
-            self.stream.write(f"\r{self.name:<14} [{bar:<30}] {self.done:>8,}/{self.total:,}".replace(",", "."))
+            self.stream.write(f"\r{self.name:<14} [{bar:<30}] {thousands(self.done):>8}/{thousands(self.total)}")
         else:
-            self.stream.write(f"\r{self.name:<14} {self.done:>8,} baris".replace(",", "."))
+            self.stream.write(f"\r{self.name:<14} {thousands(self.done):>8} baris")
         self.stream.flush()
 
     def close(self) -> None:

@@ -1,0 +1,8 @@
+"""How the registry writes a whole number for people: ``1.234.567``, a dot between thousands as
+Indonesian does, whatever language the page is in (rupiah amounts, row counts, limits in messages).
+Plain Python, so the import's pure code may use it too; templates use ``intcomma``."""
+
+
+def thousands(number: int) -> str:
+    """``1234567`` -> ``1.234.567``; ``-1234`` -> ``-1.234``."""
+    return f"{number:,}".replace(",", ".")
