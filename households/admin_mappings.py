@@ -8,24 +8,36 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from konut_registry.admin_history import ReadOnlyHistoryAdmin
 
 from households.imports.columns import AID_PREFIX, builtin_rows
-from households.imports.common import FIELD_LABELS
 from households.imports.context import CHOICE_FIELDS, aid_fields
 from households.imports.reader import normalize_header
 from households.imports.values import norm
 from households.models import ColumnMapping, Household, Member, ValueMapping
 
 
+# The fields of the layouts that are no field of a household or member: place names and codes of
+# the file, and a recipient list's enrollment columns.
+_OTHER_LABELS = {
+    "provinsi": _("Provinsi"), "kabupaten": _("Kabupaten/kota"), "kecamatan": _("Kecamatan"),
+    "region_code": _("Kode Kemdagri"), "participant": _("Peserta (NIK atau No KK)"), "program": _("Program"),
+    "year": _("Tahun"), "period": _("Periode/tahap"), "status": _("Status penyaluran"), "amount": _("Nilai (Rp)"),
+    "delivered_on": _("Tanggal penyaluran"), "note": _("Catatan"),
+}
+
+
 def _field_label(name: str) -> str:
+    """The field's name as the registry shows it (``NIK``, ``No KK``: the first letter raised only)."""
     for model in (Household, Member):
         try:
-            return str(model._meta.get_field(name).verbose_name).capitalize()
-        except Exception:  # noqa: BLE001 - not a model field (a place name, a code of the file)
+            return capfirst(str(model._meta.get_field(name).verbose_name))
+        except FieldDoesNotExist:
             continue
-    return FIELD_LABELS.get(name, name.replace("_", " ").capitalize())
+    return str(_OTHER_LABELS.get(name) or capfirst(name.replace("_", " ")))
 
 
 def _layout_fields() -> dict[str, set[str]]:

@@ -131,3 +131,14 @@ def test_only_bappeda_reaches_the_mapping_pages(client, reference):
     for name in ("admin:households_columnmapping_changelist", "admin:households_valuemapping_add"):
         response = client.get(reverse(name))
         assert response.status_code in (302, 403) and "SUMBER" not in response.content.decode()
+
+
+def test_the_mapping_form_names_every_field_as_the_registry_does(bappeda_client):
+    # The field list Bappeda picks from: identifiers keep their capitals, a recipient list's own
+    # columns are named in Indonesian, and each shows its key.
+    page = bappeda_client.get(reverse("admin:households_columnmapping_add")).content.decode()
+    for label in ("NIK (nik)", "No KK (no_kk)", "RT (rt)", "ID DTKS (dtks_id)", "Tahun (year)", "Nilai (Rp) (amount)",
+                  "Tanggal penyaluran (delivered_on)", "Catatan (note)", "Kode Kemdagri (region_code)"):
+        assert f">{label}</option>" in page, label
+    for english in ("Year (year)", "Amount (amount)", "Delivered on", "Nik (nik)", "No kk (no_kk)"):
+        assert english not in page
