@@ -200,12 +200,15 @@ def make_nik(*, region: str, birth: datetime.date, female: bool, serial: int) ->
 
 
 def mask(value: str) -> str:
-    """``7409********0001``: the region and the serial stay readable, the birth date does not."""
+    """``740901**********``: the issuing region stays readable, the rest does not. The serial (the
+    last four digits) is what must stay hidden: a NIK's other digits are the region and the birth
+    date (its day plus 40 for a woman), which the pages that mask it show anyway, so a NIK whose
+    serial showed could be rebuilt from the same page."""
     if not value:
         return ""
-    if len(value) <= 8:
+    if len(value) < 12:
         return "*" * len(value)
-    return value[:4] + "*" * (len(value) - 8) + value[-4:]
+    return value[:6] + "*" * (len(value) - 6)
 
 
 def region_code_plain(raw: object) -> str:

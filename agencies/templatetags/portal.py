@@ -28,7 +28,7 @@ def rupiah(value) -> str:
 
 
 def protect_identifier(value: str, user) -> str:
-    """A NIK or No KK in full for roles that verify people, masked (``7409********0001``) otherwise."""
+    """A NIK or No KK in full for roles that verify people, masked (``740901**********``) otherwise."""
     if not value:
         return ""
     if user is not None and getattr(user, "can_see_full_nik", False):

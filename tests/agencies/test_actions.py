@@ -149,7 +149,18 @@ def test_detail_shows_members_conditions_and_open_conflicts(registry, login):
     html = login(registry.users.operator).get(f"/keluarga/{registry.hh.a.pk}/").content.decode()
     assert "Fatimah Lapodi" in html and "Kondisi tempat tinggal" in html
     fatimah = registry.hh.a.members.get(name="Fatimah Lapodi").nik
-    assert fatimah not in html and fatimah[:4] + "********" + fatimah[-4:] in html
+    assert fatimah not in html and fatimah[:6] + "*" * 10 in html
+
+
+def test_a_masked_nik_cannot_be_rebuilt_from_the_page_that_masks_it(registry, login):
+    # A NIK is its region, the birth date (day + 40 for a woman) and a serial. The page shows the
+    # village and each member's birth date and sex, so only a hidden serial keeps the NIK hidden.
+    for user in (registry.users.operator, registry.users.leader):
+        html = login(user).get(f"/keluarga/{registry.hh.a.pk}/").content.decode()
+        for member in registry.hh.a.members.all():
+            assert member.birth_date.strftime("%d/%m/%Y") in html
+            assert member.nik not in html and member.nik[:6] + "*" * 10 in html
+            assert "*" + member.nik[-4:] not in html
 
 
 def test_leadership_sees_no_action_buttons(registry, login):

@@ -99,8 +99,8 @@ def test_rupiah(value, expected):
 
 def test_identifier_protection(registry):
     nik = "7409014501800001"
-    assert protect_identifier(nik, registry.users.operator) == "7409********0001"
-    assert protect_identifier(nik, registry.users.leader) == "7409********0001"
+    assert protect_identifier(nik, registry.users.operator) == "740901**********"
+    assert protect_identifier(nik, registry.users.leader) == "740901**********"
     assert protect_identifier(nik, registry.users.head) == nik
     assert protect_identifier(nik, registry.users.bappeda) == nik
     assert protect_identifier("", registry.users.head) == ""

@@ -19,7 +19,7 @@ def test_excel_damaged_nik_is_refused(raw):
 
 
 def test_mask_keeps_region_and_serial():
-    assert mask("7409014501800001") == "7409********0001"
+    assert mask("7409014501800001") == "740901**********"
 
 
 ASCII_NIK = "7409014501800001"
