@@ -42,9 +42,14 @@ EMPTY_WORDS = frozenset({"kosong", "-", "--", "---", "tidak ada data", "n/a", "#
 
 
 def norm(value: object) -> str:
-    """Text of a categorical cell as matched: lower case, spaces collapsed, none around '/'."""
-    if value is None:
-        return ""
+    """Text of a categorical cell as matched: lower case, spaces collapsed, none around '/'. A
+    whole number read from a number cell (calamine gives ``1.0``) is matched as the number the
+    sheet shows and the preview lists (``1``)."""
+    if value.__class__ is not str:
+        if value is None:
+            return ""
+        if value.__class__ is float and value.is_integer():
+            value = int(value)
     text = " ".join(str(value).replace("\u00a0", " ").split()).lower()
     return re.sub(r"\s*/\s*", "/", text)
 
