@@ -14,6 +14,7 @@ from households.identifiers import (
     clean_digits,
     is_ascii_digits,
     is_plain_nik,
+    is_scientific_id,
     nik_mismatch_warnings,
     parse_kk,
     parse_nik,
@@ -23,7 +24,7 @@ from households.identifiers import (
 from .columns import AID_PREFIX
 from .common import NO_RECIPIENTS, Context, RowReader, shared_recipients
 from .reader import is_blank
-from .values import float_id, norm, text, yes_no
+from .values import float_id, id_text, norm, text, yes_no
 
 
 def read_nik(reader: RowReader, key: str, ctx: Context, *, required: bool, empty_reason: str = "NIK kosong"):
@@ -61,6 +62,16 @@ def _nik_info(reader: RowReader, key: str, value, numeric: bool, ctx: Context):
     for warning in info.warnings:
         reader.warning(key, warning)
     return info
+
+
+def read_id(reader: RowReader, key: str, label: str, max_length: int) -> str | None:
+    """An ID cell (ID Keluarga P3KE, ID Individu, ID DTKS) as text, ``""`` when blank; None, with an
+    error on the row, when Excel's scientific notation destroyed it (``1.22237E+08``)."""
+    value = id_text(reader.get(key), max_length)
+    if value.isdigit() or not is_scientific_id(value):  # nearly every cell: plain digits
+        return value
+    reader.error(key, f"{label} rusak oleh Excel (tertulis {value}: format ilmiah, digit hilang); ketik ulang sebagai teks")
+    return None
 
 
 def read_kk(reader: RowReader, key: str) -> str:
