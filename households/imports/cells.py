@@ -24,7 +24,7 @@ from households.identifiers import (
 from .columns import AID_PREFIX
 from .common import NO_RECIPIENTS, Context, RowReader, shared_recipients
 from .reader import is_blank
-from .values import float_id, id_text, norm, text, yes_no
+from .values import AID_VALUE_FIELD, float_id, id_text, norm, text
 
 
 def read_nik(reader: RowReader, key: str, ctx: Context, *, required: bool, empty_reason: str = "NIK kosong"):
@@ -187,8 +187,10 @@ def read_choices(reader: RowReader, field_names: tuple[str, ...], ctx: Context, 
 
 
 def read_recipients(reader: RowReader, recipients: set | None = None) -> set | frozenset:
-    """``Penerima X`` / ``Bansos X`` = Ya adds ``X`` to the row's programs; an unknown value warns.
-    Returns the set (a shared empty frozenset when the row receives nothing, to keep records small)."""
+    """``Penerima X`` / ``Bansos X`` = Ya adds ``X`` to the row's programs. An unknown value warns on
+    its cell and is listed for mapping (``values.AID_VALUE_FIELD``): an aid left out unsaid could
+    hide a double aid. Returns the set (a shared empty frozenset when the row receives nothing, to
+    keep records small)."""
     cells = reader.raw_cells
     combination = None
     if recipients is None and reader._aid_cells is not None:
@@ -201,6 +203,7 @@ def read_recipients(reader: RowReader, recipients: set | None = None) -> set | f
             combination = None
     found = recipients
     warned = False
+    yes_no = reader.aid_values
     for key, indexes in reader._multi_columns:
         for index in indexes:
             value = cells[index]
@@ -209,7 +212,13 @@ def read_recipients(reader: RowReader, recipients: set | None = None) -> set | f
             flag, known = yes_no(value)
             if not known:
                 warned = True
-                reader.warning(key, f"Nilai '{text(value, 30)}' bukan Ya/Tidak; kolom ini diabaikan")
+                column = reader.headers[index]  # the cell's own column (an aid may have two)
+                reader.log.unmapped_value(AID_VALUE_FIELD, column, text(value, 60))
+                reader.log.warning(
+                    reader.sheet, reader.row, column,
+                    f"Nilai '{text(value, 30)}' bukan Ya/Tidak; bantuan di sel ini tidak dihitung. Petakan nilai ini di "
+                    "Admin, Pemetaan nilai impor.",
+                )
             elif flag:
                 if found is None:
                     found = set()

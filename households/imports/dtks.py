@@ -88,7 +88,7 @@ def _parse(sources: list[Source], ctx: Context, progress, layout: str, known: Kn
     for table, index in tables:
         info = TableInfo(table.source, table.name, cols.DTKS, table.header_row, table.headers)
         extract.tables.append(info)
-        reader = RowReader(table, index, extract.issues)
+        reader = RowReader(table, index, extract.issues, ctx.aid_values)
         row_hash = table_hasher(ctx.signature, layout, index, extract.data_year)
         family_rows = FamilyRows(
             table, reader, index, known, extract, row_hash, id_rows, nik_rows, lambda key: key in by_kk or key in bad_kk
