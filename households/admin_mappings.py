@@ -16,7 +16,7 @@ from konut_registry.admin_history import ReadOnlyHistoryAdmin
 from households.imports.columns import AID_PREFIX, builtin_rows
 from households.imports.context import CHOICE_FIELDS, aid_fields
 from households.imports.reader import normalize_header
-from households.imports.values import norm
+from households.imports.values import AID_VALUE_CODES, AID_VALUE_FIELD, norm
 from households.models import ColumnMapping, Household, Member, ValueMapping
 
 
@@ -90,10 +90,11 @@ class ValueMappingForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["field"].choices = [(name, _field_label(name)) for name in CHOICE_FIELDS]
+        aid_label = _("Kolom bantuan (Penerima/Bansos/PBI)")
+        self.fields["field"].choices = [(name, _field_label(name)) for name in CHOICE_FIELDS] + [(AID_VALUE_FIELD, aid_label)]
         self.fields["code"].choices = [("", _("Kosong (tanpa nilai)"))] + [
             (_field_label(name), [(code, label) for code, label in enum.choices]) for name, enum in CHOICE_FIELDS.items()
-        ]
+        ] + [(aid_label, [("ya", _("Ya")), ("tidak", _("Tidak"))])]
         self.fields["kind"].help_text = _("Kosongkan agar berlaku untuk semua jenis impor.")
         self.fields["value"].help_text = _("Nilai seperti di berkas; huruf besar/kecil dan spasi diabaikan.")
 
@@ -108,6 +109,8 @@ class ValueMappingForm(forms.ModelForm):
         name, code = data.get("field"), data.get("code")
         if name in CHOICE_FIELDS and code and code not in CHOICE_FIELDS[name].values:
             self.add_error("code", _("Pilihan ini bukan pilihan kolom %(field)s.") % {"field": _field_label(name)})
+        elif name == AID_VALUE_FIELD and code not in AID_VALUE_CODES:
+            self.add_error("code", _("Pilihan ini bukan pilihan kolom %(field)s.") % {"field": _("Kolom bantuan (Penerima/Bansos/PBI)")})
         return data
 
 

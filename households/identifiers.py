@@ -81,6 +81,18 @@ def is_excel_damaged(raw: object, *, numeric_cell: bool = False) -> bool:
     return numeric_cell and bool(_DIGITS16.match(text)) and text.endswith("0")
 
 
+# A number as Excel shows it in scientific notation (1.22237E+08; 1,22237E+08 with a comma for the
+# decimal point; 1.22237092e+08 as Python writes a float). The plus sign is what Excel always writes:
+# an ID of letters and digits such as ``1E5`` is not one.
+_SCIENTIFIC_ID = re.compile(r"^[0-9](?:[.,][0-9]+)?[eE]\+[0-9]+$")
+
+
+def is_scientific_id(text: str) -> bool:
+    """True for an ID cell that holds a number in Excel's scientific notation: the ID is lost (Excel
+    keeps six significant digits in that form; two families' IDs can read the same)."""
+    return bool(_SCIENTIFIC_ID.match(text))
+
+
 def two_digit_year(yy: int, today: datetime.date) -> int:
     """A two-digit year in full: this century's up to ``today``'s year, else the last century's."""
     year = 2000 + yy

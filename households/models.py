@@ -437,7 +437,8 @@ class ColumnMapping(models.Model):
 
 class ValueMapping(models.Model):
     """A value of a choice column and the choice it means (empty: "no value", like Kosong), for one
-    kind of import or (kind left empty) for every kind. ``value`` is stored as matched."""
+    kind of import or (kind left empty) for every kind. ``value`` is stored as matched. The field
+    ``penerima`` holds the values of every aid column (``Penerima ...``), meaning ``ya`` or ``tidak``."""
 
     kind = models.CharField(_("jenis impor"), max_length=16, choices=ImportKind.choices, blank=True)
     field = models.CharField(_("kolom registri"), max_length=60)

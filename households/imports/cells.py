@@ -14,6 +14,7 @@ from households.identifiers import (
     clean_digits,
     is_ascii_digits,
     is_plain_nik,
+    is_scientific_id,
     nik_mismatch_warnings,
     parse_kk,
     parse_nik,
@@ -24,7 +25,7 @@ from konut_registry.numbers import thousands
 from .columns import AID_PREFIX
 from .common import NO_RECIPIENTS, Context, RowReader, shared_recipients
 from .reader import is_blank
-from .values import DAY_MONTH_YEAR, float_id, norm, text, yes_no
+from .values import AID_VALUE_FIELD, DAY_MONTH_YEAR, float_id, id_text, norm, text
 
 
 def read_nik(reader: RowReader, key: str, ctx: Context, *, required: bool, empty_reason: str = "NIK kosong"):
@@ -62,6 +63,16 @@ def _nik_info(reader: RowReader, key: str, value, numeric: bool, ctx: Context):
     for warning in info.warnings:
         reader.warning(key, warning)
     return info
+
+
+def read_id(reader: RowReader, key: str, label: str, max_length: int) -> str | None:
+    """An ID cell (ID Keluarga P3KE, ID Individu, ID DTKS) as text, ``""`` when blank; None, with an
+    error on the row, when Excel's scientific notation destroyed it (``1.22237E+08``)."""
+    value = id_text(reader.get(key), max_length)
+    if value.isdigit() or not is_scientific_id(value):  # nearly every cell: plain digits
+        return value
+    reader.error(key, f"{label} rusak oleh Excel (tertulis {value}: format ilmiah, digit hilang); ketik ulang sebagai teks")
+    return None
 
 
 def read_kk(reader: RowReader, key: str) -> str:
@@ -177,8 +188,10 @@ def read_choices(reader: RowReader, field_names: tuple[str, ...], ctx: Context, 
 
 
 def read_recipients(reader: RowReader, recipients: set | None = None) -> set | frozenset:
-    """``Penerima X`` / ``Bansos X`` = Ya adds ``X`` to the row's programs; an unknown value warns.
-    Returns the set (a shared empty frozenset when the row receives nothing, to keep records small)."""
+    """``Penerima X`` / ``Bansos X`` = Ya adds ``X`` to the row's programs. An unknown value warns on
+    its cell and is listed for mapping (``values.AID_VALUE_FIELD``): an aid left out unsaid could
+    hide a double aid. Returns the set (a shared empty frozenset when the row receives nothing, to
+    keep records small)."""
     cells = reader.raw_cells
     combination = None
     if recipients is None and reader._aid_cells is not None:
@@ -191,6 +204,7 @@ def read_recipients(reader: RowReader, recipients: set | None = None) -> set | f
             combination = None
     found = recipients
     warned = False
+    yes_no = reader.aid_values
     for key, indexes in reader._multi_columns:
         for index in indexes:
             value = cells[index]
@@ -199,7 +213,13 @@ def read_recipients(reader: RowReader, recipients: set | None = None) -> set | f
             flag, known = yes_no(value)
             if not known:
                 warned = True
-                reader.warning(key, f"Nilai '{text(value, 30)}' bukan Ya/Tidak; kolom ini diabaikan")
+                column = reader.headers[index]  # the cell's own column (an aid may have two)
+                reader.log.unmapped_value(AID_VALUE_FIELD, column, text(value, 60))
+                reader.log.warning(
+                    reader.sheet, reader.row, column,
+                    f"Nilai '{text(value, 30)}' bukan Ya/Tidak; bantuan di sel ini tidak dihitung. Petakan nilai ini di "
+                    "Admin, Pemetaan nilai impor.",
+                )
             elif flag:
                 if found is None:
                     found = set()

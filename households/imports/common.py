@@ -17,7 +17,7 @@ from .columns import BUILTIN, COLUMN_LABELS, Layouts, Mapped
 from .issues import IssueLog
 from .reader import Table, column_letter, is_blank
 from .rowhash import KnownRows, SkippedRow
-from .values import ChoiceMap
+from .values import BUILTIN_YES_NO, ChoiceMap, YesNoMap
 
 # Household and Member fields an import fills: the order is the order of comparison in ``compare``.
 HOUSEHOLD_FIELDS = (
@@ -62,6 +62,8 @@ class Context:
     # The column layouts (built-in and saved mappings) and, once the registry is read, the aid
     # keys programs list (an aid column with another key is reported as unmapped).
     layouts: Layouts = BUILTIN
+    # The cells of the aid columns: Ya/Tidak, ticks, and the values Bappeda mapped.
+    aid_values: YesNoMap = BUILTIN_YES_NO
     # What, besides a row's cells, decides what it is stored as (``rowhash.signature``), and the
     # registry's stored row hashes: a row hashed as its stored record was is skipped as unchanged.
     signature: bytes = b""
@@ -220,10 +222,10 @@ class RowReader:
     __slots__ = (
         "columns", "headers", "log", "sheet", "formulas", "row", "ok", "raw_cells", "_positions",
         "_labels", "_formula_rows", "_multi_columns", "_aid_cells", "_aid_sets",
-        "_choice_columns", "desa_ids", "_formula_columns",
+        "_choice_columns", "desa_ids", "_formula_columns", "aid_values",
     )
 
-    def __init__(self, table: Table, columns: dict[int, str], log: IssueLog):
+    def __init__(self, table: Table, columns: dict[int, str], log: IssueLog, aid_values: YesNoMap = BUILTIN_YES_NO):
         self.columns = columns
         self.headers = table.headers
         self.log = log
@@ -247,6 +249,7 @@ class RowReader:
         aid_indexes = [index for _, indexes in self._multi_columns for index in indexes]
         self._aid_cells = itemgetter(*aid_indexes) if len(aid_indexes) > 1 else None
         self._aid_sets: dict[tuple, frozenset] = {}
+        self.aid_values = aid_values  # what an aid cell says (``cells.read_recipients``)
         self._formula_rows = {row for row, _ in self.formulas}
         self._formula_columns: set[str] = set()  # the columns whose formulas' saved values were noted
         self._labels: dict[str, str] = {}

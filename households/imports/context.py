@@ -21,7 +21,7 @@ from .cells import place_name
 from .columns import AID_PREFIX, Layouts, builtin_rows, builtin_values
 from .common import Context
 from .rowhash import signature
-from .values import ChoiceMap, norm
+from .values import AID_VALUE_FIELD, ChoiceMap, YesNoMap, norm
 
 # The fields whose cells are matched against a model's choices.
 CHOICE_FIELDS = {
@@ -81,6 +81,7 @@ def build_context(*, data_year: int | None = None, today: datetime.date | None =
         desa_by_code=by_code, desa_by_names=by_names, choices=choices,
         today=today or timezone.localdate(), data_year=data_year,
         region_prefixes=regions.prefixes, region_label=regions.label, layouts=layouts(),
+        aid_values=YesNoMap(synonyms.get(AID_VALUE_FIELD)),
         signature=signature(
             kind, data_year, sorted((name, sorted(values.items())) for name, values in synonyms.items()),
             sorted(by_code.items()), sorted(by_names.items(), key=repr), regions.prefixes,

@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from . import columns as cols
-from .cells import birth_month_first, check_nik_against, neighbourhood, read_choices, read_desa, read_kk, read_nik, read_recipients
+from .cells import (
+    birth_month_first, check_nik_against, neighbourhood, read_choices, read_desa, read_id, read_kk, read_nik, read_recipients,
+)
 from .common import Context, Extract, HouseholdRecord, MemberRecord, RowReader, TableInfo, map_table, note_table_end
 from .dtks_resync import FamilyRows, Ungrouped
 from .reader import ReadError, Source
 from .rowhash import KnownRows, family_chain, table_hasher
-from .values import desil_cell, id_text, parse_date, parse_int, parse_period, text
+from .values import desil_cell, parse_date, parse_int, parse_period, text
 
 _PERSON_CHOICES = ("sex", "relation", "marital_status", "occupation", "work_status", "education", "dukcapil_match")
 _HOUSE_CHOICES = (
@@ -86,7 +88,7 @@ def _parse(sources: list[Source], ctx: Context, progress, layout: str, known: Kn
     for table, index in tables:
         info = TableInfo(table.source, table.name, cols.DTKS, table.header_row, table.headers)
         extract.tables.append(info)
-        reader = RowReader(table, index, extract.issues)
+        reader = RowReader(table, index, extract.issues, ctx.aid_values)
         row_hash = table_hasher(ctx.signature, layout, index, extract.data_year)
         family_rows = FamilyRows(
             table, reader, index, known, extract, row_hash, id_rows, nik_rows, lambda key: key in by_kk or key in bad_kk
@@ -103,7 +105,7 @@ def _parse(sources: list[Source], ctx: Context, progress, layout: str, known: Kn
                 chains[kk] = family_chain(chains.get(kk), digest)
             values: dict = {}
             raw: dict = {}
-            dtks_id = id_text(reader.get("dtks_id"), 40)
+            dtks_id = read_id(reader, "dtks_id", "ID DTKS", 40)
             if dtks_id:
                 values["dtks_id"] = dtks_id
                 if dtks_id in id_rows:

@@ -12,7 +12,9 @@ from collections.abc import Callable
 
 from . import columns as cols
 from . import p3ke_fork, sheetfork
-from .cells import birth_month_first, check_nik_against, read_choices, read_desa, read_kk, read_nik, read_recipients, skipped_nik
+from .cells import (
+    birth_month_first, check_nik_against, read_choices, read_desa, read_id, read_kk, read_nik, read_recipients, skipped_nik,
+)
 from .common import (
     Context,
     NO_RAW,
@@ -27,7 +29,7 @@ from .issues import WARNING, RowIssue
 from .reader import ReadError, Source, is_blank
 from .rowhash import SkippedRow, table_hasher
 from .spool import HouseholdSpool, RecordSpool
-from .values import desil_cell, id_text, parse_date, parse_int, text, yes_no
+from .values import desil_cell, parse_date, parse_int, text, yes_no
 
 _HH_CHOICES = (
     "house_ownership", "roof_type", "roof_quality", "wall_type", "wall_quality", "floor_type", "floor_quality",
@@ -164,7 +166,7 @@ def _parse_table(kind: str, table, column_index: dict[int, str], ctx: Context, e
         return
     info = TableInfo(table.source, table.name, kind, table.header_row, table.headers)
     extract.tables.append(info)
-    reader = RowReader(table, column_index, extract.issues)
+    reader = RowReader(table, column_index, extract.issues, ctx.aid_values)
     row_hash = table_hasher(ctx.signature, kind, column_index, cols.is_release_2023(table.headers))
     if kind == cols.HOUSEHOLD:
         info.rows = _households(table, reader, ctx, extract, progress, row_hash)
@@ -264,8 +266,10 @@ def _households(table, reader: RowReader, ctx: Context, extract: Extract, progre
             progress(2000)
         reader.load(row, cells)
         digest = row_hash(cells)
-        key = id_text(reader.get("p3ke_id"), 32)
-        if not key:
+        key = read_id(reader, "p3ke_id", "ID Keluarga P3KE", 32)
+        if key is None:
+            key = ""  # destroyed by Excel: refused (the row has its error), not compared with other rows
+        elif not key:
             reader.error("p3ke_id", "ID Keluarga P3KE kosong")
         elif key in first_row:
             reader.error("p3ke_id", f"ID Keluarga P3KE {key} ganda: sudah ada di baris {first_row[key]}")
@@ -384,14 +388,19 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
             late.apply(reader, extract, dropped, first_rows)
             late = None
         reader.load(row, cells)
-        household_key = id_text(reader.get("p3ke_id"), 32)
-        if not household_key:
+        household_key = read_id(reader, "p3ke_id", "ID Keluarga P3KE", 32)
+        if household_key is None:
+            household_key = ""  # destroyed by Excel: the row has its error
+        elif not household_key:
             reader.error("p3ke_id", "ID Keluarga P3KE kosong")
         elif household_key in extract.rejected_households:
             reader.error("p3ke_id", p3ke_fork.family_refused(household_key, extract.rejected_households[household_key]))
         elif late is not None:
             late.note(row, household_key, len(extract.issues.errors), cells)
-        id_individu = id_text(reader.get("id_individu"), 32)
+        id_individu = read_id(reader, "id_individu", "ID Individu", 32)
+        id_damaged = id_individu is None
+        if id_damaged:
+            id_individu = ""
         digest = row_hash(cells)
         if stored_rows is not None and reader.ok and digest in stored_rows.members:
             # Read as its stored member was, its IDs not seen yet: counted unchanged, not checked again.
@@ -422,7 +431,7 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
             values["name"] = name
         _person(reader, ctx, values, raw, nik_key="nik", nik_required=False, choices=_MEMBER_CHOICES)
         nik = values.get("nik")
-        if not nik and not id_individu and reader.has("nik"):
+        if not nik and not id_individu and not id_damaged and reader.has("nik"):
             reader.error("nik", "NIK dan ID Individu kosong: anggota tidak dapat dicocokkan")
         if nik:
             key = slot(nik)

@@ -39,14 +39,20 @@ _MONTHS = {
     for name in names
 }
 _FLOAT_ID = re.compile(r"^\d+\.0+$")
-# What offices write for "no value" in any column: read as a blank cell.
-EMPTY_WORDS = frozenset({"kosong", "-", "--", "---", "tidak ada data", "n/a", "#n/a"})
+# What offices write for "no value" in any column: read as a blank cell. NULL is how a database
+# export writes a missing value; #N/A what Excel shows for a lookup that found nothing.
+EMPTY_WORDS = frozenset({"kosong", "-", "--", "---", "tidak ada data", "n/a", "#n/a", "null", "(null)", "#null!"})
 
 
 def norm(value: object) -> str:
-    """Text of a categorical cell as matched: lower case, spaces collapsed, none around '/'."""
-    if value is None:
-        return ""
+    """Text of a categorical cell as matched: lower case, spaces collapsed, none around '/'. A
+    whole number read from a number cell (calamine gives ``1.0``) is matched as the number the
+    sheet shows and the preview lists (``1``)."""
+    if value.__class__ is not str:
+        if value is None:
+            return ""
+        if value.__class__ is float and value.is_integer():
+            value = int(value)
     text = " ".join(str(value).replace("\u00a0", " ").split()).lower()
     return re.sub(r"\s*/\s*", "/", text)
 
@@ -131,7 +137,9 @@ class ChoiceMap:
         return (code, True) if code is not None else ("", False)
 
 
-_YES = {"ya", "y", "yes", "1", "true", "benar", "ada", "iya"}
+# A tick in a checklist is a yes: ✓ and ✔, √ (the sign offices type for it), V.
+# A cross (x) is not here: some forms cross out who receives, others who does not.
+_YES = {"ya", "y", "yes", "1", "true", "benar", "ada", "iya", "\u2713", "\u2714", "\u221a", "v"}
 _NO = {"tidak", "t", "tdk", "no", "n", "0", "false", "bukan", "tidak ada"}
 
 
@@ -163,6 +171,39 @@ def _yes_no(value: object) -> tuple[bool | None, bool]:
     if key in _NO:
         return False, True
     return None, False
+
+
+# The ``ValueMapping`` field of the cells of every aid column (``Penerima ...``, ``Bansos ...``), and
+# what its codes mean.
+AID_VALUE_FIELD = "penerima"
+AID_VALUE_CODES = {"ya": True, "tidak": False, "": None}
+
+
+class YesNoMap:
+    """Ya/Tidak cells of the aid columns: ``yes_no``'s words, with the values Bappeda mapped
+    (``AID_VALUE_FIELD``; value as matched -> ``AID_VALUE_CODES`` key), which win."""
+
+    def __init__(self, mapped: dict[str, str] | None = None):
+        self._mapped = {norm(value): AID_VALUE_CODES[code] for value, code in (mapped or {}).items() if code in AID_VALUE_CODES}
+        self._cache: dict[str, tuple[bool | None, bool]] = {}
+
+    def __call__(self, value: object) -> tuple[bool | None, bool]:
+        """``(True/False/None, known)``, as ``yes_no``."""
+        if not self._mapped:
+            return yes_no(value)
+        try:
+            return self._cache[value]
+        except (KeyError, TypeError):
+            pass
+        key = norm(value)
+        result = (self._mapped[key], True) if key in self._mapped else yes_no(value)
+        # Only text is kept: True == 1 == 1.0 would share a key though they read differently.
+        if value.__class__ is str and len(self._cache) < 10_000:
+            self._cache[value] = result
+        return result
+
+
+BUILTIN_YES_NO = YesNoMap()
 
 
 _DATE_CACHE: dict[str, tuple[datetime.date | None, str | None]] = {}

@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from households.models import Household, ImportBatch, Member
 from programs.models import Enrollment
 
-from .conftest import DTKS, HH_2023, IND_2023, Formula, household_row, member_row, nik, write_xlsx
+from .conftest import DTKS, HH_2023, IND_2023, Formula, head_member_row, household_row, member_row, nik, write_csv, write_xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -337,3 +337,42 @@ def test_interrupted_import_writes_nothing(seeded, p3ke_file, monkeypatch):
     refused(code, out, err, seeded)  # rolled back as a whole
     batch = ImportBatch.objects.get(pk=json.loads(out)["batch"])
     assert batch.status == "failed" and "tidak ada data yang diubah" in batch.message
+
+
+def test_ids_in_excel_scientific_notation_are_refused_as_damaged(seeded, tmp_path):
+    """A CSV saved from Excel with the ID column in General format: 122237001 and 122237002 both
+    read 1.22237E+08 (1,22237E+08 on an Indonesian Windows). Stored, it would be a family id that
+    the correct file later does not find; each row is refused as damaged, not as a repeated id."""
+    households = [household_row("1.22237E+08", 201), household_row("1,22237E+08", 202), household_row("122999003", 203)]
+    members = [
+        head_member_row("1.22237E+08", "91222370011", 201),
+        head_member_row("122999003", "9.12230E+10", 203),
+        member_row("122999003", "91229990032", 503),
+    ]
+    first = write_csv(tmp_path / "keluarga.csv", HH_2023, households, delimiter=",")
+    second = write_csv(tmp_path / "individu.csv", IND_2023, members, delimiter=",")
+    code, out, err = run("import_p3ke", str(first), str(second), "--json")
+    refused(code, out, err, seeded)
+    batch = ImportBatch.objects.get(pk=json.loads(out)["batch"])
+    advice = "format ilmiah, digit hilang); ketik ulang sebagai teks"
+    assert sorted((e["row"], e["column"], e["reason"]) for e in batch.errors) == [
+        (2, "ID Keluarga P3KE", f"ID Keluarga P3KE rusak oleh Excel (tertulis 1.22237E+08: {advice}"),
+        (2, "ID Keluarga P3KE", f"ID Keluarga P3KE rusak oleh Excel (tertulis 1.22237E+08: {advice}"),
+        (3, "ID Individu", f"ID Individu rusak oleh Excel (tertulis 9.12230E+10: {advice}"),
+        (3, "ID Keluarga P3KE", f"ID Keluarga P3KE rusak oleh Excel (tertulis 1,22237E+08: {advice}"),
+    ]
+
+
+def test_a_scientific_id_dtks_is_refused_and_a_lettered_one_kept(seeded, tmp_path):
+    kk = "7409010101200001"
+    person = {"Kecamatan": "Asera", "Desa/Kelurahan": "Wanggudu Raya", "Nomor KK": kk, "Tanggal Lahir": "05-01-1980",
+              "Jenis Kelamin": "Laki-laki"}
+    rows = [
+        {**person, "ID DTKS": "7.40901E+15", "Nomor NIK": nik(11), "Nama": "BAPAK", "Hubungan Keluarga": "KEPALA KELUARGA"},
+        {**person, "ID DTKS": "D1E2", "Nomor NIK": nik(12), "Nama": "ANAK", "Hubungan Keluarga": "ANAK"},
+    ]
+    path = write_xlsx(tmp_path / "dtks.xlsx", {"DTKS": (DTKS, rows)})
+    code, out, err = run("import_dtks", str(path), "--year", "2024")
+    refused(code, out, err, seeded)
+    assert "DTKS baris 2, ID DTKS: ID DTKS rusak oleh Excel (tertulis 7.40901E+15: format ilmiah" in out
+    assert "baris 3, ID DTKS" not in out

@@ -11,7 +11,8 @@ import pytest
 from django.urls import reverse
 
 from households.imports.services import run_file_import
-from households.models import ColumnMapping, Household, ImportBatch, ImportStatus, ValueMapping
+from households.imports.values import ChoiceMap
+from households.models import ColumnMapping, Household, ImportBatch, ImportStatus, Member, ValueMapping
 
 from .conftest import nik, write_xlsx
 from .test_import_bad_input import run
@@ -142,3 +143,52 @@ def test_the_mapping_form_names_every_field_as_the_registry_does(bappeda_client)
         assert f">{label}</option>" in page, label
     for english in ("Year (year)", "Amount (amount)", "Delivered on", "Nik (nik)", "No kk (no_kk)"):
         assert english not in page
+
+
+# A BPS-style extract: relation and sex as code numbers (number cells, as Excel keeps them), headers
+# as a database export writes them.
+CODED = ["NO", "KODE_WILAYAH", "NOMOR_KK", "NIK", "NAMA", "HUB_KK", "JNS_KEL", "TGL_LAHIR", "DESIL_NASIONAL"]
+
+
+def coded_rows() -> list[dict]:
+    common = {"KODE_WILAYAH": "74.09.01.2006", "NOMOR_KK": KK, "TGL_LAHIR": "1980-01-05", "DESIL_NASIONAL": 4}
+    return [
+        {**common, "NO": 1, "NIK": nik(411), "NAMA": "LA BAHARU", "HUB_KK": 1, "JNS_KEL": 1},
+        {**common, "NO": 2, "NIK": nik(412, female=True), "NAMA": "WA NURI", "HUB_KK": 2, "JNS_KEL": 2},
+    ]
+
+
+def test_code_numbers_mapped_once_are_read_from_number_cells(bappeda_client, tmp_path):
+    """Relation 1/2 and sex 1/2 in number cells (read as 1.0 and 2.0): the preview lists them as 1
+    and 2, Bappeda maps 1 and 2 in the admin, and the next preview of the same file reads them."""
+    path = write_xlsx(tmp_path / "dtsen-kode.xlsx", {"DTSEN": (CODED, coded_rows())})
+    # HUB_KK is a known header (Hub. KK); JNS_KEL is mapped once.
+    response = bappeda_client.post(reverse("admin:households_columnmapping_add"), {"layout": "dtsen", "header": "JNS_KEL", "field": "sex"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    first = upload(bappeda_client, path)
+    assert first.status == ImportStatus.PREVIEWED and first.counts["errors"] == 0
+    listed = {(item["field"], item["value"]) for item in first.counts["unmapped_values"]}
+    assert listed == {("relation", "1"), ("relation", "2"), ("sex", "1"), ("sex", "2")}
+
+    for field, value, code in (("relation", "1", "kepala"), ("relation", "2", "pasangan"), ("sex", "1", "L"), ("sex", "2", "P")):
+        response = bappeda_client.post(
+            reverse("admin:households_valuemapping_add"), {"kind": "dtsen", "field": field, "value": value, "code": code}
+        )
+        assert response.status_code == 302, response.content.decode()[:2000]
+
+    second = upload(bappeda_client, path)
+    assert second.status == ImportStatus.PREVIEWED
+    assert (second.counts["errors"], second.counts["warnings"], second.counts["unmapped_values"]) == (0, 0, [])
+    bappeda_client.post(reverse("admin:households_importbatch_confirm", args=[second.pk]))
+    assert set(Member.objects.values_list("name", "relation", "sex")) == {
+        ("LA BAHARU", "kepala", "L"), ("WA NURI", "pasangan", "P"),
+    }
+    assert Household.objects.get(no_kk=KK).head_name == "LA BAHARU"
+
+
+@pytest.mark.parametrize("cell", [1.0, 1, "1", " 1 "])
+def test_a_value_mapped_as_a_number_matches_the_number_cell(cell):
+    """calamine reads a number cell as a float (1.0); the mapping and the preview say 1."""
+    sex = ChoiceMap([("L", "Laki-laki"), ("P", "Perempuan")], {"1": "L", "2": "P"})
+    assert sex(cell) == ("L", True)
+    assert sex(2.0) == ("P", True) and sex(3.0) == ("", False) and sex(1.5) == ("", False)
