@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from django.db.models import Count, Max, TextField
 from django.db.models.functions import Cast
+from django.utils.text import capfirst
 
 from households.models import Household, Member, Relation
 from konut_registry.chunks import chunked
@@ -64,7 +65,7 @@ _ALWAYS_TAKEN = frozenset({"source_year", "household_id"})
 _MISSING = object()
 
 
-def _resolve(record, current: dict, log_warning: Callable[[object, str, str], None], label: Callable[[str], str]):
+def _resolve(record, current: dict, log_warning: Callable[[object, str, str], None], model):
     """Three-way merge of one stored record (``current``: its fields, ``raw_values``, ``is_absent``
     and ``source_values``) with the record read from the file: keep local corrections; the
     ``Change``, or None when nothing would change. The write works out the new snapshot and raw
@@ -82,9 +83,10 @@ def _resolve(record, current: dict, log_warning: Callable[[object, str, str], No
         if name in _ALWAYS_TAKEN or canonical(stored) is None or snapshot.get(name, _MISSING) == canonical(stored):
             to_set[name] = value
         elif snapshot.get(name) != canonical(value):
+            field = model._meta.get_field(name.removesuffix("_id"))
             log_warning(
-                record, label(name),
-                f"Koreksi lokal dipertahankan: registri '{_show(stored)}', data baru '{_show(value)}'",
+                record, capfirst(str(field.verbose_name)),
+                f"Koreksi lokal dipertahankan: registri '{_show(field, stored)}', data baru '{_show(field, value)}'",
             )
     new_snapshot, raw = merged_sources(values, record.raw, snapshot, cur_raw)
     revive = current.get("is_absent", False)
@@ -95,7 +97,10 @@ def _resolve(record, current: dict, log_warning: Callable[[object, str, str], No
     return None
 
 
-def _show(value) -> str:
+def _show(field, value) -> str:
+    """A value as the operator knows it: a choice by its label (``Kayu/Sirap``, not ``kayu_sirap``)."""
+    if field.choices and value in (choices := dict(field.flatchoices)):
+        return str(choices[value])
     if isinstance(value, datetime.date):
         return value.strftime("%d/%m/%Y")
     if value is True:
@@ -196,7 +201,7 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
             matched.append((pk, record))
         rows = {row[0]: row for row in Household.objects.filter(pk__in=[pk for pk, _ in matched]).values_list(*stored_fields)}
         for pk, record in matched:
-            change = _resolve(record, dict(zip(names, rows[pk])), warn, _household_label)
+            change = _resolve(record, dict(zip(names, rows[pk])), warn, Household)
             if change is None:
                 plan.households.unchanged += 1
                 _keep_hash(plan.household_hashes, pk, stored[record.key][3], record)
@@ -285,7 +290,7 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
             if moved_to is not None:
                 record.set("household_id", moved_to)  # moved to another family in the new extract
             current = dict(zip(member_names, rows[pk]))
-            change = _resolve(record, current, warn, _member_label)
+            change = _resolve(record, current, warn, Member)
             if change is None:
                 plan.members.unchanged += 1
                 _keep_hash(plan.member_hashes, pk, current["source_row_hash"], record)
@@ -350,11 +355,3 @@ def _stored_members(member_qs, placed) -> tuple[dict, dict, dict]:
         if row[4] == Relation.HEAD:
             heads.setdefault(household_id, row)
     return by_id_individu, by_nik, heads
-
-
-def _household_label(name: str) -> str:
-    return str(Household._meta.get_field(name.removesuffix("_id")).verbose_name)
-
-
-def _member_label(name: str) -> str:
-    return str(Member._meta.get_field(name.removesuffix("_id")).verbose_name)

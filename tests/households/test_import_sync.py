@@ -93,6 +93,22 @@ def test_local_correction_survives_a_resync(reference, p3ke_file):
     assert corrected.desil == 2
 
 
+def test_a_kept_correction_is_told_in_the_words_of_the_file(reference, p3ke_file):
+    # Bappeda corrected a roof in the field; the next extract still says Asbes/Seng. The warning
+    # names the column and both values as the operator knows them, not as stored codes.
+    run("import_p3ke", str(p3ke_file(name="a.xlsx")))
+    corrected = Household.objects.get(p3ke_id="122000001")
+    corrected.roof_type = "kayu_sirap"
+    corrected.save()
+    households = [household_row(str(122000001 + i), 100 + i) for i in range(3)]
+    households[0]["Jenis Atap"] = "Genteng"
+    code, out, _ = run("import_p3ke", str(p3ke_file(households=households, name="b.xlsx")), "--json")
+    assert code == 0
+    batch = ImportBatch.objects.get(pk=summary_of(out)["batch"])
+    kept = [(w["column"], w["reason"]) for w in batch.warnings if "Koreksi lokal" in w["reason"]]
+    assert kept == [("Jenis atap", "Koreksi lokal dipertahankan: registri 'Kayu/Sirap', data baru 'Genteng'")]
+
+
 def test_household_missing_from_full_extract_is_marked_absent_not_deleted(reference, p3ke_file):
     run("import_p3ke", str(p3ke_file(name="a.xlsx")))
     households = [household_row(str(122000001 + i), 100 + i) for i in range(2)]
