@@ -49,7 +49,9 @@ Query budget: lock (PostgreSQL only), close, insert, and one insert of history r
 changed; :func:`check_enrollments` then reads the conflicts of its enrollments. A batch of more
 than ``SMALL_BATCH`` households or enrollments on PostgreSQL (an import) first stages itself in
 three temporary tables (seven more statements, settings and statistics included, still none per
-row); see ``bench/bench_dedup.py`` and ``bench/bench_recheck.py`` for the figures.
+row), locks by them, and stages its enrollments and links again once it holds the locks (four
+more): what it staged before could miss a concurrent write it waited for. See
+``bench/bench_dedup.py`` and ``bench/bench_recheck.py`` for the figures.
 """
 
 from __future__ import annotations
@@ -262,14 +264,15 @@ def _record(result: RecheckResult, write: Write, now) -> None:
         )
 
 
-def _recheck(source: sql.Source | None, write: Write, rows: list | None = None) -> RecheckResult:
+def _recheck(source: sql.Source | None, write: Write, rows: list | None = None, *, locked: bool = False) -> RecheckResult:
     """``rows``: a list to receive the created and reopened conflicts' rows (every column, in
-    :data:`CONFLICT_COLUMNS` order), for a caller that returns them without reading them again."""
+    :data:`CONFLICT_COLUMNS` order), for a caller that returns them without reading them again.
+    ``locked``: the caller has locked the households already."""
     now = timezone.now()
     stamp = connection.ops.adapt_datetimefield_value(now)
     result = RecheckResult()
     with connection.cursor() as cursor:
-        if source is not None:
+        if source is not None and not locked:
             _lock_households(cursor, source)
         pairs = sql.scan_pairs_table(cursor) if source is None and sql.is_postgres() else None
         close_params = source.params if source is not None and not source.tables else []
@@ -301,7 +304,12 @@ def _run(source: sql.Source, write: Write, size: int, rows: list | None = None) 
             # until the caller's transaction ends, nowhere else.
             cursor.execute("SET LOCAL jit = off")
             cursor.execute("SET LOCAL work_mem = '64MB'")
-            return _recheck(sql.temp_source(source, cursor), write, rows)
+            staged = sql.temp_source(source, cursor)
+            # Locked by what was staged (the households and those linked to them), then staged
+            # again: a concurrent write that held the locks has committed by now.
+            _lock_households(cursor, staged)
+            sql.restage(staged, cursor)
+            return _recheck(staged, write, rows, locked=True)
     return _recheck(source, write, rows)
 
 

@@ -103,6 +103,9 @@ class Source:
     params: list
     tables: tuple[str, str, str] | None = None
     enrollment_ids: list[int] | None = None
+    # A staged batch: whether its links are found through the NIKs shared registry-wide (a batch
+    # that is a good part of the registry), as :func:`restage` does them again.
+    wide: bool = False
 
 
 def households_source(household_ids: list[int]) -> Source:
@@ -184,7 +187,7 @@ def _people_and_links_by_index(households: str) -> tuple[str, str]:
     return people, links
 
 
-def _people_and_links_of_shared(cursor, households: str, table: str) -> tuple[str, str]:
+def _people_and_links_of_shared(cursor, households: str, table: str, *, create: bool = True) -> tuple[str, str]:
     """PostgreSQL's form of :func:`people_and_links` for a batch that is a good part of the registry
     (a first import, a province's yearly distribution; same rows): the NIKs that two households or
     more stand for are found by grouping everyone once, and only the batch's people holding one of
@@ -198,10 +201,12 @@ def _people_and_links_of_shared(cursor, households: str, table: str) -> tuple[st
         head_filter=f" AND h.id IN (SELECT household_id FROM {households})",
         other="<>",
     )[0]
-    cursor.execute(
-        f"CREATE TEMPORARY TABLE {table} ON COMMIT DROP AS SELECT p.household_id AS household_id, p.nik AS nik "
-        f"FROM ({batch_people}) p WHERE p.nik IN ({shared})"
-    )
+    select = f"SELECT p.household_id AS household_id, p.nik AS nik FROM ({batch_people}) p WHERE p.nik IN ({shared})"
+    if create:
+        cursor.execute(f"CREATE TEMPORARY TABLE {table} ON COMMIT DROP AS {select}")
+    else:
+        cursor.execute(f"TRUNCATE {table}")
+        cursor.execute(f"INSERT INTO {table} {select}")
     # Its real size: planned on a guess of a third of the batch's people, the lookups below cost
     # enough for PostgreSQL to compile them (JIT, a second and more).
     cursor.execute(f"ANALYZE {table}")
@@ -238,22 +243,40 @@ def temp_source(source: Source, cursor) -> Source:
     batch, known = _analyze_if_unknown(cursor, households)
     # Statistics of the batch before anything joins it: a batch of thousands is then joined by hash.
     cursor.execute(f"ANALYZE {households}")
-    cursor.execute(
-        f"CREATE TEMPORARY TABLE {trig} ON COMMIT DROP AS "
+    staged = Source(
+        f"SELECT household_id FROM {households}", [], tables=(trig, households, links),
+        enrollment_ids=source.enrollment_ids, wide=batch * WIDE_BATCH_SHARE >= known,
+    )
+    _stage(staged, cursor, create=True)
+    return staged
+
+
+def restage(staged: Source, cursor) -> None:
+    """A staged batch's live enrollments and links again, once its households are locked: what was
+    staged before the lock misses what a concurrent write committed while this one waited for it
+    (two lists of the same families saved at once would each judge by a copy without the other's
+    aid). The statements after the lock read the registry as committed then, as a small batch's do."""
+    trig, links = staged.tables[0], staged.tables[2]
+    cursor.execute(f"TRUNCATE {trig}, {links}")
+    _stage(staged, cursor, create=False)
+
+
+def _stage(staged: Source, cursor, *, create: bool) -> None:
+    """Fill (``create``: create) a staged batch's live enrollments and links, with statistics."""
+    trig, households, links = staged.tables
+    enrollments = (
         f"SELECT e.id, e.household_id, e.program_id, e.year FROM {T_ENR} e "
         f"WHERE e.household_id IN (SELECT household_id FROM {households}) AND e.status IN ({live_sql()})"
     )
+    cursor.execute(f"CREATE TEMPORARY TABLE {trig} ON COMMIT DROP AS {enrollments}" if create else f"INSERT INTO {trig} {enrollments}")
     cursor.execute(f"ANALYZE {trig}")
-    if batch * WIDE_BATCH_SHARE >= known:
-        people, links_sql = _people_and_links_of_shared(cursor, households, f"dedup_people_{suffix}")
+    if staged.wide:
+        people, links_sql = _people_and_links_of_shared(cursor, households, f"{households}_people", create=create)
     else:
         people, links_sql = _people_and_links_by_index(households)
-    cursor.execute(f"CREATE TEMPORARY TABLE {links} ON COMMIT DROP AS WITH p1 AS MATERIALIZED ({people}) {links_sql}")
+    linked = f"WITH p1 AS MATERIALIZED ({people}) {links_sql}"
+    cursor.execute(f"CREATE TEMPORARY TABLE {links} ON COMMIT DROP AS {linked}" if create else f"INSERT INTO {links} {linked}")
     cursor.execute(f"ANALYZE {links}")
-    return Source(
-        f"SELECT household_id FROM {households}", [], tables=(trig, households, links),
-        enrollment_ids=source.enrollment_ids,
-    )
 
 
 def with_sql(source: Source | None) -> str:

@@ -93,3 +93,48 @@ def test_one_person_in_two_households_saved_at_once_records_the_conflict(program
 
     [conflict] = Conflict.objects.all()
     assert conflict.rule == ConflictRule.SAME_PERSON
+
+
+def test_two_large_writes_at_once_flag_every_double_aid(programs, monkeypatch):
+    # Two agencies' yearly lists for the same 250 families, saved at the same moment: more than
+    # the engine's small batch, so each check stages its households in temporary tables before it
+    # waits for the other's locks. What it staged must not be what it judges by.
+    from dedup.engine_sql import SMALL_BATCH
+    from programs.models import Enrollment
+    from programs.services import enrollment_bulk_create
+
+    households = HouseholdFactory.create_batch(SMALL_BATCH + 50)
+    # A registry known to PostgreSQL's statistics as larger than the lists (the usual case): the
+    # check then stages without analysing the tables, which would have made the two wait in turn.
+    HouseholdFactory.create_batch(2 * len(households))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE households_household")
+    real_check = program_services.check_enrollments_and_households
+    barrier = threading.Barrier(2, timeout=30)
+
+    def check_after_both_inserted(*args, **kwargs):
+        barrier.wait()
+        return real_check(*args, **kwargs)
+
+    monkeypatch.setattr(program_services, "check_enrollments_and_households", check_after_both_inserted)
+    errors = []
+
+    def save(code):
+        try:
+            enrollment_bulk_create(enrollments=[
+                Enrollment(household=h, program=programs[code], year=2024, status=EnrollmentStatus.ACTIVE) for h in households
+            ])
+        except Exception as error:  # reported by the main thread
+            errors.append(error)
+            barrier.abort()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=save, args=(code,)) for code in ("pkh", "blt-desa")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a save is still waiting: deadlock?"
+    assert errors == []
+    assert Conflict.objects.filter(rule=ConflictRule.ONE_AID).count() == len(households)
