@@ -108,6 +108,7 @@ class MergeResult:
     duplicate_members: int = 0
     moved_enrollments: int = 0
     cancelled_enrollments: int = 0
+    revived_enrollments: int = 0
     conflicts: list = field(default_factory=list)
 
 
@@ -118,7 +119,9 @@ def household_merge(*, source: Household, target: Household, by, reason: str = "
 
     A source member whose NIK is already in ``target`` is the same person: it stays on the source
     record, marked absent, and its enrollments move to the target's member. An enrollment that
-    ``target`` already has (same program, year and recipient) stays on the source record, cancelled.
+    ``target`` already has (same program, year and recipient) stays on the source record, cancelled;
+    when the target's copy was cancelled or rejected and the source's live, the target's takes the
+    source's status, so that the family keeps its live aid.
     The source record then stands for no one (its head and members count only on ``target``); moved
     enrollments and both records are re-checked against the one-aid rule in the same transaction,
     and the conflicts raised are returned.
@@ -137,6 +140,7 @@ def household_merge(*, source: Household, target: Household, by, reason: str = "
     with override(STORED_LANGUAGE):
         note = _("Digabung ke keluarga #%(id)s (%(name)s).") % {"id": target.pk, "name": target.head_name}
         duplicate_note = _("%(note)s Kepesertaan yang sama sudah ada di keluarga tujuan.") % {"note": note}
+        revived_note = _("Kepesertaan yang masih berlaku dari keluarga #%(id)s yang digabung.") % {"id": source.pk}
 
     target_by_nik = {m.nik: m for m in target.members.filter(is_absent=False) if m.nik}
     member_map: dict[int, int] = {}
@@ -160,20 +164,33 @@ def household_merge(*, source: Household, target: Household, by, reason: str = "
     source._history_user = by
     source.save()
 
-    taken = set(target.enrollments.values_list("program_id", "year", "member_id"))
+    taken = {(e.program_id, e.year, e.member_id): e for e in target.enrollments.all()}
     moved_ids = []
     for enrollment in source.enrollments.select_related("program", "member").order_by("pk"):
         member_id = member_map.get(enrollment.member_id) if enrollment.member_id else None
         key = (enrollment.program_id, enrollment.year, member_id)
         if key in taken:
             if enrollment.status not in DEAD_STATUSES:
+                live = enrollment.status, enrollment.amount, enrollment.delivered_on
                 enrollment_update(
                     enrollment=enrollment, by=by, write=write, status=EnrollmentStatus.CANCELLED,
                     status_reason=duplicate_note,
                 )
                 result.cancelled_enrollments += 1
+                kept = taken[key]
+                if kept.status in DEAD_STATUSES:
+                    # The target's copy was cancelled or rejected, the source's was live: the family
+                    # keeps its live aid, on the target's record (one per program and year).
+                    status, amount, delivered_on = live
+                    update = enrollment_update(
+                        enrollment=kept, by=by, write=write, status=status, amount=amount if amount is not None else kept.amount,
+                        delivered_on=delivered_on or kept.delivered_on, status_reason=revived_note,
+                    )
+                    result.revived_enrollments += 1
+                    known = {c.pk for c in result.conflicts}
+                    result.conflicts.extend(c for c in update.conflicts if c.pk not in known)
             continue
-        taken.add(key)
+        taken[key] = enrollment
         update = enrollment_update(enrollment=enrollment, by=by, write=write, household=target, member_id=member_id)
         moved_ids.append(enrollment.pk)
         result.moved_enrollments += 1

@@ -9,7 +9,7 @@ from dedup.models import Conflict, IdentityKind, IdentityMatch, IdentityStatus
 from dedup.services import household_merge, identity_dismiss, identity_merge, identity_scan
 from households.identifiers import make_nik
 from households.models import Desa, Household, Member, Relation, Sex
-from programs.models import EnrollmentStatus
+from programs.models import LIVE_STATUSES, EnrollmentStatus
 from programs.services import enrollment_create
 from tests.factories import HouseholdFactory, MemberFactory
 
@@ -276,3 +276,22 @@ def test_a_scan_and_every_way_of_deleting_a_record_take_the_same_lock(reference,
             delete()
             assert _holds_identity_records_lock(), delete
             transaction.set_rollback(True)
+
+
+def test_merge_keeps_the_familys_live_aid_when_the_kept_record_holds_a_rejected_copy(programs, reviewer):
+    # The record kept had its PKH 2024 rejected; the duplicate card's PKH 2024 is active. After the
+    # merge the family still receives PKH, on the kept record (one per program and year).
+    target, source = HouseholdFactory(head_name="Sarman"), HouseholdFactory(head_name="Sarman (KK lama)")
+    rejected = enrollment_create(household=target, program=programs["pkh"], year=2024, status=EnrollmentStatus.REJECTED).enrollment
+    active = enrollment_create(household=source, program=programs["pkh"], year=2024, status=EnrollmentStatus.ACTIVE,
+                               amount=750_000).enrollment
+
+    result = household_merge(source=source, target=target, by=reviewer)
+
+    rejected.refresh_from_db()
+    active.refresh_from_db()
+    assert active.status == EnrollmentStatus.CANCELLED
+    assert (rejected.household, rejected.status, rejected.amount) == (target, EnrollmentStatus.ACTIVE, 750_000)
+    assert f"keluarga #{source.pk} yang digabung" in rejected.status_reason
+    assert (result.cancelled_enrollments, result.revived_enrollments) == (1, 1)
+    assert target.enrollments.filter(status__in=LIVE_STATUSES).count() == 1
