@@ -23,8 +23,10 @@ Records, not errors
     A conflict is one ``Conflict`` row per pair of enrollments (``enrollment_a < enrollment_b``),
     written with ``INSERT ... SELECT ... ON CONFLICT`` on the pair's unique constraint, so re-checking
     never duplicates it and two transactions racing on the same pair both end up with it recorded.
-    An approved or dismissed pair stays as it is. A *resolved* pair that breaks the rule again (a
-    cancelled enrollment reactivated, a person back in the family) is reopened.
+    An approved or dismissed pair stays as it is while its two enrollments keep their program, year,
+    household and recipient; an edit of those sets the decision aside (:func:`reopen_decisions`).
+    A *resolved* pair that breaks the rule again (a cancelled enrollment reactivated, a person back
+    in the family, a decided enrollment edited) is reopened.
 
 Closing by itself
     An open conflict of a re-checked household closes as resolved when one of its enrollments is
@@ -323,6 +325,24 @@ def recheck_households(household_ids, *, write: Write) -> RecheckResult:
     if not ids:
         return RecheckResult()
     return _run(sql.households_source(ids), write, len(ids))
+
+
+def reopen_decisions(enrollment_ids, *, write: Write) -> set[int]:
+    """Set aside Bappeda's decisions (an exception approved, a pair dismissed) on the conflicts of
+    these enrollments, which changed program, year, household or recipient since: a decision was
+    made for the two enrollments as they were. Each such conflict is closed as resolved (its
+    reason kept), so that the re-check that follows the write reopens it, for review again, when
+    the pair still breaks the rule. Returns the conflicts set aside."""
+    ids = sorted({int(pk) for pk in enrollment_ids})
+    decided = list(
+        Conflict.objects.filter(Q(enrollment_a_id__in=ids) | Q(enrollment_b_id__in=ids))
+        .filter(status__in=(ConflictStatus.APPROVED, ConflictStatus.DISMISSED))
+        .values_list("pk", flat=True)
+    )
+    if decided:
+        Conflict.objects.filter(pk__in=decided).update(status=ConflictStatus.RESOLVED)
+        _record(RecheckResult(closed=set(decided)), write, timezone.now())
+    return set(decided)
 
 
 def check_enrollments(enrollment_ids, *, write: Write | None = None) -> list[Conflict]:

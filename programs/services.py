@@ -19,7 +19,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from dedup.engine import STORED_LANGUAGE, RecheckResult, Write, check_enrollments, check_enrollments_and_households
+from dedup.engine import (
+    STORED_LANGUAGE, RecheckResult, Write, check_enrollments, check_enrollments_and_households, reopen_decisions,
+)
 from dedup.engine import recheck_households as recheck_households_of_write
 from dedup.models import WriteCause
 from households.models import Household, Member
@@ -93,6 +95,7 @@ def enrollment_create(
 def enrollment_update(*, enrollment: Enrollment, by=None, write: Write | None = None, **changes) -> EnrollmentResult:
     """Change an enrollment's fields (status, amount, delivery, reason, ...) and re-check the rule;
     ``write`` names the write it is part of (a merge, a decision), else an enrollment save."""
+    before = _what_was_decided_on(enrollment)
     for name, value in changes.items():
         setattr(enrollment, name, value)
     enrollment.full_clean()
@@ -100,7 +103,15 @@ def enrollment_update(*, enrollment: Enrollment, by=None, write: Write | None = 
     enrollment.save()
     # A moved enrollment takes its conflicts along: they are re-checked with its new household.
     write = write or Write.of(WriteCause.ENROLLMENT, by=by)
+    if _what_was_decided_on(enrollment) != before:
+        reopen_decisions([enrollment.pk], write=write)
     return EnrollmentResult(enrollment=enrollment, conflicts=check_enrollments([enrollment.pk], write=write))
+
+
+def _what_was_decided_on(enrollment: Enrollment) -> tuple:
+    """What Bappeda's decision on a conflict of ``enrollment`` was about: its program, year,
+    household and recipient (not its status, amount or delivery)."""
+    return enrollment.program_id, enrollment.year, enrollment.household_id, enrollment.member_id
 
 
 @dataclass

@@ -166,6 +166,42 @@ def test_approved_and_dismissed_pairs_stay_quiet(programs, reviewer, decide):
     assert Conflict.objects.count() == 1
 
 
+@pytest.mark.parametrize("decide", ["approve", "dismiss"])
+def test_a_decision_is_set_aside_when_an_enrollment_becomes_another_aid(programs, reviewer, decide):
+    # An exception approved (or a pair dismissed) for PKH and BSPS 2024; BSPS is then edited into
+    # RS-Rutilahu. The decision was about BSPS: the new pair is Bappeda's to review again.
+    household = HouseholdFactory()
+    enroll(household, programs["pkh"])
+    second = enroll(household, programs["bsps"])
+    [conflict] = second.conflicts
+    if decide == "approve":
+        conflict_approve(conflict=conflict, reason="Rumah rusak berat akibat banjir", by=reviewer)
+    else:
+        conflict_dismiss(conflict=conflict, by=reviewer, reason="Salah input")
+
+    [reopened] = enrollment_update(enrollment=second.enrollment, program=programs["rutilahu"]).conflicts
+    assert reopened.pk == conflict.pk and reopened.status == ConflictStatus.OPEN and reopened.reviewed_by is None
+    assert reopened.decision_reason.startswith("Dibuka kembali") and ("banjir" in reopened.decision_reason or decide == "dismiss")
+    assert [e.kind for e in reopened.events.order_by("pk")][-2:] == ["closed", "reopened"]
+    assert engine.scan_all().new == 0
+
+
+def test_a_decision_moved_to_another_year_with_one_side_only_closes(programs, reviewer):
+    # Moving one side to 2025 ends the pair: the approval is set aside and the conflict stays closed;
+    # moving the other side too makes a 2025 pair, which Bappeda has not decided on.
+    household = HouseholdFactory()
+    first = enroll(household, programs["pkh"])
+    second = enroll(household, programs["bsps"])
+    [conflict] = second.conflicts
+    conflict_approve(conflict=conflict, reason="Rumah rusak berat akibat banjir", by=reviewer)
+
+    assert enrollment_update(enrollment=second.enrollment, year=2025).conflicts == []
+    conflict.refresh_from_db()
+    assert conflict.status == ConflictStatus.RESOLVED
+    [again] = enrollment_update(enrollment=first.enrollment, year=2025).conflicts
+    assert again.pk == conflict.pk and again.status == ConflictStatus.OPEN
+
+
 def test_cancelling_one_side_closes_the_open_conflict_and_reactivating_reopens_it(programs):
     household = HouseholdFactory()
     first = enroll(household, programs["pkh"])

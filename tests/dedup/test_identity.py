@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from dedup.models import Conflict, IdentityKind, IdentityMatch, IdentityStatus
-from dedup.services import household_merge, identity_dismiss, identity_merge, identity_scan
+from dedup.services import conflict_dismiss, household_merge, identity_dismiss, identity_merge, identity_scan
 from households.identifiers import make_nik
 from households.models import Desa, Household, Member, Relation, Sex
 from programs.models import LIVE_STATUSES, EnrollmentStatus
@@ -295,3 +295,20 @@ def test_merge_keeps_the_familys_live_aid_when_the_kept_record_holds_a_rejected_
     assert f"keluarga #{source.pk} yang digabung" in rejected.status_reason
     assert (result.cancelled_enrollments, result.revived_enrollments) == (1, 1)
     assert target.enrollments.filter(status__in=LIVE_STATUSES).count() == 1
+
+
+def test_merging_two_records_raises_again_a_same_person_pair_dismissed_as_two_people(programs, reviewer):
+    # Bappeda dismissed "one person through two family cards" as a typo; merging the two records
+    # then says they are one family after all: its two aids are a pair to review again.
+    shared = nik(61)
+    first, second = HouseholdFactory(head_name="Sarman"), HouseholdFactory(head_name="Sarman (KK lama)", head_nik=shared)
+    MemberFactory(household=first, nik=shared, name="Sarman", relation=Relation.HEAD)
+    enrollment_create(household=first, program=programs["pkh"], year=2024, status=EnrollmentStatus.ACTIVE)
+    [conflict] = enrollment_create(household=second, program=programs["bsps"], year=2024, status=EnrollmentStatus.ACTIVE).conflicts
+    conflict_dismiss(conflict=conflict, by=reviewer, reason="Salah ketik NIK, orang berbeda")
+
+    result = household_merge(source=second, target=first, by=reviewer)
+
+    conflict.refresh_from_db()
+    assert conflict.status == "open" and conflict.household == first
+    assert conflict.pk in {c.pk for c in result.conflicts}
