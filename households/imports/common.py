@@ -348,6 +348,26 @@ def map_table(table: Table, layout: str, ctx: Context, log: IssueLog) -> Mapped:
     return mapped
 
 
+HIDDEN_SHEET = (
+    "Lembar ini tersembunyi di Excel; tidak dibaca (lembar tersembunyi biasanya salinan lama atau daftar "
+    "bantu). Jika isinya memang harus diimpor, tampilkan lembar ini (Unhide) lalu unggah lagi"
+)
+
+
+def hidden_hint(source) -> str:
+    """What a refusal for want of a data sheet adds when ``source`` has hidden sheets (the data may be there)."""
+    hidden = source.hidden_sheets()
+    if not hidden:
+        return ""
+    return f" Lembar tersembunyi tidak dibaca: {', '.join(hidden)}; tampilkan (Unhide) bila datanya di sana."
+
+
+def note_hidden_sheets(source, log: IssueLog) -> None:
+    """Warn, per hidden sheet of ``source``, that it was not read."""
+    for name in source.hidden_sheets():
+        log.warning(name, 0, "", HIDDEN_SHEET)
+
+
 def note_table_end(table: Table, log: IssueLog) -> None:
     """Warn where a table ended at a notes, totals or signature row (rows below it were not read)."""
     if table.ended is not None:

@@ -13,7 +13,18 @@ from collections.abc import Callable
 
 from . import columns as cols
 from .cells import birth_month_first, check_nik_against, neighbourhood, read_choices, read_desa, read_kk, read_nik, read_recipients
-from .common import Context, Extract, HouseholdRecord, MemberRecord, RowReader, TableInfo, map_table, note_table_end
+from .common import (
+    Context,
+    Extract,
+    HouseholdRecord,
+    MemberRecord,
+    RowReader,
+    TableInfo,
+    hidden_hint,
+    map_table,
+    note_hidden_sheets,
+    note_table_end,
+)
 from .dtks_resync import FamilyRows, Ungrouped
 from .reader import ReadError, Source
 from .rowhash import KnownRows, family_chain, table_hasher
@@ -52,6 +63,7 @@ def _parse(sources: list[Source], ctx: Context, progress, layout: str, known: Kn
     layouts = ctx.layouts
     tables = []
     for source in sources:
+        note_hidden_sheets(source, extract.issues)
         for sheet_name in source.sheet_names():
             table = layouts.table(source, sheet_name)
             if table is None:
@@ -72,7 +84,7 @@ def _parse(sources: list[Source], ctx: Context, progress, layout: str, known: Kn
         if not tables:
             raise ReadError(
                 f"{source.display_name}: baris judul kolom {label} tidak ditemukan (dicari di 30 baris pertama; "
-                "mis. 'Nomor KK', 'Nomor NIK', 'Nama')."
+                f"mis. 'Nomor KK', 'Nomor NIK', 'Nama').{hidden_hint(source)}"
             )
     if extract.data_year is None:
         extract.data_year = ctx.today.year

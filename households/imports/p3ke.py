@@ -14,11 +14,13 @@ from . import columns as cols
 from . import p3ke_fork, sheetfork
 from .cells import birth_month_first, check_nik_against, read_choices, read_desa, read_kk, read_nik, read_recipients, skipped_nik
 from .common import (
+    HIDDEN_SHEET,
     Context,
     NO_RAW,
     Extract,
     RowReader,
     TableInfo,
+    hidden_hint,
     map_table,
     note_table_end,
 )
@@ -76,7 +78,8 @@ def parse_p3ke(sources: list[Source], ctx: Context, *, progress: Callable[[int],
 
 
 def _parse_sheets(sources, ctx, extract, progress, forked, forked_at, remaining) -> Extract:
-    classify_warnings: list[tuple[str, int, str, str]] = []
+    # The sheets not read (hidden, no header row, neither households nor individuals): warned about first.
+    sheet_warnings: list[tuple[str, int, str, str]] = []
     deferred: list[tuple[Source, str, object]] = []
     missing_columns: list[tuple[int, str]] = []  # (0 households / 1 members, message): raised after the scan
     release_2023 = False
@@ -102,6 +105,7 @@ def _parse_sheets(sources, ctx, extract, progress, forked, forked_at, remaining)
 
     for source in sources:
         found_here = False
+        sheet_warnings.extend((name, 0, "", HIDDEN_SHEET) for name in source.hidden_sheets())
         for sheet_name in source.sheet_names():
             remaining -= 1
             if (source, sheet_name) == forked_at:
@@ -112,7 +116,7 @@ def _parse_sheets(sources, ctx, extract, progress, forked, forked_at, remaining)
                 continue
             kind = cols.classify(sheet_name, table.headers)
             if kind is None:
-                classify_warnings.append((table.name, 0, "", "Lembar ini tidak dikenali sebagai lembar keluarga atau individu; dilewati"))
+                sheet_warnings.append((table.name, 0, "", "Lembar ini tidak dikenali sebagai lembar keluarga atau individu; dilewati"))
                 continue
             if kind != cols.INDIVIDUAL and isinstance(table, p3ke_fork.ForkedTable):
                 table = p3ke_fork.read_here(table, ctx)
@@ -132,7 +136,7 @@ def _parse_sheets(sources, ctx, extract, progress, forked, forked_at, remaining)
         if not found_here:
             raise ReadError(
                 f"{source.display_name}: baris judul kolom P3KE tidak ditemukan (dicari di 30 baris pertama setiap "
-                "lembar; mis. 'ID Keluarga P3KE', 'Kode Kemdagri', 'NIK')."
+                f"lembar; mis. 'ID Keluarga P3KE', 'Kode Kemdagri', 'NIK').{hidden_hint(source)}"
             )
     if missing_columns:
         raise ReadError(min(missing_columns, key=lambda item: item[0])[1], details=extract.issues.mapping_summary())
@@ -140,10 +144,10 @@ def _parse_sheets(sources, ctx, extract, progress, forked, forked_at, remaining)
         table = forked_table or layouts.table(source, sheet_name)
         _parse_table(cols.INDIVIDUAL, table, layouts.map_headers(cols.INDIVIDUAL, table.headers).index, ctx, extract, progress, households_read)
         del table
-    if classify_warnings:
+    if sheet_warnings:
         issues = extract.issues
-        issues.warnings[:0] = [RowIssue(*item, level=WARNING) for item in classify_warnings]
-        issues.warning_rows.update((sheet, row) for sheet, row, _, _ in classify_warnings)
+        issues.warnings[:0] = [RowIssue(*item, level=WARNING) for item in sheet_warnings]
+        issues.warning_rows.update((sheet, row) for sheet, row, _, _ in sheet_warnings)
     _settle_year(extract, release_2023)
     return extract
 

@@ -62,6 +62,8 @@ _SIGNED_AT = re.compile(
     r"oktober|nopember|november|desember)\s+(19|20)\d{2}\s*$",
     re.IGNORECASE,
 )
+_VISIBLE = python_calamine.SheetVisibleEnum.Visible
+_CHART = python_calamine.SheetTypeEnum.ChartSheet
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
 _DIGITS = re.compile(r"\D+")
 
@@ -142,9 +144,28 @@ class Source:
 
     # --- sheets
     def sheet_names(self) -> list[str]:
+        """The sheets to read, in the workbook's order: its visible worksheets (a text file: one).
+        A hidden sheet is what the office does not see (an old copy of the table, a lookup list):
+        read, it would silently override or add to the sheet they checked (``hidden_sheets``). A
+        chart sheet holds no cells: it is neither read nor reported."""
+        if self.kind == "csv":
+            return [Path(self.display_name).stem]
+        return [sheet.name for sheet in self._sheets() if sheet.visible == _VISIBLE and sheet.typ != _CHART]
+
+    def hidden_sheets(self) -> list[str]:
+        """The worksheets hidden (or very hidden) in Excel: not read, for a warning naming them."""
+        if self.kind == "csv":
+            return []
+        return [sheet.name for sheet in self._sheets() if sheet.visible != _VISIBLE and sheet.typ != _CHART]
+
+    def all_sheet_names(self) -> list[str]:
+        """Every sheet, hidden ones included (a template's settings sheet may be hidden)."""
         if self.kind == "csv":
             return [Path(self.display_name).stem]
         return list(self._book().sheet_names)
+
+    def _sheets(self):
+        return self._book().sheets_metadata  # name, type and visibility, for .xlsx and .xls alike
 
     def _book(self):
         if self._workbook is None:

@@ -50,7 +50,7 @@ from programs.services import aid_claims_record
 
 from . import columns as cols
 from .cells import read_kk, read_nik
-from .common import Context, RowReader, map_table, note_table_end
+from .common import HIDDEN_SHEET, Context, RowReader, hidden_hint, map_table, note_table_end
 from .context import layouts as saved_layouts
 from .issues import IssueLog
 from .plan import enrollment_counts
@@ -166,6 +166,9 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
     rows: list[_Row] = []
     for source in sources:
         found = False
+        for name in source.hidden_sheets():
+            if normalize_header(name) != _TEMPLATE_SHEET:  # a template's settings, read hidden or not
+                log.warning(name, 0, "", HIDDEN_SHEET)
         for sheet_name in source.sheet_names():
             table = layouts.table(source, sheet_name)
             if table is None:
@@ -196,7 +199,7 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
             raise ReadError(
                 f"{source.display_name}: baris judul kolom daftar penerima tidak ditemukan: tidak ada kolom NIK atau "
                 "No KK yang dikenali (mis. NIK, NOKK, NAMA_PENERIMA, NOMINAL). Jika berkas menamai kolom NIK atau No KK "
-                "dengan judul lain, petakan judul itu di Admin, Pemetaan kolom impor (tata letak daftar penerima)."
+                f"dengan judul lain, petakan judul itu di Admin, Pemetaan kolom impor (tata letak daftar penerima).{hidden_hint(source)}"
             )
     _match(plan, _with_status(log, [r for r in rows if r is not None], statuses))
     return plan
@@ -235,7 +238,7 @@ def _template_value(source: Source, data_sheet: str, keys: frozenset[str]) -> st
     """The value an OpenSID template's ``Program`` sheet gives for one of ``keys``, else "". The
     sheet is key/value rows: the row naming the key is found as a header row would be, and the
     value is the cell after its key."""
-    for name in source.sheet_names():
+    for name in source.all_sheet_names():  # hidden or not
         if name == data_sheet or normalize_header(name) != _TEMPLATE_SHEET:
             continue
         sheet = source.table(name, is_known_header=keys.__contains__, is_identity_header=keys.__contains__)
