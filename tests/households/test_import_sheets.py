@@ -130,3 +130,98 @@ def test_a_hidden_sheet_of_a_recipient_list_is_not_read(family, tmp_path):  # no
     assert code == 0, (out, err)
     assert set(Enrollment.objects.values_list("household_id", "program__code", "year")) == {(household.pk, "pkh", 2024)}
     assert list(_sheet_warnings(_batch(out))) == ["Sheet2"]
+
+
+def _registry():
+    return (
+        sorted(Household.objects.values_list("p3ke_id", "no_kk", "desil", "head_name")),
+        sorted(Member.objects.values_list("nik", "name", "id_individu")),
+        Enrollment.objects.count(),
+    )
+
+
+def _reasons(out: str) -> set[tuple[str, int, str]]:
+    return {(e["sheet"], e["row"], e["reason"]) for e in _batch(out).errors}
+
+
+@pytest.fixture
+def imported(reference, tmp_path):
+    """The registry after the current extract (three families) was imported."""
+    households, members = _families()
+    path = write_xlsx(tmp_path / "first.xlsx", {"KEPALA-KELUARGA": (HH_2023, households), "INDIVIDU": (IND_2023, members)})
+    code, out, err = run("import_p3ke", str(path), "--json")
+    assert code == 0, (out, err)
+    return households, members, _registry()
+
+
+def test_a_copied_household_sheet_is_an_error_on_both_sheets_and_nothing_changes(imported, tmp_path):
+    households, members, before = imported
+    path = write_xlsx(tmp_path / "p3ke.xlsx", {
+        "KEPALA-KELUARGA": (HH_2023, households), "INDIVIDU": (IND_2023, members),
+        "KEPALA-KELUARGA (2)": (HH_2023, _old_copy(households)),
+    })
+    code, out, err = run("import_p3ke", str(path), "--json")
+    assert code == 1, (out, err)
+    reasons = _reasons(out)
+    assert ("KEPALA-KELUARGA (2)", 2, "ID Keluarga P3KE 122237000 ganda: sudah ada di lembar KEPALA-KELUARGA baris 2") in reasons
+    assert ("KEPALA-KELUARGA", 2, "ID Keluarga P3KE 122237000 ganda: muncul lagi di lembar KEPALA-KELUARGA (2) baris 2") in reasons
+    assert ("KEPALA-KELUARGA", 4, "ID Keluarga P3KE 122237002 ganda: muncul lagi di lembar KEPALA-KELUARGA (2) baris 4") in reasons
+    assert _registry() == before
+
+
+def test_a_copied_individual_sheet_is_an_error_on_both_sheets(reference, tmp_path):
+    households, members = _families()
+    path = write_xlsx(tmp_path / "p3ke.xlsx", {
+        "KEPALA-KELUARGA": (HH_2023, households), "INDIVIDU": (IND_2023, members), "INDIVIDU (2)": (IND_2023, members[:2]),
+    })
+    code, out, err = run("import_p3ke", str(path), "--json")
+    assert code == 1, (out, err)
+    reasons = _reasons(out)
+    assert ("INDIVIDU (2)", 3, "ID Individu 91222370002 ganda: sudah ada di lembar INDIVIDU baris 3") in reasons
+    assert ("INDIVIDU", 3, "ID Individu 91222370002 ganda: muncul lagi di lembar INDIVIDU (2) baris 3") in reasons
+    assert ("INDIVIDU (2)", 2, "NIK ganda dalam keluarga yang sama: sudah ada di lembar INDIVIDU baris 2") in reasons
+    assert not Household.objects.exists() and not Member.objects.exists()
+
+
+def test_a_copied_individual_sheet_on_a_re_sync_is_an_error_and_nothing_changes(imported, tmp_path):
+    households, members, before = imported
+    stale = [dict(members[0], Nama="NAMA LAMA"), members[1]]
+    path = write_xlsx(tmp_path / "p3ke.xlsx", {
+        "KEPALA-KELUARGA": (HH_2023, households), "INDIVIDU": (IND_2023, members), "INDIVIDU (2)": (IND_2023, stale),
+    })
+    code, out, err = run("import_p3ke", str(path), "--json")
+    assert code == 1, (out, err)
+    reasons = _reasons(out)
+    assert ("INDIVIDU (2)", 2, "ID Individu 91222370001 ganda: sudah ada di lembar INDIVIDU baris 2") in reasons
+    assert ("INDIVIDU (2)", 3, "ID Individu 91222370002 ganda: sudah ada di lembar INDIVIDU baris 3") in reasons
+    assert _registry() == before
+
+
+def test_families_split_over_sheets_per_kecamatan_import_as_one_table(reference, tmp_path):
+    first, first_members = _families(2)
+    second, second_members = _families(2, start=2)
+    path = write_xlsx(tmp_path / "p3ke.xlsx", {
+        "KK ASERA": (HH_2023, first), "KK LASOLO": (HH_2023, second),
+        "ART ASERA": (IND_2023, first_members), "ART LASOLO": (IND_2023, second_members),
+    })
+    code, out, err = run("import_p3ke", str(path), "--json")
+    assert code == 0, (out, err)
+    summary = json.loads(out)
+    assert summary["errors"] == 0 and summary["households"]["created"] == 4 and summary["members"]["created"] == 8
+
+
+def test_a_copied_dtks_sheet_is_an_error_naming_both_sheets_and_split_sheets_import(reference, tmp_path):
+    rows = _dtks_rows(1, 3)
+    path = write_xlsx(tmp_path / "dtks.xlsx", {"DTKS": (DTKS, rows), "DTKS (2)": (DTKS, rows[:1])})
+    code, out, err = run("import_dtks", str(path), "--json")
+    assert code == 1, (out, err)
+    reasons = _reasons(out)
+    assert ("DTKS (2)", 2, "ID DTKS 1001 ganda: sudah ada di lembar DTKS baris 2") in reasons
+    assert ("DTKS (2)", 2, "NIK ganda dalam KK yang sama: sudah ada di lembar DTKS baris 2") in reasons
+    assert ("DTKS", 2, "NIK ganda dalam KK yang sama: muncul lagi di lembar DTKS (2) baris 2") in reasons
+    assert not Household.objects.exists()
+
+    path = write_xlsx(tmp_path / "dtks-split.xlsx", {"ASERA": (DTKS, rows[:2]), "LASOLO": (DTKS, rows[2:])})
+    code, out, err = run("import_dtks", str(path), "--json")
+    assert code == 0, (out, err)
+    assert json.loads(out)["households"]["created"] == 3
