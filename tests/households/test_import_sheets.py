@@ -225,3 +225,33 @@ def test_a_copied_dtks_sheet_is_an_error_naming_both_sheets_and_split_sheets_imp
     code, out, err = run("import_dtks", str(path), "--json")
     assert code == 0, (out, err)
     assert json.loads(out)["households"]["created"] == 3
+
+
+def _renamed(headers: list[str], rows: list[dict], names: dict[str, str]) -> tuple[list[str], list[dict]]:
+    """The table with some headers spelled as an office's file spells them."""
+    return [names.get(h, h) for h in headers], [{names.get(h, h): v for h, v in row.items()} for row in rows]
+
+
+def test_an_individual_sheet_with_its_own_spelling_of_the_identity_headers_is_read(reference, tmp_path):
+    households, members = _families()
+    spelled = _renamed(IND_2023, members, {"ID Keluarga P3KE": "IDKeluarga", "ID Individu": "IDIndividu", "NIK": "NIK_ART"})
+    path = write_xlsx(tmp_path / "p3ke.xlsx", {"KEPALA-KELUARGA": (HH_2023, households), "Sheet2": spelled})
+    code, out, err = run("import_p3ke", str(path), "--json")
+    assert code == 0, (out, err)
+    summary = json.loads(out)
+    assert summary["errors"] == 0 and summary["warnings"] == 0 and summary["unmapped_columns"] == []
+    assert summary["members"]["created"] == 6
+    assert sorted(Member.objects.values_list("id_individu", "nik")) == sorted((m["ID Individu"], m["NIK"]) for m in members)
+
+
+def test_a_household_sheet_with_typos_in_its_identity_headers_is_read_on_a_re_sync(imported, tmp_path):
+    households, members, _before = imported
+    changed = [dict(row, **{"Desil Kesejahteraan": 3, "Penerima PKH": "Ya"}) for row in households]
+    spelled = _renamed(HH_2023, changed, {"ID Keluarga P3KE": "ID Keluaraga P3KE", "NIK Kepala Keluarga": "NIK Kepala Kelurga"})
+    path = write_xlsx(tmp_path / "p3ke.xlsx", {"KEPALA-KELUARGA": spelled, "INDIVIDU": (IND_2023, members)})
+    code, out, err = run("import_p3ke", str(path), "--json")
+    assert code == 0, (out, err)
+    summary = json.loads(out)
+    assert summary["errors"] == 0 and summary["households"]["updated"] == 3
+    assert set(Household.objects.values_list("desil", flat=True)) == {3}
+    assert Enrollment.objects.filter(program__code="pkh").count() == 3
