@@ -24,6 +24,7 @@ from .common import (
     map_table,
     note_hidden_sheets,
     note_table_end,
+    sheet_without_header,
 )
 from .dtks_resync import FamilyRows, Ungrouped
 from .reader import ReadError, Source
@@ -67,11 +68,18 @@ def _parse(sources: list[Source], ctx: Context, progress, layout: str, known: Kn
         for sheet_name in source.sheet_names():
             table = layouts.table(source, sheet_name)
             if table is None:
+                extract.issues.warning(sheet_name, 0, "", sheet_without_header("'Nomor KK', 'NIK'"))
                 continue
             mapped = map_table(table, layout, ctx, extract.issues)
             index, missing = mapped.index, mapped.missing
             if missing and "no_kk" not in index.values():
-                continue  # a notes sheet, not data
+                # A notes or recap sheet, not data; said, in case it is a table whose No KK has another title.
+                extract.issues.warning(
+                    table.name, 0, "",
+                    f"Lembar ini tidak dibaca: tidak ada kolom Nomor KK (baris judul kolom: baris {table.header_row}). "
+                    "Jika lembar ini berisi data, beri judul kolom Nomor KK atau petakan di Admin, Pemetaan kolom impor",
+                )
+                continue
             if missing:
                 unknown = [h for h in mapped.unmapped if h]
                 hint = f" Kolom yang tidak dikenali: {', '.join(unknown)}; petakan di Admin, Pemetaan kolom impor." if unknown else ""

@@ -23,6 +23,7 @@ from .common import (
     hidden_hint,
     map_table,
     note_table_end,
+    sheet_without_header,
 )
 from .firstrows import FirstRows, pack, refused, slot, unpack
 from .issues import WARNING, RowIssue
@@ -37,6 +38,7 @@ _HH_CHOICES = (
 )
 _PERSON_CHOICES = ("sex", "marital_status", "occupation", "work_status", "education", "dukcapil_match")
 _MEMBER_CHOICES = ("relation", "stunting_risk", *_PERSON_CHOICES)
+_IDENTITY_EXAMPLES = "'ID Keluarga P3KE', 'ID Individu', 'NIK'"
 
 
 def _unknown_hint(mapped) -> str:
@@ -114,6 +116,7 @@ def _parse_sheets(sources, ctx, extract, progress, forked, forked_at, remaining)
             else:
                 table = layouts.table(source, sheet_name)
             if table is None:
+                sheet_warnings.append((sheet_name, 0, "", sheet_without_header(_IDENTITY_EXAMPLES)))
                 continue
             kind = cols.classify(sheet_name, table.headers)
             if kind is None:

@@ -50,7 +50,7 @@ from programs.services import aid_claims_record
 
 from . import columns as cols
 from .cells import read_kk, read_nik
-from .common import HIDDEN_SHEET, Context, RowReader, hidden_hint, map_table, note_table_end
+from .common import HIDDEN_SHEET, Context, RowReader, hidden_hint, map_table, note_table_end, sheet_without_header
 from .context import layouts as saved_layouts
 from .issues import IssueLog
 from .plan import enrollment_counts
@@ -172,10 +172,17 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
         for sheet_name in source.sheet_names():
             table = layouts.table(source, sheet_name)
             if table is None:
+                if normalize_header(sheet_name) != _TEMPLATE_SHEET:  # a template's settings, read apart
+                    log.warning(sheet_name, 0, "", sheet_without_header("'NIK', 'No KK'"))
                 continue
             index = _columns(table, ctx, log)
             keys = set(index.values())
             if not keys & {"nik", "no_kk", "participant"}:
+                log.warning(
+                    table.name, 0, "",
+                    f"Lembar ini tidak dibaca: tidak ada kolom NIK atau No KK (baris judul kolom: baris {table.header_row}). "
+                    "Jika lembar ini berisi data, beri judul kolom NIK atau No KK atau petakan di Admin, Pemetaan kolom impor",
+                )
                 continue
             found = True
             program = fixed_program

@@ -255,3 +255,42 @@ def test_a_household_sheet_with_typos_in_its_identity_headers_is_read_on_a_re_sy
     assert summary["errors"] == 0 and summary["households"]["updated"] == 3
     assert set(Household.objects.values_list("desil", flat=True)) == {3}
     assert Enrollment.objects.filter(program__code="pkh").count() == 3
+
+
+def test_every_sheet_not_read_for_want_of_a_header_row_is_named(reference, tmp_path):
+    households, members = _families()
+    unknown = _renamed(IND_2023, members, {"ID Keluarga P3KE": "KD_KEL", "ID Individu": "KD_ART", "NIK": "NO_IDENTITAS"})
+    path = write_xlsx(tmp_path / "p3ke.xlsx", {
+        "Petunjuk": (["PETUNJUK PENGISIAN"], [{"PETUNJUK PENGISIAN": "1. Kolom NIK diisi 16 digit"}]),
+        "KEPALA-KELUARGA": (HH_2023, households),
+        "INDIVIDU": unknown,
+        "Rekap": (["Kecamatan", "Desa/Kelurahan", "Jumlah KK"], [{"Kecamatan": "ASERA", "Desa/Kelurahan": "WANGGUDU RAYA", "Jumlah KK": 3}]),
+    })
+    code, out, err = run("import_p3ke", str(path), "--json")
+    assert code == 0, (out, err)
+    assert json.loads(out)["households"]["created"] == 3
+    warnings = _sheet_warnings(_batch(out))
+    assert list(warnings) == ["Petunjuk", "INDIVIDU", "Rekap"]
+    assert all("baris judul kolom tidak ditemukan" in reason for reason in warnings.values())
+
+
+def test_a_dtks_sheet_not_read_is_named(reference, tmp_path):
+    path = write_xlsx(tmp_path / "dtks.xlsx", {
+        "DTKS": (DTKS, _dtks_rows(1, 2)),
+        "Rekap": (["Desa/Kelurahan", "Jumlah KK"], [{"Desa/Kelurahan": "WANGGUDU RAYA", "Jumlah KK": 2}]),
+        "Catatan": (["NIK", "Keterangan"], [{"NIK": _dtks_rows(1, 1)[0]["Nomor NIK"], "Keterangan": "pindah"}]),
+    })
+    code, out, err = run("import_dtks", str(path), "--json")
+    assert code == 0, (out, err)
+    warnings = _sheet_warnings(_batch(out))
+    assert list(warnings) == ["Rekap", "Catatan"] and "tidak ada kolom Nomor KK" in warnings["Catatan"]
+
+
+def test_a_recipient_list_sheet_not_read_is_named(family, tmp_path):  # noqa: F811
+    household, head, _child, _other = family
+    headers = ["NOKK", "NIK_KTP", "NAMA_PENERIMA", "TAHAP", "BANSOS", "NOMINAL"]
+    row = {"NOKK": household.no_kk, "NIK_KTP": head.nik, "NAMA_PENERIMA": "KEPALA", "TAHAP": "TAHAP 2 2024", "BANSOS": "PKH", "NOMINAL": "Rp 750.000"}
+    path = write_xlsx(tmp_path / "salur.xlsx", {"Sheet1": (headers, [row]), "Rekap": (["BANSOS", "JUMLAH"], [{"BANSOS": "PKH", "JUMLAH": 1}])})
+    code, out, err = run("import_recipients", str(path), "--json")
+    assert code == 0, (out, err)
+    assert list(_sheet_warnings(_batch(out))) == ["Rekap"]
