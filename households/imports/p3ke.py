@@ -66,8 +66,9 @@ def parse_p3ke(sources: list[Source], ctx: Context, *, progress: Callable[[int],
     if not sources:
         raise ReadError("Tidak ada lembar keluarga atau individu P3KE di berkas ini.")
     forked, forked_at = None, None
-    if remaining >= 2 and sheetfork.usable(sum(source.path.stat().st_size for source in sources)):
-        forked_at = (sources[-1], sources[-1].sheet_names()[-1])
+    last_file_sheets = sources[-1].sheet_names() if sources else []  # none when all its sheets are hidden
+    if remaining >= 2 and last_file_sheets and sheetfork.usable(sum(source.path.stat().st_size for source in sources)):
+        forked_at = (sources[-1], last_file_sheets[-1])
         forked = p3ke_fork.start(*forked_at, ctx, _members)
         if progress is not None:
             progress = p3ke_fork.WithChildRows(forked, progress)
