@@ -41,6 +41,7 @@ AID_PREFIX = "penerima:"
 IDENTITY_FIELDS = frozenset({"p3ke_id", "id_individu", "nik", "head_nik", "no_kk", "dtks_id"})
 _TYPO_MIN_LENGTH = 8
 _TYPO_SCORE = 90
+_IDENTITY_CACHE = 10_000
 
 # Required columns per layout, each a tuple of alternatives (one of them must be present).
 REQUIRED = {
@@ -128,7 +129,13 @@ class Layouts:
         self._any = {h for mapping in self.maps.values() for h in mapping}
         self._identity = {h for m in self.maps.values() for h, f in m.items() if f in IDENTITY_FIELDS}
         self._choices = {layout: list(mapping) for layout, mapping in self.maps.items()}
+        # Each header with its spacing left out (``idkeluarga``, ``nikart``), per layout and for any.
+        self._compact = {layout: {h.replace(" ", ""): h for h in mapping} for layout, mapping in self.maps.items()}
+        self._any_compact = {h.replace(" ", ""): h for h in sorted(self._any)}
+        self._all = sorted(self._any)
+        self._identity_list = sorted(self._identity)
         self._cache: dict[tuple[str, str], str | None] = {}
+        self._identity_cache: dict[str, bool] = {}
 
     @classmethod
     def builtin(cls) -> Layouts:
@@ -148,8 +155,11 @@ class Layouts:
         found = mapping.get(text)
         if found is None:
             aid = aid_key(text)
+            spaced = self._compact[layout].get(text.replace(" ", ""))
             if aid is not None:
                 found = AID_PREFIX + aid
+            elif spaced is not None:
+                found = mapping[spaced]
             elif len(text) >= _TYPO_MIN_LENGTH:
                 best = process.extractOne(text, self._choices[layout], scorer=fuzz.ratio, score_cutoff=_TYPO_SCORE)
                 found = mapping[best[0]] if best else None
@@ -157,11 +167,38 @@ class Layouts:
         return found
 
     def is_known(self, header: str) -> bool:
-        """True for a normalised header of any layout (scores a candidate header row)."""
-        return header in self._any or aid_key(header) is not None or header.startswith("usia ")
+        """True for a normalised header of any layout, its spacing aside, or an identity header as
+        ``is_identity`` tolerates it (scores a candidate header row)."""
+        return (
+            header in self._any or aid_key(header) is not None or header.startswith("usia ")
+            or header.replace(" ", "") in self._any_compact or self.is_identity(header)
+        )
 
     def is_identity(self, header: str) -> bool:
-        return header in self._identity
+        """Whether a normalised header names an identity column (ID Keluarga, ID Individu, NIK, No KK,
+        ID DTKS) of some layout, as ``field`` would place it: exactly, with its spacing left out
+        (``IDKeluarga``, ``ID_KELUARGA``), or with a small typo (``ID Keluaraga P3KE``, ``NIK Kepala
+        Kelurga``). A header that is another known column, or nearer to one, is not. Without it a
+        sheet's header row is not found, and the whole sheet is not read."""
+        if header in self._identity:
+            return True
+        if not header or header in self._any:
+            return False
+        try:
+            return self._identity_cache[header]
+        except KeyError:
+            pass
+        spaced = self._any_compact.get(header.replace(" ", ""))
+        if spaced is not None:
+            found = spaced in self._identity
+        elif len(header) < _TYPO_MIN_LENGTH or not process.extractOne(header, self._identity_list, scorer=fuzz.ratio, score_cutoff=_TYPO_SCORE):
+            found = False  # most cells of the rows scanned for a header: no identity header is near
+        else:
+            found = process.extractOne(header, self._all, scorer=fuzz.ratio, score_cutoff=_TYPO_SCORE)[0] in self._identity
+        if len(self._identity_cache) >= _IDENTITY_CACHE:  # the cells of many files' first rows: bounded
+            self._identity_cache.clear()
+        self._identity_cache[header] = found
+        return found
 
     def table(self, source, sheet_name: str | None, formulas=None):
         """``source``'s sheet (a ``reader.Source``) with its header row found by these layouts
@@ -211,12 +248,26 @@ def is_known(header: str) -> bool:
     return BUILTIN.is_known(header)
 
 
+_INDIVIDUAL_HEADERS = ("id individu",)
+_HOUSEHOLD_HEADERS = ("kepala keluarga", "nama kepala keluarga", "nik kepala keluarga")
+
+
+def _has_header(normalized: set[str], names: tuple[str, ...]) -> bool:
+    """Whether one of ``normalized`` is one of ``names``, its spacing aside or with a small typo."""
+    compact = {name.replace(" ", "") for name in names}
+    return any(
+        h in names or h.replace(" ", "") in compact
+        or (len(h) >= _TYPO_MIN_LENGTH and process.extractOne(h, names, scorer=fuzz.ratio, score_cutoff=_TYPO_SCORE))
+        for h in normalized
+    )
+
+
 def classify(sheet_name: str, headers: list[str]) -> str | None:
     """Which P3KE sheet this is, by its headers first (files get renamed), then by its name."""
-    normalized = {normalize_header(h) for h in headers}
-    if "id individu" in normalized:
+    normalized = {normalize_header(h) for h in headers} - {""}
+    if _has_header(normalized, _INDIVIDUAL_HEADERS):
         return INDIVIDUAL
-    if normalized & {"kepala keluarga", "nama kepala keluarga", "nik kepala keluarga"}:
+    if _has_header(normalized, _HOUSEHOLD_HEADERS):
         return HOUSEHOLD
     name = normalize_header(sheet_name)
     if "individu" in name:

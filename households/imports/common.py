@@ -15,7 +15,7 @@ from types import MappingProxyType
 
 from .columns import BUILTIN, COLUMN_LABELS, Layouts, Mapped
 from .issues import IssueLog
-from .reader import Table, column_letter, is_blank
+from .reader import HEADER_SCAN_ROWS, Table, column_letter, is_blank
 from .rowhash import KnownRows, SkippedRow
 from .values import BUILTIN_YES_NO, ChoiceMap, YesNoMap
 
@@ -366,6 +366,36 @@ def map_table(table: Table, layout: str, ctx: Context, log: IssueLog) -> Mapped:
                 "Petakan kolom ini ke program di Admin, Pemetaan kolom impor.",
             )
     return mapped
+
+
+HIDDEN_SHEET = (
+    "Lembar ini tersembunyi di Excel; tidak dibaca (lembar tersembunyi biasanya salinan lama atau daftar "
+    "bantu). Jika isinya memang harus diimpor, tampilkan lembar ini (Unhide) lalu unggah lagi"
+)
+
+
+def sheet_without_header(examples: str) -> str:
+    """The warning of a sheet not read because no row of its top reads as a header row: a cover or
+    recap sheet, or a table whose identity headers nothing recognises (its rows would be lost)."""
+    return (
+        f"Lembar ini tidak dibaca: baris judul kolom tidak ditemukan di {HEADER_SCAN_ROWS} baris pertama (tidak ada "
+        f"kolom identitas yang dikenali, mis. {examples}). Jika lembar ini berisi data, perbaiki judul kolomnya atau "
+        "petakan di Admin, Pemetaan kolom impor, lalu unggah lagi"
+    )
+
+
+def hidden_hint(source) -> str:
+    """What a refusal for want of a data sheet adds when ``source`` has hidden sheets (the data may be there)."""
+    hidden = source.hidden_sheets()
+    if not hidden:
+        return ""
+    return f" Lembar tersembunyi tidak dibaca: {', '.join(hidden)}; tampilkan (Unhide) bila datanya di sana."
+
+
+def note_hidden_sheets(source, log: IssueLog) -> None:
+    """Warn, per hidden sheet of ``source``, that it was not read."""
+    for name in source.hidden_sheets():
+        log.warning(name, 0, "", HIDDEN_SHEET)
 
 
 def note_table_end(table: Table, log: IssueLog) -> None:

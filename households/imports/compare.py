@@ -238,6 +238,7 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
         key_ids.setdefault(row.household_key, stored[row.household_key][0])
     plan.members.unchanged = len(matched_pks)
     claims = FirstClaims(extract.data_year)  # the aid the member rows claim, for the preview's count
+    skipped_at: dict[int, str] | None = None  # a skipped member row's place, by its stored member
     position = 0
     for chunk in chunked(records, CHUNK):
         placed, chunk_claims = [], []
@@ -269,6 +270,15 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
                 # One person's ID, in any family: also one this file brings (a child who formed a
                 # family of their own moves there rather than coming in twice).
                 row = by_id_individu[id_individu]
+                if row[0] in matched_pks:
+                    # Another row of the file already stands for this ID (a row of another individual
+                    # sheet, skipped as unchanged): the same person twice, as a repeat on one sheet is.
+                    if skipped_at is None:  # built at the first such row only
+                        skipped_at = {r.pk: f"lembar {r.sheet} baris {r.row}" for r in extract.skipped_members}
+                    where = skipped_at.get(row[0], "baris lain berkas ini")
+                    issues.error(record.sheet, record.row, "ID Individu", f"ID Individu {id_individu} ganda: sudah ada di {where}")
+                    decisions.skip(at)
+                    continue
             elif household_id is not None:
                 nik = record.get("nik")
                 if nik and (household_id, nik) in by_nik:

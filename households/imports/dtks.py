@@ -15,7 +15,19 @@ from . import columns as cols
 from .cells import (
     birth_month_first, check_nik_against, neighbourhood, read_choices, read_desa, read_id, read_kk, read_nik, read_recipients,
 )
-from .common import Context, Extract, HouseholdRecord, MemberRecord, RowReader, TableInfo, map_table, note_table_end
+from .common import (
+    Context,
+    Extract,
+    HouseholdRecord,
+    MemberRecord,
+    RowReader,
+    TableInfo,
+    hidden_hint,
+    map_table,
+    note_hidden_sheets,
+    note_table_end,
+    sheet_without_header,
+)
 from .dtks_resync import FamilyRows, Ungrouped
 from .reader import ReadError, Source
 from .rowhash import KnownRows, family_chain, table_hasher
@@ -54,14 +66,22 @@ def _parse(sources: list[Source], ctx: Context, progress, layout: str, known: Kn
     layouts = ctx.layouts
     tables = []
     for source in sources:
+        note_hidden_sheets(source, extract.issues)
         for sheet_name in source.sheet_names():
             table = layouts.table(source, sheet_name)
             if table is None:
+                extract.issues.warning(sheet_name, 0, "", sheet_without_header("'Nomor KK', 'NIK'"))
                 continue
             mapped = map_table(table, layout, ctx, extract.issues)
             index, missing = mapped.index, mapped.missing
             if missing and "no_kk" not in index.values():
-                continue  # a notes sheet, not data
+                # A notes or recap sheet, not data; said, in case it is a table whose No KK has another title.
+                extract.issues.warning(
+                    table.name, 0, "",
+                    f"Lembar ini tidak dibaca: tidak ada kolom Nomor KK (baris judul kolom: baris {table.header_row}). "
+                    "Jika lembar ini berisi data, beri judul kolom Nomor KK atau petakan di Admin, Pemetaan kolom impor",
+                )
+                continue
             if missing:
                 unknown = [h for h in mapped.unmapped if h]
                 hint = f" Kolom yang tidak dikenali: {', '.join(unknown)}; petakan di Admin, Pemetaan kolom impor." if unknown else ""
@@ -74,24 +94,32 @@ def _parse(sources: list[Source], ctx: Context, progress, layout: str, known: Kn
         if not tables:
             raise ReadError(
                 f"{source.display_name}: baris judul kolom {label} tidak ditemukan (dicari di 30 baris pertama; "
-                "mis. 'Nomor KK', 'Nomor NIK', 'Nama')."
+                f"mis. 'Nomor KK', 'Nomor NIK', 'Nama').{hidden_hint(source)}"
             )
     if extract.data_year is None:
         extract.data_year = ctx.today.year
     by_kk: dict[str, HouseholdRecord] = {}
     building: dict[str, dict] = {}
     bad_kk: dict[str, int] = {}
-    nik_rows: dict[str, tuple[str, int]] = {}
-    id_rows: dict[str, int] = {}
-    members_by_row: dict[tuple[str, int], MemberRecord] = {}
+    # The first row of each NIK (with its family) and ID DTKS, over every sheet, as (table, row): a
+    # table split over sheets is one table, and a copied sheet repeats its people.
+    nik_rows: dict[str, tuple[str, int, int]] = {}
+    id_rows: dict[str, tuple[int, int]] = {}
+    members_by_row: dict[tuple[int, int], MemberRecord] = {}
     chains: dict[str, int] = {}  # each family's chained row hash (``rowhash.family_chain``)
-    for table, index in tables:
+
+    def place(table_no: int, row: int, here: int) -> str:
+        """A row as a message on the table ``here`` names it (with its sheet when another)."""
+        return f"baris {row}" if table_no == here else f"lembar {tables[table_no][0].name} baris {row}"
+
+    for table_no, (table, index) in enumerate(tables):
         info = TableInfo(table.source, table.name, cols.DTKS, table.header_row, table.headers)
         extract.tables.append(info)
         reader = RowReader(table, index, extract.issues, ctx.aid_values)
         row_hash = table_hasher(ctx.signature, layout, index, extract.data_year)
         family_rows = FamilyRows(
-            table, reader, index, known, extract, row_hash, id_rows, nik_rows, lambda key: key in by_kk or key in bad_kk
+            table, reader, index, known, extract, row_hash, id_rows, nik_rows, lambda key: key in by_kk or key in bad_kk,
+            table_no=table_no,
         )
         for row, cells, digest in family_rows.rows():
             info.rows += 1
@@ -109,9 +137,9 @@ def _parse(sources: list[Source], ctx: Context, progress, layout: str, known: Kn
             if dtks_id:
                 values["dtks_id"] = dtks_id
                 if dtks_id in id_rows:
-                    reader.error("dtks_id", f"ID DTKS {dtks_id} ganda: sudah ada di baris {id_rows[dtks_id]}")
+                    reader.error("dtks_id", f"ID DTKS {dtks_id} ganda: sudah ada di {place(*id_rows[dtks_id], table_no)}")
                 else:
-                    id_rows[dtks_id] = row
+                    id_rows[dtks_id] = (table_no, row)
             name = text(reader.get("name"), 150)
             if not name:
                 reader.error("name", "Nama kosong")
@@ -133,14 +161,19 @@ def _parse(sources: list[Source], ctx: Context, progress, layout: str, known: Kn
                 check_nik_against(reader, "nik", nik_info, values)
                 seen = nik_rows.get(nik_info.value)
                 if seen and seen[0] == kk:
-                    reader.error("nik", f"NIK ganda dalam KK yang sama: sudah ada di baris {seen[1]}")
-                    earlier = members_by_row.pop((table.name, seen[1]), None)
+                    reader.error("nik", f"NIK ganda dalam KK yang sama: sudah ada di {place(seen[1], seen[2], table_no)}")
+                    earlier = members_by_row.pop(seen[1:], None)
                     if earlier is not None:
-                        extract.issues.error(earlier.sheet, earlier.row, reader.label("nik"), f"NIK ganda dalam KK yang sama: muncul lagi di baris {row}")
+                        extract.issues.error(
+                            earlier.sheet, earlier.row, reader.label("nik"),
+                            f"NIK ganda dalam KK yang sama: muncul lagi di {place(table_no, row, seen[1])}",
+                        )
                 elif seen:
-                    reader.warning("nik", f"NIK yang sama ada di KK {seen[0]} (baris {seen[1]}); akan diperiksa sebagai duplikat identitas")
+                    reader.warning(
+                        "nik", f"NIK yang sama ada di KK {seen[0]} ({place(seen[1], seen[2], table_no)}); akan diperiksa sebagai duplikat identitas"
+                    )
                 else:
-                    nik_rows[nik_info.value] = (kk, row)
+                    nik_rows[nik_info.value] = (kk, table_no, row)
             desa_id = read_desa(reader, ctx)
             house: dict = {}
             house_raw: dict = {}
@@ -186,7 +219,7 @@ def _parse(sources: list[Source], ctx: Context, progress, layout: str, known: Kn
                 hh_values["source_year"] = extract.data_year
             member = MemberRecord(kk, table.name, row, values, raw, recipients)
             member.row_hash = digest
-            members_by_row[(table.name, row)] = member
+            members_by_row[(table_no, row)] = member
             if "head_name" in hh_values and hh_values.get("head_name") == values.get("name") and household.head is None:
                 household.head = member
         info.rows += family_rows.skipped

@@ -31,14 +31,17 @@ class Ungrouped(Exception):
 class FamilyRows:
     """The rows of one table for the parser: ``rows()`` yields ``(row, cells, row hash)`` of the
     rows to read, and records the families skipped as unchanged in ``extract``. ``id_rows`` and
-    ``nik_rows`` are the parser's first rows of each ID DTKS and NIK; ``is_read(key)`` says whether
-    a family already has rows read (then its later rows are read too)."""
+    ``nik_rows`` are the parser's first rows of each ID DTKS and NIK (``table_no`` is this table's
+    number in them); ``is_read(key)`` says whether a family already has rows read (then its later
+    rows are read too)."""
 
     def __init__(
         self, table, reader: RowReader, column_index: dict[int, str], known: KnownRows | None, extract: Extract,
-        row_hash: Callable[[object], int], id_rows: dict, nik_rows: dict, is_read: Callable[[str], bool],
+        row_hash: Callable[[object], int], id_rows: dict, nik_rows: dict, is_read: Callable[[str], bool], *,
+        table_no: int = 0,
     ) -> None:
         self.table, self.reader, self.known, self.extract, self.row_hash = table, reader, known, extract, row_hash
+        self.table_no = table_no
         self.id_rows, self.nik_rows, self.is_read = id_rows, nik_rows, is_read
         self.kk_index = next(index for index, key in column_index.items() if key == "no_kk")
         self.formula_rows = {row for row, _ in table.formula_cells}
@@ -106,9 +109,9 @@ class FamilyRows:
             reader.load(row, cells)  # its aid cells, read only now: a family read as usual warns once
             self.extract.skipped_members.append(SkippedRow(key, sheet, row, pk, read_recipients(reader), is_head))
             if dtks_id:
-                self.id_rows[dtks_id] = row
+                self.id_rows[dtks_id] = (self.table_no, row)
             if nik:
-                self.nik_rows[nik] = (key, row)
+                self.nik_rows[nik] = (key, self.table_no, row)
         self.extract.skipped_households[key] = SkippedRow(key, sheet, run[0][0], household_pk, NO_RECIPIENTS)
         self.skipped += len(run)
         return True

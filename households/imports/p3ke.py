@@ -16,13 +16,16 @@ from .cells import (
     birth_month_first, check_nik_against, read_choices, read_desa, read_id, read_kk, read_nik, read_recipients, skipped_nik,
 )
 from .common import (
+    HIDDEN_SHEET,
     Context,
     NO_RAW,
     Extract,
     RowReader,
     TableInfo,
+    hidden_hint,
     map_table,
     note_table_end,
+    sheet_without_header,
 )
 from .firstrows import FirstRows, pack, refused, slot, unpack
 from .issues import WARNING, RowIssue
@@ -37,6 +40,7 @@ _HH_CHOICES = (
 )
 _PERSON_CHOICES = ("sex", "marital_status", "occupation", "work_status", "education", "dukcapil_match")
 _MEMBER_CHOICES = ("relation", "stunting_risk", *_PERSON_CHOICES)
+_IDENTITY_EXAMPLES = "'ID Keluarga P3KE', 'ID Individu', 'NIK'"
 
 
 def _unknown_hint(mapped) -> str:
@@ -64,8 +68,9 @@ def parse_p3ke(sources: list[Source], ctx: Context, *, progress: Callable[[int],
     if not sources:
         raise ReadError("Tidak ada lembar keluarga atau individu P3KE di berkas ini.")
     forked, forked_at = None, None
-    if remaining >= 2 and sheetfork.usable(sum(source.path.stat().st_size for source in sources)):
-        forked_at = (sources[-1], sources[-1].sheet_names()[-1])
+    last_file_sheets = sources[-1].sheet_names() if sources else []  # none when all its sheets are hidden
+    if remaining >= 2 and last_file_sheets and sheetfork.usable(sum(source.path.stat().st_size for source in sources)):
+        forked_at = (sources[-1], last_file_sheets[-1])
         forked = p3ke_fork.start(*forked_at, ctx, _members)
         if progress is not None:
             progress = p3ke_fork.WithChildRows(forked, progress)
@@ -78,11 +83,13 @@ def parse_p3ke(sources: list[Source], ctx: Context, *, progress: Callable[[int],
 
 
 def _parse_sheets(sources, ctx, extract, progress, forked, forked_at, remaining) -> Extract:
-    classify_warnings: list[tuple[str, int, str, str]] = []
+    # The sheets not read (hidden, no header row, neither households nor individuals): warned about first.
+    sheet_warnings: list[tuple[str, int, str, str]] = []
     deferred: list[tuple[Source, str, object]] = []
     missing_columns: list[tuple[int, str]] = []  # (0 households / 1 members, message): raised after the scan
     release_2023 = False
     layouts = ctx.layouts
+    family_rows = FamilyFirstRows()
 
     def check_columns(kind, table):
         mapped = map_table(table, kind, ctx, extract.issues)
@@ -104,6 +111,7 @@ def _parse_sheets(sources, ctx, extract, progress, forked, forked_at, remaining)
 
     for source in sources:
         found_here = False
+        sheet_warnings.extend((name, 0, "", HIDDEN_SHEET) for name in source.hidden_sheets())
         for sheet_name in source.sheet_names():
             remaining -= 1
             if (source, sheet_name) == forked_at:
@@ -111,10 +119,11 @@ def _parse_sheets(sources, ctx, extract, progress, forked, forked_at, remaining)
             else:
                 table = layouts.table(source, sheet_name)
             if table is None:
+                sheet_warnings.append((sheet_name, 0, "", sheet_without_header(_IDENTITY_EXAMPLES)))
                 continue
             kind = cols.classify(sheet_name, table.headers)
             if kind is None:
-                classify_warnings.append((table.name, 0, "", "Lembar ini tidak dikenali sebagai lembar keluarga atau individu; dilewati"))
+                sheet_warnings.append((table.name, 0, "", "Lembar ini tidak dikenali sebagai lembar keluarga atau individu; dilewati"))
                 continue
             if kind != cols.INDIVIDUAL and isinstance(table, p3ke_fork.ForkedTable):
                 table = p3ke_fork.read_here(table, ctx)
@@ -124,7 +133,7 @@ def _parse_sheets(sources, ctx, extract, progress, forked, forked_at, remaining)
             if column_index is None or missing_columns:
                 continue  # only the scan goes on, for the messages of the original order
             if kind == cols.HOUSEHOLD:
-                _parse_table(kind, table, column_index, ctx, extract, progress)
+                _parse_table(kind, table, column_index, ctx, extract, progress, family_rows=family_rows)
             elif deferred or remaining:
                 # A household sheet may follow: read it again later (a forked one is still being read).
                 deferred.append((source, sheet_name, table if isinstance(table, p3ke_fork.ForkedTable) else None))
@@ -134,7 +143,7 @@ def _parse_sheets(sources, ctx, extract, progress, forked, forked_at, remaining)
         if not found_here:
             raise ReadError(
                 f"{source.display_name}: baris judul kolom P3KE tidak ditemukan (dicari di 30 baris pertama setiap "
-                "lembar; mis. 'ID Keluarga P3KE', 'Kode Kemdagri', 'NIK')."
+                f"lembar; mis. 'ID Keluarga P3KE', 'Kode Kemdagri', 'NIK').{hidden_hint(source)}"
             )
     if missing_columns:
         raise ReadError(min(missing_columns, key=lambda item: item[0])[1], details=extract.issues.mapping_summary())
@@ -142,12 +151,60 @@ def _parse_sheets(sources, ctx, extract, progress, forked, forked_at, remaining)
         table = forked_table or layouts.table(source, sheet_name)
         _parse_table(cols.INDIVIDUAL, table, layouts.map_headers(cols.INDIVIDUAL, table.headers).index, ctx, extract, progress, households_read)
         del table
-    if classify_warnings:
+    _members_on_two_sheets(extract, layouts)
+    if sheet_warnings:
         issues = extract.issues
-        issues.warnings[:0] = [RowIssue(*item, level=WARNING) for item in classify_warnings]
-        issues.warning_rows.update((sheet, row) for sheet, row, _, _ in classify_warnings)
+        issues.warnings[:0] = [RowIssue(*item, level=WARNING) for item in sheet_warnings]
+        issues.warning_rows.update((sheet, row) for sheet, row, _, _ in sheet_warnings)
     _settle_year(extract, release_2023)
     return extract
+
+
+def _members_on_two_sheets(extract: Extract, layouts: cols.Layouts) -> None:
+    """With more than one individual sheet (a table split per kecamatan, or a copied sheet "INDIVIDU
+    (2)"), the same ID Individu, or the same NIK in one family, on two of them: an error on both
+    rows, each naming the other, both records left out, as on one sheet. Each sheet checked its own
+    rows while it was read (one may have been read in another process); this reads the kept
+    records once more, only for such a file, keeping each ID's first row as one int (its table
+    above its row) as the sheet's own check does. A row skipped as unchanged is not among them."""
+    tables = [info for info in extract.tables if info.kind == cols.INDIVIDUAL]
+    if len(tables) < 2 or not extract.members.count:
+        return
+    labels: dict[tuple[str, str], str] = {}
+    for info in tables:
+        for position, field_name in layouts.map_headers(cols.INDIVIDUAL, info.headers).index.items():
+            labels.setdefault((info.sheet, field_name), info.headers[position])
+
+    def label(sheet: str, field_name: str) -> str:
+        return labels.get((sheet, field_name)) or cols.COLUMN_LABELS[field_name]
+
+    issues, members = extract.issues, extract.members
+    first_ids: dict[int | str, int] = {}
+    first_niks: dict[int | tuple[str, str], int] = {}
+    sheets: dict[int, str] = {}
+    told: set[tuple[str, int]] = set()  # (field, entry) of the first rows told "muncul lagi" already
+    for part, records in members.parts():
+        for record in records:
+            sheets[part] = record.sheet
+            entry = part << 32 | record.row
+            id_individu, nik = record.get("id_individu"), record.get("nik")
+            found = []
+            if id_individu:
+                found.append(("id_individu", f"ID Individu {id_individu} ganda", first_ids.setdefault(slot(id_individu), entry)))
+            if nik:
+                family = slot(record.household_key)
+                key = family * 10**16 + int(nik) if isinstance(family, int) and nik.isdigit() else (record.household_key, nik)
+                found.append(("nik", "NIK ganda dalam keluarga yang sama", first_niks.setdefault(key, entry)))
+            for field_name, what, seen in found:
+                if seen >> 32 == part:
+                    continue  # the first row, or a repeat on its own sheet (refused there already)
+                sheet, row = sheets[seen >> 32], seen & 0xFFFFFFFF
+                issues.error(record.sheet, record.row, label(record.sheet, field_name), f"{what}: sudah ada di lembar {sheet} baris {row}")
+                members.drop_in(part, record.row)
+                if (field_name, seen) not in told:
+                    told.add((field_name, seen))
+                    issues.error(sheet, row, label(sheet, field_name), f"{what}: muncul lagi di lembar {record.sheet} baris {record.row}")
+                    members.drop_in(seen >> 32, row)
 
 
 def _settle_year(extract: Extract, release_2023: bool) -> None:
@@ -157,7 +214,10 @@ def _settle_year(extract: Extract, release_2023: bool) -> None:
     extract.households.set_all("source_year", extract.data_year)
 
 
-def _parse_table(kind: str, table, column_index: dict[int, str], ctx: Context, extract: Extract, progress, households_read=None) -> None:
+def _parse_table(
+    kind: str, table, column_index: dict[int, str], ctx: Context, extract: Extract, progress, households_read=None,
+    family_rows: FamilyFirstRows | None = None,
+) -> None:
     if isinstance(table, p3ke_fork.ForkedTable):
         if households_read is not None:
             p3ke_fork.send_refused(table, extract)  # first: the child sets rows aside until they come
@@ -169,7 +229,7 @@ def _parse_table(kind: str, table, column_index: dict[int, str], ctx: Context, e
     reader = RowReader(table, column_index, extract.issues, ctx.aid_values)
     row_hash = table_hasher(ctx.signature, kind, column_index, cols.is_release_2023(table.headers))
     if kind == cols.HOUSEHOLD:
-        info.rows = _households(table, reader, ctx, extract, progress, row_hash)
+        info.rows = _households(table, reader, ctx, extract, progress, row_hash, family_rows or FamilyFirstRows())
     else:
         _member_sheet_found(extract)
         info.rows = _members(table, reader, ctx, extract, progress, row_hash)
@@ -253,9 +313,37 @@ def _skipped_member(reader: RowReader, stored_rows, digest: int, household_key: 
     return marker
 
 
-def _households(table, reader: RowReader, ctx: Context, extract: Extract, progress, row_hash) -> int:
+class FamilyFirstRows:
+    """The first row of each ID Keluarga P3KE over every household sheet of an import: a table split
+    over sheets (one per kecamatan) is one table, and a copied sheet ("KEPALA-KELUARGA (2)") repeats
+    its IDs. An entry is the row with its sheet's place in ``sheets`` packed above it (one int, as
+    the row alone was: a province's sheet has 700,000 families)."""
+
+    _SHEET = 1 << 32
+
+    def __init__(self) -> None:
+        self.rows: dict[str, int] = {}
+        self.sheets: list[str] = []
+
+    def begin(self, sheet: str) -> int:
+        """A household sheet is read: what its rows' entries carry above the row."""
+        self.sheets.append(sheet)
+        return (len(self.sheets) - 1) * self._SHEET
+
+    def place(self, entry: int, here: int) -> str:
+        """Where ``entry`` is, as a message says it on the sheet whose entries carry ``here``."""
+        sheet, row = divmod(entry, self._SHEET)
+        return f"baris {row}" if sheet * self._SHEET == here else f"lembar {self.sheets[sheet]} baris {row}"
+
+    def sheet_bits(self, entry: int) -> int:
+        """What the entries of ``entry``'s sheet carry above the row."""
+        return entry - entry % self._SHEET
+
+
+def _households(table, reader: RowReader, ctx: Context, extract: Extract, progress, row_hash, family_rows: FamilyFirstRows) -> int:
     count = 0
-    first_row: dict[str, int] = {}
+    first_row = family_rows.rows
+    sheet_bits = family_rows.begin(table.name)
     head_nik_rows: dict[str, int] = {}
     households = extract.households
     skipped = extract.skipped_households
@@ -272,16 +360,19 @@ def _households(table, reader: RowReader, ctx: Context, extract: Extract, progre
         elif not key:
             reader.error("p3ke_id", "ID Keluarga P3KE kosong")
         elif key in first_row:
-            reader.error("p3ke_id", f"ID Keluarga P3KE {key} ganda: sudah ada di baris {first_row[key]}")
+            # In this sheet or another household sheet: every row of the ID refused, each naming the other.
+            first = first_row[key]
+            reader.error("p3ke_id", f"ID Keluarga P3KE {key} ganda: sudah ada di {family_rows.place(first, sheet_bits)}")
             earlier = households.pop(key, None) or skipped.pop(key, None)
             if earlier is not None:
-                extract.issues.error(earlier.sheet, earlier.row, reader.label("p3ke_id"), f"ID Keluarga P3KE {key} ganda: muncul lagi di baris {row}")
+                here = family_rows.place(sheet_bits + row, family_rows.sheet_bits(first))
+                extract.issues.error(earlier.sheet, earlier.row, reader.label("p3ke_id"), f"ID Keluarga P3KE {key} ganda: muncul lagi di {here}")
             extract.rejected_households[key] = row
             continue
         else:
-            first_row[key] = row
+            first_row[key] = sheet_bits + row
             # Read as its stored record was (and no formula cell): counted unchanged, not checked again.
-            if stored_rows is not None and reader.ok and key not in households:
+            if stored_rows is not None and reader.ok:
                 pk = stored_rows.unchanged_household(key, digest)
                 if pk is not None:
                     skipped[key] = SkippedRow(key, table.name, row, pk, read_recipients(reader))
@@ -347,7 +438,6 @@ def _households(table, reader: RowReader, ctx: Context, extract: Extract, progre
             continue
         # Kept as it is now (on disk), its head with it.
         households.add(key, table.name, row, values, raw or NO_RAW, recipients, digest, head_values, head_raw)
-        skipped.pop(key, None)  # read again from another household sheet
     if progress:
         progress(count % 2000)
     return count

@@ -8,10 +8,11 @@ means the value went through an Excel number cell.
 The header row is the row of the first ``HEADER_SCAN_ROWS`` that holds an identity column (NIK,
 No KK, a family ID: the caller says which headers are) and the most known headers; a row right
 under it that numbers the columns (1, 2, 3 ...) is not data. A table ends at the first row whose
-identity cells hold no id and whose first text opens with a notes, totals or signature word
-(``Catatan``, ``Mengetahui``, ``Jumlah``, ``Kepala Dinas``, ``NIP``, ``###``) or is the place and
-date a signature block opens with (``Wanggudu, 12 Desember 2024``): ``Table.ended`` says where, for
-a warning.
+identity cells hold no id (nothing of six digits or more) and whose first filled cell opens with a
+notes, totals or signature word (``Catatan``, ``Mengetahui``, ``Jumlah``, ``Kepala Dinas``, ``NIP``,
+``###``) or is the place and date a signature block opens with (``Wanggudu, 12 Desember 2024``),
+or which carries a totals label (``JUMLAH``, ``TOTAL KESELURUHAN``) among its first few filled
+cells, after a count in the No or ID column: ``Table.ended`` says where, for a warning.
 
 What is refused before any row is read, with a message the operator can act on: an extension
 other than ``.xlsx``/``.xls``/``.csv``/``.txt``, a file whose content does not match its extension
@@ -64,6 +65,14 @@ _SIGNED_AT = re.compile(
     r"oktober|nopember|november|desember)\s+(19|20)\d{2}\s*$",
     re.IGNORECASE,
 )
+_VISIBLE = python_calamine.SheetVisibleEnum.Visible
+_CHART = python_calamine.SheetTypeEnum.ChartSheet
+# A totals row's label, wherever among its first few filled cells.
+_TOTALS = re.compile(r"^(jumlah|total|sub ?total|grand total|jml)\b")
+_TOTALS_CELLS = 3
+# An id has six digits or more (NIK and No KK 16, ID Keluarga P3KE 9 and more): fewer is a count.
+_ID_DIGITS = 6
+_ID_NUMBER = 100_000
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
 _DIGITS = re.compile(r"\D+")
 
@@ -135,9 +144,28 @@ class Source:
 
     # --- sheets
     def sheet_names(self) -> list[str]:
+        """The sheets to read, in the workbook's order: its visible worksheets (a text file: one).
+        A hidden sheet is what the office does not see (an old copy of the table, a lookup list):
+        read, it would silently override or add to the sheet they checked (``hidden_sheets``). A
+        chart sheet holds no cells: it is neither read nor reported."""
+        if self.kind == "csv":
+            return [Path(self.display_name).stem]
+        return [sheet.name for sheet in self._sheets() if sheet.visible == _VISIBLE and sheet.typ != _CHART]
+
+    def hidden_sheets(self) -> list[str]:
+        """The worksheets hidden (or very hidden) in Excel: not read, for a warning naming them."""
+        if self.kind == "csv":
+            return []
+        return [sheet.name for sheet in self._sheets() if sheet.visible != _VISIBLE and sheet.typ != _CHART]
+
+    def all_sheet_names(self) -> list[str]:
+        """Every sheet, hidden ones included (a template's settings sheet may be hidden)."""
         if self.kind == "csv":
             return [Path(self.display_name).stem]
         return list(self._book().sheet_names)
+
+    def _sheets(self):
+        return self._book().sheets_metadata  # name, type and visibility, for .xlsx and .xls alike
 
     def _book(self):
         if self._workbook is None:
@@ -310,9 +338,12 @@ class Source:
                 continue
             if identity:
                 first = cells[identity[0]]
-                # Nearly every row: an id in text starting with a digit, or a number cell.
-                plain_id = (first.__class__ is str and first[:1].isdigit()) or first.__class__ in (int, float)
-                if not plain_id and not any(_holds_id(cells[i]) for i in identity):
+                # Nearly every row: an id of digits in text, or a number cell of six digits or more.
+                kind = first.__class__
+                plain_id = (kind is str and len(first) >= _ID_DIGITS and first.isdigit()) or (
+                    (kind is int or kind is float) and first >= _ID_NUMBER
+                )
+                if not plain_id and not any(_id_like(cells[i]) for i in identity):
                     note = _end_note(cells)
                     if note is not None:
                         table.ended = (number, note)
@@ -388,7 +419,15 @@ def _holds_id(value: object) -> bool:
     """Whether an identity cell holds something like an id (a number, or text with six digits)."""
     if isinstance(value, (int, float)):
         return True
-    return isinstance(value, str) and len(_DIGITS.sub("", value)) >= 6
+    return isinstance(value, str) and len(_DIGITS.sub("", value)) >= _ID_DIGITS
+
+
+def _id_like(value: object) -> bool:
+    """Whether an identity cell holds what an id could be (six digits or more, as text or as a
+    number): not the count a totals row puts under No or ID Keluarga (``JUMLAH ... 6``)."""
+    if value.__class__ in (int, float):
+        return abs(value) >= _ID_NUMBER
+    return isinstance(value, str) and len(_DIGITS.sub("", value)) >= _ID_DIGITS
 
 
 def unheaded_columns(headers: list[str], rows: list[tuple[int, list]], identity: tuple[int, ...]) -> tuple[int, ...]:
@@ -495,17 +534,24 @@ def _column_numbers(cells: list) -> bool:
 
 
 def _end_note(cells: list) -> str | None:
-    """The text of a notes/totals/signature row (its first text cell), or None for a data row."""
+    """The text of a notes/totals/signature row, or None for a data row: its first filled cell
+    opening with a notes, totals or signature word, or a totals label (``JUMLAH``, ``TOTAL
+    KESELURUHAN``) among its first ``_TOTALS_CELLS`` filled cells, after a count in the No or ID
+    column or a place's name (``6 | JUMLAH KELUARGA``). The caller has checked that the row holds
+    no id."""
+    filled = 0
     for cell in cells:
         if is_blank(cell):
             continue
-        if not isinstance(cell, str):
+        if isinstance(cell, str):
+            raw = cell.strip()
+            if filled == 0 and (raw.startswith("#") or (normalize_header(raw) + " ").startswith(END_WORDS) or _SIGNED_AT.match(raw)):
+                return raw[:60]
+            if _TOTALS.match(normalize_header(raw)):
+                return raw[:60]
+        filled += 1
+        if filled >= _TOTALS_CELLS:
             return None
-        raw = cell.strip()
-        if raw.startswith("#"):
-            return raw[:60]
-        words = normalize_header(raw) + " "
-        return raw[:60] if words.startswith(END_WORDS) or _SIGNED_AT.match(raw) else None
     return None
 
 

@@ -51,7 +51,7 @@ from programs.services import aid_claims_record
 
 from . import columns as cols
 from .cells import read_kk, read_nik
-from .common import Context, RowReader, map_table, note_table_end
+from .common import HIDDEN_SHEET, Context, RowReader, hidden_hint, map_table, note_table_end, sheet_without_header
 from .context import layouts as saved_layouts
 from .issues import IssueLog
 from .plan import enrollment_counts
@@ -166,13 +166,23 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
     rows: list[_Row] = []
     for source in sources:
         found = False
+        for name in source.hidden_sheets():
+            if normalize_header(name) != _TEMPLATE_SHEET:  # a template's settings, read hidden or not
+                log.warning(name, 0, "", HIDDEN_SHEET)
         for sheet_name in source.sheet_names():
             table = layouts.table(source, sheet_name)
             if table is None:
+                if normalize_header(sheet_name) != _TEMPLATE_SHEET:  # a template's settings, read apart
+                    log.warning(sheet_name, 0, "", sheet_without_header("'NIK', 'No KK'"))
                 continue
             index = map_table(table, cols.RECIPIENTS, ctx, log).index
             keys = set(index.values())
             if not keys & {"nik", "no_kk", "participant"}:
+                log.warning(
+                    table.name, 0, "",
+                    f"Lembar ini tidak dibaca: tidak ada kolom NIK atau No KK (baris judul kolom: baris {table.header_row}). "
+                    "Jika lembar ini berisi data, beri judul kolom NIK atau No KK atau petakan di Admin, Pemetaan kolom impor",
+                )
                 continue
             found = True
             template = _Template(source, table.name)
@@ -197,7 +207,7 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
             raise ReadError(
                 f"{source.display_name}: baris judul kolom daftar penerima tidak ditemukan: tidak ada kolom NIK atau "
                 "No KK yang dikenali (mis. NIK, NOKK, NAMA_PENERIMA, NOMINAL). Jika berkas menamai kolom NIK atau No KK "
-                "dengan judul lain, petakan judul itu di Admin, Pemetaan kolom impor (tata letak daftar penerima)."
+                f"dengan judul lain, petakan judul itu di Admin, Pemetaan kolom impor (tata letak daftar penerima).{hidden_hint(source)}"
             )
     _match(plan, _with_status(log, [r for r in rows if r is not None], statuses))
     return plan
@@ -229,7 +239,7 @@ class _Template:
         return next((value for key, value in self._values.items() if key in keys), "")
 
     def _read(self) -> dict[str, str]:
-        for name in self.source.sheet_names():
+        for name in self.source.all_sheet_names():  # hidden or not
             if name != self.data_sheet and normalize_header(name) == _TEMPLATE_SHEET:
                 return self.source.key_values(name, _TEMPLATE_PROGRAM_KEYS | _TEMPLATE_YEAR_KEYS)
         return {}

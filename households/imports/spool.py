@@ -135,14 +135,23 @@ class RecordSpool:
 
     def chunks(self) -> Iterator[list[MemberRecord]]:
         """The kept records, one chunk at a time, in the order they were appended."""
+        for _part, records in self.parts():
+            yield records
+
+    def parts(self) -> Iterator[tuple[int, list[MemberRecord]]]:
+        """``chunks``, each with the part (the table) its records belong to, for ``drop_in``."""
         self.flush()
         for part, sheet, parts in self._spool:
             dropped = {row for dropped_part, row in self.dropped if dropped_part == part}
-            yield [
+            yield part, [
                 MemberRecord.packed(key, sheet, row, names, data, raw or NO_RAW, shared_recipients(recipients), row_hash)
                 for key, row, names, data, raw, recipients, row_hash in parts
                 if row not in dropped
             ]
+
+    def drop_in(self, part: int, row: int) -> None:
+        """Leave out the record of ``row`` of the table ``part`` (as ``parts`` gives it)."""
+        self.dropped.add((part, row))
 
     def __iter__(self) -> Iterator[MemberRecord]:
         for chunk in self.chunks():

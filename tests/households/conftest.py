@@ -103,10 +103,13 @@ class Formula(str):
     starting with ``=`` (P3KE's ``=< 900 WATT``), is written as a text cell, as Excel saves it."""
 
 
-def write_xlsx(path: Path, sheets: dict[str, tuple[list[str], list[dict]]], *, title_rows: int = 0, numeric_columns=()) -> Path:
+def write_xlsx(
+    path: Path, sheets: dict[str, tuple[list[str], list[dict]]], *, title_rows: int = 0, numeric_columns=(),
+    hidden: dict[str, str] | None = None,
+) -> Path:
     """Sheets as ``{name: (headers, rows as dicts)}``. Values are written as they are typed: strings
     as text cells, numbers as number cells (so a NIK passed as int/float is a damaged-NIK cell),
-    ``Formula`` values as formulas."""
+    ``Formula`` values as formulas. ``hidden``: sheet name -> ``"hidden"`` or ``"veryHidden"``."""
     workbook = Workbook()
     workbook.remove(workbook.active)
     for name, (headers, rows) in sheets.items():
@@ -119,6 +122,7 @@ def write_xlsx(path: Path, sheets: dict[str, tuple[list[str], list[dict]]], *, t
             for cell in sheet[sheet.max_row]:
                 if isinstance(cell.value, str) and cell.value.startswith("=") and not isinstance(row.get(headers[cell.column - 1]), Formula):
                     cell.data_type = "s"
+        sheet.sheet_state = (hidden or {}).get(name, "visible")
     workbook.save(path)
     return path
 

@@ -41,11 +41,14 @@ def write_text(path: Path, headers: list[str], rows: list[list], *, separator: s
 
 
 def write_xls(path: Path, sheets: dict[str, tuple[list[str], list[list]]], *, title_rows: list[list] = (),
-              below: list[list] = ()) -> Path:
-    """An Excel 97-2003 workbook: title rows, the header, the rows (numbers stay number cells), notes."""
+              below: list[list] = (), hidden: tuple[str, ...] = ()) -> Path:
+    """An Excel 97-2003 workbook: title rows, the header, the rows (numbers stay number cells), notes;
+    the sheets named in ``hidden`` hidden."""
     book = xlwt.Workbook(encoding="utf-8")
     for name, (headers, rows) in sheets.items():
         sheet = book.add_sheet(name)
+        if name in hidden:
+            sheet.visibility = 1
         lines = [*title_rows, headers, *rows, *below]
         for r, values in enumerate(lines):
             for c, value in enumerate(values):

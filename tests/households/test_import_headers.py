@@ -131,3 +131,30 @@ def test_a_sheet_of_key_value_rows_is_read_as_its_keys_values(tmp_path):
     source = open_source(tmp_path / "program_bantuan.xlsx")
     keys = {"nama program", "tahun", "rentang waktu awal", "tahun anggaran"}
     assert source.key_values("Program", keys) == {"nama program": "BLT DANA DESA", "tahun": "", "rentang waktu awal": "2024-01-01"}
+
+
+@pytest.mark.parametrize("header, layout, field", [
+    ("IDKeluarga", cols.INDIVIDUAL, "p3ke_id"), ("ID_KELUARGA", cols.HOUSEHOLD, "p3ke_id"),
+    ("IDIndividu", cols.INDIVIDUAL, "id_individu"), ("NIK_ART", cols.INDIVIDUAL, "nik"), ("NIK ART", cols.DTKS, "nik"),
+    ("ID Keluaraga P3KE", cols.HOUSEHOLD, "p3ke_id"), ("NIK Kepala Kelurga", cols.HOUSEHOLD, "head_nik"),
+    ("NOMORKK", cols.DTKS, "no_kk"),
+])
+def test_identity_headers_tolerate_spacing_and_small_typos(header, layout, field):
+    """Without its identity header a sheet's header row is not found: those headers tolerate what
+    the other columns do (``DESA/KELUARAHAN``), their spacing left out included."""
+    assert cols.BUILTIN.is_identity(normalize_header(header))
+    assert cols.BUILTIN.field(layout, header) == field
+
+
+@pytest.mark.parametrize("header", [
+    "NIK Kepala Keluarga Padan Kemdagri", "Hubungan dengan Kepala Keluarga", "Nama Kepala Kelurga", "NIK Ibu",
+    "SULAWESI TENGGARA", "7409012006000001", "JUMLAH KK",
+])
+def test_other_columns_and_values_are_not_identity_headers(header):
+    assert not cols.BUILTIN.is_identity(normalize_header(header))
+
+
+def test_sheets_are_classified_by_headers_with_small_typos():
+    assert cols.classify("Sheet2", ["IDKeluarga", "IDIndividu", "Nama"]) == cols.INDIVIDUAL
+    assert cols.classify("Sheet1", ["ID Keluaraga P3KE", "Nama Kepala Kelurga"]) == cols.HOUSEHOLD
+    assert cols.classify("Sheet1", ["NIK", "Nama", "Hubungan dengan Kepala Keluarga"]) is None

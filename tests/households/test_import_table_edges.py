@@ -214,3 +214,43 @@ def test_a_workbook_with_macros_is_read_as_the_workbook_it_is(reference, tmp_pat
     code, out, err = run("import_p3ke", str(macros), "--json")
     assert code == 0, (out, err)
     assert json.loads(out)["households"]["created"] == 1
+
+
+def _numbered(households: list[dict]) -> tuple[list[str], list[dict]]:
+    """The household table with a No column first, as the central application exports it."""
+    return ["No", *HH_2023], [{"No": i + 1, **row} for i, row in enumerate(households)]
+
+
+@pytest.mark.parametrize("totals", [
+    # The label under Nama Kepala Keluarga, the count of families under NIK Kepala Keluarga (an id column).
+    {"Nama Kepala Keluarga": "JUMLAH KELUARGA", "NIK Kepala Keluarga": 3},
+    # The count in No and in ID Keluarga P3KE, the label after it.
+    {"No": 3, "ID Keluarga P3KE": 3, "Provinsi": "TOTAL KESELURUHAN", "Desil Kesejahteraan": 3},
+    {"No": "3", "ID Keluarga P3KE": "3 KK", "Provinsi": "Jumlah"},
+], ids=["label-under-nama", "count-in-id", "count-as-text"])
+def test_a_totals_row_whose_first_cell_is_a_count_ends_the_table(reference, tmp_path, totals):
+    households = [household_row(str(122000001 + i), 100 + i) for i in range(3)]
+    headers, rows = _numbered(households)
+    path = write_xlsx(tmp_path / "p3ke.xlsx", {"KEPALA-KELUARGA": (headers, [*rows, totals, {"Nama Kepala Keluarga": "Mengetahui,"}])})
+    code, out, err = run("import_p3ke", str(path), "--json")
+    summary = json.loads(out)
+    assert code == 0, (out, err)
+    assert summary["errors"] == 0 and summary["households"]["created"] == 3
+    assert summary["warnings"] == 1  # where the table ended: row 5, the totals row
+
+
+def test_a_family_row_with_a_totals_word_in_its_first_cells_is_data(reference, tmp_path):
+    """A row is taken for a totals row only when it holds no id: a family whose place is called
+    'Jumlah' is read, and one whose ID Keluarga was left out is an error, the rows under it read."""
+    households = [
+        household_row("122000001", 100, Provinsi="JUMLAH"),
+        household_row("", 101, Provinsi="TOTAL"),
+        household_row("122000003", 102),
+    ]
+    headers, rows = _numbered(households)
+    path = write_xlsx(tmp_path / "p3ke.xlsx", {"KEPALA-KELUARGA": (headers, rows)})
+    code, out, err = run("import_p3ke", str(path), "--json", "--skip-invalid")
+    summary = json.loads(out)
+    assert code == 0, (out, err)
+    assert summary["errors"] == 1 and summary["warnings"] == 0
+    assert sorted(Household.objects.values_list("p3ke_id", flat=True)) == ["122000001", "122000003"]

@@ -146,7 +146,9 @@ class ImportCommand(BaseCommand):
                 if found:
                     self.stdout.write(f"  {kind.capitalize()}:")
                 for issue in found[:20]:
-                    self.stdout.write(f"  - {issue.sheet} baris {issue.row}, {issue.column}: {issue.reason}")
+                    # Row 0 is the whole sheet (a sheet not read, a column): no "baris 0", no empty column.
+                    where = issue.sheet + (f" baris {issue.row}" if issue.row else "") + (f", {issue.column}" if issue.column else "")
+                    self.stdout.write(f"  - {where}: {issue.reason}")
                 if len(found) > 20:
                     self.stdout.write(f"  ... dan {len(found) - 20} {kind} lain")
         if outcome.message:
