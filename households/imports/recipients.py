@@ -64,9 +64,12 @@ _YEAR = re.compile(r"(20\d{2})")
 # registry holds for its NIK: lists shorten and misspell names, so the bar is lower than for duplicates.
 NAME_MATCH = 70
 _STATUS_SYNONYMS = {
-    "tersalur": "active", "sudah disalurkan": "completed", "batal": "cancelled", "usulan": "proposed",
-    # Distribution statuses, as banks and Kemensos write them.
-    "sudah tersalur": "active", "sudah salur": "active", "salur": "active",
+    "tersalur": "active", "batal": "cancelled", "usulan": "proposed",
+    # Distribution statuses, as banks and Kemensos write them. Every spelling of "delivered" is
+    # active aid of the list's year: it counts for the one-aid rule (a completed one does not raise
+    # a new conflict).
+    "sudah tersalur": "active", "sudah salur": "active", "salur": "active", "sudah disalurkan": "active",
+    "disalurkan": "active",
     "retur": "suspended", "gagal salur": "suspended", "gagal tersalur": "suspended",
     "belum salur": "active", "belum tersalur": "active", "dalam proses": "active",
 }

@@ -11,6 +11,7 @@ import json
 import pytest
 from openpyxl import Workbook
 
+from dedup.models import Conflict
 from households.imports.reader import Source
 from households.models import ImportBatch
 from programs.models import Enrollment, Program
@@ -209,6 +210,7 @@ def test_a_status_column_of_distribution_statuses_is_read(family, tmp_path):  # 
         [3, third.no_kk, "", "KETIGA", "TAHAP 2 2024", "PKH", "BRI", "Rp 750.000", "GAGAL SALUR"],
         [4, household.no_kk, head.nik, "KEPALA", "TAHAP 2 2024", "SEMBAKO", "BRI", "Rp 600.000", "SUDAH SALUR"],
         [5, fourth.no_kk, "", "KEEMPAT", "TAHAP 2 2024", "PKH", "BRI", "Rp 750.000", "BELUM SALUR"],
+        [6, fourth.no_kk, "", "KEEMPAT", "TAHAP 2 2024", "SEMBAKO", "BRI", "Rp 600.000", "Sudah Disalurkan"],
     ]})
     rc, out, err = run("import_recipients", str(path), "--json")
     result = json.loads(out)
@@ -219,8 +221,11 @@ def test_a_status_column_of_distribution_statuses_is_read(family, tmp_path):  # 
         (household.pk, "pkh", "active", ""), (household.pk, "sembako", "active", ""),
         (other.pk, "pkh", "suspended", "Status penyaluran: RETUR"),
         (third.pk, "pkh", "suspended", "Status penyaluran: GAGAL SALUR"),
-        (fourth.pk, "pkh", "active", "Status penyaluran: BELUM SALUR"),
+        (fourth.pk, "pkh", "active", "Status penyaluran: BELUM SALUR"), (fourth.pk, "sembako", "active", ""),
     }
+    # Every spelling of "delivered" is aid for the one-aid rule: PKH and Sembako of one family
+    # conflict the same way whichever the list wrote.
+    assert Conflict.objects.filter(household__in=[household, fourth]).count() == 2
 
 
 def test_opensid_family_program_reads_the_kk_in_peserta_and_the_year_of_the_program_sheet(family, tmp_path):  # noqa: F811
