@@ -23,8 +23,10 @@ from django.utils.translation import override
 from simple_history.utils import bulk_update_with_history
 
 from dedup.engine import DEAD_STATUSES, STORED_LANGUAGE, RecheckResult, Write, recheck_households
+from dedup.identity import scan_identities
 from dedup.models import Conflict, ConflictStatus, IdentityMatch, IdentityStatus, WriteCause
 from households.models import Household, Member
+from konut_registry.db import identity_records_locked
 from programs.models import EnrollmentStatus
 from programs.services import enrollment_update, enrollments_follow_members
 
@@ -47,6 +49,15 @@ def registry_changed(
 def household_changed(*, household: Household, by) -> RecheckResult:
     """A household (its head NIK, No KK, members) was saved in the admin: re-check it."""
     return registry_changed(households=[household.pk], cause=WriteCause.HOUSEHOLD, by=by)
+
+
+def identities_checked(household_ids: Iterable[int]):
+    """The identity duplicates of households a form changed (a No KK or NIK typed in, a member
+    moved), found and recorded now rather than at the next import or scan; returns the
+    ``IdentityScanResult``. The one-aid check does not link two records by their No KK: this does."""
+    ids = sorted({int(pk) for pk in household_ids if pk is not None})
+    with identity_records_locked():
+        return scan_identities(ids)
 
 
 @transaction.atomic(savepoint=False)

@@ -167,6 +167,16 @@ class AidInline(admin.TabularInline):
         return thousands(obj.amount) if obj.amount is not None else "-"
 
 
+def _tell_new_identities(request, model_admin, found) -> None:
+    """After a save that found new identity duplicates (the same No KK or NIK on another record):
+    say so, with the way to the list Bappeda reviews them in."""
+    if found.new:
+        model_admin.message_user(request, format_html(
+            gettext('Ditemukan {} duplikat identitas baru (No KK atau NIK yang sama di catatan lain): <a href="{}">tinjau</a>.'),
+            found.new, reverse("admin:dedup_identitymatch_changelist") + "?status__exact=open",
+        ), messages.WARNING)
+
+
 @admin.register(Household)
 class HouseholdAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
     region_clears = ("desa",)
@@ -214,6 +224,7 @@ class HouseholdAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
         in the admin's transaction (a corrected NIK or head NIK can make or end a double aid)."""
         super().save_related(request, form, formsets, change)
         membership.household_changed(household=form.instance, by=request.user)
+        _tell_new_identities(request, self, membership.identities_checked([form.instance.pk]))
 
     @admin.action(description=_("Gabungkan dua catatan keluarga yang sama"), permissions=["change"])
     def merge_two(self, request, queryset):
@@ -320,6 +331,7 @@ class MemberAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
         previous = form.initial.get("household") if change else None
         super().save_model(request, obj, form, change)
         membership.member_changed(member=obj, previous_household_id=previous, by=request.user)
+        _tell_new_identities(request, self, membership.identities_checked([obj.household_id, previous]))
 
     @admin.display(description=_("desa/kelurahan"), ordering="household__desa__name")
     def desa(self, obj):

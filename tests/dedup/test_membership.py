@@ -152,6 +152,25 @@ def test_correcting_a_head_nik_in_the_household_admin_flags_and_closes(programs,
     assert nothing_left_to_find()
 
 
+def test_a_no_kk_typed_into_a_second_record_surfaces_as_an_identity_duplicate_at_once(programs, bappeda_client):
+    # Two records, each with its aid; Bappeda types the first's No KK into the second. The one-aid
+    # check links households by their people, not their card: the identity duplicate must say it,
+    # at the save, not after the next import.
+    from dedup.models import IdentityKind, IdentityMatch
+
+    x, y = HouseholdFactory(), HouseholdFactory()
+    enroll(x, programs["pkh"])
+    enroll(y, programs["bsps"])
+    url = reverse("admin:households_household_change", args=[y.pk])
+
+    page = bappeda_client.post(url, admin_form_data(bappeda_client.get(url), no_kk=x.no_kk), follow=True).content.decode()
+
+    match = IdentityMatch.objects.get(kind=IdentityKind.SAME_KK)
+    assert {match.household_a_id, match.household_b_id} == {x.pk, y.pk} and match.status == "open"
+    assert "Ditemukan 1 duplikat identitas baru" in page
+    assert reverse("admin:dedup_identitymatch_changelist") + "?status__exact=open" in page
+
+
 def test_merged_into_and_is_absent_are_read_only_in_the_household_admin(programs, bappeda_client):
     x, y = HouseholdFactory(), HouseholdFactory()
     url = reverse("admin:households_household_change", args=[x.pk])
