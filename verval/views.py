@@ -244,6 +244,10 @@ def batch_approve(request, pk: int):
     if not selectors.may_approve(request.user):
         raise PermissionDenied(_("Hanya Bupati (pimpinan) yang dapat mengesahkan berkas verval."))
     batch = selectors.batch_for(request.user, pk)
+    if request.POST.get("setuju") != "1":
+        # Approval applies every correction and cannot be undone: it is asked for twice.
+        messages.error(request, _("Berkas belum disahkan: centang pernyataan pengesahan, lalu tekan Sahkan berkas lagi."))
+        return redirect("verval:batch_detail", pk=pk)
     try:
         result = services.batch_approve(batch=batch, by=request.user)
     except ValidationError as error:

@@ -155,6 +155,7 @@ def test_verval_journey(world, open_screen, tmp_path):
     assert page.locator("#case-total").inner_text() == "2"
     assert "LA ODE MBULU" not in page.content()
     fits(page)
+    page.check("#approve-confirm")
     click_and_wait(page, page.locator("#approve-button"))
     assert "1 kepesertaan ditangguhkan" in bupati.messages("success")[0]
     assert page.locator("#batch-stage").inner_text() == "Disahkan Bupati"

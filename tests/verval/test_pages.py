@@ -143,6 +143,28 @@ def _approved(batch, cases, people):
     services.batch_approve(batch=batch, by=people.bupati)
 
 
+def test_the_bupati_approves_only_after_ticking_the_statement(assigned, people):
+    # Approval applies every correction and cannot be undone: a press of the button alone does not.
+    batch, cases = assigned
+    services.cases_assign(cases=cases, officer=people.officer, by=people.bappeda)
+    for case in cases:
+        services.case_visit_record(case=case, by=people.officer, visited_on=timezone.localdate(), presence=Presence.FOUND,
+                                   verdict=Verdict.ELIGIBLE, note="", conditions={})
+    services.batch_deliberation_record(batch=batch, held_on=timezone.localdate(), outcome="Setuju", by=people.bappeda)
+    services.batch_verify(batch=batch, note="", by=people.dinsos_head)
+    bupati = client_for(people.bupati)
+    page = bupati.get(f"/verval/berkas/{batch.pk}/").content.decode()
+    assert 'name="setuju"' in page and "Saya telah memeriksa 2 kasus berkas ini" in page
+
+    refused = bupati.post(f"/verval/berkas/{batch.pk}/sahkan/", follow=True).content.decode()
+    batch.refresh_from_db()
+    assert not batch.is_approved and "Berkas belum disahkan: centang pernyataan pengesahan" in refused
+
+    bupati.post(f"/verval/berkas/{batch.pk}/sahkan/", {"setuju": "1"})
+    batch.refresh_from_db()
+    assert batch.is_approved
+
+
 def test_the_proposal_file_and_the_returned_list(assigned, people, registry):
     batch, cases = assigned
     client = client_for(people.bappeda)
