@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from konut_registry.numbers import thousands
-from programs.models import Program, TargetUnit
+from programs.models import Program, TargetUnit, validate_enrollment_year
 
 
 class RupiahInput(forms.TextInput):
@@ -107,7 +107,7 @@ class DistributeForm(forms.Form):
         error_messages={"required": _("Pilih program tujuan."), "invalid_choice": _("Program tidak dikenal.")},
     )
     year = forms.IntegerField(
-        label=_("Tahun"), min_value=2000, max_value=2100,
+        label=_("Tahun"), min_value=2000, max_value=2100, validators=[validate_enrollment_year],
         error_messages={"required": _("Isi tahun program."), "invalid": _("Tahun tidak valid.")},
     )
     household = IdListField(required=False)
