@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from konut_registry.numbers import thousands
-from programs.models import Program, TargetUnit, validate_enrollment_year
+from programs.models import Program, TargetUnit, validate_delivery_date, validate_enrollment_year
 
 
 class RupiahInput(forms.TextInput):
@@ -81,7 +81,7 @@ class RejectForm(forms.Form):
 
 class DeliverForm(forms.Form):
     delivered_on = forms.DateField(
-        label=_("Tanggal penyaluran"),
+        label=_("Tanggal penyaluran"), validators=[validate_delivery_date],
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"required": _("Tanggal penyaluran wajib diisi."), "invalid": _("Tanggal tidak valid (dd/mm/yyyy).")},
     )
@@ -90,12 +90,6 @@ class DeliverForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "1.250.000"}),
         error_messages={"required": _("Nilai bantuan wajib diisi.")},
     )
-
-    def clean_delivered_on(self):
-        value = self.cleaned_data["delivered_on"]
-        if value > timezone.localdate():
-            raise ValidationError(_("Tanggal penyaluran tidak boleh di masa depan."))
-        return value
 
 
 class DistributeForm(forms.Form):

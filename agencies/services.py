@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from agencies.models import ExportLog, IdentifierSearch, User
 from agencies.selectors import MANAGED_ROLES, may_act_on, may_manage_user
-from programs.models import Enrollment, EnrollmentStatus
+from programs.models import Enrollment, EnrollmentStatus, validate_delivery_date
 from programs.services import EnrollmentResult, enrollment_update
 
 
@@ -70,8 +70,7 @@ def enrollment_mark_delivered(
     """Record that the aid of an active enrollment was handed over: on which day, for how much."""
     if delivered_on is None or amount is None:
         raise ValidationError(_("Tanggal penyaluran dan nilai bantuan wajib diisi."))
-    if delivered_on > timezone.localdate():
-        raise ValidationError(_("Tanggal penyaluran tidak boleh di masa depan."))
+    validate_delivery_date(delivered_on)
     if amount <= 0:
         raise ValidationError(_("Nilai bantuan harus lebih dari Rp 0."))
     current = _locked(

@@ -120,6 +120,12 @@ def validate_enrollment_year(year: int | None) -> None:
         raise ValidationError(problem, code="year_ahead")
 
 
+def validate_delivery_date(day: datetime.date | None) -> None:
+    """Aid is recorded as delivered once it was: never on a day after today (Asia/Makassar)."""
+    if day is not None and day > timezone.localdate():
+        raise ValidationError(_("Tanggal penyaluran tidak boleh di masa depan."), code="future")
+
+
 class Enrollment(models.Model):
     """A household (and, for person-targeted programs such as PIP, one member) in a program for a
     year. Proposed and active enrollments are aid for the one-aid rule; the dedup app flags a second
@@ -213,10 +219,11 @@ class Enrollment(models.Model):
             raise ValidationError({"member": _("Anggota ini bukan anggota keluarga yang dipilih.")})
 
     def _check_typed_values(self) -> None:
-        """A year too far ahead (:func:`validate_enrollment_year`) is refused when it is new: an
-        enrollment stored with one before the rule (the typo 2035) stays open to correction and
-        cancellation. The stored values are read only for a value that breaks a rule."""
-        checks = {"year": validate_enrollment_year}
+        """A year too far ahead (:func:`validate_enrollment_year`) and a delivery after today
+        (:func:`validate_delivery_date`) are refused when they are new: an enrollment stored with one
+        before these rules (the typo 2035) stays open to correction and cancellation. The stored
+        values are read only for a value that breaks a rule."""
+        checks = {"year": validate_enrollment_year, "delivered_on": validate_delivery_date}
         errors, stored = {}, None
         for name, validate in checks.items():
             value = getattr(self, name)
