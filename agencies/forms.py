@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from konut_registry.forms import day_month_year_field
 from konut_registry.numbers import thousands
 from programs.models import Program, TargetUnit, validate_delivery_date, validate_enrollment_year
 
@@ -80,14 +81,16 @@ class RejectForm(forms.Form):
 
 
 class DeliverForm(forms.Form):
-    delivered_on = forms.DateField(
-        label=_("Tanggal penyaluran"), validators=[validate_delivery_date],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"required": _("Tanggal penyaluran wajib diisi."), "invalid": _("Tanggal tidak valid (dd/mm/yyyy).")},
+    """One delivery of an active enrollment's aid: the day (dd/mm/yyyy, typed as the verval pages
+    take dates) and the amount in rupiah (shown and typed as 1.250.000)."""
+
+    delivered_on = day_month_year_field(
+        _("Tanggal penyaluran"), validators=[validate_delivery_date],
+        error_messages={"required": _("Tanggal penyaluran wajib diisi.")},
     )
     amount = RupiahField(
         label=_("Nilai bantuan (Rp)"),
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "1.250.000"}),
+        widget=RupiahInput(attrs={"inputmode": "numeric", "placeholder": "1.250.000"}),
         error_messages={"required": _("Nilai bantuan wajib diisi.")},
     )
 

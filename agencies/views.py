@@ -227,15 +227,23 @@ def household_detail(request, pk: int):
     context = {
         "household": household,
         "members": list(household.members.all()),
-        "enrollments": [(e, actions[e.pk]) for e in enrollments],
+        "enrollments": [(e, actions[e.pk], _deliver_form(e) if actions[e.pk] else None) for e in enrollments],
         "conflicts": household.open_conflicts,
         "history": enrollment_history(household),
-        "reject_form": RejectForm(),
-        "deliver_form": DeliverForm(),
         "statuses": EnrollmentStatus,
         "back_url": _safe_back(request),
     }
     return render(request, "agencies/household_detail.html", context)
+
+
+def _deliver_form(enrollment) -> DeliverForm | None:
+    """The delivery form of an active enrollment (ids of its own on a page of several), filled with
+    what the enrollment holds."""
+    if enrollment.status != EnrollmentStatus.ACTIVE:
+        return None
+    return DeliverForm(
+        auto_id=f"%s-{enrollment.pk}", initial={"delivered_on": enrollment.delivered_on, "amount": enrollment.amount}
+    )
 
 
 def _safe_back(request) -> str:

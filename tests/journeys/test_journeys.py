@@ -267,14 +267,14 @@ def test_journey_2_agency_head_accepts_delivers_and_exports(screen, people, afte
     today = timezone.localdate()
     delivered_on = today - datetime.timedelta(days=3)
     line.locator("summary", has_text="Catat penyaluran").click()
-    line.locator("input[name=delivered_on]").fill((today + datetime.timedelta(days=2)).isoformat())
+    line.locator("input[name=delivered_on]").fill((today + datetime.timedelta(days=2)).strftime("%d/%m/%Y"))
     line.locator("input[name=amount]").fill("Rp 17.500.000")
     click_and_wait(page, line.get_by_role("button", name="Simpan penyaluran"))
     assert screen.messages("error") == ["Tanggal penyaluran tidak boleh di masa depan."]
     enrollment.refresh_from_db()
     assert enrollment.delivered_on is None and enrollment.amount is None
     line.locator("summary", has_text="Catat penyaluran").click()
-    line.locator("input[name=delivered_on]").fill(delivered_on.isoformat())
+    line.locator("input[name=delivered_on]").fill(delivered_on.strftime("%d/%m/%Y"))
     line.locator("input[name=amount]").fill("Rp 17.500.000")
     click_and_wait(page, line.get_by_role("button", name="Simpan penyaluran"))
     assert screen.messages("success") == [f"Penyaluran {BSPS} {year} dicatat."]
