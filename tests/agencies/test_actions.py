@@ -66,7 +66,7 @@ def test_mark_delivered_with_date_and_amount(registry, login):
     assert enrollment.delivered_on == datetime.date(2024, 3, 15) and enrollment.amount == 1_250_000
     assert enrollment.status == EnrollmentStatus.ACTIVE
     html = response.content.decode()
-    assert "Penyaluran Program Sembako (BPNT) 2024 dicatat." in html
+    assert "Penyaluran Program Sembako (BPNT) 2024 dicatat: total tersalurkan Rp 1.250.000, terakhir 15/03/2024." in html
     assert "15/03/2024" in html and "Rp 1.250.000" in html
 
 

@@ -277,9 +277,10 @@ def test_journey_2_agency_head_accepts_delivers_and_exports(screen, people, afte
     line.locator("input[name=delivered_on]").fill(delivered_on.strftime("%d/%m/%Y"))
     line.locator("input[name=amount]").fill("Rp 17.500.000")
     click_and_wait(page, line.get_by_role("button", name="Simpan penyaluran"))
-    assert screen.messages("success") == [f"Penyaluran {BSPS} {year} dicatat."]
+    day = delivered_on.strftime("%d/%m/%Y")
+    assert screen.messages("success") == [f"Penyaluran {BSPS} {year} dicatat: total tersalurkan Rp 17.500.000, terakhir {day}."]
     cells = line.locator("td").all_inner_texts()
-    assert cells[5] == delivered_on.strftime("%d/%m/%Y") and cells[6] == "Rp 17.500.000"
+    assert cells[5] == day and cells[6].split() == ["Rp", "17.500.000", "total", "tersalurkan"]
     enrollment.refresh_from_db()
     assert (enrollment.status, enrollment.delivered_on, enrollment.amount) == (EnrollmentStatus.ACTIVE, delivered_on, 17_500_000)
     history = table_rows(page, "section.card:has(h2:text('Riwayat perubahan kepesertaan')) table")
