@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from konut_registry.forms import day_month_year_field
 from konut_registry.numbers import thousands
-from programs.models import Program, TargetUnit
+from programs.models import Program, TargetUnit, validate_delivery_date, validate_enrollment_year
 
 
 class RupiahInput(forms.TextInput):
@@ -80,22 +81,18 @@ class RejectForm(forms.Form):
 
 
 class DeliverForm(forms.Form):
-    delivered_on = forms.DateField(
-        label=_("Tanggal penyaluran"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"required": _("Tanggal penyaluran wajib diisi."), "invalid": _("Tanggal tidak valid (dd/mm/yyyy).")},
+    """One delivery of an active enrollment's aid: the day (dd/mm/yyyy, typed as the verval pages
+    take dates) and the amount in rupiah (shown and typed as 1.250.000)."""
+
+    delivered_on = day_month_year_field(
+        _("Tanggal penyaluran"), validators=[validate_delivery_date],
+        error_messages={"required": _("Tanggal penyaluran wajib diisi.")},
     )
     amount = RupiahField(
         label=_("Nilai bantuan (Rp)"),
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "1.250.000"}),
+        widget=RupiahInput(attrs={"inputmode": "numeric", "placeholder": "1.250.000"}),
         error_messages={"required": _("Nilai bantuan wajib diisi.")},
     )
-
-    def clean_delivered_on(self):
-        value = self.cleaned_data["delivered_on"]
-        if value > timezone.localdate():
-            raise ValidationError(_("Tanggal penyaluran tidak boleh di masa depan."))
-        return value
 
 
 class DistributeForm(forms.Form):
@@ -107,7 +104,7 @@ class DistributeForm(forms.Form):
         error_messages={"required": _("Pilih program tujuan."), "invalid_choice": _("Program tidak dikenal.")},
     )
     year = forms.IntegerField(
-        label=_("Tahun"), min_value=2000, max_value=2100,
+        label=_("Tahun"), min_value=2000, max_value=2100, validators=[validate_enrollment_year],
         error_messages={"required": _("Isi tahun program."), "invalid": _("Tahun tidak valid.")},
     )
     household = IdListField(required=False)

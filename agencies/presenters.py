@@ -5,15 +5,18 @@ templates keep the page around them (header, legend, column heads, pagination)."
 
 from __future__ import annotations
 
+import datetime
 from urllib.parse import quote
 
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from agencies.templatetags.portal import protect_identifier
-from programs.models import EnrollmentStatus
+from agencies.selectors import HISTORY_FIELDS
+from agencies.templatetags.portal import format_rupiah, protect_identifier
+from programs.models import Enrollment, EnrollmentStatus, Program
 
 
 def _address(row: dict) -> str:
@@ -106,3 +109,43 @@ def print_rows(rows: list[dict], user, *, several_regencies: bool) -> SafeString
         ]
         lines.append("<tr>" + "".join(cells) + "</tr>")
     return mark_safe("\n".join(lines))  # every value above is escaped
+
+
+def history_changes(records: list) -> list:
+    """The history records of ``agencies.selectors.enrollment_history``, each with ``changes``:
+    ``(field, old, new)`` as the page shows them (Rp 750.000, 20/11/2026, a status's label) for
+    every field a change ("~") altered; empty for a creation or a save that altered none."""
+    changed = []
+    for record in records:
+        previous = record.previous if record.history_type == "~" else None
+        names = [name for name in HISTORY_FIELDS if previous is not None and previous[name] != getattr(record, name)]
+        changed.append((record, previous, names))
+    program_ids = {
+        value for record, previous, names in changed if "program_id" in names
+        for value in (previous["program_id"], record.program_id)
+    }
+    programs = dict(Program.objects.filter(pk__in=program_ids).values_list("pk", "name")) if program_ids else {}
+    statuses = {value: str(label) for value, label in EnrollmentStatus.choices}
+
+    def shown(name: str, value) -> str:
+        if value is None or value == "":
+            return "–"
+        if name == "amount":
+            return format_rupiah(value)
+        if name == "status":
+            return statuses.get(value, value)
+        if name == "program_id":
+            return programs.get(value, f"#{value}")
+        if name in ("member_id", "household_id"):
+            return f"#{value}"
+        if isinstance(value, datetime.date):
+            return value.strftime("%d/%m/%Y")
+        return str(value)
+
+    for record, previous, names in changed:
+        record.changes = [
+            (capfirst(Enrollment._meta.get_field(name.removesuffix("_id")).verbose_name),
+             shown(name, previous[name]), shown(name, getattr(record, name)))
+            for name in names
+        ]
+    return records

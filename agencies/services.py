@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 
 from agencies.models import ExportLog, IdentifierSearch, User
 from agencies.selectors import MANAGED_ROLES, may_act_on, may_manage_user
-from programs.models import Enrollment, EnrollmentStatus
+from konut_registry.numbers import thousands
+from programs.models import Enrollment, EnrollmentStatus, validate_delivery_date
 from programs.services import EnrollmentResult, enrollment_update
 
 
@@ -63,15 +64,29 @@ def enrollment_reject(*, enrollment: Enrollment, reason: str, by: User) -> Enrol
     return enrollment_update(enrollment=current, by=by, status=EnrollmentStatus.REJECTED, status_reason=reason)
 
 
+def _rupiah(amount: int) -> str:
+    return f"Rp {thousands(amount)}"
+
+
+def _day(day: datetime.date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
 @transaction.atomic
 def enrollment_mark_delivered(
     *, enrollment: Enrollment, delivered_on: datetime.date, amount: int, by: User
 ) -> EnrollmentResult:
-    """Record that the aid of an active enrollment was handed over: on which day, for how much."""
+    """Record that (part of) the aid of an active enrollment was handed over: on which day, for how much.
+
+    The enrollment's ``amount`` is the value of its aid and ``delivered_on`` its latest delivery, as
+    an import records the stages (TAHAP) of a recipient list (``households.imports.recipients``):
+    the first delivery replaces the planned value, each later one is added to what was delivered
+    and the latest day is kept. The result's ``warnings`` say so, and a delivery dated in another
+    year than the enrollment's; the history keeps every earlier value. The row is locked, so two
+    stages recorded at once both count."""
     if delivered_on is None or amount is None:
         raise ValidationError(_("Tanggal penyaluran dan nilai bantuan wajib diisi."))
-    if delivered_on > timezone.localdate():
-        raise ValidationError(_("Tanggal penyaluran tidak boleh di masa depan."))
+    validate_delivery_date(delivered_on)
     if amount <= 0:
         raise ValidationError(_("Nilai bantuan harus lebih dari Rp 0."))
     current = _locked(
@@ -81,9 +96,37 @@ def enrollment_mark_delivered(
     if delivered_on.year < current.year - 1:
         raise ValidationError(
             _("Tanggal penyaluran %(date)s terlalu jauh sebelum tahun program %(year)s.")
-            % {"date": delivered_on.strftime("%d/%m/%Y"), "year": current.year}
+            % {"date": _day(delivered_on), "year": current.year}
         )
-    return enrollment_update(enrollment=current, by=by, delivered_on=delivered_on, amount=amount)
+    warnings = []
+    if current.delivered_on is None:
+        total, latest = amount, delivered_on
+        if current.amount is not None and current.amount != amount:
+            warnings.append(
+                _("Nilai rencana %(planned)s diganti dengan nilai yang disalurkan %(amount)s.")
+                % {"planned": _rupiah(current.amount), "amount": _rupiah(amount)}
+            )
+    else:
+        before = current.amount or 0
+        total, latest = before + amount, max(current.delivered_on, delivered_on)
+        warnings.append(
+            _(
+                "Penyaluran bertahap: %(amount)s pada %(date)s ditambahkan ke %(before)s yang sudah tercatat "
+                "(terakhir %(before_date)s); total tersalurkan %(total)s, terakhir %(latest)s."
+            )
+            % {
+                "amount": _rupiah(amount), "date": _day(delivered_on), "before": _rupiah(before),
+                "before_date": _day(current.delivered_on), "total": _rupiah(total), "latest": _day(latest),
+            }
+        )
+    if delivered_on.year != current.year:
+        warnings.append(
+            _("Tanggal penyaluran %(date)s tidak di tahun program %(year)s; periksa tanggal atau tahun kepesertaannya.")
+            % {"date": _day(delivered_on), "year": current.year}
+        )
+    result = enrollment_update(enrollment=current, by=by, delivered_on=latest, amount=total)
+    result.warnings = warnings
+    return result
 
 
 @transaction.atomic

@@ -24,10 +24,11 @@ from django.views.decorators.http import require_POST, require_safe
 
 from agencies import services
 from agencies.exports import EXPORT_KIND_PRINT, household_list_xlsx_response
-from agencies.presenters import list_rows, print_rows
+from agencies.presenters import history_changes, list_rows, print_rows
 from agencies.filters import HouseholdFilter
 from agencies.listcounts import ListMemo, ListPaginator, household_list_counts
 from agencies.tasks import household_list_recount
+from agencies.templatetags.portal import format_rupiah
 from agencies.forms import DeliverForm, DistributeForm, RejectForm
 from agencies.selectors import (
     actionable_enrollment,
@@ -227,15 +228,22 @@ def household_detail(request, pk: int):
     context = {
         "household": household,
         "members": list(household.members.all()),
-        "enrollments": [(e, actions[e.pk]) for e in enrollments],
+        "enrollments": [(e, actions[e.pk], _deliver_form(e) if actions[e.pk] else None) for e in enrollments],
         "conflicts": household.open_conflicts,
-        "history": enrollment_history(household),
-        "reject_form": RejectForm(),
-        "deliver_form": DeliverForm(),
+        "history": history_changes(enrollment_history(household)),
         "statuses": EnrollmentStatus,
         "back_url": _safe_back(request),
     }
     return render(request, "agencies/household_detail.html", context)
+
+
+def _deliver_form(enrollment) -> DeliverForm | None:
+    """The delivery form of an active enrollment (ids of its own on a page of several)."""
+    if enrollment.status != EnrollmentStatus.ACTIVE:
+        return None
+    # Each delivery is a new stage: its day is typed; the planned value is offered until the first one.
+    planned = enrollment.amount if enrollment.delivered_on is None else None
+    return DeliverForm(auto_id=f"%s-{enrollment.pk}", initial={"amount": planned})
 
 
 def _safe_back(request) -> str:
@@ -259,6 +267,8 @@ def _detail_redirect(request, enrollment) -> HttpResponseRedirect:
 
 def _report(request, result, *, done: str) -> None:
     messages.success(request, done)
+    for text in result.warnings:
+        messages.warning(request, text)
     _report_conflicts(request, result.conflicts, saved_ids={result.enrollment.pk})
 
 
@@ -312,7 +322,12 @@ def _enrollment_action(request, pk: int, *, perform, done, form_class=None):
     except ValidationError as error:
         _refuse(request, error)
     else:
-        _report(request, result, done=done % {"program": enrollment.program.name, "year": enrollment.year})
+        saved = result.enrollment
+        _report(request, result, done=done % {
+            "program": enrollment.program.name, "year": enrollment.year,
+            "total": format_rupiah(saved.amount) or "–",
+            "latest": saved.delivered_on.strftime("%d/%m/%Y") if saved.delivered_on else "–",
+        })
     return _detail_redirect(request, enrollment)
 
 
@@ -346,7 +361,7 @@ def enrollment_deliver(request, pk: int):
         perform=lambda enrollment, data: services.enrollment_mark_delivered(
             enrollment=enrollment, delivered_on=data["delivered_on"], amount=data["amount"], by=request.user
         ),
-        done=_("Penyaluran %(program)s %(year)s dicatat."),
+        done=_("Penyaluran %(program)s %(year)s dicatat: total tersalurkan %(total)s, terakhir %(latest)s."),
     )
 
 

@@ -18,8 +18,9 @@ from konut_registry.numbers import thousands
 
 from dedup import membership
 from dedup.models import Conflict, ConflictStatus
-from households.models import Desa, Household, Kabupaten, Kecamatan, Member, Provinsi
-from households.regions import covered_region
+from households.models import Desa, Household, Kabupaten, Kecamatan, Member, Provinsi, Sex
+from households.regions import covered_region, loaded_regions
+from households.validators import identifier_warnings
 from programs.models import Enrollment
 
 from .admin_regions import RegionListMixin
@@ -30,6 +31,25 @@ from . import admin_mappings  # noqa: F401  (the import column and value mapping
 # the page's language): the regions live here.
 admin.site.site_header = lazy(lambda: gettext("Registri Kemiskinan %(region)s") % {"region": covered_region()[1]}, str)()
 admin.site.site_title = lazy(lambda: gettext("Registri %(region)s") % {"region": covered_region()[1]}, str)()
+
+
+def warn_identifiers(request, record, form, *names: str, person: bool = False) -> None:
+    """After a save: what an import would warn about the identifiers the form changed (a NIK issued
+    outside the loaded regions, a stated sex or birth date the NIK contradicts). Errors never get
+    here: the model's ``clean`` refused them with the importer's own rules."""
+    changed = set(form.changed_data)
+    if not changed & {*names, *(("sex", "birth_date") if person else ())}:
+        return
+    regions = loaded_regions()
+    person_facts = {"birth_date": record.birth_date, "female": {Sex.FEMALE: True, Sex.MALE: False}.get(record.sex)} if person else {}
+    for name, warning in identifier_warnings(
+        record, *names, home_regions=regions.prefixes, home_label=regions.label, **person_facts
+    ):
+        if person:
+            text = _("Periksa NIK %(name)s: %(warning)s") % {"name": record, "warning": warning}
+        else:
+            text = _("Periksa %(field)s: %(warning)s") % {"field": record._meta.get_field(name).verbose_name, "warning": warning}
+        messages.warning(request, text)
 
 
 @admin.register(Provinsi)
@@ -224,6 +244,12 @@ class HouseholdAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
         in the admin's transaction (a corrected NIK or head NIK can make or end a double aid)."""
         super().save_related(request, form, formsets, change)
         membership.household_changed(household=form.instance, by=request.user)
+        warn_identifiers(request, form.instance, form, "head_nik", "no_kk")
+        for formset in formsets:
+            if formset.model is Member:
+                for member_form in formset.forms:
+                    if member_form.instance.pk is not None and member_form not in formset.deleted_forms:
+                        warn_identifiers(request, member_form.instance, member_form, "nik", person=True)
         _tell_new_identities(request, self, membership.identities_checked([form.instance.pk]))
 
     @admin.action(description=_("Gabungkan dua catatan keluarga yang sama"), permissions=["change"])
@@ -331,6 +357,7 @@ class MemberAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
         previous = form.initial.get("household") if change else None
         super().save_model(request, obj, form, change)
         membership.member_changed(member=obj, previous_household_id=previous, by=request.user)
+        warn_identifiers(request, obj, form, "nik", person=True)
         _tell_new_identities(request, self, membership.identities_checked([obj.household_id, previous]))
 
     @admin.display(description=_("desa/kelurahan"), ordering="household__desa__name")

@@ -1,16 +1,78 @@
-"""Checks the models run on a form's values (``Model.clean``)."""
+"""Checks the models run on a form's values (``Model.clean``), and the warnings a form shows.
+
+A NIK or No KK typed in the admin goes through the importer's own rules (``households.identifiers``
+``parse_nik``/``parse_kk``): what an import refuses (serial 0000, an impossible birth date, a value
+damaged by Excel, letters, the wrong length) a form refuses with the same words; what an import
+warns about (a NIK issued outside the loaded regions, a sex or birth date the NIK contradicts) a
+form shows as a warning after saving (:func:`identifier_warnings`).
+"""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
-from django.utils.translation import gettext_lazy as _
+import datetime
+from collections.abc import Collection
 
-from households.identifiers import is_identifier
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from households.identifiers import IdentifierError, NikInfo, nik_mismatch_warnings, parse_kk, parse_nik
+
+# The fields holding a No KK; every other identifier field holds a NIK.
+KK_FIELDS = frozenset({"no_kk"})
+
+
+def _parse(name: str, value: str, *, today: datetime.date, home_regions: Collection[str] = (), home_label: str = ""):
+    """The NikInfo of a NIK field, the cleaned text of a No KK field; ``IdentifierError`` otherwise."""
+    if name in KK_FIELDS:
+        return parse_kk(value)
+    return parse_nik(value, today=today, home_regions=home_regions, home_label=home_label)
 
 
 def check_identifiers(instance, *names: str) -> None:
-    """A NIK or No KK typed in a form is empty or 16 ASCII digits (imports check more: the date in a
-    NIK, a value damaged by Excel)."""
-    bad = [name for name in names if getattr(instance, name) and not is_identifier(getattr(instance, name))]
-    if bad:
-        raise ValidationError({name: _("Harus 16 angka 0-9.") for name in bad})
+    """A NIK or No KK typed in a form is empty or valid as an import reads it. A value already
+    stored is not refused again: a record saved before these rules stays open to other corrections
+    (its stored value is read only when it breaks a rule)."""
+    today = timezone.localdate()
+    errors, stored = {}, None
+    for name in names:
+        value = getattr(instance, name)
+        if not value:
+            continue
+        try:
+            parsed = _parse(name, value, today=today)
+        except IdentifierError as error:
+            if stored is None:
+                stored = {}
+                if instance.pk is not None and not instance._state.adding:
+                    stored = type(instance)._base_manager.filter(pk=instance.pk).values(*names).first() or {}
+            if stored.get(name) != value:
+                errors[name] = ValidationError(str(error), code="identifier")
+            continue
+        setattr(instance, name, parsed.value if isinstance(parsed, NikInfo) else parsed)
+    if errors:
+        raise ValidationError(errors)
+
+
+def identifier_warnings(
+    instance, *names: str, home_regions: Collection[str] = (), home_label: str = "",
+    birth_date: datetime.date | None = None, female: bool | None = None,
+) -> list[tuple[str, str]]:
+    """``(field name, warning)`` for the identifiers of a saved record, as an import warns about
+    them: a NIK issued outside ``home_regions`` (the loaded regencies, named ``home_label``), a
+    person's stated ``birth_date`` or sex (``female``) that the NIK contradicts, and a stored value
+    that an import would refuse (kept from before these rules)."""
+    today = timezone.localdate()
+    found = []
+    for name in names:
+        value = getattr(instance, name)
+        if not value:
+            continue
+        try:
+            parsed = _parse(name, value, today=today, home_regions=home_regions, home_label=home_label)
+        except IdentifierError as error:
+            found.append((name, str(error)))
+            continue
+        if isinstance(parsed, NikInfo):
+            found += [(name, warning) for warning in parsed.warnings]
+            found += [(name, warning) for warning in nik_mismatch_warnings(parsed, birth_date=birth_date, female=female)]
+    return found

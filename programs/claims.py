@@ -31,7 +31,9 @@ from dedup.engine_sql import id_param
 from households.models import Member
 from konut_registry.chunks import chunked
 from konut_registry.db import pg_array
-from programs.models import Enrollment, EnrollmentStatus, Program, TargetUnit
+from programs.models import (
+    Enrollment, EnrollmentStatus, Program, TargetUnit, enrollment_year_problem, latest_enrollment_year,
+)
 
 
 @dataclass(slots=True)
@@ -297,17 +299,22 @@ def _present_keys_joined(wanted: set[tuple], **by_kind: list[tuple]) -> set[tupl
 def enrollment_refusals(keys: list[tuple]) -> dict[int, str]:
     """Enrollments given as ``(program, year, household, member)`` ids that break an enrollment's
     own rules (``Enrollment.clean``), by position, with the reason as the operator reads it: a
-    person program without a member, a household program naming one, a member of another family."""
+    person program without a member, a household program naming one, a member of another family,
+    a year too far ahead (``programs.models.enrollment_year_problem``)."""
     programs = {pk: (unit, name) for pk, unit, name in Program.objects.values_list("pk", "target_unit", "name")}
     elsewhere = _members_elsewhere({(member, household) for _, _, household, member in keys if member is not None})
+    latest = latest_enrollment_year()
     refused = {}
     for index, (program_id, year, household_id, member_id) in enumerate(keys):
         unit, name = programs.get(program_id, (None, ""))
-        if unit == TargetUnit.HOUSEHOLD and member_id is None:
+        ahead = year is not None and year > latest
+        if unit == TargetUnit.HOUSEHOLD and member_id is None and not ahead:
             continue  # the common case, first
         values = {"program": name, "year": year, "household": household_id}
         if unit is None:
             reason = _("Program tidak ditemukan di registri.")
+        elif ahead:
+            reason = enrollment_year_problem(year)
         elif unit == TargetUnit.PERSON and member_id is None:
             reason = _("Program perorangan: pilih anggota keluarga penerima.")
         elif unit == TargetUnit.HOUSEHOLD and member_id is not None:

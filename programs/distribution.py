@@ -29,7 +29,9 @@ from agencies.selectors import visible_households
 from households.models import Member
 from konut_registry.db import fast_aggregates
 from programs.indicators import live_aid_q, today
-from programs.models import LIVE_STATUSES, Enrollment, EnrollmentSource, EnrollmentStatus, Program, TargetUnit
+from programs.models import (
+    LIVE_STATUSES, Enrollment, EnrollmentSource, EnrollmentStatus, Program, TargetUnit, validate_enrollment_year,
+)
 from programs.services import enrollment_bulk_create
 from programs.targeting import Preview, active_rules, eligible_members_q, matching_households, preview_from_counts
 
@@ -202,9 +204,11 @@ def program_distribute(
     """Propose the households (members, for person programs) that ``program``'s targeting rules
     select for ``year``, following ``distribution_plan``: at most the program's remaining ``quota``
     (and ``limit``, if given). ``by`` is ``None`` only for the system itself (commands, benchmarks).
+    Raises ``ValidationError`` for a year too far ahead (``programs.models.validate_enrollment_year``).
     """
     if by is not None and not may_distribute(by):
         raise PermissionDenied(_("Hanya Bappeda yang dapat mendistribusikan keluarga ke program."))
+    validate_enrollment_year(year)
     # Lock the program row: two distributions at once must not both fill the same remaining quota.
     program = Program.objects.select_for_update().get(pk=program.pk)
     plan = distribution_plan(program, year=year, include_aided=include_aided, as_of=as_of)
@@ -226,7 +230,7 @@ def households_distribute(*, program: Program, year: int, household_ids: list[in
 
     Households already in the program that year are left as they are and counted as ``existing``.
     Raises ``ValidationError`` (an Indonesian message, nothing written) for a person program, an
-    inactive program, no household, too many, a household outside the user's scope, or more
+    inactive program, a year too far ahead, no household, too many, a household outside the user's scope, or more
     households new to the program than its remaining quota for the year.
     """
     if not may_distribute(by):
@@ -238,6 +242,7 @@ def households_distribute(*, program: Program, year: int, household_ids: list[in
         )
     if not program.active:
         raise ValidationError(_("Program %(program)s tidak aktif.") % {"program": program.name})
+    validate_enrollment_year(year)
     ids = sorted(set(household_ids))
     if not ids:
         raise ValidationError(_("Pilih minimal satu keluarga."))

@@ -1,10 +1,13 @@
 """Programs (the regional government's own, seeded with Konut's 25, and the national aid P3KE reports)
 and enrollments in them."""
 
+import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
@@ -92,6 +95,37 @@ class EnrollmentSource(models.TextChoices):
     DISTRIBUTION = "distribusi", _("Distribusi Bappeda")
 
 
+def latest_enrollment_year(today: datetime.date | None = None) -> int:
+    """The last year an enrollment may be for: next year (in Asia/Makassar), which agencies plan.
+    A later one is a typo (2035 for 2025) that the dashboard would open on, showing no conflicts."""
+    return (today or timezone.localdate()).year + 1
+
+
+def enrollment_year_problem(year: int | None) -> str | None:
+    """Why ``year`` is refused as an enrollment's year, in the active language; None when it may be.
+    The one rule every path that takes a year from a person shares (forms, services, bulk writes)."""
+    latest = latest_enrollment_year()
+    if year is None or year <= latest:
+        return None
+    return _(
+        "Tahun %(year)s terlalu jauh ke depan: kepesertaan paling jauh untuk tahun depan (%(latest)s). "
+        "Periksa salah ketik tahun."
+    ) % {"year": year, "latest": latest}
+
+
+def validate_enrollment_year(year: int | None) -> None:
+    """A form field's or a service's check of :func:`enrollment_year_problem`."""
+    problem = enrollment_year_problem(year)
+    if problem:
+        raise ValidationError(problem, code="year_ahead")
+
+
+def validate_delivery_date(day: datetime.date | None) -> None:
+    """Aid is recorded as delivered once it was: never on a day after today (Asia/Makassar)."""
+    if day is not None and day > timezone.localdate():
+        raise ValidationError(_("Tanggal penyaluran tidak boleh di masa depan."), code="future")
+
+
 class Enrollment(models.Model):
     """A household (and, for person-targeted programs such as PIP, one member) in a program for a
     year. Proposed and active enrollments are aid for the one-aid rule; the dedup app flags a second
@@ -173,6 +207,7 @@ class Enrollment(models.Model):
 
     def clean(self):
         super().clean()
+        self._check_typed_values()
         program = self.program if self.program_id else None
         if program is None:
             return
@@ -182,6 +217,27 @@ class Enrollment(models.Model):
             raise ValidationError({"member": _("Program keluarga: penerima adalah keluarga, kosongkan anggota.")})
         if self.member_id and self.household_id and self.member.household_id != self.household_id:
             raise ValidationError({"member": _("Anggota ini bukan anggota keluarga yang dipilih.")})
+
+    def _check_typed_values(self) -> None:
+        """A year too far ahead (:func:`validate_enrollment_year`) and a delivery after today
+        (:func:`validate_delivery_date`) are refused when they are new: an enrollment stored with one
+        before these rules (the typo 2035) stays open to correction and cancellation. The stored
+        values are read only for a value that breaks a rule."""
+        checks = {"year": validate_enrollment_year, "delivered_on": validate_delivery_date}
+        errors, stored = {}, None
+        for name, validate in checks.items():
+            value = getattr(self, name)
+            try:
+                validate(value)
+            except ValidationError as error:
+                if stored is None:
+                    stored = {}
+                    if not self._state.adding and self.pk is not None:
+                        stored = Enrollment.objects.filter(pk=self.pk).values(*checks).first() or {}
+                if stored.get(name) != value:
+                    errors[name] = error
+        if errors:
+            raise ValidationError(errors)
 
 
 # --- Targeting: eligibility rules that Bappeda edits as data (compiled to queries in ``programs/targeting.py``).

@@ -46,10 +46,12 @@ from programs.models import (
 
 @dataclass
 class EnrollmentResult:
-    """An enrollment written by a service and the one-aid conflicts its save raised."""
+    """An enrollment written by a service, the one-aid conflicts its save raised, and what the user
+    should check about the write (``warnings``, in the active language)."""
 
     enrollment: Enrollment
     conflicts: list = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 @transaction.atomic

@@ -7,17 +7,13 @@ from django.utils.translation import gettext_lazy as _
 
 from households.models import Desa, Kecamatan
 from households.services import LIVING_CONDITION_FIELDS
+from konut_registry.forms import day_month_year_field
 from programs.candidates import KIND_LABELS, KINDS
 from verval.models import PhotoKind, Presence, Verdict, VervalCase
 
-DATE_INPUT = {"placeholder": "dd/mm/yyyy", "inputmode": "numeric"}
-
 
 def _date_field(label):
-    return forms.DateField(
-        label=label, input_formats=["%d/%m/%Y"], widget=forms.DateInput(format="%d/%m/%Y", attrs=DATE_INPUT),
-        error_messages={"invalid": _("Tulis tanggal sebagai dd/mm/yyyy, mis. 05/01/2026.")},
-    )
+    return day_month_year_field(label)
 
 
 class CandidateFilter(forms.Form):

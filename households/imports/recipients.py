@@ -7,7 +7,8 @@ the No KK for a family one), read as one more NIK or No KK. The program and year
 command's options or the upload form, or from the row (``PROGRAM``/``BANSOS``,
 ``TAHUN``/``PERIODE``/``TAHAP``, e.g. ``TAHAP 2 2024``), else from the OpenSID template's
 ``Program`` sheet (its ``Nama Program``, its start date); with no year anywhere, the current year
-(with a warning). A program is
+(with a warning). A year more than one year ahead is a typo the registry refuses (a row error; the
+whole list for the operator's year). A program is
 named by code, name or ``Penerima`` key, case, punctuation and spacing ignored, or by the usual
 names of the national programs (PBI JK, BPNT, BLT DD: ``programs.claims.programs_by_spelling``).
 
@@ -46,7 +47,7 @@ from konut_registry.numbers import thousands
 from programs.claims import (
     AidClaim, AidProgram, aid_claims_existing, aid_programs, program_spelling, programs_by_spelling,
 )
-from programs.models import EnrollmentSource, EnrollmentStatus
+from programs.models import EnrollmentSource, EnrollmentStatus, enrollment_year_problem, latest_enrollment_year
 from programs.services import aid_claims_record
 
 from . import columns as cols
@@ -157,6 +158,9 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
         if fixed_program is None:
             raise ReadError(programs.unknown(options["program"]) + " (gunakan kode program, mis. pkh, bsps).")
     fixed_year = options.get("year")
+    latest = latest_enrollment_year()
+    if fixed_year and fixed_year > latest:
+        raise ReadError(_year_ahead(fixed_year))
     plan.data_year = fixed_year
     with translation.override(None):
         statuses = ChoiceMap([(c, str(l)) for c, l in EnrollmentStatus.choices], _STATUS_SYNONYMS)
@@ -204,7 +208,7 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
                 if progress and plan.total_rows % 2000 == 0:
                     progress(2000)
                 reader.load(row, cells)
-                rows.append(_row(reader, ctx, programs, program, year))
+                rows.append(_row(reader, ctx, programs, program, year, latest))
             note_table_end(table, log)
         if not found:
             raise ReadError(
@@ -276,7 +280,15 @@ def _with_status(log: IssueLog, rows: list[_Row], statuses: ChoiceMap) -> list[_
     return result
 
 
-def _row(reader: RowReader, ctx, programs: _Programs, fixed_program, fixed_year) -> _Row | None:
+def _year_ahead(year: int) -> str:
+    """Why an enrollment cannot be for ``year``: the registry's own rule and words
+    (``programs.models.enrollment_year_problem``), in Indonesian (its source text) like every import
+    message."""
+    with translation.override(None):
+        return enrollment_year_problem(year)
+
+
+def _row(reader: RowReader, ctx, programs: _Programs, fixed_program, fixed_year, latest_year: int) -> _Row | None:
     nik = None
     if not is_blank(reader.get("nik")):
         info = read_nik(reader, "nik", ctx, required=True)
@@ -298,6 +310,10 @@ def _row(reader: RowReader, ctx, programs: _Programs, fixed_program, fixed_year)
             year = int(found.group(1))
         else:
             reader.error("year", "Tahun/periode kosong atau tidak berisi tahun (mis. 2024)")
+    if year and year > latest_year:
+        # A typo (2035 for 2025) in the row's TAHUN/TAHAP, or in the OpenSID form's start date.
+        in_period = not _YEAR.search(text(reader.get("year"))) and _YEAR.search(text(reader.get("period")))
+        reader.error("period" if in_period else "year", _year_ahead(year))
     amount, problem = parse_rupiah(reader.get("amount"))
     if problem:
         reader.error("amount", problem)

@@ -8,7 +8,7 @@ from konut_registry.admin_filters import is_database_id
 
 from agencies.selectors import visible_agencies
 from households.models import Kabupaten, Kecamatan
-from programs.models import Cluster
+from programs.models import Cluster, validate_enrollment_year
 
 POCKET_ORDERS = [
     ("score", _("Skor gabungan (rata-rata keempat persentase)")),
@@ -50,7 +50,7 @@ class DashboardFilterForm(forms.Form):
 
 
 class DistributeForm(forms.Form):
-    year = forms.IntegerField(label=_("Tahun"), min_value=2000, max_value=2100)
+    year = forms.IntegerField(label=_("Tahun"), min_value=2000, max_value=2100, validators=[validate_enrollment_year])
     include_aided = forms.BooleanField(
         label=_("Sertakan keluarga yang sudah menerima bantuan"),
         required=False,

@@ -66,9 +66,14 @@ def _enrollment_years(user: User) -> list[int]:
 
 
 def default_year(user: User) -> int:
-    """The latest year with visible enrollments, else this year."""
-    latest = visible_enrollments(user).order_by("-year").values_list("year", flat=True).first()
-    return latest or timezone.localdate().year
+    """The latest year with visible enrollments that is not in the future, else this year. Next
+    year's plans, or a mistyped year (2035 for 2025), would open the dashboard on a year without
+    this year's figures and conflicts; they stay one choice away in the year filter."""
+    this_year = timezone.localdate().year
+    latest = (
+        visible_enrollments(user).filter(year__lte=this_year).order_by("-year").values_list("year", flat=True).first()
+    )
+    return latest or this_year
 
 
 def scoped_households(user: User, filters: DashboardFilters) -> QuerySet[Household]:

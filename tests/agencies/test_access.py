@@ -39,7 +39,7 @@ def _url(template, registry):
     )
 
 
-POST_DATA = {"reason": "Tidak ditemukan di alamat", "delivered_on": "2024-05-02", "amount": "600000",
+POST_DATA = {"reason": "Tidak ditemukan di alamat", "delivered_on": "02/05/2024", "amount": "600000",
              "program": "pkh", "year": "2025", "household": "1"}
 
 

@@ -1,6 +1,7 @@
 """What an agency records on its own enrollments, through the services, with messages."""
 
 import datetime
+import re
 
 import pytest
 from django.contrib.messages import get_messages
@@ -60,12 +61,12 @@ def test_reject_with_reason(registry, login):
 def test_mark_delivered_with_date_and_amount(registry, login):
     enrollment = registry.enr.b_sembako
     response = _post(login(registry.users.head), enrollment, "salurkan",
-                     {"delivered_on": "2024-03-15", "amount": "Rp 1.250.000"})
+                     {"delivered_on": "15/03/2024", "amount": "Rp 1.250.000"})
     enrollment.refresh_from_db()
     assert enrollment.delivered_on == datetime.date(2024, 3, 15) and enrollment.amount == 1_250_000
     assert enrollment.status == EnrollmentStatus.ACTIVE
     html = response.content.decode()
-    assert "Penyaluran Program Sembako (BPNT) 2024 dicatat." in html
+    assert "Penyaluran Program Sembako (BPNT) 2024 dicatat: total tersalurkan Rp 1.250.000, terakhir 15/03/2024." in html
     assert "15/03/2024" in html and "Rp 1.250.000" in html
 
 
@@ -73,17 +74,19 @@ def test_mark_delivered_with_date_and_amount(registry, login):
     "data, message",
     [
         ({"delivered_on": "", "amount": "100000"}, "Tanggal penyaluran wajib diisi."),
-        ({"delivered_on": "2024-03-15", "amount": ""}, "Nilai bantuan wajib diisi."),
-        ({"delivered_on": "2024-03-15", "amount": "satu juta"}, "Tulis nilai dalam rupiah tanpa desimal, mis. 1.250.000."),
-        ({"delivered_on": "2024-03-15", "amount": "0"}, "Nilai bantuan harus lebih dari Rp 0."),
-        ({"delivered_on": "31/02/2024", "amount": "100000"}, "Tanggal tidak valid (dd/mm/yyyy)."),
+        ({"delivered_on": "15/03/2024", "amount": ""}, "Nilai bantuan wajib diisi."),
+        ({"delivered_on": "15/03/2024", "amount": "satu juta"}, "Tulis nilai dalam rupiah tanpa desimal, mis. 1.250.000."),
+        ({"delivered_on": "15/03/2024", "amount": "0"}, "Nilai bantuan harus lebih dari Rp 0."),
+        ({"delivered_on": "31/02/2024", "amount": "100000"}, "Tulis tanggal sebagai dd/mm/yyyy, mis. 05/01/2026."),
+        # Month first, as an English browser's date picker wrote it: 03/15 is no day of the year.
+        ({"delivered_on": "03/15/2024", "amount": "100000"}, "Tulis tanggal sebagai dd/mm/yyyy, mis. 05/01/2026."),
         ({"delivered_on": "future", "amount": "100000"}, "Tanggal penyaluran tidak boleh di masa depan."),
-        ({"delivered_on": "2019-01-01", "amount": "100000"}, "Tanggal penyaluran 01/01/2019 terlalu jauh sebelum tahun program 2024."),
+        ({"delivered_on": "01/01/2019", "amount": "100000"}, "Tanggal penyaluran 01/01/2019 terlalu jauh sebelum tahun program 2024."),
     ],
 )
 def test_bad_delivery_input_is_explained_and_nothing_is_written(registry, login, data, message):
     if data["delivered_on"] == "future":
-        data = {**data, "delivered_on": (timezone.localdate() + datetime.timedelta(days=2)).isoformat()}
+        data = {**data, "delivered_on": (timezone.localdate() + datetime.timedelta(days=2)).strftime("%d/%m/%Y")}
     enrollment = registry.enr.b_sembako
     response = _post(login(registry.users.head), enrollment, "salurkan", data)
     assert ("error", message) in _messages(response)
@@ -94,7 +97,7 @@ def test_bad_delivery_input_is_explained_and_nothing_is_written(registry, login,
 
 def test_delivery_on_a_proposed_enrollment_is_refused(registry, login):
     enrollment = registry.enr.a_pkh
-    response = _post(login(registry.users.head), enrollment, "salurkan", {"delivered_on": "2024-03-15", "amount": "100000"})
+    response = _post(login(registry.users.head), enrollment, "salurkan", {"delivered_on": "15/03/2024", "amount": "100000"})
     assert ("error", "Tidak dapat mencatat penyaluran: status kepesertaan saat ini Diusulkan.") in _messages(response)
     enrollment.refresh_from_db()
     assert enrollment.amount is None
@@ -140,6 +143,24 @@ def test_detail_page_shows_actions_only_for_own_programs(registry, login):
     assert "Sistem Penyediaan Air Minum (SPAM)" in html  # every aid from every agency is listed
     html = login(registry.users.other_head).get(f"/keluarga/{registry.hh.d.pk}/").content.decode()
     assert f"/kepesertaan/{registry.enr.d_spam.pk}/salurkan/" in html
+
+
+def test_delivery_form_takes_the_date_as_dd_mm_yyyy_text_and_shows_the_amount_in_rupiah(registry, login):
+    """A browser's own date picker shows mm/dd/yyyy in English: the day is typed as every page
+    shows dates. The planned amount is offered as it is written, 600.000."""
+    enrollment = registry.enr.b_sembako  # active, Rp 600.000 planned, nothing delivered yet
+    html = login(registry.users.head).get(f"/keluarga/{registry.hh.b.pk}/").content.decode()
+    form = html.split(f'action="/kepesertaan/{enrollment.pk}/salurkan/"', 1)[1].split("</form>", 1)[0]
+    assert 'type="date"' not in form
+    date_input = re.search(r'<input[^>]*name="delivered_on"[^>]*>', form).group(0)
+    assert 'type="text"' in date_input and 'placeholder="dd/mm/yyyy"' in date_input and 'inputmode="numeric"' in date_input
+    assert f'id="delivered_on-{enrollment.pk}"' in date_input and f'for="delivered_on-{enrollment.pk}"' in form
+    amount_input = re.search(r'<input[^>]*name="amount"[^>]*>', form).group(0)
+    assert 'value="600.000"' in amount_input and f'for="amount-{enrollment.pk}"' in form
+    response = _post(login(registry.users.head), enrollment, "salurkan", {"delivered_on": "05/01/2024", "amount": "600.000"})
+    enrollment.refresh_from_db()
+    assert (enrollment.delivered_on, enrollment.amount) == (datetime.date(2024, 1, 5), 600_000)
+    assert "05/01/2024" in response.content.decode()
 
 
 def test_detail_shows_members_conditions_and_open_conflicts(registry, login):

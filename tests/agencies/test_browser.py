@@ -1,10 +1,12 @@
 """The portal in a real headless Chromium (Debian's package, driven by Playwright)."""
 
+import datetime
+
 from openpyxl import load_workbook
 
 from programs.models import Enrollment, EnrollmentStatus
 from tests.agencies.conftest import PASSWORD
-from tests.browser import browser_marks, browser_page  # noqa: F401  (fixture)
+from tests.browser import browser_marks, browser_page, launched_chromium  # noqa: F401  (fixture)
 
 pytestmark = browser_marks
 
@@ -61,3 +63,31 @@ def test_agency_head_works_through_the_list(live_server, registry, browser_page,
 
     # No script or style was blocked by the content security policy along the way.
     assert not [text for text in problems if "Content Security Policy" in text], problems
+
+
+def test_an_english_browser_records_a_delivery_day_first(live_server, registry):
+    """An English browser's date picker reads mm/dd/yyyy; the delivery date is a text box that
+    takes dd/mm/yyyy, as every page writes dates, whatever the browser's language."""
+    enrollment = registry.enr.b_sembako
+    with launched_chromium() as browser:
+        context = browser.new_context(locale="en-US", timezone_id="Asia/Makassar")
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(live_server.url + "/masuk/")
+        page.fill("#id_username", "kadis-dinsos")
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit].primary")
+        page.wait_for_url("**/keluarga/")
+        page.goto(f"{live_server.url}/keluarga/{registry.hh.b.pk}/")
+        line = page.locator(f"#kepesertaan-{enrollment.pk}")
+        line.locator("summary", has_text="Catat penyaluran").click()
+        day = line.locator("input[name=delivered_on]")
+        assert day.get_attribute("type") == "text" and day.get_attribute("placeholder") == "dd/mm/yyyy"
+        assert line.locator("input[name=amount]").input_value() == "600.000"
+        day.fill("05/01/2024")
+        line.get_by_role("button", name="Simpan penyaluran").click()
+        page.wait_for_selector(".messages li.success")
+        assert line.locator("td").nth(5).inner_text() == "05/01/2024"
+        context.close()
+    enrollment.refresh_from_db()
+    assert enrollment.delivered_on == datetime.date(2024, 1, 5)

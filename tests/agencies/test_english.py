@@ -36,7 +36,7 @@ def _messages(response):
     [
         ("b_sembako", "terima", {}, "Cannot accept: the enrollment's current status is Active."),
         ("b_sembako", "tolak", {"reason": "Sudah pindah"}, "Cannot reject: the enrollment's current status is Active."),
-        ("a_pkh", "salurkan", {"delivered_on": "2024-03-15", "amount": "100000"},
+        ("a_pkh", "salurkan", {"delivered_on": "15/03/2024", "amount": "100000"},
          "Cannot record the delivery: the enrollment's current status is Proposed."),
         ("a_pkh", "selesai", {}, "Cannot complete: the enrollment's current status is Proposed."),
     ],

@@ -267,19 +267,20 @@ def test_journey_2_agency_head_accepts_delivers_and_exports(screen, people, afte
     today = timezone.localdate()
     delivered_on = today - datetime.timedelta(days=3)
     line.locator("summary", has_text="Catat penyaluran").click()
-    line.locator("input[name=delivered_on]").fill((today + datetime.timedelta(days=2)).isoformat())
+    line.locator("input[name=delivered_on]").fill((today + datetime.timedelta(days=2)).strftime("%d/%m/%Y"))
     line.locator("input[name=amount]").fill("Rp 17.500.000")
     click_and_wait(page, line.get_by_role("button", name="Simpan penyaluran"))
     assert screen.messages("error") == ["Tanggal penyaluran tidak boleh di masa depan."]
     enrollment.refresh_from_db()
     assert enrollment.delivered_on is None and enrollment.amount is None
     line.locator("summary", has_text="Catat penyaluran").click()
-    line.locator("input[name=delivered_on]").fill(delivered_on.isoformat())
+    line.locator("input[name=delivered_on]").fill(delivered_on.strftime("%d/%m/%Y"))
     line.locator("input[name=amount]").fill("Rp 17.500.000")
     click_and_wait(page, line.get_by_role("button", name="Simpan penyaluran"))
-    assert screen.messages("success") == [f"Penyaluran {BSPS} {year} dicatat."]
+    day = delivered_on.strftime("%d/%m/%Y")
+    assert screen.messages("success") == [f"Penyaluran {BSPS} {year} dicatat: total tersalurkan Rp 17.500.000, terakhir {day}."]
     cells = line.locator("td").all_inner_texts()
-    assert cells[5] == delivered_on.strftime("%d/%m/%Y") and cells[6] == "Rp 17.500.000"
+    assert cells[5] == day and cells[6].split() == ["Rp", "17.500.000", "total", "tersalurkan"]
     enrollment.refresh_from_db()
     assert (enrollment.status, enrollment.delivered_on, enrollment.amount) == (EnrollmentStatus.ACTIVE, delivered_on, 17_500_000)
     history = table_rows(page, "section.card:has(h2:text('Riwayat perubahan kepesertaan')) table")

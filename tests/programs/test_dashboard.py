@@ -308,6 +308,21 @@ def test_year_filter_and_default_year(client, registry):
     assert get(client, registry.users.bappeda, year=2023).context["dash"].conflicts.open_conflicts == 0
 
 
+def test_a_mistyped_future_year_does_not_become_the_default(client, registry):
+    """A 2035 typed for 2025 (written before the year rule, or by a path that skips it) must not
+    open the Bupati's dashboard on a year without this year's conflicts."""
+    far = timezone.localdate().year + 10
+    EnrollmentFactory(household=registry.h.h6, program=Program.objects.get(code="spam"), year=far,
+                      status=EnrollmentStatus.PROPOSED)
+    response = get(client, registry.users.leader)
+    assert response.context["dash"].filters.year == YEAR  # the latest year that is not in the future
+    assert response.context["dash"].conflicts.open_conflicts == 1
+    html = response.content.decode()
+    assert f"Tahun kepesertaan {YEAR}" in html and f"Tahun kepesertaan {far}" not in html
+    assert f'<option value="{far}">{far}</option>' in html  # still one choice away
+    assert get(client, registry.users.leader, year=far).context["dash"].filters.year == far
+
+
 def test_an_invalid_filter_falls_back_and_says_so(client, registry):
     response = get(client, registry.users.bappeda, year="abc", kecamatan="999999")
     assert response.context["dash"].filters.year == YEAR

@@ -9,6 +9,7 @@ import json
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 from openpyxl import Workbook
 
 from households.identifiers import make_nik
@@ -133,3 +134,26 @@ def test_program_option_matches_spellings_and_an_unknown_one_lists_the_programs(
     code, out, err = run("import_recipients", str(path), "--program", "BLT KABUPATEN", "--year", "2024")
     assert code == 2 and "Program 'BLT KABUPATEN' tidak dikenal; program di registri: " in err and "blt-desa" in err
     assert Enrollment.objects.count() == 1
+
+
+def test_a_year_more_than_one_year_ahead_is_refused_from_the_file_and_from_the_operator(family, tmp_path):
+    household, head, child, other = family
+    this_year = timezone.localdate().year
+    far, planned = this_year + 10, this_year + 1
+    refusal = (f"Tahun {far} terlalu jauh ke depan: kepesertaan paling jauh untuk tahun depan ({planned}). "
+               "Periksa salah ketik tahun.")
+    rows = [
+        {"NIK": head.nik, "BANSOS": "PKH", "TAHAP": f"TAHAP 1 {far}", "NOMINAL": "750.000"},
+        {"NOKK": other.no_kk, "BANSOS": "PKH", "TAHAP": f"TAHAP 1 {planned}", "NOMINAL": "750.000"},
+    ]
+    code, out, _ = run("import_recipients", str(sheet(tmp_path / "typo.xlsx", rows)))
+    assert code == 1 and refusal in out and "TAHAP" in out.split(refusal)[0].splitlines()[-1]
+    assert not Enrollment.objects.exists()
+
+    rows = [{"NIK": head.nik, "NAMA_PENERIMA": "KEPALA"}]
+    path = sheet(tmp_path / "pkh.xlsx", rows, headers=["NIK", "NAMA_PENERIMA"])
+    code, out, err = run("import_recipients", str(path), "--program", "pkh", "--year", str(far))
+    assert code == 2 and refusal in err and not Enrollment.objects.exists()
+    code, out, err = run("import_recipients", str(path), "--program", "pkh", "--year", str(planned), "--json")
+    assert code == 0, err
+    assert list(Enrollment.objects.values_list("household_id", "year")) == [(household.pk, planned)]

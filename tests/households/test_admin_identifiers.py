@@ -1,0 +1,106 @@
+"""The admin's household, member and enrollment forms check what the importer checks, with its
+words: a NIK or No KK the importer refuses (serial 0000: what an Excel-damaged 16-digit number looks
+like) is refused, what it warns about is saved with a warning; a delivery after today is refused."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from households.identifiers import make_nik
+from households.models import Household, Member
+from programs.models import Enrollment, EnrollmentStatus, Program
+from programs.services import enrollment_create
+from tests.factories import HouseholdFactory, MemberFactory
+from tests.security.admin_forms import admin_form_data
+
+pytestmark = pytest.mark.django_db
+
+DAMAGED_NIK = "7409010512730000"
+DAMAGED_KK = "7409011203150000"
+
+
+def _warnings(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request) if m.level_tag == "warning"]
+
+
+def test_household_form_refuses_what_the_importer_refuses_and_writes_nothing(bappeda_client):
+    household = HouseholdFactory()
+    url = reverse("admin:households_household_change", args=[household.pk])
+    data = admin_form_data(bappeda_client.get(url), head_nik=DAMAGED_NIK, no_kk=DAMAGED_KK)
+    response = bappeda_client.post(url, data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "head_nik": ["Nomor urut NIK tidak boleh 0000"], "no_kk": ["Nomor urut No KK tidak boleh 0000"],
+    }
+    stored = Household.objects.get(pk=household.pk)
+    assert (stored.head_nik, stored.no_kk) == (household.head_nik, household.no_kk)
+
+    impossible = "7409013213800001"  # born on the 32nd
+    data = admin_form_data(bappeda_client.get(url), head_nik=impossible)
+    response = bappeda_client.post(url, data)
+    assert response.context["adminform"].form.errors == {
+        "head_nik": ["NIK memuat tanggal lahir yang tidak mungkin (digit 7-12)"],
+    }
+
+
+def test_member_forms_refuse_it_too(bappeda_client):
+    household = HouseholdFactory()
+    member = MemberFactory(household=household)
+    url = reverse("admin:households_household_change", args=[household.pk])
+    response = bappeda_client.post(url, admin_form_data(bappeda_client.get(url), **{"members-0-nik": DAMAGED_NIK}))
+    assert response.context["inline_admin_formsets"][0].formset.errors[0] == {"nik": ["Nomor urut NIK tidak boleh 0000"]}
+    url = reverse("admin:households_member_change", args=[member.pk])
+    response = bappeda_client.post(url, admin_form_data(bappeda_client.get(url), nik=DAMAGED_NIK))
+    assert response.context["adminform"].form.errors == {"nik": ["Nomor urut NIK tidak boleh 0000"]}
+    assert Member.objects.get(pk=member.pk).nik == member.nik
+
+
+def test_what_the_importer_warns_about_is_saved_with_a_warning(bappeda_client):
+    household = HouseholdFactory()
+    member = MemberFactory(household=household, name="Wa Ode Hasna", sex="P", birth_date=datetime.date(1990, 2, 3))
+    konawe = make_nik(region="740201", birth=datetime.date(1975, 6, 7), female=False, serial=12)  # issued in Konawe
+    url = reverse("admin:households_household_change", args=[household.pk])
+    response = bappeda_client.post(url, admin_form_data(bappeda_client.get(url), head_nik=konawe), follow=True)
+    assert Household.objects.get(pk=household.pk).head_nik == konawe
+    assert _warnings(response) == [
+        "Periksa NIK kepala keluarga: Kode wilayah NIK 7402 di luar wilayah yang dimuat (Kabupaten Konawe Utara)"
+    ]
+
+    male_nik = make_nik(region="740901", birth=datetime.date(1990, 2, 3), female=False, serial=5)
+    url = reverse("admin:households_member_change", args=[member.pk])
+    response = bappeda_client.post(url, admin_form_data(bappeda_client.get(url), nik=male_nik), follow=True)
+    assert Member.objects.get(pk=member.pk).nik == male_nik
+    assert _warnings(response) == ["Periksa NIK Wa Ode Hasna: Jenis kelamin tidak sesuai dengan NIK"]
+
+
+def test_a_value_stored_before_the_rules_does_not_block_other_corrections(bappeda_client):
+    household = HouseholdFactory()
+    Household.objects.filter(pk=household.pk).update(head_nik=DAMAGED_NIK)  # saved before the rules
+    url = reverse("admin:households_household_change", args=[household.pk])
+    response = bappeda_client.post(url, admin_form_data(bappeda_client.get(url), address="Jl. Poros Wanggudu"), follow=True)
+    stored = Household.objects.get(pk=household.pk)
+    assert stored.address == "Jl. Poros Wanggudu" and stored.head_nik == DAMAGED_NIK
+    assert not _warnings(response)  # the form did not change the NIK
+
+
+def test_enrollment_form_refuses_a_delivery_after_today(bappeda_client):
+    household = HouseholdFactory()
+    enrollment = enrollment_create(
+        household=household, program=Program.objects.get(code="bsps"), year=2024, status=EnrollmentStatus.ACTIVE,
+    ).enrollment
+    url = reverse("admin:programs_enrollment_change", args=[enrollment.pk])
+    response = bappeda_client.post(url, admin_form_data(bappeda_client.get(url), delivered_on="31/12/2099"))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"delivered_on": ["Tanggal penyaluran tidak boleh di masa depan."]}
+    assert Enrollment.objects.get(pk=enrollment.pk).delivered_on is None
+    response = bappeda_client.post(
+        reverse("admin:programs_enrollment_add"),
+        {"program": Program.objects.get(code="pkh").pk, "household": household.pk, "year": 2024, "status": "active",
+         "delivered_on": "31/12/2099"},
+    )
+    assert "Tanggal penyaluran tidak boleh di masa depan." in response.content.decode()
+    assert Enrollment.objects.filter(household=household).count() == 1
