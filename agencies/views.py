@@ -32,6 +32,7 @@ from agencies.forms import DeliverForm, DistributeForm, RejectForm
 from agencies.selectors import (
     actionable_enrollment,
     enrollment_history,
+    has_portal_role,
     household_detail as select_household_detail,
     household_list_rows,
     household_print_rows,
@@ -50,16 +51,12 @@ PRINT_LIMIT = 2000
 MAX_CONFLICT_MESSAGES = 10
 
 
-def _has_portal_role(user) -> bool:
-    return user.is_superuser or user.is_bappeda or user.is_leadership or (user.is_agency_user and user.agency_id)
-
-
 def portal_user_required(view):
     """Logged in (else the login page) and holding a portal role (else 403)."""
 
     @login_required
     def wrapper(request, *args, **kwargs):
-        if not _has_portal_role(request.user):
+        if not has_portal_role(request.user):
             raise PermissionDenied(_("Akun Anda belum memiliki peran atau OPD. Hubungi Bappeda."))
         return view(request, *args, **kwargs)
 
@@ -95,7 +92,7 @@ def home(request):
     dashboard = reverse("programs:dashboard")
     if user.is_leadership and not user.is_superuser:
         return redirect(dashboard)
-    if not _has_portal_role(user):
+    if not has_portal_role(user):
         return render(request, "home.html", {"no_role": True})
     agencies = list(visible_agencies(user).order_by("order", "name"))
     return render(request, "agencies/home.html", {"agencies": agencies, "dashboard_url": dashboard})

@@ -383,3 +383,16 @@ def test_anonymous_goes_to_login(client, registry):
     for url in (DASHBOARD, "/dasbor/ekspor/desil.xlsx", "/dasbor/distribusi/", "/dasbor/distribusi/pkh/"):
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith(reverse("login")), url
+
+
+@pytest.mark.parametrize("role", [Role.FIELD_OFFICER, ""])
+def test_roles_the_figures_are_not_counted_for_are_refused_with_a_reason(client, registry, role):
+    """A field officer (pendamping) or an account without a role sees no household: the dashboard and
+    its files would be empty figures (or fail), so they are refused and told why."""
+    client.force_login(UserFactory(username=f"tanpa-dasbor-{role or 'peran'}", role=role))
+    for url in (DASHBOARD, "/dasbor/ekspor/opd.xlsx", "/dasbor/ekspor/desa.xlsx", "/dasbor/ekspor/ringkasan.xlsx"):
+        response = client.get(url, {"year": YEAR})
+        assert response.status_code == 403, url
+        assert "application/vnd" not in response["Content-Type"]
+    reason = "Tugas verval" if role else "belum memiliki peran"
+    assert reason in client.get(DASHBOARD).content.decode()

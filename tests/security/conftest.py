@@ -2,7 +2,8 @@
 
 Objects come in pairs where the agency matters: ``own`` belongs to Dinsos (the agency of ``head`` and
 ``operator``), ``foreign`` to Perkim (nobody's in the portal but Bappeda and leadership). ``other`` is a
-user of a third agency (DPU), for whom the Dinsos objects are another agency's.
+user of a third agency (DPU), for whom the Dinsos objects are another agency's. ``officer`` is a Dinsos
+field officer (pendamping) with no case assigned; ``norole`` an account Bappeda has not given a role yet.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from programs.models import Enrollment, EnrollmentStatus, Program, TargetingRule
 from tests.factories import EnrollmentFactory, HouseholdFactory, MemberFactory, UserFactory
 from verval.models import CasePhoto, VervalBatch, VervalCase
 
-ROLES = ("anonymous", "bappeda", "head", "operator", "leader", "other")
+ROLES = ("anonymous", "bappeda", "head", "operator", "leader", "other", "officer", "norole")
 
 
 def _nik(serial: int, *, female: bool = False) -> str:
@@ -39,6 +40,8 @@ def users(reference):
         operator=UserFactory(username="operator-dinsos", role=Role.AGENCY_OPERATOR, agency=dinsos),
         leader=UserFactory(username="bupati", role=Role.LEADERSHIP),
         other=UserFactory(username="kadis-dpu", role=Role.AGENCY_HEAD, agency=dpu),
+        officer=UserFactory(username="pendamping-dinsos", role=Role.FIELD_OFFICER, agency=dinsos),
+        norole=UserFactory(username="tanpa-peran", role=""),
     )
 
 
