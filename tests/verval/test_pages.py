@@ -7,6 +7,7 @@ import io
 
 import openpyxl
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
@@ -210,3 +211,28 @@ def test_the_returned_list_speaks_the_page_language(assigned, people):
     page = client.post("/verval/berkas/pengembalian/", {"file": short}, follow=True).content.decode()
     assert "Row 2: a NIK must be 16 digits (12345)." in page
     assert "Baris 2" not in page
+
+
+@pytest.mark.parametrize("language, expected", [
+    ("id", ["Ditemukan", "Tidak layak", "Tanah", "Rumah permanen."]),
+    ("en", ["Found", "Not eligible", "Earth", "Rumah permanen."]),
+])
+def test_a_visit_after_the_deliberation_reads_in_words(assigned, people, language, expected):
+    """Once the village has deliberated, the visit is shown read-only: each finding by its label in
+    the page's language, the date as dd/mm/yyyy, never the stored codes."""
+    batch, cases = assigned
+    services.case_visit_record(case=cases[0], by=people.officer, visited_on=timezone.localdate(), presence=Presence.FOUND,
+                               verdict=Verdict.NOT_ELIGIBLE, note="Rumah permanen.", conditions={"floor_type": "tanah"})
+    for case in cases[1:]:
+        services.case_visit_record(case=case, by=people.other_officer, visited_on=timezone.localdate(),
+                                   presence=Presence.FOUND, verdict=Verdict.ELIGIBLE, note="", conditions={})
+    services.batch_deliberation_record(batch=batch, held_on=timezone.localdate(), outcome="Setuju", by=people.bappeda)
+    client = client_for(people.bappeda)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    page = client.get(f"/verval/kasus/{cases[0].pk}/").content.decode()
+    form = page.split('id="visit-form"', 1)[1].split("</form>", 1)[0]
+    assert "<select" not in form and "<textarea" not in form and 'type="text"' not in form
+    for text in [*expected, timezone.localdate().strftime("%d/%m/%Y")]:
+        assert f"</span>{text}</label>" in form, text
+    for code in ("ditemukan", "tidak_layak", "tanah"):
+        assert f"</span>{code}</label>" not in form
