@@ -53,6 +53,7 @@ class User(AbstractUser):
             models.CheckConstraint(
                 condition=~Q(role__in=[Role.AGENCY_HEAD, Role.AGENCY_OPERATOR, Role.FIELD_OFFICER]) | Q(agency__isnull=False),
                 name="agencies_user_agency_role_has_agency",
+                violation_error_message=_("Kepala Dinas, Operator Dinas dan petugas verval harus memiliki OPD."),
             ),
         ]
 
