@@ -23,10 +23,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from agencies import services
-from agencies.exports import EXPORT_KIND_PRINT, household_list_xlsx_response
+from agencies.exports import household_list_xlsx_response
 from agencies.presenters import list_rows, print_rows
 from agencies.filters import HouseholdFilter
 from agencies.listcounts import ListMemo, ListPaginator, household_list_counts
+from agencies.models import ExportKind
 from agencies.tasks import household_list_recount
 from agencies.forms import DeliverForm, DistributeForm, RejectForm
 from agencies.selectors import (
@@ -201,7 +202,7 @@ def household_print(request):
     rows = household_print_rows(queryset, condition, limit=PRINT_LIMIT)
     if request.method == "GET":  # a HEAD request prints nothing
         services.export_log_create(
-            user=request.user, kind=EXPORT_KIND_PRINT, agency=filterset.scope_agency,
+            user=request.user, kind=ExportKind.HOUSEHOLD_LIST_PRINT, agency=filterset.scope_agency,
             filters=filterset.active_filters(), row_count=len(rows),
         )
     return render(

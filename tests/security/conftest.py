@@ -73,7 +73,7 @@ def world(reference, users):
                                        original_name="p3ke.xlsx")
     batch.error_report.save("laporan.xlsx", ContentFile(b"PK\x03\x04 laporan"), save=True)
     empty_batch = ImportBatch.objects.create(kind=ImportKind.P3KE, status=ImportStatus.PREVIEWED, uploaded_by=users.bappeda)
-    export_log = ExportLog.objects.create(user=users.head, kind="daftar_keluarga", row_count=1)
+    export_log = ExportLog.objects.create(user=users.head, kind="daftar_keluarga_xlsx", row_count=1)
     verval_batch = VervalBatch.objects.create(title="Verval uji", kind="inclusion", desa=desa, created_by=users.bappeda)
     verval_case = VervalCase.objects.create(batch=verval_batch, household=own_hh, kind="inclusion", reason="Uji")
     verval_photo = CasePhoto(case=verval_case, kind="kk", content_type="image/png", size=9, uploaded_by=users.bappeda)

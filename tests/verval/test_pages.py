@@ -165,6 +165,11 @@ def test_the_proposal_file_and_the_returned_list(assigned, people, registry):
     assert "Jenis lantai: Tanah" in rows[0][header.index("Variabel Terverifikasi")].value
     export = ProposalExport.objects.get()
     assert export.row_count == 2 and set(export.cases.all()) == set(cases)
+    # Full NIKs and No KK left the building: the central export log has it too, with its batch.
+    logged = ExportLog.objects.get(kind="verval_usulan_xlsx")
+    assert (logged.user, logged.row_count, logged.filters) == (people.bappeda, 2, {"batch": batch.pk})
+    assert client.head(f"/verval/berkas/{batch.pk}/usulan.xlsx").status_code == 200
+    assert ExportLog.objects.filter(kind="verval_usulan_xlsx").count() == 1  # a HEAD request carries no file
 
     returned = io.StringIO()
     returned.write("NIK;Alasan\n")
