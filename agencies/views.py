@@ -115,6 +115,16 @@ def _search_refused(request, filterset: HouseholdFilter) -> HttpResponseRedirect
     return redirect(reverse("agencies:household_list") + f"?{request.GET.urlencode()}")
 
 
+def _invalid_filters_refused(request, filterset: HouseholdFilter, message: str) -> HttpResponseRedirect | None:
+    """Back to the list, with ``message`` naming the filters (``%(filters)s``), when a filter has a
+    value this user cannot choose: the file or print page would hold every household in scope."""
+    invalid = filterset.invalid_filters
+    if not invalid:
+        return None
+    messages.error(request, message % {"filters": ", ".join(invalid)})
+    return redirect(reverse("agencies:household_list") + f"?{request.GET.urlencode()}")
+
+
 def _page_size(request) -> int:
     try:
         size = int(request.GET.get("per_page", DEFAULT_PAGE_SIZE))
@@ -175,6 +185,10 @@ def household_list(request):
 def household_export(request):
     """The filtered list as xlsx (logged)."""
     filterset = _filterset(request)
+    if refused := _invalid_filters_refused(
+        request, filterset, _("Ekspor dibatalkan: filter %(filters)s tidak valid. Perbaiki filter, lalu ekspor lagi.")
+    ):
+        return refused
     if refused := _search_refused(request, filterset):
         return refused
     return household_list_xlsx_response(
@@ -194,6 +208,10 @@ def household_export(request):
 def household_print(request):
     """A print-friendly page of the filtered list (logged, like an export)."""
     filterset = _filterset(request)
+    if refused := _invalid_filters_refused(
+        request, filterset, _("Versi cetak dibatalkan: filter %(filters)s tidak valid. Perbaiki filter, lalu cetak lagi.")
+    ):
+        return refused
     if refused := _search_refused(request, filterset):
         return refused
     queryset = filterset.qs
@@ -377,6 +395,10 @@ def household_distribute(request):
     program, year = form.cleaned_data["program"], form.cleaned_data["year"]
     if form.cleaned_data["everything"]:
         filterset = HouseholdFilter(QueryDict(filters), user=user)
+        if invalid := filterset.invalid_filters:
+            messages.error(request, _("Distribusi dibatalkan: filter %(filters)s tidak valid. Perbaiki filter, lalu coba lagi.")
+                           % {"filters": ", ".join(invalid)})
+            return redirect(back)
         household_ids = list(filterset.qs.order_by().values_list("pk", flat=True)[: DISTRIBUTE_MAX + 1])
     else:
         household_ids = form.cleaned_data["household"]
