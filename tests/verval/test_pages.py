@@ -4,6 +4,7 @@ exports, private photos, the proposal file and the returned list."""
 from __future__ import annotations
 
 import io
+from html.parser import HTMLParser
 
 import openpyxl
 import pytest
@@ -241,3 +242,41 @@ def test_a_visit_after_the_deliberation_reads_in_words(assigned, people, languag
         assert f"</span>{text}</label>" in form, text
     for code in ("ditemukan", "tidak_layak", "tanah"):
         assert f"</span>{code}</label>" not in form
+
+
+class _Controls(HTMLParser):
+    """The form controls of a page and whether each has a name a screen reader can say."""
+
+    def __init__(self):
+        super().__init__()
+        self.depth, self.label_for, self.controls = 0, set(), []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "label":
+            self.depth += 1
+            if attrs.get("for"):
+                self.label_for.add(attrs["for"])
+        elif tag in ("input", "select", "textarea") and attrs.get("type") not in ("hidden", "submit", "button"):
+            named = self.depth > 0 or any(attrs.get(a) for a in ("aria-label", "aria-labelledby", "title"))
+            self.controls.append((attrs.get("name"), attrs.get("id"), named))
+
+    def handle_endtag(self, tag):
+        if tag == "label":
+            self.depth -= 1
+
+
+def unlabelled(html: str) -> list[str]:
+    parser = _Controls()
+    parser.feed(html)
+    return [name for name, id_, named in parser.controls if not named and id_ not in parser.label_for]
+
+
+def test_every_form_control_of_the_verval_pages_has_a_label(assigned, people):
+    """The returned-list upload and the visit page's photo type and file were read out as a bare
+    "file" or "combo box"."""
+    _batch, cases = assigned
+    batches = client_for(people.bappeda).get("/verval/berkas/").content.decode()
+    assert 'name="file"' in batches and unlabelled(batches) == []
+    visit = client_for(people.officer).get(f"/verval/kasus/{cases[0].pk}/").content.decode()
+    assert 'name="photo"' in visit and 'name="kind"' in visit and unlabelled(visit) == []
