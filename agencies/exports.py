@@ -20,7 +20,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from agencies.models import User
+from agencies.models import ExportKind, User
 from agencies.selectors import open_conflict_exists
 from agencies.services import export_log_create
 from agencies.templatetags.portal import protect_identifier
@@ -29,8 +29,6 @@ from households.xlsx import write_xlsx
 from konut_registry.chunks import chunked
 from programs.models import Enrollment, EnrollmentStatus, Program
 
-EXPORT_KIND_XLSX = "daftar_keluarga_xlsx"
-EXPORT_KIND_PRINT = "daftar_keluarga_cetak"
 CHUNK = 2000
 
 
@@ -177,7 +175,7 @@ def household_list_xlsx_response(
             widths=export_widths(several_regencies=several_regencies),
         )
         if log:
-            export_log_create(user=user, kind=EXPORT_KIND_XLSX, agency=agency, filters=filters, row_count=count)
+            export_log_create(user=user, kind=ExportKind.HOUSEHOLD_LIST_XLSX, agency=agency, filters=filters, row_count=count)
         target.seek(0)
     except BaseException:
         target.close()

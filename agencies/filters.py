@@ -56,6 +56,11 @@ SORTS = {
 }
 DEFAULT_SORT = "desa"
 FIRST_YEAR = 2018
+# The years an enrollment may have (the enrollment table's check constraint): one outside the list's
+# usual span, asked for by a dashboard link, is offered rather than refused.
+ENROLLMENT_YEARS = range(2000, 2101)
+# Filters that choose no rows: an invalid sort falls back to the default order.
+NOT_NARROWING = {"sort"}
 
 
 def _villages() -> list[SimpleNamespace]:
@@ -82,9 +87,12 @@ def _villages() -> list[SimpleNamespace]:
     return villages
 
 
-def _year_choices() -> list[tuple[str, str]]:
+def _year_choices(requested: str = "") -> list[tuple[str, str]]:
     this_year = datetime.date.today().year
-    return [(str(year), str(year)) for year in range(this_year + 1, FIRST_YEAR - 1, -1)]
+    years = set(range(FIRST_YEAR, this_year + 2))
+    if requested.isdigit() and int(requested) in ENROLLMENT_YEARS:
+        years.add(int(requested))
+    return [(str(year), str(year)) for year in sorted(years, reverse=True)]
 
 
 class HouseholdFilter(django_filters.FilterSet):
@@ -134,10 +142,15 @@ class HouseholdFilter(django_filters.FilterSet):
         choices=[("1", _("Termasuk yang tidak ada di data terbaru"))], method="filter_none",
     )
     # Dashboard links name housing and water conditions with these parameters (see programs/dashboard/presenters.py).
-    water = django_filters.ChoiceFilter(choices=[("unsafe", "unsafe")], method="filter_water", widget=forms.HiddenInput)
-    toilet = django_filters.ChoiceFilter(choices=[("none", "none")], method="filter_toilet", widget=forms.HiddenInput)
-    house = django_filters.ChoiceFilter(choices=[("unfit", "unfit")], method="filter_house", widget=forms.HiddenInput)
-    stunting = django_filters.ChoiceFilter(choices=[("1", "1")], method="filter_stunting", widget=forms.HiddenInput)
+    # Their labels name them when a link gives one a value it does not know (``invalid_filters``).
+    water = django_filters.ChoiceFilter(label=_("Tanpa air minum layak"), choices=[("unsafe", "unsafe")],
+                                        method="filter_water", widget=forms.HiddenInput)
+    toilet = django_filters.ChoiceFilter(label=_("Tanpa jamban sendiri"), choices=[("none", "none")],
+                                         method="filter_toilet", widget=forms.HiddenInput)
+    house = django_filters.ChoiceFilter(label=_("Rumah tidak layak huni"), choices=[("unfit", "unfit")],
+                                        method="filter_house", widget=forms.HiddenInput)
+    stunting = django_filters.ChoiceFilter(label=_("Berisiko stunting"), choices=[("1", "1")],
+                                           method="filter_stunting", widget=forms.HiddenInput)
     q = django_filters.CharFilter(
         label=_("Cari"), method="filter_search",
         widget=forms.TextInput(attrs={"placeholder": _("Nama, NIK atau No KK"), "type": "search"}),
@@ -183,6 +196,7 @@ class HouseholdFilter(django_filters.FilterSet):
         self.filters["kecamatan"].extra["choices"] = self._kecamatan_choices()
         self.filters["desa"].extra["choices"] = self._desa_choices()
         self.filters["program"].extra["choices"] = self._program_choices()
+        self.filters["year"].extra["choices"] = _year_choices(str((self.data or {}).get("year") or ""))
 
     # --- choices, from the rows loaded once in __init__
 
@@ -237,6 +251,21 @@ class HouseholdFilter(django_filters.FilterSet):
             return portal_agency(self.user, None)
         code = self.cleaned("agency")
         return self._agencies.get(code) if code else None
+
+    @property
+    def invalid_filters(self) -> list[str]:
+        """The labels of the filters given a value this user cannot choose (another agency's program,
+        an unknown village, a mistyped link). Their rows cannot be told apart from the others, so
+        the list shows none, and the export, the print page and distribution refuse: dropping the
+        filter would hand out the whole list under a filter that seems applied."""
+        if not self.is_bound:
+            return []
+        fields = self.form.fields
+        return [
+            str(fields[name].label or name) if name in fields else str(name)
+            for name in self.errors
+            if name not in NOT_NARROWING
+        ]
 
     def cleaned(self, name: str):
         if not self.is_bound or name not in self.filters:
@@ -298,6 +327,8 @@ class HouseholdFilter(django_filters.FilterSet):
     # --- filtering
 
     def filter_queryset(self, queryset: QuerySet[Household]) -> QuerySet[Household]:
+        if self.invalid_filters:
+            return queryset.none()
         if not self.cleaned("absent"):
             # Like the dashboard: households of the latest data (not absent, not merged away).
             queryset = queryset.filter(is_absent=False, merged_into__isnull=True)

@@ -53,6 +53,7 @@ class User(AbstractUser):
             models.CheckConstraint(
                 condition=~Q(role__in=[Role.AGENCY_HEAD, Role.AGENCY_OPERATOR, Role.FIELD_OFFICER]) | Q(agency__isnull=False),
                 name="agencies_user_agency_role_has_agency",
+                violation_error_message=_("Kepala Dinas, Operator Dinas dan petugas verval harus memiliki OPD."),
             ),
         ]
 
@@ -82,12 +83,19 @@ class User(AbstractUser):
         return self.is_superuser or self.role in (Role.BAPPEDA_OPERATOR, Role.AGENCY_HEAD, Role.AGENCY_OPERATOR)
 
 
-# The export log's kinds as people read them; the code is what the log stores.
-EXPORT_KIND_LABELS = {
-    "daftar_keluarga_xlsx": _("Daftar keluarga (Excel)"),
-    "daftar_keluarga_cetak": _("Daftar keluarga (cetak)"),
-    "laporan_kesalahan_impor": _("Laporan kesalahan impor (Excel)"),
-}
+class ExportKind(models.TextChoices):
+    """What an export log row records leaving the building: the code is what the log stores, the
+    label what the admin's list and filter show. ``agencies.services.export_log_create`` takes no
+    other kind, so every file or print that is logged has a name people read."""
+
+    HOUSEHOLD_LIST_XLSX = "daftar_keluarga_xlsx", _("Daftar keluarga (Excel)")
+    HOUSEHOLD_LIST_PRINT = "daftar_keluarga_cetak", _("Daftar keluarga (cetak)")
+    IMPORT_ERROR_REPORT = "laporan_kesalahan_impor", _("Laporan kesalahan impor (Excel)")
+    VERVAL_FIELD_LIST = "verval_daftar_petugas_xlsx", _("Daftar kunjungan petugas verval (Excel)")
+    VERVAL_PROPOSAL = "verval_usulan_xlsx", _("Usulan verval dengan NIK dan No KK (Excel)")
+
+
+EXPORT_KIND_LABELS = dict(ExportKind.choices)
 
 
 class ExportLog(models.Model):

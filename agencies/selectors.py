@@ -23,6 +23,13 @@ def sees_everything(user: User) -> bool:
     return user.is_superuser or user.is_bappeda or user.is_leadership
 
 
+def has_portal_role(user: User) -> bool:
+    """The roles the household list and the dashboard serve: Bappeda, leadership, and the head or an
+    operator of an agency (their agency's data). A field officer has their verval cases only; an
+    account without a role has nothing until Bappeda gives it one."""
+    return sees_everything(user) or bool(user.is_agency_user and user.agency_id)
+
+
 # Accounts a Bappeda operator creates and looks after: every role without admin access. Bappeda
 # operators (staff) and superusers are managed by a superuser only, so that no operator can take
 # over an account with more rights, or give anyone more rights than the roles carry.

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agencies.models import ExportLog, IdentifierSearch, User
+from agencies.models import ExportKind, ExportLog, IdentifierSearch, User
 from agencies.selectors import MANAGED_ROLES, may_act_on, may_manage_user
 from konut_registry.numbers import thousands
 from programs.models import Enrollment, EnrollmentStatus, validate_delivery_date
@@ -140,7 +140,10 @@ def enrollment_complete(*, enrollment: Enrollment, by: User) -> EnrollmentResult
 
 
 def export_log_create(*, user: User, kind: str, agency=None, filters: dict | None = None, row_count: int = 0) -> ExportLog:
-    """Record who exported which list, with which filters, and how many rows left the building."""
+    """Record who exported which list, with which filters, and how many rows left the building.
+    ``kind`` is an ``ExportKind``: a kind without a label would show as a bare code in the admin."""
+    if kind not in ExportKind.values:
+        raise ValueError(f"unknown export kind {kind!r}: add it to agencies.models.ExportKind")
     return ExportLog.objects.create(
         user=user, kind=kind, agency=agency, filters=filters or {}, row_count=row_count
     )

@@ -23,16 +23,18 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from agencies import services
-from agencies.exports import EXPORT_KIND_PRINT, household_list_xlsx_response
+from agencies.exports import household_list_xlsx_response
 from agencies.presenters import history_changes, list_rows, print_rows
 from agencies.filters import HouseholdFilter
 from agencies.listcounts import ListMemo, ListPaginator, household_list_counts
+from agencies.models import ExportKind
 from agencies.tasks import household_list_recount
 from agencies.templatetags.portal import format_rupiah
 from agencies.forms import DeliverForm, DistributeForm, RejectForm
 from agencies.selectors import (
     actionable_enrollment,
     enrollment_history,
+    has_portal_role,
     household_detail as select_household_detail,
     household_list_rows,
     household_print_rows,
@@ -51,16 +53,12 @@ PRINT_LIMIT = 2000
 MAX_CONFLICT_MESSAGES = 10
 
 
-def _has_portal_role(user) -> bool:
-    return user.is_superuser or user.is_bappeda or user.is_leadership or (user.is_agency_user and user.agency_id)
-
-
 def portal_user_required(view):
     """Logged in (else the login page) and holding a portal role (else 403)."""
 
     @login_required
     def wrapper(request, *args, **kwargs):
-        if not _has_portal_role(request.user):
+        if not has_portal_role(request.user):
             raise PermissionDenied(_("Akun Anda belum memiliki peran atau OPD. Hubungi Bappeda."))
         return view(request, *args, **kwargs)
 
@@ -96,7 +94,7 @@ def home(request):
     dashboard = reverse("programs:dashboard")
     if user.is_leadership and not user.is_superuser:
         return redirect(dashboard)
-    if not _has_portal_role(user):
+    if not has_portal_role(user):
         return render(request, "home.html", {"no_role": True})
     agencies = list(visible_agencies(user).order_by("order", "name"))
     return render(request, "agencies/home.html", {"agencies": agencies, "dashboard_url": dashboard})
@@ -115,6 +113,16 @@ def _search_refused(request, filterset: HouseholdFilter) -> HttpResponseRedirect
     filterset.qs  # runs the search
     if filterset.search_refused_until is None:
         return None
+    return redirect(reverse("agencies:household_list") + f"?{request.GET.urlencode()}")
+
+
+def _invalid_filters_refused(request, filterset: HouseholdFilter, message: str) -> HttpResponseRedirect | None:
+    """Back to the list, with ``message`` naming the filters (``%(filters)s``), when a filter has a
+    value this user cannot choose: the file or print page would hold every household in scope."""
+    invalid = filterset.invalid_filters
+    if not invalid:
+        return None
+    messages.error(request, message % {"filters": ", ".join(invalid)})
     return redirect(reverse("agencies:household_list") + f"?{request.GET.urlencode()}")
 
 
@@ -178,6 +186,10 @@ def household_list(request):
 def household_export(request):
     """The filtered list as xlsx (logged)."""
     filterset = _filterset(request)
+    if refused := _invalid_filters_refused(
+        request, filterset, _("Ekspor dibatalkan: filter %(filters)s tidak valid. Perbaiki filter, lalu ekspor lagi.")
+    ):
+        return refused
     if refused := _search_refused(request, filterset):
         return refused
     return household_list_xlsx_response(
@@ -197,6 +209,10 @@ def household_export(request):
 def household_print(request):
     """A print-friendly page of the filtered list (logged, like an export)."""
     filterset = _filterset(request)
+    if refused := _invalid_filters_refused(
+        request, filterset, _("Versi cetak dibatalkan: filter %(filters)s tidak valid. Perbaiki filter, lalu cetak lagi.")
+    ):
+        return refused
     if refused := _search_refused(request, filterset):
         return refused
     queryset = filterset.qs
@@ -205,7 +221,7 @@ def household_print(request):
     rows = household_print_rows(queryset, condition, limit=PRINT_LIMIT)
     if request.method == "GET":  # a HEAD request prints nothing
         services.export_log_create(
-            user=request.user, kind=EXPORT_KIND_PRINT, agency=filterset.scope_agency,
+            user=request.user, kind=ExportKind.HOUSEHOLD_LIST_PRINT, agency=filterset.scope_agency,
             filters=filterset.active_filters(), row_count=len(rows),
         )
     return render(
@@ -394,6 +410,10 @@ def household_distribute(request):
     program, year = form.cleaned_data["program"], form.cleaned_data["year"]
     if form.cleaned_data["everything"]:
         filterset = HouseholdFilter(QueryDict(filters), user=user)
+        if invalid := filterset.invalid_filters:
+            messages.error(request, _("Distribusi dibatalkan: filter %(filters)s tidak valid. Perbaiki filter, lalu coba lagi.")
+                           % {"filters": ", ".join(invalid)})
+            return redirect(back)
         household_ids = list(filterset.qs.order_by().values_list("pk", flat=True)[: DISTRIBUTE_MAX + 1])
     else:
         household_ids = form.cleaned_data["household"]

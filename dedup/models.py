@@ -36,7 +36,11 @@ class CompatiblePair(models.Model):
         verbose_name_plural = pgettext_lazy("plural", "pasangan program yang boleh digabung")
         constraints = [
             models.UniqueConstraint(fields=["program_a", "program_b"], name="dedup_compatiblepair_unique"),
-            models.CheckConstraint(condition=Q(program_a__lt=F("program_b")), name="dedup_compatiblepair_ordered"),
+            # The service stores each pair once, the lower id first; two equal programs fail it too.
+            models.CheckConstraint(
+                condition=Q(program_a__lt=F("program_b")), name="dedup_compatiblepair_ordered",
+                violation_error_message=_("Pilih dua program yang berbeda."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -97,7 +101,10 @@ class Conflict(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["enrollment_a", "enrollment_b"], name="dedup_conflict_unique_pair"),
-            models.CheckConstraint(condition=Q(enrollment_a__lt=F("enrollment_b")), name="dedup_conflict_ordered_pair"),
+            models.CheckConstraint(
+                condition=Q(enrollment_a__lt=F("enrollment_b")), name="dedup_conflict_ordered_pair",
+                violation_error_message=_("Konflik harus antara dua kepesertaan yang berbeda."),
+            ),
         ]
         indexes = [
             # Lists of open conflicts, by household (household page, agency list marks).
@@ -222,7 +229,10 @@ class IdentityMatch(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["kind", "household_a", "household_b"], name="dedup_identitymatch_unique"),
-            models.CheckConstraint(condition=Q(household_a__lt=F("household_b")), name="dedup_identitymatch_ordered"),
+            models.CheckConstraint(
+                condition=Q(household_a__lt=F("household_b")), name="dedup_identitymatch_ordered",
+                violation_error_message=_("Duplikat identitas harus antara dua keluarga yang berbeda."),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -2,7 +2,7 @@
 page call these; each decision records who and when (on the row and in its history).
 
 Conflicts: keep one enrollment and cancel the other (:func:`conflict_resolve`), approve an exception
-with a written reason (:func:`conflict_approve`), or dismiss (:func:`conflict_dismiss`). Compatible
+with a written reason (:func:`conflict_approve`), or dismiss, with one too (:func:`conflict_dismiss`). Compatible
 programs: :func:`compatible_pair_create` and :func:`compatible_bundle_load` (the national bundle
 PKH + Sembako + PBI-JK + PIP, never loaded by default). Identity duplicates: :func:`identity_scan`,
 :func:`household_merge` / :func:`identity_merge`, :func:`identity_dismiss`.
@@ -105,11 +105,20 @@ def conflict_approve(*, conflict: Conflict, reason: str, by) -> Conflict:
     return _decide(conflict, status=ConflictStatus.APPROVED, by=by, reason=reason)
 
 
+def _dismiss_reason_required(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"decision_reason": _("Alasan mengabaikan konflik wajib diisi.")})
+    return reason
+
+
 @transaction.atomic
-def conflict_dismiss(*, conflict: Conflict, by, reason: str = "") -> Conflict:
-    """Dismiss a conflict that is not a real double aid (e.g. a data error); not raised again."""
+def conflict_dismiss(*, conflict: Conflict, by, reason: str) -> Conflict:
+    """Dismiss a conflict that is not a real double aid (e.g. a data error). A written reason is
+    required, as for an approval: the pair is not raised again."""
+    reason = _dismiss_reason_required(reason)
     conflict = _locked_open_conflict(conflict)
-    return _decide(conflict, status=ConflictStatus.DISMISSED, by=by, reason=(reason or "").strip())
+    return _decide(conflict, status=ConflictStatus.DISMISSED, by=by, reason=reason)
 
 
 @dataclass
@@ -143,6 +152,7 @@ def conflict_bulk_approve(*, conflicts, reason: str, by) -> BulkDecision:
 
 def conflict_bulk_dismiss(*, conflicts, reason: str, by) -> BulkDecision:
     """Dismiss many conflicts with one reason; each is its own transaction."""
+    _dismiss_reason_required(reason)
     return _bulk(conflicts, lambda c: conflict_dismiss(conflict=c, reason=reason, by=by))
 
 
@@ -303,16 +313,24 @@ def identity_merge(*, match: IdentityMatch, keep: str, by, reason: str = "") -> 
     return household_merge(source=source, target=target, by=by, reason=reason)
 
 
+def _identity_reason_required(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"decision_reason": _("Tuliskan alasan mengapa kedua data ini bukan keluarga yang sama.")})
+    return reason
+
+
 @transaction.atomic
-def identity_dismiss(*, match: IdentityMatch, by, reason: str = "") -> IdentityMatch:
-    """Two records that only look alike: dismissed, and never raised again."""
+def identity_dismiss(*, match: IdentityMatch, by, reason: str) -> IdentityMatch:
+    """Two records that only look alike: dismissed, with a written reason, and never raised again."""
+    reason = _identity_reason_required(reason)
     match = IdentityMatch.objects.select_for_update().get(pk=match.pk)
     if match.status != IdentityStatus.OPEN:
         raise ValidationError(
             _("Duplikat #%(id)s sudah diputuskan (%(status)s).") % {"id": match.pk, "status": match.get_status_display()}
         )
     match.status = IdentityStatus.DISMISSED
-    match.decision_reason = (reason or "").strip()
+    match.decision_reason = reason
     match.reviewed_by = by
     match.reviewed_at = timezone.now()
     match._history_user = by
@@ -322,6 +340,7 @@ def identity_dismiss(*, match: IdentityMatch, by, reason: str = "") -> IdentityM
 
 def identity_bulk_dismiss(*, matches, reason: str, by) -> BulkDecision:
     """Dismiss many identity duplicates with one reason; each is its own transaction."""
+    _identity_reason_required(reason)
     return _bulk(
         matches, lambda m: identity_dismiss(match=m, reason=reason, by=by),
         refused=_("Duplikat #%(id)s: %(error)s"),

@@ -324,10 +324,12 @@ class Household(RecordDeletion, models.Model):
         ordering = ["desa__code", "head_name", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(desil__isnull=True) | Q(desil__gte=1, desil__lte=10), name="households_household_desil_1_10"
+                condition=Q(desil__isnull=True) | Q(desil__gte=1, desil__lte=10), name="households_household_desil_1_10",
+                violation_error_message=_("Desil harus 1 sampai 10."),
             ),
             models.CheckConstraint(
-                condition=Q(persentil__isnull=True) | Q(persentil__lte=100), name="households_household_persentil_0_100"
+                condition=Q(persentil__isnull=True) | Q(persentil__lte=100), name="households_household_persentil_0_100",
+                violation_error_message=_("Persentil harus 0 sampai 100."),
             ),
             models.UniqueConstraint(fields=["p3ke_id"], name="households_household_p3ke_id_key"),
         ]

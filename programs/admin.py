@@ -41,7 +41,9 @@ def show_conflicts(request, result) -> None:
 class EnrollmentAdmin(ExportMixin, ReadOnlyHistoryAdmin):
     export_form_class = LabelledExportForm
     resource_classes = [EnrollmentResource]
-    list_display = ["household", "desa", "program", "agency", "member", "year", "status", "amount_rp", "source", "has_open_conflict"]
+    list_display = [
+        "household", "desa", "program", "agency", "member_name", "year", "status", "amount_rp", "source", "has_open_conflict",
+    ]
     list_filter = [
         "status", "year", "program__cluster", "program__agency", "program", "source", "household__desa__kecamatan",
     ]
@@ -75,6 +77,12 @@ class EnrollmentAdmin(ExportMixin, ReadOnlyHistoryAdmin):
     @admin.display(description=_("OPD"), ordering="program__agency__order")
     def agency(self, obj):
         return obj.program.agency
+
+    # Sorted by the member's name: sorting on the member itself would follow Member.Meta.ordering,
+    # whose family-card order is an expression Django cannot prefix through a relation.
+    @admin.display(description=Enrollment._meta.get_field("member").verbose_name, ordering="member__name")
+    def member_name(self, obj):
+        return obj.member
 
     @admin.display(description=_("nilai"), ordering="amount")
     def amount_rp(self, obj):

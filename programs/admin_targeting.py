@@ -13,9 +13,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import JsonResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 from konut_registry.admin_history import ReadOnlyHistoryAdmin
 
 from programs.models import (
@@ -124,7 +124,8 @@ class TargetingRuleAdmin(ReadOnlyHistoryAdmin):
 
     @admin.display(description=_("syarat"))
     def conditions_text(self, obj):
-        return _t(" dan ").join(str(condition) for condition in obj.conditions.all()) or "–"
+        joiner = " %s " % pgettext("between two targeting conditions", "dan")
+        return joiner.join(str(condition) for condition in obj.conditions.all()) or "–"
 
     @admin.display(description=_("pratinjau aturan ini"))
     def live_preview(self, obj):
@@ -166,9 +167,9 @@ class TargetingRuleAdmin(ReadOnlyHistoryAdmin):
             if choices is not None:
                 allowed = "; ".join(str(choice_label) for _code, choice_label in choices.choices)
             elif kind == "number":
-                allowed = _t("bilangan bulat; antara: dua angka, mis. 6;18")
+                allowed = gettext("bilangan bulat; antara: dua angka, mis. 6;18")
             else:
-                allowed = _t("kosongkan nilai")
+                allowed = gettext("kosongkan nilai")
             rows.append((label, operators, allowed))
         body = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", rows)
         return format_html(
@@ -202,11 +203,11 @@ class TargetingRuleAdmin(ReadOnlyHistoryAdmin):
                 condition.clean()
             except ValidationError as error:
                 messages = [str(m) for ms in error.message_dict.values() for m in ms]
-                errors.append(_t("Syarat %(n)s: %(msg)s") % {"n": index, "msg": " ".join(messages)})
+                errors.append(gettext("Syarat %(n)s: %(msg)s") % {"n": index, "msg": " ".join(messages)})
                 continue
             conditions.append(condition)
         if errors or not conditions:
-            return JsonResponse({"errors": errors or [_t("Belum ada syarat: aturan ini tidak mencocokkan siapa pun.")], "rows": []})
+            return JsonResponse({"errors": errors or [gettext("Belum ada syarat: aturan ini tidak mencocokkan siapa pun.")], "rows": []})
         preview = preview_by_kecamatan(rule_q(TargetingRule(), conditions=conditions))
         return JsonResponse(
             {
@@ -214,7 +215,7 @@ class TargetingRuleAdmin(ReadOnlyHistoryAdmin):
                 "rows": [{"kecamatan": r.kecamatan, "matching": r.matching, "without_aid": r.without_aid} for r in preview.rows],
                 "matching": preview.matching,
                 "without_aid": preview.without_aid,
-                "labels": {"kecamatan": _t("Kecamatan"), "matching": _t("Keluarga cocok"),
-                           "without_aid": _t("Belum menerima bantuan"), "total": _t("Jumlah")},
+                "labels": {"kecamatan": gettext("Kecamatan"), "matching": gettext("Keluarga cocok"),
+                           "without_aid": gettext("Belum menerima bantuan"), "total": gettext("Jumlah")},
             }
         )

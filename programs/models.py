@@ -185,7 +185,10 @@ class Enrollment(models.Model):
                 name="programs_enrollment_unique_member_per_year",
                 violation_error_message=_("Anggota ini sudah terdaftar di program ini pada tahun yang sama."),
             ),
-            models.CheckConstraint(condition=Q(year__gte=2000, year__lte=2100), name="programs_enrollment_year_range"),
+            models.CheckConstraint(
+                condition=Q(year__gte=2000, year__lte=2100), name="programs_enrollment_year_range",
+                violation_error_message=_("Tahun kepesertaan harus antara 2000 dan 2100."),
+            ),
         ]
         indexes = [
             # The one-aid check looks up a household's live enrollments in a year.
@@ -500,7 +503,8 @@ class EligibilityRule(models.Model):
                 fields=["default_key"], condition=~Q(default_key=""), name="programs_eligibilityrule_unique_default_key"
             ),
             models.CheckConstraint(
-                condition=Q(max_desil__gte=1, max_desil__lte=10), name="programs_eligibilityrule_desil_1_10"
+                condition=Q(max_desil__gte=1, max_desil__lte=10), name="programs_eligibilityrule_desil_1_10",
+                violation_error_message=_("Desil tertinggi yang layak harus 1 sampai 10."),
             ),
         ]
 

@@ -188,6 +188,27 @@ def test_the_po_reader_sees_an_untranslated_string(tmp_path):
     assert "'%(n)s baris' has no English translation" in problems[3]
 
 
+# The names under which xgettext (called by makemessages) finds a string to translate.
+EXTRACTED_NAMES = {
+    "_", "gettext", "gettext_lazy", "gettext_noop", "ngettext", "ngettext_lazy", "pgettext", "pgettext_lazy",
+    "npgettext", "npgettext_lazy",
+}
+
+
+def test_translation_functions_keep_names_the_catalog_scan_reads():
+    """A string passed to ``gettext`` imported under another name (``gettext as _t``) is never put in
+    the catalog, so it stays Indonesian on English pages however the catalog is updated."""
+    root = Path(settings.BASE_DIR)
+    hidden = []
+    for package in ("agencies", "dedup", "households", "programs", "verval", "konut_registry"):
+        for path in (root / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ImportFrom) and node.module == "django.utils.translation":
+                    hidden += [f"{path.relative_to(root)}: {a.name} as {a.asname}" for a in node.names
+                               if a.asname and a.asname not in EXTRACTED_NAMES]
+    assert not hidden, hidden
+
+
 @pytest.mark.skipif(shutil.which("xgettext") is None, reason="scanning the sources needs GNU gettext (xgettext)")
 def test_no_string_in_the_code_is_missing_from_the_catalog(tmp_path):
     """makemessages on a copy of the sources: a string added to the code but not yet to the catalog

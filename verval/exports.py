@@ -1,7 +1,7 @@
 """The verval workbooks: an officer's field list, and an approved batch's proposal file for
 submission upward. Both are written by ``households.xlsx.write_xlsx`` with NIK, No KK and region
 codes as text cells (Excel keeps all 16 digits), formula-like text neutralised, and every download
-logged (the field list in the export log, the proposal as a ``ProposalExport``).
+logged in the export log (the proposal also as a ``ProposalExport``, which remembers its cases).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from django.utils.text import capfirst, slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from agencies.models import ExportKind
 from agencies.services import export_log_create
 from agencies.templatetags.portal import protect_identifier
 from households.services import LIVING_CONDITION_FIELDS
@@ -22,7 +23,6 @@ from households.xlsx import write_xlsx
 from verval.models import VervalCase, proposal_type, ProposalType
 from verval.services import proposal_export_record
 
-EXPORT_KIND_FIELD_LIST = "verval_daftar_petugas_xlsx"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -67,7 +67,7 @@ def field_list_response(*, cases: list[VervalCase], user, log: bool = True):
         text_columns=(1, 2), widths=(6, 20, 20, 28, 28, 20, 16, 7, 24, 40, 30, 16, 16, 30),
     )
     if log:
-        export_log_create(user=user, kind=EXPORT_KIND_FIELD_LIST, agency=user.agency, row_count=count)
+        export_log_create(user=user, kind=ExportKind.VERVAL_FIELD_LIST, agency=user.agency, row_count=count)
     return response
 
 

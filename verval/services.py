@@ -21,6 +21,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from agencies.models import ExportKind
+from agencies.services import export_log_create
 from households.models import Household
 from households.services import LIVING_CONDITION_FIELDS, household_conditions_update, household_mark_absent
 from konut_registry.numbers import thousands
@@ -339,6 +341,9 @@ def proposal_export_record(*, batch: VervalBatch, cases, by, filename: str) -> P
         raise ValidationError(_("Usulan hanya dapat diekspor dari berkas yang sudah disahkan Bupati."))
     export = ProposalExport.objects.create(batch=batch, created_by=by, row_count=len(cases), filename=filename[:200])
     export.cases.set(cases)
+    # Full NIKs and No KK leave the building in this file: the central export log says so too.
+    export_log_create(user=by, kind=ExportKind.VERVAL_PROPOSAL, agency=by.agency, filters={"batch": batch.pk},
+                      row_count=len(cases))
     return export
 
 

@@ -1,8 +1,11 @@
-"""Template helpers for the portal: rupiah amounts, protected ID numbers, list links."""
+"""Template helpers for the portal: rupiah amounts, protected ID numbers, read-only form values, list links."""
 
 from __future__ import annotations
 
+import datetime
+
 from django import template
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from households.identifiers import mask
@@ -47,6 +50,29 @@ def yes_no(value) -> str:
     if value is None:
         return ""
     return _("Ya") if value else _("Tidak")
+
+
+@register.filter
+def shown_value(field) -> str:
+    """A form field's value as a read-only page shows it: a choice by its label (not its code), a
+    date as dd/mm/yyyy, a yes/no in words; "–" when empty. ``{{ field|shown_value }}``."""
+    value = field.value()
+    if value is None or value == "" or value == []:
+        return "–"
+    if isinstance(value, bool):
+        return yes_no(value)
+    if isinstance(value, datetime.date):
+        return date_format(value, "d/m/Y")
+    choices = getattr(field.field, "choices", None)
+    if choices is not None:
+        for key, label in choices:
+            if isinstance(label, (list, tuple)):  # a group of choices
+                found = next((inner for code, inner in label if str(code) == str(value)), None)
+                if found is not None:
+                    return str(found)
+            elif str(key) == str(value):
+                return str(label)
+    return str(value)
 
 
 @register.simple_tag(takes_context=True)

@@ -85,7 +85,7 @@ class ConflictDecisionForm(forms.ModelForm):
             (DECISION.KEEP_A, _("Pertahankan kepesertaan A, batalkan B")),
             (DECISION.KEEP_B, _("Pertahankan kepesertaan B, batalkan A")),
             (DECISION.APPROVE, _("Setujui sebagai pengecualian (alasan wajib)")),
-            (DECISION.DISMISS, _("Abaikan (bukan bantuan ganda)")),
+            (DECISION.DISMISS, _("Abaikan (bukan bantuan ganda, alasan wajib)")),
         ],
     )
     reason = forms.CharField(label=_("Alasan keputusan"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -99,8 +99,12 @@ class ConflictDecisionForm(forms.ModelForm):
         decision = cleaned.get("decision")
         if decision and self.instance.status != ConflictStatus.OPEN:
             raise ValidationError(_("Konflik ini sudah diputuskan."))
-        if decision == DECISION.APPROVE and not (cleaned.get("reason") or "").strip():
-            self.add_error("reason", _("Alasan persetujuan wajib diisi."))
+        # A conflict approved or dismissed is never raised again: the reason is what remains of why.
+        if not (cleaned.get("reason") or "").strip():
+            if decision == DECISION.APPROVE:
+                self.add_error("reason", _("Alasan persetujuan wajib diisi."))
+            elif decision == DECISION.DISMISS:
+                self.add_error("reason", _("Alasan mengabaikan konflik wajib diisi."))
         return cleaned
 
 
@@ -155,7 +159,7 @@ class ConflictAdmin(ReadOnlyHistoryAdmin):
         description=_("Abaikan (bukan bantuan ganda, dengan alasan)"),
         title=_("Abaikan konflik"),
         intro=_("Konflik yang diabaikan tidak akan dimunculkan lagi. Tuliskan alasannya."),
-        required=False,
+        required=True,
         decide=lambda conflicts, reason, by: services.conflict_bulk_dismiss(conflicts=conflicts, reason=reason, by=by),
         done=ngettext_lazy(
             "%(n)d konflik diabaikan.",

@@ -73,7 +73,7 @@ class IdentityMatchAdmin(ReadOnlyHistoryAdmin):
         description=_("Abaikan (bukan duplikat, dengan alasan)"),
         title=_("Abaikan duplikat identitas"),
         intro=_("Duplikat yang diabaikan tidak akan dimunculkan lagi. Tuliskan alasannya."),
-        required=False,
+        required=True,
         decide=lambda matches, reason, by: services.identity_bulk_dismiss(matches=matches, reason=reason, by=by),
         done=ngettext_lazy(
             "%(n)d duplikat diabaikan.",

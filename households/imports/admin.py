@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -29,7 +30,7 @@ from programs.models import Program
 from .batches import CONFIRMABLE_STATUSES, batch_create, batch_running, import_cancel, import_limits, import_queue
 from .lease import stale_batches_fail
 from .live import live_overlay
-from .reader import ReadError, open_source
+from .reader import ACCEPTED_SUFFIXES, ReadError, open_source
 from .tasks import apply_import_task, preview_import_task
 
 
@@ -42,9 +43,15 @@ def _temp_copy(upload) -> str:
     return name
 
 
+def accepted_formats() -> str:
+    """The file types the reader takes, as the page lists them: ".xlsx, .xlsm, .xls, .csv atau .txt"."""
+    *first, last = ACCEPTED_SUFFIXES
+    return gettext("%(first)s atau %(last)s") % {"first": ", ".join(first), "last": last}
+
+
 class ImportUploadForm(forms.Form):
     kind = forms.ChoiceField(label=_("Jenis data"), choices=ImportKind.choices, initial=ImportKind.P3KE)
-    file = forms.FileField(label=_("Berkas (.xlsx, .xlsm, .xls, .csv atau .txt)"))
+    file = forms.FileField()  # labelled in __init__ with the formats the reader takes
     file2 = forms.FileField(
         label=_("Berkas kedua (opsional)"), required=False,
         help_text=_("Untuk P3KE yang dikirim sebagai dua berkas: keluarga dan individu."),
@@ -71,6 +78,10 @@ class ImportUploadForm(forms.Form):
         error_messages={"invalid_choice": _("Pilih program dari daftar.")},
         help_text=_("Program yang diterima semua orang di daftar; kosongkan bila berkas punya kolom PROGRAM/BANSOS."),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].label = gettext("Berkas (%(formats)s)") % {"formats": accepted_formats()}
 
     def clean(self):
         data = super().clean()
@@ -193,6 +204,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
             "title": _("Unggah data P3KE, DTKS atau daftar penerima"),
             "form": form,
             "limits": import_limits(),
+            "formats": accepted_formats(),
         }
         return TemplateResponse(request, "admin/households/importbatch/upload.html", context)
 

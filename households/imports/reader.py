@@ -49,6 +49,8 @@ CHUNK_BYTES = 16 * 1024 * 1024
 TEXT_SUFFIXES = (".csv", ".txt")
 # A workbook with macros (.xlsm) is an .xlsx besides its macros, which are never run.
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+# Every kind of file an upload may be: ``open_source`` checks it, the upload page lists it.
+ACCEPTED_SUFFIXES = (*WORKBOOK_SUFFIXES, ".xls", *TEXT_SUFFIXES)
 # The first words of the notes, totals and signature rows under a table.
 END_WORDS = (
     "catatan", "mengetahui", "jumlah", "total", "keterangan", "ket ", "dibuat oleh", "disahkan", "menyetujui",
@@ -560,7 +562,7 @@ def open_source(path: str | Path, *, display_name: str | None = None, limits: Li
     path = Path(path)
     name = display_name or path.name
     suffix = Path(name).suffix.lower()
-    if suffix not in (*WORKBOOK_SUFFIXES, ".xls", *TEXT_SUFFIXES):
+    if suffix not in ACCEPTED_SUFFIXES:
         raise ReadError(
             f"{name}: jenis berkas '{suffix or 'tanpa ekstensi'}' tidak didukung; unggah berkas .xlsx, .xlsm, .xls, .csv "
             "atau .txt."

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Case, Count, Exists, F, IntegerField, Max, OuterRef, Value, When
 
@@ -55,7 +56,10 @@ def coverage_counts(enrollments, group: str) -> dict[object, GroupCounts]:
         for index, status in enumerate(STATUSES)
     }
     per_household = enrollments.order_by().values(hh=F("household_id"), g=F(group)).annotate(n=Count("*"), **flags)
-    inner, params = per_household.query.sql_with_params()
+    try:
+        inner, params = per_household.query.sql_with_params()
+    except EmptyResultSet:  # enrollments that cannot match (``.none()``): nothing to count
+        return {}
     sums = ", ".join(f"SUM(t.s{index})" for index in range(len(STATUSES)))
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT t.g, COUNT(*), SUM(t.n), {sums} FROM ({inner}) t GROUP BY t.g", params)

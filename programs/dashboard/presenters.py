@@ -149,7 +149,9 @@ def headline_table(dash: selectors.Dashboard, links: Links) -> Table:
         [text(_("Desil 1 yang sudah tersentuh")), Cell(dash.desil1_share_reached, links.households(desil=1, aid="any"), percent=True)],
         [text(_("Konflik satu bantuan terbuka")), Cell(c.open_conflicts, links.enrollments(conflict=1))],
         [text(_("Keluarga dengan konflik terbuka")), Cell(c.conflict_households, links.enrollments(conflict=1))],
-        [text(_("Duplikat identitas terbuka")), Cell(c.open_identity, links.households(duplicate=1))],
+        # Pairs of records, as the review list counts them; the link lists their households (two per
+        # pair, fewer where pairs share one), hence the word.
+        [text(_("Pasangan duplikat identitas terbuka")), Cell(c.open_identity, links.households(duplicate=1))],
     ]
     return Table("ringkasan", _("Angka utama"), [_("Angka"), _("Nilai")], rows)
 

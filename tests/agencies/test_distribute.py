@@ -151,3 +151,13 @@ def test_a_choice_beyond_the_remaining_quota_is_refused_whole(registry, login):
     )
     assert any(level == "error" and "tersisa 0 keluarga" in text for level, text in _messages(response))
     assert Enrollment.objects.filter(program=bsps, year=2025).count() == 1
+
+
+def test_distributing_everything_under_an_invalid_filter_is_refused(registry, login):
+    """An unknown village in the list's filters would otherwise select every household."""
+    response = login(registry.users.bappeda).post(
+        "/keluarga/distribusi/", {"program": "spam", "year": "2025", "everything": "on", "filters": "desa=999999&desil=1"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/keluarga/?desa=999999&desil=1"
+    assert ("error", "Distribusi dibatalkan: filter Desa/kelurahan tidak valid. Perbaiki filter, lalu coba lagi.") in _messages(response)
+    assert not Enrollment.objects.filter(program__code="spam", year=2025).exists()

@@ -144,3 +144,18 @@ def test_the_kabupaten_column_costs_no_query(registry, login):
         EnrollmentFactory(household=HouseholdFactory(desa=desa), program=registry.programs["pkh"], year=2024)
     several, more_rows = _export_queries(client)
     assert more_rows == rows + 3 and several == one_regency
+
+
+@pytest.mark.parametrize("url, message", [
+    ("/keluarga/ekspor/", "Ekspor dibatalkan: filter Program tidak valid. Perbaiki filter, lalu ekspor lagi."),
+    ("/keluarga/cetak/", "Versi cetak dibatalkan: filter Program tidak valid. Perbaiki filter, lalu cetak lagi."),
+])
+def test_an_invalid_filter_refuses_the_file_and_the_print(registry, login, url, message):
+    """Another agency's program in the link: the list says the filter is not valid, and no file or
+    print page of every household in scope goes out under it."""
+    client = login(registry.users.head)
+    response = client.get(url, {"program": "bsps"})
+    assert response.status_code == 302 and response["Location"] == "/keluarga/?program=bsps"
+    page = client.get(response["Location"]).content.decode()
+    assert message in page and "Filter Program tidak valid" in page
+    assert not ExportLog.objects.exists()

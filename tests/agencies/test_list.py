@@ -94,8 +94,20 @@ def test_program_of_another_agency_is_refused_with_a_message(registry, login):
     response = login(registry.users.head).get("/keluarga/?program=bsps")
     html = response.content.decode()
     assert "bsps bukan salah satu dari pilihan yang tersedia" in html
-    # The invalid filter is not applied, and another agency's household never appears.
-    assert registry.hh.c.pk not in listed_ids(response)
+    # Not a list of every household under a filter that seems applied: none, and why.
+    assert listed_ids(response) == []
+    assert "Filter Program tidak valid: tidak ada keluarga yang ditampilkan." in html
+    assert 'id="total-households">0<' in html
+
+
+def test_a_dashboard_year_beyond_the_usual_span_still_filters(registry, login):
+    """The dashboard offers every year with enrollments; its links keep working for a year the
+    list's select does not show by default (any year an enrollment may have)."""
+    response = login(registry.users.head).get("/keluarga/?year=2031")
+    assert "invalid-filters" not in response.content.decode()
+    assert listed_ids(response) == []
+    assert '<option value="2031" selected>' in response.content.decode()
+    assert login(registry.users.head).get("/keluarga/?year=1999").context["filter"].invalid_filters == ["Tahun"]
 
 
 def test_invalid_values_are_reported_not_crashing(registry, login):

@@ -216,3 +216,68 @@ def test_same_person_conflict_page_shows_the_shared_nik_as_bappeda_sees_nik_else
     # Bappeda sees whole NIKs on the household pages, and so in the evidence too.
     assert f"NIK bersama {shared.nik}" in html
     assert reverse("admin:households_household_change", args=[second.pk]) in html
+
+
+def test_conflict_page_dismiss_needs_a_reason(programs, bappeda_client, bappeda_user):
+    """Dismissing says "not a double aid" for good, like an approval: the reason is required."""
+    conflict = make_conflict(programs)
+    url = reverse("admin:dedup_conflict_change", args=[conflict.pk])
+    assert "Abaikan (bukan bantuan ganda, alasan wajib)" in bappeda_client.get(url).content.decode()
+    for blank in ("", "   "):
+        refused = bappeda_client.post(url, {"decision": "dismiss", "reason": blank})
+        assert refused.status_code == 200 and "Alasan mengabaikan konflik wajib diisi." in refused.content.decode()
+        conflict.refresh_from_db()
+        assert (conflict.status, conflict.reviewed_by) == (ConflictStatus.OPEN, None)
+
+    bappeda_client.post(url, {"decision": "dismiss", "reason": "NIK salah ketik di DTKS"})
+    conflict.refresh_from_db()
+    assert (conflict.status, conflict.reviewed_by, conflict.decision_reason) == (
+        ConflictStatus.DISMISSED, bappeda_user, "NIK salah ketik di DTKS",
+    )
+
+
+def test_bulk_dismiss_asks_for_a_reason_and_writes_nothing_without_one(programs, bappeda_client):
+    conflicts = [make_conflict(programs), make_conflict(programs)]
+    data = {"action": "dismiss_with_reason", "_selected_action": [c.pk for c in conflicts], "apply": "1"}
+    for blank in ("", "  "):
+        empty = bappeda_client.post(reverse(CHANGELIST), {**data, "reason": blank})
+        assert empty.status_code == 200 and "Alasan wajib diisi." in empty.content.decode()
+    assert not Conflict.objects.exclude(status=ConflictStatus.OPEN).exists()
+    done = bappeda_client.post(reverse(CHANGELIST), {**data, "reason": "Data ganda dari impor"}, follow=True)
+    assert "2 konflik diabaikan." in texts(done)
+    assert set(Conflict.objects.values_list("status", "decision_reason")) == {(ConflictStatus.DISMISSED, "Data ganda dari impor")}
+
+
+def test_bulk_identity_dismiss_asks_for_a_reason_like_its_page(reference, bappeda_client):
+    HouseholdFactory(no_kk="7409010101200555")
+    HouseholdFactory(no_kk="7409010101200555")
+    identity_scan()
+    match = IdentityMatch.objects.get(kind="same_kk")
+    url = reverse("admin:dedup_identitymatch_changelist")
+    empty = bappeda_client.post(url, {"action": "dismiss_with_reason", "_selected_action": [match.pk], "apply": "1", "reason": ""})
+    assert empty.status_code == 200 and "Alasan wajib diisi." in empty.content.decode()
+    match.refresh_from_db()
+    assert match.status == IdentityStatus.OPEN
+
+
+def test_the_services_refuse_a_dismissal_without_a_reason(programs, reviewer):
+    from django.core.exceptions import ValidationError
+
+    from dedup.services import conflict_bulk_dismiss, conflict_dismiss, identity_bulk_dismiss, identity_dismiss
+
+    conflict = make_conflict(programs)
+    HouseholdFactory(no_kk="7409010101200777")
+    HouseholdFactory(no_kk="7409010101200777")
+    identity_scan()
+    match = IdentityMatch.objects.get(kind="same_kk")
+    for refused in (
+        lambda: conflict_dismiss(conflict=conflict, by=reviewer, reason=" "),
+        lambda: conflict_bulk_dismiss(conflicts=[conflict], by=reviewer, reason=""),
+        lambda: identity_dismiss(match=match, by=reviewer, reason=""),
+        lambda: identity_bulk_dismiss(matches=[match], by=reviewer, reason="  "),
+    ):
+        with pytest.raises(ValidationError):
+            refused()
+    conflict.refresh_from_db()
+    match.refresh_from_db()
+    assert (conflict.status, match.status) == (ConflictStatus.OPEN, IdentityStatus.OPEN)

@@ -157,7 +157,7 @@ def test_approved_and_dismissed_pairs_stay_quiet(programs, reviewer, decide):
     if decide == "approve":
         conflict_approve(conflict=conflict, reason="Rumah rusak berat akibat banjir", by=reviewer)
     else:
-        conflict_dismiss(conflict=conflict, by=reviewer)
+        conflict_dismiss(conflict=conflict, by=reviewer, reason="Data ganda dari impor")
     status = Conflict.objects.get().status
 
     assert enrollment_update(enrollment=second.enrollment, amount=1_000_000).conflicts == []

@@ -229,7 +229,7 @@ def test_every_number_links_to_the_household_list_behind_it(client, registry):
     headline = by_label(tables["ringkasan"])
     assert query(headline["Desil 1 belum tersentuh bantuan"][1].url)[1] == {"desil": "1", "aid": "none"}
     assert query(headline["Konflik satu bantuan terbuka"][1].url)[1] == {"conflict": "1", "year": str(YEAR)}
-    assert query(headline["Duplikat identitas terbuka"][1].url)[1] == {"duplicate": "1"}
+    assert query(headline["Pasangan duplikat identitas terbuka"][1].url)[1] == {"duplicate": "1"}
 
     walalindu = by_label(tables["desa"])[registry.desa.walalindu.name]
     place = {"kecamatan": str(registry.asera.pk), "desa": str(registry.desa.walalindu.pk)}
@@ -398,3 +398,25 @@ def test_anonymous_goes_to_login(client, registry):
     for url in (DASHBOARD, "/dasbor/ekspor/desil.xlsx", "/dasbor/distribusi/", "/dasbor/distribusi/pkh/"):
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith(reverse("login")), url
+
+
+@pytest.mark.parametrize("role", [Role.FIELD_OFFICER, ""])
+def test_roles_the_figures_are_not_counted_for_are_refused_with_a_reason(client, registry, role):
+    """A field officer (pendamping) or an account without a role sees no household: the dashboard and
+    its files would be empty figures (or fail), so they are refused and told why."""
+    client.force_login(UserFactory(username=f"tanpa-dasbor-{role or 'peran'}", role=role))
+    for url in (DASHBOARD, "/dasbor/ekspor/opd.xlsx", "/dasbor/ekspor/desa.xlsx", "/dasbor/ekspor/ringkasan.xlsx"):
+        response = client.get(url, {"year": YEAR})
+        assert response.status_code == 403, url
+        assert "application/vnd" not in response["Content-Type"]
+    reason = "Tugas verval" if role else "belum memiliki peran"
+    assert reason in client.get(DASHBOARD).content.decode()
+
+
+def test_the_identity_duplicates_figure_says_it_counts_pairs(client, registry):
+    """One open pair (h1/h6) is two households in the list its figure links to: the label says pairs."""
+    response = get(client, registry.users.bappeda, year=YEAR)
+    assert "Pasangan duplikat identitas terbuka" in response.content.decode()
+    cell = by_label(response.context["tables"]["ringkasan"])["Pasangan duplikat identitas terbuka"][1]
+    assert cell.display == "1"
+    assert client.get(cell.url).context["paginator"].count == 2

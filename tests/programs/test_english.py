@@ -69,3 +69,13 @@ def test_distributing_one_household_in_english(english_bappeda, bsps_rule):
     assert "1 enrollment proposal for " in response.content.decode()
     assert "1 enrollment proposals" not in response.content.decode()
     assert household.enrollments.filter(program__code="bsps", year=YEAR).count() == 1
+
+
+def test_targeting_rules_list_joins_conditions_in_english(english_bappeda, bsps_rule):
+    """The rule list's conditions column joined them with an Indonesian " dan " on English pages
+    (the word went through a gettext alias that the catalog never picked up)."""
+    page = english_bappeda.get("/admin/programs/targetingrule/").content.decode()
+    cell = page.split('class="field-conditions_text">', 1)[1].split("</td>", 1)[0]
+    assert " and " in cell and " dan " not in cell
+    guide = english_bappeda.get(f"/admin/programs/targetingrule/{bsps_rule.pk}/change/").content.decode()
+    assert "whole number; between: two numbers, e.g. 6;18" in guide and "leave the value empty" in guide

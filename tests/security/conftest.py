@@ -2,7 +2,8 @@
 
 Objects come in pairs where the agency matters: ``own`` belongs to Dinsos (the agency of ``head`` and
 ``operator``), ``foreign`` to Perkim (nobody's in the portal but Bappeda and leadership). ``other`` is a
-user of a third agency (DPU), for whom the Dinsos objects are another agency's.
+user of a third agency (DPU), for whom the Dinsos objects are another agency's. ``officer`` is a Dinsos
+field officer (pendamping) with no case assigned; ``norole`` an account Bappeda has not given a role yet.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from programs.models import Enrollment, EnrollmentStatus, Program, TargetingRule
 from tests.factories import EnrollmentFactory, HouseholdFactory, MemberFactory, UserFactory
 from verval.models import CasePhoto, VervalBatch, VervalCase
 
-ROLES = ("anonymous", "bappeda", "head", "operator", "leader", "other")
+ROLES = ("anonymous", "bappeda", "head", "operator", "leader", "other", "officer", "norole")
 
 
 def _nik(serial: int, *, female: bool = False) -> str:
@@ -39,6 +40,8 @@ def users(reference):
         operator=UserFactory(username="operator-dinsos", role=Role.AGENCY_OPERATOR, agency=dinsos),
         leader=UserFactory(username="bupati", role=Role.LEADERSHIP),
         other=UserFactory(username="kadis-dpu", role=Role.AGENCY_HEAD, agency=dpu),
+        officer=UserFactory(username="pendamping-dinsos", role=Role.FIELD_OFFICER, agency=dinsos),
+        norole=UserFactory(username="tanpa-peran", role=""),
     )
 
 
@@ -70,7 +73,7 @@ def world(reference, users):
                                        original_name="p3ke.xlsx")
     batch.error_report.save("laporan.xlsx", ContentFile(b"PK\x03\x04 laporan"), save=True)
     empty_batch = ImportBatch.objects.create(kind=ImportKind.P3KE, status=ImportStatus.PREVIEWED, uploaded_by=users.bappeda)
-    export_log = ExportLog.objects.create(user=users.head, kind="daftar_keluarga", row_count=1)
+    export_log = ExportLog.objects.create(user=users.head, kind="daftar_keluarga_xlsx", row_count=1)
     verval_batch = VervalBatch.objects.create(title="Verval uji", kind="inclusion", desa=desa, created_by=users.bappeda)
     verval_case = VervalCase.objects.create(batch=verval_batch, household=own_hh, kind="inclusion", reason="Uji")
     verval_photo = CasePhoto(case=verval_case, kind="kk", content_type="image/png", size=9, uploaded_by=users.bappeda)

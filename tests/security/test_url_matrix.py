@@ -33,16 +33,19 @@ from .routes import ADMIN_LOGIN, LOGIN, REDIRECT, all_routes, call, outcome
 
 pytestmark = pytest.mark.django_db
 
-PORTAL_ROLES = ROLES  # anonymous, bappeda, head, operator, leader, other
-NON_STAFF = ("anonymous", "head", "operator", "leader", "other")
+PORTAL_ROLES = ROLES  # anonymous, bappeda, head, operator, leader, other, officer, norole
+NON_STAFF = ("anonymous", "head", "operator", "leader", "other", "officer", "norole")
 
 
-def R(anonymous, bappeda, head, operator, leader, other) -> dict:  # noqa: N802 - a table row
-    return dict(anonymous=anonymous, bappeda=bappeda, head=head, operator=operator, leader=leader, other=other)
+def R(anonymous, bappeda, head, operator, leader, other, officer, norole) -> dict:  # noqa: N802 - a table row
+    return dict(
+        anonymous=anonymous, bappeda=bappeda, head=head, operator=operator, leader=leader, other=other,
+        officer=officer, norole=norole,
+    )
 
 
 def ALL(value) -> dict:  # noqa: N802
-    return R(value, value, value, value, value, value)
+    return R(*[value] * len(ROLES))
 
 
 @dataclass
@@ -68,102 +71,118 @@ VERVAL_CASE = lambda w: {"pk": w.verval_case.pk}  # noqa: E731
 def _enrollment_action() -> list[Case]:
     return [
         Case(OWN_ENROLLMENT, label="own agency's", data=ACTION_DATA,
-             get=ALL(405), post=R(LOGIN, REDIRECT, REDIRECT, REDIRECT, 403, 404)),
+             get=ALL(405), post=R(LOGIN, REDIRECT, REDIRECT, REDIRECT, 403, 404, 403, 403)),
         Case(FOREIGN_ENROLLMENT, label="another agency's", data=ACTION_DATA,
-             get=ALL(405), post=R(LOGIN, REDIRECT, 404, 404, 403, 404)),
-        Case(UNKNOWN, label="unknown id", data=ACTION_DATA, get=ALL(405), post=R(LOGIN, 404, 404, 404, 403, 404)),
+             get=ALL(405), post=R(LOGIN, REDIRECT, 404, 404, 403, 404, 403, 403)),
+        Case(UNKNOWN, label="unknown id", data=ACTION_DATA, get=ALL(405), post=R(LOGIN, 404, 404, 404, 403, 404, 403, 403)),
     ]
 
 
 def _bappeda_import_page(*, report: bool = False) -> list[Case]:
     """Import pages are Bappeda's; a batch without an error report has no report to download."""
     return [
-        Case(lambda w: {"pk": w.batch.pk}, label="batch", get=R(LOGIN, 200, 403, 403, 403, 403),
-             post=R(LOGIN, 405, 405, 405, 405, 405)),
+        Case(lambda w: {"pk": w.batch.pk}, label="batch", get=R(LOGIN, 200, *[403] * 6),
+             post=R(LOGIN, *[405] * 7)),
         Case(lambda w: {"pk": w.empty_batch.pk}, label="batch without report",
-             get=R(LOGIN, 404 if report else 200, 403, 403, 403, 403)),
-        Case(UNKNOWN, label="unknown batch", get=R(LOGIN, 404, 403, 403, 403, 403)),
+             get=R(LOGIN, 404 if report else 200, *[403] * 6)),
+        Case(UNKNOWN, label="unknown batch", get=R(LOGIN, 404, *[403] * 6)),
     ]
 
 
-LIST_PAGE = [Case(get=R(LOGIN, 200, 200, 200, 200, 200), post=ALL(405))]
+# The household list, its export and print: the portal's roles; a field officer and an account
+# without a role are refused.
+LIST_PAGE = [Case(get=R(LOGIN, 200, 200, 200, 200, 200, 403, 403), post=ALL(405))]
+# An officer's own verval list, its print and export: every role with verval cases (none for Bappeda).
+MY_CASES = [Case(get=R(LOGIN, 200, 200, 200, 200, 200, 200, 403), post=ALL(405))]
 
 # URL name -> how each role is answered. Portal pages, the dashboard, imports, login and language.
 PORTAL: dict[str, list[Case]] = {
     "set_language": [Case(get=ALL(REDIRECT), post=ALL(REDIRECT), data={"language": "id", "next": "/"})],
     "favicon": [Case(get=ALL(REDIRECT), post=ALL(405))],
-    "login": [Case(get=R(200, *[REDIRECT] * 5), post=R(200, *[REDIRECT] * 5))],
+    "login": [Case(get=R(200, *[REDIRECT] * 7), post=R(200, *[REDIRECT] * 7))],
     "logout": [Case(get=ALL(405), post=ALL(REDIRECT))],
-    "password_change": [Case(get=R(LOGIN, 200, 200, 200, 200, 200), post=R(LOGIN, 200, 200, 200, 200, 200))],
-    "password_change_done": [Case(get=R(LOGIN, 200, 200, 200, 200, 200), post=R(LOGIN, 405, 405, 405, 405, 405))],
-    # Agencies land on their list, leadership on the dashboard, Bappeda on a page of links.
-    "agencies:home": [Case(get=R(LOGIN, 200, REDIRECT, REDIRECT, REDIRECT, REDIRECT), post=ALL(405))],
+    "password_change": [Case(get=R(LOGIN, *[200] * 7), post=R(LOGIN, *[200] * 7))],
+    "password_change_done": [Case(get=R(LOGIN, *[200] * 7), post=R(LOGIN, *[405] * 7))],
+    # Agencies land on their list, leadership on the dashboard, field officers on their verval cases,
+    # Bappeda on a page of links; an account without a role on a page saying it has none.
+    "agencies:home": [Case(get=R(LOGIN, 200, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT, 200), post=ALL(405))],
     "agencies:household_list": LIST_PAGE,
     "agencies:household_export": LIST_PAGE,
     "agencies:household_print": LIST_PAGE,
     "agencies:household_distribute": [
-        Case(get=ALL(405), post=R(LOGIN, REDIRECT, 403, 403, 403, 403),
+        Case(get=ALL(405), post=R(LOGIN, REDIRECT, *[403] * 6),
              data={"program": "pkh", "year": "2025", "household": "1"}),
     ],
     "agencies:household_detail": [
-        Case(lambda w: {"pk": w.own_hh.pk}, label="own agency's", get=R(LOGIN, 200, 200, 200, 200, 404), post=ALL(405)),
-        Case(lambda w: {"pk": w.foreign_hh.pk}, label="another agency's", get=R(LOGIN, 200, 404, 404, 200, 404)),
-        Case(UNKNOWN, label="unknown id", get=R(LOGIN, 404, 404, 404, 404, 404)),
+        Case(lambda w: {"pk": w.own_hh.pk}, label="own agency's", get=R(LOGIN, 200, 200, 200, 200, 404, 403, 403),
+             post=ALL(405)),
+        Case(lambda w: {"pk": w.foreign_hh.pk}, label="another agency's", get=R(LOGIN, 200, 404, 404, 200, 404, 403, 403)),
+        Case(UNKNOWN, label="unknown id", get=R(LOGIN, 404, 404, 404, 404, 404, 403, 403)),
     ],
     "agencies:enrollment_accept": _enrollment_action(),
     "agencies:enrollment_reject": _enrollment_action(),
     "agencies:enrollment_deliver": _enrollment_action(),
     "agencies:enrollment_complete": _enrollment_action(),
-    "households:import_list": [Case(get=R(LOGIN, 200, 403, 403, 403, 403), post=R(LOGIN, 405, 405, 405, 405, 405))],
+    "households:import_list": [Case(get=R(LOGIN, 200, *[403] * 6), post=R(LOGIN, *[405] * 7))],
     "households:import_status": _bappeda_import_page(),
     "households:import_status_json": _bappeda_import_page(),
     "households:import_error_report": _bappeda_import_page(report=True),
-    # The dashboard is scoped by the selectors: every role sees its own figures.
-    "programs:dashboard": [Case(get=R(LOGIN, 200, 200, 200, 200, 200), post=R(LOGIN, 405, 405, 405, 405, 405))],
+    # The dashboard is scoped by the selectors: each portal role sees its own figures. A field officer
+    # and an account without a role are refused (they see no household: the figures would be empty).
+    "programs:dashboard": [Case(get=R(LOGIN, 200, 200, 200, 200, 200, 403, 403), post=R(LOGIN, *[405] * 5, 403, 403))],
     "programs:export": [
-        Case(lambda w: {"key": "ringkasan"}, label="table", get=R(LOGIN, 200, 200, 200, 200, 200),
-             post=R(LOGIN, 405, 405, 405, 405, 405)),
-        Case(lambda w: {"key": "tidak-ada"}, label="unknown table", get=R(LOGIN, 404, 404, 404, 404, 404)),
+        Case(lambda w: {"key": "ringkasan"}, label="table", get=R(LOGIN, 200, 200, 200, 200, 200, 403, 403),
+             post=R(LOGIN, *[405] * 5, 403, 403)),
+        Case(lambda w: {"key": "opd"}, label="agency table", get=R(LOGIN, 200, 200, 200, 200, 200, 403, 403)),
+        Case(lambda w: {"key": "desa"}, label="village table", get=R(LOGIN, 200, 200, 200, 200, 200, 403, 403)),
+        Case(lambda w: {"key": "tidak-ada"}, label="unknown table", get=R(LOGIN, 404, 404, 404, 404, 404, 403, 403)),
     ],
-    "programs:distribute_index": [Case(get=R(LOGIN, 200, 403, 403, 403, 403), post=R(LOGIN, 405, 405, 405, 405, 405))],
+    "programs:distribute_index": [Case(get=R(LOGIN, 200, *[403] * 6), post=R(LOGIN, *[405] * 7))],
     "programs:distribute": [
-        Case(lambda w: {"code": "pkh"}, label="program", get=R(LOGIN, 200, 403, 403, 403, 403),
-             post=R(LOGIN, 200, 403, 403, 403, 403), data={"year": "abc"}),
-        Case(lambda w: {"code": "tidak-ada"}, label="unknown program", get=R(LOGIN, 404, 403, 403, 403, 403)),
+        Case(lambda w: {"code": "pkh"}, label="program", get=R(LOGIN, 200, *[403] * 6),
+             post=R(LOGIN, 200, *[403] * 6), data={"year": "abc"}),
+        Case(lambda w: {"code": "tidak-ada"}, label="unknown program", get=R(LOGIN, 404, *[403] * 6)),
     ],
     # Verval: Bappeda and Dinas Sosial (head, operator) manage; the Dinsos head verifies; leadership
     # sees counts and approves; an agency whose programs do not reach the case's family sees nothing.
-    "verval:home": [Case(get=R(LOGIN, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT), post=ALL(405))],
-    "verval:candidates": [Case(get=R(LOGIN, 200, 200, 200, 403, 403), post=ALL(405))],
+    # A field officer sees the cases assigned to them (the world's case is nobody's: 404); an account
+    # without a role sees nothing.
+    "verval:home": [Case(get=R(LOGIN, *[REDIRECT] * 6, 403), post=ALL(405))],
+    "verval:candidates": [Case(get=R(LOGIN, 200, 200, 200, 403, 403, 403, 403), post=ALL(405))],
     "verval:cases_open": [
-        Case(get=ALL(405), post=R(LOGIN, REDIRECT, REDIRECT, REDIRECT, 403, 403), data={"kind": "exclusion", "household": "1"}),
+        Case(get=ALL(405), post=R(LOGIN, REDIRECT, REDIRECT, REDIRECT, 403, 403, 403, 403),
+             data={"kind": "exclusion", "household": "1"}),
     ],
-    "verval:batch_list": [Case(get=R(LOGIN, 200, 200, 200, 200, 200), post=ALL(405))],
-    "verval:returns_import": [Case(get=ALL(405), post=R(LOGIN, REDIRECT, REDIRECT, REDIRECT, 403, 403))],
+    "verval:batch_list": [Case(get=R(LOGIN, 200, 200, 200, 200, 200, 200, 403), post=ALL(405))],
+    "verval:returns_import": [Case(get=ALL(405), post=R(LOGIN, REDIRECT, REDIRECT, REDIRECT, 403, 403, 403, 403))],
     "verval:batch_detail": [
-        Case(VERVAL_BATCH, label="batch", get=R(LOGIN, 200, 200, 200, 200, 404), post=ALL(405)),
-        Case(UNKNOWN, label="unknown batch", get=R(LOGIN, 404, 404, 404, 404, 404)),
+        Case(VERVAL_BATCH, label="batch", get=R(LOGIN, 200, 200, 200, 200, 404, 404, 403), post=ALL(405)),
+        Case(UNKNOWN, label="unknown batch", get=R(LOGIN, 404, 404, 404, 404, 404, 404, 403)),
     ],
-    "verval:batch_assign": [Case(VERVAL_BATCH, get=ALL(405), post=R(LOGIN, REDIRECT, REDIRECT, REDIRECT, 403, 403))],
-    "verval:batch_deliberation": [Case(VERVAL_BATCH, get=ALL(405), post=R(LOGIN, REDIRECT, REDIRECT, REDIRECT, 403, 403))],
-    "verval:batch_verify": [Case(VERVAL_BATCH, get=ALL(405), post=R(LOGIN, 403, REDIRECT, 403, 403, 403))],
-    "verval:batch_approve": [Case(VERVAL_BATCH, get=ALL(405), post=R(LOGIN, 403, 403, 403, REDIRECT, 403))],
+    "verval:batch_assign": [Case(VERVAL_BATCH, get=ALL(405), post=R(LOGIN, REDIRECT, REDIRECT, REDIRECT, 403, 403, 403, 403))],
+    "verval:batch_deliberation": [
+        Case(VERVAL_BATCH, get=ALL(405), post=R(LOGIN, REDIRECT, REDIRECT, REDIRECT, 403, 403, 403, 403)),
+    ],
+    "verval:batch_verify": [Case(VERVAL_BATCH, get=ALL(405), post=R(LOGIN, 403, REDIRECT, 403, 403, 403, 403, 403))],
+    "verval:batch_approve": [Case(VERVAL_BATCH, get=ALL(405), post=R(LOGIN, 403, 403, 403, REDIRECT, 403, 403, 403))],
     # Not approved yet: no proposal file for anyone.
-    "verval:batch_proposal": [Case(VERVAL_BATCH, get=R(LOGIN, 403, 403, 403, 403, 403), post=ALL(405))],
-    "verval:batch_distribute": [Case(VERVAL_BATCH, get=ALL(405), post=R(LOGIN, 403, 403, 403, 403, 403))],
-    "verval:my_cases": LIST_PAGE,
-    "verval:my_cases_print": LIST_PAGE,
-    "verval:my_cases_export": LIST_PAGE,
+    "verval:batch_proposal": [Case(VERVAL_BATCH, get=R(LOGIN, *[403] * 7), post=ALL(405))],
+    "verval:batch_distribute": [Case(VERVAL_BATCH, get=ALL(405), post=R(LOGIN, *[403] * 7))],
+    "verval:my_cases": MY_CASES,
+    "verval:my_cases_print": MY_CASES,
+    "verval:my_cases_export": MY_CASES,
     "verval:case_visit": [
-        Case(VERVAL_CASE, label="case", get=R(LOGIN, 200, 200, 200, 403, 404), post=R(LOGIN, 200, 200, 200, 403, 404)),
-        Case(UNKNOWN, label="unknown case", get=R(LOGIN, 404, 404, 404, 403, 404)),
+        Case(VERVAL_CASE, label="case", get=R(LOGIN, 200, 200, 200, 403, 404, 404, 403),
+             post=R(LOGIN, 200, 200, 200, 403, 404, 404, 403)),
+        Case(UNKNOWN, label="unknown case", get=R(LOGIN, 404, 404, 404, 403, 404, 404, 403)),
     ],
     "verval:case_photo_upload": [
-        Case(VERVAL_CASE, get=ALL(405), post=R(LOGIN, REDIRECT, REDIRECT, REDIRECT, 403, 404)),
+        Case(VERVAL_CASE, get=ALL(405), post=R(LOGIN, REDIRECT, REDIRECT, REDIRECT, 403, 404, 404, 403)),
     ],
     "verval:case_photo": [
-        Case(lambda w: {"pk": w.verval_photo.pk}, label="photo", get=R(LOGIN, 200, 200, 200, 403, 404), post=ALL(405)),
-        Case(UNKNOWN, label="unknown photo", get=R(LOGIN, 404, 404, 404, 403, 404)),
+        Case(lambda w: {"pk": w.verval_photo.pk}, label="photo", get=R(LOGIN, 200, 200, 200, 403, 404, 404, 403),
+             post=ALL(405)),
+        Case(UNKNOWN, label="unknown photo", get=R(LOGIN, 404, 404, 404, 403, 404, 404, 403)),
     ],
 }
 

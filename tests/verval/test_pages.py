@@ -4,9 +4,11 @@ exports, private photos, the proposal file and the returned list."""
 from __future__ import annotations
 
 import io
+from html.parser import HTMLParser
 
 import openpyxl
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
@@ -186,6 +188,11 @@ def test_the_proposal_file_and_the_returned_list(assigned, people, registry):
     assert "Jenis lantai: Tanah" in rows[0][header.index("Variabel Terverifikasi")].value
     export = ProposalExport.objects.get()
     assert export.row_count == 2 and set(export.cases.all()) == set(cases)
+    # Full NIKs and No KK left the building: the central export log has it too, with its batch.
+    logged = ExportLog.objects.get(kind="verval_usulan_xlsx")
+    assert (logged.user, logged.row_count, logged.filters) == (people.bappeda, 2, {"batch": batch.pk})
+    assert client.head(f"/verval/berkas/{batch.pk}/usulan.xlsx").status_code == 200
+    assert ExportLog.objects.filter(kind="verval_usulan_xlsx").count() == 1  # a HEAD request carries no file
 
     returned = io.StringIO()
     returned.write("NIK;Alasan\n")
@@ -232,3 +239,66 @@ def test_the_returned_list_speaks_the_page_language(assigned, people):
     page = client.post("/verval/berkas/pengembalian/", {"file": short}, follow=True).content.decode()
     assert "Row 2: a NIK must be 16 digits (12345)." in page
     assert "Baris 2" not in page
+
+
+@pytest.mark.parametrize("language, expected", [
+    ("id", ["Ditemukan", "Tidak layak", "Tanah", "Rumah permanen."]),
+    ("en", ["Found", "Not eligible", "Earth", "Rumah permanen."]),
+])
+def test_a_visit_after_the_deliberation_reads_in_words(assigned, people, language, expected):
+    """Once the village has deliberated, the visit is shown read-only: each finding by its label in
+    the page's language, the date as dd/mm/yyyy, never the stored codes."""
+    batch, cases = assigned
+    services.case_visit_record(case=cases[0], by=people.officer, visited_on=timezone.localdate(), presence=Presence.FOUND,
+                               verdict=Verdict.NOT_ELIGIBLE, note="Rumah permanen.", conditions={"floor_type": "tanah"})
+    for case in cases[1:]:
+        services.case_visit_record(case=case, by=people.other_officer, visited_on=timezone.localdate(),
+                                   presence=Presence.FOUND, verdict=Verdict.ELIGIBLE, note="", conditions={})
+    services.batch_deliberation_record(batch=batch, held_on=timezone.localdate(), outcome="Setuju", by=people.bappeda)
+    client = client_for(people.bappeda)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    page = client.get(f"/verval/kasus/{cases[0].pk}/").content.decode()
+    form = page.split('id="visit-form"', 1)[1].split("</form>", 1)[0]
+    assert "<select" not in form and "<textarea" not in form and 'type="text"' not in form
+    for text in [*expected, timezone.localdate().strftime("%d/%m/%Y")]:
+        assert f"</span>{text}</label>" in form, text
+    for code in ("ditemukan", "tidak_layak", "tanah"):
+        assert f"</span>{code}</label>" not in form
+
+
+class _Controls(HTMLParser):
+    """The form controls of a page and whether each has a name a screen reader can say."""
+
+    def __init__(self):
+        super().__init__()
+        self.depth, self.label_for, self.controls = 0, set(), []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "label":
+            self.depth += 1
+            if attrs.get("for"):
+                self.label_for.add(attrs["for"])
+        elif tag in ("input", "select", "textarea") and attrs.get("type") not in ("hidden", "submit", "button"):
+            named = self.depth > 0 or any(attrs.get(a) for a in ("aria-label", "aria-labelledby", "title"))
+            self.controls.append((attrs.get("name"), attrs.get("id"), named))
+
+    def handle_endtag(self, tag):
+        if tag == "label":
+            self.depth -= 1
+
+
+def unlabelled(html: str) -> list[str]:
+    parser = _Controls()
+    parser.feed(html)
+    return [name for name, id_, named in parser.controls if not named and id_ not in parser.label_for]
+
+
+def test_every_form_control_of_the_verval_pages_has_a_label(assigned, people):
+    """The returned-list upload and the visit page's photo type and file were read out as a bare
+    "file" or "combo box"."""
+    _batch, cases = assigned
+    batches = client_for(people.bappeda).get("/verval/berkas/").content.decode()
+    assert 'name="file"' in batches and unlabelled(batches) == []
+    visit = client_for(people.officer).get(f"/verval/kasus/{cases[0].pk}/").content.decode()
+    assert 'name="photo"' in visit and 'name="kind"' in visit and unlabelled(visit) == []

@@ -1,0 +1,70 @@
+"""The export log names every kind of file or print it records, in the page's language: the
+admin's list and its filter never show a bare code, and no code path logs a kind without a name."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
+
+from agencies.models import ExportKind, ExportLog
+from agencies.services import export_log_create
+
+ROOT = Path(settings.BASE_DIR)
+PRODUCT = ("agencies", "dedup", "households", "programs", "verval", "konut_registry")
+
+
+def _logging_calls():
+    """(file:line, the ``kind`` argument) of every call of ``export_log_create`` in the product."""
+    for package in PRODUCT:
+        for path in (ROOT / package).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "export_log_create":
+                    kind = next((k.value for k in node.keywords if k.arg == "kind"), None)
+                    yield f"{path.relative_to(ROOT)}:{node.lineno}", kind
+
+
+def test_every_kind_the_code_logs_has_a_label():
+    calls = list(_logging_calls())
+    assert len(calls) >= 5  # the list's file and print, the import error report, verval's field list and proposal
+    for where, kind in calls:
+        if isinstance(kind, ast.Attribute) and isinstance(kind.value, ast.Name) and kind.value.id == "ExportKind":
+            assert kind.attr in ExportKind.names, where
+        elif isinstance(kind, ast.Constant):
+            assert kind.value in ExportKind.values, f"{where}: {kind.value!r} is no ExportKind"
+        else:
+            pytest.fail(f"{where}: pass kind=ExportKind.<NAME> so that the kind has a label")
+
+
+def test_every_kind_has_a_label_in_both_languages():
+    for kind in ExportKind:
+        with translation.override("id"):
+            indonesian = str(kind.label)
+        with translation.override("en"):
+            english = str(kind.label)
+        assert indonesian != kind.value and english != indonesian, kind
+
+
+@pytest.mark.django_db
+def test_a_kind_without_a_label_is_not_logged(bappeda_user):
+    with pytest.raises(ValueError):
+        export_log_create(user=bappeda_user, kind="daftar_lain_xlsx")
+    assert not ExportLog.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_admin_list_and_filter_show_every_kind_by_its_label(bappeda_client, bappeda_user):
+    for kind in ExportKind:
+        export_log_create(user=bappeda_user, kind=kind, row_count=3)
+    page = bappeda_client.get(reverse("admin:agencies_exportlog_changelist")).content.decode()
+    for kind in ExportKind:
+        assert page.count(str(kind.label)) >= 2, kind  # the row and the filter
+        assert f">{kind.value}<" not in page and f"> {kind.value}" not in page, kind
+    filtered = bappeda_client.get(reverse("admin:agencies_exportlog_changelist"), {"kind": ExportKind.VERVAL_FIELD_LIST})
+    assert [log.kind for log in filtered.context["cl"].result_list] == [ExportKind.VERVAL_FIELD_LIST]
