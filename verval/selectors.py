@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404
 
 from agencies.models import Agency, Role, User
 from agencies.selectors import visible_households
-from verval.models import CaseStatus, Presence, Verdict, VervalBatch, VervalCase
+from verval.models import CaseStatus, Presence, Stage, Verdict, VervalBatch, VervalCase
 
 
 def verval_agencies() -> QuerySet[Agency]:
@@ -44,6 +44,14 @@ def may_verify(user: User) -> bool:
 
 def may_approve(user: User) -> bool:
     return user.is_authenticated and (user.is_superuser or user.is_leadership)
+
+
+def batches_awaiting_approval(user: User) -> int:
+    """How many batches wait for ``user``'s approval (verified by Dinas Sosial): 0 for a user who
+    does not approve."""
+    if not may_approve(user):
+        return 0
+    return VervalBatch.objects.filter(stage=Stage.VERIFIED).count()
 
 
 def sees_names(user: User) -> bool:

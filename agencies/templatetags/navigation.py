@@ -1,6 +1,7 @@
 """The main navigation, the same on the portal's pages and the admin's: each role sees the pages it
-may open (Bappeda: the list, the dashboard, distribution, the upload, verval and the admin; a field
-officer: their verval cases)."""
+may open (Bappeda: the list, the dashboard, distribution, the upload, verval and the admin; an
+agency's head or operator: the list and the dashboard of their agency, verval; a field officer:
+their verval cases)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django import template
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from agencies.selectors import has_portal_role
 from programs.distribution import may_distribute
 
 register = template.Library()
@@ -29,7 +31,7 @@ def nav_items(user, path: str) -> list[NavItem]:
     links: list[tuple[str, str]] = []
     if user.is_superuser or (user.role and not user.is_field_officer):
         links.append((reverse("agencies:household_list"), _("Daftar keluarga")))
-    if user.is_bappeda or user.is_leadership:
+    if has_portal_role(user):
         links.append((reverse("programs:dashboard"), _("Dasbor")))
     if may_distribute(user):
         links.append((reverse("programs:distribute_index"), _("Distribusi sasaran")))

@@ -155,6 +155,10 @@ def test_the_bupati_approves_only_after_ticking_the_statement(assigned, people):
     services.batch_deliberation_record(batch=batch, held_on=timezone.localdate(), outcome="Setuju", by=people.bappeda)
     services.batch_verify(batch=batch, note="", by=people.dinsos_head)
     bupati = client_for(people.bupati)
+    # Every page the Bupati opens says a batch waits for approval (the dashboard is the landing page).
+    landing = bupati.get("/dasbor/").content.decode()
+    assert 'id="verval-waiting"' in landing and "1 berkas verval menunggu pengesahan Anda." in landing
+    assert 'id="verval-waiting"' not in client_for(people.bappeda).get("/dasbor/").content.decode()
     page = bupati.get(f"/verval/berkas/{batch.pk}/").content.decode()
     assert 'name="setuju"' in page and "Saya telah memeriksa 2 kasus berkas ini" in page
 
@@ -165,6 +169,7 @@ def test_the_bupati_approves_only_after_ticking_the_statement(assigned, people):
     bupati.post(f"/verval/berkas/{batch.pk}/sahkan/", {"setuju": "1"})
     batch.refresh_from_db()
     assert batch.is_approved
+    assert 'id="verval-waiting"' not in bupati.get("/dasbor/").content.decode()
 
 
 def test_the_proposal_file_and_the_returned_list(assigned, people, registry):
