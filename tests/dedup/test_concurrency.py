@@ -27,17 +27,17 @@ pytestmark = [
 ]
 
 
-def save_at_the_same_moment(monkeypatch, jobs):
-    """Run each job in its own thread and connection; every job's check starts only once all
-    jobs have inserted their enrollment (uncommitted)."""
-    barrier = threading.Barrier(len(jobs), timeout=20)
-    real_check = program_services.check_enrollments
+def save_at_the_same_moment(monkeypatch, jobs, *, check="check_enrollments", timeout=60):
+    """Run each job in its own thread and connection; every job's check (the services' function
+    named ``check``) starts only once all jobs have inserted their enrollments (uncommitted)."""
+    barrier = threading.Barrier(len(jobs), timeout=timeout / 2)
+    real_check = getattr(program_services, check)
 
-    def check_after_everyone_inserted(ids, **kwargs):
+    def check_after_everyone_inserted(*args, **kwargs):
         barrier.wait()
-        return real_check(ids, **kwargs)
+        return real_check(*args, **kwargs)
 
-    monkeypatch.setattr(program_services, "check_enrollments", check_after_everyone_inserted)
+    monkeypatch.setattr(program_services, check, check_after_everyone_inserted)
     errors = []
 
     def run(job):
@@ -53,7 +53,7 @@ def save_at_the_same_moment(monkeypatch, jobs):
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=60)
+        thread.join(timeout=timeout)
     assert not any(thread.is_alive() for thread in threads), "a save is still waiting: deadlock?"
     assert errors == []
 
@@ -109,32 +109,13 @@ def test_two_large_writes_at_once_flag_every_double_aid(programs, monkeypatch):
     HouseholdFactory.create_batch(2 * len(households))
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE households_household")
-    real_check = program_services.check_enrollments_and_households
-    barrier = threading.Barrier(2, timeout=30)
-
-    def check_after_both_inserted(*args, **kwargs):
-        barrier.wait()
-        return real_check(*args, **kwargs)
-
-    monkeypatch.setattr(program_services, "check_enrollments_and_households", check_after_both_inserted)
-    errors = []
 
     def save(code):
-        try:
+        def job():
             enrollment_bulk_create(enrollments=[
                 Enrollment(household=h, program=programs[code], year=2024, status=EnrollmentStatus.ACTIVE) for h in households
             ])
-        except Exception as error:  # reported by the main thread
-            errors.append(error)
-            barrier.abort()
-        finally:
-            connections.close_all()
+        return job
 
-    threads = [threading.Thread(target=save, args=(code,)) for code in ("pkh", "blt-desa")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a save is still waiting: deadlock?"
-    assert errors == []
+    save_at_the_same_moment(monkeypatch, [save("pkh"), save("blt-desa")], check="check_enrollments_and_households", timeout=120)
     assert Conflict.objects.filter(rule=ConflictRule.ONE_AID).count() == len(households)

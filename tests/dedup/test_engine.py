@@ -148,8 +148,9 @@ def test_two_members_in_one_person_program_do_not_conflict_but_pip_plus_blt_does
     assert {c.rule for c in blt.conflicts} == {ConflictRule.ONE_AID}
 
 
-@pytest.mark.parametrize("decide", ["approve", "dismiss"])
-def test_approved_and_dismissed_pairs_stay_quiet(programs, reviewer, decide):
+def decided_pair(programs, reviewer, decide):
+    """PKH and BSPS 2024 of one household, their conflict approved as an exception or dismissed:
+    the second enrollment's result and the conflict."""
     household = HouseholdFactory()
     enroll(household, programs["pkh"])
     second = enroll(household, programs["bsps"])
@@ -157,7 +158,13 @@ def test_approved_and_dismissed_pairs_stay_quiet(programs, reviewer, decide):
     if decide == "approve":
         conflict_approve(conflict=conflict, reason="Rumah rusak berat akibat banjir", by=reviewer)
     else:
-        conflict_dismiss(conflict=conflict, by=reviewer, reason="Data ganda dari impor")
+        conflict_dismiss(conflict=conflict, by=reviewer, reason="Salah input")
+    return second, conflict
+
+
+@pytest.mark.parametrize("decide", ["approve", "dismiss"])
+def test_approved_and_dismissed_pairs_stay_quiet(programs, reviewer, decide):
+    second, _ = decided_pair(programs, reviewer, decide)
     status = Conflict.objects.get().status
 
     assert enrollment_update(enrollment=second.enrollment, amount=1_000_000).conflicts == []
@@ -170,14 +177,7 @@ def test_approved_and_dismissed_pairs_stay_quiet(programs, reviewer, decide):
 def test_a_decision_is_set_aside_when_an_enrollment_becomes_another_aid(programs, reviewer, decide):
     # An exception approved (or a pair dismissed) for PKH and BSPS 2024; BSPS is then edited into
     # RS-Rutilahu. The decision was about BSPS: the new pair is Bappeda's to review again.
-    household = HouseholdFactory()
-    enroll(household, programs["pkh"])
-    second = enroll(household, programs["bsps"])
-    [conflict] = second.conflicts
-    if decide == "approve":
-        conflict_approve(conflict=conflict, reason="Rumah rusak berat akibat banjir", by=reviewer)
-    else:
-        conflict_dismiss(conflict=conflict, by=reviewer, reason="Salah input")
+    second, conflict = decided_pair(programs, reviewer, decide)
 
     [reopened] = enrollment_update(enrollment=second.enrollment, program=programs["rutilahu"]).conflicts
     assert reopened.pk == conflict.pk and reopened.status == ConflictStatus.OPEN and reopened.reviewed_by is None
