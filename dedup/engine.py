@@ -206,7 +206,8 @@ def _close_sql(source: sql.Source | None, pairs: str | None = None) -> str:
 
 def _insert_sql(source: sql.Source | None, returning: str = "id, decision_reason", pairs: str | None = None) -> str:
     """INSERT the pairs; an existing pair is left alone unless it was resolved, in which case it is
-    reopened with a note of the earlier decision."""
+    reopened with a note of the earlier decision, under the rule, evidence and household it breaks
+    the rule with now."""
     obj, arr = sql.json_object(), sql.json_array()
     evidence = (
         f"CASE WHEN p.rule = '{ConflictRule.SAME_PERSON}' "
@@ -225,6 +226,8 @@ def _insert_sql(source: sql.Source | None, returning: str = "id, decision_reason
         f"SELECT p.household_id, p.lo, p.hi, p.rule, '{ConflictStatus.OPEN}', {evidence}, '', {sql.false()}, %s "
         f"FROM {selected} p WHERE 1 = 1 "
         f"ON CONFLICT (enrollment_a_id, enrollment_b_id) DO UPDATE SET status = '{ConflictStatus.OPEN}', "
+        # The pair as it breaks the rule now: a same-person pair merged into one family is one_aid.
+        f"rule = excluded.rule, evidence = excluded.evidence, household_id = excluded.household_id, "
         f"decision_reason = {before} || {T_CONFLICT}.decision_reason || {after}, reviewed_by_id = NULL, "
         f"reviewed_at = NULL, kept_enrollment_id = NULL "
         f"WHERE {T_CONFLICT}.status = '{ConflictStatus.RESOLVED}' "

@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 
-from dedup.models import Conflict, IdentityKind, IdentityMatch, IdentityStatus
+from dedup.models import Conflict, ConflictRule, IdentityKind, IdentityMatch, IdentityStatus
 from dedup.services import conflict_dismiss, household_merge, identity_dismiss, identity_merge, identity_scan
 from households.identifiers import make_nik
 from households.models import Desa, Household, Member, Relation, Sex
@@ -311,4 +311,6 @@ def test_merging_two_records_raises_again_a_same_person_pair_dismissed_as_two_pe
 
     conflict.refresh_from_db()
     assert conflict.status == "open" and conflict.household == first
+    # Raised again as what it is now: two aids of one family.
+    assert conflict.rule == ConflictRule.ONE_AID and conflict.evidence == {"year": 2024}
     assert conflict.pk in {c.pk for c in result.conflicts}
