@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from households.identifiers import IdentifierError, NikInfo, nik_mismatch_warnings, parse_kk, parse_nik
+from konut_registry.db import new_value_errors
 
 # The fields holding a No KK; every other identifier field holds a NIK.
 KK_FIELDS = frozenset({"no_kk"})
@@ -33,7 +34,7 @@ def check_identifiers(instance, *names: str) -> None:
     stored is not refused again: a record saved before these rules stays open to other corrections
     (its stored value is read only when it breaks a rule)."""
     today = timezone.localdate()
-    errors, stored = {}, None
+    errors = {}
     for name in names:
         value = getattr(instance, name)
         if not value:
@@ -41,14 +42,10 @@ def check_identifiers(instance, *names: str) -> None:
         try:
             parsed = _parse(name, value, today=today)
         except IdentifierError as error:
-            if stored is None:
-                stored = {}
-                if instance.pk is not None and not instance._state.adding:
-                    stored = type(instance)._base_manager.filter(pk=instance.pk).values(*names).first() or {}
-            if stored.get(name) != value:
-                errors[name] = ValidationError(str(error), code="identifier")
+            errors[name] = ValidationError(str(error), code="identifier")
             continue
         setattr(instance, name, parsed.value if isinstance(parsed, NikInfo) else parsed)
+    errors = new_value_errors(instance, errors)
     if errors:
         raise ValidationError(errors)
 

@@ -36,6 +36,17 @@ def pg_array(values, *, numbers: bool = False) -> str:
     ) + "}"
 
 
+def new_value_errors(instance, errors: dict) -> dict:
+    """Of a form's ``errors`` (field name -> error), those of values the save changes: a value the
+    record already stored, from before a rule existed, is not refused again, so that the record
+    stays open to other corrections. The stored values are read once, and only when there are
+    errors (a form that passes costs no query)."""
+    if not errors or instance.pk is None or instance._state.adding:
+        return errors
+    stored = type(instance)._base_manager.filter(pk=instance.pk).values(*errors).first() or {}
+    return {name: error for name, error in errors.items() if stored.get(name) != getattr(instance, name)}
+
+
 # Deleting households or members, and recording identity matches, take this PostgreSQL advisory
 # lock (any constant, other than the import's): ``identity_records_locked``.
 IDENTITY_RECORDS_LOCK_KEY = 7409_0002

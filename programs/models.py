@@ -14,6 +14,7 @@ from simple_history.models import HistoricalRecords
 
 from agencies.models import Agency
 from households.models import Household, ImportBatch, Member
+from konut_registry.db import new_value_errors
 
 
 class Cluster(models.TextChoices):
@@ -226,19 +227,13 @@ class Enrollment(models.Model):
         (:func:`validate_delivery_date`) are refused when they are new: an enrollment stored with one
         before these rules (the typo 2035) stays open to correction and cancellation. The stored
         values are read only for a value that breaks a rule."""
-        checks = {"year": validate_enrollment_year, "delivered_on": validate_delivery_date}
-        errors, stored = {}, None
-        for name, validate in checks.items():
-            value = getattr(self, name)
+        errors = {}
+        for name, validate in (("year", validate_enrollment_year), ("delivered_on", validate_delivery_date)):
             try:
-                validate(value)
+                validate(getattr(self, name))
             except ValidationError as error:
-                if stored is None:
-                    stored = {}
-                    if not self._state.adding and self.pk is not None:
-                        stored = Enrollment.objects.filter(pk=self.pk).values(*checks).first() or {}
-                if stored.get(name) != value:
-                    errors[name] = error
+                errors[name] = error
+        errors = new_value_errors(self, errors)
         if errors:
             raise ValidationError(errors)
 
