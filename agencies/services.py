@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from agencies.models import ExportKind, ExportLog, IdentifierSearch, User
 from agencies.selectors import MANAGED_ROLES, may_act_on, may_manage_user
-from konut_registry.numbers import thousands
+from konut_registry.numbers import rupiah
 from programs.models import Enrollment, EnrollmentStatus, validate_delivery_date
 from programs.services import EnrollmentResult, enrollment_update
 
@@ -64,10 +64,6 @@ def enrollment_reject(*, enrollment: Enrollment, reason: str, by: User) -> Enrol
     return enrollment_update(enrollment=current, by=by, status=EnrollmentStatus.REJECTED, status_reason=reason)
 
 
-def _rupiah(amount: int) -> str:
-    return f"Rp {thousands(amount)}"
-
-
 def _day(day: datetime.date) -> str:
     return day.strftime("%d/%m/%Y")
 
@@ -104,7 +100,7 @@ def enrollment_mark_delivered(
         if current.amount is not None and current.amount != amount:
             warnings.append(
                 _("Nilai rencana %(planned)s diganti dengan nilai yang disalurkan %(amount)s.")
-                % {"planned": _rupiah(current.amount), "amount": _rupiah(amount)}
+                % {"planned": rupiah(current.amount), "amount": rupiah(amount)}
             )
     else:
         before = current.amount or 0
@@ -115,8 +111,8 @@ def enrollment_mark_delivered(
                 "(terakhir %(before_date)s); total tersalurkan %(total)s, terakhir %(latest)s."
             )
             % {
-                "amount": _rupiah(amount), "date": _day(delivered_on), "before": _rupiah(before),
-                "before_date": _day(current.delivered_on), "total": _rupiah(total), "latest": _day(latest),
+                "amount": rupiah(amount), "date": _day(delivered_on), "before": rupiah(before),
+                "before_date": _day(current.delivered_on), "total": rupiah(total), "latest": _day(latest),
             }
         )
     if delivered_on.year != current.year:

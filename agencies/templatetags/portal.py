@@ -9,20 +9,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from households.identifiers import mask
-from konut_registry.numbers import thousands
+from konut_registry.numbers import rupiah as format_rupiah
 
 register = template.Library()
-
-
-def format_rupiah(value) -> str:
-    """``1250000`` -> ``Rp 1.250.000``; empty for no amount."""
-    if value is None or value == "":
-        return ""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return str(value)
-    return f"Rp {thousands(number)}"
 
 
 @register.filter

@@ -43,7 +43,7 @@ from dedup.names import name_similarity
 from households.identifiers import IdentifierError, parse_kk
 from households.models import Household, ImportBatch, Member
 from households.regions import loaded_regions
-from konut_registry.numbers import thousands
+from konut_registry.numbers import rupiah
 from programs.claims import (
     AidClaim, AidProgram, aid_claims_existing, aid_programs, program_spelling, programs_by_spelling,
 )
@@ -445,7 +445,7 @@ def _claim(key: tuple, rows: list[_Row], log: IssueLog) -> AidClaim:
     amount = sum(amounts) if amounts else None
     delivered = max((r.delivered for r in rows if r.delivered), default=None)
     note = "; ".join(f"{r.stage}: {r.note}" for r in rows if r.note)[:500]
-    shown = f"Rp {thousands(amount)}" if amount is not None else "tanpa nominal"
+    shown = rupiah(amount) if amount is not None else "tanpa nominal"
     stages = ", ".join(r.stage for r in rows)
     for r in rows:
         log.warning(r.sheet, r.row, "TAHAP", f"{len(rows)} tahap penerima yang sama untuk program dan tahun yang sama "
