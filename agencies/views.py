@@ -116,14 +116,15 @@ def _search_refused(request, filterset: HouseholdFilter) -> HttpResponseRedirect
     return redirect(reverse("agencies:household_list") + f"?{request.GET.urlencode()}")
 
 
-def _invalid_filters_refused(request, filterset: HouseholdFilter, message: str) -> HttpResponseRedirect | None:
-    """Back to the list, with ``message`` naming the filters (``%(filters)s``), when a filter has a
-    value this user cannot choose: the file or print page would hold every household in scope."""
+def _invalid_filters_refused(request, filterset: HouseholdFilter, message: str, to: str | None = None) -> HttpResponseRedirect | None:
+    """Back to ``to`` (else the list with these filters), with ``message`` naming the filters
+    (``%(filters)s``), when a filter has a value this user cannot choose: the file, the print page
+    or the distribution would take every household in scope."""
     invalid = filterset.invalid_filters
     if not invalid:
         return None
     messages.error(request, message % {"filters": ", ".join(invalid)})
-    return redirect(reverse("agencies:household_list") + f"?{request.GET.urlencode()}")
+    return redirect(to or reverse("agencies:household_list") + f"?{request.GET.urlencode()}")
 
 
 def _page_size(request) -> int:
@@ -410,10 +411,11 @@ def household_distribute(request):
     program, year = form.cleaned_data["program"], form.cleaned_data["year"]
     if form.cleaned_data["everything"]:
         filterset = HouseholdFilter(QueryDict(filters), user=user)
-        if invalid := filterset.invalid_filters:
-            messages.error(request, _("Distribusi dibatalkan: filter %(filters)s tidak valid. Perbaiki filter, lalu coba lagi.")
-                           % {"filters": ", ".join(invalid)})
-            return redirect(back)
+        if refused := _invalid_filters_refused(
+            request, filterset, _("Distribusi dibatalkan: filter %(filters)s tidak valid. Perbaiki filter, lalu coba lagi."),
+            to=back,
+        ):
+            return refused
         household_ids = list(filterset.qs.order_by().values_list("pk", flat=True)[: DISTRIBUTE_MAX + 1])
     else:
         household_ids = form.cleaned_data["household"]
