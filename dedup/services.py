@@ -98,18 +98,21 @@ def conflict_resolve(*, conflict: Conflict, keep: Enrollment | int, by, reason: 
 @transaction.atomic
 def conflict_approve(*, conflict: Conflict, reason: str, by) -> Conflict:
     """Approve the pair as an exception. A written reason is required; the pair is not raised again."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"decision_reason": _("Alasan persetujuan wajib diisi.")})
+    reason = _reason_required(reason, _("Alasan persetujuan wajib diisi."))
     conflict = _locked_open_conflict(conflict)
     return _decide(conflict, status=ConflictStatus.APPROVED, by=by, reason=reason)
 
 
-def _dismiss_reason_required(reason: str) -> str:
+def _reason_required(reason: str, missing: str) -> str:
+    """A decision's written reason, trimmed; ``missing`` as the form's error when there is none."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"decision_reason": _("Alasan mengabaikan konflik wajib diisi.")})
+        raise ValidationError({"decision_reason": missing})
     return reason
+
+
+def _dismiss_reason_required(reason: str) -> str:
+    return _reason_required(reason, _("Alasan mengabaikan konflik wajib diisi."))
 
 
 @transaction.atomic
@@ -314,10 +317,7 @@ def identity_merge(*, match: IdentityMatch, keep: str, by, reason: str = "") -> 
 
 
 def _identity_reason_required(reason: str) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"decision_reason": _("Tuliskan alasan mengapa kedua data ini bukan keluarga yang sama.")})
-    return reason
+    return _reason_required(reason, _("Tuliskan alasan mengapa kedua data ini bukan keluarga yang sama."))
 
 
 @transaction.atomic
