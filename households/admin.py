@@ -187,14 +187,18 @@ class AidInline(admin.TabularInline):
         return thousands(obj.amount) if obj.amount is not None else "-"
 
 
-def _tell_new_identities(request, model_admin, found) -> None:
-    """After a save that found new identity duplicates (the same No KK or NIK on another record):
-    say so, with the way to the list Bappeda reviews them in."""
+def check_new_identities(request, household_ids, *, changed: bool) -> None:
+    """After a save that changed something (a save of an unchanged form finds nothing new): look
+    for the identity duplicates of these households (the same No KK or NIK on another record) and
+    say what was found, with the way to the list Bappeda reviews them in."""
+    if not changed:
+        return
+    found = membership.identities_checked(household_ids)
     if found.new:
-        model_admin.message_user(request, format_html(
+        messages.warning(request, format_html(
             gettext('Ditemukan {} duplikat identitas baru (No KK atau NIK yang sama di catatan lain): <a href="{}">tinjau</a>.'),
             found.new, reverse("admin:dedup_identitymatch_changelist") + "?status__exact=open",
-        ), messages.WARNING)
+        ))
 
 
 @admin.register(Household)
@@ -250,7 +254,9 @@ class HouseholdAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
                 for member_form in formset.forms:
                     if member_form.instance.pk is not None and member_form not in formset.deleted_forms:
                         warn_identifiers(request, member_form.instance, member_form, "nik", person=True)
-        _tell_new_identities(request, self, membership.identities_checked([form.instance.pk]))
+        check_new_identities(
+            request, [form.instance.pk], changed=form.has_changed() or any(formset.has_changed() for formset in formsets)
+        )
 
     @admin.action(description=_("Gabungkan dua catatan keluarga yang sama"), permissions=["change"])
     def merge_two(self, request, queryset):
@@ -358,7 +364,7 @@ class MemberAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
         super().save_model(request, obj, form, change)
         membership.member_changed(member=obj, previous_household_id=previous, by=request.user)
         warn_identifiers(request, obj, form, "nik", person=True)
-        _tell_new_identities(request, self, membership.identities_checked([obj.household_id, previous]))
+        check_new_identities(request, [obj.household_id, previous], changed=form.has_changed())
 
     @admin.display(description=_("desa/kelurahan"), ordering="household__desa__name")
     def desa(self, obj):
