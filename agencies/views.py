@@ -23,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from agencies import services
+from agencies.decorators import portal_user_required, writer_required
 from agencies.exports import household_list_xlsx_response
 from agencies.presenters import history_changes, list_rows, print_rows
 from agencies.filters import HouseholdFilter
@@ -51,34 +52,6 @@ PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
 PRINT_LIMIT = 2000
 MAX_CONFLICT_MESSAGES = 10
-
-
-def portal_user_required(view):
-    """Logged in (else the login page) and holding a portal role (else 403)."""
-
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not has_portal_role(request.user):
-            raise PermissionDenied(_("Akun Anda belum memiliki peran atau OPD. Hubungi Bappeda."))
-        return view(request, *args, **kwargs)
-
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
-    return wrapper
-
-
-def writer_required(view):
-    """Write actions: read-only roles (leadership) get 403."""
-
-    @portal_user_required
-    def wrapper(request, *args, **kwargs):
-        if not request.user.can_write:
-            raise PermissionDenied(_("Peran Anda hanya dapat melihat data."))
-        return view(request, *args, **kwargs)
-
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
-    return wrapper
 
 
 @require_safe

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import re
-from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -25,7 +24,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
-from agencies.selectors import has_portal_role
+from agencies.decorators import portal_user_required
 from households.regions import has_several_regencies
 from households.xlsx import write_xlsx
 from konut_registry.db import fast_aggregates
@@ -61,25 +60,7 @@ def _filters_from_request(request, remember: Remember | None = None) -> tuple[Da
     return form, filters, data.get("urut") or "score", several
 
 
-def dashboard_user_required(view):
-    """Logged in (else the login page) and holding a role the figures are counted for (else 403):
-    Bappeda, leadership, an agency's head or operator. A field officer or an account without a role
-    sees no household and no enrollment, so the page would be empty figures, or fail."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        user = request.user
-        if not has_portal_role(user):
-            if user.is_field_officer:
-                raise PermissionDenied(_("Dasbor tidak tersedia untuk petugas verval; buka Tugas verval Anda."))
-            raise PermissionDenied(_("Akun Anda belum memiliki peran atau OPD. Hubungi Bappeda."))
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-@dashboard_user_required
+@portal_user_required
 @require_safe
 @never_cache
 def dashboard(request):
@@ -134,7 +115,7 @@ def _without_fresh(query):
     return query
 
 
-@dashboard_user_required
+@portal_user_required
 @require_safe
 @never_cache  # figures per village and program leave the building in this file
 def export(request, key: str):

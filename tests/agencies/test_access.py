@@ -99,6 +99,18 @@ def test_users_without_role_get_403_on_portal_pages(reference, client):
     assert response.status_code == 200 and "belum memiliki peran" in response.content.decode()
 
 
+def test_field_officers_are_sent_to_their_verval_tasks_from_portal_pages(reference, client):
+    """A field officer sees no household list: the 403 says where their work is, as the dashboard's does."""
+    from agencies.models import Role
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="pendamping-portal", role=Role.FIELD_OFFICER))
+    for url in ("/keluarga/", "/keluarga/ekspor/", "/keluarga/cetak/"):
+        response = client.get(url)
+        assert response.status_code == 403, url
+        assert "Tugas verval" in response.content.decode(), url
+
+
 def test_post_actions_need_a_csrf_token(registry):
     client = Client(enforce_csrf_checks=True)
     client.force_login(registry.users.head)
