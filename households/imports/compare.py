@@ -25,6 +25,7 @@ from konut_registry.chunks import chunked
 
 from .aids import FirstClaims, aid_planned, member_claim
 from .common import HOUSEHOLD_FIELDS, MEMBER_FIELDS, Extract
+from .issues import row_place
 from .plan import Change, ExtractPlan, MemberDecisions, NewFamily
 from .rowhash import KnownRows
 from .snapshot import canonical, merged_sources
@@ -274,7 +275,7 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
                     # Another row of the file already stands for this ID (a row of another individual
                     # sheet, skipped as unchanged): the same person twice, as a repeat on one sheet is.
                     if skipped_at is None:  # built at the first such row only
-                        skipped_at = {r.pk: f"lembar {r.sheet} baris {r.row}" for r in extract.skipped_members}
+                        skipped_at = {r.pk: row_place(r.row, r.sheet) for r in extract.skipped_members}
                     where = skipped_at.get(row[0], "baris lain berkas ini")
                     issues.error(record.sheet, record.row, "ID Individu", f"ID Individu {id_individu} ganda: sudah ada di {where}")
                     decisions.skip(at)

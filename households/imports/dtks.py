@@ -29,6 +29,7 @@ from .common import (
     sheet_without_header,
 )
 from .dtks_resync import FamilyRows, Ungrouped
+from .issues import row_place
 from .reader import ReadError, Source
 from .rowhash import KnownRows, family_chain, table_hasher
 from .values import desil_cell, parse_date, parse_int, parse_period, text
@@ -110,7 +111,7 @@ def _parse(sources: list[Source], ctx: Context, progress, layout: str, known: Kn
 
     def place(table_no: int, row: int, here: int) -> str:
         """A row as a message on the table ``here`` names it (with its sheet when another)."""
-        return f"baris {row}" if table_no == here else f"lembar {tables[table_no][0].name} baris {row}"
+        return row_place(row, None if table_no == here else tables[table_no][0].name)
 
     for table_no, (table, index) in enumerate(tables):
         info = TableInfo(table.source, table.name, cols.DTKS, table.header_row, table.headers)

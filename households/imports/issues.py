@@ -8,6 +8,12 @@ ERROR = "error"
 WARNING = "warning"
 
 
+def row_place(row: int, sheet: str | None = None) -> str:
+    """A row as a message names it: "baris 12", or "lembar INDIVIDU baris 12" when it is on
+    another sheet than the one the message is about (``sheet`` None: the same sheet)."""
+    return f"baris {row}" if sheet is None else f"lembar {sheet} baris {row}"
+
+
 @dataclass(frozen=True, slots=True)
 class RowIssue:
     sheet: str

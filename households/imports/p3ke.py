@@ -28,7 +28,7 @@ from .common import (
     sheet_without_header,
 )
 from .firstrows import FirstRows, pack, refused, slot, unpack
-from .issues import WARNING, RowIssue
+from .issues import WARNING, RowIssue, row_place
 from .reader import ReadError, Source, is_blank
 from .rowhash import SkippedRow, table_hasher
 from .spool import HouseholdSpool, RecordSpool
@@ -199,11 +199,11 @@ def _members_on_two_sheets(extract: Extract, layouts: cols.Layouts) -> None:
                 if seen >> 32 == part:
                     continue  # the first row, or a repeat on its own sheet (refused there already)
                 sheet, row = sheets[seen >> 32], seen & 0xFFFFFFFF
-                issues.error(record.sheet, record.row, label(record.sheet, field_name), f"{what}: sudah ada di lembar {sheet} baris {row}")
+                issues.error(record.sheet, record.row, label(record.sheet, field_name), f"{what}: sudah ada di {row_place(row, sheet)}")
                 members.drop_in(part, record.row)
                 if (field_name, seen) not in told:
                     told.add((field_name, seen))
-                    issues.error(sheet, row, label(sheet, field_name), f"{what}: muncul lagi di lembar {record.sheet} baris {record.row}")
+                    issues.error(sheet, row, label(sheet, field_name), f"{what}: muncul lagi di {row_place(record.row, record.sheet)}")
                     members.drop_in(seen >> 32, row)
 
 
@@ -333,7 +333,7 @@ class FamilyFirstRows:
     def place(self, entry: int, here: int) -> str:
         """Where ``entry`` is, as a message says it on the sheet whose entries carry ``here``."""
         sheet, row = divmod(entry, self._SHEET)
-        return f"baris {row}" if sheet * self._SHEET == here else f"lembar {self.sheets[sheet]} baris {row}"
+        return row_place(row, None if sheet * self._SHEET == here else self.sheets[sheet])
 
     def sheet_bits(self, entry: int) -> int:
         """What the entries of ``entry``'s sheet carry above the row."""
