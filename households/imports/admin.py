@@ -28,6 +28,7 @@ from households.models import ImportBatch, ImportKind
 from programs.models import Program
 
 from .batches import CONFIRMABLE_STATUSES, batch_create, batch_running, import_cancel, import_limits, import_queue
+from .context import data_year_problem
 from .lease import stale_batches_fail
 from .live import live_overlay
 from .reader import ACCEPTED_SUFFIXES, ReadError, open_source
@@ -85,6 +86,9 @@ class ImportUploadForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        problem = data_year_problem(data.get("kind"), data.get("data_year"))
+        if problem:
+            self.add_error("data_year", problem)
         limits = import_limits()
         self._paths = []
         for field_name in ("file", "file2"):

@@ -11,15 +11,18 @@ from __future__ import annotations
 import datetime
 
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from households import models as hm
-from households.models import ColumnMapping, Desa, ValueMapping
+from households.models import ColumnMapping, Desa, ImportKind, ValueMapping
 from households.regions import loaded_regions
 from programs.claims import aid_programs, programs_by_spelling
+from programs.models import enrollment_year_problem
 
 from .cells import place_name
 from .columns import AID_PREFIX, Layouts, builtin_rows, builtin_values
 from .common import Context
+from .reader import ReadError
 from .rowhash import signature
 from .values import AID_VALUE_FIELD, ChoiceMap, YesNoMap, norm
 
@@ -61,9 +64,30 @@ def value_synonyms(kind: str | None) -> dict[str, dict[str, str]]:
     return synonyms
 
 
+def data_year_problem(kind: str | None, year: int | None, today: datetime.date | None = None) -> str | None:
+    """Why ``year``, typed as the year of a file's data, is refused (in the active language); None when
+    it may be. Central data (P3KE, DTKS, DTSEN) describes a year that has begun; a recipient list may
+    plan next year's aid, as any enrollment may (``programs.models.enrollment_year_problem``)."""
+    if year is None:
+        return None
+    if kind == ImportKind.RECIPIENTS:
+        return enrollment_year_problem(year)
+    this_year = (today or timezone.localdate()).year
+    if year <= this_year:
+        return None
+    return _(
+        "Tahun data %(year)s belum tiba: data pusat paling baru adalah data tahun ini (%(this_year)s). "
+        "Periksa salah ketik tahun."
+    ) % {"year": year, "this_year": this_year}
+
+
 def build_context(*, data_year: int | None = None, today: datetime.date | None = None, kind: str | None = None) -> Context:
     """Villages, layouts and choice maps from the registry. Labels are matched in their source
-    language (the P3KE spelling), whatever language the operator's session uses."""
+    language (the P3KE spelling), whatever language the operator's session uses. A data year that
+    has not begun is refused as the file would be (``ReadError``): nothing is read or written."""
+    problem = data_year_problem(kind, data_year, today)
+    if problem:
+        raise ReadError(problem)
     by_code, by_names = {}, {}
     for pk, code_plain, name, kecamatan_name in Desa.objects.values_list("pk", "code_plain", "name", "kecamatan__name"):
         by_code[code_plain] = pk

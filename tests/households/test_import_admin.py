@@ -140,6 +140,20 @@ def test_oversized_upload_refused_in_the_form(bappeda_client, p3ke_file, setting
     assert not ImportBatch.objects.exists()
 
 
+def test_a_data_year_that_has_not_begun_is_refused_in_the_form(bappeda_client, p3ke_file):
+    """A typo of 2052 for 2025 would have stamped every family's data with a year to come."""
+    from django.utils import timezone
+
+    next_year = timezone.localdate().year + 1
+    response = upload(bappeda_client, p3ke_file(), data_year=str(next_year))
+    assert response.status_code == 200
+    assert f"Tahun data {next_year} belum tiba" in response.content.decode()
+    assert not ImportBatch.objects.exists()
+    # A recipient list may plan next year's aid, as an enrollment may.
+    response = upload(bappeda_client, p3ke_file(), kind="recipients", data_year=str(next_year))
+    assert "belum tiba" not in response.content.decode()
+
+
 @pytest.mark.parametrize("role", ["agency_head", "agency_operator", "leadership"])
 def test_only_bappeda(client, reference, p3ke_file, role):
     user = UserFactory(username=f"u-{role}", role=role, is_staff=True)

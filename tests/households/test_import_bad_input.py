@@ -376,3 +376,13 @@ def test_a_scientific_id_dtks_is_refused_and_a_lettered_one_kept(seeded, tmp_pat
     refused(code, out, err, seeded)
     assert "DTKS baris 2, ID DTKS: ID DTKS rusak oleh Excel (tertulis 7.40901E+15: format ilmiah" in out
     assert "baris 3, ID DTKS" not in out
+
+
+def test_a_data_year_that_has_not_begun_is_refused_by_the_command(seeded, p3ke_file):
+    from django.utils import timezone
+
+    next_year = timezone.localdate().year + 1
+    code, out, err = run("import_p3ke", str(p3ke_file(name="second.xlsx")), "--year", str(next_year))
+    refused(code, out, err, seeded, expect_code=2)
+    assert f"Tahun data {next_year} belum tiba" in err
+    assert not Household.objects.filter(source_year=next_year).exists()
