@@ -309,11 +309,14 @@ def _run(source: sql.Source, write: Write, size: int, rows: list | None = None) 
             # until the caller's transaction ends, nowhere else.
             cursor.execute("SET LOCAL jit = off")
             cursor.execute("SET LOCAL work_mem = '64MB'")
+            before = sql.snapshot(cursor)
             staged = sql.temp_source(source, cursor)
             # Locked by what was staged (the households and those linked to them), then staged
-            # again: a concurrent write that held the locks has committed by now.
+            # again if another write committed meanwhile (one that held the locks has by now):
+            # the copy staged before may miss its aid.
             _lock_households(cursor, staged)
-            sql.restage(staged, cursor)
+            if sql.committed_since(before, cursor):
+                sql.restage(staged, cursor)
             return _recheck(staged, write, rows, locked=True)
     return _recheck(source, write, rows)
 

@@ -251,6 +251,28 @@ def temp_source(source: Source, cursor) -> Source:
     return staged
 
 
+def snapshot(cursor) -> str:
+    """Which transactions the registry shows committed now (PostgreSQL's ``pg_current_snapshot``),
+    for :func:`committed_since`. This transaction's own id is taken first, so that being given one
+    later does not read as another's commit."""
+    cursor.execute("SELECT pg_current_xact_id()")
+    cursor.execute("SELECT pg_current_snapshot()::text")
+    return cursor.fetchone()[0]
+
+
+def committed_since(before: str, cursor) -> bool:
+    """Whether a transaction ended since ``before`` (:func:`snapshot`): one then in progress is no
+    longer, or one begun since has ended (the snapshot's xmax moved on). An aborted one counts too:
+    the answer errs towards staging again."""
+    cursor.execute(
+        "SELECT pg_snapshot_xmax(%s::pg_snapshot) <> pg_snapshot_xmax(pg_current_snapshot()) "
+        "OR EXISTS (SELECT 1 FROM pg_snapshot_xip(%s::pg_snapshot) x "
+        "WHERE x NOT IN (SELECT pg_snapshot_xip(pg_current_snapshot())))",
+        [before, before],
+    )
+    return cursor.fetchone()[0]
+
+
 def restage(staged: Source, cursor) -> None:
     """A staged batch's live enrollments and links again, once its households are locked: what was
     staged before the lock misses what a concurrent write committed while this one waited for it

@@ -119,3 +119,27 @@ def test_two_large_writes_at_once_flag_every_double_aid(programs, monkeypatch):
 
     save_at_the_same_moment(monkeypatch, [save("pkh"), save("blt-desa")], check="check_enrollments_and_households", timeout=120)
     assert Conflict.objects.filter(rule=ConflictRule.ONE_AID).count() == len(households)
+
+
+def test_a_large_check_stages_again_only_when_another_write_committed_meanwhile():
+    """The second staging of a large check costs a province's import seconds; it is needed only when
+    another transaction ended between the first staging and the lock, which the snapshots tell."""
+    from django.contrib.auth.models import Group
+    from django.db import transaction
+
+    from dedup import engine_sql
+
+    def commit_elsewhere():
+        try:
+            Group.objects.create(name="elsewhere")
+        finally:
+            connections.close_all()
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        before = engine_sql.snapshot(cursor)
+        Group.objects.create(name="here")  # this transaction's own writes are not another's commit
+        assert engine_sql.committed_since(before, cursor) is False
+        thread = threading.Thread(target=commit_elsewhere)
+        thread.start()
+        thread.join(timeout=30)
+        assert engine_sql.committed_since(before, cursor) is True
