@@ -135,3 +135,14 @@ def test_an_unknown_region_code_is_refused_and_nothing_is_written(db, code, mess
         call_command("load_reference")
     assert not Provinsi.objects.exists() and not Kabupaten.objects.exists() and not Desa.objects.exists()
     assert not Agency.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_region_code_may_be_given_as_the_command_says_it(capsys):
+    """`manage.py load_reference 74` as the issue and an operator write it, not only --wilayah 74."""
+    from django.core.management.base import CommandError
+
+    call_command("load_reference", "74.72", verbosity=0)
+    assert Desa.objects.count() == len(package_villages("74.72"))
+    with pytest.raises(CommandError, match="Sebutkan satu kode wilayah saja: 74.72 dan 74.09"):
+        call_command("load_reference", "74.72", wilayah="74.09")

@@ -14,12 +14,15 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--wilayah", help="Kode provinsi atau kabupaten/kota Kemendagri; bawaan: KONUT_WILAYAH dari pengaturan."
-        )
+        where = "Kode provinsi atau kabupaten/kota Kemendagri (mis. 74 atau 74.09); bawaan: KONUT_WILAYAH dari pengaturan."
+        parser.add_argument("kode", nargs="?", metavar="KODE", help=where)
+        parser.add_argument("--wilayah", help=where)
 
     def handle(self, *args, **options):
-        code = options.get("wilayah") or settings.KONUT_WILAYAH
+        given = [code for code in (options.get("kode"), options.get("wilayah")) if code]
+        if len(set(given)) > 1:
+            raise CommandError(_("Sebutkan satu kode wilayah saja: %(codes)s.") % {"codes": " dan ".join(given)})
+        code = given[0] if given else settings.KONUT_WILAYAH
         try:
             region = region_names(code)[0]
             created = load_reference(wilayah=code)
