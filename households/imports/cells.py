@@ -106,34 +106,57 @@ def skipped_nik(cell, stored_nik: str) -> str:
 
 def read_desa(reader: RowReader, ctx: Context) -> int | None:
     """The village: by Kode Kemdagri, or by (kecamatan, desa) names when the code is missing. A
-    code cell found once is looked up in the reader's memory of them (a few hundred villages over
-    a whole sheet); one that gives an error is checked again each time."""
+    code cell found once, with the row's village name, is looked up in the reader's memory of them
+    (a few hundred villages over a whole sheet); one that gives an error is checked again each time.
+    A village name that is not the coded village's is warned on every such row: the code places the
+    family, and a code copied from the row above would otherwise move it without a word."""
     code_cell = reader.get("region_code")
+    key = (code_cell, reader.get("desa"))
     try:
-        return reader.desa_ids[code_cell]
+        desa_id, other_name = reader.desa_ids[key]
     except (KeyError, TypeError):
-        pass
-    if not is_blank(code_cell):
-        cell = code_cell
-        if isinstance(code_cell, float) and code_cell.is_integer():
-            code_cell = int(code_cell)
-        code = region_code_plain(code_cell)
-        if len(code) != 10 or not is_ascii_digits(code):
-            reader.error("region_code", f"Kode Kemdagri '{text(code_cell)}' tidak sah (harus 10 angka 0-9, mis. 7409012006)")
-            return None
-        if ctx.region_prefixes and not code.startswith(ctx.region_prefixes):
-            reader.error("region_code", f"Desa dengan kode {code} berada di luar wilayah yang dimuat ({ctx.region_label})")
-            return None
-        desa_id = ctx.desa_by_code.get(code)
+        if is_blank(code_cell):
+            return _desa_by_names(reader, ctx)
+        desa_id = _desa_by_code(reader, ctx, code_cell)
         if desa_id is None:
-            count = thousands(len(ctx.desa_by_code))
-            reader.error(
-                "region_code",
-                f"Kode Kemdagri {code} tidak ada di daftar {count} desa/kelurahan yang dimuat ({ctx.region_label})",
-            )
-        else:
-            reader.desa_ids[cell] = desa_id
-        return desa_id
+            return None
+        other_name = _other_village_name(key[1], desa_id, ctx)
+        reader.desa_ids[key] = (desa_id, other_name)
+    if other_name:
+        reader.warning("desa", other_name)
+    return desa_id
+
+
+def _other_village_name(name_cell, desa_id: int, ctx: Context) -> str:
+    """The warning for a village name that is not the coded village's; "" when it is, or is blank."""
+    coded = ctx.desa_names.get(desa_id)
+    if is_blank(name_cell) or coded is None or place_name(name_cell) == place_name(coded):
+        return ""
+    return f"Nama Desa/Kelurahan '{text(name_cell)}' bukan nama desa berkode ini ({coded}); keluarga ditempatkan di {coded} menurut Kode Kemdagri"
+
+
+def _desa_by_code(reader: RowReader, ctx: Context, code_cell) -> int | None:
+    if isinstance(code_cell, float) and code_cell.is_integer():
+        code_cell = int(code_cell)
+    code = region_code_plain(code_cell)
+    if len(code) != 10 or not is_ascii_digits(code):
+        example = ((ctx.region_prefixes[0] if ctx.region_prefixes else "7409") + "01")[:4] + "012006"
+        reader.error("region_code", f"Kode Kemdagri '{text(code_cell)}' tidak sah (harus 10 angka 0-9, mis. {example})")
+        return None
+    if ctx.region_prefixes and not code.startswith(ctx.region_prefixes):
+        reader.error("region_code", f"Desa dengan kode {code} berada di luar wilayah yang dimuat ({ctx.region_label})")
+        return None
+    desa_id = ctx.desa_by_code.get(code)
+    if desa_id is None:
+        count = thousands(len(ctx.desa_by_code))
+        reader.error(
+            "region_code",
+            f"Kode Kemdagri {code} tidak ada di daftar {count} desa/kelurahan yang dimuat ({ctx.region_label})",
+        )
+    return desa_id
+
+
+def _desa_by_names(reader: RowReader, ctx: Context) -> int | None:
     kecamatan, desa = place_name(reader.get("kecamatan")), place_name(reader.get("desa"))
     if not desa or not kecamatan:
         if reader.has("region_code"):

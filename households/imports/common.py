@@ -54,6 +54,8 @@ class Context:
     # (kecamatan, desa) names -> village id; None when the pair names more than one village.
     desa_by_names: dict[tuple[str, str], int | None]
     choices: dict[str, ChoiceMap]
+    # Village id -> its name, for a row whose village name is not the coded village's.
+    desa_names: dict[int, str] = field(default_factory=dict)
     today: datetime.date = field(default_factory=datetime.date.today)
     data_year: int | None = None
     # The loaded regencies' 4-digit codes (``7409``) and their name for messages; no prefix, no check.

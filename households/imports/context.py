@@ -88,9 +88,10 @@ def build_context(*, data_year: int | None = None, today: datetime.date | None =
     problem = data_year_problem(kind, data_year, today)
     if problem:
         raise ReadError(problem)
-    by_code, by_names = {}, {}
+    by_code, by_names, names = {}, {}, {}
     for pk, code_plain, name, kecamatan_name in Desa.objects.values_list("pk", "code_plain", "name", "kecamatan__name"):
         by_code[code_plain] = pk
+        names[pk] = name
         key = (place_name(kecamatan_name), place_name(name))
         # A pair that names two villages (two regencies, or a kelurahan and a desa) finds neither.
         by_names[key] = None if key in by_names else pk
@@ -102,7 +103,7 @@ def build_context(*, data_year: int | None = None, today: datetime.date | None =
             for name, enum in CHOICE_FIELDS.items()
         }
     return Context(
-        desa_by_code=by_code, desa_by_names=by_names, choices=choices,
+        desa_by_code=by_code, desa_by_names=by_names, desa_names=names, choices=choices,
         today=today or timezone.localdate(), data_year=data_year,
         region_prefixes=regions.prefixes, region_label=regions.label, layouts=layouts(),
         aid_values=YesNoMap(synonyms.get(AID_VALUE_FIELD)),

@@ -130,3 +130,21 @@ def test_parse_nik_checks_the_prefix_only_against_the_regions_given():
 @pytest.mark.parametrize("raw", ["74.09.01.2006", "7409012006", 7409012006, "7409012006.0", "'7409012006"])
 def test_region_code_plain(raw):
     assert region_code_plain(raw) == "7409012006"
+
+
+def test_a_village_name_that_is_not_the_coded_village_is_warned_on_its_row(reference, p3ke_file):
+    """A code copied down from the row above places the family by the code; the name that disagrees
+    is named, so the operator can see which of the two is wrong."""
+    households = [
+        household_row("122999001", 201, **{"Desa/Kelurahan": "WALALINDU"}),
+        household_row("122999002", 202, **{"Desa/Kelurahan": "Desa Wanggudu Raya"}),
+    ]
+    code, out, err = run("import_p3ke", str(p3ke_file(households=households, members=[], name="names.xlsx")))
+    assert code == 0, (out, err)
+    warnings = [(w["row"], w["column"], w["reason"]) for w in ImportBatch.objects.get().warnings]
+    assert warnings == [(
+        2, "Desa/Kelurahan",
+        "Nama Desa/Kelurahan 'WALALINDU' bukan nama desa berkode ini (Wanggudu Raya); keluarga ditempatkan di "
+        "Wanggudu Raya menurut Kode Kemdagri",
+    )]
+    assert set(Household.objects.values_list("desa__name", flat=True)) == {"Wanggudu Raya"}
