@@ -4,7 +4,9 @@ Families are spread over all loaded villages with desil 1-4, plausible living co
 whose NIKs follow the rules in the domain brief (the village's district prefix, +40 for women). Some families get
 aid, a few get a second aid that breaks the one-aid rule, and a few identity duplicates are planted
 (one NIK in two families, one No KK twice, a name written two ways) so that every review screen has
-something to show. Nothing here is real data.
+something to show. Verval's doubts are planted too: a few aided families whose desil a later update
+raised above their program's limit, a few aided families no longer found at their address, and a few
+records missing a ranking variable. Nothing here is real data.
 """
 
 from __future__ import annotations
@@ -190,9 +192,23 @@ def seed_demo(*, families: int = 3000, seed: int = 2023, year: int = 2024, users
     hm.Member.objects.bulk_create(members, batch_size=5000)
     counts.households, counts.members = len(households), len(members)
     counts.enrollments, counts.conflicts = _seed_enrollments(rng, households, year)
+    _plant_verval_doubts(random.Random(seed * 7 + 1), households)
     if users and getattr(settings, "DEMO_USERS_ENABLED", False):
         counts.users = len(ensure_demo_users())
     return counts
+
+
+def _plant_verval_doubts(rng: random.Random, households: list) -> None:
+    """What verval's candidate lists look for, after the aid is given (its own generator, so that the
+    families, members and aid above stay as they were): a later update put about 4% of the aided
+    families in desil 5-7, 1% of them are no longer found at their address, and 1% of all records lack
+    their source of drinking water."""
+    aided = sorted(set(Enrollment.objects.filter(household__in=households).values_list("household_id", flat=True)))
+    for household_id in rng.sample(aided, len(aided) // 25):
+        desil = rng.choice([5, 6, 7])
+        hm.Household.objects.filter(pk=household_id).update(desil=desil, persentil=(desil - 1) * 10 + rng.randint(1, 10))
+    hm.Household.objects.filter(pk__in=rng.sample(aided, len(aided) // 100)).update(is_absent=True)
+    hm.Household.objects.filter(pk__in=[h.pk for h in rng.sample(households, len(households) // 100)]).update(water_source="")
 
 
 def _seed_enrollments(rng: random.Random, households: list, year: int) -> tuple[int, int]:
