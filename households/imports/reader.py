@@ -12,7 +12,9 @@ identity cells hold no id (nothing of six digits or more) and whose first filled
 notes, totals or signature word (``Catatan``, ``Mengetahui``, ``Jumlah``, ``Kepala Dinas``, ``NIP``,
 ``###``) or is the place and date a signature block opens with (``Wanggudu, 12 Desember 2024``),
 or which carries a totals label (``JUMLAH``, ``TOTAL KESELURUHAN``) among its first few filled
-cells, after a count in the No or ID column: ``Table.ended`` says where, for a warning.
+cells, after a count in the No or ID column: ``Table.ended`` says where, for a warning. Unless
+rows with ids follow: totals rows with more rows under them are a village's subtotal, passed over
+(``Table.skipped``); rows with ids under a notes or signature row are refused (``Table.refused``).
 
 What is refused before any row is read, with a message the operator can act on: an extension
 other than ``.xlsx``/``.xls``/``.csv``/``.txt``, a file whose content does not match its extension
@@ -122,6 +124,10 @@ class Table:
     height: int = 0
     # (row, text) of the notes/totals/signature row where the table ended, once read that far.
     ended: tuple[int, str] | None = None
+    # (row, text) of the totals rows passed over inside the table (a village's subtotal with rows under it).
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+    # Rows yielded only to be refused, once read that far: row -> the reason (``RowReader`` records it).
+    refused: dict[int, str] = field(default_factory=dict)
     # Columns (0-based) with data under no header, seen in the first rows: not read (``unheaded_columns``).
     unheaded: tuple[int, ...] = ()
 
@@ -330,6 +336,10 @@ class Source:
 
     def _padded_rows(self, rows, width: int, table: Table, identity: tuple[int, ...]) -> Iterator[tuple[int, list]]:
         count = 0
+        # The notes/totals rows met since the last row with an id, and the other rows without one
+        # after them: what they are is known only from the rows that follow (``_after_notes``).
+        notes: list[tuple[int, str]] = []
+        held: list[tuple[int, list]] = []
         for number, cells in rows:
             if len(cells) < width:
                 cells = list(cells) + [None] * (width - len(cells))
@@ -345,17 +355,54 @@ class Source:
                 plain_id = (kind is str and len(first) >= _ID_DIGITS and first.isdigit()) or (
                     (kind is int or kind is float) and first >= _ID_NUMBER
                 )
-                if not plain_id and not any(_id_like(cells[i]) for i in identity):
-                    note = _end_note(cells)
-                    if note is not None:
-                        table.ended = (number, note)
-                        return
+                if notes or not plain_id:
+                    holds_id = plain_id or any(_id_like(cells[i]) for i in identity)
+                    if notes or not holds_id:
+                        # Under notes, a row whose id is not plain may be the signer's NIP.
+                        note = None if plain_id else _end_note(cells)
+                        if note is not None:
+                            if table.ended is None:  # once the table has ended, only rows with an id matter
+                                notes.append((number, note))
+                            continue
+                        if notes:
+                            if not holds_id:
+                                if table.ended is None:
+                                    held.append((number, cells))
+                                continue
+                            for row in self._after_notes(table, notes, held, number):
+                                count += 1
+                                yield row
+                            held = []
+                            if table.ended is None:
+                                notes = []
             count += 1
             if count > self.limits.max_rows:
                 raise ReadError(
                     f"Lembar {table.name} berisi lebih dari {thousands(self.limits.max_rows)} baris data."
                 )
             yield number, cells
+        if notes and table.ended is None:
+            table.ended = notes[0]
+
+    @staticmethod
+    def _after_notes(table: Table, notes: list[tuple[int, str]], held: list[tuple[int, list]], row: int) -> list:
+        """A row with an id under notes/totals rows: when they are all totals rows (a village's
+        subtotal), they are passed over and the rows held after them come back to be read; after a
+        notes or signature row the table has ended, and the row is refused, naming where (another
+        table under the signature is not this list)."""
+        if table.ended is None and all(_TOTALS.match(normalize_header(note)) for _, note in notes):
+            table.skipped.extend(notes)
+            return held
+        if table.ended is None:
+            table.ended = notes[0]
+        end_row, note = table.ended
+        table.refused[row] = (
+            f"Baris ini berisi NIK/No KK/ID keluarga di bawah baris {end_row} ('{note}'), tempat tabel dianggap "
+            "berakhir (baris catatan/tanda tangan); tidak dibaca. Jika baris ini bagian dari daftar, hapus baris "
+            "catatan/tanda tangan di atasnya; jika bukan (mis. tabel lain di bawah tanda tangan), hapus baris ini. "
+            "Lalu unggah lagi"
+        )
+        return []
 
     def _xlsx_rows(self, sheet) -> Iterator[tuple[int, list]]:
         first_row, first_col = sheet.start or (0, 0)

@@ -11,13 +11,13 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 
-from households.models import Household, Member
+from households.models import Household, ImportBatch, Member
 from programs.models import Enrollment
 
 from ..programs.test_import_recipients import family, run  # noqa: F401 - the registry's two households
 from ..programs.test_import_recipients_real import workbook
 from .conftest import HH_2023, IND_2023, Formula, head_member_row, household_row, member_row, write_xlsx
-from .realfiles import KK_1, siks_rows
+from .realfiles import KK_1, KK_2, SIKS_DTKS, siks_rows, write_xls
 
 pytestmark = pytest.mark.django_db
 
@@ -254,3 +254,67 @@ def test_a_family_row_with_a_totals_word_in_its_first_cells_is_data(reference, t
     assert code == 0, (out, err)
     assert summary["errors"] == 1 and summary["warnings"] == 0
     assert sorted(Household.objects.values_list("p3ke_id", flat=True)) == ["122000001", "122000003"]
+
+
+def test_a_villages_subtotal_row_is_passed_over_and_the_villages_below_it_are_read(family, tmp_path):  # noqa: F811
+    """One sheet listing the villages one after another, each closed by its subtotal row, the whole
+    list by a total and a signature: every recipient is read, each subtotal said."""
+    household, head, child, other = family
+    path = workbook(tmp_path / "rutilahu.xlsx", {"RUTILAHU 2025": [
+        ["DAFTAR PENERIMA RS-RUTILAHU 2025"],
+        [],
+        ["No", "Nama Penerima", "NIK", "No KK", "Desa", "Nominal"],
+        [1, "KEPALA", head.nik, household.no_kk, "WANGGUDU RAYA", 15000000],
+        ["", "Jumlah Desa Wanggudu Raya", "", "", "", 15000000],
+        [2, other.head_name, other.head_nik, other.no_kk, "ASERA", 15000000],
+        ["", "Jumlah Desa Asera", "", "", "", 15000000],
+        ["", "JUMLAH TOTAL", "", "", "", 30000000],
+        [],
+        [None, None, None, "Mengetahui,"],
+        [None, None, None, "Kepala Dinas Perumahan"],
+    ]})
+    code, out, err = run("import_recipients", str(path), "--program", "rutilahu", "--year", "2025")
+    assert code == 0, (out, err)
+    assert "Baris jumlah ('Jumlah Desa Wanggudu Raya') dilewati; baris data di bawahnya tetap dibaca" in out
+    assert "Tabel berakhir di baris catatan/jumlah/tanda tangan ('Jumlah Desa Asera')" in out
+    assert set(Enrollment.objects.values_list("household_id", "year", "amount")) == {
+        (household.pk, 2025, 15000000), (other.pk, 2025, 15000000),
+    }
+
+
+def test_a_dtks_sheet_with_a_family_count_under_each_village_reads_every_family(reference, tmp_path):
+    """DTKS re-typed village by village, each block closed by a "Jumlah KK Desa ..." row."""
+    people = siks_rows()
+    total = [None, None, None, "Jumlah KK Desa Wanggudu Raya", *[None] * 4, "1"]
+    path = write_xls(tmp_path / "dtks.xls", {"DTKS": (SIKS_DTKS, [*people[:3], total, people[3], total])})
+    code, out, err = run("import_dtks", str(path), "--json")
+    summary = json.loads(out)
+    assert code == 0, (out, err)
+    assert summary["errors"] == 0 and summary["households"]["created"] == 2 and summary["members"]["created"] == 4
+    warnings = [(w["row"], w["reason"]) for w in ImportBatch.objects.get(pk=summary["batch"]).warnings if w["row"] in (5, 7)]
+    assert warnings == [
+        (5, "Baris jumlah ('Jumlah KK Desa Wanggudu Raya') dilewati; baris data di bawahnya tetap dibaca"),
+        (7, "Tabel berakhir di baris catatan/jumlah/tanda tangan ('Jumlah KK Desa Wanggudu Raya'); baris di bawahnya tidak dibaca"),
+    ]
+    assert sorted(Household.objects.values_list("no_kk", flat=True)) == [KK_1, KK_2]
+
+
+def test_ids_under_a_signature_block_are_refused_not_dropped(family, tmp_path):  # noqa: F811
+    """Rows with ids below where the table ended (another list under the signature) are neither
+    read into this list nor lost without a word: each is refused, naming where the table ended."""
+    household, head, child, other = family
+    path = workbook(tmp_path / "bsps.xlsx", {"Penerima": [
+        ["NO", "NIK", "NAMA", "DESA"],
+        [1, head.nik, "KEPALA", "WANGGUDU RAYA"],
+        [],
+        [None, None, "Mengetahui,"],
+        [None, None, "Kepala Dinas Perumahan"],
+        [None, None, "NIP. 19700101 199003 1 001"],
+        [],
+        ["DAFTAR CADANGAN"],
+        [1, other.head_nik, other.head_name, "ASERA"],
+    ]})
+    code, out, err = run("import_recipients", str(path), "--program", "bsps", "--year", "2024")
+    assert code == 1, (out, err)
+    assert "- Penerima baris 9: Baris ini berisi NIK/No KK/ID keluarga di bawah baris 4 ('Mengetahui,'), tempat tabel" in out
+    assert not Enrollment.objects.exists()
