@@ -300,6 +300,9 @@ class Source:
             formulas.result()
             return None
         header_number, header_cells = head[best_index]
+        if over := [m for m in self._merged_down.get(name, ()) if m[0] < header_number <= m[1]]:
+            # The lower row of a header of two: "No" or "Nominal" merged down over both rows.
+            header_cells = _titles_merged_down(header_cells, head[:best_index], over)
         below = head[best_index + 1 :]
         if below and (merged := _under_merged_headers(header_cells, below[0][1], is_identity_header)):
             # A header of two rows: the sub-headers under a merged cell ("Penerima Bantuan" over
@@ -530,6 +533,23 @@ def _filled_down(rows: Iterator[tuple[int, list]], merged: list[tuple[int, int, 
             if column < len(cells) and not is_blank(cells[column]):
                 active.append((bottom, column, cells[column]))
         yield number, cells
+
+
+def _titles_merged_down(header: list, above: list[tuple[int, list]], merges: list[tuple[int, int, int]]) -> list:
+    """``header`` with each blank cell that a title above is merged down over named with that title
+    (only the merged cell's first row holds it in the file)."""
+    rows = dict(above)
+    header = list(header)
+    for top, _bottom, column in merges:
+        cells = rows.get(top, ())
+        title = cells[column] if column < len(cells) else None
+        if is_blank(title):
+            continue
+        if column >= len(header):
+            header += [None] * (column + 1 - len(header))
+        if is_blank(header[column]):
+            header[column] = title
+    return header
 
 
 def _under_merged_headers(header: list, cells: list, is_identity_header) -> list | None:

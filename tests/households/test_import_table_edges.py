@@ -318,3 +318,33 @@ def test_ids_under_a_signature_block_are_refused_not_dropped(family, tmp_path): 
     assert code == 1, (out, err)
     assert "- Penerima baris 9: Baris ini berisi NIK/No KK/ID keluarga di bawah baris 4 ('Mengetahui,'), tempat tabel" in out
     assert not Enrollment.objects.exists()
+
+
+def test_titles_merged_down_over_a_two_row_header_name_their_columns(family, tmp_path):  # noqa: F811
+    """The ids' titles in the lower header row, under "Identitas Penerima" merged across them; No,
+    Nominal and Status Penyaluran merged down over both rows: their columns are read."""
+    household, head, child, other = family
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Penerima"
+    sheet["A1"] = "DAFTAR PENERIMA BLT DESA 2025"
+    sheet["A3"] = "No"
+    sheet.merge_cells("A3:A4")
+    sheet["B3"] = "Identitas Penerima"
+    sheet.merge_cells("B3:D3")
+    sheet["B4"], sheet["C4"], sheet["D4"] = "Nama", "NIK", "No KK"
+    sheet["E3"] = "Nominal"
+    sheet.merge_cells("E3:E4")
+    sheet["F3"] = "Status Penyaluran"
+    sheet.merge_cells("F3:F4")
+    sheet.append([1, "KEPALA", head.nik, household.no_kk, 900000, "SUDAH SALUR"])
+    sheet.append([2, other.head_name, other.head_nik, other.no_kk, 900000, "RETUR"])
+    path = tmp_path / "blt.xlsx"
+    book.save(path)
+    code, out, err = run("import_recipients", str(path), "--program", "blt-desa", "--year", "2025")
+    assert code == 0, (out, err)
+    assert "tidak berjudul" not in out
+    assert set(Enrollment.objects.values_list("household_id", "status", "amount", "status_reason")) == {
+        (household.pk, "active", 900000, ""), (other.pk, "suspended", 900000, "Status penyaluran: RETUR"),
+    }
+
