@@ -317,7 +317,15 @@ class Source:
             identity = tuple(i for i, h in enumerate(headers) if h and is_identity_header(normalize_header(h)))
         if below and _column_numbers(below[0][1][:width]):
             below = below[1:]  # the columns' numbers (1, 2, 3 ...) printed under the header: not data
-        unheaded = unheaded_columns(headers, below, identity)
+        fields = None
+        if self.kind == "csv":
+            # A text file's header says how many fields a row has: one with more has a separator in
+            # a cell (an address "Jl. Poros, RT 01" not in quotes), its values shifted
+            # (``_too_many_fields``). When most rows have more, a column was left without a title.
+            fields = len(header_cells)
+            if 2 * sum(1 for _, cells in below if _past(cells, fields)) > len(below):
+                fields = None
+        unheaded = unheaded_columns(headers, below, identity, fields)
         rest = chain(below, raw_rows)
         merged = [merge for merge in self._merged_down.pop(name, ()) if merge[0] > header_number]
         if merged:
@@ -326,18 +334,20 @@ class Source:
             source=self.display_name, name=name, header_row=header_number, headers=headers, rows=iter(()),
             formula_cells=formulas.result(), height=max(0, height - header_number), unheaded=unheaded,
         )
-        table.rows = self._data_rows(rest, width, table, identity)
+        table.rows = self._data_rows(rest, width, table, identity, fields)
         return table
 
-    def _data_rows(self, rows, width: int, table: Table, identity: tuple[int, ...]) -> Iterator[tuple[int, list]]:
+    def _data_rows(self, rows, width: int, table: Table, identity: tuple[int, ...], fields: int | None) -> Iterator[tuple[int, list]]:
         try:
-            yield from self._padded_rows(rows, width, table, identity)
+            yield from self._padded_rows(rows, width, table, identity, fields)
         except ReadError:
             raise
         except Exception as exc:  # noqa: BLE001 - an error halfway through the sheet
             raise self.damaged(exc, table.name) from exc
 
-    def _padded_rows(self, rows, width: int, table: Table, identity: tuple[int, ...]) -> Iterator[tuple[int, list]]:
+    def _padded_rows(
+        self, rows, width: int, table: Table, identity: tuple[int, ...], fields: int | None
+    ) -> Iterator[tuple[int, list]]:
         count = 0
         # The notes/totals rows met since the last row with an id, and the other rows without one
         # after them: what they are is known only from the rows that follow (``_after_notes``).
@@ -347,6 +357,8 @@ class Source:
             if len(cells) < width:
                 cells = list(cells) + [None] * (width - len(cells))
             elif len(cells) > width:
+                if fields is not None and len(cells) > fields and _past(cells, fields):
+                    table.refused[number] = _too_many_fields(cells, fields)
                 cells = cells[:width]
             first = cells[0]  # nearly every row: a value in the first column, no need to look further
             if (first is None or (isinstance(first, str) and not first.strip())) and all(is_blank(c) for c in cells):
@@ -482,14 +494,19 @@ def _id_like(value: object) -> bool:
     return isinstance(value, str) and len(_DIGITS.sub("", value)) >= _ID_DIGITS
 
 
-def unheaded_columns(headers: list[str], rows: list[tuple[int, list]], identity: tuple[int, ...]) -> tuple[int, ...]:
+def unheaded_columns(
+    headers: list[str], rows: list[tuple[int, list]], identity: tuple[int, ...], fields: int | None = None
+) -> tuple[int, ...]:
     """The columns (0-based) where the data rows among ``rows`` (those whose identity cells hold an
     id: not the notes under a table) have a value and the header row has none: a column an office
-    filled without a title, which no mapping can place."""
+    filled without a title, which no mapping can place. ``fields``: a text file's header's number of
+    fields; the fields past it are a shifted row's (``_too_many_fields``), not a column."""
     found: set[int] = set()
     for _number, cells in rows:
         if not identity or not any(i < len(cells) and _holds_id(cells[i]) for i in identity):
             continue
+        if fields is not None:
+            cells = cells[:fields]
         found.update(i for i, cell in enumerate(cells) if (i >= len(headers) or not headers[i]) and not is_blank(cell))
     return tuple(sorted(found))
 
@@ -600,6 +617,22 @@ def _column_numbers(cells: list) -> bool:
             return False
         numbers.append(int(cell))
     return len(numbers) >= 3 and numbers == list(range(numbers[0], numbers[0] + len(numbers))) and numbers[0] in (0, 1)
+
+
+def _past(cells: list, fields: int) -> bool:
+    """Whether a row has a value past its first ``fields`` cells."""
+    return len(cells) > fields and not all(is_blank(cell) for cell in cells[fields:])
+
+
+def _too_many_fields(cells: list, fields: int) -> str:
+    """The row error of a text file's row with values past its header's ``fields`` fields."""
+    count = max(i for i, cell in enumerate(cells) if not is_blank(cell)) + 1
+    return (
+        f"Baris ini berisi {count} kolom, sedangkan judul kolom hanya {fields}: ada tanda pemisah (koma atau titik "
+        "koma) di dalam isi sel (mis. alamat 'Jl. Poros, RT 01'), sehingga isi sel sesudahnya bergeser ke kolom "
+        "lain; tidak dibaca. Beri tanda kutip pada isi sel itu (\"Jl. Poros, RT 01\") atau hapus tandanya, lalu "
+        "unggah lagi"
+    )
 
 
 def _end_note(cells: list) -> str | None:

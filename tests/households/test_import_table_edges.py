@@ -17,7 +17,7 @@ from programs.models import Enrollment
 from ..programs.test_import_recipients import family, run  # noqa: F401 - the registry's two households
 from ..programs.test_import_recipients_real import workbook
 from .conftest import HH_2023, IND_2023, Formula, head_member_row, household_row, member_row, write_xlsx
-from .realfiles import KK_1, KK_2, SIKS_DTKS, siks_rows, write_xls
+from .realfiles import KK_1, KK_2, SIKS_DTKS, siks_rows, write_text, write_xls
 
 pytestmark = pytest.mark.django_db
 
@@ -348,3 +348,37 @@ def test_titles_merged_down_over_a_two_row_header_name_their_columns(family, tmp
         (household.pk, "active", 900000, ""), (other.pk, "suspended", 900000, "Status penyaluran: RETUR"),
     }
 
+
+def test_a_text_row_with_more_fields_than_the_header_is_refused_not_shifted(family, tmp_path):  # noqa: F811
+    """A comma CSV from a web application, not quoted: one address holds a comma, so that row's
+    values slide one column right (its year would become the amount)."""
+    household, head, child, other = family
+    headers = ["No", "Nama Penerima", "NIK", "No KK", "Alamat", "Desa", "Tahun", "Nominal"]
+    rows = [
+        [1, "KEPALA", head.nik, household.no_kk, "Jl. Poros RT 01", "WANGGUDU RAYA", 2025, 1500000],
+        [2, "LAIN", other.head_nik, other.no_kk, "Jl. Poros, RT 01", "ASERA", 2025, 1500000],
+    ]
+    path = write_text(tmp_path / "rutilahu.csv", headers, rows, separator=",")
+    code, out, err = run("import_recipients", str(path), "--program", "rutilahu", "--year", "2025")
+    assert code == 1, (out, err)
+    assert "- rutilahu baris 3: Baris ini berisi 9 kolom, sedangkan judul kolom hanya 8: ada tanda pemisah" in out
+    assert "tidak berjudul" not in out
+    assert not Enrollment.objects.exists()
+    code, out, err = run("import_recipients", str(path), "--program", "rutilahu", "--year", "2025", "--skip-invalid")
+    assert code == 0, (out, err)
+    assert list(Enrollment.objects.values_list("household_id", "amount")) == [(household.pk, 1500000)]
+
+
+def test_a_text_file_whose_rows_all_have_a_field_past_the_header_is_read_with_a_warning(family, tmp_path):  # noqa: F811
+    """Not a shifted row but a column left without a title: every row has it. Read as before, the
+    column said."""
+    household, head, child, other = family
+    rows = [
+        [1, "KEPALA", head.nik, household.no_kk, 1500000, "PINDAH"],
+        [2, "LAIN", other.head_nik, other.no_kk, 1500000, "BARU"],
+    ]
+    path = write_text(tmp_path / "rutilahu.csv", ["No", "Nama Penerima", "NIK", "No KK", "Nominal"], rows, separator=";")
+    code, out, err = run("import_recipients", str(path), "--program", "rutilahu", "--year", "2025")
+    assert code == 0, (out, err)
+    assert "Kolom F berisi data tetapi tidak berjudul; isinya tidak dibaca" in out
+    assert Enrollment.objects.count() == 2
