@@ -78,6 +78,9 @@ _TOTALS_CELLS = 3
 _ID_DIGITS = 6
 _ID_NUMBER = 100_000
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
+# The row number column's titles (as ``normalize_header`` gives them): a template may number its rows
+# ahead of the data.
+_ROW_NUMBER_HEADERS = frozenset({"no", "no urut", "nomor", "nomor urut"})
 _DIGITS = re.compile(r"\D+")
 
 
@@ -113,7 +116,8 @@ def is_blank(value: object) -> bool:
 class Table:
     """One sheet (or a csv file) with its header found. ``rows`` yields ``(row_number, cells)``
     once, where ``row_number`` is the row as Excel shows it and ``cells`` line up with ``headers``.
-    Wholly empty rows (trailing ones included) are skipped."""
+    Wholly empty rows (trailing ones included) are skipped, and so are the rows of a template
+    numbered ahead of its data (nothing but a number in the No column)."""
 
     source: str
     name: str
@@ -334,20 +338,25 @@ class Source:
             source=self.display_name, name=name, header_row=header_number, headers=headers, rows=iter(()),
             formula_cells=formulas.result(), height=max(0, height - header_number), unheaded=unheaded,
         )
-        table.rows = self._data_rows(rest, width, table, identity, fields)
+        numbered = next((i for i, h in enumerate(headers) if normalize_header(h) in _ROW_NUMBER_HEADERS), None)
+        table.rows = self._data_rows(rest, width, table, identity, fields, numbered)
         return table
 
-    def _data_rows(self, rows, width: int, table: Table, identity: tuple[int, ...], fields: int | None) -> Iterator[tuple[int, list]]:
+    def _data_rows(
+        self, rows, width: int, table: Table, identity: tuple[int, ...], fields: int | None, numbered: int | None
+    ) -> Iterator[tuple[int, list]]:
         try:
-            yield from self._padded_rows(rows, width, table, identity, fields)
+            yield from self._padded_rows(rows, width, table, identity, fields, numbered)
         except ReadError:
             raise
         except Exception as exc:  # noqa: BLE001 - an error halfway through the sheet
             raise self.damaged(exc, table.name) from exc
 
     def _padded_rows(
-        self, rows, width: int, table: Table, identity: tuple[int, ...], fields: int | None
+        self, rows, width: int, table: Table, identity: tuple[int, ...], fields: int | None, numbered: int | None
     ) -> Iterator[tuple[int, list]]:
+        """The data rows, ``width`` cells each. ``fields``: a text file's header's fields (a row with
+        more is refused); ``numbered``: the No column (a row holding only its number is blank)."""
         count = 0
         # The notes/totals rows met since the last row with an id, and the other rows without one
         # after them: what they are is known only from the rows that follow (``_after_notes``).
@@ -379,6 +388,8 @@ class Source:
                             if table.ended is None:  # once the table has ended, only rows with an id matter
                                 notes.append((number, note))
                             continue
+                        if not holds_id and numbered is not None and _only_row_number(cells, numbered):
+                            continue  # a template's rows numbered ahead of the data: blank
                         if notes:
                             if not holds_id:
                                 if table.ended is None:
@@ -609,19 +620,33 @@ def _column_numbers(cells: list) -> bool:
     for cell in cells:
         if is_blank(cell):
             continue
-        if isinstance(cell, str):
-            cell = cell.strip().strip("()")
-            if not cell.isdigit():
-                return False
-        elif not isinstance(cell, (int, float)) or isinstance(cell, bool) or cell != int(cell):
+        number = _whole_number(cell)
+        if number is None:
             return False
-        numbers.append(int(cell))
+        numbers.append(number)
     return len(numbers) >= 3 and numbers == list(range(numbers[0], numbers[0] + len(numbers))) and numbers[0] in (0, 1)
 
 
 def _past(cells: list, fields: int) -> bool:
     """Whether a row has a value past its first ``fields`` cells."""
     return len(cells) > fields and not all(is_blank(cell) for cell in cells[fields:])
+
+
+def _whole_number(cell: object) -> int | None:
+    """A cell's whole number (``3``, ``3.0``, ``"3"``, ``"(3)"``), else None."""
+    if isinstance(cell, str):
+        cell = cell.strip().strip("()")
+        return int(cell) if cell.isdigit() else None
+    if isinstance(cell, (int, float)) and not isinstance(cell, bool) and cell == int(cell):
+        return int(cell)
+    return None
+
+
+def _only_row_number(cells: list, column: int) -> bool:
+    """Whether a row's only value is a whole number in the No ``column``."""
+    return _whole_number(cells[column]) is not None and all(
+        is_blank(cell) for index, cell in enumerate(cells) if index != column
+    )
 
 
 def _too_many_fields(cells: list, fields: int) -> str:

@@ -382,3 +382,25 @@ def test_a_text_file_whose_rows_all_have_a_field_past_the_header_is_read_with_a_
     assert code == 0, (out, err)
     assert "Kolom F berisi data tetapi tidak berjudul; isinya tidak dibaca" in out
     assert Enrollment.objects.count() == 2
+
+
+def test_a_template_numbered_ahead_of_its_data_reads_the_numbers_alone_as_blank_rows(family, tmp_path):  # noqa: F811
+    """The No column filled down to row 30 before the recipients were typed: a row holding only its
+    number is an empty row, not a recipient without NIK; a row with a name but no NIK still is one."""
+    household, head, child, other = family
+    lines = [
+        ["No", "Nama Penerima", "NIK", "No KK", "Desa", "Nominal"],
+        [1, "KEPALA", head.nik, household.no_kk, "WANGGUDU RAYA", 1500000],
+        [2, other.head_name, other.head_nik, other.no_kk, "ASERA", 1500000],
+        *[[number] for number in range(3, 31)],
+    ]
+    path = workbook(tmp_path / "peserta.xlsx", {"Peserta": lines})
+    code, out, err = run("import_recipients", str(path), "--program", "rutilahu", "--year", "2025", "--json")
+    result = json.loads(out)
+    assert code == 0, (out, err)
+    assert result["errors"] == 0 and result["warnings"] == 0
+    assert set(Enrollment.objects.values_list("household_id", "amount")) == {(household.pk, 1500000), (other.pk, 1500000)}
+    lines[5] = [4, "TANPA NIK"]
+    path = workbook(tmp_path / "peserta.xlsx", {"Peserta": lines})
+    code, out, err = run("import_recipients", str(path), "--program", "rutilahu", "--year", "2025", "--dry-run")
+    assert code == 1 and "baris 6, NIK: NIK dan No KK kosong" in out, (out, err)
