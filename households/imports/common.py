@@ -224,7 +224,7 @@ class RowReader:
     __slots__ = (
         "columns", "headers", "log", "sheet", "formulas", "row", "ok", "raw_cells", "_positions",
         "_labels", "_formula_rows", "_multi_columns", "_aid_cells", "_aid_sets",
-        "_choice_columns", "desa_ids", "_formula_columns", "aid_values",
+        "_choice_columns", "desa_ids", "_formula_columns", "aid_values", "_refused",
     )
 
     def __init__(self, table: Table, columns: dict[int, str], log: IssueLog, aid_values: YesNoMap = BUILTIN_YES_NO):
@@ -253,6 +253,7 @@ class RowReader:
         self._aid_sets: dict[tuple, frozenset] = {}
         self.aid_values = aid_values  # what an aid cell says (``cells.read_recipients``)
         self._formula_rows = {row for row, _ in self.formulas}
+        self._refused = table.refused  # filled while the rows are read: almost always empty
         self._formula_columns: set[str] = set()  # the columns whose formulas' saved values were noted
         self._labels: dict[str, str] = {}
         self._choice_columns: dict[tuple[str, ...], list[tuple]] = {}
@@ -272,6 +273,8 @@ class RowReader:
         # (a file written by a program that does not compute) holds nothing to read.
         if row in self._formula_rows:
             self._formula_cells(row, cells)
+        if self._refused and row in self._refused:
+            self.error("", self._refused[row])
 
     def _formula_cells(self, row: int, cells: list) -> None:
         for index, key in self.columns.items():
@@ -401,7 +404,10 @@ def note_hidden_sheets(source, log: IssueLog) -> None:
 
 
 def note_table_end(table: Table, log: IssueLog) -> None:
-    """Warn where a table ended at a notes, totals or signature row (rows below it were not read)."""
+    """Warn of each totals row passed over inside a table, and where a table ended at a notes,
+    totals or signature row (rows below it were not read)."""
+    for row, note in table.skipped:
+        log.warning(table.name, row, "", f"Baris jumlah ('{note}') dilewati; baris data di bawahnya tetap dibaca")
     if table.ended is not None:
         row, note = table.ended
         log.warning(table.name, row, "", f"Tabel berakhir di baris catatan/jumlah/tanda tangan ('{note}'); baris di bawahnya tidak dibaca")

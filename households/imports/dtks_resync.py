@@ -92,7 +92,7 @@ class FamilyRows:
         found, digests, ids, niks = [], set(), set(), set()
         for row, cells, digest in run:
             member = members.get(digest)
-            if row in self.formula_rows or member is None or member[1] != household_pk or digest in digests:
+            if row in self.formula_rows or row in self.table.refused or member is None or member[1] != household_pk or digest in digests:
                 return False
             reader.load(row, cells)
             dtks_id = id_text(reader.get("dtks_id"), 40)

@@ -12,7 +12,9 @@ identity cells hold no id (nothing of six digits or more) and whose first filled
 notes, totals or signature word (``Catatan``, ``Mengetahui``, ``Jumlah``, ``Kepala Dinas``, ``NIP``,
 ``###``) or is the place and date a signature block opens with (``Wanggudu, 12 Desember 2024``),
 or which carries a totals label (``JUMLAH``, ``TOTAL KESELURUHAN``) among its first few filled
-cells, after a count in the No or ID column: ``Table.ended`` says where, for a warning.
+cells, after a count in the No or ID column: ``Table.ended`` says where, for a warning. Unless
+rows with ids follow: totals rows with more rows under them are a village's subtotal, passed over
+(``Table.skipped``); rows with ids under a notes or signature row are refused (``Table.refused``).
 
 What is refused before any row is read, with a message the operator can act on: an extension
 other than ``.xlsx``/``.xls``/``.csv``/``.txt``, a file whose content does not match its extension
@@ -76,6 +78,9 @@ _TOTALS_CELLS = 3
 _ID_DIGITS = 6
 _ID_NUMBER = 100_000
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
+# The row number column's titles (as ``normalize_header`` gives them): a template may number its rows
+# ahead of the data.
+_ROW_NUMBER_HEADERS = frozenset({"no", "no urut", "nomor", "nomor urut"})
 _DIGITS = re.compile(r"\D+")
 
 
@@ -111,7 +116,8 @@ def is_blank(value: object) -> bool:
 class Table:
     """One sheet (or a csv file) with its header found. ``rows`` yields ``(row_number, cells)``
     once, where ``row_number`` is the row as Excel shows it and ``cells`` line up with ``headers``.
-    Wholly empty rows (trailing ones included) are skipped."""
+    Wholly empty rows (trailing ones included) are skipped, and so are the rows of a template
+    numbered ahead of its data (nothing but a number in the No column)."""
 
     source: str
     name: str
@@ -122,6 +128,10 @@ class Table:
     height: int = 0
     # (row, text) of the notes/totals/signature row where the table ended, once read that far.
     ended: tuple[int, str] | None = None
+    # (row, text) of the totals rows passed over inside the table (a village's subtotal with rows under it).
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+    # Rows yielded only to be refused, once read that far: row -> the reason (``RowReader`` records it).
+    refused: dict[int, str] = field(default_factory=dict)
     # Columns (0-based) with data under no header, seen in the first rows: not read (``unheaded_columns``).
     unheaded: tuple[int, ...] = ()
 
@@ -294,6 +304,9 @@ class Source:
             formulas.result()
             return None
         header_number, header_cells = head[best_index]
+        if over := [m for m in self._merged_down.get(name, ()) if m[0] < header_number <= m[1]]:
+            # The lower row of a header of two: "No" or "Nominal" merged down over both rows.
+            header_cells = _titles_merged_down(header_cells, head[:best_index], over)
         below = head[best_index + 1 :]
         if below and (merged := _under_merged_headers(header_cells, below[0][1], is_identity_header)):
             # A header of two rows: the sub-headers under a merged cell ("Penerima Bantuan" over
@@ -308,7 +321,15 @@ class Source:
             identity = tuple(i for i, h in enumerate(headers) if h and is_identity_header(normalize_header(h)))
         if below and _column_numbers(below[0][1][:width]):
             below = below[1:]  # the columns' numbers (1, 2, 3 ...) printed under the header: not data
-        unheaded = unheaded_columns(headers, below, identity)
+        fields = None
+        if self.kind == "csv":
+            # A text file's header says how many fields a row has: one with more has a separator in
+            # a cell (an address "Jl. Poros, RT 01" not in quotes), its values shifted
+            # (``_too_many_fields``). When most rows have more, a column was left without a title.
+            fields = len(header_cells)
+            if 2 * sum(1 for _, cells in below if _past(cells, fields)) > len(below):
+                fields = None
+        unheaded = unheaded_columns(headers, below, identity, fields)
         rest = chain(below, raw_rows)
         merged = [merge for merge in self._merged_down.pop(name, ()) if merge[0] > header_number]
         if merged:
@@ -317,23 +338,36 @@ class Source:
             source=self.display_name, name=name, header_row=header_number, headers=headers, rows=iter(()),
             formula_cells=formulas.result(), height=max(0, height - header_number), unheaded=unheaded,
         )
-        table.rows = self._data_rows(rest, width, table, identity)
+        numbered = next((i for i, h in enumerate(headers) if normalize_header(h) in _ROW_NUMBER_HEADERS), None)
+        table.rows = self._data_rows(rest, width, table, identity, fields, numbered)
         return table
 
-    def _data_rows(self, rows, width: int, table: Table, identity: tuple[int, ...]) -> Iterator[tuple[int, list]]:
+    def _data_rows(
+        self, rows, width: int, table: Table, identity: tuple[int, ...], fields: int | None, numbered: int | None
+    ) -> Iterator[tuple[int, list]]:
         try:
-            yield from self._padded_rows(rows, width, table, identity)
+            yield from self._padded_rows(rows, width, table, identity, fields, numbered)
         except ReadError:
             raise
         except Exception as exc:  # noqa: BLE001 - an error halfway through the sheet
             raise self.damaged(exc, table.name) from exc
 
-    def _padded_rows(self, rows, width: int, table: Table, identity: tuple[int, ...]) -> Iterator[tuple[int, list]]:
+    def _padded_rows(
+        self, rows, width: int, table: Table, identity: tuple[int, ...], fields: int | None, numbered: int | None
+    ) -> Iterator[tuple[int, list]]:
+        """The data rows, ``width`` cells each. ``fields``: a text file's header's fields (a row with
+        more is refused); ``numbered``: the No column (a row holding only its number is blank)."""
         count = 0
+        # The notes/totals rows met since the last row with an id, and the other rows without one
+        # after them: what they are is known only from the rows that follow (``_after_notes``).
+        notes: list[tuple[int, str]] = []
+        held: list[tuple[int, list]] = []
         for number, cells in rows:
             if len(cells) < width:
                 cells = list(cells) + [None] * (width - len(cells))
             elif len(cells) > width:
+                if fields is not None and len(cells) > fields and _past(cells, fields):
+                    table.refused[number] = _too_many_fields(cells, fields)
                 cells = cells[:width]
             first = cells[0]  # nearly every row: a value in the first column, no need to look further
             if (first is None or (isinstance(first, str) and not first.strip())) and all(is_blank(c) for c in cells):
@@ -345,17 +379,56 @@ class Source:
                 plain_id = (kind is str and len(first) >= _ID_DIGITS and first.isdigit()) or (
                     (kind is int or kind is float) and first >= _ID_NUMBER
                 )
-                if not plain_id and not any(_id_like(cells[i]) for i in identity):
-                    note = _end_note(cells)
-                    if note is not None:
-                        table.ended = (number, note)
-                        return
+                if notes or not plain_id:
+                    holds_id = plain_id or any(_id_like(cells[i]) for i in identity)
+                    if notes or not holds_id:
+                        # Under notes, a row whose id is not plain may be the signer's NIP.
+                        note = None if plain_id else _end_note(cells)
+                        if note is not None:
+                            if table.ended is None:  # once the table has ended, only rows with an id matter
+                                notes.append((number, note))
+                            continue
+                        if not holds_id and numbered is not None and _only_row_number(cells, numbered):
+                            continue  # a template's rows numbered ahead of the data: blank
+                        if notes:
+                            if not holds_id:
+                                if table.ended is None:
+                                    held.append((number, cells))
+                                continue
+                            for row in self._after_notes(table, notes, held, number):
+                                count += 1
+                                yield row
+                            held = []
+                            if table.ended is None:
+                                notes = []
             count += 1
             if count > self.limits.max_rows:
                 raise ReadError(
                     f"Lembar {table.name} berisi lebih dari {thousands(self.limits.max_rows)} baris data."
                 )
             yield number, cells
+        if notes and table.ended is None:
+            table.ended = notes[0]
+
+    @staticmethod
+    def _after_notes(table: Table, notes: list[tuple[int, str]], held: list[tuple[int, list]], row: int) -> list:
+        """A row with an id under notes/totals rows: when they are all totals rows (a village's
+        subtotal), they are passed over and the rows held after them come back to be read; after a
+        notes or signature row the table has ended, and the row is refused, naming where (another
+        table under the signature is not this list)."""
+        if table.ended is None and all(_TOTALS.match(normalize_header(note)) for _, note in notes):
+            table.skipped.extend(notes)
+            return held
+        if table.ended is None:
+            table.ended = notes[0]
+        end_row, note = table.ended
+        table.refused[row] = (
+            f"Baris ini berisi NIK/No KK/ID keluarga di bawah baris {end_row} ('{note}'), tempat tabel dianggap "
+            "berakhir (baris catatan/tanda tangan); tidak dibaca. Jika baris ini bagian dari daftar, hapus baris "
+            "catatan/tanda tangan di atasnya; jika bukan (mis. tabel lain di bawah tanda tangan), hapus baris ini. "
+            "Lalu unggah lagi"
+        )
+        return []
 
     def _xlsx_rows(self, sheet) -> Iterator[tuple[int, list]]:
         first_row, first_col = sheet.start or (0, 0)
@@ -432,14 +505,19 @@ def _id_like(value: object) -> bool:
     return isinstance(value, str) and len(_DIGITS.sub("", value)) >= _ID_DIGITS
 
 
-def unheaded_columns(headers: list[str], rows: list[tuple[int, list]], identity: tuple[int, ...]) -> tuple[int, ...]:
+def unheaded_columns(
+    headers: list[str], rows: list[tuple[int, list]], identity: tuple[int, ...], fields: int | None = None
+) -> tuple[int, ...]:
     """The columns (0-based) where the data rows among ``rows`` (those whose identity cells hold an
     id: not the notes under a table) have a value and the header row has none: a column an office
-    filled without a title, which no mapping can place."""
+    filled without a title, which no mapping can place. ``fields``: a text file's header's number of
+    fields; the fields past it are a shifted row's (``_too_many_fields``), not a column."""
     found: set[int] = set()
     for _number, cells in rows:
         if not identity or not any(i < len(cells) and _holds_id(cells[i]) for i in identity):
             continue
+        if fields is not None:
+            cells = cells[:fields]
         found.update(i for i, cell in enumerate(cells) if (i >= len(headers) or not headers[i]) and not is_blank(cell))
     return tuple(sorted(found))
 
@@ -485,6 +563,23 @@ def _filled_down(rows: Iterator[tuple[int, list]], merged: list[tuple[int, int, 
         yield number, cells
 
 
+def _titles_merged_down(header: list, above: list[tuple[int, list]], merges: list[tuple[int, int, int]]) -> list:
+    """``header`` with each blank cell that a title above is merged down over named with that title
+    (only the merged cell's first row holds it in the file)."""
+    rows = dict(above)
+    header = list(header)
+    for top, _bottom, column in merges:
+        cells = rows.get(top, ())
+        title = cells[column] if column < len(cells) else None
+        if is_blank(title):
+            continue
+        if column >= len(header):
+            header += [None] * (column + 1 - len(header))
+        if is_blank(header[column]):
+            header[column] = title
+    return header
+
+
 def _under_merged_headers(header: list, cells: list, is_identity_header) -> list | None:
     """The header of two rows that ``header`` and the row under it (``cells``) make, or None when that
     row is not a row of sub-headers: text only, nothing under an identity header, and some of it
@@ -525,14 +620,44 @@ def _column_numbers(cells: list) -> bool:
     for cell in cells:
         if is_blank(cell):
             continue
-        if isinstance(cell, str):
-            cell = cell.strip().strip("()")
-            if not cell.isdigit():
-                return False
-        elif not isinstance(cell, (int, float)) or isinstance(cell, bool) or cell != int(cell):
+        number = _whole_number(cell)
+        if number is None:
             return False
-        numbers.append(int(cell))
+        numbers.append(number)
     return len(numbers) >= 3 and numbers == list(range(numbers[0], numbers[0] + len(numbers))) and numbers[0] in (0, 1)
+
+
+def _past(cells: list, fields: int) -> bool:
+    """Whether a row has a value past its first ``fields`` cells."""
+    return len(cells) > fields and not all(is_blank(cell) for cell in cells[fields:])
+
+
+def _whole_number(cell: object) -> int | None:
+    """A cell's whole number (``3``, ``3.0``, ``"3"``, ``"(3)"``), else None."""
+    if isinstance(cell, str):
+        cell = cell.strip().strip("()")
+        return int(cell) if cell.isdigit() else None
+    if isinstance(cell, (int, float)) and not isinstance(cell, bool) and cell == int(cell):
+        return int(cell)
+    return None
+
+
+def _only_row_number(cells: list, column: int) -> bool:
+    """Whether a row's only value is a whole number in the No ``column``."""
+    return _whole_number(cells[column]) is not None and all(
+        is_blank(cell) for index, cell in enumerate(cells) if index != column
+    )
+
+
+def _too_many_fields(cells: list, fields: int) -> str:
+    """The row error of a text file's row with values past its header's ``fields`` fields."""
+    count = max(i for i, cell in enumerate(cells) if not is_blank(cell)) + 1
+    return (
+        f"Baris ini berisi {count} kolom, sedangkan judul kolom hanya {fields}: ada tanda pemisah (koma atau titik "
+        "koma) di dalam isi sel (mis. alamat 'Jl. Poros, RT 01'), sehingga isi sel sesudahnya bergeser ke kolom "
+        "lain; tidak dibaca. Beri tanda kutip pada isi sel itu (\"Jl. Poros, RT 01\") atau hapus tandanya, lalu "
+        "unggah lagi"
+    )
 
 
 def _end_note(cells: list) -> str | None:

@@ -49,7 +49,7 @@ def _messy_workbook(path, *, members_first=False):
         member_row("122000003", "9010", 710),
         member_row("122000004", "9012", 712),  # a refused family's member, nothing else wrong
         {"ID Keluarga P3KE": "Catatan: data per Desember"},
-        member_row("122000003", "9011", 711),  # below the notes row: not read
+        member_row("122000003", "9011", 711),  # below the notes row: refused, not read
     ]
     sheets = {"KEPALA-KELUARGA": (HH_2023, households), "INDIVIDU": (IND_2023, members)}
     if members_first:
@@ -148,6 +148,7 @@ def test_the_forked_reading_gives_what_the_sequential_reading_gives(reference, t
     assert ("INDIVIDU", row_9002) in seen["cells"]
     kept = [m[3].get("id_individu") for m in seen["members"]]
     assert "9002" not in kept and "9012" not in kept and "9010" in kept
+    assert "9011" not in kept and ("INDIVIDU", 14) in seen["cells"]  # under the notes row: refused
     assert any("muncul lagi di baris 9" in e["reason"] for e in seen["errors"])  # 9001, kept, marked by row 9
 
 
@@ -198,9 +199,9 @@ def test_the_rows_the_child_reads_are_counted_while_this_process_waits_for_it(re
     monkeypatch.setattr(p3ke_fork, "note_table_end", lambda *args: (time.sleep(1.2), end(*args)))
     while_reading, after = _counted(path, monkeypatch)
     assert calls == {"forks": 1, "read_here": 0}
-    # 5 household rows, 11 member rows above the notes row: all of them counted while the child was
-    # still at work, nothing after, and nothing twice.
-    assert sum(while_reading) == 5 + 11 and after == []
+    # 5 household rows, 11 member rows above the notes row and the one refused below it: all of them
+    # counted while the child was still at work, nothing after, and nothing twice.
+    assert sum(while_reading) == 5 + 12 and after == []
     assert all(rows > 0 for rows in while_reading)
 
 
@@ -215,8 +216,8 @@ def test_a_failed_childs_rows_are_counted_once(reference, tmp_path, forking, mon
     monkeypatch.setattr(p3ke_fork.LateRejections, "apply", broken)
     while_reading, after = _counted(path, monkeypatch)
     assert calls == {"forks": 1, "read_here": 1}
-    assert sum(while_reading) == 5 + 11  # the child's rows shown while it read them
-    assert after == [-11, 11]  # then taken back, and the sheet read here counts its own
+    assert sum(while_reading) == 5 + 12  # the child's rows shown while it read them
+    assert after == [-12, 12]  # then taken back, and the sheet read here counts its own
 
 
 def test_an_individual_sheet_first_is_read_here_after_the_households(reference, tmp_path, forking):

@@ -11,13 +11,13 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 
-from households.models import Household, Member
+from households.models import Household, ImportBatch, Member
 from programs.models import Enrollment
 
 from ..programs.test_import_recipients import family, run  # noqa: F401 - the registry's two households
 from ..programs.test_import_recipients_real import workbook
 from .conftest import HH_2023, IND_2023, Formula, head_member_row, household_row, member_row, write_xlsx
-from .realfiles import KK_1, siks_rows
+from .realfiles import KK_1, KK_2, SIKS_DTKS, siks_rows, write_text, write_xls
 
 pytestmark = pytest.mark.django_db
 
@@ -254,3 +254,153 @@ def test_a_family_row_with_a_totals_word_in_its_first_cells_is_data(reference, t
     assert code == 0, (out, err)
     assert summary["errors"] == 1 and summary["warnings"] == 0
     assert sorted(Household.objects.values_list("p3ke_id", flat=True)) == ["122000001", "122000003"]
+
+
+def test_a_villages_subtotal_row_is_passed_over_and_the_villages_below_it_are_read(family, tmp_path):  # noqa: F811
+    """One sheet listing the villages one after another, each closed by its subtotal row, the whole
+    list by a total and a signature: every recipient is read, each subtotal said."""
+    household, head, child, other = family
+    path = workbook(tmp_path / "rutilahu.xlsx", {"RUTILAHU 2025": [
+        ["DAFTAR PENERIMA RS-RUTILAHU 2025"],
+        [],
+        ["No", "Nama Penerima", "NIK", "No KK", "Desa", "Nominal"],
+        [1, "KEPALA", head.nik, household.no_kk, "WANGGUDU RAYA", 15000000],
+        ["", "Jumlah Desa Wanggudu Raya", "", "", "", 15000000],
+        [2, other.head_name, other.head_nik, other.no_kk, "ASERA", 15000000],
+        ["", "Jumlah Desa Asera", "", "", "", 15000000],
+        ["", "JUMLAH TOTAL", "", "", "", 30000000],
+        [],
+        [None, None, None, "Mengetahui,"],
+        [None, None, None, "Kepala Dinas Perumahan"],
+    ]})
+    code, out, err = run("import_recipients", str(path), "--program", "rutilahu", "--year", "2025")
+    assert code == 0, (out, err)
+    assert "Baris jumlah ('Jumlah Desa Wanggudu Raya') dilewati; baris data di bawahnya tetap dibaca" in out
+    assert "Tabel berakhir di baris catatan/jumlah/tanda tangan ('Jumlah Desa Asera')" in out
+    assert set(Enrollment.objects.values_list("household_id", "year", "amount")) == {
+        (household.pk, 2025, 15000000), (other.pk, 2025, 15000000),
+    }
+
+
+def test_a_dtks_sheet_with_a_family_count_under_each_village_reads_every_family(reference, tmp_path):
+    """DTKS re-typed village by village, each block closed by a "Jumlah KK Desa ..." row."""
+    people = siks_rows()
+    total = [None, None, None, "Jumlah KK Desa Wanggudu Raya", *[None] * 4, "1"]
+    path = write_xls(tmp_path / "dtks.xls", {"DTKS": (SIKS_DTKS, [*people[:3], total, people[3], total])})
+    code, out, err = run("import_dtks", str(path), "--json")
+    summary = json.loads(out)
+    assert code == 0, (out, err)
+    assert summary["errors"] == 0 and summary["households"]["created"] == 2 and summary["members"]["created"] == 4
+    warnings = [(w["row"], w["reason"]) for w in ImportBatch.objects.get(pk=summary["batch"]).warnings if w["row"] in (5, 7)]
+    assert warnings == [
+        (5, "Baris jumlah ('Jumlah KK Desa Wanggudu Raya') dilewati; baris data di bawahnya tetap dibaca"),
+        (7, "Tabel berakhir di baris catatan/jumlah/tanda tangan ('Jumlah KK Desa Wanggudu Raya'); baris di bawahnya tidak dibaca"),
+    ]
+    assert sorted(Household.objects.values_list("no_kk", flat=True)) == [KK_1, KK_2]
+
+
+def test_ids_under_a_signature_block_are_refused_not_dropped(family, tmp_path):  # noqa: F811
+    """Rows with ids below where the table ended (another list under the signature) are neither
+    read into this list nor lost without a word: each is refused, naming where the table ended."""
+    household, head, child, other = family
+    path = workbook(tmp_path / "bsps.xlsx", {"Penerima": [
+        ["NO", "NIK", "NAMA", "DESA"],
+        [1, head.nik, "KEPALA", "WANGGUDU RAYA"],
+        [],
+        [None, None, "Mengetahui,"],
+        [None, None, "Kepala Dinas Perumahan"],
+        [None, None, "NIP. 19700101 199003 1 001"],
+        [],
+        ["DAFTAR CADANGAN"],
+        [1, other.head_nik, other.head_name, "ASERA"],
+    ]})
+    code, out, err = run("import_recipients", str(path), "--program", "bsps", "--year", "2024")
+    assert code == 1, (out, err)
+    assert "- Penerima baris 9: Baris ini berisi NIK/No KK/ID keluarga di bawah baris 4 ('Mengetahui,'), tempat tabel" in out
+    assert not Enrollment.objects.exists()
+
+
+def test_titles_merged_down_over_a_two_row_header_name_their_columns(family, tmp_path):  # noqa: F811
+    """The ids' titles in the lower header row, under "Identitas Penerima" merged across them; No,
+    Nominal and Status Penyaluran merged down over both rows: their columns are read."""
+    household, head, child, other = family
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Penerima"
+    sheet["A1"] = "DAFTAR PENERIMA BLT DESA 2025"
+    sheet["A3"] = "No"
+    sheet.merge_cells("A3:A4")
+    sheet["B3"] = "Identitas Penerima"
+    sheet.merge_cells("B3:D3")
+    sheet["B4"], sheet["C4"], sheet["D4"] = "Nama", "NIK", "No KK"
+    sheet["E3"] = "Nominal"
+    sheet.merge_cells("E3:E4")
+    sheet["F3"] = "Status Penyaluran"
+    sheet.merge_cells("F3:F4")
+    sheet.append([1, "KEPALA", head.nik, household.no_kk, 900000, "SUDAH SALUR"])
+    sheet.append([2, other.head_name, other.head_nik, other.no_kk, 900000, "RETUR"])
+    path = tmp_path / "blt.xlsx"
+    book.save(path)
+    code, out, err = run("import_recipients", str(path), "--program", "blt-desa", "--year", "2025")
+    assert code == 0, (out, err)
+    assert "tidak berjudul" not in out
+    assert set(Enrollment.objects.values_list("household_id", "status", "amount", "status_reason")) == {
+        (household.pk, "active", 900000, ""), (other.pk, "suspended", 900000, "Status penyaluran: RETUR"),
+    }
+
+
+def test_a_text_row_with_more_fields_than_the_header_is_refused_not_shifted(family, tmp_path):  # noqa: F811
+    """A comma CSV from a web application, not quoted: one address holds a comma, so that row's
+    values slide one column right (its year would become the amount)."""
+    household, head, child, other = family
+    headers = ["No", "Nama Penerima", "NIK", "No KK", "Alamat", "Desa", "Tahun", "Nominal"]
+    rows = [
+        [1, "KEPALA", head.nik, household.no_kk, "Jl. Poros RT 01", "WANGGUDU RAYA", 2025, 1500000],
+        [2, "LAIN", other.head_nik, other.no_kk, "Jl. Poros, RT 01", "ASERA", 2025, 1500000],
+    ]
+    path = write_text(tmp_path / "rutilahu.csv", headers, rows, separator=",")
+    code, out, err = run("import_recipients", str(path), "--program", "rutilahu", "--year", "2025")
+    assert code == 1, (out, err)
+    assert "- rutilahu baris 3: Baris ini berisi 9 kolom, sedangkan judul kolom hanya 8: ada tanda pemisah" in out
+    assert "tidak berjudul" not in out
+    assert not Enrollment.objects.exists()
+    code, out, err = run("import_recipients", str(path), "--program", "rutilahu", "--year", "2025", "--skip-invalid")
+    assert code == 0, (out, err)
+    assert list(Enrollment.objects.values_list("household_id", "amount")) == [(household.pk, 1500000)]
+
+
+def test_a_text_file_whose_rows_all_have_a_field_past_the_header_is_read_with_a_warning(family, tmp_path):  # noqa: F811
+    """Not a shifted row but a column left without a title: every row has it. Read as before, the
+    column said."""
+    household, head, child, other = family
+    rows = [
+        [1, "KEPALA", head.nik, household.no_kk, 1500000, "PINDAH"],
+        [2, "LAIN", other.head_nik, other.no_kk, 1500000, "BARU"],
+    ]
+    path = write_text(tmp_path / "rutilahu.csv", ["No", "Nama Penerima", "NIK", "No KK", "Nominal"], rows, separator=";")
+    code, out, err = run("import_recipients", str(path), "--program", "rutilahu", "--year", "2025")
+    assert code == 0, (out, err)
+    assert "Kolom F berisi data tetapi tidak berjudul; isinya tidak dibaca" in out
+    assert Enrollment.objects.count() == 2
+
+
+def test_a_template_numbered_ahead_of_its_data_reads_the_numbers_alone_as_blank_rows(family, tmp_path):  # noqa: F811
+    """The No column filled down to row 30 before the recipients were typed: a row holding only its
+    number is an empty row, not a recipient without NIK; a row with a name but no NIK still is one."""
+    household, head, child, other = family
+    lines = [
+        ["No", "Nama Penerima", "NIK", "No KK", "Desa", "Nominal"],
+        [1, "KEPALA", head.nik, household.no_kk, "WANGGUDU RAYA", 1500000],
+        [2, other.head_name, other.head_nik, other.no_kk, "ASERA", 1500000],
+        *[[number] for number in range(3, 31)],
+    ]
+    path = workbook(tmp_path / "peserta.xlsx", {"Peserta": lines})
+    code, out, err = run("import_recipients", str(path), "--program", "rutilahu", "--year", "2025", "--json")
+    result = json.loads(out)
+    assert code == 0, (out, err)
+    assert result["errors"] == 0 and result["warnings"] == 0
+    assert set(Enrollment.objects.values_list("household_id", "amount")) == {(household.pk, 1500000), (other.pk, 1500000)}
+    lines[5] = [4, "TANPA NIK"]
+    path = workbook(tmp_path / "peserta.xlsx", {"Peserta": lines})
+    code, out, err = run("import_recipients", str(path), "--program", "rutilahu", "--year", "2025", "--dry-run")
+    assert code == 1 and "baris 6, NIK: NIK dan No KK kosong" in out, (out, err)
