@@ -15,7 +15,7 @@ from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from agencies.models import Agency, Role, User
-from agencies.selectors import visible_households
+from agencies.selectors import sees_everything, visible_households
 from verval.models import CaseStatus, Presence, Stage, Verdict, VervalBatch, VervalCase
 
 
@@ -71,6 +71,12 @@ def field_officers(user: User) -> QuerySet[User]:
     if not (user.is_superuser or user.is_bappeda):
         officers = officers.filter(agency_id=user.agency_id)
     return officers.select_related("agency").order_by("first_name", "last_name", "username")
+
+
+def candidate_scope(user: User) -> QuerySet | None:
+    """The households whose candidates ``user`` may see and open cases for: ``None`` (no limit) for
+    Bappeda, else the agency's own households, as on the candidate page."""
+    return None if sees_everything(user) else visible_households(user)
 
 
 def visible_cases(user: User) -> QuerySet[VervalCase]:

@@ -41,7 +41,7 @@ from verval.models import (
     VervalBatch,
     VervalCase,
 )
-from verval.selectors import field_officers, may_approve, may_manage, may_verify
+from verval.selectors import candidate_scope, field_officers, may_approve, may_manage, may_verify
 
 # Cases one request may open: a large village's candidates, not the whole registry at once.
 OPEN_MAX = 2000
@@ -99,9 +99,19 @@ def cases_open(*, kind: str, household_ids, by, desa=None, title: str = "") -> O
         raise ValidationError(
             _("Paling banyak %(max)s kasus sekali buka; saring per desa/kelurahan.") % {"max": thousands(OPEN_MAX)}
         )
+    scope = candidate_scope(by)
+    if scope is not None:
+        # An agency opens cases only for the households its candidate page shows it: a case page
+        # shows names and NIKs, which the agency may not read for other households.
+        outside = len(wanted) - scope.filter(pk__in=wanted).count()
+        if outside:
+            raise ValidationError(
+                _("%(count)s keluarga yang dipilih di luar cakupan OPD Anda; kasus hanya dapat dibuka untuk keluarga "
+                  "yang tampil di daftar kandidat Anda. Tidak ada kasus yang dibuka.") % {"count": outside}
+            )
     busy = VervalCase.objects.filter(kind=kind, status__in=OPEN_STATUSES).values("household_id")
     households = list(
-        candidates(kind).filter(pk__in=wanted).exclude(pk__in=busy).select_related("desa").order_by("desa__code", "id")
+        candidates(kind, base=scope).filter(pk__in=wanted).exclude(pk__in=busy).select_related("desa").order_by("desa__code", "id")
     )
     result = OpenResult(batch=None, skipped=len(wanted) - len(households))
     if not households:
@@ -143,8 +153,9 @@ def cases_open(*, kind: str, household_ids, by, desa=None, title: str = "") -> O
 
 @transaction.atomic
 def cases_open_village(*, kind: str, desa, by) -> OpenResult:
-    """Open cases for every candidate of ``kind`` in a village."""
-    ids = list(candidates(kind).filter(desa=desa).values_list("pk", flat=True)[: OPEN_MAX + 1])
+    """Open cases for every candidate of ``kind`` in a village that ``by`` may see."""
+    _require(may_manage(by), _("Hanya Bappeda atau Dinas Sosial yang dapat membuka kasus verval."))
+    ids = list(candidates(kind, base=candidate_scope(by)).filter(desa=desa).values_list("pk", flat=True)[: OPEN_MAX + 1])
     if not ids:
         raise ValidationError(_("Tidak ada kandidat jenis ini di %(desa)s.") % {"desa": desa.name})
     return cases_open(kind=kind, household_ids=ids, by=by, desa=desa)

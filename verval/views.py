@@ -22,7 +22,6 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from agencies.selectors import sees_everything, visible_households
 from programs.candidates import KIND_LABELS, candidates
 from programs.distribution import households_distribute, may_distribute
 from programs.models import Program, TargetUnit
@@ -92,8 +91,7 @@ def candidate_list(request):
     form = CandidateFilter(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {"kind": "inclusion"}
     kind = data.get("kind") or "inclusion"
-    base = None if sees_everything(request.user) else visible_households(request.user)
-    queryset = candidates(kind, base=base)
+    queryset = candidates(kind, base=selectors.candidate_scope(request.user))
     if data.get("desa"):
         queryset = queryset.filter(desa=data["desa"])
     elif data.get("kecamatan"):

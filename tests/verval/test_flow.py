@@ -50,7 +50,7 @@ def test_who_may_open_assign_and_record(registry, people):
         services.cases_open(kind="exclusion", household_ids=[registry.poor_1.pk], by=people.perkim_head)
     with pytest.raises(PermissionDenied):
         services.cases_open(kind="exclusion", household_ids=[registry.poor_1.pk], by=people.officer)
-    batch = services.cases_open(kind="exclusion", household_ids=[registry.poor_1.pk], by=people.dinsos_operator).batch
+    batch = services.cases_open(kind="inclusion", household_ids=[registry.pkh_high.pk], by=people.dinsos_operator).batch
     case = batch.cases.get()
     with pytest.raises(ValidationError):
         services.cases_assign(cases=[case], officer=people.bupati, by=people.bappeda)

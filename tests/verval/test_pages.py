@@ -16,7 +16,7 @@ from django.utils import timezone
 from agencies.models import ExportLog
 from programs.models import Enrollment, EnrollmentStatus, Program
 from verval import services
-from verval.models import CasePhoto, CaseStatus, Presence, ProposalExport, Verdict
+from verval.models import CasePhoto, CaseStatus, Presence, ProposalExport, Verdict, VervalCase
 
 pytestmark = pytest.mark.django_db
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -48,6 +48,26 @@ def test_candidates_page_opens_cases_for_a_whole_village(registry, people):
     assert registry.pkh_high.head_name in detail and registry.pkh_sembako_high.head_name in detail
     refused = client.post("/verval/kandidat/buka/", {"kind": "inclusion"}, follow=True)
     assert "Pilih paling sedikit satu keluarga." in refused.content.decode()
+
+
+def test_an_agency_opens_cases_only_for_the_households_its_candidate_page_shows(registry, people):
+    # poor_1 receives nothing, so Dinas Sosial may not open it on the portal: nor through verval,
+    # where the case pages would show its name and full NIK.
+    client = client_for(people.dinsos_head)
+    page = client.get("/verval/kandidat/", {"kind": "exclusion"}).content.decode()
+    assert registry.poor_1.head_name not in page
+    refused = client.post("/verval/kandidat/buka/", {"kind": "exclusion", "household": [registry.poor_1.pk]}, follow=True)
+    assert "1 keluarga yang dipilih di luar cakupan OPD Anda" in refused.content.decode()
+    assert not VervalCase.objects.exists()
+    # The whole village opens its own households only: no_water (BSPS of Perkim) stays out.
+    response = client.post("/verval/kandidat/buka/", {"kind": "incomplete", "desa": registry.desa.pk, "whole_village": "1"})
+    assert response.status_code == 302
+    assert set(VervalCase.objects.values_list("household", flat=True)) == {registry.no_desil.pk}
+    detail = client.get(response.url).content.decode()
+    assert registry.no_water.head_name not in detail and registry.no_water.head_nik not in detail
+    empty = client.post("/verval/kandidat/buka/", {"kind": "exclusion", "desa": registry.other.pk, "whole_village": "1"},
+                        follow=True).content.decode()
+    assert "Tidak ada kandidat jenis ini" in empty and VervalCase.objects.count() == 1
 
 
 @pytest.mark.parametrize("who", ["perkim_head", "officer", "bupati"])
