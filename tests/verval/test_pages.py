@@ -4,6 +4,7 @@ exports, private photos, the proposal file and the returned list."""
 from __future__ import annotations
 
 import io
+import zipfile
 from html.parser import HTMLParser
 
 import openpyxl
@@ -264,6 +265,60 @@ def test_the_returned_list_speaks_the_page_language(assigned, people):
     page = client.post("/verval/berkas/pengembalian/", {"file": short}, follow=True).content.decode()
     assert "Row 2: a NIK must be 16 digits (12345)." in page
     assert "Baris 2" not in page
+
+
+def _bomb_xlsx(rows: int) -> bytes:
+    """A small .xlsx whose one sheet unpacks to ``rows`` rows of 20 inline cells (about 140 bytes
+    of XML each, compressed a few hundred times)."""
+    sheet_rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        archive.writestr("[Content_Types].xml", (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet1.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>'))
+        archive.writestr("_rels/.rels", (
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" '
+            'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+            'Target="xl/workbook.xml"/></Relationships>'))
+        archive.writestr("xl/workbook.xml", (
+            f'<workbook xmlns="{main}" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            '<sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>'))
+        archive.writestr("xl/_rels/workbook.xml.rels", (
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{sheet_rel}" Target="worksheets/sheet1.xml"/></Relationships>'))
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as part:
+            part.write(f'<worksheet xmlns="{main}"><sheetData><row><c t="inlineStr"><is><t>NIK</t></is></c></row>'.encode())
+            chunk = ("<row>" + '<c t="inlineStr"><is><t>x</t></is></c>' * 20 + "</row>").encode() * 1000
+            for _ in range(rows // 1000):
+                part.write(chunk)
+            part.write(b"</sheetData></worksheet>")
+    return buffer.getvalue()
+
+
+def test_the_returned_list_is_refused_before_a_zip_bomb_is_unpacked(assigned, people):
+    bomb = _bomb_xlsx(60_000)  # about 300 KB that unpack to 50 MB of sheet
+    assert len(bomb) < 1024 * 1024
+    client = client_for(people.bappeda)
+    page = client.post("/verval/berkas/pengembalian/", {"file": SimpleUploadedFile("kembali.xlsx", bomb)},
+                       follow=True).content.decode()
+    assert "isi berkas setelah diekstrak terlalu besar" in page
+    assert not VervalCase.objects.filter(status=CaseStatus.RETURNED).exists()
+
+
+def test_a_returned_list_longer_than_the_limit_is_refused_whole(assigned, people, registry):
+    from verval.returns import MAX_ROWS
+
+    lines = ["NIK;Alasan"] + [f"74090100000{n:05d};x" for n in range(MAX_ROWS)] + [f"{registry.pkh_high.head_nik};x"]
+    upload = SimpleUploadedFile("kembali.csv", "\n".join(lines).encode(), "text/csv")
+    page = client_for(people.bappeda).post("/verval/berkas/pengembalian/", {"file": upload}, follow=True).content.decode()
+    assert "Berkas berisi lebih dari 50.000 baris; bagi daftar menjadi beberapa berkas." in page
+    assert not VervalCase.objects.filter(status=CaseStatus.RETURNED).exists()
 
 
 @pytest.mark.parametrize("language, expected", [
