@@ -24,7 +24,12 @@ from django.utils.translation import gettext as _
 from agencies.models import ExportKind
 from agencies.services import export_log_create
 from households.models import Household
-from households.services import LIVING_CONDITION_FIELDS, household_conditions_update, household_mark_absent
+from households.services import (
+    LIVING_CONDITION_FIELDS,
+    household_conditions_update,
+    household_head_deceased,
+    household_mark_absent,
+)
 from konut_registry.numbers import thousands
 from programs.candidates import candidates, ineligible_enrollments
 from programs.models import LIVE_STATUSES, Enrollment, EnrollmentStatus
@@ -40,6 +45,7 @@ from verval.models import (
     Verdict,
     VervalBatch,
     VervalCase,
+    family_continues,
 )
 from verval.selectors import candidate_scope, field_officers, may_approve, may_manage, may_verify
 
@@ -283,10 +289,13 @@ class ApplyResult:
     conditions: int = 0
     suspended: int = 0
     ended: int = 0
+    # Families whose head died and who carry on: their new head is for Bappeda to record.
+    head_deceased: int = 0
     conflicts: list = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"absent": self.absent, "conditions": self.conditions, "suspended": self.suspended, "ended": self.ended}
+        return {"absent": self.absent, "conditions": self.conditions, "suspended": self.suspended, "ended": self.ended,
+                "head_deceased": self.head_deceased}
 
 
 def _set_status(enrollment: Enrollment, status: str, reason: str, by, result: ApplyResult) -> None:
@@ -306,7 +315,12 @@ def _apply_case(case: VervalCase, *, batch: VervalBatch, by, result: ApplyResult
         "date": date_format(timezone.localdate(), "SHORT_DATE_FORMAT"), "batch": batch.title,
     }
     household = case.household
-    if case.presence in (Presence.MOVED, Presence.NOT_FOUND, Presence.DECEASED):
+    if family_continues(case):
+        # The note leads: the history keeps the first 100 characters of a reason.
+        note = _("Kepala keluarga meninggal; kepala keluarga baru ditetapkan Bappeda")
+        household_head_deceased(household=household, by=by, reason=f"{note} ({reason})")
+        result.head_deceased += 1
+    elif case.presence in (Presence.MOVED, Presence.NOT_FOUND, Presence.DECEASED):
         household_mark_absent(household=household, by=by, reason=reason, head_deceased=case.presence == Presence.DECEASED)
         result.absent += 1
         for enrollment in Enrollment.objects.filter(household=household, status__in=LIVE_STATUSES):

@@ -38,7 +38,7 @@ from verval.forms import (
     VerifyForm,
     VisitForm,
 )
-from verval.models import CaseKind, CasePhoto, Stage, Verdict
+from verval.models import CaseKind, CasePhoto, Presence, Stage, Verdict, family_continues
 from verval.returns import ReturnsError, read_returns
 
 CANDIDATE_PAGE = 200
@@ -159,6 +159,8 @@ def _batch_context(request, batch) -> dict:
         context["deliberation_form"] = DeliberationForm()
     if context["may_verify"]:
         context["verify_form"] = VerifyForm()
+    for case in cases:
+        case.family_continues = case.presence == Presence.DECEASED and family_continues(case)
     offered = [c for c in cases if c.kind == CaseKind.EXCLUSION and c.verdict == Verdict.ELIGIBLE]
     if batch.is_approved and offered and may_distribute(user):
         context["offered"] = offered
@@ -255,6 +257,14 @@ def batch_approve(request, pk: int):
             "Berkas disahkan. %(suspended)s kepesertaan ditangguhkan, %(ended)s diakhiri, %(absent)s keluarga ditandai "
             "tidak ada, kondisi tempat tinggal %(conditions)s keluarga diperbarui."
         ) % result.as_dict())
+        if result.head_deceased:
+            messages.warning(request, ngettext(
+                "%(count)s keluarga kehilangan kepala keluarga tetapi tetap ada dan tetap menerima bantuan: Bappeda "
+                "menetapkan kepala keluarga baru di data keluarga.",
+                "%(count)s keluarga kehilangan kepala keluarga tetapi tetap ada dan tetap menerima bantuan: Bappeda "
+                "menetapkan kepala keluarga baru di data keluarga.",
+                result.head_deceased,
+            ) % {"count": result.head_deceased})
         if result.conflicts:
             messages.warning(request, _("%(count)s konflik satu bantuan baru perlu ditinjau Bappeda.") % {"count": len(result.conflicts)})
     return redirect("verval:batch_detail", pk=pk)

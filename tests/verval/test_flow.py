@@ -8,10 +8,12 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
 from django.utils import timezone
 
-from households.models import DataSource, Household
+from households.models import DataSource, Household, Relation
 from programs.models import Enrollment, EnrollmentStatus
+from tests.factories import MemberFactory
 from verval import services
 from verval.models import CaseStatus, Presence, ProposalType, Stage, Verdict, VervalCase, proposal_type
 
@@ -123,6 +125,37 @@ def test_a_family_gone_is_marked_absent_and_its_aid_ended(registry, people):
     assert (result.absent, result.ended) == (1, 1)
     assert Household.objects.get(pk=registry.absent_pkh.pk).is_absent
     assert not Enrollment.objects.filter(household=registry.absent_pkh, status__in=["active", "proposed"]).exists()
+
+
+def test_a_deceased_head_leaves_the_family_and_its_aid_in_place(registry, people):
+    # The head died; his wife and two children still live there and the family is found eligible.
+    home = registry.pkh_high
+    head = MemberFactory(household=home, name=home.head_name, nik=home.head_nik, relation=Relation.HEAD)
+    others = [MemberFactory(household=home, relation=Relation.SPOUSE), MemberFactory(household=home),
+              MemberFactory(household=home)]
+    alone = registry.pkh_sembako_high  # a head who lived alone: the family is gone with him
+    MemberFactory(household=alone, name=alone.head_name, nik=alone.head_nik, relation=Relation.HEAD)
+    batch = _open_village(registry, people).batch
+    services.cases_assign(cases=list(batch.cases.all()), officer=people.officer, by=people.bappeda)
+    for case in batch.cases.all():
+        _visit(case, people, Verdict.ELIGIBLE, presence=Presence.DECEASED)
+    _through_verification(batch, people)
+    result = services.batch_approve(batch=batch, by=people.bupati)
+    home.refresh_from_db()
+    assert not home.is_absent
+    assert (result.head_deceased, result.absent, result.ended) == (1, 1, 2)
+    assert Enrollment.objects.get(pk=registry.pkh_high_enrollment.pk).status == EnrollmentStatus.ACTIVE
+    head.refresh_from_db()
+    assert head.is_absent and not any(type(m).objects.get(pk=m.pk).is_absent for m in others)
+    assert "kepala keluarga baru ditetapkan Bappeda" in home.history.latest().history_change_reason
+    assert proposal_type(batch.cases.get(household=home)) == ProposalType.UPDATE
+    assert Household.objects.get(pk=alone.pk).is_absent
+    assert not Enrollment.objects.filter(household=alone, status__in=["active", "proposed"]).exists()
+    assert proposal_type(batch.cases.get(household=alone)) == ProposalType.REMOVE
+    client = Client()
+    client.force_login(people.bappeda)
+    page = client.get(f"/verval/berkas/{batch.pk}/").content.decode()
+    assert page.count("Keluarga tetap ada; kepala keluarga baru ditetapkan Bappeda") == 1
 
 
 def test_returns_reopen_the_sent_cases(registry, people):
