@@ -247,12 +247,13 @@ class ProposalType(models.TextChoices):
     REMOVE = "hapus", _("Usulan hapus")
 
 
-def family_continues(case: VervalCase) -> bool:
+def family_continues(case: VervalCase, household: Household | None = None) -> bool:
     """The head died, yet the family was found eligible and other members still live there: the
-    family and its aid carry on under a new head (a change of head, not a removal)."""
+    family and its aid carry on under a new head (a change of head, not a removal). ``household``:
+    the record the family is kept on now, when it is not the case's own (a merge)."""
     return (
         case.presence == Presence.DECEASED and case.verdict == Verdict.ELIGIBLE
-        and case.household.members_besides_head().exists()
+        and (household or case.household).members_besides_head().exists()
     )
 
 

@@ -119,7 +119,7 @@ def batch_cases(user: User, batch: VervalBatch) -> QuerySet[VervalCase]:
     return (
         visible_cases(user)
         .filter(batch=batch)
-        .select_related("household__desa__kecamatan", "officer")
+        .select_related("household__desa__kecamatan", "household__merged_into", "officer")
         .prefetch_related("enrollments__program", "photos")
     )
 

@@ -209,6 +209,10 @@ def case_visit_record(
     current = _case_in_field(case, by)
     if visited_on > timezone.localdate():
         raise ValidationError(_("Tanggal kunjungan tidak boleh di masa depan."))
+    opened = timezone.localdate(current.batch.created_at)
+    if visited_on < opened:
+        raise ValidationError(_("Tanggal kunjungan tidak boleh sebelum berkas dibuka (%(date)s).") % {
+            "date": date_format(opened, "SHORT_DATE_FORMAT")})
     current.visited_on, current.presence, current.verdict, current.note = visited_on, presence, verdict, note.strip()
     for name in LIVING_CONDITION_FIELDS:
         setattr(current, name, (conditions or {}).get(name, "") or "")
@@ -291,31 +295,58 @@ class ApplyResult:
     ended: int = 0
     # Families whose head died and who carry on: their new head is for Bappeda to record.
     head_deceased: int = 0
+    # Cases applied to the record their household was merged into after the case opened.
+    merged: int = 0
+    # Enrollments recorded after the case opened, suspended with those the case questioned.
+    later: int = 0
     conflicts: list = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"absent": self.absent, "conditions": self.conditions, "suspended": self.suspended, "ended": self.ended,
-                "head_deceased": self.head_deceased}
+                "head_deceased": self.head_deceased, "merged": self.merged, "later": self.later}
 
 
-def _set_status(enrollment: Enrollment, status: str, reason: str, by, result: ApplyResult) -> None:
+def _set_status(enrollment: Enrollment, status: str, reason: str, by, result: ApplyResult) -> bool:
     current = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
     if current.status not in LIVE_STATUSES:
-        return
+        return False
     outcome = enrollment_update(enrollment=current, by=by, status=status, status_reason=reason)
     result.conflicts.extend(outcome.conflicts)
     if status == EnrollmentStatus.SUSPENDED:
         result.suspended += 1
     else:
         result.ended += 1
+    return True
+
+
+def _kept(household: Household) -> Household:
+    """The record a family stands on now: a household merged into another after its case opened
+    is the same family, kept on the merge's target (whose aid the merge moved there)."""
+    seen = {household.pk}
+    while household.merged_into_id and household.merged_into_id not in seen:
+        household = Household.objects.get(pk=household.merged_into_id)
+        seen.add(household.pk)
+    return household
+
+
+def _concerned_enrollments(case: VervalCase, household: Household):
+    """The live enrollments a verdict Tidak layak is about, as they stand at approval (a re-sync may
+    have added some since the case opened): those of the programs the case questioned, or every
+    one for a family absent from the newest extract."""
+    live = Enrollment.objects.filter(household=household, status__in=LIVE_STATUSES)
+    if case.kind != CaseKind.ABSENT_ENROLLED:
+        live = live.filter(program__in=case.enrollments.values("program"))
+    return live.order_by("pk")
 
 
 def _apply_case(case: VervalCase, *, batch: VervalBatch, by, result: ApplyResult) -> None:
     reason = _("Verval disahkan %(date)s: %(batch)s") % {
         "date": date_format(timezone.localdate(), "SHORT_DATE_FORMAT"), "batch": batch.title,
     }
-    household = case.household
-    if family_continues(case):
+    household = _kept(case.household)
+    if household.pk != case.household_id:
+        result.merged += 1
+    if family_continues(case, household):
         # The note leads: the history keeps the first 100 characters of a reason.
         note = _("Kepala keluarga meninggal; kepala keluarga baru ditetapkan Bappeda")
         household_head_deceased(household=household, by=by, reason=f"{note} ({reason})")
@@ -331,8 +362,11 @@ def _apply_case(case: VervalCase, *, batch: VervalBatch, by, result: ApplyResult
         household_conditions_update(household=household, values=observed, on=case.visited_on, by=by, reason=reason)
         result.conditions += 1
     if case.verdict == Verdict.NOT_ELIGIBLE:
-        for enrollment in case.enrollments.all():
-            _set_status(enrollment, EnrollmentStatus.SUSPENDED, f"{reason} ({case.get_verdict_display()})", by, result)
+        questioned = set(case.enrollments.values_list("pk", flat=True))
+        for enrollment in _concerned_enrollments(case, household):
+            changed = _set_status(enrollment, EnrollmentStatus.SUSPENDED, f"{reason} ({case.get_verdict_display()})", by, result)
+            if changed and enrollment.pk not in questioned:
+                result.later += 1
 
 
 @transaction.atomic

@@ -257,6 +257,20 @@ def batch_approve(request, pk: int):
             "Berkas disahkan. %(suspended)s kepesertaan ditangguhkan, %(ended)s diakhiri, %(absent)s keluarga ditandai "
             "tidak ada, kondisi tempat tinggal %(conditions)s keluarga diperbarui."
         ) % result.as_dict())
+        if result.merged:
+            messages.warning(request, ngettext(
+                "%(count)s kasus diterapkan ke keluarga tujuan penggabungan: keluarganya digabung setelah kasus dibuka.",
+                "%(count)s kasus diterapkan ke keluarga tujuan penggabungan: keluarganya digabung setelah kasus dibuka.",
+                result.merged,
+            ) % {"count": result.merged})
+        if result.later:
+            messages.warning(request, ngettext(
+                "%(count)s kepesertaan yang tercatat setelah kasus dibuka ikut ditangguhkan (program yang sama dengan "
+                "yang diperiksa).",
+                "%(count)s kepesertaan yang tercatat setelah kasus dibuka ikut ditangguhkan (program yang sama dengan "
+                "yang diperiksa).",
+                result.later,
+            ) % {"count": result.later})
         if result.head_deceased:
             messages.warning(request, ngettext(
                 "%(count)s keluarga kehilangan kepala keluarga tetapi tetap ada dan tetap menerima bantuan: Bappeda "

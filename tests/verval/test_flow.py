@@ -11,9 +11,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.utils import timezone
 
+from dedup.membership import household_merge
 from households.models import DataSource, Household, Relation
 from programs.models import Enrollment, EnrollmentStatus
 from tests.factories import MemberFactory
+from tests.verval.conftest import enroll, household
 from verval import services
 from verval.models import CaseStatus, Presence, ProposalType, Stage, Verdict, VervalCase, proposal_type
 
@@ -156,6 +158,51 @@ def test_a_deceased_head_leaves_the_family_and_its_aid_in_place(registry, people
     client.force_login(people.bappeda)
     page = client.get(f"/verval/berkas/{batch.pk}/").content.decode()
     assert page.count("Keluarga tetap ada; kepala keluarga baru ditetapkan Bappeda") == 1
+
+
+def test_approval_follows_a_merge_made_after_the_visit(registry, people):
+    batch = _open_village(registry, people).batch
+    services.cases_assign(cases=list(batch.cases.all()), officer=people.officer, by=people.bappeda)
+    gone = batch.cases.get(household=registry.pkh_high)
+    _visit(gone, people, Verdict.NOT_ELIGIBLE, presence=Presence.NOT_FOUND)
+    _visit(batch.cases.get(household=registry.pkh_sembako_high), people, Verdict.ELIGIBLE)
+    # Bappeda finds pkh_high is a second record of another family and merges it; its PKH moves along.
+    kept = household(registry.desa, 6)
+    household_merge(source=registry.pkh_high, target=kept, by=people.bappeda, reason="KK ganda")
+    client = Client()
+    client.force_login(people.bappeda)
+    page = client.get(f"/verval/berkas/{batch.pk}/").content.decode()
+    assert f"Digabung ke keluarga #{kept.pk} ({kept.head_name}); pengesahan diterapkan ke keluarga itu" in page
+    _through_verification(batch, people)
+    result = services.batch_approve(batch=batch, by=people.bupati)
+    moved = Enrollment.objects.get(pk=registry.pkh_high_enrollment.pk)
+    assert moved.household_id == kept.pk and moved.status == EnrollmentStatus.CANCELLED
+    assert Household.objects.get(pk=kept.pk).is_absent
+    assert (result.absent, result.merged, result.ended) == (1, 1, 1)
+
+
+def test_not_eligible_suspends_the_aid_recorded_after_the_case_opened(registry, people):
+    batch = _open_village(registry, people).batch
+    services.cases_assign(cases=list(batch.cases.all()), officer=people.officer, by=people.bappeda)
+    for case in batch.cases.all():
+        _visit(case, people, Verdict.NOT_ELIGIBLE)
+    later = enroll(registry.pkh_sembako_high, "pkh", year=2026)  # a re-sync after the case opened
+    bsps = enroll(registry.pkh_sembako_high, "bsps", year=2026)  # a program the case did not question
+    _through_verification(batch, people)
+    result = services.batch_approve(batch=batch, by=people.bupati)
+    assert Enrollment.objects.get(pk=later.pk).status == EnrollmentStatus.SUSPENDED
+    assert Enrollment.objects.get(pk=bsps.pk).status == EnrollmentStatus.ACTIVE
+    assert (result.suspended, result.later) == (4, 1)
+
+
+def test_a_visit_dated_before_the_batch_opened_is_refused(registry, people):
+    case = _open_village(registry, people).batch.cases.first()
+    services.cases_assign(cases=[case], officer=people.officer, by=people.bappeda)
+    with pytest.raises(ValidationError, match="sebelum berkas dibuka"):
+        services.case_visit_record(case=case, by=people.officer, visited_on=datetime.date(1990, 1, 1),
+                                   presence=Presence.FOUND, verdict=Verdict.ELIGIBLE)
+    case.refresh_from_db()
+    assert case.status == CaseStatus.ASSIGNED and case.visited_on is None and not case.recorded_at
 
 
 def test_returns_reopen_the_sent_cases(registry, people):
