@@ -299,7 +299,10 @@ class ApplyResult:
     merged: int = 0
     # Enrollments recorded after the case opened, suspended with those the case questioned.
     later: int = 0
-    conflicts: list = field(default_factory=list)
+    # One-aid conflicts by id: those this approval created or reopened, and those already open
+    # that it touched (the rule still counts a suspended enrollment: they stay open for Bappeda).
+    conflicts: dict = field(default_factory=dict)
+    still_open: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {"absent": self.absent, "conditions": self.conditions, "suspended": self.suspended, "ended": self.ended,
@@ -311,7 +314,8 @@ def _set_status(enrollment: Enrollment, status: str, reason: str, by, result: Ap
     if current.status not in LIVE_STATUSES:
         return False
     outcome = enrollment_update(enrollment=current, by=by, status=status, status_reason=reason)
-    result.conflicts.extend(outcome.conflicts)
+    for conflict in outcome.conflicts:
+        (result.conflicts if conflict.created_now else result.still_open)[conflict.pk] = conflict
     if status == EnrollmentStatus.SUSPENDED:
         result.suspended += 1
     else:
@@ -381,6 +385,8 @@ def batch_approve(*, batch: VervalBatch, by) -> ApplyResult:
         case.status, case.applied_at = CaseStatus.APPLIED, now
         case._history_user = by
         case.save()
+    for pk in result.conflicts:
+        result.still_open.pop(pk, None)  # reopened by a later case of this batch: counted as new
     current.stage, current.approved_by, current.approved_at = Stage.APPROVED, by, now
     current.applied = result.as_dict()
     current._history_user = by

@@ -281,6 +281,14 @@ def batch_approve(request, pk: int):
             ) % {"count": result.head_deceased})
         if result.conflicts:
             messages.warning(request, _("%(count)s konflik satu bantuan baru perlu ditinjau Bappeda.") % {"count": len(result.conflicts)})
+        if result.still_open:
+            messages.info(request, ngettext(
+                "%(count)s konflik satu bantuan yang sudah terbuka tetap terbuka: kepesertaan yang ditangguhkan tetap "
+                "dihitung aturan satu bantuan, Bappeda yang memutuskannya.",
+                "%(count)s konflik satu bantuan yang sudah terbuka tetap terbuka: kepesertaan yang ditangguhkan tetap "
+                "dihitung aturan satu bantuan, Bappeda yang memutuskannya.",
+                len(result.still_open),
+            ) % {"count": len(result.still_open)})
     return redirect("verval:batch_detail", pk=pk)
 
 

@@ -15,6 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from agencies.models import ExportLog
+from dedup.models import Conflict, ConflictStatus
 from programs.models import Enrollment, EnrollmentStatus, Program
 from verval import services
 from verval.models import CasePhoto, CaseStatus, Presence, ProposalExport, Verdict, VervalCase
@@ -191,6 +192,25 @@ def test_the_bupati_approves_only_after_ticking_the_statement(assigned, people):
     batch.refresh_from_db()
     assert batch.is_approved
     assert 'id="verval-waiting"' not in bupati.get("/dasbor/").content.decode()
+
+
+def test_the_approval_counts_only_the_conflicts_it_raised(assigned, people, registry):
+    # pkh_sembako_high's PKH and Sembako conflict since the registry was loaded; suspending both
+    # touches that one conflict twice and raises none.
+    batch, cases = assigned
+    services.cases_assign(cases=cases, officer=people.officer, by=people.bappeda)
+    for case in cases:
+        services.case_visit_record(case=case, by=people.officer, visited_on=timezone.localdate(), presence=Presence.FOUND,
+                                   verdict=Verdict.NOT_ELIGIBLE)
+    services.batch_deliberation_record(batch=batch, held_on=timezone.localdate(), outcome="Setuju", by=people.bappeda)
+    services.batch_verify(batch=batch, note="", by=people.dinsos_head)
+    open_before = Conflict.objects.filter(status=ConflictStatus.OPEN).count()
+    assert open_before == 1
+    page = client_for(people.bupati).post(f"/verval/berkas/{batch.pk}/sahkan/", {"setuju": "1"}, follow=True).content.decode()
+    assert "3 kepesertaan ditangguhkan" in page
+    assert "konflik satu bantuan baru" not in page
+    assert "1 konflik satu bantuan yang sudah terbuka tetap terbuka" in page
+    assert Conflict.objects.filter(status=ConflictStatus.OPEN).count() == open_before
 
 
 def test_the_proposal_file_and_the_returned_list(assigned, people, registry):
