@@ -38,7 +38,7 @@ from verval.forms import (
     VerifyForm,
     VisitForm,
 )
-from verval.models import CaseKind, CasePhoto, Presence, Stage, Verdict, family_continues
+from verval.models import OPEN_STATUSES, CaseKind, CasePhoto, Presence, Stage, Verdict, family_continues
 from verval.returns import ReturnsError, read_returns
 
 CANDIDATE_PAGE = 200
@@ -394,10 +394,17 @@ def case_visit(request, pk: int):
     if not selectors.sees_names(request.user):
         raise PermissionDenied(_("Peran Anda hanya melihat angka."))
     case = selectors.case_for(request.user, pk)
-    may_record = (case.officer_id == request.user.pk or selectors.may_manage(request.user)) and case.batch.stage == Stage.FIELD
+    assigned = case.officer_id == request.user.pk or selectors.may_manage(request.user)
+    in_field = case.batch.stage == Stage.FIELD and case.status in OPEN_STATUSES
+    may_record = assigned and in_field
+    # An officer whose batch moved on is told so (a form left open, posted late), not refused as a stranger.
+    stage_note = _("Berkas ini sudah melewati tahap kunjungan lapangan; hasil tidak dapat diubah.") if assigned and not in_field else ""
     if request.method == "POST":
-        if not may_record:
+        if not assigned:
             raise PermissionDenied(_("Kasus ini tidak ditugaskan kepada Anda."))
+        if not in_field:
+            messages.error(request, stage_note)
+            return redirect("verval:case_visit", pk=pk)
         form = VisitForm(request.POST, instance=case)
         if form.is_valid():
             data = form.cleaned_data
@@ -416,7 +423,7 @@ def case_visit(request, pk: int):
     else:
         form = VisitForm(instance=case, initial=None if case.visited_on else {"visited_on": timezone.localdate()})
     return render(request, "verval/case_visit.html", {
-        "case": case, "form": form, "may_record": may_record, "photo_form": PhotoForm(),
+        "case": case, "form": form, "may_record": may_record, "stage_note": stage_note, "photo_form": PhotoForm(),
         "photos": list(case.photos.all()), "enrollments": list(case.enrollments.select_related("program")),
     })
 

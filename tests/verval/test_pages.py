@@ -109,6 +109,27 @@ def test_the_officer_records_a_visit_and_nothing_else_changes(assigned, people, 
     assert cases[0].household.floor_type == "semen"
 
 
+def test_a_visit_form_posted_after_the_field_stage_names_the_stage(assigned, people):
+    batch, cases = assigned
+    for case, officer in zip(cases, (people.officer, people.other_officer)):
+        services.case_visit_record(case=case, by=officer, visited_on=timezone.localdate(), presence=Presence.FOUND,
+                                   verdict=Verdict.ELIGIBLE)
+    services.batch_deliberation_record(batch=batch, held_on=timezone.localdate(), outcome="Setuju", by=people.bappeda)
+    client = client_for(people.officer)
+    stage = "Berkas ini sudah melewati tahap kunjungan lapangan; hasil tidak dapat diubah."
+    page = client.get(f"/verval/kasus/{cases[0].pk}/").content.decode()
+    assert stage in page and 'id="record-visit"' not in page
+    late = client.post(f"/verval/kasus/{cases[0].pk}/", {
+        "visited_on": timezone.localdate().strftime("%d/%m/%Y"), "presence": Presence.MOVED, "verdict": Verdict.NOT_ELIGIBLE,
+    }, follow=True)
+    assert late.status_code == 200 and stage in late.content.decode()
+    assert "tidak ditugaskan kepada Anda" not in late.content.decode()
+    cases[0].refresh_from_db()
+    assert (cases[0].presence, cases[0].verdict) == (Presence.FOUND, Verdict.ELIGIBLE)
+    # Someone else's case is still refused as such.
+    assert client_for(people.other_officer).post(f"/verval/kasus/{cases[0].pk}/", {}).status_code == 404
+
+
 def test_the_officer_list_exports_with_nik_as_text(assigned, people):
     _batch, cases = assigned
     response = client_for(people.officer).get("/verval/tugas/ekspor.xlsx")
