@@ -68,9 +68,12 @@ def _refuse(request, error: ValidationError) -> None:
 
 
 def _form_errors(request, form) -> None:
-    for errors in form.errors.values():
+    """Each error as a message, a field's led by its label ("Bidang ini tidak boleh kosong" alone
+    does not say which field)."""
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else None
         for text in errors:
-            messages.error(request, text)
+            messages.error(request, f"{label}: {text}" if label else text)  # both already translated
 
 
 @require_safe

@@ -130,6 +130,18 @@ def test_a_visit_form_posted_after_the_field_stage_names_the_stage(assigned, peo
     assert client_for(people.other_officer).post(f"/verval/kasus/{cases[0].pk}/", {}).status_code == 404
 
 
+def test_a_form_error_names_its_field(assigned, people):
+    batch, cases = assigned
+    client = client_for(people.bappeda)
+    page = client.post(f"/verval/berkas/{batch.pk}/tugaskan/", {"case": [cases[0].pk]}, follow=True).content.decode()
+    assert "Petugas: Bidang ini tidak boleh kosong." in page
+    page = client.post(f"/verval/berkas/{batch.pk}/musyawarah/", {
+        "held_on": timezone.localdate().strftime("%d/%m/%Y"), "outcome": ""}, follow=True).content.decode()
+    assert "Hasil musyawarah: Bidang ini tidak boleh kosong." in page
+    batch.refresh_from_db()
+    assert batch.stage == "lapangan" and not batch.deliberation_outcome
+
+
 def test_the_officer_list_exports_with_nik_as_text(assigned, people):
     _batch, cases = assigned
     response = client_for(people.officer).get("/verval/tugas/ekspor.xlsx")
