@@ -260,38 +260,34 @@ def batch_approve(request, pk: int):
             "Berkas disahkan. %(suspended)s kepesertaan ditangguhkan, %(ended)s diakhiri, %(absent)s keluarga ditandai "
             "tidak ada, kondisi tempat tinggal %(conditions)s keluarga diperbarui."
         ) % result.as_dict())
-        if result.merged:
-            messages.warning(request, ngettext(
+        notes = (
+            (messages.WARNING, result.merged, ngettext(
                 "%(count)s kasus diterapkan ke keluarga tujuan penggabungan: keluarganya digabung setelah kasus dibuka.",
                 "%(count)s kasus diterapkan ke keluarga tujuan penggabungan: keluarganya digabung setelah kasus dibuka.",
-                result.merged,
-            ) % {"count": result.merged})
-        if result.later:
-            messages.warning(request, ngettext(
+                result.merged)),
+            (messages.WARNING, result.later, ngettext(
                 "%(count)s kepesertaan yang tercatat setelah kasus dibuka ikut ditangguhkan (program yang sama dengan "
                 "yang diperiksa).",
                 "%(count)s kepesertaan yang tercatat setelah kasus dibuka ikut ditangguhkan (program yang sama dengan "
                 "yang diperiksa).",
-                result.later,
-            ) % {"count": result.later})
-        if result.head_deceased:
-            messages.warning(request, ngettext(
+                result.later)),
+            (messages.WARNING, result.head_deceased, ngettext(
                 "%(count)s keluarga kehilangan kepala keluarga tetapi tetap ada dan tetap menerima bantuan: Bappeda "
                 "menetapkan kepala keluarga baru di data keluarga.",
                 "%(count)s keluarga kehilangan kepala keluarga tetapi tetap ada dan tetap menerima bantuan: Bappeda "
                 "menetapkan kepala keluarga baru di data keluarga.",
-                result.head_deceased,
-            ) % {"count": result.head_deceased})
-        if result.conflicts:
-            messages.warning(request, _("%(count)s konflik satu bantuan baru perlu ditinjau Bappeda.") % {"count": len(result.conflicts)})
-        if result.still_open:
-            messages.info(request, ngettext(
+                result.head_deceased)),
+            (messages.WARNING, len(result.conflicts), _("%(count)s konflik satu bantuan baru perlu ditinjau Bappeda.")),
+            (messages.INFO, len(result.still_open), ngettext(
                 "%(count)s konflik satu bantuan yang sudah terbuka tetap terbuka: kepesertaan yang ditangguhkan tetap "
                 "dihitung aturan satu bantuan, Bappeda yang memutuskannya.",
                 "%(count)s konflik satu bantuan yang sudah terbuka tetap terbuka: kepesertaan yang ditangguhkan tetap "
                 "dihitung aturan satu bantuan, Bappeda yang memutuskannya.",
-                len(result.still_open),
-            ) % {"count": len(result.still_open)})
+                len(result.still_open))),
+        )
+        for level, count, text in notes:
+            if count:
+                messages.add_message(request, level, text % {"count": count})
     return redirect("verval:batch_detail", pk=pk)
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from agencies.models import ExportLog
 from dedup.models import Conflict, ConflictStatus
+from households.xlsx import write_xlsx
 from programs.models import Enrollment, EnrollmentStatus, Program
 from verval import services
 from verval.models import CasePhoto, CaseStatus, Presence, ProposalExport, Verdict, VervalCase
@@ -321,42 +322,17 @@ def test_the_returned_list_speaks_the_page_language(assigned, people):
 
 
 def _bomb_xlsx(rows: int) -> bytes:
-    """A small .xlsx whose one sheet unpacks to ``rows`` rows of 20 inline cells (about 140 bytes
-    of XML each, compressed a few hundred times)."""
-    sheet_rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
-    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    """A small .xlsx whose one sheet unpacks to ``rows`` rows of 20 inline cells (about 900 bytes
+    of XML each, compressed about twenty times)."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        archive.writestr("[Content_Types].xml", (
-            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            '<Override PartName="/xl/worksheets/sheet1.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>'))
-        archive.writestr("_rels/.rels", (
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" '
-            'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
-            'Target="xl/workbook.xml"/></Relationships>'))
-        archive.writestr("xl/workbook.xml", (
-            f'<workbook xmlns="{main}" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-            '<sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>'))
-        archive.writestr("xl/_rels/workbook.xml.rels", (
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            f'<Relationship Id="rId1" Type="{sheet_rel}" Target="worksheets/sheet1.xml"/></Relationships>'))
-        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as part:
-            part.write(f'<worksheet xmlns="{main}"><sheetData><row><c t="inlineStr"><is><t>NIK</t></is></c></row>'.encode())
-            chunk = ("<row>" + '<c t="inlineStr"><is><t>x</t></is></c>' * 20 + "</row>").encode() * 1000
-            for _ in range(rows // 1000):
-                part.write(chunk)
-            part.write(b"</sheetData></worksheet>")
+    write_xlsx(buffer, sheet_title="S", headers=["NIK", *[f"K{n}" for n in range(19)]], rows=(("x",) * 20 for _ in range(rows)))
     return buffer.getvalue()
 
 
 def test_the_returned_list_is_refused_before_a_zip_bomb_is_unpacked(assigned, people):
-    bomb = _bomb_xlsx(60_000)  # about 300 KB that unpack to 50 MB of sheet
-    assert len(bomb) < 1024 * 1024
+    bomb = _bomb_xlsx(48_000)  # fewer rows than the limit, unpacking to more than 40 MB
+    assert len(bomb) < 5 * 1024 * 1024  # within the upload limit, which alone let it through
+    assert sum(part.file_size for part in zipfile.ZipFile(io.BytesIO(bomb)).infolist()) > 40 * 1024 * 1024
     client = client_for(people.bappeda)
     page = client.post("/verval/berkas/pengembalian/", {"file": SimpleUploadedFile("kembali.xlsx", bomb)},
                        follow=True).content.decode()
