@@ -356,6 +356,10 @@ class Household(RecordDeletion, models.Model):
     def clean(self) -> None:
         check_identifiers(self, "head_nik", "no_kk")
 
+    def members_besides_head(self) -> models.QuerySet:
+        """The members still present other than the head: who carries the family on when the head dies."""
+        return self.members.filter(is_absent=False).exclude(relation=Relation.HEAD)
+
 
 class Member(RecordDeletion, models.Model):
     """A person in a household. ``nik`` is deliberately not unique: one person in two families is a

@@ -57,9 +57,24 @@ def household_mark_absent(*, household: Household, by, reason: str = "", head_de
     household.is_absent = True
     _save(household, by=by, reason=reason)
     if head_deceased:
-        for member in Member.objects.filter(household=household, relation=Relation.HEAD, is_absent=False):
-            member.is_absent = True
-            member._history_user = by
-            member._change_reason = reason[:100] if reason else None
-            member.save()
+        _head_member_absent(household, by=by, reason=reason)
+    return household
+
+
+def _head_member_absent(household: Household, *, by, reason: str) -> None:
+    for member in Member.objects.filter(household=household, relation=Relation.HEAD, is_absent=False):
+        member.is_absent = True
+        member._history_user = by
+        member._change_reason = reason[:100] if reason else None
+        member.save()
+
+
+@transaction.atomic
+def household_head_deceased(*, household: Household, by, reason: str = "") -> Household:
+    """The head died and the rest of the family lives on: only the head member is marked absent.
+    The household stays present and keeps its head's name and NIK until Bappeda records the new
+    head (from the family card, which a visit does not carry); the household's history says so."""
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    _head_member_absent(household, by=by, reason=reason)
+    _save(household, by=by, reason=reason)
     return household

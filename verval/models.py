@@ -247,10 +247,22 @@ class ProposalType(models.TextChoices):
     REMOVE = "hapus", _("Usulan hapus")
 
 
+def family_continues(case: VervalCase, household: Household | None = None) -> bool:
+    """The head died, yet the family was found eligible and other members still live there: the
+    family and its aid carry on under a new head (a change of head, not a removal). ``household``:
+    the record the family is kept on now, when it is not the case's own (a merge)."""
+    return (
+        case.presence == Presence.DECEASED and case.verdict == Verdict.ELIGIBLE
+        and (household or case.household).members_besides_head().exists()
+    )
+
+
 def proposal_type(case: VervalCase) -> str:
     """A family gone (moved, deceased, not found) or found not eligible while receiving aid is
-    proposed for removal; an unreached family found eligible is proposed as new; any other visit
-    corrects the family's data."""
+    proposed for removal; an unreached family found eligible is proposed as new; any other visit,
+    a deceased head whose family carries on included, corrects the family's data."""
+    if family_continues(case):
+        return ProposalType.UPDATE
     if case.presence and case.presence != Presence.FOUND:
         return ProposalType.REMOVE
     if case.kind == CaseKind.EXCLUSION and case.verdict == Verdict.ELIGIBLE:

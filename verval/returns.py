@@ -1,7 +1,8 @@
 """Read the ministry's returned list (the proposals that failed its checks): an .xlsx or .csv with a
 NIK column and, when present, a reason column. Pure Python: no Django. Its messages are Indonesian
 templates with their values apart (``gettext_noop`` below only marks them for the catalog); the page
-translates them into the operator's language.
+translates them into the operator's language (the importer's archive refusal quoted in one stays
+Indonesian, as on the import pages).
 
 The header row is searched in the first rows (``NIK``, ``NIK_KTP`` or ``NIK Kepala Keluarga``; the
 reason under ``Alasan``, ``Keterangan`` or ``Catatan``). A NIK that went through an Excel number cell
@@ -13,14 +14,22 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
+from itertools import chain, islice
 from pathlib import Path
 
 import python_calamine
+
+from households.imports.reader import Limits, ReadError, check_archive
+from konut_registry.numbers import thousands
 
 NIK_HEADERS = ("nik", "nik_ktp", "nik ktp", "nik kepala keluarga", "nik_kepala_keluarga")
 REASON_HEADERS = ("alasan", "keterangan", "catatan", "alasan pengembalian", "keterangan gagal")
 HEADER_SCAN_ROWS = 20
 MAX_ROWS = 50_000
+# About 50,000 rows of 25 columns of XML: calamine holds two to three times this in memory while
+# it reads the sheet, so a small upload that unpacks to far more (a zip bomb) is refused unopened.
+ARCHIVE_LIMITS = Limits(max_uncompressed_bytes=40 * 1024 * 1024)
 _NIK = re.compile(r"[0-9]{16}")
 
 
@@ -45,27 +54,44 @@ def _normal(value: object) -> str:
     return re.sub(r"\s+", " ", str(value or "")).strip().lower()
 
 
-def _rows(path: Path, name: str) -> list[list[object]]:
+def _rows(path: Path, name: str) -> Iterator[list[object]]:
+    """The first sheet's rows (a csv file's), one at a time. An .xlsx goes through the importer's
+    archive checks first: calamine inflates the whole sheet into memory when it opens it."""
     suffix = Path(name).suffix.lower()
     if suffix == ".csv":
         text = path.read_bytes().decode("utf-8-sig", errors="replace")
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;|\t") if text.strip() else csv.excel
-        return list(csv.reader(io.StringIO(text), dialect))[: MAX_ROWS + HEADER_SCAN_ROWS]
+        return csv.reader(io.StringIO(text), dialect)
     if suffix != ".xlsx":
         raise ReturnsError(gettext_noop("Berkas harus .xlsx atau .csv."))
     try:
-        book = python_calamine.CalamineWorkbook.from_path(str(path))
-        return book.get_sheet_by_index(0).to_python()[: MAX_ROWS + HEADER_SCAN_ROWS]
+        check_archive(path, name, ARCHIVE_LIMITS)
+    except ReadError as exc:
+        raise ReturnsError(gettext_noop("Berkas ditolak: %(reason)s"), {"reason": str(exc)}) from exc
+    try:
+        sheet = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
     except Exception as exc:  # calamine raises several error types for a broken file
         raise ReturnsError(
             gettext_noop("Berkas %(name)s tidak dapat dibaca (%(error)s)."), {"name": name, "error": type(exc).__name__}
         ) from exc
+    if (sheet.total_height or sheet.height or 0) > MAX_ROWS + HEADER_SCAN_ROWS:
+        raise _too_many_rows()
+    return sheet.iter_rows()
+
+
+def _too_many_rows() -> ReturnsError:
+    return ReturnsError(
+        gettext_noop("Berkas berisi lebih dari %(max)s baris; bagi daftar menjadi beberapa berkas."),
+        {"max": thousands(MAX_ROWS)},
+    )
 
 
 def read_returns(path: str | Path, *, name: str) -> tuple[list[tuple[str, str]], list[Message]]:
-    """(rows as (NIK, reason), problems as messages naming the row)."""
-    rows = _rows(Path(path), name)
-    for index, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+    """(rows as (NIK, reason), problems as messages naming the row). A list longer than
+    ``MAX_ROWS`` rows is refused whole, never cut silently."""
+    rows = iter(_rows(Path(path), name))
+    head = list(islice(rows, HEADER_SCAN_ROWS))
+    for index, row in enumerate(head):
         headers = [_normal(cell) for cell in row]
         nik_column = next((i for i, h in enumerate(headers) if h in NIK_HEADERS), None)
         if nik_column is not None:
@@ -74,7 +100,9 @@ def read_returns(path: str | Path, *, name: str) -> tuple[list[tuple[str, str]],
     else:
         raise ReturnsError(gettext_noop("Kolom NIK tidak ditemukan di baris judul berkas."))
     found, problems = [], []
-    for number, row in enumerate(rows[index + 1:], start=index + 2):
+    for number, row in enumerate(chain(head[index + 1:], rows), start=index + 2):
+        if number - index - 1 > MAX_ROWS:
+            raise _too_many_rows()
         cell = row[nik_column] if nik_column < len(row) else ""
         if cell in ("", None):
             continue

@@ -15,7 +15,7 @@ from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from agencies.models import Agency, Role, User
-from agencies.selectors import visible_households
+from agencies.selectors import sees_everything, visible_households
 from verval.models import CaseStatus, Presence, Stage, Verdict, VervalBatch, VervalCase
 
 
@@ -73,6 +73,12 @@ def field_officers(user: User) -> QuerySet[User]:
     return officers.select_related("agency").order_by("first_name", "last_name", "username")
 
 
+def candidate_scope(user: User) -> QuerySet | None:
+    """The households whose candidates ``user`` may see and open cases for: ``None`` (no limit) for
+    Bappeda, else the agency's own households, as on the candidate page."""
+    return None if sees_everything(user) else visible_households(user)
+
+
 def visible_cases(user: User) -> QuerySet[VervalCase]:
     cases = VervalCase.objects.all()
     if user.is_superuser or may_manage(user) or may_approve(user):
@@ -113,7 +119,7 @@ def batch_cases(user: User, batch: VervalBatch) -> QuerySet[VervalCase]:
     return (
         visible_cases(user)
         .filter(batch=batch)
-        .select_related("household__desa__kecamatan", "officer")
+        .select_related("household__desa__kecamatan", "household__merged_into", "officer")
         .prefetch_related("enrollments__program", "photos")
     )
 

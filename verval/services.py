@@ -24,7 +24,12 @@ from django.utils.translation import gettext as _
 from agencies.models import ExportKind
 from agencies.services import export_log_create
 from households.models import Household
-from households.services import LIVING_CONDITION_FIELDS, household_conditions_update, household_mark_absent
+from households.services import (
+    LIVING_CONDITION_FIELDS,
+    household_conditions_update,
+    household_head_deceased,
+    household_mark_absent,
+)
 from konut_registry.numbers import thousands
 from programs.candidates import candidates, ineligible_enrollments
 from programs.models import LIVE_STATUSES, Enrollment, EnrollmentStatus
@@ -40,8 +45,9 @@ from verval.models import (
     Verdict,
     VervalBatch,
     VervalCase,
+    family_continues,
 )
-from verval.selectors import field_officers, may_approve, may_manage, may_verify
+from verval.selectors import candidate_scope, field_officers, may_approve, may_manage, may_verify
 
 # Cases one request may open: a large village's candidates, not the whole registry at once.
 OPEN_MAX = 2000
@@ -99,9 +105,19 @@ def cases_open(*, kind: str, household_ids, by, desa=None, title: str = "") -> O
         raise ValidationError(
             _("Paling banyak %(max)s kasus sekali buka; saring per desa/kelurahan.") % {"max": thousands(OPEN_MAX)}
         )
+    scope = candidate_scope(by)
+    if scope is not None:
+        # An agency opens cases only for the households its candidate page shows it: a case page
+        # shows names and NIKs, which the agency may not read for other households.
+        outside = len(wanted) - scope.filter(pk__in=wanted).count()
+        if outside:
+            raise ValidationError(
+                _("%(count)s keluarga yang dipilih di luar cakupan OPD Anda; kasus hanya dapat dibuka untuk keluarga "
+                  "yang tampil di daftar kandidat Anda. Tidak ada kasus yang dibuka.") % {"count": outside}
+            )
     busy = VervalCase.objects.filter(kind=kind, status__in=OPEN_STATUSES).values("household_id")
     households = list(
-        candidates(kind).filter(pk__in=wanted).exclude(pk__in=busy).select_related("desa").order_by("desa__code", "id")
+        candidates(kind, base=scope).filter(pk__in=wanted).exclude(pk__in=busy).select_related("desa").order_by("desa__code", "id")
     )
     result = OpenResult(batch=None, skipped=len(wanted) - len(households))
     if not households:
@@ -143,8 +159,9 @@ def cases_open(*, kind: str, household_ids, by, desa=None, title: str = "") -> O
 
 @transaction.atomic
 def cases_open_village(*, kind: str, desa, by) -> OpenResult:
-    """Open cases for every candidate of ``kind`` in a village."""
-    ids = list(candidates(kind).filter(desa=desa).values_list("pk", flat=True)[: OPEN_MAX + 1])
+    """Open cases for every candidate of ``kind`` in a village that ``by`` may see."""
+    _require(may_manage(by), _("Hanya Bappeda atau Dinas Sosial yang dapat membuka kasus verval."))
+    ids = list(candidates(kind, base=candidate_scope(by)).filter(desa=desa).values_list("pk", flat=True)[: OPEN_MAX + 1])
     if not ids:
         raise ValidationError(_("Tidak ada kandidat jenis ini di %(desa)s.") % {"desa": desa.name})
     return cases_open(kind=kind, household_ids=ids, by=by, desa=desa)
@@ -192,6 +209,10 @@ def case_visit_record(
     current = _case_in_field(case, by)
     if visited_on > timezone.localdate():
         raise ValidationError(_("Tanggal kunjungan tidak boleh di masa depan."))
+    opened = timezone.localdate(current.batch.created_at)
+    if visited_on < opened:
+        raise ValidationError(_("Tanggal kunjungan tidak boleh sebelum berkas dibuka (%(date)s).") % {
+            "date": date_format(opened, "SHORT_DATE_FORMAT")})
     current.visited_on, current.presence, current.verdict, current.note = visited_on, presence, verdict, note.strip()
     for name in LIVING_CONDITION_FIELDS:
         setattr(current, name, (conditions or {}).get(name, "") or "")
@@ -272,30 +293,69 @@ class ApplyResult:
     conditions: int = 0
     suspended: int = 0
     ended: int = 0
-    conflicts: list = field(default_factory=list)
+    # Families whose head died and who carry on: their new head is for Bappeda to record.
+    head_deceased: int = 0
+    # Cases applied to the record their household was merged into after the case opened.
+    merged: int = 0
+    # Enrollments recorded after the case opened, suspended with those the case questioned.
+    later: int = 0
+    # One-aid conflicts by id: those this approval created or reopened, and those already open
+    # that it touched (the rule still counts a suspended enrollment: they stay open for Bappeda).
+    conflicts: dict = field(default_factory=dict)
+    still_open: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
-        return {"absent": self.absent, "conditions": self.conditions, "suspended": self.suspended, "ended": self.ended}
+        return {"absent": self.absent, "conditions": self.conditions, "suspended": self.suspended, "ended": self.ended,
+                "head_deceased": self.head_deceased, "merged": self.merged, "later": self.later}
 
 
-def _set_status(enrollment: Enrollment, status: str, reason: str, by, result: ApplyResult) -> None:
+def _set_status(enrollment: Enrollment, status: str, reason: str, by, result: ApplyResult) -> bool:
     current = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
     if current.status not in LIVE_STATUSES:
-        return
+        return False
     outcome = enrollment_update(enrollment=current, by=by, status=status, status_reason=reason)
-    result.conflicts.extend(outcome.conflicts)
+    for conflict in outcome.conflicts:
+        (result.conflicts if conflict.created_now else result.still_open)[conflict.pk] = conflict
     if status == EnrollmentStatus.SUSPENDED:
         result.suspended += 1
     else:
         result.ended += 1
+    return True
+
+
+def _kept(household: Household) -> Household:
+    """The record a family stands on now: a household merged into another after its case opened
+    is the same family, kept on the merge's target (whose aid the merge moved there)."""
+    seen = {household.pk}
+    while household.merged_into_id and household.merged_into_id not in seen:
+        household = Household.objects.get(pk=household.merged_into_id)
+        seen.add(household.pk)
+    return household
+
+
+def _concerned_enrollments(case: VervalCase, household: Household):
+    """The live enrollments a verdict Tidak layak is about, as they stand at approval (a re-sync may
+    have added some since the case opened): those of the programs the case questioned, or every
+    one for a family absent from the newest extract."""
+    live = Enrollment.objects.filter(household=household, status__in=LIVE_STATUSES)
+    if case.kind != CaseKind.ABSENT_ENROLLED:
+        live = live.filter(program__in=case.enrollments.values("program"))
+    return live.order_by("pk")
 
 
 def _apply_case(case: VervalCase, *, batch: VervalBatch, by, result: ApplyResult) -> None:
     reason = _("Verval disahkan %(date)s: %(batch)s") % {
         "date": date_format(timezone.localdate(), "SHORT_DATE_FORMAT"), "batch": batch.title,
     }
-    household = case.household
-    if case.presence in (Presence.MOVED, Presence.NOT_FOUND, Presence.DECEASED):
+    household = _kept(case.household)
+    if household.pk != case.household_id:
+        result.merged += 1
+    if family_continues(case, household):
+        # The note leads: the history keeps the first 100 characters of a reason.
+        note = _("Kepala keluarga meninggal; kepala keluarga baru ditetapkan Bappeda")
+        household_head_deceased(household=household, by=by, reason=f"{note} ({reason})")
+        result.head_deceased += 1
+    elif case.presence in (Presence.MOVED, Presence.NOT_FOUND, Presence.DECEASED):
         household_mark_absent(household=household, by=by, reason=reason, head_deceased=case.presence == Presence.DECEASED)
         result.absent += 1
         for enrollment in Enrollment.objects.filter(household=household, status__in=LIVE_STATUSES):
@@ -306,8 +366,11 @@ def _apply_case(case: VervalCase, *, batch: VervalBatch, by, result: ApplyResult
         household_conditions_update(household=household, values=observed, on=case.visited_on, by=by, reason=reason)
         result.conditions += 1
     if case.verdict == Verdict.NOT_ELIGIBLE:
-        for enrollment in case.enrollments.all():
-            _set_status(enrollment, EnrollmentStatus.SUSPENDED, f"{reason} ({case.get_verdict_display()})", by, result)
+        questioned = set(case.enrollments.values_list("pk", flat=True))
+        for enrollment in _concerned_enrollments(case, household):
+            changed = _set_status(enrollment, EnrollmentStatus.SUSPENDED, f"{reason} ({case.get_verdict_display()})", by, result)
+            if changed and enrollment.pk not in questioned:
+                result.later += 1
 
 
 @transaction.atomic
@@ -322,6 +385,8 @@ def batch_approve(*, batch: VervalBatch, by) -> ApplyResult:
         case.status, case.applied_at = CaseStatus.APPLIED, now
         case._history_user = by
         case.save()
+    for pk in result.conflicts:
+        result.still_open.pop(pk, None)  # reopened by a later case of this batch: counted as new
     current.stage, current.approved_by, current.approved_at = Stage.APPROVED, by, now
     current.applied = result.as_dict()
     current._history_user = by

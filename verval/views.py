@@ -22,7 +22,6 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from agencies.selectors import sees_everything, visible_households
 from programs.candidates import KIND_LABELS, candidates
 from programs.distribution import households_distribute, may_distribute
 from programs.models import Program, TargetUnit
@@ -39,7 +38,7 @@ from verval.forms import (
     VerifyForm,
     VisitForm,
 )
-from verval.models import CaseKind, CasePhoto, Stage, Verdict
+from verval.models import OPEN_STATUSES, CaseKind, CasePhoto, Presence, Stage, Verdict, family_continues
 from verval.returns import ReturnsError, read_returns
 
 CANDIDATE_PAGE = 200
@@ -69,9 +68,12 @@ def _refuse(request, error: ValidationError) -> None:
 
 
 def _form_errors(request, form) -> None:
-    for errors in form.errors.values():
+    """Each error as a message, a field's led by its label ("Bidang ini tidak boleh kosong" alone
+    does not say which field)."""
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else None
         for text in errors:
-            messages.error(request, text)
+            messages.error(request, f"{label}: {text}" if label else text)  # both already translated
 
 
 @require_safe
@@ -92,8 +94,7 @@ def candidate_list(request):
     form = CandidateFilter(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {"kind": "inclusion"}
     kind = data.get("kind") or "inclusion"
-    base = None if sees_everything(request.user) else visible_households(request.user)
-    queryset = candidates(kind, base=base)
+    queryset = candidates(kind, base=selectors.candidate_scope(request.user))
     if data.get("desa"):
         queryset = queryset.filter(desa=data["desa"])
     elif data.get("kecamatan"):
@@ -161,6 +162,8 @@ def _batch_context(request, batch) -> dict:
         context["deliberation_form"] = DeliberationForm()
     if context["may_verify"]:
         context["verify_form"] = VerifyForm()
+    for case in cases:
+        case.family_continues = case.presence == Presence.DECEASED and family_continues(case)
     offered = [c for c in cases if c.kind == CaseKind.EXCLUSION and c.verdict == Verdict.ELIGIBLE]
     if batch.is_approved and offered and may_distribute(user):
         context["offered"] = offered
@@ -257,8 +260,34 @@ def batch_approve(request, pk: int):
             "Berkas disahkan. %(suspended)s kepesertaan ditangguhkan, %(ended)s diakhiri, %(absent)s keluarga ditandai "
             "tidak ada, kondisi tempat tinggal %(conditions)s keluarga diperbarui."
         ) % result.as_dict())
-        if result.conflicts:
-            messages.warning(request, _("%(count)s konflik satu bantuan baru perlu ditinjau Bappeda.") % {"count": len(result.conflicts)})
+        notes = (
+            (messages.WARNING, result.merged, ngettext(
+                "%(count)s kasus diterapkan ke keluarga tujuan penggabungan: keluarganya digabung setelah kasus dibuka.",
+                "%(count)s kasus diterapkan ke keluarga tujuan penggabungan: keluarganya digabung setelah kasus dibuka.",
+                result.merged)),
+            (messages.WARNING, result.later, ngettext(
+                "%(count)s kepesertaan yang tercatat setelah kasus dibuka ikut ditangguhkan (program yang sama dengan "
+                "yang diperiksa).",
+                "%(count)s kepesertaan yang tercatat setelah kasus dibuka ikut ditangguhkan (program yang sama dengan "
+                "yang diperiksa).",
+                result.later)),
+            (messages.WARNING, result.head_deceased, ngettext(
+                "%(count)s keluarga kehilangan kepala keluarga tetapi tetap ada dan tetap menerima bantuan: Bappeda "
+                "menetapkan kepala keluarga baru di data keluarga.",
+                "%(count)s keluarga kehilangan kepala keluarga tetapi tetap ada dan tetap menerima bantuan: Bappeda "
+                "menetapkan kepala keluarga baru di data keluarga.",
+                result.head_deceased)),
+            (messages.WARNING, len(result.conflicts), _("%(count)s konflik satu bantuan baru perlu ditinjau Bappeda.")),
+            (messages.INFO, len(result.still_open), ngettext(
+                "%(count)s konflik satu bantuan yang sudah terbuka tetap terbuka: kepesertaan yang ditangguhkan tetap "
+                "dihitung aturan satu bantuan, Bappeda yang memutuskannya.",
+                "%(count)s konflik satu bantuan yang sudah terbuka tetap terbuka: kepesertaan yang ditangguhkan tetap "
+                "dihitung aturan satu bantuan, Bappeda yang memutuskannya.",
+                len(result.still_open))),
+        )
+        for level, count, text in notes:
+            if count:
+                messages.add_message(request, level, text % {"count": count})
     return redirect("verval:batch_detail", pk=pk)
 
 
@@ -364,10 +393,17 @@ def case_visit(request, pk: int):
     if not selectors.sees_names(request.user):
         raise PermissionDenied(_("Peran Anda hanya melihat angka."))
     case = selectors.case_for(request.user, pk)
-    may_record = (case.officer_id == request.user.pk or selectors.may_manage(request.user)) and case.batch.stage == Stage.FIELD
+    assigned = case.officer_id == request.user.pk or selectors.may_manage(request.user)
+    in_field = case.batch.stage == Stage.FIELD and case.status in OPEN_STATUSES
+    may_record = assigned and in_field
+    # An officer whose batch moved on is told so (a form left open, posted late), not refused as a stranger.
+    stage_note = _("Berkas ini sudah melewati tahap kunjungan lapangan; hasil tidak dapat diubah.") if assigned and not in_field else ""
     if request.method == "POST":
-        if not may_record:
+        if not assigned:
             raise PermissionDenied(_("Kasus ini tidak ditugaskan kepada Anda."))
+        if not in_field:
+            messages.error(request, stage_note)
+            return redirect("verval:case_visit", pk=pk)
         form = VisitForm(request.POST, instance=case)
         if form.is_valid():
             data = form.cleaned_data
@@ -386,7 +422,7 @@ def case_visit(request, pk: int):
     else:
         form = VisitForm(instance=case, initial=None if case.visited_on else {"visited_on": timezone.localdate()})
     return render(request, "verval/case_visit.html", {
-        "case": case, "form": form, "may_record": may_record, "photo_form": PhotoForm(),
+        "case": case, "form": form, "may_record": may_record, "stage_note": stage_note, "photo_form": PhotoForm(),
         "photos": list(case.photos.all()), "enrollments": list(case.enrollments.select_related("program")),
     })
 

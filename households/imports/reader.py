@@ -713,7 +713,7 @@ def open_source(path: str | Path, *, display_name: str | None = None, limits: Li
                 f"{name}: bukan berkas Excel .xlsx yang sah (isinya bukan buku kerja Excel; mungkin berkas lain "
                 "yang diganti namanya)."
             )
-        _check_archive(path, name, limits)
+        check_archive(path, name, limits)
         return Source(path, name, "xlsx", limits)
     if suffix == ".xls":
         return _legacy_workbook(path, name, head, limits)
@@ -729,7 +729,7 @@ def _legacy_workbook(path: Path, name: str, head: bytes, limits: Limits) -> Sour
     """An Excel 97-2003 workbook, opened once here so that a damaged one is refused on upload."""
     advice = "Buka di Excel lalu simpan ulang sebagai Buku Kerja Excel (.xlsx)."
     if head.startswith(_ZIP_MAGIC):
-        return Source(path, name, "xlsx", limits) if _check_archive(path, name, limits) is None else None
+        return Source(path, name, "xlsx", limits) if check_archive(path, name, limits) is None else None
     if not head.startswith(_OLE_MAGIC):
         raise ReadError(f"{name}: bukan berkas Excel 97-2003 (.xls) yang sah (mungkin berkas lain yang diganti namanya).")
     try:
@@ -741,7 +741,10 @@ def _legacy_workbook(path: Path, name: str, head: bytes, limits: Limits) -> Sour
     return Source(path, name, "xls", limits)
 
 
-def _check_archive(path: Path, name: str, limits: Limits) -> None:
+def check_archive(path: Path, name: str, limits: Limits) -> None:
+    """Refuse an .xlsx whose archive is damaged, is not a workbook, or unpacks to more than
+    ``limits.max_uncompressed_bytes`` or at an absurd ratio (a zip bomb): checked on the zip's
+    directory, before calamine inflates anything. Other uploads of workbooks use it too."""
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()

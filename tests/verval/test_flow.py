@@ -8,10 +8,14 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
 from django.utils import timezone
 
-from households.models import DataSource, Household
+from dedup.membership import household_merge
+from households.models import DataSource, Household, Relation
 from programs.models import Enrollment, EnrollmentStatus
+from tests.factories import MemberFactory
+from tests.verval.conftest import enroll, household
 from verval import services
 from verval.models import CaseStatus, Presence, ProposalType, Stage, Verdict, VervalCase, proposal_type
 
@@ -50,7 +54,7 @@ def test_who_may_open_assign_and_record(registry, people):
         services.cases_open(kind="exclusion", household_ids=[registry.poor_1.pk], by=people.perkim_head)
     with pytest.raises(PermissionDenied):
         services.cases_open(kind="exclusion", household_ids=[registry.poor_1.pk], by=people.officer)
-    batch = services.cases_open(kind="exclusion", household_ids=[registry.poor_1.pk], by=people.dinsos_operator).batch
+    batch = services.cases_open(kind="inclusion", household_ids=[registry.pkh_high.pk], by=people.dinsos_operator).batch
     case = batch.cases.get()
     with pytest.raises(ValidationError):
         services.cases_assign(cases=[case], officer=people.bupati, by=people.bappeda)
@@ -123,6 +127,82 @@ def test_a_family_gone_is_marked_absent_and_its_aid_ended(registry, people):
     assert (result.absent, result.ended) == (1, 1)
     assert Household.objects.get(pk=registry.absent_pkh.pk).is_absent
     assert not Enrollment.objects.filter(household=registry.absent_pkh, status__in=["active", "proposed"]).exists()
+
+
+def test_a_deceased_head_leaves_the_family_and_its_aid_in_place(registry, people):
+    # The head died; his wife and two children still live there and the family is found eligible.
+    home = registry.pkh_high
+    head = MemberFactory(household=home, name=home.head_name, nik=home.head_nik, relation=Relation.HEAD)
+    others = [MemberFactory(household=home, relation=Relation.SPOUSE), MemberFactory(household=home),
+              MemberFactory(household=home)]
+    alone = registry.pkh_sembako_high  # a head who lived alone: the family is gone with him
+    MemberFactory(household=alone, name=alone.head_name, nik=alone.head_nik, relation=Relation.HEAD)
+    batch = _open_village(registry, people).batch
+    services.cases_assign(cases=list(batch.cases.all()), officer=people.officer, by=people.bappeda)
+    for case in batch.cases.all():
+        _visit(case, people, Verdict.ELIGIBLE, presence=Presence.DECEASED)
+    _through_verification(batch, people)
+    result = services.batch_approve(batch=batch, by=people.bupati)
+    home.refresh_from_db()
+    assert not home.is_absent
+    assert (result.head_deceased, result.absent, result.ended) == (1, 1, 2)
+    assert Enrollment.objects.get(pk=registry.pkh_high_enrollment.pk).status == EnrollmentStatus.ACTIVE
+    head.refresh_from_db()
+    assert head.is_absent and not any(type(m).objects.get(pk=m.pk).is_absent for m in others)
+    assert "kepala keluarga baru ditetapkan Bappeda" in home.history.latest().history_change_reason
+    assert proposal_type(batch.cases.get(household=home)) == ProposalType.UPDATE
+    assert Household.objects.get(pk=alone.pk).is_absent
+    assert not Enrollment.objects.filter(household=alone, status__in=["active", "proposed"]).exists()
+    assert proposal_type(batch.cases.get(household=alone)) == ProposalType.REMOVE
+    client = Client()
+    client.force_login(people.bappeda)
+    page = client.get(f"/verval/berkas/{batch.pk}/").content.decode()
+    assert page.count("Keluarga tetap ada; kepala keluarga baru ditetapkan Bappeda") == 1
+
+
+def test_approval_follows_a_merge_made_after_the_visit(registry, people):
+    batch = _open_village(registry, people).batch
+    services.cases_assign(cases=list(batch.cases.all()), officer=people.officer, by=people.bappeda)
+    gone = batch.cases.get(household=registry.pkh_high)
+    _visit(gone, people, Verdict.NOT_ELIGIBLE, presence=Presence.NOT_FOUND)
+    _visit(batch.cases.get(household=registry.pkh_sembako_high), people, Verdict.ELIGIBLE)
+    # Bappeda finds pkh_high is a second record of another family and merges it; its PKH moves along.
+    kept = household(registry.desa, 6)
+    household_merge(source=registry.pkh_high, target=kept, by=people.bappeda, reason="KK ganda")
+    client = Client()
+    client.force_login(people.bappeda)
+    page = client.get(f"/verval/berkas/{batch.pk}/").content.decode()
+    assert f"Digabung ke keluarga #{kept.pk} ({kept.head_name}); pengesahan diterapkan ke keluarga itu" in page
+    _through_verification(batch, people)
+    result = services.batch_approve(batch=batch, by=people.bupati)
+    moved = Enrollment.objects.get(pk=registry.pkh_high_enrollment.pk)
+    assert moved.household_id == kept.pk and moved.status == EnrollmentStatus.CANCELLED
+    assert Household.objects.get(pk=kept.pk).is_absent
+    assert (result.absent, result.merged, result.ended) == (1, 1, 1)
+
+
+def test_not_eligible_suspends_the_aid_recorded_after_the_case_opened(registry, people):
+    batch = _open_village(registry, people).batch
+    services.cases_assign(cases=list(batch.cases.all()), officer=people.officer, by=people.bappeda)
+    for case in batch.cases.all():
+        _visit(case, people, Verdict.NOT_ELIGIBLE)
+    later = enroll(registry.pkh_sembako_high, "pkh", year=2026)  # a re-sync after the case opened
+    bsps = enroll(registry.pkh_sembako_high, "bsps", year=2026)  # a program the case did not question
+    _through_verification(batch, people)
+    result = services.batch_approve(batch=batch, by=people.bupati)
+    assert Enrollment.objects.get(pk=later.pk).status == EnrollmentStatus.SUSPENDED
+    assert Enrollment.objects.get(pk=bsps.pk).status == EnrollmentStatus.ACTIVE
+    assert (result.suspended, result.later) == (4, 1)
+
+
+def test_a_visit_dated_before_the_batch_opened_is_refused(registry, people):
+    case = _open_village(registry, people).batch.cases.first()
+    services.cases_assign(cases=[case], officer=people.officer, by=people.bappeda)
+    with pytest.raises(ValidationError, match="sebelum berkas dibuka"):
+        services.case_visit_record(case=case, by=people.officer, visited_on=datetime.date(1990, 1, 1),
+                                   presence=Presence.FOUND, verdict=Verdict.ELIGIBLE)
+    case.refresh_from_db()
+    assert case.status == CaseStatus.ASSIGNED and case.visited_on is None and not case.recorded_at
 
 
 def test_returns_reopen_the_sent_cases(registry, people):

@@ -4,6 +4,7 @@ exports, private photos, the proposal file and the returned list."""
 from __future__ import annotations
 
 import io
+import zipfile
 from html.parser import HTMLParser
 
 import openpyxl
@@ -14,9 +15,11 @@ from django.test import Client
 from django.utils import timezone
 
 from agencies.models import ExportLog
+from dedup.models import Conflict, ConflictStatus
+from households.xlsx import write_xlsx
 from programs.models import Enrollment, EnrollmentStatus, Program
 from verval import services
-from verval.models import CasePhoto, CaseStatus, Presence, ProposalExport, Verdict
+from verval.models import CasePhoto, CaseStatus, Presence, ProposalExport, Verdict, VervalCase
 
 pytestmark = pytest.mark.django_db
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -48,6 +51,26 @@ def test_candidates_page_opens_cases_for_a_whole_village(registry, people):
     assert registry.pkh_high.head_name in detail and registry.pkh_sembako_high.head_name in detail
     refused = client.post("/verval/kandidat/buka/", {"kind": "inclusion"}, follow=True)
     assert "Pilih paling sedikit satu keluarga." in refused.content.decode()
+
+
+def test_an_agency_opens_cases_only_for_the_households_its_candidate_page_shows(registry, people):
+    # poor_1 receives nothing, so Dinas Sosial may not open it on the portal: nor through verval,
+    # where the case pages would show its name and full NIK.
+    client = client_for(people.dinsos_head)
+    page = client.get("/verval/kandidat/", {"kind": "exclusion"}).content.decode()
+    assert registry.poor_1.head_name not in page
+    refused = client.post("/verval/kandidat/buka/", {"kind": "exclusion", "household": [registry.poor_1.pk]}, follow=True)
+    assert "1 keluarga yang dipilih di luar cakupan OPD Anda" in refused.content.decode()
+    assert not VervalCase.objects.exists()
+    # The whole village opens its own households only: no_water (BSPS of Perkim) stays out.
+    response = client.post("/verval/kandidat/buka/", {"kind": "incomplete", "desa": registry.desa.pk, "whole_village": "1"})
+    assert response.status_code == 302
+    assert set(VervalCase.objects.values_list("household", flat=True)) == {registry.no_desil.pk}
+    detail = client.get(response.url).content.decode()
+    assert registry.no_water.head_name not in detail and registry.no_water.head_nik not in detail
+    empty = client.post("/verval/kandidat/buka/", {"kind": "exclusion", "desa": registry.other.pk, "whole_village": "1"},
+                        follow=True).content.decode()
+    assert "Tidak ada kandidat jenis ini" in empty and VervalCase.objects.count() == 1
 
 
 @pytest.mark.parametrize("who", ["perkim_head", "officer", "bupati"])
@@ -85,6 +108,39 @@ def test_the_officer_records_a_visit_and_nothing_else_changes(assigned, people, 
     assert (cases[0].verdict, cases[0].floor_type, cases[0].status) == (Verdict.NOT_ELIGIBLE, "keramik", CaseStatus.VISITED)
     cases[0].household.refresh_from_db()
     assert cases[0].household.floor_type == "semen"
+
+
+def test_a_visit_form_posted_after_the_field_stage_names_the_stage(assigned, people):
+    batch, cases = assigned
+    for case, officer in zip(cases, (people.officer, people.other_officer)):
+        services.case_visit_record(case=case, by=officer, visited_on=timezone.localdate(), presence=Presence.FOUND,
+                                   verdict=Verdict.ELIGIBLE)
+    services.batch_deliberation_record(batch=batch, held_on=timezone.localdate(), outcome="Setuju", by=people.bappeda)
+    client = client_for(people.officer)
+    stage = "Berkas ini sudah melewati tahap kunjungan lapangan; hasil tidak dapat diubah."
+    page = client.get(f"/verval/kasus/{cases[0].pk}/").content.decode()
+    assert stage in page and 'id="record-visit"' not in page
+    late = client.post(f"/verval/kasus/{cases[0].pk}/", {
+        "visited_on": timezone.localdate().strftime("%d/%m/%Y"), "presence": Presence.MOVED, "verdict": Verdict.NOT_ELIGIBLE,
+    }, follow=True)
+    assert late.status_code == 200 and stage in late.content.decode()
+    assert "tidak ditugaskan kepada Anda" not in late.content.decode()
+    cases[0].refresh_from_db()
+    assert (cases[0].presence, cases[0].verdict) == (Presence.FOUND, Verdict.ELIGIBLE)
+    # Someone else's case is still refused as such.
+    assert client_for(people.other_officer).post(f"/verval/kasus/{cases[0].pk}/", {}).status_code == 404
+
+
+def test_a_form_error_names_its_field(assigned, people):
+    batch, cases = assigned
+    client = client_for(people.bappeda)
+    page = client.post(f"/verval/berkas/{batch.pk}/tugaskan/", {"case": [cases[0].pk]}, follow=True).content.decode()
+    assert "Petugas: Bidang ini tidak boleh kosong." in page
+    page = client.post(f"/verval/berkas/{batch.pk}/musyawarah/", {
+        "held_on": timezone.localdate().strftime("%d/%m/%Y"), "outcome": ""}, follow=True).content.decode()
+    assert "Hasil musyawarah: Bidang ini tidak boleh kosong." in page
+    batch.refresh_from_db()
+    assert batch.stage == "lapangan" and not batch.deliberation_outcome
 
 
 def test_the_officer_list_exports_with_nik_as_text(assigned, people):
@@ -172,6 +228,25 @@ def test_the_bupati_approves_only_after_ticking_the_statement(assigned, people):
     assert 'id="verval-waiting"' not in bupati.get("/dasbor/").content.decode()
 
 
+def test_the_approval_counts_only_the_conflicts_it_raised(assigned, people, registry):
+    # pkh_sembako_high's PKH and Sembako conflict since the registry was loaded; suspending both
+    # touches that one conflict twice and raises none.
+    batch, cases = assigned
+    services.cases_assign(cases=cases, officer=people.officer, by=people.bappeda)
+    for case in cases:
+        services.case_visit_record(case=case, by=people.officer, visited_on=timezone.localdate(), presence=Presence.FOUND,
+                                   verdict=Verdict.NOT_ELIGIBLE)
+    services.batch_deliberation_record(batch=batch, held_on=timezone.localdate(), outcome="Setuju", by=people.bappeda)
+    services.batch_verify(batch=batch, note="", by=people.dinsos_head)
+    open_before = Conflict.objects.filter(status=ConflictStatus.OPEN).count()
+    assert open_before == 1
+    page = client_for(people.bupati).post(f"/verval/berkas/{batch.pk}/sahkan/", {"setuju": "1"}, follow=True).content.decode()
+    assert "3 kepesertaan ditangguhkan" in page
+    assert "konflik satu bantuan baru" not in page
+    assert "1 konflik satu bantuan yang sudah terbuka tetap terbuka" in page
+    assert Conflict.objects.filter(status=ConflictStatus.OPEN).count() == open_before
+
+
 def test_the_proposal_file_and_the_returned_list(assigned, people, registry):
     batch, cases = assigned
     client = client_for(people.bappeda)
@@ -244,6 +319,35 @@ def test_the_returned_list_speaks_the_page_language(assigned, people):
     page = client.post("/verval/berkas/pengembalian/", {"file": short}, follow=True).content.decode()
     assert "Row 2: a NIK must be 16 digits (12345)." in page
     assert "Baris 2" not in page
+
+
+def _bomb_xlsx(rows: int) -> bytes:
+    """A small .xlsx whose one sheet unpacks to ``rows`` rows of 20 inline cells (about 900 bytes
+    of XML each, compressed about twenty times)."""
+    buffer = io.BytesIO()
+    write_xlsx(buffer, sheet_title="S", headers=["NIK", *[f"K{n}" for n in range(19)]], rows=(("x",) * 20 for _ in range(rows)))
+    return buffer.getvalue()
+
+
+def test_the_returned_list_is_refused_before_a_zip_bomb_is_unpacked(assigned, people):
+    bomb = _bomb_xlsx(48_000)  # fewer rows than the limit, unpacking to more than 40 MB
+    assert len(bomb) < 5 * 1024 * 1024  # within the upload limit, which alone let it through
+    assert sum(part.file_size for part in zipfile.ZipFile(io.BytesIO(bomb)).infolist()) > 40 * 1024 * 1024
+    client = client_for(people.bappeda)
+    page = client.post("/verval/berkas/pengembalian/", {"file": SimpleUploadedFile("kembali.xlsx", bomb)},
+                       follow=True).content.decode()
+    assert "isi berkas setelah diekstrak terlalu besar" in page
+    assert not VervalCase.objects.filter(status=CaseStatus.RETURNED).exists()
+
+
+def test_a_returned_list_longer_than_the_limit_is_refused_whole(assigned, people, registry):
+    from verval.returns import MAX_ROWS
+
+    lines = ["NIK;Alasan"] + [f"74090100000{n:05d};x" for n in range(MAX_ROWS)] + [f"{registry.pkh_high.head_nik};x"]
+    upload = SimpleUploadedFile("kembali.csv", "\n".join(lines).encode(), "text/csv")
+    page = client_for(people.bappeda).post("/verval/berkas/pengembalian/", {"file": upload}, follow=True).content.decode()
+    assert "Berkas berisi lebih dari 50.000 baris; bagi daftar menjadi beberapa berkas." in page
+    assert not VervalCase.objects.filter(status=CaseStatus.RETURNED).exists()
 
 
 @pytest.mark.parametrize("language, expected", [
