@@ -168,8 +168,8 @@ class HouseholdFilter(django_filters.FilterSet):
         self, data=None, *, user: User, memo: ListMemo | None = None, record_searches: bool = True, **kwargs
     ):
         self.user = user
-        # A masked role's full-NIK searches count against its hourly limit only when it asked for
-        # them (not a HEAD request, not the worker counting its list again).
+        # A masked role's full-NIK searches count against its hourly limit whenever it asked for
+        # them (GET or HEAD), not when the worker counts its list again.
         self.record_searches = record_searches
         self.search_refused_until = None  # set when a masked role's NIK search is over the limit
         self.memo = memo or ListMemo(Household)  # counts, totals and name searches kept per registry version

@@ -269,7 +269,7 @@ def batch_proposal(request, pk: int):
     batch = selectors.batch_for(request.user, pk)
     if not (batch.is_approved and request.user.can_see_full_nik):
         raise PermissionDenied(_("Usulan hanya dapat diekspor dari berkas yang sudah disahkan Bupati."))
-    return proposal_response(batch=batch, by=request.user, log=request.method == "GET")
+    return proposal_response(batch=batch, by=request.user)
 
 
 @require_POST
@@ -352,8 +352,7 @@ def my_cases_print(request):
 @never_cache
 @verval_user
 def my_cases_export(request):
-    return field_list_response(cases=list(selectors.officer_cases(request.user)), user=request.user,
-                               log=request.method == "GET")
+    return field_list_response(cases=list(selectors.officer_cases(request.user)), user=request.user)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
