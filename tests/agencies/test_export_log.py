@@ -119,3 +119,18 @@ def test_every_admin_export_is_logged(bappeda_client, bappeda_user):
             bappeda_user, ExportKind.ADMIN_EXPORT, {"model": opts.label_lower}, model.objects.count()
         )
     assert ExportLog.objects.count() == len(exporting)
+
+
+@pytest.mark.django_db
+def test_an_admin_export_logs_a_searched_nik_masked(bappeda_client, bappeda_user):
+    from households.identifiers import mask
+    from programs.models import Program
+    from programs.resources import EnrollmentResource
+    from programs.services import enrollment_create
+    from tests.factories import HouseholdFactory
+
+    household = HouseholdFactory()
+    enrollment_create(household=household, program=Program.objects.get(code="pkh"), year=2024, status="active")
+    _admin_export(bappeda_client, "admin:programs_enrollment_export", EnrollmentResource, f"?q={household.head_nik}")
+    log = ExportLog.objects.get()
+    assert log.row_count == 1 and log.filters == {"model": "programs.enrollment", "q": mask(household.head_nik)}

@@ -201,3 +201,22 @@ def test_the_worker_recount_takes_no_search(registry, login, settings):
     assert list(recount.qs.values_list("pk", flat=True)) == [household.pk]
     assert not IdentifierSearch.objects.exists()
     assert _found(client, household.head_nik) == {household.pk}  # the one search of the hour is still there
+
+
+def test_the_export_log_and_the_print_page_keep_a_searched_nik_masked(registry, login):
+    import json
+
+    from agencies.models import ExportLog
+    from households.identifiers import mask
+
+    household = registry.hh.a
+    client = login(registry.users.operator)
+    client.get("/keluarga/ekspor/", {"q": household.head_nik})
+    printed = client.get("/keluarga/cetak/", {"q": " ".join([household.no_kk[:8], household.no_kk[8:]])})
+    assert printed.context["total"] == 1
+    assert f"q={mask(household.no_kk)}" in printed.content.decode() and household.no_kk not in printed.content.decode()
+    logs = list(ExportLog.objects.order_by("pk"))
+    assert [log.filters["q"] for log in logs] == [mask(household.head_nik), mask(household.no_kk)]
+    assert [log.row_count for log in logs] == [1, 1]
+    stored = json.dumps([log.filters for log in logs])
+    assert household.head_nik not in stored and household.no_kk not in stored
