@@ -22,7 +22,9 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from agencies.models import ExportKind
 from agencies.selectors import sees_everything, visible_households
+from agencies.services import export_log_create
 from programs.candidates import KIND_LABELS, candidates
 from programs.distribution import households_distribute, may_distribute
 from programs.models import Program, TargetUnit
@@ -344,7 +346,12 @@ def my_cases(request):
 @never_cache
 @verval_user
 def my_cases_print(request):
+    """The officer's cases on paper, full NIKs and No KKs for the roles that see them: logged like
+    the same list's file and the portal's print page."""
     cases = list(selectors.officer_cases(request.user))
+    export_log_create(
+        user=request.user, kind=ExportKind.VERVAL_FIELD_LIST_PRINT, agency=request.user.agency, row_count=len(cases)
+    )
     return render(request, "verval/my_cases_print.html", {"cases": cases})
 
 

@@ -100,6 +100,11 @@ def test_the_officer_list_exports_with_nik_as_text(assigned, people):
     assert ExportLog.objects.filter(user=people.officer, kind="verval_daftar_petugas_xlsx", row_count=1).count() == 2
     printed = client_for(people.officer).get("/verval/tugas/cetak/").content.decode()
     assert cases[0].household.head_nik in printed
+    # The print page shows the same full NIKs: logged too, on HEAD as on GET.
+    assert client_for(people.officer).head("/verval/tugas/cetak/").status_code == 200
+    assert list(ExportLog.objects.filter(kind="verval_daftar_petugas_cetak").values_list("user", "agency", "row_count")) == [
+        (people.officer.pk, people.officer.agency_id, 1), (people.officer.pk, people.officer.agency_id, 1),
+    ]
 
 
 def test_photos_are_private_images_within_the_limit(assigned, people, settings, tmp_path):
