@@ -10,6 +10,7 @@ from import_export.admin import ImportExportMixin
 from konut_registry.admin_export import LabelledExportForm
 
 from agencies import throttling
+from agencies.admin_exports import LoggedExportMixin
 from agencies.models import EXPORT_KIND_LABELS, Agency, ExportLog, Role, User
 from agencies.resources import AgencyResource
 from agencies.selectors import MANAGED_ROLES, manageable_users
@@ -17,7 +18,7 @@ from agencies.services import user_save
 
 
 @admin.register(Agency)
-class AgencyAdmin(ImportExportMixin, admin.ModelAdmin):
+class AgencyAdmin(LoggedExportMixin, ImportExportMixin, admin.ModelAdmin):
     export_form_class = LabelledExportForm
     resource_classes = [AgencyResource]
     list_display = ["short_name", "name", "code", "is_coordinator", "order"]

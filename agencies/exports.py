@@ -158,9 +158,8 @@ def export_filename(agency) -> str:
 
 def household_list_xlsx_response(
     *, queryset: QuerySet[Household], condition, user: User, agency, filters: dict, several_regencies: bool,
-    log: bool = True,
 ):
-    """Write the workbook to a temporary file, log the export (when ``log``), and stream the file.
+    """Write the workbook to a temporary file, log the export, and stream the file.
 
     ``several_regencies`` is the list filter's own decision (``HouseholdFilter.several_regencies``),
     so the file has the Kabupaten/kota column exactly when the list page shows it."""
@@ -174,8 +173,7 @@ def household_list_xlsx_response(
             text_columns=TEXT_COLUMNS,
             widths=export_widths(several_regencies=several_regencies),
         )
-        if log:
-            export_log_create(user=user, kind=ExportKind.HOUSEHOLD_LIST_XLSX, agency=agency, filters=filters, row_count=count)
+        export_log_create(user=user, kind=ExportKind.HOUSEHOLD_LIST_XLSX, agency=agency, filters=filters, row_count=count)
         target.seek(0)
     except BaseException:
         target.close()

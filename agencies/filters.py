@@ -27,10 +27,12 @@ from agencies.listcounts import ListMemo
 from agencies.models import Agency, User
 from agencies.selectors import (
     enrollment_condition,
+    full_identifier,
     household_search,
     identifier_digits,
     open_conflict_exists,
     portal_agency,
+    search_text_kept,
     sees_everything,
     visible_agencies,
     visible_households,
@@ -168,8 +170,8 @@ class HouseholdFilter(django_filters.FilterSet):
         self, data=None, *, user: User, memo: ListMemo | None = None, record_searches: bool = True, **kwargs
     ):
         self.user = user
-        # A masked role's full-NIK searches count against its hourly limit only when it asked for
-        # them (not a HEAD request, not the worker counting its list again).
+        # A masked role's full-NIK searches count against its hourly limit whenever it asked for
+        # them (GET or HEAD), not when the worker counts its list again.
         self.record_searches = record_searches
         self.search_refused_until = None  # set when a masked role's NIK search is over the limit
         self.memo = memo or ListMemo(Household)  # counts, totals and name searches kept per registry version
@@ -313,11 +315,20 @@ class HouseholdFilter(django_filters.FilterSet):
         )
 
     def active_filters(self) -> dict[str, str]:
-        """The valid, non-empty filters as given (for the export log and links)."""
+        """The valid, non-empty filters as given, a full NIK or No KK searched masked (for the
+        export log and the print page's filter line: neither keeps the number)."""
         if not self.is_bound:
             return {}
         self.errors
-        return {name: str(value) for name, value in self.form.cleaned_data.items() if value not in (None, "")}
+        return {
+            name: search_text_kept(str(value)) for name, value in self.form.cleaned_data.items() if value not in (None, "")
+        }
+
+    @property
+    def searched_identifier(self) -> str | None:
+        """The full NIK or No KK searched (``q``), if it is one."""
+        text = self.cleaned("q")
+        return full_identifier(text) if text else None
 
     @property
     def sort_key(self) -> str:
@@ -385,8 +396,8 @@ class HouseholdFilter(django_filters.FilterSet):
         )
 
     def filter_search(self, queryset, name, value):
-        digits = identifier_digits(value)
-        if digits is not None and len(digits) == 16 and not self.user.can_see_full_nik:
+        digits = full_identifier(value)
+        if digits is not None and not self.user.can_see_full_nik:
             self.search_refused_until = identifier_search_record(
                 user=self.user, digits=digits, record=self.record_searches
             )

@@ -74,7 +74,10 @@ class ListMemo(KeptCounts):
 def household_list_counts(filterset) -> tuple[int, dict | None]:
     """The filtered list's household count and its enrollment totals (``None`` when empty), kept
     together by the filter set's ``memo`` (one read, one write): what the list page shows above its
-    rows, and what the worker counts again after a write (``agencies.tasks``)."""
+    rows, and what the worker counts again after a write (``agencies.tasks``).
+
+    A search for a full NIK or No KK finds a few households: it is counted now and neither kept nor
+    handed to the worker, whose queue and the kept counts would hold the number searched."""
     queryset, memo = filterset.qs, filterset.memo
     if filterset.has_household_filters:
         rows = household_list_totals_query(queryset, filterset.enrollment_q())
@@ -85,11 +88,14 @@ def household_list_counts(filterset) -> tuple[int, dict | None]:
         count = queryset.count()
         return count, (list(rows) if count else None)
 
-    try:
-        totals_sql = repr(rows.query.sql_with_params())
-    except EmptyResultSet:  # an enrollment condition that cannot match
-        totals_sql = "-"
-    count, totals = memo.remembered("counts", compute, queryset=queryset, extra=totals_sql)
+    if filterset.searched_identifier is not None:
+        count, totals = compute()
+    else:
+        try:
+            totals_sql = repr(rows.query.sql_with_params())
+        except EmptyResultSet:  # an enrollment condition that cannot match
+            totals_sql = "-"
+        count, totals = memo.remembered("counts", compute, queryset=queryset, extra=totals_sql)
     return count, (household_list_totals(totals) if totals is not None else None)
 
 

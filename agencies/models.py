@@ -92,7 +92,9 @@ class ExportKind(models.TextChoices):
     HOUSEHOLD_LIST_PRINT = "daftar_keluarga_cetak", _("Daftar keluarga (cetak)")
     IMPORT_ERROR_REPORT = "laporan_kesalahan_impor", _("Laporan kesalahan impor (Excel)")
     VERVAL_FIELD_LIST = "verval_daftar_petugas_xlsx", _("Daftar kunjungan petugas verval (Excel)")
+    VERVAL_FIELD_LIST_PRINT = "verval_daftar_petugas_cetak", _("Daftar kunjungan petugas verval (cetak)")
     VERVAL_PROPOSAL = "verval_usulan_xlsx", _("Usulan verval dengan NIK dan No KK (Excel)")
+    ADMIN_EXPORT = "ekspor_admin", _("Ekspor dari halaman admin (Excel/CSV)")
 
 
 EXPORT_KIND_LABELS = dict(ExportKind.choices)

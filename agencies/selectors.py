@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404
 
 from agencies.models import Agency, Role, User
 from dedup.models import Conflict, ConflictStatus
+from households.identifiers import mask
 from households.models import FAMILY_CARD_ORDER, Household, Member
 from programs.models import Enrollment, EnrollmentStatus, Program
 
@@ -164,6 +165,20 @@ def identifier_digits(text: str) -> str | None:
     """The search text as a run of ASCII digits (spaces ignored), or None when it is not one."""
     digits = " ".join(text.split()).replace(" ", "")
     return digits if _ASCII_DIGITS.fullmatch(digits) else None
+
+
+def full_identifier(text: str) -> str | None:
+    """The 16 digits of a full NIK or No KK that ``text`` is (spaces ignored), else None."""
+    digits = identifier_digits(text)
+    return digits if digits is not None and len(digits) == 16 else None
+
+
+def search_text_kept(text: str) -> str:
+    """A search text as logs may keep it: a full NIK or No KK masked like the portal shows it
+    (``households.identifiers.mask``), anything else as typed. Who searched which number is kept
+    only as a keyed digest (``agencies.services.identifier_search_record``)."""
+    digits = full_identifier(text)
+    return mask(digits) if digits is not None else text
 
 
 def household_search(

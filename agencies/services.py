@@ -171,8 +171,8 @@ def identifier_search_record(*, user: User, digits: str, record: bool = True) ->
     A number already searched in the window stays allowed (the list's pages, its count and its export
     search it again); a new one is allowed while fewer than ``IDENTIFIER_SEARCH_LIMIT`` distinct
     numbers were searched in the last ``IDENTIFIER_SEARCH_WINDOW_MINUTES`` (none at all when the
-    limit is 0). With ``record=False`` (a HEAD request, the worker's recount of a list the user
-    opened) the rule is only read: nothing is recorded. The user's row is locked so that two tabs
+    limit is 0). With ``record=False`` (the worker's recount of a list the user opened) the
+    rule is only read: nothing is recorded. The user's row is locked so that two tabs
     cannot both take the last one; digests older than the window are deleted, everyone's."""
     now = timezone.now()
     window = datetime.timedelta(minutes=settings.IDENTIFIER_SEARCH_WINDOW_MINUTES)

@@ -5,6 +5,9 @@
   the right; anything further left was written by the client and is ignored). With no trusted proxy
   it is the connection's address. Behind nginx with the count left at 0 every client would share the
   proxy's address, and five wrong passwords from anyone would lock an account for everyone.
+- **IPv6**: an address counts as its /64 network (recorded as the network's first address,
+  ``2001:db8:1:2::``): one subscriber or host gets a whole /64 and could take a fresh address for
+  every guess. IPv4 addresses (an IPv4-mapped IPv6 address too) count one by one.
 - **Guessing** one account: ``AXES_FAILURE_LIMIT`` failures of one username from one address lock
   that pair. A stranger elsewhere never locks the account's owner out.
 - **Spraying** many accounts: ``LOGIN_ADDRESS_FAILURE_LIMIT`` failures from one address, whatever
@@ -35,20 +38,34 @@ _MAX_DOUBLINGS = 16
 
 
 def client_address(request) -> str | None:
-    """The client's address: ``REMOTE_ADDR``, or the ``X-Forwarded-For`` entry written by the
-    outermost of ``TRUSTED_PROXY_COUNT`` trusted proxies."""
+    """The address failures are counted under: ``REMOTE_ADDR``, or the ``X-Forwarded-For`` entry
+    written by the outermost of ``TRUSTED_PROXY_COUNT`` trusted proxies; an IPv6 one as its /64."""
     remote = request.META.get("REMOTE_ADDR")
     count = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
     if count <= 0:
-        return remote
+        return _throttled_as(remote)
     forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
     if len(forwarded) < count:
-        return remote  # the request did not come through the configured proxies
+        return _throttled_as(remote)  # the request did not come through the configured proxies
     candidate = forwarded[-count]
     try:
-        return str(ipaddress.ip_address(candidate))
+        ipaddress.ip_address(candidate)
     except ValueError:
-        return remote
+        candidate = remote
+    return _throttled_as(candidate)
+
+
+def _throttled_as(address: str | None) -> str | None:
+    """An IPv4 address as it is; an IPv6 address as the first address of its /64 network."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network((ip, 64), strict=False).network_address)
 
 
 def _address(request) -> str | None:

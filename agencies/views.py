@@ -74,10 +74,11 @@ def home(request):
 
 
 def _filterset(request, data=None, **kwargs) -> HouseholdFilter:
-    """The list's filters from ``data`` (the request's GET parameters by default); a HEAD request
-    takes none of a masked role's NIK searches (``HouseholdFilter.record_searches``)."""
+    """The list's filters from ``data`` (the request's GET parameters by default). A HEAD request
+    runs the same search as a GET (its Content-Length tells whether a NIK matched), so a masked
+    role's full-NIK search counts against the limit on both."""
     data = request.GET if data is None else data
-    return HouseholdFilter(data, user=request.user, record_searches=request.method == "GET", **kwargs)
+    return HouseholdFilter(data, user=request.user, **kwargs)
 
 
 def _search_refused(request, filterset: HouseholdFilter) -> HttpResponseRedirect | None:
@@ -158,7 +159,7 @@ def household_list(request):
 @never_cache  # people's names and ID numbers: no browser or proxy keeps a copy
 @portal_user_required
 def household_export(request):
-    """The filtered list as xlsx (logged)."""
+    """The filtered list as xlsx (logged, on a HEAD request too: it builds the same file)."""
     filterset = _filterset(request)
     if refused := _invalid_filters_refused(
         request, filterset, _("Ekspor dibatalkan: filter %(filters)s tidak valid. Perbaiki filter, lalu ekspor lagi.")
@@ -173,7 +174,6 @@ def household_export(request):
         agency=filterset.scope_agency,
         filters=filterset.active_filters(),
         several_regencies=filterset.several_regencies,
-        log=request.method == "GET",  # a HEAD request carries no file out of the building
     )
 
 
@@ -181,7 +181,8 @@ def household_export(request):
 @never_cache  # people's names and ID numbers: no browser or proxy keeps a copy
 @portal_user_required
 def household_print(request):
-    """A print-friendly page of the filtered list (logged, like an export)."""
+    """A print-friendly page of the filtered list (logged, like an export; a HEAD request too: it
+    runs the same query)."""
     filterset = _filterset(request)
     if refused := _invalid_filters_refused(
         request, filterset, _("Versi cetak dibatalkan: filter %(filters)s tidak valid. Perbaiki filter, lalu cetak lagi.")
@@ -193,11 +194,10 @@ def household_print(request):
     condition = filterset.enrollment_q()
     total = queryset.count()
     rows = household_print_rows(queryset, condition, limit=PRINT_LIMIT)
-    if request.method == "GET":  # a HEAD request prints nothing
-        services.export_log_create(
-            user=request.user, kind=ExportKind.HOUSEHOLD_LIST_PRINT, agency=filterset.scope_agency,
-            filters=filterset.active_filters(), row_count=len(rows),
-        )
+    services.export_log_create(
+        user=request.user, kind=ExportKind.HOUSEHOLD_LIST_PRINT, agency=filterset.scope_agency,
+        filters=filterset.active_filters(), row_count=len(rows),
+    )
     return render(
         request,
         "agencies/household_print.html",

@@ -10,6 +10,7 @@ from import_export.admin import ExportMixin, ImportExportMixin
 from konut_registry.admin_export import LabelledExportForm
 from konut_registry.admin_history import ReadOnlyHistoryAdmin
 
+from agencies.admin_exports import LoggedExportMixin
 from agencies.forms import RupiahField
 from agencies.templatetags.portal import format_rupiah
 from dedup.models import Conflict, ConflictStatus
@@ -22,7 +23,7 @@ from . import admin_targeting  # noqa: F401  (eligibility rules and their previe
 
 
 @admin.register(Program)
-class ProgramAdmin(ImportExportMixin, ReadOnlyHistoryAdmin):
+class ProgramAdmin(LoggedExportMixin, ImportExportMixin, ReadOnlyHistoryAdmin):
     export_form_class = LabelledExportForm
     resource_classes = [ProgramResource]
     list_display = ["name", "code", "cluster", "agency", "target_unit", "funding_source", "is_local", "quota", "active"]
@@ -38,7 +39,7 @@ def show_conflicts(request, result) -> None:
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(ExportMixin, ReadOnlyHistoryAdmin):
+class EnrollmentAdmin(LoggedExportMixin, ExportMixin, ReadOnlyHistoryAdmin):
     export_form_class = LabelledExportForm
     resource_classes = [EnrollmentResource]
     list_display = [

@@ -29,8 +29,8 @@ APPS = ("agencies", "dedup", "households", "programs", "verval")
 # layer (in the order of LAYER_LOOKUP) with a matching pattern. Patterns are fnmatch patterns on
 # dotted module names; a package's own module is its dotted name (``dedup.admin``).
 LAYERS = [
-    ("ui", "admin, views, urls, forms, filters, exports, presenters, template tags, context processors, commands, tasks", [
-        "*.admin", "*.admin.*", "*.admin_*", "*.views", "*.urls", "*.forms", "*.widgets", "*.filters", "*.exports",
+    ("ui", "admin, views, view decorators, urls, forms, filters, exports, presenters, template tags, context processors, commands, tasks", [
+        "*.admin", "*.admin.*", "*.admin_*", "*.views", "*.decorators", "*.urls", "*.forms", "*.widgets", "*.filters", "*.exports",
         "*.resources", "*.presenters", "*.templatetags.*", "*.context_processors", "*.management.commands.*", "*.tasks",
         "konut_registry.middleware", "konut_registry.wsgi", "konut_registry.asgi",
     ]),

@@ -45,7 +45,7 @@ def _date(value) -> str | None:
     return value.strftime("%d/%m/%Y") if value else None
 
 
-def field_list_response(*, cases: list[VervalCase], user, log: bool = True):
+def field_list_response(*, cases: list[VervalCase], user):
     """An officer's cases for the field: who, where, why, and empty columns to fill in."""
     headers = [
         pgettext("row number", "No"), _("NIK Kepala Keluarga"), _("No KK"), _("Nama Kepala Keluarga"), _("Alamat"),
@@ -66,8 +66,7 @@ def field_list_response(*, cases: list[VervalCase], user, log: bool = True):
         f"verval-{slugify(user.username)}-{stamp}.xlsx", title=_("Daftar kunjungan"), headers=headers, rows=rows,
         text_columns=(1, 2), widths=(6, 20, 20, 28, 28, 20, 16, 7, 24, 40, 30, 16, 16, 30),
     )
-    if log:
-        export_log_create(user=user, kind=ExportKind.VERVAL_FIELD_LIST, agency=user.agency, row_count=count)
+    export_log_create(user=user, kind=ExportKind.VERVAL_FIELD_LIST, agency=user.agency, row_count=count)
     return response
 
 
@@ -111,7 +110,7 @@ def proposal_rows(batch, cases: list[VervalCase]):
         ]
 
 
-def proposal_response(*, batch, by, log: bool = True):
+def proposal_response(*, batch, by):
     """The approved batch's proposals: one row per case, NIK and codes as text; remembered as sent."""
     cases = list(
         batch.cases.select_related("household__desa", "officer").prefetch_related("household__members").order_by("id")
@@ -122,6 +121,5 @@ def proposal_response(*, batch, by, log: bool = True):
         filename, title=_("Usulan verval"), headers=proposal_headers(), rows=proposal_rows(batch, cases),
         text_columns=(1, 2, 5, 6, 7, 8), widths=(6, 20, 20, 28, 40, 8, 10, 12, 16, 20, 16, 50, 14, 14, 50, 22, 14, 14, 14, 14),
     )
-    if log:
-        proposal_export_record(batch=batch, cases=cases, by=by, filename=filename)
+    proposal_export_record(batch=batch, cases=cases, by=by, filename=filename)
     return response

@@ -22,6 +22,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from agencies.models import ExportKind
+from agencies.services import export_log_create
 from programs.candidates import KIND_LABELS, candidates
 from programs.distribution import households_distribute, may_distribute
 from programs.models import Program, TargetUnit
@@ -298,7 +300,7 @@ def batch_proposal(request, pk: int):
     batch = selectors.batch_for(request.user, pk)
     if not (batch.is_approved and request.user.can_see_full_nik):
         raise PermissionDenied(_("Usulan hanya dapat diekspor dari berkas yang sudah disahkan Bupati."))
-    return proposal_response(batch=batch, by=request.user, log=request.method == "GET")
+    return proposal_response(batch=batch, by=request.user)
 
 
 @require_POST
@@ -373,7 +375,12 @@ def my_cases(request):
 @never_cache
 @verval_user
 def my_cases_print(request):
+    """The officer's cases on paper, full NIKs and No KKs for the roles that see them: logged like
+    the same list's file and the portal's print page."""
     cases = list(selectors.officer_cases(request.user))
+    export_log_create(
+        user=request.user, kind=ExportKind.VERVAL_FIELD_LIST_PRINT, agency=request.user.agency, row_count=len(cases)
+    )
     return render(request, "verval/my_cases_print.html", {"cases": cases})
 
 
@@ -381,8 +388,7 @@ def my_cases_print(request):
 @never_cache
 @verval_user
 def my_cases_export(request):
-    return field_list_response(cases=list(selectors.officer_cases(request.user)), user=request.user,
-                               log=request.method == "GET")
+    return field_list_response(cases=list(selectors.officer_cases(request.user)), user=request.user)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -76,11 +76,11 @@ def batch_error_report(request, pk: int):
     batch = _bappeda_batch(request, pk)
     if not batch.error_report:
         raise Http404
-    if request.method == "GET":  # the report holds the refused rows, ID numbers included
-        export_log_create(
-            user=request.user, kind="laporan_kesalahan_impor", filters={"batch": batch.pk},
-            row_count=int(batch.counts.get("error_rows", 0) or 0),
-        )
+    # The report holds the refused rows, ID numbers included: logged on HEAD too, like every export.
+    export_log_create(
+        user=request.user, kind="laporan_kesalahan_impor", filters={"batch": batch.pk},
+        row_count=int(batch.counts.get("error_rows", 0) or 0),
+    )
     return FileResponse(
         batch.error_report.open("rb"), as_attachment=True, filename=f"laporan-kesalahan-batch-{batch.pk}.xlsx",
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

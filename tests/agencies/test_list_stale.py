@@ -9,6 +9,8 @@ PostgreSQL a transaction that has written never reuses a count.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 from django.utils import timezone
 
@@ -88,3 +90,33 @@ def test_a_name_search_is_never_shown_stale(registry, login, slow_counts):
 
     response = client.get("/keluarga/?q=Sabara")
     assert listed_ids(response) == [household.pk]  # the search's households are read now
+
+
+def test_a_full_nik_search_is_counted_now_and_never_handed_to_the_worker(registry, login, slow_counts, monkeypatch):
+    """The worker's queue (a database table in production) would keep the number searched: a
+    search for a full NIK or No KK, a few households, is counted at once instead."""
+    asked = []
+
+    class NoWorker:
+        @staticmethod
+        def enqueue(**kwargs):
+            asked.append(kwargs)
+
+    monkeypatch.setattr(agency_views, "household_list_recount", NoWorker)
+    household = registry.hh.e
+    client = login(registry.users.operator)
+    for number in (household.head_nik, household.no_kk):
+        assert client.get("/keluarga/", {"q": number}).context["paginator"].count == 0  # no Dinsos aid yet
+    _add_sembako(registry, household)
+
+    for number in (household.head_nik, household.no_kk):
+        response = client.get("/keluarga/", {"q": number})
+        assert not response.context["counts_stale"]
+        assert response.context["paginator"].count == 1 and listed_ids(response) == [household.pk]
+        assert response.context["totals"]["amount"] == 300_000  # counted now, with the new aid
+    assert asked == []
+    # A name search's slow count is still shown from its last count while the worker counts again.
+    client.get("/keluarga/", {"q": household.head_name})
+    _add_sembako(registry, registry.hh.a)
+    assert client.get("/keluarga/", {"q": household.head_name}).context["counts_stale"]
+    assert [kwargs["query"] for kwargs in asked] == [urlencode({"q": household.head_name})]

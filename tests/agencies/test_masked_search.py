@@ -150,7 +150,45 @@ def test_a_limit_of_zero_refuses_every_full_number(registry, login, settings):
     assert "Batas pencarian NIK/No KK tercapai" in response.content.decode()
 
 
-def test_head_requests_and_the_worker_recount_take_no_search(registry, login, settings):
+def test_head_requests_count_against_the_limit_like_get(registry, login, settings):
+    """A HEAD request runs the search (its Content-Length tells a match from a miss), so it takes one
+    of the hour's searches: the 31st distinct number is refused, HEAD or GET, and no length tells
+    the refused number apart from a miss."""
+    from agencies.models import IdentifierSearch
+
+    settings.IDENTIFIER_SEARCH_LIMIT = 30
+    household = registry.hh.a
+    operator = registry.users.operator
+    client = login(operator)
+    *numbers, thirty_first = _other_numbers(31, household.head_nik)
+    for number in numbers:
+        assert client.head("/keluarga/", {"q": number}).status_code == 200
+    assert IdentifierSearch.objects.filter(user=operator).count() == 30
+    miss = client.get("/keluarga/", {"q": thirty_first})
+    assert "Batas pencarian NIK/No KK tercapai" in miss.content.decode()
+    response = client.get("/keluarga/", {"q": household.head_nik})
+    assert set(listed_ids(response)) == set()
+    assert "Batas pencarian NIK/No KK tercapai" in response.content.decode()
+    assert IdentifierSearch.objects.filter(user=operator).count() == 30
+
+
+def test_head_requests_of_the_export_and_print_are_logged(registry, login):
+    from agencies.models import ExportKind, ExportLog, IdentifierSearch
+
+    household = registry.hh.a
+    operator = registry.users.operator
+    client = login(operator)
+    assert client.head("/keluarga/ekspor/", {"q": household.head_nik}).status_code == 200
+    assert client.head("/keluarga/cetak/", {"q": household.head_nik}).status_code == 200
+    logged = {log.kind: (log.user, log.row_count) for log in ExportLog.objects.all()}
+    assert logged == {
+        ExportKind.HOUSEHOLD_LIST_XLSX: (operator, 1),
+        ExportKind.HOUSEHOLD_LIST_PRINT: (operator, 1),
+    }
+    assert IdentifierSearch.objects.filter(user=operator).count() == 1  # the same number, searched once
+
+
+def test_the_worker_recount_takes_no_search(registry, login, settings):
     from django.http import QueryDict
 
     from agencies.filters import HouseholdFilter
@@ -159,8 +197,26 @@ def test_head_requests_and_the_worker_recount_take_no_search(registry, login, se
     settings.IDENTIFIER_SEARCH_LIMIT = 1
     household = registry.hh.a
     client = login(registry.users.operator)
-    assert client.head("/keluarga/", {"q": household.head_nik}).status_code == 200
     recount = HouseholdFilter(QueryDict(f"q={household.no_kk}"), user=registry.users.operator, record_searches=False)
     assert list(recount.qs.values_list("pk", flat=True)) == [household.pk]
     assert not IdentifierSearch.objects.exists()
     assert _found(client, household.head_nik) == {household.pk}  # the one search of the hour is still there
+
+
+def test_the_export_log_and_the_print_page_keep_a_searched_nik_masked(registry, login):
+    import json
+
+    from agencies.models import ExportLog
+    from households.identifiers import mask
+
+    household = registry.hh.a
+    client = login(registry.users.operator)
+    client.get("/keluarga/ekspor/", {"q": household.head_nik})
+    printed = client.get("/keluarga/cetak/", {"q": " ".join([household.no_kk[:8], household.no_kk[8:]])})
+    assert printed.context["total"] == 1
+    assert f"q={mask(household.no_kk)}" in printed.content.decode() and household.no_kk not in printed.content.decode()
+    logs = list(ExportLog.objects.order_by("pk"))
+    assert [log.filters["q"] for log in logs] == [mask(household.head_nik), mask(household.no_kk)]
+    assert [log.row_count for log in logs] == [1, 1]
+    stored = json.dumps([log.filters for log in logs])
+    assert household.head_nik not in stored and household.no_kk not in stored

@@ -175,3 +175,23 @@ def test_an_operator_unlocks_a_spraying_address(behind_proxy, head):
     admin.post(url, {"action": "unlock_addresses", "_selected_action": [str(one.pk)]})
     assert not AccessAttempt.objects.filter(ip_address=SPRAYER).exists()
     assert logged_in(attempt("kadis-dinsos", PASSWORD, client=SPRAYER))
+
+
+def test_an_ipv6_network_counts_as_one_address(behind_proxy, head):
+    """A /64 holds 2**64 addresses: a guesser taking a new one for every password is still locked,
+    and so is an address sprayer; the owner elsewhere is not."""
+    for number in range(5):
+        assert not logged_in(attempt("kadis-dinsos", "salah", client=f"2001:db8:7:1::{number + 1:x}"))
+    assert locked(attempt("kadis-dinsos", PASSWORD, client="2001:db8:7:1:ffff::99"))
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"2001:db8:7:1::"}
+    assert logged_in(attempt("kadis-dinsos", PASSWORD, client="2001:db8:7:2::1"))  # the next /64
+    for number in range(20):
+        attempt(f"tebakan-{number}", "Rahasia123", client=f"2001:db8:9:9:{number:x}::1")
+    assert locked(attempt("kadis-dinsos", PASSWORD, client="2001:db8:9:9::abcd"))
+
+
+def test_ipv4_addresses_count_one_by_one_even_mapped_in_ipv6(behind_proxy, head):
+    for number in range(5):
+        attempt("kadis-dinsos", "salah", client=f"::ffff:203.0.113.{number + 1}")
+    assert logged_in(attempt("kadis-dinsos", PASSWORD, client="::ffff:203.0.113.200"))
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {f"203.0.113.{n}" for n in range(1, 6)}

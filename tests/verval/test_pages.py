@@ -152,8 +152,15 @@ def test_the_officer_list_exports_with_nik_as_text(assigned, people):
     cell = sheet.cell(row=2, column=2)
     assert cell.value == cases[0].household.head_nik and cell.data_type == "s" and len(cell.value) == 16
     assert ExportLog.objects.filter(user=people.officer, kind="verval_daftar_petugas_xlsx", row_count=1).exists()
+    assert client_for(people.officer).head("/verval/tugas/ekspor.xlsx").status_code == 200
+    assert ExportLog.objects.filter(user=people.officer, kind="verval_daftar_petugas_xlsx", row_count=1).count() == 2
     printed = client_for(people.officer).get("/verval/tugas/cetak/").content.decode()
     assert cases[0].household.head_nik in printed
+    # The print page shows the same full NIKs: logged too, on HEAD as on GET.
+    assert client_for(people.officer).head("/verval/tugas/cetak/").status_code == 200
+    assert list(ExportLog.objects.filter(kind="verval_daftar_petugas_cetak").values_list("user", "agency", "row_count")) == [
+        (people.officer.pk, people.officer.agency_id, 1), (people.officer.pk, people.officer.agency_id, 1),
+    ]
 
 
 def test_photos_are_private_images_within_the_limit(assigned, people, settings, tmp_path):
@@ -271,8 +278,9 @@ def test_the_proposal_file_and_the_returned_list(assigned, people, registry):
     # Full NIKs and No KK left the building: the central export log has it too, with its batch.
     logged = ExportLog.objects.get(kind="verval_usulan_xlsx")
     assert (logged.user, logged.row_count, logged.filters) == (people.bappeda, 2, {"batch": batch.pk})
+    # A HEAD request builds the same file (its length tells about its content): logged as well.
     assert client.head(f"/verval/berkas/{batch.pk}/usulan.xlsx").status_code == 200
-    assert ExportLog.objects.filter(kind="verval_usulan_xlsx").count() == 1  # a HEAD request carries no file
+    assert ExportLog.objects.filter(kind="verval_usulan_xlsx").count() == 2
 
     returned = io.StringIO()
     returned.write("NIK;Alasan\n")
