@@ -7,10 +7,13 @@ the No KK for a family one), read as one more NIK or No KK. The program and year
 command's options or the upload form, or from the row (``PROGRAM``/``BANSOS``,
 ``TAHUN``/``PERIODE``/``TAHAP``, e.g. ``TAHAP 2 2024``), else from the OpenSID template's
 ``Program`` sheet (its ``Nama Program``, its start date); with no year anywhere, the current year
-(with a warning). A year more than one year ahead is a typo the registry refuses (a row error; the
-whole list for the operator's year). A program is
-named by code, name or ``Penerima`` key, case, punctuation and spacing ignored, or by the usual
-names of the national programs (PBI JK, BPNT, BLT DD: ``programs.claims.programs_by_spelling``).
+(with a warning). A chosen program or year does not override the rows' own: a row whose
+``BANSOS`` or ``TAHUN`` names another one is a row error naming both (a row that agrees or leaves
+the cell empty takes the chosen one; a program name the registry does not know is read as the
+chosen program, warned once per spelling). A year more than one year ahead is a typo the
+registry refuses (a row error; the whole list for the operator's year). A program is named by
+code, name or ``Penerima`` key, case, punctuation and spacing ignored, or by the usual names of
+the national programs (PBI JK, BPNT, BLT DD: ``programs.claims.programs_by_spelling``).
 
 Matched rows become enrollments (status *active*, ``NOMINAL`` in rupiah such as ``Rp 750.000,-``).
 A ``STATUS`` column is read as the enrollment status only when most of its values are enrollment
@@ -203,12 +206,13 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
                 )
             year = fixed_year or (None if keys & {"year", "period"} else _sheet_year(template, table, ctx, log))
             reader = RowReader(table, index, log)
+            chosen = _Chosen(program, year)
             for row, cells in table.rows:
                 plan.total_rows += 1
                 if progress and plan.total_rows % 2000 == 0:
                     progress(2000)
                 reader.load(row, cells)
-                rows.append(_row(reader, ctx, programs, program, year, latest))
+                rows.append(_row(reader, ctx, programs, chosen, latest))
             note_table_end(table, log)
         if not found:
             raise ReadError(
@@ -288,7 +292,71 @@ def _year_ahead(year: int) -> str:
         return enrollment_year_problem(year)
 
 
-def _row(reader: RowReader, ctx, programs: _Programs, fixed_program, fixed_year, latest_year: int) -> _Row | None:
+class _Chosen:
+    """A sheet's program and year when the rows need not name them: the operator's choice (the form,
+    the command's options) or the OpenSID template's (``Program`` sheet, asked only without the
+    column). A row's own program or year is checked against the operator's: the file wins
+    nothing in silence, the choice overrides nothing in silence."""
+
+    def __init__(self, program: AidProgram | None, year: int | None):
+        self.program, self.year = program, year
+        self._unknown_noted: set[str] = set()  # the unknown program spellings already warned
+
+    def program_of(self, reader: RowReader, programs: _Programs) -> AidProgram | None:
+        """The row's program, None after an error on the row."""
+        cell = reader.get("program")
+        if self.program is None:
+            program = programs.get(cell)
+            if program is None:
+                reader.error("program", programs.unknown(cell))
+            return program
+        if is_blank(cell):
+            return self.program
+        own = programs.get(cell)
+        if own is None:
+            # A local name of the aid (BEDAH RUMAH for Rutilahu): the operator named the program.
+            spelling = program_spelling(cell)
+            if spelling not in self._unknown_noted:
+                self._unknown_noted.add(spelling)
+                reader.warning(
+                    "program",
+                    f"{programs.unknown(cell)}. Baris dengan nilai ini dicatat sebagai program yang dipilih "
+                    f"({self.program.name}); bila bukan program itu, perbaiki pilihan program atau berkasnya",
+                )
+            return self.program
+        if own.id != self.program.id:
+            reader.error(
+                "program",
+                f"Program di berkas ('{text(cell, 60)}': {own.name}) berbeda dengan program yang dipilih "
+                f"({self.program.name}); perbaiki pilihan program atau isi kolom ini",
+            )
+            return None
+        return own
+
+    def year_of(self, reader: RowReader) -> tuple[int | None, str]:
+        """The row's year and the column it came from (``year``, ``period``, "" for the chosen one);
+        ``(None, ...)`` after an error on the row."""
+        found = _YEAR.search(text(reader.get("year")))
+        column = "year"
+        if not found:
+            found = _YEAR.search(text(reader.get("period")))
+            column = "period"
+        own = int(found.group(1)) if found else None
+        if own is None:
+            if not self.year:
+                reader.error("year", "Tahun/periode kosong atau tidak berisi tahun (mis. 2024)")
+            return self.year, ""
+        if self.year and own != self.year:
+            reader.error(
+                column,
+                f"Tahun di berkas ({own}) berbeda dengan tahun yang dipilih ({self.year}); perbaiki pilihan tahun atau "
+                "isi kolom ini",
+            )
+            return None, column
+        return own, column
+
+
+def _row(reader: RowReader, ctx, programs: _Programs, chosen: _Chosen, latest_year: int) -> _Row | None:
     nik = None
     if not is_blank(reader.get("nik")):
         info = read_nik(reader, "nik", ctx, required=True)
@@ -298,22 +366,11 @@ def _row(reader: RowReader, ctx, programs: _Programs, fixed_program, fixed_year,
     participant = _participant(reader, alone=alone)
     if alone and is_blank(reader.get("participant")):
         reader.error("nik", "NIK dan No KK kosong: penerima tidak dapat dicocokkan")
-    program = fixed_program
-    if program is None:
-        program = programs.get(reader.get("program"))
-        if program is None:
-            reader.error("program", programs.unknown(reader.get("program")))
-    year = fixed_year
-    if not year:
-        found = _YEAR.search(text(reader.get("year")) + " " + text(reader.get("period")))
-        if found:
-            year = int(found.group(1))
-        else:
-            reader.error("year", "Tahun/periode kosong atau tidak berisi tahun (mis. 2024)")
+    program = chosen.program_of(reader, programs)
+    year, column = chosen.year_of(reader)
     if year and year > latest_year:
         # A typo (2035 for 2025) in the row's TAHUN/TAHAP, or in the OpenSID form's start date.
-        in_period = not _YEAR.search(text(reader.get("year"))) and _YEAR.search(text(reader.get("period")))
-        reader.error("period" if in_period else "year", _year_ahead(year))
+        reader.error(column or "year", _year_ahead(year))
     amount, problem = parse_rupiah(reader.get("amount"))
     if problem:
         reader.error("amount", problem)

@@ -1,0 +1,91 @@
+"""What a recipient list says besides its ids is checked, not overridden in silence: the program and
+year the operator chose against the rows' own BANSOS and TAHUN. Lists are written as agencies save
+them from Indonesian Excel: ``;``-separated, Windows-1252, ids behind an apostrophe."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from households.models import ImportBatch
+from programs.models import Enrollment
+from tests.households.realfiles import write_text
+
+from .test_import_recipients import family, run  # noqa: F401 - the registry's two households
+
+pytestmark = pytest.mark.django_db
+
+AGENCY = ["No", "Nama Penerima", "NIK", "No KK", "Alamat", "Desa/Kelurahan", "Kecamatan", "Bansos", "Tahun", "Nominal",
+          "Keterangan"]
+
+
+def agency_row(number, household, nik, *, bansos="RUTILAHU", tahun="2025", desa=None, kecamatan=None, kk=None):
+    """One row of an agency's list, in ``AGENCY`` order, placed where the registry has the family."""
+    return [
+        number, household.head_name, "'" + nik, "'" + (household.no_kk if kk is None else kk), "Jl. Poros",
+        household.desa.name if desa is None else desa, household.desa.kecamatan.name if kecamatan is None else kecamatan,
+        bansos, tahun, "1.500.000", "",
+    ]
+
+
+def agency_list(path, rows, headers=AGENCY):
+    return write_text(path, headers, rows, separator=";", encoding="cp1252")
+
+
+def test_a_row_whose_program_disagrees_with_the_chosen_one_is_refused_naming_both(family, tmp_path):  # noqa: F811
+    household, head, child, other = family
+    path = agency_list(tmp_path / "rutilahu.csv", [
+        agency_row(1, household, head.nik, bansos="PKH"),
+        agency_row(2, other, other.head_nik, bansos="BPNT"),
+    ])
+    code, out, _ = run("import_recipients", str(path), "--program", "rutilahu", "--year", "2025")
+    assert code == 1
+    chosen = "berbeda dengan program yang dipilih (Rehabilitasi Rumah Tidak Layak Huni (RS-Rutilahu))"
+    assert f"Program di berkas ('PKH': Program Keluarga Harapan (PKH)) {chosen}" in out
+    assert f"Program di berkas ('BPNT': Program Sembako (BPNT)) {chosen}" in out
+    assert not Enrollment.objects.exists()
+    assert ImportBatch.objects.get().status == "refused"
+
+
+def test_a_row_whose_year_disagrees_with_the_chosen_one_is_refused_naming_both(family, tmp_path):  # noqa: F811
+    household, head, child, other = family
+    path = agency_list(tmp_path / "rutilahu.csv", [
+        agency_row(1, household, head.nik, tahun="2024"), agency_row(2, other, other.head_nik, tahun="2025"),
+    ])
+    code, out, _ = run("import_recipients", str(path), "--program", "rutilahu", "--year", "2025")
+    assert code == 1
+    assert "Tahun di berkas (2024) berbeda dengan tahun yang dipilih (2025)" in out
+    assert out.count("berbeda dengan tahun yang dipilih") == 1
+    assert not Enrollment.objects.exists()
+
+
+def test_rows_that_agree_with_the_choice_or_leave_it_empty_take_the_chosen_program_and_year(family, tmp_path):  # noqa: F811
+    household, head, child, other = family
+    path = agency_list(tmp_path / "rutilahu.csv", [
+        agency_row(1, household, head.nik, bansos="RS-Rutilahu", tahun="2025"),
+        agency_row(2, other, other.head_nik, bansos="", tahun=""),
+    ])
+    code, out, err = run("import_recipients", str(path), "--program", "rutilahu", "--year", "2025", "--json")
+    assert code == 0, (out, err)
+    assert json.loads(out)["errors"] == 0
+    assert set(Enrollment.objects.values_list("household_id", "program__code", "year")) == {
+        (household.pk, "rutilahu", 2025), (other.pk, "rutilahu", 2025),
+    }
+
+
+def test_a_local_name_of_the_chosen_program_is_read_as_it_and_said_once(family, tmp_path):  # noqa: F811
+    household, head, child, other = family
+    path = agency_list(tmp_path / "bedah_rumah.csv", [
+        agency_row(1, household, head.nik, bansos="BEDAH RUMAH"), agency_row(2, other, other.head_nik, bansos="Bedah Rumah"),
+    ])
+    code, out, err = run("import_recipients", str(path), "--program", "rutilahu", "--year", "2025", "--json")
+    result = json.loads(out)
+    assert code == 0, (out, err)
+    assert set(Enrollment.objects.values_list("household_id", "program__code", "year")) == {
+        (household.pk, "rutilahu", 2025), (other.pk, "rutilahu", 2025),
+    }
+    warned = [w for w in ImportBatch.objects.get(pk=result["batch"]).warnings if "BEDAH RUMAH" in w["reason"].upper()]
+    assert [(w["row"], w["column"]) for w in warned] == [(2, "Bansos")]
+    assert warned[0]["reason"].startswith("Program 'BEDAH RUMAH' tidak dikenal")
+    assert "dicatat sebagai program yang dipilih (Rehabilitasi Rumah Tidak Layak Huni (RS-Rutilahu))" in warned[0]["reason"]
