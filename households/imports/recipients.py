@@ -15,6 +15,9 @@ registry refuses (a row error; the whole list for the operator's year). A progra
 code, name or ``Penerima`` key, case, punctuation and spacing ignored, or by the usual names of
 the national programs (PBI JK, BPNT, BLT DD: ``programs.claims.programs_by_spelling``).
 
+A matched row whose ``Kode Wilayah``, ``Desa`` or ``Kecamatan`` places the recipient elsewhere than
+the registry places the family is warned, naming both places (``_check_place``).
+
 Matched rows become enrollments (status *active*, ``NOMINAL`` in rupiah such as ``Rp 750.000,-``).
 A ``STATUS`` column is read as the enrollment status only when most of its values are enrollment
 or distribution statuses; otherwise (a marital status such as KAWIN or JANDA) it is ignored, with a
@@ -43,7 +46,7 @@ from dataclasses import dataclass, field
 from django.utils import translation
 
 from dedup.names import name_similarity
-from households.identifiers import IdentifierError, parse_kk
+from households.identifiers import IdentifierError, parse_kk, region_code_plain
 from households.models import Household, ImportBatch, Member
 from households.regions import loaded_regions
 from konut_registry.numbers import rupiah
@@ -54,7 +57,7 @@ from programs.models import EnrollmentSource, EnrollmentStatus, enrollment_year_
 from programs.services import aid_claims_record
 
 from . import columns as cols
-from .cells import read_kk, read_nik
+from .cells import place_name, read_kk, read_nik
 from .common import HIDDEN_SHEET, Context, RowReader, hidden_hint, map_table, note_table_end, sheet_without_header
 from .context import layouts as saved_layouts
 from .issues import IssueLog
@@ -83,6 +86,10 @@ _STATUS_KEPT = frozenset({"retur", "gagal salur", "gagal tersalur", "belum salur
 _TEMPLATE_SHEET = "program"
 _TEMPLATE_YEAR_KEYS = frozenset({"rentang waktu awal", "tahun", "tahun anggaran"})
 _TEMPLATE_PROGRAM_KEYS = frozenset({"nama program", "program"})
+# The columns that say where a recipient lives, checked against the family the row matched.
+_PLACE_FIELDS = ("region_code", "desa", "kecamatan")
+# The lengths of a Kemendagri code: province, regency, kecamatan, village.
+_REGION_CODE_LENGTHS = frozenset({2, 4, 6, 10})
 
 
 @dataclass(slots=True)
@@ -102,6 +109,9 @@ class _Row:
     amount: int | None
     delivered: datetime.date | None
     note: str
+    # The list's Kode Wilayah, Desa and Kecamatan cells that hold a value (not blank, "-" or
+    # KOSONG): (field, column, text).
+    place: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass
@@ -384,6 +394,7 @@ def _row(reader: RowReader, ctx, programs: _Programs, chosen: _Chosen, latest_ye
         program=program, year=year,
         stage=text(reader.get("period"), 40), status=reader.get("status"), amount=amount, delivered=delivered,
         note=text(reader.get("note"), 500),
+        place=tuple((key, reader.label(key), value) for key in _PLACE_FIELDS if (value := text(reader.get(key), 100))),
     )
 
 
@@ -424,6 +435,11 @@ class _Registry:
         self.household_by_head = _lookup(live_households.values_list("head_nik", "pk", "head_name", "no_kk"), "head_nik", niks)
         self.household_by_kk = _lookup(live_households.values_list("no_kk", "pk"), "no_kk", kks)
 
+    def places(self, household_ids: set[int]) -> dict[int, tuple[str, str, str]]:
+        """``household -> (Kemendagri code, village name, kecamatan name)`` of its village."""
+        households = Household.objects.values_list("pk", "desa__code", "desa__name", "desa__kecamatan__name")
+        return _lookup(households, "pk", household_ids)
+
     def find(self, row: _Row) -> tuple[int | None, int | None, str, str]:
         """``(member, household, name, No KK)`` of the row: by NIK (a member's, then a head's), then
         No KK, the ``Peserta`` id tried as either after them (name and No KK: the registry's for the
@@ -455,12 +471,38 @@ def _check_found(log: IssueLog, row: _Row, name: str, kk: str) -> None:
         )
 
 
+def _check_place(log: IssueLog, row: _Row, place: tuple[str, str, str]) -> None:
+    """Warn when the list places the recipient elsewhere than the registry places the family the
+    row matched: a mistyped NIK lands on a family of another village, or the family moved. The
+    Kode Wilayah is compared by its digits (a kecamatan's code with the village's first digits),
+    else the Desa and Kecamatan names as the importers match them (``cells.place_name``)."""
+    code, desa, kecamatan = place
+    listed = {key: value for key, _column, value in row.place}
+    if "region_code" in listed:
+        digits = region_code_plain(listed["region_code"])
+        same = len(digits) in _REGION_CODE_LENGTHS and region_code_plain(code).startswith(digits)
+    else:
+        same = all(
+            place_name(listed[key]) == place_name(name)
+            for key, name in (("desa", desa), ("kecamatan", kecamatan)) if key in listed
+        )
+    if same:
+        return
+    shown = ", ".join(f"{column} '{value}'" for _key, column, value in row.place)
+    log.warning(
+        row.sheet, row.row, row.place[0][1],
+        f"Tempat di berkas ({shown}) berbeda dengan tempat keluarga ini di registri (Desa/Kelurahan {desa}, "
+        f"Kecamatan {kecamatan}, kode {code}); periksa NIK/No KK-nya, atau perbarui alamat keluarga bila pindah",
+    )
+
+
 def _match(plan: RecipientPlan, rows: list[_Row]) -> None:
     log = plan.issues
     registry = _Registry(rows)
     enrollments: dict[tuple, list[_Row]] = {}  # (program, year, household, member or None) -> its rows
-    for r in rows:
-        member_id, household_id, name, kk = registry.find(r)
+    found = [(r, *registry.find(r)) for r in rows]
+    places = registry.places({household_id for r, _m, household_id, _n, _k in found if r.place and household_id})
+    for r, member_id, household_id, name, kk in found:
         if household_id is None:
             shown = ", ".join(
                 f"{label} {value}" for label, value in (("NIK", r.nik), ("No KK", r.kk), ("Peserta", r.participant)) if value
@@ -468,6 +510,8 @@ def _match(plan: RecipientPlan, rows: list[_Row]) -> None:
             log.error(r.sheet, r.row, "NIK", f"Penerima tidak ditemukan di registri ({shown})")
             continue
         _check_found(log, r, name, kk)
+        if r.place:
+            _check_place(log, r, places[household_id])
         person = r.program.person
         if person and member_id is None:
             log.error(r.sheet, r.row, "NIK", "Program perorangan: NIK penerima harus NIK anggota keluarga di registri")

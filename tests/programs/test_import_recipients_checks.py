@@ -1,5 +1,6 @@
 """What a recipient list says besides its ids is checked, not overridden in silence: the program and
-year the operator chose against the rows' own BANSOS and TAHUN. Lists are written as agencies save
+year the operator chose against the rows' own BANSOS and TAHUN, the list's village against the
+registry's. Lists are written as agencies save
 them from Indonesian Excel: ``;``-separated, Windows-1252, ids behind an apostrophe."""
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ import json
 
 import pytest
 
-from households.models import ImportBatch
+from households.models import Desa, Household, ImportBatch
 from programs.models import Enrollment
 from tests.households.realfiles import write_text
 
@@ -89,3 +90,58 @@ def test_a_local_name_of_the_chosen_program_is_read_as_it_and_said_once(family, 
     assert [(w["row"], w["column"]) for w in warned] == [(2, "Bansos")]
     assert warned[0]["reason"].startswith("Program 'BEDAH RUMAH' tidak dikenal")
     assert "dicatat sebagai program yang dipilih (Rehabilitasi Rumah Tidak Layak Huni (RS-Rutilahu))" in warned[0]["reason"]
+
+
+@pytest.fixture
+def placed(family):  # noqa: F811
+    """The two families in the villages of the audit: Wanggudu Raya (a desa) and Asera (a
+    kelurahan), both in kecamatan Asera."""
+    household, head, child, other = family
+    Household.objects.filter(pk=household.pk).update(desa=Desa.objects.get(code="74.09.01.2006"))
+    Household.objects.filter(pk=other.pk).update(desa=Desa.objects.get(code="74.09.01.1009"))
+    household.refresh_from_db()
+    other.refresh_from_db()
+    return household, head, child, other
+
+
+def place_warnings(result) -> list[tuple[int, str, str]]:
+    return [
+        (w["row"], w["column"], w["reason"]) for w in ImportBatch.objects.get(pk=result["batch"]).warnings
+        if w["reason"].startswith("Tempat di berkas")
+    ]
+
+
+def test_a_recipient_the_list_places_in_another_village_than_the_registry_is_warned(placed, tmp_path):
+    household, head, child, other = placed
+    path = agency_list(tmp_path / "rutilahu.csv", [
+        agency_row(1, household, head.nik, desa="Wiwirano", kecamatan="Wiwirano"),
+        agency_row(2, other, other.head_nik, desa="Kel. Asera", kecamatan="KEC. ASERA"),
+        agency_row(3, household, child.nik, desa="WANGGUDU RAYA", kecamatan="", bansos="PIP"),
+    ])
+    code, out, err = run("import_recipients", str(path), "--year", "2025", "--json")
+    result = json.loads(out)
+    assert code == 0, (out, err)
+    assert place_warnings(result) == [(
+        2, "Desa/Kelurahan",
+        "Tempat di berkas (Desa/Kelurahan 'Wiwirano', Kecamatan 'Wiwirano') berbeda dengan tempat keluarga ini di "
+        "registri (Desa/Kelurahan Wanggudu Raya, Kecamatan Asera, kode 74.09.01.2006); periksa NIK/No KK-nya, atau "
+        "perbarui alamat keluarga bila pindah",
+    )]
+    assert Enrollment.objects.count() == 3  # a warning: the list is applied
+
+
+def test_a_region_code_is_compared_by_its_digits(placed, tmp_path):
+    household, head, child, other = placed
+    headers = ["NIK_KTP", "NOKK", "NAMA_PENERIMA", "KODE_WILAYAH", "BANSOS", "TAHAP"]
+    path = agency_list(tmp_path / "salur.csv", [
+        ["'" + head.nik, "'" + household.no_kk, "KEPALA", "74.09.01.2006", "PKH", "TAHAP 1 2024"],
+        ["'" + child.nik, "'" + household.no_kk, "ANAK", "7409012006.0", "PIP", "TAHAP 1 2024"],
+        ["'" + other.head_nik, "'" + other.no_kk, "LAIN", "740901", "PKH", "TAHAP 1 2024"],
+        ["'" + head.nik, "'" + household.no_kk, "KEPALA", "7409102001", "SEMBAKO", "TAHAP 1 2024"],
+        ["'" + other.head_nik, "'" + other.no_kk, "LAIN", "-", "SEMBAKO", "TAHAP 1 2024"],  # no code: nothing to compare
+    ], headers=headers)
+    code, out, err = run("import_recipients", str(path), "--json")
+    result = json.loads(out)
+    assert code == 0, (out, err)
+    assert [(row, column) for row, column, _ in place_warnings(result)] == [(5, "KODE_WILAYAH")]
+    assert "(KODE_WILAYAH '7409102001')" in place_warnings(result)[0][2]
