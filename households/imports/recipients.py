@@ -86,6 +86,9 @@ _STATUS_KEPT = frozenset({"retur", "gagal salur", "gagal tersalur", "belum salur
 _TEMPLATE_SHEET = "program"
 _TEMPLATE_YEAR_KEYS = frozenset({"rentang waktu awal", "tahun", "tahun anggaran"})
 _TEMPLATE_PROGRAM_KEYS = frozenset({"nama program", "program"})
+# How the operator chooses the program of a whole list, as the refusal of a list without a program
+# column says it: the upload page's; a command passes its own (``options["choose_program"]``).
+_CHOOSE_PROGRAM = "Pilih program yang diterima seluruh daftar di isian Program (daftar penerima) pada halaman unggah"
 # The columns that say where a recipient lives, checked against the family the row matched.
 _PLACE_FIELDS = ("region_code", "desa", "kecamatan")
 # The lengths of a Kemendagri code: province, regency, kecamatan, village.
@@ -210,9 +213,11 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
             if program is None and "program" not in keys:
                 program = programs.get(template.value(_TEMPLATE_PROGRAM_KEYS))
             if program is None and "program" not in keys:
+                choose = options.get("choose_program") or _CHOOSE_PROGRAM
                 raise ReadError(
-                    f"{table.source}, lembar {table.name}: kolom PROGRAM/BANSOS tidak ada; pilih program di formulir "
-                    "(atau pilihan --program)."
+                    f"{table.source}, lembar {table.name}: kolom program tidak ditemukan (judul yang dikenali, mis. "
+                    f"PROGRAM, BANSOS, Jenis Bansos, Jenis Bantuan, Nama Program). {choose}, atau beri kolom program "
+                    "salah satu judul itu (judul lain dapat dipetakan di Admin, Pemetaan kolom impor), lalu unggah lagi."
                 )
             year = fixed_year or (None if keys & {"year", "period"} else _sheet_year(template, table, ctx, log))
             reader = RowReader(table, index, log)

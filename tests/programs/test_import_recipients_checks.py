@@ -1,6 +1,6 @@
 """What a recipient list says besides its ids is checked, not overridden in silence: the program and
 year the operator chose against the rows' own BANSOS and TAHUN, the list's village against the
-registry's. Lists are written as agencies save
+registry's. Headers are read as agencies title them. Lists are written as agencies save
 them from Indonesian Excel: ``;``-separated, Windows-1252, ids behind an apostrophe."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.urls import reverse
 
 from households.models import Desa, Household, ImportBatch
 from programs.models import Enrollment
@@ -145,3 +146,43 @@ def test_a_region_code_is_compared_by_its_digits(placed, tmp_path):
     assert code == 0, (out, err)
     assert [(row, column) for row, column, _ in place_warnings(result)] == [(5, "KODE_WILAYAH")]
     assert "(KODE_WILAYAH '7409102001')" in place_warnings(result)[0][2]
+
+
+@pytest.mark.parametrize("amount_header", ["Nominal (Rp)", "Nilai Bantuan (Rp)"])
+def test_the_usual_headers_of_agency_lists_are_read(family, tmp_path, amount_header):  # noqa: F811
+    household, head, child, other = family
+    headers = ["No", "Nama", "Nomor Kartu Keluarga", "Kelurahan/Desa", "Kecamatan", "Jenis Bantuan", "Tahun Bantuan",
+               amount_header]
+    desa, kecamatan = household.desa.name, household.desa.kecamatan.name
+    path = agency_list(tmp_path / "bsps.csv", [
+        [1, household.head_name, "'" + household.no_kk, desa, kecamatan, "BSPS", "2024", "17.500.000"],
+        [2, "LAIN", "'" + other.no_kk, "Wiwirano", "Wiwirano", "BSPS", "2024", "17.500.000"],
+    ], headers=headers)
+    code, out, err = run("import_recipients", str(path), "--json")
+    result = json.loads(out)
+    assert code == 0, (out, err)
+    assert result["unmapped_columns"] == []
+    assert set(Enrollment.objects.values_list("household_id", "program__code", "year", "amount")) == {
+        (household.pk, "bsps", 2024, 17500000), (other.pk, "bsps", 2024, 17500000),
+    }
+    # The Kelurahan/Desa column is the village: the second family is not in Wiwirano.
+    assert [(row, column) for row, column, _ in place_warnings(result)] == [(3, "Kelurahan/Desa")]
+
+
+def test_a_list_without_a_program_column_says_which_headers_are_read_and_how_to_choose(bappeda_client, family, tmp_path):  # noqa: F811
+    household, head, child, other = family
+    path = agency_list(tmp_path / "tanpa_program.csv", [[1, head.nik, "KEPALA", "750.000"]],
+                       headers=["No", "NIK", "Nama", "Nominal"])
+    code, out, err = run("import_recipients", str(path), "--year", "2024")
+    assert code == 2
+    assert "kolom program tidak ditemukan (judul yang dikenali, mis. PROGRAM, BANSOS, Jenis Bansos, Jenis Bantuan" in err
+    assert "dengan pilihan --program (mis. --program pkh)" in err
+
+    with open(path, "rb") as handle:
+        bappeda_client.post(reverse("admin:households_importbatch_upload"), {"kind": "recipients", "file": handle})
+    batch = ImportBatch.objects.latest("pk")
+    page = bappeda_client.get(reverse("admin:households_importbatch_preview", args=[batch.pk])).content.decode()
+    assert "kolom program tidak ditemukan (judul yang dikenali, mis. PROGRAM, BANSOS, Jenis Bansos, Jenis Bantuan" in page
+    assert "Pilih program yang diterima seluruh daftar di isian Program (daftar penerima) pada halaman unggah" in page
+    assert "--program" not in page
+    assert not Enrollment.objects.exists()
