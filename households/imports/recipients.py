@@ -1,7 +1,9 @@
 """Agencies' recipient lists (who received their aid): read, matched to the registry, handed to programs.
 
 Each row is matched to a registry household by NIK (a member's NIK, else a head's NIK), then by
-No KK; an unmatched row is a row error. A NIK or No KK column is all a list needs; OpenSID's
+No KK; an unmatched row is a row error. A No KK cell that holds no No KK (Excel dropped its last
+digit) is not needed when the row's NIK finds the recipient: a warning then, the No KK unused;
+else a row error. A NIK or No KK column is all a list needs; OpenSID's
 program-bantuan template gives its participant's id in ``Peserta`` (the NIK for a person program,
 the No KK for a family one), read as one more NIK or No KK. The program and year come from the
 command's options or the upload form, or from the row (``PROGRAM``/``BANSOS``,
@@ -115,6 +117,9 @@ class _Row:
     # The list's Kode Wilayah, Desa and Kecamatan cells that hold a value (not blank, "-" or
     # KOSONG): (field, column, text).
     place: tuple[tuple[str, str, str], ...] = ()
+    # (column, reason) of a No KK cell that is no No KK beside a valid NIK: a warning when the NIK
+    # finds the recipient (the No KK is not needed), else the row's error (``_match``).
+    kk_problem: tuple[str, str] | None = None
 
 
 @dataclass
@@ -376,7 +381,11 @@ def _row(reader: RowReader, ctx, programs: _Programs, chosen: _Chosen, latest_ye
     if not is_blank(reader.get("nik")):
         info = read_nik(reader, "nik", ctx, required=True)
         nik = info.value if info else None
-    kk = read_kk(reader, "no_kk") if not is_blank(reader.get("no_kk")) else ""
+    kk, kk_problems = "", []
+    if not is_blank(reader.get("no_kk")):
+        # Beside a valid NIK, a No KK Excel damaged is judged once the NIK is looked up (``_match``).
+        kk = read_kk(reader, "no_kk", on_error=(lambda key, reason: kk_problems.append(reason)) if nik else None)
+    kk_problem = (reader.label("no_kk"), kk_problems[0]) if kk_problems else None
     alone = is_blank(reader.get("nik")) and is_blank(reader.get("no_kk"))
     participant = _participant(reader, alone=alone)
     if alone and is_blank(reader.get("participant")):
@@ -393,6 +402,8 @@ def _row(reader: RowReader, ctx, programs: _Programs, chosen: _Chosen, latest_ye
     if problem:
         reader.error("delivered_on", problem)
     if not reader.ok:
+        if kk_problem:
+            reader.error("no_kk", kk_problem[1])
         return None
     return _Row(
         sheet=reader.sheet, row=reader.row, nik=nik, kk=kk, participant=participant, name=text(reader.get("name"), 150),
@@ -400,6 +411,7 @@ def _row(reader: RowReader, ctx, programs: _Programs, chosen: _Chosen, latest_ye
         stage=text(reader.get("period"), 40), status=reader.get("status"), amount=amount, delivered=delivered,
         note=text(reader.get("note"), 500),
         place=tuple((key, reader.label(key), value) for key in _PLACE_FIELDS if (value := text(reader.get(key), 100))),
+        kk_problem=kk_problem,
     )
 
 
@@ -444,6 +456,10 @@ class _Registry:
         """``household -> (Kemendagri code, village name, kecamatan name)`` of its village."""
         households = Household.objects.values_list("pk", "desa__code", "desa__name", "desa__kecamatan__name")
         return _lookup(households, "pk", household_ids)
+
+    def by_nik(self, row: _Row) -> bool:
+        """Whether the row's NIK (or ``Peserta`` id as a NIK) is a live member's or head's."""
+        return any(nik and (nik in self.member_by_nik or nik in self.household_by_head) for nik in (row.nik, row.participant))
 
     def find(self, row: _Row) -> tuple[int | None, int | None, str, str]:
         """``(member, household, name, No KK)`` of the row: by NIK (a member's, then a head's), then
@@ -508,6 +524,14 @@ def _match(plan: RecipientPlan, rows: list[_Row]) -> None:
     found = [(r, *registry.find(r)) for r in rows]
     places = registry.places({household_id for r, _m, household_id, _n, _k in found if r.place and household_id})
     for r, member_id, household_id, name, kk in found:
+        if r.kk_problem:
+            column, reason = r.kk_problem
+            if household_id is not None and registry.by_nik(r):
+                log.warning(r.sheet, r.row, column, f"{reason}. No KK ini tidak dipakai: penerima dicocokkan dengan NIK-nya")
+            else:
+                log.error(r.sheet, r.row, column, reason)
+                if household_id is not None:
+                    continue
         if household_id is None:
             shown = ", ".join(
                 f"{label} {value}" for label, value in (("NIK", r.nik), ("No KK", r.kk), ("Peserta", r.participant)) if value

@@ -1,10 +1,12 @@
 """What a recipient list says besides its ids is checked, not overridden in silence: the program and
 year the operator chose against the rows' own BANSOS and TAHUN, the list's village against the
-registry's. Headers are read as agencies title them. Lists are written as agencies save
+registry's. Headers are read as agencies title them; a No KK Excel damaged is not needed when the
+NIK finds the recipient. Lists are written as agencies save
 them from Indonesian Excel: ``;``-separated, Windows-1252, ids behind an apostrophe."""
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import pytest
@@ -12,7 +14,8 @@ from django.urls import reverse
 
 from households.models import Desa, Household, ImportBatch
 from programs.models import Enrollment
-from tests.households.realfiles import write_text
+from tests.households.conftest import nik
+from tests.households.realfiles import write_text, write_xls
 
 from .test_import_recipients import family, run  # noqa: F401 - the registry's two households
 
@@ -185,4 +188,46 @@ def test_a_list_without_a_program_column_says_which_headers_are_read_and_how_to_
     assert "kolom program tidak ditemukan (judul yang dikenali, mis. PROGRAM, BANSOS, Jenis Bansos, Jenis Bantuan" in page
     assert "Pilih program yang diterima seluruh daftar di isian Program (daftar penerima) pada halaman unggah" in page
     assert "--program" not in page
+    assert not Enrollment.objects.exists()
+
+
+def excel_number(identifier: str) -> float:
+    """A 16-digit id typed into an Excel number cell: Excel keeps 15 digits, the last becomes 0."""
+    return float(identifier[:15] + "0")
+
+
+XLS_HEADERS = ["No", "Nama Penerima", "NIK", "No KK", "Tahun", "Nominal"]
+
+
+def test_a_no_kk_excel_damaged_beside_a_nik_that_matched_is_a_warning(family, tmp_path):  # noqa: F811
+    household, head, child, other = family
+    path = write_xls(tmp_path / "bedah_rumah.xls", {"Penerima": (XLS_HEADERS, [
+        [1, "KEPALA", head.nik, excel_number(household.no_kk), 2025.0, 1500000.0],
+        [2, other.head_name, other.head_nik, other.no_kk, 2025.0, 1500000.0],
+    ])}, title_rows=[["DAFTAR PENERIMA BANTUAN BEDAH RUMAH 2025"], []])
+    code, out, err = run("import_recipients", str(path), "--program", "rutilahu", "--json")
+    result = json.loads(out)
+    assert code == 0, (out, err)
+    assert result["errors"] == 0
+    assert set(Enrollment.objects.values_list("household_id", "program__code", "year")) == {
+        (household.pk, "rutilahu", 2025), (other.pk, "rutilahu", 2025),
+    }
+    warned = [(w["row"], w["column"], w["reason"]) for w in ImportBatch.objects.get(pk=result["batch"]).warnings
+              if "No KK" in w["reason"]]
+    assert warned == [(4, "No KK", "No KK rusak oleh Excel (tersimpan sebagai angka); ketik ulang sebagai teks. No KK ini "
+                       "tidak dipakai: penerima dicocokkan dengan NIK-nya")]
+
+
+def test_a_no_kk_excel_damaged_without_a_nik_that_matched_is_still_an_error(family, tmp_path):  # noqa: F811
+    household, head, child, other = family
+    stranger = nik(77, birth=datetime.date(1990, 1, 1))
+    path = write_xls(tmp_path / "bedah_rumah.xls", {"Penerima": (XLS_HEADERS, [
+        [1, "ORANG LAIN", stranger, excel_number(household.no_kk), 2025.0, 1500000.0],
+        [2, "TANPA NIK", "", excel_number(other.no_kk), 2025.0, 1500000.0],
+    ])})
+    code, out, _ = run("import_recipients", str(path), "--program", "rutilahu")
+    assert code == 1
+    assert "Penerima baris 2, No KK: No KK rusak oleh Excel" in out
+    assert f"Penerima baris 2, NIK: Penerima tidak ditemukan di registri (NIK {stranger})" in out
+    assert "Penerima baris 3, No KK: No KK rusak oleh Excel" in out
     assert not Enrollment.objects.exists()
