@@ -3,7 +3,8 @@
 Each row is matched to a registry household by NIK (a member's NIK, else a head's NIK), then by
 No KK; an unmatched row is a row error. A No KK cell that holds no No KK (Excel dropped its last
 digit) is not needed when the row's NIK finds the recipient: a warning then, the No KK unused;
-else a row error. A NIK or No KK column is all a list needs; OpenSID's
+else a row error. A file with no row under its header is refused (``ReadError``), not applied as
+"no change". A NIK or No KK column is all a list needs; OpenSID's
 program-bantuan template gives its participant's id in ``Peserta`` (the NIK for a person program,
 the No KK for a family one), read as one more NIK or No KK. The program and year come from the
 command's options or the upload form, or from the row (``PROGRAM``/``BANSOS``,
@@ -194,6 +195,7 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
     rows: list[_Row] = []
     for source in sources:
         found = False
+        rows_before, headers_read = plan.total_rows, []
         for name in source.hidden_sheets():
             if normalize_header(name) != _TEMPLATE_SHEET:  # a template's settings, read hidden or not
                 log.warning(name, 0, "", HIDDEN_SHEET)
@@ -213,6 +215,7 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
                 )
                 continue
             found = True
+            headers_read.append(f"lembar {table.name} baris {table.header_row}")
             template = _Template(source, table.name)
             program = fixed_program
             if program is None and "program" not in keys:
@@ -239,6 +242,12 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
                 f"{source.display_name}: baris judul kolom daftar penerima tidak ditemukan: tidak ada kolom NIK atau "
                 "No KK yang dikenali (mis. NIK, NOKK, NAMA_PENERIMA, NOMINAL). Jika berkas menamai kolom NIK atau No KK "
                 f"dengan judul lain, petakan judul itu di Admin, Pemetaan kolom impor (tata letak daftar penerima).{hidden_hint(source)}"
+            )
+        if plan.total_rows == rows_before:
+            # A header with nothing under it is an unfinished or wrongly saved list, not a list of no one.
+            raise ReadError(
+                f"{source.display_name}: daftar penerima kosong: tidak ada baris data di bawah baris judul kolom "
+                f"({'; '.join(headers_read)}). Isi data penerima di bawah judul kolom, lalu unggah lagi.{hidden_hint(source)}"
             )
     _match(plan, _with_status(log, [r for r in rows if r is not None], statuses))
     return plan

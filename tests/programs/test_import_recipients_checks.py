@@ -1,7 +1,7 @@
 """What a recipient list says besides its ids is checked, not overridden in silence: the program and
 year the operator chose against the rows' own BANSOS and TAHUN, the list's village against the
 registry's. Headers are read as agencies title them; a No KK Excel damaged is not needed when the
-NIK finds the recipient. Lists are written as agencies save
+NIK finds the recipient; a list with no one under its header is refused. Lists are written as agencies save
 them from Indonesian Excel: ``;``-separated, Windows-1252, ids behind an apostrophe."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from django.urls import reverse
 
 from households.models import Desa, Household, ImportBatch
-from programs.models import Enrollment
+from programs.models import Enrollment, Program
 from tests.households.conftest import nik
 from tests.households.realfiles import write_text, write_xls
 
@@ -230,4 +230,27 @@ def test_a_no_kk_excel_damaged_without_a_nik_that_matched_is_still_an_error(fami
     assert "Penerima baris 2, No KK: No KK rusak oleh Excel" in out
     assert f"Penerima baris 2, NIK: Penerima tidak ditemukan di registri (NIK {stranger})" in out
     assert "Penerima baris 3, No KK: No KK rusak oleh Excel" in out
+    assert not Enrollment.objects.exists()
+
+
+def test_a_list_with_a_header_and_no_rows_is_refused_not_applied_as_no_change(bappeda_client, family, tmp_path):  # noqa: F811
+    household, head, child, other = family
+    path = agency_list(tmp_path / "penerima.csv", [], headers=["NIK", "Nama"])
+    code, out, err = run("import_recipients", str(path), "--program", "pkh", "--year", "2024")
+    empty = "penerima.csv: daftar penerima kosong: tidak ada baris data di bawah baris judul kolom (lembar penerima baris 1)."
+    assert code == 2 and empty in err and "Tidak ada perubahan" not in out
+
+    pkh = Program.objects.get(code="pkh")
+    with open(path, "rb") as handle:
+        bappeda_client.post(
+            reverse("admin:households_importbatch_upload"),
+            {"kind": "recipients", "file": handle, "program": pkh.pk, "data_year": 2024},
+        )
+    batch = ImportBatch.objects.latest("pk")
+    page = bappeda_client.get(reverse("admin:households_importbatch_preview", args=[batch.pk])).content.decode()
+    assert batch.status == "failed" and empty in page
+    # Confirming the failed batch anyway reads the file again, and refuses it again.
+    bappeda_client.post(reverse("admin:households_importbatch_confirm", args=[batch.pk]))
+    batch.refresh_from_db()
+    assert batch.status == "failed" and batch.message.startswith(empty)
     assert not Enrollment.objects.exists()
