@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable
 
 from households.identifiers import (
     IdentifierError,
@@ -75,7 +76,9 @@ def read_id(reader: RowReader, key: str, label: str, max_length: int) -> str | N
     return None
 
 
-def read_kk(reader: RowReader, key: str) -> str:
+def read_kk(reader: RowReader, key: str, *, on_error: Callable[[str, str], None] | None = None) -> str:
+    """A No KK cell as 16 digits, ``""`` when it is not one: the problem is an error on the row, or
+    handed to ``on_error(key, reason)`` by a caller that decides later what it is."""
     value = float_id(reader.get(key))
     numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
     if numeric and isinstance(value, float) and value.is_integer() and value < 1e16 and int(value) % 10:
@@ -86,7 +89,7 @@ def read_kk(reader: RowReader, key: str) -> str:
     try:
         return parse_kk(value, numeric_cell=numeric)
     except IdentifierError as exc:
-        reader.error(key, str(exc))
+        (on_error or reader.error)(key, str(exc))
         return ""
 
 

@@ -1,16 +1,25 @@
 """Agencies' recipient lists (who received their aid): read, matched to the registry, handed to programs.
 
 Each row is matched to a registry household by NIK (a member's NIK, else a head's NIK), then by
-No KK; an unmatched row is a row error. A NIK or No KK column is all a list needs; OpenSID's
+No KK; an unmatched row is a row error. A No KK cell that holds no No KK (Excel dropped its last
+digit) is not needed when the row's NIK finds the recipient: a warning then, the No KK unused;
+else a row error. A file with no row under its header is refused (``ReadError``), not applied as
+"no change". A NIK or No KK column is all a list needs; OpenSID's
 program-bantuan template gives its participant's id in ``Peserta`` (the NIK for a person program,
 the No KK for a family one), read as one more NIK or No KK. The program and year come from the
 command's options or the upload form, or from the row (``PROGRAM``/``BANSOS``,
 ``TAHUN``/``PERIODE``/``TAHAP``, e.g. ``TAHAP 2 2024``), else from the OpenSID template's
 ``Program`` sheet (its ``Nama Program``, its start date); with no year anywhere, the current year
-(with a warning). A year more than one year ahead is a typo the registry refuses (a row error; the
-whole list for the operator's year). A program is
-named by code, name or ``Penerima`` key, case, punctuation and spacing ignored, or by the usual
-names of the national programs (PBI JK, BPNT, BLT DD: ``programs.claims.programs_by_spelling``).
+(with a warning). A chosen program or year does not override the rows' own: a row whose
+``BANSOS`` or ``TAHUN`` names another one is a row error naming both (a row that agrees or leaves
+the cell empty takes the chosen one; a program name the registry does not know is read as the
+chosen program, warned once per spelling). A year more than one year ahead is a typo the
+registry refuses (a row error; the whole list for the operator's year). A program is named by
+code, name or ``Penerima`` key, case, punctuation and spacing ignored, or by the usual names of
+the national programs (PBI JK, BPNT, BLT DD: ``programs.claims.programs_by_spelling``).
+
+A matched row whose ``Kode Wilayah``, ``Desa`` or ``Kecamatan`` places the recipient elsewhere than
+the registry places the family is warned, naming both places (``_check_place``).
 
 Matched rows become enrollments (status *active*, ``NOMINAL`` in rupiah such as ``Rp 750.000,-``).
 A ``STATUS`` column is read as the enrollment status only when most of its values are enrollment
@@ -40,7 +49,7 @@ from dataclasses import dataclass, field
 from django.utils import translation
 
 from dedup.names import name_similarity
-from households.identifiers import IdentifierError, parse_kk
+from households.identifiers import IdentifierError, parse_kk, region_code_plain
 from households.models import Household, ImportBatch, Member
 from households.regions import loaded_regions
 from konut_registry.numbers import rupiah
@@ -51,7 +60,7 @@ from programs.models import EnrollmentSource, EnrollmentStatus, enrollment_year_
 from programs.services import aid_claims_record
 
 from . import columns as cols
-from .cells import read_kk, read_nik
+from .cells import place_name, read_kk, read_nik
 from .common import HIDDEN_SHEET, Context, RowReader, hidden_hint, map_table, note_table_end, sheet_without_header
 from .context import layouts as saved_layouts
 from .issues import IssueLog
@@ -80,6 +89,13 @@ _STATUS_KEPT = frozenset({"retur", "gagal salur", "gagal tersalur", "belum salur
 _TEMPLATE_SHEET = "program"
 _TEMPLATE_YEAR_KEYS = frozenset({"rentang waktu awal", "tahun", "tahun anggaran"})
 _TEMPLATE_PROGRAM_KEYS = frozenset({"nama program", "program"})
+# How the operator chooses the program of a whole list, as the refusal of a list without a program
+# column says it: the upload page's; a command passes its own (``options["choose_program"]``).
+_CHOOSE_PROGRAM = "Pilih program yang diterima seluruh daftar di isian Program (daftar penerima) pada halaman unggah"
+# The columns that say where a recipient lives, checked against the family the row matched.
+_PLACE_FIELDS = ("region_code", "desa", "kecamatan")
+# The lengths of a Kemendagri code: province, regency, kecamatan, village.
+_REGION_CODE_LENGTHS = frozenset({2, 4, 6, 10})
 
 
 @dataclass(slots=True)
@@ -99,6 +115,12 @@ class _Row:
     amount: int | None
     delivered: datetime.date | None
     note: str
+    # The list's Kode Wilayah, Desa and Kecamatan cells that hold a value (not blank, "-" or
+    # KOSONG): (field, column, text).
+    place: tuple[tuple[str, str, str], ...] = ()
+    # (column, reason) of a No KK cell that is no No KK beside a valid NIK: a warning when the NIK
+    # finds the recipient (the No KK is not needed), else the row's error (``_match``).
+    kk_problem: tuple[str, str] | None = None
 
 
 @dataclass
@@ -173,6 +195,7 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
     rows: list[_Row] = []
     for source in sources:
         found = False
+        rows_before, headers_read = plan.total_rows, []
         for name in source.hidden_sheets():
             if normalize_header(name) != _TEMPLATE_SHEET:  # a template's settings, read hidden or not
                 log.warning(name, 0, "", HIDDEN_SHEET)
@@ -192,29 +215,39 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
                 )
                 continue
             found = True
+            headers_read.append(f"lembar {table.name} baris {table.header_row}")
             template = _Template(source, table.name)
             program = fixed_program
             if program is None and "program" not in keys:
                 program = programs.get(template.value(_TEMPLATE_PROGRAM_KEYS))
             if program is None and "program" not in keys:
+                choose = options.get("choose_program") or _CHOOSE_PROGRAM
                 raise ReadError(
-                    f"{table.source}, lembar {table.name}: kolom PROGRAM/BANSOS tidak ada; pilih program di formulir "
-                    "(atau pilihan --program)."
+                    f"{table.source}, lembar {table.name}: kolom program tidak ditemukan (judul yang dikenali, mis. "
+                    f"PROGRAM, BANSOS, Jenis Bansos, Jenis Bantuan, Nama Program). {choose}, atau beri kolom program "
+                    "salah satu judul itu (judul lain dapat dipetakan di Admin, Pemetaan kolom impor), lalu unggah lagi."
                 )
             year = fixed_year or (None if keys & {"year", "period"} else _sheet_year(template, table, ctx, log))
             reader = RowReader(table, index, log)
+            chosen = _Chosen(program, year)
             for row, cells in table.rows:
                 plan.total_rows += 1
                 if progress and plan.total_rows % 2000 == 0:
                     progress(2000)
                 reader.load(row, cells)
-                rows.append(_row(reader, ctx, programs, program, year, latest))
+                rows.append(_row(reader, ctx, programs, chosen, latest))
             note_table_end(table, log)
         if not found:
             raise ReadError(
                 f"{source.display_name}: baris judul kolom daftar penerima tidak ditemukan: tidak ada kolom NIK atau "
                 "No KK yang dikenali (mis. NIK, NOKK, NAMA_PENERIMA, NOMINAL). Jika berkas menamai kolom NIK atau No KK "
                 f"dengan judul lain, petakan judul itu di Admin, Pemetaan kolom impor (tata letak daftar penerima).{hidden_hint(source)}"
+            )
+        if plan.total_rows == rows_before:
+            # A header with nothing under it is an unfinished or wrongly saved list, not a list of no one.
+            raise ReadError(
+                f"{source.display_name}: daftar penerima kosong: tidak ada baris data di bawah baris judul kolom "
+                f"({'; '.join(headers_read)}). Isi data penerima di bawah judul kolom, lalu unggah lagi.{hidden_hint(source)}"
             )
     _match(plan, _with_status(log, [r for r in rows if r is not None], statuses))
     return plan
@@ -288,32 +321,89 @@ def _year_ahead(year: int) -> str:
         return enrollment_year_problem(year)
 
 
-def _row(reader: RowReader, ctx, programs: _Programs, fixed_program, fixed_year, latest_year: int) -> _Row | None:
+class _Chosen:
+    """A sheet's program and year when the rows need not name them: the operator's choice (the form,
+    the command's options) or the OpenSID template's (``Program`` sheet, asked only without the
+    column). A row's own program or year is checked against the operator's: the file wins
+    nothing in silence, the choice overrides nothing in silence."""
+
+    def __init__(self, program: AidProgram | None, year: int | None):
+        self.program, self.year = program, year
+        self._unknown_noted: set[str] = set()  # the unknown program spellings already warned
+
+    def program_of(self, reader: RowReader, programs: _Programs) -> AidProgram | None:
+        """The row's program, None after an error on the row."""
+        cell = reader.get("program")
+        if self.program is None:
+            program = programs.get(cell)
+            if program is None:
+                reader.error("program", programs.unknown(cell))
+            return program
+        if is_blank(cell):
+            return self.program
+        own = programs.get(cell)
+        if own is None:
+            # A local name of the aid (BEDAH RUMAH for Rutilahu): the operator named the program.
+            spelling = program_spelling(cell)
+            if spelling not in self._unknown_noted:
+                self._unknown_noted.add(spelling)
+                reader.warning(
+                    "program",
+                    f"{programs.unknown(cell)}. Baris dengan nilai ini dicatat sebagai program yang dipilih "
+                    f"({self.program.name}); bila bukan program itu, perbaiki pilihan program atau berkasnya",
+                )
+            return self.program
+        if own.id != self.program.id:
+            reader.error(
+                "program",
+                f"Program di berkas ('{text(cell, 60)}': {own.name}) berbeda dengan program yang dipilih "
+                f"({self.program.name}); perbaiki pilihan program atau isi kolom ini",
+            )
+            return None
+        return own
+
+    def year_of(self, reader: RowReader) -> tuple[int | None, str]:
+        """The row's year and the column it came from (``year``, ``period``, "" for the chosen one);
+        ``(None, ...)`` after an error on the row."""
+        found = _YEAR.search(text(reader.get("year")))
+        column = "year"
+        if not found:
+            found = _YEAR.search(text(reader.get("period")))
+            column = "period"
+        own = int(found.group(1)) if found else None
+        if own is None:
+            if not self.year:
+                reader.error("year", "Tahun/periode kosong atau tidak berisi tahun (mis. 2024)")
+            return self.year, ""
+        if self.year and own != self.year:
+            reader.error(
+                column,
+                f"Tahun di berkas ({own}) berbeda dengan tahun yang dipilih ({self.year}); perbaiki pilihan tahun atau "
+                "isi kolom ini",
+            )
+            return None, column
+        return own, column
+
+
+def _row(reader: RowReader, ctx, programs: _Programs, chosen: _Chosen, latest_year: int) -> _Row | None:
     nik = None
     if not is_blank(reader.get("nik")):
         info = read_nik(reader, "nik", ctx, required=True)
         nik = info.value if info else None
-    kk = read_kk(reader, "no_kk") if not is_blank(reader.get("no_kk")) else ""
+    kk, kk_problems = "", []
+    if not is_blank(reader.get("no_kk")):
+        # Beside a valid NIK, a No KK Excel damaged is judged once the NIK is looked up (``_match``).
+        kk = read_kk(reader, "no_kk", on_error=(lambda key, reason: kk_problems.append(reason)) if nik else None)
+    kk_problem = (reader.label("no_kk"), kk_problems[0]) if kk_problems else None
     alone = is_blank(reader.get("nik")) and is_blank(reader.get("no_kk"))
     participant = _participant(reader, alone=alone)
     if alone and is_blank(reader.get("participant")):
         reader.error("nik", "NIK dan No KK kosong: penerima tidak dapat dicocokkan")
-    program = fixed_program
-    if program is None:
-        program = programs.get(reader.get("program"))
-        if program is None:
-            reader.error("program", programs.unknown(reader.get("program")))
-    year = fixed_year
-    if not year:
-        found = _YEAR.search(text(reader.get("year")) + " " + text(reader.get("period")))
-        if found:
-            year = int(found.group(1))
-        else:
-            reader.error("year", "Tahun/periode kosong atau tidak berisi tahun (mis. 2024)")
+    program = chosen.program_of(reader, programs)
+    year, column = chosen.year_of(reader)
     if year and year > latest_year:
         # A typo (2035 for 2025) in the row's TAHUN/TAHAP, or in the OpenSID form's start date.
-        in_period = not _YEAR.search(text(reader.get("year"))) and _YEAR.search(text(reader.get("period")))
-        reader.error("period" if in_period else "year", _year_ahead(year))
+        reader.error(column or "year", _year_ahead(year))
     amount, problem = parse_rupiah(reader.get("amount"))
     if problem:
         reader.error("amount", problem)
@@ -321,12 +411,16 @@ def _row(reader: RowReader, ctx, programs: _Programs, fixed_program, fixed_year,
     if problem:
         reader.error("delivered_on", problem)
     if not reader.ok:
+        if kk_problem:
+            reader.error("no_kk", kk_problem[1])
         return None
     return _Row(
         sheet=reader.sheet, row=reader.row, nik=nik, kk=kk, participant=participant, name=text(reader.get("name"), 150),
         program=program, year=year,
         stage=text(reader.get("period"), 40), status=reader.get("status"), amount=amount, delivered=delivered,
         note=text(reader.get("note"), 500),
+        place=tuple((key, reader.label(key), value) for key in _PLACE_FIELDS if (value := text(reader.get(key), 100))),
+        kk_problem=kk_problem,
     )
 
 
@@ -367,6 +461,15 @@ class _Registry:
         self.household_by_head = _lookup(live_households.values_list("head_nik", "pk", "head_name", "no_kk"), "head_nik", niks)
         self.household_by_kk = _lookup(live_households.values_list("no_kk", "pk"), "no_kk", kks)
 
+    def places(self, household_ids: set[int]) -> dict[int, tuple[str, str, str]]:
+        """``household -> (Kemendagri code, village name, kecamatan name)`` of its village."""
+        households = Household.objects.values_list("pk", "desa__code", "desa__name", "desa__kecamatan__name")
+        return _lookup(households, "pk", household_ids)
+
+    def by_nik(self, row: _Row) -> bool:
+        """Whether the row's NIK (or ``Peserta`` id as a NIK) is a live member's or head's."""
+        return any(nik and (nik in self.member_by_nik or nik in self.household_by_head) for nik in (row.nik, row.participant))
+
     def find(self, row: _Row) -> tuple[int | None, int | None, str, str]:
         """``(member, household, name, No KK)`` of the row: by NIK (a member's, then a head's), then
         No KK, the ``Peserta`` id tried as either after them (name and No KK: the registry's for the
@@ -398,12 +501,46 @@ def _check_found(log: IssueLog, row: _Row, name: str, kk: str) -> None:
         )
 
 
+def _check_place(log: IssueLog, row: _Row, place: tuple[str, str, str]) -> None:
+    """Warn when the list places the recipient elsewhere than the registry places the family the
+    row matched: a mistyped NIK lands on a family of another village, or the family moved. The
+    Kode Wilayah is compared by its digits (a kecamatan's code with the village's first digits),
+    else the Desa and Kecamatan names as the importers match them (``cells.place_name``)."""
+    code, desa, kecamatan = place
+    listed = {key: value for key, _column, value in row.place}
+    if "region_code" in listed:
+        digits = region_code_plain(listed["region_code"])
+        same = len(digits) in _REGION_CODE_LENGTHS and region_code_plain(code).startswith(digits)
+    else:
+        same = all(
+            place_name(listed[key]) == place_name(name)
+            for key, name in (("desa", desa), ("kecamatan", kecamatan)) if key in listed
+        )
+    if same:
+        return
+    shown = ", ".join(f"{column} '{value}'" for _key, column, value in row.place)
+    log.warning(
+        row.sheet, row.row, row.place[0][1],
+        f"Tempat di berkas ({shown}) berbeda dengan tempat keluarga ini di registri (Desa/Kelurahan {desa}, "
+        f"Kecamatan {kecamatan}, kode {code}); periksa NIK/No KK-nya, atau perbarui alamat keluarga bila pindah",
+    )
+
+
 def _match(plan: RecipientPlan, rows: list[_Row]) -> None:
     log = plan.issues
     registry = _Registry(rows)
     enrollments: dict[tuple, list[_Row]] = {}  # (program, year, household, member or None) -> its rows
-    for r in rows:
-        member_id, household_id, name, kk = registry.find(r)
+    found = [(r, *registry.find(r)) for r in rows]
+    places = registry.places({household_id for r, _m, household_id, _n, _k in found if r.place and household_id})
+    for r, member_id, household_id, name, kk in found:
+        if r.kk_problem:
+            column, reason = r.kk_problem
+            if household_id is not None and registry.by_nik(r):
+                log.warning(r.sheet, r.row, column, f"{reason}. No KK ini tidak dipakai: penerima dicocokkan dengan NIK-nya")
+            else:
+                log.error(r.sheet, r.row, column, reason)
+                if household_id is not None:
+                    continue
         if household_id is None:
             shown = ", ".join(
                 f"{label} {value}" for label, value in (("NIK", r.nik), ("No KK", r.kk), ("Peserta", r.participant)) if value
@@ -411,6 +548,8 @@ def _match(plan: RecipientPlan, rows: list[_Row]) -> None:
             log.error(r.sheet, r.row, "NIK", f"Penerima tidak ditemukan di registri ({shown})")
             continue
         _check_found(log, r, name, kk)
+        if r.place:
+            _check_place(log, r, places[household_id])
         person = r.program.person
         if person and member_id is None:
             log.error(r.sheet, r.row, "NIK", "Program perorangan: NIK penerima harus NIK anggota keluarga di registri")

@@ -35,7 +35,8 @@ def test_a_recipient_list_ending_in_a_signature_block_imports(family, tmp_path, 
         ["DAFTAR PENERIMA BANTUAN STIMULAN PERUMAHAN SWADAYA (BSPS) TAHUN 2024"],
         [],
         ["NO", "NIK", "NAMA", "DESA", "KECAMATAN", "NILAI BANTUAN"],
-        [1, head.nik, "KEPALA", "WANGGUDU RAYA", "ASERA", 20000000],
+        # Where the registry has the family: a list placing it elsewhere is warned.
+        [1, head.nik, "KEPALA", household.desa.name.upper(), household.desa.kecamatan.name.upper(), 20000000],
         [],
         # Written in the right-hand columns under the table, as offices sign.
         *[[None, None, None, None, line] for line in signature],

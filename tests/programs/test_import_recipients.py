@@ -114,7 +114,7 @@ def test_person_program_needs_a_member_nik(family, tmp_path):
 def test_missing_program_column_without_option_is_unreadable(family, tmp_path):
     path = sheet(tmp_path / "noprog.xlsx", [{"NIK": "1"}], headers=["NIK", "NOKK", "NAMA_PENERIMA", "NOMINAL"])
     code, out, err = run("import_recipients", str(path), "--year", "2024")
-    assert code == 2 and "PROGRAM/BANSOS" in err and not Enrollment.objects.exists()
+    assert code == 2 and "kolom program tidak ditemukan" in err and "--program" in err and not Enrollment.objects.exists()
 
 
 def test_dry_run(family, tmp_path):

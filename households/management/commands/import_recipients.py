@@ -15,5 +15,9 @@ class Command(ImportCommand):
         self.add_common_arguments(parser)
 
     def handle(self, *args, **options):
-        extra = {"program": options["program"], "year": options["year"]}
+        extra = {
+            "program": options["program"], "year": options["year"],
+            # What a list without a program column is told to do here (the upload page names its field).
+            "choose_program": "Pilih program yang diterima seluruh daftar dengan pilihan --program (mis. --program pkh)",
+        }
         self.run_import(paths=options["files"], options=options, full_extract=False, data_year=options["year"], extra=extra)
