@@ -1,4 +1,5 @@
-"""The Bappeda import flow in the admin: upload -> preview (counts, first errors) -> confirm or cancel.
+"""The Bappeda import flow in the admin: upload -> preview (counts, first errors) -> confirm or cancel;
+a batch whose file could not be read is previewed again (after its columns are mapped), not confirmed.
 
 Reading, validating and writing run as background tasks (``tasks``); these pages only
 store the upload, queue the work and show the batch's progress, so no request waits on an import.
@@ -27,7 +28,10 @@ from django.views.decorators.http import require_POST
 from households.models import ImportBatch, ImportKind
 from programs.models import Program
 
-from .batches import CONFIRMABLE_STATUSES, batch_create, batch_running, import_cancel, import_limits, import_queue
+from .batches import (
+    batch_confirmable, batch_create, batch_repreviewable, batch_running, import_cancel, import_limits, import_queue,
+    import_repreview,
+)
 from .context import data_year_problem
 from .lease import stale_batches_fail
 from .live import live_overlay
@@ -159,6 +163,9 @@ class ImportBatchAdmin(admin.ModelAdmin):
             path("<int:pk>/pratinjau/", wrap(self.preview_view), name="households_importbatch_preview"),
             path("<int:pk>/konfirmasi/", wrap(require_POST(self.confirm_view)), name="households_importbatch_confirm"),
             path("<int:pk>/batal/", wrap(require_POST(self.cancel_view)), name="households_importbatch_cancel"),
+            path(
+                "<int:pk>/pratinjau-ulang/", wrap(require_POST(self.repreview_view)), name="households_importbatch_repreview"
+            ),
             *super().get_urls(),
         ]
 
@@ -225,34 +232,48 @@ class ImportBatchAdmin(admin.ModelAdmin):
             "batch": batch,
             "original": batch,
             "running": batch_running(batch),
-            "can_confirm": batch.status in CONFIRMABLE_STATUSES,
+            "can_confirm": batch_confirmable(batch),
+            "can_repreview": batch_repreviewable(batch),
             "has_errors": bool(batch.errors),
         }
         return TemplateResponse(request, "admin/households/importbatch/preview.html", context)
 
-    def confirm_view(self, request, pk):
+    def _step(self, request, pk, service, **options) -> tuple[ImportBatch, bool]:
+        """The batch, and whether ``service`` (confirm, preview again, cancel) took it; its refusal is
+        shown as a message."""
         self._check(request)
         batch = get_object_or_404(ImportBatch, pk=pk)
-        skip_invalid = request.POST.get("skip_invalid") == "1"
         try:
-            import_queue(
-                batch=batch, skip_invalid=skip_invalid or batch.skip_invalid,
-                absent_confirmed=request.POST.get("confirm_absent") == "1",
-            )
+            service(batch=batch, **options)
         except ValueError as exc:
             messages.error(request, str(exc))
-            return HttpResponseRedirect(reverse("admin:households_importbatch_preview", args=[batch.pk]))
-        apply_import_task.enqueue(batch.pk)
-        messages.info(request, _("Impor dikonfirmasi dan sedang dijalankan di latar belakang."))
+            return batch, False
+        return batch, True
+
+    @staticmethod
+    def _to_preview(batch: ImportBatch) -> HttpResponseRedirect:
         return HttpResponseRedirect(reverse("admin:households_importbatch_preview", args=[batch.pk]))
 
+    def confirm_view(self, request, pk):
+        batch, queued = self._step(
+            request, pk, import_queue, skip_invalid=request.POST.get("skip_invalid") == "1" or None,
+            absent_confirmed=request.POST.get("confirm_absent") == "1",
+        )
+        if queued:
+            apply_import_task.enqueue(batch.pk)
+            messages.info(request, _("Impor dikonfirmasi dan sedang dijalankan di latar belakang."))
+        return self._to_preview(batch)
+
+    def repreview_view(self, request, pk):
+        batch, queued = self._step(request, pk, import_repreview)
+        if queued:
+            preview_import_task.enqueue(batch.pk)
+            messages.info(request, _("Berkas dibaca lagi dengan pemetaan yang tersimpan; pratinjau sedang disiapkan."))
+        return self._to_preview(batch)
+
     def cancel_view(self, request, pk):
-        self._check(request)
-        batch = get_object_or_404(ImportBatch, pk=pk)
-        try:
-            import_cancel(batch=batch)
-        except ValueError as exc:
-            messages.error(request, str(exc))
-            return HttpResponseRedirect(reverse("admin:households_importbatch_preview", args=[batch.pk]))
+        batch, cancelled = self._step(request, pk, import_cancel)
+        if not cancelled:
+            return self._to_preview(batch)
         messages.info(request, _("Impor #%(pk)s dibatalkan; tidak ada data yang diubah.") % {"pk": batch.pk})
         return HttpResponseRedirect(reverse("admin:households_importbatch_changelist"))

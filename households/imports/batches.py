@@ -24,8 +24,28 @@ from .reader import Limits, Source, open_source
 
 # A batch in one of these is still being read or written: its pages refresh.
 RUNNING_STATUSES = (ImportStatus.PENDING, ImportStatus.VALIDATING, ImportStatus.QUEUED, ImportStatus.RUNNING)
-# A batch in one of these may be confirmed: after its preview, or again after a failed run.
+# A batch in one of these may be confirmed: after its preview, or again after a failed write (a
+# failed batch only when its file was read to the end: ``batch_confirmable``).
 CONFIRMABLE_STATUSES = (ImportStatus.PREVIEWED, ImportStatus.REFUSED, ImportStatus.FAILED)
+
+
+def batch_read(batch: ImportBatch) -> bool:
+    """Whether the batch's last run read and checked its file to the end: its counts are that check's
+    summary (every one has ``rows``). A run that failed while reading (a layout it could not read, a
+    worker lost while previewing) leaves no summary there, only what it could not map."""
+    return "rows" in (batch.counts or {})
+
+
+def batch_confirmable(batch: ImportBatch) -> bool:
+    """Whether the batch may be confirmed: previewed or refused, or failed while writing (retried by
+    confirming again; the write reads and checks the file once more). A batch whose file could not be
+    read has no preview to confirm: it is previewed again first (``import_repreview``)."""
+    return batch.status in CONFIRMABLE_STATUSES and (batch.status != ImportStatus.FAILED or batch_read(batch))
+
+
+def batch_repreviewable(batch: ImportBatch) -> bool:
+    """Whether the batch failed while its file was read, so that it is previewed again, not confirmed."""
+    return batch.status == ImportStatus.FAILED and not batch_read(batch)
 
 
 def batch_running(batch: ImportBatch) -> bool:
@@ -142,7 +162,9 @@ def import_queue(*, batch: ImportBatch, skip_invalid: bool | None = None, absent
     absent marks that need a confirmation (``absent_check`` in its counts) is queued only with
     ``absent_confirmed``; otherwise ``ValueError`` says so and the batch stays as it was."""
     stale_batches_fail(batch=batch)
-    if batch.status not in CONFIRMABLE_STATUSES:
+    if batch_repreviewable(batch):
+        raise ValueError(_("Berkas batch ini belum terbaca sampai selesai; jalankan Pratinjau ulang lalu periksa hasilnya sebelum konfirmasi."))
+    if not batch_confirmable(batch):
         raise ValueError(_("Batch ini tidak dalam status pratinjau; tidak dapat dikonfirmasi."))
     if (batch.counts or {}).get("absent_check") and not (absent_confirmed or batch.options.get("absent_confirmed")):
         raise ValueError(
@@ -154,6 +176,20 @@ def import_queue(*, batch: ImportBatch, skip_invalid: bool | None = None, absent
         batch.options = {**batch.options, "absent_confirmed": True}
     batch.status = ImportStatus.QUEUED
     batch.save(update_fields=["status", "skip_invalid", "options"])
+    return batch
+
+
+def import_repreview(*, batch: ImportBatch) -> ImportBatch:
+    """Read a batch that failed while its file was read again, with the column and value mappings
+    saved since: it goes back to waiting for the preview task. Anything else raises ``ValueError``
+    and the batch stays as it was."""
+    stale_batches_fail(batch=batch)
+    if not batch_repreviewable(batch):
+        raise ValueError(_("Hanya impor yang gagal dibaca yang dapat dipratinjau ulang."))
+    batch.status = ImportStatus.PENDING
+    batch.started_at = batch.heartbeat_at = batch.finished_at = None
+    batch.message = ""
+    batch.save(update_fields=["status", "started_at", "heartbeat_at", "finished_at", "message"])
     return batch
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from types import MappingProxyType
 
-from .columns import BUILTIN, COLUMN_LABELS, Layouts, Mapped
+from .columns import BUILTIN, COLUMN_LABELS, DTKS, DTSEN, Layouts, Mapped
 from .issues import IssueLog
 from .reader import HEADER_SCAN_ROWS, Table, column_letter, is_blank
 from .rowhash import KnownRows, SkippedRow
@@ -216,6 +216,14 @@ class Extract:
     issues: IssueLog = field(default_factory=IssueLog)
     tables: list[TableInfo] = field(default_factory=list)
     total_rows: int = 0
+
+    @property
+    def skipped_rows(self) -> int:
+        """The file's rows skipped as unchanged: a P3KE household row and individual row each; a
+        DTKS/DTSEN row is one person, its family built from its rows is no row of its own."""
+        if self.kind in (DTKS, DTSEN):
+            return len(self.skipped_members)
+        return len(self.skipped_households) + len(self.skipped_members)
 
 
 class RowReader:

@@ -4,11 +4,14 @@ Pure Python. The household takes its place, address and head from its rows (the 
 relation is *Kepala Keluarga*, else the first row, with a warning); every row is a member.
 ``Bansos ...`` and ``PBI JKN`` columns are the aid the person's family already receives. A DTSEN
 extract also gives each family its national desil (1-10, with its date when the file has one) and
-the living conditions of the house, taken from the head's row (else the first row).
+the living conditions of the house, taken from the head's row (else the first row). A row of the
+family that says otherwise (desil 3 on the wife's row, 7 on the head's) gets a warning naming both
+values and the row whose value is kept (``FamilyValues``).
 """
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 
 from . import columns as cols
@@ -113,10 +116,39 @@ def _parse(sources: list[Source], ctx: Context, progress, layout: str, known: Kn
         """A row as a message on the table ``here`` names it (with its sheet when another)."""
         return row_place(row, None if table_no == here else tables[table_no][0].name)
 
+    readers: list[RowReader] = []  # each table's, by table number
+    desa_codes: dict[int, str] = {}  # village id -> its code, filled the first time a message names one
+
+    def shown(name: str, value) -> str:
+        if name == "desa_id":
+            if not desa_codes:
+                desa_codes.update((pk, code) for code, pk in ctx.desa_by_code.items())
+            return desa_codes.get(value, str(value))
+        if value.__class__ is int:
+            return str(value)
+        if isinstance(value, datetime.date):
+            return value.strftime("%d/%m/%Y")
+        choice = ctx.choices.get(name)
+        return f"'{text(choice.labels.get(value, value) if choice else value, 60)}'"
+
+    def note_differences(differences: list) -> None:
+        """Warn each row whose family value is not the one kept (``FamilyValues``)."""
+        for (table_no, row), name, value, (kept, by, by_head) in differences:
+            reader = readers[table_no]
+            key = name if name != "desa_id" else ("region_code" if reader.has("region_code") else "desa")
+            label = reader.label(key)
+            where = f"{place(*by, table_no)}: {shown(name, kept)}"
+            if by_head:
+                reason = f"{label} {shown(name, value)} berbeda dengan baris kepala keluarga ({where}); dipakai nilai baris kepala keluarga"
+            else:
+                reason = f"{label} {shown(name, value)} berbeda dengan baris lain KK yang sama ({where}); dipakai nilai baris yang lebih dulu"
+            extract.issues.warning(tables[table_no][0].name, row, label, reason)
+
     for table_no, (table, index) in enumerate(tables):
         info = TableInfo(table.source, table.name, cols.DTKS, table.header_row, table.headers)
         extract.tables.append(info)
         reader = RowReader(table, index, extract.issues, ctx.aid_values)
+        readers.append(reader)
         row_hash = table_hasher(ctx.signature, layout, index, extract.data_year)
         family_rows = FamilyRows(
             table, reader, index, known, extract, row_hash, id_rows, nik_rows, lambda key: key in by_kk or key in bad_kk,
@@ -191,22 +223,22 @@ def _parse(sources: list[Source], ctx: Context, progress, layout: str, known: Kn
             if household is None:
                 household = HouseholdRecord(kk, table.name, row, {}, {}, set())
                 by_kk[kk] = household
-                building[kk] = {"no_kk": kk}
-            hh_values = building[kk]  # the family's values while its rows are read
-            if desa_id and ("desa_id" not in hh_values or is_head):
-                hh_values["desa_id"] = desa_id
+                building[kk] = FamilyValues(kk)
+            family = building[kk]
+            hh_values = family.values
+            leads = is_head and family.head is None  # a second head's row does not
+            given = neighbourhood(reader)
+            if desa_id:
+                given["desa_id"] = desa_id
             for field_name, length in (("address", 255), ("dusun", 100)):
                 value = text(reader.get(field_name), length)
-                if value and (field_name not in hh_values or is_head):
-                    hh_values[field_name] = value
-            for field_name, value in neighbourhood(reader).items():
-                if field_name not in hh_values or is_head:
-                    hh_values[field_name] = value
-            for field_name, value in house.items():
-                if field_name not in hh_values or is_head:
-                    hh_values[field_name] = value
+                if value:
+                    given[field_name] = value
+            given.update(house)
+            if differences := family.take(given, (table_no, row), leads):
+                note_differences(differences)
             for field_name, value in house_raw.items():
-                if field_name not in household.raw or is_head:
+                if field_name not in household.raw or leads:
                     household.raw[field_name] = value
             if is_head or "head_name" not in hh_values:
                 if is_head and household.head is not None and household.head.get("relation") == "kepala":
@@ -229,7 +261,10 @@ def _parse(sources: list[Source], ctx: Context, progress, layout: str, known: Kn
         note_table_end(table, extract.issues)
         extract.total_rows += info.rows
     for kk, household in by_kk.items():
-        household.values = building.pop(kk)
+        family = building.pop(kk)
+        if differences := family.finish():
+            note_differences(differences)
+        household.values = family.values
         household.row_hash = chains[kk]
         if kk in bad_kk:
             extract.rejected_households[kk] = bad_kk[kk]
@@ -246,6 +281,66 @@ def _parse(sources: list[Source], ctx: Context, progress, layout: str, known: Kn
             continue
         extract.members.append(member)
     return extract
+
+
+class FamilyValues:
+    """One family's values (village, address, RT/RW, desil, house) while its rows are read. The head's
+    row gives them; a value its row leaves empty (or every value, in a family without a head) comes
+    from the first row that gives it. ``take`` and ``finish`` return the rows whose values differ from
+    the ones kept, as ``((table, row), field, value, (kept, (table, row) it came from, whether that is
+    the head's))``: a row read before the head's is compared when the head's comes, or at the end."""
+
+    __slots__ = ("values", "head", "given_by", "waiting")
+
+    def __init__(self, kk: str) -> None:
+        self.values: dict = {"no_kk": kk}
+        self.head: tuple[int, int] | None = None  # the head's row
+        self.given_by: dict | None = None  # field -> the row that gave it, when not the head's
+        self.waiting: list | None = None  # (row, its values) read before the head's
+
+    def take(self, given: dict, at: tuple[int, int], head: bool) -> list | tuple:
+        values = self.values
+        if head:
+            values.update(given)
+            self.head = at
+            if self.given_by:
+                for name in given:
+                    self.given_by.pop(name, None)
+            return self.finish()
+        if self.head is not None and values.items() >= given.items():
+            return ()  # nearly every row after the head's: the same values, compared in one C call
+        for name, value in given.items():
+            if name not in values:
+                values[name] = value
+                if self.given_by is None:
+                    self.given_by = {}
+                self.given_by[name] = at
+        if self.head is None:
+            if self.waiting is None:
+                self.waiting = []
+            self.waiting.append((at, given))
+            return []
+        return self._differences(at, given)
+
+    def finish(self) -> list | tuple:
+        """The differences of the rows read before the head's (all rows, when none came)."""
+        waiting, self.waiting = self.waiting, None
+        if waiting is None:
+            return ()
+        found: list = []
+        for at, given in waiting:
+            found += self._differences(at, given)
+        return found
+
+    def _differences(self, at: tuple[int, int], given: dict) -> list:
+        found = []
+        values, given_by, head = self.values, self.given_by, self.head
+        for name, value in given.items():
+            kept = values[name]
+            if kept != value:
+                by = given_by.get(name, head) if given_by else head
+                found.append((at, name, value, (kept, by, by == head)))
+        return found
 
 
 def _house(reader, ctx: Context, house: dict, raw: dict) -> None:

@@ -270,7 +270,7 @@ class ExtractPlan:
             "warning_rows": len(issues.warning_rows),
             "rows": self.extract.total_rows,
             # Rows skipped as unchanged since the last import (``rowhash``), in the unchanged counts too.
-            "skipped_rows": len(self.extract.skipped_households) + len(self.extract.skipped_members),
+            "skipped_rows": self.extract.skipped_rows,
             "data_year": self.extract.data_year,
             "enrollments_planned": self.enrollments_planned,
             **issues.mapping_summary(),

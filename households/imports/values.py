@@ -105,7 +105,9 @@ class ChoiceMap:
         # row loops look here first (``cells.read_choices``) and call the map only for a new value.
         self.cache: dict[object, tuple[str, bool]] = {}
         self._by_text: dict[str, str] = {}
+        self.labels: dict[str, str] = {}  # code -> its label, as messages name a value
         for code, label in choices:
+            self.labels[code] = label
             self._by_text[norm(label)] = code
             self._by_text[norm(code)] = code
         for raw, code in (synonyms or {}).items():

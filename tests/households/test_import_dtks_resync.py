@@ -13,7 +13,7 @@ from households.imports.columns import normalize_header
 from households.models import ColumnMapping, Household, Member
 from programs.models import Enrollment
 
-from .conftest import DTKS, nik, write_xlsx
+from .conftest import DTKS, nik, write_csv, write_xlsx
 from .test_import_bad_input import run
 from .test_import_dtsen_mapping import DTSEN, dtsen_rows
 
@@ -63,7 +63,8 @@ def test_same_file_again_skips_every_family_and_writes_nothing(reference, tmp_pa
     again = synced(tmp_path, rows, "b.xlsx")
     assert again["households"] == {"created": 0, "updated": 0, "unchanged": 3, "absent": 0}
     assert again["members"] == {"created": 0, "updated": 0, "unchanged": 6, "absent": 0}
-    assert again["skipped_rows"] == 3 + 6 and again["rows"] == 6
+    assert again["skipped_rows"] == 6 and again["rows"] == 6  # rows of the file: a family is no row of its own
+    assert "6 baris tidak berubah sejak impor terakhir dan dilewati" in again["message"]
     assert "Tidak ada perubahan" in again["message"]
     assert history_rows() == history
     assert dict(Member.objects.values_list("pk", "updated_at")) == stamps
@@ -78,11 +79,11 @@ def test_a_changed_member_row_reads_its_family_again(reference, tmp_path):
     again = synced(tmp_path, rows, "b.xlsx")
     assert again["households"] == {"created": 0, "updated": 0, "unchanged": 3, "absent": 0}
     assert again["members"] == {"created": 0, "updated": 1, "unchanged": 5, "absent": 0}
-    assert again["skipped_rows"] == 2 * 3  # the two other families: household and two members each
+    assert again["skipped_rows"] == 2 * 2  # the two other families: two rows each
     assert Member.objects.get(nik=nik(502)).name == "ANAK BARU"
     assert history_rows() == history + 1
     # Its new hashes are kept: the next run skips the family too.
-    assert synced(tmp_path, rows, "c.xlsx")["skipped_rows"] == 9
+    assert synced(tmp_path, rows, "c.xlsx")["skipped_rows"] == 6
 
 
 def test_a_member_added_to_or_removed_from_a_family_reads_it_again(reference, tmp_path):
@@ -92,12 +93,12 @@ def test_a_member_added_to_or_removed_from_a_family_reads_it_again(reference, tm
 
     added = synced(tmp_path, [rows[0], rows[1], newborn, *rows[2:]], "b.xlsx")
     assert added["members"] == {"created": 1, "updated": 0, "unchanged": 50, "absent": 0}
-    assert added["skipped_rows"] == 24 * 3
+    assert added["skipped_rows"] == 24 * 2
     assert Household.objects.get(no_kk=kk(1)).members.filter(is_absent=False).count() == 3
 
     removed = synced(tmp_path, rows, "c.xlsx")  # the newborn's row is gone again
     assert removed["members"] == {"created": 0, "updated": 0, "unchanged": 50, "absent": 1}
-    assert removed["skipped_rows"] == 24 * 3
+    assert removed["skipped_rows"] == 24 * 2
     assert Member.objects.get(nik=nik(900)).is_absent
 
 
@@ -108,17 +109,17 @@ def test_dropped_family_is_marked_absent_and_read_again_when_it_comes_back(refer
     dropped = synced(tmp_path, rows[2:], "b.xlsx")
     assert dropped["households"] == {"created": 0, "updated": 0, "unchanged": 24, "absent": 1}
     assert dropped["members"] == {"created": 0, "updated": 0, "unchanged": 48, "absent": 0}  # they go with it
-    assert dropped["skipped_rows"] == 24 * 3
+    assert dropped["skipped_rows"] == 24 * 2
     gone = Household.objects.get(no_kk=kk(1))
     assert gone.is_absent
 
     back = synced(tmp_path, rows, "c.xlsx")
     assert back["households"] == {"created": 0, "updated": 1, "unchanged": 24, "absent": 0}
     assert back["members"] == {"created": 0, "updated": 0, "unchanged": 50, "absent": 0}
-    assert back["skipped_rows"] == 24 * 3
+    assert back["skipped_rows"] == 24 * 2
     gone.refresh_from_db()
     assert not gone.is_absent
-    assert synced(tmp_path, rows, "d.xlsx")["skipped_rows"] == 25 * 3
+    assert synced(tmp_path, rows, "d.xlsx")["skipped_rows"] == 25 * 2
 
 
 def test_local_correction_is_kept_through_skipped_and_changed_families(reference, tmp_path):
@@ -130,13 +131,13 @@ def test_local_correction_is_kept_through_skipped_and_changed_families(reference
     stored_hash = corrected.source_row_hash
 
     again = synced(tmp_path, rows, "b.xlsx")
-    assert again["skipped_rows"] == 9
+    assert again["skipped_rows"] == 6
     corrected.refresh_from_db()
     assert corrected.address == "Dusun 1, dekat masjid" and corrected.source_row_hash == stored_hash
 
     rows[1]["Nama"] = "ANAK SATU"  # the source changes another row of that family
     changed = synced(tmp_path, rows, "c.xlsx")
-    assert changed["members"]["updated"] == 1 and changed["skipped_rows"] == 6
+    assert changed["members"]["updated"] == 1 and changed["skipped_rows"] == 4
     corrected.refresh_from_db()
     assert corrected.address == "Dusun 1, dekat masjid"
 
@@ -148,7 +149,7 @@ def test_another_data_year_or_a_new_mapping_reads_every_family_again(reference, 
     next_year = synced(tmp_path, rows, "b.xlsx", year=("--year", "2025"))
     assert next_year.get("skipped_rows", 0) == 0 and next_year["households"]["updated"] == 3
     assert set(Household.objects.values_list("source_year", flat=True)) == {2025}
-    assert synced(tmp_path, rows, "c.xlsx", year=("--year", "2025"))["skipped_rows"] == 9
+    assert synced(tmp_path, rows, "c.xlsx", year=("--year", "2025"))["skipped_rows"] == 6
 
     headers = ["Lokasi Tinggal" if h == "Dusun" else h for h in DTKS]
     for row in rows:
@@ -167,7 +168,7 @@ def test_a_family_whose_rows_are_apart_is_read_again(reference, tmp_path):
     history = history_rows()
 
     again = synced(tmp_path, apart, "b.xlsx")
-    assert again["skipped_rows"] == 2 * 3  # the other two families
+    assert again["skipped_rows"] == 2 * 2  # the other two families
     assert again["households"] == {"created": 0, "updated": 0, "unchanged": 3, "absent": 0}
     assert again["members"] == {"created": 0, "updated": 0, "unchanged": 6, "absent": 0}
     assert history_rows() == history
@@ -195,7 +196,7 @@ def test_skipped_families_still_claim_their_aid_and_their_ids_are_checked(refere
     Enrollment.objects.filter(household__no_kk=kk(2)).delete()
 
     again = synced(tmp_path, rows, "b.xlsx")
-    assert again["skipped_rows"] == 9
+    assert again["skipped_rows"] == 6
     assert again["enrollments"]["created"] == 1 and again["enrollments"]["existing"] == 1
     assert set(Enrollment.objects.values_list("household__no_kk", flat=True)) == {kk(1), kk(2)}
 
@@ -215,9 +216,34 @@ def test_dtsen_same_file_is_skipped_and_a_changed_desil_is_taken(reference, tmp_
     history = history_rows()
 
     again = synced(tmp_path, rows, "b.xlsx", command="import_dtsen", headers=DTSEN, year=())
-    assert again["skipped_rows"] == 3 and again["households"]["unchanged"] == 1
+    assert again["skipped_rows"] == 2 and again["households"]["unchanged"] == 1
     assert history_rows() == history
 
     changed = synced(tmp_path, dtsen_rows(desil=9), "c.xlsx", command="import_dtsen", headers=DTSEN, year=())
     assert changed.get("skipped_rows", 0) == 0 and changed["households"]["updated"] == 1
     assert Household.objects.get(no_kk=dtsen_rows()[0]["NO KK"]).desil == 9
+
+
+def test_the_message_counts_the_rows_of_the_file_not_families_and_members(reference, tmp_path):
+    """A DTSEN CSV of 12 rows (four families of three) imported again: "12 baris tidak berubah",
+    not 16 (the four families counted as rows besides their twelve people)."""
+    headers = ["No", "Nomor KK", "Nomor NIK", "Nama", "Tanggal Lahir", "Jenis Kelamin", "Hubungan Keluarga", "Kecamatan",
+               "Desa/Kelurahan", "Alamat", "Desil Nasional", "Periode Desil"]
+    rows = []
+    for family in range(1, 5):
+        common = {**PLACE, "Nomor KK": kk(family), "Alamat": "Jl. Poros", "Desil Nasional": str(family),
+                  "Periode Desil": "Triwulan I 2025", "Tanggal Lahir": "05/01/1980"}
+        for relation, serial, female in (("KEPALA KELUARGA", 100, False), ("ISTRI", 200, True), ("ANAK", 300, False)):
+            rows.append({**common, "No": str(len(rows) + 1), "Nomor NIK": nik(serial + family, female=female),
+                         "Nama": f"{relation} {family}", "Jenis Kelamin": "Perempuan" if female else "Laki-laki",
+                         "Hubungan Keluarga": relation})
+    path = write_csv(tmp_path / "dtsen.csv", headers, rows, delimiter=",")
+    runs = []
+    for _ in range(2):
+        code, out, err = run("import_dtsen", str(path), "--partial", "--year", "2025", "--json")
+        assert code == 0, (out, err)
+        runs.append(json.loads(out))
+    first, again = runs
+    assert first["households"]["created"] == 4 and first["members"]["created"] == 12 and first["rows"] == 12
+    assert again["rows"] == 12 and again["skipped_rows"] == 12
+    assert "12 baris tidak berubah sejak impor terakhir dan dilewati" in again["message"]

@@ -192,3 +192,37 @@ def test_a_value_mapped_as_a_number_matches_the_number_cell(cell):
     sex = ChoiceMap([("L", "Laki-laki"), ("P", "Perempuan")], {"1": "L", "2": "P"})
     assert sex(cell) == ("L", True)
     assert sex(2.0) == ("P", True) and sex(3.0) == ("", False) and sex(1.5) == ("", False)
+
+
+def test_a_layout_that_could_not_be_read_is_previewed_again_not_confirmed(bappeda_client, tmp_path):
+    """A DTSEN extract whose name column has a title nothing maps (NAMA_ART) fails to be read. Once
+    Bappeda maps the column, the failed batch is read again ("Pratinjau ulang") and shows its
+    preview; confirming before that is refused with a message and writes nothing."""
+    headers = ["NAMA_ART" if header == "NAMA" else header for header in DTSEN]
+    rows = [{("NAMA_ART" if key == "NAMA" else key): value for key, value in row.items()} for row in dtsen_rows()]
+    batch = upload(bappeda_client, write_xlsx(tmp_path / "dtsen-baru.xlsx", {"DTSEN": (headers, rows)}))
+    assert batch.status == ImportStatus.FAILED and "kolom wajib DTSEN tidak ada" in batch.message
+    preview_url = reverse("admin:households_importbatch_preview", args=[batch.pk])
+    page = bappeda_client.get(preview_url).content.decode()
+    assert "Pratinjau ulang" in page and "Konfirmasi impor" not in page
+
+    response = bappeda_client.post(
+        reverse("admin:households_columnmapping_add"), {"layout": "dtsen", "header": "NAMA_ART", "field": "name"}
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    # The mapping alone does not make the failed batch confirmable: it has no preview to confirm.
+    response = bappeda_client.post(reverse("admin:households_importbatch_confirm", args=[batch.pk]), follow=True)
+    assert "jalankan Pratinjau ulang lalu periksa hasilnya sebelum konfirmasi" in response.content.decode()
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.FAILED and not Household.objects.exists() and not Member.objects.exists()
+
+    bappeda_client.post(reverse("admin:households_importbatch_repreview", args=[batch.pk]))
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.PREVIEWED and batch.counts["households"]["created"] == 1
+    assert not Household.objects.exists()
+    page = bappeda_client.get(preview_url).content.decode()
+    assert "Konfirmasi impor" in page and "Pratinjau ulang" not in page
+    bappeda_client.post(reverse("admin:households_importbatch_confirm", args=[batch.pk]))
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.APPLIED
+    assert set(Member.objects.values_list("name", flat=True)) == {"LA BAHARU", "WA NURI"}

@@ -171,3 +171,9 @@ def test_a_database_failure_stores_no_nik_or_name(bappeda_client, reference, p3k
     assert BreaksAConstraint.NIK not in stored and BreaksAConstraint.NAME not in stored
     assert "households_household_desil_1_10" in caplog.text  # the whole error is in the server log
     assert not Household.objects.exists()
+    # A failed write, its file read and checked to the end, is retried by confirming again.
+    page = bappeda_client.get(reverse("admin:households_importbatch_preview", args=[batch.pk])).content.decode()
+    assert "Konfirmasi impor" in page and "Pratinjau ulang" not in page
+    bappeda_client.post(reverse("admin:households_importbatch_confirm", args=[batch.pk]))
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.APPLIED and Household.objects.count() == 3

@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from households.imports.progress import Progress
-from households.imports.services import import_apply
+from households.imports.batches import batch_create
+from households.imports.services import import_apply, import_preview
 from households.imports.tasks import BatchProgress, _run
 from households.models import Household, ImportBatch, ImportStatus, Member
 
@@ -74,6 +75,35 @@ def test_a_killed_import_is_failed_when_its_lease_runs_out_and_can_be_retried(ba
     batch.refresh_from_db()
     assert batch.status == ImportStatus.APPLIED
     assert Household.objects.count() == 3 and Member.objects.count() == 6
+
+
+class DiesWhileReading(Progress):
+    def phase(self, name, total=0):
+        if name == "read":
+            raise Killed
+
+
+def test_a_preview_killed_while_reading_is_previewed_again_not_confirmed(bappeda_client, reference, p3ke_file, settings):
+    path = p3ke_file()
+    with open(path, "rb") as handle:
+        batch = batch_create(kind="p3ke", files=[(path.name, handle)])
+    with pytest.raises(Killed):
+        import_preview(batch=batch, progress=DiesWhileReading())
+    _time_passes(settings, batch)
+    preview_url = reverse("admin:households_importbatch_preview", args=[batch.pk])
+    page = bappeda_client.get(preview_url).content.decode()
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.FAILED and "Jalankan Pratinjau ulang untuk membaca berkas lagi" in batch.message
+    assert "Pratinjau ulang" in page and "Konfirmasi impor" not in page
+
+    bappeda_client.post(reverse("admin:households_importbatch_confirm", args=[batch.pk]))
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.FAILED and not Household.objects.exists()
+
+    bappeda_client.post(reverse("admin:households_importbatch_repreview", args=[batch.pk]))
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.PREVIEWED and batch.counts["households"]["created"] == 3
+    assert "Konfirmasi impor" in bappeda_client.get(preview_url).content.decode()
 
 
 def test_a_dead_batch_never_blocks_a_new_upload_and_the_worker_clears_it(bappeda_client, reference, p3ke_file, settings):

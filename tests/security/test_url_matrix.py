@@ -280,6 +280,7 @@ ADMIN_CUSTOM: dict[str, tuple] = {
     "admin:households_importbatch_preview": (lambda w: {"pk": w.batch.pk}, 200, 200),
     "admin:households_importbatch_confirm": (lambda w: {"pk": w.empty_batch.pk}, 405, REDIRECT),
     "admin:households_importbatch_cancel": (lambda w: {"pk": w.empty_batch.pk}, 405, REDIRECT),
+    "admin:households_importbatch_repreview": (lambda w: {"pk": w.empty_batch.pk}, 405, REDIRECT),
     "admin:dedup_conflict_scan": (None, 200, REDIRECT),
     "admin:dedup_identitymatch_scan": (None, 200, REDIRECT),
     "admin:dedup_compatiblepair_bundle": (None, 200, REDIRECT),
