@@ -391,8 +391,9 @@ def test_a_template_numbered_ahead_of_its_data_reads_the_numbers_alone_as_blank_
     household, head, child, other = family
     lines = [
         ["No", "Nama Penerima", "NIK", "No KK", "Desa", "Nominal"],
-        [1, "KEPALA", head.nik, household.no_kk, "WANGGUDU RAYA", 1500000],
-        [2, other.head_name, other.head_nik, other.no_kk, "ASERA", 1500000],
+        # Where the registry has the families: a list placing them elsewhere is warned.
+        [1, "KEPALA", head.nik, household.no_kk, household.desa.name.upper(), 1500000],
+        [2, other.head_name, other.head_nik, other.no_kk, other.desa.name.upper(), 1500000],
         *[[number] for number in range(3, 31)],
     ]
     path = workbook(tmp_path / "peserta.xlsx", {"Peserta": lines})
