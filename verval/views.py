@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from programs.candidates import KIND_LABELS, candidates
+from programs.candidates import INCLUSION, KIND_LABELS, candidates, settled_inclusions
 from programs.distribution import households_distribute, may_distribute
 from programs.models import Program, TargetUnit
 from verval import selectors, services
@@ -94,16 +94,23 @@ def candidate_list(request):
     form = CandidateFilter(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {"kind": "inclusion"}
     kind = data.get("kind") or "inclusion"
-    queryset = candidates(kind, base=selectors.candidate_scope(request.user))
-    if data.get("desa"):
-        queryset = queryset.filter(desa=data["desa"])
-    elif data.get("kecamatan"):
-        queryset = queryset.filter(desa__kecamatan=data["kecamatan"])
+    scope = selectors.candidate_scope(request.user)
+
+    def in_place(queryset):
+        if data.get("desa"):
+            return queryset.filter(desa=data["desa"])
+        if data.get("kecamatan"):
+            return queryset.filter(desa__kecamatan=data["kecamatan"])
+        return queryset
+
+    queryset = in_place(candidates(kind, base=scope))
     total = queryset.count()
     rows = list(queryset.select_related("desa__kecamatan")[:CANDIDATE_PAGE])
     context = {
         "form": form, "kind": kind, "kind_label": KIND_LABELS[kind], "rows": rows, "total": total,
         "truncated": total > len(rows), "desa": data.get("desa"), "page_limit": CANDIDATE_PAGE,
+        # Families an approved verval found eligible at the desil they still have are left out.
+        "settled": in_place(settled_inclusions(base=scope)).count() if kind == INCLUSION else 0,
     }
     return render(request, "verval/candidates.html", context)
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from agencies.models import ExportLog
 from dedup.models import Conflict, ConflictStatus
+from households.models import Household
 from households.xlsx import write_xlsx
 from programs.models import Enrollment, EnrollmentStatus, Program
 from verval import services
@@ -245,6 +246,30 @@ def test_the_approval_counts_only_the_conflicts_it_raised(assigned, people, regi
     assert "konflik satu bantuan baru" not in page
     assert "1 konflik satu bantuan yang sudah terbuka tetap terbuka" in page
     assert Conflict.objects.filter(status=ConflictStatus.OPEN).count() == open_before
+
+
+def test_a_family_found_eligible_is_not_a_candidate_again_until_its_desil_changes(assigned, people, registry):
+    # _approved finds pkh_high not eligible (its aid is suspended) and pkh_sembako_high eligible.
+    batch, cases = assigned
+    _approved(batch, cases, people)
+    client = client_for(people.bappeda)
+    page = client.get("/verval/kandidat/", {"kind": "inclusion", "desa": registry.desa.pk}).content.decode()
+    assert 'id="candidate-total">0<' in page
+    assert ("1 keluarga tidak dicantumkan: verval yang disahkan Bupati menyatakannya layak pada desil yang masih "
+            "sama.") in page
+    other_village = client.get("/verval/kandidat/", {"kind": "inclusion", "desa": registry.other.pk}).content.decode()
+    assert 'id="candidate-total">1<' in other_village and 'id="candidate-settled"' not in other_village
+    dashboard = client.get("/dasbor/").content.decode()
+    card = dashboard.split('id="verval-inclusion"', 1)[1].split("</a>", 1)[0]
+    assert '<span class="dash-card-value">1</span>' in card  # sembako_7 only
+    again = services.cases_open(kind="inclusion", household_ids=[registry.pkh_sembako_high.pk], by=people.bappeda)
+    assert again.batch is None and again.skipped == 1
+    # New data ranks the family desil 8: the verification no longer speaks for it.
+    home = Household.objects.get(pk=registry.pkh_sembako_high.pk)
+    home.desil = 8
+    home.save()
+    page = client.get("/verval/kandidat/", {"kind": "inclusion", "desa": registry.desa.pk}).content.decode()
+    assert 'id="candidate-total">1<' in page and 'id="candidate-settled"' not in page
 
 
 def test_the_proposal_file_and_the_returned_list(assigned, people, registry):
