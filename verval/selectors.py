@@ -11,11 +11,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from agencies.models import Agency, Role, User
 from agencies.selectors import sees_everything, visible_households
+from households.models import Member
 from verval.models import CaseStatus, Presence, Stage, Verdict, VervalBatch, VervalCase
 
 
@@ -130,12 +131,19 @@ def case_for(user: User, pk: int) -> VervalCase:
     )
 
 
-def officer_cases(user: User) -> QuerySet[VervalCase]:
-    """An officer's own list: what is still to visit first, then the visited ones."""
+def officer_cases(user: User, *, finished: bool = False) -> QuerySet[VervalCase]:
+    """An officer's own list: the open work (cases of batches still in the field stage), what is
+    still to visit first, then the visited ones; with ``finished``, the cases of batches that moved
+    on (deliberated, verified, approved). Each household comes with its present members, in the
+    family card's order, for the visit."""
+    cases = VervalCase.objects.filter(officer=user)
+    cases = cases.exclude(batch__stage=Stage.FIELD) if finished else cases.filter(batch__stage=Stage.FIELD)
     return (
-        VervalCase.objects.filter(officer=user)
-        .select_related("batch", "household__desa__kecamatan")
-        .prefetch_related("enrollments__program")
+        cases.select_related("batch", "household__desa__kecamatan")
+        .prefetch_related(
+            "enrollments__program",
+            Prefetch("household__members", queryset=Member.objects.filter(is_absent=False), to_attr="present_members"),
+        )
         .order_by("recorded_at", "household__desa__code", "household__head_name", "id")
     )
 

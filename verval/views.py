@@ -368,28 +368,37 @@ def returns_import(request):
 # --- the officer ----------------------------------------------------------------------------------
 
 
+def _finished(request) -> bool:
+    """``?selesai=1``: the cases whose batch left the field stage, instead of the open work."""
+    return request.GET.get("selesai") == "1"
+
+
 @require_safe
 @never_cache
 @verval_user
 def my_cases(request):
-    cases = list(selectors.officer_cases(request.user))
-    return render(request, "verval/my_cases.html", {"cases": cases, "open": [c for c in cases if not c.is_visited]})
+    finished = _finished(request)
+    cases = list(selectors.officer_cases(request.user, finished=finished))
+    return render(request, "verval/my_cases.html", {
+        "cases": cases, "open": [c for c in cases if not c.is_visited], "finished": finished,
+    })
 
 
 @require_safe
 @never_cache
 @verval_user
 def my_cases_print(request):
-    cases = list(selectors.officer_cases(request.user))
-    return render(request, "verval/my_cases_print.html", {"cases": cases})
+    finished = _finished(request)
+    cases = list(selectors.officer_cases(request.user, finished=finished))
+    return render(request, "verval/my_cases_print.html", {"cases": cases, "finished": finished})
 
 
 @require_safe
 @never_cache
 @verval_user
 def my_cases_export(request):
-    return field_list_response(cases=list(selectors.officer_cases(request.user)), user=request.user,
-                               log=request.method == "GET")
+    return field_list_response(cases=list(selectors.officer_cases(request.user, finished=_finished(request))),
+                               user=request.user, log=request.method == "GET")
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from agencies.models import ExportLog
 from dedup.models import Conflict, ConflictStatus
-from households.models import Household
+from households.models import Household, Relation
 from households.xlsx import write_xlsx
+from tests.factories import MemberFactory
 from programs.models import Enrollment, EnrollmentStatus, Program
 from verval import services
 from verval.models import CasePhoto, CaseStatus, Presence, ProposalExport, Verdict, VervalCase
@@ -155,6 +156,39 @@ def test_the_officer_list_exports_with_nik_as_text(assigned, people):
     assert ExportLog.objects.filter(user=people.officer, kind="verval_daftar_petugas_xlsx", row_count=1).exists()
     printed = client_for(people.officer).get("/verval/tugas/cetak/").content.decode()
     assert cases[0].household.head_nik in printed
+
+
+def test_the_officer_list_shows_open_work_with_the_members_and_finished_cases_on_request(assigned, people):
+    batch, cases = assigned
+    home = cases[0].household
+    child = MemberFactory(household=home, name="Siti Anak Pertama", relation=Relation.CHILD)
+    MemberFactory(household=home, name="Anggota Sudah Pindah", is_absent=True)
+    client = client_for(people.officer)
+    page = client.get("/verval/tugas/").content.decode()
+    assert home.head_name in page and 'href="/verval/tugas/?selesai=1"' in page
+    printed = client.get("/verval/tugas/cetak/").content.decode()
+    assert f"Siti Anak Pertama · Anak · <span class=\"mono\">{child.nik}</span>" in printed
+    assert "Anggota Sudah Pindah" not in printed
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(client.get("/verval/tugas/ekspor.xlsx").streaming_content))).active
+    header = [c.value for c in sheet[1]]
+    row = dict(zip(header, [c.value for c in sheet[2]]))
+    assert row["Anggota keluarga"] == f"Siti Anak Pertama (Anak, {child.nik})"
+    assert (row["Keberadaan"], row["Kesimpulan"], row["Catatan"]) == (None, None, None)  # filled in on paper
+
+    # The batch leaves the field stage: the case is finished work, no longer on the default list.
+    for case, officer in ((cases[0], people.officer), (cases[1], people.other_officer)):
+        services.case_visit_record(case=case, by=officer, visited_on=timezone.localdate(), presence=Presence.FOUND,
+                                   verdict=Verdict.ELIGIBLE)
+    services.batch_deliberation_record(batch=batch, held_on=timezone.localdate(), outcome="Setuju", by=people.bappeda)
+    page = client.get("/verval/tugas/").content.decode()
+    assert home.head_name not in page
+    assert "Tidak ada kasus dalam tahap kunjungan lapangan yang ditugaskan kepada Anda." in page
+    assert home.head_name not in client.get("/verval/tugas/cetak/").content.decode()
+    empty = openpyxl.load_workbook(io.BytesIO(b"".join(client.get("/verval/tugas/ekspor.xlsx").streaming_content))).active
+    assert empty.max_row == 1
+    finished = client.get("/verval/tugas/", {"selesai": "1"}).content.decode()
+    assert home.head_name in finished and 'href="/verval/tugas/cetak/?selesai=1"' in finished
+    assert home.head_name in client.get("/verval/tugas/cetak/", {"selesai": "1"}).content.decode()
 
 
 def test_photos_are_private_images_within_the_limit(assigned, people, settings, tmp_path):
