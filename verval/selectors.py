@@ -11,12 +11,13 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from agencies.models import Agency, Role, User
 from agencies.selectors import sees_everything, visible_households
-from households.models import Member
+from households.models import Member, Relation
+from households.services import LIVING_CONDITION_FIELDS
 from verval.models import CaseStatus, Presence, Stage, Verdict, VervalBatch, VervalCase
 
 
@@ -145,6 +146,29 @@ def officer_cases(user: User, *, finished: bool = False) -> QuerySet[VervalCase]
             Prefetch("household__members", queryset=Member.objects.filter(is_absent=False), to_attr="present_members"),
         )
         .order_by("recorded_at", "household__desa__code", "household__head_name", "id")
+    )
+
+
+GONE = (Presence.MOVED, Presence.NOT_FOUND, Presence.DECEASED)
+
+
+def approval_preview(batch: VervalBatch) -> dict[str, int]:
+    """What approving ``batch`` will do, from its cases' recorded outcomes (one query), as the
+    approval applies them (``services._apply_case``): families gone are marked absent and their aid
+    ended, unless the head died and the family, found eligible, carries on under a new head; the
+    others' observed living conditions are written, and the aid of those not eligible suspended."""
+    carries_on = Q(presence=Presence.DECEASED, verdict=Verdict.ELIGIBLE) & Exists(
+        Member.objects.filter(household=OuterRef("household"), is_absent=False).exclude(relation=Relation.HEAD)
+    )
+    gone = Q(presence__in=GONE) & ~carries_on
+    observed = Q()
+    for name in LIVING_CONDITION_FIELDS:
+        observed |= ~Q(**{name: ""})
+    return batch.cases.aggregate(
+        absent=Count("pk", filter=gone),
+        head_deceased=Count("pk", filter=carries_on),
+        suspended=Count("pk", filter=Q(verdict=Verdict.NOT_ELIGIBLE) & ~gone),
+        conditions=Count("pk", filter=observed & ~gone),
     )
 
 

@@ -169,6 +169,8 @@ def _batch_context(request, batch) -> dict:
         context["deliberation_form"] = DeliberationForm()
     if context["may_verify"]:
         context["verify_form"] = VerifyForm()
+    if context["may_approve"]:
+        context["approval_preview"] = selectors.approval_preview(batch)
     for case in cases:
         case.family_continues = case.presence == Presence.DECEASED and family_continues(case)
     offered = [c for c in cases if c.kind == CaseKind.EXCLUSION and c.verdict == Verdict.ELIGIBLE]

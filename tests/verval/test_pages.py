@@ -263,6 +263,28 @@ def test_the_bupati_approves_only_after_ticking_the_statement(assigned, people):
     assert 'id="verval-waiting"' not in bupati.get("/dasbor/").content.decode()
 
 
+def test_the_approval_form_lists_what_approval_will_do(assigned, people, registry):
+    batch, cases = assigned
+    services.cases_assign(cases=cases, officer=people.officer, by=people.bappeda)
+    services.case_visit_record(case=cases[0], by=people.officer, visited_on=timezone.localdate(), presence=Presence.FOUND,
+                               verdict=Verdict.NOT_ELIGIBLE, conditions={"floor_type": "keramik"})
+    services.case_visit_record(case=cases[1], by=people.officer, visited_on=timezone.localdate(),
+                               presence=Presence.NOT_FOUND, verdict=Verdict.NOT_ELIGIBLE, conditions={"floor_type": "tanah"})
+    services.batch_deliberation_record(batch=batch, held_on=timezone.localdate(), outcome="Setuju", by=people.bappeda)
+    services.batch_verify(batch=batch, note="", by=people.dinsos_head)
+    page = client_for(people.bupati).get(f"/verval/berkas/{batch.pk}/").content.decode()
+    preview = page.split('id="approval-preview"', 1)[1].split("</ul>", 1)[0]
+    assert ("1 keluarga ditandai tidak ada (pindah, tidak ditemukan atau meninggal) dan seluruh kepesertaannya "
+            "diakhiri") in preview
+    assert "1 keluarga tidak layak: kepesertaan yang diperiksa ditangguhkan" in preview
+    assert "1 keluarga: kondisi tempat tinggal dikoreksi sesuai hasil kunjungan" in preview  # not the family gone
+    assert "kehilangan kepala keluarga" not in preview
+    # The same counts as approval then applies.
+    result = services.batch_approve(batch=batch, by=people.bupati)
+    assert (result.absent, result.conditions) == (1, 1)
+    assert Enrollment.objects.get(pk=registry.pkh_high_enrollment.pk).status == EnrollmentStatus.SUSPENDED
+
+
 def test_the_approval_counts_only_the_conflicts_it_raised(assigned, people, registry):
     # pkh_sembako_high's PKH and Sembako conflict since the registry was loaded; suspending both
     # touches that one conflict twice and raises none.
