@@ -22,6 +22,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from households.regions import has_several_regencies
 from programs.candidates import INCLUSION, KIND_LABELS, candidates, settled_inclusions
 from programs.distribution import households_distribute, may_distribute
 from programs.models import Program, TargetUnit
@@ -91,7 +92,7 @@ def home(request):
 @manager_only
 def candidate_list(request):
     """Candidates of one kind, by kecamatan or village; tick some or take the whole village."""
-    form = CandidateFilter(request.GET or None)
+    form = CandidateFilter(request.GET or None, several_regencies=has_several_regencies())
     data = form.cleaned_data if form.is_valid() else {"kind": "inclusion"}
     kind = data.get("kind") or "inclusion"
     scope = selectors.candidate_scope(request.user)
@@ -101,6 +102,8 @@ def candidate_list(request):
             return queryset.filter(desa=data["desa"])
         if data.get("kecamatan"):
             return queryset.filter(desa__kecamatan=data["kecamatan"])
+        if data.get("kabupaten"):
+            return queryset.filter(desa__kecamatan__kabupaten=data["kabupaten"])
         return queryset
 
     queryset = in_place(candidates(kind, base=scope))

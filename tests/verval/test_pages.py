@@ -11,14 +11,16 @@ import openpyxl
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
 from agencies.models import ExportLog
 from dedup.models import Conflict, ConflictStatus
-from households.models import Household, Relation
+from households.models import Desa, Household, Kabupaten, Relation
 from households.xlsx import write_xlsx
 from tests.factories import MemberFactory
+from tests.verval.conftest import household
 from programs.models import Enrollment, EnrollmentStatus, Program
 from verval import services
 from verval.models import CasePhoto, CaseStatus, Presence, ProposalExport, Verdict, VervalCase
@@ -53,6 +55,24 @@ def test_candidates_page_opens_cases_for_a_whole_village(registry, people):
     assert registry.pkh_high.head_name in detail and registry.pkh_sembako_high.head_name in detail
     refused = client.post("/verval/kandidat/buka/", {"kind": "inclusion"}, follow=True)
     assert "Pilih paling sedikit satu keluarga." in refused.content.decode()
+
+
+def test_candidates_filter_by_kabupaten_when_several_are_loaded(registry, people):
+    client = client_for(people.bappeda)
+    assert 'name="kabupaten"' not in client.get("/verval/kandidat/", {"kind": "exclusion"}).content.decode()
+    call_command("load_reference", wilayah="74.02", verbosity=0)
+    konawe_poor = household(Desa.objects.get(code="74.02.01.2006"), 2)
+    konawe, konut = Kabupaten.objects.get(code="74.02"), Kabupaten.objects.get(code="74.09")
+    page = client.get("/verval/kandidat/", {"kind": "exclusion"}).content.decode()
+    assert 'name="kabupaten"' in page and 'id="candidate-total">3<' in page
+    page = client.get("/verval/kandidat/", {"kind": "exclusion", "kabupaten": konawe.pk}).content.decode()
+    assert 'id="candidate-total">1<' in page and konawe_poor.head_name in page
+    page = client.get("/verval/kandidat/", {"kind": "exclusion", "kabupaten": konut.pk}).content.decode()
+    assert 'id="candidate-total">2<' in page and konawe_poor.head_name not in page
+    # A kecamatan of another regency is refused with a message, not silently mixed in.
+    page = client.get("/verval/kandidat/", {"kind": "exclusion", "kabupaten": konawe.pk,
+                                            "kecamatan": registry.desa.kecamatan_id}).content.decode()
+    assert "Pilih kecamatan dari daftar (kecamatan kabupaten/kota yang dipilih)." in page
 
 
 def test_an_agency_opens_cases_only_for_the_households_its_candidate_page_shows(registry, people):
