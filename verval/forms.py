@@ -6,8 +6,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from households.models import Desa, Kabupaten, Kecamatan
+from households.regions import offer_kabupaten
 from households.services import LIVING_CONDITION_FIELDS
-from konut_registry.admin_filters import is_database_id
 from konut_registry.forms import day_month_year_field
 from programs.candidates import KIND_LABELS, KINDS
 from verval.models import PhotoKind, Presence, Verdict, VervalCase
@@ -36,13 +36,9 @@ class CandidateFilter(forms.Form):
         """The kabupaten filter only when several regencies are loaded, as on the dashboard; then the
         kecamatan and villages offered are the chosen regency's (another's is refused)."""
         super().__init__(*args, **kwargs)
-        if not several_regencies:
-            del self.fields["kabupaten"]
-            return
-        regency = (self.data or {}).get("kabupaten")
-        if is_database_id(regency):
-            self.fields["kecamatan"].queryset = Kecamatan.objects.filter(kabupaten_id=int(regency)).order_by("code")
-            self.fields["desa"].queryset = self.fields["desa"].queryset.filter(kecamatan__kabupaten_id=int(regency))
+        regency = offer_kabupaten(self, several=several_regencies)
+        if regency is not None:
+            self.fields["desa"].queryset = self.fields["desa"].queryset.filter(kecamatan__kabupaten_id=regency)
 
     def clean_kind(self):
         return self.cleaned_data.get("kind") or KINDS[0]
