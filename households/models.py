@@ -249,6 +249,12 @@ class Household(RecordDeletion, models.Model):
     # desil 1-4, Sembako and PBI-JK desil 1-5) follows the newest ranking.
     desil_source = models.CharField(_("sumber desil"), max_length=10, choices=DataSource.choices, blank=True)
     desil_date = models.DateField(_("tanggal desil"), null=True, blank=True)
+    # The desil at which an approved field verification (verval) found the family eligible for the
+    # aid that desil is above the limit of: while the desil stays the same, the family is not an
+    # inclusion candidate again; new data that changes the desil makes it one.
+    verval_eligible_desil = models.PositiveSmallIntegerField(
+        _("desil saat verval menyatakan layak"), null=True, blank=True, editable=False
+    )
     persentil = models.PositiveSmallIntegerField(_("persentil"), null=True, blank=True)
     source = models.CharField(_("sumber data"), max_length=10, choices=DataSource.choices, default=DataSource.MANUAL)
     source_year = models.PositiveSmallIntegerField(_("tahun data"), null=True, blank=True)

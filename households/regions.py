@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 
 from households import wilayah
+from konut_registry.admin_filters import is_database_id
 from households.models import Desa, DesaKind, Kabupaten, Kecamatan, Provinsi
 
 
@@ -101,6 +102,20 @@ def loaded_regions() -> LoadedRegions:
 def has_several_regencies() -> bool:
     """True when more than one regency is loaded: pages then show and filter by kabupaten."""
     return Kabupaten.objects.count() > 1
+
+
+def offer_kabupaten(form, *, several: bool) -> int | None:
+    """A filter form's ``kabupaten`` field is offered only when several regencies are loaded; once
+    one is chosen, its ``kecamatan`` field offers that regency's only (another's is refused).
+    Returns the chosen regency's id, if any."""
+    if not several:
+        del form.fields["kabupaten"]
+        return None
+    regency = (form.data or {}).get("kabupaten")
+    if not is_database_id(regency):
+        return None
+    form.fields["kecamatan"].queryset = Kecamatan.objects.filter(kabupaten_id=int(regency)).order_by("code")
+    return int(regency)
 
 
 def covered_region() -> tuple[str, str]:

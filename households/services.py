@@ -49,6 +49,16 @@ def household_conditions_update(
 
 
 @transaction.atomic
+def household_eligibility_confirm(*, household: Household, by, reason: str = "") -> Household:
+    """An approved field verification found the family eligible at its present desil: it is not
+    questioned again for that desil (``programs.candidates``) until new data changes it."""
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    household.verval_eligible_desil = household.desil
+    _save(household, by=by, reason=reason)
+    return household
+
+
+@transaction.atomic
 def household_mark_absent(*, household: Household, by, reason: str = "", head_deceased: bool = False) -> Household:
     """The family is no longer where the registry places it (moved, not found, or its head died):
     it is kept and marked absent, like a family a newer full extract no longer holds. With

@@ -4,7 +4,8 @@ Four kinds, each one ``QuerySet[Household]`` (one SQL query to list or to count)
 
 - ``inclusion``: a live enrollment (proposed, active) in a program whose eligibility limit
   (``EligibilityRule``, e.g. PKH desil 1-4) the household's newest desil exceeds; a household
-  without a desil is not judged here (it is ``incomplete``);
+  without a desil is not judged here (it is ``incomplete``), nor one an approved field verification
+  found eligible at the desil it still has (``settled_inclusions``);
 - ``exclusion``: a current household of desil 1-4 with no live aid at all, poorest first;
 - ``absent_enrolled``: a household absent from the newest full extract that still has live aid;
 - ``incomplete``: a current household whose ranking variables are not all known (desil, or a
@@ -55,9 +56,23 @@ def ineligible_enrollments() -> QuerySet[Enrollment]:
     )
 
 
-def inclusion_candidates() -> QuerySet[Household]:
+def _above_limit() -> QuerySet[Household]:
     ineligible = ineligible_enrollments().filter(household=OuterRef("pk"))
-    return current_households().filter(Exists(ineligible)).order_by("-desil", "id")
+    return current_households().filter(Exists(ineligible))
+
+
+def verval_settled_q() -> Q:
+    """The Bupati's approved verval found the family eligible at the desil it still has."""
+    return Q(verval_eligible_desil=F("desil"))
+
+
+def inclusion_candidates() -> QuerySet[Household]:
+    return _above_limit().exclude(verval_settled_q()).order_by("-desil", "id")
+
+
+def settled_inclusions(*, base: QuerySet[Household] | None = None) -> QuerySet[Household]:
+    """Households above a limit that are not inclusion candidates, verval having found them eligible."""
+    return _restrict(_above_limit().filter(verval_settled_q()), base)
 
 
 def exclusion_candidates() -> QuerySet[Household]:
@@ -94,10 +109,11 @@ SELECTORS = {
 
 def candidates(kind: str, *, base: QuerySet[Household] | None = None) -> QuerySet[Household]:
     """The candidates of one kind, restricted to ``base`` (a user's visible households) if given."""
-    queryset = SELECTORS[kind]()
-    if base is not None:
-        queryset = queryset.filter(pk__in=base.values("pk"))
-    return queryset
+    return _restrict(SELECTORS[kind](), base)
+
+
+def _restrict(queryset: QuerySet[Household], base: QuerySet[Household] | None) -> QuerySet[Household]:
+    return queryset if base is None else queryset.filter(pk__in=base.values("pk"))
 
 
 @dataclass(frozen=True)

@@ -45,26 +45,35 @@ def _date(value) -> str | None:
     return value.strftime("%d/%m/%Y") if value else None
 
 
+def _members(household: Household, user) -> str:
+    """The present members as the officer checks them at the door: name, relation, NIK (masked as
+    on the officer's pages)."""
+    return "; ".join(
+        f"{m.name} ({m.get_relation_display() or '-'}, {protect_identifier(m.nik, user) or '-'})"
+        for m in household.present_members
+    )
+
+
 def field_list_response(*, cases: list[VervalCase], user):
     """An officer's cases for the field: who, where, why, and empty columns to fill in."""
     headers = [
         pgettext("row number", "No"), _("NIK Kepala Keluarga"), _("No KK"), _("Nama Kepala Keluarga"), _("Alamat"),
         _("Desa/Kelurahan"), _("Kecamatan"), _("Desil"), _("Jenis kandidat"), _("Alasan"), _("Berkas"),
-        _("Keberadaan"), _("Kesimpulan"), _("Catatan"),
+        _("Anggota keluarga"), _("Keberadaan"), _("Kesimpulan"), _("Catatan"),
     ]
     rows = (
         [
             number, protect_identifier(case.household.head_nik, user), protect_identifier(case.household.no_kk, user),
             case.household.head_name, case.household.address or None, case.household.desa.name,
             case.household.desa.kecamatan.name, case.household.desil, case.get_kind_display(), case.reason,
-            case.batch.title, case.get_presence_display() or None, case.get_verdict_display() or None, case.note or None,
+            case.batch.title, _members(case.household, user) or None, case.get_presence_display() or None, case.get_verdict_display() or None, case.note or None,
         ]
         for number, case in enumerate(cases, start=1)
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     count, response = _stream(
         f"verval-{slugify(user.username)}-{stamp}.xlsx", title=_("Daftar kunjungan"), headers=headers, rows=rows,
-        text_columns=(1, 2), widths=(6, 20, 20, 28, 28, 20, 16, 7, 24, 40, 30, 16, 16, 30),
+        text_columns=(1, 2), widths=(6, 20, 20, 28, 28, 20, 16, 7, 24, 40, 30, 60, 16, 16, 30),
     )
     export_log_create(user=user, kind=ExportKind.VERVAL_FIELD_LIST, agency=user.agency, row_count=count)
     return response

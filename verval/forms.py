@@ -5,7 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from households.models import Desa, Kecamatan
+from households.models import Desa, Kabupaten, Kecamatan
+from households.regions import offer_kabupaten
 from households.services import LIVING_CONDITION_FIELDS
 from konut_registry.forms import day_month_year_field
 from programs.candidates import KIND_LABELS, KINDS
@@ -18,10 +19,26 @@ def _date_field(label):
 
 class CandidateFilter(forms.Form):
     kind = forms.ChoiceField(label=_("Jenis kandidat"), choices=[(k, KIND_LABELS[k]) for k in KINDS], required=False)
-    kecamatan = forms.ModelChoiceField(label=_("Kecamatan"), queryset=Kecamatan.objects.order_by("code"), required=False)
-    desa = forms.ModelChoiceField(
-        label=_("Desa/kelurahan"), queryset=Desa.objects.select_related("kecamatan").order_by("code"), required=False
+    kabupaten = forms.ModelChoiceField(
+        label=_("Kabupaten/kota"), queryset=Kabupaten.objects.order_by("code"), required=False,
+        empty_label=_("Semua kabupaten/kota"),
     )
+    kecamatan = forms.ModelChoiceField(
+        label=_("Kecamatan"), queryset=Kecamatan.objects.order_by("code"), required=False,
+        error_messages={"invalid_choice": _("Pilih kecamatan dari daftar (kecamatan kabupaten/kota yang dipilih).")},
+    )
+    desa = forms.ModelChoiceField(
+        label=_("Desa/kelurahan"), queryset=Desa.objects.select_related("kecamatan").order_by("code"), required=False,
+        error_messages={"invalid_choice": _("Pilih desa/kelurahan dari daftar (desa kabupaten/kota yang dipilih).")},
+    )
+
+    def __init__(self, *args, several_regencies: bool = False, **kwargs):
+        """The kabupaten filter only when several regencies are loaded, as on the dashboard; then the
+        kecamatan and villages offered are the chosen regency's (another's is refused)."""
+        super().__init__(*args, **kwargs)
+        regency = offer_kabupaten(self, several=several_regencies)
+        if regency is not None:
+            self.fields["desa"].queryset = self.fields["desa"].queryset.filter(kecamatan__kabupaten_id=regency)
 
     def clean_kind(self):
         return self.cleaned_data.get("kind") or KINDS[0]

@@ -11,11 +11,13 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from agencies.models import Agency, Role, User
 from agencies.selectors import sees_everything, visible_households
+from households.models import Member, Relation
+from households.services import LIVING_CONDITION_FIELDS
 from verval.models import CaseStatus, Presence, Stage, Verdict, VervalBatch, VervalCase
 
 
@@ -130,13 +132,43 @@ def case_for(user: User, pk: int) -> VervalCase:
     )
 
 
-def officer_cases(user: User) -> QuerySet[VervalCase]:
-    """An officer's own list: what is still to visit first, then the visited ones."""
+def officer_cases(user: User, *, finished: bool = False) -> QuerySet[VervalCase]:
+    """An officer's own list: the open work (cases of batches still in the field stage), what is
+    still to visit first, then the visited ones; with ``finished``, the cases of batches that moved
+    on (deliberated, verified, approved). Each household comes with its present members, in the
+    family card's order, for the visit."""
+    cases = VervalCase.objects.filter(officer=user)
+    cases = cases.exclude(batch__stage=Stage.FIELD) if finished else cases.filter(batch__stage=Stage.FIELD)
     return (
-        VervalCase.objects.filter(officer=user)
-        .select_related("batch", "household__desa__kecamatan")
-        .prefetch_related("enrollments__program")
+        cases.select_related("batch", "household__desa__kecamatan")
+        .prefetch_related(
+            "enrollments__program",
+            Prefetch("household__members", queryset=Member.objects.filter(is_absent=False), to_attr="present_members"),
+        )
         .order_by("recorded_at", "household__desa__code", "household__head_name", "id")
+    )
+
+
+GONE = (Presence.MOVED, Presence.NOT_FOUND, Presence.DECEASED)
+
+
+def approval_preview(batch: VervalBatch) -> dict[str, int]:
+    """What approving ``batch`` will do, from its cases' recorded outcomes (one query), as the
+    approval applies them (``services._apply_case``): families gone are marked absent and their aid
+    ended, unless the head died and the family, found eligible, carries on under a new head; the
+    others' observed living conditions are written, and the aid of those not eligible suspended."""
+    carries_on = Q(presence=Presence.DECEASED, verdict=Verdict.ELIGIBLE) & Exists(
+        Member.objects.filter(household=OuterRef("household"), is_absent=False).exclude(relation=Relation.HEAD)
+    )
+    gone = Q(presence__in=GONE) & ~carries_on
+    observed = Q()
+    for name in LIVING_CONDITION_FIELDS:
+        observed |= ~Q(**{name: ""})
+    return batch.cases.aggregate(
+        absent=Count("pk", filter=gone),
+        head_deceased=Count("pk", filter=carries_on),
+        suspended=Count("pk", filter=Q(verdict=Verdict.NOT_ELIGIBLE) & ~gone),
+        conditions=Count("pk", filter=observed & ~gone),
     )
 
 

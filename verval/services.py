@@ -27,6 +27,7 @@ from households.models import Household
 from households.services import (
     LIVING_CONDITION_FIELDS,
     household_conditions_update,
+    household_eligibility_confirm,
     household_head_deceased,
     household_mark_absent,
 )
@@ -353,7 +354,8 @@ def _apply_case(case: VervalCase, *, batch: VervalBatch, by, result: ApplyResult
     if family_continues(case, household):
         # The note leads: the history keeps the first 100 characters of a reason.
         note = _("Kepala keluarga meninggal; kepala keluarga baru ditetapkan Bappeda")
-        household_head_deceased(household=household, by=by, reason=f"{note} ({reason})")
+        reason = f"{note} ({reason})"  # the family's later writes of this approval keep saying so
+        household_head_deceased(household=household, by=by, reason=reason)
         result.head_deceased += 1
     elif case.presence in (Presence.MOVED, Presence.NOT_FOUND, Presence.DECEASED):
         household_mark_absent(household=household, by=by, reason=reason, head_deceased=case.presence == Presence.DECEASED)
@@ -365,6 +367,8 @@ def _apply_case(case: VervalCase, *, batch: VervalBatch, by, result: ApplyResult
     if observed:
         household_conditions_update(household=household, values=observed, on=case.visited_on, by=by, reason=reason)
         result.conditions += 1
+    if case.kind == CaseKind.INCLUSION and case.verdict == Verdict.ELIGIBLE:
+        household_eligibility_confirm(household=household, by=by, reason=reason)
     if case.verdict == Verdict.NOT_ELIGIBLE:
         questioned = set(case.enrollments.values_list("pk", flat=True))
         for enrollment in _concerned_enrollments(case, household):

@@ -24,7 +24,8 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from agencies.models import ExportKind
 from agencies.services import export_log_create
-from programs.candidates import KIND_LABELS, candidates
+from households.regions import has_several_regencies
+from programs.candidates import INCLUSION, KIND_LABELS, candidates, settled_inclusions
 from programs.distribution import households_distribute, may_distribute
 from programs.models import Program, TargetUnit
 from verval import selectors, services
@@ -93,19 +94,28 @@ def home(request):
 @manager_only
 def candidate_list(request):
     """Candidates of one kind, by kecamatan or village; tick some or take the whole village."""
-    form = CandidateFilter(request.GET or None)
+    form = CandidateFilter(request.GET or None, several_regencies=has_several_regencies())
     data = form.cleaned_data if form.is_valid() else {"kind": "inclusion"}
     kind = data.get("kind") or "inclusion"
-    queryset = candidates(kind, base=selectors.candidate_scope(request.user))
-    if data.get("desa"):
-        queryset = queryset.filter(desa=data["desa"])
-    elif data.get("kecamatan"):
-        queryset = queryset.filter(desa__kecamatan=data["kecamatan"])
+    scope = selectors.candidate_scope(request.user)
+
+    def in_place(queryset):
+        if data.get("desa"):
+            return queryset.filter(desa=data["desa"])
+        if data.get("kecamatan"):
+            return queryset.filter(desa__kecamatan=data["kecamatan"])
+        if data.get("kabupaten"):
+            return queryset.filter(desa__kecamatan__kabupaten=data["kabupaten"])
+        return queryset
+
+    queryset = in_place(candidates(kind, base=scope))
     total = queryset.count()
     rows = list(queryset.select_related("desa__kecamatan")[:CANDIDATE_PAGE])
     context = {
         "form": form, "kind": kind, "kind_label": KIND_LABELS[kind], "rows": rows, "total": total,
         "truncated": total > len(rows), "desa": data.get("desa"), "page_limit": CANDIDATE_PAGE,
+        # Families an approved verval found eligible at the desil they still have are left out.
+        "settled": in_place(settled_inclusions(base=scope)).count() if kind == INCLUSION else 0,
     }
     return render(request, "verval/candidates.html", context)
 
@@ -164,6 +174,8 @@ def _batch_context(request, batch) -> dict:
         context["deliberation_form"] = DeliberationForm()
     if context["may_verify"]:
         context["verify_form"] = VerifyForm()
+    if context["may_approve"]:
+        context["approval_preview"] = selectors.approval_preview(batch)
     for case in cases:
         case.family_continues = case.presence == Presence.DECEASED and family_continues(case)
     offered = [c for c in cases if c.kind == CaseKind.EXCLUSION and c.verdict == Verdict.ELIGIBLE]
@@ -363,12 +375,20 @@ def returns_import(request):
 # --- the officer ----------------------------------------------------------------------------------
 
 
+def _finished(request) -> bool:
+    """``?selesai=1``: the cases whose batch left the field stage, instead of the open work."""
+    return request.GET.get("selesai") == "1"
+
+
 @require_safe
 @never_cache
 @verval_user
 def my_cases(request):
-    cases = list(selectors.officer_cases(request.user))
-    return render(request, "verval/my_cases.html", {"cases": cases, "open": [c for c in cases if not c.is_visited]})
+    finished = _finished(request)
+    cases = list(selectors.officer_cases(request.user, finished=finished))
+    return render(request, "verval/my_cases.html", {
+        "cases": cases, "open": [c for c in cases if not c.is_visited], "finished": finished,
+    })
 
 
 @require_safe
@@ -377,18 +397,19 @@ def my_cases(request):
 def my_cases_print(request):
     """The officer's cases on paper, full NIKs and No KKs for the roles that see them: logged like
     the same list's file and the portal's print page."""
-    cases = list(selectors.officer_cases(request.user))
+    finished = _finished(request)
+    cases = list(selectors.officer_cases(request.user, finished=finished))
     export_log_create(
         user=request.user, kind=ExportKind.VERVAL_FIELD_LIST_PRINT, agency=request.user.agency, row_count=len(cases)
     )
-    return render(request, "verval/my_cases_print.html", {"cases": cases})
+    return render(request, "verval/my_cases_print.html", {"cases": cases, "finished": finished})
 
 
 @require_safe
 @never_cache
 @verval_user
 def my_cases_export(request):
-    return field_list_response(cases=list(selectors.officer_cases(request.user)), user=request.user)
+    return field_list_response(cases=list(selectors.officer_cases(request.user, finished=_finished(request))), user=request.user)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

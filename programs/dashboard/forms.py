@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from konut_registry.admin_filters import is_database_id
 
 from agencies.selectors import visible_agencies
 from households.models import Kabupaten, Kecamatan
+from households.regions import offer_kabupaten
 from programs.models import Cluster, validate_enrollment_year
 
 POCKET_ORDERS = [
@@ -40,13 +40,7 @@ class DashboardFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["year"].choices = [(year, str(year)) for year in years]
         self.fields["agency"].queryset = visible_agencies(user).order_by("order", "name")
-        if not several_regencies:
-            del self.fields["kabupaten"]
-            return
-        # The kecamatan of the chosen regency only (a kecamatan of another one is refused).
-        regency = (self.data or {}).get("kabupaten")
-        if is_database_id(regency):
-            self.fields["kecamatan"].queryset = Kecamatan.objects.filter(kabupaten_id=int(regency)).order_by("code")
+        offer_kabupaten(self, several=several_regencies)
 
 
 class DistributeForm(forms.Form):

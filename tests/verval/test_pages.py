@@ -11,12 +11,16 @@ import openpyxl
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
 from agencies.models import ExportLog
 from dedup.models import Conflict, ConflictStatus
+from households.models import Desa, Household, Kabupaten, Relation
 from households.xlsx import write_xlsx
+from tests.factories import MemberFactory
+from tests.verval.conftest import household
 from programs.models import Enrollment, EnrollmentStatus, Program
 from verval import services
 from verval.models import CasePhoto, CaseStatus, Presence, ProposalExport, Verdict, VervalCase
@@ -51,6 +55,24 @@ def test_candidates_page_opens_cases_for_a_whole_village(registry, people):
     assert registry.pkh_high.head_name in detail and registry.pkh_sembako_high.head_name in detail
     refused = client.post("/verval/kandidat/buka/", {"kind": "inclusion"}, follow=True)
     assert "Pilih paling sedikit satu keluarga." in refused.content.decode()
+
+
+def test_candidates_filter_by_kabupaten_when_several_are_loaded(registry, people):
+    client = client_for(people.bappeda)
+    assert 'name="kabupaten"' not in client.get("/verval/kandidat/", {"kind": "exclusion"}).content.decode()
+    call_command("load_reference", wilayah="74.02", verbosity=0)
+    konawe_poor = household(Desa.objects.get(code="74.02.01.2006"), 2)
+    konawe, konut = Kabupaten.objects.get(code="74.02"), Kabupaten.objects.get(code="74.09")
+    page = client.get("/verval/kandidat/", {"kind": "exclusion"}).content.decode()
+    assert 'name="kabupaten"' in page and 'id="candidate-total">3<' in page
+    page = client.get("/verval/kandidat/", {"kind": "exclusion", "kabupaten": konawe.pk}).content.decode()
+    assert 'id="candidate-total">1<' in page and konawe_poor.head_name in page
+    page = client.get("/verval/kandidat/", {"kind": "exclusion", "kabupaten": konut.pk}).content.decode()
+    assert 'id="candidate-total">2<' in page and konawe_poor.head_name not in page
+    # A kecamatan of another regency is refused with a message, not silently mixed in.
+    page = client.get("/verval/kandidat/", {"kind": "exclusion", "kabupaten": konawe.pk,
+                                            "kecamatan": registry.desa.kecamatan_id}).content.decode()
+    assert "Pilih kecamatan dari daftar (kecamatan kabupaten/kota yang dipilih)." in page
 
 
 def test_an_agency_opens_cases_only_for_the_households_its_candidate_page_shows(registry, people):
@@ -163,6 +185,39 @@ def test_the_officer_list_exports_with_nik_as_text(assigned, people):
     ]
 
 
+def test_the_officer_list_shows_open_work_with_the_members_and_finished_cases_on_request(assigned, people):
+    batch, cases = assigned
+    home = cases[0].household
+    child = MemberFactory(household=home, name="Siti Anak Pertama", relation=Relation.CHILD)
+    MemberFactory(household=home, name="Anggota Sudah Pindah", is_absent=True)
+    client = client_for(people.officer)
+    page = client.get("/verval/tugas/").content.decode()
+    assert home.head_name in page and 'href="/verval/tugas/?selesai=1"' in page
+    printed = client.get("/verval/tugas/cetak/").content.decode()
+    assert f"Siti Anak Pertama · Anak · <span class=\"mono\">{child.nik}</span>" in printed
+    assert "Anggota Sudah Pindah" not in printed
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(client.get("/verval/tugas/ekspor.xlsx").streaming_content))).active
+    header = [c.value for c in sheet[1]]
+    row = dict(zip(header, [c.value for c in sheet[2]]))
+    assert row["Anggota keluarga"] == f"Siti Anak Pertama (Anak, {child.nik})"
+    assert (row["Keberadaan"], row["Kesimpulan"], row["Catatan"]) == (None, None, None)  # filled in on paper
+
+    # The batch leaves the field stage: the case is finished work, no longer on the default list.
+    for case, officer in ((cases[0], people.officer), (cases[1], people.other_officer)):
+        services.case_visit_record(case=case, by=officer, visited_on=timezone.localdate(), presence=Presence.FOUND,
+                                   verdict=Verdict.ELIGIBLE)
+    services.batch_deliberation_record(batch=batch, held_on=timezone.localdate(), outcome="Setuju", by=people.bappeda)
+    page = client.get("/verval/tugas/").content.decode()
+    assert home.head_name not in page
+    assert "Tidak ada kasus dalam tahap kunjungan lapangan yang ditugaskan kepada Anda." in page
+    assert home.head_name not in client.get("/verval/tugas/cetak/").content.decode()
+    empty = openpyxl.load_workbook(io.BytesIO(b"".join(client.get("/verval/tugas/ekspor.xlsx").streaming_content))).active
+    assert empty.max_row == 1
+    finished = client.get("/verval/tugas/", {"selesai": "1"}).content.decode()
+    assert home.head_name in finished and 'href="/verval/tugas/cetak/?selesai=1"' in finished
+    assert home.head_name in client.get("/verval/tugas/cetak/", {"selesai": "1"}).content.decode()
+
+
 def test_photos_are_private_images_within_the_limit(assigned, people, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     _batch, cases = assigned
@@ -235,6 +290,28 @@ def test_the_bupati_approves_only_after_ticking_the_statement(assigned, people):
     assert 'id="verval-waiting"' not in bupati.get("/dasbor/").content.decode()
 
 
+def test_the_approval_form_lists_what_approval_will_do(assigned, people, registry):
+    batch, cases = assigned
+    services.cases_assign(cases=cases, officer=people.officer, by=people.bappeda)
+    services.case_visit_record(case=cases[0], by=people.officer, visited_on=timezone.localdate(), presence=Presence.FOUND,
+                               verdict=Verdict.NOT_ELIGIBLE, conditions={"floor_type": "keramik"})
+    services.case_visit_record(case=cases[1], by=people.officer, visited_on=timezone.localdate(),
+                               presence=Presence.NOT_FOUND, verdict=Verdict.NOT_ELIGIBLE, conditions={"floor_type": "tanah"})
+    services.batch_deliberation_record(batch=batch, held_on=timezone.localdate(), outcome="Setuju", by=people.bappeda)
+    services.batch_verify(batch=batch, note="", by=people.dinsos_head)
+    page = client_for(people.bupati).get(f"/verval/berkas/{batch.pk}/").content.decode()
+    preview = page.split('id="approval-preview"', 1)[1].split("</ul>", 1)[0]
+    assert ("1 keluarga ditandai tidak ada (pindah, tidak ditemukan atau meninggal) dan seluruh kepesertaannya "
+            "diakhiri") in preview
+    assert "1 keluarga tidak layak: kepesertaan yang diperiksa ditangguhkan" in preview
+    assert "1 keluarga: kondisi tempat tinggal dikoreksi sesuai hasil kunjungan" in preview  # not the family gone
+    assert "kehilangan kepala keluarga" not in preview
+    # The same counts as approval then applies.
+    result = services.batch_approve(batch=batch, by=people.bupati)
+    assert (result.absent, result.conditions) == (1, 1)
+    assert Enrollment.objects.get(pk=registry.pkh_high_enrollment.pk).status == EnrollmentStatus.SUSPENDED
+
+
 def test_the_approval_counts_only_the_conflicts_it_raised(assigned, people, registry):
     # pkh_sembako_high's PKH and Sembako conflict since the registry was loaded; suspending both
     # touches that one conflict twice and raises none.
@@ -252,6 +329,30 @@ def test_the_approval_counts_only_the_conflicts_it_raised(assigned, people, regi
     assert "konflik satu bantuan baru" not in page
     assert "1 konflik satu bantuan yang sudah terbuka tetap terbuka" in page
     assert Conflict.objects.filter(status=ConflictStatus.OPEN).count() == open_before
+
+
+def test_a_family_found_eligible_is_not_a_candidate_again_until_its_desil_changes(assigned, people, registry):
+    # _approved finds pkh_high not eligible (its aid is suspended) and pkh_sembako_high eligible.
+    batch, cases = assigned
+    _approved(batch, cases, people)
+    client = client_for(people.bappeda)
+    page = client.get("/verval/kandidat/", {"kind": "inclusion", "desa": registry.desa.pk}).content.decode()
+    assert 'id="candidate-total">0<' in page
+    assert ("1 keluarga tidak dicantumkan: verval yang disahkan Bupati menyatakannya layak pada desil yang masih "
+            "sama.") in page
+    other_village = client.get("/verval/kandidat/", {"kind": "inclusion", "desa": registry.other.pk}).content.decode()
+    assert 'id="candidate-total">1<' in other_village and 'id="candidate-settled"' not in other_village
+    dashboard = client.get("/dasbor/").content.decode()
+    card = dashboard.split('id="verval-inclusion"', 1)[1].split("</a>", 1)[0]
+    assert '<span class="dash-card-value">1</span>' in card  # sembako_7 only
+    again = services.cases_open(kind="inclusion", household_ids=[registry.pkh_sembako_high.pk], by=people.bappeda)
+    assert again.batch is None and again.skipped == 1
+    # New data ranks the family desil 8: the verification no longer speaks for it.
+    home = Household.objects.get(pk=registry.pkh_sembako_high.pk)
+    home.desil = 8
+    home.save()
+    page = client.get("/verval/kandidat/", {"kind": "inclusion", "desa": registry.desa.pk}).content.decode()
+    assert 'id="candidate-total">1<' in page and 'id="candidate-settled"' not in page
 
 
 def test_the_proposal_file_and_the_returned_list(assigned, people, registry):
