@@ -14,7 +14,7 @@ from operator import itemgetter
 from types import MappingProxyType
 
 from .columns import BUILTIN, COLUMN_LABELS, DTKS, DTSEN, Layouts, Mapped
-from .issues import IssueLog
+from .issues import IssueLog, row_place
 from .reader import HEADER_SCAN_ROWS, Table, column_letter, is_blank
 from .rowhash import KnownRows, SkippedRow
 from .values import BUILTIN_YES_NO, ChoiceMap, YesNoMap
@@ -385,6 +385,17 @@ HIDDEN_SHEET = (
     "Lembar ini tersembunyi di Excel; tidak dibaca (lembar tersembunyi biasanya salinan lama atau daftar "
     "bantu). Jika isinya memang harus diimpor, tampilkan lembar ini (Unhide) lalu unggah lagi"
 )
+
+
+def empty_extract_message(extract: Extract) -> str:
+    """Why an extract whose sheets have a header and no row under it is refused: an unfinished or
+    wrongly saved file, not a region without families (as a full extract it would mark every family
+    'not in the newest data')."""
+    where = "; ".join(f"{info.source}, {row_place(info.header_row, info.sheet)}" for info in extract.tables)
+    return (
+        f"Berkas tidak berisi data: tidak ada baris di bawah baris judul kolom ({where}). Isi data di bawah judul "
+        "kolom, atau pastikan lembar yang berisi data tidak tersembunyi, lalu unggah lagi."
+    )
 
 
 def sheet_without_header(examples: str) -> str:

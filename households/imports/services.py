@@ -35,6 +35,7 @@ from dedup.models import IdentityMatch, IdentityStatus
 from households.models import ImportBatch, ImportKind, ImportStatus
 
 from .batches import batch_create, file_sha256, open_sources, open_stored, same_file_batch
+from .common import empty_extract_message
 from .compare import known_rows, make_plan
 from .context import build_context
 from .dtks import parse_dtks, parse_dtsen
@@ -72,6 +73,8 @@ def _build_plan(
     with long_lived():
         extract = parse(sources, ctx, progress=progress.advance)
         keep()  # the extract stays to the end of the import
+        if not extract.total_rows:
+            raise ReadError(empty_extract_message(extract))
         progress.phase("compare", extract.total_rows)
         plan = make_plan(extract, full_extract=full_extract, known=ctx.read_known())
     if ahead is not None and ahead.written:

@@ -386,3 +386,14 @@ def test_a_data_year_that_has_not_begun_is_refused_by_the_command(seeded, p3ke_f
     refused(code, out, err, seeded, expect_code=2)
     assert f"Tahun data {next_year} belum tiba" in err
     assert not Household.objects.filter(source_year=next_year).exists()
+
+
+def test_an_extract_with_headers_and_no_rows_is_refused_and_marks_no_family_absent(seeded, p3ke_file, tmp_path):
+    """A file saved before its rows were pasted is not a region without families: as a full extract it
+    would have marked every family 'not in the newest data' (after a confirmation), or said 'no change'."""
+    code, out, err = run("import_p3ke", str(p3ke_file(households=[], members=[], name="kosong.xlsx")), "--confirm-absent")
+    refused(code, out, err, seeded, expect_code=2)
+    assert "Berkas tidak berisi data: tidak ada baris di bawah baris judul kolom (kosong.xlsx, lembar KEPALA-KELUARGA baris 1" in err
+    code, out, err = run("import_dtks", str(write_csv(tmp_path / "dtks.csv", DTKS, [])), "--year", "2024")
+    refused(code, out, err, seeded, expect_code=2)
+    assert "Berkas tidak berisi data" in err
