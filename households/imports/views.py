@@ -16,7 +16,7 @@ from django.views.decorators.http import require_safe
 from agencies.services import export_log_create
 from households.models import ImportBatch
 
-from .batches import batch_running
+from .batches import batch_confirmable, batch_repreviewable, batch_running
 from .lease import stale_batches_fail
 from .live import live_overlay
 
@@ -47,7 +47,8 @@ def batch_status(request, pk: int):
     batch = _bappeda_batch(request, pk)
     return render(
         request, "households/import_status.html",
-        {"batch": batch, "running": batch_running(batch)},
+        {"batch": batch, "running": batch_running(batch), "confirmable": batch_confirmable(batch),
+         "repreviewable": batch_repreviewable(batch)},
     )
 
 

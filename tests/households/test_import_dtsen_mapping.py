@@ -205,6 +205,9 @@ def test_a_layout_that_could_not_be_read_is_previewed_again_not_confirmed(bapped
     preview_url = reverse("admin:households_importbatch_preview", args=[batch.pk])
     page = bappeda_client.get(preview_url).content.decode()
     assert "Pratinjau ulang" in page and "Konfirmasi impor" not in page
+    # The status page, where the upload's progress ended, leads there too.
+    status = bappeda_client.get(reverse("households:import_status", args=[batch.pk])).content.decode()
+    assert "Buka halaman impor untuk pratinjau ulang atau batal" in status and preview_url in status
 
     response = bappeda_client.post(
         reverse("admin:households_columnmapping_add"), {"layout": "dtsen", "header": "NAMA_ART", "field": "name"}
