@@ -63,7 +63,7 @@ from . import columns as cols
 from .cells import place_name, read_kk, read_nik
 from .common import HIDDEN_SHEET, Context, RowReader, hidden_hint, map_table, note_table_end, sheet_without_header
 from .context import layouts as saved_layouts
-from .issues import IssueLog
+from .issues import IssueLog, row_place
 from .plan import enrollment_counts
 from .progress import Progress
 from .reader import ReadError, Source, Table, is_blank, normalize_header
@@ -215,7 +215,7 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
                 )
                 continue
             found = True
-            headers_read.append(f"lembar {table.name} baris {table.header_row}")
+            headers_read.append(row_place(table.header_row, table.name))
             template = _Template(source, table.name)
             program = fixed_program
             if program is None and "program" not in keys:
