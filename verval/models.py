@@ -188,6 +188,11 @@ class VervalCase(models.Model):
     def is_visited(self) -> bool:
         return bool(self.recorded_at)
 
+    @property
+    def in_field(self) -> bool:
+        """Whether its visit may still be recorded: its batch is in the field stage and it is open."""
+        return self.batch.stage == Stage.FIELD and self.status in OPEN_STATUSES
+
 
 class PhotoKind(models.TextChoices):
     HOUSE_FRONT = "rumah_depan", _("Rumah tampak depan")

@@ -48,6 +48,11 @@ def may_approve(user: User) -> bool:
     return user.is_authenticated and (user.is_superuser or user.is_leadership)
 
 
+def records_visit(user: User, case: VervalCase) -> bool:
+    """Whether ``user`` records ``case``'s visit: its officer, or Bappeda and Dinas Sosial."""
+    return case.officer_id == user.pk or may_manage(user)
+
+
 def batches_awaiting_approval(user: User) -> int:
     """How many batches wait for ``user``'s approval (verified by Dinas Sosial): 0 for a user who
     does not approve."""

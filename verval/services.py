@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from agencies.models import ExportKind
 from agencies.services import export_log_create
@@ -48,7 +49,7 @@ from verval.models import (
     VervalCase,
     family_continues,
 )
-from verval.selectors import candidate_scope, field_officers, may_approve, may_manage, may_verify
+from verval.selectors import candidate_scope, field_officers, may_approve, may_manage, may_verify, records_visit
 
 # Cases one request may open: a large village's candidates, not the whole registry at once.
 OPEN_MAX = 2000
@@ -176,7 +177,7 @@ def cases_assign(*, cases, officer, by) -> int:
         raise ValidationError(_("Pilih petugas verval yang aktif dari OPD Anda."))
     count = 0
     for case in VervalCase.objects.select_for_update().select_related("batch").filter(pk__in=[c.pk for c in cases]):
-        if case.batch.stage != Stage.FIELD or case.status not in (CaseStatus.OPEN, CaseStatus.ASSIGNED, CaseStatus.VISITED):
+        if not case.in_field:
             continue
         case.officer = officer
         case.assigned_at = timezone.now()
@@ -193,11 +194,15 @@ def cases_assign(*, cases, officer, by) -> int:
 # --- the visit ------------------------------------------------------------------------------------
 
 
+# A visit recorded (or a photo added) once the case left the field stage.
+FIELD_STAGE_PASSED = gettext_noop("Berkas ini sudah melewati tahap kunjungan lapangan; hasil tidak dapat diubah.")
+
+
 def _case_in_field(case: VervalCase, by) -> VervalCase:
     current = VervalCase.objects.select_for_update().select_related("batch").get(pk=case.pk)
-    _require(current.officer_id == by.pk or may_manage(by), _("Kasus ini tidak ditugaskan kepada Anda."))
-    if current.batch.stage != Stage.FIELD or current.status not in OPEN_STATUSES:
-        raise ValidationError(_("Berkas ini sudah melewati tahap kunjungan lapangan; hasil tidak dapat diubah."))
+    _require(records_visit(by, current), _("Kasus ini tidak ditugaskan kepada Anda."))
+    if not current.in_field:
+        raise ValidationError(_(FIELD_STAGE_PASSED))
     return current
 
 

@@ -41,7 +41,7 @@ from verval.forms import (
     VerifyForm,
     VisitForm,
 )
-from verval.models import OPEN_STATUSES, CaseKind, CasePhoto, Presence, Stage, Verdict, family_continues
+from verval.models import CaseKind, CasePhoto, Stage, Verdict, family_continues
 from verval.returns import ReturnsError, read_returns
 
 CANDIDATE_PAGE = 200
@@ -177,7 +177,7 @@ def _batch_context(request, batch) -> dict:
     if context["may_approve"]:
         context["approval_preview"] = selectors.approval_preview(batch)
     for case in cases:
-        case.family_continues = case.presence == Presence.DECEASED and family_continues(case)
+        case.family_continues = family_continues(case)
     offered = [c for c in cases if c.kind == CaseKind.EXCLUSION and c.verdict == Verdict.ELIGIBLE]
     if batch.is_approved and offered and may_distribute(user):
         context["offered"] = offered
@@ -420,11 +420,11 @@ def case_visit(request, pk: int):
     if not selectors.sees_names(request.user):
         raise PermissionDenied(_("Peran Anda hanya melihat angka."))
     case = selectors.case_for(request.user, pk)
-    assigned = case.officer_id == request.user.pk or selectors.may_manage(request.user)
-    in_field = case.batch.stage == Stage.FIELD and case.status in OPEN_STATUSES
+    assigned = selectors.records_visit(request.user, case)
+    in_field = case.in_field
     may_record = assigned and in_field
     # An officer whose batch moved on is told so (a form left open, posted late), not refused as a stranger.
-    stage_note = _("Berkas ini sudah melewati tahap kunjungan lapangan; hasil tidak dapat diubah.") if assigned and not in_field else ""
+    stage_note = _(services.FIELD_STAGE_PASSED) if assigned and not in_field else ""
     if request.method == "POST":
         if not assigned:
             raise PermissionDenied(_("Kasus ini tidak ditugaskan kepada Anda."))
