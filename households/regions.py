@@ -15,8 +15,8 @@ from django.conf import settings
 from django.db import transaction
 
 from households import wilayah
-from konut_registry.admin_filters import is_database_id
 from households.models import Desa, DesaKind, Kabupaten, Kecamatan, Provinsi
+from konut_registry.admin_filters import is_database_id
 
 
 @dataclass
