@@ -4,7 +4,10 @@ One row per household, exactly the rows of the list page with the same filters, 
 Kabupaten/kota column only when more than one regency is loaded (a province). The workbook is
 written by ``households.xlsx.write_xlsx`` (constant memory: the sheet XML streamed row by row) into a
 temporary file that is then streamed to the browser; households are read in chunks. ID columns are
-text, so Excel keeps all 16 digits. Every export is logged (who, which filters, how many rows).
+text, so Excel keeps all 16 digits. A family in several programs has one value per program in the
+Program, Status, planned amount, delivery day and delivered amount cells (and the year's, when the
+years differ), joined by "; " in the same order; with one program each cell holds its one number or
+date. Every export is logged (who, which filters, how many rows).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from agencies.templatetags.portal import protect_identifier
 from households.models import Household, Member
 from households.xlsx import write_xlsx
 from konut_registry.chunks import chunked
+from konut_registry.numbers import thousands
 from programs.models import Enrollment, EnrollmentStatus, Program
 
 CHUNK = 2000
@@ -53,8 +57,9 @@ def export_headers(*, several_regencies: bool) -> list[str]:
         _("Program"),
         _("Tahun"),
         _("Status"),
+        _("Nilai Rencana (Rp)"),
         _("Tanggal Penyaluran"),
-        _("Nilai Bantuan (Rp)"),
+        _("Nilai Tersalurkan (Rp)"),
         _("Konflik Satu Bantuan"),
         _("Hasil Verifikasi Lapangan"),
         _("Catatan"),
@@ -63,7 +68,7 @@ def export_headers(*, several_regencies: bool) -> list[str]:
 
 # 0-based indexes of identifier columns written as text (all before the optional regency column).
 TEXT_COLUMNS = (1, 2, 3, 10)
-WIDTHS = (6, 16, 20, 20, 28, 28, 12, 6, 6, 22, 16, 16, 7, 9, 34, 8, 14, 14, 16, 12, 24, 30)
+WIDTHS = (6, 16, 20, 20, 28, 28, 12, 6, 6, 22, 16, 16, 7, 9, 34, 8, 14, 16, 16, 16, 12, 24, 30)
 REGENCY_COLUMN, REGENCY_WIDTH = 12, 24
 
 
@@ -90,6 +95,21 @@ _HOUSEHOLD_COLUMNS = (
 
 def _joined(values: list[str]) -> str:
     return "; ".join(values)
+
+
+def _per_enrollment(values: list, shown) -> object:
+    """One cell with a value per listed enrollment, in the order of the Program and Status cells.
+    With one enrollment the value itself (a number stays a number, a day a date cell); with several,
+    each written by ``shown`` and an empty one as "–", so that the n-th value is the n-th program's."""
+    if len(values) == 1:
+        return values[0]
+    if not any(value is not None for value in values):
+        return None
+    return _joined(["–" if value is None else shown(value) for value in values])
+
+
+def _day(value) -> str:
+    return value.strftime("%d/%m/%Y")
 
 
 def export_rows(
@@ -120,9 +140,12 @@ def export_rows(
              member_count, has_open_conflict, *regency) in chunk:
             number += 1
             listed = enrollments.get(pk, [])
-            years = sorted({e[1] for e in listed}, reverse=True)
-            delivered = [e[3] for e in listed if e[3]]
-            amounts = [e[4] for e in listed if e[4]]
+            years = {e[1] for e in listed}
+            # An enrollment's amount is its planned value until a delivery is recorded, then what
+            # was delivered (``agencies.services.enrollment_mark_delivered``): two columns, so that
+            # a plan never reads as aid handed over.
+            planned = [None if e[3] else e[4] for e in listed]
+            delivered = [e[4] if e[3] else None for e in listed]
             yield [
                 number,
                 p3ke_id or "",
@@ -140,10 +163,11 @@ def export_rows(
                 desil,
                 member_count,
                 _joined([programs[e[0]] for e in listed]) or None,
-                (years[0] if len(years) == 1 else _joined([str(y) for y in years])) or None,
+                (years.pop() if len(years) == 1 else _joined([str(e[1]) for e in listed])) or None,
                 _joined([status_labels[e[2]] for e in listed]) or None,
-                max(delivered) if delivered else None,
-                sum(amounts) if amounts else None,
+                _per_enrollment(planned, thousands),
+                _per_enrollment([e[3] for e in listed], _day),
+                _per_enrollment(delivered, thousands),
                 conflict_mark if has_open_conflict else None,
                 None,
                 None,

@@ -1,6 +1,7 @@
 """The xlsx export holds exactly the filtered rows, with ID numbers as 16-digit text, and is logged.
 Like the list, it has a Kabupaten/kota column only when several regencies are loaded."""
 
+import datetime
 import io
 
 import pytest
@@ -11,6 +12,8 @@ from openpyxl import load_workbook
 
 from agencies.models import ExportLog
 from households.models import Desa, Kabupaten
+from programs.models import EnrollmentStatus
+from programs.services import enrollment_create, enrollment_update
 from tests.factories import EnrollmentFactory, HouseholdFactory
 
 pytestmark = pytest.mark.django_db
@@ -63,10 +66,45 @@ def test_export_columns_describe_the_aid(registry, login):
     _header, rows = _rows(_sheet(login(registry.users.head).get("/keluarga/ekspor/?q=Tosuli")))
     [row] = rows
     assert row["Program"] == "Program Sembako (BPNT)"
-    assert row["Tahun"] == 2024 and row["Status"] == "Aktif" and row["Nilai Bantuan (Rp)"] == 600_000
+    # One program: one value per cell, the planned amount a number, nothing delivered yet.
+    assert row["Tahun"] == 2024 and row["Status"] == "Aktif" and row["Nilai Rencana (Rp)"] == 600_000
+    assert row["Tanggal Penyaluran"] is None and row["Nilai Tersalurkan (Rp)"] is None
     assert row["Desil"] == 2 and row["Jumlah Anggota"] == 1
     _header, rows = _rows(_sheet(login(registry.users.head).get("/keluarga/ekspor/?conflict=1")))
     assert [row["Konflik Satu Bantuan"] for row in rows] == ["Ada"]
+
+
+def test_each_program_keeps_its_own_planned_and_delivered_aid(registry, login):
+    """A family in several programs: the amounts and the day are per program, in the order of the
+    Program and Status cells, and a planned amount never reads as one handed over."""
+    client = login(registry.users.head)
+    pkh = registry.enr.g_pkh  # 2024, rejected
+    enrollment_update(enrollment=pkh, amount=600_000)  # the planned value kept on the rejected one
+    sembako = enrollment_create(
+        household=registry.hh.g, program=registry.programs["sembako"], year=2024, status=EnrollmentStatus.ACTIVE,
+    ).enrollment
+    client.post(f"/kepesertaan/{sembako.pk}/salurkan/", {"delivered_on": "20/03/2024", "amount": "200.000"})
+    enrollment_create(
+        household=registry.hh.g, program=registry.programs["sembako"], year=2023, status=EnrollmentStatus.COMPLETED,
+        amount=150_000, delivered_on=datetime.date(2023, 12, 10),
+    )
+    _header, rows = _rows(_sheet(client.get("/keluarga/ekspor/?q=Pagala")))
+    [row] = rows
+    assert row["Program"] == "Program Keluarga Harapan (PKH); Program Sembako (BPNT); Program Sembako (BPNT)"
+    assert row["Tahun"] == "2024; 2024; 2023"
+    assert row["Status"] == "Ditolak; Aktif; Selesai"
+    assert row["Nilai Rencana (Rp)"] == "600.000; –; –"
+    assert row["Tanggal Penyaluran"] == "–; 20/03/2024; 10/12/2023"
+    assert row["Nilai Tersalurkan (Rp)"] == "–; 200.000; 150.000"
+
+
+def test_one_delivered_program_keeps_a_date_and_a_number(registry, login):
+    client = login(registry.users.head)
+    client.post(f"/kepesertaan/{registry.enr.b_sembako.pk}/salurkan/", {"delivered_on": "20/03/2024", "amount": "200.000"})
+    _header, rows = _rows(_sheet(client.get("/keluarga/ekspor/?q=Tosuli")))
+    [row] = rows
+    assert row["Nilai Rencana (Rp)"] is None and row["Nilai Tersalurkan (Rp)"] == 200_000
+    assert row["Tanggal Penyaluran"] == datetime.datetime(2024, 3, 20)
 
 
 def test_operator_export_masks_ids(registry, login):

@@ -324,7 +324,8 @@ def test_journey_2_agency_head_accepts_delivers_and_exports(screen, people, afte
     assert by_name["ASRUL LAPOLO"]["No KK"] == no_kk(index)
     assert by_name["ASRUL LAPOLO"]["Status"] == "Aktif"
     assert by_name["ASRUL LAPOLO"]["Tanggal Penyaluran"].date() == delivered_on
-    assert by_name["ASRUL LAPOLO"]["Nilai Bantuan (Rp)"] == 17_500_000
+    assert by_name["ASRUL LAPOLO"]["Nilai Tersalurkan (Rp)"] == 17_500_000
+    assert by_name["ASRUL LAPOLO"]["Nilai Rencana (Rp)"] is None
     assert {r["Program"] for r in exported} == {BSPS}
     assert sorted(r["Status"] for r in exported) == ["Aktif"] + ["Diusulkan"] * (len(DESIL_1) - 1)
 
