@@ -30,15 +30,32 @@ def _locked(enrollment: Enrollment, *, by: User, allowed: tuple[str, ...], refus
     """The enrollment re-read under a row lock, after checking the actor and the current status.
 
     ``refused`` is the whole sentence shown when the status does not allow the step, with a
-    ``%(status)s`` placeholder (one sentence per step, so that every language can order it)."""
+    ``%(status)s`` placeholder (one sentence per step, so that every language can order it); the
+    sentence of :func:`_next_step` follows it."""
     if not may_act_on(by, enrollment):
         raise PermissionDenied(_("Anda tidak berwenang mengubah kepesertaan ini."))
     current = Enrollment.objects.select_for_update().select_related("program").get(pk=enrollment.pk)
     if current.status not in allowed:
         raise ValidationError(
-            refused % {"status": current.get_status_display()}
+            f"{refused % {'status': current.get_status_display()}} {_next_step(current.status)}"
         )
     return current
+
+
+def _next_step(status: str) -> str:
+    """What an agency can do about an enrollment whose status refused its step. It moves an
+    enrollment forward only (accept or reject, deliver, complete): every other change is Bappeda's,
+    in the admin."""
+    if status == EnrollmentStatus.PROPOSED:
+        return _("Terima usulan ini lebih dulu.")
+    if status == EnrollmentStatus.ACTIVE:
+        return _("Bila keluarga ini tidak lagi berhak, minta Bappeda membatalkan kepesertaannya.")
+    if status == EnrollmentStatus.SUSPENDED:
+        return _("Kepesertaan ini ditangguhkan sampai verifikasi lapangan memutuskan; tanyakan hasilnya kepada Bappeda.")
+    return _(
+        "Hanya Bappeda yang dapat membuka kembali kepesertaan ini: minta Bappeda mengubah statusnya bila masih ada "
+        "yang perlu dicatat."
+    )
 
 
 @transaction.atomic

@@ -265,7 +265,9 @@ def _report(request, result, *, done: str) -> None:
 def _report_conflicts(request, conflicts, *, saved_ids: set[int]) -> None:
     for conflict in list(conflicts)[:MAX_CONFLICT_MESSAGES]:
         saved = conflict.enrollment_a_id if conflict.enrollment_a_id in saved_ids else conflict.enrollment_b_id
-        messages.warning(request, conflict_message(conflict, saved_enrollment_id=saved))
+        messages.warning(
+            request, conflict_message(conflict, saved_enrollment_id=saved, for_agency=not request.user.is_bappeda)
+        )
     hidden = len(conflicts) - MAX_CONFLICT_MESSAGES
     if hidden > 0:
         messages.warning(

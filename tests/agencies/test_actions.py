@@ -36,7 +36,8 @@ def test_accept_makes_a_proposed_household_active_and_records_who(registry, logi
 def test_accept_twice_is_explained_and_changes_nothing(registry, login):
     enrollment = registry.enr.b_sembako  # already active
     response = _post(login(registry.users.head), enrollment, "terima")
-    assert ("error", "Tidak dapat menerima: status kepesertaan saat ini Aktif.") in _messages(response)
+    assert ("error", "Tidak dapat menerima: status kepesertaan saat ini Aktif. "
+                     "Bila keluarga ini tidak lagi berhak, minta Bappeda membatalkan kepesertaannya.") in _messages(response)
     enrollment.refresh_from_db()
     assert enrollment.status == EnrollmentStatus.ACTIVE and enrollment.history.count() == 1
 
@@ -98,7 +99,8 @@ def test_bad_delivery_input_is_explained_and_nothing_is_written(registry, login,
 def test_delivery_on_a_proposed_enrollment_is_refused(registry, login):
     enrollment = registry.enr.a_pkh
     response = _post(login(registry.users.head), enrollment, "salurkan", {"delivered_on": "15/03/2024", "amount": "100000"})
-    assert ("error", "Tidak dapat mencatat penyaluran: status kepesertaan saat ini Diusulkan.") in _messages(response)
+    assert ("error", "Tidak dapat mencatat penyaluran: status kepesertaan saat ini Diusulkan. "
+                     "Terima usulan ini lebih dulu.") in _messages(response)
     enrollment.refresh_from_db()
     assert enrollment.amount is None
 
@@ -113,9 +115,59 @@ def test_complete_closes_an_active_enrollment(registry, login):
 def test_complete_a_proposed_one_is_refused(registry, login):
     enrollment = registry.enr.a_pkh
     response = _post(login(registry.users.head), enrollment, "selesai")
-    assert ("error", "Tidak dapat menyelesaikan: status kepesertaan saat ini Diusulkan.") in _messages(response)
+    assert ("error", "Tidak dapat menyelesaikan: status kepesertaan saat ini Diusulkan. "
+                     "Terima usulan ini lebih dulu.") in _messages(response)
     enrollment.refresh_from_db()
     assert enrollment.status == EnrollmentStatus.PROPOSED
+
+
+def _details(html: str, action: str) -> tuple[str, str] | None:
+    """(summary, body) of the ``<details>`` that holds the form posting to ``action``, else None."""
+    for summary, body in re.findall(r'<details class="action">\s*<summary>(.*?)</summary>(.*?)</details>', html, flags=re.S):
+        if f'action="{action}"' in body:
+            return summary, " ".join(re.sub(r"<[^>]+>", " ", body).split())
+    return None
+
+
+def test_complete_is_confirmed_in_a_second_step_that_says_what_it_closes(registry, login):
+    """"Selesai" sits beside "Catat penyaluran" and the agency cannot undo it: it opens a
+    confirmation that says so (no script: the site's CSP allows none inline), as "Tolak" does."""
+    enrollment = registry.enr.b_sembako  # active, nothing delivered yet
+    action = f"/kepesertaan/{enrollment.pk}/selesai/"
+    html = login(registry.users.head).get(f"/keluarga/{registry.hh.b.pk}/").content.decode()
+    assert html.count(f'action="{action}"') == 1
+    summary, body = _details(html, action)
+    assert summary == "Selesai"
+    assert "Belum ada penyaluran yang dicatat." in body
+    assert ("Tandai selesai hanya bila seluruh bantuan sudah disalurkan dan dicatat: setelah itu penyaluran "
+            "tidak dapat dicatat lagi, dan hanya Bappeda yang dapat membukanya kembali.") in body
+    assert "Ya, tandai selesai" in body
+    _post(login(registry.users.head), enrollment, "salurkan", {"delivered_on": "15/03/2024", "amount": "600.000"})
+    html = login(registry.users.head).get(f"/keluarga/{registry.hh.b.pk}/").content.decode()
+    assert "Sudah disalurkan Rp 600.000, terakhir 15/03/2024." in _details(html, action)[1]
+
+
+def test_a_delivery_after_completion_says_who_can_reopen(registry, login):
+    enrollment = registry.enr.b_sembako
+    client = login(registry.users.operator)
+    _post(client, enrollment, "selesai")
+    response = _post(client, enrollment, "salurkan", {"delivered_on": "15/03/2024", "amount": "600.000"})
+    assert ("error", "Tidak dapat mencatat penyaluran: status kepesertaan saat ini Selesai. Hanya Bappeda yang dapat "
+                     "membuka kembali kepesertaan ini: minta Bappeda mengubah statusnya bila masih ada yang perlu "
+                     "dicatat.") in _messages(response)
+    enrollment.refresh_from_db()
+    assert (enrollment.status, enrollment.delivered_on) == (EnrollmentStatus.COMPLETED, None)
+
+
+def test_a_conflict_still_open_after_a_delivery_says_who_decides_and_what_to_do_meanwhile(registry, login):
+    enrollment = registry.enr.f_pkh  # active, in an open conflict with Rutilahu 2024
+    response = _post(login(registry.users.head), enrollment, "salurkan", {"delivered_on": "15/03/2024", "amount": "600.000"})
+    warnings = [text for level, text in _messages(response) if level == "warning"]
+    assert warnings == [
+        f"Keluarga ini sudah menerima {registry.programs['rutilahu'].name} 2024: konflik "
+        f"#{registry.conflict.pk} masih terbuka. Bappeda yang memutuskan bantuan mana yang dipertahankan; sambil "
+        f"menunggu keputusan itu, tunda penyaluran berikutnya untuk keluarga ini."
+    ]
 
 
 @pytest.mark.bypasses_services  # the one-aid check is replaced by a stub: this test reads how the page shows it

@@ -34,11 +34,16 @@ def _messages(response):
 @pytest.mark.parametrize(
     "enrollment, action, data, expected",
     [
-        ("b_sembako", "terima", {}, "Cannot accept: the enrollment's current status is Active."),
-        ("b_sembako", "tolak", {"reason": "Sudah pindah"}, "Cannot reject: the enrollment's current status is Active."),
+        ("b_sembako", "terima", {}, "Cannot accept: the enrollment's current status is Active. "
+         "If this household is no longer eligible, ask Bappeda to cancel the enrollment."),
+        ("b_sembako", "tolak", {"reason": "Sudah pindah"}, "Cannot reject: the enrollment's current status is Active. "
+         "If this household is no longer eligible, ask Bappeda to cancel the enrollment."),
         ("a_pkh", "salurkan", {"delivered_on": "15/03/2024", "amount": "100000"},
-         "Cannot record the delivery: the enrollment's current status is Proposed."),
-        ("a_pkh", "selesai", {}, "Cannot complete: the enrollment's current status is Proposed."),
+         "Cannot record the delivery: the enrollment's current status is Proposed. Accept the proposal first."),
+        ("a_pkh", "selesai", {}, "Cannot complete: the enrollment's current status is Proposed. Accept the proposal first."),
+        ("d_pkh", "salurkan", {"delivered_on": "15/03/2023", "amount": "100000"},
+         "Cannot record the delivery: the enrollment's current status is Complete. Only Bappeda can reopen this "
+         "enrollment: ask Bappeda to change its status if something still needs to be recorded."),
     ],
 )
 def test_a_refused_step_is_one_english_sentence(registry, english, enrollment, action, data, expected):
