@@ -86,9 +86,14 @@ def candidate_scope(user: User) -> QuerySet | None:
     return None if sees_everything(user) else visible_households(user)
 
 
+def sees_every_case(user: User) -> bool:
+    """Managers and approvers see (and count) every case; others only those of :func:`visible_cases`."""
+    return user.is_superuser or may_manage(user) or may_approve(user)
+
+
 def visible_cases(user: User) -> QuerySet[VervalCase]:
     cases = VervalCase.objects.all()
-    if user.is_superuser or may_manage(user) or may_approve(user):
+    if sees_every_case(user):
         return cases
     if user.is_field_officer:
         return cases.filter(officer=user)
@@ -98,20 +103,27 @@ def visible_cases(user: User) -> QuerySet[VervalCase]:
 
 
 def visible_batches(user: User) -> QuerySet[VervalBatch]:
-    if user.is_superuser or may_manage(user) or may_approve(user):
+    if sees_every_case(user):
         return VervalBatch.objects.all()
     return VervalBatch.objects.filter(pk__in=visible_cases(user).values("batch_id"))
 
 
 def batch_list(user: User) -> QuerySet[VervalBatch]:
-    """The batches with their case counts (one query)."""
+    """The batches with the counts of the cases ``user`` sees in them (one query): an agency that
+    sees one family of a village's batch counts that one, not its neighbours."""
+    seen = None if sees_every_case(user) else Q(cases__in=visible_cases(user).values("pk"))
+
+    def counted(condition: Q | None = None) -> Count:
+        both = [q for q in (seen, condition) if q is not None]
+        return Count("cases", filter=Q(*both) if both else None, distinct=True)
+
     return (
         visible_batches(user)
         .select_related("desa", "created_by", "approved_by")
         .annotate(
-            case_count=Count("cases", distinct=True),
-            visited_count=Count("cases", filter=Q(cases__recorded_at__isnull=False), distinct=True),
-            not_eligible_count=Count("cases", filter=Q(cases__verdict=Verdict.NOT_ELIGIBLE), distinct=True),
+            case_count=counted(),
+            visited_count=counted(Q(cases__recorded_at__isnull=False)),
+            not_eligible_count=counted(Q(cases__verdict=Verdict.NOT_ELIGIBLE)),
         )
         .order_by("-created_at", "-id")
     )
@@ -177,9 +189,10 @@ def approval_preview(batch: VervalBatch) -> dict[str, int]:
     )
 
 
-def batch_summary(batch: VervalBatch, cases: QuerySet[VervalCase] | None = None) -> dict:
-    """The batch's counts by status, presence and verdict (one grouped query each)."""
-    cases = batch.cases.all() if cases is None else cases
+def batch_summary(user: User, batch: VervalBatch) -> dict:
+    """The counts by status, presence and verdict of the batch's cases that ``user`` sees (one
+    grouped query each): all of them for managers and approvers, as many as names are shown to others."""
+    cases = visible_cases(user).filter(batch=batch)
     by = {}
     for field, choices in (("status", CaseStatus), ("presence", Presence), ("verdict", Verdict)):
         counts = dict(cases.order_by().values_list(field).annotate(n=Count("pk")))

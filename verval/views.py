@@ -162,7 +162,7 @@ def _batch_context(request, batch) -> dict:
     cases = list(selectors.batch_cases(user, batch)) if selectors.sees_names(user) else []
     may_manage = selectors.may_manage(user)
     context = {
-        "batch": batch, "cases": cases, "summary": selectors.batch_summary(batch),
+        "batch": batch, "cases": cases, "summary": selectors.batch_summary(user, batch),
         "stages": Stage, "may_manage": may_manage, "sees_names": selectors.sees_names(user),
         "may_verify": selectors.may_verify(user) and batch.stage == Stage.DELIBERATED,
         "may_approve": selectors.may_approve(user) and batch.stage == Stage.VERIFIED,

@@ -4,6 +4,7 @@ exports, private photos, the proposal file and the returned list."""
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from html.parser import HTMLParser
 
@@ -20,7 +21,7 @@ from dedup.models import Conflict, ConflictStatus
 from households.models import Desa, Household, Kabupaten, Relation
 from households.xlsx import write_xlsx
 from tests.factories import MemberFactory
-from tests.verval.conftest import household
+from tests.verval.conftest import enroll, household
 from programs.models import Enrollment, EnrollmentStatus, Program
 from verval import services
 from verval.models import CasePhoto, CaseStatus, Presence, ProposalExport, Verdict, VervalCase
@@ -251,6 +252,39 @@ def test_leadership_sees_counts_and_agencies_their_own(assigned, people, registr
     operator_page = client_for(people.dinsos_operator).get(f"/verval/berkas/{batch.pk}/").content.decode()
     nik = cases[0].household.head_nik
     assert nik not in operator_page and nik[:6] + "*" * 10 in operator_page
+
+
+def _stats(page: str) -> dict[str, str]:
+    """The batch page's counts, by their label."""
+    summary = page.split('aria-label="Ringkasan berkas"', 1)[1].split("</section>", 1)[0]
+    return {label: count for count, label in re.findall(r"<strong[^>]*>([^<]*)</strong><span>([^<]*)</span>", summary)}
+
+
+def _listed_counts(page: str, batch) -> list[str]:
+    """Kasus, Dikunjungi and Tidak layak of ``batch``'s row on the batch list."""
+    row = page.split(f'href="/verval/berkas/{batch.pk}/"', 1)[1].split("</tr>", 1)[0]
+    return re.findall(r'<td class="num">([^<]*)</td>', row)
+
+
+def test_an_agency_counts_only_the_cases_it_sees(assigned, people, registry):
+    """Perkim reaches one family of Bappeda's batch of two: its name, and its counts only, on the
+    batch page and the list; Bappeda and the Bupati keep the batch's counts."""
+    batch, cases = assigned
+    enroll(registry.pkh_high, "bsps")  # Perkim's program reaches this family
+    for case in cases:
+        verdict = Verdict.NOT_ELIGIBLE if case.household_id == registry.pkh_high.pk else Verdict.ELIGIBLE
+        services.case_visit_record(case=case, by=people.bappeda, visited_on=timezone.localdate(),
+                                   presence=Presence.FOUND, verdict=verdict)
+    page = client_for(people.perkim_head).get(f"/verval/berkas/{batch.pk}/").content.decode()
+    assert registry.pkh_high.head_name in page and registry.pkh_sembako_high.head_name not in page
+    stats = _stats(page)
+    assert (stats["kasus"], stats["Layak"], stats["Tidak layak"], stats["Ditemukan"]) == ("1", "0", "1", "1")
+    listed = client_for(people.perkim_head).get("/verval/berkas/").content.decode()
+    assert _listed_counts(listed, batch) == ["1", "1", "1"]
+    for user in (people.bappeda, people.bupati):
+        stats = _stats(client_for(user).get(f"/verval/berkas/{batch.pk}/").content.decode())
+        assert (stats["kasus"], stats["Layak"], stats["Tidak layak"], stats["Ditemukan"]) == ("2", "1", "1", "2")
+        assert _listed_counts(client_for(user).get("/verval/berkas/").content.decode(), batch) == ["2", "2", "1"]
 
 
 def _approved(batch, cases, people):
