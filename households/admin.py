@@ -296,6 +296,13 @@ class HouseholdAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
         }
         return TemplateResponse(request, "admin/households/household/merge.html", context)
 
+    def get_search_results(self, request, queryset, search_term):
+        # The pickers (an enrollment's or a member's family) offer only records that stand for a
+        # family: one merged into another takes no aid and no people.
+        if getattr(request.resolver_match, "url_name", None) == "autocomplete":
+            queryset = queryset.filter(merged_into__isnull=True)
+        return super().get_search_results(request, queryset, search_term)
+
     @admin.display(description=_("kecamatan"), ordering="desa__kecamatan__name")
     def kecamatan(self, obj):
         return obj.desa.kecamatan
