@@ -229,14 +229,19 @@ def household_merge(*, source: Household, target: Household, by, reason: str = "
     for match in IdentityMatch.objects.select_for_update().filter(
         Q(household_a=source, household_b=target) | Q(household_a=target, household_b=source), status=IdentityStatus.OPEN
     ):
-        match.status = IdentityStatus.MERGED
-        match.decision_reason = reason
-        match.reviewed_by = by
-        match.reviewed_at = now
-        match._history_user = by
-        match.save()
+        _settle(match, reason=reason, by=by, now=now)
     _hand_over_duplicates(source, target, by=by, now=now)
     return result
+
+
+def _settle(match: IdentityMatch, *, reason: str, by, now) -> None:
+    """Close an identity duplicate as settled by a merge, with its reason and reviewer."""
+    match.status = IdentityStatus.MERGED
+    match.decision_reason = reason
+    match.reviewed_by = by
+    match.reviewed_at = now
+    match._history_user = by
+    match.save()
 
 
 def _hand_over_duplicates(source: Household, target: Household, *, by, now) -> None:
@@ -265,11 +270,6 @@ def _hand_over_duplicates(source: Household, target: Household, *, by, now) -> N
             else:
                 reason = _("Keluarga #%(source)s digabung ke keluarga #%(target)s: antara keluarga #%(target)s "
                            "dan #%(other)s tidak ditemukan duplikat.") % values
-        match.status = IdentityStatus.MERGED
-        match.decision_reason = reason
-        match.reviewed_by = by
-        match.reviewed_at = now
-        match._history_user = by
-        match.save()
+        _settle(match, reason=reason, by=by, now=now)
 
 
