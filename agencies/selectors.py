@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from agencies.models import Agency, Role, User
-from dedup.models import Conflict, ConflictStatus
+from dedup.models import Conflict, ConflictStatus, with_merge_decisions
 from households.identifiers import mask
 from households.models import FAMILY_CARD_ORDER, Household, Member
 from programs.models import Enrollment, EnrollmentStatus, Program
@@ -356,6 +356,13 @@ def household_detail(user: User, pk: int) -> Household:
         ),
     )
     return get_object_or_404(queryset, pk=pk)
+
+
+def merged_here(user: User, household: Household) -> list[Household]:
+    """The records merged into ``household`` that the user may open, each with ``decision``, the
+    identity duplicate whose merge it was (``dedup.models.with_merge_decisions``)."""
+    sources = list(visible_households(user).filter(merged_into=household).select_related("desa").order_by("pk"))
+    return with_merge_decisions(household, sources)
 
 
 # The fields of an enrollment whose changes the household page's history shows, old and new.

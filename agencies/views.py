@@ -40,6 +40,7 @@ from agencies.selectors import (
     household_list_rows,
     household_print_rows,
     may_act_on,
+    merged_here,
     sees_everything,
     visible_agencies,
 )
@@ -220,6 +221,7 @@ def household_detail(request, pk: int):
         "members": list(household.members.all()),
         "enrollments": [(e, actions[e.pk], _deliver_form(e) if actions[e.pk] else None) for e in enrollments],
         "conflicts": household.open_conflicts,
+        "merged_here": merged_here(user, household),
         "history": history_changes(enrollment_history(household)),
         "statuses": EnrollmentStatus,
         "back_url": _safe_back(request),

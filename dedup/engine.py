@@ -355,7 +355,8 @@ def check_enrollments(enrollment_ids, *, write: Write | None = None) -> list[Con
     """Re-check the households of these enrollments (see :func:`recheck_households`).
 
     Returns the open conflicts that involve these enrollments, with ``created_now`` set on each:
-    True for a conflict this check created or reopened, False for one that was already open.
+    True for a conflict this check created or reopened, False for one that was already open; and
+    ``reopened_now``: True for one it reopened (a decided conflict that holds again).
     """
     return check_enrollments_and_households(enrollment_ids, (), write=write)[1]
 
@@ -394,6 +395,7 @@ def check_enrollments_and_households(
         conflicts = _involved_conflicts(ids, fresh)
     for conflict in conflicts:
         conflict.created_now = conflict.pk in fresh
+        conflict.reopened_now = conflict.pk in result.reopened
     return result, conflicts
 
 

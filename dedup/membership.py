@@ -135,7 +135,8 @@ def household_merge(*, source: Household, target: Household, by, reason: str = "
     source's status, so that the family keeps its live aid.
     The source record then stands for no one (its head and members count only on ``target``); moved
     enrollments and both records are re-checked against the one-aid rule in the same transaction,
-    and the conflicts raised are returned.
+    and the conflicts raised are returned. The source's other open identity duplicates go over to
+    ``target`` (:func:`_hand_over_duplicates`).
     """
     if source.pk == target.pk:
         raise ValidationError(_("Keluarga tidak dapat digabung dengan dirinya sendiri."))
@@ -228,12 +229,47 @@ def household_merge(*, source: Household, target: Household, by, reason: str = "
     for match in IdentityMatch.objects.select_for_update().filter(
         Q(household_a=source, household_b=target) | Q(household_a=target, household_b=source), status=IdentityStatus.OPEN
     ):
-        match.status = IdentityStatus.MERGED
-        match.decision_reason = reason
-        match.reviewed_by = by
-        match.reviewed_at = now
-        match._history_user = by
-        match.save()
+        _settle(match, reason=reason, by=by, now=now)
+    _hand_over_duplicates(source, target, by=by, now=now)
     return result
+
+
+def _settle(match: IdentityMatch, *, reason: str, by, now) -> None:
+    """Close an identity duplicate as settled by a merge, with its reason and reviewer."""
+    match.status = IdentityStatus.MERGED
+    match.decision_reason = reason
+    match.reviewed_by = by
+    match.reviewed_at = now
+    match._history_user = by
+    match.save()
+
+
+def _hand_over_duplicates(source: Household, target: Household, *, by, now) -> None:
+    """The merged record's other open identity duplicates (with C) are the kept family's now: it
+    holds the people and card they were found on. They are looked for again on ``target`` (A-C is
+    raised, once), and each old pair is closed as settled by the merge, its reason naming the pairs
+    that follow it, so that one duplicate is counted, and decided, once."""
+    others = list(IdentityMatch.objects.select_for_update().filter(
+        Q(household_a=source) | Q(household_b=source), status=IdentityStatus.OPEN
+    ).order_by("pk"))
+    if not others:
+        return
+    identities_checked([target.pk])
+    for match in others:
+        other = match.household_b_id if match.household_a_id == source.pk else match.household_a_id
+        low, high = sorted((target.pk, other))
+        successors = list(
+            IdentityMatch.objects.filter(household_a_id=low, household_b_id=high).order_by("pk").values_list("pk", flat=True)
+        )
+        values = {"source": source.pk, "target": target.pk, "other": other,
+                  "matches": ", ".join(f"#{pk}" for pk in successors)}
+        with override(STORED_LANGUAGE):
+            if successors:
+                reason = _("Keluarga #%(source)s digabung ke keluarga #%(target)s: pasangan ini diteruskan ke "
+                           "duplikat %(matches)s antara keluarga #%(target)s dan #%(other)s.") % values
+            else:
+                reason = _("Keluarga #%(source)s digabung ke keluarga #%(target)s: antara keluarga #%(target)s "
+                           "dan #%(other)s tidak ditemukan duplikat.") % values
+        _settle(match, reason=reason, by=by, now=now)
 
 

@@ -237,3 +237,21 @@ class IdentityMatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
+
+
+def with_merge_decisions(household: Household, sources: list[Household]) -> list[Household]:
+    """``sources``, records merged into ``household``, each with ``decision``: the identity duplicate
+    whose merge it was (the first, when the two records matched in several ways), or None for a
+    merge chosen from the household list. One query."""
+    ids = [source.pk for source in sources]
+    decisions: dict[int, IdentityMatch] = {}
+    if ids:
+        matches = IdentityMatch.objects.filter(status=IdentityStatus.MERGED).filter(
+            Q(household_a=household, household_b__in=ids) | Q(household_b=household, household_a__in=ids)
+        )
+        for match in matches.order_by("pk"):
+            other = match.household_b_id if match.household_a_id == household.pk else match.household_a_id
+            decisions.setdefault(other, match)
+    for source in sources:
+        source.decision = decisions.get(source.pk)
+    return sources

@@ -17,7 +17,7 @@ from konut_registry.admin_history import ReadOnlyHistoryAdmin
 from konut_registry.numbers import thousands
 
 from dedup import membership
-from dedup.models import Conflict, ConflictStatus
+from dedup.models import Conflict, ConflictStatus, with_merge_decisions
 from households.models import Desa, Household, Kabupaten, Kecamatan, Member, Provinsi, Sex
 from households.regions import covered_region, loaded_regions
 from households.validators import identifier_warnings
@@ -211,7 +211,7 @@ class HouseholdAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
     search_help_text = _("Cari nama, NIK (16 digit), No KK atau ID Keluarga P3KE.")
     autocomplete_fields = ["desa"]
     # Merging and absence go through the actions (``dedup.membership``), never a hand edit.
-    readonly_fields = ["open_conflicts", "is_absent", "merged_into", "last_batch", "raw_values", "created_at", "updated_at"]
+    readonly_fields = ["open_conflicts", "merged_here", "is_absent", "merged_into", "last_batch", "raw_values", "created_at", "updated_at"]
     inlines = [MemberInline, AidInline]
     actions = ["merge_two", "mark_absent", "mark_present"]
     list_per_page = 50
@@ -295,6 +295,32 @@ class HouseholdAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/households/household/merge.html", context)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and obj.merged_from.exists():
+            fieldsets = [*fieldsets[:2], (_("Keluarga yang digabung ke sini"), {"fields": ["merged_here"]}), *fieldsets[2:]]
+        return fieldsets
+
+    @admin.display(description=_("catatan yang digabung"))
+    def merged_here(self, obj):
+        sources = with_merge_decisions(obj, list(obj.merged_from.select_related("desa").order_by("pk")))
+        return format_html_join(mark_safe("<br>"), '<a href="{}">#{} {}</a> - {}{}', (
+            (
+                reverse("admin:households_household_change", args=[source.pk]), source.pk, source.head_name, source.desa,
+                format_html(' · <a href="{}">{}</a>', reverse("admin:dedup_identitymatch_change", args=[source.decision.pk]),
+                            gettext("keputusan duplikat #%(id)s") % {"id": source.decision.pk})
+                if source.decision else "",
+            )
+            for source in sources
+        ))
+
+    def get_search_results(self, request, queryset, search_term):
+        # The pickers (an enrollment's or a member's family) offer only records that stand for a
+        # family: one merged into another takes no aid and no people.
+        if getattr(request.resolver_match, "url_name", None) == "autocomplete":
+            queryset = queryset.filter(merged_into__isnull=True)
+        return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description=_("kecamatan"), ordering="desa__kecamatan__name")
     def kecamatan(self, obj):

@@ -28,11 +28,11 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from dedup.engine_sql import id_param
-from households.models import Member
+from households.models import Household, Member
 from konut_registry.chunks import chunked
 from konut_registry.db import pg_array
 from programs.models import (
-    Enrollment, EnrollmentStatus, Program, TargetUnit, enrollment_year_problem, latest_enrollment_year,
+    Enrollment, EnrollmentStatus, Program, TargetUnit, enrollment_year_problem, latest_enrollment_year, merged_record_problem,
 )
 
 
@@ -300,19 +300,24 @@ def enrollment_refusals(keys: list[tuple]) -> dict[int, str]:
     """Enrollments given as ``(program, year, household, member)`` ids that break an enrollment's
     own rules (``Enrollment.clean``), by position, with the reason as the operator reads it: a
     person program without a member, a household program naming one, a member of another family,
-    a year too far ahead (``programs.models.enrollment_year_problem``)."""
+    a year too far ahead (``programs.models.enrollment_year_problem``), a household record merged
+    into another (``programs.models.merged_record_problem``)."""
     programs = {pk: (unit, name) for pk, unit, name in Program.objects.values_list("pk", "target_unit", "name")}
     elsewhere = _members_elsewhere({(member, household) for _, _, household, member in keys if member is not None})
+    # The records merged into another: a handful in the registry, read whole by their own index.
+    merged = dict(Household.objects.filter(merged_into__isnull=False).values_list("pk", "merged_into_id"))
     latest = latest_enrollment_year()
     refused = {}
     for index, (program_id, year, household_id, member_id) in enumerate(keys):
         unit, name = programs.get(program_id, (None, ""))
         ahead = year is not None and year > latest
-        if unit == TargetUnit.HOUSEHOLD and member_id is None and not ahead:
+        if unit == TargetUnit.HOUSEHOLD and member_id is None and not ahead and household_id not in merged:
             continue  # the common case, first
         values = {"program": name, "year": year, "household": household_id}
         if unit is None:
             reason = _("Program tidak ditemukan di registri.")
+        elif household_id in merged:
+            reason = merged_record_problem(household_id, merged[household_id])
         elif ahead:
             reason = enrollment_year_problem(year)
         elif unit == TargetUnit.PERSON and member_id is None:

@@ -121,6 +121,14 @@ def validate_enrollment_year(year: int | None) -> None:
         raise ValidationError(problem, code="year_ahead")
 
 
+def merged_record_problem(household_id: int, kept_id: int) -> str:
+    """Why no aid is recorded on a household record merged into another (it stands for no one: the
+    one-aid rule and the lists see only the family it went to), naming where the aid belongs."""
+    return _("Keluarga #%(id)s sudah digabung ke keluarga #%(kept)s; catat kepesertaan di keluarga #%(kept)s.") % {
+        "id": household_id, "kept": kept_id,
+    }
+
+
 def validate_delivery_date(day: datetime.date | None) -> None:
     """Aid is recorded as delivered once it was: never on a day after today (Asia/Makassar)."""
     if day is not None and day > timezone.localdate():
@@ -221,6 +229,21 @@ class Enrollment(models.Model):
             raise ValidationError({"member": _("Program keluarga: penerima adalah keluarga, kosongkan anggota.")})
         if self.member_id and self.household_id and self.member.household_id != self.household_id:
             raise ValidationError({"member": _("Anggota ini bukan anggota keluarga yang dipilih.")})
+        if self.household_id and self.household.merged_into_id:
+            self._check_merged_record()
+
+    def _check_merged_record(self) -> None:
+        """A record merged into another takes no aid: no enrollment is added or moved to it, and one
+        left there by the merge (cancelled as a duplicate) is not made live again. Its other changes
+        (a note, a cancellation) stay open."""
+        stored = None
+        if not self._state.adding and self.pk is not None:
+            stored = type(self)._base_manager.filter(pk=self.pk).values("household_id", "status").first()
+        problem = merged_record_problem(self.household_id, self.household.merged_into_id)
+        if stored is None or stored["household_id"] != self.household_id:
+            raise ValidationError({"household": problem})
+        if self.status in LIVE_STATUSES and stored["status"] not in LIVE_STATUSES:
+            raise ValidationError({"status": problem})
 
     def _check_typed_values(self) -> None:
         """A year too far ahead (:func:`validate_enrollment_year`) and a delivery after today

@@ -3,12 +3,14 @@
 import pytest
 from django.urls import reverse
 
+from dedup import services
 from dedup.models import CompatiblePair, Conflict, ConflictStatus, IdentityMatch, IdentityStatus
 from dedup.services import identity_scan
 from households.models import Desa
 from programs.models import EnrollmentStatus
 from programs.services import enrollment_create
 from tests.factories import HouseholdFactory, MemberFactory
+from tests.security.admin_forms import admin_form_data
 
 from .conftest import make_conflict, texts
 
@@ -31,6 +33,21 @@ def test_saving_a_second_aid_in_the_enrollment_admin_warns_at_once(programs, bap
     conflict = Conflict.objects.get()
     assert f"Keluarga ini sudah menerima {programs['pkh'].name} 2024: konflik #{conflict.pk} dibuat" in texts(response)
     assert household.enrollments.count() == 2
+
+
+def test_reactivating_a_cancelled_side_in_the_admin_says_the_conflict_was_reopened(programs, bappeda_client, reviewer):
+    conflict = make_conflict(programs)
+    services.conflict_resolve(conflict=conflict, keep=conflict.enrollment_a, by=reviewer, reason="cek lapangan")
+    cancelled = conflict.enrollment_b
+    url = reverse("admin:programs_enrollment_change", args=[cancelled.pk])
+
+    response = bappeda_client.post(url, admin_form_data(bappeda_client.get(url), status=EnrollmentStatus.ACTIVE), follow=True)
+
+    conflict.refresh_from_db()
+    assert conflict.status == ConflictStatus.OPEN and Conflict.objects.count() == 1
+    other = conflict.enrollment_a.program.name
+    assert f"Keluarga ini sudah menerima {other} 2024: konflik #{conflict.pk} dibuka kembali" in texts(response)
+    assert not any("dibuat" in text for text in texts(response))
 
 
 def test_household_page_shows_its_open_conflict_with_a_link(programs, bappeda_client):

@@ -1,0 +1,182 @@
+"""A record merged into another stands for no one: it takes no new aid by any path, the admin's
+household picker leaves it out, its other identity duplicates go over to the kept family, and the
+kept family's pages show which records were merged into it."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.urls import reverse
+from openpyxl import Workbook
+
+from dedup import membership
+from dedup.models import IdentityKind, IdentityMatch, IdentityStatus
+from dedup.services import identity_scan
+from households.models import Household
+from programs.models import Enrollment, EnrollmentStatus
+from programs.services import enrollment_bulk_create, enrollment_create, enrollment_update
+from tests.factories import HouseholdFactory, MemberFactory
+
+from .conftest import texts
+
+pytestmark = pytest.mark.django_db
+YEAR = 2024
+
+
+@pytest.fixture
+def merged(programs, reviewer):
+    """Household #B merged into #A; A has live aid (BSPS 2024)."""
+    kept = HouseholdFactory(head_name="La Ode Kasim")
+    gone = HouseholdFactory(head_name="La Ode Kasim")
+    enrollment_create(household=kept, program=programs["bsps"], year=YEAR, status=EnrollmentStatus.ACTIVE)
+    membership.household_merge(source=gone, target=kept, by=reviewer, reason="satu KK")
+    gone.refresh_from_db()
+    return kept, gone
+
+
+def refusal(kept, gone):
+    return f"Keluarga #{gone.pk} sudah digabung ke keluarga #{kept.pk}"
+
+
+def test_the_enrollment_admin_refuses_aid_on_a_merged_record_and_names_the_kept_family(programs, bappeda_client, merged):
+    kept, gone = merged
+    before = Enrollment.objects.count()
+    response = bappeda_client.post(
+        reverse("admin:programs_enrollment_add"),
+        {"program": programs["pkh"].pk, "household": gone.pk, "member": "", "year": str(YEAR),
+         "status": EnrollmentStatus.ACTIVE, "amount": "600000", "delivered_on": "", "status_reason": ""},
+    )
+    assert response.status_code == 200
+    errors = " ".join(response.context["adminform"].form.errors["household"])
+    assert refusal(kept, gone) in errors and f"catat kepesertaan di keluarga #{kept.pk}" in errors
+    assert Enrollment.objects.count() == before
+
+
+def test_every_enrollment_service_refuses_a_merged_record(programs, merged):
+    kept, gone = merged
+    with pytest.raises(ValidationError) as error:
+        enrollment_create(household=gone, program=programs["pkh"], year=YEAR, status=EnrollmentStatus.ACTIVE)
+    assert refusal(kept, gone) in " ".join(error.value.messages)
+
+    result = enrollment_bulk_create(enrollments=[Enrollment(household=gone, program=programs["pkh"], year=YEAR)])
+    assert result.created == [] and len(result.refused) == 1
+    assert refusal(kept, gone) in result.refused[0]
+
+    other = enrollment_create(household=HouseholdFactory(), program=programs["pkh"], year=YEAR).enrollment
+    with pytest.raises(ValidationError) as error:
+        enrollment_update(enrollment=Enrollment.objects.get(pk=other.pk), household=gone)
+    assert refusal(kept, gone) in " ".join(error.value.messages)
+    assert not gone.enrollments.filter(program=programs["pkh"]).exists()
+    assert Enrollment.objects.get(pk=other.pk).household_id == other.household_id
+
+
+def test_a_cancelled_enrollment_left_on_a_merged_record_is_not_made_live_again(programs, reviewer):
+    kept, gone = HouseholdFactory(), HouseholdFactory()
+    enrollment_create(household=kept, program=programs["pkh"], year=YEAR, status=EnrollmentStatus.ACTIVE)
+    enrollment_create(household=gone, program=programs["pkh"], year=YEAR, status=EnrollmentStatus.ACTIVE)
+    membership.household_merge(source=gone, target=kept, by=reviewer)
+    [left] = Enrollment.objects.filter(household=gone)
+    assert left.status == EnrollmentStatus.CANCELLED
+    with pytest.raises(ValidationError) as error:
+        enrollment_update(enrollment=left, status=EnrollmentStatus.ACTIVE)
+    assert refusal(kept, gone) in " ".join(error.value.messages)
+    assert Enrollment.objects.get(pk=left.pk).status == EnrollmentStatus.CANCELLED
+    # Its note may still be corrected: it stays cancelled.
+    enrollment_update(enrollment=Enrollment.objects.get(pk=left.pk), status_reason="dicek ulang")
+
+
+def test_the_admin_household_picker_leaves_merged_records_out(bappeda_client, merged):
+    kept, gone = merged
+    response = bappeda_client.get(reverse("admin:autocomplete"), {
+        "app_label": "programs", "model_name": "enrollment", "field_name": "household", "term": "La Ode Kasim",
+    })
+    assert [row["id"] for row in response.json()["results"]] == [str(kept.pk)]
+
+
+def test_a_recipient_list_row_naming_the_merged_records_head_lands_on_the_kept_family(programs, merged, tmp_path):
+    kept, gone = merged
+    workbook = Workbook()
+    workbook.active.append(["NIK", "NAMA_PENERIMA", "BANSOS", "TAHAP", "NOMINAL"])
+    workbook.active.append([gone.head_nik, "LA ODE KASIM", "PKH", "TAHAP 1 2024", 750000])
+    workbook.save(tmp_path / "pkh.xlsx")
+    MemberFactory(household=kept, nik=gone.head_nik, relation="anak")  # the merged record's head, now in the kept family
+    out = io.StringIO()
+    call_command("import_recipients", str(tmp_path / "pkh.xlsx"), "--json", stdout=out, stderr=io.StringIO())
+    assert json.loads(out.getvalue())["enrollments"]["created"] == 1
+    assert not gone.enrollments.filter(program=programs["pkh"]).exists()
+    assert kept.enrollments.filter(program=programs["pkh"], year=YEAR).exists()
+
+
+@pytest.fixture
+def chain(reference):
+    """A and B share one No KK; B and C share a person (one NIK)."""
+    a = HouseholdFactory(head_name="Wa Ode Nurhayati")
+    b = HouseholdFactory(head_name="Nurhayati Wa Ode", no_kk=a.no_kk)
+    c = HouseholdFactory(head_name="Hasna")
+    shared = MemberFactory(household=b, name="La Ode Amir")
+    MemberFactory(household=c, nik=shared.nik, name="La Ode Amir")
+    identity_scan(households=[a.pk, b.pk, c.pk])
+    pairs = set(IdentityMatch.objects.filter(status=IdentityStatus.OPEN).values_list("kind", "household_a", "household_b"))
+    assert pairs == {(IdentityKind.SAME_KK, a.pk, b.pk), (IdentityKind.SAME_NIK, b.pk, c.pk)}
+    return a, b, c
+
+
+def open_pairs():
+    return set(IdentityMatch.objects.filter(status=IdentityStatus.OPEN).values_list("kind", "household_a", "household_b"))
+
+
+def test_merging_hands_the_merged_records_other_duplicates_to_the_kept_family(bappeda_client, chain):
+    a, b, c = chain
+    decided = IdentityMatch.objects.get(kind=IdentityKind.SAME_KK)
+    stale = IdentityMatch.objects.get(kind=IdentityKind.SAME_NIK)
+
+    response = bappeda_client.post(
+        reverse("admin:dedup_identitymatch_change", args=[decided.pk]), {"decision": "merge_a", "reason": "satu KK"}, follow=True,
+    )
+
+    assert texts(response)[0].startswith(f"Keluarga #{b.pk} digabung ke #{a.pk}")
+    assert open_pairs() == {(IdentityKind.SAME_NIK, a.pk, c.pk)}
+    successor = IdentityMatch.objects.get(status=IdentityStatus.OPEN)
+    stale.refresh_from_db()
+    assert stale.status == IdentityStatus.MERGED
+    assert f"#{b.pk}" in stale.decision_reason and f"#{a.pk}" in stale.decision_reason
+    assert f"#{successor.pk}" in stale.decision_reason
+    # The next scan (an import touching them) finds nothing more; the dashboard counts one pair.
+    assert identity_scan(households=[a.pk, c.pk]).new == 0
+    assert open_pairs() == {(IdentityKind.SAME_NIK, a.pk, c.pk)}
+    dashboard = bappeda_client.get(reverse("programs:dashboard"), {"segar": "1"})
+    assert dashboard.context["dash"].conflicts.open_identity == 1
+    # The pair left is decidable: C merges into A.
+    response = bappeda_client.post(
+        reverse("admin:dedup_identitymatch_change", args=[successor.pk]), {"decision": "merge_a", "reason": "orang sama"},
+        follow=True,
+    )
+    assert texts(response)[0].startswith(f"Keluarga #{c.pk} digabung ke #{a.pk}")
+    assert open_pairs() == set()
+
+
+def test_the_kept_familys_pages_show_the_records_merged_into_it(bappeda_client, chain):
+    a, b, _c = chain
+    decided = IdentityMatch.objects.get(kind=IdentityKind.SAME_KK)
+    bappeda_client.post(reverse("admin:dedup_identitymatch_change", args=[decided.pk]), {"decision": "merge_a", "reason": "satu KK"})
+
+    admin_page = bappeda_client.get(reverse("admin:households_household_change", args=[a.pk])).content.decode()
+    assert "Keluarga yang digabung ke sini" in admin_page
+    assert reverse("admin:households_household_change", args=[b.pk]) in admin_page
+    assert reverse("admin:dedup_identitymatch_change", args=[decided.pk]) in admin_page
+
+    portal = bappeda_client.get(reverse("agencies:household_detail", args=[a.pk])).content.decode()
+    assert "Keluarga yang digabung ke sini" in portal
+    assert reverse("agencies:household_detail", args=[b.pk]) in portal
+    assert reverse("admin:dedup_identitymatch_change", args=[decided.pk]) in portal
+    assert b.head_name in portal
+
+    # A record merged away shows no such section.
+    assert "Keluarga yang digabung ke sini" not in bappeda_client.get(
+        reverse("agencies:household_detail", args=[b.pk])
+    ).content.decode()
+    assert Household.objects.get(pk=b.pk).merged_into_id == a.pk
