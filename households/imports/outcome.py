@@ -36,7 +36,8 @@ class ImportOutcome:
             "warnings": self.summary.get("warnings", 0),
             "batch": self.batch.pk if self.batch is not None and self.batch.pk else None,
         }
-        for key in ("enrollments", "enrollments_planned", "enrollments_existing", "rows", "error_rows", "warning_rows",
+        for key in ("enrollments", "enrollments_planned", "enrollments_existing", "enrollments_updated",
+                    "enrollment_changes", "rows", "error_rows", "warning_rows",
                     "data_year", "same_as_batch", "identity_duplicates",
                     "identity_scan_failed", "skipped_rows", "absent_check", "new_identity_duplicates"):
             if key in self.summary:
@@ -81,6 +82,15 @@ def applied_message(summary: dict) -> str:
                 "created": n(enrollments.get("created")), "existing": n(enrollments.get("existing")),
                 "conflicts": n(enrollments.get("conflicts")),
             }
+        )
+    if enrollments.get("updated"):
+        parts.append(
+            _("Kepesertaan yang sudah ada: %(n)s diperbarui dari daftar penerima.") % {"n": n(enrollments["updated"])}
+        )
+    if enrollments.get("held"):
+        parts.append(
+            _("%(n)s kepesertaan yang sudah ada tidak diubah karena statusnya; lihat peringatan.")
+            % {"n": n(enrollments["held"])}
         )
     if not parts:
         parts.append(_("Tidak ada perubahan."))

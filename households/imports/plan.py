@@ -72,6 +72,12 @@ def enrollment_counts(result, *, moved: int = 0) -> dict:
     if result.refused:
         counts["refused"] = len(result.refused)
         counts["refused_reasons"] = result.refused[:MAX_REFUSED_REASONS]
+    if result.updated:  # a recipient list's, on enrollments already held
+        counts["updated"] = len(result.updated)
+        counts["updated_changes"] = [change.describe() for change in result.updated[:MAX_REFUSED_REASONS]]
+    if result.held:
+        counts["held"] = len(result.held)
+        counts["held_reasons"] = result.held[:MAX_REFUSED_REASONS]
     return counts
 
 
