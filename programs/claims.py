@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from konut_registry.numbers import rupiah
 
 from dedup.engine_sql import id_param
+from households.imports.columns import AID_YEAR_MARK
 from households.models import Member
 from konut_registry.chunks import chunked
 from konut_registry.db import pg_array
@@ -162,7 +163,7 @@ def claim_enrollments(
             by_key.setdefault(key, []).append(program)
     found: dict[EnrollmentKey, AidClaim] = {}
     # The programs of each set of keys: a file's rows share a handful of them (``shared_recipients``).
-    named_by_aids: dict[Collection[str], list[AidProgram]] = {}
+    named_by_aids: dict[Collection[str], list[tuple[AidProgram, int | None]]] = {}
     for claim in claims:
         if claim.__class__ is tuple:
             (household, member, aids), claim_year, program_id = claim, year, None
@@ -170,24 +171,35 @@ def claim_enrollments(
             household, member, aids, program_id = claim.household, claim.member, claim.aids, claim.program
             claim_year = claim.year or year
         if program_id is not None:
-            named = [by_id[program_id]] if program_id in by_id else []
+            named = [(by_id[program_id], None)] if program_id in by_id else []
         else:
             hashable = isinstance(aids, (frozenset, tuple))  # a set is not a key
             named = named_by_aids.get(aids) if hashable else None
             if named is None:
-                named = [program for aid in aids for program in by_key.get(aid, ())]
+                named = _programs_named(aids, by_key)
                 if hashable:
                     named_by_aids[aids] = named
-        for program in named:
+        for program, aid_year in named:
+            program_year = claim_year if aid_year is None else aid_year
             if not program.person:
-                key = (program.id, claim_year, household, None)
+                key = (program.id, program_year, household, None)
             elif member is not None:
-                key = (program.id, claim_year, household, member)
+                key = (program.id, program_year, household, member)
             else:
                 continue  # e.g. a family row for a person program, the family's head not known
             if key not in found:
                 found[key] = claim
     return found
+
+
+def _programs_named(aids: Collection[str], by_key: dict[str, list[AidProgram]]) -> list[tuple[AidProgram, int | None]]:
+    """``(program, year)`` of each aid key, the year the column's header named (``pkh@2022``,
+    ``households.imports.columns.AID_YEAR_MARK``) or None for the claim's own."""
+    named = []
+    for aid in aids:
+        key, _mark, year = aid.partition(AID_YEAR_MARK)
+        named += [(program, int(year) if year else None) for program in by_key.get(key, ())]
+    return named
 
 
 def aid_claims_count(*, claims: Iterable[AidClaim | PlainClaim], year: int | None = None) -> int:

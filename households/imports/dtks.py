@@ -147,7 +147,7 @@ def _parse(sources: list[Source], ctx: Context, progress, layout: str, known: Kn
     for table_no, (table, index) in enumerate(tables):
         info = TableInfo(table.source, table.name, cols.DTKS, table.header_row, table.headers)
         extract.tables.append(info)
-        reader = RowReader(table, index, extract.issues, ctx.aid_values)
+        reader = RowReader(table, index, extract.issues, ctx.aid_values, extract.data_year)
         readers.append(reader)
         row_hash = table_hasher(ctx.signature, layout, index, extract.data_year)
         family_rows = FamilyRows(

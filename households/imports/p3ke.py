@@ -226,7 +226,7 @@ def _parse_table(
         return
     info = TableInfo(table.source, table.name, kind, table.header_row, table.headers)
     extract.tables.append(info)
-    reader = RowReader(table, column_index, extract.issues, ctx.aid_values)
+    reader = RowReader(table, column_index, extract.issues, ctx.aid_values, ctx.data_year or cols.release_year(table.headers))
     row_hash = table_hasher(ctx.signature, kind, column_index, cols.is_release_2023(table.headers))
     if kind == cols.HOUSEHOLD:
         info.rows = _households(table, reader, ctx, extract, progress, row_hash, family_rows or FamilyFirstRows())
