@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from types import MappingProxyType
 
-from .columns import AID_YEAR_MARK, BUILTIN, COLUMN_LABELS, DTKS, DTSEN, Layouts, Mapped, aid_header_year
+from .columns import AID_PREFIX, AID_YEAR_MARK, BUILTIN, COLUMN_LABELS, DTKS, DTSEN, Layouts, Mapped, aid_header_year
 from .issues import IssueLog, row_place
 from .reader import HEADER_SCAN_ROWS, Table, column_letter, is_blank
 from .rowhash import KnownRows, SkippedRow
@@ -216,6 +216,9 @@ class Extract:
     issues: IssueLog = field(default_factory=IssueLog)
     tables: list[TableInfo] = field(default_factory=list)
     total_rows: int = 0
+    # The aid keys the file's columns state for its data year (``stated_aid_keys``): an aid of the
+    # registry from this source the file has a column for, and no Ya in it, is no longer stated.
+    aid_columns: set[str] = field(default_factory=set)
 
     @property
     def skipped_rows(self) -> int:
@@ -224,6 +227,15 @@ class Extract:
         if self.kind in (DTKS, DTSEN):
             return len(self.skipped_members)
         return len(self.skipped_households) + len(self.skipped_members)
+
+
+def stated_aid_keys(headers: list, column_index: dict[int, str], data_year: int | None) -> set[str]:
+    """The aid keys (``pkh``) of a table's aid columns that speak of ``data_year``: those whose
+    header names no year or that one (``RowReader`` reads another year's as that year's)."""
+    return {
+        key[len(AID_PREFIX):] for index, key in column_index.items()
+        if key.startswith(AID_PREFIX) and aid_header_year(headers[index]) in (None, data_year)
+    }
 
 
 class RowReader:

@@ -39,7 +39,7 @@ class ImportOutcome:
         for key in ("enrollments", "enrollments_planned", "enrollments_existing", "enrollments_updated",
                     "enrollment_changes", "rows", "error_rows", "warning_rows",
                     "data_year", "same_as_batch", "identity_duplicates",
-                    "identity_scan_failed", "skipped_rows", "absent_check", "new_identity_duplicates"):
+                    "identity_scan_failed", "skipped_rows", "absent_check", "new_identity_duplicates", "aid_no_longer_stated"):
             if key in self.summary:
                 data[key] = self.summary[key]
         # What no mapping placed, always said (an empty list means every column and value was known).
@@ -94,6 +94,7 @@ def applied_message(summary: dict) -> str:
         )
     if not parts:
         parts.append(_("Tidak ada perubahan."))
+    parts += summary.get("aid_no_longer_stated") or []
     if summary.get("skipped_rows"):
         parts.append(
             _("%(n)s baris tidak berubah sejak impor terakhir dan dilewati.") % {"n": n(summary["skipped_rows"])}
