@@ -417,21 +417,18 @@ class StatedChange:
         labels = dict(EnrollmentStatus.choices)
         parts = []
         if "status" in self.fields:
-            parts.append(_("status %(from)s → %(to)s") % {
+            parts.append(_("status dari %(from)s menjadi %(to)s") % {
                 "from": labels[self.before["status"]], "to": labels[self.fields["status"]]})
         if "amount" in self.fields:
-            parts.append(_("nilai %(from)s → %(to)s") % {
+            parts.append(_("nilai dari %(from)s menjadi %(to)s") % {
                 "from": _amount(self.before["amount"]), "to": _amount(self.fields["amount"])})
         if "delivered_on" in self.fields:
             parts.append(_("tanggal penyaluran %(date)s") % {"date": self.fields["delivered_on"].strftime("%d/%m/%Y")})
         if "status_reason" in self.fields and self.fields["status_reason"]:
             parts.append(_("alasan: %(reason)s") % {"reason": self.fields["status_reason"][:100]})
         enrollment = self.enrollment
-        return _("%(program)s %(year)s, %(name)s: %(changes)s") % {
-            "program": enrollment.program.name, "year": enrollment.year,
-            "name": enrollment.member.name if enrollment.member_id else enrollment.household.head_name,
-            "changes": "; ".join(parts),
-        }
+        name = enrollment.member.name if enrollment.member_id else enrollment.household.head_name
+        return f"{enrollment.program.name} {enrollment.year}, {name}: {'; '.join(parts)}"
 
 
 def _amount(value: int | None) -> str:

@@ -49,7 +49,7 @@ def test_a_list_applies_its_statuses_and_amounts_to_existing_enrollments(enrolle
     code, out, err = run("import_recipients", str(path), "--dry-run")
     assert code == 0, err
     assert "akan diperbarui: 4" in out
-    assert "LA ODE BAHARI" in out and "Aktif → Ditangguhkan" in out
+    assert "LA ODE BAHARI" in out and "status dari Aktif menjadi Ditangguhkan" in out
     assert "Rp 750.000" in out
     assert all(s[0] == "active" and s[1] is None for s in state().values())  # a preview writes nothing
 
