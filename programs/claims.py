@@ -25,14 +25,18 @@ from collections.abc import Collection, Hashable, Iterable
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from dedup.engine_sql import id_param
+from households.imports.columns import AID_YEAR_MARK
 from households.models import Household, Member
 from konut_registry.chunks import chunked
 from konut_registry.db import pg_array
+from konut_registry.numbers import rupiah
 from programs.models import (
-    Enrollment, EnrollmentStatus, Program, TargetUnit, enrollment_year_problem, latest_enrollment_year, merged_record_problem,
+    LIVE_STATUSES, Enrollment, EnrollmentStatus, Program, TargetUnit, enrollment_year_problem, latest_enrollment_year,
+    merged_record_problem,
 )
 
 
@@ -58,6 +62,9 @@ class AidClaim:
     amount: int | None = None
     delivered_on: datetime.date | None = None
     note: str = ""
+    # A recipient list's stages (TAHAP) whose amounts ``amount`` sums; a list's claim also states
+    # what it says of an enrollment the registry already holds (:func:`stated_changes`).
+    stages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +163,7 @@ def claim_enrollments(
             by_key.setdefault(key, []).append(program)
     found: dict[EnrollmentKey, AidClaim] = {}
     # The programs of each set of keys: a file's rows share a handful of them (``shared_recipients``).
-    named_by_aids: dict[Collection[str], list[AidProgram]] = {}
+    named_by_aids: dict[Collection[str], list[tuple[AidProgram, int | None]]] = {}
     for claim in claims:
         if claim.__class__ is tuple:
             (household, member, aids), claim_year, program_id = claim, year, None
@@ -164,24 +171,54 @@ def claim_enrollments(
             household, member, aids, program_id = claim.household, claim.member, claim.aids, claim.program
             claim_year = claim.year or year
         if program_id is not None:
-            named = [by_id[program_id]] if program_id in by_id else []
+            named = [(by_id[program_id], None)] if program_id in by_id else []
         else:
             hashable = isinstance(aids, (frozenset, tuple))  # a set is not a key
             named = named_by_aids.get(aids) if hashable else None
             if named is None:
-                named = [program for aid in aids for program in by_key.get(aid, ())]
+                named = _programs_named(aids, by_key)
                 if hashable:
                     named_by_aids[aids] = named
-        for program in named:
+        for program, aid_year in named:
+            program_year = claim_year if aid_year is None else aid_year
             if not program.person:
-                key = (program.id, claim_year, household, None)
+                key = (program.id, program_year, household, None)
             elif member is not None:
-                key = (program.id, claim_year, household, member)
+                key = (program.id, program_year, household, member)
             else:
                 continue  # e.g. a family row for a person program, the family's head not known
             if key not in found:
                 found[key] = claim
     return found
+
+
+def _programs_named(aids: Collection[str], by_key: dict[str, list[AidProgram]]) -> list[tuple[AidProgram, int | None]]:
+    """``(program, year)`` of each aid key, the year the column's header named (``pkh@2022``,
+    ``households.imports.columns.AID_YEAR_MARK``) or None for the claim's own."""
+    named = []
+    for aid in aids:
+        key, _mark, year = aid.partition(AID_YEAR_MARK)
+        named += [(program, int(year) if year else None) for program in by_key.get(key, ())]
+    return named
+
+
+def aid_no_longer_stated(
+    *, source: str, year: int, aid_keys: Collection[str], stated: set[tuple[int, int]], households: Collection[int]
+) -> list[tuple[AidProgram, int]]:
+    """The aid a re-synced extract no longer states: for each program that ``aid_keys`` (the
+    file's aid columns) name, how many of ``households`` (the file's families in the registry) hold
+    a live enrollment of ``year`` from ``source`` that ``stated`` (``(program, household)`` ids,
+    what the file's rows claim) does not name. A few queries, none per family."""
+    programs = {program.id: program for program in aid_programs() if set(program.keys) & set(aid_keys)}
+    if not programs or not households:
+        return []
+    counts: dict[int, int] = {}
+    live = Enrollment.objects.filter(source=source, year=year, status__in=LIVE_STATUSES, program_id__in=programs)
+    for chunk in chunks(households):
+        for program_id, household_id in live.filter(household_id__in=chunk).values_list("program_id", "household_id").distinct():
+            if (program_id, household_id) not in stated:
+                counts[program_id] = counts.get(program_id, 0) + 1
+    return [(programs[program_id], count) for program_id, count in sorted(counts.items())]
 
 
 def aid_claims_count(*, claims: Iterable[AidClaim | PlainClaim], year: int | None = None) -> int:
@@ -356,3 +393,118 @@ def _members_elsewhere(pairs: set[tuple[int, int]]) -> set[tuple[int, int]]:
     for chunk in chunks({member for member, _ in pairs}):
         member_households.update(Member.objects.filter(pk__in=chunk).values_list("pk", "household_id"))
     return {(member, household) for member, household in pairs if member_households.get(member) != household}
+
+
+# --- What a recipient list says of enrollments the registry already holds.
+
+# How a recipient list's distribution status starts an enrollment's reason ("Status penyaluran:
+# GAGAL SALUR; rekening dibekukan"): a suspension that a list set, which a later list may lift.
+DISTRIBUTION_NOTE = "Status penyaluran"
+# Statuses a list does not change: the enrollment ended (by a decision, the agency or a field check).
+ENDED_STATUSES = (EnrollmentStatus.COMPLETED, EnrollmentStatus.CANCELLED, EnrollmentStatus.REJECTED)
+STAGE_SEPARATOR = "; "
+
+
+@dataclass(slots=True)
+class StatedChange:
+    """What a list's claim changes on an enrollment the registry holds: ``fields`` to set (empty
+    when the row says what is stored), ``before`` their stored values, and ``held``, why the change
+    is not applied (the enrollment ended, or a field check suspended it), else ""."""
+
+    key: EnrollmentKey
+    enrollment: Enrollment
+    fields: dict
+    before: dict
+    held: str = ""
+
+    def describe(self) -> str:
+        """The change as the preview lists it: "PKH 2024, LA ODE BAHARI: status Aktif → Ditangguhkan; nilai ..."."""
+        labels = dict(EnrollmentStatus.choices)
+        parts = []
+        if "status" in self.fields:
+            parts.append(_("status dari %(from)s menjadi %(to)s") % {
+                "from": labels[self.before["status"]], "to": labels[self.fields["status"]]})
+        if "amount" in self.fields:
+            parts.append(_("nilai dari %(from)s menjadi %(to)s") % {
+                "from": _amount(self.before["amount"]), "to": _amount(self.fields["amount"])})
+        if "delivered_on" in self.fields:
+            parts.append(_("tanggal penyaluran %(date)s") % {"date": self.fields["delivered_on"].strftime("%d/%m/%Y")})
+        if "status_reason" in self.fields and self.fields["status_reason"]:
+            parts.append(_("alasan: %(reason)s") % {"reason": self.fields["status_reason"][:100]})
+        enrollment = self.enrollment
+        name = enrollment.member.name if enrollment.member_id else enrollment.household.head_name
+        return f"{enrollment.program.name} {enrollment.year}, {name}: {'; '.join(parts)}"
+
+
+def _amount(value: int | None) -> str:
+    return rupiah(value) if value is not None else _("tanpa nilai")
+
+
+def stated_changes(claims: list[AidClaim], *, for_update: bool = False) -> list[StatedChange]:
+    """What each claim (a recipient list's, naming its program and year) says of an enrollment the
+    registry already holds, one per enrollment that the row would change (a row that says what is
+    stored changes nothing). ``for_update``: the enrollments are read under a row lock (the write).
+
+    A list states the payment of a stage (TAHAP): its status and reason replace the stored ones;
+    the amount of a paid stage not yet counted (``Enrollment.stages``) is added to what was
+    delivered (the first one replaces a planned value), a failed payment (RETUR, GAGAL SALUR)
+    adds none; a row without a stage states the amount itself. An enrollment that ended
+    (completed, cancelled, rejected), or that a field check suspended, is not changed by a list:
+    the change is ``held``, with the reason."""
+    claimed = claim_enrollments(claims, year=None)
+    owners: dict[tuple, EnrollmentKey] = {key_unique(*key): key for key in claimed}
+    if not owners:
+        return []
+    found = Enrollment.objects.select_related("program", "household", "member")
+    if for_update:
+        found = found.select_for_update(of=("self",))
+    changes = []
+    for chunk in chunks(owners, 2000):
+        wanted = [owners[unique] for unique in chunk]
+        rows = found.filter(
+            Q(household_id__in={k[2] for k in wanted}) | Q(member_id__in={k[3] for k in wanted if k[3] is not None}),
+            program_id__in={k[0] for k in wanted}, year__in={k[1] for k in wanted},
+        )
+        for enrollment in rows:
+            key = owners.get(unique_key(enrollment))
+            if key is None:
+                continue
+            change = _stated_change(key, enrollment, claimed[key])
+            if change is not None:
+                changes.append(change)
+    return sorted(changes, key=lambda change: change.enrollment.pk)
+
+
+def _stated_change(key: EnrollmentKey, enrollment: Enrollment, claim: AidClaim) -> StatedChange | None:
+    stored = {name: getattr(enrollment, name) for name in ("status", "amount", "delivered_on", "status_reason", "stages")}
+    wanted = {"status": claim.status}
+    counted = [stage for stage in stored["stages"].split(STAGE_SEPARATOR) if stage]
+    new_stages = [stage for stage in claim.stages if stage not in counted]
+    failed = claim.status == EnrollmentStatus.SUSPENDED
+    if claim.amount is not None and not failed:
+        if not claim.stages:
+            wanted["amount"] = claim.amount
+        elif len(new_stages) == len(claim.stages):
+            wanted["amount"] = claim.amount + ((stored["amount"] or 0) if counted else 0)
+            wanted["stages"] = STAGE_SEPARATOR.join(counted + new_stages)[:200]
+    if claim.delivered_on is not None and not failed:
+        wanted["delivered_on"] = max(claim.delivered_on, stored["delivered_on"] or claim.delivered_on)
+    if claim.status != stored["status"] or claim.note:
+        wanted["status_reason"] = claim.note
+    fields = {name: value for name, value in wanted.items() if value != stored[name]}
+    if not fields:
+        return None
+    change = StatedChange(key=key, enrollment=enrollment, fields=fields, before={name: stored[name] for name in fields})
+    labels = dict(EnrollmentStatus.choices)
+    if stored["status"] in ENDED_STATUSES:
+        change.held = _(
+            "kepesertaan ini berstatus %(status)s; daftar penerima tidak mengubahnya. Bila bantuan memang masih "
+            "disalurkan, ubah statusnya di Admin, Kepesertaan"
+        ) % {"status": labels[stored["status"]]}
+    elif (stored["status"] == EnrollmentStatus.SUSPENDED and claim.status != EnrollmentStatus.SUSPENDED
+          and not stored["status_reason"].startswith(DISTRIBUTION_NOTE)):
+        change.held = _(
+            "kepesertaan ini ditangguhkan (%(reason)s); daftar penerima tidak mencabut penangguhan. Bila sudah "
+            "diputuskan lain, ubah statusnya di Admin, Kepesertaan"
+        ) % {"reason": stored["status_reason"][:100] or labels[stored["status"]]}
+    return change

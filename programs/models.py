@@ -161,6 +161,9 @@ class Enrollment(models.Model):
     amount = models.PositiveBigIntegerField(_("nilai (Rp)"), null=True, blank=True)
     delivered_on = models.DateField(_("tanggal penyaluran"), null=True, blank=True)
     status_reason = models.TextField(_("alasan/catatan"), blank=True)
+    # The stages (TAHAP) of recipient lists already counted in ``amount``: a later list adds a new
+    # stage's amount, and the same list uploaded again adds nothing.
+    stages = models.CharField(_("tahap tercatat"), max_length=200, blank=True, default="")
     source = models.CharField(_("sumber"), max_length=12, choices=EnrollmentSource.choices, default=EnrollmentSource.MANUAL)
     # Batch and creator (and the history's user): pointers not checked by the database row by row, as
     # a household's ``last_batch`` (see there); the program, household and member are.

@@ -30,7 +30,7 @@ from konut_registry.chunks import chunked
 from programs.bulk_sql import given_fields, insert_new_with_history, insert_rows_with_history
 from programs.claims import (
     AidClaim, PlainClaim, chunks, claim_enrollments, claim_fields, enrollment_refusals, present_enrollment_keys, present_keys,
-    unique_key,
+    STAGE_SEPARATOR, stated_changes, unique_key,
 )
 from programs.default_rules import DEFAULT_ELIGIBILITY, DEFAULT_RULES
 from programs.models import (
@@ -132,6 +132,10 @@ class BulkEnrollmentResult:
     # stays empty.
     counted: int | None = None
     conflict_ids: list[int] | None = None
+    # A recipient list's (``aid_claims_record(apply_stated=True)``): the existing enrollments it
+    # changed (``programs.claims.StatedChange``), and those it left as they are, with the reason.
+    updated: list = field(default_factory=list)
+    held: list[str] = field(default_factory=list)
 
     @property
     def created_count(self) -> int:
@@ -285,7 +289,7 @@ CLAIM_CHUNK = 20_000
 @transaction.atomic
 def aid_claims_record(
     *, claims: Iterable[AidClaim | PlainClaim], year: int | None, source: str, batch=None, by=None,
-    recheck_households=(), keep: bool = True,
+    recheck_households=(), keep: bool = True, apply_stated: bool = False,
 ) -> BulkEnrollmentResult:
     """Record what an import says about aid (the ``Penerima ...`` columns of a P3KE or DTKS
     extract, an agency's recipient list) as enrollments, ``source`` an ``EnrollmentSource``.
@@ -297,14 +301,23 @@ def aid_claims_record(
     counted as existing; the new ones are checked by the one-aid rule as one batch after the last
     chunk, together with ``recheck_households`` (the households an import changed otherwise).
     ``keep=False``: the created enrollments are counted (``counted``), not kept in ``created``.
+    ``apply_stated``: a recipient list's claims (a list) also set what each row says of an
+    enrollment already held (``programs.claims.stated_changes``: status, amount, delivery, reason),
+    with history, under a row lock, re-checked with the rest; those it may not change are ``held``.
     """
+    if apply_stated:
+        claims = list(claims)
+        stated = _stated_apply(claims, batch=batch, by=by)
+        recheck_households = {*recheck_households, *(change.enrollment.household_id for change in stated.updated)}
     claimed = claim_enrollments(claims, year=year)
     source_fields = {"source": source, "batch_id": getattr(batch, "pk", None), "created_by_id": getattr(by, "pk", None)}
     new = _enrollment_maker(
-        ("program_id", "year", "household_id", "member_id", "status", "amount", "delivered_on", "status_reason"),
+        ("program_id", "year", "household_id", "member_id", "status", "amount", "delivered_on", "status_reason", "stages"),
         **source_fields,
     )
     result = BulkEnrollmentResult()
+    if apply_stated:
+        result.updated, result.held = stated.updated, stated.held
     created_ids, households = [], []
     for chunk in chunked(claimed.items(), CLAIM_CHUNK):
         if not keep and len(chunk) > _SQL_MIN and bulkcopy.available():
@@ -317,7 +330,9 @@ def aid_claims_record(
         for key, claim in chunk:
             if key not in present:
                 said = claim_fields(claim)
-                enrollments.append(new(*key, said.status, said.amount, said.delivered_on, said.note))
+                enrollments.append(
+                    new(*key, said.status, said.amount, said.delivered_on, said.note, STAGE_SEPARATOR.join(said.stages))
+                )
         result.existing += len(chunk) - len(enrollments)
         created = _insert_new(enrollments, by=by, batch=batch, result=result)
         created_ids += [e.pk for e in created]
@@ -337,6 +352,35 @@ def aid_claims_record(
     del created_ids, claimed  # the check's own lists take their place
     result.recheck = recheck_households_of_write(chain(households, recheck_households), write=write)
     result.conflict_ids = sorted(result.recheck.new | result.recheck.reopened)
+    return result
+
+
+def _stated_apply(claims: list[AidClaim], *, batch, by) -> BulkEnrollmentResult:
+    """Set what a recipient list's claims say of the enrollments the registry holds, with a history
+    row naming the list's batch; the caller re-checks their households with the rest of the write."""
+    result = BulkEnrollmentResult()
+    changes = stated_changes(claims, for_update=True)
+    result.held = [f"{change.describe()}: {change.held}" for change in changes if change.held]
+    result.updated = [change for change in changes if not change.held]
+    if not result.updated:
+        return result
+    with override(STORED_LANGUAGE):
+        reason = _("Diperbarui oleh daftar penerima.")
+        if batch is not None:
+            reason = _("%(reason)s Impor batch #%(batch)s.") % {"reason": reason, "batch": batch.pk}
+    now = timezone.now()
+    names = sorted({name for change in result.updated for name in change.fields})
+    enrollments = []
+    for change in result.updated:
+        for name, value in change.fields.items():
+            setattr(change.enrollment, name, value)
+        change.enrollment.updated_at = now
+        enrollments.append(change.enrollment)
+    from simple_history.utils import bulk_update_with_history
+
+    bulk_update_with_history(
+        enrollments, Enrollment, [*names, "updated_at"], batch_size=500, default_user=by, default_change_reason=reason
+    )
     return result
 
 
@@ -365,6 +409,7 @@ def _insert_claimed(chunk: list[tuple], fixed: dict, *, by, result: BulkEnrollme
     for name, attribute in (("status", "status"), ("amount", "amount"), ("delivered_on", "delivered_on"),
                             ("status_reason", "note")):
         columns[name] = [getattr(fields, attribute) for fields in said]
+    columns["stages"] = [STAGE_SEPARATOR.join(fields.stages) for fields in said]
     for name, value in _enrollment_defaults(**fixed).items():
         columns.setdefault(name, [value] * count)
     positions, _ids = insert_rows_with_history(columns, count, by, now=timezone.now())

@@ -15,7 +15,10 @@ from typing import TYPE_CHECKING
 
 from households.models import ImportBatch, Member, Relation
 from konut_registry.chunks import chunked
-from programs.claims import PlainClaim, aid_claims_count, aid_programs, claim_enrollments
+from django.utils.formats import number_format
+from django.utils.translation import ngettext
+
+from programs.claims import PlainClaim, aid_no_longer_stated, aid_programs, claim_enrollments
 from programs.models import EnrollmentSource
 from programs.services import BulkEnrollmentResult, aid_claims_record
 
@@ -68,17 +71,41 @@ def family_claims(extract: Extract):
             yield key, record.recipients
 
 
-def aid_planned(extract: Extract, member_claims: FirstClaims) -> int:
+def aid_planned(extract: Extract, member_claims: FirstClaims) -> tuple[int, set[tuple[int, str]]]:
     """How many enrollments the extract's claims come to, before anything is written: households
     are told apart by their natural key and people by their record (``member_claim``, gathered
     while the records were compared; a family row's claim names the family's head). Every member of a
-    PKH family says "Penerima PKH: Ya": one enrollment."""
+    PKH family says "Penerima PKH: Ya": one enrollment. With it, ``(program, family key)`` of the
+    claims for the data year (rows skipped as unchanged included), for ``aid_dropped``."""
     family = ((key, "head", recipients) for key, recipients in family_claims(extract))
     skipped = (
         (row.household_key, "head" if row.is_head else row.pk, row.recipients)
         for row in extract.skipped_members if row.recipients
     )
-    return aid_claims_count(claims=chain(family, member_claims.claims(), skipped), year=extract.data_year)
+    found = claim_enrollments(chain(family, member_claims.claims(), skipped), year=extract.data_year)
+    year = extract.data_year
+    return len(found), {(program, key) for program, claim_year, key, _member in found if claim_year == year}
+
+
+def aid_dropped(extract: Extract, stated: set[tuple[int, str]], key_ids: dict[str, int]) -> list[str]:
+    """What a re-sync says of the aid its columns no longer state for families the registry holds
+    it for from this source and year (a ``Ya`` gone to ``Tidak``): the enrollments are kept (a
+    missing Ya ends no aid), each program's families counted in one sentence, for verval."""
+    if not extract.aid_columns or extract.data_year is None or not key_ids:
+        return []
+    stated_ids = {(program, key_ids[key]) for program, key in stated if key in key_ids}
+    dropped = aid_no_longer_stated(
+        source=extract.kind, year=extract.data_year, aid_keys=extract.aid_columns, stated=stated_ids,
+        households=set(key_ids.values()),
+    )
+    return [
+        ngettext(
+            "%(program)s %(year)s tidak lagi tercantum untuk %(n)s keluarga; kepesertaan dipertahankan, periksa lewat verval.",
+            "%(program)s %(year)s tidak lagi tercantum untuk %(n)s keluarga; kepesertaan dipertahankan, periksa lewat verval.",
+            count,
+        ) % {"program": program.code.upper(), "year": extract.data_year, "n": number_format(count, force_grouping=True)}
+        for program, count in dropped
+    ]
 
 
 def note_members(plan: ExtractPlan, records) -> None:

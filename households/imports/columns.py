@@ -73,6 +73,12 @@ COLUMN_LABELS = {
     "birth_date": "Tanggal Lahir",
 }
 
+# An aid column whose header names a year (``Penerima PKH 2022``) claims the aid for that year: its
+# key then reads ``pkh@2022`` (``programs.claims`` reads the year after the mark).
+AID_YEAR_MARK = "@"
+# Aid years before this are not a claim's year (no national aid list of the registry is older).
+FIRST_AID_YEAR = 2015
+_HEADER_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 _AID = re.compile(r"^(?:keluarga )?(penerima|bansos|pbi)\b ?(.*)$")
 _AID_NOISE = frozenset({"himbara", "tahun", "tahap", "bantuan"})
 
@@ -87,6 +93,13 @@ def aid_key(header: str) -> str | None:
         return "pbi"
     words = [w for w in match.group(2).split() if not w.isdigit() and w not in _AID_NOISE]
     return "_".join(words) or None
+
+
+def aid_header_year(header: object) -> int | None:
+    """The year an aid column's header names (``Penerima PKH 2023 (HIMBARA)``: 2023), from
+    ``FIRST_AID_YEAR`` on; None without one."""
+    found = [int(year) for year in _HEADER_YEAR.findall(str(header or "")) if int(year) >= FIRST_AID_YEAR]
+    return found[0] if found else None
 
 
 def builtin_rows() -> list[tuple[str, str, str]]:
@@ -275,6 +288,11 @@ def classify(sheet_name: str, headers: list[str]) -> str | None:
     if "keluarga" in name:
         return HOUSEHOLD
     return None
+
+
+def release_year(headers: list[str]) -> int:
+    """The data year of a P3KE sheet by its release (2023's headers, else 2022)."""
+    return 2023 if is_release_2023(headers) else 2022
 
 
 def is_release_2023(headers: list[str]) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from types import MappingProxyType
 
-from .columns import BUILTIN, COLUMN_LABELS, DTKS, DTSEN, Layouts, Mapped
+from .columns import AID_PREFIX, AID_YEAR_MARK, BUILTIN, COLUMN_LABELS, DTKS, DTSEN, Layouts, Mapped, aid_header_year
 from .issues import IssueLog, row_place
 from .reader import HEADER_SCAN_ROWS, Table, column_letter, is_blank
 from .rowhash import KnownRows, SkippedRow
@@ -216,6 +216,9 @@ class Extract:
     issues: IssueLog = field(default_factory=IssueLog)
     tables: list[TableInfo] = field(default_factory=list)
     total_rows: int = 0
+    # The aid keys the file's columns state for its data year (``stated_aid_keys``): an aid of the
+    # registry from this source the file has a column for, and no Ya in it, is no longer stated.
+    aid_columns: set[str] = field(default_factory=set)
 
     @property
     def skipped_rows(self) -> int:
@@ -224,6 +227,15 @@ class Extract:
         if self.kind in (DTKS, DTSEN):
             return len(self.skipped_members)
         return len(self.skipped_households) + len(self.skipped_members)
+
+
+def stated_aid_keys(headers: list, column_index: dict[int, str], data_year: int | None) -> set[str]:
+    """The aid keys (``pkh``) of a table's aid columns that speak of ``data_year``: those whose
+    header names no year or that one (``RowReader`` reads another year's as that year's)."""
+    return {
+        key[len(AID_PREFIX):] for index, key in column_index.items()
+        if key.startswith(AID_PREFIX) and aid_header_year(headers[index]) in (None, data_year)
+    }
 
 
 class RowReader:
@@ -235,7 +247,10 @@ class RowReader:
         "_choice_columns", "desa_ids", "_formula_columns", "aid_values", "_refused",
     )
 
-    def __init__(self, table: Table, columns: dict[int, str], log: IssueLog, aid_values: YesNoMap = BUILTIN_YES_NO):
+    def __init__(
+        self, table: Table, columns: dict[int, str], log: IssueLog, aid_values: YesNoMap = BUILTIN_YES_NO,
+        data_year: int | None = None,
+    ):
         self.columns = columns
         self.headers = table.headers
         self.log = log
@@ -252,7 +267,9 @@ class RowReader:
         multi: dict[str, list[int]] = {}
         for index, key in columns.items():
             if key.startswith("penerima:"):
-                multi.setdefault(key, []).append(index)
+                key = self._aid_year(table, index, key, data_year)
+                if key is not None:
+                    multi.setdefault(key, []).append(index)
         self._multi_columns = list(multi.items())
         # All the aid cells of a row in one C call, and the programs of each combination of them
         # already read without a warning: a handful of combinations repeat over 100,000 rows.
@@ -273,6 +290,22 @@ class RowReader:
             log.sheet_headers[table.name] = None
         else:
             log.sheet_headers[table.name] = (table.source, table.headers)
+
+    def _aid_year(self, table: Table, index: int, key: str, data_year: int | None) -> str | None:
+        """An aid column's key with the year its header names (``penerima:pkh@2022``: that year's
+        aid, not the file's), None for a year after the file's data year (warned: not read)."""
+        year = aid_header_year(table.headers[index])
+        if year is None or data_year is None or year == data_year:
+            return key
+        if year < data_year:
+            return f"{key}{AID_YEAR_MARK}{year}"
+        self.log.warning(
+            table.name, table.header_row, table.headers[index],
+            f"Kolom bantuan ini menyebut tahun {year}, setelah tahun data berkas ({data_year}); isinya tidak dihitung "
+            "sebagai bantuan. Bila berkas ini memang data tahun itu, unggah lagi dengan tahun data yang benar; bila "
+            "bukan, hapus atau perbaiki judul kolomnya.",
+        )
+        return None
 
     def load(self, row: int, cells: list) -> None:
         self.row, self.ok, self.raw_cells = row, True, cells

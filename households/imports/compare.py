@@ -23,7 +23,7 @@ from django.utils.text import capfirst
 from households.models import Household, Member, Relation
 from konut_registry.chunks import chunked
 
-from .aids import FirstClaims, aid_planned, member_claim
+from .aids import FirstClaims, aid_dropped, aid_planned, member_claim
 from .common import HOUSEHOLD_FIELDS, MEMBER_FIELDS, Extract
 from .issues import row_place
 from .plan import Change, ExtractPlan, MemberDecisions, NewFamily
@@ -313,7 +313,10 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     if extract.has_member_sheet and full_extract:
         plan.member_absent = _members_left_out(extract, key_ids, known, matched_pks)
         plan.members.absent = len(plan.member_absent)
-    plan.enrollments_planned = aid_planned(extract, claims)
+    plan.enrollments_planned, stated = aid_planned(extract, claims)
+    plan.aid_dropped = aid_dropped(extract, stated, key_ids)
+    for notice in plan.aid_dropped:
+        issues.warning(extract.tables[0].sheet if extract.tables else "", 0, "", notice)
     return plan
 
 

@@ -30,6 +30,7 @@ from .common import (
     note_hidden_sheets,
     note_table_end,
     sheet_without_header,
+    stated_aid_keys,
 )
 from .dtks_resync import FamilyRows, Ungrouped
 from .issues import row_place
@@ -147,7 +148,8 @@ def _parse(sources: list[Source], ctx: Context, progress, layout: str, known: Kn
     for table_no, (table, index) in enumerate(tables):
         info = TableInfo(table.source, table.name, cols.DTKS, table.header_row, table.headers)
         extract.tables.append(info)
-        reader = RowReader(table, index, extract.issues, ctx.aid_values)
+        reader = RowReader(table, index, extract.issues, ctx.aid_values, extract.data_year)
+        extract.aid_columns |= stated_aid_keys(table.headers, index, extract.data_year)
         readers.append(reader)
         row_hash = table_hasher(ctx.signature, layout, index, extract.data_year)
         family_rows = FamilyRows(

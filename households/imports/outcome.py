@@ -36,9 +36,10 @@ class ImportOutcome:
             "warnings": self.summary.get("warnings", 0),
             "batch": self.batch.pk if self.batch is not None and self.batch.pk else None,
         }
-        for key in ("enrollments", "enrollments_planned", "enrollments_existing", "rows", "error_rows", "warning_rows",
+        for key in ("enrollments", "enrollments_planned", "enrollments_existing", "enrollments_updated",
+                    "enrollment_changes", "rows", "error_rows", "warning_rows",
                     "data_year", "same_as_batch", "identity_duplicates",
-                    "identity_scan_failed", "skipped_rows", "absent_check", "new_identity_duplicates"):
+                    "identity_scan_failed", "skipped_rows", "absent_check", "new_identity_duplicates", "aid_no_longer_stated"):
             if key in self.summary:
                 data[key] = self.summary[key]
         # What no mapping placed, always said (an empty list means every column and value was known).
@@ -82,8 +83,18 @@ def applied_message(summary: dict) -> str:
                 "conflicts": n(enrollments.get("conflicts")),
             }
         )
+    if enrollments.get("updated"):
+        parts.append(
+            _("Kepesertaan yang sudah ada: %(n)s diperbarui dari daftar penerima.") % {"n": n(enrollments["updated"])}
+        )
+    if enrollments.get("held"):
+        parts.append(
+            _("%(n)s kepesertaan yang sudah ada tidak diubah karena statusnya; lihat peringatan.")
+            % {"n": n(enrollments["held"])}
+        )
     if not parts:
         parts.append(_("Tidak ada perubahan."))
+    parts += summary.get("aid_no_longer_stated") or []
     if summary.get("skipped_rows"):
         parts.append(
             _("%(n)s baris tidak berubah sejak impor terakhir dan dilewati.") % {"n": n(summary["skipped_rows"])}

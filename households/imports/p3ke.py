@@ -26,6 +26,7 @@ from .common import (
     map_table,
     note_table_end,
     sheet_without_header,
+    stated_aid_keys,
 )
 from .firstrows import FirstRows, pack, refused, slot, unpack
 from .issues import WARNING, RowIssue, row_place
@@ -218,6 +219,8 @@ def _parse_table(
     kind: str, table, column_index: dict[int, str], ctx: Context, extract: Extract, progress, households_read=None,
     family_rows: FamilyFirstRows | None = None,
 ) -> None:
+    data_year = ctx.data_year or cols.release_year(table.headers)
+    extract.aid_columns |= stated_aid_keys(table.headers, column_index, data_year)
     if isinstance(table, p3ke_fork.ForkedTable):
         if households_read is not None:
             p3ke_fork.send_refused(table, extract)  # first: the child sets rows aside until they come
@@ -226,7 +229,7 @@ def _parse_table(
         return
     info = TableInfo(table.source, table.name, kind, table.header_row, table.headers)
     extract.tables.append(info)
-    reader = RowReader(table, column_index, extract.issues, ctx.aid_values)
+    reader = RowReader(table, column_index, extract.issues, ctx.aid_values, data_year)
     row_hash = table_hasher(ctx.signature, kind, column_index, cols.is_release_2023(table.headers))
     if kind == cols.HOUSEHOLD:
         info.rows = _households(table, reader, ctx, extract, progress, row_hash, family_rows or FamilyFirstRows())

@@ -288,7 +288,7 @@ def _read_members(
     if received is not None:
         ctx.known = received.result()[0]
     extract = Extract(kind="p3ke", data_year=ctx.data_year, members=records)
-    reader = RowReader(table, mapped.index, extract.issues, ctx.aid_values)
+    reader = RowReader(table, mapped.index, extract.issues, ctx.aid_values, ctx.data_year or cols.release_year(table.headers))
     row_hash = table_hasher(ctx.signature, cols.INDIVIDUAL, mapped.index, cols.is_release_2023(table.headers))
 
     def counted(rows: int) -> None:  # the parent's progress reads it

@@ -72,6 +72,12 @@ def enrollment_counts(result, *, moved: int = 0) -> dict:
     if result.refused:
         counts["refused"] = len(result.refused)
         counts["refused_reasons"] = result.refused[:MAX_REFUSED_REASONS]
+    if result.updated:  # a recipient list's, on enrollments already held
+        counts["updated"] = len(result.updated)
+        counts["updated_changes"] = [change.describe() for change in result.updated[:MAX_REFUSED_REASONS]]
+    if result.held:
+        counts["held"] = len(result.held)
+        counts["held_reasons"] = result.held[:MAX_REFUSED_REASONS]
     return counts
 
 
@@ -183,6 +189,8 @@ class ExtractPlan:
     member_hashes: list[tuple[int, int]] = field(default_factory=list)
     full_extract: bool = True
     enrollments_planned: int = 0
+    # What the file no longer states of the aid the registry holds from it (``aids.aid_dropped``).
+    aid_dropped: list[str] = field(default_factory=list)
     # Filled in by ``apply``: every household written or whose members changed (a moved member's
     # old family too), and the members who moved to another family.
     touched_households: set[int] = field(default_factory=set)
@@ -275,6 +283,8 @@ class ExtractPlan:
             "enrollments_planned": self.enrollments_planned,
             **issues.mapping_summary(),
         }
+        if self.aid_dropped:
+            summary["aid_no_longer_stated"] = self.aid_dropped
         check = self.absent_check()
         if check:
             summary["absent_check"] = check

@@ -54,7 +54,8 @@ from households.models import Household, ImportBatch, Member
 from households.regions import loaded_regions
 from konut_registry.numbers import rupiah
 from programs.claims import (
-    AidClaim, AidProgram, aid_claims_existing, aid_programs, program_spelling, programs_by_spelling,
+    DISTRIBUTION_NOTE, AidClaim, AidProgram, StatedChange, aid_claims_existing, aid_programs, program_spelling,
+    programs_by_spelling, stated_changes,
 )
 from programs.models import EnrollmentSource, EnrollmentStatus, enrollment_year_problem, latest_enrollment_year
 from programs.services import aid_claims_record
@@ -64,7 +65,7 @@ from .cells import place_name, read_kk, read_nik
 from .common import HIDDEN_SHEET, Context, RowReader, hidden_hint, map_table, note_table_end, sheet_without_header
 from .context import layouts as saved_layouts
 from .issues import IssueLog, row_place
-from .plan import enrollment_counts
+from .plan import MAX_REFUSED_REASONS, enrollment_counts
 from .progress import Progress
 from .reader import ReadError, Source, Table, is_blank, normalize_header
 from .values import ChoiceMap, norm, parse_date, parse_rupiah, text
@@ -132,14 +133,23 @@ class RecipientPlan:
     total_rows: int = 0
     existing: int = 0
     data_year: int | None = None
+    # What the rows say of enrollments the registry already holds (status, amount, reason), each
+    # ``held`` when the list may not change it (warned on its row).
+    changes: list[StatedChange] = field(default_factory=list)
+
+    @property
+    def updates(self) -> list[StatedChange]:
+        return [change for change in self.changes if not change.held]
 
     @property
     def has_changes(self) -> bool:
-        return len(self.claims) > self.existing
+        return len(self.claims) > self.existing or bool(self.updates)
 
     def apply(self, *, batch: ImportBatch | None, by, progress: Progress) -> dict:
         """Record the matched rows through ``aid_claims_record`` (one transaction, one dedup batch)."""
-        result = aid_claims_record(claims=self.claims, year=None, source=EnrollmentSource.IMPORT, batch=batch, by=by)
+        result = aid_claims_record(
+            claims=self.claims, year=None, source=EnrollmentSource.IMPORT, batch=batch, by=by, apply_stated=True
+        )
         return enrollment_counts(result)
 
     def summary(self) -> dict:
@@ -150,6 +160,8 @@ class RecipientPlan:
             "error_rows": len(self.issues.error_rows), "warning_rows": len(self.issues.warning_rows),
             "rows": self.total_rows, "data_year": self.data_year,
             "enrollments_planned": len(self.claims), "enrollments_existing": self.existing,
+            "enrollments_updated": len(self.updates),
+            "enrollment_changes": [change.describe() for change in self.updates[:MAX_REFUSED_REASONS]],
             **self.issues.mapping_summary(),
         }
 
@@ -308,7 +320,7 @@ def _with_status(log: IssueLog, rows: list[_Row], statuses: ChoiceMap) -> list[_
             continue
         r.status = code
         if norm(raw) in _STATUS_KEPT:
-            r.note = "; ".join(x for x in (f"Status penyaluran: {text(raw, 40)}", r.note) if x)
+            r.note = "; ".join(x for x in (f"{DISTRIBUTION_NOTE}: {text(raw, 40)}", r.note) if x)
         result.append(r)
     return result
 
@@ -563,6 +575,12 @@ def _match(plan: RecipientPlan, rows: list[_Row]) -> None:
         same.append(r)
     plan.claims = [_claim(key, same, log) for key, same in enrollments.items()]
     plan.existing = aid_claims_existing(claims=plan.claims)
+    if plan.existing:
+        plan.changes = stated_changes(plan.claims)
+        for change in plan.changes:
+            if change.held:
+                first = enrollments[change.key][0]
+                log.warning(first.sheet, first.row, "STATUS", f"{change.describe()}: {change.held}")
     years = {claim.year for claim in plan.claims}
     if len(years) == 1:
         plan.data_year = next(iter(years))
@@ -576,7 +594,7 @@ def _claim(key: tuple, rows: list[_Row], log: IssueLog) -> AidClaim:
     if len(rows) == 1:
         return AidClaim(
             household=household_id, member=member_id, program=program_id, year=year, status=first.status,
-            amount=first.amount, delivered_on=first.delivered, note=first.note,
+            amount=first.amount, delivered_on=first.delivered, note=first.note, stages=_stages([first]),
         )
     paid = any(r.status == EnrollmentStatus.ACTIVE for r in rows)
     status = EnrollmentStatus.ACTIVE if paid else first.status
@@ -591,5 +609,12 @@ def _claim(key: tuple, rows: list[_Row], log: IssueLog) -> AidClaim:
                     f"({stages}) digabung menjadi satu kepesertaan, nilai {shown}")
     return AidClaim(
         household=household_id, member=member_id, program=program_id, year=year, status=status, amount=amount,
-        delivered_on=delivered, note=note,
+        delivered_on=delivered, note=note, stages=_stages([r for r in rows if r.status == status]),
     )
+
+
+def _stages(rows: list[_Row]) -> tuple[str, ...]:
+    """The stages (TAHAP) of the rows whose amounts a claim counts, as an enrollment keeps them
+    (``TAHAP 3 2024``: spacing and case as one)."""
+    paid = [r for r in rows if r.stage and r.status != EnrollmentStatus.SUSPENDED]  # a failed payment counts none
+    return tuple(dict.fromkeys(" ".join(r.stage.split()).upper() for r in paid))

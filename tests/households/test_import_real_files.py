@@ -84,10 +84,10 @@ def test_himbara_columns_are_aid_and_an_unknown_aid_column_is_reported(reference
 
 def test_aid_columns_named_as_offices_name_the_registrys_programs(reference, tmp_path):
     """Columns an office adds for the programs the registry runs, by code or by another name."""
-    local = ["Penerima BSPS", "Penerima BLT DD 2024", "Penerima Rutilahu"]
+    local = ["Penerima BSPS", "Penerima BLT DD 2023", "Penerima Rutilahu"]
     households = [
-        household_row("122000001", 100, **{"Penerima BSPS": "Ya", "Penerima BLT DD 2024": "Tidak", "Penerima Rutilahu": "Tidak"}),
-        household_row("122000002", 101, **{"Penerima BSPS": "Tidak", "Penerima BLT DD 2024": "Ya", "Penerima Rutilahu": "Tidak"}),
+        household_row("122000001", 100, **{"Penerima BSPS": "Ya", "Penerima BLT DD 2023": "Tidak", "Penerima Rutilahu": "Tidak"}),
+        household_row("122000002", 101, **{"Penerima BSPS": "Tidak", "Penerima BLT DD 2023": "Ya", "Penerima Rutilahu": "Tidak"}),
     ]
     members = [
         head_member_row("122000001", "9001", 100, **{"Penerima PBI JK": "Ya", "Penerima PIP": "Tidak"}),

@@ -129,10 +129,14 @@ class ImportCommand(BaseCommand):
         if "enrollments" in data:
             e = data["enrollments"]
             self.stdout.write(f"  Kepesertaan: baru {e['created']}, sudah ada {e['existing']}, konflik satu bantuan {e['conflicts']}")
+            self._print_updates("Kepesertaan yang sudah ada diperbarui", e.get("updated"), e.get("updated_changes"))
         elif data.get("enrollments_planned"):
             existing = data.get("enrollments_existing")
             self.stdout.write(
                 f"  Kepesertaan di berkas: {data['enrollments_planned']}" + (f", sudah ada {existing}" if existing else "")
+            )
+            self._print_updates(
+                "Kepesertaan yang sudah ada akan diperbarui", data.get("enrollments_updated"), data.get("enrollment_changes")
             )
         if "identity_duplicates" in data:
             self.stdout.write(f"  Duplikat identitas terbuka (perlu ditinjau): {data['identity_duplicates']}")
@@ -153,6 +157,14 @@ class ImportCommand(BaseCommand):
                     self.stdout.write(f"  ... dan {len(found) - 20} {kind} lain")
         if outcome.message:
             self.stdout.write(outcome.message)
+
+    def _print_updates(self, title: str, count: int | None, changes: list[str] | None) -> None:
+        """A recipient list's changes to enrollments already held (status from/to, amount)."""
+        if not count:
+            return
+        self.stdout.write(f"  {title}: {count}")
+        for change in changes or []:
+            self.stdout.write(f"    - {change}")
 
     def _print_unmapped(self, data: dict) -> None:
         """The columns and values no mapping placed: not read (an aid column's aid included) until
