@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 
 from django import forms
@@ -52,6 +53,30 @@ class RupiahField(forms.Field):
         return number
 
 
+class RecordedField(forms.Field):
+    """What the page showed as recorded on an enrollment when it was opened, its amount and latest
+    delivery day (``600000|2024-03-15``; empty parts for none), carried back hidden with the
+    delivery form: the service refuses a delivery whose page no longer shows what is recorded (a
+    double click, a reload after a slow save, a stage someone else recorded meanwhile). None when
+    the form did not carry it."""
+
+    widget = forms.HiddenInput
+
+    @staticmethod
+    def of(enrollment) -> str:
+        amount = "" if enrollment.amount is None else str(enrollment.amount)
+        return f"{amount}|{enrollment.delivered_on.isoformat() if enrollment.delivered_on else ''}"
+
+    def to_python(self, value) -> tuple[int | None, datetime.date | None] | None:
+        amount, separator, day = str(value or "").partition("|")
+        if not separator or len(amount) > 30:
+            return None
+        try:
+            return (int(amount) if amount else None, datetime.date.fromisoformat(day) if day else None)
+        except ValueError:
+            return None
+
+
 class IdListField(forms.Field):
     """Many ids posted under one name (the list's checkboxes)."""
 
@@ -93,6 +118,7 @@ class DeliverForm(forms.Form):
         widget=RupiahInput(attrs={"inputmode": "numeric", "placeholder": "1.250.000"}),
         error_messages={"required": _("Nilai bantuan wajib diisi.")},
     )
+    recorded = RecordedField(required=False)
 
 
 class DistributeForm(forms.Form):
