@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from konut_registry.forms import day_month_year_field
 from konut_registry.numbers import thousands
-from programs.models import Program, TargetUnit, validate_delivery_date, validate_enrollment_year
+from programs.models import Program, TargetUnit, validate_amount, validate_delivery_date, validate_enrollment_year
 
 
 class RupiahInput(forms.TextInput):
@@ -25,8 +25,10 @@ class RupiahInput(forms.TextInput):
 
 
 class RupiahField(forms.Field):
-    """An amount in rupiah as people type it: ``1250000``, ``1.250.000``, ``Rp 1.250.000``."""
+    """An amount in rupiah as people type it: ``1250000``, ``1.250.000``, ``Rp 1.250.000``; at most
+    an enrollment's limit (:func:`programs.models.validate_amount`)."""
 
+    default_validators = [validate_amount]
     default_error_messages = {
         "invalid": _("Tulis nilai dalam rupiah tanpa desimal, mis. 1.250.000."),
         "min_value": _("Nilai bantuan harus lebih dari Rp 0."),

@@ -83,6 +83,13 @@ def test_mark_delivered_with_date_and_amount(registry, login):
         ({"delivered_on": "15/03/2024", "amount": ""}, "Nilai bantuan wajib diisi."),
         ({"delivered_on": "15/03/2024", "amount": "satu juta"}, "Tulis nilai dalam rupiah tanpa desimal, mis. 1.250.000."),
         ({"delivered_on": "15/03/2024", "amount": "0"}, "Nilai bantuan harus lebih dari Rp 0."),
+        # No family's aid comes near Rp 10 miliar: a number that does is a typo, said in rupiah.
+        ({"delivered_on": "15/03/2024", "amount": "9223372036854775807"},
+         "Nilai bantuan Rp 9.223.372.036.854.775.807 melebihi batas Rp 10.000.000.000 per kepesertaan. Periksa jumlah digitnya."),
+        ({"delivered_on": "15/03/2024", "amount": "9" * 21},
+         "Nilai bantuan Rp 999.999.999.999.999.999.999 melebihi batas Rp 10.000.000.000 per kepesertaan. Periksa jumlah digitnya."),
+        ({"delivered_on": "15/03/2024", "amount": "10.000.000.001"},
+         "Nilai bantuan Rp 10.000.000.001 melebihi batas Rp 10.000.000.000 per kepesertaan. Periksa jumlah digitnya."),
         ({"delivered_on": "31/02/2024", "amount": "100000"}, "Tulis tanggal sebagai dd/mm/yyyy, mis. 05/01/2026."),
         # Month first, as an English browser's date picker wrote it: 03/15 is no day of the year.
         ({"delivered_on": "03/15/2024", "amount": "100000"}, "Tulis tanggal sebagai dd/mm/yyyy, mis. 05/01/2026."),

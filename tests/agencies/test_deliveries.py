@@ -166,3 +166,15 @@ def test_a_delivery_posted_without_the_state_its_page_showed_is_refused(registry
     ]
     enrollment.refresh_from_db()
     assert (enrollment.amount, enrollment.delivered_on) == (600_000, None)
+
+
+def test_a_stage_that_takes_the_total_over_the_limit_is_refused(registry, login):
+    enrollment = registry.enr.b_sembako
+    client = login(registry.users.head)
+    _deliver(client, enrollment, "20/11/2024", "10.000.000.000")
+    response = _deliver(client, enrollment, "25/11/2024", "1")
+    assert _messages(response) == [(
+        "error", "Nilai bantuan Rp 10.000.000.001 melebihi batas Rp 10.000.000.000 per kepesertaan. Periksa jumlah digitnya."
+    )]
+    enrollment.refresh_from_db()
+    assert (enrollment.amount, enrollment.delivered_on) == (10_000_000_000, datetime.date(2024, 11, 20))

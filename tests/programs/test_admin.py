@@ -316,3 +316,25 @@ def test_a_stale_admin_save_is_refused_and_keeps_what_the_agency_recorded_meanwh
     enrollment.refresh_from_db()
     assert (enrollment.status, enrollment.amount, enrollment.delivered_on) == recorded
     assert enrollment.status_reason == "Nilai disalurkan sesuai daftar bank"
+
+
+@pytest.mark.django_db
+def test_an_absurd_amount_is_refused_in_rupiah_terms_and_nothing_is_written(bappeda_client, reference):
+    household = HouseholdFactory()
+    enrollment = enrollment_create(household=household, program=Program.objects.get(code="bsps"), year=2024, amount=17_500_000).enrollment
+    url = reverse("admin:programs_enrollment_change", args=[enrollment.pk])
+    response = bappeda_client.post(url, admin_form_data(bappeda_client.get(url), amount="9223372036854775807"))
+    assert response.context["adminform"].form.errors == {"amount": [
+        "Nilai bantuan Rp 9.223.372.036.854.775.807 melebihi batas Rp 10.000.000.000 per kepesertaan. Periksa jumlah digitnya."
+    ]}
+    enrollment.refresh_from_db()
+    assert enrollment.amount == 17_500_000 and enrollment.history.count() == 1
+    response = bappeda_client.post(
+        reverse("admin:programs_enrollment_add"),
+        {"program": Program.objects.get(code="pkh").pk, "household": household.pk, "year": 2024, "status": "active",
+         "amount": "9" * 21},
+    )
+    assert response.context["adminform"].form.errors == {"amount": [
+        "Nilai bantuan Rp 999.999.999.999.999.999.999 melebihi batas Rp 10.000.000.000 per kepesertaan. Periksa jumlah digitnya."
+    ]}
+    assert Enrollment.objects.filter(household=household).count() == 1
