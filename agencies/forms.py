@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 
 from django import forms
@@ -11,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from konut_registry.forms import day_month_year_field
 from konut_registry.numbers import thousands
-from programs.models import Program, TargetUnit, validate_delivery_date, validate_enrollment_year
+from programs.models import Program, TargetUnit, validate_amount, validate_delivery_date, validate_enrollment_year
 
 
 class RupiahInput(forms.TextInput):
@@ -24,8 +25,10 @@ class RupiahInput(forms.TextInput):
 
 
 class RupiahField(forms.Field):
-    """An amount in rupiah as people type it: ``1250000``, ``1.250.000``, ``Rp 1.250.000``."""
+    """An amount in rupiah as people type it: ``1250000``, ``1.250.000``, ``Rp 1.250.000``; at most
+    an enrollment's limit (:func:`programs.models.validate_amount`)."""
 
+    default_validators = [validate_amount]
     default_error_messages = {
         "invalid": _("Tulis nilai dalam rupiah tanpa desimal, mis. 1.250.000."),
         "min_value": _("Nilai bantuan harus lebih dari Rp 0."),
@@ -50,6 +53,30 @@ class RupiahField(forms.Field):
         if number <= 0:
             raise ValidationError(self.error_messages["min_value"], code="min_value")
         return number
+
+
+class RecordedField(forms.Field):
+    """What the page showed as recorded on an enrollment when it was opened, its amount and latest
+    delivery day (``600000|2024-03-15``; empty parts for none), carried back hidden with the
+    delivery form: the service refuses a delivery whose page no longer shows what is recorded (a
+    double click, a reload after a slow save, a stage someone else recorded meanwhile). None when
+    the form did not carry it."""
+
+    widget = forms.HiddenInput
+
+    @staticmethod
+    def of(enrollment) -> str:
+        amount = "" if enrollment.amount is None else str(enrollment.amount)
+        return f"{amount}|{enrollment.delivered_on.isoformat() if enrollment.delivered_on else ''}"
+
+    def to_python(self, value) -> tuple[int | None, datetime.date | None] | None:
+        amount, separator, day = str(value or "").partition("|")
+        if not separator or len(amount) > 30:
+            return None
+        try:
+            return (int(amount) if amount else None, datetime.date.fromisoformat(day) if day else None)
+        except ValueError:
+            return None
 
 
 class IdListField(forms.Field):
@@ -93,6 +120,7 @@ class DeliverForm(forms.Form):
         widget=RupiahInput(attrs={"inputmode": "numeric", "placeholder": "1.250.000"}),
         error_messages={"required": _("Nilai bantuan wajib diisi.")},
     )
+    recorded = RecordedField(required=False)
 
 
 class DistributeForm(forms.Form):

@@ -23,7 +23,7 @@ from agencies.models import ExportKind, ExportLog, IdentifierSearch, User
 from agencies.selectors import MANAGED_ROLES, may_act_on, may_manage_user
 from konut_registry.numbers import rupiah
 from programs.models import Enrollment, EnrollmentStatus, validate_delivery_date
-from programs.services import EnrollmentResult, enrollment_update
+from programs.services import EnrollmentResult, enrollment_last_change, enrollment_update
 
 
 def _locked(enrollment: Enrollment, *, by: User, allowed: tuple[str, ...], refused: str) -> Enrollment:
@@ -87,7 +87,8 @@ def _day(day: datetime.date) -> str:
 
 @transaction.atomic
 def enrollment_mark_delivered(
-    *, enrollment: Enrollment, delivered_on: datetime.date, amount: int, by: User
+    *, enrollment: Enrollment, delivered_on: datetime.date, amount: int,
+    recorded: tuple[int | None, datetime.date | None] | None, by: User,
 ) -> EnrollmentResult:
     """Record that (part of) the aid of an active enrollment was handed over: on which day, for how much.
 
@@ -95,8 +96,13 @@ def enrollment_mark_delivered(
     an import records the stages (TAHAP) of a recipient list (``households.imports.recipients``):
     the first delivery replaces the planned value, each later one is added to what was delivered
     and the latest day is kept. The result's ``warnings`` say so, and a delivery dated in another
-    year than the enrollment's; the history keeps every earlier value. The row is locked, so two
-    stages recorded at once both count."""
+    year than the enrollment's; the history keeps every earlier value.
+
+    ``recorded`` is what the page the delivery was typed on showed as recorded (amount, latest day;
+    None when the form did not say). The row is locked and the delivery refused when that is no
+    longer what is recorded: the same stage posted twice (a double click, a reload after a slow
+    save, two people from pages opened before) is added once, and a next stage is recorded from
+    the page that shows the current total."""
     if delivered_on is None or amount is None:
         raise ValidationError(_("Tanggal penyaluran dan nilai bantuan wajib diisi."))
     validate_delivery_date(delivered_on)
@@ -106,6 +112,10 @@ def enrollment_mark_delivered(
         enrollment, by=by, allowed=(EnrollmentStatus.ACTIVE,),
         refused=_("Tidak dapat mencatat penyaluran: status kepesertaan saat ini %(status)s."),
     )
+    if recorded is None:
+        raise ValidationError(_("Formulir penyaluran ini tidak lengkap. Muat ulang halaman, lalu catat lagi."))
+    if recorded != (current.amount, current.delivered_on):
+        raise ValidationError(_recorded_since(current))
     if delivered_on.year < current.year - 1:
         raise ValidationError(
             _("Tanggal penyaluran %(date)s terlalu jauh sebelum tahun program %(year)s.")
@@ -140,6 +150,22 @@ def enrollment_mark_delivered(
     result = enrollment_update(enrollment=current, by=by, delivered_on=latest, amount=total)
     result.warnings = warnings
     return result
+
+
+def _recorded_since(current: Enrollment) -> str:
+    """Why a delivery typed on a page that no longer shows what is recorded is refused, with what is
+    recorded now and who changed it when."""
+    changed = enrollment_last_change(current)
+    if current.delivered_on is not None:
+        return _(
+            "Penyaluran tidak dicatat dua kali: sejak halaman Anda dibuka, penyaluran sudah dicatat oleh %(user)s "
+            "pada %(when)s. Sekarang tercatat total tersalurkan %(total)s, terakhir %(latest)s. "
+            "Bila ini memang tahap berikutnya, catat lagi dari halaman ini."
+        ) % {**changed, "total": rupiah(current.amount) or "–", "latest": _day(current.delivered_on)}
+    return _(
+        "Penyaluran tidak dicatat: sejak halaman Anda dibuka, kepesertaan ini diubah oleh %(user)s pada %(when)s; "
+        "sekarang nilai rencananya %(planned)s dan belum ada penyaluran. Periksa, lalu catat lagi dari halaman ini."
+    ) % {**changed, "planned": rupiah(current.amount) or "–"}
 
 
 @transaction.atomic

@@ -31,7 +31,7 @@ from agencies.listcounts import ListMemo, ListPaginator, household_list_counts
 from agencies.models import ExportKind
 from agencies.tasks import household_list_recount
 from agencies.templatetags.portal import format_rupiah
-from agencies.forms import DeliverForm, DistributeForm, RejectForm
+from agencies.forms import DeliverForm, DistributeForm, RecordedField, RejectForm
 from agencies.selectors import (
     actionable_enrollment,
     enrollment_history,
@@ -235,7 +235,9 @@ def _deliver_form(enrollment) -> DeliverForm | None:
         return None
     # Each delivery is a new stage: its day is typed; the planned value is offered until the first one.
     planned = enrollment.amount if enrollment.delivered_on is None else None
-    return DeliverForm(auto_id=f"%s-{enrollment.pk}", initial={"amount": planned})
+    return DeliverForm(
+        auto_id=f"%s-{enrollment.pk}", initial={"amount": planned, "recorded": RecordedField.of(enrollment)}
+    )
 
 
 def _safe_back(request) -> str:
@@ -353,7 +355,8 @@ def enrollment_deliver(request, pk: int):
     return _enrollment_action(
         request, pk, form_class=DeliverForm,
         perform=lambda enrollment, data: services.enrollment_mark_delivered(
-            enrollment=enrollment, delivered_on=data["delivered_on"], amount=data["amount"], by=request.user
+            enrollment=enrollment, delivered_on=data["delivered_on"], amount=data["amount"],
+            recorded=data["recorded"], by=request.user,
         ),
         done=_("Penyaluran %(program)s %(year)s dicatat: total tersalurkan %(total)s, terakhir %(latest)s."),
     )

@@ -1,6 +1,7 @@
 """Programs and enrollments in the admin. Enrollment writes go through ``programs.services`` so
 that the one-aid check runs on every save, and any conflict raised is shown at once."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef, Q
 from django.utils.text import capfirst
@@ -17,7 +18,7 @@ from dedup.models import Conflict, ConflictStatus
 from dedup.presenters import conflict_message
 from programs.models import EligibilityRule, Enrollment, EnrollmentStatus, Program
 from programs.resources import EnrollmentResource, ProgramResource
-from programs.services import enrollment_create, enrollment_update
+from programs.services import enrollment_create, enrollment_lock_unchanged, enrollment_update, enrollment_version
 
 from . import admin_targeting  # noqa: F401  (eligibility rules and their preview)
 
@@ -38,10 +39,32 @@ def show_conflicts(request, result) -> None:
         messages.warning(request, conflict_message(conflict, saved_enrollment_id=result.enrollment.pk))
 
 
+class EnrollmentAdminForm(forms.ModelForm):
+    """The enrollment form, carrying the version it was opened at (``version``, hidden): a save
+    from a form opened before someone else's change (an agency accepting it or recording a
+    delivery in the portal) is refused instead of putting the old values back."""
+
+    version = forms.IntegerField(label=_("versi formulir"), widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["version"].initial = enrollment_version(self.instance)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is not None:
+            # The admin validates and saves a change form in one transaction: the row stays locked
+            # from this check until ``save_model`` has written it.
+            enrollment_lock_unchanged(enrollment=self.instance, seen_version=cleaned.get("version"))
+        return cleaned
+
+
 @admin.register(Enrollment)
 class EnrollmentAdmin(LoggedExportMixin, ExportMixin, ReadOnlyHistoryAdmin):
     export_form_class = LabelledExportForm
     resource_classes = [EnrollmentResource]
+    form = EnrollmentAdminForm
     list_display = [
         "household", "desa", "program", "agency", "member_name", "year", "status", "amount_rp", "source", "has_open_conflict",
     ]
@@ -54,7 +77,7 @@ class EnrollmentAdmin(LoggedExportMixin, ExportMixin, ReadOnlyHistoryAdmin):
     autocomplete_fields = ["household", "member", "program"]
     readonly_fields = ["source", "batch", "created_by", "created_at", "updated_at"]
     fields = ["program", "household", "member", "year", "status", "amount", "delivered_on", "status_reason",
-              "source", "batch", "created_by", "created_at", "updated_at"]
+              "source", "batch", "created_by", "created_at", "updated_at", "version"]
     actions = ["cancel_selected"]
     list_per_page = 50
     show_full_result_count = False

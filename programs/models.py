@@ -15,6 +15,7 @@ from simple_history.models import HistoricalRecords
 from agencies.models import Agency
 from households.models import Household, ImportBatch, Member
 from konut_registry.db import new_value_errors
+from konut_registry.numbers import rupiah
 
 
 class Cluster(models.TextChoices):
@@ -135,6 +136,22 @@ def validate_delivery_date(day: datetime.date | None) -> None:
         raise ValidationError(_("Tanggal penyaluran tidak boleh di masa depan."), code="future")
 
 
+# The most an enrollment's aid may be worth. The largest per-family aid the regency's programs give
+# is a house (BSPS, RS-Rutilahu: tens of millions of rupiah); a recipient list's stage is hundreds
+# of thousands (``Rp 750.000``). A value above Rp 10 miliar is a typo, not aid.
+AMOUNT_MAX = 10_000_000_000
+
+
+def validate_amount(amount: int | None) -> None:
+    """An enrollment's value in rupiah is at most :data:`AMOUNT_MAX`, said in rupiah."""
+    if amount is not None and amount > AMOUNT_MAX:
+        raise ValidationError(
+            _("Nilai bantuan %(amount)s melebihi batas %(limit)s per kepesertaan. Periksa jumlah digitnya.")
+            % {"amount": rupiah(amount), "limit": rupiah(AMOUNT_MAX)},
+            code="max_value",
+        )
+
+
 class Enrollment(models.Model):
     """A household (and, for person-targeted programs such as PIP, one member) in a program for a
     year. Proposed and active enrollments are aid for the one-aid rule; the dedup app flags a second
@@ -249,12 +266,14 @@ class Enrollment(models.Model):
             raise ValidationError({"status": problem})
 
     def _check_typed_values(self) -> None:
-        """A year too far ahead (:func:`validate_enrollment_year`) and a delivery after today
-        (:func:`validate_delivery_date`) are refused when they are new: an enrollment stored with one
-        before these rules (the typo 2035) stays open to correction and cancellation. The stored
-        values are read only for a value that breaks a rule."""
+        """A year too far ahead (:func:`validate_enrollment_year`), a delivery after today
+        (:func:`validate_delivery_date`) and an absurd amount (:func:`validate_amount`) are refused
+        when they are new: an enrollment stored with one before these rules (the typo 2035) stays
+        open to correction and cancellation. The stored values are read only for a value that
+        breaks a rule."""
         errors = {}
-        for name, validate in (("year", validate_enrollment_year), ("delivered_on", validate_delivery_date)):
+        checks = (("year", validate_enrollment_year), ("delivered_on", validate_delivery_date), ("amount", validate_amount))
+        for name, validate in checks:
             try:
                 validate(getattr(self, name))
             except ValidationError as error:

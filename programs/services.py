@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import chain
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, signals
 from django.db.models.base import ModelState
@@ -108,6 +109,40 @@ def enrollment_update(*, enrollment: Enrollment, by=None, write: Write | None = 
     if _what_was_decided_on(enrollment) != before:
         reopen_decisions([enrollment.pk], write=write)
     return EnrollmentResult(enrollment=enrollment, conflicts=check_enrollments([enrollment.pk], write=write))
+
+
+def enrollment_version(enrollment: Enrollment) -> int | None:
+    """The id of the enrollment's latest history row (None without one): a form that shows the
+    enrollment carries it back, so that a save from a page opened before a later change is refused
+    (:func:`enrollment_lock_unchanged`). Every write of an enrollment leaves a history row, the bulk
+    ones included, so any change moves it."""
+    return Enrollment.history.filter(id=enrollment.pk).order_by("-history_id").values_list("history_id", flat=True).first()
+
+
+def enrollment_last_change(enrollment: Enrollment) -> dict[str, str]:
+    """Who saved the enrollment's latest change and when (local time, dd/mm/yyyy hh:mm), as
+    ``user`` and ``when`` for a message that refuses a write from an older page."""
+    latest = Enrollment.history.filter(id=enrollment.pk).select_related("history_user").order_by("-history_id").first()
+    if latest is None:
+        return {"user": _("sistem"), "when": "–"}
+    user = latest.history_user.username if latest.history_user else _("sistem")
+    return {"user": user, "when": timezone.localtime(latest.history_date).strftime("%d/%m/%Y %H:%M")}
+
+
+def enrollment_lock_unchanged(*, enrollment: Enrollment, seen_version: int | None) -> None:
+    """Lock the enrollment's row for the rest of the caller's transaction and raise
+    ``ValidationError`` (who changed it, when, and to reload) when it changed since the form that
+    writes it was opened at ``seen_version`` (:func:`enrollment_version`): saving that form would put
+    back what the other change replaced, an agency's acceptance or delivery for instance."""
+    Enrollment.objects.select_for_update().filter(pk=enrollment.pk).exists()
+    if enrollment_version(enrollment) != seen_version:
+        raise ValidationError(
+            _(
+                "Kepesertaan ini sudah diubah oleh %(user)s pada %(when)s, setelah Anda membuka formulir ini; "
+                "perubahan Anda tidak disimpan. Muat ulang halaman untuk melihat data terbaru, lalu ulangi perubahan Anda."
+            ) % enrollment_last_change(enrollment),
+            code="stale",
+        )
 
 
 def _what_was_decided_on(enrollment: Enrollment) -> tuple:

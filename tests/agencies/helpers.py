@@ -1,4 +1,5 @@
 import re
+from html import unescape
 
 ROW_LINK = re.compile(r'<a href="/keluarga/(\d+)/\?kembali=')
 
@@ -7,3 +8,16 @@ def listed_ids(response) -> list[int]:
     """Household ids of the list's rows, in order."""
     assert response.status_code == 200, response.status_code
     return [int(pk) for pk in ROW_LINK.findall(response.content.decode())]
+
+
+def deliver_form(html: str, enrollment, **typed) -> dict:
+    """The POST data of the delivery form of ``enrollment`` on the household page ``html``, as the
+    browser sends it: every input the page holds (hidden ones included) with ``typed`` filled in."""
+    form = html.split(f'action="/kepesertaan/{enrollment.pk}/salurkan/"', 1)[1].split("</form>", 1)[0]
+    data = {}
+    for tag in re.findall(r"<input[^>]*>", form):
+        name = re.search(r'name="([^"]*)"', tag).group(1)
+        value = re.search(r'value="([^"]*)"', tag)
+        data[name] = unescape(value.group(1)) if value else ""
+    data.pop("csrfmiddlewaretoken", None)
+    return {**data, **typed}

@@ -8,6 +8,7 @@ from django.contrib.messages import get_messages
 from django.utils import timezone
 
 from programs.models import EnrollmentStatus
+from tests.agencies.helpers import deliver_form
 
 pytestmark = pytest.mark.django_db
 
@@ -18,6 +19,12 @@ def _messages(response):
 
 def _post(client, enrollment, action, data=None):
     return client.post(f"/kepesertaan/{enrollment.pk}/{action}/", data or {}, follow=True)
+
+
+def _deliver(client, enrollment, typed):
+    """Type ``typed`` into the delivery form of the household page and save it."""
+    page = client.get(f"/keluarga/{enrollment.household_id}/").content.decode()
+    return _post(client, enrollment, "salurkan", deliver_form(page, enrollment, **typed))
 
 
 def test_accept_makes_a_proposed_household_active_and_records_who(registry, login):
@@ -61,8 +68,7 @@ def test_reject_with_reason(registry, login):
 
 def test_mark_delivered_with_date_and_amount(registry, login):
     enrollment = registry.enr.b_sembako
-    response = _post(login(registry.users.head), enrollment, "salurkan",
-                     {"delivered_on": "15/03/2024", "amount": "Rp 1.250.000"})
+    response = _deliver(login(registry.users.head), enrollment, {"delivered_on": "15/03/2024", "amount": "Rp 1.250.000"})
     enrollment.refresh_from_db()
     assert enrollment.delivered_on == datetime.date(2024, 3, 15) and enrollment.amount == 1_250_000
     assert enrollment.status == EnrollmentStatus.ACTIVE
@@ -78,6 +84,13 @@ def test_mark_delivered_with_date_and_amount(registry, login):
         ({"delivered_on": "15/03/2024", "amount": ""}, "Nilai bantuan wajib diisi."),
         ({"delivered_on": "15/03/2024", "amount": "satu juta"}, "Tulis nilai dalam rupiah tanpa desimal, mis. 1.250.000."),
         ({"delivered_on": "15/03/2024", "amount": "0"}, "Nilai bantuan harus lebih dari Rp 0."),
+        # No family's aid comes near Rp 10 miliar: a number that does is a typo, said in rupiah.
+        ({"delivered_on": "15/03/2024", "amount": "9223372036854775807"},
+         "Nilai bantuan Rp 9.223.372.036.854.775.807 melebihi batas Rp 10.000.000.000 per kepesertaan. Periksa jumlah digitnya."),
+        ({"delivered_on": "15/03/2024", "amount": "9" * 21},
+         "Nilai bantuan Rp 999.999.999.999.999.999.999 melebihi batas Rp 10.000.000.000 per kepesertaan. Periksa jumlah digitnya."),
+        ({"delivered_on": "15/03/2024", "amount": "10.000.000.001"},
+         "Nilai bantuan Rp 10.000.000.001 melebihi batas Rp 10.000.000.000 per kepesertaan. Periksa jumlah digitnya."),
         ({"delivered_on": "31/02/2024", "amount": "100000"}, "Tulis tanggal sebagai dd/mm/yyyy, mis. 05/01/2026."),
         # Month first, as an English browser's date picker wrote it: 03/15 is no day of the year.
         ({"delivered_on": "03/15/2024", "amount": "100000"}, "Tulis tanggal sebagai dd/mm/yyyy, mis. 05/01/2026."),
@@ -89,7 +102,7 @@ def test_bad_delivery_input_is_explained_and_nothing_is_written(registry, login,
     if data["delivered_on"] == "future":
         data = {**data, "delivered_on": (timezone.localdate() + datetime.timedelta(days=2)).strftime("%d/%m/%Y")}
     enrollment = registry.enr.b_sembako
-    response = _post(login(registry.users.head), enrollment, "salurkan", data)
+    response = _deliver(login(registry.users.head), enrollment, data)
     assert ("error", message) in _messages(response)
     enrollment.refresh_from_db()
     assert enrollment.delivered_on is None and enrollment.amount == 600_000
@@ -209,7 +222,7 @@ def test_delivery_form_takes_the_date_as_dd_mm_yyyy_text_and_shows_the_amount_in
     assert f'id="delivered_on-{enrollment.pk}"' in date_input and f'for="delivered_on-{enrollment.pk}"' in form
     amount_input = re.search(r'<input[^>]*name="amount"[^>]*>', form).group(0)
     assert 'value="600.000"' in amount_input and f'for="amount-{enrollment.pk}"' in form
-    response = _post(login(registry.users.head), enrollment, "salurkan", {"delivered_on": "05/01/2024", "amount": "600.000"})
+    response = _deliver(login(registry.users.head), enrollment, {"delivered_on": "05/01/2024", "amount": "600.000"})
     enrollment.refresh_from_db()
     assert (enrollment.delivered_on, enrollment.amount) == (datetime.date(2024, 1, 5), 600_000)
     assert "05/01/2024" in response.content.decode()

@@ -9,8 +9,10 @@ import re
 
 import pytest
 from django.contrib.messages import get_messages
+from django.utils import timezone
 
 from programs.models import EnrollmentStatus
+from tests.agencies.helpers import deliver_form
 
 pytestmark = pytest.mark.django_db
 
@@ -21,8 +23,19 @@ def _messages(response):
     return [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
 
 
-def _deliver(client, enrollment, day: str, amount: str):
-    return client.post(f"/kepesertaan/{enrollment.pk}/salurkan/", {"delivered_on": day, "amount": amount}, follow=True)
+def _page(client, enrollment) -> str:
+    return client.get(f"/keluarga/{enrollment.household_id}/").content.decode()
+
+
+def _deliver(client, enrollment, day: str, amount: str, *, page: str | None = None):
+    """Type a delivery into the form of the household page (``page``: one opened earlier) and save it."""
+    data = deliver_form(page or _page(client, enrollment), enrollment, delivered_on=day, amount=amount)
+    return client.post(f"/kepesertaan/{enrollment.pk}/salurkan/", data, follow=True)
+
+
+def _when(enrollment) -> str:
+    """When the enrollment's latest change was saved, as the messages say it."""
+    return timezone.localtime(enrollment.history.first().history_date).strftime("%d/%m/%Y %H:%M")
 
 
 def _cells(html: str, row_id: str) -> list[str]:
@@ -90,3 +103,78 @@ def test_a_delivery_in_another_year_than_the_enrollments_is_recorded_with_a_warn
     ) in _messages(response)
     enrollment.refresh_from_db()
     assert enrollment.delivered_on == datetime.date(2025, 2, 10)
+
+
+def test_the_same_delivery_saved_twice_or_from_a_page_opened_earlier_is_recorded_once(registry, login):
+    """A double click, a reload after a slow save, or the head recording the stage the operator just
+    recorded: the page they post from no longer shows what is recorded, so the delivery is refused
+    and the message says what is recorded now. A next stage from the current page still adds."""
+    enrollment = registry.enr.b_sembako  # 2024, active, Rp 600.000 planned, nothing delivered yet
+    head_page = _page(login(registry.users.head), enrollment)  # the head opened the page earlier
+    operator = login(registry.users.operator)
+    page = _page(operator, enrollment)
+
+    first = _deliver(operator, enrollment, "15/03/2024", "600.000", page=page)
+    assert _messages(first) == [
+        ("success", f"Penyaluran {SEMBAKO} 2024 dicatat: total tersalurkan Rp 600.000, terakhir 15/03/2024."),
+    ]
+    enrollment.refresh_from_db()
+    already = (
+        "error",
+        f"Penyaluran tidak dicatat dua kali: sejak halaman Anda dibuka, penyaluran sudah dicatat oleh operator-dinsos "
+        f"pada {_when(enrollment)}. Sekarang tercatat total tersalurkan Rp 600.000, terakhir 15/03/2024. "
+        "Bila ini memang tahap berikutnya, catat lagi dari halaman ini.",
+    )
+    again = _deliver(operator, enrollment, "15/03/2024", "600.000", page=page)  # double click, or reload
+    assert _messages(again) == [already]
+    assert _messages(_deliver(login(registry.users.head), enrollment, "15/03/2024", "600.000", page=head_page)) == [already]
+    enrollment.refresh_from_db()
+    assert (enrollment.amount, enrollment.delivered_on) == (600_000, datetime.date(2024, 3, 15))
+    assert enrollment.history.count() == 2
+
+    # The page the refusal returns to shows what is recorded: a genuine next stage from it adds.
+    second = _deliver(operator, enrollment, "15/06/2024", "600.000", page=again.content.decode())
+    assert ("success", f"Penyaluran {SEMBAKO} 2024 dicatat: total tersalurkan Rp 1.200.000, terakhir 15/06/2024.") in _messages(second)
+    enrollment.refresh_from_db()
+    assert (enrollment.amount, enrollment.delivered_on) == (1_200_000, datetime.date(2024, 6, 15))
+
+
+def test_a_delivery_from_a_page_whose_planned_value_changed_since_is_refused(registry, login):
+    from programs.services import enrollment_update
+
+    enrollment = registry.enr.b_sembako
+    client = login(registry.users.operator)
+    page = _page(client, enrollment)
+    enrollment_update(enrollment=enrollment, by=registry.users.bappeda, amount=650_000)  # Bappeda, in the admin
+    response = _deliver(client, enrollment, "15/03/2024", "600.000", page=page)
+    assert _messages(response) == [(
+        "error",
+        f"Penyaluran tidak dicatat: sejak halaman Anda dibuka, kepesertaan ini diubah oleh bappeda pada {_when(enrollment)}; "
+        "sekarang nilai rencananya Rp 650.000 dan belum ada penyaluran. Periksa, lalu catat lagi dari halaman ini.",
+    )]
+    enrollment.refresh_from_db()
+    assert (enrollment.amount, enrollment.delivered_on) == (650_000, None)
+
+
+def test_a_delivery_posted_without_the_state_its_page_showed_is_refused(registry, login):
+    enrollment = registry.enr.b_sembako
+    response = login(registry.users.operator).post(
+        f"/kepesertaan/{enrollment.pk}/salurkan/", {"delivered_on": "15/03/2024", "amount": "600.000"}, follow=True
+    )
+    assert _messages(response) == [
+        ("error", "Formulir penyaluran ini tidak lengkap. Muat ulang halaman, lalu catat lagi.")
+    ]
+    enrollment.refresh_from_db()
+    assert (enrollment.amount, enrollment.delivered_on) == (600_000, None)
+
+
+def test_a_stage_that_takes_the_total_over_the_limit_is_refused(registry, login):
+    enrollment = registry.enr.b_sembako
+    client = login(registry.users.head)
+    _deliver(client, enrollment, "20/11/2024", "10.000.000.000")
+    response = _deliver(client, enrollment, "25/11/2024", "1")
+    assert _messages(response) == [(
+        "error", "Nilai bantuan Rp 10.000.000.001 melebihi batas Rp 10.000.000.000 per kepesertaan. Periksa jumlah digitnya."
+    )]
+    enrollment.refresh_from_db()
+    assert (enrollment.amount, enrollment.delivered_on) == (10_000_000_000, datetime.date(2024, 11, 20))

@@ -1,6 +1,7 @@
 """The admin as a Bappeda operator sees it: Indonesian, every page answers, lists stay cheap, and
 enrollment saves run the one-aid check and refuse duplicates."""
 
+import datetime
 import re
 
 import pytest
@@ -9,10 +10,11 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from agencies.models import Role
-from programs.models import Enrollment, Program
+from programs.models import Enrollment, EnrollmentStatus, Program
 from programs.resources import EnrollmentResource
 from programs.services import enrollment_create
 from tests.factories import HouseholdFactory, MemberFactory, UserFactory
+from tests.security.admin_forms import admin_form_data
 
 
 @pytest.fixture
@@ -268,3 +270,71 @@ def test_enrollment_list_sorts_by_member_name(bappeda_client, reference):
         assert response.status_code == 200
         assert [str(e.member) for e in response.context["cl"].result_list] == expected
         assert "Anggota" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_stale_admin_save_is_refused_and_keeps_what_the_agency_recorded_meanwhile(bappeda_client, reference):
+    """Bappeda opens an enrollment to fix its planned amount; meanwhile the agency accepts it and
+    records a delivery in the portal; Bappeda's save of the form it opened before would undo both."""
+    from django.test import Client
+    from django.utils import timezone
+
+    from tests.agencies.helpers import deliver_form
+
+    enrollment = enrollment_create(
+        household=HouseholdFactory(), program=Program.objects.get(code="sembako"), year=2024, amount=600_000
+    ).enrollment
+    url = reverse("admin:programs_enrollment_change", args=[enrollment.pk])
+    opened = admin_form_data(bappeda_client.get(url), amount="650.000")
+
+    portal = Client()
+    portal.force_login(UserFactory(username="operator-dinsos", role=Role.AGENCY_OPERATOR, agency=enrollment.program.agency))
+    portal.post(f"/kepesertaan/{enrollment.pk}/terima/")
+    page = portal.get(f"/keluarga/{enrollment.household_id}/").content.decode()
+    portal.post(f"/kepesertaan/{enrollment.pk}/salurkan/", deliver_form(page, enrollment, delivered_on="15/03/2024", amount="600.000"))
+    enrollment.refresh_from_db()
+    recorded = (enrollment.status, enrollment.amount, enrollment.delivered_on)
+    assert recorded == (EnrollmentStatus.ACTIVE, 600_000, datetime.date(2024, 3, 15))
+    versions = enrollment.history.count()
+
+    response = bappeda_client.post(url, opened, follow=True)
+    assert response.status_code == 200
+    assert "berhasil diubah" not in response.content.decode()
+    when = timezone.localtime(enrollment.history.first().history_date).strftime("%d/%m/%Y %H:%M")
+    assert response.context["adminform"].form.non_field_errors() == [
+        f"Kepesertaan ini sudah diubah oleh operator-dinsos pada {when}, setelah Anda membuka formulir ini; "
+        "perubahan Anda tidak disimpan. Muat ulang halaman untuk melihat data terbaru, lalu ulangi perubahan Anda."
+    ]
+    enrollment.refresh_from_db()
+    assert (enrollment.status, enrollment.amount, enrollment.delivered_on) == recorded
+    assert enrollment.history.count() == versions
+
+    # Reloaded, the form shows what is recorded now, and its save goes through.
+    reloaded = admin_form_data(bappeda_client.get(url), status_reason="Nilai disalurkan sesuai daftar bank")
+    response = bappeda_client.post(url, reloaded, follow=True)
+    assert response.redirect_chain and "berhasil diubah" in response.content.decode()
+    enrollment.refresh_from_db()
+    assert (enrollment.status, enrollment.amount, enrollment.delivered_on) == recorded
+    assert enrollment.status_reason == "Nilai disalurkan sesuai daftar bank"
+
+
+@pytest.mark.django_db
+def test_an_absurd_amount_is_refused_in_rupiah_terms_and_nothing_is_written(bappeda_client, reference):
+    household = HouseholdFactory()
+    enrollment = enrollment_create(household=household, program=Program.objects.get(code="bsps"), year=2024, amount=17_500_000).enrollment
+    url = reverse("admin:programs_enrollment_change", args=[enrollment.pk])
+    response = bappeda_client.post(url, admin_form_data(bappeda_client.get(url), amount="9223372036854775807"))
+    assert response.context["adminform"].form.errors == {"amount": [
+        "Nilai bantuan Rp 9.223.372.036.854.775.807 melebihi batas Rp 10.000.000.000 per kepesertaan. Periksa jumlah digitnya."
+    ]}
+    enrollment.refresh_from_db()
+    assert enrollment.amount == 17_500_000 and enrollment.history.count() == 1
+    response = bappeda_client.post(
+        reverse("admin:programs_enrollment_add"),
+        {"program": Program.objects.get(code="pkh").pk, "household": household.pk, "year": 2024, "status": "active",
+         "amount": "9" * 21},
+    )
+    assert response.context["adminform"].form.errors == {"amount": [
+        "Nilai bantuan Rp 999.999.999.999.999.999.999 melebihi batas Rp 10.000.000.000 per kepesertaan. Periksa jumlah digitnya."
+    ]}
+    assert Enrollment.objects.filter(household=household).count() == 1
