@@ -2,19 +2,17 @@
 the same data finds them unchanged."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from households.models import Household
+
+from .conftest import apps_at, migrate_to_latest
 
 BEFORE = [("households", "0019_household_verval_eligible_desil")]
 
 
 @pytest.mark.django_db(transaction=True)
 def test_stored_rt_and_rw_get_three_digits_with_their_snapshot():
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    old = executor.loader.project_state(BEFORE).apps
+    old = apps_at(BEFORE)
     Kecamatan, Desa, OldHousehold = (old.get_model("households", name) for name in ("Kecamatan", "Desa", "Household"))
     kabupaten = old.get_model("households", "Kabupaten").objects.create(
         code="74.09", name="Konawe Utara", provinsi=old.get_model("households", "Provinsi").objects.create(code="74", name="Sultra")
@@ -30,8 +28,7 @@ def test_stored_rt_and_rw_get_three_digits_with_their_snapshot():
     for no_kk, (rt, rw, snapshot) in stored.items():
         OldHousehold.objects.create(no_kk=no_kk, head_name="KEPALA", desa=desa, rt=rt, rw=rw, source_values=snapshot)
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    migrate_to_latest()
 
     assert {h.no_kk: (h.rt, h.rw, h.source_values) for h in Household.objects.all()} == {
         "7409011005080001": ("001", "002", {"rt": "001", "rw": "002", "address": "Dusun I"}),
