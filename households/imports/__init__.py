@@ -4,7 +4,8 @@ Data flow: file -> ``reader`` -> ``p3ke``/``dtks`` (or ``recipients``) -> plan -
 confirm -> ``plan.apply`` in one transaction -> identity scan, once for the batch.
 
 Pure code (no Django): ``reader`` (files to rows, header found, table end), ``xlsxparts`` (formula
-cells and large sheets of an xlsx), ``textfile`` (encoding and separator of .csv/.txt), ``columns``
+cells and large sheets of an xlsx), ``textfile`` (encoding and separator of .csv/.txt), ``htmltable``
+(a web page's HTML table named .xls, read as a text table), ``columns``
 (the column layouts, header matching, aid columns), ``values`` (cell values to choice codes, dates,
 numbers), ``issues`` (row errors and warnings, unmapped columns and values), ``common`` (records and
 the row reader), ``cells`` (the cell checks: NIK, No KK, village, choices, aid columns), ``p3ke``

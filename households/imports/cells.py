@@ -315,24 +315,31 @@ _RT_RW = re.compile(r"^(?:rt\.?\s*)?(\d{1,4})\s*(?:(?:/|\s)\s*(?:rw\.?\s*)?(\d{1
 _RW = re.compile(r"^(?:rw\.?\s*)?(\d{1,4})$", re.IGNORECASE)
 
 
+def neighbourhood_number(digits: str) -> str:
+    """An RT or RW number in the registry's one form, three digits as SIKS-NG writes them: the
+    number 1 of an .xls, ``1``, ``01`` and ``001`` are all ``001`` (so the same data compares unchanged
+    whatever the cell's type)."""
+    return f"{int(digits):03d}"
+
+
 def neighbourhood(reader: RowReader) -> dict[str, str]:
-    """The RT and RW of a row: the numbers without the words around them (``RT. 001`` is 001), an
-    RT cell that holds both (``001/002``, ``RT 01 RW 02``) split; a cell read otherwise is kept as
-    its text when it fits (five characters), else warned and left out."""
+    """The RT and RW of a row: the numbers without the words around them (``RT. 1`` is 001,
+    ``neighbourhood_number``), an RT cell that holds both (``001/002``, ``RT 01 RW 02``) split; a
+    cell read otherwise is kept as its text when it fits (five characters), else warned and left out."""
     found: dict[str, str] = {}
     rt_cell, rw_cell = text(reader.get("rt")), text(reader.get("rw"))
     if rt_cell:
         match = _RT_RW.match(rt_cell)
         if match:
-            found["rt"] = match.group(1)
+            found["rt"] = neighbourhood_number(match.group(1))
             if match.group(2):
-                found["rw"] = match.group(2)
+                found["rw"] = neighbourhood_number(match.group(2))
         else:
             _keep_short(reader, found, "rt", rt_cell)
     if rw_cell:
         match = _RW.match(rw_cell)
         if match:
-            found["rw"] = match.group(1)
+            found["rw"] = neighbourhood_number(match.group(1))
         else:
             _keep_short(reader, found, "rw", rw_cell)
     return found

@@ -262,7 +262,7 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
             placed.append((position, record, household_id))
             position += 1
         claims.add(chunk_claims)
-        by_id_individu, by_nik, heads = _stored_members(member_qs, placed) if stored else ({}, {}, {})
+        by_id_individu, by_dtks_id, by_nik, heads = _stored_members(member_qs, placed) if stored else ({}, {}, {}, {})
         matches = []
         for at, record, household_id in placed:
             row = None
@@ -281,8 +281,12 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
                     decisions.skip(at)
                     continue
             elif household_id is not None:
-                nik = record.get("nik")
-                if nik and (household_id, nik) in by_nik:
+                # In the family, by the source's own person ID (ID DTKS, in DTKS and DTSEN) before
+                # the NIK: a NIK corrected here stays one person when the source still has the old.
+                dtks_id, nik = record.get("dtks_id"), record.get("nik")
+                if dtks_id and (household_id, dtks_id) in by_dtks_id:
+                    row = by_dtks_id[(household_id, dtks_id)]
+                elif nik and (household_id, nik) in by_nik:
                     row = by_nik[(household_id, nik)]
                 elif not extract.has_member_sheet and record.get("relation") == Relation.HEAD and household_id in heads:
                     row = heads[household_id]
@@ -338,17 +342,19 @@ def _members_left_out(extract: Extract, key_ids: dict, known: KnownRows, matched
     ]
 
 
-# What the matching reads of the stored members: (pk, household, NIK, ID Individu, relation).
-_MATCH_FIELDS = ("pk", "household_id", "nik", "id_individu", "relation")
+# What the matching reads of the stored members: (pk, household, NIK, ID Individu, relation, ID DTKS).
+_MATCH_FIELDS = ("pk", "household_id", "nik", "id_individu", "relation", "dtks_id")
 
 
-def _stored_members(member_qs, placed) -> tuple[dict, dict, dict]:
+def _stored_members(member_qs, placed) -> tuple[dict, dict, dict, dict]:
     """The stored members a chunk of records may match, as ``(pk, household_id, ...)``: by ID
-    Individu (any family), by (family, NIK) and the head of each family, as the registry holds them
-    (the oldest first). Two plain queries (the families' members, the IDs' members), no stored fields."""
+    Individu (any family), by (family, ID DTKS), by (family, NIK) and the head of each family, as the
+    registry holds them (the oldest first). Two plain queries (the families' members, the IDs'
+    members), no stored fields."""
     id_individus = [v for _, record, _ in placed if (v := record.get("id_individu"))]
     household_ids = {household_id for _, _, household_id in placed if household_id is not None}
     by_id_individu: dict[str, tuple] = {}
+    by_dtks_id: dict[tuple[int, str], tuple] = {}
     by_nik: dict[tuple[int, str], tuple] = {}
     heads: dict[int, tuple] = {}
     # ``placed`` is one chunk of records: at most ``CHUNK`` ids of each kind.
@@ -364,8 +370,10 @@ def _stored_members(member_qs, placed) -> tuple[dict, dict, dict]:
             by_id_individu[row[3]] = row
         if household_id not in household_ids:
             continue
+        if row[5]:
+            by_dtks_id.setdefault((household_id, row[5]), row)
         if row[2]:
             by_nik.setdefault((household_id, row[2]), row)
         if row[4] == Relation.HEAD:
             heads.setdefault(household_id, row)
-    return by_id_individu, by_nik, heads
+    return by_id_individu, by_dtks_id, by_nik, heads

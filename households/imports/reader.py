@@ -1,7 +1,8 @@
 """Read an uploaded ``.xlsx``, ``.xls``, ``.csv`` or ``.txt`` into rows, find the header row, protect the server.
 
-Pure Python (python-calamine for the workbooks, ``textfile`` for text tables, ``xlsxparts`` for what
-calamine does not give): no Django. Rows are streamed one at a time, so a 300,000-row sheet is
+Pure Python (python-calamine for the workbooks, ``textfile`` for text tables, ``htmltable`` for an
+HTML table named .xls, as web applications export "Excel", ``xlsxparts`` for what calamine does not
+give): no Django. Rows are streamed one at a time, so a 300,000-row sheet is
 never held twice in memory. Cells keep their type as read: a ``float`` in an identifier column
 means the value went through an Excel number cell.
 
@@ -36,7 +37,7 @@ import python_calamine
 
 from konut_registry.numbers import thousands
 
-from . import textfile, xlsxparts
+from . import htmltable, textfile, xlsxparts
 
 HEADER_SCAN_ROWS = 30
 MIN_HEADER_MATCHES = 3
@@ -49,6 +50,8 @@ _RATIO_CHECK_MIN_BYTES = 20 * 1024 * 1024
 CHUNKED_PART_BYTES = 128 * 1024 * 1024
 CHUNK_BYTES = 16 * 1024 * 1024
 TEXT_SUFFIXES = (".csv", ".txt")
+# The kinds of source that hold one table, named after the file: text, and a web page named .xls.
+_ONE_TABLE = ("csv", "html")
 # A workbook with macros (.xlsm) is an .xlsx besides its macros, which are never run.
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 # Every kind of file an upload may be: ``open_source`` checks it, the upload page lists it.
@@ -142,7 +145,8 @@ def _mb(size: int) -> str:
 
 class Source:
     """An uploaded file, checked and ready to read. Use ``open_source``. ``kind`` is ``xlsx``,
-    ``xls`` or ``csv`` (any text table)."""
+    ``xls``, ``csv`` (any text table) or ``html`` (a web page's tables named .xls, ``htmltable``);
+    the last two are one table, named after the file."""
 
     def __init__(self, path: Path, display_name: str, kind: str, limits: Limits):
         self.path = path
@@ -160,19 +164,19 @@ class Source:
         A hidden sheet is what the office does not see (an old copy of the table, a lookup list):
         read, it would silently override or add to the sheet they checked (``hidden_sheets``). A
         chart sheet holds no cells: it is neither read nor reported."""
-        if self.kind == "csv":
+        if self.kind in _ONE_TABLE:
             return [Path(self.display_name).stem]
         return [sheet.name for sheet in self._sheets() if sheet.visible == _VISIBLE and sheet.typ != _CHART]
 
     def hidden_sheets(self) -> list[str]:
         """The worksheets hidden (or very hidden) in Excel: not read, for a warning naming them."""
-        if self.kind == "csv":
+        if self.kind in _ONE_TABLE:
             return []
         return [sheet.name for sheet in self._sheets() if sheet.visible != _VISIBLE and sheet.typ != _CHART]
 
     def all_sheet_names(self) -> list[str]:
         """Every sheet, hidden ones included (a template's settings sheet may be hidden)."""
-        if self.kind == "csv":
+        if self.kind in _ONE_TABLE:
             return [Path(self.display_name).stem]
         return list(self._book().sheet_names)
 
@@ -257,6 +261,8 @@ class Source:
             if text is None:  # UTF-16 that does not decode
                 raise ReadError(f"Berkas {self.display_name} bukan teks CSV yang dapat dibaca.")
             return self.sheet_names()[0], textfile.text_rows(text), 0, Background(None)
+        if self.kind == "html":
+            return self.sheet_names()[0], self._html_rows(), 0, Background(None)
         name = sheet_name or self.sheet_names()[0]
         part = self._sheet_part(name)
         # The formula scan inflates the sheet's XML again: in a thread, while calamine (which lets
@@ -445,6 +451,16 @@ class Source:
             pad = [None] * first_col
             return ((number, pad + list(cells)) for number, cells in numbered)
         return numbered
+
+    def _html_rows(self) -> Iterator[tuple[int, list]]:
+        try:
+            yield from htmltable.rows(textfile.decode(self.path.read_bytes()) or "")
+        except htmltable.NoTable:
+            raise ReadError(
+                f"{self.display_name}: berkas ini adalah halaman web (HTML) yang diberi nama .xls, dan tidak berisi "
+                "tabel data. Ekspor ulang data dari aplikasinya, atau buka di Excel lalu simpan sebagai Buku Kerja "
+                "Excel (.xlsx)."
+            ) from None
 
     def _python_rows(self, sheet) -> Iterator[tuple[int, list]]:
         """A chunk's rows from its first used row and column (``to_python`` skips the empty area,
@@ -730,6 +746,9 @@ def _legacy_workbook(path: Path, name: str, head: bytes, limits: Limits) -> Sour
     advice = "Buka di Excel lalu simpan ulang sebagai Buku Kerja Excel (.xlsx)."
     if head.startswith(_ZIP_MAGIC):
         return Source(path, name, "xlsx", limits) if check_archive(path, name, limits) is None else None
+    if htmltable.is_html(head):
+        # A web application's "Excel" export: its tables, read as a text table is.
+        return Source(path, name, "html", limits)
     if not head.startswith(_OLE_MAGIC):
         raise ReadError(f"{name}: bukan berkas Excel 97-2003 (.xls) yang sah (mungkin berkas lain yang diganti namanya).")
     try:

@@ -7,6 +7,8 @@ import datetime
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from openpyxl import Workbook
 
 from households.identifiers import make_nik
@@ -96,6 +98,18 @@ def head_member_row(p3ke_id: str, id_individu: str, serial: int, **overrides) ->
     )
     base.update(overrides)
     return base
+
+
+def apps_at(target: list[tuple[str, str]]):
+    """Migrate the test database back to ``target``; the models as they were then."""
+    executor = MigrationExecutor(connection)
+    executor.migrate(target)
+    return executor.loader.project_state(target).apps
+
+
+def migrate_to_latest() -> None:
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 class Formula(str):

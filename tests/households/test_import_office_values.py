@@ -17,7 +17,7 @@ from programs.models import Enrollment
 from ..programs.test_import_recipients import family, run  # noqa: F401 - the registry's two households
 from ..programs.test_import_recipients_real import workbook
 from .conftest import HH_2023, household_row, nik, write_xlsx
-from .realfiles import write_text
+from .realfiles import write_text, write_xls
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +60,39 @@ def test_dates_ids_and_neighbourhoods_as_offices_type_them(reference, tmp_path):
     }
     assert Member.objects.get(name="LA ODE TIGA").nik == nik(803)
     places = {kk: (rt, rw) for kk, rt, rw in Household.objects.values_list("no_kk", "rt", "rw")}
-    assert places == {_kk(81): ("001", "002"), _kk(82): ("001", "003"), _kk(83): ("04", "05"), _kk(84): ("7", "8")}
+    # One form whatever was typed: three digits, as SIKS-NG writes them.
+    assert places == {_kk(81): ("001", "002"), _kk(82): ("001", "003"), _kk(83): ("004", "005"), _kk(84): ("007", "008")}
+
+
+def test_the_same_neighbourhoods_in_an_xls_or_a_text_file_change_nothing(reference, tmp_path):
+    # SIKS-NG's text export writes RT 001; the same data saved as .xls holds the number 1, a CSV
+    # typed by hand 01 or RT 1: the same family each time, no update and no history row.
+    born = datetime.date(1980, 8, 17)
+    heads = [(_kk(61 + i), make_nik(region="740901", birth=born, female=False, serial=610 + i)) for i in range(3)]
+
+    def rows(*places):
+        return [[kk, person, f"KEPALA {kk[-2:]}", "17/08/1980", "LAKI-LAKI", "KEPALA KELUARGA", "ASERA", "WANGGUDU RAYA",
+                 "DUSUN I", rt, rw] for (kk, person), (rt, rw) in zip(heads, places)]
+
+    text_rows = rows(("001", "002"), ("010", "003"), ("", "012"))
+    code, out, err = run("import_dtks", str(write_text(tmp_path / "DTKS.txt", SIKS, text_rows, separator="|")), "--json")
+    assert code == 0, (out, err)
+    stored = sorted(Household.objects.values_list("no_kk", "rt", "rw"))
+    assert [place for _kk_, *place in stored] == [["001", "002"], ["010", "003"], ["", "012"]]
+    history = Household.history.count()
+
+    files = [
+        write_xls(tmp_path / "DTKS.xls", {"DTKS": (SIKS, rows((1, 2.0), (10, 3), ("", 12)))}),
+        write_text(tmp_path / "DTKS.csv", SIKS, rows(("01", "RW 2"), ("RT. 10", "03"), ("", "0012")), separator=";"),
+        write_text(tmp_path / "DTKS2.txt", SIKS, text_rows, separator="|"),
+    ]
+    for path in files:
+        code, out, err = run("import_dtks", str(path), "--json")
+        summary = json.loads(out)
+        assert code == 0, (out, err)
+        assert summary["households"] == {"created": 0, "updated": 0, "unchanged": 3, "absent": 0}, (path.name, summary)
+        assert sorted(Household.objects.values_list("no_kk", "rt", "rw")) == stored
+        assert Household.history.count() == history
 
 
 def test_village_names_without_their_hyphen_or_space_place_the_family(reference, tmp_path):

@@ -232,6 +232,54 @@ def test_a_csv_pasted_from_a_utf_8_file_and_a_windows_1252_file_keeps_both_names
     assert set(Member.objects.filter(name__contains="É").values_list("name", flat=True)) == {"LA ODE RÉZA", "WA ODE NURAÉNI"}
 
 
+def _web_table(rows: list[list[str]]) -> str:
+    return "".join("<tr>" + "".join(f"<td style='mso-number-format:\"\\@\"'>{cell}</td>" for cell in row) + "</tr>\n" for row in rows)
+
+
+def test_a_web_applications_html_table_named_xls_imports_as_its_text_would(reference, tmp_path):
+    # A web application's "Excel" export: an HTML page named .xls, which Excel opens. A title table
+    # above, the data table with its <th> header, entities and a line break in a cell, a notes line.
+    header = "".join(f"<th>{title}</th>" for title in SIKS_DTKS)
+    people = [[cell.replace("DUSUN I", "DUSUN&nbsp;I") for cell in row] for row in siks_rows()]
+    people[1][8] = "WA ODE<br>SITTI"
+    page = (
+        "\ufeff<html xmlns:o='urn:schemas-microsoft-com:office:office' xmlns:x='urn:schemas-microsoft-com:office:excel'>"
+        "<head><meta http-equiv='Content-Type' content='text/html; charset=utf-8'>"
+        "<!--[if gte mso 9]><xml><x:ExcelWorkbook><x:ExcelWorksheets><x:ExcelWorksheet><x:Name>DTKS</x:Name>"
+        "</x:ExcelWorksheet></x:ExcelWorksheets></x:ExcelWorkbook></xml><![endif]-->"
+        "<style>td { mso-number-format: '\\@'; }</style><script>var x = '<tr><td>1</td></tr>';</script></head><body>"
+        f"<table><tr><td colspan='{len(SIKS_DTKS)}'><b>DATA TERPADU KESEJAHTERAAN SOSIAL &amp; BANSOS</b></td></tr></table>"
+        f"<table border='1'><thead><tr>{header}</tr></thead><tbody>{_web_table(people)}</tbody></table>"
+        "<p>Dicetak dari aplikasi</p></body></html>"
+    )
+    path = tmp_path / "DTKS_ASERA.xls"
+    path.write_text(page, encoding="utf-8")
+    code, out, err = run("import_dtks", str(path), "--json")
+    summary = json.loads(out)
+    assert code == 0, (out, err)
+    assert summary["errors"] == 0 and summary["households"]["created"] == 2 and summary["members"]["created"] == 4
+    family = Household.objects.get(no_kk=KK_1)
+    assert (family.head_name, family.head_nik, family.address) == ("LA ODE BAKRI", nik(301), "DUSUN I")
+    assert set(family.members.values_list("name", flat=True)) == {"LA ODE BAKRI", "WA ODE SITTI", "LA ODE ANAK"}
+    assert _programs(family) == {"sembako", "pbi-jk"}
+
+    # The same data as SIKS-NG's text: nothing to change.
+    text = write_text(tmp_path / "DTKS_ASERA.txt", SIKS_DTKS, siks_rows(), separator="|")
+    code, out, err = run("import_dtks", str(text), "--json")
+    assert code == 0, (out, err)
+    again = json.loads(out)
+    assert again["households"]["updated"] == 0 and again["members"] == {"created": 0, "updated": 0, "unchanged": 4, "absent": 0}
+
+
+def test_an_html_page_named_xls_without_a_table_says_what_to_do(reference, tmp_path):
+    path = tmp_path / "DTKS.xls"
+    path.write_text("<!DOCTYPE html><html><body><p>Sesi Anda telah berakhir, silakan masuk lagi.</p></body></html>")
+    code, out, err = run("import_dtks", str(path), "--json")
+    assert code == 2, (out, err)
+    assert "halaman web (HTML) yang diberi nama .xls" in err and "tidak berisi tabel" in err
+    assert not Household.objects.exists()
+
+
 def test_legacy_xls_from_phpexcel_with_title_and_notes_rows(reference, tmp_path):
     headers = ["No", *HH_2022]
     rows = []

@@ -2,27 +2,24 @@
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from households.models import Desa, Kabupaten, Kecamatan
+
+from .conftest import apps_at, migrate_to_latest
 
 BEFORE = [("households", "0005_desil_1_10_source_date")]
 
 
 @pytest.mark.django_db(transaction=True)
 def test_existing_kecamatan_and_villages_belong_to_konawe_utara_after_migrating():
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    old = executor.loader.project_state(BEFORE).apps
+    old = apps_at(BEFORE)
     OldKecamatan, OldDesa = old.get_model("households", "Kecamatan"), old.get_model("households", "Desa")
     asera = OldKecamatan.objects.create(code="74.09.01", name="Asera", bps_code="7410050")
     lembo = OldKecamatan.objects.create(code="74.09.06", name="Lembo (nama lokal)", bps_code="")
     OldDesa.objects.create(code="74.09.01.2006", code_plain="7409012006", name="Wanggudu Raya", kind="desa", kecamatan=asera)
     OldDesa.objects.create(code="74.09.06.2099", code_plain="7409062099", name="Desa Lokal", kind="desa", kecamatan=lembo)
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    migrate_to_latest()
 
     assert list(Kabupaten.objects.values_list("code", "name", "provinsi__code", "provinsi__name")) == [
         ("74.09", "Kabupaten Konawe Utara", "74", "Sulawesi Tenggara"),
