@@ -342,7 +342,7 @@ class HouseholdFilter(django_filters.FilterSet):
             return queryset.none()
         if not self.cleaned("absent"):
             # Like the dashboard: households of the latest data (not absent, not merged away).
-            queryset = queryset.filter(is_absent=False, merged_into__isnull=True)
+            queryset = queryset.filter(indicators.current_household_q())
         else:
             queryset = queryset.filter(merged_into__isnull=True)
         queryset = super().filter_queryset(queryset)

@@ -10,6 +10,7 @@ PKH + Sembako + PBI-JK + PIP, never loaded by default). Identity duplicates: :fu
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -71,15 +72,28 @@ def _decide(conflict: Conflict, *, status: str, by, reason: str, kept: Enrollmen
 
 
 @transaction.atomic
-def conflict_resolve(*, conflict: Conflict, keep: Enrollment | int, by, reason: str = "") -> Conflict:
+def conflict_resolve(
+    *, conflict: Conflict, keep: Enrollment | int, by, reason: str = "", kept_earlier: Mapping[int, int] | None = None
+) -> Conflict:
     """Keep one of the two enrollments and cancel the other (with its reason). The cancelled
-    enrollment's other open conflicts close by themselves (the engine does that on its re-check)."""
+    enrollment's other open conflicts close by themselves (the engine does that on its re-check).
+
+    ``kept_earlier`` maps the enrollments that earlier decisions of the same action kept to those
+    decisions' conflicts: cancelling one of them would contradict that decision, so it is refused."""
     conflict = _locked_open_conflict(conflict)
     keep_id = keep.pk if isinstance(keep, Enrollment) else int(keep)
     if keep_id not in (conflict.enrollment_a_id, conflict.enrollment_b_id):
         raise ValidationError(_("Kepesertaan yang dipertahankan harus salah satu dari dua kepesertaan dalam konflik ini."))
     kept = conflict.enrollment_a if keep_id == conflict.enrollment_a_id else conflict.enrollment_b
     other = conflict.enrollment_b if kept is conflict.enrollment_a else conflict.enrollment_a
+    if kept_earlier and other.pk in kept_earlier:
+        raise ValidationError(
+            _(
+                "Kepesertaan %(program)s %(year)s baru saja dipertahankan oleh keputusan konflik #%(earlier)s "
+                "dalam tindakan yang sama, jadi konflik ini dibiarkan terbuka. Putuskan konflik ini di halamannya sendiri."
+            )
+            % {"program": other.program.name, "year": other.year, "earlier": kept_earlier[other.pk]}
+        )
     with override(engine.STORED_LANGUAGE):
         default_reason = _("Dipertahankan %(program)s %(year)s.") % {"program": kept.program.name, "year": kept.year}
         reason = (reason or "").strip() or default_reason
@@ -161,13 +175,17 @@ def conflict_bulk_dismiss(*, conflicts, reason: str, by) -> BulkDecision:
 
 def conflict_bulk_resolve(*, conflicts, keep_side: str, by, reason: str = "") -> BulkDecision:
     """Keep side ``"a"`` (the earlier enrollment) or ``"b"`` (the later one) of each conflict and
-    cancel the other. Conflicts closed meanwhile by an earlier cancellation are reported, not decided."""
+    cancel the other. Conflicts closed meanwhile by an earlier cancellation are reported, not decided;
+    so is one that would cancel an enrollment an earlier conflict of the same action kept (a household
+    with three aids): it stays open for a decision on its own page."""
     if keep_side not in ("a", "b"):
         raise ValueError(keep_side)
+    kept_earlier: dict[int, int] = {}
 
     def decide(conflict):
         keep = conflict.enrollment_a_id if keep_side == "a" else conflict.enrollment_b_id
-        conflict_resolve(conflict=conflict, keep=keep, by=by, reason=reason)
+        conflict_resolve(conflict=conflict, keep=keep, by=by, reason=reason, kept_earlier=kept_earlier)
+        kept_earlier.setdefault(keep, conflict.pk)
 
     return _bulk(conflicts, decide)
 

@@ -162,6 +162,12 @@ def distribution_plan(
 # --- Writes -----------------------------------------------------------------------------------------
 
 
+def _require_active(program: Program) -> None:
+    """A program Bappeda switched off receives no family, whichever page or command asks."""
+    if not program.active:
+        raise ValidationError(_("Program %(program)s tidak aktif.") % {"program": program.name})
+
+
 @dataclass
 class DistributionResult:
     """What a distribution did: the plan it followed (rule-based only) and what the bulk write did."""
@@ -204,13 +210,15 @@ def program_distribute(
     """Propose the households (members, for person programs) that ``program``'s targeting rules
     select for ``year``, following ``distribution_plan``: at most the program's remaining ``quota``
     (and ``limit``, if given). ``by`` is ``None`` only for the system itself (commands, benchmarks).
-    Raises ``ValidationError`` for a year too far ahead (``programs.models.validate_enrollment_year``).
+    Raises ``ValidationError`` (nothing written) for an inactive program or a year too far ahead
+    (``programs.models.validate_enrollment_year``).
     """
     if by is not None and not may_distribute(by):
         raise PermissionDenied(_("Hanya Bappeda yang dapat mendistribusikan keluarga ke program."))
     validate_enrollment_year(year)
     # Lock the program row: two distributions at once must not both fill the same remaining quota.
     program = Program.objects.select_for_update().get(pk=program.pk)
+    _require_active(program)
     plan = distribution_plan(program, year=year, include_aided=include_aided, as_of=as_of)
     result = DistributionResult(plan=plan)
     count = plan.to_create if limit is None else min(plan.to_create, max(0, limit))
@@ -240,8 +248,7 @@ def households_distribute(*, program: Program, year: int, household_ids: list[in
             _("%(program)s adalah program perorangan: tetapkan penerimanya per anggota keluarga.")
             % {"program": program.name}
         )
-    if not program.active:
-        raise ValidationError(_("Program %(program)s tidak aktif.") % {"program": program.name})
+    _require_active(program)
     validate_enrollment_year(year)
     ids = sorted(set(household_ids))
     if not ids:

@@ -55,9 +55,16 @@ def years_before(day: datetime.date, years: int) -> datetime.date:
         return day.replace(year=day.year - years, day=28)
 
 
+def current_household_q(household: str = "") -> Q:
+    """The household at path ``household`` ('' for a Household itself) is in the latest data: not
+    absent from the last full extract, not merged away. The household list shows these alone (unless
+    asked for absent ones), so every figure that links to it counts these alone."""
+    return Q(**{f"{household}is_absent": False, f"{household}merged_into__isnull": True})
+
+
 def current_households() -> QuerySet[Household]:
-    """Households in the latest data: not absent from the last full extract, not merged away."""
-    return Household.objects.filter(is_absent=False, merged_into__isnull=True)
+    """Households in the latest data (:func:`current_household_q`)."""
+    return Household.objects.filter(current_household_q())
 
 
 def unsafe_water_q() -> Q:

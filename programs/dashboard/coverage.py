@@ -21,6 +21,7 @@ from agencies.selectors import visible_agencies, visible_enrollments, visible_ho
 from dedup.models import Conflict, ConflictStatus, IdentityMatch, IdentityStatus
 from programs.dashboard.memo import compute_now
 from programs.dashboard.scope import DashboardFilters, scoped_enrollments
+from programs.indicators import current_household_q
 from programs.models import Cluster, EnrollmentStatus
 
 STATUSES = [value for value, _label in EnrollmentStatus.choices]
@@ -126,7 +127,8 @@ class ConflictSummary:
 
 def conflict_summary(user: User, filters: DashboardFilters, *, remember=compute_now) -> ConflictSummary:
     """Open one-aid conflicts of the year (both enrollments visible to an agency user only if one of
-    them is theirs) and open identity duplicates among the households the user may see."""
+    them is theirs) and open identity duplicates among the households the user may see, of current
+    households alone, as the household list shows them."""
     return ConflictSummary(*remember("conflicts", lambda: _conflict_counts(user, filters)))
 
 
@@ -143,10 +145,10 @@ def _conflict_counts(user: User, filters: DashboardFilters) -> tuple[int, int, i
     conflicts = Conflict.objects.filter(status=ConflictStatus.OPEN).filter(
         Exists(enrollments.filter(pk=OuterRef("enrollment_a_id"))) | Exists(enrollments.filter(pk=OuterRef("enrollment_b_id")))
     )
-    conflicts = conflicts.filter(filters.place_q("household__"))
+    conflicts = conflicts.filter(filters.place_q("household__"), current_household_q("household__"))
     counts = conflicts.order_by().aggregate(n=Count("pk"), h=Count("household", distinct=True))
 
-    households = visible_households(user).filter(filters.place_q()).order_by()
+    households = visible_households(user).filter(filters.place_q(), current_household_q()).order_by()
     identity = IdentityMatch.objects.filter(status=IdentityStatus.OPEN).filter(
         Exists(households.filter(pk=OuterRef("household_a_id"))) | Exists(households.filter(pk=OuterRef("household_b_id")))
     )

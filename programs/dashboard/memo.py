@@ -63,8 +63,14 @@ class Remember(KeptCounts):
         return self.get(_key(name, (self.scope,)), compute)
 
 
+# Part of every kept count's key, raised when what the counts mean changes, so that counts kept
+# under the old meaning are counted again rather than shown. 2: enrollments, conflicts and identity
+# duplicates of current households only, as the lists the figures link to.
+COUNTS_MEANING = 2
+
+
 def _key(name: str, args: tuple) -> str:
-    return hashlib.sha256(repr(("dasbor", name, args)).encode()).hexdigest()
+    return hashlib.sha256(repr(("dasbor", COUNTS_MEANING, name, args)).encode()).hexdigest()
 
 
 def compute_now(name: str, compute: Callable[[], T], **_context) -> T:

@@ -12,7 +12,7 @@ from agencies.models import Agency, User
 from agencies.selectors import visible_enrollments, visible_households
 from households.models import Household, Kabupaten, Kecamatan
 from programs.dashboard.memo import compute_now
-from programs.indicators import current_households
+from programs.indicators import current_household_q, current_households
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,10 @@ def scoped_households(user: User, filters: DashboardFilters) -> QuerySet[Househo
 
 
 def scoped_enrollments(user: User, filters: DashboardFilters):
-    enrollments = visible_enrollments(user).filter(filters.place_q("household__"), year=filters.year)
+    """The year's enrollments of current households (as the household list counts them)."""
+    enrollments = visible_enrollments(user).filter(
+        filters.place_q("household__"), current_household_q("household__"), year=filters.year
+    )
     if filters.cluster:
         enrollments = enrollments.filter(program__cluster=filters.cluster)
     if filters.agency is not None:

@@ -1,9 +1,10 @@
 """The Bappeda dashboard's figures: every one an aggregate computed in SQL, scoped by
 ``agencies.selectors`` (Bappeda and leadership see everything, an agency user only what is theirs).
 
-Household figures (desil, reach, poverty pockets) count current households (see
-``programs.indicators.current_households``) and follow the kabupaten and kecamatan filters; the
-cluster and agency filters narrow the enrollment figures (programs, agencies, clusters, conflicts).
+The figures linked to the household list count current households alone, as that list shows
+them (``programs.indicators.current_household_q``). Household figures (desil, reach, poverty
+pockets) follow the kabupaten and kecamatan filters; the cluster and agency filters narrow the
+enrollment figures (programs, agencies, clusters, conflicts).
 "Reached" means a proposed or active enrollment in any program (``indicators.live_aid_q``),
 whatever the year, as the household list's ``aid=any`` does. The year filter applies to enrollments
 and conflicts.
@@ -43,7 +44,7 @@ from programs.dashboard.scope import (  # noqa: F401
     scoped_households,
 )
 from programs.candidates import KIND_LABELS, CandidateCount, candidate_counts
-from programs.indicators import live_aid_q
+from programs.indicators import current_household_q, live_aid_q
 
 
 # --- Headline: the registry by desil ----------------------------------------------------------------
@@ -72,9 +73,7 @@ def _desil_counts(user: User, filters: DashboardFilters) -> tuple[list, list]:
     counts = list(households.values("desil").annotate(n=Count("pk")).values_list("desil", "n"))
     if sees_everything(user):
         # Everyone's households: join on the same conditions instead of a semi-join on the list.
-        members = Member.objects.filter(
-            filters.place_q("household__"), household__is_absent=False, household__merged_into__isnull=True
-        )
+        members = Member.objects.filter(filters.place_q("household__"), current_household_q("household__"))
     else:
         members = Member.objects.filter(household__in=households.values("pk"))
     people = members.filter(is_absent=False).order_by().values("household__desil").annotate(n=Count("pk"))

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -163,13 +163,20 @@ def distribute(request, code: str):
     if request.method == "POST":
         form = DistributeForm(request.POST)
         if form.is_valid():
-            result = program_distribute(
-                program=program,
-                year=form.cleaned_data["year"],
-                by=request.user,
-                include_aided=form.cleaned_data["include_aided"],
-                limit=form.cleaned_data["limit"],
-            )
+            query = urlencode({"year": form.cleaned_data["year"], "include_aided": "on" if form.cleaned_data["include_aided"] else ""})
+            back = reverse("programs:distribute", args=[program.code]) + "?" + query
+            try:
+                result = program_distribute(
+                    program=program,
+                    year=form.cleaned_data["year"],
+                    by=request.user,
+                    include_aided=form.cleaned_data["include_aided"],
+                    limit=form.cleaned_data["limit"],
+                )
+            except ValidationError as error:
+                for message in error.messages:
+                    messages.error(request, message)
+                return redirect(back)
             created, conflicts = len(result.created), len(result.conflicts)
             if created:
                 messages.success(
@@ -188,8 +195,7 @@ def distribute(request, code: str):
                 )
             else:
                 messages.warning(request, _("Tidak ada keluarga baru yang diusulkan: semua yang memenuhi syarat sudah terdaftar, sudah menerima bantuan, atau kuota habis."))
-            query = urlencode({"year": form.cleaned_data["year"], "include_aided": "on" if form.cleaned_data["include_aided"] else ""})
-            return redirect(reverse("programs:distribute", args=[program.code]) + "?" + query)
+            return redirect(back)
     else:
         form = DistributeForm(request.GET if "year" in request.GET else None, initial={"year": this_year})
     data = form.cleaned_data if form.is_bound and form.is_valid() else {"year": this_year, "include_aided": False}

@@ -116,6 +116,32 @@ def test_bulk_keep_first_cancels_the_second(programs, bappeda_client):
     assert conflict.enrollment_a.status == EnrollmentStatus.ACTIVE
 
 
+def test_bulk_keep_second_never_cancels_what_an_earlier_decision_kept(programs, bappeda_client):
+    """Three aids, three conflicts: keeping B of the first cancels Sembako and keeps SPAM, so the
+    SPAM/PKH conflict cannot cancel SPAM in the same action; it stays open, with a word on why."""
+    household = HouseholdFactory()
+    for code in ("sembako", "spam", "pkh"):
+        enrollment_create(household=household, program=programs[code], year=2024, status=EnrollmentStatus.ACTIVE)
+    first, second, third = Conflict.objects.filter(household=household).order_by("pk")
+    assert (third.enrollment_a.program.code, third.enrollment_b.program.code) == ("spam", "pkh")
+
+    response = bappeda_client.post(
+        reverse(CHANGELIST),
+        {"action": "keep_b_cancel_a", "_selected_action": [first.pk, second.pk, third.pk]},
+        follow=True,
+    )
+
+    messages = texts(response)
+    assert "1 konflik diselesaikan: kepesertaan A dibatalkan." in messages
+    assert any(f"Konflik #{third.pk}" in m and f"#{first.pk}" in m and "halamannya sendiri" in m for m in messages)
+    first.refresh_from_db()
+    third.refresh_from_db()
+    assert first.kept_enrollment.status == EnrollmentStatus.ACTIVE
+    assert third.status == ConflictStatus.OPEN and third.reviewed_by is None
+    live = household.enrollments.filter(status=EnrollmentStatus.ACTIVE).values_list("program__code", flat=True)
+    assert sorted(live) == ["pkh", "spam"]
+
+
 def test_conflict_page_decision_approve_needs_a_reason(programs, bappeda_client, bappeda_user):
     conflict = make_conflict(programs)
     url = reverse("admin:dedup_conflict_change", args=[conflict.pk])

@@ -251,6 +251,36 @@ def test_every_number_links_to_the_household_list_behind_it(client, registry):
     assert f'href="{list_path}?desil=1&amp;aid=none"' in html
 
 
+def test_each_linked_figure_counts_the_households_its_list_shows(client, registry):
+    """A family gone from the latest data (absent, or merged into another record) keeps its 2024
+    enrollments and its open conflict; the lists leave it out, and so do the figures linking to them."""
+    p = {prog.code: prog for prog in Program.objects.all()}
+    gone_pkh = EnrollmentFactory(household=registry.h.h7, program=p["pkh"], year=YEAR, status=EnrollmentStatus.ACTIVE)
+    gone_rutilahu = EnrollmentFactory(household=registry.h.h7, program=p["rutilahu"], year=YEAR,
+                                      status=EnrollmentStatus.PROPOSED)
+    Conflict.objects.create(household=registry.h.h7, enrollment_a=gone_pkh, enrollment_b=gone_rutilahu,
+                            status=ConflictStatus.OPEN)
+    EnrollmentFactory(household=registry.h.h8, program=p["spam"], year=YEAR, status=EnrollmentStatus.PROPOSED)
+
+    # counts of people and of identity pairs are not counts of the listed households
+    other_counts = {"Jiwa", "Kepesertaan", "Jiwa (anggota keluarga)", "Pasangan duplikat identitas terbuka"}
+    listed = {}
+    for params in ({}, {"agency": "dinsos"}, {"kecamatan": registry.asera.pk}):
+        response = get(client, registry.users.bappeda, year=YEAR, **params)
+        for key in ("ringkasan", "program", "opd", "klaster"):
+            table = response.context["tables"][key]
+            for row in [*table.rows, *([table.footer] if table.footer else [])]:
+                for column, cell in zip(table.columns, row):
+                    # a zero cannot count a family its list leaves out
+                    if not cell.url or cell.percent or not cell.value or {column, row[0].value} & other_counts:
+                        continue
+                    if cell.url not in listed:
+                        listed[cell.url] = client.get(cell.url).context["paginator"].count
+                    assert listed[cell.url] == cell.value, (params, key, row[0].value, column, cell.url)
+        assert response.context["dash"].conflicts.open_conflicts == 1  # h4's; h7's family is gone
+    assert len(listed) > 20
+
+
 def test_charts_carry_their_data_and_links_without_inline_script(client, registry):
     response = get(client, registry.users.bappeda, year=YEAR)
     charts = response.context["charts"]

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from agencies.models import Agency, Role
@@ -218,6 +219,25 @@ def test_a_bad_year_is_refused_and_nothing_is_written(client, setup):
     response = client.post("/dasbor/distribusi/bsps/", {"year": "1990"})
     assert response.status_code == 200
     assert "lebih besar dari atau sama dengan 2000" in response.content.decode()
+    assert Enrollment.objects.filter(source=EnrollmentSource.DISTRIBUTION).count() == 0
+
+
+def test_a_program_switched_off_is_not_distributed_from_its_address(client, setup):
+    """BSPS switched off leaves the distribution list, and its own page refuses it too, with the
+    message the household list's distribution gives; nothing is written, by any path."""
+    setup.bsps.active = False
+    setup.bsps.save()
+    client.force_login(setup.users.bappeda)
+    assert setup.bsps.name not in client.get("/dasbor/distribusi/").content.decode()
+
+    response = client.post("/dasbor/distribusi/bsps/", {"year": YEAR}, follow=True)
+
+    assert response.status_code == 200
+    assert f"Program {setup.bsps.name} tidak aktif." in [str(m) for m in response.context["messages"]]
+    assert Enrollment.objects.filter(source=EnrollmentSource.DISTRIBUTION).count() == 0
+    with pytest.raises(ValidationError) as error:
+        program_distribute(program=setup.bsps, year=YEAR, by=setup.users.bappeda)
+    assert error.value.messages == [f"Program {setup.bsps.name} tidak aktif."]
     assert Enrollment.objects.filter(source=EnrollmentSource.DISTRIBUTION).count() == 0
 
 
