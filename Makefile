@@ -33,9 +33,13 @@ run: demo
 	worker=$$!; trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
+# The suite runs on every core (pytest-xdist, one test database per worker; TEST_WORKERS=0 runs it in
+# this process). Each worker takes the next test when it is free, so the few long tests (the first-run
+# smoke test, the region migration) run beside the rest.
+TEST_WORKERS ?= auto
 test: setup
 	DJANGO_SETTINGS_MODULE=konut_registry.settings.test $(PY) manage.py makemigrations --check --dry-run
-	DJANGO_SETTINGS_MODULE=konut_registry.settings.test $(PY) -m pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=konut_registry.settings.test $(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # Benchmarks run on PostgreSQL (BENCH_DATABASE_URL) and write docs/benchmarks.md.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/konut_bench

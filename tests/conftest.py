@@ -4,10 +4,46 @@ from django.core.management import call_command
 from tests.invariants import identity_matches_name_records
 
 
+# What ``load_reference`` wrote the first time a test of this session needed it, per region setting and
+# database: {(KONUT_WILAYAH, vendor): [(model, [field values of each row]), ...]}.
+_REFERENCE_ROWS = {}
+
+
+def _reference_models():
+    from django.apps import apps
+
+    return [m for m in apps.get_models(include_auto_created=True) if m._meta.managed and not m._meta.proxy]
+
+
+def _row_counts(models):
+    return {model: model._base_manager.count() for model in models}
+
+
 @pytest.fixture
 def reference(db):
-    """Konut's real reference data, loaded by the product's own command."""
+    """Konut's real reference data, loaded by the product's own command.
+
+    The command runs for the first test of the session that needs it; every later test gets the very rows
+    it wrote (history included, same ids) inserted again, which takes a twentieth of the time. When the
+    tables it writes are not empty (another fixture wrote to them first), the command runs again."""
+    from django.conf import settings
+    from django.db import connection
+
+    key = (settings.KONUT_WILAYAH, connection.vendor)
+    saved = _REFERENCE_ROWS.get(key)
+    if saved is not None and not any(model._base_manager.exists() for model, _ in saved):
+        for model, rows in saved:
+            model._base_manager.bulk_create([model(**row) for row in rows])
+        return
+    models = _reference_models()
+    before = _row_counts(models)
     call_command("load_reference", verbosity=0)
+    written = [model for model, count in _row_counts(models).items() if count > before[model]]
+    if saved is None and not any(before[model] for model in written):
+        _REFERENCE_ROWS[key] = [
+            (model, list(model._base_manager.order_by("pk").values(*[f.attname for f in model._meta.concrete_fields])))
+            for model in written
+        ]
 
 
 @pytest.fixture
