@@ -38,9 +38,10 @@ class IdentityScanResult:
     new: int = 0
     by_kind: dict = field(default_factory=dict)
     open_total: int = 0
+    settled: int = 0  # open pairs of records merged away, settled by ``dedup.services.identity_scan``
 
     def as_dict(self) -> dict:
-        return {"new": self.new, "new_by_kind": self.by_kind, "open_total": self.open_total}
+        return {"new": self.new, "new_by_kind": self.by_kind, "open_total": self.open_total, "settled": self.settled}
 
 
 def each_identity_match(consume: Callable[[list[IdentityMatch]], None] | None, households: Collection[int] | None = None) -> None:

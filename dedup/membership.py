@@ -11,7 +11,7 @@ each of those changes is recorded in the conflict's history with the write that 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -257,19 +257,74 @@ def _hand_over_duplicates(source: Household, target: Household, *, by, now) -> N
     identities_checked([target.pk])
     for match in others:
         other = match.household_b_id if match.household_a_id == source.pk else match.household_a_id
-        low, high = sorted((target.pk, other))
-        successors = list(
-            IdentityMatch.objects.filter(household_a_id=low, household_b_id=high).order_by("pk").values_list("pk", flat=True)
-        )
-        values = {"source": source.pk, "target": target.pk, "other": other,
-                  "matches": ", ".join(f"#{pk}" for pk in successors)}
-        with override(STORED_LANGUAGE):
-            if successors:
-                reason = _("Keluarga #%(source)s digabung ke keluarga #%(target)s: pasangan ini diteruskan ke "
-                           "duplikat %(matches)s antara keluarga #%(target)s dan #%(other)s.") % values
-            else:
-                reason = _("Keluarga #%(source)s digabung ke keluarga #%(target)s: antara keluarga #%(target)s "
-                           "dan #%(other)s tidak ditemukan duplikat.") % values
-        _settle(match, reason=reason, by=by, now=now)
+        _hand_over(match, source=source.pk, target=target.pk, other=other, by=by, now=now)
 
 
+def _hand_over(match: IdentityMatch, *, source: int, target: int, other: int, by, now) -> None:
+    """Close ``match``, a pair of ``source`` (merged into ``target``) with ``other``, as settled by
+    the merge, its reason naming the pairs of ``target`` and ``other`` that follow it."""
+    low, high = sorted((target, other))
+    successors = list(
+        IdentityMatch.objects.filter(household_a_id=low, household_b_id=high).order_by("pk").values_list("pk", flat=True)
+    )
+    values = {"source": source, "target": target, "other": other, "matches": ", ".join(f"#{pk}" for pk in successors)}
+    with override(STORED_LANGUAGE):
+        if successors:
+            reason = _("Keluarga #%(source)s digabung ke keluarga #%(target)s: pasangan ini diteruskan ke "
+                       "duplikat %(matches)s antara keluarga #%(target)s dan #%(other)s.") % values
+        else:
+            reason = _("Keluarga #%(source)s digabung ke keluarga #%(target)s: antara keluarga #%(target)s "
+                       "dan #%(other)s tidak ditemukan duplikat.") % values
+    _settle(match, reason=reason, by=by, now=now)
+
+
+def merged_duplicates_settle(*, scanned: Collection[int] | None = None) -> int:
+    """Settle the open identity duplicates of records merged away, left by merges made before a
+    merge handed them over (:func:`_hand_over_duplicates`), the same way: each goes to the family
+    its record was merged into (through later merges, the one kept last), and is closed naming the
+    pair that follows it. Run by the identity scan (``dedup.services.identity_scan``) after it
+    recorded its findings, so that one scan cleans up such old pairs: the kept families it did not
+    scan (``scanned``; None, the whole registry) are looked for again first. Returns how many
+    pairs were settled."""
+    merged = Household.objects.filter(merged_into__isnull=False).values("pk")
+    stale = list(IdentityMatch.objects.select_for_update().filter(
+        Q(household_a__in=merged) | Q(household_b__in=merged), status=IdentityStatus.OPEN
+    ).order_by("pk"))
+    if not stale:
+        return 0
+    kept = _kept_families({pk for match in stale for pk in (match.household_a_id, match.household_b_id)})
+    if scanned is not None:
+        unscanned = set(kept.values()) - set(scanned)
+        if unscanned:
+            scan_identities(unscanned)
+    now = timezone.now()
+    for match in stale:
+        a, b = kept[match.household_a_id], kept[match.household_b_id]
+        if a == b:
+            with override(STORED_LANGUAGE):
+                reason = _("Keluarga #%(a)s dan #%(b)s sudah digabung ke satu keluarga, #%(target)s.") % {
+                    "a": match.household_a_id, "b": match.household_b_id, "target": a}
+            _settle(match, reason=reason, by=None, now=now)
+        elif a != match.household_a_id:
+            _hand_over(match, source=match.household_a_id, target=a, other=b, by=None, now=now)
+        else:
+            _hand_over(match, source=match.household_b_id, target=b, other=a, by=None, now=now)
+    return len(stale)
+
+
+def _kept_families(household_ids: set[int]) -> dict[int, int]:
+    """Each household to the record that stands for it now: itself, or the family it was merged
+    into, followed through later merges. One query per step of the longest chain."""
+    merged_into: dict[int, int] = {}
+    ask = set(household_ids)
+    while ask:
+        step = dict(Household.objects.filter(pk__in=ask, merged_into__isnull=False).values_list("pk", "merged_into_id"))
+        merged_into.update(step)
+        ask = set(step.values()) - merged_into.keys()
+    kept = {}
+    for pk in household_ids:
+        last = pk
+        while last in merged_into:
+            last = merged_into[last]
+        kept[pk] = last
+    return kept

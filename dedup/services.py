@@ -24,6 +24,7 @@ from simple_history.utils import bulk_update_with_history
 
 from dedup import engine, identity
 from konut_registry.db import identity_records_locked
+from dedup.membership import merged_duplicates_settle
 from dedup.membership import MergeResult, household_merge  # noqa: F401  (merging is an identity decision too)
 from dedup.models import (
     CompatiblePair,
@@ -316,9 +317,15 @@ def identity_scan(*, households=None) -> identity.IdentityScanResult:
     """Find identity duplicates (same NIK, same No KK, same head, similar members) and record the
     new ones; dismissed and merged pairs stay as they were. With ``households`` (ids), only the
     duplicates of those households, with any record of the registry (after an import, the families
-    it wrote); without, the whole registry."""
+    it wrote); without, the whole registry. Open pairs of records merged away, left by merges made
+    before a merge handed them over, are settled as a merge does now (``membership.
+    merged_duplicates_settle``): one scan cleans them up."""
     with identity_records_locked():  # no household or member deleted under the matches being recorded
-        return identity.scan_identities(households)
+        result = identity.scan_identities(households)
+        result.settled = merged_duplicates_settle(scanned=households)
+        if result.settled:
+            result.open_total = IdentityMatch.objects.filter(status=IdentityStatus.OPEN).count()
+        return result
 
 
 def identity_merge(*, match: IdentityMatch, keep: str, by, reason: str = "") -> MergeResult:

@@ -129,6 +129,16 @@ def open_pairs():
     return set(IdentityMatch.objects.filter(status=IdentityStatus.OPEN).values_list("kind", "household_a", "household_b"))
 
 
+def the_pair_left_merges(client, successor, a, c):
+    """The pair handed over is decidable: C merges into A, and no pair is left open."""
+    response = client.post(
+        reverse("admin:dedup_identitymatch_change", args=[successor.pk]), {"decision": "merge_a", "reason": "orang sama"},
+        follow=True,
+    )
+    assert texts(response)[0].startswith(f"Keluarga #{c.pk} digabung ke #{a.pk}")
+    assert open_pairs() == set()
+
+
 def test_merging_hands_the_merged_records_other_duplicates_to_the_kept_family(bappeda_client, chain):
     a, b, c = chain
     decided = IdentityMatch.objects.get(kind=IdentityKind.SAME_KK)
@@ -150,13 +160,69 @@ def test_merging_hands_the_merged_records_other_duplicates_to_the_kept_family(ba
     assert open_pairs() == {(IdentityKind.SAME_NIK, a.pk, c.pk)}
     dashboard = bappeda_client.get(reverse("programs:dashboard"), {"segar": "1"})
     assert dashboard.context["dash"].conflicts.open_identity == 1
-    # The pair left is decidable: C merges into A.
-    response = bappeda_client.post(
-        reverse("admin:dedup_identitymatch_change", args=[successor.pk]), {"decision": "merge_a", "reason": "orang sama"},
-        follow=True,
+    the_pair_left_merges(bappeda_client, successor, a, c)
+
+
+@pytest.fixture
+def merged_before_hand_over(chain, reviewer):
+    """B merged into A the way merges did before they handed B's other duplicates over: B's members
+    went to A, the A-B pair was closed, and B-C stayed open. Built through the models, since no
+    service leaves this state any more."""
+    a, b, c = chain
+    b.members.update(household=a)
+    Household.objects.filter(pk=b.pk).update(merged_into=a, is_absent=True)
+    IdentityMatch.objects.filter(kind=IdentityKind.SAME_KK).update(
+        status=IdentityStatus.MERGED, decision_reason="satu KK", reviewed_by=reviewer
     )
-    assert texts(response)[0].startswith(f"Keluarga #{c.pk} digabung ke #{a.pk}")
+    return a, b, c
+
+
+@pytest.mark.bypasses_services  # builds a merge as the old service left it, through the models
+def test_the_scan_hands_over_the_duplicates_an_earlier_merge_left_open(bappeda_client, merged_before_hand_over):
+    a, b, c = merged_before_hand_over
+    stale = IdentityMatch.objects.get(kind=IdentityKind.SAME_NIK, household_a=b, household_b=c)
+
+    call_command("dedup_scan", "--json", stdout=io.StringIO())
+
+    assert open_pairs() == {(IdentityKind.SAME_NIK, a.pk, c.pk)}
+    successor = IdentityMatch.objects.get(status=IdentityStatus.OPEN)
+    stale.refresh_from_db()
+    assert stale.status == IdentityStatus.MERGED
+    assert stale.decision_reason == (
+        f"Keluarga #{b.pk} digabung ke keluarga #{a.pk}: pasangan ini diteruskan ke duplikat #{successor.pk} "
+        f"antara keluarga #{a.pk} dan #{c.pk}."
+    )
+    dashboard = bappeda_client.get(reverse("programs:dashboard"), {"segar": "1"})
+    assert dashboard.context["dash"].conflicts.open_identity == 1
+    the_pair_left_merges(bappeda_client, successor, a, c)
+
+
+@pytest.mark.bypasses_services  # builds a merge as the old service left it, through the models
+def test_an_imports_scan_settles_the_old_pairs_too_even_of_families_it_did_not_write(merged_before_hand_over):
+    a, b, c = merged_before_hand_over
+    elsewhere = HouseholdFactory(head_name="Sitti Aminah")
+
+    result = identity_scan(households=[elsewhere.pk])
+
+    assert open_pairs() == {(IdentityKind.SAME_NIK, a.pk, c.pk)}
+    assert result.open_total == 1
+    assert identity_scan(households=[elsewhere.pk]).new == 0
+
+
+@pytest.mark.bypasses_services  # builds merges as the old service left them, through the models
+def test_the_scan_closes_an_old_pair_whose_two_records_were_both_merged_into_one_family(merged_before_hand_over):
+    a, b, c = merged_before_hand_over
+    c.members.update(household=a)
+    Household.objects.filter(pk=c.pk).update(merged_into=a, is_absent=True)
+    stale = IdentityMatch.objects.get(kind=IdentityKind.SAME_NIK, household_a=b, household_b=c)
+
+    identity_scan()
+
     assert open_pairs() == set()
+    stale.refresh_from_db()
+    assert stale.status == IdentityStatus.MERGED
+    assert f"#{b.pk}" in stale.decision_reason and f"#{c.pk}" in stale.decision_reason
+    assert f"#{a.pk}" in stale.decision_reason
 
 
 def test_the_kept_familys_pages_show_the_records_merged_into_it(bappeda_client, chain):
