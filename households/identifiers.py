@@ -1,4 +1,4 @@
-"""NIK, No KK and Kemendagri region codes: parsing and validation. Pure Python, no Django.
+"""NIK, No KK, Kemendagri region codes and RT/RW numbers: parsing and validation. Pure Python, no Django.
 
 A NIK is 16 digits: ``pp rr dd`` issuing region (province, regency, district), ``DD`` day of birth
 (+40 for women), ``MM`` month, ``YY`` two-digit year, then a 4-digit serial from 0001. A No KK has
@@ -238,3 +238,21 @@ def region_code_dotted(raw: object) -> str:
     if len(plain) != 10 or not is_ascii_digits(plain):
         return ""
     return f"{plain[:2]}.{plain[2:4]}.{plain[4:6]}.{plain[6:]}"
+
+
+# An RT or RW typed by hand: its number, perhaps after its word (``1``, ``01``, ``RT 001``, ``RW. 2``).
+_TYPED_NEIGHBOURHOOD = re.compile(r"^(?:r[tw]\.?\s*)?([0-9]{1,4})$", re.IGNORECASE)
+
+
+def neighbourhood_number(digits: str) -> str:
+    """An RT or RW number in the registry's one form, three digits as SIKS-NG writes them: the
+    number 1 of an .xls, ``1``, ``01`` and ``001`` are all ``001`` (so the same data compares unchanged
+    whatever the cell's type, and whoever typed it)."""
+    return f"{int(digits):03d}"
+
+
+def typed_neighbourhood(value: str) -> str | None:
+    """An RT or RW typed in a form as the import stores it (:func:`neighbourhood_number`); None when
+    it holds no RT/RW number."""
+    match = _TYPED_NEIGHBOURHOOD.match(value.strip())
+    return neighbourhood_number(match.group(1)) if match else None

@@ -43,7 +43,7 @@ from households.choices import (  # noqa: F401
     ImportLayout,
     ImportStatus,
 )
-from households.validators import check_identifiers
+from households.validators import check_identifiers, check_neighbourhood
 from konut_registry.db import identity_records_locked
 
 
@@ -360,7 +360,14 @@ class Household(RecordDeletion, models.Model):
         return self.head_name
 
     def clean(self) -> None:
-        check_identifiers(self, "head_nik", "no_kk")
+        errors = {}
+        for check, names in ((check_identifiers, ("head_nik", "no_kk")), (check_neighbourhood, ("rt", "rw"))):
+            try:
+                check(self, *names)
+            except ValidationError as error:
+                errors.update(error.error_dict)
+        if errors:
+            raise ValidationError(errors)
 
     def members_besides_head(self) -> models.QuerySet:
         """The members still present other than the head: who carries the family on when the head dies."""

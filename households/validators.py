@@ -1,5 +1,9 @@
 """Checks the models run on a form's values (``Model.clean``), and the warnings a form shows.
 
+An RT or RW typed in the admin is stored as the importer stores it (``1`` is ``001``,
+``households.identifiers.neighbourhood_number``), so a re-sync does not take it for a local
+correction; a value that is no RT/RW number is refused (:func:`check_neighbourhood`).
+
 A NIK or No KK typed in the admin goes through the importer's own rules (``households.identifiers``
 ``parse_nik``/``parse_kk``): what an import refuses (serial 0000, an impossible birth date, a value
 damaged by Excel, letters, the wrong length) a form refuses with the same words; what an import
@@ -14,8 +18,11 @@ from collections.abc import Collection
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from households.identifiers import IdentifierError, NikInfo, nik_mismatch_warnings, parse_kk, parse_nik
+from households.identifiers import (
+    IdentifierError, NikInfo, nik_mismatch_warnings, parse_kk, parse_nik, typed_neighbourhood,
+)
 from konut_registry.db import new_value_errors
 
 # The fields holding a No KK; every other identifier field holds a NIK.
@@ -45,6 +52,28 @@ def check_identifiers(instance, *names: str) -> None:
             errors[name] = ValidationError(str(error), code="identifier")
             continue
         setattr(instance, name, parsed.value if isinstance(parsed, NikInfo) else parsed)
+    errors = new_value_errors(instance, errors)
+    if errors:
+        raise ValidationError(errors)
+
+
+def check_neighbourhood(instance, *names: str) -> None:
+    """An RT or RW (field ``names``, labelled by their verbose names) typed in a form, in the
+    import's three digits; a value that holds no RT/RW number is refused, unless already stored."""
+    errors = {}
+    for name in names:
+        value = getattr(instance, name)
+        if not value:
+            continue
+        number = typed_neighbourhood(value)
+        if number is None:
+            label = str(instance._meta.get_field(name).verbose_name)
+            errors[name] = ValidationError(
+                _("%(field)s '%(value)s' bukan nomor %(field)s. Isi angkanya saja, mis. 001.") % {"field": label, "value": value},
+                code="neighbourhood",
+            )
+        else:
+            setattr(instance, name, number)
     errors = new_value_errors(instance, errors)
     if errors:
         raise ValidationError(errors)

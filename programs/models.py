@@ -142,14 +142,21 @@ def validate_delivery_date(day: datetime.date | None) -> None:
 AMOUNT_MAX = 10_000_000_000
 
 
+def amount_problem(amount: int | None) -> str | None:
+    """Why ``amount`` (rupiah) is refused as an enrollment's value, in the active language; None
+    when it may be. Shared by the forms, the model and the recipient-list import."""
+    if amount is None or amount <= AMOUNT_MAX:
+        return None
+    return _("Nilai bantuan %(amount)s melebihi batas %(limit)s per kepesertaan. Periksa jumlah digitnya.") % {
+        "amount": rupiah(amount), "limit": rupiah(AMOUNT_MAX),
+    }
+
+
 def validate_amount(amount: int | None) -> None:
-    """An enrollment's value in rupiah is at most :data:`AMOUNT_MAX`, said in rupiah."""
-    if amount is not None and amount > AMOUNT_MAX:
-        raise ValidationError(
-            _("Nilai bantuan %(amount)s melebihi batas %(limit)s per kepesertaan. Periksa jumlah digitnya.")
-            % {"amount": rupiah(amount), "limit": rupiah(AMOUNT_MAX)},
-            code="max_value",
-        )
+    """A form field's or the model's check of :func:`amount_problem`."""
+    problem = amount_problem(amount)
+    if problem:
+        raise ValidationError(problem, code="max_value")
 
 
 class Enrollment(models.Model):

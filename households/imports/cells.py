@@ -16,6 +16,7 @@ from households.identifiers import (
     is_ascii_digits,
     is_plain_nik,
     is_scientific_id,
+    neighbourhood_number,
     nik_mismatch_warnings,
     parse_kk,
     parse_nik,
@@ -313,13 +314,6 @@ def _month_first_note(cell) -> str:
 # An RT or RW cell as offices type it: ``001``, ``RT. 001``, ``RT 01 RW 02``, ``001/002`` (RT/RW in one).
 _RT_RW = re.compile(r"^(?:rt\.?\s*)?(\d{1,4})\s*(?:(?:/|\s)\s*(?:rw\.?\s*)?(\d{1,4}))?$", re.IGNORECASE)
 _RW = re.compile(r"^(?:rw\.?\s*)?(\d{1,4})$", re.IGNORECASE)
-
-
-def neighbourhood_number(digits: str) -> str:
-    """An RT or RW number in the registry's one form, three digits as SIKS-NG writes them: the
-    number 1 of an .xls, ``1``, ``01`` and ``001`` are all ``001`` (so the same data compares unchanged
-    whatever the cell's type)."""
-    return f"{int(digits):03d}"
 
 
 def neighbourhood(reader: RowReader) -> dict[str, str]:

@@ -57,7 +57,9 @@ from programs.claims import (
     DISTRIBUTION_NOTE, AidClaim, AidProgram, StatedChange, aid_claims_existing, aid_programs, program_spelling,
     programs_by_spelling, stated_changes,
 )
-from programs.models import EnrollmentSource, EnrollmentStatus, enrollment_year_problem, latest_enrollment_year
+from programs.models import (
+    EnrollmentSource, EnrollmentStatus, amount_problem, enrollment_year_problem, latest_enrollment_year,
+)
 from programs.services import aid_claims_record
 
 from . import columns as cols
@@ -417,6 +419,10 @@ def _row(reader: RowReader, ctx, programs: _Programs, chosen: _Chosen, latest_ye
         # A typo (2035 for 2025) in the row's TAHUN/TAHAP, or in the OpenSID form's start date.
         reader.error(column or "year", _year_ahead(year))
     amount, problem = parse_rupiah(reader.get("amount"))
+    if not problem and amount is not None:
+        # An id pasted into NOMINAL, or a few zeros too many: the registry's own limit and words.
+        with translation.override(None):
+            problem = amount_problem(amount)
     if problem:
         reader.error("amount", problem)
     delivered, problem = parse_date(reader.get("delivered_on"))

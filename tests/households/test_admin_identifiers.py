@@ -47,6 +47,24 @@ def test_household_form_refuses_what_the_importer_refuses_and_writes_nothing(bap
     }
 
 
+def test_household_form_writes_rt_and_rw_as_the_importer_does_and_refuses_what_is_no_number(bappeda_client):
+    household = HouseholdFactory(rt="002", rw="003")
+    url = reverse("admin:households_household_change", args=[household.pk])
+    response = bappeda_client.post(url, admin_form_data(bappeda_client.get(url), rt="1", rw="RW 04"))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    stored = Household.objects.get(pk=household.pk)
+    assert (stored.rt, stored.rw) == ("001", "004")  # as a re-sync reads 1 and RW 04: no local correction
+
+    response = bappeda_client.post(url, admin_form_data(bappeda_client.get(url), rt="1/2", rw="dua"))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "rt": ["RT '1/2' bukan nomor RT. Isi angkanya saja, mis. 001."],
+        "rw": ["RW 'dua' bukan nomor RW. Isi angkanya saja, mis. 001."],
+    }
+    stored = Household.objects.get(pk=household.pk)
+    assert (stored.rt, stored.rw) == ("001", "004")
+
+
 def test_member_forms_refuse_it_too(bappeda_client):
     household = HouseholdFactory()
     member = MemberFactory(household=household)

@@ -254,3 +254,22 @@ def test_a_list_with_a_header_and_no_rows_is_refused_not_applied_as_no_change(ba
     batch.refresh_from_db()
     assert batch.status == "failed" and batch.message.startswith(empty)
     assert not Enrollment.objects.exists()
+
+
+@pytest.mark.parametrize("nominal", ["99999999999999", "Rp 12.000.000.000"])
+def test_an_absurd_nominal_refuses_its_row_naming_the_value_and_the_limit(family, tmp_path, nominal):  # noqa: F811
+    household, head, child, other = family
+    bad = agency_row(2, other, other.head_nik)
+    bad[AGENCY.index("Nominal")] = nominal
+    path = agency_list(tmp_path / "rutilahu.csv", [agency_row(1, household, head.nik), bad])
+    code, out, _ = run("import_recipients", str(path), "--program", "rutilahu", "--year", "2025")
+    value = "Rp 99.999.999.999.999" if nominal.startswith("9") else "Rp 12.000.000.000"
+    refusal = f"Nilai bantuan {value} melebihi batas Rp 10.000.000.000 per kepesertaan. Periksa jumlah digitnya."
+    assert code == 1 and refusal in out
+    assert out.split(refusal)[0].splitlines()[-1].endswith("baris 3, Nominal: "), out
+    assert not Enrollment.objects.exists()
+
+    code, out, err = run("import_recipients", str(path), "--program", "rutilahu", "--year", "2025", "--skip-invalid")
+    assert code == 0, (out, err)
+    assert refusal in out
+    assert list(Enrollment.objects.values_list("household_id", "amount")) == [(household.pk, 1500000)]
