@@ -21,3 +21,10 @@ def deliver_form(html: str, enrollment, **typed) -> dict:
         data[name] = unescape(value.group(1)) if value else ""
     data.pop("csrfmiddlewaretoken", None)
     return {**data, **typed}
+
+
+def deliver(client, enrollment, **typed):
+    """Open the household page, type ``typed`` into ``enrollment``'s delivery form and save it, as a
+    user does (the form carries what the page showed of earlier deliveries)."""
+    page = client.get(f"/keluarga/{enrollment.household_id}/").content.decode()
+    return client.post(f"/kepesertaan/{enrollment.pk}/salurkan/", deliver_form(page, enrollment, **typed), follow=True)

@@ -8,7 +8,7 @@ from django.contrib.messages import get_messages
 from django.utils import timezone
 
 from programs.models import EnrollmentStatus
-from tests.agencies.helpers import deliver_form
+from tests.agencies.helpers import deliver
 
 pytestmark = pytest.mark.django_db
 
@@ -23,8 +23,7 @@ def _post(client, enrollment, action, data=None):
 
 def _deliver(client, enrollment, typed):
     """Type ``typed`` into the delivery form of the household page and save it."""
-    page = client.get(f"/keluarga/{enrollment.household_id}/").content.decode()
-    return _post(client, enrollment, "salurkan", deliver_form(page, enrollment, **typed))
+    return deliver(client, enrollment, **typed)
 
 
 def test_accept_makes_a_proposed_household_active_and_records_who(registry, login):
@@ -155,7 +154,7 @@ def test_complete_is_confirmed_in_a_second_step_that_says_what_it_closes(registr
     assert ("Tandai selesai hanya bila seluruh bantuan sudah disalurkan dan dicatat: setelah itu penyaluran "
             "tidak dapat dicatat lagi, dan hanya Bappeda yang dapat membukanya kembali.") in body
     assert "Ya, tandai selesai" in body
-    _post(login(registry.users.head), enrollment, "salurkan", {"delivered_on": "15/03/2024", "amount": "600.000"})
+    _deliver(login(registry.users.head), enrollment, {"delivered_on": "15/03/2024", "amount": "600.000"})
     html = login(registry.users.head).get(f"/keluarga/{registry.hh.b.pk}/").content.decode()
     assert "Sudah disalurkan Rp 600.000, terakhir 15/03/2024." in _details(html, action)[1]
 
@@ -174,7 +173,7 @@ def test_a_delivery_after_completion_says_who_can_reopen(registry, login):
 
 def test_a_conflict_still_open_after_a_delivery_says_who_decides_and_what_to_do_meanwhile(registry, login):
     enrollment = registry.enr.f_pkh  # active, in an open conflict with Rutilahu 2024
-    response = _post(login(registry.users.head), enrollment, "salurkan", {"delivered_on": "15/03/2024", "amount": "600.000"})
+    response = _deliver(login(registry.users.head), enrollment, {"delivered_on": "15/03/2024", "amount": "600.000"})
     warnings = [text for level, text in _messages(response) if level == "warning"]
     assert warnings == [
         f"Keluarga ini sudah menerima {registry.programs['rutilahu'].name} 2024: konflik "

@@ -14,6 +14,7 @@ from agencies.models import ExportLog
 from households.models import Desa, Kabupaten
 from programs.models import EnrollmentStatus
 from programs.services import enrollment_create, enrollment_update
+from tests.agencies.helpers import deliver
 from tests.factories import EnrollmentFactory, HouseholdFactory
 
 pytestmark = pytest.mark.django_db
@@ -83,7 +84,7 @@ def test_each_program_keeps_its_own_planned_and_delivered_aid(registry, login):
     sembako = enrollment_create(
         household=registry.hh.g, program=registry.programs["sembako"], year=2024, status=EnrollmentStatus.ACTIVE,
     ).enrollment
-    client.post(f"/kepesertaan/{sembako.pk}/salurkan/", {"delivered_on": "20/03/2024", "amount": "200.000"})
+    deliver(client, sembako, delivered_on="20/03/2024", amount="200.000")
     enrollment_create(
         household=registry.hh.g, program=registry.programs["sembako"], year=2023, status=EnrollmentStatus.COMPLETED,
         amount=150_000, delivered_on=datetime.date(2023, 12, 10),
@@ -100,7 +101,7 @@ def test_each_program_keeps_its_own_planned_and_delivered_aid(registry, login):
 
 def test_one_delivered_program_keeps_a_date_and_a_number(registry, login):
     client = login(registry.users.head)
-    client.post(f"/kepesertaan/{registry.enr.b_sembako.pk}/salurkan/", {"delivered_on": "20/03/2024", "amount": "200.000"})
+    deliver(client, registry.enr.b_sembako, delivered_on="20/03/2024", amount="200.000")
     _header, rows = _rows(_sheet(client.get("/keluarga/ekspor/?q=Tosuli")))
     [row] = rows
     assert row["Nilai Rencana (Rp)"] is None and row["Nilai Tersalurkan (Rp)"] == 200_000
