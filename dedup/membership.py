@@ -140,6 +140,14 @@ def household_merge(*, source: Household, target: Household, by, reason: str = "
     """
     if source.pk == target.pk:
         raise ValidationError(_("Keluarga tidak dapat digabung dengan dirinya sendiri."))
+    # The identity lock first, as an identity scan takes it, before any row: a scan locks the open
+    # pairs of merged records under it, so taken after the rows below, a merge and a scan at the
+    # same moment would each wait for the other.
+    with identity_records_locked():
+        return _household_merge(source=source, target=target, by=by, reason=reason)
+
+
+def _household_merge(*, source: Household, target: Household, by, reason: str) -> MergeResult:
     locked = {h.pk: h for h in Household.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk")}
     source, target = locked[source.pk], locked[target.pk]
     for household in (source, target):

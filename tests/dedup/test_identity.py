@@ -314,3 +314,28 @@ def test_merging_two_records_raises_again_a_same_person_pair_dismissed_as_two_pe
     # Raised again as what it is now: two aids of one family.
     assert conflict.rule == ConflictRule.ONE_AID and conflict.evidence == {"year": 2024}
     assert conflict.pk in {c.pk for c in result.conflicts}
+
+
+def test_a_merge_takes_the_identity_lock_before_any_row_lock(reference, reviewer):
+    # A scan takes the identity lock, then locks the open pairs of merged records; a merge locks
+    # rows, then scans. Taken in opposite orders, a merge and a scan at the same moment would each
+    # wait for the other (PostgreSQL aborts one of them as a deadlock): the merge takes the
+    # identity lock first too.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers itself")
+    target, source, other = HouseholdFactory(), HouseholdFactory(), HouseholdFactory()
+    shared = nik(611)
+    MemberFactory(household=source, nik=shared, name="Wa Ode Sitti", birth_date=BIRTH)
+    MemberFactory(household=other, nik=shared, name="Wa Ode Sitti", birth_date=BIRTH)
+    identity_scan()  # the source has an open pair with another record
+
+    with CaptureQueriesContext(connection) as captured:
+        household_merge(source=source, target=target, by=reviewer)
+
+    sqls = [query["sql"] for query in captured.captured_queries]
+    advisory = next(i for i, sql in enumerate(sqls) if "pg_advisory_xact_lock" in sql)
+    first_row_lock = next(i for i, sql in enumerate(sqls) if "FOR UPDATE" in sql)
+    assert advisory < first_row_lock, sqls[first_row_lock]
