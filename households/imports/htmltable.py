@@ -23,6 +23,9 @@ _TAG_NAME = re.compile(r"/?([a-zA-Z][a-zA-Z0-9:]*)")
 _SPAN = re.compile(r"\b(colspan|rowspan)\s*=\s*[\"']?\s*(\d{1,6})", re.IGNORECASE)
 _RAW_TEXT = {"script": re.compile(r"</script\s*>", re.IGNORECASE), "style": re.compile(r"</style\s*>", re.IGNORECASE)}
 _MAX_SPAN = 1000  # a colspan or rowspan beyond this is a mistake (or an attack), read as 1
+# Excel's widest sheet: a row the colspans take beyond it is refused (``TooWide``), before its
+# cells are made (a row of ``colspan=999`` cells would otherwise build millions of them).
+MAX_COLUMNS = 16_384
 
 
 def is_html(head: bytes) -> bool:
@@ -34,9 +37,18 @@ class NoTable(Exception):
     """The page holds no ``<table>``."""
 
 
+class TooWide(Exception):
+    """A row spans more than ``MAX_COLUMNS`` columns; ``row`` is its number (as ``rows`` numbers them)."""
+
+    def __init__(self, row: int):
+        super().__init__(row)
+        self.row = row
+
+
 def rows(text: str) -> Iterator[tuple[int, list[str]]]:
     """``(row number, cells)`` of the page's tables, numbered from 1 in the order they end.
-    Raises ``NoTable`` at the end of a page without any table. What is left open at the end (a
+    Raises ``NoTable`` at the end of a page without any table, ``TooWide`` at a row wider than
+    Excel's ``MAX_COLUMNS``. What is left open at the end (a
     tag, a comment) ends the page."""
     tables = _Tables()
     at, end = 0, len(text)
@@ -131,6 +143,8 @@ class _Tables:
                 row.append("")  # under a cell of a row above that spans down
             colspan, rowspan = _spans(inside) if "span" in inside.lower() else (1, 1)
             table.at = len(row)
+            if table.at + colspan > MAX_COLUMNS:
+                raise TooWide(self.count + 1)
             row.extend("" for _ in range(colspan))
             if rowspan > 1:
                 for column in range(table.at, table.at + colspan):

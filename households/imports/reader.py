@@ -461,6 +461,13 @@ class Source:
                 "tabel data. Ekspor ulang data dari aplikasinya, atau buka di Excel lalu simpan sebagai Buku Kerja "
                 "Excel (.xlsx)."
             ) from None
+        except htmltable.TooWide as error:
+            raise ReadError(
+                f"{self.display_name}: baris {error.row} tabel halaman web (HTML) ini melebar lebih dari "
+                "16.384 kolom (batas Excel) karena sel yang digabung (colspan); berkas tidak "
+                "dibaca. Ekspor ulang data dari aplikasinya, atau buka di Excel lalu simpan sebagai Buku Kerja "
+                "Excel (.xlsx)."
+            ) from None
 
     def _python_rows(self, sheet) -> Iterator[tuple[int, list]]:
         """A chunk's rows from its first used row and column (``to_python`` skips the empty area,

@@ -404,3 +404,14 @@ def test_a_sheet_without_sex_birth_date_or_relation_columns_says_so(reference, t
     ]
     assert {w["row"] for w in warnings} == {1} and "Pemetaan kolom impor" in warnings[0]["reason"]
     assert Member.objects.get(nik=nik(301)).sex == ""
+
+
+def test_an_html_table_row_wider_than_excel_is_refused_with_what_to_do(reference, tmp_path):
+    # Each cell may span up to 1,000 columns: a row of them alone would build a list of millions of
+    # cells. No sheet is wider than Excel's 16,384 columns; a row that is, is refused at once.
+    path = tmp_path / "DTKS.xls"
+    path.write_text("<html><body><table><tr><td>NIK</td></tr><tr>" + "<td colspan=999>x</td>" * 20 + "</tr></table></body></html>")
+    code, out, err = run("import_dtks", str(path), "--json")
+    assert code == 2, (out, err)
+    assert "baris 2" in err and "lebih dari 16.384 kolom" in err and "colspan" in err
+    assert not Household.objects.exists()
