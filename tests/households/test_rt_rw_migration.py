@@ -24,6 +24,10 @@ def test_stored_rt_and_rw_get_three_digits_with_their_snapshot():
         "7409011005080002": ("001", "0012", {"rt": "001", "rw": "0012"}),
         "7409011005080003": ("007", "", {}),  # a local correction kept with its snapshot
         "7409011005080004": ("1A", "1234", {"rt": "1A", "rw": "1234"}),  # not a plain number, and four digits
+        # Five digits are no RT/RW number to the import, which keeps them as their text.
+        "7409011005080005": ("00012", "003", {"rt": "00012", "rw": "003"}),
+        # Three digits already (typed in the admin), the snapshot still as an .xls gave it.
+        "7409011005080006": ("001", "002", {"rt": "1", "rw": "2"}),
     }
     for no_kk, (rt, rw, snapshot) in stored.items():
         OldHousehold.objects.create(no_kk=no_kk, head_name="KEPALA", desa=desa, rt=rt, rw=rw, source_values=snapshot)
@@ -35,5 +39,7 @@ def test_stored_rt_and_rw_get_three_digits_with_their_snapshot():
         "7409011005080002": ("001", "012", {"rt": "001", "rw": "012"}),
         "7409011005080003": ("007", "", {}),
         "7409011005080004": ("1A", "1234", {"rt": "1A", "rw": "1234"}),
+        "7409011005080005": ("00012", "003", {"rt": "00012", "rw": "003"}),
+        "7409011005080006": ("001", "002", {"rt": "001", "rw": "002"}),
     }
     assert not Household.history.exists()  # the same numbers, written the registry's way: no history
