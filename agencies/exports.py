@@ -31,7 +31,7 @@ from households.models import Household, Member
 from households.xlsx import write_xlsx
 from konut_registry.chunks import chunked
 from konut_registry.numbers import thousands
-from programs.models import Enrollment, EnrollmentStatus, Program
+from programs.models import Enrollment, EnrollmentStatus, Program, has_deliveries
 
 CHUNK = 2000
 
@@ -130,12 +130,12 @@ def export_rows(
     number = 0
     for chunk in chunked(rows.iterator(chunk_size=CHUNK), CHUNK):
         enrollments: dict[int, list] = {}
-        for household_id, program_id, year, status, delivered_on, amount in (
+        for household_id, program_id, year, status, delivered_on, amount, stages in (
             Enrollment.objects.filter(condition, household_id__in=[row[0] for row in chunk])
             .order_by("household_id", "-year", "program__name", "id")
-            .values_list("household_id", "program_id", "year", "status", "delivered_on", "amount")
+            .values_list("household_id", "program_id", "year", "status", "delivered_on", "amount", "stages")
         ):
-            enrollments.setdefault(household_id, []).append((program_id, year, status, delivered_on, amount))
+            enrollments.setdefault(household_id, []).append((program_id, year, status, delivered_on, amount, has_deliveries(delivered_on, stages)))
         for (pk, p3ke_id, no_kk, head_nik, head_name, address, dusun, rt, rw, desa, desa_code, kecamatan, desil,
              member_count, has_open_conflict, *regency) in chunk:
             number += 1
@@ -144,8 +144,8 @@ def export_rows(
             # An enrollment's amount is its planned value until a delivery is recorded, then what
             # was delivered (``agencies.services.enrollment_mark_delivered``): two columns, so that
             # a plan never reads as aid handed over.
-            planned = [None if e[3] else e[4] for e in listed]
-            delivered = [e[4] if e[3] else None for e in listed]
+            planned = [None if e[5] else e[4] for e in listed]
+            delivered = [e[4] if e[5] else None for e in listed]
             yield [
                 number,
                 p3ke_id or "",

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from agencies.models import ExportKind, ExportLog, IdentifierSearch, User
 from agencies.selectors import MANAGED_ROLES, may_act_on, may_manage_user
 from konut_registry.numbers import rupiah
-from programs.models import Enrollment, EnrollmentStatus, validate_delivery_date
+from programs.models import PORTAL_STAGE, STAGE_SEPARATOR, Enrollment, EnrollmentStatus, validate_delivery_date
 from programs.services import EnrollmentResult, enrollment_last_change, enrollment_update
 
 
@@ -81,8 +81,9 @@ def enrollment_reject(*, enrollment: Enrollment, reason: str, by: User) -> Enrol
     return enrollment_update(enrollment=current, by=by, status=EnrollmentStatus.REJECTED, status_reason=reason)
 
 
-def _day(day: datetime.date) -> str:
-    return day.strftime("%d/%m/%Y")
+def _day(day: datetime.date | None) -> str:
+    # None: a list's paid stage without a day.
+    return day.strftime("%d/%m/%Y") if day else "–"
 
 
 @transaction.atomic
@@ -122,7 +123,7 @@ def enrollment_mark_delivered(
             % {"date": _day(delivered_on), "year": current.year}
         )
     warnings = []
-    if current.delivered_on is None:
+    if not current.has_deliveries:
         total, latest = amount, delivered_on
         if current.amount is not None and current.amount != amount:
             warnings.append(
@@ -131,7 +132,7 @@ def enrollment_mark_delivered(
             )
     else:
         before = current.amount or 0
-        total, latest = before + amount, max(current.delivered_on, delivered_on)
+        total, latest = before + amount, max(current.delivered_on or delivered_on, delivered_on)
         warnings.append(
             _(
                 "Penyaluran bertahap: %(amount)s pada %(date)s ditambahkan ke %(before)s yang sudah tercatat "
@@ -147,7 +148,9 @@ def enrollment_mark_delivered(
             _("Tanggal penyaluran %(date)s tidak di tahun program %(year)s; periksa tanggal atau tahun kepesertaannya.")
             % {"date": _day(delivered_on), "year": current.year}
         )
-    result = enrollment_update(enrollment=current, by=by, delivered_on=latest, amount=total)
+    # Marked among the stages: a list's next stage may be this same payment (``programs.claims``).
+    stages = STAGE_SEPARATOR.join([*current.counted_stages(), f"{PORTAL_STAGE} {_day(delivered_on)}"])
+    result = enrollment_update(enrollment=current, by=by, delivered_on=latest, amount=total, stages=stages)
     result.warnings = warnings
     return result
 
@@ -156,7 +159,7 @@ def _recorded_since(current: Enrollment) -> str:
     """Why a delivery typed on a page that no longer shows what is recorded is refused, with what is
     recorded now and who changed it when."""
     changed = enrollment_last_change(current)
-    if current.delivered_on is not None:
+    if current.has_deliveries:
         return _(
             "Penyaluran tidak dicatat dua kali: sejak halaman Anda dibuka, penyaluran sudah dicatat oleh %(user)s "
             "pada %(when)s. Sekarang tercatat total tersalurkan %(total)s, terakhir %(latest)s. "

@@ -234,7 +234,7 @@ def _deliver_form(enrollment) -> DeliverForm | None:
     if enrollment.status != EnrollmentStatus.ACTIVE:
         return None
     # Each delivery is a new stage: its day is typed; the planned value is offered until the first one.
-    planned = enrollment.amount if enrollment.delivered_on is None else None
+    planned = None if enrollment.has_deliveries else enrollment.amount
     return DeliverForm(
         auto_id=f"%s-{enrollment.pk}", initial={"amount": planned, "recorded": RecordedField.of(enrollment)}
     )

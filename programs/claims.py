@@ -35,8 +35,8 @@ from konut_registry.chunks import chunked
 from konut_registry.db import pg_array
 from konut_registry.numbers import rupiah
 from programs.models import (
-    LIVE_STATUSES, Enrollment, EnrollmentStatus, Program, TargetUnit, enrollment_year_problem, latest_enrollment_year,
-    merged_record_problem,
+    LIVE_STATUSES, PORTAL_STAGE, STAGE_SEPARATOR, Enrollment, EnrollmentStatus, Program, TargetUnit, amount_problem,
+    enrollment_year_problem, latest_enrollment_year, merged_record_problem,
 )
 
 
@@ -62,9 +62,11 @@ class AidClaim:
     amount: int | None = None
     delivered_on: datetime.date | None = None
     note: str = ""
-    # A recipient list's stages (TAHAP) whose amounts ``amount`` sums; a list's claim also states
-    # what it says of an enrollment the registry already holds (:func:`stated_changes`).
+    # A recipient list's stages (TAHAP) whose amounts ``amount`` sums, and each one's amount (same
+    # order); a list's claim also states what it says of an enrollment the registry already holds
+    # (:func:`stated_changes`).
     stages: tuple[str, ...] = ()
+    stage_amounts: tuple[int | None, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,7 +404,6 @@ def _members_elsewhere(pairs: set[tuple[int, int]]) -> set[tuple[int, int]]:
 DISTRIBUTION_NOTE = "Status penyaluran"
 # Statuses a list does not change: the enrollment ended (by a decision, the agency or a field check).
 ENDED_STATUSES = (EnrollmentStatus.COMPLETED, EnrollmentStatus.CANCELLED, EnrollmentStatus.REJECTED)
-STAGE_SEPARATOR = "; "
 
 
 @dataclass(slots=True)
@@ -446,11 +447,13 @@ def stated_changes(claims: list[AidClaim], *, for_update: bool = False) -> list[
     stored changes nothing). ``for_update``: the enrollments are read under a row lock (the write).
 
     A list states the payment of a stage (TAHAP): its status and reason replace the stored ones;
-    the amount of a paid stage not yet counted (``Enrollment.stages``) is added to what was
-    delivered (the first one replaces a planned value), a failed payment (RETUR, GAGAL SALUR)
-    adds none; a row without a stage states the amount itself. An enrollment that ended
-    (completed, cancelled, rejected), or that a field check suspended, is not changed by a list:
-    the change is ``held``, with the reason."""
+    the amounts of the paid stages not yet counted (``Enrollment.stages``) are added to what was
+    delivered (``Enrollment.has_deliveries``; else they replace a planned value), a failed payment
+    (RETUR, GAGAL SALUR) adds none; a row without a stage states the amount itself. An enrollment
+    that ended (completed, cancelled, rejected), or that a field check suspended, is not changed by
+    a list, nor one whose new value would pass ``AMOUNT_MAX``, nor one whose new stage comes after
+    deliveries the portal recorded since the list's last stage (it may be the same payment): the
+    change is ``held``, with the reason."""
     claimed = claim_enrollments(claims, year=None)
     owners: dict[tuple, EnrollmentKey] = {key_unique(*key): key for key in claimed}
     if not owners:
@@ -478,15 +481,17 @@ def stated_changes(claims: list[AidClaim], *, for_update: bool = False) -> list[
 def _stated_change(key: EnrollmentKey, enrollment: Enrollment, claim: AidClaim) -> StatedChange | None:
     stored = {name: getattr(enrollment, name) for name in ("status", "amount", "delivered_on", "status_reason", "stages")}
     wanted = {"status": claim.status}
-    counted = [stage for stage in stored["stages"].split(STAGE_SEPARATOR) if stage]
+    counted = enrollment.counted_stages()
+    amounts = dict(zip(claim.stages, claim.stage_amounts))
     new_stages = [stage for stage in claim.stages if stage not in counted]
     failed = claim.status == EnrollmentStatus.SUSPENDED
     if claim.amount is not None and not failed:
         if not claim.stages:
             wanted["amount"] = claim.amount
-        elif len(new_stages) == len(claim.stages):
-            wanted["amount"] = claim.amount + ((stored["amount"] or 0) if counted else 0)
-            wanted["stages"] = STAGE_SEPARATOR.join(counted + new_stages)[:200]
+        elif new_stages:
+            added = sum(amounts.get(stage) or 0 for stage in new_stages)
+            wanted["amount"] = added + ((stored["amount"] or 0) if enrollment.has_deliveries else 0)
+            wanted["stages"] = STAGE_SEPARATOR.join(counted + new_stages)
     if claim.delivered_on is not None and not failed:
         wanted["delivered_on"] = max(claim.delivered_on, stored["delivered_on"] or claim.delivered_on)
     if claim.status != stored["status"] or claim.note:
@@ -507,4 +512,15 @@ def _stated_change(key: EnrollmentKey, enrollment: Enrollment, claim: AidClaim) 
             "kepesertaan ini ditangguhkan (%(reason)s); daftar penerima tidak mencabut penangguhan. Bila sudah "
             "diputuskan lain, ubah statusnya di Admin, Kepesertaan"
         ) % {"reason": stored["status_reason"][:100] or labels[stored["status"]]}
+    elif amount_problem(fields.get("amount")):
+        change.held = amount_problem(fields["amount"])
+    elif "stages" in fields and stored["delivered_on"] is not None and (
+        not counted or counted[-1].startswith(PORTAL_STAGE)
+    ):
+        change.held = _(
+            "sejak tahap terakhir dari daftar penerima, penyaluran dicatat lewat portal (total %(total)s, "
+            "terakhir %(date)s); tahap %(stages)s tidak ditambahkan agar pembayaran yang sama tidak terhitung dua "
+            "kali. Bila tahap ini belum dicatat di portal, catat penyalurannya di portal"
+        ) % {"total": _amount(stored["amount"]), "date": stored["delivered_on"].strftime("%d/%m/%Y"),
+             "stages": ", ".join(new_stages)}
     return change

@@ -140,6 +140,17 @@ def validate_delivery_date(day: datetime.date | None) -> None:
 # is a house (BSPS, RS-Rutilahu: tens of millions of rupiah); a recipient list's stage is hundreds
 # of thousands (``Rp 750.000``). A value above Rp 10 miliar is a typo, not aid.
 AMOUNT_MAX = 10_000_000_000
+# How ``Enrollment.stages`` joins its stages, and how a delivery recorded through the portal is
+# marked there (``PORTAL 20/05/2024``).
+STAGE_SEPARATOR = "; "
+PORTAL_STAGE = "PORTAL"
+
+
+def has_deliveries(delivered_on: datetime.date | None, stages: str) -> bool:
+    """Whether an enrollment's ``amount`` is what was delivered rather than the planned value: a
+    delivery day is recorded, or a list's paid stage (one without a day counts too). The portal,
+    the lists and the export all go by this."""
+    return delivered_on is not None or bool(stages)
 
 
 def amount_problem(amount: int | None) -> str | None:
@@ -185,9 +196,11 @@ class Enrollment(models.Model):
     amount = models.PositiveBigIntegerField(_("nilai (Rp)"), null=True, blank=True)
     delivered_on = models.DateField(_("tanggal penyaluran"), null=True, blank=True)
     status_reason = models.TextField(_("alasan/catatan"), blank=True)
-    # The stages (TAHAP) of recipient lists already counted in ``amount``: a later list adds a new
-    # stage's amount, and the same list uploaded again adds nothing.
-    stages = models.CharField(_("tahap tercatat"), max_length=200, blank=True, default="")
+    # The stages (TAHAP) of recipient lists already counted in ``amount``, and a ``PORTAL_STAGE``
+    # mark for each delivery the portal recorded: a later list adds a new stage's amount, the same
+    # list uploaded again adds nothing, and a list's stage after a portal delivery waits for the
+    # agency's check. A text: a year of monthly stages is longer than any short limit.
+    stages = models.TextField(_("tahap tercatat"), blank=True, default="")
     source = models.CharField(_("sumber"), max_length=12, choices=EnrollmentSource.choices, default=EnrollmentSource.MANUAL)
     # Batch and creator (and the history's user): pointers not checked by the database row by row, as
     # a household's ``last_batch`` (see there); the program, household and member are.
@@ -243,6 +256,15 @@ class Enrollment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.program} {self.year}"
+
+    @property
+    def has_deliveries(self) -> bool:
+        """See :func:`has_deliveries`."""
+        return has_deliveries(self.delivered_on, self.stages)
+
+    def counted_stages(self) -> list[str]:
+        """The stages ``amount`` counts, in the order they were recorded."""
+        return [stage for stage in self.stages.split(STAGE_SEPARATOR) if stage]
 
     def clean(self):
         super().clean()

@@ -600,7 +600,7 @@ def _claim(key: tuple, rows: list[_Row], log: IssueLog) -> AidClaim:
     if len(rows) == 1:
         return AidClaim(
             household=household_id, member=member_id, program=program_id, year=year, status=first.status,
-            amount=first.amount, delivered_on=first.delivered, note=first.note, stages=_stages([first]),
+            amount=first.amount, delivered_on=first.delivered, note=first.note, **_stages([first]),
         )
     paid = any(r.status == EnrollmentStatus.ACTIVE for r in rows)
     status = EnrollmentStatus.ACTIVE if paid else first.status
@@ -615,12 +615,16 @@ def _claim(key: tuple, rows: list[_Row], log: IssueLog) -> AidClaim:
                     f"({stages}) digabung menjadi satu kepesertaan, nilai {shown}")
     return AidClaim(
         household=household_id, member=member_id, program=program_id, year=year, status=status, amount=amount,
-        delivered_on=delivered, note=note, stages=_stages([r for r in rows if r.status == status]),
+        delivered_on=delivered, note=note, **_stages([r for r in rows if r.status == status]),
     )
 
 
-def _stages(rows: list[_Row]) -> tuple[str, ...]:
+def _stages(rows: list[_Row]) -> dict[str, tuple]:
     """The stages (TAHAP) of the rows whose amounts a claim counts, as an enrollment keeps them
-    (``TAHAP 3 2024``: spacing and case as one)."""
+    (``TAHAP 3 2024``: spacing and case as one), and each one's amount: the claim's ``stages`` and
+    ``stage_amounts``."""
     paid = [r for r in rows if r.stage and r.status != EnrollmentStatus.SUSPENDED]  # a failed payment counts none
-    return tuple(dict.fromkeys(" ".join(r.stage.split()).upper() for r in paid))
+    amounts: dict[str, int | None] = {}
+    for r in paid:
+        amounts.setdefault(" ".join(r.stage.split()).upper(), r.amount)
+    return {"stages": tuple(amounts), "stage_amounts": tuple(amounts.values())}

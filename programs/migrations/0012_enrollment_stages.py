@@ -13,11 +13,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='enrollment',
             name='stages',
-            field=models.CharField(blank=True, default='', max_length=200, verbose_name='tahap tercatat'),
+            field=models.TextField(blank=True, default='', verbose_name='tahap tercatat'),
         ),
         migrations.AddField(
             model_name='historicalenrollment',
             name='stages',
-            field=models.CharField(blank=True, default='', max_length=200, verbose_name='tahap tercatat'),
+            field=models.TextField(blank=True, default='', verbose_name='tahap tercatat'),
         ),
     ]
