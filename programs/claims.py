@@ -223,12 +223,6 @@ def aid_no_longer_stated(
     return [(programs[program_id], count) for program_id, count in sorted(counts.items())]
 
 
-def aid_claims_count(*, claims: Iterable[AidClaim | PlainClaim], year: int | None = None) -> int:
-    """How many enrollments the claims come to (before those already in the registry). The claims
-    may come one at a time: only the first claim of each enrollment is kept."""
-    return len(claim_enrollments(claims, year=year))
-
-
 def aid_claims_existing(*, claims: Iterable[AidClaim], year: int | None = None) -> int:
     """How many of the claims' enrollments the registry already holds (claims name ids here), by
     the database's uniqueness rule (:func:`unique_key`)."""

@@ -8,7 +8,7 @@ import pytest
 
 from dedup.models import Conflict, ConflictStatus
 from households.imports.plan import enrollment_counts
-from programs.claims import AidClaim, aid_claims_count, aid_claims_existing
+from programs.claims import AidClaim, aid_claims_existing, claim_enrollments
 from programs.models import Enrollment, EnrollmentSource, Program
 from programs.services import aid_claims_record
 from tests.factories import HouseholdFactory, MemberFactory, UserFactory
@@ -34,7 +34,7 @@ def test_penerima_keys_map_to_programs_one_enrollment_each(family):
         AidClaim(household=household.pk, member=None, aids={"pbi"}),  # a person program, nobody named: left out
         AidClaim(household=household.pk, member=head.pk, aids={"unknown"}),  # no program has this key
     ]
-    assert aid_claims_count(claims=claims, year=2024) == 3
+    assert len(claim_enrollments(claims, year=2024)) == 3
 
     result = aid_claims_record(claims=claims, year=2024, source=EnrollmentSource.P3KE, by=by)
 
@@ -121,8 +121,8 @@ def test_plain_claims_come_to_the_same_enrollments_as_aid_claims(family):
     by = UserFactory(username="bappeda")
     plain = [(household.pk, head.pk, frozenset({"pkh", "bpnt"})), (household.pk, child.pk, frozenset({"prakerja"}))]
     mixed = [*plain, AidClaim(household=household.pk, member=child.pk, aids={"pkh"})]
-    assert aid_claims_count(claims=plain, year=2024) == 3
-    assert aid_claims_count(claims=mixed, year=2024) == 3
+    assert len(claim_enrollments(plain, year=2024)) == 3
+    assert len(claim_enrollments(mixed, year=2024)) == 3
 
     result = aid_claims_record(claims=plain, year=2024, source=EnrollmentSource.P3KE, by=by)
 
