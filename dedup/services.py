@@ -24,8 +24,9 @@ from simple_history.utils import bulk_update_with_history
 
 from dedup import engine, identity
 from konut_registry.db import identity_records_locked
-from dedup.membership import merged_duplicates_settle
-from dedup.membership import MergeResult, household_merge  # noqa: F401  (merging is an identity decision too)
+from dedup.membership import (  # noqa: F401  (merging is an identity decision too)
+    MergeResult, household_merge, merged_duplicates_settle,
+)
 from dedup.models import (
     CompatiblePair,
     Conflict,

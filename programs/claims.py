@@ -506,8 +506,8 @@ def _stated_change(key: EnrollmentKey, enrollment: Enrollment, claim: AidClaim) 
             "kepesertaan ini ditangguhkan (%(reason)s); daftar penerima tidak mencabut penangguhan. Bila sudah "
             "diputuskan lain, ubah statusnya di Admin, Kepesertaan"
         ) % {"reason": stored["status_reason"][:100] or labels[stored["status"]]}
-    elif amount_problem(fields.get("amount")):
-        change.held = amount_problem(fields["amount"])
+    elif problem := amount_problem(fields.get("amount")):
+        change.held = problem
     elif "stages" in fields and stored["delivered_on"] is not None and (
         not counted or counted[-1].startswith(PORTAL_STAGE)
     ):

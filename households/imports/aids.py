@@ -13,11 +13,11 @@ from collections.abc import Iterable, Iterator
 from itertools import chain
 from typing import TYPE_CHECKING
 
-from households.models import ImportBatch, Member, Relation
-from konut_registry.chunks import chunked
 from django.utils.formats import number_format
 from django.utils.translation import ngettext
 
+from households.models import ImportBatch, Member, Relation
+from konut_registry.chunks import chunked
 from programs.claims import PlainClaim, aid_no_longer_stated, aid_programs, claim_enrollments
 from programs.models import EnrollmentSource
 from programs.services import BulkEnrollmentResult, aid_claims_record
