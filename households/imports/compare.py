@@ -242,6 +242,7 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     skipped_at: dict[int, str] | None = None  # a skipped member row's place, by its stored member
     position = 0
     listed = {row.household_key for row in extract.skipped_members}  # the families whose members the file lists
+    unknown_families = 0  # member rows of a family neither the file nor the registry holds
     for chunk in chunked(records, CHUNK):
         placed, chunk_claims = [], []
         for record in chunk:
@@ -257,6 +258,7 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
                         record.sheet, record.row, "ID Keluarga P3KE" if p3ke else "Nomor KK",
                         f"Keluarga {key} tidak ada di lembar keluarga maupun di registri",
                     )
+                    unknown_families += 1
                     decisions.skip(position)
                     position += 1
                     continue
@@ -316,6 +318,12 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
             decisions.match(at, pk, moved_to, None if change is None else change.fields)
         decisions.close_chunk()
     del stored
+    if unknown_families and p3ke and not has_household_sheet:
+        issues.warning(
+            extract.tables[0].sheet if extract.tables else "", 0, "",
+            f"{unknown_families} baris individu menyebut keluarga yang belum ada di registri, dan berkas ini tidak "
+            "memuat lembar keluarga: unggah berkas keluarga (KEPALA-KELUARGA) bersama berkas individu ini.",
+        )
     # A partial extract (one kecamatan) still says who a family it lists no longer holds, unless it
     # is older than the registry's data (a member it lacks may be newer than the file).
     year, newest = extract.data_year, plan.registry_year

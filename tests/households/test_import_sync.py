@@ -169,6 +169,22 @@ def test_an_older_partial_extract_marks_no_member_absent(reference, p3ke_file, t
     assert summary_of(out)["members"]["absent"] == 0 and not Member.objects.filter(is_absent=True).exists()
 
 
+def test_an_individual_sheet_alone_into_an_empty_registry_says_to_send_the_family_sheet(reference, tmp_path):
+    """Every row refused as 'family not in the family sheet nor in the registry' left the operator
+    guessing; the refusal says once what is missing."""
+    members = [head_member_row("122000001", "91220000011", 100), member_row("122000001", "91220000012", 500)]
+    path = write_xlsx(tmp_path / "P3KE_INDIVIDU.xlsx", {"INDIVIDU": (IND_2023, members)})
+
+    code, out, err = run("import_p3ke", str(path))
+
+    assert code == 1 and not Member.objects.exists()
+    batch = ImportBatch.objects.latest("pk")
+    assert [w["reason"] for w in batch.warnings if w["row"] == 0] == [
+        "2 baris individu menyebut keluarga yang belum ada di registri, dan berkas ini tidak memuat lembar "
+        "keluarga: unggah berkas keluarga (KEPALA-KELUARGA) bersama berkas individu ini."
+    ]
+
+
 def test_unknown_categorical_value_kept_raw_with_a_warning(reference, p3ke_file):
     households = [household_row("122999001", 201, **{"Jenis Atap": " GENTENG ", "Sumber Air Minum": "Air Sungai Kecil"})]
     code, out, _ = run("import_p3ke", str(p3ke_file(households=households, members=[], name="raw.xlsx")), "--json")
