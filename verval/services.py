@@ -43,6 +43,7 @@ from verval.models import (
     CaseStatus,
     Presence,
     ProposalExport,
+    ProposalRow,
     Stage,
     Verdict,
     VervalBatch,
@@ -408,13 +409,17 @@ def batch_approve(*, batch: VervalBatch, by) -> ApplyResult:
 
 @transaction.atomic
 def proposal_export_record(*, batch: VervalBatch, cases, by, filename: str) -> ProposalExport:
-    """Remember which cases went out in which file."""
+    """Remember which cases went out in which file, and the NIK each carried (the head's NIK as
+    the file was written: the cases' households as the file read them)."""
     _require(may_manage(by), _("Hanya Bappeda atau Dinas Sosial yang dapat mengekspor usulan."))
     batch = VervalBatch.objects.get(pk=batch.pk)
     if not batch.is_approved:
         raise ValidationError(_("Usulan hanya dapat diekspor dari berkas yang sudah disahkan Bupati."))
     export = ProposalExport.objects.create(batch=batch, created_by=by, row_count=len(cases), filename=filename[:200])
     export.cases.set(cases)
+    ProposalRow.objects.bulk_create(
+        ProposalRow(export=export, case=case, nik=case.household.head_nik or "") for case in {c.pk: c for c in cases}.values()
+    )
     # Full NIKs and No KK leave the building in this file: the central export log says so too.
     export_log_create(user=by, kind=ExportKind.VERVAL_PROPOSAL, agency=by.agency, filters={"batch": batch.pk},
                       row_count=len(cases))
