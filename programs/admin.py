@@ -16,6 +16,7 @@ from agencies.forms import RupiahField
 from agencies.templatetags.portal import format_rupiah
 from dedup.models import Conflict, ConflictStatus
 from dedup.presenters import conflict_message
+from households.admin_regions import RegionListMixin
 from programs.models import EligibilityRule, Enrollment, EnrollmentStatus, Program
 from programs.resources import EnrollmentResource, ProgramResource
 from programs.services import enrollment_create, enrollment_lock_unchanged, enrollment_update, enrollment_version
@@ -61,7 +62,9 @@ class EnrollmentAdminForm(forms.ModelForm):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(LoggedExportMixin, ExportMixin, ReadOnlyHistoryAdmin):
+class EnrollmentAdmin(RegionListMixin, LoggedExportMixin, ExportMixin, ReadOnlyHistoryAdmin):
+    kecamatan_path = "household__desa__kecamatan"
+    kabupaten_after = "desa"
     export_form_class = LabelledExportForm
     resource_classes = [EnrollmentResource]
     form = EnrollmentAdminForm

@@ -18,6 +18,7 @@ from django.utils.translation import ngettext, ngettext_lazy
 from dedup import services
 from dedup.admin.common import KecamatanDesaFilter, admin_link, reason_action, report, shown_identifier
 from dedup.models import Conflict, ConflictStatus
+from households.admin_regions import RegionListMixin
 from konut_registry.admin_filters import is_database_id
 from konut_registry.admin_history import ReadOnlyHistoryAdmin
 from programs.admin_filters import ProgramAgencyFilter
@@ -109,8 +110,12 @@ class ConflictDecisionForm(forms.ModelForm):
 
 
 @admin.register(Conflict)
-class ConflictAdmin(ReadOnlyHistoryAdmin):
+class ConflictAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
     form = ConflictDecisionForm
+    # With several regencies: a kabupaten column after the place, and its filter before the kecamatan.
+    kecamatan_path = "household__desa__kecamatan"
+    kabupaten_after = "place"
+    region_clears = ("desa",)
     # What Bappeda decides on, within 1366 px: the place in one column, the decision (who, when) in one.
     list_display = [
         "number", "household_link", "place", "enrollment_a_link", "enrollment_b_link",

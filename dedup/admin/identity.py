@@ -13,6 +13,7 @@ from dedup import services
 from dedup.admin.common import KecamatanDesaFilter, admin_link, reason_action, shown_identifier
 from dedup.admin.decision import decision_view
 from dedup.models import IdentityMatch
+from households.admin_regions import RegionListMixin
 from konut_registry.admin_history import ReadOnlyHistoryAdmin
 
 
@@ -47,7 +48,10 @@ class IdentityDesaFilter(KecamatanDesaFilter):
 
 
 @admin.register(IdentityMatch)
-class IdentityMatchAdmin(ReadOnlyHistoryAdmin):
+class IdentityMatchAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
+    kecamatan_path = "household_a__desa__kecamatan"
+    kabupaten_after = "household_b_link"
+    region_clears = ("desa",)
     list_display = [
         "number", "kind", "household_a_link", "household_b_link", "members", "score", "status", "created_at", "reviewed_by",
     ]

@@ -7,7 +7,10 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from dedup.models import IdentityKind, IdentityMatch
 from households.models import Desa, Kabupaten, Kecamatan
+from programs.models import Program
+from programs.services import enrollment_create
 from tests.factories import HouseholdFactory
 
 pytestmark = pytest.mark.django_db
@@ -105,3 +108,32 @@ def test_a_kecamatan_link_without_its_regency_still_filters(bappeda_client, two_
 
     page = bappeda_client.get(VILLAGES, {"kecamatan__id__exact": asera.pk}).content.decode()
     assert "Wanggudu Raya" in page and "Awuliti" not in page
+
+
+@pytest.mark.parametrize("changelist, path", [
+    ("admin:programs_enrollment_changelist", "household__desa__kecamatan"),
+    ("admin:dedup_conflict_changelist", "household__desa__kecamatan"),
+    ("admin:dedup_identitymatch_changelist", "household_a__desa__kecamatan"),
+])
+def test_conflicts_enrollments_and_duplicates_have_the_kabupaten_level(bappeda_client, two_regencies, changelist, path):
+    """Bappeda reviews a province's conflicts regency by regency: the same kabupaten column and
+    filter as the household list, the kecamatan filter following it."""
+    konut, konawe = two_regencies
+    for household in (konut, konawe):
+        for code in ("bsps", "rutilahu"):  # the one-aid rule flags the second
+            enrollment_create(household=household, program=Program.objects.get(code=code), year=2024)
+        twin = HouseholdFactory(head_name=f"Kembaran {household.head_name}", desa=household.desa)
+        a, b = sorted([household, twin], key=lambda h: h.pk)
+        IdentityMatch.objects.create(kind=IdentityKind.SAME_KK, household_a=a, household_b=b)
+    regency = Kabupaten.objects.get(code="74.02")
+    url = reverse(changelist)
+
+    page = bappeda_client.get(url).content.decode()
+    assert "column-kabupaten" in page and 'field-kabupaten">Kabupaten Konawe Utara<' in page
+    assert len(filter_links(page, f"{path}__kabupaten__id__exact")) == 2
+    assert filter_links(page, f"{path}__id__exact") == []  # no list of every kecamatan of the province
+
+    page = bappeda_client.get(url, {f"{path}__kabupaten__id__exact": regency.pk}).content.decode()
+    assert 'field-kabupaten">Kabupaten Konawe<' in page and 'field-kabupaten">Kabupaten Konawe Utara<' not in page
+    offered = {int(m) for q in filter_links(page, f"{path}__id__exact") for m in re.findall(rf"{path}__id__exact=(\d+)", q)}
+    assert offered == set(regency.kecamatan_set.values_list("pk", flat=True))
