@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from households.models import ImportBatch, ImportKind, ImportStatus
 
 from .lease import stale_batches_fail
-from .reader import Limits, Source, normalize_header, open_source
+from .reader import Limits, Source, open_source
 
 # A batch in one of these is still being read or written: its pages refresh.
 RUNNING_STATUSES = (ImportStatus.PENDING, ImportStatus.VALIDATING, ImportStatus.QUEUED, ImportStatus.RUNNING)
@@ -160,10 +160,13 @@ def same_file_batch(
     queryset = queryset.order_by("-finished_at", "-pk")
     if kind != ImportKind.RECIPIENTS:
         return queryset.first()
-    chosen = normalize_header(program)
-    return next(
-        (b for b in queryset if normalize_header(b.options.get("program")) == chosen and b.data_year == year), None
-    )
+    chosen = _program_key(program)
+    return next((b for b in queryset if _program_key(b.options.get("program")) == chosen and b.data_year == year), None)
+
+
+def _program_key(program: object) -> str:
+    """A chosen program as the upload page (its code) and a command (as typed: ``PKH``) store it."""
+    return str(program or "").strip().lower()
 
 
 def import_queue(*, batch: ImportBatch, skip_invalid: bool | None = None, absent_confirmed: bool = False) -> ImportBatch:
