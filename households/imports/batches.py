@@ -17,7 +17,7 @@ from django.core.files import File
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from households.models import ImportBatch, ImportStatus
+from households.models import ImportBatch, ImportKind, ImportStatus
 
 from .lease import stale_batches_fail
 from .reader import Limits, ReadError, Source, open_source
@@ -161,12 +161,25 @@ def open_stored(batch: ImportBatch) -> list[Source]:
     return open_sources(_stored_paths(batch), _stored_names(batch))
 
 
-def same_file_batch(*, kind: str, sha256: str, exclude_pk: int | None = None) -> ImportBatch | None:
-    """The last applied batch of the same kind with the same file(s), if any."""
+def same_file_batch(
+    *, kind: str, sha256: str, exclude_pk: int | None = None, program: str | None = None, year: int | None = None
+) -> ImportBatch | None:
+    """The last applied batch of the same kind with the same file(s), if any. A recipient list is
+    the same import only for the same program (``program``: the one chosen, None when the list
+    names its own) and year: one list of names sent for two programs, or two years, is two lists."""
     queryset = ImportBatch.objects.filter(kind=kind, sha256=sha256, status=ImportStatus.APPLIED)
     if exclude_pk:
         queryset = queryset.exclude(pk=exclude_pk)
-    return queryset.order_by("-finished_at", "-pk").first()
+    queryset = queryset.order_by("-finished_at", "-pk")
+    if kind != ImportKind.RECIPIENTS:
+        return queryset.first()
+    chosen = _program_key(program)
+    return next((b for b in queryset if _program_key(b.options.get("program")) == chosen and b.data_year == year), None)
+
+
+def _program_key(program: object) -> str:
+    """A chosen program as the upload page (its code) and a command (as typed: ``PKH``) store it."""
+    return str(program or "").strip().lower()
 
 
 def import_queue(*, batch: ImportBatch, skip_invalid: bool | None = None, absent_confirmed: bool = False) -> ImportBatch:

@@ -30,13 +30,29 @@ from .reader import is_blank
 from .values import AID_VALUE_FIELD, DAY_MONTH_YEAR, float_id, id_text, norm, text
 
 
-def read_nik(reader: RowReader, key: str, ctx: Context, *, required: bool, empty_reason: str = "NIK kosong"):
-    """A NIK cell: the NikInfo, or None (blank, or an error recorded on the row)."""
+# Excel's text formula, how a CSV keeps an id as text: ``="7409012006800001"``.
+_TEXT_FORMULA = re.compile(r'^\s*=\s*"([^"]*)"\s*$')
+
+
+def formula_text(value: object) -> object:
+    """An id cell written as Excel's text formula (``="7409..."``) as the text inside; anything else
+    unchanged."""
+    if value.__class__ is str and "=" in value and (match := _TEXT_FORMULA.match(value)):
+        return match.group(1)
+    return value
+
+
+def read_nik(
+    reader: RowReader, key: str, ctx: Context, *, required: bool, empty_reason: str = "NIK kosong",
+    on_error: Callable[[str, str], None] | None = None,
+):
+    """A NIK cell: the NikInfo, or None (blank, or an error recorded on the row, or handed to
+    ``on_error(key, reason)`` by a caller that decides later what it is)."""
     value = reader.get(key)
     if is_plain_nik(value):
         # Nearly every cell: straight to the checks of the NIK.
-        return _nik_info(reader, key, value, False, ctx)
-    value = float_id(value)
+        return _nik_info(reader, key, value, False, ctx, on_error)
+    value = float_id(formula_text(value))
     if is_blank(value):
         if required:
             reader.error(key, empty_reason)
@@ -51,16 +67,16 @@ def read_nik(reader: RowReader, key: str, ctx: Context, *, required: bool, empty
         numeric = True
     elif isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
-    return _nik_info(reader, key, value, numeric, ctx)
+    return _nik_info(reader, key, value, numeric, ctx, on_error)
 
 
-def _nik_info(reader: RowReader, key: str, value, numeric: bool, ctx: Context):
+def _nik_info(reader: RowReader, key: str, value, numeric: bool, ctx: Context, on_error=None):
     try:
         info = parse_nik(
             value, numeric_cell=numeric, today=ctx.today, home_regions=ctx.region_prefixes, home_label=ctx.region_label
         )
     except IdentifierError as exc:
-        reader.error(key, str(exc))
+        (on_error or reader.error)(key, str(exc))
         return None
     for warning in info.warnings:
         reader.warning(key, warning)
@@ -80,7 +96,7 @@ def read_id(reader: RowReader, key: str, label: str, max_length: int) -> str | N
 def read_kk(reader: RowReader, key: str, *, on_error: Callable[[str, str], None] | None = None) -> str:
     """A No KK cell as 16 digits, ``""`` when it is not one: the problem is an error on the row, or
     handed to ``on_error(key, reason)`` by a caller that decides later what it is."""
-    value = float_id(reader.get(key))
+    value = float_id(formula_text(reader.get(key)))
     numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
     if numeric and isinstance(value, float) and value.is_integer() and value < 1e16 and int(value) % 10:
         value = str(int(value))
@@ -100,7 +116,7 @@ def skipped_nik(cell, stored_nik: str) -> str:
     checking it (its NIK was valid, or blank, when its record was stored)."""
     if stored_nik and cell == stored_nik:
         return stored_nik
-    value = float_id(cell)
+    value = float_id(formula_text(cell))
     if is_blank(value):
         return ""
     if isinstance(value, float) and value.is_integer():

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from types import MappingProxyType
 
+from konut_registry.numbers import thousands
+
 from .columns import AID_PREFIX, AID_YEAR_MARK, BUILTIN, COLUMN_LABELS, DTKS, DTSEN, Layouts, Mapped, aid_header_year
 from .issues import IssueLog, row_place
 from .reader import HEADER_SCAN_ROWS, Table, column_letter, is_blank
@@ -456,13 +458,39 @@ def note_hidden_sheets(source, log: IssueLog) -> None:
 
 
 def note_table_end(table: Table, log: IssueLog) -> None:
-    """Warn of each totals row passed over inside a table, and where a table ended at a notes,
-    totals or signature row (rows below it were not read)."""
+    """Warn of each totals row passed over inside a table, where a table ended at a notes, totals
+    or signature row (rows below it were not read), and of the rows read that Excel hides."""
+    if table.hidden_read:
+        log.warning(table.name, 0, "", hidden_rows_read(table.hidden_read))
     for row, note in table.skipped:
         log.warning(table.name, row, "", f"Baris jumlah ('{note}') dilewati; baris data di bawahnya tetap dibaca")
     if table.ended is not None:
         row, note = table.ended
         log.warning(table.name, row, "", f"Tabel berakhir di baris catatan/jumlah/tanda tangan ('{note}'); baris di bawahnya tidak dibaca")
+
+
+# The pieces (a row, or a run of rows) a warning names at most.
+_ROWS_SHOWN = 10
+
+
+def hidden_rows_read(rows: list[int]) -> str:
+    """The warning for the rows Excel hides that were read: the office hid them (or filtered them
+    out, e.g. the recipients marked MENINGGAL or PINDAH) and may not have seen them sent."""
+    pieces: list[tuple[int, int]] = []
+    for row in sorted(set(rows)):
+        if pieces and row == pieces[-1][1] + 1:
+            pieces[-1] = (pieces[-1][0], row)
+        else:
+            pieces.append((row, row))
+    shown = ", ".join(str(first) if first == last else f"{first}-{last}" for first, last in pieces[:_ROWS_SHOWN])
+    rest = sum(last - first + 1 for first, last in pieces[_ROWS_SHOWN:])
+    if rest:
+        shown += f" dan {thousands(rest)} baris lain"
+    return (
+        f"{thousands(len(set(rows)))} baris tersembunyi di Excel (disembunyikan, atau disaring dengan Filter) tetap "
+        f"dibaca: baris {shown}. Periksa baris itu (mis. keterangan MENINGGAL atau PINDAH); hapus dari berkas bila "
+        "tidak termasuk data"
+    )
 
 
 def shared_recipients(found) -> frozenset:

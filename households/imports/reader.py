@@ -137,6 +137,10 @@ class Table:
     refused: dict[int, str] = field(default_factory=dict)
     # Columns (0-based) with data under no header, seen in the first rows: not read (``unheaded_columns``).
     unheaded: tuple[int, ...] = ()
+    # The rows hidden in Excel (by hand or by an AutoFilter), and those of them read as data, once
+    # read that far: read as the file holds them, named in a warning (``common.note_table_end``).
+    hidden_rows: frozenset[int] = frozenset()
+    hidden_read: list[int] = field(default_factory=list)
 
 
 def _mb(size: int) -> str:
@@ -340,9 +344,11 @@ class Source:
         merged = [merge for merge in self._merged_down.pop(name, ()) if merge[0] > header_number]
         if merged:
             rest = _filled_down(rest, merged)
+        found = formulas.result()
         table = Table(
             source=self.display_name, name=name, header_row=header_number, headers=headers, rows=iter(()),
-            formula_cells=formulas.result(), height=max(0, height - header_number), unheaded=unheaded,
+            formula_cells=found, height=max(0, height - header_number), unheaded=unheaded,
+            hidden_rows=getattr(found, "hidden_rows", frozenset()),
         )
         numbered = next((i for i, h in enumerate(headers) if normalize_header(h) in _ROW_NUMBER_HEADERS), None)
         table.rows = self._data_rows(rest, width, table, identity, fields, numbered)
@@ -352,7 +358,14 @@ class Source:
         self, rows, width: int, table: Table, identity: tuple[int, ...], fields: int | None, numbered: int | None
     ) -> Iterator[tuple[int, list]]:
         try:
-            yield from self._padded_rows(rows, width, table, identity, fields, numbered)
+            if not table.hidden_rows:  # nearly every sheet
+                yield from self._padded_rows(rows, width, table, identity, fields, numbered)
+                return
+            hidden, read = table.hidden_rows, table.hidden_read
+            for number, cells in self._padded_rows(rows, width, table, identity, fields, numbered):
+                if number in hidden:
+                    read.append(number)
+                yield number, cells
         except ReadError:
             raise
         except Exception as exc:  # noqa: BLE001 - an error halfway through the sheet

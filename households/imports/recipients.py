@@ -3,7 +3,12 @@
 Each row is matched to a registry household by NIK (a member's NIK, else a head's NIK), then by
 No KK; an unmatched row is a row error. A No KK cell that holds no No KK (Excel dropped its last
 digit) is not needed when the row's NIK finds the recipient: a warning then, the No KK unused;
-else a row error. A file with no row under its header is refused (``ReadError``), not applied as
+else a row error; the same for a NIK cell that holds no NIK (Excel's ``7.40905E+15``, digits lost)
+beside a valid No KK: a warning when the No KK finds the family (of a family program), the NIK
+unused. A row found by its No KK alone though it gives a NIK (one the registry does not hold, or a
+damaged one) is checked by name: a name that matches none of the family's members is warned
+(``_check_family``). An id written as Excel's text formula (``="7409..."``) is the text inside.
+A file with no row under its header is refused (``ReadError``), not applied as
 "no change". A NIK or No KK column is all a list needs; OpenSID's
 program-bantuan template gives its participant's id in ``Peserta`` (the NIK for a person program,
 the No KK for a family one), read as one more NIK or No KK. The program and year come from the
@@ -124,6 +129,9 @@ class _Row:
     # (column, reason) of a No KK cell that is no No KK beside a valid NIK: a warning when the NIK
     # finds the recipient (the No KK is not needed), else the row's error (``_match``).
     kk_problem: tuple[str, str] | None = None
+    # (column, reason) of a NIK cell that is no NIK beside a valid No KK: a warning when the No KK
+    # finds the family (for a family program), else the row's error (``_match``).
+    nik_problem: tuple[str, str] | None = None
 
 
 @dataclass
@@ -400,15 +408,22 @@ class _Chosen:
 
 
 def _row(reader: RowReader, ctx, programs: _Programs, chosen: _Chosen, latest_year: int) -> _Row | None:
-    nik = None
+    nik, nik_problems = None, []
     if not is_blank(reader.get("nik")):
-        info = read_nik(reader, "nik", ctx, required=True)
+        info = read_nik(reader, "nik", ctx, required=True, on_error=lambda key, reason: nik_problems.append(reason))
         nik = info.value if info else None
     kk, kk_problems = "", []
     if not is_blank(reader.get("no_kk")):
         # Beside a valid NIK, a No KK Excel damaged is judged once the NIK is looked up (``_match``).
         kk = read_kk(reader, "no_kk", on_error=(lambda key, reason: kk_problems.append(reason)) if nik else None)
     kk_problem = (reader.label("no_kk"), kk_problems[0]) if kk_problems else None
+    nik_problem = None
+    if nik_problems:
+        # Beside a valid No KK, a NIK Excel damaged (or mistyped) is judged once the No KK is looked up.
+        if kk:
+            nik_problem = (reader.label("nik"), nik_problems[0])
+        else:
+            reader.error("nik", nik_problems[0])
     alone = is_blank(reader.get("nik")) and is_blank(reader.get("no_kk"))
     participant = _participant(reader, alone=alone)
     if alone and is_blank(reader.get("participant")):
@@ -431,6 +446,8 @@ def _row(reader: RowReader, ctx, programs: _Programs, chosen: _Chosen, latest_ye
     if not reader.ok:
         if kk_problem:
             reader.error("no_kk", kk_problem[1])
+        if nik_problem:
+            reader.error("nik", nik_problem[1])
         return None
     return _Row(
         sheet=reader.sheet, row=reader.row, nik=nik, kk=kk, participant=participant, name=text(reader.get("name"), 150),
@@ -438,7 +455,7 @@ def _row(reader: RowReader, ctx, programs: _Programs, chosen: _Chosen, latest_ye
         stage=text(reader.get("period"), 40), status=reader.get("status"), amount=amount, delivered=delivered,
         note=text(reader.get("note"), 500),
         place=tuple((key, reader.label(key), value) for key in _PLACE_FIELDS if (value := text(reader.get(key), 100))),
-        kk_problem=kk_problem,
+        kk_problem=kk_problem, nik_problem=nik_problem,
     )
 
 
@@ -484,6 +501,17 @@ class _Registry:
         households = Household.objects.values_list("pk", "desa__code", "desa__name", "desa__kecamatan__name")
         return _lookup(households, "pk", household_ids)
 
+    def family_names(self, household_ids: set[int]) -> dict[int, list[str]]:
+        """``household -> names`` of its head and members, the head first, each name once."""
+        names: dict[int, list[str]] = {}
+        for household_id, (head_name,) in _lookup(Household.objects.values_list("pk", "head_name"), "pk", household_ids).items():
+            names[household_id] = [head_name] if head_name else []
+        members = Member.objects.filter(household_id__in=sorted(household_ids)).order_by("pk")
+        for household_id, name in members.values_list("household_id", "name"):
+            if name and name not in names.setdefault(household_id, []):
+                names[household_id].append(name)
+        return names
+
     def by_nik(self, row: _Row) -> bool:
         """Whether the row's NIK (or ``Peserta`` id as a NIK) is a live member's or head's."""
         return any(nik and (nik in self.member_by_nik or nik in self.household_by_head) for nik in (row.nik, row.participant))
@@ -519,6 +547,37 @@ def _check_found(log: IssueLog, row: _Row, name: str, kk: str) -> None:
         )
 
 
+# The names of a family a warning shows at most.
+_FAMILY_NAMES_SHOWN = 6
+
+
+def _kk_only(row: _Row, registry: _Registry) -> bool:
+    """Whether the row's family was found by its No KK alone though the row gave a NIK (one the
+    registry does not hold, or one Excel damaged) and a name: the family must be checked by name."""
+    return bool((row.nik or row.nik_problem) and row.name and not registry.by_nik(row))
+
+
+def _check_family(log: IssueLog, row: _Row, names: list[str]) -> None:
+    """Warn when the row found by its No KK alone names none of that family's members: a No KK
+    mistyped (or copied from the row above) lands on another family, who would get the aid."""
+    if any(name_similarity(row.name, name) >= NAME_MATCH for name in names):
+        return
+    kk = row.kk or row.participant
+    shown = ", ".join(names[:_FAMILY_NAMES_SHOWN]) + (", …" if len(names) > _FAMILY_NAMES_SHOWN else "")
+    family = f"nama '{text(row.name, 60)}' tidak cocok dengan anggota keluarga No KK {kk} ({shown})"
+    if row.nik:
+        log.warning(
+            row.sheet, row.row, "NIK",
+            f"NIK {row.nik} tidak ada di registri, dan {family}; penerima dicocokkan dengan No KK saja: periksa NIK "
+            "dan No KK-nya",
+        )
+    else:
+        log.warning(
+            row.sheet, row.row, "NAMA",
+            f"{family[0].upper()}{family[1:]}; penerima dicocokkan dengan No KK saja: periksa No KK-nya",
+        )
+
+
 def _check_place(log: IssueLog, row: _Row, place: tuple[str, str, str]) -> None:
     """Warn when the list places the recipient elsewhere than the registry places the family the
     row matched: a mistyped NIK lands on a family of another village, or the family moved. The
@@ -550,7 +609,19 @@ def _match(plan: RecipientPlan, rows: list[_Row]) -> None:
     enrollments: dict[tuple, list[_Row]] = {}  # (program, year, household, member or None) -> its rows
     found = [(r, *registry.find(r)) for r in rows]
     places = registry.places({household_id for r, _m, household_id, _n, _k in found if r.place and household_id})
+    families = registry.family_names(
+        {household_id for r, _m, household_id, _n, _k in found if household_id and _kk_only(r, registry)}
+    )
     for r, member_id, household_id, name, kk in found:
+        if r.nik_problem:
+            column, reason = r.nik_problem
+            if household_id is not None and not r.program.person:
+                log.warning(r.sheet, r.row, column, f"{reason}. NIK ini tidak dipakai: penerima dicocokkan dengan No KK-nya")
+            else:
+                # No family found, or a person's program: the No KK does not say who the recipient is.
+                log.error(r.sheet, r.row, column, reason)
+                if household_id is not None:
+                    continue
         if r.kk_problem:
             column, reason = r.kk_problem
             if household_id is not None and registry.by_nik(r):
@@ -566,6 +637,8 @@ def _match(plan: RecipientPlan, rows: list[_Row]) -> None:
             log.error(r.sheet, r.row, "NIK", f"Penerima tidak ditemukan di registri ({shown})")
             continue
         _check_found(log, r, name, kk)
+        if household_id in families and _kk_only(r, registry):
+            _check_family(log, r, families[household_id])
         if r.place:
             _check_place(log, r, places[household_id])
         person = r.program.person

@@ -98,7 +98,10 @@ def _store_report(batch: ImportBatch, sources: list[Source], plan: ImportPlan) -
 
 
 def _same_file_note(batch: ImportBatch, summary: dict) -> str:
-    earlier = same_file_batch(kind=batch.kind, sha256=batch.sha256, exclude_pk=batch.pk)
+    earlier = same_file_batch(
+        kind=batch.kind, sha256=batch.sha256, exclude_pk=batch.pk, program=batch.options.get("program"),
+        year=batch.data_year or summary.get("data_year"),
+    )
     if earlier is None:
         return ""
     summary["same_as_batch"] = earlier.pk
@@ -375,7 +378,9 @@ def run_file_import(
     for source in sources:
         source.close()
     sha = file_sha256([Path(p) for p in paths])
-    earlier = same_file_batch(kind=kind, sha256=sha)
+    earlier = same_file_batch(
+        kind=kind, sha256=sha, program=(options or {}).get("program"), year=data_year or summary.get("data_year")
+    )
     message = ""
     if earlier is not None:
         summary["same_as_batch"] = earlier.pk

@@ -26,6 +26,14 @@ _EMPTY_SHEET = (
     b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
     b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>'
 )
+# A hidden row: ``<row r="7" spans="1:6" hidden="1">`` (Excel writes 1, some writers true). The tail
+# of a chunk kept before the next one: a row tag cut at the chunk's end is read whole in the next.
+_HIDDEN_HINT = b'hidden="'
+_HIDDEN_ATTRIBUTES = (b'hidden="1"', b'hidden="true"')
+_HIDDEN_VALUES = ("1", "true")
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row\s")
+_ROW_NUMBER = re.compile(rb'\sr="(\d+)"')
+_TAIL_BYTES = 2048
 # Substring tests before the regex: the regex alone scans a large sheet's XML slowly. Two searches
 # (a tag or a prefixed tag opening with ``f``) instead of one per way the tag can end: each search
 # goes over the whole XML.
@@ -70,35 +78,67 @@ def sheet_parts(path: Path) -> dict[str, str]:
     return found
 
 
-def formula_cells(path: Path, part: str | None) -> set[tuple[int, int]]:
-    """(row as Excel shows it, 0-based column) of every cell holding a formula (an ``<f>``)."""
+class FormulaCells(set):
+    """(row as Excel shows it, 0-based column) of a sheet's formula cells; ``hidden_rows``: the rows
+    hidden in Excel (by hand, or filtered out by an AutoFilter), found in the same pass over the XML."""
+
+    hidden_rows: frozenset[int] = frozenset()
+
+
+def formula_cells(path: Path, part: str | None) -> FormulaCells:
+    """(row as Excel shows it, 0-based column) of every cell holding a formula (an ``<f>``), and the
+    rows hidden (``<row ... hidden="1">``). Nearly every sheet has neither: one pass of substring
+    tests over its XML says so."""
+    cells = FormulaCells()
     if not part:
-        return set()
+        return cells
+    hidden: set[int] = set()
     with zipfile.ZipFile(path) as archive:
         with archive.open(part) as stream:
             tail = b""
             found = False
             while chunk := stream.read(1 << 20):
-                if _may_hold_formula(tail + chunk):
-                    found = True
+                window = tail + chunk
+                if _HIDDEN_HINT in window:
+                    hidden.update(_hidden_rows(window))
+                if _may_hold_formula(window):
+                    found = True  # the pass below finds the hidden rows of the rest
                     break
-                tail = chunk[-16:]
-        if not found:
-            return set()
-        cells: set[tuple[int, int]] = set()
-        with archive.open(part) as stream:
-            ref = None
-            for event, element in iterparse(stream, events=("start", "end")):
-                tag = element.tag.rsplit("}", 1)[-1]
-                if event == "start" and tag == "c":
-                    ref = element.get("r")
-                elif event == "end" and tag == "f" and ref:
-                    match = _CELL_REF.match(ref)
-                    if match:
-                        cells.add((int(match.group(2)), _column_index(match.group(1))))
-                elif event == "end" and tag in ("c", "row"):
-                    element.clear()
-        return cells
+                tail = chunk[-_TAIL_BYTES:]
+        if found:
+            with archive.open(part) as stream:
+                ref = None
+                for event, element in iterparse(stream, events=("start", "end")):
+                    tag = element.tag.rsplit("}", 1)[-1]
+                    if event == "start" and tag == "c":
+                        ref = element.get("r")
+                    elif event == "start" and tag == "row" and element.get("hidden") in _HIDDEN_VALUES:
+                        number = element.get("r")
+                        if number and number.isdigit():
+                            hidden.add(int(number))
+                    elif event == "end" and tag == "f" and ref:
+                        match = _CELL_REF.match(ref)
+                        if match:
+                            cells.add((int(match.group(2)), _column_index(match.group(1))))
+                    elif event == "end" and tag in ("c", "row"):
+                        element.clear()
+    if hidden:
+        cells.hidden_rows = frozenset(hidden)
+    return cells
+
+
+def _hidden_rows(window: bytes) -> Iterator[int]:
+    """The numbers of the rows a piece of sheet XML hides, whose tags it holds whole (a hidden
+    column's ``<col hidden="1">`` is not one)."""
+    for value in _HIDDEN_ATTRIBUTES:
+        at = window.find(value)
+        while at != -1:
+            start, end = window.rfind(b"<", 0, at), window.find(b">", at)
+            if start != -1 and end != -1 and _ROW_TAG.match(window, start):
+                number = _ROW_NUMBER.search(window, start, end)
+                if number:
+                    yield int(number.group(1))
+            at = window.find(value, at + 1)
 
 
 def chunked_rows(

@@ -11,6 +11,7 @@ import time
 from functools import partial
 
 import pytest
+from openpyxl import load_workbook
 
 from households.imports import p3ke_fork, sheetfork, xlsxparts
 from households.imports.compare import known_rows
@@ -274,6 +275,27 @@ def test_the_formula_cells_of_the_forked_sheet_are_found_here(reference, tmp_pat
     assert seen == expected
     assert any("formula" in str(issue).lower() or "rumus" in str(issue) for issue in seen["errors"])
     assert sorted(scanned) == ["xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml"]
+
+
+@pytest.mark.parametrize("resync", [True, False], ids=["re-sync", "first-import"])
+def test_the_hidden_rows_of_the_forked_sheet_are_named_as_read_here(reference, tmp_path, forking, resync):
+    """The child names the rows Excel hides in its sheet as the sequential reading does, whether it
+    found them itself or the parent sent them with the formula cells (on a re-sync)."""
+    path = _messy_workbook(tmp_path / "p3ke.xlsx")
+    workbook = load_workbook(path)
+    for sheet, row in (("KEPALA-KELUARGA", 3), ("INDIVIDU", 4), ("INDIVIDU", 9)):
+        workbook[sheet].row_dimensions[row].hidden = True
+    workbook.save(path)
+    if resync:
+        forking(False)
+        code, out, _ = run("import_p3ke", str(path), "--skip-invalid", "--json")
+        assert code == 0, out
+    expected = _sequential_resync(path, forking) if resync else _sequential(path, forking)
+    hidden = [(w["sheet"], w["reason"].split(":")[1].split(".")[0]) for w in expected["warnings"] if "tersembunyi di Excel" in w["reason"]]
+    assert hidden == [("KEPALA-KELUARGA", " baris 3"), ("INDIVIDU", " baris 4, 9")]
+    calls = forking(True)
+    assert _seen(_parse(path, resync=resync)) == expected
+    assert calls["forks"] == 1 and calls["read_here"] == 0
 
 
 def test_the_import_command_writes_what_the_forked_reading_gave(reference, tmp_path, forking):
