@@ -70,6 +70,10 @@ class AidClaim:
     # The list says the aid is not paid yet (BELUM CAIR): ``amount`` is the planned value, which
     # does not replace the amount an enrollment's deliveries came to.
     planned: bool = False
+    # The stages the list says were paid and came back (RETUR, GAGAL SALUR), and each one's amount:
+    # a stage an enrollment counted is taken off its amount and stages.
+    returned: tuple[str, ...] = ()
+    returned_amounts: tuple[int | None, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -455,6 +459,7 @@ class StatedChange:
     fields: dict
     before: dict
     held: str = ""
+    returned: tuple[str, ...] = ()  # the counted stages the list says came back, taken off
 
     def describe(self) -> str:
         """The change as the preview lists it: "PKH 2024, LA ODE BAHARI: status Aktif → Ditangguhkan; nilai ..."."""
@@ -468,6 +473,9 @@ class StatedChange:
                 "from": _amount(self.before["amount"]), "to": _amount(self.fields["amount"])})
         if "delivered_on" in self.fields:
             parts.append(_("tanggal penyaluran %(date)s") % {"date": self.fields["delivered_on"].strftime("%d/%m/%Y")})
+        if self.returned:
+            parts.append(_("tahap %(stages)s diretur, dikeluarkan dari nilai dan tahap tersalur") % {
+                "stages": ", ".join(self.returned)})
         if "status_reason" in self.fields and self.fields["status_reason"]:
             parts.append(_("alasan: %(reason)s") % {"reason": self.fields["status_reason"][:100]})
         enrollment = self.enrollment
@@ -488,7 +496,8 @@ def stated_changes(claims: list[AidClaim], *, for_update: bool = False) -> list[
     the amounts of the paid stages not yet counted (``Enrollment.stages``, compared by
     :func:`stage_label`: ``Tahap II`` of 2024 is ``TAHAP 2 2024``) are added to what was
     delivered (``Enrollment.has_deliveries``; else they replace a planned value), a failed payment
-    (RETUR, GAGAL SALUR) adds none; a row without a stage states the amount itself (a planned one,
+    (RETUR, GAGAL SALUR) adds none, and one of a stage already counted takes that stage and the row's
+    amount off (held when the row gives no amount); a row without a stage states the amount itself (a planned one,
     not paid yet, only while nothing was delivered). An enrollment
     that ended (completed, cancelled, rejected), or that a field check suspended, is not changed by
     a list, nor one whose new value would pass ``AMOUNT_MAX``, nor one whose new stage comes after
@@ -526,6 +535,11 @@ def _stated_change(key: EnrollmentKey, enrollment: Enrollment, claim: AidClaim) 
     # Stages stored in another spelling (``2`` beside a TAHUN column, ``Tahap II``) are the same stage.
     counted_keys = {stage_label(stage, enrollment.year) for stage in counted}
     new_stages = [stage for stage in claim.stages if stage_label(stage, enrollment.year) not in counted_keys]
+    # A counted stage the list says came back (paid in an earlier list, RETUR in this one).
+    returned = {stage_label(stage, enrollment.year): amount for stage, amount in zip(claim.returned, claim.returned_amounts)}
+    returned = {stage: amount for stage, amount in returned.items() if stage in counted_keys}
+    kept = [stage for stage in counted if stage_label(stage, enrollment.year) not in returned]
+    added_stages = []
     failed = claim.status == EnrollmentStatus.SUSPENDED
     if claim.amount is not None and not failed:
         if not claim.stages:
@@ -534,7 +548,12 @@ def _stated_change(key: EnrollmentKey, enrollment: Enrollment, claim: AidClaim) 
         elif new_stages:
             added = sum(amounts.get(stage) or 0 for stage in new_stages)
             wanted["amount"] = added + ((stored["amount"] or 0) if enrollment.has_deliveries else 0)
+            added_stages = new_stages
             wanted["stages"] = STAGE_SEPARATOR.join(counted + new_stages)
+    if returned:
+        taken = sum(amount or 0 for amount in returned.values())
+        wanted["amount"] = max(0, (wanted.get("amount", stored["amount"]) or 0) - taken)
+        wanted["stages"] = STAGE_SEPARATOR.join(kept + added_stages)
     if claim.delivered_on is not None and not failed:
         wanted["delivered_on"] = max(claim.delivered_on, stored["delivered_on"] or claim.delivered_on)
     if claim.status != stored["status"] or claim.note:
@@ -542,7 +561,9 @@ def _stated_change(key: EnrollmentKey, enrollment: Enrollment, claim: AidClaim) 
     fields = {name: value for name, value in wanted.items() if value != stored[name]}
     if not fields:
         return None
-    change = StatedChange(key=key, enrollment=enrollment, fields=fields, before={name: stored[name] for name in fields})
+    change = StatedChange(
+        key=key, enrollment=enrollment, fields=fields, before={name: stored[name] for name in fields}, returned=tuple(returned)
+    )
     labels = dict(EnrollmentStatus.choices)
     if stored["status"] in ENDED_STATUSES:
         change.held = _(
@@ -557,7 +578,12 @@ def _stated_change(key: EnrollmentKey, enrollment: Enrollment, claim: AidClaim) 
         ) % {"reason": stored["status_reason"][:100] or labels[stored["status"]]}
     elif problem := amount_problem(fields.get("amount")):
         change.held = problem
-    elif "stages" in fields and stored["delivered_on"] is not None and (
+    elif None in returned.values():
+        change.held = _(
+            "nominal tahap %(stages)s yang diretur tidak ada di daftar; nilai tersalur tidak dapat dikurangi. Isi "
+            "NOMINAL baris itu, atau ubah nilainya di Admin, Kepesertaan"
+        ) % {"stages": ", ".join(stage for stage, amount in returned.items() if amount is None)}
+    elif added_stages and stored["delivered_on"] is not None and (
         not counted or counted[-1].startswith(PORTAL_STAGE)
     ):
         change.held = _(

@@ -35,12 +35,13 @@ An enrollment is one per program and year for a household (or member): the rows 
 program and year from different stages (``TAHAP 1 2024``, ``TAHAP 2 2024``) are one claim whose
 amount is the stages' sum (of the stages with the claim's status), each merged row warned; the
 same stage twice, or two rows without a stage, are a double recipient, a row error (naming the
-other row, and its sheet when it is on another). A stage is
-its number and year whatever the spelling (``2`` beside ``TAHUN`` 2024, ``Tahap II``, ``Thp 2``,
-``TAHAP 2 2024``: the year from the label, else the row's year), kept as ``TAHAP 2 2024``
-(``programs.claims.stage_label``); a label without a number (``Januari 2024``) by its text. A
-sheet without a stage column whose name names a stage (a workbook with sheets ``TAHAP 1`` and
-``TAHAP 2``) gives its rows that stage.
+other row, and its sheet when it is on another). A stage is its number and year whatever the
+spelling (``2`` beside ``TAHUN`` 2024, ``Tahap II``, ``Thp 2``, ``TAHAP 2 2024``: the year from
+the label, else the row's year), kept as ``TAHAP 2 2024`` (``programs.claims.stage_label``); a
+label without a number (``Januari 2024``) by its text. A sheet without a stage column whose name
+names a stage (a workbook with sheets ``TAHAP 1`` and ``TAHAP 2``) gives its rows that stage. A
+stage an earlier list counted as paid that this one says came back (RETUR) is taken off the
+enrollment's amount and stages, warned on its row (``programs.claims.stated_changes``).
 
 Each enrollment is an ``AidClaim`` naming its program, recorded by
 ``programs.services.aid_claims_record``, which hands the enrollments to the one-aid check as one
@@ -624,9 +625,11 @@ def _match(plan: RecipientPlan, rows: list[_Row]) -> None:
     if plan.existing:
         plan.changes = stated_changes(plan.claims)
         for change in plan.changes:
+            first = enrollments[change.key][0]
             if change.held:
-                first = enrollments[change.key][0]
                 log.warning(first.sheet, first.row, "STATUS", f"{change.describe()}: {change.held}")
+            elif change.returned:  # a stage paid in an earlier list came back: taken off
+                log.warning(first.sheet, first.row, "TAHAP", change.describe())
     years = {claim.year for claim in plan.claims}
     if len(years) == 1:
         plan.data_year = next(iter(years))
@@ -641,7 +644,7 @@ def _claim(key: tuple, rows: list[_Row], log: IssueLog) -> AidClaim:
         return AidClaim(
             household=household_id, member=member_id, program=program_id, year=year, status=first.status,
             amount=first.amount, delivered_on=first.delivered, note=first.note, planned=first.pending,
-            **_stages([first]),
+            **_stages([first]), **_returned([first]),
         )
     paid = any(r.status == EnrollmentStatus.ACTIVE for r in rows)
     status = EnrollmentStatus.ACTIVE if paid else first.status
@@ -659,7 +662,7 @@ def _claim(key: tuple, rows: list[_Row], log: IssueLog) -> AidClaim:
                     f"({stages}) digabung menjadi satu kepesertaan, nilai {shown}")
     return AidClaim(
         household=household_id, member=member_id, program=program_id, year=year, status=status, amount=amount,
-        delivered_on=delivered, note=note, planned=planned, **_stages(counted),
+        delivered_on=delivered, note=note, planned=planned, **_stages(counted), **_returned(rows),
     )
 
 
@@ -673,3 +676,13 @@ def _stages(rows: list[_Row]) -> dict[str, tuple]:
     for r in paid:
         amounts.setdefault(r.stage, r.amount)
     return {"stages": tuple(amounts), "stage_amounts": tuple(amounts.values())}
+
+
+def _returned(rows: list[_Row]) -> dict[str, tuple]:
+    """The stages of the rows whose payment failed (RETUR, GAGAL SALUR), and each one's amount: the
+    claim's ``returned`` and ``returned_amounts``, taken off an enrollment that counted them."""
+    amounts: dict[str, int | None] = {}
+    for r in rows:
+        if r.stage and r.status == EnrollmentStatus.SUSPENDED:
+            amounts.setdefault(r.stage, r.amount)
+    return {"returned": tuple(amounts), "returned_amounts": tuple(amounts.values())}

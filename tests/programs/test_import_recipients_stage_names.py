@@ -4,6 +4,7 @@ CAIR, RETUR, BELUM CAIR), a paid stage the bank later returns, a workbook with o
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import pytest
@@ -136,6 +137,69 @@ def test_a_marital_status_column_is_ignored_by_its_own_header(family, tmp_path):
     rc, out, err = run("import_recipients", str(path))
     assert rc == 0, (out, err)
     assert "Kolom Status bukan status penerimaan" in out and "Kolom STATUS" not in out
+
+
+def test_a_paid_stage_returned_in_a_later_list_is_taken_off(family, tmp_path):  # noqa: F811
+    household, head, child, other = family
+    paid = kemensos(tmp_path / "t1t2.xlsx", [
+        kpm(head.nik, household.no_kk, tahap="TAHAP 1 2024", status="SUDAH SALUR"),
+        kpm(head.nik, household.no_kk, tahap="TAHAP 2 2024", status="SUDAH SALUR"),
+    ])
+    rc, out, err = run("import_recipients", str(paid))
+    assert rc == 0, (out, err)
+    assert state() == {(household.pk, "pkh", 2024): ("active", 1500000, "TAHAP 1 2024; TAHAP 2 2024")}
+
+    returned = kemensos(tmp_path / "retur.xlsx", [kpm(head.nik, household.no_kk, tahap="Tahap II/2024", status="RETUR")])
+    rc, out, err = run("import_recipients", str(returned), "--dry-run")
+    assert rc == 0, (out, err)
+    assert "nilai dari Rp 1.500.000 menjadi Rp 750.000" in out
+    assert [w for w in warnings(out) if household.head_name in w and "TAHAP 2 2024" in w and "diretur" in w]
+    rc, out, err = run("import_recipients", str(returned))
+    assert rc == 0, (out, err)
+    enrollment = Enrollment.objects.get()
+    assert (enrollment.status, enrollment.amount, enrollment.stages) == ("suspended", 750000, "TAHAP 1 2024")
+
+    # Paid again in the next list: counted once more.
+    again = kemensos(tmp_path / "ulang.xlsx", [kpm(head.nik, household.no_kk, tahap="TAHAP 2 2024", status="SUDAH SALUR")])
+    rc, out, err = run("import_recipients", str(again))
+    assert rc == 0, (out, err)
+    assert state() == {(household.pk, "pkh", 2024): ("active", 1500000, "TAHAP 1 2024; TAHAP 2 2024")}
+
+
+def test_a_returned_stage_never_counted_changes_no_amount(family, tmp_path):  # noqa: F811
+    household, head, child, other = family
+    pkh = Program.objects.get(code="pkh")
+    EnrollmentFactory(household=household, program=pkh, year=2024, status=EnrollmentStatus.ACTIVE, amount=750000,
+                      stages="TAHAP 1 2024", delivered_on=datetime.date(2024, 3, 1))
+    returned = kemensos(tmp_path / "retur.xlsx", [kpm(head.nik, household.no_kk, tahap="TAHAP 2 2024", status="RETUR")])
+    rc, out, err = run("import_recipients", str(returned))
+    assert rc == 0, (out, err)
+    assert state() == {(household.pk, "pkh", 2024): ("suspended", 750000, "TAHAP 1 2024")}
+
+
+def test_a_returned_stage_without_its_amount_is_held_and_said(family, tmp_path):  # noqa: F811
+    household, head, child, other = family
+    pkh = Program.objects.get(code="pkh")
+    EnrollmentFactory(household=household, program=pkh, year=2024, status=EnrollmentStatus.ACTIVE, amount=1500000,
+                      stages="TAHAP 1 2024; 2", delivered_on=datetime.date(2024, 6, 1))
+    returned = kemensos(tmp_path / "retur.xlsx", [kpm(head.nik, household.no_kk, tahap="TAHAP 2 2024", nominal="",
+                                                     status="RETUR")])
+    rc, out, err = run("import_recipients", str(returned))
+    assert rc == 0, (out, err)
+    assert "nominal tahap TAHAP 2 2024 yang diretur tidak ada di daftar" in out
+    assert state() == {(household.pk, "pkh", 2024): ("active", 1500000, "TAHAP 1 2024; 2")}
+
+
+def test_a_stage_not_paid_yet_leaves_the_delivered_amount(family, tmp_path):  # noqa: F811
+    household, head, child, other = family
+    pkh = Program.objects.get(code="pkh")
+    EnrollmentFactory(household=household, program=pkh, year=2024, status=EnrollmentStatus.ACTIVE, amount=750000,
+                      stages="TAHAP 1 2024", delivered_on=datetime.date(2024, 3, 1))
+    pending = kemensos(tmp_path / "belum.xlsx", [kpm(head.nik, household.no_kk, tahap="TAHAP 2 2024", nominal="Rp 600.000",
+                                                    status="BELUM CAIR")])
+    rc, out, err = run("import_recipients", str(pending))
+    assert rc == 0, (out, err)
+    assert state() == {(household.pk, "pkh", 2024): ("active", 750000, "TAHAP 1 2024")}
 
 
 def test_a_workbook_with_one_sheet_per_stage_is_two_stages(family, tmp_path):  # noqa: F811
