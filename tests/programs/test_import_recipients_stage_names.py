@@ -35,14 +35,17 @@ def warnings(out: str) -> list[str]:
     return [line for line in out.splitlines() if line.startswith("  - ")]
 
 
+def _agency_list(tmp_path, rows: list[tuple[str, str, str]]):
+    """An agency's CSV list of PKH with a TAHUN column (2024) and the TAHAP of each ``(NIK, No
+    KK, TAHAP)``, imported: the command's exit code and output."""
+    lines = ["NO;NIK;NO KK;NAMA;TAHUN;TAHAP;NOMINAL"]
+    lines += [f"{i};{nik};{kk};PENERIMA;2024;{stage};750.000" for i, (nik, kk, stage) in enumerate(rows, 1)]
+    return run("import_recipients", str(csv_file(tmp_path / "dinsos_pkh.csv", lines)), "--program", "pkh")
+
+
 def test_the_same_stage_spelled_otherwise_in_a_later_list_is_counted_once(family, tmp_path):  # noqa: F811
     household, head, child, other = family
-    agency = csv_file(tmp_path / "dinsos_pkh_tahap2.csv", [
-        "NO;NIK;NO KK;NAMA;TAHUN;TAHAP;NOMINAL",
-        f"1;{head.nik};{household.no_kk};KEPALA;2024;2;750.000",
-        f"2;;{other.no_kk};LAIN;2024;Tahap II;750.000",
-    ])
-    rc, out, err = run("import_recipients", str(agency), "--program", "pkh")
+    rc, out, err = _agency_list(tmp_path, [(head.nik, household.no_kk, "2"), ("", other.no_kk, "Tahap II")])
     assert rc == 0, (out, err)
     stored = {(household.pk, "pkh", 2024): ("active", 750000, "TAHAP 2 2024"),
               (other.pk, "pkh", 2024): ("active", 750000, "TAHAP 2 2024")}
@@ -83,12 +86,7 @@ def test_stages_stored_in_another_spelling_are_recognised_and_a_new_one_is_added
 
 def test_one_list_naming_a_stage_twice_in_two_spellings_is_a_double_recipient(family, tmp_path):  # noqa: F811
     household, head, child, other = family
-    path = csv_file(tmp_path / "ganda.csv", [
-        "NIK;NAMA;TAHUN;TAHAP;NOMINAL",
-        f"{head.nik};KEPALA;2024;TAHAP 2;750.000",
-        f"{head.nik};KEPALA;2024;II;750.000",
-    ])
-    rc, out, _ = run("import_recipients", str(path), "--program", "pkh")
+    rc, out, _ = _agency_list(tmp_path, [(head.nik, "", "TAHAP 2"), (head.nik, "", "II")])
     assert rc == 1 and "Penerima ganda untuk program dan tahun yang sama" in out, out
     assert not Enrollment.objects.exists()
 
@@ -166,40 +164,32 @@ def test_a_paid_stage_returned_in_a_later_list_is_taken_off(family, tmp_path):  
     assert state() == {(household.pk, "pkh", 2024): ("active", 1500000, "TAHAP 1 2024; TAHAP 2 2024")}
 
 
-def test_a_returned_stage_never_counted_changes_no_amount(family, tmp_path):  # noqa: F811
+def _after_paid_stages(family, tmp_path, stages: str, amount: int, **row) -> str:
+    """A family's PKH 2024 with ``stages`` delivered for ``amount``, then a list of its one row
+    (``kpm``'s fields): the command's output."""
     household, head, child, other = family
-    pkh = Program.objects.get(code="pkh")
-    EnrollmentFactory(household=household, program=pkh, year=2024, status=EnrollmentStatus.ACTIVE, amount=750000,
-                      stages="TAHAP 1 2024", delivered_on=datetime.date(2024, 3, 1))
-    returned = kemensos(tmp_path / "retur.xlsx", [kpm(head.nik, household.no_kk, tahap="TAHAP 2 2024", status="RETUR")])
-    rc, out, err = run("import_recipients", str(returned))
+    EnrollmentFactory(household=household, program=Program.objects.get(code="pkh"), year=2024,
+                      status=EnrollmentStatus.ACTIVE, amount=amount, stages=stages, delivered_on=datetime.date(2024, 6, 1))
+    rc, out, err = run("import_recipients", str(kemensos(tmp_path / "daftar.xlsx", [kpm(head.nik, household.no_kk, **row)])))
     assert rc == 0, (out, err)
-    assert state() == {(household.pk, "pkh", 2024): ("suspended", 750000, "TAHAP 1 2024")}
+    return out
+
+
+def test_a_returned_stage_never_counted_changes_no_amount(family, tmp_path):  # noqa: F811
+    _after_paid_stages(family, tmp_path, "TAHAP 1 2024", 750000, tahap="TAHAP 2 2024", status="RETUR")
+    assert state() == {(family[0].pk, "pkh", 2024): ("suspended", 750000, "TAHAP 1 2024")}
 
 
 def test_a_returned_stage_without_its_amount_is_held_and_said(family, tmp_path):  # noqa: F811
-    household, head, child, other = family
-    pkh = Program.objects.get(code="pkh")
-    EnrollmentFactory(household=household, program=pkh, year=2024, status=EnrollmentStatus.ACTIVE, amount=1500000,
-                      stages="TAHAP 1 2024; 2", delivered_on=datetime.date(2024, 6, 1))
-    returned = kemensos(tmp_path / "retur.xlsx", [kpm(head.nik, household.no_kk, tahap="TAHAP 2 2024", nominal="",
-                                                     status="RETUR")])
-    rc, out, err = run("import_recipients", str(returned))
-    assert rc == 0, (out, err)
+    out = _after_paid_stages(family, tmp_path, "TAHAP 1 2024; 2", 1500000, tahap="TAHAP 2 2024", nominal="", status="RETUR")
     assert "nominal tahap TAHAP 2 2024 yang diretur tidak ada di daftar" in out
-    assert state() == {(household.pk, "pkh", 2024): ("active", 1500000, "TAHAP 1 2024; 2")}
+    assert state() == {(family[0].pk, "pkh", 2024): ("active", 1500000, "TAHAP 1 2024; 2")}
 
 
 def test_a_stage_not_paid_yet_leaves_the_delivered_amount(family, tmp_path):  # noqa: F811
-    household, head, child, other = family
-    pkh = Program.objects.get(code="pkh")
-    EnrollmentFactory(household=household, program=pkh, year=2024, status=EnrollmentStatus.ACTIVE, amount=750000,
-                      stages="TAHAP 1 2024", delivered_on=datetime.date(2024, 3, 1))
-    pending = kemensos(tmp_path / "belum.xlsx", [kpm(head.nik, household.no_kk, tahap="TAHAP 2 2024", nominal="Rp 600.000",
-                                                    status="BELUM CAIR")])
-    rc, out, err = run("import_recipients", str(pending))
-    assert rc == 0, (out, err)
-    assert state() == {(household.pk, "pkh", 2024): ("active", 750000, "TAHAP 1 2024")}
+    _after_paid_stages(family, tmp_path, "TAHAP 1 2024", 750000, tahap="TAHAP 2 2024", nominal="Rp 600.000",
+                       status="BELUM CAIR")
+    assert state() == {(family[0].pk, "pkh", 2024): ("active", 750000, "TAHAP 1 2024")}
 
 
 def test_a_workbook_with_one_sheet_per_stage_is_two_stages(family, tmp_path):  # noqa: F811
