@@ -67,6 +67,13 @@ class AidClaim:
     # (:func:`stated_changes`).
     stages: tuple[str, ...] = ()
     stage_amounts: tuple[int | None, ...] = ()
+    # The list says the aid is not paid yet (BELUM CAIR): ``amount`` is the planned value, which
+    # does not replace the amount an enrollment's deliveries came to.
+    planned: bool = False
+    # The stages the list says were paid and came back (RETUR, GAGAL SALUR), and each one's amount:
+    # a stage an enrollment counted is taken off its amount and stages.
+    returned: tuple[str, ...] = ()
+    returned_amounts: tuple[int | None, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,6 +398,47 @@ def _members_elsewhere(pairs: set[tuple[int, int]]) -> set[tuple[int, int]]:
     return {(member, household) for member, household in pairs if member_households.get(member) != household}
 
 
+# --- A list's stage (TAHAP), one whatever its spelling.
+
+# A stage's number after its word: ``TAHAP 2 2024``, ``Tahap II``, ``Thp. 2``, ``TAHAP KE-2 TAHUN 2024``.
+_STAGE_WORD = re.compile(r"^(?:tahapan|tahap|thp)(?![a-z])\.?\s*(?:ke(?![a-z]))?[\s.:-]*(\d{1,2}|[ivx]{1,4})(?![0-9a-z])(.*)$")
+# A TAHAP cell that holds the number alone, a year beside it at most: ``2``, ``II``, ``2/2024``.
+_STAGE_BARE = re.compile(r"^(\d{1,2}|[ivx]{1,4})(?![0-9a-z])[\s/.,:-]*(?:(?:tahun|th)\.?\s*)?((?<!\d)20\d{2})?[\s.]*$")
+_STAGE_YEAR = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10, "xi": 11, "xii": 12}
+
+
+def stage_number(label: str, *, bare: bool = True) -> tuple[int, int | None] | None:
+    """``(number, year or None)`` of a stage as lists write it (arabic or roman, after TAHAP/Thp,
+    or alone in a TAHAP cell when ``bare``), None for a label without a stage number
+    (``Januari 2024``, ``Triwulan I``, ``PORTAL 20/05/2024``)."""
+    value = " ".join(str(label).split()).lower()
+    found = _STAGE_WORD.match(value)
+    if found:
+        number, rest = found.groups()
+        year = _STAGE_YEAR.search(rest)
+        year = year.group(1) if year else None
+    elif bare and (found := _STAGE_BARE.match(value)):
+        number, year = found.groups()
+    else:
+        return None
+    number = int(number) if number.isdigit() else _ROMAN.get(number)
+    if not number:
+        return None
+    return number, int(year) if year else None
+
+
+def stage_label(label: str, year: int | None) -> str:
+    """A stage as an enrollment keeps it, and as stages are compared: a numbered stage as
+    ``TAHAP 2 2024`` (its year from the label, else ``year``: the row's TAHUN, else the list's),
+    any other label as its text in capitals, spacing collapsed (``BULAN JANUARI 2024``); "" for none."""
+    numbered = stage_number(label)
+    if numbered is None:
+        return " ".join(str(label).split()).upper()
+    number, own = numbered
+    return " ".join(str(part) for part in ("TAHAP", number, own or year) if part)
+
+
 # --- What a recipient list says of enrollments the registry already holds.
 
 # How a recipient list's distribution status starts an enrollment's reason ("Status penyaluran:
@@ -411,6 +459,7 @@ class StatedChange:
     fields: dict
     before: dict
     held: str = ""
+    returned: tuple[str, ...] = ()  # the counted stages the list says came back, taken off
 
     def describe(self) -> str:
         """The change as the preview lists it: "PKH 2024, LA ODE BAHARI: status Aktif → Ditangguhkan; nilai ..."."""
@@ -424,6 +473,9 @@ class StatedChange:
                 "from": _amount(self.before["amount"]), "to": _amount(self.fields["amount"])})
         if "delivered_on" in self.fields:
             parts.append(_("tanggal penyaluran %(date)s") % {"date": self.fields["delivered_on"].strftime("%d/%m/%Y")})
+        if self.returned:
+            parts.append(_("tahap %(stages)s diretur, dikeluarkan dari nilai dan tahap tersalur") % {
+                "stages": ", ".join(self.returned)})
         if "status_reason" in self.fields and self.fields["status_reason"]:
             parts.append(_("alasan: %(reason)s") % {"reason": self.fields["status_reason"][:100]})
         enrollment = self.enrollment
@@ -441,9 +493,12 @@ def stated_changes(claims: list[AidClaim], *, for_update: bool = False) -> list[
     stored changes nothing). ``for_update``: the enrollments are read under a row lock (the write).
 
     A list states the payment of a stage (TAHAP): its status and reason replace the stored ones;
-    the amounts of the paid stages not yet counted (``Enrollment.stages``) are added to what was
+    the amounts of the paid stages not yet counted (``Enrollment.stages``, compared by
+    :func:`stage_label`: ``Tahap II`` of 2024 is ``TAHAP 2 2024``) are added to what was
     delivered (``Enrollment.has_deliveries``; else they replace a planned value), a failed payment
-    (RETUR, GAGAL SALUR) adds none; a row without a stage states the amount itself. An enrollment
+    (RETUR, GAGAL SALUR) adds none, and one of a stage already counted takes that stage and the row's
+    amount off (held when the row gives no amount); a row without a stage states the amount itself (a planned one,
+    not paid yet, only while nothing was delivered). An enrollment
     that ended (completed, cancelled, rejected), or that a field check suspended, is not changed by
     a list, nor one whose new value would pass ``AMOUNT_MAX``, nor one whose new stage comes after
     deliveries the portal recorded since the list's last stage (it may be the same payment): the
@@ -477,15 +532,28 @@ def _stated_change(key: EnrollmentKey, enrollment: Enrollment, claim: AidClaim) 
     wanted = {"status": claim.status}
     counted = enrollment.counted_stages()
     amounts = dict(zip(claim.stages, claim.stage_amounts))
-    new_stages = [stage for stage in claim.stages if stage not in counted]
+    # Stages stored in another spelling (``2`` beside a TAHUN column, ``Tahap II``) are the same stage.
+    counted_keys = {stage_label(stage, enrollment.year) for stage in counted}
+    new_stages = [stage for stage in claim.stages if stage_label(stage, enrollment.year) not in counted_keys]
+    # A counted stage the list says came back (paid in an earlier list, RETUR in this one).
+    returned = {stage_label(stage, enrollment.year): amount for stage, amount in zip(claim.returned, claim.returned_amounts)}
+    returned = {stage: amount for stage, amount in returned.items() if stage in counted_keys}
+    kept = [stage for stage in counted if stage_label(stage, enrollment.year) not in returned]
+    added_stages = []
     failed = claim.status == EnrollmentStatus.SUSPENDED
     if claim.amount is not None and not failed:
         if not claim.stages:
-            wanted["amount"] = claim.amount
+            if not (claim.planned and enrollment.has_deliveries):
+                wanted["amount"] = claim.amount
         elif new_stages:
             added = sum(amounts.get(stage) or 0 for stage in new_stages)
             wanted["amount"] = added + ((stored["amount"] or 0) if enrollment.has_deliveries else 0)
+            added_stages = new_stages
             wanted["stages"] = STAGE_SEPARATOR.join(counted + new_stages)
+    if returned:
+        taken = sum(amount or 0 for amount in returned.values())
+        wanted["amount"] = max(0, (wanted.get("amount", stored["amount"]) or 0) - taken)
+        wanted["stages"] = STAGE_SEPARATOR.join(kept + added_stages)
     if claim.delivered_on is not None and not failed:
         wanted["delivered_on"] = max(claim.delivered_on, stored["delivered_on"] or claim.delivered_on)
     if claim.status != stored["status"] or claim.note:
@@ -493,7 +561,9 @@ def _stated_change(key: EnrollmentKey, enrollment: Enrollment, claim: AidClaim) 
     fields = {name: value for name, value in wanted.items() if value != stored[name]}
     if not fields:
         return None
-    change = StatedChange(key=key, enrollment=enrollment, fields=fields, before={name: stored[name] for name in fields})
+    change = StatedChange(
+        key=key, enrollment=enrollment, fields=fields, before={name: stored[name] for name in fields}, returned=tuple(returned)
+    )
     labels = dict(EnrollmentStatus.choices)
     if stored["status"] in ENDED_STATUSES:
         change.held = _(
@@ -508,7 +578,12 @@ def _stated_change(key: EnrollmentKey, enrollment: Enrollment, claim: AidClaim) 
         ) % {"reason": stored["status_reason"][:100] or labels[stored["status"]]}
     elif problem := amount_problem(fields.get("amount")):
         change.held = problem
-    elif "stages" in fields and stored["delivered_on"] is not None and (
+    elif None in returned.values():
+        change.held = _(
+            "nominal tahap %(stages)s yang diretur tidak ada di daftar; nilai tersalur tidak dapat dikurangi. Isi "
+            "NOMINAL baris itu, atau ubah nilainya di Admin, Kepesertaan"
+        ) % {"stages": ", ".join(stage for stage, amount in returned.items() if amount is None)}
+    elif added_stages and stored["delivered_on"] is not None and (
         not counted or counted[-1].startswith(PORTAL_STAGE)
     ):
         change.held = _(

@@ -28,16 +28,25 @@ the registry places the family is warned, naming both places (``_check_place``).
 
 Matched rows become enrollments (status *active*, ``NOMINAL`` in rupiah such as ``Rp 750.000,-``).
 A ``STATUS`` column is read as the enrollment status only when most of its values are enrollment
-or distribution statuses; otherwise (a marital status such as KAWIN or JANDA) it is ignored, with a
-note. Distribution statuses: paid (SUDAH SALUR, TERSALUR) is *active*; a failed payment (RETUR,
-GAGAL SALUR) is *suspended*; not yet paid (BELUM SALUR, DALAM PROSES) stays *active*, still aid
-for the one-aid rule. A distribution status other than paid is kept in the enrollment's
+or distribution statuses, or when its header speaks of the distribution (``STATUS PENYALURAN``,
+``STATUS CAIR``); otherwise (a marital status such as KAWIN or JANDA) it is ignored, with a note
+naming the file's header. Distribution statuses: paid (SUDAH SALUR, TERSALUR, SUDAH CAIR, CAIR) is
+*active*; a failed payment (RETUR, GAGAL, GAGAL SALUR) is *suspended*; not yet paid (BELUM SALUR,
+BELUM CAIR, DALAM PROSES) stays *active*, still aid for the one-aid rule, its amount the planned
+value and its stage not counted. A distribution status other than paid is kept in the enrollment's
 ``status_reason``.
 
 An enrollment is one per program and year for a household (or member): the rows of one recipient,
 program and year from different stages (``TAHAP 1 2024``, ``TAHAP 2 2024``) are one claim whose
 amount is the stages' sum (of the stages with the claim's status), each merged row warned; the
-same stage twice, or two rows without a stage, are a double recipient, a row error.
+same stage twice, or two rows without a stage, are a double recipient, a row error (naming the
+other row, and its sheet when it is on another). A stage is its number and year whatever the
+spelling (``2`` beside ``TAHUN`` 2024, ``Tahap II``, ``Thp 2``, ``TAHAP 2 2024``: the year from
+the label, else the row's year), kept as ``TAHAP 2 2024`` (``programs.claims.stage_label``); a
+label without a number (``Januari 2024``) by its text. A sheet without a stage column whose name
+names a stage (a workbook with sheets ``TAHAP 1`` and ``TAHAP 2``) gives its rows that stage. A
+stage an earlier list counted as paid that this one says came back (RETUR) is taken off the
+enrollment's amount and stages, warned on its row (``programs.claims.stated_changes``).
 
 Each enrollment is an ``AidClaim`` naming its program, recorded by
 ``programs.services.aid_claims_record``, which hands the enrollments to the one-aid check as one
@@ -60,7 +69,7 @@ from households.regions import loaded_regions
 from konut_registry.numbers import rupiah
 from programs.claims import (
     DISTRIBUTION_NOTE, AidClaim, AidProgram, StatedChange, aid_claims_existing, aid_programs, program_spelling,
-    programs_by_spelling, stated_changes,
+    programs_by_spelling, stage_label, stage_number, stated_changes,
 )
 from programs.models import (
     EnrollmentSource, EnrollmentStatus, amount_problem, enrollment_year_problem, latest_enrollment_year,
@@ -88,11 +97,18 @@ _STATUS_SYNONYMS = {
     # a new conflict).
     "sudah tersalur": "active", "sudah salur": "active", "salur": "active", "sudah disalurkan": "active",
     "disalurkan": "active",
-    "retur": "suspended", "gagal salur": "suspended", "gagal tersalur": "suspended",
-    "belum salur": "active", "belum tersalur": "active", "dalam proses": "active",
+    "cair": "active", "sudah cair": "active", "telah cair": "active", "dicairkan": "active", "sudah dicairkan": "active",
+    "retur": "suspended", "gagal salur": "suspended", "gagal tersalur": "suspended", "gagal": "suspended",
+    "gagal cair": "suspended",
+    "belum salur": "active", "belum tersalur": "active", "belum cair": "active", "dalam proses": "active",
 }
-# The distribution statuses that do not say the aid was paid: kept as the enrollment's reason.
-_STATUS_KEPT = frozenset({"retur", "gagal salur", "gagal tersalur", "belum salur", "belum tersalur", "dalam proses"})
+# The distribution statuses that do not say the aid was paid: not yet paid (its amount is the
+# planned value, its stage not counted), and all of them kept as the enrollment's reason.
+_STATUS_PENDING = frozenset({"belum salur", "belum tersalur", "belum cair", "dalam proses"})
+_STATUS_KEPT = frozenset({"retur", "gagal salur", "gagal tersalur", "gagal", "gagal cair", *_STATUS_PENDING})
+# A status column whose header speaks of the distribution (STATUS PENYALURAN, STATUS CAIR) holds
+# distribution statuses, never a marital status: its unknown values are row errors.
+_DISTRIBUTION_HEADER = re.compile(r"salur|yalur|cair|bayar")
 # OpenSID's program-bantuan template: its ``Program`` sheet's name and start date.
 _TEMPLATE_SHEET = "program"
 _TEMPLATE_YEAR_KEYS = frozenset({"rentang waktu awal", "tahun", "tahun anggaran"})
@@ -132,6 +148,8 @@ class _Row:
     # (column, reason) of a NIK cell that is no NIK beside a valid No KK: a warning when the No KK
     # finds the family (for a family program), else the row's error (``_match``).
     nik_problem: tuple[str, str] | None = None
+    # A distribution status that says the stage is not paid yet (BELUM CAIR): no stage counted.
+    pending: bool = False
 
 
 @dataclass
@@ -215,6 +233,7 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
         layouts=layouts,
     )
     rows: list[_Row] = []
+    status_headers: dict[str, str] = {}  # sheet -> its status column's header
     for source in sources:
         found = False
         rows_before, headers_read = plan.total_rows, []
@@ -251,13 +270,18 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
                 )
             year = fixed_year or (None if keys & {"year", "period"} else _sheet_year(template, table, ctx, log))
             reader = RowReader(table, index, log)
+            if "status" in keys:
+                status_headers[table.name] = reader.label("status")
             chosen = _Chosen(program, year)
+            # A workbook with one sheet per stage ("TAHAP 1", "TAHAP 2") and no stage column: the
+            # sheet's name is its rows' stage.
+            sheet_stage = table.name if "period" not in keys and stage_number(table.name, bare=False) else ""
             for row, cells in table.rows:
                 plan.total_rows += 1
                 if progress and plan.total_rows % 2000 == 0:
                     progress(2000)
                 reader.load(row, cells)
-                rows.append(_row(reader, ctx, programs, chosen, latest))
+                rows.append(_staged(_row(reader, ctx, programs, chosen, latest), sheet_stage))
             note_table_end(table, log)
         if not found:
             raise ReadError(
@@ -271,7 +295,7 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
                 f"{source.display_name}: daftar penerima kosong: tidak ada baris data di bawah baris judul kolom "
                 f"({'; '.join(headers_read)}). Isi data penerima di bawah judul kolom, lalu unggah lagi.{hidden_hint(source)}"
             )
-    _match(plan, _with_status(log, [r for r in rows if r is not None], statuses))
+    _match(plan, _with_status(log, [r for r in rows if r is not None], statuses, status_headers))
     return plan
 
 
@@ -307,30 +331,37 @@ class _Template:
         return {}
 
 
-def _with_status(log: IssueLog, rows: list[_Row], statuses: ChoiceMap) -> list[_Row]:
-    """Rows with their enrollment status: read from the STATUS column when most of its values are
-    enrollment or distribution statuses (an unknown one is then a row error), else *active*, the
-    column ignored. A distribution status that is not *paid* is kept in the row's note."""
-    filled = [r for r in rows if not is_blank(r.status)]
+def _with_status(log: IssueLog, rows: list[_Row], statuses: ChoiceMap, headers: dict[str, str]) -> list[_Row]:
+    """Rows with their enrollment status: read from the status column when most of its values are
+    enrollment or distribution statuses, or when its header (``headers``: each sheet's) speaks of
+    the distribution (an unknown value is then a row error), else *active*, the column ignored
+    with a warning naming it. A distribution status that is not *paid* is kept in the row's note;
+    one that says the stage is not paid yet marks the row ``pending``."""
+    distribution = {sheet for sheet, header in headers.items() if _DISTRIBUTION_HEADER.search(norm(header))}
+    filled = [r for r in rows if not is_blank(r.status) and r.sheet not in distribution]
     known = sum(1 for r in filled if statuses(r.status)[0])
-    if filled and known * 2 <= len(filled):
+    ignored = filled and known * 2 <= len(filled)
+    if ignored:
         sample = ", ".join(sorted({text(r.status, 20) for r in filled})[:3])
-        log.warning(filled[0].sheet, 0, "STATUS", f"Kolom STATUS bukan status penerimaan (mis. {sample}); diabaikan, semua baris berstatus Aktif")
-        for r in rows:
-            r.status = EnrollmentStatus.ACTIVE
-        return rows
+        header = headers.get(filled[0].sheet) or "STATUS"
+        log.warning(filled[0].sheet, 0, header,
+                    f"Kolom {header} bukan status penerimaan (mis. {sample}); diabaikan, semua baris berstatus Aktif")
     result = []
     for r in rows:
         raw = r.status
+        if ignored and r.sheet not in distribution:
+            raw = None
         code, _known = statuses(raw) if not is_blank(raw) else (EnrollmentStatus.ACTIVE, True)
         if not code:
-            log.error(r.sheet, r.row, "STATUS", f"Status '{text(raw, 40)}' tidak dikenal (Aktif, Diusulkan, Selesai, "
-                      "Ditolak, Dibatalkan, Ditangguhkan; atau status penyaluran SUDAH SALUR, RETUR, GAGAL SALUR, "
-                      "BELUM SALUR)")
+            log.error(r.sheet, r.row, headers.get(r.sheet) or "STATUS", f"Status '{text(raw, 40)}' tidak dikenal (Aktif, "
+                      "Diusulkan, Selesai, Ditolak, Dibatalkan, Ditangguhkan; atau status penyaluran SUDAH SALUR, SUDAH "
+                      "CAIR, RETUR, GAGAL SALUR, BELUM SALUR, BELUM CAIR)")
             continue
         r.status = code
-        if norm(raw) in _STATUS_KEPT:
+        said = norm(raw)
+        if said in _STATUS_KEPT:
             r.note = "; ".join(x for x in (f"{DISTRIBUTION_NOTE}: {text(raw, 40)}", r.note) if x)
+            r.pending = said in _STATUS_PENDING
         result.append(r)
     return result
 
@@ -457,6 +488,15 @@ def _row(reader: RowReader, ctx, programs: _Programs, chosen: _Chosen, latest_ye
         place=tuple((key, reader.label(key), value) for key in _PLACE_FIELDS if (value := text(reader.get(key), 100))),
         kk_problem=kk_problem, nik_problem=nik_problem,
     )
+
+
+def _staged(row: _Row | None, sheet_stage: str) -> _Row | None:
+    """The row with its stage as enrollments keep it (``programs.claims.stage_label``): ``2``
+    beside TAHUN 2024, ``Tahap II`` and ``TAHAP 2 2024`` are one stage, ``TAHAP 2 2024``;
+    ``sheet_stage``, the sheet's name when it names the stage of a sheet without a stage column."""
+    if row is not None:
+        row.stage = stage_label(row.stage or sheet_stage, row.year)
+    return row
 
 
 def _participant(reader: RowReader, *, alone: bool) -> str:
@@ -649,7 +689,8 @@ def _match(plan: RecipientPlan, rows: list[_Row]) -> None:
         same = enrollments.setdefault(key, [])
         stages = {normalize_header(s.stage) for s in same}
         if same and (not r.stage or normalize_header(r.stage) in stages or "" in stages):
-            log.error(r.sheet, r.row, "NIK", f"Penerima ganda untuk program dan tahun yang sama: sudah ada di baris {same[0].row}")
+            there = row_place(same[0].row, same[0].sheet if same[0].sheet != r.sheet else None)
+            log.error(r.sheet, r.row, "NIK", f"Penerima ganda untuk program dan tahun yang sama: sudah ada di {there}")
             continue
         same.append(r)
     plan.claims = [_claim(key, same, log) for key, same in enrollments.items()]
@@ -657,9 +698,11 @@ def _match(plan: RecipientPlan, rows: list[_Row]) -> None:
     if plan.existing:
         plan.changes = stated_changes(plan.claims)
         for change in plan.changes:
+            first = enrollments[change.key][0]
             if change.held:
-                first = enrollments[change.key][0]
                 log.warning(first.sheet, first.row, "STATUS", f"{change.describe()}: {change.held}")
+            elif change.returned:  # a stage paid in an earlier list came back: taken off
+                log.warning(first.sheet, first.row, "TAHAP", change.describe())
     years = {claim.year for claim in plan.claims}
     if len(years) == 1:
         plan.data_year = next(iter(years))
@@ -673,11 +716,15 @@ def _claim(key: tuple, rows: list[_Row], log: IssueLog) -> AidClaim:
     if len(rows) == 1:
         return AidClaim(
             household=household_id, member=member_id, program=program_id, year=year, status=first.status,
-            amount=first.amount, delivered_on=first.delivered, note=first.note, **_stages([first]),
+            amount=first.amount, delivered_on=first.delivered, note=first.note, planned=first.pending,
+            **_stages([first]), **_returned([first]),
         )
     paid = any(r.status == EnrollmentStatus.ACTIVE for r in rows)
     status = EnrollmentStatus.ACTIVE if paid else first.status
-    amounts = [r.amount for r in rows if r.status == status and r.amount is not None]
+    # The stages paid, else (none paid yet) the planned ones.
+    counted = [r for r in rows if r.status == status]
+    planned = all(r.pending for r in counted)
+    amounts = [r.amount for r in counted if r.amount is not None and (planned or not r.pending)]
     amount = sum(amounts) if amounts else None
     delivered = max((r.delivered for r in rows if r.delivered), default=None)
     note = "; ".join(f"{r.stage}: {r.note}" for r in rows if r.note)[:500]
@@ -688,16 +735,27 @@ def _claim(key: tuple, rows: list[_Row], log: IssueLog) -> AidClaim:
                     f"({stages}) digabung menjadi satu kepesertaan, nilai {shown}")
     return AidClaim(
         household=household_id, member=member_id, program=program_id, year=year, status=status, amount=amount,
-        delivered_on=delivered, note=note, **_stages([r for r in rows if r.status == status]),
+        delivered_on=delivered, note=note, planned=planned, **_stages(counted), **_returned(rows),
     )
 
 
 def _stages(rows: list[_Row]) -> dict[str, tuple]:
     """The stages (TAHAP) of the rows whose amounts a claim counts, as an enrollment keeps them
-    (``TAHAP 3 2024``: spacing and case as one), and each one's amount: the claim's ``stages`` and
+    (``TAHAP 3 2024``: ``_staged``), and each one's amount: the claim's ``stages`` and
     ``stage_amounts``."""
-    paid = [r for r in rows if r.stage and r.status != EnrollmentStatus.SUSPENDED]  # a failed payment counts none
+    # A failed payment counts none, nor one not paid yet.
+    paid = [r for r in rows if r.stage and r.status != EnrollmentStatus.SUSPENDED and not r.pending]
     amounts: dict[str, int | None] = {}
     for r in paid:
-        amounts.setdefault(" ".join(r.stage.split()).upper(), r.amount)
+        amounts.setdefault(r.stage, r.amount)
     return {"stages": tuple(amounts), "stage_amounts": tuple(amounts.values())}
+
+
+def _returned(rows: list[_Row]) -> dict[str, tuple]:
+    """The stages of the rows whose payment failed (RETUR, GAGAL SALUR), and each one's amount: the
+    claim's ``returned`` and ``returned_amounts``, taken off an enrollment that counted them."""
+    amounts: dict[str, int | None] = {}
+    for r in rows:
+        if r.stage and r.status == EnrollmentStatus.SUSPENDED:
+            amounts.setdefault(r.stage, r.amount)
+    return {"returned": tuple(amounts), "returned_amounts": tuple(amounts.values())}
