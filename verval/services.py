@@ -49,7 +49,15 @@ from verval.models import (
     VervalCase,
     family_continues,
 )
-from verval.selectors import candidate_scope, field_officers, may_approve, may_manage, may_verify, records_visit
+from verval.selectors import (
+    candidate_scope,
+    field_officers,
+    may_approve,
+    may_manage,
+    may_verify,
+    officer_keeps_visit,
+    records_visit,
+)
 
 # Cases one request may open: a large village's candidates, not the whole registry at once.
 OPEN_MAX = 2000
@@ -198,8 +206,21 @@ def cases_assign(*, cases, officer, by) -> int:
 FIELD_STAGE_PASSED = gettext_noop("Berkas ini sudah melewati tahap kunjungan lapangan; hasil tidak dapat diubah.")
 
 
+# Office staff (Bappeda, Dinas Sosial) facing a visit its assigned officer recorded.
+VISIT_KEPT_BY_OFFICER = gettext_noop(
+    "Hasil kunjungan ini sudah dicatat oleh petugasnya, %(officer)s; hanya petugas itu yang dapat mengubahnya."
+)
+
+
+def visit_kept_note(case: VervalCase) -> str:
+    """Why office staff may not change ``case``'s visit (:func:`verval.selectors.officer_keeps_visit`)."""
+    return _(VISIT_KEPT_BY_OFFICER) % {"officer": case.officer.get_full_name() or case.officer.username}
+
+
 def _case_in_field(case: VervalCase, by) -> VervalCase:
     current = VervalCase.objects.select_for_update().select_related("batch").get(pk=case.pk)
+    if officer_keeps_visit(by, current):
+        raise PermissionDenied(visit_kept_note(current))
     _require(records_visit(by, current), _("Kasus ini tidak ditugaskan kepada Anda."))
     if not current.in_field:
         raise ValidationError(_(FIELD_STAGE_PASSED))

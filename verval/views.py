@@ -421,14 +421,18 @@ def case_visit(request, pk: int):
         raise PermissionDenied(_("Peran Anda hanya melihat angka."))
     case = selectors.case_for(request.user, pk)
     assigned = selectors.records_visit(request.user, case)
+    # Office staff facing the finding the officer recorded are told whose it is, not refused as strangers.
+    kept = selectors.officer_keeps_visit(request.user, case)
     in_field = case.in_field
     may_record = assigned and in_field
     # An officer whose batch moved on is told so (a form left open, posted late), not refused as a stranger.
-    stage_note = _(services.FIELD_STAGE_PASSED) if assigned and not in_field else ""
+    stage_note = _(services.FIELD_STAGE_PASSED) if (assigned or kept) and not in_field else ""
+    if kept and in_field:
+        stage_note = services.visit_kept_note(case)
     if request.method == "POST":
-        if not assigned:
+        if not (assigned or kept):
             raise PermissionDenied(_("Kasus ini tidak ditugaskan kepada Anda."))
-        if not in_field:
+        if not may_record:
             messages.error(request, stage_note)
             return redirect("verval:case_visit", pk=pk)
         form = VisitForm(request.POST, instance=case)
