@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.html import escape
 
 from programs.models import Enrollment, EnrollmentStatus
@@ -19,13 +19,6 @@ from verval import services
 from verval.models import Presence, Verdict, VervalBatch, VervalCase
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _indonesian_afterwards():
-    """A request in English leaves English active in this thread; the next tests expect Indonesian."""
-    yield
-    translation.activate(settings.LANGUAGE_CODE)
 
 
 def client_for(user, language: str) -> Client:

@@ -10,19 +10,12 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.test import Client
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from verval import services
 from verval.models import CaseStatus, Presence, Verdict
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _indonesian_afterwards():
-    """A request in English leaves English active in this thread; the next tests expect Indonesian."""
-    yield
-    translation.activate(settings.LANGUAGE_CODE)
 KEPT = "Hasil kunjungan ini sudah dicatat oleh petugasnya, Ani Pendamping; hanya petugas itu yang dapat mengubahnya."
 
 
