@@ -54,8 +54,9 @@ def kabupaten_filter(kecamatan_path: str, *, clears: tuple[str, ...] = ()) -> ty
 
 
 def kecamatan_filter(kecamatan_path: str, *, clears: tuple[str, ...] = ()) -> type[admin.SimpleListFilter]:
-    """Filter by kecamatan, listing those of the chosen regency only. Its parameter is the one the
-    plain related-field filter uses, so links and the village filter work either way."""
+    """Filter by kecamatan, listing those of the chosen regency only (or of the chosen kecamatan's
+    regency). Its parameter is the one the plain related-field filter uses, so links and the
+    village filter work either way."""
     regency_parameter = _join(kecamatan_path, "kabupaten", "id", "exact")
 
     class KecamatanFilter(_ClearingFilter):
@@ -65,7 +66,12 @@ def kecamatan_filter(kecamatan_path: str, *, clears: tuple[str, ...] = ()) -> ty
         def lookups(self, request, model_admin):
             regency = request.GET.get(regency_parameter)
             if not is_id(regency):
-                return []
+                # A kecamatan chosen without its regency (a link from the one-regency days): its
+                # own regency's list, so that the choice is shown and applied, not dropped.
+                chosen = request.GET.get(self.parameter_name)
+                regency = Kecamatan.objects.filter(pk=chosen).values_list("kabupaten_id", flat=True).first() if is_id(chosen) else None
+                if regency is None:
+                    return []
             return list(Kecamatan.objects.filter(kabupaten_id=regency).order_by("code").values_list("id", "name"))
 
         def queryset(self, request, queryset):

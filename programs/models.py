@@ -266,6 +266,10 @@ class Enrollment(models.Model):
         """The stages ``amount`` counts, in the order they were recorded."""
         return [stage for stage in self.stages.split(STAGE_SEPARATOR) if stage]
 
+    def list_stages(self) -> str:
+        """The stages recipient lists recorded (not the portal's own marks), as the page shows them."""
+        return STAGE_SEPARATOR.join(stage for stage in self.counted_stages() if not stage.startswith(PORTAL_STAGE))
+
     def clean(self):
         super().clean()
         self._check_typed_values()

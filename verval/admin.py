@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from konut_registry.admin_history import ReadOnlyHistoryAdmin
-from verval.models import CasePhoto, ProposalExport, VervalBatch, VervalCase
+from verval.models import CasePhoto, ProposalExport, ProposalRow, VervalBatch, VervalCase
 
 
 class _ReadOnly:
@@ -61,6 +61,18 @@ class VervalCaseAdmin(_ReadOnly, ReadOnlyHistoryAdmin):
         return super().get_queryset(request).select_related("household__desa")
 
 
+class ProposalRowInline(_ReadOnly, admin.TabularInline):
+    """The NIK each case went out with: the one the ministry's returned list names."""
+
+    model = ProposalRow
+    fields = ("case", "nik")
+    readonly_fields = fields
+    extra = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("case__household")
+
+
 @admin.register(ProposalExport)
 class ProposalExportAdmin(_ReadOnly, admin.ModelAdmin):
     list_display = ("filename", "batch", "row_count", "created_by", "created_at")
@@ -69,3 +81,4 @@ class ProposalExportAdmin(_ReadOnly, admin.ModelAdmin):
     date_hierarchy = "created_at"
     fields = ("filename", "batch", "row_count", "created_by", "created_at", "cases")
     readonly_fields = fields
+    inlines = [ProposalRowInline]

@@ -6,7 +6,8 @@ Sosial) records what the visit found, without changing the registry. The batch t
 the village deliberation (musyawarah desa/kelurahan), the verification by Dinas Sosial and the
 Bupati's approval (pengesahan); only approval applies the corrections, through the services, and
 the batch is read-only from then on. The approved proposals are exported for submission upward
-(``ProposalExport`` remembers what was sent); cases the ministry returns are reopened in a new batch.
+(``ProposalExport`` remembers what was sent, ``ProposalRow`` under which NIK); cases the ministry
+returns are reopened in a new batch of their kind.
 """
 
 from django.conf import settings
@@ -242,6 +243,32 @@ class ProposalExport(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class ProposalRow(models.Model):
+    """Which NIK one proposal file carried for one case: the head's NIK as it was when the file
+    was written. The ministry returns a proposal by that NIK, which the registry may have changed
+    since (a new head after a death, a NIK Bappeda corrected). Files written before these rows were
+    kept have none: their cases are known by the export's ``cases`` alone."""
+
+    export = models.ForeignKey(ProposalExport, verbose_name=_("usulan terkirim"), on_delete=models.CASCADE, related_name="rows")
+    case = models.ForeignKey(VervalCase, verbose_name=_("kasus"), on_delete=models.CASCADE, related_name="proposal_rows")
+    nik = models.CharField(_("NIK yang dikirim"), max_length=16, blank=True)
+
+    class Meta:
+        verbose_name = _("baris usulan")
+        verbose_name_plural = pgettext_lazy("plural", "baris usulan")
+        ordering = ["export", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["export", "case"], name="verval_proposalrow_one_per_export_case"),
+        ]
+        indexes = [
+            # The ministry's returned list is matched on the NIK sent.
+            models.Index(fields=["nik"], name="verval_proposalrow_nik_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.nik
 
 
 class ProposalType(models.TextChoices):

@@ -43,6 +43,7 @@ from verval.models import (
     CaseStatus,
     Presence,
     ProposalExport,
+    ProposalRow,
     Stage,
     Verdict,
     VervalBatch,
@@ -448,13 +449,17 @@ def batch_approve(*, batch: VervalBatch, by) -> ApplyResult:
 
 @transaction.atomic
 def proposal_export_record(*, batch: VervalBatch, cases, by, filename: str) -> ProposalExport:
-    """Remember which cases went out in which file."""
+    """Remember which cases went out in which file, and the NIK each carried (the head's NIK as
+    the file was written: the cases' households as the file read them)."""
     _require(may_manage(by), _("Hanya Bappeda atau Dinas Sosial yang dapat mengekspor usulan."))
     batch = VervalBatch.objects.get(pk=batch.pk)
     if not batch.is_approved:
         raise ValidationError(_("Usulan hanya dapat diekspor dari berkas yang sudah disahkan Bupati."))
     export = ProposalExport.objects.create(batch=batch, created_by=by, row_count=len(cases), filename=filename[:200])
     export.cases.set(cases)
+    ProposalRow.objects.bulk_create(
+        ProposalRow(export=export, case=case, nik=case.household.head_nik or "") for case in {c.pk: c for c in cases}.values()
+    )
     # Full NIKs and No KK leave the building in this file: the central export log says so too.
     export_log_create(user=by, kind=ExportKind.VERVAL_PROPOSAL, agency=by.agency, filters={"batch": batch.pk},
                       row_count=len(cases))
@@ -463,51 +468,88 @@ def proposal_export_record(*, batch: VervalBatch, cases, by, filename: str) -> P
 
 @dataclass
 class ReturnResult:
-    batch: VervalBatch | None = None
+    # The new batches, one per case kind.
+    batches: list[VervalBatch] = field(default_factory=list)
     reopened: int = 0
+    # NIKs of the list that match no sent case.
     unknown: list[str] = field(default_factory=list)
+    # NIKs of the list whose family already has an open case of the sent case's kind: left as they are.
+    busy: list[str] = field(default_factory=list)
+
+
+def _sent_cases(niks: list[str]) -> dict[int, str]:
+    """The sent cases (applied, in a proposal file) a returned list names: case id -> the list's
+    NIK. A case is named by the NIK its file carried; a case sent before those NIKs were kept, by
+    its household's current head NIK."""
+    named = dict(
+        # A case sent twice under two NIKs the list both names: the newer file's NIK.
+        ProposalRow.objects.filter(nik__in=niks, case__status=CaseStatus.APPLIED)
+        .order_by("case_id", "export_id").values_list("case_id", "nik")
+    )
+    legacy = (
+        VervalCase.objects.filter(status=CaseStatus.APPLIED, household__head_nik__in=niks)
+        .filter(pk__in=ProposalExport.cases.through.objects.values("vervalcase_id"))
+        .exclude(pk__in=ProposalRow.objects.values("case_id"))
+        .values_list("pk", "household__head_nik")
+    )
+    return {**dict(legacy), **named}
 
 
 @transaction.atomic
 def returns_record(*, rows: list[tuple[str, str]], by) -> ReturnResult:
-    """The ministry's returned list, as (NIK, reason) rows: each sent case whose household head's
-    NIK is listed is marked returned and reopened in a new batch with the reason. NIKs that match no
-    sent case are reported."""
+    """The ministry's returned list, as (NIK, reason) rows: each sent case the list names by the
+    NIK it was sent with is marked returned, and the family is reopened in a new batch of the case's
+    kind with the reason (once, from its newest case, when it was sent more than once). A family that
+    already has an open case of that kind is left as it is and reported, as are NIKs that match no
+    sent case. A case that breaks a rule all the same refuses the whole list (ValidationError)."""
     _require(may_manage(by), _("Hanya Bappeda atau Dinas Sosial yang dapat mengimpor daftar pengembalian."))
     reasons = {nik: reason for nik, reason in rows}
-    exported = ProposalExport.cases.through.objects.values("vervalcase_id")
-    sent = (
+    matched = _sent_cases(list(reasons))
+    sent = list(
         VervalCase.objects.select_for_update()
-        .filter(status=CaseStatus.APPLIED, pk__in=exported, household__head_nik__in=list(reasons))
+        .filter(pk__in=list(matched))
         .select_related("household", "batch")
         .order_by("id")
     )
+    busy_keys = set(
+        VervalCase.objects.filter(status__in=OPEN_STATUSES, household_id__in={c.household_id for c in sent})
+        .values_list("household_id", "kind")
+    )
     result = ReturnResult()
-    found = set()
-    reopened = []
+    busy = set()
+    newest: dict[tuple[int, str], VervalCase] = {}
     now = timezone.now()
     for case in sent:
-        found.add(case.household.head_nik)
+        nik = matched[case.pk]
+        if (case.household_id, case.kind) in busy_keys:
+            busy.add(nik)
+            continue
         case.status, case.returned_at = CaseStatus.RETURNED, now
-        case.return_reason = reasons[case.household.head_nik]
+        case.return_reason = reasons[nik]
         case._history_user = by
         case.save()
-        reopened.append(case)
-    result.unknown = sorted(set(reasons) - found)
-    if not reopened:
-        return result
-    with _stored_language():
-        title = _("Dikembalikan kementerian · %(date)s") % {"date": date_format(timezone.localdate(), "SHORT_DATE_FORMAT")}
-    batch = VervalBatch(title=title, kind=reopened[0].kind, created_by=by)
-    batch._history_user = by
-    batch.save()
-    for old in reopened:
+        newest[case.household_id, case.kind] = case  # cases in id order: the newest wins
+    result.unknown = sorted(set(reasons) - set(matched.values()))
+    result.busy = sorted(busy)
+    for kind in CaseKind.values:
+        reopened = [old for (_household, case_kind), old in newest.items() if case_kind == kind]
+        if not reopened:
+            continue
         with _stored_language():
-            reason = _("Dikembalikan: %(reason)s") % {"reason": old.return_reason or "-"}
-        case = VervalCase(batch=batch, household=old.household, kind=old.kind, reason=reason[:300], reopened_from=old)
-        case.full_clean()
-        case._history_user = by
-        case.save()
-        case.enrollments.set(old.enrollments.all())
-    result.batch, result.reopened = batch, len(reopened)
+            title = _("Dikembalikan kementerian · %(kind)s · %(date)s") % {
+                "kind": CaseKind(kind).label, "date": date_format(timezone.localdate(), "SHORT_DATE_FORMAT")}
+        batch = VervalBatch(title=title, kind=kind, created_by=by)
+        batch.full_clean()
+        batch._history_user = by
+        batch.save()
+        for old in sorted(reopened, key=lambda c: c.pk):
+            with _stored_language():
+                reason = _("Dikembalikan: %(reason)s") % {"reason": old.return_reason or "-"}
+            case = VervalCase(batch=batch, household=old.household, kind=old.kind, reason=reason[:300], reopened_from=old)
+            case.full_clean()
+            case._history_user = by
+            case.save()
+            case.enrollments.set(old.enrollments.all())
+        result.batches.append(batch)
+        result.reopened += len(reopened)
     return result

@@ -376,15 +376,27 @@ def returns_import(request):
             return redirect("verval:batch_list")
     for message, params in problems[:10]:
         messages.warning(request, _(message) % params)
-    result = services.returns_record(rows=rows, by=request.user)
+    try:
+        result = services.returns_record(rows=rows, by=request.user)
+    except ValidationError as error:
+        messages.error(request, _("Daftar pengembalian tidak dapat diterapkan: %(reason)s Tidak ada yang diubah.") % {
+            "reason": " ".join(error.messages)})
+        return redirect("verval:batch_list")
     if result.unknown:
         messages.warning(request, _("NIK tanpa usulan terkirim: %(niks)s") % {"niks": ", ".join(result.unknown[:20])})
-    if result.batch is None:
-        messages.error(request, _("Tidak ada usulan terkirim yang cocok dengan daftar ini; tidak ada yang diubah."))
+    if result.busy:
+        messages.warning(request, _(
+            "Keluarga dengan NIK berikut sudah memiliki kasus verval terbuka dengan jenis yang sama; usulannya tidak "
+            "diubah dan tidak dibuka ulang: %(niks)s") % {"niks": ", ".join(result.busy[:20])})
+    if not result.batches:
+        if not result.busy:
+            messages.error(request, _("Tidak ada usulan terkirim yang cocok dengan daftar ini; tidak ada yang diubah."))
         return redirect("verval:batch_list")
     messages.success(request, ngettext("%(count)s kasus dibuka ulang.", "%(count)s kasus dibuka ulang.", result.reopened)
                      % {"count": result.reopened})
-    return redirect("verval:batch_detail", pk=result.batch.pk)
+    if len(result.batches) > 1:  # one batch per kind: the list shows them side by side
+        return redirect("verval:batch_list")
+    return redirect("verval:batch_detail", pk=result.batches[0].pk)
 
 
 # --- the officer ----------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from households.models import ImportBatch, ImportStatus
 
 from .lease import stale_batches_fail
-from .reader import Limits, Source, open_source
+from .reader import Limits, ReadError, Source, open_source
 
 # A batch in one of these is still being read or written: its pages refresh.
 RUNNING_STATUSES = (ImportStatus.PENDING, ImportStatus.VALIDATING, ImportStatus.QUEUED, ImportStatus.RUNNING)
@@ -70,16 +70,18 @@ def import_limits() -> Limits:
 
 def file_sha256(paths: list[Path]) -> str:
     """The hash of one file, or of the sorted hashes of several (their order does not matter)."""
-    digests = []
-    for path in paths:
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        digests.append(digest.hexdigest())
+    digests = [_file_digest(path) for path in paths]
     if len(digests) == 1:
         return digests[0]
     return hashlib.sha256("".join(sorted(digests)).encode()).hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def batch_create(
@@ -140,6 +142,17 @@ def open_sources(paths: list[Path], names: list[str]) -> list[Source]:
     """Open files for reading within the upload limits; ``names`` are what messages call them.
     Raises ``ReadError`` for a file that cannot be read."""
     limits = import_limits()
+    if len(paths) > 1:
+        # One file chosen twice (INDIVIDU for both): every row would be its own duplicate.
+        first_named: dict[str, str] = {}
+        for path, name in zip(paths, names):
+            digest = _file_digest(path)
+            if digest in first_named:
+                raise ReadError(
+                    _("%(first)s dan %(second)s berisi berkas yang sama: pilih berkas lembar lainnya "
+                      "(mis. KEPALA-KELUARGA dan INDIVIDU), atau unggah satu berkas saja.") % {"first": first_named[digest], "second": name}
+                )
+            first_named[digest] = name
     return [open_source(path, display_name=name, limits=limits) for path, name in zip(paths, names)]
 
 

@@ -241,12 +241,15 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     claims = FirstClaims(extract.data_year)  # the aid the member rows claim, for the preview's count
     skipped_at: dict[int, str] | None = None  # a skipped member row's place, by its stored member
     position = 0
+    listed = {row.household_key for row in extract.skipped_members}  # the families whose members the file lists
+    unknown_families = 0  # member rows of a family neither the file nor the registry holds
     for chunk in chunked(records, CHUNK):
         placed, chunk_claims = [], []
         for record in chunk:
             if record.recipients:
                 chunk_claims.append(member_claim(record, position))
             key = record.household_key
+            listed.add(key)
             household_id = key_ids.get(key)
             if household_id is None and key not in extract.households:
                 row = stored.get(key)
@@ -255,6 +258,7 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
                         record.sheet, record.row, "ID Keluarga P3KE" if p3ke else "Nomor KK",
                         f"Keluarga {key} tidak ada di lembar keluarga maupun di registri",
                     )
+                    unknown_families += 1
                     decisions.skip(position)
                     position += 1
                     continue
@@ -314,8 +318,17 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
             decisions.match(at, pk, moved_to, None if change is None else change.fields)
         decisions.close_chunk()
     del stored
-    if extract.has_member_sheet and full_extract:
-        plan.member_absent = _members_left_out(extract, key_ids, known, matched_pks)
+    if unknown_families and p3ke and not has_household_sheet:
+        issues.warning(
+            extract.tables[0].sheet if extract.tables else "", 0, "",
+            f"{unknown_families} baris individu menyebut keluarga yang belum ada di registri, dan berkas ini tidak "
+            "memuat lembar keluarga: unggah berkas keluarga (KEPALA-KELUARGA) bersama berkas individu ini.",
+        )
+    # A partial extract (one kecamatan) still says who a family it lists no longer holds, unless it
+    # is older than the registry's data (a member it lacks may be newer than the file).
+    year, newest = extract.data_year, plan.registry_year
+    if extract.has_member_sheet and (full_extract or not (year and newest and year < newest)):
+        plan.member_absent = _members_left_out(extract, key_ids, known, matched_pks, None if full_extract else listed)
         plan.members.absent = len(plan.member_absent)
     plan.enrollments_planned, stated = aid_planned(extract, claims)
     plan.aid_dropped = aid_dropped(extract, stated, key_ids)
@@ -324,12 +337,17 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     return plan
 
 
-def _members_left_out(extract: Extract, key_ids: dict, known: KnownRows, matched_pks: set[int]) -> list[int]:
+def _members_left_out(
+    extract: Extract, key_ids: dict, known: KnownRows, matched_pks: set[int], listed: set[str] | None = None,
+) -> list[int]:
     """The present members of a household in this extract that its individual sheet no longer
-    lists, by family and pk. For P3KE: those with a row hash no row took (``known``), and those
+    lists, by family and pk; with ``listed`` (a partial extract), only in the families of which the
+    sheet lists someone. For P3KE: those with a row hash no row took (``known``), and those
     without one (stored before row hashes or by another kind of import) in one query."""
     households = {key_ids[key] for key in extract.households if key in key_ids}
     households.update(row.pk for row in extract.skipped_households.values())
+    if listed is not None:
+        households &= {key_ids[key] for key in listed if key in key_ids}
     rows = _present_members(extract.kind)
     candidates = []
     if extract.kind == "p3ke":

@@ -201,10 +201,13 @@ def distribute(request, code: str):
     data = form.cleaned_data if form.is_bound and form.is_valid() else {"year": this_year, "include_aided": False}
     year = data.get("year") or this_year
     limit = data.get("limit")
-    plan = distribution_plan(program, year=year, include_aided=data.get("include_aided", False))
-    to_create = plan.to_create if not limit else min(plan.to_create, limit)
-    # A household program's plan counts its table too; a person program's counts people, not households.
-    preview = plan.preview if plan.preview is not None else preview_by_kecamatan(program_q(program))
+    plan = preview = None
+    to_create = 0
+    if program.active:  # a switched-off program's page says so instead (its write is refused too)
+        plan = distribution_plan(program, year=year, include_aided=data.get("include_aided", False))
+        to_create = plan.to_create if not limit else min(plan.to_create, limit)
+        # A household program's plan counts its table too; a person program's counts people, not households.
+        preview = plan.preview if plan.preview is not None else preview_by_kecamatan(program_q(program))
     rules = program.targeting_rules.prefetch_related("conditions").order_by("-active", "id")
     return render(
         request,

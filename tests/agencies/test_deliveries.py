@@ -178,3 +178,20 @@ def test_a_stage_that_takes_the_total_over_the_limit_is_refused(registry, login)
     )]
     enrollment.refresh_from_db()
     assert (enrollment.amount, enrollment.delivered_on) == (10_000_000_000, datetime.date(2024, 11, 20))
+
+
+def test_stages_a_list_paid_are_shown_before_the_operator_records_another(registry, login):
+    """A Kemensos list without a date column recorded two stages: the page says they were paid, with
+    their total and names, in the table, the delivery form and the Selesai box, instead of 'nothing
+    recorded' (which had operators type the same payment again)."""
+    enrollment = registry.enr.b_sembako
+    enrollment.amount, enrollment.stages = 1_500_000, "TAHAP 1 2024; TAHAP 2 2024"
+    enrollment.save()
+    client = login(registry.users.head)
+
+    html = _page(client, enrollment)
+
+    assert "Belum ada penyaluran yang dicatat." not in html
+    assert _cells(html, f"kepesertaan-{enrollment.pk}")[6] == "Rp 1.500.000 total tersalurkan"
+    note = "Sudah disalurkan Rp 1.500.000 menurut daftar penerima (TAHAP 1 2024; TAHAP 2 2024)."
+    assert html.count(note) == 2  # the delivery form and the Selesai box

@@ -88,3 +88,20 @@ def test_members_list_shows_the_kabupaten(bappeda_client, two_regencies, django_
     with django_assert_max_num_queries(12):
         page = bappeda_client.get(reverse("admin:households_member_changelist")).content.decode()
     assert "column-kabupaten" in page and "Kabupaten Konawe Utara" in page
+
+
+def test_a_kecamatan_link_without_its_regency_still_filters(bappeda_client, two_regencies):
+    """A bookmark from the one-regency days (kecamatan only) lists that kecamatan's families and
+    shows which regency and kecamatan are chosen, instead of every family of the province."""
+    konut, konawe = two_regencies
+    asera = Kecamatan.objects.get(code="74.09.01")
+
+    page = bappeda_client.get(HOUSEHOLDS, {"desa__kecamatan__id__exact": asera.pk}).content.decode()
+
+    assert "Keluarga Asera" in page and "Keluarga Lambuya" not in page
+    offered = {int(m) for q in filter_links(page, "desa__kecamatan__id__exact")
+               for m in re.findall(r"desa__kecamatan__id__exact=(\d+)", q)}
+    assert offered == set(asera.kabupaten.kecamatan_set.values_list("pk", flat=True))
+
+    page = bappeda_client.get(VILLAGES, {"kecamatan__id__exact": asera.pk}).content.decode()
+    assert "Wanggudu Raya" in page and "Awuliti" not in page

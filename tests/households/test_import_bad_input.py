@@ -52,6 +52,21 @@ def refused(code, out, err, seeded, *, expect_code=1):
     assert registry_state() == seeded
 
 
+def test_the_same_file_chosen_twice_is_named_as_such(seeded, tmp_path):
+    """An operator picking INDIVIDU for both files got every row of one family refused as a
+    duplicate of itself and the others counted unchanged; the file is now refused for what it is."""
+    members = [head_member_row("122000001", "91220000011", 100), member_row("122000001", "91220000012", 500)]
+    individu = write_xlsx(tmp_path / "P3KE_INDIVIDU.xlsx", {"INDIVIDU": (IND_2023, members)})
+    copy = tmp_path / "P3KE_INDIVIDU (1).xlsx"
+    copy.write_bytes(individu.read_bytes())
+
+    code, out, err = run("import_p3ke", str(individu), str(copy))
+
+    refused(code, out, err, seeded, expect_code=2)
+    assert "P3KE_INDIVIDU.xlsx dan P3KE_INDIVIDU (1).xlsx berisi berkas yang sama" in err
+    assert "pilih berkas lembar lainnya" in err
+
+
 def test_not_an_excel_file(seeded, tmp_path):
     path = tmp_path / "data.pdf"
     path.write_bytes(b"%PDF-1.4 not a spreadsheet")

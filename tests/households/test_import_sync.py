@@ -139,6 +139,52 @@ def test_partial_extract_marks_nothing_absent(reference, p3ke_file):
     assert not Household.objects.filter(is_absent=True).exists()
 
 
+def test_partial_extract_marks_a_member_its_family_no_longer_lists(reference, p3ke_file):
+    """A kecamatan's extract (partial) lists family 1 with its head only: the child who left is
+    marked absent (kept, not deleted); the families the file does not carry are left alone."""
+    run("import_p3ke", str(p3ke_file(name="a.xlsx")))
+    households = [household_row("122000001", 100)]
+    members = [head_member_row("122000001", "91220000011", 100)]
+
+    code, out, err = run("import_p3ke", str(p3ke_file(households=households, members=members, name="b.xlsx")), "--partial", "--json")
+
+    result = summary_of(out)
+    assert code == 0, err
+    assert result["households"]["absent"] == 0 and result["members"]["absent"] == 1
+    assert list(Member.objects.filter(is_absent=True).values_list("id_individu", flat=True)) == ["91220000012"]
+    assert not Household.objects.filter(is_absent=True).exists()
+    assert Member.objects.filter(is_absent=False).count() == 5
+
+
+def test_an_older_partial_extract_marks_no_member_absent(reference, p3ke_file, tmp_path):
+    """A 2022 file sent after the 2023 data: a member it does not list may be newer than it."""
+    run("import_p3ke", str(p3ke_file(name="a.xlsx")))
+    households = [household_row("122000001", 100)]
+    members = [head_member_row("122000001", "91220000011", 100)]
+    path = p3ke_file(households=households, members=members, name="b.xlsx")
+
+    code, out, err = run("import_p3ke", str(path), "--partial", "--year", "2022", "--json")
+
+    assert code == 0, err
+    assert summary_of(out)["members"]["absent"] == 0 and not Member.objects.filter(is_absent=True).exists()
+
+
+def test_an_individual_sheet_alone_into_an_empty_registry_says_to_send_the_family_sheet(reference, tmp_path):
+    """Every row refused as 'family not in the family sheet nor in the registry' left the operator
+    guessing; the refusal says once what is missing."""
+    members = [head_member_row("122000001", "91220000011", 100), member_row("122000001", "91220000012", 500)]
+    path = write_xlsx(tmp_path / "P3KE_INDIVIDU.xlsx", {"INDIVIDU": (IND_2023, members)})
+
+    code, out, err = run("import_p3ke", str(path))
+
+    assert code == 1 and not Member.objects.exists()
+    batch = ImportBatch.objects.latest("pk")
+    assert [w["reason"] for w in batch.warnings if w["row"] == 0] == [
+        "2 baris individu menyebut keluarga yang belum ada di registri, dan berkas ini tidak memuat lembar "
+        "keluarga: unggah berkas keluarga (KEPALA-KELUARGA) bersama berkas individu ini."
+    ]
+
+
 def test_unknown_categorical_value_kept_raw_with_a_warning(reference, p3ke_file):
     households = [household_row("122999001", 201, **{"Jenis Atap": " GENTENG ", "Sumber Air Minum": "Air Sungai Kecil"})]
     code, out, _ = run("import_p3ke", str(p3ke_file(households=households, members=[], name="raw.xlsx")), "--json")

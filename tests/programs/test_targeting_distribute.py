@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -239,6 +240,22 @@ def test_a_program_switched_off_is_not_distributed_from_its_address(client, setu
         program_distribute(program=setup.bsps, year=YEAR, by=setup.users.bappeda)
     assert error.value.messages == [f"Program {setup.bsps.name} tidak aktif."]
     assert Enrollment.objects.filter(source=EnrollmentSource.DISTRIBUTION).count() == 0
+
+
+def test_a_program_switched_off_shows_why_instead_of_a_preview(client, setup):
+    """Its page (an old bookmark) says the program is off and where to switch it on; no figures to
+    act on and no button, in either language."""
+    setup.bsps.active = False
+    setup.bsps.save()
+    client.force_login(setup.users.bappeda)
+
+    html = client.get("/dasbor/distribusi/bsps/", {"year": YEAR}).content.decode()
+
+    assert "Program ini tidak aktif: tidak ada keluarga yang dapat diusulkan." in html
+    assert 'data-figure="eligible"' not in html and 'class="dash-confirm"' not in html
+    assert 'data-table="preview"' not in html
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "This program is switched off: no household can be proposed." in client.get("/dasbor/distribusi/bsps/").content.decode()
 
 
 @pytest.mark.parametrize("who", ["leader", "agency"])

@@ -58,3 +58,25 @@ def test_only_operators_open_it(client, batch, people, who):
     client.force_login(getattr(people, who))
     response = client.get(reverse("admin:verval_vervalbatch_changelist"))
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_a_sent_proposal_shows_the_nik_each_case_went_out_with(client, batch, people, registry):
+    from django.utils import timezone
+
+    from households.models import Household
+    from verval.models import Presence, ProposalExport, Verdict
+
+    cases = list(batch.cases.order_by("id"))
+    for case in cases:
+        services.case_visit_record(case=case, by=people.officer, visited_on=timezone.localdate(), presence=Presence.FOUND,
+                                   verdict=Verdict.ELIGIBLE)
+    services.batch_deliberation_record(batch=batch, held_on=timezone.localdate(), outcome="Setuju", by=people.bappeda)
+    services.batch_verify(batch=batch, note="", by=people.dinsos_head)
+    services.batch_approve(batch=batch, by=people.bupati)
+    client.force_login(people.bappeda)
+    assert client.get(f"/verval/berkas/{batch.pk}/usulan.xlsx").status_code == 200
+    sent_nik = registry.poor_1.head_nik
+    Household.objects.filter(pk=registry.poor_1.pk).update(head_nik="7409010101700077")  # corrected after sending
+    page = client.get(reverse("admin:verval_proposalexport_change", args=[ProposalExport.objects.get().pk])).content.decode()
+    assert "NIK yang dikirim" in page and sent_nik in page and registry.poor_4.head_nik in page
+    assert "7409010101700077" not in page

@@ -218,6 +218,7 @@ def test_returns_reopen_the_sent_cases(registry, people):
     assert result.reopened == 1 and result.unknown == ["7409010000000001"]
     old = batch.cases.get(household=registry.poor_1)
     assert old.status == CaseStatus.RETURNED and old.return_reason == "NIK tidak padan Dukcapil"
-    new = VervalCase.objects.get(batch=result.batch)
+    (batch,) = result.batches
+    new = VervalCase.objects.get(batch=batch)
     assert new.household == registry.poor_1 and new.reopened_from == old and new.status == CaseStatus.OPEN
     assert "NIK tidak padan Dukcapil" in new.reason

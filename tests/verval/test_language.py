@@ -81,7 +81,7 @@ def test_what_an_english_user_writes_is_stored_and_sent_in_indonesian(registry, 
     page = bappeda.post("/verval/berkas/pengembalian/", {"file": returned}, follow=True).content.decode()
     assert "1 case reopened." in page
     again = VervalCase.objects.get(reopened_from=high)
-    assert again.batch.title == f"Dikembalikan kementerian · {_today()}"
+    assert again.batch.title == f"Dikembalikan kementerian · Salah sasaran (inklusi) · {_today()}"
     assert again.reason == "Dikembalikan: Alamat tidak padan"
 
 

@@ -1,0 +1,164 @@
+"""The ministry's returned list as Bappeda uploads it: which sent proposals it reopens, in which
+batches, and what the page says about the rows it cannot reopen."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.utils import timezone
+
+from households.identifiers import make_nik
+from households.models import Household
+from verval import services
+from verval.models import CaseKind, CaseStatus, Presence, ProposalExport, Verdict, VervalBatch, VervalCase
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _sent(people, kind, households, verdict):
+    """Cases of ``kind`` for ``households`` taken through approval, and their proposal file
+    downloaded from the batch page (what was sent to the ministry)."""
+    batch = services.cases_open(kind=kind, household_ids=[h.pk for h in households], by=people.bappeda).batch
+    cases = list(batch.cases.order_by("id"))
+    services.cases_assign(cases=cases, officer=people.officer, by=people.bappeda)
+    for case in cases:
+        services.case_visit_record(case=case, by=people.officer, visited_on=timezone.localdate(), presence=Presence.FOUND,
+                                   verdict=verdict)
+    services.batch_deliberation_record(batch=batch, held_on=timezone.localdate(), outcome="Setuju", by=people.bappeda)
+    services.batch_verify(batch=batch, note="", by=people.dinsos_head)
+    services.batch_approve(batch=batch, by=people.bupati)
+    response = client_for(people.bappeda).get(f"/verval/berkas/{batch.pk}/usulan.xlsx")
+    assert response.status_code == 200
+    b"".join(response.streaming_content)
+    return batch, cases
+
+
+def _upload(client, *rows):
+    body = "NIK;Alasan\n" + "".join(f"{nik};{reason}\n" for nik, reason in rows)
+    upload = SimpleUploadedFile("kembali.csv", body.encode(), "text/csv")
+    response = client.post("/verval/berkas/pengembalian/", {"file": upload}, follow=True)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _batch_rows(page: str) -> list[tuple[str, str, str, str]]:
+    """The batch list as the user reads it: (title, kind, stage, cases) per row."""
+    table = page[page.index('id="batches"'):page.index("</table>")]
+    return [
+        tuple(re.sub(r"<[^>]+>", "", cell).strip() for cell in row[:4])
+        for row in (re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S) for tr in re.findall(r"<tr>(.*?)</tr>", table, re.S))
+        if row
+    ]
+
+
+def _status(case) -> str:
+    case.refresh_from_db()
+    return case.status
+
+
+def _open_cases(household, kind) -> int:
+    return VervalCase.objects.filter(household=household, kind=kind, status__in=["baru", "ditugaskan", "dikunjungi"]).count()
+
+
+def test_a_family_with_an_open_case_is_named_and_the_other_rows_reopen(registry, people):
+    batch, cases = _sent(people, CaseKind.EXCLUSION, [registry.poor_1, registry.poor_4], Verdict.ELIGIBLE)
+    poor_1_case, poor_4_case = (next(c for c in cases if c.household == h) for h in (registry.poor_1, registry.poor_4))
+    # While the ministry checks the proposal, poor_1 (still unreached) gets a new case of the same kind.
+    again = services.cases_open(kind=CaseKind.EXCLUSION, household_ids=[registry.poor_1.pk], by=people.bappeda)
+    assert again.batch is not None
+    client = client_for(people.bappeda)
+    page = _upload(client, (registry.poor_1.head_nik, "NIK tidak padan Dukcapil"), (registry.poor_4.head_nik, "Alamat tidak sesuai"))
+    assert "1 kasus dibuka ulang." in page
+    assert "sudah memiliki kasus verval terbuka" in page and registry.poor_1.head_nik in page
+    assert _status(poor_4_case) == CaseStatus.RETURNED and poor_4_case.return_reason == "Alamat tidak sesuai"
+    assert _status(poor_1_case) == CaseStatus.APPLIED and poor_1_case.return_reason == ""
+    assert _open_cases(registry.poor_1, CaseKind.EXCLUSION) == 1  # the newer case alone
+    assert _open_cases(registry.poor_4, CaseKind.EXCLUSION) == 1
+
+    english = client_for(people.bappeda)
+    english.post("/i18n/setlang/", {"language": "en", "next": "/verval/"})
+    page = _upload(english, (registry.poor_1.head_nik, "NIK tidak padan Dukcapil"))
+    assert "already have an open verval case" in page and registry.poor_1.head_nik in page
+    assert "sudah memiliki" not in page
+
+
+def test_a_family_sent_twice_is_reopened_once(registry, people):
+    first, (old,) = _sent(people, CaseKind.EXCLUSION, [registry.poor_1], Verdict.ELIGIBLE)
+    second, (newer,) = _sent(people, CaseKind.EXCLUSION, [registry.poor_1], Verdict.ELIGIBLE)
+    page = _upload(client_for(people.bappeda), (registry.poor_1.head_nik, "Anggota di dua KK"))
+    assert "1 kasus dibuka ulang." in page
+    assert _open_cases(registry.poor_1, CaseKind.EXCLUSION) == 1
+    reopened = VervalCase.objects.get(household=registry.poor_1, status=CaseStatus.OPEN)
+    assert reopened.reopened_from == newer and "Anggota di dua KK" in reopened.reason
+
+
+def test_a_refusal_from_the_rules_is_a_message_and_nothing_is_written(registry, people, monkeypatch):
+    batch, cases = _sent(people, CaseKind.EXCLUSION, [registry.poor_1, registry.poor_4], Verdict.ELIGIBLE)
+    batches_before = VervalBatch.objects.count()
+    full_clean = VervalCase.full_clean
+
+    def refuse_poor_4(case, *args, **kwargs):
+        if case.household_id == registry.poor_4.pk and case.reopened_from_id:
+            raise ValidationError("Aturan kasus verval dilanggar.")
+        return full_clean(case, *args, **kwargs)
+
+    monkeypatch.setattr(VervalCase, "full_clean", refuse_poor_4)
+    page = _upload(client_for(people.bappeda), (registry.poor_1.head_nik, "x"), (registry.poor_4.head_nik, "y"))
+    assert "Aturan kasus verval dilanggar." in page and "Tidak ada yang diubah." in page
+    assert "dibuka ulang." not in page
+    assert [_status(c) for c in cases] == [CaseStatus.APPLIED, CaseStatus.APPLIED]
+    assert VervalBatch.objects.count() == batches_before
+
+
+def test_a_return_is_matched_on_the_nik_that_was_sent(registry, people):
+    batch, (case,) = _sent(people, CaseKind.INCLUSION, [registry.pkh_high], Verdict.NOT_ELIGIBLE)
+    sent_nik = registry.pkh_high.head_nik
+    # Bappeda corrects the head's NIK after the proposal went out (the usual reason for a return).
+    corrected = make_nik(region="740901", birth=datetime.date(1970, 5, 6), female=False, serial=77)
+    Household.objects.filter(pk=registry.pkh_high.pk).update(head_nik=corrected)
+    client = client_for(people.bappeda)
+    page = _upload(client, (corrected, "NIK tidak padan Dukcapil"))
+    assert "NIK tanpa usulan terkirim" in page and _status(case) == CaseStatus.APPLIED  # the ministry never saw it
+    page = _upload(client, (sent_nik, "NIK tidak padan Dukcapil"))
+    assert "1 kasus dibuka ulang." in page and "NIK tanpa usulan terkirim" not in page
+    assert _status(case) == CaseStatus.RETURNED and case.return_reason == "NIK tidak padan Dukcapil"
+    assert _open_cases(registry.pkh_high, CaseKind.INCLUSION) == 1
+
+
+def test_a_proposal_sent_before_the_nik_was_kept_is_matched_on_the_current_head(registry, people):
+    batch, (case,) = _sent(people, CaseKind.EXCLUSION, [registry.poor_4], Verdict.ELIGIBLE)
+    # An export recorded before the sent NIK was kept knows its cases only.
+    legacy = ProposalExport.objects.create(batch=batch, created_by=people.bappeda, row_count=1, filename="usulan-lama.xlsx")
+    legacy.cases.set([case])
+    ProposalExport.objects.exclude(pk=legacy.pk).delete()
+    page = _upload(client_for(people.bappeda), (registry.poor_4.head_nik, "Alamat tidak sesuai"))
+    assert "1 kasus dibuka ulang." in page
+    assert _status(case) == CaseStatus.RETURNED
+
+
+def test_a_return_of_two_kinds_reopens_one_batch_per_kind(registry, people):
+    _sent(people, CaseKind.INCLUSION, [registry.pkh_high], Verdict.NOT_ELIGIBLE)
+    _sent(people, CaseKind.EXCLUSION, [registry.poor_1], Verdict.ELIGIBLE)
+    client = client_for(people.bappeda)
+    page = _upload(client, (registry.pkh_high.head_nik, "Alamat tidak padan"), (registry.poor_1.head_nik, "Anggota di dua KK"))
+    assert "2 kasus dibuka ulang." in page
+    rows = _batch_rows(client.get("/verval/berkas/").content.decode())
+    reopened = sorted((kind, stage, count) for title, kind, stage, count in rows if title.startswith("Dikembalikan kementerian"))
+    assert reopened == [
+        ("Belum terjangkau (eksklusi)", "Kunjungan lapangan", "1"),
+        ("Salah sasaran (inklusi)", "Kunjungan lapangan", "1"),
+    ]
+    for kind, household in ((CaseKind.INCLUSION, registry.pkh_high), (CaseKind.EXCLUSION, registry.poor_1)):
+        case = VervalCase.objects.get(household=household, status=CaseStatus.OPEN)
+        assert case.kind == kind and case.batch.kind == kind
