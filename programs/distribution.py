@@ -24,6 +24,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from agencies.selectors import visible_households
 from households.models import Member
@@ -270,10 +271,14 @@ def households_distribute(*, program: Program, year: int, household_ids: list[in
         new = len(found) - enrolled.values("household_id").distinct().count()
         if new > remaining:
             raise ValidationError(
-                _(
+                ngettext(
                     "Kuota %(program)s tahun %(year)s tersisa %(remaining)s keluarga, sedangkan %(new)s keluarga "
                     "yang dipilih belum terdaftar di program ini; tidak ada yang didistribusikan. Kurangi pilihan "
-                    "atau ubah kuota program."
+                    "atau ubah kuota program.",
+                    "Kuota %(program)s tahun %(year)s tersisa %(remaining)s keluarga, sedangkan %(new)s keluarga "
+                    "yang dipilih belum terdaftar di program ini; tidak ada yang didistribusikan. Kurangi pilihan "
+                    "atau ubah kuota program.",
+                    remaining,
                 )
                 % {"program": program.name, "year": year, "remaining": remaining, "new": new}
             )

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import tempfile
 
+from django.conf import settings
 from django.http import FileResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import capfirst, slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -82,14 +83,21 @@ def field_list_response(*, cases: list[VervalCase], user):
 PROPOSAL_TYPE_LABELS = dict(ProposalType.choices)
 
 
+def _ministry_language():
+    """The proposal file goes to the ministry (SIKS-NG): always in the registry's language, whatever
+    the language of who downloads it."""
+    return translation.override(settings.LANGUAGE_CODE)
+
+
 def proposal_headers() -> list[str]:
-    return [
-        pgettext("row number", "No"), _("NIK"), _("No KK"), _("Nama Kepala Keluarga"), _("Nama Anggota"),
-        _("Kode Provinsi"), _("Kode Kabupaten/Kota"), _("Kode Kecamatan"), _("Kode Desa/Kelurahan"),
-        _("Desa/Kelurahan"), _("Jenis Usulan"), _("Alasan"), _("Keberadaan"), _("Kesimpulan"),
-        _("Variabel Terverifikasi"), _("Petugas"), _("Tanggal Kunjungan"), _("Tanggal Musyawarah Desa"),
-        _("Tanggal Verifikasi Dinas Sosial"), _("Tanggal Pengesahan"),
-    ]
+    with _ministry_language():
+        return [
+            pgettext("row number", "No"), _("NIK"), _("No KK"), _("Nama Kepala Keluarga"), _("Nama Anggota"),
+            _("Kode Provinsi"), _("Kode Kabupaten/Kota"), _("Kode Kecamatan"), _("Kode Desa/Kelurahan"),
+            _("Desa/Kelurahan"), _("Jenis Usulan"), _("Alasan"), _("Keberadaan"), _("Kesimpulan"),
+            _("Variabel Terverifikasi"), _("Petugas"), _("Tanggal Kunjungan"), _("Tanggal Musyawarah Desa"),
+            _("Tanggal Verifikasi Dinas Sosial"), _("Tanggal Pengesahan"),
+        ]
 
 
 def _verified_variables(case: VervalCase) -> str:
@@ -104,19 +112,25 @@ def _verified_variables(case: VervalCase) -> str:
 
 def proposal_rows(batch, cases: list[VervalCase]):
     for number, case in enumerate(cases, start=1):
-        household = case.household
-        code = household.desa.code.split(".")
-        members = "; ".join(m.name for m in household.members.all() if not m.is_absent)
-        officer = case.officer.get_full_name() or case.officer.username if case.officer else ""
-        yield [
-            number, household.head_nik, household.no_kk, household.head_name, members or None,
-            code[0], ".".join(code[:2]), ".".join(code[:3]), household.desa.code, household.desa.name,
-            str(PROPOSAL_TYPE_LABELS[proposal_type(case)]), f"{case.reason}. {case.note}".strip(". ") or None,
-            case.get_presence_display(), case.get_verdict_display(), _verified_variables(case) or None, officer,
-            _date(case.visited_on), _date(batch.deliberation_date),
-            _date(timezone.localtime(batch.verified_at)) if batch.verified_at else None,
-            _date(timezone.localtime(batch.approved_at)) if batch.approved_at else None,
-        ]
+        with _ministry_language():  # closed before each yield: the caller's language is the user's
+            row = _proposal_row(batch, case, number)
+        yield row
+
+
+def _proposal_row(batch, case: VervalCase, number: int) -> list:
+    household = case.household
+    code = household.desa.code.split(".")
+    members = "; ".join(m.name for m in household.members.all() if not m.is_absent)
+    officer = case.officer.get_full_name() or case.officer.username if case.officer else ""
+    return [
+        number, household.head_nik, household.no_kk, household.head_name, members or None,
+        code[0], ".".join(code[:2]), ".".join(code[:3]), household.desa.code, household.desa.name,
+        str(PROPOSAL_TYPE_LABELS[proposal_type(case)]), f"{case.reason}. {case.note}".strip(". ") or None,
+        case.get_presence_display(), case.get_verdict_display(), _verified_variables(case) or None, officer,
+        _date(case.visited_on), _date(batch.deliberation_date),
+        _date(timezone.localtime(batch.verified_at)) if batch.verified_at else None,
+        _date(timezone.localtime(batch.approved_at)) if batch.approved_at else None,
+    ]
 
 
 def proposal_response(*, batch, by):
@@ -126,8 +140,10 @@ def proposal_response(*, batch, by):
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     filename = f"usulan-verval-{batch.pk}-{stamp}.xlsx"
+    with _ministry_language():
+        title = _("Usulan verval")
     count, response = _stream(
-        filename, title=_("Usulan verval"), headers=proposal_headers(), rows=proposal_rows(batch, cases),
+        filename, title=title, headers=proposal_headers(), rows=proposal_rows(batch, cases),
         text_columns=(1, 2, 5, 6, 7, 8), widths=(6, 20, 20, 28, 40, 8, 10, 12, 16, 20, 16, 50, 14, 14, 50, 22, 14, 14, 14, 14),
     )
     proposal_export_record(batch=batch, cases=cases, by=by, filename=filename)

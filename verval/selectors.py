@@ -48,9 +48,21 @@ def may_approve(user: User) -> bool:
     return user.is_authenticated and (user.is_superuser or user.is_leadership)
 
 
+def recorded_by_officer(case: VervalCase) -> bool:
+    """Whether ``case``'s visit was recorded by the officer it is assigned to: the finding is theirs."""
+    return case.recorded_at is not None and case.officer_id is not None and case.recorded_by_id == case.officer_id
+
+
+def officer_keeps_visit(user: User, case: VervalCase) -> bool:
+    """Whether ``user`` is office staff facing a visit its officer recorded: they may not replace it."""
+    return case.officer_id != user.pk and may_manage(user) and recorded_by_officer(case)
+
+
 def records_visit(user: User, case: VervalCase) -> bool:
-    """Whether ``user`` records ``case``'s visit: its officer, or Bappeda and Dinas Sosial."""
-    return case.officer_id == user.pk or may_manage(user)
+    """Whether ``user`` records (or changes) ``case``'s visit: its officer; Bappeda and Dinas Sosial
+    too, who type in an officer's paper form, until the officer records the visit: from then on the
+    officer's finding is changed by the officer alone."""
+    return case.officer_id == user.pk or (may_manage(user) and not recorded_by_officer(case))
 
 
 def batches_awaiting_approval(user: User) -> int:
@@ -138,7 +150,7 @@ def batch_cases(user: User, batch: VervalBatch) -> QuerySet[VervalCase]:
     return (
         visible_cases(user)
         .filter(batch=batch)
-        .select_related("household__desa__kecamatan", "household__merged_into", "officer")
+        .select_related("household__desa__kecamatan", "household__merged_into", "officer", "recorded_by")
         .prefetch_related("enrollments__program", "photos")
     )
 

@@ -17,10 +17,10 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from agencies.models import ExportKind
 from agencies.services import export_log_create
@@ -50,11 +50,26 @@ from verval.models import (
     VervalCase,
     family_continues,
 )
-from verval.selectors import candidate_scope, field_officers, may_approve, may_manage, may_verify, records_visit
+from verval.selectors import (
+    candidate_scope,
+    field_officers,
+    may_approve,
+    may_manage,
+    may_verify,
+    officer_keeps_visit,
+    records_visit,
+)
 
 # Cases one request may open: a large village's candidates, not the whole registry at once.
 OPEN_MAX = 2000
 IMAGE_SIGNATURES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
+
+
+def _stored_language():
+    """What verval keeps in the database (case reasons, batch titles, enrollment reasons) is written in
+    the registry's language, whatever the language of the user whose action writes it: an officer
+    reads it on an Indonesian page, and it goes to the ministry in the proposal file."""
+    return translation.override(settings.LANGUAGE_CODE)
 
 
 def _require(allowed: bool, message: str) -> None:
@@ -115,8 +130,13 @@ def cases_open(*, kind: str, household_ids, by, desa=None, title: str = "") -> O
         outside = len(wanted) - scope.filter(pk__in=wanted).count()
         if outside:
             raise ValidationError(
-                _("%(count)s keluarga yang dipilih di luar cakupan OPD Anda; kasus hanya dapat dibuka untuk keluarga "
-                  "yang tampil di daftar kandidat Anda. Tidak ada kasus yang dibuka.") % {"count": outside}
+                ngettext(
+                    "%(count)s keluarga yang dipilih di luar cakupan OPD Anda; kasus hanya dapat dibuka untuk keluarga "
+                    "yang tampil di daftar kandidat Anda. Tidak ada kasus yang dibuka.",
+                    "%(count)s keluarga yang dipilih di luar cakupan OPD Anda; kasus hanya dapat dibuka untuk keluarga "
+                    "yang tampil di daftar kandidat Anda. Tidak ada kasus yang dibuka.",
+                    outside,
+                ) % {"count": outside}
             )
     busy = VervalCase.objects.filter(kind=kind, status__in=OPEN_STATUSES).values("household_id")
     households = list(
@@ -138,9 +158,11 @@ def cases_open(*, kind: str, household_ids, by, desa=None, title: str = "") -> O
     for enrollment in rows:
         questioned.setdefault(enrollment.household_id, []).append(enrollment)
     today = timezone.localdate()
-    label = CaseKind(kind).label
     place = desa.name if desa is not None else (households[0].desa.name if len({h.desa_id for h in households}) == 1 else "")
-    default_title = " · ".join(part for part in (str(label), place, date_format(today, "SHORT_DATE_FORMAT")) if part)
+    with _stored_language():
+        label = CaseKind(kind).label
+        default_title = " · ".join(part for part in (str(label), place, date_format(today, "SHORT_DATE_FORMAT")) if part)
+        reasons = {household.pk: _reason(kind, household, questioned.get(household.pk, [])) for household in households}
     batch = VervalBatch(
         title=(title or default_title)[:200],
         kind=kind, desa=desa, created_by=by,
@@ -150,7 +172,7 @@ def cases_open(*, kind: str, household_ids, by, desa=None, title: str = "") -> O
     batch.save()
     for household in households:
         enrollments = questioned.get(household.pk, [])
-        case = VervalCase(batch=batch, household=household, kind=kind, reason=_reason(kind, household, enrollments)[:300])
+        case = VervalCase(batch=batch, household=household, kind=kind, reason=reasons[household.pk][:300])
         case.full_clean()
         case._history_user = by
         case.save()
@@ -199,8 +221,21 @@ def cases_assign(*, cases, officer, by) -> int:
 FIELD_STAGE_PASSED = gettext_noop("Berkas ini sudah melewati tahap kunjungan lapangan; hasil tidak dapat diubah.")
 
 
+# Office staff (Bappeda, Dinas Sosial) facing a visit its assigned officer recorded.
+VISIT_KEPT_BY_OFFICER = gettext_noop(
+    "Hasil kunjungan ini sudah dicatat oleh petugasnya, %(officer)s; hanya petugas itu yang dapat mengubahnya."
+)
+
+
+def visit_kept_note(case: VervalCase) -> str:
+    """Why office staff may not change ``case``'s visit (:func:`verval.selectors.officer_keeps_visit`)."""
+    return _(VISIT_KEPT_BY_OFFICER) % {"officer": case.officer.get_full_name() or case.officer.username}
+
+
 def _case_in_field(case: VervalCase, by) -> VervalCase:
     current = VervalCase.objects.select_for_update().select_related("batch").get(pk=case.pk)
+    if officer_keeps_visit(by, current):
+        raise PermissionDenied(visit_kept_note(current))
     _require(records_visit(by, current), _("Kasus ini tidak ditugaskan kepada Anda."))
     if not current.in_field:
         raise ValidationError(_(FIELD_STAGE_PASSED))
@@ -270,7 +305,11 @@ def batch_deliberation_record(*, batch: VervalBatch, held_on: datetime.date, out
     missing = current.cases.filter(recorded_at__isnull=True).count()
     if missing:
         raise ValidationError(
-            _("Masih ada %(count)s kasus yang belum dikunjungi; musyawarah dicatat setelah semua dikunjungi.") % {"count": missing}
+            ngettext(
+                "Masih ada %(count)s kasus yang belum dikunjungi; musyawarah dicatat setelah semua dikunjungi.",
+                "Masih ada %(count)s kasus yang belum dikunjungi; musyawarah dicatat setelah semua dikunjungi.",
+                missing,
+            ) % {"count": missing}
         )
     if held_on > timezone.localdate():
         raise ValidationError(_("Tanggal musyawarah tidak boleh di masa depan."))
@@ -391,7 +430,8 @@ def batch_approve(*, batch: VervalBatch, by) -> ApplyResult:
     result = ApplyResult()
     now = timezone.now()
     for case in current.cases.select_for_update().select_related("household").order_by("id"):
-        _apply_case(case, batch=current, by=by, result=result)
+        with _stored_language():  # the reasons it writes on households and enrollments
+            _apply_case(case, batch=current, by=by, result=result)
         case.status, case.applied_at = CaseStatus.APPLIED, now
         case._history_user = by
         case.save()
@@ -491,20 +531,20 @@ def returns_record(*, rows: list[tuple[str, str]], by) -> ReturnResult:
         newest[case.household_id, case.kind] = case  # cases in id order: the newest wins
     result.unknown = sorted(set(reasons) - set(matched.values()))
     result.busy = sorted(busy)
-    today = date_format(timezone.localdate(), "SHORT_DATE_FORMAT")
     for kind in CaseKind.values:
         reopened = [old for (_household, case_kind), old in newest.items() if case_kind == kind]
         if not reopened:
             continue
-        batch = VervalBatch(
-            title=_("Dikembalikan kementerian · %(kind)s · %(date)s") % {"kind": CaseKind(kind).label, "date": today},
-            kind=kind, created_by=by,
-        )
+        with _stored_language():
+            title = _("Dikembalikan kementerian · %(kind)s · %(date)s") % {
+                "kind": CaseKind(kind).label, "date": date_format(timezone.localdate(), "SHORT_DATE_FORMAT")}
+        batch = VervalBatch(title=title, kind=kind, created_by=by)
         batch.full_clean()
         batch._history_user = by
         batch.save()
         for old in sorted(reopened, key=lambda c: c.pk):
-            reason = _("Dikembalikan: %(reason)s") % {"reason": old.return_reason or "-"}
+            with _stored_language():
+                reason = _("Dikembalikan: %(reason)s") % {"reason": old.return_reason or "-"}
             case = VervalCase(batch=batch, household=old.household, kind=old.kind, reason=reason[:300], reopened_from=old)
             case.full_clean()
             case._history_user = by

@@ -18,7 +18,7 @@ from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, npgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -212,8 +212,9 @@ def batch_assign(request, pk: int):
         _refuse(request, error)
     else:
         officer = form.cleaned_data["officer"]
-        messages.success(request, _("%(count)s kasus ditugaskan kepada %(officer)s.") % {
-            "count": count, "officer": officer.get_full_name() or officer.username})
+        messages.success(request, ngettext(
+            "%(count)s kasus ditugaskan kepada %(officer)s.", "%(count)s kasus ditugaskan kepada %(officer)s.", count,
+        ) % {"count": count, "officer": officer.get_full_name() or officer.username})
     return redirect("verval:batch_detail", pk=pk)
 
 
@@ -270,10 +271,17 @@ def batch_approve(request, pk: int):
     except ValidationError as error:
         _refuse(request, error)
     else:
-        messages.success(request, _(
-            "Berkas disahkan. %(suspended)s kepesertaan ditangguhkan, %(ended)s diakhiri, %(absent)s keluarga ditandai "
-            "tidak ada, kondisi tempat tinggal %(conditions)s keluarga diperbarui."
-        ) % result.as_dict())
+        done = (
+            ngettext("%(count)s kepesertaan ditangguhkan", "%(count)s kepesertaan ditangguhkan", result.suspended)
+            % {"count": result.suspended},
+            npgettext("kepesertaan", "%(count)s diakhiri", "%(count)s diakhiri", result.ended) % {"count": result.ended},
+            ngettext("%(count)s keluarga ditandai tidak ada", "%(count)s keluarga ditandai tidak ada", result.absent)
+            % {"count": result.absent},
+            ngettext("kondisi tempat tinggal %(count)s keluarga diperbarui",
+                     "kondisi tempat tinggal %(count)s keluarga diperbarui", result.conditions)
+            % {"count": result.conditions},
+        )
+        messages.success(request, _("Berkas disahkan. %(done)s.") % {"done": ", ".join(done)})
         notes = (
             (messages.WARNING, result.merged, ngettext(
                 "%(count)s kasus diterapkan ke keluarga tujuan penggabungan: keluarganya digabung setelah kasus dibuka.",
@@ -291,7 +299,10 @@ def batch_approve(request, pk: int):
                 "%(count)s keluarga kehilangan kepala keluarga tetapi tetap ada dan tetap menerima bantuan: Bappeda "
                 "menetapkan kepala keluarga baru di data keluarga.",
                 result.head_deceased)),
-            (messages.WARNING, len(result.conflicts), _("%(count)s konflik satu bantuan baru perlu ditinjau Bappeda.")),
+            (messages.WARNING, len(result.conflicts), ngettext(
+                "%(count)s konflik satu bantuan baru perlu ditinjau Bappeda.",
+                "%(count)s konflik satu bantuan baru perlu ditinjau Bappeda.",
+                len(result.conflicts))),
             (messages.INFO, len(result.still_open), ngettext(
                 "%(count)s konflik satu bantuan yang sudah terbuka tetap terbuka: kepesertaan yang ditangguhkan tetap "
                 "dihitung aturan satu bantuan, Bappeda yang memutuskannya.",
@@ -334,8 +345,11 @@ def batch_distribute(request, pk: int):
     except ValidationError as error:
         _refuse(request, error)
     else:
-        messages.success(request, _("%(created)s keluarga diusulkan ke %(program)s %(year)s; %(existing)s sudah terdaftar.") % {
-            "created": len(result.created), "existing": result.existing, "program": program.name, "year": year})
+        messages.success(request, ngettext(
+            "%(created)s keluarga diusulkan ke %(program)s %(year)s; %(existing)s sudah terdaftar.",
+            "%(created)s keluarga diusulkan ke %(program)s %(year)s; %(existing)s sudah terdaftar.",
+            len(result.created),
+        ) % {"created": len(result.created), "existing": result.existing, "program": program.name, "year": year})
     return redirect("verval:batch_detail", pk=pk)
 
 
@@ -378,7 +392,8 @@ def returns_import(request):
         if not result.busy:
             messages.error(request, _("Tidak ada usulan terkirim yang cocok dengan daftar ini; tidak ada yang diubah."))
         return redirect("verval:batch_list")
-    messages.success(request, _("%(count)s kasus dibuka ulang.") % {"count": result.reopened})
+    messages.success(request, ngettext("%(count)s kasus dibuka ulang.", "%(count)s kasus dibuka ulang.", result.reopened)
+                     % {"count": result.reopened})
     if len(result.batches) > 1:  # one batch per kind: the list shows them side by side
         return redirect("verval:batch_list")
     return redirect("verval:batch_detail", pk=result.batches[0].pk)
@@ -433,14 +448,18 @@ def case_visit(request, pk: int):
         raise PermissionDenied(_("Peran Anda hanya melihat angka."))
     case = selectors.case_for(request.user, pk)
     assigned = selectors.records_visit(request.user, case)
+    # Office staff facing the finding the officer recorded are told whose it is, not refused as strangers.
+    kept = selectors.officer_keeps_visit(request.user, case)
     in_field = case.in_field
     may_record = assigned and in_field
     # An officer whose batch moved on is told so (a form left open, posted late), not refused as a stranger.
-    stage_note = _(services.FIELD_STAGE_PASSED) if assigned and not in_field else ""
+    stage_note = _(services.FIELD_STAGE_PASSED) if (assigned or kept) and not in_field else ""
+    if kept and in_field:
+        stage_note = services.visit_kept_note(case)
     if request.method == "POST":
-        if not assigned:
+        if not (assigned or kept):
             raise PermissionDenied(_("Kasus ini tidak ditugaskan kepada Anda."))
-        if not in_field:
+        if not may_record:
             messages.error(request, stage_note)
             return redirect("verval:case_visit", pk=pk)
         form = VisitForm(request.POST, instance=case)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from households.models import ImportBatch
 
@@ -89,14 +90,21 @@ def applied_message(summary: dict) -> str:
         )
     if enrollments.get("held"):
         parts.append(
-            _("%(n)s kepesertaan yang sudah ada tidak diubah karena statusnya; lihat peringatan.")
-            % {"n": n(enrollments["held"])}
+            ngettext(
+                "%(n)s kepesertaan yang sudah ada tidak diubah karena statusnya; lihat peringatan.",
+                "%(n)s kepesertaan yang sudah ada tidak diubah karena statusnya; lihat peringatan.",
+                enrollments["held"],
+            ) % {"n": n(enrollments["held"])}
         )
     if not parts:
         parts.append(_("Tidak ada perubahan."))
     parts += summary.get("aid_no_longer_stated") or []
     if summary.get("skipped_rows"):
         parts.append(
-            _("%(n)s baris tidak berubah sejak impor terakhir dan dilewati.") % {"n": n(summary["skipped_rows"])}
+            ngettext(
+                "%(n)s baris tidak berubah sejak impor terakhir dan dilewati.",
+                "%(n)s baris tidak berubah sejak impor terakhir dan dilewati.",
+                summary["skipped_rows"],
+            ) % {"n": n(summary["skipped_rows"])}
         )
     return " ".join(parts)

@@ -18,6 +18,7 @@ from typing import NamedTuple, Protocol
 from django.db import transaction
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from households.models import ImportBatch
 from konut_registry.chunks import chunked
@@ -98,9 +99,16 @@ def absent_warning(check: dict) -> str:
         "m": number_format(check["members"], force_grouping=True),
         "year": check["data_year"], "newest": check["registry_year"],
     }
-    text = _("%(n)s keluarga akan ditandai tidak ada di data terbaru (dari %(current)s keluarga saat ini).") % values
+    text = ngettext(
+        "%(n)s keluarga akan ditandai tidak ada di data terbaru (dari %(current)s keluarga saat ini).",
+        "%(n)s keluarga akan ditandai tidak ada di data terbaru (dari %(current)s keluarga saat ini).",
+        check["households"],
+    ) % values
     if check["members"]:
-        text += " " + _("%(m)s anggota keluarga juga akan ditandai tidak ada.") % values
+        text += " " + ngettext(
+            "%(m)s anggota keluarga juga akan ditandai tidak ada.", "%(m)s anggota keluarga juga akan ditandai tidak ada.",
+            check["members"],
+        ) % values
     if check["older"]:
         text += " " + _("Berkas ini data tahun %(year)s, lebih lama dari data terbaru di registri (%(newest)s).") % values
     return text

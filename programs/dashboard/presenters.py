@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.functional import lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from programs.dashboard import selectors
 from programs.dashboard.selectors import DashboardFilters
@@ -275,7 +276,7 @@ POCKET_PARAMS = {
 
 
 def _format_share_title(count: int, total: int) -> str:
-    return _("%(n)s dari %(total)s keluarga") % {
+    return ngettext("%(n)s dari %(total)s keluarga", "%(n)s dari %(total)s keluarga", total) % {
         "n": number_format(count, force_grouping=True), "total": number_format(total, force_grouping=True),
     }
 

@@ -1,6 +1,7 @@
 """Bappeda distributes households to an agency's program in bulk, through the one-aid check."""
 
 import pytest
+from django.conf import settings
 from django.contrib.messages import get_messages
 
 from programs.models import Enrollment, EnrollmentSource, EnrollmentStatus
@@ -136,6 +137,15 @@ def test_a_choice_beyond_the_remaining_quota_is_refused_whole(registry, login):
         "dipilih belum terdaftar di program ini; tidak ada yang didistribusikan. Kurangi pilihan atau ubah kuota program.",
     ) in _messages(response)
     assert not Enrollment.objects.filter(program=bsps, year=2025).exists()
+    english = login(registry.users.bappeda)
+    english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = english.post("/keluarga/distribusi/", {"program": "bsps", "year": "2025", "household": [hh.e.pk, hh.g.pk]})
+    assert (
+        "error",
+        "The 2025 quota of Bantuan Stimulan Perumahan Swadaya (BSPS) has 1 household left; chosen households not yet "
+        "in this program: 2. Nothing was distributed. Choose fewer households or change the program's quota.",
+    ) in _messages(response)
+    english.cookies[settings.LANGUAGE_COOKIE_NAME] = "id"
 
     response = login(registry.users.bappeda).post(
         "/keluarga/distribusi/", {"program": "bsps", "year": "2025", "household": [hh.e.pk]}

@@ -64,6 +64,7 @@ def test_distributing_one_household_in_english(english_bappeda, bsps_rule):
     page = english_bappeda.get("/dasbor/distribusi/bsps/", {"year": YEAR}).content.decode()
     conditions = [str(c) for c in bsps_rule.conditions.all()]
     assert f"{conditions[0]}; and {conditions[1]}" in page
+    assert "Distribute: propose 1 recipient, poorest first" in page
 
     response = english_bappeda.post("/dasbor/distribusi/bsps/", {"year": YEAR}, follow=True)
     assert "1 enrollment proposal for " in response.content.decode()
@@ -79,3 +80,11 @@ def test_targeting_rules_list_joins_conditions_in_english(english_bappeda, bsps_
     assert " and " in cell and " dan " not in cell
     guide = english_bappeda.get(f"/admin/programs/targetingrule/{bsps_rule.pk}/change/").content.decode()
     assert "whole number; between: two numbers, e.g. 6;18" in guide and "leave the value empty" in guide
+
+
+@pytest.mark.parametrize("count, total, expected", [(1, 1, "1 of 1 household"), (2, 1500, "2 of 1.500 households")])
+def test_a_pocket_share_title_counts_its_households_in_english(count, total, expected):
+    from programs.dashboard.presenters import _share_title
+
+    with translation.override("en"):
+        assert str(_share_title(count, total)) == expected

@@ -25,6 +25,8 @@ import datetime
 from types import SimpleNamespace
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from agencies.models import Agency, Role
 from households.identifiers import make_nik
@@ -40,6 +42,13 @@ COMPLETE = {
 HAND_COUNTED = {"inclusion": 3, "exclusion": 2, "absent_enrolled": 1, "incomplete": 2}
 
 _serial = iter(range(1000, 9999))
+
+
+@pytest.fixture(autouse=True)
+def _indonesian_afterwards():
+    """A request in English leaves English active in this thread; the next tests expect Indonesian."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def household(desa, desil, **fields):
