@@ -24,16 +24,14 @@ class Migration(migrations.Migration):
         ("verval", "0002_backfill_verval_eligible_desil"),
     ]
 
+    # The case and its history table gain the same field.
     operations = [
-        migrations.AddField(
-            model_name="historicalvervalcase",
-            name="visited_desil",
-            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="desil saat kunjungan"),
-        ),
-        migrations.AddField(
-            model_name="vervalcase",
-            name="visited_desil",
-            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="desil saat kunjungan"),
+        *(
+            migrations.AddField(
+                model_name=model, name="visited_desil",
+                field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="desil saat kunjungan"),
+            )
+            for model in ("historicalvervalcase", "vervalcase")
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop),
     ]
