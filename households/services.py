@@ -49,11 +49,12 @@ def household_conditions_update(
 
 
 @transaction.atomic
-def household_eligibility_confirm(*, household: Household, by, reason: str = "") -> Household:
-    """An approved field verification found the family eligible at its present desil: it is not
-    questioned again for that desil (``programs.candidates``) until new data changes it."""
+def household_eligibility_confirm(*, household: Household, desil: int, by, reason: str = "") -> Household:
+    """An approved field verification found the family eligible at ``desil`` (the desil its visit
+    judged): it is not questioned again for that desil (``programs.candidates``) until new data
+    changes it. A family ranked otherwise since stays questioned."""
     household = Household.objects.select_for_update().get(pk=household.pk)
-    household.verval_eligible_desil = household.desil
+    household.verval_eligible_desil = desil
     _save(household, by=by, reason=reason)
     return household
 
@@ -68,6 +69,16 @@ def household_mark_absent(*, household: Household, by, reason: str = "", head_de
     _save(household, by=by, reason=reason)
     if head_deceased:
         _head_member_absent(household, by=by, reason=reason)
+    return household
+
+
+@transaction.atomic
+def household_mark_present(*, household: Household, by, reason: str = "") -> Household:
+    """The family was found where the registry places it, though the newest full extract no longer
+    holds it: it is marked present again (the one-aid rule does not look at a household's absence)."""
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    household.is_absent = False
+    _save(household, by=by, reason=reason)
     return household
 
 

@@ -27,17 +27,26 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from agencies.selectors import visible_households
-from households.models import Member
+from households.models import Household, Member
 from konut_registry.db import fast_aggregates
 from programs.indicators import live_aid_q, today
 from programs.models import (
-    LIVE_STATUSES, Enrollment, EnrollmentSource, EnrollmentStatus, Program, TargetUnit, validate_enrollment_year,
+    LIVE_STATUSES,
+    Enrollment,
+    EnrollmentSource,
+    EnrollmentStatus,
+    Program,
+    TargetUnit,
+    absent_record_problem,
+    validate_enrollment_year,
 )
 from programs.services import enrollment_bulk_create
 from programs.targeting import Preview, active_rules, eligible_members_q, matching_households, preview_from_counts
 
 # The most households one hand-picked distribution may touch; bigger distributions are imports.
 DISTRIBUTE_MAX = 20_000
+# The absent households a refused distribution names; the message says when there are more.
+ABSENT_NAMED = 5
 
 
 def may_distribute(user) -> bool:
@@ -239,8 +248,9 @@ def households_distribute(*, program: Program, year: int, household_ids: list[in
 
     Households already in the program that year are left as they are and counted as ``existing``.
     Raises ``ValidationError`` (an Indonesian message, nothing written) for a person program, an
-    inactive program, a year too far ahead, no household, too many, a household outside the user's scope, or more
-    households new to the program than its remaining quota for the year.
+    inactive program, a year too far ahead, no household, too many, a household outside the user's scope, a
+    household marked absent (``programs.models.absent_record_problem``), or more households new to the program
+    than its remaining quota for the year.
     """
     if not may_distribute(by):
         raise PermissionDenied(_("Hanya Bappeda yang dapat mendistribusikan keluarga ke program."))
@@ -262,6 +272,15 @@ def households_distribute(*, program: Program, year: int, household_ids: list[in
     found = list(visible_households(by).filter(pk__in=ids).values_list("pk", flat=True))
     if len(found) != len(ids):
         raise ValidationError(_("Sebagian keluarga yang dipilih tidak ditemukan; tidak ada yang didistribusikan."))
+    absent = list(Household.objects.filter(pk__in=found, is_absent=True).order_by("pk").values_list("pk", flat=True))
+    if absent:
+        told = [absent_record_problem(pk) for pk in absent[:ABSENT_NAMED]]
+        if len(absent) > ABSENT_NAMED:
+            others = len(absent) - ABSENT_NAMED
+            told.append(ngettext("%(count)s keluarga lain juga ditandai tidak ada.",
+                                 "%(count)s keluarga lain juga ditandai tidak ada.", others) % {"count": others})
+        told.append(_("Tidak ada yang didistribusikan."))
+        raise ValidationError(" ".join(told))
     # Lock the program row (as ``program_distribute`` does): two distributions at once must not both
     # fill the same remaining quota.
     program = Program.objects.select_for_update().get(pk=program.pk)

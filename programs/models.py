@@ -130,6 +130,15 @@ def merged_record_problem(household_id: int, kept_id: int) -> str:
     }
 
 
+def absent_record_problem(household_id: int) -> str:
+    """Why no new aid is proposed for a household marked absent (moved, deceased, not found, or no
+    longer in the newest full extract): no family lives where the registry places it."""
+    return _(
+        "Keluarga #%(id)s ditandai tidak ada (pindah, meninggal, tidak ditemukan atau tidak ada di data terbaru): "
+        "bantuan baru tidak diusulkan untuknya."
+    ) % {"id": household_id}
+
+
 def validate_delivery_date(day: datetime.date | None) -> None:
     """Aid is recorded as delivered once it was: never on a day after today (Asia/Makassar)."""
     if day is not None and day > timezone.localdate():

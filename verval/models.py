@@ -141,6 +141,8 @@ class VervalCase(models.Model):
     visited_on = models.DateField(_("tanggal kunjungan"), null=True, blank=True)
     presence = models.CharField(_("keberadaan"), max_length=16, choices=Presence.choices, blank=True)
     verdict = models.CharField(_("kesimpulan"), max_length=12, choices=Verdict.choices, blank=True)
+    # The desil the family had when the visit judged it: approval confirms eligibility at this desil only.
+    visited_desil = models.PositiveSmallIntegerField(_("desil saat kunjungan"), null=True, blank=True)
     note = models.TextField(_("catatan"), blank=True)
     house_ownership = models.CharField(_("kepemilikan rumah"), max_length=16, choices=HouseOwnership.choices, blank=True)
     roof_type = models.CharField(_("jenis atap"), max_length=16, choices=RoofType.choices, blank=True)
@@ -287,6 +289,16 @@ def family_continues(case: VervalCase, household: Household | None = None) -> bo
         case.presence == Presence.DECEASED and case.verdict == Verdict.ELIGIBLE
         and (household or case.household).members_besides_head().exists()
     )
+
+
+def desil_since_visit(case: VervalCase, household: Household | None = None) -> tuple[int | None, int | None] | None:
+    """(desil at the visit, desil now) when the family's desil changed since its visit was recorded
+    (a re-sync ranked it again); None when it did not, or before the visit. ``household``: the record
+    the family is kept on now, when it is not the case's own (a merge)."""
+    now = (household or case.household).desil
+    if not case.recorded_at or case.visited_desil == now:
+        return None
+    return case.visited_desil, now
 
 
 def proposal_type(case: VervalCase) -> str:

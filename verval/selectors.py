@@ -11,14 +11,28 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from agencies.models import Agency, Role, User
 from agencies.selectors import sees_everything, visible_households
-from households.models import Member, Relation
+from households.models import Household, Member
 from households.services import LIVING_CONDITION_FIELDS
-from verval.models import CaseStatus, Presence, Stage, Verdict, VervalBatch, VervalCase
+from programs.models import LIVE_STATUSES, Enrollment, Program
+from verval.models import (
+    CaseKind,
+    CaseStatus,
+    Presence,
+    Stage,
+    Verdict,
+    VervalBatch,
+    VervalCase,
+    desil_since_visit,
+    family_continues,
+)
 
 
 def verval_agencies() -> QuerySet[Agency]:
@@ -181,24 +195,108 @@ def officer_cases(user: User, *, finished: bool = False) -> QuerySet[VervalCase]
 GONE = (Presence.MOVED, Presence.NOT_FOUND, Presence.DECEASED)
 
 
-def approval_preview(batch: VervalBatch) -> dict[str, int]:
-    """What approving ``batch`` will do, from its cases' recorded outcomes (one query), as the
-    approval applies them (``services._apply_case``): families gone are marked absent and their aid
-    ended, unless the head died and the family, found eligible, carries on under a new head; the
-    others' observed living conditions are written, and the aid of those not eligible suspended."""
-    carries_on = Q(presence=Presence.DECEASED, verdict=Verdict.ELIGIBLE) & Exists(
-        Member.objects.filter(household=OuterRef("household"), is_absent=False).exclude(relation=Relation.HEAD)
-    )
-    gone = Q(presence__in=GONE) & ~carries_on
-    observed = Q()
-    for name in LIVING_CONDITION_FIELDS:
-        observed |= ~Q(**{name: ""})
-    return batch.cases.aggregate(
-        absent=Count("pk", filter=gone),
-        head_deceased=Count("pk", filter=carries_on),
-        suspended=Count("pk", filter=Q(verdict=Verdict.NOT_ELIGIBLE) & ~gone),
-        conditions=Count("pk", filter=observed & ~gone),
-    )
+def kept_household(household: Household) -> Household:
+    """The record a family stands on now: a household merged into another after its case opened
+    is the same family, kept on the merge's target (whose aid the merge moved there)."""
+    seen = {household.pk}
+    while household.merged_into_id and household.merged_into_id not in seen:
+        household = Household.objects.get(pk=household.merged_into_id)
+        seen.add(household.pk)
+    return household
+
+
+@dataclass
+class CasePlan:
+    """What approving one case does to its family (on the record it is kept on now): the approval
+    (``services._apply_case``) follows it and the approval preview counts it, so that the Bupati is
+    shown what will be done."""
+
+    case: VervalCase
+    household: Household
+    # Moved, not found or deceased (and no family carrying on): marked absent, every aid ended.
+    gone: bool = False
+    # The head died; the rest of the family, found eligible, carries on under a new head.
+    carries_on: bool = False
+    # Absent from the registry's data, yet found at home: marked present again.
+    present_again: bool = False
+    observed: dict[str, str] = field(default_factory=dict)
+    # An inclusion case found eligible: confirmed at the desil the visit judged, when it still holds.
+    confirm: bool = False
+    # (desil at the visit, desil now) of an eligible inclusion case whose desil changed: not confirmed.
+    desil_change: tuple[int | None, int | None] | None = None
+    # The live aid a verdict Tidak layak suspends.
+    suspend: list[Enrollment] = field(default_factory=list)
+
+
+def approval_plans(cases) -> list[CasePlan]:
+    """What approval does with each of ``cases`` (their households selected with them), as the
+    registry stands now; a few queries for the whole batch."""
+    plans = []
+    for case in cases:
+        household = kept_household(case.household)
+        plan = CasePlan(case=case, household=household)
+        plan.carries_on = family_continues(case, household)
+        plan.gone = case.presence in GONE and not plan.carries_on
+        plans.append(plan)
+        if plan.gone:
+            continue
+        plan.present_again = household.is_absent and (case.presence == Presence.FOUND or plan.carries_on)
+        plan.observed = {name: getattr(case, name) for name in LIVING_CONDITION_FIELDS if getattr(case, name)}
+        if case.kind == CaseKind.INCLUSION and case.verdict == Verdict.ELIGIBLE:
+            plan.desil_change = desil_since_visit(case, household)
+            plan.confirm = plan.desil_change is None
+    _suspensions([plan for plan in plans if plan.case.verdict == Verdict.NOT_ELIGIBLE and not plan.gone])
+    return plans
+
+
+def _suspensions(plans: list[CasePlan]) -> None:
+    """The live aid each verdict Tidak layak is about, as it stands now (a re-sync may have added
+    some since the case opened): for a family absent from the newest extract, all of it; for an
+    inclusion case, that of the programs the case questioned; for the other cases, which questioned
+    no program, that of the programs with a desil limit (those an inclusion case questions). Aid of
+    programs without a limit is not the verdict's to stop."""
+    if not plans:
+        return
+    live: dict[int, list[Enrollment]] = {}
+    rows = Enrollment.objects.filter(household__in=[p.household.pk for p in plans], status__in=LIVE_STATUSES)
+    for enrollment in rows.select_related("program").order_by("pk"):
+        live.setdefault(enrollment.household_id, []).append(enrollment)
+    questioned: dict[int, set[int]] = {}
+    through = VervalCase.enrollments.through.objects.filter(vervalcase_id__in=[p.case.pk for p in plans])
+    for case_id, program_id in through.values_list("vervalcase_id", "enrollment__program_id"):
+        questioned.setdefault(case_id, set()).add(program_id)
+    limited = set(Program.objects.filter(eligibility_rules__active=True).values_list("pk", flat=True))
+    for plan in plans:
+        if plan.case.kind == CaseKind.ABSENT_ENROLLED:
+            programs = None
+        elif plan.case.kind == CaseKind.INCLUSION:
+            programs = questioned.get(plan.case.pk, set())
+        else:
+            programs = limited
+        plan.suspend = [e for e in live.get(plan.household.pk, []) if programs is None or e.program_id in programs]
+
+
+def approval_preview(batch: VervalBatch) -> dict:
+    """What approving ``batch`` will do, counted from the plans approval follows
+    (:func:`approval_plans`): families gone are marked absent and their aid ended, unless the head
+    died and the family, found eligible, carries on under a new head; families found at home that
+    the registry holds absent are marked present; the others' observed living conditions are
+    written, the aid of those not eligible suspended (which, by program and year), and eligible
+    inclusion cases confirmed unless their desil changed since the visit."""
+    plans = approval_plans(batch.cases.select_related("household").order_by("id"))
+    not_eligible = [p for p in plans if p.case.verdict == Verdict.NOT_ELIGIBLE and not p.gone]
+    suspended = Counter((str(e.program.name), e.year) for p in not_eligible for e in p.suspend)
+    return {
+        "absent": sum(p.gone for p in plans),
+        "head_deceased": sum(p.carries_on for p in plans),
+        "present": sum(p.present_again for p in plans),
+        "conditions": sum(bool(p.observed) for p in plans if not p.gone),
+        "suspending_families": sum(bool(p.suspend) for p in not_eligible),
+        "suspended": sum(suspended.values()),
+        "suspended_programs": [(name, year, count) for (name, year), count in sorted(suspended.items())],
+        "nothing_suspended": sum(not p.suspend for p in not_eligible),
+        "desil_changes": [p.desil_change for p in plans if p.desil_change],
+    }
 
 
 def batch_summary(user: User, batch: VervalBatch) -> dict:
@@ -206,8 +304,8 @@ def batch_summary(user: User, batch: VervalBatch) -> dict:
     grouped query each): all of them for managers and approvers, as many as names are shown to others."""
     cases = visible_cases(user).filter(batch=batch)
     by = {}
-    for field, choices in (("status", CaseStatus), ("presence", Presence), ("verdict", Verdict)):
-        counts = dict(cases.order_by().values_list(field).annotate(n=Count("pk")))
-        by[field] = [(label, counts.get(value, 0)) for value, label in choices.choices]
+    for column, choices in (("status", CaseStatus), ("presence", Presence), ("verdict", Verdict)):
+        counts = dict(cases.order_by().values_list(column).annotate(n=Count("pk")))
+        by[column] = [(label, counts.get(value, 0)) for value, label in choices.choices]
     by["total"] = cases.count()
     return by

@@ -31,6 +31,7 @@ from households.services import (
     household_eligibility_confirm,
     household_head_deceased,
     household_mark_absent,
+    household_mark_present,
 )
 from konut_registry.numbers import thousands
 from programs.candidates import candidates, ineligible_enrollments
@@ -45,14 +46,15 @@ from verval.models import (
     ProposalExport,
     ProposalRow,
     Stage,
-    Verdict,
     VervalBatch,
     VervalCase,
-    family_continues,
 )
 from verval.selectors import (
+    CasePlan,
+    approval_plans,
     candidate_scope,
     field_officers,
+    kept_household,
     may_approve,
     may_manage,
     may_verify,
@@ -60,6 +62,8 @@ from verval.selectors import (
     records_visit,
 )
 
+# The case kinds that question aid when they open (``VervalCase.enrollments``).
+QUESTIONS_AID = (CaseKind.INCLUSION, CaseKind.ABSENT_ENROLLED)
 # Cases one request may open: a large village's candidates, not the whole registry at once.
 OPEN_MAX = 2000
 IMAGE_SIGNATURES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
@@ -256,6 +260,7 @@ def case_visit_record(
         raise ValidationError(_("Tanggal kunjungan tidak boleh sebelum berkas dibuka (%(date)s).") % {
             "date": date_format(opened, "SHORT_DATE_FORMAT")})
     current.visited_on, current.presence, current.verdict, current.note = visited_on, presence, verdict, note.strip()
+    current.visited_desil = kept_household(current.household).desil  # what the visit judged the family at
     for name in LIVING_CONDITION_FIELDS:
         setattr(current, name, (conditions or {}).get(name, "") or "")
     current.recorded_by, current.recorded_at, current.status = by, timezone.now(), CaseStatus.VISITED
@@ -345,6 +350,11 @@ class ApplyResult:
     merged: int = 0
     # Enrollments recorded after the case opened, suspended with those the case questioned.
     later: int = 0
+    # Families absent from the registry's data found at home: marked present again.
+    present: int = 0
+    # (desil at the visit, desil now) of the families found eligible whose desil changed since the
+    # visit: their eligibility is not confirmed, they stay inclusion candidates.
+    desil_changes: list = field(default_factory=list)
     # One-aid conflicts by id: those this approval created or reopened, and those already open
     # that it touched (the rule still counts a suspended enrollment: they stay open for Bappeda).
     conflicts: dict = field(default_factory=dict)
@@ -352,7 +362,8 @@ class ApplyResult:
 
     def as_dict(self) -> dict:
         return {"absent": self.absent, "conditions": self.conditions, "suspended": self.suspended, "ended": self.ended,
-                "head_deceased": self.head_deceased, "merged": self.merged, "later": self.later}
+                "head_deceased": self.head_deceased, "merged": self.merged, "later": self.later,
+                "present": self.present, "desil_changed": len(self.desil_changes)}
 
 
 def _set_status(enrollment: Enrollment, status: str, reason: str, by, result: ApplyResult) -> bool:
@@ -369,69 +380,55 @@ def _set_status(enrollment: Enrollment, status: str, reason: str, by, result: Ap
     return True
 
 
-def _kept(household: Household) -> Household:
-    """The record a family stands on now: a household merged into another after its case opened
-    is the same family, kept on the merge's target (whose aid the merge moved there)."""
-    seen = {household.pk}
-    while household.merged_into_id and household.merged_into_id not in seen:
-        household = Household.objects.get(pk=household.merged_into_id)
-        seen.add(household.pk)
-    return household
-
-
-def _concerned_enrollments(case: VervalCase, household: Household):
-    """The live enrollments a verdict Tidak layak is about, as they stand at approval (a re-sync may
-    have added some since the case opened): those of the programs the case questioned, or every
-    one for a family absent from the newest extract."""
-    live = Enrollment.objects.filter(household=household, status__in=LIVE_STATUSES)
-    if case.kind != CaseKind.ABSENT_ENROLLED:
-        live = live.filter(program__in=case.enrollments.values("program"))
-    return live.order_by("pk")
-
-
-def _apply_case(case: VervalCase, *, batch: VervalBatch, by, result: ApplyResult) -> None:
+def _apply_case(plan: CasePlan, *, batch: VervalBatch, by, result: ApplyResult) -> None:
+    case, household = plan.case, plan.household
     reason = _("Verval disahkan %(date)s: %(batch)s") % {
         "date": date_format(timezone.localdate(), "SHORT_DATE_FORMAT"), "batch": batch.title,
     }
-    household = _kept(case.household)
     if household.pk != case.household_id:
         result.merged += 1
-    if family_continues(case, household):
+    if plan.carries_on:
         # The note leads: the history keeps the first 100 characters of a reason.
         note = _("Kepala keluarga meninggal; kepala keluarga baru ditetapkan Bappeda")
         reason = f"{note} ({reason})"  # the family's later writes of this approval keep saying so
         household_head_deceased(household=household, by=by, reason=reason)
         result.head_deceased += 1
-    elif case.presence in (Presence.MOVED, Presence.NOT_FOUND, Presence.DECEASED):
+    elif plan.gone:
         household_mark_absent(household=household, by=by, reason=reason, head_deceased=case.presence == Presence.DECEASED)
         result.absent += 1
         for enrollment in Enrollment.objects.filter(household=household, status__in=LIVE_STATUSES):
             _set_status(enrollment, EnrollmentStatus.CANCELLED, f"{reason} ({case.get_presence_display()})", by, result)
         return
-    observed = {name: getattr(case, name) for name in LIVING_CONDITION_FIELDS if getattr(case, name)}
-    if observed:
-        household_conditions_update(household=household, values=observed, on=case.visited_on, by=by, reason=reason)
+    if plan.present_again:
+        household_mark_present(household=household, by=by, reason=reason)
+        result.present += 1
+    if plan.observed:
+        household_conditions_update(household=household, values=plan.observed, on=case.visited_on, by=by, reason=reason)
         result.conditions += 1
-    if case.kind == CaseKind.INCLUSION and case.verdict == Verdict.ELIGIBLE:
-        household_eligibility_confirm(household=household, by=by, reason=reason)
-    if case.verdict == Verdict.NOT_ELIGIBLE:
-        questioned = set(case.enrollments.values_list("pk", flat=True))
-        for enrollment in _concerned_enrollments(case, household):
-            changed = _set_status(enrollment, EnrollmentStatus.SUSPENDED, f"{reason} ({case.get_verdict_display()})", by, result)
-            if changed and enrollment.pk not in questioned:
-                result.later += 1
+    if plan.confirm:
+        household_eligibility_confirm(household=household, desil=case.visited_desil, by=by, reason=reason)
+    if plan.desil_change:
+        result.desil_changes.append(plan.desil_change)
+    # Only inclusion and absent-enrolled cases questioned aid when they opened.
+    questioned = set(case.enrollments.values_list("pk", flat=True)) if case.kind in QUESTIONS_AID else None
+    for enrollment in plan.suspend:
+        changed = _set_status(enrollment, EnrollmentStatus.SUSPENDED, f"{reason} ({case.get_verdict_display()})", by, result)
+        if changed and questioned is not None and enrollment.pk not in questioned:
+            result.later += 1
 
 
 @transaction.atomic
 def batch_approve(*, batch: VervalBatch, by) -> ApplyResult:
-    """The Bupati's approval: apply every case's findings, then the batch is read-only."""
+    """The Bupati's approval: apply every case's findings (the plans the preview counted), then the
+    batch is read-only."""
     _require(may_approve(by), _("Hanya Bupati (pimpinan) yang dapat mengesahkan berkas verval."))
     current = _locked_batch(batch, stage=Stage.VERIFIED, refused=_("Berkas tidak dapat disahkan: tahap berkas %(stage)s."))
     result = ApplyResult()
     now = timezone.now()
-    for case in current.cases.select_for_update().select_related("household").order_by("id"):
+    for plan in approval_plans(current.cases.select_for_update().select_related("household").order_by("id")):
         with _stored_language():  # the reasons it writes on households and enrollments
-            _apply_case(case, batch=current, by=by, result=result)
+            _apply_case(plan, batch=current, by=by, result=result)
+        case = plan.case
         case.status, case.applied_at = CaseStatus.APPLIED, now
         case._history_user = by
         case.save()

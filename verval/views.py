@@ -41,7 +41,7 @@ from verval.forms import (
     VerifyForm,
     VisitForm,
 )
-from verval.models import CaseKind, CasePhoto, Stage, Verdict, family_continues
+from verval.models import CaseKind, CasePhoto, Presence, Stage, Verdict, desil_since_visit, family_continues
 from verval.returns import ReturnsError, read_returns
 
 CANDIDATE_PAGE = 200
@@ -157,6 +157,31 @@ def batch_list(request):
     })
 
 
+def _desil(value) -> str:
+    return "–" if value is None else str(value)
+
+
+def desil_changes_text(changes: list[tuple[int | None, int | None]]) -> str:
+    """The families found eligible whose desil changed since the visit, which approval does not
+    confirm (the preview's and the approval's words)."""
+    return ngettext(
+        "%(count)s keluarga layak tidak dikukuhkan, desil berubah sejak kunjungan: %(changes)s; keluarga tetap "
+        "menjadi kandidat salah sasaran (inklusi).",
+        "%(count)s keluarga layak tidak dikukuhkan, desil berubah sejak kunjungan: %(changes)s; keluarga tetap "
+        "menjadi kandidat salah sasaran (inklusi).",
+        len(changes),
+    ) % {"count": len(changes), "changes": ", ".join(f"{_desil(was)} → {_desil(now)}" for was, now in changes)}
+
+
+def _approval_preview(batch) -> dict:
+    preview = selectors.approval_preview(batch)
+    preview["programs_text"] = ", ".join(
+        f"{name} {year}" + (f" ×{count}" if count > 1 else "") for name, year, count in preview["suspended_programs"]
+    )
+    preview["desil_text"] = desil_changes_text(preview["desil_changes"]) if preview["desil_changes"] else ""
+    return preview
+
+
 def _batch_context(request, batch) -> dict:
     user = request.user
     cases = list(selectors.batch_cases(user, batch)) if selectors.sees_names(user) else []
@@ -175,10 +200,16 @@ def _batch_context(request, batch) -> dict:
     if context["may_verify"]:
         context["verify_form"] = VerifyForm()
     if context["may_approve"]:
-        context["approval_preview"] = selectors.approval_preview(batch)
+        context["approval_preview"] = _approval_preview(batch)
     for case in cases:
         case.family_continues = family_continues(case)
-    offered = [c for c in cases if c.kind == CaseKind.EXCLUSION and c.verdict == Verdict.ELIGIBLE]
+        case.desil_change = desil_since_visit(case, case.household.merged_into)
+    # Families found gone (or absent since) are not offered: no new aid is proposed for them.
+    offered = [
+        c for c in cases
+        if c.kind == CaseKind.EXCLUSION and c.verdict == Verdict.ELIGIBLE and not c.household.is_absent
+        and (c.presence == Presence.FOUND or c.family_continues)
+    ]
     if batch.is_approved and offered and may_distribute(user):
         context["offered"] = offered
         context["distribute_form"] = DistributeForm(
@@ -293,6 +324,10 @@ def batch_approve(request, pk: int):
                 "%(count)s kepesertaan yang tercatat setelah kasus dibuka ikut ditangguhkan (program yang sama dengan "
                 "yang diperiksa).",
                 result.later)),
+            (messages.INFO, result.present, ngettext(
+                "%(count)s keluarga ditandai ada kembali: ditemukan di tempat walaupun tidak ada di data terbaru.",
+                "%(count)s keluarga ditandai ada kembali: ditemukan di tempat walaupun tidak ada di data terbaru.",
+                result.present)),
             (messages.WARNING, result.head_deceased, ngettext(
                 "%(count)s keluarga kehilangan kepala keluarga tetapi tetap ada dan tetap menerima bantuan: Bappeda "
                 "menetapkan kepala keluarga baru di data keluarga.",
@@ -313,6 +348,8 @@ def batch_approve(request, pk: int):
         for level, count, text in notes:
             if count:
                 messages.add_message(request, level, text % {"count": count})
+        if result.desil_changes:
+            messages.warning(request, desil_changes_text(result.desil_changes))
     return redirect("verval:batch_detail", pk=pk)
 
 

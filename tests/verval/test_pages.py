@@ -337,7 +337,7 @@ def test_the_approval_form_lists_what_approval_will_do(assigned, people, registr
     preview = page.split('id="approval-preview"', 1)[1].split("</ul>", 1)[0]
     assert ("1 keluarga ditandai tidak ada (pindah, tidak ditemukan atau meninggal) dan seluruh kepesertaannya "
             "diakhiri") in preview
-    assert "1 keluarga tidak layak: kepesertaan yang diperiksa ditangguhkan" in preview
+    assert "1 keluarga tidak layak: 1 kepesertaan ditangguhkan (Program Keluarga Harapan (PKH) 2025)" in preview
     assert "1 keluarga: kondisi tempat tinggal dikoreksi sesuai hasil kunjungan" in preview  # not the family gone
     assert "kehilangan kepala keluarga" not in preview
     # The same counts as approval then applies.
