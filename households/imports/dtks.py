@@ -70,6 +70,7 @@ def _parse(sources: list[Source], ctx: Context, progress, layout: str, known: Kn
     extract = Extract(kind=layout, data_year=ctx.data_year, has_member_sheet=True)
     layouts = ctx.layouts
     tables = []
+    other_kind = ""  # a sheet that reads as P3KE, for the refusal
     for source in sources:
         note_hidden_sheets(source, extract.issues)
         for sheet_name in source.sheet_names():
@@ -80,6 +81,10 @@ def _parse(sources: list[Source], ctx: Context, progress, layout: str, known: Kn
             mapped = map_table(table, layout, ctx, extract.issues)
             index, missing = mapped.index, mapped.missing
             if missing and "no_kk" not in index.values():
+                if cols.classify(sheet_name, table.headers) == cols.HOUSEHOLD:
+                    other_kind = f" Lembar {table.name} tampaknya lembar keluarga P3KE: pilih jenis data P3KE."
+                elif cols.classify(sheet_name, table.headers) == cols.INDIVIDUAL:
+                    other_kind = f" Lembar {table.name} tampaknya lembar individu P3KE: pilih jenis data P3KE."
                 # A notes or recap sheet, not data; said, in case it is a table whose No KK has another title.
                 extract.issues.warning(
                     table.name, 0, "",
@@ -99,7 +104,7 @@ def _parse(sources: list[Source], ctx: Context, progress, layout: str, known: Kn
         if not tables:
             raise ReadError(
                 f"{source.display_name}: baris judul kolom {label} tidak ditemukan (dicari di 30 baris pertama; "
-                f"mis. 'Nomor KK', 'Nomor NIK', 'Nama').{hidden_hint(source)}"
+                f"mis. 'Nomor KK', 'Nomor NIK', 'Nama').{hidden_hint(source)}{other_kind}"
             )
     if extract.data_year is None:
         extract.data_year = ctx.today.year

@@ -110,6 +110,7 @@ def _parse_sheets(sources, ctx, extract, progress, forked, forked_at, remaining)
         if ctx.households_read is not None:
             ctx.households_read(extract, ctx.known, progress)
 
+    other_kind = ""  # a sheet that reads as another kind of data, for the refusal
     for source in sources:
         found_here = False
         sheet_warnings.extend((name, 0, "", HIDDEN_SHEET) for name in source.hidden_sheets())
@@ -125,6 +126,11 @@ def _parse_sheets(sources, ctx, extract, progress, forked, forked_at, remaining)
             kind = cols.classify(sheet_name, table.headers)
             if kind is None:
                 sheet_warnings.append((table.name, 0, "", "Lembar ini tidak dikenali sebagai lembar keluarga atau individu; dilewati"))
+                if not layouts.map_headers(cols.DTKS, table.headers).missing:
+                    other_kind = (
+                        f" Lembar {table.name} tampaknya data DTKS atau DTSEN (ada kolom Nomor KK, NIK dan Nama): "
+                        "pilih jenis data DTKS atau DTSEN."
+                    )
                 continue
             if kind != cols.INDIVIDUAL and isinstance(table, p3ke_fork.ForkedTable):
                 table = p3ke_fork.read_here(table, ctx)
@@ -144,7 +150,7 @@ def _parse_sheets(sources, ctx, extract, progress, forked, forked_at, remaining)
         if not found_here:
             raise ReadError(
                 f"{source.display_name}: baris judul kolom P3KE tidak ditemukan (dicari di 30 baris pertama setiap "
-                f"lembar; mis. 'ID Keluarga P3KE', 'Kode Kemdagri', 'NIK').{hidden_hint(source)}"
+                f"lembar; mis. 'ID Keluarga P3KE', 'Kode Kemdagri', 'NIK').{hidden_hint(source)}{other_kind}"
             )
     if missing_columns:
         raise ReadError(min(missing_columns, key=lambda item: item[0])[1], details=extract.issues.mapping_summary())

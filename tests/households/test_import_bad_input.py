@@ -52,6 +52,25 @@ def refused(code, out, err, seeded, *, expect_code=1):
     assert registry_state() == seeded
 
 
+def test_a_file_of_the_other_kind_says_which_kind_to_choose(seeded, tmp_path):
+    """A SIKS-NG export uploaded with 'Jenis data' left at P3KE was told to map its columns; it is
+    told which kind it looks like instead (and a P3KE workbook uploaded as DTKS, likewise)."""
+    row = {"ID DTKS": "DTKS0001", "Kecamatan": "Asera", "Desa/Kelurahan": "Wanggudu Raya", "Nomor KK": "7409011203150001",
+           "Nomor NIK": nik(100), "Nama": "RIDWAN", "Hubungan Keluarga": "KEPALA KELUARGA"}
+    dtks = write_csv(tmp_path / "DTKS_SIKSNG.csv", DTKS, [row])
+
+    code, out, err = run("import_p3ke", str(dtks))
+
+    refused(code, out, err, seeded, expect_code=2)
+    assert "tampaknya data DTKS atau DTSEN (ada kolom Nomor KK, NIK dan Nama): pilih jenis data DTKS atau DTSEN" in err
+
+    households = [household_row("122000009", 109)]
+    p3ke = write_xlsx(tmp_path / "P3KE_KEPALA-KELUARGA.xlsx", {"KEPALA-KELUARGA": (HH_2023, households)})
+    code, out, err = run("import_dtks", str(p3ke), "--year", "2024")
+    refused(code, out, err, seeded, expect_code=2)
+    assert "tampaknya lembar keluarga P3KE: pilih jenis data P3KE" in err
+
+
 def test_the_same_file_chosen_twice_is_named_as_such(seeded, tmp_path):
     """An operator picking INDIVIDU for both files got every row of one family refused as a
     duplicate of itself and the others counted unchanged; the file is now refused for what it is."""
