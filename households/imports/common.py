@@ -192,6 +192,11 @@ class HouseholdRecords(dict):
             if record.recipients:
                 yield key, record.recipients
 
+    def place(self, key: str) -> tuple[str, int] | None:
+        """``(sheet, row)`` of the record of ``key``, None without one."""
+        record = self.get(key)
+        return None if record is None else (record.sheet, record.row)
+
     def partition(self, known) -> tuple[list[HouseholdRecord], list[HouseholdRecord]]:
         """The records whose key is not in ``known`` (to create) and those whose key is, in order."""
         new, matched = [], []
