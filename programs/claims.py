@@ -8,7 +8,7 @@ says of the enrollment. This module maps claims to programs and reads the regist
 
 A list's program names are matched by :func:`programs_by_spelling`: code, name or ``Penerima``
 key with case, punctuation and spacing ignored, and the usual names of the national programs
-(``PROGRAM_ALIASES``: PBI JK, BPNT, BLT DD ...).
+(``PROGRAM_ALIASES``: PBI JK, BPNT, KIP, BLT DD ...).
 
 Mapping rules: a ``Penerima`` key names every program whose ``p3ke_column`` lists it; a person
 program enrolls the claim's member (a claim without one is left out) and a household program the
@@ -102,6 +102,7 @@ PROGRAM_ALIASES: tuple[tuple[str, ...], ...] = (
     ("PKH", "Program Keluarga Harapan"),
     ("Sembako", "BPNT", "BPNT Sembako", "Kartu Sembako", "Program Sembako", "Bantuan Pangan Non Tunai"),
     ("PBI JK", "PBI JKN", "JKN PBI", "PBI", "Penerima Bantuan Iuran Jaminan Kesehatan"),
+    ("PIP", "KIP", "Program Indonesia Pintar", "Kartu Indonesia Pintar"),
     ("BLT Desa", "BLT DD", "BLT Dana Desa", "Bantuan Langsung Tunai Desa", "Bantuan Langsung Tunai Dana Desa"),
 )
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")

@@ -152,3 +152,16 @@ def test_dates_are_not_taken_for_yes_no(reference, tmp_path):
     code, out, err = run("import_dtsen", str(path), "--partial", "--dry-run")
     assert code == 0, (out, err)
     assert "berisi Ya/Tidak" not in out
+
+
+@pytest.mark.parametrize("header", ["KIP", "PIP", "Penerima KIP"])
+def test_kip_the_card_of_pip_is_the_pip_programs_aid_column(reference, tmp_path, header):
+    headers = [h if h != "KARTU LANSIA" else header for h in DTSEN]
+    rows = _dtsen_rows(pkh="TIDAK", bpnt="TIDAK")
+    for row, says in zip(rows, ("TIDAK", "YA")):
+        row[header] = says
+    path = write_xlsx(tmp_path / "DTSEN.xlsx", {"DTSEN": (headers, rows)})
+    code, out, err = run("import_dtsen", str(path), "--partial", "--json")
+    assert code == 0, (out, err)
+    assert json.loads(out)["unmapped_columns"] == [{"sheet": "DTSEN", "column": "IDSEMESTA", "layout": "dtsen", "aid": False}]
+    assert _enrollments() == {(KK_A, "pip", "WA NURI")}
