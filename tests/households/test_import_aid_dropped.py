@@ -4,9 +4,14 @@ first ten by name, the others counted), each with a warning on its own row of th
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
+from django.urls import reverse
 
 from households.imports.services import run_file_import
+from households.models import ImportBatch
 from programs.models import Enrollment
 
 from .conftest import nik
@@ -86,3 +91,18 @@ def test_a_dtks_family_is_named_by_its_no_kk(reference, tmp_path):
     assert code == 0, (out, err)
     assert "PKH 2025 tidak lagi tercantum untuk 1 keluarga (No KK 7409081203160011 (MUSLIMIN))" in out
     assert "- b baris 2: PKH 2025 tidak lagi tercantum untuk keluarga ini (No KK 7409081203160011 (MUSLIMIN))" in out
+
+
+def test_the_upload_preview_page_lists_the_familys_row(reference, p3ke_file, bappeda_client):
+    households, members = families()
+    households[0]["Penerima PKH"] = "Ya"
+    imported(p3ke_file, households, members, "a.xlsx", "--partial")
+    households[0]["Penerima PKH"] = "Tidak"
+    path = p3ke_file(households=households, members=members, name="b.xlsx")
+    with open(path, "rb") as handle:
+        bappeda_client.post(reverse("admin:households_importbatch_upload"), {"kind": "p3ke", "file": handle})
+    batch = ImportBatch.objects.latest("pk")
+    assert {"sheet": "KEPALA-KELUARGA", "row": 2, "column": "", "reason": ROW_NOTICE + "."} in batch.warnings
+    page = html.unescape(bappeda_client.get(reverse("admin:households_importbatch_preview", args=[batch.pk])).content.decode())
+    assert NOTICE in page
+    assert re.search(r"<td>KEPALA-KELUARGA</td><td>2</td><td></td><td>" + re.escape(ROW_NOTICE), page)

@@ -7,12 +7,14 @@ column is dropped without a word."""
 from __future__ import annotations
 
 import datetime
+import html
 import json
 
 import pytest
+from django.urls import reverse
 
 from dedup.models import Conflict
-from households.models import Household
+from households.models import Household, ImportBatch, ImportStatus
 from programs.models import Enrollment
 
 from .conftest import HH_2023, household_row, nik, write_xlsx
@@ -165,3 +167,15 @@ def test_kip_the_card_of_pip_is_the_pip_programs_aid_column(reference, tmp_path,
     assert code == 0, (out, err)
     assert json.loads(out)["unmapped_columns"] == [{"sheet": "DTSEN", "column": "IDSEMESTA", "layout": "dtsen", "aid": False}]
     assert _enrollments() == {(KK_A, "pip", "WA NURI")}
+
+
+def test_the_upload_preview_page_shows_the_aid_read_and_names_the_yes_no_column(bappeda_client, tmp_path):
+    path = write_xlsx(tmp_path / "DTSEN.xlsx", {"DTSEN": (DTSEN, _dtsen_rows())})
+    with open(path, "rb") as handle:
+        bappeda_client.post(reverse("admin:households_importbatch_upload"), {"kind": "dtsen", "file": handle})
+    batch = ImportBatch.objects.latest("pk")
+    assert batch.status == ImportStatus.PREVIEWED
+    assert [c["column"] for c in batch.counts["unmapped_columns"]] == ["IDSEMESTA", "KARTU LANSIA"]
+    assert batch.counts["enrollments_planned"] == 2  # PKH and BPNT (Program Sembako) of the family
+    page = html.unescape(bappeda_client.get(reverse("admin:households_importbatch_preview", args=[batch.pk])).content.decode())
+    assert "Kolom 'KARTU LANSIA' berisi Ya/Tidak: bila ini kolom bantuan, petakan di Admin" in page
