@@ -8,7 +8,7 @@ says of the enrollment. This module maps claims to programs and reads the regist
 
 A list's program names are matched by :func:`programs_by_spelling`: code, name or ``Penerima``
 key with case, punctuation and spacing ignored, and the usual names of the national programs
-(``PROGRAM_ALIASES``: PBI JK, BPNT, BLT DD ...).
+(``PROGRAM_ALIASES``: PBI JK, BPNT, KIP, BLT DD ...).
 
 Mapping rules: a ``Penerima`` key names every program whose ``p3ke_column`` lists it; a person
 program enrolls the claim's member (a claim without one is left out) and a household program the
@@ -109,6 +109,7 @@ PROGRAM_ALIASES: tuple[tuple[str, ...], ...] = (
     ("PKH", "Program Keluarga Harapan"),
     ("Sembako", "BPNT", "BPNT Sembako", "Kartu Sembako", "Program Sembako", "Bantuan Pangan Non Tunai"),
     ("PBI JK", "PBI JKN", "JKN PBI", "PBI", "Penerima Bantuan Iuran Jaminan Kesehatan"),
+    ("PIP", "KIP", "Program Indonesia Pintar", "Kartu Indonesia Pintar"),
     ("BLT Desa", "BLT DD", "BLT Dana Desa", "Bantuan Langsung Tunai Desa", "Bantuan Langsung Tunai Dana Desa"),
 )
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
@@ -213,21 +214,22 @@ def _programs_named(aids: Collection[str], by_key: dict[str, list[AidProgram]]) 
 
 def aid_no_longer_stated(
     *, source: str, year: int, aid_keys: Collection[str], stated: set[tuple[int, int]], households: Collection[int]
-) -> list[tuple[AidProgram, int]]:
+) -> list[tuple[AidProgram, list[int]]]:
     """The aid a re-synced extract no longer states: for each program that ``aid_keys`` (the
-    file's aid columns) name, how many of ``households`` (the file's families in the registry) hold
-    a live enrollment of ``year`` from ``source`` that ``stated`` (``(program, household)`` ids,
-    what the file's rows claim) does not name. A few queries, none per family."""
+    file's aid columns) name, which of ``households`` (the file's families in the registry, ids in
+    ascending order) hold a live enrollment of ``year`` from ``source`` that ``stated``
+    (``(program, household)`` ids, what the file's rows claim) does not name. A few queries, none
+    per family."""
     programs = {program.id: program for program in aid_programs() if set(program.keys) & set(aid_keys)}
     if not programs or not households:
         return []
-    counts: dict[int, int] = {}
+    found: dict[int, set[int]] = {}
     live = Enrollment.objects.filter(source=source, year=year, status__in=LIVE_STATUSES, program_id__in=programs)
     for chunk in chunks(households):
         for program_id, household_id in live.filter(household_id__in=chunk).values_list("program_id", "household_id").distinct():
             if (program_id, household_id) not in stated:
-                counts[program_id] = counts.get(program_id, 0) + 1
-    return [(programs[program_id], count) for program_id, count in sorted(counts.items())]
+                found.setdefault(program_id, set()).add(household_id)
+    return [(programs[program_id], sorted(ids)) for program_id, ids in sorted(found.items())]
 
 
 def aid_claims_existing(*, claims: Iterable[AidClaim], year: int | None = None) -> int:

@@ -14,9 +14,10 @@ from itertools import chain
 from typing import TYPE_CHECKING
 
 from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from households.models import ImportBatch, Member, Relation
+from households.models import Household, ImportBatch, Member, Relation
 from konut_registry.chunks import chunked
 from programs.claims import PlainClaim, aid_no_longer_stated, aid_programs, claim_enrollments
 from programs.models import EnrollmentSource
@@ -87,25 +88,92 @@ def aid_planned(extract: Extract, member_claims: FirstClaims) -> tuple[int, set[
     return len(found), {(program, key) for program, claim_year, key, _member in found if claim_year == year}
 
 
-def aid_dropped(extract: Extract, stated: set[tuple[int, str]], key_ids: dict[str, int]) -> list[str]:
+# The families a notice of aid no longer stated names; the others it counts.
+NAMED_FAMILIES = 10
+
+
+def aid_dropped(
+    extract: Extract, stated: set[tuple[int, str]], key_ids: dict[str, int]
+) -> tuple[list[str], list[tuple[str, int, str]]]:
     """What a re-sync says of the aid its columns no longer state for families the registry holds
     it for from this source and year (a ``Ya`` gone to ``Tidak``): the enrollments are kept (a
-    missing Ya ends no aid), each program's families counted in one sentence, for verval."""
+    missing Ya ends no aid). Per program, one sentence naming the families (the first
+    ``NAMED_FAMILIES`` in the file's order, by ID Keluarga P3KE or No KK and head, the others
+    counted), and per family a warning on its own row of the file, ``(sheet, row, reason)``, for
+    verval."""
     if not extract.aid_columns or extract.data_year is None or not key_ids:
-        return []
+        return [], []
     stated_ids = {(program, key_ids[key]) for program, key in stated if key in key_ids}
     dropped = aid_no_longer_stated(
         source=extract.kind, year=extract.data_year, aid_keys=extract.aid_columns, stated=stated_ids,
         households=set(key_ids.values()),
     )
-    return [
-        ngettext(
-            "%(program)s %(year)s tidak lagi tercantum untuk %(n)s keluarga; kepesertaan dipertahankan, periksa lewat verval.",
-            "%(program)s %(year)s tidak lagi tercantum untuk %(n)s keluarga; kepesertaan dipertahankan, periksa lewat verval.",
-            count,
-        ) % {"program": program.code.upper(), "year": extract.data_year, "n": number_format(count, force_grouping=True)}
-        for program, count in dropped
-    ]
+    if not dropped:
+        return [], []
+    keys = {}
+    for key, household_id in key_ids.items():
+        keys.setdefault(household_id, key)
+    wanted = {household_id for _program, ids in dropped for household_id in ids}
+    names = {}
+    for chunk in chunked(sorted(wanted), 5000):
+        names.update(Household.objects.filter(pk__in=chunk).values_list("pk", "head_name"))
+    places = _family_places(extract, {keys[household_id] for household_id in wanted})
+    order = {sheet: index for index, sheet in enumerate(dict.fromkeys(table.sheet for table in extract.tables))}
+    first_sheet = extract.tables[0].sheet if extract.tables else ""
+
+    def in_file(household_id: int) -> tuple:
+        place = places.get(keys[household_id])
+        return (1, 0, 0, keys[household_id]) if place is None else (0, order.get(place[0], len(order)), place[1], "")
+
+    notices, rows = [], []
+    for program, ids in dropped:
+        ids = sorted(ids, key=in_file)
+        labels = [_family_label(extract.kind, keys[household_id], names.get(household_id)) for household_id in ids]
+        shown = ", ".join(labels[:NAMED_FAMILIES])
+        rest = len(labels) - NAMED_FAMILIES
+        if rest > 0:
+            shown += " " + ngettext("dan %(n)s lainnya", "dan %(n)s lainnya", rest) % {"n": number_format(rest, force_grouping=True)}
+        what = {"program": program.code.upper(), "year": extract.data_year}
+        notices.append(ngettext(
+            "%(program)s %(year)s tidak lagi tercantum untuk %(n)s keluarga (%(families)s); kepesertaan dipertahankan, "
+            "periksa lewat verval.",
+            "%(program)s %(year)s tidak lagi tercantum untuk %(n)s keluarga (%(families)s); kepesertaan dipertahankan, "
+            "periksa lewat verval.",
+            len(ids),
+        ) % {**what, "n": number_format(len(ids), force_grouping=True), "families": shown})
+        for household_id, label in zip(ids, labels):
+            sheet, row = places.get(keys[household_id]) or (first_sheet, 0)
+            rows.append((sheet, row, _(
+                "%(program)s %(year)s tidak lagi tercantum untuk keluarga ini (%(family)s); kepesertaan dipertahankan, "
+                "periksa lewat verval."
+            ) % {**what, "family": label}))
+    return notices, rows
+
+
+def _family_label(kind: str, key: str, head_name: str | None) -> str:
+    """A family as the operator finds it in the file: its ID Keluarga P3KE (P3KE) or No KK, and its head."""
+    if kind == "p3ke":
+        return _("ID Keluarga P3KE %(key)s (%(name)s)") % {"key": key, "name": head_name} if head_name else _("ID Keluarga P3KE %(key)s") % {"key": key}
+    return _("No KK %(key)s (%(name)s)") % {"key": key, "name": head_name} if head_name else _("No KK %(key)s") % {"key": key}
+
+
+def _family_places(extract: Extract, keys: set[str]) -> dict[str, tuple[str, int]]:
+    """``(sheet, row)`` of each family of ``keys`` in the file: its household row (read, or skipped
+    as unchanged), else its first member row."""
+    places: dict[str, tuple[str, int]] = {}
+    for key in keys:
+        skipped = extract.skipped_households.get(key)
+        place = (skipped.sheet, skipped.row) if skipped is not None else extract.households.place(key)
+        if place is not None:
+            places[key] = tuple(place)
+    left = keys - places.keys()
+    for record in chain(extract.skipped_members, extract.members if left else ()):
+        if not left:
+            break
+        if record.household_key in left:
+            places[record.household_key] = (record.sheet, record.row)
+            left.discard(record.household_key)
+    return places
 
 
 def note_members(plan: ExtractPlan, records) -> None:

@@ -14,7 +14,11 @@ Aid columns (``Penerima PKH``, ``Penerima PKH 2023 (HIMBARA)``, ``Keluarga Pener
 (HIMBARA 2023)``, ``Bansos BPNT``, ``PBI JKN``) map to ``penerima:<key>``, ``<key>`` being what
 ``Program.p3ke_column`` lists (``pkh``, ``sembako``, ``pbi``, ...) or a program's code
 (``Penerima BSPS``), or a name the program goes by (``Penerima PBI JK``, ``Penerima BLT DD``); an aid
-column that names no program is an *unmapped column*, reported, never read in silence.
+column that names no program is an *unmapped column*, reported, never read in silence. In the
+central-data layouts (P3KE, DTKS, DTSEN) a header that is only such a program name (``PKH``,
+``BPNT``, ``SEMBAKO PPKM``: DTKS and DTSEN extracts head their aid columns so) is that program's aid
+column too; a header nothing maps stays unknown (``common.yes_no_columns`` names it when its
+cells are Ya/Tidak).
 """
 
 from __future__ import annotations
@@ -34,6 +38,9 @@ DTKS = "dtks"
 DTSEN = "dtsen"
 RECIPIENTS = "recipients"
 LAYOUTS = (HOUSEHOLD, INDIVIDUAL, DTKS, DTSEN, RECIPIENTS)
+# The layouts of central data, whose aid columns say Ya/Tidak per family or person (a recipient list
+# names its program in a cell: its ``Bansos`` column is the program, not an aid column).
+CENTRAL = (HOUSEHOLD, INDIVIDUAL, DTKS, DTSEN)
 BUILTIN_COLUMNS = Path(__file__).resolve().parents[2] / "fixtures" / "import_columns.csv"
 BUILTIN_VALUES = BUILTIN_COLUMNS.with_name("import_values.csv")
 AID_PREFIX = "penerima:"
@@ -81,17 +88,22 @@ FIRST_AID_YEAR = 2015
 _HEADER_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 _AID = re.compile(r"^(?:keluarga )?(penerima|bansos|pbi)\b ?(.*)$")
 _AID_NOISE = frozenset({"himbara", "tahun", "tahap", "bantuan"})
+# Words that name the period an aid was paid in, not another aid: ``BPNT PPKM`` (SIKS-NG's ``BANSOS
+# BPNT-PPKM``) is the BPNT of the PPKM months, Program Sembako. Left out when another word remains.
+_AID_PERIOD = frozenset({"ppkm"})
 
 
 def aid_key(header: str) -> str | None:
     """``penerima pkh 2023 himbara`` -> ``pkh``; ``keluarga penerima sembako himbara 2023`` ->
-    ``sembako``; ``bansos bpnt ppkm`` -> ``bpnt_ppkm``; ``pbi jkn`` -> ``pbi``; None otherwise."""
+    ``sembako``; ``bansos bpnt ppkm`` -> ``bpnt``; ``bansos ppkm`` -> ``ppkm``; ``pbi jkn`` ->
+    ``pbi``; None otherwise."""
     match = _AID.match(header)
     if not match:
         return None
     if match.group(1) == "pbi":
         return "pbi"
     words = [w for w in match.group(2).split() if not w.isdigit() and w not in _AID_NOISE]
+    words = [w for w in words if w not in _AID_PERIOD] or words
     return "_".join(words) or None
 
 
@@ -173,11 +185,30 @@ class Layouts:
                 found = AID_PREFIX + aid
             elif spaced is not None:
                 found = mapping[spaced]
+            elif layout in CENTRAL and (program := self.program_aid(text)) is not None:
+                found = AID_PREFIX + program
             elif len(text) >= _TYPO_MIN_LENGTH:
                 best = process.extractOne(text, self._choices[layout], scorer=fuzz.ratio, score_cutoff=_TYPO_SCORE)
                 found = mapping[best[0]] if best else None
         self._cache[key] = found
         return found
+
+    def aid_program_key(self, key: str) -> str | None:
+        """The programs' aid key an aid column's key (``aid_key``) names: itself when a program lists
+        it, else the key of the program spelled so (``bpnt_sembako``, ``blt_dd``); None for none, and
+        for every key when the programs are not known (``aid_keys`` None)."""
+        if self.aid_keys is None:
+            return None
+        if key in self.aid_keys:
+            return key
+        # An aid key is words joined by "_": without them, it is spelled as programs are.
+        return self.aid_spellings.get(key.replace("_", ""))
+
+    def program_aid(self, header: str) -> str | None:
+        """The aid key of a normalised header that is only a program's name, as a ``Penerima ...``
+        header would name it (``pkh``, ``sembako ppkm``, ``blt dd``); None otherwise."""
+        key = aid_key(f"penerima {header}")
+        return None if key is None else self.aid_program_key(key)
 
     def is_known(self, header: str) -> bool:
         """True for a normalised header of any layout, its spacing aside, or an identity header as
@@ -237,8 +268,7 @@ class Layouts:
                 repeated[position] = first[target]
                 continue
             if target.startswith(AID_PREFIX) and self.aid_keys is not None and target[len(AID_PREFIX):] not in self.aid_keys:
-                # An aid key is words joined by "_": without them, it is spelled as programs are.
-                key = self.aid_spellings.get(target[len(AID_PREFIX):].replace("_", ""))
+                key = self.aid_program_key(target[len(AID_PREFIX):])
                 if key is None:
                     unmapped[header] = "aid"
                     continue

@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from operator import itemgetter
 from types import MappingProxyType
 
 from konut_registry.numbers import thousands
 
-from .columns import AID_PREFIX, AID_YEAR_MARK, BUILTIN, COLUMN_LABELS, DTKS, DTSEN, Layouts, Mapped, aid_header_year
+from .columns import AID_PREFIX, AID_YEAR_MARK, BUILTIN, CENTRAL, COLUMN_LABELS, DTKS, DTSEN, Layouts, Mapped, aid_header_year
 from .issues import IssueLog, row_place
 from .reader import HEADER_SCAN_ROWS, Table, column_letter, is_blank
 from .rowhash import KnownRows, SkippedRow
@@ -192,6 +193,11 @@ class HouseholdRecords(dict):
         for key, record in self.items():
             if record.recipients:
                 yield key, record.recipients
+
+    def place(self, key: str) -> tuple[str, int] | None:
+        """``(sheet, row)`` of the record of ``key``, None without one."""
+        record = self.get(key)
+        return None if record is None else (record.sheet, record.row)
 
     def partition(self, known) -> tuple[list[HouseholdRecord], list[HouseholdRecord]]:
         """The records whose key is not in ``known`` (to create) and those whose key is, in order."""
@@ -381,8 +387,9 @@ class RowReader:
 def map_table(table: Table, layout: str, ctx: Context, log: IssueLog) -> Mapped:
     """Place a table's headers in ``layout`` and record what nothing placed: every unknown header is
     listed for mapping, an aid column that names no program also warns (its Ya would be lost), and
-    so does a column with data but no header, a column whose field an earlier column gives, and an
-    expected column the sheet lacks (once the sheet has its required ones)."""
+    so does a column with data but no header, a column whose field an earlier column gives, an
+    expected column the sheet lacks (once the sheet has its required ones), and in central data an
+    unknown column whose cells are Ya/Tidak (``yes_no_columns``)."""
     mapped = ctx.layouts.map_headers(layout, table.headers)
     for position, earlier in mapped.repeated.items():
         log.warning(
@@ -413,7 +420,54 @@ def map_table(table: Table, layout: str, ctx: Context, log: IssueLog) -> Mapped:
                 "Kolom bantuan ini tidak terpetakan ke program mana pun; isinya belum dihitung sebagai bantuan. "
                 "Petakan kolom ini ke program di Admin, Pemetaan kolom impor.",
             )
+    if layout in CENTRAL:
+        # A sheet read in another process comes with those its reader found (``p3ke_fork.header``).
+        found = getattr(table, "yes_no_columns", None)
+        for header in yes_no_columns(table, mapped, ctx.aid_values) if found is None else found:
+            log.warning(
+                table.name, table.header_row, header,
+                f"Kolom '{header}' berisi Ya/Tidak: bila ini kolom bantuan, petakan di Admin, Pemetaan kolom impor "
+                "(kolom ini tidak dibaca; bantuannya belum dihitung).",
+            )
     return mapped
+
+
+# The first rows of a table whose cells tell whether an unknown column holds Ya/Tidak, and the share
+# of its filled cells (blanks and Kosong aside) that must be Ya/Tidak words.
+YES_NO_SAMPLE_ROWS = 200
+YES_NO_SHARE = 0.8
+
+
+def yes_no_columns(table: Table, mapped: Mapped, aid_values: YesNoMap) -> list[str]:
+    """The headers no mapping names (``mapped.unmapped``) whose columns' first rows hold mostly
+    Ya/Tidak words, for a warning: an aid column under a header nobody mapped (``KARTU LANSIA``, a
+    new program) would otherwise be dropped with the other unknown columns, and a dropped aid hides
+    a double aid. Numbers and dates are not Ya/Tidak here (an id's 1, a count's 0). The rows looked
+    at are put back in front of the table's rows: the table is read as before."""
+    positions = [index for index, header in enumerate(table.headers) if mapped.unmapped.get(header) == "unknown"]
+    if not positions:
+        return []
+    first = list(islice(table.rows, YES_NO_SAMPLE_ROWS))
+    table.rows = chain(first, table.rows)
+    found = []
+    for index in positions:
+        said = [_says_yes_no(cells[index], aid_values) for _row, cells in first if index < len(cells)]
+        yes_no = said.count(True)
+        if yes_no and yes_no >= YES_NO_SHARE * (yes_no + said.count(False)):
+            found.append(table.headers[index])
+    return found
+
+
+def _says_yes_no(value: object, aid_values: YesNoMap) -> bool | None:
+    """True for a Ya/Tidak word, False for another value, None for a blank (or ``Kosong``, ``-``)."""
+    if value is None or isinstance(value, bool):
+        return None if value is None else True
+    if isinstance(value, (int, float, datetime.date)) or str(value).strip().isdigit():
+        return False
+    flag, known = aid_values(value)
+    if known and flag is None:
+        return None
+    return known
 
 
 HIDDEN_SHEET = (

@@ -331,9 +331,11 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
         plan.member_absent = _members_left_out(extract, key_ids, known, matched_pks, None if full_extract else listed)
         plan.members.absent = len(plan.member_absent)
     plan.enrollments_planned, stated = aid_planned(extract, claims)
-    plan.aid_dropped = aid_dropped(extract, stated, key_ids)
+    plan.aid_dropped, family_rows = aid_dropped(extract, stated, key_ids)
     for notice in plan.aid_dropped:
         issues.warning(extract.tables[0].sheet if extract.tables else "", 0, "", notice)
+    for sheet, row, reason in family_rows:
+        issues.warning(sheet, row, "", reason)
     return plan
 
 

@@ -24,7 +24,7 @@ from functools import partial
 from multiprocessing.sharedctypes import RawValue
 
 from . import columns as cols
-from .common import Extract, RowReader, note_table_end
+from .common import Extract, RowReader, note_table_end, yes_no_columns
 from .firstrows import FirstRows
 from .issues import ERROR, RowIssue
 from .longlived import keep
@@ -136,6 +136,8 @@ class ForkedTable(Table):
 
     forked: ForkedSheet
     origin: Source
+    # Its unknown columns holding Ya/Tidak, as the child found them in its first rows (``common.yes_no_columns``).
+    yes_no_columns: list[str]
 
 
 def start(source: Source, sheet_name: str, ctx, members) -> ForkedSheet:
@@ -208,12 +210,12 @@ def header(forked: ForkedSheet, source: Source, sheet_name: str, ctx) -> Table |
         return ctx.layouts.table(source, sheet_name)
     if message == "no-header":
         return None
-    name, header_row, headers, height, unheaded = message
+    name, header_row, headers, height, unheaded, yes_no = message
     table = ForkedTable(
         source=source.display_name, name=name, header_row=header_row, headers=headers, rows=iter(()), height=height,
         unheaded=unheaded,
     )
-    table.forked, table.origin = forked, source
+    table.forked, table.origin, table.yes_no_columns = forked, source, yes_no
     return table
 
 
@@ -281,8 +283,9 @@ def _read_members(
     if table is None:
         channel.send("no-header")
         return
-    channel.send((table.name, table.header_row, table.headers, table.height, table.unheaded))
     mapped = ctx.layouts.map_headers(cols.INDIVIDUAL, table.headers)
+    yes_no = yes_no_columns(table, mapped, ctx.aid_values)  # warned by the parent's scan, in its order
+    channel.send((table.name, table.header_row, table.headers, table.height, table.unheaded, yes_no))
     if cols.classify(sheet_name, table.headers) != cols.INDIVIDUAL or mapped.missing:
         return
     if received is not None:

@@ -217,6 +217,11 @@ class HouseholdSpool:
             return default
         return Place(self._sheets[position], self._rows[position])
 
+    def place(self, key: str) -> Place | None:
+        """The place (``.sheet``, ``.row``) of the record of ``key``, None without one."""
+        position = self._index.get(key)
+        return None if position is None else Place(self._sheets[position], self._rows[position])
+
     def set_all(self, name: str, value) -> None:
         """Every record is read with ``name`` set to ``value``."""
         self._set[name] = value

@@ -28,7 +28,7 @@ def test_aliases_case_punctuation_and_small_typos(layout, header, field):
 @pytest.mark.parametrize("header, key", [
     ("Penerima PKH", "pkh"), ("Penerima PKH 2023 (HIMBARA)", "pkh"), ("Keluarga Penerima PKH 2023 (HIMBARA)", "pkh"),
     ("Keluarga Penerima SEMBAKO (HIMBARA 2023)", "sembako"), ("Penerima SEMBAKO 2023 (HIMBARA)", "sembako"),
-    ("BANSOS BPNT", "bpnt"), ("BANSOS BPNT-PPKM", "bpnt_ppkm"), ("PBI JKN", "pbi"), ("PBI-JK", "pbi"),
+    ("BANSOS BPNT", "bpnt"), ("BANSOS BPNT-PPKM", "bpnt"), ("Bansos PPKM", "ppkm"), ("PBI JKN", "pbi"), ("PBI-JK", "pbi"),
     ("Penerima Prakerja", "prakerja"), ("Nama Penerima", None), ("BANSOS", None), ("Kepala Keluarga", None),
 ])
 def test_aid_columns(header, key):
@@ -37,10 +37,32 @@ def test_aid_columns(header, key):
 
 def test_an_aid_column_no_program_lists_is_unmapped_and_unknown_headers_are_listed():
     layouts = cols.Layouts(cols.builtin_rows(), aid_keys=frozenset({"pkh", "sembako", "bpnt", "pbi"}))
-    mapped = layouts.map_headers(cols.DTKS, ["NOKK", "NIK", "NAMA", "DESA", "BANSOS BPNT", "BANSOS BPNT-PPKM", "PBI JKN", "WARNA RUMAH"])
+    mapped = layouts.map_headers(cols.DTKS, ["NOKK", "NIK", "NAMA", "DESA", "BANSOS BPNT", "BANSOS LANSIA", "PBI JKN", "WARNA RUMAH"])
     assert mapped.missing == []
     assert sorted(mapped.index.values()) == ["desa", "name", "nik", "no_kk", "penerima:bpnt", "penerima:pbi"]
-    assert mapped.unmapped == {"BANSOS BPNT-PPKM": "aid", "WARNA RUMAH": "unknown"}
+    assert mapped.unmapped == {"BANSOS LANSIA": "aid", "WARNA RUMAH": "unknown"}
+
+
+@pytest.mark.parametrize("layout", [cols.HOUSEHOLD, cols.INDIVIDUAL, cols.DTKS, cols.DTSEN])
+def test_a_header_that_is_only_a_programs_name_is_its_aid_column_in_central_data(layout):
+    """``PKH``, ``BPNT``, ``SEMBAKO PPKM``, ``BLT DD`` alone, as DTKS and DTSEN extracts head them:
+    the aid a ``Penerima`` header with the same words names; another word stays unknown."""
+    layouts = cols.Layouts(
+        cols.builtin_rows(), aid_keys=frozenset({"pkh", "sembako", "bpnt", "pbi", "blt_desa"}),
+        aid_spellings={"bltdd": "blt_desa", "bltdesa": "blt_desa", "pbijk": "pbi"},
+    )
+    headers = ["NIK", "PKH", "BPNT", "SEMBAKO PPKM", "BLT DD", "PKH 2023", "PBI-JK", "KARTU LANSIA", "HIMBARA"]
+    mapped = layouts.map_headers(layout, headers)
+    assert {headers[i]: f for i, f in mapped.index.items() if f.startswith(cols.AID_PREFIX)} == {
+        "PKH": "penerima:pkh", "BPNT": "penerima:bpnt", "SEMBAKO PPKM": "penerima:sembako", "BLT DD": "penerima:blt_desa",
+        "PKH 2023": "penerima:pkh", "PBI-JK": "penerima:pbi",
+    }
+    assert mapped.unmapped == {"KARTU LANSIA": "unknown", "HIMBARA": "unknown"}
+
+
+def test_a_recipient_lists_program_named_column_is_no_aid_column():
+    layouts = cols.Layouts(cols.builtin_rows(), aid_keys=frozenset({"pkh"}))
+    assert layouts.field(cols.RECIPIENTS, "PKH") is None and layouts.field(cols.DTKS, "PKH") == "penerima:pkh"
 
 
 def test_a_saved_mapping_overrides_the_built_in_one():

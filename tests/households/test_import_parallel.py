@@ -28,7 +28,8 @@ pytestmark = pytest.mark.django_db
 
 def _messy_workbook(path, *, members_first=False):
     """Two refused families (a bad desil, a bad village code) whose members are otherwise clean,
-    duplicates that point at those members, unknown values, a formula and a notes row."""
+    duplicates that point at those members, unknown values, an unknown column holding Ya/Tidak, a
+    formula and a notes row."""
     households = [
         household_row("122000001", 100),
         household_row("122000002", 101, **{"Desil Kesejahteraan": 11}),
@@ -38,8 +39,8 @@ def _messy_workbook(path, *, members_first=False):
     ]
     shared = nik(700)
     members = [
-        head_member_row("122000001", "9001", 100),
-        member_row("122000002", "9002", 701, NIK=shared),
+        head_member_row("122000001", "9001", 100, **{"KARTU LANSIA": "YA"}),
+        member_row("122000002", "9002", 701, NIK=shared, **{"KARTU LANSIA": "TIDAK"}),
         member_row("122000002", "9003", 702, NIK=shared),  # same NIK in the refused family
         member_row("122000003", "9002", 703),  # the refused member's ID Individu again
         member_row("122000001", "9005", 705, Pekerjaan="Penjual Sayur Keliling"),
@@ -52,7 +53,7 @@ def _messy_workbook(path, *, members_first=False):
         {"ID Keluarga P3KE": "Catatan: data per Desember"},
         member_row("122000003", "9011", 711),  # below the notes row: refused, not read
     ]
-    sheets = {"KEPALA-KELUARGA": (HH_2023, households), "INDIVIDU": (IND_2023, members)}
+    sheets = {"KEPALA-KELUARGA": (HH_2023, households), "INDIVIDU": ([*IND_2023, "KARTU LANSIA"], members)}
     if members_first:
         sheets = dict(reversed(list(sheets.items())))
     return write_xlsx(path, sheets)
@@ -151,6 +152,7 @@ def test_the_forked_reading_gives_what_the_sequential_reading_gives(reference, t
     assert "9002" not in kept and "9012" not in kept and "9010" in kept
     assert "9011" not in kept and ("INDIVIDU", 14) in seen["cells"]  # under the notes row: refused
     assert any("muncul lagi di baris 9" in e["reason"] for e in seen["errors"])  # 9001, kept, marked by row 9
+    assert [w["column"] for w in seen["warnings"] if "berisi Ya/Tidak" in w["reason"]] == ["KARTU LANSIA"]
 
 
 def test_a_failed_child_leaves_the_sheet_to_this_process(reference, tmp_path, forking, monkeypatch):
