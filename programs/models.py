@@ -293,6 +293,10 @@ class Enrollment(models.Model):
             raise ValidationError({"member": _("Anggota ini bukan anggota keluarga yang dipilih.")})
         if self.household_id and self.household.merged_into_id:
             self._check_merged_record()
+        elif self._state.adding and self.status == EnrollmentStatus.PROPOSED and self.household_id and self.household.is_absent:
+            # As the distribution: no new proposal for a family the registry no longer places (what
+            # it holds stays open; lists and imports still record the aid a file says it received).
+            raise ValidationError({"household": absent_record_problem(self.household_id)})
 
     def _check_merged_record(self) -> None:
         """A record merged into another takes no aid: no enrollment is added or moved to it, and one

@@ -246,3 +246,24 @@ def test_the_kept_familys_pages_show_the_records_merged_into_it(bappeda_client, 
         reverse("agencies:household_detail", args=[b.pk])
     ).content.decode()
     assert Household.objects.get(pk=b.pk).merged_into_id == a.pk
+
+
+def test_the_enrollment_admin_proposes_no_new_aid_for_a_family_marked_absent(programs, bappeda_client, reviewer):
+    """As the distribution does: a family marked absent (moved, deceased, not in the newest data)
+    gets no new proposal by hand either; aid it already holds stays open to the admin."""
+    household = HouseholdFactory(head_name="Wa Ode Sitti")
+    held = enrollment_create(household=household, program=programs["bsps"], year=YEAR, status=EnrollmentStatus.ACTIVE).enrollment
+    membership.households_mark_absent(households=[household], absent=True, by=reviewer)
+    before = Enrollment.objects.count()
+
+    response = bappeda_client.post(
+        reverse("admin:programs_enrollment_add"),
+        {"program": programs["pkh"].pk, "household": household.pk, "member": "", "year": str(YEAR),
+         "status": EnrollmentStatus.PROPOSED, "amount": "", "delivered_on": "", "status_reason": ""},
+    )
+
+    assert response.status_code == 200
+    errors = " ".join(response.context["adminform"].form.errors["household"])
+    assert f"Keluarga #{household.pk} ditandai tidak ada" in errors and "bantuan baru tidak diusulkan" in errors
+    assert Enrollment.objects.count() == before
+    enrollment_update(enrollment=held, by=reviewer, status_reason="dicek")  # what it holds is still edited
