@@ -84,8 +84,14 @@ class EnrollmentStatus(models.TextChoices):
     SUSPENDED = "suspended", _("Ditangguhkan")
 
 
-# Statuses in which an enrollment counts as aid for the one-aid rule.
+# Statuses of an enrollment still under way (proposed, or being delivered): what "receives aid"
+# means for the indicators and distribution, the verval candidates and suspensions, a re-synced
+# extract's aid no longer stated, and a program's yearly quota.
 LIVE_STATUSES = (EnrollmentStatus.PROPOSED, EnrollmentStatus.ACTIVE)
+# Statuses in which an enrollment counts as aid of its year for the one-aid rule: under way, or
+# delivered and closed (completed). A Rutilahu completed in March is still the aid that a BSPS for
+# the same house in the same year would double. Cancelled, rejected and suspended aid does not count.
+ONE_AID_STATUSES = (*LIVE_STATUSES, EnrollmentStatus.COMPLETED)
 
 
 class EnrollmentSource(models.TextChoices):
