@@ -9,7 +9,9 @@ same few SQL statements (``dedup.engine_sql``); nothing here runs per row, and n
 signals or ``save()``.
 
 The rule
-    A proposed or active enrollment conflicts with another proposed or active enrollment
+    An enrollment that counts as aid of its year (``programs.models.ONE_AID_STATUSES``: proposed,
+    active, or completed: aid delivered and closed is still the aid received that year) conflicts
+    with another one that counts
 
     * of the same household, in a different program, in the same year (rule ``one_aid``), or
     * of another household that shares a person (a NIK among its live members or as its head), in
@@ -30,11 +32,12 @@ Records, not errors
 
 Closing by itself
     An open conflict of a re-checked household closes as resolved when one of its enrollments is
-    cancelled or rejected (the other side, if live, is recorded as kept), or when the pair no longer
-    breaks the rule (a member moved family or was marked absent, a NIK was corrected, a record
-    merged away, an enrollment moved): reviewer empty, a reason saying it was automatic. A completed
-    enrollment does not raise new conflicts, but an open conflict stays open when one side completes:
-    the double aid was delivered and Bappeda still has to see it.
+    cancelled or rejected (the other side, if it counts as aid, is recorded as kept), or when the
+    pair no longer breaks the rule (a member moved family or was marked absent, a NIK was corrected,
+    a record merged away, an enrollment moved): reviewer empty, a reason saying it was automatic.
+    Completing an enrollment closes nothing: the double aid was delivered and Bappeda still has to
+    see it. A suspended enrollment raises no new conflict, and its open conflicts stay open while the
+    pair still breaks the rule.
 
 History
     Every conflict the engine creates, closes or reopens gets a ``ConflictEvent``: when, which kind
@@ -168,12 +171,12 @@ def _close_sql(source: sql.Source | None, pairs: str | None = None) -> str:
     c = T_CONFLICT
     dead = f"EXISTS (SELECT 1 FROM {T_ENR} d WHERE d.id IN ({c}.enrollment_a_id, {c}.enrollment_b_id) AND d.status IN ({sql.dead_sql()}))"
 
-    def live(column):
-        return f"EXISTS (SELECT 1 FROM {T_ENR} k WHERE k.id = {c}.{column} AND k.status IN ({sql.live_sql()}))"
+    def counted(column):
+        return f"EXISTS (SELECT 1 FROM {T_ENR} k WHERE k.id = {c}.{column} AND k.status IN ({sql.aid_sql()}))"
 
     kept = (
-        f"CASE WHEN {dead} THEN (CASE WHEN {live('enrollment_a_id')} THEN {c}.enrollment_a_id "
-        f"WHEN {live('enrollment_b_id')} THEN {c}.enrollment_b_id ELSE NULL END) ELSE NULL END"
+        f"CASE WHEN {dead} THEN (CASE WHEN {counted('enrollment_a_id')} THEN {c}.enrollment_a_id "
+        f"WHEN {counted('enrollment_b_id')} THEN {c}.enrollment_b_id ELSE NULL END) ELSE NULL END"
     )
     prefix, scope = "", ""
     if source is not None and source.tables:
@@ -322,8 +325,8 @@ def _run(source: sql.Source, write: Write, size: int, rows: list | None = None) 
 
 
 def recheck_households(household_ids, *, write: Write) -> RecheckResult:
-    """Re-check every live enrollment of these households (and of the households sharing a person
-    with them) against the one-aid rule, in the caller's transaction: new breaches are recorded,
+    """Re-check every enrollment that counts as aid of these households (and of the households
+    sharing a person with them) against the one-aid rule, in the caller's transaction: new breaches are recorded,
     resolved pairs that break the rule again are reopened, and open conflicts of these households
     that no longer hold close by themselves. The write that changed the households names itself in
     ``write`` for the conflicts' history."""

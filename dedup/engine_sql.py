@@ -2,9 +2,10 @@
 pairs that break the rule, and whether a recorded pair still breaks it. Text builders only; the
 engine runs the statements.
 
-Every statement starts from ``trig_hh``, the households to re-check, and ``trig``, their live
-enrollments; ``links`` pairs a household of ``trig_hh`` with every other household sharing a person
-(a NIK among its live members or as its head) with it.
+Every statement starts from ``trig_hh``, the households to re-check, and ``trig``, their enrollments
+that count as aid (``ONE_AID_STATUSES``: proposed, active, completed); ``links`` pairs a household of
+``trig_hh`` with every other household sharing a person (a NIK among its live members or as its
+head) with it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.db import connection
 from dedup.models import CompatiblePair, Conflict, ConflictRule
 from households.models import Household, Member
 from konut_registry.db import pg_array
-from programs.models import LIVE_STATUSES, Enrollment, EnrollmentStatus
+from programs.models import ONE_AID_STATUSES, Enrollment, EnrollmentStatus
 
 # Statuses that end an enrollment's claim to aid: their open conflicts are closed automatically.
 DEAD_STATUSES = (EnrollmentStatus.CANCELLED, EnrollmentStatus.REJECTED)
@@ -75,8 +76,9 @@ def sql_text(text: str) -> str:
     return "'" + text.replace("'", "''").replace("%", "%%") + "'"
 
 
-def live_sql() -> str:
-    return ", ".join(f"'{status}'" for status in LIVE_STATUSES)
+def aid_sql() -> str:
+    """The statuses in which an enrollment counts as aid of its year (``ONE_AID_STATUSES``), as SQL."""
+    return ", ".join(f"'{status}'" for status in ONE_AID_STATUSES)
 
 
 def dead_sql() -> str:
@@ -233,7 +235,7 @@ def _analyze_if_unknown(cursor, households: str) -> tuple[int, float]:
 
 
 def temp_source(source: Source, cursor) -> Source:
-    """A large batch on PostgreSQL (an import): the households, their live enrollments and the
+    """A large batch on PostgreSQL (an import): the households, their aid (enrollments that count) and the
     households linked to them are computed once into temporary tables with statistics (ANALYZE), so
     that every statement reads them instead of recomputing them, with plans sized for their real row
     counts. The tables are dropped at commit."""
@@ -274,7 +276,7 @@ def committed_since(before: str, cursor) -> bool:
 
 
 def restage(staged: Source, cursor) -> None:
-    """A staged batch's live enrollments and links again, once its households are locked: what was
+    """A staged batch's aid and links again, once its households are locked: what was
     staged before the lock misses what a concurrent write committed while this one waited for it
     (two lists of the same families saved at once would each judge by a copy without the other's
     aid). The statements after the lock read the registry as committed then, as a small batch's do."""
@@ -284,11 +286,11 @@ def restage(staged: Source, cursor) -> None:
 
 
 def _stage(staged: Source, cursor, *, create: bool) -> None:
-    """Fill (``create``: create) a staged batch's live enrollments and links, with statistics."""
+    """Fill (``create``: create) a staged batch's aid (enrollments that count) and links, with statistics."""
     trig, households, links = staged.tables
     enrollments = (
         f"SELECT e.id, e.household_id, e.program_id, e.year FROM {T_ENR} e "
-        f"WHERE e.household_id IN (SELECT household_id FROM {households}) AND e.status IN ({live_sql()})"
+        f"WHERE e.household_id IN (SELECT household_id FROM {households}) AND e.status IN ({aid_sql()})"
     )
     cursor.execute(f"CREATE TEMPORARY TABLE {trig} ON COMMIT DROP AS {enrollments}" if create else f"INSERT INTO {trig} {enrollments}")
     cursor.execute(f"ANALYZE {trig}")
@@ -304,13 +306,13 @@ def _stage(staged: Source, cursor, *, create: bool) -> None:
 def with_sql(source: Source | None) -> str:
     """The common table expressions the lock and the insert start from, computed once each:
 
-    ``trig_hh`` the households to re-check (every household for the full scan);
-    ``trig``    their live enrollments;
+    ``trig_hh`` the households to re-check (every household with aid for the full scan);
+    ``trig``    their enrollments that count as aid (``ONE_AID_STATUSES``);
     ``links``   (h1, h2, nik): a household of ``trig_hh`` and another one sharing a person.
 
     For a large batch they are the temporary tables of :func:`temp_source`, read in place.
     """
-    live = live_sql()
+    aid = aid_sql()
     if source is not None and source.tables:
         trig, households, links = source.tables
         return (
@@ -323,7 +325,7 @@ def with_sql(source: Source | None) -> str:
         households = source.households
         trig = (
             f"SELECT {columns} FROM {T_ENR} e WHERE e.household_id IN (SELECT household_id FROM trig_hh) "
-            f"AND e.status IN ({live})"
+            f"AND e.status IN ({aid})"
         )
         people, links = people_and_links(
             member_filter=" AND m.household_id IN (SELECT household_id FROM trig_hh)",
@@ -332,8 +334,8 @@ def with_sql(source: Source | None) -> str:
         )
         links_ctes = f"p1 AS MATERIALIZED ({people}), links AS MATERIALIZED ({links})"
     else:
-        households = f"SELECT DISTINCT e.household_id AS household_id FROM {T_ENR} e WHERE e.status IN ({live})"
-        trig = f"SELECT {columns} FROM {T_ENR} e WHERE e.status IN ({live})"
+        households = f"SELECT DISTINCT e.household_id AS household_id FROM {T_ENR} e WHERE e.status IN ({aid})"
+        trig = f"SELECT {columns} FROM {T_ENR} e WHERE e.status IN ({aid})"
         links_ctes = _shared_links_sql()
     return f"WITH trig_hh AS MATERIALIZED ({households}), trig AS MATERIALIZED ({trig}), {links_ctes} "
 
@@ -362,8 +364,8 @@ def with_params(source: Source | None) -> list:
 def pairs_sql(*, triggered: bool) -> str:
     """SELECT of the conflicting pairs as (lo, hi, household_id, rule, year, nik, hh_lo, hh_hi),
     over the CTEs of :func:`with_sql`."""
-    live = live_sql()
-    # ``trig`` holds every live enrollment of its households, so both sides of a one_aid pair are
+    aid = aid_sql()
+    # ``trig`` holds every enrollment of its households that counts as aid, so both sides of a one_aid pair are
     # in it: the pair is read from ``trig`` alone (not from every enrollment of the registry), once
     # (o.id > t.id). A same_person pair of two checked households appears twice; DISTINCT keeps one
     # (the full scan takes each once: links ordered h1 < h2).
@@ -383,7 +385,7 @@ def pairs_sql(*, triggered: bool) -> str:
         f"SELECT {distinct}{lo} AS lo, {hi} AS hi, {hh_lo} AS household_id, '{ConflictRule.SAME_PERSON}' AS rule, "
         f"t.year AS year, l.nik AS nik, {hh_lo} AS hh_lo, {hh_hi} AS hh_hi "
         f"FROM trig t JOIN links l ON l.h1 = t.household_id "
-        f"JOIN {T_ENR} o ON o.household_id = l.h2 AND o.year = t.year AND o.status IN ({live}) "
+        f"JOIN {T_ENR} o ON o.household_id = l.h2 AND o.year = t.year AND o.status IN ({aid}) "
         f"WHERE (o.program_id = t.program_id OR NOT {compatible_sql('t', 'o')})"
     )
     return f"SELECT * FROM ({one_aid} UNION ALL {same_person}) pairs"
@@ -430,16 +432,16 @@ def scan_pairs_table(cursor) -> str:
 
 def scan_closing_sql(conflict: str, pairs: str) -> str:
     """True when the open conflict ``conflict`` (alias) should close, read against the full scan's
-    ``pairs`` table (:func:`scan_pairs_table`): a dead side; or two live sides that are not a
-    breaching pair any more (the pairs list every breach between live enrollments, so this is
-    :func:`still_breaches_sql` for them, answered from one hash); or, for a side neither live nor
-    dead (a completed aid), the pair no longer breaking the rule (:func:`still_breaches_sql`)."""
-    live, dead = live_sql(), dead_sql()
+    ``pairs`` table (:func:`scan_pairs_table`): a dead side; or two sides that count as aid and are
+    not a breaching pair any more (the pairs list every breach between such enrollments, so this is
+    :func:`still_breaches_sql` for them, answered from one hash); or, for a side neither counted nor
+    dead (a suspended aid), the pair no longer breaking the rule (:func:`still_breaches_sql`)."""
+    aid, dead = aid_sql(), dead_sql()
     return (
         f"EXISTS (SELECT 1 FROM {T_ENR} ea JOIN {T_ENR} eb ON eb.id = {conflict}.enrollment_b_id "
         f"WHERE ea.id = {conflict}.enrollment_a_id AND ("
         f"ea.status IN ({dead}) OR eb.status IN ({dead}) "
-        f"OR (ea.status IN ({live}) AND eb.status IN ({live}) AND NOT "
+        f"OR (ea.status IN ({aid}) AND eb.status IN ({aid}) AND NOT "
         f"(({conflict}.enrollment_a_id, {conflict}.enrollment_b_id) IN (SELECT p.lo, p.hi FROM {pairs} p))) "
-        f"OR (NOT (ea.status IN ({live}) AND eb.status IN ({live})) AND NOT {still_breaches_sql(conflict)})))"
+        f"OR (NOT (ea.status IN ({aid}) AND eb.status IN ({aid})) AND NOT {still_breaches_sql(conflict)})))"
     )

@@ -37,7 +37,7 @@ from dedup.models import (
     IdentityStatus,
     WriteCause,
 )
-from programs.models import LIVE_STATUSES, Enrollment, EnrollmentStatus, Program
+from programs.models import ONE_AID_STATUSES, Enrollment, EnrollmentStatus, Program
 from programs.services import enrollment_update
 
 # The national aid designed to be combined for one family (PKH, Sembako/BPNT, PBI health insurance,
@@ -259,7 +259,7 @@ def compatible_pair_withdraw(*, pair: CompatiblePair, by) -> engine.RecheckResul
     """Withdraw a declaration that two programs may be combined (deleted, with history). The
     conflicts it dismissed are opened again when they still break the rule (with the earlier
     decision in their note), and pairs never raised because of it are flagged now: one re-check of
-    every household with live aid in either program, in this transaction."""
+    every household with aid in either program (completed aid included), in this transaction."""
     pair = CompatiblePair.objects.select_for_update().get(pk=pair.pk)
     programs = (pair.program_a_id, pair.program_b_id)
     pair._history_user = by
@@ -272,7 +272,7 @@ def compatible_pair_withdraw(*, pair: CompatiblePair, by) -> engine.RecheckResul
         status=ConflictStatus.RESOLVED, dismissed_by_pair=False
     )
     households = (
-        Enrollment.objects.filter(program_id__in=programs, status__in=LIVE_STATUSES)
+        Enrollment.objects.filter(program_id__in=programs, status__in=ONE_AID_STATUSES)
         .values_list("household_id", flat=True)
         .distinct()
     )

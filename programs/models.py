@@ -84,8 +84,14 @@ class EnrollmentStatus(models.TextChoices):
     SUSPENDED = "suspended", _("Ditangguhkan")
 
 
-# Statuses in which an enrollment counts as aid for the one-aid rule.
+# Statuses of an enrollment still under way (proposed, or being delivered): what "receives aid"
+# means for the indicators and distribution, the verval candidates and suspensions, a re-synced
+# extract's aid no longer stated, and a program's yearly quota.
 LIVE_STATUSES = (EnrollmentStatus.PROPOSED, EnrollmentStatus.ACTIVE)
+# Statuses in which an enrollment counts as aid of its year for the one-aid rule: under way, or
+# delivered and closed (completed). A Rutilahu completed in March is still the aid that a BSPS for
+# the same house in the same year would double. Cancelled, rejected and suspended aid does not count.
+ONE_AID_STATUSES = (*LIVE_STATUSES, EnrollmentStatus.COMPLETED)
 
 
 class EnrollmentSource(models.TextChoices):
@@ -300,15 +306,18 @@ class Enrollment(models.Model):
 
     def _check_merged_record(self) -> None:
         """A record merged into another takes no aid: no enrollment is added or moved to it, and one
-        left there by the merge (cancelled as a duplicate) is not made live again. Its other changes
-        (a note, a cancellation) stay open."""
+        left there by the merge (cancelled as a duplicate) is not made aid again (live, or completed:
+        aid received for the one-aid rule). Its other changes (a note, a cancellation) stay open."""
         stored = None
         if not self._state.adding and self.pk is not None:
             stored = type(self)._base_manager.filter(pk=self.pk).values("household_id", "status").first()
         problem = merged_record_problem(self.household_id, self.household.merged_into_id)
         if stored is None or stored["household_id"] != self.household_id:
             raise ValidationError({"household": problem})
-        if self.status in LIVE_STATUSES and stored["status"] not in LIVE_STATUSES:
+        # Aid again: live from any other status, or completed from anything but live aid (an aid
+        # under way may still close).
+        status, before = self.status, stored["status"]
+        if status in ONE_AID_STATUSES and status != before and before not in LIVE_STATUSES:
             raise ValidationError({"status": problem})
 
     def _check_typed_values(self) -> None:

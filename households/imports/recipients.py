@@ -93,8 +93,8 @@ NAME_MATCH = 70
 _STATUS_SYNONYMS = {
     "tersalur": "active", "batal": "cancelled", "usulan": "proposed",
     # Distribution statuses, as banks and Kemensos write them. Every spelling of "delivered" is
-    # active aid of the list's year: it counts for the one-aid rule (a completed one does not raise
-    # a new conflict).
+    # active aid of the list's year: a payment does not say the aid is closed (SELESAI does). Both
+    # count for the one-aid rule.
     "sudah tersalur": "active", "sudah salur": "active", "salur": "active", "sudah disalurkan": "active",
     "disalurkan": "active",
     "cair": "active", "sudah cair": "active", "telah cair": "active", "dicairkan": "active", "sudah dicairkan": "active",

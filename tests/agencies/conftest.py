@@ -1,5 +1,5 @@
 """A small known registry for the portal tests: two agencies' households, one household nobody
-serves yet, one open one-aid conflict, and a user for every role."""
+serves yet, two open one-aid conflicts, and a user for every role."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def registry(reference, users):
     | a  | Wanggudu (Asera)            | 1     | PKH 2024 proposed (Dinsos)                       |
     | b  | first desa of Wiwirano      | 2     | Sembako 2024 active Rp 600.000 (Dinsos)          |
     | c  | Wanggudu (Asera)            | 3     | BSPS 2024 proposed (Perkim)                      |
-    | d  | Walalindu (Asera)           | 1     | SPAM 2023 active (PU) + PKH 2023 completed       |
+    | d  | Walalindu (Asera)           | 1     | SPAM 2023 active (PU) + PKH 2023 completed, open conflict |
     | e  | first desa of Wiwirano      | 4     | nothing                                          |
     | f  | Walalindu (Asera)           | 2     | PKH 2024 active + Rutilahu 2024 proposed, open conflict |
     | g  | Wanggudu (Asera)            | 1     | PKH 2024 rejected (Dinsos), nothing live         |
@@ -90,6 +90,8 @@ def registry(reference, users):
     conflict = Conflict.objects.create(
         household=hh.f, enrollment_a=enr.f_pkh, enrollment_b=enr.f_rutilahu, status=ConflictStatus.OPEN
     )
+    # PKH delivered and completed is still aid of 2023: a second one beside SPAM of that year.
+    Conflict.objects.create(household=hh.d, enrollment_a=enr.d_spam, enrollment_b=enr.d_pkh, status=ConflictStatus.OPEN)
     return SimpleNamespace(hh=hh, enr=enr, conflict=conflict, programs=programs, users=users,
                            desa=SimpleNamespace(wanggudu=wanggudu, walalindu=walalindu, wiwirano=wiwirano))
 

@@ -40,7 +40,7 @@ def test_other_agency_sees_only_its_own(registry, login):
         ("program=pkh&status=active", "f"),
         ("program=pkh&year=2023", "d"),
         ("program=sembako&status=proposed", ""),
-        ("conflict=1", "f"),
+        ("conflict=1", "df"),  # d: PKH 2023 completed beside SPAM 2023
         ("aid=none", "g"),
         ("kecamatan={asera}&desil=1&program=pkh", "adg"),
         ("q=lapodi", "a"),
@@ -73,7 +73,7 @@ def test_filters_and_search_for_an_agency(registry, login, query, expected):
         ("agency=dinsos&status=proposed", "af"),
         ("status=proposed", "acf"),
         ("aid=none", "eg"),
-        ("conflict=1", "f"),
+        ("conflict=1", "df"),  # d: PKH 2023 completed beside SPAM 2023
         ("agency=dpu&program=spam&year=2023", "d"),
         ("q=Irwan", "e"),
     ],

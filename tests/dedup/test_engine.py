@@ -97,8 +97,8 @@ def test_three_aids_give_three_pairs(programs):
     assert Conflict.objects.filter(household=household).count() == 3
 
 
-@pytest.mark.parametrize("status", [EnrollmentStatus.CANCELLED, EnrollmentStatus.REJECTED, EnrollmentStatus.COMPLETED])
-def test_enrollment_that_is_not_live_does_not_conflict(programs, status):
+@pytest.mark.parametrize("status", [EnrollmentStatus.CANCELLED, EnrollmentStatus.REJECTED, EnrollmentStatus.SUSPENDED])
+def test_enrollment_that_is_not_aid_received_does_not_conflict(programs, status):
     household = HouseholdFactory()
     enroll(household, programs["pkh"])
 

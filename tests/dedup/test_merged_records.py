@@ -74,7 +74,9 @@ def test_every_enrollment_service_refuses_a_merged_record(programs, merged):
     assert Enrollment.objects.get(pk=other.pk).household_id == other.household_id
 
 
-def test_a_cancelled_enrollment_left_on_a_merged_record_is_not_made_live_again(programs, reviewer):
+@pytest.mark.parametrize("status", [EnrollmentStatus.ACTIVE, EnrollmentStatus.COMPLETED])
+def test_a_cancelled_enrollment_left_on_a_merged_record_is_not_made_aid_again(programs, reviewer, status):
+    """Not live again, and not completed either: a completed aid counts for the one-aid rule."""
     kept, gone = HouseholdFactory(), HouseholdFactory()
     enrollment_create(household=kept, program=programs["pkh"], year=YEAR, status=EnrollmentStatus.ACTIVE)
     enrollment_create(household=gone, program=programs["pkh"], year=YEAR, status=EnrollmentStatus.ACTIVE)
@@ -82,7 +84,7 @@ def test_a_cancelled_enrollment_left_on_a_merged_record_is_not_made_live_again(p
     [left] = Enrollment.objects.filter(household=gone)
     assert left.status == EnrollmentStatus.CANCELLED
     with pytest.raises(ValidationError) as error:
-        enrollment_update(enrollment=left, status=EnrollmentStatus.ACTIVE)
+        enrollment_update(enrollment=left, status=status)
     assert refusal(kept, gone) in " ".join(error.value.messages)
     assert Enrollment.objects.get(pk=left.pk).status == EnrollmentStatus.CANCELLED
     # Its note may still be corrected: it stays cancelled.
