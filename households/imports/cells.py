@@ -7,6 +7,7 @@ Pure Python, like ``common``.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from collections.abc import Callable
 
@@ -170,6 +171,15 @@ def _desa_by_names(reader: RowReader, ctx: Context) -> int | None:
             reader.error("desa" if not desa else "kecamatan", f"Nama {missing} kosong; isi nama Kecamatan dan Desa/Kelurahan")
         return None
     desa_id = ctx.desa_by_names.get((kecamatan, desa), 0)
+    if desa_id is None and not is_blank(kabupaten := reader.get("kabupaten")):
+        # A pair of two regencies (Sukaraja / Sukaraja, in Kabupaten Bogor and Kabupaten Sukabumi):
+        # the row's Kabupaten/Kota names one of them.
+        named = [
+            pk for pk in ctx.desa_by_names_several.get((kecamatan, desa), ())
+            if pk in ctx.desa_places and same_regency(text(kabupaten), ctx.desa_places[pk][1])
+        ]
+        if len(named) == 1:
+            return named[0]
     if not desa_id:
         place = f"Desa '{text(reader.get('desa'))}' di kecamatan '{text(reader.get('kecamatan'))}'"
         if desa_id is None:
@@ -178,6 +188,33 @@ def _desa_by_names(reader: RowReader, ctx: Context) -> int | None:
             reader.error("desa", f"{place} tidak ada di wilayah yang dimuat ({ctx.region_label})")
         return None
     return desa_id
+
+
+# ``Kabupaten Bogor``, ``KAB. BOGOR``, ``Kab Bogor``; ``Kota Bogor`` (``Kotabaru`` is a name).
+_REGENCY_KIND = re.compile(r"^(?:(kabupaten|kab)\b\.?\s*|(kota)\b\.?\s*)")
+
+
+def regency_name(value: object) -> tuple[str, str]:
+    """A regency's name as matched: ``("kabupaten" | "kota" | "", the name as place_name reads it)``."""
+    value = norm(value)
+    match = _REGENCY_KIND.match(value)
+    if not match:
+        return "", place_name(value)
+    return ("kabupaten" if match.group(1) else "kota"), place_name(value[match.end():])
+
+
+@functools.lru_cache(maxsize=4096)
+def same_regency(cell: str, name: str) -> bool:
+    """Whether a Kabupaten/Kota cell names the regency the registry calls ``name``: ``KABUPATEN
+    BOGOR``, ``Kab. Bogor`` and ``Bogor`` name Kabupaten Bogor, ``KOTA BOGOR`` does not; ``KOTA
+    WARINGIN BARAT`` names Kabupaten Kotawaringin Barat."""
+    kind, core = regency_name(cell)
+    registry_kind, registry_core = regency_name(name)
+    if not core:
+        return False
+    if core == registry_core and (not kind or not registry_kind or kind == registry_kind):
+        return True
+    return place_name(cell) == registry_core
 
 
 _PLACE_PREFIX = re.compile(r"^(?:kecamatan\s+|kec\.\s*|kec\s+|kelurahan\s+|kel\.\s*|kel\s+|desa\s+|ds\.\s*|ds\s+)")

@@ -56,6 +56,10 @@ class Context:
     choices: dict[str, ChoiceMap]
     # Village id -> its name, for a row whose village name is not the coded village's.
     desa_names: dict[int, str] = field(default_factory=dict)
+    # Village id -> its (kecamatan, kabupaten/kota) names, as the registry holds them.
+    desa_places: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # (kecamatan, desa) names that name more than one village -> those villages' ids.
+    desa_by_names_several: dict[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)
     today: datetime.date = field(default_factory=datetime.date.today)
     data_year: int | None = None
     # The loaded regencies' 4-digit codes (``7409``) and their name for messages; no prefix, no check.

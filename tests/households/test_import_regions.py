@@ -11,6 +11,7 @@ from households.identifiers import parse_nik, region_code_plain
 from households.models import Household, ImportBatch, Member
 
 from .conftest import HH_2023, head_member_row, household_row, member_row, nik, write_csv
+from .realfiles import SIKS_DTKS, write_xls
 from .test_import_bad_input import refused, registry_state, run
 
 pytestmark = pytest.mark.django_db
@@ -148,3 +149,47 @@ def test_a_village_name_that_is_not_the_coded_village_is_warned_on_its_row(refer
         "Wanggudu Raya menurut Kode Kemdagri",
     )]
     assert set(Household.objects.values_list("desa__name", flat=True)) == {"Wanggudu Raya"}
+
+
+@pytest.fixture
+def west_java_regencies(reference):
+    """Kabupaten Bogor, Kabupaten Sukabumi and Kota Tasikmalaya (as part of KONUT_WILAYAH=32 loads
+    them): Sukaraja / Sukaraja is a village of both regencies, Tamansari / Tamansari of Kabupaten
+    Bogor and of Kota Tasikmalaya."""
+    for code in ("32.01", "32.02", "32.78"):
+        call_command("load_reference", wilayah=code, verbosity=0)
+
+
+def siks_family(serial: int, kabupaten, kecamatan: str, desa: str) -> list:
+    """A one-person family in the SIKS-NG layout (no Kode Kemdagri): its place by names only."""
+    return [
+        f"{serial}", "JAWA BARAT", kabupaten, kecamatan, desa, "KP. SUKAMAJU", f"320104150510{serial:04d}",
+        nik(serial, region="320104"), f"KEPALA {serial}", "05/01/1980", "PRIA", "KEPALA KELUARGA", "TIDAK", "TIDAK", "TIDAK", "TIDAK",
+    ]
+
+
+def test_a_village_pair_of_two_regencies_is_placed_by_the_kabupaten_column(west_java_regencies, tmp_path):
+    families = [
+        siks_family(1, "KABUPATEN BOGOR", "SUKARAJA", "SUKARAJA"),
+        siks_family(2, "Kab. Sukabumi", "Kec. Sukaraja", "Desa Sukaraja"),
+        siks_family(3, "Bogor", "TAMANSARI", "TAMANSARI"),
+        siks_family(4, "KOTA TASIKMALAYA", "Tamansari", "Tamansari"),
+        siks_family(5, "KAB BOGOR", "CIBINONG", "PAKANSARI"),
+    ]
+    path = write_xls(tmp_path / "dtks.xls", {"DTKS": (SIKS_DTKS, families)})
+    code, out, err = run("import_dtks", str(path), "--year", "2024")
+    assert code == 0, (out, err)
+    placed = dict(Household.objects.values_list("head_name", "desa__code"))
+    assert placed == {
+        "KEPALA 1": "32.01.04.2007", "KEPALA 2": "32.02.33.2004", "KEPALA 3": "32.01.31.2004",
+        "KEPALA 4": "32.78.07.1001", "KEPALA 5": "32.01.01.1007",
+    }
+
+
+@pytest.mark.parametrize("kabupaten", [None, "KOTA BOGOR", "JAWA BARAT"])
+def test_a_village_pair_of_two_regencies_without_a_kabupaten_naming_one_needs_the_code(west_java_regencies, tmp_path, kabupaten):
+    before = registry_state()
+    path = write_xls(tmp_path / "dtks.xls", {"DTKS": (SIKS_DTKS, [siks_family(1, kabupaten, "SUKARAJA", "SUKARAJA")])})
+    code, out, err = run("import_dtks", str(path), "--year", "2024")
+    refused(code, out, err, before)
+    assert "Desa 'SUKARAJA' di kecamatan 'SUKARAJA' ada lebih dari satu di wilayah yang dimuat; isi Kode Kemdagri" in out
