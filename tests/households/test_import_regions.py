@@ -193,3 +193,34 @@ def test_a_village_pair_of_two_regencies_without_a_kabupaten_naming_one_needs_th
     code, out, err = run("import_dtks", str(path), "--year", "2024")
     refused(code, out, err, before)
     assert "Desa 'SUKARAJA' di kecamatan 'SUKARAJA' ada lebih dari satu di wilayah yang dimuat; isi Kode Kemdagri" in out
+
+
+def test_a_kabupaten_or_kecamatan_that_is_not_the_coded_villages_is_warned_on_its_row(province, p3ke_file):
+    """The code places the family; a Kabupaten/Kota or Kecamatan cell naming another place is said,
+    on each such row, as a village name that is not the coded village's is."""
+    households = [
+        # Asaki is in Lambuya, Kabupaten Konawe: the row says Konawe Utara / Asera.
+        household_row("122999001", 201, **{"Kode Kemdagri": "7402012007", "Kabupaten/Kota": "KONAWE UTARA", "Kecamatan": "ASERA", "Desa/Kelurahan": "ASAKI"}),
+        household_row("122999002", 202, **{"Kode Kemdagri": "7402012007", "Kabupaten/Kota": "KONAWE UTARA", "Kecamatan": "ASERA", "Desa/Kelurahan": "ASAKI"}),
+        # The right places, as offices write them: no warning.
+        household_row("122999003", 203, **{"Kode Kemdagri": "7402012007", "Kabupaten/Kota": "KAB. KONAWE", "Kecamatan": "Kec. Lambuya", "Desa/Kelurahan": "Asaki"}),
+        household_row("122999004", 204, **{"Kabupaten/Kota": "Kabupaten Konawe Utara"}),
+        # By names: Asera / Wanggudu Raya is one village, of Konawe Utara, not Konawe Selatan.
+        household_row("122999005", 205, **{"Kode Kemdagri": None, "Kabupaten/Kota": "KONAWE SELATAN"}),
+    ]
+    code, out, err = run("import_p3ke", str(p3ke_file(households=households, members=[], name="places.xlsx")))
+    assert code == 0, (out, err)
+    warnings = [(w["row"], w["column"], w["reason"]) for w in ImportBatch.objects.get().warnings if "Kode wilayah NIK" not in w["reason"]]
+    kabupaten = ("Kabupaten/Kota 'KONAWE UTARA' bukan kabupaten/kota desa berkode ini (Asaki, Kabupaten Konawe); "
+                 "keluarga ditempatkan di Asaki menurut Kode Kemdagri")
+    kecamatan = ("Kecamatan 'ASERA' bukan kecamatan desa berkode ini (Asaki, Kecamatan Lambuya); "
+                 "keluarga ditempatkan di Asaki menurut Kode Kemdagri")
+    assert warnings == [
+        (2, "Kabupaten/Kota", kabupaten), (2, "Kecamatan", kecamatan),
+        (3, "Kabupaten/Kota", kabupaten), (3, "Kecamatan", kecamatan),
+        (6, "Kabupaten/Kota", "Kabupaten/Kota 'KONAWE SELATAN' bukan kabupaten/kota desa ini (Wanggudu Raya, "
+                              "Kabupaten Konawe Utara); keluarga ditempatkan di Wanggudu Raya menurut nama Kecamatan dan Desa/Kelurahan"),
+    ]
+    placed = dict(Household.objects.values_list("p3ke_id", "desa__code"))
+    assert placed == {"122999001": "74.02.01.2007", "122999002": "74.02.01.2007", "122999003": "74.02.01.2007",
+                      "122999004": "74.09.01.2006", "122999005": "74.09.01.2006"}
