@@ -158,6 +158,9 @@ def test_a_village_whose_code_bappeda_corrected_is_not_loaded_again(reference, b
     })
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Desa.objects.get(pk=village.pk).code == "74.09.03.2099"
+    # Its page still shows the code the list gave it.
+    page = bappeda_client.get(f"/admin/households/desa/{village.pk}/change/").content.decode()
+    assert "kode dari daftar kemendagri" in page.lower() and "74.09.03.2010" in page
 
     call_command("load_reference", verbosity=0)
     call_command("load_reference", verbosity=0)
