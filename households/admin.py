@@ -96,6 +96,7 @@ class DesaAdmin(RegionListMixin, admin.ModelAdmin):
     list_select_related = ["kecamatan"]
     search_fields = ["name", "code", "code_plain", "kecamatan__name"]
     ordering = ["code"]
+    readonly_fields = ["reference_code"]
 
 
 class DesaFilter(admin.SimpleListFilter):

@@ -125,6 +125,10 @@ class Desa(models.Model):
     kecamatan = models.ForeignKey(
         Kecamatan, verbose_name=_("kecamatan"), on_delete=models.PROTECT, related_name="desa_set"
     )
+    # The code the Kemendagri list gave the village when it was loaded, kept when Bappeda corrects
+    # ``code``: loading the list again recognises the village by it (``regions.regions_load``).
+    # Blank for a village added locally.
+    reference_code = models.CharField(_("kode dari daftar Kemendagri"), max_length=13, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("desa/kelurahan")

@@ -3,7 +3,8 @@ and what imports and pages need to know about them.
 
 ``KONUT_WILAYAH`` names one regency (``74.09``) or a whole province (``74``). Loading creates the
 province, regencies, kecamatan and villages that are missing and never changes or deletes a stored
-one: a village renamed in the admin keeps its name when the list is loaded again.
+one: a village renamed in the admin keeps its name when the list is loaded again, and one whose code
+was corrected is known by the code the list gave it (``Desa.reference_code``), not created again.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 
 from households import wilayah
 from households.models import Desa, DesaKind, Kabupaten, Kecamatan, Provinsi
@@ -45,7 +47,12 @@ def regions_load(*, code: str, bps_codes: Mapping[str, str] | None = None) -> Re
         created.provinsi += 1
     kabupaten_by_code = {k.code: k for k in Kabupaten.objects.filter(code__startswith=within)}
     kecamatan_by_code = {k.code: k for k in Kecamatan.objects.filter(code__startswith=within)}
-    desa_codes = set(Desa.objects.filter(code__startswith=within).values_list("code", flat=True))
+    # A village whose code Bappeda corrected is known by the code the list gave it.
+    desa_codes = set()
+    for desa_code, reference_code in Desa.objects.filter(
+        Q(code__startswith=within) | Q(reference_code__startswith=within)
+    ).values_list("code", "reference_code"):
+        desa_codes.update((desa_code, reference_code))
 
     new_desa = []
     for regency in tree.regencies:
@@ -64,7 +71,7 @@ def regions_load(*, code: str, bps_codes: Mapping[str, str] | None = None) -> Re
                 if village.code not in desa_codes:
                     new_desa.append(Desa(
                         code=village.code, code_plain=village.code.replace(".", ""), name=village.name,
-                        kind=DesaKind(village.kind), kecamatan=kecamatan,
+                        kind=DesaKind(village.kind), kecamatan=kecamatan, reference_code=village.code,
                     ))
     Desa.objects.bulk_create(new_desa, batch_size=2000)
     created.desa = len(new_desa)

@@ -7,6 +7,7 @@ Pure Python, like ``common``.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from collections.abc import Callable
 
@@ -126,25 +127,43 @@ def skipped_nik(cell, stored_nik: str) -> str:
 
 def read_desa(reader: RowReader, ctx: Context) -> int | None:
     """The village: by Kode Kemdagri, or by (kecamatan, desa) names when the code is missing. A
-    code cell found once, with the row's village name, is looked up in the reader's memory of them
-    (a few hundred villages over a whole sheet); one that gives an error is checked again each time.
-    A village name that is not the coded village's is warned on every such row: the code places the
-    family, and a code copied from the row above would otherwise move it without a word."""
-    code_cell = reader.get("region_code")
-    key = (code_cell, reader.get("desa"))
+    code cell found once, with the row's village, kecamatan and kabupaten names, is looked up in the
+    reader's memory of them (a few hundred villages over a whole sheet); one that gives an error is
+    checked again each time. A village, kecamatan or kabupaten name that is not the coded village's
+    is warned on every such row: the code places the family, and a code copied from the row above
+    would otherwise move it without a word."""
+    key = reader.place_cells(reader.raw_cells)
+    code_cell = key[0]
     try:
-        desa_id, other_name = reader.desa_ids[key]
+        desa_id, notes = reader.desa_ids[key]
     except (KeyError, TypeError):
         if is_blank(code_cell):
             return _desa_by_names(reader, ctx)
         desa_id = _desa_by_code(reader, ctx, code_cell)
         if desa_id is None:
             return None
-        other_name = _other_village_name(key[1], desa_id, ctx)
-        reader.desa_ids[key] = (desa_id, other_name)
-    if other_name:
-        reader.warning("desa", other_name)
+        notes = _other_place_names(key, desa_id, ctx)
+        reader.desa_ids[key] = (desa_id, notes)
+    for column, note in notes:
+        reader.warning(column, note)
     return desa_id
+
+
+def _other_place_names(key: tuple, desa_id: int, ctx: Context) -> tuple[tuple[str, str], ...]:
+    """``(column, warning)`` for each of a row's village, kecamatan and kabupaten names that is not
+    the coded village's; none when they are, or are blank."""
+    _code, desa_cell, kecamatan_cell, kabupaten_cell = key
+    notes = []
+    if other_name := _other_village_name(desa_cell, desa_id, ctx):
+        notes.append(("desa", other_name))
+    coded = ctx.desa_names.get(desa_id)
+    kecamatan, kabupaten = ctx.desa_places.get(desa_id, ("", ""))
+    placed = f"keluarga ditempatkan di {coded} menurut Kode Kemdagri"
+    if kabupaten and not is_blank(kabupaten_cell) and not same_regency(text(kabupaten_cell), kabupaten):
+        notes.append(("kabupaten", f"Kabupaten/Kota '{text(kabupaten_cell)}' bukan kabupaten/kota desa berkode ini ({coded}, {kabupaten}); {placed}"))
+    if kecamatan and not is_blank(kecamatan_cell) and place_name(kecamatan_cell) != place_name(kecamatan):
+        notes.append(("kecamatan", f"Kecamatan '{text(kecamatan_cell)}' bukan kecamatan desa berkode ini ({coded}, Kecamatan {kecamatan}); {placed}"))
+    return tuple(notes)
 
 
 def _other_village_name(name_cell, desa_id: int, ctx: Context) -> str:
@@ -186,6 +205,15 @@ def _desa_by_names(reader: RowReader, ctx: Context) -> int | None:
             reader.error("desa" if not desa else "kecamatan", f"Nama {missing} kosong; isi nama Kecamatan dan Desa/Kelurahan")
         return None
     desa_id = ctx.desa_by_names.get((kecamatan, desa), 0)
+    if desa_id is None and not is_blank(kabupaten := reader.get("kabupaten")):
+        # A pair of two regencies (Sukaraja / Sukaraja, in Kabupaten Bogor and Kabupaten Sukabumi):
+        # the row's Kabupaten/Kota names one of them.
+        named = [
+            pk for pk in ctx.desa_by_names_several.get((kecamatan, desa), ())
+            if pk in ctx.desa_places and same_regency(text(kabupaten), ctx.desa_places[pk][1])
+        ]
+        if len(named) == 1:
+            return named[0]
     if not desa_id:
         place = f"Desa '{text(reader.get('desa'))}' di kecamatan '{text(reader.get('kecamatan'))}'"
         if desa_id is None:
@@ -193,7 +221,41 @@ def _desa_by_names(reader: RowReader, ctx: Context) -> int | None:
         else:
             reader.error("desa", f"{place} tidak ada di wilayah yang dimuat ({ctx.region_label})")
         return None
+    kabupaten = ctx.desa_places.get(desa_id, ("", ""))[1]
+    if kabupaten and not is_blank(cell := reader.get("kabupaten")) and not same_regency(text(cell), kabupaten):
+        coded = ctx.desa_names.get(desa_id)
+        reader.warning("kabupaten", (
+            f"Kabupaten/Kota '{text(cell)}' bukan kabupaten/kota desa ini ({coded}, {kabupaten}); keluarga ditempatkan di "
+            f"{coded} menurut nama Kecamatan dan Desa/Kelurahan"
+        ))
     return desa_id
+
+
+# ``Kabupaten Bogor``, ``KAB. BOGOR``, ``Kab Bogor``; ``Kota Bogor`` (``Kotabaru`` is a name).
+_REGENCY_KIND = re.compile(r"^(?:(kabupaten|kab)\b\.?\s*|(kota)\b\.?\s*)")
+
+
+def regency_name(value: object) -> tuple[str, str]:
+    """A regency's name as matched: ``("kabupaten" | "kota" | "", the name as place_name reads it)``."""
+    value = norm(value)
+    match = _REGENCY_KIND.match(value)
+    if not match:
+        return "", place_name(value)
+    return ("kabupaten" if match.group(1) else "kota"), place_name(value[match.end():])
+
+
+@functools.lru_cache(maxsize=4096)
+def same_regency(cell: str, name: str) -> bool:
+    """Whether a Kabupaten/Kota cell names the regency the registry calls ``name``: ``KABUPATEN
+    BOGOR``, ``Kab. Bogor`` and ``Bogor`` name Kabupaten Bogor, ``KOTA BOGOR`` does not; ``KOTA
+    WARINGIN BARAT`` names Kabupaten Kotawaringin Barat."""
+    kind, core = regency_name(cell)
+    registry_kind, registry_core = regency_name(name)
+    if not core:
+        return False
+    if core == registry_core and (not kind or not registry_kind or kind == registry_kind):
+        return True
+    return place_name(cell) == registry_core
 
 
 _PLACE_PREFIX = re.compile(r"^(?:kecamatan\s+|kec\.\s*|kec\s+|kelurahan\s+|kel\.\s*|kel\s+|desa\s+|ds\.\s*|ds\s+)")

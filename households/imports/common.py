@@ -59,6 +59,10 @@ class Context:
     choices: dict[str, ChoiceMap]
     # Village id -> its name, for a row whose village name is not the coded village's.
     desa_names: dict[int, str] = field(default_factory=dict)
+    # Village id -> its (kecamatan, kabupaten/kota) names, as the registry holds them.
+    desa_places: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # (kecamatan, desa) names that name more than one village -> those villages' ids.
+    desa_by_names_several: dict[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)
     today: datetime.date = field(default_factory=datetime.date.today)
     data_year: int | None = None
     # The loaded regencies' 4-digit codes (``7409``) and their name for messages; no prefix, no check.
@@ -246,13 +250,17 @@ def stated_aid_keys(headers: list, column_index: dict[int, str], data_year: int 
     }
 
 
+# The columns that place a row: ``RowReader.place_cells`` gives their cells in this order.
+PLACE_KEYS = ("region_code", "desa", "kecamatan", "kabupaten")
+
+
 class RowReader:
     """Reads one row's cells by canonical key and records the row's issues with column labels."""
 
     __slots__ = (
         "columns", "headers", "log", "sheet", "formulas", "row", "ok", "raw_cells", "_positions",
         "_labels", "_formula_rows", "_multi_columns", "_aid_cells", "_aid_sets",
-        "_choice_columns", "desa_ids", "_formula_columns", "aid_values", "_refused",
+        "_choice_columns", "desa_ids", "_formula_columns", "aid_values", "_refused", "place_cells",
     )
 
     def __init__(
@@ -292,6 +300,13 @@ class RowReader:
         self._choice_columns: dict[tuple[str, ...], list[tuple]] = {}
         # A Kode Kemdagri cell read without error -> its village (``cells.read_desa``).
         self.desa_ids: dict[object, int] = {}
+        # A row's Kode Kemdagri, Desa/Kelurahan, Kecamatan and Kabupaten/Kota cells in one C call
+        # (None for a column the table lacks): the key of ``desa_ids``.
+        place = [self._positions.get(key) for key in PLACE_KEYS]
+        if None in place:
+            self.place_cells = lambda cells: tuple(None if index is None else cells[index] for index in place)
+        else:
+            self.place_cells = itemgetter(*place)
         # The error report reuses the refused rows' cells; a sheet name read twice (two files)
         # is ambiguous, and the report then reads the files again.
         if table.name in log.sheet_headers:

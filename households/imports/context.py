@@ -88,13 +88,18 @@ def build_context(*, data_year: int | None = None, today: datetime.date | None =
     problem = data_year_problem(kind, data_year, today)
     if problem:
         raise ReadError(problem)
-    by_code, by_names, names = {}, {}, {}
-    for pk, code_plain, name, kecamatan_name in Desa.objects.values_list("pk", "code_plain", "name", "kecamatan__name"):
+    by_code, by_names, names, places, candidates = {}, {}, {}, {}, {}
+    rows = Desa.objects.values_list("pk", "code_plain", "name", "kecamatan__name", "kecamatan__kabupaten__name")
+    for pk, code_plain, name, kecamatan_name, kabupaten_name in rows:
         by_code[code_plain] = pk
         names[pk] = name
+        places[pk] = (kecamatan_name, kabupaten_name)
         key = (place_name(kecamatan_name), place_name(name))
-        # A pair that names two villages (two regencies, or a kelurahan and a desa) finds neither.
+        candidates.setdefault(key, []).append(pk)
+        # A pair that names two villages (two regencies, or a kelurahan and a desa) finds neither
+        # alone: the row's Kabupaten/Kota tells those of two regencies apart (``cells.read_desa``).
         by_names[key] = None if key in by_names else pk
+    several = {key: tuple(pks) for key, pks in candidates.items() if len(pks) > 1}
     regions = loaded_regions()
     synonyms = value_synonyms(kind)
     with translation.override(None):
@@ -103,12 +108,16 @@ def build_context(*, data_year: int | None = None, today: datetime.date | None =
             for name, enum in CHOICE_FIELDS.items()
         }
     return Context(
-        desa_by_code=by_code, desa_by_names=by_names, desa_names=names, choices=choices,
+        desa_by_code=by_code, desa_by_names=by_names, desa_names=names, desa_places=places, desa_by_names_several=several,
+        choices=choices,
         today=today or timezone.localdate(), data_year=data_year,
         region_prefixes=regions.prefixes, region_label=regions.label, layouts=layouts(),
         aid_values=YesNoMap(synonyms.get(AID_VALUE_FIELD)),
         signature=signature(
             kind, data_year, sorted((name, sorted(values.items())) for name, values in synonyms.items()),
             sorted(by_code.items()), sorted(by_names.items(), key=repr), regions.prefixes,
+            # Which regency each of a repeated pair's villages is in (only when a pair repeats, so
+            # that a registry without one keeps its stored rows' hashes).
+            *([sorted((key, [(pk, places[pk][1]) for pk in pks]) for key, pks in several.items())] if several else []),
         ),
     )

@@ -64,6 +64,9 @@ END_WORDS = (
     "kepala dinas", "kepala badan", "kepala bidang", "kepala bagian", "kepala seksi", "kepala kantor", "camat ",
     "bupati ", "sekretaris", "a n ", "plt ", "plh ", "diketahui", "disetujui", "dibuat ", "yang membuat",
     "yang menerima", "yang menyerahkan", "nip ",
+    # The head of a city or a province, a deputy, or a stand-in (Pj.) signs for a list of theirs.
+    "wali kota ", "walikota ", "gubernur ", "wakil bupati ", "wakil wali kota ", "wakil walikota ", "wakil gubernur ",
+    "pj bupati ", "pj wali kota ", "pj walikota ", "pj gubernur ", "penjabat ", "kepala kelurahan ",
 )
 # The place-and-date line that opens a signature block: "Wanggudu, 12 Desember 2024" (the day may be
 # left blank, to be written by hand).

@@ -11,6 +11,7 @@ from households.identifiers import parse_nik, region_code_plain
 from households.models import Household, ImportBatch, Member
 
 from .conftest import HH_2023, head_member_row, household_row, member_row, nik, write_csv
+from .realfiles import SIKS_DTKS, write_xls
 from .test_import_bad_input import refused, registry_state, run
 
 pytestmark = pytest.mark.django_db
@@ -148,3 +149,78 @@ def test_a_village_name_that_is_not_the_coded_village_is_warned_on_its_row(refer
         "Wanggudu Raya menurut Kode Kemdagri",
     )]
     assert set(Household.objects.values_list("desa__name", flat=True)) == {"Wanggudu Raya"}
+
+
+@pytest.fixture
+def west_java_regencies(reference):
+    """Kabupaten Bogor, Kabupaten Sukabumi and Kota Tasikmalaya (as part of KONUT_WILAYAH=32 loads
+    them): Sukaraja / Sukaraja is a village of both regencies, Tamansari / Tamansari of Kabupaten
+    Bogor and of Kota Tasikmalaya."""
+    for code in ("32.01", "32.02", "32.78"):
+        call_command("load_reference", wilayah=code, verbosity=0)
+
+
+def siks_family(serial: int, kabupaten, kecamatan: str, desa: str) -> list:
+    """A one-person family in the SIKS-NG layout (no Kode Kemdagri): its place by names only."""
+    return [
+        f"{serial}", "JAWA BARAT", kabupaten, kecamatan, desa, "KP. SUKAMAJU", f"320104150510{serial:04d}",
+        nik(serial, region="320104"), f"KEPALA {serial}", "05/01/1980", "PRIA", "KEPALA KELUARGA", "TIDAK", "TIDAK", "TIDAK", "TIDAK",
+    ]
+
+
+def test_a_village_pair_of_two_regencies_is_placed_by_the_kabupaten_column(west_java_regencies, tmp_path):
+    families = [
+        siks_family(1, "KABUPATEN BOGOR", "SUKARAJA", "SUKARAJA"),
+        siks_family(2, "Kab. Sukabumi", "Kec. Sukaraja", "Desa Sukaraja"),
+        siks_family(3, "Bogor", "TAMANSARI", "TAMANSARI"),
+        siks_family(4, "KOTA TASIKMALAYA", "Tamansari", "Tamansari"),
+        siks_family(5, "KAB BOGOR", "CIBINONG", "PAKANSARI"),
+    ]
+    path = write_xls(tmp_path / "dtks.xls", {"DTKS": (SIKS_DTKS, families)})
+    code, out, err = run("import_dtks", str(path), "--year", "2024")
+    assert code == 0, (out, err)
+    placed = dict(Household.objects.values_list("head_name", "desa__code"))
+    assert placed == {
+        "KEPALA 1": "32.01.04.2007", "KEPALA 2": "32.02.33.2004", "KEPALA 3": "32.01.31.2004",
+        "KEPALA 4": "32.78.07.1001", "KEPALA 5": "32.01.01.1007",
+    }
+
+
+@pytest.mark.parametrize("kabupaten", [None, "KOTA BOGOR", "JAWA BARAT"])
+def test_a_village_pair_of_two_regencies_without_a_kabupaten_naming_one_needs_the_code(west_java_regencies, tmp_path, kabupaten):
+    before = registry_state()
+    path = write_xls(tmp_path / "dtks.xls", {"DTKS": (SIKS_DTKS, [siks_family(1, kabupaten, "SUKARAJA", "SUKARAJA")])})
+    code, out, err = run("import_dtks", str(path), "--year", "2024")
+    refused(code, out, err, before)
+    assert "Desa 'SUKARAJA' di kecamatan 'SUKARAJA' ada lebih dari satu di wilayah yang dimuat; isi Kode Kemdagri" in out
+
+
+def test_a_kabupaten_or_kecamatan_that_is_not_the_coded_villages_is_warned_on_its_row(province, p3ke_file):
+    """The code places the family; a Kabupaten/Kota or Kecamatan cell naming another place is said,
+    on each such row, as a village name that is not the coded village's is."""
+    households = [
+        # Asaki is in Lambuya, Kabupaten Konawe: the row says Konawe Utara / Asera.
+        household_row("122999001", 201, **{"Kode Kemdagri": "7402012007", "Kabupaten/Kota": "KONAWE UTARA", "Kecamatan": "ASERA", "Desa/Kelurahan": "ASAKI"}),
+        household_row("122999002", 202, **{"Kode Kemdagri": "7402012007", "Kabupaten/Kota": "KONAWE UTARA", "Kecamatan": "ASERA", "Desa/Kelurahan": "ASAKI"}),
+        # The right places, as offices write them: no warning.
+        household_row("122999003", 203, **{"Kode Kemdagri": "7402012007", "Kabupaten/Kota": "KAB. KONAWE", "Kecamatan": "Kec. Lambuya", "Desa/Kelurahan": "Asaki"}),
+        household_row("122999004", 204, **{"Kabupaten/Kota": "Kabupaten Konawe Utara"}),
+        # By names: Asera / Wanggudu Raya is one village, of Konawe Utara, not Konawe Selatan.
+        household_row("122999005", 205, **{"Kode Kemdagri": None, "Kabupaten/Kota": "KONAWE SELATAN"}),
+    ]
+    code, out, err = run("import_p3ke", str(p3ke_file(households=households, members=[], name="places.xlsx")))
+    assert code == 0, (out, err)
+    warnings = [(w["row"], w["column"], w["reason"]) for w in ImportBatch.objects.get().warnings if "Kode wilayah NIK" not in w["reason"]]
+    kabupaten = ("Kabupaten/Kota 'KONAWE UTARA' bukan kabupaten/kota desa berkode ini (Asaki, Kabupaten Konawe); "
+                 "keluarga ditempatkan di Asaki menurut Kode Kemdagri")
+    kecamatan = ("Kecamatan 'ASERA' bukan kecamatan desa berkode ini (Asaki, Kecamatan Lambuya); "
+                 "keluarga ditempatkan di Asaki menurut Kode Kemdagri")
+    assert warnings == [
+        (2, "Kabupaten/Kota", kabupaten), (2, "Kecamatan", kecamatan),
+        (3, "Kabupaten/Kota", kabupaten), (3, "Kecamatan", kecamatan),
+        (6, "Kabupaten/Kota", "Kabupaten/Kota 'KONAWE SELATAN' bukan kabupaten/kota desa ini (Wanggudu Raya, "
+                              "Kabupaten Konawe Utara); keluarga ditempatkan di Wanggudu Raya menurut nama Kecamatan dan Desa/Kelurahan"),
+    ]
+    placed = dict(Household.objects.values_list("p3ke_id", "desa__code"))
+    assert placed == {"122999001": "74.02.01.2007", "122999002": "74.02.01.2007", "122999003": "74.02.01.2007",
+                      "122999004": "74.09.01.2006", "122999005": "74.09.01.2006"}

@@ -27,7 +27,12 @@ SIGNATURE = [
 ]
 
 
-@pytest.mark.parametrize("first_line", [SIGNATURE[0], "Wanggudu,      Desember 2024", "a.n. BUPATI KONAWE UTARA"])
+@pytest.mark.parametrize("first_line", [
+    SIGNATURE[0], "Wanggudu,      Desember 2024", "a.n. BUPATI KONAWE UTARA",
+    # a city's or a province's list, and a signer standing in for the head of the region
+    "WALI KOTA KENDARI", "WALIKOTA KENDARI", "GUBERNUR SULAWESI TENGGARA", "Pj. BUPATI KONAWE UTARA",
+    "Penjabat Wali Kota Kendari", "WAKIL BUPATI KONAWE UTARA", "KEPALA KELURAHAN LAMOKATO",
+])
 def test_a_recipient_list_ending_in_a_signature_block_imports(family, tmp_path, first_line):  # noqa: F811
     household, head, child, other = family
     signature = [first_line, *SIGNATURE[1:]]

@@ -28,6 +28,10 @@ def test_existing_kecamatan_and_villages_belong_to_konawe_utara_after_migrating(
         ("74.09.01", "Asera", "7410050", "74.09"), ("74.09.06", "Lembo (nama lokal)", "", "74.09"),
     ]
     assert Desa.objects.count() == 2
+    # Each stored village is known by its code when the list is loaded again.
+    assert sorted(Desa.objects.values_list("code", "reference_code")) == [
+        ("74.09.01.2006", "74.09.01.2006"), ("74.09.06.2099", "74.09.06.2099"),
+    ]
 
     # Loading the reference afterwards adds what is missing and keeps what was there.
     call_command("load_reference", verbosity=0)

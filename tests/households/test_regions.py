@@ -146,3 +146,25 @@ def test_the_region_code_may_be_given_as_the_command_says_it(capsys):
     assert Desa.objects.count() == len(package_villages("74.72"))
     with pytest.raises(CommandError, match="Sebutkan satu kode wilayah saja: 74.72 dan 74.09"):
         call_command("load_reference", "74.72", wilayah="74.09")
+
+
+@pytest.mark.django_db
+def test_a_village_whose_code_bappeda_corrected_is_not_loaded_again(reference, bappeda_client):
+    """Bappeda corrects a village's code in the admin; loading the list again (twice) does not bring
+    the village back under its old code: it stays one village, with its families."""
+    village = Desa.objects.get(code="74.09.03.2010")
+    response = bappeda_client.post(f"/admin/households/desa/{village.pk}/change/", {
+        "code": "74.09.03.2099", "name": village.name, "kind": village.kind, "kecamatan": village.kecamatan_id,
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Desa.objects.get(pk=village.pk).code == "74.09.03.2099"
+    # Its page still shows the code the list gave it.
+    page = bappeda_client.get(f"/admin/households/desa/{village.pk}/change/").content.decode()
+    assert "kode dari daftar kemendagri" in page.lower() and "74.09.03.2010" in page
+
+    call_command("load_reference", verbosity=0)
+    call_command("load_reference", verbosity=0)
+
+    assert list(Desa.objects.filter(name=village.name, kecamatan__code="74.09.03").values_list("code", flat=True)) == ["74.09.03.2099"]
+    assert not Desa.objects.filter(code="74.09.03.2010").exists()
+    assert Desa.objects.count() == 170
