@@ -31,7 +31,7 @@ from households.models import Household, Member
 from konut_registry.db import fast_aggregates
 from programs.indicators import live_aid_q, today
 from programs.models import (
-    LIVE_STATUSES,
+    ONE_AID_STATUSES,
     Enrollment,
     EnrollmentSource,
     EnrollmentStatus,
@@ -96,11 +96,12 @@ class DistributionPlan:
 
 
 def quota_remaining(program: Program, year: int) -> int | None:
-    """How many more proposed or active enrollments ``program``'s yearly quota allows in ``year``;
-    ``None`` when the program has no quota."""
+    """How many more enrollments ``program``'s yearly quota allows in ``year``: the proposed, active
+    and completed ones of the year take a place (``ONE_AID_STATUSES``: a house built this year is one
+    of the year's houses); ``None`` when the program has no quota."""
     if program.quota is None:
         return None
-    used = Enrollment.objects.filter(program=program, year=year, status__in=LIVE_STATUSES).count()
+    used = Enrollment.objects.filter(program=program, year=year, status__in=ONE_AID_STATUSES).count()
     return max(0, program.quota - used)
 
 

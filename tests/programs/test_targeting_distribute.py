@@ -127,6 +127,19 @@ def test_distribute_stays_within_the_remaining_quota_and_the_limit(setup):
     assert [e.household_id for e in other_year.created] == [setup.hh.a.pk]
 
 
+def test_a_house_finished_this_year_takes_its_place_in_the_quota(setup):
+    """BSPS 2025 with a quota of 2: a house already built (completed) this year is one of the two,
+    as a proposed or active one is; a rejected one is not."""
+    setup.bsps.quota = 2
+    setup.bsps.save()
+    EnrollmentFactory(household=setup.hh.g, program=setup.bsps, year=YEAR, status=EnrollmentStatus.COMPLETED)
+
+    result = program_distribute(program=setup.bsps, year=YEAR, by=setup.users.bappeda)
+
+    assert result.plan.quota_remaining == 1
+    assert proposed(setup.bsps) == [setup.hh.c.pk]
+
+
 def test_distribute_including_aided_households_flags_the_second_aid(setup):
     hh = setup.hh
     result = program_distribute(program=setup.bsps, year=YEAR, by=setup.users.bappeda, include_aided=True)
