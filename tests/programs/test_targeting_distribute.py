@@ -140,6 +140,19 @@ def test_a_house_finished_this_year_takes_its_place_in_the_quota(setup):
     assert proposed(setup.bsps) == [setup.hh.c.pk]
 
 
+def test_a_family_whose_aid_of_the_year_is_completed_is_skipped_as_aided(setup):
+    """c's RS-Rutilahu of 2025 is finished: a BSPS proposal that year would be the double aid the
+    rule flags, so c is skipped as already aided, not proposed into a conflict; an older one is not aid of the year."""
+    EnrollmentFactory(household=setup.hh.c, program=setup.programs["rutilahu"], year=YEAR, status=EnrollmentStatus.COMPLETED)
+    EnrollmentFactory(household=setup.hh.b, program=setup.programs["rutilahu"], year=YEAR - 3, status=EnrollmentStatus.COMPLETED)
+
+    result = program_distribute(program=setup.bsps, year=YEAR, by=setup.users.bappeda)
+
+    assert result.plan.skipped_aided == 2  # d (PKH active) and c
+    assert proposed(setup.bsps) == [setup.hh.b.pk, setup.hh.a.pk]
+    assert Conflict.objects.count() == 0
+
+
 def test_distribute_including_aided_households_flags_the_second_aid(setup):
     hh = setup.hh
     result = program_distribute(program=setup.bsps, year=YEAR, by=setup.users.bappeda, include_aided=True)
