@@ -42,16 +42,21 @@ def refusal(kept, gone):
     return f"Keluarga #{gone.pk} sudah digabung ke keluarga #{kept.pk}"
 
 
+def admin_add_refusal(client, program, household, *, status, amount="") -> str:
+    """Add an enrollment in the admin, expecting the form back: its household field's errors."""
+    response = client.post(
+        reverse("admin:programs_enrollment_add"),
+        {"program": program.pk, "household": household.pk, "member": "", "year": str(YEAR),
+         "status": status, "amount": amount, "delivered_on": "", "status_reason": ""},
+    )
+    assert response.status_code == 200
+    return " ".join(response.context["adminform"].form.errors["household"])
+
+
 def test_the_enrollment_admin_refuses_aid_on_a_merged_record_and_names_the_kept_family(programs, bappeda_client, merged):
     kept, gone = merged
     before = Enrollment.objects.count()
-    response = bappeda_client.post(
-        reverse("admin:programs_enrollment_add"),
-        {"program": programs["pkh"].pk, "household": gone.pk, "member": "", "year": str(YEAR),
-         "status": EnrollmentStatus.ACTIVE, "amount": "600000", "delivered_on": "", "status_reason": ""},
-    )
-    assert response.status_code == 200
-    errors = " ".join(response.context["adminform"].form.errors["household"])
+    errors = admin_add_refusal(bappeda_client, programs["pkh"], gone, status=EnrollmentStatus.ACTIVE, amount="600000")
     assert refusal(kept, gone) in errors and f"catat kepesertaan di keluarga #{kept.pk}" in errors
     assert Enrollment.objects.count() == before
 
@@ -258,14 +263,8 @@ def test_the_enrollment_admin_proposes_no_new_aid_for_a_family_marked_absent(pro
     membership.households_mark_absent(households=[household], absent=True, by=reviewer)
     before = Enrollment.objects.count()
 
-    response = bappeda_client.post(
-        reverse("admin:programs_enrollment_add"),
-        {"program": programs["pkh"].pk, "household": household.pk, "member": "", "year": str(YEAR),
-         "status": EnrollmentStatus.PROPOSED, "amount": "", "delivered_on": "", "status_reason": ""},
-    )
+    errors = admin_add_refusal(bappeda_client, programs["pkh"], household, status=EnrollmentStatus.PROPOSED)
 
-    assert response.status_code == 200
-    errors = " ".join(response.context["adminform"].form.errors["household"])
     assert f"Keluarga #{household.pk} ditandai tidak ada" in errors and "bantuan baru tidak diusulkan" in errors
     assert Enrollment.objects.count() == before
     enrollment_update(enrollment=held, by=reviewer, status_reason="dicek")  # what it holds is still edited
