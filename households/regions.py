@@ -113,13 +113,20 @@ def has_several_regencies() -> bool:
 
 def offer_kabupaten(form, *, several: bool) -> int | None:
     """A filter form's ``kabupaten`` field is offered only when several regencies are loaded; once
-    one is chosen, its ``kecamatan`` field offers that regency's only (another's is refused).
+    one is chosen, its ``kecamatan`` field offers that regency's only (another's is refused), and
+    until then every kecamatan under its regency's name.
     Returns the chosen regency's id, if any."""
     if not several:
         del form.fields["kabupaten"]
         return None
     regency = (form.data or {}).get("kabupaten")
     if not is_database_id(regency):
+        # No regency chosen: a province's kecamatan listed under their regency (names repeat).
+        field = form.fields["kecamatan"]
+        groups: dict[str, list] = {}
+        for pk, name, regency_name in field.queryset.order_by("kabupaten__code", "code").values_list("pk", "name", "kabupaten__name"):
+            groups.setdefault(regency_name, []).append((pk, name))
+        field.widget.choices = [("", field.empty_label), *groups.items()]
         return None
     form.fields["kecamatan"].queryset = Kecamatan.objects.filter(kabupaten_id=int(regency)).order_by("code")
     return int(regency)

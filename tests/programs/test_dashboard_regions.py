@@ -127,3 +127,20 @@ def test_the_kabupaten_table_exports_to_xlsx(bappeda, two_regencies):
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert rows[0][0] == "Kabupaten/kota"
     assert [row[:2] for row in rows[1:]] == [["Kabupaten Konawe", 1], ["Kabupaten Konawe Utara", 2], ["Jumlah", 3]]
+
+
+def test_the_kecamatan_filter_groups_a_provinces_kecamatan_by_regency(bappeda, two_regencies):
+    """As the household list does: with no regency chosen, a province's kecamatan come under their
+    regency's name (Konawe and Konawe Utara both have a kecamatan of the same name elsewhere); a
+    kecamatan of another regency than the one chosen is refused on the form, visibly."""
+    konawe, konut = Kabupaten.objects.get(code="74.02"), Kabupaten.objects.get(code="74.09")
+    html = bappeda.get(DASHBOARD, {"year": YEAR}).content.decode()
+    select = html.split('name="kecamatan"', 1)[1].split("</select>", 1)[0]
+    assert '<optgroup label="Kabupaten Konawe">' in select and '<optgroup label="Kabupaten Konawe Utara">' in select
+    lambuya = select.index(">Lambuya<")
+    assert select.index('label="Kabupaten Konawe"') < lambuya < select.index('label="Kabupaten Konawe Utara"')
+
+    asera = Kecamatan.objects.get(code="74.09.01")
+    page = bappeda.get(DASHBOARD, {"year": YEAR, "kabupaten": konawe.pk, "kecamatan": asera.pk})
+    assert page.context["form"].errors["kecamatan"]
+    assert 'class="error"' in page.content.decode().split('name="kecamatan"', 1)[1].split("</label>", 1)[0]
