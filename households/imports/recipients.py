@@ -100,14 +100,22 @@ _STATUS_SYNONYMS = {
     "cair": "active", "sudah cair": "active", "telah cair": "active", "dicairkan": "active", "sudah dicairkan": "active",
     "retur": "suspended", "gagal salur": "suspended", "gagal tersalur": "suspended", "gagal": "suspended",
     "gagal cair": "suspended",
+    "tersalurkan": "active", "sudah tersalurkan": "active", "telah tersalurkan": "active", "telah disalurkan": "active",
+    "diterima": "active", "sudah diterima": "active", "telah diterima": "active", "sukses": "active", "berhasil": "active",
     "belum salur": "active", "belum tersalur": "active", "belum cair": "active", "dalam proses": "active",
+    "belum disalurkan": "active", "belum tersalurkan": "active", "belum diterima": "active", "proses": "active",
+    "sedang proses": "active", "diproses": "active",
 }
 # The distribution statuses that do not say the aid was paid: not yet paid (its amount is the
 # planned value, its stage not counted), and all of them kept as the enrollment's reason.
-_STATUS_PENDING = frozenset({"belum salur", "belum tersalur", "belum cair", "dalam proses"})
+_STATUS_PENDING = frozenset({
+    "belum salur", "belum tersalur", "belum cair", "dalam proses", "belum disalurkan", "belum tersalurkan",
+    "belum diterima", "proses", "sedang proses", "diproses",
+})
 _STATUS_KEPT = frozenset({"retur", "gagal salur", "gagal tersalur", "gagal", "gagal cair", *_STATUS_PENDING})
 # A status column whose header speaks of the distribution (STATUS PENYALURAN, STATUS CAIR) holds
-# distribution statuses, never a marital status: its unknown values are row errors.
+# distribution statuses, never a marital status: an unknown value there is read as not paid yet,
+# with a warning (the list is not refused for a bank's own wording, and no payment is assumed).
 _DISTRIBUTION_HEADER = re.compile(r"salur|yalur|cair|bayar")
 # OpenSID's program-bantuan template: its ``Program`` sheet's name and start date.
 _TEMPLATE_SHEET = "program"
@@ -334,7 +342,7 @@ class _Template:
 def _with_status(log: IssueLog, rows: list[_Row], statuses: ChoiceMap, headers: dict[str, str]) -> list[_Row]:
     """Rows with their enrollment status: read from the status column when most of its values are
     enrollment or distribution statuses, or when its header (``headers``: each sheet's) speaks of
-    the distribution (an unknown value is then a row error), else *active*, the column ignored
+    the distribution (an unknown value is then read as not paid yet, with a warning), else *active*, the column ignored
     with a warning naming it. A distribution status that is not *paid* is kept in the row's note;
     one that says the stage is not paid yet marks the row ``pending``."""
     distribution = {sheet for sheet, header in headers.items() if _DISTRIBUTION_HEADER.search(norm(header))}
@@ -352,6 +360,13 @@ def _with_status(log: IssueLog, rows: list[_Row], statuses: ChoiceMap, headers: 
         if ignored and r.sheet not in distribution:
             raw = None
         code, _known = statuses(raw) if not is_blank(raw) else (EnrollmentStatus.ACTIVE, True)
+        if not code and r.sheet in distribution:
+            log.warning(r.sheet, r.row, headers.get(r.sheet) or "STATUS", f"Status penyaluran '{text(raw, 40)}' tidak dikenal: "
+                        "dicatat sebagai belum tersalur (tahap tidak dihitung, nilai sebagai rencana); periksa baris ini")
+            r.status, r.pending = EnrollmentStatus.ACTIVE, True
+            r.note = "; ".join(x for x in (f"{DISTRIBUTION_NOTE}: {text(raw, 40)}", r.note) if x)
+            result.append(r)
+            continue
         if not code:
             log.error(r.sheet, r.row, headers.get(r.sheet) or "STATUS", f"Status '{text(raw, 40)}' tidak dikenal (Aktif, "
                       "Diusulkan, Selesai, Ditolak, Dibatalkan, Ditangguhkan; atau status penyaluran SUDAH SALUR, SUDAH "

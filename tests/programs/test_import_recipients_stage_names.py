@@ -118,11 +118,19 @@ def test_a_bank_list_of_sudah_cair_and_retur_is_read_as_paid_and_returned(family
 
 
 def test_a_distribution_status_column_is_never_taken_for_a_marital_status(family, tmp_path):  # noqa: F811
-    households, path = _bank_list(tmp_path, ["SUDAH CAIR", "PROSES BANK", "DITAHAN BANK"])
+    """A bank's own wording is not refused and no payment is assumed from it: read as not paid yet,
+    each row warned; the known ones are read as they say."""
+    households, path = _bank_list(tmp_path, ["SUDAH CAIR", "PROSES BANK", "DITAHAN BANK", "SUDAH TERSALURKAN",
+                                              "BELUM DISALURKAN"])
     rc, out, _ = run("import_recipients", str(path))
-    assert rc == 1, out
-    assert "Status 'PROSES BANK' tidak dikenal" in out and "Status 'DITAHAN BANK' tidak dikenal" in out
-    assert "bukan status penerimaan" not in out
+    assert rc == 0, out
+    assert "Status penyaluran 'PROSES BANK' tidak dikenal: dicatat sebagai belum tersalur" in out
+    assert "Status penyaluran 'DITAHAN BANK' tidak dikenal" in out
+    assert "bukan status penerimaan" not in out and "SUDAH TERSALURKAN' tidak dikenal" not in out
+    got = {e.household_id: (e.status, e.stages) for e in Enrollment.objects.filter(program__code="sembako")}
+    assert [got[h.pk] for h in households] == [
+        ("active", "TAHAP 1 2024"), ("active", ""), ("active", ""), ("active", "TAHAP 1 2024"), ("active", ""),
+    ]
 
 
 def test_a_marital_status_column_is_ignored_by_its_own_header(family, tmp_path):  # noqa: F811
