@@ -36,7 +36,7 @@ from konut_registry.db import pg_array
 from konut_registry.numbers import rupiah
 from programs.models import (
     LIVE_STATUSES, PORTAL_STAGE, STAGE_SEPARATOR, Enrollment, EnrollmentStatus, Program, TargetUnit, amount_problem,
-    enrollment_year_problem, latest_enrollment_year, merged_record_problem,
+    absent_record_problem, enrollment_year_problem, latest_enrollment_year, merged_record_problem,
 )
 
 
@@ -338,28 +338,36 @@ def _present_keys_joined(wanted: set[tuple], **by_kind: list[tuple]) -> set[tupl
     return present
 
 
-def enrollment_refusals(keys: list[tuple]) -> dict[int, str]:
+def enrollment_refusals(keys: list[tuple], statuses: list[str] | None = None) -> dict[int, str]:
     """Enrollments given as ``(program, year, household, member)`` ids that break an enrollment's
     own rules (``Enrollment.clean``), by position, with the reason as the operator reads it: a
     person program without a member, a household program naming one, a member of another family,
     a year too far ahead (``programs.models.enrollment_year_problem``), a household record merged
-    into another (``programs.models.merged_record_problem``)."""
+    into another (``programs.models.merged_record_problem``), and (``statuses``, by position) a new
+    proposal for a family marked absent (``programs.models.absent_record_problem``: aid a file says
+    was received is still recorded)."""
     programs = {pk: (unit, name) for pk, unit, name in Program.objects.values_list("pk", "target_unit", "name")}
     elsewhere = _members_elsewhere({(member, household) for _, _, household, member in keys if member is not None})
     # The records merged into another: a handful in the registry, read whole by their own index.
     merged = dict(Household.objects.filter(merged_into__isnull=False).values_list("pk", "merged_into_id"))
+    proposed = {index for index, status in enumerate(statuses or ()) if status == EnrollmentStatus.PROPOSED}
+    absent = set(Household.objects.filter(
+        pk__in={keys[index][2] for index in proposed}, is_absent=True).values_list("pk", flat=True)) if proposed else set()
     latest = latest_enrollment_year()
     refused = {}
     for index, (program_id, year, household_id, member_id) in enumerate(keys):
         unit, name = programs.get(program_id, (None, ""))
         ahead = year is not None and year > latest
-        if unit == TargetUnit.HOUSEHOLD and member_id is None and not ahead and household_id not in merged:
+        new_for_absent = household_id in absent and index in proposed
+        if unit == TargetUnit.HOUSEHOLD and member_id is None and not ahead and household_id not in merged and not new_for_absent:
             continue  # the common case, first
         values = {"program": name, "year": year, "household": household_id}
         if unit is None:
             reason = _("Program tidak ditemukan di registri.")
         elif household_id in merged:
             reason = merged_record_problem(household_id, merged[household_id])
+        elif new_for_absent:
+            reason = absent_record_problem(household_id)
         elif ahead:
             reason = enrollment_year_problem(year)
         elif unit == TargetUnit.PERSON and member_id is None:

@@ -299,10 +299,8 @@ class Enrollment(models.Model):
             raise ValidationError({"member": _("Anggota ini bukan anggota keluarga yang dipilih.")})
         if self.household_id and self.household.merged_into_id:
             self._check_merged_record()
-        elif self._state.adding and self.status == EnrollmentStatus.PROPOSED and self.household_id and self.household.is_absent:
-            # As the distribution: no new proposal for a family the registry no longer places (what
-            # it holds stays open; lists and imports still record the aid a file says it received).
-            raise ValidationError({"household": absent_record_problem(self.household_id)})
+        elif self.household_id and self.status in LIVE_STATUSES and self.household.is_absent:
+            self._check_absent_record()
 
     def _check_merged_record(self) -> None:
         """A record merged into another takes no aid: no enrollment is added or moved to it, and one
@@ -319,6 +317,19 @@ class Enrollment(models.Model):
         status, before = self.status, stored["status"]
         if status in ONE_AID_STATUSES and status != before and before not in LIVE_STATUSES:
             raise ValidationError({"status": problem})
+
+    def _check_absent_record(self) -> None:
+        """As the distribution: no new aid for a family the registry no longer places (moved,
+        deceased, not in the newest data): not proposed, moved onto it, or made live again. What it
+        holds stays open (accepted, delivered, cancelled), and aid recorded as active is what it
+        received (as lists and imports record the aid a file says it got)."""
+        if self._state.adding or self.pk is None:
+            if self.status == EnrollmentStatus.PROPOSED:  # aid recorded as under way is what a family got
+                raise ValidationError({"household": absent_record_problem(self.household_id)})
+            return
+        stored = type(self)._base_manager.filter(pk=self.pk).values("household_id", "status").first()
+        if stored is None or stored["household_id"] != self.household_id or stored["status"] not in LIVE_STATUSES:
+            raise ValidationError({"household": absent_record_problem(self.household_id)})
 
     def _check_typed_values(self) -> None:
         """A year too far ahead (:func:`validate_enrollment_year`), a delivery after today

@@ -181,7 +181,8 @@ def _refusals(enrollments: list[Enrollment]) -> dict[int, str]:
     """Rows that break an enrollment's own rules (``Enrollment.clean``), by position, with the
     reason as the operator reads it: a person program without a member, a household program naming
     one, a member of another family."""
-    return enrollment_refusals([(e.program_id, e.year, e.household_id, e.member_id) for e in enrollments])
+    return enrollment_refusals([(e.program_id, e.year, e.household_id, e.member_id) for e in enrollments],
+                               [e.status for e in enrollments])
 
 
 @transaction.atomic
@@ -431,16 +432,17 @@ def _insert_claimed(chunk: list[tuple], fixed: dict, *, by, result: BulkEnrollme
         result.existing += len(chunk) - len(fresh)
         chunk = fresh
     keys = [key for key, _ in chunk]
-    refused = enrollment_refusals(keys) if keys else {}
+    said = [claim_fields(claim) for _, claim in chunk]
+    refused = enrollment_refusals(keys, [fields.status for fields in said]) if keys else {}
     if refused:
         result.refused.extend(refused.values())
         chunk = [item for index, item in enumerate(chunk) if index not in refused]
+        said = [fields for index, fields in enumerate(said) if index not in refused]
         keys = [key for key, _ in chunk]
     if not keys:
         return []
     count = len(keys)
     columns = dict(zip(("program_id", "year", "household_id", "member_id"), map(list, zip(*keys))))
-    said = [claim_fields(claim) for _, claim in chunk]
     for name, attribute in (("status", "status"), ("amount", "amount"), ("delivered_on", "delivered_on"),
                             ("status_reason", "note")):
         columns[name] = [getattr(fields, attribute) for fields in said]

@@ -268,3 +268,23 @@ def test_the_enrollment_admin_proposes_no_new_aid_for_a_family_marked_absent(pro
     assert f"Keluarga #{household.pk} ditandai tidak ada" in errors and "bantuan baru tidak diusulkan" in errors
     assert Enrollment.objects.count() == before
     enrollment_update(enrollment=held, by=reviewer, status_reason="dicek")  # what it holds is still edited
+
+
+def test_no_path_of_the_admin_gives_new_aid_to_a_family_marked_absent(programs, bappeda_client, reviewer):
+    """Reopening a cancelled one or moving a proposal onto the family are new aid too, refused as a
+    new proposal is; cancelling what it holds is not, nor recording aid it received (active)."""
+    household = HouseholdFactory(head_name="Wa Ode Sitti")
+    other = HouseholdFactory(head_name="La Ode Kasim")
+    cancelled = enrollment_create(household=household, program=programs["bsps"], year=YEAR, status=EnrollmentStatus.CANCELLED).enrollment
+    proposal = enrollment_create(household=other, program=programs["pkh"], year=YEAR).enrollment
+    held = enrollment_create(household=household, program=programs["sembako"], year=YEAR, status=EnrollmentStatus.ACTIVE).enrollment
+    membership.households_mark_absent(households=[household], absent=True, by=reviewer)
+
+    household.refresh_from_db()  # as a page reads it
+    for enrollment, changes in ((cancelled, {"status": EnrollmentStatus.PROPOSED}), (proposal, {"household": household})):
+        with pytest.raises(ValidationError) as error:
+            enrollment_update(enrollment=Enrollment.objects.get(pk=enrollment.pk), by=reviewer, **changes)
+        assert "bantuan baru tidak diusulkan" in " ".join(error.value.messages)
+    enrollment_update(enrollment=Enrollment.objects.get(pk=held.pk), by=reviewer, status=EnrollmentStatus.CANCELLED)
+    assert Enrollment.objects.get(pk=cancelled.pk).status == EnrollmentStatus.CANCELLED
+    assert Enrollment.objects.get(pk=proposal.pk).household_id == other.pk

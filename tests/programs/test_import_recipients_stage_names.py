@@ -226,3 +226,23 @@ def test_a_double_recipient_on_another_sheet_names_that_sheet(family, tmp_path):
     rc, out, _ = run("import_recipients", str(path), "--program", "pkh", "--year", "2024")
     assert rc == 1
     assert "Penerima ganda untuk program dan tahun yang sama: sudah ada di lembar Desa A baris 2" in out
+
+
+def test_a_list_proposing_aid_for_a_family_marked_absent_does_not_propose_it(family, tmp_path):  # noqa: F811
+    """As the distribution and the admin: an USULAN row is no new proposal for a family the registry
+    marked absent (aid a list says was paid is still recorded)."""
+    household, head, child, other = family
+    household.is_absent = True
+    household.save()
+    path = csv_file(tmp_path / "bsps_usulan.csv", [
+        "NIK;NAMA;TAHUN;STATUS",
+        f"{head.nik};KEPALA;2024;USULAN",
+        f"{other.head_nik};LAIN;2024;USULAN",
+    ])
+    rc, out, err = run("import_recipients", str(path), "--program", "bsps", "--json")
+    assert rc == 0, (out, err)
+    refused = json.loads(out)["enrollments"]["refused_reasons"]  # listed on the batch's page
+    assert len(refused) == 1 and f"keluarga #{household.pk} tidak dicatat: Keluarga #{household.pk} ditandai tidak ada" in refused[0]
+    assert list(Enrollment.objects.filter(program__code="bsps").values_list("household_id", "status")) == [
+        (other.pk, "proposed")
+    ]
