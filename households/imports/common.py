@@ -221,6 +221,9 @@ class Extract:
     members: list[MemberRecord] = field(default_factory=list)
     has_member_sheet: bool = False
     rejected_households: dict[str, int] = field(default_factory=dict)  # key -> row of the bad household
+    # The families of member rows refused for their own errors: the file lists someone there whom no
+    # record stands for, so none of their members is taken as left out.
+    refused_member_families: set[str] = field(default_factory=set)
     # Rows skipped as unchanged since the last import (``rowhash``): households by key, and members.
     skipped_households: dict[str, SkippedRow] = field(default_factory=dict)
     skipped_members: list[SkippedRow] = field(default_factory=list)

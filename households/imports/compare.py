@@ -348,6 +348,8 @@ def _members_left_out(
     without one (stored before row hashes or by another kind of import) in one query."""
     households = {key_ids[key] for key in extract.households if key in key_ids}
     households.update(row.pk for row in extract.skipped_households.values())
+    # A family with a member row refused lists someone no record stands for: none of its members is left out.
+    households -= {key_ids[key] for key in extract.refused_member_families if key in key_ids}
     if listed is not None:
         households &= {key_ids[key] for key in listed if key in key_ids}
     rows = _present_members(extract.kind)

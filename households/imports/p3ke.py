@@ -265,7 +265,8 @@ def _parse_forked(table, column_index: dict[int, str], ctx: Context, extract: Ex
             progress.taken_back()
         _parse_table(cols.INDIVIDUAL, p3ke_fork.read_here(table, ctx), column_index, ctx, extract, progress)
         return
-    count, members, skipped, issues = result
+    count, members, skipped, issues, refused_families = result
+    extract.refused_member_families.update(refused_families)
     extract.tables.append(TableInfo(table.source, table.name, cols.INDIVIDUAL, table.header_row, table.headers, count))
     _member_sheet_found(extract)
     extract.issues.absorb(issues)
@@ -549,6 +550,8 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
                 first_niks[key] = refused(nik_entry)  # while the row is being checked
         recipients = read_recipients(reader)
         if not reader.ok or (id_individu and id_individu in rejected_ids):
+            if household_key:
+                extract.refused_member_families.add(household_key)
             continue
         members.add(household_key, row, values, raw, recipients, digest)
         if id_key is not None:

@@ -237,7 +237,8 @@ def send_refused(table: ForkedTable, extract: Extract) -> bool:
 
 
 def collect(table: ForkedTable, column_index: dict[int, str], extract: Extract, progress=None):
-    """Send the refused families (unless ``send_refused`` did), receive ``(rows, members, skipped rows, issues)``, ``members`` the
+    """Send the refused families (unless ``send_refused`` did), receive ``(rows, members, skipped rows,
+    issues, families of refused member rows)``, ``members`` the
     ``RecordSpool`` the child wrote; ``None`` when the child failed. The member hashes its skipped
     rows took are taken from this process's ``known`` too. While waiting, ``progress`` (a
     ``WithChildRows``) reports the child's rows twice a second."""
@@ -249,13 +250,13 @@ def collect(table: ForkedTable, column_index: dict[int, str], extract: Extract, 
     forked.close()
     if message is None or message[0] != column_index:
         return None
-    _, count, state, skipped, taken, issues = message
+    _, count, state, skipped, taken, issues, refused_families = message
     if forked.known is not None:
         # As the rows read here would have: the members the child's rows took are not left out.
         forked.known.taken_elsewhere(taken)
     members = forked.records
     members.adopt(state)
-    return count, members, list(map(_skipped_row, skipped)), issues
+    return count, members, list(map(_skipped_row, skipped)), issues, refused_families
 
 
 def _formulas(received: Background, source: Source, sheet_name: str) -> set[tuple[int, int]]:
@@ -301,4 +302,4 @@ def _read_members(
     note_table_end(table, extract.issues)
     skipped = list(map(tuple, extract.skipped_members))  # plain tuples pickle fastest
     taken = ctx.known.taken if ctx.known is not None else []
-    channel.send((mapped.index, count, records.state(), skipped, taken, extract.issues))
+    channel.send((mapped.index, count, records.state(), skipped, taken, extract.issues, extract.refused_member_families))

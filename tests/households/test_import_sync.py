@@ -156,6 +156,30 @@ def test_partial_extract_marks_a_member_its_family_no_longer_lists(reference, p3
     assert Member.objects.filter(is_absent=False).count() == 5
 
 
+@pytest.mark.parametrize("fork", [False, True], ids=["read-here", "forked-reader"])
+@pytest.mark.parametrize("partial", [False, True], ids=["full", "partial"])
+def test_a_member_whose_row_was_refused_is_not_marked_absent(reference, p3ke_file, monkeypatch, fork, partial):
+    """'Import valid rows only' with the child's row refused (no name): the file still lists the
+    child, so the child is not marked absent; the row's error says what to mend."""
+    from households.imports import sheetfork
+    monkeypatch.setattr(sheetfork, "MIN_BYTES", 0 if fork else 1 << 62)
+    run("import_p3ke", str(p3ke_file(name="a.xlsx")))
+    households = [household_row(str(122000001 + i), 100 + i) for i in range(3)]
+    members = []
+    for i, household in enumerate(households):
+        pid = household["ID Keluarga P3KE"]
+        members.append(head_member_row(pid, f"9{pid}1", 100 + i))
+        members.append(member_row(pid, f"9{pid}2", 500 + i, **({"Nama": ""} if i == 0 else {})))
+
+    args = ["--skip-invalid", "--json", *(["--partial"] if partial else [])]
+    code, out, err = run("import_p3ke", str(p3ke_file(households=households, members=members, name="b.xlsx")), *args)
+
+    result = summary_of(out)
+    assert code == 0, err
+    assert result["errors"] == 1 and result["members"]["absent"] == 0
+    assert not Member.objects.filter(is_absent=True).exists()
+
+
 def test_an_older_partial_extract_marks_no_member_absent(reference, p3ke_file, tmp_path):
     """A 2022 file sent after the 2023 data: a member it does not list may be newer than it."""
     run("import_p3ke", str(p3ke_file(name="a.xlsx")))
