@@ -306,9 +306,7 @@ class Enrollment(models.Model):
         """A record merged into another takes no aid: no enrollment is added or moved to it, and one
         left there by the merge (cancelled as a duplicate) is not made aid again (live, or completed:
         aid received for the one-aid rule). Its other changes (a note, a cancellation) stay open."""
-        stored = None
-        if not self._state.adding and self.pk is not None:
-            stored = type(self)._base_manager.filter(pk=self.pk).values("household_id", "status").first()
+        stored = self._stored_place()
         problem = merged_record_problem(self.household_id, self.household.merged_into_id)
         if stored is None or stored["household_id"] != self.household_id:
             raise ValidationError({"household": problem})
@@ -318,17 +316,24 @@ class Enrollment(models.Model):
         if status in ONE_AID_STATUSES and status != before and before not in LIVE_STATUSES:
             raise ValidationError({"status": problem})
 
+    def _stored_place(self) -> dict | None:
+        """The household and status this enrollment is stored with (``None`` for a new one): what a
+        change moves it from."""
+        if self._state.adding or self.pk is None:
+            return None
+        return type(self)._base_manager.filter(pk=self.pk).values("household_id", "status").first()
+
     def _check_absent_record(self) -> None:
         """As the distribution: no new aid for a family the registry no longer places (moved,
         deceased, not in the newest data): not proposed, moved onto it, or made live again. What it
         holds stays open (accepted, delivered, cancelled), and aid recorded as active is what it
         received (as lists and imports record the aid a file says it got)."""
         if self._state.adding or self.pk is None:
-            if self.status == EnrollmentStatus.PROPOSED:  # aid recorded as under way is what a family got
-                raise ValidationError({"household": absent_record_problem(self.household_id)})
-            return
-        stored = type(self)._base_manager.filter(pk=self.pk).values("household_id", "status").first()
-        if stored is None or stored["household_id"] != self.household_id or stored["status"] not in LIVE_STATUSES:
+            new_aid = self.status == EnrollmentStatus.PROPOSED  # aid recorded as active is what a family got
+        else:
+            stored = self._stored_place()
+            new_aid = stored is None or stored["household_id"] != self.household_id or stored["status"] not in LIVE_STATUSES
+        if new_aid:
             raise ValidationError({"household": absent_record_problem(self.household_id)})
 
     def _check_typed_values(self) -> None:
