@@ -360,13 +360,11 @@ def _with_status(log: IssueLog, rows: list[_Row], statuses: ChoiceMap, headers: 
         if ignored and r.sheet not in distribution:
             raw = None
         code, _known = statuses(raw) if not is_blank(raw) else (EnrollmentStatus.ACTIVE, True)
-        if not code and r.sheet in distribution:
+        unknown_payment = not code and r.sheet in distribution  # read as not paid yet, said
+        if unknown_payment:
             log.warning(r.sheet, r.row, headers.get(r.sheet) or "STATUS", f"Status penyaluran '{text(raw, 40)}' tidak dikenal: "
                         "dicatat sebagai belum tersalur (tahap tidak dihitung, nilai sebagai rencana); periksa baris ini")
-            r.status, r.pending = EnrollmentStatus.ACTIVE, True
-            r.note = "; ".join(x for x in (f"{DISTRIBUTION_NOTE}: {text(raw, 40)}", r.note) if x)
-            result.append(r)
-            continue
+            code = EnrollmentStatus.ACTIVE
         if not code:
             log.error(r.sheet, r.row, headers.get(r.sheet) or "STATUS", f"Status '{text(raw, 40)}' tidak dikenal (Aktif, "
                       "Diusulkan, Selesai, Ditolak, Dibatalkan, Ditangguhkan; atau status penyaluran SUDAH SALUR, SUDAH "
@@ -374,9 +372,9 @@ def _with_status(log: IssueLog, rows: list[_Row], statuses: ChoiceMap, headers: 
             continue
         r.status = code
         said = norm(raw)
-        if said in _STATUS_KEPT:
+        if unknown_payment or said in _STATUS_KEPT:
             r.note = "; ".join(x for x in (f"{DISTRIBUTION_NOTE}: {text(raw, 40)}", r.note) if x)
-            r.pending = said in _STATUS_PENDING
+            r.pending = unknown_payment or said in _STATUS_PENDING
         result.append(r)
     return result
 
