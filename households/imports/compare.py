@@ -326,8 +326,7 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
         )
     # A partial extract (one kecamatan) still says who a family it lists no longer holds, unless it
     # is older than the registry's data (a member it lacks may be newer than the file).
-    year, newest = extract.data_year, plan.registry_year
-    if extract.has_member_sheet and (full_extract or not (year and newest and year < newest)):
+    if extract.has_member_sheet and (full_extract or not plan.older_than_registry):
         plan.member_absent = _members_left_out(extract, key_ids, known, matched_pks, None if full_extract else listed)
         plan.members.absent = len(plan.member_absent)
     plan.enrollments_planned, stated = aid_planned(extract, claims)

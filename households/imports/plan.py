@@ -259,6 +259,12 @@ class ExtractPlan:
                 position += 1
             yield kept, creates, changes
 
+    @property
+    def older_than_registry(self) -> bool:
+        """Whether the file's data year is older than the newest the registry holds."""
+        year, newest = self.extract.data_year, self.registry_year
+        return bool(year and newest and year < newest)
+
     def absent_check(self) -> dict | None:
         """What a confirmation must show before this plan is applied, or None when none is needed: a
         full extract that marks records absent, and either more than ``ABSENT_CONFIRM_SHARE`` of the
@@ -267,7 +273,7 @@ class ExtractPlan:
         if not self.full_extract or not (households or members):
             return None
         year, newest = self.extract.data_year, self.registry_year
-        older = bool(year and newest and year < newest)
+        older = self.older_than_registry
         if not older and households <= ABSENT_CONFIRM_SHARE * self.current_households:
             return None
         return {
