@@ -157,13 +157,24 @@ def _other_place_names(key: tuple, desa_id: int, ctx: Context) -> tuple[tuple[st
     if other_name := _other_village_name(desa_cell, desa_id, ctx):
         notes.append(("desa", other_name))
     coded = ctx.desa_names.get(desa_id)
-    kecamatan, kabupaten = ctx.desa_places.get(desa_id, ("", ""))
+    kecamatan = ctx.desa_places.get(desa_id, ("", ""))[0]
     placed = f"keluarga ditempatkan di {coded} menurut Kode Kemdagri"
-    if kabupaten and not is_blank(kabupaten_cell) and not same_regency(text(kabupaten_cell), kabupaten):
-        notes.append(("kabupaten", f"Kabupaten/Kota '{text(kabupaten_cell)}' bukan kabupaten/kota desa berkode ini ({coded}, {kabupaten}); {placed}"))
+    if other_regency := _other_regency(kabupaten_cell, desa_id, ctx, "desa berkode ini", "Kode Kemdagri"):
+        notes.append(("kabupaten", other_regency))
     if kecamatan and not is_blank(kecamatan_cell) and place_name(kecamatan_cell) != place_name(kecamatan):
         notes.append(("kecamatan", f"Kecamatan '{text(kecamatan_cell)}' bukan kecamatan desa berkode ini ({coded}, Kecamatan {kecamatan}); {placed}"))
     return tuple(notes)
+
+
+def _other_regency(cell, desa_id: int, ctx: Context, village: str, by: str) -> str:
+    """The warning for a Kabupaten/Kota cell that does not name the regency of the village the row
+    is placed in (``village``: how the warning calls it, ``by``: what placed the row); "" when it
+    does, or is blank."""
+    kabupaten = ctx.desa_places.get(desa_id, ("", ""))[1]
+    if not kabupaten or is_blank(cell) or same_regency(text(cell), kabupaten):
+        return ""
+    coded = ctx.desa_names.get(desa_id)
+    return f"Kabupaten/Kota '{text(cell)}' bukan kabupaten/kota {village} ({coded}, {kabupaten}); keluarga ditempatkan di {coded} menurut {by}"
 
 
 def _other_village_name(name_cell, desa_id: int, ctx: Context) -> str:
@@ -221,13 +232,8 @@ def _desa_by_names(reader: RowReader, ctx: Context) -> int | None:
         else:
             reader.error("desa", f"{place} tidak ada di wilayah yang dimuat ({ctx.region_label})")
         return None
-    kabupaten = ctx.desa_places.get(desa_id, ("", ""))[1]
-    if kabupaten and not is_blank(cell := reader.get("kabupaten")) and not same_regency(text(cell), kabupaten):
-        coded = ctx.desa_names.get(desa_id)
-        reader.warning("kabupaten", (
-            f"Kabupaten/Kota '{text(cell)}' bukan kabupaten/kota desa ini ({coded}, {kabupaten}); keluarga ditempatkan di "
-            f"{coded} menurut nama Kecamatan dan Desa/Kelurahan"
-        ))
+    if other_regency := _other_regency(reader.get("kabupaten"), desa_id, ctx, "desa ini", "nama Kecamatan dan Desa/Kelurahan"):
+        reader.warning("kabupaten", other_regency)
     return desa_id
 
 
