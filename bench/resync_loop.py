@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_import import _cpu_seconds as _cpu  # noqa: E402
+from bench.common import cpu_seconds as _cpu  # noqa: E402
 from bench.bench_import import _in_process, _prepare, _setup, _wipe, _workbook  # noqa: E402
 
 
