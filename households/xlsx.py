@@ -17,6 +17,7 @@ import math
 import re
 import zipfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import IO
 from xml.sax.saxutils import escape
 
@@ -34,8 +35,9 @@ _EPOCH = datetime.datetime(1899, 12, 30)
 _FLUSH_ROWS = 500
 
 # Cell styles (indexes into cellXfs below).
-_GENERAL, _HEADER, _TEXT, _DATE, _DATETIME, _QUOTED, _QUOTED_TEXT, _QUOTED_HEADER = range(8)
+_GENERAL, _HEADER, _TEXT, _DATE, _DATETIME, _QUOTED, _QUOTED_TEXT, _QUOTED_HEADER, _MARKED, _QUOTED_MARKED = range(10)
 
+_SHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 _CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
     '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
@@ -43,8 +45,7 @@ _CONTENT_TYPES = (
     '<Default Extension="xml" ContentType="application/xml"/>'
     '<Override PartName="/xl/workbook.xml" '
     'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-    '<Override PartName="/xl/worksheets/sheet1.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+    "{sheets}"
     '<Override PartName="/xl/styles.xml" '
     'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
     "</Types>"
@@ -55,13 +56,6 @@ _ROOT_RELS = (
     f'<Relationship Id="rId1" Type="{_REL}/officeDocument" Target="xl/workbook.xml"/>'
     "</Relationships>"
 )
-_WORKBOOK_RELS = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    f'<Relationships xmlns="{_PACKAGE_REL}">'
-    f'<Relationship Id="rId1" Type="{_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
-    f'<Relationship Id="rId2" Type="{_REL}/styles" Target="styles.xml"/>'
-    "</Relationships>"
-)
 _FONT = '<sz val="11"/><name val="Calibri"/><family val="2"/>'
 _STYLES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
@@ -69,11 +63,12 @@ _STYLES = (
     '<numFmts count="2"><numFmt numFmtId="164" formatCode="DD/MM/YYYY"/>'
     '<numFmt numFmtId="165" formatCode="yyyy-mm-dd h:mm:ss"/></numFmts>'
     f'<fonts count="2"><font>{_FONT}</font><font><b/>{_FONT}</font></fonts>'
-    '<fills count="3"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill>'
-    '<fill><patternFill patternType="solid"><fgColor rgb="00DDE6F0"/></patternFill></fill></fills>'
+    '<fills count="4"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill>'
+    '<fill><patternFill patternType="solid"><fgColor rgb="00DDE6F0"/></patternFill></fill>'
+    '<fill><patternFill patternType="solid"><fgColor rgb="00F8D7DA"/></patternFill></fill></fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="8">'
+    '<cellXfs count="10">'
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1"/>'
     '<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
@@ -82,6 +77,8 @@ _STYLES = (
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/>'
     '<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" quotePrefix="1"/>'
     '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1" quotePrefix="1"/>'
+    '<xf numFmtId="0" fontId="0" fillId="3" borderId="0" xfId="0" applyFill="1"/>'
+    '<xf numFmtId="0" fontId="0" fillId="3" borderId="0" xfId="0" applyFill="1" quotePrefix="1"/>'
     "</cellXfs>"
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     "</styleSheet>"
@@ -100,8 +97,11 @@ def _string_cell(ref: str, value: str, style: int) -> str:
     return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{_text(value)}</t></is></c>'
 
 
-def _cell(ref: str, value: object, *, text: bool = False, header: bool = False) -> str:
-    """One ``<c>`` element ("" for an empty cell that needs no style)."""
+def _cell(ref: str, value: object, *, text: bool = False, header: bool = False, marked: bool = False) -> str:
+    """One ``<c>`` element ("" for an empty cell that needs no style). A ``marked`` text is shaded."""
+    if marked and value is not None and not text:
+        value = str(value)
+        return _string_cell(ref, value, _QUOTED_MARKED if is_formula_like(value) else _MARKED)
     if text:
         value = "" if value is None else str(value)
         if not value:
@@ -133,6 +133,20 @@ def _cell(ref: str, value: object, *, text: bool = False, header: bool = False) 
     return _string_cell(ref, value, _QUOTED if is_formula_like(value) else _GENERAL)
 
 
+@dataclass
+class Sheet:
+    """One sheet of a workbook: its rows under a frozen, filterable header. ``text_columns`` are the
+    0-based indexes of identifier columns stored as text, ``marked_columns`` those shaded (a reason
+    column), ``widths`` the columns' widths (else from the headers)."""
+
+    title: str
+    headers: Sequence[str]
+    rows: Iterable[Sequence[object]]
+    text_columns: Iterable[int] = ()
+    marked_columns: Iterable[int] = ()
+    widths: Sequence[int] | None = None
+
+
 def write_xlsx(
     target: IO[bytes],
     *,
@@ -146,59 +160,94 @@ def write_xlsx(
 
     ``text_columns`` are the 0-based indexes of identifier columns stored as text.
     """
-    text_columns = set(text_columns)
-    title = _ILLEGAL.sub("", str(sheet_title))[:31]
-    headers = [str(header) for header in headers]
-    letters: list[str] = [get_column_letter(index + 1) for index in range(max(1, len(headers)))]
-    last_letter = letters[-1]
-    count = 0
+    return write_workbook(target, [Sheet(sheet_title, headers, rows, text_columns, widths=widths)])[0]
+
+
+def write_workbook(target: IO[bytes], sheets: Sequence[Sheet]) -> list[int]:
+    """Write ``sheets`` (at least one; titles unique once cut to Excel's 31 characters) to
+    ``target``, one after the other in constant memory; return each sheet's number of data rows."""
+    counts: list[int] = []
+    titles: list[tuple[str, str]] = []  # (title, last column letter)
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as package:
-        package.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        package.writestr("[Content_Types].xml", _CONTENT_TYPES.format(sheets="".join(
+            f'<Override PartName="/xl/worksheets/sheet{number}.xml" ContentType="{_SHEET_TYPE}"/>'
+            for number in range(1, len(sheets) + 1)
+        )))
         package.writestr("_rels/.rels", _ROOT_RELS)
-        package.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
         package.writestr("xl/styles.xml", _STYLES)
-        with package.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
-            columns = "".join(
-                f'<col min="{index + 1}" max="{index + 1}" '
-                f'width="{widths[index] if widths and index < len(widths) else max(12, min(40, len(header) + 4))}" '
-                'customWidth="1"/>'
-                for index, header in enumerate(headers)
+        for number, sheet in enumerate(sheets, 1):
+            with package.open(f"xl/worksheets/sheet{number}.xml", "w", force_zip64=True) as part:
+                count, last_letter = _write_sheet(part, sheet)
+            counts.append(count)
+            titles.append((_ILLEGAL.sub("", str(sheet.title))[:31], last_letter))
+        package.writestr(
+            "xl/_rels/workbook.xml.rels",
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            f'<Relationships xmlns="{_PACKAGE_REL}">'
+            + "".join(
+                f'<Relationship Id="rId{number}" Type="{_REL}/worksheet" Target="worksheets/sheet{number}.xml"/>'
+                for number in range(1, len(sheets) + 1)
             )
-            header_cells = "".join(_cell(f"{letters[i]}1", header, header=True) for i, header in enumerate(headers))
-            sheet.write(
-                (
-                    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-                    f'<worksheet xmlns="{_MAIN}" xmlns:r="{_REL}">'
-                    '<sheetViews><sheetView workbookViewId="0">'
-                    '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
-                    '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
-                    '<sheetFormatPr defaultRowHeight="15"/>'
-                    + (f"<cols>{columns}</cols>" if columns else "")
-                    + f'<sheetData><row r="1">{header_cells}</row>'
-                ).encode()
-            )
-            pending: list[str] = []
-            for row in rows:
-                count += 1
-                number = count + 1
-                cells = []
-                for index, value in enumerate(row):
-                    if index >= len(letters):
-                        letters.append(get_column_letter(index + 1))
-                    cells.append(_cell(f"{letters[index]}{number}", value, text=index in text_columns))
-                pending.append(f'<row r="{number}">{"".join(cells)}</row>')
-                if len(pending) == _FLUSH_ROWS:
-                    sheet.write("".join(pending).encode())
-                    pending = []
-            pending.append(f'</sheetData><autoFilter ref="A1:{last_letter}{count + 1}"/></worksheet>')
-            sheet.write("".join(pending).encode())
-        quoted = title.replace("'", "''")
+            + f'<Relationship Id="rId{len(sheets) + 1}" Type="{_REL}/styles" Target="styles.xml"/>'
+            "</Relationships>",
+        )
+        names = "".join(
+            f'<sheet name="{escape(title, {chr(34): "&quot;"})}" sheetId="{number}" r:id="rId{number}"/>'
+            for number, (title, _letter) in enumerate(titles, 1)
+        )
+        filters = "".join(
+            f'<definedName name="_xlnm._FilterDatabase" localSheetId="{index}" hidden="1">'
+            f"'{escape(title.replace(chr(39), chr(39) * 2))}'!$A$1:${letter}${count + 1}</definedName>"
+            for index, ((title, letter), count) in enumerate(zip(titles, counts))
+        )
         package.writestr(
             "xl/workbook.xml",
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
             f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><bookViews><workbookView/></bookViews>'
-            f'<sheets><sheet name="{escape(title, {chr(34): "&quot;"})}" sheetId="1" r:id="rId1"/></sheets>'
-            f'<definedNames><definedName name="_xlnm._FilterDatabase" localSheetId="0" hidden="1">'
-            f"'{escape(quoted)}'!$A$1:${last_letter}${count + 1}</definedName></definedNames></workbook>",
+            f"<sheets>{names}</sheets><definedNames>{filters}</definedNames></workbook>",
         )
-    return count
+    return counts
+
+
+def _write_sheet(part: IO[bytes], sheet: Sheet) -> tuple[int, str]:
+    """The sheet's XML into ``part``: its number of data rows and the letter of its last column."""
+    text_columns, marked_columns, widths = set(sheet.text_columns), set(sheet.marked_columns), sheet.widths
+    headers = [str(header) for header in sheet.headers]
+    letters: list[str] = [get_column_letter(index + 1) for index in range(max(1, len(headers)))]
+    last_letter = letters[-1]
+    count = 0
+    columns = "".join(
+        f'<col min="{index + 1}" max="{index + 1}" '
+        f'width="{widths[index] if widths and index < len(widths) else max(12, min(40, len(header) + 4))}" '
+        'customWidth="1"/>'
+        for index, header in enumerate(headers)
+    )
+    header_cells = "".join(_cell(f"{letters[i]}1", header, header=True) for i, header in enumerate(headers))
+    part.write(
+        (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            f'<worksheet xmlns="{_MAIN}" xmlns:r="{_REL}">'
+            '<sheetViews><sheetView workbookViewId="0">'
+            '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+            '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
+            '<sheetFormatPr defaultRowHeight="15"/>'
+            + (f"<cols>{columns}</cols>" if columns else "")
+            + f'<sheetData><row r="1">{header_cells}</row>'
+        ).encode()
+    )
+    pending: list[str] = []
+    for row in sheet.rows:
+        count += 1
+        number = count + 1
+        cells = []
+        for index, value in enumerate(row):
+            if index >= len(letters):
+                letters.append(get_column_letter(index + 1))
+            cells.append(_cell(f"{letters[index]}{number}", value, text=index in text_columns, marked=index in marked_columns))
+        pending.append(f'<row r="{number}">{"".join(cells)}</row>')
+        if len(pending) == _FLUSH_ROWS:
+            part.write("".join(pending).encode())
+            pending = []
+    pending.append(f'</sheetData><autoFilter ref="A1:{last_letter}{count + 1}"/></worksheet>')
+    part.write("".join(pending).encode())
+    return count, last_letter

@@ -13,21 +13,12 @@ import datetime
 from collections import defaultdict
 from typing import IO
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
-
-from households.xlsx import write_xlsx
-from konut_registry.spreadsheets import xlsx_cell
+from households.xlsx import Sheet, write_workbook
 
 from . import columns as cols
 from .issues import IssueLog
 from .reader import Source, normalize_header
 
-_HEADER_FONT = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
-_REASON_FILL = PatternFill("solid", fgColor="F8D7DA")
 _ID_WORDS = ("nik", "kk", "id ", "id_", "kode", "nomor")
 
 
@@ -58,15 +49,25 @@ def _cached_rows(issues: IssueLog, source: Source, sheet_name: str, wanted: set[
 
 
 def write_error_report(target: IO[bytes], sources: list[Source], issues: IssueLog) -> int:
-    """Write the report for ``issues`` from the refused rows kept while reading (or, when some were
-    refused later, by reading them again from ``sources``); return the number of rows written."""
+    """Write the report for ``issues``: the refused rows kept while reading (or, when some were
+    refused later, read again from ``sources``), a sheet listing the errors themselves when no row
+    could be given (file-level problems), then every warning on a sheet of its own (the import page
+    shows the first ones only). Return the number of refused rows and listed errors written."""
     reasons: dict[tuple[str, int], list[str]] = defaultdict(list)
     for issue in issues.errors:
         reasons[(issue.sheet, issue.row)].append(f"{issue.column}: {issue.reason}" if issue.column else issue.reason)
-    file_level = [r for (sheet, row), r in reasons.items() if row == 0]
-    workbook = Workbook(write_only=True)
-    written = 0
+    sheets: list[Sheet] = []
     used_titles: set[str] = set()
+    counted: list[int] = []  # the refused rows of each sheet, as they are written
+    given: set[str] = set()  # the sheets whose refused rows are given
+
+    def title(name: str) -> str:
+        cut = name[:31]
+        while cut in used_titles:
+            cut = cut[:28] + f"_{len(used_titles)}"
+        used_titles.add(cut)
+        return cut
+
     for source in sources:
         for sheet_name in source.sheet_names():
             wanted = {row for (sheet, row) in reasons if sheet == sheet_name and row}
@@ -80,50 +81,52 @@ def write_error_report(target: IO[bytes], sources: list[Source], issues: IssueLo
                 if table is None:
                     continue
                 headers_read, rows = table.headers, table.rows
-            title = sheet_name[:31]
-            while title in used_titles:
-                title = title[:28] + f"_{len(used_titles)}"
-            used_titles.add(title)
-            sheet = workbook.create_sheet(title=title)
+            given.add(sheet_name)
             headers = [*headers_read, "Baris asal", "Alasan kesalahan"]
             text_columns = {i for i, h in enumerate(headers_read) if is_id_header(h)}
-            sheet.freeze_panes = "A2"
-            for index, header in enumerate(headers):
-                width = 60 if index == len(headers) - 1 else max(12, min(40, len(header) + 4))
-                sheet.column_dimensions[get_column_letter(index + 1)].width = width
-            header_cells = []
-            for header in headers:
-                cell = xlsx_cell(sheet, header)
-                cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
-                header_cells.append(cell)
-            sheet.append(header_cells)
-            count = 0
-            for row, cells in rows:
-                if row not in wanted:
-                    continue
-                out = []
-                for index, value in enumerate(cells):
-                    if index in text_columns:
-                        cell = xlsx_cell(sheet, _as_text(value), number_format="@")
-                    else:
-                        if isinstance(value, datetime.datetime):
-                            value = value.replace(tzinfo=None)
-                        date_format = "DD/MM/YYYY" if isinstance(value, datetime.date) else None
-                        cell = xlsx_cell(sheet, value, number_format=date_format)
-                    out.append(cell)
-                out.append(WriteOnlyCell(sheet, value=row))
-                reason = xlsx_cell(sheet, "; ".join(reasons[(sheet_name, row)]))
-                reason.fill = _REASON_FILL
-                out.append(reason)
-                sheet.append(out)
-                count += 1
-            sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{count + 1}"
-            written += count
-    if not written:
-        # Only file-level problems (or rows that could not be read again): list the reasons.
-        return write_xlsx(
-            target, sheet_title="Kesalahan", headers=["Lembar", "Baris", "Kolom", "Alasan kesalahan"],
-            rows=([i.sheet, i.row, i.column, i.reason] for i in issues.errors),
-        ) if issues.errors or file_level else 0
-    workbook.save(target)
-    return written
+            sheets.append(Sheet(
+                title(sheet_name), headers,
+                _refused_rows(rows, wanted, text_columns, reasons, sheet_name, counted),
+                text_columns=text_columns, marked_columns=(len(headers) - 1,),
+                widths=[60 if index == len(headers) - 1 else max(12, min(40, len(header) + 4)) for index, header in enumerate(headers)],
+            ))
+    # The errors no sheet above gives with its row (a file-level problem, a sheet not read again):
+    # listed with their reasons.
+    listed = [i for i in issues.errors if not i.row or i.sheet not in given]
+    if listed:
+        sheets.append(Sheet(
+            title("Kesalahan"), ["Lembar", "Baris", "Kolom", "Alasan kesalahan"],
+            ([i.sheet, i.row or None, i.column, i.reason] for i in listed), marked_columns=(3,), widths=[20, 8, 24, 80],
+        ))
+    if issues.warnings:
+        sheets.append(Sheet(
+            title("Peringatan"), ["Lembar", "Baris", "Kolom", "Peringatan"],
+            ([i.sheet, i.row or None, i.column, i.reason] for i in issues.warnings), widths=[20, 8, 24, 80],
+        ))
+    if not sheets:
+        return 0
+    write_workbook(target, sheets)
+    return sum(counted) + len(listed)
+
+
+def _refused_rows(rows, wanted: set[int], text_columns: set[int], reasons, sheet_name: str, counted: list[int]):
+    """The refused rows of a sheet as the report writes them: the cells as uploaded (IDs as text,
+    dates as dates), the row's number, its reasons. Adds their count to ``counted``."""
+    count = 0
+    for row, cells in rows:
+        if row not in wanted:
+            continue
+        out = []
+        for index, value in enumerate(cells):
+            if index in text_columns:
+                value = _as_text(value)
+            elif isinstance(value, datetime.datetime):
+                value = value.replace(tzinfo=None)
+                if value.time() == datetime.time():
+                    value = value.date()
+            out.append(value)
+        out.append(row)
+        out.append("; ".join(reasons[(sheet_name, row)]))
+        count += 1
+        yield out
+    counted.append(count)

@@ -53,7 +53,7 @@ from .write import HouseholdsAhead
 
 logger = logging.getLogger(__name__)
 
-# Errors and warnings kept on the batch for its pages (the error report holds every error).
+# Errors and warnings kept on the batch for its pages (the error report holds every one).
 MAX_STORED_ISSUES = 500
 
 
@@ -88,7 +88,7 @@ def _issue_dicts(issues, limit=MAX_STORED_ISSUES) -> list[dict]:
 
 def _store_report(batch: ImportBatch, sources: list[Source], plan: ImportPlan) -> None:
     issues = plan.issues
-    if not issues.errors:
+    if not issues.errors and not issues.warnings:
         if batch.error_report:
             batch.error_report.delete(save=False)
         return
@@ -372,7 +372,7 @@ def run_file_import(
         return ImportOutcome(UNREADABLE, summary=exc.details, message=str(exc))
     summary = plan.summary()
     issues = plan.issues
-    if error_report and issues.errors:
+    if error_report and (issues.errors or issues.warnings):
         with open(error_report, "wb") as handle:
             write_error_report(handle, sources, issues)
     for source in sources:

@@ -105,6 +105,42 @@ def test_error_report_has_original_rows_reasons_text_ids_and_no_formulas(bappeda
     assert nik_cell.data_type == "s" and nik_cell.number_format == "@" and len(nik_cell.value) == 16
 
 
+def test_the_report_lists_every_warning_when_the_page_shows_the_first_ones(bappeda_client, p3ke_file):
+    # 60 families whose Kecamatan cell names another kecamatan than their village's code: each row is
+    # imported with a warning. The page lists the first 50; the report gives all of them.
+    households = [household_row(f"1229990{n:02d}", 300 + n, Kecamatan="LASOLO") for n in range(60)]
+    upload(bappeda_client, p3ke_file(households=households, members=[]))
+    batch = ImportBatch.objects.get()
+    assert batch.status == ImportStatus.PREVIEWED and not batch.errors and len(batch.warnings) == 60
+    page = bappeda_client.get(reverse("admin:households_importbatch_preview", args=[batch.pk])).content.decode()
+    assert "Unduh laporan peringatan (.xlsx)" in page and "Unduh laporan kesalahan" not in page
+    response = bappeda_client.get(reverse("households:import_error_report", args=[batch.pk]))
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    assert workbook.sheetnames == ["Peringatan"]
+    rows = list(workbook["Peringatan"].iter_rows(values_only=True))
+    assert rows[0] == ("Lembar", "Baris", "Kolom", "Peringatan")
+    assert [row[1] for row in rows[1:]] == list(range(2, 62))
+    assert all(row[0] == "KEPALA-KELUARGA" and row[2] == "Kecamatan" and "LASOLO" in row[3] for row in rows[1:])
+
+
+def test_the_report_gives_refused_rows_then_every_warning(bappeda_client, p3ke_file):
+    households = [
+        household_row("122999001", 201, **{"Desil Kesejahteraan": 11}),
+        household_row("122999002", 202, Kecamatan="LASOLO"),
+    ]
+    upload(bappeda_client, p3ke_file(households=households, members=[]))
+    batch = ImportBatch.objects.get()
+    page = bappeda_client.get(reverse("admin:households_importbatch_preview", args=[batch.pk])).content.decode()
+    assert "Unduh laporan kesalahan dan peringatan (.xlsx)" in page
+    response = bappeda_client.get(reverse("households:import_error_report", args=[batch.pk]))
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    assert workbook.sheetnames == ["KEPALA-KELUARGA", "Peringatan"]
+    refused = list(workbook["KEPALA-KELUARGA"].iter_rows(min_row=2, values_only=True))
+    assert [row[0] for row in refused] == ["122999001"]
+    warned = list(workbook["Peringatan"].iter_rows(min_row=2, values_only=True))
+    assert [(row[1], row[2]) for row in warned] == [(3, "Kecamatan")]
+
+
 def test_cancel(bappeda_client, p3ke_file):
     upload(bappeda_client, p3ke_file())
     batch = ImportBatch.objects.get()

@@ -103,7 +103,7 @@ def test_journey_1_bappeda_imports_resolves_conflicts_and_distributes(screen, pe
 
     # The error report: exactly the bad rows, as they were, with the reason next to each.
     with page.expect_download() as download:
-        page.get_by_role("link", name="Unduh laporan kesalahan (.xlsx)").click()
+        page.get_by_role("link", name="Unduh laporan kesalahan dan peringatan (.xlsx)").click()
     report_path = tmp_path / "laporan.xlsx"
     download.value.save_as(report_path)
     assert download.value.suggested_filename == f"laporan-kesalahan-batch-{batch.pk}.xlsx"

@@ -77,7 +77,7 @@ class ImportCommand(BaseCommand):
         parser.add_argument("--json", action="store_true", help="Cetak ringkasan sebagai satu objek JSON di stdout.")
         parser.add_argument("--skip-invalid", action="store_true", help="Impor baris valid saja, lewati baris yang salah.")
         parser.add_argument("--user", help="Nama pengguna yang dicatat sebagai pengimpor.")
-        parser.add_argument("--error-report", metavar="PATH", help="Simpan laporan kesalahan (.xlsx) ke berkas ini.")
+        parser.add_argument("--error-report", metavar="PATH", help="Simpan laporan kesalahan dan peringatan (.xlsx) ke berkas ini.")
         if self.kind != ImportKind.RECIPIENTS:
             parser.add_argument(
                 "--confirm-absent", action="store_true",
