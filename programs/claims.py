@@ -212,6 +212,10 @@ def _programs_named(aids: Collection[str], by_key: dict[str, list[AidProgram]]) 
     return named
 
 
+# Up to this many households, ``aid_no_longer_stated`` asks for their enrollments by id.
+FEW_HOUSEHOLDS = 2000
+
+
 def aid_no_longer_stated(
     *, source: str, year: int, aid_keys: Collection[str], stated: set[tuple[int, int]], households: Collection[int]
 ) -> list[tuple[AidProgram, list[int]]]:
@@ -224,11 +228,21 @@ def aid_no_longer_stated(
     if not programs or not households:
         return []
     found: dict[int, set[int]] = {}
-    live = Enrollment.objects.filter(source=source, year=year, status__in=LIVE_STATUSES, program_id__in=programs)
-    for chunk in chunks(households):
-        for program_id, household_id in live.filter(household_id__in=chunk).values_list("program_id", "household_id").distinct():
-            if (program_id, household_id) not in stated:
-                found.setdefault(program_id, set()).add(household_id)
+    live = Enrollment.objects.filter(
+        source=source, year=year, status__in=LIVE_STATUSES, program_id__in=programs
+    ).order_by().values_list("program_id", "household_id")
+    if len(households) > FEW_HOUSEHOLDS:
+        # Read the year's live enrollments of the source, kept in Python: a list of thousands of
+        # households in the SQL is checked row by row after the index on program and year (0.4 s
+        # for 5,000 ids on PostgreSQL), and joined to an array it is planned as a nested loop
+        # when the statistics predate an import that just filled the table.
+        wanted = set(households)
+        pairs = ((program_id, household_id) for program_id, household_id in live.iterator(chunk_size=20_000) if household_id in wanted)
+    else:
+        pairs = (pair for chunk in chunks(households) for pair in live.filter(household_id__in=chunk))
+    for program_id, household_id in pairs:
+        if (program_id, household_id) not in stated:
+            found.setdefault(program_id, set()).add(household_id)
     return [(programs[program_id], sorted(ids)) for program_id, ids in sorted(found.items())]
 
 

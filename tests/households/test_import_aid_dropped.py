@@ -106,3 +106,26 @@ def test_the_upload_preview_page_lists_the_familys_row(reference, p3ke_file, bap
     page = html.unescape(bappeda_client.get(reverse("admin:households_importbatch_preview", args=[batch.pk])).content.decode())
     assert NOTICE in page
     assert re.search(r"<td>KEPALA-KELUARGA</td><td>2</td><td></td><td>" + re.escape(ROW_NOTICE), page)
+
+
+@pytest.mark.parametrize("few", [2000, 0], ids=["by-id", "read-whole-year"])
+def test_a_family_the_partial_extract_leaves_out_is_not_named(reference, p3ke_file, monkeypatch, few):
+    # Both ways of reading the year's enrollments (by the file's households, or the whole year kept
+    # in Python for a large file) name the same families: those of the file only.
+    import programs.claims
+
+    monkeypatch.setattr(programs.claims, "FEW_HOUSEHOLDS", few)
+    households, members = families(count=3, overrides={"Penerima PKH": "Ya"})
+    imported(p3ke_file, households, members, "a.xlsx", "--partial")
+    kept = [household for household in households if household["ID Keluarga P3KE"] != "122000003"]
+    for household in kept:
+        household["Penerima PKH"] = "Tidak"
+    kept_members = [member for member in members if member["ID Keluarga P3KE"] != "122000003"]
+    path = p3ke_file(households=kept, members=kept_members, name="b.xlsx")
+    code, out, err = run("import_p3ke", str(path), "--partial", "--dry-run")
+    assert code == 0, err
+    assert (
+        "PKH 2023 tidak lagi tercantum untuk 2 keluarga (ID Keluarga P3KE 122000001 (KEPALA 100), "
+        "ID Keluarga P3KE 122000002 (KEPALA 101)); kepesertaan dipertahankan" in out
+    )
+    assert "122000003" not in out
