@@ -273,6 +273,7 @@ def compatible_pair_withdraw(*, pair: CompatiblePair, by) -> engine.RecheckResul
     )
     households = (
         Enrollment.objects.filter(program_id__in=programs, status__in=ONE_AID_STATUSES)
+        .order_by()  # the default ordering's columns would join the DISTINCT: one id per enrollment
         .values_list("household_id", flat=True)
         .distinct()
     )
