@@ -261,7 +261,28 @@ def same_regency(cell: str, name: str) -> bool:
         return False
     if core == registry_core and (not kind or not registry_kind or kind == registry_kind):
         return True
+    words = [word for word in _NOT_LETTER.split(_REGENCY_KIND.sub("", norm(name))) if word]
+    if (not kind or not registry_kind or kind == registry_kind) and _shortened(core, words):
+        return True
     return place_name(cell) == registry_core
+
+
+def _shortened(token: str, words: list[str]) -> bool:
+    """Whether ``token`` is the short form offices write of a name of two or more words: the
+    first letters (two or more) of each word in turn, ``konut`` for Konawe Utara, ``busel`` for
+    Buton Selatan, ``koltim`` for Kolaka Timur."""
+    if len(words) < 2 or " " in token or len(token) < 4:
+        return False
+
+    def split(rest: str, index: int) -> bool:
+        if index == len(words):
+            return not rest
+        word = words[index]
+        return any(
+            rest.startswith(word[:size]) and split(rest[size:], index + 1) for size in range(2, len(word) + 1)
+        )
+
+    return split(token, 0)
 
 
 _PLACE_PREFIX = re.compile(r"^(?:kecamatan\s+|kec\.\s*|kec\s+|kelurahan\s+|kel\.\s*|kel\s+|desa\s+|ds\.\s*|ds\s+)")

@@ -224,3 +224,18 @@ def test_a_kabupaten_or_kecamatan_that_is_not_the_coded_villages_is_warned_on_it
     placed = dict(Household.objects.values_list("p3ke_id", "desa__code"))
     assert placed == {"122999001": "74.02.01.2007", "122999002": "74.02.01.2007", "122999003": "74.02.01.2007",
                       "122999004": "74.09.01.2006", "122999005": "74.09.01.2006"}
+
+
+def test_a_regency_written_short_as_offices_do_is_its_regency(province, p3ke_file):
+    """KAB. KONUT is Konawe Utara (the first letters of each word), KONSEL is Konawe Selatan: only
+    the second is another regency's name, and only it is warned about."""
+    households = [
+        household_row("122999011", 211, **{"Kabupaten/Kota": "KAB. KONUT"}),
+        household_row("122999012", 212, **{"Kabupaten/Kota": "Konut"}),
+        household_row("122999013", 213, **{"Kabupaten/Kota": "KONSEL"}),
+    ]
+    code, out, err = run("import_p3ke", str(p3ke_file(households=households, members=[], name="short.xlsx")))
+    assert code == 0, (out, err)
+    warnings = [(w["row"], w["column"], w["reason"]) for w in ImportBatch.objects.get().warnings if "Kode wilayah NIK" not in w["reason"]]
+    assert warnings == [(4, "Kabupaten/Kota", "Kabupaten/Kota 'KONSEL' bukan kabupaten/kota desa berkode ini (Wanggudu Raya, "
+                                              "Kabupaten Konawe Utara); keluarga ditempatkan di Wanggudu Raya menurut Kode Kemdagri")]
