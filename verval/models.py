@@ -176,6 +176,9 @@ class VervalCase(models.Model):
     )
     recorded_at = models.DateTimeField(_("dicatat"), null=True, blank=True)
     applied_at = models.DateTimeField(_("diterapkan"), null=True, blank=True)
+    # The approval suspended the family's aid on this case's verdict Tidak layak (whatever the case's
+    # kind): the family is proposed for removal.
+    aid_suspended = models.BooleanField(_("bantuan ditangguhkan saat pengesahan"), default=False)
     returned_at = models.DateTimeField(_("dikembalikan"), null=True, blank=True)
     return_reason = models.TextField(_("alasan pengembalian"), blank=True)
     reopened_from = models.ForeignKey(
@@ -318,14 +321,18 @@ def desil_since_visit(case: VervalCase, household: Household | None = None) -> t
 
 def proposal_type(case: VervalCase) -> str:
     """A family gone (moved, deceased, not found) or found not eligible while receiving aid is
-    proposed for removal; an unreached family found eligible is proposed as new; any other visit,
-    a deceased head whose family carries on included, corrects the family's data."""
+    proposed for removal: an inclusion or absent-enrolled case found not eligible, and any other case
+    found not eligible whose aid the approval suspended (an incomplete ranking or an unreached family
+    that receives desil-limited aid); an unreached family found eligible is proposed as new; any
+    other visit, a deceased head whose family carries on included, corrects the family's data."""
     if family_continues(case):
         return ProposalType.UPDATE
     if case.presence and case.presence != Presence.FOUND:
         return ProposalType.REMOVE
     if case.kind == CaseKind.EXCLUSION and case.verdict == Verdict.ELIGIBLE:
         return ProposalType.NEW
-    if case.kind in (CaseKind.INCLUSION, CaseKind.ABSENT_ENROLLED) and case.verdict == Verdict.NOT_ELIGIBLE:
+    if case.verdict == Verdict.NOT_ELIGIBLE and (
+        case.kind in (CaseKind.INCLUSION, CaseKind.ABSENT_ENROLLED) or case.aid_suspended
+    ):
         return ProposalType.REMOVE
     return ProposalType.UPDATE

@@ -425,6 +425,7 @@ def _apply_case(plan: CasePlan, *, batch: VervalBatch, by, result: ApplyResult) 
     questioned = set(case.enrollments.values_list("pk", flat=True)) if case.kind in QUESTIONS_AID else None
     for enrollment in plan.suspend:
         changed = _set_status(enrollment, EnrollmentStatus.SUSPENDED, f"{reason} ({case.get_verdict_display()})", by, result)
+        case.aid_suspended = case.aid_suspended or changed  # the proposal file asks for its removal
         if changed and questioned is not None and enrollment.pk not in questioned:
             result.later += 1
 
