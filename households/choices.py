@@ -3,9 +3,12 @@ and statuses of members, and the kinds and states of an upload. One definition f
 models, importers, filters and exports all read them from here.
 """
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+from households import wilayah
 
 
 # --- P3KE categorical values. Labels are the values as P3KE writes them, so that an importer can
@@ -217,3 +220,26 @@ class ImportStatus(models.TextChoices):
     REFUSED = "refused", _("Ditolak karena ada kesalahan")
     FAILED = "failed", _("Gagal")
     CANCELLED = "cancelled", _("Dibatalkan")
+
+
+# --- Who heads the area the registry covers (``KONUT_WILAYAH``): the leadership that approves verval.
+
+
+class HeadTitle(models.TextChoices):
+    """The title of the head of a province, a kabupaten or a kota (``wilayah.head_title``)."""
+
+    GOVERNOR = "Gubernur", _("Gubernur")
+    REGENT = "Bupati", _("Bupati")
+    MAYOR = "Wali Kota", _("Wali Kota")
+    # KONUT_WILAYAH names no region the Kemendagri list knows.
+    HEAD = "Kepala daerah", _("Kepala daerah")
+
+
+def area_head() -> HeadTitle:
+    """The head of the area ``KONUT_WILAYAH`` names: ``area_head().label`` is the title in the active
+    language (Bupati of a kabupaten, Wali Kota of a kota, Gubernur of a province), for every text that
+    names who approves. Read from the package data, not the database."""
+    try:
+        return HeadTitle(wilayah.head_title(settings.KONUT_WILAYAH))
+    except wilayah.RegionCodeError:
+        return HeadTitle.HEAD

@@ -20,10 +20,25 @@ LIVING_CONDITION_FIELDS = (
 )
 
 
+def history_reason(reason: str, model=Household) -> str | None:
+    """``reason`` as ``model``'s history keeps it (django-simple-history keeps 100 characters): whole
+    when it fits, else cut after the last whole word that fits, with an ellipsis, so that a long batch
+    title loses its end rather than half a word."""
+    if not reason:
+        return None
+    limit = model.history.model._meta.get_field("history_change_reason").max_length
+    if len(reason) <= limit:
+        return reason
+    cut = reason[: limit - 1]
+    if not reason[limit - 1].isspace() and " " in cut:
+        cut = cut.rsplit(" ", 1)[0]  # a word cut through is left out
+    return cut.rstrip(" ,;:·(-") + "…"
+
+
 def _save(household: Household, *, by, reason: str) -> None:
     household.full_clean()
     household._history_user = by
-    household._change_reason = reason[:100] if reason else None
+    household._change_reason = history_reason(reason)
     household.save()
 
 
@@ -86,7 +101,7 @@ def _head_member_absent(household: Household, *, by, reason: str) -> None:
     for member in Member.objects.filter(household=household, relation=Relation.HEAD, is_absent=False):
         member.is_absent = True
         member._history_user = by
-        member._change_reason = reason[:100] if reason else None
+        member._change_reason = history_reason(reason, Member)
         member.save()
 
 

@@ -97,6 +97,16 @@ def region_names(code: str) -> tuple[str, str]:
     return name, short
 
 
+def head_title(code: str) -> str:
+    """The title of the head of a province or regency: ``Gubernur`` for a province, ``Wali Kota`` for a
+    kota (an administrative one of Jakarta included), ``Bupati`` for a kabupaten. Raises
+    ``RegionCodeError`` when the package knows no such region."""
+    full, _short = region_names(code)
+    if full.startswith("Provinsi "):
+        return "Gubernur"
+    return "Wali Kota" if full.startswith("Kota ") else "Bupati"
+
+
 def region_tree(code: object) -> Province:
     """The province of ``code`` with the regencies it names: the one regency for a regency code, all
     of them for a province code, each with its kecamatan and villages in code order."""

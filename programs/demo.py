@@ -20,6 +20,7 @@ from django.db import transaction
 
 from agencies.models import Agency, Role, User
 from households import models as hm
+from households.choices import HeadTitle, area_head
 from households.identifiers import make_nik
 from households.regions import covered_region
 from programs.models import Enrollment, EnrollmentSource, EnrollmentStatus, Program, TargetUnit
@@ -90,12 +91,9 @@ def _household_conditions(rng: random.Random, desil: int) -> dict:
 
 def _head_of_region() -> tuple[str, str]:
     """The leadership account's name: Bupati of a regency, Wali Kota of a city, Gubernur of a province."""
-    full, short = covered_region()
-    if full.startswith("Provinsi "):
-        return "Gubernur", short
-    if short.startswith("Kota "):
-        return "Wali Kota", short.removeprefix("Kota ")
-    return "Bupati", short
+    head = area_head()
+    _full, short = covered_region()
+    return head.value, short.removeprefix("Kota ") if head == HeadTitle.MAYOR else short
 
 
 def ensure_demo_users() -> list[tuple[str, str, str]]:

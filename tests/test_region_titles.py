@@ -1,10 +1,13 @@
-"""Titles, footers and the demo's leadership account name the area in KONUT_WILAYAH, not Konut."""
+"""Titles, footers, the demo's leadership account and the head's title follow KONUT_WILAYAH, not Konut."""
 
 import pytest
 from django.template.loader import render_to_string
 from django.test import override_settings
+from django.utils import translation
 
 from agencies.models import User
+from households import wilayah
+from households.models import ImportBatch
 from programs.demo import ensure_demo_users
 
 
@@ -38,3 +41,23 @@ def test_demo_leadership_account_is_named_after_the_area(reference, settings, co
     settings.KONUT_WILAYAH = code
     ensure_demo_users()
     assert User.objects.get(username="bupati").get_full_name() == name
+
+
+@pytest.mark.parametrize("code, head", [("74.09", "Bupati"), ("74.71", "Wali Kota"), ("74", "Gubernur"),
+                                        ("31.01", "Bupati"), ("31.71", "Wali Kota")])
+def test_the_head_of_a_kabupaten_a_kota_and_a_province(code, head):
+    # 31.01 is the Kabupaten Administrasi Kepulauan Seribu, 31.71 the Kota Administrasi Jakarta Pusat.
+    assert wilayah.head_title(code) == head
+
+
+@pytest.mark.parametrize("code, language, expected, absent", [
+    ("74.71", "id", "dihitung di daftar dan ringkasan Wali Kota.", "Bupati"),
+    ("74.09", "id", "dihitung di daftar dan ringkasan Bupati.", "Wali Kota"),
+    ("74", "en", "counted in the lists and the Governor's summary.", "Regent"),
+    ("99.99", "id", "dihitung di daftar dan ringkasan Kepala daerah.", "Bupati"),
+])
+def test_the_import_warning_names_the_head_of_the_covered_area(code, language, expected, absent):
+    counts = {"households": {"created": 0}, "absent_check": {"households": 3, "current": 40, "members": 0}}
+    with override_settings(KONUT_WILAYAH=code), translation.override(language):
+        page = " ".join(render_to_string("households/_batch_summary.html", {"batch": ImportBatch(counts=counts)}).split())
+    assert expected in page and absent not in page

@@ -1,5 +1,6 @@
-"""What every page tells the Bupati: how many verval batches wait for approval (the banner in
-``base.html``). One count query, for the roles that approve only."""
+"""What every page tells the leadership (the covered area's Bupati, Wali Kota or Gubernur): how
+many verval batches wait for approval (the banner in ``base.html``). One count query, for the roles
+that approve only."""
 
 from __future__ import annotations
 

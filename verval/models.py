@@ -4,19 +4,23 @@ A **batch** (berkas verval) gathers cases opened together, usually one village's
 kind. Each **case** is one household to visit: a field officer (usually a PKH facilitator of Dinas
 Sosial) records what the visit found, without changing the registry. The batch then goes through
 the village deliberation (musyawarah desa/kelurahan), the verification by Dinas Sosial and the
-Bupati's approval (pengesahan); only approval applies the corrections, through the services, and
-the batch is read-only from then on. The approved proposals are exported for submission upward
-(``ProposalExport`` remembers what was sent, ``ProposalRow`` under which NIK); cases the ministry
-returns are reopened in a new batch of their kind.
+approval (pengesahan) by the area's head (the Bupati, Wali Kota or Gubernur); only approval applies
+the corrections, through the services, and the batch is read-only from then on. The approved
+proposals are exported for submission upward (``ProposalExport`` remembers what was sent,
+``ProposalRow`` under which NIK); cases the ministry returns are reopened in a new batch of their
+kind.
 """
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from households.choices import area_head
 from households.models import (
     CookingFuel,
     Desa,
@@ -42,11 +46,22 @@ class CaseKind(models.TextChoices):
     INCOMPLETE = "incomplete", _("Variabel peringkat belum lengkap")
 
 
+def _approved_label() -> str:
+    return gettext("Disahkan %(head)s") % {"head": area_head().label}
+
+
 class Stage(models.TextChoices):
     FIELD = "lapangan", _("Kunjungan lapangan")
     DELIBERATED = "musdes", _("Musyawarah desa dicatat")
     VERIFIED = "verifikasi", _("Diverifikasi Dinas Sosial")
-    APPROVED = "disahkan", _("Disahkan Bupati")
+    # The covered area's head approves: Disahkan Bupati, Disahkan Wali Kota, Disahkan Gubernur.
+    APPROVED = "disahkan", lazy(_approved_label, str)()
+
+
+def stage_choices() -> list[tuple[str, str]]:
+    """The stages, for the batch's field: a callable, so that the approval's label follows
+    ``KONUT_WILAYAH`` without a migration for each area."""
+    return Stage.choices
 
 
 class VervalBatch(models.Model):
@@ -57,7 +72,7 @@ class VervalBatch(models.Model):
     desa = models.ForeignKey(
         Desa, verbose_name=_("desa/kelurahan"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    stage = models.CharField(_("tahap"), max_length=10, choices=Stage.choices, default=Stage.FIELD)
+    stage = models.CharField(_("tahap"), max_length=10, choices=stage_choices, default=Stage.FIELD)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("dibuka oleh"), null=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -161,6 +176,9 @@ class VervalCase(models.Model):
     )
     recorded_at = models.DateTimeField(_("dicatat"), null=True, blank=True)
     applied_at = models.DateTimeField(_("diterapkan"), null=True, blank=True)
+    # The approval suspended the family's aid on this case's verdict Tidak layak (whatever the case's
+    # kind): the family is proposed for removal.
+    aid_suspended = models.BooleanField(_("bantuan ditangguhkan saat pengesahan"), default=False)
     returned_at = models.DateTimeField(_("dikembalikan"), null=True, blank=True)
     return_reason = models.TextField(_("alasan pengembalian"), blank=True)
     reopened_from = models.ForeignKey(
@@ -303,14 +321,18 @@ def desil_since_visit(case: VervalCase, household: Household | None = None) -> t
 
 def proposal_type(case: VervalCase) -> str:
     """A family gone (moved, deceased, not found) or found not eligible while receiving aid is
-    proposed for removal; an unreached family found eligible is proposed as new; any other visit,
-    a deceased head whose family carries on included, corrects the family's data."""
+    proposed for removal: an inclusion or absent-enrolled case found not eligible, and any other case
+    found not eligible whose aid the approval suspended (an incomplete ranking or an unreached family
+    that receives desil-limited aid); an unreached family found eligible is proposed as new; any
+    other visit, a deceased head whose family carries on included, corrects the family's data."""
     if family_continues(case):
         return ProposalType.UPDATE
     if case.presence and case.presence != Presence.FOUND:
         return ProposalType.REMOVE
     if case.kind == CaseKind.EXCLUSION and case.verdict == Verdict.ELIGIBLE:
         return ProposalType.NEW
-    if case.kind in (CaseKind.INCLUSION, CaseKind.ABSENT_ENROLLED) and case.verdict == Verdict.NOT_ELIGIBLE:
+    if case.verdict == Verdict.NOT_ELIGIBLE and (
+        case.kind in (CaseKind.INCLUSION, CaseKind.ABSENT_ENROLLED) or case.aid_suspended
+    ):
         return ProposalType.REMOVE
     return ProposalType.UPDATE

@@ -1,5 +1,6 @@
 """Every write of field verification: opening cases, assigning them, recording visits and photos,
-the village deliberation, the agency's verification, the Bupati's approval and what it applies,
+the village deliberation, the agency's verification, the approval by the area's head (the Bupati,
+Wali Kota or Gubernur: ``households.choices.area_head``) and what it applies,
 the proposal file handed out, and the ministry's returns.
 
 Recording a visit never changes the registry. Approval applies the batch's findings through the
@@ -24,6 +25,7 @@ from django.utils.translation import gettext_noop, ngettext
 
 from agencies.models import ExportKind
 from agencies.services import export_log_create
+from households.choices import area_head
 from households.models import Household
 from households.services import (
     LIVING_CONDITION_FIELDS,
@@ -74,6 +76,16 @@ def _stored_language():
     the registry's language, whatever the language of the user whose action writes it: an officer
     reads it on an Indonesian page, and it goes to the ministry in the proposal file."""
     return translation.override(settings.LANGUAGE_CODE)
+
+
+# Refusals that name who approves: the head of the covered area, in the user's language (head_text).
+APPROVER_ONLY = gettext_noop("Hanya %(head)s (pimpinan) yang dapat mengesahkan berkas verval.")
+NOT_YET_APPROVED = gettext_noop("Usulan hanya dapat diekspor dari berkas yang sudah disahkan %(head)s.")
+
+
+def head_text(text: str) -> str:
+    """``text`` (one of the refusals above) in the active language, naming the covered area's head."""
+    return _(text) % {"head": area_head().label}
 
 
 def _require(allowed: bool, message: str) -> None:
@@ -413,15 +425,16 @@ def _apply_case(plan: CasePlan, *, batch: VervalBatch, by, result: ApplyResult) 
     questioned = set(case.enrollments.values_list("pk", flat=True)) if case.kind in QUESTIONS_AID else None
     for enrollment in plan.suspend:
         changed = _set_status(enrollment, EnrollmentStatus.SUSPENDED, f"{reason} ({case.get_verdict_display()})", by, result)
+        case.aid_suspended = case.aid_suspended or changed  # the proposal file asks for its removal
         if changed and questioned is not None and enrollment.pk not in questioned:
             result.later += 1
 
 
 @transaction.atomic
 def batch_approve(*, batch: VervalBatch, by) -> ApplyResult:
-    """The Bupati's approval: apply every case's findings (the plans the preview counted), then the
-    batch is read-only."""
-    _require(may_approve(by), _("Hanya Bupati (pimpinan) yang dapat mengesahkan berkas verval."))
+    """The approval by the area's head: apply every case's findings (the plans the preview counted),
+    then the batch is read-only."""
+    _require(may_approve(by), head_text(APPROVER_ONLY))
     current = _locked_batch(batch, stage=Stage.VERIFIED, refused=_("Berkas tidak dapat disahkan: tahap berkas %(stage)s."))
     result = ApplyResult()
     now = timezone.now()
@@ -451,7 +464,7 @@ def proposal_export_record(*, batch: VervalBatch, cases, by, filename: str) -> P
     _require(may_manage(by), _("Hanya Bappeda atau Dinas Sosial yang dapat mengekspor usulan."))
     batch = VervalBatch.objects.get(pk=batch.pk)
     if not batch.is_approved:
-        raise ValidationError(_("Usulan hanya dapat diekspor dari berkas yang sudah disahkan Bupati."))
+        raise ValidationError(head_text(NOT_YET_APPROVED))
     export = ProposalExport.objects.create(batch=batch, created_by=by, row_count=len(cases), filename=filename[:200])
     export.cases.set(cases)
     ProposalRow.objects.bulk_create(

@@ -291,7 +291,7 @@ def batch_verify(request, pk: int):
 @verval_user
 def batch_approve(request, pk: int):
     if not selectors.may_approve(request.user):
-        raise PermissionDenied(_("Hanya Bupati (pimpinan) yang dapat mengesahkan berkas verval."))
+        raise PermissionDenied(services.head_text(services.APPROVER_ONLY))
     batch = selectors.batch_for(request.user, pk)
     if request.POST.get("setuju") != "1":
         # Approval applies every correction and cannot be undone: it is asked for twice.
@@ -359,7 +359,7 @@ def batch_approve(request, pk: int):
 def batch_proposal(request, pk: int):
     batch = selectors.batch_for(request.user, pk)
     if not (batch.is_approved and request.user.can_see_full_nik):
-        raise PermissionDenied(_("Usulan hanya dapat diekspor dari berkas yang sudah disahkan Bupati."))
+        raise PermissionDenied(services.head_text(services.NOT_YET_APPROVED))
     return proposal_response(batch=batch, by=request.user)
 
 

@@ -26,7 +26,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
-from django.utils import translation
+from django.utils import timezone, translation
 
 from agencies.models import Agency, Role
 from households.identifiers import make_nik
@@ -34,6 +34,8 @@ from households.models import Desa
 from programs.models import EnrollmentStatus, Program
 from programs.services import enrollment_create
 from tests.factories import HouseholdFactory, UserFactory
+from verval import services
+from verval.models import Presence
 
 COMPLETE = {
     "house_ownership": "milik_sendiri", "roof_type": "asbes_seng", "wall_type": "kayu_papan", "floor_type": "semen",
@@ -55,6 +57,16 @@ def household(desa, desil, **fields):
     values = {**COMPLETE, **fields}
     nik = make_nik(region="740901", birth=datetime.date(1975, 3, 4), female=False, serial=next(_serial))
     return HouseholdFactory(desa=desa, desil=desil, head_nik=nik, **values)
+
+
+def visit_all_and_approve(batch, people, verdict, presence=Presence.FOUND):
+    """Every case of ``batch`` visited with the same findings, then deliberated, verified and approved."""
+    for case in batch.cases.order_by("id"):
+        services.case_visit_record(case=case, by=people.officer, visited_on=timezone.localdate(), presence=presence,
+                                   verdict=verdict)
+    services.batch_deliberation_record(batch=batch, held_on=timezone.localdate(), outcome="Setuju", by=people.bappeda)
+    services.batch_verify(batch=batch, note="", by=people.dinsos_head)
+    return services.batch_approve(batch=batch, by=people.bupati)
 
 
 def enroll(home, code, status=EnrollmentStatus.ACTIVE, year=2025):

@@ -61,18 +61,11 @@ def test_only_operators_open_it(client, batch, people, who):
 
 
 def test_a_sent_proposal_shows_the_nik_each_case_went_out_with(client, batch, people, registry):
-    from django.utils import timezone
-
     from households.models import Household
-    from verval.models import Presence, ProposalExport, Verdict
+    from tests.verval.conftest import visit_all_and_approve
+    from verval.models import ProposalExport, Verdict
 
-    cases = list(batch.cases.order_by("id"))
-    for case in cases:
-        services.case_visit_record(case=case, by=people.officer, visited_on=timezone.localdate(), presence=Presence.FOUND,
-                                   verdict=Verdict.ELIGIBLE)
-    services.batch_deliberation_record(batch=batch, held_on=timezone.localdate(), outcome="Setuju", by=people.bappeda)
-    services.batch_verify(batch=batch, note="", by=people.dinsos_head)
-    services.batch_approve(batch=batch, by=people.bupati)
+    visit_all_and_approve(batch, people, Verdict.ELIGIBLE)
     client.force_login(people.bappeda)
     assert client.get(f"/verval/berkas/{batch.pk}/usulan.xlsx").status_code == 200
     sent_nik = registry.poor_1.head_nik

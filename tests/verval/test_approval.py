@@ -167,3 +167,23 @@ def test_a_family_missing_from_the_extract_found_at_home_is_present_again(regist
     assert Enrollment.objects.get(household=home).status == EnrollmentStatus.ACTIVE
     again = services.cases_open(kind="absent_enrolled", household_ids=[home.pk], by=people.bappeda)
     assert again.batch is None and again.skipped == 1
+
+
+def test_a_long_batch_title_is_cut_at_a_word_in_the_household_history(registry, people, admin_client):
+    # The history keeps 100 characters of a reason: the title's end gives way, at a word and with an
+    # ellipsis, never in the middle of a word.
+    title = ("Pemutakhiran keluarga penerima bantuan sosial PKH yang tidak ada di ekstrak terbaru hasil musyawarah "
+             "desa Wanggudu Raya")
+    batch = services.cases_open(kind="absent_enrolled", household_ids=[registry.absent_pkh.pk], by=people.bappeda,
+                                title=title).batch
+    services.cases_assign(cases=list(batch.cases.all()), officer=people.officer, by=people.bappeda)
+    _visit(batch, registry.absent_pkh, people, Verdict.ELIGIBLE)
+    _verified(batch, people)
+    _approve(batch, people)
+    full = f"Verval disahkan {timezone.localdate().strftime('%d/%m/%Y')}: {title}"
+    kept = Household.objects.get(pk=registry.absent_pkh.pk).history.latest().history_change_reason
+    assert len(full) > 100 and len(kept) <= 100 and kept.endswith("…")
+    assert full.startswith(kept[:-1]) and full[len(kept) - 1] == " "  # whole words only
+    assert kept.startswith(f"Verval disahkan {timezone.localdate().strftime('%d/%m/%Y')}: Pemutakhiran keluarga")
+    page = _words(admin_client.get(f"/admin/households/household/{registry.absent_pkh.pk}/history/").content.decode())
+    assert kept in page
