@@ -436,6 +436,43 @@ def _other_open_conflicts(ids: list[int], fresh: set[int]) -> list[Conflict]:
         return conflict_instances(cursor.fetchall())
 
 
+@dataclass(frozen=True, slots=True)
+class ForecastPair:
+    """A conflict a write would raise: its rule and year, and its two enrollments as ``(id,
+    household, program)``, ``first`` the one the write adds or changes (an id below zero for one
+    not written yet: ``-1`` the first of the planned ones), ``second`` the other."""
+
+    rule: str
+    year: int
+    first: tuple[int, int, int]
+    second: tuple[int, int, int]
+
+
+def forecast_conflicts(*, planned, restated=()) -> list[ForecastPair]:
+    """The conflicts writing ``planned`` enrollments (``(household, program, year, status)`` each)
+    and giving those of ``restated`` (``(enrollment id, status)`` each) their new status would
+    create or reopen, in the one re-check of their households such a write runs
+    (:func:`check_enrollments_and_households`), found without writing anything: the engine's own
+    pairs (``engine_sql.pairs_sql``) over the enrollments as they would then stand, less the pairs
+    already recorded and not resolved. One statement, none per enrollment. The caller hands over
+    only the enrollments the write would create (not those held already or refused)."""
+    planned = [(-index, *row) for index, row in enumerate(planned, start=1)]
+    restated = [(int(pk), status) for pk, status in restated]
+    if not planned and not restated:
+        return []
+    touched = {pk for pk, _status in restated}
+    statement, params = sql.forecast_sql(planned, restated)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        rows = cursor.fetchall()
+    pairs = []
+    for lo, hi, rule, year, lo_household, lo_program, hi_household, hi_program in rows:
+        a, b = (int(lo), int(lo_household), int(lo_program)), (int(hi), int(hi_household), int(hi_program))
+        first, second = (a, b) if a[0] < 0 or a[0] in touched or not (b[0] < 0 or b[0] in touched) else (b, a)
+        pairs.append(ForecastPair(rule=rule, year=int(year), first=first, second=second))
+    return pairs
+
+
 # Memory for each hash of the full scan on PostgreSQL (a province: 2 million people by NIK).
 SCAN_WORK_MEM = "256MB"
 
