@@ -159,3 +159,22 @@ def test_the_upload_preview_page_names_them_and_the_confirmed_import_raises_them
     assert families == named
     page = bappeda_client.get(reverse("admin:households_importbatch_preview", args=[batch.pk])).content.decode()
     assert "akan muncul" not in page  # applied: the page says what was raised, not what would be
+
+
+def test_a_long_forecast_names_the_first_families_in_the_lists_order_and_counts_the_rest(reference, tmp_path):
+    pkh, bsps = Program.objects.get(code="pkh"), Program.objects.get(code="bsps")
+    families = [family(f"PENERIMA {n:02d}", 200 + n) for n in range(12)]
+    for household in families:
+        enrollment_create(household=household, program=pkh, year=YEAR, status=EnrollmentStatus.ACTIVE)
+    listed = list(reversed(families))  # the list's order, not the registry's
+    rows = [[n, h.head_nik, h.no_kk, h.head_name, "BSPS", YEAR, "SUDAH SALUR"] for n, h in enumerate(listed, start=1)]
+    path = write_text(tmp_path / "bsps.csv", HEADERS, rows, separator=";")
+
+    code, out, err = run("import_recipients", str(path), "--dry-run")
+
+    assert code == 0, (out, err)
+    assert "Konflik satu bantuan yang akan muncul: 12, pada 12 keluarga" in out, out
+    named = [line.strip()[2:] for line in out.splitlines() if line.strip().startswith("- No KK")]
+    assert named == [f"{label(h)}: BSPS {YEAR} dengan PKH {YEAR}" for h in listed[:10]]
+    assert "    dan 2 keluarga lain" in out, out
+    assert not Enrollment.objects.filter(program=bsps).exists()
