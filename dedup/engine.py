@@ -74,6 +74,8 @@ from django.utils.translation import override
 from dedup import engine_sql as sql
 from dedup.engine_sql import DEAD_STATUSES, SMALL_BATCH, T_CONFLICT, T_ENR, T_HH  # noqa: F401
 from dedup.models import Conflict, ConflictEvent, ConflictEventKind, ConflictRule, ConflictStatus, WriteCause
+from konut_registry.chunks import chunked
+from programs.models import Enrollment
 
 # Texts written into the database (decision reasons, automatic notes) are always in Indonesian,
 # the registry's language, whatever language the user who triggered the write reads the UI in.
@@ -462,12 +464,22 @@ def forecast_conflicts(*, planned, restated=()) -> list[ForecastPair]:
         return []
     touched = {pk for pk, _status in restated}
     statement, params = sql.forecast_sql(planned, restated)
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        if sql.is_postgres():
+            # A list of thousands joins them by NIK: without JIT compiling, which costs more than
+            # the joins (as the re-check's own large batches). SET LOCAL: this statement only.
+            cursor.execute("SET LOCAL jit = off")
         cursor.execute(statement, params)
         rows = cursor.fetchall()
+    # The programs of the pairs' enrollments: the planned ones' from the list, the others' read.
+    programs = {pk: program for pk, _household, program, _year, _status in planned}
+    held = sorted({int(pk) for row in rows for pk in row[:2] if int(pk) > 0})
+    for chunk in chunked(held, 5000):
+        programs.update(Enrollment.objects.filter(pk__in=chunk).values_list("pk", "program_id"))
     pairs = []
-    for lo, hi, rule, year, lo_household, lo_program, hi_household, hi_program in rows:
-        a, b = (int(lo), int(lo_household), int(lo_program)), (int(hi), int(hi_household), int(hi_program))
+    for lo, hi, rule, year, lo_household, hi_household in rows:
+        a = (int(lo), int(lo_household), programs[int(lo)])
+        b = (int(hi), int(hi_household), programs[int(hi)])
         first, second = (a, b) if a[0] < 0 or a[0] in touched or not (b[0] < 0 or b[0] in touched) else (b, a)
         pairs.append(ForecastPair(rule=rule, year=int(year), first=first, second=second))
     return pairs

@@ -410,8 +410,8 @@ def forecast_sql(planned: list[tuple], restated: list[tuple]) -> tuple[str, list
     test of what is recorded) if the enrollments ``planned`` ((id, household, program, year,
     status) each, ids below zero: not written yet) were written and those of ``restated`` ((id,
     status) each) took their new status, over the enrollments as they would then stand
-    (``future``), with its parameters. Rows: (lo, hi, rule, year, household and program of lo,
-    household and program of hi). Nothing is written."""
+    (``future``), with its parameters. Rows: (lo, hi, rule, year, household of lo, household of
+    hi). Nothing is written."""
     planned_sql, planned_params = _rows_sql(
         planned, (("id", "bigint"), ("household_id", "bigint"), ("program_id", "bigint"), ("year", "int"), ("status", "text"))
     )
@@ -434,9 +434,8 @@ def forecast_sql(planned: list[tuple], restated: list[tuple]) -> tuple[str, list
         f"p1 AS MATERIALIZED ({people}), links AS MATERIALIZED ({links}), future AS MATERIALIZED ({future}), "
         f"trig AS MATERIALIZED (SELECT id, household_id, program_id, year FROM future "
         f"WHERE household_id IN (SELECT household_id FROM trig_hh) AND status IN ({aid_sql()})) "
-        f"SELECT p.lo, p.hi, p.rule, p.year, a.household_id, a.program_id, b.household_id, b.program_id "
+        f"SELECT p.lo, p.hi, p.rule, p.year, p.hh_lo, p.hh_hi "
         f"FROM ({pairs_sql(triggered=True, enrollments='future')}) p "
-        f"JOIN future a ON a.id = p.lo JOIN future b ON b.id = p.hi "
         # Recorded and not resolved (open, approved, dismissed): the insert leaves the pair alone.
         f"LEFT JOIN {T_CONFLICT} c ON c.enrollment_a_id = p.lo AND c.enrollment_b_id = p.hi "
         f"WHERE c.id IS NULL OR c.status = '{ConflictStatus.RESOLVED}' ORDER BY p.lo, p.hi"
