@@ -74,6 +74,8 @@ from django.utils.translation import override
 from dedup import engine_sql as sql
 from dedup.engine_sql import DEAD_STATUSES, SMALL_BATCH, T_CONFLICT, T_ENR, T_HH  # noqa: F401
 from dedup.models import Conflict, ConflictEvent, ConflictEventKind, ConflictRule, ConflictStatus, WriteCause
+from konut_registry.chunks import chunked
+from programs.models import Enrollment
 
 # Texts written into the database (decision reasons, automatic notes) are always in Indonesian,
 # the registry's language, whatever language the user who triggered the write reads the UI in.
@@ -434,6 +436,53 @@ def _other_open_conflicts(ids: list[int], fresh: set[int]) -> list[Conflict]:
             [ConflictStatus.OPEN, sql.id_param(ids), sql.id_param(ids), sql.id_param(sorted(fresh) or [0])],
         )
         return conflict_instances(cursor.fetchall())
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastPair:
+    """A conflict a write would raise: its rule and year, and its two enrollments as ``(id,
+    household, program)``, ``first`` the one the write adds or changes (an id below zero for one
+    not written yet: ``-1`` the first of the planned ones), ``second`` the other."""
+
+    rule: str
+    year: int
+    first: tuple[int, int, int]
+    second: tuple[int, int, int]
+
+
+def forecast_conflicts(*, planned, restated=()) -> list[ForecastPair]:
+    """The conflicts writing ``planned`` enrollments (``(household, program, year, status)`` each)
+    and giving those of ``restated`` (``(enrollment id, status)`` each) their new status would
+    create or reopen, in the one re-check of their households such a write runs
+    (:func:`check_enrollments_and_households`), found without writing anything: the engine's own
+    pairs (``engine_sql.pairs_sql``) over the enrollments as they would then stand, less the pairs
+    already recorded and not resolved. One statement, none per enrollment. The caller hands over
+    only the enrollments the write would create (not those held already or refused)."""
+    planned = [(-index, *row) for index, row in enumerate(planned, start=1)]
+    restated = [(int(pk), status) for pk, status in restated]
+    if not planned and not restated:
+        return []
+    touched = {pk for pk, _status in restated}
+    statement, params = sql.forecast_sql(planned, restated)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if sql.is_postgres():
+            # A list of thousands joins them by NIK: without JIT compiling, which costs more than
+            # the joins (as the re-check's own large batches). SET LOCAL: this statement only.
+            cursor.execute("SET LOCAL jit = off")
+        cursor.execute(statement, params)
+        rows = cursor.fetchall()
+    # The programs of the pairs' enrollments: the planned ones' from the list, the others' read.
+    programs = {pk: program for pk, _household, program, _year, _status in planned}
+    held = sorted({int(pk) for row in rows for pk in row[:2] if int(pk) > 0})
+    for chunk in chunked(held, 5000):
+        programs.update(Enrollment.objects.filter(pk__in=chunk).values_list("pk", "program_id"))
+    pairs = []
+    for lo, hi, rule, year, lo_household, hi_household in rows:
+        a = (int(lo), int(lo_household), programs[int(lo)])
+        b = (int(hi), int(hi_household), programs[int(hi)])
+        first, second = (a, b) if a[0] < 0 or a[0] in touched or not (b[0] < 0 or b[0] in touched) else (b, a)
+        pairs.append(ForecastPair(rule=rule, year=int(year), first=first, second=second))
+    return pairs
 
 
 # Memory for each hash of the full scan on PostgreSQL (a province: 2 million people by NIK).

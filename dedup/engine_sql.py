@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-from dedup.models import CompatiblePair, Conflict, ConflictRule
+from dedup.models import CompatiblePair, Conflict, ConflictRule, ConflictStatus
 from households.models import Household, Member
 from konut_registry.db import pg_array
 from programs.models import ONE_AID_STATUSES, Enrollment, EnrollmentStatus
@@ -361,9 +361,10 @@ def with_params(source: Source | None) -> list:
     return list(source.params) if source is not None and not source.tables else []
 
 
-def pairs_sql(*, triggered: bool) -> str:
+def pairs_sql(*, triggered: bool, enrollments: str = T_ENR) -> str:
     """SELECT of the conflicting pairs as (lo, hi, household_id, rule, year, nik, hh_lo, hh_hi),
-    over the CTEs of :func:`with_sql`."""
+    over the CTEs of :func:`with_sql`. ``enrollments``: where the linked households' aid is read
+    (the registry's enrollments; a forecast's as they would stand, :func:`forecast_sql`)."""
     aid = aid_sql()
     # ``trig`` holds every enrollment of its households that counts as aid, so both sides of a one_aid pair are
     # in it: the pair is read from ``trig`` alone (not from every enrollment of the registry), once
@@ -385,10 +386,61 @@ def pairs_sql(*, triggered: bool) -> str:
         f"SELECT {distinct}{lo} AS lo, {hi} AS hi, {hh_lo} AS household_id, '{ConflictRule.SAME_PERSON}' AS rule, "
         f"t.year AS year, l.nik AS nik, {hh_lo} AS hh_lo, {hh_hi} AS hh_hi "
         f"FROM trig t JOIN links l ON l.h1 = t.household_id "
-        f"JOIN {T_ENR} o ON o.household_id = l.h2 AND o.year = t.year AND o.status IN ({aid}) "
+        f"JOIN {enrollments} o ON o.household_id = l.h2 AND o.year = t.year AND o.status IN ({aid}) "
         f"WHERE (o.program_id = t.program_id OR NOT {compatible_sql('t', 'o')})"
     )
     return f"SELECT * FROM ({one_aid} UNION ALL {same_person}) pairs"
+
+
+def _rows_sql(rows: list[tuple], columns: tuple[tuple[str, str], ...]) -> tuple[str, list]:
+    """A subquery listing ``rows`` (tuples of ``columns``' values; ``columns``: (name, PostgreSQL
+    type) each), with its parameters: one array per column for PostgreSQL, one JSON text for SQLite."""
+    if is_postgres():
+        arrays = ", ".join(f"%s::{kind}[]" for _name, kind in columns)
+        names = ", ".join(name for name, _kind in columns)
+        values = list(zip(*rows)) if rows else [()] * len(columns)
+        params = [pg_array(column, numbers=kind != "text") for column, (_name, kind) in zip(values, columns)]
+        return f"SELECT * FROM unnest({arrays}) AS v({names})", params
+    picked = ", ".join(f"json_extract(v.value, '$[{index}]') AS {name}" for index, (name, _kind) in enumerate(columns))
+    return f"SELECT {picked} FROM json_each(%s) v", [json.dumps([list(row) for row in rows])]
+
+
+def forecast_sql(planned: list[tuple], restated: list[tuple]) -> tuple[str, list]:
+    """SELECT of the pairs a re-check would create or reopen (``pairs_sql`` with the insert's own
+    test of what is recorded) if the enrollments ``planned`` ((id, household, program, year,
+    status) each, ids below zero: not written yet) were written and those of ``restated`` ((id,
+    status) each) took their new status, over the enrollments as they would then stand
+    (``future``), with its parameters. Rows: (lo, hi, rule, year, household of lo, household of
+    hi). Nothing is written."""
+    planned_sql, planned_params = _rows_sql(
+        planned, (("id", "bigint"), ("household_id", "bigint"), ("program_id", "bigint"), ("year", "int"), ("status", "text"))
+    )
+    restated_sql, restated_params = _rows_sql(restated, (("id", "bigint"), ("status", "text")))
+    people, links = people_and_links(
+        member_filter=" AND m.household_id IN (SELECT household_id FROM trig_hh)",
+        head_filter=" AND h.id IN (SELECT household_id FROM trig_hh)",
+        other="<>",
+    )
+    future = (
+        f"SELECT e.id AS id, e.household_id AS household_id, e.program_id AS program_id, e.year AS year, "
+        f"COALESCE(r.status, e.status) AS status FROM {T_ENR} e LEFT JOIN restated r ON r.id = e.id "
+        f"WHERE e.household_id IN (SELECT household_id FROM trig_hh UNION SELECT h2 FROM links) "
+        f"UNION ALL SELECT id, household_id, program_id, year, status FROM planned"
+    )
+    statement = (
+        f"WITH planned AS MATERIALIZED ({planned_sql}), restated AS MATERIALIZED ({restated_sql}), "
+        f"trig_hh AS MATERIALIZED (SELECT household_id FROM planned UNION "
+        f"SELECT e.household_id FROM {T_ENR} e WHERE e.id IN (SELECT id FROM restated)), "
+        f"p1 AS MATERIALIZED ({people}), links AS MATERIALIZED ({links}), future AS MATERIALIZED ({future}), "
+        f"trig AS MATERIALIZED (SELECT id, household_id, program_id, year FROM future "
+        f"WHERE household_id IN (SELECT household_id FROM trig_hh) AND status IN ({aid_sql()})) "
+        f"SELECT p.lo, p.hi, p.rule, p.year, p.hh_lo, p.hh_hi "
+        f"FROM ({pairs_sql(triggered=True, enrollments='future')}) p "
+        # Recorded and not resolved (open, approved, dismissed): the insert leaves the pair alone.
+        f"LEFT JOIN {T_CONFLICT} c ON c.enrollment_a_id = p.lo AND c.enrollment_b_id = p.hi "
+        f"WHERE c.id IS NULL OR c.status = '{ConflictStatus.RESOLVED}' ORDER BY p.lo, p.hi"
+    )
+    return statement, [*planned_params, *restated_params]
 
 
 def _share_a_person(left: str, right: str) -> str:

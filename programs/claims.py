@@ -28,6 +28,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from dedup.engine import ForecastPair, forecast_conflicts
 from dedup.engine_sql import id_param
 from households.imports.columns import AID_YEAR_MARK
 from households.models import Household, Member
@@ -253,6 +254,30 @@ def aid_claims_existing(*, claims: Iterable[AidClaim], year: int | None = None) 
     if not claims:
         return 0
     return len(present_enrollment_keys(claim_enrollments(claims, year=year)))
+
+
+def aid_claims_conflicts(*, claims: list[AidClaim], changes: Iterable[StatedChange] = ()) -> list[ForecastPair]:
+    """The one-aid conflicts that recording these claims (a recipient list's, naming their program
+    and year) with ``aid_claims_record`` would raise, found without writing anything: the claims'
+    enrollments the registry does not hold yet and would not refuse (``enrollment_refusals``),
+    and the new status of those ``changes`` set (a list's updates of enrollments held, not
+    ``held`` ones), handed to the dedup engine's forecast (``dedup.engine.forecast_conflicts``),
+    the rule it applies when they are saved. A few queries, none per claim."""
+    claimed = claim_enrollments(claims, year=None)
+    present = present_enrollment_keys(claimed)
+    fresh = [(key, claim_fields(claim).status) for key, claim in claimed.items() if key not in present]
+    refused = enrollment_refusals([key for key, _status in fresh], [status for _key, status in fresh]) if fresh else {}
+    planned, seen = [], set()
+    for index, ((program_id, year, household_id, member_id), status) in enumerate(fresh):
+        unique = key_unique(program_id, year, household_id, member_id)
+        if index in refused or unique in seen:  # refused, or the same person twice: not written
+            continue
+        seen.add(unique)
+        planned.append((household_id, program_id, year, status))
+    restated = [
+        (change.enrollment.pk, change.fields.get("status", change.enrollment.status)) for change in changes if not change.held
+    ]
+    return forecast_conflicts(planned=planned, restated=restated)
 
 
 def present_enrollment_keys(keys: Iterable[EnrollmentKey]) -> set[EnrollmentKey]:

@@ -40,7 +40,8 @@ class ImportOutcome:
         for key in ("enrollments", "enrollments_planned", "enrollments_existing", "enrollments_updated",
                     "enrollment_changes", "rows", "error_rows", "warning_rows",
                     "data_year", "same_as_batch", "identity_duplicates",
-                    "identity_scan_failed", "skipped_rows", "absent_check", "new_identity_duplicates", "aid_no_longer_stated"):
+                    "identity_scan_failed", "skipped_rows", "absent_check", "new_identity_duplicates", "aid_no_longer_stated",
+                    "conflicts_forecast"):
             if key in self.summary:
                 data[key] = self.summary[key]
         # What no mapping placed, always said (an empty list means every column and value was known).

@@ -61,6 +61,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from dedup.names import name_similarity
 from households.identifiers import IdentifierError, parse_kk, region_code_plain
@@ -68,15 +69,16 @@ from households.models import Household, ImportBatch, Member
 from households.regions import loaded_regions
 from konut_registry.numbers import rupiah
 from programs.claims import (
-    DISTRIBUTION_NOTE, AidClaim, AidProgram, StatedChange, aid_claims_existing, aid_programs, program_spelling,
-    programs_by_spelling, stage_label, stage_number, stated_changes,
+    DISTRIBUTION_NOTE, AidClaim, AidProgram, StatedChange, aid_claims_conflicts, aid_claims_existing, aid_programs,
+    program_spelling, programs_by_spelling, stage_label, stage_number, stated_changes,
 )
 from programs.models import (
-    EnrollmentSource, EnrollmentStatus, amount_problem, enrollment_year_problem, latest_enrollment_year,
+    EnrollmentSource, EnrollmentStatus, Program, amount_problem, enrollment_year_problem, latest_enrollment_year,
 )
 from programs.services import aid_claims_record
 
 from . import columns as cols
+from .aids import NAMED_FAMILIES
 from .cells import place_name, read_kk, read_nik
 from .common import HIDDEN_SHEET, Context, RowReader, hidden_hint, map_table, note_table_end, sheet_without_header
 from .context import layouts as saved_layouts
@@ -172,6 +174,10 @@ class RecipientPlan:
     # What the rows say of enrollments the registry already holds (status, amount, reason), each
     # ``held`` when the list may not change it (warned on its row).
     changes: list[StatedChange] = field(default_factory=list)
+    # The one-aid conflicts applying the list would raise (``programs.claims.aid_claims_conflicts``),
+    # and the list's families they concern, each with its aids (``_forecast``), in the list's order.
+    conflicts_forecast: int = 0
+    conflict_families: list[str] = field(default_factory=list)
 
     @property
     def updates(self) -> list[StatedChange]:
@@ -199,7 +205,17 @@ class RecipientPlan:
             "enrollments_updated": len(self.updates),
             "enrollment_changes": [change.describe() for change in self.updates[:MAX_REFUSED_REASONS]],
             **self.issues.mapping_summary(),
+            **self._forecast_summary(),
         }
+
+    def _forecast_summary(self) -> dict:
+        if not self.conflicts_forecast:
+            return {}
+        families = self.conflict_families
+        return {"conflicts_forecast": {
+            "count": self.conflicts_forecast, "families": len(families), "named": families[:NAMED_FAMILIES],
+            "more": max(0, len(families) - NAMED_FAMILIES),
+        }}
 
 
 class _Programs:
@@ -716,9 +732,43 @@ def _match(plan: RecipientPlan, rows: list[_Row]) -> None:
                 log.warning(first.sheet, first.row, "STATUS", f"{change.describe()}: {change.held}")
             elif change.returned:  # a stage paid in an earlier list came back: taken off
                 log.warning(first.sheet, first.row, "TAHAP", change.describe())
+    _forecast(plan)
     years = {claim.year for claim in plan.claims}
     if len(years) == 1:
         plan.data_year = next(iter(years))
+
+
+def _forecast(plan: RecipientPlan) -> None:
+    """The one-aid conflicts the list would raise, by the rule the engine applies when it is
+    saved, and its families they concern: "No KK 7409... (SITI): BSPS 2024 dengan PKH 2024", in the
+    list's order (the Bupati's rule: a family receiving one aid receives no other; Bappeda and the
+    agency see them before confirming). A few queries, none per row."""
+    pairs = aid_claims_conflicts(claims=plan.claims, changes=plan.updates)
+    plan.conflicts_forecast = len(pairs)
+    if not pairs:
+        return
+    households = {side[1] for pair in pairs for side in (pair.first, pair.second)}
+    families = _lookup(Household.objects.values_list("pk", "no_kk", "head_name"), "pk", households)
+    codes = dict(Program.objects.values_list("pk", "code"))
+    order: dict[int, int] = {}
+    for index, claim in enumerate(plan.claims):
+        order.setdefault(claim.household, index)
+    aids: dict[int, list[str]] = {}
+    for pair in pairs:
+        (household, program), (other_household, other_program) = pair.first[1:], pair.second[1:]
+        mine = f"{codes[program].upper()} {pair.year}"
+        other = f"{codes[other_program].upper()} {pair.year}"
+        if other_household == household:
+            aid = _("%(mine)s dengan %(other)s") % {"mine": mine, "other": other}
+        else:  # the same person on another family card (rule same_person)
+            aid = _("%(mine)s dengan %(other)s lewat No KK %(kk)s") % {
+                "mine": mine, "other": other, "kk": families[other_household][0],
+            }
+        aids.setdefault(household, []).append(aid)
+    plan.conflict_families = [
+        _("No KK %(kk)s (%(name)s): %(aids)s") % {"kk": families[household][0], "name": families[household][1], "aids": "; ".join(found)}
+        for household, found in sorted(aids.items(), key=lambda item: order.get(item[0], len(order)))
+    ]
 
 
 def _claim(key: tuple, rows: list[_Row], log: IssueLog) -> AidClaim:

@@ -13,6 +13,7 @@ import time
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import ngettext
 
 from households.imports.outcome import APPLIED, FAILED, PREVIEWED, REFUSED, UNCONFIRMED, UNREADABLE
 from households.imports.plan import absent_warning
@@ -138,6 +139,7 @@ class ImportCommand(BaseCommand):
             self._print_updates(
                 "Kepesertaan yang sudah ada akan diperbarui", data.get("enrollments_updated"), data.get("enrollment_changes")
             )
+            self._print_forecast(data.get("conflicts_forecast"))
         if "identity_duplicates" in data:
             self.stdout.write(f"  Duplikat identitas terbuka (perlu ditinjau): {data['identity_duplicates']}")
         self.stdout.write(f"  Kesalahan: {data['errors']}, peringatan: {data['warnings']}")
@@ -165,6 +167,24 @@ class ImportCommand(BaseCommand):
         self.stdout.write(f"  {title}: {count}")
         for change in changes or []:
             self.stdout.write(f"    - {change}")
+
+    def _print_forecast(self, forecast: dict | None) -> None:
+        """The one-aid conflicts a recipient list would raise, and the first of its families they concern."""
+        if not forecast:
+            return
+        self.stdout.write("  " + ngettext(
+            "Konflik satu bantuan yang akan muncul: %(n)s, pada %(families)s keluarga di daftar yang akan menerima "
+            "lebih dari satu bantuan tahun itu:",
+            "Konflik satu bantuan yang akan muncul: %(n)s, pada %(families)s keluarga di daftar yang akan menerima "
+            "lebih dari satu bantuan tahun itu:",
+            forecast["count"],
+        ) % {"n": thousands(forecast["count"]), "families": thousands(forecast["families"])})
+        for family in forecast["named"]:
+            self.stdout.write(f"    - {family}")
+        if forecast["more"]:
+            self.stdout.write("    " + ngettext("dan %(n)s keluarga lain", "dan %(n)s keluarga lain", forecast["more"]) % {
+                "n": thousands(forecast["more"]),
+            })
 
     def _print_unmapped(self, data: dict) -> None:
         """The columns and values no mapping placed: not read (an aid column's aid included) until
