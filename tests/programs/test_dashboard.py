@@ -173,6 +173,48 @@ def test_unreached_desil_1_by_kecamatan_and_village(client, registry):
     ]
 
 
+def _listed(client, url, **params) -> set[int]:
+    return {household.pk for household in client.get(url, params).context["paginator"].object_list}
+
+
+def test_aid_completed_in_the_year_counts_as_reached(client, registry):
+    """The one-aid rule counts aid completed in the year (another aid that year is a conflict): a
+    family whose PKH of 2024 is completed is reached in 2024, on the page, in its files, in the list
+    behind the figure and in the list opened by hand; h3's BSPS completed in 2023 counts for 2023 only."""
+    pkh = Program.objects.get(code="pkh")
+    EnrollmentFactory(household=registry.h.h1, program=pkh, year=YEAR, status=EnrollmentStatus.COMPLETED)
+    h1, h2, h3 = registry.h.h1.pk, registry.h.h2.pk, registry.h.h3.pk
+
+    response = get(client, registry.users.bappeda, year=YEAR)
+    tables = response.context["tables"]
+    headline = by_label(tables["ringkasan"])
+    assert headline["Desil 1 belum tersentuh bantuan"][1].value == 1  # h3
+    assert headline["Desil 1 yang sudah tersentuh"][1].value == 66.7  # h1, h2
+    assert rows(tables["kecamatan"]) == [[registry.asera.name, 3, 2, 1, 66.7]]
+    assert rows(tables["desa"])[1] == [registry.desa.wanggudu.name, registry.asera.name, 2, 2, 0, 100.0]
+    for key, last in (("kecamatan", ["Jumlah", 3, 2, 1, 66.7]), ("ringkasan", None)):
+        sheet = load_workbook(io.BytesIO(client.get(tables[key].export_url).content)).active
+        values = {row[0]: list(row) for row in sheet.iter_rows(values_only=True)}
+        if last:
+            assert values["Jumlah"] == last
+        else:
+            assert values["Desil 1 belum tersentuh bantuan"][1] == 1
+    assert _listed(client, headline["Desil 1 belum tersentuh bantuan"][1].url) == {h3}
+    assert _listed(client, headline["Desil 1 yang sudah tersentuh"][1].url) == {h1, h2}
+    assert _listed(client, "/keluarga/", desil=1, aid="none") == {h3}
+    assert _listed(client, "/keluarga/", desil=1, aid="any") == {h1, h2}
+
+    response = get(client, registry.users.bappeda, year=2023)
+    headline = by_label(response.context["tables"]["ringkasan"])
+    assert headline["Desil 1 belum tersentuh bantuan"][1].value == 1  # h1: its completed PKH is of 2024
+    assert _listed(client, headline["Desil 1 belum tersentuh bantuan"][1].url) == {h1}
+    assert _listed(client, "/keluarga/", desil=1, aid="none", aid_year=2023) == {h1}
+
+    # Dinas Sosial's own dashboard: h1 (PKH completed) and h2 (PKH active) are both reached.
+    dash = get(client, registry.users.dinsos, year=YEAR).context["dash"]
+    assert (dash.desil1_total, dash.desil1_unreached) == (2, 0)
+
+
 def test_coverage_by_program_agency_and_cluster(client, registry):
     tables = get(client, registry.users.bappeda, year=YEAR).context["tables"]
     # columns after the labels: proposed, active, completed, rejected, cancelled, suspended, households, enrollments
@@ -227,13 +269,13 @@ def test_every_number_links_to_the_household_list_behind_it(client, registry):
                     assert cell.url and query(cell.url)[0] == list_path, (table.key, row[0].value)
 
     headline = by_label(tables["ringkasan"])
-    assert query(headline["Desil 1 belum tersentuh bantuan"][1].url)[1] == {"desil": "1", "aid": "none"}
+    assert query(headline["Desil 1 belum tersentuh bantuan"][1].url)[1] == {"desil": "1", "aid": "none", "aid_year": str(YEAR)}
     assert query(headline["Konflik satu bantuan terbuka"][1].url)[1] == {"conflict": "1", "year": str(YEAR)}
     assert query(headline["Pasangan duplikat identitas terbuka"][1].url)[1] == {"duplicate": "1"}
 
     walalindu = by_label(tables["desa"])[registry.desa.walalindu.name]
     place = {"kecamatan": str(registry.asera.pk), "desa": str(registry.desa.walalindu.pk)}
-    assert query(walalindu[4].url)[1] == {**place, "desil": "1", "aid": "none"}
+    assert query(walalindu[4].url)[1] == {**place, "desil": "1", "aid": "none", "aid_year": str(YEAR)}
 
     pkh = by_label(tables["program"])[Program.objects.get(code="pkh").name]
     assert query(pkh[4].url)[1] == {"program": "pkh", "year": str(YEAR), "status": "active"}
@@ -248,7 +290,7 @@ def test_every_number_links_to_the_household_list_behind_it(client, registry):
 
     # and they are on the page, as links
     html = response.content.decode()
-    assert f'href="{list_path}?desil=1&amp;aid=none"' in html
+    assert f'href="{list_path}?desil=1&amp;aid=none&amp;aid_year={YEAR}"' in html
 
 
 def test_each_linked_figure_counts_the_households_its_list_shows(client, registry):
@@ -287,7 +329,7 @@ def test_charts_carry_their_data_and_links_without_inline_script(client, registr
     assert charts["kecamatan"]["labels"] == [registry.asera.name]
     assert [d["data"] for d in charts["kecamatan"]["datasets"]] == [[1], [2]]
     assert query(charts["kecamatan"]["datasets"][1]["links"][0])[1] == {
-        "desil": "1", "aid": "none", "kecamatan": str(registry.asera.pk)
+        "desil": "1", "aid": "none", "aid_year": str(YEAR), "kecamatan": str(registry.asera.pk)
     }
     html = response.content.decode()
     assert '<script id="dashboard-charts" type="application/json">' in html

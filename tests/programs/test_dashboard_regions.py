@@ -67,7 +67,7 @@ def test_desil_1_reach_by_kabupaten_links_to_each_regencys_families(bappeda, two
     assert values(table) == [["Kabupaten Konawe", 1, 0, 1, 0.0], ["Kabupaten Konawe Utara", 2, 1, 1, 50.0]]
     assert [cell.value for cell in table.footer] == ["Jumlah", 3, 1, 2, 33.3]
     unreached = table.rows[0][3].url
-    assert params(unreached) == {"kabupaten": str(konawe.pk), "desil": "1", "aid": "none"}
+    assert params(unreached) == {"kabupaten": str(konawe.pk), "desil": "1", "aid": "none", "aid_year": str(YEAR)}
     assert listed_ids(bappeda.get(unreached)) == [two_regencies.pk]
     assert params(table.rows[1][1].url) == {"kabupaten": str(konut.pk), "desil": "1"}
 
