@@ -395,11 +395,36 @@ def test_a_mistyped_future_year_does_not_become_the_default(client, registry):
     assert get(client, registry.users.leader, year=far).context["dash"].filters.year == far
 
 
-def test_an_invalid_filter_falls_back_and_says_so(client, registry):
-    response = get(client, registry.users.bappeda, year="abc", kecamatan="999999")
-    assert response.context["dash"].filters.year == YEAR
-    assert response.context["dash"].filters.kecamatan is None
-    assert response.context["form"].errors
+@pytest.mark.parametrize("params, label", [
+    ({"agency": "xyz"}, "OPD"),
+    ({"kecamatan": "999999"}, "Kecamatan"),
+    ({"year": "abc"}, "Tahun"),
+    ({"cluster": "9"}, "Klaster"),
+    ({"agency": "id"}, "OPD"),  # the filter takes the agency's code, not its id
+])
+def test_an_invalid_filter_is_named_and_shows_no_figures(client, registry, params, label):
+    """Like the household list: the figures of the whole regency under a filter that seems applied
+    would be read as the filtered ones, so the page names the filter and shows none, and its files
+    are refused."""
+    if params.get("agency") == "id":
+        params = {"agency": str(Agency.objects.get(code="dinsos").pk)}
+    response = get(client, registry.users.bappeda, **params)
+    html = response.content.decode()
+    assert f"Filter {label} tidak valid: tidak ada angka yang ditampilkan." in html
+    assert response.context["tables"] == {} and response.context["dash"] is None
+    assert "dash-card-value" not in html and "/keluarga/?" not in html
+
+    response = client.get(reverse("programs:export", args=["kecamatan"]), params)
+    assert response.status_code == 302 and "application/vnd" not in response["Content-Type"]
+    page = client.get(response["Location"]).content.decode()
+    assert f"Ekspor dibatalkan: filter {label} tidak valid." in page
+
+    # the order of the poverty pockets chooses no figures: a mistyped one falls back to the score
+    response = get(client, registry.users.bappeda, year=YEAR, urut="xyz")
+    assert response.context["dash"].total_households == 6 and "tidak valid" not in response.content.decode()
+    # nor does a year without enrollments: its enrollment figures are true zeros
+    response = get(client, registry.users.bappeda, year=2019)
+    assert response.context["dash"].filters.year == 2019 and "tidak valid" not in response.content.decode()
 
 
 # --- exports --------------------------------------------------------------------------------------
@@ -446,10 +471,11 @@ def test_agency_user_sees_only_their_own_figures(client, registry):
     html = response.content.decode()
     assert Program.objects.get(code="spam").name not in html
     assert "Distribusi sasaran" not in html
-    # another agency's filter is not theirs to choose
+    # another agency's filter is not theirs to choose: named, and no figures
     response = get(client, registry.users.dinsos, year=YEAR, agency="dpu")
     assert "agency" in response.context["form"].errors
-    assert {r.agency_code for r in response.context["dash"].programs} == {"dinsos"}
+    assert response.context["dash"] is None
+    assert "Filter OPD tidak valid: tidak ada angka yang ditampilkan." in response.content.decode()
 
 
 def test_agency_user_exports_only_their_own_figures(client, registry):

@@ -109,11 +109,12 @@ def test_kabupaten_filter_narrows_every_figure_and_the_kecamatan_choices(bappeda
     kecamatan = response.context["form"].fields["kecamatan"].queryset
     assert set(kecamatan.values_list("kabupaten__code", flat=True)) == {"74.02"}
 
-    # A kecamatan of another regency is refused and the filter falls back to the regency alone.
+    # A kecamatan of another regency is refused, named, and no figure is shown.
     asera = Kecamatan.objects.get(code="74.09.01")
     response = bappeda.get(DASHBOARD, {"year": YEAR, "kabupaten": konawe.pk, "kecamatan": asera.pk})
     assert response.context["form"].errors["kecamatan"]
-    assert response.context["dash"].total_households == 1
+    assert response.context["dash"] is None
+    assert "Filter Kecamatan tidak valid: tidak ada angka yang ditampilkan." in response.content.decode()
 
 
 def test_the_kabupaten_table_exports_to_xlsx(bappeda, two_regencies):
