@@ -150,7 +150,8 @@ def headline_table(dash: selectors.Dashboard, links: Links) -> Table:
     c = dash.conflicts
     rows = [
         [text(_("Keluarga di registri")), Cell(dash.total_households, links.households())],
-        [text(_("Jiwa (anggota keluarga)")), Cell(dash.total_people, links.households())],
+        # People are not families: no list of families stands behind their count.
+        [text(_("Jiwa (anggota keluarga)")), Cell(dash.total_people)],
         [text(_("Keluarga desil 1")), Cell(dash.desil1_total, links.desil1())],
         [text(_("Desil 1 belum tersentuh bantuan")), Cell(dash.desil1_unreached, links.desil1("none"))],
         [text(_("Desil 1 yang sudah tersentuh")), Cell(dash.desil1_share_reached, links.desil1("any"), percent=True)],
@@ -168,11 +169,12 @@ def desil_table(rows: list[selectors.DesilRow], links: Links) -> Table:
     for row in rows:
         label = str(row.desil) if row.desil is not None else _("Tidak diketahui")
         url = links.households(desil=row.desil) if row.desil is not None else None
-        table.rows.append([text(label), Cell(row.households, url), Cell(row.people, url)])
+        # The people (Jiwa) of a desil are no list of families: their cells link nowhere.
+        table.rows.append([text(label), Cell(row.households, url), Cell(row.people)])
     table.footer = [
         text(_("Jumlah")),
         Cell(sum(r.households for r in rows), links.households()),
-        Cell(sum(r.people for r in rows), links.households()),
+        Cell(sum(r.people for r in rows)),
     ]
     known = [r for r in rows if r.desil is not None]
     table.chart = {
@@ -181,7 +183,7 @@ def desil_table(rows: list[selectors.DesilRow], links: Links) -> Table:
         "labels": [_("Desil %(n)s") % {"n": r.desil} for r in known],
         "datasets": [
             {"label": _("Keluarga"), "data": [r.households for r in known], "links": [links.households(desil=r.desil) for r in known]},
-            {"label": _("Jiwa"), "data": [r.people for r in known], "links": [links.households(desil=r.desil) for r in known]},
+            {"label": _("Jiwa"), "data": [r.people for r in known]},
         ],
     }
     return table

@@ -264,8 +264,9 @@ def test_every_number_links_to_the_household_list_behind_it(client, registry):
     list_path = reverse("agencies:household_list")
     for table in tables.values():
         for row in [*table.rows, *(table.footer and [table.footer] or [])]:
-            for cell in row:
-                if cell.numeric and not (table.key == "desil" and row[0].value == "Tidak diketahui"):
+            for column, cell in zip(table.columns, row):
+                people = column == "Jiwa" or row[0].value == "Jiwa (anggota keluarga)"  # no list of people
+                if cell.numeric and not people and not (table.key == "desil" and row[0].value == "Tidak diketahui"):
                     assert cell.url and query(cell.url)[0] == list_path, (table.key, row[0].value)
 
     headline = by_label(tables["ringkasan"])
@@ -291,6 +292,24 @@ def test_every_number_links_to_the_household_list_behind_it(client, registry):
     # and they are on the page, as links
     html = response.content.decode()
     assert f'href="{list_path}?desil=1&amp;aid=none&amp;aid_year={YEAR}"' in html
+
+
+def test_people_counts_link_to_no_list_of_families(client, registry):
+    """A count of people (Jiwa) is not the number of families its list would show (7 people of
+    desil 1 are 3 families): it opens nothing, and the page says which numbers do."""
+    response = get(client, registry.users.bappeda, year=YEAR)
+    tables = response.context["tables"]
+    assert [row[2].url for row in tables["desil"].rows] == [None] * 4
+    assert tables["desil"].footer[2].url is None
+    assert [row[1].url is not None for row in tables["desil"].rows] == [True, True, True, False]
+    assert by_label(tables["ringkasan"])["Jiwa (anggota keluarga)"][1].url is None
+    people = response.context["charts"]["desil"]["datasets"][1]
+    assert people["label"] == "Jiwa" and "links" not in people
+    html = response.content.decode()
+    assert ">7</a>" not in html and ">13</a>" not in html  # desil 1's people, and everyone
+    assert 'href="None"' not in html
+    assert "Setiap angka membuka daftar keluarga" not in html
+    assert "Angka keluarga dan kepesertaan membuka daftar keluarga di baliknya; angka jiwa tidak." in html
 
 
 def test_each_linked_figure_counts_the_households_its_list_shows(client, registry):
