@@ -2,8 +2,9 @@
 
 The GET parameters are a contract other pages link to (the dashboard): ``agency`` (agency code),
 ``kabupaten`` (Kabupaten id), ``kecamatan`` (Kecamatan id), ``desa`` (Desa id), ``desil``,
-``program`` (program code), ``year``, ``status`` (enrollment status), ``conflict=1``, ``aid=none``,
-``q``, ``sort`` (and ``page``).
+``program`` (program code), ``year``, ``status`` (enrollment status), ``conflict=1``, ``aid=none``
+or ``aid=any`` with ``aid_year`` (the year "reached by aid" is counted for, ``indicators.reached_q``;
+without it, the latest year with enrollments), ``q``, ``sort`` (and ``page``).
 
 Choices are built from two small queries (villages with their kecamatan and regency, programs with
 their agency) plus one for the agencies when the user may switch, so that validating a choice never
@@ -126,6 +127,9 @@ class HouseholdFilter(django_filters.FilterSet):
         label=_("Bantuan"), empty_label=_("Semua"),
         choices=[("none", _("Belum tersentuh bantuan")), ("any", _("Sudah tersentuh bantuan"))], method="filter_aid",
     )
+    # The year of "belum/sudah tersentuh bantuan" (aid completed that year counts): the dashboard's year.
+    aid_year = django_filters.ChoiceFilter(label=_("Tahun bantuan"), choices=_year_choices, method="filter_none",
+                                           widget=forms.HiddenInput)
     cluster = django_filters.ChoiceFilter(label=_("Klaster"), empty_label=_("Semua klaster"), choices=Cluster.choices,
                                           method="filter_none")
     need = django_filters.ChoiceFilter(
@@ -199,6 +203,7 @@ class HouseholdFilter(django_filters.FilterSet):
         self.filters["desa"].extra["choices"] = self._desa_choices()
         self.filters["program"].extra["choices"] = self._program_choices()
         self.filters["year"].extra["choices"] = _year_choices(str((self.data or {}).get("year") or ""))
+        self.filters["aid_year"].extra["choices"] = _year_choices(str((self.data or {}).get("aid_year") or ""))
 
     # --- choices, from the rows loaded once in __init__
 
@@ -370,9 +375,9 @@ class HouseholdFilter(django_filters.FilterSet):
         return queryset.filter(open_conflict_exists())
 
     def filter_aid(self, queryset, name, value):
-        if value == "any":
-            return queryset.filter(indicators.live_aid_q())
-        return queryset.filter(indicators.no_live_aid_q())
+        year = self.cleaned("aid_year")
+        reached = indicators.reached_q(int(year) if year else None)
+        return queryset.filter(reached if value == "any" else ~reached)
 
     def filter_need(self, queryset, name, value):
         return getattr(self, f"filter_{value}")(queryset, value, value)

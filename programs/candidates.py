@@ -6,7 +6,8 @@ Four kinds, each one ``QuerySet[Household]`` (one SQL query to list or to count)
   (``EligibilityRule``, e.g. PKH desil 1-4) the household's newest desil exceeds; a household
   without a desil is not judged here (it is ``incomplete``), nor one an approved field verification
   found eligible at the desil it still has (``settled_inclusions``);
-- ``exclusion``: a current household of desil 1-4 with no live aid at all, poorest first;
+- ``exclusion``: a current household of desil 1-4 that no aid reaches (``indicators.not_reached_q``:
+  no live aid, nor aid completed in the latest year, as the dashboard's gap counts), poorest first;
 - ``absent_enrolled``: a household absent from the newest full extract that still has live aid;
 - ``incomplete``: a current household whose ranking variables are not all known (desil, or a
   housing or utility variable left blank).
@@ -23,7 +24,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from households.models import Household
-from programs.indicators import current_households, live_aid_q, no_live_aid_q
+from programs.indicators import current_households, live_aid_q, not_reached_q
 from programs.models import LIVE_STATUSES, Enrollment
 
 INCLUSION = "inclusion"
@@ -79,7 +80,7 @@ def exclusion_candidates() -> QuerySet[Household]:
     return (
         current_households()
         .filter(desil__gte=1, desil__lte=EXCLUSION_MAX_DESIL)
-        .filter(no_live_aid_q())
+        .filter(not_reached_q())
         .order_by("desil", "id")  # the (desil, id) index: a page of the poorest needs no sort
     )
 

@@ -29,7 +29,7 @@ from django.utils.translation import ngettext
 from agencies.selectors import visible_households
 from households.models import Household, Member
 from konut_registry.db import fast_aggregates
-from programs.indicators import live_aid_q, today
+from programs.indicators import reached_q, today
 from programs.models import (
     ONE_AID_STATUSES,
     Enrollment,
@@ -105,12 +105,6 @@ def quota_remaining(program: Program, year: int) -> int | None:
     return max(0, program.quota - used)
 
 
-def _completed_in(year: int, household: str = "pk") -> Q:
-    """Aid of ``year`` already completed (a house built): a new aid that year is the double aid the
-    one-aid rule flags, so the family counts as aided for that year's distribution."""
-    return Q(Exists(Enrollment.objects.filter(household=OuterRef(household), year=year, status=EnrollmentStatus.COMPLETED)))
-
-
 def distribution_plan(
     program: Program, *, year: int, include_aided: bool = False, as_of: datetime.date | None = None
 ) -> DistributionPlan:
@@ -132,7 +126,7 @@ def distribution_plan(
         )
         enrolled = Q(Exists(enrolled_this_year.filter(member=OuterRef("pk"))))
         enrolled_ids = Q(pk__in=enrolled_this_year.filter(member__isnull=False).values("member_id"))
-        aided = live_aid_q("household") | _completed_in(year, "household")
+        aided = reached_q(year, "household")
         order = [
             F("household__desil").asc(nulls_last=True),
             F("household__persentil").asc(nulls_last=True),
@@ -143,7 +137,7 @@ def distribution_plan(
         eligible = matching_households(program, as_of=as_of)
         enrolled = Q(Exists(enrolled_this_year.filter(household=OuterRef("pk"), member__isnull=True)))
         enrolled_ids = Q(pk__in=enrolled_this_year.filter(member__isnull=True).values("household_id"))
-        aided = live_aid_q() | _completed_in(year)
+        aided = reached_q(year)
         order = [F("desil").asc(nulls_last=True), F("persentil").asc(nulls_last=True), "id"]
 
     with fast_aggregates():

@@ -13,15 +13,21 @@ by the same words. Each is a ``Q`` so that a count is one SQL query, never a Pyt
   bamboo roof, or a roof, wall or floor P3KE rates poor quality (``Quality.POOR``);
 - *berisiko stunting* (stunting risk): P3KE's *Resiko Stunting* of the household is "Beresiko
   Stunting", or a (non-absent) member is under five years old on the reference date;
-- *menerima bantuan* (receives aid): a proposed or active enrollment in any program
-  (``programs.models.LIVE_STATUSES``), whatever the year; its negation is "belum tersentuh bantuan".
+- *sudah tersentuh bantuan* (reached by aid) in a year: what the one-aid rule counts as aid against
+  another one that year: a proposed or active enrollment in any program, whatever its year
+  (``programs.models.LIVE_STATUSES``: aid still under way), or one of that year completed
+  (``ONE_AID_STATUSES``: a house built this year is this year's aid). Its negation is "belum
+  tersentuh bantuan", the families a distribution of that year may still send aid to without a
+  conflict. Without a year: the latest year with enrollments that is not in the future
+  (:func:`aid_year_expression`), the year the dashboard opens on.
 """
 
 from __future__ import annotations
 
 import datetime
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from households.models import (
@@ -35,7 +41,7 @@ from households.models import (
     Toilet,
     WallType,
 )
-from programs.models import LIVE_STATUSES, Enrollment
+from programs.models import LIVE_STATUSES, ONE_AID_STATUSES, Enrollment
 
 UNFIT_FLOORS = (FloorType.EARTH, FloorType.BAMBOO)
 UNFIT_WALLS = (WallType.BAMBOO,)
@@ -97,8 +103,34 @@ def stunting_risk_q(as_of: datetime.date | None = None) -> Q:
     return Q(stunting_risk=StuntingRisk.AT_RISK) | Q(pk__in=under_five)
 
 
+def aid_year_expression():
+    """The year "reached by aid" means when none is named: the latest year with enrollments that is
+    not in the future, else this year (as ``programs.dashboard.scope.default_year`` for Bappeda), as
+    SQL, so that a count stays one query."""
+    this_year = today().year
+    latest = Enrollment.objects.filter(year__lte=this_year).order_by("-year").values("year")[:1]
+    return Coalesce(Subquery(latest), Value(this_year))
+
+
+def reached_q(year: int | None = None, household: str = "pk") -> Q:
+    """"Sudah tersentuh bantuan" in ``year`` (see the module's docstring): live aid of any year, or
+    aid of ``year`` completed; ``year`` ``None``: :func:`aid_year_expression`. ``household`` as in
+    :func:`live_aid_q`."""
+    of_year = aid_year_expression() if year is None else year
+    aid = Enrollment.objects.filter(
+        Q(status__in=LIVE_STATUSES) | Q(status__in=ONE_AID_STATUSES, year=of_year), household=OuterRef(household)
+    )
+    return Q(Exists(aid))
+
+
+def not_reached_q(year: int | None = None, household: str = "pk") -> Q:
+    """"Belum tersentuh bantuan" in ``year``: no aid the one-aid rule would count against a new one."""
+    return ~reached_q(year, household)
+
+
 def live_aid_q(household: str = "pk") -> Q:
-    """The household has a proposed or active enrollment (any program, any year).
+    """The household has a proposed or active enrollment (any program, any year): aid still under
+    way, which an absence or a verval verdict stops (for "reached by aid", see :func:`reached_q`).
 
     ``household`` names the household's id in the filtered model: ``"pk"`` over ``Household``,
     ``"household"`` over ``Member``."""
@@ -106,5 +138,5 @@ def live_aid_q(household: str = "pk") -> Q:
 
 
 def no_live_aid_q(household: str = "pk") -> Q:
-    """"Belum tersentuh bantuan": no proposed or active enrollment in any program."""
+    """No proposed or active enrollment in any program."""
     return ~live_aid_q(household)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from agencies.filters import ENROLLMENT_YEARS
 from agencies.selectors import visible_agencies
 from households.models import Kabupaten, Kecamatan
 from households.regions import offer_kabupaten
@@ -19,8 +20,14 @@ POCKET_ORDERS = [
 ]
 
 
+# Fields that choose no figures: an invalid pocket order falls back to the combined score.
+NOT_NARROWING = {"urut"}
+
+
 class DashboardFilterForm(forms.Form):
-    """The dashboard's filters (all optional; an invalid value falls back to the default)."""
+    """The dashboard's filters (all optional). A filter given a value the user cannot choose (a
+    mistyped link, another agency, an agency's id for its code) is named by ``invalid_filters``: the
+    page then shows no figures and the exports refuse, as the household list does."""
 
     year = forms.TypedChoiceField(label=_("Tahun"), coerce=int, required=False)
     kabupaten = forms.ModelChoiceField(
@@ -38,9 +45,21 @@ class DashboardFilterForm(forms.Form):
 
     def __init__(self, *args, user, years: list[int], several_regencies: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        # A year without enrollments (a link kept from last year, next year's plans) is offered, not
+        # refused: its figures are true zeros. Only a value no enrollment can have is invalid.
+        requested = str((self.data or {}).get("year") or "")
+        if requested.isdigit() and int(requested) in ENROLLMENT_YEARS and int(requested) not in years:
+            years = sorted([*years, int(requested)], reverse=True)
         self.fields["year"].choices = [(year, str(year)) for year in years]
         self.fields["agency"].queryset = visible_agencies(user).order_by("order", "name")
         offer_kabupaten(self, several=several_regencies)
+
+    @property
+    def invalid_filters(self) -> list[str]:
+        """The labels of the filters whose value is refused (none for an unbound form)."""
+        if not self.is_bound:
+            return []
+        return [str(self.fields[name].label) for name in self.errors if name in self.fields and name not in NOT_NARROWING]
 
 
 class DistributeForm(forms.Form):

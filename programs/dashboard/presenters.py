@@ -122,6 +122,12 @@ class Links:
     def households(self, **params) -> str:
         return household_list_url(list_url=self.list_url, **{**self.place, **params})
 
+    def desil1(self, aid: str | None = None, **params) -> str:
+        """Desil-1 households, reached by aid (``aid="any"``) or not (``"none"``) in the filters' year."""
+        if aid is None:
+            return self.households(desil=1, **params)
+        return self.households(desil=1, aid=aid, aid_year=self.filters.year, **params)
+
     def enrollments(self, **params) -> str:
         base = {
             "agency": self.filters.agency.code if self.filters.agency else None,
@@ -144,10 +150,11 @@ def headline_table(dash: selectors.Dashboard, links: Links) -> Table:
     c = dash.conflicts
     rows = [
         [text(_("Keluarga di registri")), Cell(dash.total_households, links.households())],
-        [text(_("Jiwa (anggota keluarga)")), Cell(dash.total_people, links.households())],
-        [text(_("Keluarga desil 1")), Cell(dash.desil1_total, links.households(desil=1))],
-        [text(_("Desil 1 belum tersentuh bantuan")), Cell(dash.desil1_unreached, links.households(desil=1, aid="none"))],
-        [text(_("Desil 1 yang sudah tersentuh")), Cell(dash.desil1_share_reached, links.households(desil=1, aid="any"), percent=True)],
+        # People are not families: no list of families stands behind their count.
+        [text(_("Jiwa (anggota keluarga)")), Cell(dash.total_people)],
+        [text(_("Keluarga desil 1")), Cell(dash.desil1_total, links.desil1())],
+        [text(_("Desil 1 belum tersentuh bantuan")), Cell(dash.desil1_unreached, links.desil1("none"))],
+        [text(_("Desil 1 yang sudah tersentuh")), Cell(dash.desil1_share_reached, links.desil1("any"), percent=True)],
         [text(_("Konflik satu bantuan terbuka")), Cell(c.open_conflicts, links.enrollments(conflict=1))],
         [text(_("Keluarga dengan konflik terbuka")), Cell(c.conflict_households, links.enrollments(conflict=1))],
         # Pairs of records, as the review list counts them; the link lists their households (two per
@@ -162,11 +169,12 @@ def desil_table(rows: list[selectors.DesilRow], links: Links) -> Table:
     for row in rows:
         label = str(row.desil) if row.desil is not None else _("Tidak diketahui")
         url = links.households(desil=row.desil) if row.desil is not None else None
-        table.rows.append([text(label), Cell(row.households, url), Cell(row.people, url)])
+        # The people (Jiwa) of a desil are no list of families: their cells link nowhere.
+        table.rows.append([text(label), Cell(row.households, url), Cell(row.people)])
     table.footer = [
         text(_("Jumlah")),
         Cell(sum(r.households for r in rows), links.households()),
-        Cell(sum(r.people for r in rows), links.households()),
+        Cell(sum(r.people for r in rows)),
     ]
     known = [r for r in rows if r.desil is not None]
     table.chart = {
@@ -175,7 +183,7 @@ def desil_table(rows: list[selectors.DesilRow], links: Links) -> Table:
         "labels": [_("Desil %(n)s") % {"n": r.desil} for r in known],
         "datasets": [
             {"label": _("Keluarga"), "data": [r.households for r in known], "links": [links.households(desil=r.desil) for r in known]},
-            {"label": _("Jiwa"), "data": [r.people for r in known], "links": [links.households(desil=r.desil) for r in known]},
+            {"label": _("Jiwa"), "data": [r.people for r in known]},
         ],
     }
     return table
@@ -183,10 +191,10 @@ def desil_table(rows: list[selectors.DesilRow], links: Links) -> Table:
 
 def _reach_cells(row: selectors.ReachRow, params: dict, links: Links) -> list[Cell]:
     return [
-        Cell(row.total, links.households(desil=1, **params)),
-        Cell(row.reached, links.households(desil=1, aid="any", **params)),
-        Cell(row.unreached, links.households(desil=1, aid="none", **params)),
-        Cell(row.share_reached, links.households(desil=1, aid="any", **params), percent=True),
+        Cell(row.total, links.desil1(**params)),
+        Cell(row.reached, links.desil1("any", **params)),
+        Cell(row.unreached, links.desil1("none", **params)),
+        Cell(row.share_reached, links.desil1("any", **params), percent=True),
     ]
 
 
@@ -209,7 +217,10 @@ def reach_kecamatan_table(dash: selectors.Dashboard, links: Links, *, level: str
         place = [_place(r, dash.several_regencies, kecamatan=r.id) for r in rows]
     table = Table(
         level, title, _reach_columns([column]),
-        note=_("Tersentuh: memiliki kepesertaan diusulkan atau aktif di program mana pun, tahun berapa pun."),
+        note=_(
+            "Tersentuh: memiliki kepesertaan diusulkan atau aktif di program mana pun, tahun berapa pun, atau "
+            "kepesertaan tahun %(year)s yang sudah selesai (dihitung aturan satu bantuan)."
+        ) % {"year": dash.filters.year},
     )
     for row, params in zip(rows, place):
         table.rows.append([text(row.name), *_reach_cells(row, params, links)])
@@ -219,9 +230,9 @@ def reach_kecamatan_table(dash: selectors.Dashboard, links: Links, *, level: str
         [r.name for r in rows],
         [
             {"label": _("Sudah menerima bantuan"), "data": [r.reached for r in rows], "color": "#067647",
-             "links": [links.households(desil=1, aid="any", **p) for p in place]},
+             "links": [links.desil1("any", **p) for p in place]},
             {"label": _("Belum tersentuh bantuan"), "data": [r.unreached for r in rows], "color": "#b42318",
-             "links": [links.households(desil=1, aid="none", **p) for p in place]},
+             "links": [links.desil1("none", **p) for p in place]},
         ],
     )
     return table

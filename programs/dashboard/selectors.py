@@ -5,9 +5,10 @@ The figures linked to the household list count current households alone, as that
 them (``programs.indicators.current_household_q``). Household figures (desil, reach, poverty
 pockets) follow the kabupaten and kecamatan filters; the cluster and agency filters narrow the
 enrollment figures (programs, agencies, clusters, conflicts).
-"Reached" means a proposed or active enrollment in any program (``indicators.live_aid_q``),
-whatever the year, as the household list's ``aid=any`` does. The year filter applies to enrollments
-and conflicts.
+"Reached" in the year of the filters means what the one-aid rule counts as aid that year
+(``indicators.reached_q``): a proposed or active enrollment in any program, whatever its year, or
+one of that year completed, as the household list's ``aid=any`` with ``aid_year`` does. The year
+filter applies to that, to enrollments and to conflicts.
 
 The filters and scoping live in ``scope``, the enrollment and conflict figures in ``coverage``, the
 poverty pockets in ``pockets``; this module names them all. ``dashboard()`` (and the xlsx export)
@@ -44,7 +45,7 @@ from programs.dashboard.scope import (  # noqa: F401
     scoped_households,
 )
 from programs.candidates import KIND_LABELS, CandidateCount, candidate_counts
-from programs.indicators import current_household_q, live_aid_q
+from programs.indicators import current_household_q, reached_q
 
 
 # --- Headline: the registry by desil ----------------------------------------------------------------
@@ -121,7 +122,7 @@ def _reach_counts(user: User, filters: DashboardFilters) -> list[tuple[int, int,
         scoped_households(user, filters)
         .filter(desil=1)
         .values("desa_id")
-        .annotate(total=Count("pk"), reached=Count("pk", filter=live_aid_q()))
+        .annotate(total=Count("pk"), reached=Count("pk", filter=reached_q(filters.year)))
         .values_list("desa_id", "total", "reached")
     )
     return list(rows)

@@ -68,6 +68,13 @@ def dashboard(request):
     fresh = request.GET.get("segar") == "1"
     remember = Remember(request.user, stale_ok=True, fresh=fresh)
     form, filters, pocket_order, several = _filters_from_request(request, remember)
+    if form.invalid_filters:
+        # Whole-regency figures under a filter that seems applied would be read as the filtered
+        # ones: the filters are named and no figure is shown (as the household list does).
+        return render(request, "dashboard/dashboard.html", {
+            "form": form, "filters": filters, "invalid_filters": form.invalid_filters, "dash": None, "tables": {},
+            "charts": {}, "several_regencies": several, "can_distribute": may_distribute(request.user),
+        })
     remember.for_filters(filters)
     as_of = timezone.localdate()
     dash = selectors.dashboard(
@@ -98,6 +105,7 @@ def dashboard(request):
             "charts": charts,
             "cluster_label": Cluster(filters.cluster).label if filters.cluster else "",
             "can_distribute": may_distribute(request.user),
+            "several_regencies": several,
             "verval_counts": verval_counts,
             # When the figures shown were counted, and whether the registry changed since (then a
             # recount runs in the background and the page says so).
@@ -121,7 +129,12 @@ def _without_fresh(query):
 def export(request, key: str):
     if key not in TABLE_KEYS:
         raise Http404
-    _form, filters, pocket_order, several = _filters_from_request(request)
+    form, filters, pocket_order, several = _filters_from_request(request)
+    if form.invalid_filters:
+        messages.error(request, _("Ekspor dibatalkan: filter %(filters)s tidak valid. Perbaiki filter, lalu ekspor lagi.") % {
+            "filters": ", ".join(form.invalid_filters),
+        })
+        return redirect(reverse("programs:dashboard") + f"?{_without_fresh(request.GET).urlencode()}")
     with fast_aggregates():
         table = build_table(key, request.user, filters, Links(filters), timezone.localdate(), pocket_order, several)
     rows = table_rows(table)

@@ -57,7 +57,9 @@
           }
         },
         onHover: function (event, elements) {
-          event.native.target.style.cursor = elements.length ? "pointer" : "default";
+          // A bar without a list behind it (the people of a desil) is not a link.
+          var linked = elements.length && datasets[elements[0].datasetIndex].links[elements[0].index];
+          event.native.target.style.cursor = linked ? "pointer" : "default";
         },
         onClick: function (event, elements) {
           if (!elements.length) {

@@ -173,6 +173,48 @@ def test_unreached_desil_1_by_kecamatan_and_village(client, registry):
     ]
 
 
+def _listed(client, url, **params) -> set[int]:
+    return {household.pk for household in client.get(url, params).context["paginator"].object_list}
+
+
+def test_aid_completed_in_the_year_counts_as_reached(client, registry):
+    """The one-aid rule counts aid completed in the year (another aid that year is a conflict): a
+    family whose PKH of 2024 is completed is reached in 2024, on the page, in its files, in the list
+    behind the figure and in the list opened by hand; h3's BSPS completed in 2023 counts for 2023 only."""
+    pkh = Program.objects.get(code="pkh")
+    EnrollmentFactory(household=registry.h.h1, program=pkh, year=YEAR, status=EnrollmentStatus.COMPLETED)
+    h1, h2, h3 = registry.h.h1.pk, registry.h.h2.pk, registry.h.h3.pk
+
+    response = get(client, registry.users.bappeda, year=YEAR)
+    tables = response.context["tables"]
+    headline = by_label(tables["ringkasan"])
+    assert headline["Desil 1 belum tersentuh bantuan"][1].value == 1  # h3
+    assert headline["Desil 1 yang sudah tersentuh"][1].value == 66.7  # h1, h2
+    assert rows(tables["kecamatan"]) == [[registry.asera.name, 3, 2, 1, 66.7]]
+    assert rows(tables["desa"])[1] == [registry.desa.wanggudu.name, registry.asera.name, 2, 2, 0, 100.0]
+    for key, last in (("kecamatan", ["Jumlah", 3, 2, 1, 66.7]), ("ringkasan", None)):
+        sheet = load_workbook(io.BytesIO(client.get(tables[key].export_url).content)).active
+        values = {row[0]: list(row) for row in sheet.iter_rows(values_only=True)}
+        if last:
+            assert values["Jumlah"] == last
+        else:
+            assert values["Desil 1 belum tersentuh bantuan"][1] == 1
+    assert _listed(client, headline["Desil 1 belum tersentuh bantuan"][1].url) == {h3}
+    assert _listed(client, headline["Desil 1 yang sudah tersentuh"][1].url) == {h1, h2}
+    assert _listed(client, "/keluarga/", desil=1, aid="none") == {h3}
+    assert _listed(client, "/keluarga/", desil=1, aid="any") == {h1, h2}
+
+    response = get(client, registry.users.bappeda, year=2023)
+    headline = by_label(response.context["tables"]["ringkasan"])
+    assert headline["Desil 1 belum tersentuh bantuan"][1].value == 1  # h1: its completed PKH is of 2024
+    assert _listed(client, headline["Desil 1 belum tersentuh bantuan"][1].url) == {h1}
+    assert _listed(client, "/keluarga/", desil=1, aid="none", aid_year=2023) == {h1}
+
+    # Dinas Sosial's own dashboard: h1 (PKH completed) and h2 (PKH active) are both reached.
+    dash = get(client, registry.users.dinsos, year=YEAR).context["dash"]
+    assert (dash.desil1_total, dash.desil1_unreached) == (2, 0)
+
+
 def test_coverage_by_program_agency_and_cluster(client, registry):
     tables = get(client, registry.users.bappeda, year=YEAR).context["tables"]
     # columns after the labels: proposed, active, completed, rejected, cancelled, suspended, households, enrollments
@@ -222,18 +264,19 @@ def test_every_number_links_to_the_household_list_behind_it(client, registry):
     list_path = reverse("agencies:household_list")
     for table in tables.values():
         for row in [*table.rows, *(table.footer and [table.footer] or [])]:
-            for cell in row:
-                if cell.numeric and not (table.key == "desil" and row[0].value == "Tidak diketahui"):
+            for column, cell in zip(table.columns, row):
+                people = column == "Jiwa" or row[0].value == "Jiwa (anggota keluarga)"  # no list of people
+                if cell.numeric and not people and not (table.key == "desil" and row[0].value == "Tidak diketahui"):
                     assert cell.url and query(cell.url)[0] == list_path, (table.key, row[0].value)
 
     headline = by_label(tables["ringkasan"])
-    assert query(headline["Desil 1 belum tersentuh bantuan"][1].url)[1] == {"desil": "1", "aid": "none"}
+    assert query(headline["Desil 1 belum tersentuh bantuan"][1].url)[1] == {"desil": "1", "aid": "none", "aid_year": str(YEAR)}
     assert query(headline["Konflik satu bantuan terbuka"][1].url)[1] == {"conflict": "1", "year": str(YEAR)}
     assert query(headline["Pasangan duplikat identitas terbuka"][1].url)[1] == {"duplicate": "1"}
 
     walalindu = by_label(tables["desa"])[registry.desa.walalindu.name]
     place = {"kecamatan": str(registry.asera.pk), "desa": str(registry.desa.walalindu.pk)}
-    assert query(walalindu[4].url)[1] == {**place, "desil": "1", "aid": "none"}
+    assert query(walalindu[4].url)[1] == {**place, "desil": "1", "aid": "none", "aid_year": str(YEAR)}
 
     pkh = by_label(tables["program"])[Program.objects.get(code="pkh").name]
     assert query(pkh[4].url)[1] == {"program": "pkh", "year": str(YEAR), "status": "active"}
@@ -248,7 +291,25 @@ def test_every_number_links_to_the_household_list_behind_it(client, registry):
 
     # and they are on the page, as links
     html = response.content.decode()
-    assert f'href="{list_path}?desil=1&amp;aid=none"' in html
+    assert f'href="{list_path}?desil=1&amp;aid=none&amp;aid_year={YEAR}"' in html
+
+
+def test_people_counts_link_to_no_list_of_families(client, registry):
+    """A count of people (Jiwa) is not the number of families its list would show (7 people of
+    desil 1 are 3 families): it opens nothing, and the page says which numbers do."""
+    response = get(client, registry.users.bappeda, year=YEAR)
+    tables = response.context["tables"]
+    assert [row[2].url for row in tables["desil"].rows] == [None] * 4
+    assert tables["desil"].footer[2].url is None
+    assert [row[1].url is not None for row in tables["desil"].rows] == [True, True, True, False]
+    assert by_label(tables["ringkasan"])["Jiwa (anggota keluarga)"][1].url is None
+    people = response.context["charts"]["desil"]["datasets"][1]
+    assert people["label"] == "Jiwa" and "links" not in people
+    html = response.content.decode()
+    assert ">7</a>" not in html and ">13</a>" not in html  # desil 1's people, and everyone
+    assert 'href="None"' not in html
+    assert "Setiap angka membuka daftar keluarga" not in html
+    assert "Angka keluarga dan kepesertaan membuka daftar keluarga di baliknya; angka jiwa tidak." in html
 
 
 def test_each_linked_figure_counts_the_households_its_list_shows(client, registry):
@@ -287,7 +348,7 @@ def test_charts_carry_their_data_and_links_without_inline_script(client, registr
     assert charts["kecamatan"]["labels"] == [registry.asera.name]
     assert [d["data"] for d in charts["kecamatan"]["datasets"]] == [[1], [2]]
     assert query(charts["kecamatan"]["datasets"][1]["links"][0])[1] == {
-        "desil": "1", "aid": "none", "kecamatan": str(registry.asera.pk)
+        "desil": "1", "aid": "none", "aid_year": str(YEAR), "kecamatan": str(registry.asera.pk)
     }
     html = response.content.decode()
     assert '<script id="dashboard-charts" type="application/json">' in html
@@ -353,11 +414,36 @@ def test_a_mistyped_future_year_does_not_become_the_default(client, registry):
     assert get(client, registry.users.leader, year=far).context["dash"].filters.year == far
 
 
-def test_an_invalid_filter_falls_back_and_says_so(client, registry):
-    response = get(client, registry.users.bappeda, year="abc", kecamatan="999999")
-    assert response.context["dash"].filters.year == YEAR
-    assert response.context["dash"].filters.kecamatan is None
-    assert response.context["form"].errors
+@pytest.mark.parametrize("params, label", [
+    ({"agency": "xyz"}, "OPD"),
+    ({"kecamatan": "999999"}, "Kecamatan"),
+    ({"year": "abc"}, "Tahun"),
+    ({"cluster": "9"}, "Klaster"),
+    ({"agency": "id"}, "OPD"),  # the filter takes the agency's code, not its id
+])
+def test_an_invalid_filter_is_named_and_shows_no_figures(client, registry, params, label):
+    """Like the household list: the figures of the whole regency under a filter that seems applied
+    would be read as the filtered ones, so the page names the filter and shows none, and its files
+    are refused."""
+    if params.get("agency") == "id":
+        params = {"agency": str(Agency.objects.get(code="dinsos").pk)}
+    response = get(client, registry.users.bappeda, **params)
+    html = response.content.decode()
+    assert f"Filter {label} tidak valid: tidak ada angka yang ditampilkan." in html
+    assert response.context["tables"] == {} and response.context["dash"] is None
+    assert "dash-card-value" not in html and "/keluarga/?" not in html
+
+    response = client.get(reverse("programs:export", args=["kecamatan"]), params)
+    assert response.status_code == 302 and "application/vnd" not in response["Content-Type"]
+    page = client.get(response["Location"]).content.decode()
+    assert f"Ekspor dibatalkan: filter {label} tidak valid." in page
+
+    # the order of the poverty pockets chooses no figures: a mistyped one falls back to the score
+    response = get(client, registry.users.bappeda, year=YEAR, urut="xyz")
+    assert response.context["dash"].total_households == 6 and "tidak valid" not in response.content.decode()
+    # nor does a year without enrollments: its enrollment figures are true zeros
+    response = get(client, registry.users.bappeda, year=2019)
+    assert response.context["dash"].filters.year == 2019 and "tidak valid" not in response.content.decode()
 
 
 # --- exports --------------------------------------------------------------------------------------
@@ -404,10 +490,11 @@ def test_agency_user_sees_only_their_own_figures(client, registry):
     html = response.content.decode()
     assert Program.objects.get(code="spam").name not in html
     assert "Distribusi sasaran" not in html
-    # another agency's filter is not theirs to choose
+    # another agency's filter is not theirs to choose: named, and no figures
     response = get(client, registry.users.dinsos, year=YEAR, agency="dpu")
     assert "agency" in response.context["form"].errors
-    assert {r.agency_code for r in response.context["dash"].programs} == {"dinsos"}
+    assert response.context["dash"] is None
+    assert "Filter OPD tidak valid: tidak ada angka yang ditampilkan." in response.content.decode()
 
 
 def test_agency_user_exports_only_their_own_figures(client, registry):

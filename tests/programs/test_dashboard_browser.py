@@ -45,7 +45,7 @@ def test_charts_draw_under_the_csp_and_a_bar_opens_its_households(live_server, r
     page.mouse.click(*point)
     page.wait_for_url("**/keluarga/**")
     params = parse_qs(urlsplit(page.url).query)
-    assert params == {"desil": ["1"], "aid": ["none"], "kecamatan": [str(registry.asera.pk)]}
+    assert params == {"desil": ["1"], "aid": ["none"], "aid_year": [str(YEAR)], "kecamatan": [str(registry.asera.pk)]}
 
 
 def test_rule_admin_preview_updates_while_typing(live_server, village, browser_page, django_user_model):  # noqa: F811

@@ -80,10 +80,13 @@ def test_a_status_change_and_a_conflict_decision_show_at_once(client, registry):
     conflict_dismiss(conflict=Conflict.objects.get(status=ConflictStatus.OPEN), by=bappeda, reason="data keliru")
 
     dash = get(client, bappeda, year=YEAR).context["dash"]
-    assert dash.desil1_reached == 0  # h2's only live aid is completed now
+    assert dash.desil1_reached == 1  # h2's PKH completed this year still reaches it (the one-aid rule)
     assert dash.conflicts.open_conflicts == 0
     pkh_row = programs_table(get(client, bappeda, year=YEAR))[Program.objects.get(code="pkh").name]
     assert pkh_row == [0, 1, 1, 0, 0, 0, 2, 2]
+
+    enrollment_update(enrollment=pkh, status=EnrollmentStatus.CANCELLED, by=bappeda)
+    assert get(client, bappeda, year=YEAR).context["dash"].desil1_reached == 0  # cancelled aid reaches no one
 
 
 def test_a_household_marked_absent_and_a_dismissed_duplicate_show_at_once(client, registry):  # noqa: F811

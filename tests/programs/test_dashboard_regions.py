@@ -67,7 +67,7 @@ def test_desil_1_reach_by_kabupaten_links_to_each_regencys_families(bappeda, two
     assert values(table) == [["Kabupaten Konawe", 1, 0, 1, 0.0], ["Kabupaten Konawe Utara", 2, 1, 1, 50.0]]
     assert [cell.value for cell in table.footer] == ["Jumlah", 3, 1, 2, 33.3]
     unreached = table.rows[0][3].url
-    assert params(unreached) == {"kabupaten": str(konawe.pk), "desil": "1", "aid": "none"}
+    assert params(unreached) == {"kabupaten": str(konawe.pk), "desil": "1", "aid": "none", "aid_year": str(YEAR)}
     assert listed_ids(bappeda.get(unreached)) == [two_regencies.pk]
     assert params(table.rows[1][1].url) == {"kabupaten": str(konut.pk), "desil": "1"}
 
@@ -109,11 +109,12 @@ def test_kabupaten_filter_narrows_every_figure_and_the_kecamatan_choices(bappeda
     kecamatan = response.context["form"].fields["kecamatan"].queryset
     assert set(kecamatan.values_list("kabupaten__code", flat=True)) == {"74.02"}
 
-    # A kecamatan of another regency is refused and the filter falls back to the regency alone.
+    # A kecamatan of another regency is refused, named, and no figure is shown.
     asera = Kecamatan.objects.get(code="74.09.01")
     response = bappeda.get(DASHBOARD, {"year": YEAR, "kabupaten": konawe.pk, "kecamatan": asera.pk})
     assert response.context["form"].errors["kecamatan"]
-    assert response.context["dash"].total_households == 1
+    assert response.context["dash"] is None
+    assert "Filter Kecamatan tidak valid: tidak ada angka yang ditampilkan." in response.content.decode()
 
 
 def test_the_kabupaten_table_exports_to_xlsx(bappeda, two_regencies):

@@ -82,3 +82,18 @@ def test_an_agency_dashboard_counts_only_its_households(registry, reference):
     card = page.split('id="verval-incomplete"', 1)[1].split("</div>", 2)[0]
     assert '<span class="dash-card-value">1</span>' in card
     assert Program.objects.get(code="bsps").agency.code == "perkim"
+
+
+def test_a_family_whose_aid_of_the_year_is_completed_is_not_an_exclusion(registry, bappeda_client):
+    """"Belum terjangkau" is the dashboard's gap: aid completed in the latest year (2025) is aid the
+    one-aid rule counts, so the family is reached; aid completed in an earlier year is not."""
+    from programs.models import EnrollmentStatus
+    from tests.verval.conftest import enroll
+
+    enroll(registry.poor_1, "rutilahu", EnrollmentStatus.COMPLETED)
+    enroll(registry.poor_4, "rutilahu", EnrollmentStatus.COMPLETED, year=2022)
+    assert list(candidates("exclusion")) == [registry.poor_4]
+    gap = bappeda_client.get("/keluarga/", {"desil": 1, "aid": "none"}).context["paginator"].object_list
+    assert registry.poor_1 not in gap
+    dash = bappeda_client.get("/dasbor/").context["dash"]
+    assert dash.filters.year == 2025 and dash.desil1_unreached == 0
