@@ -34,7 +34,10 @@ naming the file's header. Distribution statuses: paid (SUDAH SALUR, TERSALUR, SU
 *active*; a failed payment (RETUR, GAGAL, GAGAL SALUR) is *suspended*; not yet paid (BELUM SALUR,
 BELUM CAIR, DALAM PROSES) stays *active*, still aid for the one-aid rule, its amount the planned
 value and its stage not counted. A distribution status other than paid is kept in the enrollment's
-``status_reason``.
+``status_reason``. Membership statuses (PKH's, under ``STATUS``, ``STATUS KPM`` or ``STATUS BANSOS``):
+AKTIF is *active*; GRADUASI (MANDIRI) is *completed*, the year's aid delivered and closed; MENINGGAL,
+NON AKTIF, TIDAK AKTIF, DIHENTIKAN and PINDAH are *cancelled* (no aid for the one-aid rule, no stage
+counted, the amount only planned); the list's word is kept in the ``status_reason`` of both.
 
 An enrollment is one per program and year for a household (or member): the rows of one recipient,
 program and year from different stages (``TAHAP 1 2024``, ``TAHAP 2 2024``) are one claim whose
@@ -107,6 +110,15 @@ _STATUS_SYNONYMS = {
     "belum salur": "active", "belum tersalur": "active", "belum cair": "active", "dalam proses": "active",
     "belum disalurkan": "active", "belum tersalurkan": "active", "belum diterima": "active", "proses": "active",
     "sedang proses": "active", "diproses": "active",
+    # Membership statuses, as PKH's and the agencies' systems write them (STATUS, STATUS KPM,
+    # STATUS BANSOS): a graduate's aid of the year was delivered and closed; a recipient who died,
+    # moved or was stopped is no longer enrolled (``_STATUS_LEFT``).
+    "aktif": "active", "graduasi": "completed", "graduasi mandiri": "completed",
+    "graduasi sejahtera mandiri": "completed", "graduasi alamiah": "completed",
+    "meninggal": "cancelled", "meninggal dunia": "cancelled", "non aktif": "cancelled", "nonaktif": "cancelled",
+    "non-aktif": "cancelled", "tidak aktif": "cancelled", "dihentikan": "cancelled", "berhenti": "cancelled",
+    "pindah": "cancelled", "pindah domisili": "cancelled", "pindah alamat": "cancelled",
+    "mengundurkan diri": "cancelled",
 }
 # The distribution statuses that do not say the aid was paid: not yet paid (its amount is the
 # planned value, its stage not counted), and all of them kept as the enrollment's reason.
@@ -115,6 +127,13 @@ _STATUS_PENDING = frozenset({
     "belum diterima", "proses", "sedang proses", "diproses",
 })
 _STATUS_KEPT = frozenset({"retur", "gagal salur", "gagal tersalur", "gagal", "gagal cair", *_STATUS_PENDING})
+# The membership statuses that say the recipient left the program (died, moved, stopped): the
+# enrollment is cancelled, its stage not counted and its amount only planned (what an earlier list
+# delivered stays), the status kept in its reason as the graduates' is (``_MEMBERSHIP_KEPT``).
+_STATUS_LEFT = frozenset(raw for raw, code in _STATUS_SYNONYMS.items() if code == "cancelled" and raw != "batal")
+_MEMBERSHIP_KEPT = frozenset({*_STATUS_LEFT, *(raw for raw in _STATUS_SYNONYMS if raw.startswith("graduasi"))})
+# How a membership status starts an enrollment's reason ("Status kepesertaan: MENINGGAL").
+MEMBERSHIP_NOTE = "Status kepesertaan"
 # A status column whose header speaks of the distribution (STATUS PENYALURAN, STATUS CAIR) holds
 # distribution statuses, never a marital status: an unknown value there is read as not paid yet,
 # with a warning (the list is not refused for a bank's own wording, and no payment is assumed).
@@ -383,14 +402,18 @@ def _with_status(log: IssueLog, rows: list[_Row], statuses: ChoiceMap, headers: 
             code = EnrollmentStatus.ACTIVE
         if not code:
             log.error(r.sheet, r.row, headers.get(r.sheet) or "STATUS", f"Status '{text(raw, 40)}' tidak dikenal (Aktif, "
-                      "Diusulkan, Selesai, Ditolak, Dibatalkan, Ditangguhkan; atau status penyaluran SUDAH SALUR, SUDAH "
-                      "CAIR, RETUR, GAGAL SALUR, BELUM SALUR, BELUM CAIR)")
+                      "Diusulkan, Selesai, Ditolak, Dibatalkan, Ditangguhkan; status kepesertaan AKTIF, GRADUASI, "
+                      "MENINGGAL, NON AKTIF, PINDAH, DIHENTIKAN; atau status penyaluran SUDAH SALUR, SUDAH CAIR, RETUR, "
+                      "GAGAL SALUR, BELUM SALUR, BELUM CAIR)")
             continue
         r.status = code
         said = norm(raw)
         if unknown_payment or said in _STATUS_KEPT:
             r.note = "; ".join(x for x in (f"{DISTRIBUTION_NOTE}: {text(raw, 40)}", r.note) if x)
             r.pending = unknown_payment or said in _STATUS_PENDING
+        elif said in _MEMBERSHIP_KEPT:
+            r.note = "; ".join(x for x in (f"{MEMBERSHIP_NOTE}: {text(raw, 40)}", r.note) if x)
+            r.pending = said in _STATUS_LEFT  # no stage of theirs was paid by this list
         result.append(r)
     return result
 
