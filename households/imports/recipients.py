@@ -21,7 +21,11 @@ the cell empty takes the chosen one; a program name the registry does not know i
 chosen program, warned once per spelling). A year more than one year ahead is a typo the
 registry refuses (a row error; the whole list for the operator's year). A program is named by
 code, name or ``Penerima`` key, case, punctuation and spacing ignored, or by the usual names of
-the national programs (PBI JK, BPNT, BLT DD: ``programs.claims.programs_by_spelling``).
+the national programs (PBI JK, KIS PBI, BPNT, BLT DD: ``programs.claims.programs_by_spelling``),
+with or without its year (``PKH 2024``, OpenSID's ``BLT DANA DESA 2024``): that year is the row's
+(or the template's) when nothing else gives one, else the other year is kept and the name warned.
+A template whose ``Nama Program`` names no program is refused naming it. A row without a year in
+its ``TAHAP`` (``TAHAP II``) is an error on that column.
 
 A matched row whose ``Kode Wilayah``, ``Desa`` or ``Kecamatan`` places the recipient elsewhere than
 the registry places the family is warned, naming both places (``_check_place``).
@@ -92,6 +96,8 @@ from .reader import ReadError, Source, Table, is_blank, normalize_header
 from .values import ChoiceMap, norm, parse_date, parse_rupiah, text
 
 _YEAR = re.compile(r"(20\d{2})")
+# A program's name followed by its year: ``PKH 2024``, ``BLT DD TAHUN 2024``, ``BPNT (T.A. 2024)``.
+_NAMED_YEAR = re.compile(r"^(.*?)[\s\-_/.,(]*(?:\b(?:tahun anggaran|tahun|thn|t\.?\s?a\.?))?\s*(20\d{2})\)?$", re.IGNORECASE)
 # Below this likeness (0-100, ``dedup.names.name_similarity``) a row's name is not the name the
 # registry holds for its NIK: lists shorten and misspell names, so the bar is lower than for duplicates.
 NAME_MATCH = 70
@@ -248,6 +254,16 @@ class _Programs:
     def get(self, value: object) -> AidProgram | None:
         return self.by_spelling.get(program_spelling(value))
 
+    def named(self, value: object) -> tuple[AidProgram | None, int | None]:
+        """The program a cell names and the year its name ends with (``PKH 2024``, ``BLT DANA DESA
+        TA 2024``: the program's name with its year), None when it names none."""
+        program = self.get(value)
+        if program is not None or is_blank(value):
+            return program, None
+        found = _NAMED_YEAR.match(text(value, 200))
+        program = self.get(found.group(1)) if found else None
+        return (program, int(found.group(2))) if program else (None, None)
+
     def unknown(self, value: object) -> str:
         return f"Program '{text(value, 60)}' tidak dikenal; program di registri: {self.known}"
 
@@ -301,9 +317,17 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
             found = True
             headers_read.append(row_place(table.header_row, table.name))
             template = _Template(source, table.name)
-            program = fixed_program
+            program, named_year = fixed_program, None
             if program is None and "program" not in keys:
-                program = programs.get(template.value(_TEMPLATE_PROGRAM_KEYS))
+                named = template.value(_TEMPLATE_PROGRAM_KEYS)
+                program, named_year = programs.named(named)
+                if program is None and named:
+                    choose = options.get("choose_program") or _CHOOSE_PROGRAM
+                    raise ReadError(
+                        f"{table.source}, lembar {table.name}: Program '{text(named, 60)}' di lembar Program (Nama "
+                        f"Program) tidak dikenal; program di registri: {programs.known}. {choose}, atau tulis di Nama "
+                        "Program kode atau nama program di registri, lalu unggah lagi."
+                    )
             if program is None and "program" not in keys:
                 choose = options.get("choose_program") or _CHOOSE_PROGRAM
                 raise ReadError(
@@ -311,11 +335,14 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
                     f"PROGRAM, BANSOS, Jenis Bansos, Jenis Bantuan, Nama Program). {choose}, atau beri kolom program "
                     "salah satu judul itu (judul lain dapat dipetakan di Admin, Pemetaan kolom impor), lalu unggah lagi."
                 )
-            year = fixed_year or (None if keys & {"year", "period"} else _sheet_year(template, table, ctx, log))
+            year = fixed_year or (None if keys & {"year", "period"} else _sheet_year(template, table, log, named_year))
             reader = RowReader(table, index, log)
             if "status" in keys:
                 status_headers[table.name] = reader.label("status")
-            chosen = _Chosen(program, year)
+            # Without a year anywhere (no column, choice or Program sheet), a row's program name may
+            # give one (``BLT DD 2024``); else the current year, warned.
+            fallback = ctx.today.year if not (keys & {"year", "period"} or year) else None
+            chosen = _Chosen(program, year, fallback)
             # A workbook with one sheet per stage ("TAHAP 1", "TAHAP 2") and no stage column: the
             # sheet's name is its rows' stage.
             sheet_stage = table.name if "period" not in keys and stage_number(table.name, bare=False) else ""
@@ -342,14 +369,20 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
     return plan
 
 
-def _sheet_year(template: _Template, table: Table, ctx: Context, log: IssueLog) -> int:
+def _sheet_year(template: _Template, table: Table, log: IssueLog, named_year: int | None) -> int | None:
     """The year of a table without a year column: the template's (``Rentang Waktu (Awal)``,
-    ``2024-01-01``), else the current year, with a warning."""
+    ``2024-01-01``), else the year its ``Nama Program`` ends with (``BLT DANA DESA 2024``), else
+    None. A program name whose year is not the start date's is warned."""
     found = _YEAR.search(template.value(_TEMPLATE_YEAR_KEYS))
-    if found:
-        return int(found.group(1))
-    year = ctx.today.year
-    log.warning(table.name, 0, "", f"Tahun tidak ada di berkas maupun formulir; dipakai tahun {year}")
+    if not found:
+        return named_year
+    year = int(found.group(1))
+    if named_year and named_year != year:
+        log.warning(
+            table.name, 0, "",
+            f"Nama Program di lembar Program menyebut tahun {named_year}, berbeda dengan Rentang Waktu (Awal) "
+            f"({year}); dipakai {year}",
+        )
     return year
 
 
@@ -432,21 +465,25 @@ class _Chosen:
     column). A row's own program or year is checked against the operator's: the file wins
     nothing in silence, the choice overrides nothing in silence."""
 
-    def __init__(self, program: AidProgram | None, year: int | None):
+    def __init__(self, program: AidProgram | None, year: int | None, fallback: int | None = None):
         self.program, self.year = program, year
+        # The year of a row that names none, in a sheet without any (the current year), warned once.
+        self.fallback, self._fallback_noted = fallback, False
         self._unknown_noted: set[str] = set()  # the unknown program spellings already warned
+        self._year_noted: set[tuple] = set()  # (program cell, its year, the row's year) already warned
 
-    def program_of(self, reader: RowReader, programs: _Programs) -> AidProgram | None:
-        """The row's program, None after an error on the row."""
+    def program_of(self, reader: RowReader, programs: _Programs) -> tuple[AidProgram | None, int | None]:
+        """The row's program (None after an error on the row) and the year its name ends with
+        (``PKH 2024``), None without one."""
         cell = reader.get("program")
         if self.program is None:
-            program = programs.get(cell)
+            program, named_year = programs.named(cell)
             if program is None:
                 reader.error("program", programs.unknown(cell))
-            return program
+            return program, named_year
         if is_blank(cell):
-            return self.program
-        own = programs.get(cell)
+            return self.program, None
+        own, named_year = programs.named(cell)
         if own is None:
             # A local name of the aid (BEDAH RUMAH for Rutilahu): the operator named the program.
             spelling = program_spelling(cell)
@@ -457,19 +494,20 @@ class _Chosen:
                     f"{programs.unknown(cell)}. Baris dengan nilai ini dicatat sebagai program yang dipilih "
                     f"({self.program.name}); bila bukan program itu, perbaiki pilihan program atau berkasnya",
                 )
-            return self.program
+            return self.program, None
         if own.id != self.program.id:
             reader.error(
                 "program",
                 f"Program di berkas ('{text(cell, 60)}': {own.name}) berbeda dengan program yang dipilih "
                 f"({self.program.name}); perbaiki pilihan program atau isi kolom ini",
             )
-            return None
-        return own
+            return None, None
+        return own, named_year
 
-    def year_of(self, reader: RowReader) -> tuple[int | None, str]:
-        """The row's year and the column it came from (``year``, ``period``, "" for the chosen one);
-        ``(None, ...)`` after an error on the row."""
+    def year_of(self, reader: RowReader, named_year: int | None = None) -> tuple[int | None, str]:
+        """The row's year and the column it came from (``year``, ``period``, ``program`` for the
+        year the program's name ends with, "" for the chosen one); ``(None, ...)`` after an error on
+        the row. A program name's year gives way to any other, warned."""
         found = _YEAR.search(text(reader.get("year")))
         column = "year"
         if not found:
@@ -477,9 +515,22 @@ class _Chosen:
             column = "period"
         own = int(found.group(1)) if found else None
         if own is None:
-            if not self.year:
-                reader.error("year", "Tahun/periode kosong atau tidak berisi tahun (mis. 2024)")
-            return self.year, ""
+            if self.year:
+                self._named_other(reader, named_year, self.year)
+                return self.year, ""
+            if named_year:
+                return named_year, "program"
+            if self.fallback:
+                if not self._fallback_noted:
+                    self._fallback_noted = True
+                    reader.log.warning(
+                        reader.sheet, 0, "", f"Tahun tidak ada di berkas maupun formulir; dipakai tahun {self.fallback}"
+                    )
+                return self.fallback, ""
+            # The column the year was looked for in: TAHUN, else the TAHAP that gave none (TAHAP II).
+            reader.error("year" if reader.has("year") else "period", "Tahun/periode kosong atau tidak berisi tahun (mis. 2024)")
+            return None, ""
+        self._named_other(reader, named_year, own)
         if self.year and own != self.year:
             reader.error(
                 column,
@@ -488,6 +539,16 @@ class _Chosen:
             )
             return None, column
         return own, column
+
+    def _named_other(self, reader: RowReader, named_year: int | None, year: int) -> None:
+        """Warn (once per program cell and years) that the program's name gives another year than
+        the row's, which is kept."""
+        cell = text(reader.get("program"), 60)
+        if not named_year or named_year == year or (cell, named_year, year) in self._year_noted:
+            return
+        self._year_noted.add((cell, named_year, year))
+        reader.warning("program", f"Program '{cell}' menyebut tahun {named_year}, berbeda dengan tahun baris ini ({year}); "
+                       f"dipakai {year}")
 
 
 def _row(reader: RowReader, ctx, programs: _Programs, chosen: _Chosen, latest_year: int) -> _Row | None:
@@ -511,8 +572,8 @@ def _row(reader: RowReader, ctx, programs: _Programs, chosen: _Chosen, latest_ye
     participant = _participant(reader, alone=alone)
     if alone and is_blank(reader.get("participant")):
         reader.error("nik", "NIK dan No KK kosong: penerima tidak dapat dicocokkan")
-    program = chosen.program_of(reader, programs)
-    year, column = chosen.year_of(reader)
+    program, named_year = chosen.program_of(reader, programs)
+    year, column = chosen.year_of(reader, named_year)
     if year and year > latest_year:
         # A typo (2035 for 2025) in the row's TAHUN/TAHAP, or in the OpenSID form's start date.
         reader.error(column or "year", _year_ahead(year))

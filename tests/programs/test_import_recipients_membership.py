@@ -95,3 +95,90 @@ def test_a_list_saying_a_recipient_left_cancels_the_active_enrollment_keeping_wh
     assert list(Enrollment.objects.values_list("status", "amount", "stages", "status_reason")) == [
         ("cancelled", 750000, "TAHAP 1 2024", "Status kepesertaan: MENINGGAL"),
     ]
+
+
+R5 = ["NO", "IDDTKS", "NOKK", "NIK_KTP", "NAMA_PENERIMA", "KODE_WILAYAH", "TAHAP", "BANSOS", "NOMINAL", "TANGGAL SALUR"]
+
+
+def test_a_program_named_with_its_year_or_its_card_is_the_registry_program(family, tmp_path):  # noqa: F811
+    household, head, child, other = family
+    path = workbook(tmp_path / "salur.xlsx", {"Sheet1": [
+        R5,
+        [1, "7409010000000001", household.no_kk, head.nik, "KEPALA", "7409012006", "TAHAP 2 (APRIL-JUNI) 2024",
+         "PKH 2024", "Rp750.000", "2024-05-02"],
+        # The year only in the program's name: the row's year.
+        [2, "7409010000000002", other.no_kk, "", "LAIN", "7409012006", "TAHAP 1", "BLT DD 2024", "300,000", "03-02-2024"],
+        [3, "7409010000000003", household.no_kk, child.nik, "ANAK", "7409012006", "TAHAP 1 2024", "KIS PBI", "42.000",
+         "02/01/2024"],
+    ]})
+    rc, out, err = run("import_recipients", str(path), "--json")
+    assert rc == 0, (out, err)
+    assert json.loads(out)["errors"] == 0
+    assert set(Enrollment.objects.values_list("household_id", "member_id", "program__code", "year", "amount")) == {
+        (household.pk, None, "pkh", 2024, 750000), (other.pk, None, "blt-desa", 2024, 300000),
+        (household.pk, child.pk, "pbi-jk", 2024, 42000),
+    }
+
+
+def test_a_program_name_whose_year_is_not_the_rows_is_warned_and_the_rows_year_kept(family, tmp_path):  # noqa: F811
+    household, head, child, other = family
+    path = workbook(tmp_path / "salur.xlsx", {"Sheet1": [
+        ["NIK", "NOKK", "NAMA", "BANSOS", "TAHUN", "NOMINAL"],
+        [head.nik, household.no_kk, "KEPALA", "PKH 2023", 2024, 750000],
+    ]})
+    rc, out, err = run("import_recipients", str(path))
+    assert rc == 0, (out, err)
+    assert "BANSOS: Program 'PKH 2023' menyebut tahun 2023, berbeda dengan tahun baris ini (2024); dipakai 2024" in out
+    assert list(Enrollment.objects.values_list("program__code", "year")) == [("pkh", 2024)]
+
+
+def _program_sheet(program_name: str, start: str | None = "2024-01-01") -> list[list]:
+    """OpenSID's ``Program`` sheet (v2410's template) naming ``program_name``, starting on ``start``."""
+    lines = [["Nama Program", program_name], ["Sasaran Program", 2], ["Keterangan", "BLT DD Desa Wanggudu"],
+             ["Asal Dana", "Dana Desa"]]
+    if start:
+        lines.append(["Rentang Waktu (Awal)", start])
+    return lines
+
+
+def test_opensid_template_naming_its_program_with_the_year_is_read_without_a_choice(family, tmp_path):  # noqa: F811
+    household, head, child, other = family
+    for name, start in (("BLT DANA DESA 2024", "2024-01-01"), ("BLT DANA DESA 2024", None)):
+        Enrollment.objects.all().delete()
+        path = workbook(tmp_path / "program_bantuan.xlsx", {
+            "Program": _program_sheet(name, start),
+            "Peserta": [["Peserta", "No. Peserta", "NIK", "Nama"], [household.no_kk, "1", head.nik, "KEPALA"]],
+        })
+        rc, out, err = run("import_recipients", str(path), "--json")
+        assert rc == 0, (out, err)
+        result = json.loads(out)
+        assert result["errors"] == 0 and result["warnings"] == 0, out
+        assert list(Enrollment.objects.values_list("household_id", "program__code", "year")) == [
+            (household.pk, "blt-desa", 2024)
+        ]
+
+
+def test_opensid_template_naming_an_unknown_program_is_refused_naming_it(family, tmp_path):  # noqa: F811
+    household, head, child, other = family
+    path = workbook(tmp_path / "program_bantuan.xlsx", {
+        "Program": _program_sheet("BANTUAN SEMBAKO DESA 2024"),
+        "Peserta": [["Peserta", "No. Peserta", "NIK", "Nama"], [household.no_kk, "1", head.nik, "KEPALA"]],
+    })
+    rc, out, err = run("import_recipients", str(path))
+    assert rc != 0
+    assert "Program 'BANTUAN SEMBAKO DESA 2024' di lembar Program (Nama Program) tidak dikenal" in err
+    assert "program di registri: " in err and "kolom program tidak ditemukan" not in err
+    assert not Enrollment.objects.exists()
+
+
+def test_a_stage_without_a_year_is_reported_on_its_own_column(family, tmp_path):  # noqa: F811
+    household, head, child, other = family
+    path = workbook(tmp_path / "salur.xlsx", {"Sheet1": [
+        R5,
+        [1, "7409010000000001", household.no_kk, head.nik, "KEPALA", "7409012006", "TAHAP II", "BPNT/SEMBAKO",
+         "Rp. 600.000,00", "15/04/2024"],
+    ]})
+    rc, out, err = run("import_recipients", str(path))
+    assert rc == 1
+    assert "Sheet1 baris 2, TAHAP: " in out and ", year:" not in out
+    assert not Enrollment.objects.exists()
