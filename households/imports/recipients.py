@@ -30,7 +30,8 @@ its ``TAHAP`` (``TAHAP II``) is an error on that column.
 A matched row whose ``Kode Wilayah``, ``Desa`` or ``Kecamatan`` places the recipient elsewhere than
 the registry places the family is warned, naming both places (``_check_place``).
 
-Matched rows become enrollments (status *active*, ``NOMINAL`` in rupiah such as ``Rp 750.000,-``).
+Matched rows become enrollments (status *active*, ``NOMINAL`` in rupiah such as ``Rp 750.000,-``, a
+delivery date given as a month or quarter, ``Agustus 2024``, as its first day, warned).
 A ``STATUS`` column is read as the enrollment status only when most of its values are enrollment
 or distribution statuses, or when its header speaks of the distribution (``STATUS PENYALURAN``,
 ``STATUS CAIR``); otherwise (a marital status such as KAWIN or JANDA) it is ignored, with a note
@@ -93,7 +94,7 @@ from .issues import IssueLog, row_place
 from .plan import MAX_REFUSED_REASONS, enrollment_counts
 from .progress import Progress
 from .reader import ReadError, Source, Table, is_blank, normalize_header
-from .values import ChoiceMap, norm, parse_date, parse_rupiah, text
+from .values import ChoiceMap, norm, parse_date, parse_period, parse_rupiah, text
 
 _YEAR = re.compile(r"(20\d{2})")
 # A program's name followed by its year: ``PKH 2024``, ``BLT DD TAHUN 2024``, ``BPNT (T.A. 2024)``.
@@ -586,7 +587,15 @@ def _row(reader: RowReader, ctx, programs: _Programs, chosen: _Chosen, latest_ye
         reader.error("amount", problem)
     delivered, problem = parse_date(reader.get("delivered_on"))
     if problem:
-        reader.error("delivered_on", problem)
+        # A month (``Agustus 2024``) or a quarter without its day: its first day, said.
+        delivered, period_problem = parse_period(reader.get("delivered_on"))
+        if period_problem:
+            reader.error("delivered_on", problem)
+        else:
+            reader.warning(
+                "delivered_on", f"Tanggal penyaluran '{text(reader.get('delivered_on'), 40)}' tanpa hari; dicatat "
+                f"{delivered:%d/%m/%Y} (hari pertama bulan atau triwulan itu)",
+            )
     if not reader.ok:
         if kk_problem:
             reader.error("no_kk", kk_problem[1])

@@ -5,6 +5,7 @@ card (``KIS PBI``), a stage without a year, a delivery month without its day."""
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import pytest
@@ -182,3 +183,22 @@ def test_a_stage_without_a_year_is_reported_on_its_own_column(family, tmp_path):
     assert rc == 1
     assert "Sheet1 baris 2, TAHAP: " in out and ", year:" not in out
     assert not Enrollment.objects.exists()
+
+
+def test_a_delivery_month_without_its_day_is_its_first_day_warned(family, tmp_path):  # noqa: F811
+    household, head, child, other = family
+    path = workbook(tmp_path / "salur.xlsx", {"Sheet1": [
+        R5,
+        [1, "7409010000000001", household.no_kk, head.nik, "KEPALA", "7409012006", "TAHAP 3 & 4 2024", "SEMBAKO",
+         "1.200.000", "Agustus 2024"],
+        [2, "7409010000000002", other.no_kk, "", "LAIN", "7409012006", "TAHAP 2 2024", "SEMBAKO", "600.000",
+         "1 Juni 2024"],
+    ]})
+    rc, out, err = run("import_recipients", str(path))
+    assert rc == 0, (out, err)
+    assert ("Sheet1 baris 2, TANGGAL SALUR: Tanggal penyaluran 'Agustus 2024' tanpa hari; dicatat 01/08/2024 "
+            "(hari pertama bulan atau triwulan itu)") in out
+    assert "baris 3, TANGGAL SALUR" not in out
+    assert set(Enrollment.objects.values_list("household_id", "delivered_on")) == {
+        (household.pk, datetime.date(2024, 8, 1)), (other.pk, datetime.date(2024, 6, 1)),
+    }
