@@ -101,18 +101,25 @@ def test_a_list_saying_a_recipient_left_cancels_the_active_enrollment_keeping_wh
 R5 = ["NO", "IDDTKS", "NOKK", "NIK_KTP", "NAMA_PENERIMA", "KODE_WILAYAH", "TAHAP", "BANSOS", "NOMINAL", "TANGGAL SALUR"]
 
 
+def _salur(tmp_path, *rows, json_out=False):
+    """A Kemensos distribution list (``R5``) of ``(No KK, NIK, name, TAHAP, BANSOS, NOMINAL, TANGGAL
+    SALUR)`` rows, imported: the command's exit code and output."""
+    lines = [R5] + [[i, f"74090100000000{i:02d}", kk, nik, name, "7409012006", *rest] for i, (kk, nik, name, *rest) in
+                    enumerate(rows, 1)]
+    path = workbook(tmp_path / "salur.xlsx", {"Sheet1": lines})
+    return run("import_recipients", str(path), *(["--json"] if json_out else []))
+
+
 def test_a_program_named_with_its_year_or_its_card_is_the_registry_program(family, tmp_path):  # noqa: F811
     household, head, child, other = family
-    path = workbook(tmp_path / "salur.xlsx", {"Sheet1": [
-        R5,
-        [1, "7409010000000001", household.no_kk, head.nik, "KEPALA", "7409012006", "TAHAP 2 (APRIL-JUNI) 2024",
-         "PKH 2024", "Rp750.000", "2024-05-02"],
+    rc, out, err = _salur(
+        tmp_path,
+        (household.no_kk, head.nik, "KEPALA", "TAHAP 2 (APRIL-JUNI) 2024", "PKH 2024", "Rp750.000", "2024-05-02"),
         # The year only in the program's name: the row's year.
-        [2, "7409010000000002", other.no_kk, "", "LAIN", "7409012006", "TAHAP 1", "BLT DD 2024", "300,000", "03-02-2024"],
-        [3, "7409010000000003", household.no_kk, child.nik, "ANAK", "7409012006", "TAHAP 1 2024", "KIS PBI", "42.000",
-         "02/01/2024"],
-    ]})
-    rc, out, err = run("import_recipients", str(path), "--json")
+        (other.no_kk, "", "LAIN", "TAHAP 1", "BLT DD 2024", "300,000", "03-02-2024"),
+        (household.no_kk, child.nik, "ANAK", "TAHAP 1 2024", "KIS PBI", "42.000", "02/01/2024"),
+        json_out=True,
+    )
     assert rc == 0, (out, err)
     assert json.loads(out)["errors"] == 0
     assert set(Enrollment.objects.values_list("household_id", "member_id", "program__code", "year", "amount")) == {
@@ -174,12 +181,9 @@ def test_opensid_template_naming_an_unknown_program_is_refused_naming_it(family,
 
 def test_a_stage_without_a_year_is_reported_on_its_own_column(family, tmp_path):  # noqa: F811
     household, head, child, other = family
-    path = workbook(tmp_path / "salur.xlsx", {"Sheet1": [
-        R5,
-        [1, "7409010000000001", household.no_kk, head.nik, "KEPALA", "7409012006", "TAHAP II", "BPNT/SEMBAKO",
-         "Rp. 600.000,00", "15/04/2024"],
-    ]})
-    rc, out, err = run("import_recipients", str(path))
+    rc, out, err = _salur(
+        tmp_path, (household.no_kk, head.nik, "KEPALA", "TAHAP II", "BPNT/SEMBAKO", "Rp. 600.000,00", "15/04/2024")
+    )
     assert rc == 1
     assert "Sheet1 baris 2, TAHAP: " in out and ", year:" not in out
     assert not Enrollment.objects.exists()
@@ -187,14 +191,11 @@ def test_a_stage_without_a_year_is_reported_on_its_own_column(family, tmp_path):
 
 def test_a_delivery_month_without_its_day_is_its_first_day_warned(family, tmp_path):  # noqa: F811
     household, head, child, other = family
-    path = workbook(tmp_path / "salur.xlsx", {"Sheet1": [
-        R5,
-        [1, "7409010000000001", household.no_kk, head.nik, "KEPALA", "7409012006", "TAHAP 3 & 4 2024", "SEMBAKO",
-         "1.200.000", "Agustus 2024"],
-        [2, "7409010000000002", other.no_kk, "", "LAIN", "7409012006", "TAHAP 2 2024", "SEMBAKO", "600.000",
-         "1 Juni 2024"],
-    ]})
-    rc, out, err = run("import_recipients", str(path))
+    rc, out, err = _salur(
+        tmp_path,
+        (household.no_kk, head.nik, "KEPALA", "TAHAP 3 & 4 2024", "SEMBAKO", "1.200.000", "Agustus 2024"),
+        (other.no_kk, "", "LAIN", "TAHAP 2 2024", "SEMBAKO", "600.000", "1 Juni 2024"),
+    )
     assert rc == 0, (out, err)
     assert ("Sheet1 baris 2, TANGGAL SALUR: Tanggal penyaluran 'Agustus 2024' tanpa hari; dicatat 01/08/2024 "
             "(hari pertama bulan atau triwulan itu)") in out
