@@ -47,6 +47,10 @@ def _pkh(household) -> tuple[str, str]:
 
 def test_a_pkh_list_of_membership_statuses_enrolls_only_the_active_recipients(family, tmp_path):  # noqa: F811
     households, path = _pkh_list(tmp_path, "STATUS", ["AKTIF", "GRADUASI", "MENINGGAL", "NON AKTIF", "PINDAH", "AKTIF"])
+    rc, out, err = run("import_recipients", str(path), "--dry-run", "--json")
+    assert rc == 0, (out, err)
+    forecast = json.loads(out)["conflicts_forecast"]
+    assert (forecast["count"], forecast["families"]) == (3, 3)  # the preview says what the import then does
     rc, out, err = run("import_recipients", str(path), "--json")
     assert rc == 0, (out, err)
     result = json.loads(out)
