@@ -109,7 +109,7 @@ def aid_programs() -> list[AidProgram]:
 PROGRAM_ALIASES: tuple[tuple[str, ...], ...] = (
     ("PKH", "Program Keluarga Harapan"),
     ("Sembako", "BPNT", "BPNT Sembako", "Kartu Sembako", "Program Sembako", "Bantuan Pangan Non Tunai"),
-    ("PBI JK", "PBI JKN", "JKN PBI", "PBI", "Penerima Bantuan Iuran Jaminan Kesehatan"),
+    ("PBI JK", "PBI JKN", "JKN PBI", "PBI", "KIS PBI", "PBI KIS", "Penerima Bantuan Iuran Jaminan Kesehatan"),
     ("PIP", "KIP", "Program Indonesia Pintar", "Kartu Indonesia Pintar"),
     ("BLT Desa", "BLT DD", "BLT Dana Desa", "Bantuan Langsung Tunai Desa", "Bantuan Langsung Tunai Dana Desa"),
 )

@@ -21,12 +21,17 @@ the cell empty takes the chosen one; a program name the registry does not know i
 chosen program, warned once per spelling). A year more than one year ahead is a typo the
 registry refuses (a row error; the whole list for the operator's year). A program is named by
 code, name or ``Penerima`` key, case, punctuation and spacing ignored, or by the usual names of
-the national programs (PBI JK, BPNT, BLT DD: ``programs.claims.programs_by_spelling``).
+the national programs (PBI JK, KIS PBI, BPNT, BLT DD: ``programs.claims.programs_by_spelling``),
+with or without its year (``PKH 2024``, OpenSID's ``BLT DANA DESA 2024``): that year is the row's
+(or the template's) when nothing else gives one, else the other year is kept and the name warned.
+A template whose ``Nama Program`` names no program is refused naming it. A row without a year in
+its ``TAHAP`` (``TAHAP II``) is an error on that column.
 
 A matched row whose ``Kode Wilayah``, ``Desa`` or ``Kecamatan`` places the recipient elsewhere than
 the registry places the family is warned, naming both places (``_check_place``).
 
-Matched rows become enrollments (status *active*, ``NOMINAL`` in rupiah such as ``Rp 750.000,-``).
+Matched rows become enrollments (status *active*, ``NOMINAL`` in rupiah such as ``Rp 750.000,-``, a
+delivery date given as a month or quarter, ``Agustus 2024``, as its first day, warned).
 A ``STATUS`` column is read as the enrollment status only when most of its values are enrollment
 or distribution statuses, or when its header speaks of the distribution (``STATUS PENYALURAN``,
 ``STATUS CAIR``); otherwise (a marital status such as KAWIN or JANDA) it is ignored, with a note
@@ -34,7 +39,10 @@ naming the file's header. Distribution statuses: paid (SUDAH SALUR, TERSALUR, SU
 *active*; a failed payment (RETUR, GAGAL, GAGAL SALUR) is *suspended*; not yet paid (BELUM SALUR,
 BELUM CAIR, DALAM PROSES) stays *active*, still aid for the one-aid rule, its amount the planned
 value and its stage not counted. A distribution status other than paid is kept in the enrollment's
-``status_reason``.
+``status_reason``. Membership statuses (PKH's, under ``STATUS``, ``STATUS KPM`` or ``STATUS BANSOS``):
+AKTIF is *active*; GRADUASI (MANDIRI) is *completed*, the year's aid delivered and closed; MENINGGAL,
+NON AKTIF, TIDAK AKTIF, DIHENTIKAN and PINDAH are *cancelled* (no aid for the one-aid rule, no stage
+counted, the amount only planned); the list's word is kept in the ``status_reason`` of both.
 
 An enrollment is one per program and year for a household (or member): the rows of one recipient,
 program and year from different stages (``TAHAP 1 2024``, ``TAHAP 2 2024``) are one claim whose
@@ -86,9 +94,11 @@ from .issues import IssueLog, row_place
 from .plan import MAX_REFUSED_REASONS, enrollment_counts
 from .progress import Progress
 from .reader import ReadError, Source, Table, is_blank, normalize_header
-from .values import ChoiceMap, norm, parse_date, parse_rupiah, text
+from .values import ChoiceMap, norm, parse_date, parse_period, parse_rupiah, text
 
 _YEAR = re.compile(r"(20\d{2})")
+# A program's name followed by its year: ``PKH 2024``, ``BLT DD TAHUN 2024``, ``BPNT (T.A. 2024)``.
+_NAMED_YEAR = re.compile(r"^(.*?)[\s\-_/.,(]*(?:\b(?:tahun anggaran|tahun|thn|t\.?\s?a\.?))?\s*(20\d{2})\)?$", re.IGNORECASE)
 # Below this likeness (0-100, ``dedup.names.name_similarity``) a row's name is not the name the
 # registry holds for its NIK: lists shorten and misspell names, so the bar is lower than for duplicates.
 NAME_MATCH = 70
@@ -107,6 +117,15 @@ _STATUS_SYNONYMS = {
     "belum salur": "active", "belum tersalur": "active", "belum cair": "active", "dalam proses": "active",
     "belum disalurkan": "active", "belum tersalurkan": "active", "belum diterima": "active", "proses": "active",
     "sedang proses": "active", "diproses": "active",
+    # Membership statuses, as PKH's and the agencies' systems write them (STATUS, STATUS KPM,
+    # STATUS BANSOS): a graduate's aid of the year was delivered and closed; a recipient who died,
+    # moved or was stopped is no longer enrolled (``_STATUS_LEFT``).
+    "aktif": "active", "graduasi": "completed", "graduasi mandiri": "completed",
+    "graduasi sejahtera mandiri": "completed", "graduasi alamiah": "completed",
+    "meninggal": "cancelled", "meninggal dunia": "cancelled", "non aktif": "cancelled", "nonaktif": "cancelled",
+    "non-aktif": "cancelled", "tidak aktif": "cancelled", "dihentikan": "cancelled", "berhenti": "cancelled",
+    "pindah": "cancelled", "pindah domisili": "cancelled", "pindah alamat": "cancelled",
+    "mengundurkan diri": "cancelled",
 }
 # The distribution statuses that do not say the aid was paid: not yet paid (its amount is the
 # planned value, its stage not counted), and all of them kept as the enrollment's reason.
@@ -115,6 +134,13 @@ _STATUS_PENDING = frozenset({
     "belum diterima", "proses", "sedang proses", "diproses",
 })
 _STATUS_KEPT = frozenset({"retur", "gagal salur", "gagal tersalur", "gagal", "gagal cair", *_STATUS_PENDING})
+# The membership statuses that say the recipient left the program (died, moved, stopped): the
+# enrollment is cancelled, its stage not counted and its amount only planned (what an earlier list
+# delivered stays), the status kept in its reason as the graduates' is (``_MEMBERSHIP_KEPT``).
+_STATUS_LEFT = frozenset(raw for raw, code in _STATUS_SYNONYMS.items() if code == "cancelled" and raw != "batal")
+_MEMBERSHIP_KEPT = frozenset({*_STATUS_LEFT, *(raw for raw in _STATUS_SYNONYMS if raw.startswith("graduasi"))})
+# How a membership status starts an enrollment's reason ("Status kepesertaan: MENINGGAL").
+MEMBERSHIP_NOTE = "Status kepesertaan"
 # A status column whose header speaks of the distribution (STATUS PENYALURAN, STATUS CAIR) holds
 # distribution statuses, never a marital status: an unknown value there is read as not paid yet,
 # with a warning (the list is not refused for a bank's own wording, and no payment is assumed).
@@ -229,6 +255,16 @@ class _Programs:
     def get(self, value: object) -> AidProgram | None:
         return self.by_spelling.get(program_spelling(value))
 
+    def named(self, value: object) -> tuple[AidProgram | None, int | None]:
+        """The program a cell names and the year its name ends with (``PKH 2024``, ``BLT DANA DESA
+        TA 2024``: the program's name with its year), None when it names none."""
+        program = self.get(value)
+        if program is not None or is_blank(value):
+            return program, None
+        found = _NAMED_YEAR.match(text(value, 200))
+        program = self.get(found.group(1)) if found else None
+        return (program, int(found.group(2))) if program else (None, None)
+
     def unknown(self, value: object) -> str:
         return f"Program '{text(value, 60)}' tidak dikenal; program di registri: {self.known}"
 
@@ -282,9 +318,17 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
             found = True
             headers_read.append(row_place(table.header_row, table.name))
             template = _Template(source, table.name)
-            program = fixed_program
+            program, named_year = fixed_program, None
             if program is None and "program" not in keys:
-                program = programs.get(template.value(_TEMPLATE_PROGRAM_KEYS))
+                named = template.value(_TEMPLATE_PROGRAM_KEYS)
+                program, named_year = programs.named(named)
+                if program is None and named:
+                    choose = options.get("choose_program") or _CHOOSE_PROGRAM
+                    raise ReadError(
+                        f"{table.source}, lembar {table.name}: Program '{text(named, 60)}' di lembar Program (Nama "
+                        f"Program) tidak dikenal; program di registri: {programs.known}. {choose}, atau tulis di Nama "
+                        "Program kode atau nama program di registri, lalu unggah lagi."
+                    )
             if program is None and "program" not in keys:
                 choose = options.get("choose_program") or _CHOOSE_PROGRAM
                 raise ReadError(
@@ -292,11 +336,14 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
                     f"PROGRAM, BANSOS, Jenis Bansos, Jenis Bantuan, Nama Program). {choose}, atau beri kolom program "
                     "salah satu judul itu (judul lain dapat dipetakan di Admin, Pemetaan kolom impor), lalu unggah lagi."
                 )
-            year = fixed_year or (None if keys & {"year", "period"} else _sheet_year(template, table, ctx, log))
+            year = fixed_year or (None if keys & {"year", "period"} else _sheet_year(template, table, log, named_year))
             reader = RowReader(table, index, log)
             if "status" in keys:
                 status_headers[table.name] = reader.label("status")
-            chosen = _Chosen(program, year)
+            # Without a year anywhere (no column, choice or Program sheet), a row's program name may
+            # give one (``BLT DD 2024``); else the current year, warned.
+            fallback = ctx.today.year if not (keys & {"year", "period"} or year) else None
+            chosen = _Chosen(program, year, fallback)
             # A workbook with one sheet per stage ("TAHAP 1", "TAHAP 2") and no stage column: the
             # sheet's name is its rows' stage.
             sheet_stage = table.name if "period" not in keys and stage_number(table.name, bare=False) else ""
@@ -323,14 +370,20 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
     return plan
 
 
-def _sheet_year(template: _Template, table: Table, ctx: Context, log: IssueLog) -> int:
+def _sheet_year(template: _Template, table: Table, log: IssueLog, named_year: int | None) -> int | None:
     """The year of a table without a year column: the template's (``Rentang Waktu (Awal)``,
-    ``2024-01-01``), else the current year, with a warning."""
+    ``2024-01-01``), else the year its ``Nama Program`` ends with (``BLT DANA DESA 2024``), else
+    None. A program name whose year is not the start date's is warned."""
     found = _YEAR.search(template.value(_TEMPLATE_YEAR_KEYS))
-    if found:
-        return int(found.group(1))
-    year = ctx.today.year
-    log.warning(table.name, 0, "", f"Tahun tidak ada di berkas maupun formulir; dipakai tahun {year}")
+    if not found:
+        return named_year
+    year = int(found.group(1))
+    if named_year and named_year != year:
+        log.warning(
+            table.name, 0, "",
+            f"Nama Program di lembar Program menyebut tahun {named_year}, berbeda dengan Rentang Waktu (Awal) "
+            f"({year}); dipakai {year}",
+        )
     return year
 
 
@@ -383,14 +436,18 @@ def _with_status(log: IssueLog, rows: list[_Row], statuses: ChoiceMap, headers: 
             code = EnrollmentStatus.ACTIVE
         if not code:
             log.error(r.sheet, r.row, headers.get(r.sheet) or "STATUS", f"Status '{text(raw, 40)}' tidak dikenal (Aktif, "
-                      "Diusulkan, Selesai, Ditolak, Dibatalkan, Ditangguhkan; atau status penyaluran SUDAH SALUR, SUDAH "
-                      "CAIR, RETUR, GAGAL SALUR, BELUM SALUR, BELUM CAIR)")
+                      "Diusulkan, Selesai, Ditolak, Dibatalkan, Ditangguhkan; status kepesertaan AKTIF, GRADUASI, "
+                      "MENINGGAL, NON AKTIF, PINDAH, DIHENTIKAN; atau status penyaluran SUDAH SALUR, SUDAH CAIR, RETUR, "
+                      "GAGAL SALUR, BELUM SALUR, BELUM CAIR)")
             continue
         r.status = code
         said = norm(raw)
         if unknown_payment or said in _STATUS_KEPT:
             r.note = "; ".join(x for x in (f"{DISTRIBUTION_NOTE}: {text(raw, 40)}", r.note) if x)
             r.pending = unknown_payment or said in _STATUS_PENDING
+        elif said in _MEMBERSHIP_KEPT:
+            r.note = "; ".join(x for x in (f"{MEMBERSHIP_NOTE}: {text(raw, 40)}", r.note) if x)
+            r.pending = said in _STATUS_LEFT  # no stage of theirs was paid by this list
         result.append(r)
     return result
 
@@ -409,21 +466,25 @@ class _Chosen:
     column). A row's own program or year is checked against the operator's: the file wins
     nothing in silence, the choice overrides nothing in silence."""
 
-    def __init__(self, program: AidProgram | None, year: int | None):
+    def __init__(self, program: AidProgram | None, year: int | None, fallback: int | None = None):
         self.program, self.year = program, year
+        # The year of a row that names none, in a sheet without any (the current year), warned once.
+        self.fallback, self._fallback_noted = fallback, False
         self._unknown_noted: set[str] = set()  # the unknown program spellings already warned
+        self._year_noted: set[tuple] = set()  # (program cell, its year, the row's year) already warned
 
-    def program_of(self, reader: RowReader, programs: _Programs) -> AidProgram | None:
-        """The row's program, None after an error on the row."""
+    def program_of(self, reader: RowReader, programs: _Programs) -> tuple[AidProgram | None, int | None]:
+        """The row's program (None after an error on the row) and the year its name ends with
+        (``PKH 2024``), None without one."""
         cell = reader.get("program")
         if self.program is None:
-            program = programs.get(cell)
+            program, named_year = programs.named(cell)
             if program is None:
                 reader.error("program", programs.unknown(cell))
-            return program
+            return program, named_year
         if is_blank(cell):
-            return self.program
-        own = programs.get(cell)
+            return self.program, None
+        own, named_year = programs.named(cell)
         if own is None:
             # A local name of the aid (BEDAH RUMAH for Rutilahu): the operator named the program.
             spelling = program_spelling(cell)
@@ -434,19 +495,20 @@ class _Chosen:
                     f"{programs.unknown(cell)}. Baris dengan nilai ini dicatat sebagai program yang dipilih "
                     f"({self.program.name}); bila bukan program itu, perbaiki pilihan program atau berkasnya",
                 )
-            return self.program
+            return self.program, None
         if own.id != self.program.id:
             reader.error(
                 "program",
                 f"Program di berkas ('{text(cell, 60)}': {own.name}) berbeda dengan program yang dipilih "
                 f"({self.program.name}); perbaiki pilihan program atau isi kolom ini",
             )
-            return None
-        return own
+            return None, None
+        return own, named_year
 
-    def year_of(self, reader: RowReader) -> tuple[int | None, str]:
-        """The row's year and the column it came from (``year``, ``period``, "" for the chosen one);
-        ``(None, ...)`` after an error on the row."""
+    def year_of(self, reader: RowReader, named_year: int | None = None) -> tuple[int | None, str]:
+        """The row's year and the column it came from (``year``, ``period``, ``program`` for the
+        year the program's name ends with, "" for the chosen one); ``(None, ...)`` after an error on
+        the row. A program name's year gives way to any other, warned."""
         found = _YEAR.search(text(reader.get("year")))
         column = "year"
         if not found:
@@ -454,9 +516,22 @@ class _Chosen:
             column = "period"
         own = int(found.group(1)) if found else None
         if own is None:
-            if not self.year:
-                reader.error("year", "Tahun/periode kosong atau tidak berisi tahun (mis. 2024)")
-            return self.year, ""
+            if self.year:
+                self._named_other(reader, named_year, self.year)
+                return self.year, ""
+            if named_year:
+                return named_year, "program"
+            if self.fallback:
+                if not self._fallback_noted:
+                    self._fallback_noted = True
+                    reader.log.warning(
+                        reader.sheet, 0, "", f"Tahun tidak ada di berkas maupun formulir; dipakai tahun {self.fallback}"
+                    )
+                return self.fallback, ""
+            # The column the year was looked for in: TAHUN, else the TAHAP that gave none (TAHAP II).
+            reader.error("year" if reader.has("year") else "period", "Tahun/periode kosong atau tidak berisi tahun (mis. 2024)")
+            return None, ""
+        self._named_other(reader, named_year, own)
         if self.year and own != self.year:
             reader.error(
                 column,
@@ -465,6 +540,16 @@ class _Chosen:
             )
             return None, column
         return own, column
+
+    def _named_other(self, reader: RowReader, named_year: int | None, year: int) -> None:
+        """Warn (once per program cell and years) that the program's name gives another year than
+        the row's, which is kept."""
+        cell = text(reader.get("program"), 60)
+        if not named_year or named_year == year or (cell, named_year, year) in self._year_noted:
+            return
+        self._year_noted.add((cell, named_year, year))
+        reader.warning("program", f"Program '{cell}' menyebut tahun {named_year}, berbeda dengan tahun baris ini ({year}); "
+                       f"dipakai {year}")
 
 
 def _row(reader: RowReader, ctx, programs: _Programs, chosen: _Chosen, latest_year: int) -> _Row | None:
@@ -488,8 +573,8 @@ def _row(reader: RowReader, ctx, programs: _Programs, chosen: _Chosen, latest_ye
     participant = _participant(reader, alone=alone)
     if alone and is_blank(reader.get("participant")):
         reader.error("nik", "NIK dan No KK kosong: penerima tidak dapat dicocokkan")
-    program = chosen.program_of(reader, programs)
-    year, column = chosen.year_of(reader)
+    program, named_year = chosen.program_of(reader, programs)
+    year, column = chosen.year_of(reader, named_year)
     if year and year > latest_year:
         # A typo (2035 for 2025) in the row's TAHUN/TAHAP, or in the OpenSID form's start date.
         reader.error(column or "year", _year_ahead(year))
@@ -502,7 +587,15 @@ def _row(reader: RowReader, ctx, programs: _Programs, chosen: _Chosen, latest_ye
         reader.error("amount", problem)
     delivered, problem = parse_date(reader.get("delivered_on"))
     if problem:
-        reader.error("delivered_on", problem)
+        # A month (``Agustus 2024``) or a quarter without its day: its first day, said.
+        delivered, period_problem = parse_period(reader.get("delivered_on"))
+        if period_problem:
+            reader.error("delivered_on", problem)
+        else:
+            reader.warning(
+                "delivered_on", f"Tanggal penyaluran '{text(reader.get('delivered_on'), 40)}' tanpa hari; dicatat "
+                f"{delivered:%d/%m/%Y} (hari pertama bulan atau triwulan itu)",
+            )
     if not reader.ok:
         if kk_problem:
             reader.error("no_kk", kk_problem[1])
