@@ -269,8 +269,12 @@ class _Programs:
         return f"Program '{text(value, 60)}' tidak dikenal; program di registri: {self.known}"
 
 
-def parse_recipients(sources: list[Source], *, options: dict, progress: Callable[[int], None] | None = None) -> RecipientPlan:
-    """Read, validate and match every row; raise ``ReadError`` when a file has no usable header."""
+def parse_recipients(
+    sources: list[Source], *, options: dict, progress: Callable[[int], None] | None = None, forecast: bool = True
+) -> RecipientPlan:
+    """Read, validate and match every row; raise ``ReadError`` when a file has no usable header.
+    ``forecast``: count the one-aid conflicts the list would raise (for a preview; an import being
+    applied raises them instead)."""
     plan = RecipientPlan()
     log = plan.issues
     programs = _Programs()
@@ -366,7 +370,7 @@ def parse_recipients(sources: list[Source], *, options: dict, progress: Callable
                 f"{source.display_name}: daftar penerima kosong: tidak ada baris data di bawah baris judul kolom "
                 f"({'; '.join(headers_read)}). Isi data penerima di bawah judul kolom, lalu unggah lagi.{hidden_hint(source)}"
             )
-    _match(plan, _with_status(log, [r for r in rows if r is not None], statuses, status_headers))
+    _match(plan, _with_status(log, [r for r in rows if r is not None], statuses, status_headers), forecast=forecast)
     return plan
 
 
@@ -765,7 +769,7 @@ def _check_place(log: IssueLog, row: _Row, place: tuple[str, str, str]) -> None:
     )
 
 
-def _match(plan: RecipientPlan, rows: list[_Row]) -> None:
+def _match(plan: RecipientPlan, rows: list[_Row], *, forecast: bool) -> None:
     log = plan.issues
     registry = _Registry(rows)
     enrollments: dict[tuple, list[_Row]] = {}  # (program, year, household, member or None) -> its rows
@@ -825,7 +829,8 @@ def _match(plan: RecipientPlan, rows: list[_Row]) -> None:
                 log.warning(first.sheet, first.row, "STATUS", f"{change.describe()}: {change.held}")
             elif change.returned:  # a stage paid in an earlier list came back: taken off
                 log.warning(first.sheet, first.row, "TAHAP", change.describe())
-    _forecast(plan)
+    if forecast:
+        _forecast(plan)
     years = {claim.year for claim in plan.claims}
     if len(years) == 1:
         plan.data_year = next(iter(years))

@@ -58,12 +58,14 @@ MAX_STORED_ISSUES = 500
 
 
 def _build_plan(
-    kind: str, sources: list[Source], *, data_year, full_extract, options, progress: Progress, ahead: HouseholdsAhead | None = None
+    kind: str, sources: list[Source], *, data_year, full_extract, options, progress: Progress,
+    ahead: HouseholdsAhead | None = None, applying: bool = False,
 ) -> ImportPlan:
     """``ahead``: writes a P3KE extract's new households while its individual sheet is still read
-    (in the caller's transaction); the plan then does not write them again."""
+    (in the caller's transaction); the plan then does not write them again. ``applying``: the plan
+    is written next (a recipient list's conflicts are then raised, not forecast)."""
     if kind == ImportKind.RECIPIENTS:
-        return parse_recipients(sources, options=options, progress=progress.advance)
+        return parse_recipients(sources, options=options, progress=progress.advance, forecast=not applying)
     ctx = build_context(data_year=data_year, kind=kind)
     # Read by the parser before its rows: a row hashed as its stored record was is skipped as
     # unchanged (``rowhash``).
@@ -179,7 +181,7 @@ def _checked(batch: ImportBatch, *, apply: bool, progress: Progress, ahead: Hous
         progress.phase("read")
         plan = _build_plan(
             batch.kind, sources, data_year=batch.data_year, full_extract=batch.full_extract,
-            options=batch.options, progress=progress, ahead=ahead,
+            options=batch.options, progress=progress, ahead=ahead, applying=apply,
         )
         summary = plan.summary()
         issues = plan.issues
