@@ -22,7 +22,7 @@ from households.models import Household, Kecamatan, Member, Relation
 from konut_registry.db import fast_aggregates
 from programs.indicators import (
     current_households,
-    no_live_aid_q,
+    not_reached_q,
     stunting_risk_q,
     today,
     unfit_house_q,
@@ -90,7 +90,8 @@ _FLAG_QS = {
     ConditionField.UNFIT_HOUSE: lambda as_of: unfit_house_q(),
     ConditionField.UNSAFE_WATER: lambda as_of: unsafe_water_q(),
     ConditionField.STUNTING_HOUSEHOLD: stunting_risk_q,
-    ConditionField.NO_AID: lambda as_of: no_live_aid_q(),
+    # "No aid that year" as the one-aid rule and the dashboard's gap count it (``reached_q``).
+    ConditionField.NO_AID: lambda as_of: not_reached_q(),
 }
 
 
@@ -263,7 +264,7 @@ def preview_by_kecamatan(q: Q, *, base: QuerySet[Household] | None = None) -> Pr
             for row in base.filter(q)
             .order_by()
             .values("desa__kecamatan_id")
-            .annotate(matching=Count("pk"), without_aid=Count("pk", filter=no_live_aid_q()))
+            .annotate(matching=Count("pk"), without_aid=Count("pk", filter=not_reached_q()))
         }
     return preview_from_counts(counts)
 

@@ -28,6 +28,7 @@ from households.models import (
 from programs.models import (
     ConditionField,
     ConditionOperator,
+    Enrollment,
     EnrollmentStatus,
     Program,
     RuleCondition,
@@ -175,13 +176,21 @@ def test_member_conditions_of_one_rule_hold_for_the_same_member(village):
     assert selected(rule_q(rule)) == ids(village, "bamboo")
 
 
-def test_no_aid_means_no_proposed_or_active_enrollment(village):
+def test_no_aid_means_no_aid_the_one_aid_rule_counts_in_the_aid_year(village):
+    # Live aid of any year, or aid completed in the aid year (2024, the latest with enrollments):
+    # a family whose 2024 aid is completed would break the one-aid rule with a second aid.
     EnrollmentFactory(household=village.h["renter"], program=Program.objects.get(code="pkh"), year=2020,
                       status=EnrollmentStatus.ACTIVE)
     EnrollmentFactory(household=village.h["well"], program=Program.objects.get(code="pkh"), year=2024,
                       status=EnrollmentStatus.COMPLETED)
     rule = make_rule("blt-desa", (F.DESIL, OP.IN, "1"), (F.NO_AID, OP.YES, ""))
-    assert selected(rule_q(rule)) == ids(village, "well")
+    assert selected(rule_q(rule)) == set()
+    EnrollmentFactory(household=village.h["well"], program=Program.objects.get(code="pkh"), year=2022,
+                      status=EnrollmentStatus.COMPLETED)
+    Enrollment.objects.filter(household=village.h["well"], year=2024).update(year=2023)
+    EnrollmentFactory(household=village.h["renter"], program=Program.objects.get(code="sembako"), year=2024,
+                      status=EnrollmentStatus.CANCELLED)
+    assert selected(rule_q(rule)) == ids(village, "well")  # aid completed in 2022 and 2023, none in 2024
 
 
 def test_a_rule_without_conditions_or_a_program_without_rules_selects_nobody(village):
