@@ -178,10 +178,11 @@ def nik_mismatch_warnings(info: NikInfo, *, birth_date: datetime.date | None, fe
     if female is not None and female != info.female:
         found.append("Jenis kelamin tidak sesuai dengan NIK")
     if birth_date is not None and info.birth_date is not None:
-        if (birth_date.day, birth_date.month, birth_date.year % 100) != (
-            info.birth_date.day,
-            info.birth_date.month,
-            info.birth_date.year % 100,
+        # The NIK's two year digits name one of two centuries: the year ``parse_nik`` read (this
+        # century's unless that is ahead of today) or the century before (a person born in 1925
+        # has the 25 of 2025). A stated year in neither (2099 for 99, read as 1999) disagrees.
+        if (birth_date.day, birth_date.month) != (info.birth_date.day, info.birth_date.month) or birth_date.year not in (
+            info.birth_date.year, info.birth_date.year - 100,
         ):
             found.append("Tanggal lahir tidak sesuai dengan NIK")
     return found
