@@ -57,6 +57,19 @@ def check_identifiers(instance, *names: str) -> None:
         raise ValidationError(errors)
 
 
+def check_birth_date(instance, name: str = "birth_date") -> None:
+    """A birth date typed in a form is not after today (Asia/Makassar), as an import refuses it; one
+    already stored is not refused again (the record stays open to other corrections)."""
+    day = getattr(instance, name)
+    if day is None or day <= timezone.localdate():
+        return
+    errors = new_value_errors(instance, {name: ValidationError(
+        _("Tanggal lahir %(date)s di masa depan.") % {"date": day.strftime("%d/%m/%Y")}, code="future",
+    )})
+    if errors:
+        raise ValidationError(errors)
+
+
 def check_neighbourhood(instance, *names: str) -> None:
     """An RT or RW (field ``names``, labelled by their verbose names) typed in a form, in the
     import's three digits; a value that holds no RT/RW number is refused, unless already stored."""
