@@ -208,3 +208,35 @@ def test_a_birth_date_stored_in_the_future_does_not_block_other_corrections(bapp
     response = bappeda_client.post(url, admin_form_data(bappeda_client.get(url), name="La Ode Benar"))
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert Member.objects.get(pk=member.pk).name == "La Ode Benar"
+
+
+@pytest.fixture
+def english_client(bappeda_client):
+    from django.conf import settings
+    from django.utils import translation
+
+    bappeda_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    yield bappeda_client
+    translation.activate(settings.LANGUAGE_CODE)  # a request in English leaves English active in this thread
+
+
+def test_identifier_refusals_and_warnings_read_in_english_for_an_english_user(english_client):
+    household = HouseholdFactory()
+    member = MemberFactory(household=household, name="Wa Ode Hasna", sex="P", birth_date=datetime.date(1990, 2, 3))
+    url = reverse("admin:households_household_change", args=[household.pk])
+    response = english_client.post(url, admin_form_data(
+        english_client.get(url), no_kk="740901120315007", head_nik=DAMAGED_NIK, **{"members-0-nik": "74090145019OOO12"},
+    ))
+    assert response.context["adminform"].form.errors == {
+        "no_kk": ["No KK must be 16 digits, not 15"], "head_nik": ["The NIK serial number must not be 0000"],
+    }
+    assert response.context["inline_admin_formsets"][0].formset.errors[0] == {"nik": ["A NIK may hold digits only: 740901**********"]}
+
+    other_day = make_nik(region="740201", birth=datetime.date(1990, 2, 4), female=True, serial=5)  # Konawe, the 4th
+    url = reverse("admin:households_member_change", args=[member.pk])
+    response = english_client.post(url, admin_form_data(english_client.get(url), nik=other_day), follow=True)
+    assert Member.objects.get(pk=member.pk).nik == other_day
+    assert _warnings(response) == [
+        "Check the NIK of Wa Ode Hasna: NIK region code 7402 is outside the loaded area (Kabupaten Konawe Utara)",
+        "Check the NIK of Wa Ode Hasna: The birth date does not match the NIK",
+    ]
