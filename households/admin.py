@@ -437,7 +437,10 @@ class MemberAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         """Save, then (same transaction) let the member's person-level enrollments follow a move to
-        another family and re-check the one-aid rule for the families involved."""
+        another family and re-check the one-aid rule for the families involved. A form saved as it
+        was opened writes nothing (no history row that changes nothing)."""
+        if change and not form.has_changed():
+            return
         previous = form.initial.get("household") if change else None
         super().save_model(request, obj, form, change)
         membership.member_changed(member=obj, previous_household_id=previous, by=request.user)
