@@ -22,6 +22,7 @@ from django import forms
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.choices import flatten_choices
 from django.utils.translation import gettext_lazy as _
 
 from agencies.listcounts import ListMemo
@@ -328,6 +329,21 @@ class HouseholdFilter(django_filters.FilterSet):
         return {
             name: search_text_kept(str(value)) for name, value in self.form.cleaned_data.items() if value not in (None, "")
         }
+
+    def active_filter_labels(self) -> list[str]:
+        """The active filters as the print page names them, in the page's language: each filter's
+        label and the label of its chosen value (``Kecamatan: Asera``, ``Status: Aktif``), a
+        search as kept (:meth:`active_filters`), and a dashboard link's condition (``water``...),
+        which has no value to show, by its label alone."""
+        shown = []
+        for name, value in self.active_filters().items():
+            field = self.form.fields[name]
+            if isinstance(field.widget, forms.HiddenInput):
+                shown.append(str(field.label))
+                continue
+            choices = dict(flatten_choices(getattr(field, "choices", ())))
+            shown.append(f"{field.label}: {choices.get(value, value)}")
+        return shown
 
     @property
     def searched_identifier(self) -> str | None:

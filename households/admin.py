@@ -118,11 +118,61 @@ class DesaFilter(admin.SimpleListFilter):
         return queryset
 
 
+def refuse_family_nik_repeats(member_forms, *, household_id: int | None) -> None:
+    """One NIK held by two present members of a family is refused, as the import refuses it (NIK
+    ganda dalam keluarga yang sama): on the later of two forms, and on a form taking the NIK of a
+    present member of the family that no form shows. NIKs the forms exchange between themselves
+    are compared as they will be saved; a member marked absent holds no one's place."""
+    checked = [
+        form for form in member_forms
+        if form.instance.nik and not form.instance.is_absent and "nik" not in form.errors
+        and not form.cleaned_data.get("DELETE")
+    ]
+    if not checked:
+        return
+    holders = {}
+    if household_id is not None:
+        shown = [form.instance.pk for form in member_forms if form.instance.pk is not None]
+        holders = dict(
+            Member.objects.filter(household_id=household_id, is_absent=False).exclude(nik="").exclude(pk__in=shown)
+            .values_list("nik", "name")
+        )
+    for form in checked:
+        nik = form.instance.nik
+        if nik in holders:
+            form.add_error("nik", ValidationError(
+                gettext("NIK ganda dalam keluarga yang sama: sudah dipakai %(name)s.") % {"name": holders[nik]},
+                code="family_nik",
+            ))
+        else:
+            holders[nik] = form.instance.name
+
+
+class MemberFormSet(forms.BaseInlineFormSet):
+    """The household form's members: no NIK twice among the family's present members."""
+
+    def clean(self):
+        super().clean()
+        refuse_family_nik_repeats(
+            [form for form in self.forms if form.has_changed() or form.instance.pk is not None],
+            household_id=self.instance.pk,
+        )
+
+
+class MemberForm(forms.ModelForm):
+    """One member's form: its NIK is no other present member's of the family it is saved in."""
+
+    def validate_unique(self):
+        super().validate_unique()
+        refuse_family_nik_repeats([self], household_id=self.instance.household_id)
+
+
 class MemberInline(admin.StackedInline):
     """The family's members, one block each with its fields on three lines: eleven columns side by
     side would not fit an office screen."""
 
     model = Member
+    formset = MemberFormSet
     extra = 0
     fields = [
         ("name", "nik", "id_individu"), ("sex", "birth_date", "relation", "marital_status"),
@@ -361,6 +411,7 @@ class MemberAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
     list_select_related = ["household__desa"]
     search_fields = ["name", "=nik", "=id_individu", "=household__no_kk"]
     search_help_text = _("Cari nama, NIK atau No KK.")
+    form = MemberForm
     autocomplete_fields = ["household"]
     readonly_fields = ["is_absent", "last_batch", "raw_values", "created_at", "updated_at"]
     actions = ["mark_absent", "mark_present"]
@@ -386,7 +437,10 @@ class MemberAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         """Save, then (same transaction) let the member's person-level enrollments follow a move to
-        another family and re-check the one-aid rule for the families involved."""
+        another family and re-check the one-aid rule for the families involved. A form saved as it
+        was opened writes nothing (no history row that changes nothing)."""
+        if change and not form.has_changed():
+            return
         previous = form.initial.get("household") if change else None
         super().save_model(request, obj, form, change)
         membership.member_changed(member=obj, previous_household_id=previous, by=request.user)

@@ -1,5 +1,9 @@
 """NIK, No KK, Kemendagri region codes and RT/RW numbers: parsing and validation. Pure Python, no Django.
 
+Its refusals and warnings are Indonesian, as imports store them; each keeps its template and values
+apart (:class:`Message`; ``gettext_noop`` below only marks the templates for the catalog), so that a
+form shows them in the user's language (``households.validators``).
+
 A NIK is 16 digits: ``pp rr dd`` issuing region (province, regency, district), ``DD`` day of birth
 (+40 for women), ``MM`` month, ``YY`` two-digit year, then a 4-digit serial from 0001. A No KK has
 the same shape with the card's issue date. Excel destroys such numbers when they sit in a numeric
@@ -38,8 +42,28 @@ def _other_digits(text: str) -> bool:
     return any(char.isdigit() and char not in "0123456789" for char in text)
 
 
+def gettext_noop(message: str) -> str:
+    """Marks ``message`` for the translation catalog (``makemessages`` reads this name)."""
+    return message
+
+
+class Message(str):
+    """An Indonesian message, as imports store it, with its ``template`` and the ``params`` that fill
+    it kept apart: a form translates the template and fills it again."""
+
+    def __new__(cls, template: str, params: dict | None = None):
+        message = super().__new__(cls, template % params if params else template)
+        message.template, message.params = template, params or {}
+        return message
+
+
 class IdentifierError(ValueError):
-    """The value cannot be an identifier; ``str()`` is the Indonesian message for the user."""
+    """The value cannot be an identifier; ``str()`` is the Indonesian message for the user,
+    ``message`` the same as a :class:`Message`."""
+
+    def __init__(self, template: str, params: dict | None = None):
+        self.message = Message(template, params)
+        super().__init__(self.message)
 
 
 @dataclass(slots=True)
@@ -51,7 +75,7 @@ class NikInfo:
     birth_date: datetime.date | None
     female: bool
     serial: str
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Message] = field(default_factory=list)
 
 
 # Digits typed in groups (7409.0105.0180.0403, 7409-0105-0180-0403): two separators at least, so
@@ -117,10 +141,12 @@ def parse_nik(
     today = today or datetime.date.today()
     birth, female = _nik_birth(text[6:12], today)
     if text[12:] == "0000":
-        raise IdentifierError("Nomor urut NIK tidak boleh 0000")
+        raise IdentifierError(gettext_noop("Nomor urut NIK tidak boleh 0000"))
     info = NikInfo(text, text[:6], birth, female, text[12:], [])  # positional: a third of its cost
     if home_regions and text[:4] not in home_regions:
-        info.warnings.append(f"Kode wilayah NIK {text[:4]} di luar wilayah yang dimuat ({home_label})")
+        info.warnings.append(Message(
+            gettext_noop("Kode wilayah NIK %(code)s di luar wilayah yang dimuat (%(area)s)"), {"code": text[:4], "area": home_label}
+        ))
     return info
 
 
@@ -129,7 +155,7 @@ def is_plain_nik(value: object) -> bool:
     return value.__class__ is str and len(value) == 16 and value.isascii() and value.isdigit()
 
 
-_NIK_DAMAGED = "NIK rusak oleh Excel (tersimpan sebagai angka, digit terakhir hilang); ketik ulang sebagai teks"
+_NIK_DAMAGED = gettext_noop("NIK rusak oleh Excel (tersimpan sebagai angka, digit terakhir hilang); ketik ulang sebagai teks")
 # (DDMMYY of a NIK, today) -> (birth date, female): a few tens of thousands of dates over 300,000 people.
 _NIK_BIRTHS: dict[tuple[str, datetime.date], tuple[datetime.date, bool]] = {}
 
@@ -140,13 +166,13 @@ def _nik_text(raw: object, numeric_cell: bool) -> str:
         raise IdentifierError(_NIK_DAMAGED)
     text = clean_digits(raw)
     if not text:
-        raise IdentifierError("NIK kosong")
+        raise IdentifierError(gettext_noop("NIK kosong"))
     if _other_digits(text):
-        raise IdentifierError("NIK hanya boleh berisi angka 0-9 biasa (bukan angka lebar penuh, Arab atau superskrip)")
+        raise IdentifierError(gettext_noop("NIK hanya boleh berisi angka 0-9 biasa (bukan angka lebar penuh, Arab atau superskrip)"))
     if not is_ascii_digits(text):
-        raise IdentifierError(f"NIK hanya boleh berisi angka: {mask(text)}")
+        raise IdentifierError(gettext_noop("NIK hanya boleh berisi angka: %(value)s"), {"value": mask(text)})
     if len(text) != 16:
-        raise IdentifierError(f"NIK harus 16 digit, bukan {len(text)} digit")
+        raise IdentifierError(gettext_noop("NIK harus 16 digit, bukan %(count)s digit"), {"count": len(text)})
     return text
 
 
@@ -164,44 +190,45 @@ def _nik_birth(digits: str, today: datetime.date) -> tuple[datetime.date, bool]:
     try:
         result = datetime.date(two_digit_year(yy, today), month, day), female
     except ValueError:
-        raise IdentifierError("NIK memuat tanggal lahir yang tidak mungkin (digit 7-12)") from None
+        raise IdentifierError(gettext_noop("NIK memuat tanggal lahir yang tidak mungkin (digit 7-12)")) from None
     if len(_NIK_BIRTHS) < 100_000:
         _NIK_BIRTHS[key] = result
     return result
 
 
-def nik_mismatch_warnings(info: NikInfo, *, birth_date: datetime.date | None, female: bool | None) -> list[str]:
+def nik_mismatch_warnings(info: NikInfo, *, birth_date: datetime.date | None, female: bool | None) -> list[Message]:
     """Warnings when the stated birth date or sex disagrees with what the NIK encodes."""
     if (female is None or female == info.female) and (birth_date is None or birth_date == info.birth_date):
         return []  # nearly every person: no comparison of parts needed
     found = []
     if female is not None and female != info.female:
-        found.append("Jenis kelamin tidak sesuai dengan NIK")
+        found.append(Message(gettext_noop("Jenis kelamin tidak sesuai dengan NIK")))
     if birth_date is not None and info.birth_date is not None:
-        if (birth_date.day, birth_date.month, birth_date.year % 100) != (
-            info.birth_date.day,
-            info.birth_date.month,
-            info.birth_date.year % 100,
+        # The NIK's two year digits name one of two centuries: the year ``parse_nik`` read (this
+        # century's unless that is ahead of today) or the century before (a person born in 1925
+        # has the 25 of 2025). A stated year in neither (2099 for 99, read as 1999) disagrees.
+        if (birth_date.day, birth_date.month) != (info.birth_date.day, info.birth_date.month) or birth_date.year not in (
+            info.birth_date.year, info.birth_date.year - 100,
         ):
-            found.append("Tanggal lahir tidak sesuai dengan NIK")
+            found.append(Message(gettext_noop("Tanggal lahir tidak sesuai dengan NIK")))
     return found
 
 
 def parse_kk(raw: object, *, numeric_cell: bool = False) -> str:
     """Validate a No KK (16 digits as text); raise ``IdentifierError`` otherwise."""
     if is_excel_damaged(raw, numeric_cell=numeric_cell):
-        raise IdentifierError("No KK rusak oleh Excel (tersimpan sebagai angka); ketik ulang sebagai teks")
+        raise IdentifierError(gettext_noop("No KK rusak oleh Excel (tersimpan sebagai angka); ketik ulang sebagai teks"))
     text = clean_digits(raw)
     if not text:
-        raise IdentifierError("No KK kosong")
+        raise IdentifierError(gettext_noop("No KK kosong"))
     if _other_digits(text):
-        raise IdentifierError("No KK hanya boleh berisi angka 0-9 biasa (bukan angka lebar penuh, Arab atau superskrip)")
+        raise IdentifierError(gettext_noop("No KK hanya boleh berisi angka 0-9 biasa (bukan angka lebar penuh, Arab atau superskrip)"))
     if not is_ascii_digits(text):
-        raise IdentifierError("No KK hanya boleh berisi angka")
+        raise IdentifierError(gettext_noop("No KK hanya boleh berisi angka"))
     if len(text) != 16:
-        raise IdentifierError(f"No KK harus 16 digit, bukan {len(text)} digit")
+        raise IdentifierError(gettext_noop("No KK harus 16 digit, bukan %(count)s digit"), {"count": len(text)})
     if text[12:] == "0000":
-        raise IdentifierError("Nomor urut No KK tidak boleh 0000")
+        raise IdentifierError(gettext_noop("Nomor urut No KK tidak boleh 0000"))
     return text
 
 

@@ -43,8 +43,21 @@ from households.choices import (  # noqa: F401
     ImportLayout,
     ImportStatus,
 )
-from households.validators import check_identifiers, check_neighbourhood
+from households.validators import check_birth_date, check_identifiers, check_neighbourhood
 from konut_registry.db import identity_records_locked
+
+
+def run_checks(instance, *checks) -> None:
+    """Run each ``(check, field names)`` of a form's values and raise their errors together, so that
+    a form shows every refused field at once."""
+    errors = {}
+    for check, names in checks:
+        try:
+            check(instance, *names)
+        except ValidationError as error:
+            errors.update(error.error_dict)
+    if errors:
+        raise ValidationError(errors)
 
 
 class Provinsi(models.Model):
@@ -364,14 +377,7 @@ class Household(RecordDeletion, models.Model):
         return self.head_name
 
     def clean(self) -> None:
-        errors = {}
-        for check, names in ((check_identifiers, ("head_nik", "no_kk")), (check_neighbourhood, ("rt", "rw"))):
-            try:
-                check(self, *names)
-            except ValidationError as error:
-                errors.update(error.error_dict)
-        if errors:
-            raise ValidationError(errors)
+        run_checks(self, (check_identifiers, ("head_nik", "no_kk")), (check_neighbourhood, ("rt", "rw")))
 
     def members_besides_head(self) -> models.QuerySet:
         """The members still present other than the head: who carries the family on when the head dies."""
@@ -434,7 +440,7 @@ class Member(RecordDeletion, models.Model):
         return self.name
 
     def clean(self) -> None:
-        check_identifiers(self, "nik")
+        run_checks(self, (check_identifiers, ("nik",)), (check_birth_date, ("birth_date",)))
 
 
 class ColumnMapping(models.Model):

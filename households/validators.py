@@ -8,7 +8,7 @@ A NIK or No KK typed in the admin goes through the importer's own rules (``house
 ``parse_nik``/``parse_kk``): what an import refuses (serial 0000, an impossible birth date, a value
 damaged by Excel, letters, the wrong length) a form refuses with the same words; what an import
 warns about (a NIK issued outside the loaded regions, a sex or birth date the NIK contradicts) a
-form shows as a warning after saving (:func:`identifier_warnings`).
+form shows as a warning after saving (:func:`identifier_warnings`), both in the user's language.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households.identifiers import (
-    IdentifierError, NikInfo, nik_mismatch_warnings, parse_kk, parse_nik, typed_neighbourhood,
+    IdentifierError, Message, NikInfo, nik_mismatch_warnings, parse_kk, parse_nik, typed_neighbourhood,
 )
 from konut_registry.db import new_value_errors
 
@@ -34,6 +34,12 @@ def _parse(name: str, value: str, *, today: datetime.date, home_regions: Collect
     if name in KK_FIELDS:
         return parse_kk(value)
     return parse_nik(value, today=today, home_regions=home_regions, home_label=home_label)
+
+
+def shown(message: Message) -> str:
+    """An identifier message of ``households.identifiers`` (Indonesian, as imports store it) in the
+    active language: its template translated, then filled."""
+    return _(message.template) % message.params if message.params else _(message.template)
 
 
 def check_identifiers(instance, *names: str) -> None:
@@ -49,10 +55,23 @@ def check_identifiers(instance, *names: str) -> None:
         try:
             parsed = _parse(name, value, today=today)
         except IdentifierError as error:
-            errors[name] = ValidationError(str(error), code="identifier")
+            errors[name] = ValidationError(shown(error.message), code="identifier")
             continue
         setattr(instance, name, parsed.value if isinstance(parsed, NikInfo) else parsed)
     errors = new_value_errors(instance, errors)
+    if errors:
+        raise ValidationError(errors)
+
+
+def check_birth_date(instance, name: str = "birth_date") -> None:
+    """A birth date typed in a form is not after today (Asia/Makassar), as an import refuses it; one
+    already stored is not refused again (the record stays open to other corrections)."""
+    day = getattr(instance, name)
+    if day is None or day <= timezone.localdate():
+        return
+    errors = new_value_errors(instance, {name: ValidationError(
+        _("Tanggal lahir %(date)s di masa depan.") % {"date": day.strftime("%d/%m/%Y")}, code="future",
+    )})
     if errors:
         raise ValidationError(errors)
 
@@ -96,9 +115,9 @@ def identifier_warnings(
         try:
             parsed = _parse(name, value, today=today, home_regions=home_regions, home_label=home_label)
         except IdentifierError as error:
-            found.append((name, str(error)))
+            found.append((name, shown(error.message)))
             continue
         if isinstance(parsed, NikInfo):
-            found += [(name, warning) for warning in parsed.warnings]
-            found += [(name, warning) for warning in nik_mismatch_warnings(parsed, birth_date=birth_date, female=female)]
+            found += [(name, shown(warning)) for warning in parsed.warnings]
+            found += [(name, shown(warning)) for warning in nik_mismatch_warnings(parsed, birth_date=birth_date, female=female)]
     return found

@@ -10,7 +10,7 @@ Its views also pass the id from the URL straight to the database: ``.../abc/hist
 
 The list of changes shows what a user reads on the change page: a choice's label ("Diusulkan ->
 Aktif", not "proposed -> active"), "Ya"/"Tidak" for a yes/no field, and an empty cell for an empty
-value or a missing change reason (not the text "None").
+value or a missing change reason (not the text "None"). A change form saved unchanged adds no row.
 """
 
 from django.core.exceptions import ValidationError
@@ -53,6 +53,13 @@ class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
         for record in historical_records:
             if record.history_change_reason is None:  # the template would print "None"
                 record.history_change_reason = ""
+
+    def save_model(self, request, obj, form, change):
+        """A change form saved as it was opened (or a household form whose members alone changed)
+        writes nothing: no history row that changes nothing."""
+        if change and not form.has_changed():
+            return
+        super().save_model(request, obj, form, change)
 
     def revert_disabled(self, request, obj=None):
         return True

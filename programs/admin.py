@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef, Q
 from django.utils.text import capfirst
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ExportMixin, ImportExportMixin
@@ -17,7 +18,7 @@ from agencies.templatetags.portal import format_rupiah
 from dedup.models import Conflict, ConflictStatus
 from dedup.presenters import conflict_message
 from households.admin_regions import RegionListMixin
-from programs.models import EligibilityRule, Enrollment, EnrollmentStatus, Program
+from programs.models import LIVE_STATUSES, EligibilityRule, Enrollment, EnrollmentStatus, Program
 from programs.resources import EnrollmentResource, ProgramResource
 from programs.services import enrollment_create, enrollment_lock_unchanged, enrollment_update, enrollment_version
 
@@ -38,6 +39,25 @@ class ProgramAdmin(LoggedExportMixin, ImportExportMixin, ReadOnlyHistoryAdmin):
 def show_conflicts(request, result) -> None:
     for conflict in result.conflicts:
         messages.warning(request, conflict_message(conflict, saved_enrollment_id=result.enrollment.pk))
+
+
+def warn_absent_recipient(request, enrollment: Enrollment) -> None:
+    """Aid recorded as received (active) by a family or a person marked absent is kept, as the
+    lists record it (a proposal is refused: ``Enrollment.clean``), and said: the record may be the
+    wrong one."""
+    if enrollment.status not in LIVE_STATUSES:
+        return
+    if enrollment.household.is_absent:
+        text = gettext("Keluarga #%(id)s (%(name)s) ditandai tidak ada di data terbaru: kepesertaan ini dicatat sebagai "
+                       "bantuan yang sudah diterimanya. Periksa kebenarannya.")
+        record = enrollment.household
+    elif enrollment.member_id and enrollment.member.is_absent:
+        text = gettext("Anggota #%(id)s (%(name)s) ditandai tidak ada di data terbaru: kepesertaan ini dicatat sebagai "
+                       "bantuan yang sudah diterimanya. Periksa kebenarannya.")
+        record = enrollment.member
+    else:
+        return
+    messages.warning(request, text % {"id": record.pk, "name": record})
 
 
 class EnrollmentAdminForm(forms.ModelForm):
@@ -130,6 +150,8 @@ class EnrollmentAdmin(RegionListMixin, LoggedExportMixin, ExportMixin, ReadOnlyH
             obj.pk = result.enrollment.pk
             obj._state.adding = False
         show_conflicts(request, result)
+        if not change or {"status", "household", "member"} & set(form.changed_data):
+            warn_absent_recipient(request, result.enrollment)
 
     def has_delete_permission(self, request, obj=None):
         # Aid is cancelled, never deleted: the record of who received what must stay.

@@ -37,7 +37,7 @@ from konut_registry.db import pg_array
 from konut_registry.numbers import rupiah
 from programs.models import (
     LIVE_STATUSES, PORTAL_STAGE, STAGE_SEPARATOR, Enrollment, EnrollmentStatus, Program, TargetUnit, amount_problem,
-    absent_record_problem, enrollment_year_problem, latest_enrollment_year, merged_record_problem,
+    absent_member_problem, absent_record_problem, enrollment_year_problem, latest_enrollment_year, merged_record_problem,
 )
 
 
@@ -383,8 +383,8 @@ def enrollment_refusals(keys: list[tuple], statuses: list[str] | None = None) ->
     person program without a member, a household program naming one, a member of another family,
     a year too far ahead (``programs.models.enrollment_year_problem``), a household record merged
     into another (``programs.models.merged_record_problem``), and (``statuses``, by position) a new
-    proposal for a family marked absent (``programs.models.absent_record_problem``: aid a file says
-    was received is still recorded)."""
+    proposal for a family or a person marked absent (``programs.models.absent_record_problem``,
+    ``absent_member_problem``: aid a file says was received is still recorded)."""
     programs = {pk: (unit, name) for pk, unit, name in Program.objects.values_list("pk", "target_unit", "name")}
     elsewhere = _members_elsewhere({(member, household) for _, _, household, member in keys if member is not None})
     # The records merged into another: a handful in the registry, read whole by their own index.
@@ -392,6 +392,9 @@ def enrollment_refusals(keys: list[tuple], statuses: list[str] | None = None) ->
     proposed = {index for index, status in enumerate(statuses or ()) if status == EnrollmentStatus.PROPOSED}
     absent = set(Household.objects.filter(
         pk__in={keys[index][2] for index in proposed}, is_absent=True).values_list("pk", flat=True)) if proposed else set()
+    proposed_members = {keys[index][3] for index in proposed} - {None}
+    absent_members = set(Member.objects.filter(
+        pk__in=proposed_members, is_absent=True).values_list("pk", flat=True)) if proposed_members else set()
     latest = latest_enrollment_year()
     refused = {}
     for index, (program_id, year, household_id, member_id) in enumerate(keys):
@@ -400,6 +403,7 @@ def enrollment_refusals(keys: list[tuple], statuses: list[str] | None = None) ->
         new_for_absent = household_id in absent and index in proposed
         if unit == TargetUnit.HOUSEHOLD and member_id is None and not ahead and household_id not in merged and not new_for_absent:
             continue  # the common case, first
+        new_for_absent_member = member_id in absent_members and index in proposed
         values = {"program": name, "year": year, "household": household_id}
         if unit is None:
             reason = _("Program tidak ditemukan di registri.")
@@ -415,6 +419,8 @@ def enrollment_refusals(keys: list[tuple], statuses: list[str] | None = None) ->
             reason = _("Program keluarga: penerima adalah keluarga, kosongkan anggota.")
         elif member_id is not None and (member_id, household_id) in elsewhere:
             reason = _("Anggota ini bukan anggota keluarga yang dipilih.")
+        elif new_for_absent_member:
+            reason = absent_member_problem(member_id)
         else:
             continue
         refused[index] = _("%(program)s %(year)s untuk keluarga #%(household)s tidak dicatat: %(reason)s") % {

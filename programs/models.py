@@ -145,6 +145,15 @@ def absent_record_problem(household_id: int) -> str:
     ) % {"id": household_id}
 
 
+def absent_member_problem(member_id: int) -> str:
+    """Why no new aid of a person program is proposed for a member marked absent: as for a family
+    (:func:`absent_record_problem`), no such person lives in the family any more."""
+    return _(
+        "Anggota #%(id)s ditandai tidak ada (pindah, meninggal, tidak ditemukan atau tidak ada di data terbaru): "
+        "bantuan baru tidak diusulkan untuknya."
+    ) % {"id": member_id}
+
+
 def validate_delivery_date(day: datetime.date | None) -> None:
     """Aid is recorded as delivered once it was: never on a day after today (Asia/Makassar)."""
     if day is not None and day > timezone.localdate():
@@ -300,7 +309,9 @@ class Enrollment(models.Model):
         if self.household_id and self.household.merged_into_id:
             self._check_merged_record()
         elif self.household_id and self.status in LIVE_STATUSES and self.household.is_absent:
-            self._check_absent_record()
+            self._check_absent_record("household", absent_record_problem(self.household_id))
+        elif self.member_id and self.status in LIVE_STATUSES and self.member.is_absent:
+            self._check_absent_record("member", absent_member_problem(self.member_id))
 
     def _check_merged_record(self) -> None:
         """A record merged into another takes no aid: no enrollment is added or moved to it, and one
@@ -317,24 +328,27 @@ class Enrollment(models.Model):
             raise ValidationError({"status": problem})
 
     def _stored_place(self) -> dict | None:
-        """The household and status this enrollment is stored with (``None`` for a new one): what a
-        change moves it from."""
+        """The household, member and status this enrollment is stored with (``None`` for a new
+        one): what a change moves it from."""
         if self._state.adding or self.pk is None:
             return None
-        return type(self)._base_manager.filter(pk=self.pk).values("household_id", "status").first()
+        return type(self)._base_manager.filter(pk=self.pk).values("household_id", "member_id", "status").first()
 
-    def _check_absent_record(self) -> None:
-        """As the distribution: no new aid for a family the registry no longer places (moved,
-        deceased, not in the newest data): not proposed, moved onto it, or made live again. What it
-        holds stays open (accepted, delivered, cancelled), and aid recorded as active is what it
-        received (as lists and imports record the aid a file says it got)."""
+    def _check_absent_record(self, field: str, problem: str) -> None:
+        """As the distribution: no new aid for a family (``field`` household) or a person (member)
+        the registry no longer places (moved, deceased, not in the newest data): not proposed, moved
+        onto it, or made live again; refused with ``problem``. What it holds stays open (accepted,
+        delivered, cancelled), and aid recorded as active is what it received (as lists and imports
+        record the aid a file says it got)."""
         if self._state.adding or self.pk is None:
             new_aid = self.status == EnrollmentStatus.PROPOSED  # aid recorded as active is what a family got
         else:
             stored = self._stored_place()
-            new_aid = stored is None or stored["household_id"] != self.household_id or stored["status"] not in LIVE_STATUSES
+            new_aid = (
+                stored is None or stored[f"{field}_id"] != getattr(self, f"{field}_id") or stored["status"] not in LIVE_STATUSES
+            )
         if new_aid:
-            raise ValidationError({"household": absent_record_problem(self.household_id)})
+            raise ValidationError({field: problem})
 
     def _check_typed_values(self) -> None:
         """A year too far ahead (:func:`validate_enrollment_year`), a delivery after today

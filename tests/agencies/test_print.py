@@ -57,3 +57,26 @@ def test_the_count_has_thousands_separators(users):
         request=request,
     )
     assert "3.000 keluarga" in html and "hanya 2.000 pertama yang dicetak" in html
+
+
+@pytest.mark.parametrize("language, expected", [
+    ("id", "Filter: Kecamatan: Asera, Desil: 1, Program: Program Keluarga Harapan (PKH), Tahun: 2024, Status: Aktif, "
+           "Konflik: Ada konflik satu bantuan terbuka, Tanpa air minum layak"),
+    ("en", "Filter: District: Asera, Decile: 1, Program: Program Keluarga Harapan (PKH), Year: 2024, Status: Active, "
+           "Conflict: Has an open one-aid conflict, No safe drinking water"),
+])
+def test_the_filter_line_names_the_filters_and_their_values_as_the_list_shows_them(registry, login, language, expected):
+    from django.conf import settings
+    from django.utils import translation
+
+    from households.models import Kecamatan
+
+    client = login(registry.users.head)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    asera = Kecamatan.objects.get(code="74.09.01")
+    html = client.get(
+        f"/keluarga/cetak/?kecamatan={asera.pk}&desil=1&conflict=1&water=unsafe&program=pkh&status=active&year=2024"
+    ).content.decode()
+    translation.activate(settings.LANGUAGE_CODE)
+    line = re.search(r'<p class="muted">(.*?)</p>', html, re.S).group(1)
+    assert re.sub(r"\s+", " ", line).strip() == expected

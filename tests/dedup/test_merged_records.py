@@ -288,3 +288,58 @@ def test_no_path_of_the_admin_gives_new_aid_to_a_family_marked_absent(programs, 
     enrollment_update(enrollment=Enrollment.objects.get(pk=held.pk), by=reviewer, status=EnrollmentStatus.CANCELLED)
     assert Enrollment.objects.get(pk=cancelled.pk).status == EnrollmentStatus.CANCELLED
     assert Enrollment.objects.get(pk=proposal.pk).household_id == other.pk
+
+
+def test_no_new_person_aid_for_a_member_marked_absent_by_the_admin_or_a_bulk_write(programs, bappeda_client, reviewer):
+    """A member marked absent (moved, deceased, not found) is refused new aid of a person program as
+    a family marked absent is: a proposal in the admin, a reopened or moved one, a bulk write (the
+    distribution's and the lists' path); aid recorded as received (active) and what it holds stay open."""
+    household = HouseholdFactory(head_name="La Ode Kasim")
+    child, sister = MemberFactory(household=household, name="Wa Ode Anak"), MemberFactory(household=household)
+    cancelled = enrollment_create(household=household, member=child, program=programs["pip"], year=YEAR - 1,
+                                  status=EnrollmentStatus.CANCELLED).enrollment
+    proposal = enrollment_create(household=household, member=sister, program=programs["pip"], year=YEAR).enrollment
+    membership.members_mark_absent(members=[child], absent=True, by=reviewer)
+    child.refresh_from_db()  # as a page reads it
+    before = Enrollment.objects.count()
+
+    response = bappeda_client.post(reverse("admin:programs_enrollment_add"), {
+        "program": programs["pip"].pk, "household": household.pk, "member": child.pk, "year": str(YEAR),
+        "status": EnrollmentStatus.PROPOSED, "amount": "", "delivered_on": "", "status_reason": "",
+    })
+    assert response.status_code == 200
+    errors = " ".join(response.context["adminform"].form.errors["member"])
+    assert f"Anggota #{child.pk} ditandai tidak ada" in errors and "bantuan baru tidak diusulkan" in errors
+    for enrollment, changes in ((cancelled, {"status": EnrollmentStatus.PROPOSED}), (proposal, {"member": child})):
+        with pytest.raises(ValidationError) as error:
+            enrollment_update(enrollment=Enrollment.objects.get(pk=enrollment.pk), by=reviewer, **changes)
+        assert f"Anggota #{child.pk} ditandai tidak ada" in " ".join(error.value.messages)
+
+    written = enrollment_bulk_create(enrollments=[
+        Enrollment(household=household, member=child, program=programs["pip"], year=YEAR, status=EnrollmentStatus.PROPOSED),
+    ], by=reviewer)
+    assert [f"Anggota #{child.pk} ditandai tidak ada" in reason for reason in written.refused] == [True]
+    assert Enrollment.objects.count() == before
+
+    received = enrollment_create(household=household, member=child, program=programs["pip"], year=YEAR,
+                                 status=EnrollmentStatus.ACTIVE, by=reviewer).enrollment
+    enrollment_update(enrollment=received, by=reviewer, status=EnrollmentStatus.CANCELLED)
+    assert Enrollment.objects.get(pk=received.pk).status == EnrollmentStatus.CANCELLED
+
+
+def test_the_admin_records_aid_received_by_a_member_marked_absent_with_a_warning(programs, bappeda_client, reviewer):
+    """Aid recorded as received (active) is kept for a person marked absent, as lists record it, but
+    the admin says the person is marked absent, so that a typo or the wrong child is caught."""
+    household = HouseholdFactory(head_name="La Ode Kasim")
+    child = MemberFactory(household=household, name="Wa Ode Anak")
+    membership.members_mark_absent(members=[child], absent=True, by=reviewer)
+
+    response = bappeda_client.post(reverse("admin:programs_enrollment_add"), {
+        "program": programs["pip"].pk, "household": household.pk, "member": child.pk, "year": str(YEAR),
+        "status": EnrollmentStatus.ACTIVE, "amount": "450000", "delivered_on": "", "status_reason": "",
+    })
+
+    assert response.status_code == 302
+    assert f"Anggota #{child.pk} (Wa Ode Anak) ditandai tidak ada di data terbaru: kepesertaan ini dicatat sebagai bantuan " \
+           "yang sudah diterimanya. Periksa kebenarannya." in texts(response)
+    assert Enrollment.objects.get(member=child).status == EnrollmentStatus.ACTIVE

@@ -122,3 +122,121 @@ def test_enrollment_form_refuses_a_delivery_after_today(bappeda_client):
     )
     assert "Tanggal penyaluran tidak boleh di masa depan." in response.content.decode()
     assert Enrollment.objects.filter(household=household).count() == 1
+
+
+def _add_family(client, desa, members: list[dict]):
+    """Post the household add form with ``members`` in its member inline, as a browser would."""
+    url = reverse("admin:households_household_add")
+    data = admin_form_data(client.get(url), head_name=members[0]["name"], no_kk="7409011203150077", desa=str(desa.pk))
+    data.update({"members-TOTAL_FORMS": str(len(members)), "members-INITIAL_FORMS": "0"})
+    for index, member in enumerate(members):
+        data.update({f"members-{index}-{name}": value for name, value in member.items()})
+    return client.post(url, data)
+
+
+def test_two_members_of_one_family_with_the_same_nik_are_refused_and_nothing_is_written(bappeda_client):
+    """The import refuses one NIK twice in a family (NIK ganda dalam keluarga yang sama): so does the
+    household form's member inline, on the second member, and writes no household."""
+    desa = HouseholdFactory().desa
+    nik = make_nik(region="740901", birth=datetime.date(1980, 1, 5), female=True, serial=77)
+    head = {"name": "Wa Ode Sama", "nik": nik, "sex": "P", "birth_date": "05/01/1980", "relation": "kepala"}
+    child = {**head, "name": "La Ode Anak", "relation": "anak"}
+    before = Household.objects.count()
+
+    response = _add_family(bappeda_client, desa, [head, child])
+
+    assert response.status_code == 200
+    errors = response.context["inline_admin_formsets"][0].formset.errors
+    assert errors[0] == {}
+    assert errors[1] == {"nik": ["NIK ganda dalam keluarga yang sama: sudah dipakai Wa Ode Sama."]}
+    assert Household.objects.count() == before and not Member.objects.filter(nik=nik).exists()
+
+
+def test_a_member_edited_to_the_nik_of_another_present_member_of_the_family_is_refused(bappeda_client):
+    household = HouseholdFactory()
+    head = MemberFactory(household=household, name="La Ode Kasim", relation="kepala")
+    child = MemberFactory(household=household, name="Wa Ode Anak")
+    gone = MemberFactory(household=household, name="La Ode Pergi", is_absent=True)
+
+    url = reverse("admin:households_member_change", args=[child.pk])
+    response = bappeda_client.post(url, admin_form_data(bappeda_client.get(url), nik=head.nik))
+    assert response.context["adminform"].form.errors == {"nik": ["NIK ganda dalam keluarga yang sama: sudah dipakai La Ode Kasim."]}
+    assert Member.objects.get(pk=child.pk).nik == child.nik
+
+    # The same in the household form's inline (the child is the second block).
+    url = reverse("admin:households_household_change", args=[household.pk])
+    response = bappeda_client.post(url, admin_form_data(bappeda_client.get(url), **{"members-1-nik": head.nik}))
+    assert response.status_code == 200
+    assert response.context["inline_admin_formsets"][0].formset.errors[1] == {
+        "nik": ["NIK ganda dalam keluarga yang sama: sudah dipakai La Ode Kasim."]
+    }
+    assert Member.objects.get(pk=child.pk).nik == child.nik
+
+    # A member marked absent holds the NIK of no one present; two members may swap their NIKs in one save.
+    url = reverse("admin:households_member_change", args=[child.pk])
+    response = bappeda_client.post(url, admin_form_data(bappeda_client.get(url), nik=gone.nik), follow=True)
+    assert Member.objects.get(pk=child.pk).nik == gone.nik
+    url = reverse("admin:households_household_change", args=[household.pk])
+    response = bappeda_client.post(url, admin_form_data(
+        bappeda_client.get(url), **{"members-0-nik": gone.nik, "members-1-nik": head.nik}
+    ))
+    assert response.status_code == 302, response.context["inline_admin_formsets"][0].formset.errors
+    assert (Member.objects.get(pk=head.pk).nik, Member.objects.get(pk=child.pk).nik) == (gone.nik, head.nik)
+
+
+def test_a_birth_date_in_the_future_is_refused_as_the_importer_refuses_it(bappeda_client):
+    household = HouseholdFactory()
+    member = MemberFactory(household=household)
+    url = reverse("admin:households_member_change", args=[member.pk])
+    response = bappeda_client.post(url, admin_form_data(bappeda_client.get(url), birth_date="05/01/2099"))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"birth_date": ["Tanggal lahir 05/01/2099 di masa depan."]}
+    assert Member.objects.get(pk=member.pk).birth_date == member.birth_date
+
+    url = reverse("admin:households_household_change", args=[household.pk])
+    response = bappeda_client.post(url, admin_form_data(bappeda_client.get(url), **{"members-0-birth_date": "05/01/2099"}))
+    assert response.context["inline_admin_formsets"][0].formset.errors[0] == {
+        "birth_date": ["Tanggal lahir 05/01/2099 di masa depan."]
+    }
+    assert Member.objects.get(pk=member.pk).birth_date == member.birth_date
+
+
+def test_a_birth_date_stored_in_the_future_does_not_block_other_corrections(bappeda_client):
+    member = MemberFactory()
+    Member.objects.filter(pk=member.pk).update(birth_date=datetime.date(2099, 1, 5))  # saved before the rule
+    url = reverse("admin:households_member_change", args=[member.pk])
+    response = bappeda_client.post(url, admin_form_data(bappeda_client.get(url), name="La Ode Benar"))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Member.objects.get(pk=member.pk).name == "La Ode Benar"
+
+
+@pytest.fixture
+def english_client(bappeda_client):
+    from django.conf import settings
+    from django.utils import translation
+
+    bappeda_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    yield bappeda_client
+    translation.activate(settings.LANGUAGE_CODE)  # a request in English leaves English active in this thread
+
+
+def test_identifier_refusals_and_warnings_read_in_english_for_an_english_user(english_client):
+    household = HouseholdFactory()
+    member = MemberFactory(household=household, name="Wa Ode Hasna", sex="P", birth_date=datetime.date(1990, 2, 3))
+    url = reverse("admin:households_household_change", args=[household.pk])
+    response = english_client.post(url, admin_form_data(
+        english_client.get(url), no_kk="740901120315007", head_nik=DAMAGED_NIK, **{"members-0-nik": "74090145019OOO12"},
+    ))
+    assert response.context["adminform"].form.errors == {
+        "no_kk": ["No KK must be 16 digits, not 15"], "head_nik": ["The NIK serial number must not be 0000"],
+    }
+    assert response.context["inline_admin_formsets"][0].formset.errors[0] == {"nik": ["A NIK may hold digits only: 740901**********"]}
+
+    other_day = make_nik(region="740201", birth=datetime.date(1990, 2, 4), female=True, serial=5)  # Konawe, the 4th
+    url = reverse("admin:households_member_change", args=[member.pk])
+    response = english_client.post(url, admin_form_data(english_client.get(url), nik=other_day), follow=True)
+    assert Member.objects.get(pk=member.pk).nik == other_day
+    assert _warnings(response) == [
+        "Check the NIK of Wa Ode Hasna: NIK region code 7402 is outside the loaded area (Kabupaten Konawe Utara)",
+        "Check the NIK of Wa Ode Hasna: The birth date does not match the NIK",
+    ]

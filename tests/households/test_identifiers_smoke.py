@@ -2,7 +2,7 @@ import datetime
 
 import pytest
 
-from households.identifiers import IdentifierError, make_nik, mask, parse_nik
+from households.identifiers import IdentifierError, make_nik, mask, nik_mismatch_warnings, parse_nik
 
 
 def test_make_nik_round_trips_through_parse():
@@ -83,3 +83,15 @@ def test_only_ascii_digits_make_a_province_or_regency_code(script):
         assert normalize_region_code(code) in ("74", "74.09")
         with pytest.raises(RegionCodeError):
             normalize_region_code(code.translate(OTHER_DIGITS[script]))
+
+
+def test_a_stated_birth_date_agrees_with_the_nik_in_either_century_its_two_digits_may_mean_only():
+    today = datetime.date(2026, 12, 1)
+    born_1999 = parse_nik(make_nik(region="740901", birth=datetime.date(1999, 1, 5), female=True, serial=7), today=today)
+    assert nik_mismatch_warnings(born_1999, birth_date=datetime.date(2099, 1, 5), female=True) == [
+        "Tanggal lahir tidak sesuai dengan NIK"
+    ]
+    assert nik_mismatch_warnings(born_1999, birth_date=datetime.date(1999, 1, 5), female=True) == []
+    # 25 is 2025 for the NIK's reader; a person stated born in 1925 agrees with it too.
+    born_25 = parse_nik(make_nik(region="740901", birth=datetime.date(1925, 3, 4), female=False, serial=8), today=today)
+    assert nik_mismatch_warnings(born_25, birth_date=datetime.date(1925, 3, 4), female=False) == []

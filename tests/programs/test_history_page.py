@@ -49,3 +49,12 @@ def test_labels_follow_the_users_language(reference, bappeda_client):
     bappeda_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     html = bappeda_client.get(reverse("admin:programs_enrollment_history", args=[enrollment.pk])).content.decode()
     assert "Proposed &nbsp;&rarr;&nbsp;&nbsp;Active" in " ".join(html.split())
+
+
+@pytest.mark.parametrize("language, heading", [("id", "Perubahan"), ("en", "Changes")])
+def test_the_changes_column_is_headed_in_the_users_language(reference, bappeda_client, language, heading):
+    enrollment = EnrollmentFactory()
+    bappeda_client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    html = bappeda_client.get(reverse("admin:programs_enrollment_history", args=[enrollment.pk])).content.decode()
+    headings = re.findall(r'<th scope="col">(.*?)</th>', html.split('id="change-history"', 1)[1], flags=re.S)
+    assert headings[-1].strip() == heading
