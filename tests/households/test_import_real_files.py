@@ -9,12 +9,14 @@ import datetime
 import json
 
 import pytest
+from openpyxl import Workbook
 
 from dedup.models import Conflict, ConflictStatus
 from households.imports.services import run_file_import
 from households.models import Household, ImportBatch, Member
 from programs.models import Enrollment
 
+from ..programs.test_import_recipients import family  # noqa: F401 - the registry's two households
 from .conftest import HH_2022, HH_2023, IND_2023, head_member_row, household_row, member_row, nik, write_csv, write_xlsx
 from .realfiles import KK_1, KK_2, SIKS_DTKS, siks_rows, write_text, write_xls
 from .test_import_bad_input import run
@@ -413,3 +415,52 @@ def test_an_html_table_row_wider_than_excel_is_refused_with_what_to_do(reference
     assert code == 2, (out, err)
     assert "baris 2" in err and "lebih dari 16.384 kolom" in err and "colspan" in err
     assert not Household.objects.exists()
+
+
+# A DTKS list re-typed by a district office, its headers abbreviated as such lists head them.
+ABBREVIATED_DTKS = [
+    "NO", "IDDTKS", "PROV", "KAB/KOTA", "KEC", "DESA/KEL", "ALAMAT", "NO. KK", "NIK", "NAMA LENGKAP", "TMP. LAHIR",
+    "TGL. LAHIR", "JNS KELAMIN", "NAMA IBU", "STATUS HUBUNGAN DALAM KELUARGA", "STATUS PERKAWINAN", "PBI-JKN",
+    "BANSOS PKH",
+]
+
+
+def test_a_dtks_list_with_abbreviated_headers_imports_every_column(reference, tmp_path):
+    rows = [
+        ["1", "1001", "SULAWESI TENGGARA", "KONAWE UTARA", "ASERA", "WANGGUDU RAYA", "DUSUN I", KK_1, nik(301),
+         "LA BAADA", "WANGGUDU", "05/01/1980", "L", "WA SAMBI", "KEPALA KELUARGA", "KAWIN", "YA", "YA"],
+        ["2", "1002", "SULAWESI TENGGARA", "KONAWE UTARA", "ASERA", "WANGGUDU RAYA", "DUSUN I", KK_1,
+         nik(302, female=True), "WA ODE SITI", "KENDARI", "05/01/1980", "P", "WA MUNA", "ISTRI", "KAWIN", "YA", "TIDAK"],
+    ]
+    path = write_text(tmp_path / "dtks_asera.csv", ABBREVIATED_DTKS, rows, separator=",")
+    code, out, err = run("import_dtks", str(path), "--json")
+    summary = json.loads(out)
+    assert code == 0, (out, err)
+    assert summary["errors"] == 0 and summary["unmapped_columns"] == []
+    assert summary["households"]["created"] == 1 and summary["members"]["created"] == 2
+    family = Household.objects.get(no_kk=KK_1)
+    assert (family.desa.name, family.desa.kecamatan.name, family.head_name) == ("Wanggudu Raya", "Asera", "LA BAADA")
+    assert sorted(family.members.values_list("name", "birth_place", "mother_name", "relation")) == [
+        ("LA BAADA", "WANGGUDU", "WA SAMBI", "kepala"), ("WA ODE SITI", "KENDARI", "WA MUNA", "pasangan"),
+    ]
+
+
+def test_a_recipient_list_with_kec_and_desa_kel_headers_checks_the_village(family, tmp_path):  # noqa: F811
+    """``KEC.`` and ``DESA/KEL.`` under a merged WILAYAH title: read, so a recipient listed in another
+    village than the registry's is said."""
+    household, head, _child, other = family
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Lampiran"
+    sheet.append(["DAFTAR NOMINATIF KPM PKH TAHAP 1 TAHUN 2024"])
+    sheet.append(["NO", "IDENTITAS KPM", None, None, "WILAYAH", None, "BANTUAN", None])
+    sheet.append([None, "NIK\nKTP", "NO. KK", "NAMA\nPENERIMA", "KEC.", "DESA/KEL.", "BANSOS", "TAHAP"])
+    for cells in ("B2:D2", "E2:F2", "G2:H2", "A2:A3"):
+        sheet.merge_cells(cells)
+    sheet.append([1, head.nik, household.no_kk, "KEPALA", "ASERA", "ASERA", "PKH", "TAHAP 1 2024"])
+    book.save(tmp_path / "pkh.xlsx")
+    code, out, err = run("import_recipients", str(tmp_path / "pkh.xlsx"), "--json")
+    summary = json.loads(out)
+    assert code == 0, (out, err)
+    assert summary["unmapped_columns"] == [] and summary["enrollments"]["created"] == 1
+    assert [w["reason"].split(")")[0] for w in _batch_warnings(out)] == ["Tempat di berkas (DESA/KEL. 'ASERA', KEC. 'ASERA'"]
