@@ -9,14 +9,12 @@ import datetime
 import json
 
 import pytest
-from openpyxl import Workbook
 
 from dedup.models import Conflict, ConflictStatus
 from households.imports.services import run_file_import
 from households.models import Household, ImportBatch, Member
 from programs.models import Enrollment
 
-from ..programs.test_import_recipients import family  # noqa: F401 - the registry's two households
 from .conftest import HH_2022, HH_2023, IND_2023, head_member_row, household_row, member_row, nik, write_csv, write_xlsx
 from .realfiles import KK_1, KK_2, SIKS_DTKS, siks_rows, write_text, write_xls
 from .test_import_bad_input import run
@@ -444,23 +442,3 @@ def test_a_dtks_list_with_abbreviated_headers_imports_every_column(reference, tm
         ("LA BAADA", "WANGGUDU", "WA SAMBI", "kepala"), ("WA ODE SITI", "KENDARI", "WA MUNA", "pasangan"),
     ]
 
-
-def test_a_recipient_list_with_kec_and_desa_kel_headers_checks_the_village(family, tmp_path):  # noqa: F811
-    """``KEC.`` and ``DESA/KEL.`` under a merged WILAYAH title: read, so a recipient listed in another
-    village than the registry's is said."""
-    household, head, _child, other = family
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Lampiran"
-    sheet.append(["DAFTAR NOMINATIF KPM PKH TAHAP 1 TAHUN 2024"])
-    sheet.append(["NO", "IDENTITAS KPM", None, None, "WILAYAH", None, "BANTUAN", None])
-    sheet.append([None, "NIK\nKTP", "NO. KK", "NAMA\nPENERIMA", "KEC.", "DESA/KEL.", "BANSOS", "TAHAP"])
-    for cells in ("B2:D2", "E2:F2", "G2:H2", "A2:A3"):
-        sheet.merge_cells(cells)
-    sheet.append([1, head.nik, household.no_kk, "KEPALA", "ASERA", "ASERA", "PKH", "TAHAP 1 2024"])
-    book.save(tmp_path / "pkh.xlsx")
-    code, out, err = run("import_recipients", str(tmp_path / "pkh.xlsx"), "--json")
-    summary = json.loads(out)
-    assert code == 0, (out, err)
-    assert summary["unmapped_columns"] == [] and summary["enrollments"]["created"] == 1
-    assert [w["reason"].split(")")[0] for w in _batch_warnings(out)] == ["Tempat di berkas (DESA/KEL. 'ASERA', KEC. 'ASERA'"]
