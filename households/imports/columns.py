@@ -46,6 +46,9 @@ BUILTIN_VALUES = BUILTIN_COLUMNS.with_name("import_values.csv")
 AID_PREFIX = "penerima:"
 # The fields that tell one family or person apart: a header row must hold one of them.
 IDENTITY_FIELDS = frozenset({"p3ke_id", "id_individu", "nik", "head_nik", "no_kk", "dtks_id"})
+# The fields that name a person: a row with one of them and no id is a person whose ids were left
+# out (an error to show), never a heading over the rows (``reader._heading``).
+PERSON_FIELDS = frozenset({"name", "head_name", "participant"})
 _TYPO_MIN_LENGTH = 8
 _TYPO_SCORE = 90
 _IDENTITY_CACHE = 10_000
@@ -161,6 +164,7 @@ class Layouts:
         self._identity_list = sorted(self._identity)
         self._cache: dict[tuple[str, str], str | None] = {}
         self._identity_cache: dict[str, bool] = {}
+        self._person_cache: dict[str, bool] = {}
 
     @classmethod
     def builtin(cls) -> Layouts:
@@ -244,10 +248,26 @@ class Layouts:
         self._identity_cache[header] = found
         return found
 
+    def is_person(self, header: str) -> bool:
+        """Whether a normalised header names a person (``PERSON_FIELDS``) in some layout, as ``field``
+        places it."""
+        try:
+            return self._person_cache[header]
+        except KeyError:
+            pass
+        found = any(self.field(layout, header) in PERSON_FIELDS for layout in LAYOUTS)
+        if len(self._person_cache) >= _IDENTITY_CACHE:
+            self._person_cache.clear()
+        self._person_cache[header] = found
+        return found
+
     def table(self, source, sheet_name: str | None, formulas=None):
         """``source``'s sheet (a ``reader.Source``) with its header row found by these layouts
         (``formulas``: as ``Source.table`` takes them)."""
-        return source.table(sheet_name, is_known_header=self.is_known, is_identity_header=self.is_identity, formulas=formulas)
+        return source.table(
+            sheet_name, is_known_header=self.is_known, is_identity_header=self.is_identity, formulas=formulas,
+            is_name_header=self.is_person,
+        )
 
     def map_headers(self, layout: str, headers: list[str]) -> Mapped:
         """Place a table's headers. The first occurrence of a field wins (a later column giving it

@@ -530,12 +530,19 @@ def note_hidden_sheets(source, log: IssueLog) -> None:
 
 
 def note_table_end(table: Table, log: IssueLog) -> None:
-    """Warn of each totals row passed over inside a table, where a table ended at a notes, totals
-    or signature row (rows below it were not read), and of the rows read that Excel hides."""
+    """Warn of each totals, heading or note row passed over inside a table (in the sheet's order),
+    where a table ended at a notes, totals or signature row (rows below it were not read), and of
+    the rows read that Excel hides."""
     if table.hidden_read:
         log.warning(table.name, 0, "", hidden_rows_read(table.hidden_read))
-    for row, note in table.skipped:
-        log.warning(table.name, row, "", f"Baris jumlah ('{note}') dilewati; baris data di bawahnya tetap dibaca")
+    passed = [(row, f"Baris jumlah ('{note}') dilewati; baris data di bawahnya tetap dibaca") for row, note in table.skipped]
+    passed += [
+        (row, f"Baris judul atau catatan ('{text}') dilewati: tidak berisi NIK, No KK, ID keluarga maupun nama, jadi "
+              "bukan baris data")
+        for row, text in table.headings
+    ]
+    for row, reason in sorted(passed):
+        log.warning(table.name, row, "", reason)
     if table.ended is not None:
         row, note = table.ended
         log.warning(table.name, row, "", f"Tabel berakhir di baris catatan/jumlah/tanda tangan ('{note}'); baris di bawahnya tidak dibaca")

@@ -9,13 +9,16 @@ means the value went through an Excel number cell.
 The header row is the row of the first ``HEADER_SCAN_ROWS`` that holds an identity column (NIK,
 No KK, a family ID: the caller says which headers are) and the most known headers; a row right
 under it that numbers the columns (1, 2, 3 ...) is not data. A table ends at the first row whose
-identity cells hold no id (nothing of six digits or more) and whose first filled cell opens with a
+identity cells hold no id (nothing of six digits or more, mostly digits) and whose first filled cell opens with a
 notes, totals or signature word (``Catatan``, ``Mengetahui``, ``Jumlah``, ``Kepala Dinas``, ``NIP``,
 ``###``) or is the place and date a signature block opens with (``Wanggudu, 12 Desember 2024``),
 or which carries a totals label (``JUMLAH``, ``TOTAL KESELURUHAN``) among its first few filled
 cells, after a count in the No or ID column: ``Table.ended`` says where, for a warning. Unless
 rows with ids follow: totals rows with more rows under them are a village's subtotal, passed over
 (``Table.skipped``); rows with ids under a notes or signature row are refused (``Table.refused``).
+A row without an id that holds a word or two and no person's name (a village's name heading its
+rows, "DUSUN II", a remark) is a heading or a note, not data: passed over (``Table.headings``),
+for a warning naming it.
 
 What is refused before any row is read, with a message the operator can act on: an extension
 other than ``.xlsx``/``.xls``/``.csv``/``.txt``, a file whose content does not match its extension
@@ -67,6 +70,8 @@ END_WORDS = (
     # The head of a city or a province, a deputy, or a stand-in (Pj.) signs for a list of theirs.
     "wali kota ", "walikota ", "gubernur ", "wakil bupati ", "wakil wali kota ", "wakil walikota ", "wakil gubernur ",
     "pj bupati ", "pj wali kota ", "pj walikota ", "pj gubernur ", "penjabat ", "kepala kelurahan ",
+    # What an application prints under its list: when, the page, the date of the data, a closing line.
+    "dicetak ", "tanggal cetak ", "tgl cetak ", "waktu cetak ", "halaman ", "data per ", "demikian ",
 )
 # The place-and-date line that opens a signature block: "Wanggudu, 12 Desember 2024" (the day may be
 # left blank, to be written by hand).
@@ -88,6 +93,10 @@ _NOT_WORD = re.compile(r"[^0-9a-z]+")
 # ahead of the data.
 _ROW_NUMBER_HEADERS = frozenset({"no", "no urut", "nomor", "nomor urut"})
 _DIGITS = re.compile(r"\D+")
+# A heading or note row inside a table (a village's name over its rows, "DUSUN II", a remark) has
+# this many filled cells at most, each text with a letter (``_heading``).
+_HEADING_CELLS = 2
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 class ReadError(Exception):
@@ -136,6 +145,8 @@ class Table:
     ended: tuple[int, str] | None = None
     # (row, text) of the totals rows passed over inside the table (a village's subtotal with rows under it).
     skipped: list[tuple[int, str]] = field(default_factory=list)
+    # (row, text) of the heading and note rows passed over inside the table (``_heading``).
+    headings: list[tuple[int, str]] = field(default_factory=list)
     # Rows yielded only to be refused, once read that far: row -> the reason (``RowReader`` records it).
     refused: dict[int, str] = field(default_factory=dict)
     # Columns (0-based) with data under no header, seen in the first rows: not read (``unheaded_columns``).
@@ -223,15 +234,18 @@ class Source:
     def table(
         self, sheet_name: str | None, *, is_known_header: Callable[[str], bool],
         is_identity_header: Callable[[str], bool] | None = None, formulas=None,
+        is_name_header: Callable[[str], bool] | None = None,
     ) -> Table | None:
         """The sheet with its header row found by content; ``None`` when no row of the first
         ``HEADER_SCAN_ROWS`` qualifies: with ``is_identity_header``, a row holding an identity
         header (the one with the most known headers wins); without, a row of at least
         ``MIN_HEADER_MATCHES`` known headers. Any error while reading is a ``ReadError``, here or
         while ``rows`` is consumed. ``formulas``: the sheet's formula cells found elsewhere (an
-        object whose ``result()`` gives them, as ``formula_scan``'s), else found here."""
+        object whose ``result()`` gives them, as ``formula_scan``'s), else found here.
+        ``is_name_header``: the headers of a person's name: a row without an id but with a name is
+        data (a recipient whose NIK was left out); without it, no row is taken for a heading."""
         try:
-            return self._table(sheet_name, is_known_header, is_identity_header, formulas)
+            return self._table(sheet_name, is_known_header, is_identity_header, formulas, is_name_header)
         except ReadError:
             raise
         except Exception as exc:  # noqa: BLE001 - calamine, zipfile, XML and csv errors alike
@@ -298,7 +312,7 @@ class Source:
             rows = self._xlsx_rows(sheet)
         return name, rows, height, formulas
 
-    def _table(self, sheet_name, is_known_header, is_identity_header, formulas=None) -> Table | None:
+    def _table(self, sheet_name, is_known_header, is_identity_header, formulas=None, is_name_header=None) -> Table | None:
         name, raw_rows, height, formulas = self._raw_rows(sheet_name, formulas)
         head: list[tuple[int, list]] = []
         for item in raw_rows:
@@ -354,18 +368,22 @@ class Source:
             hidden_rows=getattr(found, "hidden_rows", frozenset()),
         )
         numbered = next((i for i, h in enumerate(headers) if normalize_header(h) in _ROW_NUMBER_HEADERS), None)
-        table.rows = self._data_rows(rest, width, table, identity, fields, numbered)
+        names = None
+        if is_name_header is not None:
+            names = frozenset(i for i, h in enumerate(headers) if h and is_name_header(normalize_header(h)))
+        table.rows = self._data_rows(rest, width, table, identity, fields, numbered, names)
         return table
 
     def _data_rows(
-        self, rows, width: int, table: Table, identity: tuple[int, ...], fields: int | None, numbered: int | None
+        self, rows, width: int, table: Table, identity: tuple[int, ...], fields: int | None, numbered: int | None,
+        names: frozenset[int] | None = None,
     ) -> Iterator[tuple[int, list]]:
         try:
             if not table.hidden_rows:  # nearly every sheet
-                yield from self._padded_rows(rows, width, table, identity, fields, numbered)
+                yield from self._padded_rows(rows, width, table, identity, fields, numbered, names)
                 return
             hidden, read = table.hidden_rows, table.hidden_read
-            for number, cells in self._padded_rows(rows, width, table, identity, fields, numbered):
+            for number, cells in self._padded_rows(rows, width, table, identity, fields, numbered, names):
                 if number in hidden:
                     read.append(number)
                 yield number, cells
@@ -375,10 +393,12 @@ class Source:
             raise self.damaged(exc, table.name) from exc
 
     def _padded_rows(
-        self, rows, width: int, table: Table, identity: tuple[int, ...], fields: int | None, numbered: int | None
+        self, rows, width: int, table: Table, identity: tuple[int, ...], fields: int | None, numbered: int | None,
+        names: frozenset[int] | None = None,
     ) -> Iterator[tuple[int, list]]:
         """The data rows, ``width`` cells each. ``fields``: a text file's header's fields (a row with
-        more is refused); ``numbered``: the No column (a row holding only its number is blank)."""
+        more is refused); ``numbered``: the No column (a row holding only its number is blank);
+        ``names``: the columns of a person's name (None: no row is a heading, ``_heading``)."""
         count = 0
         # The notes/totals rows met since the last row with an id, and the other rows without one
         # after them: what they are is known only from the rows that follow (``_after_notes``).
@@ -418,11 +438,17 @@ class Source:
                                     held.append((number, cells))
                                 continue
                             for row in self._after_notes(table, notes, held, number):
+                                if names is not None and (heading := _heading(row[1], names)) is not None:
+                                    table.headings.append((row[0], heading))
+                                    continue
                                 count += 1
                                 yield row
                             held = []
                             if table.ended is None:
                                 notes = []
+                        elif not holds_id and names is not None and (heading := _heading(cells, names)) is not None:
+                            table.headings.append((number, heading))
+                            continue
             count += 1
             if count > self.limits.max_rows:
                 raise ReadError(
@@ -529,11 +555,19 @@ class Background:
         return self._value
 
 
+def _id_text(value: str) -> bool:
+    """Whether text is what an id could be: six digits or more, and mostly digits (``NIK
+    7409012006740101``, ``7409-0122-0415-0101``), not a line of words that holds a date and a time
+    (``Dicetak dari SIKS-NG pada 12/01/2024 10:22``) or a village's code."""
+    digits = len(_DIGITS.sub("", value))
+    return digits >= _ID_DIGITS and 2 * digits >= len(value) - value.count(" ")
+
+
 def _holds_id(value: object) -> bool:
-    """Whether an identity cell holds something like an id (a number, or text with six digits)."""
+    """Whether an identity cell holds something like an id (a number, or text ``_id_text``)."""
     if isinstance(value, (int, float)):
         return True
-    return isinstance(value, str) and len(_DIGITS.sub("", value)) >= _ID_DIGITS
+    return isinstance(value, str) and _id_text(value)
 
 
 def _id_like(value: object) -> bool:
@@ -541,7 +575,7 @@ def _id_like(value: object) -> bool:
     number): not the count a totals row puts under No or ID Keluarga (``JUMLAH ... 6``)."""
     if value.__class__ in (int, float):
         return abs(value) >= _ID_NUMBER
-    return isinstance(value, str) and len(_DIGITS.sub("", value)) >= _ID_DIGITS
+    return isinstance(value, str) and _id_text(value)
 
 
 def unheaded_columns(
@@ -697,6 +731,21 @@ def _too_many_fields(cells: list, fields: int) -> str:
         "lain; tidak dibaca. Beri tanda kutip pada isi sel itu (\"Jl. Poros, RT 01\") atau hapus tandanya, lalu "
         "unggah lagi"
     )
+
+
+def _heading(cells: list, names: frozenset[int]) -> str | None:
+    """The text of a heading or note row inside a table (a village's name over its rows, "DUSUN II",
+    a remark), or None for a data row: at most ``_HEADING_CELLS`` filled cells, each text with a
+    letter, none under a person's name (``names``: a name without its ids is a recipient whose NIK
+    was left out, an error to show). The caller has checked that the row holds no id."""
+    texts = []
+    for index, cell in enumerate(cells):
+        if is_blank(cell):
+            continue
+        if index in names or len(texts) == _HEADING_CELLS or not isinstance(cell, str) or not _LETTER.search(cell):
+            return None
+        texts.append(" ".join(cell.split()))
+    return " ".join(texts)[:60] if texts else None
 
 
 def _end_note(cells: list) -> str | None:

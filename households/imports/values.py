@@ -351,9 +351,10 @@ def parse_int(value: object, *, low: int | None = None, high: int | None = None,
     return number, None
 
 
-# A desil with the words some files write around its number: ``Desil 3``, ``D3``, ``1 (Sangat Miskin)``,
-# ``1 - Sangat Miskin``.
-_DESIL_WORDS = re.compile(r"^(?:desil|d)?\s*(\d{1,2})(?:\s*[-:(]?\s*[a-z][a-z ]*\)?)?$", re.IGNORECASE)
+# A desil with the words some files write around its number: ``Desil 3``, ``D3``, ``Desil-2``,
+# ``1 (Sangat Miskin)``, ``1 - Sangat Miskin``, ``1. Sangat Miskin`` (a list's numbering). ``1.0`` is
+# not one of them: a number, read as such.
+_DESIL_WORDS = re.compile(r"^(?:(?:desil|d)\s*[-.:]?)?\s*(\d{1,2})(?:\s*[-.:(]?\s*[a-z][a-z ]*\)?)?$", re.IGNORECASE)
 
 
 def desil_cell(value: object) -> object:

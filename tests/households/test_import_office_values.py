@@ -107,7 +107,11 @@ def test_village_names_without_their_hyphen_or_space_place_the_family(reference,
     assert placed == {_kk(90 + index): name for index, (_k, _d, name) in enumerate(places)}
 
 
-@pytest.mark.parametrize("desil", ["D3", "3 (Miskin)", "3 - Miskin", "Desil 3"])
+@pytest.mark.parametrize("desil", [
+    "D3", "3 (Miskin)", "3 - Miskin", "Desil 3",
+    # as P3KE extracts re-typed by district offices write it
+    "Desil-3", "DESIL - 3", "Desil.3", "3. Miskin", "3.Miskin",
+])
 def test_a_desil_with_its_words_is_its_number(reference, tmp_path, desil):
     path = write_xlsx(tmp_path / "p3ke.xlsx", {"KEPALA-KELUARGA": (HH_2023, [household_row("122000001", 100, **{"Desil Kesejahteraan": desil})])})
     code, out, err = run("import_p3ke", str(path), "--json")

@@ -413,3 +413,32 @@ def test_an_html_table_row_wider_than_excel_is_refused_with_what_to_do(reference
     assert code == 2, (out, err)
     assert "baris 2" in err and "lebih dari 16.384 kolom" in err and "colspan" in err
     assert not Household.objects.exists()
+
+
+# A DTKS list re-typed by a district office, its headers abbreviated as such lists head them.
+ABBREVIATED_DTKS = [
+    "NO", "IDDTKS", "PROV", "KAB/KOTA", "KEC", "DESA/KEL", "ALAMAT", "NO. KK", "NIK", "NAMA LENGKAP", "TMP. LAHIR",
+    "TGL. LAHIR", "JNS KELAMIN", "NAMA IBU", "STATUS HUBUNGAN DALAM KELUARGA", "STATUS PERKAWINAN", "PBI-JKN",
+    "BANSOS PKH",
+]
+
+
+def test_a_dtks_list_with_abbreviated_headers_imports_every_column(reference, tmp_path):
+    rows = [
+        ["1", "1001", "SULAWESI TENGGARA", "KONAWE UTARA", "ASERA", "WANGGUDU RAYA", "DUSUN I", KK_1, nik(301),
+         "LA BAADA", "WANGGUDU", "05/01/1980", "L", "WA SAMBI", "KEPALA KELUARGA", "KAWIN", "YA", "YA"],
+        ["2", "1002", "SULAWESI TENGGARA", "KONAWE UTARA", "ASERA", "WANGGUDU RAYA", "DUSUN I", KK_1,
+         nik(302, female=True), "WA ODE SITI", "KENDARI", "05/01/1980", "P", "WA MUNA", "ISTRI", "KAWIN", "YA", "TIDAK"],
+    ]
+    path = write_text(tmp_path / "dtks_asera.csv", ABBREVIATED_DTKS, rows, separator=",")
+    code, out, err = run("import_dtks", str(path), "--json")
+    summary = json.loads(out)
+    assert code == 0, (out, err)
+    assert summary["errors"] == 0 and summary["unmapped_columns"] == []
+    assert summary["households"]["created"] == 1 and summary["members"]["created"] == 2
+    family = Household.objects.get(no_kk=KK_1)
+    assert (family.desa.name, family.desa.kecamatan.name, family.head_name) == ("Wanggudu Raya", "Asera", "LA BAADA")
+    assert sorted(family.members.values_list("name", "birth_place", "mother_name", "relation")) == [
+        ("LA BAADA", "WANGGUDU", "WA SAMBI", "kepala"), ("WA ODE SITI", "KENDARI", "WA MUNA", "pasangan"),
+    ]
+

@@ -411,3 +411,136 @@ def test_a_template_numbered_ahead_of_its_data_reads_the_numbers_alone_as_blank_
     path = workbook(tmp_path / "peserta.xlsx", {"Peserta": lines})
     code, out, err = run("import_recipients", str(path), "--program", "rutilahu", "--year", "2025", "--dry-run")
     assert code == 1 and "baris 6, NIK: NIK dan No KK kosong" in out, (out, err)
+
+
+def _warnings(out) -> list[tuple[int, str]]:
+    return [(w["row"], w["reason"]) for w in ImportBatch.objects.get(pk=json.loads(out)["batch"]).warnings]
+
+
+def _heading(text: str) -> str:
+    return (
+        f"Baris judul atau catatan ('{text}') dilewati: tidak berisi NIK, No KK, ID keluarga maupun nama, "
+        "jadi bukan baris data"
+    )
+
+
+def _ended(text: str) -> str:
+    return f"Tabel berakhir di baris catatan/jumlah/tanda tangan ('{text}'); baris di bawahnya tidak dibaca"
+
+
+@pytest.mark.parametrize("footer", [
+    "Dicetak pada 12/01/2024 10:22 oleh operator_dinsos", "Tanggal Cetak : 12-02-2024", "Halaman 1 dari 1",
+    "Data per 31 Desember 2024", "Demikian daftar ini dibuat dengan sebenarnya.",
+])
+def test_a_print_footer_under_a_recipient_list_ends_it(family, tmp_path, footer):  # noqa: F811
+    household, head, child, other = family
+    path = workbook(tmp_path / "pkh.xlsx", {"Sheet1": [
+        ["NO", "NIK", "NOKK", "NAMA", "BANSOS", "TAHUN", "NOMINAL"],
+        [1, head.nik, household.no_kk, "KEPALA", "PKH", 2024, 750000],
+        [2, other.head_nik, other.no_kk, other.head_name, "PKH", 2024, 750000],
+        [],
+        [footer],
+    ]})
+    code, out, err = run("import_recipients", str(path), "--json")
+    result = json.loads(out)
+    assert code == 0, (out, err)
+    assert result["errors"] == 0 and result["enrollments"]["created"] == 2
+    assert _warnings(out) == [(5, _ended(footer))]
+
+
+def test_village_headings_inside_a_recipient_list_are_passed_over_and_named(family, tmp_path):  # noqa: F811
+    """A list grouped by village: each group opens with a heading row (the village's name, merged
+    across the table) and closes with its subtotal. Every recipient is read; each heading is said."""
+    household, head, child, other = family
+    path = workbook(tmp_path / "blt.xlsx", {"BLT DD": [
+        ["REKAPITULASI PENERIMA BLT DANA DESA TAHUN 2024"],
+        ["NO", "NIK", "NO KK", "NAMA PENERIMA", "ALAMAT", "NOMINAL"],
+        ["DESA WANGGUDU RAYA"],
+        [1, head.nik, household.no_kk, "KEPALA", "DUSUN I", 900000],
+        ["JUMLAH", None, None, None, None, 900000],
+        ["DESA ASERA", None, None, None, "KEC. ASERA"],
+        [2, other.head_nik, other.no_kk, other.head_name, "DUSUN II", 900000],
+        ["JUMLAH", None, None, None, None, 900000],
+        ["TOTAL", None, None, None, None, 1800000],
+    ]})
+    code, out, err = run("import_recipients", str(path), "--program", "blt-desa", "--year", "2024", "--json")
+    result = json.loads(out)
+    assert code == 0, (out, err)
+    assert result["errors"] == 0 and result["enrollments"]["created"] == 2
+    assert _warnings(out) == [
+        (3, _heading("DESA WANGGUDU RAYA")),
+        (5, "Baris jumlah ('JUMLAH') dilewati; baris data di bawahnya tetap dibaca"),
+        (6, _heading("DESA ASERA KEC. ASERA")),
+        (8, _ended("JUMLAH")),
+    ]
+
+
+@pytest.mark.parametrize("row", [
+    [2, None, None, "AN NISA"],  # a recipient whose ids were left out
+    [None, None, None, "AN NISA"],  # not numbered either: only the name
+    ["DESA ASERA", None, None, "AN NISA"],  # a name and a village
+])
+def test_a_row_with_a_name_and_no_ids_is_a_recipient_missing_its_ids(family, tmp_path, row):  # noqa: F811
+    household, head, child, other = family
+    path = workbook(tmp_path / "pkh.xlsx", {"Sheet1": [
+        ["NO", "NIK", "NO KK", "NAMA", "BANSOS", "TAHUN"],
+        [1, head.nik, household.no_kk, "KEPALA", "PKH", 2024],
+        row,
+    ]})
+    code, out, err = run("import_recipients", str(path), "--dry-run")
+    assert code == 1, (out, err)
+    assert "- Sheet1 baris 3, NIK: NIK dan No KK kosong: penerima tidak dapat dicocokkan" in out
+    assert not Enrollment.objects.exists()
+
+
+def test_a_siks_ng_web_export_with_its_print_line_in_the_table_imports(reference, tmp_path):
+    """SIKS-NG's "Excel" is an HTML page whose table ends with a row spanning every column:
+    "Dicetak dari SIKS-NG pada ..."."""
+    cells = "".join(f"<th>{title}</th>" for title in SIKS_DTKS)
+    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in siks_rows())
+    footer = "Dicetak dari SIKS-NG pada 12/01/2024 10:22"
+    path = tmp_path / "DTKS_WANGGUDU_RAYA.xls"
+    path.write_text(
+        "<html><body><h3>Data DTKS Desa Wanggudu Raya</h3><table border='1'>"
+        f"<tr>{cells}</tr>{body}<tr><td colspan='{len(SIKS_DTKS)}'>{footer}</td></tr></table></body></html>",
+        encoding="utf-8",
+    )
+    code, out, err = run("import_dtks", str(path), "--json")
+    summary = json.loads(out)
+    assert code == 0, (out, err)
+    assert summary["errors"] == 0 and summary["households"]["created"] == 2 and summary["members"]["created"] == 4
+    assert _warnings(out) == [(6, _ended(footer))]
+
+
+def test_a_dtks_sheet_grouped_by_village_headings_reads_every_family(reference, tmp_path):
+    people = siks_rows()
+    rows = [["DESA WANGGUDU RAYA"], *people[:3], ["DUSUN II"], people[3], ["Keadaan data: Desember 2024"]]
+    path = write_xls(tmp_path / "dtks.xls", {"DTKS": (SIKS_DTKS, rows)})
+    code, out, err = run("import_dtks", str(path), "--json")
+    summary = json.loads(out)
+    assert code == 0, (out, err)
+    assert summary["errors"] == 0 and summary["households"]["created"] == 2 and summary["members"]["created"] == 4
+    assert _warnings(out) == [
+        (2, _heading("DESA WANGGUDU RAYA")), (6, _heading("DUSUN II")), (8, _heading("Keadaan data: Desember 2024")),
+    ]
+
+
+def test_a_p3ke_sheet_with_village_headings_reads_every_family_and_a_family_without_its_id_is_an_error(reference, tmp_path):
+    households = [household_row(str(122000001 + i), 100 + i) for i in range(3)]
+    headers, rows = _numbered(households)
+    rows.insert(0, {"No": "DESA WANGGUDU RAYA"})
+    rows.insert(3, {"No": "KELURAHAN ASERA"})
+    path = write_xlsx(tmp_path / "p3ke.xlsx", {"KEPALA-KELUARGA": (headers, rows)})
+    code, out, err = run("import_p3ke", str(path), "--json")
+    summary = json.loads(out)
+    assert code == 0, (out, err)
+    assert summary["errors"] == 0 and summary["households"]["created"] == 3
+    assert _warnings(out) == [(2, _heading("DESA WANGGUDU RAYA")), (5, _heading("KELURAHAN ASERA"))]
+
+    # The head's name alone, under Nama Kepala Keluarga: a family whose ID Keluarga was left out.
+    rows.insert(4, {"Nama Kepala Keluarga": "LA ODE TANPA ID"})
+    path = write_xlsx(tmp_path / "p3ke2.xlsx", {"KEPALA-KELUARGA": (headers, rows)})
+    code, out, err = run("import_p3ke", str(path))
+    assert code == 1, (out, err)
+    assert "- KEPALA-KELUARGA baris 6, ID Keluarga P3KE:" in out and "baris 2," not in out and "baris 5," not in out
+    assert Household.objects.count() == 3

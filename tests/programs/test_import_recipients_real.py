@@ -290,3 +290,24 @@ def test_opensid_template_names_its_program_on_its_program_sheet(family, tmp_pat
     assert code == 0, (out, err)
     assert result["errors"] == 0 and result["warnings"] == 0 and result["enrollments"]["created"] == 1
     assert set(Enrollment.objects.values_list("household_id", "program__code", "year")) == {(household.pk, "blt-desa", 2024)}
+
+
+def test_a_recipient_list_with_kec_and_desa_kel_headers_checks_the_village(family, tmp_path):  # noqa: F811
+    """``KEC.`` and ``DESA/KEL.`` under a merged WILAYAH title: read, so a recipient listed in another
+    village than the registry's is said."""
+    household, head, _child, other = family
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Lampiran"
+    sheet.append(["DAFTAR NOMINATIF KPM PKH TAHAP 1 TAHUN 2024"])
+    sheet.append(["NO", "IDENTITAS KPM", None, None, "WILAYAH", None, "BANTUAN", None])
+    sheet.append([None, "NIK\nKTP", "NO. KK", "NAMA\nPENERIMA", "KEC.", "DESA/KEL.", "BANSOS", "TAHAP"])
+    for cells in ("B2:D2", "E2:F2", "G2:H2", "A2:A3"):
+        sheet.merge_cells(cells)
+    sheet.append([1, head.nik, household.no_kk, "KEPALA", "ASERA", "ASERA", "PKH", "TAHAP 1 2024"])
+    book.save(tmp_path / "pkh.xlsx")
+    code, out, err = run("import_recipients", str(tmp_path / "pkh.xlsx"), "--json")
+    summary = json.loads(out)
+    assert code == 0, (out, err)
+    assert summary["unmapped_columns"] == [] and summary["enrollments"]["created"] == 1
+    assert [w["reason"].split(")")[0] for w in ImportBatch.objects.get(pk=summary["batch"]).warnings] == ["Tempat di berkas (DESA/KEL. 'ASERA', KEC. 'ASERA'"]
