@@ -18,7 +18,7 @@ from konut_registry.numbers import thousands
 
 from .columns import AID_PREFIX, AID_YEAR_MARK, BUILTIN, CENTRAL, COLUMN_LABELS, DTKS, DTSEN, Layouts, Mapped, aid_header_year
 from .issues import IssueLog, row_place
-from .reader import HEADER_SCAN_ROWS, Table, column_letter, is_blank
+from .reader import HEADER_SCAN_ROWS, Table, column_letter, is_blank, is_totals
 from .rowhash import KnownRows, SkippedRow
 from .values import BUILTIN_YES_NO, ChoiceMap, YesNoMap
 
@@ -535,7 +535,10 @@ def note_table_end(table: Table, log: IssueLog) -> None:
     the rows read that Excel hides."""
     if table.hidden_read:
         log.warning(table.name, 0, "", hidden_rows_read(table.hidden_read))
-    passed = [(row, f"Baris jumlah ('{note}') dilewati; baris data di bawahnya tetap dibaca") for row, note in table.skipped]
+    passed = [
+        (row, f"Baris {'jumlah' if is_totals(note) else 'kaki halaman cetak'} ('{note}') dilewati; baris data di bawahnya tetap dibaca")
+        for row, note in table.skipped
+    ]
     passed += [
         (row, f"Baris judul atau catatan ('{text}') dilewati: tidak berisi NIK, No KK, ID keluarga maupun nama, jadi "
               "bukan baris data")

@@ -84,6 +84,9 @@ _VISIBLE = python_calamine.SheetVisibleEnum.Visible
 _CHART = python_calamine.SheetTypeEnum.ChartSheet
 # A totals row's label, wherever among its first few filled cells.
 _TOTALS = re.compile(r"^(jumlah|total|sub ?total|grand total|jml)\b")
+# The lines an application prints at each page's foot: a printout pasted page after page repeats
+# them between its rows, so rows with ids below one still belong to the table (as below a subtotal).
+_PAGE_FOOT = re.compile(r"^(halaman|hal|page|dicetak|tanggal cetak|tgl cetak|waktu cetak)\b")
 _TOTALS_CELLS = 3
 # An id has six digits or more (NIK and No KK 16, ID Keluarga P3KE 9 and more): fewer is a count.
 _ID_DIGITS = 6
@@ -461,10 +464,10 @@ class Source:
     @staticmethod
     def _after_notes(table: Table, notes: list[tuple[int, str]], held: list[tuple[int, list]], row: int) -> list:
         """A row with an id under notes/totals rows: when they are all totals rows (a village's
-        subtotal), they are passed over and the rows held after them come back to be read; after a
+        subtotal) or a page's printed foot (``passed_over``), they are passed over and the rows held after them come back to be read; after a
         notes or signature row the table has ended, and the row is refused, naming where (another
         table under the signature is not this list)."""
-        if table.ended is None and all(_TOTALS.match(normalize_header(note)) for _, note in notes):
+        if table.ended is None and all(passed_over(note) for _, note in notes):
             table.skipped.extend(notes)
             return held
         if table.ended is None:
@@ -746,6 +749,18 @@ def _heading(cells: list, names: frozenset[int]) -> str | None:
             return None
         texts.append(" ".join(cell.split()))
     return " ".join(texts)[:60] if texts else None
+
+
+def passed_over(note: str) -> bool:
+    """Whether a notes row with rows with ids under it is passed over (a village's subtotal, a page's
+    printed foot) rather than the end of the table."""
+    header = normalize_header(note)
+    return bool(_TOTALS.match(header) or _PAGE_FOOT.match(header))
+
+
+def is_totals(note: str) -> bool:
+    """Whether a row passed over is a totals row (``JUMLAH``), not a page's printed foot."""
+    return bool(_TOTALS.match(normalize_header(note)))
 
 
 def _end_note(cells: list) -> str | None:

@@ -448,6 +448,29 @@ def test_a_print_footer_under_a_recipient_list_ends_it(family, tmp_path, footer)
     assert _warnings(out) == [(5, _ended(footer))]
 
 
+def test_a_printout_pasted_page_after_page_keeps_the_rows_under_each_pages_foot(family, tmp_path):  # noqa: F811
+    """A list printed from an application and pasted back page by page repeats its page foot
+    between the rows: the rows under it are read, and the foot that closes the list ends it."""
+    household, head, child, other = family
+    path = workbook(tmp_path / "pkh.xlsx", {"Sheet1": [
+        ["NO", "NIK", "NOKK", "NAMA", "BANSOS", "TAHUN", "NOMINAL"],
+        [1, head.nik, household.no_kk, "KEPALA", "PKH", 2024, 750000],
+        ["Dicetak pada 12/01/2024 10:22 oleh operator_dinsos"],
+        ["Halaman 1 dari 2"],
+        [2, other.head_nik, other.no_kk, other.head_name, "PKH", 2024, 750000],
+        ["Halaman 2 dari 2"],
+    ]})
+    code, out, err = run("import_recipients", str(path), "--json")
+    result = json.loads(out)
+    assert code == 0, (out, err)
+    assert result["errors"] == 0 and result["enrollments"]["created"] == 2
+    assert _warnings(out) == [
+        (3, "Baris kaki halaman cetak ('Dicetak pada 12/01/2024 10:22 oleh operator_dinsos') dilewati; baris data di bawahnya tetap dibaca"),
+        (4, "Baris kaki halaman cetak ('Halaman 1 dari 2') dilewati; baris data di bawahnya tetap dibaca"),
+        (6, _ended("Halaman 2 dari 2")),
+    ]
+
+
 def test_village_headings_inside_a_recipient_list_are_passed_over_and_named(family, tmp_path):  # noqa: F811
     """A list grouped by village: each group opens with a heading row (the village's name, merged
     across the table) and closes with its subtotal. Every recipient is read; each heading is said."""
