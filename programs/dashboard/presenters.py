@@ -218,8 +218,7 @@ def reach_kecamatan_table(dash: selectors.Dashboard, links: Links, *, level: str
     table = Table(
         level, title, _reach_columns([column]),
         note=_(
-            "Tersentuh: memiliki kepesertaan diusulkan atau aktif di program mana pun, tahun berapa pun, atau "
-            "kepesertaan tahun %(year)s yang sudah selesai (dihitung aturan satu bantuan)."
+            "Tersentuh: kepesertaan diusulkan atau aktif di program mana pun, tahun berapa pun, atau selesai tahun %(year)s."
         ) % {"year": dash.filters.year},
     )
     for row, params in zip(rows, place):

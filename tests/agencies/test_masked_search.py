@@ -214,7 +214,7 @@ def test_the_export_log_and_the_print_page_keep_a_searched_nik_masked(registry, 
     client.get("/keluarga/ekspor/", {"q": household.head_nik})
     printed = client.get("/keluarga/cetak/", {"q": " ".join([household.no_kk[:8], household.no_kk[8:]])})
     assert printed.context["total"] == 1
-    assert f"q={mask(household.no_kk)}" in printed.content.decode() and household.no_kk not in printed.content.decode()
+    assert f"Cari: {mask(household.no_kk)}" in printed.content.decode() and household.no_kk not in printed.content.decode()
     logs = list(ExportLog.objects.order_by("pk"))
     assert [log.filters["q"] for log in logs] == [mask(household.head_nik), mask(household.no_kk)]
     assert [log.row_count for log in logs] == [1, 1]
