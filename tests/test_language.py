@@ -20,3 +20,13 @@ def test_the_footer_switch_chooses_the_language(bappeda_client):
     assert 'lang="en"' in html and "Select" in html
     bappeda_client.post(reverse("set_language"), {"language": "id", "next": "/admin/"})
     assert 'lang="id"' in bappeda_client.get(reverse("admin:index")).content.decode()
+
+
+@pytest.mark.django_db
+def test_admin_pages_carry_the_language_switch_where_bappeda_uploads_and_reviews(bappeda_client):
+    # The admin is where Bappeda uploads files and reviews conflicts: its pages offer the switch
+    # the app's own pages have at their foot, sending the operator back to the same page.
+    for url in (reverse("admin:index"), reverse("admin:households_importbatch_upload"), reverse("admin:dedup_conflict_changelist")):
+        html = bappeda_client.get(url).content.decode()
+        assert f'action="{reverse("set_language")}"' in html, url
+        assert f'name="next" type="hidden" value="{url}"' in html and "Ganti bahasa" in html, url
