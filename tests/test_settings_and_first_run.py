@@ -30,6 +30,17 @@ def test_production_refuses_to_start_without_secret_key():
     assert "SECRET_KEY harus diisi" in result.stderr
 
 
+def test_production_refuses_to_start_without_database_url():
+    # The first run's SQLite file is no production database: a worker or web service started
+    # without DATABASE_URL stops with the reason instead of writing there.
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, capture_output=True, text=True,
+        env=_env(DJANGO_SETTINGS_MODULE="konut_registry.settings.production", SECRET_KEY=secrets.token_urlsafe(50)),
+    )
+    assert result.returncode != 0
+    assert "DATABASE_URL harus diisi" in result.stderr
+
+
 def test_production_check_deploy_is_clean(tmp_path):
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT, capture_output=True, text=True,

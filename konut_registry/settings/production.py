@@ -1,4 +1,4 @@
-"""Production: PostgreSQL, HTTPS, no debug pages; refuses to start without SECRET_KEY."""
+"""Production: PostgreSQL, HTTPS, no debug pages; refuses to start without SECRET_KEY or DATABASE_URL."""
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -8,6 +8,13 @@ from .base import env, env_bool
 SECRET_KEY = env("SECRET_KEY")
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY harus diisi di lingkungan produksi (SECRET_KEY must be set).")
+
+# No silent fallback to the SQLite file of a first run: production names its database.
+if not env("DATABASE_URL"):
+    raise ImproperlyConfigured(
+        "DATABASE_URL harus diisi di lingkungan produksi, mis. postgres://konut@127.0.0.1:5432/konut "
+        "(DATABASE_URL must be set)."
+    )
 
 DEBUG = False
 DEMO_USERS_ENABLED = False

@@ -1,4 +1,4 @@
-"""Tests: SQLite in memory unless DATABASE_URL points at PostgreSQL (CI runs both)."""
+"""Tests: SQLite (a file in the temporary directory, one per checkout; each test worker its own test database) unless DATABASE_URL points at PostgreSQL (CI runs both)."""
 
 import hashlib
 import tempfile

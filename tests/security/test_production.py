@@ -34,8 +34,9 @@ def production():
     """The production settings module, imported with the environment it needs."""
     import os
 
-    saved = {k: os.environ.get(k) for k in ("SECRET_KEY", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS")}
+    saved = {k: os.environ.get(k) for k in ("SECRET_KEY", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "DATABASE_URL")}
     os.environ["SECRET_KEY"] = "x" * 60
+    os.environ.setdefault("DATABASE_URL", "postgres://konut@127.0.0.1:5432/konut")
     os.environ.pop("SECURE_SSL_REDIRECT", None)
     os.environ.pop("SECURE_HSTS_SECONDS", None)
     try:
