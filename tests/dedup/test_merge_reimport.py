@@ -57,6 +57,79 @@ def warnings_of(summary) -> list[str]:
     return [issue["reason"] for issue in ImportBatch.objects.get(pk=summary["batch"]).warnings]
 
 
+# --- Two P3KE records of one family (two ID Keluarga P3KE, one No KK) -------------------------------
+
+
+@pytest.fixture
+def two_p3ke_ids(tmp_path):
+    headers = HH_2023[:11] + ["No KK"] + HH_2023[11:]
+    rows = [
+        household_row("122880001", 7300, **{"No KK": KK, "Nama Kepala Keluarga": "LA BAHARU", "Penerima PKH": "Ya"}),
+        household_row("122880002", 7301, **{"No KK": KK, "Nama Kepala Keluarga": "LA BAHARU", "NIK Kepala Keluarga": nik(7300),
+                                            "Penerima SEMBAKO": "Ya"}),
+    ]
+    return write_xlsx(tmp_path / "p3ke_kk.xlsx", {"KEPALA-KELUARGA": (headers, rows)})
+
+
+@pytest.mark.parametrize("options", [(), ("--partial",)])
+def test_a_p3ke_record_merged_away_is_found_again_by_the_next_p3ke_import(reference, bappeda_client, two_p3ke_ids, options):
+    imported("import_p3ke", str(two_p3ke_ids), *options)
+    kept, gone = Household.objects.get(p3ke_id="122880001"), Household.objects.get(p3ke_id="122880002")
+    decide(bappeda_client, kept, gone, "merge_a" if kept.pk < gone.pk else "merge_b")
+    before = registry()
+
+    summary = imported("import_p3ke", str(two_p3ke_ids), *options)
+
+    assert summary["households"]["created"] == 0 and summary["members"]["created"] == 0
+    assert summary["households"]["absent"] == 0
+    assert registry() == before
+    gone.refresh_from_db()
+    assert gone.merged_into_id == kept.pk and gone.p3ke_id == "122880002"
+    assert sorted(kept.enrollments.values_list("program__code", flat=True)) == ["pkh", "sembako"]
+    assert not kept.members.filter(is_absent=True).exists()
+    assert any(f"122880002 sudah digabung ke keluarga #{kept.pk}" in reason for reason in warnings_of(summary))
+
+
+def two_p3ke_families(path, *, child_nik=None):
+    """One family twice in P3KE with its individual sheet: the same people under two ID Keluarga
+    P3KE, each with its own ID Individu; the second also lists a child the first does not."""
+    households = [household_row("122770001", 7700, **{"Penerima PKH": "Ya"}), household_row("122770002", 7701, **{
+        "NIK Kepala Keluarga": nik(7700), "Penerima SEMBAKO": "Ya"})]
+    members = [
+        head_member_row("122770001", "91227700011", 7700),
+        member_row("122770001", "91227700012", 7750),
+        head_member_row("122770002", "91227700021", 7700),
+        member_row("122770002", "91227700022", 7750, **({"NIK": child_nik} if child_nik else {})),
+        member_row("122770002", "91227700023", 7751),
+    ]
+    return write_xlsx(path, {"KEPALA-KELUARGA": (HH_2023, households), "INDIVIDU": (IND_2023, members)})
+
+
+def test_the_people_of_a_merged_p3ke_family_are_the_kept_familys_on_the_next_import(reference, bappeda_client, tmp_path):
+    path = two_p3ke_families(tmp_path / "p3ke.xlsx")
+    imported("import_p3ke", str(path))
+    kept, gone = Household.objects.get(p3ke_id="122770001"), Household.objects.get(p3ke_id="122770002")
+    decide(bappeda_client, kept, gone, "merge_a" if kept.pk < gone.pk else "merge_b")
+    assert set(kept.members.filter(is_absent=False).values_list("id_individu", flat=True)) == {
+        "91227700011", "91227700012", "91227700023"}
+    before = registry()
+
+    summary = imported("import_p3ke", str(path))
+
+    assert summary["households"]["created"] == 0 and summary["members"]["created"] == 0
+    assert summary["members"]["absent"] == 0 and summary["households"]["absent"] == 0
+    assert registry() == before
+    assert kept.members.filter(is_absent=False).count() == 3
+
+    # A person of the merged record the kept family no longer holds by NIK: refused, by name, not a failure.
+    changed = two_p3ke_families(tmp_path / "p3ke2.xlsx", child_nik=nik(7799, birth=CHILD_BIRTH))
+    code, out, err = run("import_p3ke", str(changed), "--json")
+    assert code != 0 and "IntegrityError" not in out + err
+    reasons = [issue["reason"] for issue in ImportBatch.objects.get(pk=json.loads(out)["batch"]).errors]
+    assert any(f"ID Individu 91227700022 milik anggota keluarga #{gone.pk}" in reason for reason in reasons), reasons
+    assert registry() == before
+
+
 # --- One family from P3KE (no No KK) and from DTKS (with its No KK) -----------------------------------
 
 
@@ -106,7 +179,20 @@ def test_keeping_the_p3ke_record_takes_the_dtks_no_kk(bappeda_client, both_impor
     assert "LA ODE MUSA" in found and reverse("agencies:household_detail", args=[p3ke_record.pk]) in found
 
 
-def test_keeping_the_dtks_record_takes_the_p3ke_id_and_the_id_individu(
+def test_keeping_the_p3ke_record_the_dtks_import_finds_the_family_by_its_no_kk(bappeda_client, same_family_files, both_imported):
+    p3ke_record, dtks_record = both_imported
+    decide(bappeda_client, p3ke_record, dtks_record, "merge_a" if p3ke_record.pk < dtks_record.pk else "merge_b")
+    before = registry()
+
+    summary = imported("import_dtks", str(same_family_files[1]), "--partial", "--year", "2023")
+
+    assert summary["households"]["created"] == 0 and summary["members"]["created"] == 0
+    assert registry() == before
+    assert not IdentityMatch.objects.filter(status=IdentityStatus.OPEN).exists()
+    assert sorted(p3ke_record.enrollments.values_list("program__code", flat=True)) == ["pkh", "sembako"]
+
+
+def test_keeping_the_dtks_record_takes_the_p3ke_id_and_the_p3ke_import_finds_the_family(
     bappeda_client, same_family_files, both_imported,
 ):
     p3ke_record, dtks_record = both_imported
@@ -117,6 +203,34 @@ def test_keeping_the_dtks_record_takes_the_p3ke_id_and_the_id_individu(
     # The people keep their P3KE ID Individu in the kept family.
     people = dtks_record.members.filter(is_absent=False).exclude(id_individu=None)
     assert set(people.values_list("id_individu", flat=True)) == {"91229900011", "91229900012"}
+    before = registry()
+
+    summary = imported("import_p3ke", str(same_family_files[0]), "--partial")
+
+    assert summary["households"]["created"] == 0 and summary["members"]["created"] == 0
+    assert registry() == before
+    assert not IdentityMatch.objects.filter(status=IdentityStatus.OPEN).exists()
+
+
+def test_a_merge_made_before_identifiers_moved_is_followed_by_the_p3ke_import(bappeda_client, same_family_files, both_imported):
+    """A P3KE record merged into a DTKS record that did not take its ID: the import follows
+    ``merged_into`` and finds the family and its people there."""
+    p3ke_record, dtks_record = both_imported
+    decide(bappeda_client, p3ke_record, dtks_record, "merge_b" if p3ke_record.pk < dtks_record.pk else "merge_a")
+    # As such a merge left them: the ID Keluarga P3KE and ID Individu on the merged records.
+    dtks_record.refresh_from_db()
+    Household.objects.filter(pk=dtks_record.pk).update(p3ke_id=None)
+    Household.objects.filter(pk=p3ke_record.pk).update(p3ke_id="122990001")
+    head = dtks_record.members.get(nik=nik(7100), is_absent=False)
+    Member.objects.filter(pk=head.pk).update(id_individu=None)
+    Member.objects.filter(household=p3ke_record, nik=nik(7100)).update(id_individu="91229900011")
+    before = registry()
+
+    summary = imported("import_p3ke", str(same_family_files[0]), "--partial")
+
+    assert summary["households"]["created"] == 0 and summary["members"]["created"] == 0
+    assert registry() == before
+    assert any(f"122990001 sudah digabung ke keluarga #{dtks_record.pk}" in reason for reason in warnings_of(summary))
 
 
 # --- The newest desil, and the reasons in the history ------------------------------------------------
