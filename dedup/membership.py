@@ -11,6 +11,7 @@ each of those changes is recorded in the conflict's history with the write that 
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
@@ -25,9 +26,10 @@ from simple_history.utils import bulk_update_with_history
 from dedup.engine import DEAD_STATUSES, STORED_LANGUAGE, RecheckResult, Write, recheck_households
 from dedup.identity import scan_identities
 from dedup.models import Conflict, ConflictStatus, IdentityMatch, IdentityStatus, WriteCause
-from households.models import Household, Member
+from households.models import Household, Member, kept_households
+from households.services import history_reason
 from konut_registry.db import identity_records_locked
-from programs.models import EnrollmentStatus
+from programs.models import Enrollment, EnrollmentStatus
 from programs.services import enrollment_update, enrollments_follow_members
 
 
@@ -161,15 +163,21 @@ def _household_merge(*, source: Household, target: Household, by, reason: str) -
         note = _("Digabung ke keluarga #%(id)s (%(name)s).") % {"id": target.pk, "name": target.head_name}
         duplicate_note = _("%(note)s Kepesertaan yang sama sudah ada di keluarga tujuan.") % {"note": note}
         revived_note = _("Kepesertaan yang masih berlaku dari keluarga #%(id)s yang digabung.") % {"id": source.pk}
+        kept_note = _("Keluarga #%(id)s digabung ke keluarga ini.") % {"id": source.pk}
+    enrollment_note, enrollment_duplicate = history_reason(note, Enrollment), history_reason(duplicate_note, Enrollment)
 
     target_by_nik = {m.nik: m for m in target.members.filter(is_absent=False) if m.nik}
     member_map: dict[int, int] = {}
+    twins_taking: list[Member] = []  # target members who take a person ID of their twin
     for member in source.members.all():
         member._history_user = by
+        member._change_reason = history_reason(note, Member)
         twin = target_by_nik.get(member.nik) if member.nik else None
         if twin is not None:
             member_map[member.pk] = twin.pk
             member.is_absent = True
+            if _take_identifiers(member, twin, MEMBER_IDENTIFIERS):
+                twins_taking.append(twin)
             member.save()
             result.duplicate_members += 1
         else:
@@ -177,12 +185,24 @@ def _household_merge(*, source: Household, target: Household, by, reason: str) -
             member.household = target
             member.save()
             result.moved_members += 1
+    for twin in twins_taking:  # after their twins gave up an ID that is unique
+        twin._history_user = by
+        twin._change_reason = history_reason(kept_note, Member)
+        twin.save()
 
     # From here on the source record stands for no one: its head and members count only on target.
+    # The kept family takes the identifiers it lacks (an import finds it by them) and the newer desil.
+    target_changed = _take_identifiers(source, target, HOUSEHOLD_IDENTIFIERS)
+    target_changed = _take_newer_desil(source, target) or target_changed
     source.is_absent = True
     source.merged_into = target
     source._history_user = by
+    source._change_reason = history_reason(note)
     source.save()
+    if target_changed:
+        target._history_user = by
+        target._change_reason = history_reason(kept_note)
+        target.save()
 
     taken = {(e.program_id, e.year, e.member_id): e for e in target.enrollments.all()}
     moved_ids = []
@@ -194,7 +214,7 @@ def _household_merge(*, source: Household, target: Household, by, reason: str) -
                 live = enrollment.status, enrollment.amount, enrollment.delivered_on
                 enrollment_update(
                     enrollment=enrollment, by=by, write=write, status=EnrollmentStatus.CANCELLED,
-                    status_reason=duplicate_note,
+                    status_reason=duplicate_note, change_reason=enrollment_duplicate,
                 )
                 result.cancelled_enrollments += 1
                 kept = taken[key]
@@ -205,13 +225,16 @@ def _household_merge(*, source: Household, target: Household, by, reason: str) -
                     update = enrollment_update(
                         enrollment=kept, by=by, write=write, status=status, amount=amount if amount is not None else kept.amount,
                         delivered_on=delivered_on or kept.delivered_on, status_reason=revived_note,
+                        change_reason=history_reason(revived_note, Enrollment),
                     )
                     result.revived_enrollments += 1
                     known = {c.pk for c in result.conflicts}
                     result.conflicts.extend(c for c in update.conflicts if c.pk not in known)
             continue
         taken[key] = enrollment
-        update = enrollment_update(enrollment=enrollment, by=by, write=write, household=target, member_id=member_id)
+        update = enrollment_update(
+            enrollment=enrollment, by=by, write=write, household=target, member_id=member_id, change_reason=enrollment_note,
+        )
         moved_ids.append(enrollment.pk)
         result.moved_enrollments += 1
         known = {c.pk for c in result.conflicts}
@@ -223,6 +246,7 @@ def _household_merge(*, source: Household, target: Household, by, reason: str) -
     ):
         conflict.household = target
         conflict._history_user = by
+        conflict._change_reason = history_reason(note, Conflict)
         conflict.save()
 
     # One re-check of both records: what the moves ended closes, what they raised is flagged.
@@ -240,6 +264,68 @@ def _household_merge(*, source: Household, target: Household, by, reason: str) -
         _settle(match, reason=reason, by=by, now=now)
     _hand_over_duplicates(source, target, by=by, now=now)
     return result
+
+
+# The identifiers an import finds a record by: a kept record lacking one takes the merged record's.
+# A unique one (ID Keluarga P3KE, ID Individu) moves, the others are copied; one the kept record
+# holds with another value stays as it is: the import still finds the family through the merged
+# record's own key, following ``merged_into``.
+HOUSEHOLD_IDENTIFIERS = (("p3ke_id", True), ("no_kk", False), ("head_nik", False))
+MEMBER_IDENTIFIERS = (("id_individu", True), ("dtks_id", False))
+# A family's ranking, taken together: the desil, where and as of when it came, the percentile.
+RANKING = ("desil", "desil_source", "desil_date", "persentil")
+
+
+def _take_identifiers(source, target, identifiers) -> bool:
+    """``target`` takes the identifiers of ``source`` it lacks, with what the source data said of
+    them (``source_values``: a later import sees them as source data, not a local correction);
+    whether it took any. A unique one is cleared on ``source``: save ``source`` first."""
+    taken = False
+    for name, unique in identifiers:
+        value = getattr(source, name)
+        if not value or getattr(target, name):
+            continue
+        setattr(target, name, value)
+        if unique:
+            setattr(source, name, None)
+        _take_snapshot(source, target, (name,))
+        taken = True
+    return taken
+
+
+def _take_newer_desil(source: Household, target: Household) -> bool:
+    """``target`` takes the ranking of ``source`` when it is newer (by the desil's date, else the
+    data year): eligibility follows the newest ranking. Whether it did."""
+    if source.desil is None or (source.desil, source.desil_source, source.desil_date) == (
+        target.desil, target.desil_source, target.desil_date
+    ):
+        return False
+    if target.desil is not None:
+        newer, older = _ranked_on(source), _ranked_on(target)
+        if newer is None or (older is not None and newer <= older):
+            return False
+    for name in RANKING:
+        setattr(target, name, getattr(source, name))
+    _take_snapshot(source, target, RANKING)
+    return True
+
+
+def _ranked_on(household: Household) -> datetime.date | None:
+    """As of when a household's desil holds: its date (DTSEN's quarter), else its data year."""
+    if household.desil_date is not None:
+        return household.desil_date
+    return datetime.date(household.source_year, 1, 1) if household.source_year else None
+
+
+def _take_snapshot(source, target, names) -> None:
+    """What the source data last said of ``names`` on ``source`` becomes ``target``'s."""
+    snapshot = dict(target.source_values or {})
+    for name in names:
+        if name in (source.source_values or {}):
+            snapshot[name] = source.source_values[name]
+        else:
+            snapshot.pop(name, None)
+    target.source_values = snapshot
 
 
 def _settle(match: IdentityMatch, *, reason: str, by, now) -> None:
@@ -300,7 +386,7 @@ def merged_duplicates_settle(*, scanned: Collection[int] | None = None) -> int:
     ).order_by("pk"))
     if not stale:
         return 0
-    kept = _kept_families({pk for match in stale for pk in (match.household_a_id, match.household_b_id)})
+    kept = kept_households({pk for match in stale for pk in (match.household_a_id, match.household_b_id)})
     if scanned is not None:
         unscanned = set(kept.values()) - set(scanned)
         if unscanned:
@@ -318,21 +404,3 @@ def merged_duplicates_settle(*, scanned: Collection[int] | None = None) -> int:
         else:
             _hand_over(match, source=match.household_b_id, target=b, other=a, by=None, now=now)
     return len(stale)
-
-
-def _kept_families(household_ids: set[int]) -> dict[int, int]:
-    """Each household to the record that stands for it now: itself, or the family it was merged
-    into, followed through later merges. One query per step of the longest chain."""
-    merged_into: dict[int, int] = {}
-    ask = set(household_ids)
-    while ask:
-        step = dict(Household.objects.filter(pk__in=ask, merged_into__isnull=False).values_list("pk", "merged_into_id"))
-        merged_into.update(step)
-        ask = set(step.values()) - merged_into.keys()
-    kept = {}
-    for pk in household_ids:
-        last = pk
-        while last in merged_into:
-            last = merged_into[last]
-        kept[pk] = last
-    return kept

@@ -7,6 +7,8 @@ kelurahan is an urban village), *desil* (welfare decile, 1 = poorest), *NIK*
 poverty registers Bappeda uploads).
 """
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -382,6 +384,27 @@ class Household(RecordDeletion, models.Model):
     def members_besides_head(self) -> models.QuerySet:
         """The members still present other than the head: who carries the family on when the head dies."""
         return self.members.filter(is_absent=False).exclude(relation=Relation.HEAD)
+
+
+def kept_households(household_ids: Iterable[int]) -> dict[int, int]:
+    """Each household to the record that stands for it now: itself, or the family it was merged
+    into, followed through later merges. One query per step of the longest chain."""
+    household_ids = set(household_ids)
+    merged_into: dict[int, int] = {}
+    ask = set(household_ids)
+    while ask:
+        step = dict(Household.objects.filter(pk__in=ask, merged_into__isnull=False).values_list("pk", "merged_into_id"))
+        merged_into.update(step)
+        ask = set(step.values()) - merged_into.keys()
+    kept = {}
+    for pk in household_ids:
+        last = pk
+        seen = {pk}
+        while last in merged_into and merged_into[last] not in seen:  # a chain never loops; a bad row ends it
+            last = merged_into[last]
+            seen.add(last)
+        kept[pk] = last
+    return kept
 
 
 class Member(RecordDeletion, models.Model):

@@ -95,14 +95,19 @@ def enrollment_create(
 
 
 @transaction.atomic
-def enrollment_update(*, enrollment: Enrollment, by=None, write: Write | None = None, **changes) -> EnrollmentResult:
+def enrollment_update(
+    *, enrollment: Enrollment, by=None, write: Write | None = None, change_reason: str | None = None, **changes,
+) -> EnrollmentResult:
     """Change an enrollment's fields (status, amount, delivery, reason, ...) and re-check the rule;
-    ``write`` names the write it is part of (a merge, a decision), else an enrollment save."""
+    ``write`` names the write it is part of (a merge, a decision), else an enrollment save;
+    ``change_reason``: why, as its history row keeps it (a merge names the family)."""
     before = _what_was_decided_on(enrollment)
     for name, value in changes.items():
         setattr(enrollment, name, value)
     enrollment.full_clean()
     enrollment._history_user = by
+    if change_reason:
+        enrollment._change_reason = change_reason
     enrollment.save()
     # A moved enrollment takes its conflicts along: they are re-checked with its new household.
     write = write or Write.of(WriteCause.ENROLLMENT, by=by)

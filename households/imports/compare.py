@@ -20,7 +20,7 @@ from django.db.models import Count, Max, TextField
 from django.db.models.functions import Cast
 from django.utils.text import capfirst
 
-from households.models import Household, Member, Relation
+from households.models import Household, Member, Relation, kept_households
 from konut_registry.chunks import chunked
 
 from .aids import FirstClaims, aid_dropped, aid_planned, member_claim
@@ -130,7 +130,8 @@ def known_rows(kind: str) -> KnownRows:
             if source != kind or households[key][2] == kind:
                 continue
         households[key] = (pk, is_absent, source, row_hash)
-    known = KnownRows(households, markable=_markable(kind))
+    merged = _merged_keys(kind, households)
+    known = KnownRows(households, markable=_markable(kind), merged=merged)
     if kind in SKIPPED_BY_ROW_HASH:
         members, shadowed = known.members, known.shadowed
         rows = _present_members(kind).filter(source_row_hash__isnull=False)
@@ -142,6 +143,28 @@ def known_rows(kind: str) -> KnownRows:
             else:
                 members[row_hash] = (pk, household_id, relation == Relation.HEAD, nik)
     return known
+
+
+def _merged_keys(kind: str, households: dict) -> dict[str, int]:
+    """The keys of records merged into another that no present record holds, each to the merged
+    record's pk; ``households`` takes each as the family it was merged into (through later merges,
+    the one kept last): its row is that family's, never a new one (the key is still taken, by the
+    merged record, and the merge decided the family is the kept one). Without row hash, so that
+    such a row is always read and warned about."""
+    key_field = "p3ke_id" if kind == "p3ke" else "no_kk"
+    records = Household.objects.filter(merged_into__isnull=False)
+    records = records.filter(p3ke_id__isnull=False) if kind == "p3ke" else records.exclude(no_kk="")
+    found = {key: pk for pk, key in records.order_by("pk").values_list("pk", key_field) if key not in households}
+    if not found:
+        return {}
+    kept = kept_households(found.values())
+    rows = dict(Household.objects.filter(pk__in=set(kept.values())).values_list("pk", "source"))
+    merged = {}
+    for key, pk in found.items():
+        if key not in merged:  # two merged records with one No KK: the oldest
+            households[key] = (kept[pk], False, rows[kept[pk]], None)
+            merged[key] = pk
+    return merged
 
 
 def _markable(kind: str) -> tuple[int, int | None]:
@@ -195,10 +218,21 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     # Those to create are chosen by key alone (a P3KE extract's, on disk, are not read back for
     # it); only the records of stored families are compared.
     plan.household_creates, compared = extract.households.partition(stored)
+    merged = known.merged
+    key_column = "ID Keluarga P3KE" if p3ke else "Nomor KK"
     for chunk in chunked(compared, CHUNK):
         matched = []
         for record in chunk:
             pk = key_ids[record.key] = stored[record.key][0]
+            if record.key in merged:
+                # A record merged into another: its row is the kept family's, whose own data stays.
+                plan.households.unchanged += 1
+                issues.warning(
+                    record.sheet, record.row, key_column,
+                    f"Keluarga {record.key} sudah digabung ke keluarga #{pk}: anggota dan bantuan di baris ini dicatat "
+                    "pada keluarga itu; data keluarganya tidak diubah dari baris ini",
+                )
+                continue
             matched.append((pk, record))
         rows = {row[0]: row for row in Household.objects.filter(pk__in=[pk for pk, _ in matched]).values_list(*stored_fields)}
         for pk, record in matched:
@@ -216,7 +250,7 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     if full_extract and has_household_sheet:
         households, rejected = extract.households, extract.rejected_households
         for key, (pk, current_is_absent, source, _hash) in stored.items():
-            if key in households or key in skipped or key in rejected or current_is_absent:
+            if key in households or key in skipped or key in rejected or current_is_absent or key in merged:
                 continue
             if p3ke or source == extract.kind:
                 plan.household_absent.append(pk)
@@ -233,7 +267,14 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     decisions = plan.member_decisions = MemberDecisions()
     member_fields = ("pk", "household_id", *MEMBER_FIELDS, *_JSON_FIELDS, "is_absent", "source_row_hash")
     member_names = ("pk", "household_id", *MEMBER_FIELDS, "raw_values", "source_values", "is_absent", "source_row_hash")
-    member_qs = _stored_members_of(extract.kind)
+    # Any family's members: a family kept by a merge holds the people of the record merged into it,
+    # with their IDs, whatever kind of record it is.
+    member_qs = Member.objects.filter(household__merged_into__isnull=True)
+    merged_members: set[int] = set()  # members a row of a merged record stands for
+    # Whether a merge left a person ID on a merged record (rare): only then is it looked for.
+    ids_left = p3ke and extract.has_member_sheet and Member.objects.filter(
+        household__merged_into__isnull=False, id_individu__isnull=False
+    ).exists()
     matched_pks: set[int] = {row.pk for row in extract.skipped_members}
     for row in extract.skipped_members:  # a family only in the registry: its id for the claims
         key_ids.setdefault(row.household_key, stored[row.household_key][0])
@@ -267,15 +308,17 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
             position += 1
         claims.add(chunk_claims)
         by_id_individu, by_dtks_id, by_nik, heads = _stored_members(member_qs, placed) if stored else ({}, {}, {}, {})
+        left_behind = _left_by_merges(placed) if ids_left else {}
         matches = []
         for at, record, household_id in placed:
             row = None
             id_individu = record.get("id_individu")
+            of_merged = record.household_key in merged
             if id_individu and id_individu in by_id_individu:
                 # One person's ID, in any family: also one this file brings (a child who formed a
                 # family of their own moves there rather than coming in twice).
                 row = by_id_individu[id_individu]
-                if row[0] in matched_pks:
+                if row[0] in matched_pks and not of_merged:
                     # Another row of the file already stands for this ID (a row of another individual
                     # sheet, skipped as unchanged): the same person twice, as a repeat on one sheet is.
                     if skipped_at is None:  # built at the first such row only
@@ -294,6 +337,23 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
                     row = by_nik[(household_id, nik)]
                 elif not extract.has_member_sheet and record.get("relation") == Relation.HEAD and household_id in heads:
                     row = heads[household_id]
+            if id_individu in left_behind and (row is None or (row[3] != id_individu and not of_merged)):
+                # The ID of a person a merge left on the merged record (the kept family holds them
+                # with their own ID): never given to a new record, as it is taken.
+                issues.error(
+                    record.sheet, record.row, "ID Individu",
+                    f"ID Individu {id_individu} milik anggota keluarga #{left_behind[id_individu]} yang sudah digabung ke "
+                    "keluarga lain; orang ini tidak ditemukan (menurut NIK) di keluarga yang dipertahankan",
+                )
+                decisions.skip(at)
+                continue
+            if of_merged and row is not None:
+                # A row of a merged record: the kept family's member it stands for, left as it is
+                # (the kept family's own row, if any, is the one compared with it).
+                merged_members.add(row[0])
+                decisions.match(at, row[0], None, None)
+                plan.members.unchanged += 1
+                continue
             if row is None or row[0] in matched_pks:
                 plan.members.created += 1
                 continue
@@ -327,7 +387,9 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     # A partial extract (one kecamatan) still says who a family it lists no longer holds, unless it
     # is older than the registry's data (a member it lacks may be newer than the file).
     if extract.has_member_sheet and (full_extract or not plan.older_than_registry):
-        plan.member_absent = _members_left_out(extract, key_ids, known, matched_pks, None if full_extract else listed)
+        plan.member_absent = _members_left_out(
+            extract, key_ids, known, matched_pks | merged_members, None if full_extract else listed,
+        )
         plan.members.absent = len(plan.member_absent)
     plan.enrollments_planned, stated = aid_planned(extract, claims)
     plan.aid_dropped, family_rows = aid_dropped(extract, stated, key_ids)
@@ -361,6 +423,17 @@ def _members_left_out(
         pk for pk, household_id in sorted(candidates, key=lambda c: (c[1], c[0]))
         if household_id in households and pk not in matched_pks
     ]
+
+
+def _left_by_merges(placed) -> dict[str, int]:
+    """The ID Individu of the records in ``placed`` that a member left on a record merged into
+    another holds, each to that record's pk (the ID is unique: no new record may take it)."""
+    ids = [v for _, record, _ in placed if (v := record.get("id_individu"))]
+    if not ids:
+        return {}
+    return dict(
+        Member.objects.filter(household__merged_into__isnull=False, id_individu__in=ids).values_list("id_individu", "household_id")
+    )
 
 
 # What the matching reads of the stored members: (pk, household, NIK, ID Individu, relation, ID DTKS).

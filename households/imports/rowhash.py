@@ -91,6 +91,9 @@ class KnownRows:
     taken: list[int] = field(default_factory=list)
     # (families a full extract could mark absent, their newest data year), read with the households.
     markable: tuple[int, int | None] | None = None
+    # The keys of records merged into another (``Household.merged_into``) that no present record
+    # holds, each to the merged record's pk: in ``households`` they stand for the family kept.
+    merged: dict[str, int] = field(default_factory=dict)
     _keys: dict[int, str] | None = field(default=None, repr=False)
 
     def take(self, row_hash: int) -> tuple[int, int, bool, str]:
@@ -115,7 +118,7 @@ class KnownRows:
     def household_key(self, pk: int) -> str | None:
         """The key of a stored household, by its pk."""
         if self._keys is None:
-            self._keys = {row[0]: key for key, row in self.households.items()}
+            self._keys = {row[0]: key for key, row in self.households.items() if key not in self.merged}
         return self._keys.get(pk)
 
     def untaken_members(self):
