@@ -154,7 +154,8 @@ PORTAL: dict[str, list[Case]] = {
              data={"kind": "exclusion", "household": "1"}),
     ],
     "verval:batch_list": [Case(get=R(LOGIN, 200, 200, 200, 200, 200, 200, 403), post=ALL(405))],
-    "verval:returns_import": [Case(get=ALL(405), post=R(LOGIN, REDIRECT, REDIRECT, REDIRECT, 403, 403, 403, 403))],
+    # The returned list names families by full NIK: only managers who see NIKs in full import it.
+    "verval:returns_import": [Case(get=ALL(405), post=R(LOGIN, REDIRECT, REDIRECT, 403, 403, 403, 403, 403))],
     "verval:batch_detail": [
         Case(VERVAL_BATCH, label="batch", get=R(LOGIN, 200, 200, 200, 200, 404, 404, 403), post=ALL(405)),
         Case(UNKNOWN, label="unknown batch", get=R(LOGIN, 404, 404, 404, 404, 404, 404, 403)),
