@@ -4,7 +4,8 @@ The GET parameters are a contract other pages link to (the dashboard): ``agency`
 ``kabupaten`` (Kabupaten id), ``kecamatan`` (Kecamatan id), ``desa`` (Desa id), ``desil``,
 ``program`` (program code), ``year``, ``status`` (enrollment status), ``conflict=1``, ``aid=none``
 or ``aid=any`` with ``aid_year`` (the year "reached by aid" is counted for, ``indicators.reached_q``;
-without it, the latest year with enrollments), ``q``, ``sort`` (and ``page``).
+without it, the latest year with enrollments), ``q``, ``sort`` (and ``page``). A search by number
+never travels in an address: the views keep it in the session and carry ``cari`` (its token).
 
 Choices are built from two small queries (villages with their kecamatan and regency, programs with
 their agency) plus one for the agencies when the user may switch, so that validating a choice never

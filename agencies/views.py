@@ -8,6 +8,7 @@ write; anonymous users are sent to the login page.
 
 from __future__ import annotations
 
+import secrets
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -20,7 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from agencies import services
 from agencies.decorators import portal_user_required, writer_required
@@ -39,6 +40,7 @@ from agencies.selectors import (
     household_detail as select_household_detail,
     household_list_rows,
     household_print_rows,
+    identifier_digits,
     may_act_on,
     merged_here,
     sees_everything,
@@ -72,6 +74,75 @@ def home(request):
         return render(request, "home.html", {"no_role": True})
     agencies = list(visible_agencies(user).order_by("order", "name"))
     return render(request, "agencies/home.html", {"agencies": agencies, "dashboard_url": dashboard})
+
+
+# --- a number searched stays out of addresses ---------------------------------------------------------
+# Web servers log every address and browsers pass it on as Referer: a NIK or No KK typed in the search
+# box would be written in both, and copied into every link of the list (pages, print, export, each
+# row's way back). The filter form posts; a searched number is kept in the session under a short
+# token, and addresses carry ``cari=<token>`` instead. A name search stays readable.
+SEARCH_TOKEN = "cari"
+_SEARCHES = "household_list_searches"
+SEARCHES_KEPT = 20
+
+
+def _kept_out_of_addresses(text: str) -> bool:
+    """A search by number (a NIK, a No KK, part of one, an ID Keluarga P3KE)."""
+    return bool(text) and identifier_digits(text) is not None
+
+
+def _search_token(request, text: str) -> str:
+    """The session's token for ``text`` (the same one for the same text; the oldest forgotten)."""
+    kept = request.session.get(_SEARCHES, {})
+    token = next((token for token, value in kept.items() if value == text), None)
+    if token is None:
+        token = secrets.token_urlsafe(6)
+        kept[token] = text
+        for old in list(kept)[:-SEARCHES_KEPT]:
+            del kept[old]
+        request.session[_SEARCHES] = kept
+    return token
+
+
+def _address_query(request, data: QueryDict) -> QueryDict:
+    """The non-empty filters of ``data`` as an address carries them: a number searched as its token."""
+    query = QueryDict(mutable=True)
+    for name, values in data.lists():
+        if name != "csrfmiddlewaretoken" and (values := [value for value in values if value != ""]):
+            query.setlist(name, values)
+    if _kept_out_of_addresses(query.get("q", "")):
+        query[SEARCH_TOKEN] = _search_token(request, query.pop("q")[-1])
+    return query
+
+
+def _searched_filters(request, data: QueryDict) -> QueryDict | None:
+    """The filters of an address with its token replaced by the text searched; None when this
+    session does not know the token (another user's, or a session since ended)."""
+    query = data.copy()
+    token = query.pop(SEARCH_TOKEN, [None])[-1]
+    if token is None:
+        return query
+    text = request.session.get(_SEARCHES, {}).get(token)
+    if text is None:
+        return None
+    query["q"] = text
+    return query
+
+
+def _list_filters(request, page: str, data: QueryDict | None = None) -> QueryDict | HttpResponseRedirect:
+    """The list's filters for ``page`` (the list, its print or export page), or where to go instead:
+    the same page with a number in the address moved into the session, or the list, which says why,
+    when the token is unknown (the file or print page would take every household in scope)."""
+    data = request.GET if data is None else data
+    if _kept_out_of_addresses(data.get("q", "")):
+        return redirect(reverse(page) + f"?{_address_query(request, data).urlencode()}")
+    filters = _searched_filters(request, data)
+    if filters is None:
+        messages.error(request, _("Pencarian ini tidak tersimpan lagi (sesi berganti). Ketik lagi nomornya di kotak Cari."))
+        rest = data.copy()
+        rest.pop(SEARCH_TOKEN)
+        return redirect(reverse("agencies:household_list") + (f"?{rest.urlencode()}" if rest else ""))
+    return filters
 
 
 def _filterset(request, data=None, **kwargs) -> HouseholdFilter:
@@ -110,15 +181,23 @@ def _page_size(request) -> int:
     return size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE
 
 
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 @never_cache  # people's names and ID numbers: no browser or proxy keeps a copy
 @portal_user_required
 def household_list(request):
     """Daftar keluarga sasaran: the households of an agency (or all, for Bappeda and leadership).
     After a write, a slow count shows from its last count, labelled, while the worker counts again
-    (``agencies.listcounts``); "segar" counts now."""
-    query = request.GET.copy()
+    (``agencies.listcounts``); "segar" counts now. The filter form posts here and is sent on to
+    the list's address (a number searched as its token)."""
+    if request.method == "POST":
+        query = _address_query(request, request.POST)
+        return redirect(reverse("agencies:household_list") + (f"?{query.urlencode()}" if query else ""))
+    query = _list_filters(request, "agencies:household_list")
+    if isinstance(query, HttpResponseRedirect):
+        return query
     fresh = query.pop("segar", None) == ["1"]
+    address = request.GET.copy()
+    address.pop("segar", None)
     memo = ListMemo(Household, stale_ok=True, fresh=fresh)
     filterset = _filterset(request, query, memo=memo)
     queryset = filterset.qs
@@ -129,7 +208,7 @@ def household_list(request):
     if memo.recount_requested():
         household_list_recount.enqueue(user_id=request.user.pk, query=query.urlencode())
     user = request.user
-    fresh_query = query.copy()
+    fresh_query = address.copy()
     fresh_query["segar"] = "1"
     context = {
         "filter": filterset,
@@ -141,7 +220,7 @@ def household_list(request):
         "page_size": paginator.per_page,
         "dashboard_url": reverse("programs:dashboard") if sees_everything(user) else None,
         "may_distribute": may_distribute(user),
-        "query_string": query.urlencode(),
+        "query_string": address.urlencode(),
         # When the counts shown were counted, and whether the registry changed since.
         "counts_at": memo.computed_at,
         "counts_stale": memo.stale,
@@ -161,7 +240,10 @@ def household_list(request):
 @portal_user_required
 def household_export(request):
     """The filtered list as xlsx (logged, on a HEAD request too: it builds the same file)."""
-    filterset = _filterset(request)
+    filters = _list_filters(request, "agencies:household_export")
+    if isinstance(filters, HttpResponseRedirect):
+        return filters
+    filterset = _filterset(request, filters)
     if refused := _invalid_filters_refused(
         request, filterset, _("Ekspor dibatalkan: filter %(filters)s tidak valid. Perbaiki filter, lalu ekspor lagi.")
     ):
@@ -184,7 +266,10 @@ def household_export(request):
 def household_print(request):
     """A print-friendly page of the filtered list (logged, like an export; a HEAD request too: it
     runs the same query)."""
-    filterset = _filterset(request)
+    filters = _list_filters(request, "agencies:household_print")
+    if isinstance(filters, HttpResponseRedirect):
+        return filters
+    filterset = _filterset(request, filters)
     if refused := _invalid_filters_refused(
         request, filterset, _("Versi cetak dibatalkan: filter %(filters)s tidak valid. Perbaiki filter, lalu cetak lagi.")
     ):
@@ -390,7 +475,10 @@ def household_distribute(request):
         return redirect(back)
     program, year = form.cleaned_data["program"], form.cleaned_data["year"]
     if form.cleaned_data["everything"]:
-        filterset = HouseholdFilter(QueryDict(filters), user=user)
+        searched = _list_filters(request, "agencies:household_list", QueryDict(filters))
+        if isinstance(searched, HttpResponseRedirect):
+            return searched
+        filterset = HouseholdFilter(searched, user=user)
         if refused := _invalid_filters_refused(
             request, filterset, _("Distribusi dibatalkan: filter %(filters)s tidak valid. Perbaiki filter, lalu coba lagi."),
             to=back,

@@ -250,6 +250,15 @@ def mask(value: str) -> str:
     return value[:6] + "*" * (len(value) - 6)
 
 
+_NUMBER16 = re.compile(r"(?<![0-9])[0-9]{16}(?![0-9])")
+
+
+def mask_numbers(text: str) -> str:
+    """Every 16-digit number standing alone in a free text (a reason, a note) masked as
+    :func:`mask` masks a NIK: a text that names a NIK shows no more of it than its field would."""
+    return _NUMBER16.sub(lambda found: mask(found.group()), text) if text else text
+
+
 def region_code_plain(raw: object) -> str:
     """A Kemendagri village code without dots (``74.09.01.2006`` -> ``7409012006``; a code that went
     through a float, ``7409012006.0``, loses its tail)."""

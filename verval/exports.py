@@ -17,7 +17,7 @@ from django.utils.translation import pgettext
 
 from agencies.models import ExportKind
 from agencies.services import export_log_create
-from agencies.templatetags.portal import protect_identifier
+from agencies.templatetags.portal import protect_identifier, protect_identifiers_in_text
 from households.services import LIVING_CONDITION_FIELDS
 from households.models import Household
 from households.xlsx import write_xlsx
@@ -66,7 +66,8 @@ def field_list_response(*, cases: list[VervalCase], user):
         [
             number, protect_identifier(case.household.head_nik, user), protect_identifier(case.household.no_kk, user),
             case.household.head_name, case.household.address or None, case.household.desa.name,
-            case.household.desa.kecamatan.name, case.household.desil, case.get_kind_display(), case.reason,
+            case.household.desa.kecamatan.name, case.household.desil, case.get_kind_display(),
+            protect_identifiers_in_text(case.reason, user),
             case.batch.title, _members(case.household, user) or None, case.get_presence_display() or None, case.get_verdict_display() or None, case.note or None,
         ]
         for number, case in enumerate(cases, start=1)

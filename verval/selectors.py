@@ -52,6 +52,13 @@ def may_manage(user: User) -> bool:
     return user.is_agency_user and _in_verval_agency(user)
 
 
+def may_import_returns(user: User) -> bool:
+    """The ministry's returned list names families by their full NIK and says why, in its own words
+    (which may quote a NIK): only a manager who sees NIKs in full may import it. The page would
+    otherwise tell a masked role which of the numbers it guessed was sent (see ``may_export``)."""
+    return may_manage(user) and user.can_see_full_nik
+
+
 def may_verify(user: User) -> bool:
     if not user.is_authenticated:
         return False

@@ -58,6 +58,7 @@ from verval.selectors import (
     field_officers,
     kept_household,
     may_approve,
+    may_import_returns,
     may_manage,
     may_verify,
     officer_keeps_visit,
@@ -512,7 +513,8 @@ def returns_record(*, rows: list[tuple[str, str]], by) -> ReturnResult:
     kind with the reason (once, from its newest case, when it was sent more than once). A family that
     already has an open case of that kind is left as it is and reported, as are NIKs that match no
     sent case. A case that breaks a rule all the same refuses the whole list (ValidationError)."""
-    _require(may_manage(by), _("Hanya Bappeda atau Dinas Sosial yang dapat mengimpor daftar pengembalian."))
+    _require(may_import_returns(by), _(
+        "Hanya Bappeda dan Kepala Dinas Sosial, yang melihat NIK lengkap, yang dapat mengimpor daftar pengembalian."))
     reasons = {nik: reason for nik, reason in rows}
     matched = _sent_cases(list(reasons))
     sent = list(

@@ -8,7 +8,7 @@ from django import template
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from households.identifiers import mask
+from households.identifiers import mask, mask_numbers
 from konut_registry.numbers import rupiah as format_rupiah
 
 register = template.Library()
@@ -32,6 +32,20 @@ def protect_identifier(value: str, user) -> str:
 def nik(value, user) -> str:
     """``{{ member.nik|nik:user }}``."""
     return protect_identifier(value, user)
+
+
+def protect_identifiers_in_text(text: str, user) -> str:
+    """A free text (a case's reason, which may quote a ministry's list) as it stands for roles that
+    see NIKs in full, with every 16-digit number in it masked otherwise."""
+    if not text or (user is not None and getattr(user, "can_see_full_nik", False)):
+        return text
+    return mask_numbers(text)
+
+
+@register.filter
+def nik_text(value, user) -> str:
+    """``{{ case.reason|nik_text:user }}``."""
+    return protect_identifiers_in_text(value, user)
 
 
 @register.filter

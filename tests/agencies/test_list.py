@@ -60,7 +60,7 @@ def test_filters_and_search_for_an_agency(registry, login, query, expected):
         nik_fatimah=hh.a.members.get(name="Fatimah Lapodi").nik,
         kk_b=hh.b.no_kk,
     )
-    response = login(registry.users.head).get(f"/keluarga/?{query}")
+    response = login(registry.users.head).get(f"/keluarga/?{query}", follow=True)  # a number: on to its token
     assert set(listed_ids(response)) == {getattr(hh, key).pk for key in expected}
 
 

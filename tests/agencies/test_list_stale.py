@@ -106,11 +106,11 @@ def test_a_full_nik_search_is_counted_now_and_never_handed_to_the_worker(registr
     household = registry.hh.e
     client = login(registry.users.operator)
     for number in (household.head_nik, household.no_kk):
-        assert client.get("/keluarga/", {"q": number}).context["paginator"].count == 0  # no Dinsos aid yet
+        assert client.get("/keluarga/", {"q": number}, follow=True).context["paginator"].count == 0  # no Dinsos aid yet
     _add_sembako(registry, household)
 
     for number in (household.head_nik, household.no_kk):
-        response = client.get("/keluarga/", {"q": number})
+        response = client.get("/keluarga/", {"q": number}, follow=True)
         assert not response.context["counts_stale"]
         assert response.context["paginator"].count == 1 and listed_ids(response) == [household.pk]
         assert response.context["totals"]["amount"] == 300_000  # counted now, with the new aid

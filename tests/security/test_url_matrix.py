@@ -92,6 +92,9 @@ def _bappeda_import_page(*, report: bool = False) -> list[Case]:
 # The household list, its export and print: the portal's roles; a field officer and an account
 # without a role are refused.
 LIST_PAGE = [Case(get=R(LOGIN, 200, 200, 200, 200, 200, 403, 403), post=ALL(405))]
+# The list's filter form posts (a number searched stays out of the address) and is sent on to the list.
+LIST_SEARCH = [Case(get=R(LOGIN, 200, 200, 200, 200, 200, 403, 403), post=R(LOGIN, *[REDIRECT] * 5, 403, 403),
+                    data={"q": "7409010403751126"})]
 # An officer's own verval list, its print and export: every role with verval cases (none for Bappeda).
 MY_CASES = [Case(get=R(LOGIN, 200, 200, 200, 200, 200, 200, 403), post=ALL(405))]
 
@@ -106,7 +109,7 @@ PORTAL: dict[str, list[Case]] = {
     # Agencies land on their list, leadership on the dashboard, field officers on their verval cases,
     # Bappeda on a page of links; an account without a role on a page saying it has none.
     "agencies:home": [Case(get=R(LOGIN, 200, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT, 200), post=ALL(405))],
-    "agencies:household_list": LIST_PAGE,
+    "agencies:household_list": LIST_SEARCH,
     "agencies:household_export": LIST_PAGE,
     "agencies:household_print": LIST_PAGE,
     "agencies:household_distribute": [
@@ -154,7 +157,8 @@ PORTAL: dict[str, list[Case]] = {
              data={"kind": "exclusion", "household": "1"}),
     ],
     "verval:batch_list": [Case(get=R(LOGIN, 200, 200, 200, 200, 200, 200, 403), post=ALL(405))],
-    "verval:returns_import": [Case(get=ALL(405), post=R(LOGIN, REDIRECT, REDIRECT, REDIRECT, 403, 403, 403, 403))],
+    # The returned list names families by full NIK: only managers who see NIKs in full import it.
+    "verval:returns_import": [Case(get=ALL(405), post=R(LOGIN, REDIRECT, REDIRECT, 403, 403, 403, 403, 403))],
     "verval:batch_detail": [
         Case(VERVAL_BATCH, label="batch", get=R(LOGIN, 200, 200, 200, 200, 404, 404, 403), post=ALL(405)),
         Case(UNKNOWN, label="unknown batch", get=R(LOGIN, 404, 404, 404, 404, 404, 404, 403)),

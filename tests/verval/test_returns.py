@@ -7,12 +7,12 @@ import datetime
 import re
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from households.identifiers import make_nik
+from households.identifiers import make_nik, mask
 from households.models import Household
 from verval import services
 from verval.models import CaseKind, CaseStatus, Presence, ProposalExport, Verdict, VervalBatch, VervalCase
@@ -162,3 +162,50 @@ def test_a_return_of_two_kinds_reopens_one_batch_per_kind(registry, people):
     for kind, household in ((CaseKind.INCLUSION, registry.pkh_high), (CaseKind.EXCLUSION, registry.poor_1)):
         case = VervalCase.objects.get(household=household, status=CaseStatus.OPEN)
         assert case.kind == kind and case.batch.kind == kind
+
+
+def _every_serial(nik: str) -> list[tuple[str, str]]:
+    """The guess a masked role can make from what the case page shows (the region and the birth
+    date of a masked NIK): the same first 12 digits with serials around the real one, each row's
+    reason being the row's own number, so that the reopened case's reason names the one that matched."""
+    serial = int(nik[12:])
+    return [(f"{nik[:12]}{s:04d}",) * 2 for s in range(max(serial - 50, 0), serial + 50)]
+
+
+def test_a_role_that_sees_masked_niks_cannot_import_the_returned_list(registry, people):
+    batch, (case,) = _sent(people, CaseKind.EXCLUSION, [registry.poor_4], Verdict.ELIGIBLE)
+    nik = registry.poor_4.head_nik
+    operator = client_for(people.dinsos_operator)
+    assert "/verval/berkas/pengembalian/" not in operator.get("/verval/berkas/").content.decode()
+    batches_before = VervalBatch.objects.count()
+    body = "NIK;Alasan\n" + "".join(f"{guess};{reason}\n" for guess, reason in _every_serial(nik))
+    response = operator.post("/verval/berkas/pengembalian/",
+                             {"file": SimpleUploadedFile("kembali.csv", body.encode(), "text/csv")}, follow=True)
+    page = response.content.decode()
+    assert response.status_code == 403 and "NIK lengkap" in page
+    assert nik not in page and "dibuka ulang" not in page
+    assert _status(case) == CaseStatus.APPLIED and VervalBatch.objects.count() == batches_before
+    with pytest.raises(PermissionDenied):
+        services.returns_record(rows=[(nik, nik)], by=people.dinsos_operator)
+    assert _status(case) == CaseStatus.APPLIED
+
+
+def test_the_dinsos_head_who_sees_full_niks_imports_the_returned_list(registry, people):
+    batch, (case,) = _sent(people, CaseKind.EXCLUSION, [registry.poor_4], Verdict.ELIGIBLE)
+    head = client_for(people.dinsos_head)
+    assert "/verval/berkas/pengembalian/" in head.get("/verval/berkas/").content.decode()
+    page = _upload(head, (registry.poor_4.head_nik, "Alamat tidak sesuai"))
+    assert "1 kasus dibuka ulang." in page
+    assert _status(case) == CaseStatus.RETURNED
+
+
+def test_a_number_in_a_returned_reason_is_masked_for_roles_that_see_masked_niks(registry, people):
+    batch, (case,) = _sent(people, CaseKind.EXCLUSION, [registry.poor_4], Verdict.ELIGIBLE)
+    named = registry.poor_1.head_nik
+    _upload(client_for(people.bappeda), (registry.poor_4.head_nik, f"NIK {named} tidak padan Dukcapil"))
+    reopened = VervalCase.objects.get(household=registry.poor_4, status=CaseStatus.OPEN)
+    for path in (f"/verval/berkas/{reopened.batch_id}/", f"/verval/kasus/{reopened.pk}/"):
+        masked = client_for(people.dinsos_operator).get(path).content.decode()
+        assert named not in masked and f"NIK {mask(named)} tidak padan Dukcapil" in masked, path
+        full = client_for(people.dinsos_head).get(path).content.decode()
+        assert f"NIK {named} tidak padan Dukcapil" in full, path
