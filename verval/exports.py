@@ -68,7 +68,8 @@ def field_list_response(*, cases: list[VervalCase], user):
             case.household.head_name, case.household.address or None, case.household.desa.name,
             case.household.desa.kecamatan.name, case.household.desil, case.get_kind_display(),
             protect_identifiers_in_text(case.reason, user),
-            case.batch.title, _members(case.household, user) or None, case.get_presence_display() or None, case.get_verdict_display() or None, case.note or None,
+            case.batch.title, _members(case.household, user) or None, case.get_presence_display() or None, case.get_verdict_display() or None,
+            protect_identifiers_in_text(case.note, user) or None,
         ]
         for number, case in enumerate(cases, start=1)
     )

@@ -209,3 +209,14 @@ def test_a_number_in_a_returned_reason_is_masked_for_roles_that_see_masked_niks(
         assert named not in masked and f"NIK {mask(named)} tidak padan Dukcapil" in masked, path
         full = client_for(people.dinsos_head).get(path).content.decode()
         assert f"NIK {named} tidak padan Dukcapil" in full, path
+
+
+def test_a_number_in_a_visit_note_is_masked_for_roles_that_see_masked_niks(registry, people):
+    # The officer's note is free text: a NIK written into it is masked as the reason's is.
+    batch, (case,) = _sent(people, CaseKind.EXCLUSION, [registry.poor_4], Verdict.ELIGIBLE)
+    named = registry.poor_1.head_nik
+    VervalCase.objects.filter(pk=case.pk).update(note=f"Anak pindah ke KK dengan NIK {named}")
+    path = f"/verval/kasus/{case.pk}/"
+    masked = client_for(people.dinsos_operator).get(path).content.decode()
+    assert named not in masked and f"NIK {mask(named)}" in masked
+    assert f"NIK {named}" in client_for(people.dinsos_head).get(path).content.decode()
