@@ -24,7 +24,10 @@ from households.models import ColumnMapping, Household, Member, ValueMapping
 # the file, and a recipient list's enrollment columns.
 _OTHER_LABELS = {
     "provinsi": _("Provinsi"), "kabupaten": _("Kabupaten/kota"), "kecamatan": _("Kecamatan"),
-    "region_code": _("Kode Kemdagri"), "participant": _("Peserta (NIK atau No KK)"), "program": _("Program"),
+    "region_code": _("Kode Kemdagri"), "region_code_prov": _("Kode Kemdagri: bagian provinsi (2 angka)"),
+    "region_code_kab": _("Kode Kemdagri: bagian kabupaten/kota (2 angka)"),
+    "region_code_kec": _("Kode Kemdagri: bagian kecamatan (2 angka)"),
+    "region_code_desa": _("Kode Kemdagri: bagian desa/kelurahan (4 angka)"), "participant": _("Peserta (NIK atau No KK)"), "program": _("Program"),
     "year": _("Tahun"), "period": _("Periode/tahap"), "status": _("Status penyaluran"), "amount": _("Nilai (Rp)"),
     "delivered_on": _("Tanggal penyaluran"), "note": _("Catatan"),
 }

@@ -16,11 +16,13 @@ from types import MappingProxyType
 
 from konut_registry.numbers import thousands
 
-from .columns import AID_PREFIX, AID_YEAR_MARK, BUILTIN, CENTRAL, COLUMN_LABELS, DTKS, DTSEN, Layouts, Mapped, aid_header_year
+from .columns import (
+    AID_PREFIX, AID_YEAR_MARK, BUILTIN, CENTRAL, COLUMN_LABELS, DTKS, DTSEN, REGION_PARTS, Layouts, Mapped, aid_header_year,
+)
 from .issues import IssueLog, row_place
 from .reader import HEADER_SCAN_ROWS, Table, column_letter, is_blank, is_totals
 from .rowhash import KnownRows, SkippedRow
-from .values import BUILTIN_YES_NO, ChoiceMap, YesNoMap
+from .values import BUILTIN_YES_NO, ChoiceMap, CodeParts, YesNoMap
 
 # Household and Member fields an import fills: the order is the order of comparison in ``compare``.
 HOUSEHOLD_FIELDS = (
@@ -306,7 +308,15 @@ class RowReader:
         # A row's Kode Kemdagri, Desa/Kelurahan, Kecamatan and Kabupaten/Kota cells in one C call
         # (None for a column the table lacks): the key of ``desa_ids``.
         place = [self._positions.get(key) for key in PLACE_KEYS]
-        if None in place:
+        parts = [self._positions.get(key) for key in REGION_PARTS]
+        if place[0] is None and None not in parts:
+            # The code in its four parts (KD_PROV, KD_KAB, KD_KEC, KD_DESA): ``cells.read_desa`` joins them.
+            code_parts = itemgetter(*parts)
+            rest = place[1:]
+            self.place_cells = lambda cells: (
+                CodeParts(code_parts(cells)), *(None if index is None else cells[index] for index in rest),
+            )
+        elif None in place:
             self.place_cells = lambda cells: tuple(None if index is None else cells[index] for index in place)
         else:
             self.place_cells = itemgetter(*place)

@@ -99,6 +99,36 @@ def float_id(value: object) -> object:
     return value
 
 
+class CodeParts(tuple):
+    """A row's Kemendagri code part cells (province, regency, kecamatan, village), read as its
+    Kode Kemdagri cell when the table has the parts and no whole code (``RowReader.place_cells``)."""
+
+    __slots__ = ()
+
+
+def join_code_parts(parts: tuple, widths: tuple[int, ...]) -> tuple[str, int | None]:
+    """``(code, None)``: the parts as one dotted code, each number padded to its width (``74``, ``9``,
+    ``1``, ``2006``: ``74.09.01.2006``); a part that holds the code up to itself (``7409012006`` as
+    the village's) gives its own digits. ``("", None)`` when every part is blank; ``("", i)`` when
+    part ``i`` is blank, not digits, or longer than its width."""
+    if all(is_blank(cell) for cell in parts):
+        return "", None
+    prefix = ""
+    joined = []
+    for position, (cell, width) in enumerate(zip(parts, widths)):
+        digits = id_text(cell)
+        if not digits or not digits.isascii() or not digits.isdigit():
+            return "", position
+        if len(digits) == len(prefix) + width and digits.startswith(prefix) and prefix:
+            digits = digits[len(prefix):]
+        elif len(digits) > width:
+            return "", position
+        digits = digits.zfill(width)
+        prefix += digits
+        joined.append(digits)
+    return ".".join(joined), None
+
+
 def code_number(key: str) -> str | None:
     """A matched value that is a code number as the number it is (``01``, ``1.0``: ``1``); None for
     any other value."""
