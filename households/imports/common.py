@@ -20,7 +20,7 @@ from .columns import (
     AID_PREFIX, AID_YEAR_MARK, BUILTIN, CENTRAL, COLUMN_LABELS, DTKS, DTSEN, REGION_PARTS, Layouts, Mapped, aid_header_year,
 )
 from .issues import IssueLog, row_place
-from .reader import HEADER_SCAN_ROWS, Table, column_letter, is_blank, is_totals
+from .reader import HEADER_SCAN_ROWS, Table, column_letter, is_blank, is_totals, normalize_header
 from .rowhash import KnownRows, SkippedRow
 from .values import BUILTIN_YES_NO, ChoiceMap, CodeParts, YesNoMap
 
@@ -412,6 +412,12 @@ class RowReader:
         self.log.warning(self.sheet, self.row, self.label(key) if key else "", reason)
 
 
+def _same_title(header: str, other: str) -> bool:
+    """Whether two headers are one title, case, punctuation and spacing aside."""
+    one, two = normalize_header(header), normalize_header(other)
+    return one.replace(" ", "") == two.replace(" ", "")
+
+
 def map_table(table: Table, layout: str, ctx: Context, log: IssueLog) -> Mapped:
     """Place a table's headers in ``layout`` and record what nothing placed: every unknown header is
     listed for mapping, an aid column that names no program also warns (its Ya would be lost), and
@@ -420,12 +426,24 @@ def map_table(table: Table, layout: str, ctx: Context, log: IssueLog) -> Mapped:
     unknown column whose cells are Ya/Tidak (``yes_no_columns``)."""
     mapped = ctx.layouts.map_headers(layout, table.headers)
     for position, earlier in mapped.repeated.items():
-        log.warning(
-            table.name, table.header_row, table.headers[position],
-            f"Kolom {column_letter(position)} berjudul sama (atau sepadan) dengan kolom {column_letter(earlier)} "
-            f"('{table.headers[earlier]}'); hanya kolom {column_letter(earlier)} yang dibaca. Hapus atau ganti judul "
-            "salah satunya, lalu unggah lagi.",
-        )
+        header, first = table.headers[position], table.headers[earlier]
+        if _same_title(header, first):
+            reason = (
+                f"Kolom {column_letter(position)} berjudul sama (atau sepadan) dengan kolom {column_letter(earlier)} "
+                f"('{first}'); hanya kolom {column_letter(earlier)} yang dibaca. Hapus atau ganti judul salah satunya, "
+                "lalu unggah lagi."
+            )
+        else:
+            # Two titles that one mapping (built-in or saved in the admin) places in the same field.
+            field_name = mapped.index[earlier]
+            label = FIELD_LABELS.get(field_name) or COLUMN_LABELS.get(field_name, field_name)
+            reason = (
+                f"Kolom {column_letter(position)} ('{header}') dan kolom {column_letter(earlier)} ('{first}') "
+                f"sama-sama dipetakan ke {label}; hanya kolom {column_letter(earlier)} yang dibaca. Bila salah satu "
+                "pemetaan keliru, ubah di Admin, Pemetaan kolom impor, lalu unggah lagi."
+            )
+            log.mapped_twice(table.name, (first, header), layout=layout)
+        log.warning(table.name, table.header_row, header, reason)
     if not mapped.missing:
         for name in mapped.absent:
             label = FIELD_LABELS.get(name) or COLUMN_LABELS.get(name, name)

@@ -96,3 +96,24 @@ def test_the_code_parts_are_offered_on_the_mapping_form(bappeda_client):
         reverse("admin:households_columnmapping_add"), {"layout": "dtsen", "header": "KODE_KEC_ART", "field": "region_code_kec"}
     )
     assert response.status_code == 302, response.content.decode()[:2000]
+
+
+def test_two_headers_mapped_to_one_field_are_named_as_a_mapping_with_links(bappeda_client, reference, tmp_path):
+    from households.models import ColumnMapping
+
+    ColumnMapping.objects.create(layout="dtsen", header="jns atap", field="roof_type")
+    ColumnMapping.objects.create(layout="dtsen", header="jenis atap rumah", field="roof_type")
+    headers = [*PARTS, "JNS_ATAP", "JENIS_ATAP_RUMAH"]
+    rows = [{**row, "JNS_ATAP": "Beton", "JENIS_ATAP_RUMAH": "Genteng"} for row in part_rows("74", "09", "01", "2006")]
+    path = write_csv(tmp_path / "roofs.csv", headers, rows)
+    with open(path, "rb") as handle:
+        bappeda_client.post(reverse("admin:households_importbatch_upload"), {"kind": "dtsen", "file": handle})
+    batch = ImportBatch.objects.latest("pk")
+    reasons = [warning["reason"] for warning in batch.warnings]
+    twice = [reason for reason in reasons if "JENIS_ATAP_RUMAH" in reason]
+    assert len(twice) == 1 and "berjudul sama" not in twice[0], reasons
+    assert "'JNS_ATAP'" in twice[0] and "dipetakan ke Jenis Atap" in twice[0] and "Pemetaan kolom impor" in twice[0]
+    page = bappeda_client.get(reverse("admin:households_importbatch_preview", args=[batch.pk])).content.decode()
+    changelist = reverse("admin:households_columnmapping_changelist")
+    assert f"{changelist}?layout__exact=dtsen&amp;q=JENIS_ATAP_RUMAH" in page
+    assert f"{changelist}?layout__exact=dtsen&amp;q=JNS_ATAP" in page
