@@ -151,7 +151,7 @@ class _FieldFilter(admin.SimpleListFilter):
     parameter_name = "field"
 
     def lookups(self, request, model_admin):
-        names = model_admin.get_queryset(request).exclude(field="").values_list("field", flat=True).distinct()
+        names = model_admin.get_queryset(request).exclude(field="").order_by().values_list("field", flat=True).distinct()
         return sorted(((name, _field_label(name)) for name in names), key=lambda pair: pair[1].lower())
 
     def queryset(self, request, queryset):
@@ -180,7 +180,7 @@ class ColumnMappingAdmin(_BappedaOnly, ReadOnlyHistoryAdmin):
         field by its label (``atap``: Jenis atap)."""
         found, duplicates = super().get_search_results(request, queryset, search_term)
         if search_term.strip():
-            names = set(queryset.values_list("field", flat=True).distinct())
+            names = set(queryset.order_by().values_list("field", flat=True).distinct())
             header = normalize_header(search_term)
             found = found | queryset.filter(field__in=_labelled(names, search_term))
             if header:
@@ -207,6 +207,6 @@ class ValueMappingAdmin(_BappedaOnly, ReadOnlyHistoryAdmin):
         """A value as the file writes it (``Milik  Sendiri``) is found as it is stored; a field by its label."""
         found, duplicates = super().get_search_results(request, queryset, search_term)
         if search_term.strip():
-            names = set(queryset.values_list("field", flat=True).distinct())
+            names = set(queryset.order_by().values_list("field", flat=True).distinct())
             found = found | queryset.filter(field__in=_labelled(names, search_term)) | queryset.filter(value__icontains=norm(search_term))
         return found, duplicates
