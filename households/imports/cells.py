@@ -215,7 +215,14 @@ def _desa_by_code(reader: RowReader, ctx: Context, code_cell) -> int | None:
     code = region_code_plain(code_cell)
     if len(code) != 10 or not is_ascii_digits(code):
         example = ((ctx.region_prefixes[0] if ctx.region_prefixes else "7409") + "01")[:4] + "012006"
-        reader.error("region_code", f"Kode Kemdagri '{text(code_cell)}' tidak sah (harus 10 angka 0-9, mis. {example})")
+        hint = ""
+        if 0 < len(code) <= REGION_PART_WIDTHS[-1] and is_ascii_digits(code):
+            # A village's own number (KD_DESA 1005) mapped as the whole code.
+            hint = (
+                "; kolom ini tampaknya hanya bagian desa/kelurahan dari kode: petakan kolomnya ke 'Kode Kemdagri: bagian "
+                "desa/kelurahan', dan kolom kode provinsi, kabupaten dan kecamatan ke bagiannya, di Admin, Pemetaan kolom impor"
+            )
+        reader.error("region_code", f"Kode Kemdagri '{text(code_cell)}' tidak sah (harus 10 angka 0-9, mis. {example}){hint}")
         return None
     if ctx.region_prefixes and not code.startswith(ctx.region_prefixes):
         reader.error("region_code", f"Desa dengan kode {code} berada di luar wilayah yang dimuat ({ctx.region_label})")

@@ -117,3 +117,14 @@ def test_two_headers_mapped_to_one_field_are_named_as_a_mapping_with_links(bappe
     changelist = reverse("admin:households_columnmapping_changelist")
     assert f"{changelist}?layout__exact=dtsen&amp;q=JENIS_ATAP_RUMAH" in page
     assert f"{changelist}?layout__exact=dtsen&amp;q=JNS_ATAP" in page
+
+
+def test_a_village_part_mapped_as_the_whole_code_says_which_fields_take_the_parts(reference, tmp_path):
+    from households.models import ColumnMapping
+
+    ColumnMapping.objects.update_or_create(layout="dtsen", header="kd desa", defaults={"field": "region_code"})
+    ColumnMapping.objects.update_or_create(layout="dtsen", header="kd kec", defaults={"field": ""})
+    path = write_csv(tmp_path / "parts.csv", PARTS, part_rows("74", "09", "01", "1005"))
+    outcome = run_file_import(kind="dtsen", paths=[str(path)], dry_run=True)
+    reasons = {issue.reason for issue in outcome.plan.issues.errors}
+    assert any("'1005'" in reason and "Kode Kemdagri: bagian desa/kelurahan" in reason for reason in reasons), reasons
