@@ -242,6 +242,14 @@ def _desa_by_names(reader: RowReader, ctx: Context) -> int | None:
     if not desa or not kecamatan:
         if reader.has("region_code") or reader.has("region_code_desa"):
             reader.error("region_code", "Kode Kemdagri kosong; isi Kode Kemdagri, atau nama Kecamatan dan Desa/Kelurahan")
+        elif not reader.has("kecamatan" if desa else "desa"):
+            # The village is found by its kecamatan's name and its own: a table with one of them only.
+            missing = "Kecamatan" if desa else "Desa/Kelurahan"
+            reader.error(
+                "desa" if desa else "kecamatan",
+                f"Desa dicari dengan nama Kecamatan dan Desa/Kelurahan, tetapi tidak ada kolom {missing}; beri kolom "
+                f"{missing}, atau petakan judul kolomnya (atau Kode Kemdagri) di Admin, Pemetaan kolom impor",
+            )
         else:  # a layout without the code (SIKS-NG): the names are all it has
             missing = "Desa/Kelurahan" if not desa else "Kecamatan"
             reader.error("desa" if not desa else "kecamatan", f"Nama {missing} kosong; isi nama Kecamatan dan Desa/Kelurahan")

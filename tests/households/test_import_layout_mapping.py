@@ -128,3 +128,15 @@ def test_a_village_part_mapped_as_the_whole_code_says_which_fields_take_the_part
     outcome = run_file_import(kind="dtsen", paths=[str(path)], dry_run=True)
     reasons = {issue.reason for issue in outcome.plan.issues.errors}
     assert any("'1005'" in reason and "Kode Kemdagri: bagian desa/kelurahan" in reason for reason in reasons), reasons
+
+
+def test_village_names_without_a_kecamatan_column_say_the_column_is_missing(reference, tmp_path):
+    """KD_DESA mapped to the village's name, no Kecamatan column: the column is missing, not a cell."""
+    from households.models import ColumnMapping
+
+    ColumnMapping.objects.update_or_create(layout="dtsen", header="kd desa", defaults={"field": "desa"})
+    headers = [header for header in PARTS if header not in ("KD_PROV", "KD_KAB", "KD_KEC")]
+    path = write_csv(tmp_path / "names.csv", headers, part_rows("74", "09", "01", "WANGGUDU"))
+    outcome = run_file_import(kind="dtsen", paths=[str(path)], dry_run=True)
+    reasons = {issue.reason for issue in outcome.plan.issues.errors}
+    assert any("tidak ada kolom Kecamatan" in reason for reason in reasons), reasons
