@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import FieldDoesNotExist
-from django.utils.text import capfirst
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from konut_registry.admin_history import ReadOnlyHistoryAdmin
 
@@ -17,27 +17,10 @@ from households.imports.columns import AID_PREFIX, builtin_rows
 from households.imports.context import CHOICE_FIELDS, aid_fields
 from households.imports.reader import normalize_header
 from households.imports.values import AID_VALUE_CODES, AID_VALUE_FIELD, norm
-from households.models import ColumnMapping, Household, Member, ValueMapping
+from households.models import ColumnMapping, ValueMapping, import_choice_label, import_field_label
 
 
-# The fields of the layouts that are no field of a household or member: place names and codes of
-# the file, and a recipient list's enrollment columns.
-_OTHER_LABELS = {
-    "provinsi": _("Provinsi"), "kabupaten": _("Kabupaten/kota"), "kecamatan": _("Kecamatan"),
-    "region_code": _("Kode Kemdagri"), "participant": _("Peserta (NIK atau No KK)"), "program": _("Program"),
-    "year": _("Tahun"), "period": _("Periode/tahap"), "status": _("Status penyaluran"), "amount": _("Nilai (Rp)"),
-    "delivered_on": _("Tanggal penyaluran"), "note": _("Catatan"),
-}
-
-
-def _field_label(name: str) -> str:
-    """The field's name as the registry shows it (``NIK``, ``No KK``: the first letter raised only)."""
-    for model in (Household, Member):
-        try:
-            return capfirst(str(model._meta.get_field(name).verbose_name))
-        except FieldDoesNotExist:
-            continue
-    return str(_OTHER_LABELS.get(name) or capfirst(name.replace("_", " ")))
+_field_label = import_field_label
 
 
 def _layout_fields() -> dict[str, set[str]]:
@@ -77,6 +60,18 @@ class ColumnMappingForm(forms.ModelForm):
         layout, target = data.get("layout"), data.get("field")
         if layout and target and not target.startswith(AID_PREFIX) and target not in _layout_fields().get(layout, set()):
             self.add_error("field", _("Kolom registri ini tidak dipakai untuk jenis tabel tersebut."))
+        header = data.get("header")
+        other = layout and header and ColumnMapping.objects.filter(layout=layout, header=header).exclude(pk=self.instance.pk).first()
+        if other:
+            message = _(
+                "Judul kolom '%(header)s' sudah dipetakan untuk %(layout)s, ke %(target)s%(builtin)s. Ubah pemetaan yang "
+                "ada itu, jangan menambah yang baru."
+            ) % {
+                "header": other.header, "layout": other.get_layout_display(),
+                "target": _field_label(other.field) if other.field else _("(kolom dikenal, tidak dipakai)"),
+                "builtin": _(" (pemetaan bawaan)") if other.builtin else "",
+            }
+            self.add_error("header", _existing(message, "admin:households_columnmapping_change", other.pk))
         return data
 
 
@@ -111,7 +106,25 @@ class ValueMappingForm(forms.ModelForm):
             self.add_error("code", _("Pilihan ini bukan pilihan kolom %(field)s.") % {"field": _field_label(name)})
         elif name == AID_VALUE_FIELD and code not in AID_VALUE_CODES:
             self.add_error("code", _("Pilihan ini bukan pilihan kolom %(field)s.") % {"field": _("Kolom bantuan (Penerima/Bansos/PBI)")})
+        kind, value = data.get("kind"), data.get("value")
+        other = name and value and ValueMapping.objects.filter(kind=kind or "", field=name, value=value).exclude(pk=self.instance.pk).first()
+        if other:
+            message = _(
+                "Nilai '%(value)s' kolom %(field)s sudah dipetakan untuk %(kind)s, ke %(code)s%(builtin)s. Ubah pemetaan "
+                "yang ada itu, jangan menambah yang baru."
+            ) % {
+                "value": other.value, "field": _field_label(other.field),
+                "kind": other.get_kind_display() if other.kind else _("semua jenis impor"),
+                "code": import_choice_label(other.field, other.code) if other.code else _("Kosong (tanpa nilai)"),
+                "builtin": _(" (pemetaan bawaan)") if other.builtin else "",
+            }
+            self.add_error("value", _existing(message, "admin:households_valuemapping_change", other.pk))
         return data
+
+
+def _existing(message: str, view: str, pk: int):
+    """A duplicate's message with a link to the mapping it repeats."""
+    return forms.ValidationError(format_html('{} <a href="{}">{}</a>', message, reverse(view, args=[pk]), _("Buka pemetaan itu")))
 
 
 class _BappedaOnly:
@@ -131,17 +144,69 @@ class _BappedaOnly:
         return self.has_module_permission(request)
 
 
+class _FieldFilter(admin.SimpleListFilter):
+    """The mappings' fields by their labels (the URL keeps the field's key)."""
+
+    title = _("kolom registri")
+    parameter_name = "field"
+
+    def lookups(self, request, model_admin):
+        names = model_admin.get_queryset(request).exclude(field="").order_by().values_list("field", flat=True).distinct()
+        return sorted(((name, _field_label(name)) for name in names), key=lambda pair: pair[1].lower())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(field=self.value()) if self.value() else queryset
+
+
+def _labelled(names, term: str) -> list[str]:
+    """The field keys among ``names`` whose label holds ``term``."""
+    term = term.strip().lower()
+    return [name for name in names if term and term in _field_label(name).lower()]
+
+
 @admin.register(ColumnMapping)
 class ColumnMappingAdmin(_BappedaOnly, ReadOnlyHistoryAdmin):
     form = ColumnMappingForm
-    list_display = ("header", "layout", "field", "builtin")
-    list_filter = ("layout", "builtin")
+    list_display = ("header", "layout", "field_label", "builtin")
+    list_filter = ("layout", _FieldFilter, "builtin")
     search_fields = ("header", "field")
+
+    @admin.display(description=_("kolom registri"), ordering="field")
+    def field_label(self, obj):
+        return _field_label(obj.field) if obj.field else _("(kolom dikenal, tidak dipakai)")
+
+    def get_search_results(self, request, queryset, search_term):
+        """A header as the preview shows it (``JNS_ATAP``) is found as it is stored (``jns atap``); a
+        field by its label (``atap``: Jenis atap)."""
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term.strip():
+            names = set(queryset.order_by().values_list("field", flat=True).distinct())
+            header = normalize_header(search_term)
+            found = found | queryset.filter(field__in=_labelled(names, search_term))
+            if header:
+                found = found | queryset.filter(header__icontains=header)
+        return found, duplicates
 
 
 @admin.register(ValueMapping)
 class ValueMappingAdmin(_BappedaOnly, ReadOnlyHistoryAdmin):
     form = ValueMappingForm
-    list_display = ("value", "field", "code", "kind", "builtin")
-    list_filter = ("field", "kind", "builtin")
+    list_display = ("value", "field_label", "code_label", "kind", "builtin")
+    list_filter = (_FieldFilter, "kind", "builtin")
     search_fields = ("value", "code")
+
+    @admin.display(description=_("kolom registri"), ordering="field")
+    def field_label(self, obj):
+        return _field_label(obj.field)
+
+    @admin.display(description=_("pilihan"), ordering="code")
+    def code_label(self, obj):
+        return import_choice_label(obj.field, obj.code)
+
+    def get_search_results(self, request, queryset, search_term):
+        """A value as the file writes it (``Milik  Sendiri``) is found as it is stored; a field by its label."""
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term.strip():
+            names = set(queryset.order_by().values_list("field", flat=True).distinct())
+            found = found | queryset.filter(field__in=_labelled(names, search_term)) | queryset.filter(value__icontains=norm(search_term))
+        return found, duplicates

@@ -10,9 +10,10 @@ poverty registers Bappeda uploads).
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
@@ -466,6 +467,52 @@ class Member(RecordDeletion, models.Model):
         run_checks(self, (check_identifiers, ("nik",)), (check_birth_date, ("birth_date",)))
 
 
+# The fields of the import layouts that are no field of a household or member: place names and codes
+# of the file, and a recipient list's enrollment columns.
+IMPORT_FIELD_LABELS = {
+    "provinsi": _("Provinsi"), "kabupaten": _("Kabupaten/kota"), "kecamatan": _("Kecamatan"),
+    "region_code": _("Kode Kemdagri"), "region_code_prov": _("Kode Kemdagri: bagian provinsi (2 angka)"),
+    "region_code_kab": _("Kode Kemdagri: bagian kabupaten/kota (2 angka)"),
+    "region_code_kec": _("Kode Kemdagri: bagian kecamatan (2 angka)"),
+    "region_code_desa": _("Kode Kemdagri: bagian desa/kelurahan (4 angka)"), "participant": _("Peserta (NIK atau No KK)"),
+    "program": _("Program"), "year": _("Tahun"), "period": _("Periode/tahap"), "status": _("Status penyaluran"),
+    "amount": _("Nilai (Rp)"), "delivered_on": _("Tanggal penyaluran"), "note": _("Catatan"),
+}
+_AID_FIELD = "penerima"  # ``ValueMapping.field`` of every aid column's values
+
+
+def _registry_field(name: str):
+    for model in (Household, Member):
+        try:
+            return model._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+    return None
+
+
+def import_field_label(name: str) -> str:
+    """A mapping's field as the registry names it, in the active language (``NIK``, ``No KK``: the
+    first letter raised only); an aid column's by its key."""
+    if name.startswith(_AID_FIELD + ":"):
+        return _("Bantuan: %(program)s") % {"program": name[len(_AID_FIELD) + 1:]}
+    if name == _AID_FIELD:
+        return str(_("Kolom bantuan (Penerima/Bansos/PBI)"))
+    field = _registry_field(name)
+    if field is not None:
+        return capfirst(str(field.verbose_name))
+    return str(IMPORT_FIELD_LABELS.get(name) or capfirst(name.replace("_", " ")))
+
+
+def import_choice_label(name: str, code: str) -> str:
+    """A value mapping's choice by its label in the active language; "-" for "no value"."""
+    if not code:
+        return "-"
+    if name == _AID_FIELD:
+        return str({"ya": _("Ya"), "tidak": _("Tidak")}.get(code, code))
+    field = _registry_field(name)
+    return str(dict(field.flatchoices).get(code, code)) if field is not None and field.choices else code
+
+
 class ColumnMapping(models.Model):
     """A header of one kind of table and the field it fills (empty: a known column left unused).
     The built-in layouts are loaded by ``load_reference``; Bappeda adds the headers a new file
@@ -484,7 +531,7 @@ class ColumnMapping(models.Model):
         constraints = [models.UniqueConstraint(fields=["layout", "header"], name="households_columnmapping_unique")]
 
     def __str__(self) -> str:
-        return f"{self.get_layout_display()}: {self.header} -> {self.field or '-'}"
+        return f"{self.get_layout_display()}: {self.header} -> {import_field_label(self.field) if self.field else '-'}"
 
 
 class ValueMapping(models.Model):
@@ -506,4 +553,4 @@ class ValueMapping(models.Model):
         constraints = [models.UniqueConstraint(fields=["kind", "field", "value"], name="households_valuemapping_unique")]
 
     def __str__(self) -> str:
-        return f"{self.field}: {self.value} -> {self.code or '-'}"
+        return f"{import_field_label(self.field)}: {self.value} -> {import_choice_label(self.field, self.code)}"

@@ -28,7 +28,8 @@ from konut_registry.numbers import thousands
 from .columns import AID_PREFIX
 from .common import NO_RECIPIENTS, Context, RowReader, shared_recipients
 from .reader import is_blank
-from .values import AID_VALUE_FIELD, DAY_MONTH_YEAR, float_id, id_text, norm, text
+from .columns import REGION_PART_WIDTHS, REGION_PARTS
+from .values import AID_VALUE_FIELD, DAY_MONTH_YEAR, CodeParts, float_id, id_text, join_code_parts, norm, text
 
 
 # Excel's text formula, how a CSV keeps an id as text: ``="7409012006800001"``.
@@ -137,6 +138,10 @@ def read_desa(reader: RowReader, ctx: Context) -> int | None:
     try:
         desa_id, notes = reader.desa_ids[key]
     except (KeyError, TypeError):
+        if code_cell.__class__ is CodeParts:
+            code_cell = _code_from_parts(reader, code_cell)
+            if code_cell is None:
+                return None
         if is_blank(code_cell):
             return _desa_by_names(reader, ctx)
         desa_id = _desa_by_code(reader, ctx, code_cell)
@@ -147,6 +152,25 @@ def read_desa(reader: RowReader, ctx: Context) -> int | None:
     for column, note in notes:
         reader.warning(column, note)
     return desa_id
+
+
+def _code_from_parts(reader: RowReader, parts: CodeParts) -> str | None:
+    """The Kode Kemdagri of a row's code parts (``columns.REGION_PARTS``), "" when all are blank;
+    None, with the part's error, when one is not a Kemendagri part (BPS numbers its kecamatan and
+    villages otherwise: such a file is placed by its names)."""
+    code, bad = join_code_parts(parts, REGION_PART_WIDTHS)
+    if bad is None:
+        return code
+    key = REGION_PARTS[bad]
+    shape = " + ".join(f"{reader.label(name)} {width} angka" for name, width in zip(REGION_PARTS, REGION_PART_WIDTHS))
+    cell = parts[bad]
+    what = f"{reader.label(key)} kosong" if is_blank(cell) else f"{reader.label(key)} '{text(cell)}' bukan bagian Kode Kemdagri"
+    reader.error(
+        key,
+        f"{what} (Kode Kemdagri = {shape}, mis. 74 09 01 2006). Bila kode berkas ini kode BPS, petakan kolom nama "
+        "Kecamatan dan Desa/Kelurahan, dan kolom kode sebagai tidak dipakai, di Admin, Pemetaan kolom impor",
+    )
+    return None
 
 
 def _other_place_names(key: tuple, desa_id: int, ctx: Context) -> tuple[tuple[str, str], ...]:
@@ -191,7 +215,14 @@ def _desa_by_code(reader: RowReader, ctx: Context, code_cell) -> int | None:
     code = region_code_plain(code_cell)
     if len(code) != 10 or not is_ascii_digits(code):
         example = ((ctx.region_prefixes[0] if ctx.region_prefixes else "7409") + "01")[:4] + "012006"
-        reader.error("region_code", f"Kode Kemdagri '{text(code_cell)}' tidak sah (harus 10 angka 0-9, mis. {example})")
+        hint = ""
+        if 0 < len(code) <= REGION_PART_WIDTHS[-1] and is_ascii_digits(code):
+            # A village's own number (KD_DESA 1005) mapped as the whole code.
+            hint = (
+                "; kolom ini tampaknya hanya bagian desa/kelurahan dari kode: petakan kolomnya ke 'Kode Kemdagri: bagian "
+                "desa/kelurahan', dan kolom kode provinsi, kabupaten dan kecamatan ke bagiannya, di Admin, Pemetaan kolom impor"
+            )
+        reader.error("region_code", f"Kode Kemdagri '{text(code_cell)}' tidak sah (harus 10 angka 0-9, mis. {example}){hint}")
         return None
     if ctx.region_prefixes and not code.startswith(ctx.region_prefixes):
         reader.error("region_code", f"Desa dengan kode {code} berada di luar wilayah yang dimuat ({ctx.region_label})")
@@ -209,8 +240,16 @@ def _desa_by_code(reader: RowReader, ctx: Context, code_cell) -> int | None:
 def _desa_by_names(reader: RowReader, ctx: Context) -> int | None:
     kecamatan, desa = place_name(reader.get("kecamatan")), place_name(reader.get("desa"))
     if not desa or not kecamatan:
-        if reader.has("region_code"):
+        if reader.has("region_code") or reader.has("region_code_desa"):
             reader.error("region_code", "Kode Kemdagri kosong; isi Kode Kemdagri, atau nama Kecamatan dan Desa/Kelurahan")
+        elif not reader.has("kecamatan" if desa else "desa"):
+            # The village is found by its kecamatan's name and its own: a table with one of them only.
+            missing = "Kecamatan" if desa else "Desa/Kelurahan"
+            reader.error(
+                "desa" if desa else "kecamatan",
+                f"Desa dicari dengan nama Kecamatan dan Desa/Kelurahan, tetapi tidak ada kolom {missing}; beri kolom "
+                f"{missing}, atau petakan judul kolomnya (atau Kode Kemdagri) di Admin, Pemetaan kolom impor",
+            )
         else:  # a layout without the code (SIKS-NG): the names are all it has
             missing = "Desa/Kelurahan" if not desa else "Kecamatan"
             reader.error("desa" if not desa else "kecamatan", f"Nama {missing} kosong; isi nama Kecamatan dan Desa/Kelurahan")

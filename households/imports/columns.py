@@ -49,6 +49,10 @@ IDENTITY_FIELDS = frozenset({"p3ke_id", "id_individu", "nik", "head_nik", "no_kk
 # The fields that name a person: a row with one of them and no id is a person whose ids were left
 # out (an error to show), never a heading over the rows (``reader._heading``).
 PERSON_FIELDS = frozenset({"name", "head_name", "participant"})
+# A Kemendagri village code given as its four parts (``KD_PROV``, ``KD_KAB``, ``KD_KEC``, ``KD_DESA``:
+# 2, 2, 2 and 4 digits), read as the whole code (``Kode Kemdagri``) when the file has no column of it.
+REGION_PARTS = ("region_code_prov", "region_code_kab", "region_code_kec", "region_code_desa")
+REGION_PART_WIDTHS = (2, 2, 2, 4)
 _TYPO_MIN_LENGTH = 8
 _TYPO_SCORE = 90
 _IDENTITY_CACHE = 10_000
@@ -81,6 +85,10 @@ COLUMN_LABELS = {
     "no_kk": "Nomor KK",
     "desil": "Desil Kesejahteraan",
     "birth_date": "Tanggal Lahir",
+    "region_code_prov": "Kode Provinsi",
+    "region_code_kab": "Kode Kabupaten/Kota",
+    "region_code_kec": "Kode Kecamatan",
+    "region_code_desa": "Kode Desa",
 }
 
 # An aid column whose header names a year (``Penerima PKH 2022``) claims the aid for that year: its
@@ -295,11 +303,26 @@ class Layouts:
                 target = AID_PREFIX + key
             first.setdefault(target, position)
             index[position] = target
-        missing = [
-            " atau ".join(COLUMN_LABELS.get(k, k) for k in alternatives)
-            for alternatives in REQUIRED[layout]
-            if not any(k in first for k in alternatives)
-        ]
+        given = set(first)
+        parts = [name for name in REGION_PARTS if name in first]
+        if parts and "region_code" in first and "region_code_desa" not in first and len(parts) == 3:
+            # ``Kode Desa`` beside the other three parts is the village's part (``KODE_DESA`` 2006).
+            position = first.pop("region_code")
+            index[position] = "region_code_desa"
+            first["region_code_desa"] = position
+            given = set(first)
+            parts.append("region_code_desa")
+        if len(parts) == len(REGION_PARTS):
+            given.add("region_code")
+        missing = []
+        for alternatives in REQUIRED[layout]:
+            if any(k in given for k in alternatives):
+                continue
+            label = " atau ".join(COLUMN_LABELS.get(k, k) for k in alternatives)
+            if parts and "region_code" in alternatives:
+                lacking = ", ".join(COLUMN_LABELS[name] for name in REGION_PARTS if name not in first)
+                label += f" (Kode Kemdagri per bagian tidak lengkap; tidak ada: {lacking})"
+            missing.append(label)
         absent = [name for name in EXPECTED[layout] if name not in first]
         return Mapped(index, missing, unmapped, repeated, absent)
 

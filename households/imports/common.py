@@ -16,11 +16,13 @@ from types import MappingProxyType
 
 from konut_registry.numbers import thousands
 
-from .columns import AID_PREFIX, AID_YEAR_MARK, BUILTIN, CENTRAL, COLUMN_LABELS, DTKS, DTSEN, Layouts, Mapped, aid_header_year
+from .columns import (
+    AID_PREFIX, AID_YEAR_MARK, BUILTIN, CENTRAL, COLUMN_LABELS, DTKS, DTSEN, REGION_PARTS, Layouts, Mapped, aid_header_year,
+)
 from .issues import IssueLog, row_place
-from .reader import HEADER_SCAN_ROWS, Table, column_letter, is_blank, is_totals
+from .reader import HEADER_SCAN_ROWS, Table, column_letter, is_blank, is_totals, normalize_header
 from .rowhash import KnownRows, SkippedRow
-from .values import BUILTIN_YES_NO, ChoiceMap, YesNoMap
+from .values import BUILTIN_YES_NO, ChoiceMap, CodeParts, YesNoMap
 
 # Household and Member fields an import fills: the order is the order of comparison in ``compare``.
 HOUSEHOLD_FIELDS = (
@@ -306,7 +308,15 @@ class RowReader:
         # A row's Kode Kemdagri, Desa/Kelurahan, Kecamatan and Kabupaten/Kota cells in one C call
         # (None for a column the table lacks): the key of ``desa_ids``.
         place = [self._positions.get(key) for key in PLACE_KEYS]
-        if None in place:
+        parts = [self._positions.get(key) for key in REGION_PARTS]
+        if place[0] is None and None not in parts:
+            # The code in its four parts (KD_PROV, KD_KAB, KD_KEC, KD_DESA): ``cells.read_desa`` joins them.
+            code_parts = itemgetter(*parts)
+            rest = place[1:]
+            self.place_cells = lambda cells: (
+                CodeParts(code_parts(cells)), *(None if index is None else cells[index] for index in rest),
+            )
+        elif None in place:
             self.place_cells = lambda cells: tuple(None if index is None else cells[index] for index in place)
         else:
             self.place_cells = itemgetter(*place)
@@ -402,6 +412,12 @@ class RowReader:
         self.log.warning(self.sheet, self.row, self.label(key) if key else "", reason)
 
 
+def _same_title(header: str, other: str) -> bool:
+    """Whether two headers are one title, case, punctuation and spacing aside."""
+    one, two = normalize_header(header), normalize_header(other)
+    return one.replace(" ", "") == two.replace(" ", "")
+
+
 def map_table(table: Table, layout: str, ctx: Context, log: IssueLog) -> Mapped:
     """Place a table's headers in ``layout`` and record what nothing placed: every unknown header is
     listed for mapping, an aid column that names no program also warns (its Ya would be lost), and
@@ -410,12 +426,24 @@ def map_table(table: Table, layout: str, ctx: Context, log: IssueLog) -> Mapped:
     unknown column whose cells are Ya/Tidak (``yes_no_columns``)."""
     mapped = ctx.layouts.map_headers(layout, table.headers)
     for position, earlier in mapped.repeated.items():
-        log.warning(
-            table.name, table.header_row, table.headers[position],
-            f"Kolom {column_letter(position)} berjudul sama (atau sepadan) dengan kolom {column_letter(earlier)} "
-            f"('{table.headers[earlier]}'); hanya kolom {column_letter(earlier)} yang dibaca. Hapus atau ganti judul "
-            "salah satunya, lalu unggah lagi.",
-        )
+        header, first = table.headers[position], table.headers[earlier]
+        if _same_title(header, first):
+            reason = (
+                f"Kolom {column_letter(position)} berjudul sama (atau sepadan) dengan kolom {column_letter(earlier)} "
+                f"('{first}'); hanya kolom {column_letter(earlier)} yang dibaca. Hapus atau ganti judul salah satunya, "
+                "lalu unggah lagi."
+            )
+        else:
+            # Two titles that one mapping (built-in or saved in the admin) places in the same field.
+            field_name = mapped.index[earlier]
+            label = FIELD_LABELS.get(field_name) or COLUMN_LABELS.get(field_name, field_name)
+            reason = (
+                f"Kolom {column_letter(position)} ('{header}') dan kolom {column_letter(earlier)} ('{first}') "
+                f"sama-sama dipetakan ke {label}; hanya kolom {column_letter(earlier)} yang dibaca. Bila salah satu "
+                "pemetaan keliru, ubah di Admin, Pemetaan kolom impor, lalu unggah lagi."
+            )
+            log.mapped_twice(table.name, (first, header), layout=layout)
+        log.warning(table.name, table.header_row, header, reason)
     if not mapped.missing:
         for name in mapped.absent:
             label = FIELD_LABELS.get(name) or COLUMN_LABELS.get(name, name)

@@ -71,6 +71,7 @@ def _parse(sources: list[Source], ctx: Context, progress, layout: str, known: Kn
     layouts = ctx.layouts
     tables = []
     other_kind = ""  # a sheet that reads as P3KE, for the refusal
+    without_kk: list[str] = []  # the sheets whose header row has no No KK column, for the refusal
     for source in sources:
         note_hidden_sheets(source, extract.issues)
         for sheet_name in source.sheet_names():
@@ -86,11 +87,12 @@ def _parse(sources: list[Source], ctx: Context, progress, layout: str, known: Kn
                 elif cols.classify(sheet_name, table.headers) == cols.INDIVIDUAL:
                     other_kind = f" Lembar {table.name} tampaknya lembar individu P3KE: pilih jenis data P3KE."
                 # A notes or recap sheet, not data; said, in case it is a table whose No KK has another title.
-                extract.issues.warning(
-                    table.name, 0, "",
-                    f"Lembar ini tidak dibaca: tidak ada kolom Nomor KK (baris judul kolom: baris {table.header_row}). "
-                    "Jika lembar ini berisi data, beri judul kolom Nomor KK atau petakan di Admin, Pemetaan kolom impor",
+                no_kk = (
+                    f"tidak ada kolom Nomor KK (baris judul kolom: baris {table.header_row}). "
+                    "Jika lembar ini berisi data, beri judul kolom Nomor KK atau petakan di Admin, Pemetaan kolom impor"
                 )
+                extract.issues.warning(table.name, 0, "", f"Lembar ini tidak dibaca: {no_kk}")
+                without_kk.append(f"{table.source}, lembar {table.name}: {no_kk}")
                 continue
             if missing:
                 unknown = [h for h in mapped.unmapped if h]
@@ -101,6 +103,11 @@ def _parse(sources: list[Source], ctx: Context, progress, layout: str, known: Kn
                     details=extract.issues.mapping_summary(),
                 )
             tables.append((table, index))
+        if not tables and without_kk:
+            # A header row was found, without a No KK column: that is the reason, with the columns to map.
+            raise ReadError(
+                f"{'; '.join(without_kk)}.{other_kind}", details=extract.issues.mapping_summary(),
+            )
         if not tables:
             raise ReadError(
                 f"{source.display_name}: baris judul kolom {label} tidak ditemukan (dicari di 30 baris pertama; "

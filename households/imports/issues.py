@@ -44,6 +44,8 @@ class IssueLog:
         # values of choice columns by (field, column, value) with how many rows hold them.
         self.unmapped_columns: dict[tuple[str, str], tuple[str, bool]] = {}  # -> (layout, is an aid column)
         self.unmapped_values: dict[tuple[str, str, str], int] = {}
+        # Headers of one sheet that mappings place in the same field: (sheet, headers) -> layout.
+        self.twice: dict[tuple[str, tuple[str, ...]], str] = {}
 
     def keep_cells(self, sheet: str, row: int, cells: list) -> None:
         self.row_cells.setdefault((sheet, row), cells)
@@ -62,6 +64,9 @@ class IssueLog:
     def unmapped_column(self, sheet: str, header: str, *, layout: str, aid: bool) -> None:
         self.unmapped_columns[(sheet, header)] = (layout, aid)
 
+    def mapped_twice(self, sheet: str, headers: tuple[str, ...], *, layout: str) -> None:
+        self.twice[(sheet, headers)] = layout
+
     def unmapped_value(self, field: str, column: str, value: str) -> None:
         key = (field, column, value)
         self.unmapped_values[key] = self.unmapped_values.get(key, 0) + 1
@@ -78,12 +83,20 @@ class IssueLog:
         for sheet, read in other.sheet_headers.items():
             self.sheet_headers[sheet] = None if sheet in self.sheet_headers else read
         self.unmapped_columns.update(other.unmapped_columns)
+        self.twice.update(other.twice)
         for key, rows in other.unmapped_values.items():
             self.unmapped_values[key] = self.unmapped_values.get(key, 0) + rows
 
     def mapping_summary(self) -> dict:
         """``unmapped_columns`` and ``unmapped_values`` as the preview and the JSON summary show them."""
+        twice = {
+            # Listed only when there are some: the summaries of most files stay as they were.
+            "mapped_twice": [
+                {"sheet": sheet, "columns": list(headers), "layout": layout} for (sheet, headers), layout in self.twice.items()
+            ],
+        } if self.twice else {}
         return {
+            **twice,
             "unmapped_columns": [
                 {"sheet": sheet, "column": header, "layout": layout, "aid": aid}
                 for (sheet, header), (layout, aid) in self.unmapped_columns.items()

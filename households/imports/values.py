@@ -39,6 +39,8 @@ _MONTHS = {
     for name in names
 }
 _FLOAT_ID = re.compile(r"^\d+\.0+$")
+# A code number as an office's export writes it: zero-padded (``01``) or through a float (``1.0``).
+_CODE_NUMBER = re.compile(r"^0*(\d+?)(?:\.0+)?$")
 # What offices write for "no value" in any column: read as a blank cell. NULL is how a database
 # export writes a missing value; #N/A what Excel shows for a lookup that found nothing.
 EMPTY_WORDS = frozenset({"kosong", "-", "--", "---", "tidak ada data", "n/a", "#n/a", "null", "(null)", "#null!"})
@@ -97,6 +99,43 @@ def float_id(value: object) -> object:
     return value
 
 
+class CodeParts(tuple):
+    """A row's Kemendagri code part cells (province, regency, kecamatan, village), read as its
+    Kode Kemdagri cell when the table has the parts and no whole code (``RowReader.place_cells``)."""
+
+    __slots__ = ()
+
+
+def join_code_parts(parts: tuple, widths: tuple[int, ...]) -> tuple[str, int | None]:
+    """``(code, None)``: the parts as one dotted code, each number padded to its width (``74``, ``9``,
+    ``1``, ``2006``: ``74.09.01.2006``); a part that holds the code up to itself (``7409012006`` as
+    the village's) gives its own digits. ``("", None)`` when every part is blank; ``("", i)`` when
+    part ``i`` is blank, not digits, or longer than its width."""
+    if all(is_blank(cell) for cell in parts):
+        return "", None
+    prefix = ""
+    joined = []
+    for position, (cell, width) in enumerate(zip(parts, widths)):
+        digits = id_text(cell)
+        if not digits or not digits.isascii() or not digits.isdigit():
+            return "", position
+        if len(digits) == len(prefix) + width and digits.startswith(prefix) and prefix:
+            digits = digits[len(prefix):]
+        elif len(digits) > width:
+            return "", position
+        digits = digits.zfill(width)
+        prefix += digits
+        joined.append(digits)
+    return ".".join(joined), None
+
+
+def code_number(key: str) -> str | None:
+    """A matched value that is a code number as the number it is (``01``, ``1.0``: ``1``); None for
+    any other value."""
+    match = _CODE_NUMBER.match(key)
+    return match.group(1) if match else None
+
+
 class ChoiceMap:
     """Raw categorical values to one model field's choice codes."""
 
@@ -112,6 +151,12 @@ class ChoiceMap:
             self._by_text[norm(code)] = code
         for raw, code in (synonyms or {}).items():
             self._by_text[norm(raw)] = code
+        # The code numbers among them by the number they are (``01``, ``1.0`` and ``1`` alike): a
+        # value not found as written is looked up here (the first spelling of a number wins).
+        self._by_number: dict[str, str] = {}
+        for key, code in self._by_text.items():
+            if (number := code_number(key)) is not None:
+                self._by_number.setdefault(number, code)
 
     def __call__(self, value: object) -> tuple[str, bool]:
         """``(code, known)``; ``("", True)`` for a blank cell, ``("", False)`` for an unknown value."""
@@ -136,6 +181,8 @@ class ChoiceMap:
         code = self._by_text.get(key)
         if code is None and key in EMPTY_WORDS:
             return "", True
+        if code is None and (number := code_number(key)) is not None:
+            code = self._by_number.get(number)
         return (code, True) if code is not None else ("", False)
 
 
