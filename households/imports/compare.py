@@ -98,6 +98,24 @@ def _resolve(record, current: dict, log_warning: Callable[[object, str, str], No
     return None
 
 
+# A family's ranking: its desil, where it came from and the date of the ranking (DTSEN re-ranks every quarter).
+_RANKING = ("desil", "desil_source", "desil_date")
+
+
+def _keep_newer_ranking(record, current: dict, log_warning: Callable[[object, str, str], None]) -> None:
+    """A row ranked before the stored desil (Triwulan I imported again after Triwulan II) leaves the
+    ranking as it is: its desil, source and date are not taken, and the row says so. The rest of the
+    row is compared as usual, as a file of an older data year's is (only the ranking is dated)."""
+    given, stored = record.get("desil_date"), current.get("desil_date")
+    if given is None or stored is None or given >= stored:
+        return
+    record.values = {name: value for name, value in record.values.items() if name not in _RANKING}
+    log_warning(
+        record, capfirst(str(Household._meta.get_field("desil_date").verbose_name)),
+        f"Peringkat desil di berkas ({given:%d/%m/%Y}) lebih lama dari yang tersimpan ({stored:%d/%m/%Y}); desil tidak diubah",
+    )
+
+
 def _show(field, value) -> str:
     """A value as the operator knows it: a choice by its label (``Kayu/Sirap``, not ``kayu_sirap``)."""
     if field.choices and value in (choices := dict(field.flatchoices)):
@@ -236,7 +254,9 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
             matched.append((pk, record))
         rows = {row[0]: row for row in Household.objects.filter(pk__in=[pk for pk, _ in matched]).values_list(*stored_fields)}
         for pk, record in matched:
-            change = _resolve(record, dict(zip(names, rows[pk])), warn, Household)
+            current = dict(zip(names, rows[pk]))
+            _keep_newer_ranking(record, current, warn)
+            change = _resolve(record, current, warn, Household)
             if change is None:
                 plan.households.unchanged += 1
                 _keep_hash(plan.household_hashes, pk, stored[record.key][3], record)
