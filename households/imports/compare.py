@@ -195,6 +195,18 @@ def _markable(kind: str) -> tuple[int, int | None]:
     return current["n"], current["year"]
 
 
+def _rankings(extract: Extract) -> tuple[datetime.date | None, datetime.date | None]:
+    """The newest desil ranking date of the file's families, and of the registry's families of its
+    kind (read only when the file has one: DTSEN)."""
+    if extract.kind == "p3ke":
+        return None, None  # P3KE's desil has no date (and its records may be on disk)
+    dates = [when for record in extract.households.values() if (when := record.get("desil_date"))]
+    if not dates:
+        return None, None
+    newest = _stored_households(extract.kind).filter(is_absent=False, source=extract.kind).aggregate(newest=Max("desil_date"))
+    return max(dates), newest["newest"]
+
+
 def _stored_members_of(kind: str):
     """The members an extract of ``kind`` is matched with: those of ``_stored_households``."""
     queryset = Member.objects.filter(household__merged_into__isnull=True)
@@ -233,6 +245,8 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     for key, row in skipped.items():
         key_ids[key] = row.pk
     plan.households.unchanged = len(skipped)
+    # Before the comparison: a row ranked before its stored family keeps the stored ranking (``_keep_newer_ranking``).
+    plan.ranking_date, plan.registry_ranking = _rankings(extract)
     # Those to create are chosen by key alone (a P3KE extract's, on disk, are not read back for
     # it); only the records of stored families are compared.
     plan.household_creates, compared = extract.households.partition(stored)

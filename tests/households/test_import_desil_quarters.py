@@ -8,8 +8,9 @@ import datetime
 import json
 
 import pytest
+from django.urls import reverse
 
-from households.models import Household, ImportBatch
+from households.models import Household, ImportBatch, Member
 
 from .conftest import nik, write_xlsx
 from .test_import_bad_input import run
@@ -70,3 +71,38 @@ def test_an_older_quarter_keeps_the_newer_desil_and_says_so(reference, bappeda_c
     code, out, err = run("import_dtsen", q1, "--year", "2025", "--partial", "--json")
     assert code == 0 and ranking() == (6, "dtsen", datetime.date(2025, 4, 1)), (out, err)
     assert json.loads(out)["households"]["updated"] == 0
+
+
+def test_an_older_quarter_is_flagged_as_an_older_data_year_is(reference, bappeda_client, tmp_path):
+    """A file of an older quarter of the same data year is older than the registry's data: as a full
+    extract it marks a family absent only once confirmed; as a partial one it marks none of the
+    members it lacks absent (a member it lacks may be newer than the file)."""
+    families = [(f"74090106012501{n:02d}", 900 + n, 3, "Triwulan II 2025", "Asbes/Seng") for n in range(30)]
+    q2 = quarter(tmp_path, "q2.xlsx", *families)
+    assert run("import_dtsen", q2, "--year", "2025")[0] == 0
+    household = Household.objects.get(no_kk=families[0][0])
+    Member.objects.create(household=household, nik=nik(990), name="BAYI BARU", relation="anak", sex="L",
+                          birth_date=datetime.date(2025, 3, 1))
+    # Triwulan I: the first family ranked otherwise, and the last one not yet in the data.
+    q1 = quarter(tmp_path, "q1.xlsx", *[(kk, serial, 2, "Triwulan I 2025", roof) for kk, serial, _d, _p, roof in families[:-1]])
+    before = sorted(Household.objects.values_list("no_kk", "desil", "desil_date", "is_absent"))
+
+    code, out, err = run("import_dtsen", q1, "--year", "2025")
+    assert code == 2
+    assert "1 keluarga akan ditandai tidak ada di data terbaru (dari 30 keluarga saat ini)." in err
+    assert "Peringkat desil di berkas ini (01/01/2025) lebih lama dari peringkat terbaru di registri (01/04/2025)." in err
+    assert "tidak ada data yang diubah" in err
+    assert sorted(Household.objects.values_list("no_kk", "desil", "desil_date", "is_absent")) == before
+    # The upload's preview says the same.
+    with open(q1, "rb") as handle:
+        bappeda_client.post(reverse("admin:households_importbatch_upload"), {"kind": "dtsen", "file": handle, "full_extract": "on"})
+    preview = reverse("admin:households_importbatch_preview", args=[ImportBatch.objects.latest("pk").pk])
+    page = bappeda_client.get(preview).content.decode()
+    assert "Peringkat desil di berkas ini (01/01/2025) lebih lama dari peringkat terbaru di registri (01/04/2025)." in page
+    assert "Berkas ini data tahun" not in page and 'name="confirm_absent"' in page
+
+    code, out, err = run("import_dtsen", q1, "--year", "2025", "--partial", "--json")
+    assert code == 0, (out, err)
+    assert json.loads(out)["members"]["absent"] == 0
+    assert not Member.objects.get(name="BAYI BARU").is_absent
+    assert not Household.objects.filter(is_absent=True).exists()
