@@ -101,8 +101,18 @@ def test_an_older_quarter_is_flagged_as_an_older_data_year_is(reference, bappeda
     assert "Peringkat desil di berkas ini (01/01/2025) lebih lama dari peringkat terbaru di registri (01/04/2025)." in page
     assert "Berkas ini data tahun" not in page and 'name="confirm_absent"' in page
 
+    # A family the newest data no longer holds (marked absent), listed still in Triwulan I.
+    gone = Household.objects.get(no_kk=families[1][0])
+    Household.objects.filter(pk=gone.pk).update(is_absent=True)
+    Member.objects.filter(household=gone).update(is_absent=True)
+
     code, out, err = run("import_dtsen", q1, "--year", "2025", "--partial", "--json")
+    summary = json.loads(out)
     assert code == 0, (out, err)
-    assert json.loads(out)["members"]["absent"] == 0
+    assert summary["members"]["absent"] == 0
     assert not Member.objects.get(name="BAYI BARU").is_absent
-    assert not Household.objects.filter(is_absent=True).exists()
+    # The older file does not bring back what the newer data no longer holds, and says so.
+    assert list(Household.objects.filter(is_absent=True).values_list("pk", flat=True)) == [gone.pk]
+    assert Member.objects.get(household=gone).is_absent
+    kept = "Tidak ada di data terbaru registri; berkas ini lebih lama, jadi tetap ditandai tidak ada"
+    assert [w["row"] for w in ImportBatch.objects.get(pk=summary["batch"]).warnings if w["reason"] == kept] == [3, 3]
