@@ -151,15 +151,16 @@ def _evidence_loader():
 
 @dataclass
 class RecheckResult:
-    """The conflicts a re-check created, reopened and closed (ids)."""
+    """The conflicts a re-check created, reopened and closed, and the open ones it relabelled (ids)."""
 
     new: set[int] = field(default_factory=set)
     reopened: set[int] = field(default_factory=set)
     closed: set[int] = field(default_factory=set)
+    relabelled: set[int] = field(default_factory=set)
 
     @property
     def changed(self) -> bool:
-        return bool(self.new or self.reopened or self.closed)
+        return bool(self.new or self.reopened or self.closed or self.relabelled)
 
 
 def _close_sql(source: sql.Source | None, pairs: str | None = None) -> str:
@@ -209,16 +210,44 @@ def _close_sql(source: sql.Source | None, pairs: str | None = None) -> str:
     )
 
 
-def _insert_sql(source: sql.Source | None, returning: str = "id, decision_reason", pairs: str | None = None) -> str:
-    """INSERT the pairs; an existing pair is left alone unless it was resolved, in which case it is
-    reopened with a note of the earlier decision, under the rule, evidence and household it breaks
-    the rule with now."""
+def _evidence_sql() -> str:
+    """A pair's evidence (of ``pairs_sql``'s row ``p``): its year, and for the same person through two
+    families the NIK and the two households."""
     obj, arr = sql.json_object(), sql.json_array()
-    evidence = (
+    return (
         f"CASE WHEN p.rule = '{ConflictRule.SAME_PERSON}' "
         f"THEN {obj}('year', p.year, 'nik', p.nik, 'household_ids', {arr}(p.hh_lo, p.hh_hi)) "
         f"ELSE {obj}('year', p.year) END"
     )
+
+
+def _relabel_sql(source: sql.Source | None, pairs: str | None = None) -> str:
+    """UPDATE the open conflicts whose pair still breaks the rule, but by another rule, with other
+    evidence or in another household than recorded (a same-person pair whose two families were
+    merged is now a one-aid pair of one family): they take the rule, evidence and household of the
+    pair as it is now; RETURNING their ids. The insert that follows leaves open conflicts alone."""
+    c = T_CONFLICT
+    evidence = _evidence_sql()
+    if sql.is_postgres():
+        evidence_differs = f"{c}.evidence IS DISTINCT FROM {evidence}"
+    else:
+        evidence_differs = f"json({c}.evidence) IS NOT json({evidence})"
+    selected = pairs if pairs is not None else f"({sql.pairs_sql(triggered=source is not None)})"
+    return (
+        f"{sql.with_sql(source) if pairs is None else ''}"
+        f"UPDATE {c} SET rule = p.rule, evidence = {evidence}, household_id = p.household_id "
+        f"FROM {selected} p "
+        f"WHERE {c}.enrollment_a_id = p.lo AND {c}.enrollment_b_id = p.hi AND {c}.status = '{ConflictStatus.OPEN}' "
+        f"AND ({c}.rule <> p.rule OR {c}.household_id <> p.household_id OR {evidence_differs}) "
+        f"RETURNING {c}.id"
+    )
+
+
+def _insert_sql(source: sql.Source | None, returning: str = "id, decision_reason", pairs: str | None = None) -> str:
+    """INSERT the pairs; an existing pair is left alone unless it was resolved, in which case it is
+    reopened with a note of the earlier decision, under the rule, evidence and household it breaks
+    the rule with now (an open one has them already: ``_relabel_sql``)."""
+    evidence = _evidence_sql()
     # One whole sentence for translators; the earlier decision is spliced in by SQL at the placeholder.
     with override(STORED_LANGUAGE):  # stored text: always Indonesian, whatever the user reads
         reopened = _("Dibuka kembali: pasangan ini melanggar aturan satu bantuan lagi. Keputusan sebelumnya: %(previous)s")
@@ -258,7 +287,7 @@ def _record(result: RecheckResult, write: Write, now) -> None:
     if not result.changed:
         return
     kinds = ((result.new, ConflictEventKind.CREATED), (result.reopened, ConflictEventKind.REOPENED),
-             (result.closed, ConflictEventKind.CLOSED))
+             (result.closed, ConflictEventKind.CLOSED), (result.relabelled, ConflictEventKind.RELABELLED))
     parts, params = [], []
     for ids, kind in kinds:
         if ids:
@@ -289,6 +318,8 @@ def _recheck(source: sql.Source | None, write: Write, rows: list | None = None, 
         cursor.execute(_close_sql(source, pairs), [*close_params, stamp])
         result.closed = {row[0] for row in cursor.fetchall()}
         insert_params = [] if pairs is not None else sql.with_params(source)
+        cursor.execute(_relabel_sql(source, pairs), insert_params)
+        result.relabelled = {row[0] for row in cursor.fetchall()}
         if rows is None:
             cursor.execute(_insert_sql(source, pairs=pairs), [*insert_params, stamp])
             for pk, reason in cursor.fetchall():

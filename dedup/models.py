@@ -138,6 +138,8 @@ class ConflictEventKind(models.TextChoices):
     CREATED = "created", _("dibuat")
     CLOSED = "closed", _("ditutup otomatis")
     REOPENED = "reopened", _("dibuka kembali")
+    # Still open, its pair breaking the rule by another rule or with other evidence (two families merged).
+    RELABELLED = "relabelled", _("aturan diperbarui")
 
 
 class ConflictEvent(models.Model):

@@ -66,11 +66,16 @@ _ALWAYS_TAKEN = frozenset({"source_year", "household_id"})
 _MISSING = object()
 
 
-def _resolve(record, current: dict, log_warning: Callable[[object, str, str], None], model):
+# An absent record listed by a file older than the registry's data: the newer data's mark stays.
+KEPT_ABSENT = "Tidak ada di data terbaru registri; berkas ini lebih lama, jadi tetap ditandai tidak ada"
+
+
+def _resolve(record, current: dict, log_warning: Callable[[object, str, str], None], model, *, older: bool = False):
     """Three-way merge of one stored record (``current``: its fields, ``raw_values``, ``is_absent``
     and ``source_values``) with the record read from the file: keep local corrections; the
     ``Change``, or None when nothing would change. The write works out the new snapshot and raw
-    values again from the record as it is then (``snapshot.merged_sources``)."""
+    values again from the record as it is then (``snapshot.merged_sources``). A record marked absent
+    comes back unless the file is ``older`` than the registry's data (``ExtractPlan.older_than_registry``)."""
     values = record.values
     cur_raw = _decoded(current["raw_values"])
     candidates, other = _diff(current=current, cur_raw=cur_raw, values=values, raw=record.raw, is_absent=current["is_absent"])
@@ -91,11 +96,32 @@ def _resolve(record, current: dict, log_warning: Callable[[object, str, str], No
             )
     new_snapshot, raw = merged_sources(values, record.raw, snapshot, cur_raw)
     revive = current.get("is_absent", False)
+    if revive and older:
+        log_warning(record, "", KEPT_ABSENT)
+        revive = False
     if to_set or new_snapshot != snapshot or raw != cur_raw or revive:
         if revive:
             to_set["is_absent"] = False
         return Change(current["pk"], to_set, record)
     return None
+
+
+# A family's ranking: its desil, where it came from and the date of the ranking (DTSEN re-ranks every quarter).
+_RANKING = ("desil", "desil_source", "desil_date")
+
+
+def _keep_newer_ranking(record, current: dict, log_warning: Callable[[object, str, str], None]) -> None:
+    """A row ranked before the stored desil (Triwulan I imported again after Triwulan II) leaves the
+    ranking as it is: its desil, source and date are not taken, and the row says so. The rest of the
+    row is compared as usual, as a file of an older data year's is (only the ranking is dated)."""
+    given, stored = record.get("desil_date"), current.get("desil_date")
+    if given is None or stored is None or given >= stored:
+        return
+    record.values = {name: value for name, value in record.values.items() if name not in _RANKING}
+    log_warning(
+        record, capfirst(str(Household._meta.get_field("desil_date").verbose_name)),
+        f"Peringkat desil di berkas ({given:%d/%m/%Y}) lebih lama dari yang tersimpan ({stored:%d/%m/%Y}); desil tidak diubah",
+    )
 
 
 def _show(field, value) -> str:
@@ -177,6 +203,18 @@ def _markable(kind: str) -> tuple[int, int | None]:
     return current["n"], current["year"]
 
 
+def _rankings(extract: Extract) -> tuple[datetime.date | None, datetime.date | None]:
+    """The newest desil ranking date of the file's families, and of the registry's families of its
+    kind (read only when the file has one: DTSEN)."""
+    if extract.kind == "p3ke":
+        return None, None  # P3KE's desil has no date (and its records may be on disk)
+    dates = [when for record in extract.households.values() if (when := record.get("desil_date"))]
+    if not dates:
+        return None, None
+    newest = _stored_households(extract.kind).filter(is_absent=False, source=extract.kind).aggregate(newest=Max("desil_date"))
+    return max(dates), newest["newest"]
+
+
 def _stored_members_of(kind: str):
     """The members an extract of ``kind`` is matched with: those of ``_stored_households``."""
     queryset = Member.objects.filter(household__merged_into__isnull=True)
@@ -215,6 +253,12 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     for key, row in skipped.items():
         key_ids[key] = row.pk
     plan.households.unchanged = len(skipped)
+    # Before the comparison: a row ranked before its stored family keeps the stored ranking
+    # (``_keep_newer_ranking``), and a file older than the registry's data revives no absent record.
+    plan.ranking_date, plan.registry_ranking = _rankings(extract)
+    # As read with the stored keys, before any of this import's families was written (``write.HouseholdsAhead``).
+    plan.current_households, plan.registry_year = known.markable or _markable(extract.kind)
+    older = plan.older_than_registry
     # Those to create are chosen by key alone (a P3KE extract's, on disk, are not read back for
     # it); only the records of stored families are compared.
     plan.household_creates, compared = extract.households.partition(stored)
@@ -236,7 +280,9 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
             matched.append((pk, record))
         rows = {row[0]: row for row in Household.objects.filter(pk__in=[pk for pk, _ in matched]).values_list(*stored_fields)}
         for pk, record in matched:
-            change = _resolve(record, dict(zip(names, rows[pk])), warn, Household)
+            current = dict(zip(names, rows[pk]))
+            _keep_newer_ranking(record, current, warn)
+            change = _resolve(record, current, warn, Household, older=older)
             if change is None:
                 plan.households.unchanged += 1
                 _keep_hash(plan.household_hashes, pk, stored[record.key][3], record)
@@ -245,8 +291,6 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     plan.households.created = len(plan.household_creates)
     plan.households.updated = len(plan.household_changes)
     has_household_sheet = not p3ke or any(t.kind == "keluarga" for t in extract.tables)
-    # As read with the stored keys, before any of this import's families was written (``write.HouseholdsAhead``).
-    plan.current_households, plan.registry_year = known.markable or _markable(extract.kind)
     if full_extract and has_household_sheet:
         households, rejected = extract.households, extract.rejected_households
         for key, (pk, current_is_absent, source, _hash) in stored.items():
@@ -369,7 +413,7 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
             if moved_to is not None:
                 record.set("household_id", moved_to)  # moved to another family in the new extract
             current = dict(zip(member_names, rows[pk]))
-            change = _resolve(record, current, warn, Member)
+            change = _resolve(record, current, warn, Member, older=older)
             if change is None:
                 plan.members.unchanged += 1
                 _keep_hash(plan.member_hashes, pk, current["source_row_hash"], record)
@@ -386,7 +430,7 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
         )
     # A partial extract (one kecamatan) still says who a family it lists no longer holds, unless it
     # is older than the registry's data (a member it lacks may be newer than the file).
-    if extract.has_member_sheet and (full_extract or not plan.older_than_registry):
+    if extract.has_member_sheet and (full_extract or not older):
         plan.member_absent = _members_left_out(
             extract, key_ids, known, matched_pks | merged_members, None if full_extract else listed,
         )

@@ -11,6 +11,7 @@ claim. ``recipients.RecipientPlan`` is the plan of an agency's recipient list.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
@@ -109,7 +110,11 @@ def absent_warning(check: dict) -> str:
             "%(m)s anggota keluarga juga akan ditandai tidak ada.", "%(m)s anggota keluarga juga akan ditandai tidak ada.",
             check["members"],
         ) % values
-    if check["older"]:
+    if check.get("ranking"):
+        text += " " + _(
+            "Peringkat desil di berkas ini (%(ranking)s) lebih lama dari peringkat terbaru di registri (%(newest)s)."
+        ) % {"ranking": check["ranking"], "newest": check["registry_ranking"]}
+    elif check["older"]:
         text += " " + _("Berkas ini data tahun %(year)s, lebih lama dari data terbaru di registri (%(newest)s).") % values
     return text
 
@@ -213,6 +218,10 @@ class ExtractPlan:
     # The families a full extract may mark absent that are not absent now, and their newest data year.
     current_households: int = 0
     registry_year: int | None = None
+    # The newest desil ranking date of the file's families and of the registry's (DTSEN re-ranks every
+    # quarter: a file of an older quarter of the same data year is older than the registry's data too).
+    ranking_date: datetime.date | None = None
+    registry_ranking: datetime.date | None = None
 
     @property
     def issues(self) -> IssueLog:
@@ -261,9 +270,17 @@ class ExtractPlan:
 
     @property
     def older_than_registry(self) -> bool:
-        """Whether the file's data year is older than the newest the registry holds."""
+        """Whether the file's data year is older than the newest the registry holds, or its newest
+        desil ranking older than the registry's (``older_ranking``)."""
         year, newest = self.extract.data_year, self.registry_year
-        return bool(year and newest and year < newest)
+        return bool(year and newest and year < newest) or self.older_ranking
+
+    @property
+    def older_ranking(self) -> bool:
+        """Whether the file's newest desil ranking is older than the registry's newest (Triwulan I
+        imported again after Triwulan II). The ranking's date says it better than the data year,
+        which an upload without one takes from today."""
+        return bool(self.ranking_date and self.registry_ranking and self.ranking_date < self.registry_ranking)
 
     def absent_check(self) -> dict | None:
         """What a confirmation must show before this plan is applied, or None when none is needed: a
@@ -276,10 +293,14 @@ class ExtractPlan:
         older = self.older_than_registry
         if not older and households <= ABSENT_CONFIRM_SHARE * self.current_households:
             return None
-        return {
+        check = {
             "households": households, "members": members, "current": self.current_households,
             "data_year": year, "registry_year": newest, "older": older,
         }
+        if older and not (year and newest and year < newest):  # older by its ranking alone
+            check["ranking"] = self.ranking_date.strftime("%d/%m/%Y")
+            check["registry_ranking"] = self.registry_ranking.strftime("%d/%m/%Y")
+        return check
 
     def summary(self) -> dict:
         issues = self.extract.issues

@@ -1,0 +1,118 @@
+"""DTSEN re-ranks every quarter: a family's desil comes with the period of its ranking. A file of an
+older quarter imported after a newer one (Triwulan I again after Triwulan II) does not roll the
+desil back: the newer ranking and its date stay, and the row says why."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+from django.urls import reverse
+
+from households.models import Household, ImportBatch, Member
+
+from .conftest import nik, write_xlsx
+from .test_import_bad_input import run
+
+pytestmark = pytest.mark.django_db
+
+HEADERS = [
+    "Nomor KK", "NIK", "Nama", "Tanggal Lahir", "Jenis Kelamin", "Hubungan Keluarga", "Kode Wilayah", "Alamat",
+    "Desil Nasional", "Periode Desil", "Jenis Atap", "Bansos PKH",
+]
+KK = "7409010601250001"
+OTHER_KK = "7409010601250002"
+
+
+def quarter(tmp_path, name, *families):
+    """A DTSEN file of one quarter: ``(No KK, head serial, desil, period, roof)`` per family."""
+    rows = [
+        {"Nomor KK": kk, "NIK": nik(serial), "Nama": f"KEPALA {serial}", "Tanggal Lahir": "05/01/1980",
+         "Jenis Kelamin": "Laki-laki", "Hubungan Keluarga": "Kepala Keluarga", "Kode Wilayah": "7409012006",
+         "Alamat": "Lorong 1", "Desil Nasional": desil, "Periode Desil": period, "Jenis Atap": roof, "Bansos PKH": "Ya"}
+        for kk, serial, desil, period, roof in families
+    ]
+    return str(write_xlsx(tmp_path / name, {"DTSEN": (HEADERS, rows)}))
+
+
+def ranking(kk=KK):
+    return Household.objects.values_list("desil", "desil_source", "desil_date").get(no_kk=kk)
+
+
+def test_an_older_quarter_keeps_the_newer_desil_and_says_so(reference, bappeda_client, tmp_path):
+    q1 = quarter(tmp_path, "q1.xlsx", (KK, 801, 2, "Triwulan I 2025", "Asbes/Seng"), (OTHER_KK, 802, 3, "Triwulan I 2025", "Asbes/Seng"))
+    q2 = quarter(tmp_path, "q2.xlsx", (KK, 801, 6, "Triwulan II 2025", "Genteng"), (OTHER_KK, 802, 3, "Triwulan II 2025", "Asbes/Seng"))
+    assert run("import_dtsen", q1, "--year", "2025")[0] == 0
+    assert ranking() == (2, "dtsen", datetime.date(2025, 1, 1))
+    # The newer quarter re-ranks the family, as always.
+    code, out, err = run("import_dtsen", q2, "--year", "2025", "--json")
+    assert code == 0 and json.loads(out)["warnings"] == 0, (out, err)
+    assert ranking() == (6, "dtsen", datetime.date(2025, 4, 1))
+
+    # Triwulan I again: its ranking is older than the stored one.
+    code, out, err = run("import_dtsen", q1, "--year", "2025", "--partial", "--json")
+    summary = json.loads(out)
+    assert code == 0, (out, err)
+    assert ranking() == (6, "dtsen", datetime.date(2025, 4, 1))
+    assert ranking(OTHER_KK) == (3, "dtsen", datetime.date(2025, 4, 1))
+    warnings = [(w["row"], w["column"], w["reason"]) for w in ImportBatch.objects.get(pk=summary["batch"]).warnings]
+    assert warnings == [
+        (2, "Tanggal desil", "Peringkat desil di berkas (01/01/2025) lebih lama dari yang tersimpan (01/04/2025); desil tidak diubah"),
+        (3, "Tanggal desil", "Peringkat desil di berkas (01/01/2025) lebih lama dari yang tersimpan (01/04/2025); desil tidak diubah"),
+    ]
+    # The family's other values are the file's, as for any file (the house as that quarter saw it).
+    assert Household.objects.get(no_kk=KK).roof_type == "asbes_seng"
+    # The portal still lists the family under its newer desil.
+    assert "KEPALA 801" in bappeda_client.get("/keluarga/?desil=6").content.decode()
+    assert "KEPALA 801" not in bappeda_client.get("/keluarga/?desil=2").content.decode()
+
+    # The same older file once more changes nothing.
+    code, out, err = run("import_dtsen", q1, "--year", "2025", "--partial", "--json")
+    assert code == 0 and ranking() == (6, "dtsen", datetime.date(2025, 4, 1)), (out, err)
+    assert json.loads(out)["households"]["updated"] == 0
+
+
+def test_an_older_quarter_is_flagged_as_an_older_data_year_is(reference, bappeda_client, tmp_path):
+    """A file of an older quarter of the same data year is older than the registry's data: as a full
+    extract it marks a family absent only once confirmed; as a partial one it marks none of the
+    members it lacks absent (a member it lacks may be newer than the file)."""
+    families = [(f"74090106012501{n:02d}", 900 + n, 3, "Triwulan II 2025", "Asbes/Seng") for n in range(30)]
+    q2 = quarter(tmp_path, "q2.xlsx", *families)
+    assert run("import_dtsen", q2, "--year", "2025")[0] == 0
+    household = Household.objects.get(no_kk=families[0][0])
+    Member.objects.create(household=household, nik=nik(990), name="BAYI BARU", relation="anak", sex="L",
+                          birth_date=datetime.date(2025, 3, 1))
+    # Triwulan I: the first family ranked otherwise, and the last one not yet in the data.
+    q1 = quarter(tmp_path, "q1.xlsx", *[(kk, serial, 2, "Triwulan I 2025", roof) for kk, serial, _d, _p, roof in families[:-1]])
+    before = sorted(Household.objects.values_list("no_kk", "desil", "desil_date", "is_absent"))
+
+    code, out, err = run("import_dtsen", q1, "--year", "2025")
+    assert code == 2
+    assert "1 keluarga akan ditandai tidak ada di data terbaru (dari 30 keluarga saat ini)." in err
+    assert "Peringkat desil di berkas ini (01/01/2025) lebih lama dari peringkat terbaru di registri (01/04/2025)." in err
+    assert "tidak ada data yang diubah" in err
+    assert sorted(Household.objects.values_list("no_kk", "desil", "desil_date", "is_absent")) == before
+    # The upload's preview says the same.
+    with open(q1, "rb") as handle:
+        bappeda_client.post(reverse("admin:households_importbatch_upload"), {"kind": "dtsen", "file": handle, "full_extract": "on"})
+    preview = reverse("admin:households_importbatch_preview", args=[ImportBatch.objects.latest("pk").pk])
+    page = bappeda_client.get(preview).content.decode()
+    assert "Peringkat desil di berkas ini (01/01/2025) lebih lama dari peringkat terbaru di registri (01/04/2025)." in page
+    assert "Berkas ini data tahun" not in page and 'name="confirm_absent"' in page
+
+    # A family the newest data no longer holds (marked absent), listed still in Triwulan I.
+    gone = Household.objects.get(no_kk=families[1][0])
+    Household.objects.filter(pk=gone.pk).update(is_absent=True)
+    Member.objects.filter(household=gone).update(is_absent=True)
+
+    code, out, err = run("import_dtsen", q1, "--year", "2025", "--partial", "--json")
+    summary = json.loads(out)
+    assert code == 0, (out, err)
+    assert summary["members"]["absent"] == 0
+    assert not Member.objects.get(name="BAYI BARU").is_absent
+    # The older file does not bring back what the newer data no longer holds, and says so.
+    assert list(Household.objects.filter(is_absent=True).values_list("pk", flat=True)) == [gone.pk]
+    assert Member.objects.get(household=gone).is_absent
+    kept = "Tidak ada di data terbaru registri; berkas ini lebih lama, jadi tetap ditandai tidak ada"
+    assert [w["row"] for w in ImportBatch.objects.get(pk=summary["batch"]).warnings if w["reason"] == kept] == [3, 3]
