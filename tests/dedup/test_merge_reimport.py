@@ -175,7 +175,8 @@ def test_keeping_the_p3ke_record_takes_the_dtks_no_kk(bappeda_client, both_impor
     assert p3ke_record.no_kk == KK
     page = bappeda_client.get(reverse("agencies:household_detail", args=[p3ke_record.pk])).content.decode()
     assert KK in page
-    found = bappeda_client.get(reverse("agencies:household_list"), {"q": KK}).content.decode()
+    # A search by No KK is kept out of the address: the list posts it and shows it under a token.
+    found = bappeda_client.post(reverse("agencies:household_list"), {"q": KK}, follow=True).content.decode()
     assert "LA ODE MUSA" in found and reverse("agencies:household_detail", args=[p3ke_record.pk]) in found
 
 
