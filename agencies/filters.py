@@ -334,13 +334,14 @@ class HouseholdFilter(django_filters.FilterSet):
     def active_filter_labels(self) -> list[str]:
         """The active filters as the print page names them, in the page's language: each filter's
         label and the label of its chosen value (``Kecamatan: Asera``, ``Status: Aktif``), a
-        search as kept (:meth:`active_filters`), and a dashboard link's condition (``water``...),
-        which has no value to show, by its label alone."""
+        search as kept (:meth:`active_filters`), the year of "reached by aid" (``Tahun bantuan:
+        2024``), and a dashboard link's condition (``water``...), which has no value to show, by
+        its label alone."""
         shown = []
         for name, value in self.active_filters().items():
             field = self.form.fields[name]
-            if isinstance(field.widget, forms.HiddenInput):
-                shown.append(str(field.label))
+            if isinstance(field.widget, forms.HiddenInput) and name != "aid_year":
+                shown.append(str(field.label))  # a condition (water=unsafe): its label says it all
                 continue
             choices = dict(flatten_choices(getattr(field, "choices", ())))
             shown.append(f"{field.label}: {choices.get(value, value)}")

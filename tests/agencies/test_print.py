@@ -80,3 +80,11 @@ def test_the_filter_line_names_the_filters_and_their_values_as_the_list_shows_th
     translation.activate(settings.LANGUAGE_CODE)
     line = re.search(r'<p class="muted">(.*?)</p>', html, re.S).group(1)
     assert re.sub(r"\s+", " ", line).strip() == expected
+
+
+def test_the_filter_line_gives_the_year_of_reached_by_aid(registry, login):
+    # A dashboard link to the families no aid reaches carries the year it counted them for.
+    client = login(registry.users.head)
+    html = client.get("/keluarga/cetak/?desil=1&aid=none&aid_year=2024").content.decode()
+    line = re.sub(r"\s+", " ", re.search(r'<p class="muted">(.*?)</p>', html, re.S).group(1)).strip()
+    assert line.endswith("Tahun bantuan: 2024"), line
