@@ -24,7 +24,7 @@ from households.models import Household, Member, Relation, kept_households
 from konut_registry.chunks import chunked
 
 from .aids import FirstClaims, aid_dropped, aid_planned, member_claim
-from .common import HOUSEHOLD_FIELDS, MEMBER_FIELDS, Extract
+from .common import HOUSEHOLD_FIELDS, MEMBER_FIELDS, Extract, HouseholdRecord
 from .issues import row_place
 from .plan import Change, ExtractPlan, MemberDecisions, NewFamily
 from .rowhash import KnownRows
@@ -110,18 +110,26 @@ def _resolve(record, current: dict, log_warning: Callable[[object, str, str], No
 _RANKING = ("desil", "desil_source", "desil_date")
 
 
-def _keep_newer_ranking(record, current: dict, log_warning: Callable[[object, str, str], None]) -> None:
+def _keep_newer_ranking(record, current: dict, log_warning: Callable[[object, str, str], None], year: int | None = None) -> None:
     """A row ranked before the stored desil (Triwulan I imported again after Triwulan II) leaves the
     ranking as it is: its desil, source and date are not taken, and the row says so. The rest of the
-    row is compared as usual, as a file of an older data year's is (only the ranking is dated)."""
+    row is compared as usual, as a file of an older data year's is (only the ranking is dated).
+    An undated row (P3KE's desil has no date) is as old as its data year: it leaves a ranking dated
+    in a later year as it is (``year``: the file's, for a row without its own)."""
     given, stored = record.get("desil_date"), current.get("desil_date")
-    if given is None or stored is None or given >= stored:
+    if stored is None:
         return
+    if given is not None:
+        if given >= stored:
+            return
+        column, message = "desil_date", f"Peringkat desil di berkas ({given:%d/%m/%Y}) lebih lama dari yang tersimpan ({stored:%d/%m/%Y})"
+    else:
+        year = record.get("source_year", year)
+        if record.get("desil") is None or year is None or year >= stored.year:
+            return
+        column, message = "desil", f"Desil di berkas (data tahun {year}) lebih lama dari peringkat tersimpan ({stored:%d/%m/%Y})"
     record.values = {name: value for name, value in record.values.items() if name not in _RANKING}
-    log_warning(
-        record, capfirst(str(Household._meta.get_field("desil_date").verbose_name)),
-        f"Peringkat desil di berkas ({given:%d/%m/%Y}) lebih lama dari yang tersimpan ({stored:%d/%m/%Y}); desil tidak diubah",
-    )
+    log_warning(record, capfirst(str(Household._meta.get_field(column).verbose_name)), f"{message}; desil tidak diubah")
 
 
 def _show(field, value) -> str:
@@ -233,6 +241,34 @@ def _keep_hash(hashes: list, pk: int, stored_hash, record) -> None:
         hashes.append((pk, record.row_hash))
 
 
+def _ranked_after(record, other) -> bool:
+    """Whether ``record``'s ranking is dated after ``other``'s (an undated one is the oldest)."""
+    return (record.get("desil_date") or datetime.date.min) > (other.get("desil_date") or datetime.date.min)
+
+
+def _ranking_only(record) -> HouseholdRecord:
+    """The ranking of ``record`` alone (``_RANKING``), as a row of its own: what
+    the row of a record merged into another gives the family kept (the rest of the row stays)."""
+    values = {name: value for name, value in record.values.items() if name in _RANKING}
+    return HouseholdRecord(record.key, record.sheet, record.row, values, {}, None)
+
+
+def _compare(matched, plan: ExtractPlan, stored_fields, names, warn, older: bool, stored: dict | None) -> None:
+    """Compare each (pk, record) of ``matched`` with its stored family: an update, or unchanged
+    (keeping the row's hash when ``stored`` gives the stored one)."""
+    rows = {row[0]: row for row in Household.objects.filter(pk__in=[pk for pk, _ in matched]).values_list(*stored_fields)}
+    for pk, record in matched:
+        current = dict(zip(names, rows[pk]))
+        _keep_newer_ranking(record, current, warn, plan.extract.data_year)
+        change = _resolve(record, current, warn, Household, older=older)
+        if change is None:
+            plan.households.unchanged += 1
+            if stored is not None:
+                _keep_hash(plan.household_hashes, pk, stored[record.key][3], record)
+        else:
+            plan.household_changes.append(change)
+
+
 def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows | None = None) -> ExtractPlan:
     """Compare ``extract`` with the registry; nothing is written. ``known``: the registry's records
     as read before parsing (``known_rows``), else read here. Rows the parser skipped as unchanged
@@ -263,38 +299,45 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     # it); only the records of stored families are compared.
     plan.household_creates, compared = extract.households.partition(stored)
     merged = known.merged
+    # The kept families the file lists under a key of their own: a row of a record merged into one
+    # of them gives it nothing; one merged into a family not listed so gives it its newer ranking.
+    listed = set()
+    if merged:
+        kept = Household.objects.filter(pk__in={stored[key][0] for key in merged}).values_list("pk", key_field)
+        listed = {pk for pk, key in kept if (key in extract.households or key in skipped) and stored.get(key, (None,))[0] == pk}
+    rankings: dict[int, object] = {}
     key_column = "ID Keluarga P3KE" if p3ke else "Nomor KK"
     for chunk in chunked(compared, CHUNK):
         matched = []
         for record in chunk:
             pk = key_ids[record.key] = stored[record.key][0]
             if record.key in merged:
-                # A record merged into another: its row is the kept family's, whose own data stays.
-                plan.households.unchanged += 1
+                # A record merged into another: its row is the kept family's, whose own data stays
+                # (but for a newer ranking, when the file lists the family under no key of its own).
                 issues.warning(
                     record.sheet, record.row, key_column,
                     f"Keluarga {record.key} sudah digabung ke keluarga #{pk}: anggota dan bantuan di baris ini dicatat "
-                    "pada keluarga itu; data keluarganya tidak diubah dari baris ini",
+                    "pada keluarga itu; data keluarganya tidak diubah dari baris ini, kecuali peringkat desil yang lebih baru",
                 )
+                other = rankings.get(pk)
+                if pk in listed or record.get("desil") is None or (other is not None and not _ranked_after(record, other)):
+                    plan.households.unchanged += 1
+                else:
+                    plan.households.unchanged += other is not None  # the row whose ranking it replaces
+                    rankings[pk] = _ranking_only(record)
                 continue
             matched.append((pk, record))
-        rows = {row[0]: row for row in Household.objects.filter(pk__in=[pk for pk, _ in matched]).values_list(*stored_fields)}
-        for pk, record in matched:
-            current = dict(zip(names, rows[pk]))
-            _keep_newer_ranking(record, current, warn)
-            change = _resolve(record, current, warn, Household, older=older)
-            if change is None:
-                plan.households.unchanged += 1
-                _keep_hash(plan.household_hashes, pk, stored[record.key][3], record)
-            else:
-                plan.household_changes.append(change)
+        _compare(matched, plan, stored_fields, names, warn, older, stored)
+    _compare(list(rankings.items()), plan, stored_fields, names, warn, older, None)
     plan.households.created = len(plan.household_creates)
     plan.households.updated = len(plan.household_changes)
     has_household_sheet = not p3ke or any(t.kind == "keluarga" for t in extract.tables)
     if full_extract and has_household_sheet:
         households, rejected = extract.households, extract.rejected_households
+        # A family listed under the key of a record merged into it is there too.
+        present = {stored[key][0] for key in merged if key in households or key in skipped or key in rejected}
         for key, (pk, current_is_absent, source, _hash) in stored.items():
-            if key in households or key in skipped or key in rejected or current_is_absent or key in merged:
+            if key in households or key in skipped or key in rejected or current_is_absent or key in merged or pk in present:
                 continue
             if p3ke or source == extract.kind:
                 plan.household_absent.append(pk)

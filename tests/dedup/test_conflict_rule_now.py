@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 
 from dedup import membership
-from dedup.engine import scan_all
-from dedup.models import Conflict, ConflictRule, ConflictStatus
+from dedup.engine import Write, recheck_households, scan_all
+from dedup.models import Conflict, ConflictEventKind, ConflictRule, ConflictStatus
 from programs.models import EnrollmentStatus
 from programs.services import enrollment_create
 from tests.factories import HouseholdFactory, MemberFactory
@@ -79,3 +79,26 @@ def test_periksa_ulang_relabels_a_conflict_left_with_the_old_rule(merged, bapped
     # Nothing more to set right: a second re-check changes nothing.
     found = scan_all()
     assert (found.new, found.reopened, found.closed) == (0, 0, 0) and conflict.events.count() == events + 1
+
+
+def test_a_pair_through_two_shared_people_keeps_its_evidence_on_every_re_check(programs):
+    """X and Y list the same two people: the PKH of X and the BSPS of Y are one conflict with one
+    shared NIK as evidence (the lowest), and re-checking either family or the whole registry again
+    does not relabel it."""
+    x, y = HouseholdFactory(), HouseholdFactory()
+    people = [MemberFactory(household=x) for _ in range(2)]
+    for person in people:
+        MemberFactory(household=y, nik=person.nik, name=person.name)
+    enrollment_create(household=x, program=programs["pkh"], year=2024, status=EnrollmentStatus.ACTIVE)
+    [conflict] = enrollment_create(household=y, program=programs["bsps"], year=2024, status=EnrollmentStatus.ACTIVE).conflicts
+    evidence = Conflict.objects.get(pk=conflict.pk).evidence
+    assert evidence["nik"] == min(person.nik for person in people)
+
+    for household in (x, y, x, y):
+        recheck_households([household.pk], write=Write())
+    for _ in range(2):
+        scan_all()
+
+    conflict.refresh_from_db()
+    assert conflict.evidence == evidence
+    assert list(conflict.events.values_list("kind", flat=True)) == [ConflictEventKind.CREATED]

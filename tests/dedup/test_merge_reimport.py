@@ -275,6 +275,71 @@ def test_a_kept_record_with_the_newer_desil_keeps_it(bappeda_client, reference, 
     assert (p3ke_record.desil, p3ke_record.desil_source) == (1, "p3ke")
 
 
+def test_a_p3ke_import_again_leaves_the_newer_dtsen_desil_of_the_kept_record(bappeda_client, reference, same_family_files, tmp_path):
+    """The DTSEN record kept takes the P3KE ID; the same P3KE file (data year 2023, desil 1, no
+    ranking date) imported again leaves its 2025 ranking as it is, and the row says so."""
+    imported("import_p3ke", str(same_family_files[0]), "--partial")
+    dtsen = write_csv(tmp_path / "dtsen.csv", DTSEN, [
+        dtsen_row(KK, 7100, "LA ODE MUSA", "KEPALA KELUARGA", "7", "Triwulan II 2025"),
+        dtsen_row(KK, 7500, "MUHAMMAD ARIF", "ANAK", "7", "Triwulan II 2025", birth=CHILD_BIRTH),
+    ], delimiter=",")
+    imported("import_dtsen", str(dtsen), "--partial", "--year", "2025")
+    p3ke_record, dtsen_record = Household.objects.get(p3ke_id="122990001"), Household.objects.get(no_kk=KK)
+    decide(bappeda_client, p3ke_record, dtsen_record, "merge_b" if p3ke_record.pk < dtsen_record.pk else "merge_a")
+    dtsen_record.refresh_from_db()
+    assert dtsen_record.p3ke_id == "122990001"
+
+    summary = imported("import_p3ke", str(same_family_files[0]), "--partial")
+
+    dtsen_record.refresh_from_db()
+    assert (dtsen_record.desil, dtsen_record.desil_source, dtsen_record.desil_date) == (7, "dtsen", datetime.date(2025, 4, 1))
+    assert "Desil di berkas (data tahun 2023) lebih lama dari peringkat tersimpan (01/04/2025); desil tidak diubah" in warnings_of(summary)
+
+
+# --- A family kept by a merge, listed by the next quarter under the merged record's No KK only --------
+
+KK2 = "7409010501230002"
+
+
+def dtsen_row(kk, serial, name, relation, desil, period, birth=datetime.date(1980, 1, 5)):
+    return {
+        "Nomor KK": kk, "Kecamatan": "ASERA", "Desa/Kelurahan": "WANGGUDU RAYA", "Alamat": "Jl. X", "Desil Nasional": desil,
+        "Periode Desil": period, "Nomor NIK": nik(serial, birth=birth), "Nama": name, "Tanggal Lahir": birth.strftime("%d/%m/%Y"),
+        "Jenis Kelamin": "Laki-laki", "Hubungan Keluarga": relation,
+    }
+
+
+def quarter(tmp_path, name, period, heads):
+    """A full DTSEN quarter: the given head rows and forty other families (desil 3)."""
+    others = [dtsen_row(f"74090105012300{10 + i}", 7200 + i, f"ORANG {i}", "KEPALA KELUARGA", "3", period) for i in range(40)]
+    return write_csv(tmp_path / name, DTSEN, [*heads, *others], delimiter=",")
+
+
+def test_the_kept_family_listed_under_the_merged_no_kk_is_present_and_takes_its_newer_desil(bappeda_client, reference, tmp_path):
+    q2 = quarter(tmp_path, "q2.csv", "Triwulan II 2025", [
+        dtsen_row(KK, 7100, "LA ODE MUSA", "KEPALA KELUARGA", "2", "Triwulan II 2025"),
+        dtsen_row(KK2, 7100, "LA ODE MUSA", "KEPALA KELUARGA", "2", "Triwulan II 2025"),
+    ])
+    imported("import_dtsen", str(q2), "--year", "2025")
+    kept, gone = Household.objects.get(no_kk=KK), Household.objects.get(no_kk=KK2)
+    decide(bappeda_client, kept, gone, "merge_a" if kept.pk < gone.pk else "merge_b")
+    kept.refresh_from_db()
+    address = kept.address
+
+    q3 = quarter(tmp_path, "q3.csv", "Triwulan III 2025", [
+        {**dtsen_row(KK2, 7100, "LA ODE MUSA", "KEPALA KELUARGA", "5", "Triwulan III 2025"), "Alamat": "Jl. Baru"},
+    ])
+    summary = imported("import_dtsen", str(q3), "--year", "2025")
+
+    kept.refresh_from_db()
+    assert any(f"Keluarga {KK2} sudah digabung ke keluarga #{kept.pk}" in reason for reason in warnings_of(summary))
+    assert not kept.is_absent
+    assert (kept.desil, kept.desil_source, kept.desil_date) == (5, "dtsen", datetime.date(2025, 7, 1))
+    # Only the ranking: the rest of the row stays the merged record's.
+    assert kept.address == address and kept.no_kk == KK
+    assert summary["households"]["absent"] == 0
+
+
 def test_every_history_row_of_a_merge_says_which_family_it_went_to(bappeda_client, both_imported):
     p3ke_record, dtks_record = both_imported
     decide(bappeda_client, p3ke_record, dtks_record, "merge_a" if p3ke_record.pk < dtks_record.pk else "merge_b")
