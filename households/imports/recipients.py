@@ -718,9 +718,9 @@ _FAMILY_NAMES_SHOWN = 6
 
 
 def _kk_only(row: _Row, registry: _Registry) -> bool:
-    """Whether the row's family was found by its No KK alone though the row gave a NIK (one the
-    registry does not hold, or one Excel damaged) and a name: the family must be checked by name."""
-    return bool((row.nik or row.nik_problem) and row.name and not registry.by_nik(row))
+    """Whether the row's family was found by its No KK alone (no NIK given, one the registry does
+    not hold, or one Excel damaged) and the row names someone: the family must be checked by name."""
+    return bool(row.name and not registry.by_nik(row))
 
 
 def _check_family(log: IssueLog, row: _Row, names: list[str]) -> None:

@@ -96,13 +96,31 @@ def test_a_nik_that_matches_a_member_is_checked_as_before_not_against_the_family
     wife = sudirman.members.get(relation="istri")
     path = kemensos(tmp_path / "pkh.csv", [
         [1, "'" + sudirman.no_kk, "'" + wife.nik, "WA ODE HASNIA", "TAHAP 1 2024", "PKH", "Rp 750.000"],
-        [2, "'" + arfan.no_kk, "", "ORANG LAIN SAMA SEKALI", "TAHAP 1 2024", "PKH", "Rp 750.000"],
+        # No NIK: the family its No KK finds is checked by name, and the head's name (spelled as lists do) fits.
+        [2, "'" + arfan.no_kk, "", "LA ODE M. ARFAN", "TAHAP 1 2024", "PKH", "Rp 750.000"],
     ])
     code, out, err = run("import_recipients", str(path), "--json")
     result = json.loads(out)
     assert code == 0, (out, err)
     assert result["warnings"] == 0
     assert Enrollment.objects.count() == 2
+
+
+def test_a_row_without_a_nik_whose_name_is_no_one_of_the_no_kks_family_is_warned(families, tmp_path):
+    # A list by No KK and name only (no NIK column filled): a No KK copied from the row above lands on
+    # another family, who would get the aid; the name tells.
+    sudirman, arfan = families
+    path = kemensos(tmp_path / "pkh.csv", [
+        [1, "'" + arfan.no_kk, "", "ORANG LAIN SAMA SEKALI", "TAHAP 1 2024", "PKH", "Rp 750.000"],
+    ])
+    code, out, err = run("import_recipients", str(path), "--json")
+    assert code == 0, (out, err)
+    expected = (
+        f"Nama 'ORANG LAIN SAMA SEKALI' tidak cocok dengan anggota keluarga No KK {arfan.no_kk} "
+        "(LA ODE MUHAMMAD ARFAN, SITTI RAHMA); penerima dicocokkan dengan No KK saja: periksa No KK-nya"
+    )
+    assert warnings_of(ImportBatch.objects.latest("pk"), "tidak cocok dengan anggota keluarga") == [(2, "NAMA", expected)]
+    assert Enrollment.objects.filter(household=arfan).count() == 1  # a warning: the row is kept
 
 
 def scientific(identifier: str) -> str:
