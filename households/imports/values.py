@@ -219,8 +219,12 @@ def _yes_no(value: object) -> tuple[bool | None, bool]:
         return True, True
     if key in _NO:
         return False, True
+    if _ZERO_ONE_TEXT.fullmatch(key):  # "1.0", "0.00": a 1/0 cell that went through a float (CSV)
+        return key[0] == "1", True
     return None, False
 
+
+_ZERO_ONE_TEXT = re.compile(r"[01]\.0+")
 
 # The ``ValueMapping`` field of the cells of every aid column (``Penerima ...``, ``Bansos ...``), and
 # what its codes mean.

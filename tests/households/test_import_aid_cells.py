@@ -94,3 +94,16 @@ def test_an_unknown_aid_value_is_listed_warned_on_its_cell_and_mapped_once(refer
     again = imported(p3ke_file, households, members, "silang-lagi.xlsx")
     assert (again["errors"], again["warnings"], again["unmapped_values"]) == (0, 0, [])
     assert _aids() == {("122000001", "sembako"), ("122000002", "pkh"), ("122000002", "sembako"), ("122000003", "sembako")}
+
+
+def test_a_one_or_zero_written_through_a_float_is_ya_or_tidak(reference, p3ke_file):
+    """A 1/0 aid column saved from a database or a float column reads "1.0" and "0.0" as text: the
+    same Ya and Tidak as 1 and 0, not an unknown value whose aid is dropped with a warning."""
+    households, members = families(count=3)
+    for household, cell in zip(households, ["1.0", "0.0", "1.00"]):
+        household["Penerima PKH"] = cell
+
+    result = imported(p3ke_file, households, members, "angka.xlsx")
+
+    assert (result["errors"], result["warnings"], result["unmapped_values"]) == (0, 0, [])
+    assert _aids() == {("122000001", "pkh"), ("122000003", "pkh")}
