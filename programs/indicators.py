@@ -135,8 +135,3 @@ def live_aid_q(household: str = "pk") -> Q:
     ``household`` names the household's id in the filtered model: ``"pk"`` over ``Household``,
     ``"household"`` over ``Member``."""
     return Q(Exists(Enrollment.objects.filter(household=OuterRef(household), status__in=LIVE_STATUSES)))
-
-
-def no_live_aid_q(household: str = "pk") -> Q:
-    """No proposed or active enrollment in any program."""
-    return ~live_aid_q(household)
