@@ -172,7 +172,6 @@ class Layouts:
         self._identity_list = sorted(self._identity)
         self._cache: dict[tuple[str, str], str | None] = {}
         self._identity_cache: dict[str, bool] = {}
-        self._person_cache: dict[str, bool] = {}
 
     @classmethod
     def builtin(cls) -> Layouts:
@@ -258,16 +257,8 @@ class Layouts:
 
     def is_person(self, header: str) -> bool:
         """Whether a normalised header names a person (``PERSON_FIELDS``) in some layout, as ``field``
-        places it."""
-        try:
-            return self._person_cache[header]
-        except KeyError:
-            pass
-        found = any(self.field(layout, header) in PERSON_FIELDS for layout in LAYOUTS)
-        if len(self._person_cache) >= _IDENTITY_CACHE:
-            self._person_cache.clear()
-        self._person_cache[header] = found
-        return found
+        places it (asked once a header of a table's header row; ``field`` keeps its answers)."""
+        return any(self.field(layout, header) in PERSON_FIELDS for layout in LAYOUTS)
 
     def table(self, source, sheet_name: str | None, formulas=None):
         """``source``'s sheet (a ``reader.Source``) with its header row found by these layouts
