@@ -188,17 +188,15 @@ def _merged_keys(kind: str, households: dict) -> dict[str, int]:
     key_field = "p3ke_id" if kind == "p3ke" else "no_kk"
     records = Household.objects.filter(merged_into__isnull=False)
     records = records.filter(p3ke_id__isnull=False) if kind == "p3ke" else records.exclude(no_kk="")
+    # Two merged records with one key: the newest (the last by pk) stands for it.
     found = {key: pk for pk, key in records.order_by("pk").values_list("pk", key_field) if key not in households}
     if not found:
         return {}
     kept = kept_households(found.values())
     rows = dict(Household.objects.filter(pk__in=set(kept.values())).values_list("pk", "source"))
-    merged = {}
     for key, pk in found.items():
-        if key not in merged:  # two merged records with one No KK: the oldest
-            households[key] = (kept[pk], False, rows[kept[pk]], None)
-            merged[key] = pk
-    return merged
+        households[key] = (kept[pk], False, rows[kept[pk]], None)
+    return found
 
 
 def _markable(kind: str) -> tuple[int, int | None]:
