@@ -58,7 +58,6 @@ def write_error_report(target: IO[bytes], sources: list[Source], issues: IssueLo
         reasons[(issue.sheet, issue.row)].append(f"{issue.column}: {issue.reason}" if issue.column else issue.reason)
     sheets: list[Sheet] = []
     used_titles: set[str] = set()
-    counted: list[int] = []  # the refused rows of each sheet, as they are written
     given: set[str] = set()  # the sheets whose refused rows are given
 
     def title(name: str) -> str:
@@ -86,10 +85,11 @@ def write_error_report(target: IO[bytes], sources: list[Source], issues: IssueLo
             text_columns = {i for i, h in enumerate(headers_read) if is_id_header(h)}
             sheets.append(Sheet(
                 title(sheet_name), headers,
-                _refused_rows(rows, wanted, text_columns, reasons, sheet_name, counted),
+                _refused_rows(rows, wanted, text_columns, reasons, sheet_name),
                 text_columns=text_columns, marked_columns=(len(headers) - 1,),
                 widths=[60 if index == len(headers) - 1 else max(12, min(40, len(header) + 4)) for index, header in enumerate(headers)],
             ))
+    refused_sheets = len(sheets)
     # The errors no sheet above gives with its row (a file-level problem, a sheet not read again):
     # listed with their reasons.
     listed = [i for i in issues.errors if not i.row or i.sheet not in given]
@@ -105,14 +105,12 @@ def write_error_report(target: IO[bytes], sources: list[Source], issues: IssueLo
         ))
     if not sheets:
         return 0
-    write_workbook(target, sheets)
-    return sum(counted) + len(listed)
+    return sum(write_workbook(target, sheets)[:refused_sheets]) + len(listed)
 
 
-def _refused_rows(rows, wanted: set[int], text_columns: set[int], reasons, sheet_name: str, counted: list[int]):
+def _refused_rows(rows, wanted: set[int], text_columns: set[int], reasons, sheet_name: str):
     """The refused rows of a sheet as the report writes them: the cells as uploaded (IDs as text,
-    dates as dates), the row's number, its reasons. Adds their count to ``counted``."""
-    count = 0
+    dates as dates), the row's number, its reasons."""
     for row, cells in rows:
         if row not in wanted:
             continue
@@ -127,6 +125,4 @@ def _refused_rows(rows, wanted: set[int], text_columns: set[int], reasons, sheet
             out.append(value)
         out.append(row)
         out.append("; ".join(reasons[(sheet_name, row)]))
-        count += 1
         yield out
-    counted.append(count)
