@@ -66,6 +66,8 @@ FIRST_YEAR = 2018
 ENROLLMENT_YEARS = range(2000, 2101)
 # Filters that choose no rows: an invalid sort falls back to the default order.
 NOT_NARROWING = {"sort"}
+# The housing, water and stunting conditions a dashboard link names (hidden filters without a value to show).
+CONDITIONS = ("water", "toilet", "house", "stunting")
 
 
 def _villages() -> list[SimpleNamespace]:
@@ -318,7 +320,7 @@ class HouseholdFilter(django_filters.FilterSet):
         return any(
             self.cleaned(name)
             for name in ("kabupaten", "kecamatan", "desa", "desil", "conflict", "aid", "q", "need", "duplicate",
-                         "water", "toilet", "house", "stunting")
+                         *CONDITIONS)
         )
 
     def active_filters(self) -> dict[str, str]:
@@ -340,8 +342,8 @@ class HouseholdFilter(django_filters.FilterSet):
         shown = []
         for name, value in self.active_filters().items():
             field = self.form.fields[name]
-            if isinstance(field.widget, forms.HiddenInput) and name != "aid_year":
-                shown.append(str(field.label))  # a condition (water=unsafe): its label says it all
+            if name in CONDITIONS:
+                shown.append(str(field.label))  # water=unsafe: its label says it all
                 continue
             choices = dict(flatten_choices(getattr(field, "choices", ())))
             shown.append(f"{field.label}: {choices.get(value, value)}")

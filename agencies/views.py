@@ -145,11 +145,10 @@ def _list_filters(request, page: str, data: QueryDict | None = None) -> QueryDic
     return filters
 
 
-def _filterset(request, data=None, **kwargs) -> HouseholdFilter:
-    """The list's filters from ``data`` (the request's GET parameters by default). A HEAD request
-    runs the same search as a GET (its Content-Length tells whether a NIK matched), so a masked
-    role's full-NIK search counts against the limit on both."""
-    data = request.GET if data is None else data
+def _filterset(request, data, **kwargs) -> HouseholdFilter:
+    """The list's filters from ``data`` (the address's parameters with a kept search put back,
+    ``_list_filters``). A HEAD request runs the same search as a GET (its Content-Length tells
+    whether a NIK matched), so a masked role's full-NIK search counts against the limit on both."""
     return HouseholdFilter(data, user=request.user, **kwargs)
 
 
@@ -478,7 +477,7 @@ def household_distribute(request):
         searched = _list_filters(request, "agencies:household_list", QueryDict(filters))
         if isinstance(searched, HttpResponseRedirect):
             return searched
-        filterset = HouseholdFilter(searched, user=user)
+        filterset = _filterset(request, searched)
         if refused := _invalid_filters_refused(
             request, filterset, _("Distribusi dibatalkan: filter %(filters)s tidak valid. Perbaiki filter, lalu coba lagi."),
             to=back,
