@@ -21,7 +21,7 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, ngettext
+from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 
 from agencies.models import ExportKind
 from agencies.services import export_log_create
@@ -79,6 +79,9 @@ def _stored_language():
     return translation.override(settings.LANGUAGE_CODE)
 
 
+# Who may import the ministry's returned list (``selectors.may_import_returns``): the page and the service say it.
+RETURNS_REFUSED = gettext_lazy(
+    "Hanya Bappeda dan Kepala Dinas Sosial, yang melihat NIK lengkap, yang dapat mengimpor daftar pengembalian.")
 # Refusals that name who approves: the head of the covered area, in the user's language (head_text).
 APPROVER_ONLY = gettext_noop("Hanya %(head)s (pimpinan) yang dapat mengesahkan berkas verval.")
 NOT_YET_APPROVED = gettext_noop("Usulan hanya dapat diekspor dari berkas yang sudah disahkan %(head)s.")
@@ -513,8 +516,7 @@ def returns_record(*, rows: list[tuple[str, str]], by) -> ReturnResult:
     kind with the reason (once, from its newest case, when it was sent more than once). A family that
     already has an open case of that kind is left as it is and reported, as are NIKs that match no
     sent case. A case that breaks a rule all the same refuses the whole list (ValidationError)."""
-    _require(may_import_returns(by), _(
-        "Hanya Bappeda dan Kepala Dinas Sosial, yang melihat NIK lengkap, yang dapat mengimpor daftar pengembalian."))
+    _require(may_import_returns(by), str(RETURNS_REFUSED))
     reasons = {nik: reason for nik, reason in rows}
     matched = _sent_cases(list(reasons))
     sent = list(

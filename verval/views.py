@@ -18,7 +18,6 @@ from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext, npgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -64,8 +63,6 @@ def _role_required(check, message):
 
 verval_user = _role_required(selectors.has_verval_role, _("Akun Anda tidak memiliki peran verval."))
 manager_only = _role_required(selectors.may_manage, _("Hanya Bappeda atau Dinas Sosial yang dapat melakukan ini."))
-RETURNS_REFUSED = gettext_lazy(
-    "Hanya Bappeda dan Kepala Dinas Sosial, yang melihat NIK lengkap, yang dapat mengimpor daftar pengembalian.")
 
 
 def _refuse(request, error: ValidationError) -> None:
@@ -395,7 +392,7 @@ def batch_distribute(request, pk: int):
 
 
 @require_POST
-@_role_required(selectors.may_import_returns, RETURNS_REFUSED)
+@_role_required(selectors.may_import_returns, services.RETURNS_REFUSED)
 def returns_import(request):
     """The ministry's returned list reopens the cases it names."""
     form = ReturnsForm(request.POST, request.FILES)
