@@ -75,6 +75,7 @@ from dedup import engine_sql as sql
 from dedup.engine_sql import DEAD_STATUSES, SMALL_BATCH, T_CONFLICT, T_ENR, T_HH  # noqa: F401
 from dedup.models import Conflict, ConflictEvent, ConflictEventKind, ConflictRule, ConflictStatus, WriteCause
 from konut_registry.chunks import chunked
+from konut_registry.db import fast_aggregates
 from programs.models import Enrollment
 
 # Texts written into the database (decision reasons, automatic notes) are always in Indonesian,
@@ -495,11 +496,8 @@ def forecast_conflicts(*, planned, restated=()) -> list[ForecastPair]:
         return []
     touched = {pk for pk, _status in restated}
     statement, params = sql.forecast_sql(planned, restated)
-    with transaction.atomic(), connection.cursor() as cursor:
-        if sql.is_postgres():
-            # A list of thousands joins them by NIK: without JIT compiling, which costs more than
-            # the joins (as the re-check's own large batches). SET LOCAL: this statement only.
-            cursor.execute("SET LOCAL jit = off")
+    # A list of thousands joins them by NIK: without JIT compiling, which costs more than the joins.
+    with fast_aggregates(), connection.cursor() as cursor:
         cursor.execute(statement, params)
         rows = cursor.fetchall()
     # The programs of the pairs' enrollments: the planned ones' from the list, the others' read.
