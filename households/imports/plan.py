@@ -270,10 +270,15 @@ class ExtractPlan:
 
     @property
     def older_than_registry(self) -> bool:
-        """Whether the file's data year is older than the newest the registry holds, or its newest
-        desil ranking older than the registry's (``older_ranking``)."""
+        """Whether the file's data year is older than the newest the registry holds
+        (``older_year``), or its newest desil ranking older than the registry's (``older_ranking``)."""
+        return self.older_year or self.older_ranking
+
+    @property
+    def older_year(self) -> bool:
+        """Whether the file's data year is older than the newest the registry holds."""
         year, newest = self.extract.data_year, self.registry_year
-        return bool(year and newest and year < newest) or self.older_ranking
+        return bool(year and newest and year < newest)
 
     @property
     def older_ranking(self) -> bool:
@@ -297,7 +302,7 @@ class ExtractPlan:
             "households": households, "members": members, "current": self.current_households,
             "data_year": year, "registry_year": newest, "older": older,
         }
-        if older and not (year and newest and year < newest):  # older by its ranking alone
+        if older and not self.older_year:  # older by its ranking alone
             check["ranking"] = self.ranking_date.strftime("%d/%m/%Y")
             check["registry_ranking"] = self.registry_ranking.strftime("%d/%m/%Y")
         return check
