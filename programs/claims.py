@@ -253,18 +253,24 @@ def aid_claims_existing(*, claims: Iterable[AidClaim], year: int | None = None) 
     claims = list(claims)
     if not claims:
         return 0
-    return len(present_enrollment_keys(claim_enrollments(claims, year=year)))
+    return len(claims_held(claims, year=year)[1])
 
 
-def aid_claims_conflicts(*, claims: list[AidClaim], changes: Iterable[StatedChange] = ()) -> list[ForecastPair]:
-    """The one-aid conflicts that recording these claims (a recipient list's, naming their program
-    and year) with ``aid_claims_record`` would raise, found without writing anything: the claims'
-    enrollments the registry does not hold yet and would not refuse (``enrollment_refusals``),
+def claims_held(claims: Iterable[AidClaim], *, year: int | None = None) -> tuple[dict, set[EnrollmentKey]]:
+    """The claims' enrollments (:func:`claim_enrollments`) and the keys of those the registry
+    already holds (:func:`present_enrollment_keys`)."""
+    claimed = claim_enrollments(claims, year=year)
+    return claimed, present_enrollment_keys(claimed)
+
+
+def aid_claims_conflicts(*, held: tuple[dict, set], changes: Iterable[StatedChange] = ()) -> list[ForecastPair]:
+    """The one-aid conflicts that recording claims (a recipient list's, naming their program and
+    year; ``held``: their :func:`claims_held`) with ``aid_claims_record`` would raise, found without
+    writing anything: the claims' enrollments the registry does not hold yet and would not refuse (``enrollment_refusals``),
     and the new status of those ``changes`` set (a list's updates of enrollments held, not
     ``held`` ones), handed to the dedup engine's forecast (``dedup.engine.forecast_conflicts``),
     the rule it applies when they are saved. A few queries, none per claim."""
-    claimed = claim_enrollments(claims, year=None)
-    present = present_enrollment_keys(claimed)
+    claimed, present = held
     fresh = [(key, claim_fields(claim).status) for key, claim in claimed.items() if key not in present]
     refused = enrollment_refusals([key for key, _status in fresh], [status for _key, status in fresh]) if fresh else {}
     planned, seen = [], set()

@@ -77,7 +77,7 @@ from households.models import Household, ImportBatch, Member
 from households.regions import loaded_regions
 from konut_registry.numbers import rupiah
 from programs.claims import (
-    DISTRIBUTION_NOTE, AidClaim, AidProgram, StatedChange, aid_claims_conflicts, aid_claims_existing, aid_programs,
+    DISTRIBUTION_NOTE, AidClaim, AidProgram, StatedChange, aid_claims_conflicts, aid_programs, claims_held,
     program_spelling, programs_by_spelling, stage_label, stage_number, stated_changes,
 )
 from programs.models import (
@@ -820,7 +820,8 @@ def _match(plan: RecipientPlan, rows: list[_Row], *, forecast: bool) -> None:
             continue
         same.append(r)
     plan.claims = [_claim(key, same, log) for key, same in enrollments.items()]
-    plan.existing = aid_claims_existing(claims=plan.claims)
+    held = claims_held(plan.claims)
+    plan.existing = len(held[1])
     if plan.existing:
         plan.changes = stated_changes(plan.claims)
         for change in plan.changes:
@@ -830,18 +831,18 @@ def _match(plan: RecipientPlan, rows: list[_Row], *, forecast: bool) -> None:
             elif change.returned:  # a stage paid in an earlier list came back: taken off
                 log.warning(first.sheet, first.row, "TAHAP", change.describe())
     if forecast:
-        _forecast(plan)
+        _forecast(plan, held)
     years = {claim.year for claim in plan.claims}
     if len(years) == 1:
         plan.data_year = next(iter(years))
 
 
-def _forecast(plan: RecipientPlan) -> None:
+def _forecast(plan: RecipientPlan, held: tuple[dict, set]) -> None:
     """The one-aid conflicts the list would raise, by the rule the engine applies when it is
     saved, and its families they concern: "No KK 7409... (SITI): BSPS 2024 dengan PKH 2024", in the
     list's order (the Bupati's rule: a family receiving one aid receives no other; Bappeda and the
     agency see them before confirming). A few queries, none per row."""
-    pairs = aid_claims_conflicts(claims=plan.claims, changes=plan.updates)
+    pairs = aid_claims_conflicts(held=held, changes=plan.updates)
     plan.conflicts_forecast = len(pairs)
     if not pairs:
         return
