@@ -16,7 +16,7 @@ import datetime
 import json
 from collections.abc import Callable
 
-from django.db.models import Count, Max, TextField
+from django.db.models import Count, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -228,24 +228,48 @@ def _merged_keys(kind: str, households: dict) -> dict[str, int]:
 
 def _markable(kind: str) -> tuple[int, int | None]:
     """How many families a full extract of ``kind`` could mark absent, as they are now (the
-    confirmation's measure, ``ExtractPlan.absent_check``), and their newest data year."""
+    confirmation's measure, ``ExtractPlan.absent_check``), and the data year of their data (``registry_newest``)."""
     markable = _stored_households(kind).filter(is_absent=False)
     if kind != "p3ke":
         markable = markable.filter(source=kind)
-    current = markable.aggregate(n=Count("pk"), year=Max("source_year"))
-    return current["n"], current["year"]
+    years = list(markable.order_by().values_list("source_year").annotate(n=Count("pk")))
+    return sum(n for _year, n in years), registry_newest(years, timezone.localdate().year)
 
 
 def _rankings(extract: Extract) -> tuple[datetime.date | None, datetime.date | None]:
-    """The newest desil ranking date of the file's families, and of the registry's families of its
-    kind (read only when the file has one: DTSEN)."""
+    """The newest desil ranking date of the file's families, and the ranking date of the registry's
+    families of its kind (``registry_newest``; read only when the file has one: DTSEN)."""
     if extract.kind == "p3ke":
         return None, None  # P3KE's desil has no date (and its records may be on disk)
     dates = [when for record in extract.households.values() if (when := record.get("desil_date"))]
     if not dates:
         return None, None
-    newest = _stored_households(extract.kind).filter(is_absent=False, source=extract.kind).aggregate(newest=Max("desil_date"))
-    return max(dates), newest["newest"]
+    stored = _stored_households(extract.kind).filter(is_absent=False, source=extract.kind, desil_date__isnull=False)
+    counts = stored.order_by().values_list("desil_date").annotate(n=Count("pk"))
+    return max(dates), registry_newest(counts, timezone.localdate())
+
+
+# The share of the registry's families whose data year (or ranking date) makes the registry's data
+# that new (``registry_newest``): a kecamatan of a regency's, not one family nor one village.
+REGISTRY_SHARE = 0.05
+
+
+def registry_newest(counts, latest):
+    """The data year (or desil ranking date) of the registry's data, which a file's is compared with
+    (``ExtractPlan.older_than_registry``), from ``(value, families)`` pairs: the newest value that
+    at least ``REGISTRY_SHARE`` of the families hold, or a newer one; a value after ``latest``
+    (this year, today) is left out. Not the single newest: one family's value typed wrong (2052 for
+    2025) or ranked ahead of all others would make every later file older than the registry, each
+    asking for confirmation and none reviving a family the newer data lists again. A newer file of
+    one kecamatan, imported on its own, is a share that counts."""
+    counts = sorted(((value, n) for value, n in counts if value is not None and value <= latest), reverse=True)
+    needed = REGISTRY_SHARE * sum(n for _value, n in counts)
+    held = 0
+    for value, n in counts:
+        held += n
+        if held >= needed:
+            return value
+    return None
 
 
 def _stored_members_of(kind: str):
