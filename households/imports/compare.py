@@ -16,8 +16,9 @@ import datetime
 import json
 from collections.abc import Callable
 
-from django.db.models import Count, Max, TextField
+from django.db.models import Count, TextField
 from django.db.models.functions import Cast
+from django.utils import timezone
 from django.utils.text import capfirst
 
 from households.models import Household, Member, Relation, kept_households
@@ -110,14 +111,27 @@ def _resolve(record, current: dict, log_warning: Callable[[object, str, str], No
 _RANKING = ("desil", "desil_source", "desil_date")
 
 
-def _keep_newer_ranking(record, current: dict, log_warning: Callable[[object, str, str], None], year: int | None = None) -> None:
+def _keep_newer_ranking(
+    record, current: dict, log_warning: Callable[[object, str, str], None], year: int | None, today: datetime.date,
+) -> None:
     """A row ranked before the stored desil (Triwulan I imported again after Triwulan II) leaves the
     ranking as it is: its desil, source and date are not taken, and the row says so. The rest of the
     row is compared as usual, as a file of an older data year's is (only the ranking is dated).
-    An undated row (P3KE's desil has no date) is as old as its data year: it leaves a ranking dated
-    in a later year as it is (``year``: the file's, for a row without its own)."""
+    An undated row (P3KE's desil has no date, nor has every DTSEN file) is as old as its data year:
+    it leaves a ranking dated in a later year as it is (``year``: the file's, for a row without its
+    own). Otherwise its desil is a ranking of its own: another desil than the stored one is taken
+    without the stored date (that date was the old ranking's, the new desil would pass for it),
+    the same desil leaves the dated ranking as it is. A stored date after ``today`` (a typo that
+    came in before the import refused it) is no ranking a file can be older than: the row's is taken."""
     given, stored = record.get("desil_date"), current.get("desil_date")
-    if stored is None:
+    if stored is None or record.get("desil") is None:
+        return
+    if stored > today:
+        log_warning(record, _ranking_label("desil_date"), f"Tanggal desil tersimpan ({stored:%d/%m/%Y}) belum tiba; dipakai peringkat di berkas")
+        # Not a local correction to keep either (entered by hand): compared as the source's.
+        current["source_values"] = {**_decoded(current["source_values"]), "desil_date": canonical(stored)}
+        if given is None:
+            record.set("desil_date", None)
         return
     if given is not None:
         if given >= stored:
@@ -125,11 +139,24 @@ def _keep_newer_ranking(record, current: dict, log_warning: Callable[[object, st
         column, message = "desil_date", f"Peringkat desil di berkas ({given:%d/%m/%Y}) lebih lama dari yang tersimpan ({stored:%d/%m/%Y})"
     else:
         year = record.get("source_year", year)
-        if record.get("desil") is None or year is None or year >= stored.year:
+        if year is None or year >= stored.year:
+            if record.get("desil") == current.get("desil"):
+                _drop_ranking(record)
+            else:
+                record.set("desil_date", None)
             return
         column, message = "desil", f"Desil di berkas (data tahun {year}) lebih lama dari peringkat tersimpan ({stored:%d/%m/%Y})"
+    _drop_ranking(record)
+    log_warning(record, _ranking_label(column), f"{message}; desil tidak diubah")
+
+
+def _drop_ranking(record) -> None:
+    """The row's ranking (``_RANKING``) is not taken; the rest of the row is compared as usual."""
     record.values = {name: value for name, value in record.values.items() if name not in _RANKING}
-    log_warning(record, capfirst(str(Household._meta.get_field(column).verbose_name)), f"{message}; desil tidak diubah")
+
+
+def _ranking_label(column: str) -> str:
+    return capfirst(str(Household._meta.get_field(column).verbose_name))
 
 
 def _show(field, value) -> str:
@@ -201,24 +228,48 @@ def _merged_keys(kind: str, households: dict) -> dict[str, int]:
 
 def _markable(kind: str) -> tuple[int, int | None]:
     """How many families a full extract of ``kind`` could mark absent, as they are now (the
-    confirmation's measure, ``ExtractPlan.absent_check``), and their newest data year."""
+    confirmation's measure, ``ExtractPlan.absent_check``), and the data year of their data (``registry_newest``)."""
     markable = _stored_households(kind).filter(is_absent=False)
     if kind != "p3ke":
         markable = markable.filter(source=kind)
-    current = markable.aggregate(n=Count("pk"), year=Max("source_year"))
-    return current["n"], current["year"]
+    years = list(markable.order_by().values_list("source_year").annotate(n=Count("pk")))
+    return sum(n for _year, n in years), registry_newest(years, timezone.localdate().year)
 
 
 def _rankings(extract: Extract) -> tuple[datetime.date | None, datetime.date | None]:
-    """The newest desil ranking date of the file's families, and of the registry's families of its
-    kind (read only when the file has one: DTSEN)."""
+    """The newest desil ranking date of the file's families, and the ranking date of the registry's
+    families of its kind (``registry_newest``; read only when the file has one: DTSEN)."""
     if extract.kind == "p3ke":
         return None, None  # P3KE's desil has no date (and its records may be on disk)
     dates = [when for record in extract.households.values() if (when := record.get("desil_date"))]
     if not dates:
         return None, None
-    newest = _stored_households(extract.kind).filter(is_absent=False, source=extract.kind).aggregate(newest=Max("desil_date"))
-    return max(dates), newest["newest"]
+    stored = _stored_households(extract.kind).filter(is_absent=False, source=extract.kind, desil_date__isnull=False)
+    counts = stored.order_by().values_list("desil_date").annotate(n=Count("pk"))
+    return max(dates), registry_newest(counts, timezone.localdate())
+
+
+# The share of the registry's families whose data year (or ranking date) makes the registry's data
+# that new (``registry_newest``): a kecamatan of a regency's, not one family nor one village.
+REGISTRY_SHARE = 0.05
+
+
+def registry_newest(counts, latest):
+    """The data year (or desil ranking date) of the registry's data, which a file's is compared with
+    (``ExtractPlan.older_than_registry``), from ``(value, families)`` pairs: the newest value that
+    at least ``REGISTRY_SHARE`` of the families hold, or a newer one; a value after ``latest``
+    (this year, today) is left out. Not the single newest: one family's value typed wrong (2052 for
+    2025) or ranked ahead of all others would make every later file older than the registry, each
+    asking for confirmation and none reviving a family the newer data lists again. A newer file of
+    one kecamatan, imported on its own, is a share that counts."""
+    counts = sorted(((value, n) for value, n in counts if value is not None and value <= latest), reverse=True)
+    needed = REGISTRY_SHARE * sum(n for _value, n in counts)
+    held = 0
+    for value, n in counts:
+        held += n
+        if held >= needed:
+            return value
+    return None
 
 
 def _stored_members_of(kind: str):
@@ -255,9 +306,10 @@ def _compare(matched, plan: ExtractPlan, stored_fields, names, warn, older: bool
     """Compare each (pk, record) of ``matched`` with its stored family: an update, or unchanged
     (keeping the row's hash when ``stored`` gives the stored one)."""
     rows = {row[0]: row for row in Household.objects.filter(pk__in=[pk for pk, _ in matched]).values_list(*stored_fields)}
+    today = timezone.localdate()
     for pk, record in matched:
         current = dict(zip(names, rows[pk]))
-        _keep_newer_ranking(record, current, warn, plan.extract.data_year)
+        _keep_newer_ranking(record, current, warn, plan.extract.data_year, today)
         change = _resolve(record, current, warn, Household, older=older)
         if change is None:
             plan.households.unchanged += 1

@@ -368,6 +368,10 @@ def _house(reader, ctx: Context, house: dict, raw: dict) -> None:
         when, problem = parse_period(reader.get("desil_date"))
         if problem:
             reader.warning("desil_date", problem)
+        elif when and when > ctx.today:
+            # A ranking of a period not begun is a typo (central data describes a year that has
+            # begun, ``context.data_year_problem``): taken, it would pass for the newest ranking.
+            reader.warning("desil_date", f"Tanggal desil {when:%d/%m/%Y} belum tiba; desil dibaca tanpa tanggal")
         elif when:
             house["desil_date"] = when
     read_choices(reader, _HOUSE_CHOICES, ctx, house, raw)

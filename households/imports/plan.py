@@ -88,7 +88,7 @@ MAX_REFUSED_REASONS = 50
 
 
 # A full extract that would mark more than this share of the current families absent is applied only
-# after an explicit confirmation; so is one whose data year is older than the registry's newest.
+# after an explicit confirmation; so is one whose data year is older than the registry's data.
 ABSENT_CONFIRM_SHARE = 0.05
 
 
@@ -215,11 +215,13 @@ class ExtractPlan:
     member_claims: aids.FirstClaims = field(default_factory=lambda: aids.FirstClaims(None))
     heads: dict[int, int] = field(default_factory=dict)
     claiming_households: set[int] | None = None
-    # The families a full extract may mark absent that are not absent now, and their newest data year.
+    # The families a full extract may mark absent that are not absent now, and the data year of their
+    # data (``compare.registry_newest``).
     current_households: int = 0
     registry_year: int | None = None
-    # The newest desil ranking date of the file's families and of the registry's (DTSEN re-ranks every
-    # quarter: a file of an older quarter of the same data year is older than the registry's data too).
+    # The newest desil ranking date of the file's families and the registry's ranking date (DTSEN
+    # re-ranks every quarter: a file of an older quarter of the same data year is older than the
+    # registry's data too).
     ranking_date: datetime.date | None = None
     registry_ranking: datetime.date | None = None
 
@@ -270,19 +272,20 @@ class ExtractPlan:
 
     @property
     def older_than_registry(self) -> bool:
-        """Whether the file's data year is older than the newest the registry holds
-        (``older_year``), or its newest desil ranking older than the registry's (``older_ranking``)."""
+        """Whether the file's data year is older than the registry's data (``older_year``), or its
+        newest desil ranking older than the registry's (``older_ranking``); the registry's are those
+        of its data, not of a single family (``compare.registry_newest``)."""
         return self.older_year or self.older_ranking
 
     @property
     def older_year(self) -> bool:
-        """Whether the file's data year is older than the newest the registry holds."""
+        """Whether the file's data year is older than the registry's data."""
         year, newest = self.extract.data_year, self.registry_year
         return bool(year and newest and year < newest)
 
     @property
     def older_ranking(self) -> bool:
-        """Whether the file's newest desil ranking is older than the registry's newest (Triwulan I
+        """Whether the file's newest desil ranking is older than the registry's (Triwulan I
         imported again after Triwulan II). The ranking's date says it better than the data year,
         which an upload without one takes from today."""
         return bool(self.ranking_date and self.registry_ranking and self.ranking_date < self.registry_ranking)

@@ -116,3 +116,82 @@ def test_an_older_quarter_is_flagged_as_an_older_data_year_is(reference, bappeda
     assert Member.objects.get(household=gone).is_absent
     kept = "Tidak ada di data terbaru registri; berkas ini lebih lama, jadi tetap ditandai tidak ada"
     assert [w["row"] for w in ImportBatch.objects.get(pk=summary["batch"]).warnings if w["reason"] == kept] == [3, 3]
+
+
+def test_an_undated_desil_does_not_pass_for_the_dated_ranking(reference, tmp_path):
+    """A DTSEN file without the ranking's date re-ranks a family of its data year, but the date
+    stored with the old ranking is not the new one's: the family's desil is then undated. A desil
+    equal to the dated one leaves the dated ranking as it is; one of an older data year is not taken."""
+    q2 = quarter(tmp_path, "q2.xlsx", (KK, 801, 6, "Triwulan II 2025", "Genteng"), (OTHER_KK, 802, 3, "Triwulan II 2025", "Genteng"))
+    assert run("import_dtsen", q2, "--year", "2025")[0] == 0
+    assert ranking() == (6, "dtsen", datetime.date(2025, 4, 1))
+
+    older = quarter(tmp_path, "old.xlsx", (KK, 801, 9, "", "Genteng"), (OTHER_KK, 802, 3, "", "Genteng"))
+    code, out, err = run("import_dtsen", older, "--year", "2024", "--partial", "--json")
+    assert code == 0, (out, err)
+    assert ranking() == (6, "dtsen", datetime.date(2025, 4, 1))
+    assert [w["reason"] for w in ImportBatch.objects.get(pk=json.loads(out)["batch"]).warnings] == [
+        "Desil di berkas (data tahun 2024) lebih lama dari peringkat tersimpan (01/04/2025); desil tidak diubah",
+    ] * 2
+
+    undated = quarter(tmp_path, "undated.xlsx", (KK, 801, 4, "", "Genteng"), (OTHER_KK, 802, 3, "", "Genteng"))
+    code, out, err = run("import_dtsen", undated, "--year", "2025", "--json")
+    assert code == 0, (out, err)
+    summary = json.loads(out)
+    assert summary["warnings"] == 0, summary
+    assert ranking() == (4, "dtsen", None)
+    assert ranking(OTHER_KK) == (3, "dtsen", datetime.date(2025, 4, 1))
+    # The family's history says the same: desil 4, no date.
+    latest = Household.objects.get(no_kk=KK).history.first()
+    assert (latest.desil, latest.desil_date) == (4, None)
+
+    # The next dated quarter ranks it again, with its date.
+    q3 = quarter(tmp_path, "q3.xlsx", (KK, 801, 5, "Triwulan III 2025", "Genteng"), (OTHER_KK, 802, 3, "Triwulan III 2025", "Genteng"))
+    assert run("import_dtsen", q3, "--year", "2025")[0] == 0
+    assert ranking() == (5, "dtsen", datetime.date(2025, 7, 1))
+
+
+def test_a_ranking_dated_in_the_future_is_read_without_its_date(reference, tmp_path):
+    """A period that has not begun (``Triwulan I 2052`` for 2025) is a typo: the row says so and its
+    desil is read as an undated one, as a period that cannot be read is."""
+    typo = quarter(tmp_path, "typo.xlsx", (KK, 801, 2, "Triwulan I 2052", "Genteng"), (OTHER_KK, 802, 3, "Triwulan II 2025", "Genteng"))
+    code, out, err = run("import_dtsen", typo, "--year", "2025", "--json")
+    assert code == 0, (out, err)
+    assert ranking() == (2, "dtsen", None)
+    assert ranking(OTHER_KK) == (3, "dtsen", datetime.date(2025, 4, 1))
+    warnings = [(w["row"], w["column"], w["reason"]) for w in ImportBatch.objects.get(pk=json.loads(out)["batch"]).warnings]
+    assert warnings == [(2, "Periode Desil", "Tanggal desil 01/01/2052 belum tiba; desil dibaca tanpa tanggal")]
+
+
+def test_one_wrong_stored_ranking_date_does_not_make_every_file_older(reference, tmp_path):
+    """The registry's ranking a file is compared with is that of its data, not the single newest
+    date: one family dated 2052 (a typo of an earlier import or of an edit), one family ranked a
+    quarter ahead of all others or one data year typed 2052 does not make each later file older than the registry (asking for confirmation,
+    reviving no family the newer data lists again)."""
+    families = [(f"74090106012501{n:02d}", 900 + n, 3, "Triwulan II 2025", "Asbes/Seng") for n in range(30)]
+    assert run("import_dtsen", quarter(tmp_path, "q2.xlsx", *families), "--year", "2025")[0] == 0
+    wrong, ahead, gone = (Household.objects.get(no_kk=families[n][0]) for n in (0, 1, 2))
+    Household.objects.filter(pk=wrong.pk).update(desil_date=datetime.date(2052, 4, 1))
+    Household.objects.filter(pk=ahead.pk).update(desil_date=datetime.date(2025, 10, 1))
+    # A data year typed wrong on the family's page ("Tahun data") is the same.
+    Household.objects.filter(no_kk=families[3][0]).update(source_year=2052)
+    Household.objects.filter(pk=gone.pk).update(is_absent=True)
+    Member.objects.filter(household=gone).update(is_absent=True)
+
+    # Triwulan III: every family ranked 4, the last one no longer in the data.
+    q3 = quarter(tmp_path, "q3.xlsx", *[(kk, serial, 4, "Triwulan III 2025", roof) for kk, serial, _d, _p, roof in families[:-1]])
+    code, out, err = run("import_dtsen", q3, "--year", "2025", "--json")
+    assert code == 0, (out, err)
+    summary = json.loads(out)
+    assert summary["households"]["absent"] == 1
+    # The family the older data had left out is back, as the newer data lists it.
+    assert not Household.objects.get(pk=gone.pk).is_absent and not Member.objects.get(household=gone).is_absent
+    # The family dated 2052 takes the quarter's ranking, and the row says why.
+    assert ranking(families[0][0]) == (4, "dtsen", datetime.date(2025, 7, 1))
+    # The family ranked a quarter ahead keeps it, as any newer ranking is kept.
+    assert ranking(families[1][0]) == (3, "dtsen", datetime.date(2025, 10, 1))
+    warnings = [(w["row"], w["reason"]) for w in ImportBatch.objects.get(pk=summary["batch"]).warnings]
+    assert warnings == [
+        (2, "Tanggal desil tersimpan (01/04/2052) belum tiba; dipakai peringkat di berkas"),
+        (3, "Peringkat desil di berkas (01/07/2025) lebih lama dari yang tersimpan (01/10/2025); desil tidak diubah"),
+    ]
