@@ -7,7 +7,9 @@ else a row error; the same for a NIK cell that holds no NIK (Excel's ``7.40905E+
 beside a valid No KK: a warning when the No KK finds the family (of a family program), the NIK
 unused. A row found by its No KK alone though it gives a NIK (one the registry does not hold, or a
 damaged one) is checked by name: a name that matches none of the family's members is warned
-(``_check_family``). An id written as Excel's text formula (``="7409..."``) is the text inside.
+(``_check_family``); a column of the head of the family's name (``NAMA_KK``, ``NAMA KRT``) gives one
+more name for that check, never compared with the NIK's owner (a member's NIK may stand beside
+it). An id written as Excel's text formula (``="7409..."``) is the text inside.
 A file with no row under its header is refused (``ReadError``), not applied as
 "no change". A NIK or No KK column is all a list needs; OpenSID's
 program-bantuan template gives its participant's id in ``Peserta`` (the NIK for a person program,
@@ -186,6 +188,9 @@ class _Row:
     nik_problem: tuple[str, str] | None = None
     # A distribution status that says the stage is not paid yet (BELUM CAIR): no stage counted.
     pending: bool = False
+    # The head of the family's name (``NAMA_KK``, ``NAMA KRT``), "" without one: not the recipient's
+    # (a member's NIK may stand beside it), one more name of the family a No KK alone found.
+    head_name: str = ""
 
 
 @dataclass
@@ -612,7 +617,7 @@ def _row(reader: RowReader, ctx, programs: _Programs, chosen: _Chosen, latest_ye
         stage=text(reader.get("period"), 40), status=reader.get("status"), amount=amount, delivered=delivered,
         note=text(reader.get("note"), 500),
         place=tuple((key, reader.label(key), value) for key in _PLACE_FIELDS if (value := text(reader.get(key), 100))),
-        kk_problem=kk_problem, nik_problem=nik_problem,
+        kk_problem=kk_problem, nik_problem=nik_problem, head_name=text(reader.get("head_name"), 150),
     )
 
 
@@ -720,17 +725,23 @@ _FAMILY_NAMES_SHOWN = 6
 def _kk_only(row: _Row, registry: _Registry) -> bool:
     """Whether the row's family was found by its No KK alone (no NIK given, one the registry does
     not hold, or one Excel damaged) and the row names someone: the family must be checked by name."""
-    return bool(row.name and not registry.by_nik(row))
+    return bool(_names(row) and not registry.by_nik(row))
+
+
+def _names(row: _Row) -> list[str]:
+    """The names a row gives of its family: the recipient's, the head's (``NAMA_KK``), or both."""
+    return [name for name in (row.name, row.head_name) if name]
 
 
 def _check_family(log: IssueLog, row: _Row, names: list[str]) -> None:
     """Warn when the row found by its No KK alone names none of that family's members: a No KK
     mistyped (or copied from the row above) lands on another family, who would get the aid."""
-    if any(name_similarity(row.name, name) >= NAME_MATCH for name in names):
+    given = _names(row)
+    if any(name_similarity(one, name) >= NAME_MATCH for one in given for name in names):
         return
     kk = row.kk or row.participant
     shown = ", ".join(names[:_FAMILY_NAMES_SHOWN]) + (", …" if len(names) > _FAMILY_NAMES_SHOWN else "")
-    family = f"nama '{text(row.name, 60)}' tidak cocok dengan anggota keluarga No KK {kk} ({shown})"
+    family = f"nama '{text(given[0], 60)}' tidak cocok dengan anggota keluarga No KK {kk} ({shown})"
     if row.nik:
         log.warning(
             row.sheet, row.row, "NIK",
