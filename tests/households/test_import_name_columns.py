@@ -109,3 +109,20 @@ def test_a_head_of_familys_name_beside_a_members_nik_is_not_taken_for_the_member
     assert code == 0, (out, err)
     assert result["errors"] == 0 and result["warnings"] == 0 and result["enrollments"]["created"] == 1
     assert result["unmapped_columns"] == []
+
+
+@pytest.mark.parametrize("note", ["NIK 7409014501800001", "NIK baru: 7409014501800001 (KTP elektronik)"])
+def test_a_row_carrying_a_nik_is_never_passed_over_as_a_heading(family, tmp_path, note):  # noqa: F811
+    """Whatever its name column is called (here one no layout knows): a row whose NIK was written
+    beside its words in another column is a recipient the list gives, read and refused for want of
+    its ids in their columns, not a heading passed over."""
+    household, head, child, other = family
+    path = workbook(tmp_path / "pkh.xlsx", {"PKH": [
+        ["NO", "NIK", "NO KK", "NAMA PENGURUS", "KETERANGAN"],
+        [1, head.nik, household.no_kk, "KEPALA", None],
+        [None, None, None, "WA ODE SITTI", note],
+    ]})
+    code, out, err = run("import_recipients", str(path), "--program", "pkh", "--year", "2024", "--dry-run")
+    assert code == 1, (out, err)
+    assert "- PKH baris 3, NIK: NIK dan No KK kosong: penerima tidak dapat dicocokkan" in out
+    assert HEADING not in out
