@@ -30,7 +30,9 @@ A template whose ``Nama Program`` names no program is refused naming it. A row w
 its ``TAHAP`` (``TAHAP II``) is an error on that column.
 
 A matched row whose ``Kode Wilayah``, ``Desa`` or ``Kecamatan`` places the recipient elsewhere than
-the registry places the family is warned, naming both places (``_check_place``).
+the registry places the family is warned, naming both places (``_check_place``). A list without a
+Desa column, grouped under village headings ("DESA WANGGUDU RAYA", "Desa : Lasolo"), places each
+row in the village its heading names, when a loaded village has that name (``_HeadingPlace``).
 
 Matched rows become enrollments (status *active*, ``NOMINAL`` in rupiah such as ``Rp 750.000,-``, a
 delivery date given as a month or quarter, ``Agustus 2024``, as its first day, warned).
@@ -75,7 +77,7 @@ from django.utils.translation import gettext as _
 
 from dedup.names import name_similarity
 from households.identifiers import IdentifierError, parse_kk, region_code_plain
-from households.models import Household, ImportBatch, Member
+from households.models import Desa, Household, ImportBatch, Member
 from households.regions import loaded_regions
 from konut_registry.numbers import rupiah
 from programs.claims import (
@@ -89,7 +91,7 @@ from programs.services import aid_claims_record
 
 from . import columns as cols
 from .aids import NAMED_FAMILIES
-from .cells import place_name, read_kk, read_nik
+from .cells import place_name, read_kk, read_nik, village_heading
 from .common import HIDDEN_SHEET, Context, RowReader, hidden_hint, map_table, note_table_end, sheet_without_header
 from .context import layouts as saved_layouts
 from .issues import IssueLog, row_place
@@ -303,6 +305,7 @@ def parse_recipients(
     )
     rows: list[_Row] = []
     status_headers: dict[str, str] = {}  # sheet -> its status column's header
+    villages = _Villages()
     for source in sources:
         found = False
         rows_before, headers_read = plan.total_rows, []
@@ -356,12 +359,18 @@ def parse_recipients(
             # A workbook with one sheet per stage ("TAHAP 1", "TAHAP 2") and no stage column: the
             # sheet's name is its rows' stage.
             sheet_stage = table.name if "period" not in keys and stage_number(table.name, bare=False) else ""
+            headings = None if keys & {"desa", "region_code"} else _HeadingPlace(table, villages)
             for row, cells in table.rows:
                 plan.total_rows += 1
                 if progress and plan.total_rows % 2000 == 0:
                     progress(2000)
                 reader.load(row, cells)
-                rows.append(_staged(_row(reader, ctx, programs, chosen, latest), sheet_stage))
+                record = _staged(_row(reader, ctx, programs, chosen, latest), sheet_stage)
+                if record is not None and headings is not None:
+                    record.place = headings.current() + record.place
+                rows.append(record)
+            if headings is not None:
+                headings.drop_placed()
             note_table_end(table, log)
         if not found:
             raise ReadError(
@@ -377,6 +386,64 @@ def parse_recipients(
             )
     _match(plan, _with_status(log, [r for r in rows if r is not None], statuses, status_headers), forecast=forecast)
     return plan
+
+
+class _Villages:
+    """The loaded villages by name (and kecamatan), read once, when a heading first names one."""
+
+    def __init__(self):
+        self._pairs: set[tuple[str, str]] | None = None
+        self._names: set[str] = set()
+
+    def known(self, desa: str, kecamatan: str) -> bool:
+        """Whether a village of that name (in that kecamatan, when named) is loaded, as ``place_name`` matches."""
+        if self._pairs is None:
+            self._pairs = {
+                (place_name(kecamatan_name), place_name(name))
+                for name, kecamatan_name in Desa.objects.values_list("name", "kecamatan__name")
+            }
+            self._names = {name for _kecamatan, name in self._pairs}
+        if kecamatan:
+            return (place_name(kecamatan), place_name(desa)) in self._pairs
+        return place_name(desa) in self._names
+
+
+class _HeadingPlace:
+    """The village the heading rows of a table without a village column name ("DESA WANGGUDU RAYA",
+    "Desa : Lasolo" over its recipients): the place of the rows below them, checked against where
+    the registry has the family as a Desa column is (``_check_place``). A heading that names no
+    loaded village places no row below it and is warned as a heading passed over, as is one that
+    names no village ("DUSUN II", under which the village stays)."""
+
+    def __init__(self, table: Table, villages: _Villages):
+        self.table, self.villages = table, villages
+        self.seen = 0  # the table's headings looked at: those above the rows read
+        self.place: tuple[tuple[str, str, str], ...] = ()
+        self.placed: set[int] = set()  # the rows of the headings that named a loaded village
+
+    def current(self) -> tuple[tuple[str, str, str], ...]:
+        """The place of the row just read: the last village heading above it, as ``_Row.place``."""
+        headings = self.table.headings
+        while self.seen < len(headings):
+            row, heading = headings[self.seen]
+            self.seen += 1
+            named = village_heading(heading)
+            if named is None:
+                continue
+            desa, kecamatan = named
+            if not self.villages.known(desa, kecamatan):
+                self.place = ()
+                continue
+            self.placed.add(row)
+            where = f"judul baris {row}"
+            self.place = (("desa", f"Desa/Kelurahan ({where})", desa),)
+            if kecamatan:
+                self.place += (("kecamatan", f"Kecamatan ({where})", kecamatan),)
+        return self.place
+
+    def drop_placed(self) -> None:
+        """Leave the headings that placed rows out of those warned as passed over: they were read."""
+        self.table.headings = [(row, heading) for row, heading in self.table.headings if row not in self.placed]
 
 
 def _sheet_year(template: _Template, table: Table, log: IssueLog, named_year: int | None) -> int | None:

@@ -2,17 +2,21 @@
 extracts name the recipient (``Nama Penerima Manfaat``, ``NAMA PENERIMA BANTUAN``, ``Nama Lengkap
 KPM``) or the head of the family (``NAMA_KK``, ``NAMA KRT``, ``Nama Kepala Rumah Tangga``) in many
 ways. Such a column is read, and a row with a name and an address but no ids is a recipient whose
-ids were left out (an error to show), never a heading passed over."""
+ids were left out (an error to show), never a heading passed over. A village heading over the rows
+of a list without a Desa column places them."""
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import pytest
 
+from households.identifiers import make_nik
 from households.imports import columns as cols
 from households.models import Household, ImportBatch, Member
 from programs.models import Enrollment
+from tests.factories import HouseholdFactory
 
 from ..programs.test_import_recipients import family, run  # noqa: F401 - the registry's two households
 from ..programs.test_import_recipients_real import workbook
@@ -126,3 +130,56 @@ def test_a_row_carrying_a_nik_is_never_passed_over_as_a_heading(family, tmp_path
     assert code == 1, (out, err)
     assert "- PKH baris 3, NIK: NIK dan No KK kosong: penerima tidak dapat dicocokkan" in out
     assert HEADING not in out
+
+
+def _heading(text: str) -> str:
+    return (
+        f"Baris judul atau catatan ('{text}') dilewati: tidak berisi NIK, No KK, ID keluarga maupun nama, "
+        "jadi bukan baris data"
+    )
+
+
+@pytest.mark.parametrize("heading, named", [
+    ("DESA LASOLO", ("LASOLO", "")), ("Desa : Lasolo", ("Lasolo", "")), ("KELURAHAN WANGGUDU", ("WANGGUDU", "")),
+    ("Kel. Asera", ("Asera", "")), ("DESA ASERA KEC. ASERA", ("ASERA", "ASERA")),
+    ("Desa/Kelurahan: Wanggudu Raya, Kecamatan Asera", ("Wanggudu Raya", "Asera")),
+    ("DUSUN II", None), ("Keadaan data: Desember 2024", None), ("Desaku Maju", None), ("Kelompok Tani Maju", None),
+    ("DESA", None),
+])
+def test_a_village_heading_names_its_village(heading, named):
+    from households.imports.cells import village_heading
+
+    assert village_heading(heading) == named
+
+
+def test_village_headings_place_the_rows_of_a_list_without_a_village_column(family, tmp_path):  # noqa: F811
+    """A list grouped under village headings, with no Desa column: each row is placed in the village
+    its heading names, and checked against where the registry has the family, as a Desa column is.
+    A heading naming no village of the regency, and one naming no village (DUSUN II), are warned
+    as before; rows under an unknown village are not placed."""
+    household, head, child, other = family
+    third = HouseholdFactory(p3ke_id="122000003", no_kk="7409010101200003", head_nik=make_nik(region="740901", birth=datetime.date(1970, 3, 3), female=False, serial=4))
+    path = workbook(tmp_path / "blt.xlsx", {"BLT DD": [
+        ["REKAPITULASI PENERIMA BLT DANA DESA TAHUN 2024"],
+        ["NO", "NIK", "NO KK", "NAMA PENERIMA", "ALAMAT", "NOMINAL"],
+        ["DESA WANGGUDU"],
+        [1, head.nik, household.no_kk, "KEPALA", "DUSUN I", 900000],
+        ["Desa :", "Wanggudu Raya"],
+        ["DUSUN II"],
+        [2, other.head_nik, other.no_kk, other.head_name, "DUSUN II", 900000],
+        ["DESA LASOLO"],
+        [3, third.head_nik, third.no_kk, third.head_name, "DUSUN I", 900000],
+    ]})
+    code, out, err = run("import_recipients", str(path), "--program", "blt-desa", "--year", "2024", "--json")
+    result = json.loads(out)
+    assert code == 0, (out, err)
+    assert result["errors"] == 0 and result["enrollments"]["created"] == 3
+    warnings = sorted((w["row"], w["column"], w["reason"]) for w in ImportBatch.objects.get(pk=result["batch"]).warnings)
+    assert [(row, column) for row, column, _reason in warnings] == [
+        (6, ""), (7, "Desa/Kelurahan (judul baris 5)"), (8, ""),
+    ]
+    assert warnings[0][2] == _heading("DUSUN II") and warnings[2][2] == _heading("DESA LASOLO")
+    assert warnings[1][2].startswith(
+        "Tempat di berkas (Desa/Kelurahan (judul baris 5) 'Wanggudu Raya') berbeda dengan tempat keluarga ini di "
+        f"registri (Desa/Kelurahan {other.desa.name}, Kecamatan {other.desa.kecamatan.name}"
+    )
