@@ -19,11 +19,13 @@ from django.shortcuts import get_object_or_404
 
 from agencies.models import Agency, Role, User
 from agencies.selectors import sees_everything, visible_households
-from households.models import Household, Member
+from households.models import Household, Member, Relation
 from households.services import LIVING_CONDITION_FIELDS
 from programs.models import LIVE_STATUSES, Enrollment, Program
 from verval.models import (
+    MEMBER_GONE,
     CaseKind,
+    CaseMemberChange,
     CaseStatus,
     Presence,
     Stage,
@@ -172,7 +174,7 @@ def batch_cases(user: User, batch: VervalBatch) -> QuerySet[VervalCase]:
         visible_cases(user)
         .filter(batch=batch)
         .select_related("household__desa__kecamatan", "household__merged_into", "officer", "recorded_by")
-        .prefetch_related("enrollments__program", "photos")
+        .prefetch_related("enrollments__program", "photos", "member_changes")
     )
 
 
@@ -212,6 +214,14 @@ def kept_household(household: Household) -> Household:
     return household
 
 
+def visit_members(case: VervalCase) -> list[Member]:
+    """The members whose change the visit records: the present members of the record the family
+    stands on now, but the head, whom the family's presence speaks for (a head who died is a
+    presence Meninggal, the family carrying on or not)."""
+    household = kept_household(case.household)
+    return list(household.members.filter(is_absent=False).exclude(relation=Relation.HEAD))
+
+
 @dataclass
 class CasePlan:
     """What approving one case does to its family (on the record it is kept on now): the approval
@@ -233,6 +243,13 @@ class CasePlan:
     desil_change: tuple[int | None, int | None] | None = None
     # The live aid a verdict Tidak layak suspends.
     suspend: list[Enrollment] = field(default_factory=list)
+    # Members the visit found gone (deceased, moved, not of this family) still present in the family,
+    # and the members it found missing, to add; none for a family gone (marked absent whole).
+    members_gone: list[CaseMemberChange] = field(default_factory=list)
+    members_added: list[CaseMemberChange] = field(default_factory=list)
+    # Members to add whose NIK a present member of the family holds by now (a later import added
+    # them): not added twice.
+    members_known: list[CaseMemberChange] = field(default_factory=list)
 
 
 def approval_plans(cases) -> list[CasePlan]:
@@ -248,12 +265,29 @@ def approval_plans(cases) -> list[CasePlan]:
         if plan.gone:
             continue
         plan.present_again = household.is_absent and (case.presence == Presence.FOUND or plan.carries_on)
+        _member_changes(plan)
         plan.observed = {name: getattr(case, name) for name in LIVING_CONDITION_FIELDS if getattr(case, name)}
         if case.kind == CaseKind.INCLUSION and case.verdict == Verdict.ELIGIBLE:
             plan.desil_change = desil_since_visit(case, household)
             plan.confirm = plan.desil_change is None
     _suspensions([plan for plan in plans if plan.case.verdict == Verdict.NOT_ELIGIBLE and not plan.gone])
     return plans
+
+
+def _member_changes(plan: CasePlan) -> None:
+    """The visit's member changes that still change the family: a member gone who is still one of
+    its present members (not marked absent, nor moved to another family since), and every member
+    to add, unless its NIK is a present member's by now."""
+    changes = list(plan.case.member_changes.select_related("member"))
+    plan.members_gone = [
+        c for c in changes
+        if c.change in MEMBER_GONE and c.member is not None and not c.member.is_absent
+        and c.member.household_id == plan.household.pk
+    ]
+    held = set(plan.household.members.filter(is_absent=False).exclude(nik="").values_list("nik", flat=True))
+    for change in changes:
+        if change.is_addition:
+            (plan.members_known if change.nik and change.nik in held else plan.members_added).append(change)
 
 
 def _suspensions(plans: list[CasePlan]) -> None:
@@ -288,8 +322,9 @@ def approval_preview(batch: VervalBatch) -> dict:
     (:func:`approval_plans`): families gone are marked absent and their aid ended, unless the head
     died and the family, found eligible, carries on under a new head; families found at home that
     the registry holds absent are marked present; the others' observed living conditions are
-    written, the aid of those not eligible suspended (which, by program and year), and eligible
-    inclusion cases confirmed unless their desil changed since the visit."""
+    written, the aid of those not eligible suspended (which, by program and year), eligible
+    inclusion cases confirmed unless their desil changed since the visit, and the members the visits
+    found gone marked absent, those found missing added."""
     plans = approval_plans(batch.cases.select_related("household").order_by("id"))
     not_eligible = [p for p in plans if p.case.verdict == Verdict.NOT_ELIGIBLE and not p.gone]
     suspended = Counter((str(e.program.name), e.year) for p in not_eligible for e in p.suspend)
@@ -303,6 +338,9 @@ def approval_preview(batch: VervalBatch) -> dict:
         "suspended_programs": [(name, year, count) for (name, year), count in sorted(suspended.items())],
         "nothing_suspended": sum(not p.suspend for p in not_eligible),
         "desil_changes": [p.desil_change for p in plans if p.desil_change],
+        "members_gone": sum(len(p.members_gone) for p in plans),
+        "members_added": sum(len(p.members_added) for p in plans),
+        "members_known": sum(len(p.members_known) for p in plans),
     }
 
 
