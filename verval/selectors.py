@@ -265,29 +265,36 @@ def approval_plans(cases) -> list[CasePlan]:
         if plan.gone:
             continue
         plan.present_again = household.is_absent and (case.presence == Presence.FOUND or plan.carries_on)
-        _member_changes(plan)
         plan.observed = {name: getattr(case, name) for name in LIVING_CONDITION_FIELDS if getattr(case, name)}
         if case.kind == CaseKind.INCLUSION and case.verdict == Verdict.ELIGIBLE:
             plan.desil_change = desil_since_visit(case, household)
             plan.confirm = plan.desil_change is None
     _suspensions([plan for plan in plans if plan.case.verdict == Verdict.NOT_ELIGIBLE and not plan.gone])
+    _member_changes([plan for plan in plans if not plan.gone])
     return plans
 
 
-def _member_changes(plan: CasePlan) -> None:
-    """The visit's member changes that still change the family: a member gone who is still one of
-    its present members (not marked absent, nor moved to another family since), and every member
-    to add, unless its NIK is a present member's by now."""
-    changes = list(plan.case.member_changes.select_related("member"))
-    plan.members_gone = [
-        c for c in changes
-        if c.change in MEMBER_GONE and c.member is not None and not c.member.is_absent
-        and c.member.household_id == plan.household.pk
-    ]
-    held = set(plan.household.members.filter(is_absent=False).exclude(nik="").values_list("nik", flat=True))
-    for change in changes:
-        if change.is_addition:
-            (plan.members_known if change.nik and change.nik in held else plan.members_added).append(change)
+def _member_changes(plans: list[CasePlan]) -> None:
+    """The visits' member changes that still change their families (two queries for the whole
+    batch): a member gone who is still one of its family's present members (not marked absent, nor
+    moved to another family since), and every member to add, unless its NIK is a present member's
+    by now."""
+    by_case: dict[int, list[CaseMemberChange]] = {}
+    rows = CaseMemberChange.objects.filter(case__in=[p.case.pk for p in plans]).select_related("member").order_by("pk")
+    for change in rows:
+        by_case.setdefault(change.case_id, []).append(change)
+    adding = {p.household.pk for p in plans if any(c.is_addition for c in by_case.get(p.case.pk, []))}
+    held = set(
+        Member.objects.filter(household__in=adding, is_absent=False).exclude(nik="").values_list("household_id", "nik")
+    ) if adding else set()
+    for plan in plans:
+        for change in by_case.get(plan.case.pk, []):
+            if change.is_addition:
+                known = bool(change.nik) and (plan.household.pk, change.nik) in held
+                (plan.members_known if known else plan.members_added).append(change)
+            elif (change.change in MEMBER_GONE and change.member is not None and not change.member.is_absent
+                  and change.member.household_id == plan.household.pk):
+                plan.members_gone.append(change)
 
 
 def _suspensions(plans: list[CasePlan]) -> None:

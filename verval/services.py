@@ -503,6 +503,9 @@ def _apply_member_changes(plan: CasePlan, *, reason: str, by, result: ApplyResul
             result.members_absent += membership.members_mark_absent(
                 members=gone, absent=True, by=by, reason=f"{MemberChange(change).label} ({reason})")
     for row in plan.members_added:
+        if row.nik and plan.household.members.filter(is_absent=False, nik=row.nik).exists():
+            result.members_known += 1  # added by an earlier case of this batch (two records merged into one)
+            continue
         member = new_member_checked({name: getattr(row, name) for name in NEW_MEMBER_FIELDS}, household=plan.household)
         member._history_user = by
         member._change_reason = history_reason(reason, Member)

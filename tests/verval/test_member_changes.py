@@ -201,3 +201,27 @@ def test_a_member_added_is_checked_for_identity_duplicates(family, people, regis
     assert IdentityMatch.objects.filter(status=IdentityStatus.OPEN).filter(
         member_a__in=[added, elsewhere], member_b__in=[added, elsewhere]).exists()
     assert "1 duplikat identitas baru" in done
+
+
+def test_the_admin_shows_a_cases_member_changes(family, people, client):
+    home, case, members = family
+    client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members))
+    client.force_login(people.bappeda)
+    page = _words(client.get(f"/admin/verval/vervalcase/{case.pk}/change/").content.decode())
+    assert "perubahan anggota keluarga" in page.lower()
+    assert "Muhammad Rizal" in page and "Meninggal" in page and "Putri Kasim" in page and NEWBORN_NIK in page
+
+
+def test_a_member_recorded_since_the_visit_is_not_added_twice(family, people):
+    home, case, members = family
+    client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members))
+    _through_verification(case, people)
+    MemberFactory(household=home, name="Putri", nik=NEWBORN_NIK, relation=Relation.CHILD)  # a later import brought her
+    bupati = client_for(people.bupati)
+    preview = _words(bupati.get(f"/verval/berkas/{case.batch_id}/").content.decode())
+    assert "1 anggota keluarga baru ditambahkan" in preview
+    assert "1 anggota baru tidak ditambahkan: anggota dengan NIK yang sama sudah tercatat di keluarganya" in preview
+    done = _words(bupati.post(f"/verval/berkas/{case.batch_id}/sahkan/", {"setuju": "1"}, follow=True).content.decode())
+    assert "1 anggota baru tidak ditambahkan" in done
+    assert Member.objects.filter(household=home, nik=NEWBORN_NIK).count() == 1
+    assert Member.objects.filter(household=home, name="Bayi Kasim").exists()
