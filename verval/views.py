@@ -535,13 +535,15 @@ def case_visit(request, pk: int):
         form = VisitForm(request.POST, instance=case)
         members_form = MemberChangesForm(request.POST, members=members)
         additions = new_member_forms(request.POST)
-        if all([form.is_valid(), members_form.is_valid(), *(row.is_valid() for row in additions)]):
+        # Rows left empty add no one; the others are numbered as the service numbers them.
+        filled = [row for row in additions if row.has_changed()]
+        if all([form.is_valid(), members_form.is_valid(), *(row.is_valid() for row in filled)]):
             data = form.cleaned_data
             try:
                 services.case_visit_record(
                     case=case, by=request.user, visited_on=data["visited_on"], presence=data["presence"],
                     verdict=data["verdict"], note=data["note"], conditions=data, members=members_form.changes(),
-                    additions=[values for row in additions if (values := row.values()) is not None],
+                    additions=[values for row in filled if (values := row.values()) is not None],
                 )
             except ValidationError as error:
                 _refuse(request, error)
@@ -551,7 +553,7 @@ def case_visit(request, pk: int):
                                 **({} if request.user.is_field_officer else {"pk": case.batch_id}))
         else:
             _form_errors(request, members_form)
-            _new_member_errors(request, additions)
+            _new_member_errors(request, filled)
         case = selectors.case_for(request.user, pk)
     else:
         form = VisitForm(instance=case, initial=None if case.visited_on else {"visited_on": timezone.localdate()})
@@ -566,7 +568,8 @@ def case_visit(request, pk: int):
 
 
 def _new_member_errors(request, rows) -> None:
-    """A member row's errors as messages naming the row (the rows repeat the same labels)."""
+    """The errors of the members to add (``rows``, those filled in) as messages naming the row (the
+    rows repeat the same labels), numbered as the service's own refusals."""
     for number, row in enumerate(rows, start=1):
         for name, errors in row.errors.items():
             for text in errors:
@@ -578,7 +581,8 @@ def _member_findings(case, members) -> dict:
     """What the case pages show of the recorded member changes: each member shown with what the visit
     found (Tetap for those it did not change, as the registry holds them now), and the members to add."""
     recorded = list(case.member_changes.all())
-    changed = {c.member_id for c in recorded if not c.is_addition}
+    # The members the case named, gone or added (after the approval, a present member of the family).
+    changed = {c.member_id for c in recorded if not c.is_addition} | {c.added_id for c in recorded if c.added_id}
     return {
         "members": [(c.name, c.get_change_display()) for c in recorded if not c.is_addition]
         + [(m.name, MemberChange.KEPT.label) for m in members if m.pk not in changed],

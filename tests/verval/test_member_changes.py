@@ -125,6 +125,9 @@ def test_the_officer_records_member_changes_shown_to_each_step_and_applied_at_ap
     assert newborn.history.get().history_user == people.bupati
     assert "Verval disahkan" in newborn.history.get().history_change_reason
     assert Member.objects.get(household=home, name="Bayi Kasim").nik == ""
+    # Afterwards the case page still says what the visit found: the new members as added, not as kept.
+    after = _words(client_for(people.bappeda).get(f"/verval/kasus/{case.pk}/").content.decode())
+    assert "Muhammad Rizal Meninggal" in after and "Putri Kasim Tetap" not in after and "ditambahkan" in after
 
 
 def test_the_proposal_file_carries_the_member_changes(family, people):
