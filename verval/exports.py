@@ -114,10 +114,10 @@ def _verified_variables(case: VervalCase) -> str:
 
 
 def _member_changes(case: VervalCase) -> tuple[str, str]:
-    """The members the visit found gone (name: what became of them) and those it found missing
-    (name, NIK, relation, sex, birth date), as the case pages show them."""
+    """The members the visit found gone (name and NIK, by which the ministry knows them: what became
+    of them) and those it found missing (name, NIK, relation, sex, birth date)."""
     changes = list(case.member_changes.all())
-    gone = "; ".join(f"{c.name}: {c.get_change_display()}" for c in changes if not c.is_addition)
+    gone = "; ".join(f"{c.name} ({_('NIK')} {c.nik or '-'}): {c.get_change_display()}" for c in changes if not c.is_addition)
     added = "; ".join(
         f"{c.name} ({_('NIK')} {c.nik or '-'}, {c.get_relation_display() or '-'}, {c.get_sex_display() or '-'}, "
         f"{_date(c.birth_date) or '-'})"

@@ -139,7 +139,9 @@ def test_the_proposal_file_carries_the_member_changes(family, people):
     sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     header = [c.value for c in sheet[1]]
     row = [c.value for c in sheet[2]]
-    assert row[header.index("Perubahan Anggota")] == "Muhammad Rizal: Meninggal; Sepupu Jauh: Bukan anggota keluarga ini"
+    assert row[header.index("Perubahan Anggota")] == (
+        f"Muhammad Rizal (NIK {members['son'].nik}): Meninggal; "
+        f"Sepupu Jauh (NIK {members['cousin'].nik}): Bukan anggota keluarga ini")
     added = row[header.index("Anggota Baru")]
     assert added == (f"Putri Kasim (NIK {NEWBORN_NIK}, Anak, Perempuan, 01/02/2025); "
                      "Bayi Kasim (NIK -, Anak, Laki-laki, -)")
