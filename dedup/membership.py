@@ -75,11 +75,15 @@ def member_changed(*, member: Member, previous_household_id: int | None, by) -> 
     )
 
 
-def _mark(model, objects: list, *, absent: bool, by) -> list:
-    """Set ``is_absent`` on the records that differ, with a history row each; returns them."""
+def _mark(model, objects: list, *, absent: bool, by, reason: str = "") -> list:
+    """Set ``is_absent`` on the records that differ, with a history row each (``reason``, else that
+    the newest data said so); returns them."""
     changing = [obj for obj in objects if obj.is_absent != absent]
-    with override(STORED_LANGUAGE):
-        reason = _("Ditandai tidak ada di data terbaru.") if absent else _("Ditandai ada di data terbaru.")
+    if reason:
+        reason = history_reason(reason, model)
+    else:
+        with override(STORED_LANGUAGE):
+            reason = _("Ditandai tidak ada di data terbaru.") if absent else _("Ditandai ada di data terbaru.")
     now = timezone.now()
     for obj in changing:
         obj.is_absent = absent
@@ -103,12 +107,14 @@ def households_mark_absent(*, households: Iterable[Household], absent: bool, by)
 
 
 @transaction.atomic
-def members_mark_absent(*, members: Iterable[Member], absent: bool, by) -> int:
+def members_mark_absent(*, members: Iterable[Member], absent: bool, by, reason: str = "") -> int:
     """Mark members absent from (or present in) their family, then re-check their families: an
-    absent member no longer links two families as one person. Returns how many changed."""
+    absent member no longer links two families as one person. ``reason``: why, for the members'
+    history (a verval's finding: died, moved out); by default, that the newest data said so.
+    Returns how many changed."""
     ids = [m.pk for m in members]
     rows = list(Member.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
-    changed = _mark(Member, rows, absent=absent, by=by)
+    changed = _mark(Member, rows, absent=absent, by=by, reason=reason)
     registry_changed(households={m.household_id for m in changed}, cause=WriteCause.ABSENT, by=by)
     return len(changed)
 

@@ -90,8 +90,9 @@ APP_RULES = [
     ("dedup (the one-aid rule, identity duplicates)", ["dedup", "dedup.*"], ["households", "programs"],
      "knows households and programs, never agencies"),
     ("verval (field verification: cases, visits, approval, proposals)", ["verval", "verval.*"],
-     ["households", "programs", "agencies"],
-     "cases are about households; candidates and enrollment writes are programs'; roles, scoping and the export log are agencies'"),
+     ["households", "programs", "agencies", "dedup.membership"],
+     "cases are about households; candidates and enrollment writes are programs'; roles, scoping and the export log are agencies'; "
+     "members marked absent or added re-check the one-aid rule and identities through dedup's membership writes"),
     ("konut_registry (settings, URLs, neutral helpers)", ["konut_registry", "konut_registry.*"], [],
      "serves every app, imports none (URLs include apps by name)"),
 ]

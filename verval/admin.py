@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from konut_registry.admin_history import ReadOnlyHistoryAdmin
-from verval.models import CasePhoto, ProposalExport, ProposalRow, VervalBatch, VervalCase
+from verval.models import CaseMemberChange, CasePhoto, ProposalExport, ProposalRow, VervalBatch, VervalCase
 
 
 class _ReadOnly:
@@ -48,6 +48,18 @@ class PhotoInline(_ReadOnly, admin.TabularInline):
     extra = 0
 
 
+class MemberChangeInline(_ReadOnly, admin.TabularInline):
+    """What the visit found of the family's members, and the member the approval added."""
+
+    model = CaseMemberChange
+    fields = ("change", "member", "name", "nik", "relation", "sex", "birth_date", "added")
+    readonly_fields = fields
+    extra = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("member", "added")
+
+
 @admin.register(VervalCase)
 class VervalCaseAdmin(_ReadOnly, ReadOnlyHistoryAdmin):
     list_display = ("household", "kind", "status", "batch", "officer", "visited_on", "verdict")
@@ -55,7 +67,7 @@ class VervalCaseAdmin(_ReadOnly, ReadOnlyHistoryAdmin):
     search_fields = ("household__head_name", "household__no_kk", "batch__title")
     list_select_related = ("household", "batch", "officer")
     raw_id_fields = ("household", "batch", "officer", "reopened_from")
-    inlines = [PhotoInline]
+    inlines = [MemberChangeInline, PhotoInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("household__desa")

@@ -97,7 +97,8 @@ def proposal_headers() -> list[str]:
             pgettext("row number", "No"), _("NIK"), _("No KK"), _("Nama Kepala Keluarga"), _("Nama Anggota"),
             _("Kode Provinsi"), _("Kode Kabupaten/Kota"), _("Kode Kecamatan"), _("Kode Desa/Kelurahan"),
             _("Desa/Kelurahan"), _("Jenis Usulan"), _("Alasan"), _("Keberadaan"), _("Kesimpulan"),
-            _("Variabel Terverifikasi"), _("Petugas"), _("Tanggal Kunjungan"), _("Tanggal Musyawarah Desa"),
+            _("Variabel Terverifikasi"), _("Perubahan Anggota"), _("Anggota Baru"), _("Petugas"), _("Tanggal Kunjungan"),
+            _("Tanggal Musyawarah Desa"),
             _("Tanggal Verifikasi Dinas Sosial"), _("Tanggal Pengesahan"),
         ]
 
@@ -110,6 +111,19 @@ def _verified_variables(case: VervalCase) -> str:
             label = Household._meta.get_field(name).verbose_name
             parts.append(f"{capfirst(label)}: {_labels(name).get(value, value)}")
     return "; ".join(parts)
+
+
+def _member_changes(case: VervalCase) -> tuple[str, str]:
+    """The members the visit found gone (name and NIK, by which the ministry knows them: what became
+    of them) and those it found missing (name, NIK, relation, sex, birth date)."""
+    changes = list(case.member_changes.all())
+    gone = "; ".join(f"{c.name} ({_('NIK')} {c.nik or '-'}): {c.get_change_display()}" for c in changes if not c.is_addition)
+    added = "; ".join(
+        f"{c.name} ({_('NIK')} {c.nik or '-'}, {c.get_relation_display() or '-'}, {c.get_sex_display() or '-'}, "
+        f"{_date(c.birth_date) or '-'})"
+        for c in changes if c.is_addition
+    )
+    return gone, added
 
 
 def proposal_rows(batch, cases: list[VervalCase]):
@@ -128,7 +142,8 @@ def _proposal_row(batch, case: VervalCase, number: int) -> list:
         number, household.head_nik, household.no_kk, household.head_name, members or None,
         code[0], ".".join(code[:2]), ".".join(code[:3]), household.desa.code, household.desa.name,
         str(PROPOSAL_TYPE_LABELS[proposal_type(case)]), f"{case.reason}. {case.note}".strip(". ") or None,
-        case.get_presence_display(), case.get_verdict_display(), _verified_variables(case) or None, officer,
+        case.get_presence_display(), case.get_verdict_display(), _verified_variables(case) or None,
+        *(text or None for text in _member_changes(case)), officer,
         _date(case.visited_on), _date(batch.deliberation_date),
         _date(timezone.localtime(batch.verified_at)) if batch.verified_at else None,
         _date(timezone.localtime(batch.approved_at)) if batch.approved_at else None,
@@ -138,7 +153,8 @@ def _proposal_row(batch, case: VervalCase, number: int) -> list:
 def proposal_response(*, batch, by):
     """The approved batch's proposals: one row per case, NIK and codes as text; remembered as sent."""
     cases = list(
-        batch.cases.select_related("household__desa", "officer").prefetch_related("household__members").order_by("id")
+        batch.cases.select_related("household__desa", "officer").prefetch_related("household__members", "member_changes")
+        .order_by("id")
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     filename = f"usulan-verval-{batch.pk}-{stamp}.xlsx"
@@ -146,7 +162,8 @@ def proposal_response(*, batch, by):
         title = _("Usulan verval")
     count, response = _stream(
         filename, title=title, headers=proposal_headers(), rows=proposal_rows(batch, cases),
-        text_columns=(1, 2, 5, 6, 7, 8), widths=(6, 20, 20, 28, 40, 8, 10, 12, 16, 20, 16, 50, 14, 14, 50, 22, 14, 14, 14, 14),
+        text_columns=(1, 2, 5, 6, 7, 8),
+        widths=(6, 20, 20, 28, 40, 8, 10, 12, 16, 20, 16, 50, 14, 14, 50, 40, 50, 22, 14, 14, 14, 14),
     )
     proposal_export_record(batch=batch, cases=cases, by=by, filename=filename)
     return response

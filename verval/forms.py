@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from households.models import Desa, Kabupaten, Kecamatan
+from households.models import Desa, Kabupaten, Kecamatan, Relation, Sex
 from households.regions import offer_kabupaten
 from households.services import LIVING_CONDITION_FIELDS
 from konut_registry.forms import day_month_year_field
 from programs.candidates import KIND_LABELS, KINDS
-from verval.models import PhotoKind, Presence, Verdict, VervalCase
+from verval.models import MEMBER_GONE, MemberChange, PhotoKind, Presence, Verdict, VervalCase
 
 
 def _date_field(label):
@@ -97,6 +99,80 @@ class VisitForm(forms.ModelForm):
         self.fields["verdict"].choices = [("", "---------"), *Verdict.choices]
         for name in LIVING_CONDITION_FIELDS:
             self.fields[name].required = False
+
+
+MEMBER_PREFIX = "anggota-"
+_MEMBER_KEY = re.compile(rf"^{MEMBER_PREFIX}([0-9]{{1,18}})$")
+
+
+class MemberChangesForm(forms.Form):
+    """What the visit found of each member of the family but the head (``selectors.visit_members``):
+    Tetap unless the officer says otherwise."""
+
+    def __init__(self, *args, members, recorded=None, **kwargs):
+        """``recorded``: the changes recorded before, by member id."""
+        super().__init__(*args, **kwargs)
+        self.members = members
+        choices = [(change.value, change.label) for change in (MemberChange.KEPT, *MEMBER_GONE)]
+        for member in members:
+            self.fields[f"{MEMBER_PREFIX}{member.pk}"] = forms.ChoiceField(
+                label=member.name, choices=choices, required=False,
+                initial=(recorded or {}).get(member.pk, MemberChange.KEPT),
+            )
+
+    def rows(self):
+        """(member, its field) for the page."""
+        return [(member, self[f"{MEMBER_PREFIX}{member.pk}"]) for member in self.members]
+
+    def changes(self) -> dict[int, str]:
+        """Member id -> change, for the service; a member the page did not show (another family's,
+        one gone since) is passed on as posted, for the service to refuse rather than drop."""
+        posted = {int(m[1]): self.data[key] for key in self.data if (m := _MEMBER_KEY.match(key))}
+        shown = {member.pk: self.cleaned_data.get(f"{MEMBER_PREFIX}{member.pk}") or MemberChange.KEPT for member in self.members}
+        return {**posted, **shown}
+
+
+NEW_MEMBER_PREFIX = "baru"
+_NEW_MEMBER_KEY = re.compile(rf"^{NEW_MEMBER_PREFIX}-([0-9]{{1,3}})-")
+# Empty rows the visit page offers for members to add, after those recorded.
+NEW_MEMBER_ROWS = 3
+
+
+class NewMemberForm(forms.Form):
+    """A member the registry lacks (a newborn, someone who moved in); a row left empty adds no one.
+    The name is required and the NIK checked by the service (the admin's own rules)."""
+
+    name = forms.CharField(label=_("Nama"), max_length=150, required=False)
+    nik = forms.CharField(label=_("NIK (jika diketahui)"), max_length=40, required=False)
+    relation = forms.ChoiceField(
+        label=_("Hubungan dengan kepala keluarga"), required=False,
+        # A new head is Bappeda's to record, from the family card.
+        choices=[("", "---------"), *((r.value, r.label) for r in Relation if r != Relation.HEAD)],
+    )
+    sex = forms.ChoiceField(label=_("Jenis kelamin"), required=False, choices=[("", "---------"), *Sex.choices])
+    birth_date = _date_field(_("Tanggal lahir"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["birth_date"].required = False
+        self.fields["nik"].widget.attrs["inputmode"] = "numeric"
+
+    def values(self) -> dict | None:
+        """The row's values for the service, None for a row left empty."""
+        data = {name: self.cleaned_data.get(name) for name in self.fields}
+        return data if any(value not in (None, "") for value in data.values()) else None
+
+
+def new_member_forms(data=None, *, recorded=()) -> list[NewMemberForm]:
+    """The rows of members to add: those recorded before and a few empty ones; posted, every row
+    the page sent."""
+    if data is not None:
+        numbers = {int(m[1]) for key in data if (m := _NEW_MEMBER_KEY.match(key))}
+        count = max(numbers, default=-1) + 1
+        return [NewMemberForm(data, prefix=f"{NEW_MEMBER_PREFIX}-{number}") for number in range(count)]
+    initial = [{name: getattr(row, name) for name in ("name", "nik", "relation", "sex", "birth_date")} for row in recorded]
+    initial += [{}] * NEW_MEMBER_ROWS
+    return [NewMemberForm(initial=values, prefix=f"{NEW_MEMBER_PREFIX}-{number}") for number, values in enumerate(initial)]
 
 
 class PhotoForm(forms.Form):

@@ -2,7 +2,8 @@
 
 A **batch** (berkas verval) gathers cases opened together, usually one village's candidates of one
 kind. Each **case** is one household to visit: a field officer (usually a PKH facilitator of Dinas
-Sosial) records what the visit found, without changing the registry. The batch then goes through
+Sosial) records what the visit found (the changes of the family's members included: ``CaseMemberChange``),
+without changing the registry. The batch then goes through
 the village deliberation (musyawarah desa/kelurahan), the verification by Dinas Sosial and the
 approval (pengesahan) by the area's head (the Bupati, Wali Kota or Gubernur); only approval applies
 the corrections, through the services, and the batch is read-only from then on. The approved
@@ -28,8 +29,11 @@ from households.models import (
     Household,
     HouseOwnership,
     Lighting,
+    Member,
     Quality,
+    Relation,
     RoofType,
+    Sex,
     Toilet,
     WallType,
     WaterSource,
@@ -213,6 +217,57 @@ class VervalCase(models.Model):
     def in_field(self) -> bool:
         """Whether its visit may still be recorded: its batch is in the field stage and it is open."""
         return self.batch.stage == Stage.FIELD and self.status in OPEN_STATUSES
+
+
+class MemberChange(models.TextChoices):
+    """What a visit found about one member (``KEPT``, the member is still there, is stored as no row)."""
+
+    KEPT = "tetap", _("Tetap")
+    DECEASED = "meninggal", _("Meninggal")
+    MOVED = "pindah", _("Pindah")
+    NOT_FAMILY = "bukan_anggota", _("Bukan anggota keluarga ini")
+    ADDED = "tambah", _("Anggota baru")
+
+
+# The changes that take a member out of the family at approval.
+MEMBER_GONE = (MemberChange.DECEASED, MemberChange.MOVED, MemberChange.NOT_FAMILY)
+
+
+class CaseMemberChange(models.Model):
+    """A change of the family's members the visit found: a registry member gone (deceased, moved, not
+    of this family), or a member the registry lacks (a newborn, someone who moved in), typed as the
+    family card or the family says. Recording it changes nothing in the registry until the batch is
+    approved; the approval then marks the member absent, or adds the new member by hand entry, as the
+    admin does (``added``: the member it made)."""
+
+    case = models.ForeignKey(VervalCase, verbose_name=_("kasus"), on_delete=models.CASCADE, related_name="member_changes")
+    change = models.CharField(_("perubahan"), max_length=16, choices=MemberChange.choices)
+    # The registry's member the change is about (none for a member to add). Its name is kept in
+    # ``name``: the case pages and the proposal file show who it was whatever becomes of the record.
+    member = models.ForeignKey(
+        Member, verbose_name=_("anggota keluarga"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    name = models.CharField(_("nama"), max_length=150)
+    nik = models.CharField(_("NIK"), max_length=16, blank=True)
+    relation = models.CharField(_("hubungan dengan kepala keluarga"), max_length=10, choices=Relation.choices, blank=True)
+    sex = models.CharField(_("jenis kelamin"), max_length=1, choices=Sex.choices, blank=True)
+    birth_date = models.DateField(_("tanggal lahir"), null=True, blank=True)
+    added = models.ForeignKey(
+        Member, verbose_name=_("anggota yang ditambahkan"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("perubahan anggota keluarga")
+        verbose_name_plural = pgettext_lazy("plural", "perubahan anggota keluarga")
+        ordering = ["case", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.get_change_display()}"
+
+    @property
+    def is_addition(self) -> bool:
+        return self.change == MemberChange.ADDED
 
 
 class PhotoKind(models.TextChoices):

@@ -19,11 +19,13 @@ from django.shortcuts import get_object_or_404
 
 from agencies.models import Agency, Role, User
 from agencies.selectors import sees_everything, visible_households
-from households.models import Household, Member
+from households.models import Household, Member, Relation
 from households.services import LIVING_CONDITION_FIELDS
 from programs.models import LIVE_STATUSES, Enrollment, Program
 from verval.models import (
+    MEMBER_GONE,
     CaseKind,
+    CaseMemberChange,
     CaseStatus,
     Presence,
     Stage,
@@ -172,7 +174,7 @@ def batch_cases(user: User, batch: VervalBatch) -> QuerySet[VervalCase]:
         visible_cases(user)
         .filter(batch=batch)
         .select_related("household__desa__kecamatan", "household__merged_into", "officer", "recorded_by")
-        .prefetch_related("enrollments__program", "photos")
+        .prefetch_related("enrollments__program", "photos", "member_changes")
     )
 
 
@@ -212,6 +214,14 @@ def kept_household(household: Household) -> Household:
     return household
 
 
+def visit_members(case: VervalCase) -> list[Member]:
+    """The members whose change the visit records: the present members of the record the family
+    stands on now, but the head, whom the family's presence speaks for (a head who died is a
+    presence Meninggal, the family carrying on or not)."""
+    household = kept_household(case.household)
+    return list(household.members.filter(is_absent=False).exclude(relation=Relation.HEAD))
+
+
 @dataclass
 class CasePlan:
     """What approving one case does to its family (on the record it is kept on now): the approval
@@ -233,6 +243,13 @@ class CasePlan:
     desil_change: tuple[int | None, int | None] | None = None
     # The live aid a verdict Tidak layak suspends.
     suspend: list[Enrollment] = field(default_factory=list)
+    # Members the visit found gone (deceased, moved, not of this family) still present in the family,
+    # and the members it found missing, to add; none for a family gone (marked absent whole).
+    members_gone: list[CaseMemberChange] = field(default_factory=list)
+    members_added: list[CaseMemberChange] = field(default_factory=list)
+    # Members to add whose NIK a present member of the family holds by now (a later import added
+    # them): not added twice.
+    members_known: list[CaseMemberChange] = field(default_factory=list)
 
 
 def approval_plans(cases) -> list[CasePlan]:
@@ -253,7 +270,31 @@ def approval_plans(cases) -> list[CasePlan]:
             plan.desil_change = desil_since_visit(case, household)
             plan.confirm = plan.desil_change is None
     _suspensions([plan for plan in plans if plan.case.verdict == Verdict.NOT_ELIGIBLE and not plan.gone])
+    _member_changes([plan for plan in plans if not plan.gone])
     return plans
+
+
+def _member_changes(plans: list[CasePlan]) -> None:
+    """The visits' member changes that still change their families (two queries for the whole
+    batch): a member gone who is still one of its family's present members (not marked absent, nor
+    moved to another family since), and every member to add, unless its NIK is a present member's
+    by now."""
+    by_case: dict[int, list[CaseMemberChange]] = {}
+    rows = CaseMemberChange.objects.filter(case__in=[p.case.pk for p in plans]).select_related("member").order_by("pk")
+    for change in rows:
+        by_case.setdefault(change.case_id, []).append(change)
+    adding = {p.household.pk for p in plans if any(c.is_addition for c in by_case.get(p.case.pk, []))}
+    held = set(
+        Member.objects.filter(household__in=adding, is_absent=False).exclude(nik="").values_list("household_id", "nik")
+    ) if adding else set()
+    for plan in plans:
+        for change in by_case.get(plan.case.pk, []):
+            if change.is_addition:
+                known = bool(change.nik) and (plan.household.pk, change.nik) in held
+                (plan.members_known if known else plan.members_added).append(change)
+            elif (change.change in MEMBER_GONE and change.member is not None and not change.member.is_absent
+                  and change.member.household_id == plan.household.pk):
+                plan.members_gone.append(change)
 
 
 def _suspensions(plans: list[CasePlan]) -> None:
@@ -288,8 +329,9 @@ def approval_preview(batch: VervalBatch) -> dict:
     (:func:`approval_plans`): families gone are marked absent and their aid ended, unless the head
     died and the family, found eligible, carries on under a new head; families found at home that
     the registry holds absent are marked present; the others' observed living conditions are
-    written, the aid of those not eligible suspended (which, by program and year), and eligible
-    inclusion cases confirmed unless their desil changed since the visit."""
+    written, the aid of those not eligible suspended (which, by program and year), eligible
+    inclusion cases confirmed unless their desil changed since the visit, and the members the visits
+    found gone marked absent, those found missing added."""
     plans = approval_plans(batch.cases.select_related("household").order_by("id"))
     not_eligible = [p for p in plans if p.case.verdict == Verdict.NOT_ELIGIBLE and not p.gone]
     suspended = Counter((str(e.program.name), e.year) for p in not_eligible for e in p.suspend)
@@ -303,6 +345,9 @@ def approval_preview(batch: VervalBatch) -> dict:
         "suspended_programs": [(name, year, count) for (name, year), count in sorted(suspended.items())],
         "nothing_suspended": sum(not p.suspend for p in not_eligible),
         "desil_changes": [p.desil_change for p in plans if p.desil_change],
+        "members_gone": sum(len(p.members_gone) for p in plans),
+        "members_added": sum(len(p.members_added) for p in plans),
+        "members_known": sum(len(p.members_known) for p in plans),
     }
 
 

@@ -5,12 +5,14 @@ the proposal file handed out, and the ministry's returns.
 
 Recording a visit never changes the registry. Approval applies the batch's findings through the
 services that own the data: ``households.services`` (absent, living conditions with their source
-and date) and ``programs.services`` (enrollments suspended or ended, with history and the one-aid
-re-check).
+and date), ``programs.services`` (enrollments suspended or ended, with history and the one-aid
+re-check) and ``dedup.membership`` (members the visit found gone marked absent, members it found
+missing added, each re-checking the one-aid rule and the identity duplicates).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from dataclasses import dataclass, field
 
@@ -25,8 +27,9 @@ from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 
 from agencies.models import ExportKind
 from agencies.services import export_log_create
+from dedup import membership
 from households.choices import area_head
-from households.models import Household
+from households.models import Household, Member
 from households.services import (
     LIVING_CONDITION_FIELDS,
     household_conditions_update,
@@ -34,16 +37,21 @@ from households.services import (
     household_head_deceased,
     household_mark_absent,
     household_mark_present,
+    history_reason,
 )
+from konut_registry.db import identity_records_locked
 from konut_registry.numbers import thousands
 from programs.candidates import candidates, ineligible_enrollments
 from programs.models import LIVE_STATUSES, Enrollment, EnrollmentStatus
 from programs.services import enrollment_update
 from verval.models import (
+    MEMBER_GONE,
     OPEN_STATUSES,
     CaseKind,
+    CaseMemberChange,
     CasePhoto,
     CaseStatus,
+    MemberChange,
     Presence,
     ProposalExport,
     ProposalRow,
@@ -63,6 +71,7 @@ from verval.selectors import (
     may_verify,
     officer_keeps_visit,
     records_visit,
+    visit_members,
 )
 
 # The case kinds that question aid when they open (``VervalCase.enrollments``).
@@ -262,12 +271,86 @@ def _case_in_field(case: VervalCase, by) -> VervalCase:
     return current
 
 
+# The fields of a member to add, as the visit page types them.
+NEW_MEMBER_FIELDS = ("name", "nik", "relation", "sex", "birth_date")
+
+
+def new_member_checked(values: dict, *, household: Household) -> Member:
+    """A member to add as a visit typed it (``NEW_MEMBER_FIELDS``), checked as the admin checks a
+    member typed in: a name, the importer's NIK rules, a birth date not after today. Returns the
+    unsaved member (its NIK as the rules write it); ValidationError by field otherwise."""
+    if not (values.get("name") or "").strip():
+        raise ValidationError({"name": _("Nama anggota baru wajib diisi.")})
+    member = Member(
+        household=household, name=values["name"].strip(), nik=(values.get("nik") or "").strip(),
+        relation=values.get("relation") or "", sex=values.get("sex") or "", birth_date=values.get("birth_date"),
+    )
+    member.full_clean(exclude=["household"])
+    return member
+
+
+def _member_error(error: ValidationError, *, number: int, name: str) -> list[str]:
+    """A member to add's refusals, each naming the row and the field (the page lists them together)."""
+    who = _("Anggota baru %(number)s (%(name)s)") % {"number": number, "name": name or "-"}
+    return [
+        f"{who}: {Member._meta.get_field(field).verbose_name}: {text}" if field in NEW_MEMBER_FIELDS else f"{who}: {text}"
+        for field, texts in error.message_dict.items() for text in texts
+    ]
+
+
+def _member_changes(case: VervalCase, members: dict[int, str], additions: list[dict]) -> list[CaseMemberChange]:
+    """The visit's member changes, checked (ValidationError listing every refusal): ``members`` maps
+    a member of the family (:func:`verval.selectors.visit_members`) to what the visit found of them
+    (``MemberChange``; Tetap is no change), ``additions`` the members to add. A member to add may not
+    take the NIK of a member who stays in the family, nor of another member to add."""
+    present = {m.pk: m for m in visit_members(case)}
+    household = kept_household(case.household)
+    errors = []
+    unknown = sorted(pk for pk in members if pk not in present)
+    if unknown:
+        errors.append(_("Anggota #%(ids)s bukan anggota keluarga yang dikunjungi (atau sudah tidak tercatat); muat ulang "
+                        "halaman kunjungan.") % {"ids": ", #".join(str(pk) for pk in unknown)})
+    valid = {MemberChange.KEPT, *MEMBER_GONE}
+    if any(change not in valid for change in members.values()):
+        errors.append(_("Perubahan anggota tidak dikenal; pilih Tetap, Meninggal, Pindah atau Bukan anggota keluarga ini."))
+    rows = [
+        CaseMemberChange(case=case, change=change, member=present[pk], name=present[pk].name, nik=present[pk].nik,
+                         relation=present[pk].relation, sex=present[pk].sex, birth_date=present[pk].birth_date)
+        for pk, change in sorted(members.items()) if pk in present and change in MEMBER_GONE
+    ]
+    gone = {row.member.pk for row in rows}
+    holders = dict(
+        household.members.filter(is_absent=False).exclude(nik="").exclude(pk__in=gone).values_list("nik", "name")
+    )
+    for number, values in enumerate(additions, start=1):
+        try:
+            member = new_member_checked(values, household=household)
+        except ValidationError as error:
+            errors.extend(_member_error(error, number=number, name=(values.get("name") or "").strip()))
+            continue
+        if member.nik and member.nik in holders:
+            repeated = _("NIK ganda dalam keluarga yang sama: sudah dipakai %(name)s.") % {"name": holders[member.nik]}
+            errors.extend(_member_error(ValidationError({"nik": repeated}), number=number, name=member.name))
+            continue
+        if member.nik:
+            holders[member.nik] = member.name
+        rows.append(CaseMemberChange(
+            case=case, change=MemberChange.ADDED, name=member.name, nik=member.nik, relation=member.relation,
+            sex=member.sex, birth_date=member.birth_date,
+        ))
+    if errors:
+        raise ValidationError(errors)
+    return rows
+
+
 @transaction.atomic
 def case_visit_record(
     *, case: VervalCase, by, visited_on: datetime.date, presence: str, verdict: str, note: str = "",
-    conditions: dict[str, str] | None = None,
+    conditions: dict[str, str] | None = None, members: dict[int, str] | None = None, additions: list[dict] | None = None,
 ) -> VervalCase:
-    """Record what the visit found. Nothing in the registry changes until the batch is approved."""
+    """Record what the visit found, the changes of the family's members included (``members``: a
+    member's id to its ``MemberChange``; ``additions``: the members to add, ``NEW_MEMBER_FIELDS``),
+    which replace those recorded before. Nothing in the registry changes until the batch is approved."""
     current = _case_in_field(case, by)
     if visited_on > timezone.localdate():
         raise ValidationError(_("Tanggal kunjungan tidak boleh di masa depan."))
@@ -281,8 +364,11 @@ def case_visit_record(
         setattr(current, name, (conditions or {}).get(name, "") or "")
     current.recorded_by, current.recorded_at, current.status = by, timezone.now(), CaseStatus.VISITED
     current.full_clean()
+    changes = _member_changes(current, members or {}, additions or [])
     current._history_user = by
     current.save()
+    current.member_changes.all().delete()
+    CaseMemberChange.objects.bulk_create(changes)
     return current
 
 
@@ -375,11 +461,22 @@ class ApplyResult:
     # that it touched (the rule still counts a suspended enrollment: they stay open for Bappeda).
     conflicts: dict = field(default_factory=dict)
     still_open: dict = field(default_factory=dict)
+    # Members the visits found gone, marked absent; members found missing, added; members to add
+    # that a present member with their NIK stands for by now, not added.
+    members_absent: int = 0
+    members_added: int = 0
+    members_known: int = 0
+    # The families members were added to (their identity duplicates are looked for), and the new
+    # identity duplicates found.
+    added_to: set = field(default_factory=set)
+    identities_new: int = 0
 
     def as_dict(self) -> dict:
         return {"absent": self.absent, "conditions": self.conditions, "suspended": self.suspended, "ended": self.ended,
                 "head_deceased": self.head_deceased, "merged": self.merged, "later": self.later,
-                "present": self.present, "desil_changed": len(self.desil_changes)}
+                "present": self.present, "desil_changed": len(self.desil_changes),
+                "members_absent": self.members_absent, "members_added": self.members_added,
+                "members_known": self.members_known, "identities_new": self.identities_new}
 
 
 def _set_status(enrollment: Enrollment, status: str, reason: str, by, result: ApplyResult) -> bool:
@@ -394,6 +491,32 @@ def _set_status(enrollment: Enrollment, status: str, reason: str, by, result: Ap
     else:
         result.ended += 1
     return True
+
+
+def _apply_member_changes(plan: CasePlan, *, reason: str, by, result: ApplyResult) -> None:
+    """The members the visit found gone are marked absent, the reason leading their history (each
+    re-checks the one-aid rule: an absent member links no two families); the members it found
+    missing are added as a hand entry in the admin is (no import batch), and their family re-checked."""
+    for change in MEMBER_GONE:
+        gone = [row.member for row in plan.members_gone if row.change == change]
+        if gone:
+            result.members_absent += membership.members_mark_absent(
+                members=gone, absent=True, by=by, reason=f"{MemberChange(change).label} ({reason})")
+    for row in plan.members_added:
+        if row.nik and plan.household.members.filter(is_absent=False, nik=row.nik).exists():
+            result.members_known += 1  # added by an earlier case of this batch (two records merged into one)
+            continue
+        member = new_member_checked({name: getattr(row, name) for name in NEW_MEMBER_FIELDS}, household=plan.household)
+        member._history_user = by
+        member._change_reason = history_reason(reason, Member)
+        member.save()
+        found = membership.member_changed(member=member, previous_household_id=None, by=by)
+        result.conflicts.update(dict.fromkeys(found.new | found.reopened))
+        row.added = member
+        row.save(update_fields=["added"])
+        result.members_added += 1
+        result.added_to.add(plan.household.pk)
+    result.members_known += len(plan.members_known)
 
 
 def _apply_case(plan: CasePlan, *, batch: VervalBatch, by, result: ApplyResult) -> None:
@@ -432,13 +555,22 @@ def _apply_case(plan: CasePlan, *, batch: VervalBatch, by, result: ApplyResult) 
         case.aid_suspended = case.aid_suspended or changed  # the proposal file asks for its removal
         if changed and questioned is not None and enrollment.pk not in questioned:
             result.later += 1
+    _apply_member_changes(plan, reason=reason, by=by, result=result)
 
 
 @transaction.atomic
 def batch_approve(*, batch: VervalBatch, by) -> ApplyResult:
     """The approval by the area's head: apply every case's findings (the plans the preview counted),
-    then the batch is read-only."""
+    then the batch is read-only. Members added are looked for among the registry's identities: that
+    scan's lock is taken first, before any row, as a merge takes it (taken after, an approval and a
+    merge at the same moment would each wait for the other)."""
     _require(may_approve(by), head_text(APPROVER_ONLY))
+    adds = CaseMemberChange.objects.filter(case__batch=batch, change=MemberChange.ADDED).exists()
+    with identity_records_locked() if adds else contextlib.nullcontext():
+        return _batch_approve(batch, by)
+
+
+def _batch_approve(batch: VervalBatch, by) -> ApplyResult:
     current = _locked_batch(batch, stage=Stage.VERIFIED, refused=_("Berkas tidak dapat disahkan: tahap berkas %(stage)s."))
     result = ApplyResult()
     now = timezone.now()
@@ -451,6 +583,8 @@ def batch_approve(*, batch: VervalBatch, by) -> ApplyResult:
         case.save()
     for pk in result.conflicts:
         result.still_open.pop(pk, None)  # reopened by a later case of this batch: counted as new
+    if result.added_to:
+        result.identities_new = membership.identities_checked(result.added_to).new
     current.stage, current.approved_by, current.approved_at = Stage.APPROVED, by, now
     current.applied = result.as_dict()
     current._history_user = by

@@ -35,13 +35,24 @@ from verval.forms import (
     CandidateFilter,
     DeliberationForm,
     DistributeForm,
+    MemberChangesForm,
     OpenCasesForm,
     PhotoForm,
     ReturnsForm,
     VerifyForm,
     VisitForm,
+    new_member_forms,
 )
-from verval.models import CaseKind, CasePhoto, Presence, Stage, Verdict, desil_since_visit, family_continues
+from verval.models import (
+    CaseKind,
+    CasePhoto,
+    MemberChange,
+    Presence,
+    Stage,
+    Verdict,
+    desil_since_visit,
+    family_continues,
+)
 from verval.returns import ReturnsError, read_returns
 
 CANDIDATE_PAGE = 200
@@ -205,6 +216,9 @@ def _batch_context(request, batch) -> dict:
     for case in cases:
         case.family_continues = family_continues(case)
         case.desil_change = desil_since_visit(case, case.household.merged_into)
+        changes = list(case.member_changes.all())
+        case.members_gone = [c for c in changes if not c.is_addition]
+        case.members_added = [c for c in changes if c.is_addition]
     # Families found gone (or absent since) are not offered: no new aid is proposed for them.
     offered = [
         c for c in cases
@@ -339,6 +353,23 @@ def batch_approve(request, pk: int):
                 "%(count)s konflik satu bantuan baru perlu ditinjau Bappeda.",
                 "%(count)s konflik satu bantuan baru perlu ditinjau Bappeda.",
                 len(result.conflicts))),
+            (messages.INFO, result.members_absent, ngettext(
+                "%(count)s anggota keluarga ditandai tidak ada (meninggal, pindah atau bukan anggota keluarga ini).",
+                "%(count)s anggota keluarga ditandai tidak ada (meninggal, pindah atau bukan anggota keluarga ini).",
+                result.members_absent)),
+            (messages.INFO, result.members_added, ngettext(
+                "%(count)s anggota keluarga baru ditambahkan.", "%(count)s anggota keluarga baru ditambahkan.",
+                result.members_added)),
+            (messages.WARNING, result.members_known, ngettext(
+                "%(count)s anggota baru tidak ditambahkan: anggota dengan NIK yang sama sudah tercatat di keluarganya.",
+                "%(count)s anggota baru tidak ditambahkan: anggota dengan NIK yang sama sudah tercatat di keluarganya.",
+                result.members_known)),
+            (messages.WARNING, result.identities_new, ngettext(
+                "%(count)s duplikat identitas baru (NIK anggota yang ditambahkan ada di catatan lain) perlu ditinjau "
+                "Bappeda.",
+                "%(count)s duplikat identitas baru (NIK anggota yang ditambahkan ada di catatan lain) perlu ditinjau "
+                "Bappeda.",
+                result.identities_new)),
             (messages.INFO, len(result.still_open), ngettext(
                 "%(count)s konflik satu bantuan yang sudah terbuka tetap terbuka: kepesertaan yang ditangguhkan tetap "
                 "dihitung aturan satu bantuan, Bappeda yang memutuskannya.",
@@ -490,6 +521,7 @@ def case_visit(request, pk: int):
     kept = selectors.officer_keeps_visit(request.user, case)
     in_field = case.in_field
     may_record = assigned and in_field
+    members = selectors.visit_members(case)
     # An officer whose batch moved on is told so (a form left open, posted late), not refused as a stranger.
     stage_note = _(services.FIELD_STAGE_PASSED) if (assigned or kept) and not in_field else ""
     if kept and in_field:
@@ -501,12 +533,17 @@ def case_visit(request, pk: int):
             messages.error(request, stage_note)
             return redirect("verval:case_visit", pk=pk)
         form = VisitForm(request.POST, instance=case)
-        if form.is_valid():
+        members_form = MemberChangesForm(request.POST, members=members)
+        additions = new_member_forms(request.POST)
+        # Rows left empty add no one; the others are numbered as the service numbers them.
+        filled = [row for row in additions if row.has_changed()]
+        if all([form.is_valid(), members_form.is_valid(), *(row.is_valid() for row in filled)]):
             data = form.cleaned_data
             try:
                 services.case_visit_record(
                     case=case, by=request.user, visited_on=data["visited_on"], presence=data["presence"],
-                    verdict=data["verdict"], note=data["note"], conditions=data,
+                    verdict=data["verdict"], note=data["note"], conditions=data, members=members_form.changes(),
+                    additions=[values for row in filled if (values := row.values()) is not None],
                 )
             except ValidationError as error:
                 _refuse(request, error)
@@ -514,13 +551,43 @@ def case_visit(request, pk: int):
                 messages.success(request, _("Hasil kunjungan %(name)s dicatat.") % {"name": case.household.head_name})
                 return redirect("verval:my_cases" if request.user.is_field_officer else "verval:batch_detail",
                                 **({} if request.user.is_field_officer else {"pk": case.batch_id}))
+        else:
+            _form_errors(request, members_form)
+            _new_member_errors(request, filled)
         case = selectors.case_for(request.user, pk)
     else:
         form = VisitForm(instance=case, initial=None if case.visited_on else {"visited_on": timezone.localdate()})
+        recorded = list(case.member_changes.all())
+        members_form = MemberChangesForm(members=members, recorded={c.member_id: c.change for c in recorded})
+        additions = new_member_forms(recorded=[c for c in recorded if c.is_addition])
     return render(request, "verval/case_visit.html", {
         "case": case, "form": form, "may_record": may_record, "stage_note": stage_note, "photo_form": PhotoForm(),
         "photos": list(case.photos.all()), "enrollments": list(case.enrollments.select_related("program")),
+        "members_form": members_form, "additions": additions, "member_findings": _member_findings(case, members),
     })
+
+
+def _new_member_errors(request, rows) -> None:
+    """The errors of the members to add (``rows``, those filled in) as messages naming the row (the
+    rows repeat the same labels), numbered as the service's own refusals."""
+    for number, row in enumerate(rows, start=1):
+        for name, errors in row.errors.items():
+            for text in errors:
+                messages.error(request, _("Anggota baru %(number)s: %(field)s: %(error)s") % {
+                    "number": number, "field": row.fields[name].label, "error": text})
+
+
+def _member_findings(case, members) -> dict:
+    """What the case pages show of the recorded member changes: each member shown with what the visit
+    found (Tetap for those it did not change, as the registry holds them now), and the members to add."""
+    recorded = list(case.member_changes.all())
+    # The members the case named, gone or added (after the approval, a present member of the family).
+    changed = {c.member_id for c in recorded if not c.is_addition} | {c.added_id for c in recorded if c.added_id}
+    return {
+        "members": [(c.name, c.get_change_display()) for c in recorded if not c.is_addition]
+        + [(m.name, MemberChange.KEPT.label) for m in members if m.pk not in changed],
+        "added": [c for c in recorded if c.is_addition],
+    }
 
 
 @require_POST

@@ -1,0 +1,232 @@
+"""What a visit finds about the family's members: a member died, moved out or is not of this family,
+a member missing from the registry (a newborn, someone who moved in). The officer records it on the
+visit page; the deliberation, Dinas Sosial and the Bupati see it; only the Bupati's approval applies
+it, through the registry's own writes (history, the one-aid re-check, identity duplicates); the
+proposal file carries it."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import re
+
+import openpyxl
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from dedup.models import IdentityMatch, IdentityStatus
+from households.identifiers import make_nik
+from households.models import Member, Relation, Sex
+from tests.factories import MemberFactory
+from verval import services
+from verval.models import CaseStatus, Presence, Verdict
+
+pytestmark = pytest.mark.django_db
+NEWBORN_NIK = make_nik(region="740901", birth=datetime.date(2025, 2, 1), female=True, serial=77)
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _words(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+@pytest.fixture
+def family(registry, people):
+    """pkh_high with its head, wife and two children, its inclusion case assigned to the officer."""
+    home = registry.pkh_high
+    head = MemberFactory(household=home, name="Laode Kasim", nik=home.head_nik, relation=Relation.HEAD)
+    wife = MemberFactory(household=home, name="Wa Ode Sitti", relation=Relation.SPOUSE, sex=Sex.FEMALE)
+    son = MemberFactory(household=home, name="Muhammad Rizal", relation=Relation.CHILD)
+    cousin = MemberFactory(household=home, name="Sepupu Jauh", relation=Relation.OTHER)
+    batch = services.cases_open(kind="inclusion", household_ids=[home.pk], by=people.bappeda).batch
+    case = batch.cases.get()
+    services.cases_assign(cases=[case], officer=people.officer, by=people.bappeda)
+    return home, case, {"head": head, "wife": wife, "son": son, "cousin": cousin}
+
+
+def _visit_post(members, **extra):
+    data = {
+        "visited_on": timezone.localdate().strftime("%d/%m/%Y"), "presence": Presence.FOUND, "verdict": Verdict.ELIGIBLE,
+        f"anggota-{members['son'].pk}": "meninggal", f"anggota-{members['cousin'].pk}": "bukan_anggota",
+        f"anggota-{members['wife'].pk}": "tetap",
+        "baru-0-name": "Putri Kasim", "baru-0-nik": NEWBORN_NIK, "baru-0-relation": Relation.CHILD,
+        "baru-0-sex": Sex.FEMALE, "baru-0-birth_date": "01/02/2025",
+        "baru-1-name": "Bayi Kasim", "baru-1-relation": Relation.CHILD, "baru-1-sex": Sex.MALE,
+    }
+    return {**data, **extra}
+
+
+def _through_verification(case, people):
+    services.batch_deliberation_record(batch=case.batch, held_on=timezone.localdate(), outcome="Setuju", by=people.bappeda)
+    services.batch_verify(batch=case.batch, note="", by=people.dinsos_head)
+
+
+def test_the_officer_records_member_changes_shown_to_each_step_and_applied_at_approval(family, people):
+    home, case, members = family
+    officer = client_for(people.officer)
+    page = officer.get(f"/verval/kasus/{case.pk}/").content.decode()
+    # Each member but the head (the family's presence speaks for the head), and rows for members to add.
+    for key in ("wife", "son", "cousin"):
+        assert f'name="anggota-{members[key].pk}"' in page and members[key].name in page
+    assert f'name="anggota-{members["head"].pk}"' not in page
+    assert 'name="baru-0-name"' in page and 'name="baru-0-birth_date"' in page
+
+    response = officer.post(f"/verval/kasus/{case.pk}/", _visit_post(members))
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == CaseStatus.VISITED
+    # Recorded, and the registry unchanged until approval.
+    assert not Member.objects.filter(household=home, is_absent=True).exists()
+    assert Member.objects.filter(household=home).count() == 4
+    # The officer's page opens again with what was recorded.
+    again = officer.get(f"/verval/kasus/{case.pk}/").content.decode()
+    assert 'value="Putri Kasim"' in again and 'value="Bayi Kasim"' in again and 'name="baru-4-name"' in again
+    assert re.search(rf'name="anggota-{members["son"].pk}"[^>]*>.*?<option value="meninggal" selected>', again, re.S)
+
+    # The deliberation (Bappeda, Dinas Sosial) reads it on the batch and case pages.
+    _through_verification(case, people)
+    for who in (people.bappeda, people.dinsos_head):
+        client = client_for(who)
+        batch_page = _words(client.get(f"/verval/berkas/{case.batch_id}/").content.decode())
+        assert "Muhammad Rizal: Meninggal" in batch_page and "Sepupu Jauh: Bukan anggota keluarga ini" in batch_page
+        assert "Anggota baru: Putri Kasim, Bayi Kasim" in batch_page
+        case_page = _words(client.get(f"/verval/kasus/{case.pk}/").content.decode())
+        assert "Muhammad Rizal Meninggal" in case_page and "Wa Ode Sitti Tetap" in case_page
+        assert "Putri Kasim" in case_page and "01/02/2025" in case_page
+        assert 'name="anggota-' not in case_page and 'name="baru-0-name"' not in case_page
+
+    # The Bupati sees what approval will do, in counts.
+    bupati = client_for(people.bupati)
+    preview = _words(bupati.get(f"/verval/berkas/{case.batch_id}/").content.decode().split('id="approval-preview"', 1)[1]
+                     .split("</ul>", 1)[0])
+    assert "2 anggota keluarga ditandai tidak ada (meninggal, pindah atau bukan anggota keluarga ini)" in preview
+    assert "2 anggota keluarga baru ditambahkan" in preview
+    done = _words(bupati.post(f"/verval/berkas/{case.batch_id}/sahkan/", {"setuju": "1"}, follow=True).content.decode())
+    assert "2 anggota keluarga ditandai tidak ada" in done and "2 anggota keluarga baru ditambahkan" in done
+
+    son = Member.objects.get(pk=members["son"].pk)
+    assert son.is_absent
+    reason = son.history.latest().history_change_reason
+    assert reason.startswith("Meninggal") and "Verval disahkan" in reason
+    assert son.history.latest().history_user == people.bupati
+    assert Member.objects.get(pk=members["cousin"].pk).history.latest().history_change_reason.startswith(
+        "Bukan anggota keluarga ini")
+    assert not Member.objects.get(pk=members["wife"].pk).is_absent
+    newborn = Member.objects.get(household=home, name="Putri Kasim")
+    assert (newborn.nik, newborn.relation, newborn.sex, newborn.birth_date) == (
+        NEWBORN_NIK, Relation.CHILD, Sex.FEMALE, datetime.date(2025, 2, 1))
+    assert newborn.last_batch is None and not newborn.is_absent  # a hand entry, as the admin's
+    assert newborn.history.get().history_user == people.bupati
+    assert "Verval disahkan" in newborn.history.get().history_change_reason
+    assert Member.objects.get(household=home, name="Bayi Kasim").nik == ""
+    # Afterwards the case page still says what the visit found: the new members as added, not as kept.
+    after = _words(client_for(people.bappeda).get(f"/verval/kasus/{case.pk}/").content.decode())
+    assert "Muhammad Rizal Meninggal" in after and "Putri Kasim Tetap" not in after and "ditambahkan" in after
+
+
+def test_the_proposal_file_carries_the_member_changes(family, people):
+    home, case, members = family
+    client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members))
+    _through_verification(case, people)
+    services.batch_approve(batch=case.batch, by=people.bupati)
+    response = client_for(people.bappeda).get(f"/verval/berkas/{case.batch_id}/usulan.xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    header = [c.value for c in sheet[1]]
+    row = [c.value for c in sheet[2]]
+    assert row[header.index("Perubahan Anggota")] == (
+        f"Muhammad Rizal (NIK {members['son'].nik}): Meninggal; "
+        f"Sepupu Jauh (NIK {members['cousin'].nik}): Bukan anggota keluarga ini")
+    added = row[header.index("Anggota Baru")]
+    assert added == (f"Putri Kasim (NIK {NEWBORN_NIK}, Anak, Perempuan, 01/02/2025); "
+                     "Bayi Kasim (NIK -, Anak, Laki-laki, -)")
+    assert sheet.cell(row=2, column=header.index("Anggota Baru") + 1).data_type == "s"
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"baru-0-nik": "74090112345"}, "NIK harus 16 digit, bukan 11 digit"),
+    ({"baru-0-nik": "7409010000000000"}, "NIK memuat tanggal lahir yang tidak mungkin"),
+    ({"baru-0-birth_date": "31/02/2025"}, "Tulis tanggal sebagai dd/mm/yyyy"),
+    ({"baru-0-birth_date": (timezone.localdate() + datetime.timedelta(days=2)).strftime("%d/%m/%Y")}, "di masa depan"),
+    ({"baru-0-name": "", "baru-0-nik": NEWBORN_NIK}, "Nama anggota baru wajib diisi"),
+    ({"baru-1-nik": NEWBORN_NIK}, "NIK ganda dalam keluarga yang sama: sudah dipakai Putri Kasim."),
+    ({"anggota-999999": "pindah"}, "bukan anggota keluarga yang dikunjungi"),
+])
+def test_bad_member_input_is_refused_and_nothing_is_stored(family, people, extra, message):
+    home, case, members = family
+    page = client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members, **extra), follow=True)
+    assert message in page.content.decode()
+    case.refresh_from_db()
+    assert case.recorded_at is None and not case.member_changes.exists()
+
+
+def test_a_wifes_nik_is_refused_for_a_new_member(family, people):
+    home, case, members = family
+    page = client_for(people.officer).post(
+        f"/verval/kasus/{case.pk}/", _visit_post(members, **{"baru-0-nik": members["wife"].nik})).content.decode()
+    assert "NIK ganda dalam keluarga yang sama: sudah dipakai Wa Ode Sitti." in page
+    assert not case.member_changes.exists()
+
+
+def test_a_visit_recorded_again_replaces_its_member_changes(family, people):
+    home, case, members = family
+    officer = client_for(people.officer)
+    officer.post(f"/verval/kasus/{case.pk}/", _visit_post(members))
+    officer.post(f"/verval/kasus/{case.pk}/", {
+        "visited_on": timezone.localdate().strftime("%d/%m/%Y"), "presence": Presence.FOUND, "verdict": Verdict.ELIGIBLE,
+        f"anggota-{members['wife'].pk}": "pindah",
+    })
+    assert [(c.name, c.change) for c in case.member_changes.all()] == [("Wa Ode Sitti", "pindah")]
+
+
+def test_a_family_gone_or_a_batch_not_approved_changes_no_member(family, people):
+    home, case, members = family
+    client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members, presence=Presence.MOVED))
+    _through_verification(case, people)
+    assert Member.objects.filter(household=home).count() == 4  # verified, not approved: nothing yet
+    services.batch_approve(batch=case.batch, by=people.bupati)
+    # The whole family moved: it is marked absent; its members are not touched one by one, no one is added.
+    assert Member.objects.filter(household=home).count() == 4
+    assert not Member.objects.get(pk=members["son"].pk).is_absent
+
+
+def test_a_member_added_is_checked_for_identity_duplicates(family, people, registry):
+    home, case, members = family
+    elsewhere = MemberFactory(household=registry.poor_4, name="Putri Kasim", nik=NEWBORN_NIK, relation=Relation.CHILD)
+    client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members))
+    _through_verification(case, people)
+    done = _words(client_for(people.bupati).post(f"/verval/berkas/{case.batch_id}/sahkan/", {"setuju": "1"},
+                                                 follow=True).content.decode())
+    added = Member.objects.get(household=home, nik=NEWBORN_NIK)
+    assert IdentityMatch.objects.filter(status=IdentityStatus.OPEN).filter(
+        member_a__in=[added, elsewhere], member_b__in=[added, elsewhere]).exists()
+    assert "1 duplikat identitas baru" in done
+
+
+def test_the_admin_shows_a_cases_member_changes(family, people, client):
+    home, case, members = family
+    client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members))
+    client.force_login(people.bappeda)
+    page = _words(client.get(f"/admin/verval/vervalcase/{case.pk}/change/").content.decode())
+    assert "perubahan anggota keluarga" in page.lower()
+    assert "Muhammad Rizal" in page and "Meninggal" in page and "Putri Kasim" in page and NEWBORN_NIK in page
+
+
+def test_a_member_recorded_since_the_visit_is_not_added_twice(family, people):
+    home, case, members = family
+    client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members))
+    _through_verification(case, people)
+    MemberFactory(household=home, name="Putri", nik=NEWBORN_NIK, relation=Relation.CHILD)  # a later import brought her
+    bupati = client_for(people.bupati)
+    preview = _words(bupati.get(f"/verval/berkas/{case.batch_id}/").content.decode())
+    assert "1 anggota keluarga baru ditambahkan" in preview
+    assert "1 anggota baru tidak ditambahkan: anggota dengan NIK yang sama sudah tercatat di keluarganya" in preview
+    done = _words(bupati.post(f"/verval/berkas/{case.batch_id}/sahkan/", {"setuju": "1"}, follow=True).content.decode())
+    assert "1 anggota baru tidak ditambahkan" in done
+    assert Member.objects.filter(household=home, nik=NEWBORN_NIK).count() == 1
+    assert Member.objects.filter(household=home, name="Bayi Kasim").exists()
