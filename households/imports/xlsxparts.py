@@ -1,4 +1,5 @@
-"""The parts of an ``.xlsx`` that calamine does not give: formula cells, sheet paths, large sheets in chunks.
+"""The parts of an ``.xlsx`` that calamine does not give: formula cells, sheet paths, large sheets in chunks
+(and the hidden rows of an ``.xls``).
 
 Pure Python (zipfile and the XML of the sheet). calamine gives a formula's cached value (or nothing),
 so formula cells are found in the sheet's XML. calamine also holds a whole sheet in memory (a
@@ -17,6 +18,7 @@ from pathlib import Path
 from xml.etree.ElementTree import iterparse
 
 import python_calamine
+import xlrd
 
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
@@ -124,6 +126,26 @@ def formula_cells(path: Path, part: str | None) -> FormulaCells:
                         element.clear()
     if hidden:
         cells.hidden_rows = frozenset(hidden)
+    return cells
+
+
+def xls_hidden_rows(path: Path, sheet_name: str) -> FormulaCells:
+    """The rows an Excel 97-2003 ``.xls`` sheet hides (by hand, or filtered out by an AutoFilter),
+    as Excel numbers them, in ``hidden_rows`` (no formula cells: calamine gives an .xls formula's
+    saved value, as Excel shows it). calamine does not say which rows are hidden; xlrd reads the row
+    records with ``formatting_info``. A file xlrd cannot read (calamine may) hides none."""
+    cells = FormulaCells()
+    try:
+        book = xlrd.open_workbook(str(path), formatting_info=True, on_demand=True)
+    except Exception:  # noqa: BLE001 - xlrd's own errors and those of a damaged file alike
+        return cells
+    try:
+        sheet = book.sheet_by_name(sheet_name)
+        cells.hidden_rows = frozenset(index + 1 for index, info in sheet.rowinfo_map.items() if info.hidden)
+    except Exception:  # noqa: BLE001 - as above
+        pass
+    finally:
+        book.release_resources()
     return cells
 
 
