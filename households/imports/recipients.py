@@ -57,7 +57,9 @@ other row, and its sheet when it is on another). A stage is its number and year 
 spelling (``2`` beside ``TAHUN`` 2024, ``Tahap II``, ``Thp 2``, ``TAHAP 2 2024``: the year from
 the label, else the row's year), kept as ``TAHAP 2 2024`` (``programs.claims.stage_label``); a
 label without a number (``Januari 2024``) by its text. A sheet without a stage column whose name
-names a stage (a workbook with sheets ``TAHAP 1`` and ``TAHAP 2``) gives its rows that stage. A
+names a stage (a workbook with sheets ``TAHAP 1`` and ``TAHAP 2``) gives its rows that stage, and
+without a TAHUN column the year its name ends with (``TAHAP 2 2024``), else the year chosen; a sheet
+name whose year is not the chosen one is a row error on each of its rows (as a TAHAP cell's). A
 stage an earlier list counted as paid that this one says came back (RETUR) is taken off the
 enrollment's amount and stages, warned on its row (``programs.claims.stated_changes``).
 
@@ -346,7 +348,15 @@ def parse_recipients(
                     f"PROGRAM, BANSOS, Jenis Bansos, Jenis Bantuan, Nama Program). {choose}, atau beri kolom program "
                     "salah satu judul itu (judul lain dapat dipetakan di Admin, Pemetaan kolom impor), lalu unggah lagi."
                 )
-            year = fixed_year or (None if keys & {"year", "period"} else _sheet_year(template, table, log, named_year))
+            # A workbook with one sheet per stage ("TAHAP 1", "TAHAP 2 2024") and no stage column: the
+            # sheet's name is its rows' stage, and its year (if it names one) their year.
+            sheet_stage = table.name if "period" not in keys and stage_number(table.name, bare=False) else ""
+            sheet_year = stage_number(sheet_stage, bare=False)[1] if sheet_stage else None
+            if keys & {"year", "period"}:
+                year = fixed_year
+            else:
+                year = fixed_year or sheet_year or _sheet_year(template, table, log, named_year)
+            sheet_problem = _sheet_year_problem(table.name, sheet_year, fixed_year) if "year" not in keys else ""
             reader = RowReader(table, index, log)
             if "status" in keys:
                 status_headers[table.name] = reader.label("status")
@@ -354,14 +364,13 @@ def parse_recipients(
             # give one (``BLT DD 2024``); else the current year, warned.
             fallback = ctx.today.year if not (keys & {"year", "period"} or year) else None
             chosen = _Chosen(program, year, fallback)
-            # A workbook with one sheet per stage ("TAHAP 1", "TAHAP 2") and no stage column: the
-            # sheet's name is its rows' stage.
-            sheet_stage = table.name if "period" not in keys and stage_number(table.name, bare=False) else ""
             for row, cells in table.rows:
                 plan.total_rows += 1
                 if progress and plan.total_rows % 2000 == 0:
                     progress(2000)
                 reader.load(row, cells)
+                if sheet_problem:
+                    reader.error("", sheet_problem)
                 rows.append(_staged(_row(reader, ctx, programs, chosen, latest), sheet_stage))
             note_table_end(table, log)
         if not found:
@@ -395,6 +404,17 @@ def _sheet_year(template: _Template, table: Table, log: IssueLog, named_year: in
             f"({year}); dipakai {year}",
         )
     return year
+
+
+def _sheet_year_problem(sheet: str, sheet_year: int | None, chosen: int | None) -> str:
+    """Why the rows of a sheet named by its stage and year (``TAHAP 2 2024``) cannot take the year
+    the operator chose: the sheet's name gives another. "" when it gives none, or the same."""
+    if not (sheet_year and chosen) or sheet_year == chosen:
+        return ""
+    return (
+        f"Nama lembar '{sheet}' menyebut tahun {sheet_year}, berbeda dengan tahun yang dipilih ({chosen}); perbaiki "
+        "pilihan tahun atau nama lembarnya"
+    )
 
 
 class _Template:

@@ -298,3 +298,35 @@ def test_a_paid_stage_said_dikembalikan_in_a_later_list_is_taken_off(family, tmp
         (household.pk, "pkh", 2024): ("suspended", 0, ""),
         (other.pk, "pkh", 2024): ("active", 750000, "TAHAP 1 2024"),
     }
+
+
+def _per_stage_sheets(tmp_path, names, family):
+    """A workbook of one sheet per stage, named ``names``, without TAHUN or TAHAP: the family's
+    household on each."""
+    household = family[0]
+    rows = [["NO", "NIK", "NO KK", "NAMA", "NOMINAL"], [1, household.head_nik, household.no_kk, "KEPALA", "Rp 750.000"]]
+    return workbook(tmp_path / "pkh_per_tahap.xlsx", {name: rows for name in names})
+
+
+def test_a_sheet_named_by_its_stage_and_year_gives_its_rows_that_year(family, tmp_path):  # noqa: F811
+    path = _per_stage_sheets(tmp_path, ("TAHAP 1 2024", "Tahap II 2024"), family)
+    rc, out, err = run("import_recipients", str(path), "--program", "pkh")
+    assert rc == 0, (out, err)
+    assert "Tahun tidak ada di berkas" not in out
+    assert state() == {(family[0].pk, "pkh", 2024): ("active", 1500000, "TAHAP 1 2024; TAHAP 2 2024")}
+
+
+def test_a_sheet_named_by_its_stage_without_a_year_takes_the_year_chosen(family, tmp_path):  # noqa: F811
+    path = _per_stage_sheets(tmp_path, ("TAHAP 1", "Tahap 2"), family)
+    rc, out, err = run("import_recipients", str(path), "--program", "pkh", "--year", "2025")
+    assert rc == 0, (out, err)
+    assert state() == {(family[0].pk, "pkh", 2025): ("active", 1500000, "TAHAP 1 2025; TAHAP 2 2025")}
+
+
+def test_a_sheet_whose_name_gives_another_year_than_the_one_chosen_is_refused(family, tmp_path):  # noqa: F811
+    path = _per_stage_sheets(tmp_path, ("TAHAP 2 2024",), family)
+    rc, out, err = run("import_recipients", str(path), "--program", "pkh", "--year", "2025")
+    assert rc == 1, (out, err)
+    assert ("TAHAP 2 2024 baris 2: Nama lembar 'TAHAP 2 2024' menyebut tahun 2024, berbeda dengan tahun yang dipilih "
+            "(2025); perbaiki pilihan tahun atau nama lembarnya") in out
+    assert not Enrollment.objects.exists()
