@@ -54,9 +54,10 @@ program and year from different stages (``TAHAP 1 2024``, ``TAHAP 2 2024``) are 
 amount is the stages' sum (of the stages with the claim's status), each merged row warned; the
 same stage twice, or two rows without a stage, are a double recipient, a row error (naming the
 other row, and its sheet when it is on another). A stage is its number and year whatever the
-spelling (``2`` beside ``TAHUN`` 2024, ``Tahap II``, ``Thp 2``, ``TAHAP 2 2024``: the year from
-the label, else the row's year), kept as ``TAHAP 2 2024`` (``programs.claims.stage_label``); a
-label without a number (``Januari 2024``) by its text. A sheet without a stage column whose name
+spelling (``2`` beside ``TAHUN`` 2024, ``Tahap II``, ``Thp 2``, ``Tahap Kedua``, ``Penyaluran Tahap
+2``, ``TAHAP 2 2024``: the year from the label, else the row's year), kept as ``TAHAP 2 2024``
+(``programs.claims.stage_label``), so that a later list counts it once; a label without a number
+(``Januari 2024``) by its text. A sheet without a stage column whose name
 names a stage (a workbook with sheets ``TAHAP 1`` and ``TAHAP 2``) gives its rows that stage, and
 without a TAHUN column the year its name ends with (``TAHAP 2 2024``), else the year chosen; a sheet
 name whose year is not the chosen one is a row error on each of its rows (as a TAHAP cell's). A

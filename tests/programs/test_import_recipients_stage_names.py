@@ -63,6 +63,18 @@ def test_the_same_stage_spelled_otherwise_in_a_later_list_is_counted_once(family
     assert state() == stored
 
 
+@pytest.mark.parametrize("first, later", [
+    ("Penyaluran Tahap 1", "TAHAP I"), ("Tahap Satu", "1"), ("Tahap Pertama", "Thp. 1"), ("PENCAIRAN TAHAP KE-1", "Tahap 1"),
+])
+def test_a_stage_written_with_a_word_before_it_or_in_words_is_counted_once(family, tmp_path, first, later):  # noqa: F811
+    household, head, child, other = family
+    rc, out, err = _agency_list(tmp_path, [(head.nik, household.no_kk, first)])
+    assert rc == 0, (out, err)
+    rc, out, err = _agency_list(tmp_path, [(head.nik, household.no_kk, later), (head.nik, household.no_kk, "Tahap Kedua")])
+    assert rc == 0, (out, err)
+    assert state() == {(household.pk, "pkh", 2024): ("active", 1500000, "TAHAP 1 2024; TAHAP 2 2024")}
+
+
 def test_stages_stored_in_another_spelling_are_recognised_and_a_new_one_is_added(family, tmp_path):  # noqa: F811
     household, head, child, other = family
     pkh = Program.objects.get(code="pkh")
