@@ -461,8 +461,17 @@ def _members_elsewhere(pairs: set[tuple[int, int]]) -> set[tuple[int, int]]:
 
 # --- A list's stage (TAHAP), one whatever its spelling.
 
-# A stage's number after its word: ``TAHAP 2 2024``, ``Tahap II``, ``Thp. 2``, ``TAHAP KE-2 TAHUN 2024``.
-_STAGE_WORD = re.compile(r"^(?:tahapan|tahap|thp)(?![a-z])\.?\s*(?:ke(?![a-z]))?[\s.:-]*(\d{1,2}|[ivx]{1,4})(?![0-9a-z])(.*)$")
+# A stage's number in words, as some lists write it (``Tahap Satu``, ``Tahap Kedua``).
+_STAGE_WORDS = {
+    "satu": 1, "kesatu": 1, "pertama": 1, "dua": 2, "kedua": 2, "tiga": 3, "ketiga": 3, "empat": 4, "keempat": 4,
+    "lima": 5, "kelima": 5, "enam": 6, "keenam": 6,
+}
+# A stage's number after its word, the payment named before it or not: ``TAHAP 2 2024``, ``Tahap II``,
+# ``Thp. 2``, ``TAHAP KE-2 TAHUN 2024``, ``Penyaluran Tahap 1``, ``Tahap Kedua``.
+_STAGE_WORD = re.compile(
+    r"^(?:(?:penyaluran|pencairan|pembayaran|salur)\s+)?(?:tahapan|tahap|thp)(?![a-z])\.?\s*(?:ke(?![a-z]))?[\s.:-]*"
+    r"(\d{1,2}|[ivx]{1,4}|" + "|".join(sorted(_STAGE_WORDS, key=len, reverse=True)) + r")(?![0-9a-z])(.*)$"
+)
 # A TAHAP cell that holds the number alone, a year beside it at most: ``2``, ``II``, ``2/2024``.
 _STAGE_BARE = re.compile(r"^(\d{1,2}|[ivx]{1,4})(?![0-9a-z])[\s/.,:-]*(?:(?:tahun|th)\.?\s*)?((?<!\d)20\d{2})?[\s.]*$")
 _STAGE_YEAR = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
@@ -470,9 +479,9 @@ _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii":
 
 
 def stage_number(label: str, *, bare: bool = True) -> tuple[int, int | None] | None:
-    """``(number, year or None)`` of a stage as lists write it (arabic or roman, after TAHAP/Thp,
-    or alone in a TAHAP cell when ``bare``), None for a label without a stage number
-    (``Januari 2024``, ``Triwulan I``, ``PORTAL 20/05/2024``)."""
+    """``(number, year or None)`` of a stage as lists write it (arabic, roman or in words, after
+    TAHAP/Thp and the payment's word at most, or alone in a TAHAP cell when ``bare``), None for a
+    label without a stage number (``Januari 2024``, ``Triwulan I``, ``PORTAL 20/05/2024``)."""
     value = " ".join(str(label).split()).lower()
     found = _STAGE_WORD.match(value)
     if found:
@@ -483,7 +492,7 @@ def stage_number(label: str, *, bare: bool = True) -> tuple[int, int | None] | N
         number, year = found.groups()
     else:
         return None
-    number = int(number) if number.isdigit() else _ROMAN.get(number)
+    number = int(number) if number.isdigit() else _ROMAN.get(number) or _STAGE_WORDS.get(number)
     if not number:
         return None
     return number, int(year) if year else None

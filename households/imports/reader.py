@@ -279,7 +279,10 @@ class Source:
             raise self.damaged(exc, sheet_name) from exc
 
     def formula_scan(self, sheet_name: str) -> Background:
-        """The formula cells of ``sheet_name`` found in a thread (``result()``), as ``table`` does."""
+        """The formula cells of ``sheet_name`` and the rows Excel hides, found in a thread
+        (``result()``), as ``table`` does: in an .xlsx's XML, in an .xls by ``xlsxparts.xls_hidden_rows``."""
+        if self.kind == "xls":
+            return Background(xlsxparts.xls_hidden_rows, self.path, sheet_name)
         return Background(xlsxparts.formula_cells, self.path, self._sheet_part(sheet_name))
 
     def _raw_rows(self, sheet_name: str | None, formulas=None) -> tuple[str, Iterator[tuple[int, list]], int, Background]:
@@ -295,7 +298,7 @@ class Source:
         # The formula scan inflates the sheet's XML again: in a thread, while calamine (which lets
         # other threads run) loads the sheet.
         if formulas is None:
-            formulas = Background(xlsxparts.formula_cells, self.path, part)
+            formulas = self.formula_scan(name)
         large = part is not None and xlsxparts.part_size(self.path, part) > CHUNKED_PART_BYTES
         if large:
             sheet, height = None, xlsxparts.declared_height(self.path, part)

@@ -40,10 +40,15 @@ A ``STATUS`` column is read as the enrollment status only when most of its value
 or distribution statuses, or when its header speaks of the distribution (``STATUS PENYALURAN``,
 ``STATUS CAIR``); otherwise (a marital status such as KAWIN or JANDA) it is ignored, with a note
 naming the file's header. Distribution statuses: paid (SUDAH SALUR, TERSALUR, SUDAH CAIR, CAIR) is
-*active*; a failed payment (RETUR, GAGAL, GAGAL SALUR) is *suspended*; not yet paid (BELUM SALUR,
-BELUM CAIR, DALAM PROSES) stays *active*, still aid for the one-aid rule, its amount the planned
-value and its stage not counted. A distribution status other than paid is kept in the enrollment's
-``status_reason``. Membership statuses (PKH's, under ``STATUS``, ``STATUS KPM`` or ``STATUS BANSOS``):
+*active*; a failed or returned payment (RETUR, DIKEMBALIKAN, GAGAL, GAGAL SALUR) is *suspended*:
+the money did not reach the family, so a family whose only stage came back is not reached by aid
+(the dashboard) and holds no aid for the one-aid rule, yet it is not *cancelled* (it stays on the
+list and a later stage, or the same one paid again, lifts the suspension: ``DISTRIBUTION_NOTE``)
+nor not yet paid (which stays *active*). Not yet paid (BELUM SALUR, BELUM CAIR, DALAM PROSES) stays
+*active*, still aid for the one-aid rule, its amount the planned value and its stage not counted.
+Only a paid row records its delivery day (``TANGGAL SALUR``): a day beside a returned or unpaid
+stage would make the amount read as delivered (``Enrollment.has_deliveries``). A distribution
+status other than paid is kept in the enrollment's ``status_reason``. Membership statuses (PKH's, under ``STATUS``, ``STATUS KPM`` or ``STATUS BANSOS``):
 AKTIF is *active*; GRADUASI (MANDIRI) is *completed*, the year's aid delivered and closed; MENINGGAL,
 NON AKTIF, TIDAK AKTIF, DIHENTIKAN and PINDAH are *cancelled* (no aid for the one-aid rule, no stage
 counted, the amount only planned); the list's word is kept in the ``status_reason`` of both.
@@ -53,10 +58,13 @@ program and year from different stages (``TAHAP 1 2024``, ``TAHAP 2 2024``) are 
 amount is the stages' sum (of the stages with the claim's status), each merged row warned; the
 same stage twice, or two rows without a stage, are a double recipient, a row error (naming the
 other row, and its sheet when it is on another). A stage is its number and year whatever the
-spelling (``2`` beside ``TAHUN`` 2024, ``Tahap II``, ``Thp 2``, ``TAHAP 2 2024``: the year from
-the label, else the row's year), kept as ``TAHAP 2 2024`` (``programs.claims.stage_label``); a
-label without a number (``Januari 2024``) by its text. A sheet without a stage column whose name
-names a stage (a workbook with sheets ``TAHAP 1`` and ``TAHAP 2``) gives its rows that stage. A
+spelling (``2`` beside ``TAHUN`` 2024, ``Tahap II``, ``Thp 2``, ``Tahap Kedua``, ``Penyaluran Tahap
+2``, ``TAHAP 2 2024``: the year from the label, else the row's year), kept as ``TAHAP 2 2024``
+(``programs.claims.stage_label``), so that a later list counts it once; a label without a number
+(``Januari 2024``) by its text. A sheet without a stage column whose name
+names a stage (a workbook with sheets ``TAHAP 1`` and ``TAHAP 2``) gives its rows that stage, and
+without a TAHUN column the year its name ends with (``TAHAP 2 2024``), else the year chosen; a sheet
+name whose year is not the chosen one is a row error on each of its rows (as a TAHAP cell's). A
 stage an earlier list counted as paid that this one says came back (RETUR) is taken off the
 enrollment's amount and stages, warned on its row (``programs.claims.stated_changes``).
 
@@ -115,7 +123,8 @@ _STATUS_SYNONYMS = {
     "disalurkan": "active",
     "cair": "active", "sudah cair": "active", "telah cair": "active", "dicairkan": "active", "sudah dicairkan": "active",
     "retur": "suspended", "gagal salur": "suspended", "gagal tersalur": "suspended", "gagal": "suspended",
-    "gagal cair": "suspended",
+    "gagal cair": "suspended", "dikembalikan": "suspended", "sudah dikembalikan": "suspended",
+    "telah dikembalikan": "suspended", "dana dikembalikan": "suspended",
     "tersalurkan": "active", "sudah tersalurkan": "active", "telah tersalurkan": "active", "telah disalurkan": "active",
     "diterima": "active", "sudah diterima": "active", "telah diterima": "active", "sukses": "active", "berhasil": "active",
     "belum salur": "active", "belum tersalur": "active", "belum cair": "active", "dalam proses": "active",
@@ -137,7 +146,7 @@ _STATUS_PENDING = frozenset({
     "belum salur", "belum tersalur", "belum cair", "dalam proses", "belum disalurkan", "belum tersalurkan",
     "belum diterima", "proses", "sedang proses", "diproses",
 })
-_STATUS_KEPT = frozenset({"retur", "gagal salur", "gagal tersalur", "gagal", "gagal cair", *_STATUS_PENDING})
+_STATUS_KEPT = frozenset({*(raw for raw, code in _STATUS_SYNONYMS.items() if code == "suspended"), *_STATUS_PENDING})
 # The membership statuses that say the recipient left the program (died, moved, stopped): the
 # enrollment is cancelled, its stage not counted and its amount only planned (what an earlier list
 # delivered stays), the status kept in its reason as the graduates' is (``_MEMBERSHIP_KEPT``).
@@ -348,7 +357,15 @@ def parse_recipients(
                     f"PROGRAM, BANSOS, Jenis Bansos, Jenis Bantuan, Nama Program). {choose}, atau beri kolom program "
                     "salah satu judul itu (judul lain dapat dipetakan di Admin, Pemetaan kolom impor), lalu unggah lagi."
                 )
-            year = fixed_year or (None if keys & {"year", "period"} else _sheet_year(template, table, log, named_year))
+            # A workbook with one sheet per stage ("TAHAP 1", "TAHAP 2 2024") and no stage column: the
+            # sheet's name is its rows' stage, and its year (if it names one) their year.
+            sheet_stage = table.name if "period" not in keys and stage_number(table.name, bare=False) else ""
+            sheet_year = stage_number(sheet_stage, bare=False)[1] if sheet_stage else None
+            if keys & {"year", "period"}:
+                year = fixed_year
+            else:
+                year = fixed_year or sheet_year or _sheet_year(template, table, log, named_year)
+            sheet_problem = _sheet_year_problem(table.name, sheet_year, fixed_year) if "year" not in keys else ""
             reader = RowReader(table, index, log)
             if "status" in keys:
                 status_headers[table.name] = reader.label("status")
@@ -356,15 +373,14 @@ def parse_recipients(
             # give one (``BLT DD 2024``); else the current year, warned.
             fallback = ctx.today.year if not (keys & {"year", "period"} or year) else None
             chosen = _Chosen(program, year, fallback)
-            # A workbook with one sheet per stage ("TAHAP 1", "TAHAP 2") and no stage column: the
-            # sheet's name is its rows' stage.
-            sheet_stage = table.name if "period" not in keys and stage_number(table.name, bare=False) else ""
             headings = None if keys & {"desa", "region_code"} else _HeadingPlace(table, villages)
             for row, cells in table.rows:
                 plan.total_rows += 1
                 if progress and plan.total_rows % 2000 == 0:
                     progress(2000)
                 reader.load(row, cells)
+                if sheet_problem:
+                    reader.error("", sheet_problem)
                 record = _staged(_row(reader, ctx, programs, chosen, latest), sheet_stage)
                 if record is not None and headings is not None:
                     record.place = headings.current() + record.place
@@ -463,6 +479,17 @@ def _sheet_year(template: _Template, table: Table, log: IssueLog, named_year: in
     return year
 
 
+def _sheet_year_problem(sheet: str, sheet_year: int | None, chosen: int | None) -> str:
+    """Why the rows of a sheet named by its stage and year (``TAHAP 2 2024``) cannot take the year
+    the operator chose: the sheet's name gives another. "" when it gives none, or the same."""
+    if not (sheet_year and chosen) or sheet_year == chosen:
+        return ""
+    return (
+        f"Nama lembar '{sheet}' menyebut tahun {sheet_year}, berbeda dengan tahun yang dipilih ({chosen}); perbaiki "
+        "pilihan tahun atau nama lembarnya"
+    )
+
+
 class _Template:
     """The OpenSID template's ``Program`` sheet beside a data sheet: key/value rows (``Nama Program``,
     ``Rentang Waktu (Awal)``), read once, when the program or the year is first asked of it."""
@@ -514,7 +541,7 @@ def _with_status(log: IssueLog, rows: list[_Row], statuses: ChoiceMap, headers: 
             log.error(r.sheet, r.row, headers.get(r.sheet) or "STATUS", f"Status '{text(raw, 40)}' tidak dikenal (Aktif, "
                       "Diusulkan, Selesai, Ditolak, Dibatalkan, Ditangguhkan; status kepesertaan AKTIF, GRADUASI, "
                       "MENINGGAL, NON AKTIF, PINDAH, DIHENTIKAN; atau status penyaluran SUDAH SALUR, SUDAH CAIR, RETUR, "
-                      "GAGAL SALUR, BELUM SALUR, BELUM CAIR)")
+                      "DIKEMBALIKAN, GAGAL SALUR, BELUM SALUR, BELUM CAIR)")
             continue
         r.status = code
         said = norm(raw)
@@ -956,8 +983,8 @@ def _claim(key: tuple, rows: list[_Row], log: IssueLog) -> AidClaim:
     if len(rows) == 1:
         return AidClaim(
             household=household_id, member=member_id, program=program_id, year=year, status=first.status,
-            amount=first.amount, delivered_on=first.delivered, note=first.note, planned=first.pending,
-            **_stages([first]), **_returned([first]),
+            amount=first.amount, delivered_on=first.delivered if _paid(first) else None, note=first.note,
+            planned=first.pending, **_stages([first]), **_returned([first]),
         )
     paid = any(r.status == EnrollmentStatus.ACTIVE for r in rows)
     status = EnrollmentStatus.ACTIVE if paid else first.status
@@ -966,7 +993,7 @@ def _claim(key: tuple, rows: list[_Row], log: IssueLog) -> AidClaim:
     planned = all(r.pending for r in counted)
     amounts = [r.amount for r in counted if r.amount is not None and (planned or not r.pending)]
     amount = sum(amounts) if amounts else None
-    delivered = max((r.delivered for r in rows if r.delivered), default=None)
+    delivered = max((r.delivered for r in rows if r.delivered and _paid(r)), default=None)
     note = "; ".join(f"{r.stage}: {r.note}" for r in rows if r.note)[:500]
     shown = rupiah(amount) if amount is not None else "tanpa nominal"
     stages = ", ".join(r.stage for r in rows)
@@ -983,12 +1010,17 @@ def _stages(rows: list[_Row]) -> dict[str, tuple]:
     """The stages (TAHAP) of the rows whose amounts a claim counts, as an enrollment keeps them
     (``TAHAP 3 2024``: ``_staged``), and each one's amount: the claim's ``stages`` and
     ``stage_amounts``."""
-    # A failed payment counts none, nor one not paid yet.
-    paid = [r for r in rows if r.stage and r.status != EnrollmentStatus.SUSPENDED and not r.pending]
+    paid = [r for r in rows if r.stage and _paid(r)]
     amounts: dict[str, int | None] = {}
     for r in paid:
         amounts.setdefault(r.stage, r.amount)
     return {"stages": tuple(amounts), "stage_amounts": tuple(amounts.values())}
+
+
+def _paid(row: _Row) -> bool:
+    """Whether the row says its aid was paid: not a failed or returned payment, nor one not paid yet
+    (nor a recipient who left). Only such a row counts its stage and records its delivery day."""
+    return row.status != EnrollmentStatus.SUSPENDED and not row.pending
 
 
 def _returned(rows: list[_Row]) -> dict[str, tuple]:

@@ -41,9 +41,9 @@ def write_text(path: Path, headers: list[str], rows: list[list], *, separator: s
 
 
 def write_xls(path: Path, sheets: dict[str, tuple[list[str], list[list]]], *, title_rows: list[list] = (),
-              below: list[list] = (), hidden: tuple[str, ...] = ()) -> Path:
+              below: list[list] = (), hidden: tuple[str, ...] = (), hidden_rows: tuple[int, ...] = ()) -> Path:
     """An Excel 97-2003 workbook: title rows, the header, the rows (numbers stay number cells), notes;
-    the sheets named in ``hidden`` hidden."""
+    the sheets named in ``hidden`` hidden, and on each sheet the rows ``hidden_rows`` (as Excel numbers them)."""
     book = xlwt.Workbook(encoding="utf-8")
     for name, (headers, rows) in sheets.items():
         sheet = book.add_sheet(name)
@@ -54,5 +54,7 @@ def write_xls(path: Path, sheets: dict[str, tuple[list[str], list[list]]], *, ti
             for c, value in enumerate(values):
                 if value is not None and value != "":
                     sheet.write(r, c, value)
+        for number in hidden_rows:
+            sheet.row(number - 1).hidden = True
     book.save(str(path))
     return path

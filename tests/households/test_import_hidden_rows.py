@@ -15,6 +15,7 @@ from programs.models import Enrollment, Program
 from tests.factories import HouseholdFactory
 
 from .conftest import DTKS, HH_2023, IND_2023, head_member_row, household_row, member_row, nik, write_xlsx
+from .realfiles import write_xls
 from .test_import_bad_input import run
 from .test_import_sheets import _dtks_rows
 
@@ -108,5 +109,34 @@ def test_a_workbook_without_hidden_rows_says_nothing_of_them(reference, tmp_path
     workbook["DTKS"].column_dimensions["A"].hidden = True  # a hidden column is not a hidden row
     workbook.save(path)
     code, out, err = run("import_dtks", str(path), "--json")
+    assert code == 0, (out, err)
+    assert _hidden_row_warnings(ImportBatch.objects.get(pk=json.loads(out)["batch"])) == []
+
+
+def test_hidden_rows_of_an_excel_97_2003_list_are_read_and_named_as_in_xlsx(reference, tmp_path):
+    """An office still on Excel 2003 filters out the same rows: the .xls says so as the .xlsx does."""
+    households = [
+        HouseholdFactory(p3ke_id=f"12200000{serial}", no_kk=f"740901010120000{serial}", head_nik=nik(serial))
+        for serial in (1, 2, 3, 4)
+    ]
+    rows = [[number, h.head_nik, h.head_name, 2024, 300000, note]
+            for number, (h, note) in enumerate(zip(households, ("", "MENINGGAL", "PINDAH", "")), 1)]
+    path = write_xls(tmp_path / "blt_desa_2003.xls", {"KPM BLT DESA": (
+        ["NO", "NIK", "NAMA", "TAHUN", "NOMINAL", "KETERANGAN"], rows)}, hidden_rows=(3, 4))
+    code, out, err = run("import_recipients", str(path), "--program", "blt-desa", "--json")
+    assert code == 0, (out, err)
+    expected = (
+        "2 baris tersembunyi di Excel (disembunyikan, atau disaring dengan Filter) tetap dibaca: baris 3-4. "
+        "Periksa baris itu (mis. keterangan MENINGGAL atau PINDAH); hapus dari berkas bila tidak termasuk data"
+    )
+    assert _hidden_row_warnings(ImportBatch.objects.get(pk=json.loads(out)["batch"])) == [("KPM BLT DESA", 0, expected)]
+    assert set(Enrollment.objects.values_list("household_id", flat=True)) == {h.pk for h in households}
+
+
+def test_an_excel_97_2003_list_without_hidden_rows_says_nothing_of_them(reference, tmp_path):
+    household = HouseholdFactory(p3ke_id="122000001", no_kk="7409010101200001", head_nik=nik(1))
+    path = write_xls(tmp_path / "blt_desa_2003.xls", {"KPM": (
+        ["NO", "NIK", "NAMA", "TAHUN", "NOMINAL"], [[1, household.head_nik, household.head_name, 2024, 300000]])})
+    code, out, err = run("import_recipients", str(path), "--program", "blt-desa", "--json")
     assert code == 0, (out, err)
     assert _hidden_row_warnings(ImportBatch.objects.get(pk=json.loads(out)["batch"])) == []

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from households.models import ImportBatch
+from households.models import Household, ImportBatch
 from programs.models import Enrollment, EnrollmentStatus, Program
 from tests.factories import EnrollmentFactory, HouseholdFactory
 
@@ -61,6 +61,18 @@ def test_the_same_stage_spelled_otherwise_in_a_later_list_is_counted_once(family
     rc, out, err = run("import_recipients", str(ministry))
     assert rc == 0, (out, err)
     assert state() == stored
+
+
+@pytest.mark.parametrize("first, later", [
+    ("Penyaluran Tahap 1", "TAHAP I"), ("Tahap Satu", "1"), ("Tahap Pertama", "Thp. 1"), ("PENCAIRAN TAHAP KE-1", "Tahap 1"),
+])
+def test_a_stage_written_with_a_word_before_it_or_in_words_is_counted_once(family, tmp_path, first, later):  # noqa: F811
+    household, head, child, other = family
+    rc, out, err = _agency_list(tmp_path, [(head.nik, household.no_kk, first)])
+    assert rc == 0, (out, err)
+    rc, out, err = _agency_list(tmp_path, [(head.nik, household.no_kk, later), (head.nik, household.no_kk, "Tahap Kedua")])
+    assert rc == 0, (out, err)
+    assert state() == {(household.pk, "pkh", 2024): ("active", 1500000, "TAHAP 1 2024; TAHAP 2 2024")}
 
 
 def test_stages_stored_in_another_spelling_are_recognised_and_a_new_one_is_added(family, tmp_path):  # noqa: F811
@@ -246,3 +258,87 @@ def test_a_list_proposing_aid_for_a_family_marked_absent_does_not_propose_it(fam
     assert list(Enrollment.objects.filter(program__code="bsps").values_list("household_id", "status")) == [
         (other.pk, "proposed")
     ]
+
+
+def test_a_family_whose_only_stage_came_back_is_not_reached_nor_delivered(family, client, bappeda_user, tmp_path):  # noqa: F811
+    """A stage the bank returned (DIKEMBALIKAN, RETUR with its date) is suspended aid: no delivery
+    recorded, no stage counted, and the family is not reached by aid on the dashboard."""
+    households = [HouseholdFactory(p3ke_id=f"12200010{i}", no_kk=f"740901010120010{i}", desil=1) for i in range(3)]
+    Household.objects.exclude(pk__in=[h.pk for h in households]).update(desil=None)
+    lines = ["NO;NOKK;NAMA_PENERIMA;TAHAP;BANSOS;NOMINAL;TANGGAL SALUR;STATUS PENYALURAN"]
+    for i, (household, status) in enumerate(zip(households, ["DIKEMBALIKAN", "RETUR", "SUDAH CAIR"]), 1):
+        lines.append(f"{i};{household.no_kk};PENERIMA {i};TAHAP 1 2024;BPNT;Rp 600.000;05/03/2024;{status}")
+    rc, out, err = run("import_recipients", str(csv_file(tmp_path / "bpnt_tahap1.csv", lines)))
+    assert rc == 0, (out, err)
+    assert "tidak dikenal" not in out
+    got = {e.household_id: (e.status, e.amount, e.stages, e.delivered_on, e.status_reason)
+           for e in Enrollment.objects.filter(program__code="sembako")}
+    assert [got[h.pk] for h in households] == [
+        ("suspended", 600000, "", None, "Status penyaluran: DIKEMBALIKAN"),
+        ("suspended", 600000, "", None, "Status penyaluran: RETUR"),
+        ("active", 600000, "TAHAP 1 2024", datetime.date(2024, 3, 5), ""),
+    ]
+    client.force_login(bappeda_user)
+    dash = client.get("/dasbor/", {"year": 2024}).context["dash"]
+    assert (dash.desil1_total, dash.desil1_reached) == (3, 1)
+
+
+def test_a_stage_not_paid_yet_records_no_delivery_day(family, tmp_path):  # noqa: F811
+    household, head, child, other = family
+    lines = ["NIK;NAMA;TAHUN;TAHAP;NOMINAL;TANGGAL SALUR;STATUS PENYALURAN",
+             f"{head.nik};KEPALA;2024;1;750.000;05/03/2024;BELUM SALUR"]
+    rc, out, err = run("import_recipients", str(csv_file(tmp_path / "pkh.csv", lines)), "--program", "pkh")
+    assert rc == 0, (out, err)
+    enrollment = Enrollment.objects.get()
+    assert (enrollment.status, enrollment.amount, enrollment.stages, enrollment.delivered_on) == ("active", 750000, "", None)
+    assert not enrollment.has_deliveries  # the amount is the planned value
+
+
+def test_a_paid_stage_said_dikembalikan_in_a_later_list_is_taken_off(family, tmp_path):  # noqa: F811
+    household, head, child, other = family
+    paid = kemensos(tmp_path / "t1.xlsx", [kpm(head.nik, household.no_kk, tahap="TAHAP 1 2024", status="SUDAH SALUR"),
+                                           kpm("", other.no_kk, tahap="TAHAP 1 2024", status="SUDAH SALUR")])
+    rc, out, err = run("import_recipients", str(paid))
+    assert rc == 0, (out, err)
+    returned = kemensos(tmp_path / "kembali.xlsx", [
+        kpm(head.nik, household.no_kk, tahap="Tahap I 2024", status="DIKEMBALIKAN"),
+        kpm("", other.no_kk, tahap="TAHAP 1 2024", status="SUDAH SALUR"),
+    ])
+    rc, out, err = run("import_recipients", str(returned))
+    assert rc == 0, (out, err)
+    assert state() == {
+        (household.pk, "pkh", 2024): ("suspended", 0, ""),
+        (other.pk, "pkh", 2024): ("active", 750000, "TAHAP 1 2024"),
+    }
+
+
+def _per_stage_sheets(tmp_path, names, family):
+    """A workbook of one sheet per stage, named ``names``, without TAHUN or TAHAP: the family's
+    household on each."""
+    household = family[0]
+    rows = [["NO", "NIK", "NO KK", "NAMA", "NOMINAL"], [1, household.head_nik, household.no_kk, "KEPALA", "Rp 750.000"]]
+    return workbook(tmp_path / "pkh_per_tahap.xlsx", {name: rows for name in names})
+
+
+def test_a_sheet_named_by_its_stage_and_year_gives_its_rows_that_year(family, tmp_path):  # noqa: F811
+    path = _per_stage_sheets(tmp_path, ("TAHAP 1 2024", "Tahap II 2024"), family)
+    rc, out, err = run("import_recipients", str(path), "--program", "pkh")
+    assert rc == 0, (out, err)
+    assert "Tahun tidak ada di berkas" not in out
+    assert state() == {(family[0].pk, "pkh", 2024): ("active", 1500000, "TAHAP 1 2024; TAHAP 2 2024")}
+
+
+def test_a_sheet_named_by_its_stage_without_a_year_takes_the_year_chosen(family, tmp_path):  # noqa: F811
+    path = _per_stage_sheets(tmp_path, ("TAHAP 1", "Tahap 2"), family)
+    rc, out, err = run("import_recipients", str(path), "--program", "pkh", "--year", "2025")
+    assert rc == 0, (out, err)
+    assert state() == {(family[0].pk, "pkh", 2025): ("active", 1500000, "TAHAP 1 2025; TAHAP 2 2025")}
+
+
+def test_a_sheet_whose_name_gives_another_year_than_the_one_chosen_is_refused(family, tmp_path):  # noqa: F811
+    path = _per_stage_sheets(tmp_path, ("TAHAP 2 2024",), family)
+    rc, out, err = run("import_recipients", str(path), "--program", "pkh", "--year", "2025")
+    assert rc == 1, (out, err)
+    assert ("TAHAP 2 2024 baris 2: Nama lembar 'TAHAP 2 2024' menyebut tahun 2024, berbeda dengan tahun yang dipilih "
+            "(2025); perbaiki pilihan tahun atau nama lembarnya") in out
+    assert not Enrollment.objects.exists()
