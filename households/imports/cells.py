@@ -454,9 +454,11 @@ _RW = re.compile(r"^(?:rw\.?\s*)?(\d{1,4})$", re.IGNORECASE)
 def neighbourhood(reader: RowReader) -> dict[str, str]:
     """The RT and RW of a row: the numbers without the words around them (``RT. 1`` is 001,
     ``neighbourhood_number``), an RT cell that holds both (``001/002``, ``RT 01 RW 02``) split; a
-    cell read otherwise is kept as its text when it fits (five characters), else warned and left out."""
+    cell read otherwise is kept as its text when it fits (five characters), else warned and left out.
+    A cell is read as an id is (``values.id_text``): the ``1.0`` of a CSV saved from a sheet of
+    numbers is the number cell 1 of the sheet itself."""
     found: dict[str, str] = {}
-    rt_cell, rw_cell = text(reader.get("rt")), text(reader.get("rw"))
+    rt_cell, rw_cell = id_text(reader.get("rt")), id_text(reader.get("rw"))
     if rt_cell:
         match = _RT_RW.match(rt_cell)
         if match:

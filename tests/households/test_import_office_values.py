@@ -66,7 +66,8 @@ def test_dates_ids_and_neighbourhoods_as_offices_type_them(reference, tmp_path):
 
 def test_the_same_neighbourhoods_in_an_xls_or_a_text_file_change_nothing(reference, tmp_path):
     # SIKS-NG's text export writes RT 001; the same data saved as .xls holds the number 1, a CSV
-    # typed by hand 01 or RT 1: the same family each time, no update and no history row.
+    # typed by hand 01 or RT 1, one saved from a sheet of numbers 1.0: the same family each time,
+    # no update and no history row.
     born = datetime.date(1980, 8, 17)
     heads = [(_kk(61 + i), make_nik(region="740901", birth=born, female=False, serial=610 + i)) for i in range(3)]
 
@@ -85,6 +86,8 @@ def test_the_same_neighbourhoods_in_an_xls_or_a_text_file_change_nothing(referen
         write_xls(tmp_path / "DTKS.xls", {"DTKS": (SIKS, rows((1, 2.0), (10, 3), ("", 12)))}),
         write_text(tmp_path / "DTKS.csv", SIKS, rows(("01", "RW 2"), ("RT. 10", "03"), ("", "0012")), separator=";"),
         write_text(tmp_path / "DTKS2.txt", SIKS, text_rows, separator="|"),
+        # A CSV saved from a sheet whose RT and RW were number cells: 1.0, as the .xls's number 1.
+        write_text(tmp_path / "DTKS_float.csv", SIKS, rows(("1.0", "2.0"), ("10.0", "3.0"), ("", "12.0")), separator="\t"),
     ]
     for path in files:
         code, out, err = run("import_dtks", str(path), "--json")
