@@ -29,19 +29,9 @@ from .columns import AID_PREFIX
 from .common import NO_RECIPIENTS, Context, RowReader, shared_recipients
 from .reader import is_blank
 from .columns import REGION_PART_WIDTHS, REGION_PARTS
-from .values import AID_VALUE_FIELD, DAY_MONTH_YEAR, CodeParts, float_id, id_text, join_code_parts, norm, text
-
-
-# Excel's text formula, how a CSV keeps an id as text: ``="7409012006800001"``.
-_TEXT_FORMULA = re.compile(r'^\s*=\s*"([^"]*)"\s*$')
-
-
-def formula_text(value: object) -> object:
-    """An id cell written as Excel's text formula (``="7409..."``) as the text inside; anything else
-    unchanged."""
-    if value.__class__ is str and "=" in value and (match := _TEXT_FORMULA.match(value)):
-        return match.group(1)
-    return value
+from .values import (
+    AID_VALUE_FIELD, DAY_MONTH_YEAR, CodeParts, excel_text, float_id, id_text, join_code_parts, norm, text,
+)
 
 
 def read_nik(
@@ -54,7 +44,7 @@ def read_nik(
     if is_plain_nik(value):
         # Nearly every cell: straight to the checks of the NIK.
         return _nik_info(reader, key, value, False, ctx, on_error)
-    value = float_id(formula_text(value))
+    value = float_id(excel_text(value))
     if is_blank(value):
         if required:
             reader.error(key, empty_reason)
@@ -86,8 +76,9 @@ def _nik_info(reader: RowReader, key: str, value, numeric: bool, ctx: Context, o
 
 
 def read_id(reader: RowReader, key: str, label: str, max_length: int) -> str | None:
-    """An ID cell (ID Keluarga P3KE, ID Individu, ID DTKS) as text, ``""`` when blank; None, with an
-    error on the row, when Excel's scientific notation destroyed it (``1.22237E+08``)."""
+    """An ID cell (ID Keluarga P3KE, ID Individu, ID DTKS) as text (``values.id_text``: ``'122240001``
+    is ``122240001``), ``""`` when blank; None, with an error on the row, when Excel's scientific
+    notation destroyed it (``1.22237E+08``)."""
     value = id_text(reader.get(key), max_length)
     if value.isdigit() or not is_scientific_id(value):  # nearly every cell: plain digits
         return value
@@ -98,7 +89,7 @@ def read_id(reader: RowReader, key: str, label: str, max_length: int) -> str | N
 def read_kk(reader: RowReader, key: str, *, on_error: Callable[[str, str], None] | None = None) -> str:
     """A No KK cell as 16 digits, ``""`` when it is not one: the problem is an error on the row, or
     handed to ``on_error(key, reason)`` by a caller that decides later what it is."""
-    value = float_id(formula_text(reader.get(key)))
+    value = float_id(excel_text(reader.get(key)))
     numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
     if numeric and isinstance(value, float) and value.is_integer() and value < 1e16 and int(value) % 10:
         value = str(int(value))
@@ -118,7 +109,7 @@ def skipped_nik(cell, stored_nik: str) -> str:
     checking it (its NIK was valid, or blank, when its record was stored)."""
     if stored_nik and cell == stored_nik:
         return stored_nik
-    value = float_id(formula_text(cell))
+    value = float_id(excel_text(cell))
     if is_blank(value):
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -481,9 +472,11 @@ _RW = re.compile(r"^(?:rw\.?\s*)?(\d{1,4})$", re.IGNORECASE)
 def neighbourhood(reader: RowReader) -> dict[str, str]:
     """The RT and RW of a row: the numbers without the words around them (``RT. 1`` is 001,
     ``neighbourhood_number``), an RT cell that holds both (``001/002``, ``RT 01 RW 02``) split; a
-    cell read otherwise is kept as its text when it fits (five characters), else warned and left out."""
+    cell read otherwise is kept as its text when it fits (five characters), else warned and left out.
+    A cell is read as an id is (``values.id_text``): the ``1.0`` of a CSV saved from a sheet of
+    numbers is the number cell 1 of the sheet itself."""
     found: dict[str, str] = {}
-    rt_cell, rw_cell = text(reader.get("rt")), text(reader.get("rw"))
+    rt_cell, rw_cell = id_text(reader.get("rt")), id_text(reader.get("rw"))
     if rt_cell:
         match = _RT_RW.match(rt_cell)
         if match:

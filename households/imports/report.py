@@ -110,7 +110,7 @@ def write_error_report(target: IO[bytes], sources: list[Source], issues: IssueLo
 
 def _refused_rows(rows, wanted: set[int], text_columns: set[int], reasons, sheet_name: str):
     """The refused rows of a sheet as the report writes them: the cells as uploaded (IDs as text,
-    dates as dates), the row's number, its reasons."""
+    dates as dates, whole numbers as whole numbers), the row's number, its reasons."""
     for row, cells in rows:
         if row not in wanted:
             continue
@@ -118,6 +118,8 @@ def _refused_rows(rows, wanted: set[int], text_columns: set[int], reasons, sheet
         for index, value in enumerate(cells):
             if index in text_columns:
                 value = _as_text(value)
+            elif value.__class__ is float and value.is_integer():
+                value = int(value)  # a number cell reads as a float (2.0): written as the sheet showed it, 2
             elif isinstance(value, datetime.datetime):
                 value = value.replace(tzinfo=None)
                 if value.time() == datetime.time():

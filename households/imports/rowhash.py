@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 # Bump when parsing would store something else from the same cells, or the cells are hashed
 # otherwise: every row is read again once.
-VERSION = 4
+VERSION = 5
 
 
 def signature(*parts) -> bytes:

@@ -78,14 +78,35 @@ def text(value: object, max_length: int | None = None) -> str:
     return result[:max_length] if max_length else result
 
 
+# Excel's text formula, how a CSV keeps an id as text: ``="7409012006800001"``.
+_TEXT_FORMULA = re.compile(r'^\s*=\s*"([^"]*)"\s*$')
+
+
+def excel_text(value: object) -> object:
+    """An identifier cell without the marks that keep Excel from reading it as a number: the
+    apostrophe in front (``'122240001``, left in the cell by an export or a CSV saved from a sheet)
+    and Excel's text formula (``="7409..."``) give the text they hold; anything else unchanged.
+    Every identifier column reads its cells so (``id_text``, ``cells.read_nik``, ``cells.read_kk``),
+    as ``identifiers.clean_digits`` does: ``'122240001`` is the family ``122240001`` is."""
+    if value.__class__ is not str or not value or value[0].isdigit():  # nearly every cell
+        return value
+    stripped = value.strip()
+    if stripped[:1] == "'":
+        return stripped.lstrip("'")
+    if "=" in stripped and (match := _TEXT_FORMULA.match(stripped)):
+        return match.group(1)
+    return value
+
+
 def id_text(value: object, max_length: int | None = None) -> str:
-    """An identifier cell as text; one that went through a float (``122237092.0``) as the integer
-    it was."""
+    """An identifier cell as text (``excel_text``); one that went through a float (``122237092.0``)
+    as the integer it was."""
     # Nearly every ID cell is plain digits or a whole number, given back as it is.
     if value.__class__ is str and value.isdigit() and value.isascii():
         return value[:max_length] if max_length else value
     if value.__class__ is int:
         return str(value)[:max_length] if max_length else str(value)
+    value = excel_text(value)
     if value.__class__ is str and value.endswith("0") and _FLOAT_ID.match(value.strip()):
         value = value.strip().split(".")[0]
     return text(value, max_length)

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from households.models import Household, ImportBatch, ImportStatus, Member
 from tests.factories import UserFactory
 
-from .conftest import household_row
+from .conftest import HH_2023, household_row, write_xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -103,6 +103,21 @@ def test_error_report_has_original_rows_reasons_text_ids_and_no_formulas(bappeda
     assert (address.value, address.data_type, address.quotePrefix) == ("+1+1", "s", True)  # text, not a formula
     nik_cell = sheet.cell(row=2, column=header.index("NIK Kepala Keluarga") + 1)
     assert nik_cell.data_type == "s" and nik_cell.number_format == "@" and len(nik_cell.value) == 16
+
+
+def test_error_report_gives_whole_numbers_as_whole_numbers(bappeda_client, tmp_path):
+    # The sheet's number cells (No 2, Desil 11) read back as 2 and 11, as the operator typed them, not
+    # 2.0; a number with a fraction stays one.
+    row = household_row("122999001", 201, **{"No": 2, "Desil Kesejahteraan": 11, "Persentil": 7.5})
+    path = write_xlsx(tmp_path / "p3ke.xlsx", {"KEPALA-KELUARGA": (["No", *HH_2023], [row])})
+    upload(bappeda_client, path)
+    batch = ImportBatch.objects.get()
+    response = bappeda_client.get(reverse("households:import_error_report", args=[batch.pk]))
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content)))["KEPALA-KELUARGA"]
+    header = [c.value for c in sheet[1]]
+    refused = dict(zip(header, next(sheet.iter_rows(min_row=2, values_only=True))))
+    cells = [(refused[name], type(refused[name])) for name in ("No", "Desil Kesejahteraan", "Persentil", "Baris asal")]
+    assert cells == [(2, int), (11, int), (7.5, float), (2, int)]
 
 
 def test_the_report_lists_every_warning_when_the_page_shows_the_first_ones(bappeda_client, p3ke_file):

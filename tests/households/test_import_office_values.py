@@ -66,7 +66,8 @@ def test_dates_ids_and_neighbourhoods_as_offices_type_them(reference, tmp_path):
 
 def test_the_same_neighbourhoods_in_an_xls_or_a_text_file_change_nothing(reference, tmp_path):
     # SIKS-NG's text export writes RT 001; the same data saved as .xls holds the number 1, a CSV
-    # typed by hand 01 or RT 1: the same family each time, no update and no history row.
+    # typed by hand 01 or RT 1, one saved from a sheet of numbers 1.0: the same family each time,
+    # no update and no history row.
     born = datetime.date(1980, 8, 17)
     heads = [(_kk(61 + i), make_nik(region="740901", birth=born, female=False, serial=610 + i)) for i in range(3)]
 
@@ -85,6 +86,8 @@ def test_the_same_neighbourhoods_in_an_xls_or_a_text_file_change_nothing(referen
         write_xls(tmp_path / "DTKS.xls", {"DTKS": (SIKS, rows((1, 2.0), (10, 3), ("", 12)))}),
         write_text(tmp_path / "DTKS.csv", SIKS, rows(("01", "RW 2"), ("RT. 10", "03"), ("", "0012")), separator=";"),
         write_text(tmp_path / "DTKS2.txt", SIKS, text_rows, separator="|"),
+        # A CSV saved from a sheet whose RT and RW were number cells: 1.0, as the .xls's number 1.
+        write_text(tmp_path / "DTKS_float.csv", SIKS, rows(("1.0", "2.0"), ("10.0", "3.0"), ("", "12.0")), separator="\t"),
     ]
     for path in files:
         code, out, err = run("import_dtks", str(path), "--json")
@@ -216,3 +219,83 @@ def test_a_p3ke_heads_birth_date_typed_month_first(reference, tmp_path):
     assert code == 0 and summary["errors"] == 0 and summary["warnings"] == 1, (out, err)
     assert Household.objects.get().head_nik == head
     assert Member.objects.get(nik=head).birth_date == datetime.date(1975, 12, 25)
+
+
+# The words of Dukcapil's lists (SIAK) as SIKS-NG and village offices write them, with the
+# registry's code each is stored as (``households.choices``).
+DUKCAPIL_WORDS = [
+    ("occupation", "BELUM/TIDAK BEKERJA", "tidak_bekerja"),
+    ("occupation", "MENGURUS RUMAH TANGGA", "tidak_bekerja"),
+    ("occupation", "PELAJAR/MAHASISWA", "tidak_bekerja"),
+    ("occupation", "PENSIUNAN", "pensiunan"),
+    ("occupation", "PEGAWAI NEGERI SIPIL", "pns_tni_polri"),
+    ("occupation", "TENTARA NASIONAL INDONESIA", "pns_tni_polri"),
+    ("occupation", "KEPOLISIAN RI", "pns_tni_polri"),
+    ("occupation", "PERDAGANGAN", "pedagang"),
+    ("occupation", "PETANI/PEKEBUN", "petani"),
+    ("occupation", "PETERNAK", "petani"),
+    ("occupation", "BURUH TANI/PERKEBUNAN", "petani"),
+    ("occupation", "BURUH PETERNAKAN", "petani"),
+    ("occupation", "NELAYAN/PERIKANAN", "nelayan"),
+    ("occupation", "BURUH NELAYAN/PERIKANAN", "nelayan"),
+    ("occupation", "KARYAWAN SWASTA", "pegawai_swasta"),
+    ("occupation", "BURUH HARIAN LEPAS", "pekerja_lepas"),
+    ("occupation", "WIRASWASTA", "wiraswasta"),
+    ("occupation", "PEDAGANG", "pedagang"),
+    ("occupation", "ANGGOTA DPRD KABUPATEN/KOTA", "pejabat_negara"),
+    ("occupation", "BUPATI", "pejabat_negara"),
+    ("education", "TIDAK/BELUM SEKOLAH", "tidak_sekolah"),
+    ("education", "BELUM TAMAT SD/SEDERAJAT", "tidak_tamat_sd"),
+    ("education", "TAMAT SD/SEDERAJAT", "tamat_sd"),
+    ("education", "SLTP/SEDERAJAT", "tamat_sltp"),
+    ("education", "SLTA/SEDERAJAT", "tamat_slta"),
+    ("education", "DIPLOMA I/II", "tamat_pt"),
+    ("education", "AKADEMI/DIPLOMA III/S. MUDA", "tamat_pt"),
+    ("education", "DIPLOMA IV/STRATA I", "tamat_pt"),
+    ("education", "STRATA II", "tamat_pt"),
+    ("education", "STRATA III", "tamat_pt"),
+    ("marital_status", "BELUM KAWIN", "belum_kawin"),
+    ("marital_status", "KAWIN", "kawin"),
+    ("marital_status", "KAWIN TERCATAT", "kawin"),
+    ("marital_status", "KAWIN BELUM TERCATAT", "kawin"),
+    ("marital_status", "CERAI HIDUP", "cerai_hidup"),
+    ("marital_status", "CERAI TERCATAT", "cerai_hidup"),
+    ("marital_status", "CERAI BELUM TERCATAT", "cerai_hidup"),
+    ("marital_status", "CERAI MATI", "cerai_mati"),
+    ("relation", "SUAMI", "pasangan"),
+    ("relation", "ISTRI", "pasangan"),
+    ("relation", "ANAK", "anak"),
+    ("relation", "MENANTU", "lainnya"),
+    ("relation", "CUCU", "lainnya"),
+    ("relation", "ORANG TUA", "lainnya"),
+    ("relation", "MERTUA", "lainnya"),
+    ("relation", "FAMILI LAIN", "lainnya"),
+    ("relation", "PEMBANTU", "lainnya"),
+    ("relation", "LAINNYA", "lainnya"),
+]
+SIKS_PERSON = ["NOKK", "NIK", "NAMA", "TGL LAHIR", "JENIS KELAMIN", "HUB KELUARGA", "STATUS KAWIN", "PEKERJAAN",
+               "PENDIDIKAN", "KECAMATAN", "DESA/KELURAHAN"]
+_WORD_COLUMN = {"relation": "HUB KELUARGA", "marital_status": "STATUS KAWIN", "occupation": "PEKERJAAN", "education": "PENDIDIKAN"}
+
+
+def test_dukcapil_words_are_known_values(reference, tmp_path):
+    """Every SIKS-NG file writes its people's occupation, education, marital status and relation in
+    Dukcapil's words: each is stored as its code, none listed as a value to map."""
+    rows = []
+    for index, (field, word, _code) in enumerate(DUKCAPIL_WORDS):
+        kk = f"7409011005{index + 1:06d}"
+        person = {"NOKK": kk, "NIK": nik(300 + index), "NAMA": f"ORANG {index}", "TGL LAHIR": "05/01/1980",
+                  "JENIS KELAMIN": "LAKI-LAKI", "HUB KELUARGA": "KEPALA KELUARGA", "KECAMATAN": "ASERA",
+                  "DESA/KELURAHAN": "WANGGUDU RAYA", _WORD_COLUMN[field]: word}
+        if field == "relation":  # in a family with its head
+            rows.append({**person, "NIK": nik(700 + index), "NAMA": f"KEPALA {index}", "HUB KELUARGA": "KEPALA KELUARGA"})
+        rows.append(person)
+    path = write_text(tmp_path / "DTKS.txt", SIKS_PERSON, [[row.get(h, "") for h in SIKS_PERSON] for row in rows], separator="|")
+    code, out, err = run("import_dtks", str(path), "--json")
+    summary = json.loads(out)
+    assert code == 0, (out, err)
+    assert summary["errors"] == 0 and summary["unmapped_values"] == [], summary["unmapped_values"]
+    stored = {name: values for name, *values in Member.objects.values_list("name", "occupation", "education", "marital_status", "relation")}
+    fields = ("occupation", "education", "marital_status", "relation")
+    found = [(field, word, stored[f"ORANG {index}"][fields.index(field)]) for index, (field, word, _code) in enumerate(DUKCAPIL_WORDS)]
+    assert found == [(field, word, code) for field, word, code in DUKCAPIL_WORDS]
