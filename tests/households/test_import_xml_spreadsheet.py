@@ -211,7 +211,7 @@ def _recipients(tmp_path):
     text, the second as a number cell (sixteen digits survive when the last one is not 0), the third as a
     number cell that lost its last digit."""
     families = [
-        HouseholdFactory(p3ke_id=f"12200000{serial}", no_kk=f"740901010120000{serial}", head_nik=nik(serial))
+        HouseholdFactory(p3ke_id=f"12200000{serial}", no_kk=f"74090101012000{serial:02d}", head_nik=nik(serial))
         for serial in (1, 2, 10)
     ]
     header = ["NO", "NIK", "NAMA", "TAHUN", "NOMINAL"]
