@@ -13,6 +13,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import Workbook
 
+from households.imports import p3ke_fork, sheetfork
 from households.imports.reader import open_source
 from households.models import Household, ImportBatch, Member
 from programs.models import Enrollment, Program
@@ -169,7 +170,12 @@ def test_a_family_card_merged_down_over_its_members_is_read_on_each_row(referenc
     assert set(Household.objects.get(no_kk=KK_1).members.values_list("name", flat=True)) == {"LA ODE BAKRI", "WA ODE SITTI", "LA ODE ANAK"}
 
 
-def test_a_p3ke_extract_as_excel_2003_xml_reads_both_sheets_and_a_formula_cell_by_its_saved_value(reference, tmp_path):
+@pytest.mark.parametrize("fork", [False, True])
+def test_a_p3ke_extract_as_excel_2003_xml_reads_both_sheets_and_a_formula_cell_by_its_saved_value(reference, tmp_path, monkeypatch, fork):
+    # Forked, the individual sheet is read by a child process, from the file again.
+    monkeypatch.setattr(sheetfork, "MIN_BYTES", 0 if fork else 1 << 62)
+    forks = []
+    monkeypatch.setattr(p3ke_fork, "start", lambda *args, start=p3ke_fork.start: forks.append(args[1]) or start(*args))
     households = [household_row(str(122000001 + i), 100 + i) for i in range(2)]
     members = [head_member_row(h["ID Keluarga P3KE"], f"9{h['ID Keluarga P3KE']}1", 100 + i) for i, h in enumerate(households)]
     members.append(member_row("122000001", "91220000012", 500))
@@ -193,6 +199,7 @@ def test_a_p3ke_extract_as_excel_2003_xml_reads_both_sheets_and_a_formula_cell_b
     warnings = [(w["sheet"], w["row"], w["column"], w["reason"]) for w in ImportBatch.objects.get(pk=summary["batch"]).warnings]
     assert warnings == [("KEPALA-KELUARGA", 2, "Desil Kesejahteraan", "Kolom ini berisi rumus Excel; nilai yang tersimpan di berkas dipakai (dicatat sekali, di sel rumus pertama)")]
     assert Member.objects.get(id_individu="91220000012").household.p3ke_id == "122000001"
+    assert forks == (["INDIVIDU"] if fork else [])
 
 
 def test_an_html_table_named_xlsx_imports(reference, tmp_path):
