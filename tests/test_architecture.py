@@ -53,7 +53,7 @@ LAYERS = [
         "konut_registry.spreadsheets", "konut_registry.chunks", "konut_registry.numbers",
         "households.imports", "households.imports.reader", "households.imports.columns",
         "households.imports.values", "households.imports.issues", "households.imports.common",
-        "households.imports.textfile", "households.imports.htmltable", "households.imports.cells", "households.imports.xlsxparts", "households.imports.sheetfork", "households.imports.p3ke_fork",
+        "households.imports.textfile", "households.imports.htmltable", "households.imports.spreadsheetml", "households.imports.cells", "households.imports.xlsxparts", "households.imports.sheetfork", "households.imports.p3ke_fork",
         "households.imports.p3ke", "households.imports.dtks", "households.imports.dtks_resync", "households.imports.report",
         "households.imports.snapshot", "households.imports.progress", "households.imports.rowhash", "households.imports.spool", "households.imports.firstrows",
         "households.imports.longlived", "verval.returns",

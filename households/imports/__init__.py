@@ -5,7 +5,8 @@ confirm -> ``plan.apply`` in one transaction -> identity scan, once for the batc
 
 Pure code (no Django): ``reader`` (files to rows, header found, table end), ``xlsxparts`` (formula
 cells and large sheets of an xlsx), ``textfile`` (encoding and separator of .csv/.txt), ``htmltable``
-(a web page's HTML table named .xls, read as a text table), ``columns``
+(a web page's HTML table named .xls or .xlsx, read as a text table), ``spreadsheetml`` (Excel 2003
+XML named .xls or .xlsx, streamed), ``columns``
 (the column layouts, header matching, aid columns), ``values`` (cell values to choice codes, dates,
 numbers), ``issues`` (row errors and warnings, unmapped columns and values), ``common`` (records and
 the row reader), ``cells`` (the cell checks: NIK, No KK, village, choices, aid columns), ``p3ke``

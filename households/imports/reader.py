@@ -1,8 +1,8 @@
 """Read an uploaded ``.xlsx``, ``.xls``, ``.csv`` or ``.txt`` into rows, find the header row, protect the server.
 
 Pure Python (python-calamine for the workbooks, ``textfile`` for text tables, ``htmltable`` for an
-HTML table named .xls, as web applications export "Excel", ``xlsxparts`` for what calamine does not
-give): no Django. Rows are streamed one at a time, so a 300,000-row sheet is
+HTML table and ``spreadsheetml`` for Excel 2003 XML named .xls or .xlsx, as web applications export
+"Excel", found by the content, ``xlsxparts`` for what calamine does not give): no Django. Rows are streamed one at a time, so a 300,000-row sheet is
 never held twice in memory. Cells keep their type as read: a ``float`` in an identifier column
 means the value went through an Excel number cell.
 
@@ -23,8 +23,9 @@ for a warning naming it.
 
 What is refused before any row is read, with a message the operator can act on: an extension
 other than ``.xlsx``/``.xls``/``.csv``/``.txt``, a file whose content does not match its extension
-(a renamed file), an empty or oversized file, an xlsx whose uncompressed size is absurd (a zip
-bomb), a sheet with more rows than allowed.
+(a renamed file; a web application's "Excel" export, Excel 2003 XML or HTML, is read by its content),
+an empty or oversized file, an xlsx whose uncompressed size is absurd (a zip bomb), an Excel 2003 XML
+declaring a DOCTYPE (entities), a sheet with more rows than allowed.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ import python_calamine
 
 from konut_registry.numbers import thousands
 
-from . import htmltable, textfile, xlsxparts
+from . import htmltable, spreadsheetml, textfile, xlsxparts
 
 HEADER_SCAN_ROWS = 30
 MIN_HEADER_MATCHES = 3
@@ -54,7 +55,7 @@ _RATIO_CHECK_MIN_BYTES = 20 * 1024 * 1024
 CHUNKED_PART_BYTES = 128 * 1024 * 1024
 CHUNK_BYTES = 16 * 1024 * 1024
 TEXT_SUFFIXES = (".csv", ".txt")
-# The kinds of source that hold one table, named after the file: text, and a web page named .xls.
+# The kinds of source that hold one table, named after the file: text, and a web page named as a workbook.
 _ONE_TABLE = ("csv", "html")
 # A workbook with macros (.xlsm) is an .xlsx besides its macros, which are never run.
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
@@ -169,8 +170,8 @@ def _mb(size: int) -> str:
 
 class Source:
     """An uploaded file, checked and ready to read. Use ``open_source``. ``kind`` is ``xlsx``,
-    ``xls``, ``csv`` (any text table) or ``html`` (a web page's tables named .xls, ``htmltable``);
-    the last two are one table, named after the file."""
+    ``xls``, ``xml`` (Excel 2003 XML, ``spreadsheetml``), ``csv`` (any text table) or ``html`` (a web
+    page's tables named as a workbook, ``htmltable``); the last two are one table, named after the file."""
 
     def __init__(self, path: Path, display_name: str, kind: str, limits: Limits):
         self.path = path
@@ -179,6 +180,7 @@ class Source:
         self.limits = limits
         self._workbook = None
         self._sheet_paths: dict[str, str] | None = None
+        self._xml_sheets: dict[str, spreadsheetml.SheetInfo] | None = None
         # Per sheet, its cells merged down over rows: (first row, last row, column), rows as Excel numbers them.
         self._merged_down: dict[str, list[tuple[int, int, int]]] = {}
 
@@ -190,22 +192,48 @@ class Source:
         chart sheet holds no cells: it is neither read nor reported."""
         if self.kind in _ONE_TABLE:
             return [Path(self.display_name).stem]
-        return [sheet.name for sheet in self._sheets() if sheet.visible == _VISIBLE and sheet.typ != _CHART]
+        return [name for name, visible in self._sheets() if visible]
 
     def hidden_sheets(self) -> list[str]:
         """The worksheets hidden (or very hidden) in Excel: not read, for a warning naming them."""
         if self.kind in _ONE_TABLE:
             return []
-        return [sheet.name for sheet in self._sheets() if sheet.visible != _VISIBLE and sheet.typ != _CHART]
+        return [name for name, visible in self._sheets() if not visible]
 
     def all_sheet_names(self) -> list[str]:
         """Every sheet, hidden ones included (a template's settings sheet may be hidden)."""
         if self.kind in _ONE_TABLE:
             return [Path(self.display_name).stem]
+        if self.kind == "xml":
+            return list(self._survey())
         return list(self._book().sheet_names)
 
-    def _sheets(self):
-        return self._book().sheets_metadata  # name, type and visibility, for .xlsx and .xls alike
+    def _sheets(self) -> list[tuple[str, bool]]:
+        """(name, visible) of each worksheet (chart sheets left out)."""
+        if self.kind == "xml":
+            return [(sheet.name, sheet.visible) for sheet in self._survey().values()]
+        # Name, type and visibility, for .xlsx and .xls alike.
+        return [(sheet.name, sheet.visible == _VISIBLE) for sheet in self._book().sheets_metadata if sheet.typ != _CHART]
+
+    def _survey(self) -> dict[str, spreadsheetml.SheetInfo]:
+        """An Excel 2003 XML file's worksheets, found by a first pass over it (``spreadsheetml.survey``)."""
+        if self._xml_sheets is None:
+            try:
+                self._xml_sheets = {sheet.name: sheet for sheet in spreadsheetml.survey(self.path)}
+            except Exception as exc:  # noqa: BLE001 - XML, I/O and the module's own refusals alike
+                raise self._xml_error(exc) from exc
+        return self._xml_sheets
+
+    def _xml_error(self, exc: Exception, sheet: str | None = None) -> ReadError:
+        if isinstance(exc, spreadsheetml.Unsafe):
+            return unsafe_xml(self.display_name)
+        if isinstance(exc, spreadsheetml.TooWide):
+            return ReadError(
+                f"{self.display_name}: baris {exc.row} berkas XML Spreadsheet 2003 ini berisi sel di luar kolom "
+                "terakhir Excel (16.384 kolom); berkas tidak dibaca. Ekspor ulang data dari aplikasinya, atau buka "
+                "di Excel lalu simpan sebagai Buku Kerja Excel (.xlsx)."
+            )
+        return self.damaged(exc, sheet)
 
     def _book(self):
         if self._workbook is None:
@@ -280,9 +308,12 @@ class Source:
 
     def formula_scan(self, sheet_name: str) -> Background:
         """The formula cells of ``sheet_name`` and the rows Excel hides, found in a thread
-        (``result()``), as ``table`` does: in an .xlsx's XML, in an .xls by ``xlsxparts.xls_hidden_rows``."""
+        (``result()``), as ``table`` does: in an .xlsx's XML, in an .xls by ``xlsxparts.xls_hidden_rows``,
+        in Excel 2003 XML by its survey."""
         if self.kind == "xls":
             return Background(xlsxparts.xls_hidden_rows, self.path, sheet_name)
+        if self.kind == "xml":
+            return Background.ready(self._survey()[sheet_name].marks)
         return Background(xlsxparts.formula_cells, self.path, self._sheet_part(sheet_name))
 
     def _raw_rows(self, sheet_name: str | None, formulas=None) -> tuple[str, Iterator[tuple[int, list]], int, Background]:
@@ -294,6 +325,11 @@ class Source:
         if self.kind == "html":
             return self.sheet_names()[0], self._html_rows(), 0, Background(None)
         name = sheet_name or self.sheet_names()[0]
+        if self.kind == "xml":
+            sheet = self._survey()[name]
+            self._check_height(name, sheet.height)
+            self._merged_down[name] = sheet.merged_down
+            return name, self._xml_rows(name), sheet.height, Background.ready(sheet.marks)
         part = self._sheet_part(name)
         # The formula scan inflates the sheet's XML again: in a thread, while calamine (which lets
         # other threads run) loads the sheet.
@@ -306,12 +342,7 @@ class Source:
             sheet = self._book().get_sheet_by_name(name)
             height = sheet.total_height or sheet.height or 0
             self._merged_down[name] = _merged_down(sheet)
-        if height > self.limits.max_rows + HEADER_SCAN_ROWS:
-            raise ReadError(
-                f"Lembar {name} berisi {thousands(height)} baris; batas {thousands(self.limits.max_rows)} baris per lembar. "
-                f"Jika datanya jauh lebih sedikit, ada isi sampai baris {thousands(height)} (spasi, atau rumus yang "
-                "disalin ke seluruh kolom): hapus baris di bawah data, simpan, lalu unggah lagi."
-            )
+        self._check_height(name, height)
         if large:
             rows = xlsxparts.chunked_rows(
                 self.path, name, part, chunk_bytes=CHUNK_BYTES, rows_of=self._python_rows,
@@ -320,6 +351,14 @@ class Source:
         else:
             rows = self._xlsx_rows(sheet)
         return name, rows, height, formulas
+
+    def _check_height(self, name: str, height: int) -> None:
+        if height > self.limits.max_rows + HEADER_SCAN_ROWS:
+            raise ReadError(
+                f"Lembar {name} berisi {thousands(height)} baris; batas {thousands(self.limits.max_rows)} baris per lembar. "
+                f"Jika datanya jauh lebih sedikit, ada isi sampai baris {thousands(height)} (spasi, atau rumus yang "
+                "disalin ke seluruh kolom): hapus baris di bawah data, simpan, lalu unggah lagi."
+            )
 
     def _table(self, sheet_name, is_known_header, is_identity_header, formulas=None, is_name_header=None) -> Table | None:
         name, raw_rows, height, formulas = self._raw_rows(sheet_name, formulas)
@@ -503,12 +542,19 @@ class Source:
             return ((number, pad + list(cells)) for number, cells in numbered)
         return numbered
 
+    def _xml_rows(self, name: str) -> Iterator[tuple[int, list]]:
+        try:
+            yield from spreadsheetml.rows(self.path, name)
+        except Exception as exc:  # noqa: BLE001 - XML, I/O and the module's own refusals alike
+            raise self._xml_error(exc, name) from exc
+
     def _html_rows(self) -> Iterator[tuple[int, list]]:
         try:
             yield from htmltable.rows(textfile.decode(self.path.read_bytes()) or "")
         except htmltable.NoTable:
             raise ReadError(
-                f"{self.display_name}: berkas ini adalah halaman web (HTML) yang diberi nama .xls, dan tidak berisi "
+                f"{self.display_name}: berkas ini adalah halaman web (HTML) yang diberi nama "
+                f"{Path(self.display_name).suffix.lower()}, dan tidak berisi "
                 "tabel data. Ekspor ulang data dari aplikasinya, atau buka di Excel lalu simpan sebagai Buku Kerja "
                 "Excel (.xlsx)."
             ) from None
@@ -549,6 +595,13 @@ class Background:
             return
         self._thread = threading.Thread(target=self._run, args=(function, args), daemon=True)
         self._thread.start()
+
+    @classmethod
+    def ready(cls, value) -> Background:
+        """A result known already (what a first pass over the file found)."""
+        done = cls(None)
+        done._value = value
+        return done
 
     def _run(self, function: Callable, args) -> None:
         try:
@@ -816,6 +869,8 @@ def open_source(path: str | Path, *, display_name: str | None = None, limits: Li
     with open(path, "rb") as handle:
         head = handle.read(8192)
     if suffix in WORKBOOK_SUFFIXES:
+        if (exported := _web_export(path, name, head, limits)) is not None:
+            return exported
         if head.startswith(_OLE_MAGIC):
             raise ReadError(
                 f"{name}: isi berkas adalah format Excel lama (.xls) atau berkas terenkripsi yang diberi nama "
@@ -843,9 +898,8 @@ def _legacy_workbook(path: Path, name: str, head: bytes, limits: Limits) -> Sour
     advice = "Buka di Excel lalu simpan ulang sebagai Buku Kerja Excel (.xlsx)."
     if head.startswith(_ZIP_MAGIC):
         return Source(path, name, "xlsx", limits) if check_archive(path, name, limits) is None else None
-    if htmltable.is_html(head):
-        # A web application's "Excel" export: its tables, read as a text table is.
-        return Source(path, name, "html", limits)
+    if (exported := _web_export(path, name, head, limits)) is not None:
+        return exported
     if not head.startswith(_OLE_MAGIC):
         raise ReadError(f"{name}: bukan berkas Excel 97-2003 (.xls) yang sah (mungkin berkas lain yang diganti namanya).")
     try:
@@ -855,6 +909,28 @@ def _legacy_workbook(path: Path, name: str, head: bytes, limits: Limits) -> Sour
             f"{name}: berkas Excel 97-2003 (.xls) rusak, terenkripsi atau tidak lengkap. {advice}"
         ) from exc
     return Source(path, name, "xls", limits)
+
+
+def _web_export(path: Path, name: str, head: bytes, limits: Limits) -> Source | None:
+    """A web application's "Excel" export, named .xls or .xlsx, by its content: Excel 2003 XML, or an
+    HTML page (its tables read as a text table is); None for anything else."""
+    if spreadsheetml.is_spreadsheet_xml(head):
+        try:
+            spreadsheetml.check_prolog(head)
+        except spreadsheetml.Unsafe:
+            raise unsafe_xml(name) from None
+        return Source(path, name, "xml", limits)
+    if htmltable.is_html(head):
+        return Source(path, name, "html", limits)
+    return None
+
+
+def unsafe_xml(name: str) -> ReadError:
+    return ReadError(
+        f"{name}: berkas XML Spreadsheet 2003 ini memuat deklarasi DOCTYPE (yang tidak pernah ditulis Excel) atau "
+        "buku kerjanya tidak ditemukan di awal berkas; ditolak demi keamanan server. Ekspor ulang data dari "
+        "aplikasinya, atau buka di Excel lalu simpan sebagai Buku Kerja Excel (.xlsx)."
+    )
 
 
 def check_archive(path: Path, name: str, limits: Limits) -> None:

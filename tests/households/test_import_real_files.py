@@ -252,29 +252,43 @@ def test_a_web_applications_html_table_named_xls_imports_as_its_text_would(refer
     )
     path = tmp_path / "DTKS_ASERA.xls"
     path.write_text(page, encoding="utf-8")
+    imports_both_families(path)
+    family = Household.objects.get(no_kk=KK_1)
+    assert set(family.members.values_list("name", flat=True)) == {"LA ODE BAKRI", "WA ODE SITTI", "LA ODE ANAK"}
+    assert _programs(family) == {"sembako", "pbi-jk"}
+
+    # The same data as SIKS-NG's text: nothing to change.
+    text_reads_unchanged(tmp_path, siks_rows())
+
+
+def imports_both_families(path) -> dict:
+    """``import_dtks`` of ``siks_rows`` in some form: both families and their four people, without an
+    error; the summary."""
     code, out, err = run("import_dtks", str(path), "--json")
     summary = json.loads(out)
     assert code == 0, (out, err)
     assert summary["errors"] == 0 and summary["households"]["created"] == 2 and summary["members"]["created"] == 4
     family = Household.objects.get(no_kk=KK_1)
     assert (family.head_name, family.head_nik, family.address) == ("LA ODE BAKRI", nik(301), "DUSUN I")
-    assert set(family.members.values_list("name", flat=True)) == {"LA ODE BAKRI", "WA ODE SITTI", "LA ODE ANAK"}
-    assert _programs(family) == {"sembako", "pbi-jk"}
+    return summary
 
-    # The same data as SIKS-NG's text: nothing to change.
-    text = write_text(tmp_path / "DTKS_ASERA.txt", SIKS_DTKS, siks_rows(), separator="|")
+
+def text_reads_unchanged(tmp_path, rows: list[list[str]]) -> None:
+    """SIKS-NG's ``|`` text of ``rows``, imported after the same people came in another form, changes nothing."""
+    text = write_text(tmp_path / "DTKS_ASERA.txt", SIKS_DTKS, rows, separator="|")
     code, out, err = run("import_dtks", str(text), "--json")
     assert code == 0, (out, err)
     again = json.loads(out)
     assert again["households"]["updated"] == 0 and again["members"] == {"created": 0, "updated": 0, "unchanged": 4, "absent": 0}
 
 
-def test_an_html_page_named_xls_without_a_table_says_what_to_do(reference, tmp_path):
-    path = tmp_path / "DTKS.xls"
+@pytest.mark.parametrize("suffix", [".xls", ".xlsx"])
+def test_an_html_page_named_as_a_workbook_without_a_table_says_what_to_do(reference, tmp_path, suffix):
+    path = tmp_path / f"DTKS{suffix}"
     path.write_text("<!DOCTYPE html><html><body><p>Sesi Anda telah berakhir, silakan masuk lagi.</p></body></html>")
     code, out, err = run("import_dtks", str(path), "--json")
     assert code == 2, (out, err)
-    assert "halaman web (HTML) yang diberi nama .xls" in err and "tidak berisi tabel" in err
+    assert f"halaman web (HTML) yang diberi nama {suffix}, dan tidak berisi tabel" in err
     assert not Household.objects.exists()
 
 
