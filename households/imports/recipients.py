@@ -1,7 +1,10 @@
 """Agencies' recipient lists (who received their aid): read, matched to the registry, handed to programs.
 
 Each row is matched to a registry household by NIK (a member's NIK, else a head's NIK), then by
-No KK; an unmatched row is a row error. A No KK cell that holds no No KK (Excel dropped its last
+No KK; an unmatched row is a row error. A NIK the registry holds in several families (a son split
+into his own family card, his father's not updated yet) finds the family the row's No KK names,
+else the one where the person is not marked absent; a row that does not tell which (no No KK, or
+one of none of them) is a row error naming their No KKs, never the first record in silence. A No KK cell that holds no No KK (Excel dropped its last
 digit) is not needed when the row's NIK finds the recipient: a warning then, the No KK unused;
 else a row error; the same for a NIK cell that holds no NIK (Excel's ``7.40905E+15``, digits lost)
 beside a valid No KK: a warning when the No KK finds the family (of a family program), the NIK
@@ -75,6 +78,7 @@ import datetime
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -666,13 +670,29 @@ def _participant(reader: RowReader, *, alone: bool) -> str:
         return ""
 
 
-def _lookup(model_values, field_name: str, values: set[str]) -> dict:
-    found: dict[str, tuple] = {}
+def _rows_of(model_values, field_name: str, values: set[str]):
+    """The rows of ``model_values`` (a ``values_list`` starting with ``field_name``) whose
+    ``field_name`` is one of ``values``, a few thousand values a query."""
     values = sorted(v for v in values if v)
     for start in range(0, len(values), 5000):
-        for row in model_values.filter(**{f"{field_name}__in": values[start : start + 5000]}):
-            found.setdefault(row[0], row[1:])
+        yield from model_values.filter(**{f"{field_name}__in": values[start : start + 5000]})
+
+
+def _lookup(model_values, field_name: str, values: set[str]) -> dict:
+    found: dict[str, tuple] = {}
+    for row in _rows_of(model_values, field_name, values):
+        found.setdefault(row[0], row[1:])
     return found
+
+
+class _Holder(NamedTuple):
+    """A family of the registry that holds a NIK: as a member's (``member`` its id), else as its head's."""
+
+    member: int | None
+    household: int
+    name: str
+    no_kk: str
+    absent: bool  # the member, or the family, is marked absent (``is_absent``)
 
 
 class _Registry:
@@ -681,13 +701,25 @@ class _Registry:
     def __init__(self, rows: list[_Row]):
         niks = {r.nik for r in rows} | {r.participant for r in rows}
         kks = {r.kk for r in rows} | {r.participant for r in rows}
-        live_members = Member.objects.filter(household__merged_into__isnull=True).order_by("is_absent", "pk")
-        live_households = Household.objects.filter(merged_into__isnull=True).order_by("is_absent", "pk")
-        self.member_by_nik = _lookup(
-            live_members.values_list("nik", "pk", "household_id", "name", "household__no_kk"), "nik", niks
+        live_members = Member.objects.filter(household__merged_into__isnull=True).order_by("household_id", "pk")
+        live_households = Household.objects.filter(merged_into__isnull=True).order_by("pk")
+        # Every family that holds each NIK (a son split into his own family card is still on his
+        # father's until the old card is updated): a member's NIK, then a head's not among its members.
+        self.holders: dict[str, list[_Holder]] = {}
+        members = live_members.values_list(
+            "nik", "pk", "household_id", "name", "household__no_kk", "is_absent", "household__is_absent"
         )
-        self.household_by_head = _lookup(live_households.values_list("head_nik", "pk", "head_name", "no_kk"), "head_nik", niks)
+        for nik, member, household, name, no_kk, absent, family_absent in _rows_of(members, "nik", niks):
+            self._hold(nik, _Holder(member, household, name, no_kk, absent or family_absent))
+        heads = live_households.values_list("head_nik", "pk", "head_name", "no_kk", "is_absent")
+        for nik, household, name, no_kk, absent in _rows_of(heads, "head_nik", niks):
+            self._hold(nik, _Holder(None, household, name, no_kk, absent))
         self.household_by_kk = _lookup(live_households.values_list("no_kk", "pk"), "no_kk", kks)
+
+    def _hold(self, nik: str, holder: _Holder) -> None:
+        held = self.holders.setdefault(nik, [])
+        if all(h.household != holder.household for h in held):
+            held.append(holder)
 
     def places(self, household_ids: set[int]) -> dict[int, tuple[str, str, str]]:
         """``household -> (Kemendagri code, village name, kecamatan name)`` of its village."""
@@ -707,21 +739,51 @@ class _Registry:
 
     def by_nik(self, row: _Row) -> bool:
         """Whether the row's NIK (or ``Peserta`` id as a NIK) is a live member's or head's."""
-        return any(nik and (nik in self.member_by_nik or nik in self.household_by_head) for nik in (row.nik, row.participant))
+        return any(nik and nik in self.holders for nik in (row.nik, row.participant))
 
-    def find(self, row: _Row) -> tuple[int | None, int | None, str, str]:
-        """``(member, household, name, No KK)`` of the row: by NIK (a member's, then a head's), then
-        No KK, the ``Peserta`` id tried as either after them (name and No KK: the registry's for the
-        NIK found, "" for a No KK match); ``(None, None, "", "")`` when none is in the registry."""
+    def find(self, row: _Row) -> tuple[int | None, int | None, str, str, tuple[str, ...]]:
+        """``(member, household, name, No KK, families)`` of the row: by NIK (a member's, else a
+        head's), then No KK, the ``Peserta`` id tried as either after them (name and No KK: the
+        registry's for the NIK found, "" for a No KK match); ``(None, None, "", "", ())`` when none
+        is in the registry. A NIK several families hold finds the one the row's No KK names, else
+        the one family where the person is not marked absent; when the row does not tell which,
+        none: ``families`` then holds their No KKs (the row's error names them, ``_shared_nik``)."""
         for nik in (row.nik, row.participant):
-            if nik and nik in self.member_by_nik:
-                return self.member_by_nik[nik]
-            if nik and nik in self.household_by_head:
-                return None, *self.household_by_head[nik]
+            if nik and nik in self.holders:
+                holder, families = _holder(self.holders[nik], {row.kk, row.participant} - {"", nik})
+                if holder is None:
+                    return None, None, "", "", families
+                return holder.member, holder.household, holder.name, holder.no_kk, ()
         for kk in (row.kk, row.participant):
             if kk and kk in self.household_by_kk:
-                return None, self.household_by_kk[kk][0], "", ""
-        return None, None, "", ""
+                return None, self.household_by_kk[kk][0], "", "", ()
+        return None, None, "", "", ()
+
+
+def _holder(holders: list[_Holder], kks: set[str]) -> tuple[_Holder | None, tuple[str, ...]]:
+    """The family of a NIK's ``holders`` that a row whose No KKs are ``kks`` names, and ``()``;
+    else the one where the person is not marked absent; else ``(None, their No KKs)``. The
+    registry's first record wins nothing in silence: aid booked to another family is aid the
+    recipient's own family is recorded without."""
+    named = [h for h in holders if h.no_kk in kks]
+    if named:
+        return named[0], ()
+    live = [h for h in holders if not h.absent] or holders
+    if len(live) == 1:
+        return live[0], ()
+    return None, tuple(h.no_kk for h in live)
+
+
+def _shared_nik(log: IssueLog, row: _Row, families: tuple[str, ...]) -> None:
+    """The error of a row whose NIK several families hold, none of them named by the row's No KK."""
+    nik = next(nik for nik in (row.nik, row.participant) if nik)
+    listed = ", ".join(f"No KK {kk}" for kk in families)
+    given = f"No KK di berkas ({row.kk}) bukan salah satunya" if row.kk else "baris ini tidak menyebut No KK-nya"
+    log.error(
+        row.sheet, row.row, "NIK",
+        f"NIK {nik} ada di {len(families)} keluarga di registri ({listed}) dan {given}: isi No KK keluarga "
+        "penerima, atau tandai anggota ini tidak ada di keluarga lamanya (Admin, Anggota keluarga)",
+    )
 
 
 def _check_found(log: IssueLog, row: _Row, name: str, kk: str) -> None:
@@ -801,11 +863,11 @@ def _match(plan: RecipientPlan, rows: list[_Row], *, forecast: bool) -> None:
     registry = _Registry(rows)
     enrollments: dict[tuple, list[_Row]] = {}  # (program, year, household, member or None) -> its rows
     found = [(r, *registry.find(r)) for r in rows]
-    places = registry.places({household_id for r, _m, household_id, _n, _k in found if r.place and household_id})
+    places = registry.places({household_id for r, _m, household_id, *_rest in found if r.place and household_id})
     families = registry.family_names(
-        {household_id for r, _m, household_id, _n, _k in found if household_id and _kk_only(r, registry)}
+        {household_id for r, _m, household_id, *_rest in found if household_id and _kk_only(r, registry)}
     )
-    for r, member_id, household_id, name, kk in found:
+    for r, member_id, household_id, name, kk, shared in found:
         if r.nik_problem:
             column, reason = r.nik_problem
             if household_id is not None and not r.program.person:
@@ -823,6 +885,9 @@ def _match(plan: RecipientPlan, rows: list[_Row], *, forecast: bool) -> None:
                 log.error(r.sheet, r.row, column, reason)
                 if household_id is not None:
                     continue
+        if shared:
+            _shared_nik(log, r, shared)
+            continue
         if household_id is None:
             shown = ", ".join(
                 f"{label} {value}" for label, value in (("NIK", r.nik), ("No KK", r.kk), ("Peserta", r.participant)) if value
