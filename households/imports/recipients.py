@@ -65,7 +65,9 @@ names a stage (a workbook with sheets ``TAHAP 1`` and ``TAHAP 2``) gives its row
 without a TAHUN column the year its name ends with (``TAHAP 2 2024``), else the year chosen; a sheet
 name whose year is not the chosen one is a row error on each of its rows (as a TAHAP cell's). A
 stage an earlier list counted as paid that this one says came back (RETUR) is taken off the
-enrollment's amount and stages, warned on its row (``programs.claims.stated_changes``).
+enrollment's amount and stages, warned on its row (``programs.claims.stated_changes``); a list
+sent again whose stages' amounts come to another total than the enrollment counted corrects it,
+warned on the recipient's first row naming the stages and both amounts.
 
 Each enrollment is an ``AidClaim`` naming its program, recorded by
 ``programs.services.aid_claims_record``, which hands the enrollments to the one-aid check as one
@@ -922,6 +924,8 @@ def _match(plan: RecipientPlan, rows: list[_Row], *, forecast: bool) -> None:
                 log.warning(first.sheet, first.row, "STATUS", f"{change.describe()}: {change.held}")
             elif change.returned:  # a stage paid in an earlier list came back: taken off
                 log.warning(first.sheet, first.row, "TAHAP", change.describe())
+            elif change.corrected:  # a stage's amount corrected in a list sent again
+                log.warning(first.sheet, first.row, "NOMINAL", change.describe())
     if forecast:
         _forecast(plan, held)
     years = {claim.year for claim in plan.claims}
