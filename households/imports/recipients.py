@@ -17,8 +17,9 @@ program-bantuan template gives its participant's id in ``Peserta`` (the NIK for 
 the No KK for a family one), read as one more NIK or No KK. The program and year come from the
 command's options or the upload form, or from the row (``PROGRAM``/``BANSOS``,
 ``TAHUN``/``PERIODE``/``TAHAP``, e.g. ``TAHAP 2 2024``), else from the OpenSID template's
-``Program`` sheet (its ``Nama Program``, its start date); with no year anywhere, the current year
-(with a warning). A chosen program or year does not override the rows' own: a row whose
+``Program`` sheet (its ``Nama Program``, its start date), else from the one year the title rows
+above the header name (``DAFTAR PENERIMA BANTUAN BIBIT KAKAO TA. 2024``; a warning names the row);
+with no year anywhere (or titles naming two), the current year (with a warning). A chosen program or year does not override the rows' own: a row whose
 ``BANSOS`` or ``TAHUN`` names another one is a row error naming both (a row that agrees or leaves
 the cell empty takes the chosen one; a program name the registry does not know is read as the
 chosen program, warned once per spelling). A year more than one year ahead is a typo the
@@ -111,6 +112,8 @@ from .reader import ReadError, Source, Table, is_blank, normalize_header
 from .values import ChoiceMap, norm, parse_date, parse_period, parse_rupiah, text
 
 _YEAR = re.compile(r"(20\d{2})")
+# A year in a list's title rows, not digits of a longer number (a code, a NIK).
+_TITLE_YEAR = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
 # A program's name followed by its year: ``PKH 2024``, ``BLT DD TAHUN 2024``, ``BPNT (T.A. 2024)``.
 _NAMED_YEAR = re.compile(r"^(.*?)[\s\-_/.,(]*(?:\b(?:tahun anggaran|tahun|thn|t\.?\s?a\.?))?\s*(20\d{2})\)?$", re.IGNORECASE)
 # Below this likeness (0-100, ``dedup.names.name_similarity``) a row's name is not the name the
@@ -367,10 +370,9 @@ def parse_recipients(
             reader = RowReader(table, index, log)
             if "status" in keys:
                 status_headers[table.name] = reader.label("status")
-            # Without a year anywhere (no column, choice or Program sheet), a row's program name may
-            # give one (``BLT DD 2024``); else the current year, warned.
-            fallback = ctx.today.year if not (keys & {"year", "period"} or year) else None
-            chosen = _Chosen(program, year, fallback)
+            # Without a year anywhere (no column, choice, sheet name or Program sheet), a row's program
+            # name may give one (``BLT DD 2024``); else the sheet's title (``TA. 2024``) or the current year, warned.
+            chosen = _Chosen(program, year, *(_fallback_year(table, keys, ctx.today.year) if not year else (None, "")))
             for row, cells in table.rows:
                 plan.total_rows += 1
                 if progress and plan.total_rows % 2000 == 0:
@@ -411,6 +413,27 @@ def _sheet_year(template: _Template, table: Table, log: IssueLog, named_year: in
             f"({year}); dipakai {year}",
         )
     return year
+
+
+def _fallback_year(table: Table, keys: set[str], this_year: int) -> tuple[int | None, str]:
+    """The year of a sheet's rows that give none (no year chosen, nor in the sheet's name or the
+    Program sheet), and the warning that says where it came from: the one year the rows above its
+    header name (a title "... BIBIT KAKAO TA. 2024", "TAHUN ANGGARAN 2024"); else, without a year
+    or stage column, the current year (a title naming two years is no guess); else ``(None, "")``:
+    a row without its year is an error."""
+    years: dict[int, tuple[int, str]] = {}  # year -> the first title row naming it
+    for number, words in table.titles:
+        for found in _TITLE_YEAR.finditer(words):
+            years.setdefault(int(found.group(1)), (number, words))
+    if len(years) == 1:
+        [(year, (number, words))] = years.items()
+        return year, f"Tahun tidak ada di baris data; dipakai tahun {year} dari judul lembar (baris {number}: '{text(words, 100)}')"
+    if keys & {"year", "period"}:
+        return None, ""
+    note = f"Tahun tidak ada di berkas maupun formulir; dipakai tahun {this_year}"
+    if years:
+        note += f" (judul lembar menyebut lebih dari satu tahun: {', '.join(map(str, sorted(years)))}; pilih tahunnya di formulir)"
+    return this_year, note
 
 
 def _sheet_year_problem(sheet: str, sheet_year: int | None, chosen: int | None) -> str:
@@ -503,10 +526,11 @@ class _Chosen:
     column). A row's own program or year is checked against the operator's: the file wins
     nothing in silence, the choice overrides nothing in silence."""
 
-    def __init__(self, program: AidProgram | None, year: int | None, fallback: int | None = None):
+    def __init__(self, program: AidProgram | None, year: int | None, fallback: int | None = None, fallback_note: str = ""):
         self.program, self.year = program, year
-        # The year of a row that names none, in a sheet without any (the current year), warned once.
-        self.fallback, self._fallback_noted = fallback, False
+        # The year of a row that names none, in a sheet without any (its title's, else the current
+        # year), and the warning that says where it came from, given once (``_fallback_year``).
+        self.fallback, self.fallback_note, self._fallback_noted = fallback, fallback_note, False
         self._unknown_noted: set[str] = set()  # the unknown program spellings already warned
         self._year_noted: set[tuple] = set()  # (program cell, its year, the row's year) already warned
 
@@ -561,9 +585,7 @@ class _Chosen:
             if self.fallback:
                 if not self._fallback_noted:
                     self._fallback_noted = True
-                    reader.log.warning(
-                        reader.sheet, 0, "", f"Tahun tidak ada di berkas maupun formulir; dipakai tahun {self.fallback}"
-                    )
+                    reader.log.warning(reader.sheet, 0, "", self.fallback_note)
                 return self.fallback, ""
             # The column the year was looked for in: TAHUN, else the TAHAP that gave none (TAHAP II).
             reader.error("year" if reader.has("year") else "period", "Tahun/periode kosong atau tidak berisi tahun (mis. 2024)")
