@@ -530,10 +530,11 @@ class StatedChange:
     before: dict
     held: str = ""
     returned: tuple[str, ...] = ()  # the counted stages the list says came back, taken off
-    # The counted stages the list restates with other amounts than the stored total, and what the
-    # list's amounts for them come to (``_restated_total``).
+    # The counted stages the list restates with other amounts than the stored total, what the
+    # list's amounts for them come to (``_restated_total``) and the total stored before.
     corrected: tuple[str, ...] = ()
     restated: int | None = None
+    recorded: int | None = None
 
     def describe(self) -> str:
         """The change as the preview lists it: "PKH 2024, LA ODE BAHARI: status Aktif → Ditangguhkan; nilai ..."."""
@@ -549,7 +550,7 @@ class StatedChange:
             parts.append(_("tanggal penyaluran %(date)s") % {"date": self.fields["delivered_on"].strftime("%d/%m/%Y")})
         if self.corrected:
             parts.append(_("nilai tahap %(stages)s diperbaiki daftar ini (tercatat %(from)s, di daftar %(to)s)") % {
-                "stages": ", ".join(self.corrected), "from": _amount(self.enrollment.amount), "to": _amount(self.restated)})
+                "stages": ", ".join(self.corrected), "from": _amount(self.recorded), "to": _amount(self.restated)})
         if self.returned:
             parts.append(_("tahap %(stages)s diretur, dikeluarkan dari nilai dan tahap tersalur") % {
                 "stages": ", ".join(self.returned)})
@@ -661,7 +662,7 @@ def _stated_change(key: EnrollmentKey, enrollment: Enrollment, claim: AidClaim) 
         return None
     change = StatedChange(
         key=key, enrollment=enrollment, fields=fields, before={name: stored[name] for name in fields}, returned=tuple(returned),
-        corrected=tuple(counted) if corrected and not failed else (), restated=restated,
+        corrected=tuple(counted) if corrected and not failed else (), restated=restated, recorded=stored["amount"],
     )
     labels = dict(EnrollmentStatus.choices)
     if stored["status"] in ENDED_STATUSES:

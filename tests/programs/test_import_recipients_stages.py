@@ -81,11 +81,13 @@ def test_a_resent_list_that_corrects_a_stage_amount_updates_the_enrollment_and_s
     result = json.loads(out)
     assert result["enrollments_updated"] == 1 and result["message"] != "Tidak ada perubahan."
     batch = ImportBatch.objects.get(pk=result["batch"])
-    said = [(w["row"], w["column"], w["reason"]) for w in batch.warnings if "diperbaiki" in w["reason"]]
-    assert said == [(2, "NOMINAL", (
+    change = (
         "Program Keluarga Harapan (PKH) 2024, WA ODE SITI: nilai dari Rp 1.500.000 menjadi Rp 1.650.000; nilai tahap "
         "TAHAP 1 2024, TAHAP 2 2024 diperbaiki daftar ini (tercatat Rp 1.500.000, di daftar Rp 1.650.000)"
-    ))]
+    )
+    said = [(w["row"], w["column"], w["reason"]) for w in batch.warnings if "diperbaiki" in w["reason"]]
+    assert said == [(2, "NOMINAL", change)]
+    assert result["enrollments"]["updated_changes"] == [change]
     enrollment = Enrollment.objects.get(household=siti)
     assert (enrollment.amount, enrollment.stages) == (1_650_000, "TAHAP 1 2024; TAHAP 2 2024")
     assert list(enrollment.history.order_by("history_date").values_list("amount", flat=True))[-2:] == [1_500_000, 1_650_000]
