@@ -6,17 +6,16 @@ them, and a family where the person was marked absent does not compete with a li
 from __future__ import annotations
 
 import datetime
-import html
 import json
 
 import pytest
 from django.urls import reverse
 
 from households.identifiers import make_nik
-from households.models import ImportBatch
-from programs.models import Enrollment, Program
+from programs.models import Enrollment
 from tests.factories import EnrollmentFactory, HouseholdFactory, MemberFactory
 from tests.programs.test_import_recipients import run, sheet
+from tests.programs.test_import_recipients_kk_match import preview
 
 pytestmark = pytest.mark.django_db
 
@@ -39,16 +38,6 @@ def split(reference):
 def bsps(path, kk):
     return sheet(path, [{"NO": 1, "NIK": SON, "NO KK": kk, "NAMA": "LA ODE RAHMAT", "TAHUN": 2025,
                          "NILAI BANTUAN": "Rp 20.000.000"}], headers=HEADERS, title_rows=0)
-
-
-def preview(client, path, program="bsps"):
-    with open(path, "rb") as handle:
-        client.post(reverse("admin:households_importbatch_upload"), {
-            "kind": "recipients", "file": handle, "program": Program.objects.get(code=program).pk,
-        })
-    batch = ImportBatch.objects.latest("pk")
-    page = client.get(reverse("admin:households_importbatch_preview", args=[batch.pk])).content.decode()
-    return batch, html.unescape(page)
 
 
 @pytest.mark.parametrize("card", ["son", "father"])
@@ -81,11 +70,11 @@ def test_the_preview_names_the_families_and_its_forecast_follows_the_family_foun
     # The father's family receives PKH 2025: the son's BSPS on his own card is the same person
     # receiving aid through two cards, as the one-aid check will say once it is saved.
     EnrollmentFactory(household=father, year=2025)
-    batch, page = preview(bappeda_client, bsps(tmp_path / "none.xlsx", ""))
+    batch, page = preview(bappeda_client, bsps(tmp_path / "none.xlsx", ""), program="bsps")
     assert f"NIK {SON} ada di 2 keluarga di registri (No KK {father.no_kk}, No KK {son.no_kk})" in page
     assert batch.counts["enrollments_planned"] == 0
 
-    batch, page = preview(bappeda_client, bsps(tmp_path / "son.xlsx", son.no_kk))
+    batch, page = preview(bappeda_client, bsps(tmp_path / "son.xlsx", son.no_kk), program="bsps")
     assert batch.errors == []
     forecast = batch.counts["conflicts_forecast"]
     assert forecast["count"] == 1

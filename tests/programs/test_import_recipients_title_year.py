@@ -50,7 +50,7 @@ def imported(path, *args):
     "DAFTAR PENERIMA BANTUAN BIBIT KAKAO TAHUN 2024", "DAFTAR PENERIMA BANTUAN BIBIT KAKAO TAHUN ANGGARAN 2024",
     "DAFTAR PENERIMA BANTUAN BIBIT KAKAO 2024",
 ])
-def test_the_year_of_a_list_is_read_from_its_title(family, tmp_path, title):
+def test_the_year_of_a_list_is_read_from_its_title(family, tmp_path, title):  # noqa: F811
     household, head, child, other = family
     path = bibit(tmp_path / "bibit.xlsx", [title, "DINAS PERTANIAN KABUPATEN KONAWE UTARA"], [head])
     result, warnings = imported(path)
@@ -60,14 +60,14 @@ def test_the_year_of_a_list_is_read_from_its_title(family, tmp_path, title):
     assert result["data_year"] == 2024
 
 
-def test_a_stage_without_its_year_takes_the_titles_year(family, tmp_path):
+def test_a_stage_without_its_year_takes_the_titles_year(family, tmp_path):  # noqa: F811
     household, head, child, other = family
     path = bibit(tmp_path / "bibit.xlsx", ["DAFTAR PENERIMA BANTUAN BIBIT KAKAO TA. 2024"], [head], stage="TAHAP II")
     imported(path)
     assert list(Enrollment.objects.values_list("year", "stages")) == [(2024, "TAHAP 2 2024")]
 
 
-def test_the_chosen_year_is_kept_and_a_title_with_two_years_is_no_guess(family, tmp_path):
+def test_the_chosen_year_is_kept_and_a_title_with_two_years_is_no_guess(family, tmp_path):  # noqa: F811
     household, head, child, other = family
     title = "DAFTAR PENERIMA BANTUAN BIBIT KAKAO TA. 2024"
     imported(bibit(tmp_path / "chosen.xlsx", [title], [head]), "--year", "2023")
