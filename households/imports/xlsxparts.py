@@ -1,7 +1,7 @@
 """The parts of an ``.xlsx`` that calamine does not give: formula cells, sheet paths, large sheets in chunks
 (and the hidden rows of an ``.xls``).
 
-Pure Python (zipfile and the XML of the sheet). calamine gives a formula's cached value (or nothing),
+Pure Python (zipfile and the XML of the sheet; an ``.xls``'s records). calamine gives a formula's cached value (or nothing),
 so formula cells are found in the sheet's XML. calamine also holds a whole sheet in memory (a
 335,000-row individual sheet needs about 850 MB while loaded): above a size the reader sets, the
 sheet's XML is cut at row boundaries and each chunk is read by calamine as a small workbook (the
@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from xml.etree.ElementTree import iterparse
 
 import python_calamine
-import xlrd
+from xlrd import compdoc
 
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
@@ -132,21 +133,73 @@ def formula_cells(path: Path, part: str | None) -> FormulaCells:
 def xls_hidden_rows(path: Path, sheet_name: str) -> FormulaCells:
     """The rows an Excel 97-2003 ``.xls`` sheet hides (by hand, or filtered out by an AutoFilter),
     as Excel numbers them, in ``hidden_rows`` (no formula cells: calamine gives an .xls formula's
-    saved value, as Excel shows it). calamine does not say which rows are hidden; xlrd reads the row
-    records with ``formatting_info``. A file xlrd cannot read (calamine may) hides none."""
+    saved value, as Excel shows it). calamine does not say which rows are hidden: the sheet's ROW
+    records do, read from the file's workbook stream (xlrd's ``compdoc`` opens it) without loading
+    its cells or strings (xlrd's ``formatting_info`` would hold the whole sheet in memory). A file
+    not read this way (calamine may read it) hides none."""
     cells = FormulaCells()
     try:
-        book = xlrd.open_workbook(str(path), formatting_info=True, on_demand=True)
-    except Exception:  # noqa: BLE001 - xlrd's own errors and those of a damaged file alike
-        return cells
-    try:
-        sheet = book.sheet_by_name(sheet_name)
-        cells.hidden_rows = frozenset(index + 1 for index, info in sheet.rowinfo_map.items() if info.hidden)
-    except Exception:  # noqa: BLE001 - as above
+        stream, start, end = _xls_workbook_stream(path)
+        position = _xls_sheet_position(stream, start, end, sheet_name)
+        if position is not None:
+            cells.hidden_rows = frozenset(_xls_rows_hidden(stream, position, end))
+    except Exception:  # noqa: BLE001 - a damaged or unusual file: calamine reads it, or says why
         pass
-    finally:
-        book.release_resources()
     return cells
+
+
+# BIFF records: a record is its type and length (two little-endian 16-bit numbers), then its data.
+_BIFF_HEAD = struct.Struct("<HH")
+_BIFF_BOF, _BIFF_EOF, _BIFF_BOUNDSHEET, _BIFF_ROW = 0x0809, 0x000A, 0x0085, 0x0208
+_ROW_HIDDEN = 0x20  # the ROW record's flag of a row of zero height: hidden (``fDyZero``)
+
+
+def _xls_workbook_stream(path: Path) -> tuple[bytes, int, int]:
+    """The bytes holding the workbook stream (BIFF8 ``Workbook``, BIFF5 ``Book``), where it starts and ends."""
+    document = compdoc.CompDoc(path.read_bytes(), logfile=io.StringIO())
+    for name in ("Workbook", "Book"):
+        stream, start, size = document.locate_named_stream(name)
+        if stream is not None:
+            return stream, start, start + size
+    raise ValueError("no workbook stream")
+
+
+def _biff_records(stream: bytes, position: int, end: int) -> Iterator[tuple[int, int, int]]:
+    """``(type, data start, data length)`` of the records from ``position`` to the end of the
+    substream that starts there (its BOF's EOF: a chart inside a sheet has its own pair)."""
+    depth = 0
+    while position + 4 <= end:
+        kind, length = _BIFF_HEAD.unpack_from(stream, position)
+        depth += (kind == _BIFF_BOF) - (kind == _BIFF_EOF)
+        yield kind, position + 4, length
+        if depth <= 0:
+            return
+        position += 4 + length
+
+
+def _xls_sheet_position(stream: bytes, start: int, end: int, sheet_name: str) -> int | None:
+    """Where the named sheet's records start, by the workbook's BOUNDSHEET records (BIFF8 names:
+    one or two bytes a character; BIFF5: one)."""
+    biff8 = None
+    for kind, data, length in _biff_records(stream, start, end):
+        if kind == _BIFF_BOF and biff8 is None:
+            biff8 = stream[data : data + 2] == b"\x00\x06"
+        elif kind == _BIFF_BOUNDSHEET:
+            offset, count = struct.unpack_from("<I", stream, data)[0], stream[data + 6]
+            if biff8 and stream[data + 7] & 1:
+                name = stream[data + 8 : data + 8 + 2 * count].decode("utf-16-le", "replace")
+            else:
+                name = stream[data + (8 if biff8 else 7) : data + (8 if biff8 else 7) + count].decode("cp1252", "replace")
+            if name == sheet_name:
+                return start + offset
+    return None
+
+
+def _xls_rows_hidden(stream: bytes, position: int, end: int) -> Iterator[int]:
+    """The numbers (as Excel shows them) of the rows a sheet's ROW records hide."""
+    for kind, data, length in _biff_records(stream, position, end):
+        if kind == _BIFF_ROW and length >= 16 and stream[data + 12] & _ROW_HIDDEN:
+            yield struct.unpack_from("<H", stream, data)[0] + 1
 
 
 def _hidden_rows(window: bytes) -> Iterator[int]:
