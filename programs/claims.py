@@ -530,6 +530,11 @@ class StatedChange:
     before: dict
     held: str = ""
     returned: tuple[str, ...] = ()  # the counted stages the list says came back, taken off
+    # The counted stages the list restates with other amounts than the stored total, what the
+    # list's amounts for them come to (``_restated_total``) and the total stored before.
+    corrected: tuple[str, ...] = ()
+    restated: int | None = None
+    recorded: int | None = None
 
     def describe(self) -> str:
         """The change as the preview lists it: "PKH 2024, LA ODE BAHARI: status Aktif → Ditangguhkan; nilai ..."."""
@@ -543,6 +548,9 @@ class StatedChange:
                 "from": _amount(self.before["amount"]), "to": _amount(self.fields["amount"])})
         if "delivered_on" in self.fields:
             parts.append(_("tanggal penyaluran %(date)s") % {"date": self.fields["delivered_on"].strftime("%d/%m/%Y")})
+        if self.corrected:
+            parts.append(_("nilai tahap %(stages)s diperbaiki daftar ini (tercatat %(from)s, di daftar %(to)s)") % {
+                "stages": ", ".join(self.corrected), "from": _amount(self.recorded), "to": _amount(self.restated)})
         if self.returned:
             parts.append(_("tahap %(stages)s diretur, dikeluarkan dari nilai dan tahap tersalur") % {
                 "stages": ", ".join(self.returned)})
@@ -568,7 +576,10 @@ def stated_changes(claims: list[AidClaim], *, for_update: bool = False) -> list[
     delivered (``Enrollment.has_deliveries``; else they replace a planned value), a failed payment
     (RETUR, GAGAL SALUR) adds none, and one of a stage already counted takes that stage and the row's
     amount off (held when the row gives no amount); a row without a stage states the amount itself (a planned one,
-    not paid yet, only while nothing was delivered). An enrollment
+    not paid yet, only while nothing was delivered). A list that restates every counted stage (none
+    the portal's) with amounts that come to another total corrects it (a list sent again with a
+    stage's amount corrected), said in ``corrected``; the enrollment keeps no amount per stage, so
+    a list naming only some of them leaves the total. An enrollment
     that ended (completed, cancelled, rejected), or that a field check suspended, is not changed by
     a list, nor one whose new value would pass ``AMOUNT_MAX``, nor one whose new stage comes after
     deliveries the portal recorded since the list's last stage (it may be the same payment): the
@@ -597,6 +608,18 @@ def stated_changes(claims: list[AidClaim], *, for_update: bool = False) -> list[
     return sorted(changes, key=lambda change: change.enrollment.pk)
 
 
+def _restated_total(counted: list[str], claim: AidClaim, year: int) -> int | None:
+    """What the claim's amounts for an enrollment's ``counted`` stages come to, when it restates
+    every one of them with an amount and none is a delivery the portal recorded; else None: the
+    enrollment keeps its total, not each stage's amount, so a list naming only some of its stages
+    cannot say whether their amounts changed."""
+    if not counted or any(stage.startswith(PORTAL_STAGE) for stage in counted):
+        return None
+    listed = {stage_label(stage, year): amount for stage, amount in zip(claim.stages, claim.stage_amounts)}
+    amounts = [listed.get(stage_label(stage, year)) for stage in counted]
+    return None if None in amounts else sum(amounts)
+
+
 def _stated_change(key: EnrollmentKey, enrollment: Enrollment, claim: AidClaim) -> StatedChange | None:
     stored = {name: getattr(enrollment, name) for name in ("status", "amount", "delivered_on", "status_reason", "stages")}
     wanted = {"status": claim.status}
@@ -609,17 +632,23 @@ def _stated_change(key: EnrollmentKey, enrollment: Enrollment, claim: AidClaim) 
     returned = {stage_label(stage, enrollment.year): amount for stage, amount in zip(claim.returned, claim.returned_amounts)}
     returned = {stage: amount for stage, amount in returned.items() if stage in counted_keys}
     kept = [stage for stage in counted if stage_label(stage, enrollment.year) not in returned]
+    # The list's amounts of the stages already counted, when it restates them all: a corrected one
+    # (TAHAP 2 sent again at Rp 900.000 instead of Rp 750.000) changes the total.
+    restated = _restated_total(counted, claim, enrollment.year)
+    corrected = restated is not None and restated != stored["amount"]
     added_stages = []
     failed = claim.status == EnrollmentStatus.SUSPENDED
     if claim.amount is not None and not failed:
         if not claim.stages:
             if not (claim.planned and enrollment.has_deliveries):
                 wanted["amount"] = claim.amount
-        elif new_stages:
+        elif new_stages or corrected:
             added = sum(amounts.get(stage) or 0 for stage in new_stages)
-            wanted["amount"] = added + ((stored["amount"] or 0) if enrollment.has_deliveries else 0)
-            added_stages = new_stages
-            wanted["stages"] = STAGE_SEPARATOR.join(counted + new_stages)
+            delivered = restated if corrected else (stored["amount"] or 0) if enrollment.has_deliveries else 0
+            wanted["amount"] = added + delivered
+            if new_stages:
+                added_stages = new_stages
+                wanted["stages"] = STAGE_SEPARATOR.join(counted + new_stages)
     if returned:
         taken = sum(amount or 0 for amount in returned.values())
         wanted["amount"] = max(0, (wanted.get("amount", stored["amount"]) or 0) - taken)
@@ -632,7 +661,8 @@ def _stated_change(key: EnrollmentKey, enrollment: Enrollment, claim: AidClaim) 
     if not fields:
         return None
     change = StatedChange(
-        key=key, enrollment=enrollment, fields=fields, before={name: stored[name] for name in fields}, returned=tuple(returned)
+        key=key, enrollment=enrollment, fields=fields, before={name: stored[name] for name in fields}, returned=tuple(returned),
+        corrected=tuple(counted) if corrected and not failed else (), restated=restated, recorded=stored["amount"],
     )
     labels = dict(EnrollmentStatus.choices)
     if stored["status"] in ENDED_STATUSES:

@@ -162,6 +162,9 @@ class Table:
     # read that far: read as the file holds them, named in a warning (``common.note_table_end``).
     hidden_rows: frozenset[int] = frozenset()
     hidden_read: list[int] = field(default_factory=list)
+    # (row, text) of each row above the header that holds something, its cells joined: a list's
+    # title ("DAFTAR PENERIMA BANTUAN BIBIT KAKAO TA. 2024"), which may say what the rows do not.
+    titles: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _mb(size: int) -> str:
@@ -413,7 +416,7 @@ class Source:
         table = Table(
             source=self.display_name, name=name, header_row=header_number, headers=headers, rows=iter(()),
             formula_cells=found, height=max(0, height - header_number), unheaded=unheaded,
-            hidden_rows=getattr(found, "hidden_rows", frozenset()),
+            hidden_rows=getattr(found, "hidden_rows", frozenset()), titles=_title_rows(head[:best_index]),
         )
         numbered = next((i for i, h in enumerate(headers) if normalize_header(h) in _ROW_NUMBER_HEADERS), None)
         names = None
@@ -696,6 +699,16 @@ def _filled_down(rows: Iterator[tuple[int, list]], merged: list[tuple[int, int, 
             if column < len(cells) and not is_blank(cells[column]):
                 active.append((bottom, column, cells[column]))
         yield number, cells
+
+
+def _title_rows(above: list[tuple[int, list]]) -> list[tuple[int, str]]:
+    """``(row, text)`` of the rows above a header that hold something, the text of their cells joined."""
+    titles = []
+    for number, cells in above:
+        words = " ".join(" ".join(str(cell).split()) for cell in cells if not is_blank(cell))
+        if words:
+            titles.append((number, words))
+    return titles
 
 
 def _titles_merged_down(header: list, above: list[tuple[int, list]], merges: list[tuple[int, int, int]]) -> list:

@@ -1,7 +1,10 @@
 """Agencies' recipient lists (who received their aid): read, matched to the registry, handed to programs.
 
 Each row is matched to a registry household by NIK (a member's NIK, else a head's NIK), then by
-No KK; an unmatched row is a row error. A No KK cell that holds no No KK (Excel dropped its last
+No KK; an unmatched row is a row error. A NIK the registry holds in several families (a son split
+into his own family card, his father's not updated yet) finds the family the row's No KK names,
+else the one where the person is not marked absent; a row that does not tell which (no No KK, or
+one of none of them) is a row error naming their No KKs, never the first record in silence. A No KK cell that holds no No KK (Excel dropped its last
 digit) is not needed when the row's NIK finds the recipient: a warning then, the No KK unused;
 else a row error; the same for a NIK cell that holds no NIK (Excel's ``7.40905E+15``, digits lost)
 beside a valid No KK: a warning when the No KK finds the family (of a family program), the NIK
@@ -16,8 +19,9 @@ program-bantuan template gives its participant's id in ``Peserta`` (the NIK for 
 the No KK for a family one), read as one more NIK or No KK. The program and year come from the
 command's options or the upload form, or from the row (``PROGRAM``/``BANSOS``,
 ``TAHUN``/``PERIODE``/``TAHAP``, e.g. ``TAHAP 2 2024``), else from the OpenSID template's
-``Program`` sheet (its ``Nama Program``, its start date); with no year anywhere, the current year
-(with a warning). A chosen program or year does not override the rows' own: a row whose
+``Program`` sheet (its ``Nama Program``, its start date), else from the one year the title rows
+above the header name (``DAFTAR PENERIMA BANTUAN BIBIT KAKAO TA. 2024``; a warning names the row);
+with no year anywhere (or titles naming two), the current year (with a warning). A chosen program or year does not override the rows' own: a row whose
 ``BANSOS`` or ``TAHUN`` names another one is a row error naming both (a row that agrees or leaves
 the cell empty takes the chosen one; a program name the registry does not know is read as the
 chosen program, warned once per spelling). A year more than one year ahead is a typo the
@@ -66,7 +70,9 @@ names a stage (a workbook with sheets ``TAHAP 1`` and ``TAHAP 2``) gives its row
 without a TAHUN column the year its name ends with (``TAHAP 2 2024``), else the year chosen; a sheet
 name whose year is not the chosen one is a row error on each of its rows (as a TAHAP cell's). A
 stage an earlier list counted as paid that this one says came back (RETUR) is taken off the
-enrollment's amount and stages, warned on its row (``programs.claims.stated_changes``).
+enrollment's amount and stages, warned on its row (``programs.claims.stated_changes``); a list
+sent again whose stages' amounts come to another total than the enrollment counted corrects it,
+warned on the recipient's first row naming the stages and both amounts.
 
 Each enrollment is an ``AidClaim`` naming its program, recorded by
 ``programs.services.aid_claims_record``, which hands the enrollments to the one-aid check as one
@@ -79,6 +85,7 @@ import datetime
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -109,6 +116,8 @@ from .reader import ReadError, Source, Table, is_blank, normalize_header
 from .values import ChoiceMap, norm, parse_date, parse_period, parse_rupiah, text
 
 _YEAR = re.compile(r"(20\d{2})")
+# A year in a list's title rows, not digits of a longer number (a code, a NIK).
+_TITLE_YEAR = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
 # A program's name followed by its year: ``PKH 2024``, ``BLT DD TAHUN 2024``, ``BPNT (T.A. 2024)``.
 _NAMED_YEAR = re.compile(r"^(.*?)[\s\-_/.,(]*(?:\b(?:tahun anggaran|tahun|thn|t\.?\s?a\.?))?\s*(20\d{2})\)?$", re.IGNORECASE)
 # Below this likeness (0-100, ``dedup.names.name_similarity``) a row's name is not the name the
@@ -369,10 +378,9 @@ def parse_recipients(
             reader = RowReader(table, index, log)
             if "status" in keys:
                 status_headers[table.name] = reader.label("status")
-            # Without a year anywhere (no column, choice or Program sheet), a row's program name may
-            # give one (``BLT DD 2024``); else the current year, warned.
-            fallback = ctx.today.year if not (keys & {"year", "period"} or year) else None
-            chosen = _Chosen(program, year, fallback)
+            # Without a year anywhere (no column, choice, sheet name or Program sheet), a row's program
+            # name may give one (``BLT DD 2024``); else the sheet's title (``TA. 2024``) or the current year, warned.
+            chosen = _Chosen(program, year, *(_fallback_year(table, keys, ctx.today.year) if not year else (None, "")))
             headings = None if keys & {"desa", "region_code"} else _HeadingPlace(table, villages)
             for row, cells in table.rows:
                 plan.total_rows += 1
@@ -479,6 +487,27 @@ def _sheet_year(template: _Template, table: Table, log: IssueLog, named_year: in
     return year
 
 
+def _fallback_year(table: Table, keys: set[str], this_year: int) -> tuple[int | None, str]:
+    """The year of a sheet's rows that give none (no year chosen, nor in the sheet's name or the
+    Program sheet), and the warning that says where it came from: the one year the rows above its
+    header name (a title "... BIBIT KAKAO TA. 2024", "TAHUN ANGGARAN 2024"); else, without a year
+    or stage column, the current year (a title naming two years is no guess); else ``(None, "")``:
+    a row without its year is an error."""
+    years: dict[int, tuple[int, str]] = {}  # year -> the first title row naming it
+    for number, words in table.titles:
+        for found in _TITLE_YEAR.finditer(words):
+            years.setdefault(int(found.group(1)), (number, words))
+    if len(years) == 1:
+        [(year, (number, words))] = years.items()
+        return year, f"Tahun tidak ada di baris data; dipakai tahun {year} dari judul lembar (baris {number}: '{text(words, 100)}')"
+    if keys & {"year", "period"}:
+        return None, ""
+    note = f"Tahun tidak ada di berkas maupun formulir; dipakai tahun {this_year}"
+    if years:
+        note += f" (judul lembar menyebut lebih dari satu tahun: {', '.join(map(str, sorted(years)))}; pilih tahunnya di formulir)"
+    return this_year, note
+
+
 def _sheet_year_problem(sheet: str, sheet_year: int | None, chosen: int | None) -> str:
     """Why the rows of a sheet named by its stage and year (``TAHAP 2 2024``) cannot take the year
     the operator chose: the sheet's name gives another. "" when it gives none, or the same."""
@@ -569,10 +598,11 @@ class _Chosen:
     column). A row's own program or year is checked against the operator's: the file wins
     nothing in silence, the choice overrides nothing in silence."""
 
-    def __init__(self, program: AidProgram | None, year: int | None, fallback: int | None = None):
+    def __init__(self, program: AidProgram | None, year: int | None, fallback: int | None = None, fallback_note: str = ""):
         self.program, self.year = program, year
-        # The year of a row that names none, in a sheet without any (the current year), warned once.
-        self.fallback, self._fallback_noted = fallback, False
+        # The year of a row that names none, in a sheet without any (its title's, else the current
+        # year), and the warning that says where it came from, given once (``_fallback_year``).
+        self.fallback, self.fallback_note, self._fallback_noted = fallback, fallback_note, False
         self._unknown_noted: set[str] = set()  # the unknown program spellings already warned
         self._year_noted: set[tuple] = set()  # (program cell, its year, the row's year) already warned
 
@@ -627,9 +657,7 @@ class _Chosen:
             if self.fallback:
                 if not self._fallback_noted:
                     self._fallback_noted = True
-                    reader.log.warning(
-                        reader.sheet, 0, "", f"Tahun tidak ada di berkas maupun formulir; dipakai tahun {self.fallback}"
-                    )
+                    reader.log.warning(reader.sheet, 0, "", self.fallback_note)
                 return self.fallback, ""
             # The column the year was looked for in: TAHUN, else the TAHAP that gave none (TAHAP II).
             reader.error("year" if reader.has("year") else "period", "Tahun/periode kosong atau tidak berisi tahun (mis. 2024)")
@@ -738,13 +766,29 @@ def _participant(reader: RowReader, *, alone: bool) -> str:
         return ""
 
 
-def _lookup(model_values, field_name: str, values: set[str]) -> dict:
-    found: dict[str, tuple] = {}
+def _rows_of(model_values, field_name: str, values: set[str]):
+    """The rows of ``model_values`` (a ``values_list`` starting with ``field_name``) whose
+    ``field_name`` is one of ``values``, a few thousand values a query."""
     values = sorted(v for v in values if v)
     for start in range(0, len(values), 5000):
-        for row in model_values.filter(**{f"{field_name}__in": values[start : start + 5000]}):
-            found.setdefault(row[0], row[1:])
+        yield from model_values.filter(**{f"{field_name}__in": values[start : start + 5000]})
+
+
+def _lookup(model_values, field_name: str, values: set[str]) -> dict:
+    found: dict[str, tuple] = {}
+    for row in _rows_of(model_values, field_name, values):
+        found.setdefault(row[0], row[1:])
     return found
+
+
+class _Holder(NamedTuple):
+    """A family of the registry that holds a NIK: as a member's (``member`` its id), else as its head's."""
+
+    member: int | None
+    household: int
+    name: str
+    no_kk: str
+    absent: bool  # the member, or the family, is marked absent (``is_absent``)
 
 
 class _Registry:
@@ -753,13 +797,25 @@ class _Registry:
     def __init__(self, rows: list[_Row]):
         niks = {r.nik for r in rows} | {r.participant for r in rows}
         kks = {r.kk for r in rows} | {r.participant for r in rows}
-        live_members = Member.objects.filter(household__merged_into__isnull=True).order_by("is_absent", "pk")
-        live_households = Household.objects.filter(merged_into__isnull=True).order_by("is_absent", "pk")
-        self.member_by_nik = _lookup(
-            live_members.values_list("nik", "pk", "household_id", "name", "household__no_kk"), "nik", niks
+        live_members = Member.objects.filter(household__merged_into__isnull=True).order_by("household_id", "pk")
+        live_households = Household.objects.filter(merged_into__isnull=True).order_by("pk")
+        # Every family that holds each NIK (a son split into his own family card is still on his
+        # father's until the old card is updated): a member's NIK, then a head's not among its members.
+        self.holders: dict[str, list[_Holder]] = {}
+        members = live_members.values_list(
+            "nik", "pk", "household_id", "name", "household__no_kk", "is_absent", "household__is_absent"
         )
-        self.household_by_head = _lookup(live_households.values_list("head_nik", "pk", "head_name", "no_kk"), "head_nik", niks)
+        for nik, member, household, name, no_kk, absent, family_absent in _rows_of(members, "nik", niks):
+            self._hold(nik, _Holder(member, household, name, no_kk, absent or family_absent))
+        heads = live_households.values_list("head_nik", "pk", "head_name", "no_kk", "is_absent")
+        for nik, household, name, no_kk, absent in _rows_of(heads, "head_nik", niks):
+            self._hold(nik, _Holder(None, household, name, no_kk, absent))
         self.household_by_kk = _lookup(live_households.values_list("no_kk", "pk"), "no_kk", kks)
+
+    def _hold(self, nik: str, holder: _Holder) -> None:
+        held = self.holders.setdefault(nik, [])
+        if all(h.household != holder.household for h in held):
+            held.append(holder)
 
     def places(self, household_ids: set[int]) -> dict[int, tuple[str, str, str]]:
         """``household -> (Kemendagri code, village name, kecamatan name)`` of its village."""
@@ -779,21 +835,51 @@ class _Registry:
 
     def by_nik(self, row: _Row) -> bool:
         """Whether the row's NIK (or ``Peserta`` id as a NIK) is a live member's or head's."""
-        return any(nik and (nik in self.member_by_nik or nik in self.household_by_head) for nik in (row.nik, row.participant))
+        return any(nik and nik in self.holders for nik in (row.nik, row.participant))
 
-    def find(self, row: _Row) -> tuple[int | None, int | None, str, str]:
-        """``(member, household, name, No KK)`` of the row: by NIK (a member's, then a head's), then
-        No KK, the ``Peserta`` id tried as either after them (name and No KK: the registry's for the
-        NIK found, "" for a No KK match); ``(None, None, "", "")`` when none is in the registry."""
+    def find(self, row: _Row) -> tuple[int | None, int | None, str, str, tuple[str, ...]]:
+        """``(member, household, name, No KK, families)`` of the row: by NIK (a member's, else a
+        head's), then No KK, the ``Peserta`` id tried as either after them (name and No KK: the
+        registry's for the NIK found, "" for a No KK match); ``(None, None, "", "", ())`` when none
+        is in the registry. A NIK several families hold finds the one the row's No KK names, else
+        the one family where the person is not marked absent; when the row does not tell which,
+        none: ``families`` then holds their No KKs (the row's error names them, ``_shared_nik``)."""
         for nik in (row.nik, row.participant):
-            if nik and nik in self.member_by_nik:
-                return self.member_by_nik[nik]
-            if nik and nik in self.household_by_head:
-                return None, *self.household_by_head[nik]
+            if nik and nik in self.holders:
+                holder, families = _holder(self.holders[nik], {row.kk, row.participant} - {"", nik})
+                if holder is None:
+                    return None, None, "", "", families
+                return holder.member, holder.household, holder.name, holder.no_kk, ()
         for kk in (row.kk, row.participant):
             if kk and kk in self.household_by_kk:
-                return None, self.household_by_kk[kk][0], "", ""
-        return None, None, "", ""
+                return None, self.household_by_kk[kk][0], "", "", ()
+        return None, None, "", "", ()
+
+
+def _holder(holders: list[_Holder], kks: set[str]) -> tuple[_Holder | None, tuple[str, ...]]:
+    """The family of a NIK's ``holders`` that a row whose No KKs are ``kks`` names, and ``()``;
+    else the one where the person is not marked absent; else ``(None, their No KKs)``. The
+    registry's first record wins nothing in silence: aid booked to another family is aid the
+    recipient's own family is recorded without."""
+    named = [h for h in holders if h.no_kk in kks]
+    if named:
+        return named[0], ()
+    live = [h for h in holders if not h.absent] or holders
+    if len(live) == 1:
+        return live[0], ()
+    return None, tuple(h.no_kk for h in live)
+
+
+def _shared_nik(log: IssueLog, row: _Row, families: tuple[str, ...]) -> None:
+    """The error of a row whose NIK several families hold, none of them named by the row's No KK."""
+    nik = next(nik for nik in (row.nik, row.participant) if nik)
+    listed = ", ".join(f"No KK {kk}" for kk in families)
+    given = f"No KK di berkas ({row.kk}) bukan salah satunya" if row.kk else "baris ini tidak menyebut No KK-nya"
+    log.error(
+        row.sheet, row.row, "NIK",
+        f"NIK {nik} ada di {len(families)} keluarga di registri ({listed}) dan {given}: isi No KK keluarga "
+        "penerima, atau tandai anggota ini tidak ada di keluarga lamanya (Admin, Anggota keluarga)",
+    )
 
 
 def _check_found(log: IssueLog, row: _Row, name: str, kk: str) -> None:
@@ -879,11 +965,11 @@ def _match(plan: RecipientPlan, rows: list[_Row], *, forecast: bool) -> None:
     registry = _Registry(rows)
     enrollments: dict[tuple, list[_Row]] = {}  # (program, year, household, member or None) -> its rows
     found = [(r, *registry.find(r)) for r in rows]
-    places = registry.places({household_id for r, _m, household_id, _n, _k in found if r.place and household_id})
+    places = registry.places({household_id for r, _m, household_id, *_rest in found if r.place and household_id})
     families = registry.family_names(
-        {household_id for r, _m, household_id, _n, _k in found if household_id and _kk_only(r, registry)}
+        {household_id for r, _m, household_id, *_rest in found if household_id and _kk_only(r, registry)}
     )
-    for r, member_id, household_id, name, kk in found:
+    for r, member_id, household_id, name, kk, shared in found:
         if r.nik_problem:
             column, reason = r.nik_problem
             if household_id is not None and not r.program.person:
@@ -901,6 +987,9 @@ def _match(plan: RecipientPlan, rows: list[_Row], *, forecast: bool) -> None:
                 log.error(r.sheet, r.row, column, reason)
                 if household_id is not None:
                     continue
+        if shared:
+            _shared_nik(log, r, shared)
+            continue
         if household_id is None:
             shown = ", ".join(
                 f"{label} {value}" for label, value in (("NIK", r.nik), ("No KK", r.kk), ("Peserta", r.participant)) if value
@@ -935,6 +1024,8 @@ def _match(plan: RecipientPlan, rows: list[_Row], *, forecast: bool) -> None:
                 log.warning(first.sheet, first.row, "STATUS", f"{change.describe()}: {change.held}")
             elif change.returned:  # a stage paid in an earlier list came back: taken off
                 log.warning(first.sheet, first.row, "TAHAP", change.describe())
+            elif change.corrected:  # a stage's amount corrected in a list sent again
+                log.warning(first.sheet, first.row, "NOMINAL", change.describe())
     if forecast:
         _forecast(plan, held)
     years = {claim.year for claim in plan.claims}

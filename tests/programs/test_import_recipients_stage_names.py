@@ -78,8 +78,8 @@ def test_a_stage_written_with_a_word_before_it_or_in_words_is_counted_once(famil
 def test_stages_stored_in_another_spelling_are_recognised_and_a_new_one_is_added(family, tmp_path):  # noqa: F811
     household, head, child, other = family
     pkh = Program.objects.get(code="pkh")
-    for owner, stages in ((household, "2"), (other, "Tahap II; BULAN JANUARI 2024")):
-        EnrollmentFactory(household=owner, program=pkh, year=2024, status=EnrollmentStatus.ACTIVE, amount=750000,
+    for owner, stages, amount in ((household, "2", 750000), (other, "Tahap II; BULAN JANUARI 2024", 1500000)):
+        EnrollmentFactory(household=owner, program=pkh, year=2024, status=EnrollmentStatus.ACTIVE, amount=amount,
                           stages=stages)
     path = kemensos(tmp_path / "salur.xlsx", [
         kpm(head.nik, household.no_kk, tahap="TAHAP 2 2024", status="SUDAH SALUR"),
@@ -92,7 +92,7 @@ def test_stages_stored_in_another_spelling_are_recognised_and_a_new_one_is_added
     # Only the stage not yet counted adds its amount; a stage without a number keeps its text.
     assert state() == {
         (household.pk, "pkh", 2024): ("active", 750000, "2"),
-        (other.pk, "pkh", 2024): ("active", 1500000, "Tahap II; BULAN JANUARI 2024; TRIWULAN I 2024"),
+        (other.pk, "pkh", 2024): ("active", 2250000, "Tahap II; BULAN JANUARI 2024; TRIWULAN I 2024"),
     }
 
 

@@ -1,0 +1,84 @@
+"""A list whose year is written only in its title rows ("DAFTAR PENERIMA BANTUAN BIBIT KAKAO TA.
+2024" above the header), as agencies print them: the rows are of that year, not the current one,
+and the import says where the year came from. A title naming two years is no guess."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.utils import timezone
+from openpyxl import Workbook
+
+from households.models import ImportBatch
+from programs.models import Enrollment
+
+from .test_import_recipients import family, run  # noqa: F401 - the registry's two households
+
+pytestmark = pytest.mark.django_db
+
+HEADERS = ["NO", "NAMA PETANI", "NIK", "KELOMPOK TANI", "JENIS BIBIT", "JUMLAH (BATANG)"]
+
+
+def bibit(path, titles: list[str], people, stage=""):
+    """Dinas Pertanian's list of ``people`` (members), one sheet per kecamatan, each under ``titles``;
+    a TAHAP column only with a ``stage``."""
+    book = Workbook()
+    book.remove(book.active)
+    for name in ("Kec. Asera", "Kec. Langgikima"):
+        sheet = book.create_sheet(name)
+        for title in titles:
+            sheet.append([title])
+        sheet.append([])
+        sheet.append([*HEADERS, "TAHAP"] if stage else HEADERS)
+        for number, person in enumerate(people, 1):
+            sheet.append([number, person.name, person.nik, "Poktan Maju", "Kakao", 500, *([stage] if stage else [])])
+        people = people[:0]  # the second sheet's kecamatan: no one of the registry's two families
+    book.save(path)
+    return path
+
+
+def imported(path, *args):
+    code, out, err = run("import_recipients", str(path), "--program", "bibit", "--json", *args)
+    assert code == 0, (out, err)
+    result = json.loads(out)
+    return result, [(w["sheet"], w["row"], w["reason"]) for w in ImportBatch.objects.get(pk=result["batch"]).warnings]
+
+
+@pytest.mark.parametrize("title", [
+    "DAFTAR PENERIMA BANTUAN BIBIT KAKAO TA. 2024", "DAFTAR PENERIMA BANTUAN BIBIT KAKAO T.A 2024",
+    "DAFTAR PENERIMA BANTUAN BIBIT KAKAO TAHUN 2024", "DAFTAR PENERIMA BANTUAN BIBIT KAKAO TAHUN ANGGARAN 2024",
+    "DAFTAR PENERIMA BANTUAN BIBIT KAKAO 2024",
+])
+def test_the_year_of_a_list_is_read_from_its_title(family, tmp_path, title):  # noqa: F811
+    household, head, child, other = family
+    path = bibit(tmp_path / "bibit.xlsx", [title, "DINAS PERTANIAN KABUPATEN KONAWE UTARA"], [head])
+    result, warnings = imported(path)
+    assert list(Enrollment.objects.values_list("household_id", "program__code", "year")) == [(household.pk, "bibit", 2024)]
+    assert ("Kec. Asera", 0, f"Tahun tidak ada di baris data; dipakai tahun 2024 dari judul lembar (baris 1: '{title}')") in warnings
+    assert not [w for w in warnings if "Tahun tidak ada di berkas" in w[2]]
+    assert result["data_year"] == 2024
+
+
+def test_a_stage_without_its_year_takes_the_titles_year(family, tmp_path):  # noqa: F811
+    household, head, child, other = family
+    path = bibit(tmp_path / "bibit.xlsx", ["DAFTAR PENERIMA BANTUAN BIBIT KAKAO TA. 2024"], [head], stage="TAHAP II")
+    imported(path)
+    assert list(Enrollment.objects.values_list("year", "stages")) == [(2024, "TAHAP 2 2024")]
+
+
+def test_the_chosen_year_is_kept_and_a_title_with_two_years_is_no_guess(family, tmp_path):  # noqa: F811
+    household, head, child, other = family
+    title = "DAFTAR PENERIMA BANTUAN BIBIT KAKAO TA. 2024"
+    imported(bibit(tmp_path / "chosen.xlsx", [title], [head]), "--year", "2023")
+    assert list(Enrollment.objects.values_list("year", flat=True)) == [2023]
+
+    this_year = timezone.localdate().year
+    path = bibit(tmp_path / "two.xlsx", ["DAFTAR PENERIMA BANTUAN BIBIT KAKAO TA. 2023", "PERUBAHAN TAHUN 2024"], [child])
+    result, warnings = imported(path)
+    assert Enrollment.objects.filter(year=this_year).count() == 1
+    expected = (
+        f"Tahun tidak ada di berkas maupun formulir; dipakai tahun {this_year} (judul lembar menyebut lebih dari satu "
+        "tahun: 2023, 2024; pilih tahunnya di formulir)"
+    )
+    assert ("Kec. Asera", 0, expected) in warnings
