@@ -36,9 +36,10 @@ def recognised(extract: Extract, creates: list[HouseholdRecord], taken: set[int]
     holders = _holders({nik for niks in wanted.values() for nik in niks})
     chosen: dict[str, int] = {}
     for key, niks in wanted.items():
-        found = {pk for nik in niks for pk in holders.get(nik, ())} - taken
-        if len(found) == 1:
+        found = {pk for nik in niks for pk in holders.get(nik, ())}
+        if len(found) == 1 and not found & taken:
             chosen[key] = found.pop()
+    # A household two of the file's families would be is neither's.
     claimed = defaultdict(list)
     for key, pk in chosen.items():
         claimed[pk].append(key)
