@@ -19,7 +19,8 @@ progress hook).
 
 On the registry: ``context`` (villages, column layouts and choice maps for parsing, with the saved
 mappings), ``compare`` (an extract against
-the registry: the ``ExtractPlan``), ``plan`` (``ImportPlan``, the interface every plan offers, and
+the registry: the ``ExtractPlan``), ``attach`` (a DTKS or DTSEN family the registry holds without a
+No KK, from P3KE, recognised by its head's NIK), ``plan`` (``ImportPlan``, the interface every plan offers, and
 the extract plan), ``write`` (bulk writes with history), ``aids`` (what the ``Penerima ...`` columns
 claim, handed to ``programs.services.aid_claims_record``), ``recipients`` (a recipient list read
 and matched: the ``RecipientPlan``), ``report`` (the error-report workbook).

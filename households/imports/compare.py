@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from django.db.models import Count, TextField
 from django.db.models.functions import Cast
@@ -24,6 +24,7 @@ from django.utils.text import capfirst
 from households.models import Household, Member, Relation, kept_households
 from konut_registry.chunks import chunked
 
+from . import attach
 from .aids import FirstClaims, aid_dropped, aid_planned, member_claim
 from .common import HOUSEHOLD_FIELDS, MEMBER_FIELDS, Extract, HouseholdRecord
 from .issues import row_place
@@ -319,6 +320,21 @@ def _compare(matched, plan: ExtractPlan, stored_fields, names, warn, older: bool
             plan.household_changes.append(change)
 
 
+def _recognised(plan: ExtractPlan, compared: list, stored: dict) -> list[tuple[int, HouseholdRecord]]:
+    """The DTKS or DTSEN families to create that the registry holds without a No KK
+    (``attach``), as ``(stored pk, record)``: taken from the households to create, noted on the plan."""
+    extract = plan.extract
+    if extract.kind == "p3ke":
+        return []
+    taken = {stored[record.key][0] for record in compared} | {row.pk for row in extract.skipped_households.values()}
+    found = attach.recognised(extract, plan.household_creates, taken)
+    if not found:
+        return []
+    plan.household_creates = [record for record in plan.household_creates if record.key not in found]
+    plan.households_recognised = {pk: key for key, pk in found.items()}
+    return [(found[record.key], record) for record in extract.households.values() if record.key in found]
+
+
 def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows | None = None) -> ExtractPlan:
     """Compare ``extract`` with the registry; nothing is written. ``known``: the registry's records
     as read before parsing (``known_rows``), else read here. Rows the parser skipped as unchanged
@@ -346,8 +362,10 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     plan.current_households, plan.registry_year = known.markable or _markable(extract.kind)
     older = plan.older_than_registry
     # Those to create are chosen by key alone (a P3KE extract's, on disk, are not read back for
-    # it); only the records of stored families are compared.
+    # it); only the records of stored families are compared. A DTKS or DTSEN family to create that
+    # the registry holds without a No KK (from P3KE) is that family, found by its head's NIK (``attach``).
     plan.household_creates, compared = extract.households.partition(stored)
+    recognised = _recognised(plan, compared, stored)
     merged = known.merged
     # The kept families the file lists under a key of their own: a row of a record merged into one
     # of them gives it nothing; one merged into a family not listed so gives it its newer ranking.
@@ -379,6 +397,10 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
             matched.append((pk, record))
         _compare(matched, plan, stored_fields, names, warn, older, stored)
     _compare(list(rankings.items()), plan, stored_fields, names, warn, older, None)
+    for chunk in chunked(recognised, CHUNK):
+        for pk, record in chunk:
+            key_ids[record.key] = pk
+        _compare(chunk, plan, stored_fields, names, warn, older, None)
     plan.households.created = len(plan.household_creates)
     plan.households.updated = len(plan.household_changes)
     has_household_sheet = not p3ke or any(t.kind == "keluarga" for t in extract.tables)
@@ -444,7 +466,9 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
             placed.append((position, record, household_id))
             position += 1
         claims.add(chunk_claims)
-        by_id_individu, by_dtks_id, by_nik, heads = _stored_members(member_qs, placed) if stored else ({}, {}, {}, {})
+        by_id_individu, by_dtks_id, by_nik, heads = (
+            _stored_members(member_qs, placed) if stored or recognised else ({}, {}, {}, {})
+        )
         left_behind = _left_by_merges(placed) if ids_left else {}
         matches = []
         for at, record, household_id in placed:
@@ -526,6 +550,7 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     if extract.has_member_sheet and (full_extract or not older):
         plan.member_absent = _members_left_out(
             extract, key_ids, known, matched_pks | merged_members, None if full_extract else listed,
+            recognised=plan.households_recognised,
         )
         plan.members.absent = len(plan.member_absent)
     plan.enrollments_planned, stated = aid_planned(extract, claims)
@@ -539,11 +564,13 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
 
 def _members_left_out(
     extract: Extract, key_ids: dict, known: KnownRows, matched_pks: set[int], listed: set[str] | None = None,
+    *, recognised: Collection[int] = (),
 ) -> list[int]:
     """The present members of a household in this extract that its individual sheet no longer
     lists, by family and pk; with ``listed`` (a partial extract), only in the families of which the
     sheet lists someone. For P3KE: those with a row hash no row took (``known``), and those
-    without one (stored before row hashes or by another kind of import) in one query."""
+    without one (stored before row hashes or by another kind of import) in one query. The families
+    ``recognised`` by their NIKs (``attach``) have no No KK yet: their members are read by family."""
     households = {key_ids[key] for key in extract.households if key in key_ids}
     households.update(row.pk for row in extract.skipped_households.values())
     # A family with a member row refused lists someone no record stands for: none of its members is left out.
@@ -556,6 +583,8 @@ def _members_left_out(
         candidates += known.untaken_members()
         rows = rows.filter(source_row_hash__isnull=True)
     candidates += rows.values_list("pk", "household_id").iterator(5000)
+    for chunk in chunked(sorted(recognised), CHUNK):
+        candidates += Member.objects.filter(household_id__in=chunk, is_absent=False).values_list("pk", "household_id")
     return [
         pk for pk, household_id in sorted(candidates, key=lambda c: (c[1], c[0]))
         if household_id in households and pk not in matched_pks

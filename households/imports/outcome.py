@@ -41,7 +41,7 @@ class ImportOutcome:
                     "enrollment_changes", "rows", "error_rows", "warning_rows",
                     "data_year", "same_as_batch", "identity_duplicates",
                     "identity_scan_failed", "skipped_rows", "absent_check", "new_identity_duplicates", "aid_no_longer_stated",
-                    "conflicts_forecast"):
+                    "conflicts_forecast", "recognised_by_head_nik"):
             if key in self.summary:
                 data[key] = self.summary[key]
         # What no mapping placed, always said (an empty list means every column and value was known).
@@ -77,6 +77,7 @@ def applied_message(summary: dict) -> str:
                 "mc": n(members.get("created")), "mu": n(members.get("updated")), "ma": n(members.get("absent")),
             }
         )
+    parts.append(recognised_message(summary))
     if enrollments.get("created") or enrollments.get("conflicts"):
         parts.append(
             _("Kepesertaan: %(created)s baru, %(existing)s sudah ada; %(conflicts)s konflik satu bantuan.")
@@ -97,6 +98,7 @@ def applied_message(summary: dict) -> str:
                 enrollments["held"],
             ) % {"n": n(enrollments["held"])}
         )
+    parts = [part for part in parts if part]
     if not parts:
         parts.append(_("Tidak ada perubahan."))
     parts += summary.get("aid_no_longer_stated") or []
@@ -109,3 +111,18 @@ def applied_message(summary: dict) -> str:
             ) % {"n": n(summary["skipped_rows"])}
         )
     return " ".join(parts)
+
+
+def recognised_message(summary: dict) -> str:
+    """How many of a DTKS or DTSEN file's families are families the registry held without a No KK
+    (``attach``), or "": said by the preview and by the import."""
+    count = summary.get("recognised_by_head_nik")
+    if not count:
+        return ""
+    return ngettext(
+        "%(n)s keluarga dikenali dari NIK kepala keluarga: keluarga di registri tanpa No KK (dari P3KE) "
+        "diperbarui dan mendapat No KK dari berkas, tidak dibuat dua kali.",
+        "%(n)s keluarga dikenali dari NIK kepala keluarga: keluarga di registri tanpa No KK (dari P3KE) "
+        "diperbarui dan mendapat No KK dari berkas, tidak dibuat dua kali.",
+        count,
+    ) % {"n": number_format(count, force_grouping=True)}

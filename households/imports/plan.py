@@ -190,6 +190,9 @@ class ExtractPlan:
     household_creates: list[HouseholdRecord] | Selection = field(default_factory=list)
     household_changes: list[Change] = field(default_factory=list)
     household_absent: list[int] = field(default_factory=list)
+    # {stored pk: the file's No KK} of the families the registry held without a No KK (from P3KE)
+    # that a DTKS or DTSEN file's family is, by its head's NIK (``attach``): among the changes.
+    households_recognised: dict[int, str] = field(default_factory=dict)
     # The new households written while the file was still read (``write.HouseholdsAhead``), if any.
     households_ahead: write.HouseholdsAhead | None = None
     # The member records compared (the extract's, or without an individual sheet the heads read
@@ -326,6 +329,8 @@ class ExtractPlan:
             "enrollments_planned": self.enrollments_planned,
             **issues.mapping_summary(),
         }
+        if self.households_recognised:
+            summary["recognised_by_head_nik"] = len(self.households_recognised)
         if self.aid_dropped:
             summary["aid_no_longer_stated"] = self.aid_dropped
         check = self.absent_check()
@@ -361,6 +366,7 @@ class ExtractPlan:
         extract.members = []
         self.member_records, self.member_decisions = (), MemberDecisions()
         self.household_ids, self.household_creates, self.household_changes = {}, [], []
+        self.households_recognised = {}
         self.households_ahead = None
         self.member_claims, self.heads = aids.FirstClaims(None), {}
         self.moved_members = set()

@@ -34,6 +34,10 @@ COPY_CHUNK = 5000  # also the progress step of the write on PostgreSQL
 UPDATE_CHUNK = 1000
 
 
+# Why a family held without a No KK took the file's (``attach``): its history says so.
+RECOGNISED_REASON = "dikenali dari NIK kepala keluarga, No KK dari berkas"
+
+
 def _history_reason(batch: ImportBatch | None) -> str:
     return f"Impor batch #{batch.pk}" if batch is not None and batch.pk else "Impor"
 
@@ -69,7 +73,11 @@ def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Cal
         touched.update(ids)
         tick(len(chunk))
     # Households: update, mark absent
-    _write_changes(plan.household_changes, Household, batch, by, reason, now, tick)
+    recognised = plan.households_recognised
+    changes = [change for change in plan.household_changes if change.pk not in recognised]
+    _write_changes(changes, Household, batch, by, reason, now, tick)
+    changes = [change for change in plan.household_changes if change.pk in recognised]
+    _write_changes(changes, Household, batch, by, f"{reason}: {RECOGNISED_REASON}", now, tick)
     _mark_absent(plan.household_absent, Household, batch, by, reason, now, tick)
     touched.update(change.pk for change in plan.household_changes)
     touched.update(plan.household_absent)

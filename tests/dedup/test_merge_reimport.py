@@ -162,9 +162,11 @@ def same_family_files(tmp_path):
 
 @pytest.fixture
 def both_imported(reference, same_family_files):
+    """DTKS first: a DTKS family imported after P3KE is recognised by its head's NIK (the P3KE
+    record takes its No KK), and never is two records to merge."""
     p3ke, dtks = same_family_files
-    imported("import_p3ke", str(p3ke), "--partial")
     imported("import_dtks", str(dtks), "--partial", "--year", "2023")
+    imported("import_p3ke", str(p3ke), "--partial")
     return Household.objects.get(p3ke_id="122990001"), Household.objects.get(no_kk=KK)
 
 
@@ -243,7 +245,6 @@ DTSEN = [
 
 
 def test_the_kept_p3ke_record_takes_the_newer_dtsen_desil(bappeda_client, reference, same_family_files, tmp_path):
-    imported("import_p3ke", str(same_family_files[0]), "--partial")
     common = {"Nomor KK": KK, "Kecamatan": "ASERA", "Desa/Kelurahan": "WANGGUDU RAYA", "Alamat": "Jl. X",
               "Desil Nasional": "7", "Periode Desil": "Triwulan II 2025"}
     dtsen = write_csv(tmp_path / "dtsen.csv", DTSEN, [
@@ -253,6 +254,7 @@ def test_the_kept_p3ke_record_takes_the_newer_dtsen_desil(bappeda_client, refere
          "Jenis Kelamin": "Laki-laki", "Hubungan Keluarga": "ANAK"},
     ], delimiter=",")
     imported("import_dtsen", str(dtsen), "--partial", "--year", "2025")
+    imported("import_p3ke", str(same_family_files[0]), "--partial")  # after DTSEN: two records (``both_imported``)
     p3ke_record, dtsen_record = Household.objects.get(p3ke_id="122990001"), Household.objects.get(no_kk=KK)
     assert p3ke_record.desil == 1 and dtsen_record.desil == 7
     assert not inclusion_candidates().filter(pk=p3ke_record.pk).exists()
@@ -278,12 +280,12 @@ def test_a_kept_record_with_the_newer_desil_keeps_it(bappeda_client, reference, 
 def test_a_p3ke_import_again_leaves_the_newer_dtsen_desil_of_the_kept_record(bappeda_client, reference, same_family_files, tmp_path):
     """The DTSEN record kept takes the P3KE ID; the same P3KE file (data year 2023, desil 1, no
     ranking date) imported again leaves its 2025 ranking as it is, and the row says so."""
-    imported("import_p3ke", str(same_family_files[0]), "--partial")
     dtsen = write_csv(tmp_path / "dtsen.csv", DTSEN, [
         dtsen_row(KK, 7100, "LA ODE MUSA", "KEPALA KELUARGA", "7", "Triwulan II 2025"),
         dtsen_row(KK, 7500, "MUHAMMAD ARIF", "ANAK", "7", "Triwulan II 2025", birth=CHILD_BIRTH),
     ], delimiter=",")
     imported("import_dtsen", str(dtsen), "--partial", "--year", "2025")
+    imported("import_p3ke", str(same_family_files[0]), "--partial")  # after DTSEN: two records (``both_imported``)
     p3ke_record, dtsen_record = Household.objects.get(p3ke_id="122990001"), Household.objects.get(no_kk=KK)
     decide(bappeda_client, p3ke_record, dtsen_record, "merge_b" if p3ke_record.pk < dtsen_record.pk else "merge_a")
     dtsen_record.refresh_from_db()

@@ -1,0 +1,205 @@
+"""A DTSEN (or DTKS) family the registry already holds from P3KE is not created twice.
+
+A P3KE extract carries no No KK: its families are held under their ID Keluarga P3KE, with no_kk "".
+A DTSEN extract is keyed by No KK. Its family whose No KK the registry does not hold, and whose
+head's NIK one family without a No KK holds, is that family: it takes the file's No KK and is updated
+from the file, rather than coming in a second time as an identity duplicate for Bappeda to merge."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+from django.urls import reverse
+
+from dedup.identity import find_identity_matches
+from dedup.models import IdentityKind, IdentityMatch
+from households.imports.batches import batch_create
+from households.imports.services import import_preview
+from households.models import Household, ImportBatch, Member
+
+from .conftest import DTKS, HH_2023, IND_2023, head_member_row, household_row, member_row, nik, write_xlsx
+from .test_import_bad_input import run
+
+pytestmark = pytest.mark.django_db
+
+DTSEN = [
+    "Nomor KK", "NIK", "Nama", "Tanggal Lahir", "Jenis Kelamin", "Hubungan Keluarga", "Kode Wilayah", "Alamat",
+    "Desil Nasional", "Periode Desil", "Jenis Atap",
+]
+KK = "7409010601250001"
+OTHER_KK = "7409010601250002"
+WIFE = nik(201, female=True, birth=datetime.date(1985, 3, 2))
+CHILD = nik(202, birth=datetime.date(2010, 5, 17))
+GRANDMOTHER = nik(203, female=True, birth=datetime.date(1940, 7, 1))
+BABY = nik(204, female=True, birth=datetime.date(2024, 9, 9))
+
+
+def p3ke_file(tmp_path, name="p3ke.xlsx", *, child_elsewhere=False, head_twice=False):
+    """Family 122000001 (head ``nik(100)``, wife, child, grandmother) and family 122000002
+    (head ``nik(101)``, another name); with ``head_twice``, family 122000002 lists ``nik(100)`` as a member too."""
+    other = {"Nama Kepala Keluarga": "HASNAH TOSUKA"}
+    households = [household_row("122000001", 100), household_row("122000002", 101, **other)]
+    members = [
+        head_member_row("122000001", "91220000011", 100),
+        member_row(
+            "122000001", "91220000012", 201, relation="Istri", female=True, birth=datetime.date(1985, 3, 2), Nama="WA ODE",
+        ),
+        member_row("122000001", "91220000013", 202, Nama="LA ODE"),
+        member_row(
+            "122000001", "91220000014", 203, relation="Famili Lain", female=True, birth=datetime.date(1940, 7, 1), Nama="WA NENE",
+        ),
+        head_member_row("122000002", "91220000021", 101, Nama="HASNAH TOSUKA"),
+    ]
+    if head_twice:
+        members.append(member_row("122000002", "91220000022", 0, NIK=nik(100), Nama="KEPALA 100"))
+    return str(write_xlsx(tmp_path / name, {"KEPALA-KELUARGA": (HH_2023, households), "INDIVIDU": (IND_2023, members)}))
+
+
+def person(kk, number, name, relation, born, sex="Laki-laki"):
+    return {
+        "Nomor KK": kk, "NIK": number, "Nama": name, "Tanggal Lahir": born, "Jenis Kelamin": sex,
+        "Hubungan Keluarga": relation, "Kode Wilayah": "7409012006", "Alamat": "Lorong Melati",
+        "Desil Nasional": 2, "Periode Desil": "Triwulan I 2026", "Jenis Atap": "Genteng",
+    }
+
+
+def dtsen_file(tmp_path, rows, name="dtsen.xlsx"):
+    return str(write_xlsx(tmp_path / name, {"DTSEN": (DTSEN, rows)}))
+
+
+def the_family():
+    """Head ``nik(100)``, wife (her full name), child (the grandmother died); a baby born since P3KE."""
+    return [
+        person(KK, nik(100), "KEPALA 100", "Kepala Keluarga", "05/01/1980"),
+        person(KK, WIFE, "WA ODE SITI", "Istri", "02/03/1985", "Perempuan"),
+        person(KK, CHILD, "LA ODE", "Anak", "17/05/2010"),
+        person(KK, BABY, "WA BUNGA", "Anak", "09/09/2024", "Perempuan"),
+    ]
+
+
+def dtsen_import(path, *args):
+    code, out, err = run("import_dtsen", path, "--partial", "--year", "2026", "--json", *args)
+    assert code == 0, (out, err)
+    return json.loads(out)
+
+
+def holders(number):
+    return list(Household.objects.filter(members__nik=number).distinct())
+
+
+def test_a_dtsen_family_held_from_p3ke_takes_its_no_kk_and_is_not_created_twice(reference, tmp_path):
+    assert run("import_p3ke", p3ke_file(tmp_path))[0] == 0
+    family = Household.objects.get(p3ke_id="122000001")
+    assert family.no_kk == ""
+    path = dtsen_file(tmp_path, the_family())
+
+    summary = dtsen_import(path)
+    assert summary["households"] == {"created": 0, "updated": 1, "unchanged": 0, "absent": 0}
+    assert summary["members"] == {"created": 1, "updated": 1, "unchanged": 2, "absent": 1}
+    assert "1 keluarga dikenali dari NIK kepala keluarga" in summary["message"]
+    assert summary["identity_duplicates"] == 0 and find_identity_matches() == []
+
+    # One household holds both keys, its DTSEN values and its members matched by NIK.
+    assert Household.objects.count() == 2
+    assert holders(nik(100)) == [family]
+    family.refresh_from_db()
+    assert (family.p3ke_id, family.no_kk, family.desil, family.desil_source) == ("122000001", KK, 2, "dtsen")
+    assert family.roof_type == "genteng"
+    present = dict(family.members.filter(is_absent=False).values_list("nik", "id_individu"))
+    assert present == {nik(100): "91220000011", WIFE: "91220000012", CHILD: "91220000013", BABY: None}
+    assert family.members.get(nik=WIFE).name == "WA ODE SITI"
+    assert family.members.get(nik=GRANDMOTHER).is_absent  # not on the family's card any more
+    # Its history says which batch gave it its No KK, and why.
+    batch = ImportBatch.objects.get(pk=summary["batch"])
+    latest = family.history.first()
+    assert latest.no_kk == KK
+    assert latest.history_change_reason == f"Impor batch #{batch.pk}: dikenali dari NIK kepala keluarga, No KK dari berkas"
+    assert "1 keluarga dikenali dari NIK kepala keluarga" in batch.message
+
+    # The same DTSEN file again changes nothing, its rows skipped as unchanged.
+    again = dtsen_import(path)
+    assert again["households"] == {"created": 0, "updated": 0, "unchanged": 1, "absent": 0}
+    assert again["members"] == {"created": 0, "updated": 0, "unchanged": 4, "absent": 0}
+    assert again["skipped_rows"] == 4 and "dikenali" not in again["message"]
+
+    # A later P3KE re-sync still finds the family by its P3KE ID.
+    code, out, err = run("import_p3ke", p3ke_file(tmp_path), "--partial", "--json")
+    assert code == 0, (out, err)
+    assert json.loads(out)["households"]["created"] == 0
+    assert Household.objects.count() == 2 and holders(nik(100)) == [family]
+    family.refresh_from_db()
+    assert (family.p3ke_id, family.no_kk) == ("122000001", KK)
+
+
+def test_the_preview_says_how_many_families_it_recognised(reference, bappeda_client, tmp_path):
+    assert run("import_p3ke", p3ke_file(tmp_path))[0] == 0
+    path = dtsen_file(tmp_path, [*the_family(), person(OTHER_KK, nik(300), "LA BAKRI", "Kepala Keluarga", "05/01/1980")])
+    batch = batch_create(kind="dtsen", files=[("dtsen.xlsx", path)], full_extract=False, data_year=2026)
+    outcome = import_preview(batch=batch)
+    assert outcome.summary["households"]["created"] == 1 and outcome.summary["households"]["updated"] == 1
+    assert outcome.summary["recognised_by_head_nik"] == 1
+    page = bappeda_client.get(reverse("households:import_status", args=[batch.pk])).content.decode()
+    assert "1 keluarga dikenali dari NIK kepala keluarga" in page
+    assert Household.objects.count() == 2 and Household.objects.filter(no_kk="").count() == 2  # nothing written
+
+    code, out, err = run("import_dtsen", path, "--partial", "--year", "2026", "--dry-run")
+    assert code == 0 and "1 keluarga dikenali dari NIK kepala keluarga" in out, (out, err)
+
+
+def test_a_family_whose_file_marks_no_head_is_recognised_by_its_members_niks(reference, tmp_path):
+    assert run("import_p3ke", p3ke_file(tmp_path))[0] == 0
+    rows = [
+        person(KK, WIFE, "WA ODE", "Lainnya", "02/03/1985", "Perempuan"),
+        person(KK, CHILD, "LA ODE", "Lainnya", "17/05/2010"),
+    ]
+    summary = dtsen_import(dtsen_file(tmp_path, rows))
+    assert summary["households"]["created"] == 0 and summary["households"]["updated"] == 1
+    assert Household.objects.get(p3ke_id="122000001").no_kk == KK
+    assert holders(WIFE) == holders(CHILD) == [Household.objects.get(no_kk=KK)]
+
+
+def test_a_dtks_family_held_from_p3ke_is_recognised_too(reference, tmp_path):
+    assert run("import_p3ke", p3ke_file(tmp_path))[0] == 0
+    row = {
+        "ID DTKS": "D100", "Kecamatan": "Asera", "Desa/Kelurahan": "Wanggudu Raya", "Nomor KK": KK, "Nomor NIK": nik(100),
+        "Nama": "KEPALA 100", "Tanggal Lahir": "05-01-1980", "Jenis Kelamin": "Laki-laki", "Hubungan Keluarga": "KEPALA KELUARGA",
+    }
+    path = str(write_xlsx(tmp_path / "dtks.xlsx", {"DTKS": (DTKS, [row])}))
+    code, out, err = run("import_dtks", path, "--partial", "--year", "2024", "--json")
+    summary = json.loads(out)
+    assert code == 0 and summary["households"]["created"] == 0 and summary["recognised_by_head_nik"] == 1, (out, err)
+    assert holders(nik(100)) == [Household.objects.get(p3ke_id="122000001", no_kk=KK)]
+
+
+def test_a_head_held_by_two_families_is_created_and_flagged_as_before(reference, tmp_path):
+    assert run("import_p3ke", p3ke_file(tmp_path, head_twice=True))[0] == 0
+    summary = dtsen_import(dtsen_file(tmp_path, the_family()))
+    assert summary["households"]["created"] == 1 and "dikenali" not in summary["message"]
+    new = Household.objects.get(no_kk=KK)
+    assert new.p3ke_id is None and len(holders(nik(100))) == 3
+    assert Household.objects.filter(no_kk="").count() == 2
+    flagged = IdentityMatch.objects.filter(kind=IdentityKind.SAME_NIK)
+    assert {pk for match in flagged for pk in (match.household_a_id, match.household_b_id)} >= {
+        new.pk, *Household.objects.filter(p3ke_id__isnull=False).values_list("pk", flat=True),
+    }
+
+
+def test_a_family_the_file_splits_is_created_and_flagged_as_before(reference, tmp_path):
+    """The child has a No KK of his own in the file: the P3KE family is no longer one of the file's."""
+    assert run("import_p3ke", p3ke_file(tmp_path))[0] == 0
+    rows = [
+        *[row for row in the_family() if row["NIK"] != CHILD],
+        person(OTHER_KK, CHILD, "LA ODE", "Kepala Keluarga", "17/05/2010"),
+    ]
+    summary = dtsen_import(dtsen_file(tmp_path, rows))
+    assert summary["households"]["created"] == 2 and "dikenali" not in summary["message"]
+    p3ke_family = Household.objects.get(p3ke_id="122000001")
+    assert p3ke_family.no_kk == "" and Member.objects.filter(household=p3ke_family, is_absent=False).count() == 4
+    flagged = {
+        frozenset((match.household_a_id, match.household_b_id))
+        for match in IdentityMatch.objects.filter(kind=IdentityKind.SAME_NIK)
+    }
+    assert frozenset((p3ke_family.pk, Household.objects.get(no_kk=KK).pk)) in flagged
+    assert frozenset((p3ke_family.pk, Household.objects.get(no_kk=OTHER_KK).pk)) in flagged
