@@ -4,10 +4,13 @@ A P3KE extract gives no No KK: its families are held under their ID Keluarga P3K
 "". DTSEN (the single national data since 2025) and DTKS are keyed by No KK, so by key alone each of
 those families would come in a second time, one identity duplicate per family for Bappeda to merge.
 A family of such a file whose No KK the registry does not hold is the stored family without a No
-KK (not merged away) that holds its head's NIK (a present member's, or the family's head NIK), or,
-when the file marks no head, one of its members' NIKs: when exactly one such family exists, no other
+KK (not merged away) whose head has its head's NIK (the family's head NIK, or a present member
+related as its head), or, when the file marks no head, that holds one of its members' NIKs as a
+present member: when exactly one such family exists, no other
 family of the file is recognised as it, and none of its members' NIKs is in another family of the
-file (a family the file splits is no longer one family). It then takes the file's No KK and is
+file (a family the file splits is no longer one family). Head to head: a son the file shows as the
+head of his own new family (pecah KK) is not his parents' family, which holds him as a child;
+recognising it would give his No KK to his parents' family and mark them absent from it. It then takes the file's No KK and is
 compared as any matched family; every other case is created as before, and the identity scan
 flags it.
 """
@@ -32,11 +35,12 @@ def recognised(extract: Extract, creates: list[HouseholdRecord], taken: set[int]
     the households the file already lists under a key of theirs."""
     if not creates or not _unkeyed().exists():
         return {}
-    wanted = _identifying_niks(extract, creates)
-    holders = _holders({nik for niks in wanted.values() for nik in niks})
+    wanted, headless = _identifying_niks(extract, creates)
+    heads, holders = _holders({nik for niks in wanted.values() for nik in niks})
     chosen: dict[str, int] = {}
     for key, niks in wanted.items():
-        found = {pk for nik in niks for pk in holders.get(nik, ())}
+        of = holders if key in headless else heads
+        found = {pk for nik in niks for pk in of.get(nik, ())}
         if len(found) == 1 and not found & taken:
             chosen[key] = found.pop()
     # A household two of the file's families would be is neither's.
@@ -53,8 +57,9 @@ def _unkeyed():
     return Household.objects.filter(no_kk="", merged_into__isnull=True)
 
 
-def _identifying_niks(extract: Extract, creates: list[HouseholdRecord]) -> dict[str, set[str]]:
-    """Each family's NIKs it is recognised by: its head's, or when the file marks no head, its members'."""
+def _identifying_niks(extract: Extract, creates: list[HouseholdRecord]) -> tuple[dict[str, set[str]], set[str]]:
+    """Each family's NIKs it is recognised by: its head's, or when the file marks no head, its
+    members'; and the keys of the families without a head."""
     wanted: dict[str, set[str]] = {}
     headless = set()
     for record in creates:
@@ -68,19 +73,24 @@ def _identifying_niks(extract: Extract, creates: list[HouseholdRecord]) -> dict[
         for member in extract.members:
             if member.household_key in headless and (nik := member.get("nik")):
                 wanted[member.household_key].add(nik)
-    return wanted
+    return wanted, headless
 
 
-def _holders(niks: Iterable[str]) -> dict[str, set[int]]:
-    """The families without a No KK holding each NIK, as a present member or as their head's NIK."""
+def _holders(niks: Iterable[str]) -> tuple[dict[str, set[int]], dict[str, set[int]]]:
+    """The families without a No KK whose head has each NIK (their head NIK, or a present member
+    related as head), and those holding it at all (as a present member or as their head NIK)."""
+    heads: dict[str, set[int]] = defaultdict(set)
     found: dict[str, set[int]] = defaultdict(set)
     members = Member.objects.filter(is_absent=False, household__no_kk="", household__merged_into__isnull=True)
     for chunk in chunked(sorted(niks), CHUNK):
-        for nik, pk in members.filter(nik__in=chunk).values_list("nik", "household_id"):
+        for nik, pk, relation in members.filter(nik__in=chunk).values_list("nik", "household_id", "relation"):
             found[nik].add(pk)
+            if relation == Relation.HEAD:
+                heads[nik].add(pk)
         for nik, pk in _unkeyed().filter(head_nik__in=chunk).values_list("head_nik", "pk"):
             found[nik].add(pk)
-    return found
+            heads[nik].add(pk)
+    return heads, found
 
 
 def _split(extract: Extract, chosen: dict[str, int]) -> set[int]:

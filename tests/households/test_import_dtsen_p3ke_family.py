@@ -38,9 +38,10 @@ BABY = nik(204, female=True, birth=datetime.date(2024, 9, 9))
 
 def p3ke_file(tmp_path, name="p3ke.xlsx", *, child_elsewhere=False, head_twice=False):
     """Family 122000001 (head ``nik(100)``, wife, child, grandmother) and family 122000002
-    (head ``nik(101)``, another name); with ``head_twice``, family 122000002 lists ``nik(100)`` as a member too."""
+    (head ``nik(101)``, another name); with ``head_twice``, family 122000002 is headed by ``nik(100)`` too."""
     other = {"Nama Kepala Keluarga": "HASNAH TOSUKA"}
-    households = [household_row("122000001", 100), household_row("122000002", 101, **other)]
+    second_head = 100 if head_twice else 101
+    households = [household_row("122000001", 100), household_row("122000002", second_head, **other)]
     members = [
         head_member_row("122000001", "91220000011", 100),
         member_row(
@@ -50,10 +51,8 @@ def p3ke_file(tmp_path, name="p3ke.xlsx", *, child_elsewhere=False, head_twice=F
         member_row(
             "122000001", "91220000014", 203, relation="Famili Lain", female=True, birth=datetime.date(1940, 7, 1), Nama="WA NENE",
         ),
-        head_member_row("122000002", "91220000021", 101, Nama="HASNAH TOSUKA"),
+        head_member_row("122000002", "91220000021", second_head, Nama="HASNAH TOSUKA"),
     ]
-    if head_twice:
-        members.append(member_row("122000002", "91220000022", 0, NIK=nik(100), Nama="KEPALA 100"))
     return str(write_xlsx(tmp_path / name, {"KEPALA-KELUARGA": (HH_2023, households), "INDIVIDU": (IND_2023, members)}))
 
 
@@ -203,3 +202,23 @@ def test_a_family_the_file_splits_is_created_and_flagged_as_before(reference, tm
     }
     assert frozenset((p3ke_family.pk, Household.objects.get(no_kk=KK).pk)) in flagged
     assert frozenset((p3ke_family.pk, Household.objects.get(no_kk=OTHER_KK).pk)) in flagged
+
+
+def test_a_son_heading_his_own_new_family_is_not_his_parents_family(reference, tmp_path):
+    """Pecah KK: the file lists only the son's new family, the son its head. His parents' P3KE
+    family holds him as a child, not as its head: it is not recognised as his family (it would take
+    his No KK and its other members would be marked absent from it); his family is created and the
+    person in two families flagged."""
+    assert run("import_p3ke", p3ke_file(tmp_path))[0] == 0
+    summary = dtsen_import(dtsen_file(tmp_path, [person(OTHER_KK, CHILD, "LA ODE", "Kepala Keluarga", "17/05/2010")]))
+    assert summary["households"] == {"created": 1, "updated": 0, "unchanged": 0, "absent": 0}
+    assert "dikenali" not in summary["message"]
+    parents = Household.objects.get(p3ke_id="122000001")
+    assert parents.no_kk == "" and parents.members.filter(is_absent=False).count() == 4
+    son = Household.objects.get(no_kk=OTHER_KK)
+    assert son.p3ke_id is None and list(son.members.values_list("nik", flat=True)) == [CHILD]
+    flagged = {
+        frozenset((match.household_a_id, match.household_b_id))
+        for match in IdentityMatch.objects.filter(kind=IdentityKind.SAME_NIK)
+    }
+    assert frozenset((parents.pk, son.pk)) in flagged
