@@ -19,6 +19,12 @@ central-data layouts (P3KE, DTKS, DTSEN) a header that is only such a program na
 ``BPNT``, ``SEMBAKO PPKM``: DTKS and DTSEN extracts head their aid columns so) is that program's aid
 column too; a header nothing maps stays unknown (``common.yes_no_columns`` names it when its
 cells are Ya/Tidak).
+
+A header of two rows, a label merged across several titles (``reader.GroupedHeader``: "Penerima
+Bantuan" over "Penerima PKH", "WILAYAH" over "KECAMATAN"), is placed by the label and title joined,
+else by the title alone; under a label that names a person (KEPALA KELUARGA, KRT, ISTRI) the title
+is that person's column as the layout spells it ("Nama Kepala Keluarga"), never the row's own
+person's ("Nama"). What neither places is listed by the whole text.
 """
 
 from __future__ import annotations
