@@ -153,3 +153,23 @@ def test_a_row_message_names_a_head_column_with_its_label_and_a_place_column_by_
     assert summary["households"]["created"] == 1
     batch = ImportBatch.objects.get(pk=summary["batch"])
     assert sorted((e["row"], e["column"]) for e in batch.errors) == [(5, "KEPALA KELUARGA NIK"), (6, "KODE KEMDAGRI")]
+
+
+def test_a_text_file_with_its_upper_header_row_naming_the_head_reads_the_titles_under_it(reference, tmp_path):
+    """A CSV saved from such a table (no merged cells left): KEPALA KELUARGA written once over
+    NAMA;NIK;JENIS KELAMIN in the row below, the other titles in the upper row only."""
+    head = nik(100)
+    lines = [
+        "ID KELUARGA P3KE;KODE KEMDAGRI;DESIL KESEJAHTERAAN;KEPALA KELUARGA;;;PENERIMA PKH",
+        ";;;NAMA;NIK;JENIS KELAMIN;",
+        f"122270001;7409012006;1;LA GRUP;{head};LAKI-LAKI;YA",
+    ]
+    path = tmp_path / "keluarga.csv"
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    code, out, err = run("import_p3ke", str(path), "--year", "2022", "--json")
+    assert code == 0, (out, err)
+    summary = json.loads(out)
+    assert summary["errors"] == 0 and summary["unmapped_columns"] == []
+    family = Household.objects.get(p3ke_id="122270001")
+    assert (family.head_name, family.head_nik) == ("LA GRUP", head)
+    assert list(family.members.values_list("name", "sex")) == [("LA GRUP", "L")]
