@@ -329,6 +329,24 @@ _ISLANDS = re.compile(r"\bkep\b\.?")  # Lasolo Kep.: Lasolo Kepulauan
 _NOT_LETTER = re.compile(r"[^0-9a-z]+")
 
 
+# A heading row naming the village of the rows below it: "DESA WANGGUDU RAYA", "Desa : Lasolo",
+# "KELURAHAN ASERA KEC. ASERA", "Desa/Kelurahan: Wanggudu Raya, Kecamatan Asera".
+_VILLAGE_HEADING = re.compile(
+    r"^(?:desa\s*/\s*kel(?:urahan)?|kel(?:urahan)?\s*/\s*desa|desa|kelurahan|kel|ds)\b\.?\s*:?\s*"
+    r"(?P<desa>[^\W\d_].*?)(?:\s*[,;/-]?\s*\b(?:kecamatan|kec)\b\.?\s*:?\s*(?P<kecamatan>[^\W\d_].*))?$",
+    re.IGNORECASE,
+)
+
+
+def village_heading(heading: str) -> tuple[str, str] | None:
+    """``(village, kecamatan)`` as a heading row inside a table names them (the kecamatan "" when
+    it names none), or None for a heading that names no village ("DUSUN II", a remark)."""
+    match = _VILLAGE_HEADING.match(" ".join(heading.split()))
+    if match is None:
+        return None
+    return match.group("desa").strip(" ,;:-"), (match.group("kecamatan") or "").strip(" ,;:-")
+
+
 def place_name(value: object) -> str:
     """A kecamatan or village name as matched: ``KEC. ASERA``, ``Kec.Asera`` and ``Desa Wanggudu
     Raya`` read as the names the region list holds, and spaces and hyphens do not count

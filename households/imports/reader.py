@@ -17,7 +17,8 @@ cells, after a count in the No or ID column: ``Table.ended`` says where, for a w
 rows with ids follow: totals rows with more rows under them are a village's subtotal, passed over
 (``Table.skipped``); rows with ids under a notes or signature row are refused (``Table.refused``).
 A row without an id that holds a word or two and no person's name (a village's name heading its
-rows, "DUSUN II", a remark) is a heading or a note, not data: passed over (``Table.headings``),
+rows, "DUSUN II", a remark) is a heading or a note, not data (a row carrying a NIK in any cell, or
+a name under any layout's name column, never is): passed over (``Table.headings``),
 for a warning naming it.
 
 What is refused before any row is read, with a message the operator can act on: an extension
@@ -101,6 +102,8 @@ _DIGITS = re.compile(r"\D+")
 # this many filled cells at most, each text with a letter (``_heading``).
 _HEADING_CELLS = 2
 _LETTER = re.compile(r"[^\W\d_]")
+# A NIK or a No KK (16 digits) among a cell's words: the row names a person, whatever its columns.
+_NIK_IN_TEXT = re.compile(r"(?<!\d)\d{16}(?!\d)")
 
 
 class ReadError(Exception):
@@ -805,12 +808,16 @@ def _heading(cells: list, names: frozenset[int]) -> str | None:
     """The text of a heading or note row inside a table (a village's name over its rows, "DUSUN II",
     a remark), or None for a data row: at most ``_HEADING_CELLS`` filled cells, each text with a
     letter, none under a person's name (``names``: a name without its ids is a recipient whose NIK
-    was left out, an error to show). The caller has checked that the row holds no id."""
+    was left out, an error to show) and none carrying an id (``NIK 7409...`` written in another
+    column: a person, whatever the columns are called). The caller has checked that the row's
+    identity cells hold no id."""
     texts = []
     for index, cell in enumerate(cells):
         if is_blank(cell):
             continue
         if index in names or len(texts) == _HEADING_CELLS or not isinstance(cell, str) or not _LETTER.search(cell):
+            return None
+        if _id_text(cell) or _NIK_IN_TEXT.search(cell):
             return None
         texts.append(" ".join(cell.split()))
     return " ".join(texts)[:60] if texts else None

@@ -7,7 +7,9 @@ else a row error; the same for a NIK cell that holds no NIK (Excel's ``7.40905E+
 beside a valid No KK: a warning when the No KK finds the family (of a family program), the NIK
 unused. A row found by its No KK alone though it gives a NIK (one the registry does not hold, or a
 damaged one) is checked by name: a name that matches none of the family's members is warned
-(``_check_family``). An id written as Excel's text formula (``="7409..."``) is the text inside.
+(``_check_family``); a column of the head of the family's name (``NAMA_KK``, ``NAMA KRT``) gives one
+more name for that check, never compared with the NIK's owner (a member's NIK may stand beside
+it). An id written as Excel's text formula (``="7409..."``) is the text inside.
 A file with no row under its header is refused (``ReadError``), not applied as
 "no change". A NIK or No KK column is all a list needs; OpenSID's
 program-bantuan template gives its participant's id in ``Peserta`` (the NIK for a person program,
@@ -28,7 +30,9 @@ A template whose ``Nama Program`` names no program is refused naming it. A row w
 its ``TAHAP`` (``TAHAP II``) is an error on that column.
 
 A matched row whose ``Kode Wilayah``, ``Desa`` or ``Kecamatan`` places the recipient elsewhere than
-the registry places the family is warned, naming both places (``_check_place``).
+the registry places the family is warned, naming both places (``_check_place``). A list without a
+Desa column, grouped under village headings ("DESA WANGGUDU RAYA", "Desa : Lasolo"), places each
+row in the village its heading names, when a loaded village has that name (``_HeadingPlace``).
 
 Matched rows become enrollments (status *active*, ``NOMINAL`` in rupiah such as ``Rp 750.000,-``, a
 delivery date given as a month or quarter, ``Agustus 2024``, as its first day, warned).
@@ -73,7 +77,7 @@ from django.utils.translation import gettext as _
 
 from dedup.names import name_similarity
 from households.identifiers import IdentifierError, parse_kk, region_code_plain
-from households.models import Household, ImportBatch, Member
+from households.models import Desa, Household, ImportBatch, Member
 from households.regions import loaded_regions
 from konut_registry.numbers import rupiah
 from programs.claims import (
@@ -87,7 +91,7 @@ from programs.services import aid_claims_record
 
 from . import columns as cols
 from .aids import NAMED_FAMILIES
-from .cells import place_name, read_kk, read_nik
+from .cells import place_name, read_kk, read_nik, village_heading
 from .common import HIDDEN_SHEET, Context, RowReader, hidden_hint, map_table, note_table_end, sheet_without_header
 from .context import layouts as saved_layouts
 from .issues import IssueLog, row_place
@@ -186,6 +190,9 @@ class _Row:
     nik_problem: tuple[str, str] | None = None
     # A distribution status that says the stage is not paid yet (BELUM CAIR): no stage counted.
     pending: bool = False
+    # The head of the family's name (``NAMA_KK``, ``NAMA KRT``), "" without one: not the recipient's
+    # (a member's NIK may stand beside it), one more name of the family a No KK alone found.
+    head_name: str = ""
 
 
 @dataclass
@@ -298,6 +305,7 @@ def parse_recipients(
     )
     rows: list[_Row] = []
     status_headers: dict[str, str] = {}  # sheet -> its status column's header
+    villages = _Villages()
     for source in sources:
         found = False
         rows_before, headers_read = plan.total_rows, []
@@ -351,12 +359,18 @@ def parse_recipients(
             # A workbook with one sheet per stage ("TAHAP 1", "TAHAP 2") and no stage column: the
             # sheet's name is its rows' stage.
             sheet_stage = table.name if "period" not in keys and stage_number(table.name, bare=False) else ""
+            headings = None if keys & {"desa", "region_code"} else _HeadingPlace(table, villages)
             for row, cells in table.rows:
                 plan.total_rows += 1
                 if progress and plan.total_rows % 2000 == 0:
                     progress(2000)
                 reader.load(row, cells)
-                rows.append(_staged(_row(reader, ctx, programs, chosen, latest), sheet_stage))
+                record = _staged(_row(reader, ctx, programs, chosen, latest), sheet_stage)
+                if record is not None and headings is not None:
+                    record.place = headings.current() + record.place
+                rows.append(record)
+            if headings is not None:
+                headings.drop_placed()
             note_table_end(table, log)
         if not found:
             raise ReadError(
@@ -372,6 +386,64 @@ def parse_recipients(
             )
     _match(plan, _with_status(log, [r for r in rows if r is not None], statuses, status_headers), forecast=forecast)
     return plan
+
+
+class _Villages:
+    """The loaded villages by name (and kecamatan), read once, when a heading first names one."""
+
+    def __init__(self):
+        self._pairs: set[tuple[str, str]] | None = None
+        self._names: set[str] = set()
+
+    def known(self, desa: str, kecamatan: str) -> bool:
+        """Whether a village of that name (in that kecamatan, when named) is loaded, as ``place_name`` matches."""
+        if self._pairs is None:
+            self._pairs = {
+                (place_name(kecamatan_name), place_name(name))
+                for name, kecamatan_name in Desa.objects.values_list("name", "kecamatan__name")
+            }
+            self._names = {name for _kecamatan, name in self._pairs}
+        if kecamatan:
+            return (place_name(kecamatan), place_name(desa)) in self._pairs
+        return place_name(desa) in self._names
+
+
+class _HeadingPlace:
+    """The village the heading rows of a table without a village column name ("DESA WANGGUDU RAYA",
+    "Desa : Lasolo" over its recipients): the place of the rows below them, checked against where
+    the registry has the family as a Desa column is (``_check_place``). A heading that names no
+    loaded village places no row below it and is warned as a heading passed over, as is one that
+    names no village ("DUSUN II", under which the village stays)."""
+
+    def __init__(self, table: Table, villages: _Villages):
+        self.table, self.villages = table, villages
+        self.seen = 0  # the table's headings looked at: those above the rows read
+        self.place: tuple[tuple[str, str, str], ...] = ()
+        self.placed: set[int] = set()  # the rows of the headings that named a loaded village
+
+    def current(self) -> tuple[tuple[str, str, str], ...]:
+        """The place of the row just read: the last village heading above it, as ``_Row.place``."""
+        headings = self.table.headings
+        while self.seen < len(headings):
+            row, heading = headings[self.seen]
+            self.seen += 1
+            named = village_heading(heading)
+            if named is None:
+                continue
+            desa, kecamatan = named
+            if not self.villages.known(desa, kecamatan):
+                self.place = ()
+                continue
+            self.placed.add(row)
+            where = f"judul baris {row}"
+            self.place = (("desa", f"Desa/Kelurahan ({where})", desa),)
+            if kecamatan:
+                self.place += (("kecamatan", f"Kecamatan ({where})", kecamatan),)
+        return self.place
+
+    def drop_placed(self) -> None:
+        """Leave the headings that placed rows out of those warned as passed over: they were read."""
+        self.table.headings = [(row, heading) for row, heading in self.table.headings if row not in self.placed]
 
 
 def _sheet_year(template: _Template, table: Table, log: IssueLog, named_year: int | None) -> int | None:
@@ -612,7 +684,7 @@ def _row(reader: RowReader, ctx, programs: _Programs, chosen: _Chosen, latest_ye
         stage=text(reader.get("period"), 40), status=reader.get("status"), amount=amount, delivered=delivered,
         note=text(reader.get("note"), 500),
         place=tuple((key, reader.label(key), value) for key in _PLACE_FIELDS if (value := text(reader.get(key), 100))),
-        kk_problem=kk_problem, nik_problem=nik_problem,
+        kk_problem=kk_problem, nik_problem=nik_problem, head_name=text(reader.get("head_name"), 150),
     )
 
 
@@ -720,17 +792,23 @@ _FAMILY_NAMES_SHOWN = 6
 def _kk_only(row: _Row, registry: _Registry) -> bool:
     """Whether the row's family was found by its No KK alone (no NIK given, one the registry does
     not hold, or one Excel damaged) and the row names someone: the family must be checked by name."""
-    return bool(row.name and not registry.by_nik(row))
+    return bool(_names(row) and not registry.by_nik(row))
+
+
+def _names(row: _Row) -> list[str]:
+    """The names a row gives of its family: the recipient's, the head's (``NAMA_KK``), or both."""
+    return [name for name in (row.name, row.head_name) if name]
 
 
 def _check_family(log: IssueLog, row: _Row, names: list[str]) -> None:
     """Warn when the row found by its No KK alone names none of that family's members: a No KK
     mistyped (or copied from the row above) lands on another family, who would get the aid."""
-    if any(name_similarity(row.name, name) >= NAME_MATCH for name in names):
+    given = _names(row)
+    if any(name_similarity(one, name) >= NAME_MATCH for one in given for name in names):
         return
     kk = row.kk or row.participant
     shown = ", ".join(names[:_FAMILY_NAMES_SHOWN]) + (", …" if len(names) > _FAMILY_NAMES_SHOWN else "")
-    family = f"nama '{text(row.name, 60)}' tidak cocok dengan anggota keluarga No KK {kk} ({shown})"
+    family = f"nama '{text(given[0], 60)}' tidak cocok dengan anggota keluarga No KK {kk} ({shown})"
     if row.nik:
         log.warning(
             row.sheet, row.row, "NIK",

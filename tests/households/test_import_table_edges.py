@@ -471,14 +471,15 @@ def test_a_printout_pasted_page_after_page_keeps_the_rows_under_each_pages_foot(
     ]
 
 
-def test_village_headings_inside_a_recipient_list_are_passed_over_and_named(family, tmp_path):  # noqa: F811
+def test_village_headings_inside_a_recipient_list_place_its_rows_and_its_subtotals_are_passed_over(family, tmp_path):  # noqa: F811
     """A list grouped by village: each group opens with a heading row (the village's name, merged
-    across the table) and closes with its subtotal. Every recipient is read; each heading is said."""
+    across the table) and closes with its subtotal. Every recipient is read, placed in its heading's
+    village (a family the registry has elsewhere is warned); each subtotal is said."""
     household, head, child, other = family
     path = workbook(tmp_path / "blt.xlsx", {"BLT DD": [
         ["REKAPITULASI PENERIMA BLT DANA DESA TAHUN 2024"],
         ["NO", "NIK", "NO KK", "NAMA PENERIMA", "ALAMAT", "NOMINAL"],
-        ["DESA WANGGUDU RAYA"],
+        [f"KELURAHAN {household.desa.name.upper()}"],
         [1, head.nik, household.no_kk, "KEPALA", "DUSUN I", 900000],
         ["JUMLAH", None, None, None, None, 900000],
         ["DESA ASERA", None, None, None, "KEC. ASERA"],
@@ -490,12 +491,14 @@ def test_village_headings_inside_a_recipient_list_are_passed_over_and_named(fami
     result = json.loads(out)
     assert code == 0, (out, err)
     assert result["errors"] == 0 and result["enrollments"]["created"] == 2
-    assert _warnings(out) == [
-        (3, _heading("DESA WANGGUDU RAYA")),
-        (5, "Baris jumlah ('JUMLAH') dilewati; baris data di bawahnya tetap dibaca"),
-        (6, _heading("DESA ASERA KEC. ASERA")),
-        (8, _ended("JUMLAH")),
-    ]
+    warnings = sorted(_warnings(out))
+    assert [row for row, _reason in warnings] == [5, 7, 8]
+    assert warnings[0][1] == "Baris jumlah ('JUMLAH') dilewati; baris data di bawahnya tetap dibaca"
+    assert warnings[1][1].startswith(
+        "Tempat di berkas (Desa/Kelurahan (judul baris 6) 'ASERA', Kecamatan (judul baris 6) 'ASERA') berbeda "
+        f"dengan tempat keluarga ini di registri (Desa/Kelurahan {other.desa.name}, "
+    )
+    assert warnings[2][1] == _ended("JUMLAH")
 
 
 @pytest.mark.parametrize("row", [
