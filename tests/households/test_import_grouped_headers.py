@@ -173,3 +173,17 @@ def test_a_text_file_with_its_upper_header_row_naming_the_head_reads_the_titles_
     family = Household.objects.get(p3ke_id="122270001")
     assert (family.head_name, family.head_nik) == ("LA GRUP", head)
     assert list(family.members.values_list("name", "sex")) == [("LA GRUP", "L")]
+
+
+def test_the_titles_under_krt_are_the_head_of_the_households_where_the_layout_has_them(reference, tmp_path):
+    """NAMA under KRT is the household's head ("Nama KRT"); no household layout has a KRT's NIK,
+    so that column is listed for mapping, never read as the family's head NIK in silence."""
+    columns = ["ID KELUARGA P3KE", "KODE KEMDAGRI", "DESIL KESEJAHTERAAN", ("KRT", ["NAMA", "NIK"])]
+    rows = [["122270001", "7409012006", 1, "LA KRT", nik(100)]]
+    path = two_row_sheet(tmp_path / "p3ke.xlsx", "DATA P3KE", columns, rows, sheet_name="keluarga")
+    code, out, err = run("import_p3ke", str(path), "--year", "2022", "--json")
+    assert code == 0, (out, err)
+    summary = json.loads(out)
+    assert [c["column"] for c in summary["unmapped_columns"]] == ["KRT NIK"]
+    family = Household.objects.get(p3ke_id="122270001")
+    assert (family.head_name, family.head_nik) == ("LA KRT", "")
