@@ -47,30 +47,6 @@ def two_row_sheet(path, title: str, columns: list, rows: list[list], *, sheet_na
     return path
 
 
-AIDS = ["BPNT", "PKH", "SEMBAKO", "PKH 2023 (HIMBARA)", "SEMBAKO 2023 (HIMBARA)"]
-
-
-@pytest.mark.parametrize("prefix", ["", "Penerima "], ids=["short", "penerima"])
-def test_aid_titles_under_penerima_bantuan_are_read_however_they_are_spelled(reference, tmp_path, prefix):
-    """The same household sheet, its aid titles under "Penerima Bantuan" written "PKH" or "Penerima
-    PKH": the same enrollments either way, no aid column left unread."""
-    base = [h for h in HH_2023 if not h.startswith("Penerima")]
-    answers = {"122000001": ["Tidak", "Ya", "Tidak", "Tidak", "Ya"], "122000002": ["Ya", "Tidak", "Tidak", "Tidak", "Tidak"]}
-    rows = []
-    for serial, (p3ke_id, said) in enumerate(answers.items(), 100):
-        row = household_row(p3ke_id, serial, **{"Daya Listrik Terpasang": "> 900 WATT"})
-        rows.append([row[h] for h in base] + said)
-    columns = [*base, ("Penerima Bantuan", [prefix + aid for aid in AIDS])]
-    path = two_row_sheet(tmp_path / "p3ke.xlsx", "DATA P3KE 2023", columns, rows, sheet_name="KEPALA-KELUARGA")
-    code, out, err = run("import_p3ke", str(path), "--json")
-    summary = json.loads(out)
-    assert code == 0, (out, err)
-    assert summary["errors"] == 0 and summary["unmapped_columns"] == []
-    assert summary["households"]["created"] == 2
-    received = set(Enrollment.objects.values_list("household__p3ke_id", "program__code"))
-    assert received == {("122000001", "pkh"), ("122000001", "sembako"), ("122000002", "sembako")}  # BPNT is Sembako
-
-
 def test_an_aid_title_no_program_names_is_listed_with_its_label(reference, tmp_path):
     """An aid under "Penerima Bantuan" that the registry has no program for is not read, and the
     operator sees the column as the file shows it, label and title together."""
