@@ -187,6 +187,7 @@ class Layouts:
         self._identity_list = sorted(self._identity)
         self._cache: dict[tuple[str, str, bool], str | None] = {}
         self._identity_cache: dict[str, bool] = {}
+        self._role_cache: dict[tuple[str, tuple[str, ...]], frozenset[str]] = {}
 
     @classmethod
     def builtin(cls) -> Layouts:
@@ -265,12 +266,15 @@ class Layouts:
 
     def _role_fields(self, layout: str, role: tuple[str, ...]) -> frozenset[str]:
         """The fields ``layout`` spells both with a person named and without ("NIK Kepala Keluarga"
-        and "NIK")."""
-        mapping = self.maps[layout]
-        return frozenset(
-            target for header, target in mapping.items() for words in role
-            if target and header.endswith(f" {words}") and mapping.get(header[: -len(words) - 1]) == target
-        )
+        and "NIK"), worked out once per layout and person."""
+        key = (layout, role)
+        if key not in self._role_cache:
+            mapping = self.maps[layout]
+            self._role_cache[key] = frozenset(
+                target for header, target in mapping.items() for words in role
+                if target and header.endswith(f" {words}") and mapping.get(header[: -len(words) - 1]) == target
+            )
+        return self._role_cache[key]
 
     def aid_program_key(self, key: str) -> str | None:
         """The programs' aid key an aid column's key (``aid_key``) names: itself when a program lists
