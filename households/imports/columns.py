@@ -19,6 +19,12 @@ central-data layouts (P3KE, DTKS, DTSEN) a header that is only such a program na
 ``BPNT``, ``SEMBAKO PPKM``: DTKS and DTSEN extracts head their aid columns so) is that program's aid
 column too; a header nothing maps stays unknown (``common.yes_no_columns`` names it when its
 cells are Ya/Tidak).
+
+A header of two rows, a label merged across several titles (``reader.GroupedHeader``: "Penerima
+Bantuan" over "Penerima PKH", "WILAYAH" over "KECAMATAN"), is placed by the label and title joined,
+else by the title alone; under a label that names a person (KEPALA KELUARGA, KRT, ISTRI) the title
+is that person's column as the layout spells it ("Nama Kepala Keluarga"), never the row's own
+person's ("Nama"). What neither places is listed by the whole text.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from .reader import normalize_header
+from .reader import GroupedHeader, normalize_header
 
 HOUSEHOLD = "keluarga"
 INDIVIDUAL = "individu"
@@ -53,6 +59,15 @@ PERSON_FIELDS = frozenset({"name", "head_name", "participant"})
 # 2, 2, 2 and 4 digits), read as the whole code (``Kode Kemdagri``) when the file has no column of it.
 REGION_PARTS = ("region_code_prov", "region_code_kab", "region_code_kec", "region_code_desa")
 REGION_PART_WIDTHS = (2, 2, 2, 4)
+# The people a label merged over several columns may name (``reader.GroupedHeader``: "KEPALA
+# KELUARGA" over NAMA | NIK), each by the words its label holds, which are also the words the layouts
+# spell that person's columns with ("Nama Kepala Keluarga", "Nama KRT"): the titles under such a
+# label are that person's, never the row's own person's.
+PERSON_ROLES = (
+    ("kepala keluarga",),
+    ("kepala rumah tangga", "krt"),
+    ("istri", "suami", "pasangan"),
+)
 _TYPO_MIN_LENGTH = 8
 _TYPO_SCORE = 90
 _IDENTITY_CACHE = 10_000
@@ -170,19 +185,22 @@ class Layouts:
         self._any_compact = {h.replace(" ", ""): h for h in sorted(self._any)}
         self._all = sorted(self._any)
         self._identity_list = sorted(self._identity)
-        self._cache: dict[tuple[str, str], str | None] = {}
+        self._cache: dict[tuple[str, str, bool], str | None] = {}
         self._identity_cache: dict[str, bool] = {}
+        self._role_cache: dict[tuple[str, tuple[str, ...]], frozenset[str]] = {}
 
     @classmethod
     def builtin(cls) -> Layouts:
         return cls(builtin_rows())
 
-    def field(self, layout: str, header: object) -> str | None:
-        """The field of a header in this layout (``""`` for a known unused column), or None."""
+    def field(self, layout: str, header: object, *, typos: bool = True) -> str | None:
+        """The field of a header's text in this layout (``""`` for a known unused column), or None;
+        ``typos=False``: not by a small-typo match (a label and a title joined, "Kepala Keluarga JK",
+        is no typo of "Kepala Keluarga")."""
         text = normalize_header(header)
         if not text:
             return ""
-        key = (layout, text)
+        key = (layout, text, typos)
         try:
             return self._cache[key]
         except KeyError:
@@ -198,11 +216,65 @@ class Layouts:
                 found = mapping[spaced]
             elif layout in CENTRAL and (program := self.program_aid(text)) is not None:
                 found = AID_PREFIX + program
-            elif len(text) >= _TYPO_MIN_LENGTH:
+            elif typos and len(text) >= _TYPO_MIN_LENGTH:
                 best = process.extractOne(text, self._choices[layout], scorer=fuzz.ratio, score_cutoff=_TYPO_SCORE)
                 found = mapping[best[0]] if best else None
         self._cache[key] = found
         return found
+
+    def place(self, layout: str, header: str) -> tuple[str | None, str | None]:
+        """Where a table's header goes in this layout: ``(field, None)`` (``""``: a known column not
+        read), or ``(None, why)``, why being ``"unknown"``, or ``"aid"`` for an aid column that names
+        no program. A header of two rows (``reader.GroupedHeader``) goes by its whole text, else by
+        its own title (``_title_fields``); when neither places it, it is unplaced by its whole text."""
+        if not isinstance(header, GroupedHeader):
+            return self._checked(self.field(layout, header))
+        whole = self._checked(self.field(layout, header, typos=False))
+        if whole[1] is None:
+            return whole
+        for target in self._title_fields(layout, header):
+            placed = self._checked(target)
+            if placed[1] is None:
+                return placed
+        return whole
+
+    def _checked(self, target: str | None) -> tuple[str | None, str | None]:
+        """A header's field as ``place`` gives it: an aid column by the key of the program it names."""
+        if target is None:
+            return None, "unknown"
+        if target.startswith(AID_PREFIX) and self.aid_keys is not None and target[len(AID_PREFIX):] not in self.aid_keys:
+            key = self.aid_program_key(target[len(AID_PREFIX):])
+            return (None, "aid") if key is None else (AID_PREFIX + key, None)
+        return target, None
+
+    def _title_fields(self, layout: str, header: GroupedHeader):
+        """The fields a header of two rows may have by its own title: the title's, or under a label
+        naming a person (``PERSON_ROLES``) that person's, as the layout spells them ("Kepala
+        Keluarga" over "Nama": "Nama Kepala Keluarga"), or the title's when the layout gives that
+        field whether or not the person is named ("NIK" and "NIK Kepala Keluarga" on a household
+        sheet, whose row is the head). The row's own person's column ("Nama" on an individual
+        sheet) is not that person's."""
+        title, role = normalize_header(header.title), person_role(header.group)
+        if role is None or person_role(title) == role:
+            yield self.field(layout, title)
+            return
+        for words in role:
+            yield self.field(layout, f"{title} {words}", typos=False)
+        target = self.field(layout, title)
+        if target and target in self._role_fields(layout, role):
+            yield target
+
+    def _role_fields(self, layout: str, role: tuple[str, ...]) -> frozenset[str]:
+        """The fields ``layout`` spells both with a person named and without ("NIK Kepala Keluarga"
+        and "NIK"), worked out once per layout and person."""
+        key = (layout, role)
+        if key not in self._role_cache:
+            mapping = self.maps[layout]
+            self._role_cache[key] = frozenset(
+                target for header, target in mapping.items() for words in role
+                if target and header.endswith(f" {words}") and mapping.get(header[: -len(words) - 1]) == target
+            )
+        return self._role_cache[key]
 
     def aid_program_key(self, key: str) -> str | None:
         """The programs' aid key an aid column's key (``aid_key``) names: itself when a program lists
@@ -235,6 +307,8 @@ class Layouts:
         (``IDKeluarga``, ``ID_KELUARGA``), or with a small typo (``ID Keluaraga P3KE``, ``NIK Kepala
         Kelurga``). A header that is another known column, or nearer to one, is not. Without it a
         sheet's header row is not found, and the whole sheet is not read."""
+        if isinstance(header, GroupedHeader):
+            return any(self.place(layout, header)[0] in IDENTITY_FIELDS for layout in LAYOUTS)
         if header in self._identity:
             return True
         if not header or header in self._any:
@@ -258,7 +332,7 @@ class Layouts:
     def is_person(self, header: str) -> bool:
         """Whether a normalised header names a person (``PERSON_FIELDS``) in some layout, as ``field``
         places it (asked once a header of a table's header row; ``field`` keeps its answers)."""
-        return any(self.field(layout, header) in PERSON_FIELDS for layout in LAYOUTS)
+        return any(self.place(layout, header)[0] in PERSON_FIELDS for layout in LAYOUTS)
 
     def table(self, source, sheet_name: str | None, formulas=None):
         """``source``'s sheet (a ``reader.Source``) with its header row found by these layouts
@@ -277,21 +351,15 @@ class Layouts:
         first: dict[str, int] = {}
         repeated: dict[int, int] = {}
         for position, header in enumerate(headers):
-            target = self.field(layout, header)
-            if target is None:
-                unmapped[header] = "unknown"
+            target, why = self.place(layout, header)
+            if why is not None:
+                unmapped[header] = why
                 continue
             if not target:
                 continue
             if target in first and not target.startswith(AID_PREFIX):
                 repeated[position] = first[target]
                 continue
-            if target.startswith(AID_PREFIX) and self.aid_keys is not None and target[len(AID_PREFIX):] not in self.aid_keys:
-                key = self.aid_program_key(target[len(AID_PREFIX):])
-                if key is None:
-                    unmapped[header] = "aid"
-                    continue
-                target = AID_PREFIX + key
             first.setdefault(target, position)
             index[position] = target
         given = set(first)
@@ -339,9 +407,30 @@ def _has_header(normalized: set[str], names: tuple[str, ...]) -> bool:
     )
 
 
+def person_role(text: str) -> tuple[str, ...] | None:
+    """The person (``PERSON_ROLES``) a header's text names ("Kepala Keluarga", "DATA ISTRI"), or None."""
+    padded = f" {normalize_header(text)} "
+    return next((role for role in PERSON_ROLES if any(f" {words} " in padded for words in role)), None)
+
+
+def column_label(header: str) -> str:
+    """How a row's message names a table's column: a header of two rows by its own title when its
+    label only groups the titles under it (WILAYAH over KEC. | DESA/KEL.), by the whole text when
+    the label names a person (KEPALA KELUARGA NIK is not the row's own NIK)."""
+    if isinstance(header, GroupedHeader) and person_role(header.group) is None:
+        return header.title
+    return header
+
+
+def _texts(header: str) -> tuple[str, ...]:
+    """A header's text, and a header of two rows' label and title besides ("KEPALA KELUARGA" over
+    "NAMA" says a household sheet)."""
+    return (header, header.group, header.title) if isinstance(header, GroupedHeader) else (header,)
+
+
 def classify(sheet_name: str, headers: list[str]) -> str | None:
     """Which P3KE sheet this is, by its headers first (files get renamed), then by its name."""
-    normalized = {normalize_header(h) for h in headers} - {""}
+    normalized = {normalize_header(text) for h in headers for text in _texts(h)} - {""}
     if _has_header(normalized, _INDIVIDUAL_HEADERS):
         return INDIVIDUAL
     if _has_header(normalized, _HOUSEHOLD_HEADERS):

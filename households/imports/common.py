@@ -18,6 +18,7 @@ from konut_registry.numbers import thousands
 
 from .columns import (
     AID_PREFIX, AID_YEAR_MARK, BUILTIN, CENTRAL, COLUMN_LABELS, DTKS, DTSEN, REGION_PARTS, Layouts, Mapped, aid_header_year,
+    column_label,
 )
 from .issues import IssueLog, row_place
 from .reader import HEADER_SCAN_ROWS, Table, column_letter, is_blank, is_totals, normalize_header
@@ -373,7 +374,7 @@ class RowReader:
             pass
         for index, name in self.columns.items():
             if name == key:
-                label = self.headers[index]
+                label = column_label(self.headers[index])
                 break
         else:
             label = FIELD_LABELS.get(key) or COLUMN_LABELS.get(key, key)

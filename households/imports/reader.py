@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 import threading
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from itertools import chain, islice
@@ -134,6 +135,32 @@ def is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+class GroupedHeader(str):
+    """A column's header of two rows: the label merged across several columns and the column's own
+    title under it, joined as the operator reads them ("Penerima Bantuan Penerima PKH", "KEPALA
+    KELUARGA NAMA"), the two kept apart (``group``, ``title``) for the layouts, which place the
+    column by the whole text, else by its parts (``columns.Layouts.place``)."""
+
+    group: str
+    title: str
+
+    def __new__(cls, group: str, title: str):
+        header = super().__new__(cls, f"{group} {title}")
+        header.group, header.title = group, title
+        return header
+
+    def __reduce__(self):  # pickled whole into the process that reads an individual sheet
+        return (GroupedHeader, (self.group, self.title))
+
+
+def header_key(header: str) -> str:
+    """A table's header as the layouts are asked about it: ``normalize_header``'s text, a header of
+    two rows keeping its parts."""
+    if isinstance(header, GroupedHeader):
+        return GroupedHeader(normalize_header(header.group), normalize_header(header.title))
+    return normalize_header(header)
+
+
 @dataclass
 class Table:
     """One sheet (or a csv file) with its header found. ``rows`` yields ``(row_number, cells)``
@@ -186,6 +213,8 @@ class Source:
         self._xml_sheets: dict[str, spreadsheetml.SheetInfo] | None = None
         # Per sheet, its cells merged down over rows: (first row, last row, column), rows as Excel numbers them.
         self._merged_down: dict[str, list[tuple[int, int, int]]] = {}
+        # Per sheet, its cells merged across columns: (first row, last row, first column, last column).
+        self._merged_across: dict[str, list[tuple[int, int, int, int]]] = {}
 
     # --- sheets
     def sheet_names(self) -> list[str]:
@@ -296,6 +325,7 @@ class Source:
         try:
             name, rows, _height, _formulas = self._raw_rows(sheet_name, Background(None))
             self._merged_down.pop(name, None)
+            self._merged_across.pop(name, None)
             found: dict[str, str] = {}
             for _number, cells in islice(rows, HEADER_SCAN_ROWS):
                 for position, cell in enumerate(cells):
@@ -344,7 +374,7 @@ class Source:
         else:
             sheet = self._book().get_sheet_by_name(name)
             height = sheet.total_height or sheet.height or 0
-            self._merged_down[name] = _merged_down(sheet)
+            self._merged_down[name], self._merged_across[name] = _merges(sheet)
         self._check_height(name, height)
         if large:
             rows = xlsxparts.chunked_rows(
@@ -382,9 +412,13 @@ class Source:
             formulas.result()
             return None
         header_number, header_cells = head[best_index]
+        across = self._merged_across.pop(name, ())
         if over := [m for m in self._merged_down.get(name, ()) if m[0] < header_number <= m[1]]:
-            # The lower row of a header of two: "No" or "Nominal" merged down over both rows.
+            # The lower row of a header of two: "No" or "Nominal" merged down over both rows, and the
+            # labels merged across the titles under them ("KEPALA KELUARGA" over NAMA | NIK).
             header_cells = _titles_merged_down(header_cells, head[:best_index], over)
+            labels = [m for m in across if m[1] == header_number - 1]
+            header_cells = _titles_under_labels(header_cells, head[:best_index], labels)
         below = head[best_index + 1 :]
         if below and (merged := _under_merged_headers(header_cells, below[0][1], is_identity_header)):
             # A header of two rows: the sub-headers under a merged cell ("Penerima Bantuan" over
@@ -393,10 +427,13 @@ class Source:
         width = len(header_cells)
         while width and is_blank(header_cells[width - 1]):
             width -= 1
-        headers = ["" if is_blank(c) else " ".join(str(c).split()) for c in header_cells[:width]]
+        headers = [
+            c if isinstance(c, GroupedHeader) else "" if is_blank(c) else " ".join(str(c).split())
+            for c in header_cells[:width]
+        ]
         identity = ()
         if is_identity_header is not None:
-            identity = tuple(i for i, h in enumerate(headers) if h and is_identity_header(normalize_header(h)))
+            identity = tuple(i for i, h in enumerate(headers) if h and is_identity_header(header_key(h)))
         if below and _column_numbers(below[0][1][:width]):
             below = below[1:]  # the columns' numbers (1, 2, 3 ...) printed under the header: not data
         fields = None
@@ -421,7 +458,7 @@ class Source:
         numbered = next((i for i, h in enumerate(headers) if normalize_header(h) in _ROW_NUMBER_HEADERS), None)
         names = None
         if is_name_header is not None:
-            names = frozenset(i for i, h in enumerate(headers) if h and is_name_header(normalize_header(h)))
+            names = frozenset(i for i, h in enumerate(headers) if h and is_name_header(header_key(h)))
         table.rows = self._data_rows(rest, width, table, identity, fields, numbered, names)
         return table
 
@@ -670,15 +707,18 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def _merged_down(sheet) -> list[tuple[int, int, int]]:
+def _merges(sheet) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int, int]]]:
     """The sheet's cells merged over several rows, as ``(first row, last row, column)`` (rows as
     Excel numbers them, the column 0-based): a family's No KK, village and address typed once and
-    merged down over its members' rows."""
+    merged down over its members' rows; and those merged across several columns, as ``(first row,
+    last row, first column, last column)``: a label over the titles of a header of two rows."""
     try:
         ranges = sheet.merged_cell_ranges or ()
     except Exception:  # noqa: BLE001 - a format calamine gives no merges for
-        return []
-    return [(top + 1, bottom + 1, left) for (top, left), (bottom, _right) in ranges if bottom > top]
+        return [], []
+    down = [(top + 1, bottom + 1, left) for (top, left), (bottom, _right) in ranges if bottom > top]
+    across = [(top + 1, bottom + 1, left, right) for (top, left), (bottom, right) in ranges if right > left]
+    return down, across
 
 
 def _filled_down(rows: Iterator[tuple[int, list]], merged: list[tuple[int, int, int]]) -> Iterator[tuple[int, list]]:
@@ -728,12 +768,30 @@ def _titles_merged_down(header: list, above: list[tuple[int, list]], merges: lis
     return header
 
 
+def _titles_under_labels(header: list, above: list[tuple[int, list]], labels: list[tuple[int, int, int, int]]) -> list:
+    """``header`` with each title under a label merged across its columns in the row above ("KEPALA
+    KELUARGA" over NAMA | NIK | JENIS KELAMIN) named with that label (``GroupedHeader``)."""
+    rows = dict(above)
+    header = list(header)
+    for top, _bottom, left, right in labels:
+        cells = rows.get(top, ())
+        label = cells[left] if left < len(cells) else None
+        if is_blank(label):
+            continue
+        for column in range(left, min(right + 1, len(header))):
+            title = header[column]
+            if isinstance(title, str) and not is_blank(title):
+                header[column] = GroupedHeader(" ".join(str(label).split()), " ".join(title.split()))
+    return header
+
+
 def _under_merged_headers(header: list, cells: list, is_identity_header) -> list | None:
     """The header of two rows that ``header`` and the row under it (``cells``) make, or None when that
     row is not a row of sub-headers: text only, nothing under an identity header, and some of it
     under a blank header cell (the rest of a cell merged across columns). Each sub-header is named
-    with the merged cell over it ("Penerima Bantuan" and "PKH": "Penerima Bantuan PKH"); a header
-    merged down over both rows keeps its name."""
+    with the merged cell over it ("Penerima Bantuan" and "PKH": "Penerima Bantuan PKH"; a
+    ``GroupedHeader`` when the cell is over several of them); a header merged down over both rows
+    keeps its name."""
     if is_identity_header is None or not any(not is_blank(c) for c in cells):
         return None
     width = max(len(header), len(cells))
@@ -750,14 +808,21 @@ def _under_merged_headers(header: list, cells: list, is_identity_header) -> list
         under_blank = under_blank or is_blank(above)
     if not under_blank:
         return None
-    merged, parent = [], ""
-    for above, cell in zip(header, cells):
+    parents, parent = [], ""
+    for above in header:
         if not is_blank(above):
             parent = " ".join(str(above).split())
-        if is_blank(cell):
+        parents.append(parent)
+    titles = Counter(parent for parent, cell in zip(parents, cells) if parent and not is_blank(cell))
+    merged = []
+    for above, cell, parent in zip(header, cells, parents):
+        title = None if is_blank(cell) else " ".join(cell.split())
+        if title is None:
             merged.append(above)
+        elif titles[parent] > 1:
+            merged.append(GroupedHeader(parent, title))
         else:
-            merged.append(f"{parent} {' '.join(cell.split())}".strip())
+            merged.append(f"{parent} {title}".strip())
     return merged
 
 

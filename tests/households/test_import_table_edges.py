@@ -132,11 +132,13 @@ def test_a_formula_kode_kemdagri_places_the_family_and_one_without_a_saved_value
     assert Household.objects.get(p3ke_id="122000011").desa.code_plain == "7409012006"
 
 
-def test_aid_columns_under_one_merged_header_cell_are_read(reference, tmp_path):
+@pytest.mark.parametrize("prefix", ["", "Penerima "], ids=["short", "penerima"])
+def test_aid_columns_under_one_merged_header_cell_are_read(reference, tmp_path, prefix):
     """A household sheet re-made in an office: every header merged down over two rows, the aid
-    columns under one "Penerima Bantuan" cell merged across them, their programs in the row below."""
+    columns under one "Penerima Bantuan" cell merged across them, their programs in the row below,
+    written "PKH" or "Penerima PKH": the same enrollments either way."""
     base = [h for h in HH_2023 if not h.startswith("Penerima")]
-    aids = ["BPNT", "BPUM", "BST", "PKH", "SEMBAKO"]
+    aids = [prefix + aid for aid in ("BPNT", "BPUM", "BST", "PKH", "SEMBAKO")]
     book = Workbook()
     sheet = book.active
     sheet.title = "KEPALA-KELUARGA"
