@@ -360,6 +360,10 @@ def batch_approve(request, pk: int):
             (messages.INFO, result.members_added, ngettext(
                 "%(count)s anggota keluarga baru ditambahkan.", "%(count)s anggota keluarga baru ditambahkan.",
                 result.members_added)),
+            (messages.INFO, result.aid_of_dead, ngettext(
+                "%(count)s bantuan perorangan dihentikan: penerimanya meninggal.",
+                "%(count)s bantuan perorangan dihentikan: penerimanya meninggal.",
+                result.aid_of_dead)),
             (messages.WARNING, result.members_known, ngettext(
                 "%(count)s anggota baru tidak ditambahkan: anggota dengan NIK yang sama sudah tercatat di keluarganya.",
                 "%(count)s anggota baru tidak ditambahkan: anggota dengan NIK yang sama sudah tercatat di keluarganya.",

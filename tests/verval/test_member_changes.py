@@ -18,7 +18,10 @@ from django.utils import timezone
 from dedup.models import IdentityMatch, IdentityStatus
 from households.identifiers import make_nik
 from households.models import Member, Relation, Sex
+from programs.models import Enrollment, EnrollmentStatus, Program
+from programs.services import enrollment_create
 from tests.factories import MemberFactory
+from tests.verval.conftest import visit_all_and_approve
 from verval import services
 from verval.models import CaseStatus, Presence, Verdict
 
@@ -230,3 +233,91 @@ def test_a_member_recorded_since_the_visit_is_not_added_twice(family, people):
     assert "1 anggota baru tidak ditambahkan" in done
     assert Member.objects.filter(household=home, nik=NEWBORN_NIK).count() == 1
     assert Member.objects.filter(household=home, name="Bayi Kasim").exists()
+
+
+@pytest.fixture
+def family_with_own_aid(registry, people):
+    """pkh_high's family as in ``family``, each member but the head with aid of their own (PBI-JK, a
+    person program with a desil limit the family's desil 6 is above, and PIP), before its case opens:
+    the case questions PKH and the PBI-JK."""
+    home = registry.pkh_high
+    MemberFactory(household=home, name="Laode Kasim", nik=home.head_nik, relation=Relation.HEAD)
+    members = {
+        "wife": MemberFactory(household=home, name="Wa Ode Sitti", relation=Relation.SPOUSE, sex=Sex.FEMALE),
+        "son": MemberFactory(household=home, name="Muhammad Rizal", relation=Relation.CHILD),
+        "cousin": MemberFactory(household=home, name="Sepupu Jauh", relation=Relation.OTHER),
+    }
+    aid = {}
+    for key, member in members.items():
+        for code, status in (("pbi-jk", EnrollmentStatus.ACTIVE), ("pip", EnrollmentStatus.PROPOSED)):
+            aid[key, code] = enrollment_create(household=home, program=Program.objects.get(code=code), member=member,
+                                               status=status, year=2025).enrollment
+    batch = services.cases_open(kind="inclusion", household_ids=[home.pk], by=people.bappeda).batch
+    case = batch.cases.get()
+    services.cases_assign(cases=[case], officer=people.officer, by=people.bappeda)
+    return home, case, members, aid
+
+
+def _statuses(aid) -> dict:
+    return {key: Enrollment.objects.get(pk=e.pk).status for key, e in aid.items()}
+
+
+def test_a_member_found_dead_loses_their_own_aid_at_approval(family_with_own_aid, people, registry):
+    """The son died: his PBI-JK and PIP end; the cousin, not of this family, and the wife keep theirs."""
+    home, case, members, aid = family_with_own_aid
+    client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members))
+    _through_verification(case, people)
+    bupati = client_for(people.bupati)
+    preview = _words(bupati.get(f"/verval/berkas/{case.batch_id}/").content.decode().split('id="approval-preview"', 1)[1]
+                     .split("</ul>", 1)[0])
+    assert "2 bantuan perorangan dihentikan" in preview
+    done = _words(bupati.post(f"/verval/berkas/{case.batch_id}/sahkan/", {"setuju": "1"}, follow=True).content.decode())
+    assert "2 bantuan perorangan dihentikan" in done
+
+    cancelled = EnrollmentStatus.CANCELLED
+    assert _statuses(aid) == {
+        ("son", "pbi-jk"): cancelled, ("son", "pip"): cancelled,
+        ("wife", "pbi-jk"): EnrollmentStatus.ACTIVE, ("wife", "pip"): EnrollmentStatus.PROPOSED,
+        ("cousin", "pbi-jk"): EnrollmentStatus.ACTIVE, ("cousin", "pip"): EnrollmentStatus.PROPOSED,
+    }
+    ended = Enrollment.objects.get(pk=aid["son", "pip"].pk)
+    assert ended.status_reason.startswith("Penerima meninggal") and case.batch.title in ended.status_reason
+    latest = ended.history.latest()
+    assert latest.history_user == people.bupati
+    assert latest.history_change_reason.startswith("Penerima meninggal (Verval disahkan")
+    # The family's own aid is the verdict's (eligible): untouched.
+    assert Enrollment.objects.get(pk=registry.pkh_high_enrollment.pk).status == EnrollmentStatus.ACTIVE
+
+
+def test_a_dead_members_aid_the_verdict_questions_ends_rather_than_waits(family_with_own_aid, people, registry):
+    """Found not eligible, the family's questioned aid is suspended until a later check; the dead son's
+    PBI-JK, questioned too, ends: no check will find him again."""
+    home, case, members, aid = family_with_own_aid
+    client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members, verdict=Verdict.NOT_ELIGIBLE))
+    _through_verification(case, people)
+    bupati = client_for(people.bupati)
+    preview = _words(bupati.get(f"/verval/berkas/{case.batch_id}/").content.decode().split('id="approval-preview"', 1)[1]
+                     .split("</ul>", 1)[0])
+    # PKH and the wife's and cousin's PBI-JK wait; the son's two end.
+    assert "1 keluarga tidak layak: 3 kepesertaan ditangguhkan" in preview
+    assert "2 bantuan perorangan dihentikan" in preview
+    services.batch_approve(batch=case.batch, by=people.bupati)
+    statuses = _statuses(aid)
+    assert statuses["son", "pbi-jk"] == statuses["son", "pip"] == EnrollmentStatus.CANCELLED
+    assert statuses["wife", "pbi-jk"] == statuses["cousin", "pbi-jk"] == EnrollmentStatus.SUSPENDED
+    assert Enrollment.objects.get(pk=registry.pkh_high_enrollment.pk).status == EnrollmentStatus.SUSPENDED
+
+
+def test_a_head_who_died_loses_their_own_aid_while_the_family_carries_on(registry, people):
+    home = registry.pkh_high
+    head = MemberFactory(household=home, name="Laode Kasim", nik=home.head_nik, relation=Relation.HEAD)
+    MemberFactory(household=home, name="Wa Ode Sitti", relation=Relation.SPOUSE, sex=Sex.FEMALE)
+    own = enrollment_create(household=home, program=Program.objects.get(code="pip"), member=head,
+                            status=EnrollmentStatus.ACTIVE, year=2025).enrollment
+    batch = services.cases_open(kind="inclusion", household_ids=[home.pk], by=people.bappeda).batch
+    services.cases_assign(cases=list(batch.cases.all()), officer=people.officer, by=people.bappeda)
+    preview_done = visit_all_and_approve(batch, people, Verdict.ELIGIBLE, presence=Presence.DECEASED)
+    assert preview_done.head_deceased == 1
+    assert Enrollment.objects.get(pk=own.pk).status == EnrollmentStatus.CANCELLED
+    assert Enrollment.objects.get(pk=registry.pkh_high_enrollment.pk).status == EnrollmentStatus.ACTIVE
+
