@@ -538,7 +538,8 @@ def case_visit(request, pk: int):
             return redirect("verval:case_visit", pk=pk)
         form = VisitForm(request.POST, instance=case)
         members_form = MemberChangesForm(request.POST, members=members)
-        additions = new_member_forms(request.POST)
+        additions = new_member_forms(request.POST, recorded=case.member_changes.filter(change=MemberChange.ADDED),
+                                     user=request.user)
         # Rows left empty add no one; the others are numbered as the service numbers them.
         filled = [row for row in additions if row.has_changed()]
         if all([form.is_valid(), members_form.is_valid(), *(row.is_valid() for row in filled)]):
@@ -563,7 +564,7 @@ def case_visit(request, pk: int):
         form = VisitForm(instance=case, initial=None if case.visited_on else {"visited_on": timezone.localdate()})
         recorded = list(case.member_changes.all())
         members_form = MemberChangesForm(members=members, recorded={c.member_id: c.change for c in recorded})
-        additions = new_member_forms(recorded=[c for c in recorded if c.is_addition])
+        additions = new_member_forms(recorded=[c for c in recorded if c.is_addition], user=request.user)
     return render(request, "verval/case_visit.html", {
         "case": case, "form": form, "may_record": may_record, "stage_note": stage_note, "photo_form": PhotoForm(),
         "photos": list(case.photos.all()), "enrollments": list(case.enrollments.select_related("program")),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import io
 import re
+from html.parser import HTMLParser
 
 import openpyxl
 import pytest
@@ -320,4 +321,82 @@ def test_a_head_who_died_loses_their_own_aid_while_the_family_carries_on(registr
     assert preview_done.head_deceased == 1
     assert Enrollment.objects.get(pk=own.pk).status == EnrollmentStatus.CANCELLED
     assert Enrollment.objects.get(pk=registry.pkh_high_enrollment.pk).status == EnrollmentStatus.ACTIVE
+
+
+class _VisitForm(HTMLParser):
+    """The visit form's values as the browser sends them back: text and hidden inputs, the options
+    selected (the first when none is)."""
+
+    def __init__(self):
+        super().__init__()
+        self.values, self.select, self.inside = {}, None, False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.inside = attrs.get("id") == "visit-form"
+        elif not self.inside:
+            return
+        elif tag == "input" and attrs.get("name") and attrs.get("type") not in ("submit", "checkbox", "file"):
+            self.values[attrs["name"]] = attrs.get("value") or ""
+        elif tag == "textarea":
+            self.values.setdefault(attrs["name"], "")
+        elif tag == "select":
+            self.select = attrs["name"]
+        elif tag == "option" and self.select and (self.select not in self.values or "selected" in attrs):
+            self.values[self.select] = attrs.get("value") or ""
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self.select = None
+        elif tag == "form":
+            self.inside = False
+
+
+def _sent_back(html: str, **changes) -> dict:
+    parser = _VisitForm()
+    parser.feed(html)
+    return {**parser.values, **changes}
+
+
+def test_a_role_that_sees_niks_masked_gets_a_new_members_nik_masked_and_kept(family, people):
+    """Dinas Sosial's operator types in the officer's paper form: the newborn's NIK it typed shows
+    masked when the page opens again, as every NIK does for it; saved again unchanged, the NIK stays."""
+    home, case, members = family
+    operator = client_for(people.dinsos_operator)
+    assert operator.post(f"/verval/kasus/{case.pk}/", _visit_post(members)).status_code == 302
+    page = operator.get(f"/verval/kasus/{case.pk}/").content.decode()
+    assert NEWBORN_NIK not in page
+    assert f'value="{NEWBORN_NIK[:6]}**********"' in page
+    assert operator.post(f"/verval/kasus/{case.pk}/", _sent_back(page, note="Dicek ulang")).status_code == 302
+    case.refresh_from_db()
+    assert case.note == "Dicek ulang"
+    assert [(c.name, c.nik) for c in case.member_changes.filter(change="tambah")] == [
+        ("Putri Kasim", NEWBORN_NIK), ("Bayi Kasim", "")]
+
+    # A changed box is a new NIK, checked as one.
+    page = operator.get(f"/verval/kasus/{case.pk}/").content.decode()
+    refused = operator.post(f"/verval/kasus/{case.pk}/", _sent_back(page, **{"baru-0-nik": "7409011234"}), follow=True)
+    assert "NIK harus 16 digit" in refused.content.decode()
+    other = make_nik(region="740901", birth=datetime.date(2025, 3, 2), female=True, serial=78)
+    operator.post(f"/verval/kasus/{case.pk}/", _sent_back(page, **{"baru-0-nik": other}))
+    assert case.member_changes.get(name="Putri Kasim").nik == other
+
+
+def test_a_masked_nik_from_a_page_opened_before_the_rows_changed_is_refused(family, people):
+    home, case, members = family
+    operator = client_for(people.dinsos_operator)
+    operator.post(f"/verval/kasus/{case.pk}/", _visit_post(members))
+    stale = operator.get(f"/verval/kasus/{case.pk}/").content.decode()
+    client_for(people.bappeda).post(f"/verval/kasus/{case.pk}/", _visit_post(members))  # the rows recorded anew
+    page = operator.post(f"/verval/kasus/{case.pk}/", _sent_back(stale), follow=True).content.decode()
+    assert "NIK yang tampil disamarkan tidak dapat disimpan" in page
+    assert case.member_changes.get(name="Putri Kasim").nik == NEWBORN_NIK
+
+
+def test_the_officer_sees_the_nik_typed_in_full(family, people):
+    home, case, members = family
+    officer = client_for(people.officer)
+    officer.post(f"/verval/kasus/{case.pk}/", _visit_post(members))
+    assert f'value="{NEWBORN_NIK}"' in officer.get(f"/verval/kasus/{case.pk}/").content.decode()
 
