@@ -195,7 +195,7 @@ def officer_cases(user: User, *, finished: bool = False) -> QuerySet[VervalCase]
     return (
         cases.select_related("batch", "household__desa__kecamatan")
         .prefetch_related(
-            "enrollments__program",
+            "enrollments__program", "member_changes",
             Prefetch("household__members", queryset=Member.objects.filter(is_absent=False), to_attr="present_members"),
         )
         .order_by("recorded_at", "household__desa__code", "household__head_name", "id")
@@ -357,7 +357,7 @@ def approval_preview(batch: VervalBatch) -> dict:
     the registry holds absent are marked present; the others' observed living conditions are
     written, the aid of those not eligible suspended (which, by program and year), eligible
     inclusion cases confirmed unless their desil changed since the visit, and the members the visits
-    found gone marked absent, those found missing added."""
+    found gone marked absent, those found missing added, the dead ones' own aid ended."""
     plans = approval_plans(batch.cases.select_related("household").order_by("id"))
     not_eligible = [p for p in plans if p.case.verdict == Verdict.NOT_ELIGIBLE and not p.gone]
     suspended = Counter((str(e.program.name), e.year) for p in not_eligible for e in p.suspend)

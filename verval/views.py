@@ -29,7 +29,7 @@ from programs.candidates import INCLUSION, KIND_LABELS, candidates, settled_incl
 from programs.distribution import households_distribute, may_distribute
 from programs.models import Program, TargetUnit
 from verval import selectors, services
-from verval.exports import field_list_response, proposal_response
+from verval.exports import field_list_response, member_changes_text, proposal_response
 from verval.forms import (
     AssignForm,
     CandidateFilter,
@@ -499,6 +499,8 @@ def my_cases_print(request):
     the same list's file and the portal's print page."""
     finished = _finished(request)
     cases = list(selectors.officer_cases(request.user, finished=finished))
+    for case in cases:
+        case.member_changes_text = member_changes_text(case)
     export_log_create(
         user=request.user, kind=ExportKind.VERVAL_FIELD_LIST_PRINT, agency=request.user.agency, row_count=len(cases)
     )

@@ -400,3 +400,18 @@ def test_the_officer_sees_the_nik_typed_in_full(family, people):
     officer.post(f"/verval/kasus/{case.pk}/", _visit_post(members))
     assert f'value="{NEWBORN_NIK}"' in officer.get(f"/verval/kasus/{case.pk}/").content.decode()
 
+
+def test_the_field_list_shows_the_member_changes_recorded(family, people):
+    """The officer's list, printed or downloaded after the visits, carries what they found of the
+    members, as the batch page shows it."""
+    home, case, members = family
+    officer = client_for(people.officer)
+    officer.post(f"/verval/kasus/{case.pk}/", _visit_post(members))
+    expected = ("Muhammad Rizal: Meninggal; Sepupu Jauh: Bukan anggota keluarga ini; "
+                "Anggota baru: Putri Kasim, Bayi Kasim")
+    response = officer.get("/verval/tugas/ekspor.xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    header = [c.value for c in sheet[1]]
+    assert sheet.cell(row=2, column=header.index("Perubahan anggota") + 1).value == expected
+    printed = _words(officer.get("/verval/tugas/cetak/").content.decode())
+    assert "Perubahan anggota" in printed and expected in printed
