@@ -55,12 +55,24 @@ def _members(household: Household, user) -> str:
     )
 
 
+def member_changes_text(case: VervalCase) -> str:
+    """What the visit recorded of the family's members, as the batch page shows it: each member
+    found gone with what became of them, then the names of the members to add."""
+    changes = list(case.member_changes.all())
+    parts = [f"{c.name}: {c.get_change_display()}" for c in changes if not c.is_addition]
+    added = [c.name for c in changes if c.is_addition]
+    if added:
+        parts.append(f"{_('Anggota baru')}: {', '.join(added)}")
+    return "; ".join(parts)
+
+
 def field_list_response(*, cases: list[VervalCase], user):
-    """An officer's cases for the field: who, where, why, and empty columns to fill in."""
+    """An officer's cases for the field: who, where, why, and the columns the visit fills in (empty
+    until it is recorded: the list is printed again after the visits, and for the finished cases)."""
     headers = [
         pgettext("row number", "No"), _("NIK Kepala Keluarga"), _("No KK"), _("Nama Kepala Keluarga"), _("Alamat"),
         _("Desa/Kelurahan"), _("Kecamatan"), _("Desil"), _("Jenis kandidat"), _("Alasan"), _("Berkas"),
-        _("Anggota keluarga"), _("Keberadaan"), _("Kesimpulan"), _("Catatan"),
+        _("Anggota keluarga"), _("Keberadaan"), _("Perubahan anggota"), _("Kesimpulan"), _("Catatan"),
     ]
     rows = (
         [
@@ -68,7 +80,8 @@ def field_list_response(*, cases: list[VervalCase], user):
             case.household.head_name, case.household.address or None, case.household.desa.name,
             case.household.desa.kecamatan.name, case.household.desil, case.get_kind_display(),
             protect_identifiers_in_text(case.reason, user),
-            case.batch.title, _members(case.household, user) or None, case.get_presence_display() or None, case.get_verdict_display() or None,
+            case.batch.title, _members(case.household, user) or None, case.get_presence_display() or None,
+            member_changes_text(case) or None, case.get_verdict_display() or None,
             protect_identifiers_in_text(case.note, user) or None,
         ]
         for number, case in enumerate(cases, start=1)
@@ -76,7 +89,7 @@ def field_list_response(*, cases: list[VervalCase], user):
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     count, response = _stream(
         f"verval-{slugify(user.username)}-{stamp}.xlsx", title=_("Daftar kunjungan"), headers=headers, rows=rows,
-        text_columns=(1, 2), widths=(6, 20, 20, 28, 28, 20, 16, 7, 24, 40, 30, 60, 16, 16, 30),
+        text_columns=(1, 2), widths=(6, 20, 20, 28, 28, 20, 16, 7, 24, 40, 30, 60, 16, 40, 16, 30),
     )
     export_log_create(user=user, kind=ExportKind.VERVAL_FIELD_LIST, agency=user.agency, row_count=count)
     return response

@@ -7,6 +7,8 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from agencies.templatetags.portal import protect_identifier
+from households.identifiers import mask
 from households.models import Desa, Kabupaten, Kecamatan, Relation, Sex
 from households.regions import offer_kabupaten
 from households.services import LIVING_CONDITION_FIELDS
@@ -140,8 +142,14 @@ NEW_MEMBER_ROWS = 3
 
 class NewMemberForm(forms.Form):
     """A member the registry lacks (a newborn, someone who moved in); a row left empty adds no one.
-    The name is required and the NIK checked by the service (the admin's own rules)."""
+    The name is required and the NIK checked by the service (the admin's own rules).
 
+    A row recorded before shows its NIK as the user sees NIKs elsewhere: masked for a role that sees
+    them masked (an agency's operator typing in the officer's paper form). The row carries the id of
+    the recorded member it shows (``recorded``): its box sent back unchanged keeps the stored NIK; a
+    box changed is a new NIK, checked as one."""
+
+    recorded = forms.IntegerField(widget=forms.HiddenInput, required=False)
     name = forms.CharField(label=_("Nama"), max_length=150, required=False)
     nik = forms.CharField(label=_("NIK (jika diketahui)"), max_length=40, required=False)
     relation = forms.ChoiceField(
@@ -152,25 +160,48 @@ class NewMemberForm(forms.Form):
     sex = forms.ChoiceField(label=_("Jenis kelamin"), required=False, choices=[("", "---------"), *Sex.choices])
     birth_date = _date_field(_("Tanggal lahir"))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, stored_niks: dict[int, str] | None = None, **kwargs):
+        """``stored_niks``: the NIKs of the case's recorded members to add, by their id."""
         super().__init__(*args, **kwargs)
+        self.stored_niks = stored_niks or {}
         self.fields["birth_date"].required = False
         self.fields["nik"].widget.attrs["inputmode"] = "numeric"
 
+    def has_changed(self) -> bool:
+        """Whether the row was filled in: a recorded row emptied (its ``recorded`` id alone) adds no one."""
+        return any(name != "recorded" for name in self.changed_data)
+
+    def clean(self):
+        data = super().clean()
+        nik = (data.get("nik") or "").strip()
+        stored = self.stored_niks.get(data.get("recorded"))
+        if stored and nik == mask(stored) and nik != stored:
+            data["nik"] = stored
+        elif "*" in nik:
+            # A masked NIK whose row was recorded anew since the page opened: which NIK it stood for is lost.
+            self.add_error("nik", _("NIK yang tampil disamarkan tidak dapat disimpan: ketik NIK lengkap, atau kosongkan "
+                                    "bila tidak diketahui."))
+        return data
+
     def values(self) -> dict | None:
         """The row's values for the service, None for a row left empty."""
-        data = {name: self.cleaned_data.get(name) for name in self.fields}
+        data = {name: self.cleaned_data.get(name) for name in self.fields if name != "recorded"}
         return data if any(value not in (None, "") for value in data.values()) else None
 
 
-def new_member_forms(data=None, *, recorded=()) -> list[NewMemberForm]:
-    """The rows of members to add: those recorded before and a few empty ones; posted, every row
-    the page sent."""
+def new_member_forms(data=None, *, recorded=(), user) -> list[NewMemberForm]:
+    """The rows of members to add: those ``recorded`` before, their NIK as ``user`` sees NIKs, and
+    a few empty ones; posted, every row the page sent."""
     if data is not None:
         numbers = {int(m[1]) for key in data if (m := _NEW_MEMBER_KEY.match(key))}
         count = max(numbers, default=-1) + 1
-        return [NewMemberForm(data, prefix=f"{NEW_MEMBER_PREFIX}-{number}") for number in range(count)]
-    initial = [{name: getattr(row, name) for name in ("name", "nik", "relation", "sex", "birth_date")} for row in recorded]
+        stored = {row.pk: row.nik for row in recorded if row.nik}
+        return [NewMemberForm(data, prefix=f"{NEW_MEMBER_PREFIX}-{number}", stored_niks=stored) for number in range(count)]
+    initial = [
+        {"recorded": row.pk, **{name: getattr(row, name) for name in ("name", "relation", "sex", "birth_date")},
+         "nik": protect_identifier(row.nik, user)}
+        for row in recorded
+    ]
     initial += [{}] * NEW_MEMBER_ROWS
     return [NewMemberForm(initial=values, prefix=f"{NEW_MEMBER_PREFIX}-{number}") for number, values in enumerate(initial)]
 

@@ -27,6 +27,7 @@ from verval.models import (
     CaseKind,
     CaseMemberChange,
     CaseStatus,
+    MemberChange,
     Presence,
     Stage,
     Verdict,
@@ -194,7 +195,7 @@ def officer_cases(user: User, *, finished: bool = False) -> QuerySet[VervalCase]
     return (
         cases.select_related("batch", "household__desa__kecamatan")
         .prefetch_related(
-            "enrollments__program",
+            "enrollments__program", "member_changes",
             Prefetch("household__members", queryset=Member.objects.filter(is_absent=False), to_attr="present_members"),
         )
         .order_by("recorded_at", "household__desa__code", "household__head_name", "id")
@@ -250,6 +251,10 @@ class CasePlan:
     # Members to add whose NIK a present member of the family holds by now (a later import added
     # them): not added twice.
     members_known: list[CaseMemberChange] = field(default_factory=list)
+    # The live aid of its own (person programs: PIP, PBI-JK) that a member the visit found dead
+    # holds, the head's too when the family carries on: ended, not suspended (no later check will
+    # find the person again). None for a family gone, whose aid ends whole.
+    aid_of_dead: list[Enrollment] = field(default_factory=list)
 
 
 def approval_plans(cases) -> list[CasePlan]:
@@ -269,9 +274,27 @@ def approval_plans(cases) -> list[CasePlan]:
         if case.kind == CaseKind.INCLUSION and case.verdict == Verdict.ELIGIBLE:
             plan.desil_change = desil_since_visit(case, household)
             plan.confirm = plan.desil_change is None
-    _suspensions([plan for plan in plans if plan.case.verdict == Verdict.NOT_ELIGIBLE and not plan.gone])
     _member_changes([plan for plan in plans if not plan.gone])
+    _aid_of_dead([plan for plan in plans if not plan.gone])
+    _suspensions([plan for plan in plans if plan.case.verdict == Verdict.NOT_ELIGIBLE and not plan.gone])
     return plans
+
+
+def _aid_of_dead(plans: list[CasePlan]) -> None:
+    """The live person-level enrollments of the members the visits found dead, and of the heads who
+    died in the families carrying on (one query for the whole batch). A member found moved or not of
+    this family still lives and keeps their own aid: this family's case is not about them, and the
+    registry moves their aid with them once it finds them in their new family."""
+    dead = {change.member_id: plan for plan in plans for change in plan.members_gone if change.change == MemberChange.DECEASED}
+    heads = {plan.household.pk: plan for plan in plans if plan.carries_on}
+    if not (dead or heads):
+        return
+    rows = Enrollment.objects.filter(status__in=LIVE_STATUSES).filter(
+        Q(member__in=list(dead)) | Q(member__household__in=list(heads), member__relation=Relation.HEAD, member__is_absent=False)
+    )
+    for enrollment in rows.select_related("program", "member").order_by("pk"):
+        plan = dead.get(enrollment.member_id) or heads[enrollment.member.household_id]
+        plan.aid_of_dead.append(enrollment)
 
 
 def _member_changes(plans: list[CasePlan]) -> None:
@@ -321,7 +344,10 @@ def _suspensions(plans: list[CasePlan]) -> None:
             programs = questioned.get(plan.case.pk, set())
         else:
             programs = limited
-        plan.suspend = [e for e in live.get(plan.household.pk, []) if programs is None or e.program_id in programs]
+        ending = {e.pk for e in plan.aid_of_dead}
+        plan.suspend = [
+            e for e in live.get(plan.household.pk, []) if (programs is None or e.program_id in programs) and e.pk not in ending
+        ]
 
 
 def approval_preview(batch: VervalBatch) -> dict:
@@ -331,7 +357,7 @@ def approval_preview(batch: VervalBatch) -> dict:
     the registry holds absent are marked present; the others' observed living conditions are
     written, the aid of those not eligible suspended (which, by program and year), eligible
     inclusion cases confirmed unless their desil changed since the visit, and the members the visits
-    found gone marked absent, those found missing added."""
+    found gone marked absent, those found missing added, the dead ones' own aid ended."""
     plans = approval_plans(batch.cases.select_related("household").order_by("id"))
     not_eligible = [p for p in plans if p.case.verdict == Verdict.NOT_ELIGIBLE and not p.gone]
     suspended = Counter((str(e.program.name), e.year) for p in not_eligible for e in p.suspend)
@@ -348,6 +374,7 @@ def approval_preview(batch: VervalBatch) -> dict:
         "members_gone": sum(len(p.members_gone) for p in plans),
         "members_added": sum(len(p.members_added) for p in plans),
         "members_known": sum(len(p.members_known) for p in plans),
+        "aid_of_dead": sum(len(p.aid_of_dead) for p in plans),
     }
 
 

@@ -7,7 +7,8 @@ Recording a visit never changes the registry. Approval applies the batch's findi
 services that own the data: ``households.services`` (absent, living conditions with their source
 and date), ``programs.services`` (enrollments suspended or ended, with history and the one-aid
 re-check) and ``dedup.membership`` (members the visit found gone marked absent, members it found
-missing added, each re-checking the one-aid rule and the identity duplicates).
+missing added, each re-checking the one-aid rule and the identity duplicates); a member found dead
+loses the aid of their own (``programs.services`` again).
 """
 
 from __future__ import annotations
@@ -466,6 +467,9 @@ class ApplyResult:
     members_absent: int = 0
     members_added: int = 0
     members_known: int = 0
+    # The live aid of their own that members found dead held (a family's head who died, the family
+    # carrying on, included): ended.
+    aid_of_dead: int = 0
     # The families members were added to (their identity duplicates are looked for), and the new
     # identity duplicates found.
     added_to: set = field(default_factory=set)
@@ -476,21 +480,29 @@ class ApplyResult:
                 "head_deceased": self.head_deceased, "merged": self.merged, "later": self.later,
                 "present": self.present, "desil_changed": len(self.desil_changes),
                 "members_absent": self.members_absent, "members_added": self.members_added,
-                "members_known": self.members_known, "identities_new": self.identities_new}
+                "members_known": self.members_known, "identities_new": self.identities_new,
+                "aid_of_dead": self.aid_of_dead}
 
 
 def _set_status(enrollment: Enrollment, status: str, reason: str, by, result: ApplyResult) -> bool:
+    """Suspend or end one enrollment still live, ``reason`` kept as its reason and leading its
+    history; whether it changed (the caller counts it)."""
     current = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
     if current.status not in LIVE_STATUSES:
         return False
-    outcome = enrollment_update(enrollment=current, by=by, status=status, status_reason=reason)
+    outcome = enrollment_update(enrollment=current, by=by, status=status, status_reason=reason,
+                                change_reason=history_reason(reason, Enrollment))
     for conflict in outcome.conflicts:
         (result.conflicts if conflict.created_now else result.still_open)[conflict.pk] = conflict
-    if status == EnrollmentStatus.SUSPENDED:
-        result.suspended += 1
-    else:
-        result.ended += 1
     return True
+
+
+def _end_aid_of_dead(plan: CasePlan, *, reason: str, by, result: ApplyResult) -> None:
+    """The aid of their own that the dead members hold ends (``CasePlan.aid_of_dead``): a dead person
+    receives no aid."""
+    text = _("Penerima meninggal (%(reason)s)") % {"reason": reason}
+    for enrollment in plan.aid_of_dead:
+        result.aid_of_dead += _set_status(enrollment, EnrollmentStatus.CANCELLED, text, by, result)
 
 
 def _apply_member_changes(plan: CasePlan, *, reason: str, by, result: ApplyResult) -> None:
@@ -536,7 +548,8 @@ def _apply_case(plan: CasePlan, *, batch: VervalBatch, by, result: ApplyResult) 
         household_mark_absent(household=household, by=by, reason=reason, head_deceased=case.presence == Presence.DECEASED)
         result.absent += 1
         for enrollment in Enrollment.objects.filter(household=household, status__in=LIVE_STATUSES):
-            _set_status(enrollment, EnrollmentStatus.CANCELLED, f"{reason} ({case.get_presence_display()})", by, result)
+            result.ended += _set_status(enrollment, EnrollmentStatus.CANCELLED, f"{reason} ({case.get_presence_display()})",
+                                        by, result)
         return
     if plan.present_again:
         household_mark_present(household=household, by=by, reason=reason)
@@ -550,8 +563,10 @@ def _apply_case(plan: CasePlan, *, batch: VervalBatch, by, result: ApplyResult) 
         result.desil_changes.append(plan.desil_change)
     # Only inclusion and absent-enrolled cases questioned aid when they opened.
     questioned = set(case.enrollments.values_list("pk", flat=True)) if case.kind in QUESTIONS_AID else None
+    _end_aid_of_dead(plan, reason=reason, by=by, result=result)
     for enrollment in plan.suspend:
         changed = _set_status(enrollment, EnrollmentStatus.SUSPENDED, f"{reason} ({case.get_verdict_display()})", by, result)
+        result.suspended += changed
         case.aid_suspended = case.aid_suspended or changed  # the proposal file asks for its removal
         if changed and questioned is not None and enrollment.pk not in questioned:
             result.later += 1

@@ -29,7 +29,7 @@ from programs.candidates import INCLUSION, KIND_LABELS, candidates, settled_incl
 from programs.distribution import households_distribute, may_distribute
 from programs.models import Program, TargetUnit
 from verval import selectors, services
-from verval.exports import field_list_response, proposal_response
+from verval.exports import field_list_response, member_changes_text, proposal_response
 from verval.forms import (
     AssignForm,
     CandidateFilter,
@@ -360,6 +360,10 @@ def batch_approve(request, pk: int):
             (messages.INFO, result.members_added, ngettext(
                 "%(count)s anggota keluarga baru ditambahkan.", "%(count)s anggota keluarga baru ditambahkan.",
                 result.members_added)),
+            (messages.INFO, result.aid_of_dead, ngettext(
+                "%(count)s bantuan perorangan dihentikan: penerimanya meninggal.",
+                "%(count)s bantuan perorangan dihentikan: penerimanya meninggal.",
+                result.aid_of_dead)),
             (messages.WARNING, result.members_known, ngettext(
                 "%(count)s anggota baru tidak ditambahkan: anggota dengan NIK yang sama sudah tercatat di keluarganya.",
                 "%(count)s anggota baru tidak ditambahkan: anggota dengan NIK yang sama sudah tercatat di keluarganya.",
@@ -495,6 +499,8 @@ def my_cases_print(request):
     the same list's file and the portal's print page."""
     finished = _finished(request)
     cases = list(selectors.officer_cases(request.user, finished=finished))
+    for case in cases:
+        case.member_changes_text = member_changes_text(case)
     export_log_create(
         user=request.user, kind=ExportKind.VERVAL_FIELD_LIST_PRINT, agency=request.user.agency, row_count=len(cases)
     )
@@ -534,7 +540,8 @@ def case_visit(request, pk: int):
             return redirect("verval:case_visit", pk=pk)
         form = VisitForm(request.POST, instance=case)
         members_form = MemberChangesForm(request.POST, members=members)
-        additions = new_member_forms(request.POST)
+        additions = new_member_forms(request.POST, recorded=case.member_changes.filter(change=MemberChange.ADDED),
+                                     user=request.user)
         # Rows left empty add no one; the others are numbered as the service numbers them.
         filled = [row for row in additions if row.has_changed()]
         if all([form.is_valid(), members_form.is_valid(), *(row.is_valid() for row in filled)]):
@@ -559,7 +566,7 @@ def case_visit(request, pk: int):
         form = VisitForm(instance=case, initial=None if case.visited_on else {"visited_on": timezone.localdate()})
         recorded = list(case.member_changes.all())
         members_form = MemberChangesForm(members=members, recorded={c.member_id: c.change for c in recorded})
-        additions = new_member_forms(recorded=[c for c in recorded if c.is_addition])
+        additions = new_member_forms(recorded=[c for c in recorded if c.is_addition], user=request.user)
     return render(request, "verval/case_visit.html", {
         "case": case, "form": form, "may_record": may_record, "stage_note": stage_note, "photo_form": PhotoForm(),
         "photos": list(case.photos.all()), "enrollments": list(case.enrollments.select_related("program")),

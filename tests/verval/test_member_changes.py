@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import io
 import re
+from html.parser import HTMLParser
 
 import openpyxl
 import pytest
@@ -18,7 +19,10 @@ from django.utils import timezone
 from dedup.models import IdentityMatch, IdentityStatus
 from households.identifiers import make_nik
 from households.models import Member, Relation, Sex
+from programs.models import Enrollment, EnrollmentStatus, Program
+from programs.services import enrollment_create
 from tests.factories import MemberFactory
+from tests.verval.conftest import visit_all_and_approve
 from verval import services
 from verval.models import CaseStatus, Presence, Verdict
 
@@ -230,3 +234,184 @@ def test_a_member_recorded_since_the_visit_is_not_added_twice(family, people):
     assert "1 anggota baru tidak ditambahkan" in done
     assert Member.objects.filter(household=home, nik=NEWBORN_NIK).count() == 1
     assert Member.objects.filter(household=home, name="Bayi Kasim").exists()
+
+
+@pytest.fixture
+def family_with_own_aid(registry, people):
+    """pkh_high's family as in ``family``, each member but the head with aid of their own (PBI-JK, a
+    person program with a desil limit the family's desil 6 is above, and PIP), before its case opens:
+    the case questions PKH and the PBI-JK."""
+    home = registry.pkh_high
+    MemberFactory(household=home, name="Laode Kasim", nik=home.head_nik, relation=Relation.HEAD)
+    members = {
+        "wife": MemberFactory(household=home, name="Wa Ode Sitti", relation=Relation.SPOUSE, sex=Sex.FEMALE),
+        "son": MemberFactory(household=home, name="Muhammad Rizal", relation=Relation.CHILD),
+        "cousin": MemberFactory(household=home, name="Sepupu Jauh", relation=Relation.OTHER),
+    }
+    aid = {}
+    for key, member in members.items():
+        for code, status in (("pbi-jk", EnrollmentStatus.ACTIVE), ("pip", EnrollmentStatus.PROPOSED)):
+            aid[key, code] = enrollment_create(household=home, program=Program.objects.get(code=code), member=member,
+                                               status=status, year=2025).enrollment
+    batch = services.cases_open(kind="inclusion", household_ids=[home.pk], by=people.bappeda).batch
+    case = batch.cases.get()
+    services.cases_assign(cases=[case], officer=people.officer, by=people.bappeda)
+    return home, case, members, aid
+
+
+def _statuses(aid) -> dict:
+    return {key: Enrollment.objects.get(pk=e.pk).status for key, e in aid.items()}
+
+
+def test_a_member_found_dead_loses_their_own_aid_at_approval(family_with_own_aid, people, registry):
+    """The son died: his PBI-JK and PIP end; the cousin, not of this family, and the wife keep theirs."""
+    home, case, members, aid = family_with_own_aid
+    client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members))
+    _through_verification(case, people)
+    bupati = client_for(people.bupati)
+    preview = _words(bupati.get(f"/verval/berkas/{case.batch_id}/").content.decode().split('id="approval-preview"', 1)[1]
+                     .split("</ul>", 1)[0])
+    assert "2 bantuan perorangan dihentikan" in preview
+    done = _words(bupati.post(f"/verval/berkas/{case.batch_id}/sahkan/", {"setuju": "1"}, follow=True).content.decode())
+    assert "2 bantuan perorangan dihentikan" in done
+
+    cancelled = EnrollmentStatus.CANCELLED
+    assert _statuses(aid) == {
+        ("son", "pbi-jk"): cancelled, ("son", "pip"): cancelled,
+        ("wife", "pbi-jk"): EnrollmentStatus.ACTIVE, ("wife", "pip"): EnrollmentStatus.PROPOSED,
+        ("cousin", "pbi-jk"): EnrollmentStatus.ACTIVE, ("cousin", "pip"): EnrollmentStatus.PROPOSED,
+    }
+    ended = Enrollment.objects.get(pk=aid["son", "pip"].pk)
+    assert ended.status_reason.startswith("Penerima meninggal") and case.batch.title in ended.status_reason
+    latest = ended.history.latest()
+    assert latest.history_user == people.bupati
+    assert latest.history_change_reason.startswith("Penerima meninggal (Verval disahkan")
+    # The family's own aid is the verdict's (eligible): untouched.
+    assert Enrollment.objects.get(pk=registry.pkh_high_enrollment.pk).status == EnrollmentStatus.ACTIVE
+
+
+def test_a_dead_members_aid_the_verdict_questions_ends_rather_than_waits(family_with_own_aid, people, registry):
+    """Found not eligible, the family's questioned aid is suspended until a later check; the dead son's
+    PBI-JK, questioned too, ends: no check will find him again."""
+    home, case, members, aid = family_with_own_aid
+    client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members, verdict=Verdict.NOT_ELIGIBLE))
+    _through_verification(case, people)
+    bupati = client_for(people.bupati)
+    preview = _words(bupati.get(f"/verval/berkas/{case.batch_id}/").content.decode().split('id="approval-preview"', 1)[1]
+                     .split("</ul>", 1)[0])
+    # PKH and the wife's and cousin's PBI-JK wait; the son's two end.
+    assert "1 keluarga tidak layak: 3 kepesertaan ditangguhkan" in preview
+    assert "2 bantuan perorangan dihentikan" in preview
+    services.batch_approve(batch=case.batch, by=people.bupati)
+    statuses = _statuses(aid)
+    assert statuses["son", "pbi-jk"] == statuses["son", "pip"] == EnrollmentStatus.CANCELLED
+    assert statuses["wife", "pbi-jk"] == statuses["cousin", "pbi-jk"] == EnrollmentStatus.SUSPENDED
+    assert Enrollment.objects.get(pk=registry.pkh_high_enrollment.pk).status == EnrollmentStatus.SUSPENDED
+
+
+def test_a_head_who_died_loses_their_own_aid_while_the_family_carries_on(registry, people):
+    home = registry.pkh_high
+    head = MemberFactory(household=home, name="Laode Kasim", nik=home.head_nik, relation=Relation.HEAD)
+    MemberFactory(household=home, name="Wa Ode Sitti", relation=Relation.SPOUSE, sex=Sex.FEMALE)
+    own = enrollment_create(household=home, program=Program.objects.get(code="pip"), member=head,
+                            status=EnrollmentStatus.ACTIVE, year=2025).enrollment
+    batch = services.cases_open(kind="inclusion", household_ids=[home.pk], by=people.bappeda).batch
+    services.cases_assign(cases=list(batch.cases.all()), officer=people.officer, by=people.bappeda)
+    preview_done = visit_all_and_approve(batch, people, Verdict.ELIGIBLE, presence=Presence.DECEASED)
+    assert preview_done.head_deceased == 1
+    assert Enrollment.objects.get(pk=own.pk).status == EnrollmentStatus.CANCELLED
+    assert Enrollment.objects.get(pk=registry.pkh_high_enrollment.pk).status == EnrollmentStatus.ACTIVE
+
+
+class _VisitForm(HTMLParser):
+    """The visit form's values as the browser sends them back: text and hidden inputs, the options
+    selected (the first when none is)."""
+
+    def __init__(self):
+        super().__init__()
+        self.values, self.select, self.inside = {}, None, False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.inside = attrs.get("id") == "visit-form"
+        elif not self.inside:
+            return
+        elif tag == "input" and attrs.get("name") and attrs.get("type") not in ("submit", "checkbox", "file"):
+            self.values[attrs["name"]] = attrs.get("value") or ""
+        elif tag == "textarea":
+            self.values.setdefault(attrs["name"], "")
+        elif tag == "select":
+            self.select = attrs["name"]
+        elif tag == "option" and self.select and (self.select not in self.values or "selected" in attrs):
+            self.values[self.select] = attrs.get("value") or ""
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self.select = None
+        elif tag == "form":
+            self.inside = False
+
+
+def _sent_back(html: str, **changes) -> dict:
+    parser = _VisitForm()
+    parser.feed(html)
+    return {**parser.values, **changes}
+
+
+def test_a_role_that_sees_niks_masked_gets_a_new_members_nik_masked_and_kept(family, people):
+    """Dinas Sosial's operator types in the officer's paper form: the newborn's NIK it typed shows
+    masked when the page opens again, as every NIK does for it; saved again unchanged, the NIK stays."""
+    home, case, members = family
+    operator = client_for(people.dinsos_operator)
+    assert operator.post(f"/verval/kasus/{case.pk}/", _visit_post(members)).status_code == 302
+    page = operator.get(f"/verval/kasus/{case.pk}/").content.decode()
+    assert NEWBORN_NIK not in page
+    assert f'value="{NEWBORN_NIK[:6]}**********"' in page
+    assert operator.post(f"/verval/kasus/{case.pk}/", _sent_back(page, note="Dicek ulang")).status_code == 302
+    case.refresh_from_db()
+    assert case.note == "Dicek ulang"
+    assert [(c.name, c.nik) for c in case.member_changes.filter(change="tambah")] == [
+        ("Putri Kasim", NEWBORN_NIK), ("Bayi Kasim", "")]
+
+    # A changed box is a new NIK, checked as one.
+    page = operator.get(f"/verval/kasus/{case.pk}/").content.decode()
+    refused = operator.post(f"/verval/kasus/{case.pk}/", _sent_back(page, **{"baru-0-nik": "7409011234"}), follow=True)
+    assert "NIK harus 16 digit" in refused.content.decode()
+    other = make_nik(region="740901", birth=datetime.date(2025, 3, 2), female=True, serial=78)
+    operator.post(f"/verval/kasus/{case.pk}/", _sent_back(page, **{"baru-0-nik": other}))
+    assert case.member_changes.get(name="Putri Kasim").nik == other
+
+
+def test_a_masked_nik_from_a_page_opened_before_the_rows_changed_is_refused(family, people):
+    home, case, members = family
+    operator = client_for(people.dinsos_operator)
+    operator.post(f"/verval/kasus/{case.pk}/", _visit_post(members))
+    stale = operator.get(f"/verval/kasus/{case.pk}/").content.decode()
+    client_for(people.bappeda).post(f"/verval/kasus/{case.pk}/", _visit_post(members))  # the rows recorded anew
+    page = operator.post(f"/verval/kasus/{case.pk}/", _sent_back(stale), follow=True).content.decode()
+    assert "NIK yang tampil disamarkan tidak dapat disimpan" in page
+    assert case.member_changes.get(name="Putri Kasim").nik == NEWBORN_NIK
+
+
+def test_the_officer_sees_the_nik_typed_in_full(family, people):
+    home, case, members = family
+    officer = client_for(people.officer)
+    officer.post(f"/verval/kasus/{case.pk}/", _visit_post(members))
+    assert f'value="{NEWBORN_NIK}"' in officer.get(f"/verval/kasus/{case.pk}/").content.decode()
+
+
+def test_the_field_list_shows_the_member_changes_recorded(family, people):
+    """The officer's list, printed or downloaded after the visits, carries what they found of the
+    members, as the batch page shows it."""
+    home, case, members = family
+    officer = client_for(people.officer)
+    officer.post(f"/verval/kasus/{case.pk}/", _visit_post(members))
+    expected = ("Muhammad Rizal: Meninggal; Sepupu Jauh: Bukan anggota keluarga ini; "
+                "Anggota baru: Putri Kasim, Bayi Kasim")
+    response = officer.get("/verval/tugas/ekspor.xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    header = [c.value for c in sheet[1]]
+    assert sheet.cell(row=2, column=header.index("Perubahan anggota") + 1).value == expected
+    printed = _words(officer.get("/verval/tugas/cetak/").content.decode())
+    assert "Perubahan anggota" in printed and expected in printed
