@@ -262,13 +262,18 @@ class HouseholdAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
     search_help_text = _("Cari nama, NIK (16 digit), No KK atau ID Keluarga P3KE.")
     autocomplete_fields = ["desa"]
     # Merging and absence go through the actions (``dedup.membership``), never a hand edit.
-    readonly_fields = ["open_conflicts", "merged_here", "is_absent", "merged_into", "last_batch", "raw_values", "created_at", "updated_at"]
+    # The desil's source and ranking date are the import's record of which ranking the desil is
+    # (a later file ranked before it does not replace it): shown beside it, never typed.
+    readonly_fields = [
+        "desil_source", "desil_date",
+        "open_conflicts", "merged_here", "is_absent", "merged_into", "last_batch", "raw_values", "created_at", "updated_at",
+    ]
     inlines = [MemberInline, AidInline]
     actions = ["merge_two", "mark_absent", "mark_present"]
     list_per_page = 50
     show_full_result_count = False
     fieldsets = [
-        (None, {"fields": ["head_name", "head_nik", "no_kk", "p3ke_id", "desa", "address", "dusun", "rt", "rw", "desil", "persentil"]}),
+        (None, {"fields": ["head_name", "head_nik", "no_kk", "p3ke_id", "desa", "address", "dusun", "rt", "rw", ("desil", "desil_source", "desil_date"), "persentil"]}),
         (_("Konflik satu bantuan"), {"fields": ["open_conflicts"]}),
         (_("Kondisi tempat tinggal"), {"fields": [
             "house_ownership", ("roof_type", "roof_quality"), ("wall_type", "wall_quality"), ("floor_type", "floor_quality"),
