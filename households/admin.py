@@ -19,6 +19,7 @@ from konut_registry.numbers import thousands
 from dedup import membership
 from dedup.models import Conflict, ConflictStatus, with_merge_decisions
 from households.models import Desa, Household, Kabupaten, Kecamatan, Member, Provinsi, Sex
+from households.identifiers import typed_neighbourhood
 from households.regions import covered_region, loaded_regions
 from households.validators import identifier_warnings
 from programs.models import Enrollment
@@ -184,6 +185,21 @@ class MemberInline(admin.StackedInline):
     classes = ["konut-members"]
 
 
+class NeighbourhoodField(forms.CharField):
+    """An RT or RW read as the import stores it (``typed_neighbourhood``: ``1`` is ``001``), so that
+    typing ``1`` over a stored ``001`` is no change: no history row, nothing logged as changed. What
+    holds no RT/RW number is left as typed, for the model's check to refuse with its message."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return (typed_neighbourhood(value) or value) if value else value
+
+
+class HouseholdForm(forms.ModelForm):
+    class Meta:
+        field_classes = {"rt": NeighbourhoodField, "rw": NeighbourhoodField}
+
+
 def _absent_action(model_label: str, *, absent: bool, description, done):
     """The list action marking the selected records absent from (or present in) the newest data,
     through ``dedup.membership`` (which re-checks the one-aid rule in the same transaction)."""
@@ -254,6 +270,7 @@ def check_new_identities(request, household_ids, *, changed: bool) -> None:
 
 @admin.register(Household)
 class HouseholdAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
+    form = HouseholdForm
     region_clears = ("desa",)
     list_display = ["head_name", "p3ke_id", "no_kk", "desa", "kecamatan", "desil", "source", "is_absent"]
     list_filter = ["desa__kecamatan", DesaFilter, "desil", "source", "is_absent", "house_ownership", "water_source", "toilet", "stunting_risk"]

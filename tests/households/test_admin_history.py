@@ -8,6 +8,7 @@ import datetime
 import re
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
 from tests.factories import HouseholdFactory, MemberFactory
@@ -39,6 +40,26 @@ def test_saving_unchanged_forms_writes_no_history_and_a_member_edit_only_the_mem
     assert response.status_code == 302
     assert household.history.count() == rows[0] + 1
     assert household.history.first().address == "Jl. Poros Wanggudu"
+
+
+def test_an_rt_typed_without_its_zeros_is_no_change(bappeda_client):
+    """RT 1 is RT 001 as the import stores it: saved so, nothing is logged as changed; RW 5 is a change."""
+    household = HouseholdFactory(rt="001", rw="004")
+    url = reverse("admin:households_household_change", args=[household.pk])
+    rows = household.history.count()
+
+    response = bappeda_client.post(url, admin_form_data(bappeda_client.get(url), rt="1", rw="RW 04"))
+    assert response.status_code == 302
+    assert household.history.count() == rows
+    assert LogEntry.objects.filter(object_id=str(household.pk)).latest("pk").get_change_message() == "Tidak ada bidang yang berubah."
+    page = bappeda_client.get(reverse("admin:households_household_history", args=[household.pk])).content.decode()
+    assert "RT" not in re.sub(r"<[^>]+>", " ", page.split('id="change-history"', 1)[-1])
+
+    response = bappeda_client.post(url, admin_form_data(bappeda_client.get(url), rt="01", rw="5"))
+    assert response.status_code == 302
+    household.refresh_from_db()
+    assert (household.rt, household.rw, household.history.count()) == ("001", "005", rows + 1)
+    assert LogEntry.objects.filter(object_id=str(household.pk)).latest("pk").get_change_message() == "RW berubah."
 
 
 def readonly_cell(page: str, name: str) -> str:
