@@ -19,6 +19,7 @@ from konut_registry.numbers import thousands
 from dedup import membership
 from dedup.models import Conflict, ConflictStatus, with_merge_decisions
 from households.models import Desa, Household, Kabupaten, Kecamatan, Member, Provinsi, Sex
+from households.identifiers import typed_neighbourhood
 from households.regions import covered_region, loaded_regions
 from households.validators import identifier_warnings
 from programs.models import Enrollment
@@ -184,6 +185,21 @@ class MemberInline(admin.StackedInline):
     classes = ["konut-members"]
 
 
+class NeighbourhoodField(forms.CharField):
+    """An RT or RW read as the import stores it (``typed_neighbourhood``: ``1`` is ``001``), so that
+    typing ``1`` over a stored ``001`` is no change: no history row, nothing logged as changed. What
+    holds no RT/RW number is left as typed, for the model's check to refuse with its message."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return (typed_neighbourhood(value) or value) if value else value
+
+
+class HouseholdForm(forms.ModelForm):
+    class Meta:
+        field_classes = {"rt": NeighbourhoodField, "rw": NeighbourhoodField}
+
+
 def _absent_action(model_label: str, *, absent: bool, description, done):
     """The list action marking the selected records absent from (or present in) the newest data,
     through ``dedup.membership`` (which re-checks the one-aid rule in the same transaction)."""
@@ -254,6 +270,7 @@ def check_new_identities(request, household_ids, *, changed: bool) -> None:
 
 @admin.register(Household)
 class HouseholdAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
+    form = HouseholdForm
     region_clears = ("desa",)
     list_display = ["head_name", "p3ke_id", "no_kk", "desa", "kecamatan", "desil", "source", "is_absent"]
     list_filter = ["desa__kecamatan", DesaFilter, "desil", "source", "is_absent", "house_ownership", "water_source", "toilet", "stunting_risk"]
@@ -262,13 +279,18 @@ class HouseholdAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
     search_help_text = _("Cari nama, NIK (16 digit), No KK atau ID Keluarga P3KE.")
     autocomplete_fields = ["desa"]
     # Merging and absence go through the actions (``dedup.membership``), never a hand edit.
-    readonly_fields = ["open_conflicts", "merged_here", "is_absent", "merged_into", "last_batch", "raw_values", "created_at", "updated_at"]
+    # The desil's source and ranking date are the import's record of which ranking the desil is
+    # (a later file ranked before it does not replace it): shown beside it, never typed.
+    readonly_fields = [
+        "desil_source", "desil_date",
+        "open_conflicts", "merged_here", "is_absent", "merged_into", "last_batch", "raw_values", "created_at", "updated_at",
+    ]
     inlines = [MemberInline, AidInline]
     actions = ["merge_two", "mark_absent", "mark_present"]
     list_per_page = 50
     show_full_result_count = False
     fieldsets = [
-        (None, {"fields": ["head_name", "head_nik", "no_kk", "p3ke_id", "desa", "address", "dusun", "rt", "rw", "desil", "persentil"]}),
+        (None, {"fields": ["head_name", "head_nik", "no_kk", "p3ke_id", "desa", "address", "dusun", "rt", "rw", ("desil", "desil_source", "desil_date"), "persentil"]}),
         (_("Konflik satu bantuan"), {"fields": ["open_conflicts"]}),
         (_("Kondisi tempat tinggal"), {"fields": [
             "house_ownership", ("roof_type", "roof_quality"), ("wall_type", "wall_quality"), ("floor_type", "floor_quality"),

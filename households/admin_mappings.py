@@ -2,15 +2,27 @@
 choice column is which choice. Bappeda adds a row for what a preview lists as unmapped (the
 preview links here with the header or value filled in); every later file of that kind uses it.
 The built-in rows come from ``load_reference``. Changes are kept in the history ("Riwayat").
+
+A built-in row is never deleted, and its header (or value) is never renamed: the shipped rows are
+read under the stored ones for every file (``imports.context``: a registry whose ``load_reference``
+predates a new shipped row still reads it), and ``load_reference`` creates what is missing, so a
+deleted built-in came back and its header was read all the same. Keeping a deleted one deleted would
+need a record of the deletion that both consult; instead the row stays, and its target is what
+Bappeda edits: "(kolom dikenal, tidak dipakai)" stops a header, another choice or "Kosong" a value.
+``load_reference`` never overwrites an existing row, so that edit is kept, and loading stays
+idempotent.
 """
 
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from konut_registry.admin_history import ReadOnlyHistoryAdmin
 
 from households.imports.columns import AID_PREFIX, builtin_rows
@@ -57,6 +69,7 @@ class ColumnMappingForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        _builtin_key_kept(self, "layout", "header")
         layout, target = data.get("layout"), data.get("field")
         if layout and target and not target.startswith(AID_PREFIX) and target not in _layout_fields().get(layout, set()):
             self.add_error("field", _("Kolom registri ini tidak dipakai untuk jenis tabel tersebut."))
@@ -101,6 +114,7 @@ class ValueMappingForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        _builtin_key_kept(self, "kind", "field", "value")
         name, code = data.get("field"), data.get("code")
         if name in CHOICE_FIELDS and code and code not in CHOICE_FIELDS[name].values:
             self.add_error("code", _("Pilihan ini bukan pilihan kolom %(field)s.") % {"field": _field_label(name)})
@@ -120,6 +134,19 @@ class ValueMappingForm(forms.ModelForm):
             }
             self.add_error("value", _existing(message, "admin:households_valuemapping_change", other.pk))
         return data
+
+
+def _builtin_key_kept(form, *names: str) -> None:
+    """A built-in row keeps what it matches: renamed, the shipped header or value would still be read
+    (module docstring); another one is a new mapping."""
+    if not form.instance.builtin:
+        return
+    for name in names:
+        if name in form.cleaned_data and form.cleaned_data[name] != getattr(form.instance, name):
+            form.add_error(name, _(
+                "Ini pemetaan bawaan: yang dipetakannya tidak dapat diubah. Untuk judul kolom atau nilai lain, tambahkan "
+                "pemetaan baru."
+            ))
 
 
 def _existing(message: str, view: str, pk: int):
@@ -144,6 +171,43 @@ class _BappedaOnly:
         return self.has_module_permission(request)
 
 
+class _BuiltinKept:
+    """Deleting a built-in mapping is refused, one by one or among the selected, with the way to stop
+    using it (``stop_using``); nothing is deleted then (module docstring)."""
+
+    stop_using = ""
+
+    def _refusal(self, rows) -> str:
+        names = ", ".join(str(row) for row in rows)
+        return ngettext(
+            "Pemetaan bawaan tidak dapat dihapus: %(names)s. %(stop)s",
+            "Pemetaan bawaan tidak dapat dihapus: %(names)s. %(stop)s",
+            len(rows),
+        ) % {"names": names, "stop": self.stop_using}
+
+    def delete_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is not None and obj.builtin:
+            self.message_user(request, self._refusal([obj]), messages.ERROR)
+            return HttpResponseRedirect(reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk]))
+        return super().delete_view(request, object_id, extra_context)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            _function, name, description = actions["delete_selected"]
+            actions["delete_selected"] = (_delete_unless_builtin, name, description)
+        return actions
+
+
+def _delete_unless_builtin(modeladmin, request, queryset):
+    builtin = list(queryset.filter(builtin=True))
+    if builtin:
+        modeladmin.message_user(request, modeladmin._refusal(builtin), messages.ERROR)
+        return None
+    return delete_selected(modeladmin, request, queryset)
+
+
 class _FieldFilter(admin.SimpleListFilter):
     """The mappings' fields by their labels (the URL keeps the field's key)."""
 
@@ -165,8 +229,9 @@ def _labelled(names, term: str) -> list[str]:
 
 
 @admin.register(ColumnMapping)
-class ColumnMappingAdmin(_BappedaOnly, ReadOnlyHistoryAdmin):
+class ColumnMappingAdmin(_BappedaOnly, _BuiltinKept, ReadOnlyHistoryAdmin):
     form = ColumnMappingForm
+    stop_using = _('Agar judul kolom itu tidak dibaca lagi, ubah kolom registrinya menjadi "(kolom dikenal, tidak dipakai)".')
     list_display = ("header", "layout", "field_label", "builtin")
     list_filter = ("layout", _FieldFilter, "builtin")
     search_fields = ("header", "field")
@@ -189,8 +254,9 @@ class ColumnMappingAdmin(_BappedaOnly, ReadOnlyHistoryAdmin):
 
 
 @admin.register(ValueMapping)
-class ValueMappingAdmin(_BappedaOnly, ReadOnlyHistoryAdmin):
+class ValueMappingAdmin(_BappedaOnly, _BuiltinKept, ReadOnlyHistoryAdmin):
     form = ValueMappingForm
+    stop_using = _('Agar nilai itu tidak dibaca sebagai pilihannya, ubah pilihannya, misalnya menjadi "Kosong (tanpa nilai)".')
     list_display = ("value", "field_label", "code_label", "kind", "builtin")
     list_filter = (_FieldFilter, "kind", "builtin")
     search_fields = ("value", "code")

@@ -4,7 +4,11 @@ nothing (the history page showed it as "Diubah" with an empty Perubahan cell).""
 
 from __future__ import annotations
 
+import datetime
+import re
+
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
 from tests.factories import HouseholdFactory, MemberFactory
@@ -36,3 +40,48 @@ def test_saving_unchanged_forms_writes_no_history_and_a_member_edit_only_the_mem
     assert response.status_code == 302
     assert household.history.count() == rows[0] + 1
     assert household.history.first().address == "Jl. Poros Wanggudu"
+
+
+def test_an_rt_typed_without_its_zeros_is_no_change(bappeda_client):
+    """RT 1 is RT 001 as the import stores it: saved so, nothing is logged as changed; RW 5 is a change."""
+    household = HouseholdFactory(rt="001", rw="004")
+    url = reverse("admin:households_household_change", args=[household.pk])
+    rows = household.history.count()
+
+    response = bappeda_client.post(url, admin_form_data(bappeda_client.get(url), rt="1", rw="RW 04"))
+    assert response.status_code == 302
+    assert household.history.count() == rows
+    assert LogEntry.objects.filter(object_id=str(household.pk)).latest("pk").get_change_message() == "Tidak ada bidang yang berubah."
+    page = bappeda_client.get(reverse("admin:households_household_history", args=[household.pk])).content.decode()
+    assert "RT" not in re.sub(r"<[^>]+>", " ", page.split('id="change-history"', 1)[-1])
+
+    response = bappeda_client.post(url, admin_form_data(bappeda_client.get(url), rt="01", rw="5"))
+    assert response.status_code == 302
+    household.refresh_from_db()
+    assert (household.rt, household.rw, household.history.count()) == ("001", "005", rows + 1)
+    assert LogEntry.objects.filter(object_id=str(household.pk)).latest("pk").get_change_message() == "RW berubah."
+
+
+def readonly_cell(page: str, name: str) -> str:
+    """The text of field ``name``'s box on an admin change page (its label and its value)."""
+    box = re.search(rf'fieldBox field-{name}">(.*?)</div>\s*</div>', page, re.S).group(1)
+    return " ".join(re.sub(r"<[^>]+>", " ", box).split())
+
+
+def test_the_household_page_shows_the_desil_source_and_date_beside_the_desil(bappeda_client):
+    household = HouseholdFactory(desil=3, desil_source="dtsen", desil_date=datetime.date(2025, 7, 1))
+    url = reverse("admin:households_household_change", args=[household.pk])
+    page = bappeda_client.get(url).content.decode()
+    assert readonly_cell(page, "desil_source") == "Sumber desil: DTSEN"
+    assert readonly_cell(page, "desil_date") == "Tanggal desil: 01/07/2025"
+    assert page.index("field-desil") < page.index("field-desil_source") < page.index("field-desil_date") < page.index("field-persentil")
+
+    response = bappeda_client.post(url, admin_form_data(bappeda_client.get(url), desil="2"))
+    assert response.status_code == 302
+    household.refresh_from_db()
+    assert (household.desil, household.desil_source, household.desil_date) == (2, "dtsen", datetime.date(2025, 7, 1))
+
+    bappeda_client.post(reverse("set_language"), {"language": "en", "next": "/admin/"})
+    english = bappeda_client.get(url).content.decode()
+    assert readonly_cell(english, "desil_date") == "Decile date: 01/07/2025"
+    assert readonly_cell(english, "desil_source") == "Decile source: DTSEN"

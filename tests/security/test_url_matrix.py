@@ -228,8 +228,9 @@ ADMIN_MODELS: dict[str, tuple] = {
     "households.desa": (lambda w: w.desa, KEPT),
     # Batches are records: add goes to the upload page, change to the preview.
     "households.importbatch": (lambda w: w.batch, {**KEPT, "add": REDIRECT, "change": REDIRECT}),
-    # Import mappings are Bappeda's data: added, edited and withdrawn, with their history.
-    "households.columnmapping": (lambda w: _mapping(ColumnMapping, layout="dtsen", header="no kk", field="no_kk"),
+    # Import mappings are Bappeda's data: added, edited and withdrawn, with their history (a built-in
+    # one is edited, never deleted: its delete page leads back to it; the sample is Bappeda's own).
+    "households.columnmapping": (lambda w: _mapping(ColumnMapping, layout="dtsen", header="nomor kk keluarga", field="no_kk"),
                                  {**OK_ALL, **WITH_HISTORY}),
     "households.valuemapping": (lambda w: _mapping(ValueMapping, kind="dtsen", field="sex", value="lk", code="L"),
                                 {**OK_ALL, **WITH_HISTORY}),
