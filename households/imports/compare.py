@@ -532,7 +532,7 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
         elif left_out:
             plan.members_kept = len(left_out)
             issues.warning(
-                extract.tables[0].sheet if extract.tables else "", 0, "",
+                next((t.sheet for t in extract.tables if t.kind != "keluarga"), ""), 0, "",
                 f"{len(left_out)} anggota keluarga yang tidak ada lagi di berkas ini tidak ditandai tidak ada: berkas ini "
                 "lebih lama dari data terbaru registri (anggota itu mungkin lebih baru dari berkas ini)",
             )

@@ -92,9 +92,9 @@ def test_an_older_partial_extract_marks_no_member_and_says_so(reference, p3ke_fi
     )
     assert notice in result["message"]
     batch = ImportBatch.objects.get(pk=result["batch"])
-    assert [w["reason"] for w in batch.warnings if w["row"] == 0] == [
+    assert [(w["sheet"], w["reason"]) for w in batch.warnings if w["row"] == 0] == [("INDIVIDU", 
         "1 anggota keluarga yang tidak ada lagi di berkas ini tidak ditandai tidak ada: berkas ini lebih lama dari "
-        "data terbaru registri (anggota itu mungkin lebih baru dari berkas ini)"
+        "data terbaru registri (anggota itu mungkin lebih baru dari berkas ini)")
     ]
 
 
