@@ -546,13 +546,23 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
             "memuat lembar keluarga: unggah berkas keluarga (KEPALA-KELUARGA) bersama berkas individu ini.",
         )
     # A partial extract (one kecamatan) still says who a family it lists no longer holds, unless it
-    # is older than the registry's data (a member it lacks may be newer than the file).
-    if extract.has_member_sheet and (full_extract or not older):
-        plan.member_absent = _members_left_out(
+    # is older than the registry's data (a member it lacks may be newer than the file): then it
+    # says how many it leaves as they are.
+    if extract.has_member_sheet:
+        left_out = _members_left_out(
             extract, key_ids, known, matched_pks | merged_members, None if full_extract else listed,
             recognised=plan.households_recognised,
         )
-        plan.members.absent = len(plan.member_absent)
+        if full_extract or not older:
+            plan.member_absent = left_out
+            plan.members.absent = len(left_out)
+        elif left_out:
+            plan.members_kept = len(left_out)
+            issues.warning(
+                next((t.sheet for t in extract.tables if t.kind != "keluarga"), ""), 0, "",
+                f"{len(left_out)} anggota keluarga yang tidak ada lagi di berkas ini tidak ditandai tidak ada: berkas ini "
+                "lebih lama dari data terbaru registri (anggota itu mungkin lebih baru dari berkas ini)",
+            )
     plan.enrollments_planned, stated = aid_planned(extract, claims)
     plan.aid_dropped, family_rows = aid_dropped(extract, stated, key_ids)
     for notice in plan.aid_dropped:

@@ -11,6 +11,8 @@ from django.utils.translation import ngettext
 
 from households.models import ImportBatch
 
+from .plan import members_kept_notice
+
 if TYPE_CHECKING:
     from .plan import ImportPlan
 
@@ -41,7 +43,7 @@ class ImportOutcome:
                     "enrollment_changes", "rows", "error_rows", "warning_rows",
                     "data_year", "same_as_batch", "identity_duplicates",
                     "identity_scan_failed", "skipped_rows", "absent_check", "new_identity_duplicates", "aid_no_longer_stated",
-                    "conflicts_forecast", "recognised_by_head_nik"):
+                    "members_kept", "conflicts_forecast", "recognised_by_head_nik"):
             if key in self.summary:
                 data[key] = self.summary[key]
         # What no mapping placed, always said (an empty list means every column and value was known).
@@ -101,6 +103,8 @@ def applied_message(summary: dict) -> str:
     parts = [part for part in parts if part]
     if not parts:
         parts.append(_("Tidak ada perubahan."))
+    if summary.get("members_kept"):
+        parts.append(members_kept_notice(summary["members_kept"]))
     parts += summary.get("aid_no_longer_stated") or []
     if summary.get("skipped_rows"):
         parts.append(

@@ -98,7 +98,6 @@ def absent_warning(check: dict) -> str:
         "n": number_format(check["households"], force_grouping=True),
         "current": number_format(check["current"], force_grouping=True),
         "m": number_format(check["members"], force_grouping=True),
-        "year": check["data_year"], "newest": check["registry_year"],
     }
     text = ngettext(
         "%(n)s keluarga akan ditandai tidak ada di data terbaru (dari %(current)s keluarga saat ini).",
@@ -110,13 +109,31 @@ def absent_warning(check: dict) -> str:
             "%(m)s anggota keluarga juga akan ditandai tidak ada.", "%(m)s anggota keluarga juga akan ditandai tidak ada.",
             check["members"],
         ) % values
+    if check["older"]:
+        text += " " + older_reason(check)
+    return text
+
+
+def older_reason(check: dict) -> str:
+    """Why a file is older than the registry's data: by its desil ranking or by its data year."""
     if check.get("ranking"):
-        text += " " + _(
+        return _(
             "Peringkat desil di berkas ini (%(ranking)s) lebih lama dari peringkat terbaru di registri (%(newest)s)."
         ) % {"ranking": check["ranking"], "newest": check["registry_ranking"]}
-    elif check["older"]:
-        text += " " + _("Berkas ini data tahun %(year)s, lebih lama dari data terbaru di registri (%(newest)s).") % values
-    return text
+    return _("Berkas ini data tahun %(year)s, lebih lama dari data terbaru di registri (%(newest)s).") % {
+        "year": check["data_year"], "newest": check["registry_year"],
+    }
+
+
+def members_kept_notice(kept: dict) -> str:
+    """What an older partial extract did not do: "2 anggota keluarga yang tidak ada lagi di berkas
+    ini tidak ditandai tidak ada. Berkas ini data tahun 2022, ..." (``ExtractPlan.members_kept``)."""
+    n = kept["members"]
+    return ngettext(
+        "%(n)s anggota keluarga yang tidak ada lagi di berkas ini tidak ditandai tidak ada.",
+        "%(n)s anggota keluarga yang tidak ada lagi di berkas ini tidak ditandai tidak ada.",
+        n,
+    ) % {"n": number_format(n, force_grouping=True)} + " " + older_reason(kept)
 
 
 @dataclass
@@ -200,6 +217,9 @@ class ExtractPlan:
     member_records: Iterable[MemberRecord] = ()
     member_decisions: MemberDecisions = field(default_factory=MemberDecisions)
     member_absent: list[int] = field(default_factory=list)
+    # The members a partial extract older than the registry's data leaves out of families it carries,
+    # not marked absent (they may be newer than the file): said in the summary (``members_kept``).
+    members_kept: int = 0
     # (pk, row hash) of unchanged records read from a row hashed otherwise than stored (``rowhash``).
     household_hashes: list[tuple[int, int]] = field(default_factory=list)
     member_hashes: list[tuple[int, int]] = field(default_factory=list)
@@ -300,18 +320,20 @@ class ExtractPlan:
         households, members = len(self.household_absent), len(self.member_absent)
         if not self.full_extract or not (households or members):
             return None
-        year, newest = self.extract.data_year, self.registry_year
         older = self.older_than_registry
         if not older and households <= ABSENT_CONFIRM_SHARE * self.current_households:
             return None
-        check = {
-            "households": households, "members": members, "current": self.current_households,
-            "data_year": year, "registry_year": newest, "older": older,
-        }
+        return {"households": households, "members": members, "current": self.current_households, **self._age()}
+
+    def _age(self) -> dict:
+        """The file's data year and the registry's, whether it is older, and when older by its
+        desil ranking alone, both rankings (``older_reason``)."""
+        older = self.older_than_registry
+        age = {"data_year": self.extract.data_year, "registry_year": self.registry_year, "older": older}
         if older and not self.older_year:  # older by its ranking alone
-            check["ranking"] = self.ranking_date.strftime("%d/%m/%Y")
-            check["registry_ranking"] = self.registry_ranking.strftime("%d/%m/%Y")
-        return check
+            age["ranking"] = self.ranking_date.strftime("%d/%m/%Y")
+            age["registry_ranking"] = self.registry_ranking.strftime("%d/%m/%Y")
+        return age
 
     def summary(self) -> dict:
         issues = self.extract.issues
@@ -336,6 +358,8 @@ class ExtractPlan:
         check = self.absent_check()
         if check:
             summary["absent_check"] = check
+        if self.members_kept:
+            summary["members_kept"] = {"members": self.members_kept, **self._age()}
         return summary
 
     def apply(self, *, batch: ImportBatch | None, by, progress: Progress) -> dict:
