@@ -999,7 +999,9 @@ def _web_export(path: Path, name: str, head: bytes, limits: Limits) -> Source | 
             raise unsafe_xml(name) from None
         return Source(path, name, "xml", limits)
     if htmltable.is_html(head):
-        return Source(path, name, "html", limits)
+        source = Source(path, name, "html", limits)
+        next(source._html_rows(), None)  # a page without a data table is refused on upload, not at the preview
+        return source
     return None
 
 
