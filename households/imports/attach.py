@@ -6,13 +6,14 @@ those families would come in a second time, one identity duplicate per family fo
 A family of such a file whose No KK the registry does not hold is the stored family without a No
 KK (not merged away) whose head has its head's NIK (the family's head NIK, or a present member
 related as its head), or, when the file marks no head, that holds one of its members' NIKs as a
-present member: when exactly one such family exists, no other
-family of the file is recognised as it, and none of its members' NIKs is in another family of the
-file (a family the file splits is no longer one family). Head to head: a son the file shows as the
-head of his own new family (pecah KK) is not his parents' family, which holds him as a child;
-recognising it would give his No KK to his parents' family and mark them absent from it. It then takes the file's No KK and is
-compared as any matched family; every other case is created as before, and the identity scan
-flags it.
+present member: when exactly one such family exists and no other family of the file is recognised
+as it. Head to head: a son the file shows as the head of his own new family (pecah KK) is not his
+parents' family, which holds him as a child (recognising it would give his No KK to his parents'
+family and mark them absent from it); his parents' family, recognised by its head, no longer lists
+him, and he is marked absent from it as any member a file leaves out. A family recognised by its
+members' NIKs is not recognised when one of them is in another family of the file (a family the
+file splits is no longer one family). A recognised family takes the file's No KK and is compared
+as any matched family; every other case is created as before, and the identity scan flags it.
 """
 
 from __future__ import annotations
@@ -48,7 +49,10 @@ def recognised(extract: Extract, creates: list[HouseholdRecord], taken: set[int]
     for key, pk in chosen.items():
         claimed[pk].append(key)
     chosen = {key: pk for key, pk in chosen.items() if len(claimed[pk]) == 1}
-    split = _split(extract, chosen)
+    # Head to head, the family is its head's whoever left it: a son the file shows in a KK of his own
+    # (pecah KK) is a member it no longer lists, marked absent from it as any such member. Only a
+    # family recognised by its members' NIKs (no head in the file) is not one the file splits.
+    split = _split(extract, {key: pk for key, pk in chosen.items() if key in headless})
     return {key: pk for key, pk in chosen.items() if pk not in split}
 
 

@@ -185,12 +185,34 @@ def test_a_head_held_by_two_families_is_created_and_flagged_as_before(reference,
     }
 
 
-def test_a_family_the_file_splits_is_created_and_flagged_as_before(reference, tmp_path):
-    """The child has a No KK of his own in the file: the P3KE family is no longer one of the file's."""
+def test_a_son_in_a_kk_of_his_own_leaves_his_parents_family(reference, tmp_path):
+    """Pecah KK: the file shows the parents under their KK and the son heading a KK of his own. The
+    parents' P3KE family is recognised by its head; the son, no longer on its card, is marked absent
+    from it, and his own family is created: no family held twice."""
     assert run("import_p3ke", p3ke_file(tmp_path))[0] == 0
     rows = [
         *[row for row in the_family() if row["NIK"] != CHILD],
         person(OTHER_KK, CHILD, "LA ODE", "Kepala Keluarga", "17/05/2010"),
+    ]
+    summary = dtsen_import(dtsen_file(tmp_path, rows))
+    assert summary["households"] == {"created": 1, "updated": 1, "unchanged": 0, "absent": 0}
+    assert "1 keluarga dikenali dari NIK kepala keluarga" in summary["message"]
+    parents = Household.objects.get(p3ke_id="122000001")
+    assert parents.no_kk == KK and Household.objects.filter(no_kk=KK).count() == 1
+    present = set(parents.members.filter(is_absent=False).values_list("nik", flat=True))
+    assert present == {nik(100), WIFE, BABY}
+    assert parents.members.get(nik=CHILD).is_absent
+    son = Household.objects.get(no_kk=OTHER_KK)
+    assert list(son.members.filter(is_absent=False).values_list("nik", flat=True)) == [CHILD]
+
+
+def test_a_headless_family_the_file_splits_is_created_and_flagged_as_before(reference, tmp_path):
+    """Without a head in the file, a family is recognised by its members' NIKs: when the file puts
+    them in two families, the P3KE family is neither."""
+    assert run("import_p3ke", p3ke_file(tmp_path))[0] == 0
+    rows = [
+        person(KK, WIFE, "WA ODE", "Lainnya", "02/03/1985", "Perempuan"),
+        person(OTHER_KK, CHILD, "LA ODE", "Lainnya", "17/05/2010"),
     ]
     summary = dtsen_import(dtsen_file(tmp_path, rows))
     assert summary["households"]["created"] == 2 and "dikenali" not in summary["message"]
