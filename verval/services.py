@@ -61,6 +61,7 @@ from verval.models import (
     VervalCase,
 )
 from verval.selectors import (
+    DEAD_ENDS,
     CasePlan,
     approval_plans,
     candidate_scope,
@@ -484,11 +485,12 @@ class ApplyResult:
                 "aid_of_dead": self.aid_of_dead}
 
 
-def _set_status(enrollment: Enrollment, status: str, reason: str, by, result: ApplyResult) -> bool:
-    """Suspend or end one enrollment still live, ``reason`` kept as its reason and leading its
-    history; whether it changed (the caller counts it)."""
+def _set_status(enrollment: Enrollment, status: str, reason: str, by, result: ApplyResult, *,
+                from_statuses=LIVE_STATUSES) -> bool:
+    """Suspend or end one enrollment still in ``from_statuses`` (live unless said otherwise),
+    ``reason`` kept as its reason and leading its history; whether it changed (the caller counts it)."""
     current = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
-    if current.status not in LIVE_STATUSES:
+    if current.status not in from_statuses:
         return False
     outcome = enrollment_update(enrollment=current, by=by, status=status, status_reason=reason,
                                 change_reason=history_reason(reason, Enrollment))
@@ -499,10 +501,10 @@ def _set_status(enrollment: Enrollment, status: str, reason: str, by, result: Ap
 
 def _end_aid_of_dead(plan: CasePlan, *, reason: str, by, result: ApplyResult) -> None:
     """The aid of their own that the dead members hold ends (``CasePlan.aid_of_dead``): a dead person
-    receives no aid."""
+    receives no aid, suspended aid included."""
     text = _("Penerima meninggal (%(reason)s)") % {"reason": reason}
     for enrollment in plan.aid_of_dead:
-        result.aid_of_dead += _set_status(enrollment, EnrollmentStatus.CANCELLED, text, by, result)
+        result.aid_of_dead += _set_status(enrollment, EnrollmentStatus.CANCELLED, text, by, result, from_statuses=DEAD_ENDS)
 
 
 def _apply_member_changes(plan: CasePlan, *, reason: str, by, result: ApplyResult) -> None:

@@ -20,7 +20,7 @@ from dedup.models import IdentityMatch, IdentityStatus
 from households.identifiers import make_nik
 from households.models import Member, Relation, Sex
 from programs.models import Enrollment, EnrollmentStatus, Program
-from programs.services import enrollment_create
+from programs.services import enrollment_create, enrollment_update
 from tests.factories import MemberFactory
 from tests.verval.conftest import visit_all_and_approve
 from verval import services
@@ -415,3 +415,39 @@ def test_the_field_list_shows_the_member_changes_recorded(family, people):
     assert sheet.cell(row=2, column=header.index("Perubahan anggota") + 1).value == expected
     printed = _words(officer.get("/verval/tugas/cetak/").content.decode())
     assert "Perubahan anggota" in printed and expected in printed
+
+
+def _preview(people, case) -> str:
+    page = client_for(people.bupati).get(f"/verval/berkas/{case.batch_id}/").content.decode()
+    return _words(page.split('id="approval-preview"', 1)[1].split("</ul>", 1)[0])
+
+
+def test_a_member_found_dead_whom_an_import_marked_absent_since_loses_their_own_aid(family_with_own_aid, people):
+    """The son was found dead; before the approval a new extract left him out (marked absent): he is
+    no one to mark absent any more, but his own aid still ends, and the Bupati is told so."""
+    home, case, members, aid = family_with_own_aid
+    client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members))
+    Member.objects.filter(pk=members["son"].pk).update(is_absent=True)  # as an import marks a member left out
+    _through_verification(case, people)
+    assert "2 bantuan perorangan dihentikan" in _preview(people, case)
+    done = _words(client_for(people.bupati).post(f"/verval/berkas/{case.batch_id}/sahkan/", {"setuju": "1"},
+                                                 follow=True).content.decode())
+    assert "2 bantuan perorangan dihentikan" in done
+    statuses = _statuses(aid)
+    assert statuses["son", "pbi-jk"] == statuses["son", "pip"] == EnrollmentStatus.CANCELLED
+    assert Enrollment.objects.get(pk=aid["son", "pip"].pk).status_reason.startswith("Penerima meninggal")
+    assert statuses["wife", "pip"] == EnrollmentStatus.PROPOSED
+
+
+def test_a_member_found_dead_whose_aid_was_suspended_has_it_ended(family_with_own_aid, people):
+    """Suspended aid waits for a check that will find the person again: a dead person's ends."""
+    home, case, members, aid = family_with_own_aid
+    enrollment_update(enrollment=aid["son", "pip"], by=people.bappeda, status=EnrollmentStatus.SUSPENDED,
+                      status_reason="Ditangguhkan (verval sebelumnya)")
+    client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members))
+    _through_verification(case, people)
+    assert "2 bantuan perorangan dihentikan" in _preview(people, case)
+    services.batch_approve(batch=case.batch, by=people.bupati)
+    ended = Enrollment.objects.get(pk=aid["son", "pip"].pk)
+    assert ended.status == EnrollmentStatus.CANCELLED and ended.status_reason.startswith("Penerima meninggal")
+    assert _statuses(aid)["son", "pbi-jk"] == EnrollmentStatus.CANCELLED
