@@ -31,6 +31,7 @@ from agencies.services import export_log_create
 from dedup import membership
 from households.choices import area_head
 from households.models import Household, Member
+from households.validators import check_identifiers
 from households.services import (
     LIVING_CONDITION_FIELDS,
     household_conditions_update,
@@ -287,7 +288,19 @@ def new_member_checked(values: dict, *, household: Household) -> Member:
         household=household, name=values["name"].strip(), nik=(values.get("nik") or "").strip(),
         relation=values.get("relation") or "", sex=values.get("sex") or "", birth_date=values.get("birth_date"),
     )
-    member.full_clean(exclude=["household"])
+    errors = {}
+    try:
+        # First, as an import reads it: digits typed in groups as on the family card (7409 0102 ...)
+        # are the NIK, and a wrong length is said once, not also as the column's length.
+        check_identifiers(member, "nik")
+    except ValidationError as error:
+        errors, member.nik = error.error_dict, ""
+    try:
+        member.full_clean(exclude=["household"])
+    except ValidationError as error:
+        errors = {**error.error_dict, **errors}
+    if errors:
+        raise ValidationError(errors)
     return member
 
 

@@ -451,3 +451,22 @@ def test_a_member_found_dead_whose_aid_was_suspended_has_it_ended(family_with_ow
     ended = Enrollment.objects.get(pk=aid["son", "pip"].pk)
     assert ended.status == EnrollmentStatus.CANCELLED and ended.status_reason.startswith("Penerima meninggal")
     assert _statuses(aid)["son", "pbi-jk"] == EnrollmentStatus.CANCELLED
+
+
+@pytest.mark.parametrize("typed", [
+    " ".join(NEWBORN_NIK[i:i + 4] for i in range(0, 16, 4)), ".".join(NEWBORN_NIK[i:i + 4] for i in range(0, 16, 4)),
+])
+def test_a_nik_typed_in_groups_as_on_the_family_card_is_kept_as_its_digits(family, people, typed):
+    home, case, members = family
+    response = client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members, **{"baru-0-nik": typed}))
+    assert response.status_code == 302
+    assert case.member_changes.get(name="Putri Kasim").nik == NEWBORN_NIK
+
+
+def test_a_nik_of_17_digits_gets_one_clear_message(family, people):
+    home, case, members = family
+    page = client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members, **{"baru-0-nik": NEWBORN_NIK + "1"}),
+                                           follow=True).content.decode()
+    assert "NIK harus 16 digit, bukan 17 digit" in page
+    assert "paling banyak" not in page and page.count("Anggota baru 1 (Putri Kasim)") == 1
+    assert not case.member_changes.exists()
