@@ -313,6 +313,21 @@ def _member_error(error: ValidationError, *, number: int, name: str) -> list[str
     ]
 
 
+def _members_not_present(household: Household, members: dict[int, str]) -> list[str]:
+    """The refusals for ``members`` (id -> change) that are no present members of the family. One
+    left at Tetap changes nothing (a page opened before an import left them out): no refusal. One
+    marked gone is named if of this family, else refused without naming anyone."""
+    gone = sorted(pk for pk, change in members.items() if change != MemberChange.KEPT)
+    names = dict(household.members.filter(pk__in=gone).order_by("pk").values_list("pk", "name")) if gone else {}
+    errors = [
+        _("%(name)s sudah tidak tercatat sebagai anggota keluarga ini (data terbaru); muat ulang halaman kunjungan.")
+        % {"name": name} for name in names.values()
+    ]
+    if len(names) < len(gone):
+        errors.append(_("Anggota yang dipilih bukan anggota keluarga yang dikunjungi; muat ulang halaman kunjungan."))
+    return errors
+
+
 def _member_changes(case: VervalCase, members: dict[int, str], additions: list[dict]) -> list[CaseMemberChange]:
     """The visit's member changes, checked (ValidationError listing every refusal): ``members`` maps
     a member of the family (:func:`verval.selectors.visit_members`) to what the visit found of them
@@ -320,11 +335,7 @@ def _member_changes(case: VervalCase, members: dict[int, str], additions: list[d
     take the NIK of a member who stays in the family, nor of another member to add."""
     present = {m.pk: m for m in visit_members(case)}
     household = kept_household(case.household)
-    errors = []
-    unknown = sorted(pk for pk in members if pk not in present)
-    if unknown:
-        errors.append(_("Anggota #%(ids)s bukan anggota keluarga yang dikunjungi (atau sudah tidak tercatat); muat ulang "
-                        "halaman kunjungan.") % {"ids": ", #".join(str(pk) for pk in unknown)})
+    errors = _members_not_present(household, {pk: change for pk, change in members.items() if pk not in present})
     valid = {MemberChange.KEPT, *MEMBER_GONE}
     if any(change not in valid for change in members.values()):
         errors.append(_("Perubahan anggota tidak dikenal; pilih Tetap, Meninggal, Pindah atau Bukan anggota keluarga ini."))

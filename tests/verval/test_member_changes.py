@@ -470,3 +470,31 @@ def test_a_nik_of_17_digits_gets_one_clear_message(family, people):
     assert "NIK harus 16 digit, bukan 17 digit" in page
     assert "paling banyak" not in page and page.count("Anggota baru 1 (Putri Kasim)") == 1
     assert not case.member_changes.exists()
+
+
+_found = {"presence": Presence.FOUND, "verdict": Verdict.ELIGIBLE}
+
+
+def test_a_page_opened_before_an_import_left_a_member_out_is_recorded_when_that_member_stays(family, people):
+    """The officer's page still lists the cousin, whom an import has marked absent since; left at
+    Tetap there is nothing to change about him, and the visit is recorded."""
+    home, case, members = family
+    officer = client_for(people.officer)
+    page = officer.get(f"/verval/kasus/{case.pk}/").content.decode()
+    Member.objects.filter(pk=members["cousin"].pk).update(is_absent=True)
+    response = officer.post(f"/verval/kasus/{case.pk}/", _sent_back(page, **_found, **{f"anggota-{members['son'].pk}": "pindah"}))
+    assert response.status_code == 302
+    assert [(c.name, c.change) for c in case.member_changes.all()] == [("Muhammad Rizal", "pindah")]
+
+
+def test_a_member_left_out_since_the_page_opened_and_marked_gone_is_named(family, people):
+    home, case, members = family
+    officer = client_for(people.officer)
+    page = officer.get(f"/verval/kasus/{case.pk}/").content.decode()
+    Member.objects.filter(pk=members["cousin"].pk).update(is_absent=True)
+    refused = officer.post(f"/verval/kasus/{case.pk}/", _sent_back(page, **_found, **{f"anggota-{members['cousin'].pk}": "pindah"}),
+                           follow=True).content.decode()
+    assert "Sepupu Jauh sudah tidak tercatat sebagai anggota keluarga ini" in _words(refused)
+    assert f"#{members['cousin'].pk}" not in refused
+    case.refresh_from_db()
+    assert case.recorded_at is None and not case.member_changes.exists()
