@@ -309,7 +309,9 @@ def _member_changes(plans: list[CasePlan]) -> None:
     """The visits' member changes that still change their families (two queries for the whole
     batch): a member gone who is still one of its family's present members (not marked absent, nor
     moved to another family since), and every member to add, unless its NIK is a present member's
-    by now. A member found dead counts among the dead unless found in another family since."""
+    by now. A member found dead counts among the dead unless found in another family since. A
+    member found gone whom the same visit adds again (their NIK typed for a member to add) is the
+    same person, still of the family: kept present, and not added twice."""
     by_case: dict[int, list[CaseMemberChange]] = {}
     rows = CaseMemberChange.objects.filter(case__in=[p.case.pk for p in plans]).select_related("member").order_by("pk")
     for change in rows:
@@ -319,11 +321,13 @@ def _member_changes(plans: list[CasePlan]) -> None:
         Member.objects.filter(household__in=adding, is_absent=False).exclude(nik="").values_list("household_id", "nik")
     ) if adding else set()
     for plan in plans:
+        readded = {change.nik for change in by_case.get(plan.case.pk, []) if change.is_addition and change.nik}
         for change in by_case.get(plan.case.pk, []):
             if change.is_addition:
                 known = bool(change.nik) and (plan.household.pk, change.nik) in held
                 (plan.members_known if known else plan.members_added).append(change)
-            elif change.change in MEMBER_GONE and change.member is not None and change.member.household_id == plan.household.pk:
+            elif (change.change in MEMBER_GONE and change.member is not None and change.member.household_id == plan.household.pk
+                  and not (change.member.nik in readded and not change.member.is_absent)):
                 if not change.member.is_absent:
                     plan.members_gone.append(change)
                 if change.change == MemberChange.DECEASED:

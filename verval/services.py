@@ -328,11 +328,32 @@ def _members_not_present(household: Household, members: dict[int, str]) -> list[
     return errors
 
 
-def _member_changes(case: VervalCase, members: dict[int, str], additions: list[dict]) -> list[CaseMemberChange]:
+def _nik_refusals(household: Household, gone: list[CaseMemberChange]) -> dict[str, str]:
+    """NIK -> why a member to add may not take it: that of a member who stays in the family, or of
+    one the visit marks gone (the same person typed again, with a corrected name say: the member's
+    data is to be corrected, not the member marked and added again)."""
+    refusals = {
+        nik: _("NIK ganda dalam keluarga yang sama: sudah dipakai %(name)s.") % {"name": name}
+        for nik, name in household.members.filter(is_absent=False).exclude(nik="")
+        .exclude(pk__in=[row.member.pk for row in gone]).values_list("nik", "name")
+    }
+    for row in gone:
+        if row.nik:
+            refusals[row.nik] = _(
+                "NIK ini milik %(name)s, yang ditandai %(change)s. Bila data anggota itu salah, ubah data anggota itu; "
+                "jangan menandainya lalu menambahkannya lagi."
+            ) % {"name": row.name, "change": row.get_change_display()}
+    return refusals
+
+
+def _member_changes(case: VervalCase, members: dict[int, str], additions: list[dict], *, by) -> list[CaseMemberChange]:
     """The visit's member changes, checked (ValidationError listing every refusal): ``members`` maps
     a member of the family (:func:`verval.selectors.visit_members`) to what the visit found of them
     (``MemberChange``; Tetap is no change), ``additions`` the members to add. A member to add may not
-    take the NIK of a member who stays in the family, nor of another member to add."""
+    take the NIK of another member to add, nor, for a user who sees NIKs in full, of a member of the
+    family (:func:`_nik_refusals`). A user who sees them masked is not told: a refusal would confirm
+    a guessed NIK; the approval adds no one whose NIK a present member holds, and keeps present a
+    member the visit marked gone and added again."""
     present = {m.pk: m for m in visit_members(case)}
     household = kept_household(case.household)
     errors = _members_not_present(household, {pk: change for pk, change in members.items() if pk not in present})
@@ -344,22 +365,18 @@ def _member_changes(case: VervalCase, members: dict[int, str], additions: list[d
                          relation=present[pk].relation, sex=present[pk].sex, birth_date=present[pk].birth_date)
         for pk, change in sorted(members.items()) if pk in present and change in MEMBER_GONE
     ]
-    gone = {row.member.pk for row in rows}
-    holders = dict(
-        household.members.filter(is_absent=False).exclude(nik="").exclude(pk__in=gone).values_list("nik", "name")
-    )
+    refusals = _nik_refusals(household, rows) if by.can_see_full_nik else {}
     for number, values in enumerate(additions, start=1):
         try:
             member = new_member_checked(values, household=household)
         except ValidationError as error:
             errors.extend(_member_error(error, number=number, name=(values.get("name") or "").strip()))
             continue
-        if member.nik and member.nik in holders:
-            repeated = _("NIK ganda dalam keluarga yang sama: sudah dipakai %(name)s.") % {"name": holders[member.nik]}
-            errors.extend(_member_error(ValidationError({"nik": repeated}), number=number, name=member.name))
+        if member.nik and member.nik in refusals:
+            errors.extend(_member_error(ValidationError({"nik": refusals[member.nik]}), number=number, name=member.name))
             continue
         if member.nik:
-            holders[member.nik] = member.name
+            refusals[member.nik] = _("NIK ganda dalam keluarga yang sama: sudah dipakai %(name)s.") % {"name": member.name}
         rows.append(CaseMemberChange(
             case=case, change=MemberChange.ADDED, name=member.name, nik=member.nik, relation=member.relation,
             sex=member.sex, birth_date=member.birth_date,
@@ -390,7 +407,7 @@ def case_visit_record(
         setattr(current, name, (conditions or {}).get(name, "") or "")
     current.recorded_by, current.recorded_at, current.status = by, timezone.now(), CaseStatus.VISITED
     current.full_clean()
-    changes = _member_changes(current, members or {}, additions or [])
+    changes = _member_changes(current, members or {}, additions or [], by=by)
     current._history_user = by
     current.save()
     current.member_changes.all().delete()

@@ -498,3 +498,53 @@ def test_a_member_left_out_since_the_page_opened_and_marked_gone_is_named(family
     assert f"#{members['cousin'].pk}" not in refused
     case.refresh_from_db()
     assert case.recorded_at is None and not case.member_changes.exists()
+
+
+def _readded_cousin(members) -> dict:
+    """The cousin marked not of this family and typed again as a new member with his NIK."""
+    return {"baru-0-name": "Sepupu Jauh Bin Kasim", "baru-0-nik": members["cousin"].nik, "baru-0-relation": Relation.OTHER}
+
+
+def test_a_member_marked_gone_and_added_again_with_the_same_nik_is_refused(family, people):
+    home, case, members = family
+    page = _words(client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members, **_readded_cousin(members)),
+                                                  follow=True).content.decode())
+    assert "NIK ini milik Sepupu Jauh, yang ditandai Bukan anggota keluarga ini" in page
+    assert "ubah data anggota itu" in page
+    case.refresh_from_db()
+    assert case.recorded_at is None and not case.member_changes.exists()
+
+
+def test_a_role_that_sees_niks_masked_learns_nothing_from_a_guessed_nik(family, people):
+    """Dinas Sosial's operator sees the family's NIKs masked: a new member typed with the wife's NIK
+    is answered as one typed with any other valid NIK (recorded; no refusal naming her or confirming
+    the NIK), and approval adds no second member with her NIK."""
+    home, case, members = family
+    operator = client_for(people.dinsos_operator)
+    guess = make_nik(region=members["wife"].nik[:6], birth=datetime.date(1990, 5, 6), female=True, serial=4321)
+    answers = []
+    for nik in (guess, members["wife"].nik):
+        response = operator.post(f"/verval/kasus/{case.pk}/", _visit_post(members, **{"baru-0-nik": nik}), follow=True)
+        answers.append((response.redirect_chain, [str(m) for m in response.context["messages"]]))
+        assert "Wa Ode Sitti" not in str(answers[-1][1])
+    assert answers[0] == answers[1]
+    _through_verification(case, people)
+    assert "1 anggota baru tidak ditambahkan" in _preview(people, case)
+    services.batch_approve(batch=case.batch, by=people.bupati)
+    assert list(Member.objects.filter(household=home, nik=members["wife"].nik).values_list("name", "is_absent")) == [
+        ("Wa Ode Sitti", False)]
+
+
+def test_a_member_marked_gone_and_added_again_by_a_masked_role_stays_the_member(family, people):
+    """The same contradiction typed by a role that is not told whose NIK it is (it would confirm a
+    guess): approval keeps the member present, holding the NIK, and adds no one twice."""
+    home, case, members = family
+    operator = client_for(people.dinsos_operator)
+    assert operator.post(f"/verval/kasus/{case.pk}/", _visit_post(members, **_readded_cousin(members))).status_code == 302
+    _through_verification(case, people)
+    preview = _preview(people, case)
+    assert "1 anggota keluarga ditandai tidak ada" in preview and "1 anggota baru tidak ditambahkan" in preview
+    services.batch_approve(batch=case.batch, by=people.bupati)
+    assert list(Member.objects.filter(household=home, nik=members["cousin"].nik).values_list("name", "is_absent")) == [
+        ("Sepupu Jauh", False)]
+    assert Member.objects.get(pk=members["son"].pk).is_absent
