@@ -316,9 +316,11 @@ def _member_error(error: ValidationError, *, number: int, name: str) -> list[str
 def _members_not_present(household: Household, members: dict[int, str]) -> list[str]:
     """The refusals for ``members`` (id -> change) that are no present members of the family. One
     left at Tetap changes nothing (a page opened before an import left them out): no refusal. One
-    marked gone is named if of this family, else refused without naming anyone."""
+    marked gone is named if an absent member of this family, else refused without naming anyone
+    (the head, whom the family's presence speaks for, or another family's member)."""
     gone = sorted(pk for pk, change in members.items() if change != MemberChange.KEPT)
-    names = dict(household.members.filter(pk__in=gone).order_by("pk").values_list("pk", "name")) if gone else {}
+    absent = household.members.filter(pk__in=gone, is_absent=True).order_by("pk")
+    names = dict(absent.values_list("pk", "name")) if gone else {}
     errors = [
         _("%(name)s sudah tidak tercatat sebagai anggota keluarga ini (data terbaru); muat ulang halaman kunjungan.")
         % {"name": name} for name in names.values()

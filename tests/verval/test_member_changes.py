@@ -548,3 +548,12 @@ def test_a_member_marked_gone_and_added_again_by_a_masked_role_stays_the_member(
     assert list(Member.objects.filter(household=home, nik=members["cousin"].nik).values_list("name", "is_absent")) == [
         ("Sepupu Jauh", False)]
     assert Member.objects.get(pk=members["son"].pk).is_absent
+
+
+def test_the_head_marked_gone_by_hand_is_refused_without_saying_he_left(family, people):
+    home, case, members = family
+    page = _words(client_for(people.officer).post(
+        f"/verval/kasus/{case.pk}/", _visit_post(members, **{f"anggota-{members['head'].pk}": "meninggal"}), follow=True,
+    ).content.decode())
+    assert "bukan anggota keluarga yang dikunjungi" in page and "sudah tidak tercatat" not in page
+    assert not case.member_changes.exists()
