@@ -21,7 +21,7 @@ from agencies.models import Agency, Role, User
 from agencies.selectors import sees_everything, visible_households
 from households.models import Household, Member, Relation
 from households.services import LIVING_CONDITION_FIELDS
-from programs.models import LIVE_STATUSES, Enrollment, Program
+from programs.models import LIVE_STATUSES, Enrollment, EnrollmentStatus, Program
 from verval.models import (
     MEMBER_GONE,
     CaseKind,
@@ -251,9 +251,12 @@ class CasePlan:
     # Members to add whose NIK a present member of the family holds by now (a later import added
     # them): not added twice.
     members_known: list[CaseMemberChange] = field(default_factory=list)
-    # The live aid of its own (person programs: PIP, PBI-JK) that a member the visit found dead
-    # holds, the head's too when the family carries on: ended, not suspended (no later check will
-    # find the person again). None for a family gone, whose aid ends whole.
+    # The members the visit found dead, whether or not still present (an import may have left them
+    # out since): their own aid ends all the same.
+    members_dead: list[int] = field(default_factory=list)
+    # The aid of its own (person programs: PIP, PBI-JK), live or suspended, that a member the visit
+    # found dead holds, the head's too when the family carries on: ended, not suspended (no later
+    # check will find the person again). None for a family gone, whose aid ends whole.
     aid_of_dead: list[Enrollment] = field(default_factory=list)
 
 
@@ -280,16 +283,21 @@ def approval_plans(cases) -> list[CasePlan]:
     return plans
 
 
+# The aid a dead person may still hold: live, or suspended until a check that will not find them again.
+DEAD_ENDS = (*LIVE_STATUSES, EnrollmentStatus.SUSPENDED)
+
+
 def _aid_of_dead(plans: list[CasePlan]) -> None:
-    """The live person-level enrollments of the members the visits found dead, and of the heads who
-    died in the families carrying on (one query for the whole batch). A member found moved or not of
-    this family still lives and keeps their own aid: this family's case is not about them, and the
-    registry moves their aid with them once it finds them in their new family."""
-    dead = {change.member_id: plan for plan in plans for change in plan.members_gone if change.change == MemberChange.DECEASED}
+    """The person-level enrollments, live or suspended, of the members the visits found dead (those
+    an import marked absent since included), and of the heads who died in the families carrying on
+    (one query for the whole batch). A member found moved or not of this family still lives and
+    keeps their own aid: this family's case is not about them, and the registry moves their aid with
+    them once it finds them in their new family."""
+    dead = {member_id: plan for plan in plans for member_id in plan.members_dead}
     heads = {plan.household.pk: plan for plan in plans if plan.carries_on}
     if not (dead or heads):
         return
-    rows = Enrollment.objects.filter(status__in=LIVE_STATUSES).filter(
+    rows = Enrollment.objects.filter(status__in=DEAD_ENDS).filter(
         Q(member__in=list(dead)) | Q(member__household__in=list(heads), member__relation=Relation.HEAD, member__is_absent=False)
     )
     for enrollment in rows.select_related("program", "member").order_by("pk"):
@@ -301,7 +309,9 @@ def _member_changes(plans: list[CasePlan]) -> None:
     """The visits' member changes that still change their families (two queries for the whole
     batch): a member gone who is still one of its family's present members (not marked absent, nor
     moved to another family since), and every member to add, unless its NIK is a present member's
-    by now."""
+    by now. A member found dead counts among the dead unless found in another family since. A
+    member found gone whom the same visit adds again (their NIK typed for a member to add) is the
+    same person, still of the family: kept present, and not added twice."""
     by_case: dict[int, list[CaseMemberChange]] = {}
     rows = CaseMemberChange.objects.filter(case__in=[p.case.pk for p in plans]).select_related("member").order_by("pk")
     for change in rows:
@@ -311,13 +321,17 @@ def _member_changes(plans: list[CasePlan]) -> None:
         Member.objects.filter(household__in=adding, is_absent=False).exclude(nik="").values_list("household_id", "nik")
     ) if adding else set()
     for plan in plans:
+        readded = {change.nik for change in by_case.get(plan.case.pk, []) if change.is_addition and change.nik}
         for change in by_case.get(plan.case.pk, []):
             if change.is_addition:
                 known = bool(change.nik) and (plan.household.pk, change.nik) in held
                 (plan.members_known if known else plan.members_added).append(change)
-            elif (change.change in MEMBER_GONE and change.member is not None and not change.member.is_absent
-                  and change.member.household_id == plan.household.pk):
-                plan.members_gone.append(change)
+            elif (change.change in MEMBER_GONE and change.member is not None and change.member.household_id == plan.household.pk
+                  and not (change.member.nik in readded and not change.member.is_absent)):
+                if not change.member.is_absent:
+                    plan.members_gone.append(change)
+                if change.change == MemberChange.DECEASED:
+                    plan.members_dead.append(change.member_id)
 
 
 def _suspensions(plans: list[CasePlan]) -> None:

@@ -31,6 +31,7 @@ from agencies.services import export_log_create
 from dedup import membership
 from households.choices import area_head
 from households.models import Household, Member
+from households.validators import check_identifiers
 from households.services import (
     LIVING_CONDITION_FIELDS,
     household_conditions_update,
@@ -61,6 +62,7 @@ from verval.models import (
     VervalCase,
 )
 from verval.selectors import (
+    DEAD_ENDS,
     CasePlan,
     approval_plans,
     candidate_scope,
@@ -286,7 +288,19 @@ def new_member_checked(values: dict, *, household: Household) -> Member:
         household=household, name=values["name"].strip(), nik=(values.get("nik") or "").strip(),
         relation=values.get("relation") or "", sex=values.get("sex") or "", birth_date=values.get("birth_date"),
     )
-    member.full_clean(exclude=["household"])
+    errors = {}
+    try:
+        # First, as an import reads it: digits typed in groups as on the family card (7409 0102 ...)
+        # are the NIK, and a wrong length is said once, not also as the column's length.
+        check_identifiers(member, "nik")
+    except ValidationError as error:
+        errors, member.nik = error.error_dict, ""
+    try:
+        member.full_clean(exclude=["household"])
+    except ValidationError as error:
+        errors = {**error.error_dict, **errors}
+    if errors:
+        raise ValidationError(errors)
     return member
 
 
@@ -299,18 +313,52 @@ def _member_error(error: ValidationError, *, number: int, name: str) -> list[str
     ]
 
 
-def _member_changes(case: VervalCase, members: dict[int, str], additions: list[dict]) -> list[CaseMemberChange]:
+def _members_not_present(household: Household, members: dict[int, str]) -> list[str]:
+    """The refusals for ``members`` (id -> change) that are no present members of the family. One
+    left at Tetap changes nothing (a page opened before an import left them out): no refusal. One
+    marked gone is named if an absent member of this family, else refused without naming anyone
+    (the head, whom the family's presence speaks for, or another family's member)."""
+    gone = sorted(pk for pk, change in members.items() if change != MemberChange.KEPT)
+    absent = household.members.filter(pk__in=gone, is_absent=True).order_by("pk")
+    names = dict(absent.values_list("pk", "name")) if gone else {}
+    errors = [
+        _("%(name)s sudah tidak tercatat sebagai anggota keluarga ini (data terbaru); muat ulang halaman kunjungan.")
+        % {"name": name} for name in names.values()
+    ]
+    if len(names) < len(gone):
+        errors.append(_("Anggota yang dipilih bukan anggota keluarga yang dikunjungi; muat ulang halaman kunjungan."))
+    return errors
+
+
+def _nik_refusals(household: Household, gone: list[CaseMemberChange]) -> dict[str, str]:
+    """NIK -> why a member to add may not take it: that of a member who stays in the family, or of
+    one the visit marks gone (the same person typed again, with a corrected name say: the member's
+    data is to be corrected, not the member marked and added again)."""
+    refusals = {
+        nik: _("NIK ganda dalam keluarga yang sama: sudah dipakai %(name)s.") % {"name": name}
+        for nik, name in household.members.filter(is_absent=False).exclude(nik="")
+        .exclude(pk__in=[row.member.pk for row in gone]).values_list("nik", "name")
+    }
+    for row in gone:
+        if row.nik:
+            refusals[row.nik] = _(
+                "NIK ini milik %(name)s, yang ditandai %(change)s. Bila data anggota itu salah, ubah data anggota itu; "
+                "jangan menandainya lalu menambahkannya lagi."
+            ) % {"name": row.name, "change": row.get_change_display()}
+    return refusals
+
+
+def _member_changes(case: VervalCase, members: dict[int, str], additions: list[dict], *, by) -> list[CaseMemberChange]:
     """The visit's member changes, checked (ValidationError listing every refusal): ``members`` maps
     a member of the family (:func:`verval.selectors.visit_members`) to what the visit found of them
     (``MemberChange``; Tetap is no change), ``additions`` the members to add. A member to add may not
-    take the NIK of a member who stays in the family, nor of another member to add."""
+    take the NIK of another member to add, nor, for a user who sees NIKs in full, of a member of the
+    family (:func:`_nik_refusals`). A user who sees them masked is not told: a refusal would confirm
+    a guessed NIK; the approval adds no one whose NIK a present member holds, and keeps present a
+    member the visit marked gone and added again."""
     present = {m.pk: m for m in visit_members(case)}
     household = kept_household(case.household)
-    errors = []
-    unknown = sorted(pk for pk in members if pk not in present)
-    if unknown:
-        errors.append(_("Anggota #%(ids)s bukan anggota keluarga yang dikunjungi (atau sudah tidak tercatat); muat ulang "
-                        "halaman kunjungan.") % {"ids": ", #".join(str(pk) for pk in unknown)})
+    errors = _members_not_present(household, {pk: change for pk, change in members.items() if pk not in present})
     valid = {MemberChange.KEPT, *MEMBER_GONE}
     if any(change not in valid for change in members.values()):
         errors.append(_("Perubahan anggota tidak dikenal; pilih Tetap, Meninggal, Pindah atau Bukan anggota keluarga ini."))
@@ -319,22 +367,18 @@ def _member_changes(case: VervalCase, members: dict[int, str], additions: list[d
                          relation=present[pk].relation, sex=present[pk].sex, birth_date=present[pk].birth_date)
         for pk, change in sorted(members.items()) if pk in present and change in MEMBER_GONE
     ]
-    gone = {row.member.pk for row in rows}
-    holders = dict(
-        household.members.filter(is_absent=False).exclude(nik="").exclude(pk__in=gone).values_list("nik", "name")
-    )
+    refusals = _nik_refusals(household, rows) if by.can_see_full_nik else {}
     for number, values in enumerate(additions, start=1):
         try:
             member = new_member_checked(values, household=household)
         except ValidationError as error:
             errors.extend(_member_error(error, number=number, name=(values.get("name") or "").strip()))
             continue
-        if member.nik and member.nik in holders:
-            repeated = _("NIK ganda dalam keluarga yang sama: sudah dipakai %(name)s.") % {"name": holders[member.nik]}
-            errors.extend(_member_error(ValidationError({"nik": repeated}), number=number, name=member.name))
+        if member.nik and member.nik in refusals:
+            errors.extend(_member_error(ValidationError({"nik": refusals[member.nik]}), number=number, name=member.name))
             continue
         if member.nik:
-            holders[member.nik] = member.name
+            refusals[member.nik] = _("NIK ganda dalam keluarga yang sama: sudah dipakai %(name)s.") % {"name": member.name}
         rows.append(CaseMemberChange(
             case=case, change=MemberChange.ADDED, name=member.name, nik=member.nik, relation=member.relation,
             sex=member.sex, birth_date=member.birth_date,
@@ -365,7 +409,7 @@ def case_visit_record(
         setattr(current, name, (conditions or {}).get(name, "") or "")
     current.recorded_by, current.recorded_at, current.status = by, timezone.now(), CaseStatus.VISITED
     current.full_clean()
-    changes = _member_changes(current, members or {}, additions or [])
+    changes = _member_changes(current, members or {}, additions or [], by=by)
     current._history_user = by
     current.save()
     current.member_changes.all().delete()
@@ -484,11 +528,12 @@ class ApplyResult:
                 "aid_of_dead": self.aid_of_dead}
 
 
-def _set_status(enrollment: Enrollment, status: str, reason: str, by, result: ApplyResult) -> bool:
-    """Suspend or end one enrollment still live, ``reason`` kept as its reason and leading its
-    history; whether it changed (the caller counts it)."""
+def _set_status(enrollment: Enrollment, status: str, reason: str, by, result: ApplyResult, *,
+                from_statuses=LIVE_STATUSES) -> bool:
+    """Suspend or end one enrollment still in ``from_statuses`` (live unless said otherwise),
+    ``reason`` kept as its reason and leading its history; whether it changed (the caller counts it)."""
     current = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
-    if current.status not in LIVE_STATUSES:
+    if current.status not in from_statuses:
         return False
     outcome = enrollment_update(enrollment=current, by=by, status=status, status_reason=reason,
                                 change_reason=history_reason(reason, Enrollment))
@@ -499,10 +544,10 @@ def _set_status(enrollment: Enrollment, status: str, reason: str, by, result: Ap
 
 def _end_aid_of_dead(plan: CasePlan, *, reason: str, by, result: ApplyResult) -> None:
     """The aid of their own that the dead members hold ends (``CasePlan.aid_of_dead``): a dead person
-    receives no aid."""
+    receives no aid, suspended aid included."""
     text = _("Penerima meninggal (%(reason)s)") % {"reason": reason}
     for enrollment in plan.aid_of_dead:
-        result.aid_of_dead += _set_status(enrollment, EnrollmentStatus.CANCELLED, text, by, result)
+        result.aid_of_dead += _set_status(enrollment, EnrollmentStatus.CANCELLED, text, by, result, from_statuses=DEAD_ENDS)
 
 
 def _apply_member_changes(plan: CasePlan, *, reason: str, by, result: ApplyResult) -> None:

@@ -20,7 +20,7 @@ from dedup.models import IdentityMatch, IdentityStatus
 from households.identifiers import make_nik
 from households.models import Member, Relation, Sex
 from programs.models import Enrollment, EnrollmentStatus, Program
-from programs.services import enrollment_create
+from programs.services import enrollment_create, enrollment_update
 from tests.factories import MemberFactory
 from tests.verval.conftest import visit_all_and_approve
 from verval import services
@@ -415,3 +415,145 @@ def test_the_field_list_shows_the_member_changes_recorded(family, people):
     assert sheet.cell(row=2, column=header.index("Perubahan anggota") + 1).value == expected
     printed = _words(officer.get("/verval/tugas/cetak/").content.decode())
     assert "Perubahan anggota" in printed and expected in printed
+
+
+def _preview(people, case) -> str:
+    page = client_for(people.bupati).get(f"/verval/berkas/{case.batch_id}/").content.decode()
+    return _words(page.split('id="approval-preview"', 1)[1].split("</ul>", 1)[0])
+
+
+def test_a_member_found_dead_whom_an_import_marked_absent_since_loses_their_own_aid(family_with_own_aid, people):
+    """The son was found dead; before the approval a new extract left him out (marked absent): he is
+    no one to mark absent any more, but his own aid still ends, and the Bupati is told so."""
+    home, case, members, aid = family_with_own_aid
+    client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members))
+    Member.objects.filter(pk=members["son"].pk).update(is_absent=True)  # as an import marks a member left out
+    _through_verification(case, people)
+    assert "2 bantuan perorangan dihentikan" in _preview(people, case)
+    done = _words(client_for(people.bupati).post(f"/verval/berkas/{case.batch_id}/sahkan/", {"setuju": "1"},
+                                                 follow=True).content.decode())
+    assert "2 bantuan perorangan dihentikan" in done
+    statuses = _statuses(aid)
+    assert statuses["son", "pbi-jk"] == statuses["son", "pip"] == EnrollmentStatus.CANCELLED
+    assert Enrollment.objects.get(pk=aid["son", "pip"].pk).status_reason.startswith("Penerima meninggal")
+    assert statuses["wife", "pip"] == EnrollmentStatus.PROPOSED
+
+
+def test_a_member_found_dead_whose_aid_was_suspended_has_it_ended(family_with_own_aid, people):
+    """Suspended aid waits for a check that will find the person again: a dead person's ends."""
+    home, case, members, aid = family_with_own_aid
+    enrollment_update(enrollment=aid["son", "pip"], by=people.bappeda, status=EnrollmentStatus.SUSPENDED,
+                      status_reason="Ditangguhkan (verval sebelumnya)")
+    client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members))
+    _through_verification(case, people)
+    assert "2 bantuan perorangan dihentikan" in _preview(people, case)
+    services.batch_approve(batch=case.batch, by=people.bupati)
+    ended = Enrollment.objects.get(pk=aid["son", "pip"].pk)
+    assert ended.status == EnrollmentStatus.CANCELLED and ended.status_reason.startswith("Penerima meninggal")
+    assert _statuses(aid)["son", "pbi-jk"] == EnrollmentStatus.CANCELLED
+
+
+@pytest.mark.parametrize("typed", [
+    " ".join(NEWBORN_NIK[i:i + 4] for i in range(0, 16, 4)), ".".join(NEWBORN_NIK[i:i + 4] for i in range(0, 16, 4)),
+])
+def test_a_nik_typed_in_groups_as_on_the_family_card_is_kept_as_its_digits(family, people, typed):
+    home, case, members = family
+    response = client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members, **{"baru-0-nik": typed}))
+    assert response.status_code == 302
+    assert case.member_changes.get(name="Putri Kasim").nik == NEWBORN_NIK
+
+
+def test_a_nik_of_17_digits_gets_one_clear_message(family, people):
+    home, case, members = family
+    page = client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members, **{"baru-0-nik": NEWBORN_NIK + "1"}),
+                                           follow=True).content.decode()
+    assert "NIK harus 16 digit, bukan 17 digit" in page
+    assert "paling banyak" not in page and page.count("Anggota baru 1 (Putri Kasim)") == 1
+    assert not case.member_changes.exists()
+
+
+_found = {"presence": Presence.FOUND, "verdict": Verdict.ELIGIBLE}
+
+
+def test_a_page_opened_before_an_import_left_a_member_out_is_recorded_when_that_member_stays(family, people):
+    """The officer's page still lists the cousin, whom an import has marked absent since; left at
+    Tetap there is nothing to change about him, and the visit is recorded."""
+    home, case, members = family
+    officer = client_for(people.officer)
+    page = officer.get(f"/verval/kasus/{case.pk}/").content.decode()
+    Member.objects.filter(pk=members["cousin"].pk).update(is_absent=True)
+    response = officer.post(f"/verval/kasus/{case.pk}/", _sent_back(page, **_found, **{f"anggota-{members['son'].pk}": "pindah"}))
+    assert response.status_code == 302
+    assert [(c.name, c.change) for c in case.member_changes.all()] == [("Muhammad Rizal", "pindah")]
+
+
+def test_a_member_left_out_since_the_page_opened_and_marked_gone_is_named(family, people):
+    home, case, members = family
+    officer = client_for(people.officer)
+    page = officer.get(f"/verval/kasus/{case.pk}/").content.decode()
+    Member.objects.filter(pk=members["cousin"].pk).update(is_absent=True)
+    refused = officer.post(f"/verval/kasus/{case.pk}/", _sent_back(page, **_found, **{f"anggota-{members['cousin'].pk}": "pindah"}),
+                           follow=True).content.decode()
+    assert "Sepupu Jauh sudah tidak tercatat sebagai anggota keluarga ini" in _words(refused)
+    assert f"#{members['cousin'].pk}" not in refused
+    case.refresh_from_db()
+    assert case.recorded_at is None and not case.member_changes.exists()
+
+
+def _readded_cousin(members) -> dict:
+    """The cousin marked not of this family and typed again as a new member with his NIK."""
+    return {"baru-0-name": "Sepupu Jauh Bin Kasim", "baru-0-nik": members["cousin"].nik, "baru-0-relation": Relation.OTHER}
+
+
+def test_a_member_marked_gone_and_added_again_with_the_same_nik_is_refused(family, people):
+    home, case, members = family
+    page = _words(client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members, **_readded_cousin(members)),
+                                                  follow=True).content.decode())
+    assert "NIK ini milik Sepupu Jauh, yang ditandai Bukan anggota keluarga ini" in page
+    assert "ubah data anggota itu" in page
+    case.refresh_from_db()
+    assert case.recorded_at is None and not case.member_changes.exists()
+
+
+def test_a_role_that_sees_niks_masked_learns_nothing_from_a_guessed_nik(family, people):
+    """Dinas Sosial's operator sees the family's NIKs masked: a new member typed with the wife's NIK
+    is answered as one typed with any other valid NIK (recorded; no refusal naming her or confirming
+    the NIK), and approval adds no second member with her NIK."""
+    home, case, members = family
+    operator = client_for(people.dinsos_operator)
+    guess = make_nik(region=members["wife"].nik[:6], birth=datetime.date(1990, 5, 6), female=True, serial=4321)
+    answers = []
+    for nik in (guess, members["wife"].nik):
+        response = operator.post(f"/verval/kasus/{case.pk}/", _visit_post(members, **{"baru-0-nik": nik}), follow=True)
+        answers.append((response.redirect_chain, [str(m) for m in response.context["messages"]]))
+        assert "Wa Ode Sitti" not in str(answers[-1][1])
+    assert answers[0] == answers[1]
+    _through_verification(case, people)
+    assert "1 anggota baru tidak ditambahkan" in _preview(people, case)
+    services.batch_approve(batch=case.batch, by=people.bupati)
+    assert list(Member.objects.filter(household=home, nik=members["wife"].nik).values_list("name", "is_absent")) == [
+        ("Wa Ode Sitti", False)]
+
+
+def test_a_member_marked_gone_and_added_again_by_a_masked_role_stays_the_member(family, people):
+    """The same contradiction typed by a role that is not told whose NIK it is (it would confirm a
+    guess): approval keeps the member present, holding the NIK, and adds no one twice."""
+    home, case, members = family
+    operator = client_for(people.dinsos_operator)
+    assert operator.post(f"/verval/kasus/{case.pk}/", _visit_post(members, **_readded_cousin(members))).status_code == 302
+    _through_verification(case, people)
+    preview = _preview(people, case)
+    assert "1 anggota keluarga ditandai tidak ada" in preview and "1 anggota baru tidak ditambahkan" in preview
+    services.batch_approve(batch=case.batch, by=people.bupati)
+    assert list(Member.objects.filter(household=home, nik=members["cousin"].nik).values_list("name", "is_absent")) == [
+        ("Sepupu Jauh", False)]
+    assert Member.objects.get(pk=members["son"].pk).is_absent
+
+
+def test_the_head_marked_gone_by_hand_is_refused_without_saying_he_left(family, people):
+    home, case, members = family
+    page = _words(client_for(people.officer).post(
+        f"/verval/kasus/{case.pk}/", _visit_post(members, **{f"anggota-{members['head'].pk}": "meninggal"}), follow=True,
+    ).content.decode())
+    assert "bukan anggota keluarga yang dikunjungi" in page and "sudah tidak tercatat" not in page
+    assert not case.member_changes.exists()
