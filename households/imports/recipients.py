@@ -492,7 +492,8 @@ def _fallback_year(table: Table, keys: set[str], this_year: int) -> tuple[int | 
     Program sheet), and the warning that says where it came from: the one year the rows above its
     header name (a title "... BIBIT KAKAO TA. 2024", "TAHUN ANGGARAN 2024"); else, without a year
     or stage column, the current year (a title naming two years is no guess); else ``(None, "")``:
-    a row without its year is an error."""
+    a row without its year is an error, or with titles naming two years ``(None, "2023, 2024")``:
+    one error for the sheet asks for the year (``TWO_TITLE_YEARS``, ``_Chosen.year_of``)."""
     years: dict[int, tuple[int, str]] = {}  # year -> the first title row naming it
     for number, words in table.titles:
         for found in _TITLE_YEAR.finditer(words):
@@ -500,12 +501,20 @@ def _fallback_year(table: Table, keys: set[str], this_year: int) -> tuple[int | 
     if len(years) == 1:
         [(year, (number, words))] = years.items()
         return year, f"Tahun tidak ada di baris data; dipakai tahun {year} dari judul lembar (baris {number}: '{text(words, 100)}')"
+    named = ", ".join(map(str, sorted(years)))
     if keys & {"year", "period"}:
-        return None, ""
+        return None, named
     note = f"Tahun tidak ada di berkas maupun formulir; dipakai tahun {this_year}"
     if years:
-        note += f" (judul lembar menyebut lebih dari satu tahun: {', '.join(map(str, sorted(years)))}; pilih tahunnya di formulir)"
+        note += f" (judul lembar menyebut lebih dari satu tahun: {named}; pilih tahunnya di formulir)"
     return this_year, note
+
+
+# The sheet's one error when its rows' TAHUN or TAHAP give no year and its titles name two (``_fallback_year``).
+TWO_TITLE_YEARS = (
+    "Judul lembar menyebut lebih dari satu tahun ({years}) dan kolom {column} tidak menyebut tahunnya: pilih "
+    "tahunnya (--year, atau Tahun di formulir unggah), atau tulis tahun di kolom {column} (mis. {example})"
+)
 
 
 def _sheet_year_problem(sheet: str, sheet_year: int | None, chosen: int | None) -> str:
@@ -601,7 +610,8 @@ class _Chosen:
     def __init__(self, program: AidProgram | None, year: int | None, fallback: int | None = None, fallback_note: str = ""):
         self.program, self.year = program, year
         # The year of a row that names none, in a sheet without any (its title's, else the current
-        # year), and the warning that says where it came from, given once (``_fallback_year``).
+        # year), and the warning that says where it came from, given once (``_fallback_year``); without
+        # one, the years two titles name, said in one error (``TWO_TITLE_YEARS``).
         self.fallback, self.fallback_note, self._fallback_noted = fallback, fallback_note, False
         self._unknown_noted: set[str] = set()  # the unknown program spellings already warned
         self._year_noted: set[tuple] = set()  # (program cell, its year, the row's year) already warned
@@ -660,7 +670,18 @@ class _Chosen:
                     reader.log.warning(reader.sheet, 0, "", self.fallback_note)
                 return self.fallback, ""
             # The column the year was looked for in: TAHUN, else the TAHAP that gave none (TAHAP II).
-            reader.error("year" if reader.has("year") else "period", "Tahun/periode kosong atau tidak berisi tahun (mis. 2024)")
+            key = "year" if reader.has("year") else "period"
+            if self.fallback_note:  # titles naming two years: said once for the sheet, each such row refused
+                reader.ok = False
+                if not self._fallback_noted:
+                    self._fallback_noted = True
+                    example = "2024" if key == "year" else "Tahap 1 2024"
+                    label = reader.label(key)
+                    reader.log.error(
+                        reader.sheet, 0, label, TWO_TITLE_YEARS.format(years=self.fallback_note, column=label, example=example),
+                    )
+                return None, ""
+            reader.error(key, "Tahun/periode kosong atau tidak berisi tahun (mis. 2024)")
             return None, ""
         self._named_other(reader, named_year, own)
         if self.year and own != self.year:
