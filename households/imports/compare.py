@@ -1,13 +1,14 @@
 """Compare a parsed extract with the registry by natural keys: the ``ExtractPlan``, nothing written.
 
 ``make_plan`` reads the registry in a few queries (no per-row query) and works out, for households
-and members, what to create, update, leave unchanged and mark absent. Three rules protect the
+and members, what to create, update, leave unchanged and mark absent. Four rules protect the
 registry:
 - a blank cell never wipes a stored value;
 - a value corrected locally is kept: each record remembers what the source last said
   (``source_values``, see ``snapshot``); a stored value that differs from it was edited here and
   wins over the new extract (the operator gets a warning naming both values);
-- nothing is deleted: a household (or member) missing from a full extract is marked ``is_absent``.
+- nothing is deleted: a household (or member) missing from a full extract is marked ``is_absent``;
+- a row older than its family's stored data (``NEWER_FAMILY``) only fills what the registry leaves blank.
 """
 
 from __future__ import annotations
@@ -83,6 +84,8 @@ def _resolve(record, current: dict, log_warning: Callable[[object, str, str], No
     candidates, other = _diff(current=current, cur_raw=cur_raw, values=values, raw=record.raw, is_absent=current["is_absent"])
     if not candidates and not other:
         return None
+    if current.get("newer"):
+        return _fill_blanks(record, current, candidates)
     snapshot = _decoded(current["source_values"])
     to_set = {}
     for name in candidates:
@@ -105,6 +108,33 @@ def _resolve(record, current: dict, log_warning: Callable[[object, str, str], No
         if revive:
             to_set["is_absent"] = False
         return Change(current["pk"], to_set, record)
+    return None
+
+
+def _fill_blanks(record, current: dict, candidates: list[str]):
+    """A row of a family whose stored data is newer than the row (``NEWER_FAMILY``): the fields the
+    registry holds no value of are filled from it, as no newer value is lost (a field only the
+    older source gives, or one a newer file left blank); nothing else is taken (not its data year,
+    nor a move to another family, nor an absent record brought back), and only what it fills goes
+    into the stored snapshot (``Change.filled_only``). None when it fills nothing."""
+    to_set = {
+        name: record.values[name] for name in candidates
+        if name not in _ALWAYS_TAKEN and canonical(current.get(name)) is None
+    }
+    return Change(current["pk"], to_set, record, filled_only=True) if to_set else None
+
+
+# A row of a family whose stored data year is later than the row's: what it may still fill (``_fill_blanks``).
+NEWER_FAMILY = "Data keluarga ini di registri lebih baru (tahun {stored}) dari berkas ini (tahun {year}); tidak diubah"
+NEWER_FAMILY_FILLED = "; hanya kolom yang kosong di registri diisi: {fields}"
+
+
+def _newer_year(record, current: dict, year: int | None, this_year: int) -> int | None:
+    """The stored family's data year when it is later than the row's (``year``: the file's, for a
+    row without its own) and not after ``this_year`` (a year typed wrong is no newer data); else None."""
+    stored, given = current.get("source_year"), record.get("source_year", year)
+    if stored is not None and given is not None and given < stored <= this_year:
+        return stored
     return None
 
 
@@ -286,7 +316,9 @@ def _present_members(kind: str):
 
 def _keep_hash(hashes: list, pk: int, stored_hash, record) -> None:
     """An unchanged record read from a row with another hash (stored before row hashes, or in another
-    layout) keeps the new one: the next re-sync skips its row."""
+    layout) keeps the new one: the next re-sync skips its row. Not a row older than its family's
+    stored data (``NEWER_FAMILY``): the stored hash is the newer row's, whose file is then skipped,
+    while the older row is read again and warned about, neither file changing anything."""
     if record.row_hash is not None and record.row_hash != stored_hash:
         hashes.append((pk, record.row_hash))
 
@@ -308,16 +340,40 @@ def _compare(matched, plan: ExtractPlan, stored_fields, names, warn, older: bool
     (keeping the row's hash when ``stored`` gives the stored one)."""
     rows = {row[0]: row for row in Household.objects.filter(pk__in=[pk for pk, _ in matched]).values_list(*stored_fields)}
     today = timezone.localdate()
+    year = plan.extract.data_year
     for pk, record in matched:
         current = dict(zip(names, rows[pk]))
-        _keep_newer_ranking(record, current, warn, plan.extract.data_year, today)
+        newer = _newer_year(record, current, year, today.year)
+        if newer is not None:
+            current["newer"] = True
+            plan.households_newer[pk] = newer
+        else:
+            _keep_newer_ranking(record, current, warn, year, today)
         change = _resolve(record, current, warn, Household, older=older)
+        if newer is not None:
+            _warn_newer(record, change, newer, year, warn)
         if change is None:
             plan.households.unchanged += 1
-            if stored is not None:
+            if stored is not None and newer is None:
                 _keep_hash(plan.household_hashes, pk, stored[record.key][3], record)
         else:
             plan.household_changes.append(change)
+
+
+def _warn_newer(record, change: Change | None, newer: int, year: int | None, warn) -> None:
+    """The one warning of a row of a family whose stored data is newer (``NEWER_FAMILY``)."""
+    message = NEWER_FAMILY.format(stored=newer, year=record.get("source_year", year))
+    if change is not None:
+        labels = [capfirst(str(Household._meta.get_field(name).verbose_name)) for name in change.fields]
+        shown = ", ".join(labels[:_FILLED_SHOWN])
+        if len(labels) > _FILLED_SHOWN:
+            shown += f", … ({len(labels)} kolom)"
+        message += NEWER_FAMILY_FILLED.format(fields=shown)
+    warn(record, "", message)
+
+
+# The filled fields a row's warning names at most.
+_FILLED_SHOWN = 6
 
 
 def _recognised(plan: ExtractPlan, compared: list, stored: dict) -> list[tuple[int, HouseholdRecord]]:
@@ -424,6 +480,7 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
         records = [h.head for h in extract.households.values() if h.head is not None]
     plan.member_records = records
     decisions = plan.member_decisions = MemberDecisions()
+    newer_families = plan.households_newer
     member_fields = ("pk", "household_id", *MEMBER_FIELDS, *_JSON_FIELDS, "is_absent", "source_row_hash")
     member_names = ("pk", "household_id", *MEMBER_FIELDS, "raw_values", "source_values", "is_absent", "source_row_hash")
     # Any family's members: a family kept by a merge holds the people of the record merged into it,
@@ -515,28 +572,36 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
                 decisions.match(at, row[0], None, None)
                 plan.members.unchanged += 1
                 continue
+            # A row of a family whose stored data is newer than the file's row adds no one to it, takes
+            # no one out of it, and fills only what its members' records leave blank (``_fill_blanks``).
+            newer = household_id in newer_families or (row is not None and row[1] in newer_families)
             if row is None or row[0] in matched_pks:
-                plan.members.created += 1
+                if newer:
+                    decisions.skip(at)
+                else:
+                    plan.members.created += 1
                 continue
             matched_pks.add(row[0])
             if household_id is None:
                 moved_to = NewFamily(record.household_key)  # its id comes when the family is written
             else:
-                moved_to = household_id if row[1] != household_id else None
-            matches.append((at, record, row[0], moved_to))
+                moved_to = household_id if row[1] != household_id and not newer else None
+            matches.append((at, record, row[0], moved_to, newer))
         # The stored fields (JSON as text) of the matched members only.
         rows = {row[0]: row for row in Member.objects.filter(pk__in=[m[2] for m in matches]).values_list(*member_fields)} if matches else {}
-        for at, record, pk, moved_to in matches:
+        for at, record, pk, moved_to, newer in matches:
             if moved_to is not None:
                 record.set("household_id", moved_to)  # moved to another family in the new extract
-            current = dict(zip(member_names, rows[pk]))
+            current = dict(zip(member_names, rows[pk]), newer=newer)
             change = _resolve(record, current, warn, Member, older=older)
             if change is None:
                 plan.members.unchanged += 1
-                _keep_hash(plan.member_hashes, pk, current["source_row_hash"], record)
+                if not newer:
+                    _keep_hash(plan.member_hashes, pk, current["source_row_hash"], record)
+                decisions.match(at, pk, moved_to, None)
             else:
                 plan.members.updated += 1
-            decisions.match(at, pk, moved_to, None if change is None else change.fields)
+                decisions.match(at, pk, moved_to, change.fields, filled_only=change.filled_only)
         decisions.close_chunk()
     del stored
     if unknown_families and p3ke and not has_household_sheet:
@@ -551,7 +616,9 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     if extract.has_member_sheet:
         left_out = _members_left_out(
             extract, key_ids, known, matched_pks | merged_members, None if full_extract else listed,
-            recognised=plan.households_recognised,
+            # An older partial file counts every member it leaves so; otherwise those of families
+            # whose data is newer than its rows are only left (their row's warning says so).
+            recognised=plan.households_recognised, newer=() if older and not full_extract else newer_families,
         )
         if full_extract or not older:
             plan.member_absent = left_out
@@ -574,12 +641,13 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
 
 def _members_left_out(
     extract: Extract, key_ids: dict, known: KnownRows, matched_pks: set[int], listed: set[str] | None = None,
-    *, recognised: Collection[int] = (),
+    *, recognised: Collection[int] = (), newer: Collection[int] = (),
 ) -> list[int]:
     """The present members of a household in this extract that its individual sheet no longer
     lists, by family and pk; with ``listed`` (a partial extract), only in the families of which the
-    sheet lists someone. For P3KE: those with a row hash no row took (``known``), and those
-    without one (stored before row hashes or by another kind of import) in one query. The families
+    sheet lists someone; never in the families whose stored data is ``newer`` than the file's rows.
+    For P3KE: those with a row hash no row took (``known``), and those without one (stored before
+    row hashes or by another kind of import) in one query. The families
     ``recognised`` by their NIKs (``attach``) have no No KK yet: their members are read by family."""
     households = {key_ids[key] for key in extract.households if key in key_ids}
     households.update(row.pk for row in extract.skipped_households.values())
@@ -587,6 +655,7 @@ def _members_left_out(
     households -= {key_ids[key] for key in extract.refused_member_families if key in key_ids}
     if listed is not None:
         households &= {key_ids[key] for key in listed if key in key_ids}
+    households.difference_update(newer)
     rows = _present_members(extract.kind)
     candidates = []
     if extract.kind == "p3ke":

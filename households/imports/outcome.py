@@ -43,7 +43,7 @@ class ImportOutcome:
                     "enrollment_changes", "rows", "error_rows", "warning_rows",
                     "data_year", "same_as_batch", "identity_duplicates",
                     "identity_scan_failed", "skipped_rows", "absent_check", "new_identity_duplicates", "aid_no_longer_stated",
-                    "members_kept", "conflicts_forecast", "recognised_by_head_nik"):
+                    "members_kept", "conflicts_forecast", "recognised_by_head_nik", "households_newer"):
             if key in self.summary:
                 data[key] = self.summary[key]
         # What no mapping placed, always said (an empty list means every column and value was known).
@@ -105,6 +105,7 @@ def applied_message(summary: dict) -> str:
         parts.append(_("Tidak ada perubahan."))
     if summary.get("members_kept"):
         parts.append(members_kept_notice(summary["members_kept"]))
+    parts.append(newer_message(summary))
     parts += summary.get("aid_no_longer_stated") or []
     if summary.get("skipped_rows"):
         parts.append(
@@ -114,7 +115,27 @@ def applied_message(summary: dict) -> str:
                 summary["skipped_rows"],
             ) % {"n": n(summary["skipped_rows"])}
         )
-    return " ".join(parts)
+    return " ".join(part for part in parts if part)
+
+
+def family_notes(summary: dict) -> str:
+    """What the preview says of the file's families beyond the counts (``recognised_message``, ``newer_message``)."""
+    return " ".join(part for part in (recognised_message(summary), newer_message(summary)) if part)
+
+
+def newer_message(summary: dict) -> str:
+    """How many of the file's families the registry holds from newer data, left as they are
+    (``compare.NEWER_FAMILY``), or "": said by the preview and by the import."""
+    count = summary.get("households_newer")
+    if not count:
+        return ""
+    return ngettext(
+        "%(n)s keluarga di registri lebih baru dari berkas ini: datanya tidak diubah dari berkas ini, hanya kolom "
+        "yang kosong diisi (lihat peringatan).",
+        "%(n)s keluarga di registri lebih baru dari berkas ini: datanya tidak diubah dari berkas ini, hanya kolom "
+        "yang kosong diisi (lihat peringatan).",
+        count,
+    ) % {"n": number_format(count, force_grouping=True)}
 
 
 def recognised_message(summary: dict) -> str:

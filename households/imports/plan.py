@@ -155,6 +155,16 @@ class Change:
     pk: int
     fields: dict
     record: object
+    # A row older than its family's stored data fills blanks only (``compare._fill_blanks``): only
+    # the fields it fills go into the snapshot, as what the source last said of the rest is newer.
+    filled_only: bool = False
+
+    def sources(self) -> tuple[dict, dict]:
+        """The record's values and raw values the stored snapshot takes (``snapshot.merged_sources``)."""
+        record = self.record
+        if self.filled_only:
+            return {name: record.values[name] for name in self.fields}, {}
+        return record.values, record.raw
 
 
 class NewFamily(NamedTuple):
@@ -168,7 +178,7 @@ class MemberDecisions:
     """What the comparison decided for each member record, by its position among the records:
     refused (its family is in neither the file nor the registry), or matched with a stored member
     (``(pk, the family it moves to (an id, or a ``NewFamily``) or None, the fields to set or None
-    when unchanged)``); a record
+    when unchanged, whether they only fill blanks (``Change.filled_only``))``); a record
     not named here is created. Kept on disk one chunk at a time (``spool``): a first import names
     none, a re-sync of a province up to millions."""
 
@@ -179,8 +189,10 @@ class MemberDecisions:
     def skip(self, position: int) -> None:
         self._chunk[position] = None
 
-    def match(self, position: int, pk: int, moved_to: int | NewFamily | None, fields: dict | None) -> None:
-        self._chunk[position] = (pk, moved_to, fields)
+    def match(
+        self, position: int, pk: int, moved_to: int | NewFamily | None, fields: dict | None, *, filled_only: bool = False,
+    ) -> None:
+        self._chunk[position] = (pk, moved_to, fields, filled_only)
 
     def close_chunk(self) -> None:
         if self._chunk:
@@ -217,6 +229,9 @@ class ExtractPlan:
     member_records: Iterable[MemberRecord] = ()
     member_decisions: MemberDecisions = field(default_factory=MemberDecisions)
     member_absent: list[int] = field(default_factory=list)
+    # {stored pk: its data year} of the families whose stored data is newer than the file's row
+    # (``compare.NEWER_FAMILY``): their rows fill blanks only, their members are left as they are.
+    households_newer: dict[int, int] = field(default_factory=dict)
     # The members a partial extract older than the registry's data leaves out of families it carries,
     # not marked absent (they may be newer than the file): said in the summary (``members_kept``).
     members_kept: int = 0
@@ -280,14 +295,14 @@ class ExtractPlan:
                     kept.append(record)
                 else:
                     if decision is not None:
-                        record.pk, moved_to, fields = decision
+                        record.pk, moved_to, fields, filled_only = decision
                         if isinstance(moved_to, NewFamily):
                             moved_to = self.household_ids[moved_to.key]  # written by now
                             fields = {**fields, "household_id": moved_to}
                         if moved_to is not None:
                             record.set("household_id", moved_to)
                         if fields is not None:
-                            changes.append(Change(record.pk, fields, record))
+                            changes.append(Change(record.pk, fields, record, filled_only=filled_only))
                         kept.append(record)
                     next_at, decision = next(decided, (None, None))
                 position += 1
@@ -353,6 +368,8 @@ class ExtractPlan:
         }
         if self.households_recognised:
             summary["recognised_by_head_nik"] = len(self.households_recognised)
+        if self.households_newer:
+            summary["households_newer"] = len(self.households_newer)
         if self.aid_dropped:
             summary["aid_no_longer_stated"] = self.aid_dropped
         check = self.absent_check()

@@ -4,7 +4,8 @@ Each row is matched to a registry household by NIK (a member's NIK, else a head'
 No KK; an unmatched row is a row error. A NIK the registry holds in several families (a son split
 into his own family card, his father's not updated yet) finds the family the row's No KK names,
 else the one where the person is not marked absent; a row that does not tell which (no No KK, or
-one of none of them) is a row error naming their No KKs, never the first record in silence. A No KK cell that holds no No KK (Excel dropped its last
+one of none of them) is a row error naming them (by No KK, else ID Keluarga P3KE, else head and
+village), never the first record in silence. A No KK cell that holds no No KK (Excel dropped its last
 digit) is not needed when the row's NIK finds the recipient: a warning then, the No KK unused;
 else a row error; the same for a NIK cell that holds no NIK (Excel's ``7.40905E+15``, digits lost)
 beside a valid No KK: a warning when the No KK finds the family (of a family program), the NIK
@@ -492,7 +493,8 @@ def _fallback_year(table: Table, keys: set[str], this_year: int) -> tuple[int | 
     Program sheet), and the warning that says where it came from: the one year the rows above its
     header name (a title "... BIBIT KAKAO TA. 2024", "TAHUN ANGGARAN 2024"); else, without a year
     or stage column, the current year (a title naming two years is no guess); else ``(None, "")``:
-    a row without its year is an error."""
+    a row without its year is an error, or with titles naming two years ``(None, "2023, 2024")``:
+    one error for the sheet asks for the year (``TWO_TITLE_YEARS``, ``_Chosen.year_of``)."""
     years: dict[int, tuple[int, str]] = {}  # year -> the first title row naming it
     for number, words in table.titles:
         for found in _TITLE_YEAR.finditer(words):
@@ -500,12 +502,20 @@ def _fallback_year(table: Table, keys: set[str], this_year: int) -> tuple[int | 
     if len(years) == 1:
         [(year, (number, words))] = years.items()
         return year, f"Tahun tidak ada di baris data; dipakai tahun {year} dari judul lembar (baris {number}: '{text(words, 100)}')"
+    named = ", ".join(map(str, sorted(years)))
     if keys & {"year", "period"}:
-        return None, ""
+        return None, named
     note = f"Tahun tidak ada di berkas maupun formulir; dipakai tahun {this_year}"
     if years:
-        note += f" (judul lembar menyebut lebih dari satu tahun: {', '.join(map(str, sorted(years)))}; pilih tahunnya di formulir)"
+        note += f" (judul lembar menyebut lebih dari satu tahun: {named}; pilih tahunnya di formulir)"
     return this_year, note
+
+
+# The sheet's one error when its rows' TAHUN or TAHAP give no year and its titles name two (``_fallback_year``).
+TWO_TITLE_YEARS = (
+    "Judul lembar menyebut lebih dari satu tahun ({years}) dan kolom {column} tidak menyebut tahunnya: pilih "
+    "tahunnya (--year, atau Tahun di formulir unggah), atau tulis tahun di kolom {column} (mis. {example})"
+)
 
 
 def _sheet_year_problem(sheet: str, sheet_year: int | None, chosen: int | None) -> str:
@@ -601,7 +611,8 @@ class _Chosen:
     def __init__(self, program: AidProgram | None, year: int | None, fallback: int | None = None, fallback_note: str = ""):
         self.program, self.year = program, year
         # The year of a row that names none, in a sheet without any (its title's, else the current
-        # year), and the warning that says where it came from, given once (``_fallback_year``).
+        # year), and the warning that says where it came from, given once (``_fallback_year``); without
+        # one, the years two titles name, said in one error (``TWO_TITLE_YEARS``).
         self.fallback, self.fallback_note, self._fallback_noted = fallback, fallback_note, False
         self._unknown_noted: set[str] = set()  # the unknown program spellings already warned
         self._year_noted: set[tuple] = set()  # (program cell, its year, the row's year) already warned
@@ -660,7 +671,18 @@ class _Chosen:
                     reader.log.warning(reader.sheet, 0, "", self.fallback_note)
                 return self.fallback, ""
             # The column the year was looked for in: TAHUN, else the TAHAP that gave none (TAHAP II).
-            reader.error("year" if reader.has("year") else "period", "Tahun/periode kosong atau tidak berisi tahun (mis. 2024)")
+            key = "year" if reader.has("year") else "period"
+            if self.fallback_note:  # titles naming two years: said once for the sheet, each such row refused
+                reader.ok = False
+                if not self._fallback_noted:
+                    self._fallback_noted = True
+                    example = "2024" if key == "year" else "Tahap 1 2024"
+                    label = reader.label(key)
+                    reader.log.error(
+                        reader.sheet, 0, label, TWO_TITLE_YEARS.format(years=self.fallback_note, column=label, example=example),
+                    )
+                return None, ""
+            reader.error(key, "Tahun/periode kosong atau tidak berisi tahun (mis. 2024)")
             return None, ""
         self._named_other(reader, named_year, own)
         if self.year and own != self.year:
@@ -789,6 +811,20 @@ class _Holder(NamedTuple):
     name: str
     no_kk: str
     absent: bool  # the member, or the family, is marked absent (``is_absent``)
+    # What else names the family when it has no No KK (a P3KE family's): its ID Keluarga P3KE, its
+    # head's name and its village (``label``).
+    p3ke_id: str | None = None
+    head_name: str = ""
+    desa: str | None = None
+
+    def label(self) -> str:
+        """The family as a row's error names it: by its No KK, else its ID Keluarga P3KE, else its
+        head's name and village."""
+        if self.no_kk:
+            return f"No KK {self.no_kk}"
+        if self.p3ke_id:
+            return f"ID Keluarga P3KE {self.p3ke_id}"
+        return f"keluarga {self.head_name or '(tanpa nama kepala keluarga)'}, Desa/Kelurahan {self.desa or '-'}"
 
 
 class _Registry:
@@ -802,14 +838,15 @@ class _Registry:
         # Every family that holds each NIK (a son split into his own family card is still on his
         # father's until the old card is updated): a member's NIK, then a head's not among its members.
         self.holders: dict[str, list[_Holder]] = {}
+        family = ("household__p3ke_id", "household__head_name", "household__desa__name")
         members = live_members.values_list(
-            "nik", "pk", "household_id", "name", "household__no_kk", "is_absent", "household__is_absent"
+            "nik", "pk", "household_id", "name", "household__no_kk", "is_absent", "household__is_absent", *family
         )
-        for nik, member, household, name, no_kk, absent, family_absent in _rows_of(members, "nik", niks):
-            self._hold(nik, _Holder(member, household, name, no_kk, absent or family_absent))
-        heads = live_households.values_list("head_nik", "pk", "head_name", "no_kk", "is_absent")
-        for nik, household, name, no_kk, absent in _rows_of(heads, "head_nik", niks):
-            self._hold(nik, _Holder(None, household, name, no_kk, absent))
+        for nik, member, household, name, no_kk, absent, family_absent, *named in _rows_of(members, "nik", niks):
+            self._hold(nik, _Holder(member, household, name, no_kk, absent or family_absent, *named))
+        heads = live_households.values_list("head_nik", "pk", "head_name", "no_kk", "is_absent", "p3ke_id", "head_name", "desa__name")
+        for nik, household, name, no_kk, absent, *named in _rows_of(heads, "head_nik", niks):
+            self._hold(nik, _Holder(None, household, name, no_kk, absent, *named))
         self.household_by_kk = _lookup(live_households.values_list("no_kk", "pk"), "no_kk", kks)
 
     def _hold(self, nik: str, holder: _Holder) -> None:
@@ -837,13 +874,13 @@ class _Registry:
         """Whether the row's NIK (or ``Peserta`` id as a NIK) is a live member's or head's."""
         return any(nik and nik in self.holders for nik in (row.nik, row.participant))
 
-    def find(self, row: _Row) -> tuple[int | None, int | None, str, str, tuple[str, ...]]:
+    def find(self, row: _Row) -> tuple[int | None, int | None, str, str, tuple[_Holder, ...]]:
         """``(member, household, name, No KK, families)`` of the row: by NIK (a member's, else a
         head's), then No KK, the ``Peserta`` id tried as either after them (name and No KK: the
         registry's for the NIK found, "" for a No KK match); ``(None, None, "", "", ())`` when none
         is in the registry. A NIK several families hold finds the one the row's No KK names, else
         the one family where the person is not marked absent; when the row does not tell which,
-        none: ``families`` then holds their No KKs (the row's error names them, ``_shared_nik``)."""
+        none: ``families`` then holds them (the row's error names them, ``_shared_nik``)."""
         for nik in (row.nik, row.participant):
             if nik and nik in self.holders:
                 holder, families = _holder(self.holders[nik], {row.kk, row.participant} - {"", nik})
@@ -856,9 +893,9 @@ class _Registry:
         return None, None, "", "", ()
 
 
-def _holder(holders: list[_Holder], kks: set[str]) -> tuple[_Holder | None, tuple[str, ...]]:
+def _holder(holders: list[_Holder], kks: set[str]) -> tuple[_Holder | None, tuple[_Holder, ...]]:
     """The family of a NIK's ``holders`` that a row whose No KKs are ``kks`` names, and ``()``;
-    else the one where the person is not marked absent; else ``(None, their No KKs)``. The
+    else the one where the person is not marked absent; else ``(None, those families)``. The
     registry's first record wins nothing in silence: aid booked to another family is aid the
     recipient's own family is recorded without."""
     named = [h for h in holders if h.no_kk in kks]
@@ -867,18 +904,23 @@ def _holder(holders: list[_Holder], kks: set[str]) -> tuple[_Holder | None, tupl
     live = [h for h in holders if not h.absent] or holders
     if len(live) == 1:
         return live[0], ()
-    return None, tuple(h.no_kk for h in live)
+    return None, tuple(live)
 
 
-def _shared_nik(log: IssueLog, row: _Row, families: tuple[str, ...]) -> None:
-    """The error of a row whose NIK several families hold, none of them named by the row's No KK."""
+def _shared_nik(log: IssueLog, row: _Row, families: tuple[_Holder, ...]) -> None:
+    """The error of a row whose NIK several families hold, none of them named by the row's No KK.
+    A row names a family by its No KK only (``_Registry.find``): one without a No KK (a P3KE
+    family's) can be chosen once the registry holds its No KK, which the advice says."""
     nik = next(nik for nik in (row.nik, row.participant) if nik)
-    listed = ", ".join(f"No KK {kk}" for kk in families)
+    listed = ", ".join(family.label() for family in families)
     given = f"No KK di berkas ({row.kk}) bukan salah satunya" if row.kk else "baris ini tidak menyebut No KK-nya"
+    fill = "isi No KK keluarga penerima di berkas"
+    if any(not family.no_kk for family in families):
+        fill += " (keluarga tanpa No KK dapat dipilih setelah No KK-nya diisi di registri: Admin, Keluarga)"
     log.error(
         row.sheet, row.row, "NIK",
-        f"NIK {nik} ada di {len(families)} keluarga di registri ({listed}) dan {given}: isi No KK keluarga "
-        "penerima, atau tandai anggota ini tidak ada di keluarga lamanya (Admin, Anggota keluarga)",
+        f"NIK {nik} ada di {len(families)} keluarga di registri ({listed}) dan {given}: {fill}, atau tandai anggota "
+        "ini tidak ada di keluarga lamanya (Admin, Anggota keluarga)",
     )
 
 

@@ -43,7 +43,7 @@ from .failures import failure_cause, identity_scan_failure
 from .lock import import_lock
 from .longlived import keep, long_lived
 from .outcome import (
-    APPLIED, FAILED, PREVIEWED, REFUSED, UNCONFIRMED, UNREADABLE, ImportOutcome, applied_message, recognised_message,
+    APPLIED, FAILED, PREVIEWED, REFUSED, UNCONFIRMED, UNREADABLE, ImportOutcome, applied_message, family_notes,
 )
 from .p3ke import parse_p3ke
 from .plan import ImportPlan, absent_warning
@@ -228,7 +228,7 @@ def _checked(batch: ImportBatch, *, apply: bool, progress: Progress, ahead: Hous
             }
             batch.finished_at = timezone.now()
         else:
-            batch.message = " ".join(part for part in (note, recognised_message(summary)) if part)
+            batch.message = " ".join(part for part in (note, family_notes(summary)) if part)
         batch.counts = summary
         status = REFUSED if (apply and refused) else PREVIEWED
         raise _Undone(ImportOutcome(status, summary=summary, message=batch.message, batch=batch, plan=plan))
@@ -389,7 +389,7 @@ def run_file_import(
     if earlier is not None:
         summary["same_as_batch"] = earlier.pk
         message = _("Berkas yang sama sudah diimpor pada batch #%(pk)s.") % {"pk": earlier.pk}
-    message = " ".join(part for part in (message, recognised_message(summary)) if part)
+    message = " ".join(part for part in (message, family_notes(summary)) if part)
     status = REFUSED if issues.errors and not skip_invalid else PREVIEWED
     return ImportOutcome(status, summary=summary, message=message, plan=plan)
 

@@ -265,10 +265,10 @@ def _write_changes(changes: list[Change], model, batch, by, reason, now, tick, *
                 setattr(obj, name, value)
                 names.add(name)
             record = change.record
-            obj.source_values, obj.raw_values = merged_sources(
-                record.values, record.raw, obj.source_values or {}, obj.raw_values or {}
-            )
-            obj.source_row_hash = record.row_hash  # None from a file read without row hashes
+            values, raw = change.sources()
+            obj.source_values, obj.raw_values = merged_sources(values, raw, obj.source_values or {}, obj.raw_values or {})
+            if not change.filled_only:  # the stored hash stays the newer row's (``compare._keep_hash``)
+                obj.source_row_hash = record.row_hash  # None from a file read without row hashes
             obj.last_batch = batch
             obj.updated_at = now
             touched.append(obj)

@@ -279,7 +279,8 @@ def test_a_kept_record_with_the_newer_desil_keeps_it(bappeda_client, reference, 
 
 def test_a_p3ke_import_again_leaves_the_newer_dtsen_desil_of_the_kept_record(bappeda_client, reference, same_family_files, tmp_path):
     """The DTSEN record kept takes the P3KE ID; the same P3KE file (data year 2023, desil 1, no
-    ranking date) imported again leaves its 2025 ranking as it is, and the row says so."""
+    ranking date) imported again leaves its 2025 data as it is, ranking included, and the row says
+    so; it fills only what the DTSEN data left blank (the house, which DTSEN does not describe)."""
     dtsen = write_csv(tmp_path / "dtsen.csv", DTSEN, [
         dtsen_row(KK, 7100, "LA ODE MUSA", "KEPALA KELUARGA", "7", "Triwulan II 2025"),
         dtsen_row(KK, 7500, "MUHAMMAD ARIF", "ANAK", "7", "Triwulan II 2025", birth=CHILD_BIRTH),
@@ -295,7 +296,12 @@ def test_a_p3ke_import_again_leaves_the_newer_dtsen_desil_of_the_kept_record(bap
 
     dtsen_record.refresh_from_db()
     assert (dtsen_record.desil, dtsen_record.desil_source, dtsen_record.desil_date) == (7, "dtsen", datetime.date(2025, 4, 1))
-    assert "Desil di berkas (data tahun 2023) lebih lama dari peringkat tersimpan (01/04/2025); desil tidak diubah" in warnings_of(summary)
+    [warning] = [w for w in warnings_of(summary) if w.startswith("Data keluarga ini")]
+    assert warning.startswith(
+        "Data keluarga ini di registri lebih baru (tahun 2025) dari berkas ini (tahun 2023); tidak diubah; hanya kolom "
+        "yang kosong di registri diisi: "
+    )
+    assert (dtsen_record.source_year, dtsen_record.address) == (2025, "Jl. X")
 
 
 # --- A family kept by a merge, listed by the next quarter under the merged record's No KK only --------

@@ -131,7 +131,7 @@ def test_an_undated_desil_does_not_pass_for_the_dated_ranking(reference, tmp_pat
     assert code == 0, (out, err)
     assert ranking() == (6, "dtsen", datetime.date(2025, 4, 1))
     assert [w["reason"] for w in ImportBatch.objects.get(pk=json.loads(out)["batch"]).warnings] == [
-        "Desil di berkas (data tahun 2024) lebih lama dari peringkat tersimpan (01/04/2025); desil tidak diubah",
+        "Data keluarga ini di registri lebih baru (tahun 2025) dari berkas ini (tahun 2024); tidak diubah",
     ] * 2
 
     undated = quarter(tmp_path, "undated.xlsx", (KK, 801, 4, "", "Genteng"), (OTHER_KK, 802, 3, "", "Genteng"))

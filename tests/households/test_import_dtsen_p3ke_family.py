@@ -244,3 +244,83 @@ def test_a_son_heading_his_own_new_family_is_not_his_parents_family(reference, t
         for match in IdentityMatch.objects.filter(kind=IdentityKind.SAME_NIK)
     }
     assert frozenset((parents.pk, son.pk)) in flagged
+
+
+def test_an_older_p3ke_file_leaves_a_family_the_newer_dtsen_file_updated(reference, tmp_path):
+    """The family holds both keys once DTSEN recognised it: P3KE 2023 uploaded again after DTSEN 2026
+    leaves its newer data as it is (address, roof, members, data year), says so on the row and in the
+    summary, and uploading either file again changes nothing."""
+    p3ke = p3ke_file(tmp_path)
+    assert run("import_p3ke", p3ke)[0] == 0
+    dtsen = dtsen_file(tmp_path, the_family())
+    dtsen_import(dtsen)
+    family = Household.objects.get(p3ke_id="122000001")
+
+    def state():
+        family.refresh_from_db()
+        present = set(family.members.filter(is_absent=False).values_list("nik", flat=True))
+        return family.source_year, family.address, family.roof_type, family.members.get(nik=WIFE).name, present
+
+    newer = state()
+    assert newer == (2026, "Lorong Melati", "genteng", "WA ODE SITI", {nik(100), WIFE, CHILD, BABY})
+    history = family.history.count()
+
+    code, out, err = run("import_p3ke", p3ke, "--partial", "--json")
+    assert code == 0, (out, err)
+    summary = json.loads(out)
+    assert state() == newer and family.history.count() == history
+    assert summary["households"]["updated"] == 0 and summary["members"]["updated"] == 0
+    assert summary["members"]["absent"] == 0
+    assert summary["households_newer"] == 1
+    batch = ImportBatch.objects.get(pk=summary["batch"])
+    warned = [w["reason"] for w in batch.warnings if (w["sheet"], w["row"]) == ("KEPALA-KELUARGA", 2)]
+    assert warned == [
+        "Data keluarga ini di registri lebih baru (tahun 2026) dari berkas ini (tahun 2023); tidak diubah",
+    ], batch.warnings
+    assert "1 keluarga di registri lebih baru dari berkas ini" in summary["message"]
+
+    for path, command in ((dtsen, "import_dtsen"), (p3ke, "import_p3ke"), (dtsen, "import_dtsen")):
+        args = ("--year", "2026") if command == "import_dtsen" else ()
+        code, out, err = run(command, path, "--partial", "--json", *args)
+        assert code == 0, (out, err)
+        again = json.loads(out)
+        assert "Tidak ada perubahan" in again["message"], again
+        assert state() == newer
+        if command == "import_dtsen":  # the newer file's rows are still those the family was stored from
+            assert again["skipped_rows"] == 4, again
+
+
+def test_an_older_file_fills_what_the_newer_data_left_blank(reference, tmp_path):
+    """A value no newer file gave (the registry's cell is empty) is taken from the older file, with
+    the family's data year and the rest of its data left as they are."""
+    p3ke = p3ke_file(tmp_path)
+    assert run("import_p3ke", p3ke)[0] == 0
+    dtsen_import(dtsen_file(tmp_path, the_family()))
+    Household.objects.filter(p3ke_id="122000001").update(persentil=None)
+
+    code, out, err = run("import_p3ke", p3ke, "--partial", "--json")
+    assert code == 0, (out, err)
+    family = Household.objects.get(p3ke_id="122000001")
+    assert (family.persentil, family.source_year, family.roof_type) == (5, 2026, "genteng")
+    assert json.loads(out)["households"]["updated"] == 1
+
+
+def test_an_older_file_adds_no_member_to_a_family_the_newer_file_updated(reference, tmp_path):
+    """A person the older file lists in the family and the registry does not hold there is not added:
+    the newer data is the family as it is now."""
+    assert run("import_p3ke", p3ke_file(tmp_path))[0] == 0
+    dtsen_import(dtsen_file(tmp_path, the_family()))
+    households = [household_row("122000001", 100), household_row("122000002", 101, **{"Nama Kepala Keluarga": "HASNAH TOSUKA"})]
+    members = [
+        head_member_row("122000001", "91220000011", 100),
+        member_row("122000001", "91220000015", 205, Nama="LA COUSIN"),
+        head_member_row("122000002", "91220000021", 101, Nama="HASNAH TOSUKA"),
+    ]
+    path = str(write_xlsx(tmp_path / "p3ke_cousin.xlsx", {"KEPALA-KELUARGA": (HH_2023, households), "INDIVIDU": (IND_2023, members)}))
+
+    code, out, err = run("import_p3ke", path, "--partial", "--json")
+    assert code == 0, (out, err)
+    assert json.loads(out)["members"]["created"] == 0
+    family = Household.objects.get(p3ke_id="122000001")
+    assert set(family.members.filter(is_absent=False).values_list("nik", flat=True)) == {nik(100), WIFE, CHILD, BABY}
+    assert not Member.objects.filter(name="LA COUSIN").exists()

@@ -98,3 +98,25 @@ def test_a_family_where_the_person_is_marked_absent_does_not_compete_with_a_live
     code, out, err = run("import_recipients", str(bsps(tmp_path / "bsps.xlsx", "")), "--program", "bsps", "--json")
     assert code == 0, (out, err)
     assert list(Enrollment.objects.values_list("household_id", flat=True)) == [live.pk]
+
+
+@pytest.mark.parametrize("p3ke_id", ["122000101", None])
+def test_a_family_without_a_no_kk_is_named_by_its_p3ke_id_else_its_head_and_village(reference, tmp_path, p3ke_id):
+    """The father's family came from P3KE (no No KK): the error names it by what it has, and the
+    advice is one the operator can follow (the row can only name a family by its No KK)."""
+    father_nik = make_nik(region="740901", birth=datetime.date(1978, 7, 15), female=False, serial=3)
+    father = HouseholdFactory(p3ke_id=p3ke_id, no_kk="", head_nik=father_nik, head_name="LA SAMIUN")
+    MemberFactory(household=father, nik=father_nik, relation="kepala", name="LA SAMIUN")
+    MemberFactory(household=father, nik=SON, relation="anak", name="LA ODE RAHMAT")
+    son = HouseholdFactory(p3ke_id=None, no_kk="7409011203150009", head_nik=SON, head_name="LA ODE RAHMAT")
+    MemberFactory(household=son, nik=SON, relation="kepala", name="LA ODE RAHMAT")
+    named = f"ID Keluarga P3KE {p3ke_id}" if p3ke_id else f"keluarga LA SAMIUN, Desa/Kelurahan {father.desa.name}"
+
+    code, out, _err = run("import_recipients", str(bsps(tmp_path / "bsps.xlsx", "")), "--program", "bsps")
+    assert code == 1
+    assert (
+        f"NIK {SON} ada di 2 keluarga di registri ({named}, No KK {son.no_kk}) dan baris ini tidak menyebut No KK-nya: "
+        "isi No KK keluarga penerima di berkas (keluarga tanpa No KK dapat dipilih setelah No KK-nya diisi di registri: "
+        "Admin, Keluarga), atau tandai anggota ini tidak ada di keluarga lamanya (Admin, Anggota keluarga)"
+    ) in out, out
+    assert "No KK ," not in out and not Enrollment.objects.exists()

@@ -12,6 +12,7 @@ from openpyxl import Workbook
 
 from households.models import ImportBatch
 from programs.models import Enrollment
+from tests.factories import MemberFactory
 
 from .test_import_recipients import family, run  # noqa: F401 - the registry's two households
 
@@ -82,3 +83,21 @@ def test_the_chosen_year_is_kept_and_a_title_with_two_years_is_no_guess(family, 
         "tahun: 2023, 2024; pilih tahunnya di formulir)"
     )
     assert ("Kec. Asera", 0, expected) in warnings
+
+
+def test_a_stage_without_its_year_under_a_title_naming_two_years_asks_for_the_year_once(family, tmp_path):  # noqa: F811
+    household, head, child, other = family
+    second = MemberFactory(household=other, nik=other.head_nik, relation="kepala", name="LAIN")
+    path = bibit(tmp_path / "two.xlsx", ["DAFTAR PENERIMA BANTUAN BIBIT TAHUN 2023/2024"], [head, second], stage="Tahap Satu")
+    code, out, err = run("import_recipients", str(path), "--program", "bibit", "--json")
+    assert code != 0 and Enrollment.objects.count() == 0
+    errors = ImportBatch.objects.latest("pk").errors
+    assert [(e["sheet"], e["row"], e["column"], e["reason"]) for e in errors] == [(
+        "Kec. Asera", 0, "TAHAP",
+        "Judul lembar menyebut lebih dari satu tahun (2023, 2024) dan kolom TAHAP tidak menyebut tahunnya: pilih "
+        "tahunnya (--year, atau Tahun di formulir unggah), atau tulis tahun di kolom TAHAP (mis. Tahap 1 2024)",
+    )], errors
+
+    code, out, err = run("import_recipients", str(path), "--program", "bibit", "--json", "--year", "2024")
+    assert code == 0, ImportBatch.objects.latest("pk").errors
+    assert sorted(Enrollment.objects.values_list("year", "stages")) == [(2024, "TAHAP 1 2024"), (2024, "TAHAP 1 2024")]
