@@ -13,16 +13,17 @@ from openpyxl import Workbook
 from households.models import Household, ImportBatch, Member
 from programs.models import Enrollment
 
-from ..programs.test_import_recipients import run
+from ..programs.test_import_recipients import family, run  # noqa: F401 - the registry's two households
 from .conftest import HH_2023, household_row, nik
 from .realfiles import KK_1, KK_2, siks_rows
 
 pytestmark = pytest.mark.django_db
 
 
-def two_row_sheet(path, title: str, columns: list, rows: list[list], *, sheet_name: str = "Sheet1"):
+def two_row_sheet(path, title: str, columns: list, rows: list[list], *, sheet_name: str = "Sheet1", down: bool = True):
     """A workbook whose header takes rows 3 and 4 under a title: ``columns`` lists a title merged
-    down over both rows (a str) or a label merged across its titles (``(label, [titles])``)."""
+    down over both rows (a str) or a label merged across its titles (``(label, [titles])``).
+    ``down=False``: the titles are in the upper row only, not merged down (the cell under them blank)."""
     book = Workbook()
     sheet = book.active
     sheet.title = sheet_name
@@ -31,7 +32,8 @@ def two_row_sheet(path, title: str, columns: list, rows: list[list], *, sheet_na
     for item in columns:
         if isinstance(item, str):
             sheet.cell(3, column, item)
-            sheet.merge_cells(start_row=3, end_row=4, start_column=column, end_column=column)
+            if down:
+                sheet.merge_cells(start_row=3, end_row=4, start_column=column, end_column=column)
             column += 1
             continue
         label, titles = item
@@ -163,3 +165,24 @@ def test_the_titles_under_krt_are_the_head_of_the_households_where_the_layout_ha
     assert [c["column"] for c in summary["unmapped_columns"]] == ["KRT NIK"]
     family = Household.objects.get(p3ke_id="122270001")
     assert (family.head_name, family.head_nik) == ("LA KRT", "")
+
+
+@pytest.mark.parametrize("label", ["IDENTITAS PENERIMA"])
+def test_a_text_file_with_its_titles_in_the_upper_row_over_a_label_reads_every_column(family, tmp_path, label):
+    """A CSV saved from a merged header whose upper row has no NIK: NO, DESA and NOMINAL written in
+    the upper row only, the label once over NAMA;NIK;NO KK in the row below. Every column is read."""
+    household, head, _child, _other = family
+    lines = [
+        "DAFTAR PENERIMA BANTUAN PKH TA. 2024;;;;;",
+        f"NO;{label};;;DESA;NOMINAL",
+        ";NAMA;NIK;NO KK;;",
+        f"1;KEPALA;{head.nik};{household.no_kk};{household.desa.name};750000",
+    ]
+    path = tmp_path / "pkh.csv"
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    code, out, err = run("import_recipients", "--program", "pkh", str(path), "--json")
+    assert code == 0, (out, err)
+    summary = json.loads(out)
+    assert summary["errors"] == 0 and summary["unmapped_columns"] == []
+    assert not [w for w in ImportBatch.objects.get(pk=summary["batch"]).warnings if "tidak berjudul" in w["reason"]]
+    assert list(Enrollment.objects.values_list("household", "year", "amount")) == [(household.pk, 2024, 750000)]
