@@ -167,7 +167,42 @@ def test_the_titles_under_krt_are_the_head_of_the_households_where_the_layout_ha
     assert (family.head_name, family.head_nik) == ("LA KRT", "")
 
 
-@pytest.mark.parametrize("label", ["IDENTITAS PENERIMA"])
+@pytest.mark.parametrize("down", [True, False])
+def test_a_recipient_list_naming_each_family_by_its_head_is_read_with_its_other_titles(family, tmp_path, down):
+    """A PKH list: NAMA, NIK and NO KK under KEPALA KELUARGA, NO, DESA and NOMINAL in the upper row
+    (merged down over both rows, or not). The head's NIK names the family, the amount is stored,
+    and no column is left unread."""
+    household, head, _child, _other = family
+    columns = ["NO", ("KEPALA KELUARGA", ["NAMA", "NIK", "NO KK"]), "DESA", "NOMINAL"]
+    rows = [[1, "KEPALA", head.nik, household.no_kk, household.desa.name, 500000]]
+    path = two_row_sheet(tmp_path / "pkh.xlsx", "DAFTAR PENERIMA PKH TA. 2024", columns, rows, down=down)
+    code, out, err = run("import_recipients", "--program", "pkh", "--year", "2024", str(path), "--json")
+    assert code == 0, (out, err)
+    summary = json.loads(out)
+    assert summary["errors"] == 0 and summary["unmapped_columns"] == []
+    assert not [w for w in ImportBatch.objects.get(pk=summary["batch"]).warnings if "tidak berjudul" in w["reason"]]
+    assert list(Enrollment.objects.values_list("household", "member", "amount")) == [(household.pk, None, 500000)]
+
+
+def test_a_recipients_own_nik_is_read_before_the_nik_of_the_head_of_the_family(family, tmp_path):
+    """A PIP list names each pupil's family by its head first (KEPALA KELUARGA over NAMA | NIK), then
+    the pupil (SISWA over NAMA | NIK): the pupil is the recipient; the head's NIK is said not read."""
+    household, head, child, _other = family
+    columns = ["NO", ("KEPALA KELUARGA", ["NAMA", "NIK"]), ("SISWA", ["NAMA", "NIK"]), "NOMINAL"]
+    rows = [[1, "KEPALA", head.nik, "ANAK", child.nik, 450000]]
+    path = two_row_sheet(tmp_path / "pip.xlsx", "DAFTAR PENERIMA PIP TA. 2024", columns, rows)
+    code, out, err = run("import_recipients", "--program", "pip", "--year", "2024", str(path), "--json")
+    assert code == 0, (out, err)
+    summary = json.loads(out)
+    assert summary["errors"] == 0
+    assert list(Enrollment.objects.values_list("household", "member", "amount")) == [(household.pk, child.pk, 450000)]
+    warned = ImportBatch.objects.get(pk=summary["batch"]).warnings
+    assert [w["column"] for w in warned if "hanya kolom E yang dibaca" in w["reason"]] == [
+        "KEPALA KELUARGA NIK"
+    ]
+
+
+@pytest.mark.parametrize("label", ["IDENTITAS PENERIMA", "KEPALA KELUARGA"])
 def test_a_text_file_with_its_titles_in_the_upper_row_over_a_label_reads_every_column(family, tmp_path, label):
     """A CSV saved from a merged header whose upper row has no NIK: NO, DESA and NOMINAL written in
     the upper row only, the label once over NAMA;NIK;NO KK in the row below. Every column is read."""
