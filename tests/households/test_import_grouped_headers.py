@@ -221,3 +221,17 @@ def test_a_text_file_with_its_titles_in_the_upper_row_over_a_label_reads_every_c
     assert summary["errors"] == 0 and summary["unmapped_columns"] == []
     assert not [w for w in ImportBatch.objects.get(pk=summary["batch"]).warnings if "tidak berjudul" in w["reason"]]
     assert list(Enrollment.objects.values_list("household", "year", "amount")) == [(household.pk, 2024, 750000)]
+
+
+def test_a_heads_nik_in_a_recipient_list_is_checked_against_the_heads_name_beside_it(family, tmp_path):
+    """A NIK under KEPALA KELUARGA that the registry holds for someone else than the NAMA beside it
+    (a digit mistyped) is warned, as a recipient's NIK beside another name is."""
+    household, head, _child, _other = family
+    columns = ["NO", ("KEPALA KELUARGA", ["NAMA", "NIK"]), "NOMINAL"]
+    rows = [[1, "WA ODE SITI AMINAH", head.nik, 500000]]
+    path = two_row_sheet(tmp_path / "pkh.xlsx", "DAFTAR PENERIMA PKH TA. 2024", columns, rows)
+    code, out, err = run("import_recipients", "--program", "pkh", "--year", "2024", str(path), "--json")
+    assert code == 0, (out, err)
+    summary = json.loads(out)
+    warned = ImportBatch.objects.get(pk=summary["batch"]).warnings
+    assert [(w["row"], w["column"]) for w in warned if "berbeda dengan nama pemilik NIK" in w["reason"]] == [(5, "NAMA")]
