@@ -799,11 +799,7 @@ def _titles_written_above(header: list, above: list, is_known_header: Callable[[
     width = max(len(header), len(above))
     header = list(header) + [None] * (width - len(header))
     above = list(above) + [None] * (width - len(above))
-    filled = [cell for cell in above if not is_blank(cell)]
-    if len(filled) < 2 or not all(isinstance(cell, str) for cell in filled) or not any(
-        is_blank(title) and not is_blank(over) and is_known_header(normalize_header(over))
-        for over, title in zip(above, header)
-    ):
+    if not _header_above(header, above, is_known_header):
         return header
     merged, label = [], None
     for over, title in zip(above, header):
@@ -818,6 +814,26 @@ def _titles_written_above(header: list, above: list, is_known_header: Callable[[
         else:
             merged.append(GroupedHeader(label, " ".join(str(title).split())))
     return merged
+
+
+def _header_above(header: list, above: list, is_known_header: Callable[[str], bool]) -> bool:
+    """Whether ``above`` is the upper row of a header of two rows whose lower row is ``header`` (the
+    two as long): text only, with two titles the layouts know over blanks of ``header``, or one and
+    a label they know ("KEPALA KELUARGA") over two titles or more (over a title, then blanks). Not a
+    list's title, nor a line such as "Kecamatan : Asera" over a table that starts a column further right."""
+    if not all(isinstance(cell, str) for cell in above if not is_blank(cell)):
+        return False
+    known = sum(
+        1 for over, title in zip(above, header)
+        if is_blank(title) and not is_blank(over) and is_known_header(normalize_header(over))
+    )
+    if known != 1:
+        return known > 1
+    return any(
+        not is_blank(over) and not is_blank(title) and is_known_header(normalize_header(over))
+        and index + 1 < len(above) and is_blank(above[index + 1]) and not is_blank(header[index + 1])
+        for index, (over, title) in enumerate(zip(above, header))
+    )
 
 
 def _under_merged_headers(header: list, cells: list, is_identity_header) -> list | None:

@@ -235,3 +235,24 @@ def test_a_heads_nik_in_a_recipient_list_is_checked_against_the_heads_name_besid
     summary = json.loads(out)
     warned = ImportBatch.objects.get(pk=summary["batch"]).warnings
     assert [(w["row"], w["column"]) for w in warned if "berbeda dengan nama pemilik NIK" in w["reason"]] == [(5, "NAMA")]
+
+
+def test_a_line_over_a_table_that_starts_a_column_further_right_is_not_its_header(family, tmp_path):
+    """"KECAMATAN : ASERA" written over a table whose first column is empty is the list's place, not
+    the upper row of its header: the table's own KECAMATAN column is read, nothing listed as unknown."""
+    household, head, _child, _other = family
+    kecamatan = household.desa.kecamatan.name
+    lines = [
+        "DAFTAR PENERIMA BANTUAN PKH TA. 2024;;;;",
+        f"KECAMATAN;: {kecamatan};;;",
+        ";NO;NIK;NOMINAL;KECAMATAN",
+        f";1;{head.nik};750000;{kecamatan}",
+    ]
+    path = tmp_path / "pkh.csv"
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    code, out, err = run("import_recipients", "--program", "pkh", str(path), "--json")
+    assert code == 0, (out, err)
+    summary = json.loads(out)
+    assert summary["errors"] == 0 and summary["unmapped_columns"] == []
+    assert not [w for w in ImportBatch.objects.get(pk=summary["batch"]).warnings if "KECAMATAN" in w["reason"]]
+    assert list(Enrollment.objects.values_list("household", "amount")) == [(household.pk, 750000)]
