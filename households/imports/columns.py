@@ -24,7 +24,10 @@ A header of two rows, a label merged across several titles (``reader.GroupedHead
 Bantuan" over "Penerima PKH", "WILAYAH" over "KECAMATAN"), is placed by the label and title joined,
 else by the title alone; under a label that names a person (KEPALA KELUARGA, KRT, ISTRI) the title
 is that person's column as the layout spells it ("Nama Kepala Keluarga"), never the row's own
-person's ("Nama"). What neither places is listed by the whole text.
+person's ("Nama"). What neither places is listed by the whole text. A recipient list names a family
+by its head (PKH, BPNT, RTLH): the NIK and No KK under KEPALA KELUARGA (or KRT) are the row's own ids,
+matched to the family as any NIK is, unless a column of the recipient's own gives them (a pupil's
+NIK beside the head's), which is then read instead, the head's column warned as not read.
 """
 
 from __future__ import annotations
@@ -68,6 +71,11 @@ PERSON_ROLES = (
     ("kepala rumah tangga", "krt"),
     ("istri", "suami", "pasangan"),
 )
+# The head of the family (``PERSON_ROLES``' first two), and the fields a recipient list names a family by
+# whoever's they are: PKH, BPNT and RTLH lists name the family by its head, so the NIK and No KK under
+# KEPALA KELUARGA are the row's own, unless a column of the recipient's own gives them (``map_headers``).
+HEAD_ROLES = PERSON_ROLES[:2]
+FAMILY_IDS = {RECIPIENTS: frozenset({"nik", "no_kk"})}
 _TYPO_MIN_LENGTH = 8
 _TYPO_SCORE = 90
 _IDENTITY_CACHE = 10_000
@@ -252,8 +260,9 @@ class Layouts:
         naming a person (``PERSON_ROLES``) that person's, as the layout spells them ("Kepala
         Keluarga" over "Nama": "Nama Kepala Keluarga"), or the title's when the layout gives that
         field whether or not the person is named ("NIK" and "NIK Kepala Keluarga" on a household
-        sheet, whose row is the head). The row's own person's column ("Nama" on an individual
-        sheet) is not that person's."""
+        sheet, whose row is the head), or, under the head's label, a field the layout names the
+        family by (``FAMILY_IDS``: a recipient list's NIK and No KK). The row's own person's column
+        ("Nama" on an individual sheet) is not that person's."""
         title, role = normalize_header(header.title), person_role(header.group)
         if role is None or person_role(title) == role:
             yield self.field(layout, title)
@@ -261,7 +270,9 @@ class Layouts:
         for words in role:
             yield self.field(layout, f"{title} {words}", typos=False)
         target = self.field(layout, title)
-        if target and target in self._role_fields(layout, role):
+        if target and (
+            target in self._role_fields(layout, role) or (role in HEAD_ROLES and target in FAMILY_IDS.get(layout, ()))
+        ):
             yield target
 
     def _role_fields(self, layout: str, role: tuple[str, ...]) -> frozenset[str]:
@@ -358,6 +369,14 @@ class Layouts:
             if not target:
                 continue
             if target in first and not target.startswith(AID_PREFIX):
+                if target in FAMILY_IDS.get(layout, ()) and _names_person(headers[first[target]]) and not _names_person(header):
+                    # The head's NIK names the family only when the row has no NIK of its own (a
+                    # pupil's after the head's): the row's own is read.
+                    earlier = first[target]
+                    repeated[earlier] = position
+                    del index[earlier]
+                    first[target], index[position] = position, target
+                    continue
                 repeated[position] = first[target]
                 continue
             first.setdefault(target, position)
@@ -411,6 +430,11 @@ def person_role(text: str) -> tuple[str, ...] | None:
     """The person (``PERSON_ROLES``) a header's text names ("Kepala Keluarga", "DATA ISTRI"), or None."""
     padded = f" {normalize_header(text)} "
     return next((role for role in PERSON_ROLES if any(f" {words} " in padded for words in role)), None)
+
+
+def _names_person(header: str) -> bool:
+    """Whether a header is another person's column: under a person's label, or naming one."""
+    return person_role(header.group if isinstance(header, GroupedHeader) else header) is not None
 
 
 def column_label(header: str) -> str:

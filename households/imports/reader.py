@@ -419,6 +419,10 @@ class Source:
             header_cells = _titles_merged_down(header_cells, head[:best_index], over)
             labels = [m for m in across if m[1] == header_number - 1]
             header_cells = _titles_under_labels(header_cells, head[:best_index], labels)
+        elif best_index and head[best_index - 1][0] == header_number - 1:
+            # The same header without its merges (a CSV saved from it, or titles left unmerged): the
+            # titles and labels in the row above, written once.
+            header_cells = _titles_written_above(header_cells, head[best_index - 1][1], is_known_header)
         below = head[best_index + 1 :]
         if below and (merged := _under_merged_headers(header_cells, below[0][1], is_identity_header)):
             # A header of two rows: the sub-headers under a merged cell ("Penerima Bantuan" over
@@ -783,6 +787,53 @@ def _titles_under_labels(header: list, above: list[tuple[int, list]], labels: li
             if isinstance(title, str) and not is_blank(title):
                 header[column] = GroupedHeader(" ".join(str(label).split()), " ".join(title.split()))
     return header
+
+
+def _titles_written_above(header: list, above: list, is_known_header: Callable[[str], bool]) -> list:
+    """``header`` completed by the row above it when the two are a header of two rows with no merged
+    cells (a CSV saved from one): a title the layouts know over a blank cell of ``header`` ("NO",
+    "DESA", "NOMINAL", merged down in the workbook) names that column, and a label over a title of
+    ``header`` ("KEPALA KELUARGA" over NAMA, the blanks after it over NIK | NO KK) names the titles
+    under it and under the blanks after it (``GroupedHeader``), up to the next cell of the row above.
+    ``header`` as it is when the row above is a list's title ("DAFTAR PENERIMA ..."), not such a row."""
+    width = max(len(header), len(above))
+    header = list(header) + [None] * (width - len(header))
+    above = list(above) + [None] * (width - len(above))
+    if not _header_above(header, above, is_known_header):
+        return header
+    merged, label = [], None
+    for over, title in zip(above, header):
+        if not is_blank(over):
+            over = " ".join(over.split())
+            label = None if is_blank(title) else over
+            if is_blank(title):
+                merged.append(over)
+                continue
+        if is_blank(title) or label is None:
+            merged.append(title)
+        else:
+            merged.append(GroupedHeader(label, " ".join(str(title).split())))
+    return merged
+
+
+def _header_above(header: list, above: list, is_known_header: Callable[[str], bool]) -> bool:
+    """Whether ``above`` is the upper row of a header of two rows whose lower row is ``header`` (the
+    two as long): text only, with two titles the layouts know over blanks of ``header``, or one and
+    a label they know ("KEPALA KELUARGA") over two titles or more (over a title, then blanks). Not a
+    list's title, nor a line such as "Kecamatan : Asera" over a table that starts a column further right."""
+    if not all(isinstance(cell, str) for cell in above if not is_blank(cell)):
+        return False
+    known = sum(
+        1 for over, title in zip(above, header)
+        if is_blank(title) and not is_blank(over) and is_known_header(normalize_header(over))
+    )
+    if known != 1:
+        return known > 1
+    return any(
+        not is_blank(over) and not is_blank(title) and is_known_header(normalize_header(over))
+        and index + 1 < len(above) and is_blank(above[index + 1]) and not is_blank(header[index + 1])
+        for index, (over, title) in enumerate(zip(above, header))
+    )
 
 
 def _under_merged_headers(header: list, cells: list, is_identity_header) -> list | None:

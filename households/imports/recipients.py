@@ -13,7 +13,8 @@ unused. A row found by its No KK alone though it gives a NIK (one the registry d
 damaged one) is checked by name: a name that matches none of the family's members is warned
 (``_check_family``); a column of the head of the family's name (``NAMA_KK``, ``NAMA KRT``) gives one
 more name for that check, never compared with the NIK's owner (a member's NIK may stand beside
-it). An id written as Excel's text formula (``="7409..."``) is the text inside.
+it), unless the NIK is the head's too (under KEPALA KELUARGA, a list without a recipient's own
+name: ``columns.FAMILY_IDS``). An id written as Excel's text formula (``="7409..."``) is the text inside.
 A file with no row under its header is refused (``ReadError``), not applied as
 "no change". A NIK or No KK column is all a list needs; OpenSID's
 program-bantuan template gives its participant's id in ``Peserta`` (the NIK for a person program,
@@ -755,13 +756,16 @@ def _row(reader: RowReader, ctx, programs: _Programs, chosen: _Chosen, latest_ye
         if nik_problem:
             reader.error("nik", nik_problem[1])
         return None
+    name, head_name = text(reader.get("name"), 150), text(reader.get("head_name"), 150)
+    if not name and cols.person_role(reader.label("nik")) in cols.HEAD_ROLES:
+        name = head_name  # the NIK under KEPALA KELUARGA is the head's: checked against the head's name
     return _Row(
-        sheet=reader.sheet, row=reader.row, nik=nik, kk=kk, participant=participant, name=text(reader.get("name"), 150),
+        sheet=reader.sheet, row=reader.row, nik=nik, kk=kk, participant=participant, name=name,
         program=program, year=year,
         stage=text(reader.get("period"), 40), status=reader.get("status"), amount=amount, delivered=delivered,
         note=text(reader.get("note"), 500),
         place=tuple((key, reader.label(key), value) for key in _PLACE_FIELDS if (value := text(reader.get(key), 100))),
-        kk_problem=kk_problem, nik_problem=nik_problem, head_name=text(reader.get("head_name"), 150),
+        kk_problem=kk_problem, nik_problem=nik_problem, head_name=head_name,
     )
 
 

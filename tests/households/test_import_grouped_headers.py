@@ -13,16 +13,17 @@ from openpyxl import Workbook
 from households.models import Household, ImportBatch, Member
 from programs.models import Enrollment
 
-from ..programs.test_import_recipients import run
+from ..programs.test_import_recipients import family, run  # noqa: F401 - the registry's two households
 from .conftest import HH_2023, household_row, nik
 from .realfiles import KK_1, KK_2, siks_rows
 
 pytestmark = pytest.mark.django_db
 
 
-def two_row_sheet(path, title: str, columns: list, rows: list[list], *, sheet_name: str = "Sheet1"):
+def two_row_sheet(path, title: str, columns: list, rows: list[list], *, sheet_name: str = "Sheet1", down: bool = True):
     """A workbook whose header takes rows 3 and 4 under a title: ``columns`` lists a title merged
-    down over both rows (a str) or a label merged across its titles (``(label, [titles])``)."""
+    down over both rows (a str) or a label merged across its titles (``(label, [titles])``).
+    ``down=False``: the titles are in the upper row only, not merged down (the cell under them blank)."""
     book = Workbook()
     sheet = book.active
     sheet.title = sheet_name
@@ -31,7 +32,8 @@ def two_row_sheet(path, title: str, columns: list, rows: list[list], *, sheet_na
     for item in columns:
         if isinstance(item, str):
             sheet.cell(3, column, item)
-            sheet.merge_cells(start_row=3, end_row=4, start_column=column, end_column=column)
+            if down:
+                sheet.merge_cells(start_row=3, end_row=4, start_column=column, end_column=column)
             column += 1
             continue
         label, titles = item
@@ -163,3 +165,96 @@ def test_the_titles_under_krt_are_the_head_of_the_households_where_the_layout_ha
     assert [c["column"] for c in summary["unmapped_columns"]] == ["KRT NIK"]
     family = Household.objects.get(p3ke_id="122270001")
     assert (family.head_name, family.head_nik) == ("LA KRT", "")
+
+
+@pytest.mark.parametrize("down", [True, False])
+def test_a_recipient_list_naming_each_family_by_its_head_is_read_with_its_other_titles(family, tmp_path, down):
+    """A PKH list: NAMA, NIK and NO KK under KEPALA KELUARGA, NO, DESA and NOMINAL in the upper row
+    (merged down over both rows, or not). The head's NIK names the family, the amount is stored,
+    and no column is left unread."""
+    household, head, _child, _other = family
+    columns = ["NO", ("KEPALA KELUARGA", ["NAMA", "NIK", "NO KK"]), "DESA", "NOMINAL"]
+    rows = [[1, "KEPALA", head.nik, household.no_kk, household.desa.name, 500000]]
+    path = two_row_sheet(tmp_path / "pkh.xlsx", "DAFTAR PENERIMA PKH TA. 2024", columns, rows, down=down)
+    code, out, err = run("import_recipients", "--program", "pkh", "--year", "2024", str(path), "--json")
+    assert code == 0, (out, err)
+    summary = json.loads(out)
+    assert summary["errors"] == 0 and summary["unmapped_columns"] == []
+    assert not [w for w in ImportBatch.objects.get(pk=summary["batch"]).warnings if "tidak berjudul" in w["reason"]]
+    assert list(Enrollment.objects.values_list("household", "member", "amount")) == [(household.pk, None, 500000)]
+
+
+def test_a_recipients_own_nik_is_read_before_the_nik_of_the_head_of_the_family(family, tmp_path):
+    """A PIP list names each pupil's family by its head first (KEPALA KELUARGA over NAMA | NIK), then
+    the pupil (SISWA over NAMA | NIK): the pupil is the recipient; the head's NIK is said not read."""
+    household, head, child, _other = family
+    columns = ["NO", ("KEPALA KELUARGA", ["NAMA", "NIK"]), ("SISWA", ["NAMA", "NIK"]), "NOMINAL"]
+    rows = [[1, "KEPALA", head.nik, "ANAK", child.nik, 450000]]
+    path = two_row_sheet(tmp_path / "pip.xlsx", "DAFTAR PENERIMA PIP TA. 2024", columns, rows)
+    code, out, err = run("import_recipients", "--program", "pip", "--year", "2024", str(path), "--json")
+    assert code == 0, (out, err)
+    summary = json.loads(out)
+    assert summary["errors"] == 0
+    assert list(Enrollment.objects.values_list("household", "member", "amount")) == [(household.pk, child.pk, 450000)]
+    warned = ImportBatch.objects.get(pk=summary["batch"]).warnings
+    assert [w["column"] for w in warned if "hanya kolom E yang dibaca" in w["reason"]] == [
+        "KEPALA KELUARGA NIK"
+    ]
+
+
+def import_pkh_csv(tmp_path, lines: list[str]) -> tuple[dict, list[str]]:
+    """A PKH list as a CSV of ``lines`` imported: its summary, with no row error and no column
+    listed as unknown, and the reasons it warned."""
+    path = tmp_path / "pkh.csv"
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    code, out, err = run("import_recipients", "--program", "pkh", str(path), "--json")
+    assert code == 0, (out, err)
+    summary = json.loads(out)
+    assert summary["errors"] == 0 and summary["unmapped_columns"] == []
+    return summary, [w["reason"] for w in ImportBatch.objects.get(pk=summary["batch"]).warnings]
+
+
+@pytest.mark.parametrize("label", ["IDENTITAS PENERIMA", "KEPALA KELUARGA"])
+def test_a_text_file_with_its_titles_in_the_upper_row_over_a_label_reads_every_column(family, tmp_path, label):
+    """A CSV saved from a merged header whose upper row has no NIK: NO, DESA and NOMINAL written in
+    the upper row only, the label once over NAMA;NIK;NO KK in the row below. Every column is read."""
+    household, head, _child, _other = family
+    lines = [
+        "DAFTAR PENERIMA BANTUAN PKH TA. 2024;;;;;",
+        f"NO;{label};;;DESA;NOMINAL",
+        ";NAMA;NIK;NO KK;;",
+        f"1;KEPALA;{head.nik};{household.no_kk};{household.desa.name};750000",
+    ]
+    _summary, warned = import_pkh_csv(tmp_path, lines)
+    assert not [reason for reason in warned if "tidak berjudul" in reason]
+    assert list(Enrollment.objects.values_list("household", "year", "amount")) == [(household.pk, 2024, 750000)]
+
+
+def test_a_heads_nik_in_a_recipient_list_is_checked_against_the_heads_name_beside_it(family, tmp_path):
+    """A NIK under KEPALA KELUARGA that the registry holds for someone else than the NAMA beside it
+    (a digit mistyped) is warned, as a recipient's NIK beside another name is."""
+    household, head, _child, _other = family
+    columns = ["NO", ("KEPALA KELUARGA", ["NAMA", "NIK"]), "NOMINAL"]
+    rows = [[1, "WA ODE SITI AMINAH", head.nik, 500000]]
+    path = two_row_sheet(tmp_path / "pkh.xlsx", "DAFTAR PENERIMA PKH TA. 2024", columns, rows)
+    code, out, err = run("import_recipients", "--program", "pkh", "--year", "2024", str(path), "--json")
+    assert code == 0, (out, err)
+    summary = json.loads(out)
+    warned = ImportBatch.objects.get(pk=summary["batch"]).warnings
+    assert [(w["row"], w["column"]) for w in warned if "berbeda dengan nama pemilik NIK" in w["reason"]] == [(5, "NAMA")]
+
+
+def test_a_line_over_a_table_that_starts_a_column_further_right_is_not_its_header(family, tmp_path):
+    """"KECAMATAN : ASERA" written over a table whose first column is empty is the list's place, not
+    the upper row of its header: the table's own KECAMATAN column is read, nothing listed as unknown."""
+    household, head, _child, _other = family
+    kecamatan = household.desa.kecamatan.name
+    lines = [
+        "DAFTAR PENERIMA BANTUAN PKH TA. 2024;;;;",
+        f"KECAMATAN;: {kecamatan};;;",
+        ";NO;NIK;NOMINAL;KECAMATAN",
+        f";1;{head.nik};750000;{kecamatan}",
+    ]
+    _summary, warned = import_pkh_csv(tmp_path, lines)
+    assert not [reason for reason in warned if "KECAMATAN" in reason]
+    assert list(Enrollment.objects.values_list("household", "amount")) == [(household.pk, 750000)]
