@@ -27,7 +27,10 @@ from .xlsxparts import FormulaCells
 
 # The spreadsheet namespace, on the workbook's tag (the prefix varies) within the first bytes.
 _WORKBOOK = re.compile(r"<([\w.-]+:)?Workbook\b[^>]*urn:schemas-microsoft-com:office:spreadsheet")
-_DOCTYPE = "<!DOCTYPE"
+# A prolog of nothing but space, processing instructions (the XML declaration, Excel's
+# ``mso-application``) and comments, then the workbook's tag: no DOCTYPE anywhere before it, not
+# even after a comment that itself names a workbook.
+_SAFE_PROLOG = re.compile(r"\ufeff?(?:\s+|<\?.*?\?>|<!--.*?-->)*" + _WORKBOOK.pattern, re.S)
 # A file of XML: a declaration, a comment or a tag first.
 _XML_START = re.compile(r"^\ufeff?\s*<[?!A-Za-z]")
 _HEAD_BYTES = 8192
@@ -65,11 +68,10 @@ def is_spreadsheet_xml(head: bytes) -> bool:
 
 
 def check_prolog(head: bytes) -> None:
-    """Raise ``Unsafe`` when a DOCTYPE comes before the workbook's tag (the only place entities can
-    be declared), or when that tag is not within ``head`` (what is before it could not be checked)."""
-    text = _head_text(head)
-    found = _WORKBOOK.search(text)
-    if found is None or _DOCTYPE in text[: found.start()]:
+    """Raise ``Unsafe`` unless the workbook's tag comes first in ``head``, after nothing but space,
+    processing instructions and comments: a DOCTYPE (the only place entities can be declared) can
+    only stand before the root element, so none is parsed; a tag past ``head`` could not be checked."""
+    if _SAFE_PROLOG.match(_head_text(head)) is None:
         raise Unsafe
 
 

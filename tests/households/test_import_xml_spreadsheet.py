@@ -290,8 +290,13 @@ def test_a_file_of_none_of_these_kinds_keeps_its_refusal(seeded, tmp_path, name,
     assert message in err and json.loads(out)["status"] == "unreadable"
 
 
-def test_excel_2003_xml_declaring_entities_is_refused_unread(seeded, tmp_path):
-    bomb = '<!DOCTYPE Workbook [<!ENTITY a "KEPALA"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>\n'
+@pytest.mark.parametrize("before", [
+    "",
+    # A comment naming a workbook before the DOCTYPE: still no workbook before the declaration.
+    '<!-- <Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"> -->\n',
+], ids=["doctype", "doctype-after-a-comment-naming-a-workbook"])
+def test_excel_2003_xml_declaring_entities_is_refused_unread(seeded, tmp_path, before):
+    bomb = before + '<!DOCTYPE Workbook [<!ENTITY a "KEPALA"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>\n'
     text = _dtks_workbook(_xml_people()).replace("LA ODE BAKRI", "&b;")
     text = text.replace('<?mso-application progid="Excel.Sheet"?>\n', '<?mso-application progid="Excel.Sheet"?>\n' + bomb)
     path = tmp_path / "DTKS.xls"
