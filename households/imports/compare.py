@@ -583,7 +583,8 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
                 continue
             matched_pks.add(row[0])
             if household_id is None:
-                moved_to = NewFamily(record.household_key)  # its id comes when the family is written
+                # Its id comes when the family is written; a member of a newer family stays in it.
+                moved_to = None if newer else NewFamily(record.household_key)
             else:
                 moved_to = household_id if row[1] != household_id and not newer else None
             matches.append((at, record, row[0], moved_to, newer))

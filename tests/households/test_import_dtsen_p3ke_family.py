@@ -324,3 +324,24 @@ def test_an_older_file_adds_no_member_to_a_family_the_newer_file_updated(referen
     family = Household.objects.get(p3ke_id="122000001")
     assert set(family.members.filter(is_absent=False).values_list("nik", flat=True)) == {nik(100), WIFE, CHILD, BABY}
     assert not Member.objects.filter(name="LA COUSIN").exists()
+
+
+def test_an_older_file_moves_no_member_out_of_a_newer_family_into_a_new_one(reference, tmp_path):
+    """The older file lists the child (by his ID Individu) under a family the registry does not hold
+    yet: the new family is created from the file, and the child stays in the family the newer data
+    placed him in (the import does not fail, nor move him)."""
+    assert run("import_p3ke", p3ke_file(tmp_path))[0] == 0
+    dtsen_import(dtsen_file(tmp_path, the_family()))
+    households = [household_row("122000001", 100), household_row("122000009", 202, **{"Nama Kepala Keluarga": "LA ODE"})]
+    members = [
+        head_member_row("122000001", "91220000011", 100),
+        head_member_row("122000009", "91220000013", 202, Nama="LA ODE"),
+    ]
+    path = str(write_xlsx(tmp_path / "p3ke_son.xlsx", {"KEPALA-KELUARGA": (HH_2023, households), "INDIVIDU": (IND_2023, members)}))
+
+    code, out, err = run("import_p3ke", path, "--partial", "--json")
+    assert code == 0, (out, err)
+    assert json.loads(out)["status"] == "applied"
+    family = Household.objects.get(p3ke_id="122000001")
+    assert set(family.members.filter(is_absent=False).values_list("nik", flat=True)) == {nik(100), WIFE, CHILD, BABY}
+    assert Member.objects.get(id_individu="91220000013").household == family
