@@ -258,3 +258,23 @@ def test_a_line_over_a_table_that_starts_a_column_further_right_is_not_its_heade
     _summary, warned = import_pkh_csv(tmp_path, lines)
     assert not [reason for reason in warned if "KECAMATAN" in reason]
     assert list(Enrollment.objects.values_list("household", "amount")) == [(household.pk, 750000)]
+
+
+def test_a_list_naming_each_family_by_its_heads_nik_in_one_header_row_is_read(family, tmp_path):
+    """PKH and BPNT lists often carry only "NIK KRT" or "NIK Kepala Keluarga": the head's NIK finds
+    the family, as under a KEPALA KELUARGA label; a recipient's own NIK beside it comes first."""
+    household, head, child, _other = family
+    _summary, _warned = import_pkh_csv(tmp_path, [
+        "NO;NAMA KRT;NIK KRT;DESA;NOMINAL",
+        f"1;KEPALA;{head.nik};{household.desa.name};750000",
+    ])
+    assert list(Enrollment.objects.values_list("household", "member", "amount")) == [(household.pk, None, 750000)]
+
+    path = tmp_path / "pip.csv"
+    path.write_text(
+        "NO;NIK Kepala Keluarga;NAMA SISWA;NIK SISWA;NOMINAL\r\n"
+        f"1;{head.nik};ANAK;{child.nik};450000\r\n", encoding="utf-8",
+    )
+    code, out, err = run("import_recipients", "--program", "pip", "--year", "2024", str(path), "--json")
+    assert code == 0 and json.loads(out)["errors"] == 0, (out, err)
+    assert Enrollment.objects.get(program__code="pip").member == child
