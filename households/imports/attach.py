@@ -85,7 +85,7 @@ def _holders(niks: Iterable[str]) -> tuple[dict[str, set[int]], dict[str, set[in
     related as head), and those holding it at all (as a present member or as their head NIK)."""
     heads: dict[str, set[int]] = defaultdict(set)
     found: dict[str, set[int]] = defaultdict(set)
-    members = Member.objects.filter(is_absent=False, household__no_kk="", household__merged_into__isnull=True)
+    members = Member.objects.filter(is_absent=False, household__in=_unkeyed())
     for chunk in chunked(sorted(niks), CHUNK):
         for nik, pk, relation in members.filter(nik__in=chunk).values_list("nik", "household_id", "relation"):
             found[nik].add(pk)

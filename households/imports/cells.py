@@ -25,10 +25,9 @@ from households.identifiers import (
 )
 from konut_registry.numbers import thousands
 
-from .columns import AID_PREFIX
+from .columns import AID_PREFIX, REGION_PART_WIDTHS, REGION_PARTS
 from .common import NO_RECIPIENTS, Context, RowReader, shared_recipients
 from .reader import is_blank
-from .columns import REGION_PART_WIDTHS, REGION_PARTS
 from .values import (
     AID_VALUE_FIELD, DAY_MONTH_YEAR, CodeParts, excel_text, float_id, id_text, join_code_parts, norm, text,
 )

@@ -158,7 +158,7 @@ def _keep_newer_ranking(
     if stored is None or record.get("desil") is None:
         return
     if stored > today:
-        log_warning(record, _ranking_label("desil_date"), f"Tanggal desil tersimpan ({stored:%d/%m/%Y}) belum tiba; dipakai peringkat di berkas")
+        log_warning(record, _household_label("desil_date"), f"Tanggal desil tersimpan ({stored:%d/%m/%Y}) belum tiba; dipakai peringkat di berkas")
         # Not a local correction to keep either (entered by hand): compared as the source's.
         current["source_values"] = {**_decoded(current["source_values"]), "desil_date": canonical(stored)}
         if given is None:
@@ -178,7 +178,7 @@ def _keep_newer_ranking(
             return
         column, message = "desil", f"Desil di berkas (data tahun {year}) lebih lama dari peringkat tersimpan ({stored:%d/%m/%Y})"
     _drop_ranking(record)
-    log_warning(record, _ranking_label(column), f"{message}; desil tidak diubah")
+    log_warning(record, _household_label(column), f"{message}; desil tidak diubah")
 
 
 def _drop_ranking(record) -> None:
@@ -186,7 +186,7 @@ def _drop_ranking(record) -> None:
     record.values = {name: value for name, value in record.values.items() if name not in _RANKING}
 
 
-def _ranking_label(column: str) -> str:
+def _household_label(column: str) -> str:
     return capfirst(str(Household._meta.get_field(column).verbose_name))
 
 
@@ -364,7 +364,7 @@ def _warn_newer(record, change: Change | None, newer: int, year: int | None, war
     """The one warning of a row of a family whose stored data is newer (``NEWER_FAMILY``)."""
     message = NEWER_FAMILY.format(stored=newer, year=record.get("source_year", year))
     if change is not None:
-        labels = [capfirst(str(Household._meta.get_field(name).verbose_name)) for name in change.fields]
+        labels = [_household_label(name) for name in change.fields]
         shown = ", ".join(labels[:_FILLED_SHOWN])
         if len(labels) > _FILLED_SHOWN:
             shown += f", … ({len(labels)} kolom)"

@@ -335,10 +335,10 @@ class ExtractPlan:
         households, members = len(self.household_absent), len(self.member_absent)
         if not self.full_extract or not (households or members):
             return None
-        older = self.older_than_registry
-        if not older and households <= ABSENT_CONFIRM_SHARE * self.current_households:
+        age = self._age()
+        if not age["older"] and households <= ABSENT_CONFIRM_SHARE * self.current_households:
             return None
-        return {"households": households, "members": members, "current": self.current_households, **self._age()}
+        return {"households": households, "members": members, "current": self.current_households, **age}
 
     def _age(self) -> dict:
         """The file's data year and the registry's, whether it is older, and when older by its

@@ -74,10 +74,11 @@ def write_records(plan: ExtractPlan, *, batch: ImportBatch | None, by, tick: Cal
         tick(len(chunk))
     # Households: update, mark absent
     recognised = plan.households_recognised
-    changes = [change for change in plan.household_changes if change.pk not in recognised]
-    _write_changes(changes, Household, batch, by, reason, now, tick)
-    changes = [change for change in plan.household_changes if change.pk in recognised]
-    _write_changes(changes, Household, batch, by, f"{reason}: {RECOGNISED_REASON}", now, tick)
+    plain, by_nik = [], []
+    for change in plan.household_changes:
+        (by_nik if change.pk in recognised else plain).append(change)
+    _write_changes(plain, Household, batch, by, reason, now, tick)
+    _write_changes(by_nik, Household, batch, by, f"{reason}: {RECOGNISED_REASON}", now, tick)
     _mark_absent(plan.household_absent, Household, batch, by, reason, now, tick)
     touched.update(change.pk for change in plan.household_changes)
     touched.update(plan.household_absent)
