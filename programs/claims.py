@@ -474,7 +474,8 @@ _STAGE_WORD = re.compile(
 )
 # A TAHAP cell that holds the number alone, a year beside it at most: ``2``, ``II``, ``2/2024``.
 _STAGE_BARE = re.compile(r"^(\d{1,2}|[ivx]{1,4})(?![0-9a-z])[\s/.,:-]*(?:(?:tahun|th)\.?\s*)?((?<!\d)20\d{2})?[\s.]*$")
-_STAGE_YEAR = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
+# A year in a text, not digits of a longer number (a code, a NIK).
+YEAR_IN_TEXT = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10, "xi": 11, "xii": 12}
 
 
@@ -486,7 +487,7 @@ def stage_number(label: str, *, bare: bool = True) -> tuple[int, int | None] | N
     found = _STAGE_WORD.match(value)
     if found:
         number, rest = found.groups()
-        year = _STAGE_YEAR.search(rest)
+        year = YEAR_IN_TEXT.search(rest)
         year = year.group(1) if year else None
     elif bare and (found := _STAGE_BARE.match(value)):
         number, year = found.groups()

@@ -381,15 +381,14 @@ class Layouts:
                 continue
             first.setdefault(target, position)
             index[position] = target
-        given = set(first)
         parts = [name for name in REGION_PARTS if name in first]
-        if parts and "region_code" in first and "region_code_desa" not in first and len(parts) == 3:
+        if "region_code" in first and "region_code_desa" not in first and len(parts) == 3:
             # ``Kode Desa`` beside the other three parts is the village's part (``KODE_DESA`` 2006).
             position = first.pop("region_code")
             index[position] = "region_code_desa"
             first["region_code_desa"] = position
-            given = set(first)
             parts.append("region_code_desa")
+        given = set(first)
         if len(parts) == len(REGION_PARTS):
             given.add("region_code")
         missing = []

@@ -98,7 +98,7 @@ from households.models import Desa, Household, ImportBatch, Member
 from households.regions import loaded_regions
 from konut_registry.numbers import rupiah
 from programs.claims import (
-    DISTRIBUTION_NOTE, AidClaim, AidProgram, StatedChange, aid_claims_conflicts, aid_programs, claims_held,
+    DISTRIBUTION_NOTE, YEAR_IN_TEXT, AidClaim, AidProgram, StatedChange, aid_claims_conflicts, aid_programs, claims_held,
     program_spelling, programs_by_spelling, stage_label, stage_number, stated_changes,
 )
 from programs.models import (
@@ -118,8 +118,6 @@ from .reader import ReadError, Source, Table, is_blank, normalize_header
 from .values import ChoiceMap, norm, parse_date, parse_period, parse_rupiah, text
 
 _YEAR = re.compile(r"(20\d{2})")
-# A year in a list's title rows, not digits of a longer number (a code, a NIK).
-_TITLE_YEAR = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
 # A program's name followed by its year: ``PKH 2024``, ``BLT DD TAHUN 2024``, ``BPNT (T.A. 2024)``.
 _NAMED_YEAR = re.compile(r"^(.*?)[\s\-_/.,(]*(?:\b(?:tahun anggaran|tahun|thn|t\.?\s?a\.?))?\s*(20\d{2})\)?$", re.IGNORECASE)
 # Below this likeness (0-100, ``dedup.names.name_similarity``) a row's name is not the name the
@@ -370,14 +368,16 @@ def parse_recipients(
                 )
             # A workbook with one sheet per stage ("TAHAP 1", "TAHAP 2 2024") and no stage column: the
             # sheet's name is its rows' stage, and its year (if it names one) their year.
-            sheet_stage = table.name if "period" not in keys and stage_number(table.name, bare=False) else ""
-            sheet_year = stage_number(sheet_stage, bare=False)[1] if sheet_stage else None
+            staged = stage_number(table.name, bare=False) if "period" not in keys else None
+            sheet_stage = table.name if staged else ""
+            sheet_year = staged[1] if staged else None
             if keys & {"year", "period"}:
                 year = fixed_year
             else:
                 year = fixed_year or sheet_year or _sheet_year(template, table, log, named_year)
             sheet_problem = _sheet_year_problem(table.name, sheet_year, fixed_year) if "year" not in keys else ""
             reader = RowReader(table, index, log)
+            nik_is_head = cols.person_role(reader.label("nik")) in cols.HEAD_ROLES
             if "status" in keys:
                 status_headers[table.name] = reader.label("status")
             # Without a year anywhere (no column, choice, sheet name or Program sheet), a row's program
@@ -391,7 +391,7 @@ def parse_recipients(
                 reader.load(row, cells)
                 if sheet_problem:
                     reader.error("", sheet_problem)
-                record = _staged(_row(reader, ctx, programs, chosen, latest), sheet_stage)
+                record = _staged(_row(reader, ctx, programs, chosen, latest, nik_is_head=nik_is_head), sheet_stage)
                 if record is not None and headings is not None:
                     record.place = headings.current() + record.place
                 rows.append(record)
@@ -498,7 +498,7 @@ def _fallback_year(table: Table, keys: set[str], this_year: int) -> tuple[int | 
     one error for the sheet asks for the year (``TWO_TITLE_YEARS``, ``_Chosen.year_of``)."""
     years: dict[int, tuple[int, str]] = {}  # year -> the first title row naming it
     for number, words in table.titles:
-        for found in _TITLE_YEAR.finditer(words):
+        for found in YEAR_IN_TEXT.finditer(words):
             years.setdefault(int(found.group(1)), (number, words))
     if len(years) == 1:
         [(year, (number, words))] = years.items()
@@ -706,7 +706,10 @@ class _Chosen:
                        f"dipakai {year}")
 
 
-def _row(reader: RowReader, ctx, programs: _Programs, chosen: _Chosen, latest_year: int) -> _Row | None:
+def _row(
+    reader: RowReader, ctx, programs: _Programs, chosen: _Chosen, latest_year: int, *, nik_is_head: bool = False,
+) -> _Row | None:
+    """``nik_is_head``: the table's NIK column is the head of the family's (under KEPALA KELUARGA)."""
     nik, nik_problems = None, []
     if not is_blank(reader.get("nik")):
         info = read_nik(reader, "nik", ctx, required=True, on_error=lambda key, reason: nik_problems.append(reason))
@@ -757,7 +760,7 @@ def _row(reader: RowReader, ctx, programs: _Programs, chosen: _Chosen, latest_ye
             reader.error("nik", nik_problem[1])
         return None
     name, head_name = text(reader.get("name"), 150), text(reader.get("head_name"), 150)
-    if not name and cols.person_role(reader.label("nik")) in cols.HEAD_ROLES:
+    if not name and nik_is_head:
         name = head_name  # the NIK under KEPALA KELUARGA is the head's: checked against the head's name
     return _Row(
         sheet=reader.sheet, row=reader.row, nik=nik, kk=kk, participant=participant, name=name,

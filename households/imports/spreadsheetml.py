@@ -23,6 +23,8 @@ from datetime import datetime
 from pathlib import Path
 from xml.etree.ElementTree import iterparse
 
+# Excel's last column: a cell placed beyond it is a mistake (or an attack), refused as an HTML row is.
+from .htmltable import MAX_COLUMNS, TooWide
 from .xlsxparts import FormulaCells
 
 # The spreadsheet namespace, on the workbook's tag (the prefix varies) within the first bytes.
@@ -34,22 +36,12 @@ _SAFE_PROLOG = re.compile(r"\ufeff?(?:\s+|<\?.*?\?>|<!--.*?-->)*" + _WORKBOOK.pa
 # A file of XML: a declaration, a comment or a tag first.
 _XML_START = re.compile(r"^\ufeff?\s*<[?!A-Za-z]")
 _HEAD_BYTES = 8192
-# Excel's last column and row: a cell or a row placed beyond them is a mistake (or an attack).
-MAX_COLUMNS = 16_384
 _HIDDEN = ("1", "true")
 _HIDDEN_SHEET = ("SheetHidden", "SheetVeryHidden")
 
 
 class Unsafe(Exception):
     """The file declares a DOCTYPE before its workbook, or holds no workbook in its first bytes."""
-
-
-class TooWide(Exception):
-    """A cell of row ``row`` (as Excel numbers rows) lies beyond Excel's ``MAX_COLUMNS``."""
-
-    def __init__(self, row: int):
-        super().__init__(row)
-        self.row = row
 
 
 def _head_text(head: bytes) -> str:
