@@ -219,7 +219,11 @@ def visit_members(case: VervalCase) -> list[Member]:
     """The members whose change the visit records: the present members of the record the family
     stands on now, but the head, whom the family's presence speaks for (a head who died is a
     presence Meninggal, the family carrying on or not)."""
-    household = kept_household(case.household)
+    return family_members(kept_household(case.household))
+
+
+def family_members(household: Household) -> list[Member]:
+    """The present members of ``household`` but the head (``visit_members``, the record found)."""
     return list(household.members.filter(is_absent=False).exclude(relation=Relation.HEAD))
 
 

@@ -66,6 +66,7 @@ from verval.selectors import (
     CasePlan,
     approval_plans,
     candidate_scope,
+    family_members,
     field_officers,
     kept_household,
     may_approve,
@@ -74,7 +75,6 @@ from verval.selectors import (
     may_verify,
     officer_keeps_visit,
     records_visit,
-    visit_members,
 )
 
 # The case kinds that question aid when they open (``VervalCase.enrollments``).
@@ -356,8 +356,8 @@ def _member_changes(case: VervalCase, members: dict[int, str], additions: list[d
     family (:func:`_nik_refusals`). A user who sees them masked is not told: a refusal would confirm
     a guessed NIK; the approval adds no one whose NIK a present member holds, and keeps present a
     member the visit marked gone and added again."""
-    present = {m.pk: m for m in visit_members(case)}
     household = kept_household(case.household)
+    present = {m.pk: m for m in family_members(household)}
     errors = _members_not_present(household, {pk: change for pk, change in members.items() if pk not in present})
     valid = {MemberChange.KEPT, *MEMBER_GONE}
     if any(change not in valid for change in members.values()):

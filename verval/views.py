@@ -562,6 +562,7 @@ def case_visit(request, pk: int):
             _form_errors(request, members_form)
             _new_member_errors(request, filled)
         case = selectors.case_for(request.user, pk)
+        recorded = list(case.member_changes.all())
     else:
         form = VisitForm(instance=case, initial=None if case.visited_on else {"visited_on": timezone.localdate()})
         recorded = list(case.member_changes.all())
@@ -570,7 +571,7 @@ def case_visit(request, pk: int):
     return render(request, "verval/case_visit.html", {
         "case": case, "form": form, "may_record": may_record, "stage_note": stage_note, "photo_form": PhotoForm(),
         "photos": list(case.photos.all()), "enrollments": list(case.enrollments.select_related("program")),
-        "members_form": members_form, "additions": additions, "member_findings": _member_findings(case, members),
+        "members_form": members_form, "additions": additions, "member_findings": _member_findings(recorded, members),
     })
 
 
@@ -584,10 +585,10 @@ def _new_member_errors(request, rows) -> None:
                     "number": number, "field": row.fields[name].label, "error": text})
 
 
-def _member_findings(case, members) -> dict:
-    """What the case pages show of the recorded member changes: each member shown with what the visit
-    found (Tetap for those it did not change, as the registry holds them now), and the members to add."""
-    recorded = list(case.member_changes.all())
+def _member_findings(recorded: list, members) -> dict:
+    """What the case pages show of the recorded member changes (``recorded``, the case's): each member
+    shown with what the visit found (Tetap for those it did not change, as the registry holds them
+    now), and the members to add."""
     # The members the case named, gone or added (after the approval, a present member of the family).
     changed = {c.member_id for c in recorded if not c.is_addition} | {c.added_id for c in recorded if c.added_id}
     return {
