@@ -157,6 +157,8 @@ def test_the_proposal_file_carries_the_member_changes(family, people):
     ({"baru-0-nik": "7409010000000000"}, "NIK memuat tanggal lahir yang tidak mungkin"),
     ({"baru-0-birth_date": "31/02/2025"}, "Tulis tanggal sebagai dd/mm/yyyy"),
     ({"baru-0-birth_date": (timezone.localdate() + datetime.timedelta(days=2)).strftime("%d/%m/%Y")}, "di masa depan"),
+    ({"baru-0-birth_date": "01/01/1800"}, "Tanggal lahir 01/01/1800 tidak mungkin; paling awal 01/01/1900."),
+    ({"baru-0-birth_date": "31/12/1899"}, "Tanggal lahir 31/12/1899 tidak mungkin; paling awal 01/01/1900."),
     ({"baru-0-name": "", "baru-0-nik": NEWBORN_NIK}, "Nama anggota baru wajib diisi"),
     ({"baru-1-nik": NEWBORN_NIK}, "NIK ganda dalam keluarga yang sama: sudah dipakai Putri Kasim."),
     ({"anggota-999999": "pindah"}, "bukan anggota keluarga yang dikunjungi"),
@@ -557,3 +559,12 @@ def test_the_head_marked_gone_by_hand_is_refused_without_saying_he_left(family, 
     ).content.decode())
     assert "bukan anggota keluarga yang dikunjungi" in page and "sudah tidak tercatat" not in page
     assert not case.member_changes.exists()
+
+
+def test_a_birth_date_from_1900_on_is_kept(family, people):
+    home, case, members = family
+    response = client_for(people.officer).post(f"/verval/kasus/{case.pk}/",
+                                                _visit_post(members, **{"baru-1-birth_date": "01/01/1900"}))
+    assert response.status_code == 302
+    assert case.member_changes.get(name="Bayi Kasim").birth_date == datetime.date(1900, 1, 1)
+
