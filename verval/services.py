@@ -354,14 +354,48 @@ def _nik_refusals(household: Household, gone: list[CaseMemberChange]) -> dict[st
     return refusals
 
 
+def _niks_held_elsewhere(household: Household, typed: dict[int, Member]) -> list[str]:
+    """The refusals for the members to add (by row number) whose NIK a present member of another
+    family holds (a family merged away holds no one), naming that family by its No KK and P3KE ID:
+    the person is that family's member until Bappeda moves them (the identity check at approval
+    would otherwise find them twice)."""
+    niks = {member.nik for member in typed.values() if member.nik}
+    if not niks:
+        return []
+    holders: dict[str, Member] = {}
+    elsewhere = (
+        Member.objects.filter(nik__in=niks, is_absent=False, household__merged_into__isnull=True)
+        .exclude(household=household).select_related("household").order_by("pk")
+    )
+    for holder in elsewhere:
+        holders.setdefault(holder.nik, holder)
+    errors = []
+    for number, member in typed.items():
+        holder = holders.get(member.nik) if member.nik else None
+        if holder is None:
+            continue
+        family = holder.household
+        named = ", ".join(
+            f"{Household._meta.get_field(name).verbose_name} {value}"
+            for name in ("no_kk", "p3ke_id") if (value := getattr(family, name))
+        ) or family.head_name
+        refusal = _(
+            "NIK ini sudah tercatat atas %(name)s di keluarga lain (%(family)s). Bila orang itu pindah ke keluarga ini, "
+            "tulis di catatan kunjungan; Bappeda memindahkannya di data keluarga."
+        ) % {"name": holder.name, "family": named}
+        errors.extend(_member_error(ValidationError({"nik": refusal}), number=number, name=member.name))
+    return errors
+
+
 def _member_changes(case: VervalCase, members: dict[int, str], additions: list[dict], *, by) -> list[CaseMemberChange]:
     """The visit's member changes, checked (ValidationError listing every refusal): ``members`` maps
     a member of the family (:func:`verval.selectors.visit_members`) to what the visit found of them
     (``MemberChange``; Tetap is no change), ``additions`` the members to add. A member to add may not
     take the NIK of another member to add, nor, for a user who sees NIKs in full, of a member of the
-    family (:func:`_nik_refusals`). A user who sees them masked is not told: a refusal would confirm
-    a guessed NIK; the approval adds no one whose NIK a present member holds, and keeps present a
-    member the visit marked gone and added again."""
+    family (:func:`_nik_refusals`) or of another family (:func:`_niks_held_elsewhere`). A user who
+    sees them masked is not told: a refusal would confirm a guessed NIK; the approval adds no one
+    whose NIK a present member holds, keeps present a member the visit marked gone and added again,
+    and finds the identity duplicates of the members it adds."""
     household = kept_household(case.household)
     present = {m.pk: m for m in family_members(household)}
     errors = _members_not_present(household, {pk: change for pk, change in members.items() if pk not in present})
@@ -374,6 +408,7 @@ def _member_changes(case: VervalCase, members: dict[int, str], additions: list[d
         for pk, change in sorted(members.items()) if pk in present and change in MEMBER_GONE
     ]
     refusals = _nik_refusals(household, rows) if by.can_see_full_nik else {}
+    typed = {}
     for number, values in enumerate(additions, start=1):
         try:
             member = new_member_checked(values, household=household)
@@ -385,10 +420,13 @@ def _member_changes(case: VervalCase, members: dict[int, str], additions: list[d
             continue
         if member.nik:
             refusals[member.nik] = _("NIK ganda dalam keluarga yang sama: sudah dipakai %(name)s.") % {"name": member.name}
+        typed[number] = member
         rows.append(CaseMemberChange(
             case=case, change=MemberChange.ADDED, name=member.name, nik=member.nik, relation=member.relation,
             sex=member.sex, birth_date=member.birth_date,
         ))
+    if by.can_see_full_nik:
+        errors.extend(_niks_held_elsewhere(household, typed))
     if errors:
         raise ValidationError(errors)
     return rows

@@ -202,9 +202,11 @@ def test_a_family_gone_or_a_batch_not_approved_changes_no_member(family, people)
 
 
 def test_a_member_added_is_checked_for_identity_duplicates(family, people, registry):
+    """Another family recorded with the newborn's NIK after the visit (a later import): the approval
+    still finds the identity duplicate."""
     home, case, members = family
+    assert client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members)).status_code == 302
     elsewhere = MemberFactory(household=registry.poor_4, name="Putri Kasim", nik=NEWBORN_NIK, relation=Relation.CHILD)
-    client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members))
     _through_verification(case, people)
     done = _words(client_for(people.bupati).post(f"/verval/berkas/{case.batch_id}/sahkan/", {"setuju": "1"},
                                                  follow=True).content.decode())
@@ -568,3 +570,46 @@ def test_a_birth_date_from_1900_on_is_kept(family, people):
     assert response.status_code == 302
     assert case.member_changes.get(name="Bayi Kasim").birth_date == datetime.date(1900, 1, 1)
 
+
+def test_a_new_members_nik_held_in_another_family_is_refused_naming_that_family(family, people, registry):
+    """The officer sees NIKs in full: a NIK a present member of another family holds is refused at the
+    visit, naming that family by its No KK and P3KE ID; nothing is recorded."""
+    home, case, members = family
+    other = registry.poor_4
+    MemberFactory(household=other, name="Putri Lain", nik=NEWBORN_NIK, relation=Relation.CHILD)
+    page = _words(client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members),
+                                                  follow=True).content.decode())
+    assert "Anggota baru 1 (Putri Kasim)" in page
+    assert f"NIK ini sudah tercatat atas Putri Lain di keluarga lain (No KK {other.no_kk}, ID Keluarga P3KE {other.p3ke_id})" in page
+    case.refresh_from_db()
+    assert case.recorded_at is None and not case.member_changes.exists()
+
+
+def test_a_nik_held_only_by_an_absent_or_merged_away_member_elsewhere_is_not_refused(family, people, registry):
+    home, case, members = family
+    MemberFactory(household=registry.poor_4, nik=NEWBORN_NIK, is_absent=True)
+    MemberFactory(household=registry.merged, nik=NEWBORN_NIK)  # its family merged into another: no one's now
+    assert client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members)).status_code == 302
+    assert case.member_changes.get(name="Putri Kasim").nik == NEWBORN_NIK
+
+
+def test_a_role_that_sees_niks_masked_is_not_told_of_another_familys_nik_and_approval_flags_it(family, people, registry):
+    """Dinas Sosial's operator sees NIKs masked: another family's NIK typed for a new member is answered
+    as any unused NIK (no refusal that would confirm a guess); the approval finds the duplicate."""
+    home, case, members = family
+    elsewhere = MemberFactory(household=registry.poor_4, name="Putri Lain", nik=NEWBORN_NIK, relation=Relation.CHILD)
+    operator = client_for(people.dinsos_operator)
+    unused = make_nik(region="740901", birth=datetime.date(2025, 2, 1), female=True, serial=4444)
+    answers = []
+    for nik in (unused, NEWBORN_NIK):
+        response = operator.post(f"/verval/kasus/{case.pk}/", _visit_post(members, **{"baru-0-nik": nik}), follow=True)
+        answers.append((response.redirect_chain, [str(m) for m in response.context["messages"]]))
+        assert registry.poor_4.no_kk not in response.content.decode()
+    assert answers[0] == answers[1]
+    _through_verification(case, people)
+    done = _words(client_for(people.bupati).post(f"/verval/berkas/{case.batch_id}/sahkan/", {"setuju": "1"},
+                                                 follow=True).content.decode())
+    assert "1 duplikat identitas baru" in done
+    added = Member.objects.get(household=home, nik=NEWBORN_NIK)
+    assert IdentityMatch.objects.filter(status=IdentityStatus.OPEN).filter(
+        member_a__in=[added, elsewhere], member_b__in=[added, elsewhere]).exists()
