@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404
 
 from agencies.models import Agency, Role, User
 from agencies.selectors import sees_everything, visible_households
-from households.models import Household, Member, Relation
+from households.models import Household, Member, Relation, kept_households
 from households.services import LIVING_CONDITION_FIELDS
 from programs.models import LIVE_STATUSES, Enrollment, EnrollmentStatus, Program
 from verval.models import (
@@ -249,9 +249,13 @@ class CasePlan:
     # The live aid a verdict Tidak layak suspends.
     suspend: list[Enrollment] = field(default_factory=list)
     # Members the visit found gone (deceased, moved, not of this family) still present in the family,
-    # and the members it found missing, to add; none for a family gone (marked absent whole).
-    members_gone: list[CaseMemberChange] = field(default_factory=list)
+    # each with the member it is about now (``_member_now``), and the members it found missing, to
+    # add; none for a family gone (marked absent whole).
+    members_gone: list[tuple[CaseMemberChange, Member]] = field(default_factory=list)
     members_added: list[CaseMemberChange] = field(default_factory=list)
+    # Members the visit found gone whom the family's record no longer holds in any form (a merge's
+    # twin whose NIK changed since, a record deleted): nothing is done, the reviewer is told.
+    members_not_found: list[CaseMemberChange] = field(default_factory=list)
     # Members to add whose NIK a present member of the family holds by now (a later import added
     # them): not added twice.
     members_known: list[CaseMemberChange] = field(default_factory=list)
@@ -309,13 +313,52 @@ def _aid_of_dead(plans: list[CasePlan]) -> None:
         plan.aid_of_dead.append(enrollment)
 
 
+def _merge_twins(plans: list[CasePlan], changes: dict[int, list[CaseMemberChange]]):
+    """For the members found gone who are no longer on the record their family is kept on now: the
+    record each of their households is kept on now (``households.models.kept_households``), and
+    (kept household, NIK) -> the kept household's member holding that NIK (a present one first). A
+    merge leaves a member whose NIK the kept family holds on the merged-away record, marked absent,
+    and moves their aid to the kept family's member (their twin). No query without such members."""
+    strays = [
+        change.member for plan in plans for change in changes.get(plan.case.pk, [])
+        if change.change in MEMBER_GONE and change.member is not None and change.member.household_id != plan.household.pk
+    ]
+    if not strays:
+        return {}, {}
+    kept = kept_households({member.household_id for member in strays})
+    wanted = {(kept[member.household_id], member.nik) for member in strays if member.nik}
+    twins: dict[tuple[int, str], Member] = {}
+    rows = Member.objects.filter(household__in={pk for pk, _nik in wanted}, nik__in={nik for _pk, nik in wanted})
+    for member in rows.order_by("is_absent", "pk"):
+        if (member.household_id, member.nik) in wanted:
+            twins.setdefault((member.household_id, member.nik), member)
+    return twins, kept
+
+
+def _member_now(change: CaseMemberChange, plan: CasePlan, twins: dict, kept: dict) -> Member | None | bool:
+    """The member a change found gone is about now on the family's kept record: the member itself,
+    or, left on a record merged into it, its twin (:func:`_merge_twins`). None for a member moved to
+    another family since (this family's case is no longer about them); False for one the family's
+    record holds in no form (a record deleted, a twin whose NIK changed since)."""
+    member = change.member
+    if member is None:
+        return False
+    if member.household_id == plan.household.pk:
+        return member
+    if kept.get(member.household_id) != plan.household.pk:
+        return None
+    return (twins.get((plan.household.pk, member.nik)) if member.nik else None) or False
+
+
 def _member_changes(plans: list[CasePlan]) -> None:
-    """The visits' member changes that still change their families (two queries for the whole
+    """The visits' member changes that still change their families (a few queries for the whole
     batch): a member gone who is still one of its family's present members (not marked absent, nor
-    moved to another family since), and every member to add, unless its NIK is a present member's
-    by now. A member found dead counts among the dead unless found in another family since. A
-    member found gone whom the same visit adds again (their NIK typed for a member to add) is the
-    same person, still of the family: kept present, and not added twice."""
+    moved to another family since; followed through a merge to the kept family's member with their
+    NIK), and every member to add, unless its NIK is a present member's by now. A member found dead
+    counts among the dead unless found in another family since. A member found gone whom the same
+    visit adds again (their NIK typed for a member to add) is the same person, still of the family:
+    kept present, and not added twice. A member found gone whom the family's record no longer holds
+    at all (merged away without a twin, deleted) is set apart for the reviewer."""
     by_case: dict[int, list[CaseMemberChange]] = {}
     rows = CaseMemberChange.objects.filter(case__in=[p.case.pk for p in plans]).select_related("member").order_by("pk")
     for change in rows:
@@ -324,18 +367,27 @@ def _member_changes(plans: list[CasePlan]) -> None:
     held = set(
         Member.objects.filter(household__in=adding, is_absent=False).exclude(nik="").values_list("household_id", "nik")
     ) if adding else set()
+    twins, kept = _merge_twins(plans, by_case)
     for plan in plans:
         readded = {change.nik for change in by_case.get(plan.case.pk, []) if change.is_addition and change.nik}
         for change in by_case.get(plan.case.pk, []):
             if change.is_addition:
                 known = bool(change.nik) and (plan.household.pk, change.nik) in held
                 (plan.members_known if known else plan.members_added).append(change)
-            elif (change.change in MEMBER_GONE and change.member is not None and change.member.household_id == plan.household.pk
-                  and not (change.member.nik in readded and not change.member.is_absent)):
-                if not change.member.is_absent:
-                    plan.members_gone.append(change)
-                if change.change == MemberChange.DECEASED:
-                    plan.members_dead.append(change.member_id)
+                continue
+            if change.change not in MEMBER_GONE:
+                continue
+            member = _member_now(change, plan, twins, kept)
+            if member is False:
+                plan.members_not_found.append(change)
+            if not member:
+                continue
+            if member.nik in readded and not member.is_absent:
+                continue
+            if not member.is_absent:
+                plan.members_gone.append((change, member))
+            if change.change == MemberChange.DECEASED:
+                plan.members_dead.append(member.pk)
 
 
 def _suspensions(plans: list[CasePlan]) -> None:
@@ -375,7 +427,8 @@ def approval_preview(batch: VervalBatch) -> dict:
     the registry holds absent are marked present; the others' observed living conditions are
     written, the aid of those not eligible suspended (which, by program and year), eligible
     inclusion cases confirmed unless their desil changed since the visit, and the members the visits
-    found gone marked absent, those found missing added, the dead ones' own aid ended."""
+    found gone marked absent, those found missing added, the dead ones' own aid ended; the members
+    found gone whom their family's record no longer holds are counted apart, for the reviewer."""
     plans = approval_plans(batch.cases.select_related("household").order_by("id"))
     not_eligible = [p for p in plans if p.case.verdict == Verdict.NOT_ELIGIBLE and not p.gone]
     suspended = Counter((str(e.program.name), e.year) for p in not_eligible for e in p.suspend)
@@ -392,6 +445,7 @@ def approval_preview(batch: VervalBatch) -> dict:
         "members_gone": sum(len(p.members_gone) for p in plans),
         "members_added": sum(len(p.members_added) for p in plans),
         "members_known": sum(len(p.members_known) for p in plans),
+        "members_not_found": sum(len(p.members_not_found) for p in plans),
         "aid_of_dead": sum(len(p.aid_of_dead) for p in plans),
     }
 

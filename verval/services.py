@@ -555,6 +555,9 @@ class ApplyResult:
     members_absent: int = 0
     members_added: int = 0
     members_known: int = 0
+    # Members the visits found gone whom their family's record no longer holds (merged away without
+    # a twin, deleted): not applied, for Bappeda to look at.
+    members_not_found: int = 0
     # The live aid of their own that members found dead held (a family's head who died, the family
     # carrying on, included): ended.
     aid_of_dead: int = 0
@@ -568,7 +571,8 @@ class ApplyResult:
                 "head_deceased": self.head_deceased, "merged": self.merged, "later": self.later,
                 "present": self.present, "desil_changed": len(self.desil_changes),
                 "members_absent": self.members_absent, "members_added": self.members_added,
-                "members_known": self.members_known, "identities_new": self.identities_new,
+                "members_known": self.members_known, "members_not_found": self.members_not_found,
+                "identities_new": self.identities_new,
                 "aid_of_dead": self.aid_of_dead}
 
 
@@ -599,7 +603,7 @@ def _apply_member_changes(plan: CasePlan, *, reason: str, by, result: ApplyResul
     re-checks the one-aid rule: an absent member links no two families); the members it found
     missing are added as a hand entry in the admin is (no import batch), and their family re-checked."""
     for change in MEMBER_GONE:
-        gone = [row.member for row in plan.members_gone if row.change == change]
+        gone = [member for row, member in plan.members_gone if row.change == change]
         if gone:
             result.members_absent += membership.members_mark_absent(
                 members=gone, absent=True, by=by, reason=f"{MemberChange(change).label} ({reason})")
@@ -618,6 +622,7 @@ def _apply_member_changes(plan: CasePlan, *, reason: str, by, result: ApplyResul
         result.members_added += 1
         result.added_to.add(plan.household.pk)
     result.members_known += len(plan.members_known)
+    result.members_not_found += len(plan.members_not_found)
 
 
 def _apply_case(plan: CasePlan, *, batch: VervalBatch, by, result: ApplyResult) -> None:

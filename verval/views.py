@@ -18,7 +18,7 @@ from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, npgettext
+from django.utils.translation import ngettext, ngettext_lazy, npgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -185,8 +185,20 @@ def desil_changes_text(changes: list[tuple[int | None, int | None]]) -> str:
     ) % {"count": len(changes), "changes": ", ".join(f"{_desil(was)} → {_desil(now)}" for was, now in changes)}
 
 
+# Members found gone whom approval cannot find on their family's record: the preview and the approval say it.
+MEMBERS_NOT_FOUND = ngettext_lazy(
+    "%(count)s perubahan anggota keluarga tidak dapat diterapkan: anggotanya tidak ditemukan lagi di keluarga yang "
+    "dikunjungi (digabung atau diubah sejak kunjungan). Bappeda memeriksanya di data keluarga.",
+    "%(count)s perubahan anggota keluarga tidak dapat diterapkan: anggotanya tidak ditemukan lagi di keluarga yang "
+    "dikunjungi (digabung atau diubah sejak kunjungan). Bappeda memeriksanya di data keluarga.",
+    "count",
+)
+
+
 def _approval_preview(batch) -> dict:
     preview = selectors.approval_preview(batch)
+    if preview["members_not_found"]:
+        preview["not_found_text"] = MEMBERS_NOT_FOUND % {"count": preview["members_not_found"]}
     preview["programs_text"] = ", ".join(
         f"{name} {year}" + (f" ×{count}" if count > 1 else "") for name, year, count in preview["suspended_programs"]
     )
@@ -368,6 +380,7 @@ def batch_approve(request, pk: int):
                 "%(count)s anggota baru tidak ditambahkan: anggota dengan NIK yang sama sudah tercatat di keluarganya.",
                 "%(count)s anggota baru tidak ditambahkan: anggota dengan NIK yang sama sudah tercatat di keluarganya.",
                 result.members_known)),
+            (messages.WARNING, result.members_not_found, MEMBERS_NOT_FOUND),
             (messages.WARNING, result.identities_new, ngettext(
                 "%(count)s duplikat identitas baru (NIK anggota yang ditambahkan ada di catatan lain) perlu ditinjau "
                 "Bappeda.",

@@ -16,6 +16,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from dedup import membership
 from dedup.models import IdentityMatch, IdentityStatus
 from households.identifiers import make_nik
 from households.models import Member, Relation, Sex
@@ -613,3 +614,50 @@ def test_a_role_that_sees_niks_masked_is_not_told_of_another_familys_nik_and_app
     added = Member.objects.get(household=home, nik=NEWBORN_NIK)
     assert IdentityMatch.objects.filter(status=IdentityStatus.OPEN).filter(
         member_a__in=[added, elsewhere], member_b__in=[added, elsewhere]).exists()
+
+
+@pytest.fixture
+def merged_after_visit(family_with_own_aid, people, registry):
+    """The son recorded dead; then Bappeda merged the family into another record of it (poor_4),
+    which already held the son under his NIK: the merge left the son's own record absent on the
+    merged-away family and moved his aid to his twin on the kept one."""
+    home, case, members, aid = family_with_own_aid
+    kept = registry.poor_4
+    twin = MemberFactory(household=kept, name="M. Rizal", nik=members["son"].nik, relation=Relation.CHILD)
+    officer = client_for(people.officer)
+    assert officer.post(f"/verval/kasus/{case.pk}/", {
+        "visited_on": timezone.localdate().strftime("%d/%m/%Y"), **_found, f"anggota-{members['son'].pk}": "meninggal",
+    }).status_code == 302
+    membership.household_merge(source=home, target=kept, by=people.bappeda)
+    assert Member.objects.get(pk=members["son"].pk).is_absent and Enrollment.objects.get(pk=aid["son", "pip"].pk).member == twin
+    _through_verification(case, people)
+    return case, twin, aid
+
+
+def test_a_member_found_dead_in_a_family_merged_since_is_applied_to_the_kept_family(merged_after_visit, people):
+    case, twin, aid = merged_after_visit
+    preview = _preview(people, case)
+    assert "1 anggota keluarga ditandai tidak ada" in preview and "2 bantuan perorangan dihentikan" in preview
+    done = _words(client_for(people.bupati).post(f"/verval/berkas/{case.batch_id}/sahkan/", {"setuju": "1"},
+                                                 follow=True).content.decode())
+    assert "1 anggota keluarga ditandai tidak ada" in done and "2 bantuan perorangan dihentikan" in done
+    twin.refresh_from_db()
+    assert twin.is_absent and twin.history.latest().history_change_reason.startswith("Meninggal")
+    assert _statuses(aid)["son", "pip"] == _statuses(aid)["son", "pbi-jk"] == EnrollmentStatus.CANCELLED
+    assert _statuses(aid)["wife", "pip"] == EnrollmentStatus.PROPOSED
+
+
+def test_a_member_found_dead_who_cannot_be_found_after_a_merge_is_reported_to_the_reviewer(merged_after_visit, people):
+    """The kept family's twin got another NIK since (a correction): the son is no one the approval
+    can find; the Bupati is told before and after approving, and nothing is marked."""
+    case, twin, aid = merged_after_visit
+    Member.objects.filter(pk=twin.pk).update(nik=make_nik(region="740901", birth=datetime.date(2011, 1, 2), female=False, serial=99))
+    expected = ("1 perubahan anggota keluarga tidak dapat diterapkan: anggotanya tidak ditemukan lagi di keluarga yang "
+                "dikunjungi (digabung atau diubah sejak kunjungan). Bappeda memeriksanya di data keluarga.")
+    assert expected in _preview(people, case)
+    done = _words(client_for(people.bupati).post(f"/verval/berkas/{case.batch_id}/sahkan/", {"setuju": "1"},
+                                                 follow=True).content.decode())
+    assert expected in done
+    assert not Member.objects.get(pk=twin.pk).is_absent
+    case.batch.refresh_from_db()
+    assert case.batch.applied["members_not_found"] == 1
