@@ -109,7 +109,9 @@ _MEMBER_KEY = re.compile(rf"^{MEMBER_PREFIX}([0-9]{{1,18}})$")
 
 class MemberChangesForm(forms.Form):
     """What the visit found of each member of the family but the head (``selectors.visit_members``):
-    Tetap unless the officer says otherwise."""
+    Tetap unless the officer says otherwise. A member absent from the newest data is offered only as
+    found dead (nothing else changes them); another finding posted for them (a page opened before an
+    import left them out) goes on to the service, which names them."""
 
     def __init__(self, *args, members, recorded=None, **kwargs):
         """``recorded``: the changes recorded before, by member id."""
@@ -117,10 +119,12 @@ class MemberChangesForm(forms.Form):
         self.members = members
         choices = [(change.value, change.label) for change in (MemberChange.KEPT, *MEMBER_GONE)]
         for member in members:
-            self.fields[f"{MEMBER_PREFIX}{member.pk}"] = forms.ChoiceField(
+            field = self.fields[f"{MEMBER_PREFIX}{member.pk}"] = forms.ChoiceField(
                 label=member.name, choices=choices, required=False,
                 initial=(recorded or {}).get(member.pk, MemberChange.KEPT),
             )
+            if member.is_absent:
+                field.widget.choices = [(MemberChange.KEPT.value, "---------"), (MemberChange.DECEASED.value, MemberChange.DECEASED.label)]
 
     def rows(self):
         """(member, its field) for the page."""

@@ -216,15 +216,21 @@ def kept_household(household: Household) -> Household:
 
 
 def visit_members(case: VervalCase) -> list[Member]:
-    """The members whose change the visit records: the present members of the record the family
-    stands on now, but the head, whom the family's presence speaks for (a head who died is a
-    presence Meninggal, the family carrying on or not)."""
-    return family_members(kept_household(case.household))
+    """The members whose change the visit records: the members of the record the family stands on
+    now, but the head, whom the family's presence speaks for (a head who died is a presence
+    Meninggal, the family carrying on or not); the present ones, then those absent from the newest
+    data (an import may have left out a member who died: the visit records the death all the same,
+    for their own aid to end)."""
+    return family_members(kept_household(case.household), with_absent=True)
 
 
-def family_members(household: Household) -> list[Member]:
-    """The present members of ``household`` but the head (``visit_members``, the record found)."""
-    return list(household.members.filter(is_absent=False).exclude(relation=Relation.HEAD))
+def family_members(household: Household, *, with_absent: bool = False) -> list[Member]:
+    """The present members of ``household`` but the head (``visit_members``, the record found), in
+    the family card's order; ``with_absent``: then its absent members too."""
+    members = household.members.exclude(relation=Relation.HEAD)
+    if not with_absent:
+        return list(members.filter(is_absent=False))
+    return sorted(members, key=lambda member: member.is_absent)  # stable: the card's order within each
 
 
 @dataclass

@@ -390,14 +390,16 @@ def _niks_held_elsewhere(household: Household, typed: dict[int, Member]) -> list
 def _member_changes(case: VervalCase, members: dict[int, str], additions: list[dict], *, by) -> list[CaseMemberChange]:
     """The visit's member changes, checked (ValidationError listing every refusal): ``members`` maps
     a member of the family (:func:`verval.selectors.visit_members`) to what the visit found of them
-    (``MemberChange``; Tetap is no change), ``additions`` the members to add. A member to add may not
+    (``MemberChange``; Tetap is no change; a member absent from the newest data may only be found
+    dead), ``additions`` the members to add. A member to add may not
     take the NIK of another member to add, nor, for a user who sees NIKs in full, of a member of the
     family (:func:`_nik_refusals`) or of another family (:func:`_niks_held_elsewhere`). A user who
     sees them masked is not told: a refusal would confirm a guessed NIK; the approval adds no one
     whose NIK a present member holds, keeps present a member the visit marked gone and added again,
     and finds the identity duplicates of the members it adds."""
     household = kept_household(case.household)
-    present = {m.pk: m for m in family_members(household)}
+    present = {m.pk: m for m in family_members(household, with_absent=True)
+               if not m.is_absent or members.get(m.pk) == MemberChange.DECEASED}
     errors = _members_not_present(household, {pk: change for pk, change in members.items() if pk not in present})
     valid = {MemberChange.KEPT, *MEMBER_GONE}
     if any(change not in valid for change in members.values()):

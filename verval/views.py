@@ -600,13 +600,13 @@ def _new_member_errors(request, rows) -> None:
 
 def _member_findings(recorded: list, members) -> dict:
     """What the case pages show of the recorded member changes (``recorded``, the case's): each member
-    shown with what the visit found (Tetap for those it did not change, as the registry holds them
-    now), and the members to add."""
+    shown with what the visit found (Tetap for the present ones it did not change, as the registry
+    holds them now), and the members to add."""
     # The members the case named, gone or added (after the approval, a present member of the family).
     changed = {c.member_id for c in recorded if not c.is_addition} | {c.added_id for c in recorded if c.added_id}
     return {
         "members": [(c.name, c.get_change_display()) for c in recorded if not c.is_addition]
-        + [(m.name, MemberChange.KEPT.label) for m in members if m.pk not in changed],
+        + [(m.name, MemberChange.KEPT.label) for m in members if m.pk not in changed and not m.is_absent],
         "added": [c for c in recorded if c.is_addition],
     }
 

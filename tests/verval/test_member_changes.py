@@ -661,3 +661,40 @@ def test_a_member_found_dead_who_cannot_be_found_after_a_merge_is_reported_to_th
     assert not Member.objects.get(pk=twin.pk).is_absent
     case.batch.refresh_from_db()
     assert case.batch.applied["members_not_found"] == 1
+
+
+def test_a_member_left_out_before_the_visit_can_be_recorded_dead(family_with_own_aid, people):
+    """An import left the son out before the officer opened the page (he died): the page offers him,
+    labelled as absent from the newest data, with Meninggal only; recorded dead, approval ends his aid."""
+    home, case, members, aid = family_with_own_aid
+    Member.objects.filter(pk=members["son"].pk).update(is_absent=True)
+    officer = client_for(people.officer)
+    page = officer.get(f"/verval/kasus/{case.pk}/").content.decode()
+    row = re.search(rf"<tr>(?:(?!</tr>).)*name=\"anggota-{members['son'].pk}\".*?</tr>", page, re.S).group(0)
+    assert "Muhammad Rizal" in row and "tidak ada di data terbaru" in row
+    assert 'value="meninggal"' in row and 'value="pindah"' not in row and 'value="bukan_anggota"' not in row
+    wife_row = re.search(rf"<tr>(?:(?!</tr>).)*name=\"anggota-{members['wife'].pk}\".*?</tr>", page, re.S).group(0)
+    assert "tidak ada di data terbaru" not in wife_row
+
+    response = officer.post(f"/verval/kasus/{case.pk}/", _sent_back(page, **_found, **{f"anggota-{members['son'].pk}": "meninggal"}))
+    assert response.status_code == 302
+    assert [(c.name, c.change) for c in case.member_changes.all()] == [("Muhammad Rizal", "meninggal")]
+    again = officer.get(f"/verval/kasus/{case.pk}/").content.decode()
+    assert re.search(rf'name="anggota-{members["son"].pk}"[^>]*>.*?<option value="meninggal" selected>', again, re.S)
+    _through_verification(case, people)
+    assert "2 bantuan perorangan dihentikan" in _preview(people, case)
+    services.batch_approve(batch=case.batch, by=people.bupati)
+    assert _statuses(aid)["son", "pip"] == _statuses(aid)["son", "pbi-jk"] == EnrollmentStatus.CANCELLED
+    assert _statuses(aid)["wife", "pip"] == EnrollmentStatus.PROPOSED
+
+
+def test_a_member_absent_from_the_newest_data_is_not_recorded_as_moved(family, people):
+    home, case, members = family
+    Member.objects.filter(pk=members["cousin"].pk).update(is_absent=True)
+    officer = client_for(people.officer)
+    page = officer.get(f"/verval/kasus/{case.pk}/").content.decode()
+    refused = _words(officer.post(f"/verval/kasus/{case.pk}/", _sent_back(
+        page, **_found, **{f"anggota-{members['cousin'].pk}": "pindah"}), follow=True).content.decode())
+    assert "Sepupu Jauh sudah tidak tercatat sebagai anggota keluarga ini" in refused
+    case.refresh_from_db()
+    assert case.recorded_at is None and not case.member_changes.exists()
