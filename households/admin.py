@@ -21,7 +21,7 @@ from dedup.models import Conflict, ConflictStatus, with_merge_decisions
 from households.models import Desa, Household, Kabupaten, Kecamatan, Member, Provinsi, Sex
 from households.identifiers import typed_neighbourhood
 from households.regions import covered_region, loaded_regions
-from households.validators import identifier_warnings
+from households.validators import family_nik_repeats, identifier_warnings
 from programs.models import Enrollment
 
 from .admin_regions import RegionListMixin
@@ -120,10 +120,10 @@ class DesaFilter(admin.SimpleListFilter):
 
 
 def refuse_family_nik_repeats(member_forms, *, household_id: int | None) -> None:
-    """One NIK held by two present members of a family is refused, as the import refuses it (NIK
-    ganda dalam keluarga yang sama): on the later of two forms, and on a form taking the NIK of a
-    present member of the family that no form shows. NIKs the forms exchange between themselves
-    are compared as they will be saved; a member marked absent holds no one's place."""
+    """One NIK held by two present members of a family is refused, as the import refuses it
+    (``family_nik_repeats``): on the later of two forms, and on a form taking the NIK of a present
+    member of the family that no form shows. NIKs the forms exchange between themselves are compared
+    as they will be saved; a member marked absent holds no one's place."""
     checked = [
         form for form in member_forms
         if form.instance.nik and not form.instance.is_absent and "nik" not in form.errors
@@ -131,22 +131,13 @@ def refuse_family_nik_repeats(member_forms, *, household_id: int | None) -> None
     ]
     if not checked:
         return
-    holders = {}
-    if household_id is not None:
-        shown = [form.instance.pk for form in member_forms if form.instance.pk is not None]
-        holders = dict(
-            Member.objects.filter(household_id=household_id, is_absent=False).exclude(nik="").exclude(pk__in=shown)
-            .values_list("nik", "name")
-        )
-    for form in checked:
-        nik = form.instance.nik
-        if nik in holders:
-            form.add_error("nik", ValidationError(
-                gettext("NIK ganda dalam keluarga yang sama: sudah dipakai %(name)s.") % {"name": holders[nik]},
-                code="family_nik",
-            ))
-        else:
-            holders[nik] = form.instance.name
+    refused = family_nik_repeats(
+        [(form.instance.nik, form.instance.name) for form in checked],
+        family=Member.objects.filter(household_id=household_id) if household_id is not None else None,
+        besides=[form.instance.pk for form in member_forms if form.instance.pk is not None],
+    )
+    for index, text in refused.items():
+        checked[index].add_error("nik", ValidationError(text, code="family_nik"))
 
 
 class MemberFormSet(forms.BaseInlineFormSet):

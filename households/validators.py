@@ -14,7 +14,7 @@ form shows as a warning after saving (:func:`identifier_warnings`), both in the 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -121,3 +121,32 @@ def identifier_warnings(
             found += [(name, shown(warning)) for warning in parsed.warnings]
             found += [(name, shown(warning)) for warning in nik_mismatch_warnings(parsed, birth_date=birth_date, female=female)]
     return found
+
+
+def family_nik_repeats(
+    typed: Sequence[tuple[str, str]], *, family=None, besides: Collection[int] = (), held: Mapping[str, str] | None = None,
+) -> dict[int, str]:
+    """One NIK held by two present members of a family is refused, as the import refuses it (NIK ganda
+    dalam keluarga yang sama). ``typed``: the (NIK, name) of the members a form saves, in its order
+    (an empty NIK holds no place); ``family``: the family's members (a queryset), whose present ones
+    but ``besides`` (the ids of those the form shows or replaces) hold their NIK already; ``held``:
+    other NIKs to refuse, each with the caller's own refusal (which wins over a member's). Returns
+    the index in ``typed`` of each member refused, with the refusal; the others take their NIK's
+    place in turn, so that the later of two is refused."""
+    def repeat(name: str) -> str:
+        return _("NIK ganda dalam keluarga yang sama: sudah dipakai %(name)s.") % {"name": name}
+
+    refusals = {}
+    if family is not None:
+        present = family.filter(is_absent=False).exclude(nik="").exclude(pk__in=list(besides))
+        refusals = {nik: repeat(name) for nik, name in present.values_list("nik", "name")}
+    refusals.update(held or {})
+    refused = {}
+    for index, (nik, name) in enumerate(typed):
+        if not nik:
+            continue
+        if nik in refusals:
+            refused[index] = refusals[nik]
+        else:
+            refusals[nik] = repeat(name)
+    return refused

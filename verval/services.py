@@ -31,7 +31,7 @@ from agencies.services import export_log_create
 from dedup import membership
 from households.choices import area_head
 from households.models import Household, Member
-from households.validators import check_identifiers
+from households.validators import check_identifiers, family_nik_repeats
 from households.services import (
     LIVING_CONDITION_FIELDS,
     household_conditions_update,
@@ -336,26 +336,21 @@ def _members_not_present(household: Household, members: dict[int, str]) -> list[
     return errors
 
 
-def _nik_refusals(household: Household, gone: list[CaseMemberChange]) -> dict[str, str]:
-    """NIK -> why a member to add may not take it: that of a member who stays in the family, or of
-    one the visit marks gone (the same person typed again, with a corrected name say: the member's
-    data is to be corrected, not the member marked and added again)."""
-    refusals = {
-        nik: _("NIK ganda dalam keluarga yang sama: sudah dipakai %(name)s.") % {"name": name}
-        for nik, name in household.members.filter(is_absent=False).exclude(nik="")
-        .exclude(pk__in=[row.member.pk for row in gone]).values_list("nik", "name")
+def _marked_gone_niks(gone: list[CaseMemberChange]) -> dict[str, str]:
+    """NIK -> why a member to add may not take it: that of a member the visit marks gone (the same
+    person typed again, with a corrected name say: the member's data is to be corrected, not the
+    member marked and added again)."""
+    return {
+        row.nik: _(
+            "NIK ini milik %(name)s, yang ditandai %(change)s. Bila data anggota itu salah, ubah data anggota itu; "
+            "jangan menandainya lalu menambahkannya lagi."
+        ) % {"name": row.name, "change": row.get_change_display()}
+        for row in gone if row.nik
     }
-    for row in gone:
-        if row.nik:
-            refusals[row.nik] = _(
-                "NIK ini milik %(name)s, yang ditandai %(change)s. Bila data anggota itu salah, ubah data anggota itu; "
-                "jangan menandainya lalu menambahkannya lagi."
-            ) % {"name": row.name, "change": row.get_change_display()}
-    return refusals
 
 
-def _niks_held_elsewhere(household: Household, typed: dict[int, Member]) -> list[str]:
-    """The refusals for the members to add (by row number) whose NIK a present member of another
+def _niks_held_elsewhere(household: Household, typed: dict[int, Member]) -> list[tuple[int, list[str]]]:
+    """The refusals (row number, texts) for the members to add whose NIK a present member of another
     family holds (a family merged away holds no one), naming that family by its No KK and P3KE ID:
     the person is that family's member until Bappeda moves them (the identity check at approval
     would otherwise find them twice)."""
@@ -383,7 +378,7 @@ def _niks_held_elsewhere(household: Household, typed: dict[int, Member]) -> list
             "NIK ini sudah tercatat atas %(name)s di keluarga lain (%(family)s). Bila orang itu pindah ke keluarga ini, "
             "tulis di catatan kunjungan; Bappeda memindahkannya di data keluarga."
         ) % {"name": holder.name, "family": named}
-        errors.extend(_member_error(ValidationError({"nik": refusal}), number=number, name=member.name))
+        errors.append((number, _member_error(ValidationError({"nik": refusal}), number=number, name=member.name)))
     return errors
 
 
@@ -391,12 +386,13 @@ def _member_changes(case: VervalCase, members: dict[int, str], additions: list[d
     """The visit's member changes, checked (ValidationError listing every refusal): ``members`` maps
     a member of the family (:func:`verval.selectors.visit_members`) to what the visit found of them
     (``MemberChange``; Tetap is no change; a member absent from the newest data may only be found
-    dead), ``additions`` the members to add. A member to add may not
-    take the NIK of another member to add, nor, for a user who sees NIKs in full, of a member of the
-    family (:func:`_nik_refusals`) or of another family (:func:`_niks_held_elsewhere`). A user who
-    sees them masked is not told: a refusal would confirm a guessed NIK; the approval adds no one
-    whose NIK a present member holds, keeps present a member the visit marked gone and added again,
-    and finds the identity duplicates of the members it adds."""
+    dead), ``additions`` the members to add. A member to add may not take the NIK of another member
+    to add, nor, for a user who sees NIKs in full, of a member of the family
+    (``households.validators.family_nik_repeats``; one the visit marks gone: :func:`_marked_gone_niks`)
+    or of another family (:func:`_niks_held_elsewhere`). A user who sees them masked is not told: a
+    refusal would confirm a guessed NIK; the approval adds no one whose NIK a present member holds,
+    keeps present a member the visit marked gone and added again, and finds the identity duplicates
+    of the members it adds."""
     household = kept_household(case.household)
     present = {m.pk: m for m in family_members(household, with_absent=True)
                if not m.is_absent or members.get(m.pk) == MemberChange.DECEASED}
@@ -409,26 +405,32 @@ def _member_changes(case: VervalCase, members: dict[int, str], additions: list[d
                          relation=present[pk].relation, sex=present[pk].sex, birth_date=present[pk].birth_date)
         for pk, change in sorted(members.items()) if pk in present and change in MEMBER_GONE
     ]
-    refusals = _nik_refusals(household, rows) if by.can_see_full_nik else {}
-    typed = {}
+    checked: list[tuple[int, Member]] = []
+    refused: list[tuple[int, list[str]]] = []  # by row number: the page lists them in its rows' order
     for number, values in enumerate(additions, start=1):
         try:
-            member = new_member_checked(values, household=household)
+            checked.append((number, new_member_checked(values, household=household)))
         except ValidationError as error:
-            errors.extend(_member_error(error, number=number, name=(values.get("name") or "").strip()))
+            refused.append((number, _member_error(error, number=number, name=(values.get("name") or "").strip())))
+    full = by.can_see_full_nik
+    repeats = family_nik_repeats(
+        [(member.nik, member.name) for _number, member in checked],
+        family=household.members if full else None, besides=[row.member.pk for row in rows],
+        held=_marked_gone_niks(rows) if full else None,
+    )
+    typed = {}
+    for index, (number, member) in enumerate(checked):
+        if index in repeats:
+            refused.append((number, _member_error(ValidationError({"nik": repeats[index]}), number=number, name=member.name)))
             continue
-        if member.nik and member.nik in refusals:
-            errors.extend(_member_error(ValidationError({"nik": refusals[member.nik]}), number=number, name=member.name))
-            continue
-        if member.nik:
-            refusals[member.nik] = _("NIK ganda dalam keluarga yang sama: sudah dipakai %(name)s.") % {"name": member.name}
         typed[number] = member
         rows.append(CaseMemberChange(
             case=case, change=MemberChange.ADDED, name=member.name, nik=member.nik, relation=member.relation,
             sex=member.sex, birth_date=member.birth_date,
         ))
-    if by.can_see_full_nik:
-        errors.extend(_niks_held_elsewhere(household, typed))
+    if full:
+        refused += _niks_held_elsewhere(household, typed)
+    errors += [text for _number, texts in sorted(refused, key=lambda item: item[0]) for text in texts]
     if errors:
         raise ValidationError(errors)
     return rows
