@@ -58,11 +58,10 @@ def _members(household: Household, user) -> str:
 def member_changes_text(case: VervalCase) -> str:
     """What the visit recorded of the family's members, as the batch page shows it: each member
     found gone with what became of them, then the names of the members to add."""
-    changes = list(case.member_changes.all())
-    parts = [f"{c.name}: {c.get_change_display()}" for c in changes if not c.is_addition]
-    added = [c.name for c in changes if c.is_addition]
-    if added:
-        parts.append(f"{_('Anggota baru')}: {', '.join(added)}")
+    found = case.member_findings()
+    parts = [f"{c.name}: {c.get_change_display()}" for c in found.gone]
+    if found.added:
+        parts.append(f"{_('Anggota baru')}: {', '.join(c.name for c in found.added)}")
     return "; ".join(parts)
 
 
@@ -129,12 +128,12 @@ def _verified_variables(case: VervalCase) -> str:
 def _member_changes(case: VervalCase) -> tuple[str, str]:
     """The members the visit found gone (name and NIK, by which the ministry knows them: what became
     of them) and those it found missing (name, NIK, relation, sex, birth date)."""
-    changes = list(case.member_changes.all())
-    gone = "; ".join(f"{c.name} ({_('NIK')} {c.nik or '-'}): {c.get_change_display()}" for c in changes if not c.is_addition)
+    found = case.member_findings()
+    gone = "; ".join(f"{c.name} ({_('NIK')} {c.nik or '-'}): {c.get_change_display()}" for c in found.gone)
     added = "; ".join(
         f"{c.name} ({_('NIK')} {c.nik or '-'}, {c.get_relation_display() or '-'}, {c.get_sex_display() or '-'}, "
         f"{_date(c.birth_date) or '-'})"
-        for c in changes if c.is_addition
+        for c in found.added
     )
     return gone, added
 

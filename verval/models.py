@@ -12,6 +12,10 @@ proposals are exported for submission upward (``ProposalExport`` remembers what 
 kind.
 """
 
+from __future__ import annotations
+
+from typing import NamedTuple
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -218,6 +222,13 @@ class VervalCase(models.Model):
         """Whether its visit may still be recorded: its batch is in the field stage and it is open."""
         return self.batch.stage == Stage.FIELD and self.status in OPEN_STATUSES
 
+    def member_findings(self) -> MemberFindings:
+        """What the visit recorded of the family's members, in the order recorded: the members found
+        gone (deceased, moved, not of this family) and the members to add. Reads ``member_changes``
+        as the caller fetched them (prefetched for a list of cases)."""
+        changes = list(self.member_changes.all())
+        return MemberFindings(gone=[c for c in changes if not c.is_addition], added=[c for c in changes if c.is_addition])
+
 
 class MemberChange(models.TextChoices):
     """What a visit found about one member (``KEPT``, the member is still there, is stored as no row)."""
@@ -231,6 +242,13 @@ class MemberChange(models.TextChoices):
 
 # The changes that take a member out of the family at approval.
 MEMBER_GONE = (MemberChange.DECEASED, MemberChange.MOVED, MemberChange.NOT_FAMILY)
+
+
+class MemberFindings(NamedTuple):
+    """A case's member changes split (``VervalCase.member_findings``)."""
+
+    gone: list[CaseMemberChange]
+    added: list[CaseMemberChange]
 
 
 class CaseMemberChange(models.Model):

@@ -47,6 +47,7 @@ from verval.models import (
     CaseKind,
     CasePhoto,
     MemberChange,
+    MemberFindings,
     Presence,
     Stage,
     Verdict,
@@ -228,9 +229,7 @@ def _batch_context(request, batch) -> dict:
     for case in cases:
         case.family_continues = family_continues(case)
         case.desil_change = desil_since_visit(case, case.household.merged_into)
-        changes = list(case.member_changes.all())
-        case.members_gone = [c for c in changes if not c.is_addition]
-        case.members_added = [c for c in changes if c.is_addition]
+        case.members_gone, case.members_added = case.member_findings()
     # Families found gone (or absent since) are not offered: no new aid is proposed for them.
     offered = [
         c for c in cases
@@ -553,8 +552,7 @@ def case_visit(request, pk: int):
             return redirect("verval:case_visit", pk=pk)
         form = VisitForm(request.POST, instance=case)
         members_form = MemberChangesForm(request.POST, members=members)
-        additions = new_member_forms(request.POST, recorded=case.member_changes.filter(change=MemberChange.ADDED),
-                                     user=request.user)
+        additions = new_member_forms(request.POST, recorded=case.member_findings().added, user=request.user)
         # Rows left empty add no one; the others are numbered as the service numbers them.
         filled = [row for row in additions if row.has_changed()]
         if all([form.is_valid(), members_form.is_valid(), *(row.is_valid() for row in filled)]):
@@ -575,16 +573,16 @@ def case_visit(request, pk: int):
             _form_errors(request, members_form)
             _new_member_errors(request, filled)
         case = selectors.case_for(request.user, pk)
-        recorded = list(case.member_changes.all())
+        found = case.member_findings()
     else:
         form = VisitForm(instance=case, initial=None if case.visited_on else {"visited_on": timezone.localdate()})
-        recorded = list(case.member_changes.all())
-        members_form = MemberChangesForm(members=members, recorded={c.member_id: c.change for c in recorded})
-        additions = new_member_forms(recorded=[c for c in recorded if c.is_addition], user=request.user)
+        found = case.member_findings()
+        members_form = MemberChangesForm(members=members, recorded={c.member_id: c.change for c in found.gone})
+        additions = new_member_forms(recorded=found.added, user=request.user)
     return render(request, "verval/case_visit.html", {
         "case": case, "form": form, "may_record": may_record, "stage_note": stage_note, "photo_form": PhotoForm(),
         "photos": list(case.photos.all()), "enrollments": list(case.enrollments.select_related("program")),
-        "members_form": members_form, "additions": additions, "member_findings": _member_findings(recorded, members),
+        "members_form": members_form, "additions": additions, "member_findings": _member_findings(found, members),
     })
 
 
@@ -598,16 +596,16 @@ def _new_member_errors(request, rows) -> None:
                     "number": number, "field": row.fields[name].label, "error": text})
 
 
-def _member_findings(recorded: list, members) -> dict:
-    """What the case pages show of the recorded member changes (``recorded``, the case's): each member
+def _member_findings(found: MemberFindings, members) -> dict:
+    """What the case pages show of the recorded member changes (``found``, the case's): each member
     shown with what the visit found (Tetap for the present ones it did not change, as the registry
     holds them now), and the members to add."""
     # The members the case named, gone or added (after the approval, a present member of the family).
-    changed = {c.member_id for c in recorded if not c.is_addition} | {c.added_id for c in recorded if c.added_id}
+    changed = {c.member_id for c in found.gone} | {c.added_id for c in found.added if c.added_id}
     return {
-        "members": [(c.name, c.get_change_display()) for c in recorded if not c.is_addition]
+        "members": [(c.name, c.get_change_display()) for c in found.gone]
         + [(m.name, MemberChange.KEPT.label) for m in members if m.pk not in changed and not m.is_absent],
-        "added": [c for c in recorded if c.is_addition],
+        "added": found.added,
     }
 
 
