@@ -68,12 +68,41 @@ def test_a_stage_without_its_year_takes_the_titles_year(family, tmp_path):  # no
     assert list(Enrollment.objects.values_list("year", "stages")) == [(2024, "TAHAP 2 2024")]
 
 
-def test_the_chosen_year_is_kept_and_a_title_with_two_years_is_no_guess(family, tmp_path):  # noqa: F811
+def test_a_title_naming_another_year_than_the_chosen_one_is_an_error_on_its_rows(family, tmp_path):  # noqa: F811
+    """As a sheet named by another year (``TAHAP 2 2024`` with 2025 chosen): the title is the rows'
+    year when nothing else gives one, so a chosen year it contradicts is a mistake on one side."""
     household, head, child, other = family
-    title = "DAFTAR PENERIMA BANTUAN BIBIT KAKAO TA. 2024"
-    imported(bibit(tmp_path / "chosen.xlsx", [title], [head]), "--year", "2023")
+    title = "DAFTAR PENERIMA BPNT TAHUN 2024"
+    path = bibit(tmp_path / "chosen.xlsx", [title, "DINAS SOSIAL KABUPATEN KONAWE UTARA"], [head])
+    code, out, err = run("import_recipients", str(path), "--program", "bibit", "--json", "--year", "2023")
+    assert code != 0 and not Enrollment.objects.exists()
+    errors = ImportBatch.objects.latest("pk").errors
+    reason = (
+        f"Judul lembar menyebut tahun 2024 (baris 1: '{title}'), berbeda dengan tahun yang dipilih (2023); perbaiki "
+        "pilihan tahun atau judul lembarnya"
+    )
+    assert [(e["sheet"], e["row"], e["reason"]) for e in errors] == [("Kec. Asera", 5, reason)]
+
+    imported(path, "--year", "2024")
+    assert list(Enrollment.objects.values_list("year", flat=True)) == [2024]
+
+
+def test_a_title_naming_two_years_takes_either_as_the_chosen_one_and_no_other(family, tmp_path):  # noqa: F811
+    household, head, child, other = family
+    titles = ["DAFTAR PENERIMA BANTUAN BIBIT KAKAO TA. 2023", "PERUBAHAN TAHUN 2024"]
+    path = bibit(tmp_path / "two.xlsx", titles, [head])
+    code, out, err = run("import_recipients", str(path), "--program", "bibit", "--json", "--year", "2025")
+    assert code != 0 and not Enrollment.objects.exists()
+    assert [e["reason"] for e in ImportBatch.objects.latest("pk").errors] == [
+        f"Judul lembar menyebut tahun 2023 (baris 1: '{titles[0]}'), 2024 (baris 2: '{titles[1]}'), berbeda dengan "
+        "tahun yang dipilih (2025); perbaiki pilihan tahun atau judul lembarnya"
+    ]
+    imported(path, "--year", "2023")
     assert list(Enrollment.objects.values_list("year", flat=True)) == [2023]
 
+
+def test_a_title_with_two_years_is_no_guess(family, tmp_path):  # noqa: F811
+    household, head, child, other = family
     this_year = timezone.localdate().year
     path = bibit(tmp_path / "two.xlsx", ["DAFTAR PENERIMA BANTUAN BIBIT KAKAO TA. 2023", "PERUBAHAN TAHUN 2024"], [child])
     result, warnings = imported(path)
