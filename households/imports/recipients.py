@@ -70,9 +70,10 @@ spelling (``2`` beside ``TAHUN`` 2024, ``Tahap II``, ``Thp 2``, ``Tahap Kedua``,
 (``Januari 2024``) by its text. A sheet without a stage column whose name
 names a stage (a workbook with sheets ``TAHAP 1`` and ``TAHAP 2``) gives its rows that stage, and
 without a TAHUN column the year its name ends with (``TAHAP 2 2024``), else the year chosen; a sheet
-name whose year is not the chosen one is a row error on each of its rows (as a TAHAP cell's), and
-so is a title above the header naming a year, none of them the chosen one (``TA. 2024`` with 2023
-chosen: without a choice it would be the rows' year). A
+name whose year is not the chosen one is a row error on each of its rows (as a TAHAP cell's); a
+title above the header naming a year, none of them the chosen one (``TA. 2024`` with 2023 chosen:
+without a choice it would be the rows' year), is a warning on the sheet: a title is free text (the
+year of a decree, "data per 31 Desember 2024") where the operator's choice is deliberate. A
 stage an earlier list counted as paid that this one says came back (RETUR) is taken off the
 enrollment's amount and stages, warned on its row (``programs.claims.stated_changes``); a list
 sent again whose stages' amounts come to another total than the enrollment counted corrects it,
@@ -378,10 +379,11 @@ def parse_recipients(
             else:
                 year = fixed_year or sheet_year or _sheet_year(template, table, log, named_year)
             sheet_problems = [] if "year" in keys else [
-                problem for problem in (
-                    _sheet_year_problem(table.name, sheet_year, fixed_year), _title_year_problem(table, fixed_year)
-                ) if problem
+                problem for problem in (_sheet_year_problem(table.name, sheet_year, fixed_year),) if problem
             ]
+            title_problem = "" if "year" in keys else _title_year_problem(table, fixed_year)
+            if title_problem:
+                log.warning(table.name, 0, "", title_problem)
             reader = RowReader(table, index, log)
             nik_is_head = cols.person_role(reader.label("nik")) in cols.HEAD_ROLES
             if "status" in keys:
@@ -543,18 +545,18 @@ def _sheet_year_problem(sheet: str, sheet_year: int | None, chosen: int | None) 
 
 
 def _title_year_problem(table: Table, chosen: int | None) -> str:
-    """Why the rows of a sheet whose title names its year ("DAFTAR PENERIMA BPNT TAHUN 2024") cannot
-    take the year the operator chose: the title names another. Without a chosen year the title's
-    would be the rows' (``_fallback_year``), so the two are held to each other as a sheet name's
-    year is (``_sheet_year_problem``). A title naming several years agrees with any one of them
-    chosen (choosing is what ``TWO_TITLE_YEARS`` asks for). "" when the titles name none, or it."""
+    """The sheet's warning when its title names a year ("DAFTAR PENERIMA BPNT TAHUN 2024") other than
+    the one the operator chose: without a chosen year the title's would be the rows'
+    (``_fallback_year``). The chosen year is kept: a title also names a decree's year or a data
+    date, so it is no ground to refuse the rows. A title naming several years agrees with any one of
+    them chosen (choosing is what ``TWO_TITLE_YEARS`` asks for). "" when the titles name none, or it."""
     years = _title_years(table)
     if not (years and chosen) or chosen in years:
         return ""
     named = ", ".join(f"{year} (baris {number}: '{text(words, 100)}')" for year, (number, words) in sorted(years.items()))
     return (
-        f"Judul lembar menyebut tahun {named}, berbeda dengan tahun yang dipilih ({chosen}); perbaiki pilihan tahun "
-        "atau judul lembarnya"
+        f"Judul lembar menyebut tahun {named}, berbeda dengan tahun yang dipilih ({chosen}); dipakai {chosen}: periksa "
+        "pilihan tahunnya"
     )
 
 
