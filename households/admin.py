@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.functional import lazy
 from django.utils.safestring import mark_safe
@@ -18,7 +19,7 @@ from konut_registry.numbers import thousands
 
 from dedup import membership
 from dedup.models import Conflict, ConflictStatus, with_merge_decisions
-from households.models import Desa, Household, Kabupaten, Kecamatan, Member, Provinsi, Sex
+from households.models import DataSource, Desa, Household, Kabupaten, Kecamatan, Member, Provinsi, Sex
 from households.identifiers import typed_neighbourhood
 from households.regions import covered_region, loaded_regions
 from households.validators import family_nik_repeats, identifier_warnings
@@ -270,8 +271,9 @@ class HouseholdAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
     search_help_text = _("Cari nama, NIK (16 digit), No KK atau ID Keluarga P3KE.")
     autocomplete_fields = ["desa"]
     # Merging and absence go through the actions (``dedup.membership``), never a hand edit.
-    # The desil's source and ranking date are the import's record of which ranking the desil is
-    # (a later file ranked before it does not replace it): shown beside it, never typed.
+    # The desil's source and ranking date are the record of which ranking the desil is (a later
+    # file ranked before it does not replace it): shown beside it, never typed; a desil typed here
+    # is the operator's, dated the day it was typed (``save_model``).
     readonly_fields = [
         "desil_source", "desil_date",
         "open_conflicts", "merged_here", "is_absent", "merged_into", "last_batch", "raw_values", "created_at", "updated_at",
@@ -306,6 +308,15 @@ class HouseholdAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
             "n",
         ),
     )
+
+    def save_model(self, request, obj, form, change):
+        """A desil typed by hand is no longer the central data's ranking: it is recorded as the
+        operator's (``Input manual``), ranked today (Asia/Makassar), so that the page and the exports
+        do not credit DTSEN or P3KE with it and a later file compares its own ranking date with the
+        day of the correction. A form that leaves the desil as it was leaves its source and date."""
+        if "desil" in form.changed_data:
+            obj.desil_source, obj.desil_date = DataSource.MANUAL, timezone.localdate()
+        super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
         """After the household and its members are saved: one re-check of the one-aid rule for it,

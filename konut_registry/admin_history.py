@@ -9,12 +9,17 @@ who changed what and when; changes are made on the change pages, through the ser
 Its views also pass the id from the URL straight to the database: ``.../abc/history/`` was a 500.
 
 The list of changes shows what a user reads on the change page: a choice's label ("Diusulkan ->
-Aktif", not "proposed -> active"), "Ya"/"Tidak" for a yes/no field, and an empty cell for an empty
-value or a missing change reason (not the text "None"). A change form saved unchanged adds no row.
+Aktif", not "proposed -> active"), "Ya"/"Tidak" for a yes/no field, a date as the page writes it
+(01/07/2025, not 2025-07-01), and an empty cell for an empty value or a missing change reason (not
+the text "None"). A change form saved unchanged adds no row.
 """
+
+import datetime
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseNotAllowed
+from django.utils import formats
+from django.utils.timezone import template_localtime
 from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
@@ -41,6 +46,8 @@ class _ReadableChanges(HistoricalRecordContextHelper):
             return str(dict(field.flatchoices).get(value, value))
         if isinstance(value, bool):
             return _("Ya") if value else _("Tidak")
+        if isinstance(value, datetime.date):  # as the change page shows it (01/07/2025), not 2025-07-01
+            return formats.localize(template_localtime(value))
         return value
 
 

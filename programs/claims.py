@@ -247,15 +247,6 @@ def aid_no_longer_stated(
     return [(programs[program_id], sorted(ids)) for program_id, ids in sorted(found.items())]
 
 
-def aid_claims_existing(*, claims: Iterable[AidClaim], year: int | None = None) -> int:
-    """How many of the claims' enrollments the registry already holds (claims name ids here), by
-    the database's uniqueness rule (:func:`unique_key`)."""
-    claims = list(claims)
-    if not claims:
-        return 0
-    return len(claims_held(claims, year=year)[1])
-
-
 def claims_held(claims: Iterable[AidClaim], *, year: int | None = None) -> tuple[dict, set[EnrollmentKey]]:
     """The claims' enrollments (:func:`claim_enrollments`) and the keys of those the registry
     already holds (:func:`present_enrollment_keys`)."""

@@ -70,7 +70,10 @@ spelling (``2`` beside ``TAHUN`` 2024, ``Tahap II``, ``Thp 2``, ``Tahap Kedua``,
 (``Januari 2024``) by its text. A sheet without a stage column whose name
 names a stage (a workbook with sheets ``TAHAP 1`` and ``TAHAP 2``) gives its rows that stage, and
 without a TAHUN column the year its name ends with (``TAHAP 2 2024``), else the year chosen; a sheet
-name whose year is not the chosen one is a row error on each of its rows (as a TAHAP cell's). A
+name whose year is not the chosen one is a row error on each of its rows (as a TAHAP cell's); a
+title above the header naming a year, none of them the chosen one (``TA. 2024`` with 2023 chosen:
+without a choice it would be the rows' year), is a warning on the sheet: a title is free text (the
+year of a decree, "data per 31 Desember 2024") where the operator's choice is deliberate. A
 stage an earlier list counted as paid that this one says came back (RETUR) is taken off the
 enrollment's amount and stages, warned on its row (``programs.claims.stated_changes``); a list
 sent again whose stages' amounts come to another total than the enrollment counted corrects it,
@@ -375,7 +378,12 @@ def parse_recipients(
                 year = fixed_year
             else:
                 year = fixed_year or sheet_year or _sheet_year(template, table, log, named_year)
-            sheet_problem = _sheet_year_problem(table.name, sheet_year, fixed_year) if "year" not in keys else ""
+            sheet_problems = [] if "year" in keys else [
+                problem for problem in (_sheet_year_problem(table.name, sheet_year, fixed_year),) if problem
+            ]
+            title_problem = "" if "year" in keys else _title_year_problem(table, fixed_year)
+            if title_problem:
+                log.warning(table.name, 0, "", title_problem)
             reader = RowReader(table, index, log)
             nik_is_head = cols.person_role(reader.label("nik")) in cols.HEAD_ROLES
             if "status" in keys:
@@ -389,8 +397,8 @@ def parse_recipients(
                 if progress and plan.total_rows % 2000 == 0:
                     progress(2000)
                 reader.load(row, cells)
-                if sheet_problem:
-                    reader.error("", sheet_problem)
+                for problem in sheet_problems:
+                    reader.error("", problem)
                 record = _staged(_row(reader, ctx, programs, chosen, latest, nik_is_head=nik_is_head), sheet_stage)
                 if record is not None and headings is not None:
                     record.place = headings.current() + record.place
@@ -496,10 +504,7 @@ def _fallback_year(table: Table, keys: set[str], this_year: int) -> tuple[int | 
     or stage column, the current year (a title naming two years is no guess); else ``(None, "")``:
     a row without its year is an error, or with titles naming two years ``(None, "2023, 2024")``:
     one error for the sheet asks for the year (``TWO_TITLE_YEARS``, ``_Chosen.year_of``)."""
-    years: dict[int, tuple[int, str]] = {}  # year -> the first title row naming it
-    for number, words in table.titles:
-        for found in YEAR_IN_TEXT.finditer(words):
-            years.setdefault(int(found.group(1)), (number, words))
+    years = _title_years(table)
     if len(years) == 1:
         [(year, (number, words))] = years.items()
         return year, f"Tahun tidak ada di baris data; dipakai tahun {year} dari judul lembar (baris {number}: '{text(words, 100)}')"
@@ -510,6 +515,15 @@ def _fallback_year(table: Table, keys: set[str], this_year: int) -> tuple[int | 
     if years:
         note += f" (judul lembar menyebut lebih dari satu tahun: {named}; pilih tahunnya di formulir)"
     return this_year, note
+
+
+def _title_years(table: Table) -> dict[int, tuple[int, str]]:
+    """The years the title rows above a table's header name, each with the first title row naming it."""
+    years: dict[int, tuple[int, str]] = {}
+    for number, words in table.titles:
+        for found in YEAR_IN_TEXT.finditer(words):
+            years.setdefault(int(found.group(1)), (number, words))
+    return years
 
 
 # The sheet's one error when its rows' TAHUN or TAHAP give no year and its titles name two (``_fallback_year``).
@@ -527,6 +541,22 @@ def _sheet_year_problem(sheet: str, sheet_year: int | None, chosen: int | None) 
     return (
         f"Nama lembar '{sheet}' menyebut tahun {sheet_year}, berbeda dengan tahun yang dipilih ({chosen}); perbaiki "
         "pilihan tahun atau nama lembarnya"
+    )
+
+
+def _title_year_problem(table: Table, chosen: int | None) -> str:
+    """The sheet's warning when its title names a year ("DAFTAR PENERIMA BPNT TAHUN 2024") other than
+    the one the operator chose: without a chosen year the title's would be the rows'
+    (``_fallback_year``). The chosen year is kept: a title also names a decree's year or a data
+    date, so it is no ground to refuse the rows. A title naming several years agrees with any one of
+    them chosen (choosing is what ``TWO_TITLE_YEARS`` asks for). "" when the titles name none, or it."""
+    years = _title_years(table)
+    if not (years and chosen) or chosen in years:
+        return ""
+    named = ", ".join(f"{year} (baris {number}: '{text(words, 100)}')" for year, (number, words) in sorted(years.items()))
+    return (
+        f"Judul lembar menyebut tahun {named}, berbeda dengan tahun yang dipilih ({chosen}); dipakai {chosen}: periksa "
+        "pilihan tahunnya"
     )
 
 

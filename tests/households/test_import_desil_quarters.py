@@ -9,11 +9,13 @@ import json
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from households.models import Household, ImportBatch, Member
 
 from .conftest import nik, write_xlsx
 from .test_import_bad_input import run
+from tests.security.admin_forms import admin_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -195,3 +197,27 @@ def test_one_wrong_stored_ranking_date_does_not_make_every_file_older(reference,
         (2, "Tanggal desil tersimpan (01/04/2052) belum tiba; dipakai peringkat di berkas"),
         (3, "Peringkat desil di berkas (01/07/2025) lebih lama dari yang tersimpan (01/10/2025); desil tidak diubah"),
     ]
+
+
+def test_a_desil_typed_by_hand_is_not_rolled_back_by_the_quarter_it_corrected(reference, bappeda_client, tmp_path):
+    """The operator's desil is dated the day it was typed: the quarter it corrected, sent again
+    revised, is older and leaves it (its source and date with it), saying why."""
+    q2 = quarter(tmp_path, "q2.xlsx", (KK, 801, 6, "Triwulan II 2025", "Genteng"))
+    assert run("import_dtsen", q2, "--year", "2025")[0] == 0
+    household = Household.objects.get(no_kk=KK)
+    url = reverse("admin:households_household_change", args=[household.pk])
+    response = bappeda_client.post(url, admin_form_data(bappeda_client.get(url), desil="4"))
+    assert response.status_code == 302
+    today = timezone.localdate()
+    assert ranking() == (4, "manual", today)
+
+    again = quarter(tmp_path, "q2_revised.xlsx", (KK, 801, 6, "Triwulan II 2025", "Asbes/Seng"))
+    code, out, err = run("import_dtsen", again, "--year", "2025", "--partial", "--json")
+    assert code == 0, (out, err)
+    assert ranking() == (4, "manual", today)
+    assert Household.objects.get(no_kk=KK).roof_type == "asbes_seng"  # the rest of the row is taken
+    warnings = [(w["row"], w["column"], w["reason"]) for w in ImportBatch.objects.get(pk=json.loads(out)["batch"]).warnings]
+    assert (
+        2, "Tanggal desil",
+        f"Peringkat desil di berkas (01/04/2025) lebih lama dari yang tersimpan ({today:%d/%m/%Y}); desil tidak diubah",
+    ) in warnings

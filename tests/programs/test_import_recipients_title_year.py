@@ -68,12 +68,44 @@ def test_a_stage_without_its_year_takes_the_titles_year(family, tmp_path):  # no
     assert list(Enrollment.objects.values_list("year", "stages")) == [(2024, "TAHAP 2 2024")]
 
 
-def test_the_chosen_year_is_kept_and_a_title_with_two_years_is_no_guess(family, tmp_path):  # noqa: F811
+def test_a_title_naming_another_year_than_the_chosen_one_is_warned_and_the_choice_kept(family, tmp_path):  # noqa: F811
+    """The title is the rows' year when nothing else gives one; against a chosen year it is only a
+    warning: a title also names a decree's year or a data date, the operator's choice is deliberate."""
     household, head, child, other = family
-    title = "DAFTAR PENERIMA BANTUAN BIBIT KAKAO TA. 2024"
-    imported(bibit(tmp_path / "chosen.xlsx", [title], [head]), "--year", "2023")
+    title = "DAFTAR PENERIMA BPNT TAHUN 2024"
+    path = bibit(tmp_path / "chosen.xlsx", [title, "DINAS SOSIAL KABUPATEN KONAWE UTARA"], [head])
+    result, warnings = imported(path, "--year", "2023")
     assert list(Enrollment.objects.values_list("year", flat=True)) == [2023]
+    reason = (
+        f"Judul lembar menyebut tahun 2024 (baris 1: '{title}'), berbeda dengan tahun yang dipilih (2023); dipakai "
+        "2023: periksa pilihan tahunnya"
+    )
+    assert ("Kec. Asera", 0, reason) in warnings and ("Kec. Langgikima", 0, reason) in warnings
 
+    Enrollment.objects.all().delete()
+    result, warnings = imported(path, "--year", "2024")
+    assert list(Enrollment.objects.values_list("year", flat=True)) == [2024]
+    assert not [w for w in warnings if w[2].startswith("Judul lembar menyebut tahun")]
+
+
+def test_a_title_naming_two_years_agrees_with_either_as_the_chosen_one(family, tmp_path):  # noqa: F811
+    household, head, child, other = family
+    titles = ["DAFTAR PENERIMA BANTUAN BIBIT KAKAO TA. 2023", "PERUBAHAN TAHUN 2024"]
+    path = bibit(tmp_path / "two.xlsx", titles, [head])
+    result, warnings = imported(path, "--year", "2025")
+    assert list(Enrollment.objects.values_list("year", flat=True)) == [2025]
+    assert ("Kec. Asera", 0, (
+        f"Judul lembar menyebut tahun 2023 (baris 1: '{titles[0]}'), 2024 (baris 2: '{titles[1]}'), berbeda dengan "
+        "tahun yang dipilih (2025); dipakai 2025: periksa pilihan tahunnya"
+    )) in warnings
+    Enrollment.objects.all().delete()
+    result, warnings = imported(path, "--year", "2023")
+    assert list(Enrollment.objects.values_list("year", flat=True)) == [2023]
+    assert not [w for w in warnings if w[2].startswith("Judul lembar menyebut tahun")]
+
+
+def test_a_title_with_two_years_is_no_guess(family, tmp_path):  # noqa: F811
+    household, head, child, other = family
     this_year = timezone.localdate().year
     path = bibit(tmp_path / "two.xlsx", ["DAFTAR PENERIMA BANTUAN BIBIT KAKAO TA. 2023", "PERUBAHAN TAHUN 2024"], [child])
     result, warnings = imported(path)
