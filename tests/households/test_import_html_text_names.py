@@ -9,7 +9,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from households.models import Household, ImportBatch
+from households.models import ImportBatch
 
 from .test_import_bad_input import run
 from .test_import_real_files import SIKS_DTKS, _web_table, imports_both_families, siks_rows, text_reads_unchanged
@@ -35,16 +35,6 @@ def test_a_web_page_named_as_a_text_table_imports_as_its_text_would(reference, t
     imports_both_families(path)
     # The same data as SIKS-NG's text: nothing to change.
     text_reads_unchanged(tmp_path, siks_rows())
-
-
-@pytest.mark.parametrize("suffix", [".csv", ".txt"])
-def test_a_web_page_named_as_a_text_table_without_a_table_says_what_to_do(reference, tmp_path, suffix):
-    path = tmp_path / f"DTKS{suffix}"
-    path.write_text("<!DOCTYPE html><html><body><p>Sesi Anda telah berakhir, silakan masuk lagi.</p></body></html>")
-    code, out, err = run("import_dtks", str(path), "--json")
-    assert code == 2, (out, err)
-    assert f"halaman web (HTML) yang diberi nama {suffix}, dan tidak berisi tabel data" in err
-    assert not Household.objects.exists() and not ImportBatch.objects.exists()
 
 
 def test_the_upload_page_refuses_a_web_page_without_a_table(bappeda_client, tmp_path):
