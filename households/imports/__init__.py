@@ -5,7 +5,7 @@ confirm -> ``plan.apply`` in one transaction -> identity scan, once for the batc
 
 Pure code (no Django): ``reader`` (files to rows, header found, table end), ``xlsxparts`` (formula
 cells and large sheets of an xlsx), ``textfile`` (encoding and separator of .csv/.txt), ``htmltable``
-(a web page's HTML table named .xls or .xlsx, read as a text table), ``spreadsheetml`` (Excel 2003
+(a web page's HTML table named .xls, .xlsx, .csv or .txt, read as a text table), ``spreadsheetml`` (Excel 2003
 XML named .xls or .xlsx, streamed), ``columns``
 (the column layouts, header matching, aid columns), ``values`` (cell values to choice codes, dates,
 numbers), ``issues`` (row errors and warnings, unmapped columns and values), ``common`` (records and

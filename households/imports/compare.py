@@ -7,7 +7,8 @@ registry:
 - a value corrected locally is kept: each record remembers what the source last said
   (``source_values``, see ``snapshot``); a stored value that differs from it was edited here and
   wins over the new extract (the operator gets a warning naming both values);
-- nothing is deleted: a household (or member) missing from a full extract is marked ``is_absent``;
+- nothing is deleted: a household (or member) missing from a full extract is marked ``is_absent``,
+  unless the registry holds the household from data newer than the file's (``_held_newer``);
 - a row older than its family's stored data (``NEWER_FAMILY``) only fills what the registry leaves blank.
 """
 
@@ -376,6 +377,21 @@ def _warn_newer(record, change: Change | None, newer: int, year: int | None, war
 _FILLED_SHOWN = 6
 
 
+def _held_newer(pks: list[int], year: int | None) -> set[int]:
+    """The families of ``pks`` whose stored data year is later than the file's ``year`` (and not
+    after this year, as ``_newer_year``): a full extract that lacks them does not mark them absent,
+    as newer data holds them (their rows would fill blanks only, ``NEWER_FAMILY``)."""
+    if not pks or year is None:
+        return set()
+    this_year = timezone.localdate().year
+    newer: set[int] = set()
+    for chunk in chunked(pks, CHUNK):
+        newer.update(
+            Household.objects.filter(pk__in=chunk, source_year__gt=year, source_year__lte=this_year).values_list("pk", flat=True)
+        )
+    return newer
+
+
 def _recognised(plan: ExtractPlan, compared: list, stored: dict) -> list[tuple[int, HouseholdRecord]]:
     """The DTKS or DTSEN families to create that the registry holds without a No KK
     (``attach``), as ``(stored pk, record)``: taken from the households to create, noted on the plan."""
@@ -464,11 +480,15 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
         households, rejected = extract.households, extract.rejected_households
         # A family listed under the key of a record merged into it is there too.
         present = {stored[key][0] for key in merged if key in households or key in skipped or key in rejected}
+        missing = []
         for key, (pk, current_is_absent, source, _hash) in stored.items():
             if key in households or key in skipped or key in rejected or current_is_absent or key in merged or pk in present:
                 continue
             if p3ke or source == extract.kind:
-                plan.household_absent.append(pk)
+                missing.append(pk)
+        newer = _held_newer(missing, extract.data_year)
+        plan.household_absent = [pk for pk in missing if pk not in newer]
+        plan.households_kept = len(newer)
         plan.households.absent = len(plan.household_absent)
 
     # --- members: each record's household (in this extract, or already in the registry), then the

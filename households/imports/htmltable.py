@@ -1,4 +1,5 @@
-"""An HTML table named ``.xls``: what web applications export as "Excel" (Excel opens it), read as a text table.
+"""An HTML table named ``.xls`` (or saved as ``.csv``/``.txt``): what web applications export as "Excel"
+(Excel opens it), read as a text table.
 
 Pure Python, read by a small scanner of its own: each step finds the next ``<`` or the end of what
 it opened with ``str.find`` and never looks back, so the time is linear in the file whatever it
@@ -13,6 +14,7 @@ value stays under its header. Each cell is its text, whitespace collapsed (a ``<
 
 from __future__ import annotations
 
+import codecs
 import html
 import re
 from collections.abc import Iterator
@@ -29,7 +31,10 @@ MAX_COLUMNS = 16_384
 
 
 def is_html(head: bytes) -> bool:
-    """Whether the first bytes of a file are an HTML page's (UTF-8 or a single-byte encoding)."""
+    """Whether the first bytes of a file are an HTML page's (UTF-8, a single-byte encoding, or UTF-16
+    with its byte-order mark, as Windows saves "Unicode" text)."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        head = head[: len(head) // 2 * 2].decode("utf-16", errors="replace").encode("utf-8")
     return _HTML_START.match(head) is not None
 
 

@@ -43,7 +43,8 @@ class ImportOutcome:
                     "enrollment_changes", "rows", "error_rows", "warning_rows",
                     "data_year", "same_as_batch", "identity_duplicates",
                     "identity_scan_failed", "skipped_rows", "absent_check", "new_identity_duplicates", "aid_no_longer_stated",
-                    "members_kept", "conflicts_forecast", "recognised_by_head_nik", "households_newer"):
+                    "members_kept", "conflicts_forecast", "recognised_by_head_nik", "households_newer",
+                    "households_kept"):
             if key in self.summary:
                 data[key] = self.summary[key]
         # What no mapping placed, always said (an empty list means every column and value was known).
@@ -106,6 +107,7 @@ def applied_message(summary: dict) -> str:
     if summary.get("members_kept"):
         parts.append(members_kept_notice(summary["members_kept"]))
     parts.append(newer_message(summary))
+    parts.append(kept_message(summary))
     parts += summary.get("aid_no_longer_stated") or []
     if summary.get("skipped_rows"):
         parts.append(
@@ -119,8 +121,10 @@ def applied_message(summary: dict) -> str:
 
 
 def family_notes(summary: dict) -> str:
-    """What the preview says of the file's families beyond the counts (``recognised_message``, ``newer_message``)."""
-    return " ".join(part for part in (recognised_message(summary), newer_message(summary)) if part)
+    """What the preview says of the file's families beyond the counts (``recognised_message``,
+    ``newer_message``, ``kept_message``)."""
+    parts = (recognised_message(summary), newer_message(summary), kept_message(summary))
+    return " ".join(part for part in parts if part)
 
 
 def newer_message(summary: dict) -> str:
@@ -136,6 +140,21 @@ def newer_message(summary: dict) -> str:
         "yang kosong diisi (lihat peringatan).",
         count,
     ) % {"n": number_format(count, force_grouping=True)}
+
+
+def kept_message(summary: dict) -> str:
+    """How many families a full extract lacks and leaves unmarked, as the registry holds them from
+    data newer than the file's (``compare._held_newer``), or "": said by the preview and by the import."""
+    count = summary.get("households_kept")
+    if not count:
+        return ""
+    return ngettext(
+        "%(n)s keluarga yang tidak ada di berkas ini tidak ditandai tidak ada: data keluarga itu di registri lebih "
+        "baru dari berkas ini (tahun %(year)s).",
+        "%(n)s keluarga yang tidak ada di berkas ini tidak ditandai tidak ada: data keluarga itu di registri lebih "
+        "baru dari berkas ini (tahun %(year)s).",
+        count,
+    ) % {"n": number_format(count, force_grouping=True), "year": summary.get("data_year")}
 
 
 def recognised_message(summary: dict) -> str:

@@ -232,6 +232,9 @@ class ExtractPlan:
     # {stored pk: its data year} of the families whose stored data is newer than the file's row
     # (``compare.NEWER_FAMILY``): their rows fill blanks only, their members are left as they are.
     households_newer: dict[int, int] = field(default_factory=dict)
+    # The families a full extract lacks that it does not mark absent, as the registry holds them from
+    # newer data (``compare._held_newer``): said in the summary (``households_kept``).
+    households_kept: int = 0
     # The members a partial extract older than the registry's data leaves out of families it carries,
     # not marked absent (they may be newer than the file): said in the summary (``members_kept``).
     members_kept: int = 0
@@ -370,6 +373,8 @@ class ExtractPlan:
             summary["recognised_by_head_nik"] = len(self.households_recognised)
         if self.households_newer:
             summary["households_newer"] = len(self.households_newer)
+        if self.households_kept:
+            summary["households_kept"] = self.households_kept
         if self.aid_dropped:
             summary["aid_no_longer_stated"] = self.aid_dropped
         check = self.absent_check()

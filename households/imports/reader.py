@@ -1,8 +1,8 @@
 """Read an uploaded ``.xlsx``, ``.xls``, ``.csv`` or ``.txt`` into rows, find the header row, protect the server.
 
 Pure Python (python-calamine for the workbooks, ``textfile`` for text tables, ``htmltable`` for an
-HTML table and ``spreadsheetml`` for Excel 2003 XML named .xls or .xlsx, as web applications export
-"Excel", found by the content, ``xlsxparts`` for what calamine does not give): no Django. Rows are streamed one at a time, so a 300,000-row sheet is
+HTML table and ``spreadsheetml`` for Excel 2003 XML named .xls or .xlsx (or saved under a .csv or
+.txt name), as web applications export "Excel", found by the content, ``xlsxparts`` for what calamine does not give): no Django. Rows are streamed one at a time, so a 300,000-row sheet is
 never held twice in memory. Cells keep their type as read: a ``float`` in an identifier column
 means the value went through an Excel number cell.
 
@@ -1031,6 +1031,10 @@ def open_source(path: str | Path, *, display_name: str | None = None, limits: Li
             f"{name}: bukan berkas teks CSV (isinya biner, mungkin berkas Excel yang diganti namanya). "
             "Unggah sebagai .xlsx atau simpan ulang sebagai CSV."
         )
+    # A web application's "Excel" page saved under a text name (offices save it under any name):
+    # its table, as the same page named .xls, never its markup split at commas.
+    if (exported := _web_export(path, name, head, limits)) is not None:
+        return exported
     return Source(path, name, "csv", limits)
 
 
@@ -1053,8 +1057,8 @@ def _legacy_workbook(path: Path, name: str, head: bytes, limits: Limits) -> Sour
 
 
 def _web_export(path: Path, name: str, head: bytes, limits: Limits) -> Source | None:
-    """A web application's "Excel" export, named .xls or .xlsx, by its content: Excel 2003 XML, or an
-    HTML page (its tables read as a text table is); None for anything else."""
+    """A web application's "Excel" export, named .xls, .xlsx, .csv or .txt, by its content: Excel 2003
+    XML, or an HTML page (its tables read as a text table is); None for anything else."""
     if spreadsheetml.is_spreadsheet_xml(head):
         try:
             spreadsheetml.check_prolog(head)
