@@ -241,7 +241,8 @@ class CasePlan:
 
     case: VervalCase
     household: Household
-    # Moved, not found or deceased (and no family carrying on): marked absent, every aid ended.
+    # Moved, not found or deceased (and no family carrying on): marked absent, every aid ended, the
+    # suspended included.
     gone: bool = False
     # The head died; the rest of the family, found eligible, carries on under a new head.
     carries_on: bool = False
@@ -297,7 +298,8 @@ def approval_plans(cases) -> list[CasePlan]:
     return plans
 
 
-# The aid a dead person may still hold: live, or suspended until a check that will not find them again.
+# The aid a dead person, or a family found gone, may still hold: live, or suspended until a check
+# that will not find them again.
 DEAD_ENDS = (*LIVE_STATUSES, EnrollmentStatus.SUSPENDED)
 
 

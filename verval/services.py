@@ -645,9 +645,10 @@ def _apply_case(plan: CasePlan, *, batch: VervalBatch, by, result: ApplyResult) 
     elif plan.gone:
         household_mark_absent(household=household, by=by, reason=reason, head_deceased=case.presence == Presence.DECEASED)
         result.absent += 1
-        for enrollment in Enrollment.objects.filter(household=household, status__in=LIVE_STATUSES):
+        # Suspended aid too: it waited for a check, and this one found no one left to receive it.
+        for enrollment in Enrollment.objects.filter(household=household, status__in=DEAD_ENDS).order_by("pk"):
             result.ended += _set_status(enrollment, EnrollmentStatus.CANCELLED, f"{reason} ({case.get_presence_display()})",
-                                        by, result)
+                                        by, result, from_statuses=DEAD_ENDS)
         return
     if plan.present_again:
         household_mark_present(household=household, by=by, reason=reason)

@@ -1,0 +1,122 @@
+"""A family the visit finds gone: moved away, not found, its head dead and no one left of it. The
+approval marks it absent and ends every aid it still held, the aid an earlier check suspended
+included: the check it waited for has been made, and no later one will find the family there."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from households.models import Household, Member, Relation, Sex
+from programs.models import Enrollment, EnrollmentStatus, Program
+from programs.services import enrollment_create, enrollment_update
+from tests.factories import MemberFactory
+from verval import services
+from verval.models import Presence, Verdict
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _words(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+@pytest.fixture
+def family(registry, people):
+    """pkh_high (desil 6, PKH active): the head, his wife and son; the wife's PBI-JK suspended by an
+    earlier check, the son's PIP live. Its inclusion case assigned to the officer."""
+    home = registry.pkh_high
+    head = MemberFactory(household=home, name="Laode Kasim", nik=home.head_nik, relation=Relation.HEAD)
+    wife = MemberFactory(household=home, name="Wa Ode Sitti", relation=Relation.SPOUSE, sex=Sex.FEMALE)
+    son = MemberFactory(household=home, name="Muhammad Rizal", relation=Relation.CHILD)
+    pbi = enrollment_create(household=home, program=Program.objects.get(code="pbi-jk"), member=wife,
+                            status=EnrollmentStatus.ACTIVE, year=2025).enrollment
+    enrollment_update(enrollment=pbi, by=people.bappeda, status=EnrollmentStatus.SUSPENDED,
+                      status_reason="Ditangguhkan: desil di atas batas (verval sebelumnya)")
+    pip = enrollment_create(household=home, program=Program.objects.get(code="pip"), member=son,
+                            status=EnrollmentStatus.PROPOSED, year=2025).enrollment
+    batch = services.cases_open(kind="inclusion", household_ids=[home.pk], by=people.bappeda).batch
+    case = batch.cases.get()
+    services.cases_assign(cases=[case], officer=people.officer, by=people.bappeda)
+    aid = {"pkh": registry.pkh_high_enrollment, "pbi": pbi, "pip": pip}
+    return home, case, {"head": head, "wife": wife, "son": son}, aid
+
+
+def _record(case, people, presence, verdict, **members):
+    post = {"visited_on": timezone.localdate().strftime("%d/%m/%Y"), "presence": presence, "verdict": verdict}
+    post.update({f"anggota-{member.pk}": change for member, change in members.values()})
+    assert client_for(people.officer).post(f"/verval/kasus/{case.pk}/", post).status_code == 302
+    services.batch_deliberation_record(batch=case.batch, held_on=timezone.localdate(), outcome="Setuju", by=people.bappeda)
+    services.batch_verify(batch=case.batch, note="", by=people.dinsos_head)
+
+
+def _preview(people, case) -> str:
+    page = client_for(people.bupati).get(f"/verval/berkas/{case.batch_id}/").content.decode()
+    return _words(page.split('id="approval-preview"', 1)[1].split("</ul>", 1)[0])
+
+
+def _approve(people, case) -> str:
+    return _words(client_for(people.bupati).post(f"/verval/berkas/{case.batch_id}/sahkan/", {"setuju": "1"},
+                                                 follow=True).content.decode())
+
+
+def _all_ended(aid, people) -> None:
+    """Every aid of the family cancelled, the approval's reason in its history."""
+    for key, enrollment in aid.items():
+        enrollment = Enrollment.objects.get(pk=enrollment.pk)
+        assert enrollment.status == EnrollmentStatus.CANCELLED, key
+        assert "Verval disahkan" in enrollment.status_reason, key
+        latest = enrollment.history.latest()
+        assert latest.history_user == people.bupati and latest.history_change_reason.startswith("Verval disahkan"), key
+
+
+@pytest.mark.parametrize("presence", [Presence.MOVED, Presence.NOT_FOUND, Presence.DECEASED])
+def test_a_family_found_gone_has_its_suspended_aid_ended_too(family, people, presence):
+    home, case, members, aid = family
+    _record(case, people, presence, Verdict.NOT_ELIGIBLE)
+    assert "1 keluarga ditandai tidak ada (pindah, tidak ditemukan atau meninggal) dan seluruh kepesertaannya " \
+           "diakhiri" in _preview(people, case)
+    done = _approve(people, case)
+    assert "3 diakhiri" in done and "1 keluarga ditandai tidak ada" in done
+    assert Household.objects.get(pk=home.pk).is_absent
+    _all_ended(aid, people)
+    wife_aid = Enrollment.objects.get(pk=aid["pbi"].pk)
+    assert wife_aid.history.latest().prev_record.status == EnrollmentStatus.SUSPENDED
+    assert not Enrollment.objects.filter(household=home).exclude(status=EnrollmentStatus.CANCELLED).exists()
+
+
+def test_a_dead_head_whose_family_has_no_one_left_is_a_family_gone(family, people):
+    """The head died; the visit found his wife dead too and his son moved out: no one carries the
+    family on. It is marked absent and all its aid ends, as the Bupati is told before approving."""
+    home, case, members, aid = family
+    _record(case, people, Presence.DECEASED, Verdict.ELIGIBLE,
+            wife=(members["wife"], "meninggal"), son=(members["son"], "pindah"))
+    preview = _preview(people, case)
+    assert "1 keluarga ditandai tidak ada" in preview and "kehilangan kepala keluarga tetapi tetap ada" not in preview
+    done = _approve(people, case)
+    assert "tetap menerima bantuan" not in done and "1 keluarga ditandai tidak ada" in done
+    assert Household.objects.get(pk=home.pk).is_absent
+    assert Member.objects.get(pk=members["head"].pk).is_absent
+    _all_ended(aid, people)
+    page = _words(client_for(people.bappeda).get(f"/verval/berkas/{case.batch_id}/").content.decode())
+    assert "Keluarga tetap ada" not in page
+
+
+def test_a_dead_head_whose_wife_still_lives_there_leaves_the_family_carrying_on(family, people):
+    home, case, members, aid = family
+    _record(case, people, Presence.DECEASED, Verdict.ELIGIBLE, son=(members["son"], "pindah"))
+    assert "1 keluarga kehilangan kepala keluarga tetapi tetap ada" in _preview(people, case)
+    _approve(people, case)
+    assert not Household.objects.get(pk=home.pk).is_absent
+    assert Enrollment.objects.get(pk=aid["pkh"].pk).status == EnrollmentStatus.ACTIVE
+    assert Enrollment.objects.get(pk=aid["pbi"].pk).status == EnrollmentStatus.SUSPENDED
+    assert Member.objects.get(pk=members["son"].pk).is_absent and not Member.objects.get(pk=members["wife"].pk).is_absent
