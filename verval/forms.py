@@ -110,21 +110,24 @@ _MEMBER_KEY = re.compile(rf"^{MEMBER_PREFIX}([0-9]{{1,18}})$")
 class MemberChangesForm(forms.Form):
     """What the visit found of each member of the family but the head (``selectors.visit_members``):
     Tetap unless the officer says otherwise. A member absent from the newest data is offered only as
-    found dead (nothing else changes them); another finding posted for them (a page opened before an
-    import left them out) goes on to the service, which names them."""
+    found dead (nothing else changes them), or as the visit recorded them before the data left them
+    out (moved, say): a finding is cleared by the officer's choice only, never by saving the page
+    again. Another finding posted for them (a page opened before an import left them out) goes on
+    to the service, which names them."""
 
     def __init__(self, *args, members, recorded=None, **kwargs):
         """``recorded``: the changes recorded before, by member id."""
         super().__init__(*args, **kwargs)
         self.members = members
+        recorded = recorded or {}
         choices = [(change.value, change.label) for change in (MemberChange.KEPT, *MEMBER_GONE)]
         for member in members:
             field = self.fields[f"{MEMBER_PREFIX}{member.pk}"] = forms.ChoiceField(
-                label=member.name, choices=choices, required=False,
-                initial=(recorded or {}).get(member.pk, MemberChange.KEPT),
+                label=member.name, choices=choices, required=False, initial=recorded.get(member.pk, MemberChange.KEPT),
             )
             if member.is_absent:
-                field.widget.choices = [(MemberChange.KEPT.value, "---------"), (MemberChange.DECEASED.value, MemberChange.DECEASED.label)]
+                offered = [MemberChange.DECEASED, *(c for c in MEMBER_GONE if c == recorded.get(member.pk) != MemberChange.DECEASED)]
+                field.widget.choices = [(MemberChange.KEPT.value, "---------"), *((c.value, c.label) for c in offered)]
 
     def rows(self):
         """(member, its field) for the page."""

@@ -386,7 +386,7 @@ def _member_changes(case: VervalCase, members: dict[int, str], additions: list[d
     """The visit's member changes, checked (ValidationError listing every refusal): ``members`` maps
     a member of the family (:func:`verval.selectors.visit_members`) to what the visit found of them
     (``MemberChange``; Tetap is no change; a member absent from the newest data may only be found
-    dead), ``additions`` the members to add. A member to add may not take the NIK of another member
+    dead, or keep the finding recorded of them before), ``additions`` the members to add. A member to add may not take the NIK of another member
     to add, nor, for a user who sees NIKs in full, of a member of the family
     (``households.validators.family_nik_repeats``; one the visit marks gone: :func:`_marked_gone_niks`)
     or of another family (:func:`_niks_held_elsewhere`). A user who sees them masked is not told: a
@@ -394,8 +394,11 @@ def _member_changes(case: VervalCase, members: dict[int, str], additions: list[d
     keeps present a member the visit marked gone and added again, and finds the identity duplicates
     of the members it adds."""
     household = kept_household(case.household)
+    # A member absent from the newest data may be found dead, or keep what the visit recorded of
+    # them before the data left them out (the page offers it again).
+    recorded = dict(case.member_changes.filter(member__isnull=False).values_list("member_id", "change"))
     present = {m.pk: m for m in family_members(household, with_absent=True)
-               if not m.is_absent or members.get(m.pk) == MemberChange.DECEASED}
+               if not m.is_absent or members.get(m.pk) in (MemberChange.DECEASED, recorded.get(m.pk))}
     errors = _members_not_present(household, {pk: change for pk, change in members.items() if pk not in present})
     valid = {MemberChange.KEPT, *MEMBER_GONE}
     if any(change not in valid for change in members.values()):

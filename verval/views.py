@@ -551,8 +551,9 @@ def case_visit(request, pk: int):
             messages.error(request, stage_note)
             return redirect("verval:case_visit", pk=pk)
         form = VisitForm(request.POST, instance=case)
-        members_form = MemberChangesForm(request.POST, members=members)
-        additions = new_member_forms(request.POST, recorded=case.member_findings().added, user=request.user)
+        before = case.member_findings()
+        members_form = MemberChangesForm(request.POST, members=members, recorded={c.member_id: c.change for c in before.gone})
+        additions = new_member_forms(request.POST, recorded=before.added, user=request.user)
         # Rows left empty add no one; the others are numbered as the service numbers them.
         filled = [row for row in additions if row.has_changed()]
         if all([form.is_valid(), members_form.is_valid(), *(row.is_valid() for row in filled)]):

@@ -698,3 +698,40 @@ def test_a_member_absent_from_the_newest_data_is_not_recorded_as_moved(family, p
     assert "Sepupu Jauh sudah tidak tercatat sebagai anggota keluarga ini" in refused
     case.refresh_from_db()
     assert case.recorded_at is None and not case.member_changes.exists()
+
+
+def _member_row(page: str, member) -> str:
+    return re.search(rf"<tr>(?:(?!</tr>).)*name=\"anggota-{member.pk}\".*?</tr>", page, re.S).group(0)
+
+
+def test_a_finding_recorded_before_the_member_left_the_data_is_shown_and_kept(family, people):
+    """The son was recorded moved out; a new extract then left him out. The page still shows him
+    Pindah (not a blank choice): saved again unchanged, the finding stays; the officer may still
+    clear it, choosing the blank."""
+    home, case, members = family
+    officer = client_for(people.officer)
+    son = members["son"]
+    officer.post(f"/verval/kasus/{case.pk}/", {
+        "visited_on": timezone.localdate().strftime("%d/%m/%Y"), **_found, f"anggota-{son.pk}": "pindah"})
+    Member.objects.filter(pk=son.pk).update(is_absent=True)  # as an import marks a member left out
+    page = officer.get(f"/verval/kasus/{case.pk}/").content.decode()
+    row = _member_row(page, son)
+    assert "tidak ada di data terbaru" in row
+    assert '<option value="pindah" selected>Pindah</option>' in row and 'value="bukan_anggota"' not in row
+
+    assert officer.post(f"/verval/kasus/{case.pk}/", _sent_back(page, note="Dicek ulang")).status_code == 302
+    case.refresh_from_db()
+    assert case.note == "Dicek ulang"
+    assert [(c.name, c.change) for c in case.member_changes.all()] == [("Muhammad Rizal", "pindah")]
+
+    # A refused save shows the finding as posted, not blank.
+    refused = officer.post(f"/verval/kasus/{case.pk}/", _sent_back(page, **{"baru-0-name": "Bayi", "baru-0-nik": "12345"}),
+                           follow=True)
+    assert "NIK harus 16 digit" in refused.content.decode()
+    assert '<option value="pindah" selected>Pindah</option>' in _member_row(refused.content.decode(), son)
+
+    # Cleared by the officer: gone.
+    assert officer.post(f"/verval/kasus/{case.pk}/", _sent_back(page, **{f"anggota-{son.pk}": "tetap"})).status_code == 302
+    assert not case.member_changes.exists()
+    # Once cleared, Pindah is no longer offered for a member out of the newest data.
+    assert 'value="pindah"' not in _member_row(officer.get(f"/verval/kasus/{case.pk}/").content.decode(), son)
