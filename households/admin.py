@@ -169,10 +169,11 @@ class MemberInline(admin.StackedInline):
     extra = 0
     fields = [
         ("name", "nik", "id_individu"), ("sex", "birth_date", "relation", "marital_status"),
-        ("occupation", "education", "dukcapil_match", "is_absent"),
+        ("occupation", "education", "dukcapil_match", "is_absent", "is_deceased"),
     ]
-    # Absence is set by imports and by the "mark absent/present" actions, which re-check the rule.
-    readonly_fields = ["is_absent"]
+    # Absence is set by imports and by the "mark absent/present" actions, which re-check the rule; a
+    # death by an approved field verification.
+    readonly_fields = ["is_absent", "is_deceased"]
     show_change_link = True
     classes = ["konut-members"]
 
@@ -437,7 +438,7 @@ class MemberAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
     search_help_text = _("Cari nama, NIK atau No KK.")
     form = MemberForm
     autocomplete_fields = ["household"]
-    readonly_fields = ["is_absent", "last_batch", "raw_values", "created_at", "updated_at"]
+    readonly_fields = ["is_absent", "is_deceased", "last_batch", "raw_values", "created_at", "updated_at"]
     actions = ["mark_absent", "mark_present"]
     list_per_page = 50
     show_full_result_count = False

@@ -432,6 +432,12 @@ class Member(RecordDeletion, models.Model):
     source_values = models.JSONField(_("nilai terakhir dari sumber"), default=dict, blank=True, editable=False)
     source_row_hash = models.BigIntegerField(_("hash baris sumber"), null=True, blank=True, editable=False)  # as Household's
     is_absent = models.BooleanField(_("tidak ada di data terbaru"), default=False)
+    # Why an absent member is absent, when the registry knows it: a death a field verification found
+    # and the area's head approved (``households.services.members_record_deceased``). Pages say
+    # "meninggal" rather than "tidak ada di data terbaru" for them.
+    is_deceased = models.BooleanField(
+        _("meninggal"), default=False, help_text=_("Kematiannya ditemukan verval yang sudah disahkan."),
+    )
     last_batch = models.ForeignKey(  # neither indexed nor constrained in the database, as the household's
         ImportBatch, verbose_name=_("batch impor terakhir"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="+", db_index=False, db_constraint=False,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 
 from django.db import transaction
+from django.db.models import Q
 
 from households.models import DataSource, Household, Member, Relation
 
@@ -98,11 +99,30 @@ def household_mark_present(*, household: Household, by, reason: str = "") -> Hou
 
 
 def _head_member_absent(household: Household, *, by, reason: str) -> None:
-    for member in Member.objects.filter(household=household, relation=Relation.HEAD, is_absent=False):
-        member.is_absent = True
+    """The head died: marked absent, and known dead (an import may have left them out already)."""
+    heads = Member.objects.filter(household=household, relation=Relation.HEAD)
+    for member in heads.filter(Q(is_absent=False) | Q(is_deceased=False)).order_by("pk"):
+        member.is_absent = member.is_deceased = True
         member._history_user = by
         member._change_reason = history_reason(reason, Member)
         member.save()
+
+
+@transaction.atomic
+def members_record_deceased(*, members, by, reason: str = "") -> int:
+    """The registry learns that ``members`` (ids) died: a field verification found it and the area's
+    head approved. Only members already marked absent are recorded dead (a present member is still
+    counted as one of the family: their absence, with its re-checks, comes first); the pages then
+    say "meninggal" for them. Returns how many changed, each with a history row."""
+    rows = Member.objects.select_for_update().filter(pk__in=list(members), is_absent=True, is_deceased=False)
+    changed = 0
+    for member in rows.order_by("pk"):
+        member.is_deceased = True
+        member._history_user = by
+        member._change_reason = history_reason(reason, Member)
+        member.save()
+        changed += 1
+    return changed
 
 
 @transaction.atomic

@@ -8,7 +8,8 @@ services that own the data: ``households.services`` (absent, living conditions w
 and date), ``programs.services`` (enrollments suspended or ended, with history and the one-aid
 re-check) and ``dedup.membership`` (members the visit found gone marked absent, members it found
 missing added, each re-checking the one-aid rule and the identity duplicates); a member found dead
-loses the aid of their own (``programs.services`` again).
+is recorded dead (``households.services``: the pages say so) and loses the aid of their own
+(``programs.services`` again).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from households.services import (
     household_mark_absent,
     household_mark_present,
     history_reason,
+    members_record_deceased,
 )
 from konut_registry.db import identity_records_locked
 from konut_registry.numbers import thousands
@@ -614,6 +616,9 @@ def _apply_member_changes(plan: CasePlan, *, reason: str, by, result: ApplyResul
         if gone:
             result.members_absent += membership.members_mark_absent(
                 members=gone, absent=True, by=by, reason=f"{MemberChange(change).label} ({reason})")
+    if plan.members_dead:
+        # Absent now, those an import left out before included: the registry knows why.
+        members_record_deceased(members=plan.members_dead, by=by, reason=f"{MemberChange.DECEASED.label} ({reason})")
     for row in plan.members_added:
         if row.nik and plan.household.members.filter(is_absent=False, nik=row.nik).exists():
             result.members_known += 1  # added by an earlier case of this batch (two records merged into one)

@@ -79,7 +79,8 @@ def comparison(match: IdentityMatch, viewer) -> list[Row]:
 def _members(household, viewer) -> list[dict]:
     return [
         {"name": m.name, "nik": shown_identifier(m.nik, viewer) or "-", "born": _day(m.birth_date),
-         "relation": m.get_relation_display() or "-", "absent": m.is_absent}
+         "relation": m.get_relation_display() or "-", "absent": m.is_absent,
+         "deceased": m.is_deceased}
         for m in household.members.order_by("pk")
     ]
 

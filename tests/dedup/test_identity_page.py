@@ -1,6 +1,8 @@
 """The identity duplicate's decision page: both records side by side, the evidence, and merge or
 dismiss with a reason, through the same services as the list's actions."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -92,3 +94,14 @@ def test_identifiers_are_masked_for_a_viewer_without_the_right(reference):
     assert shown_identifier(nik, UserFactory(username="bupati-uji", role="leadership")) == mask(nik)
     assert shown_identifier(nik, UserFactory(username="bappeda-uji", role="bappeda_operator")) == nik
     assert shown_identifier("", None) == ""
+
+
+def test_a_member_known_dead_is_listed_as_dead_not_merely_absent(bappeda_client, same_nik):
+    """A member an approved verval found dead is listed as such; one a newer extract left out, as absent."""
+    match, _nik = same_nik
+    MemberFactory(household=match.household_a, name="Almarhum Kasim", is_absent=True, is_deceased=True)
+    MemberFactory(household=match.household_a, name="Pindahan Rizal", is_absent=True)
+    html = bappeda_client.get(page(match)).content.decode()
+    dead = re.search(r"<li>Almarhum Kasim[^<]*<em>([^<]*)</em>", html).group(1)
+    left = re.search(r"<li>Pindahan Rizal[^<]*<em>([^<]*)</em>", html).group(1)
+    assert (dead, left) == ("meninggal", "tidak ada")

@@ -19,7 +19,7 @@ from django.utils import timezone
 from dedup import membership
 from dedup.models import IdentityMatch, IdentityStatus
 from households.identifiers import make_nik
-from households.models import Member, Relation, Sex
+from households.models import Household, Member, Relation, Sex
 from programs.models import Enrollment, EnrollmentStatus, Program
 from programs.services import enrollment_create, enrollment_update
 from tests.factories import MemberFactory
@@ -735,3 +735,58 @@ def test_a_finding_recorded_before_the_member_left_the_data_is_shown_and_kept(fa
     assert not case.member_changes.exists()
     # Once cleared, Pindah is no longer offered for a member out of the newest data.
     assert 'value="pindah"' not in _member_row(officer.get(f"/verval/kasus/{case.pk}/").content.decode(), son)
+
+
+def _member_badge(page: str, name: str) -> str:
+    """The words of the members table's row of ``name`` on the household page."""
+    table = page.split("Anggota keluarga (", 1)[1]
+    return next(_words(row) for row in re.findall(r"<tr>.*?</tr>", table, re.S) if name in row)
+
+
+def test_a_member_whose_death_the_approval_applied_is_shown_dead_not_left_out(family, people):
+    """The son found dead, the cousin not of this family: once approved, the household page says
+    the son died; the cousin is still shown as absent from the newest data. A later visit to the
+    family shows the son as dead too."""
+    home, case, members = family
+    client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members))
+    _through_verification(case, people)
+    services.batch_approve(batch=case.batch, by=people.bupati)
+    page = client_for(people.bappeda).get(f"/keluarga/{home.pk}/").content.decode()
+    son, cousin = _member_badge(page, "Muhammad Rizal"), _member_badge(page, "Sepupu Jauh")
+    assert "meninggal" in son and "tidak ada di data terbaru" not in son
+    assert "tidak ada di data terbaru" in cousin and "meninggal" not in cousin
+    assert "meninggal" not in _member_badge(page, "Wa Ode Sitti")
+
+    Household.objects.filter(pk=home.pk).update(water_source="")  # a ranking variable lost: a new check
+    later = services.cases_open(kind="incomplete", household_ids=[home.pk], by=people.bappeda).batch.cases.get()
+    services.cases_assign(cases=[later], officer=people.officer, by=people.bappeda)
+    visit = client_for(people.officer).get(f"/verval/kasus/{later.pk}/").content.decode()
+    son_row = _words(_member_row(visit, members["son"]))
+    assert "(meninggal)" in son_row and "tidak ada di data terbaru" not in son_row
+    assert "tidak ada di data terbaru" in _words(_member_row(visit, members["cousin"]))
+
+
+def test_a_member_left_out_before_being_found_dead_is_shown_dead_after_approval(family, people):
+    home, case, members = family
+    Member.objects.filter(pk=members["son"].pk).update(is_absent=True)  # an import left him out
+    client_for(people.officer).post(f"/verval/kasus/{case.pk}/", {
+        "visited_on": timezone.localdate().strftime("%d/%m/%Y"), **_found, f"anggota-{members['son'].pk}": "meninggal"})
+    page = client_for(people.bappeda).get(f"/keluarga/{home.pk}/").content.decode()
+    assert "tidak ada di data terbaru" in _member_badge(page, "Muhammad Rizal")  # recorded, not yet approved
+    _through_verification(case, people)
+    services.batch_approve(batch=case.batch, by=people.bupati)
+    page = client_for(people.bappeda).get(f"/keluarga/{home.pk}/").content.decode()
+    son = _member_badge(page, "Muhammad Rizal")
+    assert "meninggal" in son and "tidak ada di data terbaru" not in son
+
+
+def test_a_head_found_dead_is_shown_dead_while_the_family_carries_on(family, people):
+    home, case, members = family
+    client_for(people.officer).post(f"/verval/kasus/{case.pk}/", {
+        "visited_on": timezone.localdate().strftime("%d/%m/%Y"), "presence": Presence.DECEASED, "verdict": Verdict.ELIGIBLE})
+    _through_verification(case, people)
+    services.batch_approve(batch=case.batch, by=people.bupati)
+    page = client_for(people.bappeda).get(f"/keluarga/{home.pk}/").content.decode()
+    head = _member_badge(page, "Laode Kasim")
+    assert "meninggal" in head and "tidak ada di data terbaru" not in head
+    assert "meninggal" not in _member_badge(page, "Wa Ode Sitti")

@@ -1,0 +1,58 @@
+"""Deaths approved before the member record kept them: the migration records them, so that the
+household page says "meninggal" for the members and heads an applied case found dead."""
+
+import pytest
+from django.utils import timezone
+
+from households.models import Member
+from tests.households.conftest import apps_at, migrate_to_latest
+
+BEFORE = [("verval", "0008_case_member_change"), ("households", "0022_identifiers_without_excel_marks")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_approved_deaths_are_recorded_on_the_members():
+    old = apps_at(BEFORE)
+    Household, OldMember = old.get_model("households", "Household"), old.get_model("households", "Member")
+    provinsi = old.get_model("households", "Provinsi").objects.create(code="74", name="Sultra")
+    kabupaten = old.get_model("households", "Kabupaten").objects.create(code="74.09", name="Konawe Utara", provinsi=provinsi)
+    kecamatan = old.get_model("households", "Kecamatan").objects.create(
+        code="74.09.01", name="Asera", bps_code="7410050", kabupaten=kabupaten)
+    desa = old.get_model("households", "Desa").objects.create(
+        code="74.09.01.2006", code_plain="7409012006", name="Wanggudu Raya", kind="desa", kecamatan=kecamatan)
+    batch = old.get_model("verval", "VervalBatch").objects.create(title="Inklusi", kind="inclusion")
+    Case, Change = old.get_model("verval", "VervalCase"), old.get_model("verval", "CaseMemberChange")
+    now = timezone.now()
+
+    def family(no_kk, **fields):
+        return Household.objects.create(no_kk=no_kk, head_name="KEPALA", desa=desa, **fields)
+
+    home = family("7409011005080001")
+    people = {
+        "son dead": OldMember.objects.create(household=home, name="Anak", relation="anak", is_absent=True),
+        "cousin moved": OldMember.objects.create(household=home, name="Sepupu", relation="lainnya", is_absent=True),
+        "wife": OldMember.objects.create(household=home, name="Istri", relation="pasangan"),
+        "head alive": OldMember.objects.create(household=home, name="KEPALA", relation="kepala"),
+    }
+    case = Case.objects.create(batch=batch, household=home, kind="inclusion", presence="ditemukan", verdict="layak",
+                               status="diterapkan", recorded_at=now, applied_at=now)
+    Change.objects.create(case=case, change="meninggal", member=people["son dead"], name="Anak")
+    Change.objects.create(case=case, change="pindah", member=people["cousin moved"], name="Sepupu")
+    # A head found dead in a family merged since into another record: found there, as approval applied it.
+    kept = family("7409011005080002")
+    merged = family("7409011005080003", merged_into=kept, is_absent=True)
+    people["head dead"] = OldMember.objects.create(household=kept, name="KEPALA", relation="kepala", is_absent=True)
+    Case.objects.create(batch=batch, household=merged, kind="inclusion", presence="meninggal", verdict="layak",
+                        status="diterapkan", recorded_at=now, applied_at=now)
+    # Found dead, not yet approved: nothing is known yet.
+    waiting = family("7409011005080004")
+    people["head waiting"] = OldMember.objects.create(household=waiting, name="KEPALA", relation="kepala", is_absent=True)
+    Case.objects.create(batch=batch, household=waiting, kind="inclusion", presence="meninggal", verdict="layak",
+                        status="dikunjungi", recorded_at=now)
+
+    migrate_to_latest()
+
+    assert {name: Member.objects.get(pk=m.pk).is_deceased for name, m in people.items()} == {
+        "son dead": True, "cousin moved": False, "wife": False, "head alive": False, "head dead": True,
+        "head waiting": False,
+    }
