@@ -107,6 +107,16 @@ def apps_at(target: list[tuple[str, str]]):
     return executor.loader.project_state(target).apps
 
 
+def old_desa(apps):
+    """Wanggudu Raya (Asera, Konawe Utara) in the models ``apps`` holds (``apps_at``), its region chain with it."""
+    provinsi = apps.get_model("households", "Provinsi").objects.create(code="74", name="Sultra")
+    kabupaten = apps.get_model("households", "Kabupaten").objects.create(code="74.09", name="Konawe Utara", provinsi=provinsi)
+    kecamatan = apps.get_model("households", "Kecamatan").objects.create(
+        code="74.09.01", name="Asera", bps_code="7410050", kabupaten=kabupaten)
+    return apps.get_model("households", "Desa").objects.create(
+        code="74.09.01.2006", code_plain="7409012006", name="Wanggudu Raya", kind="desa", kecamatan=kecamatan)
+
+
 def migrate_to_latest() -> None:
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())

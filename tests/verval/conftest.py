@@ -22,10 +22,12 @@
 from __future__ import annotations
 
 import datetime
+import re
 from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.utils import timezone, translation
 
 from agencies.models import Agency, Role
@@ -57,6 +59,17 @@ def household(desa, desil, **fields):
     values = {**COMPLETE, **fields}
     nik = make_nik(region="740901", birth=datetime.date(1975, 3, 4), female=False, serial=next(_serial))
     return HouseholdFactory(desa=desa, desil=desil, head_nik=nik, **values)
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def words(html: str) -> str:
+    """A page's text without its tags, spaces collapsed."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
 def visit_all_and_approve(batch, people, verdict, presence=Presence.FOUND):

@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from households.models import Member
-from tests.households.conftest import apps_at, migrate_to_latest
+from tests.households.conftest import apps_at, migrate_to_latest, old_desa
 
 BEFORE = [("verval", "0008_case_member_change"), ("households", "0022_identifiers_without_excel_marks")]
 
@@ -14,12 +14,7 @@ BEFORE = [("verval", "0008_case_member_change"), ("households", "0022_identifier
 def test_approved_deaths_are_recorded_on_the_members():
     old = apps_at(BEFORE)
     Household, OldMember = old.get_model("households", "Household"), old.get_model("households", "Member")
-    provinsi = old.get_model("households", "Provinsi").objects.create(code="74", name="Sultra")
-    kabupaten = old.get_model("households", "Kabupaten").objects.create(code="74.09", name="Konawe Utara", provinsi=provinsi)
-    kecamatan = old.get_model("households", "Kecamatan").objects.create(
-        code="74.09.01", name="Asera", bps_code="7410050", kabupaten=kabupaten)
-    desa = old.get_model("households", "Desa").objects.create(
-        code="74.09.01.2006", code_plain="7409012006", name="Wanggudu Raya", kind="desa", kecamatan=kecamatan)
+    desa = old_desa(old)
     batch = old.get_model("verval", "VervalBatch").objects.create(title="Inklusi", kind="inclusion")
     Case, Change = old.get_model("verval", "VervalCase"), old.get_model("verval", "CaseMemberChange")
     now = timezone.now()

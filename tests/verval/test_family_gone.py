@@ -4,30 +4,19 @@ included: the check it waited for has been made, and no later one will find the 
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from households.models import Household, Member, Relation, Sex
 from programs.models import Enrollment, EnrollmentStatus, Program
 from programs.services import enrollment_create, enrollment_update
 from tests.factories import MemberFactory
+from tests.verval.conftest import client_for
+from tests.verval.conftest import words as _words
 from verval import services
 from verval.models import Presence, Verdict
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def _words(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
 @pytest.fixture

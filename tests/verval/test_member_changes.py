@@ -13,7 +13,6 @@ from html.parser import HTMLParser
 
 import openpyxl
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from dedup import membership
@@ -23,22 +22,13 @@ from households.models import Household, Member, Relation, Sex
 from programs.models import Enrollment, EnrollmentStatus, Program
 from programs.services import enrollment_create, enrollment_update
 from tests.factories import MemberFactory
-from tests.verval.conftest import visit_all_and_approve
+from tests.verval.conftest import client_for, visit_all_and_approve
+from tests.verval.conftest import words as _words
 from verval import services
 from verval.models import CaseStatus, Presence, Verdict
 
 pytestmark = pytest.mark.django_db
 NEWBORN_NIK = make_nik(region="740901", birth=datetime.date(2025, 2, 1), female=True, serial=77)
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def _words(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from tests.households.conftest import apps_at, migrate_to_latest
+from tests.households.conftest import apps_at, migrate_to_latest, old_desa
 from verval.models import VervalCase
 
 BEFORE = [("verval", "0003_proposalrow"), ("households", "0020_rt_rw_three_digits")]
@@ -16,12 +16,7 @@ BEFORE = [("verval", "0003_proposalrow"), ("households", "0020_rt_rw_three_digit
 def test_a_visit_recorded_before_takes_the_desil_of_its_day():
     old = apps_at(BEFORE)
     Household, Historical = old.get_model("households", "Household"), old.get_model("households", "HistoricalHousehold")
-    provinsi = old.get_model("households", "Provinsi").objects.create(code="74", name="Sultra")
-    kabupaten = old.get_model("households", "Kabupaten").objects.create(code="74.09", name="Konawe Utara", provinsi=provinsi)
-    kecamatan = old.get_model("households", "Kecamatan").objects.create(
-        code="74.09.01", name="Asera", bps_code="7410050", kabupaten=kabupaten)
-    desa = old.get_model("households", "Desa").objects.create(
-        code="74.09.01.2006", code_plain="7409012006", name="Wanggudu Raya", kind="desa", kecamatan=kecamatan)
+    desa = old_desa(old)
     now = timezone.now()
     visited_at = now - datetime.timedelta(days=10)
 
