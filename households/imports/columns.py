@@ -27,7 +27,11 @@ is that person's column as the layout spells it ("Nama Kepala Keluarga"), never 
 person's ("Nama"). What neither places is listed by the whole text. A recipient list names a family
 by its head (PKH, BPNT, RTLH): the NIK and No KK under KEPALA KELUARGA (or KRT) are the row's own ids,
 matched to the family as any NIK is, unless a column of the recipient's own gives them (a pupil's
-NIK beside the head's), which is then read instead, the head's column warned as not read.
+NIK beside the head's), which is then read instead, the head's column warned as not read. Lists of
+group aid (kelompok tani, KUBE) name a group by its leader (NAMA KETUA | NIK KETUA, NIK PENGURUS,
+KETUA KELOMPOK over NAMA | NIK): the leader is the recipient, unless the row gives a member's own
+NIK and name, read instead the same way. A group's name (NAMA KELOMPOK, NAMA under KELOMPOK TANI) is
+no person's: the registry keeps no group, so it is listed as a column not read.
 """
 
 from __future__ import annotations
@@ -70,12 +74,22 @@ PERSON_ROLES = (
     ("kepala keluarga",),
     ("kepala rumah tangga", "krt"),
     ("istri", "suami", "pasangan"),
+    # A group's leader or officer (group aid: kelompok tani, KUBE), whom a list of one row per group
+    # names as its recipient (NAMA KETUA | NIK KETUA, KETUA KELOMPOK over NAMA | NIK).
+    ("ketua", "pengurus"),
 )
 # The head of the family (``PERSON_ROLES``' first two), and the fields a recipient list names a family by
 # whoever's they are: PKH, BPNT and RTLH lists name the family by its head, so the NIK and No KK under
 # KEPALA KELUARGA are the row's own, unless a column of the recipient's own gives them (``map_headers``).
 HEAD_ROLES = PERSON_ROLES[:2]
 FAMILY_IDS = {RECIPIENTS: frozenset({"nik", "no_kk"})}
+# The fields a column of the row's own person gives before another person's column (the head's NIK,
+# a group leader's NIK and name repeated on each member's row): the other person's is read only when
+# the row has no column of its own (``map_headers``).
+OWN_FIRST = {RECIPIENTS: frozenset({"nik", "no_kk", "name"})}
+# Words of a label that names a group (``reader.GroupedHeader``: KELOMPOK TANI over NAMA | DESA): the
+# NAMA under it is the group's name, no person's (``_title_fields``); the registry keeps no group.
+GROUP_WORDS = frozenset({"kelompok", "poktan", "gapoktan", "kube", "kub", "pokdakan", "poklahsar", "koperasi"})
 _TYPO_MIN_LENGTH = 8
 _TYPO_SCORE = 90
 _IDENTITY_CACHE = 10_000
@@ -262,10 +276,14 @@ class Layouts:
         field whether or not the person is named ("NIK" and "NIK Kepala Keluarga" on a household
         sheet, whose row is the head), or, under the head's label, a field the layout names the
         family by (``FAMILY_IDS``: a recipient list's NIK and No KK). The row's own person's column
-        ("Nama" on an individual sheet) is not that person's."""
+        ("Nama" on an individual sheet) is not that person's; under a label naming a group
+        (``GROUP_WORDS``: KELOMPOK TANI over NAMA) a title naming no person is no person's column."""
         title, role = normalize_header(header.title), person_role(header.group)
         if role is None or person_role(title) == role:
-            yield self.field(layout, title)
+            target = self.field(layout, title)
+            # Under a group's label, a NAMA is the group's; a KETUA still names its leader.
+            if role is not None or target not in PERSON_FIELDS or person_role(title) or not names_group(header.group):
+                yield target
             return
         for words in role:
             yield self.field(layout, f"{title} {words}", typos=False)
@@ -369,9 +387,10 @@ class Layouts:
             if not target:
                 continue
             if target in first and not target.startswith(AID_PREFIX):
-                if target in FAMILY_IDS.get(layout, ()) and _names_person(headers[first[target]]) and not _names_person(header):
+                if target in OWN_FIRST.get(layout, ()) and _names_person(headers[first[target]]) and not _names_person(header):
                     # The head's NIK names the family only when the row has no NIK of its own (a
-                    # pupil's after the head's): the row's own is read.
+                    # pupil's after the head's), a group leader's NIK and name the recipient only
+                    # when the row has no member's (NIK, NAMA ANGGOTA): the row's own is read.
                     earlier = first[target]
                     repeated[earlier] = position
                     del index[earlier]
@@ -429,6 +448,11 @@ def person_role(text: str) -> tuple[str, ...] | None:
     """The person (``PERSON_ROLES``) a header's text names ("Kepala Keluarga", "DATA ISTRI"), or None."""
     padded = f" {normalize_header(text)} "
     return next((role for role in PERSON_ROLES if any(f" {words} " in padded for words in role)), None)
+
+
+def names_group(text: str) -> bool:
+    """Whether a header's text names a group (``GROUP_WORDS``: "KELOMPOK TANI", "NAMA KUBE")."""
+    return bool(set(normalize_header(text).split()) & GROUP_WORDS)
 
 
 def _names_person(header: str) -> bool:

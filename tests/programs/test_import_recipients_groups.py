@@ -1,0 +1,216 @@
+"""Agencies' lists of group aid, as the offices send them: Dinas Pertanian's alsintan and seed aid to
+kelompok tani (Poktan), Dinas Sosial's KUBE, Dinas Perikanan's fishermen groups, Dinas Koperasi's UEP.
+
+Two shapes: one row per group, naming it by its leader only (NAMA KETUA | NIK KETUA, NAMA PENGURUS |
+NIK PENGURUS, KETUA | NIK Ketua Kelompok): the leader is the recipient; or one row per member under
+a group name written once (merged down, or blank below its first row), each member with a JABATAN
+(Ketua, Sekretaris, Bendahara, Anggota), a NAMA ANGGOTA and a NIK. The registry keeps no group
+(an enrollment is a family's), so the group's name is listed among the columns not read, and its
+layout makes no row fail. Each family enrolled is checked by the one-aid rule as any other."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+from openpyxl import Workbook
+
+from dedup.models import Conflict
+from households.identifiers import make_nik
+from households.models import ImportBatch
+from programs.models import Enrollment, EnrollmentStatus, Program
+from programs.services import enrollment_create
+from tests.factories import HouseholdFactory, MemberFactory
+
+from .test_import_recipients import run
+
+pytestmark = pytest.mark.django_db
+
+TITLE = "DAFTAR PENERIMA BANTUAN ALSINTAN KELOMPOK TANI TA. 2024"
+ROLES = ["Ketua", "Sekretaris", "Bendahara", "Anggota"]
+NAMES = ["LA ODE SAMSUDIN", "WA ODE HASNIA", "MUHAMMAD ARSYAD", "SITTI RAHMA", "ANDI BAHTIAR", "NURHAYATI"]
+
+
+@pytest.fixture
+def farmers(reference):
+    """Six families, each head a farmer the registry knows by NIK and name."""
+    heads = []
+    for serial, name in enumerate(NAMES, 1):
+        nik = make_nik(region="740901", birth=datetime.date(1970 + serial, 3, 5), female=False, serial=serial)
+        household = HouseholdFactory(head_name=name, head_nik=nik, no_kk=f"74090101012{serial:05d}")
+        heads.append(MemberFactory(household=household, nik=nik, name=name, relation="kepala"))
+    return heads
+
+
+def place(head) -> list[str]:
+    return [head.household.desa.name, head.household.desa.kecamatan.name]
+
+
+def write(path, headers, rows, *, title=TITLE, merge: str | None = None, groups: list[tuple[int, int]] = ()):
+    """A list under its title and a blank row (the header on row 3, data from row 4); ``merge``: a
+    column letter whose ``groups`` (first and last data row) are merged cells."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Poktan"
+    sheet.append([title])
+    sheet.append([])
+    sheet.append(headers)
+    for row in rows:
+        sheet.append(row)
+    if merge:
+        for first, last in groups:
+            sheet.merge_cells(f"{merge}{first}:{merge}{last}")
+    book.save(path)
+    return path
+
+
+def imported(path, program, *args):
+    code, out, err = run("import_recipients", str(path), "--program", program, "--json", *args)
+    result = json.loads(out)
+    warnings = []
+    if result.get("batch"):
+        warnings = [(w["row"], w["column"], w["reason"]) for w in ImportBatch.objects.get(pk=result["batch"]).warnings]
+    return code, result, warnings, err
+
+
+def unmapped(result) -> set[str]:
+    return {column["column"] for column in result["unmapped_columns"]}
+
+
+def enrolled(program) -> set[tuple]:
+    return set(Enrollment.objects.filter(program__code=program).values_list("household__head_name", "year", "status"))
+
+
+@pytest.mark.parametrize("leader, leader_nik", [
+    ("NAMA KETUA", "NIK KETUA"), ("NAMA PENGURUS", "NIK PENGURUS"), ("KETUA", "NIK Ketua Kelompok"),
+])
+def test_a_list_of_one_row_per_group_enrolls_each_groups_leader(farmers, tmp_path, leader, leader_nik):
+    """One row per kelompok tani naming only its leader: the leader's NIK is the recipient's, the
+    leader's name the one checked against the registry's (a mistyped NIK is warned by name), and the
+    group's name, the goods and their unit are listed as columns not read."""
+    headers = ["NO", "NAMA KELOMPOK", leader, leader_nik, "DESA", "KECAMATAN", "JENIS BANTUAN", "JUMLAH / VOLUME",
+               "SATUAN", "KET"]
+    groups = ["POKTAN SINAR TANI", "POKTAN MEKAR SARI", "POKTAN TUNAS BARU"]
+    rows = [[n, group, head.name, head.nik, *place(head), "Hand Tractor", 1, "Unit", ""]
+            for n, (group, head) in enumerate(zip(groups, farmers), 1)]
+    rows[2][2] = "HASAN BASRI"  # the third leader's NIK is another farmer's: said, by name
+    path = write(tmp_path / "alsintan.xlsx", headers, rows)
+
+    code, result, warnings, err = imported(path, "pupuk")
+
+    assert code == 0, (result, err)
+    assert result["errors"] == 0 and result["enrollments"]["created"] == 3
+    assert enrolled("pupuk") == {(head.name, 2024, "active") for head in farmers[:3]}
+    assert {"NAMA KELOMPOK", "JUMLAH / VOLUME", "SATUAN"} <= unmapped(result)
+    assert not {leader, leader_nik} & unmapped(result)
+    assert [row for row, _column, reason in warnings if "Nama di berkas 'HASAN BASRI' berbeda" in reason] == [6]
+    assert len([w for w in warnings if "berbeda dengan nama" in w[2]]) == 1
+
+
+def test_a_leaders_columns_beside_each_members_own_are_not_the_members(farmers, tmp_path):
+    """A KUBE list repeating its leader on every member's row (NAMA KETUA | NIK KETUA) before the
+    member's own (NAMA ANGGOTA | NIK): each member is the recipient of their row, the leader's
+    columns said not read; JABATAN and NAMA KELOMPOK are no one's name."""
+    headers = ["NO", "NAMA KELOMPOK", "NAMA KETUA", "NIK KETUA", "JABATAN", "NAMA ANGGOTA", "NIK", "DESA", "KECAMATAN"]
+    leader = farmers[0]
+    rows = [[n, "KUBE SEJAHTERA", leader.name, leader.nik, role, head.name, head.nik, *place(head)]
+            for n, (role, head) in enumerate(zip(ROLES, farmers), 1)]
+    path = write(tmp_path / "kube.xlsx", headers, rows, title="DAFTAR PENERIMA BANTUAN KUBE TA. 2024")
+
+    code, result, warnings, err = imported(path, "kewirausahaan-sosial")
+
+    assert code == 0, (result, err)
+    assert result["errors"] == 0 and result["enrollments"]["created"] == 4
+    assert enrolled("kewirausahaan-sosial") == {(head.name, 2024, "active") for head in farmers[:4]}
+    assert {"NAMA KELOMPOK", "JABATAN"} <= unmapped(result)
+    assert not {"NAMA ANGGOTA", "NIK"} & unmapped(result)
+    assert not [w for w in warnings if "berbeda dengan nama" in w[2]]
+    assert sorted(column for _row, column, reason in warnings if "yang dibaca" in reason) == ["NAMA KETUA", "NIK KETUA"]
+
+
+@pytest.mark.parametrize("merged", [True, False])
+def test_a_group_name_written_once_over_its_members_makes_no_row_fail(farmers, tmp_path, merged):
+    """One row per member, the group's name merged down its rows (or written on its first row only):
+    every member is enrolled, no row refused; the member's name (NAMA ANGGOTA) is the one checked,
+    never the group's name nor the JABATAN."""
+    headers = ["NO", "NAMA KELOMPOK", "JABATAN", "NAMA ANGGOTA", "NIK", "ALAMAT / DESA", "KECAMATAN", "JENIS BANTUAN",
+               "JUMLAH / VOLUME", "SATUAN", "KET"]
+    rows = []
+    for n, head in enumerate(farmers, 1):
+        group = ("KELOMPOK NELAYAN BAHARI" if n <= 3 else "KELOMPOK NELAYAN SEJATI") if n in (1, 4) else None
+        rows.append([n, group, ROLES[(n - 1) % 3], head.name, head.nik, place(head)[0], place(head)[1], "Mesin Ketinting",
+                     1, "Unit", ""])
+    rows[4][3] = "HASAN BASRI"  # the fifth member's NIK is another fisherman's: said, by name
+    path = write(tmp_path / "nelayan.xlsx", headers, rows, title="DAFTAR PENERIMA BANTUAN NELAYAN TA. 2024",
+                 merge="B" if merged else None, groups=[(4, 6), (7, 9)])
+
+    code, result, warnings, err = imported(path, "nelayan")
+
+    assert code == 0, (result, err)
+    assert result["errors"] == 0 and result["enrollments"]["created"] == 6
+    assert enrolled("nelayan") == {(head.name, 2024, "active") for head in farmers}
+    assert {"NAMA KELOMPOK", "JABATAN"} <= unmapped(result)
+    assert "NAMA ANGGOTA" not in unmapped(result)
+    assert [row for row, _column, reason in warnings if "Nama di berkas 'HASAN BASRI' berbeda" in reason] == [8]
+    assert len([w for w in warnings if "berbeda dengan nama" in w[2]]) == 1
+
+
+@pytest.mark.parametrize("labels, titles", [
+    (["KELOMPOK TANI", None, "KETUA KELOMPOK", None], ["NAMA", "DESA", "NAMA", "NIK"]),
+    (["KELOMPOK TANI", None, None, None], ["NAMA", "DESA", "KETUA", "NIK KETUA"]),
+])
+def test_a_leader_under_a_label_of_two_rows_is_the_recipient_and_a_groups_name_is_no_persons(
+    farmers, tmp_path, labels, titles,
+):
+    """KELOMPOK TANI merged over NAMA | DESA and KETUA KELOMPOK over NAMA | NIK (or KELOMPOK TANI
+    over all, its leader's columns titled KETUA | NIK KETUA), as offices draw them: the leader's NIK
+    and name are the row's, the group's NAMA is not a person's name."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append([TITLE])
+    sheet.append(["NO", *labels, "JENIS BANTUAN"])
+    sheet.append([None, *titles, None])
+    sheet.merge_cells("B2:C2" if labels[2] else "B2:E2")
+    if labels[2]:
+        sheet.merge_cells("D2:E2")
+    sheet.merge_cells("A2:A3")
+    sheet.merge_cells("F2:F3")
+    for n, (group, head) in enumerate(zip(["POKTAN SINAR TANI", "POKTAN MEKAR SARI"], farmers), 1):
+        sheet.append([n, group, place(head)[0], head.name, head.nik, "Benih Padi"])
+    sheet.cell(row=5, column=4).value = "HASAN BASRI"  # the second leader's NIK is another farmer's: said, by name
+    path = tmp_path / "benih.xlsx"
+    book.save(path)
+
+    code, result, warnings, err = imported(path, "pupuk")
+
+    assert code == 0, (result, err)
+    assert result["errors"] == 0 and result["enrollments"]["created"] == 2
+    assert enrolled("pupuk") == {(head.name, 2024, "active") for head in farmers[:2]}
+    assert [row for row, _column, reason in warnings if "berbeda dengan nama" in reason] == [5]
+    assert "KELOMPOK TANI NAMA" in unmapped(result)
+
+
+def test_a_group_aid_to_a_family_that_receives_another_aid_is_flagged_not_refused(farmers, tmp_path):
+    """The one-aid rule: the preview names the leader's family, already in PKH this year; the import
+    enrolls it all the same and raises the conflict for Bappeda's review."""
+    pkh = Program.objects.get(code="pkh")
+    enrollment_create(household=farmers[0].household, program=pkh, year=2024, status=EnrollmentStatus.ACTIVE)
+    headers = ["NO", "NAMA KELOMPOK", "NAMA PENGURUS", "NIK PENGURUS", "DESA", "KECAMATAN", "JENIS BANTUAN"]
+    rows = [[n, f"POKTAN {n}", head.name, head.nik, *place(head), "Benih Jagung"] for n, head in enumerate(farmers[:2], 1)]
+    path = write(tmp_path / "benih.xlsx", headers, rows)
+
+    code, preview, _warnings, err = imported(path, "pupuk", "--dry-run")
+    assert code == 0, (preview, err)
+    family = farmers[0].household
+    assert preview["conflicts_forecast"]["count"] == 1
+    assert preview["conflicts_forecast"]["named"] == [f"No KK {family.no_kk} ({family.head_name}): PUPUK 2024 dengan PKH 2024"]
+    assert not Enrollment.objects.filter(program__code="pupuk").exists()
+
+    code, result, _warnings, err = imported(path, "pupuk")
+    assert code == 0, (result, err)
+    assert (result["enrollments"]["created"], result["enrollments"]["conflicts"]) == (2, 1)
+    assert enrolled("pupuk") == {(head.name, 2024, "active") for head in farmers[:2]}
+    conflict = Conflict.objects.get()
+    assert {conflict.enrollment_a.program.code, conflict.enrollment_b.program.code} == {"pkh", "pupuk"}
+    assert conflict.enrollment_a.household == family == conflict.enrollment_b.household
