@@ -90,6 +90,11 @@ OWN_FIRST = {RECIPIENTS: frozenset({"nik", "no_kk", "name"})}
 # Words of a label that names a group (``reader.GroupedHeader``: KELOMPOK TANI over NAMA | DESA): the
 # NAMA under it is the group's name, no person's (``_title_fields``); the registry keeps no group.
 GROUP_WORDS = frozenset({"kelompok", "poktan", "gapoktan", "kube", "kub", "pokdakan", "poklahsar", "koperasi"})
+# Words that say a column holds rupiah (NILAI (Rp), NOMINAL): an amount column without any of them
+# (JUMLAH) gives way to one with them, and beside a unit column (SATUAN) counts goods (1 Unit hand
+# tractor, 50 kg benih), as group aid lists give them: it is no amount (``map_headers``).
+_MONEY_WORDS = frozenset({"rp", "rupiah", "nilai", "nominal", "harga", "besaran", "biaya", "dana", "anggaran"})
+_UNIT_HEADERS = frozenset({"satuan", "sat"})
 _TYPO_MIN_LENGTH = 8
 _TYPO_SCORE = 90
 _IDENTITY_CACHE = 10_000
@@ -177,9 +182,10 @@ def builtin_values() -> list[tuple[str, str, str, str]]:
 @dataclass
 class Mapped:
     """One table's headers placed: column index -> field, the required columns missing (as labels
-    the operator knows), the headers nothing placed (``unmapped``: header -> reason), the columns
-    whose field an earlier column already gives (``repeated``: column index -> that column's index)
-    and the expected fields no column gives (``EXPECTED``)."""
+    the operator knows), the headers nothing placed (``unmapped``: header -> reason, "unknown", "aid"
+    for an aid column naming no program, or "quantity" for a recipient list's JUMLAH beside SATUAN, a
+    count of goods), the columns whose field an earlier column already gives (``repeated``: column
+    index -> that column's index) and the expected fields no column gives (``EXPECTED``)."""
 
     index: dict[int, str]
     missing: list[str]
@@ -379,18 +385,25 @@ class Layouts:
         unmapped: dict[str, str] = {}
         first: dict[str, int] = {}
         repeated: dict[int, int] = {}
+        units = layout == RECIPIENTS and any(normalize_header(header) in _UNIT_HEADERS for header in headers)
         for position, header in enumerate(headers):
             target, why = self.place(layout, header)
+            if target == "amount" and units and not _names_money(header):
+                target, why = None, "quantity"  # JUMLAH beside SATUAN: a count of goods
             if why is not None:
                 unmapped[header] = why
                 continue
             if not target:
                 continue
             if target in first and not target.startswith(AID_PREFIX):
-                if target in OWN_FIRST.get(layout, ()) and _names_person(headers[first[target]]) and not _names_person(header):
+                earlier_header = headers[first[target]]
+                if (
+                    target in OWN_FIRST.get(layout, ()) and _names_person(earlier_header) and not _names_person(header)
+                ) or (target == "amount" and _names_money(header) and not _names_money(earlier_header)):
                     # The head's NIK names the family only when the row has no NIK of its own (a
                     # pupil's after the head's), a group leader's NIK and name the recipient only
-                    # when the row has no member's (NIK, NAMA ANGGOTA): the row's own is read.
+                    # when the row has no member's (NIK, NAMA ANGGOTA): the row's own is read; and
+                    # a JUMLAH is the aid's value only without a column that says rupiah.
                     earlier = first[target]
                     repeated[earlier] = position
                     del index[earlier]
@@ -448,6 +461,11 @@ def person_role(text: str) -> tuple[str, ...] | None:
     """The person (``PERSON_ROLES``) a header's text names ("Kepala Keluarga", "DATA ISTRI"), or None."""
     padded = f" {normalize_header(text)} "
     return next((role for role in PERSON_ROLES if any(f" {words} " in padded for words in role)), None)
+
+
+def _names_money(header: str) -> bool:
+    """Whether a header says its column holds rupiah (``_MONEY_WORDS``: "NILAI (Rp)", "NOMINAL")."""
+    return bool(set(normalize_header(header).split()) & _MONEY_WORDS)
 
 
 def names_group(text: str) -> bool:

@@ -461,6 +461,12 @@ def map_table(table: Table, layout: str, ctx: Context, log: IssueLog) -> Mapped:
         )
     for header, reason in mapped.unmapped.items():
         log.unmapped_column(table.name, header, layout=layout, aid=reason == "aid")
+        if reason == "quantity":
+            log.warning(
+                table.name, table.header_row, header,
+                f"Kolom '{header}' di samping kolom satuan dibaca sebagai banyaknya barang, bukan nilai bantuan (Rp); "
+                "tidak dibaca. Nilai bantuan dibaca dari kolom NILAI (Rp) atau NOMINAL.",
+            )
         if reason == "aid":
             log.warning(
                 table.name, table.header_row, header,

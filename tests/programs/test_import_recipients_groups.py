@@ -214,3 +214,39 @@ def test_a_group_aid_to_a_family_that_receives_another_aid_is_flagged_not_refuse
     conflict = Conflict.objects.get()
     assert {conflict.enrollment_a.program.code, conflict.enrollment_b.program.code} == {"pkh", "pupuk"}
     assert conflict.enrollment_a.household == family == conflict.enrollment_b.household
+
+
+@pytest.mark.parametrize("quantity", ["JUMLAH", "JUMLAH / VOLUME", "VOLUME"])
+def test_the_value_of_a_groups_aid_is_its_rupiah_not_the_count_of_its_goods(farmers, tmp_path, quantity):
+    """JUMLAH | SATUAN | NILAI (Rp): the count of goods (1 Unit hand tractor) is no rupiah amount;
+    the aid's value is NILAI (Rp), and KET is the enrollment's note. A JUMLAH beside SATUAN is said
+    not read as the value, and listed."""
+    headers = ["NO", "NAMA KELOMPOK", "NAMA KETUA", "NIK KETUA", "JENIS BANTUAN", quantity, "SATUAN", "NILAI (Rp)", "KET"]
+    rows = [[1, "POKTAN SINAR TANI", farmers[0].name, farmers[0].nik, "Hand Tractor", 1, "Unit", "Rp 25.000.000",
+             "Hibah APBD 2024"]]
+    path = write(tmp_path / "alsintan.xlsx", headers, rows)
+
+    code, result, warnings, err = imported(path, "pupuk")
+
+    assert code == 0, (result, err)
+    assert result["errors"] == 0
+    assert list(Enrollment.objects.values_list("household", "amount", "status_reason")) == [
+        (farmers[0].household_id, 25_000_000, "Hibah APBD 2024")
+    ]
+    assert {quantity, "SATUAN"} <= unmapped(result)
+    assert "NILAI (Rp)" not in unmapped(result) and "KET" not in unmapped(result)
+    if quantity == "JUMLAH":
+        assert [column for _row, column, reason in warnings if "banyaknya barang" in reason] == ["JUMLAH"]
+
+
+def test_a_jumlah_without_a_unit_beside_it_gives_way_to_the_column_in_rupiah(farmers, tmp_path):
+    """JUMLAH before NILAI (Rp), no SATUAN: the column that says rupiah is the value, the other said not read."""
+    headers = ["NO", "NAMA KETUA", "NIK KETUA", "JUMLAH", "NILAI (Rp)"]
+    rows = [[1, farmers[0].name, farmers[0].nik, 2, "Rp 7.500.000"]]
+    path = write(tmp_path / "nelayan.xlsx", headers, rows, title="DAFTAR PENERIMA BANTUAN NELAYAN TA. 2024")
+
+    code, result, warnings, err = imported(path, "nelayan")
+
+    assert code == 0, (result, err)
+    assert list(Enrollment.objects.values_list("household", "amount")) == [(farmers[0].household_id, 7_500_000)]
+    assert [column for _row, column, reason in warnings if "hanya kolom E yang dibaca" in reason] == ["JUMLAH"]
