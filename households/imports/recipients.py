@@ -59,7 +59,9 @@ AKTIF is *active*; GRADUASI (MANDIRI) is *completed*, the year's aid delivered a
 NON AKTIF, TIDAK AKTIF, DIHENTIKAN and PINDAH are *cancelled* (no aid for the one-aid rule, no stage
 counted, the amount only planned); the list's word is kept in the ``status_reason`` of both.
 
-An enrollment is one per program and year for a household (or member): the rows of one recipient,
+An enrollment is one per program and year for a household (or member). Two members of one family
+in a family program's list (a farmer and his wife, each in a KUBE) are one enrollment, the first
+row's; the later row is warned, naming the earlier (the family may get the aid twice). The rows of one recipient,
 program and year from different stages (``TAHAP 1 2024``, ``TAHAP 2 2024``) are one claim whose
 amount is the stages' sum (of the stages with the claim's status), each merged row warned; the
 same stage twice, or two rows without a stage, are a double recipient, a row error (naming the
@@ -1089,6 +1091,16 @@ def _match(plan: RecipientPlan, rows: list[_Row], *, forecast: bool) -> None:
         stages = {normalize_header(s.stage) for s in same}
         if same and (not r.stage or normalize_header(r.stage) in stages or "" in stages):
             there = row_place(same[0].row, same[0].sheet if same[0].sheet != r.sheet else None)
+            if not person and r.nik and all(s.nik and s.nik != r.nik for s in same):
+                # Another member of the family (a farmer and his wife in one KUBE): the family's
+                # enrollment is one; the family getting the aid twice is said, not refused.
+                log.warning(
+                    r.sheet, r.row, "NIK",
+                    f"Penerima NIK {r.nik} sekeluarga dengan penerima di {there} (NIK {same[0].nik}): program ini untuk "
+                    "keluarga, jadi keluarga ini dicatat sekali; baris ini tidak menambah kepesertaan maupun nilainya. "
+                    "Periksa apakah keluarga ini menerima bantuan ini dua kali",
+                )
+                continue
             log.error(r.sheet, r.row, "NIK", f"Penerima ganda untuk program dan tahun yang sama: sudah ada di {there}")
             continue
         same.append(r)

@@ -250,3 +250,35 @@ def test_a_jumlah_without_a_unit_beside_it_gives_way_to_the_column_in_rupiah(far
     assert code == 0, (result, err)
     assert list(Enrollment.objects.values_list("household", "amount")) == [(farmers[0].household_id, 7_500_000)]
     assert [column for _row, column, reason in warnings if "hanya kolom E yang dibaca" in reason] == ["JUMLAH"]
+
+
+def test_two_members_of_one_family_in_a_group_enroll_the_family_once_and_are_said(farmers, tmp_path):
+    """A KUBE list naming a farmer and his wife, each a member: the program is a family's, so the
+    family is enrolled once; the wife's row is no refused double recipient but a warning naming the
+    husband's row (a family getting a group's aid twice is for the agency to check). The same NIK
+    twice stays a double recipient."""
+    husband = farmers[0]
+    wife = MemberFactory(household=husband.household, name="WA ODE ASNA", relation="istri",
+                         nik=make_nik(region="740901", birth=datetime.date(1975, 8, 9), female=True, serial=41))
+    headers = ["NO", "NAMA KELOMPOK", "JABATAN", "NAMA ANGGOTA", "NIK", "NILAI (Rp)"]
+    rows = [[1, "KUBE SEJAHTERA", "Ketua", husband.name, husband.nik, "Rp 2.000.000"],
+            [2, None, "Anggota", wife.name, wife.nik, "Rp 2.000.000"],
+            [3, None, "Anggota", farmers[1].name, farmers[1].nik, "Rp 2.000.000"]]
+    path = write(tmp_path / "kube.xlsx", headers, rows, title="DAFTAR PENERIMA BANTUAN KUBE TA. 2024")
+
+    code, result, warnings, err = imported(path, "kewirausahaan-sosial")
+
+    assert code == 0, (result, err)
+    assert result["errors"] == 0 and result["enrollments"]["created"] == 2
+    assert set(Enrollment.objects.values_list("household", "member", "amount")) == {
+        (husband.household_id, None, 2_000_000), (farmers[1].household_id, None, 2_000_000),
+    }
+    said = [(row, reason) for row, _column, reason in warnings if "sekeluarga" in reason]
+    assert said == [(5, f"Penerima NIK {wife.nik} sekeluarga dengan penerima di baris 4 (NIK {husband.nik}): program "
+                        "ini untuk keluarga, jadi keluarga ini dicatat sekali; baris ini tidak menambah kepesertaan "
+                        "maupun nilainya. Periksa apakah keluarga ini menerima bantuan ini dua kali")]
+
+    Enrollment.objects.all().delete()
+    rows[1][3:5] = [husband.name, husband.nik]
+    code, result, _warnings, err = imported(write(tmp_path / "kube2.xlsx", headers, rows), "kewirausahaan-sosial")
+    assert code == 1 and result["errors"] == 1 and not Enrollment.objects.exists()
