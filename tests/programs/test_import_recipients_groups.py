@@ -11,14 +11,16 @@ layout makes no row fail. Each family enrolled is checked by the one-aid rule as
 from __future__ import annotations
 
 import datetime
+import html
 import json
 
 import pytest
+from django.urls import reverse
 from openpyxl import Workbook
 
 from dedup.models import Conflict
 from households.identifiers import make_nik
-from households.models import ImportBatch
+from households.models import ImportBatch, ImportStatus
 from programs.models import Enrollment, EnrollmentStatus, Program
 from programs.services import enrollment_create
 from tests.factories import HouseholdFactory, MemberFactory
@@ -282,3 +284,31 @@ def test_two_members_of_one_family_in_a_group_enroll_the_family_once_and_are_sai
     rows[1][3:5] = [husband.name, husband.nik]
     code, result, _warnings, err = imported(write(tmp_path / "kube2.xlsx", headers, rows), "kewirausahaan-sosial")
     assert code == 1 and result["errors"] == 1 and not Enrollment.objects.exists()
+
+
+def test_the_upload_page_previews_a_list_of_group_leaders_then_enrolls_them(bappeda_client, farmers, tmp_path):
+    """Dinas Koperasi's UEP list uploaded on the upload page with its program chosen: the preview
+    counts the leaders' enrollments and lists the group's name as a column not read; confirmed,
+    each leader's family is enrolled."""
+    headers = ["NO", "NAMA KELOMPOK", "NAMA PENGURUS", "NIK PENGURUS", "DESA", "KECAMATAN", "JENIS BANTUAN", "NILAI (Rp)"]
+    rows = [[n, f"UEP MANDIRI {n}", head.name, head.nik, *place(head), "Modal Usaha", "Rp 10.000.000"]
+            for n, head in enumerate(farmers[:2], 1)]
+    path = write(tmp_path / "uep.xlsx", headers, rows, title="DAFTAR PENERIMA BANTUAN UEP TA. 2024")
+
+    with open(path, "rb") as handle:
+        bappeda_client.post(reverse("admin:households_importbatch_upload"), {
+            "kind": "recipients", "file": handle, "program": Program.objects.get(code="modal-usaha").pk,
+        })
+    batch = ImportBatch.objects.get()
+    page = html.unescape(bappeda_client.get(reverse("admin:households_importbatch_preview", args=[batch.pk])).content.decode())
+    assert batch.status == ImportStatus.PREVIEWED and batch.counts["errors"] == 0
+    assert "Kepesertaan dari kolom Penerima/daftar: 2" in page
+    assert "<td>NAMA KELOMPOK</td>" in page and "<td>NIK PENGURUS</td>" not in page
+    assert not Enrollment.objects.exists()
+
+    bappeda_client.post(reverse("admin:households_importbatch_confirm", args=[batch.pk]))
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.APPLIED
+    assert set(Enrollment.objects.values_list("household", "program__code", "year", "amount")) == {
+        (head.household_id, "modal-usaha", 2024, 10_000_000) for head in farmers[:2]
+    }
