@@ -392,7 +392,10 @@ def parse_recipients(
                 status_headers[table.name] = reader.label("status")
             # Without a year anywhere (no column, choice, sheet name or Program sheet), a row's program
             # name may give one (``BLT DD 2024``); else the sheet's title (``TA. 2024``) or the current year, warned.
-            chosen = _Chosen(program, year, *(_fallback_year(table, keys, ctx.today.year) if not year else (None, "")))
+            chosen = _Chosen(
+                program, year, *(_fallback_year(table, keys, ctx.today.year) if not year else (None, "")),
+                choose=options.get("choose_program") or _CHOOSE_PROGRAM,
+            )
             headings = None if keys & {"desa", "region_code"} else _HeadingPlace(table, villages)
             for row, cells in table.rows:
                 plan.total_rows += 1
@@ -641,8 +644,14 @@ class _Chosen:
     column). A row's own program or year is checked against the operator's: the file wins
     nothing in silence, the choice overrides nothing in silence."""
 
-    def __init__(self, program: AidProgram | None, year: int | None, fallback: int | None = None, fallback_note: str = ""):
+    def __init__(
+        self, program: AidProgram | None, year: int | None, fallback: int | None = None, fallback_note: str = "", *,
+        choose: str = _CHOOSE_PROGRAM,
+    ):
         self.program, self.year = program, year
+        # How the operator chooses the list's program, said when a row's program is unknown and none
+        # was chosen (a group list's JENIS BANTUAN names the goods: Hand Tractor, Jaring).
+        self.choose = choose
         # The year of a row that names none, in a sheet without any (its title's, else the current
         # year), and the warning that says where it came from, given once (``_fallback_year``); without
         # one, the years two titles name, said in one error (``TWO_TITLE_YEARS``).
@@ -657,7 +666,10 @@ class _Chosen:
         if self.program is None:
             program, named_year = programs.named(cell)
             if program is None:
-                reader.error("program", programs.unknown(cell))
+                reader.error(
+                    "program", f"Program '{text(cell, 60)}' tidak dikenal. {self.choose}, atau tulis di kolom ini kode "
+                    f"program di registri: {programs.known}",
+                )
             return program, named_year
         if is_blank(cell):
             return self.program, None

@@ -312,3 +312,22 @@ def test_the_upload_page_previews_a_list_of_group_leaders_then_enrolls_them(bapp
     assert set(Enrollment.objects.values_list("household", "program__code", "year", "amount")) == {
         (head.household_id, "modal-usaha", 2024, 10_000_000) for head in farmers[:2]
     }
+
+
+def test_goods_under_jenis_bantuan_without_a_chosen_program_ask_for_the_program(farmers, tmp_path):
+    """JENIS BANTUAN of a group list names the goods (Mesin Ketinting, Jaring), no program: without a
+    program chosen each row is refused, and its message says how to choose the list's program."""
+    headers = ["NO", "NAMA KETUA", "NIK KETUA", "JENIS BANTUAN", "NILAI (Rp)"]
+    rows = [[1, farmers[0].name, farmers[0].nik, "Mesin Ketinting", "Rp 7.500.000"]]
+    path = write(tmp_path / "nelayan.xlsx", headers, rows, title="DAFTAR PENERIMA BANTUAN NELAYAN TA. 2024")
+
+    code, out, err = run("import_recipients", str(path), "--json")
+
+    result = json.loads(out)
+    assert code == 1 and result["errors"] == 1 and not Enrollment.objects.exists()
+    refused = [e["reason"] for e in ImportBatch.objects.get(pk=result["batch"]).errors]
+    assert refused[0].startswith(
+        "Program 'Mesin Ketinting' tidak dikenal. Pilih program yang diterima seluruh daftar dengan pilihan --program "
+        "(mis. --program pkh), atau tulis di kolom ini kode program di registri: "
+    )
+    assert "nelayan" in refused[0].split("program di registri: ")[1].split(", ")
