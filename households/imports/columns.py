@@ -29,9 +29,10 @@ by its head (PKH, BPNT, RTLH): the NIK and No KK under KEPALA KELUARGA (or KRT) 
 matched to the family as any NIK is, unless a column of the recipient's own gives them (a pupil's
 NIK beside the head's), which is then read instead, the head's column warned as not read. Lists of
 group aid (kelompok tani, KUBE) name a group by its leader (NAMA KETUA | NIK KETUA, NIK PENGURUS,
-KETUA KELOMPOK over NAMA | NIK): the leader is the recipient, unless the row gives a member's own
-NIK and name, read instead the same way. A group's name (NAMA KELOMPOK, NAMA under KELOMPOK TANI) is
-no person's: the registry keeps no group, so it is listed as a column not read.
+KETUA KELOMPOK over NAMA | NIK, NIK KETUA POKTAN, KETUA KUBE: ``leader_field``): the leader is the
+recipient, unless the row gives a member's own NIK and name, read instead the same way. A group's
+name (NAMA KELOMPOK, NAMA under KELOMPOK TANI) is no person's: the registry keeps no group, so it is
+listed as a column not read.
 """
 
 from __future__ import annotations
@@ -90,6 +91,9 @@ OWN_FIRST = {RECIPIENTS: frozenset({"nik", "no_kk", "name"})}
 # Words of a label that names a group (``reader.GroupedHeader``: KELOMPOK TANI over NAMA | DESA): the
 # NAMA under it is the group's name, no person's (``_title_fields``); the registry keeps no group.
 GROUP_WORDS = frozenset({"kelompok", "poktan", "gapoktan", "kube", "kub", "pokdakan", "poklahsar", "koperasi"})
+# A group leader's column however the group is named (NIK KETUA POKTAN, Nama Ketua Kelompok Tani,
+# KETUA KUBE): the words that may follow KETUA or PENGURUS (``leader_field``).
+_GROUP_NAME_WORDS = GROUP_WORDS | {"tani", "nelayan", "pembudidaya", "ikan", "usaha", "bersama", "ternak", "wanita", "hutan", "uep"}
 # Words that say a column holds rupiah (NILAI (Rp), NOMINAL): an amount column without any of them
 # (JUMLAH) gives way to one with them, and beside a unit column (SATUAN) counts goods (1 Unit hand
 # tractor, 50 kg benih), as group aid lists give them: it is no amount (``map_headers``).
@@ -244,6 +248,8 @@ class Layouts:
                 found = mapping[spaced]
             elif layout in CENTRAL and (program := self.program_aid(text)) is not None:
                 found = AID_PREFIX + program
+            elif layout == RECIPIENTS and (leader := leader_field(text)) is not None:
+                found = leader
             elif typos and len(text) >= _TYPO_MIN_LENGTH:
                 best = process.extractOne(text, self._choices[layout], scorer=fuzz.ratio, score_cutoff=_TYPO_SCORE)
                 found = mapping[best[0]] if best else None
@@ -344,7 +350,7 @@ class Layouts:
         sheet's header row is not found, and the whole sheet is not read."""
         if isinstance(header, GroupedHeader):
             return any(self.place(layout, header)[0] in IDENTITY_FIELDS for layout in LAYOUTS)
-        if header in self._identity:
+        if header in self._identity or leader_field(header) == "nik":
             return True
         if not header or header in self._any:
             return False
@@ -461,6 +467,17 @@ def person_role(text: str) -> tuple[str, ...] | None:
     """The person (``PERSON_ROLES``) a header's text names ("Kepala Keluarga", "DATA ISTRI"), or None."""
     padded = f" {normalize_header(text)} "
     return next((role for role in PERSON_ROLES if any(f" {words} " in padded for words in role)), None)
+
+
+def leader_field(header: str) -> str | None:
+    """``nik`` for a normalised header of a group leader's NIK (``nik ketua poktan``), ``name`` for
+    one of the leader's name (``nama ketua kube``, ``ketua kelompok tani``), else None."""
+    words = header.split()
+    kind = words[0] if words and words[0] in ("nik", "nama") else None
+    rest = words[1:] if kind else words
+    if not rest or rest[0] not in ("ketua", "pengurus") or not set(rest[1:]) <= _GROUP_NAME_WORDS:
+        return None  # "ketua kelompok nik": KETUA KELOMPOK over NIK, placed by its title
+    return "nik" if kind == "nik" else "name"
 
 
 def _names_money(header: str) -> bool:

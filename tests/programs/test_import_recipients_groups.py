@@ -86,6 +86,8 @@ def enrolled(program) -> set[tuple]:
 
 @pytest.mark.parametrize("leader, leader_nik", [
     ("NAMA KETUA", "NIK KETUA"), ("NAMA PENGURUS", "NIK PENGURUS"), ("KETUA", "NIK Ketua Kelompok"),
+    ("NAMA KETUA POKTAN", "NIK KETUA POKTAN"), ("Nama Ketua Kelompok Tani", "NIK Ketua Kelompok Tani"),
+    ("KETUA KUBE", "NIK. KETUA KUBE"),
 ])
 def test_a_list_of_one_row_per_group_enrolls_each_groups_leader(farmers, tmp_path, leader, leader_nik):
     """One row per kelompok tani naming only its leader: the leader's NIK is the recipient's, the
