@@ -117,11 +117,15 @@ def _fill_blanks(record, current: dict, candidates: list[str]):
     registry holds no value of are filled from it, as no newer value is lost (a field only the
     older source gives, or one a newer file left blank); nothing else is taken (not its data year,
     nor a move to another family, nor an absent record brought back), and only what it fills goes
-    into the stored snapshot (``Change.filled_only``). None when it fills nothing."""
+    into the stored snapshot (``Change.filled_only``). A desil it fills comes with its source and
+    date (``_RANKING``). None when it fills nothing."""
     to_set = {
         name: record.values[name] for name in candidates
         if name not in _ALWAYS_TAKEN and canonical(current.get(name)) is None
     }
+    if "desil" in to_set:
+        # A ranking is filled whole: the source and date of a desil cleared by hand are not the row's.
+        to_set.update((name, record.values.get(name)) for name in _RANKING)
     return Change(current["pk"], to_set, record, filled_only=True) if to_set else None
 
 

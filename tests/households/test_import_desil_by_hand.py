@@ -167,3 +167,21 @@ def test_a_p3ke_file_keeps_the_hand_desil_and_fills_a_cleared_one(reference, bap
         "Desil dikosongkan manual oleh bappeda pada 15/08/2025; diisi dengan desil di berkas (4, data tahun 2023, "
         "tanpa tanggal peringkat)",
     )]
+
+
+def test_a_file_of_an_older_data_year_fills_a_cleared_desil_with_its_ranking(reference, bappeda_client, monkeypatch, tmp_path):
+    """A family whose data is of a later year than the file's takes only what it lacks from it: a
+    desil cleared by hand is filled with the row's ranking whole, not passed off as the operator's."""
+    later = quarter(tmp_path, "2026.xlsx", (KK, 801, 6, "", "Genteng"))
+    assert run("import_dtsen", later, "--year", "2026")[0] == 0
+    type_desil(bappeda_client, monkeypatch, "", on=TYPED_ON)
+
+    older = quarter(tmp_path, "2025.xlsx", (KK, 801, 5, "Triwulan III 2025", "Asbes/Seng"))
+    code, out, err = run("import_dtsen", older, "--year", "2025", "--partial", "--json")
+    assert code == 0, (out, err)
+    assert ranking() == (5, "dtsen", datetime.date(2025, 7, 1))
+    assert Household.objects.get(no_kk=KK).roof_type == "genteng"
+    assert warnings_of(out) == [(
+        2, "", "Data keluarga ini di registri lebih baru (tahun 2026) dari berkas ini (tahun 2025); tidak diubah; hanya "
+        "kolom yang kosong di registri diisi: Desil, Sumber desil, Tanggal desil",
+    )]
