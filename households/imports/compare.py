@@ -6,7 +6,8 @@ registry:
 - a blank cell never wipes a stored value;
 - a value corrected locally is kept: each record remembers what the source last said
   (``source_values``, see ``snapshot``); a stored value that differs from it was edited here and
-  wins over the new extract (the operator gets a warning naming both values);
+  wins over the new extract (the operator gets a warning naming both values); but a desil typed
+  by hand, dated the day it was typed, gives way to a ranking made after it (``_weigh_hand_desil``);
 - nothing is deleted: a household (or member) missing from a full extract is marked ``is_absent``,
   unless the registry holds the household from data newer than the file's (``_held_newer``);
 - a row older than its family's stored data (``NEWER_FAMILY``) only fills what the registry leaves blank.

@@ -41,6 +41,13 @@ def warnings_of(out):
     return [(w["row"], w["column"], w["reason"]) for w in ImportBatch.objects.get(pk=json.loads(out)["batch"]).warnings]
 
 
+def imported(path, year, *options, kk=KK):
+    """The family's ranking and the file's warnings once the DTSEN file at ``path`` is imported."""
+    code, out, err = run("import_dtsen", path, "--year", year, "--json", *options)
+    assert code == 0, (out, err)
+    return ranking(kk), warnings_of(out)
+
+
 def history(kk=KK):
     return list(Household.objects.get(no_kk=kk).history.order_by("history_id").values_list("desil", "desil_source", "desil_date"))
 
@@ -98,12 +105,9 @@ def test_a_desil_cleared_by_hand_is_filled_by_the_next_file(reference, bappeda_c
 
     # Triwulan III was ranked before the desil was cleared: the family is ranked all the same.
     q3 = quarter(tmp_path, "q3.xlsx", (KK, 801, 5, "Triwulan III 2025", "Genteng"))
-    code, out, err = run("import_dtsen", q3, "--year", "2025", "--partial", "--json")
-    assert code == 0, (out, err)
-    assert ranking() == (5, "dtsen", datetime.date(2025, 7, 1))
-    assert warnings_of(out) == [(
+    assert imported(q3, "2025", "--partial") == ((5, "dtsen", datetime.date(2025, 7, 1)), [(
         2, "Desil", "Desil dikosongkan manual oleh bappeda pada 15/08/2025; diisi dengan peringkat di berkas (01/07/2025, desil 5)",
-    )]
+    )])
     assert history()[-2:] == [(None, "manual", TYPED_ON), (5, "dtsen", datetime.date(2025, 7, 1))]
 
 
@@ -114,59 +118,47 @@ def test_a_file_without_ranking_date_keeps_the_hand_desil_unless_of_a_later_data
 
     # Undated, of the year it was typed in: whether ranked before or after it is not known.
     undated = quarter(tmp_path, "undated.xlsx", (KK, 801, 5, "", "Genteng"))
-    code, out, err = run("import_dtsen", undated, "--year", "2025", "--partial", "--json")
-    assert code == 0, (out, err)
-    assert ranking() == (3, "manual", TYPED_ON)
-    assert warnings_of(out) == [(
+    assert imported(undated, "2025", "--partial") == ((3, "manual", TYPED_ON), [(
         2, "Desil",
         "Desil tersimpan (3) diketik manual oleh bappeda pada 15/08/2025; desil di berkas (5, data tahun 2025, tanpa "
         "tanggal peringkat) tidak lebih baru; desil tidak diubah",
-    )]
+    )])
     # The same desil: nothing to say.
     same = quarter(tmp_path, "same.xlsx", (KK, 801, 3, "", "Genteng"))
-    code, out, err = run("import_dtsen", same, "--year", "2025", "--partial", "--json")
-    assert code == 0 and warnings_of(out) == [] and ranking() == (3, "manual", TYPED_ON), (out, err)
+    assert imported(same, "2025", "--partial") == ((3, "manual", TYPED_ON), [])
 
     # Of a later data year: its desil came after the one typed.
-    code, out, err = run("import_dtsen", undated, "--year", "2026", "--partial", "--json")
-    assert code == 0, (out, err)
-    assert ranking() == (5, "dtsen", None)
-    assert warnings_of(out) == [(
+    assert imported(undated, "2026", "--partial") == ((5, "dtsen", None), [(
         2, "Desil",
         "Desil 3 yang diketik manual oleh bappeda pada 15/08/2025 diganti dengan desil di berkas (5, data tahun 2026, "
         "tanpa tanggal peringkat)",
-    )]
+    )])
 
 
 def test_a_p3ke_file_keeps_the_hand_desil_and_fills_a_cleared_one(reference, bappeda_client, monkeypatch, tmp_path):
-    def p3ke(name, desil):
+    def sync(name, desil, *options):
+        """The family's ranking and the file's warnings once a P3KE file gives it ``desil``."""
         rows = [household_row("122000001", 100, **{"Desil Kesejahteraan": desil})]
-        return str(write_xlsx(tmp_path / name, {"KEPALA-KELUARGA": (HH_2023, rows)}))
+        path = str(write_xlsx(tmp_path / name, {"KEPALA-KELUARGA": (HH_2023, rows)}))
+        code, out, err = run("import_p3ke", path, "--year", "2023", "--json", *options)
+        assert code == 0, (out, err)
+        found = Household.objects.values_list("desil", "desil_source", "desil_date").get(p3ke_id="122000001")
+        return found, warnings_of(out)
 
-    assert run("import_p3ke", p3ke("first.xlsx", 1), "--year", "2023")[0] == 0
-    household = Household.objects.get(p3ke_id="122000001")
+    sync("first.xlsx", 1)
     type_desil(bappeda_client, monkeypatch, 3, kk="122000001", on=TYPED_ON)
-
-    code, out, err = run("import_p3ke", p3ke("second.xlsx", 2), "--year", "2023", "--partial", "--json")
-    assert code == 0, (out, err)
-    household.refresh_from_db()
-    assert (household.desil, household.desil_source, household.desil_date) == (3, "manual", TYPED_ON)
-    assert warnings_of(out) == [(
+    assert sync("second.xlsx", 2, "--partial") == ((3, "manual", TYPED_ON), [(
         2, "Desil",
         "Desil tersimpan (3) diketik manual oleh bappeda pada 15/08/2025; desil di berkas (2, data tahun 2023, tanpa "
         "tanggal peringkat) tidak lebih baru; desil tidak diubah",
-    )]
+    )])
 
     type_desil(bappeda_client, monkeypatch, "", kk="122000001", on=TYPED_ON)
-    code, out, err = run("import_p3ke", p3ke("third.xlsx", 4), "--year", "2023", "--partial", "--json")
-    assert code == 0, (out, err)
-    household.refresh_from_db()
-    assert (household.desil, household.desil_source, household.desil_date) == (4, "p3ke", None)
-    assert warnings_of(out) == [(
+    assert sync("third.xlsx", 4, "--partial") == ((4, "p3ke", None), [(
         2, "Desil",
         "Desil dikosongkan manual oleh bappeda pada 15/08/2025; diisi dengan desil di berkas (4, data tahun 2023, "
         "tanpa tanggal peringkat)",
-    )]
+    )])
 
 
 def test_a_file_of_an_older_data_year_fills_a_cleared_desil_with_its_ranking(reference, bappeda_client, monkeypatch, tmp_path):
