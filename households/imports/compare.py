@@ -6,7 +6,8 @@ registry:
 - a blank cell never wipes a stored value;
 - a value corrected locally is kept: each record remembers what the source last said
   (``source_values``, see ``snapshot``); a stored value that differs from it was edited here and
-  wins over the new extract (the operator gets a warning naming both values);
+  wins over the new extract (the operator gets a warning naming both values); but a desil typed
+  by hand, dated the day it was typed, gives way to a ranking made after it (``_weigh_hand_desil``);
 - nothing is deleted: a household (or member) missing from a full extract is marked ``is_absent``,
   unless the registry holds the household from data newer than the file's (``_held_newer``);
 - a row older than its family's stored data (``NEWER_FAMILY``) only fills what the registry leaves blank.
@@ -23,7 +24,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.text import capfirst
 
-from households.models import Household, Member, Relation, kept_households
+from households.models import DataSource, Household, Member, Relation, kept_households
 from konut_registry.chunks import chunked
 
 from . import attach
@@ -117,11 +118,15 @@ def _fill_blanks(record, current: dict, candidates: list[str]):
     registry holds no value of are filled from it, as no newer value is lost (a field only the
     older source gives, or one a newer file left blank); nothing else is taken (not its data year,
     nor a move to another family, nor an absent record brought back), and only what it fills goes
-    into the stored snapshot (``Change.filled_only``). None when it fills nothing."""
+    into the stored snapshot (``Change.filled_only``). A desil it fills comes with its source and
+    date (``_RANKING``). None when it fills nothing."""
     to_set = {
         name: record.values[name] for name in candidates
         if name not in _ALWAYS_TAKEN and canonical(current.get(name)) is None
     }
+    if "desil" in to_set:
+        # A ranking is filled whole: the source and date of a desil cleared by hand are not the row's.
+        to_set.update((name, record.values.get(name)) for name in _RANKING)
     return Change(current["pk"], to_set, record, filled_only=True) if to_set else None
 
 
@@ -145,6 +150,7 @@ _RANKING = ("desil", "desil_source", "desil_date")
 
 def _keep_newer_ranking(
     record, current: dict, log_warning: Callable[[object, str, str], None], year: int | None, today: datetime.date,
+    typed_by: str | None = None,
 ) -> None:
     """A row ranked before the stored desil (Triwulan I imported again after Triwulan II) leaves the
     ranking as it is: its desil, source and date are not taken, and the row says so. The rest of the
@@ -154,8 +160,13 @@ def _keep_newer_ranking(
     own). Otherwise its desil is a ranking of its own: another desil than the stored one is taken
     without the stored date (that date was the old ranking's, the new desil would pass for it),
     the same desil leaves the dated ranking as it is. A stored date after ``today`` (a typo that
-    came in before the import refused it) is no ranking a file can be older than: the row's is taken."""
+    came in before the import refused it) is no ranking a file can be older than: the row's is taken.
+    A desil typed by hand is weighed against the row's as ``_weigh_hand_desil`` says (``typed_by``:
+    who typed it, if the history knows)."""
     given, stored = record.get("desil_date"), current.get("desil_date")
+    if record.get("desil") is not None and current.get("desil_source") == DataSource.MANUAL:
+        _weigh_hand_desil(record, current, log_warning, record.get("source_year", year), typed_by)
+        return
     if stored is None or record.get("desil") is None:
         return
     if stored > today:
@@ -180,6 +191,43 @@ def _keep_newer_ranking(
         column, message = "desil", f"Desil di berkas (data tahun {year}) lebih lama dari peringkat tersimpan ({stored:%d/%m/%Y})"
     _drop_ranking(record)
     log_warning(record, _household_label(column), f"{message}; desil tidak diubah")
+
+
+def _weigh_hand_desil(record, current: dict, log_warning, year: int | None, typed_by: str | None) -> None:
+    """A row's desil against the one typed by hand on the family's page (source ``Input manual``,
+    dated the day it was typed, or the day it was cleared). A desil cleared by hand is no ranking:
+    the row's fills it. A row ranked after the day it was typed replaces it (the national ranking
+    came later), and so does an undated row (P3KE, an undated DTSEN file) of a later data year than
+    that day's; any other row leaves it, as nothing shows its desil is the newer (the same desil
+    says nothing). Either way the row says what became of the hand desil, who typed it and when.
+    What is taken is taken whole (desil, source, date: an undated desil without the typing's date),
+    whatever the source said before the hand entry (it is no local correction any more)."""
+    given, typed, stored = record.get("desil_date"), current.get("desil_date"), current.get("desil")
+    if given is not None:
+        newer = typed is None or given > typed
+        theirs = f"peringkat di berkas ({given:%d/%m/%Y}, desil {record.get('desil')})"
+    else:
+        newer = year is not None and (typed is None or year > typed.year)
+        theirs = f"desil di berkas ({record.get('desil')}, data tahun {year}, tanpa tanggal peringkat)"
+    hand = f"manual oleh {typed_by}" if typed_by else "manual"
+    if typed is not None:
+        hand += f" pada {typed:%d/%m/%Y}"
+    label = _household_label("desil")
+    if stored is None:
+        message = f"Desil dikosongkan {hand}; diisi dengan {theirs}"
+    elif newer:
+        message = f"Desil {stored} yang diketik {hand} diganti dengan {theirs}"
+    else:
+        same = record.get("desil") == stored
+        _drop_ranking(record)
+        if not same:
+            log_warning(record, label, f"Desil tersimpan ({stored}) diketik {hand}; {theirs} tidak lebih baru; desil tidak diubah")
+        return
+    if given is None:
+        record.set("desil_date", None)
+    # Taken as the source's: the hand entry is no local correction to keep.
+    current["source_values"] = {**_decoded(current["source_values"]), **{name: canonical(current.get(name)) for name in _RANKING}}
+    log_warning(record, label, message)
 
 
 def _drop_ranking(record) -> None:
@@ -276,7 +324,9 @@ def _rankings(extract: Extract) -> tuple[datetime.date | None, datetime.date | N
     dates = [when for record in extract.households.values() if (when := record.get("desil_date"))]
     if not dates:
         return None, None
+    # A desil typed by hand is dated the day it was typed: no ranking of the data's.
     stored = _stored_households(extract.kind).filter(is_absent=False, source=extract.kind, desil_date__isnull=False)
+    stored = stored.exclude(desil_source=DataSource.MANUAL)
     counts = stored.order_by().values_list("desil_date").annotate(n=Count("pk"))
     return max(dates), registry_newest(counts, timezone.localdate())
 
@@ -342,6 +392,8 @@ def _compare(matched, plan: ExtractPlan, stored_fields, names, warn, older: bool
     rows = {row[0]: row for row in Household.objects.filter(pk__in=[pk for pk, _ in matched]).values_list(*stored_fields)}
     today = timezone.localdate()
     year = plan.extract.data_year
+    at = [names.index(name) for name in _RANKING]  # desil, desil_source, desil_date
+    typed_by = _typed_by({pk: ranking for pk, row in rows.items() if (ranking := tuple(row[i] for i in at))[1] == DataSource.MANUAL})
     for pk, record in matched:
         current = dict(zip(names, rows[pk]))
         newer = _newer_year(record, current, year, today.year)
@@ -349,7 +401,7 @@ def _compare(matched, plan: ExtractPlan, stored_fields, names, warn, older: bool
             current["newer"] = True
             plan.households_newer[pk] = newer
         else:
-            _keep_newer_ranking(record, current, warn, year, today)
+            _keep_newer_ranking(record, current, warn, year, today, typed_by.get(pk))
         change = _resolve(record, current, warn, Household, older=older)
         if newer is not None:
             _warn_newer(record, change, newer, year, warn)
@@ -359,6 +411,24 @@ def _compare(matched, plan: ExtractPlan, stored_fields, names, warn, older: bool
                 _keep_hash(plan.household_hashes, pk, stored[record.key][3], record)
         else:
             plan.household_changes.append(change)
+
+
+def _typed_by(rankings: dict[int, tuple]) -> dict[int, str]:
+    """Who typed by hand (``Input manual``) the desil of each family of ``rankings`` (its stored
+    ``_RANKING``): the user of the history's change that gave the family that ranking, when the
+    history knows (it ends with that ranking, and a user made the change)."""
+    found: dict[int, str] = {}
+    for chunk in chunked(list(rankings), CHUNK):
+        rows = Household.history.filter(id__in=chunk).order_by("id", "history_id").values_list(
+            "id", *_RANKING, "history_user__username"
+        )
+        last: dict[int, tuple] = {}
+        by: dict[int, str | None] = {}
+        for pk, *ranking, user in rows.iterator(5000):
+            if last.get(pk) != tuple(ranking):  # the ranking changed here, by this change's user
+                last[pk], by[pk] = tuple(ranking), user
+        found.update((pk, user) for pk, user in by.items() if user and last[pk] == rankings[pk])
+    return found
 
 
 def _warn_newer(record, change: Change | None, newer: int, year: int | None, warn) -> None:

@@ -201,7 +201,7 @@ def test_one_wrong_stored_ranking_date_does_not_make_every_file_older(reference,
 
 def test_a_desil_typed_by_hand_is_not_rolled_back_by_the_quarter_it_corrected(reference, bappeda_client, tmp_path):
     """The operator's desil is dated the day it was typed: the quarter it corrected, sent again
-    revised, is older and leaves it (its source and date with it), saying why."""
+    revised, is older and leaves it (its source and date with it), saying it was typed by hand."""
     q2 = quarter(tmp_path, "q2.xlsx", (KK, 801, 6, "Triwulan II 2025", "Genteng"))
     assert run("import_dtsen", q2, "--year", "2025")[0] == 0
     household = Household.objects.get(no_kk=KK)
@@ -218,6 +218,7 @@ def test_a_desil_typed_by_hand_is_not_rolled_back_by_the_quarter_it_corrected(re
     assert Household.objects.get(no_kk=KK).roof_type == "asbes_seng"  # the rest of the row is taken
     warnings = [(w["row"], w["column"], w["reason"]) for w in ImportBatch.objects.get(pk=json.loads(out)["batch"]).warnings]
     assert (
-        2, "Tanggal desil",
-        f"Peringkat desil di berkas (01/04/2025) lebih lama dari yang tersimpan ({today:%d/%m/%Y}); desil tidak diubah",
+        2, "Desil",
+        f"Desil tersimpan (4) diketik manual oleh bappeda pada {today:%d/%m/%Y}; peringkat di berkas (01/04/2025, desil 6) "
+        "tidak lebih baru; desil tidak diubah",
     ) in warnings
