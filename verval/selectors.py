@@ -358,6 +358,16 @@ def _member_now(change: CaseMemberChange, plan: CasePlan, twins: dict, kept: dic
     return (twins.get((plan.household.pk, member.nik)) if member.nik else None) or False
 
 
+def findings_now(case: VervalCase, gone: list[CaseMemberChange]) -> dict[int, Member | None | bool]:
+    """Each of ``case``'s recorded findings of a member gone (by the finding's id) with the member it
+    is about now on the record the family stands on, as approval follows it (:func:`_member_now`):
+    the visit page offers the finding on that member (a merge's twin by NIK), and the case pages
+    name that member once. None or False: a finding the page shows on no member."""
+    plan = CasePlan(case=case, household=kept_household(case.household))
+    twins, kept = _merge_twins([plan], {case.pk: gone})
+    return {change.pk: _member_now(change, plan, twins, kept) for change in gone}
+
+
 def _member_changes(plans: list[CasePlan]) -> None:
     """The visits' member changes that still change their families (a few queries for the whole
     batch): a member gone who is still one of its family's present members (not marked absent, nor

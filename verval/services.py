@@ -70,6 +70,7 @@ from verval.selectors import (
     candidate_scope,
     family_members,
     field_officers,
+    findings_now,
     kept_household,
     may_approve,
     may_import_returns,
@@ -397,8 +398,13 @@ def _member_changes(case: VervalCase, members: dict[int, str], additions: list[d
     of the members it adds."""
     household = kept_household(case.household)
     # A member absent from the newest data may be found dead, or keep what the visit recorded of
-    # them before the data left them out (the page offers it again).
-    recorded = dict(case.member_changes.filter(member__isnull=False).values_list("member_id", "change"))
+    # them before the data left them out (the page offers it again). A finding is about the member
+    # the page shows it on now (a merge's twin, :func:`verval.selectors.findings_now`); one the page
+    # shows on no member is kept as it was: the page could not send it, so it is not cleared.
+    before = list(case.member_changes.exclude(change=MemberChange.ADDED).select_related("member").order_by("pk"))
+    now = findings_now(case, before)
+    recorded = {now[row.pk].pk: row.change for row in before if now[row.pk]}
+    unshown = [row for row in before if not now[row.pk]]
     present = {m.pk: m for m in family_members(household, with_absent=True)
                if not m.is_absent or members.get(m.pk) in (MemberChange.DECEASED, recorded.get(m.pk))}
     errors = _members_not_present(household, {pk: change for pk, change in members.items() if pk not in present})
@@ -410,6 +416,11 @@ def _member_changes(case: VervalCase, members: dict[int, str], additions: list[d
                          relation=present[pk].relation, sex=present[pk].sex, birth_date=present[pk].birth_date)
         for pk, change in sorted(members.items()) if pk in present and change in MEMBER_GONE
     ]
+    rows += [
+        CaseMemberChange(case=case, change=row.change, member=row.member, name=row.name, nik=row.nik,
+                         relation=row.relation, sex=row.sex, birth_date=row.birth_date)
+        for row in unshown
+    ]
     checked: list[tuple[int, Member]] = []
     refused: list[tuple[int, list[str]]] = []  # by row number: the page lists them in its rows' order
     for number, values in enumerate(additions, start=1):
@@ -420,7 +431,7 @@ def _member_changes(case: VervalCase, members: dict[int, str], additions: list[d
     full = by.can_see_full_nik
     repeats = family_nik_repeats(
         [(member.nik, member.name) for _number, member in checked],
-        family=household.members if full else None, besides=[row.member.pk for row in rows],
+        family=household.members if full else None, besides=[row.member_id for row in rows if row.member_id],
         held=_marked_gone_niks(rows) if full else None,
     )
     typed = {}

@@ -552,7 +552,7 @@ def case_visit(request, pk: int):
             return redirect("verval:case_visit", pk=pk)
         form = VisitForm(request.POST, instance=case)
         before = case.member_findings()
-        members_form = MemberChangesForm(request.POST, members=members, recorded={c.member_id: c.change for c in before.gone})
+        members_form = MemberChangesForm(request.POST, members=members, recorded=_recorded(case, before))
         additions = new_member_forms(request.POST, recorded=before.added, user=request.user)
         # Rows left empty add no one; the others are numbered as the service numbers them.
         filled = [row for row in additions if row.has_changed()]
@@ -578,12 +578,12 @@ def case_visit(request, pk: int):
     else:
         form = VisitForm(instance=case, initial=None if case.visited_on else {"visited_on": timezone.localdate()})
         found = case.member_findings()
-        members_form = MemberChangesForm(members=members, recorded={c.member_id: c.change for c in found.gone})
+        members_form = MemberChangesForm(members=members, recorded=_recorded(case, found))
         additions = new_member_forms(recorded=found.added, user=request.user)
     return render(request, "verval/case_visit.html", {
         "case": case, "form": form, "may_record": may_record, "stage_note": stage_note, "photo_form": PhotoForm(),
         "photos": list(case.photos.all()), "enrollments": list(case.enrollments.select_related("program")),
-        "members_form": members_form, "additions": additions, "member_findings": _member_findings(found, members),
+        "members_form": members_form, "additions": additions, "member_findings": _member_findings(case, found, members),
     })
 
 
@@ -597,12 +597,19 @@ def _new_member_errors(request, rows) -> None:
                     "number": number, "field": row.fields[name].label, "error": text})
 
 
-def _member_findings(found: MemberFindings, members) -> dict:
+def _recorded(case, found: MemberFindings) -> dict[int, str]:
+    """The recorded findings by the member the visit page shows them on now (a merge's twin)."""
+    now = selectors.findings_now(case, found.gone)
+    return {now[c.pk].pk: c.change for c in found.gone if now[c.pk]}
+
+
+def _member_findings(case, found: MemberFindings, members) -> dict:
     """What the case pages show of the recorded member changes (``found``, the case's): each member
     shown with what the visit found (Tetap for the present ones it did not change, as the registry
     holds them now), and the members to add."""
-    # The members the case named, gone or added (after the approval, a present member of the family).
-    changed = {c.member_id for c in found.gone} | {c.added_id for c in found.added if c.added_id}
+    # The members the case named, gone (as the page shows them now: a merge's twin) or added (after
+    # the approval, a present member of the family).
+    changed = {*_recorded(case, found)} | {c.added_id for c in found.added if c.added_id}
     return {
         "members": [(c.name, c.get_change_display()) for c in found.gone]
         + [(m.name, MemberChange.KEPT.label) for m in members if m.pk not in changed and not m.is_absent],

@@ -607,10 +607,10 @@ def test_a_role_that_sees_niks_masked_is_not_told_of_another_familys_nik_and_app
 
 
 @pytest.fixture
-def merged_after_visit(family_with_own_aid, people, registry):
+def merged_in_field(family_with_own_aid, people, registry):
     """The son recorded dead; then Bappeda merged the family into another record of it (poor_4),
     which already held the son under his NIK: the merge left the son's own record absent on the
-    merged-away family and moved his aid to his twin on the kept one."""
+    merged-away family and moved his aid to his twin on the kept one. The batch is still in the field."""
     home, case, members, aid = family_with_own_aid
     kept = registry.poor_4
     twin = MemberFactory(household=kept, name="M. Rizal", nik=members["son"].nik, relation=Relation.CHILD)
@@ -620,8 +620,40 @@ def merged_after_visit(family_with_own_aid, people, registry):
     }).status_code == 302
     membership.household_merge(source=home, target=kept, by=people.bappeda)
     assert Member.objects.get(pk=members["son"].pk).is_absent and Enrollment.objects.get(pk=aid["son", "pip"].pk).member == twin
-    _through_verification(case, people)
     return case, twin, aid
+
+
+@pytest.fixture
+def merged_after_visit(merged_in_field, people):
+    """``merged_in_field``, deliberated and verified."""
+    case, twin, aid = merged_in_field
+    _through_verification(case, people)
+    return merged_in_field
+
+
+def test_a_death_recorded_before_a_merge_is_shown_on_the_kept_familys_member_and_kept_on_saving(merged_in_field, people):
+    """The visit page shows the death on the kept family's member with the son's NIK (not Tetap);
+    saved again as the page shows it, the death stays recorded; the reviewers' page names him once."""
+    case, twin, aid = merged_in_field
+    officer = client_for(people.officer)
+    page = officer.get(f"/verval/kasus/{case.pk}/").content.decode()
+    assert '<option value="meninggal" selected>Meninggal</option>' in _member_row(page, twin)
+    assert officer.post(f"/verval/kasus/{case.pk}/", _sent_back(page, note="Foto rumah menyusul")).status_code == 302
+    assert [(c.change, c.member_id) for c in case.member_changes.all()] == [("meninggal", twin.pk)]
+    _through_verification(case, people)
+    findings = _words(client_for(people.bappeda).get(f"/verval/kasus/{case.pk}/").content.decode())
+    assert "M. Rizal Meninggal" in findings and "M. Rizal Tetap" not in findings
+
+
+def test_a_finding_the_page_no_longer_shows_is_kept_on_saving(merged_in_field, people):
+    """The kept family's twin got another NIK since: the page shows the son on no member; saving the
+    visit again keeps his recorded death all the same, for the reviewer to be told at approval."""
+    case, twin, aid = merged_in_field
+    Member.objects.filter(pk=twin.pk).update(nik=make_nik(region="740901", birth=datetime.date(2011, 1, 2), female=False, serial=98))
+    officer = client_for(people.officer)
+    page = officer.get(f"/verval/kasus/{case.pk}/").content.decode()
+    assert officer.post(f"/verval/kasus/{case.pk}/", _sent_back(page, note="Foto rumah menyusul")).status_code == 302
+    assert [(c.name, c.change) for c in case.member_changes.all()] == [("Muhammad Rizal", "meninggal")]
 
 
 def test_a_member_found_dead_in_a_family_merged_since_is_applied_to_the_kept_family(merged_after_visit, people):
