@@ -215,6 +215,18 @@ def kept_household(household: Household) -> Household:
     return household
 
 
+def niks_held_elsewhere(household: Household, niks) -> set[str]:
+    """Those of ``niks`` that a present member of another family than ``household`` holds (a family
+    merged away holds no one): a member to add with one would be a person of two families."""
+    niks = {nik for nik in niks if nik}
+    if not niks:
+        return set()
+    return set(
+        Member.objects.filter(nik__in=niks, is_absent=False, household__merged_into__isnull=True)
+        .exclude(household=household).values_list("nik", flat=True)
+    )
+
+
 def visit_members(case: VervalCase) -> list[Member]:
     """The members whose change the visit records: the members of the record the family stands on
     now, but the head, whom the family's presence speaks for (a head who died is a presence

@@ -73,6 +73,7 @@ from verval.selectors import (
     findings_now,
     kept_household,
     may_approve,
+    niks_held_elsewhere,
     may_import_returns,
     may_manage,
     may_verify,
@@ -354,48 +355,36 @@ def _marked_gone_niks(gone: list[CaseMemberChange]) -> dict[str, str]:
 
 def _niks_held_elsewhere(household: Household, typed: dict[int, Member]) -> list[tuple[int, list[str]]]:
     """The refusals (row number, texts) for the members to add whose NIK a present member of another
-    family holds (a family merged away holds no one), naming that family by its No KK and P3KE ID:
-    the person is that family's member until Bappeda moves them (the identity check at approval
-    would otherwise find them twice)."""
+    family holds (a family merged away holds no one): the person is that family's member until
+    Bappeda moves them (the identity check at approval would otherwise find them twice). The
+    refusal names no one: the officer may not read that family (its name, No KK or P3KE ID), only
+    learn that the NIK is taken and what to do."""
     niks = {member.nik for member in typed.values() if member.nik}
     if not niks:
         return []
-    holders: dict[str, Member] = {}
-    elsewhere = (
-        Member.objects.filter(nik__in=niks, is_absent=False, household__merged_into__isnull=True)
-        .exclude(household=household).select_related("household").order_by("pk")
+    held = niks_held_elsewhere(household, niks)
+    refusal = _(
+        "NIK ini sudah tercatat untuk anggota keluarga lain. Bila orang itu pindah ke keluarga ini, jangan tambahkan "
+        "di sini: tulis nama dan NIK-nya di catatan kunjungan untuk Bappeda, yang memindahkannya di data keluarga."
     )
-    for holder in elsewhere:
-        holders.setdefault(holder.nik, holder)
-    errors = []
-    for number, member in typed.items():
-        holder = holders.get(member.nik) if member.nik else None
-        if holder is None:
-            continue
-        family = holder.household
-        named = ", ".join(
-            f"{Household._meta.get_field(name).verbose_name} {value}"
-            for name in ("no_kk", "p3ke_id") if (value := getattr(family, name))
-        ) or family.head_name
-        refusal = _(
-            "NIK ini sudah tercatat atas %(name)s di keluarga lain (%(family)s). Bila orang itu pindah ke keluarga ini, "
-            "tulis di catatan kunjungan; Bappeda memindahkannya di data keluarga."
-        ) % {"name": holder.name, "family": named}
-        errors.append((number, _member_error(ValidationError({"nik": refusal}), number=number, name=member.name)))
-    return errors
+    return [
+        (number, _member_error(ValidationError({"nik": refusal}), number=number, name=member.name))
+        for number, member in typed.items() if member.nik in held
+    ]
 
 
 def _member_changes(case: VervalCase, members: dict[int, str], additions: list[dict], *, by) -> list[CaseMemberChange]:
     """The visit's member changes, checked (ValidationError listing every refusal): ``members`` maps
     a member of the family (:func:`verval.selectors.visit_members`) to what the visit found of them
     (``MemberChange``; Tetap is no change; a member absent from the newest data may only be found
-    dead, or keep the finding recorded of them before), ``additions`` the members to add. A member to add may not take the NIK of another member
-    to add, nor, for a user who sees NIKs in full, of a member of the family
-    (``households.validators.family_nik_repeats``; one the visit marks gone: :func:`_marked_gone_niks`)
-    or of another family (:func:`_niks_held_elsewhere`). A user who sees them masked is not told: a
-    refusal would confirm a guessed NIK; the approval adds no one whose NIK a present member holds,
-    keeps present a member the visit marked gone and added again, and finds the identity duplicates
-    of the members it adds."""
+    dead, or keep the finding recorded of them before), ``additions`` the members to add. A member to
+    add may not take the NIK of another member to add, nor of a member of the family, whoever types
+    it (``households.validators.family_nik_repeats``; one the visit marks gone: :func:`_marked_gone_niks`):
+    the user verifies this family and sees its members. Nor, for a user who sees NIKs in full, of a
+    present member of another family (:func:`_niks_held_elsewhere`); a user who sees them masked is
+    not told (a refusal would confirm a guessed NIK of a family they may not see): the reviewers who
+    see NIKs in full are shown it on the case page, and the approval does not add them
+    (``selectors.CasePlan.members_elsewhere``)."""
     household = kept_household(case.household)
     # A member absent from the newest data may be found dead, or keep what the visit recorded of
     # them before the data left them out (the page offers it again). A finding is about the member
@@ -428,11 +417,9 @@ def _member_changes(case: VervalCase, members: dict[int, str], additions: list[d
             checked.append((number, new_member_checked(values, household=household)))
         except ValidationError as error:
             refused.append((number, _member_error(error, number=number, name=(values.get("name") or "").strip())))
-    full = by.can_see_full_nik
     repeats = family_nik_repeats(
         [(member.nik, member.name) for _number, member in checked],
-        family=household.members if full else None, besides=[row.member_id for row in rows if row.member_id],
-        held=_marked_gone_niks(rows) if full else None,
+        family=household.members, besides=[row.member_id for row in rows if row.member_id], held=_marked_gone_niks(rows),
     )
     typed = {}
     for index, (number, member) in enumerate(checked):
@@ -444,7 +431,7 @@ def _member_changes(case: VervalCase, members: dict[int, str], additions: list[d
             case=case, change=MemberChange.ADDED, name=member.name, nik=member.nik, relation=member.relation,
             sex=member.sex, birth_date=member.birth_date,
         ))
-    if full:
+    if by.can_see_full_nik:
         refused += _niks_held_elsewhere(household, typed)
     errors += [text for _number, texts in sorted(refused, key=lambda item: item[0]) for text in texts]
     if errors:

@@ -510,39 +510,31 @@ def test_a_member_marked_gone_and_added_again_with_the_same_nik_is_refused(famil
     assert case.recorded_at is None and not case.member_changes.exists()
 
 
-def test_a_role_that_sees_niks_masked_learns_nothing_from_a_guessed_nik(family, people):
-    """Dinas Sosial's operator sees the family's NIKs masked: a new member typed with the wife's NIK
-    is answered as one typed with any other valid NIK (recorded; no refusal naming her or confirming
-    the NIK), and approval adds no second member with her NIK."""
+@pytest.mark.parametrize("role", ["officer", "dinsos_operator"])
+def test_a_family_members_nik_typed_for_a_new_member_is_refused_whoever_types_it(family, people, role):
+    """The family under verification is the user's to see, NIKs masked or not: a new member typed
+    with the wife's NIK is refused naming her, for Dinas Sosial's operator as for the officer;
+    nothing is recorded."""
     home, case, members = family
-    operator = client_for(people.dinsos_operator)
-    guess = make_nik(region=members["wife"].nik[:6], birth=datetime.date(1990, 5, 6), female=True, serial=4321)
-    answers = []
-    for nik in (guess, members["wife"].nik):
-        response = operator.post(f"/verval/kasus/{case.pk}/", _visit_post(members, **{"baru-0-nik": nik}), follow=True)
-        answers.append((response.redirect_chain, [str(m) for m in response.context["messages"]]))
-        assert "Wa Ode Sitti" not in str(answers[-1][1])
-    assert answers[0] == answers[1]
-    _through_verification(case, people)
-    assert "1 anggota baru tidak ditambahkan" in _preview(people, case)
-    services.batch_approve(batch=case.batch, by=people.bupati)
-    assert list(Member.objects.filter(household=home, nik=members["wife"].nik).values_list("name", "is_absent")) == [
-        ("Wa Ode Sitti", False)]
+    page = _words(client_for(getattr(people, role)).post(
+        f"/verval/kasus/{case.pk}/", _visit_post(members, **{"baru-0-nik": members["wife"].nik}), follow=True,
+    ).content.decode())
+    assert "Anggota baru 1 (Putri Kasim)" in page and "NIK ganda dalam keluarga yang sama: sudah dipakai Wa Ode Sitti" in page
+    case.refresh_from_db()
+    assert case.recorded_at is None and not case.member_changes.exists()
 
 
-def test_a_member_marked_gone_and_added_again_by_a_masked_role_stays_the_member(family, people):
-    """The same contradiction typed by a role that is not told whose NIK it is (it would confirm a
-    guess): approval keeps the member present, holding the NIK, and adds no one twice."""
+@pytest.mark.parametrize("role", ["officer", "dinsos_operator"])
+def test_a_member_marked_dead_and_added_again_is_refused_whoever_types_it(family, people, role):
+    """Dinas Sosial's operator, who sees NIKs masked, typing the officer's paper form: the son marked
+    dead and added again with his NIK is refused as for the officer; nothing is recorded."""
     home, case, members = family
-    operator = client_for(people.dinsos_operator)
-    assert operator.post(f"/verval/kasus/{case.pk}/", _visit_post(members, **_readded_cousin(members))).status_code == 302
-    _through_verification(case, people)
-    preview = _preview(people, case)
-    assert "1 anggota keluarga ditandai tidak ada" in preview and "1 anggota baru tidak ditambahkan" in preview
-    services.batch_approve(batch=case.batch, by=people.bupati)
-    assert list(Member.objects.filter(household=home, nik=members["cousin"].nik).values_list("name", "is_absent")) == [
-        ("Sepupu Jauh", False)]
-    assert Member.objects.get(pk=members["son"].pk).is_absent
+    readded = {"baru-0-name": "Rizal Kasim", "baru-0-nik": members["son"].nik, "baru-0-relation": Relation.CHILD}
+    page = _words(client_for(getattr(people, role)).post(
+        f"/verval/kasus/{case.pk}/", _visit_post(members, **readded), follow=True).content.decode())
+    assert "NIK ini milik Muhammad Rizal, yang ditandai Meninggal" in page
+    case.refresh_from_db()
+    assert case.recorded_at is None and not case.member_changes.exists()
 
 
 def test_the_head_marked_gone_by_hand_is_refused_without_saying_he_left(family, people):
@@ -562,16 +554,20 @@ def test_a_birth_date_from_1900_on_is_kept(family, people):
     assert case.member_changes.get(name="Bayi Kasim").birth_date == datetime.date(1900, 1, 1)
 
 
-def test_a_new_members_nik_held_in_another_family_is_refused_naming_that_family(family, people, registry):
+def test_a_new_members_nik_held_in_another_family_is_refused_without_naming_that_family(family, people, registry):
     """The officer sees NIKs in full: a NIK a present member of another family holds is refused at the
-    visit, naming that family by its No KK and P3KE ID; nothing is recorded."""
+    visit, saying what to do, but not whose it is: the officer may not read that family (its head's
+    name, No KK, P3KE ID); nothing is recorded."""
     home, case, members = family
     other = registry.poor_4
     MemberFactory(household=other, name="Putri Lain", nik=NEWBORN_NIK, relation=Relation.CHILD)
-    page = _words(client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members),
-                                                  follow=True).content.decode())
-    assert "Anggota baru 1 (Putri Kasim)" in page
-    assert f"NIK ini sudah tercatat atas Putri Lain di keluarga lain (No KK {other.no_kk}, ID Keluarga P3KE {other.p3ke_id})" in page
+    response = client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members), follow=True)
+    assert client_for(people.officer).get(f"/keluarga/{other.pk}/").status_code in (403, 404)
+    page = _words(response.content.decode())
+    assert ("Anggota baru 1 (Putri Kasim): NIK: NIK ini sudah tercatat untuk anggota keluarga lain. Bila orang itu pindah ke "
+            "keluarga ini, jangan tambahkan di sini: tulis nama dan NIK-nya di catatan kunjungan untuk Bappeda") in page
+    for secret in ("Putri Lain", other.no_kk, other.p3ke_id, other.head_name):
+        assert secret not in page
     case.refresh_from_db()
     assert case.recorded_at is None and not case.member_changes.exists()
 
