@@ -565,6 +565,12 @@ class ApplyResult:
     # Members the visits found gone whom their family's record no longer holds (merged away without
     # a twin, deleted): not applied, for Bappeda to look at.
     members_not_found: int = 0
+    # Members to add whose NIK a present member of another family holds: not added (a person lives
+    # in one family), for Bappeda to move them if they did move.
+    members_elsewhere: int = 0
+    # The ids of the member changes not applied, either way: the batch and case pages name them.
+    not_found_changes: list = field(default_factory=list)
+    elsewhere_changes: list = field(default_factory=list)
     # The live aid of their own that members found dead held (a family's head who died, the family
     # carrying on, included): ended.
     aid_of_dead: int = 0
@@ -579,6 +585,8 @@ class ApplyResult:
                 "present": self.present, "desil_changed": len(self.desil_changes),
                 "members_absent": self.members_absent, "members_added": self.members_added,
                 "members_known": self.members_known, "members_not_found": self.members_not_found,
+                "members_elsewhere": self.members_elsewhere, "not_found_changes": self.not_found_changes,
+                "elsewhere_changes": self.elsewhere_changes,
                 "identities_new": self.identities_new,
                 "aid_of_dead": self.aid_of_dead}
 
@@ -633,6 +641,9 @@ def _apply_member_changes(plan: CasePlan, *, reason: str, by, result: ApplyResul
         result.added_to.add(plan.household.pk)
     result.members_known += len(plan.members_known)
     result.members_not_found += len(plan.members_not_found)
+    result.not_found_changes += [change.pk for change in plan.members_not_found]
+    result.members_elsewhere += len(plan.members_elsewhere)
+    result.elsewhere_changes += [change.pk for change in plan.members_elsewhere]
 
 
 def _apply_case(plan: CasePlan, *, batch: VervalBatch, by, result: ApplyResult) -> None:

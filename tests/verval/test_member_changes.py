@@ -193,17 +193,19 @@ def test_a_family_gone_or_a_batch_not_approved_changes_no_member(family, people)
 
 
 def test_a_member_added_is_checked_for_identity_duplicates(family, people, registry):
-    """Another family recorded with the newborn's NIK after the visit (a later import): the approval
-    still finds the identity duplicate."""
+    """Another record of the family made after the visit (a later import under the same No KK): the
+    approval looks for the identity duplicates of the family it added a member to and finds it. (A
+    member recorded elsewhere with the newborn's NIK itself is not added at all: a person lives in
+    one family.)"""
     home, case, members = family
     assert client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members)).status_code == 302
-    elsewhere = MemberFactory(household=registry.poor_4, name="Putri Kasim", nik=NEWBORN_NIK, relation=Relation.CHILD)
+    Household.objects.filter(pk=registry.poor_4.pk).update(no_kk=home.no_kk)
     _through_verification(case, people)
     done = _words(client_for(people.bupati).post(f"/verval/berkas/{case.batch_id}/sahkan/", {"setuju": "1"},
                                                  follow=True).content.decode())
-    added = Member.objects.get(household=home, nik=NEWBORN_NIK)
-    assert IdentityMatch.objects.filter(status=IdentityStatus.OPEN).filter(
-        member_a__in=[added, elsewhere], member_b__in=[added, elsewhere]).exists()
+    assert Member.objects.filter(household=home, nik=NEWBORN_NIK).exists()
+    pair = sorted([home.pk, registry.poor_4.pk])
+    assert IdentityMatch.objects.filter(status=IdentityStatus.OPEN, household_a=pair[0], household_b=pair[1]).exists()
     assert "1 duplikat identitas baru" in done
 
 
@@ -580,9 +582,14 @@ def test_a_nik_held_only_by_an_absent_or_merged_away_member_elsewhere_is_not_ref
     assert case.member_changes.get(name="Putri Kasim").nik == NEWBORN_NIK
 
 
-def test_a_role_that_sees_niks_masked_is_not_told_of_another_familys_nik_and_approval_flags_it(family, people, registry):
+ELSEWHERE_FLAG = "tidak ditambahkan: NIK-nya sudah tercatat untuk anggota keluarga lain"
+
+
+def test_another_familys_nik_typed_by_a_masked_role_is_flagged_to_the_reviewers_and_not_added(family, people, registry):
     """Dinas Sosial's operator sees NIKs masked: another family's NIK typed for a new member is answered
-    as any unused NIK (no refusal that would confirm a guess); the approval finds the duplicate."""
+    as any unused NIK (no refusal that would confirm a guess). The reviewers who see NIKs in full see
+    it flagged on the case and batch pages (the operator does not); the Bupati's preview counts it,
+    without names; the approval does not add the person to a second family and applies the rest."""
     home, case, members = family
     elsewhere = MemberFactory(household=registry.poor_4, name="Putri Lain", nik=NEWBORN_NIK, relation=Relation.CHILD)
     operator = client_for(people.dinsos_operator)
@@ -594,12 +601,23 @@ def test_a_role_that_sees_niks_masked_is_not_told_of_another_familys_nik_and_app
         assert registry.poor_4.no_kk not in response.content.decode()
     assert answers[0] == answers[1]
     _through_verification(case, people)
+    for reviewer in (people.bappeda, people.dinsos_head):
+        page = _words(client_for(reviewer).get(f"/verval/kasus/{case.pk}/").content.decode())
+        assert f"Putri Kasim · NIK {NEWBORN_NIK}" in page and f"({ELSEWHERE_FLAG}" in page
+        assert f"Putri Kasim ({ELSEWHERE_FLAG}" in _words(client_for(reviewer).get(f"/verval/berkas/{case.batch_id}/").content.decode())
+    for page in (f"/verval/kasus/{case.pk}/", f"/verval/berkas/{case.batch_id}/"):
+        assert ELSEWHERE_FLAG not in _words(operator.get(page).content.decode())
+    expected = ("1 anggota baru tidak ditambahkan: NIK-nya sudah tercatat untuk anggota keluarga lain (satu orang hanya di "
+                "satu keluarga). Bila orang itu pindah, Bappeda memindahkannya di data keluarga.")
+    preview = _preview(people, case)
+    assert expected in preview and "1 anggota keluarga baru ditambahkan" in preview and "Putri" not in preview
     done = _words(client_for(people.bupati).post(f"/verval/berkas/{case.batch_id}/sahkan/", {"setuju": "1"},
                                                  follow=True).content.decode())
-    assert "1 duplikat identitas baru" in done
-    added = Member.objects.get(household=home, nik=NEWBORN_NIK)
-    assert IdentityMatch.objects.filter(status=IdentityStatus.OPEN).filter(
-        member_a__in=[added, elsewhere], member_b__in=[added, elsewhere]).exists()
+    assert expected in done and "duplikat identitas" not in done
+    assert list(Member.objects.filter(nik=NEWBORN_NIK).values_list("household", "is_absent")) == [(registry.poor_4.pk, False)]
+    assert Member.objects.filter(household=home, name="Bayi Kasim").exists() and Member.objects.get(pk=members["son"].pk).is_absent
+    assert not IdentityMatch.objects.filter(member_a=elsewhere).exists() and not IdentityMatch.objects.filter(member_b=elsewhere).exists()
+    assert f"Putri Kasim ({ELSEWHERE_FLAG}" in _words(client_for(people.bappeda).get(f"/verval/berkas/{case.batch_id}/").content.decode())
 
 
 @pytest.fixture
@@ -679,6 +697,19 @@ def test_a_member_found_dead_who_cannot_be_found_after_a_merge_is_reported_to_th
     assert not Member.objects.get(pk=twin.pk).is_absent
     case.batch.refresh_from_db()
     assert case.batch.applied["members_not_found"] == 1
+
+
+def test_the_batch_and_case_pages_name_the_member_change_not_applied(merged_after_visit, people):
+    """Bappeda's batch page and the case page say which change the approval could not apply, not
+    just how many, for Bappeda to look at the family's data."""
+    case, twin, aid = merged_after_visit
+    Member.objects.filter(pk=twin.pk).update(nik=make_nik(region="740901", birth=datetime.date(2011, 1, 2), female=False, serial=99))
+    services.batch_approve(batch=case.batch, by=people.bupati)
+    bappeda = client_for(people.bappeda)
+    flag = ("Muhammad Rizal: Meninggal (tidak dapat diterapkan: anggota ini tidak ditemukan lagi di keluarga yang "
+            "dikunjungi; Bappeda memeriksanya di data keluarga)")
+    assert flag in _words(bappeda.get(f"/verval/berkas/{case.batch_id}/").content.decode())
+    assert flag.replace(":", "", 1) in _words(bappeda.get(f"/verval/kasus/{case.pk}/").content.decode())
 
 
 def test_a_member_left_out_before_the_visit_can_be_recorded_dead(family_with_own_aid, people):
