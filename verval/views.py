@@ -593,6 +593,8 @@ def case_visit(request, pk: int):
                 _refuse(request, error)
             else:
                 messages.success(request, _("Hasil kunjungan %(name)s dicatat.") % {"name": case.household.head_name})
+                for warning in services.new_member_warnings(case):
+                    messages.warning(request, warning)
                 return redirect("verval:my_cases" if request.user.is_field_officer else "verval:batch_detail",
                                 **({} if request.user.is_field_officer else {"pk": case.batch_id}))
         else:

@@ -839,3 +839,28 @@ def test_a_head_found_dead_is_shown_dead_while_the_family_carries_on(family, peo
     head = _member_badge(page, "Laode Kasim")
     assert "meninggal" in head and "tidak ada di data terbaru" not in head
     assert "meninggal" not in _member_badge(page, "Wa Ode Sitti")
+
+
+def test_a_new_member_whose_nik_contradicts_the_typed_sex_or_birth_date_is_warned_about(family, people):
+    """As the admin warns about a member typed in: the NIK says a girl born 1 Feb 2025, the row says
+    a boy born 15 Mar 2024. The visit is recorded (the officer checks the family card), with the warnings."""
+    home, case, members = family
+    response = client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(
+        members, **{"baru-0-sex": Sex.MALE, "baru-0-birth_date": "15/03/2024"}), follow=True)
+    shown = [(m.level_tag, str(m)) for m in response.context["messages"]]
+    assert ("warning", "Periksa NIK Putri Kasim: Jenis kelamin tidak sesuai dengan NIK") in shown
+    assert ("warning", "Periksa NIK Putri Kasim: Tanggal lahir tidak sesuai dengan NIK") in shown
+    assert case.member_changes.get(name="Putri Kasim").birth_date == datetime.date(2024, 3, 15)
+    quiet = client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members), follow=True)
+    assert not [m for m in quiet.context["messages"] if m.level_tag == "warning"]
+
+
+def test_a_spouse_born_last_year_is_warned_about(family, people):
+    home, case, members = family
+    last_year = timezone.localdate().year - 1
+    response = client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members, **{
+        "baru-1-name": "Istri Kedua", "baru-1-relation": Relation.SPOUSE, "baru-1-sex": Sex.FEMALE,
+        "baru-1-birth_date": f"01/06/{last_year}"}), follow=True)
+    shown = [str(m) for m in response.context["messages"] if m.level_tag == "warning"]
+    assert any(text.startswith("Periksa tanggal lahir Istri Kedua: sebagai istri/suami, umurnya baru") for text in shown)
+    assert case.member_changes.filter(name="Istri Kedua").exists()
