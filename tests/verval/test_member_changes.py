@@ -864,3 +864,25 @@ def test_a_spouse_born_last_year_is_warned_about(family, people):
     shown = [str(m) for m in response.context["messages"] if m.level_tag == "warning"]
     assert any(text.startswith("Periksa tanggal lahir Istri Kedua: sebagai istri/suami, umurnya baru") for text in shown)
     assert case.member_changes.filter(name="Istri Kedua").exists()
+
+
+def test_one_newborn_recorded_in_two_families_of_a_batch_is_added_to_one_only(registry, people):
+    """The same NIK typed for a new member in two visits of one batch (neither refused: no one holds it
+    yet): approval adds the person to the first family and tells the reviewer of the other."""
+    batch = services.cases_open(kind="inclusion", household_ids=[registry.pkh_high.pk, registry.sembako_7.pk],
+                                by=people.bappeda).batch
+    cases = list(batch.cases.order_by("id"))
+    services.cases_assign(cases=cases, officer=people.officer, by=people.bappeda)
+    officer = client_for(people.officer)
+    for case in cases:
+        assert officer.post(f"/verval/kasus/{case.pk}/", {
+            "visited_on": timezone.localdate().strftime("%d/%m/%Y"), **_found,
+            "baru-0-name": "Putri", "baru-0-nik": NEWBORN_NIK, "baru-0-relation": Relation.CHILD,
+        }).status_code == 302
+    _through_verification(cases[0], people)
+    done = _words(client_for(people.bupati).post(f"/verval/berkas/{batch.pk}/sahkan/", {"setuju": "1"},
+                                                 follow=True).content.decode())
+    assert "1 anggota keluarga baru ditambahkan" in done and "1 anggota baru tidak ditambahkan: NIK-nya sudah tercatat" in done
+    assert list(Member.objects.filter(nik=NEWBORN_NIK).values_list("household", flat=True)) == [cases[0].household_id]
+    assert "Putri (tidak ditambahkan: NIK-nya sudah tercatat" in _words(
+        client_for(people.bappeda).get(f"/verval/berkas/{batch.pk}/").content.decode())
