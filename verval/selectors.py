@@ -215,6 +215,18 @@ def kept_household(household: Household) -> Household:
     return household
 
 
+def niks_held_elsewhere(household: Household, niks) -> set[str]:
+    """Those of ``niks`` that a present member of another family than ``household`` holds (a family
+    merged away holds no one): a member to add with one would be a person of two families."""
+    niks = {nik for nik in niks if nik}
+    if not niks:
+        return set()
+    return set(
+        Member.objects.filter(nik__in=niks, is_absent=False, household__merged_into__isnull=True)
+        .exclude(household=household).values_list("nik", flat=True)
+    )
+
+
 def visit_members(case: VervalCase) -> list[Member]:
     """The members whose change the visit records: the members of the record the family stands on
     now, but the head, whom the family's presence speaks for (a head who died is a presence
@@ -266,6 +278,10 @@ class CasePlan:
     # Members to add whose NIK a present member of the family holds by now (a later import added
     # them): not added twice.
     members_known: list[CaseMemberChange] = field(default_factory=list)
+    # Members to add whose NIK a present member of another family holds (typed by a role that sees
+    # NIKs masked, and so was not refused): not added, a person lives in one family; the reviewers
+    # are told, Bappeda moves the person if they did move.
+    members_elsewhere: list[CaseMemberChange] = field(default_factory=list)
     # The members the visit found dead, whether or not still present (an import may have left them
     # out since): their own aid ends all the same.
     members_dead: list[int] = field(default_factory=list)
@@ -358,6 +374,16 @@ def _member_now(change: CaseMemberChange, plan: CasePlan, twins: dict, kept: dic
     return (twins.get((plan.household.pk, member.nik)) if member.nik else None) or False
 
 
+def findings_now(case: VervalCase, gone: list[CaseMemberChange]) -> dict[int, Member | None | bool]:
+    """Each of ``case``'s recorded findings of a member gone (by the finding's id) with the member it
+    is about now on the record the family stands on, as approval follows it (:func:`_member_now`):
+    the visit page offers the finding on that member (a merge's twin by NIK), and the case pages
+    name that member once. None or False: a finding the page shows on no member."""
+    plan = CasePlan(case=case, household=kept_household(case.household))
+    twins, kept = _merge_twins([plan], {case.pk: gone})
+    return {change.pk: _member_now(change, plan, twins, kept) for change in gone}
+
+
 def _member_changes(plans: list[CasePlan]) -> None:
     """The visits' member changes that still change their families (a few queries for the whole
     batch): a member gone who is still one of its family's present members (not marked absent, nor
@@ -371,17 +397,24 @@ def _member_changes(plans: list[CasePlan]) -> None:
     rows = CaseMemberChange.objects.filter(case__in=[p.case.pk for p in plans]).select_related("member").order_by("pk")
     for change in rows:
         by_case.setdefault(change.case_id, []).append(change)
-    adding = {p.household.pk for p in plans if any(c.is_addition for c in by_case.get(p.case.pk, []))}
+    added_niks = {c.nik for p in plans for c in by_case.get(p.case.pk, []) if c.is_addition and c.nik}
+    # Who holds the NIKs of the members to add now: present members of families not merged away.
     held = set(
-        Member.objects.filter(household__in=adding, is_absent=False).exclude(nik="").values_list("household_id", "nik")
-    ) if adding else set()
+        Member.objects.filter(nik__in=added_niks, is_absent=False, household__merged_into__isnull=True)
+        .values_list("household_id", "nik")
+    ) if added_niks else set()
+    held_niks = {nik for _household, nik in held}
     twins, kept = _merge_twins(plans, by_case)
     for plan in plans:
         readded = {change.nik for change in by_case.get(plan.case.pk, []) if change.is_addition and change.nik}
         for change in by_case.get(plan.case.pk, []):
             if change.is_addition:
-                known = bool(change.nik) and (plan.household.pk, change.nik) in held
-                (plan.members_known if known else plan.members_added).append(change)
+                if change.nik and (plan.household.pk, change.nik) in held:
+                    plan.members_known.append(change)
+                elif change.nik in held_niks:
+                    plan.members_elsewhere.append(change)
+                else:
+                    plan.members_added.append(change)
                 continue
             if change.change not in MEMBER_GONE:
                 continue
@@ -454,8 +487,30 @@ def approval_preview(batch: VervalBatch) -> dict:
         "members_added": sum(len(p.members_added) for p in plans),
         "members_known": sum(len(p.members_known) for p in plans),
         "members_not_found": sum(len(p.members_not_found) for p in plans),
+        "members_elsewhere": sum(len(p.members_elsewhere) for p in plans),
         "aid_of_dead": sum(len(p.aid_of_dead) for p in plans),
     }
+
+
+# Why approval does not apply a recorded member change (``changes_not_applied``).
+NOT_FOUND, ELSEWHERE = "not_found", "elsewhere"
+
+
+def changes_not_applied(user: User, batch: VervalBatch, cases) -> dict[int, str]:
+    """The member changes of ``cases`` (of ``batch``, their households selected with them) that the
+    approval did not apply, or, before it, will not, by change id: ``NOT_FOUND``, a member found gone
+    whom the family's record no longer holds; ``ELSEWHERE``, a member to add whose NIK another
+    family's member holds, told only to a ``user`` who sees NIKs in full (to another it would confirm
+    a guessed NIK of a family they may not see)."""
+    if batch.is_approved:
+        applied = batch.applied or {}
+        found = {pk: NOT_FOUND for pk in applied.get("not_found_changes", [])}
+        found.update({pk: ELSEWHERE for pk in applied.get("elsewhere_changes", [])})
+    else:
+        plans = approval_plans(cases)
+        found = {change.pk: NOT_FOUND for plan in plans for change in plan.members_not_found}
+        found.update({change.pk: ELSEWHERE for plan in plans for change in plan.members_elsewhere})
+    return {pk: why for pk, why in found.items() if why != ELSEWHERE or user.can_see_full_nik}
 
 
 def batch_summary(user: User, batch: VervalBatch) -> dict:

@@ -31,8 +31,9 @@ from agencies.models import ExportKind
 from agencies.services import export_log_create
 from dedup import membership
 from households.choices import area_head
-from households.models import Household, Member
-from households.validators import check_identifiers, family_nik_repeats
+from households.models import Household, Member, Relation, Sex
+from households.regions import loaded_regions
+from households.validators import check_identifiers, family_nik_repeats, identifier_warnings
 from households.services import (
     LIVING_CONDITION_FIELDS,
     household_conditions_update,
@@ -70,8 +71,10 @@ from verval.selectors import (
     candidate_scope,
     family_members,
     field_officers,
+    findings_now,
     kept_household,
     may_approve,
+    niks_held_elsewhere,
     may_import_returns,
     may_manage,
     may_verify,
@@ -312,6 +315,33 @@ def new_member_checked(values: dict, *, household: Household) -> Member:
     return member
 
 
+# A spouse (Istri/Suami) younger than this at the visit is more likely a birth date typed wrong (a
+# child's, this year for the year of birth) than a marriage: the visit warns, it does not refuse.
+SPOUSE_YOUNGEST = 15
+
+
+def new_member_warnings(case: VervalCase) -> list[str]:
+    """What the visit page warns about the members ``case`` adds, once recorded, as the admin warns
+    about a member typed in (``households.admin.warn_identifiers``): a NIK issued outside the loaded
+    regions, a stated sex or birth date the NIK contradicts; and a spouse too young to be one. Nothing
+    is refused: the officer checks the family card and corrects the row, or leaves it as it is."""
+    regions = loaded_regions()
+    today = timezone.localdate()
+    found = []
+    for row in case.member_findings().added:
+        female = {Sex.FEMALE: True, Sex.MALE: False}.get(row.sex)
+        for _name, warning in identifier_warnings(
+            row, "nik", home_regions=regions.prefixes, home_label=regions.label, birth_date=row.birth_date, female=female,
+        ):
+            found.append(_("Periksa NIK %(name)s: %(warning)s") % {"name": row.name, "warning": warning})
+        if row.relation == Relation.SPOUSE and row.birth_date is not None:
+            age = today.year - row.birth_date.year - ((today.month, today.day) < (row.birth_date.month, row.birth_date.day))
+            if age < SPOUSE_YOUNGEST:
+                found.append(_("Periksa tanggal lahir %(name)s: sebagai istri/suami, umurnya baru %(age)s tahun.") % {
+                    "name": row.name, "age": age})
+    return found
+
+
 def _member_error(error: ValidationError, *, number: int, name: str) -> list[str]:
     """A member to add's refusals, each naming the row and the field (the page lists them together)."""
     who = _("Anggota baru %(number)s (%(name)s)") % {"number": number, "name": name or "-"}
@@ -353,52 +383,45 @@ def _marked_gone_niks(gone: list[CaseMemberChange]) -> dict[str, str]:
 
 def _niks_held_elsewhere(household: Household, typed: dict[int, Member]) -> list[tuple[int, list[str]]]:
     """The refusals (row number, texts) for the members to add whose NIK a present member of another
-    family holds (a family merged away holds no one), naming that family by its No KK and P3KE ID:
-    the person is that family's member until Bappeda moves them (the identity check at approval
-    would otherwise find them twice)."""
+    family holds (a family merged away holds no one): the person is that family's member until
+    Bappeda moves them (the identity check at approval would otherwise find them twice). The
+    refusal names no one: the officer may not read that family (its name, No KK or P3KE ID), only
+    learn that the NIK is taken and what to do."""
     niks = {member.nik for member in typed.values() if member.nik}
     if not niks:
         return []
-    holders: dict[str, Member] = {}
-    elsewhere = (
-        Member.objects.filter(nik__in=niks, is_absent=False, household__merged_into__isnull=True)
-        .exclude(household=household).select_related("household").order_by("pk")
+    held = niks_held_elsewhere(household, niks)
+    refusal = _(
+        "NIK ini sudah tercatat untuk anggota keluarga lain. Bila orang itu pindah ke keluarga ini, jangan tambahkan "
+        "di sini: tulis nama dan NIK-nya di catatan kunjungan untuk Bappeda, yang memindahkannya di data keluarga."
     )
-    for holder in elsewhere:
-        holders.setdefault(holder.nik, holder)
-    errors = []
-    for number, member in typed.items():
-        holder = holders.get(member.nik) if member.nik else None
-        if holder is None:
-            continue
-        family = holder.household
-        named = ", ".join(
-            f"{Household._meta.get_field(name).verbose_name} {value}"
-            for name in ("no_kk", "p3ke_id") if (value := getattr(family, name))
-        ) or family.head_name
-        refusal = _(
-            "NIK ini sudah tercatat atas %(name)s di keluarga lain (%(family)s). Bila orang itu pindah ke keluarga ini, "
-            "tulis di catatan kunjungan; Bappeda memindahkannya di data keluarga."
-        ) % {"name": holder.name, "family": named}
-        errors.append((number, _member_error(ValidationError({"nik": refusal}), number=number, name=member.name)))
-    return errors
+    return [
+        (number, _member_error(ValidationError({"nik": refusal}), number=number, name=member.name))
+        for number, member in typed.items() if member.nik in held
+    ]
 
 
 def _member_changes(case: VervalCase, members: dict[int, str], additions: list[dict], *, by) -> list[CaseMemberChange]:
     """The visit's member changes, checked (ValidationError listing every refusal): ``members`` maps
     a member of the family (:func:`verval.selectors.visit_members`) to what the visit found of them
     (``MemberChange``; Tetap is no change; a member absent from the newest data may only be found
-    dead, or keep the finding recorded of them before), ``additions`` the members to add. A member to add may not take the NIK of another member
-    to add, nor, for a user who sees NIKs in full, of a member of the family
-    (``households.validators.family_nik_repeats``; one the visit marks gone: :func:`_marked_gone_niks`)
-    or of another family (:func:`_niks_held_elsewhere`). A user who sees them masked is not told: a
-    refusal would confirm a guessed NIK; the approval adds no one whose NIK a present member holds,
-    keeps present a member the visit marked gone and added again, and finds the identity duplicates
-    of the members it adds."""
+    dead, or keep the finding recorded of them before), ``additions`` the members to add. A member to
+    add may not take the NIK of another member to add, nor of a member of the family, whoever types
+    it (``households.validators.family_nik_repeats``; one the visit marks gone: :func:`_marked_gone_niks`):
+    the user verifies this family and sees its members. Nor, for a user who sees NIKs in full, of a
+    present member of another family (:func:`_niks_held_elsewhere`); a user who sees them masked is
+    not told (a refusal would confirm a guessed NIK of a family they may not see): the reviewers who
+    see NIKs in full are shown it on the case page, and the approval does not add them
+    (``selectors.CasePlan.members_elsewhere``)."""
     household = kept_household(case.household)
     # A member absent from the newest data may be found dead, or keep what the visit recorded of
-    # them before the data left them out (the page offers it again).
-    recorded = dict(case.member_changes.filter(member__isnull=False).values_list("member_id", "change"))
+    # them before the data left them out (the page offers it again). A finding is about the member
+    # the page shows it on now (a merge's twin, :func:`verval.selectors.findings_now`); one the page
+    # shows on no member is kept as it was: the page could not send it, so it is not cleared.
+    before = list(case.member_changes.exclude(change=MemberChange.ADDED).select_related("member").order_by("pk"))
+    now = findings_now(case, before)
+    recorded = {now[row.pk].pk: row.change for row in before if now[row.pk]}
+    unshown = [row for row in before if not now[row.pk]]
     present = {m.pk: m for m in family_members(household, with_absent=True)
                if not m.is_absent or members.get(m.pk) in (MemberChange.DECEASED, recorded.get(m.pk))}
     errors = _members_not_present(household, {pk: change for pk, change in members.items() if pk not in present})
@@ -410,6 +433,11 @@ def _member_changes(case: VervalCase, members: dict[int, str], additions: list[d
                          relation=present[pk].relation, sex=present[pk].sex, birth_date=present[pk].birth_date)
         for pk, change in sorted(members.items()) if pk in present and change in MEMBER_GONE
     ]
+    rows += [
+        CaseMemberChange(case=case, change=row.change, member=row.member, name=row.name, nik=row.nik,
+                         relation=row.relation, sex=row.sex, birth_date=row.birth_date)
+        for row in unshown
+    ]
     checked: list[tuple[int, Member]] = []
     refused: list[tuple[int, list[str]]] = []  # by row number: the page lists them in its rows' order
     for number, values in enumerate(additions, start=1):
@@ -417,11 +445,9 @@ def _member_changes(case: VervalCase, members: dict[int, str], additions: list[d
             checked.append((number, new_member_checked(values, household=household)))
         except ValidationError as error:
             refused.append((number, _member_error(error, number=number, name=(values.get("name") or "").strip())))
-    full = by.can_see_full_nik
     repeats = family_nik_repeats(
         [(member.nik, member.name) for _number, member in checked],
-        family=household.members if full else None, besides=[row.member.pk for row in rows],
-        held=_marked_gone_niks(rows) if full else None,
+        family=household.members, besides=[row.member_id for row in rows if row.member_id], held=_marked_gone_niks(rows),
     )
     typed = {}
     for index, (number, member) in enumerate(checked):
@@ -433,7 +459,7 @@ def _member_changes(case: VervalCase, members: dict[int, str], additions: list[d
             case=case, change=MemberChange.ADDED, name=member.name, nik=member.nik, relation=member.relation,
             sex=member.sex, birth_date=member.birth_date,
         ))
-    if full:
+    if by.can_see_full_nik:
         refused += _niks_held_elsewhere(household, typed)
     errors += [text for _number, texts in sorted(refused, key=lambda item: item[0]) for text in texts]
     if errors:
@@ -567,6 +593,12 @@ class ApplyResult:
     # Members the visits found gone whom their family's record no longer holds (merged away without
     # a twin, deleted): not applied, for Bappeda to look at.
     members_not_found: int = 0
+    # Members to add whose NIK a present member of another family holds: not added (a person lives
+    # in one family), for Bappeda to move them if they did move.
+    members_elsewhere: int = 0
+    # The ids of the member changes not applied, either way: the batch and case pages name them.
+    not_found_changes: list = field(default_factory=list)
+    elsewhere_changes: list = field(default_factory=list)
     # The live aid of their own that members found dead held (a family's head who died, the family
     # carrying on, included): ended.
     aid_of_dead: int = 0
@@ -581,6 +613,8 @@ class ApplyResult:
                 "present": self.present, "desil_changed": len(self.desil_changes),
                 "members_absent": self.members_absent, "members_added": self.members_added,
                 "members_known": self.members_known, "members_not_found": self.members_not_found,
+                "members_elsewhere": self.members_elsewhere, "not_found_changes": self.not_found_changes,
+                "elsewhere_changes": self.elsewhere_changes,
                 "identities_new": self.identities_new,
                 "aid_of_dead": self.aid_of_dead}
 
@@ -623,6 +657,11 @@ def _apply_member_changes(plan: CasePlan, *, reason: str, by, result: ApplyResul
         if row.nik and plan.household.members.filter(is_absent=False, nik=row.nik).exists():
             result.members_known += 1  # added by an earlier case of this batch (two records merged into one)
             continue
+        if row.nik and niks_held_elsewhere(plan.household, {row.nik}):
+            # Added to another family by an earlier case of this batch (the plans read the registry
+            # before it): the person lives in one family, the reviewer is told as for the others.
+            plan.members_elsewhere.append(row)
+            continue
         member = new_member_checked({name: getattr(row, name) for name in NEW_MEMBER_FIELDS}, household=plan.household)
         member._history_user = by
         member._change_reason = history_reason(reason, Member)
@@ -635,6 +674,9 @@ def _apply_member_changes(plan: CasePlan, *, reason: str, by, result: ApplyResul
         result.added_to.add(plan.household.pk)
     result.members_known += len(plan.members_known)
     result.members_not_found += len(plan.members_not_found)
+    result.not_found_changes += [change.pk for change in plan.members_not_found]
+    result.members_elsewhere += len(plan.members_elsewhere)
+    result.elsewhere_changes += [change.pk for change in plan.members_elsewhere]
 
 
 def _apply_case(plan: CasePlan, *, batch: VervalBatch, by, result: ApplyResult) -> None:

@@ -18,6 +18,7 @@ from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext, ngettext_lazy, npgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -196,10 +197,30 @@ MEMBERS_NOT_FOUND = ngettext_lazy(
 )
 
 
+# Members to add whose NIK another family's present member holds, not added: the preview and the
+# approval say how many (no names: the Bupati sees counts).
+MEMBERS_ELSEWHERE = ngettext_lazy(
+    "%(count)s anggota baru tidak ditambahkan: NIK-nya sudah tercatat untuk anggota keluarga lain (satu orang "
+    "hanya di satu keluarga). Bila orang itu pindah, Bappeda memindahkannya di data keluarga.",
+    "%(count)s anggota baru tidak ditambahkan: NIK-nya sudah tercatat untuk anggota keluarga lain (satu orang "
+    "hanya di satu keluarga). Bila orang itu pindah, Bappeda memindahkannya di data keluarga.",
+    "count",
+)
+# What the batch and case pages say of one member change approval does not apply (``selectors.changes_not_applied``).
+NOT_APPLIED = {
+    selectors.NOT_FOUND: gettext_lazy("tidak dapat diterapkan: anggota ini tidak ditemukan lagi di keluarga yang "
+                                      "dikunjungi; Bappeda memeriksanya di data keluarga"),
+    selectors.ELSEWHERE: gettext_lazy("tidak ditambahkan: NIK-nya sudah tercatat untuk anggota keluarga lain; Bappeda "
+                                      "memindahkannya bila orang itu pindah"),
+}
+
+
 def _approval_preview(batch) -> dict:
     preview = selectors.approval_preview(batch)
     if preview["members_not_found"]:
         preview["not_found_text"] = MEMBERS_NOT_FOUND % {"count": preview["members_not_found"]}
+    if preview["members_elsewhere"]:
+        preview["elsewhere_text"] = MEMBERS_ELSEWHERE % {"count": preview["members_elsewhere"]}
     preview["programs_text"] = ", ".join(
         f"{name} {year}" + (f" ×{count}" if count > 1 else "") for name, year, count in preview["suspended_programs"]
     )
@@ -226,10 +247,13 @@ def _batch_context(request, batch) -> dict:
         context["verify_form"] = VerifyForm()
     if context["may_approve"]:
         context["approval_preview"] = _approval_preview(batch)
+    not_applied = selectors.changes_not_applied(user, batch, cases) if cases else {}
     for case in cases:
         case.family_continues = family_continues(case)
         case.desil_change = desil_since_visit(case, case.household.merged_into)
         case.members_gone, case.members_added = case.member_findings()
+        for change in (*case.members_gone, *case.members_added):
+            change.not_applied = NOT_APPLIED.get(not_applied.get(change.pk))
     # Families found gone (or absent since) are not offered: no new aid is proposed for them.
     offered = [
         c for c in cases
@@ -380,6 +404,7 @@ def batch_approve(request, pk: int):
                 "%(count)s anggota baru tidak ditambahkan: anggota dengan NIK yang sama sudah tercatat di keluarganya.",
                 result.members_known)),
             (messages.WARNING, result.members_not_found, MEMBERS_NOT_FOUND),
+            (messages.WARNING, result.members_elsewhere, MEMBERS_ELSEWHERE),
             (messages.WARNING, result.identities_new, ngettext(
                 "%(count)s duplikat identitas baru (NIK anggota yang ditambahkan ada di catatan lain) perlu ditinjau "
                 "Bappeda.",
@@ -552,7 +577,7 @@ def case_visit(request, pk: int):
             return redirect("verval:case_visit", pk=pk)
         form = VisitForm(request.POST, instance=case)
         before = case.member_findings()
-        members_form = MemberChangesForm(request.POST, members=members, recorded={c.member_id: c.change for c in before.gone})
+        members_form = MemberChangesForm(request.POST, members=members, recorded=_recorded(case, before))
         additions = new_member_forms(request.POST, recorded=before.added, user=request.user)
         # Rows left empty add no one; the others are numbered as the service numbers them.
         filled = [row for row in additions if row.has_changed()]
@@ -568,6 +593,8 @@ def case_visit(request, pk: int):
                 _refuse(request, error)
             else:
                 messages.success(request, _("Hasil kunjungan %(name)s dicatat.") % {"name": case.household.head_name})
+                for warning in services.new_member_warnings(case):
+                    messages.warning(request, warning)
                 return redirect("verval:my_cases" if request.user.is_field_officer else "verval:batch_detail",
                                 **({} if request.user.is_field_officer else {"pk": case.batch_id}))
         else:
@@ -578,12 +605,13 @@ def case_visit(request, pk: int):
     else:
         form = VisitForm(instance=case, initial=None if case.visited_on else {"visited_on": timezone.localdate()})
         found = case.member_findings()
-        members_form = MemberChangesForm(members=members, recorded={c.member_id: c.change for c in found.gone})
+        members_form = MemberChangesForm(members=members, recorded=_recorded(case, found))
         additions = new_member_forms(recorded=found.added, user=request.user)
     return render(request, "verval/case_visit.html", {
         "case": case, "form": form, "may_record": may_record, "stage_note": stage_note, "photo_form": PhotoForm(),
         "photos": list(case.photos.all()), "enrollments": list(case.enrollments.select_related("program")),
-        "members_form": members_form, "additions": additions, "member_findings": _member_findings(found, members),
+        "members_form": members_form, "additions": additions,
+        "member_findings": _member_findings(request.user, case, found, members),
     })
 
 
@@ -597,15 +625,26 @@ def _new_member_errors(request, rows) -> None:
                     "number": number, "field": row.fields[name].label, "error": text})
 
 
-def _member_findings(found: MemberFindings, members) -> dict:
+def _recorded(case, found: MemberFindings) -> dict[int, str]:
+    """The recorded findings by the member the visit page shows them on now (a merge's twin)."""
+    now = selectors.findings_now(case, found.gone)
+    return {now[c.pk].pk: c.change for c in found.gone if now[c.pk]}
+
+
+def _member_findings(user, case, found: MemberFindings, members) -> dict:
     """What the case pages show of the recorded member changes (``found``, the case's): each member
     shown with what the visit found (Tetap for the present ones it did not change, as the registry
-    holds them now), and the members to add."""
-    # The members the case named, gone or added (after the approval, a present member of the family).
-    changed = {c.member_id for c in found.gone} | {c.added_id for c in found.added if c.added_id}
+    holds them now), and the members to add; a change approval does not apply says why
+    (``NOT_APPLIED``)."""
+    # The members the case named, gone (as the page shows them now: a merge's twin) or added (after
+    # the approval, a present member of the family).
+    changed = {*_recorded(case, found)} | {c.added_id for c in found.added if c.added_id}
+    not_applied = selectors.changes_not_applied(user, case.batch, [case]) if found.gone or found.added else {}
+    for change in found.added:
+        change.not_applied = NOT_APPLIED.get(not_applied.get(change.pk))
     return {
-        "members": [(c.name, c.get_change_display()) for c in found.gone]
-        + [(m.name, MemberChange.KEPT.label) for m in members if m.pk not in changed and not m.is_absent],
+        "members": [(c.name, c.get_change_display(), NOT_APPLIED.get(not_applied.get(c.pk))) for c in found.gone]
+        + [(m.name, MemberChange.KEPT.label, None) for m in members if m.pk not in changed and not m.is_absent],
         "added": found.added,
     }
 

@@ -193,17 +193,19 @@ def test_a_family_gone_or_a_batch_not_approved_changes_no_member(family, people)
 
 
 def test_a_member_added_is_checked_for_identity_duplicates(family, people, registry):
-    """Another family recorded with the newborn's NIK after the visit (a later import): the approval
-    still finds the identity duplicate."""
+    """Another record of the family made after the visit (a later import under the same No KK): the
+    approval looks for the identity duplicates of the family it added a member to and finds it. (A
+    member recorded elsewhere with the newborn's NIK itself is not added at all: a person lives in
+    one family.)"""
     home, case, members = family
     assert client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members)).status_code == 302
-    elsewhere = MemberFactory(household=registry.poor_4, name="Putri Kasim", nik=NEWBORN_NIK, relation=Relation.CHILD)
+    Household.objects.filter(pk=registry.poor_4.pk).update(no_kk=home.no_kk)
     _through_verification(case, people)
     done = _words(client_for(people.bupati).post(f"/verval/berkas/{case.batch_id}/sahkan/", {"setuju": "1"},
                                                  follow=True).content.decode())
-    added = Member.objects.get(household=home, nik=NEWBORN_NIK)
-    assert IdentityMatch.objects.filter(status=IdentityStatus.OPEN).filter(
-        member_a__in=[added, elsewhere], member_b__in=[added, elsewhere]).exists()
+    assert Member.objects.filter(household=home, nik=NEWBORN_NIK).exists()
+    pair = sorted([home.pk, registry.poor_4.pk])
+    assert IdentityMatch.objects.filter(status=IdentityStatus.OPEN, household_a=pair[0], household_b=pair[1]).exists()
     assert "1 duplikat identitas baru" in done
 
 
@@ -510,39 +512,31 @@ def test_a_member_marked_gone_and_added_again_with_the_same_nik_is_refused(famil
     assert case.recorded_at is None and not case.member_changes.exists()
 
 
-def test_a_role_that_sees_niks_masked_learns_nothing_from_a_guessed_nik(family, people):
-    """Dinas Sosial's operator sees the family's NIKs masked: a new member typed with the wife's NIK
-    is answered as one typed with any other valid NIK (recorded; no refusal naming her or confirming
-    the NIK), and approval adds no second member with her NIK."""
+@pytest.mark.parametrize("role", ["officer", "dinsos_operator"])
+def test_a_family_members_nik_typed_for_a_new_member_is_refused_whoever_types_it(family, people, role):
+    """The family under verification is the user's to see, NIKs masked or not: a new member typed
+    with the wife's NIK is refused naming her, for Dinas Sosial's operator as for the officer;
+    nothing is recorded."""
     home, case, members = family
-    operator = client_for(people.dinsos_operator)
-    guess = make_nik(region=members["wife"].nik[:6], birth=datetime.date(1990, 5, 6), female=True, serial=4321)
-    answers = []
-    for nik in (guess, members["wife"].nik):
-        response = operator.post(f"/verval/kasus/{case.pk}/", _visit_post(members, **{"baru-0-nik": nik}), follow=True)
-        answers.append((response.redirect_chain, [str(m) for m in response.context["messages"]]))
-        assert "Wa Ode Sitti" not in str(answers[-1][1])
-    assert answers[0] == answers[1]
-    _through_verification(case, people)
-    assert "1 anggota baru tidak ditambahkan" in _preview(people, case)
-    services.batch_approve(batch=case.batch, by=people.bupati)
-    assert list(Member.objects.filter(household=home, nik=members["wife"].nik).values_list("name", "is_absent")) == [
-        ("Wa Ode Sitti", False)]
+    page = _words(client_for(getattr(people, role)).post(
+        f"/verval/kasus/{case.pk}/", _visit_post(members, **{"baru-0-nik": members["wife"].nik}), follow=True,
+    ).content.decode())
+    assert "Anggota baru 1 (Putri Kasim)" in page and "NIK ganda dalam keluarga yang sama: sudah dipakai Wa Ode Sitti" in page
+    case.refresh_from_db()
+    assert case.recorded_at is None and not case.member_changes.exists()
 
 
-def test_a_member_marked_gone_and_added_again_by_a_masked_role_stays_the_member(family, people):
-    """The same contradiction typed by a role that is not told whose NIK it is (it would confirm a
-    guess): approval keeps the member present, holding the NIK, and adds no one twice."""
+@pytest.mark.parametrize("role", ["officer", "dinsos_operator"])
+def test_a_member_marked_dead_and_added_again_is_refused_whoever_types_it(family, people, role):
+    """Dinas Sosial's operator, who sees NIKs masked, typing the officer's paper form: the son marked
+    dead and added again with his NIK is refused as for the officer; nothing is recorded."""
     home, case, members = family
-    operator = client_for(people.dinsos_operator)
-    assert operator.post(f"/verval/kasus/{case.pk}/", _visit_post(members, **_readded_cousin(members))).status_code == 302
-    _through_verification(case, people)
-    preview = _preview(people, case)
-    assert "1 anggota keluarga ditandai tidak ada" in preview and "1 anggota baru tidak ditambahkan" in preview
-    services.batch_approve(batch=case.batch, by=people.bupati)
-    assert list(Member.objects.filter(household=home, nik=members["cousin"].nik).values_list("name", "is_absent")) == [
-        ("Sepupu Jauh", False)]
-    assert Member.objects.get(pk=members["son"].pk).is_absent
+    readded = {"baru-0-name": "Rizal Kasim", "baru-0-nik": members["son"].nik, "baru-0-relation": Relation.CHILD}
+    page = _words(client_for(getattr(people, role)).post(
+        f"/verval/kasus/{case.pk}/", _visit_post(members, **readded), follow=True).content.decode())
+    assert "NIK ini milik Muhammad Rizal, yang ditandai Meninggal" in page
+    case.refresh_from_db()
+    assert case.recorded_at is None and not case.member_changes.exists()
 
 
 def test_the_head_marked_gone_by_hand_is_refused_without_saying_he_left(family, people):
@@ -562,16 +556,20 @@ def test_a_birth_date_from_1900_on_is_kept(family, people):
     assert case.member_changes.get(name="Bayi Kasim").birth_date == datetime.date(1900, 1, 1)
 
 
-def test_a_new_members_nik_held_in_another_family_is_refused_naming_that_family(family, people, registry):
+def test_a_new_members_nik_held_in_another_family_is_refused_without_naming_that_family(family, people, registry):
     """The officer sees NIKs in full: a NIK a present member of another family holds is refused at the
-    visit, naming that family by its No KK and P3KE ID; nothing is recorded."""
+    visit, saying what to do, but not whose it is: the officer may not read that family (its head's
+    name, No KK, P3KE ID); nothing is recorded."""
     home, case, members = family
     other = registry.poor_4
     MemberFactory(household=other, name="Putri Lain", nik=NEWBORN_NIK, relation=Relation.CHILD)
-    page = _words(client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members),
-                                                  follow=True).content.decode())
-    assert "Anggota baru 1 (Putri Kasim)" in page
-    assert f"NIK ini sudah tercatat atas Putri Lain di keluarga lain (No KK {other.no_kk}, ID Keluarga P3KE {other.p3ke_id})" in page
+    response = client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members), follow=True)
+    assert client_for(people.officer).get(f"/keluarga/{other.pk}/").status_code in (403, 404)
+    page = _words(response.content.decode())
+    assert ("Anggota baru 1 (Putri Kasim): NIK: NIK ini sudah tercatat untuk anggota keluarga lain. Bila orang itu pindah ke "
+            "keluarga ini, jangan tambahkan di sini: tulis nama dan NIK-nya di catatan kunjungan untuk Bappeda") in page
+    for secret in ("Putri Lain", other.no_kk, other.p3ke_id, other.head_name):
+        assert secret not in page
     case.refresh_from_db()
     assert case.recorded_at is None and not case.member_changes.exists()
 
@@ -584,9 +582,14 @@ def test_a_nik_held_only_by_an_absent_or_merged_away_member_elsewhere_is_not_ref
     assert case.member_changes.get(name="Putri Kasim").nik == NEWBORN_NIK
 
 
-def test_a_role_that_sees_niks_masked_is_not_told_of_another_familys_nik_and_approval_flags_it(family, people, registry):
+ELSEWHERE_FLAG = "tidak ditambahkan: NIK-nya sudah tercatat untuk anggota keluarga lain"
+
+
+def test_another_familys_nik_typed_by_a_masked_role_is_flagged_to_the_reviewers_and_not_added(family, people, registry):
     """Dinas Sosial's operator sees NIKs masked: another family's NIK typed for a new member is answered
-    as any unused NIK (no refusal that would confirm a guess); the approval finds the duplicate."""
+    as any unused NIK (no refusal that would confirm a guess). The reviewers who see NIKs in full see
+    it flagged on the case and batch pages (the operator does not); the Bupati's preview counts it,
+    without names; the approval does not add the person to a second family and applies the rest."""
     home, case, members = family
     elsewhere = MemberFactory(household=registry.poor_4, name="Putri Lain", nik=NEWBORN_NIK, relation=Relation.CHILD)
     operator = client_for(people.dinsos_operator)
@@ -598,19 +601,30 @@ def test_a_role_that_sees_niks_masked_is_not_told_of_another_familys_nik_and_app
         assert registry.poor_4.no_kk not in response.content.decode()
     assert answers[0] == answers[1]
     _through_verification(case, people)
+    for reviewer in (people.bappeda, people.dinsos_head):
+        page = _words(client_for(reviewer).get(f"/verval/kasus/{case.pk}/").content.decode())
+        assert f"Putri Kasim · NIK {NEWBORN_NIK}" in page and f"({ELSEWHERE_FLAG}" in page
+        assert f"Putri Kasim ({ELSEWHERE_FLAG}" in _words(client_for(reviewer).get(f"/verval/berkas/{case.batch_id}/").content.decode())
+    for page in (f"/verval/kasus/{case.pk}/", f"/verval/berkas/{case.batch_id}/"):
+        assert ELSEWHERE_FLAG not in _words(operator.get(page).content.decode())
+    expected = ("1 anggota baru tidak ditambahkan: NIK-nya sudah tercatat untuk anggota keluarga lain (satu orang hanya di "
+                "satu keluarga). Bila orang itu pindah, Bappeda memindahkannya di data keluarga.")
+    preview = _preview(people, case)
+    assert expected in preview and "1 anggota keluarga baru ditambahkan" in preview and "Putri" not in preview
     done = _words(client_for(people.bupati).post(f"/verval/berkas/{case.batch_id}/sahkan/", {"setuju": "1"},
                                                  follow=True).content.decode())
-    assert "1 duplikat identitas baru" in done
-    added = Member.objects.get(household=home, nik=NEWBORN_NIK)
-    assert IdentityMatch.objects.filter(status=IdentityStatus.OPEN).filter(
-        member_a__in=[added, elsewhere], member_b__in=[added, elsewhere]).exists()
+    assert expected in done and "duplikat identitas" not in done
+    assert list(Member.objects.filter(nik=NEWBORN_NIK).values_list("household", "is_absent")) == [(registry.poor_4.pk, False)]
+    assert Member.objects.filter(household=home, name="Bayi Kasim").exists() and Member.objects.get(pk=members["son"].pk).is_absent
+    assert not IdentityMatch.objects.filter(member_a=elsewhere).exists() and not IdentityMatch.objects.filter(member_b=elsewhere).exists()
+    assert f"Putri Kasim ({ELSEWHERE_FLAG}" in _words(client_for(people.bappeda).get(f"/verval/berkas/{case.batch_id}/").content.decode())
 
 
 @pytest.fixture
-def merged_after_visit(family_with_own_aid, people, registry):
+def merged_in_field(family_with_own_aid, people, registry):
     """The son recorded dead; then Bappeda merged the family into another record of it (poor_4),
     which already held the son under his NIK: the merge left the son's own record absent on the
-    merged-away family and moved his aid to his twin on the kept one."""
+    merged-away family and moved his aid to his twin on the kept one. The batch is still in the field."""
     home, case, members, aid = family_with_own_aid
     kept = registry.poor_4
     twin = MemberFactory(household=kept, name="M. Rizal", nik=members["son"].nik, relation=Relation.CHILD)
@@ -620,8 +634,40 @@ def merged_after_visit(family_with_own_aid, people, registry):
     }).status_code == 302
     membership.household_merge(source=home, target=kept, by=people.bappeda)
     assert Member.objects.get(pk=members["son"].pk).is_absent and Enrollment.objects.get(pk=aid["son", "pip"].pk).member == twin
-    _through_verification(case, people)
     return case, twin, aid
+
+
+@pytest.fixture
+def merged_after_visit(merged_in_field, people):
+    """``merged_in_field``, deliberated and verified."""
+    case, twin, aid = merged_in_field
+    _through_verification(case, people)
+    return merged_in_field
+
+
+def test_a_death_recorded_before_a_merge_is_shown_on_the_kept_familys_member_and_kept_on_saving(merged_in_field, people):
+    """The visit page shows the death on the kept family's member with the son's NIK (not Tetap);
+    saved again as the page shows it, the death stays recorded; the reviewers' page names him once."""
+    case, twin, aid = merged_in_field
+    officer = client_for(people.officer)
+    page = officer.get(f"/verval/kasus/{case.pk}/").content.decode()
+    assert '<option value="meninggal" selected>Meninggal</option>' in _member_row(page, twin)
+    assert officer.post(f"/verval/kasus/{case.pk}/", _sent_back(page, note="Foto rumah menyusul")).status_code == 302
+    assert [(c.change, c.member_id) for c in case.member_changes.all()] == [("meninggal", twin.pk)]
+    _through_verification(case, people)
+    findings = _words(client_for(people.bappeda).get(f"/verval/kasus/{case.pk}/").content.decode())
+    assert "M. Rizal Meninggal" in findings and "M. Rizal Tetap" not in findings
+
+
+def test_a_finding_the_page_no_longer_shows_is_kept_on_saving(merged_in_field, people):
+    """The kept family's twin got another NIK since: the page shows the son on no member; saving the
+    visit again keeps his recorded death all the same, for the reviewer to be told at approval."""
+    case, twin, aid = merged_in_field
+    Member.objects.filter(pk=twin.pk).update(nik=make_nik(region="740901", birth=datetime.date(2011, 1, 2), female=False, serial=98))
+    officer = client_for(people.officer)
+    page = officer.get(f"/verval/kasus/{case.pk}/").content.decode()
+    assert officer.post(f"/verval/kasus/{case.pk}/", _sent_back(page, note="Foto rumah menyusul")).status_code == 302
+    assert [(c.name, c.change) for c in case.member_changes.all()] == [("Muhammad Rizal", "meninggal")]
 
 
 def test_a_member_found_dead_in_a_family_merged_since_is_applied_to_the_kept_family(merged_after_visit, people):
@@ -651,6 +697,19 @@ def test_a_member_found_dead_who_cannot_be_found_after_a_merge_is_reported_to_th
     assert not Member.objects.get(pk=twin.pk).is_absent
     case.batch.refresh_from_db()
     assert case.batch.applied["members_not_found"] == 1
+
+
+def test_the_batch_and_case_pages_name_the_member_change_not_applied(merged_after_visit, people):
+    """Bappeda's batch page and the case page say which change the approval could not apply, not
+    just how many, for Bappeda to look at the family's data."""
+    case, twin, aid = merged_after_visit
+    Member.objects.filter(pk=twin.pk).update(nik=make_nik(region="740901", birth=datetime.date(2011, 1, 2), female=False, serial=99))
+    services.batch_approve(batch=case.batch, by=people.bupati)
+    bappeda = client_for(people.bappeda)
+    flag = ("Muhammad Rizal: Meninggal (tidak dapat diterapkan: anggota ini tidak ditemukan lagi di keluarga yang "
+            "dikunjungi; Bappeda memeriksanya di data keluarga)")
+    assert flag in _words(bappeda.get(f"/verval/berkas/{case.batch_id}/").content.decode())
+    assert flag.replace(":", "", 1) in _words(bappeda.get(f"/verval/kasus/{case.pk}/").content.decode())
 
 
 def test_a_member_left_out_before_the_visit_can_be_recorded_dead(family_with_own_aid, people):
@@ -780,3 +839,50 @@ def test_a_head_found_dead_is_shown_dead_while_the_family_carries_on(family, peo
     head = _member_badge(page, "Laode Kasim")
     assert "meninggal" in head and "tidak ada di data terbaru" not in head
     assert "meninggal" not in _member_badge(page, "Wa Ode Sitti")
+
+
+def test_a_new_member_whose_nik_contradicts_the_typed_sex_or_birth_date_is_warned_about(family, people):
+    """As the admin warns about a member typed in: the NIK says a girl born 1 Feb 2025, the row says
+    a boy born 15 Mar 2024. The visit is recorded (the officer checks the family card), with the warnings."""
+    home, case, members = family
+    response = client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(
+        members, **{"baru-0-sex": Sex.MALE, "baru-0-birth_date": "15/03/2024"}), follow=True)
+    shown = [(m.level_tag, str(m)) for m in response.context["messages"]]
+    assert ("warning", "Periksa NIK Putri Kasim: Jenis kelamin tidak sesuai dengan NIK") in shown
+    assert ("warning", "Periksa NIK Putri Kasim: Tanggal lahir tidak sesuai dengan NIK") in shown
+    assert case.member_changes.get(name="Putri Kasim").birth_date == datetime.date(2024, 3, 15)
+    quiet = client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members), follow=True)
+    assert not [m for m in quiet.context["messages"] if m.level_tag == "warning"]
+
+
+def test_a_spouse_born_last_year_is_warned_about(family, people):
+    home, case, members = family
+    last_year = timezone.localdate().year - 1
+    response = client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members, **{
+        "baru-1-name": "Istri Kedua", "baru-1-relation": Relation.SPOUSE, "baru-1-sex": Sex.FEMALE,
+        "baru-1-birth_date": f"01/06/{last_year}"}), follow=True)
+    shown = [str(m) for m in response.context["messages"] if m.level_tag == "warning"]
+    assert any(text.startswith("Periksa tanggal lahir Istri Kedua: sebagai istri/suami, umurnya baru") for text in shown)
+    assert case.member_changes.filter(name="Istri Kedua").exists()
+
+
+def test_one_newborn_recorded_in_two_families_of_a_batch_is_added_to_one_only(registry, people):
+    """The same NIK typed for a new member in two visits of one batch (neither refused: no one holds it
+    yet): approval adds the person to the first family and tells the reviewer of the other."""
+    batch = services.cases_open(kind="inclusion", household_ids=[registry.pkh_high.pk, registry.sembako_7.pk],
+                                by=people.bappeda).batch
+    cases = list(batch.cases.order_by("id"))
+    services.cases_assign(cases=cases, officer=people.officer, by=people.bappeda)
+    officer = client_for(people.officer)
+    for case in cases:
+        assert officer.post(f"/verval/kasus/{case.pk}/", {
+            "visited_on": timezone.localdate().strftime("%d/%m/%Y"), **_found,
+            "baru-0-name": "Putri", "baru-0-nik": NEWBORN_NIK, "baru-0-relation": Relation.CHILD,
+        }).status_code == 302
+    _through_verification(cases[0], people)
+    done = _words(client_for(people.bupati).post(f"/verval/berkas/{batch.pk}/sahkan/", {"setuju": "1"},
+                                                 follow=True).content.decode())
+    assert "1 anggota keluarga baru ditambahkan" in done and "1 anggota baru tidak ditambahkan: NIK-nya sudah tercatat" in done
+    assert list(Member.objects.filter(nik=NEWBORN_NIK).values_list("household", flat=True)) == [cases[0].household_id]
+    assert "Putri (tidak ditambahkan: NIK-nya sudah tercatat" in _words(
+        client_for(people.bappeda).get(f"/verval/berkas/{batch.pk}/").content.decode())
