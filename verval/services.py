@@ -600,7 +600,7 @@ class ApplyResult:
     not_found_changes: list = field(default_factory=list)
     elsewhere_changes: list = field(default_factory=list)
     # The live aid of their own that members found dead held (a family's head who died, the family
-    # carrying on, included): ended.
+    # carrying on, included): ended, and counted in ``ended`` too (every enrollment the approval ended).
     aid_of_dead: int = 0
     # The families members were added to (their identity duplicates are looked for), and the new
     # identity duplicates found.
@@ -638,7 +638,9 @@ def _end_aid_of_dead(plan: CasePlan, *, reason: str, by, result: ApplyResult) ->
     receives no aid, suspended aid included."""
     text = _("Penerima meninggal (%(reason)s)") % {"reason": reason}
     for enrollment in plan.aid_of_dead:
-        result.aid_of_dead += _set_status(enrollment, EnrollmentStatus.CANCELLED, text, by, result, from_statuses=DEAD_ENDS)
+        ended = _set_status(enrollment, EnrollmentStatus.CANCELLED, text, by, result, from_statuses=DEAD_ENDS)
+        result.aid_of_dead += ended
+        result.ended += ended
 
 
 def _apply_member_changes(plan: CasePlan, *, reason: str, by, result: ApplyResult) -> None:

@@ -271,6 +271,8 @@ def test_a_member_found_dead_loses_their_own_aid_at_approval(family_with_own_aid
     assert "2 bantuan perorangan dihentikan" in preview
     done = _words(bupati.post(f"/verval/berkas/{case.batch_id}/sahkan/", {"setuju": "1"}, follow=True).content.decode())
     assert "2 bantuan perorangan dihentikan" in done
+    # The headline counts every enrollment the approval ended, these two included.
+    assert "2 diakhiri" in done
 
     cancelled = EnrollmentStatus.CANCELLED
     assert _statuses(aid) == {
