@@ -20,7 +20,13 @@ import re
 from collections.abc import Iterator
 
 # What an HTML page opens with, after a byte-order mark and blank space.
-_HTML_START = re.compile(rb"^(\xef\xbb\xbf)?\s*<(!doctype\s+html|html|head|body|meta|table|style|title)\b", re.IGNORECASE)
+_HTML_START = re.compile(r"^\ufeff?\s*<(!doctype\s+html|html|head|body|meta|table|style|title)\b", re.IGNORECASE)
+# Markup first (a tag, a comment, a declaration, an XML declaration): a page that may open with
+# anything, as PHP exports print a title (``<center><h3>``) and no ``<html>``, Internet Explorer a
+# ``<!-- saved from url=... -->`` line, XHTML an ``<?xml ...?>`` declaration.
+_MARKUP_START = re.compile(r"^\ufeff?\s*<(?:[a-z][a-z0-9]*(?:\s[^<>]*)?/?>|!--|!doctype\b|\?xml\b)", re.IGNORECASE)
+# A tag only a page holds, found in its first bytes: a CSV whose first cell holds a tag ("<b>NO</b>") is no page.
+_PAGE_TAG = re.compile(r"<(?:table|html|body)\b", re.IGNORECASE)
 _TAG_NAME = re.compile(r"/?([a-zA-Z][a-zA-Z0-9:]*)")
 _SPAN = re.compile(r"\b(colspan|rowspan)\s*=\s*[\"']?\s*(\d{1,6})", re.IGNORECASE)
 _RAW_TEXT = {"script": re.compile(r"</script\s*>", re.IGNORECASE), "style": re.compile(r"</style\s*>", re.IGNORECASE)}
@@ -32,10 +38,15 @@ MAX_COLUMNS = 16_384
 
 def is_html(head: bytes) -> bool:
     """Whether the first bytes of a file are an HTML page's (UTF-8, a single-byte encoding, or UTF-16
-    with its byte-order mark, as Windows saves "Unicode" text)."""
+    with its byte-order mark, as Windows saves "Unicode" text): opening as a page does, or opening
+    with markup and holding a table (or the page's ``<html>`` or ``<body>``) within ``head``."""
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        head = head[: len(head) // 2 * 2].decode("utf-16", errors="replace").encode("utf-8")
-    return _HTML_START.match(head) is not None
+        text = head[: len(head) // 2 * 2].decode("utf-16", errors="replace")
+    else:
+        text = head.decode("utf-8", errors="replace")
+    if _HTML_START.match(text) is not None:
+        return True
+    return _MARKUP_START.match(text) is not None and _PAGE_TAG.search(text) is not None
 
 
 class NoTable(Exception):
