@@ -10,6 +10,9 @@ import pytest
 from django.urls import reverse
 
 from households.models import ImportBatch
+from programs.models import Enrollment
+from tests.programs.test_import_recipients import family  # noqa: F401 - the registry's two households
+from tests.programs.test_import_recipients_title_year import HEADERS, imported
 
 from .realfiles import SIKS_DTKS, siks_rows
 from .test_import_real_files import _web_table, imports_both_families
@@ -61,3 +64,22 @@ def test_a_page_cut_short_by_a_byte_reads_what_is_there(reference, tmp_path):
     page = "<html><body>" + table(siks_rows()) + "</body></html>\r\n"
     path.write_bytes(page.encode("utf-16")[:-1])
     imports_both_families(path)
+
+
+def test_a_title_printed_above_the_pages_table_gives_a_recipient_list_its_year(tmp_path, family):  # noqa: F811
+    # A PHP export prints the list's title as a heading above its table, not as a row of it: Excel
+    # shows it in row 1 all the same, and the rows without a year of their own are of its year.
+    household, head, child, other = family
+    title = "DAFTAR PENERIMA BANTUAN BIBIT KAKAO TAHUN 2024"
+    people = f"<tr><td>1</td><td>{head.name}</td><td>{head.nik}</td><td>Poktan Maju</td><td>Kakao</td><td>500</td></tr>"
+    path = tmp_path / "bibit.xls"
+    path.write_text(
+        "<html><head><meta charset='utf-8'><title>Export</title></head><body>"
+        f"<center><h3>{title}</h3><p>DINAS PERTANIAN <b>KABUPATEN</b> KONAWE UTARA</p></center>"
+        f"<table border='1'><tr>{''.join(f'<th>{h}</th>' for h in HEADERS)}</tr>{people}</table></body></html>",
+        encoding="utf-8",
+    )
+    result, warnings = imported(path)
+    assert list(Enrollment.objects.values_list("household_id", "program__code", "year")) == [(household.pk, "bibit", 2024)]
+    assert ("bibit", 0, f"Tahun tidak ada di baris data; dipakai tahun 2024 dari judul lembar (baris 1: '{title}')") in warnings
+    assert result["data_year"] == 2024
