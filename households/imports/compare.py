@@ -594,6 +594,12 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     for row in extract.skipped_members:  # a family only in the registry: its id for the claims
         key_ids.setdefault(row.household_key, stored[row.household_key][0])
     plan.members.unchanged = len(matched_pks)
+    if not extract.has_member_sheet and extract.skipped_households:
+        # Each family's head read from its household row: a row skipped as unchanged leaves its head
+        # unchanged too, counted as the head of a row compared would be (the preview and the import alike).
+        for chunk in chunked([row.pk for row in extract.skipped_households.values()], CHUNK):
+            heads = Member.objects.filter(household_id__in=chunk, relation=Relation.HEAD, is_absent=False)
+            plan.members.unchanged += heads.values("household_id").distinct().count()
     claims = FirstClaims(extract.data_year)  # the aid the member rows claim, for the preview's count
     skipped_at: dict[int, str] | None = None  # a skipped member row's place, by its stored member
     position = 0
