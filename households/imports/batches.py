@@ -100,7 +100,9 @@ def batch_create(
     stale_batches_fail()
     batch = ImportBatch.objects.create(
         kind=kind, uploaded_by=by, skip_invalid=skip_invalid, full_extract=full_extract,
-        data_year=data_year, options=options or {}, original_name=", ".join(name for name, _ in files)[:255],
+        # The year chosen on upload, kept apart from ``data_year`` (which the preview fills with the
+        # year it found): the import is then read with the same choice as its preview (``services._checked``).
+        data_year=data_year, options={"year": data_year, **(options or {})}, original_name=", ".join(name for name, _ in files)[:255],
         status=ImportStatus.PENDING,
     )
     storage = batch.file.storage

@@ -9,7 +9,8 @@ registry:
   wins over the new extract (the operator gets a warning naming both values); but a desil typed
   by hand, dated the day it was typed, gives way to a ranking made after it (``_weigh_hand_desil``);
 - nothing is deleted: a household (or member) missing from a full extract is marked ``is_absent``,
-  unless the registry holds the household from data newer than the file's (``_held_newer``);
+  unless the registry holds the household from data newer than the file's, by data year or, in the same
+  year, by desil ranking (``_held_newer``);
 - a row older than its family's stored data (``NEWER_FAMILY``) only fills what the registry leaves blank.
 """
 
@@ -447,19 +448,27 @@ def _warn_newer(record, change: Change | None, newer: int, year: int | None, war
 _FILLED_SHOWN = 6
 
 
-def _held_newer(pks: list[int], year: int | None) -> set[int]:
+def _held_newer(pks: list[int], year: int | None, ranking: datetime.date | None) -> tuple[set[int], bool]:
     """The families of ``pks`` whose stored data year is later than the file's ``year`` (and not
-    after this year, as ``_newer_year``): a full extract that lacks them does not mark them absent,
-    as newer data holds them (their rows would fill blanks only, ``NEWER_FAMILY``)."""
+    after this year, as ``_newer_year``), or of its year with a desil ranking dated after the file's
+    newest (``ranking``, and not after today, as ``_keep_newer_ranking``: Triwulan I again after
+    Triwulan II lacks a family only the newer quarter holds): a full extract that lacks them does
+    not mark them absent, as newer data holds them. Also whether any was kept by its ranking."""
     if not pks or year is None:
-        return set()
-    this_year = timezone.localdate().year
+        return set(), False
+    today = timezone.localdate()
     newer: set[int] = set()
+    by_ranking = False
     for chunk in chunked(pks, CHUNK):
-        newer.update(
-            Household.objects.filter(pk__in=chunk, source_year__gt=year, source_year__lte=this_year).values_list("pk", flat=True)
-        )
-    return newer
+        families = Household.objects.filter(pk__in=chunk)
+        newer.update(families.filter(source_year__gt=year, source_year__lte=today.year).values_list("pk", flat=True))
+        if ranking is not None:
+            ranked = set(
+                families.filter(source_year=year, desil_date__gt=ranking, desil_date__lte=today).values_list("pk", flat=True)
+            )
+            by_ranking = by_ranking or bool(ranked)
+            newer.update(ranked)
+    return newer, by_ranking
 
 
 def _recognised(plan: ExtractPlan, compared: list, stored: dict) -> list[tuple[int, HouseholdRecord]]:
@@ -556,7 +565,7 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
                 continue
             if p3ke or source == extract.kind:
                 missing.append(pk)
-        newer = _held_newer(missing, extract.data_year)
+        newer, plan.kept_by_ranking = _held_newer(missing, extract.data_year, plan.ranking_date)
         plan.household_absent = [pk for pk in missing if pk not in newer]
         plan.households_kept = len(newer)
         plan.households.absent = len(plan.household_absent)
@@ -585,6 +594,12 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     for row in extract.skipped_members:  # a family only in the registry: its id for the claims
         key_ids.setdefault(row.household_key, stored[row.household_key][0])
     plan.members.unchanged = len(matched_pks)
+    if not extract.has_member_sheet and extract.skipped_households:
+        # Each family's head read from its household row: a row skipped as unchanged leaves its head
+        # unchanged too, counted as the head of a row compared would be (the preview and the import alike).
+        for chunk in chunked([row.pk for row in extract.skipped_households.values()], CHUNK):
+            heads = Member.objects.filter(household_id__in=chunk, relation=Relation.HEAD, is_absent=False)
+            plan.members.unchanged += heads.values("household_id").distinct().count()
     claims = FirstClaims(extract.data_year)  # the aid the member rows claim, for the preview's count
     skipped_at: dict[int, str] | None = None  # a skipped member row's place, by its stored member
     position = 0

@@ -10,6 +10,9 @@ every table are given in the order of the page, one under the other, as Excel sh
 inside a cell gives its own rows. A cell spanning columns (``colspan``) is followed by empty cells,
 and a cell spanning rows (``rowspan``) keeps its columns empty in the rows under it, so every
 value stays under its header. Each cell is its text, whitespace collapsed (a ``<br>`` is a space).
+The lines of text before the first table (a PHP export's ``<h3>DAFTAR PENERIMA BPNT TAHUN 2024</h3>``,
+a paragraph) come first, a row of one cell each, as Excel shows them above the table: a list's
+title, which may name its year. The page's ``<head>`` (its ``<title>``) is not among them.
 """
 
 from __future__ import annotations
@@ -20,7 +23,13 @@ import re
 from collections.abc import Iterator
 
 # What an HTML page opens with, after a byte-order mark and blank space.
-_HTML_START = re.compile(rb"^(\xef\xbb\xbf)?\s*<(!doctype\s+html|html|head|body|meta|table|style|title)\b", re.IGNORECASE)
+_HTML_START = re.compile(r"^\ufeff?\s*<(!doctype\s+html|html|head|body|meta|table|style|title)\b", re.IGNORECASE)
+# Markup first (a tag, a comment, a declaration, an XML declaration): a page that may open with
+# anything, as PHP exports print a title (``<center><h3>``) and no ``<html>``, Internet Explorer a
+# ``<!-- saved from url=... -->`` line, XHTML an ``<?xml ...?>`` declaration.
+_MARKUP_START = re.compile(r"^\ufeff?\s*<(?:[a-z][a-z0-9]*(?:\s[^<>]*)?/?>|!--|!doctype\b|\?xml\b)", re.IGNORECASE)
+# A tag only a page holds, found in its first bytes: a CSV whose first cell holds a tag ("<b>NO</b>") is no page.
+_PAGE_TAG = re.compile(r"<(?:table|html|body)\b", re.IGNORECASE)
 _TAG_NAME = re.compile(r"/?([a-zA-Z][a-zA-Z0-9:]*)")
 _SPAN = re.compile(r"\b(colspan|rowspan)\s*=\s*[\"']?\s*(\d{1,6})", re.IGNORECASE)
 _RAW_TEXT = {"script": re.compile(r"</script\s*>", re.IGNORECASE), "style": re.compile(r"</style\s*>", re.IGNORECASE)}
@@ -28,14 +37,28 @@ _MAX_SPAN = 1000  # a colspan or rowspan beyond this is a mistake (or an attack)
 # Excel's widest sheet: a row the colspans take beyond it is refused (``TooWide``), before its
 # cells are made (a row of ``colspan=999`` cells would otherwise build millions of them).
 MAX_COLUMNS = 16_384
+# The tags that end a line of the text before the first table (as a browser breaks it).
+_BLOCKS = frozenset({
+    "p", "div", "center", "h1", "h2", "h3", "h4", "h5", "h6", "br", "hr", "li", "ul", "ol", "dl", "dt", "dd",
+    "body", "html", "table", "pre", "blockquote", "section", "header", "article", "form", "address",
+})
+# What the text before the first table gives at most: its last lines (those nearest the table, the
+# title; a page's menu above is not), each cut to a title's length.
+_TITLE_LINES = 5
+_TITLE_CHARS = 500
 
 
 def is_html(head: bytes) -> bool:
     """Whether the first bytes of a file are an HTML page's (UTF-8, a single-byte encoding, or UTF-16
-    with its byte-order mark, as Windows saves "Unicode" text)."""
+    with its byte-order mark, as Windows saves "Unicode" text): opening as a page does, or opening
+    with markup and holding a table (or the page's ``<html>`` or ``<body>``) within ``head``."""
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        head = head[: len(head) // 2 * 2].decode("utf-16", errors="replace").encode("utf-8")
-    return _HTML_START.match(head) is not None
+        text = head[: len(head) // 2 * 2].decode("utf-16", errors="replace")
+    else:
+        text = head.decode("utf-8", errors="replace")
+    if _HTML_START.match(text) is not None:
+        return True
+    return _MARKUP_START.match(text) is not None and _PAGE_TAG.search(text) is not None
 
 
 class NoTable(Exception):
@@ -121,6 +144,24 @@ class _Tables:
         self.done: list[tuple[int, list[str]]] = []
         self.count = 0
         self.seen_table = False
+        # Before the first table: the lines of text so far, the open line's pieces (and their
+        # length), and whether the text met is the page's head (its title, not shown by Excel).
+        self.lines: list[str] = []
+        self.line: list[str] = []
+        self.line_chars = 0
+        self.in_head = False
+
+    def _before_table(self, tag: str, closing: bool) -> None:
+        """A tag met before the first table: a block ends the open line; the head is left out."""
+        if tag in ("head", "title"):
+            self.in_head = not closing
+        elif tag == "body":
+            self.in_head = False
+        if tag in _BLOCKS:
+            text = " ".join(html.unescape("".join(self.line)).split())[:_TITLE_CHARS]
+            if text:
+                self.lines = [*self.lines, text][-_TITLE_LINES:]
+            self.line, self.line_chars = [], 0
 
     def take(self) -> list[tuple[int, list[str]]]:
         if not self.done:
@@ -129,7 +170,14 @@ class _Tables:
         return done
 
     def start(self, tag: str, inside: str) -> None:
+        if not self.seen_table:
+            self._before_table(tag, closing=False)
         if tag == "table":
+            if not self.seen_table:
+                for line in self.lines:  # the title lines above it, a row each
+                    self.count += 1
+                    self.done.append((self.count, [line]))
+                self.lines = []
             self.seen_table = True
             self.stack.append(_Table())
             return
@@ -159,6 +207,8 @@ class _Tables:
             table.cell.append(" ")
 
     def end(self, tag: str) -> None:
+        if not self.seen_table:
+            self._before_table(tag, closing=True)
         if not self.stack:
             return
         table = self.stack[-1]
@@ -171,6 +221,11 @@ class _Tables:
             self.stack.pop()
 
     def text(self, data: str) -> None:
+        if not self.seen_table:
+            if not self.in_head and (room := _TITLE_CHARS * 2 - self.line_chars) > 0:
+                self.line.append(data[:room])
+                self.line_chars += min(room, len(data))
+            return
         if self.stack and self.stack[-1].cell is not None:
             self.stack[-1].cell.append(data)
 

@@ -44,7 +44,7 @@ class ImportOutcome:
                     "data_year", "same_as_batch", "identity_duplicates",
                     "identity_scan_failed", "skipped_rows", "absent_check", "new_identity_duplicates", "aid_no_longer_stated",
                     "members_kept", "conflicts_forecast", "recognised_by_head_nik", "households_newer",
-                    "households_kept"):
+                    "households_kept", "kept_ranking"):
             if key in self.summary:
                 data[key] = self.summary[key]
         # What no mapping placed, always said (an empty list means every column and value was known).
@@ -148,6 +148,14 @@ def kept_message(summary: dict) -> str:
     count = summary.get("households_kept")
     if not count:
         return ""
+    if ranking := summary.get("kept_ranking"):  # some kept by a desil ranking newer than the file's
+        return ngettext(
+            "%(n)s keluarga yang tidak ada di berkas ini tidak ditandai tidak ada: data keluarga itu di registri lebih "
+            "baru dari berkas ini (tahun %(year)s, peringkat desil %(ranking)s).",
+            "%(n)s keluarga yang tidak ada di berkas ini tidak ditandai tidak ada: data keluarga itu di registri lebih "
+            "baru dari berkas ini (tahun %(year)s, peringkat desil %(ranking)s).",
+            count,
+        ) % {"n": number_format(count, force_grouping=True), "year": summary.get("data_year"), "ranking": ranking}
     return ngettext(
         "%(n)s keluarga yang tidak ada di berkas ini tidak ditandai tidak ada: data keluarga itu di registri lebih "
         "baru dari berkas ini (tahun %(year)s).",

@@ -235,6 +235,8 @@ class ExtractPlan:
     # The families a full extract lacks that it does not mark absent, as the registry holds them from
     # newer data (``compare._held_newer``): said in the summary (``households_kept``).
     households_kept: int = 0
+    # Whether any of them is kept by its desil ranking, dated after the file's (``ranking_date``).
+    kept_by_ranking: bool = False
     # The members a partial extract older than the registry's data leaves out of families it carries,
     # not marked absent (they may be newer than the file): said in the summary (``members_kept``).
     members_kept: int = 0
@@ -375,6 +377,8 @@ class ExtractPlan:
             summary["households_newer"] = len(self.households_newer)
         if self.households_kept:
             summary["households_kept"] = self.households_kept
+            if self.kept_by_ranking:
+                summary["kept_ranking"] = self.ranking_date.strftime("%d/%m/%Y")
         if self.aid_dropped:
             summary["aid_no_longer_stated"] = self.aid_dropped
         check = self.absent_check()

@@ -606,7 +606,10 @@ class Source:
 
     def _html_rows(self) -> Iterator[tuple[int, list]]:
         try:
-            yield from htmltable.rows(textfile.decode(self.path.read_bytes()) or "")
+            data = self.path.read_bytes()
+            if textfile.is_utf16(data) and len(data) % 2:
+                data = data[:-1]  # a UTF-16 page cut short by a byte: what is there is whole characters
+            yield from htmltable.rows(textfile.decode(data) or "")
         except htmltable.NoTable:
             raise ReadError(
                 f"{self.display_name}: berkas ini adalah halaman web (HTML) yang diberi nama "

@@ -181,8 +181,10 @@ def _checked(batch: ImportBatch, *, apply: bool, progress: Progress, ahead: Hous
     try:
         sources = open_stored(batch)
         progress.phase("read")
+        # The year chosen on upload, not the one the preview found (``batch_create``): read as previewed.
+        chosen_year = batch.options["year"] if "year" in batch.options else batch.data_year
         plan = _build_plan(
-            batch.kind, sources, data_year=batch.data_year, full_extract=batch.full_extract,
+            batch.kind, sources, data_year=chosen_year, full_extract=batch.full_extract,
             options=batch.options, progress=progress, ahead=ahead, applying=apply,
         )
         summary = plan.summary()

@@ -5,6 +5,7 @@ explicit confirmation that shows the count; without it nothing at all is written
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -153,6 +154,11 @@ def test_preview_warns_with_the_count_and_confirm_needs_the_checkbox(registry, b
     batch.refresh_from_db()
     assert batch.status == ImportStatus.APPLIED and batch.options["absent_confirmed"] is True
     assert Household.objects.filter(is_absent=True).count() == 37
+    # The result says what was done, not what would be nor to cancel an import no longer cancellable.
+    for result in (preview, reverse("households:import_status", args=[batch.pk])):
+        page = " ".join(re.sub(r"<[^>]+>", " ", bappeda_client.get(result).content.decode()).split())
+        assert "37 keluarga ditandai tidak ada di data terbaru (dari 40 keluarga sebelumnya)." in page, result
+        assert "akan ditandai" not in page and "batalkan dan unggah lagi" not in page, result
 
 
 def test_cancel_after_the_warning_marks_nothing(registry, bappeda_client, tmp_path):

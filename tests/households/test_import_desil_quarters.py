@@ -79,7 +79,9 @@ def test_an_older_quarter_is_flagged_as_an_older_data_year_is(reference, bappeda
     """A file of an older quarter of the same data year is older than the registry's data: as a full
     extract it marks a family absent only once confirmed; as a partial one it marks none of the
     members it lacks absent (a member it lacks may be newer than the file)."""
-    families = [(f"74090106012501{n:02d}", 900 + n, 3, "Triwulan II 2025", "Asbes/Seng") for n in range(30)]
+    # The last family ranked no later than Triwulan I (the newer quarter did not re-rank it): a full
+    # Triwulan I without it marks it absent (one ranked in Triwulan II would be kept, as newer data).
+    families = [(f"74090106012501{n:02d}", 900 + n, 3, "Triwulan II 2025" if n < 29 else "Triwulan I 2025", "Asbes/Seng") for n in range(30)]
     q2 = quarter(tmp_path, "q2.xlsx", *families)
     assert run("import_dtsen", q2, "--year", "2025")[0] == 0
     household = Household.objects.get(no_kk=families[0][0])
@@ -170,7 +172,9 @@ def test_one_wrong_stored_ranking_date_does_not_make_every_file_older(reference,
     date: one family dated 2052 (a typo of an earlier import or of an edit), one family ranked a
     quarter ahead of all others or one data year typed 2052 does not make each later file older than the registry (asking for confirmation,
     reviving no family the newer data lists again)."""
-    families = [(f"74090106012501{n:02d}", 900 + n, 3, "Triwulan II 2025", "Asbes/Seng") for n in range(30)]
+    # The last family ranked no later than Triwulan I (the newer quarter did not re-rank it): a full
+    # Triwulan I without it marks it absent (one ranked in Triwulan II would be kept, as newer data).
+    families = [(f"74090106012501{n:02d}", 900 + n, 3, "Triwulan II 2025" if n < 29 else "Triwulan I 2025", "Asbes/Seng") for n in range(30)]
     assert run("import_dtsen", quarter(tmp_path, "q2.xlsx", *families), "--year", "2025")[0] == 0
     wrong, ahead, gone = (Household.objects.get(no_kk=families[n][0]) for n in (0, 1, 2))
     Household.objects.filter(pk=wrong.pk).update(desil_date=datetime.date(2052, 4, 1))
@@ -222,3 +226,33 @@ def test_a_desil_typed_by_hand_is_not_rolled_back_by_the_quarter_it_corrected(re
         f"Desil tersimpan (4) diketik manual oleh bappeda pada {today:%d/%m/%Y}; peringkat di berkas (01/04/2025, desil 6) "
         "tidak lebih baru; desil tidak diubah",
     ) in warnings
+
+
+def test_an_older_full_quarter_leaves_a_family_only_the_newer_quarter_holds(reference, bappeda_client, tmp_path):
+    """Triwulan I again, full, after Triwulan II of the same data year: a family Triwulan II added is
+    not missing from the newest data because the older quarter lacks it. A family ranked no later
+    than the older file is still marked, once confirmed."""
+    added, stale = "7409010601250003", "7409010601250004"
+    q2 = quarter(
+        tmp_path, "q2.xlsx", (KK, 801, 6, "Triwulan II 2025", "Genteng"), (OTHER_KK, 802, 3, "Triwulan II 2025", "Genteng"),
+        (added, 803, 4, "Triwulan II 2025", "Genteng"), (stale, 804, 5, "Triwulan I 2025", "Genteng"),
+    )
+    assert run("import_dtsen", q2, "--year", "2025")[0] == 0
+    q1 = quarter(tmp_path, "q1.xlsx", (KK, 801, 2, "Triwulan I 2025", "Genteng"), (OTHER_KK, 802, 3, "Triwulan I 2025", "Genteng"))
+    kept = (
+        "1 keluarga yang tidak ada di berkas ini tidak ditandai tidak ada: data keluarga itu di registri lebih baru "
+        "dari berkas ini (tahun 2025, peringkat desil 01/01/2025)."
+    )
+    # The preview asks to confirm the one family as old as the file, and says which one it keeps.
+    with open(q1, "rb") as handle:
+        data = {"kind": "dtsen", "file": handle, "full_extract": "on", "data_year": "2025"}
+        bappeda_client.post(reverse("admin:households_importbatch_upload"), data)
+    page = bappeda_client.get(reverse("admin:households_importbatch_preview", args=[ImportBatch.objects.latest("pk").pk])).content.decode()
+    assert "1 keluarga akan ditandai tidak ada di data terbaru" in page and kept in page
+
+    code, out, err = run("import_dtsen", q1, "--year", "2025", "--confirm-absent", "--json")
+    summary = json.loads(out)
+    assert code == 0, (out, err)
+    assert summary["households"]["absent"] == 1 and summary["households_kept"] == 1 and kept in summary["message"]
+    assert list(Household.objects.filter(is_absent=True).values_list("no_kk", flat=True)) == [stale]
+    assert ranking(added) == (4, "dtsen", datetime.date(2025, 4, 1))
