@@ -28,8 +28,10 @@ _HTML_START = re.compile(r"^\ufeff?\s*<(!doctype\s+html|html|head|body|meta|tabl
 # anything, as PHP exports print a title (``<center><h3>``) and no ``<html>``, Internet Explorer a
 # ``<!-- saved from url=... -->`` line, XHTML an ``<?xml ...?>`` declaration.
 _MARKUP_START = re.compile(r"^\ufeff?\s*<(?:[a-z][a-z0-9]*(?:\s[^<>]*)?/?>|!--|!doctype\b|\?xml\b)", re.IGNORECASE)
-# A tag only a page holds, found in its first bytes: a CSV whose first cell holds a tag ("<b>NO</b>") is no page.
-_PAGE_TAG = re.compile(r"<(?:table|html|body)\b", re.IGNORECASE)
+# A tag only a page holds, found in its first bytes where markup puts it (a line's start, or right
+# after another tag): a CSV whose first cell holds a tag ("<b>NO</b>") and whose note names one
+# ("data dari <table> SIKS") is no page.
+_PAGE_TAG = re.compile(r"(?:^|>)[ \t\r]*<(?:table|html|body)\b", re.IGNORECASE | re.MULTILINE)
 _TAG_NAME = re.compile(r"/?([a-zA-Z][a-zA-Z0-9:]*)")
 _SPAN = re.compile(r"\b(colspan|rowspan)\s*=\s*[\"']?\s*(\d{1,6})", re.IGNORECASE)
 _RAW_TEXT = {"script": re.compile(r"</script\s*>", re.IGNORECASE), "style": re.compile(r"</style\s*>", re.IGNORECASE)}

@@ -56,3 +56,16 @@ def test_a_csv_whose_cells_hold_tags_is_still_a_csv(reference, tmp_path):
     code, out, err = run("import_dtks", str(path), "--json")
     assert code == 0, (out, err)
     assert json.loads(out)["households"]["created"] == 2
+
+
+def test_a_csv_opening_with_a_tag_and_naming_a_table_in_a_cell_is_still_a_csv(reference, tmp_path):
+    # Its first header typed bold ("<b>NO</b>") and a note mentioning "<table>": lines of values,
+    # no page, whatever words its cells hold.
+    rows = siks_rows()
+    rows[0][5] = "data dari <table> SIKS"
+    header = ["<b>" + SIKS_DTKS[0] + "</b>", *SIKS_DTKS[1:]]
+    path = tmp_path / "DTKS_ASERA.csv"
+    path.write_text("\n".join(",".join(row) for row in [header, *rows]) + "\n", encoding="utf-8")
+    code, out, err = run("import_dtks", str(path), "--json")
+    assert code == 0, (out, err)
+    assert json.loads(out)["households"]["created"] == 2
