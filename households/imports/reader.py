@@ -215,9 +215,6 @@ class Source:
         self._merged_down: dict[str, list[tuple[int, int, int]]] = {}
         # Per sheet, its cells merged across columns: (first row, last row, first column, last column).
         self._merged_across: dict[str, list[tuple[int, int, int, int]]] = {}
-        # An HTML page's rows, begun when ``open_source`` checked that it holds a table: its first
-        # reading goes on from there rather than reading and decoding the whole page again.
-        self._html_begun: Iterator[tuple[int, list]] | None = None
 
     # --- sheets
     def sheet_names(self) -> list[str]:
@@ -282,7 +279,6 @@ class Source:
         return self._workbook
 
     def close(self) -> None:
-        self._html_begun = None
         if self._workbook is not None:
             try:
                 self._workbook.close()
@@ -360,8 +356,7 @@ class Source:
                 raise ReadError(f"Berkas {self.display_name} bukan teks CSV yang dapat dibaca.")
             return self.sheet_names()[0], textfile.text_rows(text), 0, Background(None)
         if self.kind == "html":
-            rows, self._html_begun = self._html_begun or self._html_rows(), None
-            return self.sheet_names()[0], rows, 0, Background(None)
+            return self.sheet_names()[0], self._html_rows(), 0, Background(None)
         name = sheet_name or self.sheet_names()[0]
         if self.kind == "xml":
             sheet = self._survey()[name]
@@ -598,11 +593,10 @@ class Source:
             raise self._xml_error(exc, name) from exc
 
     def _check_html(self) -> None:
-        """Refuse a page without a data table now (on upload, not at the preview); keep its rows
-        begun for the first reading (``_html_begun``)."""
-        rows = self._html_rows()
-        first = next(rows, None)
-        self._html_begun = rows if first is None else chain((first,), rows)
+        """Refuse a page without a data table now (on upload, not at the preview). What the check read
+        is let go: kept for the import, the whole page's text would sit in memory from the opening of
+        every file of an upload (``batches.open_sources``) until each is read."""
+        next(self._html_rows(), None)
 
     def _html_rows(self) -> Iterator[tuple[int, list]]:
         try:

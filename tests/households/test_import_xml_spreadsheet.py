@@ -13,7 +13,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import Workbook
 
-from households.imports import htmltable, p3ke_fork, sheetfork
+from households.imports import p3ke_fork, sheetfork
 from households.imports.reader import open_source
 from households.models import Household, ImportBatch, Member
 from programs.models import Enrollment, Program
@@ -215,17 +215,6 @@ def _html_dtks(tmp_path):
 
 def test_an_html_table_named_xlsx_imports(reference, tmp_path):
     imports_both_families(_html_dtks(tmp_path))
-
-
-def test_an_html_page_opened_for_an_import_is_read_once(reference, tmp_path, monkeypatch):
-    """Opening the page checks that it holds a table (a page without one is refused on upload); the
-    import then reads on from that check instead of reading and decoding the whole page again. The
-    command reads it twice in all: its check before the file is stored, the import of the stored copy."""
-    reads = []
-    real_rows = htmltable.rows
-    monkeypatch.setattr(htmltable, "rows", lambda text: reads.append(len(text)) or real_rows(text))
-    imports_both_families(_html_dtks(tmp_path))
-    assert len(reads) == 2
 
 
 def _recipients(tmp_path):
