@@ -463,8 +463,10 @@ def _held_newer(pks: list[int], year: int | None, ranking: datetime.date | None)
         families = Household.objects.filter(pk__in=chunk)
         newer.update(families.filter(source_year__gt=year, source_year__lte=today.year).values_list("pk", flat=True))
         if ranking is not None:
+            # A desil typed by hand is dated the day it was typed: no newer data about the family.
             ranked = set(
-                families.filter(source_year=year, desil_date__gt=ranking, desil_date__lte=today).values_list("pk", flat=True)
+                families.filter(source_year=year, desil_date__gt=ranking, desil_date__lte=today)
+                .exclude(desil_source=DataSource.MANUAL).values_list("pk", flat=True)
             )
             by_ranking = by_ranking or bool(ranked)
             newer.update(ranked)

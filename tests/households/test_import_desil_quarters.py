@@ -256,3 +256,23 @@ def test_an_older_full_quarter_leaves_a_family_only_the_newer_quarter_holds(refe
     assert summary["households"]["absent"] == 1 and summary["households_kept"] == 1 and kept in summary["message"]
     assert list(Household.objects.filter(is_absent=True).values_list("no_kk", flat=True)) == [stale]
     assert ranking(added) == (4, "dtsen", datetime.date(2025, 4, 1))
+
+
+def test_a_desil_typed_by_hand_does_not_keep_a_family_the_full_quarter_lacks(reference, tmp_path):
+    """An operator corrected a family's desil after Triwulan I; Triwulan I again, full, lacks the
+    family (it moved away): the hand entry is no newer data about the family, so it is marked absent
+    (once confirmed) like any family the file lacks."""
+    moved = "7409010601250004"
+    q1 = quarter(
+        tmp_path, "q1.xlsx", (KK, 801, 6, "Triwulan I 2025", "Genteng"), (OTHER_KK, 802, 3, "Triwulan I 2025", "Genteng"),
+        (moved, 804, 5, "Triwulan I 2025", "Genteng"),
+    )
+    assert run("import_dtsen", q1, "--year", "2025")[0] == 0
+    Household.objects.filter(no_kk=moved).update(desil=4, desil_source="manual", desil_date=datetime.date(2025, 2, 1))
+    # A revised Triwulan I (its rows read again, not skipped as unchanged).
+    again = quarter(tmp_path, "q1b.xlsx", (KK, 801, 5, "Triwulan I 2025", "Genteng"), (OTHER_KK, 802, 2, "Triwulan I 2025", "Genteng"))
+    code, out, err = run("import_dtsen", again, "--year", "2025", "--confirm-absent", "--json")
+    summary = json.loads(out)
+    assert code == 0, (out, err)
+    assert summary["households"]["absent"] == 1 and not summary.get("households_kept")
+    assert list(Household.objects.filter(is_absent=True).values_list("no_kk", flat=True)) == [moved]
