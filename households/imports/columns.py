@@ -32,7 +32,8 @@ group aid (kelompok tani, KUBE) name a group by its leader (NAMA KETUA | NIK KET
 KETUA KELOMPOK over NAMA | NIK, NIK KETUA POKTAN, KETUA KUBE: ``leader_field``): the leader is the
 recipient, unless the row gives a member's own NIK and name, read instead the same way. A group's
 name (NAMA KELOMPOK, NAMA under KELOMPOK TANI) is no person's: the registry keeps no group, so it is
-listed as a column not read.
+listed as a column not read (though a recipient list tells by it a leader of two groups from a
+double recipient: ``names_group_name``).
 """
 
 from __future__ import annotations
@@ -488,6 +489,14 @@ def _names_money(header: str) -> bool:
 def names_group(text: str) -> bool:
     """Whether a header's text names a group (``GROUP_WORDS``: "KELOMPOK TANI", "NAMA KUBE")."""
     return bool(set(normalize_header(text).split()) & GROUP_WORDS)
+
+
+def names_group_name(header: str) -> bool:
+    """Whether a header is a group's name (NAMA KELOMPOK, NAMA POKTAN, KELOMPOK TANI over NAMA):
+    words of a group and of its kind only, no person's nor place's (KETUA KELOMPOK, KELOMPOK TANI
+    over DESA are not)."""
+    words = set(normalize_header(header).split())
+    return bool(words & GROUP_WORDS) and words <= _GROUP_NAME_WORDS | {"nama"}
 
 
 def _names_person(header: str) -> bool:

@@ -65,7 +65,10 @@ row's; the later row is warned, naming the earlier (the family may get the aid t
 program and year from different stages (``TAHAP 1 2024``, ``TAHAP 2 2024``) are one claim whose
 amount is the stages' sum (of the stages with the claim's status), each merged row warned; the
 same stage twice, or two rows without a stage, are a double recipient, a row error (naming the
-other row, and its sheet when it is on another). A stage is its number and year whatever the
+other row, and its sheet when it is on another), unless the two rows name different groups (a
+farmer leading Poktan Sinar Tani and Poktan Harapan Baru: a group's name column, NAMA KELOMPOK,
+though not read, ``columns.names_group_name``): one enrollment then, its amount both groups', the
+later row warned naming the earlier and both groups. A stage is its number and year whatever the
 spelling (``2`` beside ``TAHUN`` 2024, ``Tahap II``, ``Thp 2``, ``Tahap Kedua``, ``Penyaluran Tahap
 2``, ``TAHAP 2 2024``: the year from the label, else the row's year), kept as ``TAHAP 2 2024``
 (``programs.claims.stage_label``), so that a later list counts it once; a label without a number
@@ -119,7 +122,7 @@ from .context import layouts as saved_layouts
 from .issues import IssueLog, row_place
 from .plan import MAX_REFUSED_REASONS, enrollment_counts
 from .progress import Progress
-from .reader import ReadError, Source, Table, is_blank, normalize_header
+from .reader import ReadError, Source, Table, header_key, is_blank, normalize_header
 from .values import ChoiceMap, norm, parse_date, parse_period, parse_rupiah, text
 
 _YEAR = re.compile(r"(20\d{2})")
@@ -216,6 +219,12 @@ class _Row:
     # The head of the family's name (``NAMA_KK``, ``NAMA KRT``), "" without one: not the recipient's
     # (a member's NIK may stand beside it), one more name of the family a No KK alone found.
     head_name: str = ""
+    # The group's name (NAMA KELOMPOK, a column not read: the registry keeps no group), "" without one,
+    # and its column: a leader of two groups in one list is one recipient of both groups' aid.
+    group: str = ""
+    group_column: str = ""
+    # The earlier row of the same recipient in another group, whose enrollment this row's adds to.
+    joined: _Row | None = None
 
 
 @dataclass
@@ -397,6 +406,9 @@ def parse_recipients(
                 choose=options.get("choose_program") or _CHOOSE_PROGRAM,
             )
             headings = None if keys & {"desa", "region_code"} else _HeadingPlace(table, villages)
+            group_at = next(
+                (i for i, h in enumerate(table.headers) if i not in index and h and cols.names_group_name(header_key(h))), None,
+            )
             for row, cells in table.rows:
                 plan.total_rows += 1
                 if progress and plan.total_rows % 2000 == 0:
@@ -407,6 +419,9 @@ def parse_recipients(
                 record = _staged(_row(reader, ctx, programs, chosen, latest, nik_is_head=nik_is_head), sheet_stage)
                 if record is not None and headings is not None:
                     record.place = headings.current() + record.place
+                if record is not None:
+                    if group_at is not None and group_at < len(cells):
+                        record.group, record.group_column = text(cells[group_at], 150), cols.column_label(table.headers[group_at])
                 rows.append(record)
             if headings is not None:
                 headings.drop_placed()
@@ -1102,6 +1117,10 @@ def _match(plan: RecipientPlan, rows: list[_Row], *, forecast: bool) -> None:
         same = enrollments.setdefault(key, [])
         stages = {normalize_header(s.stage) for s in same}
         if same and (not r.stage or normalize_header(r.stage) in stages or "" in stages):
+            r.joined = _other_group(r, same)
+            if r.joined is not None:  # the leader of another group too: one enrollment, both groups' aid
+                same.append(r)
+                continue
             there = row_place(same[0].row, same[0].sheet if same[0].sheet != r.sheet else None)
             if not person and r.nik and all(s.nik and s.nik != r.nik for s in same):
                 # Another member of the family (a farmer and his wife in one KUBE): the family's
@@ -1169,6 +1188,19 @@ def _forecast(plan: RecipientPlan, held: tuple[dict, set]) -> None:
     ]
 
 
+def _other_group(row: _Row, same: list[_Row]) -> _Row | None:
+    """The earlier row of the same recipient (the same NIK, else No KK) that names another group
+    than ``row`` (a farmer leading two kelompok tani), the one of its stage first; None when a row
+    names no group, or one of them names the same group (a double recipient)."""
+    who = row.nik or row.participant or row.kk
+    groups = {normalize_header(s.group) for s in same}
+    if not row.group or "" in groups or normalize_header(row.group) in groups:
+        return None
+    if any((s.nik or s.participant or s.kk) != who for s in same):
+        return None
+    return next((s for s in same if s.stage == row.stage), same[0])
+
+
 def _claim(key: tuple, rows: list[_Row], log: IssueLog) -> AidClaim:
     """The claim of one enrollment's rows: a row's own, or the stages of a year merged (see the
     module docstring), each merged row warned."""
@@ -1188,26 +1220,51 @@ def _claim(key: tuple, rows: list[_Row], log: IssueLog) -> AidClaim:
     amounts = [r.amount for r in counted if r.amount is not None and (planned or not r.pending)]
     amount = sum(amounts) if amounts else None
     delivered = max((r.delivered for r in rows if r.delivered and _paid(r)), default=None)
-    note = "; ".join(f"{r.stage}: {r.note}" for r in rows if r.note)[:500]
+    note = "; ".join(f"{r.stage or r.group}: {r.note}" if r.stage or r.group else r.note for r in rows if r.note)[:500]
     shown = rupiah(amount) if amount is not None else "tanpa nominal"
-    stages = ", ".join(r.stage for r in rows)
-    for r in rows:
-        log.warning(r.sheet, r.row, "TAHAP", f"{len(rows)} tahap penerima yang sama untuk program dan tahun yang sama "
+    staged = [r for r in rows if r.joined is None]  # a group's row joined to another's adds no stage
+    stages = ", ".join(r.stage for r in staged)
+    for r in staged if len(staged) > 1 else ():
+        log.warning(r.sheet, r.row, "TAHAP", f"{len(staged)} tahap penerima yang sama untuk program dan tahun yang sama "
                     f"({stages}) digabung menjadi satu kepesertaan, nilai {shown}")
+    for r in rows:
+        if r.joined is not None:
+            _joined_group(log, r, shown)
     return AidClaim(
         household=household_id, member=member_id, program=program_id, year=year, status=status, amount=amount,
         delivered_on=delivered, note=note, planned=planned, **_stages(counted), **_returned(rows),
     )
 
 
+def _joined_group(log: IssueLog, row: _Row, shown: str) -> None:
+    """Warn on a row whose recipient an earlier row names in another group: one enrollment, its
+    value the groups' sum (``shown``)."""
+    earlier = row.joined
+    who = f"NIK {row.nik}" if row.nik else f"No KK {row.kk or row.participant}"
+    there = row_place(earlier.row, earlier.sheet if earlier.sheet != row.sheet else None)
+    log.warning(
+        row.sheet, row.row, row.group_column,
+        f"Penerima {who} juga tercatat di {there} untuk kelompok lain ('{text(earlier.group, 60)}'); baris ini "
+        f"('{text(row.group, 60)}') digabung menjadi satu kepesertaan, nilai {shown} (nilai kelompok-kelompoknya "
+        "dijumlahkan). Periksa apakah penerima ini memang tercatat di kelompok-kelompok itu",
+    )
+
+
+def _stage_sums(rows: list[_Row]) -> dict[str, int | None]:
+    """Each stage of ``rows`` and its amount: the rows' sum when a recipient's groups (``_Row.joined``)
+    share a stage; None when none of them gives one."""
+    amounts: dict[str, int | None] = {}
+    for r in rows:
+        before = amounts.get(r.stage)
+        amounts[r.stage] = r.amount if before is None else before + (r.amount or 0)
+    return amounts
+
+
 def _stages(rows: list[_Row]) -> dict[str, tuple]:
     """The stages (TAHAP) of the rows whose amounts a claim counts, as an enrollment keeps them
     (``TAHAP 3 2024``: ``_staged``), and each one's amount: the claim's ``stages`` and
     ``stage_amounts``."""
-    paid = [r for r in rows if r.stage and _paid(r)]
-    amounts: dict[str, int | None] = {}
-    for r in paid:
-        amounts.setdefault(r.stage, r.amount)
+    amounts = _stage_sums([r for r in rows if r.stage and _paid(r)])
     return {"stages": tuple(amounts), "stage_amounts": tuple(amounts.values())}
 
 
@@ -1220,8 +1277,5 @@ def _paid(row: _Row) -> bool:
 def _returned(rows: list[_Row]) -> dict[str, tuple]:
     """The stages of the rows whose payment failed (RETUR, GAGAL SALUR), and each one's amount: the
     claim's ``returned`` and ``returned_amounts``, taken off an enrollment that counted them."""
-    amounts: dict[str, int | None] = {}
-    for r in rows:
-        if r.stage and r.status == EnrollmentStatus.SUSPENDED:
-            amounts.setdefault(r.stage, r.amount)
+    amounts = _stage_sums([r for r in rows if r.stage and r.status == EnrollmentStatus.SUSPENDED])
     return {"returned": tuple(amounts), "returned_amounts": tuple(amounts.values())}
