@@ -84,6 +84,11 @@ enrollment's amount and stages, warned on its row (``programs.claims.stated_chan
 sent again whose stages' amounts come to another total than the enrollment counted corrects it,
 warned on the recipient's first row naming the stages and both amounts.
 
+A group's total written once in an amount cell merged down over its members' rows (Rp 20.000.000
+over a KUBE's three members) is the first row's amount only, the rows under it without one, the
+sheet warned once per merged cell naming the rows (``_MergedAmounts``); the reader fills it down as
+Excel shows it, which would record the total on every member's family.
+
 Each enrollment is an ``AidClaim`` naming its program, recorded by
 ``programs.services.aid_claims_record``, which hands the enrollments to the one-aid check as one
 batch.
@@ -406,6 +411,7 @@ def parse_recipients(
                 choose=options.get("choose_program") or _CHOOSE_PROGRAM,
             )
             headings = None if keys & {"desa", "region_code"} else _HeadingPlace(table, villages)
+            merged_amounts = _MergedAmounts(table, index, reader, log)
             group_at = next(
                 (i for i, h in enumerate(table.headers) if i not in index and h and cols.names_group_name(header_key(h))), None,
             )
@@ -413,7 +419,7 @@ def parse_recipients(
                 plan.total_rows += 1
                 if progress and plan.total_rows % 2000 == 0:
                     progress(2000)
-                reader.load(row, cells)
+                reader.load(row, merged_amounts.once(row, cells))
                 for problem in sheet_problems:
                     reader.error("", problem)
                 record = _staged(_row(reader, ctx, programs, chosen, latest, nik_is_head=nik_is_head), sheet_stage)
@@ -440,6 +446,36 @@ def parse_recipients(
             )
     _match(plan, _with_status(log, [r for r in rows if r is not None], statuses, status_headers), forecast=forecast)
     return plan
+
+
+class _MergedAmounts:
+    """A table's amount cells merged down over several rows (a group's total written once over its
+    members' rows): the reader repeats the value in every row under it, as Excel shows it, which
+    would record the group's total on each member's family. The value is the first row's only, the
+    rows under it without a value, and the sheet says so once per merged cell, naming the rows."""
+
+    def __init__(self, table: Table, index: dict[int, str], reader: RowReader, log: IssueLog):
+        self.table, self.reader, self.log = table, reader, log
+        self.column = next((position for position, key in index.items() if key == "amount"), None)
+        self.merges = {top: bottom for top, bottom, column in table.merged_down if column == self.column}
+        # The rows under each merge's first (one column's merges do not overlap: at most the sheet's rows).
+        self.covered = {row for top, bottom in self.merges.items() for row in range(top + 1, bottom + 1)}
+
+    def once(self, row: int, cells: list) -> list:
+        """The row's cells, its amount cell blank when the value is one merged down from a row above."""
+        if not self.merges or self.column is None or self.column >= len(cells):
+            return cells
+        if row in self.merges and not is_blank(cells[self.column]):
+            label = self.reader.label("amount")
+            self.log.warning(
+                self.table.name, 0, label,
+                f"Nilai '{text(cells[self.column], 40)}' di kolom {label} digabung untuk baris {row}-{self.merges[row]}: "
+                f"dicatat sekali, pada baris {row} (keluarga penerima baris itu); baris lainnya dicatat tanpa nilai",
+            )
+        if row in self.covered:
+            cells = list(cells)
+            cells[self.column] = None
+        return cells
 
 
 class _Villages:

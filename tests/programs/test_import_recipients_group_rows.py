@@ -7,6 +7,8 @@ leader's columns as agencies spell them (NIK KTP KETUA, NAMA KETUA KEL.)."""
 from __future__ import annotations
 
 import pytest
+import xlwt
+from openpyxl import load_workbook
 
 from programs.models import Enrollment
 
@@ -60,3 +62,61 @@ def test_one_leader_twice_without_another_group_stays_a_double_recipient(farmers
     code, result, _warnings, err = imported(path, "pupuk")
 
     assert code == 1 and result["errors"] == 1 and not Enrollment.objects.exists()
+
+
+def kube_xls(path, members, value):
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("KUBE")
+    sheet.write(0, 0, "DAFTAR PENERIMA BANTUAN KUBE TA. 2024")
+    for column, header in enumerate(["NO", "NAMA KELOMPOK", "JABATAN", "NAMA ANGGOTA", "NIK", "NILAI BANTUAN (Rp)"]):
+        sheet.write(2, column, header)
+    for offset, (role, head) in enumerate(members):
+        for column, cell in ((0, offset + 1), (2, role), (3, head.name), (4, head.nik)):
+            sheet.write(3 + offset, column, cell)
+    sheet.write_merge(3, 2 + len(members), 1, 1, "KUBE Mawar")
+    sheet.write_merge(3, 2 + len(members), 5, 5, value)
+    book.save(str(path))
+    return path
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "xls"])
+def test_a_group_total_merged_down_over_its_members_is_recorded_once(farmers, tmp_path, suffix):  # noqa: F811
+    """A KUBE's Rp 20.000.000 written once over its three members' rows (and its name merged down
+    too): the first member's family holds the 20 million, the others are enrolled without a value,
+    and the sheet says so once, naming the rows; the name merged down is read on every row."""
+    members = list(zip(["Ketua", "Sekretaris", "Anggota"], farmers[:3]))
+    if suffix == "xls":
+        path = kube_xls(tmp_path / "kube.xls", members, "Rp. 20.000.000,-")
+    else:
+        headers = ["NO", "NAMA KELOMPOK", "JABATAN", "NAMA ANGGOTA", "NIK", "NILAI BANTUAN (Rp)"]
+        rows = [[n, "KUBE Mawar" if n == 1 else None, role, head.name, head.nik, "Rp. 20.000.000,-" if n == 1 else None]
+                for n, (role, head) in enumerate(members, 1)]
+        path = write(tmp_path / "kube.xlsx", headers, rows, title="DAFTAR PENERIMA BANTUAN KUBE TA. 2024")
+        book = load_workbook(path)
+        book.active.merge_cells("B4:B6")  # the group's name, read on every row
+        book.active.merge_cells("F4:F6")
+        book.save(path)
+
+    code, result, warnings, err = imported(path, "kewirausahaan-sosial")
+
+    assert code == 0, (result, err)
+    assert result["errors"] == 0 and result["enrollments"]["created"] == 3
+    assert amounts("kewirausahaan-sosial") == {
+        farmers[0].household_id: 20_000_000, farmers[1].household_id: None, farmers[2].household_id: None,
+    }
+    said = [(row, column, reason) for row, column, reason in warnings if "digabung untuk baris" in reason]
+    assert said == [(0, "NILAI BANTUAN (Rp)", (
+        "Nilai 'Rp. 20.000.000,-' di kolom NILAI BANTUAN (Rp) digabung untuk baris 4-6: dicatat sekali, pada baris 4 "
+        "(keluarga penerima baris itu); baris lainnya dicatat tanpa nilai"
+    ))]
+
+
+def test_an_amount_written_on_each_members_row_is_each_members(farmers, tmp_path):  # noqa: F811
+    headers = ["NO", "NAMA KELOMPOK", "JABATAN", "NAMA ANGGOTA", "NIK", "NILAI BANTUAN (Rp)"]
+    rows = [[n, "KUBE Mawar", "Anggota", head.name, head.nik, "Rp 2.000.000"] for n, head in enumerate(farmers[:2], 1)]
+    path = write(tmp_path / "kube.xlsx", headers, rows, merge="B", groups=[(4, 5)])
+
+    code, result, warnings, err = imported(path, "kewirausahaan-sosial")
+
+    assert code == 0 and set(amounts("kewirausahaan-sosial").values()) == {2_000_000}
+    assert not [w for w in warnings if "digabung" in w[2]]
