@@ -84,6 +84,9 @@ PERSON_ROLES = (
 # whoever's they are: PKH, BPNT and RTLH lists name the family by its head, so the NIK and No KK under
 # KEPALA KELUARGA are the row's own, unless a column of the recipient's own gives them (``map_headers``).
 HEAD_ROLES = PERSON_ROLES[:2]
+# A group's leader or officer, or a caretaker who collects a family's aid (NIK PENGURUS): the person
+# named is not always of the recipient family.
+LEADER_ROLE = PERSON_ROLES[3]
 FAMILY_IDS = {RECIPIENTS: frozenset({"nik", "no_kk"})}
 # The fields a column of the row's own person gives before another person's column (the head's NIK,
 # a group leader's NIK and name repeated on each member's row): the other person's is read only when

@@ -89,6 +89,11 @@ over a KUBE's three members) is the first row's amount only, the rows under it w
 sheet warned once per merged cell naming the rows (``_MergedAmounts``); the reader fills it down as
 Excel shows it, which would record the total on every member's family.
 
+A NIK under a caretaker's or a group leader's header (NIK PENGURUS, NIK KETUA: who collects the aid)
+beside a No KK of another registered family than the NIK holder's (a grandmother collecting her
+orphaned grandchildren's PKH) enrolls the family the No KK names, the row warned
+(``_collected_for``); a plain NIK column keeps its holder's family, the other No KK warned.
+
 Each enrollment is an ``AidClaim`` naming its program, recorded by
 ``programs.services.aid_claims_record``, which hands the enrollments to the one-aid check as one
 batch.
@@ -224,6 +229,10 @@ class _Row:
     # The head of the family's name (``NAMA_KK``, ``NAMA KRT``), "" without one: not the recipient's
     # (a member's NIK may stand beside it), one more name of the family a No KK alone found.
     head_name: str = ""
+    # The NIK column is a group leader's or a caretaker's (NIK KETUA, NIK PENGURUS): the person who
+    # collects the aid, maybe for another family than their own, which the row's No KK then names:
+    # the NIK's and the No KK's columns then, else ().
+    leader_columns: tuple[str, str] | tuple[()] = ()
     # The group's name (NAMA KELOMPOK, a column not read: the registry keeps no group), "" without one,
     # and its column: a leader of two groups in one list is one recipient of both groups' aid.
     group: str = ""
@@ -402,6 +411,9 @@ def parse_recipients(
                 log.warning(table.name, 0, "", title_problem)
             reader = RowReader(table, index, log)
             nik_is_head = cols.person_role(reader.label("nik")) in cols.HEAD_ROLES
+            leader_columns = (
+                (reader.label("nik"), reader.label("no_kk")) if cols.person_role(reader.label("nik")) == cols.LEADER_ROLE else ()
+            )
             if "status" in keys:
                 status_headers[table.name] = reader.label("status")
             # Without a year anywhere (no column, choice, sheet name or Program sheet), a row's program
@@ -426,6 +438,7 @@ def parse_recipients(
                 if record is not None and headings is not None:
                     record.place = headings.current() + record.place
                 if record is not None:
+                    record.leader_columns = leader_columns
                     if group_at is not None and group_at < len(cells):
                         record.group, record.group_column = text(cells[group_at], 150), cols.column_label(table.headers[group_at])
                 rows.append(record)
@@ -1108,7 +1121,7 @@ def _match(plan: RecipientPlan, rows: list[_Row], *, forecast: bool) -> None:
     log = plan.issues
     registry = _Registry(rows)
     enrollments: dict[tuple, list[_Row]] = {}  # (program, year, household, member or None) -> its rows
-    found = [(r, *registry.find(r)) for r in rows]
+    found = [_collected_for(log, r, registry, *registry.find(r)) for r in rows]
     places = registry.places({household_id for r, _m, household_id, *_rest in found if r.place and household_id})
     families = registry.family_names(
         {household_id for r, _m, household_id, *_rest in found if household_id and _kk_only(r, registry)}
@@ -1189,6 +1202,26 @@ def _match(plan: RecipientPlan, rows: list[_Row], *, forecast: bool) -> None:
     years = {claim.year for claim in plan.claims}
     if len(years) == 1:
         plan.data_year = next(iter(years))
+
+
+def _collected_for(log: IssueLog, row: _Row, registry: _Registry, member_id, household_id, name, kk, shared) -> tuple:
+    """The row and what ``_Registry.find`` found for it, but the family the row's No KK names when
+    its NIK is a caretaker's or a group leader's (NIK PENGURUS, NIK KETUA: who collects the aid, not
+    the recipient) of another family: a PKH list gives the caretaker's NIK beside the recipient
+    family's No KK. The row is warned; a plain NIK column keeps its holder's family."""
+    if not (row.leader_columns and row.kk and row.nik and row.nik in registry.holders) or row.kk_problem or shared:
+        return row, member_id, household_id, name, kk, shared
+    named = registry.household_by_kk.get(row.kk)
+    if row.program.person or named is None or named[0] == household_id:
+        return row, member_id, household_id, name, kk, shared
+    column, kk_column = row.leader_columns
+    log.warning(
+        row.sheet, row.row, column,
+        f"NIK {row.nik} di kolom {column} adalah NIK pengurus yang mengambil bantuan (keluarga No KK {kk}), bukan "
+        f"anggota keluarga No KK {row.kk} yang disebut di kolom {kk_column}: kepesertaan dicatat untuk "
+        f"keluarga No KK {row.kk}",
+    )
+    return row, None, named[0], name, row.kk, shared
 
 
 def _forecast(plan: RecipientPlan, held: tuple[dict, set]) -> None:

@@ -6,11 +6,15 @@ leader's columns as agencies spell them (NIK KTP KETUA, NAMA KETUA KEL.)."""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 import xlwt
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
+from households.identifiers import make_nik
 from programs.models import Enrollment
+from tests.factories import HouseholdFactory, MemberFactory
 
 from .test_import_recipients_groups import farmers, imported, unmapped, write  # noqa: F401
 
@@ -120,3 +124,53 @@ def test_an_amount_written_on_each_members_row_is_each_members(farmers, tmp_path
 
     assert code == 0 and set(amounts("kewirausahaan-sosial").values()) == {2_000_000}
     assert not [w for w in warnings if "digabung" in w[2]]
+
+
+@pytest.fixture
+def caretaker_and_family(reference):
+    """A grandmother (family P) who collects the PKH of her orphaned grandchildren's family Q."""
+    nik = make_nik(region="740901", birth=datetime.date(1950, 4, 2), female=True, serial=71)
+    own = HouseholdFactory(head_name="WA ODE SITI", head_nik=nik, no_kk="7409010101200071")
+    grandmother = MemberFactory(household=own, nik=nik, name="WA ODE SITI", relation="kepala")
+    orphan_nik = make_nik(region="740901", birth=datetime.date(2008, 6, 1), female=False, serial=72)
+    family = HouseholdFactory(head_name="LA ODE RAHMAT", head_nik=orphan_nik, no_kk="7409010101200072")
+    MemberFactory(household=family, nik=orphan_nik, name="LA ODE RAHMAT", relation="kepala")
+    return grandmother, family
+
+
+def pkh(path, nik_header, grandmother, family):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["NO", "NAMA PENGURUS", nik_header, "NO KK", "NAMA KK", "TAHAP", "NOMINAL", "STATUS"])
+    sheet.append([1, grandmother.name, grandmother.nik, family.no_kk, family.head_name, "TAHAP 1 2024", "Rp 750.000",
+                  "SUDAH SALUR"])
+    book.save(path)
+    return path
+
+
+def test_a_caretakers_nik_beside_another_familys_no_kk_enrolls_that_family(caretaker_and_family, tmp_path):
+    """NIK PENGURUS is the caretaker who collects the aid: the enrollment is the family the NO KK
+    names, the row warned; the caretaker's own family holds no PKH."""
+    grandmother, family = caretaker_and_family
+    path = pkh(tmp_path / "pkh.xlsx", "NIK PENGURUS", grandmother, family)
+
+    code, result, warnings, err = imported(path, "pkh", "--year", "2024")
+
+    assert code == 0, (result, err)
+    assert list(Enrollment.objects.values_list("household", "amount")) == [(family.pk, 750_000)]
+    assert warnings == [(2, "NIK PENGURUS", (
+        f"NIK {grandmother.nik} di kolom NIK PENGURUS adalah NIK pengurus yang mengambil bantuan (keluarga No KK "
+        f"{grandmother.household.no_kk}), bukan anggota keluarga No KK {family.no_kk} yang disebut di kolom NO KK: "
+        f"kepesertaan dicatat untuk keluarga No KK {family.no_kk}"
+    ))]
+
+
+def test_a_plain_nik_beside_another_familys_no_kk_stays_the_niks_family(caretaker_and_family, tmp_path):
+    grandmother, family = caretaker_and_family
+    path = pkh(tmp_path / "pkh.xlsx", "NIK", grandmother, family)
+
+    code, result, warnings, err = imported(path, "pkh", "--year", "2024")
+
+    assert code == 0, (result, err)
+    assert list(Enrollment.objects.values_list("household", flat=True)) == [grandmother.household_id]
+    assert [column for _row, column, reason in warnings if "berbeda dengan No KK" in reason] == ["No KK"]
