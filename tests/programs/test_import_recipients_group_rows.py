@@ -174,3 +174,20 @@ def test_a_plain_nik_beside_another_familys_no_kk_stays_the_niks_family(caretake
     assert code == 0, (result, err)
     assert list(Enrollment.objects.values_list("household", flat=True)) == [grandmother.household_id]
     assert [column for _row, column, reason in warnings if "berbeda dengan No KK" in reason] == ["No KK"]
+
+
+@pytest.mark.parametrize("name_header, nik_header", [
+    ("NAMA KETUA KEL.", "NIK. KETUA"), ("NAMA KETUA", "NIK KTP KETUA"), ("NAMA KETUA KLP", "NIK KTP KETUA KELOMPOK"),
+])
+def test_the_leaders_columns_as_agencies_abbreviate_them(farmers, tmp_path, name_header, nik_header):  # noqa: F811
+    headers = ["NO", "NAMA KELOMPOK", name_header, nik_header, "NILAI (Rp)"]
+    rows = [[1, "Poktan 0", "HASAN BASRI", farmers[0].nik, "Rp. 15.000.000,-"],
+            [2, "Poktan 1", farmers[1].name, farmers[1].nik, "Rp. 15.000.000,-"]]
+    path = write(tmp_path / "typo.xlsx", headers, rows)
+
+    code, result, warnings, err = imported(path, "pupuk")
+
+    assert code == 0, (result, err)
+    assert result["enrollments"]["created"] == 2
+    assert not {name_header, nik_header} & unmapped(result)
+    assert [row for row, _column, reason in warnings if "Nama di berkas 'HASAN BASRI' berbeda" in reason] == [4]
