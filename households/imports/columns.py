@@ -29,10 +29,12 @@ by its head (PKH, BPNT, RTLH): the NIK and No KK under KEPALA KELUARGA (or KRT) 
 matched to the family as any NIK is, unless a column of the recipient's own gives them (a pupil's
 NIK beside the head's), which is then read instead, the head's column warned as not read. Lists of
 group aid (kelompok tani, KUBE) name a group by its leader (NAMA KETUA | NIK KETUA, NIK PENGURUS,
-KETUA KELOMPOK over NAMA | NIK, NIK KETUA POKTAN, KETUA KUBE: ``leader_field``): the leader is the
-recipient, unless the row gives a member's own NIK and name, read instead the same way. A group's
+KETUA KELOMPOK over NAMA | NIK, NIK KETUA POKTAN, KETUA KUBE, NIK KTP KETUA, NAMA KETUA KEL.:
+``leader_field``): the leader is the recipient, unless the row gives a member's own NIK and name,
+read instead the same way. A group's
 name (NAMA KELOMPOK, NAMA under KELOMPOK TANI) is no person's: the registry keeps no group, so it is
-listed as a column not read.
+listed as a column not read (though a recipient list tells by it a leader of two groups from a
+double recipient: ``names_group_name``).
 """
 
 from __future__ import annotations
@@ -83,6 +85,9 @@ PERSON_ROLES = (
 # whoever's they are: PKH, BPNT and RTLH lists name the family by its head, so the NIK and No KK under
 # KEPALA KELUARGA are the row's own, unless a column of the recipient's own gives them (``map_headers``).
 HEAD_ROLES = PERSON_ROLES[:2]
+# A group's leader or officer, or a caretaker who collects a family's aid (NIK PENGURUS): the person
+# named is not always of the recipient family.
+LEADER_ROLE = PERSON_ROLES[3]
 FAMILY_IDS = {RECIPIENTS: frozenset({"nik", "no_kk"})}
 # The fields a column of the row's own person gives before another person's column (the head's NIK,
 # a group leader's NIK and name repeated on each member's row): the other person's is read only when
@@ -93,7 +98,13 @@ OWN_FIRST = {RECIPIENTS: frozenset({"nik", "no_kk", "name"})}
 GROUP_WORDS = frozenset({"kelompok", "poktan", "gapoktan", "kube", "kub", "pokdakan", "poklahsar", "koperasi"})
 # A group leader's column however the group is named (NIK KETUA POKTAN, Nama Ketua Kelompok Tani,
 # KETUA KUBE): the words that may follow KETUA or PENGURUS (``leader_field``).
-_GROUP_NAME_WORDS = GROUP_WORDS | {"tani", "nelayan", "pembudidaya", "ikan", "usaha", "bersama", "ternak", "wanita", "hutan", "uep"}
+_GROUP_NAME_WORDS = GROUP_WORDS | {
+    "tani", "nelayan", "pembudidaya", "ikan", "usaha", "bersama", "ternak", "wanita", "hutan", "uep",
+    # KELOMPOK as lists shorten it after KETUA (NAMA KETUA KEL., KETUA KLP): no village there.
+    "kel", "klp", "kelp", "kelomp",
+}
+# Words between NIK and KETUA that say which card the NIK is of (NIK KTP KETUA, NIK E-KTP KETUA).
+_CARD_WORDS = frozenset({"ktp", "e", "ektp"})
 # Words that say a column holds rupiah (NILAI (Rp), NOMINAL): an amount column without any of them
 # (JUMLAH) gives way to one with them, and beside a unit column (SATUAN) counts goods (1 Unit hand
 # tractor, 50 kg benih), as group aid lists give them: it is no amount (``map_headers``).
@@ -470,11 +481,15 @@ def person_role(text: str) -> tuple[str, ...] | None:
 
 
 def leader_field(header: str) -> str | None:
-    """``nik`` for a normalised header of a group leader's NIK (``nik ketua poktan``), ``name`` for
-    one of the leader's name (``nama ketua kube``, ``ketua kelompok tani``), else None."""
+    """``nik`` for a normalised header of a group leader's NIK (``nik ketua poktan``, ``nik ktp
+    ketua``), ``name`` for one of the leader's name (``nama ketua kube``, ``ketua kelompok tani``,
+    ``nama ketua kel``), else None."""
     words = header.split()
     kind = words[0] if words and words[0] in ("nik", "nama") else None
     rest = words[1:] if kind else words
+    if kind == "nik":
+        while rest and rest[0] in _CARD_WORDS:
+            rest = rest[1:]
     if not rest or rest[0] not in ("ketua", "pengurus") or not set(rest[1:]) <= _GROUP_NAME_WORDS:
         return None  # "ketua kelompok nik": KETUA KELOMPOK over NIK, placed by its title
     return "nik" if kind == "nik" else "name"
@@ -488,6 +503,14 @@ def _names_money(header: str) -> bool:
 def names_group(text: str) -> bool:
     """Whether a header's text names a group (``GROUP_WORDS``: "KELOMPOK TANI", "NAMA KUBE")."""
     return bool(set(normalize_header(text).split()) & GROUP_WORDS)
+
+
+def names_group_name(header: str) -> bool:
+    """Whether a header is a group's name (NAMA KELOMPOK, NAMA POKTAN, KELOMPOK TANI over NAMA):
+    words of a group and of its kind only, no person's nor place's (KETUA KELOMPOK, KELOMPOK TANI
+    over DESA are not)."""
+    words = set(normalize_header(header).split())
+    return bool(words & GROUP_WORDS) and words <= _GROUP_NAME_WORDS | {"nama"}
 
 
 def _names_person(header: str) -> bool:

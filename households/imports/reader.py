@@ -192,6 +192,10 @@ class Table:
     # (row, text) of each row above the header that holds something, its cells joined: a list's
     # title ("DAFTAR PENERIMA BANTUAN BIBIT KAKAO TA. 2024"), which may say what the rows do not.
     titles: list[tuple[int, str]] = field(default_factory=list)
+    # The cells merged down over several data rows, as ``(first row, last row, column)`` (``_merges``):
+    # ``rows`` repeats the first row's value in the rows under it (``_filled_down``), as Excel shows
+    # it; a reader to whom a value counted once per row matters (a group's total) looks here.
+    merged_down: tuple[tuple[int, int, int], ...] = ()
 
 
 def _mb(size: int) -> str:
@@ -458,6 +462,7 @@ class Source:
             source=self.display_name, name=name, header_row=header_number, headers=headers, rows=iter(()),
             formula_cells=found, height=max(0, height - header_number), unheaded=unheaded,
             hidden_rows=getattr(found, "hidden_rows", frozenset()), titles=_title_rows(head[:best_index]),
+            merged_down=tuple(merged),
         )
         numbered = next((i for i, h in enumerate(headers) if normalize_header(h) in _ROW_NUMBER_HEADERS), None)
         names = None

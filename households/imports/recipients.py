@@ -65,7 +65,10 @@ row's; the later row is warned, naming the earlier (the family may get the aid t
 program and year from different stages (``TAHAP 1 2024``, ``TAHAP 2 2024``) are one claim whose
 amount is the stages' sum (of the stages with the claim's status), each merged row warned; the
 same stage twice, or two rows without a stage, are a double recipient, a row error (naming the
-other row, and its sheet when it is on another). A stage is its number and year whatever the
+other row, and its sheet when it is on another), unless the two rows name different groups (a
+farmer leading Poktan Sinar Tani and Poktan Harapan Baru: a group's name column, NAMA KELOMPOK,
+though not read, ``columns.names_group_name``): one enrollment then, its amount both groups', the
+later row warned naming the earlier and both groups. A stage is its number and year whatever the
 spelling (``2`` beside ``TAHUN`` 2024, ``Tahap II``, ``Thp 2``, ``Tahap Kedua``, ``Penyaluran Tahap
 2``, ``TAHAP 2 2024``: the year from the label, else the row's year), kept as ``TAHAP 2 2024``
 (``programs.claims.stage_label``), so that a later list counts it once; a label without a number
@@ -80,6 +83,16 @@ stage an earlier list counted as paid that this one says came back (RETUR) is ta
 enrollment's amount and stages, warned on its row (``programs.claims.stated_changes``); a list
 sent again whose stages' amounts come to another total than the enrollment counted corrects it,
 warned on the recipient's first row naming the stages and both amounts.
+
+A group's total written once in an amount cell merged down over its members' rows (Rp 20.000.000
+over a KUBE's three members) is the first row's amount only, the rows under it without one, the
+sheet warned once per merged cell naming the rows (``_MergedAmounts``); the reader fills it down as
+Excel shows it, which would record the total on every member's family.
+
+A NIK under a caretaker's or a group leader's header (NIK PENGURUS, NIK KETUA: who collects the aid)
+beside a No KK of another registered family than the NIK holder's (a grandmother collecting her
+orphaned grandchildren's PKH) enrolls the family the No KK names, the row warned
+(``_collected_for``); a plain NIK column keeps its holder's family, the other No KK warned.
 
 Each enrollment is an ``AidClaim`` naming its program, recorded by
 ``programs.services.aid_claims_record``, which hands the enrollments to the one-aid check as one
@@ -119,7 +132,7 @@ from .context import layouts as saved_layouts
 from .issues import IssueLog, row_place
 from .plan import MAX_REFUSED_REASONS, enrollment_counts
 from .progress import Progress
-from .reader import ReadError, Source, Table, is_blank, normalize_header
+from .reader import ReadError, Source, Table, header_key, is_blank, normalize_header
 from .values import ChoiceMap, norm, parse_date, parse_period, parse_rupiah, text
 
 _YEAR = re.compile(r"(20\d{2})")
@@ -216,6 +229,16 @@ class _Row:
     # The head of the family's name (``NAMA_KK``, ``NAMA KRT``), "" without one: not the recipient's
     # (a member's NIK may stand beside it), one more name of the family a No KK alone found.
     head_name: str = ""
+    # The NIK column is a group leader's or a caretaker's (NIK KETUA, NIK PENGURUS): the person who
+    # collects the aid, maybe for another family than their own, which the row's No KK then names:
+    # the NIK's and the No KK's columns then, else ().
+    leader_columns: tuple[str, str] | tuple[()] = ()
+    # The group's name (NAMA KELOMPOK, a column not read: the registry keeps no group), "" without one,
+    # and its column: a leader of two groups in one list is one recipient of both groups' aid.
+    group: str = ""
+    group_column: str = ""
+    # The earlier row of the same recipient in another group, whose enrollment this row's adds to.
+    joined: _Row | None = None
 
 
 @dataclass
@@ -388,6 +411,9 @@ def parse_recipients(
                 log.warning(table.name, 0, "", title_problem)
             reader = RowReader(table, index, log)
             nik_is_head = cols.person_role(reader.label("nik")) in cols.HEAD_ROLES
+            leader_columns = (
+                (reader.label("nik"), reader.label("no_kk")) if cols.person_role(reader.label("nik")) == cols.LEADER_ROLE else ()
+            )
             if "status" in keys:
                 status_headers[table.name] = reader.label("status")
             # Without a year anywhere (no column, choice, sheet name or Program sheet), a row's program
@@ -397,16 +423,24 @@ def parse_recipients(
                 choose=options.get("choose_program") or _CHOOSE_PROGRAM,
             )
             headings = None if keys & {"desa", "region_code"} else _HeadingPlace(table, villages)
+            merged_amounts = _MergedAmounts(table, index, reader, log)
+            group_at = next(
+                (i for i, h in enumerate(table.headers) if i not in index and h and cols.names_group_name(header_key(h))), None,
+            )
             for row, cells in table.rows:
                 plan.total_rows += 1
                 if progress and plan.total_rows % 2000 == 0:
                     progress(2000)
-                reader.load(row, cells)
+                reader.load(row, merged_amounts.once(row, cells))
                 for problem in sheet_problems:
                     reader.error("", problem)
                 record = _staged(_row(reader, ctx, programs, chosen, latest, nik_is_head=nik_is_head), sheet_stage)
                 if record is not None and headings is not None:
                     record.place = headings.current() + record.place
+                if record is not None:
+                    record.leader_columns = leader_columns
+                    if group_at is not None and group_at < len(cells):
+                        record.group, record.group_column = text(cells[group_at], 150), cols.column_label(table.headers[group_at])
                 rows.append(record)
             if headings is not None:
                 headings.drop_placed()
@@ -425,6 +459,36 @@ def parse_recipients(
             )
     _match(plan, _with_status(log, [r for r in rows if r is not None], statuses, status_headers), forecast=forecast)
     return plan
+
+
+class _MergedAmounts:
+    """A table's amount cells merged down over several rows (a group's total written once over its
+    members' rows): the reader repeats the value in every row under it, as Excel shows it, which
+    would record the group's total on each member's family. The value is the first row's only, the
+    rows under it without a value, and the sheet says so once per merged cell, naming the rows."""
+
+    def __init__(self, table: Table, index: dict[int, str], reader: RowReader, log: IssueLog):
+        self.table, self.reader, self.log = table, reader, log
+        self.column = next((position for position, key in index.items() if key == "amount"), None)
+        self.merges = {top: bottom for top, bottom, column in table.merged_down if column == self.column}
+        # The rows under each merge's first (one column's merges do not overlap: at most the sheet's rows).
+        self.covered = {row for top, bottom in self.merges.items() for row in range(top + 1, bottom + 1)}
+
+    def once(self, row: int, cells: list) -> list:
+        """The row's cells, its amount cell blank when the value is one merged down from a row above."""
+        if not self.merges or self.column is None or self.column >= len(cells):
+            return cells
+        if row in self.merges and not is_blank(cells[self.column]):
+            label = self.reader.label("amount")
+            self.log.warning(
+                self.table.name, 0, label,
+                f"Nilai '{text(cells[self.column], 40)}' di kolom {label} digabung untuk baris {row}-{self.merges[row]}: "
+                f"dicatat sekali, pada baris {row} (keluarga penerima baris itu); baris lainnya dicatat tanpa nilai",
+            )
+        if row in self.covered:
+            cells = list(cells)
+            cells[self.column] = None
+        return cells
 
 
 class _Villages:
@@ -1057,7 +1121,7 @@ def _match(plan: RecipientPlan, rows: list[_Row], *, forecast: bool) -> None:
     log = plan.issues
     registry = _Registry(rows)
     enrollments: dict[tuple, list[_Row]] = {}  # (program, year, household, member or None) -> its rows
-    found = [(r, *registry.find(r)) for r in rows]
+    found = [_collected_for(log, r, registry, *registry.find(r)) for r in rows]
     places = registry.places({household_id for r, _m, household_id, *_rest in found if r.place and household_id})
     families = registry.family_names(
         {household_id for r, _m, household_id, *_rest in found if household_id and _kk_only(r, registry)}
@@ -1102,6 +1166,10 @@ def _match(plan: RecipientPlan, rows: list[_Row], *, forecast: bool) -> None:
         same = enrollments.setdefault(key, [])
         stages = {normalize_header(s.stage) for s in same}
         if same and (not r.stage or normalize_header(r.stage) in stages or "" in stages):
+            r.joined = _other_group(r, same)
+            if r.joined is not None:  # the leader of another group too: one enrollment, both groups' aid
+                same.append(r)
+                continue
             there = row_place(same[0].row, same[0].sheet if same[0].sheet != r.sheet else None)
             if not person and r.nik and all(s.nik and s.nik != r.nik for s in same):
                 # Another member of the family (a farmer and his wife in one KUBE): the family's
@@ -1134,6 +1202,26 @@ def _match(plan: RecipientPlan, rows: list[_Row], *, forecast: bool) -> None:
     years = {claim.year for claim in plan.claims}
     if len(years) == 1:
         plan.data_year = next(iter(years))
+
+
+def _collected_for(log: IssueLog, row: _Row, registry: _Registry, member_id, household_id, name, kk, shared) -> tuple:
+    """The row and what ``_Registry.find`` found for it, but the family the row's No KK names when
+    its NIK is a caretaker's or a group leader's (NIK PENGURUS, NIK KETUA: who collects the aid, not
+    the recipient) of another family: a PKH list gives the caretaker's NIK beside the recipient
+    family's No KK. The row is warned; a plain NIK column keeps its holder's family."""
+    if not (row.leader_columns and row.kk and row.nik and row.nik in registry.holders) or row.kk_problem or shared:
+        return row, member_id, household_id, name, kk, shared
+    named = registry.household_by_kk.get(row.kk)
+    if row.program.person or named is None or named[0] == household_id:
+        return row, member_id, household_id, name, kk, shared
+    column, kk_column = row.leader_columns
+    log.warning(
+        row.sheet, row.row, column,
+        f"NIK {row.nik} di kolom {column} adalah NIK pengurus yang mengambil bantuan (keluarga No KK {kk}), bukan "
+        f"anggota keluarga No KK {row.kk} yang disebut di kolom {kk_column}: kepesertaan dicatat untuk "
+        f"keluarga No KK {row.kk}",
+    )
+    return row, None, named[0], name, row.kk, shared
 
 
 def _forecast(plan: RecipientPlan, held: tuple[dict, set]) -> None:
@@ -1169,6 +1257,19 @@ def _forecast(plan: RecipientPlan, held: tuple[dict, set]) -> None:
     ]
 
 
+def _other_group(row: _Row, same: list[_Row]) -> _Row | None:
+    """The earlier row of the same recipient (the same NIK, else No KK) that names another group
+    than ``row`` (a farmer leading two kelompok tani), the one of its stage first; None when a row
+    names no group, or one of them names the same group (a double recipient)."""
+    who = row.nik or row.participant or row.kk
+    groups = {normalize_header(s.group) for s in same}
+    if not row.group or "" in groups or normalize_header(row.group) in groups:
+        return None
+    if any((s.nik or s.participant or s.kk) != who for s in same):
+        return None
+    return next((s for s in same if s.stage == row.stage), same[0])
+
+
 def _claim(key: tuple, rows: list[_Row], log: IssueLog) -> AidClaim:
     """The claim of one enrollment's rows: a row's own, or the stages of a year merged (see the
     module docstring), each merged row warned."""
@@ -1188,26 +1289,51 @@ def _claim(key: tuple, rows: list[_Row], log: IssueLog) -> AidClaim:
     amounts = [r.amount for r in counted if r.amount is not None and (planned or not r.pending)]
     amount = sum(amounts) if amounts else None
     delivered = max((r.delivered for r in rows if r.delivered and _paid(r)), default=None)
-    note = "; ".join(f"{r.stage}: {r.note}" for r in rows if r.note)[:500]
+    note = "; ".join(f"{r.stage or r.group}: {r.note}" if r.stage or r.group else r.note for r in rows if r.note)[:500]
     shown = rupiah(amount) if amount is not None else "tanpa nominal"
-    stages = ", ".join(r.stage for r in rows)
-    for r in rows:
-        log.warning(r.sheet, r.row, "TAHAP", f"{len(rows)} tahap penerima yang sama untuk program dan tahun yang sama "
+    staged = [r for r in rows if r.joined is None]  # a group's row joined to another's adds no stage
+    stages = ", ".join(r.stage for r in staged)
+    for r in staged if len(staged) > 1 else ():
+        log.warning(r.sheet, r.row, "TAHAP", f"{len(staged)} tahap penerima yang sama untuk program dan tahun yang sama "
                     f"({stages}) digabung menjadi satu kepesertaan, nilai {shown}")
+    for r in rows:
+        if r.joined is not None:
+            _joined_group(log, r, shown)
     return AidClaim(
         household=household_id, member=member_id, program=program_id, year=year, status=status, amount=amount,
         delivered_on=delivered, note=note, planned=planned, **_stages(counted), **_returned(rows),
     )
 
 
+def _joined_group(log: IssueLog, row: _Row, shown: str) -> None:
+    """Warn on a row whose recipient an earlier row names in another group: one enrollment, its
+    value the groups' sum (``shown``)."""
+    earlier = row.joined
+    who = f"NIK {row.nik}" if row.nik else f"No KK {row.kk or row.participant}"
+    there = row_place(earlier.row, earlier.sheet if earlier.sheet != row.sheet else None)
+    log.warning(
+        row.sheet, row.row, row.group_column,
+        f"Penerima {who} juga tercatat di {there} untuk kelompok lain ('{text(earlier.group, 60)}'); baris ini "
+        f"('{text(row.group, 60)}') digabung menjadi satu kepesertaan, nilai {shown} (nilai kelompok-kelompoknya "
+        "dijumlahkan). Periksa apakah penerima ini memang tercatat di kelompok-kelompok itu",
+    )
+
+
+def _stage_sums(rows: list[_Row]) -> dict[str, int | None]:
+    """Each stage of ``rows`` and its amount: the rows' sum when a recipient's groups (``_Row.joined``)
+    share a stage; None when none of them gives one."""
+    amounts: dict[str, int | None] = {}
+    for r in rows:
+        before = amounts.get(r.stage)
+        amounts[r.stage] = r.amount if before is None else before + (r.amount or 0)
+    return amounts
+
+
 def _stages(rows: list[_Row]) -> dict[str, tuple]:
     """The stages (TAHAP) of the rows whose amounts a claim counts, as an enrollment keeps them
     (``TAHAP 3 2024``: ``_staged``), and each one's amount: the claim's ``stages`` and
     ``stage_amounts``."""
-    paid = [r for r in rows if r.stage and _paid(r)]
-    amounts: dict[str, int | None] = {}
-    for r in paid:
-        amounts.setdefault(r.stage, r.amount)
+    amounts = _stage_sums([r for r in rows if r.stage and _paid(r)])
     return {"stages": tuple(amounts), "stage_amounts": tuple(amounts.values())}
 
 
@@ -1220,8 +1346,5 @@ def _paid(row: _Row) -> bool:
 def _returned(rows: list[_Row]) -> dict[str, tuple]:
     """The stages of the rows whose payment failed (RETUR, GAGAL SALUR), and each one's amount: the
     claim's ``returned`` and ``returned_amounts``, taken off an enrollment that counted them."""
-    amounts: dict[str, int | None] = {}
-    for r in rows:
-        if r.stage and r.status == EnrollmentStatus.SUSPENDED:
-            amounts.setdefault(r.stage, r.amount)
+    amounts = _stage_sums([r for r in rows if r.stage and r.status == EnrollmentStatus.SUSPENDED])
     return {"returned": tuple(amounts), "returned_amounts": tuple(amounts.values())}
