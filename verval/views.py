@@ -206,12 +206,22 @@ MEMBERS_ELSEWHERE = ngettext_lazy(
     "hanya di satu keluarga). Bila orang itu pindah, Bappeda memindahkannya di data keluarga.",
     "count",
 )
+# Members to add who were another family's member whom the batch found moved out: moved, the
+# preview and the approval say how many.
+MEMBERS_MOVED = ngettext_lazy(
+    "%(count)s anggota keluarga pindah ke keluarga lain dalam berkas ini: dipindahkan ke keluarga barunya, "
+    "bersama bantuan perorangannya.",
+    "%(count)s anggota keluarga pindah ke keluarga lain dalam berkas ini: dipindahkan ke keluarga barunya, "
+    "bersama bantuan perorangannya.",
+    "count",
+)
 # What the batch and case pages say of one member change approval does not apply (``selectors.changes_not_applied``).
 NOT_APPLIED = {
     selectors.NOT_FOUND: gettext_lazy("tidak dapat diterapkan: anggota ini tidak ditemukan lagi di keluarga yang "
                                       "dikunjungi; Bappeda memeriksanya di data keluarga"),
     selectors.ELSEWHERE: gettext_lazy("tidak ditambahkan: NIK-nya sudah tercatat untuk anggota keluarga lain; Bappeda "
                                       "memindahkannya bila orang itu pindah"),
+    selectors.KNOWN: gettext_lazy("tidak ditambahkan: sudah tercatat di keluarganya"),
 }
 
 
@@ -219,6 +229,8 @@ def _approval_preview(batch) -> dict:
     preview = selectors.approval_preview(batch)
     if preview["members_not_found"]:
         preview["not_found_text"] = MEMBERS_NOT_FOUND % {"count": preview["members_not_found"]}
+    if preview["members_moved"]:
+        preview["moved_text"] = MEMBERS_MOVED % {"count": preview["members_moved"]}
     if preview["members_elsewhere"]:
         preview["elsewhere_text"] = MEMBERS_ELSEWHERE % {"count": preview["members_elsewhere"]}
     preview["programs_text"] = ", ".join(
@@ -395,6 +407,7 @@ def batch_approve(request, pk: int):
             (messages.INFO, result.members_added, ngettext(
                 "%(count)s anggota keluarga baru ditambahkan.", "%(count)s anggota keluarga baru ditambahkan.",
                 result.members_added)),
+            (messages.INFO, result.members_moved, MEMBERS_MOVED),
             (messages.INFO, result.aid_of_dead, ngettext(
                 "%(count)s bantuan perorangan dihentikan: penerimanya meninggal.",
                 "%(count)s bantuan perorangan dihentikan: penerimanya meninggal.",
