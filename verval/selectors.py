@@ -283,8 +283,9 @@ class CasePlan:
     observed: dict[str, str] = field(default_factory=dict)
     # An inclusion case found eligible: confirmed at the desil the visit judged, when it still holds.
     confirm: bool = False
-    # (desil at the visit, desil now) of an eligible inclusion case whose desil changed: not confirmed.
-    desil_change: tuple[int | None, int | None] | None = None
+    # (desil at the visit, desil now, whether the family was merged into another record since) of an
+    # eligible inclusion case whose desil changed: not confirmed.
+    desil_change: tuple[int | None, int | None, bool] | None = None
     # The live aid a verdict Tidak layak suspends.
     suspend: list[Enrollment] = field(default_factory=list)
     # Members the visit found gone (deceased, moved, not of this family) still present in the family,
@@ -330,7 +331,9 @@ def approval_plans(cases) -> list[CasePlan]:
         plan.present_again = household.is_absent and (case.presence == Presence.FOUND or plan.carries_on)
         plan.observed = {name: getattr(case, name) for name in LIVING_CONDITION_FIELDS if getattr(case, name)}
         if case.kind == CaseKind.INCLUSION and case.verdict == Verdict.ELIGIBLE:
-            plan.desil_change = desil_since_visit(case, household)
+            change = desil_since_visit(case, household)
+            # Across a merge the family stands on another record's ranking: said so (``desil_change``).
+            plan.desil_change = (*change, household.pk != case.household_id) if change else None
             plan.confirm = plan.desil_change is None
     _member_changes([plan for plan in plans if not plan.gone])
     _aid_of_dead([plan for plan in plans if not plan.gone])

@@ -175,16 +175,27 @@ def _desil(value) -> str:
     return "–" if value is None else str(value)
 
 
-def desil_changes_text(changes: list[tuple[int | None, int | None]]) -> str:
+# A desil that differs because the family was merged into another record since the visit: the kept
+# record's ranking is the family's now, one the visit did not judge.
+MERGED_SINCE_VISIT = gettext_lazy("keluarga digabung sejak kunjungan")
+
+
+def _desil_change(was, now, merged=False) -> str:
+    text = f"{_desil(was)} → {_desil(now)}"
+    return f"{text} ({MERGED_SINCE_VISIT})" if merged else text
+
+
+def desil_changes_text(changes: list[tuple]) -> str:
     """The families found eligible whose desil changed since the visit, which approval does not
-    confirm (the preview's and the approval's words)."""
+    confirm (the preview's and the approval's words): (desil at the visit, desil now, whether the
+    family was merged into another record since)."""
     return ngettext(
         "%(count)s keluarga layak tidak dikukuhkan, desil berubah sejak kunjungan: %(changes)s; keluarga tetap "
         "menjadi kandidat salah sasaran (inklusi).",
         "%(count)s keluarga layak tidak dikukuhkan, desil berubah sejak kunjungan: %(changes)s; keluarga tetap "
         "menjadi kandidat salah sasaran (inklusi).",
         len(changes),
-    ) % {"count": len(changes), "changes": ", ".join(f"{_desil(was)} → {_desil(now)}" for was, now in changes)}
+    ) % {"count": len(changes), "changes": ", ".join(_desil_change(*change) for change in changes)}
 
 
 # Members found gone whom approval cannot find on their family's record: the preview and the approval say it.
@@ -263,6 +274,7 @@ def _batch_context(request, batch) -> dict:
     for case in cases:
         case.family_continues = family_continues(case)
         case.desil_change = desil_since_visit(case, case.household.merged_into)
+        case.desil_merged = bool(case.desil_change and case.household.merged_into_id)
         case.members_gone, case.members_added = case.member_findings()
         for change in (*case.members_gone, *case.members_added):
             change.not_applied = NOT_APPLIED.get(not_applied.get(change.pk))

@@ -141,3 +141,12 @@ def test_a_member_to_add_the_kept_family_holds_is_named_as_not_added_on_the_page
     assert batch.applied["known_changes"] == [case.member_changes.get().pk]
     assert Member.objects.filter(nik=MOVER_NIK, is_absent=False).count() == 1
 
+
+def test_a_desil_that_differs_after_a_merge_says_the_family_was_merged(merged_before_approval, people):
+    """The visit judged the family at desil 6; it stands on poor_4's record now, ranked 4: not
+    confirmed (the visit did not judge it so ranked), and the message says why: the merge."""
+    batch, case = merged_before_approval
+    note = "desil berubah sejak kunjungan: 6 → 4 (keluarga digabung sejak kunjungan)"
+    assert note in _preview(batch, people)
+    assert note in words(client_for(people.bappeda).get(f"/verval/berkas/{batch.pk}/").content.decode())
+    assert note in _approve(batch, people)
