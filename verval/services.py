@@ -676,13 +676,7 @@ def _apply_member_changes(plan: CasePlan, *, reason: str, by, result: ApplyResul
             plan.members_elsewhere.append(row)
             continue
         member = new_member_checked({name: getattr(row, name) for name in NEW_MEMBER_FIELDS}, household=plan.household)
-        member._history_user = by
-        member._change_reason = history_reason(reason, Member)
-        member.save()
-        found = membership.member_changed(member=member, previous_household_id=None, by=by)
-        result.conflicts.update(dict.fromkeys(found.new | found.reopened))
-        row.added = member
-        row.save(update_fields=["added"])
+        _member_saved(row, member, previous=None, reason=reason, by=by, result=result)
         result.members_added += 1
         result.added_to.add(plan.household.pk)
     result.members_known += len(plan.members_known)
@@ -702,6 +696,15 @@ def _move_member_in(row: CaseMemberChange, member: Member, *, plan: CasePlan, re
     previous = member.household_id
     member.household, member.is_absent = plan.household, False
     member.relation = row.relation or member.relation
+    _member_saved(row, member, previous=previous, reason=reason, by=by, result=result)
+    result.members_moved += 1
+    result.added_to.update({plan.household.pk, previous})
+
+
+def _member_saved(row: CaseMemberChange, member: Member, *, previous: int | None, reason: str, by,
+                  result: ApplyResult) -> None:
+    """Save a member the approval adds (or moves here from family ``previous``) as the admin saves
+    one, the approval's reason leading its history, and keep it as the change's ``added``."""
     member._history_user = by
     member._change_reason = history_reason(reason, Member)
     member.save()
@@ -709,8 +712,6 @@ def _move_member_in(row: CaseMemberChange, member: Member, *, plan: CasePlan, re
     result.conflicts.update(dict.fromkeys(found.new | found.reopened))
     row.added = member
     row.save(update_fields=["added"])
-    result.members_moved += 1
-    result.added_to.update({plan.household.pk, previous})
 
 
 def _apply_case(plan: CasePlan, *, batch: VervalBatch, by, result: ApplyResult) -> None:

@@ -15,7 +15,7 @@ from households.models import Member, Relation, Sex
 from programs.models import Enrollment, Program
 from programs.services import enrollment_create
 from tests.factories import MemberFactory
-from tests.verval.conftest import client_for, words
+from tests.verval.conftest import approval_preview_text, approved_page_text, client_for, words
 from verval import services
 from verval.models import Presence, Verdict
 
@@ -52,13 +52,11 @@ def _verified(batch, people):
 
 
 def _preview(batch, people) -> str:
-    page = client_for(people.bupati).get(f"/verval/berkas/{batch.pk}/").content.decode()
-    return words(page.split('id="approval-preview"', 1)[1].split("</ul>", 1)[0])
+    return approval_preview_text(batch, people.bupati)
 
 
 def _approve(batch, people) -> str:
-    return words(client_for(people.bupati).post(f"/verval/berkas/{batch.pk}/sahkan/", {"setuju": "1"},
-                                                follow=True).content.decode())
+    return approved_page_text(batch, people.bupati)
 
 
 @pytest.mark.parametrize("change", ["pindah", "bukan_anggota"])
