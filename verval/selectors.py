@@ -227,6 +227,26 @@ def niks_held_elsewhere(household: Household, niks) -> set[str]:
     )
 
 
+def niks_moving_in_batch(case: VervalCase, household: Household, niks) -> set[str]:
+    """Those of ``niks`` held elsewhere (:func:`niks_held_elsewhere`) by one present member only, whom
+    another case of ``case``'s batch records as moved out of their family (Pindah, not of that
+    family): the person moving in, whom approval moves here if the finding still stands then
+    (``_moves_in_batch``)."""
+    niks = {nik for nik in niks if nik}
+    if not niks:
+        return set()
+    holders: dict[str, list[int]] = {}
+    rows = (Member.objects.filter(nik__in=niks, is_absent=False, household__merged_into__isnull=True)
+            .exclude(household=household).values_list("nik", "pk"))
+    for nik, pk in rows:
+        holders.setdefault(nik, []).append(pk)
+    leaving = set(
+        CaseMemberChange.objects.filter(case__batch_id=case.batch_id, change__in=(MemberChange.MOVED, MemberChange.NOT_FAMILY))
+        .exclude(case=case).values_list("member_id", flat=True)
+    )
+    return {nik for nik, pks in holders.items() if len(pks) == 1 and pks[0] in leaving}
+
+
 def visit_members(case: VervalCase) -> list[Member]:
     """The members whose change the visit records: the members of the record the family stands on
     now, but the head, whom the family's presence speaks for (a head who died is a presence
@@ -263,8 +283,9 @@ class CasePlan:
     observed: dict[str, str] = field(default_factory=dict)
     # An inclusion case found eligible: confirmed at the desil the visit judged, when it still holds.
     confirm: bool = False
-    # (desil at the visit, desil now) of an eligible inclusion case whose desil changed: not confirmed.
-    desil_change: tuple[int | None, int | None] | None = None
+    # (desil at the visit, desil now, whether the family was merged into another record since) of an
+    # eligible inclusion case whose desil changed: not confirmed.
+    desil_change: tuple[int | None, int | None, bool] | None = None
     # The live aid a verdict Tidak layak suspends.
     suspend: list[Enrollment] = field(default_factory=list)
     # Members the visit found gone (deceased, moved, not of this family) still present in the family,
@@ -282,6 +303,10 @@ class CasePlan:
     # NIKs masked, and so was not refused): not added, a person lives in one family; the reviewers
     # are told, Bappeda moves the person if they did move.
     members_elsewhere: list[CaseMemberChange] = field(default_factory=list)
+    # Members to add whose NIK the one present member of another family holds whom a case of the same
+    # batch finds moved out of that family (Pindah, not of that family), each with that member: the
+    # person moved, their record moves here (``_moves_in_batch``), not marked absent there.
+    members_moved_in: list[tuple[CaseMemberChange, Member]] = field(default_factory=list)
     # The members the visit found dead, whether or not still present (an import may have left them
     # out since): their own aid ends all the same.
     members_dead: list[int] = field(default_factory=list)
@@ -306,7 +331,9 @@ def approval_plans(cases) -> list[CasePlan]:
         plan.present_again = household.is_absent and (case.presence == Presence.FOUND or plan.carries_on)
         plan.observed = {name: getattr(case, name) for name in LIVING_CONDITION_FIELDS if getattr(case, name)}
         if case.kind == CaseKind.INCLUSION and case.verdict == Verdict.ELIGIBLE:
-            plan.desil_change = desil_since_visit(case, household)
+            change = desil_since_visit(case, household)
+            # Across a merge the family stands on another record's ranking: said so (``desil_change``).
+            plan.desil_change = (*change, household.pk != case.household_id) if change else None
             plan.confirm = plan.desil_change is None
     _member_changes([plan for plan in plans if not plan.gone])
     _aid_of_dead([plan for plan in plans if not plan.gone])
@@ -399,10 +426,11 @@ def _member_changes(plans: list[CasePlan]) -> None:
         by_case.setdefault(change.case_id, []).append(change)
     added_niks = {c.nik for p in plans for c in by_case.get(p.case.pk, []) if c.is_addition and c.nik}
     # Who holds the NIKs of the members to add now: present members of families not merged away.
-    held = set(
+    holders = list(
         Member.objects.filter(nik__in=added_niks, is_absent=False, household__merged_into__isnull=True)
-        .values_list("household_id", "nik")
-    ) if added_niks else set()
+        .values_list("pk", "household_id", "nik")
+    ) if added_niks else []
+    held = {(household, nik) for _pk, household, nik in holders}
     held_niks = {nik for _household, nik in held}
     twins, kept = _merge_twins(plans, by_case)
     for plan in plans:
@@ -429,6 +457,35 @@ def _member_changes(plans: list[CasePlan]) -> None:
                 plan.members_gone.append((change, member))
             if change.change == MemberChange.DECEASED:
                 plan.members_dead.append(member.pk)
+    _moves_in_batch(plans, holders)
+
+
+def _moves_in_batch(plans: list[CasePlan], holders: list[tuple[int, int, str]]) -> None:
+    """A member to add whose NIK another family's present member holds is that person moving in
+    when the same batch finds that member moved out of their family (Pindah, not of that family; not
+    one found dead): the one holder, found so by one case. The addition becomes a move of the
+    member's record (``CasePlan.members_moved_in``), as the admin moves a member, and the other
+    family's case no longer marks them absent. ``holders``: (member, household, NIK) of the present
+    holders of the NIKs to add."""
+    leaving = {
+        member.pk: (plan, row) for plan in plans for row, member in plan.members_gone
+        if row.change in (MemberChange.MOVED, MemberChange.NOT_FAMILY)
+    }
+    if not leaving:
+        return
+    by_nik: dict[str, list[int]] = {}
+    for pk, _household, nik in holders:
+        by_nik.setdefault(nik, []).append(pk)
+    for plan in plans:
+        for change in list(plan.members_elsewhere):
+            held_by = by_nik.get(change.nik, [])
+            if len(held_by) != 1 or held_by[0] not in leaving:
+                continue
+            source, row = leaving.pop(held_by[0])
+            member = next(member for gone, member in source.members_gone if gone is row)
+            source.members_gone.remove((row, member))
+            plan.members_elsewhere.remove(change)
+            plan.members_moved_in.append((change, member))
 
 
 def _suspensions(plans: list[CasePlan]) -> None:
@@ -488,12 +545,13 @@ def approval_preview(batch: VervalBatch) -> dict:
         "members_known": sum(len(p.members_known) for p in plans),
         "members_not_found": sum(len(p.members_not_found) for p in plans),
         "members_elsewhere": sum(len(p.members_elsewhere) for p in plans),
+        "members_moved": sum(len(p.members_moved_in) for p in plans),
         "aid_of_dead": sum(len(p.aid_of_dead) for p in plans),
     }
 
 
 # Why approval does not apply a recorded member change (``changes_not_applied``).
-NOT_FOUND, ELSEWHERE = "not_found", "elsewhere"
+NOT_FOUND, ELSEWHERE, KNOWN = "not_found", "elsewhere", "known"
 
 
 def changes_not_applied(user: User, batch: VervalBatch, cases) -> dict[int, str]:
@@ -501,15 +559,18 @@ def changes_not_applied(user: User, batch: VervalBatch, cases) -> dict[int, str]
     approval did not apply, or, before it, will not, by change id: ``NOT_FOUND``, a member found gone
     whom the family's record no longer holds; ``ELSEWHERE``, a member to add whose NIK another
     family's member holds, told only to a ``user`` who sees NIKs in full (to another it would confirm
-    a guessed NIK of a family they may not see)."""
+    a guessed NIK of a family they may not see); ``KNOWN``, a member to add whose NIK a present member
+    of the family holds by now (a merge, an import)."""
     if batch.is_approved:
         applied = batch.applied or {}
         found = {pk: NOT_FOUND for pk in applied.get("not_found_changes", [])}
         found.update({pk: ELSEWHERE for pk in applied.get("elsewhere_changes", [])})
+        found.update({pk: KNOWN for pk in applied.get("known_changes", [])})
     else:
         plans = approval_plans(cases)
         found = {change.pk: NOT_FOUND for plan in plans for change in plan.members_not_found}
         found.update({change.pk: ELSEWHERE for plan in plans for change in plan.members_elsewhere})
+        found.update({change.pk: KNOWN for plan in plans for change in plan.members_known})
     return {pk: why for pk, why in found.items() if why != ELSEWHERE or user.can_see_full_nik}
 
 

@@ -75,6 +75,7 @@ from verval.selectors import (
     kept_household,
     may_approve,
     niks_held_elsewhere,
+    niks_moving_in_batch,
     may_import_returns,
     may_manage,
     may_verify,
@@ -381,16 +382,19 @@ def _marked_gone_niks(gone: list[CaseMemberChange]) -> dict[str, str]:
     }
 
 
-def _niks_held_elsewhere(household: Household, typed: dict[int, Member]) -> list[tuple[int, list[str]]]:
+def _niks_held_elsewhere(case: VervalCase, household: Household, typed: dict[int, Member]) -> list[tuple[int, list[str]]]:
     """The refusals (row number, texts) for the members to add whose NIK a present member of another
     family holds (a family merged away holds no one): the person is that family's member until
-    Bappeda moves them (the identity check at approval would otherwise find them twice). The
+    Bappeda moves them (the identity check at approval would otherwise find them twice), unless a
+    visit of the same batch found that member moved out of their family (Pindah, not of that family:
+    :func:`verval.selectors.niks_moving_in_batch`; approval moves them here). The
     refusal names no one: the officer may not read that family (its name, No KK or P3KE ID), only
     learn that the NIK is taken and what to do."""
     niks = {member.nik for member in typed.values() if member.nik}
     if not niks:
         return []
-    held = niks_held_elsewhere(household, niks)
+    # One the batch records as moved out of their family is the person moving in: approval moves them.
+    held = niks_held_elsewhere(household, niks) - niks_moving_in_batch(case, household, niks)
     refusal = _(
         "NIK ini sudah tercatat untuk anggota keluarga lain. Bila orang itu pindah ke keluarga ini, jangan tambahkan "
         "di sini: tulis nama dan NIK-nya di catatan kunjungan untuk Bappeda, yang memindahkannya di data keluarga."
@@ -460,7 +464,7 @@ def _member_changes(case: VervalCase, members: dict[int, str], additions: list[d
             sex=member.sex, birth_date=member.birth_date,
         ))
     if by.can_see_full_nik:
-        refused += _niks_held_elsewhere(household, typed)
+        refused += _niks_held_elsewhere(case, household, typed)
     errors += [text for _number, texts in sorted(refused, key=lambda item: item[0]) for text in texts]
     if errors:
         raise ValidationError(errors)
@@ -596,9 +600,12 @@ class ApplyResult:
     # Members to add whose NIK a present member of another family holds: not added (a person lives
     # in one family), for Bappeda to move them if they did move.
     members_elsewhere: int = 0
-    # The ids of the member changes not applied, either way: the batch and case pages name them.
+    # Members to add who were another family's member whom the batch found moved out of it: moved here.
+    members_moved: int = 0
+    # The ids of the member changes not applied, each way: the batch and case pages name them.
     not_found_changes: list = field(default_factory=list)
     elsewhere_changes: list = field(default_factory=list)
+    known_changes: list = field(default_factory=list)
     # The live aid of their own that members found dead held (a family's head who died, the family
     # carrying on, included): ended, and counted in ``ended`` too (every enrollment the approval ended).
     aid_of_dead: int = 0
@@ -614,7 +621,8 @@ class ApplyResult:
                 "members_absent": self.members_absent, "members_added": self.members_added,
                 "members_known": self.members_known, "members_not_found": self.members_not_found,
                 "members_elsewhere": self.members_elsewhere, "not_found_changes": self.not_found_changes,
-                "elsewhere_changes": self.elsewhere_changes,
+                "elsewhere_changes": self.elsewhere_changes, "known_changes": self.known_changes,
+                "members_moved": self.members_moved,
                 "identities_new": self.identities_new,
                 "aid_of_dead": self.aid_of_dead}
 
@@ -655,9 +663,12 @@ def _apply_member_changes(plan: CasePlan, *, reason: str, by, result: ApplyResul
     if plan.members_dead:
         # Absent now, those an import left out before included: the registry knows why.
         members_record_deceased(members=plan.members_dead, by=by, reason=f"{MemberChange.DECEASED.label} ({reason})")
+    for row, member in plan.members_moved_in:
+        _move_member_in(row, member, plan=plan, reason=reason, by=by, result=result)
     for row in plan.members_added:
         if row.nik and plan.household.members.filter(is_absent=False, nik=row.nik).exists():
             result.members_known += 1  # added by an earlier case of this batch (two records merged into one)
+            result.known_changes.append(row.pk)
             continue
         if row.nik and niks_held_elsewhere(plan.household, {row.nik}):
             # Added to another family by an earlier case of this batch (the plans read the registry
@@ -665,20 +676,42 @@ def _apply_member_changes(plan: CasePlan, *, reason: str, by, result: ApplyResul
             plan.members_elsewhere.append(row)
             continue
         member = new_member_checked({name: getattr(row, name) for name in NEW_MEMBER_FIELDS}, household=plan.household)
-        member._history_user = by
-        member._change_reason = history_reason(reason, Member)
-        member.save()
-        found = membership.member_changed(member=member, previous_household_id=None, by=by)
-        result.conflicts.update(dict.fromkeys(found.new | found.reopened))
-        row.added = member
-        row.save(update_fields=["added"])
+        _member_saved(row, member, previous=None, reason=reason, by=by, result=result)
         result.members_added += 1
         result.added_to.add(plan.household.pk)
     result.members_known += len(plan.members_known)
+    result.known_changes += [change.pk for change in plan.members_known]
     result.members_not_found += len(plan.members_not_found)
     result.not_found_changes += [change.pk for change in plan.members_not_found]
     result.members_elsewhere += len(plan.members_elsewhere)
     result.elsewhere_changes += [change.pk for change in plan.members_elsewhere]
+
+
+def _move_member_in(row: CaseMemberChange, member: Member, *, plan: CasePlan, reason: str, by, result: ApplyResult) -> None:
+    """A member to add who is another family's member, found moved out of it by this batch
+    (``CasePlan.members_moved_in``): their record moves to this family, as the admin moves a member
+    (its history, their person-level aid following them, both families re-checked), taking the
+    relation the visit recorded in this family."""
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    previous = member.household_id
+    member.household, member.is_absent = plan.household, False
+    member.relation = row.relation or member.relation
+    _member_saved(row, member, previous=previous, reason=reason, by=by, result=result)
+    result.members_moved += 1
+    result.added_to.update({plan.household.pk, previous})
+
+
+def _member_saved(row: CaseMemberChange, member: Member, *, previous: int | None, reason: str, by,
+                  result: ApplyResult) -> None:
+    """Save a member the approval adds (or moves here from family ``previous``) as the admin saves
+    one, the approval's reason leading its history, and keep it as the change's ``added``."""
+    member._history_user = by
+    member._change_reason = history_reason(reason, Member)
+    member.save()
+    found = membership.member_changed(member=member, previous_household_id=previous, by=by)
+    result.conflicts.update(dict.fromkeys(found.new | found.reopened))
+    row.added = member
+    row.save(update_fields=["added"])
 
 
 def _apply_case(plan: CasePlan, *, batch: VervalBatch, by, result: ApplyResult) -> None:

@@ -175,16 +175,27 @@ def _desil(value) -> str:
     return "–" if value is None else str(value)
 
 
-def desil_changes_text(changes: list[tuple[int | None, int | None]]) -> str:
+# A desil that differs because the family was merged into another record since the visit: the kept
+# record's ranking is the family's now, one the visit did not judge.
+MERGED_SINCE_VISIT = gettext_lazy("keluarga digabung sejak kunjungan")
+
+
+def _desil_change(was, now, merged=False) -> str:
+    text = f"{_desil(was)} → {_desil(now)}"
+    return f"{text} ({MERGED_SINCE_VISIT})" if merged else text
+
+
+def desil_changes_text(changes: list[tuple]) -> str:
     """The families found eligible whose desil changed since the visit, which approval does not
-    confirm (the preview's and the approval's words)."""
+    confirm (the preview's and the approval's words): (desil at the visit, desil now, whether the
+    family was merged into another record since)."""
     return ngettext(
         "%(count)s keluarga layak tidak dikukuhkan, desil berubah sejak kunjungan: %(changes)s; keluarga tetap "
         "menjadi kandidat salah sasaran (inklusi).",
         "%(count)s keluarga layak tidak dikukuhkan, desil berubah sejak kunjungan: %(changes)s; keluarga tetap "
         "menjadi kandidat salah sasaran (inklusi).",
         len(changes),
-    ) % {"count": len(changes), "changes": ", ".join(f"{_desil(was)} → {_desil(now)}" for was, now in changes)}
+    ) % {"count": len(changes), "changes": ", ".join(_desil_change(*change) for change in changes)}
 
 
 # Members found gone whom approval cannot find on their family's record: the preview and the approval say it.
@@ -206,12 +217,22 @@ MEMBERS_ELSEWHERE = ngettext_lazy(
     "hanya di satu keluarga). Bila orang itu pindah, Bappeda memindahkannya di data keluarga.",
     "count",
 )
+# Members to add who were another family's member whom the batch found moved out: moved, the
+# preview and the approval say how many.
+MEMBERS_MOVED = ngettext_lazy(
+    "%(count)s anggota keluarga pindah ke keluarga lain dalam berkas ini: dipindahkan ke keluarga barunya, "
+    "bersama bantuan perorangannya.",
+    "%(count)s anggota keluarga pindah ke keluarga lain dalam berkas ini: dipindahkan ke keluarga barunya, "
+    "bersama bantuan perorangannya.",
+    "count",
+)
 # What the batch and case pages say of one member change approval does not apply (``selectors.changes_not_applied``).
 NOT_APPLIED = {
     selectors.NOT_FOUND: gettext_lazy("tidak dapat diterapkan: anggota ini tidak ditemukan lagi di keluarga yang "
                                       "dikunjungi; Bappeda memeriksanya di data keluarga"),
     selectors.ELSEWHERE: gettext_lazy("tidak ditambahkan: NIK-nya sudah tercatat untuk anggota keluarga lain; Bappeda "
                                       "memindahkannya bila orang itu pindah"),
+    selectors.KNOWN: gettext_lazy("tidak ditambahkan: sudah tercatat di keluarganya"),
 }
 
 
@@ -219,6 +240,8 @@ def _approval_preview(batch) -> dict:
     preview = selectors.approval_preview(batch)
     if preview["members_not_found"]:
         preview["not_found_text"] = MEMBERS_NOT_FOUND % {"count": preview["members_not_found"]}
+    if preview["members_moved"]:
+        preview["moved_text"] = MEMBERS_MOVED % {"count": preview["members_moved"]}
     if preview["members_elsewhere"]:
         preview["elsewhere_text"] = MEMBERS_ELSEWHERE % {"count": preview["members_elsewhere"]}
     preview["programs_text"] = ", ".join(
@@ -251,6 +274,7 @@ def _batch_context(request, batch) -> dict:
     for case in cases:
         case.family_continues = family_continues(case)
         case.desil_change = desil_since_visit(case, case.household.merged_into)
+        case.desil_merged = bool(case.desil_change and case.household.merged_into_id)
         case.members_gone, case.members_added = case.member_findings()
         for change in (*case.members_gone, *case.members_added):
             change.not_applied = NOT_APPLIED.get(not_applied.get(change.pk))
@@ -395,6 +419,7 @@ def batch_approve(request, pk: int):
             (messages.INFO, result.members_added, ngettext(
                 "%(count)s anggota keluarga baru ditambahkan.", "%(count)s anggota keluarga baru ditambahkan.",
                 result.members_added)),
+            (messages.INFO, result.members_moved, MEMBERS_MOVED),
             (messages.INFO, result.aid_of_dead, ngettext(
                 "%(count)s bantuan perorangan dihentikan: penerimanya meninggal.",
                 "%(count)s bantuan perorangan dihentikan: penerimanya meninggal.",

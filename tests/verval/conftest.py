@@ -72,6 +72,17 @@ def words(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
+def approval_preview_text(batch, bupati) -> str:
+    """The Bupati's approval preview of ``batch``, as text."""
+    page = client_for(bupati).get(f"/verval/berkas/{batch.pk}/").content.decode()
+    return words(page.split('id="approval-preview"', 1)[1].split("</ul>", 1)[0])
+
+
+def approved_page_text(batch, bupati) -> str:
+    """The page the Bupati is shown after approving ``batch``, as text."""
+    return words(client_for(bupati).post(f"/verval/berkas/{batch.pk}/sahkan/", {"setuju": "1"}, follow=True).content.decode())
+
+
 def visit_all_and_approve(batch, people, verdict, presence=Presence.FOUND):
     """Every case of ``batch`` visited with the same findings, then deliberated, verified and approved."""
     for case in batch.cases.order_by("id"):

@@ -1,0 +1,150 @@
+"""A person who moves between two families of one batch, and a member to add or a visited desil
+that a merge after the visit settled: what the Bupati is told, what the pages say, where the person
+is afterwards."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from dedup import membership
+from households.identifiers import make_nik
+from households.models import Member, Relation, Sex
+from programs.models import Enrollment, Program
+from programs.services import enrollment_create
+from tests.factories import MemberFactory
+from tests.verval.conftest import approval_preview_text, approved_page_text, client_for, words
+from verval import services
+from verval.models import Presence, Verdict
+
+pytestmark = pytest.mark.django_db
+MOVER_NIK = make_nik(region="740901", birth=datetime.date(2001, 5, 6), female=True, serial=61)
+ELSEWHERE = "anggota baru tidak ditambahkan: NIK-nya sudah tercatat untuk anggota keluarga lain"
+
+
+@pytest.fixture
+def two_families(registry, people):
+    """One inclusion batch of pkh_high (A) and pkh_sembako_high (B); B's daughter Sitti has aid of her own (PIP)."""
+    a, b = registry.pkh_high, registry.pkh_sembako_high
+    sitti = MemberFactory(household=b, name="Sitti Aminah", nik=MOVER_NIK, relation=Relation.CHILD, sex=Sex.FEMALE,
+                          birth_date=datetime.date(2001, 5, 6))
+    pip = enrollment_create(household=b, program=Program.objects.get(code="pip"), member=sitti, year=2025).enrollment
+    batch = services.cases_open(kind="inclusion", household_ids=[a.pk, b.pk], by=people.bappeda).batch
+    services.cases_assign(cases=list(batch.cases.all()), officer=people.officer, by=people.bappeda)
+    return batch, batch.cases.get(household=a), batch.cases.get(household=b), sitti, pip
+
+
+def _visit(case, by, *, members=None, additions=None):
+    return services.case_visit_record(case=case, by=by, visited_on=timezone.localdate(), presence=Presence.FOUND,
+                                      verdict=Verdict.ELIGIBLE, members=members or {}, additions=additions or [])
+
+
+def _sitti_added(sitti):
+    return [{"name": sitti.name, "nik": MOVER_NIK, "relation": Relation.SPOUSE, "sex": Sex.FEMALE,
+             "birth_date": sitti.birth_date}]
+
+
+def _verified(batch, people):
+    services.batch_deliberation_record(batch=batch, held_on=timezone.localdate(), outcome="Setuju", by=people.bappeda)
+    services.batch_verify(batch=batch, note="", by=people.dinsos_head)
+
+
+def _preview(batch, people) -> str:
+    return approval_preview_text(batch, people.bupati)
+
+
+def _approve(batch, people) -> str:
+    return approved_page_text(batch, people.bupati)
+
+
+@pytest.mark.parametrize("change", ["pindah", "bukan_anggota"])
+def test_a_member_who_left_one_family_of_the_batch_for_another_is_moved_there(two_families, people, change):
+    """B's visit finds Sitti gone (moved out, or not of B); A's visit, typed by Dinas Sosial's operator
+    (NIKs masked), adds her with her NIK: approval moves her record to A, her own aid with her, and
+    does not say her NIK is held elsewhere; she is in exactly one family."""
+    batch, case_a, case_b, sitti, pip = two_families
+    _visit(case_b, people.officer, members={sitti.pk: change})
+    _visit(case_a, people.dinsos_operator, additions=_sitti_added(sitti))
+    _verified(batch, people)
+    preview = _preview(batch, people)
+    assert ELSEWHERE not in preview
+    assert "1 anggota keluarga pindah ke keluarga lain dalam berkas ini" in preview
+    done = _approve(batch, people)
+    assert ELSEWHERE not in done and "1 anggota keluarga pindah ke keluarga lain dalam berkas ini" in done
+    assert list(Member.objects.filter(nik=MOVER_NIK).values_list("pk", "household", "is_absent", "relation")) == [
+        (sitti.pk, case_a.household_id, False, Relation.SPOUSE)]
+    assert Enrollment.objects.get(pk=pip.pk).member_id == sitti.pk
+    assert Enrollment.objects.get(pk=pip.pk).household_id == case_a.household_id
+    assert "Verval disahkan" in Member.objects.get(pk=sitti.pk).history.first().history_change_reason
+    page = words(client_for(people.bappeda).get(f"/verval/kasus/{case_a.pk}/").content.decode())
+    assert "Sitti Aminah" in page and "ditambahkan" in page and "sudah tercatat" not in page
+
+
+def test_a_member_found_dead_in_one_family_and_added_to_another_is_still_not_added(two_families, people):
+    batch, case_a, case_b, sitti, pip = two_families
+    _visit(case_b, people.officer, members={sitti.pk: "meninggal"})
+    _visit(case_a, people.dinsos_operator, additions=_sitti_added(sitti))
+    _verified(batch, people)
+    assert "1 " + ELSEWHERE in _approve(batch, people)
+    assert list(Member.objects.filter(nik=MOVER_NIK).values_list("household", "is_absent")) == [(case_b.household_id, True)]
+
+
+def test_the_officer_may_add_a_member_the_batch_finds_moved_out_of_another_family(two_families, people):
+    """The officer sees NIKs in full: a NIK of another family's member is refused at the visit, unless a
+    visit of the same batch recorded that member as moved out (Pindah, not of that family); one found
+    dead there is still refused."""
+    batch, case_a, case_b, sitti, pip = two_families
+    _visit(case_b, people.officer, members={sitti.pk: "meninggal"})
+    with pytest.raises(Exception, match="sudah tercatat untuk anggota keluarga lain"):
+        _visit(case_a, people.officer, additions=_sitti_added(sitti))
+    _visit(case_b, people.officer, members={sitti.pk: "pindah"})
+    _visit(case_a, people.officer, additions=_sitti_added(sitti))
+    assert case_a.member_changes.get().nik == MOVER_NIK
+
+
+KNOWN = "tidak ditambahkan: sudah tercatat di keluarganya"
+
+
+@pytest.fixture
+def merged_before_approval(registry, people):
+    """pkh_high (desil 6) visited and found eligible, Dinas Sosial's operator adding a member whose NIK
+    poor_4 (desil 4) holds; then Bappeda merges pkh_high into poor_4, the same family on two cards."""
+    home, kept = registry.pkh_high, registry.poor_4
+    MemberFactory(household=kept, name="Sitti A.", nik=MOVER_NIK, relation=Relation.CHILD)
+    batch = services.cases_open(kind="inclusion", household_ids=[home.pk], by=people.bappeda).batch
+    case = batch.cases.get()
+    services.cases_assign(cases=[case], officer=people.officer, by=people.bappeda)
+    _visit(case, people.dinsos_operator, additions=[{"name": "Sitti Aminah", "nik": MOVER_NIK, "relation": Relation.CHILD,
+                                                     "sex": Sex.FEMALE}])
+    _verified(batch, people)
+    membership.household_merge(source=home, target=kept, by=people.bappeda)
+    return batch, case
+
+
+def test_a_member_to_add_the_kept_family_holds_is_named_as_not_added_on_the_pages(merged_before_approval, people):
+    batch, case = merged_before_approval
+    for when in ("before", "after"):
+        if when == "after":
+            assert "1 anggota baru tidak ditambahkan: anggota dengan NIK yang sama sudah tercatat" in _approve(batch, people)
+        for reviewer in (people.bappeda, people.dinsos_operator):
+            assert f"Sitti Aminah ({KNOWN})" in words(
+                client_for(reviewer).get(f"/verval/berkas/{batch.pk}/").content.decode()), (when, reviewer)
+            page = words(client_for(reviewer).get(f"/verval/kasus/{case.pk}/").content.decode())
+            assert f"({KNOWN})" in page
+            applied = "Berkas sudah disahkan: perubahan anggota diterapkan, kecuali yang disebut alasannya"
+            assert (applied in page, "Perubahan anggota diterapkan setelah berkas disahkan" in page) == (when == "after", when == "before")
+    batch.refresh_from_db()
+    assert batch.applied["known_changes"] == [case.member_changes.get().pk]
+    assert Member.objects.filter(nik=MOVER_NIK, is_absent=False).count() == 1
+
+
+def test_a_desil_that_differs_after_a_merge_says_the_family_was_merged(merged_before_approval, people):
+    """The visit judged the family at desil 6; it stands on poor_4's record now, ranked 4: not
+    confirmed (the visit did not judge it so ranked), and the message says why: the merge."""
+    batch, case = merged_before_approval
+    note = "desil berubah sejak kunjungan: 6 → 4 (keluarga digabung sejak kunjungan)"
+    assert note in _preview(batch, people)
+    assert note in words(client_for(people.bappeda).get(f"/verval/berkas/{batch.pk}/").content.decode())
+    assert note in _approve(batch, people)
