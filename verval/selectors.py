@@ -297,7 +297,8 @@ class CasePlan:
     # twin whose NIK changed since, a record deleted): nothing is done, the reviewer is told.
     members_not_found: list[CaseMemberChange] = field(default_factory=list)
     # Members to add whose NIK a present member of the family holds by now (a later import added
-    # them): not added twice.
+    # them), or a member the same visit marks gone (typed again by a role that sees NIKs masked,
+    # and so was not refused): not added twice, nor a dead member brought back.
     members_known: list[CaseMemberChange] = field(default_factory=list)
     # Members to add whose NIK a present member of another family holds (typed by a role that sees
     # NIKs masked, and so was not refused): not added, a person lives in one family; the reviewers
@@ -415,10 +416,10 @@ def _member_changes(plans: list[CasePlan]) -> None:
     """The visits' member changes that still change their families (a few queries for the whole
     batch): a member gone who is still one of its family's present members (not marked absent, nor
     moved to another family since; followed through a merge to the kept family's member with their
-    NIK), and every member to add, unless its NIK is a present member's by now. A member found dead
-    counts among the dead unless found in another family since. A member found gone whom the same
-    visit adds again (their NIK typed for a member to add) is the same person, still of the family:
-    kept present, and not added twice. A member found gone whom the family's record no longer holds
+    NIK), and every member to add, unless its NIK is a present member's by now or that of a member
+    the visit marks gone. A member found dead counts among the dead unless found in another family
+    since. A member found gone whom the same visit adds again (their NIK typed for a member to add)
+    is the same person, still of the family: kept present, and not added twice. A member found gone whom the family's record no longer holds
     at all (merged away without a twin, deleted) is set apart for the reviewer."""
     by_case: dict[int, list[CaseMemberChange]] = {}
     rows = CaseMemberChange.objects.filter(case__in=[p.case.pk for p in plans]).select_related("member").order_by("pk")
@@ -435,9 +436,10 @@ def _member_changes(plans: list[CasePlan]) -> None:
     twins, kept = _merge_twins(plans, by_case)
     for plan in plans:
         readded = {change.nik for change in by_case.get(plan.case.pk, []) if change.is_addition and change.nik}
+        marked = {change.nik for change in by_case.get(plan.case.pk, []) if change.change in MEMBER_GONE and change.nik}
         for change in by_case.get(plan.case.pk, []):
             if change.is_addition:
-                if change.nik and (plan.household.pk, change.nik) in held:
+                if change.nik and ((plan.household.pk, change.nik) in held or change.nik in marked):
                     plan.members_known.append(change)
                 elif change.nik in held_niks:
                     plan.members_elsewhere.append(change)

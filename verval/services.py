@@ -411,8 +411,9 @@ def _member_changes(case: VervalCase, members: dict[int, str], additions: list[d
     (``MemberChange``; Tetap is no change; a member absent from the newest data may only be found
     dead, or keep the finding recorded of them before), ``additions`` the members to add. A member to
     add may not take the NIK of another member to add, nor of a member of the family, whoever types
-    it (``households.validators.family_nik_repeats``; one the visit marks gone: :func:`_marked_gone_niks`):
-    the user verifies this family and sees its members. Nor, for a user who sees NIKs in full, of a
+    it (``households.validators.family_nik_repeats``; one the visit marks gone: :func:`_marked_gone_niks`),
+    for a user who sees NIKs in full; one who sees them masked is refused only a NIK the form repeats
+    (the approval does not add the others, ``selectors.CasePlan.members_known``). Nor, for a user who sees NIKs in full, of a
     present member of another family (:func:`_niks_held_elsewhere`); a user who sees them masked is
     not told (a refusal would confirm a guessed NIK of a family they may not see): the reviewers who
     see NIKs in full are shown it on the case page, and the approval does not add them
@@ -449,10 +450,15 @@ def _member_changes(case: VervalCase, members: dict[int, str], additions: list[d
             checked.append((number, new_member_checked(values, household=household)))
         except ValidationError as error:
             refused.append((number, _member_error(error, number=number, name=(values.get("name") or "").strip())))
-    repeats = family_nik_repeats(
-        [(member.nik, member.name) for _number, member in checked],
-        family=household.members, besides=[row.member_id for row in rows if row.member_id], held=_marked_gone_niks(rows),
-    )
+    typed_niks = [(member.nik, member.name) for _number, member in checked]
+    if by.can_see_full_nik:
+        repeats = family_nik_repeats(typed_niks, family=household.members,
+                                     besides=[row.member_id for row in rows if row.member_id], held=_marked_gone_niks(rows))
+    else:
+        # A refusal naming the member whose stored NIK was typed would confirm a guessed NIK (the
+        # page shows it masked, the birth date in full): only the form's own repeats are refused.
+        # The approval adds no one the family holds already (``selectors.CasePlan.members_known``).
+        repeats = family_nik_repeats(typed_niks)
     typed = {}
     for index, (number, member) in enumerate(checked):
         if index in repeats:
