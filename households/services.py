@@ -99,9 +99,14 @@ def household_mark_present(*, household: Household, by, reason: str = "") -> Hou
 
 
 def _head_member_absent(household: Household, *, by, reason: str) -> None:
-    """The head died: marked absent, and known dead (an import may have left them out already)."""
+    """The head died: marked absent, and known dead. The head is the present member recorded as head;
+    or, an import having left them out already, the absent one with the family's head NIK. An earlier
+    head the data left out (divorced, moved out alive) is not the one who died."""
     heads = Member.objects.filter(household=household, relation=Relation.HEAD)
-    for member in heads.filter(Q(is_absent=False) | Q(is_deceased=False)).order_by("pk"):
+    died = Q(is_absent=False)
+    if household.head_nik:
+        died |= Q(is_absent=True, is_deceased=False, nik=household.head_nik)
+    for member in heads.filter(died).order_by("pk"):
         member.is_absent = member.is_deceased = True
         member._history_user = by
         member._change_reason = history_reason(reason, Member)

@@ -926,3 +926,29 @@ def test_one_newborn_recorded_in_two_families_of_a_batch_is_added_to_one_only(re
     assert "Putri (tidak ditambahkan: NIK-nya sudah tercatat" in _words(
         client_for(people.bappeda).get(f"/verval/berkas/{batch.pk}/").content.decode())
 
+
+
+def test_an_earlier_head_out_of_the_data_is_not_recorded_dead_with_the_head(family, people):
+    """The family's earlier head (divorced, moved out alive), whom an import left out: when the head
+    is found dead, only the head is shown dead; the earlier head is still shown out of the data."""
+    home, case, members = family
+    MemberFactory(household=home, name="Laode Lama", relation=Relation.HEAD, is_absent=True)
+    client_for(people.officer).post(f"/verval/kasus/{case.pk}/", {
+        "visited_on": timezone.localdate().strftime("%d/%m/%Y"), "presence": Presence.DECEASED, "verdict": Verdict.ELIGIBLE})
+    _through_verification(case, people)
+    services.batch_approve(batch=case.batch, by=people.bupati)
+    page = client_for(people.bappeda).get(f"/keluarga/{home.pk}/").content.decode()
+    assert "meninggal" in _member_badge(page, "Laode Kasim")
+    earlier = _member_badge(page, "Laode Lama")
+    assert "meninggal" not in earlier and "tidak ada di data terbaru" in earlier
+    assert not Member.objects.get(household=home, name="Laode Lama").is_deceased
+
+
+def test_a_head_an_import_left_out_is_recorded_dead_when_found_dead(family, people):
+    home, case, members = family
+    Member.objects.filter(pk=members["head"].pk).update(is_absent=True)
+    client_for(people.officer).post(f"/verval/kasus/{case.pk}/", {
+        "visited_on": timezone.localdate().strftime("%d/%m/%Y"), "presence": Presence.DECEASED, "verdict": Verdict.ELIGIBLE})
+    _through_verification(case, people)
+    services.batch_approve(batch=case.batch, by=people.bupati)
+    assert Member.objects.get(pk=members["head"].pk).is_deceased
