@@ -81,7 +81,8 @@ def _resolve(record, current: dict, log_warning: Callable[[object, str, str], No
     and ``source_values``) with the record read from the file: keep local corrections; the
     ``Change``, or None when nothing would change. The write works out the new snapshot and raw
     values again from the record as it is then (``snapshot.merged_sources``). A record marked absent
-    comes back unless the file is ``older`` than the registry's data (``ExtractPlan.older_than_registry``)."""
+    comes back unless the file is ``older`` than the registry's data (``ExtractPlan.older_than_registry``),
+    or it is a member recorded dead (``is_deceased``: a verval approval found it), whatever the file says."""
     values = record.values
     cur_raw = _decoded(current["raw_values"])
     candidates, other = _diff(current=current, cur_raw=cur_raw, values=values, raw=record.raw, is_absent=current["is_absent"])
@@ -107,11 +108,23 @@ def _resolve(record, current: dict, log_warning: Callable[[object, str, str], No
     if revive and older:
         log_warning(record, "", KEPT_ABSENT)
         revive = False
+    if revive and current.get("is_deceased"):
+        # A member an approved verval found dead: the aid of their own is not to be claimed again.
+        log_warning(record, "", f"Tercatat meninggal menurut verval yang disahkan pada {_deceased_on(current['pk'])}; "
+                                "tidak diaktifkan kembali")
+        revive = False
     if to_set or new_snapshot != snapshot or raw != cur_raw or revive:
         if revive:
             to_set["is_absent"] = False
         return Change(current["pk"], to_set, record)
     return None
+
+
+def _deceased_on(member_id: int) -> str:
+    """The day a member's death was recorded (``Member.is_deceased``: a verval approval), as its history has it."""
+    when = (Member.history.filter(id=member_id, is_deceased=True).order_by("history_date")
+            .values_list("history_date", flat=True).first())
+    return timezone.localtime(when).strftime("%d/%m/%Y") if when else "-"
 
 
 def _fill_blanks(record, current: dict, candidates: list[str]):
@@ -582,8 +595,9 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     plan.member_records = records
     decisions = plan.member_decisions = MemberDecisions()
     newer_families = plan.households_newer
-    member_fields = ("pk", "household_id", *MEMBER_FIELDS, *_JSON_FIELDS, "is_absent", "source_row_hash")
-    member_names = ("pk", "household_id", *MEMBER_FIELDS, "raw_values", "source_values", "is_absent", "source_row_hash")
+    member_fields = ("pk", "household_id", *MEMBER_FIELDS, *_JSON_FIELDS, "is_absent", "is_deceased", "source_row_hash")
+    member_names = ("pk", "household_id", *MEMBER_FIELDS, "raw_values", "source_values", "is_absent", "is_deceased",
+                    "source_row_hash")
     # Any family's members: a family kept by a merge holds the people of the record merged into it,
     # with their IDs, whatever kind of record it is.
     member_qs = Member.objects.filter(household__merged_into__isnull=True)

@@ -133,3 +133,28 @@ def test_a_partial_dtsen_extract_marks_the_member_gone_from_a_family_it_carries(
     assert list(Member.objects.filter(is_absent=True).values_list("nik", flat=True)) == [rows[1]["NIK"]]
     assert not Household.objects.filter(is_absent=True).exists()
     assert Member.objects.filter(household__no_kk="7409011005080002", is_absent=False).count() == 2
+
+
+def test_a_member_a_verval_approval_found_dead_is_not_brought_back(reference, p3ke_file):
+    """An extract still listing a child whom an approved verval found dead: the child stays absent
+    (the aid of their own could be claimed again), and the row's warning says why; the rest of the
+    file is imported as usual."""
+    from django.utils import timezone
+
+    from households.services import members_record_deceased
+
+    households, members = families()
+    imported(p3ke_file(households=households, members=members, name="a.xlsx"))
+    child = Member.objects.get(id_individu="91220000012")
+    Member.objects.filter(pk=child.pk).update(is_absent=True)
+    members_record_deceased(members=[child.pk], by=None, reason="Meninggal (Verval disahkan)")
+    Member.objects.filter(id_individu="91220000022").update(is_absent=True)  # left out by a newer file, alive
+
+    result = imported(p3ke_file(households=households, members=members, name="b.xlsx"))
+
+    assert absent_ids() == ["91220000012"]
+    assert Member.objects.get(pk=child.pk).is_deceased
+    batch = ImportBatch.objects.get(pk=result["batch"])
+    day = timezone.localdate().strftime("%d/%m/%Y")
+    assert [(w["sheet"], w["reason"]) for w in batch.warnings if "meninggal" in w["reason"]] == [
+        ("INDIVIDU", f"Tercatat meninggal menurut verval yang disahkan pada {day}; tidak diaktifkan kembali")]
