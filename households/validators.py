@@ -63,15 +63,23 @@ def check_identifiers(instance, *names: str) -> None:
         raise ValidationError(errors)
 
 
+# A birth date before this is a typing slip (1800 for 1980), not a living person's.
+EARLIEST_BIRTH = datetime.date(1900, 1, 1)
+
+
 def check_birth_date(instance, name: str = "birth_date") -> None:
-    """A birth date typed in a form is not after today (Asia/Makassar), as an import refuses it; one
-    already stored is not refused again (the record stays open to other corrections)."""
+    """A birth date typed in a form is not after today (Asia/Makassar), as an import refuses it, nor
+    before ``EARLIEST_BIRTH``; one already stored is not refused again (the record stays open to
+    other corrections)."""
     day = getattr(instance, name)
-    if day is None or day <= timezone.localdate():
+    if day is None or EARLIEST_BIRTH <= day <= timezone.localdate():
         return
-    errors = new_value_errors(instance, {name: ValidationError(
-        _("Tanggal lahir %(date)s di masa depan.") % {"date": day.strftime("%d/%m/%Y")}, code="future",
-    )})
+    if day < EARLIEST_BIRTH:
+        error = ValidationError(_("Tanggal lahir %(date)s tidak mungkin; paling awal %(earliest)s.") % {
+            "date": day.strftime("%d/%m/%Y"), "earliest": EARLIEST_BIRTH.strftime("%d/%m/%Y")}, code="too_early")
+    else:
+        error = ValidationError(_("Tanggal lahir %(date)s di masa depan.") % {"date": day.strftime("%d/%m/%Y")}, code="future")
+    errors = new_value_errors(instance, {name: error})
     if errors:
         raise ValidationError(errors)
 

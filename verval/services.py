@@ -282,14 +282,12 @@ def _case_in_field(case: VervalCase, by) -> VervalCase:
 
 # The fields of a member to add, as the visit page types them.
 NEW_MEMBER_FIELDS = ("name", "nik", "relation", "sex", "birth_date")
-# No one living was born before: an earlier birth date is a typing slip (1800 for 1980).
-EARLIEST_BIRTH = datetime.date(1900, 1, 1)
 
 
 def new_member_checked(values: dict, *, household: Household) -> Member:
     """A member to add as a visit typed it (``NEW_MEMBER_FIELDS``), checked as the admin checks a
-    member typed in: a name, the importer's NIK rules, a birth date not after today; and a birth
-    date not before ``EARLIEST_BIRTH``. Returns the unsaved member (its NIK as the rules write it);
+    member typed in: a name, the importer's NIK rules, a birth date not after today nor before
+    ``households.validators.EARLIEST_BIRTH``. Returns the unsaved member (its NIK as the rules write it);
     ValidationError by field otherwise."""
     if not (values.get("name") or "").strip():
         raise ValidationError({"name": _("Nama anggota baru wajib diisi.")})
@@ -308,9 +306,6 @@ def new_member_checked(values: dict, *, household: Household) -> Member:
         member.full_clean(exclude=["household"])
     except ValidationError as error:
         errors = {**error.error_dict, **errors}
-    if member.birth_date is not None and member.birth_date < EARLIEST_BIRTH:
-        errors["birth_date"] = [ValidationError(_("Tanggal lahir %(date)s tidak mungkin; paling awal %(earliest)s.") % {
-            "date": member.birth_date.strftime("%d/%m/%Y"), "earliest": EARLIEST_BIRTH.strftime("%d/%m/%Y")})]
     if errors:
         raise ValidationError(errors)
     return member

@@ -240,3 +240,15 @@ def test_identifier_refusals_and_warnings_read_in_english_for_an_english_user(en
         "Check the NIK of Wa Ode Hasna: NIK region code 7402 is outside the loaded area (Kabupaten Konawe Utara)",
         "Check the NIK of Wa Ode Hasna: The birth date does not match the NIK",
     ]
+
+
+def test_a_birth_date_before_1900_is_refused_as_a_visit_refuses_it(bappeda_client):
+    member = MemberFactory(household=HouseholdFactory())
+    url = reverse("admin:households_member_change", args=[member.pk])
+    response = bappeda_client.post(url, admin_form_data(bappeda_client.get(url), birth_date="05/01/1800"))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "birth_date": ["Tanggal lahir 05/01/1800 tidak mungkin; paling awal 01/01/1900."]}
+    assert Member.objects.get(pk=member.pk).birth_date == member.birth_date
+    response = bappeda_client.post(url, admin_form_data(bappeda_client.get(url), birth_date="01/01/1900"))
+    assert response.status_code == 302 and Member.objects.get(pk=member.pk).birth_date == datetime.date(1900, 1, 1)
