@@ -19,10 +19,10 @@ from konut_registry.numbers import thousands
 
 from dedup import membership
 from dedup.models import Conflict, ConflictStatus, with_merge_decisions
-from households.models import DataSource, Desa, Household, Kabupaten, Kecamatan, Member, Provinsi, Sex
+from households.models import DataSource, Desa, Household, Kabupaten, Kecamatan, Member, Provinsi
 from households.identifiers import typed_neighbourhood
 from households.regions import covered_region, loaded_regions
-from households.validators import family_nik_repeats, identifier_warnings
+from households.validators import family_nik_repeats, identifier_warnings, person_nik_warnings
 from programs.models import Enrollment
 
 from .admin_regions import RegionListMixin
@@ -43,14 +43,14 @@ def warn_identifiers(request, record, form, *names: str, person: bool = False) -
     if not changed & {*names, *(("sex", "birth_date") if person else ())}:
         return
     regions = loaded_regions()
-    person_facts = {"birth_date": record.birth_date, "female": {Sex.FEMALE: True, Sex.MALE: False}.get(record.sex)} if person else {}
-    for name, warning in identifier_warnings(
-        record, *names, home_regions=regions.prefixes, home_label=regions.label, **person_facts
-    ):
-        if person:
-            text = _("Periksa NIK %(name)s: %(warning)s") % {"name": record, "warning": warning}
-        else:
-            text = _("Periksa %(field)s: %(warning)s") % {"field": record._meta.get_field(name).verbose_name, "warning": warning}
+    if person:
+        texts = person_nik_warnings(record, name=str(record), home_regions=regions.prefixes, home_label=regions.label)
+    else:
+        texts = [
+            _("Periksa %(field)s: %(warning)s") % {"field": record._meta.get_field(name).verbose_name, "warning": warning}
+            for name, warning in identifier_warnings(record, *names, home_regions=regions.prefixes, home_label=regions.label)
+        ]
+    for text in texts:
         messages.warning(request, text)
 
 

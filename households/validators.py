@@ -20,6 +20,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from households.choices import Sex
+
 from households.identifiers import (
     IdentifierError, Message, NikInfo, nik_mismatch_warnings, parse_kk, parse_nik, typed_neighbourhood,
 )
@@ -129,6 +131,19 @@ def identifier_warnings(
             found += [(name, shown(warning)) for warning in parsed.warnings]
             found += [(name, shown(warning)) for warning in nik_mismatch_warnings(parsed, birth_date=birth_date, female=female)]
     return found
+
+
+def person_nik_warnings(person, *, name: str, home_regions: Collection[str] = (), home_label: str = "") -> list[str]:
+    """What is said about a person's NIK as typed (a member in the admin, a member a visit adds): each
+    of :func:`identifier_warnings` for ``person.nik``, its stated birth date and sex included, as
+    "Periksa NIK <``name``>: ..."."""
+    female = {Sex.FEMALE: True, Sex.MALE: False}.get(person.sex)
+    return [
+        _("Periksa NIK %(name)s: %(warning)s") % {"name": name, "warning": warning}
+        for _field, warning in identifier_warnings(
+            person, "nik", home_regions=home_regions, home_label=home_label, birth_date=person.birth_date, female=female,
+        )
+    ]
 
 
 def family_nik_repeats(

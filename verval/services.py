@@ -31,9 +31,9 @@ from agencies.models import ExportKind
 from agencies.services import export_log_create
 from dedup import membership
 from households.choices import area_head
-from households.models import Household, Member, Relation, Sex
+from households.models import Household, Member, Relation
 from households.regions import loaded_regions
-from households.validators import check_identifiers, family_nik_repeats, identifier_warnings
+from households.validators import check_identifiers, family_nik_repeats, person_nik_warnings
 from households.services import (
     LIVING_CONDITION_FIELDS,
     household_conditions_update,
@@ -318,18 +318,14 @@ SPOUSE_YOUNGEST = 15
 
 def new_member_warnings(case: VervalCase) -> list[str]:
     """What the visit page warns about the members ``case`` adds, once recorded, as the admin warns
-    about a member typed in (``households.admin.warn_identifiers``): a NIK issued outside the loaded
+    about a member typed in (``households.validators.person_nik_warnings``): a NIK issued outside the loaded
     regions, a stated sex or birth date the NIK contradicts; and a spouse too young to be one. Nothing
     is refused: the officer checks the family card and corrects the row, or leaves it as it is."""
     regions = loaded_regions()
     today = timezone.localdate()
     found = []
     for row in case.member_findings().added:
-        female = {Sex.FEMALE: True, Sex.MALE: False}.get(row.sex)
-        for _name, warning in identifier_warnings(
-            row, "nik", home_regions=regions.prefixes, home_label=regions.label, birth_date=row.birth_date, female=female,
-        ):
-            found.append(_("Periksa NIK %(name)s: %(warning)s") % {"name": row.name, "warning": warning})
+        found += person_nik_warnings(row, name=row.name, home_regions=regions.prefixes, home_label=regions.label)
         if row.relation == Relation.SPOUSE and row.birth_date is not None:
             age = today.year - row.birth_date.year - ((today.month, today.day) < (row.birth_date.month, row.birth_date.day))
             if age < SPOUSE_YOUNGEST:
