@@ -372,22 +372,33 @@ class ProposalType(models.TextChoices):
     REMOVE = "hapus", _("Usulan hapus")
 
 
-def family_continues(case: VervalCase, household: Household | None = None) -> bool:
+def family_continues(case: VervalCase, household: Household | None = None, *,
+                     left: list[tuple[int, str]] | None = None) -> bool:
     """The head died, yet the family was found eligible and other members still live there: the
     family and its aid carry on under a new head (a change of head, not a removal). A member the
     same visit found gone (dead, moved, not of this family; on a record merged into this one, their
     NIK's holder) lives there no more; a member it found missing (a newborn) does. With no one
     left, the family is gone. ``household``: the record the family is kept on now, when it is not
-    the case's own (a merge). Reads ``member_changes`` as the caller fetched them."""
-    if not (case.presence == Presence.DECEASED and case.verdict == Verdict.ELIGIBLE):
+    the case's own (a merge). Reads ``member_changes`` as the caller fetched them; ``left``: the
+    (id, NIK) of that record's present members but the head, when the caller fetched them for many
+    cases at once (``selectors.families_continuing``)."""
+    if not head_died_eligible(case):
         return False
     findings = case.member_findings()
     if findings.added:
         return True
+    gone_ids = {row.member_id for row in findings.gone if row.member_id}
+    gone_niks = {row.nik for row in findings.gone if row.nik}
+    if left is not None:
+        return any(pk not in gone_ids and nik not in gone_niks for pk, nik in left)
     left = (household or case.household).members_besides_head()
-    gone_ids = [row.member_id for row in findings.gone if row.member_id]
-    gone_niks = [row.nik for row in findings.gone if row.nik]
     return left.exclude(pk__in=gone_ids).exclude(nik__in=gone_niks).exists()
+
+
+def head_died_eligible(case: VervalCase) -> bool:
+    """The visit found the head dead and the family eligible: whether it carries on is asked
+    (``family_continues``)."""
+    return case.presence == Presence.DECEASED and case.verdict == Verdict.ELIGIBLE
 
 
 def desil_since_visit(case: VervalCase, household: Household | None = None) -> tuple[int | None, int | None] | None:

@@ -35,6 +35,7 @@ from verval.models import (
     VervalCase,
     desil_since_visit,
     family_continues,
+    head_died_eligible,
 )
 
 
@@ -317,14 +318,53 @@ class CasePlan:
     aid_of_dead: list[Enrollment] = field(default_factory=list)
 
 
+def kept_records(cases) -> dict[int, Household]:
+    """The record each of ``cases``' families stands on now (:func:`kept_household`), by case id:
+    its own household unless merged since (their households selected with them). No query when no
+    household was merged, else one per step of the longest chain of merges and one for the records."""
+    merged = {case.household_id for case in cases if case.household.merged_into_id}
+    if not merged:
+        return {case.pk: case.household for case in cases}
+    kept = kept_households(merged)
+    records = Household.objects.in_bulk(set(kept.values()))
+    return {case.pk: records[kept[case.household_id]] if case.household_id in kept else case.household for case in cases}
+
+
+def families_continuing(cases, households: dict[int, Household] | None = None) -> dict[int, bool]:
+    """:func:`verval.models.family_continues` of each of ``cases`` (their households selected with
+    them, their ``member_changes`` prefetched), by case id, on the record each family stands on now
+    (``households``, by case id; :func:`kept_records` by default): one query for their members."""
+    cases = list(cases)
+    households = kept_records(cases) if households is None else households
+    asked = {households[case.pk].pk for case in cases if head_died_eligible(case)}
+    left: dict[int, list[tuple[int, str]]] = {}
+    if asked:
+        rows = Member.objects.filter(household__in=asked, is_absent=False).exclude(relation=Relation.HEAD)
+        for household_id, pk, nik in rows.values_list("household_id", "pk", "nik"):
+            left.setdefault(household_id, []).append((pk, nik))
+    return {
+        case.pk: family_continues(case, households[case.pk], left=left.get(households[case.pk].pk, []))
+        for case in cases
+    }
+
+
+def plan_cases(batch: VervalBatch) -> QuerySet[VervalCase]:
+    """Every case of ``batch`` as :func:`approval_plans` reads them, in the order approval applies them."""
+    return batch.cases.select_related("household").prefetch_related("member_changes").order_by("id")
+
+
 def approval_plans(cases) -> list[CasePlan]:
-    """What approval does with each of ``cases`` (their households selected with them), as the
-    registry stands now; a few queries for the whole batch."""
+    """What approval does with each of ``cases`` (their households selected with them, best their
+    ``member_changes`` prefetched), as the registry stands now; a few queries for the whole batch,
+    however many cases it holds."""
     plans = []
+    cases = list(cases)
+    households = kept_records(cases)
+    continuing = families_continuing(cases, households)
     for case in cases:
-        household = kept_household(case.household)
+        household = households[case.pk]
         plan = CasePlan(case=case, household=household)
-        plan.carries_on = family_continues(case, household)
+        plan.carries_on = continuing[case.pk]
         plan.gone = case.presence in GONE and not plan.carries_on
         plans.append(plan)
         if plan.gone:
@@ -520,7 +560,7 @@ def _suspensions(plans: list[CasePlan]) -> None:
         ]
 
 
-def approval_preview(batch: VervalBatch) -> dict:
+def approval_preview(batch: VervalBatch, plans: list[CasePlan] | None = None) -> dict:
     """What approving ``batch`` will do, counted from the plans approval follows
     (:func:`approval_plans`): families gone are marked absent and their aid ended, unless the head
     died and the family, found eligible, carries on under a new head; families found at home that
@@ -528,8 +568,9 @@ def approval_preview(batch: VervalBatch) -> dict:
     written, the aid of those not eligible suspended (which, by program and year), eligible
     inclusion cases confirmed unless their desil changed since the visit, and the members the visits
     found gone marked absent, those found missing added, the dead ones' own aid ended; the members
-    found gone whom their family's record no longer holds are counted apart, for the reviewer."""
-    plans = approval_plans(batch.cases.select_related("household").order_by("id"))
+    found gone whom their family's record no longer holds are counted apart, for the reviewer.
+    ``plans``: the batch's plans, when the caller built them already."""
+    plans = approval_plans(plan_cases(batch)) if plans is None else plans
     not_eligible = [p for p in plans if p.case.verdict == Verdict.NOT_ELIGIBLE and not p.gone]
     suspended = Counter((str(e.program.name), e.year) for p in not_eligible for e in p.suspend)
     return {
@@ -556,20 +597,21 @@ def approval_preview(batch: VervalBatch) -> dict:
 NOT_FOUND, ELSEWHERE, KNOWN = "not_found", "elsewhere", "known"
 
 
-def changes_not_applied(user: User, batch: VervalBatch, cases) -> dict[int, str]:
+def changes_not_applied(user: User, batch: VervalBatch, cases, plans: list[CasePlan] | None = None) -> dict[int, str]:
     """The member changes of ``cases`` (of ``batch``, their households selected with them) that the
     approval did not apply, or, before it, will not, by change id: ``NOT_FOUND``, a member found gone
     whom the family's record no longer holds; ``ELSEWHERE``, a member to add whose NIK another
     family's member holds, told only to a ``user`` who sees NIKs in full (to another it would confirm
     a guessed NIK of a family they may not see); ``KNOWN``, a member to add whose NIK a present member
-    of the family holds by now (a merge, an import)."""
+    of the family holds by now (a merge, an import). ``plans``: those of ``cases`` (or of the whole
+    batch), when the caller built them already."""
     if batch.is_approved:
         applied = batch.applied or {}
         found = {pk: NOT_FOUND for pk in applied.get("not_found_changes", [])}
         found.update({pk: ELSEWHERE for pk in applied.get("elsewhere_changes", [])})
         found.update({pk: KNOWN for pk in applied.get("known_changes", [])})
     else:
-        plans = approval_plans(cases)
+        plans = approval_plans(cases) if plans is None else plans
         found = {change.pk: NOT_FOUND for plan in plans for change in plan.members_not_found}
         found.update({change.pk: ELSEWHERE for plan in plans for change in plan.members_elsewhere})
         found.update({change.pk: KNOWN for plan in plans for change in plan.members_known})

@@ -53,7 +53,6 @@ from verval.models import (
     Stage,
     Verdict,
     desil_since_visit,
-    family_continues,
 )
 from verval.returns import ReturnsError, read_returns
 
@@ -236,8 +235,8 @@ NOT_APPLIED = {
 }
 
 
-def _approval_preview(batch) -> dict:
-    preview = selectors.approval_preview(batch)
+def _approval_preview(batch, plans) -> dict:
+    preview = selectors.approval_preview(batch, plans)
     if preview["members_not_found"]:
         preview["not_found_text"] = MEMBERS_NOT_FOUND % {"count": preview["members_not_found"]}
     if preview["members_moved"]:
@@ -268,11 +267,21 @@ def _batch_context(request, batch) -> dict:
         context["deliberation_form"] = DeliberationForm()
     if context["may_verify"]:
         context["verify_form"] = VerifyForm()
+    # The approval's plan, built once for the page: the preview counts it, the cases say which member
+    # changes it leaves out (none without member changes: no plan then, but for the preview) and whether
+    # each family carries on. Approvers see every case (leadership none by name): the whole batch's.
+    plans = None
+    if not batch.is_approved and (context["may_approve"] or any(case.member_changes.all() for case in cases)):
+        plans = selectors.approval_plans(sorted(cases, key=lambda case: case.pk) if cases else selectors.plan_cases(batch))
     if context["may_approve"]:
-        context["approval_preview"] = _approval_preview(batch)
-    not_applied = selectors.changes_not_applied(user, batch, cases) if cases else {}
+        context["approval_preview"] = _approval_preview(batch, plans)
+    not_applied = selectors.changes_not_applied(user, batch, cases, plans) if cases else {}
+    if plans is None:
+        continuing = selectors.families_continuing(cases)
+    else:
+        continuing = {plan.case.pk: plan.carries_on for plan in plans}
     for case in cases:
-        case.family_continues = family_continues(case)
+        case.family_continues = continuing[case.pk]
         case.desil_change = desil_since_visit(case, case.household.merged_into)
         case.desil_merged = bool(case.desil_change and case.household.merged_into_id)
         case.members_gone, case.members_added = case.member_findings()
