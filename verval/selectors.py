@@ -21,6 +21,7 @@ from agencies.models import Agency, Role, User
 from agencies.selectors import sees_everything, visible_households
 from households.models import Household, Member, Relation, kept_households
 from households.services import LIVING_CONDITION_FIELDS
+from programs.candidates import inclusion_candidates
 from programs.models import LIVE_STATUSES, Enrollment, EnrollmentStatus, Program
 from verval.models import (
     MEMBER_GONE,
@@ -284,9 +285,10 @@ class CasePlan:
     observed: dict[str, str] = field(default_factory=dict)
     # An inclusion case found eligible: confirmed at the desil the visit judged, when it still holds.
     confirm: bool = False
-    # (desil at the visit, desil now, whether the family was merged into another record since) of an
-    # eligible inclusion case whose desil changed: not confirmed.
-    desil_change: tuple[int | None, int | None, bool] | None = None
+    # (desil at the visit, desil now, whether the family was merged into another record since,
+    # whether it is an inclusion candidate still) of an eligible inclusion case whose desil changed:
+    # not confirmed.
+    desil_change: tuple[int | None, int | None, bool, bool] | None = None
     # The live aid a verdict Tidak layak suspends.
     suspend: list[Enrollment] = field(default_factory=list)
     # Members the visit found gone (deceased, moved, not of this family) still present in the family,
@@ -376,6 +378,7 @@ def approval_plans(cases) -> list[CasePlan]:
             # Across a merge the family stands on another record's ranking: said so (``desil_change``).
             plan.desil_change = (*change, household.pk != case.household_id) if change else None
             plan.confirm = plan.desil_change is None
+    _still_candidates([plan for plan in plans if plan.desil_change])
     _member_changes([plan for plan in plans if not plan.gone])
     _aid_of_dead([plan for plan in plans if not plan.gone])
     _suspensions([plan for plan in plans if plan.case.verdict == Verdict.NOT_ELIGIBLE and not plan.gone])
@@ -385,6 +388,26 @@ def approval_plans(cases) -> list[CasePlan]:
 # The aid a dead person, or a family found gone, may still hold: live, or suspended until a check
 # that will not find them again.
 DEAD_ENDS = (*LIVE_STATUSES, EnrollmentStatus.SUSPENDED)
+
+
+def _still_candidates(plans: list[CasePlan]) -> None:
+    """Whether each family whose desil changed since the visit (not confirmed) is an inclusion
+    candidate still at its desil now, above a limit of a program it receives, or within the limits
+    by now (one query): the reviewers are told which (``desil_change``'s last item)."""
+    if not plans:
+        return
+    above = set(inclusion_candidates().filter(pk__in=[plan.household.pk for plan in plans]).values_list("pk", flat=True))
+    for plan in plans:
+        plan.desil_change = (*plan.desil_change, plan.household.pk in above)
+
+
+def holding_own_aid(members) -> set[int]:
+    """Those of ``members`` (ids) who hold aid of their own (a person program's enrollment, live or
+    suspended): moved to another family, it goes along (``programs.services.enrollments_follow_members``)."""
+    members = set(members)
+    if not members:
+        return set()
+    return set(Enrollment.objects.filter(member__in=members, status__in=DEAD_ENDS).values_list("member_id", flat=True))
 
 
 def _aid_of_dead(plans: list[CasePlan]) -> None:
@@ -589,6 +612,7 @@ def approval_preview(batch: VervalBatch, plans: list[CasePlan] | None = None) ->
         "members_not_found": sum(len(p.members_not_found) for p in plans),
         "members_elsewhere": sum(len(p.members_elsewhere) for p in plans),
         "members_moved": sum(len(p.members_moved_in) for p in plans),
+        "members_moved_with_aid": len(holding_own_aid(member.pk for p in plans for _row, member in p.members_moved_in)),
         "aid_of_dead": sum(len(p.aid_of_dead) for p in plans),
     }
 

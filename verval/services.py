@@ -72,6 +72,7 @@ from verval.selectors import (
     family_members,
     field_officers,
     findings_now,
+    holding_own_aid,
     kept_household,
     may_approve,
     niks_held_elsewhere,
@@ -597,8 +598,10 @@ class ApplyResult:
     # Members to add whose NIK a present member of another family holds: not added (a person lives
     # in one family), for Bappeda to move them if they did move.
     members_elsewhere: int = 0
-    # Members to add who were another family's member whom the batch found moved out of it: moved here.
+    # Members to add who were another family's member whom the batch found moved out of it: moved here;
+    # those of them who took aid of their own along.
     members_moved: int = 0
+    members_moved_with_aid: int = 0
     # The ids of the member changes not applied, each way: the batch and case pages name them.
     not_found_changes: list = field(default_factory=list)
     elsewhere_changes: list = field(default_factory=list)
@@ -619,7 +622,7 @@ class ApplyResult:
                 "members_known": self.members_known, "members_not_found": self.members_not_found,
                 "members_elsewhere": self.members_elsewhere, "not_found_changes": self.not_found_changes,
                 "elsewhere_changes": self.elsewhere_changes, "known_changes": self.known_changes,
-                "members_moved": self.members_moved,
+                "members_moved": self.members_moved, "members_moved_with_aid": self.members_moved_with_aid,
                 "identities_new": self.identities_new,
                 "aid_of_dead": self.aid_of_dead}
 
@@ -690,6 +693,7 @@ def _move_member_in(row: CaseMemberChange, member: Member, *, plan: CasePlan, re
     (its history, their person-level aid following them, both families re-checked), taking the
     relation the visit recorded in this family."""
     member = Member.objects.select_for_update().get(pk=member.pk)
+    result.members_moved_with_aid += len(holding_own_aid({member.pk}))
     previous = member.household_id
     member.household, member.is_absent = plan.household, False
     member.relation = row.relation or member.relation

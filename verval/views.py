@@ -187,14 +187,28 @@ def _desil_change(was, now, merged=False) -> str:
 def desil_changes_text(changes: list[tuple]) -> str:
     """The families found eligible whose desil changed since the visit, which approval does not
     confirm (the preview's and the approval's words): (desil at the visit, desil now, whether the
-    family was merged into another record since)."""
-    return ngettext(
-        "%(count)s keluarga layak tidak dikukuhkan, desil berubah sejak kunjungan: %(changes)s; keluarga tetap "
-        "menjadi kandidat salah sasaran (inklusi).",
-        "%(count)s keluarga layak tidak dikukuhkan, desil berubah sejak kunjungan: %(changes)s; keluarga tetap "
-        "menjadi kandidat salah sasaran (inklusi).",
-        len(changes),
-    ) % {"count": len(changes), "changes": ", ".join(_desil_change(*change) for change in changes)}
+    family was merged into another record since, whether it is an inclusion candidate still). Those
+    still candidates are said to be; those within the programs' limits by now are not."""
+    texts = []
+    still = [change[:3] for change in changes if change[3]]
+    within = [change[:3] for change in changes if not change[3]]
+    if still:
+        texts.append(ngettext(
+            "%(count)s keluarga layak tidak dikukuhkan, desil berubah sejak kunjungan: %(changes)s; keluarga tetap "
+            "menjadi kandidat salah sasaran (inklusi).",
+            "%(count)s keluarga layak tidak dikukuhkan, desil berubah sejak kunjungan: %(changes)s; keluarga tetap "
+            "menjadi kandidat salah sasaran (inklusi).",
+            len(still),
+        ) % {"count": len(still), "changes": ", ".join(_desil_change(*change) for change in still)})
+    if within:
+        texts.append(ngettext(
+            "%(count)s keluarga layak tidak dikukuhkan, desil berubah sejak kunjungan: %(changes)s; desilnya kini "
+            "dalam batas kelayakan program yang diterimanya.",
+            "%(count)s keluarga layak tidak dikukuhkan, desil berubah sejak kunjungan: %(changes)s; desilnya kini "
+            "dalam batas kelayakan program yang diterimanya.",
+            len(within),
+        ) % {"count": len(within), "changes": ", ".join(_desil_change(*change) for change in within)})
+    return " ".join(texts)
 
 
 # Members found gone whom approval cannot find on their family's record: the preview and the approval say it.
@@ -217,14 +231,28 @@ MEMBERS_ELSEWHERE = ngettext_lazy(
     "count",
 )
 # Members to add who were another family's member whom the batch found moved out: moved, the
-# preview and the approval say how many.
+# preview and the approval say how many; of those holding aid of their own, that it went along.
 MEMBERS_MOVED = ngettext_lazy(
+    "%(count)s anggota keluarga pindah ke keluarga lain dalam berkas ini: dipindahkan ke keluarga barunya.",
+    "%(count)s anggota keluarga pindah ke keluarga lain dalam berkas ini: dipindahkan ke keluarga barunya.",
+    "count",
+)
+MEMBERS_MOVED_WITH_AID = ngettext_lazy(
     "%(count)s anggota keluarga pindah ke keluarga lain dalam berkas ini: dipindahkan ke keluarga barunya, "
     "bersama bantuan perorangannya.",
     "%(count)s anggota keluarga pindah ke keluarga lain dalam berkas ini: dipindahkan ke keluarga barunya, "
     "bersama bantuan perorangannya.",
     "count",
 )
+
+
+def members_moved_text(moved: int, with_aid: int) -> str:
+    """The preview's words for ``moved`` members moving between two families of the batch, ``with_aid``
+    of them holding aid of their own."""
+    texts = [MEMBERS_MOVED % {"count": moved - with_aid}] if moved > with_aid else []
+    if with_aid:
+        texts.append(MEMBERS_MOVED_WITH_AID % {"count": with_aid})
+    return " ".join(texts)
 # What the batch and case pages say of one member change approval does not apply (``selectors.changes_not_applied``).
 NOT_APPLIED = {
     selectors.NOT_FOUND: gettext_lazy("tidak dapat diterapkan: anggota ini tidak ditemukan lagi di keluarga yang "
@@ -240,7 +268,7 @@ def _approval_preview(batch, plans) -> dict:
     if preview["members_not_found"]:
         preview["not_found_text"] = MEMBERS_NOT_FOUND % {"count": preview["members_not_found"]}
     if preview["members_moved"]:
-        preview["moved_text"] = MEMBERS_MOVED % {"count": preview["members_moved"]}
+        preview["moved_text"] = members_moved_text(preview["members_moved"], preview["members_moved_with_aid"])
     if preview["members_elsewhere"]:
         preview["elsewhere_text"] = MEMBERS_ELSEWHERE % {"count": preview["members_elsewhere"]}
     preview["programs_text"] = ", ".join(
@@ -428,7 +456,8 @@ def batch_approve(request, pk: int):
             (messages.INFO, result.members_added, ngettext(
                 "%(count)s anggota keluarga baru ditambahkan.", "%(count)s anggota keluarga baru ditambahkan.",
                 result.members_added)),
-            (messages.INFO, result.members_moved, MEMBERS_MOVED),
+            (messages.INFO, result.members_moved - result.members_moved_with_aid, MEMBERS_MOVED),
+            (messages.INFO, result.members_moved_with_aid, MEMBERS_MOVED_WITH_AID),
             (messages.INFO, result.aid_of_dead, ngettext(
                 "%(count)s bantuan perorangan dihentikan: penerimanya meninggal.",
                 "%(count)s bantuan perorangan dihentikan: penerimanya meninggal.",
