@@ -68,7 +68,8 @@ same stage twice, or two rows without a stage, are a double recipient, a row err
 other row, and its sheet when it is on another), unless the two rows name different groups (a
 farmer leading Poktan Sinar Tani and Poktan Harapan Baru: a group's name column, NAMA KELOMPOK,
 though not read, ``columns.names_group_name``): one enrollment then, its amount both groups', the
-later row warned naming the earlier and both groups. A stage is its number and year whatever the
+later row warned naming the earlier and both groups; so are two members of one family each in
+another group of a family program's list (a farmer and his wife each leading a Poktan). A stage is its number and year whatever the
 spelling (``2`` beside ``TAHUN`` 2024, ``Tahap II``, ``Thp 2``, ``Tahap Kedua``, ``Penyaluran Tahap
 2``, ``TAHAP 2 2024``: the year from the label, else the row's year), kept as ``TAHAP 2 2024``
 (``programs.claims.stage_label``), so that a later list counts it once; a label without a number
@@ -1166,7 +1167,7 @@ def _match(plan: RecipientPlan, rows: list[_Row], *, forecast: bool) -> None:
         same = enrollments.setdefault(key, [])
         stages = {normalize_header(s.stage) for s in same}
         if same and (not r.stage or normalize_header(r.stage) in stages or "" in stages):
-            r.joined = _other_group(r, same)
+            r.joined = _other_group(r, same, person=person)
             if r.joined is not None:  # the leader of another group too: one enrollment, both groups' aid
                 same.append(r)
                 continue
@@ -1257,15 +1258,18 @@ def _forecast(plan: RecipientPlan, held: tuple[dict, set]) -> None:
     ]
 
 
-def _other_group(row: _Row, same: list[_Row]) -> _Row | None:
-    """The earlier row of the same recipient (the same NIK, else No KK) that names another group
-    than ``row`` (a farmer leading two kelompok tani), the one of its stage first; None when a row
-    names no group, or one of them names the same group (a double recipient)."""
+def _other_group(row: _Row, same: list[_Row], *, person: bool) -> _Row | None:
+    """The earlier row of the same recipient that names another group than ``row`` (a farmer
+    leading two kelompok tani), the one of its stage first; None when a row names no group, or one
+    of them names the same group (a double recipient, or in a family program another member of the
+    family in the same group). The recipient is the person (the same NIK, else No KK), or in a
+    family program the family: a farmer and his wife each leading a group are one enrollment of
+    both groups' aid, as one farmer leading both is."""
     who = row.nik or row.participant or row.kk
     groups = {normalize_header(s.group) for s in same}
     if not row.group or "" in groups or normalize_header(row.group) in groups:
         return None
-    if any((s.nik or s.participant or s.kk) != who for s in same):
+    if person and any((s.nik or s.participant or s.kk) != who for s in same):
         return None
     return next((s for s in same if s.stage == row.stage), same[0])
 
@@ -1311,6 +1315,15 @@ def _joined_group(log: IssueLog, row: _Row, shown: str) -> None:
     earlier = row.joined
     who = f"NIK {row.nik}" if row.nik else f"No KK {row.kk or row.participant}"
     there = row_place(earlier.row, earlier.sheet if earlier.sheet != row.sheet else None)
+    if row.nik and earlier.nik and earlier.nik != row.nik:  # another member of the family (a family program)
+        log.warning(
+            row.sheet, row.row, row.group_column,
+            f"Penerima {who} sekeluarga dengan penerima di {there} (NIK {earlier.nik}) untuk kelompok lain "
+            f"('{text(earlier.group, 60)}'); baris ini ('{text(row.group, 60)}') digabung menjadi satu kepesertaan "
+            f"keluarga, nilai {shown} (nilai kelompok-kelompoknya dijumlahkan). Periksa apakah keluarga ini memang "
+            "tercatat di kelompok-kelompok itu",
+        )
+        return
     log.warning(
         row.sheet, row.row, row.group_column,
         f"Penerima {who} juga tercatat di {there} untuk kelompok lain ('{text(earlier.group, 60)}'); baris ini "

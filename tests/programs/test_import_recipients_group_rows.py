@@ -191,3 +191,106 @@ def test_the_leaders_columns_as_agencies_abbreviate_them(farmers, tmp_path, name
     assert result["enrollments"]["created"] == 2
     assert not {name_header, nik_header} & unmapped(result)
     assert [row for row, _column, reason in warnings if "Nama di berkas 'HASAN BASRI' berbeda" in reason] == [4]
+
+
+def test_a_farmer_and_his_wife_leading_two_groups_is_one_enrollment_of_both_groups_values(farmers, tmp_path):  # noqa: F811
+    """A farmer leads Poktan Sinar Tani, his wife Poktan Harapan Baru: the program is a family's, so
+    the family is one enrollment whose value is both groups' (as one farmer leading both), the later
+    row warned naming the earlier, both members and both groups. The same group, or a list without
+    a group column, keeps the later row's value out, said."""
+    husband = farmers[0]
+    wife = MemberFactory(household=husband.household, name="WA ODE ASNA", relation="istri",
+                         nik=make_nik(region="740901", birth=datetime.date(1975, 8, 9), female=True, serial=41))
+    rows = [[1, "Poktan Sinar Tani", husband.name, husband.nik, "Pupuk NPK", 50, "Sak", "Rp. 15.000.000,-", ""],
+            [2, "Poktan Maju Jaya", farmers[1].name, farmers[1].nik, "Pupuk Urea", 40, "Sak", "Rp 12.500.000", ""],
+            [3, "Poktan Harapan Baru", wife.name, wife.nik, "Pupuk Organik", 2, "Ton", "8.000.000", ""]]
+    path = write(tmp_path / "poktan.xlsx", POKTAN, rows)
+
+    code, result, warnings, err = imported(path, "pupuk")
+
+    assert code == 0, (result, err)
+    assert result["errors"] == 0 and result["enrollments"]["created"] == 2
+    assert amounts("pupuk") == {husband.household_id: 23_000_000, farmers[1].household_id: 12_500_000}
+    said = [(row, column, reason) for row, column, reason in warnings if "kelompok lain" in reason]
+    assert said == [(6, "NAMA KELOMPOK", (
+        f"Penerima NIK {wife.nik} sekeluarga dengan penerima di baris 4 (NIK {husband.nik}) untuk kelompok lain "
+        "('Poktan Sinar Tani'); baris ini ('Poktan Harapan Baru') digabung menjadi satu kepesertaan keluarga, nilai "
+        "Rp 23.000.000 (nilai kelompok-kelompoknya dijumlahkan). Periksa apakah keluarga ini memang tercatat di "
+        "kelompok-kelompok itu"
+    ))]
+    assert not [w for w in warnings if "tidak menambah kepesertaan" in w[2]]
+
+
+@pytest.mark.parametrize("second_group", ["Poktan Sinar Tani", None])
+def test_a_farmer_and_his_wife_in_one_group_keep_the_later_value_out(farmers, tmp_path, second_group):  # noqa: F811
+    husband = farmers[0]
+    wife = MemberFactory(household=husband.household, name="WA ODE ASNA", relation="istri",
+                         nik=make_nik(region="740901", birth=datetime.date(1975, 8, 9), female=True, serial=41))
+    headers = POKTAN if second_group else [h for h in POKTAN if h != "NAMA KELOMPOK"]
+    rows = [[1, "Poktan Sinar Tani", husband.name, husband.nik, "Pupuk", 1, "Sak", "Rp 15.000.000", ""],
+            [2, second_group, wife.name, wife.nik, "Pupuk", 1, "Sak", "Rp 8.000.000", ""]]
+    if second_group is None:
+        rows = [[cell for index, cell in enumerate(row) if index != 1] for row in rows]
+    path = write(tmp_path / "poktan.xlsx", headers, rows)
+
+    code, result, warnings, err = imported(path, "pupuk")
+
+    assert code == 0, (result, err)
+    assert amounts("pupuk") == {husband.household_id: 15_000_000}
+    assert [row for row, _column, reason in warnings if "tidak menambah kepesertaan maupun nilainya" in reason] == [5]
+    assert not [w for w in warnings if "kelompok lain" in w[2]]
+
+
+def test_a_group_total_merged_down_from_a_refused_row_is_said_not_recorded(farmers, tmp_path):  # noqa: F811
+    """The KUBE's total is merged down from its first member's row, whose NIK is no NIK: that row is
+    refused, so the total is recorded on no family, and the sheet says so (not "recorded on row 4"):
+    the operator corrects row 4 and sends the list again. Moving the total to the next member would
+    leave it on two families once the corrected list is sent."""
+    headers = ["NO", "NAMA KELOMPOK", "JABATAN", "NAMA ANGGOTA", "NIK", "NILAI BANTUAN (Rp)"]
+    members = list(zip(["Ketua", "Sekretaris", "Anggota"], farmers[:3]))
+    rows = [[n, "KUBE Mawar", role, head.name, head.nik, "Rp. 20.000.000,-" if n == 1 else None]
+            for n, (role, head) in enumerate(members, 1)]
+    rows[0][4] = "74090112345"  # too short: the row is refused
+    path = write(tmp_path / "kube.xlsx", headers, rows, title="DAFTAR PENERIMA BANTUAN KUBE TA. 2024")
+    book = load_workbook(path)
+    book.active.merge_cells("F4:F6")
+    book.save(path)
+
+    code, result, warnings, err = imported(path, "kewirausahaan-sosial", "--skip-invalid")
+
+    assert code == 0 and result["errors"] == 1, (result, err)
+    assert amounts("kewirausahaan-sosial") == {farmers[1].household_id: None, farmers[2].household_id: None}
+    said = [(row, column, reason) for row, column, reason in warnings if "digabung untuk baris" in reason]
+    assert said == [(0, "NILAI BANTUAN (Rp)", (
+        "Nilai 'Rp. 20.000.000,-' di kolom NILAI BANTUAN (Rp) digabung untuk baris 4-6: tidak dicatat, karena baris 4 "
+        "ditolak (lihat kesalahannya); baris lainnya dicatat tanpa nilai. Perbaiki baris 4, lalu unggah lagi"
+    ))]
+
+
+def test_a_caretakers_row_whose_nama_kk_is_not_of_the_named_family_is_warned(caretaker_and_family, tmp_path):
+    """The caretaker's row goes to the family its NO KK names; its NAMA KK names no one of that
+    family (the No KK mistyped, or copied from the row above): warned, naming the family's members."""
+    grandmother, family = caretaker_and_family
+    path = pkh(tmp_path / "pkh.xlsx", "NIK PENGURUS", grandmother, family)
+    book = load_workbook(path)
+    book.active["E2"] = "MUHAMMAD YUSUF"
+    book.save(path)
+
+    code, result, warnings, err = imported(path, "pkh", "--year", "2024")
+
+    assert code == 0, (result, err)
+    assert list(Enrollment.objects.values_list("household", "amount")) == [(family.pk, 750_000)]
+    assert [(row, column, reason) for row, column, reason in warnings if column == "NAMA KK"] == [(2, "NAMA KK", (
+        f"Nama 'MUHAMMAD YUSUF' di kolom NAMA KK tidak cocok dengan anggota keluarga No KK {family.no_kk} "
+        "(LA ODE RAHMAT), keluarga yang disebut di kolom NO KK dan dicatat sebagai penerima: periksa No KK-nya"
+    ))]
+
+
+def test_a_caretakers_row_whose_nama_kk_is_the_named_familys_head_is_not_warned(caretaker_and_family, tmp_path):
+    grandmother, family = caretaker_and_family
+    path = pkh(tmp_path / "pkh.xlsx", "NIK PENGURUS", grandmother, family)
+
+    code, result, warnings, err = imported(path, "pkh", "--year", "2024")
+
+    assert code == 0, (result, err)
+    assert [column for _row, column, _reason in warnings] == ["NIK PENGURUS"]
