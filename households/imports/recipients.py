@@ -88,7 +88,8 @@ warned on the recipient's first row naming the stages and both amounts.
 A group's total written once in an amount cell merged down over its members' rows (Rp 20.000.000
 over a KUBE's three members) is the first row's amount only, the rows under it without one, the
 sheet warned once per merged cell naming the rows (``_MergedAmounts``); the reader fills it down as
-Excel shows it, which would record the total on every member's family.
+Excel shows it, which would record the total on every member's family. A first row refused (its NIK
+invalid) records the total nowhere, and the warning says so, naming the row to correct.
 
 A NIK under a caretaker's or a group leader's header (NIK PENGURUS, NIK KETUA: who collects the aid)
 beside a No KK of another registered family than the NIK holder's (a grandmother collecting her
@@ -351,6 +352,7 @@ def parse_recipients(
         layouts=layouts,
     )
     rows: list[_Row] = []
+    merges: list[_MergedAmounts] = []
     status_headers: dict[str, str] = {}  # sheet -> its status column's header
     villages = _Villages()
     for source in sources:
@@ -424,7 +426,8 @@ def parse_recipients(
                 choose=options.get("choose_program") or _CHOOSE_PROGRAM,
             )
             headings = None if keys & {"desa", "region_code"} else _HeadingPlace(table, villages)
-            merged_amounts = _MergedAmounts(table, index, reader, log)
+            merged_amounts = _MergedAmounts(table, index, reader)
+            merges.append(merged_amounts)
             group_at = next(
                 (i for i, h in enumerate(table.headers) if i not in index and h and cols.names_group_name(header_key(h))), None,
             )
@@ -458,7 +461,9 @@ def parse_recipients(
                 f"{source.display_name}: daftar penerima kosong: tidak ada baris data di bawah baris judul kolom "
                 f"({'; '.join(headers_read)}). Isi data penerima di bawah judul kolom, lalu unggah lagi.{hidden_hint(source)}"
             )
-    _match(plan, _with_status(log, [r for r in rows if r is not None], statuses, status_headers), forecast=forecast)
+    counted = _match(plan, _with_status(log, [r for r in rows if r is not None], statuses, status_headers), forecast=forecast)
+    for merged_amounts in merges:
+        merged_amounts.say(log, counted)
     return plan
 
 
@@ -468,24 +473,39 @@ class _MergedAmounts:
     would record the group's total on each member's family. The value is the first row's only, the
     rows under it without a value, and the sheet says so once per merged cell, naming the rows."""
 
-    def __init__(self, table: Table, index: dict[int, str], reader: RowReader, log: IssueLog):
-        self.table, self.reader, self.log = table, reader, log
+    def __init__(self, table: Table, index: dict[int, str], reader: RowReader):
+        self.table, self.reader = table, reader
+        self.found: list[tuple[int, int, str]] = []  # (first row, last row, value) of each merge
         self.column = next((position for position, key in index.items() if key == "amount"), None)
         self.merges = {top: bottom for top, bottom, column in table.merged_down if column == self.column}
         # The rows under each merge's first (one column's merges do not overlap: at most the sheet's rows).
         self.covered = {row for top, bottom in self.merges.items() for row in range(top + 1, bottom + 1)}
+
+    def say(self, log: IssueLog, counted: set[tuple[str, int]]) -> None:
+        """Warn the sheet once per merged value, once the rows are matched: where it was recorded,
+        or that it was not, its first row being refused (an invalid NIK, no one in the registry) or
+        adding no value (another member of a family already enrolled). The value is not moved to the
+        next member's row: the operator corrects the first row and sends the list again, which then
+        records it there, and a value moved would stay on the other family too."""
+        label = self.reader.label("amount")
+        for top, bottom, value in self.found:
+            merged = f"Nilai '{value}' di kolom {label} digabung untuk baris {top}-{bottom}: "
+            if (self.table.name, top) in counted:
+                said = f"dicatat sekali, pada baris {top} (keluarga penerima baris itu); baris lainnya dicatat tanpa nilai"
+            elif log.has_error(self.table.name, top):
+                said = (f"tidak dicatat, karena baris {top} ditolak (lihat kesalahannya); baris lainnya dicatat tanpa "
+                        f"nilai. Perbaiki baris {top}, lalu unggah lagi")
+            else:
+                said = (f"tidak dicatat, karena baris {top} tidak menambah nilai (lihat peringatannya); baris lainnya "
+                        "dicatat tanpa nilai")
+            log.warning(self.table.name, 0, label, merged + said)
 
     def once(self, row: int, cells: list) -> list:
         """The row's cells, its amount cell blank when the value is one merged down from a row above."""
         if not self.merges or self.column is None or self.column >= len(cells):
             return cells
         if row in self.merges and not is_blank(cells[self.column]):
-            label = self.reader.label("amount")
-            self.log.warning(
-                self.table.name, 0, label,
-                f"Nilai '{text(cells[self.column], 40)}' di kolom {label} digabung untuk baris {row}-{self.merges[row]}: "
-                f"dicatat sekali, pada baris {row} (keluarga penerima baris itu); baris lainnya dicatat tanpa nilai",
-            )
+            self.found.append((row, self.merges[row], text(cells[self.column], 40)))
         if row in self.covered:
             cells = list(cells)
             cells[self.column] = None
@@ -1118,7 +1138,9 @@ def _check_place(log: IssueLog, row: _Row, place: tuple[str, str, str]) -> None:
     )
 
 
-def _match(plan: RecipientPlan, rows: list[_Row], *, forecast: bool) -> None:
+def _match(plan: RecipientPlan, rows: list[_Row], *, forecast: bool) -> set[tuple[str, int]]:
+    """Match the rows and plan their enrollments; the (sheet, row) of each row whose value an
+    enrollment counts."""
     log = plan.issues
     registry = _Registry(rows)
     enrollments: dict[tuple, list[_Row]] = {}  # (program, year, household, member or None) -> its rows
@@ -1203,6 +1225,7 @@ def _match(plan: RecipientPlan, rows: list[_Row], *, forecast: bool) -> None:
     years = {claim.year for claim in plan.claims}
     if len(years) == 1:
         plan.data_year = next(iter(years))
+    return {(r.sheet, r.row) for same in enrollments.values() for r in same}
 
 
 def _collected_for(log: IssueLog, row: _Row, registry: _Registry, member_id, household_id, name, kk, shared) -> tuple:
