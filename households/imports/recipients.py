@@ -94,7 +94,7 @@ invalid) records the total nowhere, and the warning says so, naming the row to c
 A NIK under a caretaker's or a group leader's header (NIK PENGURUS, NIK KETUA: who collects the aid)
 beside a No KK of another registered family than the NIK holder's (a grandmother collecting her
 orphaned grandchildren's PKH) enrolls the family the No KK names, the row warned
-(``_collected_for``); a plain NIK column keeps its holder's family, the other No KK warned.
+(``_collected_for``), and warned again when its head's name (NAMA KK) is of none of that family; a plain NIK column keeps its holder's family, the other No KK warned.
 
 Each enrollment is an ``AidClaim`` naming its program, recorded by
 ``programs.services.aid_claims_record``, which hands the enrollments to the one-aid check as one
@@ -231,10 +231,14 @@ class _Row:
     # The head of the family's name (``NAMA_KK``, ``NAMA KRT``), "" without one: not the recipient's
     # (a member's NIK may stand beside it), one more name of the family a No KK alone found.
     head_name: str = ""
+    head_column: str = ""
     # The NIK column is a group leader's or a caretaker's (NIK KETUA, NIK PENGURUS): the person who
     # collects the aid, maybe for another family than their own, which the row's No KK then names:
     # the NIK's and the No KK's columns then, else ().
     leader_columns: tuple[str, str] | tuple[()] = ()
+    # The row's NIK is such a caretaker's, and the row enrolls the family its No KK names
+    # (``_collected_for``): its head's name (``head_name``) is checked against that family.
+    collected_for: bool = False
     # The group's name (NAMA KELOMPOK, a column not read: the registry keeps no group), "" without one,
     # and its column: a leader of two groups in one list is one recipient of both groups' aid.
     group: str = ""
@@ -443,6 +447,8 @@ def parse_recipients(
                     record.place = headings.current() + record.place
                 if record is not None:
                     record.leader_columns = leader_columns
+                    if record.head_name:
+                        record.head_column = reader.label("head_name")
                     if group_at is not None and group_at < len(cells):
                         record.group, record.group_column = text(cells[group_at], 150), cols.column_label(table.headers[group_at])
                 rows.append(record)
@@ -1146,9 +1152,10 @@ def _match(plan: RecipientPlan, rows: list[_Row], *, forecast: bool) -> set[tupl
     enrollments: dict[tuple, list[_Row]] = {}  # (program, year, household, member or None) -> its rows
     found = [_collected_for(log, r, registry, *registry.find(r)) for r in rows]
     places = registry.places({household_id for r, _m, household_id, *_rest in found if r.place and household_id})
-    families = registry.family_names(
-        {household_id for r, _m, household_id, *_rest in found if household_id and _kk_only(r, registry)}
-    )
+    families = registry.family_names({
+        household_id for r, _m, household_id, *_rest in found
+        if household_id and (_kk_only(r, registry) or (r.collected_for and r.head_name))
+    })
     for r, member_id, household_id, name, kk, shared in found:
         if r.nik_problem:
             column, reason = r.nik_problem
@@ -1179,6 +1186,8 @@ def _match(plan: RecipientPlan, rows: list[_Row], *, forecast: bool) -> set[tupl
         _check_found(log, r, name, kk)
         if household_id in families and _kk_only(r, registry):
             _check_family(log, r, families[household_id])
+        elif r.collected_for and r.head_name and household_id in families:
+            _check_collected_for(log, r, families[household_id])
         if r.place:
             _check_place(log, r, places[household_id])
         person = r.program.person
@@ -1245,7 +1254,23 @@ def _collected_for(log: IssueLog, row: _Row, registry: _Registry, member_id, hou
         f"anggota keluarga No KK {row.kk} yang disebut di kolom {kk_column}: kepesertaan dicatat untuk "
         f"keluarga No KK {row.kk}",
     )
+    row.collected_for = True
     return row, None, named[0], name, row.kk, shared
+
+
+def _check_collected_for(log: IssueLog, row: _Row, names: list[str]) -> None:
+    """Warn when the head's name (NAMA KK) of a row a caretaker's NIK moved to the family its No KK
+    names (``_collected_for``) matches none of that family's members: a No KK mistyped (or copied
+    from the row above) would enroll another family, and the caretaker's NIK cannot tell."""
+    if any(name_similarity(row.head_name, name) >= NAME_MATCH for name in names):
+        return
+    shown = ", ".join(names[:_FAMILY_NAMES_SHOWN]) + (", …" if len(names) > _FAMILY_NAMES_SHOWN else "")
+    log.warning(
+        row.sheet, row.row, row.head_column,
+        f"Nama '{text(row.head_name, 60)}' di kolom {row.head_column} tidak cocok dengan anggota keluarga No KK "
+        f"{row.kk} ({shown}), keluarga yang disebut di kolom {row.leader_columns[1]} dan dicatat sebagai penerima: "
+        "periksa No KK-nya",
+    )
 
 
 def _forecast(plan: RecipientPlan, held: tuple[dict, set]) -> None:
