@@ -94,7 +94,8 @@ invalid) records the total nowhere, and the warning says so, naming the row to c
 A NIK under a caretaker's or a group leader's header (NIK PENGURUS, NIK KETUA: who collects the aid)
 beside a No KK of another registered family than the NIK holder's (a grandmother collecting her
 orphaned grandchildren's PKH) enrolls the family the No KK names, the row warned
-(``_collected_for``), and warned again when its head's name (NAMA KK) is of none of that family; a plain NIK column keeps its holder's family, the other No KK warned.
+(``_collected_for``), and warned again when its head's name (NAMA KK) is of none of that family; a
+plain NIK column keeps its holder's family, the other No KK warned.
 
 Each enrollment is an ``AidClaim`` naming its program, recorded by
 ``programs.services.aid_claims_record``, which hands the enrollments to the one-aid check as one
