@@ -774,7 +774,8 @@ def _batch_approve(batch: VervalBatch, by) -> ApplyResult:
     current = _locked_batch(batch, stage=Stage.VERIFIED, refused=_("Berkas tidak dapat disahkan: tahap berkas %(stage)s."))
     result = ApplyResult()
     now = timezone.now()
-    for plan in approval_plans(current.cases.select_for_update().select_related("household").order_by("id")):
+    for plan in approval_plans(current.cases.select_for_update().select_related("household")
+                               .prefetch_related("member_changes").order_by("id")):
         with _stored_language():  # the reasons it writes on households and enrollments
             _apply_case(plan, batch=current, by=by, result=result)
         case = plan.case
