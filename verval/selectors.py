@@ -293,7 +293,8 @@ class CasePlan:
     suspend: list[Enrollment] = field(default_factory=list)
     # Members the visit found gone (deceased, moved, not of this family) still present in the family,
     # each with the member it is about now (``_member_now``), and the members it found missing, to
-    # add; none for a family gone (marked absent whole).
+    # add. For a family gone (marked absent whole) only the members found dead: their death is
+    # recorded all the same; nothing is added to it.
     members_gone: list[tuple[CaseMemberChange, Member]] = field(default_factory=list)
     members_added: list[CaseMemberChange] = field(default_factory=list)
     # Members the visit found gone whom the family's record no longer holds in any form (a merge's
@@ -316,7 +317,7 @@ class CasePlan:
     members_dead: list[int] = field(default_factory=list)
     # The aid of its own (person programs: PIP, PBI-JK), live or suspended, that a member the visit
     # found dead holds, the head's too when the family carries on: ended, not suspended (no later
-    # check will find the person again). None for a family gone, whose aid ends whole.
+    # check will find the person again); in a family gone too, whose other aid then ends whole.
     aid_of_dead: list[Enrollment] = field(default_factory=list)
 
 
@@ -379,8 +380,8 @@ def approval_plans(cases) -> list[CasePlan]:
             plan.desil_change = (*change, household.pk != case.household_id) if change else None
             plan.confirm = plan.desil_change is None
     _still_candidates([plan for plan in plans if plan.desil_change])
-    _member_changes([plan for plan in plans if not plan.gone])
-    _aid_of_dead([plan for plan in plans if not plan.gone])
+    _member_changes(plans)
+    _aid_of_dead(plans)
     _suspensions([plan for plan in plans if plan.case.verdict == Verdict.NOT_ELIGIBLE and not plan.gone])
     return plans
 
@@ -483,12 +484,14 @@ def _member_changes(plans: list[CasePlan]) -> None:
     the visit marks gone. A member found dead counts among the dead unless found in another family
     since. A member found gone whom the same visit adds again (their NIK typed for a member to add)
     is the same person, still of the family: kept present, and not added twice. A member found gone whom the family's record no longer holds
-    at all (merged away without a twin, deleted) is set apart for the reviewer."""
+    at all (merged away without a twin, deleted) is set apart for the reviewer. Of a family gone
+    (marked absent whole) only the members found dead are taken: they die in the registry as in a
+    family found at home, and nothing is added to it."""
     by_case: dict[int, list[CaseMemberChange]] = {}
     rows = CaseMemberChange.objects.filter(case__in=[p.case.pk for p in plans]).select_related("member").order_by("pk")
     for change in rows:
         by_case.setdefault(change.case_id, []).append(change)
-    added_niks = {c.nik for p in plans for c in by_case.get(p.case.pk, []) if c.is_addition and c.nik}
+    added_niks = {c.nik for p in plans if not p.gone for c in by_case.get(p.case.pk, []) if c.is_addition and c.nik}
     # Who holds the NIKs of the members to add now: present members of families not merged away.
     holders = list(
         Member.objects.filter(nik__in=added_niks, is_absent=False, household__merged_into__isnull=True)
@@ -501,6 +504,8 @@ def _member_changes(plans: list[CasePlan]) -> None:
         readded = {change.nik for change in by_case.get(plan.case.pk, []) if change.is_addition and change.nik}
         marked = {change.nik for change in by_case.get(plan.case.pk, []) if change.change in MEMBER_GONE and change.nik}
         for change in by_case.get(plan.case.pk, []):
+            if plan.gone and change.change != MemberChange.DECEASED:
+                continue
             if change.is_addition:
                 if change.nik and ((plan.household.pk, change.nik) in held or change.nik in marked):
                     plan.members_known.append(change)

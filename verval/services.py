@@ -729,6 +729,10 @@ def _apply_case(plan: CasePlan, *, batch: VervalBatch, by, result: ApplyResult) 
         household_head_deceased(household=household, by=by, reason=reason)
         result.head_deceased += 1
     elif plan.gone:
+        # The members found dead die in the registry as in a family found at home, their own aid
+        # ending because they died; then the family is marked absent and the rest of its aid ends.
+        _end_aid_of_dead(plan, reason=reason, by=by, result=result)
+        _apply_member_changes(plan, reason=reason, by=by, result=result)
         household_mark_absent(household=household, by=by, reason=reason, head_deceased=case.presence == Presence.DECEASED)
         result.absent += 1
         # Suspended aid too: it waited for a check, and this one found no one left to receive it.
