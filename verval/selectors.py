@@ -232,21 +232,29 @@ def niks_held_elsewhere(household: Household, niks) -> set[str]:
 def niks_moving_in_batch(case: VervalCase, household: Household, niks) -> set[str]:
     """Those of ``niks`` held elsewhere (:func:`niks_held_elsewhere`) by one present member only, whom
     another case of ``case``'s batch records as moved out of their family (Pindah, not of that
-    family): the person moving in, whom approval moves here if the finding still stands then
-    (``_moves_in_batch``)."""
+    family), or who is a member but the head of a family another case of the batch finds moved away
+    whole (Pindah) and not found dead there: the person moving in, whom approval moves here if the
+    finding still stands then (``_moves_in_batch``)."""
     niks = {nik for nik in niks if nik}
     if not niks:
         return set()
     holders: dict[str, list[int]] = {}
     rows = (Member.objects.filter(nik__in=niks, is_absent=False, household__merged_into__isnull=True)
-            .exclude(household=household).values_list("nik", "pk"))
-    for nik, pk in rows:
-        holders.setdefault(nik, []).append(pk)
-    leaving = set(
-        CaseMemberChange.objects.filter(case__batch_id=case.batch_id, change__in=(MemberChange.MOVED, MemberChange.NOT_FAMILY))
-        .exclude(case=case).values_list("member_id", flat=True)
+            .exclude(household=household).values_list("nik", "pk", "household_id", "relation"))
+    for nik, pk, home, relation in rows:
+        holders.setdefault(nik, []).append((pk, home, relation))
+    others = CaseMemberChange.objects.filter(case__batch_id=case.batch_id).exclude(case=case)
+    leaving = set(others.filter(change__in=(MemberChange.MOVED, MemberChange.NOT_FAMILY)).values_list("member_id", flat=True))
+    dead = set(others.filter(change=MemberChange.DECEASED).values_list("member_id", flat=True))
+    moved_away = set(
+        VervalCase.objects.filter(batch_id=case.batch_id, presence=Presence.MOVED).exclude(pk=case.pk)
+        .values_list("household_id", flat=True)
     )
-    return {nik for nik, pks in holders.items() if len(pks) == 1 and pks[0] in leaving}
+    return {
+        nik for nik, found in holders.items()
+        if len(found) == 1 and (found[0][0] in leaving or (
+            found[0][1] in moved_away and found[0][2] != Relation.HEAD and found[0][0] not in dead))
+    }
 
 
 def visit_members(case: VervalCase) -> list[Member]:
@@ -312,6 +320,9 @@ class CasePlan:
     # batch finds moved out of that family (Pindah, not of that family), each with that member: the
     # person moved, their record moves here (``_moves_in_batch``), not marked absent there.
     members_moved_in: list[tuple[CaseMemberChange, Member]] = field(default_factory=list)
+    # Of a family found moved away whole, the members (ids) another case of the batch adds, who move
+    # there (``_moves_in_batch``): the aid of their own goes with them, not ended with the family's.
+    members_moving_out: list[int] = field(default_factory=list)
     # The members the visit found dead, whether or not still present (an import may have left them
     # out since): their own aid ends all the same.
     members_dead: list[int] = field(default_factory=list)
@@ -495,9 +506,9 @@ def _member_changes(plans: list[CasePlan]) -> None:
     # Who holds the NIKs of the members to add now: present members of families not merged away.
     holders = list(
         Member.objects.filter(nik__in=added_niks, is_absent=False, household__merged_into__isnull=True)
-        .values_list("pk", "household_id", "nik")
+        .values_list("pk", "household_id", "nik", "relation")
     ) if added_niks else []
-    held = {(household, nik) for _pk, household, nik in holders}
+    held = {(household, nik) for _pk, household, nik, _relation in holders}
     held_niks = {nik for _household, nik in held}
     twins, kept = _merge_twins(plans, by_case)
     for plan in plans:
@@ -530,32 +541,48 @@ def _member_changes(plans: list[CasePlan]) -> None:
     _moves_in_batch(plans, holders)
 
 
-def _moves_in_batch(plans: list[CasePlan], holders: list[tuple[int, int, str]]) -> None:
+def _moves_in_batch(plans: list[CasePlan], holders: list[tuple[int, int, str, str]]) -> None:
     """A member to add whose NIK another family's present member holds is that person moving in
     when the same batch finds that member moved out of their family (Pindah, not of that family; not
-    one found dead): the one holder, found so by one case. The addition becomes a move of the
-    member's record (``CasePlan.members_moved_in``), as the admin moves a member, and the other
-    family's case no longer marks them absent. ``holders``: (member, household, NIK) of the present
+    one found dead), or finds their whole family moved away (Pindah; a member but its head, not one
+    found dead there): the one holder, found so by one case. The addition becomes a move of the
+    member's record (``CasePlan.members_moved_in``), as the admin moves a member; the other family's
+    case no longer marks them absent, nor, for a family gone, ends their own aid
+    (``CasePlan.members_moving_out``). ``holders``: (member, household, NIK, relation) of the present
     holders of the NIKs to add."""
-    leaving = {
+    leaving: dict[int, tuple[CasePlan, CaseMemberChange | None]] = {
         member.pk: (plan, row) for plan in plans for row, member in plan.members_gone
         if row.change in (MemberChange.MOVED, MemberChange.NOT_FAMILY)
     }
+    moved_away = {plan.household.pk: plan for plan in plans if plan.gone and plan.case.presence == Presence.MOVED}
+    for pk, household, _nik, relation in holders:
+        plan = moved_away.get(household)
+        if plan is not None and relation != Relation.HEAD and pk not in plan.members_dead:
+            leaving.setdefault(pk, (plan, None))
     if not leaving:
         return
     by_nik: dict[str, list[int]] = {}
-    for pk, _household, nik in holders:
+    for pk, _household, nik, _relation in holders:
         by_nik.setdefault(nik, []).append(pk)
+    with_family: list[tuple[CasePlan, CaseMemberChange, int]] = []
     for plan in plans:
         for change in list(plan.members_elsewhere):
             held_by = by_nik.get(change.nik, [])
             if len(held_by) != 1 or held_by[0] not in leaving:
                 continue
             source, row = leaving.pop(held_by[0])
+            plan.members_elsewhere.remove(change)
+            if row is None:  # their family moved away whole: not found gone one by one
+                source.members_moving_out.append(held_by[0])
+                with_family.append((plan, change, held_by[0]))
+                continue
             member = next(member for gone, member in source.members_gone if gone is row)
             source.members_gone.remove((row, member))
-            plan.members_elsewhere.remove(change)
             plan.members_moved_in.append((change, member))
+    if with_family:
+        members = Member.objects.in_bulk([pk for _plan, _change, pk in with_family])
+        for plan, change, pk in with_family:
+            plan.members_moved_in.append((change, members[pk]))
 
 
 def _suspensions(plans: list[CasePlan]) -> None:

@@ -736,7 +736,9 @@ def _apply_case(plan: CasePlan, *, batch: VervalBatch, by, result: ApplyResult) 
         household_mark_absent(household=household, by=by, reason=reason, head_deceased=case.presence == Presence.DECEASED)
         result.absent += 1
         # Suspended aid too: it waited for a check, and this one found no one left to receive it.
-        for enrollment in Enrollment.objects.filter(household=household, status__in=DEAD_ENDS).order_by("pk"):
+        # Not the own aid of a member moving to another family of this batch: it goes with them.
+        ending = Enrollment.objects.filter(household=household, status__in=DEAD_ENDS).exclude(member__in=plan.members_moving_out)
+        for enrollment in ending.order_by("pk"):
             result.ended += _set_status(enrollment, EnrollmentStatus.CANCELLED, f"{reason} ({case.get_presence_display()})",
                                         by, result, from_statuses=DEAD_ENDS)
         return
