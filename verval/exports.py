@@ -22,6 +22,7 @@ from households.services import LIVING_CONDITION_FIELDS
 from households.models import Household
 from households.xlsx import write_xlsx
 from verval.models import VervalCase, proposal_type, ProposalType
+from verval.selectors import families_continuing
 from verval.services import proposal_export_record
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -139,13 +140,16 @@ def _member_changes(case: VervalCase) -> tuple[str, str]:
 
 
 def proposal_rows(batch, cases: list[VervalCase]):
+    """The file's rows; whether each family whose head died carries on is read for all the cases at
+    once, on the record it is kept on now (as the batch page shows it)."""
+    continuing = families_continuing(cases)
     for number, case in enumerate(cases, start=1):
         with _ministry_language():  # closed before each yield: the caller's language is the user's
-            row = _proposal_row(batch, case, number)
+            row = _proposal_row(batch, case, number, continues=continuing[case.pk])
         yield row
 
 
-def _proposal_row(batch, case: VervalCase, number: int) -> list:
+def _proposal_row(batch, case: VervalCase, number: int, *, continues: bool) -> list:
     household = case.household
     code = household.desa.code.split(".")
     members = "; ".join(m.name for m in household.members.all() if not m.is_absent)
@@ -153,7 +157,7 @@ def _proposal_row(batch, case: VervalCase, number: int) -> list:
     return [
         number, household.head_nik, household.no_kk, household.head_name, members or None,
         code[0], ".".join(code[:2]), ".".join(code[:3]), household.desa.code, household.desa.name,
-        str(PROPOSAL_TYPE_LABELS[proposal_type(case)]), f"{case.reason}. {case.note}".strip(". ") or None,
+        str(PROPOSAL_TYPE_LABELS[proposal_type(case, continues=continues)]), f"{case.reason}. {case.note}".strip(". ") or None,
         case.get_presence_display(), case.get_verdict_display(), _verified_variables(case) or None,
         *(text or None for text in _member_changes(case)), officer,
         _date(case.visited_on), _date(batch.deliberation_date),

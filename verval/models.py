@@ -411,13 +411,15 @@ def desil_since_visit(case: VervalCase, household: Household | None = None) -> t
     return case.visited_desil, now
 
 
-def proposal_type(case: VervalCase) -> str:
+def proposal_type(case: VervalCase, *, continues: bool | None = None) -> str:
     """A family gone (moved, deceased, not found) or found not eligible while receiving aid is
     proposed for removal: an inclusion or absent-enrolled case found not eligible, and any other case
     found not eligible whose aid the approval suspended (an incomplete ranking or an unreached family
     that receives desil-limited aid); an unreached family found eligible is proposed as new; any
-    other visit, a deceased head whose family carries on included, corrects the family's data."""
-    if family_continues(case):
+    other visit, a deceased head whose family carries on included, corrects the family's data.
+    ``continues``: :func:`family_continues`, when the caller read it for many cases at once
+    (``selectors.families_continuing``)."""
+    if family_continues(case) if continues is None else continues:
         return ProposalType.UPDATE
     if case.presence and case.presence != Presence.FOUND:
         return ProposalType.REMOVE

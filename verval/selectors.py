@@ -232,21 +232,29 @@ def niks_held_elsewhere(household: Household, niks) -> set[str]:
 def niks_moving_in_batch(case: VervalCase, household: Household, niks) -> set[str]:
     """Those of ``niks`` held elsewhere (:func:`niks_held_elsewhere`) by one present member only, whom
     another case of ``case``'s batch records as moved out of their family (Pindah, not of that
-    family): the person moving in, whom approval moves here if the finding still stands then
-    (``_moves_in_batch``)."""
+    family), or who is a member but the head of a family another case of the batch finds moved away
+    whole (Pindah) and not found dead there: the person moving in, whom approval moves here if the
+    finding still stands then (``_moves_in_batch``)."""
     niks = {nik for nik in niks if nik}
     if not niks:
         return set()
     holders: dict[str, list[int]] = {}
     rows = (Member.objects.filter(nik__in=niks, is_absent=False, household__merged_into__isnull=True)
-            .exclude(household=household).values_list("nik", "pk"))
-    for nik, pk in rows:
-        holders.setdefault(nik, []).append(pk)
-    leaving = set(
-        CaseMemberChange.objects.filter(case__batch_id=case.batch_id, change__in=(MemberChange.MOVED, MemberChange.NOT_FAMILY))
-        .exclude(case=case).values_list("member_id", flat=True)
+            .exclude(household=household).values_list("nik", "pk", "household_id", "relation"))
+    for nik, pk, home, relation in rows:
+        holders.setdefault(nik, []).append((pk, home, relation))
+    others = CaseMemberChange.objects.filter(case__batch_id=case.batch_id).exclude(case=case)
+    leaving = set(others.filter(change__in=(MemberChange.MOVED, MemberChange.NOT_FAMILY)).values_list("member_id", flat=True))
+    dead = set(others.filter(change=MemberChange.DECEASED).values_list("member_id", flat=True))
+    moved_away = set(
+        VervalCase.objects.filter(batch_id=case.batch_id, presence=Presence.MOVED).exclude(pk=case.pk)
+        .values_list("household_id", flat=True)
     )
-    return {nik for nik, pks in holders.items() if len(pks) == 1 and pks[0] in leaving}
+    return {
+        nik for nik, found in holders.items()
+        if len(found) == 1 and (found[0][0] in leaving or (
+            found[0][1] in moved_away and found[0][2] != Relation.HEAD and found[0][0] not in dead))
+    }
 
 
 def visit_members(case: VervalCase) -> list[Member]:
@@ -293,7 +301,8 @@ class CasePlan:
     suspend: list[Enrollment] = field(default_factory=list)
     # Members the visit found gone (deceased, moved, not of this family) still present in the family,
     # each with the member it is about now (``_member_now``), and the members it found missing, to
-    # add; none for a family gone (marked absent whole).
+    # add. For a family gone (marked absent whole) only the members found dead: their death is
+    # recorded all the same; nothing is added to it.
     members_gone: list[tuple[CaseMemberChange, Member]] = field(default_factory=list)
     members_added: list[CaseMemberChange] = field(default_factory=list)
     # Members the visit found gone whom the family's record no longer holds in any form (a merge's
@@ -311,12 +320,15 @@ class CasePlan:
     # batch finds moved out of that family (Pindah, not of that family), each with that member: the
     # person moved, their record moves here (``_moves_in_batch``), not marked absent there.
     members_moved_in: list[tuple[CaseMemberChange, Member]] = field(default_factory=list)
+    # Of a family found moved away whole, the members (ids) another case of the batch adds, who move
+    # there (``_moves_in_batch``): the aid of their own goes with them, not ended with the family's.
+    members_moving_out: list[int] = field(default_factory=list)
     # The members the visit found dead, whether or not still present (an import may have left them
     # out since): their own aid ends all the same.
     members_dead: list[int] = field(default_factory=list)
     # The aid of its own (person programs: PIP, PBI-JK), live or suspended, that a member the visit
     # found dead holds, the head's too when the family carries on: ended, not suspended (no later
-    # check will find the person again). None for a family gone, whose aid ends whole.
+    # check will find the person again); in a family gone too, whose other aid then ends whole.
     aid_of_dead: list[Enrollment] = field(default_factory=list)
 
 
@@ -379,8 +391,8 @@ def approval_plans(cases) -> list[CasePlan]:
             plan.desil_change = (*change, household.pk != case.household_id) if change else None
             plan.confirm = plan.desil_change is None
     _still_candidates([plan for plan in plans if plan.desil_change])
-    _member_changes([plan for plan in plans if not plan.gone])
-    _aid_of_dead([plan for plan in plans if not plan.gone])
+    _member_changes(plans)
+    _aid_of_dead(plans)
     _suspensions([plan for plan in plans if plan.case.verdict == Verdict.NOT_ELIGIBLE and not plan.gone])
     return plans
 
@@ -483,24 +495,28 @@ def _member_changes(plans: list[CasePlan]) -> None:
     the visit marks gone. A member found dead counts among the dead unless found in another family
     since. A member found gone whom the same visit adds again (their NIK typed for a member to add)
     is the same person, still of the family: kept present, and not added twice. A member found gone whom the family's record no longer holds
-    at all (merged away without a twin, deleted) is set apart for the reviewer."""
+    at all (merged away without a twin, deleted) is set apart for the reviewer. Of a family gone
+    (marked absent whole) only the members found dead are taken: they die in the registry as in a
+    family found at home, and nothing is added to it."""
     by_case: dict[int, list[CaseMemberChange]] = {}
     rows = CaseMemberChange.objects.filter(case__in=[p.case.pk for p in plans]).select_related("member").order_by("pk")
     for change in rows:
         by_case.setdefault(change.case_id, []).append(change)
-    added_niks = {c.nik for p in plans for c in by_case.get(p.case.pk, []) if c.is_addition and c.nik}
+    added_niks = {c.nik for p in plans if not p.gone for c in by_case.get(p.case.pk, []) if c.is_addition and c.nik}
     # Who holds the NIKs of the members to add now: present members of families not merged away.
     holders = list(
         Member.objects.filter(nik__in=added_niks, is_absent=False, household__merged_into__isnull=True)
-        .values_list("pk", "household_id", "nik")
+        .values_list("pk", "household_id", "nik", "relation")
     ) if added_niks else []
-    held = {(household, nik) for _pk, household, nik in holders}
+    held = {(household, nik) for _pk, household, nik, _relation in holders}
     held_niks = {nik for _household, nik in held}
     twins, kept = _merge_twins(plans, by_case)
     for plan in plans:
         readded = {change.nik for change in by_case.get(plan.case.pk, []) if change.is_addition and change.nik}
         marked = {change.nik for change in by_case.get(plan.case.pk, []) if change.change in MEMBER_GONE and change.nik}
         for change in by_case.get(plan.case.pk, []):
+            if plan.gone and change.change != MemberChange.DECEASED:
+                continue
             if change.is_addition:
                 if change.nik and ((plan.household.pk, change.nik) in held or change.nik in marked):
                     plan.members_known.append(change)
@@ -525,32 +541,48 @@ def _member_changes(plans: list[CasePlan]) -> None:
     _moves_in_batch(plans, holders)
 
 
-def _moves_in_batch(plans: list[CasePlan], holders: list[tuple[int, int, str]]) -> None:
+def _moves_in_batch(plans: list[CasePlan], holders: list[tuple[int, int, str, str]]) -> None:
     """A member to add whose NIK another family's present member holds is that person moving in
     when the same batch finds that member moved out of their family (Pindah, not of that family; not
-    one found dead): the one holder, found so by one case. The addition becomes a move of the
-    member's record (``CasePlan.members_moved_in``), as the admin moves a member, and the other
-    family's case no longer marks them absent. ``holders``: (member, household, NIK) of the present
+    one found dead), or finds their whole family moved away (Pindah; a member but its head, not one
+    found dead there): the one holder, found so by one case. The addition becomes a move of the
+    member's record (``CasePlan.members_moved_in``), as the admin moves a member; the other family's
+    case no longer marks them absent, nor, for a family gone, ends their own aid
+    (``CasePlan.members_moving_out``). ``holders``: (member, household, NIK, relation) of the present
     holders of the NIKs to add."""
-    leaving = {
+    leaving: dict[int, tuple[CasePlan, CaseMemberChange | None]] = {
         member.pk: (plan, row) for plan in plans for row, member in plan.members_gone
         if row.change in (MemberChange.MOVED, MemberChange.NOT_FAMILY)
     }
+    moved_away = {plan.household.pk: plan for plan in plans if plan.gone and plan.case.presence == Presence.MOVED}
+    for pk, household, _nik, relation in holders:
+        plan = moved_away.get(household)
+        if plan is not None and relation != Relation.HEAD and pk not in plan.members_dead:
+            leaving.setdefault(pk, (plan, None))
     if not leaving:
         return
     by_nik: dict[str, list[int]] = {}
-    for pk, _household, nik in holders:
+    for pk, _household, nik, _relation in holders:
         by_nik.setdefault(nik, []).append(pk)
+    with_family: list[tuple[CasePlan, CaseMemberChange, int]] = []
     for plan in plans:
         for change in list(plan.members_elsewhere):
             held_by = by_nik.get(change.nik, [])
             if len(held_by) != 1 or held_by[0] not in leaving:
                 continue
             source, row = leaving.pop(held_by[0])
+            plan.members_elsewhere.remove(change)
+            if row is None:  # their family moved away whole: not found gone one by one
+                source.members_moving_out.append(held_by[0])
+                with_family.append((plan, change, held_by[0]))
+                continue
             member = next(member for gone, member in source.members_gone if gone is row)
             source.members_gone.remove((row, member))
-            plan.members_elsewhere.remove(change)
             plan.members_moved_in.append((change, member))
+    if with_family:
+        members = Member.objects.in_bulk([pk for _plan, _change, pk in with_family])
+        for plan, change, pk in with_family:
+            plan.members_moved_in.append((change, members[pk]))
 
 
 def _suspensions(plans: list[CasePlan]) -> None:

@@ -729,10 +729,16 @@ def _apply_case(plan: CasePlan, *, batch: VervalBatch, by, result: ApplyResult) 
         household_head_deceased(household=household, by=by, reason=reason)
         result.head_deceased += 1
     elif plan.gone:
+        # The members found dead die in the registry as in a family found at home, their own aid
+        # ending because they died; then the family is marked absent and the rest of its aid ends.
+        _end_aid_of_dead(plan, reason=reason, by=by, result=result)
+        _apply_member_changes(plan, reason=reason, by=by, result=result)
         household_mark_absent(household=household, by=by, reason=reason, head_deceased=case.presence == Presence.DECEASED)
         result.absent += 1
         # Suspended aid too: it waited for a check, and this one found no one left to receive it.
-        for enrollment in Enrollment.objects.filter(household=household, status__in=DEAD_ENDS).order_by("pk"):
+        # Not the own aid of a member moving to another family of this batch: it goes with them.
+        ending = Enrollment.objects.filter(household=household, status__in=DEAD_ENDS).exclude(member__in=plan.members_moving_out)
+        for enrollment in ending.order_by("pk"):
             result.ended += _set_status(enrollment, EnrollmentStatus.CANCELLED, f"{reason} ({case.get_presence_display()})",
                                         by, result, from_statuses=DEAD_ENDS)
         return
@@ -774,7 +780,8 @@ def _batch_approve(batch: VervalBatch, by) -> ApplyResult:
     current = _locked_batch(batch, stage=Stage.VERIFIED, refused=_("Berkas tidak dapat disahkan: tahap berkas %(stage)s."))
     result = ApplyResult()
     now = timezone.now()
-    for plan in approval_plans(current.cases.select_for_update().select_related("household").order_by("id")):
+    for plan in approval_plans(current.cases.select_for_update().select_related("household")
+                               .prefetch_related("member_changes").order_by("id")):
         with _stored_language():  # the reasons it writes on households and enrollments
             _apply_case(plan, batch=current, by=by, result=result)
         case = plan.case

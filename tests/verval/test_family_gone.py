@@ -58,14 +58,16 @@ def _approve(people, case) -> str:
                                                  follow=True).content.decode())
 
 
-def _all_ended(aid, people) -> None:
-    """Every aid of the family cancelled, the approval's reason in its history."""
+def _all_ended(aid, people, dead=()) -> None:
+    """Every aid of the family cancelled, the approval's reason in its history (led by the death
+    of the members found dead, for their own aid: ``dead``)."""
     for key, enrollment in aid.items():
         enrollment = Enrollment.objects.get(pk=enrollment.pk)
         assert enrollment.status == EnrollmentStatus.CANCELLED, key
         assert "Verval disahkan" in enrollment.status_reason, key
         latest = enrollment.history.latest()
-        assert latest.history_user == people.bupati and latest.history_change_reason.startswith("Verval disahkan"), key
+        lead = "Penerima meninggal (Verval disahkan" if key in dead else "Verval disahkan"
+        assert latest.history_user == people.bupati and latest.history_change_reason.startswith(lead), key
 
 
 @pytest.mark.parametrize("presence", [Presence.MOVED, Presence.NOT_FOUND, Presence.DECEASED])
@@ -95,7 +97,7 @@ def test_a_dead_head_whose_family_has_no_one_left_is_a_family_gone(family, peopl
     assert "tetap menerima bantuan" not in done and "1 keluarga ditandai tidak ada" in done
     assert Household.objects.get(pk=home.pk).is_absent
     assert Member.objects.get(pk=members["head"].pk).is_absent
-    _all_ended(aid, people)
+    _all_ended(aid, people, dead={"pbi"})
     page = _words(client_for(people.bappeda).get(f"/verval/berkas/{case.batch_id}/").content.decode())
     assert "Keluarga tetap ada" not in page
 
@@ -109,3 +111,27 @@ def test_a_dead_head_whose_wife_still_lives_there_leaves_the_family_carrying_on(
     assert Enrollment.objects.get(pk=aid["pkh"].pk).status == EnrollmentStatus.ACTIVE
     assert Enrollment.objects.get(pk=aid["pbi"].pk).status == EnrollmentStatus.SUSPENDED
     assert Member.objects.get(pk=members["son"].pk).is_absent and not Member.objects.get(pk=members["wife"].pk).is_absent
+
+
+@pytest.mark.parametrize("presence", [Presence.MOVED, Presence.NOT_FOUND, Presence.DECEASED])
+def test_a_member_found_dead_in_a_family_found_gone_is_recorded_dead(family, people, presence):
+    """The family is gone (moved away, not found, or its head dead and no one left), and the visit
+    found the wife dead: she is recorded dead as in a family found at home (and as the approvals
+    before the registry kept deaths were backfilled), and her own aid ends because she died."""
+    home, case, members, aid = family
+    _record(case, people, presence, Verdict.ELIGIBLE if presence == Presence.DECEASED else Verdict.NOT_ELIGIBLE,
+            wife=(members["wife"], "meninggal"), **({"son": (members["son"], "pindah")} if presence == Presence.DECEASED else {}))
+    preview = _preview(people, case)
+    assert "1 bantuan perorangan dihentikan: penerimanya meninggal" in preview
+    done = _approve(people, case)
+    assert "1 keluarga ditandai tidak ada" in done
+    assert "1 bantuan perorangan dihentikan: penerimanya meninggal" in done
+    wife = Member.objects.get(pk=members["wife"].pk)
+    assert wife.is_absent and wife.is_deceased
+    assert "Meninggal" in wife.history.latest().history_change_reason
+    assert Enrollment.objects.get(pk=aid["pbi"].pk).status_reason.startswith("Penerima meninggal")
+    assert not Member.objects.get(pk=members["son"].pk).is_deceased
+    assert Member.objects.get(pk=members["head"].pk).is_deceased == (presence == Presence.DECEASED)
+    _all_ended(aid, people, dead={"pbi"})
+    page = _words(client_for(people.bappeda).get(f"/keluarga/{home.pk}/").content.decode())
+    assert "Wa Ode Sitti meninggal" in page

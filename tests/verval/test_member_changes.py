@@ -187,9 +187,12 @@ def test_a_family_gone_or_a_batch_not_approved_changes_no_member(family, people)
     _through_verification(case, people)
     assert Member.objects.filter(household=home).count() == 4  # verified, not approved: nothing yet
     services.batch_approve(batch=case.batch, by=people.bupati)
-    # The whole family moved: it is marked absent; its members are not touched one by one, no one is added.
+    # The whole family moved: it is marked absent; no one is added, and its members are not touched
+    # one by one, but the son the visit found dead: his death is recorded as in a family found at home.
     assert Member.objects.filter(household=home).count() == 4
-    assert not Member.objects.get(pk=members["son"].pk).is_absent
+    assert Member.objects.get(pk=members["son"].pk).is_deceased
+    assert [(m.is_absent, m.is_deceased) for m in (Member.objects.get(pk=members[k].pk) for k in ("wife", "cousin"))] == [
+        (False, False), (False, False)]
 
 
 def test_a_member_added_is_checked_for_identity_duplicates(family, people, registry):

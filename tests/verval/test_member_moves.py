@@ -148,3 +148,41 @@ def test_a_desil_that_differs_after_a_merge_says_the_family_was_merged(merged_be
     assert note in _preview(batch, people)
     assert note in words(client_for(people.bappeda).get(f"/verval/berkas/{batch.pk}/").content.decode())
     assert note in _approve(batch, people)
+
+
+@pytest.mark.parametrize("leaving_first", [True, False])
+@pytest.mark.parametrize("typist", ["dinsos_operator", "officer"])
+def test_a_member_of_a_family_found_moved_away_whole_who_joined_another_family_of_the_batch_is_moved_there(
+        registry, people, leaving_first, typist):
+    """A family of the batch is found moved away whole (Pindah); its daughter Sitti, with aid of her own
+    (PIP), is found living in another family of the batch, whose visit adds her with her NIK: as when
+    her own family's visit finds her alone moved out, approval moves her record to the family she
+    joined (whichever family's case comes first), her aid with her, and marks her old family absent."""
+    first, second = sorted([registry.pkh_high, registry.pkh_sembako_high], key=lambda home: home.pk)
+    old, new = (first, second) if leaving_first else (second, first)
+    sitti = MemberFactory(household=old, name="Sitti Aminah", nik=MOVER_NIK, relation=Relation.CHILD, sex=Sex.FEMALE,
+                          birth_date=datetime.date(2001, 5, 6))
+    brother = MemberFactory(household=old, name="La Ode Amir", relation=Relation.CHILD)
+    pip = enrollment_create(household=old, program=Program.objects.get(code="pip"), member=sitti, year=2025).enrollment
+    batch = services.cases_open(kind="inclusion", household_ids=[old.pk, new.pk], by=people.bappeda).batch
+    services.cases_assign(cases=list(batch.cases.all()), officer=people.officer, by=people.bappeda)
+    case_old, case_new = batch.cases.get(household=old), batch.cases.get(household=new)
+    services.case_visit_record(case=case_old, by=people.officer, visited_on=timezone.localdate(), presence=Presence.MOVED,
+                               verdict=Verdict.NOT_ELIGIBLE)
+    _visit(case_new, getattr(people, typist), additions=_sitti_added(sitti))
+    _verified(batch, people)
+    preview = _preview(batch, people)
+    assert ELSEWHERE not in preview and "1 anggota keluarga pindah ke keluarga lain dalam berkas ini" in preview
+    done = _approve(batch, people)
+    assert ELSEWHERE not in done and "1 anggota keluarga pindah ke keluarga lain dalam berkas ini" in done
+    assert "1 keluarga ditandai tidak ada" in done
+    assert list(Member.objects.filter(nik=MOVER_NIK).values_list("pk", "household", "is_absent", "relation")) == [
+        (sitti.pk, new.pk, False, Relation.SPOUSE)]
+    aid = Enrollment.objects.get(pk=pip.pk)
+    assert (aid.member_id, aid.household_id, aid.status) == (sitti.pk, new.pk, pip.status)
+    # The rest of the old family moved away with it: marked absent as a whole, its aid ended.
+    assert Member.objects.get(pk=brother.pk).household_id == old.pk
+    old.refresh_from_db()
+    assert old.is_absent
+    page = words(client_for(people.bappeda).get(f"/verval/kasus/{case_new.pk}/").content.decode())
+    assert "Sitti Aminah" in page and "ditambahkan" in page and "sudah tercatat" not in page
