@@ -44,6 +44,7 @@ from .lock import import_lock
 from .longlived import keep, long_lived
 from .outcome import (
     APPLIED, FAILED, PREVIEWED, REFUSED, UNCONFIRMED, UNREADABLE, ImportOutcome, applied_message, family_notes,
+    kept_message,
 )
 from .p3ke import parse_p3ke
 from .plan import ImportPlan, absent_warning
@@ -214,7 +215,9 @@ def _checked(batch: ImportBatch, *, apply: bool, progress: Progress, ahead: Hous
     if apply and not refused and check and not batch.options.get("absent_confirmed"):
         # A full extract that would mark many families absent, or an older one: only with a confirmation.
         batch.status = ImportStatus.REFUSED
-        batch.message = absent_warning(check) + " " + _("Impor ini perlu dikonfirmasi; tidak ada data yang diubah.")
+        # The families it would leave unmarked (newer data holds them) said with those it would mark.
+        said = " ".join(part for part in (absent_warning(check), kept_message(summary)) if part)
+        batch.message = said + " " + _("Impor ini perlu dikonfirmasi; tidak ada data yang diubah.")
         batch.finished_at = timezone.now()
         batch.counts = summary
         raise _Undone(ImportOutcome(UNCONFIRMED, summary=summary, message=batch.message, batch=batch, plan=plan))

@@ -249,6 +249,9 @@ def test_an_older_full_quarter_leaves_a_family_only_the_newer_quarter_holds(refe
         bappeda_client.post(reverse("admin:households_importbatch_upload"), data)
     page = bappeda_client.get(reverse("admin:households_importbatch_preview", args=[ImportBatch.objects.latest("pk").pk])).content.decode()
     assert "1 keluarga akan ditandai tidak ada di data terbaru" in page and kept in page
+    # The command stopping to ask for the confirmation says it too.
+    code, out, err = run("import_dtsen", q1, "--year", "2025")
+    assert code != 0 and "1 keluarga akan ditandai tidak ada di data terbaru" in err and kept in err, (out, err)
 
     code, out, err = run("import_dtsen", q1, "--year", "2025", "--confirm-absent", "--json")
     summary = json.loads(out)
