@@ -217,6 +217,12 @@ def kept_household(household: Household) -> Household:
     return household
 
 
+def _present_holders(niks):
+    """The present members holding ``niks`` in families not merged away (a family merged away holds
+    no one): who a NIK of a member to add belongs to now."""
+    return Member.objects.filter(nik__in=niks, is_absent=False, household__merged_into__isnull=True)
+
+
 def niks_held_elsewhere(household: Household, niks) -> set[str]:
     """Those of ``niks`` that a present member of another family than ``household`` holds (a family
     merged away holds no one): a member to add with one would be a person of two families."""
@@ -224,8 +230,7 @@ def niks_held_elsewhere(household: Household, niks) -> set[str]:
     if not niks:
         return set()
     return set(
-        Member.objects.filter(nik__in=niks, is_absent=False, household__merged_into__isnull=True)
-        .exclude(household=household).values_list("nik", flat=True)
+        _present_holders(niks).exclude(household=household).values_list("nik", flat=True)
     )
 
 
@@ -239,8 +244,7 @@ def niks_moving_in_batch(case: VervalCase, household: Household, niks) -> set[st
     if not niks:
         return set()
     holders: dict[str, list[int]] = {}
-    rows = (Member.objects.filter(nik__in=niks, is_absent=False, household__merged_into__isnull=True)
-            .exclude(household=household).values_list("nik", "pk", "household_id", "relation"))
+    rows = _present_holders(niks).exclude(household=household).values_list("nik", "pk", "household_id", "relation")
     for nik, pk, home, relation in rows:
         holders.setdefault(nik, []).append((pk, home, relation))
     others = CaseMemberChange.objects.filter(case__batch_id=case.batch_id).exclude(case=case)
@@ -504,10 +508,7 @@ def _member_changes(plans: list[CasePlan]) -> None:
         by_case.setdefault(change.case_id, []).append(change)
     added_niks = {c.nik for p in plans if not p.gone for c in by_case.get(p.case.pk, []) if c.is_addition and c.nik}
     # Who holds the NIKs of the members to add now: present members of families not merged away.
-    holders = list(
-        Member.objects.filter(nik__in=added_niks, is_absent=False, household__merged_into__isnull=True)
-        .values_list("pk", "household_id", "nik", "relation")
-    ) if added_niks else []
+    holders = list(_present_holders(added_niks).values_list("pk", "household_id", "nik", "relation")) if added_niks else []
     held = {(household, nik) for _pk, household, nik, _relation in holders}
     held_niks = {nik for _household, nik in held}
     twins, kept = _merge_twins(plans, by_case)
