@@ -50,8 +50,10 @@ Concurrency
     share lock an enrollment insert takes on its household, so no deadlock); the second transaction
     waits for the first to commit and then sees its enrollment. SQLite serialises writers anyway.
 
-Query budget: lock (PostgreSQL only), close, insert, and one insert of history rows when anything
-changed; :func:`check_enrollments` then reads the conflicts of its enrollments. A batch of more
+Query budget: lock (PostgreSQL only), close, relabel, insert, and one insert of history rows when
+anything changed (on PostgreSQL the insert writes the history of the pairs it created or reopened
+itself: one more statement only when conflicts closed or were relabelled);
+:func:`check_enrollments` then reads the conflicts of its enrollments. A batch of more
 than ``SMALL_BATCH`` households or enrollments on PostgreSQL (an import) first stages itself in
 three temporary tables (seven more statements, settings and statistics included, still none per
 row), locks by them, and stages its enrollments and links again once it holds the locks (four
@@ -282,13 +284,37 @@ def _lock_households(cursor, source: sql.Source) -> None:
     )
 
 
-def _record(result: RecheckResult, write: Write, now) -> None:
-    """One history row per conflict the re-check created, reopened or closed: one INSERT ... SELECT
-    over the three id lists, whatever their length."""
-    if not result.changed:
+# The columns of a history row the re-check's write gives (cause, batch, user, time), as placeholders
+# of the statements writing them, with their parameters (``_event_params``).
+_EVENT_PLACEHOLDERS = "%s, %s, %s, %s"
+
+
+def _event_params(write: Write, now) -> list:
+    return [write.cause, write.batch_id, write.user_id, connection.ops.adapt_datetimefield_value(now)]
+
+
+def _insert_recorded_sql(insert: str, columns: str) -> str:
+    """PostgreSQL: the ``insert`` (``_insert_sql``) and the history rows of the pairs it created or
+    reopened in one statement (a data-modifying WITH), returning what the insert returns. A pair's
+    decision reason tells the two apart: empty for a new one, the earlier decision for a reopened one."""
+    return (
+        f"WITH ins AS ({insert}), ev AS (INSERT INTO {ConflictEvent._meta.db_table} "
+        f"(conflict_id, kind, cause, batch_id, by_id, at) "
+        f"SELECT i.id, CASE WHEN i.decision_reason = '' THEN '{ConflictEventKind.CREATED}' "
+        f"ELSE '{ConflictEventKind.REOPENED}' END, {_EVENT_PLACEHOLDERS} FROM ins i) "
+        f"SELECT {columns} FROM ins"
+    )
+
+
+def _record(result: RecheckResult, write: Write, now, *, inserted_recorded: bool = False) -> None:
+    """One history row per conflict the re-check created, reopened, closed or relabelled: one
+    INSERT ... SELECT over the id lists, whatever their length. ``inserted_recorded``: the created
+    and reopened ones have theirs already (``_insert_recorded_sql``)."""
+    kinds = ((result.closed, ConflictEventKind.CLOSED), (result.relabelled, ConflictEventKind.RELABELLED))
+    if not inserted_recorded:
+        kinds = ((result.new, ConflictEventKind.CREATED), (result.reopened, ConflictEventKind.REOPENED), *kinds)
+    if not any(ids for ids, _kind in kinds):
         return
-    kinds = ((result.new, ConflictEventKind.CREATED), (result.reopened, ConflictEventKind.REOPENED),
-             (result.closed, ConflictEventKind.CLOSED), (result.relabelled, ConflictEventKind.RELABELLED))
     parts, params = [], []
     for ids, kind in kinds:
         if ids:
@@ -298,9 +324,9 @@ def _record(result: RecheckResult, write: Write, now) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (conflict_id, kind, cause, batch_id, by_id, at) "
-            f"SELECT e.id, e.kind, %s, %s, %s, %s FROM ({' UNION ALL '.join(parts)}) e",
+            f"SELECT e.id, e.kind, {_EVENT_PLACEHOLDERS} FROM ({' UNION ALL '.join(parts)}) e",
             # Placeholders in textual order: the four constants, then the id lists.
-            [write.cause, write.batch_id, write.user_id, connection.ops.adapt_datetimefield_value(now), *params],
+            [*_event_params(write, now), *params],
         )
 
 
@@ -322,18 +348,26 @@ def _recheck(source: sql.Source | None, write: Write, rows: list | None = None, 
         cursor.execute(_relabel_sql(source, pairs), insert_params)
         result.relabelled = {row[0] for row in cursor.fetchall()}
         if rows is None:
-            cursor.execute(_insert_sql(source, pairs=pairs), [*insert_params, stamp])
-            for pk, reason in cursor.fetchall():
-                (result.reopened if reason else result.new).add(pk)
+            insert, columns = _insert_sql(source, pairs=pairs), "id, decision_reason"
         else:
             returning = ", ".join(f"{T_CONFLICT}.{column}" for column in CONFLICT_COLUMNS)
-            cursor.execute(_insert_sql(source, returning), [*sql.with_params(source), stamp])
-            rows.extend(cursor.fetchall())
-            for row in rows:
-                (result.reopened if row[_REASON] else result.new).add(row[0])
+            insert, columns = _insert_sql(source, returning), ", ".join(CONFLICT_COLUMNS)
+        params = [*insert_params, stamp]
+        # PostgreSQL writes the history rows of what the insert created or reopened in its statement.
+        recorded = sql.is_postgres()
+        if recorded:
+            insert = _insert_recorded_sql(insert, columns)
+            params += _event_params(write, now)
+        cursor.execute(insert, params)
+        returned = cursor.fetchall()
+        if rows is not None:
+            rows.extend(returned)
+        reason = 1 if rows is None else _REASON
+        for row in returned:
+            (result.reopened if row[reason] else result.new).add(row[0])
     # Closed and opened again in one re-check cannot happen (a pair closes only when it no longer
     # breaks the rule); a reopened pair is never in ``closed``.
-    _record(result, write, now)
+    _record(result, write, now, inserted_recorded=recorded)
     return result
 
 

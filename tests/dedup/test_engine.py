@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from dedup import engine
 from dedup.membership import members_mark_absent
-from dedup.models import Conflict, ConflictRule, ConflictStatus
+from dedup.models import Conflict, ConflictEvent, ConflictEventKind, ConflictRule, ConflictStatus
 from dedup.presenters import conflict_message
 from dedup.services import compatible_bundle_load, compatible_pair_create, conflict_approve, conflict_dismiss
 from households.identifiers import make_nik
@@ -296,6 +296,24 @@ def test_one_enrollment_costs_a_constant_small_number_of_queries(programs):
 
     assert small <= 5
     assert large == small
+
+
+def test_a_check_that_raises_conflicts_stays_within_five_queries(programs):
+    """The one-enrollment budget holds when the check has something to record: the lock (PostgreSQL),
+    the close, the relabel, the insert with its history rows, and the read of the conflicts."""
+    household = HouseholdFactory()
+    EnrollmentFactory(household=household, program=programs["pkh"])
+    EnrollmentFactory(household=household, program=programs["spam"])
+    third = EnrollmentFactory(household=household, program=programs["bsps"])
+
+    with CaptureQueriesContext(connection) as captured:
+        conflicts = engine.check_enrollments([third.pk])
+
+    assert len(conflicts) == 3 and all(conflict.created_now for conflict in conflicts)
+    assert len(captured) <= 5
+    # Each new conflict has its history row, as before.
+    events = ConflictEvent.objects.filter(conflict__in=conflicts)
+    assert sorted(events.values_list("kind", flat=True)) == [ConflictEventKind.CREATED] * 3
 
 
 def test_scan_finds_rows_written_around_the_services_and_is_idempotent(programs):
