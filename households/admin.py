@@ -312,7 +312,7 @@ class HouseholdAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         """A desil typed by hand is no longer the central data's ranking: it is recorded as the
-        operator's (``Input manual``), ranked today (Asia/Makassar), so that the page and the exports
+        operator's (``Input manual``), ranked today (the registry's time zone), so that the page and the exports
         do not credit DTSEN or P3KE with it and a later file compares its own ranking date with the
         day of the correction. A form that leaves the desil as it was leaves its source and date."""
         if "desil" in form.changed_data:

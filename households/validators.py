@@ -70,7 +70,7 @@ EARLIEST_BIRTH = datetime.date(1900, 1, 1)
 
 
 def check_birth_date(instance, name: str = "birth_date") -> None:
-    """A birth date typed in a form is not after today (Asia/Makassar), as an import refuses it, nor
+    """A birth date typed in a form is not after today (the registry's time zone), as an import refuses it, nor
     before ``EARLIEST_BIRTH``; one already stored is not refused again (the record stays open to
     other corrections)."""
     day = getattr(instance, name)

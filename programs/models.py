@@ -104,7 +104,7 @@ class EnrollmentSource(models.TextChoices):
 
 
 def latest_enrollment_year(today: datetime.date | None = None) -> int:
-    """The last year an enrollment may be for: next year (in Asia/Makassar), which agencies plan.
+    """The last year an enrollment may be for: next year (in the registry's time zone), which agencies plan.
     A later one is a typo (2035 for 2025) that the dashboard would open on, showing no conflicts."""
     return (today or timezone.localdate()).year + 1
 
@@ -155,7 +155,7 @@ def absent_member_problem(member_id: int) -> str:
 
 
 def validate_delivery_date(day: datetime.date | None) -> None:
-    """Aid is recorded as delivered once it was: never on a day after today (Asia/Makassar)."""
+    """Aid is recorded as delivered once it was: never on a day after today (the registry's time zone)."""
     if day is not None and day > timezone.localdate():
         raise ValidationError(_("Tanggal penyaluran tidak boleh di masa depan."), code="future")
 

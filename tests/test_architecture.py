@@ -50,7 +50,7 @@ LAYERS = [
     ]),
     ("pure", "plain Python, no Django: identifiers, the file reading and parsing of the import, names, spreadsheet cells", [
         "households.identifiers", "households.wilayah", "households.xlsx", "dedup.names", "konut_registry.admin_filters",
-        "konut_registry.spreadsheets", "konut_registry.chunks", "konut_registry.numbers",
+        "konut_registry.spreadsheets", "konut_registry.chunks", "konut_registry.numbers", "konut_registry.timezones",
         "households.imports", "households.imports.reader", "households.imports.columns",
         "households.imports.values", "households.imports.issues", "households.imports.common",
         "households.imports.textfile", "households.imports.htmltable", "households.imports.spreadsheetml", "households.imports.cells", "households.imports.xlsxparts", "households.imports.sheetfork", "households.imports.p3ke_fork",

@@ -10,6 +10,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 from konut_registry.export_formats import FormulaSafeCSV, FormulaSafeXLSX
+from konut_registry.timezones import area_time_zone
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -132,12 +133,13 @@ LOGOUT_REDIRECT_URL = "login"
 # Utara) or a whole province ("74", Sulawesi Tenggara). `load_reference` loads its regions.
 KONUT_WILAYAH = env("KONUT_WILAYAH", "74.09")
 
-# Language and time: the users work in Bahasa Indonesia, in WITA (UTC+8).
+# Language and time: the users work in Bahasa Indonesia, in their area's time zone (WITA, UTC+8, for
+# Sulawesi Tenggara; WIB or WIT elsewhere), unless KONUT_TIME_ZONE names another.
 LANGUAGE_CODE = "id"
 LANGUAGES = [("id", _("Bahasa Indonesia")), ("en", _("Inggris"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
-TIME_ZONE = "Asia/Makassar"
+TIME_ZONE = env("KONUT_TIME_ZONE") or area_time_zone(KONUT_WILAYAH)
 USE_TZ = True
 FORMAT_MODULE_PATH = ["konut_registry.formats"]
 DATE_INPUT_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
