@@ -496,7 +496,9 @@ def _member_changes(plans: list[CasePlan]) -> None:
     batch): a member gone who is still one of its family's present members (not marked absent, nor
     moved to another family since; followed through a merge to the kept family's member with their
     NIK), and every member to add, unless its NIK is a present member's by now or that of a member
-    the visit marks gone. A member found dead counts among the dead unless found in another family
+    the visit marks gone, or one an earlier case of the batch adds (to the same record: two records
+    merged into one; to another family: a person lives in one family), as approval applies them in
+    this order. A member found dead counts among the dead unless found in another family
     since. A member found gone whom the same visit adds again (their NIK typed for a member to add)
     is the same person, still of the family: kept present, and not added twice. A member found gone whom the family's record no longer holds
     at all (merged away without a twin, deleted) is set apart for the reviewer. Of a family gone
@@ -525,6 +527,9 @@ def _member_changes(plans: list[CasePlan]) -> None:
                     plan.members_elsewhere.append(change)
                 else:
                     plan.members_added.append(change)
+                    if change.nik:  # added by this case: an earlier one of the batch for the cases after it
+                        held.add((plan.household.pk, change.nik))
+                        held_niks.add(change.nik)
                 continue
             if change.change not in MEMBER_GONE:
                 continue

@@ -666,15 +666,6 @@ def _apply_member_changes(plan: CasePlan, *, reason: str, by, result: ApplyResul
     for row, member in plan.members_moved_in:
         _move_member_in(row, member, plan=plan, reason=reason, by=by, result=result)
     for row in plan.members_added:
-        if row.nik and plan.household.members.filter(is_absent=False, nik=row.nik).exists():
-            result.members_known += 1  # added by an earlier case of this batch (two records merged into one)
-            result.known_changes.append(row.pk)
-            continue
-        if row.nik and niks_held_elsewhere(plan.household, {row.nik}):
-            # Added to another family by an earlier case of this batch (the plans read the registry
-            # before it): the person lives in one family, the reviewer is told as for the others.
-            plan.members_elsewhere.append(row)
-            continue
         member = new_member_checked({name: getattr(row, name) for name in NEW_MEMBER_FIELDS}, household=plan.household)
         _member_saved(row, member, previous=None, reason=reason, by=by, result=result)
         result.members_added += 1
