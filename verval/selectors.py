@@ -239,7 +239,9 @@ def niks_moving_in_batch(case: VervalCase, household: Household, niks) -> set[st
     another case of ``case``'s batch records as moved out of their family (Pindah, not of that
     family), or who is a member but the head of a family another case of the batch finds moved away
     whole (Pindah) and not found dead there: the person moving in, whom approval moves here if the
-    finding still stands then (``_moves_in_batch``)."""
+    finding still stands then (``_moves_in_batch``). The other cases' families and the members they
+    found gone are followed through a merge to the record each is kept on now, as approval follows
+    them (:func:`kept_records`, :func:`_member_now`)."""
     niks = {nik for nik in niks if nik}
     if not niks:
         return set()
@@ -247,13 +249,22 @@ def niks_moving_in_batch(case: VervalCase, household: Household, niks) -> set[st
     rows = _present_holders(niks).exclude(household=household).values_list("nik", "pk", "household_id", "relation")
     for nik, pk, home, relation in rows:
         holders.setdefault(nik, []).append((pk, home, relation))
-    others = CaseMemberChange.objects.filter(case__batch_id=case.batch_id).exclude(case=case)
-    leaving = set(others.filter(change__in=(MemberChange.MOVED, MemberChange.NOT_FAMILY)).values_list("member_id", flat=True))
-    dead = set(others.filter(change=MemberChange.DECEASED).values_list("member_id", flat=True))
-    moved_away = set(
-        VervalCase.objects.filter(batch_id=case.batch_id, presence=Presence.MOVED).exclude(pk=case.pk)
-        .values_list("household_id", flat=True)
-    )
+    if not holders:
+        return set()
+    others = list(VervalCase.objects.filter(batch_id=case.batch_id).exclude(pk=case.pk).select_related("household"))
+    records = kept_records(others)
+    plans = [CasePlan(case=other, household=records[other.pk]) for other in others]
+    changes: dict[int, list[CaseMemberChange]] = {}
+    for row in CaseMemberChange.objects.filter(case__in=others, change__in=MEMBER_GONE).select_related("member"):
+        changes.setdefault(row.case_id, []).append(row)
+    twins, kept = _merge_twins(plans, changes)
+    leaving, dead = set(), set()
+    for plan in plans:
+        for row in changes.get(plan.case.pk, []):
+            member = _member_now(row, plan, twins, kept)
+            if member:
+                (dead if row.change == MemberChange.DECEASED else leaving).add(member.pk)
+    moved_away = {plan.household.pk for plan in plans if plan.case.presence == Presence.MOVED}
     return {
         nik for nik, found in holders.items()
         if len(found) == 1 and (found[0][0] in leaving or (

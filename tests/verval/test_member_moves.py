@@ -186,3 +186,28 @@ def test_a_member_of_a_family_found_moved_away_whole_who_joined_another_family_o
     assert old.is_absent
     page = words(client_for(people.bappeda).get(f"/verval/kasus/{case_new.pk}/").content.decode())
     assert "Sitti Aminah" in page and "ditambahkan" in page and "sudah tercatat" not in page
+
+
+@pytest.mark.parametrize("found", ["family moved", "member moved, twin kept"])
+def test_the_visit_check_follows_a_merge_of_the_family_the_member_left(two_families, people, registry, found):
+    """B's visit finds Sitti gone (B moved away whole, or Sitti alone moved out); then Bappeda merges B
+    into poor_4, the same family on two cards (which holds Sitti's NIK too, in the second case). The
+    officer adding Sitti to A is judged against the kept family, as approval judges: not refused, and
+    approval moves the person poor_4 holds to A."""
+    batch, case_a, case_b, sitti, pip = two_families
+    kept = registry.poor_4
+    if found == "family moved":
+        services.case_visit_record(case=case_b, by=people.officer, visited_on=timezone.localdate(),
+                                   presence=Presence.MOVED, verdict=Verdict.NOT_ELIGIBLE)
+    else:
+        _visit(case_b, people.officer, members={sitti.pk: "pindah"})
+        MemberFactory(household=kept, name="Sitti A.", nik=MOVER_NIK, relation=Relation.CHILD)
+    membership.household_merge(source=case_b.household, target=kept, by=people.bappeda)
+    holder = Member.objects.get(nik=MOVER_NIK, is_absent=False)
+    assert holder.household_id == kept.pk
+    _visit(case_a, people.officer, additions=_sitti_added(sitti))
+    _verified(batch, people)
+    assert "1 anggota keluarga pindah ke keluarga lain dalam berkas ini" in _preview(batch, people)
+    assert "1 anggota keluarga pindah ke keluarga lain dalam berkas ini" in _approve(batch, people)
+    assert list(Member.objects.filter(nik=MOVER_NIK, is_absent=False).values_list("pk", "household")) == [
+        (holder.pk, case_a.household_id)]
