@@ -237,7 +237,7 @@ def niks_held_elsewhere(household: Household, niks) -> set[str]:
 def niks_moving_in_batch(case: VervalCase, household: Household, niks) -> set[str]:
     """Those of ``niks`` held elsewhere (:func:`niks_held_elsewhere`) by one present member only, whom
     another case of ``case``'s batch records as moved out of their family (Pindah, not of that
-    family), or who is a member but the head of a family another case of the batch finds moved away
+    family), or who is a member (its head included) of a family another case of the batch finds moved away
     whole (Pindah) and not found dead there: the person moving in, whom approval moves here if the
     finding still stands then (``_moves_in_batch``). The other cases' families and the members they
     found gone are followed through a merge to the record each is kept on now, as approval follows
@@ -246,9 +246,8 @@ def niks_moving_in_batch(case: VervalCase, household: Household, niks) -> set[st
     if not niks:
         return set()
     holders: dict[str, list[int]] = {}
-    rows = _present_holders(niks).exclude(household=household).values_list("nik", "pk", "household_id", "relation")
-    for nik, pk, home, relation in rows:
-        holders.setdefault(nik, []).append((pk, home, relation))
+    for nik, pk, home in _present_holders(niks).exclude(household=household).values_list("nik", "pk", "household_id"):
+        holders.setdefault(nik, []).append((pk, home))
     if not holders:
         return set()
     others = list(VervalCase.objects.filter(batch_id=case.batch_id).exclude(pk=case.pk).select_related("household"))
@@ -268,7 +267,7 @@ def niks_moving_in_batch(case: VervalCase, household: Household, niks) -> set[st
     return {
         nik for nik, found in holders.items()
         if len(found) == 1 and (found[0][0] in leaving or (
-            found[0][1] in moved_away and found[0][2] != Relation.HEAD and found[0][0] not in dead))
+            found[0][1] in moved_away and found[0][0] not in dead))
     }
 
 
@@ -521,8 +520,8 @@ def _member_changes(plans: list[CasePlan]) -> None:
         by_case.setdefault(change.case_id, []).append(change)
     added_niks = {c.nik for p in plans if not p.gone for c in by_case.get(p.case.pk, []) if c.is_addition and c.nik}
     # Who holds the NIKs of the members to add now: present members of families not merged away.
-    holders = list(_present_holders(added_niks).values_list("pk", "household_id", "nik", "relation")) if added_niks else []
-    held = {(household, nik) for _pk, household, nik, _relation in holders}
+    holders = list(_present_holders(added_niks).values_list("pk", "household_id", "nik")) if added_niks else []
+    held = {(household, nik) for _pk, household, nik in holders}
     held_niks = {nik for _household, nik in held}
     twins, kept = _merge_twins(plans, by_case)
     for plan in plans:
@@ -558,28 +557,28 @@ def _member_changes(plans: list[CasePlan]) -> None:
     _moves_in_batch(plans, holders)
 
 
-def _moves_in_batch(plans: list[CasePlan], holders: list[tuple[int, int, str, str]]) -> None:
+def _moves_in_batch(plans: list[CasePlan], holders: list[tuple[int, int, str]]) -> None:
     """A member to add whose NIK another family's present member holds is that person moving in
     when the same batch finds that member moved out of their family (Pindah, not of that family; not
-    one found dead), or finds their whole family moved away (Pindah; a member but its head, not one
+    one found dead), or finds their whole family moved away (Pindah; any member, its head included, not one
     found dead there): the one holder, found so by one case. The addition becomes a move of the
     member's record (``CasePlan.members_moved_in``), as the admin moves a member; the other family's
     case no longer marks them absent, nor, for a family gone, ends their own aid
-    (``CasePlan.members_moving_out``). ``holders``: (member, household, NIK, relation) of the present
+    (``CasePlan.members_moving_out``). ``holders``: (member, household, NIK) of the present
     holders of the NIKs to add."""
     leaving: dict[int, tuple[CasePlan, CaseMemberChange | None]] = {
         member.pk: (plan, row) for plan in plans for row, member in plan.members_gone
         if row.change in (MemberChange.MOVED, MemberChange.NOT_FAMILY)
     }
     moved_away = {plan.household.pk: plan for plan in plans if plan.gone and plan.case.presence == Presence.MOVED}
-    for pk, household, _nik, relation in holders:
+    for pk, household, _nik in holders:
         plan = moved_away.get(household)
-        if plan is not None and relation != Relation.HEAD and pk not in plan.members_dead:
+        if plan is not None and pk not in plan.members_dead:
             leaving.setdefault(pk, (plan, None))
     if not leaving:
         return
     by_nik: dict[str, list[int]] = {}
-    for pk, _household, nik, _relation in holders:
+    for pk, _household, nik in holders:
         by_nik.setdefault(nik, []).append(pk)
     with_family: list[tuple[CasePlan, CaseMemberChange, int]] = []
     for plan in plans:

@@ -682,12 +682,13 @@ def _move_member_in(row: CaseMemberChange, member: Member, *, plan: CasePlan, re
     """A member to add who is another family's member, found moved out of it by this batch
     (``CasePlan.members_moved_in``): their record moves to this family, as the admin moves a member
     (its history, their person-level aid following them, both families re-checked), taking the
-    relation the visit recorded in this family."""
+    relation the visit recorded in this family (none recorded, the head of a family found moved away
+    whole is no head here: this family has its own)."""
     member = Member.objects.select_for_update().get(pk=member.pk)
     result.members_moved_with_aid += len(holding_own_aid({member.pk}))
     previous = member.household_id
     member.household, member.is_absent = plan.household, False
-    member.relation = row.relation or member.relation
+    member.relation = row.relation or ("" if member.relation == Relation.HEAD else member.relation)
     _member_saved(row, member, previous=previous, reason=reason, by=by, result=result)
     result.members_moved += 1
     result.added_to.update({plan.household.pk, previous})
