@@ -10,7 +10,8 @@ from django.apps import apps as current_apps
 from django.utils import timezone
 
 from households.models import Member
-from tests.households.conftest import apps_at, migrate_to_latest, old_desa
+from tests.households.conftest import migrate_to_latest
+from tests.verval.conftest import old_verval
 
 BEFORE = [("verval", "0009_backfill_member_is_deceased"), ("households", "0023_member_is_deceased")]
 MIGRATION = "verval.migrations.0010_backfill_deaths_in_families_found_gone"
@@ -18,11 +19,9 @@ MIGRATION = "verval.migrations.0010_backfill_deaths_in_families_found_gone"
 
 @pytest.mark.django_db(transaction=True)
 def test_members_found_dead_in_a_family_found_gone_are_recorded_dead():
-    old = apps_at(BEFORE)
-    Household, OldMember = old.get_model("households", "Household"), old.get_model("households", "Member")
-    desa = old_desa(old)
-    batch = old.get_model("verval", "VervalBatch").objects.create(title="Inklusi", kind="inclusion")
-    Case, Change = old.get_model("verval", "VervalCase"), old.get_model("verval", "CaseMemberChange")
+    old = old_verval(BEFORE)
+    Household, OldMember, Case, Change = old.Household, old.Member, old.Case, old.Change
+    desa, batch = old.desa, old.batch
     now = timezone.now()
     people = {}
 
