@@ -100,12 +100,12 @@ def household_mark_present(*, household: Household, by, reason: str = "") -> Hou
 
 def _head_member_absent(household: Household, *, by, reason: str) -> None:
     """The head died: marked absent, and known dead. The head is the present member recorded as head;
-    or, an import having left them out already, the absent one with the family's head NIK. An earlier
-    head the data left out (divorced, moved out alive) is not the one who died."""
+    or, an import having left them out already, the absent one with the family's head NIK (with none
+    known, the one without a NIK who bears the family's head name). An earlier head the data left out
+    (divorced, moved out alive) is not the one who died."""
     heads = Member.objects.filter(household=household, relation=Relation.HEAD)
-    died = Q(is_absent=False)
-    if household.head_nik:
-        died |= Q(is_absent=True, is_deceased=False, nik=household.head_nik)
+    left_out = Q(nik=household.head_nik) if household.head_nik else Q(nik="", name__iexact=household.head_name.strip())
+    died = Q(is_absent=False) | (Q(is_absent=True, is_deceased=False) & left_out)
     for member in heads.filter(died).order_by("pk"):
         member.is_absent = member.is_deceased = True
         member._history_user = by

@@ -237,27 +237,37 @@ def niks_held_elsewhere(household: Household, niks) -> set[str]:
 def niks_moving_in_batch(case: VervalCase, household: Household, niks) -> set[str]:
     """Those of ``niks`` held elsewhere (:func:`niks_held_elsewhere`) by one present member only, whom
     another case of ``case``'s batch records as moved out of their family (Pindah, not of that
-    family), or who is a member but the head of a family another case of the batch finds moved away
+    family), or who is a member (its head included) of a family another case of the batch finds moved away
     whole (Pindah) and not found dead there: the person moving in, whom approval moves here if the
-    finding still stands then (``_moves_in_batch``)."""
+    finding still stands then (``_moves_in_batch``). The other cases' families and the members they
+    found gone are followed through a merge to the record each is kept on now, as approval follows
+    them (:func:`kept_records`, :func:`_member_now`)."""
     niks = {nik for nik in niks if nik}
     if not niks:
         return set()
     holders: dict[str, list[int]] = {}
-    rows = _present_holders(niks).exclude(household=household).values_list("nik", "pk", "household_id", "relation")
-    for nik, pk, home, relation in rows:
-        holders.setdefault(nik, []).append((pk, home, relation))
-    others = CaseMemberChange.objects.filter(case__batch_id=case.batch_id).exclude(case=case)
-    leaving = set(others.filter(change__in=(MemberChange.MOVED, MemberChange.NOT_FAMILY)).values_list("member_id", flat=True))
-    dead = set(others.filter(change=MemberChange.DECEASED).values_list("member_id", flat=True))
-    moved_away = set(
-        VervalCase.objects.filter(batch_id=case.batch_id, presence=Presence.MOVED).exclude(pk=case.pk)
-        .values_list("household_id", flat=True)
-    )
+    for nik, pk, home in _present_holders(niks).exclude(household=household).values_list("nik", "pk", "household_id"):
+        holders.setdefault(nik, []).append((pk, home))
+    if not holders:
+        return set()
+    others = list(VervalCase.objects.filter(batch_id=case.batch_id).exclude(pk=case.pk).select_related("household"))
+    records = kept_records(others)
+    plans = [CasePlan(case=other, household=records[other.pk]) for other in others]
+    changes: dict[int, list[CaseMemberChange]] = {}
+    for row in CaseMemberChange.objects.filter(case__in=others, change__in=MEMBER_GONE).select_related("member"):
+        changes.setdefault(row.case_id, []).append(row)
+    twins, kept = _merge_twins(plans, changes)
+    leaving, dead = set(), set()
+    for plan in plans:
+        for row in changes.get(plan.case.pk, []):
+            member = _member_now(row, plan, twins, kept)
+            if member:
+                (dead if row.change == MemberChange.DECEASED else leaving).add(member.pk)
+    moved_away = {plan.household.pk for plan in plans if plan.case.presence == Presence.MOVED}
     return {
         nik for nik, found in holders.items()
         if len(found) == 1 and (found[0][0] in leaving or (
-            found[0][1] in moved_away and found[0][2] != Relation.HEAD and found[0][0] not in dead))
+            found[0][1] in moved_away and found[0][0] not in dead))
     }
 
 
@@ -496,7 +506,9 @@ def _member_changes(plans: list[CasePlan]) -> None:
     batch): a member gone who is still one of its family's present members (not marked absent, nor
     moved to another family since; followed through a merge to the kept family's member with their
     NIK), and every member to add, unless its NIK is a present member's by now or that of a member
-    the visit marks gone. A member found dead counts among the dead unless found in another family
+    the visit marks gone, or one an earlier case of the batch adds (to the same record: two records
+    merged into one; to another family: a person lives in one family), as approval applies them in
+    this order. A member found dead counts among the dead unless found in another family
     since. A member found gone whom the same visit adds again (their NIK typed for a member to add)
     is the same person, still of the family: kept present, and not added twice. A member found gone whom the family's record no longer holds
     at all (merged away without a twin, deleted) is set apart for the reviewer. Of a family gone
@@ -508,8 +520,8 @@ def _member_changes(plans: list[CasePlan]) -> None:
         by_case.setdefault(change.case_id, []).append(change)
     added_niks = {c.nik for p in plans if not p.gone for c in by_case.get(p.case.pk, []) if c.is_addition and c.nik}
     # Who holds the NIKs of the members to add now: present members of families not merged away.
-    holders = list(_present_holders(added_niks).values_list("pk", "household_id", "nik", "relation")) if added_niks else []
-    held = {(household, nik) for _pk, household, nik, _relation in holders}
+    holders = list(_present_holders(added_niks).values_list("pk", "household_id", "nik")) if added_niks else []
+    held = {(household, nik) for _pk, household, nik in holders}
     held_niks = {nik for _household, nik in held}
     twins, kept = _merge_twins(plans, by_case)
     for plan in plans:
@@ -525,6 +537,9 @@ def _member_changes(plans: list[CasePlan]) -> None:
                     plan.members_elsewhere.append(change)
                 else:
                     plan.members_added.append(change)
+                    if change.nik:  # added by this case: an earlier one of the batch for the cases after it
+                        held.add((plan.household.pk, change.nik))
+                        held_niks.add(change.nik)
                 continue
             if change.change not in MEMBER_GONE:
                 continue
@@ -542,28 +557,28 @@ def _member_changes(plans: list[CasePlan]) -> None:
     _moves_in_batch(plans, holders)
 
 
-def _moves_in_batch(plans: list[CasePlan], holders: list[tuple[int, int, str, str]]) -> None:
+def _moves_in_batch(plans: list[CasePlan], holders: list[tuple[int, int, str]]) -> None:
     """A member to add whose NIK another family's present member holds is that person moving in
     when the same batch finds that member moved out of their family (Pindah, not of that family; not
-    one found dead), or finds their whole family moved away (Pindah; a member but its head, not one
+    one found dead), or finds their whole family moved away (Pindah; any member, its head included, not one
     found dead there): the one holder, found so by one case. The addition becomes a move of the
     member's record (``CasePlan.members_moved_in``), as the admin moves a member; the other family's
     case no longer marks them absent, nor, for a family gone, ends their own aid
-    (``CasePlan.members_moving_out``). ``holders``: (member, household, NIK, relation) of the present
+    (``CasePlan.members_moving_out``). ``holders``: (member, household, NIK) of the present
     holders of the NIKs to add."""
     leaving: dict[int, tuple[CasePlan, CaseMemberChange | None]] = {
         member.pk: (plan, row) for plan in plans for row, member in plan.members_gone
         if row.change in (MemberChange.MOVED, MemberChange.NOT_FAMILY)
     }
     moved_away = {plan.household.pk: plan for plan in plans if plan.gone and plan.case.presence == Presence.MOVED}
-    for pk, household, _nik, relation in holders:
+    for pk, household, _nik in holders:
         plan = moved_away.get(household)
-        if plan is not None and relation != Relation.HEAD and pk not in plan.members_dead:
+        if plan is not None and pk not in plan.members_dead:
             leaving.setdefault(pk, (plan, None))
     if not leaving:
         return
     by_nik: dict[str, list[int]] = {}
-    for pk, _household, nik, _relation in holders:
+    for pk, _household, nik in holders:
         by_nik.setdefault(nik, []).append(pk)
     with_family: list[tuple[CasePlan, CaseMemberChange, int]] = []
     for plan in plans:

@@ -666,15 +666,6 @@ def _apply_member_changes(plan: CasePlan, *, reason: str, by, result: ApplyResul
     for row, member in plan.members_moved_in:
         _move_member_in(row, member, plan=plan, reason=reason, by=by, result=result)
     for row in plan.members_added:
-        if row.nik and plan.household.members.filter(is_absent=False, nik=row.nik).exists():
-            result.members_known += 1  # added by an earlier case of this batch (two records merged into one)
-            result.known_changes.append(row.pk)
-            continue
-        if row.nik and niks_held_elsewhere(plan.household, {row.nik}):
-            # Added to another family by an earlier case of this batch (the plans read the registry
-            # before it): the person lives in one family, the reviewer is told as for the others.
-            plan.members_elsewhere.append(row)
-            continue
         member = new_member_checked({name: getattr(row, name) for name in NEW_MEMBER_FIELDS}, household=plan.household)
         _member_saved(row, member, previous=None, reason=reason, by=by, result=result)
         result.members_added += 1
@@ -691,12 +682,13 @@ def _move_member_in(row: CaseMemberChange, member: Member, *, plan: CasePlan, re
     """A member to add who is another family's member, found moved out of it by this batch
     (``CasePlan.members_moved_in``): their record moves to this family, as the admin moves a member
     (its history, their person-level aid following them, both families re-checked), taking the
-    relation the visit recorded in this family."""
+    relation the visit recorded in this family (none recorded, the head of a family found moved away
+    whole is no head here: this family has its own)."""
     member = Member.objects.select_for_update().get(pk=member.pk)
     result.members_moved_with_aid += len(holding_own_aid({member.pk}))
     previous = member.household_id
     member.household, member.is_absent = plan.household, False
-    member.relation = row.relation or member.relation
+    member.relation = row.relation or ("" if member.relation == Relation.HEAD else member.relation)
     _member_saved(row, member, previous=previous, reason=reason, by=by, result=result)
     result.members_moved += 1
     result.added_to.update({plan.household.pk, previous})

@@ -151,3 +151,16 @@ def people(reference):
         perkim_head=UserFactory(username="kadis.perkim", role=Role.AGENCY_HEAD, agency=Agency.objects.get(code="perkim")),
         bupati=UserFactory(username="bupati", role=Role.LEADERSHIP, first_name="Bupati"),
     )
+
+
+def old_verval(target: list[tuple[str, str]]) -> SimpleNamespace:
+    """The models as they were at the migrations ``target`` (a data migration's test), with
+    Wanggudu Raya and an inclusion batch in them."""
+    from tests.households.conftest import apps_at, old_desa
+
+    old = apps_at(target)
+    return SimpleNamespace(
+        apps=old, Household=old.get_model("households", "Household"), Member=old.get_model("households", "Member"),
+        Case=old.get_model("verval", "VervalCase"), Change=old.get_model("verval", "CaseMemberChange"),
+        desa=old_desa(old), batch=old.get_model("verval", "VervalBatch").objects.create(title="Inklusi", kind="inclusion"),
+    )

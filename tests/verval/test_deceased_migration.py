@@ -5,18 +5,17 @@ import pytest
 from django.utils import timezone
 
 from households.models import Member
-from tests.households.conftest import apps_at, migrate_to_latest, old_desa
+from tests.households.conftest import migrate_to_latest
+from tests.verval.conftest import old_verval
 
 BEFORE = [("verval", "0008_case_member_change"), ("households", "0022_identifiers_without_excel_marks")]
 
 
 @pytest.mark.django_db(transaction=True)
 def test_approved_deaths_are_recorded_on_the_members():
-    old = apps_at(BEFORE)
-    Household, OldMember = old.get_model("households", "Household"), old.get_model("households", "Member")
-    desa = old_desa(old)
-    batch = old.get_model("verval", "VervalBatch").objects.create(title="Inklusi", kind="inclusion")
-    Case, Change = old.get_model("verval", "VervalCase"), old.get_model("verval", "CaseMemberChange")
+    old = old_verval(BEFORE)
+    Household, OldMember, Case, Change = old.Household, old.Member, old.Case, old.Change
+    desa, batch = old.desa, old.batch
     now = timezone.now()
 
     def family(no_kk, **fields):
@@ -47,7 +46,7 @@ def test_approved_deaths_are_recorded_on_the_members():
                                                        is_absent=True, nik="7409010101800005")
     Case.objects.create(batch=batch, household=replaced, kind="inclusion", presence="meninggal", verdict="layak",
                         status="diterapkan", recorded_at=now, applied_at=now)
-    HistoricalHousehold = old.get_model("households", "HistoricalHousehold")
+    HistoricalHousehold = old.apps.get_model("households", "HistoricalHousehold")
     kept_fields = {f.attname for f in HistoricalHousehold._meta.concrete_fields}
     then = {k: v for k, v in Household.objects.filter(pk=replaced.pk).values().get().items() if k in kept_fields}
     HistoricalHousehold.objects.create(**then, history_date=now, history_type="~")

@@ -955,3 +955,48 @@ def test_a_head_an_import_left_out_is_recorded_dead_when_found_dead(family, peop
     _through_verification(case, people)
     services.batch_approve(batch=case.batch, by=people.bupati)
     assert Member.objects.get(pk=members["head"].pk).is_deceased
+
+
+@pytest.mark.parametrize("verdict", [Verdict.ELIGIBLE, Verdict.NOT_ELIGIBLE])
+def test_a_head_without_a_nik_left_out_by_an_import_is_recorded_dead_when_found_dead(family, people, verdict):
+    """The family card gave the head no NIK, and an import has since left him out: found dead (the family
+    carrying on, or gone), he is shown dead, known by the family's head name; the earlier head, also
+    without a NIK and left out alive, is not."""
+    home, case, members = family
+    Household.objects.filter(pk=home.pk).update(head_nik="", head_name="Laode Kasim")
+    Member.objects.filter(pk=members["head"].pk).update(nik="", is_absent=True)
+    MemberFactory(household=home, name="Laode Lama", nik="", relation=Relation.HEAD, is_absent=True)
+    client_for(people.officer).post(f"/verval/kasus/{case.pk}/", {
+        "visited_on": timezone.localdate().strftime("%d/%m/%Y"), "presence": Presence.DECEASED, "verdict": verdict})
+    _through_verification(case, people)
+    services.batch_approve(batch=case.batch, by=people.bupati)
+    page = client_for(people.bappeda).get(f"/keluarga/{home.pk}/").content.decode()
+    head = _member_badge(page, "Laode Kasim")
+    assert "meninggal" in head and "tidak ada di data terbaru" not in head
+    assert "tidak ada di data terbaru" in _member_badge(page, "Laode Lama")
+    assert Member.objects.get(pk=members["head"].pk).history.first().history_change_reason.startswith(
+        "Kepala keluarga meninggal" if verdict == Verdict.ELIGIBLE else "Verval disahkan")
+
+
+def _aid_row(page: str, enrollment) -> str:
+    """The words of the household page's aid table row of ``enrollment``."""
+    return _words(re.search(rf'<tr id="kepesertaan-{enrollment.pk}">.*?</tr>', page, re.S).group(0))
+
+
+def test_the_household_page_shows_a_dead_members_own_aid_ended_because_they_died(family_with_own_aid, people):
+    """The son, found dead, had aid of his own: once approved, the household page's aid table shows each of
+    his enrollments cancelled, received by him, ended because he died, with no delivery to record; the
+    wife's aid is still live and deliverable, and the members table says the son died."""
+    home, case, members, aid = family_with_own_aid
+    client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members))
+    _through_verification(case, people)
+    services.batch_approve(batch=case.batch, by=people.bupati)
+    page = client_for(people.bappeda).get(f"/keluarga/{home.pk}/").content.decode()
+    for code, program in (("pbi-jk", "PBI-JK"), ("pip", "PIP")):
+        row = _aid_row(page, aid["son", code])
+        assert program in row and "Dibatalkan" in row and "Muhammad Rizal" in row, row
+        assert f"Penerima meninggal (Verval disahkan {timezone.localdate().strftime('%d/%m/%Y')}" in row, row
+        assert "Catat penyaluran" not in row
+    wife = _aid_row(page, aid["wife", "pbi-jk"])
+    assert "Aktif" in wife and "Wa Ode Sitti" in wife and "Catat penyaluran" in wife and "meninggal" not in wife
+    assert "meninggal" in _member_badge(page, "Muhammad Rizal")

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from dedup import membership
 from households.identifiers import make_nik
-from households.models import Member, Relation, Sex
+from households.models import Household, Member, Relation, Sex
 from programs.models import Enrollment, Program
 from programs.services import enrollment_create
 from tests.factories import MemberFactory
@@ -186,3 +186,74 @@ def test_a_member_of_a_family_found_moved_away_whole_who_joined_another_family_o
     assert old.is_absent
     page = words(client_for(people.bappeda).get(f"/verval/kasus/{case_new.pk}/").content.decode())
     assert "Sitti Aminah" in page and "ditambahkan" in page and "sudah tercatat" not in page
+
+
+@pytest.mark.parametrize("found", ["family moved", "member moved, twin kept"])
+def test_the_visit_check_follows_a_merge_of_the_family_the_member_left(two_families, people, registry, found):
+    """B's visit finds Sitti gone (B moved away whole, or Sitti alone moved out); then Bappeda merges B
+    into poor_4, the same family on two cards (which holds Sitti's NIK too, in the second case). The
+    officer adding Sitti to A is judged against the kept family, as approval judges: not refused, and
+    approval moves the person poor_4 holds to A."""
+    batch, case_a, case_b, sitti, pip = two_families
+    kept = registry.poor_4
+    if found == "family moved":
+        services.case_visit_record(case=case_b, by=people.officer, visited_on=timezone.localdate(),
+                                   presence=Presence.MOVED, verdict=Verdict.NOT_ELIGIBLE)
+    else:
+        _visit(case_b, people.officer, members={sitti.pk: "pindah"})
+        MemberFactory(household=kept, name="Sitti A.", nik=MOVER_NIK, relation=Relation.CHILD)
+    membership.household_merge(source=case_b.household, target=kept, by=people.bappeda)
+    holder = Member.objects.get(nik=MOVER_NIK, is_absent=False)
+    assert holder.household_id == kept.pk
+    _visit(case_a, people.officer, additions=_sitti_added(sitti))
+    _verified(batch, people)
+    assert "1 anggota keluarga pindah ke keluarga lain dalam berkas ini" in _preview(batch, people)
+    assert "1 anggota keluarga pindah ke keluarga lain dalam berkas ini" in _approve(batch, people)
+    assert list(Member.objects.filter(nik=MOVER_NIK, is_absent=False).values_list("pk", "household")) == [
+        (holder.pk, case_a.household_id)]
+
+
+HEAD_NIK = make_nik(region="740901", birth=datetime.date(1950, 1, 2), female=False, serial=62)
+DEAD_NIK = make_nik(region="740901", birth=datetime.date(1952, 3, 4), female=True, serial=63)
+
+
+@pytest.mark.parametrize("typist", ["dinsos_operator", "officer"])
+def test_the_head_of_a_family_found_moved_away_whole_who_joined_another_family_of_the_batch_is_moved_there(
+        registry, people, typist):
+    """B is found moved away whole; its head, an old man with aid of his own (PBI-JK), lives with his
+    son's family A, whose visit adds him; his wife, found dead at B's visit, is typed in A
+    too. Approval moves him to A as it moves any member of B (his aid with him), says so, and leaves B
+    marked absent; his wife is recorded dead in B, not added to A, and the approval says she was not."""
+    a, b = registry.pkh_high, registry.pkh_sembako_high
+    Household.objects.filter(pk=b.pk).update(head_nik=HEAD_NIK, head_name="La Ode Tua")
+    head = MemberFactory(household=b, name="La Ode Tua", nik=HEAD_NIK, relation=Relation.HEAD, sex=Sex.MALE,
+                         birth_date=datetime.date(1950, 1, 2))
+    wife = MemberFactory(household=b, name="Wa Ode Tua", nik=DEAD_NIK, relation=Relation.SPOUSE, sex=Sex.FEMALE,
+                         birth_date=datetime.date(1952, 3, 4))
+    pbi = enrollment_create(household=b, program=Program.objects.get(code="pbi-jk"), member=head, year=2025).enrollment
+    batch = services.cases_open(kind="inclusion", household_ids=[a.pk, b.pk], by=people.bappeda).batch
+    services.cases_assign(cases=list(batch.cases.all()), officer=people.officer, by=people.bappeda)
+    case_a, case_b = batch.cases.get(household=a), batch.cases.get(household=b)
+    services.case_visit_record(case=case_b, by=people.officer, visited_on=timezone.localdate(), presence=Presence.MOVED,
+                               verdict=Verdict.NOT_ELIGIBLE, members={wife.pk: "meninggal"})
+    # Typed with no relation by the officer: no second head of A all the same.
+    relation = Relation.OTHER if typist == "dinsos_operator" else ""
+    additions = [{"name": "La Ode Tua", "nik": HEAD_NIK, "relation": relation, "sex": Sex.MALE,
+                  "birth_date": head.birth_date}]
+    if typist == "dinsos_operator":  # NIKs masked: not refused at the visit, set apart at approval
+        additions.append({"name": "Wa Ode Tua", "nik": DEAD_NIK, "relation": Relation.OTHER, "sex": Sex.FEMALE})
+    _visit(case_a, getattr(people, typist), additions=additions)
+    _verified(batch, people)
+    moved = "1 anggota keluarga pindah ke keluarga lain dalam berkas ini: dipindahkan ke keluarga barunya, bersama"
+    preview = _preview(batch, people)
+    assert moved in preview and ("1 " + ELSEWHERE in preview) == (typist == "dinsos_operator")
+    done = _approve(batch, people)
+    assert moved in done and ("1 " + ELSEWHERE in done) == (typist == "dinsos_operator")
+    assert list(Member.objects.filter(nik=HEAD_NIK).values_list("pk", "household", "is_absent", "relation")) == [
+        (head.pk, a.pk, False, relation)]
+    aid = Enrollment.objects.get(pk=pbi.pk)
+    assert (aid.member_id, aid.household_id, aid.status) == (head.pk, a.pk, pbi.status)
+    assert list(Member.objects.filter(nik=DEAD_NIK).values_list("household", "is_absent", "is_deceased")) == [
+        (b.pk, True, True)]
+    b.refresh_from_db()
+    assert b.is_absent
