@@ -223,15 +223,21 @@ def _present_holders(niks):
     return Member.objects.filter(nik__in=niks, is_absent=False, household__merged_into__isnull=True)
 
 
+def holders_elsewhere(household: Household, niks) -> list[tuple[int, int, str, str]]:
+    """(member, household, NIK, relation) of the present members of other families than
+    ``household`` who hold ``niks`` (a family merged away holds no one); one query, none for no NIK."""
+    niks = {nik for nik in niks if nik}
+    if not niks:
+        return []
+    return list(
+        _present_holders(niks).exclude(household=household).values_list("pk", "household_id", "nik", "relation")
+    )
+
+
 def niks_held_elsewhere(household: Household, niks) -> set[str]:
     """Those of ``niks`` that a present member of another family than ``household`` holds (a family
     merged away holds no one): a member to add with one would be a person of two families."""
-    niks = {nik for nik in niks if nik}
-    if not niks:
-        return set()
-    return set(
-        _present_holders(niks).exclude(household=household).values_list("nik", flat=True)
-    )
+    return {nik for _pk, _home, nik, _relation in holders_elsewhere(household, niks)}
 
 
 def movers_in(holders, *, leaving, moved_away, dead) -> dict[str, tuple[int, int]]:
@@ -254,14 +260,13 @@ def movers_in(holders, *, leaving, moved_away, dead) -> dict[str, tuple[int, int
     return movers
 
 
-def niks_moving_in_batch(case: VervalCase, household: Household, niks) -> set[str]:
-    """Those of ``niks`` held elsewhere (:func:`niks_held_elsewhere`) by the person moving in
+def niks_moving_in_batch(case: VervalCase, holders) -> set[str]:
+    """The NIKs of ``holders`` (:func:`holders_elsewhere`, the present members of other families
+    holding the NIKs typed for ``case``'s members to add) that name the person moving in
     (:func:`movers_in`) as the other cases of ``case``'s batch record them: approval moves them here
-    if the finding still stands then (``_moves_in_batch``)."""
-    niks = {nik for nik in niks if nik}
-    if not niks:
+    if the finding still stands then (``_moves_in_batch``). No query without holders."""
+    if not holders:
         return set()
-    holders = _present_holders(niks).exclude(household=household).values_list("pk", "household_id", "nik", "relation")
     others = CaseMemberChange.objects.filter(case__batch_id=case.batch_id).exclude(case=case)
     leaving = set(others.filter(change__in=(MemberChange.MOVED, MemberChange.NOT_FAMILY)).values_list("member_id", flat=True))
     dead = set(others.filter(change=MemberChange.DECEASED).values_list("member_id", flat=True))

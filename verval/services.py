@@ -72,6 +72,7 @@ from verval.selectors import (
     family_members,
     field_officers,
     findings_now,
+    holders_elsewhere,
     holding_own_aid,
     kept_household,
     may_approve,
@@ -382,11 +383,11 @@ def _niks_held_elsewhere(case: VervalCase, household: Household, typed: dict[int
     :func:`verval.selectors.niks_moving_in_batch`; approval moves them here). The
     refusal names no one: the officer may not read that family (its name, No KK or P3KE ID), only
     learn that the NIK is taken and what to do."""
-    niks = {member.nik for member in typed.values() if member.nik}
-    if not niks:
+    holders = holders_elsewhere(household, {member.nik for member in typed.values()})
+    if not holders:
         return []
     # One the batch records as moved out of their family is the person moving in: approval moves them.
-    held = niks_held_elsewhere(household, niks) - niks_moving_in_batch(case, household, niks)
+    held = {nik for _pk, _home, nik, _relation in holders} - niks_moving_in_batch(case, holders)
     refusal = _(
         "NIK ini sudah tercatat untuk anggota keluarga lain. Bila orang itu pindah ke keluarga ini, jangan tambahkan "
         "di sini: tulis nama dan NIK-nya di catatan kunjungan untuk Bappeda, yang memindahkannya di data keluarga."
