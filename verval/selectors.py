@@ -234,12 +234,6 @@ def holders_elsewhere(household: Household, niks) -> list[tuple[int, int, str, s
     )
 
 
-def niks_held_elsewhere(household: Household, niks) -> set[str]:
-    """Those of ``niks`` that a present member of another family than ``household`` holds (a family
-    merged away holds no one): a member to add with one would be a person of two families."""
-    return {nik for _pk, _home, nik, _relation in holders_elsewhere(household, niks)}
-
-
 def movers_in(holders, *, leaving, moved_away, dead) -> dict[str, tuple[int, int]]:
     """The rule of who is moving in, one statement of it for the visit and the approval: NIK ->
     (member, household) of the one present holder of that NIK (``holders``: (member, household, NIK,
@@ -261,8 +255,8 @@ def movers_in(holders, *, leaving, moved_away, dead) -> dict[str, tuple[int, int
 
 
 def niks_moving_in_batch(case: VervalCase, holders) -> set[str]:
-    """The NIKs of ``holders`` (:func:`holders_elsewhere`, the present members of other families
-    holding the NIKs typed for ``case``'s members to add) that name the person moving in
+    """The NIKs of ``holders`` (:func:`holders_elsewhere`: a member to add with one would be a person
+    of two families) that name the person moving in
     (:func:`movers_in`) as the other cases of ``case``'s batch record them: approval moves them here
     if the finding still stands then (``_moves_in_batch``). No query without holders."""
     if not holders:

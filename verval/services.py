@@ -26,6 +26,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop, ngettext
+from simple_history.utils import bulk_create_with_history
 
 from agencies.models import ExportKind
 from agencies.services import export_log_create
@@ -76,7 +77,6 @@ from verval.selectors import (
     holding_own_aid,
     kept_household,
     may_approve,
-    niks_held_elsewhere,
     niks_moving_in_batch,
     may_import_returns,
     may_manage,
@@ -614,6 +614,8 @@ class ApplyResult:
     # identity duplicates found.
     added_to: set = field(default_factory=set)
     identities_new: int = 0
+    # NIK -> the families this approval added a member with it to so far.
+    niks_added: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {"absent": self.absent, "conditions": self.conditions, "suspended": self.suspended, "ended": self.ended,
@@ -666,20 +668,22 @@ def _apply_member_changes(plan: CasePlan, *, reason: str, by, result: ApplyResul
         members_record_deceased(members=plan.members_dead, by=by, reason=f"{MemberChange.DECEASED.label} ({reason})")
     for row, member in plan.members_moved_in:
         _move_member_in(row, member, plan=plan, reason=reason, by=by, result=result)
+    # The plans read the registry before this approval; since, only its own additions hold a NIK to add.
+    adding = []
     for row in plan.members_added:
-        if row.nik and plan.household.members.filter(is_absent=False, nik=row.nik).exists():
+        families = result.niks_added.setdefault(row.nik, set()) if row.nik else set()
+        if plan.household.pk in families:
             result.members_known += 1  # added by an earlier case of this batch (two records merged into one)
             result.known_changes.append(row.pk)
-            continue
-        if row.nik and niks_held_elsewhere(plan.household, {row.nik}):
-            # Added to another family by an earlier case of this batch (the plans read the registry
-            # before it): the person lives in one family, the reviewer is told as for the others.
+        elif families:
+            # Added to another family by an earlier case of this batch: the person lives in one
+            # family, the reviewer is told as for the others.
             plan.members_elsewhere.append(row)
-            continue
-        member = new_member_checked({name: getattr(row, name) for name in NEW_MEMBER_FIELDS}, household=plan.household)
-        _member_saved(row, member, previous=None, reason=reason, by=by, result=result)
-        result.members_added += 1
-        result.added_to.add(plan.household.pk)
+        else:
+            families.add(plan.household.pk)
+            adding.append(row)
+    if adding:
+        _members_added(adding, plan=plan, reason=reason, by=by, result=result)
     result.members_known += len(plan.members_known)
     result.known_changes += [change.pk for change in plan.members_known]
     result.members_not_found += len(plan.members_not_found)
@@ -703,10 +707,26 @@ def _move_member_in(row: CaseMemberChange, member: Member, *, plan: CasePlan, re
     result.added_to.update({plan.household.pk, previous})
 
 
+def _members_added(rows: list[CaseMemberChange], *, plan: CasePlan, reason: str, by, result: ApplyResult) -> None:
+    """Add the members ``rows`` found missing from ``plan``'s family in one go (a few queries however
+    many): checked and saved as the admin saves one, the approval's reason leading their history, the
+    family re-checked once; each kept as its change's ``added``."""
+    members = [new_member_checked({name: getattr(row, name) for name in NEW_MEMBER_FIELDS}, household=plan.household)
+               for row in rows]
+    bulk_create_with_history(members, Member, default_user=by, default_change_reason=history_reason(reason, Member))
+    found = membership.members_added(household_id=plan.household.pk, by=by)
+    result.conflicts.update(dict.fromkeys(found.new | found.reopened))
+    for row, member in zip(rows, members):
+        row.added = member
+    CaseMemberChange.objects.bulk_update(rows, ["added"])
+    result.members_added += len(rows)
+    result.added_to.add(plan.household.pk)
+
+
 def _member_saved(row: CaseMemberChange, member: Member, *, previous: int | None, reason: str, by,
                   result: ApplyResult) -> None:
-    """Save a member the approval adds (or moves here from family ``previous``) as the admin saves
-    one, the approval's reason leading its history, and keep it as the change's ``added``."""
+    """Save a member the approval moves here from family ``previous`` as the admin saves one, the
+    approval's reason leading its history, and keep it as the change's ``added``."""
     member._history_user = by
     member._change_reason = history_reason(reason, Member)
     member.save()
