@@ -75,6 +75,13 @@ def member_changed(*, member: Member, previous_household_id: int | None, by) -> 
     )
 
 
+@transaction.atomic(savepoint=False)
+def members_added(*, household_id: int, by) -> RecheckResult:
+    """Members were added to a family in one go, each saved as the admin saves one: the family is
+    re-checked once (:func:`member_changed`, for as many members)."""
+    return registry_changed(households=[household_id], cause=WriteCause.MEMBER, by=by)
+
+
 def _mark(model, objects: list, *, absent: bool, by, reason: str = "") -> list:
     """Set ``is_absent`` on the records that differ, with a history row each (``reason``, else that
     the newest data said so); returns them."""

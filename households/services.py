@@ -106,11 +106,7 @@ def _head_member_absent(household: Household, *, by, reason: str) -> None:
     heads = Member.objects.filter(household=household, relation=Relation.HEAD)
     left_out = Q(nik=household.head_nik) if household.head_nik else Q(nik="", name__iexact=household.head_name.strip())
     died = Q(is_absent=False) | (Q(is_absent=True, is_deceased=False) & left_out)
-    for member in heads.filter(died).order_by("pk"):
-        member.is_absent = member.is_deceased = True
-        member._history_user = by
-        member._change_reason = history_reason(reason, Member)
-        member.save()
+    _members_saved(heads.filter(died), by=by, reason=reason, is_absent=True, is_deceased=True)
 
 
 @transaction.atomic
@@ -120,11 +116,19 @@ def members_record_deceased(*, members, by, reason: str = "") -> int:
     counted as one of the family: their absence, with its re-checks, comes first); the pages then
     say "meninggal" for them. Returns how many changed, each with a history row."""
     rows = Member.objects.select_for_update().filter(pk__in=list(members), is_absent=True, is_deceased=False)
+    return _members_saved(rows, by=by, reason=reason, is_deceased=True)
+
+
+def _members_saved(rows, *, by, reason: str, **values) -> int:
+    """Set ``values`` on each member of ``rows`` and save it, in id order, with a history row each
+    (who, and the reason); returns how many."""
+    change_reason = history_reason(reason, Member)
     changed = 0
     for member in rows.order_by("pk"):
-        member.is_deceased = True
+        for name, value in values.items():
+            setattr(member, name, value)
         member._history_user = by
-        member._change_reason = history_reason(reason, Member)
+        member._change_reason = change_reason
         member.save()
         changed += 1
     return changed

@@ -223,31 +223,44 @@ def _present_holders(niks):
     return Member.objects.filter(nik__in=niks, is_absent=False, household__merged_into__isnull=True)
 
 
-def niks_held_elsewhere(household: Household, niks) -> set[str]:
-    """Those of ``niks`` that a present member of another family than ``household`` holds (a family
-    merged away holds no one): a member to add with one would be a person of two families."""
+def holders_elsewhere(household: Household, niks) -> list[tuple[int, int, str]]:
+    """(member, household, NIK) of the present members of other families than
+    ``household`` who hold ``niks`` (a family merged away holds no one); one query, none for no NIK."""
     niks = {nik for nik in niks if nik}
     if not niks:
-        return set()
-    return set(
-        _present_holders(niks).exclude(household=household).values_list("nik", flat=True)
+        return []
+    return list(
+        _present_holders(niks).exclude(household=household).values_list("pk", "household_id", "nik")
     )
 
 
-def niks_moving_in_batch(case: VervalCase, household: Household, niks) -> set[str]:
-    """Those of ``niks`` held elsewhere (:func:`niks_held_elsewhere`) by one present member only, whom
-    another case of ``case``'s batch records as moved out of their family (Pindah, not of that
-    family), or who is a member (its head included) of a family another case of the batch finds moved away
-    whole (Pindah) and not found dead there: the person moving in, whom approval moves here if the
-    finding still stands then (``_moves_in_batch``). The other cases' families and the members they
-    found gone are followed through a merge to the record each is kept on now, as approval follows
-    them (:func:`kept_records`, :func:`_member_now`)."""
-    niks = {nik for nik in niks if nik}
-    if not niks:
-        return set()
-    holders: dict[str, list[int]] = {}
-    for nik, pk, home in _present_holders(niks).exclude(household=household).values_list("nik", "pk", "household_id"):
-        holders.setdefault(nik, []).append((pk, home))
+def movers_in(holders, *, leaving, moved_away, dead) -> dict[str, tuple[int, int]]:
+    """The rule of who is moving in, one statement of it for the visit and the approval: NIK ->
+    (member, household) of the one present holder of that NIK (``holders``: (member, household,
+    NIK)) whom the batch finds leaving their family: found moved out of it (Pindah, not of that
+    family: a member of ``leaving``), or a member (its head included) of a family the batch finds
+    moved away whole (Pindah: a household of ``moved_away``) and not found dead there (``dead``). A
+    NIK that two present members hold names no one."""
+    found: dict[str, list[tuple[int, int]]] = {}
+    for pk, home, nik in holders:
+        found.setdefault(nik, []).append((pk, home))
+    movers = {}
+    for nik, held_by in found.items():
+        if len(held_by) != 1:
+            continue
+        pk, home = held_by[0]
+        if pk in leaving or (home in moved_away and pk not in dead):
+            movers[nik] = (pk, home)
+    return movers
+
+
+def niks_moving_in_batch(case: VervalCase, holders) -> set[str]:
+    """The NIKs of ``holders`` (:func:`holders_elsewhere`: a member to add with one would be a person
+    of two families) that name the person moving in (:func:`movers_in`) as the other cases of
+    ``case``'s batch record them: approval moves them here if the finding still stands then
+    (``_moves_in_batch``). The other cases' families and the members they found gone are followed
+    through a merge to the record each is kept on now, as approval follows them
+    (:func:`kept_records`, :func:`_member_now`). No query without holders."""
     if not holders:
         return set()
     others = list(VervalCase.objects.filter(batch_id=case.batch_id).exclude(pk=case.pk).select_related("household"))
@@ -264,11 +277,7 @@ def niks_moving_in_batch(case: VervalCase, household: Household, niks) -> set[st
             if member:
                 (dead if row.change == MemberChange.DECEASED else leaving).add(member.pk)
     moved_away = {plan.household.pk for plan in plans if plan.case.presence == Presence.MOVED}
-    return {
-        nik for nik, found in holders.items()
-        if len(found) == 1 and (found[0][0] in leaving or (
-            found[0][1] in moved_away and found[0][0] not in dead))
-    }
+    return set(movers_in(holders, leaving=leaving, moved_away=moved_away, dead=dead))
 
 
 def visit_members(case: VervalCase) -> list[Member]:
@@ -566,32 +575,29 @@ def _moves_in_batch(plans: list[CasePlan], holders: list[tuple[int, int, str]]) 
     case no longer marks them absent, nor, for a family gone, ends their own aid
     (``CasePlan.members_moving_out``). ``holders``: (member, household, NIK) of the present
     holders of the NIKs to add."""
-    leaving: dict[int, tuple[CasePlan, CaseMemberChange | None]] = {
+    leaving: dict[int, tuple[CasePlan, CaseMemberChange]] = {
         member.pk: (plan, row) for plan in plans for row, member in plan.members_gone
         if row.change in (MemberChange.MOVED, MemberChange.NOT_FAMILY)
     }
     moved_away = {plan.household.pk: plan for plan in plans if plan.gone and plan.case.presence == Presence.MOVED}
-    for pk, household, _nik in holders:
-        plan = moved_away.get(household)
-        if plan is not None and pk not in plan.members_dead:
-            leaving.setdefault(pk, (plan, None))
-    if not leaving:
+    dead = {pk for plan in moved_away.values() for pk in plan.members_dead}
+    movers = movers_in(holders, leaving=leaving, moved_away=moved_away, dead=dead)
+    if not movers:
         return
-    by_nik: dict[str, list[int]] = {}
-    for pk, _household, nik in holders:
-        by_nik.setdefault(nik, []).append(pk)
+    taken: set[int] = set()
     with_family: list[tuple[CasePlan, CaseMemberChange, int]] = []
     for plan in plans:
         for change in list(plan.members_elsewhere):
-            held_by = by_nik.get(change.nik, [])
-            if len(held_by) != 1 or held_by[0] not in leaving:
+            pk, home = movers.get(change.nik, (None, None))
+            if pk is None or pk in taken:
                 continue
-            source, row = leaving.pop(held_by[0])
+            taken.add(pk)
             plan.members_elsewhere.remove(change)
-            if row is None:  # their family moved away whole: not found gone one by one
-                source.members_moving_out.append(held_by[0])
-                with_family.append((plan, change, held_by[0]))
+            if pk not in leaving:  # their family moved away whole: not found gone one by one
+                moved_away[home].members_moving_out.append(pk)
+                with_family.append((plan, change, pk))
                 continue
+            source, row = leaving[pk]
             member = next(member for gone, member in source.members_gone if gone is row)
             source.members_gone.remove((row, member))
             plan.members_moved_in.append((change, member))

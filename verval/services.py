@@ -26,6 +26,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop, ngettext
+from simple_history.utils import bulk_create_with_history
 
 from agencies.models import ExportKind
 from agencies.services import export_log_create
@@ -72,10 +73,10 @@ from verval.selectors import (
     family_members,
     field_officers,
     findings_now,
+    holders_elsewhere,
     holding_own_aid,
     kept_household,
     may_approve,
-    niks_held_elsewhere,
     niks_moving_in_batch,
     may_import_returns,
     may_manage,
@@ -382,11 +383,11 @@ def _niks_held_elsewhere(case: VervalCase, household: Household, typed: dict[int
     :func:`verval.selectors.niks_moving_in_batch`; approval moves them here). The
     refusal names no one: the officer may not read that family (its name, No KK or P3KE ID), only
     learn that the NIK is taken and what to do."""
-    niks = {member.nik for member in typed.values() if member.nik}
-    if not niks:
+    holders = holders_elsewhere(household, {member.nik for member in typed.values()})
+    if not holders:
         return []
     # One the batch records as moved out of their family is the person moving in: approval moves them.
-    held = niks_held_elsewhere(household, niks) - niks_moving_in_batch(case, household, niks)
+    held = {nik for _pk, _home, nik in holders} - niks_moving_in_batch(case, holders)
     refusal = _(
         "NIK ini sudah tercatat untuk anggota keluarga lain. Bila orang itu pindah ke keluarga ini, jangan tambahkan "
         "di sini: tulis nama dan NIK-nya di catatan kunjungan untuk Bappeda, yang memindahkannya di data keluarga."
@@ -665,11 +666,8 @@ def _apply_member_changes(plan: CasePlan, *, reason: str, by, result: ApplyResul
         members_record_deceased(members=plan.members_dead, by=by, reason=f"{MemberChange.DECEASED.label} ({reason})")
     for row, member in plan.members_moved_in:
         _move_member_in(row, member, plan=plan, reason=reason, by=by, result=result)
-    for row in plan.members_added:
-        member = new_member_checked({name: getattr(row, name) for name in NEW_MEMBER_FIELDS}, household=plan.household)
-        _member_saved(row, member, previous=None, reason=reason, by=by, result=result)
-        result.members_added += 1
-        result.added_to.add(plan.household.pk)
+    if plan.members_added:  # each NIK once in the batch: the plan sets apart those an earlier case adds
+        _members_added(plan.members_added, plan=plan, reason=reason, by=by, result=result)
     result.members_known += len(plan.members_known)
     result.known_changes += [change.pk for change in plan.members_known]
     result.members_not_found += len(plan.members_not_found)
@@ -694,10 +692,26 @@ def _move_member_in(row: CaseMemberChange, member: Member, *, plan: CasePlan, re
     result.added_to.update({plan.household.pk, previous})
 
 
+def _members_added(rows: list[CaseMemberChange], *, plan: CasePlan, reason: str, by, result: ApplyResult) -> None:
+    """Add the members ``rows`` found missing from ``plan``'s family in one go (a few queries however
+    many): checked and saved as the admin saves one, the approval's reason leading their history, the
+    family re-checked once; each kept as its change's ``added``."""
+    members = [new_member_checked({name: getattr(row, name) for name in NEW_MEMBER_FIELDS}, household=plan.household)
+               for row in rows]
+    bulk_create_with_history(members, Member, default_user=by, default_change_reason=history_reason(reason, Member))
+    found = membership.members_added(household_id=plan.household.pk, by=by)
+    result.conflicts.update(dict.fromkeys(found.new | found.reopened))
+    for row, member in zip(rows, members):
+        row.added = member
+    CaseMemberChange.objects.bulk_update(rows, ["added"])
+    result.members_added += len(rows)
+    result.added_to.add(plan.household.pk)
+
+
 def _member_saved(row: CaseMemberChange, member: Member, *, previous: int | None, reason: str, by,
                   result: ApplyResult) -> None:
-    """Save a member the approval adds (or moves here from family ``previous``) as the admin saves
-    one, the approval's reason leading its history, and keep it as the change's ``added``."""
+    """Save a member the approval moves here from family ``previous`` as the admin saves one, the
+    approval's reason leading its history, and keep it as the change's ``added``."""
     member._history_user = by
     member._change_reason = history_reason(reason, Member)
     member.save()

@@ -16,11 +16,12 @@ registry:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 from collections.abc import Callable, Collection
 
-from django.db.models import Count, TextField
+from django.db.models import Count, Min, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -76,13 +77,15 @@ _MISSING = object()
 KEPT_ABSENT = "Tidak ada di data terbaru registri; berkas ini lebih lama, jadi tetap ditandai tidak ada"
 
 
-def _resolve(record, current: dict, log_warning: Callable[[object, str, str], None], model, *, older: bool = False):
+def _resolve(record, current: dict, log_warning: Callable[[object, str, str], None], model, *, older: bool = False,
+             deceased: DeathWarnings | None = None):
     """Three-way merge of one stored record (``current``: its fields, ``raw_values``, ``is_absent``
     and ``source_values``) with the record read from the file: keep local corrections; the
     ``Change``, or None when nothing would change. The write works out the new snapshot and raw
     values again from the record as it is then (``snapshot.merged_sources``). A record marked absent
     comes back unless the file is ``older`` than the registry's data (``ExtractPlan.older_than_registry``),
-    or it is a member recorded dead (``is_deceased``: a verval approval found it), whatever the file says."""
+    or it is a member recorded dead (``is_deceased``: a verval approval found it), whatever the file
+    says: ``deceased`` warns of it."""
     values = record.values
     cur_raw = _decoded(current["raw_values"])
     candidates, other = _diff(current=current, cur_raw=cur_raw, values=values, raw=record.raw, is_absent=current["is_absent"])
@@ -110,8 +113,7 @@ def _resolve(record, current: dict, log_warning: Callable[[object, str, str], No
         revive = False
     if revive and current.get("is_deceased"):
         # A member an approved verval found dead: the aid of their own is not to be claimed again.
-        log_warning(record, "", f"Tercatat meninggal menurut verval yang disahkan pada {_deceased_on(current['pk'])}; "
-                                "tidak diaktifkan kembali")
+        deceased.warn(record, current["pk"])
         revive = False
     if to_set or new_snapshot != snapshot or raw != cur_raw or revive:
         if revive:
@@ -120,11 +122,36 @@ def _resolve(record, current: dict, log_warning: Callable[[object, str, str], No
     return None
 
 
-def _deceased_on(member_id: int) -> str:
-    """The day a member's death was recorded (``Member.is_deceased``: a verval approval), as its history has it."""
-    when = (Member.history.filter(id=member_id, is_deceased=True).order_by("history_date")
-            .values_list("history_date", flat=True).first())
-    return timezone.localtime(when).strftime("%d/%m/%Y") if when else "-"
+DECEASED = "Tercatat meninggal menurut verval yang disahkan pada {day}; tidak diaktifkan kembali"
+
+
+class DeathWarnings:
+    """The warnings of the rows of absent members recorded dead (``Member.is_deceased``: a verval
+    approval) that stay absent: each names the day the death was recorded, as the member's history
+    has it. The warning takes its place among the row's others at once; the days are read for all
+    the rows warned so far in one query (:meth:`fill`)."""
+
+    def __init__(self, issues) -> None:
+        self.issues = issues
+        self.waiting: list[tuple[int, int]] = []  # (the warning's place, the member)
+
+    def warn(self, record, member_id: int) -> None:
+        self.waiting.append((len(self.issues.warnings), member_id))
+        self.issues.warning(record.sheet, record.row, "", DECEASED.format(day="-"))
+
+    def fill(self) -> None:
+        if not self.waiting:
+            return
+        days = dict(
+            Member.history.filter(id__in={pk for _at, pk in self.waiting}, is_deceased=True)
+            .order_by().values_list("id").annotate(on=Min("history_date"))
+        )
+        warnings = self.issues.warnings
+        for at, pk in self.waiting:
+            if days.get(pk):
+                day = timezone.localtime(days[pk]).strftime("%d/%m/%Y")
+                warnings[at] = dataclasses.replace(warnings[at], reason=DECEASED.format(day=day))
+        self.waiting = []
 
 
 def _fill_blanks(record, current: dict, candidates: list[str]):
@@ -621,6 +648,7 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     position = 0
     listed = {row.household_key for row in extract.skipped_members}  # the families whose members the file lists
     unknown_families = 0  # member rows of a family neither the file nor the registry holds
+    deceased = DeathWarnings(issues)
     for chunk in chunked(records, CHUNK):
         placed, chunk_claims = [], []
         for record in chunk:
@@ -715,7 +743,7 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
             if moved_to is not None:
                 record.set("household_id", moved_to)  # moved to another family in the new extract
             current = dict(zip(member_names, rows[pk]), newer=newer)
-            change = _resolve(record, current, warn, Member, older=older)
+            change = _resolve(record, current, warn, Member, older=older, deceased=deceased)
             if change is None:
                 plan.members.unchanged += 1
                 if not newer:
@@ -724,6 +752,7 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
             else:
                 plan.members.updated += 1
                 decisions.match(at, pk, moved_to, change.fields, filled_only=change.filled_only)
+        deceased.fill()
         decisions.close_chunk()
     del stored
     if unknown_families and p3ke and not has_household_sheet:

@@ -148,21 +148,17 @@ def kept_message(summary: dict) -> str:
     count = summary.get("households_kept")
     if not count:
         return ""
-    if ranking := summary.get("kept_ranking"):  # some kept by a desil ranking newer than the file's
-        return ngettext(
-            "%(n)s keluarga yang tidak ada di berkas ini tidak ditandai tidak ada: data keluarga itu di registri lebih "
-            "baru dari berkas ini (tahun %(year)s, peringkat desil %(ranking)s).",
-            "%(n)s keluarga yang tidak ada di berkas ini tidak ditandai tidak ada: data keluarga itu di registri lebih "
-            "baru dari berkas ini (tahun %(year)s, peringkat desil %(ranking)s).",
-            count,
-        ) % {"n": number_format(count, force_grouping=True), "year": summary.get("data_year"), "ranking": ranking}
+    # Which newer data: its year, and the desil ranking newer than the file's that kept some.
+    newer = [_("tahun %(year)s") % {"year": summary.get("data_year")}]
+    if ranking := summary.get("kept_ranking"):
+        newer.append(_("peringkat desil %(ranking)s") % {"ranking": ranking})
     return ngettext(
         "%(n)s keluarga yang tidak ada di berkas ini tidak ditandai tidak ada: data keluarga itu di registri lebih "
-        "baru dari berkas ini (tahun %(year)s).",
+        "baru dari berkas ini (%(newer)s).",
         "%(n)s keluarga yang tidak ada di berkas ini tidak ditandai tidak ada: data keluarga itu di registri lebih "
-        "baru dari berkas ini (tahun %(year)s).",
+        "baru dari berkas ini (%(newer)s).",
         count,
-    ) % {"n": number_format(count, force_grouping=True), "year": summary.get("data_year")}
+    ) % {"n": number_format(count, force_grouping=True), "newer": ", ".join(newer)}
 
 
 def recognised_message(summary: dict) -> str:

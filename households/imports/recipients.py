@@ -987,9 +987,9 @@ class _Registry:
         )
         for nik, member, household, name, no_kk, absent, family_absent, *named in _rows_of(members, "nik", niks):
             self._hold(nik, _Holder(member, household, name, no_kk, absent or family_absent, *named))
-        heads = live_households.values_list("head_nik", "pk", "head_name", "no_kk", "is_absent", "p3ke_id", "head_name", "desa__name")
-        for nik, household, name, no_kk, absent, *named in _rows_of(heads, "head_nik", niks):
-            self._hold(nik, _Holder(None, household, name, no_kk, absent, *named))
+        heads = live_households.values_list("head_nik", "pk", "head_name", "no_kk", "is_absent", "p3ke_id", "desa__name")
+        for nik, household, name, no_kk, absent, p3ke_id, desa in _rows_of(heads, "head_nik", niks):
+            self._hold(nik, _Holder(None, household, name, no_kk, absent, p3ke_id=p3ke_id, head_name=name, desa=desa))
         self.household_by_kk = _lookup(live_households.values_list("no_kk", "pk"), "no_kk", kks)
 
     def _hold(self, nik: str, holder: _Holder) -> None:

@@ -170,3 +170,33 @@ def test_the_recipient_list_program_is_a_choice_of_the_programs(bappeda_client, 
         )
     assert response.status_code == 200 and "Pilih program dari daftar." in response.content.decode()
     assert ImportBatch.objects.count() == 1
+
+
+# The families a full extract lacks, kept by the registry's newer data: one by its data year, two by
+# a desil ranking newer than the file's too; as the preview and the import say it in each language.
+KEPT = ({"households_kept": 1, "data_year": 2025}, {"households_kept": 2, "data_year": 2025, "kept_ranking": "01/01/2025"})
+KEPT_SAID = {
+    "id": [
+        "1 keluarga yang tidak ada di berkas ini tidak ditandai tidak ada: data keluarga itu di registri lebih baru "
+        "dari berkas ini (tahun 2025).",
+        "2 keluarga yang tidak ada di berkas ini tidak ditandai tidak ada: data keluarga itu di registri lebih baru "
+        "dari berkas ini (tahun 2025, peringkat desil 01/01/2025).",
+    ],
+    "en": [
+        "1 family missing from this file was not marked absent: the registry holds newer data of it than this file "
+        "(year 2025).",
+        "2 families missing from this file were not marked absent: the registry holds newer data of them than this "
+        "file (year 2025, desil ranking 01/01/2025).",
+    ],
+}
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_the_families_kept_by_newer_data_are_said_with_their_year_and_ranking(language):
+    from django.utils import translation
+
+    from households.imports.outcome import kept_message
+
+    with translation.override(language):
+        assert [kept_message(summary) for summary in KEPT] == KEPT_SAID[language]
+    assert kept_message({"households_kept": 0, "data_year": 2025}) == ""

@@ -158,3 +158,43 @@ def test_a_member_a_verval_approval_found_dead_is_not_brought_back(reference, p3
     day = timezone.localdate().strftime("%d/%m/%Y")
     assert [(w["sheet"], w["reason"]) for w in batch.warnings if "meninggal" in w["reason"]] == [
         ("INDIVIDU", f"Tercatat meninggal menurut verval yang disahkan pada {day}; tidak diaktifkan kembali")]
+
+
+def _dead(*id_individu):
+    from households.services import members_record_deceased
+
+    members = list(Member.objects.filter(id_individu__in=id_individu).values_list("pk", flat=True))
+    Member.objects.filter(pk__in=members).update(is_absent=True)
+    members_record_deceased(members=members, by=None, reason="Meninggal (Verval disahkan)")
+
+
+def _history_reads(path) -> tuple[int, list[str]]:
+    """The reads of the members' history while importing ``path``, and the warnings about the dead."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        result = imported(path)
+    reads = sum(1 for q in queries.captured_queries
+                if q["sql"].lstrip().upper().startswith("SELECT") and 'FROM "households_historicalmember"' in q["sql"])
+    batch = ImportBatch.objects.get(pk=result["batch"])
+    return reads, [w["reason"] for w in batch.warnings if "meninggal" in w["reason"]]
+
+
+def test_the_days_of_death_of_many_rows_are_read_at_once(reference, p3ke_file):
+    """An extract listing three children an approved verval found dead reads the days their deaths
+    were recorded as one child's does (not once a row), and each row's warning names its day."""
+    from django.utils import timezone
+
+    households, members = families()
+    imported(p3ke_file(households=households, members=members, name="a.xlsx"))
+    _dead("91220000012")
+    one, one_warned = _history_reads(p3ke_file(households=households, members=members, name="b.xlsx"))
+    _dead("91220000022", "91220000032")
+    three, three_warned = _history_reads(p3ke_file(households=households, members=members, name="c.xlsx"))
+
+    assert three == one, (one, three)
+    day = timezone.localdate().strftime("%d/%m/%Y")
+    warning = f"Tercatat meninggal menurut verval yang disahkan pada {day}; tidak diaktifkan kembali"
+    assert one_warned == [warning] and three_warned == [warning] * 3
+    assert absent_ids() == ["91220000012", "91220000022", "91220000032"]

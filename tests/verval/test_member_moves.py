@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dedup import membership
@@ -257,3 +259,31 @@ def test_the_head_of_a_family_found_moved_away_whole_who_joined_another_family_o
         (b.pk, True, True)]
     b.refresh_from_db()
     assert b.is_absent
+
+
+def _holder_reads(queries) -> int:
+    """The reads of who holds a NIK now: present members, of families not merged away, by NIK."""
+    return sum(
+        1 for q in queries.captured_queries
+        if q["sql"].lstrip().upper().startswith("SELECT") and 'FROM "households_member"' in q["sql"]
+        and '"households_member"."nik" IN' in q["sql"] and '"merged_into_id" IS NULL' in q["sql"]
+    )
+
+
+def test_saving_the_visit_reads_who_holds_the_typed_niks_once(two_families, people):
+    """The officer adds Sitti to A after B's visit found her moved out: the page asks once who holds
+    her NIK, and from that one answer both whether another family holds it and whether she is the
+    person moving in (accepted: approval moves her)."""
+    batch, case_a, case_b, sitti, _pip = two_families
+    _visit(case_b, people.officer, members={sitti.pk: "pindah"})
+    data = {
+        "visited_on": timezone.localdate().strftime("%d/%m/%Y"), "presence": Presence.FOUND, "verdict": Verdict.ELIGIBLE,
+        "baru-0-name": sitti.name, "baru-0-nik": MOVER_NIK, "baru-0-relation": Relation.SPOUSE,
+        "baru-0-sex": Sex.FEMALE, "baru-0-birth_date": sitti.birth_date.strftime("%d/%m/%Y"),
+    }
+    officer = client_for(people.officer)
+    with CaptureQueriesContext(connection) as queries:
+        response = officer.post(f"/verval/kasus/{case_a.pk}/", data)
+    assert response.status_code == 302
+    assert _holder_reads(queries) == 1
+    assert list(case_a.member_changes.values_list("nik", flat=True)) == [MOVER_NIK]
