@@ -19,12 +19,6 @@ pytestmark = pytest.mark.django_db
 SULTRA = "17 kabupaten/kota di Provinsi Sulawesi Tenggara"
 
 
-@pytest.fixture
-def province(reference):
-    """Konawe Utara from the reference, then the rest of Sulawesi Tenggara, as KONUT_WILAYAH=74 loads it."""
-    call_command("load_reference", wilayah="74", verbosity=0)
-
-
 def konawe_family(p3ke_id: str, serial: int) -> tuple[dict, list[dict]]:
     """A family of Awuliti (Lambuya, Kabupaten Konawe), whose NIKs Konawe issued (7402...)."""
     place = {"Kabupaten/Kota": "KONAWE", "Kecamatan": "LAMBUYA", "Desa/Kelurahan": "AWULITI", "Kode Kemdagri": "7402012006"}
