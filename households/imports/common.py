@@ -71,6 +71,8 @@ class Context:
     # The loaded regencies' 4-digit codes (``7409``) and their name for messages; no prefix, no check.
     region_prefixes: tuple[str, ...] = ()
     region_label: str = ""
+    # The loaded regencies' names by their 4-digit codes (``{"7409": "Kabupaten Konawe Utara"}``).
+    regency_names: dict[str, str] = field(default_factory=dict)
     # The column layouts (built-in and saved mappings) and, once the registry is read, the aid
     # keys programs list (an aid column with another key is reported as unmapped).
     layouts: Layouts = BUILTIN
