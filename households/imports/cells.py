@@ -305,15 +305,19 @@ def named_regencies(cell: str) -> tuple[str, ...]:
 
 # ``Kabupaten Bogor``, ``KAB. BOGOR``, ``Kab Bogor``; ``Kota Bogor`` (``Kotabaru`` is a name).
 _REGENCY_KIND = re.compile(r"^(?:(kabupaten|kab)\b\.?\s*|(kota)\b\.?\s*)")
+# The regency and the cities of Jakarta are "Administrasi" (``Kota Administrasi Jakarta Pusat``,
+# ``KOTA ADM. JAKARTA PUSAT``): offices leave the word out as often as not, and so does the match.
+_ADMINISTRATIVE = re.compile(r"^(?:administrasi|adm)\b\.?\s*")
 
 
 def regency_name(value: object) -> tuple[str, str]:
-    """A regency's name as matched: ``("kabupaten" | "kota" | "", the name as place_name reads it)``."""
+    """A regency's name as matched: ``("kabupaten" | "kota" | "", the name as place_name reads it)``,
+    without "Administrasi" (``_ADMINISTRATIVE``)."""
     value = norm(value)
     match = _REGENCY_KIND.match(value)
     if not match:
-        return "", place_name(value)
-    return ("kabupaten" if match.group(1) else "kota"), place_name(value[match.end():])
+        return "", place_name(_ADMINISTRATIVE.sub("", value))
+    return ("kabupaten" if match.group(1) else "kota"), place_name(_ADMINISTRATIVE.sub("", value[match.end():]))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -327,7 +331,7 @@ def same_regency(cell: str, name: str) -> bool:
         return False
     if core == registry_core and (not kind or not registry_kind or kind == registry_kind):
         return True
-    words = [word for word in _NOT_LETTER.split(_REGENCY_KIND.sub("", norm(name))) if word]
+    words = [word for word in _NOT_LETTER.split(_ADMINISTRATIVE.sub("", _REGENCY_KIND.sub("", norm(name)))) if word]
     if (not kind or not registry_kind or kind == registry_kind) and _shortened(core, words):
         return True
     return place_name(cell) == registry_core
