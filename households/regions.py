@@ -10,7 +10,7 @@ was corrected is known by the code the list gave it (``Desa.reference_code``), n
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
@@ -81,11 +81,13 @@ def regions_load(*, code: str, bps_codes: Mapping[str, str] | None = None) -> Re
 @dataclass(frozen=True)
 class LoadedRegions:
     """The loaded regencies as imports check them: the 4-digit code prefixes (``7409``) that a NIK
-    or a village code of the covered area starts with, and the area's name for messages."""
+    or a village code of the covered area starts with, and the area's name for messages; each
+    regency's name by its prefix (``names``)."""
 
     prefixes: tuple[str, ...]
     label: str
     villages: int
+    names: dict[str, str] = field(default_factory=dict)
 
 
 def regions_label(names: list[str], provinces: list[str]) -> str:
@@ -103,6 +105,7 @@ def loaded_regions() -> LoadedRegions:
         prefixes=tuple(code.replace(".", "") for code, _name, _province in regencies),
         label=regions_label([name for _code, name, _p in regencies], [p for _c, _n, p in regencies]),
         villages=Desa.objects.count(),
+        names={code.replace(".", ""): name for code, name, _province in regencies},
     )
 
 

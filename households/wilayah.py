@@ -78,7 +78,7 @@ def normalize_region_code(raw: object) -> str:
     )
 
 
-def _children(code: str) -> list[tuple[str, str]]:
+def _children(code: str | None) -> list[tuple[str, str]]:
     return sorted((item.code, item.name) for item in _lokal.list_wilayah(code))
 
 
@@ -95,6 +95,16 @@ def region_names(code: str) -> tuple[str, str]:
         return f"Provinsi {name}", name
     short = name.removeprefix("Kabupaten ").removeprefix("Administrasi ")
     return name, short
+
+
+@functools.lru_cache(maxsize=1)
+def all_regencies() -> tuple[tuple[str, str], ...]:
+    """Every regency of Indonesia as ``(code without dots, name)``: ``("7402", "Kabupaten Konawe")``."""
+    return tuple(
+        (code.replace(".", ""), name)
+        for province, _name in _children(None)
+        for code, name in _children(province)
+    )
 
 
 def head_title(code: str) -> str:

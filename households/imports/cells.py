@@ -23,6 +23,7 @@ from households.identifiers import (
     parse_nik,
     region_code_plain,
 )
+from households.wilayah import all_regencies
 from konut_registry.numbers import thousands
 
 from .columns import AID_PREFIX, REGION_PART_WIDTHS, REGION_PARTS
@@ -262,21 +263,61 @@ def _desa_by_names(reader: RowReader, ctx: Context) -> int | None:
             reader.error("desa", f"{place} tidak ada di wilayah yang dimuat ({ctx.region_label})")
         return None
     if other_regency := _other_regency(reader.get("kabupaten"), desa_id, ctx, "desa ini", "nama Kecamatan dan Desa/Kelurahan"):
+        if refusal := _named_elsewhere(reader, desa_id, ctx):
+            reader.error("kabupaten", refusal)
+            return None
         reader.warning("kabupaten", other_regency)
     return desa_id
 
 
+def _named_elsewhere(reader: RowReader, desa_id: int, ctx: Context) -> str:
+    """The error for a row placed by its names whose Kabupaten/Kota cell names another regency than
+    the village's: one the registry does not hold (a neighbour's village of the same names is not
+    this one), or a loaded one its No KK or NIK was issued in too (cell and codes agree). "" when
+    the cell names no regency the row could be of, or only one its codes do not point to: a slip,
+    warned as before (a family of the loaded regency whose NIK was issued elsewhere is imported)."""
+    cell = text(reader.get("kabupaten"))
+    named = named_regencies(cell)
+    kecamatan, kabupaten = ctx.desa_places.get(desa_id, ("", ""))
+    placed = f"keluarga tidak ditempatkan di {ctx.desa_names.get(desa_id)} (Kecamatan {kecamatan}, {kabupaten})"
+    if named and not any(code in ctx.regency_names for code in named):
+        return (
+            f"Kabupaten/Kota '{cell}' berada di luar wilayah yang dimuat ({ctx.region_label}); {placed} yang namanya "
+            "sama. Bila keluarga ini tinggal di sana, perbaiki Kabupaten/Kota atau isi Kode Kemdagri"
+        )
+    issued = {clean_digits(id_text(reader.get(key)))[:4] for key in ("no_kk", "nik", "head_nik") if reader.has(key)}
+    for code in named:
+        if code in issued and code in ctx.regency_names:
+            return (
+                f"Kabupaten/Kota '{cell}' dan kode wilayah No KK/NIK {code} menunjuk {ctx.regency_names[code]}, yang "
+                f"tidak memiliki desa '{text(reader.get('desa'))}' di kecamatan '{text(reader.get('kecamatan'))}'; "
+                f"{placed}. Perbaiki Kabupaten/Kota atau isi Kode Kemdagri"
+            )
+    return ""
+
+
+@functools.lru_cache(maxsize=1024)
+def named_regencies(cell: str) -> tuple[str, ...]:
+    """The 4-digit codes of the regencies of Indonesia a Kabupaten/Kota cell names (``same_regency``):
+    ``KAB. DEMAK`` names 3321, ``SEMARANG`` both 3322 and 3374."""
+    return tuple(code for code, name in all_regencies() if same_regency(cell, name))
+
+
 # ``Kabupaten Bogor``, ``KAB. BOGOR``, ``Kab Bogor``; ``Kota Bogor`` (``Kotabaru`` is a name).
 _REGENCY_KIND = re.compile(r"^(?:(kabupaten|kab)\b\.?\s*|(kota)\b\.?\s*)")
+# The regency and the cities of Jakarta are "Administrasi" (``Kota Administrasi Jakarta Pusat``,
+# ``KOTA ADM. JAKARTA PUSAT``): offices leave the word out as often as not, and so does the match.
+_ADMINISTRATIVE = re.compile(r"^(?:administrasi|adm)\b\.?\s*")
 
 
 def regency_name(value: object) -> tuple[str, str]:
-    """A regency's name as matched: ``("kabupaten" | "kota" | "", the name as place_name reads it)``."""
+    """A regency's name as matched: ``("kabupaten" | "kota" | "", the name as place_name reads it)``,
+    without "Administrasi" (``_ADMINISTRATIVE``)."""
     value = norm(value)
     match = _REGENCY_KIND.match(value)
     if not match:
-        return "", place_name(value)
-    return ("kabupaten" if match.group(1) else "kota"), place_name(value[match.end():])
+        return "", place_name(_ADMINISTRATIVE.sub("", value))
+    return ("kabupaten" if match.group(1) else "kota"), place_name(_ADMINISTRATIVE.sub("", value[match.end():]))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -290,7 +331,7 @@ def same_regency(cell: str, name: str) -> bool:
         return False
     if core == registry_core and (not kind or not registry_kind or kind == registry_kind):
         return True
-    words = [word for word in _NOT_LETTER.split(_REGENCY_KIND.sub("", norm(name))) if word]
+    words = [word for word in _NOT_LETTER.split(_ADMINISTRATIVE.sub("", _REGENCY_KIND.sub("", norm(name)))) if word]
     if (not kind or not registry_kind or kind == registry_kind) and _shortened(core, words):
         return True
     return place_name(cell) == registry_core

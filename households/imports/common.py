@@ -71,6 +71,8 @@ class Context:
     # The loaded regencies' 4-digit codes (``7409``) and their name for messages; no prefix, no check.
     region_prefixes: tuple[str, ...] = ()
     region_label: str = ""
+    # The loaded regencies' names by their 4-digit codes (``{"7409": "Kabupaten Konawe Utara"}``).
+    regency_names: dict[str, str] = field(default_factory=dict)
     # The column layouts (built-in and saved mappings) and, once the registry is read, the aid
     # keys programs list (an aid column with another key is reported as unmapped).
     layouts: Layouts = BUILTIN
@@ -193,13 +195,17 @@ class TableInfo:
 
 class HouseholdRecords(dict):
     """An extract's household records by family key, in memory (DTKS, DTSEN); a P3KE extract keeps
-    them on disk behind the same three methods (``spool.HouseholdSpool``)."""
+    them on disk behind the same methods (``spool.HouseholdSpool``)."""
 
     def recipients(self) -> Iterator[tuple[str, frozenset]]:
         """``(key, programs)`` of each record whose row claims aid."""
         for key, record in self.items():
             if record.recipients:
                 yield key, record.recipients
+
+    def desa_ids(self) -> set:
+        """The villages of the records."""
+        return {record.get("desa_id") for record in self.values()}
 
     def place(self, key: str) -> tuple[str, int] | None:
         """``(sheet, row)`` of the record of ``key``, None without one."""

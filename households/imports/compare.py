@@ -26,7 +26,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.text import capfirst
 
-from households.models import DataSource, Household, Member, Relation, kept_households
+from households.models import DataSource, Desa, Household, Kabupaten, Member, Relation, kept_households
 from konut_registry.chunks import chunked
 
 from . import attach
@@ -347,12 +347,15 @@ def _merged_keys(kind: str, households: dict) -> dict[str, int]:
     return found
 
 
-def _markable(kind: str) -> tuple[int, int | None]:
+def _markable(kind: str, regencies: Collection[int] | None = None) -> tuple[int, int | None]:
     """How many families a full extract of ``kind`` could mark absent, as they are now (the
-    confirmation's measure, ``ExtractPlan.absent_check``), and the data year of their data (``registry_newest``)."""
+    confirmation's measure, ``ExtractPlan.absent_check``), and the data year of their data (``registry_newest``);
+    with ``regencies``, of the families of those regencies only."""
     markable = _stored_households(kind).filter(is_absent=False)
     if kind != "p3ke":
         markable = markable.filter(source=kind)
+    if regencies is not None:
+        markable = markable.filter(desa__kecamatan__kabupaten_id__in=regencies)
     years = list(markable.order_by().values_list("source_year").annotate(n=Count("pk")))
     return sum(n for _year, n in years), registry_newest(years, timezone.localdate().year)
 
@@ -513,6 +516,37 @@ def _held_newer(pks: list[int], year: int | None, ranking: datetime.date | None)
     return newer, by_ranking
 
 
+def _in_covered_regencies(plan: ExtractPlan, missing: list[int]) -> list[int]:
+    """The families of ``missing`` (stored families a full extract lacks) in the regencies the file
+    covers: those its rows are in, by their villages, and those of its rows skipped as unchanged.
+    Extracts are handed out per kabupaten: one regency's file says nothing of the families of the
+    others, which are left as they are. With several regencies loaded, the plan notes the regencies
+    covered and how many others are left (``regencies_covered``, ``regencies_left``), and the
+    confirmation counts the covered regencies' families only; with one, ``missing`` as it is."""
+    regencies = dict(Kabupaten.objects.order_by("code").values_list("pk", "name"))
+    if len(regencies) < 2:
+        return missing
+    extract = plan.extract
+    covered: set[int] = set()
+    villages = sorted(pk for pk in extract.households.desa_ids() if pk is not None)
+    for chunk in chunked(villages, CHUNK):
+        covered.update(Desa.objects.filter(pk__in=chunk).values_list("kecamatan__kabupaten_id", flat=True).distinct())
+    # One pass over the stored families: the regencies of the skipped rows and of the missing families.
+    skipped = {row.pk for row in extract.skipped_households.values()}
+    lacking, regency_of = set(missing), {}
+    rows = _stored_households(extract.kind).values_list("pk", "desa__kecamatan__kabupaten_id")
+    for pk, regency in rows.iterator(5000) if skipped or lacking else ():
+        if pk in skipped:
+            covered.add(regency)
+        elif pk in lacking:
+            regency_of[pk] = regency
+    plan.regencies_covered = [name for pk, name in regencies.items() if pk in covered]
+    plan.regencies_left = len(regencies) - len(plan.regencies_covered)
+    if plan.regencies_left:
+        plan.current_households = _markable(extract.kind, covered)[0]
+    return [pk for pk in missing if regency_of.get(pk) in covered]
+
+
 def _recognised(plan: ExtractPlan, compared: list, stored: dict) -> list[tuple[int, HouseholdRecord]]:
     """The DTKS or DTSEN families to create that the registry holds without a No KK
     (``attach``), as ``(stored pk, record)``: taken from the households to create, noted on the plan."""
@@ -607,6 +641,7 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
                 continue
             if p3ke or source == extract.kind:
                 missing.append(pk)
+        missing = _in_covered_regencies(plan, missing)
         newer, plan.kept_by_ranking = _held_newer(missing, extract.data_year, plan.ranking_date)
         plan.household_absent = [pk for pk in missing if pk not in newer]
         plan.households_kept = len(newer)

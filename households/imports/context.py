@@ -112,6 +112,7 @@ def build_context(*, data_year: int | None = None, today: datetime.date | None =
         choices=choices,
         today=today or timezone.localdate(), data_year=data_year,
         region_prefixes=regions.prefixes, region_label=regions.label, layouts=layouts(),
+        regency_names=regions.names,
         aid_values=YesNoMap(synonyms.get(AID_VALUE_FIELD)),
         signature=signature(
             kind, data_year, sorted((name, sorted(values.items())) for name, values in synonyms.items()),

@@ -44,7 +44,7 @@ class ImportOutcome:
                     "data_year", "same_as_batch", "identity_duplicates",
                     "identity_scan_failed", "skipped_rows", "absent_check", "new_identity_duplicates", "aid_no_longer_stated",
                     "members_kept", "conflicts_forecast", "recognised_by_head_nik", "households_newer",
-                    "households_kept", "kept_ranking"):
+                    "households_kept", "kept_ranking", "regencies_covered"):
             if key in self.summary:
                 data[key] = self.summary[key]
         # What no mapping placed, always said (an empty list means every column and value was known).
@@ -108,6 +108,7 @@ def applied_message(summary: dict) -> str:
         parts.append(members_kept_notice(summary["members_kept"]))
     parts.append(newer_message(summary))
     parts.append(kept_message(summary))
+    parts.append(covered_message(summary))
     parts += summary.get("aid_no_longer_stated") or []
     if summary.get("skipped_rows"):
         parts.append(
@@ -122,8 +123,8 @@ def applied_message(summary: dict) -> str:
 
 def family_notes(summary: dict) -> str:
     """What the preview says of the file's families beyond the counts (``recognised_message``,
-    ``newer_message``, ``kept_message``)."""
-    parts = (recognised_message(summary), newer_message(summary), kept_message(summary))
+    ``newer_message``, ``kept_message``, ``covered_message``)."""
+    parts = (recognised_message(summary), newer_message(summary), kept_message(summary), covered_message(summary))
     return " ".join(part for part in parts if part)
 
 
@@ -159,6 +160,20 @@ def kept_message(summary: dict) -> str:
         "baru dari berkas ini (%(newer)s).",
         count,
     ) % {"n": number_format(count, force_grouping=True), "newer": ", ".join(newer)}
+
+
+def covered_message(summary: dict) -> str:
+    """Which regencies a full extract covers, when several are loaded and it leaves some out
+    (``compare._in_covered_regencies``), or "": "Berkas ini hanya memuat Kabupaten Kolaka: keluarga
+    di 16 kabupaten/kota lain tidak diubah." Said by the preview, the confirmation and the import."""
+    covered = summary.get("regencies_covered")
+    if not covered:
+        return ""
+    return ngettext(
+        "Berkas ini hanya memuat %(names)s: keluarga di %(n)s kabupaten/kota lain tidak diubah.",
+        "Berkas ini hanya memuat %(names)s: keluarga di %(n)s kabupaten/kota lain tidak diubah.",
+        covered["others"],
+    ) % {"names": ", ".join(covered["names"]), "n": number_format(covered["others"], force_grouping=True)}
 
 
 def recognised_message(summary: dict) -> str:

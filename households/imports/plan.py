@@ -237,6 +237,10 @@ class ExtractPlan:
     households_kept: int = 0
     # Whether any of them is kept by its desil ranking, dated after the file's (``ranking_date``).
     kept_by_ranking: bool = False
+    # With several regencies loaded, the names of those a full extract covers (its rows are in them)
+    # and how many others it leaves as they are (``compare._in_covered_regencies``).
+    regencies_covered: list[str] = field(default_factory=list)
+    regencies_left: int = 0
     # The members a partial extract older than the registry's data leaves out of families it carries,
     # not marked absent (they may be newer than the file): said in the summary (``members_kept``).
     members_kept: int = 0
@@ -379,6 +383,8 @@ class ExtractPlan:
             summary["households_kept"] = self.households_kept
             if self.kept_by_ranking:
                 summary["kept_ranking"] = self.ranking_date.strftime("%d/%m/%Y")
+        if self.regencies_left and self.regencies_covered:
+            summary["regencies_covered"] = {"names": self.regencies_covered, "others": self.regencies_left}
         if self.aid_dropped:
             summary["aid_no_longer_stated"] = self.aid_dropped
         check = self.absent_check()

@@ -43,8 +43,8 @@ from .failures import failure_cause, identity_scan_failure
 from .lock import import_lock
 from .longlived import keep, long_lived
 from .outcome import (
-    APPLIED, FAILED, PREVIEWED, REFUSED, UNCONFIRMED, UNREADABLE, ImportOutcome, applied_message, family_notes,
-    kept_message,
+    APPLIED, FAILED, PREVIEWED, REFUSED, UNCONFIRMED, UNREADABLE, ImportOutcome, applied_message, covered_message,
+    family_notes, kept_message,
 )
 from .p3ke import parse_p3ke
 from .plan import ImportPlan, absent_warning
@@ -216,7 +216,9 @@ def _checked(batch: ImportBatch, *, apply: bool, progress: Progress, ahead: Hous
         # A full extract that would mark many families absent, or an older one: only with a confirmation.
         batch.status = ImportStatus.REFUSED
         # The families it would leave unmarked (newer data holds them) said with those it would mark.
-        said = " ".join(part for part in (absent_warning(check), kept_message(summary)) if part)
+        said = " ".join(
+            part for part in (absent_warning(check), kept_message(summary), covered_message(summary)) if part
+        )
         batch.message = said + " " + _("Impor ini perlu dikonfirmasi; tidak ada data yang diubah.")
         batch.finished_at = timezone.now()
         batch.counts = summary

@@ -178,6 +178,9 @@ class HouseholdSpool:
         self._recipients: list = []
         self._set: dict = {}
         self._heads = True
+        # The villages of the records put, and where each tuple of names holds ``desa_id`` (``desa_ids``).
+        self._desa_ids: set = set()
+        self._desa_at: dict[tuple, int] = {}
 
     # --- writing
     def __setitem__(self, key: str, record: HouseholdRecord) -> None:
@@ -202,6 +205,11 @@ class HouseholdSpool:
         self._sheets.append(sheet)
         self._rows.append(row)
         self._recipients.append(recipients)
+        at = self._desa_at.get(names)
+        if at is None:
+            at = self._desa_at[names] = names.index("desa_id") if "desa_id" in names else -1
+        if at >= 0:
+            self._desa_ids.add(data[at])
         if len(self._buffer) >= CHUNK:
             self._flush()
 
@@ -221,6 +229,10 @@ class HouseholdSpool:
         """The place (``.sheet``, ``.row``) of the record of ``key``, None without one."""
         position = self._index.get(key)
         return None if position is None else Place(self._sheets[position], self._rows[position])
+
+    def desa_ids(self) -> set:
+        """The villages of the records, without reading them (a record left out may leave its village)."""
+        return self._desa_ids
 
     def set_all(self, name: str, value) -> None:
         """Every record is read with ``name`` set to ``value``."""

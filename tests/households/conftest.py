@@ -7,6 +7,7 @@ import datetime
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from openpyxl import Workbook
@@ -158,6 +159,12 @@ def write_csv(path: Path, headers: list[str], rows: list[dict], delimiter: str =
         for row in rows:
             writer.writerow(["" if row.get(h) is None else row.get(h) for h in headers])
     return path
+
+
+@pytest.fixture
+def province(reference):
+    """Konawe Utara from the reference, then the rest of Sulawesi Tenggara, as KONUT_WILAYAH=74 loads it."""
+    call_command("load_reference", wilayah="74", verbosity=0)
 
 
 @pytest.fixture

@@ -10,19 +10,13 @@ from django.core.management import call_command
 from households.identifiers import parse_nik, region_code_plain
 from households.models import Household, ImportBatch, Member
 
-from .conftest import HH_2023, head_member_row, household_row, member_row, nik, write_csv
+from .conftest import DTKS, HH_2023, head_member_row, household_row, member_row, nik, write_csv, write_xlsx
 from .realfiles import SIKS_DTKS, write_xls
 from .test_import_bad_input import refused, registry_state, run
 
 pytestmark = pytest.mark.django_db
 
 SULTRA = "17 kabupaten/kota di Provinsi Sulawesi Tenggara"
-
-
-@pytest.fixture
-def province(reference):
-    """Konawe Utara from the reference, then the rest of Sulawesi Tenggara, as KONUT_WILAYAH=74 loads it."""
-    call_command("load_reference", wilayah="74", verbosity=0)
 
 
 def konawe_family(p3ke_id: str, serial: int) -> tuple[dict, list[dict]]:
@@ -239,3 +233,75 @@ def test_a_regency_written_short_as_offices_do_is_its_regency(province, p3ke_fil
     warnings = [(w["row"], w["column"], w["reason"]) for w in ImportBatch.objects.get().warnings if "Kode wilayah NIK" not in w["reason"]]
     assert warnings == [(4, "Kabupaten/Kota", "Kabupaten/Kota 'KONSEL' bukan kabupaten/kota desa berkode ini (Wanggudu Raya, "
                                               "Kabupaten Konawe Utara); keluarga ditempatkan di Wanggudu Raya menurut Kode Kemdagri")]
+
+
+# --- a row placed by names whose Kabupaten/Kota names another regency ---------------------------------
+
+
+def dtks_person(serial: int, kabupaten, *, region: str, kecamatan="ASERA", desa="WANGGUDU RAYA") -> dict:
+    """A one-person DTKS family placed by names (no Kode Kemdagri), its No KK and NIK issued in ``region``."""
+    return {
+        "ID DTKS": f"D{serial}", "Kabupaten/Kota": kabupaten, "Kecamatan": kecamatan, "Desa/Kelurahan": desa,
+        "Nomor KK": f"{region}0101200{serial:03d}", "Nomor NIK": nik(serial, region=region), "Nama": f"KEPALA {serial}",
+        "Tanggal Lahir": "05-01-1980", "Jenis Kelamin": "Laki-laki", "Hubungan Keluarga": "KEPALA KELUARGA",
+    }
+
+
+def import_dtks(tmp_path, rows, *args):
+    path = write_xlsx(tmp_path / "dtks.xlsx", {"DTKS": (DTKS, rows)})
+    return run("import_dtks", str(path), "--year", "2024", "--partial", *args)
+
+
+def refused_row(tmp_path, row: dict, message: str) -> None:
+    """The file of ``row`` is refused, nothing written, with ``message`` on its row."""
+    before = registry_state()
+    code, out, err = import_dtks(tmp_path, [row])
+    refused(code, out, err, before)
+    assert message in out
+
+
+def test_a_row_of_a_regency_not_loaded_is_refused_though_its_village_names_match(reference, tmp_path):
+    """A family of Kabupaten Konawe (not loaded) whose kecamatan and village names are those of a
+    village of Konawe Utara is not placed there: refused as a coded village outside the area is."""
+    refused_row(
+        tmp_path, dtks_person(1, "KAB. KONAWE", region="740201"),
+        "Kabupaten/Kota 'KAB. KONAWE' berada di luar wilayah yang dimuat (Kabupaten Konawe Utara); keluarga tidak "
+        "ditempatkan di Wanggudu Raya (Kecamatan Asera, Kabupaten Konawe Utara) yang namanya sama. Bila keluarga ini "
+        "tinggal di sana, perbaiki Kabupaten/Kota atau isi Kode Kemdagri",
+    )
+    # Whatever the codes of its No KK and NIK say: the cell names a regency the registry does not hold.
+    refused_row(
+        tmp_path, dtks_person(1, "Kabupaten Konawe", region="740901"),
+        "Kabupaten/Kota 'Kabupaten Konawe' berada di luar wilayah yang dimuat",
+    )
+
+    # With --skip-invalid the others are imported, not this one.
+    code, out, err = import_dtks(tmp_path, [dtks_person(1, "KAB. KONAWE", region="740201"), dtks_person(2, "KONAWE UTARA", region="740901")], "--skip-invalid")
+    assert code == 0, (out, err)
+    assert list(Household.objects.values_list("head_name", flat=True)) == ["KEPALA 2"]
+
+
+def test_a_family_of_the_loaded_regency_with_a_no_kk_issued_elsewhere_is_imported(reference, tmp_path):
+    """People move: the cell names the loaded regency, the No KK and NIK were issued in Konawe."""
+    code, out, err = import_dtks(tmp_path, [dtks_person(1, "KAB. KONAWE UTARA", region="740201"), dtks_person(2, None, region="740201")])
+    assert code == 0, (out, err)
+    assert set(Household.objects.values_list("desa__code", flat=True)) == {"74.09.01.2006"}
+
+
+def test_a_row_naming_a_loaded_regency_its_codes_agree_with_is_refused(province, tmp_path):
+    """Kabupaten Konawe is loaded, but has no Asera / Wanggudu Raya: the row says Konawe and so does
+    its No KK; it is not moved to Konawe Utara's village. With codes of Konawe Utara, the cell is
+    taken as a slip (warned, placed by its names), as before."""
+    refused_row(
+        tmp_path, dtks_person(1, "KONAWE", region="740201"),
+        "Kabupaten/Kota 'KONAWE' dan kode wilayah No KK/NIK 7402 menunjuk Kabupaten Konawe, yang tidak memiliki desa "
+        "'WANGGUDU RAYA' di kecamatan 'ASERA'; keluarga tidak ditempatkan di Wanggudu Raya (Kecamatan Asera, "
+        "Kabupaten Konawe Utara). Perbaiki Kabupaten/Kota atau isi Kode Kemdagri",
+    )
+    code, out, err = import_dtks(tmp_path, [dtks_person(1, "KONAWE", region="740901")])
+    assert code == 0, (out, err)
+    assert Household.objects.get().desa.code == "74.09.01.2006"
+    assert [w["reason"] for w in ImportBatch.objects.latest("pk").warnings] == [
+        "Kabupaten/Kota 'KONAWE' bukan kabupaten/kota desa ini (Wanggudu Raya, Kabupaten Konawe Utara); keluarga "
+        "ditempatkan di Wanggudu Raya menurut nama Kecamatan dan Desa/Kelurahan"
+    ]

@@ -1,0 +1,108 @@
+"""A province registry's full extract covers the regencies its rows are in: P3KE and DTKS extracts
+are handed out per kabupaten, and one regency's file marks absent only the families of that regency
+it lacks. The families of the other regencies are left as they are, and the preview, the
+confirmation and the result say so."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.urls import reverse
+
+from households.models import Household, ImportBatch, ImportStatus
+
+from .conftest import DTKS, household_row, nik, write_xlsx
+from .test_import_admin import upload
+from .test_import_bad_input import run
+from .test_import_regions import konawe_family
+
+pytestmark = pytest.mark.django_db
+
+ONLY_KONUT = "Berkas ini hanya memuat Kabupaten Konawe Utara: keluarga di 16 kabupaten/kota lain tidak diubah."
+
+
+@pytest.fixture
+def registry(province, p3ke_file):
+    """Three families of Konawe Utara and two of Konawe, from a full extract of the province."""
+    konut = [household_row(str(122100001 + i), 100 + i) for i in range(3)]
+    konawe = [konawe_family(str(122200001 + i), 300 + 2 * i)[0] for i in range(2)]
+    code, out, err = run("import_p3ke", str(p3ke_file(households=konut + konawe, members=[], name="sultra.xlsx")))
+    assert code == 0, out + err
+    return konut
+
+
+def konawe_present() -> int:
+    return Household.objects.filter(desa__kecamatan__kabupaten__code="74.02", is_absent=False).count()
+
+
+def test_one_regencys_full_extract_marks_absent_only_that_regencys_families(registry, p3ke_file):
+    path = str(p3ke_file(households=registry[:1], members=[], name="konut.xlsx"))
+    code, out, err = run("import_p3ke", path)
+    # Two of the three families of Konawe Utara: the count is of that regency's families.
+    assert code == 2
+    assert "2 keluarga akan ditandai tidak ada di data terbaru (dari 3 keluarga saat ini)." in err
+    assert ONLY_KONUT in err
+    assert not Household.objects.filter(is_absent=True).exists()
+
+    code, out, err = run("import_p3ke", path, "--dry-run")
+    assert code == 0 and ONLY_KONUT in out
+
+    code, out, err = run("import_p3ke", path, "--confirm-absent", "--json")
+    result = json.loads(out)
+    assert code == 0, err
+    assert result["households"]["absent"] == 2 and ONLY_KONUT in result["message"]
+    assert konawe_present() == 2
+    assert set(Household.objects.filter(is_absent=True).values_list("p3ke_id", flat=True)) == {"122100002", "122100003"}
+
+
+def test_a_file_of_two_regencies_covers_both(registry, p3ke_file):
+    konawe, _members = konawe_family("122200001", 300)
+    code, out, err = run(
+        "import_p3ke", str(p3ke_file(households=[*registry, konawe], members=[], name="two.xlsx")), "--confirm-absent", "--json"
+    )
+    result = json.loads(out)
+    assert code == 0, err
+    assert result["households"]["absent"] == 1 and konawe_present() == 1
+    assert (
+        "Berkas ini hanya memuat Kabupaten Konawe, Kabupaten Konawe Utara: keluarga di 15 kabupaten/kota lain tidak "
+        "diubah." in result["message"]
+    )
+
+
+def test_the_admin_preview_and_result_name_the_regency(registry, p3ke_file, bappeda_client):
+    upload(bappeda_client, p3ke_file(households=registry[:1], members=[], name="konut.xlsx"), full_extract="on")
+    batch = ImportBatch.objects.latest("pk")
+    preview = reverse("admin:households_importbatch_preview", args=[batch.pk])
+    page = " ".join(re.sub(r"<[^>]+>", " ", bappeda_client.get(preview).content.decode()).split())
+    assert "2 keluarga akan ditandai tidak ada di data terbaru (dari 3 keluarga saat ini)." in page
+    assert ONLY_KONUT in page
+
+    bappeda_client.post(reverse("admin:households_importbatch_confirm", args=[batch.pk]), {"confirm_absent": "1"})
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.APPLIED and batch.counts["households"]["absent"] == 2
+    page = " ".join(re.sub(r"<[^>]+>", " ", bappeda_client.get(preview).content.decode()).split())
+    assert ONLY_KONUT in page
+    assert konawe_present() == 2
+
+
+def test_a_dtks_full_extract_of_one_regency(province, tmp_path):
+    def person(kk, serial, region, place):
+        return {
+            "ID DTKS": f"D{serial}", **place, "Nomor KK": kk, "Nomor NIK": nik(serial, region=region),
+            "Nama": f"KEPALA {serial}", "Tanggal Lahir": "05-01-1980", "Jenis Kelamin": "Laki-laki",
+            "Hubungan Keluarga": "KEPALA KELUARGA",
+        }
+
+    konut_place = {"Kabupaten/Kota": "KONAWE UTARA", "Kecamatan": "Asera", "Desa/Kelurahan": "Wanggudu Raya"}
+    konawe_place = {"Kabupaten/Kota": "KONAWE", "Kecamatan": "Lambuya", "Desa/Kelurahan": "Awuliti"}
+    konut = [person(f"74090101012000{i + 1:02d}", 40 + i, "740901", konut_place) for i in range(4)]
+    konawe = [person(f"74020101012000{i + 1:02d}", 60 + i, "740201", konawe_place) for i in range(3)]
+    path = str(write_xlsx(tmp_path / "a.xlsx", {"DTKS": (DTKS, konut + konawe)}))
+    assert run("import_dtks", path, "--year", "2024")[0] == 0
+    path = str(write_xlsx(tmp_path / "b.xlsx", {"DTKS": (DTKS, konut[:2])}))
+    code, out, err = run("import_dtks", path, "--year", "2024", "--confirm-absent", "--json")
+    assert code == 0, err
+    assert json.loads(out)["households"]["absent"] == 2 and ONLY_KONUT in json.loads(out)["message"]
+    assert konawe_present() == 3
