@@ -338,7 +338,7 @@ def household_list_totals(rows) -> dict:
 
 def household_detail(user: User, pk: int) -> Household:
     """One household the user may open, with everything its page shows; 404 otherwise."""
-    queryset = visible_households(user).select_related("desa", "desa__kecamatan").prefetch_related(
+    queryset = visible_households(user).select_related("desa__kecamatan__kabupaten").prefetch_related(
         Prefetch("members", queryset=Member.objects.order_by(FAMILY_CARD_ORDER, "birth_date", "id")),
         Prefetch(
             "enrollments",

@@ -48,6 +48,7 @@ from agencies.selectors import (
 )
 from dedup.presenters import conflict_message
 from households.models import Household
+from households.regions import has_several_regencies
 from programs.distribution import DISTRIBUTE_MAX, households_distribute, may_distribute
 from programs.models import EnrollmentStatus
 
@@ -302,6 +303,7 @@ def household_detail(request, pk: int):
     actions = {e.pk: may_act_on(user, e) for e in enrollments}
     context = {
         "household": household,
+        "several_regencies": has_several_regencies(),  # the regency beside the kecamatan, as in the list
         "members": list(household.members.all()),
         "enrollments": [(e, actions[e.pk], _deliver_form(e) if actions[e.pk] else None) for e in enrollments],
         "conflicts": household.open_conflicts,

@@ -81,6 +81,7 @@ class KecamatanAdmin(RegionListMixin, admin.ModelAdmin):
     list_display = ["code", "name", "bps_code", "desa_count"]
     search_fields = ["name", "code"]
     ordering = ["code"]
+    readonly_fields = ["reference_code"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_desa_count=Count("desa_set"))

@@ -108,6 +108,9 @@ class Kecamatan(models.Model):
         Kabupaten, verbose_name=_("kabupaten/kota"), on_delete=models.PROTECT, related_name="kecamatan_set"
     )
     bps_code = models.CharField(_("kode BPS"), max_length=7, blank=True)
+    # As ``Desa.reference_code``: the code the Kemendagri list gave the district, kept when Bappeda
+    # corrects ``code``, by which loading the list again recognises it. Blank for one added locally.
+    reference_code = models.CharField(_("kode dari daftar Kemendagri"), max_length=8, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("kecamatan")

@@ -3,8 +3,9 @@ and what imports and pages need to know about them.
 
 ``KONUT_WILAYAH`` names one regency (``74.09``) or a whole province (``74``). Loading creates the
 province, regencies, kecamatan and villages that are missing and never changes or deletes a stored
-one: a village renamed in the admin keeps its name when the list is loaded again, and one whose code
-was corrected is known by the code the list gave it (``Desa.reference_code``), not created again.
+one: a village renamed in the admin keeps its name when the list is loaded again, and a kecamatan or
+a village whose code was corrected is known by the code the list gave it (``reference_code``), not
+created again.
 """
 
 from __future__ import annotations
@@ -46,8 +47,12 @@ def regions_load(*, code: str, bps_codes: Mapping[str, str] | None = None) -> Re
         provinsi = Provinsi.objects.create(code=tree.code, name=tree.name)
         created.provinsi += 1
     kabupaten_by_code = {k.code: k for k in Kabupaten.objects.filter(code__startswith=within)}
-    kecamatan_by_code = {k.code: k for k in Kecamatan.objects.filter(code__startswith=within)}
-    # A village whose code Bappeda corrected is known by the code the list gave it.
+    # A kecamatan or a village whose code Bappeda corrected is known by the code the list gave it.
+    kecamatan_by_code = {}
+    for kecamatan in Kecamatan.objects.filter(Q(code__startswith=within) | Q(reference_code__startswith=within)):
+        kecamatan_by_code.setdefault(kecamatan.code, kecamatan)
+        if kecamatan.reference_code:
+            kecamatan_by_code[kecamatan.reference_code] = kecamatan
     desa_codes = set()
     for desa_code, reference_code in Desa.objects.filter(
         Q(code__startswith=within) | Q(reference_code__startswith=within)
@@ -64,7 +69,8 @@ def regions_load(*, code: str, bps_codes: Mapping[str, str] | None = None) -> Re
             kecamatan = kecamatan_by_code.get(district.code)
             if kecamatan is None:
                 kecamatan = Kecamatan.objects.create(
-                    code=district.code, name=district.name, kabupaten=kabupaten, bps_code=bps_codes.get(district.code, "")
+                    code=district.code, name=district.name, kabupaten=kabupaten, bps_code=bps_codes.get(district.code, ""),
+                    reference_code=district.code,
                 )
                 created.kecamatan += 1
             for village in district.villages:

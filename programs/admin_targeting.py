@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import JsonResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext
@@ -61,15 +62,19 @@ class RuleConditionInline(admin.TabularInline):
 
 
 def _preview_table(preview) -> str:
+    """The rule's households by kecamatan, each with its regency when several are loaded."""
+    several = preview.several_regencies
     rows = format_html_join(
-        "", "<tr><td>{}</td><td class='num'>{}</td><td class='num'>{}</td></tr>",
-        ((row.kecamatan, row.matching, row.without_aid) for row in preview.rows),
+        "", "<tr><td>{}</td>{}<td class='num'>{}</td><td class='num'>{}</td></tr>",
+        ((row.kecamatan, format_html("<td>{}</td>", row.kabupaten) if several else "", row.matching, row.without_aid)
+         for row in preview.rows),
     )
     return format_html(
-        "<table><thead><tr><th>{}</th><th class='num'>{}</th><th class='num'>{}</th></tr></thead>"
-        "<tbody>{}</tbody><tfoot><tr><th>{}</th><th class='num'>{}</th><th class='num'>{}</th></tr></tfoot></table>",
-        _("Kecamatan"), _("Keluarga cocok"), _("Belum menerima bantuan"), rows,
-        _("Jumlah"), preview.matching, preview.without_aid,
+        "<table><thead><tr><th>{}</th>{}<th class='num'>{}</th><th class='num'>{}</th></tr></thead>"
+        "<tbody>{}</tbody><tfoot><tr><th{}>{}</th><th class='num'>{}</th><th class='num'>{}</th></tr></tfoot></table>",
+        _("Kecamatan"), format_html("<th>{}</th>", _("Kabupaten/kota")) if several else "",
+        _("Keluarga cocok"), _("Belum menerima bantuan"), rows,
+        mark_safe(" colspan='2'") if several else "", _("Jumlah"), preview.matching, preview.without_aid,
     )
 
 
@@ -212,10 +217,13 @@ class TargetingRuleAdmin(ReadOnlyHistoryAdmin):
         return JsonResponse(
             {
                 "errors": [],
-                "rows": [{"kecamatan": r.kecamatan, "matching": r.matching, "without_aid": r.without_aid} for r in preview.rows],
+                "rows": [{"kecamatan": r.kecamatan, "kabupaten": r.kabupaten, "matching": r.matching, "without_aid": r.without_aid}
+                         for r in preview.rows],
                 "matching": preview.matching,
                 "without_aid": preview.without_aid,
                 "labels": {"kecamatan": gettext("Kecamatan"), "matching": gettext("Keluarga cocok"),
-                           "without_aid": gettext("Belum menerima bantuan"), "total": gettext("Jumlah")},
+                           "without_aid": gettext("Belum menerima bantuan"), "total": gettext("Jumlah"),
+                           # Only where several regencies are loaded: the table then shows each row's.
+                           **({"kabupaten": gettext("Kabupaten/kota")} if preview.several_regencies else {})},
             }
         )

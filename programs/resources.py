@@ -1,10 +1,13 @@
 """django-import-export resources: programs (import and export) and enrollments (export only)."""
 
+from functools import cached_property
+
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources
 from import_export.widgets import CharWidget, ForeignKeyWidget
 
 from agencies.models import Agency
+from households.regions import has_several_regencies
 from programs.models import Enrollment, Program
 
 
@@ -34,18 +37,37 @@ class EnrollmentResource(resources.ModelResource):
     head_nik = fields.Field(attribute="household__head_nik", column_name="nik_kepala_keluarga")
     member_nik = fields.Field(attribute="member__nik", column_name="nik_penerima")
     desa = fields.Field(attribute="household__desa__name", column_name="desa")
+    # The Kemendagri code, as the portal's export writes it: names repeat, codes do not.
+    desa_code = fields.Field(attribute="household__desa__code_plain", column_name="kode_desa")
     kecamatan = fields.Field(attribute="household__desa__kecamatan__name", column_name="kecamatan")
+    kabupaten = fields.Field(attribute="household__desa__kecamatan__kabupaten__name", column_name="kabupaten")
     # The export page's names for columns that follow a relation (the others take the field's own).
     export_labels = {
         "program": _("kode program"), "program_name": _("nama program"), "agency": _("OPD"),
-        "no_kk": _("No KK"), "member_nik": _("NIK penerima"), "desa": _("desa/kelurahan"), "kecamatan": _("kecamatan"),
+        "no_kk": _("No KK"), "member_nik": _("NIK penerima"), "desa": _("desa/kelurahan"),
+        "desa_code": _("kode desa/kelurahan (Kemendagri)"), "kecamatan": _("kecamatan"), "kabupaten": _("kabupaten/kota"),
     }
 
     class Meta:
         model = Enrollment
         fields = ["id", "program", "program_name", "agency", "p3ke_id", "no_kk", "head_name", "head_nik", "member_nik",
-                  "desa", "kecamatan", "year", "status", "amount", "delivered_on", "source"]
+                  "desa", "desa_code", "kecamatan", "kabupaten", "year", "status", "amount", "delivered_on", "source"]
         export_order = fields
 
+    @cached_property
+    def _several_regencies(self) -> bool:
+        return has_several_regencies()
+
+    def get_export_order(self):
+        """The regency's column only where several regencies are loaded, as in the portal's export."""
+        order = super().get_export_order()
+        return order if self._several_regencies else tuple(name for name in order if name != "kabupaten")
+
     def get_queryset(self):
-        return super().get_queryset().select_related("program__agency", "household__desa__kecamatan", "member")
+        return super().get_queryset().select_related(*self._related)
+
+    def filter_export(self, queryset, **kwargs):
+        # The admin hands over its list's rows, which join fewer relations than the columns read.
+        return super().filter_export(queryset, **kwargs).select_related(*self._related)
+
+    _related = ("program__agency", "household__desa__kecamatan__kabupaten", "member")

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from households.models import Household, Kecamatan, Member, Relation
+from households.regions import has_several_regencies
 from konut_registry.db import fast_aggregates
 from programs.indicators import (
     current_households,
@@ -239,11 +240,14 @@ class PreviewRow:
     kecamatan: str
     matching: int = 0
     without_aid: int = 0
+    kabupaten: str = ""
 
 
 @dataclass
 class Preview:
     rows: list[PreviewRow] = field(default_factory=list)
+    # More than one regency loaded: kecamatan names repeat, each row shows its regency.
+    several_regencies: bool = False
 
     @property
     def matching(self) -> int:
@@ -272,10 +276,10 @@ def preview_by_kecamatan(q: Q, *, base: QuerySet[Household] | None = None) -> Pr
 def preview_from_counts(counts: dict[int, dict]) -> Preview:
     """A preview of every kecamatan from the counts of those that have any (``matching`` and
     ``without_aid`` by kecamatan id), e.g. counted with a distribution plan's figures."""
-    preview = Preview()
-    for kecamatan in Kecamatan.objects.order_by("code"):
+    preview = Preview(several_regencies=has_several_regencies())
+    for kecamatan in Kecamatan.objects.select_related("kabupaten").order_by("code"):
         row = counts.get(kecamatan.pk, {})
-        preview.rows.append(
-            PreviewRow(kecamatan.pk, kecamatan.name, row.get("matching", 0), row.get("without_aid", 0))
-        )
+        preview.rows.append(PreviewRow(
+            kecamatan.pk, kecamatan.name, row.get("matching", 0), row.get("without_aid", 0), kecamatan.kabupaten.name
+        ))
     return preview

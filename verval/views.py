@@ -106,7 +106,8 @@ def home(request):
 @manager_only
 def candidate_list(request):
     """Candidates of one kind, by kecamatan or village; tick some or take the whole village."""
-    form = CandidateFilter(request.GET or None, several_regencies=has_several_regencies())
+    several = has_several_regencies()
+    form = CandidateFilter(request.GET or None, several_regencies=several)
     data = form.cleaned_data if form.is_valid() else {"kind": "inclusion"}
     kind = data.get("kind") or "inclusion"
     scope = selectors.candidate_scope(request.user)
@@ -122,9 +123,10 @@ def candidate_list(request):
 
     queryset = in_place(candidates(kind, base=scope))
     total = queryset.count()
-    rows = list(queryset.select_related("desa__kecamatan")[:CANDIDATE_PAGE])
+    rows = list(queryset.select_related("desa__kecamatan__kabupaten")[:CANDIDATE_PAGE])
     context = {
         "form": form, "kind": kind, "kind_label": KIND_LABELS[kind], "rows": rows, "total": total,
+        "several_regencies": several,
         "truncated": total > len(rows), "desa": data.get("desa"), "page_limit": CANDIDATE_PAGE,
         # Families an approved verval found eligible at the desil they still have are left out.
         "settled": in_place(settled_inclusions(base=scope)).count() if kind == INCLUSION else 0,

@@ -208,25 +208,28 @@ def _place(row, several: bool, **place) -> dict:
 
 
 def reach_kecamatan_table(dash: selectors.Dashboard, links: Links, *, level: str = "kecamatan") -> Table:
-    """Desil-1 reach by kecamatan, or (``level="kabupaten"``) by regency."""
+    """Desil-1 reach by kecamatan (each with its regency when several are loaded), or
+    (``level="kabupaten"``) by regency."""
+    regency = level == "kecamatan" and dash.several_regencies
     if level == "kabupaten":
-        rows, title, column = dash.reach_kabupaten, _("Desil 1 belum tersentuh bantuan, menurut kabupaten/kota"), _("Kabupaten/kota")
+        rows, title, columns = dash.reach_kabupaten, _("Desil 1 belum tersentuh bantuan, menurut kabupaten/kota"), [_("Kabupaten/kota")]
         place = [{"kabupaten": r.id} for r in rows]
     else:
-        rows, title, column = dash.reach_kecamatan, _("Desil 1 belum tersentuh bantuan, menurut kecamatan"), _("Kecamatan")
+        rows, title = dash.reach_kecamatan, _("Desil 1 belum tersentuh bantuan, menurut kecamatan")
+        columns = [_("Kecamatan"), *([_("Kabupaten/kota")] if regency else [])]
         place = [_place(r, dash.several_regencies, kecamatan=r.id) for r in rows]
     table = Table(
-        level, title, _reach_columns([column]),
+        level, title, _reach_columns(columns),
         note=_(
             "Tersentuh: kepesertaan diusulkan atau aktif di program mana pun, tahun berapa pun, atau selesai tahun %(year)s."
         ) % {"year": dash.filters.year},
     )
     for row, params in zip(rows, place):
-        table.rows.append([text(row.name), *_reach_cells(row, params, links)])
+        table.rows.append([text(row.name), *([text(row.kabupaten)] if regency else []), *_reach_cells(row, params, links)])
     total = selectors.ReachRow(0, "", 0, "", dash.desil1_total, dash.desil1_reached)
-    table.footer = [text(_("Jumlah")), *_reach_cells(total, {}, links)]
+    table.footer = [text(_("Jumlah")), *([text("")] if regency else []), *_reach_cells(total, {}, links)]
     table.chart = _stacked_chart(
-        [r.name for r in rows],
+        [f"{r.name} ({r.kabupaten})" if regency else r.name for r in rows],
         [
             {"label": _("Sudah menerima bantuan"), "data": [r.reached for r in rows], "color": "#067647",
              "links": [links.desil1("any", **p) for p in place]},

@@ -49,18 +49,22 @@
       status.textContent = "";
       var table = document.createElement("table");
       var head = table.createTHead().insertRow();
+      var regency = Boolean(data.labels.kabupaten);  // several regencies loaded: kecamatan names repeat
       head.appendChild(cell("th", data.labels.kecamatan));
+      if (regency) { head.appendChild(cell("th", data.labels.kabupaten)); }
       head.appendChild(cell("th", data.labels.matching, true));
       head.appendChild(cell("th", data.labels.without_aid, true));
       var body = table.createTBody();
       data.rows.forEach(function (row) {
         var tr = body.insertRow();
         tr.appendChild(cell("td", row.kecamatan));
+        if (regency) { tr.appendChild(cell("td", row.kabupaten)); }
         tr.appendChild(cell("td", numbers.format(row.matching), true));
         tr.appendChild(cell("td", numbers.format(row.without_aid), true));
       });
       var foot = table.createTFoot().insertRow();
-      foot.appendChild(cell("th", data.labels.total));
+      var label = foot.appendChild(cell("th", data.labels.total));
+      if (regency) { label.colSpan = 2; }
       foot.appendChild(cell("th", numbers.format(data.matching), true));
       foot.appendChild(cell("th", numbers.format(data.without_aid), true));
       panel.appendChild(table);

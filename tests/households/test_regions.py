@@ -168,3 +168,31 @@ def test_a_village_whose_code_bappeda_corrected_is_not_loaded_again(reference, b
     assert list(Desa.objects.filter(name=village.name, kecamatan__code="74.09.03").values_list("code", flat=True)) == ["74.09.03.2099"]
     assert not Desa.objects.filter(code="74.09.03.2010").exists()
     assert Desa.objects.count() == 170
+
+
+@pytest.mark.django_db
+def test_a_kecamatan_whose_code_bappeda_corrected_is_not_loaded_again(reference, bappeda_client):
+    """Bappeda corrects a kecamatan's code in the admin (a renumbering ahead of the package); loading
+    the list again (twice) keeps the correction and does not bring the kecamatan back, empty, under
+    its old code: the dashboard's kecamatan filter lists it once."""
+    from django.urls import reverse
+
+    landawe = Kecamatan.objects.get(code="74.09.13")
+    villages = set(landawe.desa_set.values_list("pk", flat=True))
+    response = bappeda_client.post(f"/admin/households/kecamatan/{landawe.pk}/change/", {
+        "code": "74.09.99", "name": landawe.name, "kabupaten": landawe.kabupaten_id, "bps_code": landawe.bps_code,
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    # Its page still shows the code the list gave it.
+    page = bappeda_client.get(f"/admin/households/kecamatan/{landawe.pk}/change/").content.decode()
+    assert "kode dari daftar kemendagri" in page.lower() and "74.09.13" in page
+
+    call_command("load_reference", verbosity=0)
+    call_command("load_reference", verbosity=0)
+
+    assert list(Kecamatan.objects.filter(name="Landawe").values_list("code", flat=True)) == ["74.09.99"]
+    assert Kecamatan.objects.count() == 13 and Desa.objects.count() == 170
+    assert set(Kecamatan.objects.get(code="74.09.99").desa_set.values_list("pk", flat=True)) == villages
+    html = bappeda_client.get(reverse("programs:dashboard")).content.decode()
+    select = html.split('name="kecamatan"', 1)[1].split("</select>", 1)[0]
+    assert select.count(">Landawe<") == 1

@@ -338,3 +338,72 @@ def test_an_absurd_amount_is_refused_in_rupiah_terms_and_nothing_is_written(bapp
         "Nilai bantuan Rp 999.999.999.999.999.999.999 melebihi batas Rp 10.000.000.000 per kepesertaan. Periksa jumlah digitnya."
     ]}
     assert Enrollment.objects.filter(household=household).count() == 1
+
+
+def _enrollment_export(client) -> list[dict]:
+    """The admin's enrollment export as a Bappeda operator takes it: every column offered, as csv."""
+    import csv
+    import io
+
+    url = reverse("admin:programs_enrollment_export")
+    form = client.get(url).context["form"]
+    fmt = next(value for value, label in form.fields["format"].choices if label.lower() == "csv")
+    offered = [name for name in form.fields if name.startswith("enrollmentresource_")]
+    response = client.post(url, {"format": fmt, "resource": "0", **{name: "on" for name in offered}})
+    assert response.status_code == 200, response.content[:500]
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+@pytest.mark.django_db
+def test_enrollment_export_tells_same_named_villages_of_two_regencies_apart(bappeda_client, reference):
+    """A province has villages of the same name in kecamatan of the same name (Purwodadi, Kec.
+    Purwodadi in Grobogan and in Purworejo): each row carries the village code and its regency."""
+    from django.core.management import call_command
+
+    from households.models import Desa
+
+    call_command("load_reference", wilayah="74.02", verbosity=0)
+    konut, konawe = Desa.objects.get(code="74.09.01.2006"), Desa.objects.get(code="74.02.01.2006")
+    konawe.name = konut.name
+    konawe.save()
+    konawe.kecamatan.name = konut.kecamatan.name
+    konawe.kecamatan.save()
+    pkh = Program.objects.get(code="pkh")
+    for desa in (konut, konawe):
+        enrollment_create(household=HouseholdFactory(desa=desa), program=pkh, year=2024, status="active")
+    rows = _enrollment_export(bappeda_client)
+    assert sorted((r["desa"], r["kode_desa"], r["kecamatan"], r["kabupaten"]) for r in rows) == [
+        (konut.name, "7402012006", konut.kecamatan.name, "Kabupaten Konawe"),
+        (konut.name, "7409012006", konut.kecamatan.name, "Kabupaten Konawe Utara"),
+    ]
+    assert list(rows[0]).index("kabupaten") == list(rows[0]).index("kecamatan") + 1
+
+
+@pytest.mark.django_db
+def test_one_regencys_enrollment_export_has_the_village_code_and_no_regency(bappeda_client, reference):
+    from households.models import Desa
+
+    household = HouseholdFactory(desa=Desa.objects.get(code="74.09.01.2006"))
+    enrollment_create(household=household, program=Program.objects.get(code="pkh"), year=2024, status="active")
+    [row] = _enrollment_export(bappeda_client)
+    assert row["kode_desa"] == "7409012006" and "kabupaten" not in row
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("several", [False, True], ids=["one-regency", "two-regencies"])
+def test_enrollment_export_query_count_does_not_grow_with_rows(bappeda_client, reference, several):
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if several:
+        call_command("load_reference", wilayah="74.02", verbosity=0)
+    pkh = Program.objects.get(code="pkh")
+    counts = []
+    for rows in (2, 8):
+        while pkh.enrollments.count() < rows:
+            enrollment_create(household=HouseholdFactory(), program=pkh, year=2024, status="active")
+        with CaptureQueriesContext(connection) as queries:
+            assert len(_enrollment_export(bappeda_client)) == rows
+        counts.append(len(queries))
+    assert counts[0] == counts[1]

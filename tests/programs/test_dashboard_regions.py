@@ -74,7 +74,7 @@ def test_desil_1_reach_by_kabupaten_links_to_each_regencys_families(bappeda, two
     # The kecamatan reach follows, each kecamatan with its regency.
     kecamatan = response.context["tables"]["kecamatan"]
     assert [row[0] for row in values(kecamatan)] == ["Lambuya", "Asera"]
-    assert params(kecamatan.rows[0][1].url)["kabupaten"] == str(konawe.pk)
+    assert params(kecamatan.rows[0][2].url)["kabupaten"] == str(konawe.pk)
 
 
 def test_villages_and_poverty_pockets_name_their_regency(bappeda, two_regencies):
@@ -145,3 +145,81 @@ def test_the_kecamatan_filter_groups_a_provinces_kecamatan_by_regency(bappeda, t
     page = bappeda.get(DASHBOARD, {"year": YEAR, "kabupaten": konawe.pk, "kecamatan": asera.pk})
     assert page.context["form"].errors["kecamatan"]
     assert 'class="error"' in page.content.decode().split('name="kecamatan"', 1)[1].split("</label>", 1)[0]
+
+
+def _cells(html: str, marker: str) -> list[list[str]]:
+    """The text of each body row of the table that follows ``marker`` in ``html``."""
+    import re
+
+    table = html.split(marker, 1)[1].split("</table>", 1)[0]
+    head = re.findall(r"<th[^>]*>(.*?)</th>", table.split("</thead>", 1)[0], re.S)
+    body = table.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    rows = [
+        [re.sub(r"<[^>]+>", " ", cell).split() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    ]
+    return [[re.sub(r"<[^>]+>", "", h).strip() for h in head], *[[" ".join(cell) for cell in row] for row in rows]]
+
+
+def _xlsx_rows(response) -> list[list]:
+    import io
+
+    from openpyxl import load_workbook
+
+    return [list(row) for row in load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True)]
+
+
+def test_a_provinces_kecamatan_pages_name_their_regency(bappeda, two_regencies):
+    """Kecamatan names repeat across a province's regencies: wherever a page lists kecamatan, the
+    regency stands beside each, as it does beside each village."""
+    tables = bappeda.get(DASHBOARD, {"year": YEAR}).context["tables"]
+    kecamatan = tables["kecamatan"]
+    assert kecamatan.columns[:3] == ["Kecamatan", "Kabupaten/kota", "Keluarga desil 1"]
+    assert values(kecamatan)[:2] == [["Lambuya", "Kabupaten Konawe", 1, 0, 1, 0.0], ["Asera", "Kabupaten Konawe Utara", 2, 1, 1, 50.0]]
+    assert [cell.value for cell in kecamatan.footer][:3] == ["Jumlah", "", 3]
+    rows = _xlsx_rows(bappeda.get(reverse("programs:export", args=["kecamatan"]), {"year": YEAR}))
+    assert rows[0][:3] == ["Kecamatan", "Kabupaten/kota", "Keluarga desil 1"]
+    assert rows[1][:3] == ["Lambuya", "Kabupaten Konawe", 1]
+
+    # The distribution preview lists every kecamatan with its regency.
+    preview = _cells(bappeda.get(reverse("programs:distribute", args=["pkh"])).content.decode(), 'data-table="preview"')
+    assert preview[0] == ["Kecamatan", "Kabupaten/kota", "Cocok", "Belum menerima bantuan"]
+    assert ["Lambuya", "Kabupaten Konawe"] in [row[:2] for row in preview[1:]]
+    assert ["Asera", "Kabupaten Konawe Utara"] in [row[:2] for row in preview[1:]]
+
+    # The verval candidates: the village, its kecamatan and its regency.
+    candidates = _cells(bappeda.get(reverse("verval:candidates"), {"kind": "exclusion"}).content.decode(), '<table class="list">')
+    assert candidates[0][3:6] == ["Desa/kelurahan", "Kecamatan", "Kabupaten/kota"]
+    assert ["Awuliti", "Lambuya", "Kabupaten Konawe"] in [row[3:6] for row in candidates[1:]]
+
+    # The household page names the family's regency.
+    detail = bappeda.get(reverse("agencies:household_detail", args=[two_regencies.pk])).content.decode()
+    assert "Awuliti, Kec. Lambuya, Kabupaten Konawe" in detail
+
+
+def test_one_regencys_kecamatan_pages_look_as_before(bappeda):
+    household = HouseholdFactory(desa=Desa.objects.get(code="74.09.01.2006"), desil=1)
+    kecamatan = bappeda.get(DASHBOARD, {"year": YEAR}).context["tables"]["kecamatan"]
+    assert kecamatan.columns[:2] == ["Kecamatan", "Keluarga desil 1"]
+    rows = _xlsx_rows(bappeda.get(reverse("programs:export", args=["kecamatan"]), {"year": YEAR}))
+    assert rows[0][:2] == ["Kecamatan", "Keluarga desil 1"]
+    preview = _cells(bappeda.get(reverse("programs:distribute", args=["pkh"])).content.decode(), 'data-table="preview"')
+    assert preview[0] == ["Kecamatan", "Cocok", "Belum menerima bantuan"]
+    candidates = _cells(bappeda.get(reverse("verval:candidates"), {"kind": "exclusion"}).content.decode(), '<table class="list">')
+    assert candidates[0][3:] == ["Desa/kelurahan", "Kecamatan", "Desil"]
+    detail = bappeda.get(reverse("agencies:household_detail", args=[household.pk])).content.decode()
+    assert "Wanggudu Raya, Kec. Asera" in detail and "Kabupaten Konawe Utara" not in detail.split("<main", 1)[-1].split("Wanggudu Raya, Kec. Asera", 1)[1][:40]
+
+
+def test_a_provinces_rule_preview_in_the_admin_names_the_regency(bappeda, two_regencies):
+    """The targeting rule's preview by kecamatan, on its admin page and as typed (live)."""
+    from programs.models import TargetingRule
+
+    rule = TargetingRule.objects.filter(program__code="pkh", active=True).first()
+    page = bappeda.get(reverse("admin:programs_targetingrule_change", args=[rule.pk])).content.decode()
+    preview = _cells(page, 'id="rule-preview"')
+    assert preview[0] == ["Kecamatan", "Kabupaten/kota", "Keluarga cocok", "Belum menerima bantuan"]
+    assert ["Lambuya", "Kabupaten Konawe"] in [row[:2] for row in preview[1:]]
+    live = bappeda.get(reverse("admin:programs_targetingrule_preview"), {"field": ["desil"], "operator": ["lte"], "value": ["1"]}).json()
+    assert live["labels"]["kabupaten"] == "Kabupaten/kota"
+    assert {"kecamatan": "Lambuya", "kabupaten": "Kabupaten Konawe", "matching": 1, "without_aid": 1} in live["rows"]
