@@ -57,6 +57,10 @@ from verval.models import (
 from verval.returns import ReturnsError, read_returns
 
 CANDIDATE_PAGE = 200
+# A family card shows every member's NIK and the No KK (``selectors.sees_photo``).
+FAMILY_CARD_PHOTO_WITHHELD = gettext_lazy(
+    "Foto Kartu Keluarga hanya untuk peran yang melihat NIK lengkap (petugas verval, Kepala Dinas, Bappeda)."
+)
 
 
 def _role_required(check, message):
@@ -672,7 +676,8 @@ def case_visit(request, pk: int):
         additions = new_member_forms(recorded=found.added, user=request.user)
     return render(request, "verval/case_visit.html", {
         "case": case, "form": form, "may_record": may_record, "stage_note": stage_note, "photo_form": PhotoForm(),
-        "photos": list(case.photos.all()), "enrollments": list(case.enrollments.select_related("program")),
+        "photos": [(photo, selectors.sees_photo(request.user, photo)) for photo in case.photos.all()],
+        "photo_withheld": FAMILY_CARD_PHOTO_WITHHELD, "enrollments": list(case.enrollments.select_related("program")),
         "members_form": members_form, "additions": additions,
         "member_findings": _member_findings(request.user, case, found, members),
     })
@@ -740,6 +745,8 @@ def case_photo(request, pk: int):
         raise PermissionDenied(_("Peran Anda hanya melihat angka."))
     photo = get_object_or_404(CasePhoto.objects.select_related("case"), pk=pk)
     selectors.case_for(request.user, photo.case_id)  # 404 outside the user's cases
+    if not selectors.sees_photo(request.user, photo):
+        raise PermissionDenied(FAMILY_CARD_PHOTO_WITHHELD)
     response = FileResponse(photo.file.open("rb"), content_type=photo.content_type)
     response["Content-Disposition"] = "inline"
     response["X-Content-Type-Options"] = "nosniff"

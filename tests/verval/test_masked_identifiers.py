@@ -46,3 +46,40 @@ def test_a_nik_quoted_in_a_batchs_notes_shows_masked_to_a_masked_role(verified, 
 def test_a_role_that_verifies_people_reads_a_batchs_notes_as_written(verified, people, role):
     page = words(client_for(getattr(people, role)).get(f"/verval/berkas/{verified.pk}/").content.decode())
     assert f"Disepakati; warga NIK {QUOTED_NIK} menyusul" in page and f"Cek ulang NIK {QUOTED_NIK}" in page
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.fixture
+def photographed(registry, people, settings, tmp_path):
+    """A case whose officer photographed the family card and the front of the house."""
+    settings.MEDIA_ROOT = tmp_path
+    batch = services.cases_open_village(kind="inclusion", desa=registry.desa, by=people.bappeda).batch
+    case = batch.cases.order_by("id").first()
+    services.cases_assign(cases=[case], officer=people.officer, by=people.bappeda)
+    officer = client_for(people.officer)
+    for kind, name in (("kk", "kk.png"), ("rumah_depan", "rumah.png")):
+        officer.post(f"/verval/kasus/{case.pk}/foto/", {"kind": kind, "photo": SimpleUploadedFile(name, PNG, "image/png")})
+    return case, {photo.kind: photo for photo in case.photos.all()}
+
+
+def test_a_family_card_photo_is_neither_served_nor_linked_to_a_masked_role(photographed, people):
+    case, photos = photographed
+    operator = client_for(people.dinsos_operator)
+    assert operator.get(f"/verval/foto/{photos['kk'].pk}/").status_code == 403
+    house = operator.get(f"/verval/foto/{photos['rumah_depan'].pk}/")
+    assert house.status_code == 200 and b"".join(house.streaming_content) == PNG
+    page = operator.get(f"/verval/kasus/{case.pk}/").content.decode()
+    assert f'href="/verval/foto/{photos["kk"].pk}/"' not in page
+    assert f'href="/verval/foto/{photos["rumah_depan"].pk}/"' in page
+    assert "Foto Kartu Keluarga hanya untuk peran yang melihat NIK lengkap" in words(page)
+
+
+@pytest.mark.parametrize("role", ["officer", "dinsos_head", "bappeda"])
+def test_a_family_card_photo_is_served_to_the_roles_that_see_niks_in_full(photographed, people, role):
+    case, photos = photographed
+    client = client_for(getattr(people, role))
+    served = client.get(f"/verval/foto/{photos['kk'].pk}/")
+    assert served.status_code == 200 and b"".join(served.streaming_content) == PNG
+    assert f'href="/verval/foto/{photos["kk"].pk}/"' in client.get(f"/verval/kasus/{case.pk}/").content.decode()
