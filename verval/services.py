@@ -82,6 +82,7 @@ from verval.selectors import (
     may_manage,
     may_verify,
     officer_keeps_visit,
+    recorded_by_officer,
     records_visit,
 )
 
@@ -232,15 +233,27 @@ def cases_open_village(*, kind: str, desa, by) -> OpenResult:
     return cases_open(kind=kind, household_ids=ids, by=by, desa=desa)
 
 
+@dataclass
+class AssignResult:
+    assigned: int = 0
+    # Cases whose officer recorded the visit, left with that officer (:func:`cases_assign`).
+    kept: int = 0
+
+
 @transaction.atomic
-def cases_assign(*, cases, officer, by) -> int:
-    """Assign cases still in the field stage to a field officer; returns how many."""
+def cases_assign(*, cases, officer, by) -> AssignResult:
+    """Assign cases still in the field stage to a field officer. A case whose officer recorded the
+    visit stays theirs (counted as ``kept``): given to another officer, the finding would be no
+    one's, and office staff could replace it (``verval.selectors.records_visit``)."""
     _require(may_manage(by), _("Hanya Bappeda atau Dinas Sosial yang dapat menugaskan petugas."))
     if not field_officers(by).filter(pk=officer.pk).exists():
         raise ValidationError(_("Pilih petugas verval yang aktif dari OPD Anda."))
-    count = 0
+    result = AssignResult()
     for case in VervalCase.objects.select_for_update().select_related("batch").filter(pk__in=[c.pk for c in cases]):
         if not case.in_field:
+            continue
+        if recorded_by_officer(case) and case.officer_id != officer.pk:
+            result.kept += 1
             continue
         case.officer = officer
         case.assigned_at = timezone.now()
@@ -248,10 +261,10 @@ def cases_assign(*, cases, officer, by) -> int:
             case.status = CaseStatus.ASSIGNED
         case._history_user = by
         case.save()
-        count += 1
-    if not count:
+        result.assigned += 1
+    if not (result.assigned or result.kept):
         raise ValidationError(_("Tidak ada kasus yang dapat ditugaskan (berkas sudah melewati tahap lapangan)."))
-    return count
+    return result
 
 
 # --- the visit ------------------------------------------------------------------------------------

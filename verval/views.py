@@ -353,14 +353,25 @@ def batch_assign(request, pk: int):
         return redirect("verval:batch_detail", pk=pk)
     chosen = [c for c in cases if c.pk in set(form.cleaned_data["case"])]
     try:
-        count = services.cases_assign(cases=chosen, officer=form.cleaned_data["officer"], by=request.user)
+        result = services.cases_assign(cases=chosen, officer=form.cleaned_data["officer"], by=request.user)
     except ValidationError as error:
         _refuse(request, error)
     else:
         officer = form.cleaned_data["officer"]
-        messages.success(request, ngettext(
-            "%(count)s kasus ditugaskan kepada %(officer)s.", "%(count)s kasus ditugaskan kepada %(officer)s.", count,
-        ) % {"count": count, "officer": officer.get_full_name() or officer.username})
+        if result.assigned:
+            messages.success(request, ngettext(
+                "%(count)s kasus ditugaskan kepada %(officer)s.", "%(count)s kasus ditugaskan kepada %(officer)s.",
+                result.assigned,
+            ) % {"count": result.assigned, "officer": officer.get_full_name() or officer.username})
+        if result.kept:
+            kept = ngettext(
+                "%(count)s kasus tidak ditugaskan ulang: hasil kunjungannya sudah dicatat oleh petugasnya; "
+                "hanya petugas itu yang dapat mengubahnya.",
+                "%(count)s kasus tidak ditugaskan ulang: hasil kunjungannya sudah dicatat oleh petugasnya; "
+                "hanya petugas itu yang dapat mengubahnya.",
+                result.kept,
+            ) % {"count": result.kept}
+            (messages.warning if result.assigned else messages.error)(request, kept)
     return redirect("verval:batch_detail", pk=pk)
 
 
