@@ -32,6 +32,7 @@ from programs.models import Program, TargetUnit
 from verval import selectors, services
 from verval.exports import field_list_response, member_changes_text, proposal_response
 from verval.forms import (
+    NEW_MEMBER_MAX,
     AssignForm,
     CandidateFilter,
     DeliberationForm,
@@ -659,13 +660,20 @@ def case_visit(request, pk: int):
         additions = new_member_forms(request.POST, recorded=before.added, user=request.user)
         # Rows left empty add no one; the others are numbered as the service numbers them.
         filled = [row for row in additions if row.has_changed()]
-        if all([form.is_valid(), members_form.is_valid(), *(row.is_valid() for row in filled)]):
+        if len(filled) > NEW_MEMBER_MAX:
+            messages.error(request, _("Paling banyak %(max)s anggota baru dalam satu kunjungan; hasil kunjungan belum "
+                                      "dicatat.") % {"max": NEW_MEMBER_MAX})
+        elif all([form.is_valid(), members_form.is_valid(), *(row.is_valid() for row in filled)]):
             data = form.cleaned_data
+            added = [values for row in filled if (values := row.values()) is not None]
             try:
+                refusal = services.new_member_checks_refusal(case=case, by=request.user, additions=added)
+                if refusal:
+                    raise ValidationError(refusal)
                 services.case_visit_record(
                     case=case, by=request.user, visited_on=data["visited_on"], presence=data["presence"],
                     verdict=data["verdict"], note=data["note"], conditions=data, members=members_form.changes(),
-                    additions=[values for row in filled if (values := row.values()) is not None],
+                    additions=added,
                 )
             except ValidationError as error:
                 _refuse(request, error)
