@@ -15,7 +15,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from agencies.selectors import HISTORY_FIELDS
-from agencies.templatetags.portal import format_rupiah, protect_identifier
+from agencies.templatetags.portal import format_rupiah, protect_identifier, protect_identifiers_in_text
 from programs.models import Enrollment, EnrollmentStatus, Program
 
 
@@ -111,10 +111,11 @@ def print_rows(rows: list[dict], user, *, several_regencies: bool) -> SafeString
     return mark_safe("\n".join(lines))  # every value above is escaped
 
 
-def history_changes(records: list) -> list:
+def history_changes(records: list, user) -> list:
     """The history records of ``agencies.selectors.enrollment_history``, each with ``changes``:
     ``(field, old, new)`` as the page shows them (Rp 750.000, 20/11/2026, a status's label) for
-    every field a change ("~") altered; empty for a creation or a save that altered none."""
+    every field a change ("~") altered; empty for a creation or a save that altered none. A reason
+    quoting a NIK or No KK shows it as ``user`` sees those numbers (masked for most roles)."""
     changed = []
     for record in records:
         previous = record.previous if record.history_type == "~" else None
@@ -138,6 +139,8 @@ def history_changes(records: list) -> list:
             return programs.get(value, f"#{value}")
         if name in ("member_id", "household_id"):
             return f"#{value}"
+        if name == "status_reason":
+            return protect_identifiers_in_text(value, user)
         if isinstance(value, datetime.date):
             return value.strftime("%d/%m/%Y")
         return str(value)

@@ -308,7 +308,7 @@ def household_detail(request, pk: int):
         "enrollments": [(e, actions[e.pk], _deliver_form(e) if actions[e.pk] else None) for e in enrollments],
         "conflicts": household.open_conflicts,
         "merged_here": merged_here(user, household),
-        "history": history_changes(enrollment_history(household)),
+        "history": history_changes(enrollment_history(household), user),
         "statuses": EnrollmentStatus,
         "back_url": _safe_back(request),
     }

@@ -145,6 +145,9 @@ NEW_MEMBER_PREFIX = "baru"
 _NEW_MEMBER_KEY = re.compile(rf"^{NEW_MEMBER_PREFIX}-([0-9]{{1,3}})-")
 # Empty rows the visit page offers for members to add, after those recorded.
 NEW_MEMBER_ROWS = 3
+# Members one visit may add: more than a family card holds. The rows are numbered by the page, so a
+# post could send hundreds, each NIK checked against the registry (``services.new_member_checks_refusal``).
+NEW_MEMBER_MAX = 20
 
 
 class NewMemberForm(forms.Form):

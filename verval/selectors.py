@@ -27,8 +27,10 @@ from verval.models import (
     MEMBER_GONE,
     CaseKind,
     CaseMemberChange,
+    CasePhoto,
     CaseStatus,
     MemberChange,
+    PhotoKind,
     Presence,
     Stage,
     Verdict,
@@ -102,6 +104,12 @@ def batches_awaiting_approval(user: User) -> int:
 def sees_names(user: User) -> bool:
     """Leadership sees counts only; everyone else with a verval role sees the households."""
     return user.is_authenticated and not (user.is_leadership and not user.is_superuser)
+
+
+def sees_photo(user: User, photo: CasePhoto) -> bool:
+    """A photo of a case the user may see, unless it is of the family card: that shows every
+    member's NIK and the No KK, so only the roles that see those numbers in full are shown it."""
+    return photo.kind != PhotoKind.FAMILY_CARD or user.can_see_full_nik
 
 
 def has_verval_role(user: User) -> bool:

@@ -29,7 +29,8 @@ from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 from simple_history.utils import bulk_create_with_history
 
 from agencies.models import ExportKind
-from agencies.services import export_log_create
+from agencies.selectors import sees_everything
+from agencies.services import export_log_create, identifier_search_record
 from dedup import membership
 from households.choices import area_head
 from households.models import Household, Member, Relation
@@ -82,6 +83,7 @@ from verval.selectors import (
     may_manage,
     may_verify,
     officer_keeps_visit,
+    recorded_by_officer,
     records_visit,
 )
 
@@ -232,15 +234,27 @@ def cases_open_village(*, kind: str, desa, by) -> OpenResult:
     return cases_open(kind=kind, household_ids=ids, by=by, desa=desa)
 
 
+@dataclass
+class AssignResult:
+    assigned: int = 0
+    # Cases whose officer recorded the visit, left with that officer (:func:`cases_assign`).
+    kept: int = 0
+
+
 @transaction.atomic
-def cases_assign(*, cases, officer, by) -> int:
-    """Assign cases still in the field stage to a field officer; returns how many."""
+def cases_assign(*, cases, officer, by) -> AssignResult:
+    """Assign cases still in the field stage to a field officer. A case whose officer recorded the
+    visit stays theirs (counted as ``kept``): given to another officer, the finding would be no
+    one's, and office staff could replace it (``verval.selectors.records_visit``)."""
     _require(may_manage(by), _("Hanya Bappeda atau Dinas Sosial yang dapat menugaskan petugas."))
     if not field_officers(by).filter(pk=officer.pk).exists():
         raise ValidationError(_("Pilih petugas verval yang aktif dari OPD Anda."))
-    count = 0
+    result = AssignResult()
     for case in VervalCase.objects.select_for_update().select_related("batch").filter(pk__in=[c.pk for c in cases]):
         if not case.in_field:
+            continue
+        if recorded_by_officer(case) and case.officer_id != officer.pk:
+            result.kept += 1
             continue
         case.officer = officer
         case.assigned_at = timezone.now()
@@ -248,10 +262,10 @@ def cases_assign(*, cases, officer, by) -> int:
             case.status = CaseStatus.ASSIGNED
         case._history_user = by
         case.save()
-        count += 1
-    if not count:
+        result.assigned += 1
+    if not (result.assigned or result.kept):
         raise ValidationError(_("Tidak ada kasus yang dapat ditugaskan (berkas sudah melewati tahap lapangan)."))
-    return count
+    return result
 
 
 # --- the visit ------------------------------------------------------------------------------------
@@ -396,6 +410,34 @@ def _niks_held_elsewhere(case: VervalCase, household: Household, typed: dict[int
         (number, _member_error(ValidationError({"nik": refusal}), number=number, name=member.name))
         for number, member in typed.items() if member.nik in held
     ]
+
+
+def new_member_checks_refusal(*, case: VervalCase, by, additions: list[dict]) -> str:
+    """Why the visit may not check its members to add against the registry now, or "". Whether a
+    present member of another family holds a NIK is told to the users who see NIKs in full
+    (:func:`_niks_held_elsewhere`); but for Bappeda, who see every family anyway, each NIK checked
+    counts against the hourly limit of a masked role's NIK search
+    (``agencies.services.identifier_search_record``), else one post after another would learn which
+    NIKs the registry holds. The NIKs of the family and those the case records already are not
+    counted (nothing is learnt of them). Called outside the visit's transaction: a visit refused
+    for a NIK held elsewhere still counts the NIKs it checked."""
+    if not by.can_see_full_nik or sees_everything(by):
+        return ""
+    household = kept_household(case.household)
+    known = {m.nik for m in family_members(household, with_absent=True)} | {row.nik for row in case.member_changes.all()}
+    niks = set()
+    for values in additions:
+        with contextlib.suppress(ValidationError):  # refused by the visit itself, unchecked
+            niks.add(new_member_checked(values, household=household).nik)
+    for nik in sorted(niks - known - {""}):
+        until = identifier_search_record(user=by, digits=nik)
+        if until is not None:
+            return _(
+                "Batas pemeriksaan NIK tercapai: paling banyak %(limit)s NIK berbeda dalam %(minutes)s menit. NIK "
+                "baru dapat diperiksa lagi pukul %(time)s; hasil kunjungan belum dicatat."
+            ) % {"limit": settings.IDENTIFIER_SEARCH_LIMIT, "minutes": settings.IDENTIFIER_SEARCH_WINDOW_MINUTES,
+                 "time": timezone.localtime(until).strftime("%H:%M")}
+    return ""
 
 
 def _member_changes(case: VervalCase, members: dict[int, str], additions: list[dict], *, by) -> list[CaseMemberChange]:

@@ -32,6 +32,7 @@ from programs.models import Program, TargetUnit
 from verval import selectors, services
 from verval.exports import field_list_response, member_changes_text, proposal_response
 from verval.forms import (
+    NEW_MEMBER_MAX,
     AssignForm,
     CandidateFilter,
     DeliberationForm,
@@ -57,6 +58,10 @@ from verval.models import (
 from verval.returns import ReturnsError, read_returns
 
 CANDIDATE_PAGE = 200
+# A family card shows every member's NIK and the No KK (``selectors.sees_photo``).
+FAMILY_CARD_PHOTO_WITHHELD = gettext_lazy(
+    "Foto Kartu Keluarga hanya untuk peran yang melihat NIK lengkap (petugas verval, Kepala Dinas, Bappeda)."
+)
 
 
 def _role_required(check, message):
@@ -351,14 +356,25 @@ def batch_assign(request, pk: int):
         return redirect("verval:batch_detail", pk=pk)
     chosen = [c for c in cases if c.pk in set(form.cleaned_data["case"])]
     try:
-        count = services.cases_assign(cases=chosen, officer=form.cleaned_data["officer"], by=request.user)
+        result = services.cases_assign(cases=chosen, officer=form.cleaned_data["officer"], by=request.user)
     except ValidationError as error:
         _refuse(request, error)
     else:
         officer = form.cleaned_data["officer"]
-        messages.success(request, ngettext(
-            "%(count)s kasus ditugaskan kepada %(officer)s.", "%(count)s kasus ditugaskan kepada %(officer)s.", count,
-        ) % {"count": count, "officer": officer.get_full_name() or officer.username})
+        if result.assigned:
+            messages.success(request, ngettext(
+                "%(count)s kasus ditugaskan kepada %(officer)s.", "%(count)s kasus ditugaskan kepada %(officer)s.",
+                result.assigned,
+            ) % {"count": result.assigned, "officer": officer.get_full_name() or officer.username})
+        if result.kept:
+            kept = ngettext(
+                "%(count)s kasus tidak ditugaskan ulang: hasil kunjungannya sudah dicatat oleh petugasnya; "
+                "hanya petugas itu yang dapat mengubahnya.",
+                "%(count)s kasus tidak ditugaskan ulang: hasil kunjungannya sudah dicatat oleh petugasnya; "
+                "hanya petugas itu yang dapat mengubahnya.",
+                result.kept,
+            ) % {"count": result.kept}
+            (messages.warning if result.assigned else messages.error)(request, kept)
     return redirect("verval:batch_detail", pk=pk)
 
 
@@ -646,13 +662,20 @@ def case_visit(request, pk: int):
         additions = new_member_forms(request.POST, recorded=before.added, user=request.user)
         # Rows left empty add no one; the others are numbered as the service numbers them.
         filled = [row for row in additions if row.has_changed()]
-        if all([form.is_valid(), members_form.is_valid(), *(row.is_valid() for row in filled)]):
+        if len(filled) > NEW_MEMBER_MAX:
+            messages.error(request, _("Paling banyak %(max)s anggota baru dalam satu kunjungan; hasil kunjungan belum "
+                                      "dicatat.") % {"max": NEW_MEMBER_MAX})
+        elif all([form.is_valid(), members_form.is_valid(), *(row.is_valid() for row in filled)]):
             data = form.cleaned_data
+            added = [values for row in filled if (values := row.values()) is not None]
             try:
+                refusal = services.new_member_checks_refusal(case=case, by=request.user, additions=added)
+                if refusal:
+                    raise ValidationError(refusal)
                 services.case_visit_record(
                     case=case, by=request.user, visited_on=data["visited_on"], presence=data["presence"],
                     verdict=data["verdict"], note=data["note"], conditions=data, members=members_form.changes(),
-                    additions=[values for row in filled if (values := row.values()) is not None],
+                    additions=added,
                 )
             except ValidationError as error:
                 _refuse(request, error)
@@ -674,7 +697,8 @@ def case_visit(request, pk: int):
         additions = new_member_forms(recorded=found.added, user=request.user)
     return render(request, "verval/case_visit.html", {
         "case": case, "form": form, "may_record": may_record, "stage_note": stage_note, "photo_form": PhotoForm(),
-        "photos": list(case.photos.all()), "enrollments": list(case.enrollments.select_related("program")),
+        "photos": [(photo, selectors.sees_photo(request.user, photo)) for photo in case.photos.all()],
+        "photo_withheld": FAMILY_CARD_PHOTO_WITHHELD, "enrollments": list(case.enrollments.select_related("program")),
         "members_form": members_form, "additions": additions,
         "member_findings": _member_findings(request.user, case, found, members),
     })
@@ -742,6 +766,8 @@ def case_photo(request, pk: int):
         raise PermissionDenied(_("Peran Anda hanya melihat angka."))
     photo = get_object_or_404(CasePhoto.objects.select_related("case"), pk=pk)
     selectors.case_for(request.user, photo.case_id)  # 404 outside the user's cases
+    if not selectors.sees_photo(request.user, photo):
+        raise PermissionDenied(FAMILY_CARD_PHOTO_WITHHELD)
     response = FileResponse(photo.file.open("rb"), content_type=photo.content_type)
     response["Content-Disposition"] = "inline"
     response["X-Content-Type-Options"] = "nosniff"

@@ -184,7 +184,9 @@ PORTAL: dict[str, list[Case]] = {
         Case(VERVAL_CASE, get=ALL(405), post=R(LOGIN, REDIRECT, REDIRECT, REDIRECT, 403, 404, 404, 403)),
     ],
     "verval:case_photo": [
-        Case(lambda w: {"pk": w.verval_photo.pk}, label="photo", get=R(LOGIN, 200, 200, 200, 403, 404, 404, 403),
+        # A family card photo (every member's NIK): not to the operator, who sees NIKs masked.
+        Case(lambda w: {"pk": w.verval_photo.pk}, label="family card photo",
+             get=R(LOGIN, 200, 200, 403, 403, 404, 404, 403),
              post=ALL(405)),
         Case(UNKNOWN, label="unknown photo", get=R(LOGIN, 404, 404, 404, 403, 404, 404, 403)),
     ],

@@ -109,3 +109,45 @@ def test_the_refusal_speaks_the_page_language(batch_cases, people):
     assert "This visit was recorded by its officer, Ani Pendamping; only that officer may change it." in page
     cases[0].refresh_from_db()
     assert cases[0].verdict == Verdict.NOT_ELIGIBLE
+
+
+def test_a_case_whose_officer_recorded_the_visit_is_not_reassigned(batch_cases, people):
+    """Reassigning the case to another officer would hand the officer's finding to someone the
+    office may then overwrite it as: the recorded case keeps its officer, and the page says so; the
+    others in the same selection are assigned."""
+    batch, cases = batch_cases
+    officer = client_for(people.officer)
+    assert officer.post(f"/verval/kasus/{cases[0].pk}/", _visit_form(
+        verdict=Verdict.ELIGIBLE, note="Rumah papan.")).status_code == 302
+    office = client_for(people.dinsos_operator)
+    page = office.post(f"/verval/berkas/{batch.pk}/tugaskan/", {
+        "case": [cases[0].pk, cases[1].pk], "officer": people.other_officer.pk}, follow=True).content.decode()
+    assert "1 kasus ditugaskan kepada Budi." in page
+    assert ("1 kasus tidak ditugaskan ulang: hasil kunjungannya sudah dicatat oleh petugasnya; "
+            "hanya petugas itu yang dapat mengubahnya.") in page
+    cases[0].refresh_from_db()
+    cases[1].refresh_from_db()
+    assert (cases[0].officer, cases[1].officer) == (people.officer, people.other_officer)
+
+    # Alone, the recorded case is refused with the same reason, and its finding stays the officer's.
+    page = office.post(f"/verval/berkas/{batch.pk}/tugaskan/", {
+        "case": [cases[0].pk], "officer": people.other_officer.pk}, follow=True).content.decode()
+    assert "ditugaskan kepada Budi" not in page and "1 kasus tidak ditugaskan ulang" in page
+    assert KEPT in office.post(f"/verval/kasus/{cases[0].pk}/", _visit_form(
+        verdict=Verdict.NOT_ELIGIBLE), follow=True).content.decode()
+    cases[0].refresh_from_db()
+    assert (cases[0].officer, cases[0].verdict, cases[0].note, cases[0].recorded_by) == (
+        people.officer, Verdict.ELIGIBLE, "Rumah papan.", people.officer)
+
+
+def test_a_case_the_office_recorded_may_still_be_assigned(batch_cases, people):
+    """The office typed a paper form in for the unassigned case: assigning it to the officer who
+    filled that form in is still allowed (the finding is no officer's yet)."""
+    batch, cases = batch_cases
+    office = client_for(people.dinsos_operator)
+    assert office.post(f"/verval/kasus/{cases[1].pk}/", _visit_form(verdict=Verdict.ELIGIBLE)).status_code == 302
+    page = office.post(f"/verval/berkas/{batch.pk}/tugaskan/", {
+        "case": [cases[1].pk], "officer": people.other_officer.pk}, follow=True).content.decode()
+    assert "1 kasus ditugaskan kepada Budi." in page and "tidak ditugaskan ulang" not in page
+    cases[1].refresh_from_db()
+    assert cases[1].officer == people.other_officer
