@@ -4,7 +4,7 @@ Families split across two Kartu Keluarga collect aid twice; central extracts rep
 two IDs. Four findings, each an ``IdentityMatch`` row per (kind, household pair) for Bappeda to merge
 or dismiss:
 
-``same_nik``        one NIK (a live member's, or the head's) in two households;
+``same_nik``        one NIK (a live member's, or a present family's head's) in two households;
 ``same_kk``         one No KK on two household records;
 ``same_head``       in one village, two heads with the same normalised name and birth date;
 ``similar_member``  two people in different households with the same birth date and near-identical
@@ -17,7 +17,8 @@ The scan streams the registry group by group from the database in flat memory
 (on PostgreSQL, by one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` giving the same rows)
 on the unique (kind, household_a, household_b): a second scan adds nothing, and a dismissed or
 merged pair is never raised again. Records merged away (``merged_into`` set) and absent members take
-no part. A scan limited to some households (after an import, the families it wrote) reads only the
+no part, nor does the head's NIK of an absent family (its members still do: a head who left it for
+another family holds the NIK there alone). A scan limited to some households (after an import, the families it wrote) reads only the
 groups holding one of them, and gives, for them, exactly the rows the whole scan gives.
 """
 

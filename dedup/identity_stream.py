@@ -141,7 +141,10 @@ class _Candidates:
 
 def _same_nik(out: _Candidates) -> None:
     """One NIK (a live member's or a head's) in two households: per NIK, each household's first
-    member holding it (in the registry's order; none for a head's NIK no member of it holds)."""
+    member holding it (in the registry's order; none for a head's NIK no member of it holds). The
+    head's NIK of an absent family is kept on its record but matched through its members only: the
+    head may have left it for another family (a verval approval moves them, an extract lists them
+    there), and the NIK is then that family's alone."""
     # The NIKs held by two households or more, grouped once into a table of their own (counted, so
     # that the reads below join it by hash rather than look each NIK up).
     out.cursor.execute(f"DROP TABLE IF EXISTS {_SHARED_NIKS}")
@@ -149,7 +152,8 @@ def _same_nik(out: _Candidates) -> None:
         f"CREATE TEMPORARY TABLE {_SHARED_NIKS} AS SELECT x.nik FROM ("
         f"SELECT m.nik AS nik, m.household_id AS hid FROM {T_MEM} m JOIN {T_HH} h ON h.id = m.household_id "
         f"WHERE h.merged_into_id IS NULL AND m.is_absent = {false()} AND m.nik <> ''{_of_scope(out, 'm.nik', _SCOPE_NIKS)} "
-        f"UNION ALL SELECT h.head_nik, h.id FROM {T_HH} h WHERE h.merged_into_id IS NULL AND h.head_nik <> ''"
+        f"UNION ALL SELECT h.head_nik, h.id FROM {T_HH} h WHERE h.merged_into_id IS NULL AND h.is_absent = {false()} "
+        f"AND h.head_nik <> ''"
         f"{_of_scope(out, 'h.head_nik', _SCOPE_NIKS)}) x "
         f"GROUP BY x.nik HAVING MIN(x.hid) < MAX(x.hid)"
     )
@@ -157,7 +161,7 @@ def _same_nik(out: _Candidates) -> None:
         out.cursor.execute(f"ANALYZE {_SHARED_NIKS}")
     shared = RawSQL(f"SELECT nik FROM {_SHARED_NIKS}", [])
     members = live_members().filter(nik__in=shared).annotate(pos=Window(RowNumber(), order_by=_member_order()))
-    heads = live_households().filter(head_nik__in=shared).annotate(
+    heads = live_households().filter(head_nik__in=shared, is_absent=False).annotate(
         none=Cast(Value(None), BigIntegerField()), pos=Window(RowNumber(), order_by=_household_order()),
     )
     members_sql, members_params = _sql(members.order_by().values_list("nik", "household_id", "pk", "pos"))

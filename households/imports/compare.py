@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+from collections import Counter
 from collections.abc import Callable, Collection
 
 from django.db.models import Count, Min, TextField
@@ -347,22 +348,36 @@ def _merged_keys(kind: str, households: dict) -> dict[str, int]:
     return found
 
 
-def _markable(kind: str, regencies: Collection[int] | None = None) -> tuple[int, int | None]:
-    """How many families a full extract of ``kind`` could mark absent, as they are now (the
-    confirmation's measure, ``ExtractPlan.absent_check``), and the data year of their data (``registry_newest``);
-    with ``regencies``, of the families of those regencies only."""
+def _markable(kind: str) -> dict[int, list[tuple[int | None, int]]]:
+    """The families a full extract of ``kind`` could mark absent, as they are now, counted by
+    regency and data year (``{regency: [(data year, families)]}``): the confirmation's measure
+    (``ExtractPlan.absent_check``) and the data year of their data, which a file's is compared
+    with (``_of_regencies``)."""
     markable = _stored_households(kind).filter(is_absent=False)
     if kind != "p3ke":
         markable = markable.filter(source=kind)
-    if regencies is not None:
-        markable = markable.filter(desa__kecamatan__kabupaten_id__in=regencies)
-    years = list(markable.order_by().values_list("source_year").annotate(n=Count("pk")))
-    return sum(n for _year, n in years), registry_newest(years, timezone.localdate().year)
+    counts: dict[int, list[tuple[int | None, int]]] = {}
+    rows = markable.order_by().values_list("desa__kecamatan__kabupaten_id", "source_year").annotate(n=Count("pk"))
+    for regency, year, n in rows:
+        counts.setdefault(regency, []).append((year, n))
+    return counts
 
 
-def _rankings(extract: Extract) -> tuple[datetime.date | None, datetime.date | None]:
+def _of_regencies(markable: dict, regencies: Collection[int] | None) -> tuple[int, int | None]:
+    """How many families of ``markable`` (``_markable``) there are and the data year of their data
+    (``registry_newest``); with ``regencies``, of the families of those regencies only."""
+    years: Counter = Counter()
+    for regency, counts in markable.items():
+        if regencies is None or regency in regencies:
+            for year, n in counts:
+                years[year] += n
+    return sum(years.values()), registry_newest(years.items(), timezone.localdate().year)
+
+
+def _rankings(extract: Extract, regencies: Collection[int] | None) -> tuple[datetime.date | None, datetime.date | None]:
     """The newest desil ranking date of the file's families, and the ranking date of the registry's
-    families of its kind (``registry_newest``; read only when the file has one: DTSEN)."""
+    families of its kind (``registry_newest``; read only when the file has one: DTSEN); with
+    ``regencies``, of the families of those regencies only."""
     if extract.kind == "p3ke":
         return None, None  # P3KE's desil has no date (and its records may be on disk)
     dates = [when for record in extract.households.values() if (when := record.get("desil_date"))]
@@ -371,6 +386,8 @@ def _rankings(extract: Extract) -> tuple[datetime.date | None, datetime.date | N
     # A desil typed by hand is dated the day it was typed: no ranking of the data's.
     stored = _stored_households(extract.kind).filter(is_absent=False, source=extract.kind, desil_date__isnull=False)
     stored = stored.exclude(desil_source=DataSource.MANUAL)
+    if regencies is not None:
+        stored = stored.filter(desa__kecamatan__kabupaten_id__in=regencies)
     counts = stored.order_by().values_list("desil_date").annotate(n=Count("pk"))
     return max(dates), registry_newest(counts, timezone.localdate())
 
@@ -516,16 +533,18 @@ def _held_newer(pks: list[int], year: int | None, ranking: datetime.date | None)
     return newer, by_ranking
 
 
-def _in_covered_regencies(plan: ExtractPlan, missing: list[int]) -> list[int]:
-    """The families of ``missing`` (stored families a full extract lacks) in the regencies the file
-    covers: those its rows are in, by their villages, and those of its rows skipped as unchanged.
-    Extracts are handed out per kabupaten: one regency's file says nothing of the families of the
-    others, which are left as they are. With several regencies loaded, the plan notes the regencies
+def _covered_regencies(plan: ExtractPlan, missing: list[int]) -> tuple[set[int] | None, list[int]]:
+    """The regencies the file covers: those its rows are in, by their villages, and those of its
+    rows skipped as unchanged (None with one regency loaded); and the families of ``missing``
+    (stored families a full extract lacks) in them. Extracts are handed out per kabupaten: one
+    regency's file says nothing of the families of the others, which are left as they are, nor is
+    it older than the registry's data for another regency's newer release (``_of_regencies``,
+    ``_rankings``). With several regencies loaded, a full extract's plan notes the regencies
     covered and how many others are left (``regencies_covered``, ``regencies_left``), and the
     confirmation counts the covered regencies' families only; with one, ``missing`` as it is."""
     regencies = dict(Kabupaten.objects.order_by("code").values_list("pk", "name"))
     if len(regencies) < 2:
-        return missing
+        return None, missing
     extract = plan.extract
     covered: set[int] = set()
     villages = sorted(pk for pk in extract.households.desa_ids() if pk is not None)
@@ -540,11 +559,10 @@ def _in_covered_regencies(plan: ExtractPlan, missing: list[int]) -> list[int]:
             covered.add(regency)
         elif pk in lacking:
             regency_of[pk] = regency
-    plan.regencies_covered = [name for pk, name in regencies.items() if pk in covered]
-    plan.regencies_left = len(regencies) - len(plan.regencies_covered)
-    if plan.regencies_left:
-        plan.current_households = _markable(extract.kind, covered)[0]
-    return [pk for pk in missing if regency_of.get(pk) in covered]
+    if plan.full_extract:
+        plan.regencies_covered = [name for pk, name in regencies.items() if pk in covered]
+        plan.regencies_left = len(regencies) - len(plan.regencies_covered)
+    return covered, [pk for pk in missing if regency_of.get(pk) in covered]
 
 
 def _recognised(plan: ExtractPlan, compared: list, stored: dict) -> list[tuple[int, HouseholdRecord]]:
@@ -560,6 +578,21 @@ def _recognised(plan: ExtractPlan, compared: list, stored: dict) -> list[tuple[i
     plan.household_creates = [record for record in plan.household_creates if record.key not in found]
     plan.households_recognised = {pk: key for key, pk in found.items()}
     return [(found[record.key], record) for record in extract.households.values() if record.key in found]
+
+
+def _missing(extract: Extract, stored: dict, merged: dict) -> list[int]:
+    """The present stored families of the extract's kind a full extract lacks (``stored``: each
+    key's record, ``known_rows``); a family listed under the key of a record merged into it is
+    not lacking."""
+    households, skipped, rejected = extract.households, extract.skipped_households, extract.rejected_households
+    present = {stored[key][0] for key in merged if key in households or key in skipped or key in rejected}
+    missing = []
+    for key, (pk, current_is_absent, source, _hash) in stored.items():
+        if key in households or key in skipped or key in rejected or current_is_absent or key in merged or pk in present:
+            continue
+        if extract.kind == "p3ke" or source == extract.kind:
+            missing.append(pk)
+    return missing
 
 
 def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows | None = None) -> ExtractPlan:
@@ -582,18 +615,22 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     for key, row in skipped.items():
         key_ids[key] = row.pk
     plan.households.unchanged = len(skipped)
+    has_household_sheet = not p3ke or any(t.kind == "keluarga" for t in extract.tables)
+    merged = known.merged
+    missing = _missing(extract, stored, merged) if full_extract and has_household_sheet else []
+    covered, missing = _covered_regencies(plan, missing)
     # Before the comparison: a row ranked before its stored family keeps the stored ranking
-    # (``_keep_newer_ranking``), and a file older than the registry's data revives no absent record.
-    plan.ranking_date, plan.registry_ranking = _rankings(extract)
+    # (``_keep_newer_ranking``), and a file older than the registry's data revives no absent
+    # record. The registry's data is that of the regencies the file covers (all, if none).
+    plan.ranking_date, plan.registry_ranking = _rankings(extract, covered or None)
     # As read with the stored keys, before any of this import's families was written (``write.HouseholdsAhead``).
-    plan.current_households, plan.registry_year = known.markable or _markable(extract.kind)
+    plan.current_households, plan.registry_year = _of_regencies(known.markable or _markable(extract.kind), covered or None)
     older = plan.older_than_registry
     # Those to create are chosen by key alone (a P3KE extract's, on disk, are not read back for
     # it); only the records of stored families are compared. A DTKS or DTSEN family to create that
     # the registry holds without a No KK (from P3KE) is that family, found by its head's NIK (``attach``).
     plan.household_creates, compared = extract.households.partition(stored)
     recognised = _recognised(plan, compared, stored)
-    merged = known.merged
     # The kept families the file lists under a key of their own: a row of a record merged into one
     # of them gives it nothing; one merged into a family not listed so gives it its newer ranking.
     listed = set()
@@ -630,18 +667,7 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
         _compare(chunk, plan, stored_fields, names, warn, older, None)
     plan.households.created = len(plan.household_creates)
     plan.households.updated = len(plan.household_changes)
-    has_household_sheet = not p3ke or any(t.kind == "keluarga" for t in extract.tables)
     if full_extract and has_household_sheet:
-        households, rejected = extract.households, extract.rejected_households
-        # A family listed under the key of a record merged into it is there too.
-        present = {stored[key][0] for key in merged if key in households or key in skipped or key in rejected}
-        missing = []
-        for key, (pk, current_is_absent, source, _hash) in stored.items():
-            if key in households or key in skipped or key in rejected or current_is_absent or key in merged or pk in present:
-                continue
-            if p3ke or source == extract.kind:
-                missing.append(pk)
-        missing = _in_covered_regencies(plan, missing)
         newer, plan.kept_by_ranking = _held_newer(missing, extract.data_year, plan.ranking_date)
         plan.household_absent = [pk for pk in missing if pk not in newer]
         plan.households_kept = len(newer)

@@ -164,7 +164,7 @@ def kept_message(summary: dict) -> str:
 
 def covered_message(summary: dict) -> str:
     """Which regencies a full extract covers, when several are loaded and it leaves some out
-    (``compare._in_covered_regencies``), or "": "Berkas ini hanya memuat Kabupaten Kolaka: keluarga
+    (``compare._covered_regencies``), or "": "Berkas ini hanya memuat Kabupaten Kolaka: keluarga
     di 16 kabupaten/kota lain tidak diubah." Said by the preview, the confirmation and the import."""
     covered = summary.get("regencies_covered")
     if not covered:

@@ -238,7 +238,7 @@ class ExtractPlan:
     # Whether any of them is kept by its desil ranking, dated after the file's (``ranking_date``).
     kept_by_ranking: bool = False
     # With several regencies loaded, the names of those a full extract covers (its rows are in them)
-    # and how many others it leaves as they are (``compare._in_covered_regencies``).
+    # and how many others it leaves as they are (``compare._covered_regencies``).
     regencies_covered: list[str] = field(default_factory=list)
     regencies_left: int = 0
     # The members a partial extract older than the registry's data leaves out of families it carries,

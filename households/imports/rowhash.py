@@ -89,8 +89,9 @@ class KnownRows:
     shadowed: list[tuple[int, int]] = field(default_factory=list)
     # The member hashes a row took (``take``), in order: a forked reader sends them to its parent.
     taken: list[int] = field(default_factory=list)
-    # (families a full extract could mark absent, their newest data year), read with the households.
-    markable: tuple[int, int | None] | None = None
+    # The families a full extract could mark absent, by regency and data year
+    # (``{regency: [(data year, families)]}``), read with the households.
+    markable: dict[int, list[tuple[int | None, int]]] | None = None
     # The keys of records merged into another (``Household.merged_into``) that no present record
     # holds, each to the merged record's pk: in ``households`` they stand for the family kept.
     merged: dict[str, int] = field(default_factory=dict)

@@ -8,10 +8,14 @@ import datetime
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from dedup import membership
+from dedup.models import Conflict, ConflictRule, ConflictStatus, IdentityMatch
+from dedup.services import identity_scan
 from households.identifiers import make_nik
 from households.models import Household, Member, Relation, Sex
 from programs.models import Enrollment, Program
@@ -219,13 +223,9 @@ HEAD_NIK = make_nik(region="740901", birth=datetime.date(1950, 1, 2), female=Fal
 DEAD_NIK = make_nik(region="740901", birth=datetime.date(1952, 3, 4), female=True, serial=63)
 
 
-@pytest.mark.parametrize("typist", ["dinsos_operator", "officer"])
-def test_the_head_of_a_family_found_moved_away_whole_who_joined_another_family_of_the_batch_is_moved_there(
-        registry, people, typist):
-    """B is found moved away whole; its head, an old man with aid of his own (PBI-JK), lives with his
-    son's family A, whose visit adds him; his wife, found dead at B's visit, is typed in A
-    too. Approval moves him to A as it moves any member of B (his aid with him), says so, and leaves B
-    marked absent; his wife is recorded dead in B, not added to A, and the approval says she was not."""
+def _old_head_of_b_moved_away(registry, people):
+    """B's head is an old man with aid of his own (PBI-JK); one batch visits A and B, and B's visit
+    finds the family moved away whole, his wife dead."""
     a, b = registry.pkh_high, registry.pkh_sembako_high
     Household.objects.filter(pk=b.pk).update(head_nik=HEAD_NIK, head_name="La Ode Tua")
     head = MemberFactory(household=b, name="La Ode Tua", nik=HEAD_NIK, relation=Relation.HEAD, sex=Sex.MALE,
@@ -238,6 +238,17 @@ def test_the_head_of_a_family_found_moved_away_whole_who_joined_another_family_o
     case_a, case_b = batch.cases.get(household=a), batch.cases.get(household=b)
     services.case_visit_record(case=case_b, by=people.officer, visited_on=timezone.localdate(), presence=Presence.MOVED,
                                verdict=Verdict.NOT_ELIGIBLE, members={wife.pk: "meninggal"})
+    return a, b, head, wife, pbi, batch, case_a, case_b
+
+
+@pytest.mark.parametrize("typist", ["dinsos_operator", "officer"])
+def test_the_head_of_a_family_found_moved_away_whole_who_joined_another_family_of_the_batch_is_moved_there(
+        registry, people, typist):
+    """B is found moved away whole; its head, an old man with aid of his own (PBI-JK), lives with his
+    son's family A, whose visit adds him; his wife, found dead at B's visit, is typed in A
+    too. Approval moves him to A as it moves any member of B (his aid with him), says so, and leaves B
+    marked absent; his wife is recorded dead in B, not added to A, and the approval says she was not."""
+    a, b, head, wife, pbi, batch, case_a, case_b = _old_head_of_b_moved_away(registry, people)
     # Typed with no relation by the officer: no second head of A all the same.
     relation = Relation.OTHER if typist == "dinsos_operator" else ""
     additions = [{"name": "La Ode Tua", "nik": HEAD_NIK, "relation": relation, "sex": Sex.MALE,
@@ -259,6 +270,44 @@ def test_the_head_of_a_family_found_moved_away_whole_who_joined_another_family_o
         (b.pk, True, True)]
     b.refresh_from_db()
     assert b.is_absent
+
+
+def test_the_head_moved_out_of_a_family_found_moved_away_is_no_duplicate_of_it(registry, people, bappeda_client):
+    """B, found moved away whole, keeps its head's NIK (its record as it was); its head now lives in
+    A. The NIK is one person's, in A alone: no identity duplicate of A and B, now or at the next
+    scan of the registry, and no open one-aid conflict between them; B's page still names him its
+    head, A's lists him."""
+    a, b, head, _wife, _pbi, batch, case_a, _case_b = _old_head_of_b_moved_away(registry, people)
+    _visit(case_a, people.officer, additions=[{"name": "La Ode Tua", "nik": HEAD_NIK, "relation": "", "sex": Sex.MALE,
+                                               "birth_date": head.birth_date}])
+    _verified(batch, people)
+    _approve(batch, people)
+    b.refresh_from_db()
+    assert b.is_absent and b.head_nik == HEAD_NIK
+    identity_scan()
+    identity_scan(households=[a.pk, b.pk])
+    assert not IdentityMatch.objects.filter(household_a__in=[a, b], household_b__in=[a, b]).exists()
+    listing = words(bappeda_client.get(reverse("admin:dedup_identitymatch_changelist")).content.decode())
+    assert "La Ode Tua" not in listing
+    # His own aid went with him: A's aid and his may break the one-aid rule in A, not through B.
+    open_conflicts = Conflict.objects.filter(status=ConflictStatus.OPEN)
+    assert not open_conflicts.filter(rule=ConflictRule.SAME_PERSON).exists()
+    assert not open_conflicts.filter(Q(enrollment_a__household=b) | Q(enrollment_b__household=b)).exists()
+    page_b = words(bappeda_client.get(reverse("agencies:household_detail", args=[b.pk])).content.decode())
+    assert "La Ode Tua" in page_b and HEAD_NIK in page_b and "tidak ada di data terbaru" in page_b
+    page_a = words(bappeda_client.get(reverse("agencies:household_detail", args=[a.pk])).content.decode())
+    assert "La Ode Tua" in page_a
+
+
+def test_an_absent_familys_head_nik_held_by_its_own_member_still_links_it(registry):
+    """The head's NIK of an absent family is not matched on its own, but its members still stand
+    for themselves: the same person in a present family is still found, through the member."""
+    a, b = registry.pkh_high, registry.absent_none
+    nik = b.head_nik
+    MemberFactory(household=b, name=b.head_name, nik=nik, relation=Relation.HEAD)
+    MemberFactory(household=a, name=b.head_name, nik=nik, relation=Relation.OTHER)
+    identity_scan()
+    assert IdentityMatch.objects.filter(kind="same_nik", household_a__in=[a, b], household_b__in=[a, b]).exists()
 
 
 def _holder_reads(queries) -> int:
