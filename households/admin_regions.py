@@ -5,6 +5,7 @@ names in one list would be unusable). With one regency the lists stay exactly as
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from konut_registry.admin_filters import is_database_id as is_id
 
@@ -14,6 +15,14 @@ from households.regions import has_several_regencies
 
 def _join(*parts: str) -> str:
     return "__".join(part for part in parts if part)
+
+
+def _on_any(paths: tuple[str, ...], lookup: str, value) -> Q:
+    """Rows whose kecamatan at any of ``paths`` matches ``lookup`` (a pair's two families)."""
+    q = Q()
+    for path in paths:
+        q |= Q(**{_join(path, lookup): value})
+    return q
 
 
 class _ClearingFilter(admin.SimpleListFilter):
@@ -32,9 +41,11 @@ class _ClearingFilter(admin.SimpleListFilter):
             yield choice
 
 
-def kabupaten_filter(kecamatan_path: str, *, clears: tuple[str, ...] = ()) -> type[admin.SimpleListFilter]:
+def kabupaten_filter(
+    kecamatan_path: str, *, clears: tuple[str, ...] = (), also: tuple[str, ...] = ()
+) -> type[admin.SimpleListFilter]:
     """Filter by regency; ``kecamatan_path`` leads from the listed model to its kecamatan ('' for a
-    kecamatan itself)."""
+    kecamatan itself); a row is kept too when its kecamatan at one of ``also`` is of the regency."""
     field = _join(kecamatan_path, "kabupaten")
 
     class KabupatenFilter(_ClearingFilter):
@@ -46,17 +57,19 @@ def kabupaten_filter(kecamatan_path: str, *, clears: tuple[str, ...] = ()) -> ty
 
         def queryset(self, request, queryset):
             if is_id(self.value()):
-                return queryset.filter(**{f"{field}_id": self.value()})
+                return queryset.filter(_on_any((kecamatan_path, *also), "kabupaten_id", self.value()))
             return queryset
 
     KabupatenFilter.clears = clears
     return KabupatenFilter
 
 
-def kecamatan_filter(kecamatan_path: str, *, clears: tuple[str, ...] = ()) -> type[admin.SimpleListFilter]:
+def kecamatan_filter(
+    kecamatan_path: str, *, clears: tuple[str, ...] = (), also: tuple[str, ...] = ()
+) -> type[admin.SimpleListFilter]:
     """Filter by kecamatan, listing those of the chosen regency only (or of the chosen kecamatan's
     regency). Its parameter is the one the plain related-field filter uses, so links and the
-    village filter work either way."""
+    village filter work either way; ``also`` as for ``kabupaten_filter``."""
     regency_parameter = _join(kecamatan_path, "kabupaten", "id", "exact")
 
     class KecamatanFilter(_ClearingFilter):
@@ -76,7 +89,7 @@ def kecamatan_filter(kecamatan_path: str, *, clears: tuple[str, ...] = ()) -> ty
 
         def queryset(self, request, queryset):
             if is_id(self.value()):
-                return queryset.filter(**{f"{kecamatan_path}_id": self.value()})
+                return queryset.filter(_on_any((kecamatan_path, *also), "id", self.value()))
             return queryset
 
     KecamatanFilter.clears = clears
@@ -86,11 +99,15 @@ def kecamatan_filter(kecamatan_path: str, *, clears: tuple[str, ...] = ()) -> ty
 class RegionListMixin:
     """For a ModelAdmin listing rows placed in a kecamatan. ``kecamatan_path`` leads from the model
     to its kecamatan ('' for Kecamatan); the kabupaten column goes after ``kabupaten_after``;
-    ``region_clears`` are the filter parameters a change of region clears (the village filter)."""
+    ``region_clears`` are the filter parameters a change of region clears (the village filter).
+    A row that pairs two families (a conflict, an identity duplicate) names in ``pair_kecamatan_paths``
+    the paths to both families' kecamatan: the region filters keep it when either family is in the
+    chosen region, and its kabupaten column names both regencies when they differ."""
 
     kecamatan_path = "desa__kecamatan"
     kabupaten_after = "kecamatan"
     region_clears: tuple[str, ...] = ()
+    pair_kecamatan_paths: tuple[str, ...] = ()
 
     def _several_regencies(self, request) -> bool:
         if not hasattr(request, "_several_regencies"):
@@ -106,9 +123,10 @@ class RegionListMixin:
             return [kabupaten_filter(path), *filters]
         kecamatan_clears = self.region_clears
         regency_clears = (_join(path, "id", "exact"), *kecamatan_clears)
+        also = self.pair_kecamatan_paths
         index = filters.index(path)
         filters[index:index + 1] = [
-            kabupaten_filter(path, clears=regency_clears), kecamatan_filter(path, clears=kecamatan_clears),
+            kabupaten_filter(path, clears=regency_clears, also=also), kecamatan_filter(path, clears=kecamatan_clears, also=also),
         ]
         return filters
 
@@ -132,10 +150,15 @@ class RegionListMixin:
         related = super().get_list_select_related(request)
         if not self._several_regencies(request) or related is True:
             return related
-        return [*(related or ()), _join(self.kecamatan_path, "kabupaten")]
+        return [*(related or ()), *(_join(path, "kabupaten") for path in self.pair_kecamatan_paths or (self.kecamatan_path,))]
 
     @admin.display(description=_("kabupaten/kota"))
     def kabupaten(self, obj):
-        for step in _join(self.kecamatan_path, "kabupaten").split("__"):
-            obj = getattr(obj, step)
-        return obj
+        regencies = []
+        for path in self.pair_kecamatan_paths or (self.kecamatan_path,):
+            regency = obj
+            for step in _join(path, "kabupaten").split("__"):
+                regency = getattr(regency, step)
+            if regency not in regencies:
+                regencies.append(regency)
+        return " / ".join(str(regency) for regency in regencies)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -32,11 +33,13 @@ def admin_link(viewname: str, pk, text) -> str:
 class KecamatanDesaFilter(admin.SimpleListFilter):
     """Villages of the chosen kecamatan only: a regency's villages (170 in Konawe Utara) in one list
     would be unusable, and names repeat across kecamatan. ``household_field`` names the household to
-    filter on."""
+    filter on, ``also_household_fields`` the other family of a pair (a row is kept when either is in
+    the village)."""
 
     title = _("desa/kelurahan")
     parameter_name = "desa"
     household_field = "household"
+    also_household_fields: tuple[str, ...] = ()
     kecamatan_parameter = "household__desa__kecamatan__id__exact"
 
     def lookups(self, request, model_admin):
@@ -47,7 +50,10 @@ class KecamatanDesaFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if is_database_id(self.value()):
-            return queryset.filter(**{f"{self.household_field}__desa_id": self.value()})
+            q = Q()
+            for field in (self.household_field, *self.also_household_fields):
+                q |= Q(**{f"{field}__desa_id": self.value()})
+            return queryset.filter(q)
         return queryset
 
 

@@ -109,12 +109,18 @@ class ConflictDecisionForm(forms.ModelForm):
         return cleaned
 
 
+class ConflictDesaFilter(KecamatanDesaFilter):
+    also_household_fields = ("enrollment_a__household", "enrollment_b__household")
+
+
 @admin.register(Conflict)
 class ConflictAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
     form = ConflictDecisionForm
     # With several regencies: a kabupaten column after the place, and its filter before the kecamatan.
     kecamatan_path = "household__desa__kecamatan"
     kabupaten_after = "place"
+    # The same person aided through families of two regencies: the conflict is each regency's to review.
+    pair_kecamatan_paths = ("enrollment_a__household__desa__kecamatan", "enrollment_b__household__desa__kecamatan")
     region_clears = ("desa",)
     # What Bappeda decides on, within 1366 px: the place in one column, the decision (who, when) in one.
     list_display = [
@@ -123,7 +129,7 @@ class ConflictAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
     ]
     list_display_links = ["number"]
     list_filter = [
-        "household__desa__kecamatan", KecamatanDesaFilter, ProgramFilter,
+        "household__desa__kecamatan", ConflictDesaFilter, ProgramFilter,
         ProgramAgencyFilter.on("enrollment_a__program", "enrollment_b__program"), YearFilter, "rule", "status",
     ]
     list_select_related = [

@@ -45,12 +45,15 @@ def _merge_action(keep: str, *, description):
 class IdentityDesaFilter(KecamatanDesaFilter):
     household_field = "household_a"
     kecamatan_parameter = "household_a__desa__kecamatan__id__exact"
+    also_household_fields = ("household_b",)
 
 
 @admin.register(IdentityMatch)
 class IdentityMatchAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
     kecamatan_path = "household_a__desa__kecamatan"
     kabupaten_after = "household_b_link"
+    # One person in families of two regencies: the pair is each regency's to review.
+    pair_kecamatan_paths = ("household_a__desa__kecamatan", "household_b__desa__kecamatan")
     region_clears = ("desa",)
     list_display = [
         "number", "kind", "household_a_link", "household_b_link", "members", "score", "status", "created_at", "reviewed_by",
