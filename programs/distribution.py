@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from agencies.selectors import visible_households
-from households.models import Household, Member
+from households.models import Household, Kabupaten, Member
 from konut_registry.db import fast_aggregates
 from programs.indicators import reached_q, today
 from programs.models import (
@@ -106,12 +106,14 @@ def quota_remaining(program: Program, year: int) -> int | None:
 
 
 def distribution_plan(
-    program: Program, *, year: int, include_aided: bool = False, as_of: datetime.date | None = None
+    program: Program, *, year: int, include_aided: bool = False, as_of: datetime.date | None = None,
+    kabupaten: Kabupaten | None = None,
 ) -> DistributionPlan:
     """The eligible households (or members, for person programs) of ``program`` for ``year``,
     poorest first (desil, then persentil, unknown last), without those already enrolled in the
     program that year and, unless ``include_aided``, without households that already receive aid
-    (proposed or active, or completed that year)."""
+    (proposed or active, or completed that year); with ``kabupaten``, of that regency's families only
+    (its kecamatan alone in the table)."""
     as_of = as_of or today()
     plan = DistributionPlan(program=program, year=year, include_aided=include_aided)
     rules = active_rules(program)
@@ -127,6 +129,8 @@ def distribution_plan(
         enrolled = Q(Exists(enrolled_this_year.filter(member=OuterRef("pk"))))
         enrolled_ids = Q(pk__in=enrolled_this_year.filter(member__isnull=False).values("member_id"))
         aided = reached_q(year, "household")
+        if kabupaten is not None:
+            eligible = eligible.filter(household__desa__kecamatan__kabupaten=kabupaten)
         order = [
             F("household__desil").asc(nulls_last=True),
             F("household__persentil").asc(nulls_last=True),
@@ -135,6 +139,8 @@ def distribution_plan(
         ]
     else:
         eligible = matching_households(program, as_of=as_of)
+        if kabupaten is not None:
+            eligible = eligible.filter(desa__kecamatan__kabupaten=kabupaten)
         enrolled = Q(Exists(enrolled_this_year.filter(household=OuterRef("pk"), member__isnull=True)))
         enrolled_ids = Q(pk__in=enrolled_this_year.filter(member__isnull=True).values("household_id"))
         aided = reached_q(year)
@@ -160,7 +166,7 @@ def distribution_plan(
             plan.preview = preview_from_counts({
                 row["desa__kecamatan_id"]: {"matching": row["eligible"], "without_aid": row["eligible"] - row["aided"]}
                 for row in rows
-            })
+            }, kabupaten=kabupaten)
     plan.eligible = sum(row["eligible"] for row in rows)
     plan.already_enrolled = sum(row["enrolled"] for row in rows)
     plan.skipped_aided = 0 if include_aided else sum(row["aided"] - row["enrolled_aided"] for row in rows)
@@ -218,10 +224,11 @@ def program_distribute(
     include_aided: bool = False,
     limit: int | None = None,
     as_of: datetime.date | None = None,
+    kabupaten: Kabupaten | None = None,
 ) -> DistributionResult:
     """Propose the households (members, for person programs) that ``program``'s targeting rules
     select for ``year``, following ``distribution_plan``: at most the program's remaining ``quota``
-    (and ``limit``, if given). ``by`` is ``None`` only for the system itself (commands, benchmarks).
+    (and ``limit``, if given), of ``kabupaten``'s families only if given. ``by`` is ``None`` only for the system itself (commands, benchmarks).
     Raises ``ValidationError`` (nothing written) for an inactive program or a year too far ahead
     (``programs.models.validate_enrollment_year``).
     """
@@ -231,7 +238,7 @@ def program_distribute(
     # Lock the program row: two distributions at once must not both fill the same remaining quota.
     program = Program.objects.select_for_update().get(pk=program.pk)
     _require_active(program)
-    plan = distribution_plan(program, year=year, include_aided=include_aided, as_of=as_of)
+    plan = distribution_plan(program, year=year, include_aided=include_aided, as_of=as_of, kabupaten=kabupaten)
     result = DistributionResult(plan=plan)
     count = plan.to_create if limit is None else min(plan.to_create, max(0, limit))
     if count <= 0:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from households.models import Household, Kecamatan, Member, Relation
+from households.models import Household, Kabupaten, Kecamatan, Member, Relation
 from households.regions import has_several_regencies
 from konut_registry.db import fast_aggregates
 from programs.indicators import (
@@ -258,10 +258,12 @@ class Preview:
         return sum(row.without_aid for row in self.rows)
 
 
-def preview_by_kecamatan(q: Q, *, base: QuerySet[Household] | None = None) -> Preview:
-    """How many households ``q`` selects in each kecamatan (all 13 listed), and how many of them
-    receive no aid yet. One grouped query."""
+def preview_by_kecamatan(q: Q, *, base: QuerySet[Household] | None = None, kabupaten: Kabupaten | None = None) -> Preview:
+    """How many households ``q`` selects in each kecamatan (all 13 listed; with ``kabupaten``, that
+    regency's only), and how many of them receive no aid yet. One grouped query."""
     base = current_households() if base is None else base
+    if kabupaten is not None:
+        base = base.filter(desa__kecamatan__kabupaten=kabupaten)
     with fast_aggregates():
         counts = {
             row["desa__kecamatan_id"]: row
@@ -270,14 +272,18 @@ def preview_by_kecamatan(q: Q, *, base: QuerySet[Household] | None = None) -> Pr
             .values("desa__kecamatan_id")
             .annotate(matching=Count("pk"), without_aid=Count("pk", filter=not_reached_q()))
         }
-    return preview_from_counts(counts)
+    return preview_from_counts(counts, kabupaten=kabupaten)
 
 
-def preview_from_counts(counts: dict[int, dict]) -> Preview:
-    """A preview of every kecamatan from the counts of those that have any (``matching`` and
-    ``without_aid`` by kecamatan id), e.g. counted with a distribution plan's figures."""
+def preview_from_counts(counts: dict[int, dict], *, kabupaten: Kabupaten | None = None) -> Preview:
+    """A preview of every kecamatan (of ``kabupaten`` only, if given) from the counts of those that
+    have any (``matching`` and ``without_aid`` by kecamatan id), e.g. counted with a distribution
+    plan's figures."""
     preview = Preview(several_regencies=has_several_regencies())
-    for kecamatan in Kecamatan.objects.select_related("kabupaten").order_by("code"):
+    kecamatan_list = Kecamatan.objects.select_related("kabupaten").order_by("code")
+    if kabupaten is not None:
+        kecamatan_list = kecamatan_list.filter(kabupaten=kabupaten)
+    for kecamatan in kecamatan_list:
         row = counts.get(kecamatan.pk, {})
         preview.rows.append(PreviewRow(
             kecamatan.pk, kecamatan.name, row.get("matching", 0), row.get("without_aid", 0), kecamatan.kabupaten.name

@@ -63,7 +63,14 @@ class DashboardFilterForm(forms.Form):
 
 
 class DistributeForm(forms.Form):
+    """The distribution page's choices; ``kabupaten`` (the families of one regency only) is offered
+    only when several regencies are loaded."""
+
     year = forms.IntegerField(label=_("Tahun"), min_value=2000, max_value=2100, validators=[validate_enrollment_year])
+    kabupaten = forms.ModelChoiceField(
+        label=_("Kabupaten/kota"), queryset=Kabupaten.objects.order_by("code"), required=False,
+        empty_label=_("Semua kabupaten/kota"),
+    )
     include_aided = forms.BooleanField(
         label=_("Sertakan keluarga yang sudah menerima bantuan"),
         required=False,
@@ -73,3 +80,8 @@ class DistributeForm(forms.Form):
         label=_("Batas jumlah (opsional)"), min_value=1, required=False,
         help_text=_("Paling banyak sekian usulan dalam sekali distribusi, di bawah sisa kuota program."),
     )
+
+    def __init__(self, *args, several_regencies: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not several_regencies:
+            del self.fields["kabupaten"]

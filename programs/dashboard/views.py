@@ -173,10 +173,15 @@ def distribute(request, code: str):
     _require_distributor(request.user)
     program = get_object_or_404(Program.objects.select_related("agency"), code=code)
     this_year = timezone.localdate().year
+    several = has_several_regencies()
     if request.method == "POST":
-        form = DistributeForm(request.POST)
+        form = DistributeForm(request.POST, several_regencies=several)
         if form.is_valid():
-            query = urlencode({"year": form.cleaned_data["year"], "include_aided": "on" if form.cleaned_data["include_aided"] else ""})
+            kabupaten = form.cleaned_data.get("kabupaten")
+            query = urlencode({
+                "year": form.cleaned_data["year"], "include_aided": "on" if form.cleaned_data["include_aided"] else "",
+                **({"kabupaten": kabupaten.pk} if kabupaten else {}),
+            })
             back = reverse("programs:distribute", args=[program.code]) + "?" + query
             try:
                 result = program_distribute(
@@ -185,6 +190,7 @@ def distribute(request, code: str):
                     by=request.user,
                     include_aided=form.cleaned_data["include_aided"],
                     limit=form.cleaned_data["limit"],
+                    kabupaten=kabupaten,
                 )
             except ValidationError as error:
                 for message in error.messages:
@@ -210,17 +216,20 @@ def distribute(request, code: str):
                 messages.warning(request, _("Tidak ada keluarga baru yang diusulkan: semua yang memenuhi syarat sudah terdaftar, sudah menerima bantuan, atau kuota habis."))
             return redirect(back)
     else:
-        form = DistributeForm(request.GET if "year" in request.GET else None, initial={"year": this_year})
+        form = DistributeForm(
+            request.GET if "year" in request.GET else None, initial={"year": this_year}, several_regencies=several
+        )
     data = form.cleaned_data if form.is_bound and form.is_valid() else {"year": this_year, "include_aided": False}
     year = data.get("year") or this_year
     limit = data.get("limit")
+    kabupaten = data.get("kabupaten")
     plan = preview = None
     to_create = 0
     if program.active:  # a switched-off program's page says so instead (its write is refused too)
-        plan = distribution_plan(program, year=year, include_aided=data.get("include_aided", False))
+        plan = distribution_plan(program, year=year, include_aided=data.get("include_aided", False), kabupaten=kabupaten)
         to_create = plan.to_create if not limit else min(plan.to_create, limit)
         # A household program's plan counts its table too; a person program's counts people, not households.
-        preview = plan.preview if plan.preview is not None else preview_by_kecamatan(program_q(program))
+        preview = plan.preview if plan.preview is not None else preview_by_kecamatan(program_q(program), kabupaten=kabupaten)
     rules = program.targeting_rules.prefetch_related("conditions").order_by("-active", "id")
     return render(
         request,
@@ -231,6 +240,7 @@ def distribute(request, code: str):
             "plan": plan,
             "year": year,
             "limit": limit,
+            "kabupaten": kabupaten,
             "to_create": to_create,
             "preview": preview,
             "rules": rules,
