@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -26,7 +27,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from agencies.decorators import portal_user_required
 from households.regions import has_several_regencies
-from households.xlsx import write_xlsx
+from households.xlsx import Sheet, write_workbook
 from konut_registry.db import fast_aggregates
 from programs.dashboard import selectors
 from programs.dashboard.forms import DashboardFilterForm, DistributeForm
@@ -141,13 +142,31 @@ def export(request, key: str):
     buffer = io.BytesIO()
     # Excel refuses : \ / ? * [ ] in a sheet name.
     sheet_title = re.sub(r"[\\/?*\[\]:]", " ", table.title)
-    write_xlsx(buffer, sheet_title=sheet_title, headers=table.columns, rows=rows)
+    write_workbook(buffer, [
+        Sheet(sheet_title, table.columns, rows),
+        Sheet(_("Filter"), [_("Filter"), _("Nilai")], _filter_rows(filters, several)),
+    ])
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    place = "".join(f"-{slugify(region.name)}" for region in (filters.kabupaten, filters.kecamatan) if region is not None)
     response = HttpResponse(
         buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    response["Content-Disposition"] = f'attachment; filename="dasbor-{key}-{filters.year}-{stamp}.xlsx"'
+    response["Content-Disposition"] = f'attachment; filename="dasbor-{key}-{filters.year}{place}-{stamp}.xlsx"'
     return response
+
+
+def _filter_rows(filters: DashboardFilters, several: bool) -> list[list]:
+    """The filters an exported table was counted under (its second sheet): a regency's figures
+    forwarded as a file must not read as the province's."""
+    rows = [[_("Tahun kepesertaan"), filters.year]]
+    if several:
+        rows.append([_("Kabupaten/kota"), filters.kabupaten.name if filters.kabupaten else _("Semua kabupaten/kota")])
+    rows += [
+        [_("Kecamatan"), filters.kecamatan.name if filters.kecamatan else _("Semua kecamatan")],
+        [_("Klaster"), str(Cluster(filters.cluster).label) if filters.cluster else _("Semua klaster")],
+        [_("OPD"), str(filters.agency) if filters.agency else _("Semua OPD")],
+    ]
+    return rows
 
 
 # --- Distribution -----------------------------------------------------------------------------------
