@@ -539,9 +539,10 @@ def _covered_regencies(plan: ExtractPlan, missing: list[int]) -> tuple[set[int] 
     (stored families a full extract lacks) in them. Extracts are handed out per kabupaten: one
     regency's file says nothing of the families of the others, which are left as they are, nor is
     it older than the registry's data for another regency's newer release (``_of_regencies``,
-    ``_rankings``). With several regencies loaded, a full extract's plan notes the regencies
-    covered and how many others are left (``regencies_covered``, ``regencies_left``), and the
-    confirmation counts the covered regencies' families only; with one, ``missing`` as it is."""
+    ``_rankings``). With several regencies loaded, the plan notes the regencies covered and how
+    many others are left (``regencies_covered``, ``regencies_left``: the import's page names them,
+    of a partial file too), and a full extract's confirmation counts the covered regencies'
+    families only; with one, ``missing`` as it is."""
     regencies = dict(Kabupaten.objects.order_by("code").values_list("pk", "name"))
     if len(regencies) < 2:
         return None, missing
@@ -559,9 +560,8 @@ def _covered_regencies(plan: ExtractPlan, missing: list[int]) -> tuple[set[int] 
             covered.add(regency)
         elif pk in lacking:
             regency_of[pk] = regency
-    if plan.full_extract:
-        plan.regencies_covered = [name for pk, name in regencies.items() if pk in covered]
-        plan.regencies_left = len(regencies) - len(plan.regencies_covered)
+    plan.regencies_covered = [name for pk, name in regencies.items() if pk in covered]
+    plan.regencies_left = len(regencies) - len(plan.regencies_covered)
     return covered, [pk for pk in missing if regency_of.get(pk) in covered]
 
 

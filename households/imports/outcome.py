@@ -163,9 +163,10 @@ def kept_message(summary: dict) -> str:
 
 
 def covered_message(summary: dict) -> str:
-    """Which regencies a full extract covers, when several are loaded and it leaves some out
-    (``compare._covered_regencies``), or "": "Berkas ini hanya memuat Kabupaten Kolaka: keluarga
-    di 16 kabupaten/kota lain tidak diubah." Said by the preview, the confirmation and the import."""
+    """Which regencies a file (a full extract or a partial one) covers, when several are loaded and
+    it leaves some out (``compare._covered_regencies``), or "": "Berkas ini hanya memuat Kabupaten
+    Kolaka: keluarga di 16 kabupaten/kota lain tidak diubah." Said by the preview, the
+    confirmation and the import."""
     covered = summary.get("regencies_covered")
     if not covered:
         return ""

@@ -106,3 +106,16 @@ def test_a_dtks_full_extract_of_one_regency(province, tmp_path):
     assert code == 0, err
     assert json.loads(out)["households"]["absent"] == 2 and ONLY_KONUT in json.loads(out)["message"]
     assert konawe_present() == 3
+
+
+def test_a_partial_file_names_the_regencies_it_covers_too(registry, p3ke_file, bappeda_client):
+    """A partial file (a regency's update, a list of new families) marks no family absent, but the
+    province's operator still reads on the import's page which regencies it touched."""
+    path = str(p3ke_file(households=registry[:1], members=[], name="konut-sebagian.xlsx"))
+    code, out, err = run("import_p3ke", path, "--partial", "--json")
+    result = json.loads(out)
+    assert code == 0, err
+    assert result["households"]["absent"] == 0 and ONLY_KONUT in result["message"]
+    batch = ImportBatch.objects.latest("pk")
+    page = " ".join(re.sub(r"<[^>]+>", " ", bappeda_client.get(reverse("households:import_status", args=[batch.pk])).content.decode()).split())
+    assert ONLY_KONUT in page
