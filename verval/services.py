@@ -85,6 +85,7 @@ from verval.selectors import (
     officer_keeps_visit,
     recorded_by_officer,
     records_visit,
+    sees_photo_kind,
 )
 
 # The case kinds that question aid when they open (``VervalCase.enrollments``).
@@ -549,8 +550,12 @@ def _image_type(head: bytes) -> str | None:
 
 @transaction.atomic
 def case_photo_add(*, case: VervalCase, kind: str, upload, by) -> CasePhoto:
-    """Keep one photo of the visit (JPEG, PNG or WebP, within ``VERVAL_PHOTO_MAX_BYTES``)."""
+    """Keep one photo of the visit (JPEG, PNG or WebP, within ``VERVAL_PHOTO_MAX_BYTES``), of a kind
+    ``by`` may open: a family card is not kept for a role that could not open it afterwards."""
     current = _case_in_field(case, by)
+    if not sees_photo_kind(by, kind):
+        raise ValidationError(_("Foto Kartu Keluarga tidak dapat diunggah dengan peran Anda: peran Anda tidak dapat "
+                                "membukanya. Foto ini diunggah oleh petugas verval, Kepala Dinas atau Bappeda."))
     limit = settings.VERVAL_PHOTO_MAX_BYTES
     if upload.size > limit:
         raise ValidationError(

@@ -696,7 +696,8 @@ def case_visit(request, pk: int):
         members_form = MemberChangesForm(members=members, recorded=_recorded(case, found))
         additions = new_member_forms(recorded=found.added, user=request.user)
     return render(request, "verval/case_visit.html", {
-        "case": case, "form": form, "may_record": may_record, "stage_note": stage_note, "photo_form": PhotoForm(),
+        "case": case, "form": form, "may_record": may_record, "stage_note": stage_note,
+        "photo_form": PhotoForm(user=request.user),
         "photos": [(photo, selectors.sees_photo(request.user, photo)) for photo in case.photos.all()],
         "photo_withheld": FAMILY_CARD_PHOTO_WITHHELD, "enrollments": list(case.enrollments.select_related("program")),
         "members_form": members_form, "additions": additions,
@@ -744,7 +745,7 @@ def case_photo_upload(request, pk: int):
     if not selectors.sees_names(request.user):
         raise PermissionDenied(_("Peran Anda hanya melihat angka."))
     case = selectors.case_for(request.user, pk)
-    form = PhotoForm(request.POST, request.FILES)
+    form = PhotoForm(request.POST, request.FILES, user=request.user)
     if not form.is_valid():
         _form_errors(request, form)
         return redirect("verval:case_visit", pk=pk)
