@@ -728,13 +728,16 @@ def _member_findings(user, case, found: MemberFindings, members) -> dict:
     (``NOT_APPLIED``)."""
     # The members the case named, gone (as the page shows them now: a merge's twin) or added (after
     # the approval, a present member of the family).
-    changed = {*_recorded(case, found)} | {c.added_id for c in found.added if c.added_id}
+    now = selectors.findings_now(case, found.gone)
+    changed = {member.pk for member in now.values() if member} | {c.added_id for c in found.added if c.added_id}
     not_applied = selectors.changes_not_applied(user, case.batch, [case]) if found.gone or found.added else {}
     for change in found.added:
         change.not_applied = NOT_APPLIED.get(not_applied.get(change.pk))
+    gone = [(c.name, c.get_change_display(), NOT_APPLIED.get(not_applied.get(c.pk))) for c in found.gone]
     return {
-        "members": [(c.name, c.get_change_display(), NOT_APPLIED.get(not_applied.get(c.pk))) for c in found.gone]
-        + [(m.name, MemberChange.KEPT.label, None) for m in members if m.pk not in changed and not m.is_absent],
+        "members": gone + [(m.name, MemberChange.KEPT.label, None) for m in members if m.pk not in changed and not m.is_absent],
+        # The findings the visit form shows on no member (kept on saving): listed beside it.
+        "unlisted": [row for change, row in zip(found.gone, gone) if not now[change.pk]],
         "added": found.added,
     }
 
