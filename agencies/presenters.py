@@ -52,8 +52,10 @@ def list_rows(households, user, *, back: str, may_distribute: bool, several_rege
     back_query = "?kembali=" + escape(quote(back))
     # Translated outside the f-strings below: makemessages does not look inside them.
     absent, none = escape(_("tidak ada di data terbaru")), escape(_("belum ada bantuan"))
+    head_deceased = escape(_("kepala keluarga meninggal (verval)"))
     conflict_title, conflict_badge = escape(_("Ada konflik satu bantuan yang terbuka")), escape(_("Konflik"))
     absent = f' <span class="badge muted">{absent}</span>'
+    head_deceased = f' <span class="badge muted">{head_deceased}</span>'
     none = f'<span class="muted">{none}</span>'
     conflict = f'<span class="badge conflict" title="{conflict_title}">{conflict_badge}</span>'
     lines = []
@@ -69,7 +71,7 @@ def list_rows(households, user, *, back: str, may_distribute: bool, several_rege
             )
         cells += [
             f'<td><a href="{reverse("agencies:household_detail", args=[household.pk])}{back_query}">{name}</a>',
-            absent if household.is_absent else "", "</td>",
+            (head_deceased if household.head_deceased else absent) if household.is_absent else "", "</td>",
             f'<td class="mono">{escape(protect_identifier(household.head_nik, user))}<br>'
             f'<span class="muted">{escape(protect_identifier(household.no_kk, user))}</span></td>',
             f"<td>{escape(desa.name)}</td><td>{escape(desa.kecamatan.name)}</td>",

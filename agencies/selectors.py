@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from django.db import connection
 from django.db.models import (
-    BooleanField, Count, Exists, Expression, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value,
+    BooleanField, Case, Count, Exists, Expression, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When,
 )
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404
 from agencies.models import Agency, Role, User
 from dedup.models import Conflict, ConflictStatus, with_merge_decisions
 from households.identifiers import mask
-from households.models import FAMILY_CARD_ORDER, Household, Member
+from households.models import FAMILY_CARD_ORDER, Household, Member, Relation
 from programs.models import Enrollment, EnrollmentStatus, Program
 
 
@@ -138,17 +138,29 @@ def open_conflict_exists() -> Exists:
     return Exists(Conflict.objects.filter(household=OuterRef("pk"), status=ConflictStatus.OPEN))
 
 
-def open_conflict_flag() -> Coalesce:
-    """Whether a row's household has an open conflict, for the SELECT of a page of rows: a scalar
-    subquery looked up per row through the household index. As an EXISTS, PostgreSQL plans it for
-    every household in scope and hashes all 35,000 open conflicts of a province for 50 rows."""
-    first = (
-        Conflict.objects.filter(household=OuterRef("pk"), status=ConflictStatus.OPEN)
-        .order_by()
-        .annotate(flag=Value(True, output_field=BooleanField()))
-        .values("flag")[:1]
-    )
+def _row_flag(rows: QuerySet) -> Coalesce:
+    """Whether ``rows`` (filtered on the outer household) has any, for the SELECT of a page of rows:
+    a scalar subquery looked up per row through the household index. As an EXISTS, PostgreSQL plans
+    it for every household in scope (it hashed all 35,000 open conflicts of a province for 50 rows)."""
+    first = rows.order_by().annotate(flag=Value(True, output_field=BooleanField())).values("flag")[:1]
     return Coalesce(Subquery(first, output_field=BooleanField()), Value(False))
+
+
+def open_conflict_flag() -> Coalesce:
+    """Whether a row's household has an open conflict (``_row_flag``)."""
+    return _row_flag(Conflict.objects.filter(household=OuterRef("pk"), status=ConflictStatus.OPEN))
+
+
+def head_deceased_flag() -> Case:
+    """Whether a row's household is absent because an approved field verification found its head
+    dead with no one left to carry the family on (``households.services.household_mark_absent``):
+    its head, the member recorded as head with the family's head NIK or name, is recorded dead. A head
+    who died while the family carried on is not its head once Bappeda records the new one: a family
+    the data leaves out later is absent for that. Looked up for absent households only (``_row_flag``)."""
+    heads = Member.objects.filter(household=OuterRef("pk"), relation=Relation.HEAD, is_deceased=True).filter(
+        Q(nik=OuterRef("head_nik"), nik__gt="") | Q(name__iexact=OuterRef("head_name"))
+    )
+    return Case(When(is_absent=True, then=_row_flag(heads)), default=Value(False), output_field=BooleanField())
 
 
 # A name search first collects the matching household ids in one query (one pass over the members);
@@ -280,7 +292,7 @@ def household_list_rows(queryset: QuerySet[Household], condition: Q) -> QuerySet
     return (
         queryset.select_related("desa", "desa__kecamatan__kabupaten")
         .defer("raw_values", "source_values")
-        .annotate(has_open_conflict=open_conflict_flag())
+        .annotate(has_open_conflict=open_conflict_flag(), head_deceased=head_deceased_flag())
         .prefetch_related(listed_enrollments(condition))
     )
 
@@ -338,7 +350,9 @@ def household_list_totals(rows) -> dict:
 
 def household_detail(user: User, pk: int) -> Household:
     """One household the user may open, with everything its page shows; 404 otherwise."""
-    queryset = visible_households(user).select_related("desa__kecamatan__kabupaten").prefetch_related(
+    queryset = visible_households(user).select_related("desa__kecamatan__kabupaten").annotate(
+        head_deceased=head_deceased_flag()
+    ).prefetch_related(
         Prefetch("members", queryset=Member.objects.order_by(FAMILY_CARD_ORDER, "birth_date", "id")),
         Prefetch(
             "enrollments",

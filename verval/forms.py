@@ -15,6 +15,7 @@ from households.services import LIVING_CONDITION_FIELDS
 from konut_registry.forms import day_month_year_field
 from programs.candidates import KIND_LABELS, KINDS
 from verval.models import MEMBER_GONE, MemberChange, PhotoKind, Presence, Verdict, VervalCase
+from verval.selectors import sees_photo_kind
 
 
 def _date_field(label):
@@ -217,8 +218,19 @@ def new_member_forms(data=None, *, recorded=(), user) -> list[NewMemberForm]:
 
 
 class PhotoForm(forms.Form):
+    """A photo of the visit. The kinds offered are those ``user`` may open (``selectors.sees_photo_kind``):
+    no family card for a role that sees NIKs masked. Another kind posted goes on to the service, which
+    says why it is refused."""
+
     kind = forms.ChoiceField(label=_("Jenis foto"), choices=PhotoKind.choices)
     photo = forms.FileField(label=_("Foto"), widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        offered = [kind for kind in PhotoKind if sees_photo_kind(user, kind)]
+        self.fields["kind"].widget.choices = [(kind.value, kind.label) for kind in offered]
+        # The page says why a kind is missing.
+        self.withheld = len(offered) < len(PhotoKind)
 
 
 class DeliberationForm(forms.Form):

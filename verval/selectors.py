@@ -107,9 +107,14 @@ def sees_names(user: User) -> bool:
 
 
 def sees_photo(user: User, photo: CasePhoto) -> bool:
-    """A photo of a case the user may see, unless it is of the family card: that shows every
-    member's NIK and the No KK, so only the roles that see those numbers in full are shown it."""
-    return photo.kind != PhotoKind.FAMILY_CARD or user.can_see_full_nik
+    """A photo of a case the user may see, unless it is of the family card (``sees_photo_kind``)."""
+    return sees_photo_kind(user, photo.kind)
+
+
+def sees_photo_kind(user: User, kind: str) -> bool:
+    """Whether ``user`` may open photos of ``kind``, and so upload them: a family card shows every
+    member's NIK and the No KK, so only the roles that see those numbers in full handle it."""
+    return kind != PhotoKind.FAMILY_CARD or user.can_see_full_nik
 
 
 def has_verval_role(user: User) -> bool:

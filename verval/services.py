@@ -85,6 +85,7 @@ from verval.selectors import (
     officer_keeps_visit,
     recorded_by_officer,
     records_visit,
+    sees_photo_kind,
 )
 
 # The case kinds that question aid when they open (``VervalCase.enrollments``).
@@ -549,8 +550,12 @@ def _image_type(head: bytes) -> str | None:
 
 @transaction.atomic
 def case_photo_add(*, case: VervalCase, kind: str, upload, by) -> CasePhoto:
-    """Keep one photo of the visit (JPEG, PNG or WebP, within ``VERVAL_PHOTO_MAX_BYTES``)."""
+    """Keep one photo of the visit (JPEG, PNG or WebP, within ``VERVAL_PHOTO_MAX_BYTES``), of a kind
+    ``by`` may open: a family card is not kept for a role that could not open it afterwards."""
     current = _case_in_field(case, by)
+    if not sees_photo_kind(by, kind):
+        raise ValidationError(_("Foto Kartu Keluarga tidak dapat diunggah dengan peran Anda: peran Anda tidak dapat "
+                                "membukanya. Foto ini diunggah oleh petugas verval, Kepala Dinas atau Bappeda."))
     limit = settings.VERVAL_PHOTO_MAX_BYTES
     if upload.size > limit:
         raise ValidationError(
@@ -723,13 +728,20 @@ def _move_member_in(row: CaseMemberChange, member: Member, *, plan: CasePlan, re
     (``CasePlan.members_moved_in``): their record moves to this family, as the admin moves a member
     (its history, their person-level aid following them, both families re-checked), taking the
     relation the visit recorded in this family (none recorded, the head of a family found moved away
-    whole is no head here: this family has its own)."""
+    whole is no head here: this family has its own). It is saved as the admin saves one, the
+    approval's reason leading its history, and kept as the change's ``added``."""
     member = Member.objects.select_for_update().get(pk=member.pk)
     result.members_moved_with_aid += len(holding_own_aid({member.pk}))
     previous = member.household_id
     member.household, member.is_absent = plan.household, False
     member.relation = row.relation or ("" if member.relation == Relation.HEAD else member.relation)
-    _member_saved(row, member, previous=previous, reason=reason, by=by, result=result)
+    member._history_user = by
+    member._change_reason = history_reason(reason, Member)
+    member.save()
+    found = membership.member_changed(member=member, previous_household_id=previous, by=by)
+    result.conflicts.update(dict.fromkeys(found.new | found.reopened))
+    row.added = member
+    row.save(update_fields=["added"])
     result.members_moved += 1
     result.added_to.update({plan.household.pk, previous})
 
@@ -748,19 +760,6 @@ def _members_added(rows: list[CaseMemberChange], *, plan: CasePlan, reason: str,
     CaseMemberChange.objects.bulk_update(rows, ["added"])
     result.members_added += len(rows)
     result.added_to.add(plan.household.pk)
-
-
-def _member_saved(row: CaseMemberChange, member: Member, *, previous: int | None, reason: str, by,
-                  result: ApplyResult) -> None:
-    """Save a member the approval moves here from family ``previous`` as the admin saves one, the
-    approval's reason leading its history, and keep it as the change's ``added``."""
-    member._history_user = by
-    member._change_reason = history_reason(reason, Member)
-    member.save()
-    found = membership.member_changed(member=member, previous_household_id=previous, by=by)
-    result.conflicts.update(dict.fromkeys(found.new | found.reopened))
-    row.added = member
-    row.save(update_fields=["added"])
 
 
 def _apply_case(plan: CasePlan, *, batch: VervalBatch, by, result: ApplyResult) -> None:

@@ -696,7 +696,8 @@ def case_visit(request, pk: int):
         members_form = MemberChangesForm(members=members, recorded=_recorded(case, found))
         additions = new_member_forms(recorded=found.added, user=request.user)
     return render(request, "verval/case_visit.html", {
-        "case": case, "form": form, "may_record": may_record, "stage_note": stage_note, "photo_form": PhotoForm(),
+        "case": case, "form": form, "may_record": may_record, "stage_note": stage_note,
+        "photo_form": PhotoForm(user=request.user),
         "photos": [(photo, selectors.sees_photo(request.user, photo)) for photo in case.photos.all()],
         "photo_withheld": FAMILY_CARD_PHOTO_WITHHELD, "enrollments": list(case.enrollments.select_related("program")),
         "members_form": members_form, "additions": additions,
@@ -727,13 +728,16 @@ def _member_findings(user, case, found: MemberFindings, members) -> dict:
     (``NOT_APPLIED``)."""
     # The members the case named, gone (as the page shows them now: a merge's twin) or added (after
     # the approval, a present member of the family).
-    changed = {*_recorded(case, found)} | {c.added_id for c in found.added if c.added_id}
+    now = selectors.findings_now(case, found.gone)
+    changed = {member.pk for member in now.values() if member} | {c.added_id for c in found.added if c.added_id}
     not_applied = selectors.changes_not_applied(user, case.batch, [case]) if found.gone or found.added else {}
     for change in found.added:
         change.not_applied = NOT_APPLIED.get(not_applied.get(change.pk))
+    gone = [(c.name, c.get_change_display(), NOT_APPLIED.get(not_applied.get(c.pk))) for c in found.gone]
     return {
-        "members": [(c.name, c.get_change_display(), NOT_APPLIED.get(not_applied.get(c.pk))) for c in found.gone]
-        + [(m.name, MemberChange.KEPT.label, None) for m in members if m.pk not in changed and not m.is_absent],
+        "members": gone + [(m.name, MemberChange.KEPT.label, None) for m in members if m.pk not in changed and not m.is_absent],
+        # The findings the visit form shows on no member (kept on saving): listed beside it.
+        "unlisted": [row for change, row in zip(found.gone, gone) if not now[change.pk]],
         "added": found.added,
     }
 
@@ -744,7 +748,7 @@ def case_photo_upload(request, pk: int):
     if not selectors.sees_names(request.user):
         raise PermissionDenied(_("Peran Anda hanya melihat angka."))
     case = selectors.case_for(request.user, pk)
-    form = PhotoForm(request.POST, request.FILES)
+    form = PhotoForm(request.POST, request.FILES, user=request.user)
     if not form.is_valid():
         _form_errors(request, form)
         return redirect("verval:case_visit", pk=pk)

@@ -4,6 +4,8 @@ included: the check it waited for has been made, and no later one will find the 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.utils import timezone
 
@@ -135,3 +137,49 @@ def test_a_member_found_dead_in_a_family_found_gone_is_recorded_dead(family, peo
     _all_ended(aid, people, dead={"pbi"})
     page = _words(client_for(people.bappeda).get(f"/keluarga/{home.pk}/").content.decode())
     assert "Wa Ode Sitti meninggal" in page
+
+
+def _badges(page: str) -> list[str]:
+    return re.findall(r'<span class="badge muted">([^<]*)</span>', page)
+
+
+def _list_row(people, home) -> str:
+    page = client_for(people.dinsos_operator).get("/keluarga/", {"absent": "1", "q": home.head_name}).content.decode()
+    rows = [row for row in page.split("<tr") if f"/keluarga/{home.pk}/" in row]
+    assert len(rows) == 1
+    return rows[0]
+
+
+def test_the_portal_says_a_family_gone_with_its_head_dead_lost_its_head_to_a_verval(family, people):
+    """The family is absent because an approved visit found its head dead and no one left, not
+    because the newest data left it out: the list and the family's page say so."""
+    home, case, members, aid = family
+    _record(case, people, Presence.DECEASED, Verdict.ELIGIBLE,
+            wife=(members["wife"], "meninggal"), son=(members["son"], "pindah"))
+    _approve(people, case)
+    assert _badges(_list_row(people, home)) == ["kepala keluarga meninggal (verval)"]
+    page = client_for(people.dinsos_operator).get(f"/keluarga/{home.pk}/").content.decode()
+    source = page.split("Sumber data", 1)[1].split("</dd>", 1)[0]
+    assert _badges(source) == ["kepala keluarga meninggal (verval)"]
+
+
+@pytest.mark.parametrize("presence", [Presence.MOVED, Presence.NOT_FOUND])
+def test_the_portal_does_not_say_the_head_died_of_a_family_gone_otherwise(family, people, presence):
+    home, case, members, aid = family
+    _record(case, people, presence, Verdict.NOT_ELIGIBLE)
+    _approve(people, case)
+    assert _badges(_list_row(people, home)) == ["tidak ada di data terbaru"]
+    page = client_for(people.dinsos_operator).get(f"/keluarga/{home.pk}/").content.decode()
+    assert _badges(page.split("Sumber data", 1)[1].split("</dd>", 1)[0]) == ["tidak ada di data terbaru"]
+
+
+def test_a_head_who_died_before_a_new_head_was_recorded_is_not_said_to_be_why_the_family_left(family, people):
+    """The head died and the family carried on; Bappeda recorded the wife as its new head, and a later
+    import left the family out: the data left it out, its former head's death is not the reason."""
+    home, case, members, aid = family
+    _record(case, people, Presence.DECEASED, Verdict.ELIGIBLE)
+    _approve(people, case)
+    wife = members["wife"]
+    Household.objects.filter(pk=home.pk).update(head_name=wife.name, head_nik=wife.nik, is_absent=True)
+    Member.objects.filter(pk=wife.pk).update(relation=Relation.HEAD)
+    assert _badges(_list_row(people, Household.objects.get(pk=home.pk))) == ["tidak ada di data terbaru"]

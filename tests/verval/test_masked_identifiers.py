@@ -4,6 +4,8 @@ a family card, which shows every member's NIK and the No KK, is neither served n
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -52,12 +54,19 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 @pytest.fixture
-def photographed(registry, people, settings, tmp_path):
-    """A case whose officer photographed the family card and the front of the house."""
+def to_photograph(registry, people, settings, tmp_path):
+    """A case assigned to an officer who has not recorded the visit yet: the office may type it in."""
     settings.MEDIA_ROOT = tmp_path
     batch = services.cases_open_village(kind="inclusion", desa=registry.desa, by=people.bappeda).batch
     case = batch.cases.order_by("id").first()
     services.cases_assign(cases=[case], officer=people.officer, by=people.bappeda)
+    return case
+
+
+@pytest.fixture
+def photographed(to_photograph, people):
+    """A case whose officer photographed the family card and the front of the house."""
+    case = to_photograph
     officer = client_for(people.officer)
     for kind, name in (("kk", "kk.png"), ("rumah_depan", "rumah.png")):
         officer.post(f"/verval/kasus/{case.pk}/foto/", {"kind": kind, "photo": SimpleUploadedFile(name, PNG, "image/png")})
@@ -83,3 +92,32 @@ def test_a_family_card_photo_is_served_to_the_roles_that_see_niks_in_full(photog
     served = client.get(f"/verval/foto/{photos['kk'].pk}/")
     assert served.status_code == 200 and b"".join(served.streaming_content) == PNG
     assert f'href="/verval/foto/{photos["kk"].pk}/"' in client.get(f"/verval/kasus/{case.pk}/").content.decode()
+
+
+def _kinds_offered(page: str) -> list[str]:
+    upload = page.split('name="kind"', 1)[1].split("</select>", 1)[0]
+    return re.findall(r'<option value="([^"]*)"', upload)
+
+
+def test_a_masked_role_is_not_offered_a_family_card_photo_to_upload(to_photograph, people):
+    page = client_for(people.dinsos_operator).get(f"/verval/kasus/{to_photograph.pk}/").content.decode()
+    assert _kinds_offered(page) == ["rumah_depan", "rumah_dalam"]
+    assert "Foto Kartu Keluarga hanya untuk peran yang melihat NIK lengkap" in words(page)
+
+
+@pytest.mark.parametrize("role", ["officer", "dinsos_head", "bappeda"])
+def test_the_roles_that_see_niks_in_full_are_offered_a_family_card_photo(to_photograph, people, role):
+    page = client_for(getattr(people, role)).get(f"/verval/kasus/{to_photograph.pk}/").content.decode()
+    assert _kinds_offered(page) == ["rumah_depan", "rumah_dalam", "kk"]
+    assert "Foto Kartu Keluarga hanya untuk peran yang melihat NIK lengkap" not in words(page)
+
+
+def test_a_family_card_photo_posted_by_a_masked_role_is_refused_and_not_kept(to_photograph, people):
+    operator = client_for(people.dinsos_operator)
+    page = operator.post(f"/verval/kasus/{to_photograph.pk}/foto/",
+                         {"kind": "kk", "photo": SimpleUploadedFile("kk.png", PNG, "image/png")}, follow=True)
+    assert "Foto Kartu Keluarga tidak dapat diunggah dengan peran Anda" in words(page.content.decode())
+    assert not to_photograph.photos.exists()
+    operator.post(f"/verval/kasus/{to_photograph.pk}/foto/",
+                  {"kind": "rumah_depan", "photo": SimpleUploadedFile("rumah.png", PNG, "image/png")})
+    assert list(to_photograph.photos.values_list("kind", flat=True)) == ["rumah_depan"]

@@ -1000,3 +1000,22 @@ def test_the_household_page_shows_a_dead_members_own_aid_ended_because_they_died
     wife = _aid_row(page, aid["wife", "pbi-jk"])
     assert "Aktif" in wife and "Wa Ode Sitti" in wife and "Catat penyaluran" in wife and "meninggal" not in wife
     assert "meninggal" in _member_badge(page, "Muhammad Rizal")
+
+
+def test_a_finding_the_visit_form_no_longer_lists_is_shown_beside_it(family, people, registry):
+    """Bappeda typed in the officer's paper form: the son found dead. The family was then merged into
+    another record of it, whose member with the son's NIK got another NIK since: the form lists the
+    son on no member, yet his recorded death stays (saving keeps it) for approval to try. Each who
+    opens the form (Bappeda, Kadis, the officer) is shown it with the name as recorded and why
+    approval will not apply it; the members the form lists are not repeated there."""
+    home, case, members = family
+    assert client_for(people.bappeda).post(f"/verval/kasus/{case.pk}/", _visit_post(members)).status_code == 302
+    twin = MemberFactory(household=registry.poor_4, name="M. Rizal", nik=members["son"].nik, relation=Relation.CHILD)
+    membership.household_merge(source=home, target=registry.poor_4, by=people.bappeda)
+    Member.objects.filter(pk=twin.pk).update(nik=make_nik(region="740901", birth=datetime.date(2011, 1, 2), female=False, serial=98))
+    for user in (people.bappeda, people.dinsos_head, people.officer):
+        page = client_for(user).get(f"/verval/kasus/{case.pk}/").content.decode()
+        assert 'name="presence"' in page  # the form, not the findings read-only
+        listed = _words(page.split('id="member-findings-unlisted"', 1)[1].split("</ul>", 1)[0])
+        assert "Muhammad Rizal Meninggal (tidak dapat diterapkan: anggota ini tidak ditemukan lagi" in listed
+        assert "M. Rizal" not in listed and "Wa Ode Sitti" not in listed
