@@ -310,7 +310,8 @@ def _batch_context(request, batch) -> dict:
         plans = selectors.approval_plans(sorted(cases, key=lambda case: case.pk) if cases else selectors.plan_cases(batch))
     if context["may_approve"]:
         context["approval_preview"] = _approval_preview(batch, plans)
-    not_applied = selectors.changes_not_applied(user, batch, cases, plans) if cases else {}
+    # Without a plan before the approval, no case has member changes: none to leave out.
+    not_applied = selectors.changes_not_applied(user, batch, cases, plans) if cases and (plans is not None or batch.is_approved) else {}
     if plans is None:
         continuing = selectors.families_continuing(cases)
     else:
@@ -658,7 +659,7 @@ def case_visit(request, pk: int):
             return redirect("verval:case_visit", pk=pk)
         form = VisitForm(request.POST, instance=case)
         before = case.member_findings()
-        members_form = MemberChangesForm(request.POST, members=members, recorded=_recorded(case, before))
+        members_form = MemberChangesForm(request.POST, members=members, recorded=_recorded(before, selectors.findings_now(case, before.gone)))
         additions = new_member_forms(request.POST, recorded=before.added, user=request.user)
         # Rows left empty add no one; the others are numbered as the service numbers them.
         filled = [row for row in additions if row.has_changed()]
@@ -690,10 +691,12 @@ def case_visit(request, pk: int):
             _new_member_errors(request, filled)
         case = selectors.case_for(request.user, pk)
         found = case.member_findings()
+        now = selectors.findings_now(case, found.gone)
     else:
         form = VisitForm(instance=case, initial=None if case.visited_on else {"visited_on": timezone.localdate()})
         found = case.member_findings()
-        members_form = MemberChangesForm(members=members, recorded=_recorded(case, found))
+        now = selectors.findings_now(case, found.gone)
+        members_form = MemberChangesForm(members=members, recorded=_recorded(found, now))
         additions = new_member_forms(recorded=found.added, user=request.user)
     return render(request, "verval/case_visit.html", {
         "case": case, "form": form, "may_record": may_record, "stage_note": stage_note,
@@ -701,7 +704,7 @@ def case_visit(request, pk: int):
         "photos": [(photo, selectors.sees_photo(request.user, photo)) for photo in case.photos.all()],
         "photo_withheld": FAMILY_CARD_PHOTO_WITHHELD, "enrollments": list(case.enrollments.select_related("program")),
         "members_form": members_form, "additions": additions,
-        "member_findings": _member_findings(request.user, case, found, members),
+        "member_findings": _member_findings(request.user, case, found, now, members),
     })
 
 
@@ -715,20 +718,19 @@ def _new_member_errors(request, rows) -> None:
                     "number": number, "field": row.fields[name].label, "error": text})
 
 
-def _recorded(case, found: MemberFindings) -> dict[int, str]:
-    """The recorded findings by the member the visit page shows them on now (a merge's twin)."""
-    now = selectors.findings_now(case, found.gone)
+def _recorded(found: MemberFindings, now: dict) -> dict[int, str]:
+    """The recorded findings by the member the visit page shows them on now (``now``: a merge's twin,
+    ``selectors.findings_now``)."""
     return {now[c.pk].pk: c.change for c in found.gone if now[c.pk]}
 
 
-def _member_findings(user, case, found: MemberFindings, members) -> dict:
+def _member_findings(user, case, found: MemberFindings, now: dict, members) -> dict:
     """What the case pages show of the recorded member changes (``found``, the case's): each member
     shown with what the visit found (Tetap for the present ones it did not change, as the registry
     holds them now), and the members to add; a change approval does not apply says why
-    (``NOT_APPLIED``)."""
-    # The members the case named, gone (as the page shows them now: a merge's twin) or added (after
-    # the approval, a present member of the family).
-    now = selectors.findings_now(case, found.gone)
+    (``NOT_APPLIED``). ``now``: the members the case found gone as the page shows them now (a
+    merge's twin, ``selectors.findings_now``)."""
+    # The members the case named, gone or added (after the approval, a present member of the family).
     changed = {member.pk for member in now.values() if member} | {c.added_id for c in found.added if c.added_id}
     not_applied = selectors.changes_not_applied(user, case.batch, [case]) if found.gone or found.added else {}
     for change in found.added:
