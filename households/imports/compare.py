@@ -622,9 +622,12 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     # Before the comparison: a row ranked before its stored family keeps the stored ranking
     # (``_keep_newer_ranking``), and a file older than the registry's data revives no absent
     # record. The registry's data is that of the regencies the file covers (all, if none).
-    plan.ranking_date, plan.registry_ranking = _rankings(extract, covered or None)
-    # As read with the stored keys, before any of this import's families was written (``write.HouseholdsAhead``).
-    plan.current_households, plan.registry_year = _of_regencies(known.markable or _markable(extract.kind), covered or None)
+    scope = covered or None
+    plan.ranking_date, plan.registry_ranking = _rankings(extract, scope)
+    # As read with the stored keys, before any of this import's families was written (``write.HouseholdsAhead``):
+    # read here only when they were read without (an empty registry's are read with them too).
+    markable = known.markable if known.markable is not None else _markable(extract.kind)
+    plan.current_households, plan.registry_year = _of_regencies(markable, scope)
     older = plan.older_than_registry
     # Those to create are chosen by key alone (a P3KE extract's, on disk, are not read back for
     # it); only the records of stored families are compared. A DTKS or DTSEN family to create that
