@@ -338,6 +338,7 @@ def parse_recipients(
     plan = RecipientPlan()
     log = plan.issues
     programs = _Programs()
+    choose = options.get("choose_program") or _CHOOSE_PROGRAM  # said when no program is known
     fixed_program = None
     if options.get("program"):
         fixed_program = programs.get(options["program"])
@@ -389,14 +390,12 @@ def parse_recipients(
                 named = template.value(_TEMPLATE_PROGRAM_KEYS)
                 program, named_year = programs.named(named)
                 if program is None and named:
-                    choose = options.get("choose_program") or _CHOOSE_PROGRAM
                     raise ReadError(
                         f"{table.source}, lembar {table.name}: Program '{text(named, 60)}' di lembar Program (Nama "
                         f"Program) tidak dikenal; program di registri: {programs.known}. {choose}, atau tulis di Nama "
                         "Program kode atau nama program di registri, lalu unggah lagi."
                     )
             if program is None and "program" not in keys:
-                choose = options.get("choose_program") or _CHOOSE_PROGRAM
                 raise ReadError(
                     f"{table.source}, lembar {table.name}: kolom program tidak ditemukan (judul yang dikenali, mis. "
                     f"PROGRAM, BANSOS, Jenis Bansos, Jenis Bantuan, Nama Program). {choose}, atau beri kolom program "
@@ -428,7 +427,7 @@ def parse_recipients(
             # name may give one (``BLT DD 2024``); else the sheet's title (``TA. 2024``) or the current year, warned.
             chosen = _Chosen(
                 program, year, *(_fallback_year(table, keys, ctx.today.year) if not year else (None, "")),
-                choose=options.get("choose_program") or _CHOOSE_PROGRAM,
+                choose=choose,
             )
             headings = None if keys & {"desa", "region_code"} else _HeadingPlace(table, villages)
             merged_amounts = _MergedAmounts(table, index, reader)
@@ -738,7 +737,7 @@ class _Chosen:
 
     def __init__(
         self, program: AidProgram | None, year: int | None, fallback: int | None = None, fallback_note: str = "", *,
-        choose: str = _CHOOSE_PROGRAM,
+        choose: str,
     ):
         self.program, self.year = program, year
         # How the operator chooses the list's program, said when a row's program is unknown and none
