@@ -17,8 +17,9 @@ def _join(*parts: str) -> str:
     return "__".join(part for part in parts if part)
 
 
-def _on_any(paths: tuple[str, ...], lookup: str, value) -> Q:
-    """Rows whose kecamatan at any of ``paths`` matches ``lookup`` (a pair's two families)."""
+def on_any(paths: tuple[str, ...], lookup: str, value) -> Q:
+    """Rows where ``lookup`` under any of ``paths`` has ``value``: a filter over both sides of a pair
+    (a conflict's two families, its two enrollments' programs)."""
     q = Q()
     for path in paths:
         q |= Q(**{_join(path, lookup): value})
@@ -57,7 +58,7 @@ def kabupaten_filter(
 
         def queryset(self, request, queryset):
             if is_id(self.value()):
-                return queryset.filter(_on_any((kecamatan_path, *also), "kabupaten_id", self.value()))
+                return queryset.filter(on_any((kecamatan_path, *also), "kabupaten_id", self.value()))
             return queryset
 
     KabupatenFilter.clears = clears
@@ -89,7 +90,7 @@ def kecamatan_filter(
 
         def queryset(self, request, queryset):
             if is_id(self.value()):
-                return queryset.filter(_on_any((kecamatan_path, *also), "id", self.value()))
+                return queryset.filter(on_any((kecamatan_path, *also), "id", self.value()))
             return queryset
 
     KecamatanFilter.clears = clears

@@ -8,10 +8,10 @@ filter, and so needs to know nothing about agencies.
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
+from households.admin_regions import on_any
 from konut_registry.admin_filters import is_database_id
 
 
@@ -33,7 +33,4 @@ class ProgramAgencyFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if not is_database_id(self.value()):
             return queryset
-        condition = Q()
-        for program in self.program_fields:
-            condition |= Q(**{f"{program}__agency_id": self.value()})
-        return queryset.filter(condition)
+        return queryset.filter(on_any(self.program_fields, "agency_id", self.value()))

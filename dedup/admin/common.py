@@ -7,12 +7,12 @@ from collections.abc import Callable
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from households.admin_regions import on_any
 from households.identifiers import mask
 from households.models import Desa
 from konut_registry.admin_filters import is_database_id
@@ -50,10 +50,7 @@ class KecamatanDesaFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if is_database_id(self.value()):
-            q = Q()
-            for field in (self.household_field, *self.also_household_fields):
-                q |= Q(**{f"{field}__desa_id": self.value()})
-            return queryset.filter(q)
+            return queryset.filter(on_any((self.household_field, *self.also_household_fields), "desa_id", self.value()))
         return queryset
 
 
