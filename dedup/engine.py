@@ -347,11 +347,12 @@ def _recheck(source: sql.Source | None, write: Write, rows: list | None = None, 
         insert_params = [] if pairs is not None else sql.with_params(source)
         cursor.execute(_relabel_sql(source, pairs), insert_params)
         result.relabelled = {row[0] for row in cursor.fetchall()}
+        # What the insert returns, and where in it the decision reason that tells a reopened pair is.
         if rows is None:
-            insert, columns = _insert_sql(source, pairs=pairs), "id, decision_reason"
+            insert, columns, reason = _insert_sql(source, pairs=pairs), "id, decision_reason", 1
         else:
             returning = ", ".join(f"{T_CONFLICT}.{column}" for column in CONFLICT_COLUMNS)
-            insert, columns = _insert_sql(source, returning), ", ".join(CONFLICT_COLUMNS)
+            insert, columns, reason = _insert_sql(source, returning), ", ".join(CONFLICT_COLUMNS), _REASON
         params = [*insert_params, stamp]
         # PostgreSQL writes the history rows of what the insert created or reopened in its statement.
         recorded = sql.is_postgres()
@@ -362,7 +363,6 @@ def _recheck(source: sql.Source | None, write: Write, rows: list | None = None, 
         returned = cursor.fetchall()
         if rows is not None:
             rows.extend(returned)
-        reason = 1 if rows is None else _REASON
         for row in returned:
             (result.reopened if row[reason] else result.new).add(row[0])
     # Closed and opened again in one re-check cannot happen (a pair closes only when it no longer
