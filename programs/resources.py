@@ -63,11 +63,9 @@ class EnrollmentResource(resources.ModelResource):
         order = super().get_export_order()
         return order if self._several_regencies else tuple(name for name in order if name != "kabupaten")
 
-    def get_queryset(self):
-        return super().get_queryset().select_related(*self._related)
-
     def filter_export(self, queryset, **kwargs):
-        # The admin hands over its list's rows, which join fewer relations than the columns read.
+        # Every export passes here (its own queryset, or the admin's list rows, which join fewer
+        # relations than the columns read): the relations the columns read, joined once.
         return super().filter_export(queryset, **kwargs).select_related(*self._related)
 
     _related = ("program__agency", "household__desa__kecamatan__kabupaten", "member")
