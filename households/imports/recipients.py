@@ -1097,15 +1097,24 @@ def _names(row: _Row) -> list[str]:
     return [name for name in (row.name, row.head_name) if name]
 
 
+def _names_family(given: list[str], names: list[str]) -> bool:
+    """Whether one of the ``given`` names is the name of one of a family's members (``names``)."""
+    return any(name_similarity(one, name) >= NAME_MATCH for one in given for name in names)
+
+
+def _shown_names(names: list[str]) -> str:
+    """A family's members' names as a warning quotes them, the first few."""
+    return ", ".join(names[:_FAMILY_NAMES_SHOWN]) + (", …" if len(names) > _FAMILY_NAMES_SHOWN else "")
+
+
 def _check_family(log: IssueLog, row: _Row, names: list[str]) -> None:
     """Warn when the row found by its No KK alone names none of that family's members: a No KK
     mistyped (or copied from the row above) lands on another family, who would get the aid."""
     given = _names(row)
-    if any(name_similarity(one, name) >= NAME_MATCH for one in given for name in names):
+    if _names_family(given, names):
         return
     kk = row.kk or row.participant
-    shown = ", ".join(names[:_FAMILY_NAMES_SHOWN]) + (", …" if len(names) > _FAMILY_NAMES_SHOWN else "")
-    family = f"nama '{text(given[0], 60)}' tidak cocok dengan anggota keluarga No KK {kk} ({shown})"
+    family = f"nama '{text(given[0], 60)}' tidak cocok dengan anggota keluarga No KK {kk} ({_shown_names(names)})"
     if row.nik:
         log.warning(
             row.sheet, row.row, "NIK",
@@ -1262,13 +1271,12 @@ def _check_collected_for(log: IssueLog, row: _Row, names: list[str]) -> None:
     """Warn when the head's name (NAMA KK) of a row a caretaker's NIK moved to the family its No KK
     names (``_collected_for``) matches none of that family's members: a No KK mistyped (or copied
     from the row above) would enroll another family, and the caretaker's NIK cannot tell."""
-    if any(name_similarity(row.head_name, name) >= NAME_MATCH for name in names):
+    if _names_family([row.head_name], names):
         return
-    shown = ", ".join(names[:_FAMILY_NAMES_SHOWN]) + (", …" if len(names) > _FAMILY_NAMES_SHOWN else "")
     log.warning(
         row.sheet, row.row, row.head_column,
         f"Nama '{text(row.head_name, 60)}' di kolom {row.head_column} tidak cocok dengan anggota keluarga No KK "
-        f"{row.kk} ({shown}), keluarga yang disebut di kolom {row.leader_columns[1]} dan dicatat sebagai penerima: "
+        f"{row.kk} ({_shown_names(names)}), keluarga yang disebut di kolom {row.leader_columns[1]} dan dicatat sebagai penerima: "
         "periksa No KK-nya",
     )
 
