@@ -272,6 +272,12 @@ def _weigh_hand_desil(record, current: dict, log_warning, year: int | None, type
     log_warning(record, label, message)
 
 
+def _data_ranked(households):
+    """Those of ``households`` whose desil date is a ranking of the data's: a desil typed by hand is
+    dated the day it was typed, which says nothing of the data's rankings (``_weigh_hand_desil``)."""
+    return households.exclude(desil_source=DataSource.MANUAL)
+
+
 def _drop_ranking(record) -> None:
     """The row's ranking (``_RANKING``) is not taken; the rest of the row is compared as usual."""
     record.values = {name: value for name, value in record.values.items() if name not in _RANKING}
@@ -383,9 +389,7 @@ def _rankings(extract: Extract, regencies: Collection[int] | None) -> tuple[date
     dates = [when for record in extract.households.values() if (when := record.get("desil_date"))]
     if not dates:
         return None, None
-    # A desil typed by hand is dated the day it was typed: no ranking of the data's.
-    stored = _stored_households(extract.kind).filter(is_absent=False, source=extract.kind, desil_date__isnull=False)
-    stored = stored.exclude(desil_source=DataSource.MANUAL)
+    stored = _data_ranked(_stored_households(extract.kind).filter(is_absent=False, source=extract.kind, desil_date__isnull=False))
     if regencies is not None:
         stored = stored.filter(desa__kecamatan__kabupaten_id__in=regencies)
     counts = stored.order_by().values_list("desil_date").annotate(n=Count("pk"))
@@ -523,10 +527,9 @@ def _held_newer(pks: list[int], year: int | None, ranking: datetime.date | None)
         families = Household.objects.filter(pk__in=chunk)
         newer.update(families.filter(source_year__gt=year, source_year__lte=today.year).values_list("pk", flat=True))
         if ranking is not None:
-            # A desil typed by hand is dated the day it was typed: no newer data about the family.
             ranked = set(
-                families.filter(source_year=year, desil_date__gt=ranking, desil_date__lte=today)
-                .exclude(desil_source=DataSource.MANUAL).values_list("pk", flat=True)
+                _data_ranked(families.filter(source_year=year, desil_date__gt=ranking, desil_date__lte=today))
+                .values_list("pk", flat=True)
             )
             by_ranking = by_ranking or bool(ranked)
             newer.update(ranked)
