@@ -635,22 +635,19 @@ class ApplyResult:
     # that it touched (the rule still counts a suspended enrollment: they stay open for Bappeda).
     conflicts: dict = field(default_factory=dict)
     still_open: dict = field(default_factory=dict)
-    # Members the visits found gone, marked absent; members found missing, added; members to add
-    # that a present member with their NIK stands for by now, not added.
+    # Members the visits found gone, marked absent; members found missing, added.
     members_absent: int = 0
     members_added: int = 0
-    members_known: int = 0
-    # Members the visits found gone whom their family's record no longer holds (merged away without
-    # a twin, deleted): not applied, for Bappeda to look at.
-    members_not_found: int = 0
-    # Members to add whose NIK a present member of another family holds: not added (a person lives
-    # in one family), for Bappeda to move them if they did move.
-    members_elsewhere: int = 0
     # Members to add who were another family's member whom the batch found moved out of it: moved here;
     # those of them who took aid of their own along.
     members_moved: int = 0
     members_moved_with_aid: int = 0
-    # The ids of the member changes not applied, each way: the batch and case pages name them.
+    # The ids of the member changes not applied, each way (counted by ``members_not_found``,
+    # ``members_elsewhere``, ``members_known``): the batch and case pages name them. Members found gone
+    # whom their family's record no longer holds (merged away without a twin, deleted), for Bappeda to
+    # look at; members to add whose NIK a present member of another family holds (a person lives in
+    # one family), for Bappeda to move them if they did move; members to add that a present member
+    # with their NIK stands for by now.
     not_found_changes: list = field(default_factory=list)
     elsewhere_changes: list = field(default_factory=list)
     known_changes: list = field(default_factory=list)
@@ -661,6 +658,18 @@ class ApplyResult:
     # identity duplicates found.
     added_to: set = field(default_factory=set)
     identities_new: int = 0
+
+    @property
+    def members_not_found(self) -> int:
+        return len(self.not_found_changes)
+
+    @property
+    def members_elsewhere(self) -> int:
+        return len(self.elsewhere_changes)
+
+    @property
+    def members_known(self) -> int:
+        return len(self.known_changes)
 
     def as_dict(self) -> dict:
         return {"absent": self.absent, "conditions": self.conditions, "suspended": self.suspended, "ended": self.ended,
@@ -715,11 +724,8 @@ def _apply_member_changes(plan: CasePlan, *, reason: str, by, result: ApplyResul
         _move_member_in(row, member, plan=plan, reason=reason, by=by, result=result)
     if plan.members_added:  # each NIK once in the batch: the plan sets apart those an earlier case adds
         _members_added(plan.members_added, plan=plan, reason=reason, by=by, result=result)
-    result.members_known += len(plan.members_known)
     result.known_changes += [change.pk for change in plan.members_known]
-    result.members_not_found += len(plan.members_not_found)
     result.not_found_changes += [change.pk for change in plan.members_not_found]
-    result.members_elsewhere += len(plan.members_elsewhere)
     result.elsewhere_changes += [change.pk for change in plan.members_elsewhere]
 
 
