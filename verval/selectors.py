@@ -77,8 +77,13 @@ def may_approve(user: User) -> bool:
 
 
 def recorded_by_officer(case: VervalCase) -> bool:
-    """Whether ``case``'s visit was recorded by the officer it is assigned to: the finding is theirs."""
-    return case.recorded_at is not None and case.officer_id is not None and case.recorded_by_id == case.officer_id
+    """Whether ``case``'s visit was recorded by the officer it is assigned to, whose account is
+    still active: the finding is theirs. An officer who left (account deactivated) can no longer
+    change it; the office may then type in a paper form or assign the case to another officer."""
+    return (
+        case.recorded_at is not None and case.officer_id is not None and case.recorded_by_id == case.officer_id
+        and case.officer.is_active
+    )
 
 
 def officer_keeps_visit(user: User, case: VervalCase) -> bool:

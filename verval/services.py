@@ -251,7 +251,9 @@ def cases_assign(*, cases, officer, by) -> AssignResult:
     if not field_officers(by).filter(pk=officer.pk).exists():
         raise ValidationError(_("Pilih petugas verval yang aktif dari OPD Anda."))
     result = AssignResult()
-    for case in VervalCase.objects.select_for_update().select_related("batch").filter(pk__in=[c.pk for c in cases]):
+    for case in VervalCase.objects.select_for_update(of=("self", "batch")).select_related("batch", "officer").filter(
+        pk__in=[c.pk for c in cases]
+    ):
         if not case.in_field:
             continue
         if recorded_by_officer(case) and case.officer_id != officer.pk:
@@ -288,7 +290,7 @@ def visit_kept_note(case: VervalCase) -> str:
 
 
 def _case_in_field(case: VervalCase, by) -> VervalCase:
-    current = VervalCase.objects.select_for_update().select_related("batch").get(pk=case.pk)
+    current = VervalCase.objects.select_for_update(of=("self", "batch")).select_related("batch", "officer").get(pk=case.pk)
     if officer_keeps_visit(by, current):
         raise PermissionDenied(visit_kept_note(current))
     _require(records_visit(by, current), _("Kasus ini tidak ditugaskan kepada Anda."))

@@ -151,3 +151,41 @@ def test_a_case_the_office_recorded_may_still_be_assigned(batch_cases, people):
     assert "1 kasus ditugaskan kepada Budi." in page and "tidak ditugaskan ulang" not in page
     cases[1].refresh_from_db()
     assert cases[1].officer == people.other_officer
+
+
+def test_a_visit_recorded_by_an_officer_who_left_may_be_reassigned_and_typed_in(batch_cases, people):
+    """An officer whose account was deactivated (moved away, left the job) can no longer change the
+    finding they recorded: the office may then assign the case to another officer, and type in a
+    corrected paper form, as for a visit no officer recorded."""
+    batch, cases = batch_cases
+    assert client_for(people.officer).post(f"/verval/kasus/{cases[0].pk}/", _visit_form(
+        verdict=Verdict.NOT_ELIGIBLE, note="Mobil dan rumah beton.")).status_code == 302
+    people.officer.is_active = False
+    people.officer.save(update_fields=["is_active"])
+
+    office = client_for(people.dinsos_operator)
+    page = office.get(f"/verval/kasus/{cases[0].pk}/").content.decode()
+    assert KEPT not in page and 'id="record-visit"' in page
+    page = office.post(f"/verval/berkas/{batch.pk}/tugaskan/", {
+        "case": [cases[0].pk], "officer": people.other_officer.pk}, follow=True).content.decode()
+    assert "1 kasus ditugaskan kepada Budi." in page and "tidak ditugaskan ulang" not in page
+    cases[0].refresh_from_db()
+    assert cases[0].officer == people.other_officer
+
+    # The new officer's finding is theirs again: the office may not replace it.
+    assert client_for(people.other_officer).post(f"/verval/kasus/{cases[0].pk}/", _visit_form(
+        verdict=Verdict.ELIGIBLE, note="Rumah papan, dicek ulang.")).status_code == 302
+    assert "hanya petugas itu yang dapat mengubahnya" in office.get(f"/verval/kasus/{cases[0].pk}/").content.decode()
+
+
+def test_the_office_types_in_the_paper_form_of_an_officer_who_left(batch_cases, people):
+    batch, cases = batch_cases
+    services.case_visit_record(case=cases[0], by=people.officer, visited_on=timezone.localdate(),
+                               presence=Presence.FOUND, verdict=Verdict.NOT_ELIGIBLE)
+    people.officer.is_active = False
+    people.officer.save(update_fields=["is_active"])
+    response = client_for(people.bappeda).post(f"/verval/kasus/{cases[0].pk}/", _visit_form(
+        verdict=Verdict.ELIGIBLE, note="Formulir kertas petugas."), follow=True)
+    assert f"Hasil kunjungan {cases[0].household.head_name} dicatat." in response.content.decode()
+    cases[0].refresh_from_db()
+    assert (cases[0].verdict, cases[0].note, cases[0].recorded_by) == (Verdict.ELIGIBLE, "Formulir kertas petugas.", people.bappeda)
