@@ -130,7 +130,7 @@ def read_desa(reader: RowReader, ctx: Context) -> int | None:
         desa_id, notes = reader.desa_ids[key]
     except (KeyError, TypeError):
         if code_cell.__class__ is CodeParts:
-            code_cell = _code_from_parts(reader, code_cell)
+            code_cell = _code_from_parts(reader, ctx, code_cell)
             if code_cell is None:
                 return None
         if is_blank(code_cell):
@@ -145,7 +145,12 @@ def read_desa(reader: RowReader, ctx: Context) -> int | None:
     return desa_id
 
 
-def _code_from_parts(reader: RowReader, parts: CodeParts) -> str | None:
+def _example_code(ctx: Context) -> str:
+    """A village code of the loaded area, as an example in a message about a code."""
+    return ((ctx.region_prefixes[0] if ctx.region_prefixes else "7409") + "01")[:4] + "012006"
+
+
+def _code_from_parts(reader: RowReader, ctx: Context, parts: CodeParts) -> str | None:
     """The Kode Kemdagri of a row's code parts (``columns.REGION_PARTS``), "" when all are blank;
     None, with the part's error, when one is not a Kemendagri part (BPS numbers its kecamatan and
     villages otherwise: such a file is placed by its names)."""
@@ -156,9 +161,11 @@ def _code_from_parts(reader: RowReader, parts: CodeParts) -> str | None:
     shape = " + ".join(f"{reader.label(name)} {width} angka" for name, width in zip(REGION_PARTS, REGION_PART_WIDTHS))
     cell = parts[bad]
     what = f"{reader.label(key)} kosong" if is_blank(cell) else f"{reader.label(key)} '{text(cell)}' bukan bagian Kode Kemdagri"
+    example = _example_code(ctx)
+    example = " ".join(example[start:end] for start, end in ((0, 2), (2, 4), (4, 6), (6, 10)))
     reader.error(
         key,
-        f"{what} (Kode Kemdagri = {shape}, mis. 74 09 01 2006). Bila kode berkas ini kode BPS, petakan kolom nama "
+        f"{what} (Kode Kemdagri = {shape}, mis. {example}). Bila kode berkas ini kode BPS, petakan kolom nama "
         "Kecamatan dan Desa/Kelurahan, dan kolom kode sebagai tidak dipakai, di Admin, Pemetaan kolom impor",
     )
     return None
@@ -205,7 +212,7 @@ def _desa_by_code(reader: RowReader, ctx: Context, code_cell) -> int | None:
         code_cell = int(code_cell)
     code = region_code_plain(code_cell)
     if len(code) != 10 or not is_ascii_digits(code):
-        example = ((ctx.region_prefixes[0] if ctx.region_prefixes else "7409") + "01")[:4] + "012006"
+        example = _example_code(ctx)
         hint = ""
         if 0 < len(code) <= REGION_PART_WIDTHS[-1] and is_ascii_digits(code):
             # A village's own number (KD_DESA 1005) mapped as the whole code.

@@ -140,3 +140,17 @@ def test_village_names_without_a_kecamatan_column_say_the_column_is_missing(refe
     outcome = run_file_import(kind="dtsen", paths=[str(path)], dry_run=True)
     reasons = {issue.reason for issue in outcome.plan.issues.errors}
     assert any("tidak ada kolom Kecamatan" in reason for reason in reasons), reasons
+
+
+def test_the_code_example_of_a_refused_part_is_the_loaded_regencys(db, tmp_path):
+    """Kabupaten Bone's operator is shown a code of Bone as the example, not one of Konawe Utara."""
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    with override_settings(KONUT_WILAYAH="73.08"):
+        call_command("load_reference", verbosity=0)
+        path = write_csv(tmp_path / "bps.csv", PARTS, part_rows("73", "11", "010", "005"))
+        outcome = run_file_import(kind="dtsen", paths=[str(path)], dry_run=True)
+    reasons = [issue.reason for issue in outcome.plan.issues.errors]
+    assert any("KD_KEC '010' bukan bagian Kode Kemdagri" in reason and "mis. 73 08 01 2006" in reason for reason in reasons), reasons
+    assert not any("74 09" in reason for reason in reasons)
