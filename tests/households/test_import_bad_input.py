@@ -431,3 +431,32 @@ def test_an_extract_with_headers_and_no_rows_is_refused_and_marks_no_family_abse
     code, out, err = run("import_dtks", str(write_csv(tmp_path / "dtks.csv", DTKS, [])), "--year", "2024")
     refused(code, out, err, seeded, expect_code=2)
     assert "Berkas tidak berisi data" in err
+
+
+def test_the_command_ends_a_refused_preview_with_the_refusal_not_a_note(seeded, p3ke_file):
+    """A dry run of a file with an error row, already imported once with its bad row skipped: the
+    note that it was imported before is printed, but the last line, the reason of the exit code,
+    says that the file would be refused and why."""
+    households = [household_row("122999001", 201), household_row("122999001", 202), household_row("122999003", 203)]
+    path = str(p3ke_file(households=households, members=[], name="dup.xlsx"))
+    assert run("import_p3ke", path, "--skip-invalid", "--partial")[0] == 0
+    code, out, err = run("import_p3ke", path, "--dry-run", "--partial")
+    assert code == 1
+    assert "Berkas yang sama sudah diimpor pada batch" in out
+    assert err.strip().splitlines()[-1] == (
+        "Pratinjau: impor berkas ini akan ditolak karena 2 kesalahan di 2 baris. Tidak ada data yang diubah."
+    )
+
+
+def test_the_command_says_the_outcome_in_indonesian(seeded, p3ke_file):
+    path = str(p3ke_file(name="first.xlsx"))
+    code, out, _ = run("import_p3ke", path, "--dry-run")
+    assert code == 0 and out.splitlines()[0] == "Pratinjau (tidak ada yang ditulis): pratinjau siap"
+    code, out, _ = run("import_p3ke", path)
+    batch = ImportBatch.objects.latest("pk")
+    assert code == 0 and out.splitlines()[0] == f"Hasil impor: selesai diimpor, batch #{batch.pk}"
+    households = [household_row("122999001", 201), household_row("122999001", 202)]
+    code, out, err = run("import_p3ke", str(p3ke_file(households=households, members=[], name="dup.xlsx")))
+    batch = ImportBatch.objects.latest("pk")
+    assert code == 1 and out.splitlines()[0] == f"Hasil impor: ditolak karena ada kesalahan, batch #{batch.pk}"
+    assert err.strip().splitlines()[-1] == "Impor ditolak: 2 kesalahan di 2 baris. Tidak ada data yang diubah."

@@ -19,7 +19,7 @@ from households.imports.outcome import APPLIED, FAILED, PREVIEWED, REFUSED, UNCO
 from households.imports.plan import absent_warning
 from households.imports.progress import Progress
 from households.imports.services import run_file_import
-from households.models import ImportKind
+from households.models import ImportKind, ImportStatus
 from konut_registry.numbers import thousands
 
 EXIT_CODES = {APPLIED: 0, PREVIEWED: 0, REFUSED: 1, FAILED: 1, UNREADABLE: 2, UNCONFIRMED: 2}
@@ -114,14 +114,16 @@ class ImportCommand(BaseCommand):
                 returncode=code,
             )
         if code:
-            raise CommandError(outcome.message or _refusal(outcome), returncode=code)
+            # A refusal ends with its reason, whatever note the run had (printed above it).
+            said = _refusal(outcome, dry_run=options["dry_run"]) if outcome.status == REFUSED else outcome.message
+            raise CommandError(said or _refusal(outcome, dry_run=options["dry_run"]), returncode=code)
 
     def _print(self, outcome, options) -> None:
         data = outcome.as_json()
         if outcome.status == UNREADABLE:
             return
         title = "Pratinjau (tidak ada yang ditulis)" if options["dry_run"] else "Hasil impor"
-        self.stdout.write(f"{title}: {outcome.status}" + (f", batch #{data['batch']}" if data["batch"] else ""))
+        self.stdout.write(f"{title}: {_status_word(outcome.status)}" + (f", batch #{data['batch']}" if data["batch"] else ""))
         for label, key in (("Keluarga", "households"), ("Anggota", "members")):
             c = data[key]
             self.stdout.write(
@@ -221,5 +223,16 @@ class ExtractCommand(ImportCommand):
         self.run_import(paths=options["files"], options=options, full_extract=not options["partial"], data_year=options["year"])
 
 
-def _refusal(outcome) -> str:
-    return f"Impor ditolak: {outcome.summary.get('errors', 0)} kesalahan. Tidak ada data yang diubah."
+def _status_word(status: str) -> str:
+    """An outcome's status as the batch pages name it ("pratinjau siap", "ditolak karena ada kesalahan");
+    a full extract waiting for ``--confirm-absent`` "perlu konfirmasi" (no batch status of its own)."""
+    label = "perlu konfirmasi" if status == UNCONFIRMED else str(ImportStatus(status).label)
+    return label[:1].lower() + label[1:]
+
+
+def _refusal(outcome, *, dry_run: bool) -> str:
+    errors, rows = outcome.summary.get("errors", 0), outcome.summary.get("error_rows")
+    found = f"{errors} kesalahan" + (f" di {rows} baris" if rows else "")
+    if dry_run:
+        return f"Pratinjau: impor berkas ini akan ditolak karena {found}. Tidak ada data yang diubah."
+    return f"Impor ditolak: {found}. Tidak ada data yang diubah."
