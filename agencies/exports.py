@@ -174,14 +174,18 @@ def export_rows(
             ]
 
 
-def export_filename(agency) -> str:
+def export_filename(agency, places: list[str]) -> str:
+    """The file's name: its agency, the places the list was filtered to (``places``, broadest
+    first), and when it was written."""
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     scope = slugify(agency.code) if agency is not None else "semua-opd"
-    return f"keluarga-sasaran-{scope}-{stamp}.xlsx"
+    place = "".join(f"-{slugify(name)}" for name in places)
+    return f"keluarga-sasaran-{scope}{place}-{stamp}.xlsx"
 
 
 def household_list_xlsx_response(
     *, queryset: QuerySet[Household], condition, user: User, agency, filters: dict, several_regencies: bool,
+    places: list[str],
 ):
     """Write the workbook to a temporary file, log the export, and stream the file.
 
@@ -205,6 +209,6 @@ def household_list_xlsx_response(
     return FileResponse(
         target,
         as_attachment=True,
-        filename=export_filename(agency),
+        filename=export_filename(agency, places),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )

@@ -278,6 +278,19 @@ class HouseholdFilter(django_filters.FilterSet):
             if name not in NOT_NARROWING
         ]
 
+    @property
+    def chosen_places(self) -> list[str]:
+        """The names of the regency, kecamatan and village chosen, broadest first (the export's file
+        name), from the villages loaded for the choices."""
+        levels = {"kabupaten": lambda d: d.kecamatan.kabupaten, "kecamatan": lambda d: d.kecamatan, "desa": lambda d: d}
+        names = []
+        for name, place_of in levels.items():
+            chosen = self.cleaned(name)
+            place = next((place_of(d) for d in self._desa if str(place_of(d).pk) == chosen), None) if chosen else None
+            if place is not None:
+                names.append(place.name)
+        return names
+
     def cleaned(self, name: str):
         if not self.is_bound or name not in self.filters:
             return None

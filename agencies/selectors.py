@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable
+from functools import reduce
 
 from django.db import connection
 from django.db.models import (
-    BooleanField, Case, Count, Exists, Expression, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When,
+    BooleanField, Case, Count, Exists, Expression, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum,
+    Value, When,
 )
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
@@ -134,21 +137,32 @@ def with_enrollment(queryset: QuerySet[Household], condition: Q) -> QuerySet[Hou
     return queryset.filter(Exists(Enrollment.objects.filter(condition, household=OuterRef("pk"))))
 
 
-def open_conflict_exists() -> Exists:
-    return Exists(Conflict.objects.filter(household=OuterRef("pk"), status=ConflictStatus.OPEN))
+def _open_conflicts_by_family() -> list[QuerySet]:
+    """The open conflicts of the outer household, one query per family of the pair: a same-person
+    pair is each family's (``Conflict.FAMILIES``), each looked up through its enrollment's household."""
+    return [
+        Conflict.objects.filter(status=ConflictStatus.OPEN, **{family: OuterRef("pk")}) for family in Conflict.FAMILIES
+    ]
 
 
-def _row_flag(rows: QuerySet) -> Coalesce:
-    """Whether ``rows`` (filtered on the outer household) has any, for the SELECT of a page of rows:
-    a scalar subquery looked up per row through the household index. As an EXISTS, PostgreSQL plans
-    it for every household in scope (it hashed all 35,000 open conflicts of a province for 50 rows)."""
-    first = rows.order_by().annotate(flag=Value(True, output_field=BooleanField())).values("flag")[:1]
-    return Coalesce(Subquery(first, output_field=BooleanField()), Value(False))
+def open_conflict_exists() -> ExpressionWrapper:
+    """Whether the outer household has an open conflict, to filter on (``open_conflict_flag`` for a page's rows)."""
+    either = reduce(operator.or_, (Q(Exists(conflicts)) for conflicts in _open_conflicts_by_family()))
+    return ExpressionWrapper(either, output_field=BooleanField())
+
+
+def _row_flag(*rows: QuerySet) -> Coalesce:
+    """Whether any of ``rows`` (each filtered on the outer household) has any, for the SELECT of a
+    page of rows: scalar subqueries looked up per row through the household index. As an EXISTS,
+    PostgreSQL plans it for every household in scope (it hashed all 35,000 open conflicts of a
+    province for 50 rows)."""
+    first = [r.order_by().annotate(flag=Value(True, output_field=BooleanField())).values("flag")[:1] for r in rows]
+    return Coalesce(*(Subquery(one, output_field=BooleanField()) for one in first), Value(False))
 
 
 def open_conflict_flag() -> Coalesce:
     """Whether a row's household has an open conflict (``_row_flag``)."""
-    return _row_flag(Conflict.objects.filter(household=OuterRef("pk"), status=ConflictStatus.OPEN))
+    return _row_flag(*_open_conflicts_by_family())
 
 
 def head_deceased_flag() -> Case:
@@ -361,15 +375,15 @@ def household_detail(user: User, pk: int) -> Household:
             ),
             to_attr="all_enrollments",
         ),
-        Prefetch(
-            "conflicts",
-            queryset=Conflict.objects.filter(status=ConflictStatus.OPEN).select_related(
-                "enrollment_a__program__agency", "enrollment_b__program__agency"
-            ),
-            to_attr="open_conflicts",
-        ),
     )
-    return get_object_or_404(queryset, pk=pk)
+    household = get_object_or_404(queryset, pk=pk)
+    # A same-person pair is each family's, as the list flags it.
+    household.open_conflicts = list(
+        Conflict.objects.filter(status=ConflictStatus.OPEN)
+        .filter(reduce(operator.or_, (Q(**{family: household}) for family in Conflict.FAMILIES)))
+        .select_related("enrollment_a__program__agency", "enrollment_b__program__agency")
+    )
+    return household
 
 
 def merged_here(user: User, household: Household) -> list[Household]:

@@ -257,6 +257,7 @@ def household_export(request):
         agency=filterset.scope_agency,
         filters=filterset.active_filters(),
         several_regencies=filterset.several_regencies,
+        places=filterset.chosen_places,
     )
 
 

@@ -95,6 +95,11 @@ class Conflict(models.Model):
     created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
     history = HistoricalRecords()
 
+    # The families of the pair, as paths from a conflict: one family twice for a one-aid pair, two
+    # for a same-person pair (in a province possibly of two regencies). The pages of a region, and
+    # each family's flag, hold a conflict under either family.
+    FAMILIES = ("enrollment_a__household", "enrollment_b__household")
+
     class Meta:
         verbose_name = _("konflik satu bantuan")
         verbose_name_plural = pgettext_lazy("plural", "konflik satu bantuan")

@@ -21,7 +21,7 @@ from dedup import membership
 from dedup.models import Conflict, ConflictStatus, with_merge_decisions
 from households.models import DataSource, Desa, Household, Kabupaten, Kecamatan, Member, Provinsi
 from households.identifiers import typed_neighbourhood
-from households.regions import covered_region, loaded_regions
+from households.regions import covered_region, kecamatan_code_clashes, kecamatan_save, loaded_regions
 from households.validators import family_nik_repeats, identifier_warnings, person_nik_warnings
 from programs.models import Enrollment
 
@@ -74,14 +74,45 @@ class KabupatenAdmin(admin.ModelAdmin):
         return obj._kecamatan_count
 
 
+class KecamatanForm(forms.ModelForm):
+    """A kecamatan's code corrected carries its villages' codes along (``regions.kecamatan_save``):
+    refused when one of them would take a code another village holds."""
+
+    def clean(self):
+        cleaned = super().clean()
+        code = cleaned.get("code")
+        if self.instance.pk and code and code != self.instance.code:
+            clashes = kecamatan_code_clashes(kecamatan=self.instance, new_code=code)
+            if clashes:
+                self.add_error("code", ngettext(
+                    "Kode desa/kelurahan %(codes)s sudah dipakai desa/kelurahan lain: desa/kelurahan kecamatan ini "
+                    "ikut berganti kode. Perbaiki dulu kode desa/kelurahan itu.",
+                    "Kode desa/kelurahan %(codes)s sudah dipakai desa/kelurahan lain: desa/kelurahan kecamatan ini "
+                    "ikut berganti kode. Perbaiki dulu kode desa/kelurahan itu.",
+                    len(clashes),
+                ) % {"codes": ", ".join(clashes)})
+        return cleaned
+
+
 @admin.register(Kecamatan)
 class KecamatanAdmin(RegionListMixin, admin.ModelAdmin):
+    form = KecamatanForm
     kecamatan_path = ""
     kabupaten_after = "name"
     list_display = ["code", "name", "bps_code", "desa_count"]
     search_fields = ["name", "code"]
     ordering = ["code"]
     readonly_fields = ["reference_code"]
+
+    def save_model(self, request, obj, form, change):
+        old_code = form.initial.get("code", "") if change else ""
+        renumbered = kecamatan_save(kecamatan=obj, old_code=old_code)
+        if renumbered:
+            self.message_user(request, ngettext(
+                "Kode %(n)s desa/kelurahan kecamatan ini ikut diganti: kini diawali %(code)s.",
+                "Kode %(n)s desa/kelurahan kecamatan ini ikut diganti: kini diawali %(code)s.",
+                renumbered,
+            ) % {"n": renumbered, "code": obj.code}, messages.INFO)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_desa_count=Count("desa_set"))

@@ -115,6 +115,35 @@ def loaded_regions() -> LoadedRegions:
     )
 
 
+def _villages_recoded(kecamatan: Kecamatan, old_code: str, new_code: str) -> list[Desa]:
+    """The villages of ``kecamatan`` with their codes moved from ``old_code`` to ``new_code`` (unsaved)."""
+    villages = list(Desa.objects.filter(kecamatan=kecamatan, code__startswith=f"{old_code}.").order_by("code"))
+    for desa in villages:
+        desa.code = new_code + desa.code[len(old_code):]
+    return villages
+
+
+def kecamatan_code_clashes(*, kecamatan: Kecamatan, new_code: str) -> list[str]:
+    """The codes the villages of ``kecamatan`` would take under ``new_code`` that a village of
+    another kecamatan already holds."""
+    codes = [desa.code for desa in _villages_recoded(kecamatan, kecamatan.code, new_code)]
+    return sorted(Desa.objects.filter(code__in=codes).exclude(kecamatan=kecamatan).values_list("code", flat=True))
+
+
+@transaction.atomic
+def kecamatan_save(*, kecamatan: Kecamatan, old_code: str) -> int:
+    """Save ``kecamatan``; when its code changed from ``old_code``, its villages' codes, which start
+    with it (``Desa.clean``), take the new one, the code the Kemendagri list gave each kept. Returns
+    how many villages were renumbered. Regions keep no history."""
+    kecamatan.save()
+    if not old_code or old_code == kecamatan.code:
+        return 0
+    villages = _villages_recoded(kecamatan, old_code, kecamatan.code)
+    for desa in villages:
+        desa.save(update_fields=["code", "code_plain"])
+    return len(villages)
+
+
 def has_several_regencies() -> bool:
     """True when more than one regency is loaded: pages then show and filter by kabupaten."""
     return Kabupaten.objects.count() > 1

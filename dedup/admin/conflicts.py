@@ -120,7 +120,7 @@ class ConflictAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
     kecamatan_path = "household__desa__kecamatan"
     kabupaten_after = "place"
     # The same person aided through families of two regencies: the conflict is each regency's to review.
-    pair_kecamatan_paths = ("enrollment_a__household__desa__kecamatan", "enrollment_b__household__desa__kecamatan")
+    pair_kecamatan_paths = tuple(f"{family}__desa__kecamatan" for family in Conflict.FAMILIES)
     region_clears = ("desa",)
     # What Bappeda decides on, within 1366 px: the place in one column, the decision (who, when) in one.
     list_display = [

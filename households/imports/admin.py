@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from households.models import ImportBatch, ImportKind
+from households.regions import has_several_regencies
 from programs.models import Program
 
 from .batches import (
@@ -35,6 +36,7 @@ from .batches import (
 from .context import data_year_problem
 from .lease import stale_batches_fail
 from .live import live_overlay
+from .outcome import covered_regencies
 from .reader import ACCEPTED_SUFFIXES, ReadError, open_source
 from .tasks import apply_import_task, preview_import_task
 
@@ -149,6 +151,16 @@ class ImportBatchAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_list_display(self, request):
+        columns = list(super().get_list_display(request))
+        if has_several_regencies():
+            columns.insert(columns.index("original_name") + 1, "regencies")
+        return columns
+
+    @admin.display(description=_("kabupaten/kota"))
+    def regencies(self, obj):
+        return covered_regencies(obj.counts)
 
     @admin.display(description=_("status"), ordering="status")
     def status_link(self, obj):

@@ -168,13 +168,23 @@ def covered_message(summary: dict) -> str:
     Kolaka: keluarga di 16 kabupaten/kota lain tidak diubah." Said by the preview, the
     confirmation and the import."""
     covered = summary.get("regencies_covered")
-    if not covered:
+    if not covered or not covered["others"]:
         return ""
     return ngettext(
         "Berkas ini hanya memuat %(names)s: keluarga di %(n)s kabupaten/kota lain tidak diubah.",
         "Berkas ini hanya memuat %(names)s: keluarga di %(n)s kabupaten/kota lain tidak diubah.",
         covered["others"],
     ) % {"names": ", ".join(covered["names"]), "n": number_format(covered["others"], force_grouping=True)}
+
+
+def covered_regencies(summary) -> str | None:
+    """The regencies a batch covered, for the lists of batches where several regencies are loaded:
+    their names, "every regency", or None when it did not record them (a recipient list, a file not
+    read, one imported while a single regency was loaded). Read from the batch's own summary."""
+    covered = summary.get("regencies_covered") if isinstance(summary, dict) else None
+    if not covered:
+        return None
+    return ", ".join(covered["names"]) if covered["others"] else _("Semua kabupaten/kota")
 
 
 def recognised_message(summary: dict) -> str:

@@ -383,7 +383,7 @@ class ExtractPlan:
             summary["households_kept"] = self.households_kept
             if self.kept_by_ranking:
                 summary["kept_ranking"] = self.ranking_date.strftime("%d/%m/%Y")
-        if self.regencies_left and self.regencies_covered:
+        if self.regencies_covered:
             summary["regencies_covered"] = {"names": self.regencies_covered, "others": self.regencies_left}
         if self.aid_dropped:
             summary["aid_no_longer_stated"] = self.aid_dropped

@@ -15,10 +15,12 @@ from django.views.decorators.http import require_safe
 
 from agencies.services import export_log_create
 from households.models import ImportBatch
+from households.regions import has_several_regencies
 
 from .batches import batch_confirmable, batch_repreviewable, batch_running
 from .lease import stale_batches_fail
 from .live import live_overlay
+from .outcome import covered_regencies
 
 
 def _bappeda_batch(request, pk: int) -> ImportBatch:
@@ -36,8 +38,11 @@ def _bappeda_batch(request, pk: int) -> ImportBatch:
 def batch_list(request):
     if not request.user.is_bappeda:
         raise PermissionDenied
-    batches = ImportBatch.objects.select_related("uploaded_by").order_by("-created_at")[:50]
-    return render(request, "households/import_list.html", {"batches": batches})
+    batches = list(ImportBatch.objects.select_related("uploaded_by").order_by("-created_at")[:50])
+    several = has_several_regencies()
+    for batch in batches:
+        batch.regencies = covered_regencies(batch.counts) if several else None
+    return render(request, "households/import_list.html", {"batches": batches, "several_regencies": several})
 
 
 @login_required

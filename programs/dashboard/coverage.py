@@ -10,7 +10,9 @@ enrollments once per status and once more for the totals.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
+from functools import reduce
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -145,12 +147,19 @@ def _conflict_counts(user: User, filters: DashboardFilters) -> tuple[int, int, i
     conflicts = Conflict.objects.filter(status=ConflictStatus.OPEN).filter(
         Exists(enrollments.filter(pk=OuterRef("enrollment_a_id"))) | Exists(enrollments.filter(pk=OuterRef("enrollment_b_id")))
     )
-    conflicts = conflicts.filter(filters.place_q("household__"), current_household_q("household__"))
-    counts = conflicts.order_by().aggregate(n=Count("pk"), h=Count("household", distinct=True))
+    # A same-person pair of two families (of two regencies, in a province) counts under either
+    # family's place, and each family of the place counts, as the household list flags it.
+    conflicts = conflicts.order_by()
+    in_place = {
+        family: filters.place_q(f"{family}__") & current_household_q(f"{family}__") for family in Conflict.FAMILIES
+    }
+    conflicts = conflicts.filter(reduce(operator.or_, in_place.values()))
+    families = [conflicts.filter(q).values(family) for family, q in in_place.items()]
+    n, h = conflicts.count(), families[0].union(*families[1:]).count()
 
     households = visible_households(user).filter(filters.place_q(), current_household_q()).order_by()
     identity = IdentityMatch.objects.filter(status=IdentityStatus.OPEN).filter(
         Exists(households.filter(pk=OuterRef("household_a_id"))) | Exists(households.filter(pk=OuterRef("household_b_id")))
     )
-    return counts["n"], counts["h"], identity.order_by().count()
+    return n, h, identity.order_by().count()
 

@@ -336,7 +336,9 @@ def pockets_table(rows: list[selectors.PocketRow], links: Links, several: bool =
         "type": "bar",
         "stacked": False,
         "percent": True,
-        "labels": [r.name for r in top],
+        # Village names repeat within a regency and across a province: each bar names its kecamatan
+        # (and regency), as the table's columns do.
+        "labels": [f"{r.name} ({r.kecamatan}, {r.kabupaten})" if several else f"{r.name} ({r.kecamatan})" for r in top],
         "datasets": [
             {"label": headers[name][0], "data": [r.share(name) for r in top],
              "links": [links.households(**_place(r, several, kecamatan=r.kecamatan_id, desa=r.id), **POCKET_PARAMS[name])

@@ -3,6 +3,7 @@ Like the list, it has a Kabupaten/kota column only when several regencies are lo
 
 import datetime
 import io
+import re
 
 import pytest
 from django.core.management import call_command
@@ -165,6 +166,25 @@ def test_several_regencies_add_a_kabupaten_column(registry, konawe, login):
     regency = Kabupaten.objects.get(code="74.02")
     _header, rows = _rows(_sheet(client.get(f"/keluarga/ekspor/?kabupaten={regency.pk}")))
     assert [(row["Nama Kepala Keluarga"], row["Kabupaten/kota"]) for row in rows] == [("Keluarga Awuliti", "Kabupaten Konawe")]
+
+
+def test_the_file_name_names_the_chosen_regency_kecamatan_and_village(registry, konawe, login):
+    """A regency's file forwarded on must not read as the province's."""
+    client = login(registry.users.head)
+    regency = Kabupaten.objects.get(code="74.02")
+
+    def filename(**params) -> str:
+        response = client.get("/keluarga/ekspor/", params)
+        _sheet(response)
+        return re.search(r'filename="([^"]+)"', response["Content-Disposition"]).group(1)
+
+    assert re.fullmatch(r"keluarga-sasaran-dinsos-\d{8}-\d{4}\.xlsx", filename())
+    assert re.fullmatch(r"keluarga-sasaran-dinsos-kabupaten-konawe-\d{8}-\d{4}\.xlsx", filename(kabupaten=regency.pk))
+    lambuya = konawe.desa.kecamatan
+    assert re.fullmatch(
+        r"keluarga-sasaran-dinsos-kabupaten-konawe-lambuya-awuliti-\d{8}-\d{4}\.xlsx",
+        filename(kabupaten=regency.pk, kecamatan=lambuya.pk, desa=konawe.desa_id),
+    )
 
 
 def _export_queries(client) -> tuple[int, int]:

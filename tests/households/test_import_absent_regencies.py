@@ -9,6 +9,9 @@ import json
 import re
 
 import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from households.models import Household, ImportBatch, ImportStatus
@@ -119,3 +122,52 @@ def test_a_partial_file_names_the_regencies_it_covers_too(registry, p3ke_file, b
     batch = ImportBatch.objects.latest("pk")
     page = " ".join(re.sub(r"<[^>]+>", " ", bappeda_client.get(reverse("households:import_status", args=[batch.pk])).content.decode()).split())
     assert ONLY_KONUT in page
+
+
+def _headers(page: str) -> list[str]:
+    """The column headers of the page's list of batches."""
+    thead = re.search(r"<thead>(.*?)</thead>", page, re.S).group(1)
+    return [" ".join(re.sub(r"<[^>]+>", " ", cell).split()) for cell in re.findall(r"<th[^>]*>(.*?)</th>", thead, re.S)]
+
+
+def _cells_of(page: str, name: str) -> str:
+    """The text of the list row of the batch of file ``name``."""
+    start = page.index(f">{name}<")
+    row = page[page.rfind("<tr", 0, start):page.index("</tr>", start)]
+    return " | ".join(" ".join(re.sub(r"<[^>]+>", " ", cell).split()) for cell in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S))
+
+
+def test_the_import_lists_name_the_regencies_each_batch_covered(registry, p3ke_file, bappeda_client):
+    """Both lists of batches (the admin's and the import page) have a Kabupaten/kota column, read
+    from what each batch recorded: no query per row."""
+    path = str(p3ke_file(households=registry[:1], members=[], name="konut-sebagian.xlsx"))
+    assert run("import_p3ke", path, "--partial")[0] == 0
+    for url in (reverse("admin:households_importbatch_changelist"), reverse("households:import_list")):
+        with CaptureQueriesContext(connection) as two:
+            page = bappeda_client.get(url).content.decode()
+        assert "Kabupaten/kota" in _headers(page), url
+        assert "Kabupaten Konawe, Kabupaten Konawe Utara" in _cells_of(page, "sultra.xlsx")
+        konut_only = _cells_of(page, "konut-sebagian.xlsx")
+        assert "Kabupaten Konawe Utara" in konut_only and "Kabupaten Konawe," not in konut_only
+        assert run("import_p3ke", path, "--partial")[0] == 0
+        with CaptureQueriesContext(connection) as three:
+            assert bappeda_client.get(url).status_code == 200
+        assert len(three) == len(two), url
+
+
+def test_the_import_lists_say_when_a_batch_covered_every_regency(reference, p3ke_file, bappeda_client):
+    call_command("load_reference", wilayah="74.02", verbosity=0)
+    konawe, _members = konawe_family("122200001", 300)
+    path = str(p3ke_file(households=[household_row("122100001", 100), konawe], members=[], name="dua.xlsx"))
+    code, out, err = run("import_p3ke", path)
+    assert code == 0, err
+    assert "Berkas ini hanya memuat" not in out
+    for url in (reverse("admin:households_importbatch_changelist"), reverse("households:import_list")):
+        assert "Semua kabupaten/kota" in _cells_of(bappeda_client.get(url).content.decode(), "dua.xlsx"), url
+
+
+def test_with_one_regency_the_import_lists_have_no_regency_column(reference, p3ke_file, bappeda_client):
+    assert run("import_p3ke", str(p3ke_file(name="konut.xlsx")))[0] == 0
+    for url in (reverse("admin:households_importbatch_changelist"), reverse("households:import_list")):
+        page = bappeda_client.get(url).content.decode()
+        assert ">konut.xlsx<" in page and "Kabupaten/kota" not in _headers(page), url

@@ -196,3 +196,44 @@ def test_a_kecamatan_whose_code_bappeda_corrected_is_not_loaded_again(reference,
     html = bappeda_client.get(reverse("programs:dashboard")).content.decode()
     select = html.split('name="kecamatan"', 1)[1].split("</select>", 1)[0]
     assert select.count(">Landawe<") == 1
+
+
+@pytest.mark.django_db
+def test_a_kecamatans_corrected_code_carries_its_villages_codes_along(reference, bappeda_client):
+    """A village's code starts with its kecamatan's: correcting the kecamatan's code renumbers its
+    villages with it (their Kemendagri list codes kept), so that each stays editable in the admin."""
+    landawe = Kecamatan.objects.get(code="74.09.13")
+    before = dict(landawe.desa_set.values_list("pk", "code"))
+    response = bappeda_client.post(f"/admin/households/kecamatan/{landawe.pk}/change/", {
+        "code": "74.09.99", "name": landawe.name, "kabupaten": landawe.kabupaten_id, "bps_code": landawe.bps_code,
+    }, follow=True)
+    assert f"Kode {len(before)} desa/kelurahan kecamatan ini ikut diganti: kini diawali 74.09.99." in response.content.decode()
+    after = {pk: (code, plain, reference) for pk, code, plain, reference in Desa.objects.filter(pk__in=before).values_list(
+        "pk", "code", "code_plain", "reference_code"
+    )}
+    assert after == {
+        pk: (f"74.09.99.{code[-4:]}", f"740999{code[-4:]}", code) for pk, code in before.items()
+    }
+    village = Desa.objects.get(pk=next(iter(before)))
+    response = bappeda_client.post(f"/admin/households/desa/{village.pk}/change/", {
+        "code": village.code, "name": "Nama Baru", "kind": village.kind, "kecamatan": landawe.pk,
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Desa.objects.get(pk=village.pk).name == "Nama Baru"
+
+
+@pytest.mark.django_db
+def test_a_kecamatan_code_its_villages_could_not_take_is_refused(reference, bappeda_client):
+    """A village of another kecamatan already holds a code one of these villages would take: the
+    correction is refused, named, and nothing changes."""
+    landawe = Kecamatan.objects.get(code="74.09.13")
+    first = landawe.desa_set.order_by("code").first()
+    other = Desa.objects.exclude(kecamatan=landawe).order_by("code").first()
+    Desa.objects.filter(pk=other.pk).update(code=f"74.09.99.{first.code[-4:]}", code_plain=f"740999{first.code[-4:]}")
+    response = bappeda_client.post(f"/admin/households/kecamatan/{landawe.pk}/change/", {
+        "code": "74.09.99", "name": landawe.name, "kabupaten": landawe.kabupaten_id, "bps_code": landawe.bps_code,
+    })
+    assert response.status_code == 200
+    assert f"Kode desa/kelurahan 74.09.99.{first.code[-4:]} sudah dipakai desa/kelurahan lain" in response.content.decode()
+    assert Kecamatan.objects.get(pk=landawe.pk).code == "74.09.13"
+    assert Desa.objects.get(pk=first.pk).code == first.code
