@@ -82,23 +82,24 @@ def members_added(*, household_id: int, by) -> RecheckResult:
     return registry_changed(households=[household_id], cause=WriteCause.MEMBER, by=by)
 
 
-def _mark(model, objects: list, *, absent: bool, by, reason: str = "") -> list:
-    """Set ``is_absent`` on the records that differ, with a history row each (``reason``, else that
-    the newest data said so); returns them."""
-    changing = [obj for obj in objects if obj.is_absent != absent]
+def _mark(model, objects: list, *, absent: bool, by, reason: str = "", deceased: bool = False) -> list:
+    """Set ``is_absent`` (and with ``deceased``, ``is_deceased``) on the records that differ, with one
+    history row each (``reason``, else that the newest data said so); returns them."""
+    changing = [obj for obj in objects if obj.is_absent != absent or (deceased and not obj.is_deceased)]
     if reason:
         reason = history_reason(reason, model)
     else:
         with override(STORED_LANGUAGE):
             reason = _("Ditandai tidak ada di data terbaru.") if absent else _("Ditandai ada di data terbaru.")
     now = timezone.now()
+    fields = ["is_absent", "updated_at"] + (["is_deceased"] if deceased else [])
     for obj in changing:
         obj.is_absent = absent
         obj.updated_at = now
+        if deceased:
+            obj.is_deceased = True
     if changing:
-        bulk_update_with_history(
-            changing, model, ["is_absent", "updated_at"], batch_size=500, default_user=by, default_change_reason=reason
-        )
+        bulk_update_with_history(changing, model, fields, batch_size=500, default_user=by, default_change_reason=reason)
     return changing
 
 
@@ -114,14 +115,17 @@ def households_mark_absent(*, households: Iterable[Household], absent: bool, by)
 
 
 @transaction.atomic
-def members_mark_absent(*, members: Iterable[Member], absent: bool, by, reason: str = "") -> int:
+def members_mark_absent(*, members: Iterable[Member], absent: bool, by, reason: str = "", deceased: bool = False) -> int:
     """Mark members absent from (or present in) their family, then re-check their families: an
     absent member no longer links two families as one person. ``reason``: why, for the members'
     history (a verval's finding: died, moved out); by default, that the newest data said so.
-    Returns how many changed."""
+    ``deceased``: they died (an approved verval found it), recorded in the same write and history
+    row as their absence; the pages then say "meninggal". Returns how many changed."""
+    if deceased and not absent:
+        raise ValueError("a member recorded dead is absent")
     ids = [m.pk for m in members]
     rows = list(Member.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
-    changed = _mark(Member, rows, absent=absent, by=by, reason=reason)
+    changed = _mark(Member, rows, absent=absent, by=by, reason=reason, deceased=deceased)
     registry_changed(households={m.household_id for m in changed}, cause=WriteCause.ABSENT, by=by)
     return len(changed)
 

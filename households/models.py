@@ -436,7 +436,9 @@ class Member(RecordDeletion, models.Model):
     source_row_hash = models.BigIntegerField(_("hash baris sumber"), null=True, blank=True, editable=False)  # as Household's
     is_absent = models.BooleanField(_("tidak ada di data terbaru"), default=False)
     # Why an absent member is absent, when the registry knows it: a death a field verification found
-    # and the area's head approved (``households.services.members_record_deceased``). Pages say
+    # and the area's head approved (``dedup.membership.members_mark_absent`` with ``deceased`` for a
+    # member still present, in the write marking them absent; ``households.services.
+    # members_record_deceased`` for one absent already). Pages say
     # "meninggal" rather than "tidak ada di data terbaru" for them.
     is_deceased = models.BooleanField(
         _("meninggal"), default=False, help_text=_("Kematiannya ditemukan verval yang sudah disahkan."),

@@ -1019,3 +1019,19 @@ def test_a_finding_the_visit_form_no_longer_lists_is_shown_beside_it(family, peo
         listed = _words(page.split('id="member-findings-unlisted"', 1)[1].split("</ul>", 1)[0])
         assert "Muhammad Rizal Meninggal (tidak dapat diterapkan: anggota ini tidak ditemukan lagi" in listed
         assert "M. Rizal" not in listed and "Wa Ode Sitti" not in listed
+
+
+def test_a_member_found_dead_is_marked_absent_and_dead_in_one_history_row(family, people):
+    """The son, found dead in a family found at home: the approval writes him once, absent and dead
+    together, with one history row whose reason says he died, not a row marking him absent and
+    another recording his death."""
+    home, case, members = family
+    rows_before = members["son"].history.count()
+    client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members))
+    _through_verification(case, people)
+    services.batch_approve(batch=case.batch, by=people.bupati)
+    son = Member.objects.get(pk=members["son"].pk)
+    assert son.history.count() == rows_before + 1
+    row = son.history.latest()
+    assert (row.is_absent, row.is_deceased, row.history_user) == (True, True, people.bupati)
+    assert row.history_change_reason.startswith("Meninggal (Verval disahkan")
