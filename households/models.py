@@ -12,7 +12,9 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Trim
+from django.db.models.lookups import Exact
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -409,6 +411,23 @@ def kept_households(household_ids: Iterable[int]) -> dict[int, int]:
             seen.add(last)
         kept[pk] = last
     return kept
+
+
+def family_head(head_nik, head_name) -> Q:
+    """The member records that are the family's head as the household names them: the one with its
+    head NIK, or, with none known, one without a NIK who bears its head name (a namesake with another
+    NIK, an earlier head of the same name, is someone else). The one rule of the approval that records
+    a head dead (``households.services``) and of the pages that say a family's head died.
+    ``head_nik``, ``head_name``: the household's values, or expressions of them (``OuterRef``) in a
+    subquery of households. The relation is for the caller to ask."""
+    nik, name = (value if hasattr(value, "resolve_expression") else Value(value) for value in (head_nik, head_name))
+    return Q(nik=nik, nik__gt="") | Q(Exact(nik, Value("")), nik="", name__iexact=Trim(name))
+
+
+def head_recorded_dead(head_nik, head_name) -> Q:
+    """The members recorded as head and known dead (an approved verval found it) who are the family's
+    head (:func:`family_head`): the family lost its head, not its place in the data."""
+    return Q(relation=Relation.HEAD, is_deceased=True) & family_head(head_nik, head_name)
 
 
 class Member(RecordDeletion, models.Model):

@@ -12,7 +12,7 @@ import datetime
 from django.db import transaction
 from django.db.models import Q
 
-from households.models import DataSource, Household, Member, Relation
+from households.models import DataSource, Household, Member, Relation, family_head
 
 # The living conditions a field officer observes: the housing and utility variables of the ranking.
 LIVING_CONDITION_FIELDS = (
@@ -100,12 +100,11 @@ def household_mark_present(*, household: Household, by, reason: str = "") -> Hou
 
 def _head_member_absent(household: Household, *, by, reason: str) -> None:
     """The head died: marked absent, and known dead. The head is the present member recorded as head;
-    or, an import having left them out already, the absent one with the family's head NIK (with none
-    known, the one without a NIK who bears the family's head name). An earlier head the data left out
-    (divorced, moved out alive) is not the one who died."""
+    or, an import having left them out already, the absent one who is the family's head
+    (``households.models.family_head``, the rule the pages read the head's death by). An earlier
+    head the data left out (divorced, moved out alive) is not the one who died."""
     heads = Member.objects.filter(household=household, relation=Relation.HEAD)
-    left_out = Q(nik=household.head_nik) if household.head_nik else Q(nik="", name__iexact=household.head_name.strip())
-    died = Q(is_absent=False) | (Q(is_absent=True, is_deceased=False) & left_out)
+    died = Q(is_absent=False) | (Q(is_absent=True, is_deceased=False) & family_head(household.head_nik, household.head_name))
     _members_saved(heads.filter(died), by=by, reason=reason, is_absent=True, is_deceased=True)
 
 

@@ -183,3 +183,20 @@ def test_a_head_who_died_before_a_new_head_was_recorded_is_not_said_to_be_why_th
     Household.objects.filter(pk=home.pk).update(head_name=wife.name, head_nik=wife.nik, is_absent=True)
     Member.objects.filter(pk=wife.pk).update(relation=Relation.HEAD)
     assert _badges(_list_row(people, Household.objects.get(pk=home.pk))) == ["tidak ada di data terbaru"]
+
+
+def test_a_new_head_named_as_the_one_who_died_is_not_said_to_have_died(family, people):
+    """The head died and the family carried on; Bappeda recorded his son, who bears his name, as its new
+    head with the son's NIK, and a later import left the family out. The family's head is the member with
+    its head NIK (as the approval chose the head to record dead): the father's death, by name alone, is not
+    the reason it left."""
+    home, case, members, aid = family
+    _record(case, people, Presence.DECEASED, Verdict.ELIGIBLE)
+    _approve(people, case)
+    son = members["son"]
+    Member.objects.filter(pk=son.pk).update(relation=Relation.HEAD, name=members["head"].name)
+    Household.objects.filter(pk=home.pk).update(head_nik=son.nik, head_name=members["head"].name, is_absent=True)
+    assert Member.objects.get(pk=members["head"].pk).is_deceased
+    assert _badges(_list_row(people, Household.objects.get(pk=home.pk))) == ["tidak ada di data terbaru"]
+    page = client_for(people.dinsos_operator).get(f"/keluarga/{home.pk}/").content.decode()
+    assert _badges(page.split("Sumber data", 1)[1].split("</dd>", 1)[0]) == ["tidak ada di data terbaru"]
