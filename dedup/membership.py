@@ -82,34 +82,39 @@ def members_added(*, household_id: int, by) -> RecheckResult:
     return registry_changed(households=[household_id], cause=WriteCause.MEMBER, by=by)
 
 
-def _mark(model, objects: list, *, absent: bool, by, reason: str = "", deceased: bool = False) -> list:
-    """Set ``is_absent`` (and with ``deceased``, ``is_deceased``) on the records that differ, with one
+def _mark(model, objects: list, *, absent: bool, by, reason: str = "", also: dict | None = None) -> list:
+    """Set ``is_absent``, and the fields of ``also`` with it, on the records that differ, with one
     history row each (``reason``, else that the newest data said so); returns them."""
-    changing = [obj for obj in objects if obj.is_absent != absent or (deceased and not obj.is_deceased)]
+    also = also or {}
+    changing = [obj for obj in objects
+                if obj.is_absent != absent or any(getattr(obj, name) != value for name, value in also.items())]
     if reason:
         reason = history_reason(reason, model)
     else:
         with override(STORED_LANGUAGE):
             reason = _("Ditandai tidak ada di data terbaru.") if absent else _("Ditandai ada di data terbaru.")
     now = timezone.now()
-    fields = ["is_absent", "updated_at"] + (["is_deceased"] if deceased else [])
     for obj in changing:
         obj.is_absent = absent
         obj.updated_at = now
-        if deceased:
-            obj.is_deceased = True
+        for name, value in also.items():
+            setattr(obj, name, value)
     if changing:
-        bulk_update_with_history(changing, model, fields, batch_size=500, default_user=by, default_change_reason=reason)
+        bulk_update_with_history(
+            changing, model, ["is_absent", "updated_at", *also], batch_size=500, default_user=by,
+            default_change_reason=reason,
+        )
     return changing
 
 
 @transaction.atomic
 def households_mark_absent(*, households: Iterable[Household], absent: bool, by) -> int:
     """Mark households absent from (or present in) the newest data, then re-check them. A record
-    merged into another stays as the merge left it (absent). Returns how many changed."""
+    merged into another stays as the merge left it (absent). A family present again loses the reason
+    a verval gave for its absence (``Household.absent_reason``). Returns how many changed."""
     ids = [h.pk for h in households]
     rows = list(Household.objects.select_for_update().filter(pk__in=ids, merged_into__isnull=True).order_by("pk"))
-    changed = _mark(Household, rows, absent=absent, by=by)
+    changed = _mark(Household, rows, absent=absent, by=by, also=None if absent else {"absent_reason": ""})
     registry_changed(households=[h.pk for h in changed], cause=WriteCause.ABSENT, by=by)
     return len(changed)
 
@@ -125,7 +130,7 @@ def members_mark_absent(*, members: Iterable[Member], absent: bool, by, reason: 
         raise ValueError("a member recorded dead is absent")
     ids = [m.pk for m in members]
     rows = list(Member.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
-    changed = _mark(Member, rows, absent=absent, by=by, reason=reason, deceased=deceased)
+    changed = _mark(Member, rows, absent=absent, by=by, reason=reason, also={"is_deceased": True} if deceased else None)
     registry_changed(households={m.household_id for m in changed}, cause=WriteCause.ABSENT, by=by)
     return len(changed)
 

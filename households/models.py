@@ -24,6 +24,7 @@ from simple_history.models import HistoricalRecords
 from households.choices import (  # noqa: F401
     FAMILY_CARD_ORDER,
     UNSAFE_WATER_SOURCES,
+    AbsentReason,
     DataSource,
     HouseOwnership,
     RoofType,
@@ -320,6 +321,13 @@ class Household(RecordDeletion, models.Model):
         _("tidak ada di data terbaru"), default=False,
         help_text=_("Tidak ada di ekstrak lengkap terakhir; tidak dihapus."),
     )
+    # Why it is absent, when an approved verval found it moved away or did not find it
+    # (``households.services.household_mark_absent``); blank for a present family (every write
+    # that brings one back clears it, the database refuses otherwise), so that a family the data
+    # leaves out again later is not said to have moved.
+    absent_reason = models.CharField(
+        _("alasan tidak ada"), max_length=16, choices=AbsentReason.choices, blank=True, default="", editable=False,
+    )
     # Not indexed: nothing reads the records of a batch (no reverse relation), and a batch is never
     # deleted (the admin refuses); the index was written on every record an import wrote.
     # No database constraint either: a bookkeeping pointer, not part of the record. Its check ran
@@ -361,6 +369,10 @@ class Household(RecordDeletion, models.Model):
             models.CheckConstraint(
                 condition=Q(persentil__isnull=True) | Q(persentil__lte=100), name="households_household_persentil_0_100",
                 violation_error_message=_("Persentil harus 0 sampai 100."),
+            ),
+            models.CheckConstraint(
+                condition=Q(is_absent=True) | Q(absent_reason=""), name="households_household_absent_reason_if_absent",
+                violation_error_message=_("Alasan tidak ada hanya untuk keluarga yang tidak ada di data terbaru."),
             ),
             models.UniqueConstraint(fields=["p3ke_id"], name="households_household_p3ke_id_key"),
         ]

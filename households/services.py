@@ -76,12 +76,15 @@ def household_eligibility_confirm(*, household: Household, desil: int, by, reaso
 
 
 @transaction.atomic
-def household_mark_absent(*, household: Household, by, reason: str = "", head_deceased: bool = False) -> Household:
+def household_mark_absent(
+    *, household: Household, by, reason: str = "", head_deceased: bool = False, absent_reason: str = "",
+) -> Household:
     """The family is no longer where the registry places it (moved, not found, or its head died):
-    it is kept and marked absent, like a family a newer full extract no longer holds. With
-    ``head_deceased`` the head member is marked absent too."""
+    it is kept and marked absent, like a family a newer full extract no longer holds, with why
+    (``absent_reason``, an ``AbsentReason``: the pages say it). With ``head_deceased`` the head member
+    is marked absent, and known dead, too."""
     household = Household.objects.select_for_update().get(pk=household.pk)
-    household.is_absent = True
+    household.is_absent, household.absent_reason = True, absent_reason
     _save(household, by=by, reason=reason)
     if head_deceased:
         _head_member_absent(household, by=by, reason=reason)
@@ -93,7 +96,7 @@ def household_mark_present(*, household: Household, by, reason: str = "") -> Hou
     """The family was found where the registry places it, though the newest full extract no longer
     holds it: it is marked present again (the one-aid rule does not look at a household's absence)."""
     household = Household.objects.select_for_update().get(pk=household.pk)
-    household.is_absent = False
+    household.is_absent, household.absent_reason = False, ""
     _save(household, by=by, reason=reason)
     return household
 

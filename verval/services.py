@@ -32,7 +32,7 @@ from agencies.models import ExportKind
 from agencies.selectors import sees_everything
 from agencies.services import export_log_create, identifier_search_record
 from dedup import membership
-from households.choices import area_head
+from households.choices import AbsentReason, area_head
 from households.models import Household, Member, Relation
 from households.regions import loaded_regions
 from households.validators import check_identifiers, family_nik_repeats, person_nik_warnings
@@ -614,6 +614,11 @@ def batch_verify(*, batch: VervalBatch, note: str, by) -> VervalBatch:
     return current
 
 
+# Why a family the visit found gone is absent, as the pages say it (a head found dead is read from
+# the head member, ``households.models.family_head``).
+ABSENT_REASONS = {Presence.MOVED: AbsentReason.MOVED, Presence.NOT_FOUND: AbsentReason.NOT_FOUND}
+
+
 @dataclass
 class ApplyResult:
     absent: int = 0
@@ -789,7 +794,8 @@ def _apply_case(plan: CasePlan, *, batch: VervalBatch, by, result: ApplyResult) 
         # ending because they died; then the family is marked absent and the rest of its aid ends.
         _end_aid_of_dead(plan, reason=reason, by=by, result=result)
         _apply_member_changes(plan, reason=reason, by=by, result=result)
-        household_mark_absent(household=household, by=by, reason=reason, head_deceased=case.presence == Presence.DECEASED)
+        household_mark_absent(household=household, by=by, reason=reason, head_deceased=case.presence == Presence.DECEASED,
+                              absent_reason=ABSENT_REASONS.get(case.presence, ""))
         result.absent += 1
         # Suspended aid too: it waited for a check, and this one found no one left to receive it.
         # Not the own aid of a member moving to another family of this batch: it goes with them.
