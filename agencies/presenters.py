@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from agencies.selectors import HISTORY_FIELDS
 from agencies.templatetags.portal import format_rupiah, protect_identifier, protect_identifiers_in_text
+from households.choices import AbsentReason
 from programs.models import Enrollment, EnrollmentStatus, Program
 
 
@@ -56,6 +57,8 @@ def list_rows(households, user, *, back: str, may_distribute: bool, several_rege
     conflict_title, conflict_badge = escape(_("Ada konflik satu bantuan yang terbuka")), escape(_("Konflik"))
     absent = f' <span class="badge muted">{absent}</span>'
     head_deceased = f' <span class="badge muted">{head_deceased}</span>'
+    # Why a verval found the family gone (``Household.absent_reason``); none known, the data left it out.
+    absent_for = {value: f' <span class="badge muted">{escape(label)}</span>' for value, label in AbsentReason.choices}
     none = f'<span class="muted">{none}</span>'
     conflict = f'<span class="badge conflict" title="{conflict_title}">{conflict_badge}</span>'
     lines = []
@@ -71,7 +74,8 @@ def list_rows(households, user, *, back: str, may_distribute: bool, several_rege
             )
         cells += [
             f'<td><a href="{reverse("agencies:household_detail", args=[household.pk])}{back_query}">{name}</a>',
-            (head_deceased if household.head_deceased else absent) if household.is_absent else "", "</td>",
+            (head_deceased if household.head_deceased else absent_for.get(household.absent_reason, absent))
+            if household.is_absent else "", "</td>",
             f'<td class="mono">{escape(protect_identifier(household.head_nik, user))}<br>'
             f'<span class="muted">{escape(protect_identifier(household.no_kk, user))}</span></td>',
             f"<td>{escape(desa.name)}</td><td>{escape(desa.kecamatan.name)}</td>",

@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404
 from agencies.models import Agency, Role, User
 from dedup.models import Conflict, ConflictStatus, with_merge_decisions
 from households.identifiers import mask
-from households.models import FAMILY_CARD_ORDER, Household, Member, Relation
+from households.models import FAMILY_CARD_ORDER, Household, Member, head_recorded_dead
 from programs.models import Enrollment, EnrollmentStatus, Program
 
 
@@ -168,12 +168,11 @@ def open_conflict_flag() -> Coalesce:
 def head_deceased_flag() -> Case:
     """Whether a row's household is absent because an approved field verification found its head
     dead with no one left to carry the family on (``households.services.household_mark_absent``):
-    its head, the member recorded as head with the family's head NIK or name, is recorded dead. A head
-    who died while the family carried on is not its head once Bappeda records the new one: a family
-    the data leaves out later is absent for that. Looked up for absent households only (``_row_flag``)."""
-    heads = Member.objects.filter(household=OuterRef("pk"), relation=Relation.HEAD, is_deceased=True).filter(
-        Q(nik=OuterRef("head_nik"), nik__gt="") | Q(name__iexact=OuterRef("head_name"))
-    )
+    its head is recorded dead (``households.models.head_recorded_dead``, the rule the approval marked
+    the head by). A head who died while the family carried on is not its head once Bappeda records the
+    new one: a family the data leaves out later is absent for that. Looked up for absent households
+    only (``_row_flag``)."""
+    heads = Member.objects.filter(head_recorded_dead(OuterRef("head_nik"), OuterRef("head_name")), household=OuterRef("pk"))
     return Case(When(is_absent=True, then=_row_flag(heads)), default=Value(False), output_field=BooleanField())
 
 

@@ -82,10 +82,12 @@ def members_added(*, household_id: int, by) -> RecheckResult:
     return registry_changed(households=[household_id], cause=WriteCause.MEMBER, by=by)
 
 
-def _mark(model, objects: list, *, absent: bool, by, reason: str = "") -> list:
-    """Set ``is_absent`` on the records that differ, with a history row each (``reason``, else that
-    the newest data said so); returns them."""
-    changing = [obj for obj in objects if obj.is_absent != absent]
+def _mark(model, objects: list, *, absent: bool, by, reason: str = "", also: dict | None = None) -> list:
+    """Set ``is_absent``, and the fields of ``also`` with it, on the records that differ, with one
+    history row each (``reason``, else that the newest data said so); returns them."""
+    also = also or {}
+    changing = [obj for obj in objects
+                if obj.is_absent != absent or any(getattr(obj, name) != value for name, value in also.items())]
     if reason:
         reason = history_reason(reason, model)
     else:
@@ -95,9 +97,12 @@ def _mark(model, objects: list, *, absent: bool, by, reason: str = "") -> list:
     for obj in changing:
         obj.is_absent = absent
         obj.updated_at = now
+        for name, value in also.items():
+            setattr(obj, name, value)
     if changing:
         bulk_update_with_history(
-            changing, model, ["is_absent", "updated_at"], batch_size=500, default_user=by, default_change_reason=reason
+            changing, model, ["is_absent", "updated_at", *also], batch_size=500, default_user=by,
+            default_change_reason=reason,
         )
     return changing
 
@@ -105,23 +110,27 @@ def _mark(model, objects: list, *, absent: bool, by, reason: str = "") -> list:
 @transaction.atomic
 def households_mark_absent(*, households: Iterable[Household], absent: bool, by) -> int:
     """Mark households absent from (or present in) the newest data, then re-check them. A record
-    merged into another stays as the merge left it (absent). Returns how many changed."""
+    merged into another stays as the merge left it (absent). A family present again loses the reason
+    a verval gave for its absence (``Household.absent_reason``). Returns how many changed."""
     ids = [h.pk for h in households]
     rows = list(Household.objects.select_for_update().filter(pk__in=ids, merged_into__isnull=True).order_by("pk"))
-    changed = _mark(Household, rows, absent=absent, by=by)
+    changed = _mark(Household, rows, absent=absent, by=by, also=None if absent else {"absent_reason": ""})
     registry_changed(households=[h.pk for h in changed], cause=WriteCause.ABSENT, by=by)
     return len(changed)
 
 
 @transaction.atomic
-def members_mark_absent(*, members: Iterable[Member], absent: bool, by, reason: str = "") -> int:
+def members_mark_absent(*, members: Iterable[Member], absent: bool, by, reason: str = "", deceased: bool = False) -> int:
     """Mark members absent from (or present in) their family, then re-check their families: an
     absent member no longer links two families as one person. ``reason``: why, for the members'
     history (a verval's finding: died, moved out); by default, that the newest data said so.
-    Returns how many changed."""
+    ``deceased``: they died (an approved verval found it), recorded in the same write and history
+    row as their absence; the pages then say "meninggal". Returns how many changed."""
+    if deceased and not absent:
+        raise ValueError("a member recorded dead is absent")
     ids = [m.pk for m in members]
     rows = list(Member.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
-    changed = _mark(Member, rows, absent=absent, by=by, reason=reason)
+    changed = _mark(Member, rows, absent=absent, by=by, reason=reason, also={"is_deceased": True} if deceased else None)
     registry_changed(households={m.household_id for m in changed}, cause=WriteCause.ABSENT, by=by)
     return len(changed)
 

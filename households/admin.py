@@ -309,7 +309,7 @@ class HouseholdAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
     # is the operator's, dated the day it was typed (``save_model``).
     readonly_fields = [
         "desil_source", "desil_date",
-        "open_conflicts", "merged_here", "is_absent", "merged_into", "last_batch", "raw_values", "created_at", "updated_at",
+        "open_conflicts", "merged_here", "is_absent", "absent_reason", "merged_into", "last_batch", "raw_values", "created_at", "updated_at",
     ]
     inlines = [MemberInline, AidInline]
     actions = ["merge_two", "mark_absent", "mark_present"]
@@ -322,7 +322,7 @@ class HouseholdAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
             "house_ownership", ("roof_type", "roof_quality"), ("wall_type", "wall_quality"), ("floor_type", "floor_quality"),
             "lighting", "electricity_power", "cooking_fuel", "water_source", "toilet", "has_savings", "stunting_risk",
         ]}),
-        (_("Sumber data"), {"fields": ["source", "source_year", "updated_year", "verval_priority", "is_absent", "merged_into", "last_batch", "raw_values", "created_at", "updated_at"]}),
+        (_("Sumber data"), {"fields": ["source", "source_year", "updated_year", "verval_priority", "is_absent", "absent_reason", "merged_into", "last_batch", "raw_values", "created_at", "updated_at"]}),
     ]
 
     mark_absent = _absent_action(

@@ -118,6 +118,14 @@ class StuntingRisk(models.TextChoices):
     NOT_TARGET = "bukan_sasaran", _("Bukan Target Sasaran")
 
 
+class AbsentReason(models.TextChoices):
+    """Why a family is absent, when an approved field verification found it so (blank: the newest
+    data no longer holds it). A head found dead with no one left is read from the head member
+    (``households.models.family_head``), not kept here. Labels are the pages' badges."""
+    MOVED = "pindah", _("pindah (verval)")
+    NOT_FOUND = "tidak_ditemukan", _("tidak ditemukan (verval)")
+
+
 class VervalPriority(models.TextChoices):
     NORMAL = "normal", _("Normal")
     DUPLICATE = "duplikat", _("Keluarga Duplikat (NIK & Nama)")

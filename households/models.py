@@ -12,7 +12,9 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Trim
+from django.db.models.lookups import Exact
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -22,6 +24,7 @@ from simple_history.models import HistoricalRecords
 from households.choices import (  # noqa: F401
     FAMILY_CARD_ORDER,
     UNSAFE_WATER_SOURCES,
+    AbsentReason,
     DataSource,
     HouseOwnership,
     RoofType,
@@ -318,6 +321,13 @@ class Household(RecordDeletion, models.Model):
         _("tidak ada di data terbaru"), default=False,
         help_text=_("Tidak ada di ekstrak lengkap terakhir; tidak dihapus."),
     )
+    # Why it is absent, when an approved verval found it moved away or did not find it
+    # (``households.services.household_mark_absent``); blank for a present family (every write
+    # that brings one back clears it, the database refuses otherwise), so that a family the data
+    # leaves out again later is not said to have moved.
+    absent_reason = models.CharField(
+        _("alasan tidak ada"), max_length=16, choices=AbsentReason.choices, blank=True, default="", editable=False,
+    )
     # Not indexed: nothing reads the records of a batch (no reverse relation), and a batch is never
     # deleted (the admin refuses); the index was written on every record an import wrote.
     # No database constraint either: a bookkeeping pointer, not part of the record. Its check ran
@@ -359,6 +369,10 @@ class Household(RecordDeletion, models.Model):
             models.CheckConstraint(
                 condition=Q(persentil__isnull=True) | Q(persentil__lte=100), name="households_household_persentil_0_100",
                 violation_error_message=_("Persentil harus 0 sampai 100."),
+            ),
+            models.CheckConstraint(
+                condition=Q(is_absent=True) | Q(absent_reason=""), name="households_household_absent_reason_if_absent",
+                violation_error_message=_("Alasan tidak ada hanya untuk keluarga yang tidak ada di data terbaru."),
             ),
             models.UniqueConstraint(fields=["p3ke_id"], name="households_household_p3ke_id_key"),
         ]
@@ -411,6 +425,23 @@ def kept_households(household_ids: Iterable[int]) -> dict[int, int]:
     return kept
 
 
+def family_head(head_nik, head_name) -> Q:
+    """The member records that are the family's head as the household names them: the one with its
+    head NIK, or, with none known, one without a NIK who bears its head name (a namesake with another
+    NIK, an earlier head of the same name, is someone else). The one rule of the approval that records
+    a head dead (``households.services``) and of the pages that say a family's head died.
+    ``head_nik``, ``head_name``: the household's values, or expressions of them (``OuterRef``) in a
+    subquery of households. The relation is for the caller to ask."""
+    nik, name = (value if hasattr(value, "resolve_expression") else Value(value) for value in (head_nik, head_name))
+    return Q(nik=nik, nik__gt="") | Q(Exact(nik, Value("")), nik="", name__iexact=Trim(name))
+
+
+def head_recorded_dead(head_nik, head_name) -> Q:
+    """The members recorded as head and known dead (an approved verval found it) who are the family's
+    head (:func:`family_head`): the family lost its head, not its place in the data."""
+    return Q(relation=Relation.HEAD, is_deceased=True) & family_head(head_nik, head_name)
+
+
 class Member(RecordDeletion, models.Model):
     """A person in a household. ``nik`` is deliberately not unique: one person in two families is a
     finding for the dedup app to surface, not an import failure."""
@@ -436,7 +467,9 @@ class Member(RecordDeletion, models.Model):
     source_row_hash = models.BigIntegerField(_("hash baris sumber"), null=True, blank=True, editable=False)  # as Household's
     is_absent = models.BooleanField(_("tidak ada di data terbaru"), default=False)
     # Why an absent member is absent, when the registry knows it: a death a field verification found
-    # and the area's head approved (``households.services.members_record_deceased``). Pages say
+    # and the area's head approved (``dedup.membership.members_mark_absent`` with ``deceased`` for a
+    # member still present, in the write marking them absent; ``households.services.
+    # members_record_deceased`` for one absent already). Pages say
     # "meninggal" rather than "tidak ada di data terbaru" for them.
     is_deceased = models.BooleanField(
         _("meninggal"), default=False, help_text=_("Kematiannya ditemukan verval yang sudah disahkan."),

@@ -12,7 +12,7 @@ import datetime
 from django.db import transaction
 from django.db.models import Q
 
-from households.models import DataSource, Household, Member, Relation
+from households.models import DataSource, Household, Member, Relation, family_head
 
 # The living conditions a field officer observes: the housing and utility variables of the ranking.
 LIVING_CONDITION_FIELDS = (
@@ -76,12 +76,15 @@ def household_eligibility_confirm(*, household: Household, desil: int, by, reaso
 
 
 @transaction.atomic
-def household_mark_absent(*, household: Household, by, reason: str = "", head_deceased: bool = False) -> Household:
+def household_mark_absent(
+    *, household: Household, by, reason: str = "", head_deceased: bool = False, absent_reason: str = "",
+) -> Household:
     """The family is no longer where the registry places it (moved, not found, or its head died):
-    it is kept and marked absent, like a family a newer full extract no longer holds. With
-    ``head_deceased`` the head member is marked absent too."""
+    it is kept and marked absent, like a family a newer full extract no longer holds, with why
+    (``absent_reason``, an ``AbsentReason``: the pages say it). With ``head_deceased`` the head member
+    is marked absent, and known dead, too."""
     household = Household.objects.select_for_update().get(pk=household.pk)
-    household.is_absent = True
+    household.is_absent, household.absent_reason = True, absent_reason
     _save(household, by=by, reason=reason)
     if head_deceased:
         _head_member_absent(household, by=by, reason=reason)
@@ -93,19 +96,18 @@ def household_mark_present(*, household: Household, by, reason: str = "") -> Hou
     """The family was found where the registry places it, though the newest full extract no longer
     holds it: it is marked present again (the one-aid rule does not look at a household's absence)."""
     household = Household.objects.select_for_update().get(pk=household.pk)
-    household.is_absent = False
+    household.is_absent, household.absent_reason = False, ""
     _save(household, by=by, reason=reason)
     return household
 
 
 def _head_member_absent(household: Household, *, by, reason: str) -> None:
     """The head died: marked absent, and known dead. The head is the present member recorded as head;
-    or, an import having left them out already, the absent one with the family's head NIK (with none
-    known, the one without a NIK who bears the family's head name). An earlier head the data left out
-    (divorced, moved out alive) is not the one who died."""
+    or, an import having left them out already, the absent one who is the family's head
+    (``households.models.family_head``, the rule the pages read the head's death by). An earlier
+    head the data left out (divorced, moved out alive) is not the one who died."""
     heads = Member.objects.filter(household=household, relation=Relation.HEAD)
-    left_out = Q(nik=household.head_nik) if household.head_nik else Q(nik="", name__iexact=household.head_name.strip())
-    died = Q(is_absent=False) | (Q(is_absent=True, is_deceased=False) & left_out)
+    died = Q(is_absent=False) | (Q(is_absent=True, is_deceased=False) & family_head(household.head_nik, household.head_name))
     _members_saved(heads.filter(died), by=by, reason=reason, is_absent=True, is_deceased=True)
 
 

@@ -8,8 +8,8 @@ services that own the data: ``households.services`` (absent, living conditions w
 and date), ``programs.services`` (enrollments suspended or ended, with history and the one-aid
 re-check) and ``dedup.membership`` (members the visit found gone marked absent, members it found
 missing added, each re-checking the one-aid rule and the identity duplicates); a member found dead
-is recorded dead (``households.services``: the pages say so) and loses the aid of their own
-(``programs.services`` again).
+is recorded dead in the write marking them absent (``households.services`` for one absent already:
+the pages say so) and loses the aid of their own (``programs.services`` again).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from agencies.models import ExportKind
 from agencies.selectors import sees_everything
 from agencies.services import export_log_create, identifier_search_record
 from dedup import membership
-from households.choices import area_head
+from households.choices import AbsentReason, area_head
 from households.models import Household, Member, Relation
 from households.regions import loaded_regions
 from households.validators import check_identifiers, family_nik_repeats, person_nik_warnings
@@ -616,6 +616,11 @@ def batch_verify(*, batch: VervalBatch, note: str, by) -> VervalBatch:
     return current
 
 
+# Why a family the visit found gone is absent, as the pages say it (a head found dead is read from
+# the head member, ``households.models.family_head``).
+ABSENT_REASONS = {Presence.MOVED: AbsentReason.MOVED, Presence.NOT_FOUND: AbsentReason.NOT_FOUND}
+
+
 @dataclass
 class ApplyResult:
     absent: int = 0
@@ -712,15 +717,18 @@ def _end_aid_of_dead(plan: CasePlan, *, reason: str, by, result: ApplyResult) ->
 
 def _apply_member_changes(plan: CasePlan, *, reason: str, by, result: ApplyResult) -> None:
     """The members the visit found gone are marked absent, the reason leading their history (each
-    re-checks the one-aid rule: an absent member links no two families); the members it found
-    missing are added as a hand entry in the admin is (no import batch), and their family re-checked."""
+    re-checks the one-aid rule: an absent member links no two families), those found dead recorded
+    dead in the same write (one history row); the members it found missing are added as a hand entry
+    in the admin is (no import batch), and their family re-checked."""
     for change in MEMBER_GONE:
         gone = [member for row, member in plan.members_gone if row.change == change]
         if gone:
             result.members_absent += membership.members_mark_absent(
-                members=gone, absent=True, by=by, reason=f"{MemberChange(change).label} ({reason})")
+                members=gone, absent=True, by=by, reason=f"{MemberChange(change).label} ({reason})",
+                deceased=change == MemberChange.DECEASED)
     if plan.members_dead:
-        # Absent now, those an import left out before included: the registry knows why.
+        # Those an import left out before, absent already: the registry learns why (the members just
+        # marked absent are recorded dead already, and left as they are).
         members_record_deceased(members=plan.members_dead, by=by, reason=f"{MemberChange.DECEASED.label} ({reason})")
     for row, member in plan.members_moved_in:
         _move_member_in(row, member, plan=plan, reason=reason, by=by, result=result)
@@ -788,7 +796,8 @@ def _apply_case(plan: CasePlan, *, batch: VervalBatch, by, result: ApplyResult) 
         # ending because they died; then the family is marked absent and the rest of its aid ends.
         _end_aid_of_dead(plan, reason=reason, by=by, result=result)
         _apply_member_changes(plan, reason=reason, by=by, result=result)
-        household_mark_absent(household=household, by=by, reason=reason, head_deceased=case.presence == Presence.DECEASED)
+        household_mark_absent(household=household, by=by, reason=reason, head_deceased=case.presence == Presence.DECEASED,
+                              absent_reason=ABSENT_REASONS.get(case.presence, ""))
         result.absent += 1
         # Suspended aid too: it waited for a check, and this one found no one left to receive it.
         # Not the own aid of a member moving to another family of this batch: it goes with them.

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from dedup import services
 from dedup.admin.common import shown_identifier
 from dedup.models import IdentityMatch, IdentityStatus
+from households.models import head_recorded_dead
 
 
 class DECISION:
@@ -66,8 +67,19 @@ def _household_facts(household, viewer) -> list[tuple[str, str]]:
         (_("Alamat"), " ".join(p for p in [household.address, household.rt and f"RT {household.rt}", household.rw and f"RW {household.rw}"] if p) or "-"),
         (_("Desil"), str(household.desil) if household.desil is not None else "-"),
         (_("Sumber data"), f"{household.get_source_display()} {household.source_year or ''}".strip()),
-        (_("Status"), _("tidak ada di data terbaru") if household.is_absent else _("ada di data terbaru")),
+        (_("Status"), _absence(household)),
     ]
+
+
+def _absence(household) -> str:
+    """Whether the family is in the newest data and, absent, why where the registry knows it, as the
+    portal says it: its head found dead by an approved verval with no one left, or the verval found it
+    moved away or did not find it (``Household.absent_reason``)."""
+    if not household.is_absent:
+        return _("ada di data terbaru")
+    if household.members.filter(head_recorded_dead(household.head_nik, household.head_name)).exists():
+        return _("kepala keluarga meninggal (verval)")
+    return household.get_absent_reason_display() or _("tidak ada di data terbaru")
 
 
 def comparison(match: IdentityMatch, viewer) -> list[Row]:

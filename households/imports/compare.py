@@ -119,6 +119,8 @@ def _resolve(record, current: dict, log_warning: Callable[[object, str, str], No
     if to_set or new_snapshot != snapshot or raw != cur_raw or revive:
         if revive:
             to_set["is_absent"] = False
+            if model is Household:  # the data holds it again: no longer absent for a verval's reason
+                to_set["absent_reason"] = ""
         return Change(current["pk"], to_set, record)
     return None
 

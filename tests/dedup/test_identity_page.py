@@ -7,9 +7,13 @@ import pytest
 from django.urls import reverse
 
 from dedup.admin.common import shown_identifier
+from dedup.membership import households_mark_absent
 from dedup.models import IdentityMatch, IdentityStatus
 from dedup.services import identity_scan
+from households.choices import AbsentReason
 from households.identifiers import mask
+from households.models import Relation
+from households.services import household_mark_absent
 from tests.factories import HouseholdFactory, MemberFactory, UserFactory
 
 from .conftest import texts
@@ -105,3 +109,23 @@ def test_a_member_known_dead_is_listed_as_dead_not_merely_absent(bappeda_client,
     dead = re.search(r"<li>Almarhum Kasim[^<]*<em>([^<]*)</em>", html).group(1)
     left = re.search(r"<li>Pindahan Rizal[^<]*<em>([^<]*)</em>", html).group(1)
     assert (dead, left) == ("meninggal", "tidak ada")
+
+
+def _statuses(html: str) -> list[str]:
+    return re.findall(r'<th scope="row">Status</th><td>([^<]*)</td>', html)
+
+
+def test_the_page_says_why_a_family_is_absent_where_the_registry_knows_it(bappeda_client, same_nik):
+    """A family an approved visit found moved away, one whose head it found dead with no one left:
+    the page says so, as the portal does; a family the newest data left out is said to be so."""
+    match, _nik = same_nik
+    household_mark_absent(household=match.household_a, by=None, reason="Verval disahkan", absent_reason=AbsentReason.MOVED)
+    MemberFactory(household=match.household_b, name=match.household_b.head_name, nik=match.household_b.head_nik,
+                  relation=Relation.HEAD)
+    household_mark_absent(household=match.household_b, by=None, reason="Verval disahkan", head_deceased=True)
+    assert _statuses(bappeda_client.get(page(match)).content.decode()) == [
+        "pindah (verval)", "kepala keluarga meninggal (verval)"]
+
+    households_mark_absent(households=[match.household_a], absent=False, by=None)
+    households_mark_absent(households=[match.household_a], absent=True, by=None)
+    assert _statuses(bappeda_client.get(page(match)).content.decode())[0] == "tidak ada di data terbaru"

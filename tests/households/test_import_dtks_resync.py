@@ -10,7 +10,9 @@ import json
 import pytest
 
 from households.imports.columns import normalize_header
+from households.choices import AbsentReason
 from households.models import ColumnMapping, Household, Member
+from households.services import household_mark_absent
 from programs.models import Enrollment
 
 from .conftest import DTKS, nik, write_csv, write_xlsx
@@ -120,6 +122,20 @@ def test_dropped_family_is_marked_absent_and_read_again_when_it_comes_back(refer
     gone.refresh_from_db()
     assert not gone.is_absent
     assert synced(tmp_path, rows, "d.xlsx")["skipped_rows"] == 25 * 2
+
+
+def test_a_family_a_verval_found_moved_is_no_longer_said_moved_once_the_data_brings_it_back(reference, tmp_path):
+    """An approved visit found the family moved away (the portal says "pindah (verval)"); a later
+    extract holds it again: it is present, and the visit's reason for its absence is gone with it."""
+    rows = families(count=3)
+    synced(tmp_path, rows, "a.xlsx")
+    moved = Household.objects.get(no_kk=kk(1))
+    household_mark_absent(household=moved, by=None, reason="Verval disahkan", absent_reason=AbsentReason.MOVED)
+    assert Household.objects.get(pk=moved.pk).absent_reason == AbsentReason.MOVED
+    back = synced(tmp_path, rows, "b.xlsx")
+    assert back["households"]["updated"] == 1
+    moved.refresh_from_db()
+    assert (moved.is_absent, moved.absent_reason) == (False, "")
 
 
 def test_local_correction_is_kept_through_skipped_and_changed_families(reference, tmp_path):

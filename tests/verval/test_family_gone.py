@@ -7,8 +7,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
+from dedup import membership
 from households.models import Household, Member, Relation, Sex
 from programs.models import Enrollment, EnrollmentStatus, Program
 from programs.services import enrollment_create, enrollment_update
@@ -163,14 +165,28 @@ def test_the_portal_says_a_family_gone_with_its_head_dead_lost_its_head_to_a_ver
     assert _badges(source) == ["kepala keluarga meninggal (verval)"]
 
 
-@pytest.mark.parametrize("presence", [Presence.MOVED, Presence.NOT_FOUND])
-def test_the_portal_does_not_say_the_head_died_of_a_family_gone_otherwise(family, people, presence):
+@pytest.mark.parametrize("presence, badge, english", [
+    (Presence.MOVED, "pindah (verval)", "moved (verval)"),
+    (Presence.NOT_FOUND, "tidak ditemukan (verval)", "not found (verval)"),
+])
+def test_the_portal_says_a_family_gone_moved_or_not_found_by_a_verval(family, people, presence, badge, english):
+    """The family is absent because an approved visit found it moved away or did not find it: the
+    list and the family's page say which, not that the newest data left it out (nor that its head
+    died). Once the data holds it again and later leaves it out, the data is the reason."""
     home, case, members, aid = family
     _record(case, people, presence, Verdict.NOT_ELIGIBLE)
     _approve(people, case)
-    assert _badges(_list_row(people, home)) == ["tidak ada di data terbaru"]
+    assert _badges(_list_row(people, home)) == [badge]
     page = client_for(people.dinsos_operator).get(f"/keluarga/{home.pk}/").content.decode()
-    assert _badges(page.split("Sumber data", 1)[1].split("</dd>", 1)[0]) == ["tidak ada di data terbaru"]
+    assert _badges(page.split("Sumber data", 1)[1].split("</dd>", 1)[0]) == [badge]
+    in_english = client_for(people.dinsos_operator)
+    in_english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = in_english.get(f"/keluarga/{home.pk}/").content.decode()
+    assert _badges(page.split("Data source", 1)[1].split("</dd>", 1)[0]) == [english]
+
+    membership.households_mark_absent(households=[home], absent=False, by=people.bappeda)
+    membership.households_mark_absent(households=[home], absent=True, by=people.bappeda)
+    assert _badges(_list_row(people, home)) == ["tidak ada di data terbaru"]
 
 
 def test_a_head_who_died_before_a_new_head_was_recorded_is_not_said_to_be_why_the_family_left(family, people):
@@ -183,3 +199,20 @@ def test_a_head_who_died_before_a_new_head_was_recorded_is_not_said_to_be_why_th
     Household.objects.filter(pk=home.pk).update(head_name=wife.name, head_nik=wife.nik, is_absent=True)
     Member.objects.filter(pk=wife.pk).update(relation=Relation.HEAD)
     assert _badges(_list_row(people, Household.objects.get(pk=home.pk))) == ["tidak ada di data terbaru"]
+
+
+def test_a_new_head_named_as_the_one_who_died_is_not_said_to_have_died(family, people):
+    """The head died and the family carried on; Bappeda recorded his son, who bears his name, as its new
+    head with the son's NIK, and a later import left the family out. The family's head is the member with
+    its head NIK (as the approval chose the head to record dead): the father's death, by name alone, is not
+    the reason it left."""
+    home, case, members, aid = family
+    _record(case, people, Presence.DECEASED, Verdict.ELIGIBLE)
+    _approve(people, case)
+    son = members["son"]
+    Member.objects.filter(pk=son.pk).update(relation=Relation.HEAD, name=members["head"].name)
+    Household.objects.filter(pk=home.pk).update(head_nik=son.nik, head_name=members["head"].name, is_absent=True)
+    assert Member.objects.get(pk=members["head"].pk).is_deceased
+    assert _badges(_list_row(people, Household.objects.get(pk=home.pk))) == ["tidak ada di data terbaru"]
+    page = client_for(people.dinsos_operator).get(f"/keluarga/{home.pk}/").content.decode()
+    assert _badges(page.split("Sumber data", 1)[1].split("</dd>", 1)[0]) == ["tidak ada di data terbaru"]

@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 
 import openpyxl
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from dedup import membership
@@ -986,7 +987,8 @@ def _aid_row(page: str, enrollment) -> str:
 def test_the_household_page_shows_a_dead_members_own_aid_ended_because_they_died(family_with_own_aid, people):
     """The son, found dead, had aid of his own: once approved, the household page's aid table shows each of
     his enrollments cancelled, received by him, ended because he died, with no delivery to record; the
-    wife's aid is still live and deliverable, and the members table says the son died."""
+    wife's aid is still live and deliverable, and the members table says the son died. The recipient cell
+    says he died beside his name (not only the reason), in English too."""
     home, case, members, aid = family_with_own_aid
     client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members))
     _through_verification(case, people)
@@ -994,12 +996,15 @@ def test_the_household_page_shows_a_dead_members_own_aid_ended_because_they_died
     page = client_for(people.bappeda).get(f"/keluarga/{home.pk}/").content.decode()
     for code, program in (("pbi-jk", "PBI-JK"), ("pip", "PIP")):
         row = _aid_row(page, aid["son", code])
-        assert program in row and "Dibatalkan" in row and "Muhammad Rizal" in row, row
+        assert program in row and "Dibatalkan Muhammad Rizal (meninggal)" in row, row
         assert f"Penerima meninggal (Verval disahkan {timezone.localdate().strftime('%d/%m/%Y')}" in row, row
         assert "Catat penyaluran" not in row
     wife = _aid_row(page, aid["wife", "pbi-jk"])
     assert "Aktif" in wife and "Wa Ode Sitti" in wife and "Catat penyaluran" in wife and "meninggal" not in wife
     assert "meninggal" in _member_badge(page, "Muhammad Rizal")
+    english = client_for(people.bappeda)
+    english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "Cancelled Muhammad Rizal (deceased)" in _aid_row(english.get(f"/keluarga/{home.pk}/").content.decode(), aid["son", "pip"])
 
 
 def test_a_finding_the_visit_form_no_longer_lists_is_shown_beside_it(family, people, registry):
@@ -1019,3 +1024,19 @@ def test_a_finding_the_visit_form_no_longer_lists_is_shown_beside_it(family, peo
         listed = _words(page.split('id="member-findings-unlisted"', 1)[1].split("</ul>", 1)[0])
         assert "Muhammad Rizal Meninggal (tidak dapat diterapkan: anggota ini tidak ditemukan lagi" in listed
         assert "M. Rizal" not in listed and "Wa Ode Sitti" not in listed
+
+
+def test_a_member_found_dead_is_marked_absent_and_dead_in_one_history_row(family, people):
+    """The son, found dead in a family found at home: the approval writes him once, absent and dead
+    together, with one history row whose reason says he died, not a row marking him absent and
+    another recording his death."""
+    home, case, members = family
+    rows_before = members["son"].history.count()
+    client_for(people.officer).post(f"/verval/kasus/{case.pk}/", _visit_post(members))
+    _through_verification(case, people)
+    services.batch_approve(batch=case.batch, by=people.bupati)
+    son = Member.objects.get(pk=members["son"].pk)
+    assert son.history.count() == rows_before + 1
+    row = son.history.latest()
+    assert (row.is_absent, row.is_deceased, row.history_user) == (True, True, people.bupati)
+    assert row.history_change_reason.startswith("Meninggal (Verval disahkan")

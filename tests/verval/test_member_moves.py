@@ -294,7 +294,7 @@ def test_the_head_moved_out_of_a_family_found_moved_away_is_no_duplicate_of_it(r
     assert not open_conflicts.filter(rule=ConflictRule.SAME_PERSON).exists()
     assert not open_conflicts.filter(Q(enrollment_a__household=b) | Q(enrollment_b__household=b)).exists()
     page_b = words(bappeda_client.get(reverse("agencies:household_detail", args=[b.pk])).content.decode())
-    assert "La Ode Tua" in page_b and HEAD_NIK in page_b and "tidak ada di data terbaru" in page_b
+    assert "La Ode Tua" in page_b and HEAD_NIK in page_b and "pindah (verval)" in page_b
     page_a = words(bappeda_client.get(reverse("agencies:household_detail", args=[a.pk])).content.decode())
     assert "La Ode Tua" in page_a
 
