@@ -22,7 +22,7 @@ from agencies.models import Agency, Role, User
 from households import models as hm
 from households.choices import HeadTitle, area_head
 from households.identifiers import make_nik
-from households.regions import covered_region
+from households.regions import covered_region, covered_villages
 from programs.models import Enrollment, EnrollmentSource, EnrollmentStatus, Program, TargetUnit
 from programs.services import enrollment_bulk_create
 
@@ -114,6 +114,10 @@ def ensure_demo_users() -> list[tuple[str, str, str]]:
         if made:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
+        elif (user.first_name, user.last_name) != (first, last):
+            # Seeded again after KONUT_WILAYAH changed: the leadership account is the new area's head.
+            user.first_name, user.last_name = first, last
+            user.save(update_fields=["first_name", "last_name"])
         created.append((username, role.label, str(agency or "-")))
     return created
 
@@ -126,7 +130,7 @@ def seed_demo(*, families: int = 3000, seed: int = 2023, year: int = 2024, users
     if hm.Household.objects.filter(p3ke_id__startswith=prefix).exists():
         return counts
     rng = random.Random(seed)
-    villages = list(hm.Desa.objects.select_related("kecamatan").order_by("code"))
+    villages = list(covered_villages().select_related("kecamatan").order_by("code"))
     if not villages:
         raise RuntimeError("Data acuan belum dimuat: jalankan `manage.py load_reference` dahulu.")
     today = datetime.date(year, 7, 1)

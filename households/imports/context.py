@@ -14,8 +14,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from households import models as hm
-from households.models import ColumnMapping, Desa, ImportKind, ValueMapping
-from households.regions import loaded_regions
+from households.models import ColumnMapping, ImportKind, ValueMapping
+from households.regions import covered_villages, loaded_regions
 from programs.claims import aid_programs, programs_by_spelling
 from programs.models import enrollment_year_problem
 
@@ -89,7 +89,7 @@ def build_context(*, data_year: int | None = None, today: datetime.date | None =
     if problem:
         raise ReadError(problem)
     by_code, by_names, names, places, candidates = {}, {}, {}, {}, {}
-    rows = Desa.objects.values_list("pk", "code_plain", "name", "kecamatan__name", "kecamatan__kabupaten__name")
+    rows = covered_villages().values_list("pk", "code_plain", "name", "kecamatan__name", "kecamatan__kabupaten__name")
     for pk, code_plain, name, kecamatan_name, kabupaten_name in rows:
         by_code[code_plain] = pk
         names[pk] = name
