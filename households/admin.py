@@ -28,6 +28,7 @@ from programs.models import Enrollment
 from .admin_regions import RegionListMixin
 from .imports import admin as imports_admin  # noqa: F401  (ImportBatch upload, preview and confirm)
 from . import admin_mappings  # noqa: F401  (the import column and value mappings)
+from . import checks  # noqa: F401  (the system check: regions loaded outside KONUT_WILAYAH)
 
 # The whole admin's header and title name the area KONUT_WILAYAH covers, when a page is drawn (in
 # the page's language): the regions live here.

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from households import wilayah
 from households.models import Desa, DesaKind, Kabupaten, Kecamatan, Provinsi
@@ -105,12 +106,79 @@ def regions_label(names: list[str], provinces: list[str]) -> str:
     return f"{len(names)} kabupaten/kota di {len(set(provinces))} provinsi"
 
 
+def covered_area() -> str:
+    """``KONUT_WILAYAH`` as the Kemendagri list writes it (``7409`` is ``74.09``); as it is set when
+    it is no region code."""
+    try:
+        return wilayah.normalize_region_code(settings.KONUT_WILAYAH)
+    except wilayah.RegionCodeError:
+        return str(settings.KONUT_WILAYAH)
+
+
+def is_covered(code: str) -> bool:
+    """True when the province or regency ``code`` (dotted) lies within the area ``KONUT_WILAYAH``
+    names: ``74.02`` and ``74`` within ``74``, ``74.02`` not within ``74.09``."""
+    area = covered_area()
+    return code == area or code.startswith(f"{area}.")
+
+
+def covered_villages():
+    """The loaded villages of the covered area: those an import places rows in. A database may
+    hold other regencies (set up for another area first, then ``KONUT_WILAYAH`` changed): their
+    villages stay, and no row is placed in them."""
+    area = covered_area()
+    return Desa.objects.filter(
+        Q(kecamatan__kabupaten__code=area) | Q(kecamatan__kabupaten__code__startswith=f"{area}.")
+    )
+
+
+def uncovered_regencies() -> list[tuple[str, str]]:
+    """``(code, name)`` of each loaded regency outside the area ``KONUT_WILAYAH`` names."""
+    return [
+        (code, name) for code, name in Kabupaten.objects.order_by("code").values_list("code", "name")
+        if not is_covered(code)
+    ]
+
+
+def uncovered_warning() -> str:
+    """What an operator is told (by ``load_reference`` and a system check) when the database holds
+    regencies outside the area ``KONUT_WILAYAH`` names, as one set up for the default area and then
+    switched does: that imports refuse their rows, how to start clean, and how to cover them all
+    (their province's code, when they share one). "" when every loaded regency is covered."""
+    others = uncovered_regencies()
+    if not others:
+        return ""
+    area = covered_area()
+    provinces = {code[:2] for code, _name in others} | {area[:2]}
+    if len(provinces) == 1 and area[:2].isdigit():
+        cover = _("untuk mencakup semuanya, isi KONUT_WILAYAH dengan kode provinsinya, %(province)s") % {
+            "province": area[:2]}
+    else:
+        cover = _("satu registri mencakup satu kabupaten/kota atau satu provinsi")
+    provinces_of = dict(Provinsi.objects.values_list("code", "name"))
+    return _(
+        "Perhatian: basis data ini juga memuat wilayah di luar KONUT_WILAYAH (%(area)s): %(others)s. Impor menolak "
+        "baris wilayah itu; data yang sudah ada di sana tetap tampil di halaman. Untuk mulai bersih, pakai basis data "
+        "baru (hapus berkas SQLite-nya, atau jalankan `manage.py flush`, yang menghapus semua data), lalu jalankan "
+        "migrate dan load_reference lagi; %(cover)s."
+    ) % {
+        "area": covered_region()[0],
+        "others": regions_label([name for _code, name in others], [provinces_of.get(code[:2], "") for code, _n in others]),
+        "cover": cover,
+    }
+
+
 def loaded_regions() -> LoadedRegions:
-    regencies = list(Kabupaten.objects.order_by("code").values_list("code", "name", "provinsi__name"))
+    """The loaded regencies within the covered area (``KONUT_WILAYAH``): imports place rows in these
+    only, and name them in their messages."""
+    regencies = [
+        row for row in Kabupaten.objects.order_by("code").values_list("code", "name", "provinsi__name")
+        if is_covered(row[0])
+    ]
     return LoadedRegions(
         prefixes=tuple(code.replace(".", "") for code, _name, _province in regencies),
         label=regions_label([name for _code, name, _p in regencies], [p for _c, _n, p in regencies]),
-        villages=Desa.objects.count(),
+        villages=covered_villages().count(),
         names={code.replace(".", ""): name for code, name, _province in regencies},
     )
 

@@ -22,7 +22,7 @@ from agencies.models import Agency, Role, User
 from households import models as hm
 from households.choices import HeadTitle, area_head
 from households.identifiers import make_nik
-from households.regions import covered_region
+from households.regions import covered_area, covered_region, covered_villages
 from programs.models import Enrollment, EnrollmentSource, EnrollmentStatus, Program, TargetUnit
 from programs.services import enrollment_bulk_create
 
@@ -43,7 +43,15 @@ FAMILY_NAMES = [
 ]
 
 
-STREETS = ["Poros Kendari-Asera", "Trans Sulawesi", "Pendidikan", "Masjid Raya", "Pelabuhan", "Lorong Damai", "Kebun Raya", "Sungai Lasolo"]
+# Konawe Utara's roads for its own demo; any other area's demo families live on streets every
+# Indonesian town has.
+KONUT_STREETS = ["Poros Kendari-Asera", "Trans Sulawesi", "Pendidikan", "Masjid Raya", "Pelabuhan", "Lorong Damai", "Kebun Raya", "Sungai Lasolo"]
+STREETS = ["Merdeka", "Pendidikan", "Masjid Raya", "Pahlawan", "Kartini", "Lorong Damai", "Pasar Baru", "Veteran"]
+KONUT = "74.09"
+
+
+def _streets() -> list[str]:
+    return KONUT_STREETS if covered_area() == KONUT else STREETS
 
 
 def _weighted(rng: random.Random, options: list[tuple[str, int]]) -> str:
@@ -114,6 +122,10 @@ def ensure_demo_users() -> list[tuple[str, str, str]]:
         if made:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
+        elif (user.first_name, user.last_name) != (first, last):
+            # Seeded again after KONUT_WILAYAH changed: the leadership account is the new area's head.
+            user.first_name, user.last_name = first, last
+            user.save(update_fields=["first_name", "last_name"])
         created.append((username, role.label, str(agency or "-")))
     return created
 
@@ -126,7 +138,8 @@ def seed_demo(*, families: int = 3000, seed: int = 2023, year: int = 2024, users
     if hm.Household.objects.filter(p3ke_id__startswith=prefix).exists():
         return counts
     rng = random.Random(seed)
-    villages = list(hm.Desa.objects.select_related("kecamatan").order_by("code"))
+    streets = _streets()
+    villages = list(covered_villages().select_related("kecamatan").order_by("code"))
     if not villages:
         raise RuntimeError("Data acuan belum dimuat: jalankan `manage.py load_reference` dahulu.")
     today = datetime.date(year, 7, 1)
@@ -144,7 +157,7 @@ def seed_demo(*, families: int = 3000, seed: int = 2023, year: int = 2024, users
         head_nik = make_nik(region=district, birth=head_birth, female=head_female, serial=serial)
         household = hm.Household(
             p3ke_id=f"{prefix}{index:06d}", no_kk=no_kk, head_name=head_name, head_nik=head_nik,
-            address=f"Jl. {rng.choice(STREETS)} No. {rng.randint(1, 120)}", dusun=f"Dusun {rng.randint(1, 5)}",
+            address=f"Jl. {rng.choice(streets)} No. {rng.randint(1, 120)}", dusun=f"Dusun {rng.randint(1, 5)}",
             rt=f"{rng.randint(1, 9):03d}", rw=f"{rng.randint(1, 4):03d}", desa=desa, desil=desil,
             persentil=min(100, (desil - 1) * 10 + rng.randint(1, 10)),
             source=hm.DataSource.P3KE, source_year=2023, updated_year=2023, verval_priority=hm.VervalPriority.NORMAL,

@@ -29,9 +29,9 @@ APPS = ("agencies", "dedup", "households", "programs", "verval")
 # layer (in the order of LAYER_LOOKUP) with a matching pattern. Patterns are fnmatch patterns on
 # dotted module names; a package's own module is its dotted name (``dedup.admin``).
 LAYERS = [
-    ("ui", "admin, views, view decorators, urls, forms, filters, exports, presenters, template tags, context processors, commands, tasks", [
+    ("ui", "admin, views, view decorators, urls, forms, filters, exports, presenters, template tags, context processors, commands, system checks, tasks", [
         "*.admin", "*.admin.*", "*.admin_*", "*.views", "*.decorators", "*.urls", "*.forms", "*.widgets", "*.filters", "*.exports",
-        "*.resources", "*.presenters", "*.templatetags.*", "*.context_processors", "*.management.commands.*", "*.tasks",
+        "*.resources", "*.presenters", "*.templatetags.*", "*.context_processors", "*.management.commands.*", "*.checks", "*.tasks",
         "konut_registry.middleware", "konut_registry.wsgi", "konut_registry.asgi",
     ]),
     ("services", "services (every write), selectors (reads), the use cases and query builders they share", [

@@ -135,10 +135,10 @@ def read_desa(reader: RowReader, ctx: Context) -> int | None:
                 return None
         if is_blank(code_cell):
             return _desa_by_names(reader, ctx)
-        desa_id = _desa_by_code(reader, ctx, code_cell)
+        desa_id, notes = _desa_by_code(reader, ctx, code_cell)
         if desa_id is None:
             return None
-        notes = _other_place_names(key, desa_id, ctx)
+        notes += _other_place_names(key, desa_id, ctx)
         reader.desa_ids[key] = (desa_id, notes)
     for column, note in notes:
         reader.warning(column, note)
@@ -207,7 +207,9 @@ def _other_village_name(name_cell, desa_id: int, ctx: Context) -> str:
     return f"Nama Desa/Kelurahan '{text(name_cell)}' bukan nama desa berkode ini ({coded}); keluarga ditempatkan di {coded} menurut Kode Kemdagri"
 
 
-def _desa_by_code(reader: RowReader, ctx: Context, code_cell) -> int | None:
+def _desa_by_code(reader: RowReader, ctx: Context, code_cell) -> tuple[int | None, tuple[tuple[str, str], ...]]:
+    """The village of a whole code, with the ``(column, warning)`` notes of its row; None, with the
+    error on the row, when the code places none."""
     if isinstance(code_cell, float) and code_cell.is_integer():
         code_cell = int(code_cell)
     code = region_code_plain(code_cell)
@@ -221,10 +223,28 @@ def _desa_by_code(reader: RowReader, ctx: Context, code_cell) -> int | None:
                 "desa/kelurahan', dan kolom kode provinsi, kabupaten dan kecamatan ke bagiannya, di Admin, Pemetaan kolom impor"
             )
         reader.error("region_code", f"Kode Kemdagri '{text(code_cell)}' tidak sah (harus 10 angka 0-9, mis. {example}){hint}")
-        return None
+        return None, ()
     if ctx.region_prefixes and not code.startswith(ctx.region_prefixes):
-        reader.error("region_code", f"Desa dengan kode {code} berada di luar wilayah yang dimuat ({ctx.region_label})")
-        return None
+        outside = f"di luar wilayah yang dimuat ({ctx.region_label})"
+        # BPS numbers regions otherwise (Konawe Utara is 7410 there, Kemendagri's Buton Utara): a
+        # code of the area's province whose row's names are a village of the area is BPS's, unless
+        # that village's kecamatan has a BPS code the code does not start with.
+        bps = any(code[:2] == prefix[:2] for prefix in ctx.region_prefixes)
+        desa_id = _named_village(reader, ctx) if bps else None
+        if desa_id and not code.startswith(ctx.desa_bps.get(desa_id, "")):
+            bps = False
+        elif desa_id:
+            kecamatan = ctx.desa_places.get(desa_id, ("", ""))[0]
+            return desa_id, (("region_code", (
+                f"Kode wilayah {code} {outside} tampaknya kode BPS, bukan Kode Kemdagri; keluarga ditempatkan di "
+                f"{ctx.desa_names.get(desa_id)} (Kecamatan {kecamatan}) menurut nama Kecamatan dan Desa/Kelurahan"
+            )),)
+        hint = (
+            "; bila ini kode BPS (bukan Kode Kemdagri), isi nama Kecamatan dan Desa/Kelurahan desa di wilayah ini agar "
+            "keluarga ditempatkan menurut nama, atau isi Kode Kemdagri"
+        ) if bps else ""
+        reader.error("region_code", f"Desa dengan kode {code} berada {outside}{hint}")
+        return None, ()
     desa_id = ctx.desa_by_code.get(code)
     if desa_id is None:
         count = thousands(len(ctx.desa_by_code))
@@ -232,7 +252,35 @@ def _desa_by_code(reader: RowReader, ctx: Context, code_cell) -> int | None:
             "region_code",
             f"Kode Kemdagri {code} tidak ada di daftar {count} desa/kelurahan yang dimuat ({ctx.region_label})",
         )
+    return desa_id, ()
+
+
+def _named_village(reader: RowReader, ctx: Context) -> int | None:
+    """The one village of the area a row's kecamatan and village names (and its Kabupaten/Kota
+    cell, when it is filled) place it in, without a word on the row; None when they place it in
+    none or in more than one."""
+    key = (place_name(reader.get("kecamatan")), place_name(reader.get("desa")))
+    if not all(key):
+        return None
+    desa_id = ctx.desa_by_names.get(key, 0)
+    if desa_id is None:
+        desa_id = _of_named_regency(reader, ctx, key)
+    if not desa_id or _other_regency(reader.get("kabupaten"), desa_id, ctx, "", ""):
+        return None
     return desa_id
+
+
+def _of_named_regency(reader: RowReader, ctx: Context, key: tuple[str, str]) -> int | None:
+    """Of the villages of two regencies a (kecamatan, desa) pair names (Sukaraja / Sukaraja, in
+    Kabupaten Bogor and Kabupaten Sukabumi), the one of the regency the row's Kabupaten/Kota names."""
+    kabupaten = reader.get("kabupaten")
+    if is_blank(kabupaten):
+        return None
+    named = [
+        pk for pk in ctx.desa_by_names_several.get(key, ())
+        if pk in ctx.desa_places and same_regency(text(kabupaten), ctx.desa_places[pk][1])
+    ]
+    return named[0] if len(named) == 1 else None
 
 
 def _desa_by_names(reader: RowReader, ctx: Context) -> int | None:
@@ -253,15 +301,8 @@ def _desa_by_names(reader: RowReader, ctx: Context) -> int | None:
             reader.error("desa" if not desa else "kecamatan", f"Nama {missing} kosong; isi nama Kecamatan dan Desa/Kelurahan")
         return None
     desa_id = ctx.desa_by_names.get((kecamatan, desa), 0)
-    if desa_id is None and not is_blank(kabupaten := reader.get("kabupaten")):
-        # A pair of two regencies (Sukaraja / Sukaraja, in Kabupaten Bogor and Kabupaten Sukabumi):
-        # the row's Kabupaten/Kota names one of them.
-        named = [
-            pk for pk in ctx.desa_by_names_several.get((kecamatan, desa), ())
-            if pk in ctx.desa_places and same_regency(text(kabupaten), ctx.desa_places[pk][1])
-        ]
-        if len(named) == 1:
-            return named[0]
+    if desa_id is None and (named := _of_named_regency(reader, ctx, (kecamatan, desa))):
+        return named
     if not desa_id:
         place = f"Desa '{text(reader.get('desa'))}' di kecamatan '{text(reader.get('kecamatan'))}'"
         if desa_id is None:

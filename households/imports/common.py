@@ -66,6 +66,8 @@ class Context:
     desa_places: dict[int, tuple[str, str]] = field(default_factory=dict)
     # (kecamatan, desa) names that name more than one village -> those villages' ids.
     desa_by_names_several: dict[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)
+    # Village id -> its kecamatan's BPS code (``7410050``), where the registry holds one.
+    desa_bps: dict[int, str] = field(default_factory=dict)
     today: datetime.date = field(default_factory=datetime.date.today)
     data_year: int | None = None
     # The loaded regencies' 4-digit codes (``7409``) and their name for messages; no prefix, no check.

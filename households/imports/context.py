@@ -14,8 +14,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from households import models as hm
-from households.models import ColumnMapping, Desa, ImportKind, ValueMapping
-from households.regions import loaded_regions
+from households.models import ColumnMapping, ImportKind, ValueMapping
+from households.regions import covered_villages, loaded_regions
 from programs.claims import aid_programs, programs_by_spelling
 from programs.models import enrollment_year_problem
 
@@ -88,10 +88,14 @@ def build_context(*, data_year: int | None = None, today: datetime.date | None =
     problem = data_year_problem(kind, data_year, today)
     if problem:
         raise ReadError(problem)
-    by_code, by_names, names, places, candidates = {}, {}, {}, {}, {}
-    rows = Desa.objects.values_list("pk", "code_plain", "name", "kecamatan__name", "kecamatan__kabupaten__name")
-    for pk, code_plain, name, kecamatan_name, kabupaten_name in rows:
+    by_code, by_names, names, places, candidates, bps = {}, {}, {}, {}, {}, {}
+    rows = covered_villages().values_list(
+        "pk", "code_plain", "name", "kecamatan__name", "kecamatan__kabupaten__name", "kecamatan__bps_code"
+    )
+    for pk, code_plain, name, kecamatan_name, kabupaten_name, bps_code in rows:
         by_code[code_plain] = pk
+        if bps_code:
+            bps[pk] = bps_code
         names[pk] = name
         places[pk] = (kecamatan_name, kabupaten_name)
         key = (place_name(kecamatan_name), place_name(name))
@@ -108,7 +112,7 @@ def build_context(*, data_year: int | None = None, today: datetime.date | None =
             for name, enum in CHOICE_FIELDS.items()
         }
     return Context(
-        desa_by_code=by_code, desa_by_names=by_names, desa_names=names, desa_places=places, desa_by_names_several=several,
+        desa_by_code=by_code, desa_by_names=by_names, desa_names=names, desa_places=places, desa_by_names_several=several, desa_bps=bps,
         choices=choices,
         today=today or timezone.localdate(), data_year=data_year,
         region_prefixes=regions.prefixes, region_label=regions.label, layouts=layouts(),

@@ -97,8 +97,9 @@ def registry(reference, users):
 
 
 @pytest.fixture
-def konawe(registry):
+def konawe(registry, settings):
     """Konawe loaded beside Konawe Utara, with one Dinsos family in Awuliti (Lambuya)."""
+    settings.KONUT_WILAYAH = "74"  # the province covers both regencies
     call_command("load_reference", wilayah="74.02", verbosity=0)
     household = HouseholdFactory(head_name="Keluarga Awuliti", desa=Desa.objects.get(code="74.02.01.2006"), desil=1)
     EnrollmentFactory(household=household, program=Program.objects.get(code="pkh"), year=2024, status=EnrollmentStatus.PROPOSED)

@@ -22,8 +22,9 @@ BIRTH = datetime.date(2012, 3, 4)
 
 
 @pytest.fixture
-def one_person_in_two_regencies(reference):
+def one_person_in_two_regencies(reference, settings):
     """The same child (one NIK) in a family of Asera (Konawe Utara) and one of Lambuya (Konawe)."""
+    settings.KONUT_WILAYAH = "74"  # the province covers both regencies
     call_command("load_reference", wilayah="74.02", verbosity=0)
     konut = HouseholdFactory(head_name="Keluarga Asera", desa=Desa.objects.get(code="74.09.01.2006"))
     konawe = HouseholdFactory(head_name="Keluarga Lambuya", desa=Desa.objects.get(code="74.02.01.2006"))

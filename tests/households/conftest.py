@@ -162,8 +162,9 @@ def write_csv(path: Path, headers: list[str], rows: list[dict], delimiter: str =
 
 
 @pytest.fixture
-def province(reference):
+def province(reference, settings):
     """Konawe Utara from the reference, then the rest of Sulawesi Tenggara, as KONUT_WILAYAH=74 loads it."""
+    settings.KONUT_WILAYAH = "74"
     call_command("load_reference", wilayah="74", verbosity=0)
 
 

@@ -26,8 +26,9 @@ def filter_links(page: str, parameter: str) -> list[str]:
 
 
 @pytest.fixture
-def two_regencies(reference):
+def two_regencies(reference, settings):
     """Konawe Utara and Konawe, with one family in each."""
+    settings.KONUT_WILAYAH = "74"  # the province covers both regencies
     call_command("load_reference", wilayah="74.02", verbosity=0)
     konut = HouseholdFactory(head_name="Keluarga Asera", desa=Desa.objects.get(code="74.09.01.2006"))
     konawe = HouseholdFactory(head_name="Keluarga Lambuya", desa=Desa.objects.get(code="74.02.01.2006"))

@@ -146,10 +146,11 @@ def test_a_village_name_that_is_not_the_coded_village_is_warned_on_its_row(refer
 
 
 @pytest.fixture
-def west_java_regencies(reference):
+def west_java_regencies(reference, settings):
     """Kabupaten Bogor, Kabupaten Sukabumi and Kota Tasikmalaya (as part of KONUT_WILAYAH=32 loads
     them): Sukaraja / Sukaraja is a village of both regencies, Tamansari / Tamansari of Kabupaten
     Bogor and of Kota Tasikmalaya."""
+    settings.KONUT_WILAYAH = "32"
     for code in ("32.01", "32.02", "32.78"):
         call_command("load_reference", wilayah=code, verbosity=0)
 

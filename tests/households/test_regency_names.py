@@ -44,7 +44,8 @@ def test_the_cell_names_one_regency_of_indonesia():
 
 
 @pytest.mark.django_db
-def test_jakarta_pusat_rows_are_not_warned_about_their_regency(reference, p3ke_file):
+def test_jakarta_pusat_rows_are_not_warned_about_their_regency(reference, p3ke_file, settings):
+    settings.KONUT_WILAYAH = "31.71"
     call_command("load_reference", wilayah="31.71", verbosity=0)
     place = {"Kecamatan": "GAMBIR", "Desa/Kelurahan": "GAMBIR"}
     households = [

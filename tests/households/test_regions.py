@@ -89,14 +89,16 @@ def test_province_code_loads_all_seventeen_regencies_of_sulawesi_tenggara(refere
 
 
 @pytest.mark.django_db
-def test_regency_code_is_read_with_or_without_its_dot(db):
+def test_regency_code_is_read_with_or_without_its_dot(db, settings):
+    settings.KONUT_WILAYAH = "74"
     call_command("load_reference", wilayah="7472", verbosity=0)
     assert list(Kabupaten.objects.values_list("name", flat=True)) == ["Kota Bau Bau"]
     assert Desa.objects.count() == len(package_villages("74.72"))
 
 
 @pytest.mark.django_db
-def test_loading_again_keeps_local_edits_and_deletes_nothing(reference, capsys):
+def test_loading_again_keeps_local_edits_and_deletes_nothing(reference, capsys, settings):
+    settings.KONUT_WILAYAH = "74"
     call_command("load_reference", wilayah="74", verbosity=0)
     Desa.objects.filter(code="74.09.01.2006").update(name="Wanggudu Raya Baru")
     Kecamatan.objects.filter(code="74.02.01").update(name="Soropia (koreksi)", bps_code="7402999")
@@ -138,10 +140,10 @@ def test_an_unknown_region_code_is_refused_and_nothing_is_written(db, code, mess
 
 
 @pytest.mark.django_db
-def test_the_region_code_may_be_given_as_the_command_says_it(capsys):
-    """`manage.py load_reference 74` as the issue and an operator write it, not only --wilayah 74."""
-    from django.core.management.base import CommandError
-
+def test_the_region_code_may_be_given_as_the_command_says_it(capsys, settings):
+    """`manage.py load_reference 74.72` as the issue and an operator write it, not only --wilayah 74.72:
+    a part of the province KONUT_WILAYAH names."""
+    settings.KONUT_WILAYAH = "74"
     call_command("load_reference", "74.72", verbosity=0)
     assert Desa.objects.count() == len(package_villages("74.72"))
     with pytest.raises(CommandError, match="Sebutkan satu kode wilayah saja: 74.72 dan 74.09"):
@@ -237,3 +239,23 @@ def test_a_kecamatan_code_its_villages_could_not_take_is_refused(reference, bapp
     assert f"Kode desa/kelurahan 74.09.99.{first.code[-4:]} sudah dipakai desa/kelurahan lain" in response.content.decode()
     assert Kecamatan.objects.get(pk=landawe.pk).code == "74.09.13"
     assert Desa.objects.get(pk=first.pk).code == first.code
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("code, message", [
+    ("95.01", "Kabupaten Jayawijaya (95.01) di luar wilayah KONUT_WILAYAH (Kabupaten Konawe Utara): judul, akun "
+              "pimpinan dan zona waktu mengikuti KONUT_WILAYAH. Untuk memuat Kabupaten Jayawijaya, atur "
+              "KONUT_WILAYAH=95.01, lalu jalankan load_reference lagi."),
+    ("7402", "Untuk memuat Kabupaten Konawe, atur KONUT_WILAYAH=74.02 (atau kode provinsinya, 74, untuk mencakup "
+             "keduanya), lalu jalankan load_reference lagi."),
+    ("74", "Provinsi Sulawesi Tenggara (74) di luar wilayah KONUT_WILAYAH"),
+])
+def test_a_code_outside_the_area_is_refused_and_nothing_is_written(db, code, message):
+    """Titles, the leadership account and the time zone follow KONUT_WILAYAH: loading Jayawijaya
+    under Konawe Utara's name (and WITA, an hour off Papua's WIT) is refused, saying what to set."""
+    with pytest.raises(CommandError) as refusal:
+        call_command("load_reference", code)
+    assert message in str(refusal.value)
+    assert not Provinsi.objects.exists() and not Kabupaten.objects.exists() and not Agency.objects.exists()
+    with pytest.raises(CommandError, match="di luar wilayah KONUT_WILAYAH"):
+        call_command("load_reference", wilayah=code)

@@ -14,7 +14,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def province(reference):
+def province(reference, settings):
+    settings.KONUT_WILAYAH = "74"  # the province covers both regencies
     call_command("load_reference", wilayah="74.02", verbosity=0)
     HouseholdFactory(desil=1, desa=Desa.objects.get(code="74.09.01.2006"))
     HouseholdFactory(desil=1, desa=Desa.objects.get(code="74.02.01.2006"))

@@ -34,9 +34,10 @@ def bappeda(client, reference):
 
 
 @pytest.fixture
-def two_regencies(reference):
+def two_regencies(reference, settings):
     """Konawe Utara: two desil-1 families in Wanggudu Raya, one with PKH. Konawe: one desil-1 family in
     Awuliti without aid or safe water."""
+    settings.KONUT_WILAYAH = "74"  # the province covers both regencies
     call_command("load_reference", wilayah="74.02", verbosity=0)
     wanggudu = Desa.objects.get(code="74.09.01.2006")
     aided = HouseholdFactory(desa=wanggudu, desil=1, water_source=WaterSource.PROTECTED_WELL)

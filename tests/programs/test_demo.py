@@ -41,3 +41,23 @@ def test_the_demo_gives_every_verval_candidate_list_something_to_show(reference)
     seed_demo(families=600, seed=2023, users=False)
     counts = {kind: select().count() for kind, select in SELECTORS.items()}
     assert all(counts.values()), counts
+
+
+KONUT_ROADS = ("Poros Kendari-Asera", "Trans Sulawesi", "Sungai Lasolo")
+
+
+def streets() -> set[str]:
+    return {address.split(" No. ")[0] for address in Household.objects.values_list("address", flat=True)}
+
+
+def test_konawe_utaras_demo_families_live_on_its_roads(reference):
+    seed_demo(families=60, seed=7, users=False)
+    assert {f"Jl. {road}" for road in KONUT_ROADS} <= streets()
+
+
+def test_another_areas_demo_families_live_on_no_konawe_utara_road(reference, settings):
+    """Another regency's (here the province's) demo shown to its agencies names none of Konut's roads."""
+    settings.KONUT_WILAYAH = "74"
+    seed_demo(families=60, seed=7, users=False)
+    found = streets()
+    assert len(found) > 3 and not [street for street in found if any(road in street for road in KONUT_ROADS)], found

@@ -35,8 +35,9 @@ def families(code: str, *desils: int) -> list:
 
 
 @pytest.fixture
-def province(without_rules):
+def province(without_rules, settings):
     """Konawe Utara and Konawe loaded; two eligible families in each."""
+    settings.KONUT_WILAYAH = "74"  # the province covers both regencies
     call_command("load_reference", wilayah="74.02", verbosity=0)
     bsps_rule()
     return SimpleNamespace(

@@ -58,9 +58,10 @@ def test_candidates_page_opens_cases_for_a_whole_village(registry, people):
     assert "Pilih paling sedikit satu keluarga." in refused.content.decode()
 
 
-def test_candidates_filter_by_kabupaten_when_several_are_loaded(registry, people):
+def test_candidates_filter_by_kabupaten_when_several_are_loaded(registry, people, settings):
     client = client_for(people.bappeda)
     assert 'name="kabupaten"' not in client.get("/verval/kandidat/", {"kind": "exclusion"}).content.decode()
+    settings.KONUT_WILAYAH = "74"  # the province covers both regencies
     call_command("load_reference", wilayah="74.02", verbosity=0)
     konawe_poor = household(Desa.objects.get(code="74.02.01.2006"), 2)
     konawe, konut = Kabupaten.objects.get(code="74.02"), Kabupaten.objects.get(code="74.09")
