@@ -155,7 +155,8 @@ def test_the_import_lists_name_the_regencies_each_batch_covered(registry, p3ke_f
         assert len(three) == len(two), url
 
 
-def test_the_import_lists_say_when_a_batch_covered_every_regency(reference, p3ke_file, bappeda_client):
+def test_the_import_lists_say_when_a_batch_covered_every_regency(reference, p3ke_file, bappeda_client, settings):
+    settings.KONUT_WILAYAH = "74"  # the province covers both regencies
     call_command("load_reference", wilayah="74.02", verbosity=0)
     konawe, _members = konawe_family("122200001", 300)
     path = str(p3ke_file(households=[household_row("122100001", 100), konawe], members=[], name="dua.xlsx"))

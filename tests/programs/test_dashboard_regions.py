@@ -226,7 +226,7 @@ def test_a_provinces_rule_preview_in_the_admin_names_the_regency(bappeda, two_re
     assert {"kecamatan": "Lambuya", "kabupaten": "Kabupaten Konawe", "matching": 1, "without_aid": 1} in live["rows"]
 
 
-def test_poverty_pocket_chart_labels_tell_villages_of_one_name_apart(bappeda):
+def test_poverty_pocket_chart_labels_tell_villages_of_one_name_apart(bappeda, settings):
     """Village names repeat (two Bandaeha in Konawe Utara, a Wawolimbue in Konawe Utara and one in
     Konawe): each bar names its kecamatan, and its regency where several are loaded."""
     for code in ("74.09.04.2001", "74.09.08.2002"):
@@ -234,6 +234,7 @@ def test_poverty_pocket_chart_labels_tell_villages_of_one_name_apart(bappeda):
     labels = bappeda.get(DASHBOARD, {"year": YEAR}).context["tables"]["kantong"].chart["labels"]
     assert sorted(labels) == ["Bandaeha (Molawe)", "Bandaeha (Oheo)"]
 
+    settings.KONUT_WILAYAH = "74"  # the province covers both regencies
     call_command("load_reference", wilayah="74.02", verbosity=0)
     for code in ("74.09.01.2016", "74.02.05.2030"):
         HouseholdFactory(desa=Desa.objects.get(code=code), water_source=WaterSource.SURFACE)
