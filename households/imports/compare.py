@@ -456,7 +456,12 @@ def _compare(matched, plan: ExtractPlan, stored_fields, names, warn, older: bool
     today = timezone.localdate()
     year = plan.extract.data_year
     at = [names.index(name) for name in _RANKING]  # desil, desil_source, desil_date
-    typed_by = _typed_by({pk: ranking for pk, row in rows.items() if (ranking := tuple(row[i] for i in at))[1] == DataSource.MANUAL})
+    # Who typed a desil by hand is said only by a row with a desil of its own (``_weigh_hand_desil``).
+    ranked = {pk for pk, record in matched if record.get("desil") is not None}
+    typed_by = _typed_by({
+        pk: ranking for pk, row in rows.items()
+        if pk in ranked and (ranking := tuple(row[i] for i in at))[1] == DataSource.MANUAL
+    })
     for pk, record in matched:
         current = dict(zip(names, rows[pk]))
         newer = _newer_year(record, current, year, today.year)
