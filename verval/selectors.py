@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 
 from agencies.models import Agency, Role, User
@@ -190,7 +190,7 @@ def batch_cases(user: User, batch: VervalBatch) -> QuerySet[VervalCase]:
         visible_cases(user)
         .filter(batch=batch)
         .select_related("household__desa__kecamatan", "household__merged_into", "officer", "recorded_by")
-        .prefetch_related("enrollments__program", "photos", "member_changes")
+        .prefetch_related("enrollments__program", "photos", changes_with_members())
     )
 
 
@@ -398,17 +398,23 @@ def families_continuing(cases, households: dict[int, Household] | None = None) -
     }
 
 
+def changes_with_members() -> Prefetch:
+    """Cases' member changes, each with its member, as :func:`approval_plans` reads them."""
+    return Prefetch("member_changes", queryset=CaseMemberChange.objects.select_related("member"))
+
+
 def plan_cases(batch: VervalBatch) -> QuerySet[VervalCase]:
     """Every case of ``batch`` as :func:`approval_plans` reads them, in the order approval applies them."""
-    return batch.cases.select_related("household").prefetch_related("member_changes").order_by("id")
+    return batch.cases.select_related("household").prefetch_related(changes_with_members()).order_by("id")
 
 
 def approval_plans(cases) -> list[CasePlan]:
     """What approval does with each of ``cases`` (their households selected with them, best their
-    ``member_changes`` prefetched), as the registry stands now; a few queries for the whole batch,
-    however many cases it holds."""
+    ``member_changes`` prefetched with their members, :func:`changes_with_members`), as the registry
+    stands now; a few queries for the whole batch, however many cases it holds."""
     plans = []
     cases = list(cases)
+    prefetch_related_objects(cases, "member_changes__member")  # none when the caller prefetched them so
     households = kept_records(cases)
     continuing = families_continuing(cases, households)
     for case in cases:
@@ -536,10 +542,7 @@ def _member_changes(plans: list[CasePlan]) -> None:
     at all (merged away without a twin, deleted) is set apart for the reviewer. Of a family gone
     (marked absent whole) only the members found dead are taken: they die in the registry as in a
     family found at home, and nothing is added to it."""
-    by_case: dict[int, list[CaseMemberChange]] = {}
-    rows = CaseMemberChange.objects.filter(case__in=[p.case.pk for p in plans]).select_related("member").order_by("pk")
-    for change in rows:
-        by_case.setdefault(change.case_id, []).append(change)
+    by_case = {plan.case.pk: list(plan.case.member_changes.all()) for plan in plans}
     added_niks = {c.nik for p in plans if not p.gone for c in by_case.get(p.case.pk, []) if c.is_addition and c.nik}
     # Who holds the NIKs of the members to add now: present members of families not merged away.
     holders = list(_present_holders(added_niks).values_list("pk", "household_id", "nik")) if added_niks else []
