@@ -393,7 +393,7 @@ def families_continuing(cases, households: dict[int, Household] | None = None) -
         for household_id, pk, nik in rows.values_list("household_id", "pk", "nik"):
             left.setdefault(household_id, []).append((pk, nik))
     return {
-        case.pk: family_continues(case, households[case.pk], left=left.get(households[case.pk].pk, []))
+        case.pk: family_continues(case, left=left.get(households[case.pk].pk, []))
         for case in cases
     }
 
