@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.shortcuts import get_object_or_404
@@ -311,6 +312,18 @@ def family_members(household: Household, *, with_absent: bool = False) -> list[M
     return sorted(members, key=lambda member: member.is_absent)  # stable: the card's order within each
 
 
+class DesilChange(NamedTuple):
+    """The desil of an eligible inclusion case's family changed since the visit: approval does not
+    confirm it, and the reviewers are told how (``CasePlan.desil_change``)."""
+
+    was: int | None  # at the visit
+    now: int | None
+    # The family was merged into another record since: it stands on that record's ranking.
+    merged: bool
+    # An inclusion candidate still at its desil now (above a limit of a program it receives).
+    still_candidate: bool = False
+
+
 @dataclass
 class CasePlan:
     """What approving one case does to its family (on the record it is kept on now): the approval
@@ -329,10 +342,8 @@ class CasePlan:
     observed: dict[str, str] = field(default_factory=dict)
     # An inclusion case found eligible: confirmed at the desil the visit judged, when it still holds.
     confirm: bool = False
-    # (desil at the visit, desil now, whether the family was merged into another record since,
-    # whether it is an inclusion candidate still) of an eligible inclusion case whose desil changed:
-    # not confirmed.
-    desil_change: tuple[int | None, int | None, bool, bool] | None = None
+    # Of an eligible inclusion case whose desil changed since the visit: not confirmed.
+    desil_change: DesilChange | None = None
     # The live aid a verdict Tidak layak suspends.
     suspend: list[Enrollment] = field(default_factory=list)
     # Members the visit found gone (deceased, moved, not of this family) still present in the family,
@@ -430,7 +441,7 @@ def approval_plans(cases) -> list[CasePlan]:
         if case.kind == CaseKind.INCLUSION and case.verdict == Verdict.ELIGIBLE:
             change = desil_since_visit(case, household)
             # Across a merge the family stands on another record's ranking: said so (``desil_change``).
-            plan.desil_change = (*change, household.pk != case.household_id) if change else None
+            plan.desil_change = DesilChange(*change, merged=household.pk != case.household_id) if change else None
             plan.confirm = plan.desil_change is None
     _still_candidates([plan for plan in plans if plan.desil_change])
     _member_changes(plans)
@@ -447,12 +458,12 @@ DEAD_ENDS = (*LIVE_STATUSES, EnrollmentStatus.SUSPENDED)
 def _still_candidates(plans: list[CasePlan]) -> None:
     """Whether each family whose desil changed since the visit (not confirmed) is an inclusion
     candidate still at its desil now, above a limit of a program it receives, or within the limits
-    by now (one query): the reviewers are told which (``desil_change``'s last item)."""
+    by now (one query): the reviewers are told which (``DesilChange.still_candidate``)."""
     if not plans:
         return
     above = set(inclusion_candidates().filter(pk__in=[plan.household.pk for plan in plans]).values_list("pk", flat=True))
     for plan in plans:
-        plan.desil_change = (*plan.desil_change, plan.household.pk in above)
+        plan.desil_change = plan.desil_change._replace(still_candidate=plan.household.pk in above)
 
 
 def holding_own_aid(members) -> set[int]:
