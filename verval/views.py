@@ -297,6 +297,7 @@ def _batch_context(request, batch) -> dict:
     context = {
         "batch": batch, "cases": cases, "summary": selectors.batch_summary(user, batch),
         "stages": Stage, "may_manage": may_manage, "sees_names": selectors.sees_names(user),
+        "merged_since_visit": MERGED_SINCE_VISIT,
         "may_verify": selectors.may_verify(user) and batch.stage == Stage.DELIBERATED,
         "may_approve": selectors.may_approve(user) and batch.stage == Stage.VERIFIED,
         "may_export": may_manage and batch.is_approved and user.can_see_full_nik,
