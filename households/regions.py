@@ -13,9 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from django import forms
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from households import wilayah
 from households.models import Desa, DesaKind, Kabupaten, Kecamatan, Provinsi
@@ -118,6 +120,15 @@ def loaded_regions() -> LoadedRegions:
 def has_several_regencies() -> bool:
     """True when more than one regency is loaded: pages then show and filter by kabupaten."""
     return Kabupaten.objects.count() > 1
+
+
+def kabupaten_field() -> forms.ModelChoiceField:
+    """A form's optional choice of one regency (``kabupaten``), every loaded one by code; offered only
+    when several are loaded (``offer_kabupaten``)."""
+    return forms.ModelChoiceField(
+        label=_("Kabupaten/kota"), queryset=Kabupaten.objects.order_by("code"), required=False,
+        empty_label=_("Semua kabupaten/kota"),
+    )
 
 
 def offer_kabupaten(form, *, several: bool) -> int | None:
