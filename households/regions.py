@@ -90,12 +90,15 @@ def regions_load(*, code: str, bps_codes: Mapping[str, str] | None = None) -> Re
 class LoadedRegions:
     """The loaded regencies as imports check them: the 4-digit code prefixes (``7409``) that a NIK
     or a village code of the covered area starts with, and the area's name for messages; each
-    regency's name by its prefix (``names``)."""
+    regency's name by its prefix (``names``, whose keys are the ``prefixes``)."""
 
-    prefixes: tuple[str, ...]
     label: str
     villages: int
     names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def prefixes(self) -> tuple[str, ...]:
+        return tuple(self.names)
 
 
 def regions_label(names: list[str], provinces: list[str]) -> str:
@@ -110,7 +113,6 @@ def regions_label(names: list[str], provinces: list[str]) -> str:
 def loaded_regions() -> LoadedRegions:
     regencies = list(Kabupaten.objects.order_by("code").values_list("code", "name", "provinsi__name"))
     return LoadedRegions(
-        prefixes=tuple(code.replace(".", "") for code, _name, _province in regencies),
         label=regions_label([name for _code, name, _p in regencies], [p for _c, _n, p in regencies]),
         villages=Desa.objects.count(),
         names={code.replace(".", ""): name for code, name, _province in regencies},
