@@ -399,10 +399,6 @@ class Household(RecordDeletion, models.Model):
     def clean(self) -> None:
         run_checks(self, (check_identifiers, ("head_nik", "no_kk")), (check_neighbourhood, ("rt", "rw")))
 
-    def members_besides_head(self) -> models.QuerySet:
-        """The members still present other than the head: who carries the family on when the head dies."""
-        return self.members.filter(is_absent=False).exclude(relation=Relation.HEAD)
-
 
 def kept_households(household_ids: Iterable[int]) -> dict[int, int]:
     """Each household to the record that stands for it now: itself, or the family it was merged

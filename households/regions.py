@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from django import forms
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from households import wilayah
 from households.models import Desa, DesaKind, Kabupaten, Kecamatan, Provinsi
@@ -89,12 +91,15 @@ def regions_load(*, code: str, bps_codes: Mapping[str, str] | None = None) -> Re
 class LoadedRegions:
     """The loaded regencies as imports check them: the 4-digit code prefixes (``7409``) that a NIK
     or a village code of the covered area starts with, and the area's name for messages; each
-    regency's name by its prefix (``names``)."""
+    regency's name by its prefix (``names``, whose keys are the ``prefixes``)."""
 
-    prefixes: tuple[str, ...]
     label: str
     villages: int
     names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def prefixes(self) -> tuple[str, ...]:
+        return tuple(self.names)
 
 
 def regions_label(names: list[str], provinces: list[str]) -> str:
@@ -176,7 +181,6 @@ def loaded_regions() -> LoadedRegions:
         if is_covered(row[0])
     ]
     return LoadedRegions(
-        prefixes=tuple(code.replace(".", "") for code, _name, _province in regencies),
         label=regions_label([name for _code, name, _p in regencies], [p for _c, _n, p in regencies]),
         villages=covered_villages().count(),
         names={code.replace(".", ""): name for code, name, _province in regencies},
@@ -215,6 +219,15 @@ def kecamatan_save(*, kecamatan: Kecamatan, old_code: str) -> int:
 def has_several_regencies() -> bool:
     """True when more than one regency is loaded: pages then show and filter by kabupaten."""
     return Kabupaten.objects.count() > 1
+
+
+def kabupaten_field() -> forms.ModelChoiceField:
+    """A form's optional choice of one regency (``kabupaten``), every loaded one by code; offered only
+    when several are loaded (``offer_kabupaten``)."""
+    return forms.ModelChoiceField(
+        label=gettext_lazy("Kabupaten/kota"), queryset=Kabupaten.objects.order_by("code"), required=False,
+        empty_label=gettext_lazy("Semua kabupaten/kota"),
+    )
 
 
 def offer_kabupaten(form, *, several: bool) -> int | None:

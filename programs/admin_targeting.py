@@ -17,6 +17,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext
+from households.regions import has_several_regencies
 from konut_registry.admin_history import ReadOnlyHistoryAdmin
 
 from programs.models import (
@@ -63,7 +64,7 @@ class RuleConditionInline(admin.TabularInline):
 
 def _preview_table(preview) -> str:
     """The rule's households by kecamatan, each with its regency when several are loaded."""
-    several = preview.several_regencies
+    several = has_several_regencies()
     rows = format_html_join(
         "", "<tr><td>{}</td>{}<td class='num'>{}</td><td class='num'>{}</td></tr>",
         ((row.kecamatan, format_html("<td>{}</td>", row.kabupaten) if several else "", row.matching, row.without_aid)
@@ -214,6 +215,7 @@ class TargetingRuleAdmin(ReadOnlyHistoryAdmin):
         if errors or not conditions:
             return JsonResponse({"errors": errors or [gettext("Belum ada syarat: aturan ini tidak mencocokkan siapa pun.")], "rows": []})
         preview = preview_by_kecamatan(rule_q(TargetingRule(), conditions=conditions))
+        several = has_several_regencies()
         return JsonResponse(
             {
                 "errors": [],
@@ -224,6 +226,6 @@ class TargetingRuleAdmin(ReadOnlyHistoryAdmin):
                 "labels": {"kecamatan": gettext("Kecamatan"), "matching": gettext("Keluarga cocok"),
                            "without_aid": gettext("Belum menerima bantuan"), "total": gettext("Jumlah"),
                            # Only where several regencies are loaded: the table then shows each row's.
-                           **({"kabupaten": gettext("Kabupaten/kota")} if preview.several_regencies else {})},
+                           **({"kabupaten": gettext("Kabupaten/kota")} if several else {})},
             }
         )

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from households.models import Household, Kabupaten, Kecamatan, Member, Relation
-from households.regions import has_several_regencies
 from konut_registry.db import fast_aggregates
 from programs.indicators import (
     current_households,
@@ -245,9 +244,10 @@ class PreviewRow:
 
 @dataclass
 class Preview:
+    """Households by kecamatan; each row knows its regency, which a page shows when several are
+    loaded (``households.regions.has_several_regencies``, asked once by the page)."""
+
     rows: list[PreviewRow] = field(default_factory=list)
-    # More than one regency loaded: kecamatan names repeat, each row shows its regency.
-    several_regencies: bool = False
 
     @property
     def matching(self) -> int:
@@ -279,7 +279,7 @@ def preview_from_counts(counts: dict[int, dict], *, kabupaten: Kabupaten | None 
     """A preview of every kecamatan (of ``kabupaten`` only, if given) from the counts of those that
     have any (``matching`` and ``without_aid`` by kecamatan id), e.g. counted with a distribution
     plan's figures."""
-    preview = Preview(several_regencies=has_several_regencies())
+    preview = Preview()
     kecamatan_list = Kecamatan.objects.select_related("kabupaten").order_by("code")
     if kabupaten is not None:
         kecamatan_list = kecamatan_list.filter(kabupaten=kabupaten)

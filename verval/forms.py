@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.templatetags.portal import protect_identifier
 from households.identifiers import mask
-from households.models import Desa, Kabupaten, Kecamatan, Relation, Sex
-from households.regions import offer_kabupaten
+from households.models import Desa, Kecamatan, Relation, Sex
+from households.regions import kabupaten_field, offer_kabupaten
 from households.services import LIVING_CONDITION_FIELDS
 from konut_registry.forms import day_month_year_field
 from programs.candidates import KIND_LABELS, KINDS
@@ -24,10 +24,7 @@ def _date_field(label):
 
 class CandidateFilter(forms.Form):
     kind = forms.ChoiceField(label=_("Jenis kandidat"), choices=[(k, KIND_LABELS[k]) for k in KINDS], required=False)
-    kabupaten = forms.ModelChoiceField(
-        label=_("Kabupaten/kota"), queryset=Kabupaten.objects.order_by("code"), required=False,
-        empty_label=_("Semua kabupaten/kota"),
-    )
+    kabupaten = kabupaten_field()
     kecamatan = forms.ModelChoiceField(
         label=_("Kecamatan"), queryset=Kecamatan.objects.order_by("code"), required=False,
         error_messages={"invalid_choice": _("Pilih kecamatan dari daftar (kecamatan kabupaten/kota yang dipilih).")},

@@ -372,16 +372,14 @@ class ProposalType(models.TextChoices):
     REMOVE = "hapus", _("Usulan hapus")
 
 
-def family_continues(case: VervalCase, household: Household | None = None, *,
-                     left: list[tuple[int, str]] | None = None) -> bool:
+def family_continues(case: VervalCase, *, left: list[tuple[int, str]]) -> bool:
     """The head died, yet the family was found eligible and other members still live there: the
     family and its aid carry on under a new head (a change of head, not a removal). A member the
     same visit found gone (dead, moved, not of this family; on a record merged into this one, their
     NIK's holder) lives there no more; a member it found missing (a newborn) does. With no one
-    left, the family is gone. ``household``: the record the family is kept on now, when it is not
-    the case's own (a merge). Reads ``member_changes`` as the caller fetched them; ``left``: the
-    (id, NIK) of that record's present members but the head, when the caller fetched them for many
-    cases at once (``selectors.families_continuing``)."""
+    left, the family is gone. Reads ``member_changes`` as the caller fetched them; ``left``: the
+    (id, NIK) of the present members but the head of the record the family is kept on now, as the
+    caller fetched them for many cases at once (``selectors.families_continuing``)."""
     if not head_died_eligible(case):
         return False
     findings = case.member_findings()
@@ -389,10 +387,7 @@ def family_continues(case: VervalCase, household: Household | None = None, *,
         return True
     gone_ids = {row.member_id for row in findings.gone if row.member_id}
     gone_niks = {row.nik for row in findings.gone if row.nik}
-    if left is not None:
-        return any(pk not in gone_ids and nik not in gone_niks for pk, nik in left)
-    left = (household or case.household).members_besides_head()
-    return left.exclude(pk__in=gone_ids).exclude(nik__in=gone_niks).exists()
+    return any(pk not in gone_ids and nik not in gone_niks for pk, nik in left)
 
 
 def head_died_eligible(case: VervalCase) -> bool:
@@ -411,15 +406,15 @@ def desil_since_visit(case: VervalCase, household: Household | None = None) -> t
     return case.visited_desil, now
 
 
-def proposal_type(case: VervalCase, *, continues: bool | None = None) -> str:
+def proposal_type(case: VervalCase, *, continues: bool) -> str:
     """A family gone (moved, deceased, not found) or found not eligible while receiving aid is
     proposed for removal: an inclusion or absent-enrolled case found not eligible, and any other case
     found not eligible whose aid the approval suspended (an incomplete ranking or an unreached family
     that receives desil-limited aid); an unreached family found eligible is proposed as new; any
     other visit, a deceased head whose family carries on included, corrects the family's data.
-    ``continues``: :func:`family_continues`, when the caller read it for many cases at once
+    ``continues``: :func:`family_continues`, as the caller read it for many cases at once
     (``selectors.families_continuing``)."""
-    if family_continues(case) if continues is None else continues:
+    if continues:
         return ProposalType.UPDATE
     if case.presence and case.presence != Presence.FOUND:
         return ProposalType.REMOVE

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 
 from agencies.models import Agency, Role, User
@@ -195,7 +196,7 @@ def batch_cases(user: User, batch: VervalBatch) -> QuerySet[VervalCase]:
         visible_cases(user)
         .filter(batch=batch)
         .select_related("household__desa__kecamatan", "household__merged_into", "officer", "recorded_by")
-        .prefetch_related("enrollments__program", "photos", "member_changes")
+        .prefetch_related("enrollments__program", "photos", changes_with_members())
     )
 
 
@@ -316,6 +317,18 @@ def family_members(household: Household, *, with_absent: bool = False) -> list[M
     return sorted(members, key=lambda member: member.is_absent)  # stable: the card's order within each
 
 
+class DesilChange(NamedTuple):
+    """The desil of an eligible inclusion case's family changed since the visit: approval does not
+    confirm it, and the reviewers are told how (``CasePlan.desil_change``)."""
+
+    was: int | None  # at the visit
+    now: int | None
+    # The family was merged into another record since: it stands on that record's ranking.
+    merged: bool
+    # An inclusion candidate still at its desil now (above a limit of a program it receives).
+    still_candidate: bool = False
+
+
 @dataclass
 class CasePlan:
     """What approving one case does to its family (on the record it is kept on now): the approval
@@ -334,10 +347,8 @@ class CasePlan:
     observed: dict[str, str] = field(default_factory=dict)
     # An inclusion case found eligible: confirmed at the desil the visit judged, when it still holds.
     confirm: bool = False
-    # (desil at the visit, desil now, whether the family was merged into another record since,
-    # whether it is an inclusion candidate still) of an eligible inclusion case whose desil changed:
-    # not confirmed.
-    desil_change: tuple[int | None, int | None, bool, bool] | None = None
+    # Of an eligible inclusion case whose desil changed since the visit: not confirmed.
+    desil_change: DesilChange | None = None
     # The live aid a verdict Tidak layak suspends.
     suspend: list[Enrollment] = field(default_factory=list)
     # Members the visit found gone (deceased, moved, not of this family) still present in the family,
@@ -398,22 +409,28 @@ def families_continuing(cases, households: dict[int, Household] | None = None) -
         for household_id, pk, nik in rows.values_list("household_id", "pk", "nik"):
             left.setdefault(household_id, []).append((pk, nik))
     return {
-        case.pk: family_continues(case, households[case.pk], left=left.get(households[case.pk].pk, []))
+        case.pk: family_continues(case, left=left.get(households[case.pk].pk, []))
         for case in cases
     }
 
 
+def changes_with_members() -> Prefetch:
+    """Cases' member changes, each with its member, as :func:`approval_plans` reads them."""
+    return Prefetch("member_changes", queryset=CaseMemberChange.objects.select_related("member"))
+
+
 def plan_cases(batch: VervalBatch) -> QuerySet[VervalCase]:
     """Every case of ``batch`` as :func:`approval_plans` reads them, in the order approval applies them."""
-    return batch.cases.select_related("household").prefetch_related("member_changes").order_by("id")
+    return batch.cases.select_related("household").prefetch_related(changes_with_members()).order_by("id")
 
 
 def approval_plans(cases) -> list[CasePlan]:
     """What approval does with each of ``cases`` (their households selected with them, best their
-    ``member_changes`` prefetched), as the registry stands now; a few queries for the whole batch,
-    however many cases it holds."""
+    ``member_changes`` prefetched with their members, :func:`changes_with_members`), as the registry
+    stands now; a few queries for the whole batch, however many cases it holds."""
     plans = []
     cases = list(cases)
+    prefetch_related_objects(cases, "member_changes__member")  # none when the caller prefetched them so
     households = kept_records(cases)
     continuing = families_continuing(cases, households)
     for case in cases:
@@ -429,7 +446,7 @@ def approval_plans(cases) -> list[CasePlan]:
         if case.kind == CaseKind.INCLUSION and case.verdict == Verdict.ELIGIBLE:
             change = desil_since_visit(case, household)
             # Across a merge the family stands on another record's ranking: said so (``desil_change``).
-            plan.desil_change = (*change, household.pk != case.household_id) if change else None
+            plan.desil_change = DesilChange(*change, merged=household.pk != case.household_id) if change else None
             plan.confirm = plan.desil_change is None
     _still_candidates([plan for plan in plans if plan.desil_change])
     _member_changes(plans)
@@ -446,12 +463,12 @@ DEAD_ENDS = (*LIVE_STATUSES, EnrollmentStatus.SUSPENDED)
 def _still_candidates(plans: list[CasePlan]) -> None:
     """Whether each family whose desil changed since the visit (not confirmed) is an inclusion
     candidate still at its desil now, above a limit of a program it receives, or within the limits
-    by now (one query): the reviewers are told which (``desil_change``'s last item)."""
+    by now (one query): the reviewers are told which (``DesilChange.still_candidate``)."""
     if not plans:
         return
     above = set(inclusion_candidates().filter(pk__in=[plan.household.pk for plan in plans]).values_list("pk", flat=True))
     for plan in plans:
-        plan.desil_change = (*plan.desil_change, plan.household.pk in above)
+        plan.desil_change = plan.desil_change._replace(still_candidate=plan.household.pk in above)
 
 
 def holding_own_aid(members) -> set[int]:
@@ -541,10 +558,7 @@ def _member_changes(plans: list[CasePlan]) -> None:
     at all (merged away without a twin, deleted) is set apart for the reviewer. Of a family gone
     (marked absent whole) only the members found dead are taken: they die in the registry as in a
     family found at home, and nothing is added to it."""
-    by_case: dict[int, list[CaseMemberChange]] = {}
-    rows = CaseMemberChange.objects.filter(case__in=[p.case.pk for p in plans]).select_related("member").order_by("pk")
-    for change in rows:
-        by_case.setdefault(change.case_id, []).append(change)
+    by_case = {plan.case.pk: list(plan.case.member_changes.all()) for plan in plans}
     added_niks = {c.nik for p in plans if not p.gone for c in by_case.get(p.case.pk, []) if c.is_addition and c.nik}
     # Who holds the NIKs of the members to add now: present members of families not merged away.
     holders = list(_present_holders(added_niks).values_list("pk", "household_id", "nik")) if added_niks else []

@@ -71,6 +71,7 @@ from verval.selectors import (
     CasePlan,
     approval_plans,
     candidate_scope,
+    changes_with_members,
     family_members,
     field_officers,
     findings_now,
@@ -845,7 +846,7 @@ def _batch_approve(batch: VervalBatch, by) -> ApplyResult:
     result = ApplyResult()
     now = timezone.now()
     for plan in approval_plans(current.cases.select_for_update().select_related("household")
-                               .prefetch_related("member_changes").order_by("id")):
+                               .prefetch_related(changes_with_members()).order_by("id")):
         with _stored_language():  # the reasons it writes on households and enrollments
             _apply_case(plan, batch=current, by=by, result=result)
         case = plan.case

@@ -186,35 +186,40 @@ def _desil(value) -> str:
 MERGED_SINCE_VISIT = gettext_lazy("keluarga digabung sejak kunjungan")
 
 
-def _desil_change(was, now, merged=False) -> str:
-    text = f"{_desil(was)} → {_desil(now)}"
-    return f"{text} ({MERGED_SINCE_VISIT})" if merged else text
+def _desil_change(change: selectors.DesilChange) -> str:
+    text = f"{_desil(change.was)} → {_desil(change.now)}"
+    return f"{text} ({MERGED_SINCE_VISIT})" if change.merged else text
 
 
-def desil_changes_text(changes: list[tuple]) -> str:
+# Families found eligible whose desil changed since the visit, not confirmed: those still inclusion
+# candidates, and those within the limits of the programs they receive by now.
+DESIL_CHANGED = (
+    (True, ngettext_lazy(
+        "%(count)s keluarga layak tidak dikukuhkan, desil berubah sejak kunjungan: %(changes)s; keluarga tetap "
+        "menjadi kandidat salah sasaran (inklusi).",
+        "%(count)s keluarga layak tidak dikukuhkan, desil berubah sejak kunjungan: %(changes)s; keluarga tetap "
+        "menjadi kandidat salah sasaran (inklusi).",
+        "count",
+    )),
+    (False, ngettext_lazy(
+        "%(count)s keluarga layak tidak dikukuhkan, desil berubah sejak kunjungan: %(changes)s; desilnya kini "
+        "dalam batas kelayakan program yang diterimanya.",
+        "%(count)s keluarga layak tidak dikukuhkan, desil berubah sejak kunjungan: %(changes)s; desilnya kini "
+        "dalam batas kelayakan program yang diterimanya.",
+        "count",
+    )),
+)
+
+
+def desil_changes_text(changes: list[selectors.DesilChange]) -> str:
     """The families found eligible whose desil changed since the visit, which approval does not
-    confirm (the preview's and the approval's words): (desil at the visit, desil now, whether the
-    family was merged into another record since, whether it is an inclusion candidate still). Those
-    still candidates are said to be; those within the programs' limits by now are not."""
+    confirm (the preview's and the approval's words). Those still candidates are said to be; those
+    within the programs' limits by now are not."""
     texts = []
-    still = [change[:3] for change in changes if change[3]]
-    within = [change[:3] for change in changes if not change[3]]
-    if still:
-        texts.append(ngettext(
-            "%(count)s keluarga layak tidak dikukuhkan, desil berubah sejak kunjungan: %(changes)s; keluarga tetap "
-            "menjadi kandidat salah sasaran (inklusi).",
-            "%(count)s keluarga layak tidak dikukuhkan, desil berubah sejak kunjungan: %(changes)s; keluarga tetap "
-            "menjadi kandidat salah sasaran (inklusi).",
-            len(still),
-        ) % {"count": len(still), "changes": ", ".join(_desil_change(*change) for change in still)})
-    if within:
-        texts.append(ngettext(
-            "%(count)s keluarga layak tidak dikukuhkan, desil berubah sejak kunjungan: %(changes)s; desilnya kini "
-            "dalam batas kelayakan program yang diterimanya.",
-            "%(count)s keluarga layak tidak dikukuhkan, desil berubah sejak kunjungan: %(changes)s; desilnya kini "
-            "dalam batas kelayakan program yang diterimanya.",
-            len(within),
-        ) % {"count": len(within), "changes": ", ".join(_desil_change(*change) for change in within)})
+    for still, message in DESIL_CHANGED:
+        shown = [change for change in changes if change.still_candidate is still]
+        if shown:
+            texts.append(message % {"count": len(shown), "changes": ", ".join(_desil_change(change) for change in shown)})
     return " ".join(texts)
 
 
@@ -292,6 +297,7 @@ def _batch_context(request, batch) -> dict:
     context = {
         "batch": batch, "cases": cases, "summary": selectors.batch_summary(user, batch),
         "stages": Stage, "may_manage": may_manage, "sees_names": selectors.sees_names(user),
+        "merged_since_visit": MERGED_SINCE_VISIT,
         "may_verify": selectors.may_verify(user) and batch.stage == Stage.DELIBERATED,
         "may_approve": selectors.may_approve(user) and batch.stage == Stage.VERIFIED,
         "may_export": may_manage and batch.is_approved and user.can_see_full_nik,

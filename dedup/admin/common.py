@@ -54,6 +54,12 @@ class KecamatanDesaFilter(admin.SimpleListFilter):
         return queryset
 
 
+def kecamatan_paths(households: tuple[str, ...]) -> tuple[str, ...]:
+    """The kecamatan of each of a pair's ``households`` (``RegionListMixin.pair_kecamatan_paths``),
+    the families its village filter keeps a row by (``KecamatanDesaFilter.also_household_fields``)."""
+    return tuple(f"{household}__desa__kecamatan" for household in households)
+
+
 class ReasonForm(forms.Form):
     reason = forms.CharField(
         label=_("Alasan"), widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),

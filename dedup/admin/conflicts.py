@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
 
 from dedup import services
-from dedup.admin.common import KecamatanDesaFilter, admin_link, reason_action, report, shown_identifier
+from dedup.admin.common import KecamatanDesaFilter, admin_link, kecamatan_paths, reason_action, report, shown_identifier
 from dedup.models import Conflict, ConflictStatus
 from households.admin_regions import RegionListMixin
 from konut_registry.admin_filters import is_database_id
@@ -109,8 +109,12 @@ class ConflictDecisionForm(forms.ModelForm):
         return cleaned
 
 
+# The families of a conflict's two enrollments: the village filter keeps a row when either is in the village.
+PAIR = Conflict.FAMILIES
+
+
 class ConflictDesaFilter(KecamatanDesaFilter):
-    also_household_fields = ("enrollment_a__household", "enrollment_b__household")
+    also_household_fields = PAIR
 
 
 @admin.register(Conflict)
@@ -120,7 +124,7 @@ class ConflictAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
     kecamatan_path = "household__desa__kecamatan"
     kabupaten_after = "place"
     # The same person aided through families of two regencies: the conflict is each regency's to review.
-    pair_kecamatan_paths = tuple(f"{family}__desa__kecamatan" for family in Conflict.FAMILIES)
+    pair_kecamatan_paths = kecamatan_paths(PAIR)
     region_clears = ("desa",)
     # What Bappeda decides on, within 1366 px: the place in one column, the decision (who, when) in one.
     list_display = [

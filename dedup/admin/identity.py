@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
 
 from dedup import services
-from dedup.admin.common import KecamatanDesaFilter, admin_link, reason_action, shown_identifier
+from dedup.admin.common import KecamatanDesaFilter, admin_link, kecamatan_paths, reason_action, shown_identifier
 from dedup.admin.decision import decision_view
 from dedup.models import IdentityMatch
 from households.admin_regions import RegionListMixin
@@ -42,10 +42,13 @@ def _merge_action(keep: str, *, description):
     return action
 
 
+# The two families of a pair: the village filter keeps a row when either is in the village.
+PAIR = ("household_a", "household_b")
+
+
 class IdentityDesaFilter(KecamatanDesaFilter):
-    household_field = "household_a"
+    household_field, also_household_fields = PAIR[0], PAIR[1:]
     kecamatan_parameter = "household_a__desa__kecamatan__id__exact"
-    also_household_fields = ("household_b",)
 
 
 @admin.register(IdentityMatch)
@@ -53,7 +56,7 @@ class IdentityMatchAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
     kecamatan_path = "household_a__desa__kecamatan"
     kabupaten_after = "household_b_link"
     # One person in families of two regencies: the pair is each regency's to review.
-    pair_kecamatan_paths = ("household_a__desa__kecamatan", "household_b__desa__kecamatan")
+    pair_kecamatan_paths = kecamatan_paths(PAIR)
     region_clears = ("desa",)
     list_display = [
         "number", "kind", "household_a_link", "household_b_link", "members", "score", "status", "created_at", "reviewed_by",

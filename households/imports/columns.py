@@ -305,7 +305,7 @@ class Layouts:
         if role is None or person_role(title) == role:
             target = self.field(layout, title)
             # Under a group's label, a NAMA is the group's; a KETUA still names its leader.
-            if role is not None or target not in PERSON_FIELDS or person_role(title) or not names_group(header.group):
+            if role is not None or target not in PERSON_FIELDS or person_role(title) or not _says_any(header.group, GROUP_WORDS):
                 yield target
             return
         for words in role:
@@ -405,7 +405,7 @@ class Layouts:
         units = layout == RECIPIENTS and any(normalize_header(header) in _UNIT_HEADERS for header in headers)
         for position, header in enumerate(headers):
             target, why = self.place(layout, header)
-            if target == "amount" and units and not _names_money(header):
+            if target == "amount" and units and not _says_any(header, _MONEY_WORDS):
                 target, why = None, "quantity"  # JUMLAH beside SATUAN: a count of goods
             if why is not None:
                 unmapped[header] = why
@@ -416,7 +416,7 @@ class Layouts:
                 earlier_header = headers[first[target]]
                 if (
                     target in OWN_FIRST.get(layout, ()) and _names_person(earlier_header) and not _names_person(header)
-                ) or (target == "amount" and _names_money(header) and not _names_money(earlier_header)):
+                ) or (target == "amount" and _says_any(header, _MONEY_WORDS) and not _says_any(earlier_header, _MONEY_WORDS)):
                     # The head's NIK names the family only when the row has no NIK of its own (a
                     # pupil's after the head's), a group leader's NIK and name the recipient only
                     # when the row has no member's (NIK, NAMA ANGGOTA): the row's own is read; and
@@ -495,14 +495,10 @@ def leader_field(header: str) -> str | None:
     return "nik" if kind == "nik" else "name"
 
 
-def _names_money(header: str) -> bool:
-    """Whether a header says its column holds rupiah (``_MONEY_WORDS``: "NILAI (Rp)", "NOMINAL")."""
-    return bool(set(normalize_header(header).split()) & _MONEY_WORDS)
-
-
-def names_group(text: str) -> bool:
-    """Whether a header's text names a group (``GROUP_WORDS``: "KELOMPOK TANI", "NAMA KUBE")."""
-    return bool(set(normalize_header(text).split()) & GROUP_WORDS)
+def _says_any(text: str, words: frozenset[str]) -> bool:
+    """Whether a header's text holds one of ``words``: ``_MONEY_WORDS`` for a column of rupiah
+    ("NILAI (Rp)", "NOMINAL"), ``GROUP_WORDS`` for one naming a group ("KELOMPOK TANI", "NAMA KUBE")."""
+    return bool(set(normalize_header(text).split()) & words)
 
 
 def names_group_name(header: str) -> bool:

@@ -302,6 +302,10 @@ def _show(field, value) -> str:
     return str(value)
 
 
+# A family's regency, by its village.
+_REGENCY = "desa__kecamatan__kabupaten_id"
+
+
 def _stored_households(kind: str):
     queryset = Household.objects.filter(merged_into__isnull=True)
     return queryset.filter(p3ke_id__isnull=False) if kind == "p3ke" else queryset.exclude(no_kk="")
@@ -310,19 +314,26 @@ def _stored_households(kind: str):
 def known_rows(kind: str) -> KnownRows:
     """The registry's records an extract of ``kind`` is matched with, as a re-sync needs them
     (``rowhash.KnownRows``): one query per model, no stored fields. Absent members are left out
-    (their row is compared, to revive them)."""
+    (their row is compared, to revive them). The same pass over the households counts the families
+    a full extract could mark absent (``KnownRows.markable``) and notes each family's regency
+    (``_covered_regencies``)."""
     p3ke = kind == "p3ke"
     key_field = "p3ke_id" if p3ke else "no_kk"
-    households: dict[str, tuple[int, bool, str, int | None]] = {}
-    rows = _stored_households(kind).order_by("pk").values_list("pk", key_field, "is_absent", "source", "source_row_hash")
-    for pk, key, is_absent, source, row_hash in rows.iterator(5000):
+    households: dict[str, tuple[int, bool, str, int | None, int]] = {}
+    markable: dict[int, Counter] = {}
+    rows = _stored_households(kind).order_by("pk").values_list(
+        "pk", key_field, "is_absent", "source", "source_row_hash", "source_year", _REGENCY
+    )
+    for pk, key, is_absent, source, row_hash, year, regency in rows.iterator(5000):
+        if not is_absent and (p3ke or source == kind):
+            markable.setdefault(regency, Counter())[year] += 1
         if key in households and not p3ke:
             # Two records with one KK: the one from this kind of extract (else the oldest) is the match.
             if source != kind or households[key][2] == kind:
                 continue
-        households[key] = (pk, is_absent, source, row_hash)
+        households[key] = (pk, is_absent, source, row_hash, regency)
     merged = _merged_keys(kind, households)
-    known = KnownRows(households, markable=_markable(kind), merged=merged)
+    known = KnownRows(households, markable={regency: list(years.items()) for regency, years in markable.items()}, merged=merged)
     if kind in SKIPPED_BY_ROW_HASH:
         members, shadowed = known.members, known.shadowed
         rows = _present_members(kind).filter(source_row_hash__isnull=False)
@@ -350,29 +361,16 @@ def _merged_keys(kind: str, households: dict) -> dict[str, int]:
     if not found:
         return {}
     kept = kept_households(found.values())
-    rows = dict(Household.objects.filter(pk__in=set(kept.values())).values_list("pk", "source"))
+    rows = Household.objects.filter(pk__in=set(kept.values())).values_list("pk", "source", _REGENCY)
+    families = {pk: (source, regency) for pk, source, regency in rows}
     for key, pk in found.items():
-        households[key] = (kept[pk], False, rows[kept[pk]], None)
+        source, regency = families[kept[pk]]
+        households[key] = (kept[pk], False, source, None, regency)
     return found
 
 
-def _markable(kind: str) -> dict[int, list[tuple[int | None, int]]]:
-    """The families a full extract of ``kind`` could mark absent, as they are now, counted by
-    regency and data year (``{regency: [(data year, families)]}``): the confirmation's measure
-    (``ExtractPlan.absent_check``) and the data year of their data, which a file's is compared
-    with (``_of_regencies``)."""
-    markable = _stored_households(kind).filter(is_absent=False)
-    if kind != "p3ke":
-        markable = markable.filter(source=kind)
-    counts: dict[int, list[tuple[int | None, int]]] = {}
-    rows = markable.order_by().values_list("desa__kecamatan__kabupaten_id", "source_year").annotate(n=Count("pk"))
-    for regency, year, n in rows:
-        counts.setdefault(regency, []).append((year, n))
-    return counts
-
-
 def _of_regencies(markable: dict, regencies: Collection[int] | None) -> tuple[int, int | None]:
-    """How many families of ``markable`` (``_markable``) there are and the data year of their data
+    """How many families of ``markable`` (``KnownRows.markable``) there are and the data year of their data
     (``registry_newest``); with ``regencies``, of the families of those regencies only."""
     years: Counter = Counter()
     for regency, counts in markable.items():
@@ -460,7 +458,12 @@ def _compare(matched, plan: ExtractPlan, stored_fields, names, warn, older: bool
     today = timezone.localdate()
     year = plan.extract.data_year
     at = [names.index(name) for name in _RANKING]  # desil, desil_source, desil_date
-    typed_by = _typed_by({pk: ranking for pk, row in rows.items() if (ranking := tuple(row[i] for i in at))[1] == DataSource.MANUAL})
+    # Who typed a desil by hand is said only by a row with a desil of its own (``_weigh_hand_desil``).
+    ranked = {pk for pk, record in matched if record.get("desil") is not None}
+    typed_by = _typed_by({
+        pk: ranking for pk, row in rows.items()
+        if pk in ranked and (ranking := tuple(row[i] for i in at))[1] == DataSource.MANUAL
+    })
     for pk, record in matched:
         current = dict(zip(names, rows[pk]))
         newer = _newer_year(record, current, year, today.year)
@@ -538,7 +541,7 @@ def _held_newer(pks: list[int], year: int | None, ranking: datetime.date | None)
     return newer, by_ranking
 
 
-def _covered_regencies(plan: ExtractPlan, missing: list[int]) -> tuple[set[int] | None, list[int]]:
+def _covered_regencies(plan: ExtractPlan, missing: list[int], stored: dict) -> tuple[set[int] | None, list[int]]:
     """The regencies the file covers: those its rows are in, by their villages, and those of its
     rows skipped as unchanged (None with one regency loaded); and the families of ``missing``
     (stored families a full extract lacks) in them. Extracts are handed out per kabupaten: one
@@ -547,7 +550,8 @@ def _covered_regencies(plan: ExtractPlan, missing: list[int]) -> tuple[set[int] 
     ``_rankings``). With several regencies loaded, the plan notes the regencies covered and how
     many others are left (``regencies_covered``, ``regencies_left``: the import's page names them,
     of a partial file too), and a full extract's confirmation counts the covered regencies'
-    families only; with one, ``missing`` as it is."""
+    families only; with one, ``missing`` as it is. The stored families' regencies are those read
+    with their keys (``stored``, ``known_rows``)."""
     regencies = dict(Kabupaten.objects.order_by("code").values_list("pk", "name"))
     if len(regencies) < 2:
         return None, missing
@@ -556,15 +560,9 @@ def _covered_regencies(plan: ExtractPlan, missing: list[int]) -> tuple[set[int] 
     villages = sorted(pk for pk in extract.households.desa_ids() if pk is not None)
     for chunk in chunked(villages, CHUNK):
         covered.update(Desa.objects.filter(pk__in=chunk).values_list("kecamatan__kabupaten_id", flat=True).distinct())
-    # One pass over the stored families: the regencies of the skipped rows and of the missing families.
-    skipped = {row.pk for row in extract.skipped_households.values()}
-    lacking, regency_of = set(missing), {}
-    rows = _stored_households(extract.kind).values_list("pk", "desa__kecamatan__kabupaten_id")
-    for pk, regency in rows.iterator(5000) if skipped or lacking else ():
-        if pk in skipped:
-            covered.add(regency)
-        elif pk in lacking:
-            regency_of[pk] = regency
+    covered.update(stored[key][4] for key in extract.skipped_households)
+    lacking = set(missing)
+    regency_of = {row[0]: row[4] for row in stored.values() if row[0] in lacking} if lacking else {}
     plan.regencies_covered = [name for pk, name in regencies.items() if pk in covered]
     plan.regencies_left = len(regencies) - len(plan.regencies_covered)
     return covered, [pk for pk in missing if regency_of.get(pk) in covered]
@@ -592,7 +590,7 @@ def _missing(extract: Extract, stored: dict, merged: dict) -> list[int]:
     households, skipped, rejected = extract.households, extract.skipped_households, extract.rejected_households
     present = {stored[key][0] for key in merged if key in households or key in skipped or key in rejected}
     missing = []
-    for key, (pk, current_is_absent, source, _hash) in stored.items():
+    for key, (pk, current_is_absent, source, _hash, _regency) in stored.items():
         if key in households or key in skipped or key in rejected or current_is_absent or key in merged or pk in present:
             continue
         if extract.kind == "p3ke" or source == extract.kind:
@@ -623,16 +621,14 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     has_household_sheet = not p3ke or any(t.kind == "keluarga" for t in extract.tables)
     merged = known.merged
     missing = _missing(extract, stored, merged) if full_extract and has_household_sheet else []
-    covered, missing = _covered_regencies(plan, missing)
+    covered, missing = _covered_regencies(plan, missing, stored)
     # Before the comparison: a row ranked before its stored family keeps the stored ranking
     # (``_keep_newer_ranking``), and a file older than the registry's data revives no absent
     # record. The registry's data is that of the regencies the file covers (all, if none).
     scope = covered or None
     plan.ranking_date, plan.registry_ranking = _rankings(extract, scope)
-    # As read with the stored keys, before any of this import's families was written (``write.HouseholdsAhead``):
-    # read here only when they were read without (an empty registry's are read with them too).
-    markable = known.markable if known.markable is not None else _markable(extract.kind)
-    plan.current_households, plan.registry_year = _of_regencies(markable, scope)
+    # As read with the stored keys, before any of this import's families was written (``write.HouseholdsAhead``).
+    plan.current_households, plan.registry_year = _of_regencies(known.markable, scope)
     older = plan.older_than_registry
     # Those to create are chosen by key alone (a P3KE extract's, on disk, are not read back for
     # it); only the records of stored families are compared. A DTKS or DTSEN family to create that

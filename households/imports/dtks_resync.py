@@ -82,7 +82,7 @@ class FamilyRows:
 
     def _skip(self, key: str, run: list) -> bool:
         """Record the family ``run`` as unchanged when it is; whether it was."""
-        household_pk, _, _, stored_hash = self.known.households[key]
+        household_pk, _, _, stored_hash, _ = self.known.households[key]
         chain = None
         for _, _, digest in run:
             chain = family_chain(chain, digest)

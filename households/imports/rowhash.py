@@ -80,18 +80,18 @@ class SkippedRow(NamedTuple):
 @dataclass
 class KnownRows:
     """The registry's records as a re-sync needs them, without their fields: each household key's
-    ``(pk, is_absent, source, row hash)``; each present member's row hash -> ``(pk, household_id,
+    ``(pk, is_absent, source, row hash, regency)``; each present member's row hash -> ``(pk, household_id,
     is_head, nik)``, and ``(pk, household_id)`` of a present member whose hash another
     member holds too (``shadowed``)."""
 
-    households: dict[str, tuple[int, bool, str, int | None]] = field(default_factory=dict)
+    households: dict[str, tuple[int, bool, str, int | None, int]] = field(default_factory=dict)
     members: dict[int, tuple[int, int, bool, str]] = field(default_factory=dict)
     shadowed: list[tuple[int, int]] = field(default_factory=list)
     # The member hashes a row took (``take``), in order: a forked reader sends them to its parent.
     taken: list[int] = field(default_factory=list)
     # The families a full extract could mark absent, by regency and data year
-    # (``{regency: [(data year, families)]}``), read with the households.
-    markable: dict[int, list[tuple[int | None, int]]] | None = None
+    # (``{regency: [(data year, families)]}``), counted as the households are read.
+    markable: dict[int, list[tuple[int | None, int]]] = field(default_factory=dict)
     # The keys of records merged into another (``Household.merged_into``) that no present record
     # holds, each to the merged record's pk: in ``households`` they stand for the family kept.
     merged: dict[str, int] = field(default_factory=dict)

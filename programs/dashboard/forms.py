@@ -7,8 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.filters import ENROLLMENT_YEARS
 from agencies.selectors import visible_agencies
-from households.models import Kabupaten, Kecamatan
-from households.regions import offer_kabupaten
+from households.models import Kecamatan
+from households.regions import kabupaten_field, offer_kabupaten
 from programs.models import Cluster, validate_enrollment_year
 
 POCKET_ORDERS = [
@@ -30,10 +30,7 @@ class DashboardFilterForm(forms.Form):
     page then shows no figures and the exports refuse, as the household list does."""
 
     year = forms.TypedChoiceField(label=_("Tahun"), coerce=int, required=False)
-    kabupaten = forms.ModelChoiceField(
-        label=_("Kabupaten/kota"), queryset=Kabupaten.objects.order_by("code"), required=False,
-        empty_label=_("Semua kabupaten/kota"),
-    )
+    kabupaten = kabupaten_field()
     kecamatan = forms.ModelChoiceField(
         label=_("Kecamatan"), queryset=Kecamatan.objects.order_by("code"), required=False, empty_label=_("Semua kecamatan")
     )
@@ -67,10 +64,7 @@ class DistributeForm(forms.Form):
     only when several regencies are loaded."""
 
     year = forms.IntegerField(label=_("Tahun"), min_value=2000, max_value=2100, validators=[validate_enrollment_year])
-    kabupaten = forms.ModelChoiceField(
-        label=_("Kabupaten/kota"), queryset=Kabupaten.objects.order_by("code"), required=False,
-        empty_label=_("Semua kabupaten/kota"),
-    )
+    kabupaten = kabupaten_field()
     include_aided = forms.BooleanField(
         label=_("Sertakan keluarga yang sudah menerima bantuan"),
         required=False,

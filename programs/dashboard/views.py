@@ -262,6 +262,7 @@ def distribute(request, code: str):
             "kabupaten": kabupaten,
             "to_create": to_create,
             "preview": preview,
+            "several_regencies": several,  # the regency of each row of the preview
             "rules": rules,
             "can_distribute": True,
             "proposed_url": household_list_url(program=program.code, year=year, status=EnrollmentStatus.PROPOSED),

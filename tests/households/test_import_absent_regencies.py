@@ -172,3 +172,27 @@ def test_with_one_regency_the_import_lists_have_no_regency_column(reference, p3k
     for url in (reverse("admin:households_importbatch_changelist"), reverse("households:import_list")):
         page = bappeda_client.get(url).content.decode()
         assert ">konut.xlsx<" in page and "Kabupaten/kota" not in _headers(page), url
+
+
+def test_a_full_extract_reads_the_stored_families_once(registry, p3ke_file):
+    """The keys, the families the confirmation counts and the regencies of those the file skips or
+    lacks come from one pass over the stored families, not one each: a province's registry is read
+    once per import."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rows = [dict(row) for row in registry[:2]]
+    rows[1]["Desil Kesejahteraan"] = 3  # one changed, one skipped as unchanged, one lacking
+    path = str(p3ke_file(households=rows, members=[], name="konut.xlsx"))
+    with CaptureQueriesContext(connection) as queries:
+        code, out, err = run("import_p3ke", path, "--confirm-absent", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["households"] == {"created": 0, "updated": 1, "unchanged": 1, "absent": 1}
+    assert ONLY_KONUT in result["message"] and konawe_present() == 2
+    passes = [
+        q["sql"] for q in queries.captured_queries
+        if "SELECT" in q["sql"] and 'FROM "households_household"' in q["sql"]  # PostgreSQL streams it: DECLARE ... SELECT
+        and '"merged_into_id" IS NULL' in q["sql"] and " IN (" not in q["sql"] and "COUNT(*)" not in q["sql"]
+    ]
+    assert len(passes) == 1, passes

@@ -177,3 +177,31 @@ def test_a_file_of_an_older_data_year_fills_a_cleared_desil_with_its_ranking(ref
         2, "", "Data keluarga ini di registri lebih baru (tahun 2026) dari berkas ini (tahun 2025); tidak diubah; hanya "
         "kolom yang kosong di registri diisi: Desil, Sumber desil, Tanggal desil",
     )]
+
+
+def _household_history_reads(path, year, *options) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        code, out, err = run("import_dtsen", path, "--year", year, "--json", *options)
+    assert code == 0, (out, err)
+    return sum(1 for q in queries.captured_queries
+               if "SELECT" in q["sql"] and 'FROM "households_historicalhousehold"' in q["sql"])  # PostgreSQL: DECLARE ... SELECT
+
+
+def test_who_typed_a_desil_is_read_only_for_a_row_with_a_desil(reference, bappeda_client, monkeypatch, tmp_path):
+    """A row without a desil leaves the hand desil as it is and says nothing of it: the history of
+    who typed it is not read for it, only for a row whose desil is weighed against it."""
+    q2 = quarter(tmp_path, "q2.xlsx", (KK, 801, 6, "Triwulan II 2025", "Genteng"))
+    assert run("import_dtsen", q2, "--year", "2025")[0] == 0
+    type_desil(bappeda_client, monkeypatch, 3, on=TYPED_ON)
+
+    blank = quarter(tmp_path, "blank.xlsx", (KK, 801, "", "", "Asbes/Seng"))
+    assert _household_history_reads(blank, "2025", "--partial") == 0
+    assert ranking() == (3, "manual", TYPED_ON)
+    assert Household.objects.get(no_kk=KK).roof_type == "asbes_seng"
+
+    ranked = quarter(tmp_path, "ranked.xlsx", (KK, 801, 5, "Triwulan III 2025", "Genteng"))
+    assert _household_history_reads(ranked, "2025", "--partial") == 1
+    assert ranking() == (3, "manual", TYPED_ON)

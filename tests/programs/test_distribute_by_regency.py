@@ -80,3 +80,16 @@ def test_one_regency_has_no_kabupaten_choice(client, without_rules):
     client.force_login(UserFactory(username="bappeda-kabupaten", role=Role.BAPPEDA_OPERATOR))
     html = client.get(PAGE, {"year": YEAR}).content.decode()
     assert 'name="kabupaten"' not in html and 'data-figure="eligible">1<' in html
+
+
+def test_the_page_asks_once_whether_several_regencies_are_loaded(client, province):
+    """The form's kabupaten choice and the table's regency column follow one count of the regencies."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(province.bappeda)
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(PAGE, {"year": YEAR}).content.decode()
+    assert 'name="kabupaten"' in html and "<th>Kabupaten/kota</th>" in html
+    counts = [q["sql"] for q in queries.captured_queries if 'SELECT COUNT(*) AS "__count" FROM "households_kabupaten"' in q["sql"]]
+    assert len(counts) == 1, counts

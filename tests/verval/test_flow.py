@@ -16,7 +16,7 @@ from households.models import DataSource, Household, Relation
 from programs.models import Enrollment, EnrollmentStatus
 from tests.factories import MemberFactory
 from tests.verval.conftest import enroll, household
-from verval import services
+from verval import selectors, services
 from verval.models import CaseStatus, Presence, ProposalType, Stage, Verdict, VervalCase, proposal_type
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +32,11 @@ def _visit(case, people, verdict, presence=Presence.FOUND, **conditions):
         case=case, by=people.officer, visited_on=timezone.localdate(), presence=presence, verdict=verdict,
         note="Dikunjungi bersama kepala dusun.", conditions=conditions,
     )
+
+
+def _proposal_type(case):
+    """The case's line in the proposal file, its family's continuation read as the file reads it."""
+    return proposal_type(case, continues=selectors.families_continuing([case])[case.pk])
 
 
 def _through_verification(batch, people):
@@ -113,8 +118,8 @@ def test_the_whole_flow_applies_only_at_approval(registry, people):
     assert set(batch.cases.values_list("status", flat=True)) == {CaseStatus.APPLIED}
     with pytest.raises(ValidationError):  # read-only after approval
         services.batch_approve(batch=batch, by=people.bupati)
-    assert proposal_type(batch.cases.get(household=registry.pkh_high)) == ProposalType.REMOVE
-    assert proposal_type(batch.cases.get(household=registry.pkh_sembako_high)) == ProposalType.UPDATE
+    assert _proposal_type(batch.cases.get(household=registry.pkh_high)) == ProposalType.REMOVE
+    assert _proposal_type(batch.cases.get(household=registry.pkh_sembako_high)) == ProposalType.UPDATE
 
 
 def test_a_family_gone_is_marked_absent_and_its_aid_ended(registry, people):
@@ -150,10 +155,10 @@ def test_a_deceased_head_leaves_the_family_and_its_aid_in_place(registry, people
     head.refresh_from_db()
     assert head.is_absent and not any(type(m).objects.get(pk=m.pk).is_absent for m in others)
     assert "kepala keluarga baru ditetapkan Bappeda" in home.history.latest().history_change_reason
-    assert proposal_type(batch.cases.get(household=home)) == ProposalType.UPDATE
+    assert _proposal_type(batch.cases.get(household=home)) == ProposalType.UPDATE
     assert Household.objects.get(pk=alone.pk).is_absent
     assert not Enrollment.objects.filter(household=alone, status__in=["active", "proposed"]).exists()
-    assert proposal_type(batch.cases.get(household=alone)) == ProposalType.REMOVE
+    assert _proposal_type(batch.cases.get(household=alone)) == ProposalType.REMOVE
     client = Client()
     client.force_login(people.bappeda)
     page = client.get(f"/verval/berkas/{batch.pk}/").content.decode()
