@@ -313,15 +313,21 @@ def test_people_counts_link_to_no_list_of_families(client, registry):
     assert "Angka keluarga dan kepesertaan membuka daftar keluarga di baliknya; angka jiwa tidak." in html
 
 
-def test_each_linked_figure_counts_the_households_its_list_shows(client, registry):
-    """A family gone from the latest data (absent, or merged into another record) keeps its 2024
-    enrollments and its open conflict; the lists leave it out, and so do the figures linking to them."""
+def _open_conflict_of_the_absent_family(registry) -> None:
+    """h7 (absent) keeps its 2024 PKH and Rutilahu, and their open conflict."""
     p = {prog.code: prog for prog in Program.objects.all()}
     gone_pkh = EnrollmentFactory(household=registry.h.h7, program=p["pkh"], year=YEAR, status=EnrollmentStatus.ACTIVE)
     gone_rutilahu = EnrollmentFactory(household=registry.h.h7, program=p["rutilahu"], year=YEAR,
                                       status=EnrollmentStatus.PROPOSED)
     Conflict.objects.create(household=registry.h.h7, enrollment_a=gone_pkh, enrollment_b=gone_rutilahu,
                             status=ConflictStatus.OPEN)
+
+
+def test_each_linked_figure_counts_the_households_its_list_shows(client, registry):
+    """A family gone from the latest data (absent, or merged into another record) keeps its 2024
+    enrollments and its open conflict; the lists leave it out, and so do the figures linking to them."""
+    _open_conflict_of_the_absent_family(registry)
+    p = {prog.code: prog for prog in Program.objects.all()}
     EnrollmentFactory(household=registry.h.h8, program=p["spam"], year=YEAR, status=EnrollmentStatus.PROPOSED)
 
     # counts of people and of identity pairs are not counts of the listed households
@@ -595,12 +601,7 @@ def test_open_conflicts_of_families_gone_from_the_data_are_named_beside_the_coun
     """The review queue keeps a conflict open when its family is marked absent; the dashboard's count
     (which opens the household list, of current families) leaves it out and says so, with the
     queue's link for Bappeda."""
-    p = {prog.code: prog for prog in Program.objects.all()}
-    gone_pkh = EnrollmentFactory(household=registry.h.h7, program=p["pkh"], year=YEAR, status=EnrollmentStatus.ACTIVE)
-    gone_rutilahu = EnrollmentFactory(household=registry.h.h7, program=p["rutilahu"], year=YEAR,
-                                      status=EnrollmentStatus.PROPOSED)
-    Conflict.objects.create(household=registry.h.h7, enrollment_a=gone_pkh, enrollment_b=gone_rutilahu,
-                            status=ConflictStatus.OPEN)
+    _open_conflict_of_the_absent_family(registry)
     response = get(client, registry.users.bappeda, year=YEAR)
     assert response.context["dash"].conflicts.open_conflicts == 1  # h4's, as its list shows
     assert response.context["dash"].conflicts.absent_conflicts == 1  # h7's, open in the queue
