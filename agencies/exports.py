@@ -7,7 +7,9 @@ temporary file that is then streamed to the browser; households are read in chun
 text, so Excel keeps all 16 digits. A family in several programs has one value per program in the
 Program, Status, planned amount, delivery day and delivered amount cells (and the year's, when the
 years differ), joined by "; " in the same order; with one program each cell holds its one number or
-date. Every export is logged (who, which filters, how many rows).
+date. Such text an Excel sum skips: "Nilai Tercatat (Rp)" holds each family's recorded value as a
+number, the aid planned or given as the list's "nilai tercatat" counts it, so that the column's sum
+is the list's total. Every export is logged (who, which filters, how many rows).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from households.models import Household, Member
 from households.xlsx import write_xlsx
 from konut_registry.chunks import chunked
 from konut_registry.numbers import thousands
-from programs.models import Enrollment, EnrollmentStatus, Program, has_deliveries
+from programs.models import ONE_AID_STATUSES, Enrollment, EnrollmentStatus, Program, has_deliveries
 
 CHUNK = 2000
 
@@ -60,6 +62,7 @@ def export_headers(*, several_regencies: bool) -> list[str]:
         _("Nilai Rencana (Rp)"),
         _("Tanggal Penyaluran"),
         _("Nilai Tersalurkan (Rp)"),
+        _("Nilai Tercatat (Rp)"),
         _("Konflik Satu Bantuan"),
         _("Hasil Verifikasi Lapangan"),
         _("Catatan"),
@@ -68,8 +71,13 @@ def export_headers(*, several_regencies: bool) -> list[str]:
 
 # 0-based indexes of identifier columns written as text (all before the optional regency column).
 TEXT_COLUMNS = (1, 2, 3, 10)
-WIDTHS = (6, 16, 20, 20, 28, 28, 12, 6, 6, 22, 16, 16, 7, 9, 34, 8, 14, 16, 16, 16, 12, 24, 30)
+WIDTHS = (6, 16, 20, 20, 28, 28, 12, 6, 6, 22, 16, 16, 7, 9, 34, 8, 14, 16, 16, 16, 16, 12, 24, 30)
 REGENCY_COLUMN, REGENCY_WIDTH = 12, 24
+
+
+def export_amount_columns(*, several_regencies: bool) -> tuple[int, ...]:
+    """The index of "Nilai Tercatat (Rp)", the one column an Excel sum adds up."""
+    return (export_headers(several_regencies=several_regencies).index(_("Nilai Tercatat (Rp)")),)
 
 
 def export_widths(*, several_regencies: bool) -> tuple[int, ...]:
@@ -146,6 +154,7 @@ def export_rows(
             # a plan never reads as aid handed over.
             planned = [None if e[5] else e[4] for e in listed]
             delivered = [e[4] if e[5] else None for e in listed]
+            recorded = [e[4] for e in listed if e[2] in ONE_AID_STATUSES and e[4] is not None]
             yield [
                 number,
                 p3ke_id or "",
@@ -168,6 +177,7 @@ def export_rows(
                 _per_enrollment(planned, thousands),
                 _per_enrollment([e[3] for e in listed], _day),
                 _per_enrollment(delivered, thousands),
+                sum(recorded) if recorded else None,
                 conflict_mark if has_open_conflict else None,
                 None,
                 None,
@@ -199,6 +209,7 @@ def household_list_xlsx_response(
             headers=export_headers(several_regencies=several_regencies),
             rows=export_rows(queryset, condition=condition, user=user, several_regencies=several_regencies),
             text_columns=TEXT_COLUMNS,
+            amount_columns=export_amount_columns(several_regencies=several_regencies),
             widths=export_widths(several_regencies=several_regencies),
         )
         export_log_create(user=user, kind=ExportKind.HOUSEHOLD_LIST_XLSX, agency=agency, filters=filters, row_count=count)

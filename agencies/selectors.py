@@ -19,7 +19,7 @@ from agencies.models import Agency, Role, User
 from dedup.models import Conflict, ConflictStatus, with_merge_decisions
 from households.identifiers import mask
 from households.models import FAMILY_CARD_ORDER, Household, Member, head_recorded_dead
-from programs.models import Enrollment, EnrollmentStatus, Program
+from programs.models import ONE_AID_STATUSES, Enrollment, EnrollmentStatus, Program
 
 
 def sees_everything(user: User) -> bool:
@@ -348,7 +348,9 @@ def household_list_totals_query(queryset: QuerySet[Household], condition: Q, *, 
 
 
 def household_list_totals(rows) -> dict:
-    """Counts by enrollment status and recorded amounts, from the rows of ``household_list_totals_query``."""
+    """Counts by enrollment status and the recorded amount, from the rows of
+    ``household_list_totals_query``. The amount is the aid planned or given (``ONE_AID_STATUSES``:
+    proposed, active, completed): a cancelled, rejected or suspended aid was never handed over."""
     by_status = {row["status"]: row for row in rows}
     statuses = [
         {"value": value, "label": label, "count": by_status.get(value, {}).get("count", 0)}
@@ -357,7 +359,7 @@ def household_list_totals(rows) -> dict:
     return {
         "enrollments": sum(item["count"] for item in statuses),
         "by_status": statuses,
-        "amount": sum((row["amount"] or 0) for row in by_status.values()),
+        "amount": sum((row["amount"] or 0) for status, row in by_status.items() if status in ONE_AID_STATUSES),
     }
 
 

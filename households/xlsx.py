@@ -35,7 +35,7 @@ _EPOCH = datetime.datetime(1899, 12, 30)
 _FLUSH_ROWS = 500
 
 # Cell styles (indexes into cellXfs below).
-_GENERAL, _HEADER, _TEXT, _DATE, _DATETIME, _QUOTED, _QUOTED_TEXT, _QUOTED_HEADER, _MARKED, _QUOTED_MARKED = range(10)
+_GENERAL, _HEADER, _TEXT, _DATE, _DATETIME, _QUOTED, _QUOTED_TEXT, _QUOTED_HEADER, _MARKED, _QUOTED_MARKED, _AMOUNT = range(11)
 
 _SHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 _CONTENT_TYPES = (
@@ -68,7 +68,7 @@ _STYLES = (
     '<fill><patternFill patternType="solid"><fgColor rgb="00F8D7DA"/></patternFill></fill></fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="10">'
+    '<cellXfs count="11">'
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1"/>'
     '<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
@@ -79,6 +79,8 @@ _STYLES = (
     '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1" quotePrefix="1"/>'
     '<xf numFmtId="0" fontId="0" fillId="3" borderId="0" xfId="0" applyFill="1"/>'
     '<xf numFmtId="0" fontId="0" fillId="3" borderId="0" xfId="0" applyFill="1" quotePrefix="1"/>'
+    # Built-in format 3, "#,##0": Excel writes the thousands with the reader's separator (1.250.000).
+    '<xf numFmtId="3" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     "</cellXfs>"
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     "</styleSheet>"
@@ -97,8 +99,13 @@ def _string_cell(ref: str, value: str, style: int) -> str:
     return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{_text(value)}</t></is></c>'
 
 
-def _cell(ref: str, value: object, *, text: bool = False, header: bool = False, marked: bool = False) -> str:
-    """One ``<c>`` element ("" for an empty cell that needs no style). A ``marked`` text is shaded."""
+def _cell(
+    ref: str, value: object, *, text: bool = False, header: bool = False, marked: bool = False, amount: bool = False
+) -> str:
+    """One ``<c>`` element ("" for an empty cell that needs no style). A ``marked`` text is shaded;
+    an ``amount`` (a whole number of rupiah) is written with its thousands grouped."""
+    if amount and type(value) is int:
+        return f'<c r="{ref}" s="{_AMOUNT}"><v>{value}</v></c>'
     if marked and value is not None and not text:
         value = str(value)
         return _string_cell(ref, value, _QUOTED_MARKED if is_formula_like(value) else _MARKED)
@@ -137,7 +144,8 @@ def _cell(ref: str, value: object, *, text: bool = False, header: bool = False, 
 class Sheet:
     """One sheet of a workbook: its rows under a frozen, filterable header. ``text_columns`` are the
     0-based indexes of identifier columns stored as text, ``marked_columns`` those shaded (a reason
-    column), ``widths`` the columns' widths (else from the headers)."""
+    column), ``amount_columns`` those of whole rupiah written as numbers with grouped thousands,
+    ``widths`` the columns' widths (else from the headers)."""
 
     title: str
     headers: Sequence[str]
@@ -145,6 +153,7 @@ class Sheet:
     text_columns: Iterable[int] = ()
     marked_columns: Iterable[int] = ()
     widths: Sequence[int] | None = None
+    amount_columns: Iterable[int] = ()
 
 
 def write_xlsx(
@@ -155,12 +164,15 @@ def write_xlsx(
     rows: Iterable[Sequence[object]],
     text_columns: Iterable[int] = (),
     widths: Sequence[int] | None = None,
+    amount_columns: Iterable[int] = (),
 ) -> int:
     """Write one sheet to ``target``; return the number of data rows.
 
     ``text_columns`` are the 0-based indexes of identifier columns stored as text.
     """
-    return write_workbook(target, [Sheet(sheet_title, headers, rows, text_columns, widths=widths)])[0]
+    return write_workbook(
+        target, [Sheet(sheet_title, headers, rows, text_columns, widths=widths, amount_columns=amount_columns)]
+    )[0]
 
 
 def write_workbook(target: IO[bytes], sheets: Sequence[Sheet]) -> list[int]:
@@ -212,6 +224,7 @@ def write_workbook(target: IO[bytes], sheets: Sequence[Sheet]) -> list[int]:
 def _write_sheet(part: IO[bytes], sheet: Sheet) -> tuple[int, str]:
     """The sheet's XML into ``part``: its number of data rows and the letter of its last column."""
     text_columns, marked_columns, widths = set(sheet.text_columns), set(sheet.marked_columns), sheet.widths
+    amount_columns = set(sheet.amount_columns)
     headers = [str(header) for header in sheet.headers]
     letters: list[str] = [get_column_letter(index + 1) for index in range(max(1, len(headers)))]
     last_letter = letters[-1]
@@ -243,7 +256,10 @@ def _write_sheet(part: IO[bytes], sheet: Sheet) -> tuple[int, str]:
         for index, value in enumerate(row):
             if index >= len(letters):
                 letters.append(get_column_letter(index + 1))
-            cells.append(_cell(f"{letters[index]}{number}", value, text=index in text_columns, marked=index in marked_columns))
+            cells.append(_cell(
+                f"{letters[index]}{number}", value,
+                text=index in text_columns, marked=index in marked_columns, amount=index in amount_columns,
+            ))
         pending.append(f'<row r="{number}">{"".join(cells)}</row>')
         if len(pending) == _FLUSH_ROWS:
             part.write("".join(pending).encode())

@@ -65,8 +65,9 @@ class Remember(KeptCounts):
 
 # Part of every kept count's key, raised when what the counts mean changes, so that counts kept
 # under the old meaning are counted again rather than shown. 2: enrollments, conflicts and identity
-# duplicates of current households only, as the lists the figures link to.
-COUNTS_MEANING = 2
+# duplicates of current households only, as the lists the figures link to. 3: the conflicts of
+# families gone from the data counted apart; the verval candidates under the place filters.
+COUNTS_MEANING = 3
 
 
 def _key(name: str, args: tuple) -> str:

@@ -241,6 +241,9 @@ def reach_kecamatan_table(dash: selectors.Dashboard, links: Links, *, level: str
 
 
 def reach_desa_table(rows: list[selectors.ReachRow], links: Links, several: bool = False) -> Table:
+    """The villages its title names: those with a desil-1 family no aid reaches (a village whose
+    desil-1 families are all reached still counts in the kecamatan's row)."""
+    rows = [row for row in rows if row.unreached]
     regency = [_("Kabupaten/kota")] if several else []
     table = Table(
         "desa", _("Desa dengan keluarga desil 1 belum tersentuh bantuan"),

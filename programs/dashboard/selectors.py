@@ -24,7 +24,7 @@ from django.db.models import Count
 
 from agencies.models import User
 from agencies.selectors import sees_everything, visible_households
-from households.models import Kecamatan, Member
+from households.models import Household, Kecamatan, Member
 from konut_registry.db import fast_aggregates
 from programs.dashboard.coverage import (  # noqa: F401 (the dashboard's figures, by one name)
     STATUSES,
@@ -157,15 +157,21 @@ def reach_by_kabupaten(kecamatan_rows: list[ReachRow]) -> list[ReachRow]:
 # --- Verval candidates ---------------------------------------------------------------------------------
 
 
-def verval_counts(user: User, *, remember: Remember | None = None) -> list[CandidateCount]:
-    """The verval candidates of each kind among the user's households (kept as counts, whatever
-    the filters; the labels follow the language of each request)."""
-    base = None if sees_everything(user) else visible_households(user)
+def verval_counts(user: User, filters: DashboardFilters, *, remember: Remember | None = None) -> list[CandidateCount]:
+    """The verval candidates of each kind among the user's households in the filters' kabupaten and
+    kecamatan, as the candidate list under the same place shows them (the cluster, agency and year
+    filters do not apply: a candidate is a family, not an enrollment). The labels follow the
+    language of each request."""
+    place = filters.place_q()
+    if sees_everything(user):
+        base = Household.objects.filter(place) if place else None
+    else:
+        base = visible_households(user).filter(place)
 
     def compute():
         return [(c.kind, c.count) for c in candidate_counts(base=base)]
 
-    counts = remember.general("verval", compute) if remember is not None else compute()
+    counts = remember("verval", compute) if remember is not None else compute()
     return [CandidateCount(kind, str(KIND_LABELS[kind]), count) for kind, count in counts]
 
 

@@ -27,5 +27,5 @@ def dashboard_recount(*, user_id: int, filters: list, as_of: str, several_regenc
         user, dashboard_filters, as_of=datetime.date.fromisoformat(as_of), several_regencies=several_regencies,
         remember=remember,
     )
-    selectors.verval_counts(user, remember=remember)
+    selectors.verval_counts(user, dashboard_filters, remember=remember)
     forget_unused()

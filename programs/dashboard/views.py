@@ -26,6 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from agencies.decorators import portal_user_required
+from dedup.models import ConflictStatus
 from households.regions import has_several_regencies
 from households.xlsx import Sheet, write_workbook
 from konut_registry.db import fast_aggregates
@@ -81,7 +82,7 @@ def dashboard(request):
     dash = selectors.dashboard(
         request.user, filters, as_of=as_of, pocket_order=pocket_order, several_regencies=several, remember=remember
     )
-    verval_counts = selectors.verval_counts(request.user, remember=remember)
+    verval_counts = selectors.verval_counts(request.user, filters, remember=remember)
     if remember.recount_requested():
         dashboard_recount.enqueue(
             user_id=request.user.pk, filters=list(filters.key), as_of=as_of.isoformat(), several_regencies=several
@@ -108,6 +109,9 @@ def dashboard(request):
             "can_distribute": may_distribute(request.user),
             "several_regencies": several,
             "verval_counts": verval_counts,
+            # The candidate list under the dashboard's place, as the cards count it.
+            "verval_place": urlencode({key: pk for key, pk in links.place.items() if pk}),
+            "conflict_queue_url": _conflict_queue_url(filters),
             # When the figures shown were counted, and whether the registry changed since (then a
             # recount runs in the background and the page says so).
             "figures_at": remember.computed_at,
@@ -115,6 +119,16 @@ def dashboard(request):
             "fresh_url": reverse("programs:dashboard") + "?" + fresh_query.urlencode(),
         },
     )
+
+
+def _conflict_queue_url(filters: DashboardFilters) -> str:
+    """The admin's review queue of the year's open conflicts in the dashboard's place."""
+    params = {"status__exact": ConflictStatus.OPEN, "tahun": filters.year}
+    if filters.kabupaten is not None:
+        params["household__desa__kecamatan__kabupaten__id__exact"] = filters.kabupaten.pk
+    if filters.kecamatan is not None:
+        params["household__desa__kecamatan__id__exact"] = filters.kecamatan.pk
+    return reverse("admin:dedup_conflict_changelist") + "?" + urlencode(params)
 
 
 def _without_fresh(query):

@@ -219,3 +219,35 @@ def test_an_invalid_filter_refuses_the_file_and_the_print(registry, login, url, 
     page = client.get(response["Location"]).content.decode()
     assert message in page and "Filter Program tidak valid" in page
     assert not ExportLog.objects.exists()
+
+
+def test_the_recorded_value_column_sums_to_the_lists_total(registry, login):
+    """A family with several aids gets text cells per aid ("600.000; –"), which an Excel sum skips;
+    the "Nilai Tercatat (Rp)" column holds each family's recorded value as a number in rupiah format,
+    counting the statuses the list's "nilai tercatat" counts, so its sum is the page's total."""
+    client = login(registry.users.head)
+    pkh = registry.enr.g_pkh  # 2024, rejected: never given
+    enrollment_update(enrollment=pkh, amount=600_000)
+    enrollment_create(
+        household=registry.hh.g, program=registry.programs["sembako"], year=2023, status=EnrollmentStatus.COMPLETED,
+        amount=150_000, delivered_on=datetime.date(2023, 12, 10),
+    )
+    enrollment_create(
+        household=registry.hh.g, program=registry.programs["sembako"], year=2024, status=EnrollmentStatus.ACTIVE,
+        amount=250_000,
+    )
+    page = client.get("/keluarga/").context["totals"]["amount"]
+    assert page == 600_000 + 150_000 + 250_000  # b's Sembako and g's two; g's rejected PKH left out
+    sheet = _sheet(client.get("/keluarga/ekspor/"))
+    header = [cell.value for cell in sheet[1]]
+    column = header.index("Nilai Tercatat (Rp)")
+    cells = [row[column] for row in sheet.iter_rows(min_row=2)]
+    assert sum(cell.value for cell in cells if isinstance(cell.value, int)) == page
+    assert all(cell.value is None or isinstance(cell.value, int) for cell in cells)
+    recorded = {row[header.index("Nama Kepala Keluarga")].value: row[column] for row in sheet.iter_rows(min_row=2)}
+    assert recorded[registry.hh.g.head_name].value == 400_000
+    assert recorded[registry.hh.g.head_name].number_format == "#,##0"
+    # the per-aid detail stays beside it
+    g = {h: c.value for h, c in zip(header, next(r for r in sheet.iter_rows(min_row=2)
+                                                 if r[header.index("Nama Kepala Keluarga")].value == registry.hh.g.head_name))}
+    assert g["Status"].count(";") == 2

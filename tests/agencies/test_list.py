@@ -268,3 +268,18 @@ def test_totals_leave_out_households_absent_from_the_latest_data(registry, login
     assert response.context["totals"]["amount"] == 0  # b's Sembako Rp 600.000 is not counted
     response = client.get("/keluarga/?year=2024&absent=1")
     assert response.context["paginator"].count == 4 and response.context["totals"]["amount"] == 600_000
+
+
+def test_the_recorded_value_leaves_out_aid_never_given(registry, login):
+    """A cancelled, rejected or suspended aid was never given: "nilai tercatat" counts the proposed,
+    active and completed ones and says so."""
+    b_sembako = registry.hh.b.enrollments.get()
+    EnrollmentFactory(household=registry.hh.b, program=b_sembako.program, year=2023,
+                      status=EnrollmentStatus.CANCELLED, amount=1_800_000)
+    EnrollmentFactory(household=registry.hh.g, program=b_sembako.program, year=2023,
+                      status=EnrollmentStatus.COMPLETED, amount=400_000)
+    response = login(registry.users.head).get("/keluarga/")
+    assert response.context["totals"]["amount"] == 1_000_000  # 600.000 active + 400.000 completed
+    html = response.content.decode()
+    assert "Rp 1.000.000" in html and "Rp 2.800.000" not in html
+    assert "nilai tercatat (diusulkan, aktif, selesai)" in html

@@ -191,7 +191,8 @@ def test_aid_completed_in_the_year_counts_as_reached(client, registry):
     assert headline["Desil 1 belum tersentuh bantuan"][1].value == 1  # h3
     assert headline["Desil 1 yang sudah tersentuh"][1].value == 66.7  # h1, h2
     assert rows(tables["kecamatan"]) == [[registry.asera.name, 3, 2, 1, 66.7]]
-    assert rows(tables["desa"])[1] == [registry.desa.wanggudu.name, registry.asera.name, 2, 2, 0, 100.0]
+    # Wanggudu's desil-1 families are all reached: not a village with one untouched
+    assert rows(tables["desa"]) == [[registry.desa.walalindu.name, registry.asera.name, 1, 0, 1, 0.0]]
     for key, last in (("kecamatan", ["Jumlah", 3, 2, 1, 66.7]), ("ringkasan", None)):
         sheet = load_workbook(io.BytesIO(client.get(tables[key].export_url).content)).active
         values = {row[0]: list(row) for row in sheet.iter_rows(values_only=True)}
@@ -312,15 +313,21 @@ def test_people_counts_link_to_no_list_of_families(client, registry):
     assert "Angka keluarga dan kepesertaan membuka daftar keluarga di baliknya; angka jiwa tidak." in html
 
 
-def test_each_linked_figure_counts_the_households_its_list_shows(client, registry):
-    """A family gone from the latest data (absent, or merged into another record) keeps its 2024
-    enrollments and its open conflict; the lists leave it out, and so do the figures linking to them."""
+def _open_conflict_of_the_absent_family(registry) -> None:
+    """h7 (absent) keeps its 2024 PKH and Rutilahu, and their open conflict."""
     p = {prog.code: prog for prog in Program.objects.all()}
     gone_pkh = EnrollmentFactory(household=registry.h.h7, program=p["pkh"], year=YEAR, status=EnrollmentStatus.ACTIVE)
     gone_rutilahu = EnrollmentFactory(household=registry.h.h7, program=p["rutilahu"], year=YEAR,
                                       status=EnrollmentStatus.PROPOSED)
     Conflict.objects.create(household=registry.h.h7, enrollment_a=gone_pkh, enrollment_b=gone_rutilahu,
                             status=ConflictStatus.OPEN)
+
+
+def test_each_linked_figure_counts_the_households_its_list_shows(client, registry):
+    """A family gone from the latest data (absent, or merged into another record) keeps its 2024
+    enrollments and its open conflict; the lists leave it out, and so do the figures linking to them."""
+    _open_conflict_of_the_absent_family(registry)
+    p = {prog.code: prog for prog in Program.objects.all()}
     EnrollmentFactory(household=registry.h.h8, program=p["spam"], year=YEAR, status=EnrollmentStatus.PROPOSED)
 
     # counts of people and of identity pairs are not counts of the listed households
@@ -537,3 +544,77 @@ def test_the_identity_duplicates_figure_says_it_counts_pairs(client, registry):
     cell = by_label(response.context["tables"]["ringkasan"])["Pasangan duplikat identitas terbuka"][1]
     assert cell.display == "1"
     assert client.get(cell.url).context["paginator"].count == 2
+
+
+def _verval_cards(html: str) -> dict[str, tuple[str, str | None]]:
+    """Each verval card's number and link (None for a card that opens nothing)."""
+    cards = {}
+    for kind in ("inclusion", "exclusion", "absent_enrolled", "incomplete"):
+        start = html.index(f'id="verval-{kind}"')
+        card = html[start:html.index("</span>", start)]
+        link = card.split('href="', 1)[1].split('"', 1)[0].replace("&amp;", "&") if 'href="' in card else None
+        cards[kind] = (card.rsplit(">", 1)[1], link)
+    return cards
+
+
+def test_verval_cards_follow_the_place_filters_and_their_links_carry_them(client, registry):
+    """The page says the kecamatan filter applies to every figure: the verval candidates too.
+    h1 and h3 (desil 1, no aid this year) are exclusion candidates in Asera; Wiwirano's h5 and h6 have
+    blank ranking variables."""
+    everywhere = _verval_cards(get(client, registry.users.bappeda, year=YEAR).content.decode())
+    assert everywhere["exclusion"][0] == "2"  # h1, h3
+    wiwirano = _verval_cards(get(client, registry.users.bappeda, year=YEAR, kecamatan=registry.wiwirano_kec.pk)
+                             .content.decode())
+    assert {kind: number for kind, (number, _link) in wiwirano.items()} == {
+        "inclusion": "0", "exclusion": "0", "absent_enrolled": "0", "incomplete": "2",
+    }
+    path, params = query(wiwirano["incomplete"][1])
+    assert path == "/verval/kandidat/" and params == {"kind": "incomplete", "kecamatan": str(registry.wiwirano_kec.pk)}
+    # the list the card opens shows as many families as the card counts
+    listed = client.get(wiwirano["incomplete"][1]).content.decode()
+    assert 'id="candidate-total">2<' in listed
+    # an agency head's cards (no link) follow the filter as well: Dinsos has no family in Wiwirano
+    dinsos = _verval_cards(get(client, registry.users.dinsos, year=YEAR, kecamatan=registry.wiwirano_kec.pk)
+                           .content.decode())
+    assert {number for number, _link in dinsos.values()} == {"0"} and {link for _n, link in dinsos.values()} == {None}
+
+
+def test_the_village_table_lists_only_villages_with_an_unreached_desil_1_family(client, registry):
+    """"Desa dengan keluarga desil 1 belum tersentuh bantuan": a village whose desil-1 families are
+    all reached is not one of them, on the page, in its row count and in its xlsx file."""
+    h3 = registry.h.h3
+    EnrollmentFactory(household=h3, program=Program.objects.get(code="pkh"), year=YEAR, status=EnrollmentStatus.ACTIVE)
+    response = get(client, registry.users.bappeda, year=YEAR)
+    table = response.context["tables"]["desa"]
+    assert rows(table) == [[registry.desa.wanggudu.name, registry.asera.name, 2, 1, 1, 50.0]]  # not Walalindu (1 of 1)
+    html = response.content.decode()
+    heading = html.split("Desa dengan keluarga desil 1 belum tersentuh bantuan", 1)[1].split("</summary>", 1)[0]
+    assert "1 baris" in heading
+    # the kecamatan table still counts Walalindu's reached family
+    assert rows(response.context["tables"]["kecamatan"]) == [[registry.asera.name, 3, 2, 1, 66.7]]
+    sheet = load_workbook(io.BytesIO(client.get(table.export_url).content)).active
+    villages = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True) if row[0]]
+    assert registry.desa.walalindu.name not in villages and registry.desa.wanggudu.name in villages
+
+
+def test_open_conflicts_of_families_gone_from_the_data_are_named_beside_the_count(client, registry):
+    """The review queue keeps a conflict open when its family is marked absent; the dashboard's count
+    (which opens the household list, of current families) leaves it out and says so, with the
+    queue's link for Bappeda."""
+    _open_conflict_of_the_absent_family(registry)
+    response = get(client, registry.users.bappeda, year=YEAR)
+    assert response.context["dash"].conflicts.open_conflicts == 1  # h4's, as its list shows
+    assert response.context["dash"].conflicts.absent_conflicts == 1  # h7's, open in the queue
+    html = response.content.decode()
+    note = html.split('id="conflicts-absent"', 1)[1].split("</p>", 1)[0]
+    assert "1 konflik terbuka lainnya pada keluarga yang tidak ada di data terbaru" in note
+    link = note.split('href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    path, params = query(link)
+    assert path == reverse("admin:dedup_conflict_changelist")
+    assert params == {"status__exact": "open", "tahun": str(YEAR)}
+    # under a kecamatan without them, no note; the Bupati reads it without the admin's link
+    assert 'id="conflicts-absent"' not in get(client, registry.users.bappeda, year=YEAR,
+                                                kecamatan=registry.wiwirano_kec.pk).content.decode()
+    leader = get(client, registry.users.leader, year=YEAR).content.decode()
+    assert 'id="conflicts-absent"' in leader
+    assert "/admin/" not in leader.split('id="conflicts-absent"', 1)[1].split("</p>", 1)[0]
