@@ -93,7 +93,9 @@ def test_journey_1_bappeda_imports_resolves_conflicts_and_distributes(screen, pe
     errors = table_rows(page, "section.import-summary > table.issues")
     assert errors[:3] == [
         ["KEPALA-KELUARGA", "8", "Desil Kesejahteraan", "Desil harus antara 1 dan 10, bukan 11"],
-        ["KEPALA-KELUARGA", "9", "Kode Kemdagri", "Desa dengan kode 7402012001 berada di luar wilayah yang dimuat (Kabupaten Konawe Utara)"],
+        ["KEPALA-KELUARGA", "9", "Kode Kemdagri", "Desa dengan kode 7402012001 berada di luar wilayah yang dimuat (Kabupaten Konawe Utara); "
+         "bila ini kode BPS (bukan Kode Kemdagri), isi nama Kecamatan dan Desa/Kelurahan desa di wilayah ini agar keluarga "
+         "ditempatkan menurut nama, atau isi Kode Kemdagri"],
         ["KEPALA-KELUARGA", "10", "NIK Kepala Keluarga",
          "NIK rusak oleh Excel (tersimpan sebagai angka, digit terakhir hilang); ketik ulang sebagai teks"],
     ]
