@@ -122,3 +122,17 @@ def without_rules(reference):
 
     TargetingRule.objects.all().delete()
     TargetingRule.history.all().delete()
+
+
+@pytest.fixture
+def two_regencies(reference, settings):
+    """Konawe Utara and Konawe (loaded under the province's code, as an operator now has to), with
+    one family in each: Asera's and Lambuya's."""
+    from households.models import Desa
+    from tests.factories import HouseholdFactory
+
+    settings.KONUT_WILAYAH = "74"  # the province covers both regencies
+    call_command("load_reference", wilayah="74.02", verbosity=0)
+    konut = HouseholdFactory(head_name="Keluarga Asera", desa=Desa.objects.get(code="74.09.01.2006"))
+    konawe = HouseholdFactory(head_name="Keluarga Lambuya", desa=Desa.objects.get(code="74.02.01.2006"))
+    return konut, konawe

@@ -5,16 +5,15 @@ listed under either family's regency (and kecamatan), and its row names both reg
 import datetime
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from dedup.models import Conflict, ConflictRule, IdentityKind, IdentityMatch
 from households.identifiers import make_nik
-from households.models import Desa, Kecamatan
+from households.models import Kecamatan
 from programs.models import Program
 from programs.services import enrollment_create
 from tests.agencies.helpers import listed_ids
-from tests.factories import HouseholdFactory, MemberFactory
+from tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,12 +21,9 @@ BIRTH = datetime.date(2012, 3, 4)
 
 
 @pytest.fixture
-def one_person_in_two_regencies(reference, settings):
+def one_person_in_two_regencies(two_regencies):
     """The same child (one NIK) in a family of Asera (Konawe Utara) and one of Lambuya (Konawe)."""
-    settings.KONUT_WILAYAH = "74"  # the province covers both regencies
-    call_command("load_reference", wilayah="74.02", verbosity=0)
-    konut = HouseholdFactory(head_name="Keluarga Asera", desa=Desa.objects.get(code="74.09.01.2006"))
-    konawe = HouseholdFactory(head_name="Keluarga Lambuya", desa=Desa.objects.get(code="74.02.01.2006"))
+    konut, konawe = two_regencies
     nik = make_nik(region="740901", birth=BIRTH, female=False, serial=77)
     in_konut = MemberFactory(household=konut, nik=nik, name="Rahman Laosa", birth_date=BIRTH)
     in_konawe = MemberFactory(household=konawe, nik=nik, name="Rahman Laosa", birth_date=BIRTH)

@@ -4,7 +4,6 @@ and then the kecamatan and village filters follow the chosen regency."""
 import re
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from dedup.models import IdentityKind, IdentityMatch
@@ -23,16 +22,6 @@ KECAMATAN = reverse("admin:households_kecamatan_changelist")
 def filter_links(page: str, parameter: str) -> list[str]:
     """The query strings of the filter links that set ``parameter``."""
     return re.findall(rf'href="(\?[^"]*{re.escape(parameter)}=[^"]*)"', page)
-
-
-@pytest.fixture
-def two_regencies(reference, settings):
-    """Konawe Utara and Konawe, with one family in each."""
-    settings.KONUT_WILAYAH = "74"  # the province covers both regencies
-    call_command("load_reference", wilayah="74.02", verbosity=0)
-    konut = HouseholdFactory(head_name="Keluarga Asera", desa=Desa.objects.get(code="74.09.01.2006"))
-    konawe = HouseholdFactory(head_name="Keluarga Lambuya", desa=Desa.objects.get(code="74.02.01.2006"))
-    return konut, konawe
 
 
 def test_one_regency_lists_have_no_kabupaten_column_or_filter(bappeda_client):
