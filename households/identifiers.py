@@ -250,13 +250,92 @@ def mask(value: str) -> str:
     return value[:6] + "*" * (len(value) - 6)
 
 
-_NUMBER16 = re.compile(r"(?<![0-9])[0-9]{16}(?![0-9])")
+# A run of digits, or of groups of digits joined by one kind of separator, as a NIK is copied from a
+# family card (7409 0119 0358 2116, 7409.0119.0358.2116, 7409-0119-0358-2116). A change of separator
+# ends the run: the amount in "Rp 1.500.000 7409 0119 0358 2116" is not part of the NIK after it.
+_DIGIT_RUN = re.compile(r"(?<![0-9])[0-9]+(?:([ .\-\u00a0])[0-9]+(?:\1[0-9]+)*)?(?![0-9])")
+_GROUP = re.compile(r"[0-9]+")
+
+
+def _quoted_numbers(text: str) -> list[tuple[int, int, str]]:
+    """Where a free text quotes a NIK or No KK: (start, end, its digits) for each stretch of a run
+    of digits (:data:`_DIGIT_RUN`) whose consecutive groups hold exactly 16 digits. Stretches that
+    overlap (2024 7409 0119 0358 2116 reads two ways) make one: whichever is the number, its
+    serial is inside. A run of another length, with no such stretch, is an ordinary number (an
+    amount, a date, a phone number)."""
+    found: list[tuple[int, int, str]] = []
+    for run in _DIGIT_RUN.finditer(text):
+        groups = list(_GROUP.finditer(text, run.start(), run.end()))
+        stretches = []
+        for first in range(len(groups)):
+            count = 0
+            for last in range(first, len(groups)):
+                count += len(groups[last].group())
+                if count >= 16:
+                    if count == 16:
+                        stretches.append((first, last))
+                    break
+        merged: list[list[int]] = []
+        for first, last in stretches:
+            if merged and first <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], last)
+            else:
+                merged.append([first, last])
+        for first, last in merged:
+            start, end = groups[first].start(), groups[last].end()
+            found.append((start, end, "".join(group.group() for group in groups[first:last + 1])))
+    return found
 
 
 def mask_numbers(text: str) -> str:
-    """Every 16-digit number standing alone in a free text (a reason, a note) masked as
-    :func:`mask` masks a NIK: a text that names a NIK shows no more of it than its field would."""
-    return _NUMBER16.sub(lambda found: mask(found.group()), text) if text else text
+    """Every NIK or No KK a free text (a reason, a note) quotes, in one run of 16 digits or in
+    groups (:func:`_quoted_numbers`), masked as :func:`mask` masks a NIK: a text that names a NIK
+    shows no more of it than its field would."""
+    if not text:
+        return text
+    shown, kept = [], 0
+    for start, end, digits in _quoted_numbers(text):
+        shown += [text[kept:start], mask(digits)]
+        kept = end
+    return "".join(shown) + text[kept:]
+
+
+# A number masked as :func:`mask_numbers` shows it: six digits and the asterisks.
+_MASKED_NUMBER = re.compile(r"(?<![0-9*])[0-9]{6}\*{10,}(?![0-9*])")
+
+
+def unmask_numbers(typed: str, stored: str) -> tuple[str, int]:
+    """``typed``, sent back from a box that showed ``stored`` through :func:`mask_numbers` (to a
+    role that sees NIKs masked), with each masked number put back as ``stored`` wrote it: saved
+    unchanged, or edited around its numbers, the text keeps them. The masked numbers of one
+    region stand for the stored ones in the order they appear; a masked number ``stored`` does
+    not hold, or one of several of a region whose count changed, is left masked and counted.
+    Returns the text and how many masked numbers it still holds that could not be put back."""
+    sources: dict[str, list[str]] = {}
+    spans = [(start, end, mask(digits), stored[start:end]) for start, end, digits in _quoted_numbers(stored)]
+    # A masked number already in the stored text (typed as seen elsewhere) stands for itself.
+    spans += [(found.start(), found.end(), found.group(), found.group()) for found in _MASKED_NUMBER.finditer(stored)]
+    for _start, _end, masked, written in sorted(spans):
+        sources.setdefault(masked, []).append(written)
+    wanted: dict[str, int] = {}
+    for found in _MASKED_NUMBER.finditer(typed):
+        wanted[found.group()] = wanted.get(found.group(), 0) + 1
+    seen: dict[str, int] = {}
+    lost = 0
+
+    def put_back(found: re.Match) -> str:
+        nonlocal lost
+        masked = found.group()
+        written = sources.get(masked, [])
+        order = seen[masked] = seen.get(masked, -1) + 1
+        if len(set(written)) == 1:
+            return written[0]
+        if written and wanted[masked] == len(written):
+            return written[order]
+        lost += 1
+        return masked
+
+    return _MASKED_NUMBER.sub(put_back, typed), lost
 
 
 def region_code_plain(raw: object) -> str:

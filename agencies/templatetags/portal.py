@@ -36,7 +36,8 @@ def nik(value, user) -> str:
 
 def protect_identifiers_in_text(text: str, user) -> str:
     """A free text (a case's reason, which may quote a ministry's list) as it stands for roles that
-    see NIKs in full, with every 16-digit number in it masked otherwise."""
+    see NIKs in full, with every NIK or No KK it quotes masked otherwise, typed in one run or in
+    groups (``households.identifiers.mask_numbers``)."""
     if not text or (user is not None and getattr(user, "can_see_full_nik", False)):
         return text
     return mask_numbers(text)

@@ -42,3 +42,21 @@ def test_a_role_that_verifies_people_reads_the_reason_as_written(registry, login
     enrollment = _rejected_with_quoted_numbers(registry, login)
     page = login(getattr(registry.users, role)).get(f"/keluarga/{enrollment.household_id}/").content.decode()
     assert page.count(REASON) == 2
+
+
+@pytest.mark.parametrize("role", ["operator", "leader"])
+def test_a_nik_quoted_in_groups_shows_masked_to_a_masked_role(registry, login, role):
+    """People copy a NIK from the family card in groups of four: 7409 0144 0380 0077."""
+    spaced, dotted = " ".join(QUOTED_NIK[i:i + 4] for i in range(0, 16, 4)), ".".join(QUOTED_NIK[i:i + 4] for i in range(0, 16, 4))
+    dashed = "-".join(QUOTED_KK[i:i + 4] for i in range(0, 16, 4))
+    enrollment = registry.enr.a_pkh
+    reason = f"Ganda dengan NIK {spaced} / {dotted} (KK {dashed}), bantuan Rp 1.500.000 sejak 01-12-2025"
+    login(registry.users.head).post(f"/kepesertaan/{enrollment.pk}/tolak/", {"reason": reason})
+    page = login(getattr(registry.users, role)).get(f"/keluarga/{enrollment.household_id}/").content.decode()
+    assert QUOTED_NIK[-4:] not in page and QUOTED_KK[-4:] not in page
+    masked = ("Ganda dengan NIK 740901********** / 740901********** (KK 740901**********), bantuan Rp 1.500.000 "
+              "sejak 01-12-2025")
+    assert page.count(masked) == 2
+    assert page.count(reason) == 0
+    head = login(registry.users.head).get(f"/keluarga/{enrollment.household_id}/").content.decode()
+    assert head.count(reason) == 2
