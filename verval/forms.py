@@ -7,8 +7,8 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from agencies.templatetags.portal import protect_identifier
-from households.identifiers import mask
+from agencies.templatetags.portal import protect_identifier, protect_identifiers_in_text
+from households.identifiers import unmask_numbers
 from households.models import Desa, Kecamatan, Relation, Sex
 from households.regions import kabupaten_field, offer_kabupaten
 from households.services import LIVING_CONDITION_FIELDS
@@ -83,7 +83,22 @@ class AssignForm(forms.Form):
         return cases
 
 
+def kept_identifiers(form, name: str, typed: str, stored: str, refusal) -> str:
+    """``typed``, from a box that showed ``stored`` as the user sees NIKs (masked for a role that
+    sees them masked), with the masked NIKs put back as stored: sent back unchanged, or edited
+    around them, the box keeps the stored digits (``households.identifiers.unmask_numbers``). A
+    masked NIK it cannot put back (the stored text changed since the page opened) is ``refusal``
+    on field ``name``: which NIK it stood for is lost."""
+    text, lost = unmask_numbers(typed, stored or "")
+    if lost:
+        form.add_error(name, refusal)
+    return text
+
+
 class VisitForm(forms.ModelForm):
+    """The visit's findings. The note shows the NIKs it quotes as ``user`` sees NIKs; a masked one
+    sent back keeps the stored digits (:func:`kept_identifiers`)."""
+
     visited_on = _date_field(_("Tanggal kunjungan"))
 
     class Meta:
@@ -91,14 +106,21 @@ class VisitForm(forms.ModelForm):
         fields = ["visited_on", "presence", "verdict", *LIVING_CONDITION_FIELDS, "note"]
         widgets = {"note": forms.Textarea(attrs={"rows": 3})}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.stored_note = self.instance.note
+        self.initial["note"] = protect_identifiers_in_text(self.initial.get("note") or "", user)
         self.fields["presence"].required = True
         self.fields["verdict"].required = True
         self.fields["presence"].choices = [("", "---------"), *Presence.choices]
         self.fields["verdict"].choices = [("", "---------"), *Verdict.choices]
         for name in LIVING_CONDITION_FIELDS:
             self.fields[name].required = False
+
+    def clean_note(self):
+        return kept_identifiers(self, "note", self.cleaned_data["note"], self.stored_note, _(
+            "NIK yang tampil disamarkan tidak dapat disimpan: catatan berubah sejak halaman dibuka. Ketik NIK lengkap, "
+            "atau hapus NIK yang disamarkan."))
 
 
 MEMBER_PREFIX = "anggota-"
@@ -181,14 +203,14 @@ class NewMemberForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        nik = (data.get("nik") or "").strip()
+        if "nik" not in data:
+            return data
+        refusal = _("NIK yang tampil disamarkan tidak dapat disimpan: ketik NIK lengkap, atau kosongkan bila tidak diketahui.")
         stored = self.stored_niks.get(data.get("recorded"))
-        if stored and nik == mask(stored) and nik != stored:
-            data["nik"] = stored
-        elif "*" in nik:
-            # A masked NIK whose row was recorded anew since the page opened: which NIK it stood for is lost.
-            self.add_error("nik", _("NIK yang tampil disamarkan tidak dapat disimpan: ketik NIK lengkap, atau kosongkan "
-                                    "bila tidak diketahui."))
+        nik = data["nik"] = kept_identifiers(self, "nik", data["nik"].strip(), stored, refusal)
+        if "*" in nik and not self.has_error("nik"):
+            # Asterisks that are no masked NIK: no NIK either.
+            self.add_error("nik", refusal)
         return data
 
     def values(self) -> dict | None:

@@ -663,7 +663,7 @@ def case_visit(request, pk: int):
         if not may_record:
             messages.error(request, stage_note)
             return redirect("verval:case_visit", pk=pk)
-        form = VisitForm(request.POST, instance=case)
+        form = VisitForm(request.POST, instance=case, user=request.user)
         before = case.member_findings()
         members_form = MemberChangesForm(request.POST, members=members, recorded=_recorded(before, selectors.findings_now(case, before.gone)))
         additions = new_member_forms(request.POST, recorded=before.added, user=request.user)
@@ -699,7 +699,8 @@ def case_visit(request, pk: int):
         found = case.member_findings()
         now = selectors.findings_now(case, found.gone)
     else:
-        form = VisitForm(instance=case, initial=None if case.visited_on else {"visited_on": timezone.localdate()})
+        form = VisitForm(instance=case, user=request.user,
+                         initial=None if case.visited_on else {"visited_on": timezone.localdate()})
         found = case.member_findings()
         now = selectors.findings_now(case, found.gone)
         members_form = MemberChangesForm(members=members, recorded=_recorded(found, now))

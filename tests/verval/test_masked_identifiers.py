@@ -4,7 +4,9 @@ a family card, which shows every member's NIK and the No KK, is neither served n
 
 from __future__ import annotations
 
+import html
 import re
+from html.parser import HTMLParser
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -121,3 +123,120 @@ def test_a_family_card_photo_posted_by_a_masked_role_is_refused_and_not_kept(to_
     operator.post(f"/verval/kasus/{to_photograph.pk}/foto/",
                   {"kind": "rumah_depan", "photo": SimpleUploadedFile("rumah.png", PNG, "image/png")})
     assert list(to_photograph.photos.values_list("kind", flat=True)) == ["rumah_depan"]
+
+
+GROUPED_NIK = " ".join(QUOTED_NIK[i:i + 4] for i in range(0, 16, 4))
+
+
+def test_a_nik_quoted_in_groups_in_a_batchs_notes_and_case_reason_shows_masked(registry, people):
+    batch = services.cases_open_village(kind="inclusion", desa=registry.desa, by=people.bappeda).batch
+    dotted = ".".join(QUOTED_NIK[i:i + 4] for i in range(0, 16, 4))
+    case = batch.cases.order_by("id").first()
+    case.reason = f"Ganda dengan {dotted}"
+    case.save()
+    for each in batch.cases.all():
+        services.case_visit_record(case=each, by=people.bappeda, visited_on=timezone.localdate(), presence="ditemukan",
+                                   verdict=Verdict.ELIGIBLE)
+    services.batch_deliberation_record(batch=batch, held_on=timezone.localdate(), by=people.bappeda,
+                                       outcome=f"Warga NIK {GROUPED_NIK} menyusul, RT 003 / RW 002")
+    for role in ("bupati", "dinsos_operator"):
+        page = words(client_for(getattr(people, role)).get(f"/verval/berkas/{batch.pk}/").content.decode())
+        assert "Warga NIK 740901********** menyusul, RT 003 / RW 002" in page
+        if role == "dinsos_operator":  # the Bupati sees no cases by name
+            assert "Ganda dengan 740901**********" in page
+        assert GROUPED_NIK not in page and dotted not in page
+    page = words(client_for(people.dinsos_head).get(f"/verval/berkas/{batch.pk}/").content.decode())
+    assert f"Warga NIK {GROUPED_NIK} menyusul" in page and f"Ganda dengan {dotted}" in page
+
+
+NOTE = f"Anak pindah dari KK lain, NIK {QUOTED_NIK}; adiknya NIK {GROUPED_NIK}. Bantuan Rp 1.500.000."
+MASKED_NOTE = "Anak pindah dari KK lain, NIK 740901**********; adiknya NIK 740901**********. Bantuan Rp 1.500.000."
+
+
+class _Form(HTMLParser):
+    """The visit form's values as the browser sends them back (the note's text included)."""
+
+    def __init__(self):
+        super().__init__()
+        self.values, self.select, self.inside, self.textarea = {}, None, False, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.inside = attrs.get("id") == "visit-form"
+        elif not self.inside:
+            return
+        elif tag == "input" and attrs.get("name") and attrs.get("type") not in ("submit", "checkbox", "file"):
+            self.values[attrs["name"]] = attrs.get("value") or ""
+        elif tag == "textarea":
+            self.textarea = attrs["name"]
+            self.values[self.textarea] = ""
+        elif tag == "select":
+            self.select = attrs["name"]
+        elif tag == "option" and self.select and (self.select not in self.values or "selected" in attrs):
+            self.values[self.select] = attrs.get("value") or ""
+
+    def handle_data(self, data):
+        if self.textarea:
+            self.values[self.textarea] += data
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self.select = None
+        elif tag == "textarea":
+            self.textarea = None
+        elif tag == "form":
+            self.inside = False
+
+
+def _sent_back(page: str, **changes) -> dict:
+    form = _Form()
+    form.feed(page)
+    return {**{name: value.strip("\r\n") for name, value in form.values.items()}, **changes}
+
+
+@pytest.fixture
+def noted(to_photograph, people):
+    """Dinas Sosial's head types in the officer's paper form: the note names two NIKs, as the app
+    asks when a member's NIK is held by another family."""
+    case = to_photograph
+    services.case_visit_record(case=case, by=people.dinsos_head, visited_on=timezone.localdate(), presence="ditemukan",
+                               verdict=Verdict.ELIGIBLE, note=NOTE)
+    return case
+
+
+def test_a_masked_role_sees_the_visit_notes_niks_masked_in_the_box_it_edits(noted, people):
+    page = html.unescape(client_for(people.dinsos_operator).get(f"/verval/kasus/{noted.pk}/").content.decode())
+    assert 'id="record-visit"' in page  # the operator may still type in the form
+    assert QUOTED_NIK not in page and GROUPED_NIK not in page
+    assert _sent_back(page)["note"] == MASKED_NOTE
+
+
+@pytest.mark.parametrize("role", ["dinsos_head", "bappeda", "officer"])
+def test_a_role_that_sees_niks_in_full_edits_the_note_as_written(noted, people, role):
+    page = html.unescape(client_for(getattr(people, role)).get(f"/verval/kasus/{noted.pk}/").content.decode())
+    assert _sent_back(page)["note"] == NOTE
+
+
+def test_the_masked_note_saved_unchanged_or_edited_around_keeps_the_niks(noted, people):
+    operator = client_for(people.dinsos_operator)
+    page = html.unescape(operator.get(f"/verval/kasus/{noted.pk}/").content.decode())
+    assert operator.post(f"/verval/kasus/{noted.pk}/", _sent_back(page)).status_code == 302
+    noted.refresh_from_db()
+    assert noted.note == NOTE
+
+    edited = "Dicek ulang 02/12: " + MASKED_NOTE.replace("adiknya", "adik kandungnya") + " Kepala keluarga ada."
+    assert operator.post(f"/verval/kasus/{noted.pk}/", _sent_back(page, note=edited)).status_code == 302
+    noted.refresh_from_db()
+    assert noted.note == ("Dicek ulang 02/12: " + NOTE.replace("adiknya", "adik kandungnya") + " Kepala keluarga ada.")
+
+
+def test_a_masked_nik_the_note_did_not_hold_is_refused_and_nothing_changes(noted, people):
+    operator = client_for(people.dinsos_operator)
+    page = html.unescape(operator.get(f"/verval/kasus/{noted.pk}/").content.decode())
+    typed = MASKED_NOTE + " Tetangga NIK 740902**********."
+    refused = operator.post(f"/verval/kasus/{noted.pk}/", _sent_back(page, note=typed, verdict=Verdict.NOT_ELIGIBLE))
+    assert refused.status_code == 200
+    assert "NIK yang tampil disamarkan tidak dapat disimpan" in words(refused.content.decode())
+    noted.refresh_from_db()
+    assert noted.note == NOTE and noted.verdict == Verdict.ELIGIBLE
