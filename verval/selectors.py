@@ -2,7 +2,7 @@
 
 - **Managers** open cases from candidates, assign officers and record the village deliberation:
   Bappeda, and the heads and operators of an agency running a program with an eligibility limit
-  (Dinas Sosial: PKH and Sembako). They see every case.
+  (Dinas Sosial: PKH and Sembako). They see every case, whoever opened it (:func:`sees_every_case`).
 - **Verifiers** record the agency's verification: heads of such an agency.
 - **Approvers**: leadership (the Bupati) sees the batches' counts and approves; no names.
 - **Field officers** see and record only the cases assigned to them.
@@ -144,7 +144,13 @@ def candidate_scope(user: User) -> QuerySet | None:
 
 
 def sees_every_case(user: User) -> bool:
-    """Managers and approvers see (and count) every case; others only those of :func:`visible_cases`."""
+    """Managers and approvers see (and count) every case; others only those of :func:`visible_cases`.
+
+    Every case, whichever agency's aid the family gets (an exclusion case's family gets none):
+    Dinas Sosial's officers visit the cases Bappeda opens and its head verifies the batch, so its
+    managers read them, names and NIKs as their role sees NIKs (the operator's masked). Its household
+    pages and candidate page, and so the cases it opens itself, stay limited to its own families
+    (``services.cases_open``)."""
     return user.is_superuser or may_manage(user) or may_approve(user)
 
 

@@ -169,8 +169,10 @@ def cases_open(*, kind: str, household_ids, by, desa=None, title: str = "") -> O
         )
     scope = candidate_scope(by)
     if scope is not None:
-        # An agency opens cases only for the households its candidate page shows it: a case page
-        # shows names and NIKs, which the agency may not read for other households.
+        # An agency opens cases only for the households its candidate page shows it: opening a case
+        # is not a way to go looking through other agencies' families. A case once open, whoever
+        # opened it, is read by every manager (``selectors.sees_every_case``): Dinas Sosial's
+        # officers visit it and its head verifies the batch.
         outside = len(wanted) - scope.filter(pk__in=wanted).count()
         if outside:
             raise ValidationError(
