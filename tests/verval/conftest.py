@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from html.parser import HTMLParser
 from types import SimpleNamespace
 
 import pytest
@@ -70,6 +71,51 @@ def client_for(user) -> Client:
 def words(html: str) -> str:
     """A page's text without its tags, spaces collapsed."""
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+class _VisitForm(HTMLParser):
+    """The visit form's values as the browser sends them back: text and hidden inputs, the note's
+    text, the options selected (the first when none is)."""
+
+    def __init__(self):
+        super().__init__()
+        self.values, self.select, self.inside, self.textarea = {}, None, False, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.inside = attrs.get("id") == "visit-form"
+        elif not self.inside:
+            return
+        elif tag == "input" and attrs.get("name") and attrs.get("type") not in ("submit", "checkbox", "file"):
+            self.values[attrs["name"]] = attrs.get("value") or ""
+        elif tag == "textarea":
+            self.textarea = attrs["name"]
+            self.values[self.textarea] = ""
+        elif tag == "select":
+            self.select = attrs["name"]
+        elif tag == "option" and self.select and (self.select not in self.values or "selected" in attrs):
+            self.values[self.select] = attrs.get("value") or ""
+
+    def handle_data(self, data):
+        if self.textarea:
+            self.values[self.textarea] += data
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self.select = None
+        elif tag == "textarea":
+            self.textarea = None
+        elif tag == "form":
+            self.inside = False
+
+
+def sent_back(html: str, **changes) -> dict:
+    """What the visit page's form sends when saved, with ``changes`` typed in."""
+    parser = _VisitForm()
+    parser.feed(html)
+    # A browser drops the newline that opens a textarea.
+    return {**{name: value.removeprefix("\n") for name, value in parser.values.items()}, **changes}
 
 
 def approval_preview_text(batch, bupati) -> str:

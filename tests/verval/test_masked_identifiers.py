@@ -4,15 +4,13 @@ a family card, which shows every member's NIK and the No KK, is neither served n
 
 from __future__ import annotations
 
-import html
 import re
-from html.parser import HTMLParser
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from tests.verval.conftest import client_for, words
+from tests.verval.conftest import client_for, sent_back, words
 from verval import services
 from verval.models import Verdict
 
@@ -153,48 +151,6 @@ NOTE = f"Anak pindah dari KK lain, NIK {QUOTED_NIK}; adiknya NIK {GROUPED_NIK}. 
 MASKED_NOTE = "Anak pindah dari KK lain, NIK 740901**********; adiknya NIK 740901**********. Bantuan Rp 1.500.000."
 
 
-class _Form(HTMLParser):
-    """The visit form's values as the browser sends them back (the note's text included)."""
-
-    def __init__(self):
-        super().__init__()
-        self.values, self.select, self.inside, self.textarea = {}, None, False, None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            self.inside = attrs.get("id") == "visit-form"
-        elif not self.inside:
-            return
-        elif tag == "input" and attrs.get("name") and attrs.get("type") not in ("submit", "checkbox", "file"):
-            self.values[attrs["name"]] = attrs.get("value") or ""
-        elif tag == "textarea":
-            self.textarea = attrs["name"]
-            self.values[self.textarea] = ""
-        elif tag == "select":
-            self.select = attrs["name"]
-        elif tag == "option" and self.select and (self.select not in self.values or "selected" in attrs):
-            self.values[self.select] = attrs.get("value") or ""
-
-    def handle_data(self, data):
-        if self.textarea:
-            self.values[self.textarea] += data
-
-    def handle_endtag(self, tag):
-        if tag == "select":
-            self.select = None
-        elif tag == "textarea":
-            self.textarea = None
-        elif tag == "form":
-            self.inside = False
-
-
-def _sent_back(page: str, **changes) -> dict:
-    form = _Form()
-    form.feed(page)
-    return {**{name: value.strip("\r\n") for name, value in form.values.items()}, **changes}
-
-
 @pytest.fixture
 def noted(to_photograph, people):
     """Dinas Sosial's head types in the officer's paper form: the note names two NIKs, as the app
@@ -206,36 +162,36 @@ def noted(to_photograph, people):
 
 
 def test_a_masked_role_sees_the_visit_notes_niks_masked_in_the_box_it_edits(noted, people):
-    page = html.unescape(client_for(people.dinsos_operator).get(f"/verval/kasus/{noted.pk}/").content.decode())
+    page = client_for(people.dinsos_operator).get(f"/verval/kasus/{noted.pk}/").content.decode()
     assert 'id="record-visit"' in page  # the operator may still type in the form
     assert QUOTED_NIK not in page and GROUPED_NIK not in page
-    assert _sent_back(page)["note"] == MASKED_NOTE
+    assert sent_back(page)["note"] == MASKED_NOTE
 
 
 @pytest.mark.parametrize("role", ["dinsos_head", "bappeda", "officer"])
 def test_a_role_that_sees_niks_in_full_edits_the_note_as_written(noted, people, role):
-    page = html.unescape(client_for(getattr(people, role)).get(f"/verval/kasus/{noted.pk}/").content.decode())
-    assert _sent_back(page)["note"] == NOTE
+    page = client_for(getattr(people, role)).get(f"/verval/kasus/{noted.pk}/").content.decode()
+    assert sent_back(page)["note"] == NOTE
 
 
 def test_the_masked_note_saved_unchanged_or_edited_around_keeps_the_niks(noted, people):
     operator = client_for(people.dinsos_operator)
-    page = html.unescape(operator.get(f"/verval/kasus/{noted.pk}/").content.decode())
-    assert operator.post(f"/verval/kasus/{noted.pk}/", _sent_back(page)).status_code == 302
+    page = operator.get(f"/verval/kasus/{noted.pk}/").content.decode()
+    assert operator.post(f"/verval/kasus/{noted.pk}/", sent_back(page)).status_code == 302
     noted.refresh_from_db()
     assert noted.note == NOTE
 
     edited = "Dicek ulang 02/12: " + MASKED_NOTE.replace("adiknya", "adik kandungnya") + " Kepala keluarga ada."
-    assert operator.post(f"/verval/kasus/{noted.pk}/", _sent_back(page, note=edited)).status_code == 302
+    assert operator.post(f"/verval/kasus/{noted.pk}/", sent_back(page, note=edited)).status_code == 302
     noted.refresh_from_db()
     assert noted.note == ("Dicek ulang 02/12: " + NOTE.replace("adiknya", "adik kandungnya") + " Kepala keluarga ada.")
 
 
 def test_a_masked_nik_the_note_did_not_hold_is_refused_and_nothing_changes(noted, people):
     operator = client_for(people.dinsos_operator)
-    page = html.unescape(operator.get(f"/verval/kasus/{noted.pk}/").content.decode())
+    page = operator.get(f"/verval/kasus/{noted.pk}/").content.decode()
     typed = MASKED_NOTE + " Tetangga NIK 740902**********."
-    refused = operator.post(f"/verval/kasus/{noted.pk}/", _sent_back(page, note=typed, verdict=Verdict.NOT_ELIGIBLE))
+    refused = operator.post(f"/verval/kasus/{noted.pk}/", sent_back(page, note=typed, verdict=Verdict.NOT_ELIGIBLE))
     assert refused.status_code == 200
     assert "NIK yang tampil disamarkan tidak dapat disimpan" in words(refused.content.decode())
     noted.refresh_from_db()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime
 import io
 import re
-from html.parser import HTMLParser
 
 import openpyxl
 import pytest
@@ -23,7 +22,7 @@ from households.models import Household, Member, Relation, Sex
 from programs.models import Enrollment, EnrollmentStatus, Program
 from programs.services import enrollment_create, enrollment_update
 from tests.factories import MemberFactory
-from tests.verval.conftest import client_for, visit_all_and_approve
+from tests.verval.conftest import client_for, sent_back, visit_all_and_approve
 from tests.verval.conftest import words as _words
 from verval import services
 from verval.models import CaseStatus, Presence, Verdict
@@ -326,42 +325,6 @@ def test_a_head_who_died_loses_their_own_aid_while_the_family_carries_on(registr
     assert Enrollment.objects.get(pk=registry.pkh_high_enrollment.pk).status == EnrollmentStatus.ACTIVE
 
 
-class _VisitForm(HTMLParser):
-    """The visit form's values as the browser sends them back: text and hidden inputs, the options
-    selected (the first when none is)."""
-
-    def __init__(self):
-        super().__init__()
-        self.values, self.select, self.inside = {}, None, False
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            self.inside = attrs.get("id") == "visit-form"
-        elif not self.inside:
-            return
-        elif tag == "input" and attrs.get("name") and attrs.get("type") not in ("submit", "checkbox", "file"):
-            self.values[attrs["name"]] = attrs.get("value") or ""
-        elif tag == "textarea":
-            self.values.setdefault(attrs["name"], "")
-        elif tag == "select":
-            self.select = attrs["name"]
-        elif tag == "option" and self.select and (self.select not in self.values or "selected" in attrs):
-            self.values[self.select] = attrs.get("value") or ""
-
-    def handle_endtag(self, tag):
-        if tag == "select":
-            self.select = None
-        elif tag == "form":
-            self.inside = False
-
-
-def _sent_back(html: str, **changes) -> dict:
-    parser = _VisitForm()
-    parser.feed(html)
-    return {**parser.values, **changes}
-
-
 def test_a_role_that_sees_niks_masked_gets_a_new_members_nik_masked_and_kept(family, people):
     """Dinas Sosial's operator types in the officer's paper form: the newborn's NIK it typed shows
     masked when the page opens again, as every NIK does for it; saved again unchanged, the NIK stays."""
@@ -371,7 +334,7 @@ def test_a_role_that_sees_niks_masked_gets_a_new_members_nik_masked_and_kept(fam
     page = operator.get(f"/verval/kasus/{case.pk}/").content.decode()
     assert NEWBORN_NIK not in page
     assert f'value="{NEWBORN_NIK[:6]}**********"' in page
-    assert operator.post(f"/verval/kasus/{case.pk}/", _sent_back(page, note="Dicek ulang")).status_code == 302
+    assert operator.post(f"/verval/kasus/{case.pk}/", sent_back(page, note="Dicek ulang")).status_code == 302
     case.refresh_from_db()
     assert case.note == "Dicek ulang"
     assert [(c.name, c.nik) for c in case.member_changes.filter(change="tambah")] == [
@@ -379,10 +342,10 @@ def test_a_role_that_sees_niks_masked_gets_a_new_members_nik_masked_and_kept(fam
 
     # A changed box is a new NIK, checked as one.
     page = operator.get(f"/verval/kasus/{case.pk}/").content.decode()
-    refused = operator.post(f"/verval/kasus/{case.pk}/", _sent_back(page, **{"baru-0-nik": "7409011234"}), follow=True)
+    refused = operator.post(f"/verval/kasus/{case.pk}/", sent_back(page, **{"baru-0-nik": "7409011234"}), follow=True)
     assert "NIK harus 16 digit" in refused.content.decode()
     other = make_nik(region="740901", birth=datetime.date(2025, 3, 2), female=True, serial=78)
-    operator.post(f"/verval/kasus/{case.pk}/", _sent_back(page, **{"baru-0-nik": other}))
+    operator.post(f"/verval/kasus/{case.pk}/", sent_back(page, **{"baru-0-nik": other}))
     assert case.member_changes.get(name="Putri Kasim").nik == other
 
 
@@ -392,7 +355,7 @@ def test_a_masked_nik_from_a_page_opened_before_the_rows_changed_is_refused(fami
     operator.post(f"/verval/kasus/{case.pk}/", _visit_post(members))
     stale = operator.get(f"/verval/kasus/{case.pk}/").content.decode()
     client_for(people.bappeda).post(f"/verval/kasus/{case.pk}/", _visit_post(members))  # the rows recorded anew
-    page = operator.post(f"/verval/kasus/{case.pk}/", _sent_back(stale), follow=True).content.decode()
+    page = operator.post(f"/verval/kasus/{case.pk}/", sent_back(stale), follow=True).content.decode()
     assert "NIK yang tampil disamarkan tidak dapat disimpan" in page
     assert case.member_changes.get(name="Putri Kasim").nik == NEWBORN_NIK
 
@@ -485,7 +448,7 @@ def test_a_page_opened_before_an_import_left_a_member_out_is_recorded_when_that_
     officer = client_for(people.officer)
     page = officer.get(f"/verval/kasus/{case.pk}/").content.decode()
     Member.objects.filter(pk=members["cousin"].pk).update(is_absent=True)
-    response = officer.post(f"/verval/kasus/{case.pk}/", _sent_back(page, **_found, **{f"anggota-{members['son'].pk}": "pindah"}))
+    response = officer.post(f"/verval/kasus/{case.pk}/", sent_back(page, **_found, **{f"anggota-{members['son'].pk}": "pindah"}))
     assert response.status_code == 302
     assert [(c.name, c.change) for c in case.member_changes.all()] == [("Muhammad Rizal", "pindah")]
 
@@ -495,7 +458,7 @@ def test_a_member_left_out_since_the_page_opened_and_marked_gone_is_named(family
     officer = client_for(people.officer)
     page = officer.get(f"/verval/kasus/{case.pk}/").content.decode()
     Member.objects.filter(pk=members["cousin"].pk).update(is_absent=True)
-    refused = officer.post(f"/verval/kasus/{case.pk}/", _sent_back(page, **_found, **{f"anggota-{members['cousin'].pk}": "pindah"}),
+    refused = officer.post(f"/verval/kasus/{case.pk}/", sent_back(page, **_found, **{f"anggota-{members['cousin'].pk}": "pindah"}),
                            follow=True).content.decode()
     assert "Sepupu Jauh sudah tidak tercatat sebagai anggota keluarga ini" in _words(refused)
     assert f"#{members['cousin'].pk}" not in refused
@@ -695,7 +658,7 @@ def test_a_death_recorded_before_a_merge_is_shown_on_the_kept_familys_member_and
     officer = client_for(people.officer)
     page = officer.get(f"/verval/kasus/{case.pk}/").content.decode()
     assert '<option value="meninggal" selected>Meninggal</option>' in _member_row(page, twin)
-    assert officer.post(f"/verval/kasus/{case.pk}/", _sent_back(page, note="Foto rumah menyusul")).status_code == 302
+    assert officer.post(f"/verval/kasus/{case.pk}/", sent_back(page, note="Foto rumah menyusul")).status_code == 302
     assert [(c.change, c.member_id) for c in case.member_changes.all()] == [("meninggal", twin.pk)]
     _through_verification(case, people)
     findings = _words(client_for(people.bappeda).get(f"/verval/kasus/{case.pk}/").content.decode())
@@ -709,7 +672,7 @@ def test_a_finding_the_page_no_longer_shows_is_kept_on_saving(merged_in_field, p
     Member.objects.filter(pk=twin.pk).update(nik=make_nik(region="740901", birth=datetime.date(2011, 1, 2), female=False, serial=98))
     officer = client_for(people.officer)
     page = officer.get(f"/verval/kasus/{case.pk}/").content.decode()
-    assert officer.post(f"/verval/kasus/{case.pk}/", _sent_back(page, note="Foto rumah menyusul")).status_code == 302
+    assert officer.post(f"/verval/kasus/{case.pk}/", sent_back(page, note="Foto rumah menyusul")).status_code == 302
     assert [(c.name, c.change) for c in case.member_changes.all()] == [("Muhammad Rizal", "meninggal")]
 
 
@@ -768,7 +731,7 @@ def test_a_member_left_out_before_the_visit_can_be_recorded_dead(family_with_own
     wife_row = re.search(rf"<tr>(?:(?!</tr>).)*name=\"anggota-{members['wife'].pk}\".*?</tr>", page, re.S).group(0)
     assert "tidak ada di data terbaru" not in wife_row
 
-    response = officer.post(f"/verval/kasus/{case.pk}/", _sent_back(page, **_found, **{f"anggota-{members['son'].pk}": "meninggal"}))
+    response = officer.post(f"/verval/kasus/{case.pk}/", sent_back(page, **_found, **{f"anggota-{members['son'].pk}": "meninggal"}))
     assert response.status_code == 302
     assert [(c.name, c.change) for c in case.member_changes.all()] == [("Muhammad Rizal", "meninggal")]
     again = officer.get(f"/verval/kasus/{case.pk}/").content.decode()
@@ -785,7 +748,7 @@ def test_a_member_absent_from_the_newest_data_is_not_recorded_as_moved(family, p
     Member.objects.filter(pk=members["cousin"].pk).update(is_absent=True)
     officer = client_for(people.officer)
     page = officer.get(f"/verval/kasus/{case.pk}/").content.decode()
-    refused = _words(officer.post(f"/verval/kasus/{case.pk}/", _sent_back(
+    refused = _words(officer.post(f"/verval/kasus/{case.pk}/", sent_back(
         page, **_found, **{f"anggota-{members['cousin'].pk}": "pindah"}), follow=True).content.decode())
     assert "Sepupu Jauh sudah tidak tercatat sebagai anggota keluarga ini" in refused
     case.refresh_from_db()
@@ -811,19 +774,19 @@ def test_a_finding_recorded_before_the_member_left_the_data_is_shown_and_kept(fa
     assert "tidak ada di data terbaru" in row
     assert '<option value="pindah" selected>Pindah</option>' in row and 'value="bukan_anggota"' not in row
 
-    assert officer.post(f"/verval/kasus/{case.pk}/", _sent_back(page, note="Dicek ulang")).status_code == 302
+    assert officer.post(f"/verval/kasus/{case.pk}/", sent_back(page, note="Dicek ulang")).status_code == 302
     case.refresh_from_db()
     assert case.note == "Dicek ulang"
     assert [(c.name, c.change) for c in case.member_changes.all()] == [("Muhammad Rizal", "pindah")]
 
     # A refused save shows the finding as posted, not blank.
-    refused = officer.post(f"/verval/kasus/{case.pk}/", _sent_back(page, **{"baru-0-name": "Bayi", "baru-0-nik": "12345"}),
+    refused = officer.post(f"/verval/kasus/{case.pk}/", sent_back(page, **{"baru-0-name": "Bayi", "baru-0-nik": "12345"}),
                            follow=True)
     assert "NIK harus 16 digit" in refused.content.decode()
     assert '<option value="pindah" selected>Pindah</option>' in _member_row(refused.content.decode(), son)
 
     # Cleared by the officer: gone.
-    assert officer.post(f"/verval/kasus/{case.pk}/", _sent_back(page, **{f"anggota-{son.pk}": "tetap"})).status_code == 302
+    assert officer.post(f"/verval/kasus/{case.pk}/", sent_back(page, **{f"anggota-{son.pk}": "tetap"})).status_code == 302
     assert not case.member_changes.exists()
     # Once cleared, Pindah is no longer offered for a member out of the newest data.
     assert 'value="pindah"' not in _member_row(officer.get(f"/verval/kasus/{case.pk}/").content.decode(), son)
