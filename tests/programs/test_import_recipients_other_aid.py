@@ -247,3 +247,19 @@ def test_the_upload_preview_names_the_rows_of_other_programmes_and_the_result_re
     assert sorted(Enrollment.objects.values_list("household__no_kk", "program__code")) == sorted([
         (demo[0].no_kk, "pkh"), (demo[4].no_kk, "pkh"),
     ])
+
+
+def test_a_person_aid_of_a_family_without_a_head_in_the_registry_is_said_not_recorded(demo, tmp_path):
+    lone = HouseholdFactory(no_kk="7409010101240099", head_nik="7409014101900099", head_name="Wa Ode Hasnia",
+                            desa=Desa.objects.get(code="74.09.01.1005"))
+    path = workbook(tmp_path / "rutilahu_2024.xlsx", "RUTILAHU", [
+        ["NO KK", "NAMA", "BANSOS PKH", "PBI JKN"],
+        [lone.no_kk, "WA ODE HASNIA", "YA", "YA"],
+    ])
+    code, out, err = run("import_recipients", str(path), "--program", "rutilahu", "--year", "2024", "--json")
+    result = json.loads(out)
+    assert code == 0, (out, err)
+    assert sorted(Enrollment.objects.values_list("program__code", "member_id")) == [("pkh", None), ("rutilahu", None)]
+    warned = [(w["row"], w["column"], w["reason"]) for w in ImportBatch.objects.get(pk=result["batch"]).warnings]
+    assert warned == [(2, "PBI JKN", "Kolom PBI JKN menyebut bantuan perorangan, tetapi keluarga ini tanpa kepala "
+                       "keluarga di registri dan baris ini tanpa NIK anggota keluarga; bantuan perorangan itu tidak dicatat")]
