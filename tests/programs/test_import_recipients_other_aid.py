@@ -92,19 +92,25 @@ def stored(families):
     )
 
 
+def dry_run_says(path, program, *lines):
+    """The 2024 list's preview by the command says each of ``lines``, and nothing is written."""
+    code, out, err = run("import_recipients", str(path), "--program", program, "--year", "2024", "--dry-run")
+    assert code == 0, (out, err)
+    for line in lines:
+        assert line in out, (line, out)
+    assert not Enrollment.objects.exists()
+
+
 def test_a_bsps_list_records_the_pkh_and_bpnt_its_columns_say_and_flags_the_double_aid(demo, tmp_path):
     path = bsps_list(tmp_path, demo)
 
-    code, out, err = run("import_recipients", str(path), "--program", "bsps", "--year", "2024", "--dry-run")
-
-    assert code == 0, (out, err)
-    assert "Kepesertaan di berkas: 7" in out, out
-    assert "Kolom bantuan lain di daftar, akan dicatat sebagai kepesertaan program itu:" in out, out
-    assert "    - PENERIMA PKH: PKH 2024, 2 baru" in out, out
-    assert "    - PENERIMA BPNT: SEMBAKO 2024, 1 baru" in out, out
-    assert "Tidak dikenali, tidak dibaca: kolom bantuan 'BANSOS LAIN'" in out
-    assert f"No KK {demo[0].no_kk} (Amir Laosa): BSPS 2024 dengan PKH 2024" in out, out
-    assert not Enrollment.objects.exists()
+    dry_run_says(
+        path, "bsps", "Kepesertaan di berkas: 7",
+        "Kolom bantuan lain di daftar, akan dicatat sebagai kepesertaan program itu:",
+        "    - PENERIMA PKH: PKH 2024, 2 baru", "    - PENERIMA BPNT: SEMBAKO 2024, 1 baru",
+        "Tidak dikenali, tidak dibaca: kolom bantuan 'BANSOS LAIN'",
+        f"No KK {demo[0].no_kk} (Amir Laosa): BSPS 2024 dengan PKH 2024",
+    )
 
     code, out, err = run("import_recipients", str(path), "--program", "bsps", "--year", "2024", "--json")
     result = json.loads(out)
@@ -125,13 +131,11 @@ def test_a_bsps_list_records_the_pkh_and_bpnt_its_columns_say_and_flags_the_doub
 def test_a_rutilahu_list_records_the_dtks_aid_columns_and_its_person_aid_for_the_head(demo, tmp_path):
     path = rutilahu_list(tmp_path, demo)
 
-    code, out, err = run("import_recipients", str(path), "--program", "rutilahu", "--year", "2024", "--dry-run")
-    assert code == 0, (out, err)
-    assert "Kepesertaan di berkas: 12" in out, out
-    assert "    - BANSOS PKH: PKH 2024, 3 baru" in out, out
-    assert "    - PBI JKN: PBI-JK 2024, 3 baru" in out, out
-    assert "    - Penerima SEMBAKO 2023 (HIMBARA): SEMBAKO 2023, 3 baru" in out, out
-    assert "Tidak dikenali, tidak dibaca: kolom 'KIP'" in out
+    dry_run_says(
+        path, "rutilahu", "Kepesertaan di berkas: 12", "    - BANSOS PKH: PKH 2024, 3 baru",
+        "    - PBI JKN: PBI-JK 2024, 3 baru", "    - Penerima SEMBAKO 2023 (HIMBARA): SEMBAKO 2023, 3 baru",
+        "Tidak dikenali, tidak dibaca: kolom 'KIP'",
+    )
 
     code, out, err = run("import_recipients", str(path), "--program", "rutilahu", "--year", "2024", "--json")
     assert code == 0, (out, err)
