@@ -330,7 +330,7 @@ CLAIM_CHUNK = 20_000
 @transaction.atomic
 def aid_claims_record(
     *, claims: Iterable[AidClaim | PlainClaim], year: int | None, source: str, batch=None, by=None,
-    recheck_households=(), keep: bool = True, apply_stated: bool = False,
+    recheck_households=(), keep: bool = True, apply_stated: bool = False, also: Iterable[AidClaim] = (),
 ) -> BulkEnrollmentResult:
     """Record what an import says about aid (the ``Penerima ...`` columns of a P3KE or DTKS
     extract, an agency's recipient list) as enrollments, ``source`` an ``EnrollmentSource``.
@@ -345,12 +345,15 @@ def aid_claims_record(
     ``apply_stated``: a recipient list's claims (a list) also set what each row says of an
     enrollment already held (``programs.claims.stated_changes``: status, amount, delivery, reason),
     with history, under a row lock, re-checked with the rest; those it may not change are ``held``.
+    ``also``: claims recorded beside ``claims`` only where the registry holds no such enrollment,
+    never restating one (a recipient list's other aid columns: PENERIMA PKH = YA says the family
+    receives PKH, nothing of its payment); an enrollment ``claims`` names is theirs.
     """
     if apply_stated:
         claims = list(claims)
         stated = _stated_apply(claims, batch=batch, by=by)
         recheck_households = {*recheck_households, *(change.enrollment.household_id for change in stated.updated)}
-    claimed = claim_enrollments(claims, year=year)
+    claimed = claim_enrollments(chain(claims, also) if also else claims, year=year)
     source_fields = {"source": source, "batch_id": getattr(batch, "pk", None), "created_by_id": getattr(by, "pk", None)}
     new = _enrollment_maker(
         ("program_id", "year", "household_id", "member_id", "status", "amount", "delivered_on", "status_reason", "stages"),

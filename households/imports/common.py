@@ -352,6 +352,10 @@ class RowReader:
         )
         return None
 
+    def aid_columns(self) -> list[tuple[str, list[str]]]:
+        """Each aid key ``cells.read_recipients`` reads (``pkh``, ``sembako@2023``) and the headers of its columns."""
+        return [(key[len(AID_PREFIX):], [self.headers[index] for index in indexes]) for key, indexes in self._multi_columns]
+
     def load(self, row: int, cells: list) -> None:
         self.row, self.ok, self.raw_cells = row, True, cells
         # A text cell is data whatever its first character (``=< 900 WATT``). A real formula cell (an

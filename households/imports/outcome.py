@@ -44,7 +44,8 @@ class ImportOutcome:
                     "data_year", "same_as_batch", "identity_duplicates",
                     "identity_scan_failed", "skipped_rows", "absent_check", "new_identity_duplicates", "aid_no_longer_stated",
                     "members_kept", "conflicts_forecast", "recognised_by_head_nik", "households_newer",
-                    "households_kept", "kept_ranking", "regencies_covered"):
+                    "households_kept", "kept_ranking", "regencies_covered", "other_aid", "other_programs",
+                    "other_program_rows"):
             if key in self.summary:
                 data[key] = self.summary[key]
         # What no mapping placed, always said (an empty list means every column and value was known).
@@ -200,3 +201,27 @@ def recognised_message(summary: dict) -> str:
         "diperbarui dan mendapat No KK dari berkas, tidak dibuat dua kali.",
         count,
     ) % {"n": number_format(count, force_grouping=True)}
+
+
+def other_aid_line(item: dict) -> str:
+    """One of a recipient list's other aid columns and what it records (``RecipientPlan.other_aid``):
+    "PENERIMA PKH: PKH 2024, 2 baru, 1 sudah ada"."""
+    if not item["new"] and not item["existing"]:
+        return _("%(columns)s: %(aid)s, tidak ada yang menerima") % item
+    line = _("%(columns)s: %(aid)s, %(new)s baru") % item
+    if item["existing"]:
+        line += _(", %(existing)s sudah ada") % item
+    return line
+
+
+def other_program_line(item: dict) -> str:
+    """The rows of a recipient list naming one other program than the chosen one, not recorded
+    (``RecipientPlan.other_programs``): "'BPNT' (Program Sembako (BPNT)): baris 3, 7 (lembar Sheet1)"."""
+    rows = ", ".join(str(row) for row in item["rows"])
+    more = item["count"] - len(item["rows"])
+    if more > 0:
+        rows += " " + ngettext("dan %(n)s lainnya", "dan %(n)s lainnya", more) % {"n": more}
+    program = item["program"] or _("tidak dikenal di registri")
+    return _("'%(value)s' (%(program)s): baris %(rows)s (lembar %(sheet)s)") % {
+        "value": item["value"], "program": program, "rows": rows, "sheet": item["sheet"],
+    }

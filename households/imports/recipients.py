@@ -24,9 +24,13 @@ command's options or the upload form, or from the row (``PROGRAM``/``BANSOS``,
 ``Program`` sheet (its ``Nama Program``, its start date), else from the one year the title rows
 above the header name (``DAFTAR PENERIMA BANTUAN BIBIT KAKAO TA. 2024``; a warning names the row);
 with no year anywhere (or titles naming two), the current year (with a warning). A chosen program or year does not override the rows' own: a row whose
-``BANSOS`` or ``TAHUN`` names another one is a row error naming both (a row that agrees or leaves
-the cell empty takes the chosen one; a program name the registry does not know is read as the
-chosen program, warned once per spelling). A year more than one year ahead is a typo the
+``TAHUN`` names another year is a row error naming both (a row that agrees or leaves the cell
+empty takes the chosen one). A row whose ``BANSOS`` names another program than the chosen one (BPNT,
+or BLT BBM the registry does not know, in a Kemensos list chosen as PKH) is reported by row and
+value and not recorded, the rest of the list imported (a row error when no row takes the chosen
+program: the choice is wrong); a program name the registry does not know, in a column that names no
+registry program, is the agency's own name of the chosen one (BEDAH RUMAH), read as it and warned
+once per spelling (``_Chosen``). A year more than one year ahead is a typo the
 registry refuses (a row error; the whole list for the operator's year). A program is named by
 code, name or ``Penerima`` key, case, punctuation and spacing ignored, or by the usual names of
 the national programs (PBI JK, KIS PBI, BPNT, BLT DD: ``programs.claims.programs_by_spelling``),
@@ -97,6 +101,13 @@ orphaned grandchildren's PKH) enrolls the family the No KK names, the row warned
 (``_collected_for``), and warned again when its head's name (NAMA KK) is of none of that family; a
 plain NIK column keeps its holder's family, the other No KK warned.
 
+A list's other aid columns (``PENERIMA PKH``, ``BANSOS PKH``, ``PBI JKN``, ``Penerima SEMBAKO 2023
+(HIMBARA)`` = YA beside a BSPS row) are read as the DTKS import reads them (``cells.read_recipients``,
+``programs.claims.claim_enrollments``): enrollments of those programs for the row's family, or its
+person (the row's NIK, else the family's head), source the list, checked by the one-aid rule with
+the rest, never restating an enrollment held; the preview and the result list each column with
+what it records (``_other_aid``). An aid column that names no program is reported, as in P3KE.
+
 Each enrollment is an ``AidClaim`` naming its program, recorded by
 ``programs.services.aid_claims_record``, which hands the enrollments to the one-aid check as one
 batch.
@@ -115,12 +126,13 @@ from django.utils.translation import gettext as _
 
 from dedup.names import name_similarity
 from households.identifiers import IdentifierError, parse_kk, region_code_plain
-from households.models import Desa, Household, ImportBatch, Member
+from households.models import Desa, Household, ImportBatch, ImportKind, Member, Relation
 from households.regions import loaded_regions
 from konut_registry.numbers import rupiah
 from programs.claims import (
-    DISTRIBUTION_NOTE, YEAR_IN_TEXT, AidClaim, AidProgram, StatedChange, aid_claims_conflicts, aid_programs, claims_held,
-    program_spelling, programs_by_spelling, stage_label, stage_number, stated_changes,
+    DISTRIBUTION_NOTE, YEAR_IN_TEXT, AidClaim, AidProgram, StatedChange, aid_claims_conflicts, aid_programs,
+    claim_enrollments, claims_held, present_enrollment_keys, program_spelling, programs_by_spelling, stage_label,
+    stage_number, stated_changes,
 )
 from programs.models import (
     EnrollmentSource, EnrollmentStatus, Program, amount_problem, enrollment_year_problem, latest_enrollment_year,
@@ -129,14 +141,15 @@ from programs.services import aid_claims_record
 
 from . import columns as cols
 from .aids import NAMED_FAMILIES
-from .cells import place_name, read_kk, read_nik, village_heading
+from .cells import place_name, read_kk, read_nik, read_recipients, village_heading
 from .common import HIDDEN_SHEET, Context, RowReader, hidden_hint, map_table, note_table_end, sheet_without_header
 from .context import layouts as saved_layouts
+from .context import value_synonyms
 from .issues import IssueLog, row_place
 from .plan import MAX_REFUSED_REASONS, enrollment_counts
 from .progress import Progress
 from .reader import ReadError, Source, Table, header_key, is_blank, normalize_header
-from .values import ChoiceMap, norm, parse_date, parse_period, parse_rupiah, text
+from .values import AID_VALUE_FIELD, ChoiceMap, YesNoMap, norm, parse_date, parse_period, parse_rupiah, text
 
 _YEAR = re.compile(r"(20\d{2})")
 # A program's name followed by its year: ``PKH 2024``, ``BLT DD TAHUN 2024``, ``BPNT (T.A. 2024)``.
@@ -246,6 +259,14 @@ class _Row:
     group_column: str = ""
     # The earlier row of the same recipient in another group, whose enrollment this row's adds to.
     joined: _Row | None = None
+    # The other aid the row's aid columns say the recipient receives (PENERIMA PKH = YA beside a BSPS
+    # row): their aid keys (``cells.read_recipients``), recorded as the DTKS import records them.
+    aids: frozenset = frozenset()
+    # A program cell naming another program than the chosen one (``_Chosen.program_of``): the
+    # cell, its program (None: one the registry does not know), the column and the chosen program's
+    # name; with the row's cells, for its error when no row of the list names the chosen program.
+    other: tuple | None = None
+    cells: list | None = None
 
 
 @dataclass
@@ -264,6 +285,15 @@ class RecipientPlan:
     # and the list's families they concern, each with its aids (``_forecast``), in the list's order.
     conflicts_forecast: int = 0
     conflict_families: list[str] = field(default_factory=list)
+    # The enrollments the list's other aid columns say (PENERIMA PKH = YA on a BSPS list), one claim
+    # each naming its program and year, those the registry holds already, and per column what they
+    # come to (``_other_aid``): recorded as the DTKS import records its aid columns, never restating
+    # an enrollment held.
+    other_claims: list[AidClaim] = field(default_factory=list)
+    other_existing: int = 0
+    other_aid: list[dict] = field(default_factory=list)
+    # The rows naming another program than the chosen one, not recorded, by value (``_other_programs``).
+    other_programs: list[dict] = field(default_factory=list)
 
     @property
     def updates(self) -> list[StatedChange]:
@@ -271,12 +301,14 @@ class RecipientPlan:
 
     @property
     def has_changes(self) -> bool:
-        return len(self.claims) > self.existing or bool(self.updates)
+        return len(self.claims) + len(self.other_claims) > self.existing + self.other_existing or bool(self.updates)
 
     def apply(self, *, batch: ImportBatch | None, by, progress: Progress) -> dict:
-        """Record the matched rows through ``aid_claims_record`` (one transaction, one dedup batch)."""
+        """Record the matched rows through ``aid_claims_record`` (one transaction, one dedup batch),
+        the other aid columns' enrollments with them."""
         result = aid_claims_record(
-            claims=self.claims, year=None, source=EnrollmentSource.IMPORT, batch=batch, by=by, apply_stated=True
+            claims=self.claims, year=None, source=EnrollmentSource.IMPORT, batch=batch, by=by, apply_stated=True,
+            also=self.other_claims,
         )
         return enrollment_counts(result)
 
@@ -287,11 +319,17 @@ class RecipientPlan:
             "errors": len(self.issues.errors), "warnings": len(self.issues.warnings),
             "error_rows": len(self.issues.error_rows), "warning_rows": len(self.issues.warning_rows),
             "rows": self.total_rows, "data_year": self.data_year,
-            "enrollments_planned": len(self.claims), "enrollments_existing": self.existing,
+            "enrollments_planned": len(self.claims) + len(self.other_claims),
+            "enrollments_existing": self.existing + self.other_existing,
             "enrollments_updated": len(self.updates),
             "enrollment_changes": [change.describe() for change in self.updates[:MAX_REFUSED_REASONS]],
             **self.issues.mapping_summary(),
             **self._forecast_summary(),
+            **({"other_aid": self.other_aid} if self.other_aid else {}),
+            **({
+                "other_programs": self.other_programs,
+                "other_program_rows": sum(item["count"] for item in self.other_programs),
+            } if self.other_programs else {}),
         }
 
     def _forecast_summary(self) -> dict:
@@ -359,6 +397,11 @@ def parse_recipients(
     )
     rows: list[_Row] = []
     merges: list[_MergedAmounts] = []
+    # What an aid column's cell says (Ya, Tidak, a tick, the values Bappeda mapped), and each aid key
+    # the list's aid columns read with their headers (``_other_aid``).
+    aid_values = YesNoMap(value_synonyms(ImportKind.RECIPIENTS).get(AID_VALUE_FIELD))
+    aid_headers: dict[str, list[str]] = {}
+    choices: list[_Chosen] = []
     status_headers: dict[str, str] = {}  # sheet -> its status column's header
     villages = _Villages()
     for source in sources:
@@ -416,7 +459,12 @@ def parse_recipients(
             title_problem = "" if "year" in keys else _title_year_problem(table, fixed_year)
             if title_problem:
                 log.warning(table.name, 0, "", title_problem)
-            reader = RowReader(table, index, log)
+            # An aid column whose header names a year (Penerima SEMBAKO 2023) is that year's aid; without
+            # a year chosen, any year it names is the aid's (the rows' own years may differ).
+            reader = RowReader(table, index, log, aid_values, year or latest)
+            for key, headers in reader.aid_columns():
+                known = aid_headers.setdefault(key, [])
+                known += [header for header in headers if header not in known]
             nik_is_head = cols.person_role(reader.label("nik")) in cols.HEAD_ROLES
             leader_columns = (
                 (reader.label("nik"), reader.label("no_kk")) if cols.person_role(reader.label("nik")) == cols.LEADER_ROLE else ()
@@ -429,6 +477,8 @@ def parse_recipients(
                 program, year, *(_fallback_year(table, keys, ctx.today.year) if not year else (None, "")),
                 choose=choose,
             )
+            choices.append(chosen)
+            first_row = len(rows)
             headings = None if keys & {"desa", "region_code"} else _HeadingPlace(table, villages)
             merged_amounts = _MergedAmounts(table, index, reader)
             merges.append(merged_amounts)
@@ -451,7 +501,9 @@ def parse_recipients(
                         record.head_column = reader.label("head_name")
                     if group_at is not None and group_at < len(cells):
                         record.group, record.group_column = text(cells[group_at], 150), cols.column_label(table.headers[group_at])
+                    record.aids = read_recipients(reader)
                 rows.append(record)
+            chosen.settle(log, programs, rows[first_row:])
             if headings is not None:
                 headings.drop_placed()
             note_table_end(table, log)
@@ -467,7 +519,10 @@ def parse_recipients(
                 f"{source.display_name}: daftar penerima kosong: tidak ada baris data di bawah baris judul kolom "
                 f"({'; '.join(headers_read)}). Isi data penerima di bawah judul kolom, lalu unggah lagi.{hidden_hint(source)}"
             )
-    counted = _match(plan, _with_status(log, [r for r in rows if r is not None], statuses, status_headers), forecast=forecast)
+    read = [r for r in rows if r is not None]
+    if any(r.other for r in read):
+        read = _other_programs(plan, read, chosen_rows=sum(chosen.chosen_rows for chosen in choices))
+    counted = _match(plan, _with_status(log, read, statuses, status_headers), aid_headers, forecast=forecast)
     for merged_amounts in merges:
         merged_amounts.say(log, counted)
     return plan
@@ -721,6 +776,45 @@ def _with_status(log: IssueLog, rows: list[_Row], statuses: ChoiceMap, headers: 
     return result
 
 
+# The rows of one value a summary of rows naming another program lists by number.
+_OTHER_ROWS_SHOWN = 20
+
+
+def _other_programs(plan: RecipientPlan, rows: list[_Row], *, chosen_rows: int) -> list[_Row]:
+    """The rows to match: those naming the chosen program (``_Chosen``). A row naming another
+    program is not the chosen program's aid: warned on its row, listed by value in the summary
+    (``RecipientPlan.other_programs``) and not recorded, the rest of the list imported. When no row
+    of the list takes the chosen program, the choice is the mistake: each such row is an error."""
+    log = plan.issues
+    kept, groups = [], {}
+    for row in rows:
+        if row.other is None:
+            kept.append(row)
+            continue
+        cell, own, column, chosen = row.other
+        said = f"'{cell}': {own.name}" if own else f"'{cell}', tidak dikenal di registri"
+        if not chosen_rows:
+            log.error(row.sheet, row.row, column, f"Program di berkas ({said}) berbeda dengan program yang dipilih "
+                      f"({chosen}); perbaiki pilihan program atau isi kolom ini")
+            log.keep_cells(row.sheet, row.row, row.cells)
+            continue
+        if own:
+            reason = f"Program di berkas ({said}) bukan program yang dipilih ({chosen}); baris ini tidak dicatat"
+        else:
+            reason = (f"Program di berkas ('{cell}') tidak dikenal di registri dan bukan program yang dipilih ({chosen}): "
+                      "kolom ini menyebut program registri di baris lain; baris ini tidak dicatat. Bila baris ini "
+                      "memang program yang dipilih, tulis nama program itu di kolom ini")
+        log.warning(row.sheet, row.row, column, reason)
+        group = groups.setdefault((row.sheet, cell), {
+            "sheet": row.sheet, "value": cell, "program": own.name if own else "", "rows": [], "count": 0,
+        })
+        group["count"] += 1
+        if len(group["rows"]) < _OTHER_ROWS_SHOWN:
+            group["rows"].append(row.row)
+    plan.other_programs = list(groups.values())
+    return kept
+
+
 def _year_ahead(year: int) -> str:
     """Why an enrollment cannot be for ``year``: the registry's own rule and words
     (``programs.models.enrollment_year_problem``), in Indonesian (its source text) like every import
@@ -733,7 +827,16 @@ class _Chosen:
     """A sheet's program and year when the rows need not name them: the operator's choice (the form,
     the command's options) or the OpenSID template's (``Program`` sheet, asked only without the
     column). A row's own program or year is checked against the operator's: the file wins
-    nothing in silence, the choice overrides nothing in silence."""
+    nothing in silence, the choice overrides nothing in silence.
+
+    A row whose program cell names another program than the chosen one (BPNT in a list chosen as
+    PKH) is not the chosen program's aid: it is reported and not recorded (``_other_programs``), the
+    rest of the list imported. A name the registry does not know is the agency's own name of the
+    chosen program (BEDAH RUMAH for Rutilahu) when the sheet's program column names no registry
+    program in any row: it is read as the chosen one, warned once per spelling (``settle``). In a
+    column that names registry programs (a Kemensos list of PKH, BPNT, PBI JK rows), an unknown name
+    (BLT BBM, ATENSI YAPI) is another program, as a known one is. The chosen program's own spellings
+    (``PKH 2024``, ``Program Keluarga Harapan``) are the chosen program."""
 
     def __init__(
         self, program: AidProgram | None, year: int | None, fallback: int | None = None, fallback_note: str = "", *,
@@ -748,11 +851,14 @@ class _Chosen:
         # one, the years two titles name, said in one error (``TWO_TITLE_YEARS``).
         self.fallback, self.fallback_note, self._fallback_noted = fallback, fallback_note, False
         self._unknown_noted: set[str] = set()  # the unknown program spellings already warned
+        self.named = False  # a row's program cell named a registry program (the chosen one or another)
+        self.chosen_rows = 0  # the rows that take the chosen program (its name, or an empty cell)
         self._year_noted: set[tuple] = set()  # (program cell, its year, the row's year) already warned
 
-    def program_of(self, reader: RowReader, programs: _Programs) -> tuple[AidProgram | None, int | None]:
-        """The row's program (None after an error on the row) and the year its name ends with
-        (``PKH 2024``), None without one."""
+    def program_of(self, reader: RowReader, programs: _Programs) -> tuple[AidProgram | None, int | None, tuple | None]:
+        """The row's program (None after an error on the row), the year its name ends with
+        (``PKH 2024``), None without one, and the row's ``_Row.other`` when its cell names another
+        program than the chosen one, or one the registry does not know (judged by ``settle``)."""
         cell = reader.get("program")
         if self.program is None:
             program, named_year = programs.named(cell)
@@ -761,29 +867,38 @@ class _Chosen:
                     "program", f"Program '{text(cell, 60)}' tidak dikenal. {self.choose}, atau tulis di kolom ini kode "
                     f"program di registri: {programs.known}",
                 )
-            return program, named_year
+            return program, named_year, None
         if is_blank(cell):
-            return self.program, None
+            self.chosen_rows += 1
+            return self.program, None, None
         own, named_year = programs.named(cell)
-        if own is None:
-            # A local name of the aid (BEDAH RUMAH for Rutilahu): the operator named the program.
+        if own is not None:
+            self.named = True
+        if own is None or own.id != self.program.id:
+            return self.program, None, (text(cell, 60), own, reader.label("program"), self.program.name)
+        self.chosen_rows += 1
+        return own, named_year, None
+
+    def settle(self, log: IssueLog, programs: _Programs, rows: list[_Row | None]) -> None:
+        """Once the sheet's rows are read: when its program column named no registry program, its
+        unknown names are the agency's own name of the chosen program (BEDAH RUMAH for Rutilahu),
+        read as it and warned once per spelling; else they stay another program's rows."""
+        if self.named:
+            return
+        for row in rows:
+            if row is None or row.other is None:
+                continue
+            cell, _own, column, chosen = row.other
+            row.other, row.cells = None, None
+            self.chosen_rows += 1
             spelling = program_spelling(cell)
             if spelling not in self._unknown_noted:
                 self._unknown_noted.add(spelling)
-                reader.warning(
-                    "program",
+                log.warning(
+                    row.sheet, row.row, column,
                     f"{programs.unknown(cell)}. Baris dengan nilai ini dicatat sebagai program yang dipilih "
-                    f"({self.program.name}); bila bukan program itu, perbaiki pilihan program atau berkasnya",
+                    f"({chosen}); bila bukan program itu, perbaiki pilihan program atau berkasnya",
                 )
-            return self.program, None
-        if own.id != self.program.id:
-            reader.error(
-                "program",
-                f"Program di berkas ('{text(cell, 60)}': {own.name}) berbeda dengan program yang dipilih "
-                f"({self.program.name}); perbaiki pilihan program atau isi kolom ini",
-            )
-            return None, None
-        return own, named_year
 
     def year_of(self, reader: RowReader, named_year: int | None = None) -> tuple[int | None, str]:
         """The row's year and the column it came from (``year``, ``period``, ``program`` for the
@@ -865,7 +980,7 @@ def _row(
     participant = _participant(reader, alone=alone)
     if alone and is_blank(reader.get("participant")):
         reader.error("nik", "NIK dan No KK kosong: penerima tidak dapat dicocokkan")
-    program, named_year = chosen.program_of(reader, programs)
+    program, named_year, other = chosen.program_of(reader, programs)
     year, column = chosen.year_of(reader, named_year)
     if year and year > latest_year:
         # A typo (2035 for 2025) in the row's TAHUN/TAHAP, or in the OpenSID form's start date.
@@ -904,6 +1019,7 @@ def _row(
         note=text(reader.get("note"), 500),
         place=tuple((key, reader.label(key), value) for key in _PLACE_FIELDS if (value := text(reader.get(key), 100))),
         kk_problem=kk_problem, nik_problem=nik_problem, head_name=head_name,
+        other=other, cells=reader.raw_cells if other else None,
     )
 
 
@@ -1153,12 +1269,15 @@ def _check_place(log: IssueLog, row: _Row, place: tuple[str, str, str]) -> None:
     )
 
 
-def _match(plan: RecipientPlan, rows: list[_Row], *, forecast: bool) -> set[tuple[str, int]]:
-    """Match the rows and plan their enrollments; the (sheet, row) of each row whose value an
-    enrollment counts."""
+def _match(
+    plan: RecipientPlan, rows: list[_Row], aid_headers: dict[str, list[str]], *, forecast: bool
+) -> set[tuple[str, int]]:
+    """Match the rows and plan their enrollments, and those of their other aid columns (``aid_headers``:
+    each aid key's headers); the (sheet, row) of each row whose value an enrollment counts."""
     log = plan.issues
     registry = _Registry(rows)
     enrollments: dict[tuple, list[_Row]] = {}  # (program, year, household, member or None) -> its rows
+    aided: list[tuple[_Row, int | None, int]] = []  # (row, member, household) of the rows with other aid
     found = [_collected_for(log, r, registry, *registry.find(r)) for r in rows]
     places = registry.places({household_id for r, _m, household_id, *_rest in found if r.place and household_id})
     families = registry.family_names({
@@ -1204,6 +1323,8 @@ def _match(plan: RecipientPlan, rows: list[_Row], *, forecast: bool) -> set[tupl
             log.error(r.sheet, r.row, "NIK", "Program perorangan: NIK penerima harus NIK anggota keluarga di registri")
             continue
         key = (r.program.id, r.year, household_id, member_id if person else None)
+        if r.aids:
+            aided.append((r, member_id, household_id))
         same = enrollments.setdefault(key, [])
         stages = {normalize_header(s.stage) for s in same}
         if same and (not r.stage or normalize_header(r.stage) in stages or "" in stages):
@@ -1223,11 +1344,14 @@ def _match(plan: RecipientPlan, rows: list[_Row], *, forecast: bool) -> set[tupl
                 )
                 continue
             log.error(r.sheet, r.row, "NIK", f"Penerima ganda untuk program dan tahun yang sama: sudah ada di {there}")
+            if r.aids:
+                aided.pop()
             continue
         same.append(r)
     plan.claims = [_claim(key, same, log) for key, same in enrollments.items()]
     held = claims_held(plan.claims)
     plan.existing = len(held[1])
+    other, other_held = _other_aid(plan, aided, aid_headers, set(held[0]))
     if plan.existing:
         plan.changes = stated_changes(plan.claims)
         for change in plan.changes:
@@ -1239,11 +1363,64 @@ def _match(plan: RecipientPlan, rows: list[_Row], *, forecast: bool) -> set[tupl
             elif change.corrected:  # a stage's amount corrected in a list sent again
                 log.warning(first.sheet, first.row, "NOMINAL", change.describe())
     if forecast:
-        _forecast(plan, held)
+        _forecast(plan, ({**other, **held[0]}, held[1] | other_held))
     years = {claim.year for claim in plan.claims}
     if len(years) == 1:
         plan.data_year = next(iter(years))
     return {(r.sheet, r.row) for same in enrollments.values() for r in same}
+
+
+def _other_aid(
+    plan: RecipientPlan, aided: list[tuple[_Row, int | None, int]], aid_headers: dict[str, list[str]], own: set,
+) -> tuple[dict, set]:
+    """Plan the enrollments the rows' other aid columns say (``_Row.aids``), as the DTKS import
+    records its aid columns (``programs.claims.claim_enrollments``): a family program for the
+    row's family, a person program for the row's person (its NIK's), else the family's head. Those
+    ``own`` (the list's own enrollments) names are left to them. Per aid column, what they come to
+    (``RecipientPlan.other_aid``). Returns the enrollments (key -> claim) and those the registry holds."""
+    if not aid_headers:
+        return {}, set()
+    catalogue = aid_programs()
+    by_id = {program.id: program for program in catalogue}
+    # The programs each aid key names (``pkh``, ``sembako@2023``), as a claim of it comes to them.
+    named = {
+        key: [by_id[found[0]] for found in claim_enrollments([AidClaim(0, 0, (key,))], year=0, programs=catalogue)]
+        for key in aid_headers
+    }
+    heads: dict[int, int] = {}
+    households = {household for _row, member, household in aided if member is None}
+    family_heads = Member.objects.filter(relation=Relation.HEAD).order_by("pk").values_list("household_id", "pk")
+    for household, member in _rows_of(family_heads, "household_id", households):
+        heads.setdefault(household, member)
+    claims = []
+    for row, member, household in aided:
+        member = member if member is not None else heads.get(household)
+        for key in sorted(row.aids):
+            if member is None and any(program.person for program in named.get(key, ())):
+                headers = ", ".join(aid_headers.get(key, [key]))
+                plan.issues.warning(
+                    row.sheet, row.row, headers,
+                    f"Kolom {headers} menyebut bantuan perorangan, tetapi keluarga ini tanpa kepala keluarga di "
+                    "registri dan baris ini tanpa NIK anggota keluarga; bantuan perorangan itu tidak dicatat",
+                )
+            claims.append(AidClaim(household=household, member=member, aids=(key,), year=row.year))
+    other = {key: claim for key, claim in claim_enrollments(claims, year=None, programs=catalogue).items() if key not in own}
+    held = present_enrollment_keys(other)
+    plan.other_claims = [AidClaim(household=h, member=m, program=p, year=y) for p, y, h, m in other]
+    plan.other_existing = len(held)
+    counts: dict[str, dict[tuple[str, int], list[int]]] = {}
+    for key, claim in other.items():
+        program_id, year = key[:2]
+        count = counts.setdefault(claim.aids[0], {}).setdefault((by_id[program_id].code.upper(), year), [0, 0])
+        count[key in held] += 1
+    for key, headers in aid_headers.items():
+        columns = ", ".join(headers)
+        if key not in counts:
+            aid = ", ".join(program.code.upper() for program in named[key])
+            plan.other_aid.append({"columns": columns, "aid": aid, "new": 0, "existing": 0})
+        for (code, year), (new, existing) in sorted(counts.get(key, {}).items()):
+            plan.other_aid.append({"columns": columns, "aid": f"{code} {year}", "new": new, "existing": existing})
+    return other, held
 
 
 def _collected_for(log: IssueLog, row: _Row, registry: _Registry, member_id, household_id, name, kk, shared) -> tuple:

@@ -15,7 +15,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import ngettext
 
-from households.imports.outcome import APPLIED, FAILED, PREVIEWED, REFUSED, UNCONFIRMED, UNREADABLE
+from households.imports.outcome import (
+    APPLIED, FAILED, PREVIEWED, REFUSED, UNCONFIRMED, UNREADABLE, other_aid_line, other_program_line,
+)
 from households.imports.plan import absent_warning
 from households.imports.progress import Progress
 from households.imports.services import run_file_import
@@ -142,6 +144,7 @@ class ImportCommand(BaseCommand):
                 "Kepesertaan yang sudah ada akan diperbarui", data.get("enrollments_updated"), data.get("enrollment_changes")
             )
             self._print_forecast(data.get("conflicts_forecast"))
+        self._print_other(data, applied="enrollments" in data)
         if "identity_duplicates" in data:
             self.stdout.write(f"  Duplikat identitas terbuka (perlu ditinjau): {data['identity_duplicates']}")
         self.stdout.write(f"  Kesalahan: {data['errors']}, peringatan: {data['warnings']}")
@@ -169,6 +172,21 @@ class ImportCommand(BaseCommand):
         self.stdout.write(f"  {title}: {count}")
         for change in changes or []:
             self.stdout.write(f"    - {change}")
+
+    def _print_other(self, data: dict, *, applied: bool) -> None:
+        """A recipient list's other aid columns and what they record, and its rows naming another
+        program than the chosen one, not recorded."""
+        if data.get("other_aid"):
+            self.stdout.write(
+                "  Kolom bantuan lain di daftar, " + ("dicatat" if applied else "akan dicatat")
+                + " sebagai kepesertaan program itu:"
+            )
+            for item in data["other_aid"]:
+                self.stdout.write(f"    - {other_aid_line(item)}")
+        if data.get("other_programs"):
+            self.stdout.write(f"  Baris program lain, tidak dicatat: {data['other_program_rows']}")
+            for item in data["other_programs"]:
+                self.stdout.write(f"    - {other_program_line(item)}")
 
     def _print_forecast(self, forecast: dict | None) -> None:
         """The one-aid conflicts a recipient list would raise, and the first of its families they concern."""
