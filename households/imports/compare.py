@@ -83,7 +83,10 @@ def _resolve(record, current: dict, log_warning: Callable[[object, str, str], No
     """Three-way merge of one stored record (``current``: its fields, ``raw_values``, ``is_absent``
     and ``source_values``) with the record read from the file: keep local corrections; the
     ``Change``, or None when nothing would change. The write works out the new snapshot and raw
-    values again from the record as it is then (``snapshot.merged_sources``). A record marked absent
+    values again from the record as it is then (``snapshot.merged_sources``). A row's desil brings
+    its source and date (``_RANKED_WITH_DESIL``): taken with it, or, a desil kept as a local
+    correction, kept with it (the registry does not credit the file with a desil it did not give).
+    A record marked absent
     comes back unless the file is ``older`` than the registry's data (``ExtractPlan.older_than_registry``),
     or it is a member recorded dead (``is_deceased``: a verval approval found it), whatever the file
     says: ``deceased`` warns of it."""
@@ -96,9 +99,12 @@ def _resolve(record, current: dict, log_warning: Callable[[object, str, str], No
         return _fill_blanks(record, current, candidates)
     snapshot = _decoded(current["source_values"])
     to_set = {}
+    ranked = values.get("desil") is not None  # the row's ranking: taken or kept whole, by its desil
     for name in candidates:
         value = values[name]
         stored = current.get(name)
+        if ranked and name in _RANKED_WITH_DESIL:
+            continue
         if name in _ALWAYS_TAKEN or canonical(stored) is None or snapshot.get(name, _MISSING) == canonical(stored):
             to_set[name] = value
         elif snapshot.get(name) != canonical(value):
@@ -107,6 +113,10 @@ def _resolve(record, current: dict, log_warning: Callable[[object, str, str], No
                 record, capfirst(str(field.verbose_name)),
                 f"Koreksi lokal dipertahankan: registri '{_show(field, stored)}', data baru '{_show(field, value)}'",
             )
+    if ranked and not ("desil" in candidates and "desil" not in to_set):
+        # The desil taken, or the same as the row's: its source and date are the row's. A desil
+        # kept as a local correction keeps its own (the registry would credit the file with it).
+        to_set.update((name, values[name]) for name in _RANKED_WITH_DESIL if name in candidates)
     new_snapshot, raw = merged_sources(values, record.raw, snapshot, cur_raw)
     revive = current.get("is_absent", False)
     if revive and older:
@@ -190,6 +200,8 @@ def _newer_year(record, current: dict, year: int | None, this_year: int) -> int 
 
 # A family's ranking: its desil, where it came from and the date of the ranking (DTSEN re-ranks every quarter).
 _RANKING = ("desil", "desil_source", "desil_date")
+# What goes with a row's desil (``_resolve``): never taken on its own, nor a local correction of its own.
+_RANKED_WITH_DESIL = _RANKING[1:]
 
 
 def _keep_newer_ranking(
