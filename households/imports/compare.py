@@ -27,12 +27,13 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.text import capfirst
 
+from households.identifiers import mask
 from households.models import DataSource, Desa, Household, Kabupaten, Member, Relation, kept_households
 from konut_registry.chunks import chunked
 
 from . import attach
 from .aids import FirstClaims, aid_dropped, aid_planned, member_claim
-from .common import HOUSEHOLD_FIELDS, MEMBER_FIELDS, Extract, HouseholdRecord
+from .common import HOUSEHOLD_FIELDS, MEMBER_FIELDS, Extract, HouseholdRecord, more_than_one_head
 from .issues import row_place
 from .plan import Change, ExtractPlan, MemberDecisions, NewFamily
 from .rowhash import KnownRows
@@ -726,6 +727,8 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     listed = {row.household_key for row in extract.skipped_members}  # the families whose members the file lists
     unknown_families = 0  # member rows of a family neither the file nor the registry holds
     deceased = DeathWarnings(issues)
+    # A P3KE individual sheet's head who is not the head its family's household row (or the registry) names.
+    other_heads = OtherHeads(extract) if p3ke and extract.has_member_sheet else None
     for chunk in chunked(records, CHUNK):
         placed, chunk_claims = [], []
         for record in chunk:
@@ -749,6 +752,8 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
             placed.append((position, record, household_id))
             position += 1
         claims.add(chunk_claims)
+        if other_heads is not None:
+            other_heads.check(placed)
         by_id_individu, by_dtks_id, by_nik, heads = (
             _stored_members(member_qs, placed) if stored or recognised else ({}, {}, {}, {})
         )
@@ -865,6 +870,53 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     for sheet, row, reason in family_rows:
         issues.warning(sheet, row, "", reason)
     return plan
+
+
+class OtherHeads:
+    """The first head row (Kepala Keluarga) of each family of a P3KE individual sheet whose NIK is not
+    the head NIK of the family's household row (the file's, else the registry's): the family will
+    hold two heads, and the row says so as a second head row of the sheet does (``p3ke``,
+    ``common.more_than_one_head``): it is recorded with its relation, the family's head is the one
+    its household row names. A family whose head row was skipped as unchanged has its head read."""
+
+    def __init__(self, extract: Extract) -> None:
+        self.households = extract.households
+        self.issues = extract.issues
+        self.seen = {row.household_key for row in extract.skipped_members if row.is_head}
+
+    def check(self, placed) -> None:
+        """Warn the rows of ``placed`` (a chunk's ``(position, record, family id)``) that head another's family."""
+        asked = []
+        for _at, record, household_id in placed:
+            key = record.household_key
+            if record.get("relation") != Relation.HEAD or key in self.seen:
+                continue
+            self.seen.add(key)
+            nik = record.get("nik")
+            if not nik:
+                continue
+            given = self.households.head_nik(key) if key in self.households else None
+            if given is not None:
+                if given != nik:
+                    place = self.households.place(key)
+                    self._warn(record, f"di {row_place(place.row, place.sheet)} (NIK {mask(given)})")
+            elif household_id is not None:
+                asked.append((record, household_id, nik))
+        if not asked:
+            return
+        heads = {
+            pk: (head_nik, name) for pk, head_nik, name in
+            Household.objects.filter(pk__in={household_id for _r, household_id, _n in asked}).values_list("pk", "head_nik", "head_name")
+        }
+        for record, household_id, nik in asked:
+            head_nik, name = heads.get(household_id, ("", ""))
+            if head_nik and head_nik != nik:
+                self._warn(record, f"di registri: {name} (NIK {mask(head_nik)})")
+
+    def _warn(self, record, other: str) -> None:
+        self.issues.warning(
+            record.sheet, record.row, "Hubungan dengan Kepala Keluarga", more_than_one_head(f"Keluarga {record.household_key}", other),
+        )
 
 
 def _members_left_out(
