@@ -47,7 +47,7 @@ from agencies.selectors import (
     visible_agencies,
 )
 from dedup.presenters import conflict_message
-from households.models import Household, Relation
+from households.models import Household
 from households.regions import has_several_regencies
 from programs.distribution import DISTRIBUTE_MAX, households_distribute, may_distribute
 from programs.models import EnrollmentStatus
@@ -302,14 +302,11 @@ def household_detail(request, pk: int):
     household = select_household_detail(user, pk)
     enrollments = household.all_enrollments
     actions = {e.pk: may_act_on(user, e) for e in enrollments}
-    members = list(household.members.all())
-    # A file that gave the family two heads (both kept with that relation, the import warned): said here.
-    heads = [member.name for member in members if member.relation == Relation.HEAD and not member.is_absent]
     context = {
         "household": household,
         "several_regencies": has_several_regencies(),  # the regency beside the kecamatan, as in the list
-        "members": members,
-        "several_heads": ", ".join(heads) if len(heads) > 1 else "",
+        "members": list(household.members.all()),
+        "several_heads": ", ".join(household.several_heads),
         "enrollments": [(e, actions[e.pk], _deliver_form(e) if actions[e.pk] else None) for e in enrollments],
         "conflicts": household.open_conflicts,
         "merged_here": merged_here(user, household),

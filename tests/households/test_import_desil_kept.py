@@ -54,7 +54,7 @@ def test_a_desil_kept_as_a_local_correction_keeps_its_source_and_date(reference,
     assert (family.desil, family.desil_source, family.desil_date) == (3, "dtsen", datetime.date(2026, 3, 31))
 
 
-def test_the_family_page_says_the_desil_is_a_local_correction(reference, bappeda_client, tmp_path):
+def test_the_family_page_says_the_desil_is_a_local_correction(reference, bappeda_client, admin_client, tmp_path):
     assert run("import_p3ke", p3ke_file(tmp_path))[0] == 0
     family = Household.objects.get(p3ke_id="122000001")
     page = reverse("agencies:household_detail", args=[family.pk])
@@ -66,3 +66,5 @@ def test_the_family_page_says_the_desil_is_a_local_correction(reference, bappeda
     dtsen_import(dtsen_file(tmp_path, the_family(6)))
 
     assert "3 / 5 · <span class=\"desil-correction\">koreksi lokal (DTSEN: desil 6)" in bappeda_client.get(page).content.decode()
+    change = admin_client.get(reverse("admin:households_household_change", args=[family.pk])).content.decode()
+    assert "Desil adalah koreksi lokal; DTSEN memberi desil 6." in change

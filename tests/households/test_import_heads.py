@@ -44,7 +44,7 @@ def applied_warnings(out: str) -> list[tuple[int, str, str]]:
     return [(w["row"], w["column"], w["reason"]) for w in batch.warnings if "kepala keluarga" in w["reason"]]
 
 
-def test_two_heads_on_the_individual_sheet_are_warned_on_the_preview_and_the_result(reference, bappeda_client, tmp_path):
+def test_two_heads_on_the_individual_sheet_are_warned_on_the_preview_and_the_result(reference, bappeda_client, admin_client, tmp_path):
     members = [head_member_row("122000001", "91220000011", 100), wife_as_head(), member_row("122000001", "91220000013", 202)]
     path = str(write_xlsx(
         tmp_path / "p3ke.xlsx", {"KEPALA-KELUARGA": (HH_2023, [household_row("122000001", 100)]), "INDIVIDU": (IND_2023, members)},
@@ -62,11 +62,12 @@ def test_two_heads_on_the_individual_sheet_are_warned_on_the_preview_and_the_res
     assert (family.head_name, family.head_nik) == ("KEPALA 100", nik(100))
     assert heads_of(family) == ["KEPALA 100", "WA ODE"]
 
-    page = bappeda_client.get(reverse("agencies:household_detail", args=[family.pk])).content.decode()
-    assert (
+    said = (
         "Lebih dari satu anggota tercatat sebagai kepala keluarga: KEPALA 100, WA ODE. Kepala keluarga ini menurut "
         "data keluarganya: KEPALA 100."
-    ) in page
+    )
+    assert said in bappeda_client.get(reverse("agencies:household_detail", args=[family.pk])).content.decode()
+    assert said in admin_client.get(reverse("admin:households_household_change", args=[family.pk])).content.decode()
 
 
 def test_an_individual_files_head_who_is_not_the_registrys_is_warned(reference, bappeda_client, tmp_path):
