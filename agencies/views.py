@@ -306,6 +306,7 @@ def household_detail(request, pk: int):
         "household": household,
         "several_regencies": has_several_regencies(),  # the regency beside the kecamatan, as in the list
         "members": list(household.members.all()),
+        "several_heads": ", ".join(household.several_heads),
         "enrollments": [(e, actions[e.pk], _deliver_form(e) if actions[e.pk] else None) for e in enrollments],
         "conflicts": household.open_conflicts,
         "merged_here": merged_here(user, household),

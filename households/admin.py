@@ -309,7 +309,7 @@ class HouseholdAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
     # file ranked before it does not replace it): shown beside it, never typed; a desil typed here
     # is the operator's, dated the day it was typed (``save_model``).
     readonly_fields = [
-        "desil_source", "desil_date",
+        "desil_source", "desil_date", "data_notes",
         "open_conflicts", "merged_here", "is_absent", "absent_reason", "merged_into", "last_batch", "raw_values", "created_at", "updated_at",
     ]
     inlines = [MemberInline, AidInline]
@@ -317,7 +317,7 @@ class HouseholdAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
     list_per_page = 50
     show_full_result_count = False
     fieldsets = [
-        (None, {"fields": ["head_name", "head_nik", "no_kk", "p3ke_id", "desa", "address", "dusun", "rt", "rw", ("desil", "desil_source", "desil_date"), "persentil"]}),
+        (None, {"fields": ["head_name", "head_nik", "no_kk", "p3ke_id", "desa", "address", "dusun", "rt", "rw", ("desil", "desil_source", "desil_date"), "persentil", "data_notes"]}),
         (_("Konflik satu bantuan"), {"fields": ["open_conflicts"]}),
         (_("Kondisi tempat tinggal"), {"fields": [
             "house_ownership", ("roof_type", "roof_quality"), ("wall_type", "wall_quality"), ("floor_type", "floor_quality"),
@@ -412,6 +412,22 @@ class HouseholdAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
         return fieldsets
 
     @admin.display(description=_("catatan yang digabung"))
+    @admin.display(description=_("catatan data"))
+    def data_notes(self, obj):
+        """What the family's page says of its data: a desil corrected here, more than one head."""
+        notes = []
+        if obj.pk is not None and (kept := obj.desil_correction):
+            given, source = kept
+            notes.append(gettext("Desil adalah koreksi lokal; %(source)s memberi desil %(desil)s.") % {
+                "source": source or gettext("data sumber"), "desil": given,
+            })
+        if obj.pk is not None and (heads := obj.several_heads):
+            notes.append(gettext(
+                "Lebih dari satu anggota tercatat sebagai kepala keluarga: %(names)s. Kepala keluarga ini menurut data "
+                "keluarganya: %(head)s. Hubungan keluarga anggota yang lain perlu diperiksa dan diperbaiki."
+            ) % {"names": ", ".join(heads), "head": obj.head_name})
+        return format_html_join(mark_safe("<br>"), "{}", ((note,) for note in notes)) if notes else "-"
+
     def merged_here(self, obj):
         sources = with_merge_decisions(obj, list(obj.merged_from.select_related("desa").order_by("pk")))
         return format_html_join(mark_safe("<br>"), '<a href="{}">#{} {}</a> - {}{}', (

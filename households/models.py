@@ -399,6 +399,25 @@ class Household(RecordDeletion, models.Model):
     def clean(self) -> None:
         run_checks(self, (check_identifiers, ("head_nik", "no_kk")), (check_neighbourhood, ("rt", "rw")))
 
+    @property
+    def several_heads(self) -> list[str]:
+        """The names of the present members recorded as head, when there are more than one (a file
+        gave the family two heads: both are kept with that relation, the import warned; the pages
+        say so); else empty. Reads the prefetched members when there are."""
+        heads = [m.name for m in self.members.all() if m.relation == Relation.HEAD and not m.is_absent]
+        return heads if len(heads) > 1 else []
+
+    @property
+    def desil_correction(self) -> tuple[int, str] | None:
+        """``(desil, source label)`` the data last gave when the stored desil differs from it: the
+        desil is a local correction (typed here, or kept by an import that said otherwise), which
+        the family's page says. None when the data gave no desil or the same one."""
+        given = (self.source_values or {}).get("desil")
+        if given is None or given == self.desil:
+            return None
+        source = (self.source_values or {}).get("desil_source")
+        return given, DataSource(source).label if source in DataSource.values else ""
+
 
 def kept_households(household_ids: Iterable[int]) -> dict[int, int]:
     """Each household to the record that stands for it now: itself, or the family it was merged

@@ -22,6 +22,8 @@ from agencies.models import Agency, Role, User
 from households import models as hm
 from households.choices import HeadTitle, area_head
 from households.identifiers import make_nik
+from households.imports.common import HOUSEHOLD_FIELDS, MEMBER_FIELDS
+from households.imports.snapshot import source_snapshot
 from households.regions import covered_area, covered_region, covered_villages
 from programs.models import Enrollment, EnrollmentSource, EnrollmentStatus, Program, TargetUnit
 from programs.services import enrollment_bulk_create
@@ -160,8 +162,8 @@ def seed_demo(*, families: int = 3000, seed: int = 2023, year: int = 2024, users
             address=f"Jl. {rng.choice(streets)} No. {rng.randint(1, 120)}", dusun=f"Dusun {rng.randint(1, 5)}",
             rt=f"{rng.randint(1, 9):03d}", rw=f"{rng.randint(1, 4):03d}", desa=desa, desil=desil,
             persentil=min(100, (desil - 1) * 10 + rng.randint(1, 10)),
-            source=hm.DataSource.P3KE, source_year=2023, updated_year=2023, verval_priority=hm.VervalPriority.NORMAL,
-            **_household_conditions(rng, desil),
+            desil_source=hm.DataSource.P3KE, source=hm.DataSource.P3KE, source_year=2023, updated_year=2023,
+            verval_priority=hm.VervalPriority.NORMAL, **_household_conditions(rng, desil),
         )
         households.append(household)
         people = [(head_name, head_nik, head_female, head_birth, hm.Relation.HEAD)]
@@ -182,6 +184,8 @@ def seed_demo(*, families: int = 3000, seed: int = 2023, year: int = 2024, users
         name, nik, female, birth, relation = member_rows[31][0]
         member_rows[30].append((name.replace("Muhammad", "Muh.") if "Muhammad" in name else "Muh. " + name, make_nik(region=households[30].desa.code_plain[:6], birth=birth, female=female, serial=9999), female, birth, hm.Relation.OTHER))
 
+    for household in households:
+        _as_imported(household, HOUSEHOLD_FIELDS)
     hm.Household.objects.bulk_create(households, batch_size=2000)
     if households[0].pk is None:
         by_id = dict(hm.Household.objects.filter(p3ke_id__startswith=prefix).values_list("p3ke_id", "pk"))
@@ -200,6 +204,8 @@ def seed_demo(*, families: int = 3000, seed: int = 2023, year: int = 2024, users
                 education=(_weighted(rng, [("tamat_sd", 40), ("tidak_tamat_sd", 20), ("tamat_sltp", 20), ("tamat_slta", 15), ("tidak_sekolah", 5)]) if age >= 18 else (hm.Education.IN_SD if 6 <= age <= 12 else hm.Education.IN_SLTP if 13 <= age <= 15 else hm.Education.IN_SLTA if 16 <= age <= 18 else hm.Education.NONE)),
                 dukcapil_match=_weighted(rng, [("padan", 90), ("tidak_padan", 7), ("kosong", 3)]),
             ))
+    for member in members:
+        _as_imported(member, MEMBER_FIELDS)
     hm.Member.objects.bulk_create(members, batch_size=5000)
     counts.households, counts.members = len(households), len(members)
     counts.enrollments, counts.conflicts = _seed_enrollments(rng, households, year)
@@ -209,17 +215,35 @@ def seed_demo(*, families: int = 3000, seed: int = 2023, year: int = 2024, users
     return counts
 
 
+def _as_imported(record, fields) -> None:
+    """What the source said of ``record`` (``source_values``), as a P3KE import keeps it: its values are
+    the data's, not local corrections, and a later import replaces them as it does an imported family's."""
+    record.source_values = source_snapshot({
+        name: value for name in fields if (value := getattr(record, name)) is not None and value != ""
+    })
+
+
 def _plant_verval_doubts(rng: random.Random, households: list) -> None:
     """What verval's candidate lists look for, after the aid is given (its own generator, so that the
     families, members and aid above stay as they were): a later update put about 4% of the aided
     families in desil 5-7, 1% of them are no longer found at their address, and 1% of all records lack
     their source of drinking water."""
     aided = sorted(set(Enrollment.objects.filter(household__in=households).values_list("household_id", flat=True)))
+    by_pk = {household.pk: household for household in households}
+    # Data, as the families' other values: what the source said changes with them (``_as_imported``).
     for household_id in rng.sample(aided, len(aided) // 25):
         desil = rng.choice([5, 6, 7])
-        hm.Household.objects.filter(pk=household_id).update(desil=desil, persentil=(desil - 1) * 10 + rng.randint(1, 10))
+        household = by_pk[household_id]
+        household.desil, household.persentil = desil, (desil - 1) * 10 + rng.randint(1, 10)
+        _as_imported(household, HOUSEHOLD_FIELDS)
+        hm.Household.objects.filter(pk=household_id).update(
+            desil=household.desil, persentil=household.persentil, source_values=household.source_values,
+        )
     hm.Household.objects.filter(pk__in=rng.sample(aided, len(aided) // 100)).update(is_absent=True)
-    hm.Household.objects.filter(pk__in=[h.pk for h in rng.sample(households, len(households) // 100)]).update(water_source="")
+    for household in rng.sample(households, len(households) // 100):
+        household.water_source = ""
+        _as_imported(household, HOUSEHOLD_FIELDS)
+        hm.Household.objects.filter(pk=household.pk).update(water_source="", source_values=household.source_values)
 
 
 def _seed_enrollments(rng: random.Random, households: list, year: int) -> tuple[int, int]:

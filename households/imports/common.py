@@ -552,6 +552,33 @@ def empty_extract_message(extract: Extract) -> str:
     )
 
 
+def more_than_one_head(family: str, other: str) -> str:
+    """The warning of a row recorded as head (Kepala Keluarga) of a family that has another head
+    (``other``: where). Both are kept with that relation, as the data gives them; the family's head
+    stays the one its data names (DTKS: its first head row; P3KE: its household row), and the
+    family's page says which (``FamilyHeads``, ``compare``)."""
+    return (
+        f"{family} memiliki lebih dari satu kepala keluarga: kepala keluarga lain {other}; keduanya dicatat "
+        "dengan hubungan Kepala Keluarga, periksa dan perbaiki hubungan keluarganya"
+    )
+
+
+class FamilyHeads:
+    """The first row recorded as head of each family of a table (DTKS, DTSEN, a P3KE individual
+    sheet), by family key (a P3KE key as its ``firstrows.slot``: a province's sheet has 700,000
+    families): a later head row of the family is warned about (``more_than_one_head``)."""
+
+    __slots__ = ("first",)
+
+    def __init__(self) -> None:
+        self.first: dict = {}
+
+    def other(self, family, at):
+        """Where the family's head was read before the head row ``at``, or None (``at`` is its first)."""
+        first = self.first.setdefault(family, at)
+        return None if first == at else first
+
+
 def sheet_without_header(examples: str) -> str:
     """The warning of a sheet not read because no row of its top reads as a header row: a cover or
     recap sheet, or a table whose identity headers nothing recognises (its rows would be lost)."""

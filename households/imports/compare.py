@@ -27,12 +27,13 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.text import capfirst
 
+from households.identifiers import mask
 from households.models import DataSource, Desa, Household, Kabupaten, Member, Relation, kept_households
 from konut_registry.chunks import chunked
 
 from . import attach
 from .aids import FirstClaims, aid_dropped, aid_planned, member_claim
-from .common import HOUSEHOLD_FIELDS, MEMBER_FIELDS, Extract, HouseholdRecord
+from .common import HOUSEHOLD_FIELDS, MEMBER_FIELDS, Extract, HouseholdRecord, more_than_one_head
 from .issues import row_place
 from .plan import Change, ExtractPlan, MemberDecisions, NewFamily
 from .rowhash import KnownRows
@@ -83,7 +84,10 @@ def _resolve(record, current: dict, log_warning: Callable[[object, str, str], No
     """Three-way merge of one stored record (``current``: its fields, ``raw_values``, ``is_absent``
     and ``source_values``) with the record read from the file: keep local corrections; the
     ``Change``, or None when nothing would change. The write works out the new snapshot and raw
-    values again from the record as it is then (``snapshot.merged_sources``). A record marked absent
+    values again from the record as it is then (``snapshot.merged_sources``). A row's desil brings
+    its source and date (``_RANKED_WITH_DESIL``): taken with it, or, a desil kept as a local
+    correction, kept with it (the registry does not credit the file with a desil it did not give).
+    A record marked absent
     comes back unless the file is ``older`` than the registry's data (``ExtractPlan.older_than_registry``),
     or it is a member recorded dead (``is_deceased``: a verval approval found it), whatever the file
     says: ``deceased`` warns of it."""
@@ -96,9 +100,12 @@ def _resolve(record, current: dict, log_warning: Callable[[object, str, str], No
         return _fill_blanks(record, current, candidates)
     snapshot = _decoded(current["source_values"])
     to_set = {}
+    ranked = values.get("desil") is not None  # the row's ranking: taken or kept whole, by its desil
     for name in candidates:
         value = values[name]
         stored = current.get(name)
+        if ranked and name in _RANKED_WITH_DESIL:
+            continue
         if name in _ALWAYS_TAKEN or canonical(stored) is None or snapshot.get(name, _MISSING) == canonical(stored):
             to_set[name] = value
         elif snapshot.get(name) != canonical(value):
@@ -107,6 +114,10 @@ def _resolve(record, current: dict, log_warning: Callable[[object, str, str], No
                 record, capfirst(str(field.verbose_name)),
                 f"Koreksi lokal dipertahankan: registri '{_show(field, stored)}', data baru '{_show(field, value)}'",
             )
+    if ranked and not ("desil" in candidates and "desil" not in to_set):
+        # The desil taken, or the same as the row's: its source and date are the row's. A desil
+        # kept as a local correction keeps its own (the registry would credit the file with it).
+        to_set.update((name, values[name]) for name in _RANKED_WITH_DESIL if name in candidates)
     new_snapshot, raw = merged_sources(values, record.raw, snapshot, cur_raw)
     revive = current.get("is_absent", False)
     if revive and older:
@@ -190,6 +201,8 @@ def _newer_year(record, current: dict, year: int | None, this_year: int) -> int 
 
 # A family's ranking: its desil, where it came from and the date of the ranking (DTSEN re-ranks every quarter).
 _RANKING = ("desil", "desil_source", "desil_date")
+# What goes with a row's desil (``_resolve``): never taken on its own, nor a local correction of its own.
+_RANKED_WITH_DESIL = _RANKING[1:]
 
 
 def _keep_newer_ranking(
@@ -714,6 +727,8 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     listed = {row.household_key for row in extract.skipped_members}  # the families whose members the file lists
     unknown_families = 0  # member rows of a family neither the file nor the registry holds
     deceased = DeathWarnings(issues)
+    # A P3KE individual sheet's head who is not the head its family's household row (or the registry) names.
+    other_heads = OtherHeads(extract) if p3ke and extract.has_member_sheet else None
     for chunk in chunked(records, CHUNK):
         placed, chunk_claims = [], []
         for record in chunk:
@@ -737,6 +752,8 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
             placed.append((position, record, household_id))
             position += 1
         claims.add(chunk_claims)
+        if other_heads is not None:
+            other_heads.check(placed)
         by_id_individu, by_dtks_id, by_nik, heads = (
             _stored_members(member_qs, placed) if stored or recognised else ({}, {}, {}, {})
         )
@@ -853,6 +870,53 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     for sheet, row, reason in family_rows:
         issues.warning(sheet, row, "", reason)
     return plan
+
+
+class OtherHeads:
+    """The first head row (Kepala Keluarga) of each family of a P3KE individual sheet whose NIK is not
+    the head NIK of the family's household row (the file's, else the registry's): the family will
+    hold two heads, and the row says so as a second head row of the sheet does (``p3ke``,
+    ``common.more_than_one_head``): it is recorded with its relation, the family's head is the one
+    its household row names. A family whose head row was skipped as unchanged has its head read."""
+
+    def __init__(self, extract: Extract) -> None:
+        self.households = extract.households
+        self.issues = extract.issues
+        self.seen = {row.household_key for row in extract.skipped_members if row.is_head}
+
+    def check(self, placed) -> None:
+        """Warn the rows of ``placed`` (a chunk's ``(position, record, family id)``) that head another's family."""
+        asked = []
+        for _at, record, household_id in placed:
+            key = record.household_key
+            if record.get("relation") != Relation.HEAD or key in self.seen:
+                continue
+            self.seen.add(key)
+            nik = record.get("nik")
+            if not nik:
+                continue
+            given = self.households.head_nik(key) if key in self.households else None
+            if given is not None:
+                if given != nik:
+                    place = self.households.place(key)
+                    self._warn(record, f"di {row_place(place.row, place.sheet)} (NIK {mask(given)})")
+            elif household_id is not None:
+                asked.append((record, household_id, nik))
+        if not asked:
+            return
+        heads = {
+            pk: (head_nik, name) for pk, head_nik, name in
+            Household.objects.filter(pk__in={household_id for _r, household_id, _n in asked}).values_list("pk", "head_nik", "head_name")
+        }
+        for record, household_id, nik in asked:
+            head_nik, name = heads.get(household_id, ("", ""))
+            if head_nik and head_nik != nik:
+                self._warn(record, f"di registri: {name} (NIK {mask(head_nik)})")
+
+    def _warn(self, record, other: str) -> None:
+        self.issues.warning(
+            record.sheet, record.row, "Hubungan dengan Kepala Keluarga", more_than_one_head(f"Keluarga {record.household_key}", other),
+        )
 
 
 def _members_left_out(

@@ -21,12 +21,14 @@ from .cells import (
 from .common import (
     Context,
     Extract,
+    FamilyHeads,
     HouseholdRecord,
     MemberRecord,
     RowReader,
     TableInfo,
     hidden_hint,
     map_table,
+    more_than_one_head,
     note_hidden_sheets,
     note_table_end,
     sheet_without_header,
@@ -124,6 +126,7 @@ def _parse(sources: list[Source], ctx: Context, progress, layout: str, known: Kn
     id_rows: dict[str, tuple[int, int]] = {}
     members_by_row: dict[tuple[int, int], MemberRecord] = {}
     chains: dict[str, int] = {}  # each family's chained row hash (``rowhash.family_chain``)
+    heads = FamilyHeads()  # each family's first head row, as (table, row)
 
     def place(table_no: int, row: int, here: int) -> str:
         """A row as a message on the table ``here`` names it (with its sheet when another)."""
@@ -255,8 +258,9 @@ def _parse(sources: list[Source], ctx: Context, progress, layout: str, known: Kn
                 if field_name not in household.raw or leads:
                     household.raw[field_name] = value
             if is_head or "head_name" not in hh_values:
-                if is_head and household.head is not None and household.head.get("relation") == "kepala":
-                    reader.warning("relation", f"KK {kk} memiliki lebih dari satu kepala keluarga")
+                other = heads.other(kk, (table_no, row)) if is_head else None
+                if other is not None:
+                    reader.warning("relation", more_than_one_head(f"KK {kk}", f"di {place(*other, table_no)}"))
                 else:
                     hh_values["head_name"] = values.get("name", "")
                     if values.get("nik"):

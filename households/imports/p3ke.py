@@ -20,10 +20,12 @@ from .common import (
     Context,
     NO_RAW,
     Extract,
+    FamilyHeads,
     RowReader,
     TableInfo,
     hidden_hint,
     map_table,
+    more_than_one_head,
     note_table_end,
     sheet_without_header,
     stated_aid_keys,
@@ -472,6 +474,7 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
     dropped: set[int] = set()  # rows of kept (or skipped) records refused by a later duplicate
     stored_rows = ctx.known
     sheet = table.name
+    heads = FamilyHeads()  # each family's first head row
 
     def drop(first: int) -> int | None:
         """The row of a kept record refused now (to tell it "muncul lagi"), once."""
@@ -507,6 +510,8 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
             marker = _skipped_member(reader, stored_rows, digest, household_key, id_individu, first_rows)
             if marker is not None:
                 skipped.append(marker)
+                if marker.is_head:
+                    heads.other(slot(household_key), row)
                 continue
         values: dict = {}
         raw: dict = {}
@@ -554,6 +559,10 @@ def _members(table, reader: RowReader, ctx: Context, extract: Extract, progress,
                 extract.refused_member_families.add(household_key)
             continue
         members.add(household_key, row, values, raw, recipients, digest)
+        if values.get("relation") == "kepala" and household_key:
+            other = heads.other(slot(household_key), row)
+            if other is not None:
+                reader.warning("relation", more_than_one_head(f"Keluarga {household_key}", f"di baris {other}"))
         if id_key is not None:
             first_ids[id_key] = row
         if nik_key is not None:

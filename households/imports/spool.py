@@ -181,6 +181,9 @@ class HouseholdSpool:
         # The villages of the records put, and where each tuple of names holds ``desa_id`` (``desa_ids``).
         self._desa_ids: set = set()
         self._desa_at: dict[tuple, int] = {}
+        # Each record's head NIK as a number (0: none), for ``head_nik``; where each tuple of names holds it.
+        self._head_niks = array("q")
+        self._head_at: dict[tuple, int] = {}
 
     # --- writing
     def __setitem__(self, key: str, record: HouseholdRecord) -> None:
@@ -210,6 +213,11 @@ class HouseholdSpool:
             at = self._desa_at[names] = names.index("desa_id") if "desa_id" in names else -1
         if at >= 0:
             self._desa_ids.add(data[at])
+        at = self._head_at.get(names)
+        if at is None:
+            at = self._head_at[names] = names.index("head_nik") if "head_nik" in names else -1
+        head_nik = data[at] if at >= 0 else None
+        self._head_niks.append(int(head_nik) if head_nik and head_nik.isdigit() else 0)
         if len(self._buffer) >= CHUNK:
             self._flush()
 
@@ -229,6 +237,13 @@ class HouseholdSpool:
         """The place (``.sheet``, ``.row``) of the record of ``key``, None without one."""
         position = self._index.get(key)
         return None if position is None else Place(self._sheets[position], self._rows[position])
+
+    def head_nik(self, key: str) -> str | None:
+        """The head NIK of the record of ``key``, without reading it; None without one (or no record)."""
+        position = self._index.get(key)
+        if position is None or not self._head_niks[position]:
+            return None
+        return f"{self._head_niks[position]:016d}"
 
     def desa_ids(self) -> set:
         """The villages of the records, without reading them (a record left out may leave its village)."""

@@ -1,12 +1,15 @@
 """The demo registry (``make run``) holds only what an operator could have saved."""
 
 import datetime
+import json
 
 import pytest
 
-from households.models import Household, Member
+from households.models import Household, ImportBatch, Member
 from households.services import household_conditions_update
 from programs.demo import seed_demo
+from tests.households.conftest import write_xlsx
+from tests.households.test_import_bad_input import run
 
 pytestmark = pytest.mark.django_db
 
@@ -61,3 +64,30 @@ def test_another_areas_demo_families_live_on_no_konawe_utara_road(reference, set
     seed_demo(families=60, seed=7, users=False)
     found = streets()
     assert len(found) > 3 and not [street for street in found if any(road in street for road in KONUT_ROADS)], found
+
+
+def test_a_first_dtsen_import_over_a_demo_family_takes_its_ranking_as_over_an_imported_one(reference, tmp_path):
+    """The demo's families carry what their source said (as a P3KE import keeps it): a DTSEN file that
+    ranks one again replaces its desil, source and names, and no value is kept as a local correction."""
+    seed_demo(families=20, seed=8, users=False)
+    family = Household.objects.order_by("id").first()
+    assert family.desil <= 4 and family.desil_source == "p3ke"
+    headers = ["Nomor KK", "NIK", "Nama", "Tanggal Lahir", "Jenis Kelamin", "Hubungan Keluarga", "Kode Wilayah", "Alamat",
+               "Desil Nasional", "Periode Desil"]
+    rows = [{
+        "Nomor KK": family.no_kk, "NIK": member.nik, "Nama": member.name.upper(), "Tanggal Lahir": f"{member.birth_date:%d/%m/%Y}",
+        "Jenis Kelamin": member.get_sex_display(), "Hubungan Keluarga": member.get_relation_display(),
+        "Kode Wilayah": family.desa.code_plain, "Alamat": family.address, "Desil Nasional": family.desil + 4,
+        "Periode Desil": "31/03/2026",
+    } for member in family.members.order_by("id")]
+    path = write_xlsx(tmp_path / "dtsen.xlsx", {"DTSEN": (headers, rows)})
+
+    code, out, err = run("import_dtsen", str(path), "--partial", "--year", "2026", "--json")
+
+    assert code == 0, (out, err)
+    batch = ImportBatch.objects.get(pk=json.loads(out)["batch"])
+    assert [w["reason"] for w in batch.warnings if "Koreksi lokal" in w["reason"]] == []
+    desil = family.desil + 4
+    family.refresh_from_db()
+    assert (family.desil, family.desil_source, family.desil_date) == (desil, "dtsen", datetime.date(2026, 3, 31))
+    assert family.head_name == rows[0]["Nama"] and family.desil_correction is None
