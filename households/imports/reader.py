@@ -219,6 +219,9 @@ class Source:
         self._merged_down: dict[str, list[tuple[int, int, int]]] = {}
         # Per sheet, its cells merged across columns: (first row, last row, first column, last column).
         self._merged_across: dict[str, list[tuple[int, int, int, int]]] = {}
+        # Per sheet whose header row was not found: the row of its top most like one, as (row, its
+        # titles), for the refusal to say what the file's headers are (``likeliest_header``).
+        self.unread_headers: dict[str, tuple[int, list[str]]] = {}
 
     # --- sheets
     def sheet_names(self) -> list[str]:
@@ -414,6 +417,8 @@ class Source:
                 best_index, best_score = index, score
         if best_score < (1 if is_identity_header is not None else MIN_HEADER_MATCHES):
             formulas.result()
+            if (likeliest := likeliest_header(head)) is not None:
+                self.unread_headers[name] = likeliest
             return None
         header_number, header_cells = head[best_index]
         across = self._merged_across.pop(name, ())
@@ -673,6 +678,17 @@ class Background:
         if self._error is not None:
             raise self._error
         return self._value
+
+
+def likeliest_header(head: list[tuple[int, list]]) -> tuple[int, list[str]] | None:
+    """The row of a sheet's top most like a header row, none being recognised: the one with the most
+    cells of text (the first of equals), as (row number, those texts); None for rows without text."""
+    best: tuple[int, list[str]] | None = None
+    for number, cells in head:
+        texts = [" ".join(cell.split()) for cell in cells if isinstance(cell, str) and _LETTER.search(cell)]
+        if texts and (best is None or len(texts) > len(best[1])):
+            best = (number, texts)
+    return best
 
 
 def _id_text(value: str) -> bool:
