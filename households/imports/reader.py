@@ -30,6 +30,7 @@ declaring a DOCTYPE (entities), a sheet with more rows than allowed.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import zipfile
@@ -44,6 +45,8 @@ import python_calamine
 from konut_registry.numbers import thousands
 
 from . import htmltable, spreadsheetml, textfile, xlsxparts
+
+logger = logging.getLogger(__name__)
 
 HEADER_SCAN_ROWS = 30
 MIN_HEADER_MATCHES = 3
@@ -279,9 +282,10 @@ class Source:
             try:
                 self._workbook = python_calamine.CalamineWorkbook.from_path(str(self.path))
             except Exception as exc:  # calamine raises several error types for a broken file
+                logger.warning("Buku kerja %s tidak terbaca", self.display_name, exc_info=True)
                 raise ReadError(
-                    f"Berkas {self.display_name} tidak dapat dibaca sebagai buku kerja Excel ({type(exc).__name__}). "
-                    "Buka di Excel lalu simpan ulang sebagai Buku Kerja Excel (.xlsx)."
+                    f"Berkas {self.display_name} tidak dapat dibaca sebagai buku kerja Excel (isinya rusak atau tidak "
+                    "lengkap). Buka di Excel lalu simpan ulang sebagai Buku Kerja Excel (.xlsx)."
                 ) from exc
         return self._workbook
 
@@ -298,8 +302,10 @@ class Source:
         halfway through the rows) as the refusal the operator sees. The error's own text is left
         out: it may quote cell contents."""
         where = f", lembar {sheet}" if sheet else ""
+        # The error's kind goes to the server log with it: an operator is told what to do, never a name from the code.
+        logger.warning("Berkas %s%s tidak terbaca", self.display_name, where, exc_info=exc)
         return ReadError(
-            f"Berkas {self.display_name} rusak atau tidak lengkap{where} ({type(exc).__name__}); tidak ada data "
+            f"Berkas {self.display_name} rusak atau tidak lengkap{where}; tidak ada data "
             "yang diubah. Buka di Excel lalu simpan ulang sebagai Buku Kerja Excel (.xlsx), atau ekspor ulang "
             "dari aplikasi sumbernya."
         )
