@@ -1,6 +1,7 @@
-"""A file is read whatever its line ends: a CSV saved by Excel as "CSV (Macintosh)" (lines ended by CR
-alone). A file that cannot be read is refused in Indonesian, never with a name from the program's
-code. Each file is built here."""
+"""A file is read as what it holds, whatever its name and line ends: a CSV saved by Excel as "CSV
+(Macintosh)" (lines ended by CR alone), an .xlsx saved under a .xls or .csv name, an Excel 97-2003
+workbook under a .xlsx name, a text table under a workbook's name. A file that cannot be read is
+refused in Indonesian, never with a name from the program's code. Each file is built here."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from households.models import Household, ImportBatch, Member
 from programs.models import Enrollment
 
 from ..programs.test_import_recipients import family, run  # noqa: F401 - the registry's two households
-from .realfiles import KK_1, SIKS_DTKS, siks_rows, write_text
+from .conftest import write_xlsx
+from .realfiles import KK_1, SIKS_DTKS, siks_rows, write_text, write_xls
 from .test_import_real_files import imports_both_families
 
 pytestmark = pytest.mark.django_db
@@ -77,3 +79,46 @@ def test_a_damaged_csv_is_refused_without_a_name_from_the_code(reference, tmp_pa
     assert "Berkas DTKS_ASERA.csv rusak atau tidak lengkap" in err and "tidak ada data yang diubah" in err
     assert not CODE_NAME.search(err), err
     assert not Household.objects.exists() and not Member.objects.exists()
+
+
+def dtks_xlsx(path):
+    rows = [dict(zip(SIKS_DTKS, row)) for row in siks_rows()]
+    return write_xlsx(path, {"DTKS": (SIKS_DTKS, rows)})
+
+
+@pytest.mark.parametrize("name", ["DTKS_ASERA.xls", "DTKS_ASERA.csv", "DTKS_ASERA.txt"])
+def test_an_xlsx_under_another_name_is_read_as_xlsx(reference, tmp_path, name):
+    real = dtks_xlsx(tmp_path / "real.xlsx")
+    path = tmp_path / name
+    path.write_bytes(real.read_bytes())
+    imports_both_families(path)
+
+
+def test_an_excel_97_2003_workbook_named_xlsx_is_read_as_one(reference, tmp_path):
+    real = write_xls(tmp_path / "real.xls", {"DTKS": (SIKS_DTKS, siks_rows())})
+    path = tmp_path / "DTKS_ASERA.xlsx"
+    path.write_bytes(real.read_bytes())
+    imports_both_families(path)
+
+
+@pytest.mark.parametrize(("name", "separator"), [("DTKS_ASERA.xls", "\t"), ("DTKS_ASERA.xlsx", "|")])
+def test_a_text_table_under_a_workbooks_name_is_read_as_text(reference, tmp_path, name, separator):
+    # A web application's "Excel" that is tab-separated text named .xls; SIKS-NG's | text renamed.
+    path = write_text(tmp_path / name, SIKS_DTKS, siks_rows(), separator=separator)
+    imports_both_families(path)
+
+
+def test_the_upload_page_reads_an_xlsx_saved_as_xls(bappeda_client, tmp_path):
+    real = dtks_xlsx(tmp_path / "real.xlsx")
+    path = tmp_path / "DTKS_ASERA.xls"
+    path.write_bytes(real.read_bytes())
+    with open(path, "rb") as handle:
+        response = bappeda_client.post(reverse("admin:households_importbatch_upload"), {"kind": "dtks", "file": handle})
+    batch = ImportBatch.objects.get()
+    assert response.status_code == 302 and batch.status == "previewed", (batch.message, response.content.decode()[:2000])
+    page = bappeda_client.get(response["Location"]).content.decode()
+    assert "Konfirmasi impor" in page and not CODE_NAME.search(batch.message or "")
+    bappeda_client.post(reverse("admin:households_importbatch_confirm", args=[batch.pk]))
+    batch.refresh_from_db()
+    assert batch.status == "applied", batch.message
+    assert Household.objects.count() == 2 and Member.objects.count() == 4
