@@ -397,16 +397,16 @@ class Layouts:
             return True
         if not header or header in self._any:
             return False
-        spelled = id_spelling(header)
-        if spelled != header:
-            return bool(spelled) and self.is_identity(spelled)
         try:
             return self._identity_cache[header]
         except KeyError:
             pass
         spaced = self._any_compact.get(header.replace(" ", ""))
+        spelled = id_spelling(header)
         if spaced is not None:
             found = spaced in self._identity
+        elif spelled != header:  # the NIK or No KK spelled another way (``field``)
+            found = bool(spelled) and self.is_identity(spelled)
         elif len(header) < _TYPO_MIN_LENGTH or not process.extractOne(header, self._identity_list, scorer=fuzz.ratio, score_cutoff=_TYPO_SCORE):
             found = False  # most cells of the rows scanned for a header: no identity header is near
         else:
