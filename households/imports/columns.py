@@ -110,6 +110,24 @@ _CARD_WORDS = frozenset({"ktp", "e", "ektp"})
 # tractor, 50 kg benih), as group aid lists give them: it is no amount (``map_headers``).
 _MONEY_WORDS = frozenset({"rp", "rupiah", "nilai", "nominal", "harga", "besaran", "biaya", "dana", "anggaran"})
 _UNIT_HEADERS = frozenset({"satuan", "sat"})
+# The NIK and the No KK as offices spell them beyond the layouts' own headers (normalised text): the
+# official long form (``Nomor Induk Kependudukan``), the card it is printed on (``NIK/No. KTP``), the
+# usual abbreviation (``NKK``), a note of its length (``NIK (16 digit)``), the short form repeated in
+# brackets (``Nomor Kartu Keluarga (KK)``), and the head named after the No KK, which is the whole
+# family's (``No KK Kepala``). Each is read as ``nik`` or ``no kk`` plus what else the header says, then
+# placed as that header is (``id_spelling``): ``NIK Ibu``, ``NIK Kepala Keluarga`` keep their own
+# meaning (none on a member's row), a lone ``No`` or ``KK`` is left as it is.
+_ID_SPELLINGS = (
+    (re.compile(r"\b(?:nomor|nomer|no) induk kependudukan\b"), "nik"),
+    (re.compile(r"\b(?:nomor|nomer|no) nik\b"), "nik"),
+    (re.compile(r"\bnik (?:e )?ktp\b"), "nik"),
+    (re.compile(r"\b(?:nomor|nomer|no) (?:e )?ktp\b"), "nik"),
+    (re.compile(r"\b(?:nomor|nomer|no) (?:kartu keluarga|kk)\b|\bn ?kk\b|\bnokk\b"), "no kk"),
+    (re.compile(r"\b16 (?:digit|angka)\b"), ""),
+    (re.compile(r"\b(nik|no kk)(?: \1)+\b"), r"\1"),
+    (re.compile(r"\bno kk kk\b"), "no kk"),
+    (re.compile(r"\bno kk (?:kepala keluarga|kepala rumah tangga|kepala|krt)\b"), "no kk"),
+)
 _TYPO_MIN_LENGTH = 8
 _TYPO_SCORE = 90
 _IDENTITY_CACHE = 10_000
@@ -173,6 +191,15 @@ def aid_key(header: str) -> str | None:
     words = [w for w in match.group(2).split() if not w.isdigit() and w not in _AID_NOISE]
     words = [w for w in words if w not in _AID_PERIOD] or words
     return "_".join(words) or None
+
+
+def id_spelling(header: str) -> str:
+    """A normalised header with its NIK or No KK written as the layouts write them (``_ID_SPELLINGS``):
+    ``nomor induk kependudukan`` -> ``nik``, ``nik no ktp`` -> ``nik``, ``nkk`` -> ``no kk``, ``no kk
+    kepala`` -> ``no kk``, ``nomor induk kependudukan ibu`` -> ``nik ibu``; any other header as it is."""
+    for pattern, replacement in _ID_SPELLINGS:
+        header = pattern.sub(replacement, header)
+    return " ".join(header.split())
 
 
 def aid_header_year(header: object) -> int | None:
@@ -253,10 +280,15 @@ class Layouts:
         if found is None:
             aid = aid_key(text)
             spaced = self._compact[layout].get(text.replace(" ", ""))
+            spelled = id_spelling(text)
             if aid is not None:
                 found = AID_PREFIX + aid
             elif spaced is not None:
                 found = mapping[spaced]
+            elif spelled != text and spelled:
+                # The NIK or No KK spelled another way (``Nomor Induk Kependudukan``, ``NKK``): placed
+                # as the layout's own spelling is, never by a typo of another header.
+                found = self.field(layout, spelled, typos=False)
             elif layout in CENTRAL and (program := self.program_aid(text)) is not None:
                 found = AID_PREFIX + program
             elif layout == RECIPIENTS and (leader := leader_field(text)) is not None:
@@ -370,8 +402,11 @@ class Layouts:
         except KeyError:
             pass
         spaced = self._any_compact.get(header.replace(" ", ""))
+        spelled = id_spelling(header)
         if spaced is not None:
             found = spaced in self._identity
+        elif spelled != header:  # the NIK or No KK spelled another way (``field``)
+            found = bool(spelled) and self.is_identity(spelled)
         elif len(header) < _TYPO_MIN_LENGTH or not process.extractOne(header, self._identity_list, scorer=fuzz.ratio, score_cutoff=_TYPO_SCORE):
             found = False  # most cells of the rows scanned for a header: no identity header is near
         else:

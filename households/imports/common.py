@@ -589,6 +589,37 @@ def sheet_without_header(examples: str) -> str:
     )
 
 
+# The titles a refusal quotes of each sheet whose header row was not found, and how long each may be.
+_SEEN_TITLES = 12
+_SEEN_TITLE_CHARS = 40
+_SEEN_SHEETS = 3
+
+
+def no_header_row(source, kind: str, layout: str, ids: str, examples: str) -> str:
+    """The refusal of a file none of whose sheets has a header row this kind of data is read by: the
+    titles of the row of each sheet's top most like a header row (shortened), and where a title the
+    registry does not know is mapped, in the layout's name (``layout``, as the mapping screen lists it)."""
+    seen = [
+        f"{row_place(row, sheet)}: {titles(texts)}"
+        for sheet, (row, texts) in list(source.unread_headers.items())[:_SEEN_SHEETS]
+    ]
+    said = f" Judul kolom yang terbaca: {'; '.join(seen)}." if seen else ""
+    return (
+        f"{source.display_name}: baris judul kolom {kind} tidak ditemukan: tidak ada kolom {ids} yang dikenali di "
+        f"{HEADER_SCAN_ROWS} baris pertama (mis. {examples}).{said} Jika berkas menamai kolom {ids} dengan judul lain, "
+        f"petakan judul itu di Admin, Pemetaan kolom impor (jenis tabel {layout}), lalu unggah lagi.{hidden_hint(source)}"
+    )
+
+
+def titles(texts: list[str]) -> str:
+    """Headers as a refusal quotes them: each shortened, the first few only."""
+    shown = ", ".join(
+        f"'{text if len(text) <= _SEEN_TITLE_CHARS else text[: _SEEN_TITLE_CHARS - 1] + '…'}'" for text in texts[:_SEEN_TITLES]
+    )
+    rest = len(texts) - _SEEN_TITLES
+    return f"{shown} dan {rest} judul lain" if rest > 0 else shown
+
+
 def hidden_hint(source) -> str:
     """What a refusal for want of a data sheet adds when ``source`` has hidden sheets (the data may be there)."""
     hidden = source.hidden_sheets()

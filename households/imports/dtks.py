@@ -26,13 +26,14 @@ from .common import (
     MemberRecord,
     RowReader,
     TableInfo,
-    hidden_hint,
     map_table,
     more_than_one_head,
+    no_header_row,
     note_hidden_sheets,
     note_table_end,
     sheet_without_header,
     stated_aid_keys,
+    titles,
 )
 from .dtks_resync import FamilyRows, Ungrouped
 from .issues import row_place
@@ -89,9 +90,11 @@ def _parse(sources: list[Source], ctx: Context, progress, layout: str, known: Kn
                 elif cols.classify(sheet_name, table.headers) == cols.INDIVIDUAL:
                     other_kind = f" Lembar {table.name} tampaknya lembar individu P3KE: pilih jenis data P3KE."
                 # A notes or recap sheet, not data; said, in case it is a table whose No KK has another title.
+                unknown = [h for h in mapped.unmapped if h]
+                seen = f"; judul yang tidak dikenali: {titles(unknown)}" if unknown else ""
                 no_kk = (
-                    f"tidak ada kolom Nomor KK (baris judul kolom: baris {table.header_row}). "
-                    "Jika lembar ini berisi data, beri judul kolom Nomor KK atau petakan di Admin, Pemetaan kolom impor"
+                    f"tidak ada kolom Nomor KK (baris judul kolom: baris {table.header_row}{seen}). Jika lembar ini "
+                    f"berisi data, beri judul kolom Nomor KK atau petakan di Admin, Pemetaan kolom impor (jenis tabel {label})"
                 )
                 extract.issues.warning(table.name, 0, "", f"Lembar ini tidak dibaca: {no_kk}")
                 without_kk.append(f"{table.source}, lembar {table.name}: {no_kk}")
@@ -112,8 +115,7 @@ def _parse(sources: list[Source], ctx: Context, progress, layout: str, known: Kn
             )
         if not tables:
             raise ReadError(
-                f"{source.display_name}: baris judul kolom {label} tidak ditemukan (dicari di 30 baris pertama; "
-                f"mis. 'Nomor KK', 'Nomor NIK', 'Nama').{hidden_hint(source)}{other_kind}"
+                no_header_row(source, label, label, "Nomor KK atau NIK", "'Nomor KK', 'NKK', 'NIK', 'Nama'") + other_kind
             )
     if extract.data_year is None:
         extract.data_year = ctx.today.year

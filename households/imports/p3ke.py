@@ -23,9 +23,9 @@ from .common import (
     FamilyHeads,
     RowReader,
     TableInfo,
-    hidden_hint,
     map_table,
     more_than_one_head,
+    no_header_row,
     note_table_end,
     sheet_without_header,
     stated_aid_keys,
@@ -151,8 +151,10 @@ def _parse_sheets(sources, ctx, extract, progress, forked, forked_at, remaining)
             del table
         if not found_here:
             raise ReadError(
-                f"{source.display_name}: baris judul kolom P3KE tidak ditemukan (dicari di 30 baris pertama setiap "
-                f"lembar; mis. 'ID Keluarga P3KE', 'Kode Kemdagri', 'NIK').{hidden_hint(source)}{other_kind}"
+                no_header_row(
+                    source, "P3KE", "P3KE, lembar keluarga atau lembar individu", "ID Keluarga P3KE atau NIK",
+                    "'ID Keluarga P3KE', 'Kode Kemdagri', 'NIK'",
+                ) + other_kind
             )
     if missing_columns:
         raise ReadError(min(missing_columns, key=lambda item: item[0])[1], details=extract.issues.mapping_summary())

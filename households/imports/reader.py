@@ -21,15 +21,19 @@ rows, "DUSUN II", a remark) is a heading or a note, not data (a row carrying a N
 a name under any layout's name column, never is): passed over (``Table.headings``),
 for a warning naming it.
 
+A file is read as what its content is, whatever its name among the accepted ones: a zip archive as
+an .xlsx, an OLE2 container as an Excel 97-2003 workbook, Excel 2003 XML or an HTML page (a web
+application's "Excel" export) as such, anything else as a text table (``open_source``).
+
 What is refused before any row is read, with a message the operator can act on: an extension
-other than ``.xlsx``/``.xls``/``.csv``/``.txt``, a file whose content does not match its extension
-(a renamed file; a web application's "Excel" export, Excel 2003 XML or HTML, is read by its content),
+other than ``.xlsx``/``.xls``/``.csv``/``.txt``, a file that is none of those (a renamed PDF or image),
 an empty or oversized file, an xlsx whose uncompressed size is absurd (a zip bomb), an Excel 2003 XML
 declaring a DOCTYPE (entities), a sheet with more rows than allowed.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import zipfile
@@ -44,6 +48,8 @@ import python_calamine
 from konut_registry.numbers import thousands
 
 from . import htmltable, spreadsheetml, textfile, xlsxparts
+
+logger = logging.getLogger(__name__)
 
 HEADER_SCAN_ROWS = 30
 MIN_HEADER_MATCHES = 3
@@ -219,6 +225,9 @@ class Source:
         self._merged_down: dict[str, list[tuple[int, int, int]]] = {}
         # Per sheet, its cells merged across columns: (first row, last row, first column, last column).
         self._merged_across: dict[str, list[tuple[int, int, int, int]]] = {}
+        # Per sheet whose header row was not found: the row of its top most like one, as (row, its
+        # titles), for the refusal to say what the file's headers are (``likeliest_header``).
+        self.unread_headers: dict[str, tuple[int, list[str]]] = {}
 
     # --- sheets
     def sheet_names(self) -> list[str]:
@@ -274,11 +283,12 @@ class Source:
     def _book(self):
         if self._workbook is None:
             try:
-                self._workbook = python_calamine.CalamineWorkbook.from_path(str(self.path))
+                self._workbook = open_workbook(self.path, self.kind)
             except Exception as exc:  # calamine raises several error types for a broken file
+                logger.warning("Buku kerja %s tidak terbaca", self.display_name, exc_info=True)
                 raise ReadError(
-                    f"Berkas {self.display_name} tidak dapat dibaca sebagai buku kerja Excel ({type(exc).__name__}). "
-                    "Buka di Excel lalu simpan ulang sebagai Buku Kerja Excel (.xlsx)."
+                    f"Berkas {self.display_name} tidak dapat dibaca sebagai buku kerja Excel (isinya rusak atau tidak "
+                    "lengkap). Buka di Excel lalu simpan ulang sebagai Buku Kerja Excel (.xlsx)."
                 ) from exc
         return self._workbook
 
@@ -295,8 +305,10 @@ class Source:
         halfway through the rows) as the refusal the operator sees. The error's own text is left
         out: it may quote cell contents."""
         where = f", lembar {sheet}" if sheet else ""
+        # The error's kind goes to the server log with it: an operator is told what to do, never a name from the code.
+        logger.warning("Berkas %s%s tidak terbaca", self.display_name, where, exc_info=exc)
         return ReadError(
-            f"Berkas {self.display_name} rusak atau tidak lengkap{where} ({type(exc).__name__}); tidak ada data "
+            f"Berkas {self.display_name} rusak atau tidak lengkap{where}; tidak ada data "
             "yang diubah. Buka di Excel lalu simpan ulang sebagai Buku Kerja Excel (.xlsx), atau ekspor ulang "
             "dari aplikasi sumbernya."
         )
@@ -414,6 +426,8 @@ class Source:
                 best_index, best_score = index, score
         if best_score < (1 if is_identity_header is not None else MIN_HEADER_MATCHES):
             formulas.result()
+            if (likeliest := likeliest_header(head)) is not None:
+                self.unread_headers[name] = likeliest
             return None
         header_number, header_cells = head[best_index]
         across = self._merged_across.pop(name, ())
@@ -673,6 +687,17 @@ class Background:
         if self._error is not None:
             raise self._error
         return self._value
+
+
+def likeliest_header(head: list[tuple[int, list]]) -> tuple[int, list[str]] | None:
+    """The row of a sheet's top most like a header row, none being recognised: the one with the most
+    cells of text (the first of equals), as (row number, those texts); None for rows without text."""
+    best: tuple[int, list[str]] | None = None
+    for number, cells in head:
+        texts = [" ".join(cell.split()) for cell in cells if isinstance(cell, str) and _LETTER.search(cell)]
+        if texts and (best is None or len(texts) > len(best[1])):
+            best = (number, texts)
+    return best
 
 
 def _id_text(value: str) -> bool:
@@ -1011,49 +1036,69 @@ def open_source(path: str | Path, *, display_name: str | None = None, limits: Li
         raise ReadError(f"{name}: berkas terlalu besar ({_mb(size)} MB); batas unggahan {_mb(limits.max_bytes)} MB.")
     with open(path, "rb") as handle:
         head = handle.read(8192)
-    if suffix in WORKBOOK_SUFFIXES:
-        if (exported := _web_export(path, name, head, limits)) is not None:
-            return exported
-        if head.startswith(_OLE_MAGIC):
-            raise ReadError(
-                f"{name}: isi berkas adalah format Excel lama (.xls) atau berkas terenkripsi yang diberi nama "
-                ".xlsx. Buka di Excel lalu simpan sebagai Buku Kerja Excel (.xlsx) tanpa kata sandi."
-            )
-        if not head.startswith(_ZIP_MAGIC):
-            raise ReadError(
-                f"{name}: bukan berkas Excel .xlsx yang sah (isinya bukan buku kerja Excel; mungkin berkas lain "
-                "yang diganti namanya)."
-            )
+    # What the file is, its content says, whatever its name: offices save an .xlsx under a .xls name,
+    # an Excel 97-2003 workbook under a .xlsx one, a CSV under either, a web page's "Excel" under any.
+    if head.startswith(_ZIP_MAGIC):
         check_archive(path, name, limits)
         return Source(path, name, "xlsx", limits)
-    if suffix == ".xls":
-        return _legacy_workbook(path, name, head, limits)
-    if head.startswith(_ZIP_MAGIC) or head.startswith(_OLE_MAGIC) or (b"\x00" in head and not textfile.is_utf16(head)):
-        raise ReadError(
-            f"{name}: bukan berkas teks CSV (isinya biner, mungkin berkas Excel yang diganti namanya). "
-            "Unggah sebagai .xlsx atau simpan ulang sebagai CSV."
-        )
-    # A web application's "Excel" page saved under a text name (offices save it under any name):
-    # its table, as the same page named .xls, never its markup split at commas.
+    if head.startswith(_OLE_MAGIC):
+        return _legacy_workbook(path, name, limits)
+    # A web application's "Excel" page (Excel 2003 XML, HTML), under any name: its table, never its
+    # markup split at commas.
     if (exported := _web_export(path, name, head, limits)) is not None:
         return exported
+    if suffix in TEXT_SUFFIXES and not _text_like(head):
+        raise ReadError(
+            f"{name}: bukan berkas teks CSV (isinya biner, mungkin berkas lain yang diganti namanya). "
+            "Unggah berkas Excel (.xlsx) atau simpan ulang sebagai CSV."
+        )
+    # A text table named as a workbook (a "CSV" or tab-separated export saved as .xls) is read as the
+    # text it is; other markup (an XML report, an image) or binary content named so is no table.
+    if suffix not in TEXT_SUFFIXES and (not _text_like(head) or head.lstrip().startswith(b"<")):
+        if suffix == ".xls":
+            raise ReadError(f"{name}: bukan berkas Excel 97-2003 (.xls) yang sah (mungkin berkas lain yang diganti namanya).")
+        raise ReadError(
+            f"{name}: bukan berkas Excel .xlsx yang sah (isinya bukan buku kerja Excel maupun tabel teks; mungkin "
+            "berkas lain yang diganti namanya)."
+        )
     return Source(path, name, "csv", limits)
 
 
-def _legacy_workbook(path: Path, name: str, head: bytes, limits: Limits) -> Source:
-    """An Excel 97-2003 workbook, opened once here so that a damaged one is refused on upload."""
-    advice = "Buka di Excel lalu simpan ulang sebagai Buku Kerja Excel (.xlsx)."
-    if head.startswith(_ZIP_MAGIC):
-        return Source(path, name, "xlsx", limits) if check_archive(path, name, limits) is None else None
-    if (exported := _web_export(path, name, head, limits)) is not None:
-        return exported
-    if not head.startswith(_OLE_MAGIC):
-        raise ReadError(f"{name}: bukan berkas Excel 97-2003 (.xls) yang sah (mungkin berkas lain yang diganti namanya).")
+# The suffixes python-calamine opens each kind of workbook by: it chooses its reader by the name.
+_CALAMINE_SUFFIXES = {"xlsx": WORKBOOK_SUFFIXES, "xls": (".xls",)}
+# Control characters no text table holds (tab, line ends, form feed and Ctrl-Z aside): a share of the
+# first bytes above this is a binary file.
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0e-\x19\x1b-\x1f]")
+_MAX_CONTROL_SHARE = 0.01
+
+
+def _text_like(head: bytes) -> bool:
+    """Whether a file's first bytes are text: UTF-16 (its ASCII holds NUL bytes), or no NUL byte and
+    hardly any other control character."""
+    if textfile.is_utf16(head):
+        return True
+    return b"\x00" not in head and len(_CONTROL.findall(head)) <= _MAX_CONTROL_SHARE * len(head)
+
+
+def open_workbook(path: Path, kind: str):
+    """python-calamine's workbook of ``path`` read as ``kind`` (``xlsx`` or ``xls``), whatever the
+    file's name: one named as its content is opened from its path, one named otherwise (an .xlsx
+    saved as .xls) from its bytes, which calamine reads by their content."""
+    if Path(path).suffix.lower() in _CALAMINE_SUFFIXES[kind]:
+        return python_calamine.CalamineWorkbook.from_path(str(path))
+    with open(path, "rb") as handle:
+        return python_calamine.CalamineWorkbook.from_filelike(handle)
+
+
+def _legacy_workbook(path: Path, name: str, limits: Limits) -> Source:
+    """An Excel 97-2003 workbook (or another file in its container: an encrypted .xlsx), opened once
+    here so that a damaged one is refused on upload."""
     try:
-        python_calamine.CalamineWorkbook.from_path(str(path)).close()
+        open_workbook(path, "xls").close()
     except Exception as exc:  # noqa: BLE001 - calamine raises several error types for a broken file
         raise ReadError(
-            f"{name}: berkas Excel 97-2003 (.xls) rusak, terenkripsi atau tidak lengkap. {advice}"
+            f"{name}: berkas Excel 97-2003 (.xls) rusak, terenkripsi atau tidak lengkap. Buka di Excel lalu simpan "
+            "ulang sebagai Buku Kerja Excel (.xlsx) tanpa kata sandi."
         ) from exc
     return Source(path, name, "xls", limits)
 

@@ -142,7 +142,9 @@ from programs.services import aid_claims_record
 from . import columns as cols
 from .aids import NAMED_FAMILIES
 from .cells import place_name, read_kk, read_nik, read_recipients, village_heading
-from .common import HIDDEN_SHEET, Context, RowReader, hidden_hint, map_table, note_table_end, sheet_without_header
+from .common import (
+    HIDDEN_SHEET, Context, RowReader, hidden_hint, map_table, no_header_row, note_table_end, sheet_without_header,
+)
 from .context import layouts as saved_layouts
 from .context import value_synonyms
 from .issues import IssueLog, row_place
@@ -509,9 +511,7 @@ def parse_recipients(
             note_table_end(table, log)
         if not found:
             raise ReadError(
-                f"{source.display_name}: baris judul kolom daftar penerima tidak ditemukan: tidak ada kolom NIK atau "
-                "No KK yang dikenali (mis. NIK, NOKK, NAMA_PENERIMA, NOMINAL). Jika berkas menamai kolom NIK atau No KK "
-                f"dengan judul lain, petakan judul itu di Admin, Pemetaan kolom impor (tata letak daftar penerima).{hidden_hint(source)}"
+                no_header_row(source, "daftar penerima", "Daftar penerima OPD", "NIK atau No KK", "'NIK', 'NOKK', 'NAMA_PENERIMA', 'NOMINAL'")
             )
         if plan.total_rows == rows_before:
             # A header with nothing under it is an unfinished or wrongly saved list, not a list of no one.
@@ -1320,7 +1320,16 @@ def _match(
             _check_place(log, r, places[household_id])
         person = r.program.person
         if person and member_id is None:
-            log.error(r.sheet, r.row, "NIK", "Program perorangan: NIK penerima harus NIK anggota keluarga di registri")
+            if r.nik:
+                log.error(r.sheet, r.row, "NIK", "Program perorangan: NIK penerima harus NIK anggota keluarga di registri")
+            else:
+                # Found by its No KK alone: a list whose NIK column has a title not recognised reads so on every row.
+                log.error(
+                    r.sheet, r.row, "NIK",
+                    "Program perorangan: baris ini tidak berisi NIK penerima (keluarganya ditemukan lewat No KK saja). "
+                    "Isi NIK anggota keluarga penerima; bila daftar ini punya kolom NIK dengan judul yang tidak dikenali, "
+                    "petakan judul itu di Admin, Pemetaan kolom impor (jenis tabel Daftar penerima OPD), lalu unggah lagi",
+                )
             continue
         key = (r.program.id, r.year, household_id, member_id if person else None)
         if r.aids:

@@ -74,7 +74,8 @@ def sniff_separator(text: str) -> str:
 
 
 def text_rows(text: str) -> Iterator[tuple[int, list]]:
-    """``(line number, fields)`` of a decoded text table."""
-    reader = csv.reader(io.StringIO(text), delimiter=sniff_separator(text))
+    """``(line number, fields)`` of a decoded text table, its lines ended as Windows (CR LF), Linux (LF)
+    or the classic Mac (CR alone: Excel's "CSV (Macintosh)") ends them."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_separator(text))
     for index, cells in enumerate(reader):
         yield index + 1, cells

@@ -102,17 +102,23 @@ def test_a_damaged_xls_gets_its_own_advice(seeded, tmp_path):
     assert "berkas Excel 97-2003 (.xls) rusak" in err and "simpan ulang" in err
 
 
+# A PDF's opening: its binary streams hold control bytes no text table does.
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Length 600 /Filter /FlateDecode >>\nstream\n" + bytes(range(32)) * 20
+
+
 @pytest.mark.parametrize(
     "name, content, message",
     [
-        ("p3ke.xlsx", b"ID Keluarga P3KE;NIK\n1;2\n", "bukan berkas Excel .xlsx yang sah"),
-        ("p3ke.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "format Excel lama (.xls)"),
-        ("p3ke.csv", None, "bukan berkas teks CSV"),
+        ("p3ke.xlsx", PDF, "bukan berkas Excel .xlsx yang sah"),
+        ("p3ke.xls", PDF, "bukan berkas Excel 97-2003 (.xls) yang sah"),
+        # An Excel 97-2003 container named .xlsx is read as one: a broken (or encrypted) one is refused so.
+        ("p3ke.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "berkas Excel 97-2003 (.xls) rusak, terenkripsi"),
+        ("p3ke.csv", PDF, "bukan berkas teks CSV"),
     ],
 )
-def test_renamed_file(seeded, tmp_path, p3ke_file, name, content, message):
+def test_renamed_file(seeded, tmp_path, name, content, message):
     path = tmp_path / name
-    path.write_bytes(content if content is not None else p3ke_file(name="real.xlsx").read_bytes())
+    path.write_bytes(content)
     code, out, err = run("import_p3ke", str(path), "--json")
     refused(code, out, err, seeded, expect_code=2)
     assert message in err
