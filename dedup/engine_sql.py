@@ -5,7 +5,7 @@ engine runs the statements.
 Every statement starts from ``trig_hh``, the households to re-check, and ``trig``, their enrollments
 that count as aid (``ONE_AID_STATUSES``: proposed, active, completed); ``links`` pairs a household of
 ``trig_hh`` with every other household sharing a person (a NIK among its live members or as its
-head) with it.
+head, when the family is in the newest data: :func:`head_stands`) with it.
 """
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ def mixed_source(enrollment_ids: list[int], household_ids: list[int]) -> Source:
 def people_and_links(*, member_filter: str, head_filter: str, other: str) -> tuple[str, str]:
     """SQL of ``p1`` (household_id, nik) of every person the households on the first side stand for:
     live members with a NIK and the head's NIK (records merged away and absent members stand for no
-    one); and of ``links`` (h1, h2, nik): a household h1 of ``p1`` and another household h2 sharing
+    one, nor does an absent family's head NIK: :func:`head_stands`); and of ``links`` (h1, h2, nik): a household h1 of ``p1`` and another household h2 sharing
     a person, with one shared NIK as evidence. The second side joins the member and household tables
     directly so that the planner uses their NIK statistics and indexes."""
     people = (

@@ -22,6 +22,8 @@ from tests.factories import HouseholdFactory, MemberFactory
 from tests.programs.test_dashboard import by_label
 from tests.security.admin_forms import admin_form_data
 
+from .conftest import texts
+
 pytestmark = pytest.mark.django_db
 
 CLOSED = "Ditutup otomatis: tidak lagi ditemukan pada data terbaru."
@@ -113,6 +115,17 @@ def test_the_scan_command_closes_what_a_write_without_a_scan_ended_and_says_so(r
     # Run again, nothing changes: no second history row.
     assert "0 ditutup otomatis" in call_command_output("dedup_scan")
     assert match.history.filter(status=CLOSED_STATUS).count() == 1
+
+
+def test_the_scan_button_closes_them_and_says_how_many(bappeda_client, bappeda_user):
+    first, second, _person, typo = typo_pair()
+    identity_scan()
+    membership.members_mark_absent(members=[typo], absent=True, by=bappeda_user)
+
+    response = bappeda_client.post(reverse("admin:dedup_identitymatch_scan"), follow=True)
+
+    assert texts(response) == ["Pencarian selesai: 0 duplikat baru, 1 ditutup otomatis (tidak lagi ditemukan), 0 terbuka."]
+    assert the_match(first, second).status == CLOSED_STATUS
 
 
 def call_command_output(*args) -> str:
