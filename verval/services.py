@@ -32,7 +32,6 @@ from agencies.models import ExportKind
 from agencies.selectors import sees_everything
 from agencies.services import export_log_create, identifier_search_record
 from dedup import membership
-from dedup.models import WriteCause
 from households.choices import AbsentReason, area_head
 from households.models import Household, Member, Relation
 from households.regions import loaded_regions
@@ -804,8 +803,7 @@ def _apply_case(plan: CasePlan, *, batch: VervalBatch, by, result: ApplyResult) 
         _apply_member_changes(plan, reason=reason, by=by, result=result)
         household_mark_absent(household=household, by=by, reason=reason, head_deceased=case.presence == Presence.DECEASED,
                               absent_reason=ABSENT_REASONS.get(case.presence, ""))
-        # An absent family's head NIK links it to no other family (``dedup.engine_sql.head_stands``).
-        membership.registry_changed(households=[household.pk], cause=WriteCause.ABSENT, by=by)
+        membership.absence_changed(households=[household.pk], by=by)
         result.identities_changed.add(household.pk)
         result.absent += 1
         # Suspended aid too: it waited for a check, and this one found no one left to receive it.
@@ -817,7 +815,7 @@ def _apply_case(plan: CasePlan, *, batch: VervalBatch, by, result: ApplyResult) 
         return
     if plan.present_again:
         household_mark_present(household=household, by=by, reason=reason)
-        membership.registry_changed(households=[household.pk], cause=WriteCause.ABSENT, by=by)
+        membership.absence_changed(households=[household.pk], by=by)
         result.identities_changed.add(household.pk)
         result.present += 1
     if plan.observed:
