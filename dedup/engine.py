@@ -14,8 +14,9 @@ The rule
     with another one that counts
 
     * of the same household, in a different program, in the same year (rule ``one_aid``), or
-    * of another household that shares a person (a NIK among its live members or as its head), in
-      the same year (rule ``same_person``): one person receiving aid through two family cards. Here
+    * of another household that shares a person (a NIK among its live members or as its head, the
+      head's of a family in the newest data: ``engine_sql.head_stands``), in the same year (rule
+      ``same_person``): one person receiving aid through two family cards. Here
       the same program twice counts too (PKH through both cards is the classic double collection).
 
     unless Bappeda declared the two programs compatible (``CompatiblePair``). Person programs are

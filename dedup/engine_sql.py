@@ -5,7 +5,7 @@ engine runs the statements.
 Every statement starts from ``trig_hh``, the households to re-check, and ``trig``, their enrollments
 that count as aid (``ONE_AID_STATUSES``: proposed, active, completed); ``links`` pairs a household of
 ``trig_hh`` with every other household sharing a person (a NIK among its live members or as its
-head) with it.
+head, when the family is in the newest data: :func:`head_stands`) with it.
 """
 
 from __future__ import annotations
@@ -69,6 +69,20 @@ def json_array() -> str:
 
 def false() -> str:
     return "false" if is_postgres() else "0"
+
+
+def head_stands(alias: str) -> str:
+    """SQL: the head's NIK on household record ``alias`` stands for a person, for the one-aid rule
+    and the identity scan alike: the record is not merged away, and the family is in the newest data.
+
+    An absent family keeps the head's NIK it was last given, as a record of what the data said; it
+    is no proof that the head still belongs to it. A head who left for another family (a verval
+    approval moves them there, a later extract lists them there) holds the NIK there alone, and
+    Bappeda would otherwise be sent, by both queues, to decide about a family that is no longer in
+    the data, for a person it already knows where to find. The absent family's members still stand
+    for themselves while they are not marked absent (a head still living in it is one of them), so
+    no person who really is in two families is lost."""
+    return f"{alias}.merged_into_id IS NULL AND {alias}.is_absent = {false()}"
 
 
 def sql_text(text: str) -> str:
@@ -139,7 +153,7 @@ def mixed_source(enrollment_ids: list[int], household_ids: list[int]) -> Source:
 def people_and_links(*, member_filter: str, head_filter: str, other: str) -> tuple[str, str]:
     """SQL of ``p1`` (household_id, nik) of every person the households on the first side stand for:
     live members with a NIK and the head's NIK (records merged away and absent members stand for no
-    one); and of ``links`` (h1, h2, nik): a household h1 of ``p1`` and another household h2 sharing
+    one, nor does an absent family's head NIK: :func:`head_stands`); and of ``links`` (h1, h2, nik): a household h1 of ``p1`` and another household h2 sharing
     a person, with one shared NIK as evidence. The second side joins the member and household tables
     directly so that the planner uses their NIK statistics and indexes."""
     people = (
@@ -147,7 +161,7 @@ def people_and_links(*, member_filter: str, head_filter: str, other: str) -> tup
         f"WHERE m.nik <> '' AND m.is_absent = {false()}{member_filter} "
         f"UNION ALL "
         f"SELECT h.id AS household_id, h.head_nik AS nik FROM {T_HH} h "
-        f"WHERE h.head_nik <> '' AND h.merged_into_id IS NULL{head_filter}"
+        f"WHERE h.head_nik <> '' AND {head_stands('h')}{head_filter}"
     )
     links = (
         f"SELECT l.h1 AS h1, l.h2 AS h2, MIN(l.nik) AS nik FROM ("
@@ -155,7 +169,7 @@ def people_and_links(*, member_filter: str, head_filter: str, other: str) -> tup
         f"JOIN {T_MEM} m2 ON m2.nik = p1.nik AND m2.is_absent = {false()} AND m2.household_id {other} p1.household_id "
         f"UNION ALL "
         f"SELECT p1.household_id, h2.id, p1.nik FROM p1 "
-        f"JOIN {T_HH} h2 ON h2.head_nik = p1.nik AND h2.merged_into_id IS NULL AND h2.id {other} p1.household_id"
+        f"JOIN {T_HH} h2 ON h2.head_nik = p1.nik AND {head_stands('h2')} AND h2.id {other} p1.household_id"
         f") l GROUP BY l.h1, l.h2"
     )
     return people, links
@@ -173,7 +187,7 @@ def _people_and_links_by_index(households: str) -> tuple[str, str]:
         f"OFFSET 0) m ON true "
         f"UNION ALL "
         f"SELECT h.id, h.head_nik FROM {T_HH} h WHERE h.id IN (SELECT household_id FROM {households}) "
-        f"AND h.head_nik <> '' AND h.merged_into_id IS NULL"
+        f"AND h.head_nik <> '' AND {head_stands('h')}"
     )
     links = (
         f"SELECT l.h1 AS h1, l.h2 AS h2, MIN(l.nik) AS nik FROM ("
@@ -182,7 +196,7 @@ def _people_and_links_by_index(households: str) -> tuple[str, str]:
         f"AND m2.household_id <> p1.household_id OFFSET 0) o ON true "
         f"UNION ALL "
         f"SELECT p1.household_id, o.id, p1.nik FROM p1 JOIN LATERAL ("
-        f"SELECT h2.id FROM {T_HH} h2 WHERE h2.head_nik = p1.nik AND h2.merged_into_id IS NULL "
+        f"SELECT h2.id FROM {T_HH} h2 WHERE h2.head_nik = p1.nik AND {head_stands('h2')} "
         f"AND h2.id <> p1.household_id OFFSET 0) o ON true"
         f") l GROUP BY l.h1, l.h2"
     )
@@ -228,7 +242,7 @@ def _analyze_if_unknown(cursor, households: str) -> tuple[int, float]:
     cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [T_HH])
     known = cursor.fetchone()[0]
     if known < 2 * batch:
-        cursor.execute(f"ANALYZE {T_HH} (id, head_nik, merged_into_id), {T_MEM} (household_id, nik, is_absent)")
+        cursor.execute(f"ANALYZE {T_HH} (id, head_nik, merged_into_id, is_absent), {T_MEM} (household_id, nik, is_absent)")
         cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [T_HH])
         known = cursor.fetchone()[0]
     return batch, known
@@ -451,11 +465,11 @@ def _share_a_person(left: str, right: str) -> str:
         f"EXISTS (SELECT 1 FROM {T_MEM} m1 JOIN {T_MEM} m2 ON m2.nik = m1.nik WHERE m1.household_id = {left} "
         f"AND m2.household_id = {right} AND m1.nik <> '' AND m1.is_absent = {f} AND m2.is_absent = {f}) "
         f"OR EXISTS (SELECT 1 FROM {T_MEM} m1 JOIN {T_HH} h2 ON h2.head_nik = m1.nik WHERE m1.household_id = {left} "
-        f"AND h2.id = {right} AND m1.nik <> '' AND m1.is_absent = {f} AND h2.merged_into_id IS NULL) "
+        f"AND h2.id = {right} AND m1.nik <> '' AND m1.is_absent = {f} AND {head_stands('h2')}) "
         f"OR EXISTS (SELECT 1 FROM {T_HH} h1 JOIN {T_MEM} m2 ON m2.nik = h1.head_nik WHERE h1.id = {left} "
-        f"AND m2.household_id = {right} AND h1.head_nik <> '' AND h1.merged_into_id IS NULL AND m2.is_absent = {f}) "
+        f"AND m2.household_id = {right} AND h1.head_nik <> '' AND {head_stands('h1')} AND m2.is_absent = {f}) "
         f"OR EXISTS (SELECT 1 FROM {T_HH} h1 JOIN {T_HH} h2 ON h2.head_nik = h1.head_nik WHERE h1.id = {left} "
-        f"AND h2.id = {right} AND h1.head_nik <> '' AND h1.merged_into_id IS NULL AND h2.merged_into_id IS NULL)"
+        f"AND h2.id = {right} AND h1.head_nik <> '' AND {head_stands('h1')} AND {head_stands('h2')})"
     )
 
 

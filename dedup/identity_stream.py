@@ -23,6 +23,7 @@ import datetime
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from itertools import combinations, groupby
 from operator import itemgetter
 
@@ -32,7 +33,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, RowNumber
 from django.utils import timezone
 
-from dedup.engine_sql import T_HH, T_MEM, false, is_postgres
+from dedup.engine_sql import T_HH, T_MEM, false, head_stands, is_postgres
 from dedup.identity_compare import MAX_EVIDENCE, close_pairs, name_forms
 from dedup.models import IdentityKind, IdentityMatch, IdentityStatus
 from dedup.names import normalize_name
@@ -142,9 +143,8 @@ class _Candidates:
 def _same_nik(out: _Candidates) -> None:
     """One NIK (a live member's or a head's) in two households: per NIK, each household's first
     member holding it (in the registry's order; none for a head's NIK no member of it holds). The
-    head's NIK of an absent family is kept on its record but matched through its members only: the
-    head may have left it for another family (a verval approval moves them, an extract lists them
-    there), and the NIK is then that family's alone."""
+    head's NIK of an absent family is kept on its record but matched through its members only, as
+    the one-aid rule links families (``engine_sql.head_stands`` says why)."""
     # The NIKs held by two households or more, grouped once into a table of their own (counted, so
     # that the reads below join it by hash rather than look each NIK up).
     out.cursor.execute(f"DROP TABLE IF EXISTS {_SHARED_NIKS}")
@@ -152,8 +152,7 @@ def _same_nik(out: _Candidates) -> None:
         f"CREATE TEMPORARY TABLE {_SHARED_NIKS} AS SELECT x.nik FROM ("
         f"SELECT m.nik AS nik, m.household_id AS hid FROM {T_MEM} m JOIN {T_HH} h ON h.id = m.household_id "
         f"WHERE h.merged_into_id IS NULL AND m.is_absent = {false()} AND m.nik <> ''{_of_scope(out, 'm.nik', _SCOPE_NIKS)} "
-        f"UNION ALL SELECT h.head_nik, h.id FROM {T_HH} h WHERE h.merged_into_id IS NULL AND h.is_absent = {false()} "
-        f"AND h.head_nik <> ''"
+        f"UNION ALL SELECT h.head_nik, h.id FROM {T_HH} h WHERE {head_stands('h')} AND h.head_nik <> ''"
         f"{_of_scope(out, 'h.head_nik', _SCOPE_NIKS)}) x "
         f"GROUP BY x.nik HAVING MIN(x.hid) < MAX(x.hid)"
     )
@@ -161,7 +160,7 @@ def _same_nik(out: _Candidates) -> None:
         out.cursor.execute(f"ANALYZE {_SHARED_NIKS}")
     shared = RawSQL(f"SELECT nik FROM {_SHARED_NIKS}", [])
     members = live_members().filter(nik__in=shared).annotate(pos=Window(RowNumber(), order_by=_member_order()))
-    heads = live_households().filter(head_nik__in=shared, is_absent=False).annotate(
+    heads = live_households().filter(head_nik__in=shared, is_absent=False).annotate(  # ``head_stands``
         none=Cast(Value(None), BigIntegerField()), pos=Window(RowNumber(), order_by=_household_order()),
     )
     members_sql, members_params = _sql(members.order_by().values_list("nik", "household_id", "pk", "pos"))
@@ -375,7 +374,8 @@ def _findings(scope: bool) -> Iterator[IdentityMatch]:
 def _record(cursor, scope: bool) -> None:
     """PostgreSQL: the candidates settled pair by pair as :func:`_findings` settles them, and
     written straight into ``IdentityMatch`` in (kind, pair) order, an existing pair left as it is
-    (``bulk_create(ignore_conflicts=True)``'s ``ON CONFLICT DO NOTHING``). At province scale a
+    (as ``bulk_create(ignore_conflicts=True)`` leaves it), but for one closed by an earlier scan,
+    which takes the members, score and evidence found now (:func:`_refresh_found_again`). At province scale a
     quarter of a million findings: no model instance, no JSON made and read again in Python."""
     kinds = ", ".join(f"'{kind}'" for kind in _KINDS)
     cursor.execute(
@@ -392,23 +392,47 @@ def _record(cursor, scope: bool) -> None:
         f"ROW_NUMBER() OVER (PARTITION BY c.kind, c.a, c.b ORDER BY {_PAIR_ORDER}) AS nth "
         f"FROM {_CANDIDATES} c WHERE {_kept(scope)}) s GROUP BY s.kind, s.a, s.b) p "
         f"ORDER BY p.kind, p.a, p.b "
-        f"ON CONFLICT DO NOTHING",
-        [IdentityStatus.OPEN.value, timezone.now()],
+        # A pair the scan closed earlier and finds again takes what it is found by now (opened again
+        # by ``identity.scan_identities``); every other existing pair is left as it is.
+        f"ON CONFLICT (kind, household_a_id, household_b_id) DO UPDATE SET member_a_id = EXCLUDED.member_a_id, "
+        f"member_b_id = EXCLUDED.member_b_id, score = EXCLUDED.score, evidence = EXCLUDED.evidence "
+        f"WHERE {IdentityMatch._meta.db_table}.status = %s",
+        [IdentityStatus.OPEN.value, timezone.now(), IdentityStatus.CLOSED.value],
     )
 
 
-def each_identity_match(consume: Callable[[list[IdentityMatch]], None] | None, scope: Iterable[int] | None = None) -> None:
+@dataclass
+class ScanChanges:
+    """What the recorded findings no longer or again hold, by id: the open pairs the scan no longer
+    finds (``stale``), and the pairs it closed earlier and finds again (``found_again``). Pairs
+    Bappeda decided (merged, dismissed) are in neither, nor are the open pairs of a record merged
+    away (``dedup.membership.merged_duplicates_settle`` hands them over)."""
+
+    stale: list[int] = field(default_factory=list)
+    found_again: list[int] = field(default_factory=list)
+
+
+def each_identity_match(
+    consume: Callable[[list[IdentityMatch]], None] | None, scope: Iterable[int] | None = None, *, changes: bool = False,
+) -> ScanChanges | None:
     """Every identity duplicate of the registry (with ``scope``, those with one of these
     households), handed to ``consume`` :data:`WRITE_ROWS` unsaved ``IdentityMatch`` rows at a
     time; with ``consume`` None (PostgreSQL), recorded by the database itself as ``bulk_create``
-    with ``ignore_conflicts`` records them (:func:`_record`). Run inside a transaction."""
+    with ``ignore_conflicts`` records them (:func:`_record`). Run inside a transaction.
+
+    With ``changes`` (a scan that records its findings), the :class:`ScanChanges` of the recorded
+    pairs (of the scope's households, with a scope: the scan finds all of theirs), a closed pair
+    found again taking what it is found by now."""
     try:
-        _each_identity_match(consume, scope)
+        return _each_identity_match(consume, scope, changes)
     finally:
         _NAMES.clear()  # a web or worker process keeps nothing of the scan, finished or failed
 
 
-def _each_identity_match(consume: Callable[[list[IdentityMatch]], None], scope: Iterable[int] | None) -> None:
+def _each_identity_match(
+    consume: Callable[[list[IdentityMatch]], None], scope: Iterable[int] | None, changes: bool,
+) -> ScanChanges | None:
+    found = None
     with connection.cursor() as cursor:
         if scope is not None:
             _scope_table(cursor, set(scope))
@@ -419,6 +443,9 @@ def _each_identity_match(consume: Callable[[list[IdentityMatch]], None], scope: 
         cursor.execute(f"CREATE INDEX {_CANDIDATES}_pair ON {_CANDIDATES} (a, b, kind)")
         if is_postgres():
             cursor.execute(f"ANALYZE {_CANDIDATES}")
+        again: dict[tuple, int] = {}
+        if changes:
+            found, again = _changes(cursor, scope is not None)
         if consume is None:
             _record(cursor, scope is not None)
         else:
@@ -427,9 +454,65 @@ def _each_identity_match(consume: Callable[[list[IdentityMatch]], None], scope: 
                 batch.append(match)
                 if len(batch) >= WRITE_ROWS:
                     consume(batch)
+                    _refresh_found_again(batch, again)
                     batch = []
             if batch:
                 consume(batch)
+                _refresh_found_again(batch, again)
         cursor.execute(f"DROP TABLE {_CANDIDATES}")
         if scope is not None:
             cursor.execute(f"DROP TABLE {_SCOPE}")
+    return found
+
+
+# A recorded pair's kind as the candidates number it.
+_KIND_NUMBER = "CASE m.kind " + " ".join(f"WHEN '{kind}' THEN {number}" for number, kind in enumerate(_KINDS)) + " END"
+
+
+def _changes(cursor, scope: bool) -> tuple[ScanChanges, dict[tuple, int]]:
+    """The recorded pairs the findings (the candidates settled, :func:`_kept`) no longer or again
+    hold, with a scope of the scope's households only; and the pairs found again by (kind,
+    household_a, household_b). One pass over the recorded pairs, each looked up in the candidates
+    by its (a, b, kind) index."""
+    table = IdentityMatch._meta.db_table
+    found = (
+        f"EXISTS (SELECT 1 FROM {_CANDIDATES} c WHERE c.a = m.household_a_id AND c.b = m.household_b_id "
+        f"AND c.kind = {_KIND_NUMBER} AND {_kept(scope)})"
+    )
+    of_scope = (
+        f" AND (m.household_a_id IN (SELECT id FROM {_SCOPE}) OR m.household_b_id IN (SELECT id FROM {_SCOPE}))"
+        if scope else ""
+    )
+    merged_away = (
+        f"EXISTS (SELECT 1 FROM {T_HH} h WHERE h.id IN (m.household_a_id, m.household_b_id) "
+        f"AND h.merged_into_id IS NOT NULL)"
+    )
+    cursor.execute(
+        f"SELECT m.id FROM {table} m WHERE m.status = %s{of_scope} AND NOT {found} AND NOT {merged_away} ORDER BY m.id",
+        [IdentityStatus.OPEN.value],
+    )
+    stale = [row[0] for row in cursor.fetchall()]
+    cursor.execute(
+        f"SELECT m.id, m.kind, m.household_a_id, m.household_b_id FROM {table} m "
+        f"WHERE m.status = %s{of_scope} AND {found} ORDER BY m.id",
+        [IdentityStatus.CLOSED.value],
+    )
+    again = {(kind, a, b): pk for pk, kind, a, b in cursor.fetchall()}
+    return ScanChanges(stale=stale, found_again=sorted(again.values())), again
+
+
+def _refresh_found_again(batch: list[IdentityMatch], again: dict[tuple, int]) -> None:
+    """A closed pair found again takes what it is found by now: its members, score and evidence
+    (on PostgreSQL, :func:`_record`'s insert does it)."""
+    if not again:
+        return
+    fresh = []
+    for match in batch:
+        pk = again.get((match.kind, match.household_a_id, match.household_b_id))
+        if pk is not None:
+            fresh.append(IdentityMatch(
+                pk=pk, member_a_id=match.member_a_id, member_b_id=match.member_b_id, score=match.score,
+                evidence=match.evidence,
+            ))
+    if fresh:
+        IdentityMatch.objects.bulk_update(fresh, ["member_a", "member_b", "score", "evidence"])

@@ -82,6 +82,13 @@ def members_added(*, household_id: int, by) -> RecheckResult:
     return registry_changed(households=[household_id], cause=WriteCause.MEMBER, by=by)
 
 
+def absence_changed(*, households: Iterable[int], by) -> RecheckResult:
+    """Households another service marked absent or present (a verval approval), re-checked as
+    :func:`households_mark_absent` re-checks them: an absent family's head NIK links it to no other
+    family (``engine_sql.head_stands``)."""
+    return registry_changed(households=households, cause=WriteCause.ABSENT, by=by)
+
+
 def _mark(model, objects: list, *, absent: bool, by, reason: str = "", also: dict | None = None) -> list:
     """Set ``is_absent``, and the fields of ``also`` with it, on the records that differ, with one
     history row each (``reason``, else that the newest data said so); returns them."""

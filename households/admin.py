@@ -228,13 +228,20 @@ class HouseholdForm(forms.ModelForm):
 
 def _absent_action(model_label: str, *, absent: bool, description, done):
     """The list action marking the selected records absent from (or present in) the newest data,
-    through ``dedup.membership`` (which re-checks the one-aid rule in the same transaction)."""
+    through ``dedup.membership`` (which re-checks the one-aid rule in the same transaction). The
+    identity duplicates of their families are looked for again: those the change ended close, those
+    it brings back open again."""
     mark = membership.households_mark_absent if model_label == "household" else membership.members_mark_absent
 
     @admin.action(description=description, permissions=["change"])
     def action(modeladmin, request, queryset):
-        changed = mark(**{f"{model_label}s": list(queryset), "absent": absent, "by": request.user})
+        records = list(queryset)
+        changed = mark(**{f"{model_label}s": records, "absent": absent, "by": request.user})
         modeladmin.message_user(request, done % {"n": changed}, messages.SUCCESS)
+        check_new_identities(
+            request, [record.pk if model_label == "household" else record.household_id for record in records],
+            changed=bool(changed),
+        )
 
     action.__name__ = f"mark_{'absent' if absent else 'present'}"
     return action

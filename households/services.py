@@ -82,7 +82,8 @@ def household_mark_absent(
     """The family is no longer where the registry places it (moved, not found, or its head died):
     it is kept and marked absent, like a family a newer full extract no longer holds, with why
     (``absent_reason``, an ``AbsentReason``: the pages say it). With ``head_deceased`` the head member
-    is marked absent, and known dead, too."""
+    is marked absent, and known dead, too. The caller re-checks the one-aid rule (the family's head
+    NIK no longer links it to another, nor does an absent member)."""
     household = Household.objects.select_for_update().get(pk=household.pk)
     household.is_absent, household.absent_reason = True, absent_reason
     _save(household, by=by, reason=reason)
@@ -94,7 +95,8 @@ def household_mark_absent(
 @transaction.atomic
 def household_mark_present(*, household: Household, by, reason: str = "") -> Household:
     """The family was found where the registry places it, though the newest full extract no longer
-    holds it: it is marked present again (the one-aid rule does not look at a household's absence)."""
+    holds it: it is marked present again. The caller re-checks the one-aid rule: a present family's
+    head NIK links it to the families holding that NIK (``dedup.engine_sql.head_stands``)."""
     household = Household.objects.select_for_update().get(pk=household.pk)
     household.is_absent, household.absent_reason = False, ""
     _save(household, by=by, reason=reason)

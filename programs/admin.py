@@ -4,6 +4,7 @@ that the one-aid check runs on every save, and any conflict raised is shown at o
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef, Q
+from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -129,6 +130,10 @@ class EnrollmentAdmin(RegionListMixin, LoggedExportMixin, ExportMixin, ReadOnlyH
     # whose family-card order is an expression Django cannot prefix through a relation.
     @admin.display(description=Enrollment._meta.get_field("member").verbose_name, ordering="member__name")
     def member_name(self, obj):
+        """The recipient, marked as the household page's aid table marks one whose death an approved
+        verval recorded (read with the row: ``member`` is in ``list_select_related``)."""
+        if obj.member is not None and obj.member.is_deceased:
+            return format_html('{} <span class="muted">({})</span>', obj.member, gettext("meninggal"))
         return obj.member
 
     @admin.display(description=_("nilai"), ordering="amount")

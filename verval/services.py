@@ -668,6 +668,9 @@ class ApplyResult:
     # identity duplicates found.
     added_to: set = field(default_factory=set)
     identities_new: int = 0
+    # The families whose people the approval marked absent or present, or that it marked absent or
+    # present themselves: the identity duplicates this ended close, those it brings back open again.
+    identities_changed: set = field(default_factory=set)
 
     @property
     def members_not_found(self) -> int:
@@ -729,6 +732,7 @@ def _apply_member_changes(plan: CasePlan, *, reason: str, by, result: ApplyResul
             result.members_absent += membership.members_mark_absent(
                 members=gone, absent=True, by=by, reason=f"{MemberChange(change).label} ({reason})",
                 deceased=change == MemberChange.DECEASED)
+            result.identities_changed.update(member.household_id for member in gone)
     if plan.members_dead:
         # Those an import left out before, absent already: the registry learns why (the members just
         # marked absent are recorded dead already, and left as they are).
@@ -801,6 +805,8 @@ def _apply_case(plan: CasePlan, *, batch: VervalBatch, by, result: ApplyResult) 
         _apply_member_changes(plan, reason=reason, by=by, result=result)
         household_mark_absent(household=household, by=by, reason=reason, head_deceased=case.presence == Presence.DECEASED,
                               absent_reason=ABSENT_REASONS.get(case.presence, ""))
+        membership.absence_changed(households=[household.pk], by=by)
+        result.identities_changed.add(household.pk)
         result.absent += 1
         # Suspended aid too: it waited for a check, and this one found no one left to receive it.
         # Not the own aid of a member moving to another family of this batch: it goes with them.
@@ -811,6 +817,8 @@ def _apply_case(plan: CasePlan, *, batch: VervalBatch, by, result: ApplyResult) 
         return
     if plan.present_again:
         household_mark_present(household=household, by=by, reason=reason)
+        membership.absence_changed(households=[household.pk], by=by)
+        result.identities_changed.add(household.pk)
         result.present += 1
     if plan.observed:
         household_conditions_update(household=household, values=plan.observed, on=case.visited_on, by=by, reason=reason)
@@ -857,8 +865,8 @@ def _batch_approve(batch: VervalBatch, by) -> ApplyResult:
         case.save()
     for pk in result.conflicts:
         result.still_open.pop(pk, None)  # reopened by a later case of this batch: counted as new
-    if result.added_to:
-        result.identities_new = membership.identities_checked(result.added_to).new
+    if result.added_to or result.identities_changed:
+        result.identities_new = membership.identities_checked(result.added_to | result.identities_changed).new
     current.stage, current.approved_by, current.approved_at = Stage.APPROVED, by, now
     current.applied = result.as_dict()
     current._history_user = by

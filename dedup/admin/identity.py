@@ -167,11 +167,13 @@ class IdentityMatchAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
             self.message_user(
                 request,
                 ngettext(
-                    "Pencarian selesai: %(new)d duplikat baru, %(open)d terbuka.",
-                    "Pencarian selesai: %(new)d duplikat baru, %(open)d terbuka.",
+                    "Pencarian selesai: %(new)d duplikat baru, %(closed)d ditutup otomatis (tidak lagi ditemukan), "
+                    "%(open)d terbuka.",
+                    "Pencarian selesai: %(new)d duplikat baru, %(closed)d ditutup otomatis (tidak lagi ditemukan), "
+                    "%(open)d terbuka.",
                     result.new,
                 )
-                % {"new": result.new, "open": result.open_total},
+                % {"new": result.new, "closed": result.closed, "open": result.open_total},
                 messages.SUCCESS,
             )
             return HttpResponseRedirect(reverse("admin:dedup_identitymatch_changelist"))

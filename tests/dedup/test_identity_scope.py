@@ -139,7 +139,7 @@ def test_a_scope_holding_every_live_household_is_scanned_as_the_whole_registry(c
     live = [pk for pk in pks if pk != crowded_registry[5].pk]  # the one merged away is no one's
     scopes = []
     scan = identity_stream.each_identity_match
-    monkeypatch.setattr(identity_stream, "each_identity_match", lambda consume, scope: scopes.append(scope) or scan(consume, scope))
+    monkeypatch.setattr(identity_stream, "each_identity_match", lambda consume, scope, **options: scopes.append(scope) or scan(consume, scope, **options))
     assert sorted(rows(find_identity_matches(set(live))), key=repr) == sorted(whole, key=repr)
     assert sorted(rows(find_identity_matches(set(live[1:]))), key=repr) == of(whole, set(live[1:]))
     assert scopes == [None, set(live[1:])]

@@ -7,6 +7,7 @@ import datetime
 import json
 
 import pytest
+from django.urls import reverse
 
 from dedup.identity import find_identity_matches
 from dedup.models import IdentityKind, IdentityMatch
@@ -153,9 +154,40 @@ def test_an_import_scans_the_families_it_wrote_against_the_whole_registry(refere
     # Recorded: what the whole scan finds for the families the import wrote, each once, and what
     # earlier scans recorded; not the old records' own duplicate.
     assert recorded() == sorted(before + theirs)
-    assert summary["identity_duplicates"] == 4
+    # The child left the third family: the cousins' pair of the first extract is no longer there,
+    # and closed by the import's scan; the three new ones are open.
+    assert summary["identity_duplicates"] == 3
+    assert IdentityMatch.objects.get(kind=IdentityKind.SIMILAR_MEMBER, household_b=by_id["122100403"]).status == "closed"
     assert not IdentityMatch.objects.filter(household_a__in=old).exists()
 
     # The whole scan (the identity-duplicate page's button, the dedup_scan command) still finds it.
     assert identity_scan().new == 1
     assert IdentityMatch.objects.filter(kind=IdentityKind.SAME_KK, household_a=old[0], household_b=old[1]).exists()
+
+
+def test_an_import_that_corrects_the_nik_closes_the_duplicate_it_made(reference, shared_person_file, tmp_path, bappeda_client):
+    """The next extract gives the child of the second family a NIK of their own: the duplicate the
+    first one made is closed by the import's scan, the summary and the batch count none open, and
+    the queue says why."""
+    run("import_p3ke", str(shared_person_file), "--json")
+    match = IdentityMatch.objects.get()
+    second_head = {"Nama Kepala Keluarga": "HASNAH TOSUKA"}
+    corrected = write_xlsx(tmp_path / "p3ke-corrected.xlsx", {
+        "KEPALA-KELUARGA": (HH_2023, [household_row("122000001", 100), household_row("122000002", 101, **second_head)]),
+        "INDIVIDU": (IND_2023, [
+            head_member_row("122000001", "91220000011", 100),
+            head_member_row("122000002", "91220000021", 101, Nama="HASNAH TOSUKA"),
+            member_row("122000002", "91220000022", 0, NIK=nik(102), Nama="KEPALA 100"),
+        ]),
+    })
+
+    code, out, _ = run("import_p3ke", str(corrected), "--json")
+
+    summary = json.loads(out)
+    assert code == 0 and summary["identity_duplicates"] == 0
+    assert ImportBatch.objects.get(pk=summary["batch"]).counts["identity_duplicates"] == 0
+    match.refresh_from_db()
+    assert (match.status, match.decision_reason) == ("closed", "Ditutup otomatis: tidak lagi ditemukan pada data terbaru.")
+    assert match.history.first().history_change_reason == match.decision_reason
+    listing = bappeda_client.get(reverse("admin:dedup_identitymatch_changelist")).content.decode()
+    assert "Ditutup otomatis" in listing

@@ -409,3 +409,44 @@ def test_enrollment_export_query_count_does_not_grow_with_rows(bappeda_client, r
             assert len(_enrollment_export(bappeda_client)) == rows
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def _recipient_cells(html: str) -> list[str]:
+    """The recipient column of the enrollment list, as its cells read."""
+    cells = re.findall(r'<td class="field-member_name[^"]*">(.*?)</td>', html, re.S)
+    return [" ".join(re.sub(r"<[^>]+>", " ", cell).split()) for cell in cells]
+
+
+@pytest.mark.django_db
+def test_the_enrollment_list_marks_a_recipient_recorded_dead_as_the_household_page_does(
+        bappeda_client, bappeda_user, reference):
+    """A recipient whose death an approved verval recorded reads "(meninggal)" in the enrollment list
+    and in its search results, as in the household page's aid table; a living one does not; and the
+    mark costs no query per row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dedup.membership import members_mark_absent
+
+    household = HouseholdFactory(head_name="Kepala Uji")
+    pip = Program.objects.get(code="pip")
+    url = reverse("admin:programs_enrollment_changelist")
+    counts = []
+    for rows in (2, 5):
+        while pip.enrollments.count() < rows:
+            member = MemberFactory(household=household, name=f"Wa Ode Sari {pip.enrollments.count()}")
+            enrollment_create(household=household, program=pip, year=2025, member=member, by=bappeda_user)
+            members_mark_absent(members=[member], absent=True, by=bappeda_user, reason="Meninggal (verval)", deceased=True)
+        with CaptureQueriesContext(connection) as queries:
+            html = bappeda_client.get(url).content.decode()
+        counts.append(len(queries))
+        assert sorted(_recipient_cells(html)) == [f"Wa Ode Sari {n} (meninggal)" for n in range(rows)]
+    assert counts[0] == counts[1]
+    living = MemberFactory(household=household, name="Andi Lasa")
+    enrollment_create(household=household, program=pip, year=2025, member=living, by=bappeda_user)
+    assert "Andi Lasa" in _recipient_cells(bappeda_client.get(url).content.decode())
+    household_page = bappeda_client.get(reverse("agencies:household_detail", args=[household.pk])).content.decode()
+    assert "Wa Ode Sari 0" in household_page and "(meninggal)" in household_page
+
+    found = bappeda_client.get(url, {"q": "Wa Ode Sari 3"}).content.decode()
+    assert _recipient_cells(found) == ["Wa Ode Sari 3 (meninggal)"]

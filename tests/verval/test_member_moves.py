@@ -18,8 +18,8 @@ from dedup.models import Conflict, ConflictRule, ConflictStatus, IdentityMatch
 from dedup.services import identity_scan
 from households.identifiers import make_nik
 from households.models import Household, Member, Relation, Sex
-from programs.models import Enrollment, Program
-from programs.services import enrollment_create
+from programs.models import Enrollment, EnrollmentStatus, Program
+from programs.services import enrollment_create, enrollment_update
 from tests.factories import MemberFactory
 from tests.verval.conftest import approval_preview_text, approved_page_text, client_for, words
 from verval import services
@@ -297,6 +297,27 @@ def test_the_head_moved_out_of_a_family_found_moved_away_is_no_duplicate_of_it(r
     assert "La Ode Tua" in page_b and HEAD_NIK in page_b and "pindah (verval)" in page_b
     page_a = words(bappeda_client.get(reverse("agencies:household_detail", args=[a.pk])).content.decode())
     assert "La Ode Tua" in page_a
+
+
+def test_the_aid_a_family_found_moved_away_keeps_is_no_double_aid_through_its_old_heads_nik(registry, people):
+    """B, found moved away whole, had a house rebuilt this year (BSPS, completed: it stays B's); its
+    head now lives in A, which receives PKH. Approval moves him first, while B is still in the data,
+    then marks B absent: B's record keeps his NIK, but no longer stands for him, and the same-person
+    conflict his move raised between B's house and A's PKH closes in the same approval."""
+    a, b, head, _wife, _pbi, batch, case_a, _case_b = _old_head_of_b_moved_away(registry, people)
+    for ended in Enrollment.objects.filter(household=b, member__isnull=True):  # its PKH and Sembako stopped
+        enrollment_update(enrollment=ended, by=people.bappeda, status=EnrollmentStatus.CANCELLED)
+    house = enrollment_create(household=b, program=Program.objects.get(code="bsps"), year=2025,
+                              status=EnrollmentStatus.COMPLETED).enrollment
+    _visit(case_a, people.officer, additions=[{"name": "La Ode Tua", "nik": HEAD_NIK, "relation": "", "sex": Sex.MALE,
+                                               "birth_date": head.birth_date}])
+    _verified(batch, people)
+    _approve(batch, people)
+
+    house.refresh_from_db()
+    assert house.status == EnrollmentStatus.COMPLETED and house.household_id == b.pk
+    through_b = Conflict.objects.filter(Q(enrollment_a=house) | Q(enrollment_b=house), rule=ConflictRule.SAME_PERSON)
+    assert not through_b.filter(status=ConflictStatus.OPEN).exists()
 
 
 def test_an_absent_familys_head_nik_held_by_its_own_member_still_links_it(registry):

@@ -58,11 +58,16 @@ class Command(BaseCommand):
         if identities is not None:
             self.stdout.write(
                 ngettext(
-                    "Duplikat identitas: %(new)d baru; %(open)d terbuka (%(seconds).1f detik).",
-                    "Duplikat identitas: %(new)d baru; %(open)d terbuka (%(seconds).1f detik).",
+                    "Duplikat identitas: %(new)d baru, %(closed)d ditutup otomatis, %(reopened)d dibuka kembali; "
+                    "%(open)d terbuka (%(seconds).1f detik).",
+                    "Duplikat identitas: %(new)d baru, %(closed)d ditutup otomatis, %(reopened)d dibuka kembali; "
+                    "%(open)d terbuka (%(seconds).1f detik).",
                     identities.new,
                 )
-                % {"new": identities.new, "open": identities.open_total, "seconds": identity_seconds}
+                % {
+                    "new": identities.new, "closed": identities.closed, "reopened": identities.reopened,
+                    "open": identities.open_total, "seconds": identity_seconds,
+                }
             )
             for kind, label in IdentityKind.choices:
                 self.stdout.write(
