@@ -32,7 +32,6 @@ from agencies.selectors import (
     enrollment_condition,
     full_identifier,
     household_search,
-    identifier_digits,
     open_conflict_exists,
     portal_agency,
     search_text_kept,
@@ -43,6 +42,7 @@ from agencies.selectors import (
     with_enrollment,
 )
 from agencies.services import identifier_search_record
+from konut_registry.numbers import identifier_digits
 from agencies.widgets import PlainSelect
 from households.models import Desa, Household
 from dedup.models import IdentityMatch, IdentityStatus

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import operator
-import re
 from collections.abc import Callable
 from functools import reduce
 
@@ -21,6 +20,7 @@ from households.identifiers import mask
 from households.models import FAMILY_CARD_ORDER, Household, Member, head_recorded_dead
 from programs.models import ONE_AID_STATUSES, Enrollment, EnrollmentStatus, Program
 
+from konut_registry.numbers import identifier_digits
 
 def sees_everything(user: User) -> bool:
     """Bappeda and leadership see every agency's data (leadership read-only)."""
@@ -181,15 +181,6 @@ def head_deceased_flag() -> Case:
 # member's name again. Beyond this many matches the search is too broad for an id list and the
 # filter stays a subquery.
 NAME_SEARCH_ID_LIMIT = 20_000
-
-
-_ASCII_DIGITS = re.compile(r"[0-9]+")
-
-
-def identifier_digits(text: str) -> str | None:
-    """The search text as a run of ASCII digits (spaces ignored), or None when it is not one."""
-    digits = " ".join(text.split()).replace(" ", "")
-    return digits if _ASCII_DIGITS.fullmatch(digits) else None
 
 
 def full_identifier(text: str) -> str | None:

@@ -8,7 +8,6 @@ write; anonymous users are sent to the login page.
 
 from __future__ import annotations
 
-import secrets
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -33,6 +32,7 @@ from agencies.models import ExportKind
 from agencies.tasks import household_list_recount
 from agencies.templatetags.portal import format_rupiah
 from agencies.forms import DeliverForm, DistributeForm, RecordedField, RejectForm
+from konut_registry.admin_search import SEARCH_TOKEN, address_query, kept_out_of_addresses, searched_filters
 from agencies.selectors import (
     actionable_enrollment,
     enrollment_history,
@@ -40,7 +40,6 @@ from agencies.selectors import (
     household_detail as select_household_detail,
     household_list_rows,
     household_print_rows,
-    identifier_digits,
     may_act_on,
     merged_here,
     sees_everything,
@@ -77,67 +76,16 @@ def home(request):
     return render(request, "agencies/home.html", {"agencies": agencies, "dashboard_url": dashboard})
 
 
-# --- a number searched stays out of addresses ---------------------------------------------------------
-# Web servers log every address and browsers pass it on as Referer: a NIK or No KK typed in the search
-# box would be written in both, and copied into every link of the list (pages, print, export, each
-# row's way back). The filter form posts; a searched number is kept in the session under a short
-# token, and addresses carry ``cari=<token>`` instead. A name search stays readable.
-SEARCH_TOKEN = "cari"
-_SEARCHES = "household_list_searches"
-SEARCHES_KEPT = 20
-
-
-def _kept_out_of_addresses(text: str) -> bool:
-    """A search by number (a NIK, a No KK, part of one, an ID Keluarga P3KE)."""
-    return bool(text) and identifier_digits(text) is not None
-
-
-def _search_token(request, text: str) -> str:
-    """The session's token for ``text`` (the same one for the same text; the oldest forgotten)."""
-    kept = request.session.get(_SEARCHES, {})
-    token = next((token for token, value in kept.items() if value == text), None)
-    if token is None:
-        token = secrets.token_urlsafe(6)
-        kept[token] = text
-        for old in list(kept)[:-SEARCHES_KEPT]:
-            del kept[old]
-        request.session[_SEARCHES] = kept
-    return token
-
-
-def _address_query(request, data: QueryDict) -> QueryDict:
-    """The non-empty filters of ``data`` as an address carries them: a number searched as its token."""
-    query = QueryDict(mutable=True)
-    for name, values in data.lists():
-        if name != "csrfmiddlewaretoken" and (values := [value for value in values if value != ""]):
-            query.setlist(name, values)
-    if _kept_out_of_addresses(query.get("q", "")):
-        query[SEARCH_TOKEN] = _search_token(request, query.pop("q")[-1])
-    return query
-
-
-def _searched_filters(request, data: QueryDict) -> QueryDict | None:
-    """The filters of an address with its token replaced by the text searched; None when this
-    session does not know the token (another user's, or a session since ended)."""
-    query = data.copy()
-    token = query.pop(SEARCH_TOKEN, [None])[-1]
-    if token is None:
-        return query
-    text = request.session.get(_SEARCHES, {}).get(token)
-    if text is None:
-        return None
-    query["q"] = text
-    return query
-
+# --- a number searched stays out of addresses (``agencies.search_tokens``) ---------------------------
 
 def _list_filters(request, page: str, data: QueryDict | None = None) -> QueryDict | HttpResponseRedirect:
     """The list's filters for ``page`` (the list, its print or export page), or where to go instead:
     the same page with a number in the address moved into the session, or the list, which says why,
     when the token is unknown (the file or print page would take every household in scope)."""
     data = request.GET if data is None else data
-    if _kept_out_of_addresses(data.get("q", "")):
-        return redirect(reverse(page) + f"?{_address_query(request, data).urlencode()}")
-    filters = _searched_filters(request, data)
+    if kept_out_of_addresses(data.get("q", "")):
+        return redirect(reverse(page) + f"?{address_query(request, data).urlencode()}")
+    filters = searched_filters(request, data)
     if filters is None:
         messages.error(request, _("Pencarian ini tidak tersimpan lagi (sesi berganti). Ketik lagi nomornya di kotak Cari."))
         rest = data.copy()
@@ -190,7 +138,7 @@ def household_list(request):
     (``agencies.listcounts``); "segar" counts now. The filter form posts here and is sent on to
     the list's address (a number searched as its token)."""
     if request.method == "POST":
-        query = _address_query(request, request.POST)
+        query = address_query(request, request.POST)
         return redirect(reverse("agencies:household_list") + (f"?{query.urlencode()}" if query else ""))
     query = _list_filters(request, "agencies:household_list")
     if isinstance(query, HttpResponseRedirect):

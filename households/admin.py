@@ -13,6 +13,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
+from konut_registry.admin_search import SearchKeptOutOfAddressMixin
 from konut_registry.admin_filters import is_database_id
 from konut_registry.admin_history import ReadOnlyHistoryAdmin
 from konut_registry.numbers import thousands
@@ -302,7 +303,7 @@ def check_new_identities(request, household_ids, *, changed: bool) -> None:
 
 
 @admin.register(Household)
-class HouseholdAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
+class HouseholdAdmin(SearchKeptOutOfAddressMixin, RegionListMixin, ReadOnlyHistoryAdmin):
     form = HouseholdForm
     region_clears = ("desa",)
     list_display = ["head_name", "p3ke_id", "no_kk", "desa", "kecamatan", "desil", "source", "is_absent"]
@@ -484,7 +485,7 @@ class HouseholdAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
 
 
 @admin.register(Member)
-class MemberAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
+class MemberAdmin(SearchKeptOutOfAddressMixin, RegionListMixin, ReadOnlyHistoryAdmin):
     kecamatan_path = "household__desa__kecamatan"
     kabupaten_after = "desa"
     list_display = ["name", "nik", "household", "desa", "sex", "birth_date", "relation", "dukcapil_match"]

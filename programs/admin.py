@@ -10,7 +10,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ExportMixin, ImportExportMixin
+from konut_registry.admin_search import SearchKeptOutOfAddressMixin
 from konut_registry.admin_export import LabelledExportForm
+from konut_registry.export_formats import FormulaSafeXLSX
 from konut_registry.admin_history import ReadOnlyHistoryAdmin
 
 from agencies.admin_exports import LoggedExportMixin
@@ -83,12 +85,20 @@ class EnrollmentAdminForm(forms.ModelForm):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(RegionListMixin, LoggedExportMixin, ExportMixin, ReadOnlyHistoryAdmin):
+class EnrollmentAdmin(SearchKeptOutOfAddressMixin, RegionListMixin, LoggedExportMixin, ExportMixin, ReadOnlyHistoryAdmin):
     kecamatan_path = "household__desa__kecamatan"
     kabupaten_after = "desa"
     export_form_class = LabelledExportForm
     resource_classes = [EnrollmentResource]
     form = EnrollmentAdminForm
+
+    def get_export_formats(self):
+        """xlsx only: the file carries NIKs and No KKs, and Excel opens a csv's 16-digit number as
+        7,40901E+15 and saves it back as 7409011808670930. A csv keeps it only as a formula
+        (``="7409..."``, refused in exports) or behind an added character (a leading apostrophe
+        or tab) that Excel and LibreOffice do not treat alike and that stays in the value when the
+        file comes back; an xlsx cell is text in both."""
+        return [FormulaSafeXLSX]
     list_display = [
         "household", "desa", "program", "agency", "member_name", "year", "status", "amount_rp", "source", "has_open_conflict",
     ]

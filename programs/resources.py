@@ -8,6 +8,7 @@ from import_export.widgets import CharWidget, ForeignKeyWidget
 
 from agencies.models import Agency
 from households.regions import has_several_regencies
+from konut_registry.admin_export import LabelledColumnsResource
 from programs.models import Enrollment, Program
 
 
@@ -25,8 +26,10 @@ class ProgramResource(resources.ModelResource):
         report_skipped = False
 
 
-class EnrollmentResource(resources.ModelResource):
-    """Export of enrollments; ID columns are text so Excel keeps all 16 digits."""
+class EnrollmentResource(LabelledColumnsResource, resources.ModelResource):
+    """Export of enrollments, for people: columns named in the user's language, a status or source
+    as its label. Offered as xlsx only (``programs.admin.EnrollmentAdmin.get_export_formats``), whose
+    ID cells are text, so Excel keeps all 16 digits of a NIK or No KK."""
 
     program = fields.Field(attribute="program__code", column_name="program")
     program_name = fields.Field(attribute="program__name", column_name="nama_program")
@@ -43,7 +46,7 @@ class EnrollmentResource(resources.ModelResource):
     kabupaten = fields.Field(attribute="household__desa__kecamatan__kabupaten__name", column_name="kabupaten")
     # The export page's names for columns that follow a relation (the others take the field's own).
     export_labels = {
-        "program": _("kode program"), "program_name": _("nama program"), "agency": _("OPD"),
+        "id": _("ID kepesertaan"), "program": _("kode program"), "program_name": _("nama program"), "agency": _("OPD"),
         "no_kk": _("No KK"), "member_nik": _("NIK penerima"), "desa": _("desa/kelurahan"),
         "desa_code": _("kode desa/kelurahan (Kemendagri)"), "kecamatan": _("kecamatan"), "kabupaten": _("kabupaten/kota"),
     }

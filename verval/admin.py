@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from konut_registry.admin_search import SearchKeptOutOfAddressMixin
 from konut_registry.admin_history import ReadOnlyHistoryAdmin
 from verval.models import CaseMemberChange, CasePhoto, ProposalExport, ProposalRow, VervalBatch, VervalCase
 
@@ -61,7 +62,7 @@ class MemberChangeInline(_ReadOnly, admin.TabularInline):
 
 
 @admin.register(VervalCase)
-class VervalCaseAdmin(_ReadOnly, ReadOnlyHistoryAdmin):
+class VervalCaseAdmin(SearchKeptOutOfAddressMixin, _ReadOnly, ReadOnlyHistoryAdmin):
     list_display = ("household", "kind", "status", "batch", "officer", "visited_on", "verdict")
     list_filter = ("status", "kind", "verdict", "presence")
     search_fields = ("household__head_name", "household__no_kk", "batch__title")

@@ -19,6 +19,7 @@ from dedup import services
 from dedup.admin.common import KecamatanDesaFilter, admin_link, kecamatan_paths, reason_action, report, shown_identifier
 from dedup.models import Conflict, ConflictStatus
 from households.admin_regions import RegionListMixin
+from konut_registry.admin_search import SearchKeptOutOfAddressMixin
 from konut_registry.admin_filters import is_database_id
 from konut_registry.admin_history import ReadOnlyHistoryAdmin
 from programs.admin_filters import ProgramAgencyFilter
@@ -118,7 +119,7 @@ class ConflictDesaFilter(KecamatanDesaFilter):
 
 
 @admin.register(Conflict)
-class ConflictAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
+class ConflictAdmin(SearchKeptOutOfAddressMixin, RegionListMixin, ReadOnlyHistoryAdmin):
     form = ConflictDecisionForm
     # With several regencies: a kabupaten column after the place, and its filter before the kecamatan.
     kecamatan_path = "household__desa__kecamatan"

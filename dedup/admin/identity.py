@@ -14,6 +14,7 @@ from dedup.admin.common import KecamatanDesaFilter, admin_link, kecamatan_paths,
 from dedup.admin.decision import decision_view
 from dedup.models import IdentityMatch
 from households.admin_regions import RegionListMixin
+from konut_registry.admin_search import SearchKeptOutOfAddressMixin
 from konut_registry.admin_history import ReadOnlyHistoryAdmin
 
 
@@ -52,7 +53,7 @@ class IdentityDesaFilter(KecamatanDesaFilter):
 
 
 @admin.register(IdentityMatch)
-class IdentityMatchAdmin(RegionListMixin, ReadOnlyHistoryAdmin):
+class IdentityMatchAdmin(SearchKeptOutOfAddressMixin, RegionListMixin, ReadOnlyHistoryAdmin):
     kecamatan_path = "household_a__desa__kecamatan"
     kabupaten_after = "household_b_link"
     # One person in families of two regencies: the pair is each regency's to review.

@@ -83,7 +83,7 @@ def test_search_finds_household_by_nik_kk_and_name(bappeda_client, reference):
     member = MemberFactory(household=household)
     url = reverse("admin:households_household_changelist")
     for term in ("Ruslan", "7409011203150007", member.nik):
-        page = bappeda_client.get(url, {"q": term}).content.decode()
+        page = bappeda_client.post(url, {"q": term}, follow=True).content.decode()  # the search box posts
         assert "Ruslan Pagala" in page and "Hasan Laosa" not in page, term
     assert other.head_name in bappeda_client.get(url, {"q": "Laosa"}).content.decode()
 
@@ -180,9 +180,9 @@ def test_enrollment_export_keeps_16_digit_ids_as_text(bappeda_client, reference)
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     header = [c.value for c in sheet[1]]
     row = dict(zip(header, [c.value for c in sheet[2]]))
-    assert row["no_kk"] == "7409011203150007" and row["nik_kepala_keluarga"] == household.head_nik
-    assert isinstance(row["nik_kepala_keluarga"], str) and len(row["nik_kepala_keluarga"]) == 16
-    name = sheet.cell(row=2, column=header.index("kepala_keluarga") + 1)
+    assert row["No KK"] == "7409011203150007" and row["NIK kepala keluarga"] == household.head_nik
+    assert isinstance(row["NIK kepala keluarga"], str) and len(row["NIK kepala keluarga"]) == 16
+    name = sheet.cell(row=2, column=header.index("Nama kepala keluarga") + 1)
     assert (name.value, name.data_type) == ("=HYPERLINK(\"http://x\")", "s")  # text as typed, not a formula
 
 
@@ -341,17 +341,20 @@ def test_an_absurd_amount_is_refused_in_rupiah_terms_and_nothing_is_written(bapp
 
 
 def _enrollment_export(client) -> list[dict]:
-    """The admin's enrollment export as a Bappeda operator takes it: every column offered, as csv."""
-    import csv
+    """The admin's enrollment export as a Bappeda operator takes it: every column offered, as xlsx
+    (the only format offered), each row by its column labels."""
     import io
+
+    import openpyxl
 
     url = reverse("admin:programs_enrollment_export")
     form = client.get(url).context["form"]
-    fmt = next(value for value, label in form.fields["format"].choices if label.lower() == "csv")
+    fmt = next(value for value, label in form.fields["format"].choices if label.lower() == "xlsx")
     offered = [name for name in form.fields if name.startswith("enrollmentresource_")]
     response = client.post(url, {"format": fmt, "resource": "0", **{name: "on" for name in offered}})
     assert response.status_code == 200, response.content[:500]
-    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    header, *rows = openpyxl.load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True)
+    return [dict(zip(header, row)) for row in rows]
 
 
 @pytest.mark.django_db
@@ -373,11 +376,11 @@ def test_enrollment_export_tells_same_named_villages_of_two_regencies_apart(bapp
     for desa in (konut, konawe):
         enrollment_create(household=HouseholdFactory(desa=desa), program=pkh, year=2024, status="active")
     rows = _enrollment_export(bappeda_client)
-    assert sorted((r["desa"], r["kode_desa"], r["kecamatan"], r["kabupaten"]) for r in rows) == [
+    assert sorted((r["Desa/kelurahan"], r["Kode desa/kelurahan (Kemendagri)"], r["Kecamatan"], r["Kabupaten/kota"]) for r in rows) == [
         (konut.name, "7402012006", konut.kecamatan.name, "Kabupaten Konawe"),
         (konut.name, "7409012006", konut.kecamatan.name, "Kabupaten Konawe Utara"),
     ]
-    assert list(rows[0]).index("kabupaten") == list(rows[0]).index("kecamatan") + 1
+    assert list(rows[0]).index("Kabupaten/kota") == list(rows[0]).index("Kecamatan") + 1
 
 
 @pytest.mark.django_db
@@ -387,7 +390,7 @@ def test_one_regencys_enrollment_export_has_the_village_code_and_no_regency(bapp
     household = HouseholdFactory(desa=Desa.objects.get(code="74.09.01.2006"))
     enrollment_create(household=household, program=Program.objects.get(code="pkh"), year=2024, status="active")
     [row] = _enrollment_export(bappeda_client)
-    assert row["kode_desa"] == "7409012006" and "kabupaten" not in row
+    assert row["Kode desa/kelurahan (Kemendagri)"] == "7409012006" and "Kabupaten/kota" not in row
 
 
 @pytest.mark.django_db

@@ -118,11 +118,13 @@ def test_admin_exports_in_every_format(client, bappeda, payload, url_name, resou
     client.force_login(bappeda)
     url = reverse(url_name)
     formats = _admin_export_formats(client, url)
-    assert set(formats) == {"xlsx", "csv"}
+    # The enrollments' file carries NIKs and No KKs: xlsx only (a csv's 16-digit numbers lose digits in Excel).
+    assert set(formats) == ({"xlsx"} if kind == "enrollment" else {"xlsx", "csv"})
     prefix = resource.__name__.lower()
     fields = list(resource._meta.fields)
     assert_text_in_xlsx(_admin_export(client, url, formats["xlsx"], fields, prefix), payload)
-    assert_text_in_csv(_admin_export(client, url, formats["csv"], fields, prefix), payload)
+    if "csv" in formats:
+        assert_text_in_csv(_admin_export(client, url, formats["csv"], fields, prefix), payload)
 
 
 def test_numbers_and_ids_keep_their_type_in_the_admin_xlsx(client, bappeda):
@@ -138,5 +140,5 @@ def test_numbers_and_ids_keep_their_type_in_the_admin_xlsx(client, bappeda):
     sheet = load_workbook(io.BytesIO(content)).active
     header = [c.value for c in sheet[1]]
     row = {name: cell for name, cell in zip(header, sheet[2])}
-    assert row["no_kk"].value == "7409011203150007" and row["no_kk"].data_type == "s"
-    assert row["amount"].value == 600_000 and row["year"].value == 2024
+    assert row["No KK"].value == "7409011203150007" and row["No KK"].data_type == "s"
+    assert row["Nilai (Rp)"].value == 600_000 and row["Tahun"].value == 2024
