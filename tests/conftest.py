@@ -24,26 +24,43 @@ def reference(db):
     """Konut's real reference data, loaded by the product's own command.
 
     The command runs for the first test of the session that needs it; every later test gets the very rows
-    it wrote (history included, same ids) inserted again, which takes a twentieth of the time. When the
-    tables it writes are not empty (another fixture wrote to them first), the command runs again."""
+    it wrote (history included, same ids) inserted again by plain INSERT statements, which takes a small
+    fraction of the time. When the tables it writes are not empty (another fixture wrote to them first),
+    the command runs again."""
     from django.conf import settings
     from django.db import connection
 
     key = (settings.KONUT_WILAYAH, connection.vendor)
     saved = _REFERENCE_ROWS.get(key)
     if saved is not None and not any(model._base_manager.exists() for model, _ in saved):
-        for model, rows in saved:
-            model._base_manager.bulk_create([model(**row) for row in rows])
+        with connection.cursor() as cursor:
+            for model, (sql, rows) in saved:
+                cursor.executemany(sql, rows)
         return
     models = _reference_models()
     before = _row_counts(models)
     call_command("load_reference", verbosity=0)
     written = [model for model, count in _row_counts(models).items() if count > before[model]]
     if saved is None and not any(before[model] for model in written):
-        _REFERENCE_ROWS[key] = [
-            (model, list(model._base_manager.order_by("pk").values(*[f.attname for f in model._meta.concrete_fields])))
-            for model in written
-        ]
+        _REFERENCE_ROWS[key] = [(model, _insert_statement(model)) for model in written]
+
+
+def _insert_statement(model):
+    """One INSERT of the model's rows as they stand, with their values already in the database's form: a
+    test inserts them again in a few milliseconds, where building model instances for ``bulk_create``
+    took a third of the suite's time."""
+    from django.db import connection
+
+    fields = model._meta.concrete_fields
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
+    )
+    rows = [
+        tuple(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields)
+        for obj in model._base_manager.order_by("pk")
+    ]
+    return sql, rows
 
 
 @pytest.fixture
