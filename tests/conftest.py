@@ -85,6 +85,17 @@ def empty_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def site_language():
+    """Each test starts in the site's language, as a worker process does: a request the test client
+    made in English leaves English active in the thread that made it, and the next test's messages
+    (an import's reasons, run by the immediate task backend) would come out in it."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 # Fixtures that open the test database: a test using any of them wrote (or could write) to the registry.
 _DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "live_server"}
 

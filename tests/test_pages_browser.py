@@ -124,7 +124,7 @@ def test_bappeda_pages_fit_and_speak_indonesian(chromium, live_server, demo):
     failures = check_pages(page, live_server.url, ["/admin/programs/enrollment/export/"])
     assert not failures, "\n".join(failures)
     label = page.locator(".selectable-field-export-row label", has_text="NIK kepala keluarga")
-    assert label.text_content().strip() == "NIK kepala keluarga (nik_kepala_keluarga)"
+    assert label.text_content().strip() == "NIK kepala keluarga"
     columns = page.locator('.selectable-field-export-row input[type="checkbox"]:not(#select-all-toggle)')
     assert columns.count() > 10
     page.uncheck("#select-all-toggle")

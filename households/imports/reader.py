@@ -1043,6 +1043,14 @@ def open_source(path: str | Path, *, display_name: str | None = None, limits: Li
         return Source(path, name, "xlsx", limits)
     if head.startswith(_OLE_MAGIC):
         return _legacy_workbook(path, name, limits)
+    # A document or picture renamed as a table (a scanned list saved as PDF, then renamed .xlsx): said
+    # by what it is, not read as text because its first bytes happen to be letters.
+    for magic, what in _DOCUMENT_MAGIC:
+        if head.startswith(magic):
+            raise ReadError(
+                f"{name}: isinya berkas {what}, bukan tabel Excel atau CSV (mungkin berkas lain yang diganti namanya). "
+                "Unggah daftarnya sebagai berkas Excel (.xlsx, .xls) atau CSV."
+            )
     # A web application's "Excel" page (Excel 2003 XML, HTML), under any name: its table, never its
     # markup split at commas.
     if (exported := _web_export(path, name, head, limits)) is not None:
@@ -1064,6 +1072,11 @@ def open_source(path: str | Path, *, display_name: str | None = None, limits: Li
     return Source(path, name, "csv", limits)
 
 
+# The first bytes of documents and pictures that are no table, whatever their name says.
+_DOCUMENT_MAGIC = (
+    (b"%PDF-", "PDF"), (b"\x89PNG", "gambar PNG"), (b"\xff\xd8\xff", "gambar JPEG"), (b"GIF8", "gambar GIF"),
+    (b"{\\rtf", "RTF"),
+)
 # The suffixes python-calamine opens each kind of workbook by: it chooses its reader by the name.
 _CALAMINE_SUFFIXES = {"xlsx": WORKBOOK_SUFFIXES, "xls": (".xls",)}
 # Control characters no text table holds (tab, line ends, form feed and Ctrl-Z aside): a share of the

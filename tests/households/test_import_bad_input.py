@@ -104,16 +104,24 @@ def test_a_damaged_xls_gets_its_own_advice(seeded, tmp_path):
 
 # A PDF's opening: its binary streams hold control bytes no text table does.
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Length 600 /Filter /FlateDecode >>\nstream\n" + bytes(range(32)) * 20
+# A program or other binary file: no known opening, control bytes throughout.
+BINARY = b"\x7fELF\x02\x01\x01" + bytes(range(32)) * 20
 
 
 @pytest.mark.parametrize(
     "name, content, message",
     [
-        ("p3ke.xlsx", PDF, "bukan berkas Excel .xlsx yang sah"),
-        ("p3ke.xls", PDF, "bukan berkas Excel 97-2003 (.xls) yang sah"),
+        # A PDF (a scanned list, renamed) is said to be one, whatever its name.
+        ("p3ke.xlsx", PDF, "isinya berkas PDF, bukan tabel Excel atau CSV"),
+        ("p3ke.xls", PDF, "isinya berkas PDF, bukan tabel Excel atau CSV"),
+        ("p3ke.csv", PDF, "isinya berkas PDF, bukan tabel Excel atau CSV"),
+        ("p3ke.xlsx", b"\x89PNG\r\n\x1a\n" + bytes(range(32)) * 20, "isinya berkas gambar PNG"),
+        # Other binary content under a table's name.
+        ("p3ke.xlsx", BINARY, "bukan berkas Excel .xlsx yang sah"),
+        ("p3ke.xls", BINARY, "bukan berkas Excel 97-2003 (.xls) yang sah"),
+        ("p3ke.csv", BINARY, "bukan berkas teks CSV"),
         # An Excel 97-2003 container named .xlsx is read as one: a broken (or encrypted) one is refused so.
         ("p3ke.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "berkas Excel 97-2003 (.xls) rusak, terenkripsi"),
-        ("p3ke.csv", PDF, "bukan berkas teks CSV"),
     ],
 )
 def test_renamed_file(seeded, tmp_path, name, content, message):

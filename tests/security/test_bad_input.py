@@ -321,7 +321,8 @@ def _zip(entries: dict[str, bytes]) -> bytes:
 
 BAD_UPLOADS = [
     ("p3ke.pdf", b"%PDF-1.4 not a spreadsheet", "tidak didukung"),
-    ("p3ke.xlsx", b"%PDF-1.4 renamed to xlsx", ""),
+    ("p3ke.xlsx", b"%PDF-1.4 renamed to xlsx", "isinya berkas PDF"),
+    ("p3ke.csv", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "isinya berkas PDF"),
     ("p3ke.xlsx", b"<html><script>alert('konut')</script></html>", ""),
     (SCRIPT + ".xlsx", b"PK\x03\x04 broken", ""),
     ("p3ke.xlsx", b"", ""),
