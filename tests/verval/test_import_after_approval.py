@@ -12,6 +12,8 @@ from django.utils import timezone
 from households.models import DataSource, Household, ImportBatch
 from tests.households.conftest import HH_2023, IND_2023, head_member_row, household_row, write_xlsx
 from tests.households.test_import_bad_input import run
+from tests.households.test_import_desil_kept import the_family
+from tests.households.test_import_dtsen_p3ke_family import KK, dtsen_file, dtsen_import
 from verval import services
 from verval.models import Presence, Verdict
 
@@ -85,3 +87,23 @@ def test_conditions_a_visit_corrected_stay_the_visits_until_a_file_agrees(people
     assert (latest.roof_type, latest.conditions_source, latest.conditions_date) == ("genteng", DataSource.P3KE, None)
     text = page_text(family, people)
     assert "Sumber kondisi: P3KE" in text and "verval" not in text.split("Kondisi tempat tinggal")[-1]
+
+
+def test_a_dtsen_file_that_says_nothing_of_what_the_visit_corrected_leaves_the_visits_conditions(people, tmp_path):
+    """DTSEN gives the roof only: the floor and water the visit corrected stand, so its roof is not
+    taken (the conditions would be half the visit's, half DTSEN's); the rest of its row is."""
+    assert run("import_p3ke", p3ke(tmp_path, "a.xlsx"))[0] == 0
+    family = Household.objects.get(p3ke_id="122000001")
+    approve_visit(family, people)
+    rows = family.history.count()
+
+    summary = dtsen_import(dtsen_file(tmp_path, the_family(2)))
+
+    today = timezone.localdate()
+    assert conditions(family) == ("asbes_seng", "keramik", "ledeng", DataSource.VERVAL, today)
+    assert (family.no_kk, family.desil, family.desil_source) == (KK, 2, "dtsen")
+    assert family.history.count() == rows + 1
+    warnings = [(w["column"], w["reason"]) for w in ImportBatch.objects.get(pk=summary["batch"]).warnings]
+    assert ("Jenis atap", "Tidak diubah: kondisi tempat tinggal dipertahankan bersama koreksi lokal "
+            "(Jenis lantai, Sumber air minum); registri 'Asbes/Seng', data baru 'Genteng'") in warnings
+    assert f"Sumber kondisi: Verifikasi lapangan (verval), {today:%d/%m/%Y}" in page_text(family, people)
