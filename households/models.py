@@ -245,6 +245,15 @@ class RecordDeletion:
             return super().delete(*args, **kwargs)
 
 
+# The living conditions a field officer observes: the housing and utility variables of the ranking.
+# One source and date describe them all (``Household.conditions_source``): an import keeps or
+# takes them together (``households.imports.compare``).
+LIVING_CONDITION_FIELDS = (
+    "house_ownership", "roof_type", "roof_quality", "wall_type", "wall_quality", "floor_type", "floor_quality",
+    "lighting", "cooking_fuel", "water_source", "toilet",
+)
+
+
 class Household(RecordDeletion, models.Model):
     """One family (keluarga), as the central registers describe it, placed in a village.
 

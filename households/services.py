@@ -12,13 +12,7 @@ import datetime
 from django.db import transaction
 from django.db.models import Q
 
-from households.models import DataSource, Household, Member, Relation, family_head
-
-# The living conditions a field officer observes: the housing and utility variables of the ranking.
-LIVING_CONDITION_FIELDS = (
-    "house_ownership", "roof_type", "roof_quality", "wall_type", "wall_quality", "floor_type", "floor_quality",
-    "lighting", "cooking_fuel", "water_source", "toilet",
-)
+from households.models import LIVING_CONDITION_FIELDS, DataSource, Household, Member, Relation, family_head
 
 
 def history_reason(reason: str, model=Household) -> str | None:

@@ -28,7 +28,9 @@ from django.utils import timezone
 from django.utils.text import capfirst
 
 from households.identifiers import mask
-from households.models import DataSource, Desa, Household, Kabupaten, Member, Relation, kept_households
+from households.models import (
+    LIVING_CONDITION_FIELDS, DataSource, Desa, Household, Kabupaten, Member, Relation, kept_households,
+)
 from konut_registry.chunks import chunked
 
 from . import attach
@@ -80,13 +82,14 @@ KEPT_ABSENT = "Tidak ada di data terbaru registri; berkas ini lebih lama, jadi t
 
 
 def _resolve(record, current: dict, log_warning: Callable[[object, str, str], None], model, *, older: bool = False,
-             deceased: DeathWarnings | None = None):
+             deceased: DeathWarnings | None = None, kind: str = ""):
     """Three-way merge of one stored record (``current``: its fields, ``raw_values``, ``is_absent``
     and ``source_values``) with the record read from the file: keep local corrections; the
     ``Change``, or None when nothing would change. The write works out the new snapshot and raw
-    values again from the record as it is then (``snapshot.merged_sources``). A row's desil brings
-    its source and date (``_RANKED_WITH_DESIL``): taken with it, or, a desil kept as a local
-    correction, kept with it (the registry does not credit the file with a desil it did not give).
+    values again from the record as it is then (``snapshot.merged_sources``). A family's ranking
+    and its living conditions are each one unit (``_UNITS``): a local correction of one of its values
+    that the file says otherwise keeps the whole unit as it is, with the source and date it had;
+    otherwise the file's values are taken with its source and date (``kind``: the file's source).
     A record marked absent
     comes back unless the file is ``older`` than the registry's data (``ExtractPlan.older_than_registry``),
     or it is a member recorded dead (``is_deceased``: a verval approval found it), whatever the file
@@ -99,25 +102,33 @@ def _resolve(record, current: dict, log_warning: Callable[[object, str, str], No
     if current.get("newer"):
         return _fill_blanks(record, current, candidates)
     snapshot = _decoded(current["source_values"])
-    to_set = {}
+    to_set, kept = {}, []
     ranked = values.get("desil") is not None  # the row's ranking: taken or kept whole, by its desil
     for name in candidates:
         value = values[name]
         stored = current.get(name)
         if ranked and name in _RANKED_WITH_DESIL:
             continue
-        if name in _ALWAYS_TAKEN or canonical(stored) is None or snapshot.get(name, _MISSING) == canonical(stored):
+        if name in _ALWAYS_TAKEN or not _corrected(name, stored, snapshot):
             to_set[name] = value
-        elif snapshot.get(name) != canonical(value):
-            field = model._meta.get_field(name.removesuffix("_id"))
-            log_warning(
-                record, capfirst(str(field.verbose_name)),
-                f"Koreksi lokal dipertahankan: registri '{_show(field, stored)}', data baru '{_show(field, value)}'",
-            )
-    if ranked and not ("desil" in candidates and "desil" not in to_set):
-        # The desil taken, or the same as the row's: its source and date are the row's. A desil
-        # kept as a local correction keeps its own (the registry would credit the file with it).
-        to_set.update((name, values[name]) for name in _RANKED_WITH_DESIL if name in candidates)
+        else:
+            kept.append(name)
+            if snapshot.get(name) != canonical(value):
+                field = model._meta.get_field(name.removesuffix("_id"))
+                log_warning(
+                    record, capfirst(str(field.verbose_name)),
+                    f"Koreksi lokal dipertahankan: registri '{_show(field, stored)}', data baru '{_show(field, value)}'",
+                )
+    if model is Household:
+        if left := _keep_or_take_units(record, current, snapshot, to_set, kept, log_warning, kind):
+            # Left for the correction they go with, not as corrections of their own: the snapshot keeps
+            # what the source said of them before, so a later file that agrees with the correction gives them.
+            record.values = {name: value for name, value in values.items() if name not in left}
+            values = record.values
+        if ranked and not any(name in kept for name in _RANKING_VALUES):
+            # The ranking taken, or the same as the row's: its source and date are the row's. A
+            # ranking kept as a local correction keeps its own (the registry would credit the file with it).
+            to_set.update((name, values[name]) for name in _RANKED_WITH_DESIL if name in candidates)
     new_snapshot, raw = merged_sources(values, record.raw, snapshot, cur_raw)
     revive = current.get("is_absent", False)
     if revive and older:
@@ -168,6 +179,11 @@ class DeathWarnings:
         self.waiting = []
 
 
+def _corrected(name: str, stored, snapshot: dict) -> bool:
+    """Whether the stored value of ``name`` is a local correction: not what the source last said."""
+    return canonical(stored) is not None and snapshot.get(name, _MISSING) != canonical(stored)
+
+
 def _fill_blanks(record, current: dict, candidates: list[str]):
     """A row of a family whose stored data is newer than the row (``NEWER_FAMILY``): the fields the
     registry holds no value of are filled from it, as no newer value is lost (a field only the
@@ -181,7 +197,8 @@ def _fill_blanks(record, current: dict, candidates: list[str]):
     }
     if "desil" in to_set:
         # A ranking is filled whole: the source and date of a desil cleared by hand are not the row's.
-        to_set.update((name, record.values.get(name)) for name in _RANKING)
+        # A row without a persentil (DTSEN, DTKS) leaves the stored one: its source says nothing of it.
+        to_set.update((name, record.values.get(name)) for name in _RANKING if name in record.values or name in _RANKED_WITH_DESIL)
     return Change(current["pk"], to_set, record, filled_only=True) if to_set else None
 
 
@@ -199,10 +216,51 @@ def _newer_year(record, current: dict, year: int | None, this_year: int) -> int 
     return None
 
 
-# A family's ranking: its desil, where it came from and the date of the ranking (DTSEN re-ranks every quarter).
-_RANKING = ("desil", "desil_source", "desil_date")
+# A family's ranking: its desil, where it came from, the date of the ranking (DTSEN re-ranks every
+# quarter) and the percentile (``dedup.membership.RANKING``): a row's ranking is taken or left whole.
+_RANKING = ("desil", "desil_source", "desil_date", "persentil")
 # What goes with a row's desil (``_resolve``): never taken on its own, nor a local correction of its own.
-_RANKED_WITH_DESIL = _RANKING[1:]
+_RANKED_WITH_DESIL = ("desil_source", "desil_date")
+# The values of a family's ranking: a local correction of either keeps both (``_keep_or_take_units``).
+_RANKING_VALUES = ("desil", "persentil")
+# A family's values that are kept or taken together, each with what they are (the warning names it).
+_UNITS = (
+    (_RANKING_VALUES, "peringkat (desil dan persentil)"),
+    (LIVING_CONDITION_FIELDS, "kondisi tempat tinggal"),
+)
+
+
+def _keep_or_take_units(
+    record, current: dict, snapshot: dict, to_set: dict, kept: list[str], log_warning, kind: str,
+) -> set[str]:
+    """Take or keep each of ``_UNITS`` whole. A unit one of whose values stays a local correction
+    (``kept``: the row says otherwise; or the row says nothing of it: a verval visit's, a hand edit)
+    takes none of the row's values: the family is not ranked, or its house described, half by the
+    correction and half by the file, and the correction keeps its source and date; each value left
+    says so. Living conditions the row changes otherwise are the file's: a source and date of the
+    conditions (a verval visit's) give way to the file's (``kind``, and the row's ranking date, the
+    one date a row has). Returns the names of the values left only for the correction they go with."""
+    left = set()
+    for names, what in _UNITS:
+        corrected = [
+            name for name in names
+            if name in kept or (name not in record.values and _corrected(name, current.get(name), snapshot))
+        ]
+        if corrected:
+            labels = ", ".join(_household_label(name) for name in corrected)
+            for name in names:
+                if name in to_set:
+                    value = to_set.pop(name)
+                    left.add(name)
+                    field = Household._meta.get_field(name)
+                    log_warning(
+                        record, capfirst(str(field.verbose_name)),
+                        f"Tidak diubah: {what} dipertahankan bersama koreksi lokal ({labels}); "
+                        f"registri '{_show(field, current.get(name))}', data baru '{_show(field, value)}'",
+                    )
+        elif names is LIVING_CONDITION_FIELDS and current.get("conditions_source") and any(name in to_set for name in names):
+            to_set["conditions_source"], to_set["conditions_date"] = kind, record.get("desil_date")
+    return left
 
 
 def _keep_newer_ranking(
@@ -470,7 +528,7 @@ def _compare(matched, plan: ExtractPlan, stored_fields, names, warn, older: bool
     rows = {row[0]: row for row in Household.objects.filter(pk__in=[pk for pk, _ in matched]).values_list(*stored_fields)}
     today = timezone.localdate()
     year = plan.extract.data_year
-    at = [names.index(name) for name in _RANKING]  # desil, desil_source, desil_date
+    at = [names.index(name) for name in _RANKING]  # desil, desil_source, desil_date, persentil
     # Who typed a desil by hand is said only by a row with a desil of its own (``_weigh_hand_desil``).
     ranked = {pk for pk, record in matched if record.get("desil") is not None}
     typed_by = _typed_by({
@@ -485,7 +543,7 @@ def _compare(matched, plan: ExtractPlan, stored_fields, names, warn, older: bool
             plan.households_newer[pk] = newer
         else:
             _keep_newer_ranking(record, current, warn, year, today, typed_by.get(pk))
-        change = _resolve(record, current, warn, Household, older=older)
+        change = _resolve(record, current, warn, Household, older=older, kind=plan.extract.kind)
         if newer is not None:
             _warn_newer(record, change, newer, year, warn)
         if change is None:
@@ -623,7 +681,9 @@ def make_plan(extract: Extract, *, full_extract: bool = True, known: KnownRows |
     # --- households: each stored key's record (pk, absent, source, row hash), then the stored fields chunk by chunk
     known = known or known_rows(extract.kind)
     stored = known.households
-    stored_fields = ("pk", key_field, *[f for f in HOUSEHOLD_FIELDS if f != key_field], *_JSON_FIELDS, "is_absent")
+    stored_fields = (
+        "pk", key_field, *[f for f in HOUSEHOLD_FIELDS if f != key_field], "conditions_source", *_JSON_FIELDS, "is_absent",
+    )
     names = (*stored_fields[:-3], "raw_values", "source_values", "is_absent")
     warn = lambda r, c, m: issues.warning(r.sheet, r.row, c, m)  # noqa: E731
     key_ids = plan.household_ids
