@@ -267,3 +267,31 @@ def test_a_person_aid_of_a_family_without_a_head_in_the_registry_is_said_not_rec
     warned = [(w["row"], w["column"], w["reason"]) for w in ImportBatch.objects.get(pk=result["batch"]).warnings]
     assert warned == [(2, "PBI JKN", "Kolom PBI JKN menyebut bantuan perorangan, tetapi keluarga ini tanpa kepala "
                        "keluarga di registri dan baris ini tanpa NIK anggota keluarga; bantuan perorangan itu tidak dicatat")]
+
+
+YES_NO_HINT = "Kolom '{}' berisi Ya/Tidak: bila ini kolom bantuan, petakan di Admin, Pemetaan kolom impor"
+
+
+def test_a_yes_no_column_nobody_mapped_is_named_as_a_likely_aid_column(demo, tmp_path):
+    """KIP = YA beside a Rutilahu row is an aid the registry cannot read: named as the P3KE/DTKS
+    imports name such a column, not only listed among the unknown columns."""
+    path = rutilahu_list(tmp_path, demo)
+    dry_run_says(path, "rutilahu", "Tidak dikenali, tidak dibaca: kolom 'KIP'", YES_NO_HINT.format("KIP"))
+    # A column of other words (a note, a name) is only listed.
+    rows = [["NIK", "NO KK", "NAMA", "PETUGAS"]] + [
+        [household.head_nik, household.no_kk, household.head_name, "Pak Lurah"] for household in demo[:3]
+    ]
+    code, out, err = run("import_recipients", str(workbook(tmp_path / "rutilahu_petugas.xlsx", "RUTILAHU", rows)),
+                         "--program", "rutilahu", "--year", "2024", "--dry-run")
+    assert code == 0 and "kolom 'PETUGAS'" in out and "berisi Ya/Tidak" not in out, (out, err)
+
+
+def test_the_upload_preview_and_result_name_the_yes_no_column(bappeda_client, demo, tmp_path):
+    batch = upload(bappeda_client, rutilahu_list(tmp_path, demo), "rutilahu")
+    assert batch.status == ImportStatus.PREVIEWED, (batch.status, batch.message, batch.errors)
+    assert YES_NO_HINT.format("KIP") in page_text(bappeda_client, batch)
+    bappeda_client.post(reverse("admin:households_importbatch_confirm", args=[batch.pk]))
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.APPLIED, (batch.status, batch.message, batch.errors)
+    assert YES_NO_HINT.format("KIP") in page_text(bappeda_client, batch)
+
