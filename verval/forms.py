@@ -262,7 +262,7 @@ class VerifyForm(forms.Form):
 
 
 class ReturnsForm(forms.Form):
-    file = forms.FileField(label=_("Daftar pengembalian (.xlsx atau .csv)"))
+    file = forms.FileField(label=_("Daftar pengembalian (.xlsx, .xls atau .csv)"))
 
 
 class DistributeForm(forms.Form):

@@ -1,4 +1,5 @@
-"""Read the ministry's returned list (the proposals that failed its checks): an .xlsx or .csv with a
+"""Read the ministry's returned list (the proposals that failed its checks): a workbook (.xlsx, .xls)
+or a CSV, opened by its content as the imports open theirs, with a
 NIK column and, when present, a reason column. Pure Python: no Django. Its messages are Indonesian
 templates with their values apart (``gettext_noop`` below only marks them for the catalog); the page
 translates them into the operator's language (the importer's archive refusal quoted in one stays
@@ -11,16 +12,12 @@ cannot be trusted (its last digit is lost) and is reported, as is any value that
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterator
 from itertools import chain, islice
 from pathlib import Path
 
-import python_calamine
-
-from households.imports.reader import Limits, ReadError, check_archive
+from households.imports.reader import Limits, ReadError, open_source
 from konut_registry.numbers import thousands
 
 NIK_HEADERS = ("nik", "nik_ktp", "nik ktp", "nik kepala keluarga", "nik_kepala_keluarga")
@@ -29,7 +26,7 @@ HEADER_SCAN_ROWS = 20
 MAX_ROWS = 50_000
 # About 50,000 rows of 25 columns of XML: calamine holds two to three times this in memory while
 # it reads the sheet, so a small upload that unpacks to far more (a zip bomb) is refused unopened.
-ARCHIVE_LIMITS = Limits(max_uncompressed_bytes=40 * 1024 * 1024)
+ARCHIVE_LIMITS = Limits(max_uncompressed_bytes=40 * 1024 * 1024, max_rows=MAX_ROWS)
 _NIK = re.compile(r"[0-9]{16}")
 
 
@@ -54,29 +51,16 @@ def _normal(value: object) -> str:
     return re.sub(r"\s+", " ", str(value or "")).strip().lower()
 
 
-def _rows(path: Path, name: str) -> Iterator[list[object]]:
-    """The first sheet's rows (a csv file's), one at a time. An .xlsx goes through the importer's
-    archive checks first: calamine inflates the whole sheet into memory when it opens it."""
-    suffix = Path(name).suffix.lower()
-    if suffix == ".csv":
-        text = path.read_bytes().decode("utf-8-sig", errors="replace")
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;|\t") if text.strip() else csv.excel
-        return csv.reader(io.StringIO(text), dialect)
-    if suffix != ".xlsx":
-        raise ReturnsError(gettext_noop("Berkas harus .xlsx atau .csv."))
+def _rows(path: Path, name: str) -> Iterator[tuple[int, list[object]]]:
+    """The first sheet's rows (their number as Excel shows it, their cells), one at a time, the file opened by its content as the imports open
+    theirs (``open_source``: an .xlsx saved as .xls, a CSV named .xlsx, an Excel 97-2003 workbook),
+    an .xlsx through the archive checks first: calamine inflates the whole sheet into memory when
+    it opens it. A file that cannot be read is a ``ReturnsError`` quoting the importer's reason."""
     try:
-        check_archive(path, name, ARCHIVE_LIMITS)
+        source = open_source(path, display_name=name, limits=ARCHIVE_LIMITS)
+        yield from source.plain_rows()
     except ReadError as exc:
         raise ReturnsError(gettext_noop("Berkas ditolak: %(reason)s"), {"reason": str(exc)}) from exc
-    try:
-        sheet = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
-    except Exception as exc:  # calamine raises several error types for a broken file
-        raise ReturnsError(
-            gettext_noop("Berkas %(name)s tidak dapat dibaca (%(error)s)."), {"name": name, "error": type(exc).__name__}
-        ) from exc
-    if (sheet.total_height or sheet.height or 0) > MAX_ROWS + HEADER_SCAN_ROWS:
-        raise _too_many_rows()
-    return sheet.iter_rows()
 
 
 def _too_many_rows() -> ReturnsError:
@@ -91,7 +75,7 @@ def read_returns(path: str | Path, *, name: str) -> tuple[list[tuple[str, str]],
     ``MAX_ROWS`` rows is refused whole, never cut silently."""
     rows = iter(_rows(Path(path), name))
     head = list(islice(rows, HEADER_SCAN_ROWS))
-    for index, row in enumerate(head):
+    for index, (_number, row) in enumerate(head):
         headers = [_normal(cell) for cell in row]
         nik_column = next((i for i, h in enumerate(headers) if h in NIK_HEADERS), None)
         if nik_column is not None:
@@ -100,8 +84,8 @@ def read_returns(path: str | Path, *, name: str) -> tuple[list[tuple[str, str]],
     else:
         raise ReturnsError(gettext_noop("Kolom NIK tidak ditemukan di baris judul berkas."))
     found, problems = [], []
-    for number, row in enumerate(chain(head[index + 1:], rows), start=index + 2):
-        if number - index - 1 > MAX_ROWS:
+    for count, (number, row) in enumerate(chain(head[index + 1:], rows), start=1):
+        if count > MAX_ROWS:
             raise _too_many_rows()
         cell = row[nik_column] if nik_column < len(row) else ""
         if cell in ("", None):

@@ -17,8 +17,8 @@ from types import MappingProxyType
 from konut_registry.numbers import thousands
 
 from .columns import (
-    AID_PREFIX, AID_YEAR_MARK, BUILTIN, CENTRAL, COLUMN_LABELS, DTKS, DTSEN, REGION_PARTS, Layouts, Mapped, aid_header_year,
-    column_label,
+    AID_PREFIX, AID_YEAR_MARK, BUILTIN, CENTRAL, COLUMN_LABELS, DTKS, DTSEN, RECIPIENTS, REGION_PARTS, Layouts, Mapped,
+    aid_header_year, column_label,
 )
 from .issues import IssueLog, row_place
 from .reader import HEADER_SCAN_ROWS, Table, column_letter, is_blank, is_totals, normalize_header
@@ -435,8 +435,9 @@ def map_table(table: Table, layout: str, ctx: Context, log: IssueLog) -> Mapped:
     """Place a table's headers in ``layout`` and record what nothing placed: every unknown header is
     listed for mapping, an aid column that names no program also warns (its Ya would be lost), and
     so does a column with data but no header, a column whose field an earlier column gives, an
-    expected column the sheet lacks (once the sheet has its required ones), and in central data an
-    unknown column whose cells are Ya/Tidak (``yes_no_columns``)."""
+    expected column the sheet lacks (once the sheet has its required ones), and in central data and
+    recipient lists an unknown column whose cells are Ya/Tidak (``yes_no_columns``: KIP = YA beside a
+    Rutilahu row is an aid the registry would not read)."""
     mapped = ctx.layouts.map_headers(layout, table.headers)
     for position, earlier in mapped.repeated.items():
         header, first = table.headers[position], table.headers[earlier]
@@ -485,7 +486,7 @@ def map_table(table: Table, layout: str, ctx: Context, log: IssueLog) -> Mapped:
                 "Kolom bantuan ini tidak terpetakan ke program mana pun; isinya belum dihitung sebagai bantuan. "
                 "Petakan kolom ini ke program di Admin, Pemetaan kolom impor.",
             )
-    if layout in CENTRAL:
+    if layout in _YES_NO_NAMED:
         # A sheet read in another process comes with those its reader found (``p3ke_fork.header``).
         found = getattr(table, "yes_no_columns", None)
         for header in yes_no_columns(table, mapped, ctx.aid_values) if found is None else found:
@@ -496,6 +497,10 @@ def map_table(table: Table, layout: str, ctx: Context, log: IssueLog) -> Mapped:
             )
     return mapped
 
+
+# The layouts whose unknown Ya/Tidak columns are named as likely aid columns: an agency's list says a
+# family's other aid as the central data do (``yes_no_columns``).
+_YES_NO_NAMED = (*CENTRAL, RECIPIENTS)
 
 # The first rows of a table whose cells tell whether an unknown column holds Ya/Tidak, and the share
 # of its filled cells (blanks and Kosong aside) that must be Ya/Tidak words.

@@ -58,6 +58,25 @@ class IssueLog:
         self.warnings.append(RowIssue(sheet, row, column, reason, WARNING))
         self.warning_rows.add((sheet, row))
 
+    def withdraw(self, rows: set[tuple[str, int]]) -> dict[tuple[str, int], list[RowIssue]]:
+        """Take back the errors of ``rows`` (sheet, row): rows found, once the whole file is read, to
+        be left out rather than refused (a recipient list's rows of another programme). Their
+        errors, by row, for the note that says why each is left out."""
+        if not rows & self.error_rows:
+            return {}
+        taken: dict[tuple[str, int], list[RowIssue]] = {}
+        kept = []
+        for issue in self.errors:
+            if (issue.sheet, issue.row) in rows:
+                taken.setdefault((issue.sheet, issue.row), []).append(issue)
+            else:
+                kept.append(issue)
+        self.errors = kept
+        for key in taken:
+            self.error_rows.discard(key)
+            self.row_cells.pop(key, None)
+        return taken
+
     def has_error(self, sheet: str, row: int) -> bool:
         return (sheet, row) in self.error_rows
 

@@ -225,3 +225,9 @@ def other_program_line(item: dict) -> str:
     return _("'%(value)s' (%(program)s): baris %(rows)s (lembar %(sheet)s)") % {
         "value": item["value"], "program": program, "rows": rows, "sheet": item["sheet"],
     }
+
+
+def other_program_problem_line(problem: dict) -> str:
+    """What is wrong on a row of another program, not recorded and so not refusing the list
+    (``RecipientPlan.other_programs``): "baris 4, NOKK '740901231113000': No KK harus 16 digit ..."."""
+    return _("baris %(row)s, %(column)s '%(value)s': %(reason)s") % problem

@@ -338,18 +338,25 @@ class Source:
         sheet), in its first ``HEADER_SCAN_ROWS`` rows: each of ``keys`` (as ``normalize_header``
         gives them) found in a cell -> the text of the cell after it ("" for none); the first
         occurrence of each, in the order of the sheet."""
+        found: dict[str, str] = {}
+        for _number, cells in islice(self.plain_rows(sheet_name), HEADER_SCAN_ROWS):
+            for position, cell in enumerate(cells):
+                key = "" if is_blank(cell) else normalize_header(cell)
+                if key in keys and key not in found:
+                    after = cells[position + 1] if position + 1 < len(cells) else None
+                    found[key] = "" if is_blank(after) else " ".join(str(after).split())
+        return found
+
+    def plain_rows(self, sheet_name: str | None = None) -> Iterator[tuple[int, list]]:
+        """The rows of ``sheet_name`` (the first sheet by default) as ``(row as Excel numbers it,
+        cells)``, as the file holds them: no header sought, no row skipped, for a file of one plain
+        list (the ministry's returned NIKs). The sheet's height is checked against the limits first;
+        any error while reading, here or halfway, is a ``ReadError``."""
         try:
             name, rows, _height, _formulas = self._raw_rows(sheet_name, Background(None))
             self._merged_down.pop(name, None)
             self._merged_across.pop(name, None)
-            found: dict[str, str] = {}
-            for _number, cells in islice(rows, HEADER_SCAN_ROWS):
-                for position, cell in enumerate(cells):
-                    key = "" if is_blank(cell) else normalize_header(cell)
-                    if key in keys and key not in found:
-                        after = cells[position + 1] if position + 1 < len(cells) else None
-                        found[key] = "" if is_blank(after) else " ".join(str(after).split())
-            return found
+            yield from rows
         except ReadError:
             raise
         except Exception as exc:  # noqa: BLE001 - calamine, zipfile, XML and csv errors alike

@@ -28,7 +28,8 @@ with no year anywhere (or titles naming two), the current year (with a warning).
 empty takes the chosen one). A row whose ``BANSOS`` names another program than the chosen one (BPNT,
 or BLT BBM the registry does not know, in a Kemensos list chosen as PKH) is reported by row and
 value and not recorded, the rest of the list imported (a row error when no row takes the chosen
-program: the choice is wrong); a program name the registry does not know, in a column that names no
+program: the choice is wrong); what is wrong on such a row (a NIK Excel damaged, a No KK cut short, a
+year ahead) does not refuse the list either: it is said in the row's note, by column and value; a program name the registry does not know, in a column that names no
 registry program, is the agency's own name of the chosen one (BEDAH RUMAH), read as it and warned
 once per spelling (``_Chosen``). A year more than one year ahead is a typo the
 registry refuses (a row error; the whole list for the operator's year). A program is named by
@@ -269,6 +270,11 @@ class _Row:
     # name; with the row's cells, for its error when no row of the list names the chosen program.
     other: tuple | None = None
     cells: list | None = None
+    # A row of another program with errors (a NIK Excel damaged, a No KK cut short): its errors stand
+    # if it turns out to be the chosen program's (``_Chosen.settle``); else they are taken back and
+    # said in its note, the row not recorded (``_other_programs``). Its cells by column, for that note.
+    refused: bool = False
+    values: dict | None = None
 
 
 @dataclass
@@ -495,9 +501,11 @@ def parse_recipients(
                 for problem in sheet_problems:
                     reader.error("", problem)
                 record = _staged(_row(reader, ctx, programs, chosen, latest, nik_is_head=nik_is_head), sheet_stage)
-                if record is not None and headings is not None:
+                if record is not None and record.refused:
+                    pass  # a row of another program with errors: judged once the sheet is read
+                elif record is not None and headings is not None:
                     record.place = headings.current() + record.place
-                if record is not None:
+                if record is not None and not record.refused:
                     record.leader_columns = leader_columns
                     if record.head_name:
                         record.head_column = reader.label("head_name")
@@ -522,6 +530,7 @@ def parse_recipients(
     read = [r for r in rows if r is not None]
     if any(r.other for r in read):
         read = _other_programs(plan, read, chosen_rows=sum(chosen.chosen_rows for chosen in choices))
+    read = [r for r in read if not r.refused]  # rows of the chosen program with errors, refused
     counted = _match(plan, _with_status(log, read, statuses, status_headers), aid_headers, forecast=forecast)
     for merged_amounts in merges:
         merged_amounts.say(log, counted)
@@ -783,10 +792,14 @@ _OTHER_ROWS_SHOWN = 20
 def _other_programs(plan: RecipientPlan, rows: list[_Row], *, chosen_rows: int) -> list[_Row]:
     """The rows to match: those naming the chosen program (``_Chosen``). A row naming another
     program is not the chosen program's aid: warned on its row, listed by value in the summary
-    (``RecipientPlan.other_programs``) and not recorded, the rest of the list imported. When no row
-    of the list takes the chosen program, the choice is the mistake: each such row is an error."""
+    (``RecipientPlan.other_programs``) and not recorded, the rest of the list imported; the errors
+    found on it while it was read are taken back and said with it (column, value, reason): a row
+    not recorded refuses nothing. When no row of the list takes the chosen program, the choice is
+    the mistake: each such row is an error, its own errors with it."""
     log = plan.issues
     kept, groups = [], {}
+    # What is wrong on a row not recorded does not refuse the list: said in its note instead.
+    taken = log.withdraw({(r.sheet, r.row) for r in rows if r.other is not None}) if chosen_rows else {}
     for row in rows:
         if row.other is None:
             kept.append(row)
@@ -804,15 +817,35 @@ def _other_programs(plan: RecipientPlan, rows: list[_Row], *, chosen_rows: int) 
             reason = (f"Program di berkas ('{cell}') tidak dikenal di registri dan bukan program yang dipilih ({chosen}): "
                       "kolom ini menyebut program registri di baris lain; baris ini tidak dicatat. Bila baris ini "
                       "memang program yang dipilih, tulis nama program itu di kolom ini")
+        problems = _problems_of(row, taken.get((row.sheet, row.row), ()))
+        if problems:
+            reason += "; yang salah di baris ini tidak menolak daftar: " + "; ".join(
+                f"{item['column']} '{item['value']}': {item['reason']}" for item in problems
+            )
         log.warning(row.sheet, row.row, column, reason)
         group = groups.setdefault((row.sheet, cell), {
             "sheet": row.sheet, "value": cell, "program": own.name if own else "", "rows": [], "count": 0,
+            "problems": [],
         })
         group["count"] += 1
         if len(group["rows"]) < _OTHER_ROWS_SHOWN:
             group["rows"].append(row.row)
+        room = _OTHER_ROWS_SHOWN - len(group["problems"])
+        group["problems"] += problems[:max(0, room)]
     plan.other_programs = list(groups.values())
     return kept
+
+
+def _problems_of(row: _Row, errors) -> list[dict]:
+    """What is wrong on a row of another program, not recorded: its errors (taken back from the
+    log), and a NIK or No KK cell that is none beside a valid other one (judged only when matched),
+    each with its row, column and value."""
+    said = [(issue.column, issue.reason) for issue in errors]
+    said += [problem for problem in (row.nik_problem, row.kk_problem) if problem and problem not in said]
+    values = row.values or {}
+    return [
+        {"row": row.row, "column": column, "value": values.get(column, ""), "reason": reason} for column, reason in said
+    ]
 
 
 def _year_ahead(year: int) -> str:
@@ -1008,7 +1041,13 @@ def _row(
             reader.error("no_kk", kk_problem[1])
         if nik_problem:
             reader.error("nik", nik_problem[1])
-        return None
+        if other is None:
+            return None
+        return _Row(
+            sheet=reader.sheet, row=reader.row, nik=None, kk="", participant="", name="", program=program, year=year or 0,
+            stage="", status=None, amount=None, delivered=None, note="", other=other, cells=reader.raw_cells, refused=True,
+            values=_cell_values(reader),
+        )
     name, head_name = text(reader.get("name"), 150), text(reader.get("head_name"), 150)
     if not name and nik_is_head:
         name = head_name  # the NIK under KEPALA KELUARGA is the head's: checked against the head's name
@@ -1019,8 +1058,14 @@ def _row(
         note=text(reader.get("note"), 500),
         place=tuple((key, reader.label(key), value) for key in _PLACE_FIELDS if (value := text(reader.get(key), 100))),
         kk_problem=kk_problem, nik_problem=nik_problem, head_name=head_name,
-        other=other, cells=reader.raw_cells if other else None,
+        other=other, cells=reader.raw_cells if other else None, values=_cell_values(reader) if other else None,
     )
+
+
+def _cell_values(reader: RowReader) -> dict[str, str]:
+    """The row's cells by column label, as a note quotes them."""
+    cells = reader.raw_cells
+    return {reader.label(key): text(cells[index], 40) for index, key in reader.columns.items() if index < len(cells)}
 
 
 def _staged(row: _Row | None, sheet_stage: str) -> _Row | None:

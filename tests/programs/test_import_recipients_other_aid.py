@@ -267,3 +267,120 @@ def test_a_person_aid_of_a_family_without_a_head_in_the_registry_is_said_not_rec
     warned = [(w["row"], w["column"], w["reason"]) for w in ImportBatch.objects.get(pk=result["batch"]).warnings]
     assert warned == [(2, "PBI JKN", "Kolom PBI JKN menyebut bantuan perorangan, tetapi keluarga ini tanpa kepala "
                        "keluarga di registri dan baris ini tanpa NIK anggota keluarga; bantuan perorangan itu tidak dicatat")]
+
+
+YES_NO_HINT = "Kolom '{}' berisi Ya/Tidak: bila ini kolom bantuan, petakan di Admin, Pemetaan kolom impor"
+
+
+def test_a_yes_no_column_nobody_mapped_is_named_as_a_likely_aid_column(demo, tmp_path):
+    """KIP = YA beside a Rutilahu row is an aid the registry cannot read: named as the P3KE/DTKS
+    imports name such a column, not only listed among the unknown columns."""
+    path = rutilahu_list(tmp_path, demo)
+    dry_run_says(path, "rutilahu", "Tidak dikenali, tidak dibaca: kolom 'KIP'", YES_NO_HINT.format("KIP"))
+    # A column of other words (a note, a name) is only listed.
+    rows = [["NIK", "NO KK", "NAMA", "PETUGAS"]] + [
+        [household.head_nik, household.no_kk, household.head_name, "Pak Lurah"] for household in demo[:3]
+    ]
+    code, out, err = run("import_recipients", str(workbook(tmp_path / "rutilahu_petugas.xlsx", "RUTILAHU", rows)),
+                         "--program", "rutilahu", "--year", "2024", "--dry-run")
+    assert code == 0 and "kolom 'PETUGAS'" in out and "berisi Ya/Tidak" not in out, (out, err)
+
+
+def test_the_upload_preview_and_result_name_the_yes_no_column(bappeda_client, demo, tmp_path):
+    batch = upload(bappeda_client, rutilahu_list(tmp_path, demo), "rutilahu")
+    assert batch.status == ImportStatus.PREVIEWED, (batch.status, batch.message, batch.errors)
+    assert YES_NO_HINT.format("KIP") in page_text(bappeda_client, batch)
+    bappeda_client.post(reverse("admin:households_importbatch_confirm", args=[batch.pk]))
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.APPLIED, (batch.status, batch.message, batch.errors)
+    assert YES_NO_HINT.format("KIP") in page_text(bappeda_client, batch)
+
+
+def kemensos_damaged_others(tmp_path, families, *, pkh_kk=None):
+    """A Kemensos PKH distribution list whose BPNT and ATENSI YAPI rows carry what Excel or a typist
+    did to them: a NIK shown as 7.40901E+15, a No KK of 15 digits beside a NIK of no possible birth
+    date, a TAHAP of another year; ``pkh_kk``: the No KK of the second PKH row (row 5)."""
+    rows = []
+    for i, (household, program) in enumerate(zip(families, ("PKH", "BPNT", "BPNT", "PKH", "ATENSI YAPI"))):
+        nik, kk, stage = household.head_nik, household.no_kk, "TAHAP 2 2024"
+        if i == 1:
+            nik = "7.40901E+15"
+        if i == 2:
+            kk, nik = kk[:15], "7409019999990001"
+        if i == 3 and pkh_kk:
+            kk, nik = pkh_kk, "7409019999990001"
+        if i == 4:
+            stage = "TAHAP 2 2035"
+        rows.append([f"DT{i}", kk, nik, household.head_name.upper(), household.desa.code.replace(".", ""), stage,
+                     program, "BRI", "Rp 600.000"])
+    return write_text(tmp_path / "kemensos_pkh_rusak.csv", KEMENSOS, rows, separator=",")
+
+
+DAMAGED_NOTES = [
+    "baris 3, NIK_KTP '7.40901E+15': ",
+    "baris 4, NOKK '{kk15}': No KK harus 16 digit, bukan 15 digit",
+    "baris 4, NIK_KTP '7409019999990001': NIK memuat tanggal lahir yang tidak mungkin",
+    "baris 6, TAHAP 'TAHAP 2 2035': ",
+]
+
+
+def test_what_is_wrong_on_rows_of_other_programmes_does_not_refuse_the_list(demo, tmp_path):
+    path = kemensos_damaged_others(tmp_path, demo)
+    notes = [note.format(kk15=demo[2].no_kk[:15]) for note in DAMAGED_NOTES]
+    code, out, err = run("import_recipients", str(path), "--program", "pkh", "--dry-run")
+    assert code == 0, (out, err)
+    assert "Kesalahan: 0" in out and "Baris program lain, tidak dicatat: 3" in out, out
+    for note in notes:
+        assert note in out, (note, out)
+    assert re.search(r"baris 4, BANSOS: Program di berkas \('BPNT'.*tidak dicatat.*No KK harus 16 digit", out), out
+    assert not Enrollment.objects.exists()
+
+    code, out, err = run("import_recipients", str(path), "--program", "pkh", "--json")
+    result = json.loads(out)
+    assert code == 0 and result["errors"] == 0, (out, err)
+    assert stored(demo) == [
+        (0, "pkh", 2024, EnrollmentSource.IMPORT, False), (3, "pkh", 2024, EnrollmentSource.IMPORT, False),
+    ]
+    assert [(item["value"], item["rows"]) for item in result["other_programs"]] == [("BPNT", [3, 4]), ("ATENSI YAPI", [6])]
+
+
+def test_what_is_wrong_on_a_row_of_the_chosen_programme_still_refuses_the_list(demo, tmp_path):
+    path = kemensos_damaged_others(tmp_path, demo, pkh_kk=demo[3].no_kk[:15])
+    code, out, err = run("import_recipients", str(path), "--program", "pkh")
+    assert "Kesalahan: 2" in out, (out, err)
+    assert "kemensos_pkh_rusak baris 5, NOKK: No KK harus 16 digit, bukan 15 digit" in out, out
+    assert "kemensos_pkh_rusak baris 5, NIK_KTP: NIK memuat tanggal lahir yang tidak mungkin" in out, out
+    assert not Enrollment.objects.exists() and not ImportBatch.objects.filter(status=ImportStatus.APPLIED).exists()
+    bedah_rumah_still_refused(demo, tmp_path)
+
+
+def test_the_upload_preview_and_result_say_what_is_wrong_on_rows_not_recorded(bappeda_client, demo, tmp_path):
+    notes = [note.format(kk15=demo[2].no_kk[:15]) for note in DAMAGED_NOTES]
+    batch = upload(bappeda_client, kemensos_damaged_others(tmp_path, demo), "pkh")
+    assert batch.status == ImportStatus.PREVIEWED and batch.errors == [], (batch.status, batch.message, batch.errors)
+    text = page_text(bappeda_client, batch)
+    for note in notes:
+        assert note in text, (note, text)
+    bappeda_client.post(reverse("admin:households_importbatch_confirm", args=[batch.pk]))
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.APPLIED, (batch.status, batch.message, batch.errors)
+    text = page_text(bappeda_client, batch)
+    assert "Baris program lain, tidak dicatat: 3" in text and notes[1] in text, text
+    assert set(Enrollment.objects.values_list("household__no_kk", "program__code", "batch")) == {
+        (demo[0].no_kk, "pkh", batch.pk), (demo[3].no_kk, "pkh", batch.pk),
+    }
+
+
+def bedah_rumah_still_refused(demo, tmp_path):
+    """BEDAH RUMAH in a column naming no registry programme is the chosen Rutilahu: a row of it
+    whose No KK is cut short is the chosen programme's, and refuses the list."""
+    rows = [["NIK", "NO KK", "NAMA", "PROGRAM"]] + [
+        [household.head_nik if i != 1 else "7409019999990001", household.no_kk if i != 1 else household.no_kk[:15],
+         household.head_name, "BEDAH RUMAH"]
+        for i, household in enumerate(demo[:3])
+    ]
+    path = workbook(tmp_path / "bedah_rumah.xlsx", "BEDAH RUMAH", rows)
+    code, out, err = run("import_recipients", str(path), "--program", "rutilahu", "--year", "2024")
+    assert "Kesalahan: 2" in out and "BEDAH RUMAH baris 3, NO KK: No KK harus 16 digit, bukan 15 digit" in out, (out, err)
+    assert "Baris program lain" not in out
+    assert not Enrollment.objects.exists()

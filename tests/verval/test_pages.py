@@ -427,8 +427,9 @@ def test_the_proposal_file_and_the_returned_list(assigned, people, registry):
     assert "1 kasus dibuka ulang." in page and "NIK harus 16 angka" in page
     cases[0].refresh_from_db()
     assert cases[0].status == CaseStatus.RETURNED
-    wrong = SimpleUploadedFile("kembali.txt", b"NIK\n", "text/plain")
-    assert "harus .xlsx atau .csv" in client.post("/verval/berkas/pengembalian/", {"file": wrong}, follow=True).content.decode()
+    wrong = SimpleUploadedFile("kembali.pdf", b"%PDF-1.4\n", "application/pdf")
+    page = client.post("/verval/berkas/pengembalian/", {"file": wrong}, follow=True).content.decode()
+    assert "kembali.pdf: jenis berkas &#x27;.pdf&#x27; tidak didukung" in page
 
 
 def test_unreached_families_found_eligible_are_offered_to_distribution(registry, people):

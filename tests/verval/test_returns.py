@@ -4,7 +4,9 @@ batches, and what the page says about the rows it cannot reopen."""
 from __future__ import annotations
 
 import datetime
+import io
 import re
+import zipfile
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -220,3 +222,54 @@ def test_a_number_in_a_visit_note_is_masked_for_roles_that_see_masked_niks(regis
     masked = client_for(people.dinsos_operator).get(path).content.decode()
     assert named not in masked and f"NIK {mask(named)}" in masked
     assert f"NIK {named}" in client_for(people.dinsos_head).get(path).content.decode()
+
+
+def _upload_file(client, name: str, content: bytes) -> str:
+    response = client.post("/verval/berkas/pengembalian/", {"file": SimpleUploadedFile(name, content)}, follow=True)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _xlsx(*rows) -> bytes:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["NIK", "Alasan"])
+    for nik, reason in rows:
+        sheet.append([nik, reason])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("name, content", [
+    ("kembali.xls", lambda nik: _xlsx((nik, "NIK tidak padan Dukcapil"))),  # an .xlsx saved under the old name
+    ("kembali.xlsx", lambda nik: f"NIK;Alasan\n{nik};NIK tidak padan Dukcapil\n".encode()),  # a CSV named as a workbook
+])
+def test_a_returned_list_under_the_wrong_extension_is_read_by_its_content(registry, people, name, content):
+    batch, (case,) = _sent(people, CaseKind.EXCLUSION, [registry.poor_4], Verdict.ELIGIBLE)
+    page = _upload_file(client_for(people.bappeda), name, content(registry.poor_4.head_nik))
+    assert "1 kasus dibuka ulang." in page
+    assert _status(case) == CaseStatus.RETURNED and case.return_reason == "NIK tidak padan Dukcapil"
+
+
+def _broken_workbook() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("xl/workbook.xml", "<workbook><sheets><sheet name='S'")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("name, content", [
+    ("kembali.xlsx", _broken_workbook),  # a workbook whose parts were cut short
+    ("kembali.xls", lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600),  # an Excel 97-2003 header over nothing
+])
+def test_a_returned_list_that_is_no_workbook_is_refused_in_words(registry, people, name, content):
+    batch, (case,) = _sent(people, CaseKind.EXCLUSION, [registry.poor_4], Verdict.ELIGIBLE)
+    page = _upload_file(client_for(people.bappeda), name, content())
+    refusal = re.search(r'<li class="error">(.*?)</li>', page, re.S)
+    assert refusal, page
+    assert name in refusal.group(1) and "Excel" in refusal.group(1)
+    assert not re.search(r"[A-Za-z]+(Error|Exception)\b", refusal.group(1))
+    assert "dibuka ulang." not in page and _status(case) == CaseStatus.APPLIED

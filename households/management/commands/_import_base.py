@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 
 from households.imports.outcome import (
     APPLIED, FAILED, PREVIEWED, REFUSED, UNCONFIRMED, UNREADABLE, other_aid_line, other_program_line,
+    other_program_problem_line,
 )
 from households.imports.plan import absent_warning
 from households.imports.progress import Progress
@@ -187,6 +188,8 @@ class ImportCommand(BaseCommand):
             self.stdout.write(f"  Baris program lain, tidak dicatat: {data['other_program_rows']}")
             for item in data["other_programs"]:
                 self.stdout.write(f"    - {other_program_line(item)}")
+                for problem in item.get("problems", ()):
+                    self.stdout.write(f"      {other_program_problem_line(problem)}")
 
     def _print_forecast(self, forecast: dict | None) -> None:
         """The one-aid conflicts a recipient list would raise, and the first of its families they concern."""
