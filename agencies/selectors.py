@@ -167,7 +167,7 @@ def open_conflict_flag() -> Coalesce:
 
 def head_deceased_flag() -> Case:
     """Whether a row's household is absent because an approved field verification found its head
-    dead with no one left to carry the family on (``households.services.household_mark_absent``):
+    dead with no one left to carry the family on (``dedup.membership.household_mark_absent``):
     its head is recorded dead (``households.models.head_recorded_dead``, the rule the approval marked
     the head by). A head who died while the family carried on is not its head once Bappeda records the
     new one: a family the data leaves out later is absent for that. Looked up for absent households

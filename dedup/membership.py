@@ -27,7 +27,7 @@ from dedup.engine import DEAD_STATUSES, STORED_LANGUAGE, RecheckResult, Write, r
 from dedup.identity import scan_identities
 from dedup.models import Conflict, ConflictStatus, IdentityMatch, IdentityStatus, WriteCause
 from households.models import Household, Member, kept_households
-from households.services import history_reason
+from households.services import history_reason, household_presence_set
 from konut_registry.db import identity_records_locked
 from programs.models import Enrollment, EnrollmentStatus
 from programs.services import enrollment_update, enrollments_follow_members
@@ -82,11 +82,29 @@ def members_added(*, household_id: int, by) -> RecheckResult:
     return registry_changed(households=[household_id], cause=WriteCause.MEMBER, by=by)
 
 
-def absence_changed(*, households: Iterable[int], by) -> RecheckResult:
-    """Households another service marked absent or present (a verval approval), re-checked as
-    :func:`households_mark_absent` re-checks them: an absent family's head NIK links it to no other
-    family (``engine_sql.head_stands``)."""
-    return registry_changed(households=households, cause=WriteCause.ABSENT, by=by)
+@transaction.atomic
+def household_mark_absent(
+    *, household: Household, by, reason: str = "", head_deceased: bool = False, absent_reason: str = "",
+) -> Household:
+    """The family is no longer where the registry places it (moved, not found, or its head died; a
+    verval approval found it): it is kept and marked absent, with why (``absent_reason``, an
+    ``AbsentReason``), its head member too, known dead, with ``head_deceased``. Then it is
+    re-checked as :func:`households_mark_absent` re-checks: an absent family's head NIK, and an
+    absent member's, links it to no other family (``engine_sql.head_stands``)."""
+    household = household_presence_set(household=household, absent=True, by=by, reason=reason,
+                                       head_deceased=head_deceased, absent_reason=absent_reason)
+    registry_changed(households=[household.pk], cause=WriteCause.ABSENT, by=by)
+    return household
+
+
+@transaction.atomic
+def household_mark_present(*, household: Household, by, reason: str = "") -> Household:
+    """The family was found where the registry places it, though the newest full extract no longer
+    holds it: it is marked present again, and re-checked: its head NIK links it again to the
+    families holding that NIK."""
+    household = household_presence_set(household=household, absent=False, by=by, reason=reason)
+    registry_changed(households=[household.pk], cause=WriteCause.ABSENT, by=by)
+    return household
 
 
 def _mark(model, objects: list, *, absent: bool, by, reason: str = "", also: dict | None = None) -> list:

@@ -13,6 +13,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
+from konut_registry.admin_autocomplete import PostedAutocompleteMixin
 from konut_registry.admin_search import SearchKeptOutOfAddressMixin
 from konut_registry.admin_filters import is_database_id
 from konut_registry.admin_history import ReadOnlyHistoryAdmin
@@ -485,7 +486,7 @@ class HouseholdAdmin(SearchKeptOutOfAddressMixin, RegionListMixin, ReadOnlyHisto
 
 
 @admin.register(Member)
-class MemberAdmin(SearchKeptOutOfAddressMixin, RegionListMixin, ReadOnlyHistoryAdmin):
+class MemberAdmin(SearchKeptOutOfAddressMixin, PostedAutocompleteMixin, RegionListMixin, ReadOnlyHistoryAdmin):
     kecamatan_path = "household__desa__kecamatan"
     kabupaten_after = "desa"
     list_display = ["name", "nik", "household", "desa", "sex", "birth_date", "relation", "dukcapil_match"]

@@ -331,7 +331,7 @@ class Household(RecordDeletion, models.Model):
         help_text=_("Tidak ada di ekstrak lengkap terakhir; tidak dihapus."),
     )
     # Why it is absent, when an approved verval found it moved away or did not find it
-    # (``households.services.household_mark_absent``); blank for a present family (every write
+    # (``dedup.membership.household_mark_absent``); blank for a present family (every write
     # that brings one back clears it, the database refuses otherwise), so that a family the data
     # leaves out again later is not said to have moved.
     absent_reason = models.CharField(

@@ -70,30 +70,25 @@ def household_eligibility_confirm(*, household: Household, desil: int, by, reaso
 
 
 @transaction.atomic
-def household_mark_absent(
-    *, household: Household, by, reason: str = "", head_deceased: bool = False, absent_reason: str = "",
+def household_presence_set(
+    *, household: Household, absent: bool, by, reason: str = "", head_deceased: bool = False, absent_reason: str = "",
 ) -> Household:
-    """The family is no longer where the registry places it (moved, not found, or its head died):
-    it is kept and marked absent, like a family a newer full extract no longer holds, with why
-    (``absent_reason``, an ``AbsentReason``: the pages say it). With ``head_deceased`` the head member
-    is marked absent, and known dead, too. The caller re-checks the one-aid rule (the family's head
-    NIK no longer links it to another, nor does an absent member)."""
+    """The write alone of a family marked absent (moved, not found, or its head died: kept, like a
+    family a newer full extract no longer holds, with why, ``absent_reason``, an ``AbsentReason`` the
+    pages say; with ``head_deceased`` the head member is marked absent, and known dead, too) or
+    present again (found where the registry places it, the reason for its absence gone).
+
+    Called only by ``dedup.membership.household_mark_absent`` and ``household_mark_present``, which
+    re-check the one-aid rule in the same transaction: an absent family's head NIK links it to no
+    other family, nor does an absent member; a present family's links it again
+    (``dedup.engine_sql.head_stands``)."""
+    if head_deceased and not absent:
+        raise ValueError("a family whose head died is absent")
     household = Household.objects.select_for_update().get(pk=household.pk)
-    household.is_absent, household.absent_reason = True, absent_reason
+    household.is_absent, household.absent_reason = absent, absent_reason if absent else ""
     _save(household, by=by, reason=reason)
     if head_deceased:
         _head_member_absent(household, by=by, reason=reason)
-    return household
-
-
-@transaction.atomic
-def household_mark_present(*, household: Household, by, reason: str = "") -> Household:
-    """The family was found where the registry places it, though the newest full extract no longer
-    holds it: it is marked present again. The caller re-checks the one-aid rule: a present family's
-    head NIK links it to the families holding that NIK (``dedup.engine_sql.head_stands``)."""
-    household = Household.objects.select_for_update().get(pk=household.pk)
-    household.is_absent, household.absent_reason = False, ""
-    _save(household, by=by, reason=reason)
     return household
 
 

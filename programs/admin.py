@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ExportMixin, ImportExportMixin
+from konut_registry.admin_autocomplete import PostedAutocompleteMixin
 from konut_registry.admin_search import SearchKeptOutOfAddressMixin
 from konut_registry.admin_export import LabelledExportForm
 from konut_registry.export_formats import FormulaSafeXLSX
@@ -85,7 +86,9 @@ class EnrollmentAdminForm(forms.ModelForm):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(SearchKeptOutOfAddressMixin, RegionListMixin, LoggedExportMixin, ExportMixin, ReadOnlyHistoryAdmin):
+class EnrollmentAdmin(
+    SearchKeptOutOfAddressMixin, PostedAutocompleteMixin, RegionListMixin, LoggedExportMixin, ExportMixin, ReadOnlyHistoryAdmin,
+):
     kecamatan_path = "household__desa__kecamatan"
     kabupaten_after = "desa"
     export_form_class = LabelledExportForm

@@ -41,8 +41,6 @@ from households.services import (
     household_conditions_update,
     household_eligibility_confirm,
     household_head_deceased,
-    household_mark_absent,
-    household_mark_present,
     history_reason,
     members_record_deceased,
 )
@@ -803,9 +801,9 @@ def _apply_case(plan: CasePlan, *, batch: VervalBatch, by, result: ApplyResult) 
         # ending because they died; then the family is marked absent and the rest of its aid ends.
         _end_aid_of_dead(plan, reason=reason, by=by, result=result)
         _apply_member_changes(plan, reason=reason, by=by, result=result)
-        household_mark_absent(household=household, by=by, reason=reason, head_deceased=case.presence == Presence.DECEASED,
-                              absent_reason=ABSENT_REASONS.get(case.presence, ""))
-        membership.absence_changed(households=[household.pk], by=by)
+        membership.household_mark_absent(household=household, by=by, reason=reason,
+                                         head_deceased=case.presence == Presence.DECEASED,
+                                         absent_reason=ABSENT_REASONS.get(case.presence, ""))
         result.identities_changed.add(household.pk)
         result.absent += 1
         # Suspended aid too: it waited for a check, and this one found no one left to receive it.
@@ -816,8 +814,7 @@ def _apply_case(plan: CasePlan, *, batch: VervalBatch, by, result: ApplyResult) 
                                         by, result, from_statuses=DEAD_ENDS)
         return
     if plan.present_again:
-        household_mark_present(household=household, by=by, reason=reason)
-        membership.absence_changed(households=[household.pk], by=by)
+        membership.household_mark_present(household=household, by=by, reason=reason)
         result.identities_changed.add(household.pk)
         result.present += 1
     if plan.observed:

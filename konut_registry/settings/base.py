@@ -36,7 +36,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "konut_registry.apps.KonutAdminConfig",  # Django's admin, its pickers asked by POST
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

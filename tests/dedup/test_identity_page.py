@@ -7,13 +7,12 @@ import pytest
 from django.urls import reverse
 
 from dedup.admin.common import shown_identifier
-from dedup.membership import households_mark_absent
+from dedup.membership import household_mark_absent, households_mark_absent
 from dedup.models import IdentityMatch, IdentityStatus
 from dedup.services import identity_scan
 from households.choices import AbsentReason
 from households.identifiers import mask
 from households.models import Relation
-from households.services import household_mark_absent
 from tests.factories import HouseholdFactory, MemberFactory, UserFactory
 
 from .conftest import texts

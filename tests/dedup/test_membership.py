@@ -5,12 +5,15 @@ status or year changing. Each change is in the conflict's automatic history, sho
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.urls import reverse
 
 from dedup import membership, services
 from dedup.engine import scan_all
 from dedup.models import Conflict, ConflictEvent, ConflictEventKind, ConflictRule, ConflictStatus, WriteCause
+from households.choices import AbsentReason
 from households.models import Household, Member
 from programs.models import Enrollment, EnrollmentStatus, Program
 from programs.services import enrollment_bulk_create, enrollment_create, enrollment_update
@@ -21,6 +24,7 @@ from .conftest import texts
 
 pytestmark = pytest.mark.django_db
 YEAR = 2024
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def enroll(household, program, member=None, status=EnrollmentStatus.ACTIVE, year=YEAR):
@@ -76,6 +80,46 @@ def test_marking_households_absent_goes_through_the_service_with_history(two_car
     x.refresh_from_db()
     assert x.is_absent and x.history.first().history_user == reviewer
     assert nothing_left_to_find()
+
+
+def test_one_family_marked_absent_then_present_is_re_checked_by_the_service_itself(programs, reviewer):
+    """A verval found the family gone (then back): the service alone closes the conflict its
+    absence ends (its head's NIK, also listed in another family, links them no more) and reopens it
+    when the family is present again; no caller adds the re-check."""
+    y, z = HouseholdFactory(), HouseholdFactory()
+    MemberFactory(household=y, nik=z.head_nik)  # y lists z's head
+    enroll(y, programs["pkh"])
+    enroll(z, programs["bsps"])
+    [conflict] = open_conflicts()
+
+    membership.household_mark_absent(household=z, by=reviewer, reason="Verval disahkan", absent_reason=AbsentReason.MOVED)
+    z.refresh_from_db()
+    conflict.refresh_from_db()
+    assert z.is_absent and z.absent_reason == AbsentReason.MOVED and z.history.first().history_change_reason == "Verval disahkan"
+    assert conflict.status == ConflictStatus.RESOLVED and "tidak lagi melanggar" in conflict.decision_reason
+    assert nothing_left_to_find()
+
+    membership.household_mark_present(household=z, by=reviewer, reason="Verval disahkan")
+    z.refresh_from_db()
+    conflict.refresh_from_db()
+    assert not z.is_absent and z.absent_reason == ""
+    assert conflict.status == ConflictStatus.OPEN
+    assert list(conflict.events.values_list("kind", "cause", "by")) == [
+        (ConflictEventKind.CREATED, WriteCause.ENROLLMENT, None),
+        (ConflictEventKind.CLOSED, WriteCause.ABSENT, reviewer.pk),
+        (ConflictEventKind.REOPENED, WriteCause.ABSENT, reviewer.pk),
+    ]
+    assert nothing_left_to_find()
+
+
+def test_only_the_membership_service_writes_a_familys_presence_without_its_re_check():
+    """``households.services.household_presence_set`` leaves the one-aid rule unchecked: every other
+    module marks a family absent or present through ``dedup.membership``."""
+    callers = sorted(
+        str(path.relative_to(ROOT)) for package in ("agencies", "dedup", "households", "programs", "verval", "konut_registry")
+        for path in (ROOT / package).rglob("*.py") if "household_presence_set" in path.read_text()
+    )
+    assert callers == ["dedup/membership.py", "households/services.py"]
 
 
 def test_merging_the_two_cards_closes_the_same_person_conflict_and_flags_the_one_family_pair(programs, reviewer):

@@ -9,10 +9,10 @@ import json
 
 import pytest
 
+from dedup.membership import household_mark_absent
 from households.imports.columns import normalize_header
 from households.choices import AbsentReason
 from households.models import ColumnMapping, Household, Member
-from households.services import household_mark_absent
 from programs.models import Enrollment
 
 from .conftest import DTKS, nik, write_csv, write_xlsx

@@ -11,9 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from dedup.membership import household_mark_absent
 from dedup.models import Conflict, ConflictStatus, IdentityMatch, IdentityStatus
 from dedup.services import conflict_dismiss, identity_dismiss
-from households.services import household_mark_absent
 from programs.dashboard import selectors
 from programs.models import EnrollmentStatus, Program
 from programs.registry_version import registry_version

@@ -268,7 +268,7 @@ ADMIN_SITE: dict[str, tuple] = {
     "admin:logout": (None, 405, REDIRECT),
     "admin:password_change": (None, 200, 200),
     "admin:password_change_done": (None, 200, 405),
-    "admin:autocomplete": (None, 403, 405),  # needs the field it completes
+    "admin:autocomplete": (None, 403, 403),  # needs the field it completes (asked by POST)
     "admin:jsi18n": (None, 200, 405),
     "admin:view_on_site": (lambda w: {"content_type_id": ContentType.objects.get_for_model(Household).pk,
                                       "object_id": w.own_hh.pk}, 404, 404),  # households have no public page
