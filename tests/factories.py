@@ -36,7 +36,8 @@ class HouseholdFactory(DjangoModelFactory):
         model = Household
 
     p3ke_id = factory.Sequence(lambda n: str(122000000 + n))
-    no_kk = factory.Sequence(lambda n: f"740901010120{n % 10000:04d}")
+    # Serial 0001-9999: a No KK ending 0000 is one the importer and the admin warn about.
+    no_kk = factory.Sequence(lambda n: f"740901010120{n % 9999 + 1:04d}")
     head_name = factory.Faker("name", locale="id_ID")
     head_nik = factory.Sequence(lambda n: make_nik(region="740901", birth=datetime.date(1980, 1, 1), female=False, serial=n % 9999 + 1))
     desa = factory.LazyFunction(lambda: Desa.objects.order_by("code").first())
