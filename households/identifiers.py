@@ -309,7 +309,9 @@ def unmask_numbers(typed: str, stored: str) -> tuple[str, int]:
     role that sees NIKs masked), with each masked number put back as ``stored`` wrote it: saved
     unchanged, or edited around its numbers, the text keeps them. The masked numbers of one
     region stand for the stored ones in the order they appear; a masked number ``stored`` does
-    not hold, or one of several of a region whose count changed, is left masked and counted.
+    not hold, one typed more often than ``stored`` holds it (another person's NIK of the same
+    kecamatan, copied in masked), or one of several of a region whose count changed, is left
+    masked and counted.
     Returns the text and how many masked numbers it still holds that could not be put back."""
     sources: dict[str, list[str]] = {}
     spans = [(start, end, mask(digits), stored[start:end]) for start, end, digits in _quoted_numbers(stored)]
@@ -328,7 +330,7 @@ def unmask_numbers(typed: str, stored: str) -> tuple[str, int]:
         masked = found.group()
         written = sources.get(masked, [])
         order = seen[masked] = seen.get(masked, -1) + 1
-        if len(set(written)) == 1:
+        if len(set(written)) == 1 and wanted[masked] <= len(written):
             return written[0]
         if written and wanted[masked] == len(written):
             return written[order]

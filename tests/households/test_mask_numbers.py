@@ -4,7 +4,7 @@ numbers masked, however it was typed: in one run, or in groups as people copy it
 
 import pytest
 
-from households.identifiers import mask_numbers
+from households.identifiers import mask_numbers, unmask_numbers
 
 NIK = "7409011903582116"
 
@@ -52,3 +52,15 @@ def test_a_grouped_nik_after_an_amount_or_a_date_is_masked_and_they_are_not():
 ])
 def test_ordinary_numbers_are_not_masked(ordinary):
     assert mask_numbers(ordinary) == ordinary
+
+
+def test_a_masked_number_typed_more_often_than_the_note_holds_it_is_not_put_back():
+    """Another person's NIK of the same kecamatan, copied in masked, is not taken for the one the
+    note holds: which of the two is the note's no one can tell, so both stay masked and are counted,
+    and the form refuses the save."""
+    stored = "Anak NIK 7409011903582116 pindah"
+    typed = "Anak NIK 740901********** pindah; ibu NIK 740901**********"
+    assert unmask_numbers(typed, stored) == (typed, 2)
+    assert unmask_numbers("Anak NIK 740901********** pindah ke Konawe", stored) == (
+        "Anak NIK 7409011903582116 pindah ke Konawe", 0,
+    )
