@@ -23,7 +23,8 @@ from django.contrib import admin
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.forms import Media
-from django.http import JsonResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 
 from konut_registry.admin_search import kept_out_of_addresses
@@ -35,10 +36,19 @@ class PostedAutocompleteJsonView(AutocompleteJsonView):
     """The stock picker's answers, asked by POST; a GET may not carry a number in its ``term``."""
 
     def get(self, request, *args, **kwargs):
-        if kept_out_of_addresses(request.GET.get("term", "")):
+        if kept_out_of_addresses(request.GET.get("term", "")) and self._lists_people(request):
             return JsonResponse({"error": _("Nomor tidak dikirim lewat alamat halaman. Muat ulang halaman, lalu ketik lagi.")},
                                 status=400)
         return super().get(request, *args, **kwargs)
+
+    def _lists_people(self, request) -> bool:
+        """Whether the picker asked lists records searched by NIK or No KK (families, members): a
+        village picker is searched by its code, a number that names no one."""
+        try:
+            _term, model_admin, _field, _to_field = self.process_request(request)
+        except (PermissionDenied, Http404):
+            return False  # the stock view refuses the request as it would
+        return getattr(model_admin, "search_kept_out_of_address", False)
 
     def post(self, request, *args, **kwargs):
         # The stock view reads its parameters (term, page, the field asked) from ``request.GET``: a

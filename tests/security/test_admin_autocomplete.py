@@ -129,3 +129,14 @@ def test_every_picker_of_records_searched_by_number_posts(rf, bappeda_user):
             if attrs.get("data-ajax--type") != "POST":
                 getting.append(f"{model._meta.label}.{name}")
     assert getting == []
+
+
+def test_a_village_picker_still_finds_a_village_by_its_code(bappeda_client, families):
+    """A village code names no one: the family form's village picker asks by GET, as Django's does."""
+    from households.models import Desa
+
+    village = Desa.objects.order_by("code").first()
+    answer = bappeda_client.get(
+        reverse("admin:autocomplete"), {**field("household", "desa", "households"), "term": village.code_plain},
+    )
+    assert village.name in " ".join(picked(answer))
