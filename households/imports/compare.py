@@ -125,7 +125,7 @@ def _resolve(record, current: dict, log_warning: Callable[[object, str, str], No
             # what the source said of them before, so a later file that agrees with the correction gives them.
             record.values = {name: value for name, value in values.items() if name not in left}
             values = record.values
-        if ranked and not any(name in kept for name in _RANKING_VALUES):
+        if ranked and not any(name in kept or name in left for name in _RANKING_VALUES):
             # The ranking taken, or the same as the row's: its source and date are the row's. A
             # ranking kept as a local correction keeps its own (the registry would credit the file with it).
             to_set.update((name, values[name]) for name in _RANKED_WITH_DESIL if name in candidates)

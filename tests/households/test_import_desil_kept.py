@@ -68,3 +68,15 @@ def test_the_family_page_says_the_desil_is_a_local_correction(reference, bappeda
     assert "3 / 5 · <span class=\"desil-correction\">koreksi lokal (DTSEN: desil 6)" in bappeda_client.get(page).content.decode()
     change = admin_client.get(reverse("admin:households_household_change", args=[family.pk])).content.decode()
     assert "Desil adalah koreksi lokal; DTSEN memberi desil 6." in change
+
+
+def test_a_ranking_kept_for_a_persentil_corrected_here_keeps_its_source(reference, tmp_path):
+    """The persentil corrected here, a DTSEN row (no persentil) giving another desil: the ranking
+    stays whole, the desil with it, and so do its source and date."""
+    assert run("import_p3ke", p3ke_file(tmp_path))[0] == 0
+    family = Household.objects.get(p3ke_id="122000001")
+    family.persentil = 7  # corrected here after a field check
+    family.save()
+    dtsen_import(dtsen_file(tmp_path, the_family(6)))
+    family.refresh_from_db()
+    assert (family.desil, family.persentil, family.desil_source, family.desil_date) == (1, 7, "p3ke", None)
