@@ -420,7 +420,6 @@ class HouseholdAdmin(SearchKeptOutOfAddressMixin, RegionListMixin, ReadOnlyHisto
             fieldsets = [*fieldsets[:2], (_("Keluarga yang digabung ke sini"), {"fields": ["merged_here"]}), *fieldsets[2:]]
         return fieldsets
 
-    @admin.display(description=_("catatan yang digabung"))
     @admin.display(description=_("catatan data"))
     def data_notes(self, obj):
         """What the family's page says of its data: a desil corrected here, more than one head."""
@@ -437,6 +436,7 @@ class HouseholdAdmin(SearchKeptOutOfAddressMixin, RegionListMixin, ReadOnlyHisto
             ) % {"names": ", ".join(heads), "head": obj.head_name})
         return format_html_join(mark_safe("<br>"), "{}", ((note,) for note in notes)) if notes else "-"
 
+    @admin.display(description=_("catatan yang digabung"))
     def merged_here(self, obj):
         sources = with_merge_decisions(obj, list(obj.merged_from.select_related("desa").order_by("pk")))
         return format_html_join(mark_safe("<br>"), '<a href="{}">#{} {}</a> - {}{}', (

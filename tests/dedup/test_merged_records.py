@@ -239,6 +239,7 @@ def test_the_kept_familys_pages_show_the_records_merged_into_it(bappeda_client, 
 
     admin_page = bappeda_client.get(reverse("admin:households_household_change", args=[a.pk])).content.decode()
     assert "Keluarga yang digabung ke sini" in admin_page
+    assert "Catatan yang digabung:" in admin_page and "Catatan data:" in admin_page  # each field its own label
     assert reverse("admin:households_household_change", args=[b.pk]) in admin_page
     assert reverse("admin:dedup_identitymatch_change", args=[decided.pk]) in admin_page
 
