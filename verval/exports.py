@@ -18,8 +18,7 @@ from django.utils.translation import pgettext
 from agencies.models import ExportKind
 from agencies.services import export_log_create
 from agencies.templatetags.portal import protect_identifier, protect_identifiers_in_text
-from households.services import LIVING_CONDITION_FIELDS
-from households.models import Household
+from households.models import LIVING_CONDITION_FIELDS, Household
 from households.xlsx import write_xlsx
 from verval.models import VervalCase, proposal_type, ProposalType
 from verval.selectors import families_continuing

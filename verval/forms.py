@@ -9,9 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.templatetags.portal import protect_identifier, protect_identifiers_in_text
 from households.identifiers import unmask_numbers
-from households.models import Desa, Kecamatan, Relation, Sex
+from households.models import LIVING_CONDITION_FIELDS, Desa, Kecamatan, Relation, Sex
 from households.regions import kabupaten_field, offer_kabupaten
-from households.services import LIVING_CONDITION_FIELDS
 from konut_registry.forms import day_month_year_field
 from programs.candidates import KIND_LABELS, KINDS
 from verval.models import MEMBER_GONE, MemberChange, PhotoKind, Presence, Verdict, VervalCase

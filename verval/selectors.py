@@ -20,8 +20,7 @@ from django.shortcuts import get_object_or_404
 
 from agencies.models import Agency, Role, User
 from agencies.selectors import sees_everything, visible_households
-from households.models import Household, Member, Relation, kept_households
-from households.services import LIVING_CONDITION_FIELDS
+from households.models import LIVING_CONDITION_FIELDS, Household, Member, Relation, kept_households
 from programs.candidates import inclusion_candidates
 from programs.models import LIVE_STATUSES, Enrollment, EnrollmentStatus, Program
 from verval.models import (

@@ -33,11 +33,10 @@ from agencies.selectors import sees_everything
 from agencies.services import export_log_create, identifier_search_record
 from dedup import membership
 from households.choices import AbsentReason, area_head
-from households.models import Household, Member, Relation
+from households.models import LIVING_CONDITION_FIELDS, Household, Member, Relation
 from households.regions import loaded_regions
 from households.validators import check_identifiers, family_nik_repeats, person_nik_warnings
 from households.services import (
-    LIVING_CONDITION_FIELDS,
     household_conditions_update,
     household_eligibility_confirm,
     household_head_deceased,
